@@ -1,0 +1,549 @@
+"""Chord charts: the text a user types, parsed into pure data with repeats expanded.
+
+Syntax (one example says most of it)::
+
+    (title: Blue Tune)
+    (key: Bb) (3/4)
+    [Intro] | Bb | % |
+    [Verse]
+    |: Bb . Eb | F7 | Gm7 C7 | F :| x3
+    (4/4) | Ebmaj7 . F7 Bb | N.C. |
+
+* Bars are separated by `|`; the first and last bar lines are optional. Newlines are plain
+  whitespace, and bar lines with nothing between them count as one, so a chart written one row
+  per line ("| C | F |" then "| G | C |") has four bars. There are no empty bars: a bar holds at
+  least one chord (write "N.C." for silence, "%" to hold the previous bar).
+* Several chords in a bar split it evenly: "C G" in 4/4 is two beats each, in 3/4 one and a half.
+  With `.` placeholders each token is one beat: "C . F G" in 4/4 puts C on beat 1, F on 3 and
+  G on 4; such a bar must have exactly as many tokens as the meter has beats and cannot start
+  with `.`.
+* `%` repeats the previous bar (laid out again in the current meter).
+* `|: ... :|` plays its bars twice; `:| x3` (or `x 3`) three times in all; `:|:` ends one repeat
+  and starts the next. Repeats do not nest: an open repeat must close before another starts.
+* `[Name]` before a bar starts a section that lasts until the next label. A label starts a new
+  section even when it repeats the name in force, so `[A] ... [A] ... [B] ... [A]` is AABA, and
+  each pass of a repeated passage that opens with a label starts that section again.
+* `(3/4)` before a bar sets the meter from that bar on (default 4/4); `(key: Bb)` sets the key
+  (before the first bar: the chart's key; later: a key change); `(title: ...)` before the first
+  bar names the chart.
+
+Beats are counted in units of the meter's denominator (6/8 has six beats) and held as
+`fractions.Fraction`. Every mistake raises `ChartError` naming the bar as numbered in the text
+(1-based, before repeats are expanded) and the offending token.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from itertools import pairwise
+
+from bandmate.errors import ChartError, ChordSymbolError
+from bandmate.theory.chords import ChordSymbol, parse_chord
+from bandmate.theory.keys import Key
+
+DEFAULT_METER = (4, 4)
+MAX_BEATS_PER_BAR = 64
+MAX_REPEAT_TIMES = 100  # a guard against "x1000000" expanding into millions of bars
+_DENOMINATORS = (1, 2, 4, 8, 16, 32, 64)
+_FORBIDDEN_IN_LABEL = "[]\n"
+_FORBIDDEN_IN_TITLE = "()\n"
+BARS_PER_LINE = 4  # how format_chart lays bars out
+
+
+def _meter_problem(meter: object) -> str | None:
+    """Why `meter` is not a usable (beats, beat unit) time signature, or None if it is."""
+    if (
+        not isinstance(meter, tuple)
+        or len(meter) != 2
+        or not all(isinstance(n, int) and not isinstance(n, bool) for n in meter)
+    ):
+        return f"a time signature is two whole numbers like (3/4), not {meter!r}"
+    beats, unit = meter
+    if not 1 <= beats <= MAX_BEATS_PER_BAR:
+        return f"a bar needs 1 to {MAX_BEATS_PER_BAR} beats, not {beats}"
+    if unit not in _DENOMINATORS:
+        return f"the bottom number of a time signature is a power of two like 4 or 8, not {unit}"
+    return None
+
+
+def _check_name(value: str | None, forbidden: str, what: str) -> None:
+    """A section label or title is None or stripped, non-empty text without `forbidden` chars."""
+    if value is not None and (
+        not isinstance(value, str)
+        or not value.strip()
+        or value != value.strip()
+        or any(ch in value for ch in forbidden)
+    ):
+        raise ValueError(f"bad {what} {value!r}")
+
+
+def _is_even_split(beats: tuple[Fraction, ...], beats_in_bar: int) -> bool:
+    count = len(beats)
+    return all(beat == Fraction(i * beats_in_bar, count) for i, beat in enumerate(beats))
+
+
+@dataclass(frozen=True)
+class ChartChord:
+    """A chord starting `beat` beats after the start of its bar (0 = the downbeat)."""
+
+    beat: Fraction
+    symbol: ChordSymbol
+
+    def __post_init__(self) -> None:
+        if isinstance(self.beat, bool) or not isinstance(self.beat, int | Fraction):
+            raise TypeError(f"a chord's beat is an int or Fraction, not {self.beat!r}")
+        object.__setattr__(self, "beat", Fraction(self.beat))
+        if not isinstance(self.symbol, ChordSymbol):
+            raise TypeError(f"a chart chord needs a ChordSymbol, not {self.symbol!r}")
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a chart.
+
+    chords: at least one, the first on beat 0, beats strictly increasing and inside the bar, laid
+        out as the chart syntax can write them: an even split, or whole beats.
+    meter: (beats, beat unit), e.g. (3, 4) or (6, 8).
+    section: the section label in force, or None before any label.
+    key: the key in force, or None if the chart gives none.
+    source_bar: 1-based bar number in the chart text, for messages; repeated bars share it. It
+        does not take part in equality, so a chart equals its re-parsed formatted text.
+    starts_section: a section (label) begins at this bar. `Chart` sets it wherever the section
+        name changes; it may also be set where a section follows one of the same name (AABA).
+    """
+
+    chords: tuple[ChartChord, ...]
+    meter: tuple[int, int] = DEFAULT_METER
+    section: str | None = None
+    key: Key | None = None
+    source_bar: int = field(default=1, compare=False)
+    starts_section: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "chords", tuple(self.chords))
+        if isinstance(self.meter, list):
+            object.__setattr__(self, "meter", tuple(self.meter))
+        problem = _meter_problem(self.meter)
+        if problem:
+            raise ValueError(problem)
+        if not self.chords:
+            raise ValueError("a bar holds at least one chord")
+        if not all(isinstance(c, ChartChord) for c in self.chords):
+            raise TypeError("a bar's chords are ChartChord values")
+        beats = tuple(c.beat for c in self.chords)
+        if beats[0] != 0:
+            raise ValueError(f"a bar's first chord is on beat 0, not {beats[0]}")
+        if any(a >= b for a, b in pairwise(beats)) or beats[-1] >= self.meter[0]:
+            raise ValueError(f"chord beats {beats} must increase and stay inside {self.meter}")
+        if not _is_even_split(beats, self.meter[0]) and any(b.denominator != 1 for b in beats):
+            raise ValueError(f"chord beats {beats} are neither an even split nor whole beats")
+        _check_name(self.section, _FORBIDDEN_IN_LABEL, "section label")
+        if self.key is not None and not isinstance(self.key, Key):
+            raise TypeError(f"a bar's key is a Key or None, not {self.key!r}")
+        if not isinstance(self.source_bar, int) or self.source_bar < 1:
+            raise ValueError(f"source_bar is a 1-based bar number, not {self.source_bar!r}")
+
+    @property
+    def beat_count(self) -> int:
+        """Beats in this bar, in units of the meter's denominator (6 for 6/8)."""
+        return self.meter[0]
+
+    def spans(self) -> tuple[tuple[Fraction, Fraction, ChordSymbol], ...]:
+        """(start beat, end beat, chord) for each chord; each lasts until the next one."""
+        ends = [c.beat for c in self.chords[1:]] + [Fraction(self.beat_count)]
+        return tuple((c.beat, end, c.symbol) for c, end in zip(self.chords, ends, strict=True))
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A parsed chord chart: bars in playing order (repeats expanded), the opening key, a title.
+
+    `key` must equal the first bar's key; once a key or section is given it stays in force (the
+    text cannot take it back), so later bars never return to None.
+    """
+
+    bars: tuple[Bar, ...]
+    key: Key | None = None
+    title: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bars", tuple(_mark_section_starts(self.bars)))
+        if not self.bars:
+            raise ValueError("a chart has at least one bar")
+        if not all(isinstance(b, Bar) for b in self.bars):
+            raise TypeError("a chart's bars are Bar values")
+        if self.key != self.bars[0].key:
+            raise ValueError(
+                f"chart key {self.key} differs from its first bar's {self.bars[0].key}"
+            )
+        for before, after in pairwise(self.bars):
+            if before.key is not None and after.key is None:
+                raise ValueError("a key, once given, stays in force: a later bar has key None")
+            if before.section is not None and after.section is None:
+                raise ValueError("a section, once given, lasts: a later bar has section None")
+        _check_name(self.title, _FORBIDDEN_IN_TITLE, "chart title")
+
+    def __len__(self) -> int:
+        return len(self.bars)
+
+    @property
+    def meter(self) -> tuple[int, int]:
+        """The first bar's meter."""
+        return self.bars[0].meter
+
+    @property
+    def sections(self) -> tuple[tuple[int, str], ...]:
+        """(bar index, name) where each section starts."""
+        return tuple((i, bar.section) for i, bar in enumerate(self.bars) if bar.starts_section)
+
+    def chord_at(self, bar_index: int, beat: Fraction | int | float) -> ChordSymbol:
+        """The chord sounding at `beat` (0 <= beat < beat_count) of bar `bar_index` (0-based)."""
+        bar = self.bars[bar_index]
+        position = Fraction(beat)
+        if not 0 <= position < bar.beat_count:
+            raise ValueError(f"beat {beat} is outside bar {bar_index}'s {bar.beat_count} beats")
+        return [c for c in bar.chords if c.beat <= position][-1].symbol
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+
+_TOKEN_RE = re.compile(
+    r"""
+      (?P<space>\s+)
+    | (?P<label>\[[^\[\]\n]*\])
+    | (?P<directive>\([^()\n]*\))
+    | (?P<repeat_both>:\|:)
+    | (?P<repeat_end>:\|)
+    | (?P<repeat_start>\|:)
+    | (?P<barline>\|)
+    | (?P<word>[^\s|\[\]():][^\s|\[\]:]*)
+    | (?P<bad>.)
+    """,
+    re.VERBOSE,
+)
+_METER_RE = re.compile(r"(\d+)\s*/\s*(\d+)")
+_NAMED_DIRECTIVE_RE = re.compile(r"(?i:(key|title))\s*:\s*(.*)")
+_REPEAT_COUNT_RE = re.compile(r"[xX×](\d*)")
+_BAD_TOKEN_HINTS = {
+    "(": "this '(' is never closed; directives look like (3/4) or (key: Bb)",
+    ")": "this ')' has no matching '('",
+    "[": "this '[' is never closed; section labels look like [Verse]",
+    "]": "this ']' has no matching '['",
+    ":": "a ':' belongs to a repeat sign, |: or :|",
+}
+
+
+def _mark_section_starts(bars) -> list[Bar]:
+    """Set `starts_section` wherever the section name changes (it may already be set elsewhere)."""
+    out, previous = [], None
+    for bar in bars:
+        changed = bar.section is not None and bar.section != previous
+        if changed and not bar.starts_section:
+            bar = replace(bar, starts_section=True)
+        out.append(bar)
+        previous = bar.section
+    return out
+
+
+class _ChartParser:
+    """One pass over the tokens, keeping the meter, key, section and repeat state in force."""
+
+    def __init__(self, text: str) -> None:
+        self.tokens = [  # (kind, text) pairs, whitespace dropped
+            (m.lastgroup, m.group()) for m in _TOKEN_RE.finditer(text) if m.lastgroup != "space"
+        ]
+        self.meter = DEFAULT_METER
+        self.key: Key | None = None
+        self.section: str | None = None
+        self.section_starts = False  # a label was read since the last bar
+        self.title: str | None = None
+        self.bars: list[Bar] = []
+        self.layouts: list[tuple[str, ...]] = []  # each expanded bar's tokens, for `%`
+        self.written_bars = 0  # bars closed so far, as numbered in the text
+        self.current: list[str] = []  # chord, '.' and '%' tokens of the bar being read
+        self.pending: list[str] = []  # labels and directives waiting for their bar
+        self.repeat_start: tuple[int, int] | None = None  # (index in self.bars, written bar)
+
+    @property
+    def bar_number(self) -> int:
+        """The written number of the bar being read (or about to start)."""
+        return self.written_bars + 1
+
+    @property
+    def closing_bar_number(self) -> int:
+        """The written number of the bar a bar line just closed."""
+        return max(1, self.written_bars + (1 if self.current else 0))
+
+    def parse(self) -> Chart:
+        index = 0
+        while index < len(self.tokens):
+            kind, token = self.tokens[index]
+            if kind in ("label", "directive"):
+                self._before_chords(token)
+                if kind == "label":
+                    self._label(token)
+                else:
+                    self._directive(token)
+                self.pending.append(token)
+            elif kind == "word":
+                if _REPEAT_COUNT_RE.fullmatch(token):
+                    raise ChartError(
+                        "a repeat count like x3 must follow ':|'", bar=self.bar_number, token=token
+                    )
+                self.current.append(token)
+            elif kind == "barline":
+                self._close_bar()
+            elif kind == "repeat_start":
+                self._close_bar()
+                self._start_repeat(token)
+            elif kind in ("repeat_end", "repeat_both"):
+                bar = self.closing_bar_number
+                self._close_bar()
+                index = self._end_repeat(token, index, bar)
+                if kind == "repeat_both":
+                    self._start_repeat(token)
+            else:
+                hint = _BAD_TOKEN_HINTS.get(token, "this character has no meaning in a chart")
+                raise ChartError(hint, bar=self.bar_number, token=token)
+            index += 1
+        self._close_bar()
+        if self.repeat_start is not None:
+            raise ChartError(
+                "this repeat is never closed; end it with ':|'",
+                bar=self.repeat_start[1],
+                token="|:",
+            )
+        if not self.bars:
+            raise ChartError(
+                "the chart has no bars; write chords between bar lines, like | C | F |"
+            )
+        if self.pending:
+            raise ChartError(
+                "nothing follows this at the end of the chart; put it before a bar",
+                bar=self.written_bars,
+                token=self.pending[-1],
+            )
+        return Chart(tuple(self.bars), key=self.bars[0].key, title=self.title)
+
+    def _before_chords(self, token: str) -> None:
+        if self.current:
+            raise ChartError(
+                "labels and directives go before a bar's first chord; put a '|' before this",
+                bar=self.bar_number,
+                token=token,
+            )
+
+    def _label(self, token: str) -> None:
+        name = token[1:-1].strip()
+        if not name:
+            raise ChartError(
+                "a section label needs a name, like [Verse]", bar=self.bar_number, token=token
+            )
+        self.section = name
+        self.section_starts = True
+
+    def _directive(self, token: str) -> None:
+        content = token[1:-1].strip()
+        meter_match = _METER_RE.fullmatch(content)
+        named = _NAMED_DIRECTIVE_RE.fullmatch(content)
+        if meter_match:
+            meter = (int(meter_match[1]), int(meter_match[2]))
+            problem = _meter_problem(meter)
+            if problem:
+                raise ChartError(problem, bar=self.bar_number, token=token)
+            self.meter = meter
+        elif named and named[1].lower() == "key":
+            try:
+                self.key = Key.parse(named[2])
+            except ValueError as exc:
+                raise ChartError(str(exc), bar=self.bar_number, token=token) from exc
+        elif named and named[1].lower() == "title":
+            if self.written_bars or self.title is not None:
+                raise ChartError(
+                    "the title goes once, before the first bar", bar=self.bar_number, token=token
+                )
+            title = named[2].strip()
+            if not title:
+                raise ChartError("the title is empty", bar=self.bar_number, token=token)
+            self.title = title
+        else:
+            raise ChartError(
+                "unknown directive; write a time signature like (3/4) or a key like (key: Bb)",
+                bar=self.bar_number,
+                token=token,
+            )
+
+    def _start_repeat(self, token: str) -> None:
+        if self.repeat_start is not None:
+            raise ChartError(
+                f"a repeat is already open (from bar {self.repeat_start[1]}); repeats do not "
+                "nest, so close it with ':|' first",
+                bar=self.bar_number,
+                token=token,
+            )
+        self.repeat_start = (len(self.bars), self.bar_number)
+
+    def _end_repeat(self, token: str, index: int, bar: int) -> int:
+        """Expand the open repeat; returns the index of the last token consumed (with any xN)."""
+        if self.repeat_start is None:
+            raise ChartError(
+                "this ':|' closes a repeat that was never opened with '|:'", bar=bar, token=token
+            )
+        times, index = self._repeat_count(index, bar)
+        start = self.repeat_start[0]
+        self.repeat_start = None
+        segment, layouts = self.bars[start:], self.layouts[start:]
+        if not segment:
+            raise ChartError("this repeat has no bars in it", bar=bar, token=token)
+        for _ in range(times - 1):
+            self.bars.extend(segment)
+            self.layouts.extend(layouts)
+        return index
+
+    def _repeat_count(self, index: int, bar: int) -> tuple[int, int]:
+        """(times to play, last token index used) from an optional "x3" or "x 3" after index."""
+        # Words only: the text of the next two tokens, or "" where they are not words.
+        after = [t if k == "word" else "" for k, t in self.tokens[index + 1 : index + 3]] + ["", ""]
+        match = _REPEAT_COUNT_RE.fullmatch(after[0])
+        if match is None:
+            return 2, index
+        digits, used, token = match[1], 1, after[0]
+        if not digits and after[1].isdecimal():
+            digits, used, token = after[1], 2, f"{after[0]} {after[1]}"
+        if not digits:
+            raise ChartError("a repeat count needs a number, like x3", bar=bar, token=token)
+        times = int(digits)
+        if not 1 <= times <= MAX_REPEAT_TIMES:
+            raise ChartError(
+                f"a repeat plays 1 to {MAX_REPEAT_TIMES} times in all", bar=bar, token=token
+            )
+        return times, index + used
+
+    def _close_bar(self) -> None:
+        """Finish the bar being read; bar lines with nothing since the last one are merged."""
+        if not self.current:
+            return
+        self.written_bars += 1
+        tokens = tuple(self.current)
+        self.current = []
+        if "%" in tokens:
+            if tokens != ("%",):
+                raise ChartError(
+                    "'%' repeats the whole previous bar, so it stands alone between bar lines",
+                    bar=self.written_bars,
+                    token="%",
+                )
+            if not self.layouts:
+                raise ChartError(
+                    "there is no previous bar for '%' to repeat", bar=self.written_bars, token="%"
+                )
+            bar = self._build_bar(self.layouts[-1], error_token="%")
+            tokens = self.layouts[-1]
+        else:
+            bar = self._build_bar(tokens)
+        self.bars.append(bar)
+        self.layouts.append(tokens)
+        self.pending = []
+
+    def _build_bar(self, tokens: tuple[str, ...], error_token: str | None = None) -> Bar:
+        number, beats_in_bar = self.written_bars, self.meter[0]
+        meter_text = f"{self.meter[0]}/{self.meter[1]}"
+        if "." in tokens:
+            count_text = f"{len(tokens)} chords and dots, but {meter_text} has {beats_in_bar}"
+            if tokens[0] == ".":
+                culprit, problem = ".", "a bar cannot start with '.'; write the chord held over"
+            elif len(tokens) > beats_in_bar:
+                culprit, problem = tokens[beats_in_bar], f"too many beats: {count_text}"
+            elif len(tokens) < beats_in_bar:
+                culprit, problem = tokens[-1], f"too few beats: {count_text}"
+            else:
+                culprit = problem = None
+            if problem:
+                raise ChartError(problem, bar=number, token=error_token or culprit)
+            placed = [(Fraction(i), t) for i, t in enumerate(tokens) if t != "."]
+        else:
+            count = len(tokens)
+            placed = [(Fraction(i * beats_in_bar, count), t) for i, t in enumerate(tokens)]
+        chords = tuple(ChartChord(beat, self._chord(token, number)) for beat, token in placed)
+        starts, self.section_starts = self.section_starts, False
+        return Bar(
+            chords, self.meter, self.section, self.key, source_bar=number, starts_section=starts
+        )
+
+    @staticmethod
+    def _chord(token: str, bar: int) -> ChordSymbol:
+        try:
+            return parse_chord(token)
+        except ChordSymbolError as exc:
+            raise ChartError(str(exc), bar=bar, token=token) from exc
+
+
+def parse_chart(text: str) -> Chart:
+    """Read a chord chart (syntax in this module's docstring); raises ChartError on mistakes."""
+    if not isinstance(text, str):
+        raise ChartError(f"a chart is text, not {type(text).__name__}")
+    return _ChartParser(text).parse()
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+
+
+def _format_meter(meter: tuple[int, int]) -> str:
+    return f"({meter[0]}/{meter[1]})"
+
+
+def _format_bar_body(bar: Bar) -> str:
+    """The bar's chords: an even split as plain chords, anything else with '.' per empty beat."""
+    beats = tuple(c.beat for c in bar.chords)
+    if _is_even_split(beats, bar.beat_count):
+        return " ".join(str(c.symbol) for c in bar.chords)
+    slots = ["."] * bar.beat_count
+    for chord in bar.chords:
+        slots[int(chord.beat)] = str(chord.symbol)
+    return " ".join(slots)
+
+
+def format_chart(chart: Chart) -> str:
+    """Chart text that `parse_chart` reads back to an equal chart.
+
+    Repeats are written out, `BARS_PER_LINE` bars to a line, a section label on its own line where
+    a section starts, and meters and keys where they change.
+    """
+    lines: list[str] = []
+    if chart.title is not None:
+        lines.append(f"(title: {chart.title})")
+    first = chart.bars[0]
+    header = []
+    if first.key is not None:
+        header.append(f"(key: {first.key})")
+    if first.meter != DEFAULT_METER:
+        header.append(_format_meter(first.meter))
+    if header:
+        lines.append(" ".join(header))
+    row: list[str] = []
+
+    def flush() -> None:
+        if row:
+            lines.append("| " + " | ".join(row) + " |")
+            row.clear()
+
+    previous: Bar | None = None
+    for bar in chart.bars:
+        directives = []
+        if previous is not None and bar.meter != previous.meter:
+            directives.append(_format_meter(bar.meter))
+        if previous is not None and bar.key != previous.key:
+            directives.append(f"(key: {bar.key})")
+        new_section = bar.starts_section
+        if new_section or len(row) == BARS_PER_LINE:
+            flush()
+        if new_section:
+            lines.append(f"[{bar.section}]")
+        row.append(" ".join([*directives, _format_bar_body(bar)]))
+        previous = bar
+    flush()
+    return "\n".join(lines) + "\n"
