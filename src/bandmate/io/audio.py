@@ -1,0 +1,126 @@
+"""Audio: a (channels, samples) float32 array and its sample rate; WAV and FLAC through soundfile.
+
+Reading accepts 16-bit, 24-bit, 32-bit and float files, mono or stereo; writing chooses the sample
+format by `subtype` ("PCM_16", "PCM_24", "FLOAT"). Anything else is refused with a sentence that
+says what the file holds and what bandmate takes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from bandmate.errors import AudioFormatError, InputFileError
+from bandmate.io.files import atomic_path, check_inputs
+
+SUPPORTED_SAMPLE_RATES = (22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000)
+MAX_CHANNELS = 2
+SUBTYPES = {"PCM_16": "16-bit", "PCM_24": "24-bit", "FLOAT": "32-bit float"}
+FORMATS = {".wav": "WAV", ".flac": "FLAC"}
+
+
+@dataclass(frozen=True, eq=False)
+class Audio:
+    """Sound as `samples` of shape (channels, frames), float32, at `sample_rate` Hz."""
+
+    samples: np.ndarray
+    sample_rate: int
+
+    def __post_init__(self):
+        s = np.asarray(self.samples, dtype=np.float32)
+        if s.ndim == 1:
+            s = s[np.newaxis, :]
+        if s.ndim != 2:
+            raise ValueError(f"audio must be (channels, samples), got shape {s.shape}")
+        object.__setattr__(self, "samples", s)
+        check_sample_rate(self.sample_rate)
+        check_channels(s.shape[0])
+
+    @property
+    def channels(self) -> int:
+        return self.samples.shape[0]
+
+    @property
+    def frames(self) -> int:
+        return self.samples.shape[1]
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.frames / self.sample_rate
+
+    def peak(self) -> float:
+        return float(np.max(np.abs(self.samples))) if self.frames else 0.0
+
+    def __repr__(self) -> str:
+        return (
+            f"Audio({self.channels} ch, {self.sample_rate} Hz, {self.duration_seconds:.2f} s, "
+            f"peak {self.peak():.3f})"
+        )
+
+
+def check_sample_rate(sample_rate: int) -> None:
+    if sample_rate not in SUPPORTED_SAMPLE_RATES:
+        rates = ", ".join(str(r) for r in SUPPORTED_SAMPLE_RATES)
+        raise AudioFormatError(
+            f"Sample rate {sample_rate} Hz is not supported; use one of {rates} Hz."
+        )
+
+
+def check_channels(channels: int) -> None:
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise AudioFormatError(
+            f"Audio with {channels} channels is not supported; bandmate takes mono or stereo, "
+            "so mix it down to two channels first."
+        )
+
+
+def read_audio(path: str | os.PathLike) -> Audio:
+    """Read a WAV, FLAC (or other libsndfile format) file as float32 Audio."""
+    check_inputs([path])
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise InputFileError(
+            f"{str(path)!r} is not a readable audio file ({_reason(e)}); give a WAV or FLAC file."
+        ) from None
+    check_channels(info.channels)
+    check_sample_rate(info.samplerate)
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise InputFileError(
+            f"{str(path)!r} is corrupt and could not be read ({_reason(e)})."
+        ) from None
+    if info.frames and len(data) < info.frames:
+        raise InputFileError(f"{str(path)!r} is truncated: it holds fewer samples than it says.")
+    if not np.all(np.isfinite(data)):
+        raise AudioFormatError(f"{str(path)!r} holds NaN or infinite samples; it cannot be used.")
+    return Audio(data.T.copy(), rate)
+
+
+def write_audio(audio: Audio, path: str | os.PathLike, subtype: str = "PCM_24") -> None:
+    """Write `audio` atomically as WAV or FLAC (chosen by the file's suffix)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise AudioFormatError(
+            f"Cannot write audio as {suffix or 'a file without suffix'!r}; use .wav or .flac."
+        )
+    if subtype not in SUBTYPES:
+        raise AudioFormatError(
+            f"Sample format {subtype!r} is unknown; use one of {list(SUBTYPES)}."
+        )
+    if FORMATS[suffix] == "FLAC" and subtype == "FLOAT":
+        raise AudioFormatError("FLAC cannot hold float samples; use .wav or a 16/24-bit format.")
+    with atomic_path(path) as tmp:
+        sf.write(
+            str(tmp), audio.samples.T, audio.sample_rate, subtype=subtype, format=FORMATS[suffix]
+        )
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip().rstrip(".")
+    return text.split(":")[-1].strip() or "unknown format"

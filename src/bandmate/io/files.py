@@ -1,0 +1,88 @@
+"""Safe outputs: written atomically, never over an input, never over a file without `force`.
+
+Every writer in bandmate goes through `atomic_path`, so a crash or a full disk never leaves half a
+file where a good one was. Commands call `check_outputs` before they start work, so that a refused
+output costs nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from bandmate.errors import InputFileError, OutputError
+
+
+def check_inputs(paths: Iterable[str | os.PathLike]) -> None:
+    """Raise a clear error for an input that does not exist or is not a file."""
+    for p in map(Path, paths):
+        if not p.exists():
+            raise InputFileError(f"Input file {str(p)!r} does not exist; check the path.")
+        if not p.is_file():
+            raise InputFileError(f"Input {str(p)!r} is not a file; give the path of a file.")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_outputs(
+    outputs: Iterable[str | os.PathLike],
+    inputs: Iterable[str | os.PathLike] = (),
+    *,
+    force: bool = False,
+) -> None:
+    """Refuse an output that is one of the inputs, or that exists when `force` is not set."""
+    inputs = [Path(p) for p in inputs]
+    for out in map(Path, outputs):
+        for inp in inputs:
+            if out.resolve() == inp.resolve() or _same_file(out, inp):
+                raise OutputError(
+                    f"Output {str(out)!r} is also an input; choose another output path."
+                )
+        if out.exists() and not force:
+            raise OutputError(
+                f"Output {str(out)!r} already exists; use --force to overwrite it or choose "
+                "another path."
+            )
+        if out.exists() and out.is_dir() and not force:
+            raise OutputError(f"Output {str(out)!r} is a directory; give a file path.")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; move it into place only if the block succeeds.
+
+    The temporary file keeps `path`'s suffix so that libraries that choose a format by the
+    file name (soundfile, matplotlib) do the right thing. Missing parent folders are created.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.stem}.",
+        suffix=target.suffix + ".part" + target.suffix,
+        dir=target.parent,
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    write_bytes_atomic(path, text.encode("utf-8"))

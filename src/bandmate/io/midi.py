@@ -1,0 +1,332 @@
+"""Standard MIDI Files (type 0 and 1) <-> Score, through mido.
+
+What a bandmate MIDI file holds, so that other programs show it and bandmate reads it back exactly:
+- the conductor track (the first track of a type 1 file): the title as its track name, tempo,
+  time-signature and key-signature events, a marker event (FF 06) per section and a text event
+  (FF 01) per chord symbol, holding the symbol as written (`Am7`, `C/E`, `N.C.`);
+- one track per part: its name (FF 03), a text event `bandmate role: bass`, a program change and
+  the notes on a channel of its own (drums on channel 10).
+In a type 0 file everything shares one track; each part's name and role follow a channel-prefix
+event (FF 20) as an instrument name (FF 04) and text, so they survive too.
+
+Reading foreign files: every (track, channel) pair with notes becomes a Track (as pretty_midi
+does), its program the first program change on that channel; later program changes are ignored.
+A role is inferred from the name, program and drum flag when the file does not say it. Overlapping
+notes of the same pitch on one channel are paired first-in, first-out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io as _io
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import mido
+
+from bandmate.errors import ChordSymbolError, InputFileError
+from bandmate.io.files import atomic_path, check_inputs
+from bandmate.score.model import (
+    ChordEvent,
+    KeyChange,
+    Note,
+    Role,
+    Score,
+    Section,
+    TempoChange,
+    TimeSignature,
+    Track,
+    infer_role,
+)
+from bandmate.theory.chords import format_chord, parse_chord
+from bandmate.theory.keys import Key
+
+DRUM_CHANNEL = 9
+ROLE_PREFIX = "bandmate role: "
+_MINOR_MODES = {"minor", "aeolian", "harmonic minor", "melodic minor", "dorian", "phrygian"}
+_MAJOR_BY_SHARPS = [
+    "Cb",
+    "Gb",
+    "Db",
+    "Ab",
+    "Eb",
+    "Bb",
+    "F",
+    "C",
+    "G",
+    "D",
+    "A",
+    "E",
+    "B",
+    "F#",
+    "C#",
+]
+_MINOR_BY_SHARPS = [
+    "Abm",
+    "Ebm",
+    "Bbm",
+    "Fm",
+    "Cm",
+    "Gm",
+    "Dm",
+    "Am",
+    "Em",
+    "Bm",
+    "F#m",
+    "C#m",
+    "G#m",
+    "D#m",
+    "A#m",
+]
+
+
+# --- reading -----------------------------------------------------------------------------------
+def read_midi(path: str | os.PathLike) -> Score:
+    """Read a Standard MIDI File (type 0 or 1) into a Score."""
+    check_inputs([path])
+    return _parse(Path(path).read_bytes(), str(path))
+
+
+def midi_from_bytes(data: bytes, name: str = "MIDI data") -> Score:
+    return _parse(data, name)
+
+
+def _parse(data: bytes, name: str) -> Score:
+    if data[:4] != b"MThd":
+        raise InputFileError(f"{name!r} is not a MIDI file (it does not start with 'MThd').")
+    try:
+        midi = mido.MidiFile(file=_io.BytesIO(data), clip=True)
+    except EOFError:
+        raise InputFileError(f"{name!r} is a truncated MIDI file; it ends in the middle.") from None
+    except Exception as e:  # mido raises many kinds on malformed data; all mean a bad file
+        raise InputFileError(f"{name!r} is a corrupt MIDI file ({e}).") from None
+    if midi.type == 2:
+        raise InputFileError(f"{name!r} is a type 2 MIDI file; bandmate reads types 0 and 1.")
+    try:
+        return _score_from_midi(midi)
+    except ValueError as e:
+        raise InputFileError(f"{name!r} holds an invalid MIDI event ({e}).") from None
+
+
+def _score_from_midi(midi: mido.MidiFile) -> Score:
+    tempos, meters, keys, chords, sections = [], [], [], [], []
+    title = None
+    tracks: list[Track] = []
+    for index, mtrack in enumerate(midi.tracks):
+        is_conductor = index == 0
+        parts = _TrackParts()
+        tick = 0
+        prefix_channel = None
+        for msg in mtrack:
+            tick += msg.time
+            kind = msg.type
+            if kind == "note_on" and msg.velocity > 0:
+                parts.open(msg.channel, msg.note, tick, msg.velocity)
+            elif kind in ("note_off", "note_on"):
+                parts.close(msg.channel, msg.note, tick)
+            elif kind == "program_change":
+                parts.programs.setdefault(msg.channel, msg.program)
+            elif kind == "set_tempo":
+                tempos.append(TempoChange(tick, msg.tempo))
+            elif kind == "time_signature":
+                meters.append(TimeSignature(tick, msg.numerator, msg.denominator))
+            elif kind == "key_signature":
+                keys.append(KeyChange(tick, Key.parse(msg.key)))
+            elif kind == "marker":
+                sections.append(Section(tick, msg.text))
+            elif kind == "channel_prefix":
+                prefix_channel = msg.channel
+            elif kind == "track_name":
+                parts.name = msg.name
+            elif kind == "instrument_name" and prefix_channel is not None:
+                parts.channel_names[prefix_channel] = msg.name
+            elif kind == "text" and msg.text.startswith(ROLE_PREFIX):
+                with contextlib.suppress(ValueError):  # a role this version does not know
+                    parts.roles[prefix_channel] = Role(msg.text[len(ROLE_PREFIX) :].strip())
+            elif kind == "text" and is_conductor:
+                # a text event that is not a chord symbol is a comment or a credit: skip it
+                with contextlib.suppress(ChordSymbolError):
+                    chords.append(ChordEvent(tick, parse_chord(msg.text)))
+        parts.close_all(tick)
+        new_tracks = parts.to_tracks(index)
+        if is_conductor and parts.name and _names_the_piece(parts, new_tracks, len(midi.tracks)):
+            title = parts.name
+        tracks.extend(new_tracks)
+    return Score(
+        tracks=tuple(tracks),
+        ticks_per_beat=midi.ticks_per_beat,
+        tempos=tuple(tempos),
+        time_signatures=tuple(meters),
+        keys=tuple(keys),
+        chords=tuple(chords),
+        sections=tuple(sections),
+        title=title,
+    )
+
+
+def _names_the_piece(parts: _TrackParts, tracks: list[Track], n_midi_tracks: int) -> bool:
+    """Whether the first track's name is the title rather than the name of a part.
+
+    In a type 1 file it is when that track holds no notes (a conductor track). In a type 0 file it
+    is when the parts are named otherwise (instrument names) or when there is not exactly one part.
+    """
+    if n_midi_tracks > 1:
+        return not parts.notes
+    return bool(parts.channel_names) or len(tracks) != 1
+
+
+class _TrackParts:
+    """The notes of one MIDI track, sorted out by channel while it is read."""
+
+    def __init__(self):
+        self.name: str | None = None
+        self.notes: dict[int, list[Note]] = defaultdict(list)
+        self.programs: dict[int, int] = {}
+        self.channel_names: dict[int, str] = {}
+        self.roles: dict[int | None, Role] = {}
+        self._open: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+
+    def open(self, channel: int, pitch: int, tick: int, velocity: int) -> None:
+        self._open[channel, pitch].append((tick, velocity))
+
+    def close(self, channel: int, pitch: int, tick: int) -> None:
+        pending = self._open.get((channel, pitch))
+        if pending:
+            onset, velocity = pending.pop(0)
+            if tick > onset:  # a zero-length note carries no sound
+                self.notes[channel].append(Note(onset, tick - onset, pitch, velocity))
+
+    def close_all(self, tick: int) -> None:
+        for channel, pitch in list(self._open):
+            while self._open[channel, pitch]:
+                self.close(channel, pitch, tick)
+
+    def to_tracks(self, index: int) -> list[Track]:
+        channels = sorted(set(self.notes) | set(self.programs))
+        out = []
+        for channel in channels:
+            if channel in self.channel_names:
+                name = self.channel_names[channel]
+            elif self.name and len(channels) == 1:
+                name = self.name
+            elif self.name:
+                name = f"{self.name} (channel {channel + 1})"
+            else:
+                name = f"Track {index} (channel {channel + 1})"
+            program = self.programs.get(channel, 0)
+            is_drum = channel == DRUM_CHANNEL
+            role = self.roles.get(channel if len(channels) > 1 else None) or self.roles.get(channel)
+            role = role or infer_role(name, program, is_drum)
+            out.append(Track(name, program, is_drum, role, tuple(self.notes.get(channel, ()))))
+        return out
+
+
+# --- writing -----------------------------------------------------------------------------------
+def write_midi(score: Score, path: str | os.PathLike, midi_type: int = 1) -> None:
+    """Write `score` atomically as a Standard MIDI File of type 0 or 1."""
+    data = midi_bytes(score, midi_type)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def midi_bytes(score: Score, midi_type: int = 1) -> bytes:
+    if midi_type not in (0, 1):
+        raise ValueError(f"bandmate writes MIDI types 0 and 1, not {midi_type}")
+    channels = assign_channels(score.tracks)
+    conductor = _conductor_events(score)
+    parts = [_part_events(t, ch, midi_type) for t, ch in zip(score.tracks, channels, strict=True)]
+    if midi_type == 0:
+        mtracks = [_to_delta(conductor + [e for part in parts for e in part])]
+    else:
+        mtracks = [_to_delta(conductor)] + [_to_delta(p) for p in parts]
+    midi = mido.MidiFile(type=midi_type, ticks_per_beat=score.ticks_per_beat)
+    midi.tracks.extend(mtracks)
+    buffer = _io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+def assign_channels(tracks) -> list[int]:
+    """A MIDI channel per track: drums on channel 10 (index 9), the rest in order on the others.
+
+    Past 15 pitched tracks, channels are shared in turn (playback then uses the later program).
+    """
+    free = [c for c in range(16) if c != DRUM_CHANNEL]
+    out, k = [], 0
+    for t in tracks:
+        if t.is_drum:
+            out.append(DRUM_CHANNEL)
+        else:
+            out.append(free[k % len(free)])
+            k += 1
+    return out
+
+
+# Events are (tick, order, message); `order` puts meta first and note-offs before note-ons at the
+# same tick, so that a note repeated without a gap reads back as two notes.
+_META, _PROGRAM, _OFF, _ON = 0, 1, 2, 3
+
+
+def _conductor_events(score: Score) -> list:
+    ev = []
+    if score.title:
+        ev.append((0, _META, mido.MetaMessage("track_name", name=score.title)))
+    for m in score.time_signatures:
+        ev.append(
+            (
+                m.onset_ticks,
+                _META,
+                mido.MetaMessage(
+                    "time_signature", numerator=m.numerator, denominator=m.denominator
+                ),
+            )
+        )
+    for k in score.keys:
+        ev.append((k.onset_ticks, _META, mido.MetaMessage("key_signature", key=_mido_key(k.key))))
+    for t in score.tempos:
+        ev.append((t.onset_ticks, _META, mido.MetaMessage("set_tempo", tempo=t.us_per_beat)))
+    for s in score.sections:
+        ev.append((s.onset_ticks, _META, mido.MetaMessage("marker", text=s.name)))
+    for c in score.chords:
+        ev.append((c.onset_ticks, _META, mido.MetaMessage("text", text=format_chord(c.symbol))))
+    return ev
+
+
+def _part_events(track: Track, channel: int, midi_type: int) -> list:
+    if midi_type == 0:
+        ev = [
+            (0, _META, mido.MetaMessage("channel_prefix", channel=channel)),
+            (0, _META, mido.MetaMessage("instrument_name", name=track.name)),
+        ]
+    else:
+        ev = [(0, _META, mido.MetaMessage("track_name", name=track.name))]
+    ev.append((0, _META, mido.MetaMessage("text", text=ROLE_PREFIX + track.role.value)))
+    ev.append((0, _PROGRAM, mido.Message("program_change", channel=channel, program=track.program)))
+    for n in track.notes:
+        ev.append(
+            (
+                n.onset_ticks,
+                _ON,
+                mido.Message("note_on", channel=channel, note=n.pitch, velocity=n.velocity),
+            )
+        )
+        ev.append(
+            (n.end_ticks, _OFF, mido.Message("note_off", channel=channel, note=n.pitch, velocity=0))
+        )
+    return ev
+
+
+def _to_delta(events: list) -> mido.MidiTrack:
+    track = mido.MidiTrack()
+    now = 0
+    for tick, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
+        track.append(msg.copy(time=tick - now))
+        now = tick
+    track.append(mido.MetaMessage("end_of_track", time=0))
+    return track
+
+
+def _mido_key(key: Key) -> str:
+    table = _MINOR_BY_SHARPS if key.mode in _MINOR_MODES else _MAJOR_BY_SHARPS
+    return table[key.sharps + 7]

@@ -1,0 +1,195 @@
+"""Pure functions Score -> Score for the common edits. None changes its input."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bandmate.errors import UserError
+from bandmate.score.model import (
+    ChordEvent,
+    KeyChange,
+    Note,
+    Score,
+    Section,
+    TempoChange,
+    Track,
+)
+
+
+def transpose(score: Score, semitones: int) -> Score:
+    """Move every pitched note, the key and the chord symbols by `semitones`; drums stay put.
+
+    A note pushed outside MIDI's 0-127 is moved by octaves back into range rather than dropped.
+    """
+    if semitones == 0:
+        return score
+
+    def move(pitch: int) -> int:
+        p = pitch + semitones
+        while p > 127:
+            p -= 12
+        while p < 0:
+            p += 12
+        return p
+
+    tracks = tuple(
+        t if t.is_drum else t.with_notes(replace(n, pitch=move(n.pitch)) for n in t.notes)
+        for t in score.tracks
+    )
+    keys = tuple(
+        KeyChange(k.onset_ticks, replace(k.key, tonic=(k.key.tonic + semitones) % 12))
+        for k in score.keys
+    )
+    flats = score.key.prefers_flats if score.key else None
+    chords = tuple(
+        ChordEvent(c.onset_ticks, c.symbol.transpose(semitones, prefer_flats=flats))
+        for c in score.chords
+    )
+    return score.replace(tracks=tracks, keys=keys, chords=chords)
+
+
+def _window(events, start: int, end: int) -> tuple:
+    """Events in [start, end) moved to start at 0, plus the one in force at `start`."""
+    before = [e for e in events if e.onset_ticks <= start]
+    inside = [e for e in events if start < e.onset_ticks < end]
+    head = [replace(before[-1], onset_ticks=0)] if before else []
+    return tuple(head + [replace(e, onset_ticks=e.onset_ticks - start) for e in inside])
+
+
+def slice_ticks(score: Score, start_ticks: int, end_ticks: int) -> Score:
+    """The music between two ticks, moved to start at 0.
+
+    Notes that start inside the window are kept and cut at its end; notes that started before it
+    are left out. The tempo, meter, key and chord in force at `start_ticks` carry over to tick 0.
+    """
+    if not 0 <= start_ticks < end_ticks:
+        raise ValueError(f"empty or negative window {start_ticks}..{end_ticks}")
+
+    def cut(track: Track) -> Track:
+        notes = (
+            Note(
+                n.onset_ticks - start_ticks,
+                min(n.end_ticks, end_ticks) - n.onset_ticks,
+                n.pitch,
+                n.velocity,
+            )
+            for n in track.notes
+            if start_ticks <= n.onset_ticks < end_ticks
+        )
+        return track.with_notes(notes)
+
+    return score.replace(
+        tracks=tuple(cut(t) for t in score.tracks),
+        tempos=_window(score.tempos, start_ticks, end_ticks),
+        time_signatures=_window(score.time_signatures, start_ticks, end_ticks),
+        keys=_window(score.keys, start_ticks, end_ticks),
+        chords=_window(score.chords, start_ticks, end_ticks),
+        sections=tuple(
+            Section(s.onset_ticks - start_ticks, s.name)
+            for s in score.sections
+            if start_ticks <= s.onset_ticks < end_ticks
+        ),
+    )
+
+
+def slice_bars(score: Score, start_bar: int, end_bar: int) -> Score:
+    """Bars `start_bar` up to (not including) `end_bar`, counted from 0, moved to start at 0."""
+    if not 0 <= start_bar < end_bar:
+        raise UserError(f"Bar range {start_bar + 1}-{end_bar} is empty; give the first bar first.")
+    grid = score.bar_grid
+    return slice_ticks(score, grid.bar_start(start_bar), grid.bar_start(end_bar))
+
+
+def rescale(score: Score, ticks_per_beat: int) -> Score:
+    """The same music at another tick resolution (positions rounded to the nearest tick)."""
+    if ticks_per_beat == score.ticks_per_beat:
+        return score
+    ratio = ticks_per_beat / score.ticks_per_beat
+
+    def at(tick: int) -> int:
+        return round(tick * ratio)
+
+    def note(n: Note) -> Note:
+        onset = at(n.onset_ticks)
+        return Note(onset, max(1, at(n.end_ticks) - onset), n.pitch, n.velocity)
+
+    def moved(events):
+        return tuple(replace(e, onset_ticks=at(e.onset_ticks)) for e in events)
+
+    return score.replace(
+        ticks_per_beat=ticks_per_beat,
+        tracks=tuple(t.with_notes(note(n) for n in t.notes) for t in score.tracks),
+        tempos=moved(score.tempos),
+        time_signatures=moved(score.time_signatures),
+        keys=moved(score.keys),
+        chords=moved(score.chords),
+        sections=moved(score.sections),
+    )
+
+
+def merge(first: Score, *others: Score) -> Score:
+    """Play several scores at once: their tracks side by side.
+
+    The tempo, meter, key, chord and section maps come from `first` (or from the first score that
+    has them); the others are brought to `first`'s tick resolution.
+    """
+    scores = [first, *(rescale(s, first.ticks_per_beat) for s in others)]
+
+    def first_nonempty(attr: str):
+        return next((getattr(s, attr) for s in scores if getattr(s, attr)), ())
+
+    return first.replace(
+        tracks=tuple(t for s in scores for t in s.tracks),
+        keys=first_nonempty("keys"),
+        chords=first_nonempty("chords"),
+        sections=first_nonempty("sections"),
+        title=first.title or next((s.title for s in scores if s.title), None),
+    )
+
+
+def quantize(score: Score, grid_ticks: int, strength: float = 1.0) -> Score:
+    """Pull onsets and ends toward a grid of `grid_ticks` (e.g. ticks_per_beat // 4 for 16ths).
+
+    `strength` 1.0 snaps exactly, 0.5 moves half way. A note never shrinks below one grid step
+    at full strength (nor below one tick otherwise).
+    """
+    if grid_ticks < 1:
+        raise ValueError(f"grid must be at least one tick, got {grid_ticks}")
+    if not 0.0 <= strength <= 1.0:
+        raise ValueError(f"strength must be between 0 and 1, got {strength}")
+
+    def snap(tick: int) -> int:
+        target = round(tick / grid_ticks) * grid_ticks
+        return round(tick + (target - tick) * strength)
+
+    def note(n: Note) -> Note:
+        onset = snap(n.onset_ticks)
+        least = grid_ticks if strength == 1.0 else 1
+        return Note(onset, max(least, snap(n.end_ticks) - onset), n.pitch, n.velocity)
+
+    return score.replace(
+        tracks=tuple(
+            t if not t.notes else t.with_notes(note(n) for n in t.notes) for t in score.tracks
+        )
+    )
+
+
+def change_tempo(
+    score: Score, *, tempo_bpm: float | None = None, factor: float | None = None
+) -> Score:
+    """A new tempo, the notes unchanged in beats.
+
+    `tempo_bpm` sets one constant tempo; `factor` scales every tempo in the map (2.0 is twice as
+    fast). Give exactly one.
+    """
+    if (tempo_bpm is None) == (factor is None):
+        raise ValueError("give either tempo_bpm or factor")
+    if tempo_bpm is not None:
+        return score.replace(tempos=(TempoChange.from_bpm(0, tempo_bpm),))
+    if factor <= 0:
+        raise ValueError(f"tempo factor must be positive, got {factor}")
+    return score.replace(
+        tempos=tuple(
+            TempoChange(t.onset_ticks, round(t.us_per_beat / factor)) for t in score.tempos
+        )
+    )

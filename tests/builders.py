@@ -1,0 +1,63 @@
+"""Builders that make expected scores readable, and helpers for CLI tests."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+from bandmate.score import Note, Role, Score, TempoChange, TimeSignature, Track
+
+TPB = 480
+
+
+def notes(*spec: tuple[float, float, int], velocity: int = 90, tpb: int = TPB) -> tuple[Note, ...]:
+    """Notes from (onset_beats, duration_beats, pitch) triples: notes((0, 1, 60), (1, 1, 62))."""
+    return tuple(Note(round(o * tpb), round(d * tpb), p, velocity) for o, d, p in spec)
+
+
+def make_score(*tracks: Track, tempo_bpm: float = 120, meter=(4, 4), **kwargs) -> Score:
+    return Score(
+        tracks=tracks,
+        tempos=(TempoChange.from_bpm(0, tempo_bpm),),
+        time_signatures=(TimeSignature(0, *meter),),
+        **kwargs,
+    )
+
+
+def piano(*spec, name: str = "Piano") -> Track:
+    return Track(name, program=0, role=Role.CHORDS, notes=notes(*spec))
+
+
+def bass(*spec, name: str = "Bass") -> Track:
+    return Track(name, program=33, role=Role.BASS, notes=notes(*spec))
+
+
+def drums(*spec, name: str = "Drums") -> Track:
+    return Track(name, program=0, is_drum=True, role=Role.DRUMS, notes=notes(*spec))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run `bandmate ARGS` in a fresh interpreter, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "bandmate.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def assert_user_error(result: subprocess.CompletedProcess, *words: str) -> None:
+    """Exit code 2, exactly one line on stderr that mentions `words`, and no traceback."""
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for w in words:
+        assert w.lower() in lines[0].lower(), (w, lines[0])

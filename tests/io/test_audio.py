@@ -1,0 +1,77 @@
+"""WAV/FLAC read-write round trips and refusals."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from bandmate.errors import AudioFormatError, InputFileError
+from bandmate.io.audio import Audio, read_audio, write_audio
+
+
+def sine(rng, channels=2, rate=44100, seconds=0.5, amplitude=0.5):
+    t = np.arange(int(rate * seconds)) / rate
+    phase = rng.uniform(0, 2 * np.pi, size=(channels, 1))
+    return Audio(amplitude * np.sin(2 * np.pi * 440 * t + phase), rate)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "subtype", "tolerance"),
+    [
+        (".wav", "PCM_16", 1 / 2**15),
+        (".wav", "PCM_24", 1 / 2**23),
+        (".wav", "FLOAT", 0),
+        (".flac", "PCM_16", 1 / 2**15),
+        (".flac", "PCM_24", 1 / 2**23),
+    ],
+)
+@pytest.mark.parametrize("channels", [1, 2])
+def test_round_trip_within_quantization(tmp_path, rng, suffix, subtype, tolerance, channels):
+    audio = sine(rng, channels=channels, rate=48000)
+    path = tmp_path / f"a{suffix}"
+    write_audio(audio, path, subtype=subtype)
+    back = read_audio(path)
+    assert back.sample_rate == 48000 and back.samples.shape == audio.samples.shape
+    assert back.samples.dtype == np.float32
+    assert np.max(np.abs(back.samples - audio.samples)) <= tolerance + 1e-7
+    assert sf.info(str(path)).subtype == subtype
+
+
+def test_more_than_two_channels_is_refused(tmp_path, rng):
+    path = tmp_path / "six.wav"
+    sf.write(path, rng.standard_normal((1000, 6)) * 0.1, 44100)
+    with pytest.raises(AudioFormatError, match="6 channels"):
+        read_audio(path)
+
+
+def test_unsupported_sample_rate_is_refused(tmp_path, rng):
+    path = tmp_path / "odd.wav"
+    sf.write(path, rng.standard_normal(1000) * 0.1, 12345)
+    with pytest.raises(AudioFormatError, match="12345"):
+        read_audio(path)
+
+
+def test_corrupt_and_non_audio_files(tmp_path, rng):
+    text = tmp_path / "notes.wav"
+    text.write_text("this is not audio")
+    with pytest.raises(InputFileError, match="not a readable audio file"):
+        read_audio(text)
+    good = tmp_path / "good.wav"
+    write_audio(sine(rng), good, subtype="PCM_16")
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(good.read_bytes()[:30])
+    with pytest.raises(InputFileError):
+        read_audio(cut)
+
+
+def test_nan_samples_are_refused(tmp_path):
+    path = tmp_path / "nan.wav"
+    data = np.zeros((100, 2), dtype=np.float32)
+    data[10, 0] = np.nan
+    sf.write(path, data, 44100, subtype="FLOAT")
+    with pytest.raises(AudioFormatError, match="NaN"):
+        read_audio(path)
+
+
+def test_unknown_output_format(tmp_path, rng):
+    with pytest.raises(AudioFormatError, match=r"\.mp3"):
+        write_audio(sine(rng), tmp_path / "a.mp3")

@@ -1,0 +1,182 @@
+"""Standard MIDI File round trips and bad files."""
+
+from pathlib import Path
+
+import mido
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bandmate.errors import InputFileError
+from bandmate.io.midi import midi_bytes, midi_from_bytes, read_midi, write_midi
+from bandmate.score import (
+    ChordEvent,
+    KeyChange,
+    Note,
+    Role,
+    Score,
+    Section,
+    TempoChange,
+    TimeSignature,
+    Track,
+)
+from bandmate.theory.chords import parse_chord
+from bandmate.theory.keys import Key
+
+CHORDS = ["C", "Am7", "F#m7b5", "Bbmaj7/D", "G7b9", "N.C.", "Ebsus4", "C6/9"]
+KEYS = ["C", "Bb", "F#", "Am", "Ebm", "Db", "G#m"]
+
+
+@st.composite
+def tracks_notes(draw, max_notes=30):
+    # same-pitch notes may not overlap: MIDI cannot tell which note-off closes which
+    out, busy_until = [], {}
+    for _ in range(draw(st.integers(0, max_notes))):
+        pitch = draw(st.integers(0, 127))
+        onset = draw(st.integers(busy_until.get(pitch, 0), busy_until.get(pitch, 0) + 4000))
+        dur = draw(st.integers(1, 3000))
+        out.append(Note(onset, dur, pitch, draw(st.integers(1, 127))))
+        busy_until[pitch] = onset + dur
+    return tuple(out)
+
+
+@st.composite
+def scores(draw):
+    n_tracks = draw(st.integers(1, 6))
+    tracks = []
+    for i in range(n_tracks):
+        is_drum = draw(st.booleans()) if i == n_tracks - 1 else False
+        tracks.append(
+            Track(
+                name=draw(st.sampled_from(["Bass", "Piano", "Lead", "Pad", "Gtr", "Kit"])) + str(i),
+                program=draw(st.integers(0, 127)),
+                is_drum=is_drum,
+                role=draw(st.sampled_from(list(Role))),
+                notes=draw(tracks_notes()),
+            )
+        )
+    ticks = st.integers(1, 20_000)
+    tempos = [TempoChange(0, draw(st.integers(200_000, 2_000_000)))] + [
+        TempoChange(draw(ticks), draw(st.integers(200_000, 2_000_000)))
+        for _ in range(draw(st.integers(0, 3)))
+    ]
+    meters = [TimeSignature(0, draw(st.integers(1, 12)), draw(st.sampled_from([2, 4, 8])))] + [
+        TimeSignature(draw(ticks), draw(st.integers(1, 12)), draw(st.sampled_from([2, 4, 8, 16])))
+        for _ in range(draw(st.integers(0, 2)))
+    ]
+    keys = [KeyChange(draw(ticks), Key.parse(draw(st.sampled_from(KEYS)))) for _ in range(2)]
+    chords = [
+        ChordEvent(draw(st.integers(0, 20_000)), parse_chord(draw(st.sampled_from(CHORDS))))
+        for _ in range(draw(st.integers(0, 6)))
+    ]
+    chords = list({c.onset_ticks: c for c in chords}.values())  # one chord per tick
+    sections = [Section(draw(ticks), draw(st.sampled_from(["Verse", "Chorus", "A", "Bridge"])))]
+    return Score(
+        tracks=tuple(tracks),
+        ticks_per_beat=draw(st.sampled_from([96, 480, 960])),
+        tempos=tuple(tempos),
+        time_signatures=tuple(meters),
+        keys=tuple(keys),
+        chords=tuple(chords),
+        sections=tuple({s.onset_ticks: s for s in sections}.values()),
+        title=draw(st.sampled_from([None, "Song", "Étude in C"])),
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(score=scores(), midi_type=st.sampled_from([0, 1]))
+def test_midi_round_trip_is_exact(score, midi_type):
+    back = midi_from_bytes(midi_bytes(score, midi_type))
+    assert back.ticks_per_beat == score.ticks_per_beat
+    assert back.tempos == score.tempos
+    assert back.time_signatures == score.time_signatures
+    assert back.keys == score.keys
+    assert back.chords == score.chords
+    assert back.sections == score.sections
+    assert back.title == score.title
+    assert back.tracks == score.tracks
+
+
+def test_file_round_trip_and_atomic_write(tmp_path, small_song):
+    path = tmp_path / "song.mid"
+    write_midi(small_song, path)
+    assert read_midi(path) == small_song
+    assert [p.name for p in tmp_path.iterdir()] == ["song.mid"]  # no temporary left behind
+
+
+def test_reads_foreign_type0_file_split_by_channel(tmp_path):
+    mid = mido.MidiFile(type=0, ticks_per_beat=96)
+    track = mido.MidiTrack()
+    track += [
+        mido.Message("program_change", channel=0, program=33, time=0),
+        mido.Message("note_on", channel=0, note=40, velocity=100, time=0),
+        mido.Message("note_on", channel=9, note=36, velocity=80, time=0),
+        mido.Message("note_on", channel=9, note=36, velocity=0, time=24),  # note-off as velocity 0
+        mido.Message("note_off", channel=0, note=40, velocity=0, time=72),
+    ]
+    mid.tracks.append(track)
+    path = tmp_path / "foreign.mid"
+    mid.save(path)
+    score = read_midi(path)
+    assert score.ticks_per_beat == 96
+    by_drum = {t.is_drum: t for t in score.tracks}
+    assert by_drum[False].notes == (Note(0, 96, 40, 100),)
+    assert by_drum[False].role == Role.BASS  # inferred from the GM program
+    assert by_drum[True].notes == (Note(0, 24, 36, 80),)
+    assert by_drum[True].role == Role.DRUMS
+
+
+def test_unterminated_notes_end_with_the_track(tmp_path):
+    mid = mido.MidiFile(type=1)
+    mid.tracks.append(
+        mido.MidiTrack(
+            [
+                mido.Message("note_on", note=60, velocity=64, time=10),
+                mido.MetaMessage("end_of_track", time=100),
+            ]
+        )
+    )
+    path = tmp_path / "stuck.mid"
+    mid.save(path)
+    assert read_midi(path).tracks[0].notes == (Note(10, 100, 60, 64),)
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"RIFF....WAVEfmt ", "not a MIDI file"),
+        (b"", "not a MIDI file"),
+        (b"MThd\x00\x00\x00\x06\x00\x01", "truncated"),
+    ],
+)
+def test_bad_bytes_are_user_errors(data, words):
+    with pytest.raises(InputFileError, match=words):
+        midi_from_bytes(data, "x.mid")
+
+
+def test_truncated_file_is_a_clear_error(tmp_path, small_song):
+    data = midi_bytes(small_song)
+    for cut in (20, len(data) // 2, len(data) - 3):
+        with pytest.raises(InputFileError, match=r"truncated|corrupt"):
+            midi_from_bytes(data[:cut], "cut.mid")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputFileError, match="does not exist"):
+        read_midi(tmp_path / "nope.mid")
+
+
+def test_conductor_text_that_is_not_a_chord_is_ignored(tmp_path):
+    mid = mido.MidiFile(type=1)
+    mid.tracks.append(
+        mido.MidiTrack(
+            [
+                mido.MetaMessage("text", text="Composed by me", time=0),
+                mido.MetaMessage("text", text="Dm7", time=480),
+            ]
+        )
+    )
+    path = Path(tmp_path / "t.mid")
+    mid.save(path)
+    score = read_midi(path)
+    assert [(c.onset_ticks, str(c.symbol)) for c in score.chords] == [(480, "Dm7")]

@@ -1,0 +1,103 @@
+import pytest
+
+from bandmate.errors import UserError
+from bandmate.score import (
+    Note,
+    Score,
+    TimeSignature,
+    change_tempo,
+    merge,
+    quantize,
+    rescale,
+    slice_bars,
+    transpose,
+)
+from tests.builders import bass, drums, make_score, notes, piano
+
+
+def test_notes_validate_themselves():
+    with pytest.raises(ValueError):
+        Note(0, 0, 60)
+    with pytest.raises(ValueError):
+        Note(0, 10, 128)
+    with pytest.raises(ValueError):
+        Note(-1, 10, 60)
+
+
+def test_transpose_moves_pitches_but_not_drums(small_song):
+    up = transpose(small_song, 3)
+    assert [n.pitch for n in up.track("Bass").notes] == [
+        n.pitch + 3 for n in small_song.track("Bass").notes
+    ]
+    assert up.track("Drums") == small_song.track("Drums")
+    assert small_song.track("Bass").notes[0].pitch == 36  # the input is unchanged
+
+
+def test_transpose_keeps_notes_in_midi_range():
+    s = make_score(piano((0, 1, 126)))
+    assert transpose(s, 5).tracks[0].notes[0].pitch == 119
+
+
+def test_slice_bars_moves_to_zero_and_cuts_at_the_end(small_song):
+    bar2 = slice_bars(small_song, 1, 2)
+    assert [(n.onset_ticks, n.pitch) for n in bar2.track("Bass").notes] == [(0, 41), (960, 48)]
+    assert bar2.end_ticks == 1920
+    assert bar2.tempo_bpm == pytest.approx(100)
+
+
+def test_slice_bars_cuts_notes_that_ring_past_the_window():
+    s = make_score(piano((0, 8, 60)))
+    assert slice_bars(s, 0, 1).tracks[0].notes[0].duration_ticks == 1920
+
+
+def test_slice_bars_rejects_empty_range(small_song):
+    with pytest.raises(UserError):
+        slice_bars(small_song, 2, 2)
+
+
+def test_quantize_snaps_and_half_strength_moves_half_way():
+    s = make_score(piano((0.1, 0.8, 60)))  # onset 48 ticks, end 432
+    exact = quantize(s, 120).tracks[0].notes[0]
+    assert (exact.onset_ticks, exact.end_ticks) == (0, 480)
+    half = quantize(s, 120, strength=0.5).tracks[0].notes[0]
+    assert (half.onset_ticks, half.end_ticks) == (24, 456)
+
+
+def test_quantize_never_collapses_a_note():
+    s = make_score(piano((1.0, 0.05, 60)))
+    assert quantize(s, 240).tracks[0].notes[0].duration_ticks == 240
+
+
+def test_change_tempo_keeps_beats_and_changes_seconds(small_song):
+    fast = change_tempo(small_song, factor=2.0)
+    assert fast.tracks == small_song.tracks
+    assert fast.duration_seconds == pytest.approx(small_song.duration_seconds / 2, rel=1e-5)
+    slow = change_tempo(small_song, tempo_bpm=50)
+    assert slow.tempo_bpm == pytest.approx(50)
+
+
+def test_merge_puts_tracks_side_by_side_at_one_resolution():
+    a = make_score(piano((0, 1, 60)))
+    b = rescale(make_score(bass((1, 1, 40))), 96)
+    m = merge(a, b)
+    assert [t.name for t in m.tracks] == ["Piano", "Bass"]
+    assert m.ticks_per_beat == 480
+    assert m.track("Bass").notes == notes((1, 1, 40))
+
+
+def test_rescale_round_trips_on_a_coarse_grid():
+    s = make_score(piano((0, 1, 60), (1.5, 0.5, 62)), drums((0, 0.25, 36)))
+    assert rescale(rescale(s, 960), 480) == s
+
+
+def test_score_equality_ignores_note_order():
+    a = make_score(piano((0, 1, 60), (1, 1, 62)))
+    b = make_score(piano((1, 1, 62), (0, 1, 60)))
+    assert a == b
+
+
+def test_duration_and_repr(small_song):
+    assert small_song.duration_seconds == pytest.approx(8 * 0.6)
+    assert "3 tracks" in repr(small_song)
+    assert small_song.time_signatures == (TimeSignature(0, 4, 4),)
+    assert Score().is_empty
