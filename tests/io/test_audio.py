@@ -75,3 +75,13 @@ def test_nan_samples_are_refused(tmp_path):
 def test_unknown_output_format(tmp_path, rng):
     with pytest.raises(AudioFormatError, match=r"\.mp3"):
         write_audio(sine(rng), tmp_path / "a.mp3")
+
+
+def test_outputs_get_the_usual_permissions(tmp_path, rng):
+    import os
+
+    path = tmp_path / "a.wav"
+    write_audio(sine(rng), path)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -251,11 +251,11 @@ def _mark_section_starts(bars) -> list[Bar]:
 class _ChartParser:
     """One pass over the tokens, keeping the meter, key, section and repeat state in force."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, meter: tuple[int, int] = DEFAULT_METER) -> None:
         self.tokens = [  # (kind, text) pairs, whitespace dropped
             (m.lastgroup, m.group()) for m in _TOKEN_RE.finditer(text) if m.lastgroup != "space"
         ]
-        self.meter = DEFAULT_METER
+        self.meter = meter
         self.key: Key | None = None
         self.section: str | None = None
         self.section_starts = False  # a label was read since the last bar
@@ -481,11 +481,18 @@ class _ChartParser:
             raise ChartError(str(exc), bar=bar, token=token) from exc
 
 
-def parse_chart(text: str) -> Chart:
-    """Read a chord chart (syntax in this module's docstring); raises ChartError on mistakes."""
+def parse_chart(text: str, meter: tuple[int, int] = DEFAULT_METER) -> Chart:
+    """Read a chord chart (syntax in this module's docstring); raises ChartError on mistakes.
+
+    `meter` is the time signature until the chart names one: a backing track in a 3/4 style
+    reads `| C | G7 |` as two bars of 3/4.
+    """
     if not isinstance(text, str):
         raise ChartError(f"a chart is text, not {type(text).__name__}")
-    return _ChartParser(text).parse()
+    problem = _meter_problem(meter)
+    if problem:
+        raise ValueError(problem)
+    return _ChartParser(text, tuple(meter)).parse()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -547,3 +554,22 @@ def format_chart(chart: Chart) -> str:
         previous = bar
     flush()
     return "\n".join(lines) + "\n"
+
+
+def transpose_chart(chart: Chart, semitones: int, key: Key | None = None) -> Chart:
+    """Every chord and key moved by `semitones`, spelled for `key` (or the moved chart key).
+
+    With no key in the chart, `key` (when given) becomes the chart's key after the move.
+    """
+
+    def move_key(k: Key | None) -> Key | None:
+        return None if k is None else replace(k, tonic=(k.tonic + semitones) % 12)
+
+    flats = (key or move_key(chart.key) or Key(0)).prefers_flats
+    bars = []
+    for bar in chart.bars:
+        chords = tuple(
+            replace(c, symbol=c.symbol.transpose(semitones, prefer_flats=flats)) for c in bar.chords
+        )
+        bars.append(replace(bar, chords=chords, key=move_key(bar.key) or key))
+    return Chart(tuple(bars), bars[0].key, chart.title)

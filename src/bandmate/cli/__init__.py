@@ -1,0 +1,60 @@
+"""The `bandmate` command: argument parsing and error reporting, nothing else.
+
+Each sub-command lives in a module of this package with `add_parser(subparsers)`, which registers
+its arguments and sets `run(args) -> int`; the run functions call library functions and do no
+music work themselves. Heavy libraries are imported inside `run`, so `bandmate --help` is instant.
+
+A `UserError` (a mistake the user can fix) becomes one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from bandmate import __version__
+from bandmate.errors import UserError
+
+# sub-command modules, in the order `bandmate --help` lists them
+COMMANDS = ("demo", "render", "show", "convert", "info", "chart")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (what was wrong and where to look), exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="bandmate",
+        description="AI for music production: backing tracks, melodies and harmonies, mixing "
+        "and mastering, live accompaniment; every output says how it was made.",
+    )
+    parser.add_argument("--version", action="version", version=f"bandmate {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        importlib.import_module(f"bandmate.cli.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except UserError as e:
+        print(f"bandmate {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bandmate: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""`bandmate chart`: check a chord chart and print it as bandmate reads it."""
+
+from __future__ import annotations
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "chart",
+        help="check a chord chart and print it bar by bar",
+        description="Parse a chord chart (the text itself or a file) and print it with repeats "
+        "expanded, one bar per line. Errors name the bar and the token.",
+    )
+    p.add_argument("chart", help="chart text such as '| C | Am | F G7 |', or a file holding it")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from bandmate.io.charts import load_chart
+    from bandmate.theory.chords import format_chord
+
+    chart = load_chart(args.chart)
+    key = f", key {chart.key}" if chart.key else ""
+    print(f"{len(chart)} bars in {chart.meter[0]}/{chart.meter[1]}{key}")
+    section = None
+    for i, bar in enumerate(chart.bars, start=1):
+        if bar.section != section and bar.section:
+            print(f"[{bar.section}]")
+        section = bar.section
+        chords = "  ".join(f"{format_chord(c.symbol)}@{c.beat + 1}" for c in bar.chords)
+        print(f"{i:4d}  {bar.meter[0]}/{bar.meter[1]}  {chords}")
+    return 0

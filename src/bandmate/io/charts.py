@@ -1,0 +1,38 @@
+"""Chord charts from the command line: either the chart text itself or a file that holds it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bandmate.errors import ChartError, InputFileError
+from bandmate.theory.chart import Chart, parse_chart
+
+CHART_SUFFIXES = (".txt", ".chart", ".chords")
+
+
+def load_chart(text_or_path: str, meter: tuple[int, int] = (4, 4)) -> Chart:
+    """Parse `text_or_path` as a chart, reading it from a file when it names one.
+
+    `meter` is the time signature until the chart names one.
+
+    A string without a bar line that ends like a chart file name (`song.txt`) but names no file is
+    reported as a missing file rather than as a chart with an odd chord in it.
+    """
+    candidate = Path(text_or_path)
+    looks_like_path = "|" not in text_or_path and (
+        candidate.suffix.lower() in CHART_SUFFIXES or "/" in text_or_path
+    )
+    if "\n" not in text_or_path and candidate.is_file():
+        try:
+            text = candidate.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputFileError(
+                f"Chart file {text_or_path!r} could not be read as text ({e})."
+            ) from None
+    elif looks_like_path:
+        raise InputFileError(f"Chart file {text_or_path!r} does not exist; check the path.")
+    else:
+        text = text_or_path
+    if not text.strip():
+        raise ChartError("the chart is empty; write bars like '| C | Am | F | G |'.")
+    return parse_chart(text, meter)

@@ -1,0 +1,62 @@
+"""What a music or audio file holds, in a few lines a person can read."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".ogg")
+
+
+def describe_file(path: str | os.PathLike) -> list[tuple[str, str]]:
+    """(label, value) pairs that describe a score file (MIDI, MusicXML, ABC) or an audio file."""
+    if Path(path).suffix.lower() in AUDIO_SUFFIXES:
+        return _describe_audio(path)
+    from bandmate.io.formats import read_score
+
+    return describe_score(read_score(path))
+
+
+def describe_score(score) -> list[tuple[str, str]]:
+    meters = []
+    for m in score.time_signatures:  # a pickup bar repeats the meter where it ends
+        if not meters or meters[-1] != str(m):
+            meters.append(str(m))
+    meters = ", ".join(meters)
+    tempos = ", ".join(f"{t.tempo_bpm:.5g}" for t in score.tempos)
+    rows = [
+        ("title", score.title or "-"),
+        (
+            "duration",
+            f"{score.duration_seconds:.2f} s, {score.bar_grid.bar_count(score.end_ticks)} bars",
+        ),
+        ("tempo", f"{tempos} BPM"),
+        ("meter", meters),
+        ("key", ", ".join(str(k.key) for k in score.keys) or "-"),
+        ("chords", str(len(score.chords))),
+        ("sections", ", ".join(s.name for s in score.sections) or "-"),
+        ("resolution", f"{score.ticks_per_beat} ticks per beat"),
+    ]
+    for t in score.tracks:
+        sound = "drums" if t.is_drum else f"program {t.program}"
+        rows.append((f"track {t.name}", f"{t.role.value}, {sound}, {len(t.notes)} notes"))
+    return rows
+
+
+def _describe_audio(path) -> list[tuple[str, str]]:
+    import soundfile as sf
+
+    from bandmate.io.audio import read_audio
+
+    audio = read_audio(path)
+    subtype = sf.info(str(path)).subtype_info
+    peak = audio.peak()
+    peak_db = f"{20 * math.log10(peak):.1f} dBFS" if peak > 0 else "silent"
+    return [
+        ("format", subtype),
+        ("channels", str(audio.channels)),
+        ("sample rate", f"{audio.sample_rate} Hz"),
+        ("duration", f"{audio.duration_seconds:.2f} s"),
+        ("sample peak", peak_db),
+    ]

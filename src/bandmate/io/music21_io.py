@@ -1,0 +1,438 @@
+"""MusicXML, ABC and music21's bundled corpus -> Score, through music21 (and Score -> MusicXML).
+
+music21 is heavy (a second or two to import), so it is imported inside the functions that need
+it, never at module level. Writing lives in `music21_write`; its public functions are re-exported
+here so that callers need one module for everything music21 does.
+
+How a music21 stream becomes a Score:
+- one Track per Part: its name from `partName` (else "Part N"), its GM program from the part's
+  instrument when the file names one (else 0, piano), drums when the instrument is a percussion
+  instrument or plays on MIDI channel 10, and a role from `infer_role` (a chorale's Soprano is the
+  melody, its Bass the bass);
+- notes at `ticks_per_beat` 480, music21's offsets being quarter lengths. Tied notes become one
+  note; rests and grace notes are left out; a chord becomes a note per pitch; the velocity is the
+  note's own (MusicXML `dynamics`) when it has one, else 90;
+- the tempo, meter and key maps, chord symbols and rehearsal marks of the parts. Parts written for
+  transposing instruments are read at sounding pitch.
+
+Pickup bars (anacrusis) keep music21's offsets, so the first note of a chorale with a one-beat
+pickup is at tick 0 and the first full bar starts at tick 480. The time-signature map then says so
+by repeating the meter where the short bar ends (4/4 at 0, 4/4 at 480), and `BarGrid` turns that
+into a short bar 0; `write_musicxml` writes such a bar back as a pickup. The same holds for any
+short bar in the middle of a piece (a bar cut short before a meter change, say).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from fractions import Fraction
+from pathlib import Path
+
+from bandmate.errors import ChordSymbolError, InputFileError
+from bandmate.io.files import check_inputs
+from bandmate.io.music21_write import (
+    KIND_BY_QUALITY,
+    musicxml_bytes,
+    quantize_for_notation,
+    score_to_music21,
+    write_musicxml,
+)
+from bandmate.score.model import (
+    DEFAULT_TICKS_PER_BEAT,
+    ChordEvent,
+    KeyChange,
+    Note,
+    Score,
+    Section,
+    TempoChange,
+    TimeSignature,
+    Track,
+    infer_role,
+)
+from bandmate.theory.chords import parse_chord
+from bandmate.theory.keys import MODES, Key
+
+__all__ = [
+    "corpus_names",
+    "load_corpus",
+    "musicxml_bytes",
+    "quantize_for_notation",
+    "read_abc",
+    "read_musicxml",
+    "score_from_music21",
+    "score_to_music21",
+    "write_musicxml",
+]
+
+DEFAULT_VELOCITY = 90
+DRUM_CHANNEL = 9  # MIDI channel 10, counted from 0 as music21 does
+# Ticks by which a tied note may miss its continuation and still be joined (float rounding).
+_TIE_SLACK_TICKS = 2
+# Words that make a text direction a section marker when the file has no rehearsal marks.
+_SECTION_WORDS = {
+    "intro", "verse", "chorus", "pre-chorus", "prechorus", "bridge", "outro", "solo", "coda",
+    "interlude", "refrain", "break", "ending", "tag", "vamp", "hook",
+}  # fmt: skip
+_FILE_NAME_RE = re.compile(r"\.(mxl|xml|musicxml|abc|krn|mid|midi|mei|rntxt|capx)$", re.I)
+# music21's chord kinds (MusicXML `kind`) -> bandmate's quality tokens, for symbols whose written
+# text bandmate cannot read.
+_QUALITY_BY_KIND = {kind: quality for quality, kind in reversed(KIND_BY_QUALITY.items())}
+_QUALITY_BY_KIND.update({"dominant": "7", "half-diminished": "m7b5", "major-minor": "mMaj7"})
+
+
+# --- public API ----------------------------------------------------------------------------------
+def read_musicxml(path: str | os.PathLike) -> Score:
+    """Read a MusicXML file (`.musicxml`, `.xml`, or compressed `.mxl`) into a Score."""
+    return _read_with_music21(path, "musicxml", "MusicXML")
+
+
+def read_abc(path: str | os.PathLike) -> Score:
+    """Read an ABC file into a Score; a file of several tunes gives its first tune."""
+    return _read_with_music21(path, "abc", "ABC")
+
+
+def load_corpus(name: str) -> Score:
+    """A piece of music21's bundled corpus by name, e.g. "bach/bwv66.6" or "joplin/maple_leaf_rag".
+
+    Only the corpus that ships inside music21 is searched; nothing is ever downloaded. A name is
+    the piece's path in the corpus folder without its suffix (`corpus_names` lists them). A file
+    that holds several pieces (an ABC book) gives its first piece.
+    """
+    path = _corpus_path(name)
+    from music21 import converter
+
+    try:
+        stream = converter.parse(path)
+    except Exception as e:  # music21 raises many kinds; all mean the file could not be read
+        raise InputFileError(
+            f"Corpus piece {name!r} could not be read ({_first_line(e)})."
+        ) from None
+    score = score_from_music21(stream)
+    return score if score.title else score.replace(title=name)
+
+
+def corpus_names(prefix: str = "") -> list[str]:
+    """Names of the pieces in music21's bundled corpus that start with `prefix` ("bach/")."""
+    root, paths = _core_corpus()
+    names = sorted({_corpus_name(p, root) for p in paths})
+    return [n for n in names if n.lower().startswith(prefix.lower())]
+
+
+def score_from_music21(stream, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> Score:
+    """A Score from a music21 Score, Part, Opus (its first score) or any other Stream."""
+    from music21 import stream as m21stream
+
+    if isinstance(stream, m21stream.Opus):
+        scores = list(stream.scores)
+        if not scores:
+            return Score(ticks_per_beat=ticks_per_beat)
+        stream = scores[0]
+    is_score = isinstance(stream, m21stream.Score)
+    parts = (list(stream.parts) or [stream]) if is_score else [stream]
+    if any(_has_transposition(p) for p in parts):
+        converted = (stream if is_score else parts[0]).toSoundingPitch()
+        parts = list(converted.parts) if isinstance(converted, m21stream.Score) else [converted]
+
+    def ticks(quarter_length) -> int:
+        return round(Fraction(quarter_length) * ticks_per_beat)
+
+    tracks = tuple(_track_from_part(p, i, ticks) for i, p in enumerate(parts))
+    flats = [p.flatten() for p in parts]
+    return Score(
+        tracks=tracks,
+        ticks_per_beat=ticks_per_beat,
+        tempos=_tempos(flats, ticks),
+        time_signatures=_time_signatures(parts[0], flats[0], ticks),
+        keys=_keys(flats[0], ticks),
+        chords=_chords(flats, ticks),
+        sections=_sections(flats, ticks),
+        title=_title(stream),
+    )
+
+
+# --- files -------------------------------------------------------------------------------------
+def _read_with_music21(path: str | os.PathLike, fmt: str, kind: str) -> Score:
+    check_inputs([path])
+    from music21 import converter
+
+    try:
+        # forceSource: read the file itself, never a pickle music21 cached of an older version
+        stream = converter.parse(Path(path), format=fmt, forceSource=True)
+    except Exception as e:  # music21 and the XML parser raise many kinds; all mean a bad file
+        raise InputFileError(
+            f"{str(path)!r} is not a readable {kind} file ({_first_line(e)})."
+        ) from None
+    try:
+        return score_from_music21(stream)
+    except ValueError as e:
+        raise InputFileError(f"{str(path)!r} holds music bandmate cannot use ({e}).") from None
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    line = text[0] if text else type(error).__name__
+    return line if len(line) <= 160 else line[:157] + "..."
+
+
+def _core_corpus():
+    from music21.corpus import corpora
+
+    return _core_root(), corpora.CoreCorpus().getPaths()
+
+
+def _core_root() -> Path:
+    from music21 import common
+
+    return Path(common.getCorpusFilePath())
+
+
+def _corpus_name(path, root: Path) -> str:
+    relative = Path(path).relative_to(root)
+    return relative.with_suffix("").as_posix()
+
+
+def _corpus_path(name: str) -> Path:
+    hint = (
+        "names look like bach/bwv66.6; list them with `bandmate show --list-corpus bach` "
+        "(or any other start of a name)"
+    )
+    if not isinstance(name, str) or not name.strip():
+        raise InputFileError(f"Give the name of a corpus piece: {hint}.")
+    from music21.corpus import corpora
+
+    wanted = name.strip().removesuffix("/")
+    root = _core_root()
+    matches = corpora.CoreCorpus().getWorkList(wanted)
+    exact = [p for p in matches if _corpus_name(p, root) == Path(wanted).with_suffix("").as_posix()]
+    if exact or matches:
+        return Path((exact or matches)[0])
+    raise InputFileError(f"No piece named {wanted!r} in music21's bundled corpus; {hint}.")
+
+
+# --- parts and notes ---------------------------------------------------------------------------
+def _has_transposition(part) -> bool:
+    inst = part.getInstrument(returnDefault=False)
+    return bool(inst and inst.transposition and not part.atSoundingPitch)
+
+
+def _track_from_part(part, index: int, ticks) -> Track:
+    from music21 import instrument
+
+    inst = part.getInstrument(returnDefault=False)
+    name = (part.partName or (inst.partName if inst else None) or f"Part {index + 1}").strip()
+    program = inst.midiProgram if inst is not None and inst.midiProgram is not None else 0
+    is_drum = inst is not None and (
+        isinstance(inst, instrument.UnpitchedPercussion) or inst.midiChannel == DRUM_CHANNEL
+    )
+    notes = _joined_notes(part.flatten(), ticks)
+    role = infer_role(name, program, is_drum)
+    return Track(name, max(0, min(127, program)), is_drum, role, tuple(notes))
+
+
+def _joined_notes(flat, ticks) -> list[Note]:
+    """The notes of a flattened part, each tied chain joined into one note.
+
+    music21's `stripTies` mismatches ties between voices (two tied notes of one bar in different
+    voices come back as one long note and a stray), so ties are joined here, by pitch: a piece
+    whose tie stops or continues extends the pending note of its pitch that ends where it starts.
+    """
+    finished: list[Note] = []
+    pending: dict[int, list[list[int]]] = {}  # pitch -> [onset, end, velocity] still tied
+
+    def finish(pitch: int, onset: int, end: int, velocity: int) -> None:
+        if end > onset:
+            finished.append(Note(onset, end - onset, pitch, velocity))
+
+    for element, pitch, tie_type, velocity in _pitched_pieces(flat):
+        onset = ticks(flat.elementOffset(element))
+        end = onset + ticks(element.duration.quarterLength)
+        chain = None
+        if tie_type in ("stop", "continue"):
+            candidates = pending.get(pitch, [])
+            chain = next((c for c in candidates if abs(c[1] - onset) <= _TIE_SLACK_TICKS), None)
+        if chain is not None:
+            chain[1] = end
+            if tie_type == "stop":
+                pending[pitch].remove(chain)
+                finish(pitch, *chain)
+        elif tie_type in ("start", "continue"):
+            pending.setdefault(pitch, []).append([onset, end, velocity])
+        else:
+            finish(pitch, onset, end, velocity)
+    for pitch, chains in pending.items():
+        for chain in chains:
+            finish(pitch, *chain)
+    return finished
+
+
+def _pitched_pieces(flat):
+    """(element, MIDI pitch, tie type or None, velocity) for every sounding note of `flat`."""
+    from music21 import chord, harmony, note
+
+    for element in flat.notes:
+        if isinstance(element, harmony.Harmony) or element.duration.isGrace:
+            continue
+        if element.duration.quarterLength <= 0:
+            continue
+        members = element.notes if isinstance(element, chord.ChordBase) else (element,)
+        for member in members:
+            if isinstance(member, note.Unpitched):
+                pitch = _unpitched_midi(member)
+            else:
+                pitch = member.pitch.midi
+            if pitch is None or not 0 <= pitch <= 127:
+                continue
+            tie = member.tie or element.tie
+            tie_type = tie.type if tie is not None and tie.type != "let-ring" else None
+            yield element, pitch, tie_type, _velocity(member, element)
+
+
+def _unpitched_midi(member) -> int | None:
+    stored = getattr(member, "storedInstrument", None)
+    perc = getattr(stored, "percMapPitch", None)
+    return perc if perc is not None else member.displayPitch().midi
+
+
+def _velocity(member, element) -> int:
+    for source in (member, element):
+        volume = getattr(source, "_volume", None)  # not `.volume`: that would make one
+        if volume is not None and volume.velocity is not None:
+            return max(1, min(127, round(volume.velocity)))
+    return DEFAULT_VELOCITY
+
+
+# --- maps --------------------------------------------------------------------------------------
+def _tempos(flats, ticks) -> tuple[TempoChange, ...]:
+    from music21 import tempo
+
+    out: dict[int, TempoChange] = {}
+    for flat in flats:
+        for mark in flat.getElementsByClass(tempo.MetronomeMark):
+            bpm = mark.getQuarterBPM()
+            tick = ticks(flat.elementOffset(mark))
+            if bpm and 0 < bpm <= 10_000 and tick not in out:
+                out[tick] = TempoChange.from_bpm(tick, bpm)
+    return tuple(out.values())
+
+
+def _time_signatures(part, flat, ticks) -> tuple[TimeSignature, ...]:
+    """The meter map, with the meter repeated where a short bar (a pickup) ends."""
+    from music21 import meter
+
+    out: dict[int, TimeSignature] = {}
+    measures = list(part.getElementsByClass("Measure"))
+    for m, following in itertools.pairwise(measures):
+        ts = m.timeSignature or m.getContextByClass(meter.TimeSignature)
+        if ts is None:
+            continue
+        if m.duration.quarterLength < ts.barDuration.quarterLength - 1e-6:
+            out[ticks(following.offset)] = TimeSignature(
+                ticks(following.offset), ts.numerator, ts.denominator
+            )
+    for ts in flat.getElementsByClass(meter.TimeSignature):
+        if ts.denominator in (1, 2, 4, 8, 16, 32, 64):
+            tick = ticks(flat.elementOffset(ts))
+            out[tick] = TimeSignature(tick, ts.numerator, ts.denominator)
+    return tuple(out[t] for t in sorted(out))
+
+
+def _keys(flat, ticks) -> tuple[KeyChange, ...]:
+    from music21 import key
+
+    out = []
+    for k in flat.getElementsByClass(key.KeySignature):
+        tick = ticks(flat.elementOffset(k))
+        if isinstance(k, key.Key) and k.mode in MODES:
+            found = Key(k.tonic.pitchClass, k.mode)
+        elif -7 <= k.sharps <= 7:
+            found = Key.from_sharps(k.sharps, minor=False)
+        else:
+            continue
+        out.append(KeyChange(tick, found))
+    return tuple(out)
+
+
+def _chords(flats, ticks) -> tuple[ChordEvent, ...]:
+    from music21 import harmony
+
+    out: dict[int, ChordEvent] = {}
+    for flat in flats:
+        for cs in flat.getElementsByClass(harmony.ChordSymbol):
+            tick = ticks(flat.elementOffset(cs))
+            symbol = _chord_symbol(cs)
+            if symbol is not None and tick not in out:
+                out[tick] = ChordEvent(tick, symbol)
+    return tuple(out.values())
+
+
+def _m21_name(name: str) -> str:
+    """A music21 note name as bandmate writes it: "B-" -> "Bb"."""
+    return name.replace("-", "b")
+
+
+def _chord_symbol(cs):
+    """bandmate's ChordSymbol for a music21 one, or None when it does not read as one."""
+    from music21 import harmony
+
+    if isinstance(cs, harmony.NoChord):
+        return parse_chord("N.C.")
+    try:
+        root = cs.root()
+        bass = cs.bass()
+    except Exception:  # a symbol with no pitches
+        return None
+    if root is None:
+        return None
+    root_name = _m21_name(root.name)
+    slash = f"/{_m21_name(bass.name)}" if bass is not None and bass.name != root.name else ""
+    attempts = []
+    if cs.chordKindStr or cs.chordKind == "major":
+        attempts.append(cs.chordKindStr or "")
+    quality = _QUALITY_BY_KIND.get(cs.chordKind)
+    if quality is not None:
+        attempts.append("" if quality == "maj" else quality)
+    figure = re.sub(r"(^|/)([A-G])-", r"\1\2b", cs.figure or "")
+    for suffix in attempts:
+        try:
+            return parse_chord(f"{root_name}{suffix}{slash}")
+        except ChordSymbolError:
+            continue
+    try:
+        return parse_chord(figure)
+    except ChordSymbolError:
+        return None
+
+
+def _sections(flats, ticks) -> tuple[Section, ...]:
+    from music21 import expressions
+
+    marks: dict[tuple[int, str], Section] = {}
+    texts: dict[tuple[int, str], Section] = {}
+    for flat in flats:
+        for mark in flat.getElementsByClass(expressions.RehearsalMark):
+            name = str(mark.content or "").strip()
+            if name:
+                tick = ticks(flat.elementOffset(mark))
+                marks.setdefault((tick, name), Section(tick, name))
+        for text in flat.getElementsByClass(expressions.TextExpression):
+            name = str(text.content or "").strip()
+            first_word = re.sub(r"[\d:.\s]+$", "", name.lower()).split(" ")[0] if name else ""
+            if first_word in _SECTION_WORDS:
+                tick = ticks(flat.elementOffset(text))
+                texts.setdefault((tick, name), Section(tick, name))
+    chosen = marks or texts
+    return tuple(chosen[k] for k in sorted(chosen))
+
+
+def _title(stream) -> str | None:
+    md = getattr(stream, "metadata", None)
+    if md is None:
+        return None
+    for title in (md.title, md.movementName):
+        # music21 names a piece without a title after its file ("bwv66.6.mxl"): not a title
+        text = str(title or "").strip()
+        if text and text != "Music21 Fragment" and not _FILE_NAME_RE.search(text):
+            return text
+    return None

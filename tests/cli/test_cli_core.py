@@ -1,0 +1,125 @@
+"""The command line: start-up weight, chart checking, file info, and every bad input."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from bandmate.io.midi import midi_bytes, write_midi
+from bandmate.score import Score
+from tests.builders import assert_user_error, run_cli, sha256
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = (
+        "import sys; from bandmate.cli import build_parser; build_parser().format_help(); "
+        "print(sorted(m for m in ('numpy', 'music21', 'torch', 'matplotlib', 'mido', 'scipy') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_help_lists_the_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("render", "show", "convert", "info", "chart", "demo"):
+        assert command in result.stdout
+
+
+def test_unknown_option_is_one_line():
+    assert_user_error(run_cli("chart", "| C |", "--no-such-option"), "unrecognized")
+
+
+def test_chart_prints_expanded_bars():
+    result = run_cli("chart", "(key: Bb) [A] |: Bb | Gm7 :| x3 [B] | Cm7 . F7 . | % |")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "8 bars in 4/4, key Bb"
+    assert "[B]" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("chart", "words"),
+    [
+        ("| C | Am | Hm7 | G |", ["bar 3", "Hm7"]),  # unknown chord symbol
+        ("| C | F . . . . |", ["bar 2"]),  # more dots than beats
+        ("| C | F :| G |", ["bar 2", ":|"]),  # a repeat that never opened
+        ("   ", ["empty"]),
+        ("song.txt", ["does not exist"]),
+    ],
+)
+def test_bad_charts(chart, words):
+    assert_user_error(run_cli("chart", chart), *words)
+
+
+def test_chart_from_a_file(tmp_path):
+    path = tmp_path / "tune.txt"
+    path.write_text("[Verse]\n| C | Am |\n| F | G7 |\n")
+    result = run_cli("chart", path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("4 bars in 4/4")
+
+
+def test_info_on_midi(tmp_path, small_song):
+    path = tmp_path / "song.mid"
+    write_midi(small_song, path)
+    result = run_cli("info", path)
+    assert result.returncode == 0, result.stderr
+    assert "track Bass" in result.stdout and "100 BPM" in result.stdout
+
+
+def test_info_on_audio(tmp_path, rng):
+    path = tmp_path / "tone.wav"
+    sf.write(path, 0.5 * rng.standard_normal((4410, 2)).clip(-1, 1), 44100, subtype="PCM_24")
+    result = run_cli("info", path)
+    assert result.returncode == 0, result.stderr
+    assert "44100 Hz" in result.stdout and "24" in result.stdout
+
+
+def bad_inputs(tmp_path, small_song, rng):
+    """Every kind of bad input file a user may give, with words the error must contain."""
+    cases = {}
+    cases["missing.mid"] = (None, ["does not exist"])
+    (tmp_path / "letter.mid").write_text("Dear friend, this is not music.")
+    cases["letter.mid"] = (tmp_path / "letter.mid", ["not a MIDI file"])
+    (tmp_path / "cut.mid").write_bytes(midi_bytes(small_song)[:60])
+    cases["cut.mid"] = (tmp_path / "cut.mid", ["truncated"])
+    (tmp_path / "noise.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk")
+    cases["noise.wav"] = (tmp_path / "noise.wav", ["noise.wav"])
+    sf.write(tmp_path / "six.wav", 0.1 * rng.standard_normal((1000, 6)), 44100)
+    cases["six.wav"] = (tmp_path / "six.wav", ["6 channels"])
+    sf.write(tmp_path / "odd.wav", 0.1 * rng.standard_normal(1000), 11025)
+    cases["odd.wav"] = (tmp_path / "odd.wav", ["11025"])
+    return cases
+
+
+@pytest.mark.parametrize(
+    "name", ["missing.mid", "letter.mid", "cut.mid", "noise.wav", "six.wav", "odd.wav"]
+)
+def test_info_bad_inputs_are_one_line_and_untouched(tmp_path, small_song, rng, name):
+    path, words = bad_inputs(tmp_path, small_song, rng)[name]
+    path = path or tmp_path / name
+    before = sha256(path) if path.exists() else None
+    assert_user_error(run_cli("info", path), *words)
+    assert (sha256(path) if path.exists() else None) == before
+
+
+def test_info_on_empty_score_still_describes_it(tmp_path):
+    path = tmp_path / "empty.mid"
+    write_midi(Score(), path)
+    result = run_cli("info", path)
+    assert result.returncode == 0 and "0.00 s" in result.stdout
+
+
+def test_no_command_prints_help():
+    result = run_cli()
+    assert result.returncode == 2 and "usage" in result.stdout
+
+
+def test_float_audio_info(tmp_path):
+    path = tmp_path / "f.wav"
+    sf.write(path, np.zeros((100, 1), dtype=np.float32), 48000, subtype="FLOAT")
+    result = run_cli("info", path)
+    assert result.returncode == 0 and "silent" in result.stdout

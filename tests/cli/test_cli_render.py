@@ -1,0 +1,124 @@
+"""`bandmate render` as a user runs it: every bad input is one line and exit code 2."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from bandmate.io.midi import midi_bytes, write_midi
+from bandmate.score import Score
+from tests.builders import assert_user_error, bass, make_score, piano, run_cli, sha256
+
+
+@pytest.fixture
+def song(tmp_path):
+    """A small valid MIDI file: a bar of piano and bass."""
+    path = tmp_path / "song.mid"
+    write_midi(make_score(piano((0, 2, 60), (2, 2, 64)), bass((0, 4, 36))), path)
+    return path
+
+
+def run_and_check_input_kept(input_path, *args):
+    before = sha256(input_path) if input_path.exists() else None
+    result = run_cli("render", input_path, *args)
+    if before is not None:
+        assert sha256(input_path) == before
+    return result
+
+
+def test_missing_input_file(tmp_path):
+    result = run_cli("render", tmp_path / "nope.mid", "-o", tmp_path / "out.wav")
+    assert_user_error(result, "does not exist")
+    assert not (tmp_path / "out.wav").exists()
+
+
+def test_no_input_given():
+    assert_user_error(run_cli("render"), "give the MIDI file")
+
+
+def test_a_mistyped_option_is_named():
+    assert_user_error(run_cli("render", "a.mid", "--rate", "48000"), "unrecognized", "--rate")
+
+
+def test_a_file_that_is_not_midi(tmp_path):
+    text = tmp_path / "notes.mid"
+    text.write_text("C D E F G\n")
+    assert_user_error(run_and_check_input_kept(text, "-o", tmp_path / "o.wav"), "not a MIDI")
+
+
+def test_a_truncated_midi_file(tmp_path):
+    cut = tmp_path / "cut.mid"
+    data = midi_bytes(make_score(piano((0, 4, 60), (0, 4, 64)), bass((0, 1, 36))))
+    cut.write_bytes(data[: len(data) // 2])
+    assert_user_error(run_and_check_input_kept(cut, "-o", tmp_path / "o.wav"), "truncated")
+
+
+def test_a_score_without_notes(tmp_path):
+    empty = tmp_path / "empty.mid"
+    write_midi(Score(), empty)
+    result = run_and_check_input_kept(empty, "-o", tmp_path / "o.wav")
+    assert_user_error(result, "no notes")
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_an_existing_output_needs_force(song, tmp_path):
+    out = tmp_path / "mix.wav"
+    out.write_bytes(b"keep me")
+    assert_user_error(run_and_check_input_kept(song, "-o", out), "already exists", "--force")
+    assert out.read_bytes() == b"keep me"
+
+
+def test_an_existing_stem_needs_force(song, tmp_path):
+    stems = tmp_path / "stems"
+    stems.mkdir()
+    (stems / "02-bass.wav").write_bytes(b"keep me")
+    result = run_and_check_input_kept(song, "-o", tmp_path / "mix.wav", "--stems", stems)
+    assert_user_error(result, "02-bass.wav", "already exists")
+    assert not (tmp_path / "mix.wav").exists()  # refused before any work
+
+
+def test_the_output_cannot_be_the_input(song):
+    assert_user_error(run_and_check_input_kept(song, "-o", song, "--force"), "also an input")
+
+
+def test_an_unsupported_sample_rate(song, tmp_path):
+    result = run_and_check_input_kept(song, "-o", tmp_path / "o.wav", "--sample-rate", "22050")
+    assert_user_error(result, "invalid choice", "22050")
+
+
+def test_a_missing_soundfont(song, tmp_path):
+    result = run_and_check_input_kept(
+        song, "-o", tmp_path / "o.wav", "--soundfont", tmp_path / "none.sf2"
+    )
+    assert_user_error(result, "none.sf2", "does not exist")
+
+
+def test_render_writes_the_mix_and_stems_that_add_up_to_it(song, tmp_path):
+    out, stems = tmp_path / "mix.wav", tmp_path / "stems"
+    result = run_and_check_input_kept(
+        song, "-o", out, "--stems", stems, "--format", "FLOAT", "--sample-rate", "48000"
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.strip().splitlines()) == 1
+    assert "real time" in result.stdout
+    assert sorted(p.name for p in stems.iterdir()) == ["01-piano.wav", "02-bass.wav"]
+    mix, rate = sf.read(out, dtype="float32", always_2d=True)
+    assert rate == 48_000 and mix.shape[1] == 2
+    assert 2.0 < len(mix) / rate <= 2.0 + 4.0  # one bar at 120 BPM plus the tail
+    parts = [
+        sf.read(stems / name, dtype="float32", always_2d=True)[0]
+        for name in sorted(p.name for p in stems.iterdir())
+    ]
+    assert all(p.shape == mix.shape for p in parts)
+    assert all(np.max(np.abs(p)) > 0.005 for p in parts)
+    assert np.max(np.abs(np.sum(parts, axis=0) - mix)) < 1e-4
+    # a second run over the same files needs --force, and then succeeds
+    assert_user_error(run_cli("render", song, "-o", out, "--stems", stems), "already exists")
+    assert run_cli("render", song, "-o", out, "--stems", stems, "--force").returncode == 0
+
+
+def test_the_mix_defaults_to_the_input_name_as_wav(song):
+    result = run_and_check_input_kept(song)
+    assert result.returncode == 0, result.stderr
+    assert sf.info(song.with_suffix(".wav")).samplerate == 44_100

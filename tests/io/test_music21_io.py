@@ -1,0 +1,391 @@
+"""MusicXML and ABC through music21: round trips, tiny edge-case files and the bundled corpus."""
+
+import re
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bandmate.errors import InputFileError, OutputError
+from bandmate.io.formats import read_score, write_score
+from bandmate.io.music21_io import (
+    corpus_names,
+    load_corpus,
+    musicxml_bytes,
+    quantize_for_notation,
+    read_abc,
+    read_musicxml,
+    write_musicxml,
+)
+from bandmate.score import (
+    ChordEvent,
+    KeyChange,
+    Note,
+    Role,
+    Score,
+    Section,
+    TempoChange,
+    TimeSignature,
+    Track,
+)
+from bandmate.theory.chords import format_chord, parse_chord
+from bandmate.theory.keys import Key
+from tests.builders import bass, drums, make_score, notes, piano
+
+SIXTEENTH = 120  # ticks at 480 per beat
+
+
+def in_quarters(track: Track, tpb: int = 480) -> list[tuple[Fraction, Fraction, int]]:
+    """(onset, duration, pitch) of each note in quarter lengths: what notation shows."""
+    return [
+        (Fraction(n.onset_ticks, tpb), Fraction(n.duration_ticks, tpb), n.pitch)
+        for n in track.notes
+    ]
+
+
+def round_trip(score: Score, tmp_path, name: str = "song.musicxml") -> Score:
+    path = tmp_path / name
+    write_musicxml(score, path)
+    return read_musicxml(path)
+
+
+@pytest.fixture
+def lead_sheet() -> Score:
+    """Three parts on a 16th grid, notes across bar lines, a meter change, chords and sections."""
+    lead = Track(
+        "Lead",
+        program=73,
+        role=Role.MELODY,
+        notes=notes(
+            (0, 1, 70), (1, 1.5, 72), (2.5, 2.25, 74),  # 74 crosses bar 1 -> 2: tied
+            (4.75, 0.25, 75), (5, 3, 77), (7.5, 1, 79),  # 79 crosses into the 3/4 bar
+            (7.5, 2, 74),  # overlaps 79 with another length: a second voice
+            (8.5, 0.75, 72), (8.5, 0.75, 69),  # a chord of two notes
+        ),
+    )  # fmt: skip
+    return make_score(
+        lead,
+        bass((0, 4, 34), (4, 2, 41), (6, 5, 39)),  # the last one crosses two bar lines
+        drums(*[(b / 2, 0.25, 42) for b in range(8)], (0, 0.5, 36), (2, 0.5, 38)),
+        keys=(KeyChange(0, Key.parse("Bb")),),
+        chords=tuple(
+            ChordEvent(i * 960, parse_chord(c))
+            for i, c in enumerate(["Bb", "Gm7", "Ebmaj7", "F7sus4", "Bb/D", "C6/9", "N.C."])
+        ),
+        sections=(Section(0, "Intro"), Section(1920, "Verse")),
+        title="Lead sheet",
+        tempo_bpm=96,
+    ).replace(time_signatures=(TimeSignature(0, 4, 4), TimeSignature(1920 * 2, 3, 4)))
+
+
+# --- round trips -------------------------------------------------------------------------------
+def test_round_trip_keeps_notes_meters_and_key(lead_sheet, tmp_path):
+    back = round_trip(lead_sheet, tmp_path)
+    assert [t.name for t in back.tracks] == ["Lead", "Bass", "Drums"]
+    for before, after in zip(lead_sheet.tracks, back.tracks, strict=True):
+        assert in_quarters(after, back.ticks_per_beat) == in_quarters(before), before.name
+    assert [(m.onset_ticks, str(m)) for m in back.time_signatures] == [(0, "4/4"), (3840, "3/4")]
+    assert back.key == Key.parse("Bb")
+
+
+def test_round_trip_keeps_parts_chords_sections_tempo_and_title(lead_sheet, tmp_path):
+    back = round_trip(lead_sheet, tmp_path)
+    assert [(t.program, t.is_drum, t.role) for t in back.tracks] == [
+        (73, False, Role.MELODY),
+        (33, False, Role.BASS),
+        (0, True, Role.DRUMS),
+    ]
+    assert [(c.onset_ticks, format_chord(c.symbol)) for c in back.chords] == [
+        (c.onset_ticks, format_chord(c.symbol)) for c in lead_sheet.chords
+    ]
+    assert back.sections == lead_sheet.sections
+    assert back.tempo_bpm == pytest.approx(96)
+    assert back.title == "Lead sheet"
+
+
+def test_tied_notes_are_written_as_ties_and_read_as_one_note(lead_sheet, tmp_path):
+    xml = musicxml_bytes(lead_sheet).decode()
+    assert '<tie type="start"' in xml and '<tie type="stop"' in xml
+    back = round_trip(lead_sheet, tmp_path)
+    bass_notes = back.track("Bass").notes
+    assert (bass_notes[-1].onset_ticks, bass_notes[-1].duration_ticks) == (6 * 480, 5 * 480)
+
+
+def test_every_chord_symbol_survives(tmp_path):
+    symbols = ["Bbmaj7", "F#m7b5", "C7b9", "Am7/G", "C6/9", "Ebm", "Bb7/Ab", "Dm9", "G7#9"]
+    symbols += ["Caug", "Bdim7", "Esus2", "AbmMaj7", "N.C."]
+    score = make_score(
+        piano((0, len(symbols) * 2, 60)),
+        chords=tuple(ChordEvent(i * 960, parse_chord(s)) for i, s in enumerate(symbols)),
+    )
+    back = round_trip(score, tmp_path)
+    assert [format_chord(c.symbol) for c in back.chords] == [
+        format_chord(parse_chord(s)) for s in symbols
+    ]
+
+
+def test_pickup_bar_is_written_as_a_pickup_and_read_back(tmp_path):
+    # one beat of pickup, then full bars: the meter is repeated where the short bar ends
+    score = make_score(piano((0, 1, 67), (1, 4, 72), (5, 3, 71))).replace(
+        time_signatures=(TimeSignature(0, 4, 4), TimeSignature(480, 4, 4))
+    )
+    xml = musicxml_bytes(score).decode()
+    assert re.search(r'<measure implicit="yes" number="0"', xml)
+    back = round_trip(score, tmp_path)
+    assert back.time_signatures == score.time_signatures
+    assert in_quarters(back.tracks[0]) == in_quarters(score.tracks[0])
+
+
+def test_notes_are_spelled_in_the_key(tmp_path):
+    score = make_score(piano((0, 1, 70), (1, 1, 66)), keys=(KeyChange(0, Key.parse("F")),))
+    xml = musicxml_bytes(score).decode()
+    steps = re.findall(r"<step>([A-G])</step>\s*<alter>(-?\d)</alter>", xml)
+    assert steps == [("B", "-1"), ("G", "-1")]  # Bb and Gb in F major, not A# and F#
+
+
+@pytest.mark.parametrize("program", [71, 65, 60])  # clarinet, alto sax, horn
+def test_transposing_instruments_keep_concert_pitch(program, tmp_path):
+    score = make_score(
+        Track("Horn", program, notes=notes((0, 1, 60), (1, 1, 64))),
+        keys=(KeyChange(0, Key.parse("F")),),
+        chords=(ChordEvent(0, parse_chord("Bb7")),),
+    )
+    xml = musicxml_bytes(score).decode()
+    assert "<transpose>" in xml  # the part is written as its players read it
+    back = round_trip(score, tmp_path)
+    assert [n.pitch for n in back.tracks[0].notes] == [60, 64]
+    assert back.key == Key.parse("F")
+    assert [format_chord(c.symbol) for c in back.chords] == ["Bb7"]
+
+
+def test_velocities_survive_and_a_chord_takes_its_loudest(tmp_path):
+    soft, loud = Note(0, 480, 60, 30), Note(480, 480, 62, 127)
+    chord = (Note(960, 480, 64, 50), Note(960, 480, 67, 70))
+    score = make_score(Track("Piano", notes=(soft, loud, *chord)))
+    back = round_trip(score, tmp_path)
+    assert [n.velocity for n in back.tracks[0].notes] == [30, 127, 70, 70]
+
+
+def test_compressed_mxl_round_trip(lead_sheet, tmp_path):
+    back = round_trip(lead_sheet, tmp_path, "song.mxl")
+    assert in_quarters(back.tracks[0]) == in_quarters(lead_sheet.tracks[0])
+
+
+@st.composite
+def grid_scores(draw):
+    """Scores on a 16th grid with meter changes at bar lines."""
+    meters = draw(
+        st.lists(st.sampled_from([(4, 4), (3, 4), (2, 4), (6, 8), (5, 4)]), min_size=1, max_size=3)
+    )
+    time_signatures, tick = [], 0
+    for numerator, denominator in meters:
+        time_signatures.append(TimeSignature(tick, numerator, denominator))
+        tick += draw(st.integers(1, 3)) * numerator * 1920 // denominator
+    tracks = []
+    for index in range(draw(st.integers(1, 3))):
+        # up to four lines of notes that do not overlap (notation's four voices a staff), and one
+        # pitch never overlaps itself
+        velocity = draw(st.integers(1, 127))  # one per track: a chord has one velocity
+        busy_until: dict[int, int] = {}
+        track_notes = []
+        for _ in range(draw(st.integers(1, 4))):
+            now = 0
+            for _ in range(draw(st.integers(1, 6))):
+                pitch = draw(st.integers(36, 96))
+                onset = max(now, busy_until.get(pitch, 0)) + draw(st.integers(0, 12)) * SIXTEENTH
+                duration = draw(st.integers(1, 40)) * SIXTEENTH
+                track_notes.append(Note(onset, duration, pitch, velocity))
+                busy_until[pitch] = now = onset + duration
+        program = draw(st.integers(0, 127))  # clarinets, horns, saxes are written transposed
+        tracks.append(Track(f"Part {index + 1}", program, notes=tuple(track_notes)))
+    key = Key.parse(draw(st.sampled_from(["C", "Eb", "A", "F#m", "Bbm", "D dorian"])))
+    return Score(
+        tracks=tuple(tracks),
+        time_signatures=tuple(time_signatures),
+        keys=(KeyChange(0, key),),
+        tempos=(TempoChange.from_bpm(0, draw(st.sampled_from([60, 96, 120, 140.5]))),),
+    )
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(score=grid_scores())
+def test_round_trip_of_any_16th_grid_score(score):
+    back = score_from_bytes(musicxml_bytes(score))
+    for before, after in zip(score.tracks, back.tracks, strict=True):
+        assert after.notes == before.notes
+    assert back.key == score.key
+    assert back.tempos == score.tempos
+    # the meter map as written (a meter repeated at a bar line changes nothing)
+    assert _meter_changes(back) == _meter_changes(score)
+
+
+def score_from_bytes(data: bytes) -> Score:
+    from music21 import converter
+
+    from bandmate.io.music21_io import score_from_music21
+
+    return score_from_music21(converter.parseData(data, format="musicxml"))
+
+
+def _meter_changes(score: Score) -> list[tuple[int, str]]:
+    out = []
+    for m in score.time_signatures:
+        if not out or out[-1][1] != str(m):
+            out.append((m.onset_ticks, str(m)))
+    return out
+
+
+# --- quantization ------------------------------------------------------------------------------
+def test_off_grid_notes_snap_to_16ths_or_triplets():
+    tpb = 480
+    score = make_score(
+        Track(
+            "Piano",
+            notes=(
+                Note(130, 230, 60),  # about a 16th late, an eighth long -> 120..360
+                Note(480 + 158, 163, 62),  # a triplet eighth, slightly off -> 640..800
+                Note(960, 5, 64),  # a flam: too short to notate -> one 16th
+            ),
+        )
+    )
+    quantized = quantize_for_notation(score)
+    assert quantized.ticks_per_beat == tpb
+    assert [(n.onset_ticks, n.end_ticks) for n in quantized.tracks[0].notes] == [
+        (120, 360),
+        (640, 800),
+        (960, 1080),
+    ]
+
+
+def test_triplets_survive_a_round_trip(tmp_path):
+    score = make_score(Track("Piano", notes=notes(*[(i / 3, 1 / 3, 60 + i) for i in range(6)])))
+    back = round_trip(score, tmp_path)
+    assert in_quarters(back.tracks[0]) == in_quarters(score.tracks[0])
+
+
+# --- ABC ---------------------------------------------------------------------------------------
+ABC_TUNE = """X:1
+T:Little Waltz
+M:3/4
+L:1/8
+Q:1/4=100
+K:G
+D | G2 B2 d2 | e4 d2 | c>B A2 G2- | G4 z2 |
+"""
+
+
+def test_read_abc_tune(tmp_path):
+    path = tmp_path / "waltz.abc"
+    path.write_text(ABC_TUNE)
+    score = read_abc(path)
+    assert score.title == "Little Waltz"
+    assert score.key == Key.parse("G")
+    assert score.tempo_bpm == pytest.approx(100)
+    # the pickup eighth is bar 0: the meter repeats where it ends
+    assert score.time_signatures == (TimeSignature(0, 3, 4), TimeSignature(240, 3, 4))
+    [track] = score.tracks
+    q = Fraction
+    assert in_quarters(track) == [
+        (q(0), q(1, 2), 62),  # D
+        (q(1, 2), q(1), 67), (q(3, 2), q(1), 71), (q(5, 2), q(1), 74),  # G2 B2 d2
+        (q(7, 2), q(2), 76), (q(11, 2), q(1), 74),  # e4 d2
+        (q(13, 2), q(3, 4), 72), (q(29, 4), q(1, 4), 71), (q(15, 2), q(1), 69),  # c>B A2
+        (q(17, 2), q(3), 67),  # G2- | G4: tied across the bar line, one note
+    ]  # fmt: skip
+    assert score.bar_grid.bar_at(17 * 240) == 3  # the tied G starts in bar 3 (from 0)
+
+
+def test_abc_chord_symbols_chords_and_grace_notes(tmp_path):
+    path = tmp_path / "grace.abc"
+    path.write_text('X:1\nT:Grace\nM:4/4\nL:1/4\nK:Am\n"Am" A {c}B c d | "E7" e4 | "Am" [Ac]4 |\n')
+    score = read_abc(path)
+    assert score.key == Key.parse("Am")
+    assert [(c.onset_ticks, format_chord(c.symbol)) for c in score.chords] == [
+        (0, "Am"),
+        (1920, "E7"),
+        (3840, "Am"),
+    ]
+    # the grace note {c} is left out; the chord [Ac] is two notes
+    assert [(n.onset_ticks, n.pitch) for n in score.tracks[0].notes] == [
+        (0, 69), (480, 71), (960, 72), (1440, 74), (1920, 76), (3840, 69), (3840, 72),
+    ]  # fmt: skip
+
+
+def test_read_score_dispatches_on_suffix(tmp_path, lead_sheet):
+    abc = tmp_path / "tune.abc"
+    abc.write_text(ABC_TUNE)
+    assert read_score(abc).title == "Little Waltz"
+    write_score(lead_sheet, tmp_path / "song.xml")
+    assert read_score(tmp_path / "song.xml").title == "Lead sheet"
+    write_score(lead_sheet, tmp_path / "song.mid", midi_type=0)
+    assert read_score(tmp_path / "song.mid").note_count == lead_sheet.note_count
+
+
+def test_unknown_suffixes_name_the_supported_ones(tmp_path, lead_sheet):
+    (tmp_path / "song.txt").write_text("hello")
+    with pytest.raises(InputFileError, match=r"\.musicxml"):
+        read_score(tmp_path / "song.txt")
+    with pytest.raises(OutputError, match=r"\.mid"):
+        write_score(lead_sheet, tmp_path / "song.pdf")
+    assert not (tmp_path / "song.pdf").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("broken.musicxml", "<score-partwise><part-list>"),
+        ("notes.xml", "shopping list: eggs, milk"),
+        ("empty.mxl", ""),
+    ],
+)
+def test_bad_musicxml_is_a_clear_error(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(InputFileError, match=re.escape(name)):
+        read_musicxml(path)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(InputFileError, match="does not exist"):
+        read_abc(tmp_path / "nothing.abc")
+
+
+# --- the corpus --------------------------------------------------------------------------------
+def test_bach_chorale_from_the_corpus():
+    score = load_corpus("bach/bwv66.6")
+    assert [t.name for t in score.tracks] == ["Soprano", "Alto", "Tenor", "Bass"]
+    assert score.note_count > 100
+    assert score.key == Key.parse("F# minor")
+    assert score.track("Soprano").role == Role.MELODY
+    assert score.track("Bass").role == Role.BASS
+    # a one-beat pickup, then 4/4 bars
+    assert score.time_signatures == (TimeSignature(0, 4, 4), TimeSignature(480, 4, 4))
+    assert score.title == "bach/bwv66.6"
+
+
+def test_bach_chorale_round_trips_through_musicxml(tmp_path):
+    score = load_corpus("bach/bwv66.6")
+    back = round_trip(score, tmp_path)
+    assert [t.notes for t in back.tracks] == [t.notes for t in score.tracks]
+    assert back.time_signatures == score.time_signatures
+
+
+def test_unknown_corpus_name_says_how_to_list_names():
+    with pytest.raises(InputFileError, match="--list-corpus"):
+        load_corpus("nobody/nothing")
+
+
+def test_corpus_names_are_loadable():
+    names = corpus_names("bach/bwv66")
+    assert "bach/bwv66.6" in names
+
+
+def test_more_overlaps_than_four_voices_are_cut_short(tmp_path):
+    # a rolled chord held by the pedal: six notes that start apart and all end together
+    rolled = Track("Piano", notes=notes(*[(i / 4, 4 - i / 4, 60 + 3 * i) for i in range(6)]))
+    xml = musicxml_bytes(make_score(rolled)).decode()
+    assert set(re.findall(r"<voice>(\d+)</voice>", xml)) <= {"1", "2", "3", "4"}
+    back = round_trip(make_score(rolled), tmp_path)
+    assert [n.pitch for n in back.tracks[0].notes] == [60 + 3 * i for i in range(6)]
+    assert max(n.end_ticks for n in back.tracks[0].notes) == 4 * 480

@@ -1,0 +1,199 @@
+"""Rendering with the real FluidSynth and the system's GM SoundFont: what a listener notices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bandmate.errors import AudioFormatError, EmptyScoreError, SoundFontError
+from bandmate.render import (
+    SOUNDFONT_ENV,
+    TAIL_MAX_SECONDS,
+    find_soundfont,
+    render,
+    render_mix,
+    render_stems,
+    stem_filenames,
+)
+from bandmate.score import Note, Role, Score, TempoChange, Track
+from tests.builders import TPB, bass, drums, make_score, notes, piano
+
+SILENCE = 1e-4  # -80 dBFS: below this a sample is taken as silence
+
+
+def onset_seconds(samples: np.ndarray, sample_rate: int, after_seconds: float = 0.0) -> float:
+    """When the sound first rises above SILENCE, at or after `after_seconds`."""
+    start = round(after_seconds * sample_rate)
+    loud = np.max(np.abs(samples[:, start:]), axis=0) > SILENCE
+    assert loud.any(), "no sound after the given time"
+    return (start + int(np.argmax(loud))) / sample_rate
+
+
+@pytest.fixture(scope="module")
+def band() -> Score:
+    """Piano, bass, drums, and a track without notes, for two bars at 100 BPM."""
+    return make_score(
+        piano((0, 4, 60), (0, 4, 64), (0, 4, 67), (4, 4, 65), (4, 4, 69), (4, 4, 72)),
+        bass((0, 1, 36), (1, 1, 43), (2, 2, 36), (4, 2, 41), (6, 2, 48)),
+        drums(*[(b / 2, 0.25, 42) for b in range(16)], (0, 0.5, 36), (2, 0.5, 38)),
+        Track("Empty", program=40),
+        tempo_bpm=100,
+    )
+
+
+@pytest.fixture(scope="module")
+def rendered(band):
+    return render(band)
+
+
+@pytest.fixture(scope="module")
+def tempo_change() -> Score:
+    """120 BPM for four beats (2 s), then 60 BPM: beat 6 falls at 4 s, beat 7 ends at 5 s."""
+    return Score(
+        tracks=(
+            piano((0, 1, 60), name="First"),
+            Track("Late", program=0, notes=notes((6, 1, 67), velocity=100)),
+        ),
+        tempos=(TempoChange.from_bpm(0, 120), TempoChange.from_bpm(4 * TPB, 60)),
+    )
+
+
+def test_one_stem_per_track_all_the_same_length(band, rendered):
+    stems, mix = rendered
+    assert len(stems) == len(band.tracks)
+    assert {s.samples.shape for s in stems} == {(2, mix.frames)}
+    assert {s.sample_rate for s in stems} == {44_100}
+
+
+def test_the_stems_add_up_to_the_mix(rendered):
+    stems, mix = rendered
+    total = np.sum([s.samples.astype(np.float64) for s in stems], axis=0)
+    assert np.max(np.abs(total - mix.samples)) < 1e-4
+    assert render_mix(stems).samples.tobytes() == mix.samples.tobytes()
+
+
+def test_every_stem_with_notes_sounds_and_one_without_is_silent(band, rendered):
+    stems, mix = rendered
+    for track, stem in zip(band.tracks, stems, strict=True):
+        if track.notes:
+            assert stem.peak() > 0.005, track.name
+        else:
+            assert stem.peak() == 0.0, track.name
+    assert 0.01 < mix.peak() < 1.0  # audible, and the default gain leaves headroom
+
+
+def test_a_stem_is_the_track_rendered_on_its_own(band, rendered):
+    stems, _ = rendered
+    bass_only = render_stems(band.replace(tracks=(band.tracks[1],)))[0]
+    n = min(bass_only.frames, stems[1].frames)
+    assert np.array_equal(bass_only.samples[:, :n], stems[1].samples[:, :n])
+    assert np.max(np.abs(stems[1].samples[:, n:]), initial=0.0) < SILENCE
+
+
+def test_rendering_is_deterministic(band, rendered):
+    stems, mix = rendered
+    again, mix_again = render(band)
+    assert mix_again.samples.tobytes() == mix.samples.tobytes()
+    for a, b in zip(stems, again, strict=True):
+        assert a.samples.tobytes() == b.samples.tobytes()
+
+
+@pytest.mark.parametrize("sample_rate", [44_100, 48_000])
+def test_length_and_note_times_follow_the_tempo_map(tempo_change, sample_rate):
+    assert tempo_change.duration_seconds == pytest.approx(5.0)
+    first, late = render_stems(tempo_change, sample_rate=sample_rate)
+    assert late.sample_rate == sample_rate
+    tail_seconds = late.duration_seconds - 5.0
+    assert 0.1 < tail_seconds <= TAIL_MAX_SECONDS
+    # the note at beat 6 starts at 4 s (within 3 ms: FluidSynth's 64-frame blocks and the
+    # sample's own attack), and nothing of it sounds before
+    assert onset_seconds(late.samples, sample_rate) == pytest.approx(4.0, abs=0.003)
+    assert onset_seconds(first.samples, sample_rate) == pytest.approx(0.0, abs=0.003)
+
+
+def test_a_repeated_note_is_struck_again():
+    # two piano notes of one pitch back to back: the second attack lifts the decaying level
+    stem = render_stems(make_score(piano((0, 1, 60), (1, 1, 60))))[0]  # beats of 0.5 s
+    rms = np.sqrt(np.mean(stem.samples**2, axis=0))
+    window = stem.sample_rate // 50
+    before = rms[stem.sample_rate // 2 - window : stem.sample_rate // 2].mean()
+    after = rms[stem.sample_rate // 2 + window // 4 : stem.sample_rate // 2 + window].mean()
+    assert after > 2 * before
+
+
+def spectral_centroid_hz(samples: np.ndarray, sample_rate: int) -> float:
+    spectrum = np.abs(np.fft.rfft(samples.mean(axis=0)))
+    freqs = np.fft.rfftfreq(samples.shape[1], 1 / sample_rate)
+    return float(np.sum(spectrum * freqs) / np.sum(spectrum))
+
+
+def test_drum_tracks_play_the_drum_kit():
+    # key 42 is a closed hi-hat on a drum track (bright noise) but a low F#2 on a piano
+    hat, low_f_sharp = render_stems(make_score(drums((0, 1, 42)), piano((0, 1, 42))))
+    assert hat.peak() > 0.005
+    assert spectral_centroid_hz(hat.samples, hat.sample_rate) > 4_000
+    assert spectral_centroid_hz(low_f_sharp.samples, low_f_sharp.sample_rate) < 2_000
+
+
+def test_progress_is_reported_up_to_the_total(band):
+    calls = []
+    render_stems(band, progress=lambda done, total: calls.append((done, total)))
+    assert calls
+    assert calls[-1][0] == calls[-1][1] > 0
+    assert all(0 <= done <= total for done, total in calls)
+
+
+def test_a_score_without_notes_is_refused():
+    with pytest.raises(EmptyScoreError, match="no notes"):
+        render_stems(Score())
+    with pytest.raises(EmptyScoreError):
+        render_stems(make_score(Track("Silent", role=Role.OTHER)))
+
+
+def test_a_sample_rate_fluidsynth_cannot_use_is_refused():
+    with pytest.raises(AudioFormatError, match="192000 Hz"):
+        render_stems(make_score(piano((0, 1, 60))), sample_rate=192_000)
+
+
+def test_soundfont_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(SOUNDFONT_ENV, str(tmp_path / "missing.sf2"))
+    with pytest.raises(SoundFontError, match=SOUNDFONT_ENV):
+        find_soundfont()
+    with pytest.raises(SoundFontError):
+        render_stems(make_score(piano((0, 1, 60))))
+    monkeypatch.delenv(SOUNDFONT_ENV)
+    system = find_soundfont()
+    monkeypatch.setenv(SOUNDFONT_ENV, str(system))
+    assert find_soundfont() == system
+
+
+def test_a_file_that_is_no_soundfont_is_refused(tmp_path):
+    fake = tmp_path / "fake.sf2"
+    fake.write_bytes(b"RIFF\x00\x00\x00\x00not a soundfont")
+    with pytest.raises(SoundFontError, match=r"fake\.sf2"):
+        render_stems(make_score(piano((0, 1, 60))), soundfont=fake)
+
+
+def test_stem_filenames_are_safe_unique_and_in_score_order():
+    names = stem_filenames(["Bass", "Lead Vox (Verse)", "Bass", "../../etc/passwd", "♫", ""])
+    assert names == [
+        "01-bass.wav",
+        "02-lead-vox-verse.wav",
+        "03-bass.wav",
+        "04-etc-passwd.wav",
+        "05-track.wav",
+        "06-track.wav",
+    ]
+    assert stem_filenames(["x"] * 100, ".flac")[99] == "100-x.flac"
+
+
+def test_more_tracks_than_midi_channels():
+    # 20 tracks (MIDI has 16 channels): every one gets its stem and sounds
+    tracks = tuple(
+        Track(f"T{k}", program=k * 6, notes=(Note(k * TPB // 4, TPB, 48 + k, 80),))
+        for k in range(20)
+    )
+    stems, mix = render(make_score(*tracks))
+    assert len(stems) == 20
+    assert all(s.peak() > 0.001 for s in stems)
+    assert mix.peak() < 1.0
