@@ -17,7 +17,7 @@ from bandmate import __version__
 from bandmate.errors import UserError
 
 # sub-command modules, in the order `bandmate --help` lists them
-COMMANDS = ("demo", "render", "show", "convert", "info", "chart")
+COMMANDS = ("demo", "backing", "loop", "styles", "render", "show", "convert", "info", "chart")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -18,7 +18,7 @@ Decisions:
   music21 cannot write per note. Notation programs show these parts as pitched notes.
 - Notes are spelled in the key in force (Bb in F major, A# in B major); the tempo, chords (as
   `<harmony>` with bandmate's text as the `kind` text, so that "7b9" prints as written) and
-  sections (rehearsal marks) go on the first part, as notation programs expect.
+  sections (rehearsal marks) go on the first pitched part, as notation programs expect.
 """
 
 from __future__ import annotations
@@ -152,9 +152,12 @@ def score_to_music21(score: Score):
     out.metadata.title = score.title or ""
     out.metadata.composer = ""
     tracks = score.tracks or (Track("Music"),)
+    # the directions (tempo, chord symbols, rehearsal marks) go on the first pitched part, so that
+    # a band score reads as a lead sheet over its chords rather than chords over the drum staff
+    lead = next((i for i, t in enumerate(tracks) if not t.is_drum), 0)
     for index, track in enumerate(tracks):
         channel = channels[index] if score.tracks else 0
-        out.insert(0, _part(score, track, index, channel, bars))
+        out.insert(0, _part(score, track, index, channel, bars, directions=index == lead))
     return out
 
 
@@ -216,7 +219,9 @@ def _pieces_by_bar(track: Track, bars: list[_Bar]) -> dict[int, list[_Piece]]:
     return out
 
 
-def _part(score: Score, track: Track, index: int, channel: int, bars: list[_Bar]):
+def _part(
+    score: Score, track: Track, index: int, channel: int, bars: list[_Bar], *, directions: bool
+):
     from music21 import clef, stream
 
     part = stream.Part(id=f"P{index + 1}")
@@ -240,7 +245,7 @@ def _part(score: Score, track: Track, index: int, channel: int, bars: list[_Bar]
         for k in score.keys:
             if bar.start <= k.onset_ticks < bar.end:
                 m.insert(_ql(k.onset_ticks - bar.start), _music21_key(k.key))
-        if index == 0:
+        if directions:
             _add_directions(m, score, bar)
         key = _key_at(score, bar.start)
         _fill_measure(m, pieces.get(b, []), bar, key, track.is_drum)
@@ -293,7 +298,7 @@ def _music21_key(k: Key):
 
 
 def _add_directions(m, score: Score, bar: _Bar) -> None:
-    """Tempo marks, chord symbols and rehearsal marks that fall in `bar` (first part only)."""
+    """Tempo marks, chord symbols and rehearsal marks that fall in `bar` (one part only)."""
     from music21 import expressions, tempo
 
     def inside(events):

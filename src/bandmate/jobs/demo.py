@@ -1,7 +1,10 @@
 """The built-in demo: what `make demo` shows a newcomer.
 
-For now, a Bach chorale from music21's bundled corpus goes through the file pipeline: MIDI,
-MusicXML, a FluidSynth rendering and a piano roll (`chorale.*`).
+Two jobs on built-in defaults:
+- a Bach chorale from music21's bundled corpus through the file pipeline: MIDI, MusicXML, a
+  FluidSynth rendering and a piano roll (`chorale.*`);
+- a backing track of a built-in 16-bar chart in the pop style: MIDI, MusicXML, stems, mix and
+  manifest (`backing/`), with its piano roll (`backing.png`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,13 @@ from bandmate.io.files import check_outputs
 from bandmate.progress import ProgressCallback, no_progress
 
 DEMO_PIECE = "bach/bwv66.6"
+DEMO_CHART = """(title: bandmate demo) (key: G)
+[Verse] | G | Em7 | Cmaj7 | D7sus4 D7 | G/B | C | Am7 | D7 |
+[Chorus] | C | D | Bm7 | Em7 | Am7 | D7 | G | % |
+"""
+DEMO_STYLE = "pop"
+
+
 def demo_outputs(out_dir: str | os.PathLike) -> dict[str, Path]:
     out = Path(out_dir)
     return {
@@ -20,6 +30,7 @@ def demo_outputs(out_dir: str | os.PathLike) -> dict[str, Path]:
         "chorale musicxml": out / "chorale.musicxml",
         "chorale wav": out / "chorale.wav",
         "chorale png": out / "chorale.png",
+        "backing png": out / "backing.png",
     }
 
 
@@ -31,8 +42,9 @@ def run_demo(
 ) -> dict[str, Path]:
     """Write the demo's files into `out_dir` and return the main ones by kind."""
     from bandmate.io.audio import write_audio
-    from bandmate.io.midi import write_midi
+    from bandmate.io.midi import read_midi, write_midi
     from bandmate.io.music21_io import load_corpus, write_musicxml
+    from bandmate.jobs.backing import BackingRequest, make_backing
     from bandmate.plot.pianoroll import draw_pianoroll
     from bandmate.render import render
 
@@ -41,8 +53,11 @@ def run_demo(
     score = load_corpus(DEMO_PIECE)
     write_midi(score, paths["chorale midi"])
     write_musicxml(score, paths["chorale musicxml"])
-    _, mix = render(score, progress=progress)
+    _, mix = render(score)
     write_audio(mix, paths["chorale wav"])
     draw_pianoroll(score, paths["chorale png"])
 
-    return paths
+    request = BackingRequest(chart=DEMO_CHART, style=DEMO_STYLE, seed=1)
+    backing = make_backing(request, Path(out_dir) / "backing", force=force, progress=progress)
+    draw_pianoroll(read_midi(backing["midi"]), paths["backing png"])
+    return paths | {"backing mix": backing["mix"], "backing midi": backing["midi"]}

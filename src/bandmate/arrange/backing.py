@@ -1,0 +1,168 @@
+"""Backing tracks: a chord chart and a style in, a Score with one track per part out.
+
+    chart ─► plan_song ─► SongPlan ─► each part's player ─► swing ─► groove ─► humanize ─► Score
+
+Everything random is drawn from generators seeded by (seed, part number), so the same seed gives
+the same notes and changing one part's style leaves the other parts as they were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bandmate.arrange.feel import Groove, apply_groove, apply_swing, humanize
+from bandmate.arrange.plan import SongPlan, plan_song
+from bandmate.arrange.players import play
+from bandmate.arrange.style import Style, load_style
+from bandmate.errors import ChartError, UserError
+from bandmate.score.model import (
+    ChordEvent,
+    KeyChange,
+    Score,
+    Section,
+    TempoChange,
+    TimeSignature,
+    Track,
+)
+from bandmate.theory.chart import Chart, parse_chart, transpose_chart
+from bandmate.theory.keys import Key
+
+TEMPO_RANGE_BPM = (20.0, 400.0)
+TICKS_PER_BEAT = 480
+
+
+@dataclass(frozen=True)
+class BackingOptions:
+    """Every setting of a backing track; recorded as it is in the manifest."""
+
+    style: str
+    tempo_bpm: float
+    key: str | None = None
+    choruses: int = 1
+    seed: int = 0
+    intro: bool = True
+    ending: bool = True
+
+
+def check_tempo(tempo_bpm: float) -> None:
+    low, high = TEMPO_RANGE_BPM
+    if not low <= tempo_bpm <= high:
+        raise UserError(
+            f"Tempo {tempo_bpm:g} BPM is outside {low:g}-{high:g}; give a tempo in that range."
+        )
+
+
+def prepare_chart(chart: Chart | str, key: str | None, meter: tuple[int, int] = (4, 4)) -> Chart:
+    """Parse the chart if needed and bring it to `key`.
+
+    A chart that names its key is transposed to `key`; a chart that names none is taken to be in
+    `key` (its chords stay as written). Chart text without a time signature is read in `meter`.
+    """
+    if isinstance(chart, str):
+        if not chart.strip():
+            raise ChartError("the chart is empty; write bars like '| C | Am | F | G |'.")
+        chart = parse_chart(chart, meter)
+    if key is None:
+        return chart
+    try:
+        target = Key.parse(key)
+    except ValueError:
+        raise UserError(f"Unknown key {key!r}; write a key like C, Bb, F#m or Eb minor.") from None
+    if chart.key is None:
+        return transpose_chart(chart, 0, target)
+    shift = (target.tonic - chart.key.tonic) % 12
+    shift = shift - 12 if shift > 6 else shift  # move by the smaller interval
+    return transpose_chart(chart, shift, target)
+
+
+def backing(
+    chart: Chart | str,
+    *,
+    style: str | Style,
+    tempo_bpm: float | None = None,
+    key: str | None = None,
+    choruses: int = 1,
+    seed: int = 0,
+    intro: bool = True,
+    ending: bool = True,
+    groove: Groove | None = None,
+    loop: bool = False,
+) -> Score:
+    """A backing track for `chart` in `style`: one named track per part of the style.
+
+    Without intro and ending the song is exactly the chart (times `choruses`) from beat 0. A
+    `loop` has neither, and its last bar leads back into its first instead of ending.
+    """
+    style = style if isinstance(style, Style) else load_style(style)
+    tempo_bpm = style.tempo_default if tempo_bpm is None else float(tempo_bpm)
+    check_tempo(tempo_bpm)
+    if choruses < 1:
+        raise UserError(f"Choruses must be at least 1, got {choruses}.")
+    chart = prepare_chart(chart, key, style.meter)
+    song = plan_song(
+        chart,
+        tempo_bpm=tempo_bpm,
+        ticks_per_beat=TICKS_PER_BEAT,
+        choruses=choruses,
+        intro_bars=min(style.intro_bars, len(chart)) if intro and not loop else 0,
+        ending_bars=style.ending_bars if ending and not loop else 0,
+        loop=loop,
+    )
+    tracks = tuple(
+        Track(
+            part.name,
+            program=part.program,
+            is_drum=part.generator == "drums",
+            role=part.role,
+            notes=tuple(_perform(song, style, part, index, seed, groove)),
+        )
+        for index, part in enumerate(style.parts)
+    )
+    return _score(song, tracks)
+
+
+def _perform(song: SongPlan, style: Style, part, index: int, seed: int, groove: Groove | None):
+    """One part: the player's notes on the grid, then swing, groove and human feel."""
+    rng = np.random.default_rng([seed, index])
+    notes = play(song, part, style, rng)
+    notes = apply_swing(notes, song.ticks_per_beat, style.swing, style.swing_unit)
+    if groove is not None:
+        notes = apply_groove(notes, groove, song.ticks_per_beat, [b.start_ticks for b in song.bars])
+    ticks_per_second = song.ticks_per_beat * song.tempo_bpm / 60
+    return humanize(
+        notes,
+        rng,
+        ticks_per_second=ticks_per_second,
+        timing_ms=style.timing_ms,
+        velocity_jitter=style.velocity_jitter,
+    )
+
+
+def _score(song: SongPlan, tracks: tuple[Track, ...]) -> Score:
+    meters, keys, chords, sections = [], [], [], []
+    for bar in song.bars:
+        if not meters or (meters[-1].numerator, meters[-1].denominator) != bar.meter:
+            meters.append(TimeSignature(bar.start_ticks, *bar.meter))
+        if bar.key is not None and (not keys or keys[-1].key != bar.key):
+            keys.append(KeyChange(bar.start_ticks, bar.key))
+        for span in bar.chords:
+            if (
+                not chords
+                or chords[-1].symbol != span.symbol
+                or span.start_ticks == bar.start_ticks
+            ):
+                chords.append(ChordEvent(span.start_ticks, span.symbol))
+        if bar.starts_section and bar.section:
+            sections.append(Section(bar.start_ticks, bar.section))
+    return Score(
+        tracks=tracks,
+        ticks_per_beat=song.ticks_per_beat,
+        tempos=(TempoChange.from_bpm(0, song.tempo_bpm),),
+        time_signatures=tuple(meters),
+        keys=tuple(keys),
+        chords=tuple(chords),
+        sections=tuple(sections),
+        title=song.title,
+    )

@@ -1,0 +1,70 @@
+"""Loops for sample packs: a few bars of a style that repeat without a seam.
+
+A loop is a backing track with neither intro nor ending whose last bar leads back into its first
+(the bass approaches bar 1, nothing stops). Its chords are the user's, repeated to fill the loop,
+or a stock progression in the key: I-vi-IV-V in major, i-VI-III-VII in minor.
+"""
+
+from __future__ import annotations
+
+from bandmate.arrange.backing import backing
+from bandmate.arrange.style import Style
+from bandmate.errors import UserError
+from bandmate.score.model import Score
+from bandmate.theory.chart import Chart, parse_chart
+from bandmate.theory.keys import Key
+
+LOOP_BARS = (1, 2, 4, 8, 16)
+# (semitones above the tonic, minor?) for each stock progression
+STOCK_PROGRESSIONS = {
+    "major": ((0, False), (9, True), (5, False), (7, False)),
+    "minor": ((0, True), (8, False), (3, False), (10, False)),
+}
+MINOR_MODES = ("minor", "aeolian", "dorian", "phrygian", "harmonic minor", "melodic minor")
+
+
+def parse_key(text: str) -> Key:
+    try:
+        return Key.parse(text)
+    except ValueError:
+        raise UserError(f"Unknown key {text!r}; write a key like C, Bb, F#m or Eb minor.") from None
+
+
+def stock_chart(key: Key, bars: int, meter: tuple[int, int]) -> Chart:
+    """The stock progression of `key`'s mode, one chord a bar, repeated to `bars` bars."""
+    steps = STOCK_PROGRESSIONS["minor" if key.mode in MINOR_MODES else "major"]
+    names = [key.spell((key.tonic + up) % 12) + ("m" if minor else "") for up, minor in steps]
+    text = " | ".join(names[i % len(names)] for i in range(bars))
+    return parse_chart(f"(key: {key}) | {text} |", meter)
+
+
+def fit_chart(chart: Chart, bars: int) -> Chart:
+    """`chart` repeated to exactly `bars` bars; a chart longer than the loop is refused."""
+    if len(chart) > bars:
+        raise UserError(
+            f"The chords run {len(chart)} bars but the loop has {bars}; give fewer "
+            "chords or more --bars."
+        )
+    return Chart(tuple(chart.bars[i % len(chart)] for i in range(bars)), chart.key, chart.title)
+
+
+def loop_score(
+    style: Style,
+    *,
+    tempo_bpm: float,
+    key: str,
+    bars: int,
+    seed: int,
+    chords: str | None = None,
+) -> Score:
+    """One loop: `bars` bars of `style` at `tempo_bpm` in `key`, decided by `seed`."""
+    if bars not in LOOP_BARS:
+        raise UserError(f"A loop has {', '.join(map(str, LOOP_BARS))} bars, not {bars}.")
+    target = parse_key(key)
+    if chords:
+        chart = fit_chart(parse_chart(chords, style.meter), bars)
+        return backing(
+            chart, style=style, tempo_bpm=tempo_bpm, key=str(target), seed=seed, loop=True
+        )
+    chart = stock_chart(target, bars, style.meter)
+    return backing(chart, style=style, tempo_bpm=tempo_bpm, seed=seed, loop=True)

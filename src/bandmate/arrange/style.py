@@ -1,0 +1,241 @@
+"""Styles are data: one TOML file per style in `bandmate/data/styles/`, read by this module.
+
+Adding a style adds a file, never code. A style file says:
+
+```toml
+name = "funk"                       # the file's stem, what `--style` takes
+title = "Funk"
+description = "one line for `bandmate styles`"
+meter = "4/4"
+grid = 16                           # pattern steps per bar (16ths in 4/4; 12 for 6/8 or triplets)
+tempo = { min = 80, max = 120, default = 100 }
+swing = 0.5                         # share of a beat pair taken by the first note: 0.5 straight,
+swing_unit = 8                      #   0.67 triplet swing; applied to 8ths or 16ths
+humanize = { timing_ms = 8, velocity = 8 }
+intro_bars = 2
+ending_bars = 2
+
+[[parts]]
+name = "Bass"                       # the track name in song.mid and the stem's file name
+role = "bass"                       # melody | bass | chords | drums | pad | other
+generator = "bass"                  # drums | bass | comp | pad: which player reads the patterns
+program = 36                        # General MIDI program (for drums: the kit)
+range = ["E1", "G3"]                # lowest and highest note it may play
+volume = 0.9                        # velocity scale
+patterns.low = "R . . . . . R . R - . 5 . . A ."
+patterns.high = ["R . R . . . R . R - . 5 . 8 A .", "..."]   # one is chosen per bar
+```
+
+Patterns have `grid` tokens (space-separated for pitched parts; one character per step for
+drums, one line per drum voice). Their token grammar belongs to each generator; see
+`arrange.drums`, `arrange.bass` and `arrange.comp`. Pattern sets are "low" and "high" (the form's
+intensity picks one), plus for drums "fill", "intro" and "ending".
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from bandmate.errors import UserError
+from bandmate.score.model import Role
+from bandmate.theory.pitch import name_to_midi
+
+STYLE_PACKAGE = "bandmate.data.styles"
+# What each General MIDI family (8 programs each) can play, lowest and highest MIDI note, from
+# the real instruments' ranges; a style's part range must lie inside its program's family range.
+GM_FAMILY_RANGES = (
+    (21, 108),  # pianos
+    (45, 108),  # chromatic percussion: vibraphone, marimba, glockenspiel
+    (36, 96),  # organs
+    (40, 88),  # guitars
+    (28, 67),  # basses
+    (28, 103),  # solo strings, harp, timpani
+    (28, 96),  # ensembles and choirs
+    (28, 84),  # brass
+    (34, 91),  # reeds
+    (60, 108),  # pipes and flutes
+    (21, 108),  # synth leads
+    (21, 108),  # synth pads
+    (21, 108),  # synth effects
+    (36, 96),  # ethnic: sitar, banjo, koto, fiddle
+    (21, 108),  # percussive
+    (0, 127),  # sound effects
+)
+GENERATORS = ("drums", "bass", "comp", "pad")
+PATTERN_SETS = ("low", "high", "fill", "intro", "ending")
+
+
+class StyleError(UserError):
+    """A style that does not exist, or a style file that is not valid."""
+
+
+@dataclass(frozen=True)
+class PartStyle:
+    """How one part of the band plays in a style.
+
+    patterns: pattern set name -> tuple of variants. A variant is a string for pitched parts and
+        a {drum voice: steps} mapping for drums.
+    """
+
+    name: str
+    role: Role
+    generator: str
+    program: int
+    low_pitch: int
+    high_pitch: int
+    volume: float = 1.0
+    voicing: str = "close"
+    strum_ms: float = 0.0
+    patterns: dict = field(default_factory=dict)
+
+    def variants(self, pattern_set: str) -> tuple:
+        """The variants of a pattern set, falling back to "low" where a set is not given."""
+        return self.patterns.get(pattern_set) or self.patterns["low"]
+
+
+@dataclass(frozen=True)
+class Style:
+    name: str
+    title: str
+    description: str
+    meter: tuple[int, int]
+    grid: int
+    tempo_min: float
+    tempo_max: float
+    tempo_default: float
+    swing: float
+    swing_unit: int
+    timing_ms: float
+    velocity_jitter: float
+    intro_bars: int
+    ending_bars: int
+    parts: tuple[PartStyle, ...]
+
+    def part(self, name: str) -> PartStyle:
+        for p in self.parts:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+def style_names() -> list[str]:
+    """Every style bandmate ships, sorted."""
+    return sorted(
+        Path(f.name).stem
+        for f in resources.files(STYLE_PACKAGE).iterdir()
+        if f.name.endswith(".toml")
+    )
+
+
+@functools.cache
+def load_style(name: str) -> Style:
+    """The style called `name`; an unknown name is a StyleError that lists the valid ones."""
+    key = name.strip().lower().replace(" ", "-").replace("_", "-")
+    names = style_names()
+    if key not in names:
+        raise StyleError(f"Unknown style {name!r}; choose one of: {', '.join(names)}.")
+    source = resources.files(STYLE_PACKAGE) / f"{key}.toml"
+    return parse_style(source.read_text(encoding="utf-8"), key)
+
+
+def parse_style(text: str, name: str) -> Style:
+    """Read and check a style file's text; every mistake names the file and the field."""
+    where = f"style file {name}.toml"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise StyleError(f"The {where} is not valid TOML ({e}).") from None
+    try:
+        return _build_style(data, name)
+    except (KeyError, TypeError, ValueError) as e:
+        detail = f"missing field {e}" if isinstance(e, KeyError) else str(e)
+        raise StyleError(f"The {where} is invalid: {detail}.") from None
+
+
+def _build_style(data: dict, name: str) -> Style:
+    num, den = (int(x) for x in str(data.get("meter", "4/4")).split("/"))
+    grid = int(data.get("grid", num * 4 if den == 4 else num * 2))
+    tempo = data["tempo"]
+    human = data.get("humanize", {})
+    swing = float(data.get("swing", 0.5))
+    if not 0.5 <= swing < 0.8:
+        raise ValueError(f"swing must be between 0.5 (straight) and 0.8, got {swing}")
+    parts = tuple(_build_part(p, grid) for p in data["parts"])
+    if not parts:
+        raise ValueError("a style needs at least one part")
+    names = [p.name for p in parts]
+    if len(set(names)) != len(names):
+        raise ValueError(f"part names must differ, got {names}")
+    style = Style(
+        name=name,
+        title=data.get("title", name.title()),
+        description=data["description"],
+        meter=(num, den),
+        grid=grid,
+        tempo_min=float(tempo["min"]),
+        tempo_max=float(tempo["max"]),
+        tempo_default=float(tempo["default"]),
+        swing=swing,
+        swing_unit=int(data.get("swing_unit", 8)),
+        timing_ms=float(human.get("timing_ms", 6)),
+        velocity_jitter=float(human.get("velocity", 6)),
+        intro_bars=int(data.get("intro_bars", 2)),
+        ending_bars=int(data.get("ending_bars", 2)),
+        parts=parts,
+    )
+    if not style.tempo_min <= style.tempo_default <= style.tempo_max:
+        raise ValueError("tempo.default must lie between tempo.min and tempo.max")
+    return style
+
+
+def _build_part(data: dict, grid: int) -> PartStyle:
+    from bandmate.arrange.players import check_pattern
+    from bandmate.arrange.voicing import KINDS
+
+    generator = data["generator"]
+    if generator not in GENERATORS:
+        raise ValueError(f"generator {generator!r} is not one of {GENERATORS}")
+    low, high = (name_to_midi(n) for n in data.get("range", ["C-1", "G9"]))
+    if low >= high:
+        raise ValueError(f"part {data['name']}: range must go from low to high")
+    program = int(data.get("program", 0))
+    if generator != "drums":
+        family_low, family_high = GM_FAMILY_RANGES[program // 8]
+        if low < family_low or high > family_high:
+            raise ValueError(
+                f"part {data['name']}: range {data['range']} goes beyond what GM program "
+                f"{program} plays (MIDI {family_low}-{family_high})"
+            )
+    patterns = {}
+    for set_name, variants in data["patterns"].items():
+        if set_name not in PATTERN_SETS:
+            raise ValueError(f"part {data['name']}: unknown pattern set {set_name!r}")
+        variants = tuple(variants) if isinstance(variants, list) else (variants,)
+        for v in variants:
+            problem = check_pattern(generator, v, grid)
+            if problem:
+                raise ValueError(f"part {data['name']}, patterns.{set_name}: {problem}")
+        patterns[set_name] = variants
+    if "low" not in patterns:
+        raise ValueError(f"part {data['name']} needs patterns.low")
+    voicing = data.get("voicing", "close")
+    if voicing not in KINDS:
+        raise ValueError(
+            f"part {data['name']}: voicing {voicing!r} is not one of {', '.join(KINDS)}"
+        )
+    return PartStyle(
+        name=data["name"],
+        role=Role(data["role"]),
+        generator=generator,
+        program=program,
+        low_pitch=low,
+        high_pitch=high,
+        volume=float(data.get("volume", 1.0)),
+        voicing=voicing,
+        strum_ms=float(data.get("strum_ms", 0.0)),
+        patterns=patterns,
+    )

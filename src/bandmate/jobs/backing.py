@@ -1,0 +1,112 @@
+"""The backing-track job: chart + style -> song.mid, song.musicxml, stems, mix, manifest."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bandmate.io.files import check_outputs
+from bandmate.progress import ProgressCallback, no_progress
+
+HEADROOM_PEAK = 10 ** (-1 / 20)  # the unmastered mix peaks at -1 dBFS at most
+
+
+@dataclass(frozen=True)
+class BackingRequest:
+    """Every setting of a backing track, as the manifest records it."""
+
+    chart: str
+    style: str
+    tempo_bpm: float | None = None
+    key: str | None = None
+    choruses: int = 1
+    seed: int = 0
+    intro: bool = True
+    ending: bool = True
+    groove_file: str | None = None
+    sample_rate: int = 44_100
+    audio: bool = True
+
+
+def backing_outputs(out_dir: Path, track_names: list[str] | None, audio: bool) -> dict[str, Path]:
+    from bandmate.render.stems import stem_filenames
+
+    paths = {
+        "midi": out_dir / "song.mid",
+        "musicxml": out_dir / "song.musicxml",
+        "manifest": out_dir / "manifest.json",
+    }
+    if audio:
+        paths["mix"] = out_dir / "mix.wav"
+        for name, file in zip(track_names or [], stem_filenames(track_names or []), strict=True):
+            paths[f"stem:{name}"] = out_dir / "stems" / file
+    return paths
+
+
+def make_backing(
+    request: BackingRequest,
+    out_dir: str | os.PathLike,
+    *,
+    force: bool = False,
+    progress: ProgressCallback = no_progress,
+) -> dict[str, Path]:
+    """Arrange, write and (unless request.audio is False) render a backing track into `out_dir`."""
+    from bandmate.arrange.backing import backing
+    from bandmate.arrange.feel import extract_groove
+    from bandmate.arrange.style import load_style
+    from bandmate.io.charts import load_chart
+    from bandmate.io.midi import read_midi, write_midi
+    from bandmate.io.music21_write import write_musicxml
+    from bandmate.jobs.manifest import write_manifest
+
+    out = Path(out_dir)
+    style = load_style(request.style)
+    chart = load_chart(request.chart, style.meter)
+    groove = extract_groove(read_midi(request.groove_file)) if request.groove_file else None
+    score = backing(
+        chart,
+        style=style,
+        tempo_bpm=request.tempo_bpm,
+        key=request.key,
+        choruses=request.choruses,
+        seed=request.seed,
+        intro=request.intro,
+        ending=request.ending,
+        groove=groove,
+    )
+    paths = backing_outputs(out, [t.name for t in score.tracks], request.audio)
+    inputs = [p for p in (request.groove_file,) if p]
+    check_outputs(paths.values(), inputs, force=force)
+    write_midi(score, paths["midi"])
+    write_musicxml(score, paths["musicxml"])
+    if request.audio:
+        _write_audio(score, paths, request.sample_rate, progress)
+    settings = asdict(request) | {"tempo_bpm": score.tempo_bpm}
+    write_manifest(
+        paths["manifest"],
+        command="backing",
+        settings=settings,
+        files=[p.relative_to(out) for k, p in paths.items() if k != "manifest"],
+        extra={
+            "duration_seconds": round(score.duration_seconds, 3),
+            "tracks": [t.name for t in score.tracks],
+        },
+    )
+    return paths
+
+
+def _write_audio(score, paths: dict[str, Path], sample_rate: int, progress) -> None:
+    from bandmate.io.audio import Audio, write_audio
+    from bandmate.render import render
+
+    stems, mix = render(score, sample_rate=sample_rate, progress=progress)
+    # until the mixing stage exists, the mix is the plain sum, turned down only if it would clip;
+    # the stems get the same gain so that they still add up to the mix
+    peak = float(np.max(np.abs(mix.samples))) if mix.frames else 0.0
+    gain = min(1.0, HEADROOM_PEAK / peak) if peak > 0 else 1.0
+    for track, stem in zip(score.tracks, stems, strict=True):
+        write_audio(Audio(stem.samples * gain, sample_rate), paths[f"stem:{track.name}"])
+    write_audio(Audio(mix.samples * gain, sample_rate), paths["mix"])

@@ -1,0 +1,110 @@
+"""The loop job: N distinct loops of a style, each as MIDI and WAV per part and full.
+
+Files are named as producers expect: `funk_100bpm_Em_01.wav` (the full loop),
+`funk_100bpm_Em_01_bass.wav` (a part), `funk_100bpm_Em_01.mid`. Loop n is decided by seed
+`seed + n - 1`, so a pack can be extended later without changing the loops it already has.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bandmate.io.files import check_outputs
+from bandmate.progress import ProgressCallback, no_progress
+
+
+@dataclass(frozen=True)
+class LoopRequest:
+    style: str
+    tempo_bpm: float | None = None
+    key: str = "C"
+    chords: str | None = None
+    bars: int = 4
+    count: int = 1
+    seed: int = 0
+    sample_rate: int = 44_100
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "part"
+
+
+def loop_name(style: str, tempo_bpm: float, key: str, number: int) -> str:
+    return f"{style}_{tempo_bpm:g}bpm_{key}_{number:02d}"
+
+
+def make_loops(
+    request: LoopRequest,
+    out_dir: str | os.PathLike,
+    *,
+    force: bool = False,
+    progress: ProgressCallback = no_progress,
+) -> list[Path]:
+    """Write `request.count` loops into `out_dir`; returns every file written."""
+    from bandmate.arrange.loops import loop_score, parse_key
+    from bandmate.arrange.style import load_style
+    from bandmate.errors import UserError
+    from bandmate.io.audio import Audio, write_audio
+    from bandmate.io.midi import write_midi
+    from bandmate.jobs.manifest import write_manifest
+    from bandmate.render import render_stems
+    from bandmate.render.loop import fold_tail, loop_frames
+
+    if not 1 <= request.count <= 1000:
+        raise UserError(f"Give a loop count between 1 and 1000, not {request.count}.")
+    style = load_style(request.style)
+    tempo = style.tempo_default if request.tempo_bpm is None else request.tempo_bpm
+    key = str(parse_key(request.key))
+    out = Path(out_dir)
+    scores = [
+        loop_score(
+            style,
+            tempo_bpm=tempo,
+            key=key,
+            bars=request.bars,
+            seed=request.seed + n,
+            chords=request.chords,
+        )
+        for n in range(request.count)
+    ]
+    planned: list[tuple[Path, object]] = []
+    for n, score in enumerate(scores, start=1):
+        base = loop_name(style.name, tempo, key, n)
+        planned.append((out / f"{base}.mid", score))
+    names = [_slug(t.name) for t in scores[0].tracks]
+    wavs = [
+        [
+            out / f"{loop_name(style.name, tempo, key, n)}{suffix}.wav"
+            for suffix in ["", *(f"_{name}" for name in names)]
+        ]
+        for n in range(1, len(scores) + 1)
+    ]
+    manifest = out / "manifest.json"
+    check_outputs(
+        [p for p, _ in planned] + [w for ws in wavs for w in ws] + [manifest], force=force
+    )
+    written: list[Path] = []
+    for n, ((midi_path, score), (full_path, *part_paths)) in enumerate(
+        zip(planned, wavs, strict=True)
+    ):
+        progress(n, len(scores))
+        write_midi(score, midi_path)
+        loop_end = score.bar_grid.bar_start(request.bars)
+        frames = loop_frames(score.tempo_map.seconds_at(loop_end), request.sample_rate)
+        stems = [fold_tail(s, frames) for s in render_stems(score, sample_rate=request.sample_rate)]
+        full = Audio(sum(s.samples for s in stems), request.sample_rate)
+        write_audio(full, full_path)
+        for stem, path in zip(stems, part_paths, strict=True):
+            write_audio(stem, path)
+        written += [midi_path, full_path, *part_paths]
+    progress(len(scores), len(scores))
+    write_manifest(
+        manifest,
+        command="loop",
+        settings=asdict(request) | {"tempo_bpm": tempo},
+        files=[p.relative_to(out) for p in written],
+    )
+    return [*written, manifest]

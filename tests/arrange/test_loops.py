@@ -1,0 +1,77 @@
+"""Loops: exact length, a seam without a click, distinct loops, producer file names."""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from bandmate.arrange.loops import fit_chart, loop_score, stock_chart
+from bandmate.arrange.style import load_style
+from bandmate.errors import UserError
+from bandmate.io.audio import Audio
+from bandmate.jobs.loops import LoopRequest, make_loops
+from bandmate.render.loop import fold_tail
+from bandmate.theory.chart import parse_chart
+from bandmate.theory.keys import Key
+
+
+def test_stock_progressions_in_major_and_minor():
+    assert [str(b.chords[0].symbol) for b in stock_chart(Key.parse("Em"), 4, (4, 4)).bars] == [
+        "Em", "C", "G", "D"]  # fmt: skip
+    assert [str(b.chords[0].symbol) for b in stock_chart(Key.parse("Bb"), 8, (4, 4)).bars][:4] == [
+        "Bb", "Gm", "Eb", "F"]  # fmt: skip
+
+
+def test_user_chords_are_repeated_to_fill_and_refused_when_too_long():
+    assert len(fit_chart(parse_chart("| C | G |"), 8)) == 8
+    with pytest.raises(UserError, match="run 3 bars"):
+        fit_chart(parse_chart("| C | G | F |"), 2)
+
+
+def test_a_loop_neither_stops_nor_fills_and_leads_back():
+    score = loop_score(load_style("rock"), tempo_bpm=100, key="Em", bars=4, seed=1)
+    bass = score.track("Bass").notes
+    last_bar = [n for n in bass if n.onset_ticks >= 3 * 1920]
+    assert len(last_bar) > 2  # grooves on through the last bar: no final hit
+    assert score.end_ticks <= 4 * 1920 + 20
+
+
+def test_fold_tail_adds_what_rings_past_the_end_to_the_start():
+    audio = Audio(np.arange(10, dtype=np.float32)[np.newaxis].repeat(2, 0), 44100)
+    folded = fold_tail(audio, 4)
+    assert folded.samples[0].tolist() == [0 + 4 + 8, 1 + 5 + 9, 2 + 6, 3 + 7]
+    assert fold_tail(audio, 16).frames == 16
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory):
+    out = tmp_path_factory.mktemp("loops")
+    files = make_loops(
+        LoopRequest(style="rock", tempo_bpm=100, key="Em", bars=4, count=2, seed=3), out
+    )
+    return out, files
+
+
+def test_loop_pack_names_and_exact_lengths(pack):
+    out, files = pack
+    names = sorted(p.name for p in files)
+    assert "rock_100bpm_Em_01_drums.wav" in names and "rock_100bpm_Em_02.mid" in names
+    expected = 4 * 4 * 60 / 100 * 44100
+    for path in out.glob("*.wav"):
+        assert sf.info(str(path)).frames == expected, path.name
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["settings"]["count"] == 2 and len(manifest["files"]) == len(files) - 1
+
+
+def test_loops_are_distinct_and_seamless(pack):
+    out, _ = pack
+    one, _ = sf.read(out / "rock_100bpm_Em_01.wav", always_2d=True)
+    two, _ = sf.read(out / "rock_100bpm_Em_02.wav", always_2d=True)
+    assert not np.allclose(one, two)
+    # played twice in a row, the jump across the seam is no bigger than the loop's own jumps
+    looped = np.concatenate([one, one])
+    steps = np.abs(np.diff(looped, axis=0)).max(axis=1)
+    seam = steps[len(one) - 1]
+    assert seam <= np.percentile(steps, 99.9)
+    assert np.max(np.abs(one)) > 0.01

@@ -1,0 +1,117 @@
+"""The song plan, the drummer, and feel (swing, humanize, groove)."""
+
+import numpy as np
+import pytest
+
+from bandmate.arrange.drums import DRUM_VOICES
+from bandmate.arrange.drums import check_pattern as check_drums
+from bandmate.arrange.drums import play as play_drums
+from bandmate.arrange.feel import (
+    apply_groove,
+    apply_swing,
+    extract_groove,
+    humanize,
+    swing_ticks,
+)
+from bandmate.arrange.plan import plan_song, section_energy
+from bandmate.arrange.style import load_style
+from bandmate.score import Note, Score, TimeSignature, Track
+from bandmate.theory.chart import parse_chart
+
+CHART = "[Verse] | C | Am | F | G | C | Am | F | G | [Chorus] | F | G | C | Am | F | G | C | % |"
+
+
+def test_plan_lays_out_intro_choruses_and_ending():
+    chart = parse_chart(CHART)
+    song = plan_song(chart, tempo_bpm=120, choruses=2, intro_bars=2, ending_bars=2)
+    assert len(song.bars) == 2 + 2 * 16 + 2
+    assert [b.part for b in song.bars[:3]] == ["intro", "intro", "body"]
+    assert song.bars[0].chords[0].symbol == chart.bars[-2].chords[0].symbol  # turnaround intro
+    assert song.bars[-1].final and song.bars[-1].part == "ending"
+    assert str(song.bars[-1].chords[0].symbol) == "C"  # the last chord of the chart: the tonic
+    starts = [b.index for b in song.bars if b.starts_section]
+    assert starts == [0, 2, 10, 18, 26, 34]
+    fills = [b.index for b in song.bars if b.ends_section]
+    assert fills == [1, 9, 17, 25, 33]
+    verse, chorus = song.bars[2], song.bars[10]
+    assert chorus.intensity > verse.intensity and chorus.level == "high"
+
+
+def test_plan_without_intro_and_ending_is_exactly_the_chart():
+    chart = parse_chart("(3/4) | C | G7 | (4/4) C |")
+    song = plan_song(chart, tempo_bpm=90)
+    assert [b.start_ticks for b in song.bars] == [0, 1440, 2880]
+    assert song.end_ticks == 2880 + 1920
+
+
+@pytest.mark.parametrize(
+    ("name", "energy"),
+    [
+        ("Chorus", "high"),
+        ("Verse 2", "low"),
+        ("A", "low"),
+        ("B", "mid"),
+        ("Bridge", "mid"),
+        ("Solo", "high"),
+        ("Coda", "mid"),
+        ("A2", "low"),
+        ("Pre-Chorus", "high"),
+    ],
+)
+def test_section_energy(name, energy):
+    assert section_energy(name) == energy
+
+
+def test_drums_play_every_bar_fill_crash_and_final_hit():
+    style = load_style("rock")
+    song = plan_song(parse_chart(CHART), tempo_bpm=120, intro_bars=2, ending_bars=2)
+    notes = play_drums(song, style.part("Drums"), style, np.random.default_rng(1))
+    for bar in song.bars:
+        inside = [n for n in notes if bar.start_ticks <= n.onset_ticks < bar.end_ticks]
+        assert inside, f"drums drop out in bar {bar.index}"
+    crash = DRUM_VOICES["crash"]
+    chorus_start = song.bars[10].start_ticks
+    assert any(n.pitch == crash and n.onset_ticks == chorus_start for n in notes)
+    last = song.bars[-1]
+    assert {n.pitch for n in notes if n.onset_ticks >= last.start_ticks} == {36, crash}
+
+
+def test_drum_pattern_checks():
+    assert check_drums({"kick": "x..."}, 4) is None
+    assert "steps" in check_drums({"kick": "x.."}, 4)
+    assert "unknown drum voice" in check_drums({"cowbel": "x..."}, 4)
+    assert "unknown step" in check_drums({"kick": "x.y."}, 4)
+
+
+def test_swing_moves_offbeat_eighths_to_the_triplet():
+    assert swing_ticks(240, 480, 2 / 3) == 320
+    assert swing_ticks(480, 480, 2 / 3) == 480
+    assert swing_ticks(120, 480, 2 / 3) == 160  # a 16th follows the stretched first half
+    swung = apply_swing([Note(240, 240, 60)], 480, 2 / 3, 8)
+    assert (swung[0].onset_ticks, swung[0].end_ticks) == (320, 480)
+
+
+def test_humanize_keeps_chords_together_and_stays_bounded():
+    rng = np.random.default_rng(3)
+    chord = [Note(960, 480, p) for p in (60, 64, 67)]
+    out = humanize(chord, rng, ticks_per_second=960, timing_ms=10, velocity_jitter=8)
+    assert len({n.onset_ticks for n in out}) == 1
+    assert abs(out[0].onset_ticks - 960) <= 10
+
+
+def test_groove_round_trip_from_a_laid_back_drummer():
+    # a drummer who plays the off-beat 16ths late by a third of a step and accents beats
+    hits = []
+    for bar in range(4):
+        for step in range(16):
+            late = 40 if step % 2 else 0
+            hits.append(Note(bar * 1920 + step * 120 + late, 60, 42, 110 if step % 4 == 0 else 70))
+    drums = Score(
+        tracks=(Track("Drums", is_drum=True, notes=tuple(hits)),),
+        time_signatures=(TimeSignature(0, 4, 4),),
+    )
+    groove = extract_groove(drums)
+    assert groove.offsets[1] == pytest.approx(1 / 3) and groove.offsets[0] == pytest.approx(0)
+    assert groove.accents[0] > 1.2 > groove.accents[1]
+    moved = apply_groove([Note(120, 100, 60, 80), Note(0, 100, 60, 80)], groove, 480, [0])
+    assert moved[0].onset_ticks == 160 and moved[1].velocity > 80

@@ -1,0 +1,87 @@
+"""Every shipped style over a 32-bar chart: the checks a musician would make by ear."""
+
+import pytest
+
+from bandmate.arrange.analysis import analyse_arrangement
+from bandmate.arrange.backing import backing
+from bandmate.arrange.style import load_style, style_names
+
+# 32 bars: sections, slash chords, sevenths, two chords in a bar, a turnaround
+CHART_32 = """
+(key: C)
+[Verse]  | C | Am7 | Dm7 | G7 | C/E | F | D7/F# | G7 |
+         | C | Am7 | Dm7 | G7sus4 G7 | Em7 | A7 | Dm7 G7 | C |
+[Chorus] | F | G | Em7 | Am | Dm7 | G7 | Cmaj7 | C7 |
+         | F | Fm6 | Em7 | A7b9 | Dm7 | G7 | C Am7 | Dm7 G7 |
+"""
+
+REQUIRED = {
+    "rock", "pop", "pop-ballad", "funk", "blues-shuffle", "jazz-swing", "jazz-ballad",
+    "bossa-nova", "samba", "salsa", "reggae", "hip-hop", "house", "country", "waltz",
+    "six-eight-ballad", "gospel",
+}  # fmt: skip
+
+
+def test_the_library_has_the_styles_the_issue_names():
+    assert set(style_names()) >= REQUIRED
+    assert len(style_names()) >= 16
+
+
+@pytest.fixture(scope="module", params=style_names())
+def arranged(request):
+    style = load_style(request.param)
+    score = backing(CHART_32, style=style, tempo_bpm=style.tempo_default, seed=7)
+    return style, score
+
+
+def test_parts_stay_in_range_and_are_named(arranged):
+    style, score = arranged
+    assert [t.name for t in score.tracks] == [p.name for p in style.parts]
+    for part, track in zip(style.parts, score.tracks, strict=True):
+        assert track.notes, f"{style.name}: {part.name} plays nothing"
+        if part.generator != "drums":
+            pitches = [n.pitch for n in track.notes]
+            assert part.low_pitch <= min(pitches) and max(pitches) <= part.high_pitch, part.name
+
+
+def test_bass_roots_chord_tones_and_drums(arranged):
+    style, score = arranged
+    report = analyse_arrangement(score)
+    assert report.bass_on_one >= 0.9, (style.name, report)
+    assert report.chord_tones_on_beats >= 0.9, (style.name, report)
+    assert report.comping_notes_on_beats > 20
+    assert report.drum_dropout_bars == (), (style.name, report)
+
+
+def test_form_makes_the_chorus_louder_than_the_verse(arranged):
+    style, score = arranged
+    verse = score.sections[1].onset_ticks  # after the intro
+    chorus = next(s.onset_ticks for s in score.sections if s.name == "Chorus")
+    drums = next(t for t in score.tracks if t.is_drum)
+
+    def loudness(start, stop):
+        v = [n.velocity for n in drums.notes if start <= n.onset_ticks < stop]
+        return sum(v) / max(1, len(v)) * len(v) ** 0.5  # louder and denser
+
+    span = chorus - verse
+    assert loudness(chorus, chorus + span) > loudness(verse, chorus), style.name
+
+
+def test_seed_decides_the_notes(arranged):
+    style, score = arranged
+    again = backing(CHART_32, style=style, tempo_bpm=style.tempo_default, seed=7)
+    other = backing(CHART_32, style=style, tempo_bpm=style.tempo_default, seed=8)
+    assert again == score
+    assert other != score
+
+
+def test_repeated_bars_are_not_copies(arranged):
+    style, score = arranged
+    drums = next(t for t in score.tracks if t.is_drum)
+    grid = score.bar_grid
+    bars = {}
+    for n in drums.notes:
+        bar = grid.bar_at(n.onset_ticks)
+        bars.setdefault(bar, []).append((n.onset_ticks - grid.bar_start(bar), n.pitch, n.velocity))
+    shapes = [tuple(sorted(v)) for v in bars.values()]
+    assert len(set(shapes)) > len(shapes) // 2, style.name
