@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from bandmate.arrange.plan import BarPlan, ChordSpan
 from bandmate.arrange.players import (
     base_velocity,
+    choose_pattern,
     step_is_beat,
     step_onset,
     step_ticks,
@@ -64,7 +65,6 @@ _ROOT_HERE = "root"  # an event: the chord's bass, forced by a chord change
 _SILENT = "silent"  # an event: a step inside an N.C. span
 
 OPTIONAL_CHANCE = 0.5  # how often a `?` note plays
-FIRST_VARIANT_CHANCE = 0.5  # the first variant is the style's main groove; the others vary it
 GAP_STEPS = 0.1  # notes end this share of a step before the next one starts
 HOME_PULL = 0.3  # how strongly root choices lean toward the home register (per semitone)
 ACCENT_DOWNBEAT, ACCENT_BEAT, ACCENT_OFFBEAT = 1.1, 1.0, 0.85
@@ -101,24 +101,9 @@ def play(song, part, style, rng) -> list[Note]:
         if bar.final:
             notes += _play_final_bar(bar, part, style, line)
             continue
-        variants = part.variants(_pattern_set(bar, part))
-        pattern = variants[_pick(rng, len(variants))]
+        pattern = choose_pattern(bar, part, rng)
         notes += _play_bar(bar, pattern.split(), part, style, line, rng)
     return notes
-
-
-def _pattern_set(bar: BarPlan, part) -> str:
-    """The style's "intro" or "ending" set where it gives one, else "low"/"high" by intensity."""
-    if bar.part in ("intro", "ending") and bar.part in part.patterns:
-        return bar.part
-    return bar.level
-
-
-def _pick(rng, count: int) -> int:
-    """A variant index: the first one half the time, the others share the rest."""
-    if count == 1 or rng.random() < FIRST_VARIANT_CHANCE:
-        return 0
-    return int(rng.integers(1, count))
 
 
 class _Line:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from bandmate.arrange.plan import BarPlan
 from bandmate.arrange.players import (
     base_velocity,
+    choose_pattern,
     step_is_beat,
     step_onset,
     step_ticks,
@@ -50,7 +51,6 @@ HIT_TOKENS = ("x", "X", "d", "u", "1", "2", "3", "4", "5")
 ACCENT = 1.15
 OFF_BEAT = 0.9
 OPTIONAL_CHANCE = 0.5
-FIRST_VARIANT_CHANCE = 0.5
 GAP_STEPS = 0.125  # the silence between a comping note and the next hit, in steps
 
 
@@ -132,11 +132,7 @@ class _Player:
     def _bar_tokens(self, bar, count: int) -> list[str]:
         if bar.final:
             return ["X"] + ["-"] * (count - 1)
-        variants = self.part.variants(bar.level)
-        pick = 0
-        if len(variants) > 1 and self.rng.random() >= FIRST_VARIANT_CHANCE:
-            pick = int(self.rng.integers(1, len(variants)))
-        written = variants[pick].split()
+        written = choose_pattern(bar, self.part, self.rng).split()
         tokens = []
         for k in range(count):
             token = written[k % len(written)]

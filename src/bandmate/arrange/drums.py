@@ -18,7 +18,13 @@ hi-hat or ride on beat 1. The song's last bar is a single hit of kick and crash 
 
 from __future__ import annotations
 
-from bandmate.arrange.players import base_velocity, step_onset, step_ticks, steps_in_bar
+from bandmate.arrange.players import (
+    base_velocity,
+    choose_pattern,
+    step_onset,
+    step_ticks,
+    steps_in_bar,
+)
 from bandmate.score.model import Note
 
 DRUM_VOICES = {
@@ -55,16 +61,6 @@ def check_pattern(pattern, grid: int) -> str | None:
     return None
 
 
-def _pattern_set(bar) -> str:
-    if bar.part == "ending":
-        return "ending"
-    if bar.ends_section and bar.part == "body":
-        return "fill"
-    if bar.part == "intro":
-        return "intro"
-    return bar.level
-
-
 def play(song, part, style, rng) -> list[Note]:
     notes: list[Note] = []
     for bar in song.bars:
@@ -73,8 +69,7 @@ def play(song, part, style, rng) -> list[Note]:
         if bar.final:
             notes += _final_hit(bar, part, length * 4)
             continue
-        variants = part.variants(_pattern_set(bar))
-        pattern = variants[_pick(rng, len(variants))]
+        pattern = choose_pattern(bar, part, rng)
         crash = bar.starts_section and bar.index > 0
         for voice, text in pattern.items():
             steps = _steps(text)
@@ -106,13 +101,6 @@ def _final_hit(bar, part, length: int) -> list[Note]:
         Note(bar.start_ticks, length, DRUM_VOICES["kick"], velocity),
         Note(bar.start_ticks, ring, DRUM_VOICES["crash"], velocity),
     ]
-
-
-def _pick(rng, count: int) -> int:
-    """A variant index: the first one half the time, the others share the rest."""
-    if count == 1 or rng.random() < 0.5:
-        return 0
-    return int(rng.integers(1, count))
 
 
 def _merge_doubles(notes: list[Note]) -> list[Note]:

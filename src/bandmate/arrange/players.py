@@ -58,6 +58,37 @@ def step_is_beat(bar: BarPlan, style, step: int) -> bool:
     return (step * step_ticks(bar, style)) % beat == 0
 
 
+FIRST_VARIANT_CHANCE = 0.5  # the first variant is the style's main groove; the others vary it
+
+
+def pattern_sets(bar: BarPlan) -> tuple[str, ...]:
+    """The pattern sets a part would like to play in `bar`, most specific first.
+
+    The ending's bars want "ending", the bar before a new section "fill", the intro "intro";
+    every bar falls back to "low" or "high" by the form's intensity.
+    """
+    if bar.part == "ending":
+        return ("ending", bar.level)
+    if bar.part == "intro":
+        return ("intro", bar.level)
+    if bar.ends_section:
+        return ("fill", bar.level)
+    return (bar.level,)
+
+
+def choose_pattern(bar: BarPlan, part, rng):
+    """The pattern `part` plays in `bar`: from the first wanted set the style gives, a variant.
+
+    The first variant plays half the time and the others share the rest, so that repeated bars
+    vary around the style's main groove.
+    """
+    wanted = next((s for s in pattern_sets(bar) if s in part.patterns), bar.level)
+    variants = part.variants(wanted)
+    if len(variants) == 1 or rng.random() < FIRST_VARIANT_CHANCE:
+        return variants[0]
+    return variants[int(rng.integers(1, len(variants)))]
+
+
 def base_velocity(bar: BarPlan, part, accent: float = 1.0) -> int:
     """A velocity from the bar's intensity, an accent factor and the part's volume (1-127)."""
     v = (40 + 80 * bar.intensity) * accent * part.volume
