@@ -115,3 +115,16 @@ def test_groove_round_trip_from_a_laid_back_drummer():
     assert groove.accents[0] > 1.2 > groove.accents[1]
     moved = apply_groove([Note(120, 100, 60, 80), Note(0, 100, 60, 80)], groove, 480, [0])
     assert moved[0].onset_ticks == 160 and moved[1].velocity > 80
+
+
+def test_top_level_api_is_lazy_and_works():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bandmate; light = 'numpy' not in sys.modules; "
+        "s = bandmate.backing('| C | Am | F | G7 |', style='pop', tempo_bpm=110, seed=1); "
+        "print(light, len(s.tracks), round(s.tempo_bpm, 3))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "5", "110.0"]
