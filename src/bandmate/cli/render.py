@@ -43,60 +43,29 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    import time
-    from pathlib import Path
-
-    from bandmate.errors import AudioFormatError, InputFileError, OutputError
-    from bandmate.io.audio import FORMATS as AUDIO_FORMATS
-    from bandmate.io.audio import write_audio
-    from bandmate.io.files import check_inputs, check_outputs
-    from bandmate.io.midi import read_midi
+    from bandmate.errors import InputFileError
+    from bandmate.jobs.render import render_file
     from bandmate.progress import progress_bar
-    from bandmate.render import render, stem_filenames
 
     if not args.input:
         raise InputFileError(
             "Give the MIDI file to render, as in `bandmate render song.mid -o song.wav`."
         )
-    inputs = [args.input] + ([args.soundfont] if args.soundfont else [])
-    check_inputs([args.input])
-    out = Path(args.output) if args.output else Path(args.input).with_suffix(".wav")
-    check_outputs([out], inputs, force=args.force)
-    if out.is_dir():
-        raise OutputError(f"Output {str(out)!r} is a folder; give the path of a .wav file.")
-    suffix = out.suffix.lower()
-    if suffix not in AUDIO_FORMATS:
-        raise AudioFormatError(
-            f"Cannot write audio as {suffix or 'a file without suffix'!r}; name the output "
-            "*.wav or *.flac."
-        )
-    if AUDIO_FORMATS[suffix] == "FLAC" and args.format == "FLOAT":
-        raise AudioFormatError("FLAC cannot hold float samples; use .wav or a 16/24-bit format.")
-
-    score = read_midi(args.input)
-    stem_paths = []
-    if args.stems:
-        folder = Path(args.stems)
-        if folder.exists() and not folder.is_dir():
-            raise OutputError(f"--stems {str(folder)!r} is a file; give a folder for the stems.")
-        stem_paths = [folder / n for n in stem_filenames([t.name for t in score.tracks], suffix)]
-        if any(p.resolve() == out.resolve() for p in stem_paths):
-            raise OutputError(f"The mix {str(out)!r} would be overwritten by a stem; move one.")
-        check_outputs(stem_paths, inputs, force=args.force)
-
     with progress_bar("Rendering") as progress:
-        start = time.perf_counter()
-        stems, mix = render(
-            score, sample_rate=args.sample_rate, soundfont=args.soundfont, progress=progress
+        result = render_file(
+            args.input,
+            args.output,
+            stems_dir=args.stems,
+            sample_rate=args.sample_rate,
+            soundfont=args.soundfont,
+            subtype=args.format,
+            force=args.force,
+            progress=progress,
         )
-        seconds = time.perf_counter() - start
-    write_audio(mix, out, subtype=args.format)
-    for stem, path in zip(stems, stem_paths, strict=False):
-        write_audio(stem, path, subtype=args.format)
-
-    stems_note = f" and {len(stem_paths)} stems in {args.stems}" if stem_paths else ""
+    stems_note = f" and {len(result.stems)} stems in {args.stems}" if result.stems else ""
     print(
-        f"Wrote {out}{stems_note}: {mix.duration_seconds:.1f} s at {mix.sample_rate} Hz, "
-        f"rendered at {mix.duration_seconds / seconds:.0f}x real time."
+        f"Wrote {result.mix}{stems_note}: {result.duration_seconds:.1f} s at "
+        f"{result.sample_rate} Hz, rendered at "
+        f"{result.duration_seconds / result.render_seconds:.0f}x real time."
     )
     return 0

@@ -102,8 +102,11 @@ def read_audio(path: str | os.PathLike) -> Audio:
     return Audio(data.T.copy(), rate)
 
 
-def write_audio(audio: Audio, path: str | os.PathLike, subtype: str = "PCM_24") -> None:
-    """Write `audio` atomically as WAV or FLAC (chosen by the file's suffix)."""
+def check_writable(path: str | os.PathLike, subtype: str = "PCM_24") -> None:
+    """Refuse an audio output bandmate cannot write: an unknown suffix or sample format, FLAC float.
+
+    Commands call it before any work; `write_audio` calls it too.
+    """
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise AudioFormatError(
@@ -115,9 +118,18 @@ def write_audio(audio: Audio, path: str | os.PathLike, subtype: str = "PCM_24") 
         )
     if FORMATS[suffix] == "FLAC" and subtype == "FLOAT":
         raise AudioFormatError("FLAC cannot hold float samples; use .wav or a 16/24-bit format.")
+
+
+def write_audio(audio: Audio, path: str | os.PathLike, subtype: str = "PCM_24") -> None:
+    """Write `audio` atomically as WAV or FLAC (chosen by the file's suffix)."""
+    check_writable(path, subtype)
     with atomic_path(path) as tmp:
         sf.write(
-            str(tmp), audio.samples.T, audio.sample_rate, subtype=subtype, format=FORMATS[suffix]
+            str(tmp),
+            audio.samples.T,
+            audio.sample_rate,
+            subtype=subtype,
+            format=FORMATS[Path(path).suffix.lower()],
         )
 
 

@@ -1,0 +1,70 @@
+"""The render job: a MIDI file to a mix, and optionally one file per track."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bandmate.progress import ProgressCallback, no_progress
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    mix: Path
+    stems: tuple[Path, ...]
+    duration_seconds: float
+    sample_rate: int
+    render_seconds: float
+
+
+def render_file(
+    midi_path: str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    *,
+    stems_dir: str | os.PathLike | None = None,
+    sample_rate: int = 44_100,
+    soundfont: str | os.PathLike | None = None,
+    subtype: str = "PCM_24",
+    force: bool = False,
+    progress: ProgressCallback = no_progress,
+) -> RenderResult:
+    """Render `midi_path` to `output` (default: beside it as .wav) and stems into `stems_dir`.
+
+    Stems are named `NN-track-name` with the mix's suffix (see `render.stem_filenames`). Every
+    output is checked before the rendering starts.
+    """
+    from bandmate.errors import OutputError
+    from bandmate.io.audio import check_writable, write_audio
+    from bandmate.io.files import check_inputs, check_outputs
+    from bandmate.io.midi import read_midi
+    from bandmate.render import render, stem_filenames
+
+    check_inputs([midi_path])
+    inputs = [midi_path, *([soundfont] if soundfont else [])]
+    out = Path(output) if output else Path(midi_path).with_suffix(".wav")
+    check_outputs([out], inputs, force=force)
+    if out.is_dir():
+        raise OutputError(f"Output {str(out)!r} is a folder; give the path of a .wav file.")
+    check_writable(out, subtype)
+
+    score = read_midi(midi_path)
+    stem_paths: list[Path] = []
+    if stems_dir:
+        folder = Path(stems_dir)
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"--stems {str(folder)!r} is a file; give a folder for the stems.")
+        names = stem_filenames([t.name for t in score.tracks], out.suffix.lower())
+        stem_paths = [folder / n for n in names]
+        if any(p.resolve() == out.resolve() for p in stem_paths):
+            raise OutputError(f"The mix {str(out)!r} would be overwritten by a stem; move one.")
+        check_outputs(stem_paths, inputs, force=force)
+
+    start = time.perf_counter()
+    stems, mix = render(score, sample_rate=sample_rate, soundfont=soundfont, progress=progress)
+    took = time.perf_counter() - start
+    write_audio(mix, out, subtype=subtype)
+    for stem, path in zip(stems, stem_paths, strict=False):
+        write_audio(stem, path, subtype=subtype)
+    return RenderResult(out, tuple(stem_paths), mix.duration_seconds, mix.sample_rate, took)
