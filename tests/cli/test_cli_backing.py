@@ -108,3 +108,38 @@ def test_loop_command(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert sf.info(str(tmp_path / "rock_120bpm_Am_01_bass.wav")).frames == 4 * 4 * 60 // 120 * 44100
+
+
+def test_groove_from_a_players_drum_midi_moves_the_band(tmp_path):
+    from bandmate.io.midi import write_midi
+    from bandmate.score import Note, Score, Track
+
+    # a drummer who drags every off-beat 8th by 60 ticks (an eighth of a beat)
+    hits = [
+        Note(bar * 1920 + k * 240 + (60 if k % 2 else 0), 60, 42, 90)
+        for bar in range(4)
+        for k in range(8)
+    ]
+    groove = tmp_path / "my_drums.mid"
+    write_midi(Score(tracks=(Track("Drums", is_drum=True, notes=tuple(hits)),)), groove)
+    before = groove.read_bytes()
+
+    def offbeat_delay(out):
+        score = read_midi(out / "song.mid")
+        bass = score.track("Bass").notes
+        offsets = [(n.onset_ticks % 480) - 240 for n in bass if 150 < n.onset_ticks % 480 < 400]
+        return sum(offsets) / len(offsets)
+
+    common = [CHART, "--style", "rock", "--tempo", "100", "--midi-only", "--no-intro"]
+    plain, grooved = tmp_path / "plain", tmp_path / "grooved"
+    assert run_cli("backing", *common, "-o", plain).returncode == 0
+    result = run_cli("backing", *common, "--groove", groove, "-o", grooved)
+    assert result.returncode == 0, result.stderr
+    assert offbeat_delay(grooved) - offbeat_delay(plain) > 40
+    assert groove.read_bytes() == before
+    manifest = json.loads((grooved / "manifest.json").read_text())
+    assert manifest["settings"]["groove_file"] == str(groove)
+    assert_user_error(
+        run_cli("backing", *common, "--groove", tmp_path / "none.mid", "-o", tmp_path / "x"),
+        "does not exist",
+    )
