@@ -283,3 +283,13 @@ def test_a_narrow_range_still_keeps_every_note_inside_it():
     for seed in range(10):
         _, notes = play(random_chart(seed), style, seed)
         assert all(36 <= n.pitch <= 43 for n in notes)
+
+
+def test_six_token_plays_the_sixth_for_a_boogie():
+    from bandmate.arrange.bass import _sixth
+    from bandmate.theory.chords import parse_chord
+
+    assert _sixth(parse_chord("C7")) == 9  # the boogie's A over C7
+    assert _sixth(parse_chord("Cm6")) == 9
+    assert _sixth(parse_chord("C7b13")) == 8
+    assert _sixth(parse_chord("Caug")) == 8

@@ -10,6 +10,8 @@ Note tokens (pitches are chosen relative to the chord sounding at that step):
     R    the chord's bass: its root, or the slash bass (C/E -> E)
     3    the chord's 3rd (the 2nd or 4th of a sus chord), above R
     5    the chord's 5th (b5 or #5 where the chord has one), above R
+    6    the chord's 6th (13th) where it has one, else the major 6th (b6 over a #5/b13
+         chord), above R: the boogie's R 3 5 6 b7 6 5 3
     7    the chord's 7th, or 6th for 6 chords, else the octave, above R
     8    R an octave up (down where the range has no room above)
     5_   the chord's 5th below R
@@ -58,7 +60,7 @@ from bandmate.score.model import Note
 from bandmate.theory.chords import ChordSymbol
 from bandmate.theory.keys import Key
 
-NOTE_TOKENS = ("R", "3", "5", "7", "8", "5_", "A", "S", "W")
+NOTE_TOKENS = ("R", "3", "5", "6", "7", "8", "5_", "A", "S", "W")
 HOLD, REST = "-", "."
 OPTIONAL = "?"
 _ROOT_HERE = "root"  # an event: the chord's bass, forced by a chord change
@@ -267,8 +269,8 @@ def _pitch(token, step, span: _Span, bar, style, line: _Line, rng) -> int:
         return line.beside(root, root, up=True)
     if token == "5_":
         return line.beside(symbol.root + _fifth(symbol), root, up=False)
-    if token in ("3", "5", "7"):
-        interval = {"3": _third, "5": _fifth, "7": _seventh}[token](symbol)
+    if token in ("3", "5", "6", "7"):
+        interval = {"3": _third, "5": _fifth, "6": _sixth, "7": _seventh}[token](symbol)
         return line.beside(symbol.root + interval, root, up=True)
     if token == "A":
         target = line.target(span.next_tick, span.next_symbol.bass_pc)
@@ -289,6 +291,11 @@ def _third(symbol: ChordSymbol) -> int:
 def _fifth(symbol: ChordSymbol) -> int:
     mod = [i % 12 for i in symbol.intervals()]
     return next((i for i in (7, 6, 8) if i in mod), 7)
+
+
+def _sixth(symbol: ChordSymbol) -> int:
+    mod = {i % 12 for i in symbol.intervals()}
+    return 9 if 9 in mod or 8 not in mod else 8
 
 
 def _seventh(symbol: ChordSymbol) -> int:
