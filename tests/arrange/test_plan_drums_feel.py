@@ -128,3 +128,75 @@ def test_top_level_api_is_lazy_and_works():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "5", "110.0"]
+
+
+TWO_BAR_STYLE = """
+name = "clave"
+description = "a two-bar clave"
+meter = "4/4"
+grid = 16
+tempo = { min = 80, max = 200, default = 120 }
+intro_bars = 0
+ending_bars = 0
+
+[[parts]]
+name = "Drums"
+role = "drums"
+generator = "drums"
+[[parts.patterns.low]]
+clave = "x..x ..x. .... .... | ..x. x... x... ...."
+kick  = "x... .... x... .... | x... .... x... ...."
+[[parts.patterns.low]]
+clave = "x..x ..x. ..x. .... | ..x. x... x... ...."
+kick  = "x... .... x... .... | x... .... x... ...."
+
+[[parts]]
+name = "Bass"
+role = "bass"
+generator = "bass"
+program = 33
+range = ["E1", "G3"]
+patterns.low = "R . . . . . . 5 . . . . R . . . R . . . 5 . . . . . . . . . . ."
+"""
+
+
+def test_two_bar_patterns_count_from_each_section_and_keep_their_variant():
+    from bandmate.arrange.players import check_pattern
+    from bandmate.arrange.style import parse_style
+
+    style = parse_style(TWO_BAR_STYLE, "clave")
+    # sections of 3 and 2 bars: the third bar of A plays the clave's first bar again, and B
+    # starts the clave afresh
+    song = plan_song(parse_chart("[A] | C | F | G | [B] | C | C |"), tempo_bpm=120)
+    assert [b.bar_in_section for b in song.bars] == [0, 1, 2, 0, 1]
+    notes = play_drums(song, style.part("Drums"), style, np.random.default_rng(5))
+    clave = DRUM_VOICES["clave"]
+    for bar in song.bars[:-1]:  # the last bar is the final hit
+        onsets = [
+            n.onset_ticks - bar.start_ticks
+            for n in notes
+            if n.pitch == clave and bar.start_ticks <= n.onset_ticks < bar.end_ticks
+        ]
+        if bar.bar_in_section % 2 == 0:  # the "3" side, either variant
+            assert onsets[:3] == [0, 360, 720], bar.index
+        else:  # the "2" side
+            assert onsets == [240, 480, 960], bar.index
+    assert check_pattern("drums", {"kick": "x" * 32}, 16) is None
+    assert "24 steps" in check_pattern("drums", {"kick": "x" * 24}, 16)
+    assert "same number" in check_pattern("drums", {"kick": "x" * 32, "clave": "x" * 16}, 16)
+    assert "each bar" in check_pattern("bass", "R " * 16 + "5 " * 16, 16)
+
+
+def test_a_two_bar_variant_plays_its_whole_phrase():
+    from bandmate.arrange.players import choose_pattern
+    from bandmate.arrange.style import parse_style
+
+    style = parse_style(TWO_BAR_STYLE, "clave")
+    part = style.part("Drums")
+    song = plan_song(parse_chart("| C | C | C | C | C | C | C | C |"), tempo_bpm=120)
+    for seed in range(20):
+        rng, phrases = np.random.default_rng(seed), {}
+        bars = [choose_pattern(b, part, rng, 16, phrases)["clave"] for b in song.bars]
+        for first, second in zip(bars[::2], bars[1::2], strict=True):
+            assert second == "..x.x...x......."  # the 2 side follows whichever 3 side played
+            assert first in ("x..x..x.........", "x..x..x...x.....")

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from bandmate.arrange.plan import BarPlan, ChordSpan
 from bandmate.arrange.players import (
     base_velocity,
+    check_steps,
     choose_pattern,
     step_is_beat,
     step_onset,
@@ -83,15 +84,16 @@ def check_pattern(pattern, grid: int) -> str | None:
     if not isinstance(pattern, str):
         return 'a bass pattern is a string of space-separated tokens, e.g. "R . 5 ."'
     tokens = pattern.split()
-    if len(tokens) != grid:
-        return f"has {len(tokens)} steps, the grid has {grid}"
+    problem = check_steps(len(tokens), grid)
+    if problem:
+        return problem
     for i, token in enumerate(tokens, start=1):
         bare = token.removeprefix(OPTIONAL)
         if bare not in NOTE_TOKENS and not (bare == token and token in (HOLD, REST)):
             known = " ".join(NOTE_TOKENS)
             return f"unknown token {token!r} at step {i} (use {known} - . and ? before a note)"
-    if tokens and tokens[0] not in ("R", "W"):
-        return "must begin with R or W so the bass plays the root on beat 1"
+    if any(tokens[k] not in ("R", "W") for k in range(0, len(tokens), grid)):
+        return "must begin with R or W (each bar it spans) so the bass plays the root on beat 1"
     return None
 
 
@@ -99,11 +101,12 @@ def play(song, part, style, rng) -> list[Note]:
     """The whole bass part: one pattern variant per bar, laid on the song's chords."""
     line = _Line(part.low_pitch, part.high_pitch)
     notes: list[Note] = []
+    phrases: dict = {}
     for bar in song.bars:
         if bar.final:
             notes += _play_final_bar(bar, part, style, line)
             continue
-        pattern = choose_pattern(bar, part, rng)
+        pattern = choose_pattern(bar, part, rng, style.grid, phrases)
         notes += _play_bar(bar, pattern.split(), part, style, line, rng)
     return notes
 

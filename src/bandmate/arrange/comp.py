@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from bandmate.arrange.plan import BarPlan
 from bandmate.arrange.players import (
     base_velocity,
+    check_steps,
     choose_pattern,
     step_is_beat,
     step_onset,
@@ -81,8 +82,9 @@ def check_pattern(pattern, grid: int) -> str | None:
     if not isinstance(pattern, str):
         return 'a comp pattern is a string of space-separated steps, e.g. "x . x . x . x ."'
     tokens = pattern.split()
-    if len(tokens) != grid:
-        return f"the pattern has {len(tokens)} steps, the grid has {grid}"
+    problem = check_steps(len(tokens), grid)
+    if problem:
+        return problem
     for token in tokens:
         if token.removeprefix("?") not in HIT_TOKENS and token not in ("-", "."):
             return f"unknown step {token!r}; use x X - . 1-5 d u, with ? before an optional hit"
@@ -104,6 +106,7 @@ class _Player:
     def __init__(self, song, part, style, rng):
         self.song, self.part, self.style, self.rng = song, part, style, rng
         self.legato = part.generator == "pad"
+        self.phrases: dict = {}  # multi-bar variants in play (see players.choose_pattern)
         self.spans = _merged_spans(song)
         self.span_starts = [s[0] for s in self.spans]
         self.bar_starts = [b.start_ticks for b in song.bars]
@@ -132,7 +135,7 @@ class _Player:
     def _bar_tokens(self, bar, count: int) -> list[str]:
         if bar.final:
             return ["X"] + ["-"] * (count - 1)
-        written = choose_pattern(bar, self.part, self.rng).split()
+        written = choose_pattern(bar, self.part, self.rng, self.style.grid, self.phrases).split()
         tokens = []
         for k in range(count):
             token = written[k % len(written)]

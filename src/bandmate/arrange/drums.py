@@ -8,7 +8,8 @@ and `|` may be used to group steps and are ignored):
     hat   = "x.x. x.x. x.x. x.x."
 
 `.` rest, `x` hit, `X` accent, `g` ghost note, `o` a hit played about half the time (so that
-repeated bars differ). Voices are named for the General MIDI drum map (`DRUM_VOICES`).
+repeated bars differ). Voices are named for the General MIDI drum map (`DRUM_VOICES`). A pattern
+may span several bars (every voice the same length, a multiple of the grid).
 
 Which pattern set plays in a bar: the style's "intro" set in the intro, "fill" in the bar before
 a new section (or before the next pass through the chart), "ending" in the ending, and otherwise
@@ -20,7 +21,9 @@ from __future__ import annotations
 
 from bandmate.arrange.players import (
     base_velocity,
+    check_steps,
     choose_pattern,
+    pattern_steps,
     step_onset,
     step_ticks,
     steps_in_bar,
@@ -40,10 +43,6 @@ OPTIONAL_CHANCE = 0.5
 TIMEKEEPERS = ("hat", "ride", "pedal", "open")  # what a crash on beat 1 replaces
 
 
-def _steps(text: str) -> str:
-    return text.replace(" ", "").replace("|", "")
-
-
 def check_pattern(pattern, grid: int) -> str | None:
     if not isinstance(pattern, dict) or not pattern:
         return 'a drum pattern is a table of drum voices, e.g. kick = "x..."'
@@ -52,27 +51,30 @@ def check_pattern(pattern, grid: int) -> str | None:
             return f"unknown drum voice {voice!r} (known: {', '.join(DRUM_VOICES)})"
         if not isinstance(text, str):
             return f"{voice} must be a string of steps"
-        steps = _steps(text)
-        if len(steps) != grid:
-            return f"{voice} has {len(steps)} steps, the grid has {grid}"
+        steps = pattern_steps({voice: text})[voice]
+        problem = check_steps(len(steps), grid)
+        if problem:
+            return f"{voice} {problem}"
         bad = set(steps) - set(ACCENTS) - {"."}
         if bad:
             return f"{voice} has unknown step characters {''.join(sorted(bad))!r}; use . x X g o"
+    if len({len(s) for s in pattern_steps(pattern).values()}) > 1:
+        return "every drum voice of a pattern must span the same number of steps"
     return None
 
 
 def play(song, part, style, rng) -> list[Note]:
     notes: list[Note] = []
+    phrases: dict = {}
     for bar in song.bars:
         step = step_ticks(bar, style)
         length = max(1, round(step))
         if bar.final:
             notes += _final_hit(bar, part, length * 4)
             continue
-        pattern = choose_pattern(bar, part, rng)
+        pattern = pattern_steps(choose_pattern(bar, part, rng, style.grid, phrases))
         crash = bar.starts_section and bar.index > 0
-        for voice, text in pattern.items():
-            steps = _steps(text)
+        for voice, steps in pattern.items():
             pitch = DRUM_VOICES[voice]
             for k in range(steps_in_bar(bar, style)):
                 char = steps[k % len(steps)]

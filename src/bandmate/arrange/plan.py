@@ -53,6 +53,8 @@ class BarPlan:
     intensity: 0..1, how hard the band plays here.
     starts_section / ends_section: the bar opens a section (crash on beat 1) or is the last bar
         before another section (a fill).
+    bar_in_section: bars since the section began (0 in its first bar): multi-bar patterns (a
+        two-bar clave) count their bars from there.
     final: the song's very last bar (the band hits and holds).
     key: the key in force, if known.
     """
@@ -69,6 +71,7 @@ class BarPlan:
     intensity: float
     starts_section: bool
     ends_section: bool
+    bar_in_section: int
     final: bool
     key: Key | None
 
@@ -187,6 +190,7 @@ def plan_song(
     plans: list[BarPlan] = []
     tick = 0
     previous_section = None
+    bar_in_section = 0
     for i, (bar, part, chorus, override) in enumerate(layout):
         length = bar_ticks(bar.meter, ticks_per_beat)
         section = override or bar.section or ""
@@ -197,6 +201,7 @@ def plan_song(
             or (part == "body" and bar.starts_section)
             or (part == "body" and bar is chart.bars[0])
         )
+        bar_in_section = 0 if starts else bar_in_section + 1
         if part == "body" and has_sections:
             energy = section_energy(section)
         elif part == "body":
@@ -218,6 +223,7 @@ def plan_song(
                 intensity=ENERGY_INTENSITY[energy],
                 starts_section=starts,
                 ends_section=False,
+                bar_in_section=bar_in_section,
                 final=i == len(layout) - 1 and not loop,
                 key=bar.key or chart.key,
             )

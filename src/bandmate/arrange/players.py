@@ -76,17 +76,65 @@ def pattern_sets(bar: BarPlan) -> tuple[str, ...]:
     return (bar.level,)
 
 
-def choose_pattern(bar: BarPlan, part, rng):
-    """The pattern `part` plays in `bar`: from the first wanted set the style gives, a variant.
+def pattern_steps(pattern) -> list[str] | dict[str, str]:
+    """A pattern's steps: tokens of a pitched part, or one character per step per drum voice.
+
+    Drum step strings may group steps with spaces and `|`, which are not steps.
+    """
+    if isinstance(pattern, dict):
+        return {voice: "".join(text.split()).replace("|", "") for voice, text in pattern.items()}
+    return pattern.split()
+
+
+def pattern_bars(pattern, grid: int) -> int:
+    """How many bars a pattern spans (its steps are a multiple of the grid)."""
+    steps = pattern_steps(pattern)
+    count = len(next(iter(steps.values()))) if isinstance(steps, dict) else len(steps)
+    return max(1, count // grid)
+
+
+def check_steps(count: int, grid: int) -> str | None:
+    """The step-count rule every generator shares: one bar of `grid` steps, or several bars."""
+    if count == 0 or count % grid:
+        return f"has {count} steps, the grid has {grid} (a pattern spans one or more whole bars)"
+    return None
+
+
+def choose_pattern(bar: BarPlan, part, rng, grid: int, phrases: dict | None = None):
+    """The pattern `part` plays in `bar`: one bar's worth of a variant of the first wanted set.
 
     The first variant plays half the time and the others share the rest, so that repeated bars
-    vary around the style's main groove.
+    vary around the style's main groove. A variant may span several bars (a two-bar clave):
+    the bar's place in its section says which of its bars plays, and `phrases` (a dict the
+    player keeps for the whole song) holds the variant chosen where a phrase starts, so that one
+    variant plays the phrase through.
+
+    Returns the bar's steps as the style writes them: a string of tokens, or a drum-voice table.
     """
     wanted = next((s for s in pattern_sets(bar) if s in part.patterns), bar.level)
     variants = part.variants(wanted)
-    if len(variants) == 1 or rng.random() < FIRST_VARIANT_CHANCE:
-        return variants[0]
-    return variants[int(rng.integers(1, len(variants)))]
+    phrases = {} if phrases is None else phrases
+    remembered = phrases.get(wanted)
+    if remembered is not None and remembered[0] == _phrase(bar, pattern_bars(remembered[1], grid)):
+        variant = remembered[1]
+    elif len(variants) == 1 or rng.random() < FIRST_VARIANT_CHANCE:
+        variant = variants[0]
+    else:
+        variant = variants[int(rng.integers(1, len(variants)))]
+    bars = pattern_bars(variant, grid)
+    if bars == 1:
+        return variant
+    phrases[wanted] = (_phrase(bar, bars), variant)
+    first = (bar.bar_in_section % bars) * grid
+    steps = pattern_steps(variant)
+    if isinstance(steps, dict):
+        return {voice: text[first : first + grid] for voice, text in steps.items()}
+    return " ".join(steps[first : first + grid])
+
+
+def _phrase(bar: BarPlan, bars: int) -> tuple[int, int]:
+    """Which phrase of `bars` bars `bar` belongs to: (its section's first bar, phrase number)."""
+    return bar.index - bar.bar_in_section, bar.bar_in_section // bars
 
 
 def base_velocity(bar: BarPlan, part, accent: float = 1.0) -> int:

@@ -26,8 +26,10 @@ patterns.low = "R . . . . . R . R - . 5 . . A ."
 patterns.high = ["R . R . . . R . R - . 5 . 8 A .", "..."]   # one is chosen per bar
 ```
 
-Patterns have `grid` tokens (space-separated for pitched parts; one character per step for
-drums, one line per drum voice). Their token grammar belongs to each generator; see
+Patterns have `grid` tokens per bar (space-separated for pitched parts; one character per step
+for drums, one line per drum voice). A pattern may span several bars (a two-bar clave has
+2 x grid steps): the bar's place in its section picks which of its bars plays, and a variant
+chosen at the start of a phrase plays the phrase through (`players.choose_pattern`). Their token grammar belongs to each generator; see
 `arrange.drums`, `arrange.bass` and `arrange.comp`. Pattern sets are "low" and "high" (the form's
 intensity picks one), plus for drums "fill", "intro" and "ending".
 """
