@@ -29,9 +29,10 @@ patterns.high = ["R . R . . . R . R - . 5 . 8 A .", "..."]   # one is chosen per
 Patterns have `grid` tokens per bar (space-separated for pitched parts; one character per step
 for drums, one line per drum voice). A pattern may span several bars (a two-bar clave has
 2 x grid steps): the bar's place in its section picks which of its bars plays, and a variant
-chosen at the start of a phrase plays the phrase through (`players.choose_pattern`). Their token grammar belongs to each generator; see
-`arrange.drums`, `arrange.bass` and `arrange.comp`. Pattern sets are "low" and "high" (the form's
-intensity picks one), plus for drums "fill", "intro" and "ending".
+chosen at the start of a phrase plays the phrase through (`players.choose_pattern`). Their token
+grammar belongs to each generator; see `arrange.drums`, `arrange.bass` and `arrange.comp`.
+Pattern sets are "low" and "high" (the form's intensity picks one), plus "fill", "intro" and
+"ending" where a part gives them.
 """
 
 from __future__ import annotations
