@@ -17,7 +17,20 @@ from bandmate import __version__
 from bandmate.errors import UserError
 
 # sub-command modules, in the order `bandmate --help` lists them
-COMMANDS = ("demo", "backing", "loop", "styles", "render", "show", "convert", "info", "chart")
+COMMANDS = (
+    "demo",
+    "backing",
+    "loop",
+    "styles",
+    "render",
+    "show",
+    "convert",
+    "info",
+    "chart",
+    "corpus",
+    "train",
+    "eval",
+)
 
 
 class _Parser(argparse.ArgumentParser):

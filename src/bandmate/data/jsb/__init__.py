@@ -1,0 +1,1 @@
+"""The JSB Chorales in the Boulanger-Lewandowski split, as prepared for Coconet (see ABOUT.md)."""

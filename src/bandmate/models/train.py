@@ -1,0 +1,362 @@
+"""Train a `DecoderTransformer` on a task's token sequences, on the CPU, resumably.
+
+The same function trains the tiny model of a test and the shipped chorale model of
+`bench/train_chorale.py`; only the two config dataclasses differ.
+
+**Data order.** Example `k` of the training stream is piece `perm_e[k mod n]` of epoch
+`e = k // n`, where `perm_e` is a permutation drawn from `default_rng([seed, e])`; its
+augmentation (a transposition) and its crop are drawn from `default_rng([seed, e, k])`. So the
+stream is a pure function of the seed, nothing is carried from step to step, and resuming needs
+only the step counter. Batches are cut from "megabatches" of `batch_size x sort_batches` examples
+sorted by length, so a batch pads little (pieces differ in length by up to 10x), and the order of
+the batches within a megabatch is drawn from the seed too.
+
+**Schedule.** AdamW with weight decay on matrices only, linear warm-up, cosine decay to
+`min_lr_ratio x lr` at `steps`. Every `eval_interval` steps the model is scored on `valid` by the
+task's own metric (nats per token, `bandmate.models.scoring`); the best goes to `out_dir`
+(`model.safetensors`, `config.json`), the latest full state to `out_dir/resume/`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from bandmate.models import checkpoint
+from bandmate.models.scoring import sequence_log_probs
+from bandmate.models.tasks import make_task
+from bandmate.models.transformer import DecoderTransformer, TransformerConfig
+from bandmate.progress import ProgressCallback, no_progress
+from bandmate.tokens.base import PAD
+
+
+@dataclass
+class TrainConfig:
+    """How to train; saved in the resume state and in the model card."""
+
+    steps: int = 10_000
+    batch_size: int = 4  # pieces per batch
+    seq_len: int = 1024  # training window in tokens: a random crop of a longer piece
+    lr: float = 2e-3
+    min_lr_ratio: float = 0.05
+    warmup_steps: int = 200
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    betas: tuple[float, float] = (0.9, 0.98)
+    eval_interval: int = 500
+    seed: int = 0
+    transpositions: tuple[int, ...] = tuple(range(-5, 7))  # semitones; every key once
+    sort_batches: int = 8  # batches per length-sorted megabatch
+    num_threads: int = 2
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        data = dict(data)
+        for key in ("betas", "transpositions"):
+            data[key] = tuple(data[key])
+        return cls(**data)
+
+
+# the model each task trains unless told otherwise (see bench/train_chorale.py for the numbers)
+DEFAULT_MODELS: dict[str, dict[str, Any]] = {
+    "chorale": {"d_model": 128, "n_layers": 4, "n_heads": 4, "d_ff": 512, "dropout": 0.1},
+}
+
+
+@dataclass
+class TrainResult:
+    """What a run did: where the best model is, how good it is, and how it was made."""
+
+    out_dir: Path
+    task: str
+    best_valid_nll: float
+    best_step: int
+    steps_done: int
+    seconds: float
+    train_config: dict[str, Any]
+    model_config: dict[str, Any]
+    num_parameters: int
+    data: dict[str, Any]
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def learning_rate(step: int, config: TrainConfig) -> float:
+    """Linear warm-up to `lr`, then cosine decay to `min_lr_ratio x lr` at `config.steps`."""
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    progress = min(1.0, (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps))
+    floor = config.lr * config.min_lr_ratio
+    return floor + 0.5 * (config.lr - floor) * (1 + math.cos(math.pi * progress))
+
+
+class TrainingStream:
+    """The deterministic sequence of training batches (see the module docs)."""
+
+    def __init__(self, task, pieces: list, config: TrainConfig, max_len: int):
+        self.task, self.pieces, self.config = task, pieces, config
+        self.window = min(config.seq_len, max_len)
+        self._megabatch: tuple[int, list] | None = None
+
+    def _example(self, k: int) -> tuple[np.ndarray, int]:
+        """Tokens of stream example k (cropped to the window) and the position they start at."""
+        n = len(self.pieces)
+        epoch = k // n
+        piece = self.pieces[np.random.default_rng([self.config.seed, epoch]).permutation(n)[k % n]]
+        rng = np.random.default_rng([self.config.seed, epoch, k])
+        tokens = self.task.encode_train(piece, rng)
+        if len(tokens) <= self.window:
+            return tokens, 0
+        start = int(rng.integers(len(tokens) - self.window + 1))
+        return tokens[start : start + self.window], start
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Inputs (B, T), their token types (B, T) and targets (B, T) (`<pad>` = ignore)."""
+        size, per = self.config.batch_size, self.config.sort_batches
+        m = step // per
+        if self._megabatch is None or self._megabatch[0] != m:
+            examples = [self._example(k) for k in range(m * size * per, (m + 1) * size * per)]
+            examples.sort(key=lambda e: len(e[0]))
+            batches = [examples[i * size : (i + 1) * size] for i in range(per)]
+            order = np.random.default_rng([self.config.seed, m, 1 << 20]).permutation(per)
+            self._megabatch = (m, [batches[i] for i in order])
+        examples = self._megabatch[1][step % per]
+        longest = max(len(tokens) for tokens, _ in examples)
+        tokens = np.full((len(examples), longest), PAD, dtype=np.int64)  # (B, T + 1)
+        types = np.zeros((len(examples), longest), dtype=np.int64)
+        for b, (seq, start) in enumerate(examples):
+            tokens[b, : len(seq)] = seq
+            types[b] = self.task.token_types(longest, start)
+        tokens_t = torch.from_numpy(tokens)
+        return tokens_t[:, :-1], torch.from_numpy(types[:, :-1]), tokens_t[:, 1:]
+
+
+def evaluate(model: DecoderTransformer, task, sequences: list[np.ndarray]) -> float:
+    """Nats per token on `sequences`, over every token after `<bos>` and before `<eos>`."""
+    log_probs = sequence_log_probs(model, task, sequences)
+    scored = [lp[:-1] for lp in log_probs]  # the last token is <eos>: not scored
+    return float(-sum(lp.sum() for lp in scored) / sum(lp.size for lp in scored))
+
+
+def _make_optimizer(model: DecoderTransformer, config: TrainConfig) -> torch.optim.AdamW:
+    # decay matrices (linear weights, embeddings); never norms or biases
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    keep = [p for p in model.parameters() if p.dim() < 2]
+    groups = [
+        {"params": decay, "weight_decay": config.weight_decay},
+        {"params": keep, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, foreach=False)
+
+
+def _train_step(model, optimizer, stream: TrainingStream, step: int, config: TrainConfig):
+    """One optimizer step on batch `step`; returns (mean loss, target tokens)."""
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(step, config)
+    inputs, types, targets = stream.batch(step)
+    logits, _ = model(inputs, types if model.config.n_token_types else None)  # (B, T, V)
+    loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=PAD)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+    optimizer.step()
+    return loss.item(), int((targets != PAD).sum())
+
+
+def seconds_per_step(
+    task: str, config: TrainConfig, model_config: dict[str, Any], n_steps: int = 20
+) -> float:
+    """Seconds one training step takes here and now (a throwaway model on the real batches),
+    so that a time budget can be turned into a step count before the schedule is fixed."""
+    torch.set_num_threads(config.num_threads)
+    the_task = make_task(task, transpositions=config.transpositions)
+    fields = {**model_config, "n_token_types": the_task.n_token_types}
+    fields.setdefault("max_len", config.seq_len)
+    model = DecoderTransformer(
+        TransformerConfig(vocab_size=the_task.tokenizer.vocab_size, **fields)
+    )
+    optimizer = _make_optimizer(model, config)
+    stream = TrainingStream(the_task, the_task.pieces("train"), config, model.config.max_len)
+    rng_state = torch.get_rng_state()
+    _train_step(model, optimizer, stream, 0, config)  # warm-up: allocations, kernel choice
+    started = time.monotonic()
+    for step in range(1, n_steps + 1):
+        _train_step(model, optimizer, stream, step, config)
+    torch.set_rng_state(rng_state)
+    return (time.monotonic() - started) / n_steps
+
+
+def train(
+    task: str,
+    out_dir: str | Path,
+    config: TrainConfig | None = None,
+    model_config: dict[str, Any] | None = None,
+    *,
+    data: list[str] | None = None,
+    commercial_only: bool = False,
+    resume: bool = False,
+    steps: int | None = None,
+    stop_at_step: int | None = None,
+    max_minutes: float | None = None,
+    train_pieces: list | None = None,
+    valid_pieces: list | None = None,
+    progress: ProgressCallback = no_progress,
+    report=None,
+) -> TrainResult:
+    """Train a model for `task` ("chorale", ...) into `out_dir`; returns the best valid NLL.
+
+    model_config: TransformerConfig fields other than vocab_size and n_token_types (which the
+    task fixes); default `DEFAULT_MODELS[task]`. data / commercial_only: the ledger collections
+    to learn from and whether each must be cleared for commercial use (chorales: "jsb" only).
+    resume: continue the run saved in `out_dir/resume/` with its configs (`steps` may extend
+    it; the cosine schedule then stretches to the new end).
+    stop_at_step / max_minutes: stop early (state saved) without changing the lr schedule, so a
+    later `resume` carries on exactly. train_pieces / valid_pieces: the task's data by default
+    (chorales: JSB train / valid); tests pass small lists. report(record): called with a dict
+    (step, loss, lr, tokens_per_s, valid_nll when evaluated) after every eval.
+    """
+    torch.set_num_threads((config or TrainConfig()).num_threads)
+    out = Path(out_dir)
+    saved: dict[str, Any] | None = None
+    if resume:
+        saved = checkpoint.read_training_config(out)
+        config = TrainConfig.from_dict(saved["train_config"])
+        model_config = saved["model_config"]
+    config = config or TrainConfig()
+    if steps is not None:
+        config = replace(config, steps=steps)
+    model_config = DEFAULT_MODELS.get(task, {}) if model_config is None else model_config
+    the_task = make_task(task, transpositions=config.transpositions)
+    if train_pieces is None:
+        data_record = the_task.check_data(data, commercial_only)
+    else:
+        data_record = {"items": len(train_pieces), "source": "given by the caller of train()"}
+    tokenizer = the_task.tokenizer
+    fields = {k: v for k, v in (model_config or {}).items() if k not in ("vocab_size",)}
+    fields["n_token_types"] = the_task.n_token_types
+    fields.setdefault("max_len", config.seq_len)
+    torch.manual_seed(config.seed)
+    model = DecoderTransformer(TransformerConfig(vocab_size=tokenizer.vocab_size, **fields))
+    optimizer = _make_optimizer(model, config)
+    state: dict[str, Any] = {"step": 0, "best_valid_nll": math.inf, "best_step": -1, "history": []}
+    if resume:
+        state = checkpoint.load_training_state(out, model, optimizer)
+    train_pieces = the_task.pieces("train") if train_pieces is None else train_pieces
+    valid_pieces = the_task.pieces("valid") if valid_pieces is None else valid_pieces
+    valid = [the_task.encode(p) for p in valid_pieces]
+    stream = TrainingStream(the_task, train_pieces, config, model.config.max_len)
+    record_configs = {"train_config": asdict(config), "model_config": model.config.to_dict()}
+
+    def save_state() -> None:
+        checkpoint.save_training_state(
+            out, model, tokenizer, task, optimizer, {**state, **record_configs}
+        )
+
+    end = config.steps if stop_at_step is None else min(stop_at_step, config.steps)
+    started, tokens_seen, loss_sum, loss_count = time.monotonic(), 0, 0.0, 0
+    seconds_before = state.get("seconds", 0.0)  # training time of earlier sessions of this run
+    model.train()
+    step = state["step"]
+    while step < end:
+        loss, tokens = _train_step(model, optimizer, stream, step, config)
+        step += 1
+        state["step"] = step
+        tokens_seen += tokens
+        loss_sum, loss_count = loss_sum + loss, loss_count + 1
+        progress(step, config.steps)
+        out_of_time = max_minutes is not None and time.monotonic() - started > 60 * max_minutes
+        if step % config.eval_interval == 0 or step == end or out_of_time:
+            valid_nll = evaluate(model, the_task, valid)
+            elapsed = time.monotonic() - started
+            record = {
+                "step": step,
+                "loss": loss_sum / loss_count,
+                "valid_nll": valid_nll,
+                "lr": learning_rate(step - 1, config),
+                "tokens_per_s": tokens_seen / max(elapsed, 1e-9),
+                "seconds": seconds_before + elapsed,
+            }
+            state["seconds"] = record["seconds"]
+            loss_sum, loss_count = 0.0, 0
+            state["history"].append(record)
+            if valid_nll < state["best_valid_nll"]:
+                state["best_valid_nll"], state["best_step"] = valid_nll, step
+                checkpoint.save_model(out, model, tokenizer, task)
+            save_state()
+            if report is not None:
+                report(record)
+            if out_of_time:
+                break
+    return TrainResult(
+        out_dir=out,
+        task=task,
+        best_valid_nll=state["best_valid_nll"],
+        best_step=state["best_step"],
+        steps_done=step,
+        seconds=state.get("seconds", 0.0),
+        train_config=asdict(config),
+        model_config=model.config.to_dict(),
+        num_parameters=model.num_parameters(),
+        data=data_record,
+        history=state["history"],
+    )
+
+
+def _hardware() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "device": "cpu",
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def write_card(result: TrainResult, command: str, **extra: Any) -> Path:
+    """Write `card.json` (the model card) beside the best model of `result`; returns its path."""
+    card = {
+        "task": result.task,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": {
+            "architecture": "DecoderTransformer",
+            "parameters": result.num_parameters,
+            "config": result.model_config,
+        },
+        "training": {
+            "data": result.data,
+            "settings": result.train_config,
+            "steps": result.steps_done,
+            "best_step": result.best_step,
+            "minutes": round(result.seconds / 60, 1),
+            "hardware": _hardware(),
+            "command": command,
+        },
+        "metrics": {
+            "valid_nll_nats_per_token": result.best_valid_nll,
+            "protocol": "bandmate.models.nll: nats per token over every S, A, T, B token "
+            "of the split; <bos> and <eos> not scored",
+        },
+        "history": result.history,
+        **extra,
+    }
+    path = Path(result.out_dir) / checkpoint.CARD_FILE
+    path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,69 @@
+"""`bandmate train` and `bandmate eval`: a short run, its resumption, its score, every mistake."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.builders import assert_user_error, run_cli
+
+
+@pytest.fixture(autouse=True)
+def _own_ledger(tmp_path, monkeypatch):
+    # the trainer records its data in the ledger: this test's, never the user's
+    monkeypatch.setenv("BANDMATE_HOME", str(tmp_path / "home"))
+
+
+@pytest.mark.slow
+def test_train_resume_and_eval_a_chorale_model(tmp_path):
+    out = tmp_path / "run"
+    one = ("--threads", "1")  # tests run two at a time on two cores
+    first = run_cli("train", "--task", "chorale", "--out", out, "--steps", "1", *one)
+    assert first.returncode == 0, first.stderr
+    assert "best valid NLL" in first.stdout
+    assert {"model.safetensors", "config.json", "card.json", "resume"} <= {
+        p.name for p in out.iterdir()
+    }
+    card = json.loads((out / "card.json").read_text())
+    assert card["training"]["data"]["collections"][0]["name"] == "jsb"
+    assert card["training"]["command"].startswith("bandmate train --task chorale")
+
+    again = run_cli("train", "--task", "chorale", "--out", out, "--steps", "2", "--resume", *one)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((out / "resume" / "state.json").read_text())["step"] == 2
+
+    scored = run_cli("eval", "--task", "chorale", "--split", "valid", "--checkpoint", out, *one)
+    assert scored.returncode == 0, scored.stderr
+    nll = float(scored.stdout.split()[1])
+    best = json.loads((out / "card.json").read_text())["metrics"]["valid_nll_nats_per_token"]
+    assert nll == pytest.approx(best, abs=1e-4)
+    assert "76 chorales" in scored.stdout
+
+
+def test_train_refuses_to_overwrite_or_resume_nothing(tmp_path):
+    assert_user_error(
+        run_cli("train", "--task", "chorale", "--out", tmp_path / "none", "--resume"),
+        "nothing to resume",
+    )
+    (tmp_path / "run" / "resume").mkdir(parents=True)
+    for name in ("model.safetensors", "optimizer.safetensors", "state.json"):
+        (tmp_path / "run" / "resume" / name).write_text("{}")
+    assert_user_error(run_cli("train", "--task", "chorale", "--out", tmp_path / "run"), "--resume")
+
+
+def test_train_refuses_other_data_for_chorales(tmp_path):
+    assert_user_error(
+        run_cli("train", "--task", "chorale", "--data", "essen", "--out", tmp_path / "x"),
+        "jsb",
+    )
+
+
+def test_eval_of_a_folder_without_a_model_is_one_line(tmp_path):
+    assert_user_error(run_cli("eval", "--task", "chorale", "--checkpoint", tmp_path), "no model")
+
+
+def test_steps_must_be_positive(tmp_path):
+    assert_user_error(
+        run_cli("train", "--task", "chorale", "--out", tmp_path, "--steps", "0"), "--steps"
+    )

@@ -1,0 +1,94 @@
+"""Checkpoints: safetensors and JSON only, exact round trips, and exact resumption."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+import torch
+
+from bandmate.errors import InputFileError
+from bandmate.models import checkpoint
+from bandmate.models.train import TrainConfig, train
+
+TINY_MODEL = {"d_model": 32, "n_layers": 2, "n_heads": 2, "d_ff": 64, "dropout": 0.1}
+
+
+def tiny_config(**overrides) -> TrainConfig:
+    fields = dict(
+        steps=12,
+        batch_size=4,
+        seq_len=128,
+        lr=3e-3,
+        warmup_steps=3,
+        eval_interval=4,
+        sort_batches=2,
+        seed=7,
+        num_threads=1,
+    )
+    fields.update(overrides)
+    return TrainConfig(**fields)
+
+
+def test_a_saved_model_loads_with_the_same_outputs_and_vocabulary(
+    tmp_path, tiny_chorale_model, chorale_task
+):
+    checkpoint.save_model(tmp_path, tiny_chorale_model, chorale_task.tokenizer, "chorale")
+    loaded = checkpoint.load_model(tmp_path)
+    tokens = torch.from_numpy(chorale_task.encode([(72, 67, 64, 48)] * 5)).view(1, -1)
+    types = torch.from_numpy(chorale_task.token_types(tokens.shape[1])).view(1, -1)
+    torch.testing.assert_close(loaded.model(tokens, types)[0], tiny_chorale_model(tokens, types)[0])
+    assert loaded.tokenizer.to_dict() == chorale_task.tokenizer.to_dict()
+    assert loaded.task == "chorale"
+    assert loaded.model.config == tiny_chorale_model.config
+
+
+def test_the_files_are_safetensors_and_json_never_pickle(
+    tmp_path, tiny_chorale_model, chorale_task
+):
+    checkpoint.save_model(tmp_path, tiny_chorale_model, chorale_task.tokenizer, "chorale")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "model.safetensors"]
+    raw = (tmp_path / "model.safetensors").read_bytes()
+    (header_len,) = struct.unpack("<Q", raw[:8])  # safetensors: u64 length, then a JSON header
+    header = json.loads(raw[8 : 8 + header_len])
+    assert "token_embedding.weight" in header
+    assert b"\x80\x04" not in raw[:2]  # not a pickle protocol header
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["model"]["vocab_size"] == chorale_task.tokenizer.vocab_size
+    assert config["tokenizer"]["kind"] == "chorale"
+    assert config["tokenizer"]["tokens"] == chorale_task.tokenizer.token_names()
+
+
+def test_a_folder_without_a_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(InputFileError, match=r"model\.safetensors"):
+        checkpoint.load_model(tmp_path)
+    with pytest.raises(InputFileError, match="resume"):
+        checkpoint.read_training_config(tmp_path)
+
+
+def _weights(folder):
+    return checkpoint.load_model(folder).model.state_dict()
+
+
+def test_train_save_resume_equals_one_run(tmp_path, short_chorales):
+    """N steps, save, resume for M more == N + M steps in one go: losses and weights."""
+    train_pieces, valid_pieces = short_chorales
+    data = dict(train_pieces=train_pieces, valid_pieces=valid_pieces)
+    whole = train("chorale", tmp_path / "whole", tiny_config(), TINY_MODEL, **data)
+    first = train("chorale", tmp_path / "split", tiny_config(), TINY_MODEL, stop_at_step=8, **data)
+    assert first.steps_done == 8
+    resumed = train("chorale", tmp_path / "split", resume=True, **data)
+    assert resumed.steps_done == whole.steps_done == 12
+
+    assert [r["step"] for r in resumed.history] == [r["step"] for r in whole.history]
+    valid_nll = [r["valid_nll"] for r in whole.history]
+    assert [r["valid_nll"] for r in resumed.history] == pytest.approx(valid_nll, abs=1e-6)
+    # the training losses of the steps after the split (averaged per eval interval) agree too
+    assert resumed.history[-1]["loss"] == pytest.approx(whole.history[-1]["loss"], abs=1e-6)
+    for folder in ("", "resume"):
+        a, b = _weights(tmp_path / "whole" / folder), _weights(tmp_path / "split" / folder)
+        for name in a:
+            torch.testing.assert_close(a[name], b[name], atol=1e-6, rtol=0)
+    state = json.loads((tmp_path / "split" / "resume" / "state.json").read_text())
+    assert state["step"] == 12 and state["train_config"]["seed"] == 7
