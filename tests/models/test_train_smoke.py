@@ -98,3 +98,27 @@ def test_the_learning_rate_warms_up_then_decays_to_its_floor():
     assert rates[0] == pytest.approx(1e-4) and rates[9] == pytest.approx(1e-3)
     assert all(a >= b for a, b in itertools.pairwise(rates[10:]))
     assert learning_rate(100, config) == pytest.approx(1e-4)
+
+
+def test_with_a_time_budget_the_learning_rate_decays_over_time_not_steps():
+    config = TrainConfig(steps=10**6, lr=1e-3, warmup_steps=10, min_lr_ratio=0.1, minutes=1.0)
+    assert learning_rate(500, config, seconds=0.0) == pytest.approx(1e-3)
+    assert learning_rate(500, config, seconds=30.0) == pytest.approx(0.55e-3)
+    assert learning_rate(500, config, seconds=60.0) == pytest.approx(1e-4)
+
+
+def test_a_time_budget_ends_the_run(tmp_path, short_chorales):
+    config = TrainConfig(
+        steps=10**6, batch_size=2, seq_len=64, eval_interval=10**6, minutes=0.05, num_threads=1
+    )
+    result = train(
+        "chorale",
+        tmp_path,
+        config,
+        TINY_MODEL,
+        train_pieces=short_chorales[0],
+        valid_pieces=short_chorales[1][:1],
+    )
+    assert 1 <= result.steps_done < 10**6
+    assert 3.0 <= result.seconds < 10.0  # 0.05 min = 3 s, plus one last evaluation
+    assert result.history[-1]["lr"] < 0.1 * config.lr

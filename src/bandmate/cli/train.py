@@ -28,7 +28,12 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the checkpoint")
     p.add_argument("--steps", type=int, help="optimizer steps in all (default: the recipe's)")
-    p.add_argument("--minutes", type=float, help="stop after this long (the state is saved)")
+    p.add_argument(
+        "--minutes",
+        type=float,
+        help="a time budget: the learning rate decays over this much training time, and the "
+        "run ends when it is spent (or at --steps, if given)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--threads", type=int, default=2, help="CPU threads (default: 2)")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
@@ -56,9 +61,13 @@ def run(args) -> int:
         )
     if args.threads < 1:
         raise UserError("--threads must be at least 1.")
-    config = TrainConfig(seed=args.seed, num_threads=args.threads)
+    if args.minutes is not None and args.minutes <= 0:
+        raise UserError("--minutes must be more than 0.")
+    config = TrainConfig(seed=args.seed, num_threads=args.threads, minutes=args.minutes)
     if args.steps is not None:
         config = replace(config, steps=args.steps)
+    elif args.minutes is not None:
+        config = replace(config, steps=1_000_000)  # the time budget ends the run
 
     def report(record) -> None:
         print(
@@ -77,7 +86,6 @@ def run(args) -> int:
             commercial_only=args.commercial,
             resume=args.resume,
             steps=args.steps if args.resume else None,
-            max_minutes=args.minutes,
             progress=progress,
             report=report,
         )
