@@ -8,8 +8,6 @@ the same notes and changing one part's style leaves the other parts as they were
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from bandmate.arrange.feel import Groove, apply_groove, apply_swing, humanize
@@ -31,19 +29,6 @@ from bandmate.theory.keys import Key
 
 TEMPO_RANGE_BPM = (20.0, 400.0)
 TICKS_PER_BEAT = 480
-
-
-@dataclass(frozen=True)
-class BackingOptions:
-    """Every setting of a backing track; recorded as it is in the manifest."""
-
-    style: str
-    tempo_bpm: float
-    key: str | None = None
-    choruses: int = 1
-    seed: int = 0
-    intro: bool = True
-    ending: bool = True
 
 
 def check_tempo(tempo_bpm: float) -> None:
