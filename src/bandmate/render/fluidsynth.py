@@ -23,8 +23,10 @@ time. Between events the synth renders straight into the stem.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
+import io
 import math
 import os
 import threading
@@ -64,7 +66,10 @@ _CREATE_LOCK = threading.Lock()
 @functools.cache
 def _lib() -> ctypes.CDLL:
     """libfluidsynth as loaded by pyfluidsynth, with the prototypes this module calls."""
-    import fluidsynth  # pyfluidsynth: finds and loads the C library
+    # pyfluidsynth finds and loads the C library; with CI set in the environment it prints
+    # where it found it on stdout, which would mix into a command's output
+    with contextlib.redirect_stdout(io.StringIO()):
+        import fluidsynth
 
     lib = fluidsynth._fl
     vp, cp, i, d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_double
