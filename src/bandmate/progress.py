@@ -1,7 +1,10 @@
 """Progress bars for long operations: shown on a terminal, silent when output is piped.
 
 Library functions take an optional `progress` callback `progress(done, total)`; the CLI passes
-the one made here, and the web server passes one that records the job's progress.
+the one made here, and the web server passes one that records the job's progress. A function
+with something to say as it goes (training: the loss) also passes `status=`, a short text the bar
+shows beside the percentage; every callback accepts it, and those that have no use for it may
+ignore it, so a plain `lambda done, total: ...` is only for functions that never pass it.
 """
 
 from __future__ import annotations
@@ -10,10 +13,10 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 
-ProgressCallback = Callable[[float, float], None]
+ProgressCallback = Callable[..., None]  # (done, total, *, status: str = "")
 
 
-def no_progress(done: float, total: float) -> None:
+def no_progress(done: float, total: float, *, status: str = "") -> None:
     """The callback used when nobody is watching."""
 
 
@@ -33,12 +36,13 @@ def progress_bar(description: str, *, enabled: bool | None = None) -> Iterator[P
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TimeRemainingColumn(),
+        TextColumn("{task.fields[status]}"),
         transient=True,
         console=Console(stderr=True),
     ) as bar:
-        task = bar.add_task(description, total=None)
+        task = bar.add_task(description, total=None, status="")
 
-        def update(done: float, total: float) -> None:
-            bar.update(task, completed=done, total=total)
+        def update(done: float, total: float, *, status: str = "") -> None:
+            bar.update(task, completed=done, total=total, status=status)
 
         yield update

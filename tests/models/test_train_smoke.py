@@ -31,10 +31,26 @@ def trained(tmp_path_factory, short_chorales):
         num_threads=1,
     )
     train_pieces, valid_pieces = short_chorales
+    shown: list[tuple[float, float, str]] = []
     result = train(
-        "chorale", out, config, TINY_MODEL, train_pieces=train_pieces, valid_pieces=valid_pieces
+        "chorale",
+        out,
+        config,
+        TINY_MODEL,
+        train_pieces=train_pieces,
+        valid_pieces=valid_pieces,
+        progress=lambda done, total, status="": shown.append((done, total, status)),
     )
+    result.shown_progress = shown
     return result, valid_pieces
+
+
+def test_the_progress_bar_counts_the_steps_and_shows_a_falling_loss(trained):
+    shown = trained[0].shown_progress
+    assert [done for done, _, _ in shown] == list(range(1, 81))
+    assert all(total == 80 for _, total, _ in shown)
+    losses = [float(status.split("loss ")[1]) for _, _, status in shown]
+    assert losses[-1] < losses[0] - 0.5, (losses[0], losses[-1])
 
 
 def test_the_valid_loss_falls_well_below_a_uniform_guess(trained):

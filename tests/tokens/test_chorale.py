@@ -31,8 +31,9 @@ def test_vocabulary_is_specials_rest_then_every_pitch_in_range():
     names = TOKENIZER.token_names()
     assert names[:3] == list(SPECIALS)
     assert names[TOKENIZER.rest_token_id] == "REST"
-    ids = TOKENIZER.pitch_token_ids()
+    ids = list(TOKENIZER.pitch_token_ids().values())
     assert [names[i] for i in ids] == [f"PITCH_{p}" for p in range(28, 97)]
+    assert all(TOKENIZER.pitch_of(t) == p for p, t in TOKENIZER.pitch_token_ids().items())
     assert TOKENIZER.vocab_size == 3 + 1 + 69
     assert TOKENIZER.step_token_ids() == [TOKENIZER.rest_token_id, *ids]
 

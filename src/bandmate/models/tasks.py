@@ -14,7 +14,6 @@ same few hooks, so a chorale model is trained, scored and sampled under one set 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +30,15 @@ JSB_ATTRIBUTION = (
     "the public domain"
 )
 VOICES_PER_STEP = 4
+
+
+def pitch_of_tokens(tokenizer: Tokenizer) -> np.ndarray:
+    """(vocab,) the MIDI pitch of each token, -1 for every token that is not a pitch (drums:
+    the GM note of each DRUM token), from the tokenizer's `pitch_token_ids()`."""
+    pitches = np.full(tokenizer.vocab_size, -1, dtype=np.int64)
+    for pitch, token in tokenizer.pitch_token_ids().items():
+        pitches[token] = pitch
+    return pitches
 
 
 @dataclass
@@ -97,11 +105,7 @@ class ChoraleTask:
         return None if position == 0 else (position - 1) % VOICES_PER_STEP
 
     def pitch_of_tokens(self) -> np.ndarray:
-        """(vocab,) the MIDI pitch of each token, -1 for the rest and the special tokens."""
-        pitches = np.full(self.tokenizer.vocab_size, -1, dtype=np.int64)
-        for token in self.tokenizer.pitch_token_ids():
-            pitches[token] = self.tokenizer.pitch_of(token)
-        return pitches
+        return pitch_of_tokens(self.tokenizer)
 
     def grammar_mask(self, n: int, start: int = 0) -> np.ndarray:
         """Boolean (n, vocab): row j allows the tokens that may stand at position start + j + 1,
@@ -115,8 +119,15 @@ class ChoraleTask:
 
 # the ledger collections a melody or drum model learns from unless told otherwise
 DEFAULT_COLLECTIONS = {
-    "melody": ("essen", "oneills1850", "ryans-mammoth"),
+    "melody": ("essen", "oneills1850", "ryans-mammoth", "bach-chorales"),
     "drums": ("bandmate-styles",),
+}
+#: the melody style (a STYLE token) that a collection's tunes teach; other collections teach none
+MELODY_STYLE_OF_COLLECTION = {
+    "essen": "folk",
+    "oneills1850": "irish",
+    "ryans-mammoth": "fiddle",
+    "bach-chorales": "chorale",
 }
 
 
@@ -126,7 +137,10 @@ class SequenceTask:
 
     Augmentation is the tokenizer's own `transpose_tokens` (drums never move); the grammar only
     keeps `<pad>` and `<bos>` out of a piece. A piece the tokenizer cannot encode (no melody, no
-    drums) is left out.
+    drums) is left out. A melody learns its chords and its style with it: a tune without chord
+    symbols gets them from `theory.harmony.with_chords`, and a STYLE token says the kind of tune
+    its collection holds (`MELODY_STYLE_OF_COLLECTION`). Encoded pieces are cached
+    (`models.data`).
     """
 
     tokenizer: Tokenizer
@@ -150,15 +164,26 @@ class SequenceTask:
 
     def pieces(self, split: str) -> list[np.ndarray]:
         from bandmate.corpus import ledger
+        from bandmate.models.data import encoded_pieces
 
-        out = []
-        items = ledger.training_items(self.collections, split, self.commercial_only)
-        for _, score in items:
-            with contextlib.suppress(ValueError, UserError):
-                tokens = self.encode(score)
-                if len(tokens) > 2:
-                    out.append(tokens)
-        return out
+        entries = ledger.Ledger().items(
+            self.collections, split=split, commercial_only=self.commercial_only
+        )
+        return encoded_pieces(self.name, self.tokenizer, entries, self.prepare)
+
+    def prepare(self, score, entry) -> np.ndarray | None:
+        """The training tokens of one score of a ledger item; None when it has no notes to learn
+        (a melody task given only drums, a drum task given no drums)."""
+        if self.name == "melody":
+            from bandmate.theory.harmony import with_chords
+
+            style = MELODY_STYLE_OF_COLLECTION.get(entry.collection)
+            tokens = self.tokenizer.encode(with_chords(score), style=style)
+        else:
+            tokens = self.tokenizer.encode(score)
+        if not any(self.tokenizer.is_pitch_token(t) for t in tokens):
+            return None
+        return np.asarray(tokens, dtype=np.int64)
 
     def encode(self, piece) -> np.ndarray:
         if isinstance(piece, np.ndarray):  # already tokens
@@ -178,10 +203,7 @@ class SequenceTask:
         return None
 
     def pitch_of_tokens(self) -> np.ndarray:
-        pitches = np.full(self.tokenizer.vocab_size, -1, dtype=np.int64)
-        for pitch, token in self.tokenizer.pitch_token_ids().items():
-            pitches[token] = pitch
-        return pitches
+        return pitch_of_tokens(self.tokenizer)
 
     def grammar_mask(self, n: int, start: int = 0) -> np.ndarray:
         mask = np.ones((n, self.tokenizer.vocab_size), dtype=bool)

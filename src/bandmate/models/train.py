@@ -263,6 +263,7 @@ def train(
 
     model.train()
     step = state["step"]
+    shown_loss = None  # the loss on the progress bar, smoothed over about 20 steps
     while step < end and (budget is None or seconds() < budget):
         lr = learning_rate(step, config, seconds())
         loss, tokens = _train_step(model, optimizer, stream, step, lr, config.grad_clip)
@@ -270,10 +271,12 @@ def train(
         state["step"] = step
         tokens_seen += tokens
         loss_sum, loss_count = loss_sum + loss, loss_count + 1
+        shown_loss = loss if shown_loss is None else 0.95 * shown_loss + 0.05 * loss
+        status = f"step {step}  loss {shown_loss:.3f}"
         if budget is None:
-            progress(step, config.steps)
+            progress(step, config.steps, status=status)
         else:
-            progress(min(seconds(), budget), budget)
+            progress(min(seconds(), budget), budget, status=status)
         out_of_time = (budget is not None and seconds() >= budget) or (
             max_minutes is not None and time.monotonic() - started > 60 * max_minutes
         )

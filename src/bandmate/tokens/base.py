@@ -44,6 +44,11 @@ class Tokenizer(ABC):
     def settings(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this tokenizer."""
 
+    @abstractmethod
+    def pitch_token_ids(self) -> dict[int, int]:
+        """MIDI pitch -> the id of its token, for samplers that constrain pitches (drums: the GM
+        note of each voice -> its DRUM token)."""
+
     @property
     def vocab_size(self) -> int:
         return len(self.token_names())

@@ -60,13 +60,14 @@ class ChoraleTokenizer(Tokenizer):
     def rest_token_id(self) -> int:
         return len(SPECIALS)
 
-    def pitch_token_ids(self) -> list[int]:
-        """The ids of the pitch tokens, lowest pitch first."""
-        return list(range(self._first_pitch_id, self.vocab_size))
+    def pitch_token_ids(self) -> dict[int, int]:
+        """MIDI pitch -> token id, lowest pitch first (as every tokenizer gives it)."""
+        first = self._first_pitch_id
+        return {p: first + p - self.min_pitch for p in range(self.min_pitch, self.max_pitch + 1)}
 
     def step_token_ids(self) -> list[int]:
         """Every id that may stand for a voice in a step: the rest, then the pitches."""
-        return [self.rest_token_id, *self.pitch_token_ids()]
+        return [self.rest_token_id, *self.pitch_token_ids().values()]
 
     def token_for(self, pitch: int) -> int:
         """The token of MIDI `pitch`, or of the rest for -1."""

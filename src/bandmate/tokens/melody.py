@@ -2,9 +2,12 @@
 
 A REMI-like stream, one token per fact, in time order:
 
-    <bos> [KEY_Eb_major] METER_4_4 BAR POS_0 CHORD_Eb_maj7 PITCH_67 DUR_12 POS_12 PITCH_70 DUR_24
-          BAR POS_0 CHORD_C_m7 BASS_Bb PITCH_72 DUR_36 ... <eos>
+    <bos> [STYLE_folk] [KEY_Eb_major] METER_4_4 BAR POS_0 CHORD_Eb_maj7 PITCH_67 DUR_12
+          POS_12 PITCH_70 DUR_24 BAR POS_0 CHORD_C_m7 BASS_Bb PITCH_72 DUR_36 ... <eos>
 
+* `STYLE_<name>`: an optional conditioning prefix naming the kind of tune (`MELODY_STYLES`: folk,
+  irish, fiddle, chorale), given to `encode` by the caller (the melody task takes it from the
+  collection an item comes from); a sampler that starts with it asks for that style.
 * `KEY_<tonic>_<major|minor>`: an optional conditioning prefix from the score's first key. Modes
   become major or minor by their third (dorian is minor, mixolydian major); later key changes
   are not written.
@@ -28,8 +31,8 @@ is not drums), quantizes onsets and ends to the step grid, keeps the highest of 
 start on the same step, and cuts each note where the next one begins, so the line is
 monophonic. Velocities are dropped; tempo is not written.
 
-With the default settings the vocabulary has 958 tokens: 3 specials, 24 keys, 28 meters, BAR,
-96 positions, 637 chords, 12 basses, 61 pitches and 96 durations. For samplers,
+With the default settings the vocabulary has 962 tokens: 3 specials, 4 styles, 24 keys, 28
+meters, BAR, 96 positions, 637 chords, 12 basses, 61 pitches and 96 durations. For samplers,
 `pitch_token_ids()` maps MIDI pitch -> token id and `is_pitch_token(id)` tells pitch tokens from
 the rest; `transpose_tokens` moves an encoded stream for augmentation.
 
@@ -54,6 +57,8 @@ from bandmate.tokens.base import BOS, EOS, SPECIALS, Tokenizer
 #: The names lead sheets most often give each pitch class; used in token names only.
 ROOT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 MELODY_TRACK_NAME = "Melody"
+#: The styles a melody can be asked for, each learnt from collections of that kind of tune.
+MELODY_STYLES = ("folk", "irish", "fiddle", "chorale")
 DEFAULT_VELOCITY = 90
 
 
@@ -64,6 +69,7 @@ class MelodyTokenizer(Tokenizer):
     lowest_pitch, highest_pitch: the MIDI pitches that get a PITCH token (at least an octave).
     max_duration_beats: the longest note, in quarter notes.
     meters: "n/d" meters that get a METER token.
+    styles: the names that get a STYLE token.
     """
 
     kind = "melody"
@@ -75,6 +81,7 @@ class MelodyTokenizer(Tokenizer):
         highest_pitch: int = 96,
         max_duration_beats: int = 8,
         meters: Iterable[str] = DEFAULT_METERS,
+        styles: Iterable[str] = MELODY_STYLES,
     ):
         if not (lowest_pitch >= 0 and highest_pitch <= 127 and highest_pitch - lowest_pitch >= 11):
             raise ValueError("the pitch range must lie in 0-127 and span at least an octave")
@@ -85,7 +92,9 @@ class MelodyTokenizer(Tokenizer):
         self._grid = StepGrid(meters, steps_per_beat, tokenizer="melody")
         self._max_duration = max_duration_beats * steps_per_beat
         # (name, (kind, value)) per token id: the vocabulary and what each token means
+        self.styles = tuple(styles)
         vocab: list[tuple[str, tuple[str, Any]]] = [(s, ("special", None)) for s in SPECIALS]
+        vocab += [(f"STYLE_{name}", ("style", name)) for name in self.styles]
         vocab += [
             (_key_token(tonic, mode), ("key", Key(tonic, mode)))
             for mode in ("major", "minor")
@@ -121,13 +130,18 @@ class MelodyTokenizer(Tokenizer):
             "highest_pitch": self.highest_pitch,
             "max_duration_beats": self.max_duration_beats,
             "meters": list(self._grid.meters),
+            "styles": list(self.styles),
         }
 
-    def encode(self, score: Score) -> list[int]:
-        """Tokens for the melody, chords, meters and key of `score`, from <bos> to <eos>.
+    def encode(self, score: Score, style: str | None = None) -> list[int]:
+        """Tokens for the melody, chords, meters and key of `score`, from <bos> to <eos>,
+        after a STYLE token when `style` is given.
 
-        Raises TokenizeError when the score has a meter without a token.
+        Raises TokenizeError when the score has a meter without a token, ValueError for a style
+        without a token.
         """
+        if style is not None and style not in self.styles:
+            raise ValueError(f"no style {style!r}; this tokenizer knows {', '.join(self.styles)}")
         grid = self._grid
         notes = self._melody_steps(score)
         chords: dict[int, ChordSymbol] = {}
@@ -137,6 +151,8 @@ class MelodyTokenizer(Tokenizer):
         bars = grid.layout(score, max(steps, default=0))
 
         names = [SPECIALS[BOS]]
+        if style is not None:
+            names.append(f"STYLE_{style}")
         if score.key is not None:
             names.append(_key_token(score.key.tonic, _major_or_minor(score.key.mode)))
         i = 0

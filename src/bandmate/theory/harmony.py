@@ -1,0 +1,236 @@
+"""Harmony from a melody: the key it is in, and the chords that fit it, bar by bar.
+
+Two jobs, both needed wherever bandmate meets a bare tune: folk-song collections (Essen, O'Neill's,
+Ryan's) have no chord symbols, yet the melody model must learn how a melody sits on its chords;
+`bandmate chords melody.mid` suggests chords for a user's tune; the live key tracker weighs what a
+player has played.
+
+**Key** (`estimate_key`): the Krumhansl-Kessler key profiles (probe-tone ratings, 1982) correlated
+with the duration-weighted pitch-class histogram, all 24 major and minor keys; the key with the
+highest correlation wins. A key the score states (a key signature read as a key) is trusted as it
+is; `key_of` only estimates when there is none.
+
+**Chords** (`label_chords`): the melody is cut into harmonic slots (half bars in 4/4, 2/2, 6/8,
+12/8 and 6/4; whole bars otherwise); each slot can take one of the key's common chords (`palette`:
+the diatonic triads, the dominant seventh, and in minor the harmonic-minor V), and a Viterbi pass
+picks the sequence with the highest total of
+
+- fit: each note adds its weight (duration in beats, capped at two, times 1.5 on a downbeat and
+  1.2 on another beat) when it is a chord tone and takes away 0.6 of it when it is not;
+- a prior per degree (tonic > dominant > subdominant > the rest, so a single note does not
+  summon a iii chord);
+- movement: staying on a chord inside a bar is rewarded (a chord change in mid-bar must earn its
+  place), as are root motion down a fifth and V -> I;
+- the cadence: the tonic is favoured in the first bar and strongly in the last.
+
+The result has a chord at the start of every bar and at any change in mid-bar, as a lead sheet
+would write it (the melody tokenizer sees chords written the same way in training and in use).
+This is a labeller for learning and a baseline for suggestion, not an analysis of what Bach
+meant: slots with no notes keep the chord before them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bandmate.score.model import ChordEvent, Note, Role, Score, Track
+from bandmate.theory.chords import ChordSymbol
+from bandmate.theory.keys import MODES, Key
+
+# Krumhansl & Kessler (1982) probe-tone profiles, tonic first
+_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+#: (semitones above the tonic, quality, log prior) of the chords a slot may take, per mode
+PALETTES: dict[str, tuple[tuple[int, str, float], ...]] = {
+    "major": (
+        (0, "maj", 0.5), (7, "maj", 0.35), (7, "7", 0.25), (5, "maj", 0.3), (9, "m", 0.1),
+        (2, "m", 0.1), (4, "m", -0.2), (11, "dim", -0.6),
+    ),
+    "minor": (
+        (0, "m", 0.5), (7, "maj", 0.3), (7, "7", 0.3), (5, "m", 0.3), (3, "maj", 0.15),
+        (8, "maj", 0.1), (10, "maj", 0.1), (7, "m", -0.1), (2, "dim", -0.5),
+    ),
+}  # fmt: skip
+
+CHORD_TONE = 1.0
+NON_CHORD_TONE = -0.6
+DOWNBEAT, ON_BEAT = 1.5, 1.2
+STAY_IN_BAR = 0.6  # keeping the chord in the second half of a bar
+STAY_ACROSS_BARS = 0.1
+FIFTH_DOWN = 0.2
+DOMINANT_TO_TONIC = 0.3
+FIRST_BAR_TONIC, LAST_BAR_TONIC = 0.5, 1.5
+HALF_BAR_METERS = {(4, 4), (2, 2), (6, 8), (12, 8), (6, 4)}
+
+
+def pitch_class_weights(notes: Sequence[Note], ticks_per_beat: int) -> np.ndarray:
+    """(12,) how long each pitch class sounds, in beats."""
+    weights = np.zeros(12)
+    for note in notes:
+        weights[note.pitch % 12] += note.duration_ticks / ticks_per_beat
+    return weights
+
+
+def key_scores(weights: np.ndarray) -> list[tuple[float, Key]]:
+    """(correlation, key) for all 24 major and minor keys, best first."""
+    out = []
+    if not np.any(weights):
+        return [(0.0, Key(0, "major"))]
+    for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
+        for tonic in range(12):
+            r = np.corrcoef(weights, np.roll(profile, tonic))[0, 1]
+            out.append((float(np.nan_to_num(r)), Key(tonic, mode)))
+    return sorted(out, key=lambda pair: -pair[0])
+
+
+def estimate_key(weights: np.ndarray) -> Key:
+    """The major or minor key whose profile best matches a pitch-class histogram (12,)."""
+    return key_scores(np.asarray(weights, dtype=float))[0][1]
+
+
+def melody_notes(score: Score) -> tuple[Note, ...]:
+    """The notes of the score's melody: its MELODY track, else its first pitched track."""
+    for track in score.tracks:
+        if track.role == Role.MELODY and not track.is_drum:
+            return track.notes
+    pitched: Track | None = next((t for t in score.tracks if not t.is_drum), None)
+    return pitched.notes if pitched is not None else ()
+
+
+def key_of(score: Score) -> Key:
+    """The key the score states, reduced to major or minor, else the one its notes suggest."""
+    if score.key is not None:
+        key = score.key  # a mode counts as major or minor by its third (dorian is minor)
+        return Key(key.tonic, "minor" if 3 in MODES[key.mode] else "major")
+    notes = [n for t in score.tracks if not t.is_drum for n in t.notes]
+    return estimate_key(pitch_class_weights(notes, score.ticks_per_beat))
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A stretch of time that takes one chord: [start, end) in ticks, in bar `bar`."""
+
+    start: int
+    end: int
+    bar: int
+    first_in_bar: bool
+
+
+def harmonic_slots(score: Score, end_ticks: int | None = None) -> list[Slot]:
+    """The score's bars cut into slots: halves of 4/4, 2/2, 6/8, 12/8, 6/4 bars, else whole."""
+    grid = score.bar_grid
+    end = score.end_ticks if end_ticks is None else end_ticks
+    slots = []
+    starts = grid.bar_starts(end)
+    for bar, start in enumerate(starts):
+        meter = grid.meter_at(start)
+        length = meter.bar_ticks(score.ticks_per_beat)
+        if (meter.numerator, meter.denominator) in HALF_BAR_METERS:
+            slots.append(Slot(start, start + length // 2, bar, True))
+            slots.append(Slot(start + length // 2, start + length, bar, False))
+        else:
+            slots.append(Slot(start, start + length, bar, True))
+    return slots
+
+
+def palette(key: Key) -> list[tuple[ChordSymbol, float]]:
+    """The chords a slot may take in `key`, spelled in the key, with their log priors."""
+    mode = "minor" if key.mode == "minor" else "major"
+    out = []
+    for offset, quality, prior in PALETTES[mode]:
+        in_c = ChordSymbol(0, "C", quality)
+        root = (key.tonic + offset) % 12
+        out.append((in_c.transpose(root, prefer_flats=key.prefers_flats), prior))
+    return out
+
+
+def _fit(notes: Sequence[Note], slot: Slot, chords, score: Score) -> np.ndarray:
+    """(n_chords,) how well each chord fits the notes sounding in `slot`."""
+    fit = np.zeros(len(chords))
+    grid, tpb = score.bar_grid, score.ticks_per_beat
+    tones = [set(c.chord_tones()) for c in chords]
+    for note in notes:
+        lo, hi = max(note.onset_ticks, slot.start), min(note.end_ticks, slot.end)
+        if hi <= lo:
+            continue
+        weight = min((hi - lo) / tpb, 2.0)
+        if note.onset_ticks >= slot.start:
+            bar_start = grid.bar_start(slot.bar)
+            beat = grid.beat_ticks(note.onset_ticks)
+            if note.onset_ticks == bar_start:
+                weight *= DOWNBEAT
+            elif (note.onset_ticks - bar_start) % beat == 0:
+                weight *= ON_BEAT
+        pc = note.pitch % 12
+        fit += [weight * (CHORD_TONE if pc in t else NON_CHORD_TONE) for t in tones]
+    return fit
+
+
+def _move(a: ChordSymbol, b: ChordSymbol, tonic: int, same_bar: bool) -> float:
+    if a == b:
+        return STAY_IN_BAR if same_bar else STAY_ACROSS_BARS
+    bonus = 0.0
+    if (a.root - b.root) % 12 == 7:
+        bonus += FIFTH_DOWN
+        if a.root == (tonic + 7) % 12 and b.root == tonic:
+            bonus += DOMINANT_TO_TONIC
+    return bonus
+
+
+def label_chords(score: Score, key: Key | None = None) -> list[ChordEvent]:
+    """Chord symbols for the score's melody: one at every bar start and at each mid-bar change."""
+    notes = melody_notes(score)
+    if not notes:
+        return []
+    key = key or key_of(score)
+    chords = palette(key)
+    symbols = [c for c, _ in chords]
+    prior = np.array([p for _, p in chords])
+    slots = harmonic_slots(score, max(n.end_ticks for n in notes))
+    if not slots:
+        return []
+    last_bar = slots[-1].bar
+    tonic = np.array([c.root == key.tonic for c in symbols], dtype=float)
+    move = {
+        same: np.array([[_move(a, b, key.tonic, same) for b in symbols] for a in symbols])
+        for same in (True, False)
+    }
+    n = len(symbols)
+    score_table = np.zeros((len(slots), n))
+    back = np.zeros((len(slots), n), dtype=np.int64)
+    for i, slot in enumerate(slots):
+        local = _fit(notes, slot, symbols, score) + prior
+        if slot.bar == 0:
+            local = local + FIRST_BAR_TONIC * tonic
+        if slot.bar == last_bar:
+            local = local + LAST_BAR_TONIC * tonic
+        if i == 0:
+            score_table[0] = local
+            continue
+        total = score_table[i - 1][:, None] + move[not slot.first_in_bar]  # (from, to)
+        back[i] = total.argmax(axis=0)
+        score_table[i] = total.max(axis=0) + local
+    path = [int(score_table[-1].argmax())]
+    for i in range(len(slots) - 1, 0, -1):
+        path.append(int(back[i][path[-1]]))
+    path.reverse()
+    events = []
+    for i, (slot, choice) in enumerate(zip(slots, path, strict=True)):
+        if slot.first_in_bar or choice != path[i - 1]:
+            events.append(ChordEvent(slot.start, symbols[choice]))
+    return events
+
+
+def with_chords(score: Score, key: Key | None = None) -> Score:
+    """The score with labelled chords when it has none (and its key, when it states none)."""
+    if score.chords:
+        return score
+    from bandmate.score.model import KeyChange
+
+    key = key or key_of(score)
+    keys = score.keys or (KeyChange(0, key),)
+    return score.replace(chords=tuple(label_chords(score, key)), keys=keys)

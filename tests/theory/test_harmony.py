@@ -1,0 +1,84 @@
+"""Key finding and chord labelling from a bare melody."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bandmate.score import KeyChange, Role, Track
+from bandmate.theory import Key
+from bandmate.theory.chords import format_chord
+from bandmate.theory.harmony import estimate_key, key_of, label_chords, with_chords
+from tests.builders import make_score, notes
+
+
+def tune(*spec, meter=(4, 4), **kwargs):
+    track = Track("Tune", program=73, role=Role.MELODY, notes=notes(*spec))
+    return make_score(track, meter=meter, **kwargs)
+
+
+def bar_chords(score, key=None) -> list[tuple[int, str]]:
+    grid = score.bar_grid
+    return [(grid.bar_at(c.onset_ticks) + 1, format_chord(c.symbol)) for c in label_chords(score, key)]
+
+
+def arpeggios(bars: list[tuple[int, int, int]], beats: int = 4, base: int = 60):
+    """One bar per (root, third, fifth) in semitones above `base`: the chord tones in turn."""
+    spec = []
+    for i, chord in enumerate(bars):
+        for beat in range(beats):
+            spec.append((i * beats + beat, 1, base + chord[beat % 3]))
+    return spec
+
+
+@pytest.mark.parametrize("tonic", [0, 2, 5, 10])
+def test_an_arpeggiated_i_iv_v_i_is_labelled_as_such_in_any_key(tonic):
+    spec = arpeggios([(0, 4, 7), (5, 9, 12), (7, 11, 14), (0, 4, 7)], base=60 + tonic)
+    score = tune(*spec)
+    labelled = [name for _, name in bar_chords(score)]
+    key = Key(tonic)
+    names = [key.spell((tonic + d) % 12) for d in (0, 5, 7, 0)]
+    assert labelled[0] == names[0] and labelled[-1] == names[3]
+    assert labelled[1] == names[1]
+    assert labelled[2] in (names[2], names[2] + "7")
+
+
+def test_a_minor_tune_gets_minor_chords_and_the_major_dominant():
+    # A minor: i (A C E), V with its leading tone (E G# B), i
+    spec = arpeggios([(0, 3, 7), (7, 11, 14), (0, 3, 7)], base=57)
+    score = tune(*spec)
+    assert key_of(score) == Key(9, "minor")
+    assert [name for _, name in bar_chords(score)] in (
+        ["Am", "E", "Am"],
+        ["Am", "E7", "Am"],
+    )
+
+
+def test_every_bar_starts_with_a_chord_and_changes_only_fall_on_slots():
+    spec = arpeggios([(0, 4, 7)] * 3 + [(7, 11, 14)], base=60)
+    score = tune(*spec)
+    events = label_chords(score)
+    starts = {score.bar_grid.bar_start(b) for b in range(4)}
+    assert starts <= {e.onset_ticks for e in events}
+    half = 2 * 480
+    assert all(e.onset_ticks % half == 0 for e in events)
+
+
+def test_a_stated_key_is_trusted_and_a_mode_counts_by_its_third():
+    score = tune((0, 4, 62), keys=(KeyChange(0, Key(2, "dorian")),))
+    assert key_of(score) == Key(2, "minor")
+
+
+def test_key_profiles_find_the_key_of_a_scale():
+    weights = np.zeros(12)
+    for pc, w in zip((7, 9, 11, 0, 2, 4, 6), (4, 1, 2, 1, 3, 1, 1.5), strict=True):
+        weights[pc] = w
+    assert estimate_key(weights) == Key(7)
+
+
+def test_with_chords_keeps_given_chords_and_labels_bare_tunes():
+    score = tune(*arpeggios([(0, 4, 7), (5, 9, 12), (7, 11, 14), (0, 4, 7)]))
+    labelled = with_chords(score)
+    assert labelled.chords and labelled.key == Key(0)
+    assert with_chords(labelled) is labelled
+    assert label_chords(make_score()) == []
