@@ -19,7 +19,9 @@ def tune(*spec, meter=(4, 4), **kwargs):
 
 def bar_chords(score, key=None) -> list[tuple[int, str]]:
     grid = score.bar_grid
-    return [(grid.bar_at(c.onset_ticks) + 1, format_chord(c.symbol)) for c in label_chords(score, key)]
+    return [
+        (grid.bar_at(c.onset_ticks) + 1, format_chord(c.symbol)) for c in label_chords(score, key)
+    ]
 
 
 def arpeggios(bars: list[tuple[int, int, int]], beats: int = 4, base: int = 60):
