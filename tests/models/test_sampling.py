@@ -92,8 +92,45 @@ def test_constraints_that_leave_nothing_are_a_user_error(tiny_chorale_model, cho
             chorale_task,
             length=8,
             constraints=PitchConstraints(pitch_classes={1}, pitch_range=(60, 60)),
-            extra_mask=lambda position: no_rest,
+            guide=Forbid(no_rest),
         )
+
+
+class Forbid:
+    """A guide that allows only the tokens of `allowed` and leans nowhere."""
+
+    def __init__(self, allowed):
+        self.allowed = allowed
+
+    def mask(self, position, tokens):
+        return self.allowed
+
+    def bias(self, position, tokens):
+        return None
+
+
+class Lean:
+    """A guide that adds `bias` to every position's logits."""
+
+    def __init__(self, bias):
+        self.bias_values = bias
+
+    def mask(self, position, tokens):
+        return None
+
+    def bias(self, position, tokens):
+        return self.bias_values
+
+
+def test_a_guides_bias_moves_the_sample_and_a_prompt_is_continued(tiny_chorale_model, chorale_task):
+    tok = chorale_task.tokenizer
+    lean = np.zeros(tok.vocab_size, dtype=np.float32)
+    lean[tok.token_for(67)] = 50.0  # overwhelming: every free voice takes G4
+    tokens = sample_tokens(tiny_chorale_model, chorale_task, length=8, guide=Lean(lean), seed=3)
+    assert tokens[1:-1] == [tok.token_for(67)] * 8
+    prompt = tokens[:5]
+    more = sample_tokens(tiny_chorale_model, chorale_task, length=8, prompt=prompt, seed=4)
+    assert more[:5] == prompt and len(more) == 10 and more[-1] == EOS
 
 
 def test_a_chorale_cannot_end_mid_step(tiny_chorale_model, chorale_task):

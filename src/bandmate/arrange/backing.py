@@ -105,7 +105,7 @@ def backing(
         )
         for index, part in enumerate(style.parts)
     )
-    return _score(song, tracks)
+    return plan_score(song, tracks)
 
 
 def _perform(song: SongPlan, style: Style, part, index: int, seed: int, groove: Groove | None):
@@ -125,7 +125,9 @@ def _perform(song: SongPlan, style: Style, part, index: int, seed: int, groove: 
     )
 
 
-def _score(song: SongPlan, tracks: tuple[Track, ...]) -> Score:
+def plan_score(song: SongPlan, tracks: tuple[Track, ...] = ()) -> Score:
+    """The Score of a song plan with `tracks`: its meters, keys, sections, and a chord at every
+    bar's start and at each change (with no tracks: the lead sheet's skeleton)."""
     meters, keys, chords, sections = [], [], [], []
     for bar in song.bars:
         if not meters or (meters[-1].numerator, meters[-1].denominator) != bar.meter:

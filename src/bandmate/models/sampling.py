@@ -10,7 +10,11 @@ them, whatever the seed. A position is governed by, in this order:
    `<eos>` only at a step boundary, so no chorale ends mid-step);
 3. the **length**: `<eos>` is forbidden before it and forced at it;
 4. the **pitch constraints**: allowed pitch classes (a key or scale) and a pitch range, applied to
-   pitch tokens only (a rest is always allowed), per voice where the task has voices.
+   pitch tokens only (a rest is always allowed), per voice where the task has voices;
+5. a **guide**, when one is given: an object that reads the tokens so far and says what may come
+   next (`guide.mask(position, tokens)`: a lead sheet's bars and chords, a harmonisation's voice
+   leading) and how to lean (`guide.bias(position, tokens)`: logits added before temperature,
+   such as a preference for chord tones on strong beats). Either may return None (no opinion).
 
 When the constraints leave nothing at a position the sampler raises a `UserError` that names the
 position instead of emitting something that breaks them.
@@ -22,8 +26,9 @@ soprano of a step precedes the other three voices of that step).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -62,6 +67,17 @@ class PitchConstraints:
         return ok
 
 
+class Guide(Protocol):
+    """Steers a sample as it is written (see the module docstring); `tokens` are those so far,
+    `<bos>` first, and `position` is where the next one goes (== len(tokens))."""
+
+    def mask(self, position: int, tokens: Sequence[int]) -> np.ndarray | None:
+        """Boolean (vocab,): the tokens allowed at `position`, or None for all."""
+
+    def bias(self, position: int, tokens: Sequence[int]) -> np.ndarray | None:
+        """Float (vocab,) added to the logits at `position`, or None."""
+
+
 def _top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
     """Keep the smallest set of most probable tokens whose probability reaches top_p."""
     if top_p >= 1.0:
@@ -85,7 +101,8 @@ def sample_tokens(
     temperature: float = 1.0,
     top_p: float = 1.0,
     seed: int = 0,
-    extra_mask: Callable[[int], np.ndarray | None] | None = None,
+    guide: Guide | None = None,
+    prompt: Sequence[int] | None = None,
 ) -> list[int]:
     """One token sequence `<bos> ... <eos>` from `model`, meeting every constraint.
 
@@ -94,7 +111,8 @@ def sample_tokens(
         allow one). fixed: position -> token id (position 0 is `<bos>`).
     temperature: > 0 (1 = the model's distribution; 0 = always the most probable token).
     top_p: nucleus sampling, 0 < top_p <= 1. seed: the same seed gives the same sample.
-    extra_mask(position) -> boolean (vocab,) of further allowed tokens, or None.
+    guide: see `Guide`. prompt: tokens `<bos> ...` to continue (fed to the model at once, not
+        checked against the constraints); the sample then starts at position len(prompt).
     """
     if temperature < 0 or not 0 < top_p <= 1:
         raise UserError("Use a temperature >= 0 and a top-p in (0, 1].")
@@ -105,16 +123,23 @@ def sample_tokens(
     pitches = task.pitch_of_tokens()  # (V,) MIDI pitch or -1
     model.eval()
     generator = torch.Generator().manual_seed(seed)
-    tokens = [BOS]
-    logits, cache = model(*_step_input(model, task, BOS, 0), cache=[])
+    tokens = [int(t) for t in prompt] if prompt else [BOS]
+    if len(tokens) >= limit:
+        raise UserError(f"A prompt of {len(tokens)} tokens does not fit this model's {limit}.")
+    logits, cache = model(*_prompt_input(model, task, tokens), cache=[])
     end = (length + 1) if length is not None else limit - 1
-    for position in range(1, end + 1):
+    for position in range(len(tokens), end + 1):
         grammar = task.grammar_mask(1, position - 1)[0]  # (V,) what may stand here
         mask = grammar.copy()
         if length is not None:
             mask[EOS] = False
-        if position == end:  # the sample ends here, if the grammar lets it
-            if not grammar[EOS]:
+        bias = guide_mask = None
+        if guide is not None:
+            guide_mask = guide.mask(position, tokens)
+            bias = guide.bias(position, tokens)
+        if position == end:  # the sample ends here, if the grammar (and the guide) let it
+            may_end = grammar[EOS] and (guide_mask is None or guide_mask[EOS])
+            if not may_end:
                 if length is None:
                     break  # the context is full mid-piece: stop without <eos>
                 raise UserError(f"A {task.name} cannot end after {position - 1} tokens.")
@@ -122,8 +147,8 @@ def sample_tokens(
             mask[EOS] = True
         if constraints is not None:
             mask &= constraints.allowed(pitches, task.voice_of(position))
-        if extra_mask is not None and (more := extra_mask(position)) is not None:
-            mask &= more
+        if guide_mask is not None:
+            mask &= guide_mask
         if position in fixed:
             token = int(fixed[position])
             if not grammar[token]:
@@ -136,7 +161,10 @@ def sample_tokens(
                     f"The constraints leave no token to choose at position {position}; "
                     "widen the pitch range or the allowed pitch classes."
                 )
-            scores = logits[0, -1].masked_fill(~torch.from_numpy(mask), float("-inf"))  # (V,)
+            scores = logits[0, -1]  # (V,)
+            if bias is not None:
+                scores = scores + torch.from_numpy(np.asarray(bias, dtype=np.float32))
+            scores = scores.masked_fill(~torch.from_numpy(mask), float("-inf"))
             if temperature == 0:
                 token = int(scores.argmax())
             else:
@@ -148,6 +176,14 @@ def sample_tokens(
         if position < limit - 1:
             logits, cache = model(*_step_input(model, task, token, position), cache=cache)
     return tokens
+
+
+def _prompt_input(model, task, tokens: Sequence[int]):
+    """(tokens (1, n), types (1, n) or None) for a whole prompt from position 0."""
+    types = None
+    if model.config.n_token_types:
+        types = torch.from_numpy(task.token_types(len(tokens), 0)).view(1, -1)
+    return torch.tensor([list(tokens)]), types
 
 
 def _step_input(model, task, token: int, position: int):

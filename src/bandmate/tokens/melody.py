@@ -263,6 +263,20 @@ class MelodyTokenizer(Tokenizer):
             out.append(token)
         return out
 
+    def meaning(self, token: int) -> tuple[str, Any]:
+        """(kind, value) of a token: ("pitch", 60), ("pos", 12), ("chord", (root, quality)),
+        ("chord", None) for N.C., ("bass", pc), ("dur", steps), ("meter", (n, d)), ("bar", None),
+        ("key", Key), ("style", name), ("special", None)."""
+        return self._meaning(token)
+
+    @property
+    def steps_per_beat(self) -> int:
+        return self._grid.steps_per_beat
+
+    @property
+    def max_duration_steps(self) -> int:
+        return self._max_duration
+
     # --- internals -------------------------------------------------------------------------------
     def _meaning(self, token: int) -> tuple[str, Any]:
         token = int(token)

@@ -1,0 +1,271 @@
+"""A guide that keeps a sampled lead sheet on its bars and chords (see `models.sampling.Guide`).
+
+The melody model writes lead-sheet tokens (`tokens.melody`): `BAR`, then per event `POS_k`, a
+chord if one starts there, a `PITCH` and its `DUR`. Left alone it invents its own chords and
+stops when it likes. `LeadSheetGuide` reads the tokens as they are written and allows, at each
+position, only what keeps the piece on its plan:
+
+- **bars**: the piece has exactly the planned bars, each in its meter; a bar ends (the next
+  `[METER] BAR`, or `<eos>` after the last bar) only when the model chooses to end it, and
+  positions only move forward inside it;
+- **chords** (`chords=`, per bar the (position, chord tokens) of a chart): each is written where
+  it starts, as the chart has it; a position may not jump past a chord that has not been
+  written, and the model never writes a chord of its own. Without a chart (continuing a tune)
+  the model writes its chords itself, as it learnt to;
+- **grammar**: a `PITCH` only right after a position (or its chord) and always followed by a
+  `DUR` that does not run past the end of the piece; no STYLE or KEY token after the prompt.
+
+It also leans (`bias`), never forbids: chord tones get `chord_tone_bias` nats on strong beats
+(the downbeat, and the middle of a 4/4, 2/2, 6/8 or 12/8 bar) and a third of that on other
+beats; `density` tilts the note lengths (`DUR_d` gets `-density * log d`: positive gives more,
+shorter notes). Both are documented defaults of `bandmate melody`, measured in
+`bench/compose.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bandmate.score.model import TimeSignature
+from bandmate.theory.chords import ChordSymbol
+from bandmate.tokens.base import EOS
+from bandmate.tokens.melody import MelodyTokenizer
+
+STRONG_HALF_METERS = {(4, 4), (2, 2), (6, 8), (12, 8), (6, 4), (4, 2)}
+
+
+@dataclass
+class PlannedBar:
+    """A bar the guide must write: its opening tokens ([METER] BAR), length and chords."""
+
+    opening: list[int]
+    meter: tuple[int, int]
+    length_steps: int
+    chords: list[tuple[int, list[int]]] = field(default_factory=list)  # (position, tokens)
+
+
+def plan_bars(tokenizer: MelodyTokenizer, skeleton: Sequence[int]) -> list[PlannedBar]:
+    """The bars of a skeleton stream (tokens of a lead sheet without notes: meters, bars and
+    chords), as `tokenizer.encode` writes it."""
+    bars: list[PlannedBar] = []
+    opening: list[int] = []
+    meter = (4, 4)
+    for token in skeleton:
+        kind, value = tokenizer.meaning(token)
+        if kind == "meter":
+            meter = value
+            opening.append(token)
+        elif kind == "bar":
+            length = TimeSignature(0, *meter).bar_ticks(tokenizer.steps_per_beat)
+            bars.append(PlannedBar([*opening, token], meter, length))
+            opening = []
+        elif kind == "pos" and bars:
+            bars[-1].chords.append((value, []))
+        elif kind in ("chord", "bass") and bars and bars[-1].chords:
+            bars[-1].chords[-1][1].append(token)
+    return bars
+
+
+def strong_positions(meter: tuple[int, int], length_steps: int) -> set[int]:
+    """Steps of a bar that count as strong beats: the downbeat, and the middle in duple meters."""
+    strong = {0}
+    if meter in STRONG_HALF_METERS:
+        strong.add(length_steps // 2)
+    return strong
+
+
+class LeadSheetGuide:
+    """Steers the melody model through `bars` (see the module docstring).
+
+    tokenizer: the model's. bars: the bars to write, in order (`plan_bars` of a chart's skeleton;
+        to continue a tune, `PlannedBar`s without chords and `fixed_chords=False`, so the model
+        writes its own). prompt_length: how many tokens precede the first planned bar (`<bos>`,
+        style, key, maybe a tune to continue). open_bar: when the prompt ends inside a bar (a
+        tune that stops mid-bar), (meter, length in steps, last position written), so that the
+        model may finish that bar first; None when the first planned bar comes next.
+    """
+
+    def __init__(
+        self,
+        tokenizer: MelodyTokenizer,
+        bars: Sequence[PlannedBar],
+        prompt_length: int,
+        *,
+        fixed_chords: bool = True,
+        chord_tone_bias: float = 1.0,
+        density: float = 0.0,
+        open_bar: tuple[tuple[int, int], int, int] | None = None,
+    ):
+        self.tok = tokenizer
+        self.bars = list(bars)
+        self.fixed_chords = fixed_chords
+        self.chord_tone_bias = chord_tone_bias
+        self.prompt_length = prompt_length
+        v = tokenizer.vocab_size
+        meanings = [tokenizer.meaning(t) for t in range(v)]
+        self._kind = np.array([kind for kind, _ in meanings])
+        self._pos_ids = {value: t for t, (kind, value) in enumerate(meanings) if kind == "pos"}
+        self._pitch = np.array([value if kind == "pitch" else -1 for kind, value in meanings])
+        self._dur = np.array([value if kind == "dur" else 0 for kind, value in meanings])
+        self._dur_bias = np.zeros(v, dtype=np.float32)
+        is_dur = self._kind == "dur"
+        self._dur_bias[is_dur] = -density * np.log(self._dur[is_dur])
+        self._total_steps = sum(b.length_steps for b in self.bars)
+        # the state after the tokens read so far
+        self._read = 0
+        self._bar = -1  # the bar being written (an index into bars); -1: the prompt's open bar
+        self._opening_left: list[int] = []  # forced tokens that open the next bar
+        self._chord_left: list[int] = []  # forced chart-chord tokens at this position
+        self._chord_index = 0  # the bar's next chart chord
+        self._position = -1  # the last position written in the bar
+        self._after = "boundary"  # boundary | pos | chord | bass | pitch
+        self._chord_tones: set[int] = set()
+        self._open_meter, self._open_length = None, 0
+        self._steps_before_bar = 0  # steps from the first planned bar to this bar's start
+        self.bar_token_starts: list[int] = []  # where each planned bar's opening begins
+        self._index = prompt_length  # the token being read
+        if open_bar is not None:
+            self._open_meter, self._open_length, self._position = open_bar
+            self._steps_before_bar = -self._open_length
+        else:
+            self._start_next_bar(prompt_length)
+
+    # --- the Guide protocol ---------------------------------------------------------------
+    def mask(self, position: int, tokens: Sequence[int]) -> np.ndarray:
+        self._catch_up(tokens)
+        allowed = np.zeros(self.tok.vocab_size, dtype=bool)
+        if self.finished:
+            allowed[EOS] = True
+        elif self._opening_left:
+            allowed[self._opening_left[0]] = True
+        elif self._chord_left:
+            allowed[self._chord_left[0]] = True
+        elif self._after == "pitch":
+            left = self._total_steps - self._steps_before_bar - self._position
+            allowed[(self._kind == "dur") & (self._dur <= max(left, 1))] = True
+        elif self._after == "pos":
+            allowed[self._pitch >= 0] = True
+            if not self.fixed_chords:
+                allowed[self._kind == "chord"] = True
+        else:  # between events: a later position, or the bar's end once its chords are written
+            pending = self._pending_chord_position()
+            last = self._bar_length() - 1 if pending is None else pending
+            for k in range(self._position + 1, last + 1):
+                allowed[self._pos_ids[k]] = True
+            if self._after in ("chord", "bass"):
+                allowed[self._pitch >= 0] = True  # the note under the chord
+            if self._after == "chord" and not self.fixed_chords:
+                allowed[self._kind == "bass"] = True
+            if pending is None:
+                nxt = self._bar + 1
+                allowed[self.bars[nxt].opening[0] if nxt < len(self.bars) else EOS] = True
+        return allowed
+
+    def bias(self, position: int, tokens: Sequence[int]) -> np.ndarray | None:
+        self._catch_up(tokens)
+        if self._after == "pitch":
+            return self._dur_bias
+        if self._after not in ("pos", "chord", "bass") or not self._chord_tones:
+            return None
+        meter = self._meter()
+        beat = self.tok.steps_per_beat * 4 // meter[1]
+        if self._position in strong_positions(meter, self._bar_length()):
+            weight = self.chord_tone_bias
+        elif self._position % beat == 0:
+            weight = self.chord_tone_bias / 3
+        else:
+            return None
+        tones = np.isin(self._pitch % 12, sorted(self._chord_tones)) & (self._pitch >= 0)
+        return np.where(tones, weight, 0.0).astype(np.float32)
+
+    @property
+    def finished(self) -> bool:
+        return self._bar >= len(self.bars)
+
+    def completed_bars(self, tokens: Sequence[int]) -> tuple[int, int]:
+        """(bars of the plan that `tokens` complete, the index in `tokens` where the first
+        incomplete one begins: len(tokens) when all are complete)."""
+        self._catch_up(tokens)
+        if self.finished:
+            return len(self.bars), len(tokens)
+        done = max(self._bar, 0)
+        return done, self.bar_token_starts[done] if done < len(self.bar_token_starts) else len(
+            tokens
+        )
+
+    # --- state ----------------------------------------------------------------------------
+    def _catch_up(self, tokens: Sequence[int]) -> None:
+        for index in range(self._read, len(tokens)):
+            token = int(tokens[index])
+            self._index = index  # for _start_next_bar
+            if index < self.prompt_length:  # the prompt only says which chord is sounding
+                kind, value = self.tok.meaning(token)
+                if kind == "chord":
+                    self._chord_tones = set(_chord_tones(value))
+            else:
+                self._read_token(token)
+        self._read = len(tokens)
+
+    def _read_token(self, token: int) -> None:
+        kind, value = self.tok.meaning(token)
+        if self._opening_left:
+            self._opening_left.pop(0)
+            if not self._opening_left:
+                self._position, self._chord_index, self._after = -1, 0, "boundary"
+            return
+        if self._chord_left:
+            self._chord_left.pop(0)
+            if kind == "chord":
+                self._chord_tones = set(_chord_tones(value))
+            self._after = "chord" if kind == "chord" else "bass"
+            return
+        if kind == "pos":
+            self._position = value
+            if self._pending_chord_position() == value:
+                self._chord_left = list(self.bars[self._bar].chords[self._chord_index][1])
+                self._chord_index += 1
+            self._after = "pos"
+        elif kind == "chord":
+            self._chord_tones = set(_chord_tones(value))
+            self._after = "chord"
+        elif kind in ("bass", "pitch"):
+            self._after = kind
+        elif kind == "dur":
+            self._after = "boundary"
+        elif kind == "special" and token == EOS:
+            self._bar = len(self.bars)
+        elif kind in ("meter", "bar"):
+            self._start_next_bar(self._index)
+            self._read_token(token)  # the first of the new bar's opening tokens
+
+    def _start_next_bar(self, at: int) -> None:
+        """Move to the next planned bar, whose opening begins at token index `at`."""
+        self._steps_before_bar += self._bar_length()
+        self._bar += 1
+        self.bar_token_starts.append(at)
+        self._opening_left = list(self.bars[self._bar].opening) if not self.finished else []
+
+    def _bar_length(self) -> int:
+        return self._open_length if self._bar < 0 else self.bars[self._bar].length_steps
+
+    def _meter(self) -> tuple[int, int]:
+        if self._bar < 0:
+            return self._open_meter or (4, 4)
+        return self.bars[self._bar].meter
+
+    def _pending_chord_position(self) -> int | None:
+        if self._bar < 0 or not self.fixed_chords:
+            return None
+        chords = self.bars[self._bar].chords
+        return chords[self._chord_index][0] if self._chord_index < len(chords) else None
+
+
+def _chord_tones(value) -> tuple[int, ...]:
+    """The pitch classes of a chord token's (root, quality); none for N.C."""
+    if value is None:
+        return ()
+    root, quality = value
+    return ChordSymbol(0, "C", quality).transpose(root).chord_tones()

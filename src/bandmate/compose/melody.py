@@ -1,0 +1,264 @@
+"""Melodies over a chord chart, and continuations of a tune, from the melody model.
+
+`melody_over_chart` lays the chart out bar by bar (`arrange.plan`), writes it as a lead-sheet
+skeleton (meters, bars and a chord at every bar and change, in the melody tokenizer's tokens)
+and lets the model write the notes under a `LeadSheetGuide`, which keeps the chart's bars and
+chords exactly and leans toward chord tones on strong beats. `continue_melody` feeds a tune as
+the prompt and lets the model write the next bars, chords included.
+
+Defaults, and why (measured by `bench/compose.py`):
+- temperature 0.9, top-p 0.95: the model's own distribution, with its unlikely tail cut;
+- `chord_tone_bias` 1.0 nat on strong beats: enough to bring the chord-tone ratio on strong
+  beats up to the training corpus's own rate (the corpus's chords were labelled to fit its
+  melodies, so its rate is high);
+- density low / mid / high tilts note lengths by +0.8 / 0 / -0.8 nats per doubling.
+
+The model's context holds about 1,000 tokens (some 40 bars of a busy 4/4 tune); a longer piece
+is written in windows: each new window is prompted with the style, the key and as many of the
+latest bars as fit in half the context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bandmate.compose.leadsheet import LeadSheetGuide, PlannedBar, plan_bars
+from bandmate.errors import UserError
+from bandmate.score.model import KeyChange, Role, Score, TempoChange, Track
+from bandmate.theory.chart import Chart
+from bandmate.theory.keys import Key
+
+DENSITY = {"low": 0.8 / np.log(2), "mid": 0.0, "high": -0.8 / np.log(2)}
+DEFAULT_RANGE = (60, 84)  # C4-C6: a singer's or a flute's comfortable span
+TEMPERATURE, TOP_P, CHORD_TONE_BIAS = 0.9, 0.95, 1.0
+MELODY_PROGRAM = 73  # GM flute: a clear line over any backing
+
+
+@dataclass(frozen=True)
+class MelodySettings:
+    """How a melody is sampled (see the module docstring for the defaults)."""
+
+    style: str = "folk"
+    seed: int = 0
+    pitch_range: tuple[int, int] = DEFAULT_RANGE
+    density: str = "mid"
+    temperature: float = TEMPERATURE
+    top_p: float = TOP_P
+    chord_tone_bias: float = CHORD_TONE_BIAS
+
+
+def load_melody_model(model=None):
+    """The shipped melody model, or `model` (a TrainedModel or a checkpoint path)."""
+    from bandmate.models.registry import TrainedModel, load
+
+    loaded = model if isinstance(model, TrainedModel) else load(model or "melody")
+    if loaded.task.name != "melody":
+        raise UserError(f"{loaded.path} is a {loaded.task.name} model, not a melody model.")
+    return loaded
+
+
+def check_settings(settings: MelodySettings, tokenizer) -> None:
+    if settings.style not in tokenizer.styles:
+        raise UserError(
+            f"Unknown melody style {settings.style!r}; choose one of {', '.join(tokenizer.styles)}."
+        )
+    if settings.density not in DENSITY:
+        raise UserError(f"Unknown density {settings.density!r}; choose low, mid or high.")
+    low, high = settings.pitch_range
+    lowest, highest = tokenizer.lowest_pitch, tokenizer.highest_pitch
+    if high - low < 7 or low < lowest or high > highest:
+        raise UserError(
+            f"The range {low}-{high} is impossible for a melody; give at least a fifth "
+            f"within MIDI {lowest}-{highest} (C2-C7), e.g. --range C4-C6."
+        )
+
+
+def chart_skeleton(chart: Chart, tempo_bpm: float, bars: int | None = None) -> Score:
+    """The chart as an empty lead sheet: meters, keys, and chords on every bar, `bars` long
+    (the chart repeated or cut to fit; None: as written)."""
+    from bandmate.arrange.backing import plan_score
+    from bandmate.arrange.plan import plan_song
+
+    if bars is not None:
+        if bars < 1:
+            raise UserError(f"--bars must be at least 1, got {bars}.")
+        cycled = [chart.bars[i % len(chart.bars)] for i in range(bars)]
+        chart = Chart(tuple(cycled), chart.key, chart.title)
+    song = plan_song(chart, tempo_bpm=tempo_bpm)
+    score = plan_score(song)
+    if not score.keys:
+        score = score.replace(keys=(KeyChange(0, key_of_chords(score)),))
+    return score
+
+
+def key_of_chords(score: Score) -> Key:
+    """The key that the chord tones of a chord track suggest, weighted by how long each sounds."""
+    from bandmate.theory.harmony import estimate_key
+
+    weights = np.zeros(12)
+    onsets = [c.onset_ticks for c in score.chords] + [score.end_ticks or 1]
+    for chord, end in zip(score.chords, onsets[1:], strict=True):
+        length = max(end - chord.onset_ticks, score.ticks_per_beat)
+        for i, pc in enumerate(chord.symbol.chord_tones()):
+            weights[pc] += length * (2.0 if i == 0 else 1.0)  # the root counts double
+    return estimate_key(weights)
+
+
+def melody_over_chart(
+    chart: Chart,
+    *,
+    tempo_bpm: float,
+    bars: int | None = None,
+    settings: MelodySettings = MelodySettings(),
+    model=None,
+) -> Score:
+    """A melody over `chart` (repeated or cut to `bars`), as a Score with a "Melody" track and
+    the chart's chords, meters and key."""
+    trained = load_melody_model(model)
+    tok = trained.tokenizer
+    check_settings(settings, tok)
+    skeleton = chart_skeleton(chart, tempo_bpm, bars)
+    tokens = tok.encode(skeleton, style=settings.style)[:-1]  # no <eos>
+    first_bar = _first_bar_token_index(tok, tokens)
+    prompt, planned = tokens[:first_bar], plan_bars(tok, tokens[first_bar:])
+    written = _write_bars(trained, prompt, planned, settings, fixed_chords=True)
+    melody = _decoded(tok, written)
+    return _finish(melody, skeleton, tempo_bpm)
+
+
+def _first_bar_token_index(tok, tokens: Sequence[int]) -> int:
+    for i, token in enumerate(tokens):
+        if tok.meaning(token)[0] in ("meter", "bar"):
+            return i
+    raise UserError("The chart has no bars.")
+
+
+def _write_bars(
+    trained,
+    prompt: list[int],
+    planned: list[PlannedBar],
+    settings: MelodySettings,
+    *,
+    fixed_chords: bool,
+    open_bar=None,
+) -> list[int]:
+    """prompt + the planned bars written by the model, in windows when they do not fit."""
+    from bandmate.models.sampling import PitchConstraints, sample_tokens
+
+    tok, limit = trained.tokenizer, trained.model.config.max_len
+    written = list(prompt)
+    header = _header(tok, prompt)
+    todo = list(planned)
+    window_prompt = list(prompt)
+    window = 0
+    while todo:
+        guide = LeadSheetGuide(
+            tok,
+            todo,
+            len(window_prompt),
+            fixed_chords=fixed_chords,
+            chord_tone_bias=settings.chord_tone_bias,
+            density=DENSITY[settings.density],
+            open_bar=open_bar if window == 0 else None,
+        )
+        sample = sample_tokens(
+            trained.model,
+            trained.task,
+            prompt=window_prompt,
+            guide=guide,
+            constraints=PitchConstraints(pitch_range=settings.pitch_range),
+            temperature=settings.temperature,
+            top_p=settings.top_p,
+            seed=settings.seed + 1000 * window,
+        )
+        done, cut = guide.completed_bars(sample)
+        if done == 0:
+            raise UserError(
+                "The melody model could not write one bar in its context; give a shorter tune."
+            )
+        written += sample[len(window_prompt) : cut]
+        todo = todo[done:]
+        window += 1
+        if todo:  # the next window: the header and the latest bars that fit in half the context
+            window_prompt = header + _latest_bars(tok, written[len(prompt) :], limit // 2)
+    return written
+
+
+def _header(tok, prompt: Sequence[int]) -> list[int]:
+    """<bos> and the STYLE and KEY tokens of a prompt."""
+    return [t for t in prompt[:3] if tok.meaning(t)[0] in ("special", "style", "key")]
+
+
+def _bar_starts(tok, tokens: Sequence[int]) -> list[int]:
+    """Indexes where a bar's opening ([METER] BAR) begins."""
+    starts = []
+    for i, token in enumerate(tokens):
+        kind = tok.meaning(token)[0]
+        if (
+            kind == "bar" and not (i > 0 and tok.meaning(tokens[i - 1])[0] == "meter")
+        ) or kind == "meter":
+            starts.append(i)
+    return starts
+
+
+def _latest_bars(tok, tokens: Sequence[int], budget: int) -> list[int]:
+    """The last whole bars of `tokens` that fit in `budget` tokens, each bar's meter restated."""
+    starts = _bar_starts(tok, tokens)
+    for start in starts:
+        if len(tokens) - start <= budget:
+            return _with_meter(tok, tokens, start)
+    return _with_meter(tok, tokens, starts[-1]) if starts else []
+
+
+def _with_meter(tok, tokens: Sequence[int], start: int) -> list[int]:
+    """tokens[start:], opened by the meter in force at `start` when it does not restate one."""
+    if tok.meaning(tokens[start])[0] == "meter":
+        return list(tokens[start:])
+    meter = next(
+        (t for t in reversed(tokens[:start]) if tok.meaning(t)[0] == "meter"),
+        None,
+    )
+    return ([meter] if meter is not None else []) + list(tokens[start:])
+
+
+def _decoded(tok, tokens: Sequence[int]) -> Score:
+    return tok.decode(list(tokens))
+
+
+def lead_sheet_end(score: Score) -> int:
+    """Where a lead sheet ends: the end of its last bar that holds a chord or a note."""
+    grid = score.bar_grid
+    last = max([c.onset_ticks for c in score.chords] + [max(score.end_ticks - 1, 0)])
+    return grid.bar_start(grid.bar_at(last) + 1)
+
+
+def _finish(melody: Score, skeleton: Score, tempo_bpm: float) -> Score:
+    """The melody with the skeleton's chords, meters, keys and sections, at the tempo."""
+    track = melody.tracks[0] if melody.tracks else Track("Melody", role=Role.MELODY)
+    end = lead_sheet_end(skeleton)
+    notes = tuple(
+        n.__class__(n.onset_ticks, min(n.duration_ticks, end - n.onset_ticks), n.pitch, n.velocity)
+        for n in track.notes
+        if n.onset_ticks < end
+    )
+    track = Track("Melody", program=MELODY_PROGRAM, role=Role.MELODY, notes=notes)
+    scale = skeleton.ticks_per_beat / melody.ticks_per_beat
+    if scale != 1:
+        track = track.with_notes(
+            [
+                n.__class__(
+                    round(n.onset_ticks * scale),
+                    round(n.duration_ticks * scale),
+                    n.pitch,
+                    n.velocity,
+                )
+                for n in track.notes
+            ]
+        )
+    return skeleton.replace(
+        tracks=(track,),
+        tempos=(TempoChange.from_bpm(0, tempo_bpm),),
+    )

@@ -1,0 +1,74 @@
+"""Melodies over charts: the chart's bars and chords, the range, the style, whatever the model."""
+
+from __future__ import annotations
+
+import pytest
+
+from bandmate.compose.melody import MelodySettings, melody_over_chart
+from bandmate.errors import UserError
+from bandmate.theory.chart import parse_chart
+from bandmate.theory.chords import format_chord
+
+CHART = "| C | Am | Dm7 G7 | C | F | G7 | C Am | G |"
+
+
+def chords_by_bar(score) -> list[list[str]]:
+    grid = score.bar_grid
+    out: dict[int, list[str]] = {}
+    for chord in score.chords:
+        out.setdefault(grid.bar_at(chord.onset_ticks), []).append(format_chord(chord.symbol))
+    return [out[b] for b in sorted(out)]
+
+
+def expected_chords(chart) -> list[list[str]]:
+    return [[format_chord(c.symbol) for c in bar.chords] for bar in chart.bars]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_melody_keeps_the_charts_bars_and_chords_and_its_range(untrained_melody_model, seed):
+    chart = parse_chart(CHART)
+    settings = MelodySettings(style="irish", seed=seed, pitch_range=(62, 74))
+    score = melody_over_chart(chart, tempo_bpm=100, settings=settings, model=untrained_melody_model)
+    assert chords_by_bar(score) == expected_chords(chart)
+    melody = score.track("Melody").notes
+    assert melody, "an untrained model still writes notes"
+    assert all(62 <= n.pitch <= 74 for n in melody)
+    assert score.end_ticks <= 8 * 4 * score.ticks_per_beat
+    assert score.tempo_bpm == pytest.approx(100)
+
+
+def test_a_waltz_chart_gives_bars_of_three(untrained_melody_model):
+    chart = parse_chart("(3/4) | G | D7 | G | C D7 |")
+    score = melody_over_chart(chart, tempo_bpm=120, model=untrained_melody_model)
+    assert [(m.numerator, m.denominator) for m in score.time_signatures] == [(3, 4)]
+    assert chords_by_bar(score) == expected_chords(chart)
+
+
+def test_bars_repeat_or_cut_the_chart(untrained_melody_model):
+    chart = parse_chart("| C | F | G | C |")
+    score = melody_over_chart(chart, tempo_bpm=100, bars=6, model=untrained_melody_model)
+    assert chords_by_bar(score) == [["C"], ["F"], ["G"], ["C"], ["C"], ["F"]]
+
+
+def test_a_long_piece_is_written_in_windows(short_melody_model):
+    chart = parse_chart("| C | F | G7 | C |")
+    score = melody_over_chart(chart, tempo_bpm=100, bars=24, model=short_melody_model)
+    assert len(chords_by_bar(score)) == 24
+    assert score.bar_grid.bar_count(score.end_ticks) <= 24
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        (MelodySettings(style="polka"), ["polka", "folk"]),
+        (MelodySettings(density="dense"), ["density"]),
+        (MelodySettings(pitch_range=(60, 62)), ["range"]),
+    ],
+)
+def test_impossible_settings_are_user_errors(untrained_melody_model, settings, words):
+    with pytest.raises(UserError) as info:
+        melody_over_chart(
+            parse_chart("| C |"), tempo_bpm=100, settings=settings, model=untrained_melody_model
+        )
+    for word in words:
+        assert word in str(info.value)
