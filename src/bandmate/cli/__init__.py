@@ -30,6 +30,7 @@ COMMANDS = (
     "corpus",
     "train",
     "eval",
+    "evaluate",
 )
 
 

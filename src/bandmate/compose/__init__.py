@@ -1,0 +1,1 @@
+"""Composition: melodies, continuations, harmonizations, chord suggestions and their evaluation."""
