@@ -1,7 +1,11 @@
 """The CPU recipe for the chorale model: train on JSB train, keep the best on valid, write a card.
 
-    .venv/bin/python bench/train_chorale.py [--out DIR] [--minutes 60] [--steps N] [--resume]
-                                            [--ship] [--test]
+    .venv/bin/python bench/train_chorale.py [--task chorale|melody|drums] [--out DIR]
+                                            [--minutes 60] [--steps N] [--resume] [--ship] [--test]
+
+`--task melody` and `--task drums` train the other two shipped models the same way, on their
+default collections (`models.tasks.DEFAULT_COLLECTIONS`) with their recipes
+(`models.train.DEFAULT_TRAINING`): see their model cards for the runs that were shipped.
 
 The recipe (`RECIPE`, `MODEL`: the defaults of `bandmate.models.train`): a 4-layer, d_model 128
 transformer (0.8 M parameters) with rotary positions and a voice embedding; batches of 4 training
@@ -56,15 +60,10 @@ import torch
 
 from bandmate.models import checkpoint
 from bandmate.models.registry import shipped_model_dir
-from bandmate.models.train import (
-    DEFAULT_MODELS,
-    TrainConfig,
-    train,
-    write_card,
-)
+from bandmate.models.train import DEFAULT_MODELS, recipe, train, write_card
 
 MODEL = DEFAULT_MODELS["chorale"]  # d_model 128, 4 layers, 4 heads, d_ff 512, dropout 0.1
-RECIPE = TrainConfig()  # batches of 4 crops of <= 1,024 tokens, AdamW 2e-3, cosine, -5..+6
+RECIPE = recipe("chorale")  # batches of 4 crops of <= 1,024 tokens, AdamW 2e-3, cosine, -5..+6
 
 
 MAX_STEPS = 1_000_000  # with a time budget, the steps are only a cap
@@ -72,7 +71,8 @@ MAX_STEPS = 1_000_000  # with a time budget, the steps are only a cap
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="out/chorale-model", help="checkpoint folder")
+    parser.add_argument("--task", default="chorale", choices=sorted(DEFAULT_MODELS))
+    parser.add_argument("--out", help="checkpoint folder (default: out/TASK-model)")
     parser.add_argument("--minutes", type=float, default=60.0, help="time budget (default 60)")
     parser.add_argument(
         "--steps",
@@ -85,11 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test", action="store_true", help="also score the test split once")
     args = parser.parse_args(argv)
     command = "python " + shlex.join(["bench/train_chorale.py", *sys.argv[1:]])
+    args.out = args.out or f"out/{args.task}-model"
+    base = recipe(args.task)
 
     if args.steps is None:  # the time budget sets the schedule: it ends annealed on time
-        config = replace(RECIPE, steps=MAX_STEPS, minutes=args.minutes, seed=args.seed)
+        config = replace(base, steps=MAX_STEPS, minutes=args.minutes, seed=args.seed)
     else:  # a fixed number of steps, repeatable to the bit; --minutes only stops it
-        config = replace(RECIPE, steps=args.steps, seed=args.seed)
+        config = replace(base, steps=args.steps, seed=args.seed)
 
     def report(record) -> None:
         print(
@@ -101,28 +103,27 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     result = train(
-        "chorale",
+        args.task,
         args.out,
         config,
-        MODEL,
+        DEFAULT_MODELS[args.task],
         resume=args.resume,
         max_minutes=args.minutes if args.steps is not None else None,
         report=report,
     )
     extra = {}
     if args.test:
-        from bandmate.corpus.jsb import load_jsb
         from bandmate.models import load
 
-        extra["test_nll_nats_per_token"] = load(args.out).nll(load_jsb("test"))
-    card = write_card(result, command=command, name="chorale", **extra)
+        extra["test_nll_nats_per_token"] = load(args.out).split_nll("test", result.data)[0]
+    card = write_card(result, command=command, name=args.task, **extra)
     print(
         f"best valid {result.best_valid_nll:.4f} nats/token at step {result.best_step} of "
         f"{result.steps_done}; {result.num_parameters:,} parameters; "
         f"{(time.monotonic() - started) / 60:.1f} min this session; card {card}"
     )
     if args.ship:
-        target = shipped_model_dir("chorale")
+        target = shipped_model_dir(args.task)
         target.mkdir(parents=True, exist_ok=True)
         for name in (checkpoint.WEIGHTS_FILE, checkpoint.CONFIG_FILE, checkpoint.CARD_FILE):
             shutil.copyfile(Path(args.out) / name, target / name)

@@ -14,7 +14,12 @@ def add_parser(sub) -> None:
         "before it, averaged over the split (lower is better; Coconet 0.436 and Music "
         "Transformer 0.335 on valid). Report test once, for the model chosen on valid.",
     )
-    p.add_argument("--task", choices=("chorale",), default="chorale", help="what to score")
+    p.add_argument(
+        "--task",
+        choices=("chorale", "melody", "drums"),
+        default="chorale",
+        help="what to score (melody, drums: the split of the collections on the model's card)",
+    )
     p.add_argument("--split", choices=SPLITS, default="valid", help="the split (default: valid)")
     p.add_argument(
         "--checkpoint",
@@ -28,7 +33,6 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import torch
 
-    from bandmate.corpus.jsb import load_jsb
     from bandmate.errors import UserError
     from bandmate.models import load
 
@@ -41,11 +45,10 @@ def run(args) -> int:
             f"{args.checkpoint} holds a {model.task.name} model, not a {args.task} model; "
             f"give --task {model.task.name} or another --checkpoint."
         )
-    chorales = load_jsb(args.split)
-    nll = model.nll(chorales)
-    tokens = 4 * sum(len(c) for c in chorales)
+    nll, pieces, tokens = model.split_nll(args.split)
+    what = "chorales" if args.task == "chorale" else "pieces"
     print(
         f"{args.split}: {nll:.4f} nats/token "
-        f"({len(chorales)} chorales, {tokens:,} tokens, model {model.path})"
+        f"({pieces} {what}, {tokens:,} tokens, model {model.path})"
     )
     return 0

@@ -47,7 +47,7 @@ def run(args) -> int:
 
     from bandmate.errors import UserError
     from bandmate.models import checkpoint
-    from bandmate.models.train import TrainConfig, train, write_card
+    from bandmate.models.train import recipe, train, write_card
     from bandmate.progress import progress_bar
 
     if args.steps is not None and args.steps < 1:
@@ -63,7 +63,7 @@ def run(args) -> int:
         raise UserError("--threads must be at least 1.")
     if args.minutes is not None and args.minutes <= 0:
         raise UserError("--minutes must be more than 0.")
-    config = TrainConfig(seed=args.seed, num_threads=args.threads, minutes=args.minutes)
+    config = recipe(args.task, seed=args.seed, num_threads=args.threads, minutes=args.minutes)
     if args.steps is not None:
         config = replace(config, steps=args.steps)
     elif args.minutes is not None:

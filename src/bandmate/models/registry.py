@@ -70,6 +70,29 @@ class TrainedModel:
 
         return nll_nats_per_token(self.batch_log_probs(pieces), pieces)
 
+    def split_nll(self, split: str, data: dict | None = None) -> tuple[float, int, int]:
+        """(nats per token, pieces, scored tokens) on a split of the model's own data: the JSB
+        split for a chorale model; for a melody or drum model, the split of the ledger
+        collections its card names (or `data`, a card's training-data record), scored as
+        training scored valid."""
+        if self.task.name == "chorale":
+            from bandmate.corpus.jsb import load_jsb
+
+            chorales = load_jsb(split)
+            return self.nll(chorales), len(chorales), 4 * sum(len(c) for c in chorales)
+        from bandmate.models.train import evaluate
+
+        data = data or self.card.get("training", {}).get("data", {})
+        names = [c["name"] for c in data.get("collections", [])]
+        if not names:
+            raise UserError(f"The card of {self.path} names no training collections to split.")
+        self.task.check_data(names, commercial_only=False)
+        pieces = self.task.pieces(split)
+        if not pieces:
+            raise UserError(f"The {split} split of {', '.join(names)} holds no pieces.")
+        tokens = sum(len(p) - 2 for p in pieces)
+        return evaluate(self.model, self.task, pieces), len(pieces), tokens
+
     # --- sampling ------------------------------------------------------------------------------
     def sample(
         self,

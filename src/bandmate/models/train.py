@@ -80,7 +80,22 @@ class TrainConfig:
 # the model each task trains unless told otherwise (see bench/train_chorale.py for the numbers)
 DEFAULT_MODELS: dict[str, dict[str, Any]] = {
     "chorale": {"d_model": 128, "n_layers": 4, "n_heads": 4, "d_ff": 512, "dropout": 0.1},
+    "melody": {"d_model": 128, "n_layers": 4, "n_heads": 4, "d_ff": 512, "dropout": 0.1},
+    "drums": {"d_model": 128, "n_layers": 4, "n_heads": 4, "d_ff": 512, "dropout": 0.1},
 }
+# how each task's recipe differs from the chorale one: a folk tune is ~250 tokens, so a melody
+# batch takes 16 whole tunes (~4,000 tokens, as 4 chorale crops do); drum tracks are ~1,000
+# tokens, as long as a chorale crop; with 14 training grooves an epoch is 4 steps, so valid is
+# scored more often to catch the point where the drum model starts to learn them by heart
+DEFAULT_TRAINING: dict[str, dict[str, Any]] = {
+    "melody": {"batch_size": 16},
+    "drums": {"eval_interval": 100},
+}
+
+
+def recipe(task: str, **changes) -> TrainConfig:
+    """The default TrainConfig of `task`, with `changes`."""
+    return replace(TrainConfig(), **{**DEFAULT_TRAINING.get(task, {}), **changes})
 
 
 @dataclass
@@ -333,6 +348,15 @@ def _hardware() -> dict[str, Any]:
     }
 
 
+PROTOCOLS = {
+    "chorale": "bandmate.models.nll: nats per token over every S, A, T, B token of the split; "
+    "<bos> and <eos> not scored",
+    "sequence": "bandmate.models.train.evaluate: nats per token over every token of every piece "
+    "of the ledger split of the collections in training.data, each conditioned on all before "
+    "it; <bos> and <eos> not scored",
+}
+
+
 def write_card(result: TrainResult, command: str, **extra: Any) -> Path:
     """Write `card.json` (the model card) beside the best model of `result`; returns its path."""
     card = {
@@ -354,8 +378,7 @@ def write_card(result: TrainResult, command: str, **extra: Any) -> Path:
         },
         "metrics": {
             "valid_nll_nats_per_token": result.best_valid_nll,
-            "protocol": "bandmate.models.nll: nats per token over every S, A, T, B token "
-            "of the split; <bos> and <eos> not scored",
+            "protocol": PROTOCOLS.get(result.task, PROTOCOLS["sequence"]),
         },
         "history": result.history,
         **extra,
