@@ -23,3 +23,42 @@ def small_song() -> Score:
         drums(*[(b / 2, 0.25, 42) for b in range(16)], (0, 0.5, 36), (2, 0.5, 38)),
         tempo_bpm=100,
     )
+
+
+def untrained_model(task_name: str, out, max_len: int = 1024):
+    """An untrained one-layer model of `task_name` saved as a checkpoint in `out`.
+
+    An untrained model writes nonsense, which is the point for composition tests: whatever it
+    prefers, guides and constraints must still give the chart's bars and chords, the range and
+    the given notes.
+    """
+    import torch
+
+    from bandmate.models.checkpoint import save_model
+    from bandmate.models.tasks import make_task
+    from bandmate.models.transformer import DecoderTransformer, TransformerConfig
+
+    torch.manual_seed(0)
+    task = make_task(task_name)
+    config = TransformerConfig(
+        vocab_size=task.tokenizer.vocab_size,
+        d_model=32,
+        n_layers=1,
+        n_heads=2,
+        d_ff=64,
+        dropout=0.0,
+        max_len=max_len,
+        n_token_types=task.n_token_types,
+    )
+    return save_model(out, DecoderTransformer(config), task.tokenizer, task_name)
+
+
+@pytest.fixture(scope="session")
+def untrained_melody_model(tmp_path_factory):
+    return untrained_model("melody", tmp_path_factory.mktemp("melody-model"))
+
+
+@pytest.fixture(scope="session")
+def short_melody_model(tmp_path_factory):
+    """A melody model whose context holds only 160 tokens: long pieces need several windows."""
+    return untrained_model("melody", tmp_path_factory.mktemp("short-melody-model"), max_len=160)

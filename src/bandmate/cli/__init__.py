@@ -22,6 +22,7 @@ COMMANDS = (
     "backing",
     "loop",
     "styles",
+    "melody",
     "render",
     "show",
     "convert",

@@ -76,18 +76,23 @@ def check_settings(settings: MelodySettings, tokenizer) -> None:
         )
 
 
+def fit_chart(chart: Chart, bars: int | None) -> Chart:
+    """The chart repeated or cut to `bars` bars (None: as it is)."""
+    if bars is None:
+        return chart
+    if bars < 1:
+        raise UserError(f"--bars must be at least 1, got {bars}.")
+    cycled = [chart.bars[i % len(chart.bars)] for i in range(bars)]
+    return Chart(tuple(cycled), chart.key, chart.title)
+
+
 def chart_skeleton(chart: Chart, tempo_bpm: float, bars: int | None = None) -> Score:
     """The chart as an empty lead sheet: meters, keys, and chords on every bar, `bars` long
     (the chart repeated or cut to fit; None: as written)."""
     from bandmate.arrange.backing import plan_score
     from bandmate.arrange.plan import plan_song
 
-    if bars is not None:
-        if bars < 1:
-            raise UserError(f"--bars must be at least 1, got {bars}.")
-        cycled = [chart.bars[i % len(chart.bars)] for i in range(bars)]
-        chart = Chart(tuple(cycled), chart.key, chart.title)
-    song = plan_song(chart, tempo_bpm=tempo_bpm)
+    song = plan_song(fit_chart(chart, bars), tempo_bpm=tempo_bpm)
     score = plan_score(song)
     if not score.keys:
         score = score.replace(keys=(KeyChange(0, key_of_chords(score)),))

@@ -1,0 +1,53 @@
+"""`bandmate melody`: a melody file over the chart, and one clear line for each mistake."""
+
+from __future__ import annotations
+
+import pytest
+
+from bandmate.io.midi import read_midi
+from tests.builders import assert_user_error, run_cli
+
+CHART = "| Dm | G7 | Cmaj7 | A7 |"
+
+
+def test_a_melody_over_a_chart_with_a_backing_band(tmp_path, untrained_melody_model):
+    out = tmp_path / "tune.mid"
+    result = run_cli(
+        "melody", CHART, "--style", "irish", "--tempo", "110", "--bars", "8", "--range", "D4-D5",
+        "--with-backing", "pop", "--model", untrained_melody_model, "-o", out,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "8 bars" in result.stdout
+    score = read_midi(out)
+    names = [t.name for t in score.tracks]
+    assert names[0] == "Melody" and "Bass" in names and "Drums" in names
+    assert all(62 <= n.pitch <= 74 for n in score.track("Melody").notes)
+    assert [str(c.symbol) for c in score.chords][:5] == ["Dm", "G7", "Cmaj7", "A7", "Dm"]
+    again = run_cli("melody", CHART, "--model", untrained_melody_model, "-o", out)
+    assert_user_error(again, "exists", "--force")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--style", "polka"], ["polka"]),
+        (["--range", "C6-C4"], ["range", "lower"]),
+        (["--range", "middle"], ["range"]),
+        (["--range", "C4-D4"], ["range"]),
+        (["--with-backing", "polka"], ["polka"]),
+        (["--bars", "0"], ["bars"]),
+    ],
+)
+def test_mistakes_are_one_line(tmp_path, untrained_melody_model, args, words):
+    result = run_cli(
+        "melody", CHART, *args, "--model", untrained_melody_model, "-o", tmp_path / "x.mid"
+    )
+    assert_user_error(result, *words)
+    assert not (tmp_path / "x.mid").exists()
+
+
+def test_a_bad_chart_names_its_bar(tmp_path, untrained_melody_model):
+    result = run_cli(
+        "melody", "| C | Xq7 |", "--model", untrained_melody_model, "-o", tmp_path / "x.mid"
+    )
+    assert_user_error(result, "bar 2")
