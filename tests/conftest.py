@@ -62,3 +62,14 @@ def untrained_melody_model(tmp_path_factory):
 def short_melody_model(tmp_path_factory):
     """A melody model whose context holds only 160 tokens: long pieces need several windows."""
     return untrained_model("melody", tmp_path_factory.mktemp("short-melody-model"), max_len=160)
+
+
+@pytest.fixture(scope="session")
+def untrained_chorale_model(tmp_path_factory):
+    return untrained_model("chorale", tmp_path_factory.mktemp("chorale-model"))
+
+
+@pytest.fixture(scope="session")
+def short_chorale_model(tmp_path_factory):
+    """A chorale model whose context holds 40 steps: a hymn needs several windows."""
+    return untrained_model("chorale", tmp_path_factory.mktemp("short-chorale-model"), max_len=162)

@@ -23,6 +23,7 @@ COMMANDS = (
     "loop",
     "styles",
     "melody",
+    "harmonize",
     "render",
     "show",
     "convert",

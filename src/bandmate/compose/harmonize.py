@@ -1,0 +1,215 @@
+"""Four-part harmonization of a melody in the style of Bach's chorales, by the chorale model.
+
+The melody becomes the soprano on the model's 16th-note grid (the pitch sounding at each step;
+-1 in rests) and is fixed: the model writes alto, tenor and bass around it, step by step, in its
+S, A, T, B token order, so each lower voice sees the soprano and the voices above it at that
+step. Three rules are hard constraints rather than the model's judgement (`VoiceLeadingGuide`):
+
+- each lower voice stays in its SATB range (`compose.evaluate.SATB_RANGES`);
+- no voice crosses above the voice above it;
+- no parallel fifths or octaves (unisons and compound intervals included) between any two
+  voices: a pitch that would make one with a voice already written at this step is masked.
+
+So a harmonization has no range violations and no parallels, which Bach himself writes at
+0.44 per 100 beats on the JSB test split (counted by `compose.evaluate.part_writing`).
+
+The output's Soprano track is the input melody's own notes, unchanged (not the grid's copy), so
+triplets and ornaments survive; the other voices are on the grid. A chorale longer than the
+model's context (about 255 steps, 16 bars of 4/4) is written in windows, each prompted by the
+last 128 steps written (at most half the context).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+
+from bandmate.errors import EmptyScoreError, UserError
+from bandmate.score.model import Note, Role, Score, Track
+
+STEPS_PER_BEAT = 4
+CONTEXT_STEPS = 128  # steps of what was written that prompt each later window
+TEMPERATURE, TOP_P = 0.8, 0.95
+VOICE_NAMES = ("Soprano", "Alto", "Tenor", "Bass")
+PERFECT = (0, 7)  # interval classes of octaves/unisons and fifths
+
+
+def load_chorale_model(model=None):
+    from bandmate.models.registry import TrainedModel, load
+
+    loaded = model if isinstance(model, TrainedModel) else load(model or "chorale")
+    if loaded.task.name != "chorale":
+        raise UserError(f"{loaded.path} is a {loaded.task.name} model, not a chorale model.")
+    return loaded
+
+
+def melody_line(score: Score) -> tuple[tuple[Note, ...], str | None]:
+    """(the notes to harmonize, a warning or None): the melody track when it is one voice,
+    else the top voice of all pitched notes, with a warning that says so."""
+    pitched = [t for t in score.tracks if not t.is_drum and t.notes]
+    if not pitched:
+        raise EmptyScoreError("The melody has no notes; give a file with a tune in it.")
+    melody = next((t for t in pitched if t.role == Role.MELODY), pitched[0])
+    if len(pitched) == 1 and not _overlaps(melody.notes):
+        return melody.notes, None
+    notes = sorted((n for t in pitched for n in t.notes), key=lambda n: (n.onset_ticks, -n.pitch))
+    top = _skyline(notes)
+    return top, (
+        f"The input has more than one voice ({len(pitched)} parts); harmonizing its top voice."
+    )
+
+
+def _overlaps(notes: Sequence[Note]) -> bool:
+    ordered = sorted(notes, key=lambda n: n.onset_ticks)
+    return any(b.onset_ticks < a.end_ticks for a, b in itertools.pairwise(ordered))
+
+
+def _skyline(notes: Sequence[Note]) -> tuple[Note, ...]:
+    """The highest voice: at each onset the highest note, cut where a higher or later one starts."""
+    firsts: dict[int, Note] = {}
+    for note in notes:
+        if note.onset_ticks not in firsts or note.pitch > firsts[note.onset_ticks].pitch:
+            firsts[note.onset_ticks] = note
+    line: list[Note] = []
+    for onset in sorted(firsts):
+        note = firsts[onset]
+        if line and line[-1].end_ticks > onset:
+            if line[-1].pitch > note.pitch:
+                continue  # under a higher note that still sounds
+            prev = line[-1]
+            line[-1] = Note(prev.onset_ticks, onset - prev.onset_ticks, prev.pitch, prev.velocity)
+        line.append(note)
+    return tuple(line)
+
+
+def soprano_steps(notes: Sequence[Note], ticks_per_beat: int, n_steps: int) -> list[int]:
+    """The pitch sounding at each 16th step (-1 in rests): the melody on the chorale grid."""
+    step_ticks = ticks_per_beat / STEPS_PER_BEAT
+    line = [-1] * n_steps
+    for note in notes:
+        start = round(note.onset_ticks / step_ticks)
+        end = max(start + 1, round(note.end_ticks / step_ticks))
+        for step in range(start, min(end, n_steps)):
+            line[step] = note.pitch
+    return line
+
+
+class VoiceLeadingGuide:
+    """Masks crossings and parallel fifths and octaves as the lower voices are written."""
+
+    def __init__(self, pitches: np.ndarray):
+        self._pitches = pitches  # (vocab,) MIDI pitch per token, -1 for rest and specials
+
+    def mask(self, position: int, tokens: Sequence[int]) -> np.ndarray | None:
+        voice = (position - 1) % 4
+        if voice == 0:
+            return None
+        p = self._pitches
+        step_start = position - voice
+        now = [int(p[t]) for t in tokens[step_start:position]]  # the voices above, this step
+        before = (
+            [int(p[t]) for t in tokens[step_start - 4 : step_start]] if step_start >= 5 else None
+        )
+        is_pitch = p >= 0
+        allowed = np.ones(len(p), dtype=bool)
+        above = now[voice - 1]
+        if above >= 0:
+            allowed &= ~is_pitch | (p <= above)  # no crossing above the next voice up
+        if before is None or before[voice] < 0:
+            return allowed
+        mine = before[voice]
+        moves = is_pitch & (p != mine)
+        for upper in range(voice):
+            was_upper, now_upper = before[upper], now[upper]
+            if was_upper < 0 or now_upper < 0 or was_upper == now_upper:
+                continue
+            was = abs(was_upper - mine) % 12
+            if was not in PERFECT:
+                continue
+            same_way = np.sign(p - mine) == np.sign(now_upper - was_upper)
+            again = (np.abs(now_upper - p) % 12) == was
+            allowed &= ~(moves & same_way & again)
+        return allowed
+
+    def bias(self, position: int, tokens: Sequence[int]) -> None:
+        return None
+
+
+def harmonize_steps(
+    soprano: Sequence[int],
+    *,
+    model=None,
+    seed: int = 0,
+    temperature: float = TEMPERATURE,
+    top_p: float = TOP_P,
+) -> list[tuple[int, int, int, int]]:
+    """SATB steps for a soprano line (a MIDI pitch or -1 per 16th step), the soprano kept."""
+    from bandmate.compose.evaluate import SATB_RANGES
+    from bandmate.models.sampling import PitchConstraints, sample_tokens
+    from bandmate.tokens.base import BOS
+
+    trained = load_chorale_model(model)
+    tok, task = trained.tokenizer, trained.task
+    for pitch in soprano:
+        if pitch >= 0 and not tok.min_pitch <= pitch <= tok.max_pitch:
+            raise UserError(
+                f"The melody's pitch {pitch} is outside the chorale model's range "
+                f"{tok.min_pitch}-{tok.max_pitch}; transpose the melody into a singer's range."
+            )
+    ranges = {v: SATB_RANGES[name.lower()] for v, name in enumerate(VOICE_NAMES) if v > 0}
+    constraints = PitchConstraints(voice_ranges=ranges)
+    guide = VoiceLeadingGuide(task.pitch_of_tokens())
+    window_steps = (trained.model.config.max_len - 2) // 4
+    context_steps = min(CONTEXT_STEPS, window_steps // 2)  # each window writes at least half
+    written: list[int] = []  # step tokens, 4 per step
+    done = 0
+    window = 0
+    while done < len(soprano):
+        context = written[-4 * context_steps :] if done else []
+        room = window_steps - len(context) // 4
+        count = min(room, len(soprano) - done)
+        prompt = [BOS, *context]
+        fixed = {len(prompt) + 4 * j: tok.token_for(int(soprano[done + j])) for j in range(count)}
+        tokens = sample_tokens(
+            trained.model,
+            task,
+            length=len(prompt) - 1 + 4 * count,
+            prompt=prompt,
+            fixed=fixed,
+            constraints=constraints,
+            temperature=temperature,
+            top_p=top_p,
+            seed=seed + 1000 * window,
+            guide=guide,
+        )
+        written += tokens[len(prompt) : len(prompt) + 4 * count]
+        done += count
+        window += 1
+    steps = tok.decode([BOS, *written])
+    return [tuple(int(p) for p in step) for step in steps]
+
+
+def harmonize(
+    score: Score,
+    *,
+    model=None,
+    seed: int = 0,
+    temperature: float = TEMPERATURE,
+) -> tuple[Score, str | None]:
+    """(a four-part Score: Soprano = the melody's own notes, Alto, Tenor, Bass; a warning when
+    the input had several voices), with the input's tempo, meters, key and chords."""
+    notes, warning = melody_line(score)
+    step_ticks = score.ticks_per_beat / STEPS_PER_BEAT
+    end = max(n.end_ticks for n in notes)
+    n_steps = max(1, round(end / step_ticks))
+    soprano = soprano_steps(notes, score.ticks_per_beat, n_steps)
+    steps = harmonize_steps(soprano, model=model, seed=seed, temperature=temperature)
+    from bandmate.tokens.chorale import ChoraleTokenizer
+
+    grid = ChoraleTokenizer().steps_to_score(steps, ticks_per_beat=score.ticks_per_beat)
+    soprano_track = Track("Soprano", program=grid.tracks[0].program, role=Role.MELODY, notes=notes)
+    tracks = (soprano_track, *grid.tracks[1:])
+    out = score.replace(tracks=tracks, title=score.title)
+    return out, warning

@@ -1,0 +1,55 @@
+"""`bandmate harmonize`: MIDI and MusicXML out, the melody kept, mistakes in one line."""
+
+from __future__ import annotations
+
+from bandmate.io.formats import read_score
+from bandmate.io.midi import read_midi, write_midi
+from bandmate.score import Role, Track
+from tests.builders import assert_user_error, make_score, notes, piano, run_cli
+
+TUNE = [(0, 1, 72), (1, 1, 71), (2, 1, 69), (3, 1, 67), (4, 2, 69), (6, 2, 67)]
+
+
+def write_tune(path, spec=TUNE):
+    write_midi(make_score(Track("Tune", 73, role=Role.MELODY, notes=notes(*spec))), path)
+    return path
+
+
+def test_midi_gets_a_track_per_voice_and_musicxml_four_parts(tmp_path, untrained_chorale_model):
+    tune = write_tune(tmp_path / "tune.mid")
+    out = tmp_path / "satb.mid"
+    result = run_cli("harmonize", tune, "-o", out, "--model", untrained_chorale_model)
+    assert result.returncode == 0, result.stderr
+    satb = read_midi(out)
+    assert [t.name for t in satb.tracks] == ["Soprano", "Alto", "Tenor", "Bass"]
+    assert [(n.onset_ticks, n.pitch) for n in satb.tracks[0].notes] == [
+        (round(o * 480), p) for o, _, p in TUNE
+    ]
+    xml = tmp_path / "satb.musicxml"
+    result = run_cli("harmonize", tune, "-o", xml, "--model", untrained_chorale_model)
+    assert result.returncode == 0, result.stderr
+    parts = read_score(xml).tracks
+    assert len(parts) == 4
+
+
+def test_a_chordal_input_is_harmonized_from_its_top_voice(tmp_path, untrained_chorale_model):
+    path = tmp_path / "chords.mid"
+    write_midi(make_score(piano((0, 2, 60), (0, 2, 64), (0, 2, 67), (2, 2, 65), (2, 2, 69))), path)
+    result = run_cli(
+        "harmonize", path, "-o", tmp_path / "o.mid", "--model", untrained_chorale_model
+    )
+    assert result.returncode == 0, result.stderr
+    assert "top voice" in result.stderr
+    assert [n.pitch for n in read_midi(tmp_path / "o.mid").tracks[0].notes] == [67, 69]
+
+
+def test_mistakes_are_one_line(tmp_path, untrained_chorale_model):
+    empty = tmp_path / "empty.mid"
+    write_midi(make_score(), empty)
+    model = ("--model", untrained_chorale_model)
+    assert_user_error(run_cli("harmonize", empty, "-o", tmp_path / "o.mid", *model), "no notes")
+    missing = run_cli("harmonize", tmp_path / "nope.mid", "-o", tmp_path / "o.mid", *model)
+    assert_user_error(missing, "nope.mid")
+    tune = write_tune(tmp_path / "tune.mid")
+    assert_user_error(run_cli("harmonize", tune, "-o", tmp_path / "o.wav", *model), ".wav")
+    assert_user_error(run_cli("harmonize", tune, "-o", tune, *model), "tune.mid")

@@ -1,0 +1,65 @@
+"""Four-part harmonization: the melody kept, the voices in range, no parallels or crossings."""
+
+from __future__ import annotations
+
+import pytest
+
+from bandmate.compose.evaluate import SATB_RANGES, score_part_writing
+from bandmate.compose.harmonize import harmonize, melody_line
+from bandmate.errors import UserError
+from bandmate.score import KeyChange, Role, Track
+from bandmate.theory import Key
+from tests.builders import make_score, notes, piano
+
+# "Old Hundredth"-like: G major, half and quarter notes, 4 bars
+HYMN = [
+    (0, 1, 67), (1, 1, 67), (2, 1, 66), (3, 1, 64), (4, 1, 62), (5, 1, 67), (6, 1, 69),
+    (7, 1, 71), (8, 2, 71), (10, 1, 71), (11, 1, 71), (12, 1, 69), (13, 1, 67), (14, 2, 72),
+]  # fmt: skip
+
+
+def hymn(spec=HYMN):
+    tune = Track("Tune", program=73, role=Role.MELODY, notes=notes(*spec))
+    return make_score(tune, tempo_bpm=72, keys=(KeyChange(0, Key(7)),))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_melody_is_the_soprano_and_the_voices_obey_the_rules(untrained_chorale_model, seed):
+    melody = hymn()
+    satb, warning = harmonize(melody, model=untrained_chorale_model, seed=seed)
+    assert warning is None
+    assert [t.name for t in satb.tracks] == ["Soprano", "Alto", "Tenor", "Bass"]
+    assert satb.tracks[0].notes == melody.tracks[0].notes
+    for track in satb.tracks[1:]:
+        low, high = SATB_RANGES[track.name.lower()]
+        assert track.notes and all(low <= n.pitch <= high for n in track.notes), track.name
+    report = score_part_writing(satb)
+    assert report.parallel_fifths == report.parallel_octaves == 0
+    assert report.crossings == 0
+    assert satb.key == Key(7) and satb.tempo_bpm == pytest.approx(72)
+
+
+def test_a_long_melody_is_harmonized_in_windows(short_chorale_model):
+    spec = [(i, 1, (67, 69, 71, 72, 74, 72, 71, 69)[i % 8]) for i in range(48)]  # 192 steps
+    satb, _ = harmonize(hymn(spec), model=short_chorale_model, seed=1)
+    assert satb.tracks[0].notes == hymn(spec).tracks[0].notes
+    bass = satb.track("Bass").notes
+    assert bass[-1].end_ticks >= 47 * 480  # the last window reached the end
+    assert score_part_writing(satb).parallel_fifths == 0
+
+
+def test_a_polyphonic_input_is_harmonized_from_its_top_voice():
+    chords = piano((0, 2, 60), (0, 2, 64), (0, 2, 67), (2, 2, 62), (2, 2, 65), (2, 2, 71))
+    line, warning = melody_line(make_score(chords))
+    assert [n.pitch for n in line] == [67, 71]
+    assert "top voice" in warning
+
+
+def test_a_melody_outside_the_models_range_is_a_user_error(untrained_chorale_model):
+    with pytest.raises(UserError, match="range"):
+        harmonize(hymn([(0, 1, 110)]), model=untrained_chorale_model)
+
+
+def test_no_notes_is_a_user_error(untrained_chorale_model):
+    with pytest.raises(UserError, match="no notes"):
+        harmonize(make_score(), model=untrained_chorale_model)
