@@ -24,6 +24,7 @@ COMMANDS = (
     "styles",
     "melody",
     "harmonize",
+    "continuation",
     "render",
     "show",
     "convert",

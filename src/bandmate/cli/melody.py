@@ -97,6 +97,6 @@ def run(args) -> int:
         )
         score = band.replace(tracks=(*score.tracks, *band.tracks))
     write_score(score, args.out)
-    notes = len(score.tracks[0].notes)
-    print(f"Wrote {args.out}: {notes} notes over {len(chart.bars)} bars ({args.style}, seed {args.seed}).")
+    notes, bars = len(score.tracks[0].notes), len(chart.bars)
+    print(f"Wrote {args.out}: {notes} notes over {bars} bars ({args.style}, seed {args.seed}).")
     return 0

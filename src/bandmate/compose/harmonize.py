@@ -46,19 +46,21 @@ def load_chorale_model(model=None):
 
 
 def melody_line(score: Score) -> tuple[tuple[Note, ...], str | None]:
-    """(the notes to harmonize, a warning or None): the melody track when it is one voice,
-    else the top voice of all pitched notes, with a warning that says so."""
+    """(the melody's notes, a warning or None): the MELODY track (or the only pitched track)
+    when it is one voice; else the top voice of that track (or of all pitched tracks when none
+    is the melody), with a warning that says so."""
     pitched = [t for t in score.tracks if not t.is_drum and t.notes]
     if not pitched:
         raise EmptyScoreError("The melody has no notes; give a file with a tune in it.")
-    melody = next((t for t in pitched if t.role == Role.MELODY), pitched[0])
-    if len(pitched) == 1 and not _overlaps(melody.notes):
+    melody = next((t for t in pitched if t.role == Role.MELODY), None)
+    if melody is None and len(pitched) == 1:
+        melody = pitched[0]
+    if melody is not None and not _overlaps(melody.notes):
         return melody.notes, None
-    notes = sorted((n for t in pitched for n in t.notes), key=lambda n: (n.onset_ticks, -n.pitch))
-    top = _skyline(notes)
-    return top, (
-        f"The input has more than one voice ({len(pitched)} parts); harmonizing its top voice."
-    )
+    source = [melody] if melody is not None else pitched
+    notes = sorted((n for t in source for n in t.notes), key=lambda n: (n.onset_ticks, -n.pitch))
+    voices = "chords" if len(source) == 1 else f"{len(source)} parts and no melody part"
+    return _skyline(notes), f"The input has {voices}; using its top voice as the melody."
 
 
 def _overlaps(notes: Sequence[Note]) -> bool:

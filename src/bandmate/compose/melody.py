@@ -41,9 +41,9 @@ MELODY_PROGRAM = 73  # GM flute: a clear line over any backing
 class MelodySettings:
     """How a melody is sampled (see the module docstring for the defaults)."""
 
-    style: str = "folk"
+    style: str | None = "folk"  # None: the likeliest for a given tune (continue, infill)
     seed: int = 0
-    pitch_range: tuple[int, int] = DEFAULT_RANGE
+    pitch_range: tuple[int, int] | None = DEFAULT_RANGE  # None: the given tune's own
     density: str = "mid"
     temperature: float = TEMPERATURE
     top_p: float = TOP_P

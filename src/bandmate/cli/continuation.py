@@ -1,0 +1,111 @@
+"""`bandmate continue` and `bandmate infill`: more bars of a piece, or some bars written again."""
+
+from __future__ import annotations
+
+
+def _common(p) -> None:
+    p.add_argument("-o", "--out", required=True, help="the file to write (.mid or .musicxml)")
+    p.add_argument(
+        "--style",
+        help="folk, irish, fiddle or chorale (default: the one the model finds likeliest)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same notes")
+    p.add_argument("--temperature", type=float, default=0.9, help="0 = safest, 1 = the model's own")
+    p.add_argument("--model", metavar="DIR", help="a melody model that `bandmate train` wrote")
+    p.add_argument("--force", action="store_true", help="overwrite the output if it exists")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "continue",
+        help="continue a tune (or a piece) for more bars",
+        description="Continue the melody of a MIDI, MusicXML or ABC file for N bars with the "
+        "melody model, in its key and meter, writing new chords as it goes. The output begins "
+        "with the input unchanged; other parts repeat their last bar on the new chords (drums "
+        "as they are), as an arranger keyboard plays a style.",
+    )
+    p.add_argument("input", help="the piece: .mid, .midi, .musicxml, .xml, .mxl or .abc")
+    p.add_argument("--bars", type=int, required=True, help="how many bars to add")
+    _common(p)
+    p.set_defaults(run=run_continue)
+
+    p = sub.add_parser(
+        "infill",
+        help="write some bars of a melody again, keeping the rest",
+        description="Write the melody of bars A-B of a piece again under its own chords (labelled "
+        "from the melody when the file has none); every other bar and every other part is kept.",
+    )
+    p.add_argument("input", help="the piece: .mid, .midi, .musicxml, .xml, .mxl or .abc")
+    p.add_argument("--bars", required=True, metavar="A-B", help="the bars to rewrite, e.g. 5-8")
+    _common(p)
+    p.set_defaults(run=run_infill)
+
+
+def _settings(args):
+    from bandmate.compose.melody import MelodySettings
+
+    return MelodySettings(
+        style=args.style, seed=args.seed, pitch_range=None, temperature=args.temperature
+    )
+
+
+def _read(args):
+    from bandmate.cli.show import load_input
+    from bandmate.io.files import check_outputs
+    from bandmate.io.formats import check_writable_suffix
+
+    check_writable_suffix(args.out)
+    check_outputs([args.out], [args.input], force=args.force)
+    return load_input(args.input, None)
+
+
+def _check_style(args) -> None:
+    from bandmate.errors import UserError
+    from bandmate.tokens.melody import MELODY_STYLES
+
+    if args.style is not None and args.style not in MELODY_STYLES:
+        raise UserError(
+            f"Unknown melody style {args.style!r}; choose one of {', '.join(MELODY_STYLES)}."
+        )
+
+
+def run_continue(args) -> int:
+    import sys
+
+    from bandmate.compose.continuation import continue_piece
+    from bandmate.io.formats import write_score
+
+    _check_style(args)
+    score = _read(args)
+    out, warning = continue_piece(score, args.bars, settings=_settings(args), model=args.model)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    write_score(out, args.out)
+    print(f"Wrote {args.out}: the input and {args.bars} more bars.")
+    return 0
+
+
+def parse_bar_range(text: str) -> tuple[int, int]:
+    from bandmate.errors import UserError
+
+    first, sep, last = text.partition("-")
+    if not (first.strip().isdigit() and (not sep or last.strip().isdigit())):
+        raise UserError(f"--bars {text!r} is not a bar range; write it like 5-8 (bars from 1).")
+    a = int(first)
+    b = int(last) if sep else a
+    if a < 1 or b < a:
+        raise UserError(f"--bars {text!r} must count up from bar 1 or later, like 5-8.")
+    return a, b
+
+
+def run_infill(args) -> int:
+    from bandmate.compose.continuation import infill_bars
+    from bandmate.io.formats import write_score
+
+    _check_style(args)
+    first, last = parse_bar_range(args.bars)
+    score = _read(args)
+    out = infill_bars(score, first, last, settings=_settings(args), model=args.model)
+    write_score(out, args.out)
+    print(f"Wrote {args.out}: bars {first}-{last} written again, the rest kept.")
+    return 0

@@ -1,0 +1,356 @@
+"""Continuing a piece, and regenerating bars inside one, with the melody model.
+
+**Continue** (`continue_piece`): the piece's melody (its MELODY track, else its top voice) and
+chords (its own, else labelled by `theory.harmony`) become the prompt, in the style the model
+finds most likely for it (each STYLE prefix is scored on the tune; the best wins). The model
+finishes the last bar if the tune stops inside it, then writes the next `bars` bars, chords
+included: it learnt to write a chord at every bar. Everything the input holds is kept unchanged;
+the new notes join the melody's track after it. Other parts continue the way an arranger
+keyboard plays a style: each repeats its last bar, moved to each new chord (by the root, with
+chord tones snapped to the new chord's nearest tones); drums repeat their last bar as it is.
+
+**Infill** (`infill_bars`): bars A..B of the melody are written again under the piece's own
+chords (a `LeadSheetGuide` with the chords fixed), prompted by the bars before them; every
+other bar and every other part is kept. A left-to-right model does not see the bars after the
+gap, so the gap's last note is cut where bar B ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from bandmate.compose.harmonize import melody_line
+from bandmate.compose.leadsheet import PlannedBar, plan_bars
+from bandmate.compose.melody import (
+    DENSITY,
+    MelodySettings,
+    _header,
+    _latest_bars,
+    _write_bars,
+    load_melody_model,
+)
+from bandmate.errors import UserError
+from bandmate.score.model import ChordEvent, Note, Role, Score, TimeSignature, Track
+from bandmate.score.transform import rescale
+from bandmate.theory.chords import ChordSymbol
+
+__all__ = ["DENSITY", "continue_piece", "infill_bars"]
+
+
+def _lead_sheet(score: Score, notes: Sequence[Note]) -> Score:
+    """The melody notes with the piece's meters, key and chords (labelled when it has none)."""
+    from bandmate.theory.harmony import with_chords
+
+    track = Track("Melody", role=Role.MELODY, notes=tuple(notes))
+    sheet = rescale(with_chords(score.replace(tracks=(track,))), 480)
+    return sheet.replace(chords=_on_every_bar(sheet))
+
+
+def _on_every_bar(sheet: Score) -> tuple[ChordEvent, ...]:
+    """The chords, restated at the start of every bar they sound through, as the melody model
+    learnt them (and as `chart_skeleton` writes a chart)."""
+    if not sheet.chords:
+        return ()
+    grid = sheet.bar_grid
+    chords = {c.onset_ticks: c for c in sheet.chords}
+    for start in grid.bar_starts(sheet.end_ticks):
+        if start not in chords and (sounding := _chord_at(sheet.chords, start)) is not None:
+            chords[start] = ChordEvent(start, sounding)
+    return tuple(chords[t] for t in sorted(chords))
+
+
+def _settled(settings: MelodySettings | None, style: str, notes: Sequence[Note]) -> MelodySettings:
+    """The settings with the style chosen and, when none is given, the tune's own range
+    widened by a minor third each way (at least an octave)."""
+    from dataclasses import replace
+
+    settings = replace(settings or MelodySettings(), style=style)
+    if settings.pitch_range is None:
+        low, high = min(n.pitch for n in notes) - 3, max(n.pitch for n in notes) + 3
+        if high - low < 12:
+            low, high = low - (12 - (high - low)) // 2, low + 12
+        settings = replace(settings, pitch_range=(max(36, low), min(96, high)))
+    return settings
+
+
+def likeliest_style(trained, sheet: Score) -> str:
+    """The STYLE under which the model finds the tune most probable."""
+    from bandmate.models.scoring import sequence_log_probs
+
+    tok = trained.tokenizer
+    sequences = [np.asarray(tok.encode(sheet, style=s), dtype=np.int64) for s in tok.styles]
+    log_probs = sequence_log_probs(trained.model, trained.task, sequences)
+    totals = [float(lp[1:].sum()) for lp in log_probs]  # the style token itself is not counted
+    return tok.styles[int(np.argmax(totals))]
+
+
+def _meter_at_end(score: Score) -> tuple[int, int]:
+    last = score.time_signatures[-1]
+    return last.numerator, last.denominator
+
+
+def continue_piece(
+    score: Score,
+    bars: int,
+    *,
+    settings: MelodySettings | None = None,
+    model=None,
+) -> tuple[Score, str | None]:
+    """(the piece followed by `bars` new bars, a warning when its melody was a top voice).
+
+    settings.style None (the default here): the style the model finds likeliest for the tune.
+    """
+    if bars < 1:
+        raise UserError(f"--bars must be at least 1, got {bars}.")
+    trained = load_melody_model(model)
+    tok = trained.tokenizer
+    notes, warning = melody_line(score)
+    sheet = _lead_sheet(score, notes)
+    style = settings.style if settings and settings.style else likeliest_style(trained, sheet)
+    settings = _settled(settings, style, notes)
+    tokens = tok.encode(sheet, style=style)[:-1]
+    grid = sheet.bar_grid
+    end_ticks = max(n.end_ticks for n in sheet.tracks[0].notes)
+    last_bar = grid.bar_at(end_ticks - 1)
+    meter = _meter_at_end(sheet)
+    length = TimeSignature(0, *meter).bar_ticks(tok.steps_per_beat)  # in steps
+    bar_token = tok.token_id("BAR")
+    planned = [PlannedBar([bar_token], meter, length) for _ in range(bars)]
+    last_position = _last_position(tok, tokens)
+    prompt = _fit_prompt(tok, tokens, trained.model.config.max_len // 2)
+    written = _write_bars(
+        trained,
+        prompt,
+        planned,
+        settings,
+        fixed_chords=False,
+        open_bar=(meter, length, last_position),
+    )
+    new_notes, new_chords = _new_events(tok, prompt, written)
+    offset = grid.bar_start(last_bar) - _decoded_bar_start(tok, prompt, _bars_in(tok, prompt) - 1)
+    cut = score.bar_grid.bar_start(last_bar + 1)
+    out = _extend(score, notes, new_notes, new_chords, offset, cut)
+    out = _continue_other_parts(out, score, cut, bars)
+    return out, warning
+
+
+def _last_position(tok, tokens: Sequence[int]) -> int:
+    for token in reversed(tokens):
+        kind, value = tok.meaning(token)
+        if kind == "pos":
+            return value
+        if kind == "bar":
+            return -1
+    return -1
+
+
+def _fit_prompt(tok, tokens: list[int], budget: int) -> list[int]:
+    if len(tokens) <= budget:
+        return list(tokens)
+    header = _header(tok, tokens)
+    first = next(i for i, t in enumerate(tokens) if tok.meaning(t)[0] in ("meter", "bar"))
+    return header + _latest_bars(tok, tokens[first:], budget - len(header))
+
+
+def _bars_in(tok, tokens: Sequence[int]) -> int:
+    return sum(1 for t in tokens if tok.meaning(t)[0] == "bar")
+
+
+def _decoded_bar_start(tok, prompt: Sequence[int], bar: int) -> int:
+    """Ticks (at 480 per beat) where bar `bar` (from 0) of the decoded prompt starts."""
+    return tok.decode(list(prompt)).bar_grid.bar_start(max(bar, 0))
+
+
+def _new_events(tok, prompt: Sequence[int], written: Sequence[int]):
+    """(notes, chords) that `written` adds after `prompt`, in the decoded prompt's time."""
+    before = tok.decode(list(prompt))
+    after = tok.decode(list(written))
+    old_notes = len(before.tracks[0].notes) if before.tracks else 0
+    old_chords = len(before.chords)
+    notes = after.tracks[0].notes[old_notes:] if after.tracks else ()
+    return notes, after.chords[old_chords:]
+
+
+def _extend(score, melody_notes, new_notes, new_chords, offset_480: int, cut_ticks: int) -> Score:
+    """The score with the new melody notes (moved by `offset_480`, in 480ths) and chords."""
+    scale = score.ticks_per_beat / 480
+
+    def at(ticks: int) -> int:
+        return round((ticks + offset_480) * scale)
+
+    last_end = max(n.end_ticks for n in melody_notes)
+    added = [
+        Note(at(n.onset_ticks), max(1, round(n.duration_ticks * scale)), n.pitch, n.velocity)
+        for n in new_notes
+        if at(n.onset_ticks) >= last_end
+    ]
+    chords = list(score.chords or _labelled(score, melody_notes))
+    chords += [
+        ChordEvent(at(c.onset_ticks), c.symbol)
+        for c in new_chords
+        if at(c.onset_ticks) >= cut_ticks or not chords
+    ]
+    source = _melody_source(score, melody_notes)
+    tracks = []
+    for track in score.tracks:
+        if track is source:
+            track = track.with_notes([*track.notes, *added])
+        tracks.append(track)
+    return score.replace(tracks=tuple(tracks), chords=tuple(chords))
+
+
+def _labelled(score: Score, notes) -> tuple[ChordEvent, ...]:
+    from bandmate.theory.harmony import label_chords
+
+    return tuple(
+        label_chords(score.replace(tracks=(Track("M", role=Role.MELODY, notes=tuple(notes)),)))
+    )
+
+
+def _melody_source(score: Score, notes) -> Track:
+    """The track the melody came from: the one that holds its first note."""
+    first = notes[0]
+    for track in score.tracks:
+        if not track.is_drum and first in track.notes:
+            return track
+    return next(t for t in score.tracks if not t.is_drum)
+
+
+def _continue_other_parts(out: Score, original: Score, start: int, bars: int) -> Score:
+    """Other parts repeat their last bar over the new bars, moved to each new chord."""
+    grid = original.bar_grid
+    bar_ticks = grid.bar_start(grid.bar_at(start - 1) + 1) - grid.bar_start(grid.bar_at(start - 1))
+    pattern_start = start - bar_ticks
+    source = _melody_source(original, melody_line(original)[0])
+    tracks = []
+    for track, new in zip(original.tracks, out.tracks, strict=True):
+        if track is source or not track.notes:
+            tracks.append(new)
+            continue
+        pattern = [n for n in track.notes if pattern_start <= n.onset_ticks < start]
+        added = []
+        old_chord = _chord_at(out.chords, pattern_start)
+        for k in range(bars):
+            bar_start = start + k * bar_ticks
+            new_chord = _chord_at(out.chords, bar_start)
+            for note in pattern:
+                pitch = note.pitch if track.is_drum else _move(note.pitch, old_chord, new_chord)
+                added.append(
+                    Note(
+                        note.onset_ticks - pattern_start + bar_start,
+                        note.duration_ticks,
+                        pitch,
+                        note.velocity,
+                    )
+                )
+        tracks.append(new.with_notes([*new.notes, *added]))
+    return out.replace(tracks=tuple(tracks))
+
+
+def _chord_at(chords: Sequence[ChordEvent], ticks: int) -> ChordSymbol | None:
+    sounding = [c for c in chords if c.onset_ticks <= ticks and not c.symbol.is_no_chord]
+    return sounding[-1].symbol if sounding else None
+
+
+def _move(pitch: int, old: ChordSymbol | None, new: ChordSymbol | None) -> int:
+    """A pattern note moved from chord `old` to chord `new`: by the root (the smaller way),
+    then, if it was a chord tone, onto the new chord's nearest tone."""
+    if old is None or new is None:
+        return pitch
+    shift = (new.root - old.root) % 12
+    shift = shift - 12 if shift > 6 else shift
+    moved = pitch + shift
+    if pitch % 12 in old.chord_tones():
+        tones = new.chord_tones()
+        moved = min(
+            (moved + d for d in range(-2, 3) if (moved + d) % 12 in tones),
+            key=lambda p: abs(p - moved),
+            default=moved,
+        )
+    return max(0, min(127, moved))
+
+
+def infill_bars(
+    score: Score,
+    first_bar: int,
+    last_bar: int,
+    *,
+    settings: MelodySettings | None = None,
+    model=None,
+) -> Score:
+    """The piece with the melody of bars `first_bar`..`last_bar` (from 1, inclusive) written
+    again under its own chords; everything else kept."""
+    trained = load_melody_model(model)
+    tok = trained.tokenizer
+    notes, _ = melody_line(score)
+    grid = score.bar_grid
+    total = grid.bar_count(max(n.end_ticks for t in score.tracks for n in t.notes))
+    if not 1 <= first_bar <= last_bar <= total:
+        raise UserError(
+            f"--bars {first_bar}-{last_bar} is outside the piece's bars 1-{total}; "
+            "give a range such as 5-8 inside it."
+        )
+    gap_start, gap_end = grid.bar_start(first_bar - 1), grid.bar_start(last_bar)
+    sheet = _lead_sheet(score, notes)
+    style = settings.style if settings and settings.style else likeliest_style(trained, sheet)
+    settings = _settled(settings, style, notes)
+    tokens = tok.encode(sheet, style=style)[:-1]
+    sgrid = sheet.bar_grid
+    s_start, s_end = sgrid.bar_start(first_bar - 1), sgrid.bar_start(last_bar)
+    # the skeleton of the gap: its bars and chords without notes
+    skeleton = sheet.replace(
+        tracks=(),
+        chords=tuple(c for c in sheet.chords if c.onset_ticks < s_end),
+    )
+    skeleton_tokens = tok.encode(skeleton, style=style)[:-1]
+    bars_all = plan_bars(tok, skeleton_tokens[_first_bar_index(tok, skeleton_tokens) :])
+    planned = bars_all[first_bar - 1 : last_bar]
+    before = _tokens_before_bar(tok, tokens, first_bar - 1)
+    prompt = _fit_prompt(tok, before, trained.model.config.max_len // 2)
+    written = _write_bars(trained, prompt, planned, settings, fixed_chords=True)
+    new_notes, _ = _new_events(tok, prompt, written)
+    offset = s_start - _decoded_bar_start(tok, prompt, _bars_in(tok, prompt))
+    scale = score.ticks_per_beat / 480
+    filled = [
+        Note(
+            round((n.onset_ticks + offset) * scale),
+            round(n.duration_ticks * scale),
+            n.pitch,
+            n.velocity,
+        )
+        for n in new_notes
+    ]
+    filled = [
+        Note(
+            n.onset_ticks,
+            max(1, min(n.duration_ticks, gap_end - n.onset_ticks)),
+            n.pitch,
+            n.velocity,
+        )
+        for n in filled
+        if gap_start <= n.onset_ticks < gap_end
+    ]
+    source = _melody_source(score, notes)
+    kept = [n for n in source.notes if not gap_start <= n.onset_ticks < gap_end]
+    kept = [
+        Note(n.onset_ticks, min(n.duration_ticks, gap_start - n.onset_ticks), n.pitch, n.velocity)
+        if n.onset_ticks < gap_start < n.end_ticks
+        else n
+        for n in kept
+    ]
+    tracks = tuple(t.with_notes([*kept, *filled]) if t is source else t for t in score.tracks)
+    return score.replace(tracks=tracks)
+
+
+def _first_bar_index(tok, tokens: Sequence[int]) -> int:
+    return next(i for i, t in enumerate(tokens) if tok.meaning(t)[0] in ("meter", "bar"))
+
+
+def _tokens_before_bar(tok, tokens: Sequence[int], bar: int) -> list[int]:
+    """The tokens before bar `bar` (from 0) opens."""
+    from bandmate.compose.melody import _bar_starts
+
+    starts = _bar_starts(tok, tokens)
+    return list(tokens[: starts[bar]]) if bar < len(starts) else list(tokens)

@@ -1,0 +1,70 @@
+"""Continuing and infilling: the input kept exactly, the new bars where they belong."""
+
+from __future__ import annotations
+
+import pytest
+
+from bandmate.compose.continuation import continue_piece, infill_bars
+from bandmate.compose.melody import MelodySettings
+from bandmate.errors import UserError
+from bandmate.score import ChordEvent, Role, Track
+from bandmate.theory import parse_chord
+from tests.builders import bass, drums, make_score, notes
+
+TUNE = [(i, 1, (60, 62, 64, 65, 67, 65, 64, 62)[i % 8]) for i in range(14)]  # 3.5 bars of 4/4
+
+
+def piece(tune=TUNE, with_band=False):
+    tracks = [Track("Lead", 73, role=Role.MELODY, notes=notes(*tune))]
+    if with_band:
+        tracks.append(bass((0, 1, 36), (1, 1, 43), (2, 2, 36), (4, 4, 41), (8, 4, 43), (12, 4, 36)))
+        tracks.append(drums(*[(b, 0.5, 36 if b % 2 == 0 else 38) for b in range(16)]))
+    chords = tuple(
+        ChordEvent(480 * 4 * i, parse_chord(c)) for i, c in enumerate(("C", "F", "G7", "C"))
+    )
+    return make_score(*tracks, chords=chords)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_continuation_begins_with_the_input_unchanged(untrained_melody_model, seed):
+    original = piece(with_band=True)
+    out, warning = continue_piece(
+        original, 4, settings=MelodySettings(style=None, seed=seed), model=untrained_melody_model
+    )
+    assert warning is None
+    for before, after in zip(original.tracks, out.tracks, strict=True):
+        assert after.notes[: len(before.notes)] == before.notes
+    new_lead = out.track("Lead").notes[len(original.track("Lead").notes) :]
+    assert all(n.onset_ticks >= 14 * 480 for n in new_lead)
+    assert all(n.onset_ticks < 8 * 4 * 480 for t in out.tracks for n in t.notes)
+    assert new_lead, "an untrained model still writes notes"
+    # the band plays on through the four new bars
+    assert out.track("Drums").notes[-1].onset_ticks >= 7 * 4 * 480
+    assert out.track("Bass").notes[-1].onset_ticks >= 7 * 4 * 480
+    assert out.chords[: len(original.chords)] == original.chords
+
+
+def test_a_long_tune_is_continued_from_its_latest_bars(short_melody_model):
+    tune = [(i / 2, 0.5, 60 + (i * 5) % 12) for i in range(128)]  # 16 bars of 8ths
+    out, _ = continue_piece(piece(tune), 2, model=short_melody_model)
+    added = out.track("Lead").notes[128:]
+    assert all(64 * 480 <= n.onset_ticks < 72 * 480 for n in added)
+
+
+def test_infill_rewrites_only_the_gap(untrained_melody_model):
+    original = piece([*TUNE, (14, 2, 60)], with_band=True)
+    out = infill_bars(original, 2, 3, model=untrained_melody_model)
+    lead, before = out.track("Lead").notes, original.track("Lead").notes
+    outside = [n for n in lead if not 4 * 480 <= n.onset_ticks < 12 * 480]
+    assert outside == [n for n in before if not 4 * 480 <= n.onset_ticks < 12 * 480]
+    inside = [n for n in lead if 4 * 480 <= n.onset_ticks < 12 * 480]
+    assert all(n.end_ticks <= 12 * 480 for n in inside)
+    assert out.track("Bass") == original.track("Bass")
+    assert out.chords == original.chords
+
+
+def test_bad_bars_are_user_errors(untrained_melody_model):
+    with pytest.raises(UserError, match="bars"):
+        infill_bars(piece(), 3, 9, model=untrained_melody_model)
+    with pytest.raises(UserError, match="bars"):
+        continue_piece(piece(), 0, model=untrained_melody_model)
