@@ -25,6 +25,7 @@ COMMANDS = (
     "melody",
     "harmonize",
     "continuation",
+    "chords",
     "render",
     "show",
     "convert",

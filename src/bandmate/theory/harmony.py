@@ -56,6 +56,18 @@ PALETTES: dict[str, tuple[tuple[int, str, float], ...]] = {
     ),
 }  # fmt: skip
 
+#: the same palettes with seventh chords (a lead-sheet flavour for chord suggestions)
+SEVENTH_PALETTES: dict[str, tuple[tuple[int, str, float], ...]] = {
+    "major": (
+        (0, "maj7", 0.5), (7, "7", 0.4), (5, "maj7", 0.3), (9, "m7", 0.1), (2, "m7", 0.2),
+        (4, "m7", -0.2), (11, "m7b5", -0.6),
+    ),
+    "minor": (
+        (0, "m7", 0.5), (7, "7", 0.4), (5, "m7", 0.3), (3, "maj7", 0.15), (8, "maj7", 0.1),
+        (10, "7", 0.1), (2, "m7b5", -0.2),
+    ),
+}  # fmt: skip
+
 CHORD_TONE = 1.0
 NON_CHORD_TONE = -0.6
 DOWNBEAT, ON_BEAT = 1.5, 1.2
@@ -120,8 +132,11 @@ class Slot:
     first_in_bar: bool
 
 
-def harmonic_slots(score: Score, end_ticks: int | None = None) -> list[Slot]:
-    """The score's bars cut into slots: halves of 4/4, 2/2, 6/8, 12/8, 6/4 bars, else whole."""
+def harmonic_slots(
+    score: Score, end_ticks: int | None = None, half_bars: bool = True
+) -> list[Slot]:
+    """The score's bars cut into slots: halves of 4/4, 2/2, 6/8, 12/8, 6/4 bars (unless not
+    `half_bars`), else whole bars."""
     grid = score.bar_grid
     end = score.end_ticks if end_ticks is None else end_ticks
     slots = []
@@ -129,7 +144,7 @@ def harmonic_slots(score: Score, end_ticks: int | None = None) -> list[Slot]:
     for bar, start in enumerate(starts):
         meter = grid.meter_at(start)
         length = meter.bar_ticks(score.ticks_per_beat)
-        if (meter.numerator, meter.denominator) in HALF_BAR_METERS:
+        if half_bars and (meter.numerator, meter.denominator) in HALF_BAR_METERS:
             slots.append(Slot(start, start + length // 2, bar, True))
             slots.append(Slot(start + length // 2, start + length, bar, False))
         else:
@@ -137,11 +152,11 @@ def harmonic_slots(score: Score, end_ticks: int | None = None) -> list[Slot]:
     return slots
 
 
-def palette(key: Key) -> list[tuple[ChordSymbol, float]]:
+def palette(key: Key, sevenths: bool = False) -> list[tuple[ChordSymbol, float]]:
     """The chords a slot may take in `key`, spelled in the key, with their log priors."""
     mode = "minor" if key.mode == "minor" else "major"
     out = []
-    for offset, quality, prior in PALETTES[mode]:
+    for offset, quality, prior in (SEVENTH_PALETTES if sevenths else PALETTES)[mode]:
         in_c = ChordSymbol(0, "C", quality)
         root = (key.tonic + offset) % 12
         out.append((in_c.transpose(root, prefer_flats=key.prefers_flats), prior))
@@ -183,16 +198,24 @@ def _move(a: ChordSymbol, b: ChordSymbol, tonic: int, same_bar: bool) -> float:
 
 def label_chords(score: Score, key: Key | None = None) -> list[ChordEvent]:
     """Chord symbols for the score's melody: one at every bar start and at each mid-bar change."""
+    return label_chords_scored(score, key)[0]
+
+
+def label_chords_scored(
+    score: Score, key: Key | None = None, *, sevenths: bool = False, half_bars: bool = True
+) -> tuple[list[ChordEvent], float]:
+    """(`label_chords` with a palette of triads or `sevenths`, changing at the half bar or not,
+    the Viterbi total of the chosen path: higher fits better)."""
     notes = melody_notes(score)
     if not notes:
-        return []
+        return [], 0.0
     key = key or key_of(score)
-    chords = palette(key)
+    chords = palette(key, sevenths)
     symbols = [c for c, _ in chords]
     prior = np.array([p for _, p in chords])
-    slots = harmonic_slots(score, max(n.end_ticks for n in notes))
+    slots = harmonic_slots(score, max(n.end_ticks for n in notes), half_bars)
     if not slots:
-        return []
+        return [], 0.0
     last_bar = slots[-1].bar
     tonic = np.array([c.root == key.tonic for c in symbols], dtype=float)
     move = {
@@ -222,7 +245,7 @@ def label_chords(score: Score, key: Key | None = None) -> list[ChordEvent]:
     for i, (slot, choice) in enumerate(zip(slots, path, strict=True)):
         if slot.first_in_bar or choice != path[i - 1]:
             events.append(ChordEvent(slot.start, symbols[choice]))
-    return events
+    return events, float(score_table[-1].max())
 
 
 def with_chords(score: Score, key: Key | None = None) -> Score:

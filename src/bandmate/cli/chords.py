@@ -1,0 +1,58 @@
+"""`bandmate chords`: ranked chord progressions for a melody, or for a key and style."""
+
+from __future__ import annotations
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "chords",
+        help="suggest chord progressions for a melody, or for a key and style",
+        description="Suggest chord progressions, best first, each printed as a chart that "
+        "`bandmate backing` reads. Given a melody file: charts whose chords fit it (triads or "
+        "sevenths, a chord a bar or changing at the half bar, in its key or the relative key). "
+        "Given --key: the style's stock progressions in that key, laid over --bars bars.",
+    )
+    p.add_argument("melody", nargs="?", help="a melody: .mid, .midi, .musicxml, .xml, .mxl, .abc")
+    p.add_argument("--key", help="a key such as Bb or F#m (when no melody is given)")
+    p.add_argument("--bars", type=int, default=8, help="bars per progression (default: 8)")
+    p.add_argument("--style", default="pop", help="pop, rock, jazz, blues, folk, gospel, ballad")
+    p.add_argument("--count", type=int, default=5, help="how many suggestions (default: 5)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    import json
+
+    from bandmate.compose.chords import suggest_for_key, suggest_for_melody
+    from bandmate.errors import UserError
+
+    if args.count < 1:
+        raise UserError("--count must be at least 1.")
+    if (args.melody is None) == (args.key is None):
+        raise UserError(
+            "Give a melody file, or --key (with --style and --bars), not both."
+            if args.melody
+            else "Give a melody file to harmonize, or --key such as --key Bb."
+        )
+    if args.melody is not None:
+        from bandmate.cli.show import load_input
+
+        suggestions = suggest_for_melody(load_input(args.melody, None), args.count)
+    else:
+        from bandmate.theory.keys import Key
+
+        try:
+            key = Key.parse(args.key)
+        except ValueError:
+            raise UserError(
+                f"Unknown key {args.key!r}; write a key like C, Bb, F#m or Eb minor."
+            ) from None
+        suggestions = suggest_for_key(key, args.bars, args.style, args.count)
+    if args.json:
+        print(json.dumps([s.__dict__ for s in suggestions], indent=2))
+        return 0
+    for rank, s in enumerate(suggestions, 1):
+        print(f"{rank}. {s.name} (score {s.score:.2f})")
+        print(f"   {s.chart}")
+    return 0

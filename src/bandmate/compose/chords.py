@@ -1,0 +1,179 @@
+"""Chord suggestions: progressions for a key and style, and chords that fit a melody.
+
+Both print as charts that `bandmate backing` reads.
+
+**For a key and style** (`suggest_for_key`): the stock progressions of the style
+(`bandmate/data/progressions.toml`, Roman numerals over the tonic's major scale, weighted by how
+idiomatic they are) are set in the key and laid over the bars asked for: repeated to fill them,
+and when the bars end mid-progression the last bar becomes the tonic so the chart closes.
+
+**For a melody** (`suggest_for_melody`): `theory.harmony` labels the melody in several flavours,
+each a different palette and harmonic rhythm: triads a bar each, triads with changes at the half
+bar, seventh chords, and the same in the relative key. Each is scored by how well its chords fit
+the melody (the labeller's own total, per bar, less a cost for sevenths and for each change in
+mid-bar, so that the simpler harmony wins a close call) and the distinct ones are ranked by it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+
+from bandmate.errors import UserError
+from bandmate.score.model import Score
+from bandmate.theory.chords import ChordSymbol, format_chord
+from bandmate.theory.keys import Key
+
+_NUMERAL = re.compile(
+    r"^(?P<accidental>b|#)?(?P<degree>VII|VI|V|IV|III|II|I|vii|vi|v|iv|iii|ii|i)"
+    r"(?P<quality>°7|°|ø7|ø|\+|maj7|7|6|sus4|sus2)?$"
+)
+_DEGREES = {"I": 0, "II": 2, "III": 4, "IV": 5, "V": 7, "VI": 9, "VII": 11}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A ranked suggestion: the chart text, what it is, and its score (higher is better)."""
+
+    chart: str
+    name: str
+    score: float
+
+
+def numeral_chord(numeral: str, key: Key) -> ChordSymbol:
+    """The chord of a Roman numeral in `key`: "V7" in C is G7, "bVII" in D is C, "iiø7" in C is
+    Dm7b5. Upper case is major, lower case minor; the degree counts from the tonic's major scale.
+    """
+    match = _NUMERAL.match(numeral.strip())
+    if match is None:
+        raise ValueError(f"{numeral!r} is not a Roman numeral chord")
+    degree = match["degree"]
+    root = _DEGREES[degree.upper()] + {"b": -1, "#": 1, None: 0}[match["accidental"]]
+    minor = degree.islower()
+    extra = match["quality"] or ""
+    quality = {
+        "°": "dim",
+        "°7": "dim7",
+        "ø": "m7b5",
+        "ø7": "m7b5",
+        "+": "aug",
+        "maj7": "maj7",
+        "7": "m7" if minor else "7",
+        "6": "m6" if minor else "6",
+        "sus4": "sus4",
+        "sus2": "sus2",
+        "": "m" if minor else "maj",
+    }[extra]
+    flats = {"b": True, "#": False, None: key.prefers_flats}[match["accidental"]]
+    return ChordSymbol(0, "C", quality).transpose((key.tonic + root) % 12, prefer_flats=flats)
+
+
+def _progressions() -> dict[str, list[dict]]:
+    text = (resources.files("bandmate.data") / "progressions.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def progression_styles() -> list[str]:
+    return sorted(_progressions())
+
+
+def _bar_text(cell: str, key: Key) -> str:
+    return " ".join(format_chord(numeral_chord(n, key)) for n in cell.split())
+
+
+def suggest_for_key(key: Key, bars: int, style: str, count: int = 5) -> list[Suggestion]:
+    """Up to `count` progressions of `style` in `key`, `bars` long, the most idiomatic first."""
+    table = _progressions()
+    if style not in table:
+        raise UserError(f"Unknown chord style {style!r}; choose one of {', '.join(sorted(table))}.")
+    if bars < 1:
+        raise UserError(f"--bars must be at least 1, got {bars}.")
+    out = []
+    for entry in table[style]:
+        cells = [c.strip() for c in entry["numerals"].split("|")]
+        weight, home, tonic, name = float(entry["weight"]), key, "I", entry["name"]
+        if key.mode == "minor" and not cells[0].startswith("i"):
+            # a major-key progression in a minor key: play it in the relative major, starting
+            # from its vi (the minor tonic) when it has one, as "vi-IV-I-V" is "i-bVI-bIII-bVII"
+            home, tonic = key.relative, "vi"
+            starts = [i for i, c in enumerate(cells) if c.split()[0] in ("vi", "vi7")]
+            if starts:
+                cells = cells[starts[0] :] + cells[: starts[0]]
+                name += ", from its vi"
+            else:
+                weight *= 0.8
+        elif key.mode != "minor" and cells[0].startswith("i"):
+            weight *= 0.5  # a minor-key progression asked for in a major key: a darker choice
+        elif cells[0].startswith("i"):
+            tonic = "i"
+        laid = [cells[i % len(cells)] for i in range(bars)]
+        if bars % len(cells) and bars > 1:
+            laid[-1] = tonic  # close on the tonic
+        body = " | ".join(_bar_text(cell, home) for cell in laid)
+        out.append(Suggestion(f"(key: {key}) | {body} |", name, weight))
+    out.sort(key=lambda s: -s.score)
+    out = list({s.chart: s for s in reversed(out)}.values())[::-1]  # the best of equal charts
+    return out[:count]
+
+
+# Seventh chords hold four of the twelve pitch classes, triads three, so a seventh flavour always
+# "fits" more notes, and changing at every half bar always fits more than once a bar; these costs
+# (nats per bar, per extra chord) rank the simpler harmony first when the fits are close.
+SEVENTHS_COST, CHANGE_COST = 0.4, 0.5
+
+# the flavours of labelling a melody: (name, palette changes, half-bar changes allowed)
+_FLAVOURS = (
+    ("triads, a chord a bar", "triads", False),
+    ("triads, changing at the half bar", "triads", True),
+    ("seventh chords", "sevenths", False),
+    ("seventh chords, changing at the half bar", "sevenths", True),
+)
+
+
+def suggest_for_melody(score: Score, count: int = 5) -> list[Suggestion]:
+    """Chord charts that fit the melody of `score`, the best fit first."""
+    from bandmate.theory import harmony
+
+    notes = harmony.melody_notes(score)
+    if not notes:
+        raise UserError("The melody has no notes; give a file with a tune in it.")
+    key = harmony.key_of(score)
+    keys = [key, key.relative]
+    found: dict[str, Suggestion] = {}
+    for k in keys:
+        for name, palette, halves in _FLAVOURS:
+            chords, total = harmony.label_chords_scored(
+                score, k, sevenths=palette == "sevenths", half_bars=halves
+            )
+            text = _chart_of(score, chords, k)
+            bars = max(1, score.bar_grid.bar_count(max(n.end_ticks for n in notes)))
+            changes = len(chords) - bars  # chords beyond one a bar
+            rank = (total - CHANGE_COST * changes) / bars - (
+                SEVENTHS_COST if palette == "sevenths" else 0
+            )
+            label = f"{name} in {k}"
+            if text not in found or found[text].score < rank:
+                found[text] = Suggestion(text, label, rank)
+    ranked = sorted(found.values(), key=lambda s: -s.score)
+    return ranked[:count]
+
+
+def _chart_of(score: Score, chords, key: Key) -> str:
+    """Chart text of chord events on the score's bars: a cell per bar, split where it changes."""
+    grid = score.bar_grid
+    cells: dict[int, list[tuple[int, ChordSymbol]]] = {}
+    for event in chords:
+        cells.setdefault(grid.bar_at(event.onset_ticks), []).append(
+            (event.onset_ticks, event.symbol)
+        )
+    texts = []
+    for bar in range(max(cells) + 1 if cells else 0):
+        names = [format_chord(symbol) for _, symbol in cells.get(bar, [])]
+        texts.append(" ".join(names) if names else "%")
+    meter = score.time_signatures[0]
+    head = f"(key: {key})"
+    if (meter.numerator, meter.denominator) != (4, 4):
+        head += f" ({meter.numerator}/{meter.denominator})"
+    return f"{head} | " + " | ".join(texts) + " |"

@@ -1,0 +1,67 @@
+"""Chord suggestions: real progressions in the key asked for, charts that backing reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from bandmate.compose.chords import (
+    numeral_chord,
+    progression_styles,
+    suggest_for_key,
+    suggest_for_melody,
+)
+from bandmate.errors import UserError
+from bandmate.score import Role, Track
+from bandmate.theory import Key
+from bandmate.theory.chart import parse_chart
+from bandmate.theory.chords import format_chord
+from tests.builders import make_score, notes
+
+
+@pytest.mark.parametrize(
+    ("numeral", "key", "chord"),
+    [("V7", "C", "G7"), ("bVII", "D", "C"), ("iiø7", "C", "Dm7b5"), ("bVI", "C", "Ab"),
+     ("vi", "Eb", "Cm"), ("Imaj7", "F", "Fmaj7"), ("ii7", "Bb", "Cm7")],
+)  # fmt: skip
+def test_roman_numerals_in_keys(numeral, key, chord):
+    assert format_chord(numeral_chord(numeral, Key.parse(key))) == chord
+
+
+@pytest.mark.parametrize("style", progression_styles())
+@pytest.mark.parametrize("key", ["Bb", "F#m"])
+def test_every_style_suggests_charts_that_parse_and_stay_in_the_key(style, key):
+    suggestions = suggest_for_key(Key.parse(key), 8, style)
+    assert suggestions
+    assert [s.score for s in suggestions] == sorted((s.score for s in suggestions), reverse=True)
+    for s in suggestions:
+        chart = parse_chart(s.chart)
+        assert len(chart.bars) == 8
+        assert chart.key == Key.parse(key)
+
+
+def test_the_four_chords_lead_pop_in_a_major_key():
+    best = suggest_for_key(Key.parse("G"), 4, "pop")[0]
+    assert [format_chord(b.chords[0].symbol) for b in parse_chart(best.chart).bars] == [
+        "G", "D", "Em", "C",
+    ]  # fmt: skip
+
+
+def test_a_minor_key_starts_on_its_tonic():
+    for s in suggest_for_key(Key.parse("Am"), 4, "pop"):
+        assert format_chord(parse_chart(s.chart).bars[0].chords[0].symbol) == "Am"
+
+
+def test_a_melody_of_arpeggios_gets_its_own_chords_first():
+    arps = [(0, 4, 7), (5, 9, 12), (7, 11, 14), (0, 4, 7)]
+    spec = [(4 * i + b, 1, 60 + chord[b % 3]) for i, chord in enumerate(arps) for b in range(4)]
+    tune = make_score(Track("Tune", 73, role=Role.MELODY, notes=notes(*spec)))
+    best = suggest_for_melody(tune)[0]
+    chords = [format_chord(b.chords[0].symbol) for b in parse_chart(best.chart).bars]
+    assert chords[0] == "C" and chords[1] == "F" and chords[2] in ("G", "G7") and chords[3] == "C"
+
+
+def test_bad_requests_are_user_errors():
+    with pytest.raises(UserError, match="polka"):
+        suggest_for_key(Key.parse("C"), 8, "polka")
+    with pytest.raises(UserError, match="no notes"):
+        suggest_for_melody(make_score())
