@@ -39,7 +39,7 @@ from bandmate.theory.chords import ChordSymbol
 __all__ = ["DENSITY", "continue_piece", "infill_bars"]
 
 
-def _lead_sheet(score: Score, notes: Sequence[Note]) -> Score:
+def lead_sheet(score: Score, notes: Sequence[Note]) -> Score:
     """The melody notes with the piece's meters, key and chords (labelled when it has none)."""
     from bandmate.theory.harmony import with_chords
 
@@ -107,7 +107,7 @@ def continue_piece(
     trained = load_melody_model(model)
     tok = trained.tokenizer
     notes, warning = melody_line(score)
-    sheet = _lead_sheet(score, notes)
+    sheet = lead_sheet(score, notes)
     style = settings.style if settings and settings.style else likeliest_style(trained, sheet)
     settings = _settled(settings, style, notes)
     tokens = tok.encode(sheet, style=style)[:-1]
@@ -293,7 +293,7 @@ def infill_bars(
             "give a range such as 5-8 inside it."
         )
     gap_start, gap_end = grid.bar_start(first_bar - 1), grid.bar_start(last_bar)
-    sheet = _lead_sheet(score, notes)
+    sheet = lead_sheet(score, notes)
     style = settings.style if settings and settings.style else likeliest_style(trained, sheet)
     settings = _settled(settings, style, notes)
     tokens = tok.encode(sheet, style=style)[:-1]

@@ -122,10 +122,23 @@ def melody_over_chart(
 ) -> Score:
     """A melody over `chart` (repeated or cut to `bars`), as a Score with a "Melody" track and
     the chart's chords, meters and key."""
+    skeleton = chart_skeleton(chart, tempo_bpm, bars)
+    return melody_over_lead_sheet(skeleton, tempo_bpm=tempo_bpm, settings=settings, model=model)
+
+
+def melody_over_lead_sheet(
+    skeleton: Score,
+    *,
+    tempo_bpm: float,
+    settings: MelodySettings = MelodySettings(),
+    model=None,
+) -> Score:
+    """A melody over the bars and chords of `skeleton` (a Score whose chords stand at the start
+    of every bar and at each change, as `chart_skeleton` writes them; its notes are ignored)."""
     trained = load_melody_model(model)
     tok = trained.tokenizer
     check_settings(settings, tok)
-    skeleton = chart_skeleton(chart, tempo_bpm, bars)
+    skeleton = skeleton.replace(tracks=())
     tokens = tok.encode(skeleton, style=settings.style)[:-1]  # no <eos>
     first_bar = _first_bar_token_index(tok, tokens)
     prompt, planned = tokens[:first_bar], plan_bars(tok, tokens[first_bar:])
