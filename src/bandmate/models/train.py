@@ -36,6 +36,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from bandmate.errors import UserError
 from bandmate.models import checkpoint
 from bandmate.models.scoring import sequence_log_probs
 from bandmate.models.tasks import make_task
@@ -259,6 +260,12 @@ def train(
         state = checkpoint.load_training_state(out, model, optimizer)
     train_pieces = the_task.pieces("train") if train_pieces is None else train_pieces
     valid_pieces = the_task.pieces("valid") if valid_pieces is None else valid_pieces
+    if not train_pieces or not valid_pieces:
+        which = "train" if not train_pieces else "valid"
+        raise UserError(
+            f"The {which} split of the training data holds no pieces a {task} model can learn "
+            "from; add more files (about 1 in 20 goes to valid, chosen by each file's hash)."
+        )
     valid = [the_task.encode(p) for p in valid_pieces]
     stream = TrainingStream(the_task, train_pieces, config, model.config.max_len)
     record_configs = {"train_config": asdict(config), "model_config": model.config.to_dict()}

@@ -1,0 +1,58 @@
+"""Training a melody model on a user's folder, and scoring it as training did."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from bandmate.io.midi import write_midi
+from bandmate.score import Role, Track
+from tests.builders import assert_user_error, make_score, notes, run_cli
+
+
+def folder_of_tunes(folder, count: int):
+    folder.mkdir()
+    for i in range(count):
+        scale = [60 + (i * 7 + k * (2 + i % 3)) % 14 for k in range(16)]
+        track = Track(
+            "Tune", 73, role=Role.MELODY, notes=notes(*[(k, 1, p) for k, p in enumerate(scale)])
+        )
+        write_midi(make_score(track), folder / f"tune{i:03}.mid")
+
+
+def test_train_and_eval_a_melody_model_on_a_users_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("BANDMATE_HOME", str(tmp_path / "home"))
+    folder_of_tunes(tmp_path / "tunes", 60)  # ~3 land in valid by their hashes
+    added = run_cli("corpus", "add", tmp_path / "tunes", "--name", "mine", "--licence", "CC0")
+    assert added.returncode == 0, added.stderr
+    out = tmp_path / "model"
+    result = run_cli(
+        "train",
+        "--task",
+        "melody",
+        "--data",
+        "mine",
+        "--steps",
+        "4",
+        "--threads",
+        "1",
+        "--out",
+        out,
+    )
+    assert result.returncode == 0, result.stderr
+    card = json.loads((out / "card.json").read_text())
+    assert card["training"]["data"]["collections"][0]["name"] == "mine"
+    scored = run_cli("eval", "--task", "melody", "--split", "valid", "--checkpoint", out)
+    assert scored.returncode == 0, scored.stderr
+    nll = float(re.search(r"valid: ([0-9.]+)", scored.stdout).group(1))
+    assert abs(nll - card["metrics"]["valid_nll_nats_per_token"]) < 0.005
+
+
+def test_too_few_files_for_a_valid_split_is_a_user_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("BANDMATE_HOME", str(tmp_path / "home"))
+    folder_of_tunes(tmp_path / "tunes", 1)  # one file cannot be in both train and valid
+    run_cli("corpus", "add", tmp_path / "tunes", "--name", "few", "--licence", "CC0")
+    result = run_cli(
+        "train", "--task", "melody", "--data", "few", "--steps", "2", "--out", tmp_path / "m"
+    )
+    assert_user_error(result, "split", "more files")
