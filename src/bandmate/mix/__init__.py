@@ -1,0 +1,1 @@
+"""Mixing and mastering: loudness, analysis, automix, master, reports."""

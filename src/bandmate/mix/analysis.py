@@ -1,0 +1,314 @@
+"""What a mix or master measures: loudness, peaks, crest factor, octave balance, stereo image.
+
+`analyze(audio)` and `analyze_file(path)` give an `Analysis`: the `Loudness` of `meter` (BS.1770 /
+EBU R 128) plus
+
+- `rms_dbfs` and `crest_factor_db`: the plain (unweighted) RMS over all channels, and the sample
+  peak above it (a sine has 3.01 dB);
+- `octave_bands_db`: the share of the (unweighted) energy in each octave band from 31.5 Hz to
+  16 kHz, in dB, so that the shares add up to 0 dB; a band above the Nyquist frequency is None.
+  Measured from a Hann-windowed power spectrum (about 3 Hz resolution, half-overlapping frames);
+- `correlation`: the zero-lag correlation of left and right, sum(L R) / sqrt(sum L^2 sum R^2), as a
+  phase meter shows it (1 for mono content, 0 for unrelated channels, -1 for opposite polarity);
+- `side_to_mid_db`: stereo width as the side energy over the mid energy ((L - R)/2 over
+  (L + R)/2): -inf for identical channels, 0 dB for unrelated ones of equal level.
+
+`analyze_file` reads the file in blocks, so a long file costs little memory (the meter keeps a
+number per 10 ms, the spectrum one array). Anything that cannot be measured (silence, audio too
+short for a window, mono for the stereo figures) is None or -inf, and `notes` says why in words.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from bandmate.errors import AudioFormatError, InputFileError
+from bandmate.io.audio import Audio, check_channels, check_sample_rate
+from bandmate.io.files import check_inputs
+from bandmate.mix.meter import SERIES_STEP_SECONDS, Loudness, LoudnessMeter
+
+OCTAVE_CENTERS_HZ = (31.5, 63, 125, 250, 500, 1000, 2000, 4000, 8000, 16000)
+BLOCK_SECONDS = 10.0  # how much audio is read and measured at a time
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Every measurement of one piece of audio; see the module's docstring for the definitions."""
+
+    loudness: Loudness
+    rms_dbfs: float
+    crest_factor_db: float | None
+    octave_bands_db: tuple[tuple[float, float | None], ...]  # (nominal centre Hz, share dB)
+    correlation: float | None
+    side_to_mid_db: float | None
+
+    @property
+    def notes(self) -> list[str]:
+        """Sentences that say why a measurement is missing or reads -inf."""
+        lo, notes = self.loudness, []
+        if lo.frames == 0:
+            return ["The audio holds no samples, so there is nothing to measure."]
+        if not math.isfinite(lo.sample_peak_dbfs):
+            return [
+                "The audio is silent (every sample is zero), so it has no loudness, peaks, "
+                "spectrum or stereo image to measure."
+            ]
+        if lo.integrated_lufs is None:
+            notes.append("The audio is shorter than 400 ms, too short to measure its loudness.")
+        elif not math.isfinite(lo.integrated_lufs):
+            notes.append(
+                "Nothing in the audio is louder than -70 LUFS, the level below which BS.1770 "
+                "ignores sound, so its loudness reads -inf."
+            )
+        if lo.max_short_term_lufs is None:
+            notes.append(
+                "The audio is shorter than 3 s, so it has no short-term loudness or loudness range."
+            )
+        elif lo.loudness_range_lu is None:
+            notes.append("No 3 s stretch is louder than -70 LUFS, so it has no loudness range.")
+        if lo.channels == 1:
+            notes.append("The audio is mono, so it has no stereo correlation or width.")
+        elif self.correlation is None:
+            notes.append("One channel is silent, so the channels have no correlation.")
+        elif self.side_to_mid_db == -math.inf:
+            notes.append("The two channels are identical: there is no side signal (width -inf).")
+        return notes
+
+    def to_dict(self) -> dict:
+        """Every measurement as JSON-ready data; -inf and unmeasurable values become None."""
+        lo = self.loudness
+        return {
+            "sample_rate_hz": lo.sample_rate,
+            "channels": lo.channels,
+            "duration_seconds": lo.duration_seconds,
+            "integrated_lufs": _finite(lo.integrated_lufs),
+            "relative_gate_lufs": _finite(lo.relative_gate_lufs),
+            "max_momentary_lufs": _finite(lo.max_momentary_lufs),
+            "max_short_term_lufs": _finite(lo.max_short_term_lufs),
+            "loudness_range_lu": _finite(lo.loudness_range_lu),
+            "loudness_range_low_lufs": _finite(lo.loudness_range_low_lufs),
+            "loudness_range_high_lufs": _finite(lo.loudness_range_high_lufs),
+            "sample_peak_dbfs": _finite(lo.sample_peak_dbfs),
+            "true_peak_dbtp": _finite(lo.true_peak_dbtp),
+            "plr_lu": _finite(lo.plr_lu),
+            "rms_dbfs": _finite(self.rms_dbfs),
+            "crest_factor_db": _finite(self.crest_factor_db),
+            "octave_bands": [
+                {"center_hz": center, "share_db": _finite(share)}
+                for center, share in self.octave_bands_db
+            ],
+            "stereo_correlation": _finite(self.correlation),
+            "side_to_mid_db": _finite(self.side_to_mid_db),
+            "series_step_seconds": SERIES_STEP_SECONDS,
+            "momentary_lufs": _series(lo.momentary_lufs),
+            "short_term_lufs": _series(lo.short_term_lufs),
+            "notes": self.notes,
+        }
+
+
+def analyze(audio: Audio) -> Analysis:
+    """Measure `audio` (mono or stereo). Raises `AudioFormatError` for NaN or infinite samples."""
+    step = int(BLOCK_SECONDS * audio.sample_rate)
+    blocks = (audio.samples[:, i : i + step] for i in range(0, audio.frames, step))
+    return _analyze_blocks(blocks, audio.sample_rate, audio.channels)
+
+
+def analyze_file(path: str | os.PathLike) -> Analysis:
+    """Measure an audio file (WAV, FLAC or another libsndfile format), reading it in blocks.
+
+    Raises `InputFileError` for a missing, unreadable or truncated file and `AudioFormatError`
+    for more than two channels, an unsupported sample rate, or NaN or infinite samples.
+    """
+    import soundfile as sf
+
+    check_inputs([path])
+    name = repr(str(path))
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError):
+        raise InputFileError(
+            f"{name} is not a readable audio file; give a WAV or FLAC file."
+        ) from None
+    check_channels(info.channels)
+    check_sample_rate(info.samplerate)
+
+    def blocks():
+        frames = 0
+        try:
+            with sf.SoundFile(str(path)) as f:
+                step = int(BLOCK_SECONDS * info.samplerate)
+                for block in f.blocks(blocksize=step, dtype="float32", always_2d=True):
+                    if not np.all(np.isfinite(block)):
+                        raise AudioFormatError(
+                            f"{name} holds NaN or infinite samples; it cannot be measured."
+                        )
+                    frames += len(block)
+                    yield block.T
+        except (sf.LibsndfileError, RuntimeError):
+            raise InputFileError(f"{name} is corrupt and could not be read.") from None
+        if info.frames and frames < info.frames:
+            raise InputFileError(f"{name} is truncated: it holds fewer samples than it says.")
+
+    return _analyze_blocks(blocks(), info.samplerate, info.channels)
+
+
+def analysis_rows(analysis: Analysis) -> list[tuple[str, str]]:
+    """(label, value) pairs for a short table a person can read."""
+    lo = analysis.loudness
+
+    def level(value, unit: str, missing: str = "n/a") -> str:
+        if value is None:
+            return missing
+        text = f"{value:.1f}"
+        return f"{'0.0' if text == '-0.0' else text} {unit}"
+
+    lra = level(lo.loudness_range_lu, "LU")
+    if lo.loudness_range_lu is not None:
+        lra += f" ({lo.loudness_range_low_lufs:.1f} to {lo.loudness_range_high_lufs:.1f} LUFS)"
+    if lo.channels == 1:
+        stereo = "mono"
+    else:
+        corr = "n/a" if analysis.correlation is None else f"{analysis.correlation:.2f}"
+        stereo = f"correlation {corr}, side/mid {level(analysis.side_to_mid_db, 'dB')}"
+    bands = [c for c, _ in analysis.octave_bands_db]
+    shares = [s for _, s in analysis.octave_bands_db]
+    rows = [
+        (
+            "format",
+            f"{'mono' if lo.channels == 1 else 'stereo'}, {lo.sample_rate} Hz, "
+            f"{lo.duration_seconds:.2f} s",
+        ),
+        ("integrated", level(lo.integrated_lufs, "LUFS")),
+        ("max short-term", level(lo.max_short_term_lufs, "LUFS")),
+        ("max momentary", level(lo.max_momentary_lufs, "LUFS")),
+        ("loudness range", lra),
+        ("true peak", level(lo.true_peak_dbtp, "dBTP")),
+        ("sample peak", level(lo.sample_peak_dbfs, "dBFS")),
+        ("PLR", level(lo.plr_lu, "LU")),
+        (
+            "crest factor",
+            f"{level(analysis.crest_factor_db, 'dB')} (RMS {level(analysis.rms_dbfs, 'dBFS')})",
+        ),
+        ("stereo", stereo),
+        ("octave bands Hz", "".join(f"{_band_label(c):>7}" for c in bands)),
+        ("energy share dB", "".join(f"{'-':>7}" if s is None else f"{s:7.1f}" for s in shares)),
+    ]
+    rows += [("note", note) for note in analysis.notes]
+    return rows
+
+
+# --- measuring ---------------------------------------------------------------------------------
+class _Spectrum:
+    """Sums Hann-windowed power spectra of half-overlapping frames, over channels and time."""
+
+    def __init__(self, sample_rate: int, channels: int):
+        self.sample_rate = sample_rate
+        self.size = 1 << math.ceil(math.log2(sample_rate / 3))  # 16384 at 44.1 and 48 kHz
+        self.hop = self.size // 2
+        self.window = np.hanning(self.size)
+        self.power = np.zeros(self.size // 2 + 1)
+        self.frames = 0
+        self.buffer = np.zeros((channels, 0))
+        self.unseen = 0  # frames at the end of `buffer` that no frame has covered yet
+        self.last = np.zeros((channels, 0))  # the last `size` frames seen
+
+    def process(self, x: np.ndarray) -> None:
+        self.buffer = np.concatenate([self.buffer, x], axis=1)
+        self.unseen += x.shape[1]
+        self.last = self.buffer[:, -self.size :].copy()
+        count = (self.buffer.shape[1] - self.size) // self.hop + 1
+        if count <= 0:
+            return
+        view = np.lib.stride_tricks.sliding_window_view(self.buffer, self.size, axis=1)
+        frames = view[:, : count * self.hop : self.hop]  # (channels, count, size)
+        spectra = np.fft.rfft(frames * self.window, axis=-1)
+        self.power += np.sum(spectra.real**2 + spectra.imag**2, axis=(0, 1))
+        self.frames += count
+        self.buffer = self.buffer[:, count * self.hop :]
+        # the frames so far covered the buffer up to its first size - hop samples
+        self.unseen = max(0, self.buffer.shape[1] - (self.size - self.hop))
+
+    def band_shares_db(self) -> tuple[tuple[float, float | None], ...]:
+        power = self.power.copy()
+        if self.unseen > 0 or self.frames == 0:
+            # one more frame, the last `size` frames (zero-padded if the audio is shorter): a
+            # frame of zero-padded leftovers would splash an abrupt end over every band
+            last = np.zeros((self.last.shape[0], self.size))
+            last[:, : self.last.shape[1]] = self.last
+            power += np.sum(np.abs(np.fft.rfft(last * self.window, axis=-1)) ** 2, axis=0)
+        freqs = np.fft.rfftfreq(self.size, 1.0 / self.sample_rate)
+        nyquist = self.sample_rate / 2
+        energies = []
+        for k in range(len(OCTAVE_CENTERS_HZ)):
+            center = 1000.0 * 2.0 ** (k - 5)  # exact base-2 centres; the names are nominal
+            low, high = center / math.sqrt(2), center * math.sqrt(2)
+            in_band = (freqs >= low) & (freqs < high)
+            energies.append(float(power[in_band].sum()) if low < nyquist else None)
+        total = sum(e for e in energies if e is not None)
+        return tuple(
+            (center, None if e is None or total <= 0 else _db(e / total))
+            for center, e in zip(OCTAVE_CENTERS_HZ, energies, strict=True)
+        )
+
+
+def _analyze_blocks(blocks: Iterable[np.ndarray], sample_rate: int, channels: int) -> Analysis:
+    meter = LoudnessMeter(sample_rate, channels)
+    spectrum = _Spectrum(sample_rate, channels)
+    square_sums = np.zeros(channels)
+    cross = 0.0  # sum of left times right
+    for block in blocks:
+        x = np.asarray(block, dtype=np.float64)
+        meter.process(x)  # refuses NaN and infinity first
+        spectrum.process(x)
+        square_sums += np.einsum("cn,cn->c", x, x)
+        if channels == 2:
+            cross += float(np.dot(x[0], x[1]))
+    loudness = meter.result()
+
+    samples = loudness.frames * channels
+    rms_dbfs = _db(float(square_sums.sum()) / samples) if samples else -math.inf
+    crest = None
+    if math.isfinite(rms_dbfs):
+        crest = loudness.sample_peak_dbfs - rms_dbfs
+    correlation = side_to_mid = None
+    if channels == 2:
+        left, right = square_sums
+        if left > 0 and right > 0:
+            correlation = float(np.clip(cross / math.sqrt(left * right), -1.0, 1.0))
+        side, mid = left + right - 2 * cross, left + right + 2 * cross  # both times 4
+        if mid > 0 or side > 0:
+            # float error leaves a hair of side in identical channels (or of mid in opposite
+            # ones); 1e-12 of the other (-120 dB) is below anything audible
+            side = 0.0 if side <= 1e-12 * mid else side
+            mid = 0.0 if mid <= 1e-12 * side else mid
+            side_to_mid = _db(side / mid) if mid > 0 else math.inf
+    return Analysis(
+        loudness=loudness,
+        rms_dbfs=rms_dbfs,
+        crest_factor_db=crest,
+        octave_bands_db=spectrum.band_shares_db(),
+        correlation=correlation,
+        side_to_mid_db=side_to_mid,
+    )
+
+
+def _db(ratio: float) -> float:
+    """10 log10 of an energy ratio, -inf at 0."""
+    return 10.0 * math.log10(ratio) if ratio > 0 else -math.inf
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _series(values: np.ndarray) -> list[float | None]:
+    return [round(float(v), 3) if math.isfinite(v) else None for v in values]
+
+
+def _band_label(center_hz: float) -> str:
+    return f"{center_hz / 1000:g}k" if center_hz >= 1000 else f"{center_hz:g}"
