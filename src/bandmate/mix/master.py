@@ -1,0 +1,936 @@
+"""Mastering: a mix to a master on a loudness target under a true-peak ceiling (layer 3).
+
+`master(audio, ...)` returns the master and a `MasterReport`; `master_file(in_path, out_path, ...)`
+does the same for files, reading the input in blocks. One `MasterConfig` sets every stage, and the
+stages run in this fixed order (Matchering's shape, with a loudness target and true-peak control
+that Matchering lacks):
+
+1. **analysis**: `mix.analysis` measures the input: BS.1770 loudness and true peak, octave bands.
+2. **tonal balance**: peaking and shelving filters (pedalboard) move each octave band's share of
+   the energy toward the reference's, when one is given, or toward a target curve
+   (`data/mastering/curves.toml`); a band moves at most `max_eq_db` (6 dB), times `intensity`,
+   and a band that holds almost nothing (below `eq_floor_share_db`) is never boosted.
+3. **compression**: a gentle, stereo-linked RMS compressor (2:1 at intensity 1, 6 dB soft knee,
+   threshold 3 dB above the programme's loudness); intensity 0 leaves it out.
+4. **gain** toward the target, and 5. **true-peak limiting** to `ceiling_dbtp`: the gain is solved
+   so that the limited signal lands on the target (see below).
+6. **trim**: the master is measured and a final gain of a few hundredths of a dB puts it on the
+   target (within `loudness_tolerance_lu`), never above the ceiling.
+
+Dynamics at a control rate. Compressor and limiter compute their gain once per hop of about
+0.4 ms (a whole fraction of the meter's 10 ms tick) and ramp it linearly across each hop. Every
+step is then a vector operation: a release that decays exponentially (in dB) is a running maximum
+(`maximum.accumulate`) of the log of the gain reduction plus a ramp; a hold is `maximum_filter1d`;
+the attack is a moving average. Both processors are linked across channels, so the stereo image
+stays put. (pedalboard's `Compressor` is JUCE's, which compresses each channel on its own: a loud
+left channel turns the left down and not the right. pedalboard 0.9.26's `BrickwallLimiter` was
+tried first: after about 17 dB of reduction its gain stayed down for good, and its true-peak mode
+does not promise that the result stays under the ceiling.)
+
+The limiter. Pass A runs the input through EQ and compressor and keeps, per hop, the true peak
+(the same 4x polyphase interpolation as `mix.meter`) and the K-weighted energy. For any gain G the
+limiter's reduction then follows from the peaks alone: the reduction each peak needs, released
+with the time constant `limiter_release_ms`, held over the lookahead plus a margin either side,
+and ramped in over the lookahead by a moving average; so the gain is down, and flat, over every
+sample that the interpolation around a peak reads, and the true peak cannot pass the threshold.
+The loudness at G is the K-weighted energy per hop times the gain squared, gated as BS.1770
+gates it (it differs from the meter's reading of the rendered master by about 0.001 LU). A root
+finder picks G so that this lands on the target, with no pass over the audio per trial; the
+limiter aims `limiter_margin_db` under the ceiling. If the target needs the limiter to take more
+than `max_limiting_lu` of loudness away, it is out of reach under the ceiling: the master lands
+as close as that allows, and the report says so.
+
+Memory. `master_file` reads the input in 10 s blocks, three times (analysis, pass A, rendering
+while it writes), and reads the output once more to measure it; between passes it keeps two
+numbers per hop, about 20 bytes per 0.4 ms (170 MB for an hour at 48 kHz) and a gain per hop
+while solving. A 60-minute 48 kHz stereo file is so mastered in well under 1.5 GB, where holding
+it as float32 would take 1.4 GB for the input alone. `master` works on audio in memory and holds
+the input, the shaped signal and the output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import scipy.ndimage
+import scipy.optimize
+import scipy.signal
+
+from bandmate.errors import AudioFormatError, InputFileError, UserError
+from bandmate.io.audio import Audio, check_channels, check_sample_rate, check_writable
+from bandmate.io.files import atomic_path, check_inputs, check_outputs
+from bandmate.mix.analysis import OCTAVE_CENTERS_HZ, Analysis, analyze, analyze_file
+from bandmate.mix.meter import (
+    k_weighting_sos,
+    loudness_from_ticks,
+    tick_frames,
+    true_peak_factor,
+    true_peak_filter,
+)
+
+BLOCK_SECONDS = 10.0
+DEFAULT_CURVE = "balanced"
+# what a file's sample format is kept as: the nearest format bandmate writes
+KEEP_SUBTYPE = {"PCM_S8": "PCM_16", "PCM_U8": "PCM_16", "PCM_16": "PCM_16", "PCM_24": "PCM_24",
+                "PCM_32": "FLOAT", "FLOAT": "FLOAT", "DOUBLE": "FLOAT"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MasterConfig:
+    """Every setting of the mastering chain. Levels in dB, LUFS or dBTP; times in ms."""
+
+    target_lufs: float = -14.0
+    ceiling_dbtp: float = -1.0
+    intensity: float = 1.0  # 0 to 1: how far EQ and compression act; loudness is met regardless
+    curve: str = DEFAULT_CURVE  # the target curve when there is no reference
+    # tonal balance
+    max_eq_db: float = 6.0
+    eq_floor_share_db: float = -35.0  # a band with less of the energy than this is not boosted
+    # compression (at intensity 1; the ratio goes to 1:1 as intensity goes to 0)
+    compressor_ratio: float = 2.0
+    compressor_threshold_lu: float = 3.0  # above the programme's integrated loudness
+    compressor_knee_db: float = 6.0
+    compressor_detector_ms: float = 10.0
+    compressor_attack_ms: float = 20.0
+    compressor_release_ms: float = 150.0
+    # true-peak limiter
+    limiter_lookahead_ms: float = 2.0
+    limiter_release_ms: float = 60.0
+    limiter_margin_db: float = 0.1  # the limiter aims this far under the ceiling
+    max_limiting_lu: float = 10.0  # loudness the limiter may take away before we give up
+    loudness_tolerance_lu: float = 0.05
+
+    def __post_init__(self):
+        if not -60.0 <= self.target_lufs <= 0.0:
+            raise UserError(
+                f"Target loudness {self.target_lufs:g} LUFS is out of range; give a value from "
+                "-60 to 0 (streaming services play at about -14)."
+            )
+        if not -20.0 <= self.ceiling_dbtp <= 0.0:
+            raise UserError(
+                f"True-peak ceiling {self.ceiling_dbtp:g} dBTP is out of range; give a value "
+                "from -20 to 0 (-1 is usual)."
+            )
+        if not 0.0 <= self.intensity <= 1.0:
+            raise UserError(
+                f"Intensity {self.intensity:g} is out of range; give a value from 0 (loudness "
+                "only) to 1 (full EQ and compression)."
+            )
+
+
+# --- target curves -----------------------------------------------------------------------------
+def load_curves() -> dict[str, dict]:
+    """The target curves of `data/mastering/curves.toml`: name -> {description, bands_db}."""
+    text = (resources.files("bandmate.data") / "mastering" / "curves.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def curve_shares_db(name: str) -> tuple[float, ...]:
+    """The octave-band shares (dB, summing to 0 dB) of target curve `name`."""
+    curves = load_curves()
+    if name not in curves:
+        raise UserError(f"Unknown target curve {name!r}; use one of {', '.join(curves)}.")
+    bands = np.asarray(curves[name]["bands_db"], dtype=float)
+    assert len(bands) == len(OCTAVE_CENTERS_HZ), name
+    return tuple(bands - 10.0 * np.log10(np.sum(10.0 ** (bands / 10.0))))
+
+
+# --- tonal balance -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ToneMatch:
+    """The EQ stage: per octave band (centres as in `mix.analysis`), all in dB.
+
+    `wanted_db` is the move toward the target after the limits and `intensity`; `filter_gains_db`
+    are the gains of the ten filters that give it (their skirts overlap, so they differ a little);
+    `achieved_db` is the change the filters make, averaged over each band.
+    """
+
+    target_db: tuple[float | None, ...]
+    measured_db: tuple[float | None, ...]
+    wanted_db: tuple[float, ...]
+    filter_gains_db: tuple[float, ...]
+    achieved_db: tuple[float, ...]
+
+    @property
+    def active(self) -> bool:
+        return any(abs(g) > 0.01 for g in self.filter_gains_db)
+
+
+def _eq_plugins(sample_rate: int, gains_db) -> list:
+    """A low shelf, eight octave peaks (Q 1.41: one octave wide) and a high shelf."""
+    import pedalboard
+
+    plugins = []
+    for k, gain in enumerate(gains_db):
+        center = 1000.0 * 2.0 ** (k - 5)
+        if k == 0:
+            plugins.append(pedalboard.LowShelfFilter(center * math.sqrt(2), gain, 0.707))
+        elif k == len(gains_db) - 1:
+            corner = min(center / math.sqrt(2), 0.45 * sample_rate)
+            plugins.append(pedalboard.HighShelfFilter(corner, gain, 0.707))
+        elif center < 0.45 * sample_rate:
+            plugins.append(pedalboard.PeakFilter(center, gain, math.sqrt(2)))
+    return plugins
+
+
+def _eq_band_response_db(sample_rate: int, gains_db) -> np.ndarray:
+    """The change the EQ makes to each octave band's energy, averaged over the band (dB)."""
+    import pedalboard
+
+    size = 1 << 15
+    impulse = np.zeros((1, size), dtype=np.float32)
+    impulse[0, 0] = 1.0
+    response = pedalboard.Pedalboard(_eq_plugins(sample_rate, gains_db))(impulse, sample_rate)
+    power = np.abs(np.fft.rfft(response[0].astype(np.float64))) ** 2
+    freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
+    out = []
+    for k in range(len(OCTAVE_CENTERS_HZ)):
+        center = 1000.0 * 2.0 ** (k - 5)
+        points = center * 2.0 ** np.linspace(-0.5, 0.5, 9)
+        points = points[points < 0.49 * sample_rate]
+        out.append(10 * np.log10(np.mean(np.interp(points, freqs, power))) if len(points) else 0)
+    return np.array(out)
+
+
+def plan_tone(measured_db, target_db, sample_rate: int, config: MasterConfig) -> ToneMatch:
+    """Filter gains that move `measured_db` band shares toward `target_db` (see the module doc)."""
+    wanted = np.zeros(len(OCTAVE_CENTERS_HZ))
+    for k, (have, want) in enumerate(zip(measured_db, target_db, strict=True)):
+        if have is None or want is None or not math.isfinite(have):
+            continue
+        move = float(np.clip(want - have, -config.max_eq_db, config.max_eq_db))
+        if have < config.eq_floor_share_db:
+            move = min(move, 0.0)
+        wanted[k] = move * config.intensity
+    gains = wanted.copy()
+    achieved = np.zeros_like(wanted)
+    if np.any(np.abs(wanted) > 0.01):
+        # the filters' skirts overlap: correct the gains a few times toward what is wanted
+        for _ in range(4):
+            achieved = _eq_band_response_db(sample_rate, gains)
+            gains = np.clip(
+                gains + (wanted - achieved), -2 * config.max_eq_db, 2 * config.max_eq_db
+            )
+        achieved = _eq_band_response_db(sample_rate, gains)
+    return ToneMatch(
+        target_db=tuple(target_db),
+        measured_db=tuple(measured_db),
+        wanted_db=tuple(float(w) for w in wanted),
+        filter_gains_db=tuple(float(g) for g in gains),
+        achieved_db=tuple(float(a) for a in achieved),
+    )
+
+
+# --- control rate ------------------------------------------------------------------------------
+def control_hop(sample_rate: int) -> int:
+    """Frames per control step: the divisor of the meter's tick nearest 0.4 ms."""
+    tick = tick_frames(sample_rate)
+    divisors = [d for d in range(1, tick + 1) if tick % d == 0]
+    return min(divisors, key=lambda d: abs(d - sample_rate / 2500))
+
+
+def _ramp_gains(gains: np.ndarray, previous: float, hop: int, frames: int) -> np.ndarray:
+    """Per-frame gains that go linearly from each hop's predecessor to its own value."""
+    before = np.concatenate([[previous], gains[:-1]])
+    ramp = np.arange(1, hop + 1, dtype=np.float64) / hop
+    per_frame = before[:, None] + (gains - before)[:, None] * ramp[None, :]
+    return per_frame.ravel()[:frames].astype(np.float32)
+
+
+def _release(reduction_db: np.ndarray, time_constant_steps: float, state: float = 0.0):
+    """Hold each reduction and let it decay exponentially, by 1/e every `time_constant_steps`.
+
+    y[n] = max(x[n], a y[n-1]) is, in logarithms, a running maximum of log x[k] + c k, less
+    c n (c = -log a), so it needs no loop. `state` is the value before the first step.
+    """
+    c = 1.0 / time_constant_steps
+    steps = np.arange(len(reduction_db), dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        logs = np.log(np.maximum(reduction_db, 0.0))
+    held = np.exp(np.maximum.accumulate(logs + c * steps) - c * steps)
+    return np.maximum(held, state * np.exp(-c * (steps + 1)))
+
+
+class _Compressor:
+    """The stereo-linked RMS compressor, fed blocks of whole hops (the last may be short).
+
+    Detector: the mean square over channels and over each hop, smoothed by a one-pole filter of
+    `detector_ms`. Gain computer: `ratio` above `threshold_db` (dBFS RMS) with a soft knee. The
+    reduction decays (in dB) with the time constant `release_ms` and is smoothed by a one-pole
+    filter of `attack_ms`. `reduction_db` collects the reduction per hop, for the report.
+    """
+
+    def __init__(self, sample_rate: int, hop: int, threshold_db: float, ratio: float,
+                 config: MasterConfig):  # fmt: skip
+        self.hop = hop
+        self.threshold_db, self.ratio, self.knee_db = threshold_db, ratio, config.compressor_knee_db
+        step_s = hop / sample_rate
+        self._detector = math.exp(-step_s / (config.compressor_detector_ms / 1000))
+        self._attack = math.exp(-step_s / (config.compressor_attack_ms / 1000))
+        self._release_steps = config.compressor_release_ms / 1000 / step_s
+        self._zi_detector = np.zeros(1)
+        self._zi_attack = np.zeros(1)
+        self._released = 0.0
+        self._last_gain = 1.0
+        self.reduction_db: list[np.ndarray] = []
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        frames = x.shape[1]
+        hops = -(-frames // self.hop)
+        padded = np.zeros((x.shape[0], hops * self.hop), dtype=np.float64)
+        padded[:, :frames] = x
+        mean_square = np.einsum("cn,cn->n", padded, padded).reshape(hops, self.hop).sum(axis=1)
+        counts = np.full(hops, float(self.hop))
+        counts[-1] = frames - (hops - 1) * self.hop
+        mean_square /= counts * x.shape[0]
+        a = self._detector
+        smooth, self._zi_detector = scipy.signal.lfilter(
+            [1 - a], [1, -a], mean_square, zi=self._zi_detector
+        )
+        level_db = 10 * np.log10(np.maximum(smooth, 1e-20))
+        over = level_db - self.threshold_db
+        slope = 1.0 - 1.0 / self.ratio
+        half = self.knee_db / 2
+        static = np.where(
+            over <= -half,
+            0.0,
+            np.where(over >= half, over * slope, slope * (over + half) ** 2 / (2 * self.knee_db)),
+        )
+        released = _release(static, self._release_steps, self._released)
+        self._released = float(released[-1])
+        b = self._attack
+        reduction, self._zi_attack = scipy.signal.lfilter(
+            [1 - b], [1, -b], released, zi=self._zi_attack
+        )
+        self.reduction_db.append(reduction.astype(np.float32))
+        gains = 10.0 ** (-reduction / 20.0)
+        per_frame = _ramp_gains(gains, self._last_gain, self.hop, frames)
+        self._last_gain = float(gains[-1])
+        return x * per_frame
+
+
+class _Shaper:
+    """Stages 2 and 3, EQ then compression, block by block; a new one for every pass."""
+
+    def __init__(self, sample_rate: int, tone: ToneMatch, compressor: Callable | None):
+        import pedalboard
+
+        self.sample_rate = sample_rate
+        self.board = (
+            pedalboard.Pedalboard(_eq_plugins(sample_rate, tone.filter_gains_db))
+            if tone.active
+            else None
+        )
+        self.compressor = compressor() if compressor else None
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        if self.board is not None:
+            x = self.board(x, self.sample_rate, reset=False)
+        if self.compressor is not None:
+            x = self.compressor.process(x)
+        return x
+
+
+class _HopMeasures:
+    """Per hop: the true peak (dB, by the meter's interpolator) and the K-weighted energy.
+
+    The interpolated values between frames n and n + 1 count toward frame n. The interpolator
+    reads 11 frames back and 12 ahead, so the last 12 frames of a block wait for the next one.
+    """
+
+    HISTORY, AHEAD = 11, 12
+
+    def __init__(self, sample_rate: int, channels: int, hop: int):
+        self.hop = hop
+        factor = true_peak_factor(sample_rate)
+        fir = true_peak_filter(factor)
+        self._phases = [fir[p::factor] for p in range(1, factor)]
+        self._buffer = np.zeros((channels, self.HISTORY))
+        self._sos = k_weighting_sos(sample_rate)
+        self._zi = np.zeros((self._sos.shape[0], channels, 2))
+        self._pending = {"peak": np.zeros(0), "energy": np.zeros(0)}
+        self._done: dict[str, list[np.ndarray]] = {"peak": [], "energy": []}
+        self.frames = 0
+
+    def process(self, x: np.ndarray) -> None:
+        x = np.asarray(x, dtype=np.float64)
+        self.frames += x.shape[1]
+        weighted, self._zi = scipy.signal.sosfilt(self._sos, x, axis=-1, zi=self._zi)
+        self._add("energy", np.einsum("cn,cn->n", weighted, weighted))
+        self._add_peaks(x)
+
+    def _add_peaks(self, x: np.ndarray) -> None:
+        buffer = np.concatenate([self._buffer, x], axis=1)
+        ready = buffer.shape[1] - self.HISTORY - self.AHEAD  # frames whose neighbours are known
+        if ready <= 0:
+            self._buffer = buffer
+            return
+        peak = np.max(np.abs(buffer[:, self.HISTORY : self.HISTORY + ready]), axis=0)
+        for channel in buffer:
+            for phase in self._phases:
+                peak = np.maximum(peak, np.abs(np.convolve(channel, phase, mode="valid")))
+        self._buffer = buffer[:, ready:]
+        self._add("peak", peak)
+
+    def _add(self, kind: str, values: np.ndarray, *, final: bool = False) -> None:
+        values = np.concatenate([self._pending[kind], values])
+        whole = len(values) // self.hop * self.hop
+        if final and whole < len(values):  # the last, short hop: pad it with silence
+            values = np.pad(values, (0, self.hop - (len(values) - whole)))
+            whole = len(values)
+        if whole:
+            hops = values[:whole].reshape(-1, self.hop)
+            self._done[kind].append(hops.max(axis=1) if kind == "peak" else hops.sum(axis=1))
+        self._pending[kind] = values[whole:]
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        """(peaks_db, energy), one value per hop, the last hop padded with silence."""
+        self._add_peaks(np.zeros((self._buffer.shape[0], self.AHEAD)))  # the last frames' peaks
+        hops = -(-self.frames // self.hop)
+        peaks = np.zeros(hops)
+        energy = np.zeros(hops)
+        for kind, out in (("peak", peaks), ("energy", energy)):
+            self._add(kind, np.zeros(0), final=True)
+            values = np.concatenate(self._done[kind]) if self._done[kind] else np.zeros(0)
+            out[: min(hops, len(values))] = values[:hops]
+        return 20 * np.log10(np.maximum(peaks, 1e-12)), energy
+
+
+# --- the limiter -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Limiter:
+    """The true-peak limiter's gain computer, at the control rate (see the module doc)."""
+
+    threshold_dbtp: float
+    lookahead_hops: int  # even
+    hold_hops: int
+    release_hops: float
+
+    @classmethod
+    def make(cls, sample_rate: int, hop: int, threshold_dbtp: float, config: MasterConfig):
+        lookahead = math.ceil(config.limiter_lookahead_ms / 1000 * sample_rate / hop)
+        # the interpolator reads 12 frames either side, and gains ramp across a hop
+        hold = math.ceil(_HopMeasures.AHEAD / hop) + 2
+        return cls(
+            threshold_dbtp=threshold_dbtp,
+            lookahead_hops=lookahead + lookahead % 2,
+            hold_hops=hold,
+            release_hops=config.limiter_release_ms / 1000 * sample_rate / hop,
+        )
+
+    def reduction_db(self, peaks_db: np.ndarray, gain_db: float) -> np.ndarray:
+        """The gain reduction per hop for the signal turned up by `gain_db`; >= 0 dB."""
+        needed = np.maximum(peaks_db + gain_db - self.threshold_dbtp, 0.0)
+        if not np.any(needed > 0):
+            return needed
+        released = _release(needed.astype(np.float64), self.release_hops)
+        look, hold = self.lookahead_hops, self.hold_hops
+        # held[j] = max(released[j - hold : j + look + hold]): a centred maximum shifted by look/2
+        width = look + 2 * hold + 1
+        padded = np.concatenate([released, np.zeros(look // 2)])
+        held = scipy.ndimage.maximum_filter1d(padded, width, mode="constant")[look // 2 :]
+        # the attack: the mean of held[j - look : j], which is down at the peak by its own hold
+        # (before the start the gain is already down: there is no time to ramp into a first peak)
+        sums = np.cumsum(np.concatenate([np.full(look, held[0]), held]))
+        sums = np.concatenate([[0.0], sums])
+        return (sums[look + 1 :] - sums[: -look - 1]) / (look + 1)
+
+
+def _gated_lufs(energy: np.ndarray, sample_rate: int, channels: int, frames: int, hop: int):
+    """Integrated loudness of K-weighted energy given per hop, gated as the meter gates it."""
+    per_tick = tick_frames(sample_rate) // hop
+    ticks = frames // tick_frames(sample_rate)  # the meter counts whole ticks only
+    lufs = loudness_from_ticks(
+        energy[: ticks * per_tick].reshape(ticks, per_tick).sum(axis=1),
+        sample_rate=sample_rate, channels=channels, frames=frames,
+        sample_peak=0.0, true_peak=0.0,
+    ).integrated_lufs  # fmt: skip
+    return -math.inf if lufs is None else lufs
+
+
+@dataclass
+class _Plan:
+    """What pass A found and the solver chose: enough to render the master."""
+
+    tone: ToneMatch
+    compressor: Callable | None
+    compressor_threshold_db: float | None
+    compressor_ratio: float
+    compressor_reduction_db: np.ndarray  # per hop
+    hop: int
+    peaks_db: np.ndarray
+    energy: np.ndarray
+    gain_db: float = 0.0
+    limiter: _Limiter | None = None
+    limiter_reduction_db: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    limiter_loss_lu: float = 0.0
+    predicted_lufs: float = math.nan
+    reachable: bool = True
+
+
+# --- the pipeline ------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class MasterReport:
+    """What the master did, stage by stage, and every measurement before and after.
+
+    `target_db` is the octave balance aimed at (`target_source` says whose: the reference or a
+    curve). Gain reductions are given every 100 ms (the most in each), in dB. `notes` are
+    sentences for the user, among them whether the loudness target was reached.
+    """
+
+    config: MasterConfig
+    before: Analysis
+    after: Analysis
+    target_source: str
+    tone: ToneMatch
+    compressor_threshold_db: float | None
+    compressor_ratio: float
+    compressor_reduction_db: np.ndarray
+    gain_db: float
+    limiter_threshold_dbtp: float
+    limiter_reduction_db: np.ndarray
+    limiter_loss_lu: float
+    trim_db: float
+    reached: bool
+    notes: tuple[str, ...]
+    reference: Analysis | None = None
+    output_subtype: str | None = None
+
+    @property
+    def loudness_error_lu(self) -> float:
+        after = self.after.loudness.integrated_lufs
+        return math.inf if after is None else after - self.config.target_lufs
+
+    def to_dict(self) -> dict:
+        """Every setting and measurement, JSON-ready (-inf and unmeasurable values are None)."""
+
+        def series(values: np.ndarray) -> list[float]:
+            return [round(float(v), 2) for v in values]
+
+        bands = [
+            {
+                "center_hz": center,
+                "target_share_db": _rounded(self.tone.target_db[k]),
+                "wanted_change_db": round(self.tone.wanted_db[k], 2),
+                "filter_gain_db": round(self.tone.filter_gains_db[k], 2),
+                "achieved_change_db": round(self.tone.achieved_db[k], 2),
+            }
+            for k, center in enumerate(OCTAVE_CENTERS_HZ)
+        ]
+        return {
+            "settings": dataclasses.asdict(self.config),
+            "reached_target": self.reached,
+            "loudness_error_lu": _rounded(self.loudness_error_lu, 3),
+            "notes": list(self.notes),
+            "output_subtype": self.output_subtype,
+            "stages": {
+                "tonal_balance": {"target": self.target_source, "bands": bands},
+                "compression": {
+                    "threshold_dbfs_rms": _rounded(self.compressor_threshold_db),
+                    "ratio": self.compressor_ratio,
+                    "max_reduction_db": _max(self.compressor_reduction_db),
+                    "reduction_db_every_100ms": series(self.compressor_reduction_db),
+                },
+                "gain": {"gain_db": round(self.gain_db, 3)},
+                "limiter": {
+                    "threshold_dbtp": round(self.limiter_threshold_dbtp, 3),
+                    "loudness_taken_lu": round(self.limiter_loss_lu, 3),
+                    "max_reduction_db": _max(self.limiter_reduction_db),
+                    "reduction_db_every_100ms": series(self.limiter_reduction_db),
+                },
+                "trim": {"gain_db": round(self.trim_db, 3)},
+            },
+            "before": self.before.to_dict(),
+            "after": self.after.to_dict(),
+            "reference": self.reference.to_dict() if self.reference else None,
+        }
+
+
+def master(
+    audio: Audio,
+    *,
+    target_lufs: float = -14.0,
+    ceiling_dbtp: float = -1.0,
+    reference: Audio | None = None,
+    intensity: float = 1.0,
+    genre_curve: str = DEFAULT_CURVE,
+    config: MasterConfig | None = None,
+) -> tuple[Audio, MasterReport]:
+    """Master `audio` (mono or stereo, any supported rate): returns (master, report).
+
+    The keyword settings override those of `config`. Raises `UserError` for silent or too short
+    audio and `AudioFormatError` for NaN or infinite samples; `audio` is not changed.
+    """
+    config = _configure(config, target_lufs, ceiling_dbtp, intensity, genre_curve)
+    if reference is None:
+        curve_shares_db(config.curve)  # an unknown curve is refused before any work
+    if not np.all(np.isfinite(audio.samples)):
+        raise AudioFormatError("The audio holds NaN or infinite samples; it cannot be mastered.")
+    rate, channels, frames = audio.sample_rate, audio.channels, audio.frames
+    step = int(BLOCK_SECONDS * rate)
+
+    def blocks_of(samples: np.ndarray) -> Iterator[np.ndarray]:
+        return (samples[:, i : i + step] for i in range(0, frames, step))
+
+    before = analyze(audio)
+    _check_masterable(before, "The audio")
+    ref = None
+    if reference is not None:
+        ref = analyze(reference)
+        _check_masterable(ref, "The reference")
+    shaped = np.empty_like(audio.samples)  # pass A's output, kept for every attempt
+    plan = _plan(lambda: blocks_of(audio.samples), rate, channels, before, ref, config,
+                 store=shaped)  # fmt: skip
+    out = np.empty_like(audio.samples)
+
+    def render(trim_db: float) -> Analysis:
+        offset = 0
+        for z in _render(blocks_of(shaped), plan, None, trim_db=trim_db):
+            out[:, offset : offset + z.shape[1]] = z
+            offset += z.shape[1]
+        return analyze(Audio(out, rate))
+
+    after, trim, threshold = _land(plan, render, rate, channels, frames, config)
+    report = _report(config, before, after, ref, plan, threshold, trim, None)
+    return Audio(out, rate), report
+
+
+def master_file(
+    in_path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    *,
+    target_lufs: float = -14.0,
+    ceiling_dbtp: float = -1.0,
+    reference_path: str | os.PathLike | None = None,
+    intensity: float = 1.0,
+    genre_curve: str = DEFAULT_CURVE,
+    subtype: str | None = None,
+    force: bool = False,
+    config: MasterConfig | None = None,
+) -> MasterReport:
+    """Master the file `in_path` into `out_path` (WAV or FLAC, chosen by its suffix).
+
+    The output keeps the input's sample rate, channels and sample format (16-bit, 24-bit or
+    float; `subtype` "PCM_16", "PCM_24" or "FLOAT" overrides it); 16-bit output is dithered
+    (TPDF, one LSB each way). The input is only read, the output is written atomically, and an
+    existing output is refused unless `force`. The file is read in blocks: see the module doc.
+    """
+    config = _configure(config, target_lufs, ceiling_dbtp, intensity, genre_curve)
+    inputs = [in_path] + ([reference_path] if reference_path is not None else [])
+    check_inputs(inputs)
+    info = _audio_info(in_path)
+    if subtype is None:
+        subtype = KEEP_SUBTYPE.get(info.subtype, "PCM_24")
+        if Path(out_path).suffix.lower() == ".flac" and subtype == "FLOAT":
+            subtype = "PCM_24"  # FLAC holds no floats: the nearest it has
+    check_writable(out_path, subtype)
+    check_outputs([out_path], inputs, force=force)
+    if reference_path is None:
+        curve_shares_db(config.curve)  # an unknown curve is refused before any work
+    ref = None
+    if reference_path is not None:
+        _audio_info(reference_path)
+        ref = analyze_file(reference_path)
+        _check_masterable(ref, f"The reference {str(reference_path)!r}")
+    before = analyze_file(in_path)
+    _check_masterable(before, repr(str(in_path)))
+    rate, channels = info.samplerate, info.channels
+
+    def blocks() -> Iterator[np.ndarray]:
+        return _file_blocks(in_path, rate)
+
+    plan = _plan(blocks, rate, channels, before, ref, config)
+
+    def render(trim_db: float) -> Analysis:
+        rendered = _render(blocks(), plan, _shaper_factory(plan, rate), trim_db=trim_db)
+        _write_blocks(rendered, out_path, rate, channels, subtype)
+        return analyze_file(out_path)
+
+    after, trim, threshold = _land(plan, render, rate, channels, before.loudness.frames, config)
+    return _report(config, before, after, ref, plan, threshold, trim, subtype)
+
+
+# --- the passes --------------------------------------------------------------------------------
+def _configure(config, target_lufs, ceiling_dbtp, intensity, genre_curve) -> MasterConfig:
+    return dataclasses.replace(
+        config or MasterConfig(),
+        target_lufs=float(target_lufs),
+        ceiling_dbtp=float(ceiling_dbtp),
+        intensity=float(intensity),
+        curve=genre_curve,
+    )
+
+
+def _check_masterable(analysis: Analysis, name: str) -> None:
+    lo = analysis.loudness
+    if lo.frames == 0 or not math.isfinite(lo.sample_peak_dbfs):
+        raise UserError(f"{name} is silent; there is nothing to master.")
+    if lo.integrated_lufs is None:
+        raise UserError(f"{name} is shorter than 0.4 s, too short to master.")
+    if not math.isfinite(lo.integrated_lufs):
+        raise UserError(f"{name} is too quiet to master: nothing in it is louder than -70 LUFS.")
+
+
+def _plan(blocks, sample_rate, channels, before, ref, config, *, store=None) -> _Plan:
+    """Plan the tone and compression, then pass A: shape the input and measure it per hop.
+
+    `blocks()` gives the input's blocks; `store`, if given, receives the shaped signal.
+    """
+    hop = control_hop(sample_rate)
+    if ref is not None:
+        target = tuple(s for _, s in ref.octave_bands_db)
+    else:
+        target = curve_shares_db(config.curve)
+    measured = tuple(s for _, s in before.octave_bands_db)
+    tone = plan_tone(measured, target, sample_rate, config)
+    ratio = 1.0 + (config.compressor_ratio - 1.0) * config.intensity
+    threshold = compressor = None
+    if ratio > 1.001:
+        # the detector reads the mean square per channel, after the EQ has moved the level a bit
+        shares = np.array([10 ** (s / 10) if s is not None else 0.0 for s in measured])
+        eq_change_db = 10 * math.log10(
+            max(float(np.sum(shares * 10 ** (np.array(tone.achieved_db) / 10))), 1e-12)
+        )
+        threshold = (
+            before.loudness.integrated_lufs
+            + eq_change_db
+            - 10 * math.log10(channels)
+            + config.compressor_threshold_lu
+        )
+
+        def compressor():
+            return _Compressor(sample_rate, hop, threshold, ratio, config)
+
+    plan = _Plan(
+        tone=tone, compressor=compressor, compressor_threshold_db=threshold,
+        compressor_ratio=ratio, compressor_reduction_db=np.zeros(0), hop=hop,
+        peaks_db=np.zeros(0), energy=np.zeros(0),
+    )  # fmt: skip
+    shaper = _Shaper(sample_rate, plan.tone, plan.compressor)
+    measures = _HopMeasures(sample_rate, channels, hop)
+    offset = 0
+    for x in blocks():
+        y = shaper.process(x)
+        if store is not None:
+            store[:, offset : offset + y.shape[1]] = y
+        offset += y.shape[1]
+        measures.process(y)
+    plan.peaks_db, plan.energy = measures.finish()
+    if shaper.compressor is not None:
+        plan.compressor_reduction_db = np.concatenate(shaper.compressor.reduction_db)
+    return plan
+
+
+def _shaper_factory(plan: _Plan, sample_rate: int) -> Callable[[], _Shaper]:
+    return lambda: _Shaper(sample_rate, plan.tone, plan.compressor)
+
+
+def _solve(plan: _Plan, sample_rate, channels, frames, threshold_db, config) -> None:
+    """Choose the gain before the limiter so that the limited signal lands on the target.
+
+    Loudness rises with the gain, but ever more slowly as the limiter works harder; the loss is
+    how much the limiter takes away. The gain is bracketed by doubling steps and found by Brent's
+    method; if the target needs a loss above `max_limiting_lu`, the gain that costs exactly that
+    much is taken instead and the plan is marked unreachable.
+    """
+    hop = plan.hop
+    limiter = _Limiter.make(sample_rate, hop, threshold_db, config)
+    target, most = config.target_lufs, config.max_limiting_lu
+    unlimited = _gated_lufs(plan.energy, sample_rate, channels, frames, hop)
+
+    def loudness(gain_db: float) -> float:
+        reduction = limiter.reduction_db(plan.peaks_db, gain_db)
+        energy = plan.energy * 10 ** ((gain_db - reduction) / 10)
+        return _gated_lufs(energy, sample_rate, channels, frames, hop)
+
+    def loss(gain_db: float) -> float:
+        return unlimited + gain_db - loudness(gain_db)
+
+    base = target - unlimited  # the gain that would do it without limiting
+    gain, reachable = base, True
+    if loss(base) > 1e-6:
+        low, step = base, 1.0
+        while True:
+            high = low + step
+            level = loudness(high)
+            if level >= target:
+                gain = scipy.optimize.brentq(lambda g: loudness(g) - target, low, high, xtol=1e-3)
+                reachable = loss(gain) <= most
+                break
+            if unlimited + high - level > most or high - base > 60:
+                reachable = False
+                break
+            low, step = high, step * 2
+        if not reachable:
+            high = max(gain, high)
+            gain = (
+                scipy.optimize.brentq(lambda g: loss(g) - most, base, high, xtol=1e-3)
+                if loss(high) > most
+                else high
+            )
+    reduction = limiter.reduction_db(plan.peaks_db, gain)
+    plan.gain_db, plan.limiter, plan.limiter_reduction_db = gain, limiter, reduction
+    plan.predicted_lufs = loudness(gain)
+    plan.limiter_loss_lu = unlimited + gain - plan.predicted_lufs
+    plan.reachable = reachable
+
+
+def _render(blocks: Iterator[np.ndarray], plan: _Plan, shaper_factory, *, trim_db: float):
+    """Blocks of the master: shaped (unless already), turned up, limited and trimmed."""
+    shaper = shaper_factory() if shaper_factory else None
+    gains = 10.0 ** ((plan.gain_db - plan.limiter_reduction_db + trim_db) / 20.0)
+    hop, offset, previous = plan.hop, 0, None
+    for x in blocks:
+        y = shaper.process(x) if shaper else x
+        frames = y.shape[1]
+        first = offset // hop
+        hop_gains = gains[first : first + -(-frames // hop)]
+        previous = hop_gains[0] if previous is None else previous
+        yield y * _ramp_gains(hop_gains, previous, hop, frames)
+        previous = hop_gains[-1]
+        offset += frames
+
+
+def _land(plan: _Plan, render: Callable[[float], Analysis], rate, channels, frames, config):
+    """Solve, render with the trim, measure; correct and render again in the rare case it missed.
+
+    `render(trim_db)` renders the master (and, for a file, writes it) and measures it. The model
+    in `_solve` is usually right within 0.01 LU, so one render is the rule. If the master is off
+    the target by more than `loudness_tolerance_lu`, the trim takes up the model's error; if the
+    true peak is over the ceiling, or the corrected trim would put it there, the limiter aims
+    lower. At most four renders. Returns (after, trim_db, limiter threshold).
+    """
+    target, ceiling = config.target_lufs, config.ceiling_dbtp
+    threshold, solved_at, model_error = ceiling - config.limiter_margin_db, None, 0.0
+    for attempt in range(4):
+        if threshold != solved_at:
+            _solve(plan, rate, channels, frames, threshold, config)
+            solved_at = threshold
+        trim = target - plan.predicted_lufs - model_error if plan.reachable else 0.0
+        after = render(trim)
+        level, peak = after.loudness.integrated_lufs, after.loudness.true_peak_dbtp
+        model_error = level - trim - plan.predicted_lufs
+        error = target - level
+        if peak <= ceiling and (abs(error) <= config.loudness_tolerance_lu or not plan.reachable):
+            break
+        excess = peak - ceiling + (error if plan.reachable else 0.0)
+        if excess > 0 and attempt < 3:
+            threshold -= excess + 0.02
+    return after, trim, threshold
+
+
+def _report(config, before, after, ref, plan, threshold, trim, subtype) -> MasterReport:
+    notes = []
+    error = (after.loudness.integrated_lufs or -math.inf) - config.target_lufs
+    reached = abs(error) <= 0.2
+    if not plan.reachable:
+        notes.append(
+            f"The target {config.target_lufs:g} LUFS could not be reached under the "
+            f"{config.ceiling_dbtp:g} dBTP ceiling without the limiter taking more than "
+            f"{config.max_limiting_lu:g} LU; the master is at "
+            f"{after.loudness.integrated_lufs:.1f} LUFS."
+        )
+        reached = False
+    elif not reached:
+        notes.append(
+            f"The master is {error:+.2f} LU from the target {config.target_lufs:g} LUFS: the "
+            f"{config.ceiling_dbtp:g} dBTP ceiling allowed no closer."
+        )
+    per_100ms = int(0.1 * before.loudness.sample_rate) // plan.hop
+    return MasterReport(
+        config=config,
+        before=before,
+        after=after,
+        target_source="the reference" if ref is not None else f"the {config.curve!r} curve",
+        tone=plan.tone,
+        compressor_threshold_db=plan.compressor_threshold_db,
+        compressor_ratio=plan.compressor_ratio,
+        compressor_reduction_db=_max_every(plan.compressor_reduction_db, per_100ms),
+        gain_db=plan.gain_db,
+        limiter_threshold_dbtp=threshold,
+        limiter_reduction_db=_max_every(plan.limiter_reduction_db, per_100ms),
+        limiter_loss_lu=plan.limiter_loss_lu,
+        trim_db=trim,
+        reached=reached,
+        notes=tuple(notes),
+        reference=ref,
+        output_subtype=subtype,
+    )
+
+
+# --- files -------------------------------------------------------------------------------------
+def _audio_info(path):
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError):
+        raise InputFileError(
+            f"{str(path)!r} is not a readable audio file; give a WAV or FLAC file."
+        ) from None
+    check_channels(info.channels)
+    check_sample_rate(info.samplerate)
+    return info
+
+
+def _file_blocks(path, sample_rate: int) -> Iterator[np.ndarray]:
+    import soundfile as sf
+
+    name = repr(str(path))
+    try:
+        with sf.SoundFile(str(path)) as f:
+            step = int(BLOCK_SECONDS * sample_rate)
+            for block in f.blocks(blocksize=step, dtype="float32", always_2d=True):
+                if not np.all(np.isfinite(block)):
+                    raise AudioFormatError(
+                        f"{name} holds NaN or infinite samples; it cannot be mastered."
+                    )
+                yield block.T
+    except (sf.LibsndfileError, RuntimeError):
+        raise InputFileError(f"{name} is corrupt and could not be read.") from None
+
+
+def _write_blocks(blocks, path, sample_rate: int, channels: int, subtype: str) -> None:
+    """Write blocks of float audio as `subtype`; 16-bit gets TPDF dither of one LSB each way."""
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)  # the same input gives the same file
+    fmt = {".wav": "WAV", ".flac": "FLAC"}[Path(path).suffix.lower()]
+    with (
+        atomic_path(path) as tmp,
+        sf.SoundFile(
+            str(tmp), "w", samplerate=sample_rate, channels=channels, subtype=subtype, format=fmt
+        ) as f,
+    ):
+        for z in blocks:
+            if subtype == "PCM_16":
+                dither = rng.random(z.shape) - rng.random(z.shape)
+                q = np.clip(np.round(z * 32768.0 + dither), -32768, 32767).astype(np.int16)
+                f.write(q.T)
+            else:
+                f.write(np.ascontiguousarray(z.T, dtype=np.float32))
+
+
+# --- small helpers -----------------------------------------------------------------------------
+def _max_every(values: np.ndarray, size: int) -> np.ndarray:
+    if not len(values):
+        return np.zeros(0, dtype=np.float32)
+    size = max(1, size)
+    padded = np.pad(values, (0, -len(values) % size))
+    return padded.reshape(-1, size).max(axis=1).astype(np.float32)
+
+
+def _max(values: np.ndarray) -> float:
+    return round(float(values.max()), 2) if len(values) else 0.0
+
+
+def _rounded(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(value, digits)

@@ -1,0 +1,206 @@
+"""Mastering reports: a before/after picture, every measurement as JSON, and a short table.
+
+- `write_master_png(report, path)`: four panels, (1) short-term loudness over time before and
+  after, with the target; (2) the octave balance before and after against the target curve or
+  the reference; (3) the compressor's and the limiter's gain reduction over time; (4) the peaks
+  (sample and true) before and after against the ceiling, with the integrated loudness.
+- `write_master_json(report, path)`: `MasterReport.to_dict()`, the settings, each stage and the
+  full analysis before and after (and of the reference).
+- `master_rows(report)` and `stage_lines(report)`: a short table for the command line;
+- `band_distance_db(a, b)`: the RMS distance in dB between two octave balances.
+
+matplotlib is imported inside the functions, with the Agg canvas, so importing this module costs
+nothing and needs no display.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+
+from bandmate.io.files import atomic_path, write_text_atomic
+from bandmate.mix.analysis import OCTAVE_CENTERS_HZ
+from bandmate.mix.master import MasterReport
+from bandmate.mix.meter import SERIES_STEP_SECONDS
+
+DPI = 100
+BEFORE, AFTER, TARGET = "#9e9e9e", "#1f77b4", "#d62728"
+
+
+def master_rows(report: MasterReport) -> list[tuple[str, str, str, str]]:
+    """(measure, before, after, target) for a table a person can read."""
+    b, a, cfg = report.before.loudness, report.after.loudness, report.config
+
+    def lv(value, unit: str) -> str:
+        if value is None or not math.isfinite(value):
+            return "n/a"
+        text = f"{value:.1f}"
+        return f"{'0.0' if text == '-0.0' else text} {unit}"
+
+    rows = [
+        ("integrated", lv(b.integrated_lufs, "LUFS"), lv(a.integrated_lufs, "LUFS"),
+         lv(cfg.target_lufs, "LUFS")),
+        ("true peak", lv(b.true_peak_dbtp, "dBTP"), lv(a.true_peak_dbtp, "dBTP"),
+         f"<= {lv(cfg.ceiling_dbtp, 'dBTP')}"),
+        ("sample peak", lv(b.sample_peak_dbfs, "dBFS"), lv(a.sample_peak_dbfs, "dBFS"), ""),
+        ("max short-term", lv(b.max_short_term_lufs, "LUFS"), lv(a.max_short_term_lufs, "LUFS"),
+         ""),
+        ("loudness range", lv(b.loudness_range_lu, "LU"), lv(a.loudness_range_lu, "LU"), ""),
+        ("PLR", lv(b.plr_lu, "LU"), lv(a.plr_lu, "LU"), ""),
+        ("crest factor", lv(report.before.crest_factor_db, "dB"),
+         lv(report.after.crest_factor_db, "dB"), ""),
+        ("band distance", lv(_band_distance(report, report.before), "dB"),
+         lv(_band_distance(report, report.after), "dB"), report.target_source),
+    ]  # fmt: skip
+    return rows
+
+
+def stage_lines(report: MasterReport) -> list[str]:
+    """One line per stage: what each did."""
+    tone = report.tone
+    moves = ", ".join(
+        f"{_band_label(c)} {g:+.1f}"
+        for c, g in zip(OCTAVE_CENTERS_HZ, tone.achieved_db, strict=True)
+        if abs(g) >= 0.5
+    )
+    comp = (
+        f"ratio {report.compressor_ratio:.2f}:1, at most "
+        f"{_max(report.compressor_reduction_db):.1f} dB"
+        if report.compressor_threshold_db is not None
+        else "off (intensity 0)"
+    )
+    return [
+        f"EQ toward {report.target_source}: {moves or 'no band moved 0.5 dB or more'}",
+        f"compression: {comp}",
+        f"gain: {report.gain_db:+.2f} dB",
+        f"limiter: {_max(report.limiter_reduction_db):.1f} dB at most, "
+        f"{report.limiter_loss_lu:.2f} LU of loudness",
+        f"trim: {report.trim_db:+.3f} dB",
+    ]
+
+
+def write_master_json(report: MasterReport, path: str | os.PathLike) -> None:
+    """Write every setting and measurement of `report` as JSON, atomically."""
+    write_text_atomic(path, json.dumps(report.to_dict(), indent=2) + "\n")
+
+
+def write_master_png(report: MasterReport, path: str | os.PathLike) -> None:
+    """Draw the before/after picture (see the module doc) and write it atomically as a PNG."""
+    figure = master_figure(report)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=DPI)
+
+
+def master_figure(report: MasterReport):
+    """The matplotlib Figure that `write_master_png` saves."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(12, 8), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(2, 2)
+    _loudness_panel(axes[0, 0], report)
+    _band_panel(axes[0, 1], report)
+    _reduction_panel(axes[1, 0], report)
+    _peak_panel(axes[1, 1], report)
+    figure.suptitle(
+        f"Master: {_level(report.before.loudness.integrated_lufs)} -> "
+        f"{_level(report.after.loudness.integrated_lufs)} LUFS "
+        f"(target {report.config.target_lufs:g}), true peak "
+        f"{_level(report.after.loudness.true_peak_dbtp)} dBTP "
+        f"(ceiling {report.config.ceiling_dbtp:g})"
+    )
+    return figure
+
+
+def _loudness_panel(ax, report: MasterReport) -> None:
+    for analysis, colour, label in ((report.before, BEFORE, "before"),
+                                    (report.after, AFTER, "after")):  # fmt: skip
+        series = np.asarray(analysis.loudness.short_term_lufs, dtype=float)
+        times = np.arange(len(series)) * SERIES_STEP_SECONDS
+        ax.plot(times, np.where(np.isfinite(series), series, np.nan), color=colour, label=label)
+    ax.axhline(report.config.target_lufs, color=TARGET, linestyle="--", label="target")
+    ax.set(title="Short-term loudness (3 s)", xlabel="time (s)", ylabel="LUFS")
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+
+
+def _band_panel(ax, report: MasterReport) -> None:
+    x = np.arange(len(OCTAVE_CENTERS_HZ))
+
+    def shares(values) -> np.ndarray:
+        return np.array([np.nan if v is None or not math.isfinite(v) else v for v in values])
+
+    ax.plot(x, shares(s for _, s in report.before.octave_bands_db), "o-", color=BEFORE,
+            label="before")  # fmt: skip
+    ax.plot(x, shares(s for _, s in report.after.octave_bands_db), "o-", color=AFTER,
+            label="after")  # fmt: skip
+    ax.plot(x, shares(report.tone.target_db), "--", color=TARGET, label=report.target_source)
+    ax.set_xticks(x, [_band_label(c) for c in OCTAVE_CENTERS_HZ])
+    ax.set(title="Octave balance (share of the energy)", xlabel="octave band (Hz)",
+           ylabel="dB")  # fmt: skip
+    ax.legend(loc="lower left")
+    ax.grid(alpha=0.3)
+
+
+def _reduction_panel(ax, report: MasterReport) -> None:
+    for values, colour, label in (
+        (report.compressor_reduction_db, "#2ca02c", "compressor"),
+        (report.limiter_reduction_db, "#ff7f0e", "limiter"),
+    ):
+        if len(values):
+            ax.plot(np.arange(len(values)) * 0.1, -np.asarray(values), color=colour, label=label)
+    ax.set(title="Gain reduction (most in each 100 ms)", xlabel="time (s)", ylabel="dB")
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+
+
+def _peak_panel(ax, report: MasterReport) -> None:
+    b, a = report.before.loudness, report.after.loudness
+    labels = ["sample peak", "true peak", "integrated"]
+    before = [b.sample_peak_dbfs, b.true_peak_dbtp, b.integrated_lufs]
+    after = [a.sample_peak_dbfs, a.true_peak_dbtp, a.integrated_lufs]
+    x = np.arange(len(labels))
+    floor = min(v for v in before + after if v is not None and math.isfinite(v)) - 6
+    for offset, values, colour, name in ((-0.2, before, BEFORE, "before"),
+                                         (0.2, after, AFTER, "after")):  # fmt: skip
+        heights = [(v if v is not None and math.isfinite(v) else floor) - floor for v in values]
+        bars = ax.bar(x + offset, heights, 0.4, bottom=floor, color=colour, label=name)
+        ax.bar_label(bars, labels=[_level(v) for v in values], fontsize=8)
+    ax.axhline(report.config.ceiling_dbtp, color=TARGET, linestyle="--", label="ceiling")
+    ax.axhline(report.config.target_lufs, color=TARGET, linestyle=":", label="target loudness")
+    ax.set_xticks(x, labels)
+    ax.set(title="Peaks and loudness", ylabel="dBFS / dBTP / LUFS")
+    ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+
+
+def band_distance_db(shares_db, target_db) -> float | None:
+    """RMS difference in dB between two octave balances (bands missing in either are skipped)."""
+    pairs = [
+        (s, t)
+        for s, t in zip(shares_db, target_db, strict=True)
+        if s is not None and t is not None and math.isfinite(s) and math.isfinite(t)
+    ]
+    if not pairs:
+        return None
+    return float(np.sqrt(np.mean([(s - t) ** 2 for s, t in pairs])))
+
+
+def _band_distance(report: MasterReport, analysis) -> float | None:
+    return band_distance_db([s for _, s in analysis.octave_bands_db], report.tone.target_db)
+
+
+def _max(values) -> float:
+    return float(np.max(values)) if len(values) else 0.0
+
+
+def _level(value) -> str:
+    return "n/a" if value is None or not math.isfinite(value) else f"{value:.1f}"
+
+
+def _band_label(center_hz: float) -> str:
+    return f"{center_hz / 1000:g}k" if center_hz >= 1000 else f"{center_hz:g}"

@@ -1,0 +1,136 @@
+"""`bandmate master` as a user runs it: a table, the master, a picture and JSON; bad input is one
+line on stderr and exit code 2.
+
+Most cases call `main` in this process; one runs the installed command end to end.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from bandmate.cli import main
+from bandmate.io.audio import Audio, write_audio
+from bandmate.mix.meter import measure_loudness
+from tests.builders import assert_user_error, run_cli, sha256
+from tests.mix.test_master import music
+
+
+def bandmate(capsys, *args) -> subprocess.CompletedProcess:
+    code = main([*map(str, args)])
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+
+@pytest.fixture
+def mix_file(tmp_path, rng):
+    path = tmp_path / "mix.wav"
+    write_audio(music(rng, seconds=5.0, lufs=-24.0), path, subtype="PCM_24")
+    return path
+
+
+def test_table_master_picture_and_json(capsys, tmp_path, mix_file):
+    out, png, report = tmp_path / "master.wav", tmp_path / "master.png", tmp_path / "master.json"
+    digest = sha256(mix_file)
+    result = bandmate(
+        capsys, "master", mix_file, "-o", out, "--report", png, "--json", report,
+        "--target-lufs", "-16", "--ceiling-dbtp", "-1.5",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = {
+        line.split()[0] if not line.startswith("true") else "true peak": line
+        for line in result.stdout.splitlines()
+    }
+    assert re.search(r"integrated\s+-24\.0 LUFS\s+-16\.0 LUFS\s+-16\.0 LUFS", rows["integrated"])
+    assert re.search(r"-1\.[5-9] dBTP\s+<= -1\.5 dBTP", rows["true peak"])
+    assert f"wrote {out}" in result.stdout
+    data, rate = sf.read(str(out), always_2d=True)
+    loudness = measure_loudness(Audio(data.T, rate))
+    assert loudness.integrated_lufs == pytest.approx(-16.0, abs=0.2)
+    assert loudness.true_peak_dbtp <= -1.4
+    assert sf.info(str(out)).subtype == "PCM_24"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    saved = json.loads(report.read_text())
+    assert saved["reached_target"] is True
+    assert saved["before"]["integrated_lufs"] == pytest.approx(-24.0, abs=0.1)
+    assert saved["after"]["integrated_lufs"] == pytest.approx(-16.0, abs=0.2)
+    assert set(saved["stages"]) == {"tonal_balance", "compression", "gain", "limiter", "trim"}
+    assert sha256(mix_file) == digest
+
+
+def test_reference_intensity_and_subtype(capsys, tmp_path, mix_file):
+    reference = tmp_path / "reference.wav"
+    write_audio(music(np.random.default_rng(5), seconds=4.0, tilt=0.3), reference)
+    out = tmp_path / "master.wav"
+    result = bandmate(
+        capsys, "master", mix_file, "-o", out, "--reference", reference, "--intensity", "0.5",
+        "--subtype", "16",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "EQ toward the reference" in result.stdout
+    assert sf.info(str(out)).subtype == "PCM_16"
+
+
+def test_no_overwrite_without_force(capsys, tmp_path, mix_file):
+    out = tmp_path / "master.wav"
+    out.write_bytes(b"keep")
+    assert_user_error(bandmate(capsys, "master", mix_file, "-o", out), "already exists", "--force")
+    assert out.read_bytes() == b"keep"
+    png = tmp_path / "old.png"
+    png.write_bytes(b"old")
+    result = bandmate(capsys, "master", mix_file, "-o", tmp_path / "new.wav", "--report", png)
+    assert_user_error(result, "already exists")
+    assert not (tmp_path / "new.wav").exists()
+    assert bandmate(capsys, "master", mix_file, "-o", out, "--force").returncode == 0
+    assert sf.info(str(out)).frames == 5 * 44_100
+
+
+def test_bad_input_is_one_line(capsys, tmp_path, rng):
+    cases = []
+    silent = tmp_path / "silent.wav"
+    sf.write(str(silent), np.zeros((44_100, 2)), 44_100)
+    cases.append((silent, ["silent", "nothing to master"]))
+    nan = tmp_path / "nan.wav"
+    values = rng.standard_normal((44_100, 2)) * 0.1
+    values[10, 0] = np.inf
+    sf.write(str(nan), values, 44_100, subtype="FLOAT")
+    cases.append((nan, ["NaN or infinite"]))
+    surround = tmp_path / "surround.wav"
+    sf.write(str(surround), rng.standard_normal((44_100, 3)) * 0.1, 44_100)
+    cases.append((surround, ["3 channels", "mono or stereo"]))
+    text = tmp_path / "song.wav"
+    text.write_text("this is not audio")
+    cases.append((text, ["not a readable audio file"]))
+    cases.append((tmp_path / "missing.wav", ["does not exist"]))
+    for path, words in cases:
+        assert_user_error(bandmate(capsys, "master", path, "-o", tmp_path / "out.wav"), *words)
+        assert not (tmp_path / "out.wav").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--intensity", "2"], ["Intensity"]),
+        (["--target-lufs", "5"], ["Target loudness"]),
+        (["--curve", "polka"], ["Unknown target curve", "balanced"]),
+        (["-o", "master.mp3"], ["Cannot write audio", ".wav or .flac"]),
+    ],
+)
+def test_bad_settings_are_one_line(capsys, tmp_path, mix_file, args, words):
+    if "-o" not in args:
+        args = ["-o", tmp_path / "out.wav", *args]
+    else:
+        args = [str(tmp_path / a) if a.endswith(".mp3") else a for a in args]
+    assert_user_error(bandmate(capsys, "master", mix_file, *args), *words)
+
+
+def test_installed_command(tmp_path, mix_file):
+    result = run_cli("master", mix_file, "-o", tmp_path / "master.flac")
+    assert result.returncode == 0, result.stderr
+    assert "integrated" in result.stdout and result.stderr == ""
+    assert sf.info(str(tmp_path / "master.flac")).subtype == "PCM_24"

@@ -1,0 +1,275 @@
+"""Mastering on generated music-like signals, measured by `mix.meter` as a user's meter would.
+
+The signals are pink-noise drum hits on a beat over a few sustained tones, seeded; the physical
+claims are the issue's: integrated loudness within 0.2 LU of the target, true peak at most
+0.1 dB over the ceiling, the spectrum moved toward a reference, and nothing done by intensity 0
+but gain.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from bandmate.errors import AudioFormatError, InputFileError, OutputError, UserError
+from bandmate.io.audio import Audio, write_audio
+from bandmate.mix.analysis import analyze
+from bandmate.mix.master import MasterConfig, curve_shares_db, load_curves, master, master_file
+from bandmate.mix.meter import measure_loudness
+from bandmate.mix.report import band_distance_db
+from tests.builders import sha256
+
+
+def music(rng, *, seconds=8.0, rate=44_100, channels=2, lufs=-20.0, tilt=0.5) -> Audio:
+    """Drum-like noise bursts on a 120 BPM grid over a bass and chord tones, at `lufs`.
+
+    `tilt` is the noise's spectral slope (0.5 pink, 1.0 darker, 0.0 white).
+    """
+    n = round(seconds * rate)
+    freqs = np.fft.rfftfreq(n, 1 / rate)
+    spectrum = rng.standard_normal(len(freqs)) + 1j * rng.standard_normal(len(freqs))
+    noise = np.fft.irfft(spectrum / np.maximum(freqs, 20.0) ** tilt, n)
+    noise /= np.max(np.abs(noise))
+    beat = rate // 4
+    envelope = np.zeros(n)
+    for start in range(0, n, beat):
+        length = min(beat, n - start)
+        envelope[start : start + length] = rng.uniform(0.3, 1.0) * np.exp(
+            -np.arange(length) / (0.06 * rate)
+        )
+    t = np.arange(n) / rate
+    tones = sum(
+        a * np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi))
+        for f, a in ((55, 0.3), (220, 0.12), (277, 0.1), (330, 0.1), (1760, 0.02))
+    )
+    left = 0.7 * noise * envelope + 0.3 * tones * (1 + 0.5 * np.sin(2 * np.pi * 0.3 * t))
+    right = 0.8 * left + 0.2 * np.roll(noise, 441) * envelope
+    x = np.stack([left, right][:channels])
+    level = measure_loudness(Audio(x, rate)).integrated_lufs
+    return Audio(x * 10 ** ((lufs - level) / 20), rate)
+
+
+def assert_on_target(audio: Audio, target_lufs=-14.0, ceiling_dbtp=-1.0):
+    loudness = measure_loudness(audio)
+    assert loudness.integrated_lufs == pytest.approx(target_lufs, abs=0.2)
+    assert loudness.true_peak_dbtp <= ceiling_dbtp + 0.1
+
+
+def shares(audio: Audio) -> list[float | None]:
+    return [s for _, s in analyze(audio).octave_bands_db]
+
+
+# --- loudness and peaks -------------------------------------------------------------------------
+@pytest.mark.parametrize("lufs", [-35.0, -23.0, -8.0])
+def test_lands_on_target_under_ceiling(rng, lufs):
+    mix = music(rng, lufs=lufs)
+    mastered, report = master(mix)
+    assert_on_target(mastered)
+    assert report.reached and report.notes == ()
+    assert abs(report.loudness_error_lu) <= 0.05
+    assert mastered.sample_rate == mix.sample_rate and mastered.frames == mix.frames
+
+
+@pytest.mark.parametrize(
+    ("rate", "channels", "target", "ceiling"),
+    [(48_000, 1, -14.0, -1.0), (96_000, 2, -10.0, -2.0), (44_100, 2, -23.0, -1.0)],
+)
+def test_rates_channels_and_targets(rng, rate, channels, target, ceiling):
+    mix = music(rng, seconds=5.0, rate=rate, channels=channels)
+    mastered, _ = master(mix, target_lufs=target, ceiling_dbtp=ceiling)
+    assert mastered.channels == channels and mastered.sample_rate == rate
+    assert_on_target(mastered, target, ceiling)
+
+
+def test_clipped_input_and_a_peak_on_the_first_sample(rng):
+    mix = music(rng, lufs=-6.0)
+    samples = np.clip(mix.samples, -1.0, 1.0)
+    samples[:, 0] = 1.0  # no time to ramp into it
+    mastered, _ = master(Audio(samples, mix.sample_rate))
+    assert_on_target(mastered)
+
+
+def test_a_target_out_of_reach_lands_as_close_as_the_ceiling_allows(rng):
+    mix = music(rng)
+    mastered, report = master(mix, target_lufs=-4.0, ceiling_dbtp=-3.0)
+    loudness = measure_loudness(mastered)
+    assert loudness.true_peak_dbtp <= -3.0 + 0.1
+    assert not report.reached
+    assert "could not be reached" in report.notes[0]
+    assert loudness.integrated_lufs < -5.0
+    assert report.limiter_loss_lu == pytest.approx(MasterConfig().max_limiting_lu, abs=0.05)
+
+
+# --- tone and dynamics --------------------------------------------------------------------------
+def test_reference_matching_moves_the_spectrum_toward_the_reference(rng):
+    dark = music(rng, tilt=0.8)
+    bright = music(np.random.default_rng(7), tilt=0.3, lufs=-12.0)
+    mastered, report = master(dark, reference=bright)
+    before = band_distance_db(shares(dark), shares(bright))
+    after = band_distance_db(shares(mastered), shares(bright))
+    assert after < before / 1.5, (before, after)  # the EQ moves a band 6 dB at most
+    assert report.target_source == "the reference"
+    assert_on_target(mastered)
+
+
+def test_target_curve_matching_moves_toward_the_curve(rng):
+    mix = music(rng, tilt=1.0)
+    mastered, report = master(mix, genre_curve="bright")
+    curve = curve_shares_db("bright")
+    assert band_distance_db(shares(mastered), curve) < band_distance_db(shares(mix), curve) - 1
+    assert max(abs(g) for g in report.tone.wanted_db) <= 6.0
+
+
+def test_intensity_scales_the_eq(rng):
+    mix = music(rng, tilt=1.0)
+    _, full = master(mix, intensity=1.0)
+    _, half = master(mix, intensity=0.5)
+    assert np.allclose(half.tone.wanted_db, np.array(full.tone.wanted_db) / 2)
+
+
+def test_intensity_zero_changes_nothing_but_the_level(rng):
+    mix = music(rng, lufs=-30.0)
+    mastered, report = master(mix, intensity=0.0, target_lufs=-24.0)  # no limiting needed
+    assert not report.tone.active and report.compressor_threshold_db is None
+    gain = mastered.samples / np.where(mix.samples == 0, 1, mix.samples)
+    assert np.ptp(gain[mix.samples != 0]) < 1e-4  # one gain for every sample
+    assert_on_target(mastered, -24.0)
+    # and it still reaches a loud target, by limiting alone
+    loud, _ = master(mix, intensity=0.0)
+    assert_on_target(loud)
+    before, after = shares(mix), shares(loud)
+    assert max(abs(a - b) for a, b in zip(before, after, strict=True)) < 1.0
+
+
+def test_compression_is_linked_across_channels(rng):
+    mix = music(rng, lufs=-18.0)
+    left_loud = Audio(mix.samples * np.array([[1.0], [0.1]]), mix.sample_rate)
+    no_eq = MasterConfig(max_eq_db=0.0)
+    mastered, report = master(left_loud, target_lufs=-30.0, config=no_eq)  # and no limiting
+    assert report.compressor_reduction_db.max() > 1.0
+    gain = mastered.samples / np.where(left_loud.samples == 0, 1, left_loud.samples)
+    assert np.allclose(gain[0], gain[1], rtol=1e-4)
+
+
+def test_input_is_not_changed(rng):
+    mix = music(rng)
+    copy = mix.samples.copy()
+    master(mix, reference=music(np.random.default_rng(3)))
+    assert np.array_equal(mix.samples, copy)
+
+
+def test_every_curve_reads():
+    curves = load_curves()
+    assert "balanced" in curves
+    for name in curves:
+        values = 10 ** (np.array(curve_shares_db(name)) / 10)
+        assert values.sum() == pytest.approx(1.0)
+
+
+# --- refusals -----------------------------------------------------------------------------------
+def test_silent_audio_is_refused():
+    with pytest.raises(UserError, match="silent; there is nothing to master"):
+        master(Audio(np.zeros((2, 44_100)), 44_100))
+
+
+def test_too_short_audio_is_refused(rng):
+    with pytest.raises(UserError, match=r"shorter than 0\.4 s"):
+        master(Audio(rng.standard_normal((2, 8000)) * 0.1, 44_100))
+
+
+def test_nan_audio_is_refused(rng):
+    samples = music(rng, seconds=2.0).samples.copy()
+    samples[0, 100] = np.nan
+    with pytest.raises(AudioFormatError, match="NaN"):
+        master(Audio(samples, 44_100))
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        ({"intensity": 1.5}, "Intensity"),
+        ({"target_lufs": 3.0}, "Target loudness"),
+        ({"ceiling_dbtp": 1.0}, "ceiling"),
+        ({"genre_curve": "polka"}, "Unknown target curve"),
+    ],
+)
+def test_bad_settings_are_refused(rng, settings, words):
+    with pytest.raises(UserError, match=words):
+        master(music(rng, seconds=1.0), **settings)
+
+
+# --- files --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("rate", "channels", "subtype", "suffix"),
+    [(48_000, 1, "PCM_24", ".wav"), (44_100, 2, "FLOAT", ".wav"), (96_000, 2, "PCM_16", ".flac")],
+)
+def test_file_keeps_its_format(rng, tmp_path, rate, channels, subtype, suffix):
+    source = tmp_path / f"mix{suffix}"
+    write_audio(music(rng, seconds=4.0, rate=rate, channels=channels), source, subtype)
+    digest = sha256(source)
+    report = master_file(source, tmp_path / f"master{suffix}")
+    info = sf.info(str(tmp_path / f"master{suffix}"))
+    assert (info.samplerate, info.channels, info.subtype) == (rate, channels, subtype)
+    assert sha256(source) == digest  # the input is only read
+    data, _ = sf.read(str(tmp_path / f"master{suffix}"), always_2d=True)
+    assert_on_target(Audio(data.T, rate))
+    assert report.after.loudness.integrated_lufs == pytest.approx(-14.0, abs=0.05)
+
+
+def test_subtype_on_request_and_flac_never_float(rng, tmp_path):
+    source = tmp_path / "mix.wav"
+    write_audio(music(rng, seconds=3.0), source, "FLOAT")
+    master_file(source, tmp_path / "a.wav", subtype="PCM_16")
+    master_file(source, tmp_path / "b.flac")
+    assert sf.info(str(tmp_path / "a.wav")).subtype == "PCM_16"
+    assert sf.info(str(tmp_path / "b.flac")).subtype == "PCM_24"
+
+
+def test_16_bit_output_is_dithered(rng, tmp_path):
+    mix = music(rng, seconds=4.0)
+    samples = mix.samples.copy()
+    samples[:, -44_100:] = 0.0  # a second of digital silence at the end
+    source = tmp_path / "mix.wav"
+    write_audio(Audio(samples, mix.sample_rate), source, "PCM_16")
+    master_file(source, tmp_path / "master.wav")
+    data, _ = sf.read(str(tmp_path / "master.wav"), dtype="int16", always_2d=True)
+    tail = data[-22_050:]  # the last half second, long after the filters have rung out
+    # TPDF dither of one LSB each way: silence becomes -1, 0 and +1, a quarter of them not 0
+    assert set(np.unique(tail)) <= {-1, 0, 1}
+    assert 0.2 < np.mean(tail != 0) < 0.3
+
+
+def test_no_overwrite_without_force(rng, tmp_path):
+    source, out = tmp_path / "mix.wav", tmp_path / "master.wav"
+    write_audio(music(rng, seconds=2.0), source)
+    out.write_bytes(b"keep me")
+    with pytest.raises(OutputError, match="already exists"):
+        master_file(source, out)
+    assert out.read_bytes() == b"keep me"
+    master_file(source, out, force=True)
+    assert sf.info(str(out)).frames == 88_200
+    with pytest.raises(OutputError, match="also an input"):
+        master_file(source, source, force=True)
+
+
+def test_bad_files_are_refused(rng, tmp_path):
+    text = tmp_path / "notes.wav"
+    text.write_text("not audio")
+    with pytest.raises(InputFileError, match="not a readable audio file"):
+        master_file(text, tmp_path / "a.wav")
+    surround = tmp_path / "surround.wav"
+    sf.write(str(surround), rng.standard_normal((44_100, 3)) * 0.1, 44_100)
+    with pytest.raises(AudioFormatError, match="3 channels"):
+        master_file(surround, tmp_path / "b.wav")
+    silent = tmp_path / "silent.wav"
+    sf.write(str(silent), np.zeros((44_100, 2)), 44_100)
+    with pytest.raises(UserError, match="silent"):
+        master_file(silent, tmp_path / "c.wav")
+    nan = tmp_path / "nan.wav"
+    values = rng.standard_normal((44_100, 2)) * 0.1
+    values[500, 1] = np.nan
+    sf.write(str(nan), values, 44_100, subtype="FLOAT")
+    with pytest.raises(AudioFormatError, match="NaN"):
+        master_file(nan, tmp_path / "d.wav")
+    assert not any((tmp_path / name).exists() for name in ("a.wav", "b.wav", "c.wav", "d.wav"))
