@@ -47,7 +47,7 @@ def test_table_master_picture_and_json(capsys, tmp_path, mix_file):
         for line in result.stdout.splitlines()
     }
     assert re.search(r"integrated\s+-24\.0 LUFS\s+-16\.0 LUFS\s+-16\.0 LUFS", rows["integrated"])
-    assert re.search(r"-1\.[5-9] dBTP\s+<= -1\.5 dBTP", rows["true peak"])
+    assert re.search(r"-1\.[5-9] dBTP\s+<= -1\.5 dBTP", rows["true peak"]), rows
     assert f"wrote {out}" in result.stdout
     data, rate = sf.read(str(out), always_2d=True)
     loudness = measure_loudness(Audio(data.T, rate))

@@ -104,7 +104,7 @@ class MasterConfig:
     # true-peak limiter
     limiter_lookahead_ms: float = 2.0
     limiter_release_ms: float = 60.0
-    limiter_margin_db: float = 0.1  # the limiter aims this far under the ceiling
+    limiter_margin_db: float = 0.15  # under the ceiling: true-peak meters differ by ~0.1 dB
     max_limiting_lu: float = 10.0  # loudness the limiter may take away before we give up
     loudness_tolerance_lu: float = 0.05
 
@@ -481,8 +481,8 @@ class _Plan:
 class MasterReport:
     """What the master did, stage by stage, and every measurement before and after.
 
-    `target_db` is the octave balance aimed at (`target_source` says whose: the reference or a
-    curve). Gain reductions are given every 100 ms (the most in each), in dB. `notes` are
+    `tone.target_db` is the octave balance aimed at (`target_source` says whose: the reference or
+    a curve). Gain reductions are given every 100 ms (the most in each), in dB. `notes` are
     sentences for the user, among them whether the loudness target was reached.
     """
 
@@ -580,11 +580,11 @@ def master(
     def blocks_of(samples: np.ndarray) -> Iterator[np.ndarray]:
         return (samples[:, i : i + step] for i in range(0, frames, step))
 
-    before = analyze(audio)
+    before, ref = _side_by_side(
+        lambda: analyze(audio), (lambda: analyze(reference)) if reference is not None else None
+    )
     _check_masterable(before, "The audio")
-    ref = None
-    if reference is not None:
-        ref = analyze(reference)
+    if ref is not None:
         _check_masterable(ref, "The reference")
     shaped = np.empty_like(audio.samples)  # pass A's output, kept for every attempt
     plan = _plan(lambda: blocks_of(audio.samples), rate, channels, before, ref, config,
@@ -635,13 +635,15 @@ def master_file(
     check_outputs([out_path], inputs, force=force)
     if reference_path is None:
         curve_shares_db(config.curve)  # an unknown curve is refused before any work
-    ref = None
     if reference_path is not None:
         _audio_info(reference_path)
-        ref = analyze_file(reference_path)
-        _check_masterable(ref, f"The reference {str(reference_path)!r}")
-    before = analyze_file(in_path)
+    before, ref = _side_by_side(
+        lambda: analyze_file(in_path),
+        (lambda: analyze_file(reference_path)) if reference_path is not None else None,
+    )
     _check_masterable(before, repr(str(in_path)))
+    if ref is not None:
+        _check_masterable(ref, f"The reference {str(reference_path)!r}")
     rate, channels = info.samplerate, info.channels
 
     def blocks() -> Iterator[np.ndarray]:
@@ -717,12 +719,13 @@ def _plan(blocks, sample_rate, channels, before, ref, config, *, store=None) -> 
     shaper = _Shaper(sample_rate, plan.tone, plan.compressor)
     measures = _HopMeasures(sample_rate, channels, hop)
     offset = 0
-    for x in blocks():
-        y = shaper.process(x)
-        if store is not None:
-            store[:, offset : offset + y.shape[1]] = y
-        offset += y.shape[1]
-        measures.process(y)
+    with _Pipeline() as later:  # measure block k while block k + 1 is shaped
+        for x in blocks():
+            y = shaper.process(x)
+            if store is not None:
+                store[:, offset : offset + y.shape[1]] = y
+            offset += y.shape[1]
+            later(measures.process, y)
     plan.peaks_db, plan.energy = measures.finish()
     if shaper.compressor is not None:
         plan.compressor_reduction_db = np.concatenate(shaper.compressor.reduction_db)
@@ -910,7 +913,8 @@ def _write_blocks(blocks, path, sample_rate: int, channels: int, subtype: str) -
             str(tmp), "w", samplerate=sample_rate, channels=channels, subtype=subtype, format=fmt
         ) as f,
     ):
-        for z in blocks:
+
+        def write(z: np.ndarray) -> None:
             if subtype == "PCM_16":
                 dither = rng.random(z.shape) - rng.random(z.shape)
                 q = np.clip(np.round(z * 32768.0 + dither), -32768, 32767).astype(np.int16)
@@ -918,8 +922,53 @@ def _write_blocks(blocks, path, sample_rate: int, channels: int, subtype: str) -
             else:
                 f.write(np.ascontiguousarray(z.T, dtype=np.float32))
 
+        with _Pipeline() as later:  # write block k while block k + 1 is rendered
+            for z in blocks:
+                later(write, z)
+
 
 # --- small helpers -----------------------------------------------------------------------------
+class _Pipeline:
+    """Runs calls in order on one worker thread, at most one behind the caller.
+
+    NumPy, SciPy, pedalboard and libsndfile release the GIL in their loops, so on two cores the
+    caller's next block and the worker's call overlap. Memory stays bounded: `__call__` waits
+    for the previous call before it queues the next. Errors surface in the caller.
+    """
+
+    def __enter__(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(1)
+        self._pending = None
+        return self
+
+    def __call__(self, fn, *args) -> None:
+        if self._pending is not None:
+            self._pending.result()
+        self._pending = self._pool.submit(fn, *args)
+
+    def __exit__(self, kind, error, traceback):
+        try:
+            if self._pending is not None and kind is None:
+                self._pending.result()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        return False
+
+
+def _side_by_side(first: Callable, second: Callable | None):
+    """(first(), second()), the two run at once on two threads (second() is None if no second)."""
+    if second is None:
+        return first(), None
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        other = pool.submit(second)
+        result = first()
+        return result, other.result()
+
+
 def _max_every(values: np.ndarray, size: int) -> np.ndarray:
     if not len(values):
         return np.zeros(0, dtype=np.float32)
