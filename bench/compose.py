@@ -40,6 +40,7 @@ from bandmate.compose.evaluate import (
 )
 from bandmate.compose.harmonize import harmonize_steps, load_chorale_model
 from bandmate.compose.melody import (
+    CHORD_TONE_BIAS,
     MelodySettings,
     load_melody_model,
     melody_over_chart,
@@ -81,7 +82,7 @@ def mean(values) -> float:
     return sum(values) / len(values) if values else float("nan")
 
 
-def bench_melodies(trained, pieces: int, seed: int) -> None:
+def bench_melodies(trained, pieces: int, seed: int, bias: float = CHORD_TONE_BIAS) -> None:
     data = trained.card.get("training", {}).get("data", {})
     names = [c["name"] for c in data.get("collections", [])] or list(DEFAULT_COLLECTIONS["melody"])
     tunes = held_out_tunes(names, pieces, trained.tokenizer)
@@ -89,7 +90,7 @@ def bench_melodies(trained, pieces: int, seed: int) -> None:
     for i, (style, sheet) in enumerate(tunes):
         started = time.perf_counter()
         tempo = sheet.tempo_bpm
-        settings = MelodySettings(style=style, seed=seed + i)
+        settings = MelodySettings(style=style, seed=seed + i, chord_tone_bias=bias)
         generated.append(
             melody_over_lead_sheet(sheet, tempo_bpm=tempo, settings=settings, model=trained)
         )
@@ -168,14 +169,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--melody-model", default=None)
     parser.add_argument("--chorale-model", default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--chord-tone-bias", type=float, default=CHORD_TONE_BIAS)
+    parser.add_argument("--only", choices=("speed", "harmony", "melody"), help="one part only")
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     melody_model = load_melody_model(args.melody_model)
     chorale_model = load_chorale_model(args.chorale_model)
     print(f"melody model: {melody_model.path}\nchorale model: {chorale_model.path}")
-    bench_speed(melody_model, chorale_model)
-    bench_harmonizations(chorale_model, args.chorales, args.seed)
-    bench_melodies(melody_model, args.pieces, args.seed)
+    if args.only in (None, "speed"):
+        bench_speed(melody_model, chorale_model)
+    if args.only in (None, "harmony"):
+        bench_harmonizations(chorale_model, args.chorales, args.seed)
+    if args.only in (None, "melody"):
+        bench_melodies(melody_model, args.pieces, args.seed, args.chord_tone_bias)
     return 0
 
 

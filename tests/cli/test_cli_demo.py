@@ -21,6 +21,13 @@ def test_demo_writes_midi_musicxml_sound_and_pictures(tmp_path):
     for png in ("chorale.png", "backing.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "backing" / "mix.wav").exists() and (out / "backing" / "song.mid").exists()
+    harmonized = read_midi(out / "harmonized.mid")
+    assert [t.name for t in harmonized.tracks] == ["Soprano", "Alto", "Tenor", "Bass"]
+    assert harmonized.tracks[0].notes == chorale.tracks[0].notes  # Bach's tune, new voices
+    song = read_midi(out / "song.mid")
+    assert song.tracks[0].name == "Melody" and len(song.tracks[0].notes) >= 16
+    assert {"Bass", "Drums"} <= {t.name for t in song.tracks}
+    assert sf.info(out / "song.wav").duration > 30
     # a second run refuses to overwrite without --force, and succeeds with it
     assert_user_error(run_cli("demo", "-o", out), "already exists")
     assert run_cli("demo", "-o", out, "--force").returncode == 0

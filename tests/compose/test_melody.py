@@ -72,3 +72,28 @@ def test_impossible_settings_are_user_errors(untrained_melody_model, settings, w
         )
     for word in words:
         assert word in str(info.value)
+
+
+def test_a_tune_with_a_pickup_bar_keeps_its_chords_in_place(untrained_melody_model):
+    from bandmate.compose.melody import melody_over_lead_sheet
+    from bandmate.score import ChordEvent, Score, TimeSignature
+    from bandmate.theory import parse_chord
+
+    # a one-beat pickup (4/4 at 0 and again at 480), then two full bars
+    sheet = Score(
+        time_signatures=(TimeSignature(0, 4, 4), TimeSignature(480, 4, 4)),
+        chords=tuple(
+            ChordEvent(t, parse_chord(c))
+            for t, c in ((0, "G"), (480, "C"), (480 + 960, "F"), (480 + 1920, "G7"))
+        ),
+    )
+    for seed in range(3):
+        settings = MelodySettings(style="folk", seed=seed)
+        out = melody_over_lead_sheet(
+            sheet, tempo_bpm=90, settings=settings, model=untrained_melody_model
+        )
+        assert [(c.onset_ticks, str(c.symbol)) for c in out.chords] == [
+            (0, "G"), (480, "C"), (1440, "F"), (2400, "G7"),
+        ]  # fmt: skip
+        assert out.time_signatures == sheet.time_signatures
+        assert all(n.onset_ticks < 480 + 2 * 1920 for n in out.tracks[0].notes)

@@ -1,9 +1,11 @@
-"""The shipped chorale model: its card's figure is reproduced by the scoring API and the CLI."""
+"""The shipped models: cards that say what they learnt from, and figures that `bandmate eval`
+reproduces (chorale: through the public scoring API too)."""
 
 import json
 import re
 
 import numpy as np
+import pytest
 
 from bandmate.corpus.jsb import load_jsb
 from bandmate.models import load
@@ -36,3 +38,27 @@ def test_scoring_api_and_eval_reproduce_the_card():
     assert result.returncode == 0, result.stderr
     printed = float(re.search(r"(\d+\.\d+)", result.stdout).group(1))
     assert abs(printed - expected) < 0.005
+
+
+@pytest.mark.parametrize(
+    ("task", "collections", "classes"),
+    [
+        ("melody", {"essen", "oneills1850", "ryans-mammoth", "bach-chorales"}, {"non-commercial"}),
+        ("drums", {"bandmate-styles"}, {"own-work"}),
+    ],
+)
+def test_melody_and_drum_models_ship_with_cards_that_eval_reproduces(task, collections, classes):
+    folder = shipped_model_dir(task)
+    card = json.loads((folder / "card.json").read_text())
+    assert card["task"] == task
+    learnt = {c["name"]: c for c in card["training"]["data"]["collections"]}
+    assert set(learnt) == collections
+    assert classes <= {c["licence_class"] for c in learnt.values()}
+    sizes = sum(
+        (shipped_model_dir(m) / "model.safetensors").stat().st_size for m in shipped_models()
+    )
+    assert sizes <= 25 * 2**20  # all shipped checkpoints together
+    result = run_cli("eval", "--task", task, "--split", "valid", "--threads", "1")
+    assert result.returncode == 0, result.stderr
+    printed = float(re.search(r"(\d+\.\d+)", result.stdout).group(1))
+    assert abs(printed - card["metrics"]["valid_nll_nats_per_token"]) < 0.005

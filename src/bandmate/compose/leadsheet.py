@@ -49,13 +49,19 @@ class PlannedBar:
 
 def plan_bars(tokenizer: MelodyTokenizer, skeleton: Sequence[int]) -> list[PlannedBar]:
     """The bars of a skeleton stream (tokens of a lead sheet without notes: meters, bars and
-    chords), as `tokenizer.encode` writes it."""
+    chords), as `tokenizer.encode` writes it. A short bar (a pickup: `POS_k METER BAR` cuts the
+    bar at step k) gets length k, and the cut opens the next bar."""
     bars: list[PlannedBar] = []
     opening: list[int] = []
     meter = (4, 4)
-    for token in skeleton:
-        kind, value = tokenizer.meaning(token)
-        if kind == "meter":
+    kinds = [tokenizer.meaning(t) for t in skeleton]
+    for i, (token, (kind, value)) in enumerate(zip(skeleton, kinds, strict=True)):
+        cut = kind == "pos" and i + 1 < len(kinds) and kinds[i + 1][0] == "meter"
+        if cut:
+            if bars:
+                bars[-1].length_steps = value
+            opening.append(token)
+        elif kind == "meter":
             meter = value
             opening.append(token)
         elif kind == "bar":
@@ -222,7 +228,10 @@ class LeadSheetGuide:
                 self._chord_tones = set(_chord_tones(value))
             self._after = "chord" if kind == "chord" else "bass"
             return
-        if kind == "pos":
+        if kind == "pos" and self._bar < len(self.bars) - 1 and value >= self._bar_length():
+            self._start_next_bar(self._index)  # a short bar's cut opens the next bar
+            self._read_token(token)
+        elif kind == "pos":
             self._position = value
             if self._pending_chord_position() == value:
                 self._chord_left = list(self.bars[self._bar].chords[self._chord_index][1])

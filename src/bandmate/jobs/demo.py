@@ -1,10 +1,14 @@
 """The built-in demo: what `make demo` shows a newcomer.
 
-Two jobs on built-in defaults:
+Four jobs on built-in defaults:
 - a Bach chorale from music21's bundled corpus through the file pipeline: MIDI, MusicXML, a
   FluidSynth rendering and a piano roll (`chorale.*`);
+- the same chorale's soprano harmonized afresh by the shipped chorale model (`harmonized.mid`,
+  Bach's own voices beside it in `chorale.mid`);
 - a backing track of a built-in 16-bar chart in the pop style: MIDI, MusicXML, stems, mix and
-  manifest (`backing/`), with its piano roll (`backing.png`).
+  manifest (`backing/`), with its piano roll (`backing.png`);
+- a folk melody by the shipped melody model over that chart, with the band (`song.mid`,
+  rendered to `song.wav`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ def demo_outputs(out_dir: str | os.PathLike) -> dict[str, Path]:
         "chorale wav": out / "chorale.wav",
         "chorale png": out / "chorale.png",
         "backing png": out / "backing.png",
+        "harmonized midi": out / "harmonized.mid",
+        "song midi": out / "song.mid",
+        "song wav": out / "song.wav",
     }
 
 
@@ -57,7 +64,31 @@ def run_demo(
     write_audio(mix, paths["chorale wav"])
     draw_pianoroll(score, paths["chorale png"])
 
+    from bandmate.compose.harmonize import harmonize
+
+    harmonized, _ = harmonize(score.replace(tracks=score.tracks[:1]), seed=1)
+    write_midi(harmonized, paths["harmonized midi"])
+
     request = BackingRequest(chart=DEMO_CHART, style=DEMO_STYLE, seed=1)
     backing = make_backing(request, Path(out_dir) / "backing", force=force, progress=progress)
     draw_pianoroll(read_midi(backing["midi"]), paths["backing png"])
+
+    song = _melody_with_band(seed=1)
+    write_midi(song, paths["song midi"])
+    _, mix = render(song)
+    write_audio(mix, paths["song wav"])
     return paths | {"backing mix": backing["mix"], "backing midi": backing["midi"]}
+
+
+def _melody_with_band(seed: int):
+    """A folk melody over the demo chart, played with the demo's backing style."""
+    from bandmate.arrange.backing import backing, prepare_chart
+    from bandmate.compose.melody import MelodySettings, melody_over_chart
+
+    chart = prepare_chart(DEMO_CHART, None)
+    tempo = 100.0
+    melody = melody_over_chart(
+        chart, tempo_bpm=tempo, settings=MelodySettings(style="folk", seed=seed)
+    )
+    band = backing(chart, style=DEMO_STYLE, tempo_bpm=tempo, seed=seed, intro=False, ending=False)
+    return band.replace(tracks=(*melody.tracks, *band.tracks))
