@@ -31,6 +31,7 @@ import torch
 from bandmate.compose.continuation import lead_sheet
 from bandmate.compose.evaluate import (
     FEATURES,
+    SATB_RANGES,
     chord_tone_ratio,
     compare_feature_sets,
     parallels_per_100_beats,
@@ -118,6 +119,17 @@ def bench_melodies(trained, pieces: int, seed: int, bias: float = CHORD_TONE_BIA
     print(f"  {'scale consistency':<34} {scale_gen:>10.3f} {scale_ref:>10.3f}")
 
 
+def _written_range_violations(steps) -> int:
+    """Notes of alto, tenor and bass (runs of one pitch) outside SATB_RANGES."""
+    count = 0
+    for voice, name in ((1, "alto"), (2, "tenor"), (3, "bass")):
+        low, high = SATB_RANGES[name]
+        line = [step[voice] for step in steps]
+        starts = [p for i, p in enumerate(line) if p >= 0 and (i == 0 or line[i - 1] != p)]
+        count += sum(1 for p in starts if not low <= p <= high)
+    return count
+
+
 def bench_harmonizations(trained, chorales: int, seed: int) -> None:
     test = load_jsb("test")
     bach = parallels_per_100_beats(test)
@@ -130,13 +142,17 @@ def bench_harmonizations(trained, chorales: int, seed: int) -> None:
     parallels = sum(p.parallel_fifths + p.parallel_octaves for p in generated)
     crossings = sum(p.crossings for p in generated)
     violations = sum(p.range_violations for p in generated)
+    written = sum(_written_range_violations(steps) for steps in ours)
     kept = all([s[0] for s in ours[i]] == [step[0] for step in test[i]] for i in range(len(ours)))
     print(f"\nHarmonizations of {len(ours)} JSB test sopranos ({beats:g} beats):")
     print(
         f"  parallel fifths and octaves per 100 beats: {100 * parallels / beats:.3f} "
         f"(Bach, all {len(test)} test chorales, same code: {bach:.3f})"
     )
-    print(f"  crossings: {crossings}, range violations: {violations}, soprano kept: {kept}")
+    print(
+        f"  crossings: {crossings}, range violations: {written} in the voices written "
+        f"({violations} counting Bach's given sopranos), soprano kept: {kept}"
+    )
 
 
 def bench_speed(melody_model, chorale_model) -> None:
