@@ -18,8 +18,10 @@ position, only what keeps the piece on its plan:
 It also leans (`bias`), never forbids: chord tones get `chord_tone_bias` nats on strong beats
 (the downbeat, and the middle of a 4/4, 2/2, 6/8 or 12/8 bar) and a third of that on other
 beats; `density` tilts the note lengths (`DUR_d` gets `-density * log d`: positive gives more,
-shorter notes). Both are documented defaults of `bandmate melody`, measured in
-`bench/compose.py`.
+shorter notes); and the piece closes: a note on the last bar's downbeat leans to the final
+chord's root (twice `cadence_bias`, nats) and to ringing through the bar (three times), since a
+left-to-right model cannot see that the piece is about to end. These are documented defaults
+of `bandmate melody`, measured in `bench/compose.py`.
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ class LeadSheetGuide:
         *,
         fixed_chords: bool = True,
         chord_tone_bias: float = 1.0,
+        cadence_bias: float = 3.0,
         density: float = 0.0,
         open_bar: tuple[tuple[int, int], int, int] | None = None,
     ):
@@ -109,6 +112,8 @@ class LeadSheetGuide:
         self.bars = list(bars)
         self.fixed_chords = fixed_chords
         self.chord_tone_bias = chord_tone_bias
+        self.cadence_bias = cadence_bias
+        self._chord_root: int | None = None
         self.prompt_length = prompt_length
         v = tokenizer.vocab_size
         meanings = [tokenizer.meaning(t) for t in range(v)]
@@ -172,10 +177,17 @@ class LeadSheetGuide:
 
     def bias(self, position: int, tokens: Sequence[int]) -> np.ndarray | None:
         self._catch_up(tokens)
+        cadence = self.cadence_bias and self._bar == len(self.bars) - 1 and self._position == 0
         if self._after == "pitch":
-            return self._dur_bias
+            if not cadence:
+                return self._dur_bias
+            held = self._dur == self._bar_length()  # the last note rings to the end
+            return self._dur_bias + np.where(held, 3 * self.cadence_bias, 0.0).astype(np.float32)
         if self._after not in ("pos", "chord", "bass") or not self._chord_tones:
             return None
+        if cadence and self._chord_root is not None:  # end on the final chord's root
+            root = (self._pitch % 12 == self._chord_root) & (self._pitch >= 0)
+            return np.where(root, 2 * self.cadence_bias, 0.0).astype(np.float32)
         meter = self._meter()
         beat = self.tok.steps_per_beat * 4 // meter[1]
         if self._position in strong_positions(meter, self._bar_length()):
@@ -210,7 +222,7 @@ class LeadSheetGuide:
             if index < self.prompt_length:  # the prompt only says which chord is sounding
                 kind, value = self.tok.meaning(token)
                 if kind == "chord":
-                    self._chord_tones = set(_chord_tones(value))
+                    self._set_chord(value)
             else:
                 self._read_token(token)
         self._read = len(tokens)
@@ -225,7 +237,7 @@ class LeadSheetGuide:
         if self._chord_left:
             self._chord_left.pop(0)
             if kind == "chord":
-                self._chord_tones = set(_chord_tones(value))
+                self._set_chord(value)
             self._after = "chord" if kind == "chord" else "bass"
             return
         if kind == "pos" and self._bar < len(self.bars) - 1 and value >= self._bar_length():
@@ -238,7 +250,7 @@ class LeadSheetGuide:
                 self._chord_index += 1
             self._after = "pos"
         elif kind == "chord":
-            self._chord_tones = set(_chord_tones(value))
+            self._set_chord(value)
             self._after = "chord"
         elif kind in ("bass", "pitch"):
             self._after = kind
@@ -249,6 +261,10 @@ class LeadSheetGuide:
         elif kind in ("meter", "bar"):
             self._start_next_bar(self._index)
             self._read_token(token)  # the first of the new bar's opening tokens
+
+    def _set_chord(self, value) -> None:
+        self._chord_tones = set(_chord_tones(value))
+        self._chord_root = value[0] if value is not None else None
 
     def _start_next_bar(self, at: int) -> None:
         """Move to the next planned bar, whose opening begins at token index `at`."""
