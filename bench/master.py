@@ -18,8 +18,10 @@
 Columns: `err` = integrated loudness less -14 LU; `tp+` = true peak less the -1 dBTP ceiling (a
 positive value is an overshoot); `dist` = octave-band distance to the reference in dB; `x rt` =
 times real time (wall clock, one run; bandmate's includes reading, writing and its own
-before/after analysis; ffmpeg's includes both passes and starting ffmpeg). Targets for bandmate:
-|err| <= 0.2, tp+ <= 0.1, >= 40x real time.
+before/after analysis and that of the reference; ffmpeg's includes both passes and starting
+ffmpeg). Targets for bandmate: |err| <= 0.2, tp+ <= 0.1, >= 40x real time. bandmate uses two
+cores where it can, so its speed halves when something else keeps a core busy: the load average
+is printed at the start and the end.
 
 `--long-minutes N` also masters an N-minute 48 kHz stereo file (a mix repeated) in a child process
 and prints its peak resident memory (target for 60 minutes: <= 1.5 GB).
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -228,6 +231,8 @@ def main() -> None:
         header = f"{'mix':<15} {'format':<19} {'in LUFS':>7} {'in dBTP':>7}"
         for tool in tools:
             header += f" | {tool:<10} {'err':>6} {'tp+':>6} {'dist':>5} {'x rt':>5}"
+        print("load average (1, 5, 15 min) at the start: "
+              + ", ".join(f"{v:.2f}" for v in os.getloadavg()))  # fmt: skip
         print(header)
         print("-" * len(header))
         results: dict[str, list[tuple[float, float, float, float]]] = {t: [] for t in tools}
@@ -268,6 +273,8 @@ def main() -> None:
         passed = all(abs(e) <= 0.2 and o <= 0.1 and x >= 40 for e, o, _, x in ok)
         print(f"\nbandmate targets (|err| <= 0.2 LU, tp+ <= 0.1 dB, >= 40x): "
               f"{'all met' if passed else 'NOT all met'}")  # fmt: skip
+        print("load average (1, 5, 15 min) at the end: "
+              + ", ".join(f"{v:.2f}" for v in os.getloadavg()))  # fmt: skip
         if args.long_minutes:
             long_file(folder, args.long_minutes)
 
