@@ -36,6 +36,7 @@ COMMANDS = (
     "eval",
     "evaluate",
     "analyze",
+    "mix",
     "master",
 )
 

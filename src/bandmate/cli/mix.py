@@ -1,0 +1,44 @@
+"""`bandmate mix`: stems to a balanced stereo mix with headroom for mastering."""
+
+from __future__ import annotations
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "mix",
+        help="mix stems: balance by role, high-pass, masking cuts, compression, pan, headroom",
+        description="Mix a folder of stems (as `bandmate backing` writes) or stem files into one "
+        "stereo mix: each stem's role from its name or sound, gain to the role's target "
+        "loudness relative to the loudest element, high-pass, gentle cuts where two stems mask "
+        "each other, light compression, pan by role, gentle bus compression, and headroom for "
+        "mastering (about -20 LUFS, true peak at most -3 dBTP).",
+    )
+    p.add_argument("stems", nargs="+", help="a folder of stems, or stem files (WAV or FLAC)")
+    p.add_argument("-o", "--output", required=True, help="the mix to write (.wav or .flac)")
+    p.add_argument("--report", metavar="PNG", help="write a chart of the levels before and after")
+    p.add_argument("--json", metavar="JSON", help="write what was done to each stem as JSON")
+    p.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from bandmate.io.files import write_text_atomic
+    from bandmate.mix.automix import automix_files, stem_rows, write_automix_png
+
+    extras = [p for p in (args.report, args.json) if p]
+    report = automix_files(args.stems, args.output, force=args.force, extra_outputs=extras)
+    if args.report:
+        write_automix_png(report, args.report)
+    if args.json:
+        import json
+
+        write_text_atomic(args.json, json.dumps(report.to_dict(), indent=2) + "\n")
+    rows = stem_rows(report)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=True)).rstrip())
+    for note in report.notes:
+        print(note)
+    print(f"mix: {report.mix_lufs} LUFS, true peak {report.mix_true_peak_dbtp} dBTP")
+    print(f"wrote {args.output}")
+    return 0

@@ -1,0 +1,572 @@
+"""Automix: stems to a balanced stereo mix with headroom for mastering.
+
+`automix(stems)` runs these named stages in this order (`STAGES`), from one `AutomixConfig` and
+the role table in `bandmate/data/mixing/roles.toml`:
+
+1. **conform**: every stem to one sample rate (the most common one; on a tie the highest),
+   resampled with `scipy.signal.resample_poly`, and to one length (the longest; shorter stems
+   padded with silence at the end). NaN or infinite samples are refused (`AudioFormatError`);
+   more than two channels are refused by `Audio` itself.
+2. **roles**: each stem's role (drums, bass, keys, guitar, pad, lead, vocal) from its name by the
+   table's regular expressions, else from its content (`detect_role_from_content`).
+3. **level**: each stem to the working level (-23 LUFS), so that the compressors' thresholds
+   mean the same for every stem whatever gain it came in at. A silent stem (no block above
+   BS.1770's -70 LUFS gate) is kept silent and named in the report.
+4. **highpass**: a 12 dB/octave high-pass at the role's cutoff (none for bass).
+5. **masking**: in each octave band from 125 Hz to 4 kHz where two stems both put a large share
+   of their energy and sit within `masking_window_db` of each other, a gentle peak cut
+   (`masking_cut_db`, one octave wide) on the less important role.
+6. **compress**: the role's light compressor (pedalboard `Compressor`).
+7. **balance**: gain so that each stem's integrated loudness, measured after stages 4-6, lands on
+   its role's target relative to the loudest element (`target_lu`).
+8. **pan**: constant-power pan by role (bass, drums, lead and vocal centred; keys, guitar and pad
+   alternating left and right); mono stems become stereo.
+9. **sum**, 10. **bus**: a gentle bus compressor (ratio 1.5), 11. **headroom**: one gain so that
+   the mix's integrated loudness is `target_lufs` (-20) unless its true peak would then pass
+   `ceiling_dbtp` (-3 dBTP), in which case the true peak sits on the ceiling. That leaves a
+   mastering stage room to EQ, compress and limit.
+
+The report gives, per stem, its role and how it was found, its loudness before and in the mix
+(after everything but the bus compressor), the net gain, the pan, the filters, and what was
+resampled, padded or silent.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import scipy.signal
+
+from bandmate.errors import AudioFormatError, UserError
+from bandmate.io.audio import Audio
+from bandmate.mix.meter import measure_loudness
+
+ROLES = ("drums", "bass", "keys", "guitar", "pad", "lead", "vocal")
+STAGES = (
+    "conform",
+    "roles",
+    "level",
+    "highpass",
+    "masking",
+    "compress",
+    "balance",
+    "pan",
+    "sum",
+    "bus",
+    "headroom",
+)
+MASKING_BANDS_HZ = (125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0)
+
+
+@dataclass(frozen=True)
+class RoleSettings:
+    """One row of roles.toml: how a role is balanced, filtered, compressed and panned."""
+
+    role: str
+    target_lu: float
+    highpass_hz: float | None
+    pan: float
+    importance: int
+    threshold_db: float
+    ratio: float
+    attack_ms: float
+    release_ms: float
+    names: tuple[str, ...]
+
+
+@cache
+def load_roles() -> dict[str, RoleSettings]:
+    """The role table, in the order its name rules are tried."""
+    text = (resources.files("bandmate.data") / "mixing" / "roles.toml").read_text("utf-8")
+    table = tomllib.loads(text)["roles"]
+    return {
+        role: RoleSettings(
+            role=role,
+            target_lu=float(row["target_lu"]),
+            highpass_hz=row.get("highpass_hz"),
+            pan=float(row["pan"]),
+            importance=int(row["importance"]),
+            threshold_db=float(row["threshold_db"]),
+            ratio=float(row["ratio"]),
+            attack_ms=float(row["attack_ms"]),
+            release_ms=float(row["release_ms"]),
+            names=tuple(row["names"]),
+        )
+        for role, row in table.items()
+    }
+
+
+@dataclass(frozen=True)
+class AutomixConfig:
+    """Every setting of automix; `roles` forces a role per stem name (as the stem is named)."""
+
+    working_lufs: float = -23.0
+    target_lufs: float = -20.0
+    ceiling_dbtp: float = -3.0
+    masking_cut_db: float = -2.5
+    masking_share: float = 0.25  # a band holding this share of a stem's energy is "strong"
+    masking_window_db: float = 6.0  # two strong stems this close in the band mask each other
+    bus_threshold_db: float = -18.0
+    bus_ratio: float = 1.5
+    roles: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.ceiling_dbtp > 0:
+            raise UserError(f"The ceiling must be at most 0 dBTP, got {self.ceiling_dbtp}.")
+        for name, role in self.roles.items():
+            if role not in ROLES:
+                raise UserError(
+                    f"Role {role!r} for stem {name!r} is unknown; use one of {', '.join(ROLES)}."
+                )
+
+
+@dataclass(frozen=True)
+class StemReport:
+    """What automix did to one stem. Loudness in LUFS (None for a silent stem), gain in dB."""
+
+    name: str
+    role: str
+    role_from: str  # "name", "content" or "given"
+    loudness_before_lufs: float | None
+    loudness_after_lufs: float | None  # in the mix, before the bus compressor
+    gain_db: float | None  # after minus before: every stage's net effect on its level
+    pan: float  # -1 left ... +1 right
+    highpass_hz: float | None
+    cuts: tuple[tuple[float, float], ...]  # (centre Hz, gain dB) of the masking cuts
+    resampled_from_hz: int | None
+    padded_seconds: float
+    silent: bool
+
+
+@dataclass(frozen=True)
+class AutomixReport:
+    stems: tuple[StemReport, ...]
+    sample_rate: int
+    stages: tuple[str, ...]
+    mix_lufs: float | None
+    mix_true_peak_dbtp: float | None  # None for a silent mix
+    bus_gain_reduction_db: float  # how far the bus compressor lowered the mix's loudness
+    notes: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# --- the pipeline -------------------------------------------------------------------------------
+def automix(
+    stems: Mapping[str, Audio] | Sequence[tuple[str, Audio]],
+    *,
+    config: AutomixConfig = AutomixConfig(),
+) -> tuple[Audio, AutomixReport]:
+    """Mix named stems into one stereo `Audio` (see the module's docs for the stages).
+
+    `stems` maps a name (a file name such as "03-bass.wav" or a track name) to its audio, mono or
+    stereo. The inputs are not changed. Raises `UserError` for no stems, `AudioFormatError` for
+    NaN or infinite samples.
+    """
+    named = list(stems.items()) if isinstance(stems, Mapping) else list(stems)
+    if not named:
+        raise UserError("There are no stems to mix; give at least one audio file.")
+    names = [name for name, _ in named]
+    notes: list[str] = []
+    signals, rate, resampled, padded = _conform([a for _, a in named], notes, names)
+    table = load_roles()
+    roles, role_from = [], []
+    for name, x in zip(names, signals, strict=True):
+        given = config.roles.get(name)
+        from_name = None if given else role_from_name(name, table)
+        role = given or from_name or detect_role_from_content(x, rate)
+        roles.append(role)
+        role_from.append("given" if given else "name" if from_name else "content")
+
+    before = [_lufs(x, rate) for x in signals]
+    silent = [b is None for b in before]
+    for name, s in zip(names, silent, strict=True):
+        if s:
+            notes.append(f"{name} is silent; it stays silent in the mix.")
+    # level: to the working loudness, so the compressors see every stem alike
+    signals = [
+        x if b is None else x * _gain(config.working_lufs - b)
+        for x, b in zip(signals, before, strict=True)
+    ]
+    highpass = [None if s else table[r].highpass_hz for r, s in zip(roles, silent, strict=True)]
+    signals = [_highpass(x, rate, hz) if hz else x for x, hz in zip(signals, highpass, strict=True)]
+    cuts = _masking_cuts(signals, rate, roles, silent, table, config)
+    signals = [_apply_cuts(x, rate, c) for x, c in zip(signals, cuts, strict=True)]
+    signals = [
+        x if s else _compress(x, rate, table[r])
+        for x, r, s in zip(signals, roles, silent, strict=True)
+    ]
+    # balance: the loudest role present sits at the working level, the others at their targets
+    present = [table[r].target_lu for r, s in zip(roles, silent, strict=True) if not s]
+    top = max(present, default=0.0)
+    for k, x in enumerate(signals):
+        now = None if silent[k] else _lufs(x, rate)
+        if now is not None:
+            target = config.working_lufs + table[roles[k]].target_lu - top
+            signals[k] = x * _gain(target - now)
+    pans = _pans(roles, silent, table)
+    signals = [_pan(x, p) for x, p in zip(signals, pans, strict=True)]
+    mix = np.sum(signals, axis=0, dtype=np.float32) if signals else None
+    bus_in = _lufs(mix, rate)
+    mix = _bus_compress(mix, rate, config)
+    bus_out = _lufs(mix, rate)
+    bus_reduction = 0.0 if bus_in is None or bus_out is None else bus_in - bus_out
+    scale_db = _headroom_gain_db(mix, rate, config)
+    mix = mix * _gain(scale_db)
+    if bus_out is None:
+        notes.append("Every stem is silent, so the mix is silent.")
+
+    reports = []
+    for k, name in enumerate(names):
+        after = _lufs(signals[k], rate)
+        after = None if after is None else after + scale_db
+        reports.append(
+            StemReport(
+                name=name,
+                role=roles[k],
+                role_from=role_from[k],
+                loudness_before_lufs=_round(before[k]),
+                loudness_after_lufs=_round(after),
+                gain_db=_round(None if after is None or before[k] is None else after - before[k]),
+                pan=round(pans[k], 3),
+                highpass_hz=highpass[k],
+                cuts=tuple(cuts[k]),
+                resampled_from_hz=resampled[k],
+                padded_seconds=round(padded[k] / rate, 3),
+                silent=silent[k],
+            )
+        )
+    out = Audio(mix.astype(np.float32), rate)
+    final = measure_loudness(out)
+    report = AutomixReport(
+        stems=tuple(reports),
+        sample_rate=rate,
+        stages=STAGES,
+        mix_lufs=_round(_lufs(mix, rate)),
+        mix_true_peak_dbtp=round(peak, 2) if math.isfinite(peak := final.true_peak_dbtp) else None,
+        bus_gain_reduction_db=round(bus_reduction, 2),
+        notes=tuple(notes),
+    )
+    return out, report
+
+
+# --- stages -------------------------------------------------------------------------------------
+def _conform(audios: list[Audio], notes: list[str], names: list[str]):
+    """(signals, rate, resampled-from per stem, padded frames per stem); signals are copies."""
+    for name, a in zip(names, audios, strict=True):
+        if not np.all(np.isfinite(a.samples)):
+            raise AudioFormatError(
+                f"Stem {name!r} holds NaN or infinite samples; it cannot be mixed."
+            )
+    counts = Counter(a.sample_rate for a in audios)
+    rate = max(counts, key=lambda r: (counts[r], r))
+    signals, resampled = [], []
+    for name, a in zip(names, audios, strict=True):
+        x = a.samples.astype(np.float32, copy=True)
+        if a.sample_rate != rate:
+            g = math.gcd(rate, a.sample_rate)
+            x = scipy.signal.resample_poly(x, rate // g, a.sample_rate // g, axis=1)
+            x = x.astype(np.float32)
+            notes.append(f"{name} was resampled from {a.sample_rate} Hz to {rate} Hz.")
+        signals.append(x)
+        resampled.append(a.sample_rate if a.sample_rate != rate else None)
+    frames = max(x.shape[1] for x in signals)
+    padded = [frames - x.shape[1] for x in signals]
+    for name, n in zip(names, padded, strict=True):
+        if n:
+            notes.append(f"{name} was padded with {n / rate:.2f} s of silence to the longest stem.")
+    signals = [np.pad(x, ((0, 0), (0, n))) for x, n in zip(signals, padded, strict=True)]
+    return signals, rate, resampled, padded
+
+
+def role_from_name(name: str, table: Mapping[str, RoleSettings] | None = None) -> str | None:
+    """The role a stem's name says ("03-bass.wav" -> "bass", "Strings" -> "pad"), or None.
+
+    The file's suffix and a leading number are dropped; the roles' patterns (roles.toml) are
+    tried in the table's order and the first that matches anywhere in the name wins.
+    """
+    table = table or load_roles()
+    stem = Path(name).stem if Path(name).suffix.lower() in (".wav", ".flac") else name
+    stem = re.sub(r"^\d+[-_ ]*", "", stem).lower()
+    for role, settings in table.items():
+        if any(re.search(p, stem) for p in settings.names):
+            return role
+    return None
+
+
+def detect_role_from_content(samples: np.ndarray, sample_rate: int) -> str:
+    """A role guessed from the sound, for a stem whose name says nothing.
+
+    The rule, on the mono sum: the share of energy below 150 Hz and the spectral centroid (from a
+    Welch spectrum), and the onset density: the 10 ms frames whose energy jumps by more than
+    9 dB over the previous frame, per second.
+    - more than half the energy below 150 Hz and a centroid under 400 Hz: bass;
+    - more than 2 onsets per second and a centroid above 1.5 kHz or a crest factor above 18 dB
+      (percussive hits over little sustain): drums;
+    - fewer than 0.5 onsets per second (sustained): pad;
+    - a centroid above 1.2 kHz: lead; otherwise keys.
+    Guitar and vocal are never guessed: by sound alone they pass for keys or lead.
+    """
+    mono = samples.mean(axis=0).astype(np.float64)
+    if not np.any(mono):
+        return "keys"
+    freqs, power = scipy.signal.welch(mono, sample_rate, nperseg=4096)
+    total = power.sum()
+    low_share = power[freqs < 150].sum() / total
+    centroid = float((freqs * power).sum() / total)
+    hop = sample_rate // 100
+    frames = len(mono) // hop
+    energy = (mono[: frames * hop].reshape(frames, hop) ** 2).mean(axis=1) + 1e-12
+    jumps = 10 * np.log10(energy[1:] / energy[:-1])
+    active = energy[1:] > energy.max() * 1e-4
+    onsets_per_s = np.count_nonzero((jumps > 9) & active) / (len(mono) / sample_rate)
+    rms = math.sqrt(float(np.mean(mono**2)))
+    crest_db = 20 * math.log10(np.max(np.abs(mono)) / rms)
+    if low_share > 0.5 and centroid < 400:
+        return "bass"
+    if onsets_per_s > 2 and (centroid > 1500 or crest_db > 18):
+        return "drums"
+    if onsets_per_s < 0.5:
+        return "pad"
+    return "lead" if centroid > 1200 else "keys"
+
+
+def _highpass(x: np.ndarray, rate: int, cutoff_hz: float) -> np.ndarray:
+    sos = scipy.signal.butter(2, cutoff_hz, "highpass", fs=rate, output="sos")
+    return scipy.signal.sosfilt(sos, x, axis=1).astype(np.float32)
+
+
+def _band_shares(x: np.ndarray, rate: int) -> np.ndarray:
+    """Each masking band's share of the stem's energy, and the band's level (dB), as (2, bands)."""
+    freqs, power = scipy.signal.welch(x.mean(axis=0), rate, nperseg=8192)
+    total = power.sum() + 1e-30
+    bands = np.array(
+        [
+            power[(freqs >= c / math.sqrt(2)) & (freqs < c * math.sqrt(2))].sum()
+            for c in MASKING_BANDS_HZ
+        ]
+    )
+    return np.stack([bands / total, 10 * np.log10(bands + 1e-30)])
+
+
+def _masking_cuts(signals, rate, roles, silent, table, config) -> list[list[tuple[float, float]]]:
+    """Per stem, the (centre Hz, gain dB) cuts where it masks a more important stem.
+
+    The band levels are taken at the balance the mix will have (each stem's working level moved
+    to its target), so that a stem the balance puts far below another does not count as masking.
+    """
+    cuts: list[list[tuple[float, float]]] = [[] for _ in signals]
+    live = [k for k in range(len(signals)) if not silent[k]]
+    if len(live) < 2:
+        return cuts
+    shares = {k: _band_shares(signals[k], rate) for k in live}
+    for k in live:  # the level each band will have after balance
+        shares[k][1] += table[roles[k]].target_lu
+    for b, centre in enumerate(MASKING_BANDS_HZ):
+        strong = [k for k in live if shares[k][0, b] >= config.masking_share]
+        for i in strong:
+            for j in strong:
+                if i >= j or abs(shares[i][1, b] - shares[j][1, b]) > config.masking_window_db:
+                    continue
+                rank_i, rank_j = table[roles[i]].importance, table[roles[j]].importance
+                loser = j if (rank_i, i) < (rank_j, j) else i
+                if all(c != centre for c, _ in cuts[loser]):
+                    cuts[loser].append((centre, config.masking_cut_db))
+    return cuts
+
+
+def _apply_cuts(x: np.ndarray, rate: int, cuts) -> np.ndarray:
+    if not cuts:
+        return x
+    from pedalboard import PeakFilter, Pedalboard
+
+    board = Pedalboard([PeakFilter(cutoff_frequency_hz=hz, gain_db=db, q=1.41) for hz, db in cuts])
+    return board(x, rate)
+
+
+def _compress(x: np.ndarray, rate: int, role: RoleSettings) -> np.ndarray:
+    from pedalboard import Compressor
+
+    comp = Compressor(
+        threshold_db=role.threshold_db,
+        ratio=role.ratio,
+        attack_ms=role.attack_ms,
+        release_ms=role.release_ms,
+    )
+    return comp(x, rate)
+
+
+def _pans(roles, silent, table) -> list[float]:
+    """Pan positions: centred roles at 0; spread roles alternate left, right in stem order."""
+    pans, side = [], -1.0
+    for role, s in zip(roles, silent, strict=True):
+        spread = table[role].pan
+        if spread and not s:
+            pans.append(side * spread)
+            side = -side
+        else:
+            pans.append(0.0)
+    return pans
+
+
+def _pan(x: np.ndarray, pan: float) -> np.ndarray:
+    """Constant-power pan to stereo (a mono stem keeps its loudness: -3 dB a side at centre).
+
+    A stereo stem gets the same law scaled by sqrt(2), so that at centre it is unchanged and its
+    power (for channels that are not correlated) stays the same anywhere.
+    """
+    angle = (pan + 1) * math.pi / 4
+    left, right = math.cos(angle), math.sin(angle)
+    if x.shape[0] == 1:
+        return np.concatenate([x * left, x * right]).astype(np.float32)
+    return np.stack([x[0] * left * math.sqrt(2), x[1] * right * math.sqrt(2)]).astype(np.float32)
+
+
+def _bus_compress(mix: np.ndarray, rate: int, config: AutomixConfig) -> np.ndarray:
+    """A gentle bus compressor, its threshold relative to the mix at the target loudness."""
+    from pedalboard import Compressor
+
+    now = _lufs(mix, rate)
+    if now is None:
+        return mix
+    # the compressor sees the mix at the target loudness, so its threshold means the same always
+    g = _gain(config.target_lufs - now)
+    comp = Compressor(
+        threshold_db=config.bus_threshold_db, ratio=config.bus_ratio, attack_ms=30, release_ms=200
+    )
+    return comp(mix * g, rate) / g
+
+
+def _headroom_gain_db(mix: np.ndarray, rate: int, config: AutomixConfig) -> float:
+    now = _lufs(mix, rate)
+    if now is None:  # silence: nothing to scale
+        return 0.0
+    peak = measure_loudness(Audio(mix, rate)).true_peak_dbtp
+    return min(config.target_lufs - now, config.ceiling_dbtp - peak)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+def _lufs(x: np.ndarray | None, rate: int) -> float | None:
+    if x is None or not np.any(x):
+        return None
+    value = measure_loudness(Audio(x, rate)).integrated_lufs
+    return None if value is None or not math.isfinite(value) else value
+
+
+def _gain(db: float) -> float:
+    return 10 ** (db / 20)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+# --- files ----------------------------------------------------------------------------------------
+AUDIO_SUFFIXES = (".wav", ".flac")
+
+
+def stem_paths(inputs: Sequence[str | Path]) -> list[Path]:
+    """The stem files named by `inputs`: files as given, folders as their WAV and FLAC files.
+
+    A folder is read as `bandmate backing` writes one: its `stems/` subfolder when it has one,
+    else the folder itself; files sorted by name. Raises `InputFileError` when nothing is found.
+    """
+    from bandmate.errors import InputFileError
+    from bandmate.io.files import check_inputs
+
+    paths: list[Path] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            folder = item / "stems" if (item / "stems").is_dir() else item
+            found = sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+            if not found:
+                raise InputFileError(
+                    f"Folder {str(item)!r} holds no .wav or .flac stems; give a folder of stems."
+                )
+            paths.extend(found)
+        else:
+            check_inputs([item])
+            paths.append(item)
+    if not paths:
+        raise InputFileError("No stems were given; give a folder of stems or stem files.")
+    return paths
+
+
+def automix_files(
+    inputs: Sequence[str | Path],
+    output: str | Path,
+    *,
+    config: AutomixConfig = AutomixConfig(),
+    force: bool = False,
+    extra_outputs: Sequence[str | Path] = (),
+) -> AutomixReport:
+    """Read the stems named by `inputs`, automix them and write the mix (24-bit) to `output`."""
+    from bandmate.io.audio import check_writable, read_audio, write_audio
+    from bandmate.io.files import check_outputs
+
+    paths = stem_paths(inputs)
+    check_writable(output)
+    check_outputs([output, *extra_outputs], paths, force=force)
+    stems = [(p.name, read_audio(p)) for p in paths]
+    mix, report = automix(stems, config=config)
+    write_audio(mix, output)
+    return report
+
+
+def write_automix_png(report: AutomixReport, path: str | Path) -> None:
+    """A bar chart of each stem's loudness before and in the mix, written atomically as PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from bandmate.io.files import atomic_path
+
+    figure = Figure(figsize=(max(6, 1.2 * len(report.stems) + 2), 4.5), layout="constrained")
+    FigureCanvasAgg(figure)
+    ax = figure.subplots()
+    x = np.arange(len(report.stems))
+    floor = -70.0  # a silent stem is drawn at the gate
+    before = [s.loudness_before_lufs or floor for s in report.stems]
+    after = [s.loudness_after_lufs or floor for s in report.stems]
+    ax.bar(x - 0.2, before, 0.4, label="before", color="#999999", bottom=0)
+    ax.bar(x + 0.2, after, 0.4, label="in the mix", color="#1f77b4", bottom=0)
+    ax.set_xticks(x, [f"{s.name}\n{s.role}" for s in report.stems], fontsize=8)
+    ax.set_ylabel("integrated loudness (LUFS)")
+    ax.set_ylim(min([*before, *after]) - 3, 0)
+    ax.invert_yaxis()
+    ax.legend()
+    ax.set_title(f"Automix: mix {report.mix_lufs} LUFS, true peak {report.mix_true_peak_dbtp} dBTP")
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=100)
+
+
+def stem_rows(report: AutomixReport) -> list[tuple[str, ...]]:
+    """The CLI's table: a header and one row per stem."""
+
+    def level(value: float | None) -> str:
+        return "silent" if value is None else f"{value:.1f}"
+
+    rows = [("stem", "role", "gain dB", "pan", "before LUFS", "after LUFS")]
+    for s in report.stems:
+        role = s.role if s.role_from == "name" else f"{s.role} ({s.role_from})"
+        gain = "-" if s.gain_db is None else f"{s.gain_db:+.1f}"
+        rows.append(
+            (
+                s.name,
+                role,
+                gain,
+                f"{s.pan:+.2f}",
+                level(s.loudness_before_lufs),
+                level(s.loudness_after_lufs),
+            )
+        )
+    return rows

@@ -1,0 +1,106 @@
+"""`bandmate mix` as a user runs it: a folder or files in, a mix and a table out; bad input is
+one line on stderr and exit 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from bandmate.cli import main
+from bandmate.io.audio import Audio, read_audio, write_audio
+from tests.builders import assert_user_error, sha256
+
+RATE = 44_100
+
+
+def mix(capsys, *args) -> subprocess.CompletedProcess:
+    code = main(["mix", *map(str, args)])
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+
+def tone(freq_hz: float, level_db: float, seconds: float = 2.0, channels: int = 2) -> Audio:
+    t = np.arange(int(seconds * RATE)) / RATE
+    x = 10 ** (level_db / 20) * np.sin(2 * np.pi * freq_hz * t)
+    return Audio(np.tile(x, (channels, 1)), RATE)
+
+
+@pytest.fixture
+def stems_dir(tmp_path):
+    """A folder laid out as `bandmate backing` writes it: DIR/stems/NN-part.wav."""
+    folder = tmp_path / "song" / "stems"
+    folder.mkdir(parents=True)
+    write_audio(tone(80, -30), folder / "01-bass.wav")
+    write_audio(tone(440, -10, channels=1), folder / "02-piano.wav")
+    write_audio(tone(660, -25), folder / "03-pad.wav")
+    return tmp_path / "song"
+
+
+def test_folder_to_mix_with_reports(capsys, stems_dir, tmp_path):
+    out, png, js = tmp_path / "mix.wav", tmp_path / "mix.png", tmp_path / "mix.json"
+    before = {p: sha256(p) for p in (stems_dir / "stems").iterdir()}
+    result = mix(capsys, stems_dir, "-o", out, "--report", png, "--json", js)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["stem", "role", "gain"]
+    assert "01-bass.wav" in lines[1] and "bass" in lines[1]
+    assert "02-piano.wav" in lines[2] and "keys" in lines[2]
+    audio = read_audio(out)
+    assert audio.channels == 2 and audio.sample_rate == RATE
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = json.loads(js.read_text())
+    assert [s["role"] for s in report["stems"]] == ["bass", "keys", "pad"]
+    assert {p: sha256(p) for p in before} == before  # inputs unchanged
+
+
+def test_files_silent_and_rates(capsys, tmp_path):
+    write_audio(tone(80, -20), tmp_path / "bass.wav")
+    write_audio(Audio(np.zeros((2, RATE)), RATE), tmp_path / "guitar.wav")
+    t = np.arange(RATE) / 48_000
+    write_audio(Audio(0.1 * np.sin(2 * np.pi * 300 * t), 48_000), tmp_path / "keys.wav")
+    result = mix(
+        capsys,
+        tmp_path / "bass.wav",
+        tmp_path / "guitar.wav",
+        tmp_path / "keys.wav",
+        "-o",
+        tmp_path / "out.wav",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "guitar.wav is silent" in result.stdout
+    assert "resampled from 48000 Hz to 44100 Hz" in result.stdout
+    assert "padded" in result.stdout
+
+
+def test_no_overwrite_without_force(capsys, stems_dir, tmp_path):
+    out = tmp_path / "mix.wav"
+    out.write_bytes(b"keep")
+    result = mix(capsys, stems_dir, "-o", out)
+    assert_user_error(result, "already exists", "--force")
+    assert out.read_bytes() == b"keep"
+    assert mix(capsys, stems_dir, "-o", out, "--force").returncode == 0
+
+
+def test_three_channels_refused(capsys, tmp_path):
+    sf.write(tmp_path / "surround.wav", np.zeros((RATE, 3), np.float32), RATE)
+    result = mix(capsys, tmp_path / "surround.wav", "-o", tmp_path / "out.wav")
+    assert_user_error(result, "3 channels")
+    assert not (tmp_path / "out.wav").exists()
+
+
+def test_nan_refused(capsys, tmp_path):
+    x = np.zeros((RATE, 2), np.float32)
+    x[10] = np.nan
+    sf.write(tmp_path / "bad.wav", x, RATE, subtype="FLOAT")
+    assert_user_error(mix(capsys, tmp_path / "bad.wav", "-o", tmp_path / "o.wav"), "NaN")
+
+
+def test_not_audio_and_empty_folder(capsys, tmp_path):
+    (tmp_path / "notes.wav").write_text("not audio")
+    assert_user_error(mix(capsys, tmp_path / "notes.wav", "-o", tmp_path / "o.wav"), "audio")
+    (tmp_path / "empty").mkdir()
+    assert_user_error(mix(capsys, tmp_path / "empty", "-o", tmp_path / "o.wav"), "no .wav")

@@ -1,0 +1,177 @@
+"""automix on rendered backing stems and generated signals: balance, roles, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bandmate.arrange.backing import backing
+from bandmate.errors import AudioFormatError
+from bandmate.io.audio import Audio
+from bandmate.mix.automix import (
+    STAGES,
+    AutomixConfig,
+    automix,
+    detect_role_from_content,
+    load_roles,
+    role_from_name,
+)
+from bandmate.mix.meter import measure_loudness
+from bandmate.render import render, stem_filenames
+
+RATE = 44_100
+
+
+@pytest.fixture(scope="module")
+def pop_stems() -> list[tuple[str, Audio]]:
+    score = backing(
+        "| C | Am | F | G |", style="pop", tempo_bpm=120, seed=1, intro=False, ending=False
+    )
+    stems, _ = render(score, sample_rate=RATE)
+    return list(zip(stem_filenames([t.name for t in score.tracks]), stems, strict=True))
+
+
+def relative(levels) -> np.ndarray:
+    levels = np.asarray(levels, dtype=float)
+    return levels - levels.max()
+
+
+def tone(
+    freq_hz: float,
+    seconds: float = 3.0,
+    level_db: float = -20.0,
+    rate: int = RATE,
+    channels: int = 2,
+) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    x = 10 ** (level_db / 20) * np.sin(2 * np.pi * freq_hz * t)
+    return np.tile(x, (channels, 1)).astype(np.float32)
+
+
+def test_gain_offsets_are_undone(pop_stems, rng):
+    original = relative([measure_loudness(a).integrated_lufs for _, a in pop_stems])
+    offsets = rng.uniform(-12, 12, len(pop_stems))
+    given = [
+        (n, Audio(a.samples * 10 ** (o / 20), RATE))
+        for (n, a), o in zip(pop_stems, offsets, strict=True)
+    ]
+    mix, report = automix(given)
+    after = relative([s.loudness_after_lufs for s in report.stems])
+    error = np.abs(after - original)
+    # the role table holds medians over styles; pop's own balance is within a few dB of them
+    assert error.max() <= 4.0, error
+    assert np.median(error) <= 2.0, error
+    # the offsets themselves were far worse
+    assert np.median(np.abs(relative(offsets + original) - original)) > np.median(error)
+    assert [s.role for s in report.stems] == ["drums", "bass", "keys", "guitar", "pad"]
+    assert report.stages == STAGES
+    assert mix.channels == 2 and mix.sample_rate == RATE
+    assert report.mix_true_peak_dbtp <= -3.0 + 0.05
+    assert report.mix_lufs <= -20.0 + 0.05
+
+
+def test_balance_hits_the_role_targets():
+    """Steady tones at random levels land on the table's targets relative to the loudest."""
+    roles = load_roles()
+    stems = {
+        "bass": tone(110, level_db=-35),
+        "Piano": tone(440, level_db=-8),
+        "Strings": tone(660, level_db=-20),
+    }
+    _, report = automix({k: Audio(v, RATE) for k, v in stems.items()})
+    got = relative([s.loudness_after_lufs for s in report.stems])
+    want = relative([roles[r].target_lu for r in ("bass", "keys", "pad")])
+    np.testing.assert_allclose(got, want, atol=0.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [
+        ("03-bass.wav", "bass"),
+        ("Piano", "keys"),
+        ("Strings", "pad"),
+        ("01-drums.flac", "drums"),
+        ("Lead Vox", "vocal"),
+        ("gtr_rhythm", "guitar"),
+        ("Brass", "lead"),
+        ("Bassoon", None),
+        ("track7", None),
+    ],
+)
+def test_roles_from_names(name, role):
+    assert role_from_name(name) == role
+
+
+def test_roles_from_content(rng):
+    low = tone(60, channels=1)
+    assert detect_role_from_content(low, RATE) == "bass"
+    clicks = np.zeros((1, 3 * RATE), np.float32)
+    for start in range(0, 3 * RATE, RATE // 4):  # 4 noise bursts a second
+        clicks[0, start : start + 800] = rng.normal(0, 0.3, 800) * np.exp(-np.arange(800) / 150)
+    assert detect_role_from_content(clicks, RATE) == "drums"
+    assert detect_role_from_content(tone(500, channels=1), RATE) == "pad"
+
+
+def test_given_roles_win():
+    _, report = automix(
+        {"track1": Audio(tone(300), RATE)}, config=AutomixConfig(roles={"track1": "lead"})
+    )
+    assert (report.stems[0].role, report.stems[0].role_from) == ("lead", "given")
+
+
+def test_silent_stem_stays_silent():
+    stems = {"bass": tone(110), "piano": np.zeros((2, 3 * RATE), np.float32)}
+    mix, report = automix({k: Audio(v, RATE) for k, v in stems.items()})
+    silent = report.stems[1]
+    assert silent.silent and silent.loudness_after_lufs is None and silent.gain_db is None
+    assert any("piano" in n and "silent" in n for n in report.notes)
+    assert np.all(np.isfinite(mix.samples))
+
+
+def test_all_silent_gives_silence():
+    mix, report = automix({"a": Audio(np.zeros((1, RATE)), RATE)})
+    assert not np.any(mix.samples) and report.mix_lufs is None
+
+
+def test_sample_rates_and_lengths_conform():
+    stems = [
+        ("bass", Audio(tone(110, seconds=3.0), 44_100)),
+        ("piano", Audio(tone(440, seconds=2.0, rate=48_000), 48_000)),
+        ("pad", Audio(tone(660, seconds=3.0), 44_100)),
+    ]
+    mix, report = automix(stems)
+    assert mix.sample_rate == 44_100 and mix.frames == 3 * 44_100
+    piano = report.stems[1]
+    assert piano.resampled_from_hz == 48_000
+    assert piano.padded_seconds == pytest.approx(1.0, abs=0.01)
+    assert any("resampled from 48000 Hz" in n for n in report.notes)
+    assert any("padded" in n for n in report.notes)
+
+
+def test_mono_stems_become_stereo_and_spread():
+    stems = {
+        "piano": Audio(tone(440, channels=1), RATE),
+        "guitar": Audio(tone(330, channels=1), RATE),
+    }
+    mix, report = automix(stems)
+    assert mix.channels == 2
+    assert report.stems[0].pan < 0 < report.stems[1].pan
+
+
+def test_nan_refused():
+    x = tone(110)
+    x[0, 100] = np.nan
+    with pytest.raises(AudioFormatError, match="NaN"):
+        automix({"bass": Audio(x, RATE)})
+
+
+def test_three_channels_refused():
+    with pytest.raises(AudioFormatError, match="3 channels"):
+        automix({"bass": Audio(np.zeros((3, RATE), np.float32), RATE)})
+
+
+def test_inputs_unchanged(pop_stems):
+    copies = [a.samples.copy() for _, a in pop_stems]
+    automix(pop_stems)
+    for (_, a), c in zip(pop_stems, copies, strict=True):
+        np.testing.assert_array_equal(a.samples, c)
