@@ -393,20 +393,27 @@ class _HopMeasures:
             whole = len(values)
         if whole:
             hops = values[:whole].reshape(-1, self.hop)
-            self._done[kind].append(hops.max(axis=1) if kind == "peak" else hops.sum(axis=1))
+            reduced = hops.max(axis=1) if kind == "peak" else hops.sum(axis=1)
+            self._done[kind].append(reduced.astype(np.float32))
         self._pending[kind] = values[whole:]
 
     def finish(self) -> tuple[np.ndarray, np.ndarray]:
-        """(peaks_db, energy), one value per hop, the last hop padded with silence."""
+        """(peaks_db, energy), float32, one value per hop, the last hop padded with silence."""
         self._add_peaks(np.zeros((self._buffer.shape[0], self.AHEAD)))  # the last frames' peaks
         hops = -(-self.frames // self.hop)
-        peaks = np.zeros(hops)
-        energy = np.zeros(hops)
-        for kind, out in (("peak", peaks), ("energy", energy)):
+        out = {}
+        for kind in ("peak", "energy"):
             self._add(kind, np.zeros(0), final=True)
-            values = np.concatenate(self._done[kind]) if self._done[kind] else np.zeros(0)
-            out[: min(hops, len(values))] = values[:hops]
-        return 20 * np.log10(np.maximum(peaks, 1e-12)), energy
+            values, at = np.zeros(hops, dtype=np.float32), 0
+            for part in self._done.pop(kind):  # copied part by part: an hour is 8.6 M hops
+                count = min(len(part), hops - at)
+                values[at : at + count] = part[:count]
+                at += count
+            out[kind] = values
+        peaks = out["peak"]
+        np.log10(np.maximum(peaks, 1e-12, out=peaks), out=peaks)
+        peaks *= 20
+        return peaks, out["energy"]
 
 
 # --- the limiter -------------------------------------------------------------------------------
@@ -432,21 +439,30 @@ class _Limiter:
         )
 
     def reduction_db(self, peaks_db: np.ndarray, gain_db: float) -> np.ndarray:
-        """The gain reduction per hop for the signal turned up by `gain_db`; >= 0 dB."""
-        needed = np.maximum(peaks_db + gain_db - self.threshold_dbtp, 0.0)
+        """The gain reduction per hop (float32, >= 0 dB) for the signal turned up by `gain_db`.
+
+        Worked in segments of 2**20 hops where it can, so that an hour (8.6 million hops at
+        48 kHz) needs a few arrays of 35 MB rather than many of 70.
+        """
+        needed = peaks_db + np.float32(gain_db - self.threshold_dbtp)
+        np.maximum(needed, 0.0, out=needed)
         if not np.any(needed > 0):
             return needed
-        released = _release(needed.astype(np.float64), self.release_hops)
+        released, state, segment = np.empty_like(needed), 0.0, 1 << 20
+        for start in range(0, len(needed), segment):
+            part = _release(needed[start : start + segment], self.release_hops, state)
+            released[start : start + segment] = part
+            state = float(part[-1])
+        del needed
         look, hold = self.lookahead_hops, self.hold_hops
-        # held[j] = max(released[j - hold : j + look + hold]): a centred maximum shifted by look/2
-        width = look + 2 * hold + 1
-        padded = np.concatenate([released, np.zeros(look // 2)])
-        held = scipy.ndimage.maximum_filter1d(padded, width, mode="constant")[look // 2 :]
-        # the attack: the mean of held[j - look : j], which is down at the peak by its own hold
-        # (before the start the gain is already down: there is no time to ramp into a first peak)
-        sums = np.cumsum(np.concatenate([np.full(look, held[0]), held]))
-        sums = np.concatenate([[0.0], sums])
-        return (sums[look + 1 :] - sums[: -look - 1]) / (look + 1)
+        # held[j] = max(released[j - hold : j + look + hold]), after the end silence
+        held = scipy.ndimage.maximum_filter1d(
+            released, look + 2 * hold + 1, origin=-(look // 2), mode="constant"
+        )
+        del released
+        # the attack: the mean of held[j - look : j], which is down at the peak by its own hold;
+        # before the start the gain is already down (there is no time to ramp into a first peak)
+        return scipy.ndimage.uniform_filter1d(held, look + 1, origin=look // 2, mode="nearest")
 
 
 def _gated_lufs(energy: np.ndarray, sample_rate: int, channels: int, frames: int, hop: int):
