@@ -38,31 +38,10 @@ import soundfile as sf
 from bandmate.io.audio import Audio, write_audio
 from bandmate.mix.analysis import analyze_file
 from bandmate.mix.meter import measure_loudness
+from bandmate.mix.signals import sine_tp, tone
 
 
 # --- signals -----------------------------------------------------------------------------------
-def tone(*segments, rate=48_000, channels=2, freq_hz=1000.0) -> Audio:
-    """A sine whose peak level steps through (dBFS or None for silence, seconds) segments."""
-    ends = np.cumsum([round(seconds * rate) for _, seconds in segments])
-    gains = np.zeros(ends[-1])
-    start = 0
-    for (level, _), end in zip(segments, ends, strict=True):
-        gains[start:end] = 0.0 if level is None else 10 ** (level / 20)
-        start = end
-    x = gains * np.sin(2 * np.pi * freq_hz * np.arange(len(gains)) / rate)
-    return Audio(np.tile(x, (channels, 1)), rate)
-
-
-def sine_tp(freq_hz, phase_deg, amplitude, rate, seconds=2.0) -> Audio:
-    """A sine with 10 ms fades at both ends, in stereo (Tech 3341's true-peak signals)."""
-    n = round(seconds * rate)
-    x = amplitude * np.sin(2 * np.pi * freq_hz * np.arange(n) / rate + np.deg2rad(phase_deg))
-    fade = np.linspace(0, 1, rate // 100, endpoint=False)
-    x[: len(fade)] *= fade
-    x[-len(fade) :] *= fade[::-1]
-    return Audio(np.tile(x, (2, 1)), rate)
-
-
 def pink(rng, frames: int, channels: int = 2) -> np.ndarray:
     """Pink noise (Kellet's economy filter on white noise), RMS 1."""
     b = [0.049922035, -0.095993537, 0.050612699, -0.004408786]

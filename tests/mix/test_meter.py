@@ -19,30 +19,9 @@ from bandmate.errors import AudioFormatError, InputFileError
 from bandmate.io.audio import Audio, write_audio
 from bandmate.mix.analysis import analysis_rows, analyze, analyze_file
 from bandmate.mix.meter import LoudnessMeter, k_weighting_sos, measure_loudness
+from bandmate.mix.signals import sine_tp, tone
 
 RATES = [44_100, 48_000, 96_000]
-
-
-def tone(*segments, rate=48_000, channels=2, freq_hz=1000.0) -> Audio:
-    """A sine whose peak level steps through (dBFS or None for silence, seconds) segments."""
-    ends = np.cumsum([round(seconds * rate) for _, seconds in segments])
-    gains = np.zeros(ends[-1])
-    start = 0
-    for (level, _), end in zip(segments, ends, strict=True):
-        gains[start:end] = 0.0 if level is None else 10 ** (level / 20)
-        start = end
-    x = gains * np.sin(2 * np.pi * freq_hz * np.arange(len(gains)) / rate)
-    return Audio(np.tile(x, (channels, 1)), rate)
-
-
-def sine_tp(freq_hz, phase_deg, amplitude, rate, seconds=2.0) -> Audio:
-    """Tech 3341's true-peak signals: a sine with 10 ms fades at both ends, in stereo."""
-    n = round(seconds * rate)
-    x = amplitude * np.sin(2 * np.pi * freq_hz * np.arange(n) / rate + np.deg2rad(phase_deg))
-    fade = np.linspace(0, 1, rate // 100, endpoint=False)
-    x[: len(fade)] *= fade
-    x[-len(fade) :] *= fade[::-1]
-    return Audio(np.tile(x, (2, 1)), rate)
 
 
 # --- K-weighting ---------------------------------------------------------------------------------
