@@ -8,6 +8,7 @@ says what the file holds and what bandmate takes.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,8 +79,9 @@ def check_channels(channels: int) -> None:
         )
 
 
-def read_audio(path: str | os.PathLike) -> Audio:
-    """Read a WAV, FLAC (or other libsndfile format) file as float32 Audio."""
+def audio_info(path: str | os.PathLike):
+    """soundfile's info of an audio file that bandmate can use (mono or stereo, a supported
+    rate); InputFileError for a missing or unreadable file, AudioFormatError otherwise."""
     check_inputs([path])
     try:
         info = sf.info(str(path))
@@ -89,17 +91,39 @@ def read_audio(path: str | os.PathLike) -> Audio:
         ) from None
     check_channels(info.channels)
     check_sample_rate(info.samplerate)
+    return info
+
+
+def read_blocks(
+    path: str | os.PathLike, block_seconds: float, *, purpose: str = "used"
+) -> Iterator[np.ndarray]:
+    """The file's samples as float32 blocks (channels, frames) of `block_seconds`, so a long file
+    is read in bounded memory. Raises InputFileError for a corrupt or truncated file and
+    AudioFormatError for NaN or infinite samples ("... it cannot be {purpose}")."""
+    info = audio_info(path)
+    name, frames = repr(str(path)), 0
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        with sf.SoundFile(str(path)) as f:
+            step = max(1, int(block_seconds * info.samplerate))
+            for block in f.blocks(blocksize=step, dtype="float32", always_2d=True):
+                if not np.all(np.isfinite(block)):
+                    raise AudioFormatError(
+                        f"{name} holds NaN or infinite samples; it cannot be {purpose}."
+                    )
+                frames += len(block)
+                yield block.T
     except (sf.LibsndfileError, RuntimeError) as e:
-        raise InputFileError(
-            f"{str(path)!r} is corrupt and could not be read ({_reason(e)})."
-        ) from None
-    if info.frames and len(data) < info.frames:
-        raise InputFileError(f"{str(path)!r} is truncated: it holds fewer samples than it says.")
-    if not np.all(np.isfinite(data)):
-        raise AudioFormatError(f"{str(path)!r} holds NaN or infinite samples; it cannot be used.")
-    return Audio(data.T.copy(), rate)
+        raise InputFileError(f"{name} is corrupt and could not be read ({_reason(e)}).") from None
+    if info.frames and frames < info.frames:
+        raise InputFileError(f"{name} is truncated: it holds fewer samples than it says.")
+
+
+def read_audio(path: str | os.PathLike) -> Audio:
+    """Read a WAV, FLAC (or other libsndfile format) file as float32 Audio."""
+    info = audio_info(path)
+    blocks = list(read_blocks(path, max(info.duration, 1.0) + 1.0))
+    data = np.concatenate(blocks, axis=1) if blocks else np.zeros((info.channels, 0), np.float32)
+    return Audio(data, info.samplerate)
 
 
 def check_writable(path: str | os.PathLike, subtype: str = "PCM_24") -> None:

@@ -27,9 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bandmate.errors import AudioFormatError, InputFileError
-from bandmate.io.audio import Audio, check_channels, check_sample_rate
-from bandmate.io.files import check_inputs
+from bandmate.io.audio import Audio, audio_info, read_blocks
 from bandmate.mix.meter import SERIES_STEP_SECONDS, Loudness, LoudnessMeter
 
 OCTAVE_CENTERS_HZ = (31.5, 63, 125, 250, 500, 1000, 2000, 4000, 8000, 16000)
@@ -124,37 +122,9 @@ def analyze_file(path: str | os.PathLike) -> Analysis:
     Raises `InputFileError` for a missing, unreadable or truncated file and `AudioFormatError`
     for more than two channels, an unsupported sample rate, or NaN or infinite samples.
     """
-    import soundfile as sf
-
-    check_inputs([path])
-    name = repr(str(path))
-    try:
-        info = sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError):
-        raise InputFileError(
-            f"{name} is not a readable audio file; give a WAV or FLAC file."
-        ) from None
-    check_channels(info.channels)
-    check_sample_rate(info.samplerate)
-
-    def blocks():
-        frames = 0
-        try:
-            with sf.SoundFile(str(path)) as f:
-                step = int(BLOCK_SECONDS * info.samplerate)
-                for block in f.blocks(blocksize=step, dtype="float32", always_2d=True):
-                    if not np.all(np.isfinite(block)):
-                        raise AudioFormatError(
-                            f"{name} holds NaN or infinite samples; it cannot be measured."
-                        )
-                    frames += len(block)
-                    yield block.T
-        except (sf.LibsndfileError, RuntimeError):
-            raise InputFileError(f"{name} is corrupt and could not be read.") from None
-        if info.frames and frames < info.frames:
-            raise InputFileError(f"{name} is truncated: it holds fewer samples than it says.")
-
-    return _analyze_blocks(blocks(), info.samplerate, info.channels)
+    info = audio_info(path)
+    blocks = read_blocks(path, BLOCK_SECONDS, purpose="measured")
+    return _analyze_blocks(blocks, info.samplerate, info.channels)
 
 
 def analysis_rows(analysis: Analysis) -> list[tuple[str, str]]:

@@ -67,8 +67,13 @@ import scipy.ndimage
 import scipy.optimize
 import scipy.signal
 
-from bandmate.errors import AudioFormatError, InputFileError, UserError
-from bandmate.io.audio import Audio, check_channels, check_sample_rate, check_writable
+from bandmate.errors import AudioFormatError, UserError
+from bandmate.io.audio import (
+    Audio,
+    audio_info,
+    check_writable,
+    read_blocks,
+)
 from bandmate.io.files import atomic_path, check_inputs, check_outputs
 from bandmate.mix.analysis import OCTAVE_CENTERS_HZ, Analysis, analyze, analyze_file
 from bandmate.mix.meter import (
@@ -653,7 +658,7 @@ def master_file(
     config = _configure(config, target_lufs, ceiling_dbtp, intensity, genre_curve)
     inputs = [in_path] + ([reference_path] if reference_path is not None else [])
     check_inputs(inputs)
-    info = _audio_info(in_path)
+    info = audio_info(in_path)
     if subtype is None:
         subtype = KEEP_SUBTYPE.get(info.subtype, "PCM_24")
         if Path(out_path).suffix.lower() == ".flac" and subtype == "FLOAT":
@@ -663,7 +668,7 @@ def master_file(
     if reference_path is None:
         curve_shares_db(config.curve)  # an unknown curve is refused before any work
     if reference_path is not None:
-        _audio_info(reference_path)
+        audio_info(reference_path)
     before, ref = _side_by_side(
         lambda: analyze_file(in_path),
         (lambda: analyze_file(reference_path)) if reference_path is not None else None,
@@ -674,8 +679,11 @@ def master_file(
     rate, channels = info.samplerate, info.channels
 
     with _SpillFile(channels) as shaped:  # pass A's output, on disk: memory stays bounded
-        plan = _plan(lambda: _file_blocks(in_path, rate), rate, channels, before, ref, config,
-                     shaped.append)  # fmt: skip
+
+        def blocks():
+            return read_blocks(in_path, BLOCK_SECONDS, purpose="mastered")
+
+        plan = _plan(blocks, rate, channels, before, ref, config, shaped.append)
 
         def render(trim_db: float) -> Analysis:
             rendered = _render(shaped.blocks(), plan, trim_db=trim_db)
@@ -888,37 +896,6 @@ def _report(config, before, after, ref, plan, threshold, trim, subtype) -> Maste
 
 
 # --- files -------------------------------------------------------------------------------------
-def _audio_info(path):
-    import soundfile as sf
-
-    try:
-        info = sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError):
-        raise InputFileError(
-            f"{str(path)!r} is not a readable audio file; give a WAV or FLAC file."
-        ) from None
-    check_channels(info.channels)
-    check_sample_rate(info.samplerate)
-    return info
-
-
-def _file_blocks(path, sample_rate: int) -> Iterator[np.ndarray]:
-    import soundfile as sf
-
-    name = repr(str(path))
-    try:
-        with sf.SoundFile(str(path)) as f:
-            step = int(BLOCK_SECONDS * sample_rate)
-            for block in f.blocks(blocksize=step, dtype="float32", always_2d=True):
-                if not np.all(np.isfinite(block)):
-                    raise AudioFormatError(
-                        f"{name} holds NaN or infinite samples; it cannot be mastered."
-                    )
-                yield block.T
-    except (sf.LibsndfileError, RuntimeError):
-        raise InputFileError(f"{name} is corrupt and could not be read.") from None
-
-
 def _write_blocks(blocks, path, sample_rate: int, channels: int, subtype: str) -> None:
     """Write blocks of float audio as `subtype`; 16-bit gets TPDF dither of one LSB each way."""
     import soundfile as sf
