@@ -17,15 +17,12 @@ that Matchering lacks):
 6. **trim**: the master is measured and a final gain of a few hundredths of a dB puts it on the
    target (within `loudness_tolerance_lu`), never above the ceiling.
 
-Dynamics at a control rate. Compressor and limiter compute their gain once per hop of about
-0.4 ms (a whole fraction of the meter's 10 ms tick) and ramp it linearly across each hop. Every
-step is then a vector operation: a release that decays exponentially (in dB) is a running maximum
-(`maximum.accumulate`) of the log of the gain reduction plus a ramp; a hold is `maximum_filter1d`;
-the attack is a moving average. Both processors are linked across channels, so the stereo image
-stays put. (pedalboard's `Compressor` is JUCE's, which compresses each channel on its own: a loud
-left channel turns the left down and not the right. pedalboard 0.9.26's `BrickwallLimiter` was
-tried first: after about 17 dB of reduction its gain stayed down for good, and its true-peak mode
-does not promise that the result stays under the ceiling.)
+Dynamics (`mix.dynamics`). Compressor and limiter work at a control rate of about 0.4 ms, as
+vector operations, and are linked across channels, so the stereo image stays put. (pedalboard's
+`Compressor` is JUCE's, which compresses each channel on its own: a loud left channel turns the
+left down and not the right. pedalboard 0.9.26's `BrickwallLimiter` was tried first: after about
+17 dB of reduction its gain stayed down for good, and its true-peak mode does not promise that
+the result stays under the ceiling.)
 
 The limiter. Pass A runs the input through EQ and compressor and keeps, per hop, the true peak
 (the same 4x polyphase interpolation as `mix.meter`) and the K-weighted energy. For any gain G the
@@ -76,12 +73,13 @@ from bandmate.io.audio import (
 )
 from bandmate.io.files import atomic_path, check_inputs, check_outputs
 from bandmate.mix.analysis import OCTAVE_CENTERS_HZ, Analysis, analyze, analyze_file
-from bandmate.mix.meter import (
-    k_weighting_sos,
-    loudness_from_ticks,
-    tick_frames,
-    true_peak_factor,
-    true_peak_filter,
+from bandmate.mix.dynamics import (
+    Compressor,
+    HopMeasures,
+    Limiter,
+    control_hop,
+    gated_lufs,
+    ramp_gains,
 )
 
 BLOCK_SECONDS = 10.0
@@ -239,94 +237,7 @@ def plan_tone(measured_db, target_db, sample_rate: int, config: MasterConfig) ->
     )
 
 
-# --- control rate ------------------------------------------------------------------------------
-def control_hop(sample_rate: int) -> int:
-    """Frames per control step: the divisor of the meter's tick nearest 0.4 ms."""
-    tick = tick_frames(sample_rate)
-    divisors = [d for d in range(1, tick + 1) if tick % d == 0]
-    return min(divisors, key=lambda d: abs(d - sample_rate / 2500))
-
-
-def _ramp_gains(gains: np.ndarray, previous: float, hop: int, frames: int) -> np.ndarray:
-    """Per-frame gains that go linearly from each hop's predecessor to its own value."""
-    before = np.concatenate([[previous], gains[:-1]])
-    ramp = np.arange(1, hop + 1, dtype=np.float64) / hop
-    per_frame = before[:, None] + (gains - before)[:, None] * ramp[None, :]
-    return per_frame.ravel()[:frames].astype(np.float32)
-
-
-def _release(reduction_db: np.ndarray, time_constant_steps: float, state: float = 0.0):
-    """Hold each reduction and let it decay exponentially, by 1/e every `time_constant_steps`.
-
-    y[n] = max(x[n], a y[n-1]) is, in logarithms, a running maximum of log x[k] + c k, less
-    c n (c = -log a), so it needs no loop. `state` is the value before the first step.
-    """
-    c = 1.0 / time_constant_steps
-    steps = np.arange(len(reduction_db), dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        logs = np.log(np.maximum(reduction_db, 0.0))
-    held = np.exp(np.maximum.accumulate(logs + c * steps) - c * steps)
-    return np.maximum(held, state * np.exp(-c * (steps + 1)))
-
-
-class _Compressor:
-    """The stereo-linked RMS compressor, fed blocks of whole hops (the last may be short).
-
-    Detector: the mean square over channels and over each hop, smoothed by a one-pole filter of
-    `detector_ms`. Gain computer: `ratio` above `threshold_db` (dBFS RMS) with a soft knee. The
-    reduction decays (in dB) with the time constant `release_ms` and is smoothed by a one-pole
-    filter of `attack_ms`. `reduction_db` collects the reduction per hop, for the report.
-    """
-
-    def __init__(self, sample_rate: int, hop: int, threshold_db: float, ratio: float,
-                 config: MasterConfig):  # fmt: skip
-        self.hop = hop
-        self.threshold_db, self.ratio, self.knee_db = threshold_db, ratio, config.compressor_knee_db
-        step_s = hop / sample_rate
-        self._detector = math.exp(-step_s / (config.compressor_detector_ms / 1000))
-        self._attack = math.exp(-step_s / (config.compressor_attack_ms / 1000))
-        self._release_steps = config.compressor_release_ms / 1000 / step_s
-        self._zi_detector = np.zeros(1)
-        self._zi_attack = np.zeros(1)
-        self._released = 0.0
-        self._last_gain = 1.0
-        self.reduction_db: list[np.ndarray] = []
-
-    def process(self, x: np.ndarray) -> np.ndarray:
-        frames = x.shape[1]
-        hops = -(-frames // self.hop)
-        padded = np.zeros((x.shape[0], hops * self.hop), dtype=np.float64)
-        padded[:, :frames] = x
-        mean_square = np.einsum("cn,cn->n", padded, padded).reshape(hops, self.hop).sum(axis=1)
-        counts = np.full(hops, float(self.hop))
-        counts[-1] = frames - (hops - 1) * self.hop
-        mean_square /= counts * x.shape[0]
-        a = self._detector
-        smooth, self._zi_detector = scipy.signal.lfilter(
-            [1 - a], [1, -a], mean_square, zi=self._zi_detector
-        )
-        level_db = 10 * np.log10(np.maximum(smooth, 1e-20))
-        over = level_db - self.threshold_db
-        slope = 1.0 - 1.0 / self.ratio
-        half = self.knee_db / 2
-        static = np.where(
-            over <= -half,
-            0.0,
-            np.where(over >= half, over * slope, slope * (over + half) ** 2 / (2 * self.knee_db)),
-        )
-        released = _release(static, self._release_steps, self._released)
-        self._released = float(released[-1])
-        b = self._attack
-        reduction, self._zi_attack = scipy.signal.lfilter(
-            [1 - b], [1, -b], released, zi=self._zi_attack
-        )
-        self.reduction_db.append(reduction.astype(np.float32))
-        gains = 10.0 ** (-reduction / 20.0)
-        per_frame = _ramp_gains(gains, self._last_gain, self.hop, frames)
-        self._last_gain = float(gains[-1])
-        return x * per_frame
-
-
+# --- the passes' stages --------------------------------------------------------------------------
 class _Shaper:
     """Stages 2 and 3, EQ then compression, block by block; a new one for every pass."""
 
@@ -349,139 +260,6 @@ class _Shaper:
         return x
 
 
-class _HopMeasures:
-    """Per hop: the true peak (dB, by the meter's interpolator) and the K-weighted energy.
-
-    The interpolated values between frames n and n + 1 count toward frame n. The interpolator
-    reads 11 frames back and 12 ahead, so the last 12 frames of a block wait for the next one.
-    """
-
-    HISTORY, AHEAD = 11, 12
-
-    def __init__(self, sample_rate: int, channels: int, hop: int):
-        self.hop = hop
-        factor = true_peak_factor(sample_rate)
-        fir = true_peak_filter(factor)
-        self._phases = [fir[p::factor] for p in range(1, factor)]
-        self._buffer = np.zeros((channels, self.HISTORY))
-        self._sos = k_weighting_sos(sample_rate)
-        self._zi = np.zeros((self._sos.shape[0], channels, 2))
-        self._pending = {"peak": np.zeros(0), "energy": np.zeros(0)}
-        self._done: dict[str, list[np.ndarray]] = {"peak": [], "energy": []}
-        self.frames = 0
-
-    def process(self, x: np.ndarray) -> None:
-        x = np.asarray(x, dtype=np.float64)
-        self.frames += x.shape[1]
-        weighted, self._zi = scipy.signal.sosfilt(self._sos, x, axis=-1, zi=self._zi)
-        self._add("energy", np.einsum("cn,cn->n", weighted, weighted))
-        self._add_peaks(x)
-
-    def _add_peaks(self, x: np.ndarray) -> None:
-        buffer = np.concatenate([self._buffer, x], axis=1)
-        ready = buffer.shape[1] - self.HISTORY - self.AHEAD  # frames whose neighbours are known
-        if ready <= 0:
-            self._buffer = buffer
-            return
-        peak = np.max(np.abs(buffer[:, self.HISTORY : self.HISTORY + ready]), axis=0)
-        for channel in buffer:
-            for phase in self._phases:
-                peak = np.maximum(peak, np.abs(np.convolve(channel, phase, mode="valid")))
-        self._buffer = buffer[:, ready:]
-        self._add("peak", peak)
-
-    def _add(self, kind: str, values: np.ndarray, *, final: bool = False) -> None:
-        values = np.concatenate([self._pending[kind], values])
-        whole = len(values) // self.hop * self.hop
-        if final and whole < len(values):  # the last, short hop: pad it with silence
-            values = np.pad(values, (0, self.hop - (len(values) - whole)))
-            whole = len(values)
-        if whole:
-            hops = values[:whole].reshape(-1, self.hop)
-            reduced = hops.max(axis=1) if kind == "peak" else hops.sum(axis=1)
-            self._done[kind].append(reduced.astype(np.float32))
-        self._pending[kind] = values[whole:]
-
-    def finish(self) -> tuple[np.ndarray, np.ndarray]:
-        """(peaks_db, energy), float32, one value per hop, the last hop padded with silence."""
-        self._add_peaks(np.zeros((self._buffer.shape[0], self.AHEAD)))  # the last frames' peaks
-        hops = -(-self.frames // self.hop)
-        out = {}
-        for kind in ("peak", "energy"):
-            self._add(kind, np.zeros(0), final=True)
-            values, at = np.zeros(hops, dtype=np.float32), 0
-            for part in self._done.pop(kind):  # copied part by part: an hour is 8.6 M hops
-                count = min(len(part), hops - at)
-                values[at : at + count] = part[:count]
-                at += count
-            out[kind] = values
-        peaks = out["peak"]
-        np.log10(np.maximum(peaks, 1e-12, out=peaks), out=peaks)
-        peaks *= 20
-        return peaks, out["energy"]
-
-
-# --- the limiter -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Limiter:
-    """The true-peak limiter's gain computer, at the control rate (see the module doc)."""
-
-    threshold_dbtp: float
-    lookahead_hops: int  # even
-    hold_hops: int
-    release_hops: float
-
-    @classmethod
-    def make(cls, sample_rate: int, hop: int, threshold_dbtp: float, config: MasterConfig):
-        lookahead = math.ceil(config.limiter_lookahead_ms / 1000 * sample_rate / hop)
-        # the interpolator reads 12 frames either side, and gains ramp across a hop
-        hold = math.ceil(_HopMeasures.AHEAD / hop) + 2
-        return cls(
-            threshold_dbtp=threshold_dbtp,
-            lookahead_hops=lookahead + lookahead % 2,
-            hold_hops=hold,
-            release_hops=config.limiter_release_ms / 1000 * sample_rate / hop,
-        )
-
-    def reduction_db(self, peaks_db: np.ndarray, gain_db: float) -> np.ndarray:
-        """The gain reduction per hop (float32, >= 0 dB) for the signal turned up by `gain_db`.
-
-        Worked in segments of 2**20 hops where it can, so that an hour (8.6 million hops at
-        48 kHz) needs a few arrays of 35 MB rather than many of 70.
-        """
-        needed = peaks_db + np.float32(gain_db - self.threshold_dbtp)
-        np.maximum(needed, 0.0, out=needed)
-        if not np.any(needed > 0):
-            return needed
-        released, state, segment = np.empty_like(needed), 0.0, 1 << 20
-        for start in range(0, len(needed), segment):
-            part = _release(needed[start : start + segment], self.release_hops, state)
-            released[start : start + segment] = part
-            state = float(part[-1])
-        del needed
-        look, hold = self.lookahead_hops, self.hold_hops
-        # held[j] = max(released[j - hold : j + look + hold]), after the end silence
-        held = scipy.ndimage.maximum_filter1d(
-            released, look + 2 * hold + 1, origin=-(look // 2), mode="constant"
-        )
-        del released
-        # the attack: the mean of held[j - look : j], which is down at the peak by its own hold;
-        # before the start the gain is already down (there is no time to ramp into a first peak)
-        return scipy.ndimage.uniform_filter1d(held, look + 1, origin=look // 2, mode="nearest")
-
-
-def _gated_lufs(energy: np.ndarray, sample_rate: int, channels: int, frames: int, hop: int):
-    """Integrated loudness of K-weighted energy given per hop, gated as the meter gates it."""
-    per_tick = tick_frames(sample_rate) // hop
-    ticks = frames // tick_frames(sample_rate)  # the meter counts whole ticks only
-    lufs = loudness_from_ticks(
-        energy[: ticks * per_tick].reshape(ticks, per_tick).sum(axis=1),
-        sample_rate=sample_rate, channels=channels, frames=frames,
-        sample_peak=0.0, true_peak=0.0,
-    ).integrated_lufs  # fmt: skip
-    return -math.inf if lufs is None else lufs
-
-
 @dataclass
 class _Plan:
     """What pass A found and the solver chose: enough to render the master."""
@@ -495,7 +273,7 @@ class _Plan:
     peaks_db: np.ndarray
     energy: np.ndarray
     gain_db: float = 0.0
-    limiter: _Limiter | None = None
+    limiter: Limiter | None = None
     limiter_reduction_db: np.ndarray = field(default_factory=lambda: np.zeros(0))
     limiter_loss_lu: float = 0.0
     predicted_lufs: float = math.nan
@@ -744,7 +522,11 @@ def _plan(blocks, sample_rate, channels, before, ref, config, keep) -> _Plan:
         )
 
         def compressor():
-            return _Compressor(sample_rate, hop, threshold, ratio, config)
+            return Compressor(
+                sample_rate, hop, threshold_db=threshold, ratio=ratio,
+                knee_db=config.compressor_knee_db, detector_ms=config.compressor_detector_ms,
+                attack_ms=config.compressor_attack_ms, release_ms=config.compressor_release_ms,
+            )  # fmt: skip
 
     plan = _Plan(
         tone=tone, compressor=compressor, compressor_threshold_db=threshold,
@@ -752,7 +534,7 @@ def _plan(blocks, sample_rate, channels, before, ref, config, keep) -> _Plan:
         peaks_db=np.zeros(0), energy=np.zeros(0),
     )  # fmt: skip
     shaper = _Shaper(sample_rate, plan.tone, plan.compressor)
-    measures = _HopMeasures(sample_rate, channels, hop)
+    measures = HopMeasures(sample_rate, channels, hop)
     with _Pipeline() as later:  # measure block k while block k + 1 is shaped
         for x in blocks():
             y = shaper.process(x)
@@ -773,14 +555,17 @@ def _solve(plan: _Plan, sample_rate, channels, frames, threshold_db, config) -> 
     much is taken instead and the plan is marked unreachable.
     """
     hop = plan.hop
-    limiter = _Limiter.make(sample_rate, hop, threshold_db, config)
+    limiter = Limiter.make(
+        sample_rate, hop, threshold_db,
+        lookahead_ms=config.limiter_lookahead_ms, release_ms=config.limiter_release_ms,
+    )  # fmt: skip
     target, most = config.target_lufs, config.max_limiting_lu
-    unlimited = _gated_lufs(plan.energy, sample_rate, channels, frames, hop)
+    unlimited = gated_lufs(plan.energy, sample_rate, channels, frames, hop)
 
     def loudness(gain_db: float) -> float:
         reduction = limiter.reduction_db(plan.peaks_db, gain_db)
         energy = plan.energy * 10 ** ((gain_db - reduction) / 10)
-        return _gated_lufs(energy, sample_rate, channels, frames, hop)
+        return gated_lufs(energy, sample_rate, channels, frames, hop)
 
     def loss(gain_db: float) -> float:
         return unlimited + gain_db - loudness(gain_db)
@@ -823,7 +608,7 @@ def _render(blocks: Iterator[np.ndarray], plan: _Plan, *, trim_db: float):
         first = offset // hop
         hop_gains = gains[first : first + -(-frames // hop)]
         previous = hop_gains[0] if previous is None else previous
-        yield y * _ramp_gains(hop_gains, previous, hop, frames)
+        yield y * ramp_gains(hop_gains, previous, hop, frames)
         previous = hop_gains[-1]
         offset += frames
 

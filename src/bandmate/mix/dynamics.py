@@ -1,0 +1,269 @@
+"""Dynamics at a control rate: a stereo-linked compressor and a true-peak limiter (layer 3).
+
+Both compute their gain once per hop of about 0.4 ms (`control_hop`: a whole fraction of the
+meter's 10 ms tick) and ramp it linearly across each hop (`ramp_gains`). Every step is then a
+vector operation: a release that decays exponentially (in dB) is a running maximum
+(`maximum.accumulate`) of the log of the gain reduction plus a ramp (`release`); a hold is
+`maximum_filter1d`; the attack is a moving average. Both are linked across channels, so the
+stereo image stays put.
+
+- `Compressor`: an RMS compressor fed blocks of whole hops, with a soft knee.
+- `HopMeasures`: per hop, the true peak (the meter's 4x interpolator) and the K-weighted energy of
+  a signal fed in blocks; what the limiter and the loudness solver work from.
+- `Limiter`: the true-peak limiter's gain computer: given the per-hop peaks and a gain, the
+  reduction per hop that keeps the true peak under the threshold.
+- `gated_lufs`: integrated loudness from per-hop K-weighted energy, gated as BS.1770 gates it.
+
+`mix.master` builds its mastering chain from these; the module doc there says how the limiter and
+the gain are solved together. pedalboard's `Compressor` (JUCE's) compresses each channel on its
+own, and its `BrickwallLimiter` (0.9.26) kept its gain down after deep reduction, so these are
+bandmate's own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.ndimage
+import scipy.signal
+
+from bandmate.mix.meter import (
+    k_weighting_sos,
+    loudness_from_ticks,
+    tick_frames,
+    true_peak_factor,
+    true_peak_filter,
+)
+
+
+def control_hop(sample_rate: int) -> int:
+    """Frames per control step: the divisor of the meter's tick nearest 0.4 ms."""
+    tick = tick_frames(sample_rate)
+    divisors = [d for d in range(1, tick + 1) if tick % d == 0]
+    return min(divisors, key=lambda d: abs(d - sample_rate / 2500))
+
+
+def ramp_gains(gains: np.ndarray, previous: float, hop: int, frames: int) -> np.ndarray:
+    """Per-frame gains that go linearly from each hop's predecessor to its own value."""
+    before = np.concatenate([[previous], gains[:-1]])
+    ramp = np.arange(1, hop + 1, dtype=np.float64) / hop
+    per_frame = before[:, None] + (gains - before)[:, None] * ramp[None, :]
+    return per_frame.ravel()[:frames].astype(np.float32)
+
+
+def release(reduction_db: np.ndarray, time_constant_steps: float, state: float = 0.0):
+    """Hold each reduction and let it decay exponentially, by 1/e every `time_constant_steps`.
+
+    y[n] = max(x[n], a y[n-1]) is, in logarithms, a running maximum of log x[k] + c k, less
+    c n (c = -log a), so it needs no loop. `state` is the value before the first step.
+    """
+    c = 1.0 / time_constant_steps
+    steps = np.arange(len(reduction_db), dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        logs = np.log(np.maximum(reduction_db, 0.0))
+    held = np.exp(np.maximum.accumulate(logs + c * steps) - c * steps)
+    return np.maximum(held, state * np.exp(-c * (steps + 1)))
+
+
+class Compressor:
+    """The stereo-linked RMS compressor, fed blocks of whole hops (the last may be short).
+
+    Detector: the mean square over channels and over each hop, smoothed by a one-pole filter of
+    `detector_ms`. Gain computer: `ratio` above `threshold_db` (dBFS RMS) with a soft knee. The
+    reduction decays (in dB) with the time constant `release_ms` and is smoothed by a one-pole
+    filter of `attack_ms`. `reduction_db` collects the reduction per hop, for the report.
+    """
+
+    def __init__(
+        self,
+        sample_rate: int,
+        hop: int,
+        *,
+        threshold_db: float,
+        ratio: float,
+        knee_db: float,
+        detector_ms: float,
+        attack_ms: float,
+        release_ms: float,
+    ):
+        self.hop = hop
+        self.threshold_db, self.ratio, self.knee_db = threshold_db, ratio, knee_db
+        step_s = hop / sample_rate
+        self._detector = math.exp(-step_s / (detector_ms / 1000))
+        self._attack = math.exp(-step_s / (attack_ms / 1000))
+        self._release_steps = release_ms / 1000 / step_s
+        self._zi_detector = np.zeros(1)
+        self._zi_attack = np.zeros(1)
+        self._released = 0.0
+        self._last_gain = 1.0
+        self.reduction_db: list[np.ndarray] = []
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        frames = x.shape[1]
+        hops = -(-frames // self.hop)
+        padded = np.zeros((x.shape[0], hops * self.hop), dtype=np.float64)
+        padded[:, :frames] = x
+        mean_square = np.einsum("cn,cn->n", padded, padded).reshape(hops, self.hop).sum(axis=1)
+        counts = np.full(hops, float(self.hop))
+        counts[-1] = frames - (hops - 1) * self.hop
+        mean_square /= counts * x.shape[0]
+        a = self._detector
+        smooth, self._zi_detector = scipy.signal.lfilter(
+            [1 - a], [1, -a], mean_square, zi=self._zi_detector
+        )
+        level_db = 10 * np.log10(np.maximum(smooth, 1e-20))
+        over = level_db - self.threshold_db
+        slope = 1.0 - 1.0 / self.ratio
+        half = self.knee_db / 2
+        static = np.where(
+            over <= -half,
+            0.0,
+            np.where(over >= half, over * slope, slope * (over + half) ** 2 / (2 * self.knee_db)),
+        )
+        released = release(static, self._release_steps, self._released)
+        self._released = float(released[-1])
+        b = self._attack
+        reduction, self._zi_attack = scipy.signal.lfilter(
+            [1 - b], [1, -b], released, zi=self._zi_attack
+        )
+        self.reduction_db.append(reduction.astype(np.float32))
+        gains = 10.0 ** (-reduction / 20.0)
+        per_frame = ramp_gains(gains, self._last_gain, self.hop, frames)
+        self._last_gain = float(gains[-1])
+        return x * per_frame
+
+
+class HopMeasures:
+    """Per hop: the true peak (dB, by the meter's interpolator) and the K-weighted energy.
+
+    The interpolated values between frames n and n + 1 count toward frame n. The interpolator
+    reads 11 frames back and 12 ahead, so the last 12 frames of a block wait for the next one.
+    """
+
+    HISTORY, AHEAD = 11, 12
+
+    def __init__(self, sample_rate: int, channels: int, hop: int):
+        self.hop = hop
+        factor = true_peak_factor(sample_rate)
+        fir = true_peak_filter(factor)
+        self._phases = [fir[p::factor] for p in range(1, factor)]
+        self._buffer = np.zeros((channels, self.HISTORY))
+        self._sos = k_weighting_sos(sample_rate)
+        self._zi = np.zeros((self._sos.shape[0], channels, 2))
+        self._pending = {"peak": np.zeros(0), "energy": np.zeros(0)}
+        self._done: dict[str, list[np.ndarray]] = {"peak": [], "energy": []}
+        self.frames = 0
+
+    def process(self, x: np.ndarray) -> None:
+        x = np.asarray(x, dtype=np.float64)
+        self.frames += x.shape[1]
+        weighted, self._zi = scipy.signal.sosfilt(self._sos, x, axis=-1, zi=self._zi)
+        self._add("energy", np.einsum("cn,cn->n", weighted, weighted))
+        self._add_peaks(x)
+
+    def _add_peaks(self, x: np.ndarray) -> None:
+        buffer = np.concatenate([self._buffer, x], axis=1)
+        ready = buffer.shape[1] - self.HISTORY - self.AHEAD  # frames whose neighbours are known
+        if ready <= 0:
+            self._buffer = buffer
+            return
+        peak = np.max(np.abs(buffer[:, self.HISTORY : self.HISTORY + ready]), axis=0)
+        for channel in buffer:
+            for phase in self._phases:
+                peak = np.maximum(peak, np.abs(np.convolve(channel, phase, mode="valid")))
+        self._buffer = buffer[:, ready:]
+        self._add("peak", peak)
+
+    def _add(self, kind: str, values: np.ndarray, *, final: bool = False) -> None:
+        values = np.concatenate([self._pending[kind], values])
+        whole = len(values) // self.hop * self.hop
+        if final and whole < len(values):  # the last, short hop: pad it with silence
+            values = np.pad(values, (0, self.hop - (len(values) - whole)))
+            whole = len(values)
+        if whole:
+            hops = values[:whole].reshape(-1, self.hop)
+            reduced = hops.max(axis=1) if kind == "peak" else hops.sum(axis=1)
+            self._done[kind].append(reduced.astype(np.float32))
+        self._pending[kind] = values[whole:]
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        """(peaks_db, energy), float32, one value per hop, the last hop padded with silence."""
+        self._add_peaks(np.zeros((self._buffer.shape[0], self.AHEAD)))  # the last frames' peaks
+        hops = -(-self.frames // self.hop)
+        out = {}
+        for kind in ("peak", "energy"):
+            self._add(kind, np.zeros(0), final=True)
+            values, at = np.zeros(hops, dtype=np.float32), 0
+            for part in self._done.pop(kind):  # copied part by part: an hour is 8.6 M hops
+                count = min(len(part), hops - at)
+                values[at : at + count] = part[:count]
+                at += count
+            out[kind] = values
+        peaks = out["peak"]
+        np.log10(np.maximum(peaks, 1e-12, out=peaks), out=peaks)
+        peaks *= 20
+        return peaks, out["energy"]
+
+
+# --- the limiter -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Limiter:
+    """The true-peak limiter's gain computer, at the control rate (see `mix.master`'s doc)."""
+
+    threshold_dbtp: float
+    lookahead_hops: int  # even
+    hold_hops: int
+    release_hops: float
+
+    @classmethod
+    def make(cls, sample_rate: int, hop: int, threshold_dbtp: float, *, lookahead_ms: float,
+             release_ms: float):  # fmt: skip
+        lookahead = math.ceil(lookahead_ms / 1000 * sample_rate / hop)
+        # the interpolator reads 12 frames either side, and gains ramp across a hop
+        hold = math.ceil(HopMeasures.AHEAD / hop) + 2
+        return cls(
+            threshold_dbtp=threshold_dbtp,
+            lookahead_hops=lookahead + lookahead % 2,
+            hold_hops=hold,
+            release_hops=release_ms / 1000 * sample_rate / hop,
+        )
+
+    def reduction_db(self, peaks_db: np.ndarray, gain_db: float) -> np.ndarray:
+        """The gain reduction per hop (float32, >= 0 dB) for the signal turned up by `gain_db`.
+
+        Worked in segments of 2**20 hops where it can, so that an hour (8.6 million hops at
+        48 kHz) needs a few arrays of 35 MB rather than many of 70.
+        """
+        needed = peaks_db + np.float32(gain_db - self.threshold_dbtp)
+        np.maximum(needed, 0.0, out=needed)
+        if not np.any(needed > 0):
+            return needed
+        released, state, segment = np.empty_like(needed), 0.0, 1 << 20
+        for start in range(0, len(needed), segment):
+            part = release(needed[start : start + segment], self.release_hops, state)
+            released[start : start + segment] = part
+            state = float(part[-1])
+        del needed
+        look, hold = self.lookahead_hops, self.hold_hops
+        # held[j] = max(released[j - hold : j + look + hold]), after the end silence
+        held = scipy.ndimage.maximum_filter1d(
+            released, look + 2 * hold + 1, origin=-(look // 2), mode="constant"
+        )
+        del released
+        # the attack: the mean of held[j - look : j], which is down at the peak by its own hold;
+        # before the start the gain is already down (there is no time to ramp into a first peak)
+        return scipy.ndimage.uniform_filter1d(held, look + 1, origin=look // 2, mode="nearest")
+
+
+def gated_lufs(energy: np.ndarray, sample_rate: int, channels: int, frames: int, hop: int):
+    """Integrated loudness of K-weighted energy given per hop, gated as the meter gates it."""
+    per_tick = tick_frames(sample_rate) // hop
+    ticks = frames // tick_frames(sample_rate)  # the meter counts whole ticks only
+    lufs = loudness_from_ticks(
+        energy[: ticks * per_tick].reshape(ticks, per_tick).sum(axis=1),
+        sample_rate=sample_rate, channels=channels, frames=frames,
+        sample_peak=0.0, true_peak=0.0,
+    ).integrated_lufs  # fmt: skip
+    return -math.inf if lufs is None else lufs
