@@ -4,7 +4,9 @@ import json
 
 import soundfile as sf
 
+from bandmate.io.audio import read_audio
 from bandmate.io.midi import read_midi
+from bandmate.mix.meter import measure_loudness
 from bandmate.io.music21_io import read_musicxml
 from tests.builders import assert_user_error, run_cli
 
@@ -47,9 +49,17 @@ def test_backing_writes_midi_musicxml_stems_mix_and_manifest(tmp_path):
     ]
     mix, rate = sf.read(out / "mix.wav")
     assert rate == 44100 and 0.05 < abs(mix).max() <= 10 ** (-1 / 20) + 1e-3
+    # the mix is the stems balanced by role, the master that mix on the streaming target
+    mixed = measure_loudness(read_audio(out / "mix.wav"))
+    mastered = measure_loudness(read_audio(out / "master.wav"))
+    assert mixed.integrated_lufs < -18  # headroom left for mastering
+    assert abs(mastered.integrated_lufs + 14) <= 0.2 and mastered.true_peak_dbtp <= -0.9
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["settings"]["seed"] == 2 and manifest["settings"]["style"] == "rock"
     assert "bandmate" in manifest["versions"]
+    assert {"mix.wav", "master.wav"} <= set(manifest["files"])
+    assert manifest["mix"]["stems"]["Bass"]["role"] == "bass"
+    assert abs(manifest["master"]["loudness_lufs"] - mastered.integrated_lufs) < 0.05
 
 
 def test_backing_refuses_to_overwrite(tmp_path):
@@ -79,6 +89,11 @@ def test_backing_bad_inputs(tmp_path):
         run_cli("backing", "| C | F# G | Xm |", "--style", "rock", "-o", out), "bar 3", "Xm"
     )
     assert_user_error(run_cli("backing", "  ", "--style", "rock", "-o", out), "empty")
+    assert_user_error(
+        run_cli("backing", CHART, "--style", "rock", "--target-lufs", "3", "-o", out),
+        "out of range",
+        "-14",
+    )
     assert not out.exists()
 
 

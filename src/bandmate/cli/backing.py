@@ -8,7 +8,9 @@ def add_parser(sub) -> None:
         "backing",
         help="make a backing track from a chord chart",
         description="Arrange a chord chart for a band in a style and write song.mid, "
-        "song.musicxml, stems/NN-part.wav, mix.wav and manifest.json to OUTDIR.",
+        "song.musicxml, stems/NN-part.wav (the parts as played), mix.wav (the stems automixed, "
+        "as `bandmate mix` does), master.wav (the mix mastered, as `bandmate master` does) and "
+        "manifest.json to OUTDIR.",
     )
     p.add_argument("chart", help="chart text such as '| C | Am | F | G7 |', or a file holding it")
     p.add_argument("--style", required=True, help="a style name (see `bandmate styles`)")
@@ -21,6 +23,12 @@ def add_parser(sub) -> None:
     p.add_argument("--groove", metavar="DRUMS.mid", help="take timing and accents from this MIDI")
     p.add_argument("--sample-rate", type=int, choices=(44100, 48000), default=44100)
     p.add_argument("--midi-only", action="store_true", help="write no audio (fast)")
+    p.add_argument(
+        "--target-lufs", type=float, default=-14.0, help="the master's loudness (default -14)"
+    )
+    p.add_argument(
+        "--ceiling-dbtp", type=float, default=-1.0, help="the master's true-peak ceiling (-1)"
+    )
     p.add_argument("-o", "--out", required=True, metavar="OUTDIR", help="output folder")
     p.add_argument("--force", action="store_true", help="overwrite files that exist")
     p.set_defaults(run=run)
@@ -45,6 +53,8 @@ def run(args) -> int:
         groove_file=args.groove,
         sample_rate=args.sample_rate,
         audio=not args.midi_only,
+        target_lufs=args.target_lufs,
+        ceiling_dbtp=args.ceiling_dbtp,
     )
     with progress_bar("Rendering") as progress:
         paths = make_backing(request, args.out, force=args.force, progress=progress)

@@ -1,4 +1,11 @@
-"""The backing-track job: chart + style -> song.mid, song.musicxml, stems, mix, manifest."""
+"""The backing-track job: chart + style -> song.mid, song.musicxml, stems, mix, master, manifest.
+
+The stems are the parts as rendered, with one common gain so that none clips: they keep the
+arrangement's own balance, for a producer who wants to mix them. `mix.wav` is those stems through
+`mix.automix` (balance by role, EQ, compression, pan, headroom for mastering) and `master.wav` is
+the mix through `mix.master` (tonal balance, a loudness target under a true-peak ceiling). So a
+backing track arrives finished, and the manifest records both reports' figures.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +36,8 @@ class BackingRequest:
     groove_file: str | None = None
     sample_rate: int = 44_100
     audio: bool = True
+    target_lufs: float = -14.0
+    ceiling_dbtp: float = -1.0
 
 
 def backing_outputs(out_dir: Path, track_names: list[str] | None, audio: bool) -> dict[str, Path]:
@@ -41,6 +50,7 @@ def backing_outputs(out_dir: Path, track_names: list[str] | None, audio: bool) -
     }
     if audio:
         paths["mix"] = out_dir / "mix.wav"
+        paths["master"] = out_dir / "master.wav"
         for name, file in zip(track_names or [], stem_filenames(track_names or []), strict=True):
             paths[f"stem:{name}"] = out_dir / "stems" / file
     return paths
@@ -63,6 +73,10 @@ def make_backing(
     from bandmate.jobs.manifest import write_manifest
 
     out = Path(out_dir)
+    if request.audio:  # a bad loudness target is refused before any work
+        from bandmate.mix.master import MasterConfig
+
+        MasterConfig(target_lufs=request.target_lufs, ceiling_dbtp=request.ceiling_dbtp)
     style = load_style(request.style)
     chart = load_chart(request.chart, style.meter)
     groove = extract_groove(read_midi(request.groove_file)) if request.groove_file else None
@@ -82,8 +96,7 @@ def make_backing(
     check_outputs(paths.values(), inputs, force=force)
     write_midi(score, paths["midi"])
     write_musicxml(score, paths["musicxml"])
-    if request.audio:
-        _write_audio(score, paths, request.sample_rate, progress)
+    audio_report = _write_audio(score, paths, request, progress) if request.audio else {}
     settings = asdict(request) | {"tempo_bpm": score.tempo_bpm}
     write_manifest(
         paths["manifest"],
@@ -93,20 +106,50 @@ def make_backing(
         extra={
             "duration_seconds": round(score.duration_seconds, 3),
             "tracks": [t.name for t in score.tracks],
+            **audio_report,
         },
     )
     return paths
 
 
-def _write_audio(score, paths: dict[str, Path], sample_rate: int, progress) -> None:
+def _write_audio(score, paths: dict[str, Path], request: BackingRequest, progress) -> dict:
+    """Render the stems, automix them and master the mix; returns the figures for the manifest."""
     from bandmate.io.audio import Audio, write_audio
+    from bandmate.mix.automix import automix
+    from bandmate.mix.master import master
     from bandmate.render import render
 
-    stems, mix = render(score, sample_rate=sample_rate, progress=progress)
-    # until the mixing stage exists, the mix is the plain sum, turned down only if it would clip;
-    # the stems get the same gain so that they still add up to the mix
+    rate = request.sample_rate
+    stems, mix = render(score, sample_rate=rate, progress=progress)
+    # the stems as played, turned down together only if their sum would clip
     peak = float(np.max(np.abs(mix.samples))) if mix.frames else 0.0
     gain = min(1.0, HEADROOM_PEAK / peak) if peak > 0 else 1.0
+    named = []
     for track, stem in zip(score.tracks, stems, strict=True):
-        write_audio(Audio(stem.samples * gain, sample_rate), paths[f"stem:{track.name}"])
-    write_audio(Audio(mix.samples * gain, sample_rate), paths["mix"])
+        audio = Audio(stem.samples * gain, rate)
+        write_audio(audio, paths[f"stem:{track.name}"])
+        named.append((track.name, audio))
+    mixed, mix_report = automix(named)
+    write_audio(mixed, paths["mix"])
+    mastered, master_report = master(
+        mixed, target_lufs=request.target_lufs, ceiling_dbtp=request.ceiling_dbtp
+    )
+    write_audio(mastered, paths["master"])
+    after = master_report.after
+    return {
+        "mix": {
+            "loudness_lufs": mix_report.mix_lufs,
+            "true_peak_dbtp": mix_report.mix_true_peak_dbtp,
+            "stems": {s.name: {"role": s.role, "gain_db": s.gain_db} for s in mix_report.stems},
+        },
+        "master": {
+            "loudness_lufs": _round(after.loudness.integrated_lufs),
+            "true_peak_dbtp": _round(after.loudness.true_peak_dbtp),
+            "target_lufs": request.target_lufs,
+            "ceiling_dbtp": request.ceiling_dbtp,
+        },
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
