@@ -1,0 +1,225 @@
+"""Tags inside a generated file, so that any player or DAW shows what it is and who made it.
+
+- MIDI: a copyright meta event (FF 02) and one text event (FF 01) per tag, `key: value`, at tick 0
+  of the first track (the conductor track of a bandmate file). The colon keeps `read_midi` from
+  taking a tag for a chord symbol, and bandmate's own title stays the track name.
+- WAV: the RIFF `LIST/INFO` chunk (INAM title, IART artist, ICMT comment, ICOP copyright, ICRD
+  date, ISFT software), written by libsndfile. INFO has no licence field, so the licence becomes a
+  line of the comment.
+- FLAC: Vorbis comments (TITLE, ARTIST, COMMENT, COPYRIGHT, DATE, LICENSE, ...), by libsndfile.
+
+libsndfile writes only a fixed set of fields, so the digital source type (IPTC's
+`trainedAlgorithmicMedia`) is a line of the comment in audio files; the content credentials
+(`bandmate.rights.credentials`) carry it in machine-readable form.
+
+Tagging rewrites the file beside itself and moves it into place (`atomic_path`). Audio is copied
+in its own sample format (integers stay integers), so every sample is unchanged; anything else the
+file held, content credentials included, is dropped. Tag first, sign last.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import mido
+import soundfile as sf
+
+from bandmate import __version__
+from bandmate.errors import InputFileError
+from bandmate.io.audio import audio_info
+from bandmate.io.files import atomic_path, check_inputs
+
+# how a generated file was made, in IPTC's digital source type vocabulary
+TRAINED_ALGORITHMIC_MEDIA = "trainedAlgorithmicMedia"
+AUDIO_SUFFIXES = {".wav": "WAV", ".flac": "FLAC"}
+MIDI_SUFFIXES = (".mid", ".midi")
+# tags stored as `key: value` text events in MIDI, in this order
+_MIDI_TEXT_KEYS = ("title", "artist", "comment", "licence", "date", "software", "source_type")
+# read blocks of this many frames when copying audio
+_BLOCK_FRAMES = 1 << 16
+
+
+@dataclass(frozen=True)
+class Tags:
+    """What a file says about itself; empty fields are not written.
+
+    `date` is ISO 8601 (`2026-11-24`); `source_type` is a term of IPTC's digital source type
+    vocabulary (https://cv.iptc.org/newscodes/digitalsourcetype/).
+    """
+
+    title: str = ""
+    artist: str = ""
+    comment: str = ""
+    copyright: str = ""
+    licence: str = ""
+    date: str = ""
+    software: str = f"bandmate {__version__}"
+    source_type: str = TRAINED_ALGORITHMIC_MEDIA
+
+    def items(self) -> list[tuple[str, str]]:
+        """The non-empty tags as (name, value) pairs, in field order."""
+        return [(f.name, getattr(self, f.name)) for f in fields(self) if getattr(self, f.name)]
+
+
+def write_tags(path: str | os.PathLike, tags: Tags) -> None:
+    """Write `tags` into the MIDI, WAV or FLAC file at `path`, in place and atomically.
+
+    Tags written before are replaced. Audio samples and MIDI events are unchanged.
+    """
+    kind = _kind(path)
+    if kind == "MIDI":
+        _write_midi_tags(Path(path), tags)
+    else:
+        _write_audio_tags(Path(path), tags)
+
+
+def read_tags(path: str | os.PathLike) -> dict[str, str]:
+    """The tags a MIDI, WAV or FLAC file holds, as {name: text}.
+
+    Names are those of `Tags` for MIDI, and libsndfile's (`title`, `comment`, `license`, ...) for
+    audio, where libsndfile may add its own version to `software`.
+    """
+    kind = _kind(path)
+    if kind == "MIDI":
+        return _read_midi_tags(Path(path))
+    audio_info(path)
+    with sf.SoundFile(str(path)) as f:
+        return f.copy_metadata()
+
+
+def _kind(path: str | os.PathLike) -> str:
+    check_inputs([path])
+    suffix = Path(path).suffix.lower()
+    if suffix in MIDI_SUFFIXES:
+        return "MIDI"
+    if suffix in AUDIO_SUFFIXES:
+        return AUDIO_SUFFIXES[suffix]
+    raise InputFileError(
+        f"Cannot tag {str(path)!r}: bandmate writes tags into .mid, .wav and .flac files."
+    )
+
+
+# --- audio ---------------------------------------------------------------------------------------
+def _audio_fields(tags: Tags, fmt: str) -> dict[str, str]:
+    """libsndfile's string fields for `tags`; what a format cannot hold goes into the comment."""
+    comment = [tags.comment] if tags.comment else []
+    if tags.source_type:
+        comment.append(f"digital source type: {tags.source_type}")
+    out = {
+        "title": tags.title,
+        "artist": tags.artist,
+        "copyright": tags.copyright,
+        "date": tags.date,
+        "software": tags.software,
+    }
+    if fmt == "FLAC":
+        out["license"] = tags.licence
+    elif tags.licence:
+        comment.append(f"licence: {tags.licence}")
+    out["comment"] = "\n".join(comment)
+    return {name: text for name, text in out.items() if text}
+
+
+def _copy_dtype(subtype: str) -> str:
+    """The dtype that copies samples of `subtype` exactly: integers for PCM, floats for float."""
+    if subtype == "DOUBLE":
+        return "float64"
+    if subtype == "FLOAT":
+        return "float32"
+    return "int32"  # libsndfile scales 8, 16 and 24-bit PCM to int32 and back without loss
+
+
+def _write_audio_tags(path: Path, tags: Tags) -> None:
+    info = audio_info(path)
+    dtype = _copy_dtype(info.subtype)
+    try:
+        with (
+            sf.SoundFile(str(path)) as src,
+            atomic_path(path) as tmp,
+            sf.SoundFile(
+                str(tmp),
+                "w",
+                samplerate=info.samplerate,
+                channels=info.channels,
+                subtype=info.subtype,
+                endian=info.endian,
+                format=info.format,
+            ) as dst,
+        ):
+            # libsndfile wants the strings before the first sample
+            for name, text in _audio_fields(tags, info.format).items():
+                setattr(dst, name, text)
+            for block in src.blocks(blocksize=_BLOCK_FRAMES, dtype=dtype, always_2d=True):
+                dst.write(block)
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise InputFileError(f"{str(path)!r} could not be tagged ({e}).") from None
+
+
+# --- MIDI ----------------------------------------------------------------------------------------
+def _latin1(text: str) -> str:
+    """MIDI text events are Latin-1 for mido (and most programs); other characters become '?'."""
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _load_midi(path: Path) -> mido.MidiFile:
+    try:
+        return mido.MidiFile(file=_io.BytesIO(path.read_bytes()), clip=True)
+    except Exception as e:  # mido raises many kinds on malformed data; all mean a bad file
+        raise InputFileError(f"{str(path)!r} is not a readable MIDI file ({e}).") from None
+
+
+def _at_tick_zero(track: mido.MidiTrack) -> int:
+    """How many events at the start of `track` sound at tick 0."""
+    for i, msg in enumerate(track):
+        if msg.time:
+            return i
+    return len(track)
+
+
+def _is_tag(msg: mido.Message) -> bool:
+    if msg.type == "copyright":
+        return True
+    return msg.type == "text" and msg.text.split(":", 1)[0] in _MIDI_TEXT_KEYS
+
+
+def _write_midi_tags(path: Path, tags: Tags) -> None:
+    midi = _load_midi(path)
+    if not midi.tracks:
+        midi.tracks.append(mido.MidiTrack())
+    first = midi.tracks[0]
+    n0 = _at_tick_zero(first)
+    # old tags sit at tick 0, where removing an event shifts nothing after it
+    kept = [msg for msg in first[:n0] if not _is_tag(msg)]
+    new = []
+    if tags.copyright:
+        new.append(mido.MetaMessage("copyright", text=_latin1(tags.copyright), time=0))
+    values = dict(tags.items())
+    for key in _MIDI_TEXT_KEYS:
+        if key in values:
+            new.append(mido.MetaMessage("text", text=_latin1(f"{key}: {values[key]}"), time=0))
+    # a track name stays first: programs show the first track's name as the title
+    names = [m for m in kept if m.type == "track_name"]
+    rest = [m for m in kept if m.type != "track_name"]
+    first[:] = names + new + rest + list(first[n0:])
+    buffer = _io.BytesIO()
+    midi.save(file=buffer)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+
+
+def _read_midi_tags(path: Path) -> dict[str, str]:
+    midi = _load_midi(path)
+    if not midi.tracks:
+        return {}
+    first = midi.tracks[0]
+    out = {}
+    for msg in first[: _at_tick_zero(first)]:
+        if msg.type == "copyright":
+            out["copyright"] = msg.text
+        elif _is_tag(msg):
+            key, value = msg.text.split(":", 1)
+            out[key] = value.strip()
+    return out
