@@ -38,6 +38,8 @@ COMMANDS = (
     "analyze",
     "mix",
     "master",
+    "keys",
+    "verify",
 )
 
 
