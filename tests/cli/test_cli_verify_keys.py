@@ -86,6 +86,9 @@ def test_verify_bad_input_is_one_line(capsys, tmp_path):
     midi = tmp_path / "song.mid"
     midi.write_bytes(b"MThd")
     assert_user_error(bandmate(capsys, "verify", midi), ".wav and .flac")
+    text = tmp_path / "notes.wav"
+    text.write_text("not audio")
+    assert_user_error(bandmate(capsys, "verify", text), "not a readable WAV file")
 
 
 def test_installed_command(signed):

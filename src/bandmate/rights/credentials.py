@@ -324,6 +324,7 @@ def sign_file(
 
     check_inputs([path])
     mime = _mime_type(path, "sign")
+    _check_audio(path)
     keys = keys or ensure_keys()
     info = c2pa.C2paSignerInfo(
         c2pa.C2paSigningAlg.ES256, keys.cert.read_bytes(), keys.key.read_bytes(), None
@@ -339,6 +340,19 @@ def sign_file(
             builder.sign(signer, mime, src, dst)
     except c2pa.C2paError as e:
         raise InputFileError(f"{str(path)!r} could not be signed ({e}).") from None
+
+
+def _check_audio(path: str | os.PathLike) -> None:
+    """InputFileError unless libsndfile can read the file: a broken file is bad input, not a
+    broken signature."""
+    import soundfile as sf
+
+    try:
+        sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError):
+        raise InputFileError(
+            f"{str(path)!r} is not a readable {Path(path).suffix[1:].upper()} file."
+        ) from None
 
 
 # --- verifying -----------------------------------------------------------------------------------
@@ -362,6 +376,7 @@ def verify_file(
 
     check_inputs([path, *trust])
     mime = _mime_type(path, "verify")
+    _check_audio(path)
     anchors = [*trusted_roots(), *map(Path, trust)]
     try:
         with (
