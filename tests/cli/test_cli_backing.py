@@ -7,6 +7,7 @@ import soundfile as sf
 from bandmate.io.audio import read_audio
 from bandmate.io.midi import read_midi
 from bandmate.mix.meter import measure_loudness
+from bandmate.rights.provenance import verify
 from bandmate.io.music21_io import read_musicxml
 from tests.builders import assert_user_error, run_cli
 
@@ -60,6 +61,13 @@ def test_backing_writes_midi_musicxml_stems_mix_and_manifest(tmp_path):
     assert {"mix.wav", "master.wav"} <= set(manifest["files"])
     assert manifest["mix"]["stems"]["Bass"]["role"] == "bass"
     assert abs(manifest["master"]["loudness_lufs"] - mastered.integrated_lufs) < 0.05
+    # every file says how it was made, and each audio file carries valid credentials
+    for name in manifest["files"]:
+        check = verify(out / name)
+        assert check.ok, (name, check.reason)
+        assert check.manifest["command"] == "backing"
+        assert check.manifest["digital_source_type"].endswith("/algorithmicMedia")
+        assert (check.credentials is not None) == name.endswith(".wav")
 
 
 def test_backing_refuses_to_overwrite(tmp_path):
@@ -123,6 +131,8 @@ def test_loop_command(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert sf.info(str(tmp_path / "rock_120bpm_Am_01_bass.wav")).frames == 4 * 4 * 60 // 120 * 44100
+    loop = verify(tmp_path / "rock_120bpm_Am_01.wav")
+    assert loop.ok and loop.manifest["command"] == "loop", loop.reason
 
 
 def test_groove_from_a_players_drum_midi_moves_the_band(tmp_path):

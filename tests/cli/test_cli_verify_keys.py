@@ -59,7 +59,7 @@ def test_verify_valid_tampered_and_unsigned(capsys, tmp_path, rng, signed):
     assert result.returncode == 0, result.stdout
     assert result.stdout.startswith(f"{signed}: valid: signed by bandmate")
     data = json.loads(bandmate(capsys, "verify", "--json", signed).stdout)
-    assert data["ok"] and data["manifest"]["title"] == "Take 1"
+    assert data["ok"] and data["credentials"]["title"] == "Take 1"
 
     flip_one_sample(signed)
     result = bandmate(capsys, "verify", signed)
@@ -83,9 +83,6 @@ def test_verify_another_machines_file(capsys, tmp_path, signed, monkeypatch, hom
 
 def test_verify_bad_input_is_one_line(capsys, tmp_path):
     assert_user_error(bandmate(capsys, "verify", tmp_path / "gone.wav"), "does not exist")
-    midi = tmp_path / "song.mid"
-    midi.write_bytes(b"MThd")
-    assert_user_error(bandmate(capsys, "verify", midi), ".wav and .flac")
     text = tmp_path / "notes.wav"
     text.write_text("not audio")
     assert_user_error(bandmate(capsys, "verify", text), "not a readable WAV file")

@@ -10,10 +10,13 @@ def add_parser(sub) -> None:
         description="Check the C2PA content credentials of a WAV or FLAC file: that the "
         "signature holds, that no byte of the file changed since it was signed, and that the "
         "signing certificate comes from this machine's bandmate key (or a root given with "
-        "--trust). Prints one line; exit code 0 when valid, 1 when there are no credentials or "
-        "they fail (with the reason), 2 for bad input. Works offline.",
+        "--trust); and that the provenance manifest beside it (FILE.provenance.json), if any, "
+        "still names the file's bytes. A MIDI or MusicXML file cannot carry credentials: its "
+        "manifest is checked. Prints one line; exit code 0 when valid, 1 when there are no "
+        "credentials or they fail (with the reason), 2 for bad input (a damaged manifest "
+        "included). Works offline.",
     )
-    p.add_argument("file", help="the WAV or FLAC file to check")
+    p.add_argument("file", help="the file to check (WAV or FLAC; MIDI or MusicXML by manifest)")
     p.add_argument(
         "--trust",
         action="append",
@@ -30,9 +33,10 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from bandmate.rights.credentials import verify_file
+    from bandmate.rights.provenance import verify
 
-    result = verify_file(args.file, trust=args.trust)
+    check = verify(args.file, trust=args.trust)
+    result = check.credentials
     if args.json:
         import json
 
@@ -40,15 +44,16 @@ def run(args) -> int:
             json.dumps(
                 {
                     "file": str(args.file),
-                    "ok": result.ok,
-                    "reason": result.reason,
-                    "state": result.state,
-                    "signer": result.signer,
-                    "manifest": result.manifest,
+                    "ok": check.ok,
+                    "reason": check.reason,
+                    "state": result.state if result else None,
+                    "signer": result.signer if result else None,
+                    "credentials": result.manifest if result else None,
+                    "provenance": check.manifest,
                 },
                 indent=2,
             )
         )
     else:
-        print(f"{args.file}: {result.reason}")
-    return 0 if result.ok else 1
+        print(f"{args.file}: {check.reason}")
+    return 0 if check.ok else 1

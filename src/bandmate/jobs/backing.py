@@ -71,6 +71,13 @@ def make_backing(
     from bandmate.io.midi import read_midi, write_midi
     from bandmate.io.music21_write import write_musicxml
     from bandmate.jobs.manifest import write_manifest
+    from bandmate.rights.provenance import (
+        RULES_ONLY,
+        Provenance,
+        manifest_path,
+        publish,
+        style_library_data,
+    )
 
     out = Path(out_dir)
     if request.audio:  # a bad loudness target is refused before any work
@@ -93,11 +100,21 @@ def make_backing(
     )
     paths = backing_outputs(out, [t.name for t in score.tracks], request.audio)
     inputs = [p for p in (request.groove_file,) if p]
-    check_outputs(paths.values(), inputs, force=force)
+    generated = [p for k, p in paths.items() if k != "manifest"]
+    check_outputs([*paths.values(), *map(manifest_path, generated)], inputs, force=force)
     write_midi(score, paths["midi"])
     write_musicxml(score, paths["musicxml"])
     audio_report = _write_audio(score, paths, request, progress) if request.audio else {}
     settings = asdict(request) | {"tempo_bpm": score.tempo_bpm}
+    provenance = Provenance(
+        command="backing",
+        parameters=settings,
+        seed=request.seed,
+        data=[style_library_data(style.name)],
+        originality=RULES_ONLY,
+    )
+    for path in generated:
+        publish(path, provenance)
     write_manifest(
         paths["manifest"],
         command="backing",

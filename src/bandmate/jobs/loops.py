@@ -52,6 +52,13 @@ def make_loops(
     from bandmate.jobs.manifest import write_manifest
     from bandmate.render import render_stems
     from bandmate.render.loop import fold_tail, loop_frames
+    from bandmate.rights.provenance import (
+        RULES_ONLY,
+        Provenance,
+        manifest_path,
+        publish,
+        style_library_data,
+    )
 
     if not 1 <= request.count <= 1000:
         raise UserError(f"Give a loop count between 1 and 1000, not {request.count}.")
@@ -83,14 +90,21 @@ def make_loops(
         for n in range(1, len(scores) + 1)
     ]
     manifest = out / "manifest.json"
-    check_outputs(
-        [p for p, _ in planned] + [w for ws in wavs for w in ws] + [manifest], force=force
-    )
+    generated = [p for p, _ in planned] + [w for ws in wavs for w in ws]
+    check_outputs([*generated, *map(manifest_path, generated), manifest], force=force)
+    settings = asdict(request) | {"tempo_bpm": tempo}
     written: list[Path] = []
     for n, ((midi_path, score), (full_path, *part_paths)) in enumerate(
         zip(planned, wavs, strict=True)
     ):
         progress(n, len(scores))
+        provenance = Provenance(
+            command="loop",
+            parameters=settings | {"loop": n + 1},
+            seed=request.seed + n,
+            data=[style_library_data(style.name)],
+            originality=RULES_ONLY,
+        )
         write_midi(score, midi_path)
         loop_end = score.bar_grid.bar_start(request.bars)
         frames = loop_frames(score.tempo_map.seconds_at(loop_end), request.sample_rate)
@@ -99,12 +113,14 @@ def make_loops(
         write_audio(full, full_path)
         for stem, path in zip(stems, part_paths, strict=True):
             write_audio(stem, path)
+        for path in (midi_path, full_path, *part_paths):
+            publish(path, provenance)
         written += [midi_path, full_path, *part_paths]
     progress(len(scores), len(scores))
     write_manifest(
         manifest,
         command="loop",
-        settings=asdict(request) | {"tempo_bpm": tempo},
+        settings=settings,
         files=[p.relative_to(out) for p in written],
     )
     return [*written, manifest]

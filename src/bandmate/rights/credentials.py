@@ -295,7 +295,11 @@ def _manifest(title: str, provenance: dict) -> dict:
                     "actions": [
                         {
                             "action": "c2pa.created",
-                            "digitalSourceType": SOURCE_TYPE_URL,
+                            # the record's own term when it has one (rules alone make
+                            # algorithmicMedia), else trainedAlgorithmicMedia
+                            "digitalSourceType": provenance.get(
+                                "digital_source_type", SOURCE_TYPE_URL
+                            ),
                             "softwareAgent": agent,
                         }
                     ]

@@ -7,6 +7,10 @@
   date, ISFT software), written by libsndfile. INFO has no licence field, so the licence becomes a
   line of the comment.
 - FLAC: Vorbis comments (TITLE, ARTIST, COMMENT, COPYRIGHT, DATE, LICENSE, ...), by libsndfile.
+- MusicXML (`.musicxml`, `.xml`, and the compressed `.mxl`): the score's `<identification>`, where
+  the format puts them: `<rights>` for the copyright, `<encoding><software>` for bandmate, and a
+  `<miscellaneous-field name="bandmate:KEY">` for every other tag (the `bandmate:` prefix marks
+  the fields as ours, so writing again replaces them and nothing else).
 
 libsndfile writes only a fixed set of fields, so the digital source type (IPTC's
 `trainedAlgorithmicMedia`) is a line of the comment in audio files; the content credentials
@@ -21,6 +25,8 @@ from __future__ import annotations
 
 import io as _io
 import os
+import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -36,6 +42,8 @@ from bandmate.io.files import atomic_path, check_inputs
 TRAINED_ALGORITHMIC_MEDIA = "trainedAlgorithmicMedia"
 AUDIO_SUFFIXES = {".wav": "WAV", ".flac": "FLAC"}
 MIDI_SUFFIXES = (".mid", ".midi")
+MUSICXML_SUFFIXES = (".musicxml", ".xml", ".mxl")
+_XML_FIELD = "bandmate:"  # prefix of bandmate's miscellaneous-field names
 # tags stored as `key: value` text events in MIDI, in this order
 _MIDI_TEXT_KEYS = ("title", "artist", "comment", "licence", "date", "software", "source_type")
 # read blocks of this many frames when copying audio
@@ -72,6 +80,8 @@ def write_tags(path: str | os.PathLike, tags: Tags) -> None:
     kind = _kind(path)
     if kind == "MIDI":
         _write_midi_tags(Path(path), tags)
+    elif kind == "MusicXML":
+        _write_musicxml_tags(Path(path), tags)
     else:
         _write_audio_tags(Path(path), tags)
 
@@ -85,6 +95,8 @@ def read_tags(path: str | os.PathLike) -> dict[str, str]:
     kind = _kind(path)
     if kind == "MIDI":
         return _read_midi_tags(Path(path))
+    if kind == "MusicXML":
+        return _read_musicxml_tags(Path(path))
     audio_info(path)
     with sf.SoundFile(str(path)) as f:
         return f.copy_metadata()
@@ -97,8 +109,11 @@ def _kind(path: str | os.PathLike) -> str:
         return "MIDI"
     if suffix in AUDIO_SUFFIXES:
         return AUDIO_SUFFIXES[suffix]
+    if suffix in MUSICXML_SUFFIXES:
+        return "MusicXML"
     raise InputFileError(
-        f"Cannot tag {str(path)!r}: bandmate writes tags into .mid, .wav and .flac files."
+        f"Cannot tag {str(path)!r}: bandmate writes tags into .mid, .wav, .flac and MusicXML "
+        "files."
     )
 
 
@@ -222,4 +237,102 @@ def _read_midi_tags(path: Path) -> dict[str, str]:
         elif _is_tag(msg):
             key, value = msg.text.split(":", 1)
             out[key] = value.strip()
+    return out
+
+
+# --- MusicXML ------------------------------------------------------------------------------------
+def _xml_parts(data: bytes) -> tuple[bytes, ET.Element]:
+    """(the text before the root element: declaration and DOCTYPE, the parsed root)."""
+    start = data.find(b"<score-")
+    if start < 0:
+        raise ValueError("no score-partwise or score-timewise element")
+    return data[:start], ET.fromstring(data)
+
+
+def _tagged_xml(data: bytes, tags: Tags) -> bytes:
+    head, root = _xml_parts(data)
+    ident = root.find("identification")
+    if ident is None:  # it follows work, movement-number and movement-title
+        ident = ET.Element("identification")
+        before = sum(1 for c in root if c.tag in ("work", "movement-number", "movement-title"))
+        root.insert(before, ident)
+    for old in ident.findall("rights"):
+        ident.remove(old)
+    if tags.copyright:  # rights follow the creators
+        rights = ET.Element("rights")
+        rights.text = tags.copyright
+        ident.insert(sum(1 for c in ident if c.tag == "creator"), rights)
+    encoding = ident.find("encoding")
+    if encoding is None:
+        encoding = ET.Element("encoding")
+        ident.insert(sum(1 for c in ident if c.tag in ("creator", "rights")), encoding)
+    for old in encoding.findall("software"):
+        if (old.text or "").startswith("bandmate"):
+            encoding.remove(old)
+    if tags.software:
+        software = ET.Element("software")
+        software.text = tags.software
+        encoding.insert(0, software)
+    misc = ident.find("miscellaneous")
+    if misc is None:
+        misc = ET.SubElement(ident, "miscellaneous")  # the last child of identification
+    for old in misc.findall("miscellaneous-field"):
+        if old.get("name", "").startswith(_XML_FIELD):
+            misc.remove(old)
+    for name, text in tags.items():
+        if name not in ("copyright", "software"):
+            ET.SubElement(misc, "miscellaneous-field", name=_XML_FIELD + name).text = text
+    if not len(misc):
+        ident.remove(misc)
+    ET.indent(root, space="  ")
+    return head + ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+
+
+def _mxl_rootfile(archive: zipfile.ZipFile) -> str:
+    container = ET.fromstring(archive.read("META-INF/container.xml"))
+    return container.find("./rootfiles/rootfile").get("full-path")
+
+
+def _write_musicxml_tags(path: Path, tags: Tags) -> None:
+    try:
+        if path.suffix.lower() != ".mxl":
+            data = _tagged_xml(path.read_bytes(), tags)
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(data)
+            return
+        with zipfile.ZipFile(path) as src:
+            rootfile = _mxl_rootfile(src)
+            members = [(info, src.read(info)) for info in src.infolist()]
+        with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as dst:
+            for info, data in members:  # `mimetype` stays first and stored, as the format asks
+                if info.filename == rootfile:
+                    data = _tagged_xml(data, tags)
+                dst.writestr(info, data)
+    except (ET.ParseError, ValueError, KeyError, AttributeError, zipfile.BadZipFile) as e:
+        raise InputFileError(f"{str(path)!r} is not a readable MusicXML file ({e}).") from None
+
+
+def _read_musicxml_tags(path: Path) -> dict[str, str]:
+    try:
+        if path.suffix.lower() == ".mxl":
+            with zipfile.ZipFile(path) as archive:
+                data = archive.read(_mxl_rootfile(archive))
+        else:
+            data = path.read_bytes()
+        _, root = _xml_parts(data)
+    except (ET.ParseError, ValueError, KeyError, AttributeError, zipfile.BadZipFile) as e:
+        raise InputFileError(f"{str(path)!r} is not a readable MusicXML file ({e}).") from None
+    out = {}
+    ident = root.find("identification")
+    if ident is None:
+        return out
+    if (rights := ident.find("rights")) is not None and rights.text:
+        out["copyright"] = rights.text
+    for software in ident.findall("encoding/software"):
+        if (software.text or "").startswith("bandmate"):
+            out["software"] = software.text
+    for field in ident.findall("miscellaneous/miscellaneous-field"):
+        name = field.get("name", "")
+        if name.startswith(_XML_FIELD):
+            out[name.removeprefix(_XML_FIELD)] = field.text or ""
     return out

@@ -1,0 +1,87 @@
+"""Provenance manifests beside generated files, and `verify` on what they describe."""
+
+import json
+
+import pytest
+
+from bandmate.errors import UserError
+from bandmate.io.midi import write_midi
+from bandmate.models.registry import load
+from bandmate.rights.provenance import (
+    Provenance,
+    manifest_path,
+    model_use,
+    publish,
+    read_manifest,
+    require_commercial,
+    verify,
+)
+from bandmate.rights.tags import read_tags
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("BANDMATE_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def published(tmp_path, home, small_song):
+    path = tmp_path / "song.mid"
+    write_midi(small_song, path)
+    melody = model_use(load("melody"))
+    provenance = Provenance(
+        command="melody",
+        parameters={"style": "folk", "bars": 8},
+        seed=3,
+        models=[melody],
+        originality={"flagged": False, "score": 0.1},
+    )
+    publish(path, provenance)
+    return path
+
+
+def test_a_published_file_has_its_manifest_and_tags(published):
+    manifest = json.loads(manifest_path(published).read_text())
+    assert manifest["command"] == "melody" and manifest["seed"] == 3
+    assert manifest["digital_source_type"].endswith("/trainedAlgorithmicMedia")
+    assert "AI-generated" in manifest["statement"]
+    (model,) = manifest["models"]
+    assert model["name"] == "melody" and len(model["checkpoint_sha256"]) == 64
+    assert {c["name"] for c in model["collections"]} >= {"essen", "oneills1850"}
+    assert manifest["originality"] == {"flagged": False, "score": 0.1}
+    tags = read_tags(published)
+    assert tags["source_type"] == "trainedAlgorithmicMedia" and "bandmate" in tags["software"]
+    check = verify(published)
+    assert check.ok, check.reason
+
+
+def test_a_changed_file_no_longer_matches_its_manifest(published):
+    data = bytearray(published.read_bytes())
+    data[-5] ^= 1
+    published.write_bytes(bytes(data))
+    check = verify(published)
+    assert not check.ok and "changed" in check.reason
+
+
+def test_a_corrupted_manifest_is_a_clear_error(published):
+    manifest_path(published).write_text('{"schema": "bandmate.provenance/1", "comm')
+    with pytest.raises(UserError, match="corrupted"):
+        read_manifest(published)
+    manifest_path(published).write_text("[1, 2]")
+    with pytest.raises(UserError, match="corrupted"):
+        verify(published)
+
+
+def test_a_file_without_manifest_or_credentials_is_not_valid(tmp_path, small_song):
+    path = tmp_path / "plain.mid"
+    write_midi(small_song, path)
+    check = verify(path)
+    assert not check.ok and "no credentials" in check.reason
+
+
+def test_commercial_use_refuses_models_with_non_commercial_data():
+    melody, chorale = model_use(load("melody")), model_use(load("chorale"))
+    with pytest.raises(UserError, match="essen"):
+        require_commercial([melody])
+    require_commercial([chorale])  # the JSB chorales are public domain
