@@ -4,6 +4,8 @@ from __future__ import annotations
 
 
 def _common(p) -> None:
+    from bandmate.cli.generation import add_rights_arguments
+
     p.add_argument("-o", "--out", required=True, help="the file to write (.mid or .musicxml)")
     p.add_argument(
         "--style",
@@ -13,6 +15,7 @@ def _common(p) -> None:
     p.add_argument("--temperature", type=float, default=0.9, help="0 = safest, 1 = the model's own")
     p.add_argument("--model", metavar="DIR", help="a melody model that `bandmate train` wrote")
     p.add_argument("--force", action="store_true", help="overwrite the output if it exists")
+    add_rights_arguments(p)
 
 
 def add_parser(sub) -> None:
@@ -51,12 +54,24 @@ def _settings(args):
 
 def _read(args):
     from bandmate.cli.show import load_input
-    from bandmate.io.files import check_outputs
-    from bandmate.io.formats import check_writable_suffix
+    from bandmate.jobs.compose import check_output_paths
 
-    check_writable_suffix(args.out)
-    check_outputs([args.out], [args.input], force=args.force)
+    check_output_paths(args.out, [args.input], force=args.force)
     return load_input(args.input, None)
+
+
+def _job_options(args) -> dict:
+    from bandmate.cli.generation import parameters_of
+
+    return {
+        "settings": _settings(args),
+        "inputs": [args.input],
+        "model": args.model,
+        "commercial": args.commercial,
+        "tries": args.tries,
+        "force": args.force,
+        "parameters": parameters_of(args),
+    }
 
 
 def _check_style(args) -> None:
@@ -70,17 +85,12 @@ def _check_style(args) -> None:
 
 
 def run_continue(args) -> int:
-    import sys
-
-    from bandmate.compose.continuation import continue_piece
-    from bandmate.io.formats import write_score
+    from bandmate.cli.generation import report_originality
+    from bandmate.jobs.compose import continue_job
 
     _check_style(args)
-    score = _read(args)
-    out, warning = continue_piece(score, args.bars, settings=_settings(args), model=args.model)
-    if warning:
-        print(f"warning: {warning}", file=sys.stderr)
-    write_score(out, args.out)
+    written = continue_job(_read(args), args.out, args.bars, **_job_options(args))
+    report_originality(written)
     print(f"Wrote {args.out}: the input and {args.bars} more bars.")
     return 0
 
@@ -99,13 +109,12 @@ def parse_bar_range(text: str) -> tuple[int, int]:
 
 
 def run_infill(args) -> int:
-    from bandmate.compose.continuation import infill_bars
-    from bandmate.io.formats import write_score
+    from bandmate.cli.generation import report_originality
+    from bandmate.jobs.compose import infill_job
 
     _check_style(args)
     first, last = parse_bar_range(args.bars)
-    score = _read(args)
-    out = infill_bars(score, first, last, settings=_settings(args), model=args.model)
-    write_score(out, args.out)
+    written = infill_job(_read(args), args.out, first, last, **_job_options(args))
+    report_originality(written)
     print(f"Wrote {args.out}: bars {first}-{last} written again, the rest kept.")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 
 def add_parser(sub) -> None:
+    from bandmate.cli.generation import add_rights_arguments
+
     p = sub.add_parser(
         "harmonize",
         help="harmonize a melody in four parts (SATB, Bach chorale style)",
@@ -19,26 +21,30 @@ def add_parser(sub) -> None:
     p.add_argument("--temperature", type=float, default=0.8, help="0 = safest, 1 = the model's own")
     p.add_argument("--model", metavar="DIR", help="a chorale model that `bandmate train` wrote")
     p.add_argument("--force", action="store_true", help="overwrite the output if it exists")
+    add_rights_arguments(p)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    import sys
-
+    from bandmate.cli.generation import parameters_of, report_originality
     from bandmate.cli.show import load_input
-    from bandmate.compose.harmonize import harmonize
-    from bandmate.io.files import check_outputs
-    from bandmate.io.formats import check_writable_suffix, write_score
+    from bandmate.jobs.compose import check_output_paths, harmonize_job
 
-    check_writable_suffix(args.out)
-    check_outputs([args.out], [args.melody], force=args.force)
+    check_output_paths(args.out, [args.melody], force=args.force)
     melody = load_input(args.melody, None)
-    score, warning = harmonize(
-        melody, model=args.model, seed=args.seed, temperature=args.temperature
+    written = harmonize_job(
+        melody,
+        args.out,
+        inputs=[args.melody],
+        seed=args.seed,
+        temperature=args.temperature,
+        model=args.model,
+        commercial=args.commercial,
+        tries=args.tries,
+        force=args.force,
+        parameters=parameters_of(args),
     )
-    if warning:
-        print(f"warning: {warning}", file=sys.stderr)
-    write_score(score, args.out)
-    beats = score.end_ticks / score.ticks_per_beat
+    report_originality(written)
+    beats = written.score.end_ticks / written.score.ticks_per_beat
     print(f"Wrote {args.out}: soprano, alto, tenor and bass over {beats:g} beats.")
     return 0

@@ -6,6 +6,8 @@ MELODY_STYLES = ("folk", "irish", "fiddle", "chorale")
 
 
 def add_parser(sub) -> None:
+    from bandmate.cli.generation import add_rights_arguments
+
     p = sub.add_parser(
         "melody",
         help="write a melody over a chord chart",
@@ -42,6 +44,7 @@ def add_parser(sub) -> None:
     p.add_argument("--model", metavar="DIR", help="a melody model that `bandmate train` wrote")
     p.add_argument("-o", "--out", required=True, help="the file to write (.mid or .musicxml)")
     p.add_argument("--force", action="store_true", help="overwrite the output if it exists")
+    add_rights_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -64,13 +67,12 @@ def parse_range(text: str) -> tuple[int, int]:
 
 def run(args) -> int:
     from bandmate.arrange.backing import prepare_chart
-    from bandmate.compose.melody import MelodySettings, fit_chart, melody_over_chart
+    from bandmate.cli.generation import parameters_of, report_originality
+    from bandmate.compose.melody import MelodySettings, fit_chart
     from bandmate.io.charts import load_chart
-    from bandmate.io.files import check_outputs
-    from bandmate.io.formats import check_writable_suffix, write_score
+    from bandmate.jobs.compose import check_output_paths, melody_job
 
-    check_writable_suffix(args.out)
-    check_outputs([args.out], [], force=args.force)
+    check_output_paths(args.out, force=args.force)
     settings = MelodySettings(
         style=args.style,
         seed=args.seed,
@@ -79,24 +81,19 @@ def run(args) -> int:
         temperature=args.temperature,
     )
     chart = fit_chart(prepare_chart(load_chart(args.chart), args.key), args.bars)
-    if args.with_backing:
-        from bandmate.arrange.style import load_style
-
-        load_style(args.with_backing)  # an unknown style fails before the model runs
-    score = melody_over_chart(chart, tempo_bpm=args.tempo, settings=settings, model=args.model)
-    if args.with_backing:
-        from bandmate.arrange.backing import backing
-
-        band = backing(
-            chart,
-            style=args.with_backing,
-            tempo_bpm=args.tempo,
-            seed=args.seed,
-            intro=False,
-            ending=False,
-        )
-        score = band.replace(tracks=(*score.tracks, *band.tracks))
-    write_score(score, args.out)
-    notes, bars = len(score.tracks[0].notes), len(chart.bars)
+    written = melody_job(
+        chart,
+        args.out,
+        settings=settings,
+        tempo_bpm=args.tempo,
+        with_backing=args.with_backing,
+        model=args.model,
+        commercial=args.commercial,
+        tries=args.tries,
+        force=args.force,
+        parameters=parameters_of(args),
+    )
+    notes, bars = len(written.score.tracks[0].notes), len(chart.bars)
     print(f"Wrote {args.out}: {notes} notes over {bars} bars ({args.style}, seed {args.seed}).")
+    report_originality(written)
     return 0

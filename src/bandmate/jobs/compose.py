@@ -1,0 +1,282 @@
+"""Generation jobs for melodies and harmonies: the model, the originality policy, the file, its
+provenance.
+
+Each job (`melody_job`, `harmonize_job`, `continue_job`, `infill_job`) does what its command
+promises, in one order:
+1. load the model, and refuse it under `commercial=True` when its card says its training data are
+   not all cleared for commercial use (`rights.provenance.require_commercial`);
+2. generate, and check the part the model wrote (not the user's own input, nor a band played by
+   rules) against the training data (`rights.originality`). A flagged piece is generated again
+   with the next seed of the attempt sequence, up to `tries` attempts; if every attempt is
+   flagged, the last one is written with the flag and its match in the manifest, and the job says
+   so;
+3. write the file and publish it (`rights.provenance.publish`): tags, credentials for audio, and
+   `<file>.provenance.json`.
+
+Attempt k (from 0) samples with seed `seed + ATTEMPT_SEED_STEP * k`, so the first attempt is the
+seed the user gave and a retry never lands on the seed of a neighbouring run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from bandmate.io.files import check_outputs
+from bandmate.score.model import Score
+
+ATTEMPT_SEED_STEP = 7919
+DEFAULT_TRIES = 5
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a job wrote: the score, the file, its manifest, the originality result, attempts."""
+
+    score: Score
+    path: Path
+    manifest: Path
+    originality: dict
+    attempts: int
+    warning: str | None = None
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.originality.get("flagged"))
+
+
+def attempt_seed(seed: int, attempt: int) -> int:
+    return seed + ATTEMPT_SEED_STEP * attempt
+
+
+def check_output_paths(out: str | os.PathLike, inputs=(), *, force: bool) -> Path:
+    """Refuse to overwrite `out` or its manifest (without force) before any work."""
+    from bandmate.io.formats import check_writable_suffix
+    from bandmate.rights.provenance import manifest_path
+
+    check_writable_suffix(out)
+    check_outputs([out, manifest_path(out)], list(inputs), force=force)
+    return Path(out)
+
+
+def load_model(task: str, model, *, commercial: bool):
+    """The model for `task` (shipped, or the folder `model`), with its manifest entry."""
+    from bandmate.compose.harmonize import load_chorale_model
+    from bandmate.compose.melody import load_melody_model
+    from bandmate.rights.provenance import model_use, require_commercial
+
+    trained = (load_chorale_model if task == "chorale" else load_melody_model)(model)
+    use = model_use(trained)
+    if commercial:
+        require_commercial([use])
+    return trained, use
+
+
+def generate_original(
+    make: Callable[[int], Score], part: Callable[[Score], Score], tries: int
+) -> tuple[Score, dict, int]:
+    """(score, originality result as a dict, attempts): the first attempt whose `part` is not
+    flagged, or the last attempt, flagged."""
+    from bandmate.errors import UserError
+    from bandmate.rights.originality import check_score
+
+    if tries < 1:
+        raise UserError(f"--tries must be at least 1, got {tries}.")
+    for attempt in range(tries):
+        score = make(attempt)
+        result = check_score(part(score))
+        if not result.flagged:
+            break
+    return score, result.to_dict(), attempt + 1
+
+
+def write_and_publish(
+    score: Score,
+    out: Path,
+    *,
+    command: str,
+    parameters: dict,
+    seed: int,
+    models: list[dict],
+    originality: dict,
+    attempts: int,
+    warning: str | None = None,
+) -> Written:
+    from bandmate.io.formats import write_score
+    from bandmate.rights.provenance import Provenance, publish
+
+    write_score(score, out)
+    provenance = Provenance(
+        command=command,
+        parameters=parameters | {"seed_used": attempt_seed(seed, attempts - 1)},
+        seed=seed,
+        models=models,
+        originality=originality,
+        attempts=attempts,
+    )
+    manifest = publish(out, provenance)
+    return Written(score, out, manifest, originality, attempts, warning)
+
+
+def _tracks(score: Score, names) -> Score:
+    return score.replace(tracks=tuple(t for t in score.tracks if t.name in names))
+
+
+def _from_tick(score: Score, start_ticks: int, names) -> Score:
+    from bandmate.score.transform import slice_ticks
+
+    end = max((n.end_ticks for t in score.tracks for n in t.notes), default=start_ticks + 1)
+    return slice_ticks(_tracks(score, names), start_ticks, max(end, start_ticks + 1))
+
+
+# --- the jobs ----------------------------------------------------------------------------------
+def melody_job(
+    chart,
+    out: str | os.PathLike,
+    *,
+    settings,
+    tempo_bpm: float,
+    with_backing: str | None = None,
+    model=None,
+    commercial: bool = False,
+    tries: int = DEFAULT_TRIES,
+    force: bool = False,
+    parameters: dict | None = None,
+) -> Written:
+    """A melody over `chart` (a prepared Chart), optionally with a band, written to `out`."""
+    from bandmate.compose.melody import melody_over_chart
+
+    out = check_output_paths(out, force=force)
+    if with_backing:
+        from bandmate.arrange.style import load_style
+
+        load_style(with_backing)  # an unknown style fails before the model runs
+    trained, use = load_model("melody", model, commercial=commercial)
+
+    def make(attempt: int) -> Score:
+        chosen = replace(settings, seed=attempt_seed(settings.seed, attempt))
+        return melody_over_chart(chart, tempo_bpm=tempo_bpm, settings=chosen, model=trained)
+
+    score, originality, attempts = generate_original(make, lambda s: s, tries)
+    if with_backing:
+        from bandmate.arrange.backing import backing
+
+        band = backing(
+            chart, style=with_backing, tempo_bpm=tempo_bpm, seed=settings.seed,
+            intro=False, ending=False,
+        )  # fmt: skip
+        score = score.replace(tracks=(*score.tracks, *band.tracks))
+    return write_and_publish(
+        score, out, command="melody", parameters=parameters or {}, seed=settings.seed,
+        models=[use], originality=originality, attempts=attempts,
+    )  # fmt: skip
+
+
+def harmonize_job(
+    melody: Score,
+    out: str | os.PathLike,
+    *,
+    inputs=(),
+    seed: int = 0,
+    temperature: float = 0.8,
+    model=None,
+    commercial: bool = False,
+    tries: int = DEFAULT_TRIES,
+    force: bool = False,
+    parameters: dict | None = None,
+) -> Written:
+    """Alto, tenor and bass under `melody`; only the written voices are checked."""
+    from bandmate.compose.harmonize import VOICE_NAMES, harmonize
+
+    out = check_output_paths(out, inputs, force=force)
+    trained, use = load_model("chorale", model, commercial=commercial)
+    warnings: list[str | None] = []
+
+    def make(attempt: int) -> Score:
+        score, warning = harmonize(
+            melody, model=trained, seed=attempt_seed(seed, attempt), temperature=temperature
+        )
+        warnings.append(warning)
+        return score
+
+    score, originality, attempts = generate_original(
+        make, lambda s: _tracks(s, VOICE_NAMES[1:]), tries
+    )
+    return write_and_publish(
+        score, out, command="harmonize", parameters=parameters or {}, seed=seed, models=[use],
+        originality=originality, attempts=attempts, warning=warnings[-1],
+    )  # fmt: skip
+
+
+def continue_job(
+    piece: Score,
+    out: str | os.PathLike,
+    bars: int,
+    *,
+    settings,
+    inputs=(),
+    model=None,
+    commercial: bool = False,
+    tries: int = DEFAULT_TRIES,
+    force: bool = False,
+    parameters: dict | None = None,
+) -> Written:
+    """`piece` and `bars` more bars; only the melody after the input's end is checked."""
+    from bandmate.compose.continuation import continue_piece
+
+    out = check_output_paths(out, inputs, force=force)
+    trained, use = load_model("melody", model, commercial=commercial)
+    end = max((n.end_ticks for t in piece.tracks for n in t.notes), default=0)
+    warnings: list[str | None] = []
+
+    def make(attempt: int) -> Score:
+        chosen = replace(settings, seed=attempt_seed(settings.seed, attempt))
+        score, warning = continue_piece(piece, bars, settings=chosen, model=trained)
+        warnings.append(warning)
+        return score
+
+    score, originality, attempts = generate_original(
+        make, lambda s: _from_tick(s, end, {s.tracks[0].name}), tries
+    )
+    return write_and_publish(
+        score, out, command="continue", parameters=parameters or {}, seed=settings.seed,
+        models=[use], originality=originality, attempts=attempts, warning=warnings[-1],
+    )  # fmt: skip
+
+
+def infill_job(
+    piece: Score,
+    out: str | os.PathLike,
+    first_bar: int,
+    last_bar: int,
+    *,
+    settings,
+    inputs=(),
+    model=None,
+    commercial: bool = False,
+    tries: int = DEFAULT_TRIES,
+    force: bool = False,
+    parameters: dict | None = None,
+) -> Written:
+    """`piece` with bars `first_bar`..`last_bar` of its melody written again; those bars are
+    checked."""
+    from bandmate.compose.continuation import infill_bars
+
+    out = check_output_paths(out, inputs, force=force)
+    trained, use = load_model("melody", model, commercial=commercial)
+
+    def make(attempt: int) -> Score:
+        chosen = replace(settings, seed=attempt_seed(settings.seed, attempt))
+        return infill_bars(piece, first_bar, last_bar, settings=chosen, model=trained)
+
+    def part(score: Score) -> Score:
+        melody = _tracks(score, {score.tracks[0].name})
+        return melody.slice_bars(first_bar - 1, last_bar)
+
+    score, originality, attempts = generate_original(make, part, tries)
+    return write_and_publish(
+        score, out, command="infill", parameters=parameters or {}, seed=settings.seed,
+        models=[use], originality=originality, attempts=attempts,
+    )  # fmt: skip
