@@ -1,9 +1,9 @@
 """Benchmark: automix's gain recovery on the project's own backing tracks (issue 6).
 
 For every shipped style (or those given), a backing track is arranged from a 12-bar chart that is
-not the 8-bar chart roles.toml was tuned on, and rendered to stems, which carry the arranger's
-intended balance. Each trial offsets every stem's gain by a random amount within ±12 dB (seeded)
-and mixes the offset stems three ways:
+none of the charts automix's balance model was fitted on (bench/fit_mix.py asserts so), and
+rendered to stems, which carry the arranger's intended balance. Each trial offsets every stem's
+gain by a random amount within ±12 dB (seeded) and mixes the offset stems three ways:
 
 - automix: `bandmate.mix.automix.automix` with its defaults; a stem's level is its loudness in the
   mix as the report gives it (after every stage but the bus compressor);

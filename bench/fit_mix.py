@@ -1,0 +1,212 @@
+"""Fit automix's balance model (data/mixing/balance.toml) on the project's own backing tracks.
+
+Every shipped style is arranged from each training chart below (none of them is bench/mix.py's
+12-bar chart, which stays unseen) and rendered to stems; the stems carry the arranger's intended
+balance. Each stem gives a row: its role (from its name, as automix finds it), its content
+features (`bandmate.mix.automix.stem_features`, none of which moves with its gain) and its
+integrated loudness.
+
+The model is linear: level = role_lu[role] + sum of weight_lu * z, z a feature standardised over
+the training rows (clipped to ±3 when mixing). Only the differences within a song matter, so it
+is fitted by ridge regression on levels and features centred per song (a song's overall loudness
+drops out); the feature weights are shrunk with `--ridge`, the role levels hardly at all.
+
+Held out: leave-one-style-out, every chart of one style predicted by a model fitted on the other
+16 styles, each stem's error taken as bench/mix.py takes it (its level relative to the loudest
+stem of its song, less the same in the rendering). It prints the figures in-sample and held out,
+against the role levels alone, and with `--write` writes balance.toml.
+
+    nice .venv/bin/python bench/fit_mix.py [--ridge 3] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from bandmate.arrange.backing import backing
+from bandmate.mix.automix import ROLES, detect_role_from_content, role_from_name, stem_features
+from bandmate.mix.meter import measure_loudness
+from bandmate.render import render, stem_filenames
+
+sys.path.insert(0, str(Path(__file__).parent))
+from mix import CHART as BENCH_CHART
+from mix import all_styles
+
+# (chart, seed): varied keys, harmonic rhythm and lengths; seeds other than the bench's
+TRAINING = (
+    ("| C | Am | F | G | C | F | G | C |", 11),
+    ("| G | D | Em | C | G | D | C | G |", 12),
+    ("| Dm7 | G7 | Cmaj7 | A7 | Dm7 | G7 | Cmaj7 | Cmaj7 |", 13),
+    ("| Am | F | C | G | Am | F | G | Am |", 14),
+    ("| F | Bb | F | C | Bb | F | C | F |", 15),
+    ("| E | A | E | B7 | A | E | B7 | E |", 16),
+)
+FEATURES = ("plr_lu", "band_63_db", "band_500_db", "band_1000_db", "high_db")
+CLIP = 3.0
+FITTED_ROLES = ROLES[:-1]  # no backing track has a vocal
+OUTPUT = Path(str(resources.files("bandmate.data") / "mixing" / "balance.toml"))
+
+
+def collect() -> list[dict]:
+    """One row per stem that is not silent: song, style, name, role, loudness, features."""
+    assert all(chart != BENCH_CHART for chart, _ in TRAINING), "the bench's chart must stay unseen"
+    rows = []
+    for number, (chart, seed) in enumerate(TRAINING):
+        for style in all_styles():
+            score = backing(chart, style=style, seed=seed, intro=False, ending=False)
+            stems, _ = render(score)
+            names = stem_filenames([t.name for t in score.tracks])
+            for name, audio in zip(names, stems, strict=True):
+                loudness = measure_loudness(audio)
+                features = stem_features(audio.samples, audio.sample_rate, loudness)
+                if not features:
+                    continue
+                role = role_from_name(name) or detect_role_from_content(
+                    audio.samples, audio.sample_rate
+                )
+                rows.append(
+                    {
+                        "song": f"{style}/{number}",
+                        "style": style,
+                        "name": name,
+                        "role": role,
+                        "lufs": loudness.integrated_lufs,
+                        **{f: features[f] for f in FEATURES},
+                    }
+                )
+    return rows
+
+
+def design(rows, mean, scale, use_features=True) -> np.ndarray:
+    """(rows, roles + features): role indicators, then the standardised, clipped features."""
+    roles = np.array([[r["role"] == role for role in FITTED_ROLES] for r in rows], dtype=float)
+    if not use_features:
+        return roles
+    values = np.array([[r[f] for f in FEATURES] for r in rows], dtype=float)
+    return np.hstack([roles, np.clip((values - mean) / scale, -CLIP, CLIP)])
+
+
+def centre(x: np.ndarray, songs: np.ndarray) -> np.ndarray:
+    out = x.astype(float).copy()
+    for song in np.unique(songs):
+        out[songs == song] -= x[songs == song].mean(axis=0)
+    return out
+
+
+def fit(x: np.ndarray, y: np.ndarray, songs: np.ndarray, ridge: float) -> np.ndarray:
+    """Ridge weights on per-song-centred rows; role columns get a token penalty (1e-3)."""
+    xc, yc = centre(x, songs), centre(y, songs)
+    penalty = np.r_[
+        np.full(len(FITTED_ROLES), 1e-3), np.full(x.shape[1] - len(FITTED_ROLES), ridge)
+    ]
+    return np.linalg.solve(xc.T @ xc + np.diag(penalty), xc.T @ yc)
+
+
+def errors(x, y, songs, weights) -> np.ndarray:
+    """bench/mix.py's error: level relative to the loudest stem of its song, against the truth."""
+    predicted = x @ weights
+    out = []
+    for song in dict.fromkeys(songs):
+        m = songs == song
+        out.extend(np.abs((predicted[m] - predicted[m].max()) - (y[m] - y[m].max())))
+    return np.array(out)
+
+
+def summary(e: np.ndarray) -> str:
+    return (
+        f"median {np.median(e):.2f}, 95th percentile {np.percentile(e, 95):.1f}, "
+        f"worst {e.max():.1f} dB"
+    )
+
+
+def write(weights, mean, scale, rows, ridge, held_out: str) -> None:
+    role_lu = dict(zip(FITTED_ROLES, weights[: len(FITTED_ROLES)], strict=True))
+    top = max(role_lu.values())
+    counts = {role: sum(r["role"] == role for r in rows) for role in FITTED_ROLES}
+    lines = [
+        "# automix's balance model, written by bench/fit_mix.py (do not edit by hand; refit).",
+        "#",
+        "# A stem's level relative to the other stems of its mix:",
+        "#   level = role_lu[role] + sum of weight_lu * clip((value - mean) / scale, -clip, clip)",
+        "# over the content features below (bandmate.mix.automix.stem_features; none moves with",
+        "# the stem's gain). role_lu is a role's level for a stem of average content, relative to",
+        "# the loudest role; weight_lu is LU per `scale` of the feature. The comments give the",
+        "# level of each role's typical stem (at that role's mean features), on the same scale.",
+        "#",
+        f"# Fitted on {len(rows)} stems: every shipped style arranged from {len(TRAINING)} "
+        "charts (not bench/mix.py's),",
+        "# rendered with the system GM SoundFont, by ridge regression on levels centred per song",
+        f"# (ridge {ridge:g} on the standardised feature weights).",
+        f"# Leave-one-style-out, level error relative to the loudest stem: {held_out}.",
+        "# vocal: not fitted (no backing track has one); set at the loudest role, as is usual in",
+        "# songs with a singer.",
+        "",
+        f"clip = {CLIP}",
+        "",
+        "[role_lu]",
+    ]
+    # what the role's typical stem gets: its level at the role's own mean features
+    x = design(rows, mean, scale)
+    typical = {}
+    for k, role in enumerate(FITTED_ROLES):
+        m = x[:, k] == 1
+        typical[role] = float(x[m].mean(axis=0) @ weights) - top
+    lines += [
+        f"{role} = {value - top:.2f}  # n = {counts[role]}; its typical stem: {typical[role]:+.1f}"
+        for role, value in role_lu.items()
+    ]
+    lines.append("vocal = 0.0  # not fitted: see above")
+    for k, name in enumerate(FEATURES):
+        w = weights[len(FITTED_ROLES) + k]
+        lines += [
+            "",
+            f"[features.{name}]",
+            f"mean = {mean[k]:.3f}",
+            f"scale = {scale[k]:.3f}",
+            f"weight_lu = {w:.3f}",
+        ]
+    OUTPUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {OUTPUT}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ridge", type=float, default=3.0)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    rows = collect()
+    y = np.array([r["lufs"] for r in rows])
+    songs = np.array([r["song"] for r in rows])
+    styles = np.array([r["style"] for r in rows])
+    values = np.array([[r[f] for f in FEATURES] for r in rows])
+    mean, scale = values.mean(axis=0), values.std(axis=0)
+    print(f"{len(rows)} stems, {len(np.unique(songs))} songs, {len(np.unique(styles))} styles")
+    results = {}
+    for label, use in (("role levels alone", False), ("role levels + content", True)):
+        x = design(rows, mean, scale, use)
+        weights = fit(x, y, songs, args.ridge)
+        in_sample = errors(x, y, songs, weights)
+        held = []
+        for style in np.unique(styles):
+            m = styles != style
+            held.extend(errors(x[~m], y[~m], songs[~m], fit(x[m], y[m], songs[m], args.ridge)))
+        held = np.array(held)
+        results[label] = (weights, held)
+        print(f"{label}:\n  in-sample:            {summary(in_sample)}")
+        print(f"  leave-one-style-out:  {summary(held)}")
+    weights, held = results["role levels + content"]
+    for k, name in enumerate(FEATURES):
+        print(f"  {name:<14} {weights[len(FITTED_ROLES) + k]:+.2f} LU per {scale[k]:.2f}")
+    if args.write:
+        write(weights, mean, scale, rows, args.ridge, summary(held))
+    assert all(math.isfinite(w) for w in weights)
+
+
+if __name__ == "__main__":
+    main()
