@@ -38,6 +38,7 @@ class Written:
     score: Score
     path: Path
     manifest: Path
+    provenance: object  # rights.provenance.Provenance, to publish files made from this one
     originality: dict
     attempts: int
     warning: str | None = None
@@ -117,7 +118,7 @@ def write_and_publish(
         attempts=attempts,
     )
     manifest = publish(out, provenance)
-    return Written(score, out, manifest, originality, attempts, warning)
+    return Written(score, out, manifest, provenance, originality, attempts, warning)
 
 
 def _tracks(score: Score, names) -> Score:

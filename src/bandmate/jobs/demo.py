@@ -4,11 +4,12 @@ Four jobs on built-in defaults:
 - a Bach chorale from music21's bundled corpus through the file pipeline: MIDI, MusicXML, a
   FluidSynth rendering and a piano roll (`chorale.*`);
 - the same chorale's soprano harmonized afresh by the shipped chorale model (`harmonized.mid`,
-  Bach's own voices beside it in `chorale.mid`);
+  Bach's own voices beside it in `chorale.mid`), checked for originality against the training
+  data, with its provenance manifest;
 - a backing track of a built-in 16-bar chart in the pop style: MIDI, MusicXML, stems, mix and
   manifest (`backing/`), with its piano roll (`backing.png`);
 - a folk melody by the shipped melody model over that chart, with the band (`song.mid`,
-  rendered to `song.wav`).
+  rendered to `song.wav`), checked, tagged and signed like the output of `bandmate melody`.
 """
 
 from __future__ import annotations
@@ -54,9 +55,11 @@ def run_demo(
     from bandmate.jobs.backing import BackingRequest, make_backing
     from bandmate.plot.pianoroll import draw_pianoroll
     from bandmate.render import render
+    from bandmate.rights.provenance import manifest_path, publish
 
     paths = demo_outputs(out_dir)
-    check_outputs(paths.values(), force=force)
+    generated = [paths[k] for k in ("harmonized midi", "song midi", "song wav")]
+    check_outputs([*paths.values(), *map(manifest_path, generated)], force=force)
     score = load_corpus(DEMO_PIECE)
     write_midi(score, paths["chorale midi"])
     write_musicxml(score, paths["chorale musicxml"])
@@ -64,31 +67,36 @@ def run_demo(
     write_audio(mix, paths["chorale wav"])
     draw_pianoroll(score, paths["chorale png"])
 
-    from bandmate.compose.harmonize import harmonize
+    from bandmate.jobs.compose import harmonize_job
 
-    harmonized, _ = harmonize(score.replace(tracks=score.tracks[:1]), seed=1)
-    write_midi(harmonized, paths["harmonized midi"])
+    soprano = score.replace(tracks=score.tracks[:1])
+    harmonize_job(soprano, paths["harmonized midi"], seed=1, force=force,
+                  parameters={"demo": "harmonized", "piece": DEMO_PIECE})  # fmt: skip
 
     request = BackingRequest(chart=DEMO_CHART, style=DEMO_STYLE, seed=1)
     backing = make_backing(request, Path(out_dir) / "backing", force=force, progress=progress)
     draw_pianoroll(read_midi(backing["midi"]), paths["backing png"])
 
-    song = _melody_with_band(seed=1)
-    write_midi(song, paths["song midi"])
-    _, mix = render(song)
+    song = _melody_with_band(paths["song midi"], seed=1, force=force)
+    _, mix = render(song.score)
     write_audio(mix, paths["song wav"])
+    publish(paths["song wav"], song.provenance)
     return paths | {"backing mix": backing["mix"], "backing midi": backing["midi"]}
 
 
-def _melody_with_band(seed: int):
-    """A folk melody over the demo chart, played with the demo's backing style."""
-    from bandmate.arrange.backing import backing, prepare_chart
-    from bandmate.compose.melody import MelodySettings, melody_over_chart
+def _melody_with_band(out: Path, seed: int, force: bool):
+    """A folk melody over the demo chart, played with the demo's backing style, written to
+    `out` with its provenance."""
+    from bandmate.arrange.backing import prepare_chart
+    from bandmate.compose.melody import MelodySettings
+    from bandmate.jobs.compose import melody_job
 
-    chart = prepare_chart(DEMO_CHART, None)
-    tempo = 100.0
-    melody = melody_over_chart(
-        chart, tempo_bpm=tempo, settings=MelodySettings(style="folk", seed=seed)
+    return melody_job(
+        prepare_chart(DEMO_CHART, None),
+        out,
+        settings=MelodySettings(style="folk", seed=seed),
+        tempo_bpm=100.0,
+        with_backing=DEMO_STYLE,
+        force=force,
+        parameters={"demo": "song", "chart": DEMO_CHART, "style": "folk", "band": DEMO_STYLE},
     )
-    band = backing(chart, style=DEMO_STYLE, tempo_bpm=tempo, seed=seed, intro=False, ending=False)
-    return band.replace(tracks=(*melody.tracks, *band.tracks))
