@@ -35,6 +35,7 @@ COMMANDS = (
     "train",
     "eval",
     "evaluate",
+    "check",
     "analyze",
     "mix",
     "master",
