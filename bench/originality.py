@@ -18,7 +18,10 @@ Reports (targets from issue 7):
   `--held-out` pieces each of music21's airdsAirs, miscFolk and nottingham-dataset (ABC folk
   tunes) and of Palestrina (recorded in the ledger, never trained on), every line of a piece
   checked as `bandmate check` would;
-- query time per piece, median and 95th percentile (target <= 50 ms), the search tables made.
+- query time per piece, median and 95th percentile (target <= 50 ms), the search tables made,
+  and per melody (a held-out piece's time over its lines: Palestrina's pieces have up to 8);
+- the flagged shares of plants, generated melodies and held-out pieces under stricter rules
+  (a longer passage, a higher threshold), for choosing the policy.
 
 The threshold was chosen on the ledger's train and valid splits (see
 `bandmate.rights.originality`), never on these held-out tunes.
@@ -159,11 +162,34 @@ def held_out_pieces(per_collection: int) -> dict[str, list[Score]]:
     return out
 
 
-def timed_check(score, index, times: list[float]):
+def timed_check(score, index, times: list[float], per_line: list[float] | None = None):
     start = time.perf_counter()
     result = orig.check_score(score, index)
-    times.append(time.perf_counter() - start)
+    took = time.perf_counter() - start
+    times.append(took)
+    if per_line is not None:
+        per_line.append(took / max(1, len(orig.score_lines(score))))
     return result
+
+
+def sweep(index, generated, planted, held_out) -> None:
+    """Flagged shares under stricter rules: (passage notes, similarity threshold in bits)."""
+    print("\nstricter rules (passage of N notes, threshold T bits): flagged share")
+    print(f"  {'N':>3} {'T':>5} {'plants':>8} {'generated':>10} {'held-out':>9}")
+    kept = orig.HARD_RULE_NOTES
+    try:
+        for notes, threshold in ((8, 20.0), (12, 40.0), (16, 60.0), (24, 80.0)):
+            orig.HARD_RULE_NOTES = notes
+
+            def share(pieces, threshold=threshold):
+                flags = [orig.check_score(p, index, threshold=threshold).flagged for p in pieces]
+                return sum(flags) / max(len(flags), 1)
+
+            plants_alone = [melody_score(p, i) for _, p, i, _ in planted]
+            print(f"  {notes:>3} {threshold:>5.0f} {share(plants_alone):>8.0%} "
+                  f"{share(generated):>10.0%} {share(held_out):>9.0%}")  # fmt: skip
+    finally:
+        orig.HARD_RULE_NOTES = kept
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plants", type=int, default=50)
     parser.add_argument("--held-out", type=int, default=150)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-sweep", dest="sweep", action="store_false", help="skip the sweep")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
 
@@ -219,9 +246,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{by_kind[True]}/{n_changed}; source found {found}/{len(planted)}")  # fmt: skip
 
     print("\nheld-out human pieces (collections the models never saw):")
-    total, total_flagged = 0, 0
+    total, total_flagged, per_line, everything = 0, 0, [], []
     for name, pieces in held_out_pieces(args.held_out).items():
-        res = [timed_check(s, index, times) for s in pieces]
+        everything += pieces
+        res = [timed_check(s, index, times, per_line) for s in pieces]
         n = sum(r.flagged for r in res)
         total, total_flagged = total + len(res), total_flagged + n
         scores = [r.score for r in res] or [0.0]
@@ -232,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     ms = np.asarray(times) * 1000
     print(f"\nquery time per piece: median {np.median(ms):.1f} ms, p95 "
           f"{np.percentile(ms, 95):.1f} ms over {len(ms)} checks (target <= 50 ms)")  # fmt: skip
+    ms = np.asarray(per_line) * 1000
+    print(f"  per melody (a held-out piece's time / its lines): median {np.median(ms):.1f} ms, "
+          f"p95 {np.percentile(ms, 95):.1f} ms")  # fmt: skip
+    if args.sweep:
+        sweep(index, generated, planted, everything)
     return 0
 
 
