@@ -148,13 +148,20 @@ def melody_track(score: Score):
     return next((t for t in score.tracks if not t.is_drum and t.notes), None)
 
 
-def score_lines(score: Score, *, all_tracks: bool = True, limit: int = 8) -> list[Line]:
-    """The lines of `score` that are compared: every pitched track (up to `limit`, the melody
-    track first) when `all_tracks`, else the melody track only."""
+def score_lines(score: Score, *, limit: int = 8) -> list[Line]:
+    """The lines of `score` that are compared: its MELODY tracks when it has any (a bandmate
+    arrangement: the accompaniment's top line is chord tones, not a tune), else every pitched
+    track (a file from elsewhere, a choral piece: any voice may carry a copied tune); at most
+    `limit`, the melody track first."""
     first = melody_track(score)
     tracks = [first] if first is not None else []
-    if all_tracks:
-        tracks += [t for t in score.tracks if t is not first and not t.is_drum and t.notes]
+    melodies_only = first is not None and first.role == Role.MELODY
+    tracks += [
+        t
+        for t in score.tracks
+        if t is not first and not t.is_drum and t.notes
+        and (t.role == Role.MELODY or not melodies_only)
+    ]  # fmt: skip
     lines = []
     for track in tracks[:limit]:
         line = top_line(score, track, "melody" if track is first else track.name or "part")
@@ -1067,7 +1074,8 @@ def check_score(
 ) -> OriginalityResult:
     """Compare `score` with everything the shipped models learnt from (or with `index`).
 
-    Every pitched track is read as a line (its highest note at each onset) and compared; chords
+    The melody tracks (else every pitched track, see `score_lines`) are read as lines (the
+    highest note at each onset) and compared; chords
     come from the score's chord track, else are labelled from its melody; drums from its drum
     tracks. Raises EmptyScoreError when the score has no pitched notes.
     """
