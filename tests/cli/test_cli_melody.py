@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bandmate.io.midi import read_midi
+from bandmate.rights.provenance import verify
 from tests.builders import assert_user_error, run_cli
 
 CHART = "| Dm | G7 | Cmaj7 | A7 |"
@@ -25,6 +28,20 @@ def test_a_melody_over_a_chart_with_a_backing_band(tmp_path, untrained_melody_mo
     assert [str(c.symbol) for c in score.chords][:5] == ["Dm", "G7", "Cmaj7", "A7", "Dm"]
     again = run_cli("melody", CHART, "--model", untrained_melody_model, "-o", out)
     assert_user_error(again, "exists", "--force")
+    # how it was made, beside it: the model by its hash, the originality check, the seed
+    manifest = json.loads((tmp_path / "tune.mid.provenance.json").read_text())
+    assert manifest["command"] == "melody" and manifest["parameters"]["style"] == "irish"
+    assert len(manifest["models"][0]["checkpoint_sha256"]) == 64
+    assert manifest["originality"]["verdict"] in ("original", "flagged")
+    assert manifest["digital_source_type"].endswith("/trainedAlgorithmicMedia")
+    assert verify(out).ok
+
+
+def test_commercial_use_refuses_the_melody_model_and_names_its_data(tmp_path):
+    out = tmp_path / "tune.mid"
+    result = run_cli("melody", CHART, "--commercial", "-o", out)
+    assert_user_error(result, "--commercial", "essen")
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(

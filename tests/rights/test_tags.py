@@ -89,8 +89,24 @@ def test_midi_tags_read_back_and_the_music_is_unchanged(tmp_path, small_song):
 def test_a_file_of_another_kind_is_refused(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("hello")
-    with pytest.raises(InputFileError, match=r"\.mid, \.wav and \.flac"):
+    with pytest.raises(InputFileError, match=r"\.mid, \.wav, \.flac and MusicXML"):
         write_tags(path, TAGS)
+
+
+def test_musicxml_tags_read_back_and_the_score_is_unchanged(tmp_path, small_song):
+    from bandmate.io.music21_io import read_musicxml, write_musicxml
+
+    for name in ("song.musicxml", "song.mxl"):
+        path = tmp_path / name
+        write_musicxml(small_song, path)
+        before = read_musicxml(path)
+        write_tags(path, TAGS)
+        write_tags(path, TAGS)  # again: replaced, not doubled
+        tags = read_tags(path)
+        assert tags["title"] == TAGS.title and tags["source_type"] == TAGS.source_type
+        assert tags["copyright"] == TAGS.copyright and tags["software"].startswith("bandmate")
+        assert read_musicxml(path) == before
+        assert path.read_bytes().count(b"bandmate:title") in (0, 1)  # .mxl is compressed
 
 
 def test_a_missing_file_is_refused(tmp_path):

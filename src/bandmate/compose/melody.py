@@ -257,10 +257,13 @@ def _finish(melody: Score, skeleton: Score, tempo_bpm: float) -> Score:
     """The melody with the skeleton's chords, meters, keys and sections, at the tempo."""
     track = melody.tracks[0] if melody.tracks else Track("Melody", role=Role.MELODY)
     end = lead_sheet_end(skeleton)
+    kept = sorted((n for n in track.notes if n.onset_ticks < end), key=lambda n: n.onset_ticks)
+    # one voice: a note ends where the next begins (a held final note the model wrote past)
+    stops = [n.onset_ticks for n in kept[1:]] + [end]
     notes = tuple(
-        n.__class__(n.onset_ticks, min(n.duration_ticks, end - n.onset_ticks), n.pitch, n.velocity)
-        for n in track.notes
-        if n.onset_ticks < end
+        n.__class__(n.onset_ticks, min(n.duration_ticks, stop - n.onset_ticks), n.pitch, n.velocity)
+        for n, stop in zip(kept, stops, strict=True)
+        if stop > n.onset_ticks
     )
     track = Track("Melody", program=MELODY_PROGRAM, role=Role.MELODY, notes=notes)
     scale = skeleton.ticks_per_beat / melody.ticks_per_beat

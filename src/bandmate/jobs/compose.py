@@ -8,8 +8,8 @@ promises, in one order:
 2. generate, and check the part the model wrote (not the user's own input, nor a band played by
    rules) against the training data (`rights.originality`). A flagged piece is generated again
    with the next seed of the attempt sequence, up to `tries` attempts; if every attempt is
-   flagged, the last one is written with the flag and its match in the manifest, and the job says
-   so;
+   flagged, the least similar one is written with the flag and its match in the manifest, and
+   the job says so;
 3. write the file and publish it (`rights.provenance.publish`): tags, credentials for audio, and
    `<file>.provenance.json`.
 
@@ -77,20 +77,25 @@ def load_model(task: str, model, *, commercial: bool):
 
 def generate_original(
     make: Callable[[int], Score], part: Callable[[Score], Score], tries: int
-) -> tuple[Score, dict, int]:
-    """(score, originality result as a dict, attempts): the first attempt whose `part` is not
-    flagged, or the last attempt, flagged."""
+) -> tuple[Score, dict, int, int]:
+    """(score, originality result as a dict, the attempt it came from (from 0), attempts made)
+    under the policy
+    of `rights.originality.first_original`: the first attempt whose `part` is not flagged, else
+    the least similar one."""
     from bandmate.errors import UserError
-    from bandmate.rights.originality import check_score
+    from bandmate.rights.originality import first_original
 
     if tries < 1:
         raise UserError(f"--tries must be at least 1, got {tries}.")
-    for attempt in range(tries):
+    attempt_of: dict[int, int] = {}
+
+    def generate(attempt: int) -> Score:
         score = make(attempt)
-        result = check_score(part(score))
-        if not result.flagged:
-            break
-    return score, result.to_dict(), attempt + 1
+        attempt_of[id(score)] = attempt
+        return score
+
+    score, result, made = first_original(generate, tries, part=part)
+    return score, result.to_dict(), attempt_of[id(score)], made
 
 
 def write_and_publish(
@@ -102,6 +107,7 @@ def write_and_publish(
     seed: int,
     models: list[dict],
     originality: dict,
+    attempt: int,
     attempts: int,
     warning: str | None = None,
 ) -> Written:
@@ -111,7 +117,7 @@ def write_and_publish(
     write_score(score, out)
     provenance = Provenance(
         command=command,
-        parameters=parameters | {"seed_used": attempt_seed(seed, attempts - 1)},
+        parameters=parameters | {"seed_used": attempt_seed(seed, attempt)},
         seed=seed,
         models=models,
         originality=originality,
@@ -160,7 +166,7 @@ def melody_job(
         chosen = replace(settings, seed=attempt_seed(settings.seed, attempt))
         return melody_over_chart(chart, tempo_bpm=tempo_bpm, settings=chosen, model=trained)
 
-    score, originality, attempts = generate_original(make, lambda s: s, tries)
+    score, originality, attempt, made = generate_original(make, lambda s: s, tries)
     if with_backing:
         from bandmate.arrange.backing import backing
 
@@ -171,7 +177,7 @@ def melody_job(
         score = score.replace(tracks=(*score.tracks, *band.tracks))
     return write_and_publish(
         score, out, command="melody", parameters=parameters or {}, seed=settings.seed,
-        models=[use], originality=originality, attempts=attempts,
+        models=[use], originality=originality, attempt=attempt, attempts=made,
     )  # fmt: skip
 
 
@@ -202,12 +208,12 @@ def harmonize_job(
         warnings.append(warning)
         return score
 
-    score, originality, attempts = generate_original(
+    score, originality, attempt, made = generate_original(
         make, lambda s: _tracks(s, VOICE_NAMES[1:]), tries
     )
     return write_and_publish(
         score, out, command="harmonize", parameters=parameters or {}, seed=seed, models=[use],
-        originality=originality, attempts=attempts, warning=warnings[-1],
+        originality=originality, attempt=attempt, attempts=made, warning=warnings[attempt],
     )  # fmt: skip
 
 
@@ -238,12 +244,13 @@ def continue_job(
         warnings.append(warning)
         return score
 
-    score, originality, attempts = generate_original(
+    score, originality, attempt, made = generate_original(
         make, lambda s: _from_tick(s, end, {s.tracks[0].name}), tries
     )
     return write_and_publish(
         score, out, command="continue", parameters=parameters or {}, seed=settings.seed,
-        models=[use], originality=originality, attempts=attempts, warning=warnings[-1],
+        models=[use], originality=originality, attempt=attempt, attempts=made,
+        warning=warnings[attempt],
     )  # fmt: skip
 
 
@@ -276,8 +283,8 @@ def infill_job(
         melody = _tracks(score, {score.tracks[0].name})
         return melody.slice_bars(first_bar - 1, last_bar)
 
-    score, originality, attempts = generate_original(make, part, tries)
+    score, originality, attempt, made = generate_original(make, part, tries)
     return write_and_publish(
         score, out, command="infill", parameters=parameters or {}, seed=settings.seed,
-        models=[use], originality=originality, attempts=attempts,
+        models=[use], originality=originality, attempt=attempt, attempts=made,
     )  # fmt: skip
