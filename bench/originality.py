@@ -176,10 +176,10 @@ def sweep(index, generated, planted, held_out) -> None:
     """Flagged shares under stricter rules: (passage notes, similarity threshold in bits)."""
     print("\nstricter rules (passage of N notes, threshold T bits): flagged share")
     print(f"  {'N':>3} {'T':>5} {'plants':>8} {'generated':>10} {'held-out':>9}")
-    kept = orig.HARD_RULE_NOTES
+    kept = orig.matching.HARD_RULE_NOTES
     try:
         for notes, threshold in ((8, 20.0), (12, 40.0), (16, 60.0), (24, 80.0)):
-            orig.HARD_RULE_NOTES = notes
+            orig.matching.HARD_RULE_NOTES = notes
 
             def share(pieces, threshold=threshold):
                 flags = [orig.check_score(p, index, threshold=threshold).flagged for p in pieces]
@@ -189,7 +189,7 @@ def sweep(index, generated, planted, held_out) -> None:
             print(f"  {notes:>3} {threshold:>5.0f} {share(plants_alone):>8.0%} "
                   f"{share(generated):>10.0%} {share(held_out):>9.0%}")  # fmt: skip
     finally:
-        orig.HARD_RULE_NOTES = kept
+        orig.matching.HARD_RULE_NOTES = kept
 
 
 def main(argv: list[str] | None = None) -> int:

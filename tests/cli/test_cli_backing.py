@@ -6,9 +6,9 @@ import soundfile as sf
 
 from bandmate.io.audio import read_audio
 from bandmate.io.midi import read_midi
+from bandmate.io.music21_io import read_musicxml
 from bandmate.mix.meter import measure_loudness
 from bandmate.rights.provenance import verify
-from bandmate.io.music21_io import read_musicxml
 from tests.builders import assert_user_error, run_cli
 
 CHART = "[A] | C | Am7 | Dm7 G7 | C | [B] | F | G7 | C | % |"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bandmate.compose.melody import MelodySettings, melody_over_chart
@@ -34,7 +36,7 @@ def test_the_melody_keeps_the_charts_bars_and_chords_and_its_range(untrained_mel
     assert melody, "an untrained model still writes notes"
     assert all(62 <= n.pitch <= 74 for n in melody)
     ordered = sorted(melody, key=lambda n: n.onset_ticks)
-    assert all(a.end_ticks <= b.onset_ticks for a, b in zip(ordered, ordered[1:])), "one voice"
+    assert all(a.end_ticks <= b.onset_ticks for a, b in itertools.pairwise(ordered)), "one voice"
     assert score.end_ticks <= 8 * 4 * score.ticks_per_beat
     assert score.tempo_bpm == pytest.approx(100)
 

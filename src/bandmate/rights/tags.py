@@ -112,8 +112,7 @@ def _kind(path: str | os.PathLike) -> str:
     if suffix in MUSICXML_SUFFIXES:
         return "MusicXML"
     raise InputFileError(
-        f"Cannot tag {str(path)!r}: bandmate writes tags into .mid, .wav, .flac and MusicXML "
-        "files."
+        f"Cannot tag {str(path)!r}: bandmate writes tags into .mid, .wav, .flac and MusicXML files."
     )
 
 
