@@ -6,8 +6,8 @@ Four jobs on built-in defaults:
 - the same chorale's soprano harmonized afresh by the shipped chorale model (`harmonized.mid`,
   Bach's own voices beside it in `chorale.mid`), checked for originality against the training
   data, with its provenance manifest;
-- a backing track of a built-in 16-bar chart in the pop style: MIDI, MusicXML, stems, mix and
-  manifest (`backing/`), with its piano roll (`backing.png`);
+- a backing track of a built-in 16-bar chart in the pop style: MIDI, MusicXML, stems, mix,
+  master and manifest (`backing/`), with its piano roll (`backing.png`);
 - a folk melody by the shipped melody model over that chart, with the band (`song.mid`,
   rendered to `song.wav`), checked, tagged and signed like the output of `bandmate melody`.
 """
@@ -81,7 +81,11 @@ def run_demo(
     _, mix = render(song.score)
     write_audio(mix, paths["song wav"])
     publish(paths["song wav"], song.provenance)
-    return paths | {"backing mix": backing["mix"], "backing midi": backing["midi"]}
+    return paths | {
+        "backing mix": backing["mix"],
+        "backing master": backing["master"],
+        "backing midi": backing["midi"],
+    }
 
 
 def _melody_with_band(out: Path, seed: int, force: bool):
