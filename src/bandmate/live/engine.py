@@ -1,0 +1,330 @@
+"""The engine: the player's events in, the band's timed note events out.
+
+    InputEvent ─► handle ─► trackers (beat, key, chord) ─► accompanist ─► lanes ─► sink(OutputEvent)
+                                                              ▲
+    clock ─────► advance(now) ─► bar lines: render the next bar, re-estimate the key ┘
+
+Two entry points, both cheap and both called from one thread (the decision thread when live):
+
+- `handle(event)` updates the trackers. A key press that changes the chord re-plans every
+  pitched part from the change on: the change is placed on the nearest eighth note of the beat
+  grid (a chord played a little early lands on the beat it was meant for; one played late
+  starts at once), the bar is re-rendered with the new chord from there, and the lanes splice
+  it in. That is the only heavy step in the event path, and its render is usually cached.
+- `advance(now)` releases everything due before `now + lookahead_s` and renders a bar when the
+  band reaches it (the drums and the chord in force), off the event path.
+
+Synchro start, as on an arranger keyboard: the band waits for the first chord, and that chord's
+first key is beat 1 of bar 1. It then plays on at the followed tempo until `stop`, keeping the
+last chord when the player pauses (chord memory).
+
+Decision latency is measured for every input event, from when it was received (the transport's
+`perf_counter` stamp, or the start of `handle`) to when its output was handed to the sink, in a
+fixed histogram (`LatencyStats`), so the engine's memory does not grow with the length of the
+session.
+
+Timing discipline: `gc_paused()` collects, freezes everything allocated in warm-up
+(`gc.freeze()`: the style, the recognition table and the render cache stop being scanned) and
+raises the gen-2 threshold so no full collection runs while the band plays; young collections
+stay on and are short. `stop` (and any error inside `handle` or `advance`) releases every
+sounding note.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import time
+from collections.abc import Callable, Iterator
+
+from bandmate.arrange.style import Style, load_style
+from bandmate.live.accompanist import TICKS_PER_BEAT, Accompanist, Spans
+from bandmate.live.chords import CLUSTER_S, DEFAULT_SPLIT_NOTE, ChordTracker
+from bandmate.live.events import (
+    NOTE_OFF,
+    NOTE_ON,
+    PEDAL_DOWN_FROM,
+    InputEvent,
+    OutputEvent,
+    is_valid,
+)
+from bandmate.live.key import KeyTracker
+from bandmate.live.scheduler import Lane
+from bandmate.live.tempo import BeatTracker, FixedClick
+from bandmate.theory.chords import ChordSymbol
+
+CHORD_GRID_BEATS = 0.5  # chord changes are placed on eighth notes
+CHORD_WEIGHT = 2.0  # a key struck with others weighs this much in the tempo fit
+
+
+class LatencyStats:
+    """Decision latencies in a fixed histogram of 10 us bins up to 100 ms (and the maximum)."""
+
+    BIN_S = 1e-5
+    BINS = 10_000
+
+    def __init__(self):
+        self.counts = [0] * self.BINS
+        self.n = 0
+        self.max_s = 0.0
+
+    def add(self, seconds: float) -> None:
+        i = int(seconds / self.BIN_S)
+        self.counts[i if i < self.BINS else self.BINS - 1] += 1
+        self.n += 1
+        if seconds > self.max_s:
+            self.max_s = seconds
+
+    def quantile_ms(self, q: float) -> float:
+        """The `q` quantile in ms (the upper edge of its bin; the maximum in the last bin)."""
+        if not self.n:
+            return 0.0
+        target, seen = q * self.n, 0
+        for i, count in enumerate(self.counts):
+            seen += count
+            if seen >= target and count:
+                return min((i + 1) * self.BIN_S, self.max_s) * 1000
+        return self.max_s * 1000
+
+    def to_dict(self) -> dict:
+        return {
+            "p50_ms": round(self.quantile_ms(0.5), 3),
+            "p99_ms": round(self.quantile_ms(0.99), 3),
+            "max_ms": round(self.max_s * 1000, 3),
+            "decisions": self.n,
+        }
+
+
+@contextlib.contextmanager
+def gc_paused(gen2_threshold: int = 1_000_000) -> Iterator[None]:
+    """Collect and freeze what exists, and keep full collections from running, inside."""
+    old = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(old[0], old[1], gen2_threshold)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
+
+
+class Engine:
+    """A live band for one player (see the module docs).
+
+    style: a style name or Style. mode: "full", "split" or "single" (see `live.chords`).
+    tempo_bpm: the tempo to start from (default: the style's). follow: follow the player's
+        tempo (False: a fixed click at `tempo_bpm`).
+    sink: where output events go (a transport's `send`, or a list's `append`).
+    lookahead_s: how far ahead events are released.
+    """
+
+    def __init__(
+        self,
+        style: str | Style = "pop",
+        *,
+        mode: str = "split",
+        split_note: int = DEFAULT_SPLIT_NOTE,
+        tempo_bpm: float | None = None,
+        follow: bool = True,
+        sink: Callable[[OutputEvent], None] | None = None,
+        lookahead_s: float = 0.02,
+        seed: int = 0,
+    ):
+        self.style = style if isinstance(style, Style) else load_style(style)
+        tempo_bpm = float(tempo_bpm or self.style.tempo_default)
+        self.beat = BeatTracker(tempo_bpm) if follow else FixedClick(tempo_bpm)
+        self.chords = ChordTracker(mode, split_note)
+        self.keys = KeyTracker()
+        self.band = Accompanist(self.style, seed=seed)
+        self.lanes = tuple(
+            Lane(part.name, channel)
+            for part, channel in zip(self.style.parts, self.band.channels, strict=True)
+        )
+        self.sink = sink or (lambda event: None)
+        self.lookahead_s = lookahead_s
+        self.latency = LatencyStats()
+        self.started = False
+        self.stopped = False
+        self.received = 0
+        self.ignored = 0  # garbage and events the engine has no use for
+        self.bar_beats = self.band.bar_beats
+        self.rendered_bars = 0  # bars 0 .. rendered_bars-1 are in the lanes
+        self.spans: dict[int, Spans] = {}  # the chords of each rendered bar
+        self.level = "low"
+        self._velocity_sum = 0.0
+        self._velocity_count = 0
+        self._cluster_start = float("-inf")
+        self._pedal = False
+        self._change_at: float | None = None
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Render a bar of every part once, so that the first chord pays no first-call costs
+        (the players' modules are imported on first use; NumPy's generators start cold)."""
+        from bandmate.theory.chords import parse_chord
+
+        for index in range(len(self.lanes)):
+            self.band.render_part(index, 0, ((0, parse_chord("C")),), None, "low")
+
+    # --- state the player hears
+
+    @property
+    def chord(self) -> ChordSymbol | None:
+        return self.chords.chord
+
+    @property
+    def tempo_bpm(self) -> float:
+        return self.beat.tempo_bpm
+
+    @property
+    def key(self):
+        return self.keys.key
+
+    # --- the event path
+
+    def handle(self, event: InputEvent, received_s: float | None = None) -> None:
+        """Take one input event; `received_s` is its `perf_counter` time of arrival."""
+        if received_s is None:
+            received_s = time.perf_counter()
+        self.handle_batch(((event, received_s),))
+
+    def handle_batch(self, items) -> None:
+        """Take several (event, received_s) at once: the trackers see every event, the band is
+        re-planned once, for the chord they leave (a flood is decided in batches)."""
+        decided = []
+        now = None
+        try:
+            for event, received_s in items:
+                self.received += 1
+                if self.stopped or not is_valid(event):
+                    self.ignored += 1
+                    continue
+                self._handle(event)
+                decided.append(received_s)
+                now = event.time_s
+            if now is not None and self.started:
+                if self._change_at is not None:
+                    self._change_chord(self._change_at)
+                    self._change_at = None
+                self.advance(now)
+        except BaseException:
+            self.stop(now if now is not None else 0.0)
+            raise
+        done = time.perf_counter()
+        for received_s in decided:
+            self.latency.add(done - received_s)
+
+    def _handle(self, event: InputEvent) -> None:
+        time_s, kind, pitch, velocity = event
+        if kind == NOTE_ON:
+            chord = self.chords.note_on(time_s, pitch)
+            if time_s - self._cluster_start > CLUSTER_S:
+                self._cluster_start = time_s
+                if self.started:
+                    self.beat.onset(time_s, 1.0)
+            elif self.started:  # the second key of a chord: the onset weighs more
+                self.beat.onset(self._cluster_start, CHORD_WEIGHT)
+            self.keys.note_on(pitch, velocity)
+            self._velocity_sum += velocity
+            self._velocity_count += 1
+            if chord is not None:
+                if self.started:
+                    self._change_at = time_s  # decided once the batch is read
+                else:
+                    self._start(self._cluster_start)
+        elif kind == NOTE_OFF:
+            self.chords.note_off(pitch)
+        else:
+            self._pedal = velocity >= PEDAL_DOWN_FROM  # the player's own sound; the band ignores it
+
+    def _start(self, time_s: float) -> None:
+        self.started = True
+        self.beat.start(time_s)
+
+    def _change_chord(self, time_s: float) -> None:
+        """Re-plan the pitched parts from the change the player just made."""
+        grid = CHORD_GRID_BEATS
+        change = round(self.beat.beat_at(time_s) / grid) * grid
+        bar = int(change // self.bar_beats)
+        if bar >= self.rendered_bars:
+            return  # the bar is not planned yet: it will be planned with this chord
+        tick = round((change - bar * self.bar_beats) * TICKS_PER_BEAT)
+        chord = self.chords.chord
+        old = self.spans[bar]
+        kept = tuple(s for s in old if s[0] < tick)
+        spans = kept if kept and kept[-1][1] == chord else (*kept, (tick, chord))
+        if spans == old:
+            return
+        self.spans[bar] = spans
+        horizon = self.beat.beat_at(time_s + self.lookahead_s)
+        cut = max(change, horizon)
+        for index, lane in enumerate(self.lanes):
+            if not self.band.is_pitched[index]:
+                continue
+            notes = []
+            for b in range(bar, self.rendered_bars):
+                if b > bar:
+                    self.spans[b] = ((0, chord),)
+                rendered = self.band.render_part(index, b, self.spans[b], self.key, self.level)
+                start = (b - bar) * self.bar_beats
+                notes.extend((on + start, off + start, p, v) for on, off, p, v in rendered)
+            lane.replace_from(cut, notes, bar * self.bar_beats)
+
+    # --- the clock path
+
+    def advance(self, now_s: float) -> None:
+        """Release what is due before `now_s + lookahead_s`; plan bars the band reaches."""
+        if not self.started or self.stopped:
+            return
+        try:
+            horizon = self.beat.beat_at(now_s + self.lookahead_s)
+            while self.rendered_bars * self.bar_beats <= horizon:
+                self._plan_next_bar()
+            time_at, sink = self.beat.time_at, self.sink
+            for lane in self.lanes:
+                lane.emit_until(horizon, time_at, now_s, sink)
+        except BaseException:
+            self.stop(now_s)
+            raise
+
+    def _plan_next_bar(self) -> None:
+        bar = self.rendered_bars
+        if bar:
+            self.keys.bar_line(self.bar_beats)
+            self.chords.prefer_flats = self.key is not None and self.key.prefers_flats
+            if self._velocity_count:
+                self.level = self.band.level(self._velocity_sum / self._velocity_count)
+            self._velocity_sum, self._velocity_count = 0.0, 0
+        spans = ((0, self.chords.chord),)
+        self.spans[bar] = spans
+        self.spans.pop(bar - 4, None)
+        for index, lane in enumerate(self.lanes):
+            lane.add(
+                bar * self.bar_beats, self.band.render_part(index, bar, spans, self.key, self.level)
+            )
+        self.rendered_bars += 1
+
+    def stop(self, now_s: float) -> None:
+        """All notes off, now; later events are ignored."""
+        if self.stopped:
+            return
+        self.stopped = True
+        for lane in self.lanes:
+            lane.release_all(now_s, self.sink)
+
+    def report(self) -> dict:
+        """Counts and decision latency, as the latency report writes them."""
+        return {
+            **self.latency.to_dict(),
+            "events_received": self.received,
+            "events_ignored": self.ignored,
+            "bars_played": self.rendered_bars,
+            "bar_renders": self.band.renders,
+            "tempo_bpm": round(self.tempo_bpm, 2),
+            "chord": str(self.chord) if self.chord else None,
+            "key": str(self.key) if self.key else None,
+        }
+
+
+__all__ = ["NOTE_OFF", "NOTE_ON", "Engine", "LatencyStats", "gc_paused"]
