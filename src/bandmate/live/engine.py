@@ -157,6 +157,7 @@ class Engine:
         self._cluster_start = float("-inf")
         self._pedal = False
         self._change_at: float | None = None
+        self.chord_log: list | None = None  # a list here collects (time_s, chord) of each change
         self._warm_up()
 
     def _warm_up(self) -> None:
@@ -229,6 +230,8 @@ class Engine:
             self._velocity_sum += velocity
             self._velocity_count += 1
             if chord is not None:
+                if self.chord_log is not None:
+                    self.chord_log.append((time_s, chord))
                 if self.started:
                     self._change_at = time_s  # decided once the batch is read
                 else:

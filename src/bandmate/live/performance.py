@@ -144,7 +144,6 @@ def perform_chart(
     step_beats = max(1, round(step_bars * quarters_per_bar))
     tempos, tempo_steps = _tempo_curve(total_beats, tempo_bpm, drift, step_beats)
     beat_times = np.concatenate([[0.0], np.cumsum(60.0 / tempos)])
-    perf = SimulatedPerformance((), beat_times, (), tempo_steps, chart.meter)
     noise = noise_ms / 1000
 
     def jitter() -> float:
@@ -160,6 +159,8 @@ def perform_chart(
             if not planned or planned[-1][1] != chord:
                 planned.append((beat, chord))
     end_beat = len(bars) * quarters_per_bar
+    meant = tuple((beat, chord, 0.0) for beat, chord in planned)
+    perf = SimulatedPerformance((), beat_times, meant, tempo_steps, chart.meter)
 
     events: list[InputEvent] = []
     changes = []

@@ -153,14 +153,11 @@ def simulate(
     clock = VirtualClock(min(0.0, events[0].time_s))
     transport = InProcessTransport(clock)
     engine.sink = transport.send
-    chords: list[tuple[float, object]] = []
+    chords = engine.chord_log = []
     with gc_paused():
         for event in events:
             _step_to(engine, clock, event.time_s, tick_s)
-            before = engine.chord
             engine.handle(event)
-            if engine.chord is not before:
-                chords.append((event.time_s, engine.chord))
             if observe is not None:
                 observe(event, engine)
         _step_to(engine, clock, end_s, tick_s)
@@ -179,29 +176,29 @@ def _step_to(engine: Engine, clock: VirtualClock, time_s: float, tick_s: float) 
 
 def _simulate_realtime(events, engine: Engine, end_s: float, observe, tick_s) -> SessionResult:
     clock = session_clock()
-    jitter = LatencyStats()
+    jitter = LatencyStats()  # |delivered - timestamp| of every band event
     outputs: list[tuple[OutputEvent, float]] = []
 
     def record(event: OutputEvent, delivered: float) -> None:
         outputs.append((event, delivered))
         jitter.add(abs(delivered - event.time_s))
 
-    transport = InProcessTransport(clock, on_output=record)
-    chords: list[tuple[float, object]] = []
+    offset = clock() + 0.05 - min(0.0, events[0].time_s)  # a moment to settle first
+
+    def now() -> float:
+        return clock() - offset
+
+    transport = InProcessTransport(now, on_output=record)
+    chords = engine.chord_log = []
     with gc_paused():
-        offset = clock() + 0.05 - min(0.0, events[0].time_s)  # a moment to settle first
-        session = LiveSession(engine, transport, lambda: clock() - offset, tick_s)
+        session = LiveSession(engine, transport, now, tick_s)
         session.start()
-        last = None
         for event in events:
-            sleep_until(lambda: clock() - offset, event.time_s)
-            transport.put(event._replace(time_s=clock() - offset))  # stamped on arrival
-            if engine.chord is not last:  # read from this thread: the chord as it stood
-                last = engine.chord
-                chords.append((event.time_s, last))
+            sleep_until(now, event.time_s)
+            transport.put(event._replace(time_s=now()))  # stamped on arrival, as a port does
             if observe is not None:
                 observe(event, engine)
-        sleep_until(lambda: clock() - offset, end_s)
+        sleep_until(now, end_s)
         session.stop()
     return SessionResult(engine, outputs, chords, end_s, realtime=True, jitter=jitter)
 

@@ -12,6 +12,10 @@ triplet, a grace note) says nothing about the beat and is skipped. The placed on
 against grid position: the slope is the beat period, the intercept the phase. Chords (several
 keys struck together) weigh more than single notes, as a left hand usually keeps time.
 
+When onsets are sparse (a left hand striking once a bar), the tolerance widens by
+`DRIFT_PER_BEAT` for every beat since the last onset that counted, so that a tempo step between
+two chords is still caught rather than losing the beat for good.
+
 Why a sliding-window regression rather than a PLL or a Kalman filter: it has one setting that a
 musician can read (how many beats of the past count), and it meets the issue's targets directly.
 With +-20 ms of noise and about two onsets a beat, four beats of data pin the period to about
@@ -32,6 +36,8 @@ from collections import deque
 
 SUBDIVISION = 2  # onsets are placed on eighth notes
 TEMPO_LIMITS = (0.7, 1.4)  # the followed tempo stays within these factors of the starting one
+DRIFT_PER_BEAT = 0.04  # how much further (beats) an onset may be per beat since the last one
+MAX_TOLERANCE = 0.24  # never as far as halfway between eighths
 
 
 class FixedClick:
@@ -97,7 +103,10 @@ class BeatTracker(FixedClick):
     def onset(self, time_s: float, weight: float = 1.0) -> None:
         beat = self.beat_at(time_s)
         grid = round(beat * SUBDIVISION) / SUBDIVISION
-        if abs(beat - grid) > self.tolerance_beats or grid < 0:
+        # the longer since an onset counted, the further the beat may have drifted: widen
+        since = beat - self._points[-1][0] if self._points else 0.0
+        tolerance = min(self.tolerance_beats + DRIFT_PER_BEAT * since, MAX_TOLERANCE)
+        if abs(beat - grid) > tolerance or grid < 0:
             self.onsets_skipped += 1
             return
         points = self._points

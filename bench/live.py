@@ -1,0 +1,259 @@
+"""Live accompaniment: decision latency, output jitter, following accuracy and an input flood.
+
+Targets (issue 8, on the 2-core reference machine):
+- decision latency over a 10-minute simulated performance: p99 <= 2 ms, max <= 10 ms;
+- output jitter against the timestamps in real time on the in-process transport: p99 <= 1 ms;
+- following, on performances made from charts (chords and a melody, +-8% tempo drift, +-20 ms
+  noise): a chord change recognized within one beat in >= 95% of changes; the band's harmony
+  agrees with the player's chord on >= 90% of beats; tempo within 3% four beats after a change;
+- 10,000 input events per second for 10 s without falling behind or growing memory.
+
+    nice .venv/bin/python bench/live.py [--minutes 10] [--realtime-seconds 60] [--style pop]
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import random
+import statistics
+import threading
+import time
+
+from bandmate.arrange.voicing import allowed_pitch_classes
+from bandmate.live.engine import Engine, gc_paused
+from bandmate.live.events import InputEvent
+from bandmate.live.performance import perform_chart
+from bandmate.live.session import LiveSession, band_notes, simulate
+from bandmate.live.transport import InProcessTransport, session_clock
+from bandmate.score.model import Role
+
+# 32 bars, two chords in some bars; triads, sevenths, sixths, sus and half-diminished
+CHART = """
+| C | Am7 | Dm7 | G7 | Em7 | A7 | Dm7 | G7 |
+| F | Fm6 | C | A7 | Dm7 G7 | Em7 A7 | Dm7 G7 | C |
+| Gm7 | C7 | Fmaj7 | F | Bm7b5 | E7 | Am | Am7 |
+| D7 | D7sus4 | Dm7 | G7 | C Am7 | Dm7 G7 | C | G7sus4 G7 |
+"""
+TEMPO_BPM = 100.0
+
+
+def fmt(stats: dict) -> str:
+    return (
+        f"p50 {stats['p50_ms']:.3f} ms, p99 {stats['p99_ms']:.3f} ms, max {stats['max_ms']:.3f} ms"
+    )
+
+
+def following(perf, result, tempo_log, style) -> dict:
+    """Chord recognition within a beat, harmony agreement per beat, tempo after each step."""
+    # chord changes: the engine's chord (by pitch classes) becomes the player's within a beat
+    log = [(t, frozenset(c.pitch_classes())) for t, c in result.chords if c is not None]
+    log_times = [t for t, _ in log]
+    hit = 0
+    for beat, chord, struck in perf.changes:
+        period = 60 / perf.tempo_at_beat(min(int(beat), len(perf.beat_times) - 2))
+        want = frozenset(chord.pitch_classes())
+        i = bisect.bisect_left(log_times, struck - 0.25 * period)
+        ok = i > 0 and log[i - 1][1] == want and log_times[i - 1] <= struck  # already there
+        while not ok and i < len(log) and log_times[i] <= struck + period:
+            ok = log[i][1] == want
+            i += 1
+        hit += ok
+    # harmony: comping and pad notes sounding in the middle of each beat fit the player's chord
+    parts = band_notes(result.outputs)
+    harmony_parts = {p.name for p in style.parts if p.role in (Role.CHORDS, Role.PAD)}
+    bass_parts = {p.name for p in style.parts if p.role == Role.BASS}
+    harmony = [n for name in harmony_parts for n in parts.get(name, ())]
+    bass = sorted(n for name in bass_parts for n in parts.get(name, ()))
+    harmony.sort()
+    onsets = [n[0] for n in harmony]
+    agree = counted = 0
+    first = perf.changes[0][0]
+    beats = len(perf.beat_times) - 3
+    for b in range(int(first) + 1, beats):
+        chord = perf.chord_at(b + 0.5)
+        if chord is None or chord.is_no_chord:
+            continue
+        mid = perf.time_of(b + 0.5)
+        k = bisect.bisect_right(onsets, mid)
+        sounding = [n for n in harmony[max(0, k - 40) : k] if n[1] > mid]
+        if not sounding:
+            continue
+        counted += 1
+        allowed = allowed_pitch_classes(chord)
+        agree += all(n[2] % 12 in allowed for n in sounding)
+    # bass: on each bar's first beat, the bass note starting near it is the chord's root
+    bass_onsets = [n[0] for n in bass]
+    per_bar = perf.meter[0] * 4 // perf.meter[1]
+    roots = bars = 0
+    for b in range(int(first) + per_bar, beats, per_bar):
+        chord = perf.chord_at(b)
+        if chord is None or chord.is_no_chord:
+            continue
+        t = perf.time_of(b)
+        k = bisect.bisect_left(bass_onsets, t - 0.08)
+        near = [n for n in bass[k : k + 4] if abs(n[0] - t) <= 0.08]
+        bars += 1
+        roots += any(n[2] % 12 == chord.root for n in near)
+    # tempo four beats after each step
+    times = [t for t, _ in tempo_log]
+    within = 0
+    errors = []
+    for step in perf.tempo_steps:
+        if step + 5 >= len(perf.beat_times) - 1:
+            continue
+        t = perf.beat_times[step + 4]
+        i = bisect.bisect_right(times, t) - 1
+        estimate = tempo_log[max(i, 0)][1]
+        error = abs(estimate / perf.tempo_at_beat(step + 4) - 1)
+        errors.append(error)
+        within += error <= 0.03
+    all_errors = []
+    for b in range(8, beats, 2):
+        i = bisect.bisect_right(times, perf.beat_times[b]) - 1
+        if i >= 0:
+            all_errors.append(abs(tempo_log[i][1] / perf.tempo_at_beat(b) - 1))
+    return {
+        "chord_changes": len(perf.changes),
+        "recognized_within_beat": hit / len(perf.changes),
+        "harmony_beats": counted,
+        "harmony_agrees": agree / counted if counted else 0.0,
+        "bass_root_on_one": roots / bars if bars else 0.0,
+        "tempo_steps": len(errors),
+        "tempo_within_3pct_after_4_beats": within / len(errors) if errors else 1.0,
+        "tempo_error_worst_after_step": max(errors, default=0.0),
+        "tempo_error_median_all_beats": statistics.median(all_errors) if all_errors else 0.0,
+    }
+
+
+def simulated(minutes: float, style: str, mode: str, seed: int, realtime: bool = False):
+    bar_s = 4 * 60 / TEMPO_BPM
+    choruses = max(1, round(minutes * 60 / (32 * bar_s)))
+    fingering = "single" if mode == "single" else "full"
+    perf = perform_chart(
+        CHART, tempo_bpm=TEMPO_BPM, choruses=choruses, fingering=fingering, seed=seed
+    )
+    engine = Engine(style, mode=mode, tempo_bpm=TEMPO_BPM, seed=seed)
+    tempo_log: list[tuple[float, float]] = []
+
+    def observe(event: InputEvent, eng: Engine) -> None:
+        tempo_log.append((event.time_s, eng.tempo_bpm))
+
+    start = time.perf_counter()
+    result = simulate(perf.events, engine, realtime=realtime, observe=observe)
+    wall = time.perf_counter() - start
+    return perf, result, tempo_log, wall, engine
+
+
+def report_following(label: str, perf, result, tempo_log, engine) -> None:
+    f = following(perf, result, tempo_log, engine.style)
+    print(
+        f"  {label}: chord changes recognized within a beat {f['recognized_within_beat']:.1%} "
+        f"of {f['chord_changes']} (target >= 95%); harmony agrees {f['harmony_agrees']:.1%} of "
+        f"{f['harmony_beats']} beats (>= 90%); bass root on beat 1 {f['bass_root_on_one']:.1%}"
+    )
+    print(
+        f"  {label}: tempo within 3% four beats after a step "
+        f"{f['tempo_within_3pct_after_4_beats']:.0%} of {f['tempo_steps']} steps "
+        f"(worst {f['tempo_error_worst_after_step']:.1%}); median tempo error over all beats "
+        f"{f['tempo_error_median_all_beats']:.2%}"
+    )
+
+
+def flood(seconds: float, rate: int, style: str) -> None:
+    """`rate` events a second of random notes (5% garbage bytes) into a live session."""
+    clock = session_clock()
+    count = [0]
+
+    def on_output(event, delivered):  # count, keep nothing: memory is the engine's own
+        count[0] += 1
+
+    transport = InProcessTransport(clock, on_output=on_output)
+    engine = Engine(style, mode="split", tempo_bpm=TEMPO_BPM)
+    rng = random.Random(7)
+    held: list[int] = []
+    depth = 0
+    rss = []
+    with gc_paused():
+        session = LiveSession(engine, transport, clock)
+        session.start()
+        t0 = clock()
+        sent = 0
+        while (now := clock() - t0) < seconds:
+            due = int(now * rate)
+            while sent < due:
+                sent += 1
+                r = rng.random()
+                if r < 0.05:
+                    transport.put(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 4))))
+                elif held and (r < 0.5 or len(held) > 8):
+                    transport.put(InputEvent.note_off(clock(), held.pop(rng.randrange(len(held)))))
+                else:
+                    pitch = rng.randrange(36, 84)
+                    held.append(pitch)
+                    transport.put(InputEvent.note_on(clock(), pitch, rng.randrange(40, 120)))
+            depth = max(depth, transport.pending())
+            if int(now) >= len(rss) and now >= 1:
+                rss.append(_rss_mb())
+            time.sleep(0.001)
+        flood_end = clock()
+        while transport.pending():
+            time.sleep(0.0005)
+        drained = clock() - flood_end
+        session.stop()
+    rss.append(_rss_mb())
+    r = engine.report()
+    print(
+        f"  {sent} events in {seconds:.0f} s ({sent / seconds:.0f}/s, {engine.ignored} ignored): "
+        f"decision latency {fmt(r)}; largest batch {session.max_batch}, deepest queue {depth}, "
+        f"queue empty {drained * 1000:.1f} ms after the flood"
+    )
+    print(
+        f"  memory (RSS) {rss[0]:.1f} MB after 1 s, {rss[-1]:.1f} MB at the end "
+        f"(growth {rss[-1] - rss[0]:+.1f} MB); {count[0]} band events; {r['bar_renders']} renders"
+    )
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--realtime-seconds", type=float, default=60.0)
+    parser.add_argument("--flood-seconds", type=float, default=10.0)
+    parser.add_argument("--style", default="pop")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    print(f"1. {args.minutes:g}-minute simulated performance, virtual clock, style {args.style}")
+    for mode in ("split", "full", "single"):
+        perf, result, tempo_log, wall, engine = simulated(args.minutes, args.style, mode, args.seed)
+        r = result.report()
+        print(
+            f"  {mode}: {r['decisions']} input events, {r['output_events']} band events, "
+            f"{r['bars_played']} bars ({r['bar_renders']} renders) in {wall:.2f} s: "
+            f"decision latency {fmt(r)} (targets p99 <= 2, max <= 10)"
+        )
+        report_following(mode, perf, result, tempo_log, engine)
+
+    print(f"2. real time on the in-process transport, {args.realtime_seconds:g} s, split mode")
+    perf, result, tempo_log, wall, engine = simulated(
+        args.realtime_seconds / 60, args.style, "split", args.seed + 1, realtime=True
+    )
+    r = result.report()
+    print(
+        f"  {r['decisions']} input events, {r['output_events']} band events in {wall:.1f} s: "
+        f"decision latency {fmt(r)}; output jitter {fmt(r['jitter'])} (target p99 <= 1)"
+    )
+    report_following("real time", perf, result, tempo_log, engine)
+
+    print(f"3. input flood: 10,000 events/s for {args.flood_seconds:g} s")
+    flood(args.flood_seconds, 10_000, args.style)
+
+
+if __name__ == "__main__":
+    threading.current_thread().name = "bench"
+    main()
