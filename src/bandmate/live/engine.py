@@ -11,8 +11,8 @@ Two entry points, both cheap and both called from one thread (the decision threa
   grid (a chord played a little early lands on the beat it was meant for; one played late
   starts at once), the bar is re-rendered with the new chord from there, and the lanes splice
   it in. That is the only heavy step in the event path, and its render is usually cached.
-- `advance(now)` releases everything due before `now + lookahead_s` and renders a bar when the
-  band reaches it (the drums and the chord in force), off the event path.
+- `advance(now)` releases everything due before `now + lookahead_s` (10 ms) and renders a bar
+  when the band reaches it (the drums and the chord in force), off the event path.
 
 Synchro start, as on an arranger keyboard: the band waits for the first chord, and that chord's
 first key is beat 1 of bar 1. It then plays on at the followed tempo until `stop`, keeping the
@@ -116,7 +116,10 @@ class Engine:
     tempo_bpm: the tempo to start from (default: the style's). follow: follow the player's
         tempo (False: a fixed click at `tempo_bpm`).
     sink: where output events go (a transport's `send`, or a list's `append`).
-    lookahead_s: how far ahead events are released.
+    lookahead_s: how far ahead events are released. What is released cannot be recalled, so a
+        chord struck exactly on a beat may let the old chord's notes on that beat sound this
+        long before they are cut; the decision thread wakes every 2 ms, so 10 ms leaves the
+        dispatcher time to deliver on time.
     """
 
     def __init__(
@@ -128,7 +131,7 @@ class Engine:
         tempo_bpm: float | None = None,
         follow: bool = True,
         sink: Callable[[OutputEvent], None] | None = None,
-        lookahead_s: float = 0.02,
+        lookahead_s: float = 0.01,
         seed: int = 0,
     ):
         self.style = style if isinstance(style, Style) else load_style(style)

@@ -6,7 +6,7 @@ re-struck, not cut). `emit_until` turns the events before a horizon beat into `O
 timing each with the beat tracker's *current* mapping: a note is timed when it is released, not
 when it is planned, so a tempo change reaches notes already planned.
 
-Released events go out ahead of their time (the engine's look-ahead, 20 ms by default), with
+Released events go out ahead of their time (the engine's look-ahead, 10 ms by default), with
 their timestamps; a transport that can play timestamped events on time (a synth's sequencer)
 takes them as they come, and one that cannot (a raw MIDI port) gets them through the timed
 dispatcher of `bandmate.live.transport`. The look-ahead is short so that a chord change or a

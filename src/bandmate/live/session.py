@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bandmate.errors import EmptyScoreError, InputFileError
+from bandmate.live.chords import CLUSTER_S
 from bandmate.live.engine import Engine, LatencyStats, gc_paused
 from bandmate.live.events import (
     NOTE_OFF,
@@ -350,8 +351,12 @@ def session_score(
                 notes=to_notes(played.get(part.name, ())),
             )
         )
+    # a chord's keys arrive one by one (Am, then Am7 a millisecond later): write what they made
+    heard = [c for c in result.chords if c[1] is not None]
     chords = tuple(
-        ChordEvent(ticks(time_s), chord) for time_s, chord in result.chords if chord is not None
+        ChordEvent(ticks(time_s), chord)
+        for i, (time_s, chord) in enumerate(heard)
+        if i + 1 == len(heard) or heard[i + 1][0] - time_s > CLUSTER_S
     )
     return Score(
         tracks=tuple(tracks),
