@@ -98,35 +98,6 @@ def generate_original(
     return score, result.to_dict(), attempt_of[id(score)], made
 
 
-def write_and_publish(
-    score: Score,
-    out: Path,
-    *,
-    command: str,
-    parameters: dict,
-    seed: int,
-    models: list[dict],
-    originality: dict,
-    attempt: int,
-    attempts: int,
-    warning: str | None = None,
-) -> Written:
-    from bandmate.io.formats import write_score
-    from bandmate.rights.provenance import Provenance, publish
-
-    write_score(score, out)
-    provenance = Provenance(
-        command=command,
-        parameters=parameters | {"seed_used": attempt_seed(seed, attempt)},
-        seed=seed,
-        models=models,
-        originality=originality,
-        attempts=attempts,
-    )
-    manifest = publish(out, provenance)
-    return Written(score, out, manifest, provenance, originality, attempts, warning)
-
-
 def _tracks(score: Score, names) -> Score:
     return score.replace(tracks=tuple(t for t in score.tracks if t.name in names))
 
@@ -139,152 +110,122 @@ def _from_tick(score: Score, start_ticks: int, names) -> Score:
 
 
 # --- the jobs ----------------------------------------------------------------------------------
-def melody_job(
-    chart,
+def _generate(
+    task: str,
+    command: str,
     out: str | os.PathLike,
     *,
-    settings,
-    tempo_bpm: float,
-    with_backing: str | None = None,
+    seed: int,
+    make: Callable[[object, int], tuple[Score, str | None]],
+    part: Callable[[Score], Score],
+    finish: Callable[[Score], Score] | None = None,
+    inputs=(),
     model=None,
     commercial: bool = False,
     tries: int = DEFAULT_TRIES,
     force: bool = False,
     parameters: dict | None = None,
 ) -> Written:
-    """A melody over `chart` (a prepared Chart), optionally with a band, written to `out`."""
+    """What every job does (see the module docstring): `make(trained, seed)` gives (score,
+    warning); `part(score)` is what is checked; `finish(score)` adds what rules play (a band)."""
+    from bandmate.io.formats import write_score
+    from bandmate.rights.provenance import Provenance, publish
+
+    out = check_output_paths(out, inputs, force=force)
+    trained, use = load_model(task, model, commercial=commercial)
+    warnings: dict[int, str | None] = {}
+
+    def attempt_score(attempt: int) -> Score:
+        score, warnings[attempt] = make(trained, attempt_seed(seed, attempt))
+        return score
+
+    score, originality, attempt, made = generate_original(attempt_score, part, tries)
+    if finish is not None:
+        score = finish(score)
+    write_score(score, out)
+    provenance = Provenance(
+        command=command,
+        parameters=(parameters or {}) | {"seed_used": attempt_seed(seed, attempt)},
+        seed=seed,
+        models=[use],
+        originality=originality,
+        attempts=made,
+    )
+    manifest = publish(out, provenance)
+    return Written(score, out, manifest, provenance, originality, made, warnings[attempt])
+
+
+def melody_job(chart, out, *, settings, tempo_bpm: float, with_backing: str | None = None,
+               **options) -> Written:  # fmt: skip
+    """A melody over `chart` (a prepared Chart), optionally with a band, written to `out`.
+
+    `options`: inputs, model, commercial, tries, force, parameters (see `_generate`)."""
     from bandmate.compose.melody import melody_over_chart
 
-    out = check_output_paths(out, force=force)
     if with_backing:
         from bandmate.arrange.style import load_style
 
         load_style(with_backing)  # an unknown style fails before the model runs
-    trained, use = load_model("melody", model, commercial=commercial)
 
-    def make(attempt: int) -> Score:
-        chosen = replace(settings, seed=attempt_seed(settings.seed, attempt))
-        return melody_over_chart(chart, tempo_bpm=tempo_bpm, settings=chosen, model=trained)
+    def make(trained, seed: int):
+        chosen = replace(settings, seed=seed)
+        return melody_over_chart(chart, tempo_bpm=tempo_bpm, settings=chosen, model=trained), None
 
-    score, originality, attempt, made = generate_original(make, lambda s: s, tries)
-    if with_backing:
+    def with_band(score: Score) -> Score:
         from bandmate.arrange.backing import backing
 
         band = backing(
             chart, style=with_backing, tempo_bpm=tempo_bpm, seed=settings.seed,
             intro=False, ending=False,
         )  # fmt: skip
-        score = score.replace(tracks=(*score.tracks, *band.tracks))
-    return write_and_publish(
-        score, out, command="melody", parameters=parameters or {}, seed=settings.seed,
-        models=[use], originality=originality, attempt=attempt, attempts=made,
+        return score.replace(tracks=(*score.tracks, *band.tracks))
+
+    return _generate(
+        "melody", "melody", out, seed=settings.seed, make=make, part=lambda s: s,
+        finish=with_band if with_backing else None, **options,
     )  # fmt: skip
 
 
-def harmonize_job(
-    melody: Score,
-    out: str | os.PathLike,
-    *,
-    inputs=(),
-    seed: int = 0,
-    temperature: float = 0.8,
-    model=None,
-    commercial: bool = False,
-    tries: int = DEFAULT_TRIES,
-    force: bool = False,
-    parameters: dict | None = None,
-) -> Written:
+def harmonize_job(melody: Score, out, *, seed: int = 0, temperature: float = 0.8,
+                  **options) -> Written:  # fmt: skip
     """Alto, tenor and bass under `melody`; only the written voices are checked."""
     from bandmate.compose.harmonize import VOICE_NAMES, harmonize
 
-    out = check_output_paths(out, inputs, force=force)
-    trained, use = load_model("chorale", model, commercial=commercial)
-    warnings: list[str | None] = []
+    def make(trained, seed_used: int):
+        return harmonize(melody, model=trained, seed=seed_used, temperature=temperature)
 
-    def make(attempt: int) -> Score:
-        score, warning = harmonize(
-            melody, model=trained, seed=attempt_seed(seed, attempt), temperature=temperature
-        )
-        warnings.append(warning)
-        return score
-
-    score, originality, attempt, made = generate_original(
-        make, lambda s: _tracks(s, VOICE_NAMES[1:]), tries
-    )
-    return write_and_publish(
-        score, out, command="harmonize", parameters=parameters or {}, seed=seed, models=[use],
-        originality=originality, attempt=attempt, attempts=made, warning=warnings[attempt],
+    return _generate(
+        "chorale", "harmonize", out, seed=seed, make=make,
+        part=lambda s: _tracks(s, VOICE_NAMES[1:]), **options,
     )  # fmt: skip
 
 
-def continue_job(
-    piece: Score,
-    out: str | os.PathLike,
-    bars: int,
-    *,
-    settings,
-    inputs=(),
-    model=None,
-    commercial: bool = False,
-    tries: int = DEFAULT_TRIES,
-    force: bool = False,
-    parameters: dict | None = None,
-) -> Written:
+def continue_job(piece: Score, out, bars: int, *, settings, **options) -> Written:
     """`piece` and `bars` more bars; only the melody after the input's end is checked."""
     from bandmate.compose.continuation import continue_piece
 
-    out = check_output_paths(out, inputs, force=force)
-    trained, use = load_model("melody", model, commercial=commercial)
     end = max((n.end_ticks for t in piece.tracks for n in t.notes), default=0)
-    warnings: list[str | None] = []
 
-    def make(attempt: int) -> Score:
-        chosen = replace(settings, seed=attempt_seed(settings.seed, attempt))
-        score, warning = continue_piece(piece, bars, settings=chosen, model=trained)
-        warnings.append(warning)
-        return score
+    def make(trained, seed: int):
+        return continue_piece(piece, bars, settings=replace(settings, seed=seed), model=trained)
 
-    score, originality, attempt, made = generate_original(
-        make, lambda s: _from_tick(s, end, {s.tracks[0].name}), tries
-    )
-    return write_and_publish(
-        score, out, command="continue", parameters=parameters or {}, seed=settings.seed,
-        models=[use], originality=originality, attempt=attempt, attempts=made,
-        warning=warnings[attempt],
+    return _generate(
+        "melody", "continue", out, seed=settings.seed, make=make,
+        part=lambda s: _from_tick(s, end, {s.tracks[0].name}), **options,
     )  # fmt: skip
 
 
-def infill_job(
-    piece: Score,
-    out: str | os.PathLike,
-    first_bar: int,
-    last_bar: int,
-    *,
-    settings,
-    inputs=(),
-    model=None,
-    commercial: bool = False,
-    tries: int = DEFAULT_TRIES,
-    force: bool = False,
-    parameters: dict | None = None,
-) -> Written:
+def infill_job(piece: Score, out, first_bar: int, last_bar: int, *, settings,
+               **options) -> Written:  # fmt: skip
     """`piece` with bars `first_bar`..`last_bar` of its melody written again; those bars are
     checked."""
     from bandmate.compose.continuation import infill_bars
 
-    out = check_output_paths(out, inputs, force=force)
-    trained, use = load_model("melody", model, commercial=commercial)
-
-    def make(attempt: int) -> Score:
-        chosen = replace(settings, seed=attempt_seed(settings.seed, attempt))
-        return infill_bars(piece, first_bar, last_bar, settings=chosen, model=trained)
+    def make(trained, seed: int):
+        chosen = replace(settings, seed=seed)
+        return infill_bars(piece, first_bar, last_bar, settings=chosen, model=trained), None
 
     def part(score: Score) -> Score:
-        melody = _tracks(score, {score.tracks[0].name})
-        return melody.slice_bars(first_bar - 1, last_bar)
+        return _tracks(score, {score.tracks[0].name}).slice_bars(first_bar - 1, last_bar)
 
-    score, originality, attempt, made = generate_original(make, part, tries)
-    return write_and_publish(
-        score, out, command="infill", parameters=parameters or {}, seed=settings.seed,
-        models=[use], originality=originality, attempt=attempt, attempts=made,
-    )  # fmt: skip
+    return _generate("melody", "infill", out, seed=settings.seed, make=make, part=part, **options)
