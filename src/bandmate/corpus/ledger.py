@@ -46,7 +46,7 @@ import os
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -435,14 +435,23 @@ class Ledger:
         An item that fails to read is skipped and marked unreadable in the ledger with the
         reason, so that `describe` of the entries a trainer actually saw stays true.
         """
-        for entry in self.items(collections, split=split, commercial_only=commercial_only):
+        entries = self.items(collections, split=split, commercial_only=commercial_only)
+        yield from self.read_entries(entries)
+
+    def read_entries(
+        self, entries: Sequence[LedgerEntry], progress: ProgressCallback = no_progress
+    ) -> Iterator[tuple[LedgerEntry, Score]]:
+        """(entry, Score) for every readable Score of `entries`; an item that fails to read is
+        skipped and marked unreadable with the reason. progress(done, total) counts items."""
+        for done, entry in enumerate(entries, start=1):
             try:
                 scores = self.read_item(entry)
             except InputFileError as e:
                 self.mark_unreadable(entry, str(e))
-                continue
+                scores = []
             for score in scores:
                 yield entry, score
+            progress(done, len(entries))
 
     def mark_unreadable(self, entry: LedgerEntry, reason: str) -> None:
         with self._connect() as db:

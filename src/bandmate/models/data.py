@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bandmate.corpus.ledger import Ledger, LedgerEntry
-from bandmate.errors import InputFileError, UserError
+from bandmate.errors import UserError
 from bandmate.io.files import atomic_path
 from bandmate.score.model import Score
 
@@ -74,19 +74,13 @@ def encoded_pieces(
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache file is rebuilt
     pieces: list[np.ndarray] = []
-    for entry in entries:
+    for entry, score in ledger.read_entries(entries):
         try:
-            scores = ledger.read_item(entry)
-        except InputFileError as e:
-            ledger.mark_unreadable(entry, str(e))
-            continue
-        for score in scores:
-            try:
-                tokens = prepare(score, entry)
-            except (ValueError, UserError):
-                continue  # a meter or a part the tokenizer has no token for
-            if tokens is not None and len(tokens) > 2:
-                pieces.append(np.asarray(tokens, dtype=np.int32))
+            tokens = prepare(score, entry)
+        except (ValueError, UserError):
+            continue  # a meter or a part the tokenizer has no token for
+        if tokens is not None and len(tokens) > 2:
+            pieces.append(np.asarray(tokens, dtype=np.int32))
     folder.mkdir(parents=True, exist_ok=True)
     offsets = np.cumsum([0] + [len(p) for p in pieces])
     flat = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)

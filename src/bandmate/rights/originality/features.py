@@ -191,21 +191,12 @@ def _features_of(entry, score: Score) -> _ItemFeatures:
 
 def _read_features(ledger, entries, progress) -> list[_ItemFeatures]:
     """The features of every readable score of `entries` (slow: music21 parses each item)."""
-    from bandmate.errors import InputFileError
-
     out = []
-    for done, entry in enumerate(entries, start=1):
+    for entry, score in ledger.read_entries(entries, progress):
         try:
-            scores = ledger.read_item(entry)
-        except InputFileError as e:
-            ledger.mark_unreadable(entry, str(e))
-            continue
-        for score in scores:
-            try:
-                out.append(_features_of(entry, score))
-            except (ValueError, UserError):
-                continue  # a part that cannot be read as notes: left out, as training does
-        progress(done, len(entries))
+            out.append(_features_of(entry, score))
+        except (ValueError, UserError):
+            continue  # a part that cannot be read as notes: left out, as training does
     return out
 
 
