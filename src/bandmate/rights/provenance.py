@@ -270,13 +270,14 @@ def read_manifest(path: str | Path) -> dict:
     return data
 
 
-def check_manifest(path: str | Path) -> tuple[bool, str]:
+def check_manifest(path: str | Path, data: dict | None = None) -> tuple[bool, str]:
     """(True, '') when the manifest beside `path` describes its exact bytes, else (False, why).
 
-    Raises UserError when the manifest is missing or damaged (see `read_manifest`).
+    `data` is the manifest when the caller has read it already. Raises UserError when the
+    manifest is missing or damaged (see `read_manifest`).
     """
     path = Path(path)
-    data = read_manifest(path)
+    data = read_manifest(path) if data is None else data
     recorded = data["file"].get("sha256")
     if recorded != file_sha256(path):
         return False, (
@@ -308,9 +309,8 @@ def verify(path: str | Path, *, trust: Sequence[str | Path] = ()) -> Check:
 
     path = Path(path)
     check_inputs([path])
-    has_manifest = manifest_path(path).is_file()
-    manifest = read_manifest(path) if has_manifest else None
-    matches, why = check_manifest(path) if has_manifest else (True, "")
+    manifest = read_manifest(path) if manifest_path(path).is_file() else None
+    matches, why = check_manifest(path, manifest) if manifest is not None else (True, "")
     if path.suffix.lower() in SIGNED_SUFFIXES:
         from bandmate.rights.credentials import verify_file
 
