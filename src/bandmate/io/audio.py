@@ -7,6 +7,7 @@ says what the file holds and what bandmate takes.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,6 +62,17 @@ class Audio:
             f"Audio({self.channels} ch, {self.sample_rate} Hz, {self.duration_seconds:.2f} s, "
             f"peak {self.peak():.3f})"
         )
+
+
+def all_finite(samples: np.ndarray) -> bool:
+    """Whether `samples` holds no NaN or infinity.
+
+    One float64 sum (NaN and infinity carry through it; finite audio cannot overflow it) instead
+    of a boolean array as large as the audio; only a sum that overflows is checked element-wise.
+    """
+    if math.isfinite(float(np.sum(samples, dtype=np.float64))):
+        return True
+    return bool(np.isfinite(samples).all())
 
 
 def check_sample_rate(sample_rate: int) -> None:

@@ -10,6 +10,7 @@ backing track arrives finished, and the manifest records both reports' figures.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def make_backing(
         RULES_ONLY,
         Provenance,
         manifest_path,
-        publish,
+        publish_all,
         style_library_data,
     )
 
@@ -103,8 +104,11 @@ def make_backing(
     generated = [p for k, p in paths.items() if k != "manifest"]
     check_outputs([*paths.values(), *map(manifest_path, generated)], inputs, force=force)
     write_midi(score, paths["midi"])
-    write_musicxml(score, paths["musicxml"])
-    audio_report = _write_audio(score, paths, request, progress) if request.audio else {}
+    # music21's MusicXML writer is pure Python: it runs beside the rendering, which is mostly not
+    with ThreadPoolExecutor(1) as side:
+        musicxml = side.submit(write_musicxml, score, paths["musicxml"])
+        audio_report = _write_audio(score, paths, request, progress) if request.audio else {}
+        musicxml.result()
     settings = asdict(request) | {"tempo_bpm": score.tempo_bpm}
     provenance = Provenance(
         command="backing",
@@ -113,8 +117,7 @@ def make_backing(
         data=[style_library_data(style.name)],
         originality=RULES_ONLY,
     )
-    for path in generated:
-        publish(path, provenance)
+    publish_all(generated, provenance)
     write_manifest(
         paths["manifest"],
         command="backing",

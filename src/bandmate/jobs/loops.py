@@ -56,7 +56,7 @@ def make_loops(
         RULES_ONLY,
         Provenance,
         manifest_path,
-        publish,
+        publish_all,
         style_library_data,
     )
 
@@ -113,8 +113,7 @@ def make_loops(
         write_audio(full, full_path)
         for stem, path in zip(stems, part_paths, strict=True):
             write_audio(stem, path)
-        for path in (midi_path, full_path, *part_paths):
-            publish(path, provenance)
+        publish_all((midi_path, full_path, *part_paths), provenance)
         written += [midi_path, full_path, *part_paths]
     progress(len(scores), len(scores))
     write_manifest(

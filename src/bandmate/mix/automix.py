@@ -15,7 +15,9 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
 4. **highpass**: a 12 dB/octave high-pass at the role's cutoff (none for bass).
 5. **masking**: in each octave band from 125 Hz to 4 kHz where two stems both put a large share
    of their energy and sit within `masking_window_db` of each other at their balanced levels, a
-   gentle peak cut (`masking_cut_db`, one octave wide) on the less important role.
+   gentle peak cut (`masking_cut_db`, one octave wide) on the less important role. The band
+   levels come from the one Welch spectrum each stem gets (`stem_spectrum`), moved by the
+   working gain and the high-pass's response.
 6. **compress**: the role's light compressor (pedalboard `Compressor`).
 7. **balance**: gain so that each stem's integrated loudness, measured after stages 4-6, lands on
    its level from the balance model, relative to the stem the model puts loudest (which sits at
@@ -42,15 +44,20 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
 The report gives, per stem, its role and how it was found, its loudness before and in the mix
 (after everything but the bus compressor), the net gain, the pan, the filters, and what was
 resampled, padded or silent.
+
+Stages 3-4 and 5-8 run for the stems side by side on as many threads as there are CPUs
+(`_each`): the work is in C (SciPy, NumPy, pedalboard) outside Python's global lock.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
 import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
@@ -60,8 +67,8 @@ import numpy as np
 import scipy.signal
 
 from bandmate.errors import AudioFormatError, UserError
-from bandmate.io.audio import Audio
-from bandmate.mix.meter import measure_loudness
+from bandmate.io.audio import Audio, all_finite
+from bandmate.mix.meter import integrated_lufs, measure_loudness
 
 ROLES = ("drums", "bass", "keys", "guitar", "pad", "lead", "vocal")
 STAGES = (
@@ -166,11 +173,20 @@ def load_balance() -> BalanceModel:
     return BalanceModel(role_lu=role_lu, features=features, clip=float(data["clip"]))
 
 
-def stem_features(samples: np.ndarray, sample_rate: int, loudness=None) -> dict[str, float]:
+def stem_spectrum(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """(frequencies, power): the Welch spectrum (4096-frame Hann segments) of a stem's mono sum,
+    the one spectrum that its features and the masking stage read."""
+    mono = samples.mean(axis=0, dtype=np.float64)
+    return scipy.signal.welch(mono, sample_rate, nperseg=min(4096, len(mono)))
+
+
+def stem_features(
+    samples: np.ndarray, sample_rate: int, loudness=None, spectrum=None
+) -> dict[str, float]:
     """The content features of a stem that the balance model reads; none depends on its gain.
 
-    `samples` is (channels, frames); `loudness` is its `measure_loudness` result when already
-    measured. Returns, for a stem that is not silent:
+    `samples` is (channels, frames); `loudness` is its `measure_loudness` result and `spectrum`
+    its `stem_spectrum`, when already measured. Returns, for a stem that is not silent:
     - plr_lu: peak-to-loudness ratio (true peak less integrated loudness): a percussive or
       sparse stem reads high, a dense sustained one low;
     - band_63_db, band_500_db, band_1000_db: the share of the stem's energy (Welch spectrum of
@@ -181,8 +197,7 @@ def stem_features(samples: np.ndarray, sample_rate: int, loudness=None) -> dict[
     loudness = loudness or measure_loudness(Audio(samples, sample_rate))
     if loudness.plr_lu is None:
         return {}
-    mono = samples.mean(axis=0).astype(np.float64)
-    freqs, power = scipy.signal.welch(mono, sample_rate, nperseg=min(4096, len(mono)))
+    freqs, power = spectrum if spectrum is not None else stem_spectrum(samples, sample_rate)
     total = power.sum() + 1e-30
 
     def share_db(mask) -> float:
@@ -279,53 +294,50 @@ def automix(
         roles.append(role)
         role_from.append("given" if given else "name" if from_name else "content")
 
-    measured = [measure_loudness(Audio(x, rate)) for x in signals]
-    before = [_finite(m.integrated_lufs) for m in measured]
-    silent = [b is None for b in before]
-    # the level each stem should have relative to the others, from its role and content
+    # each stem's measures, its level from the balance model, the working gain and the high-pass
     model = load_balance()
-    levels = [
-        None if s else model.level_lu(r, stem_features(x, rate, m))
-        for x, r, m, s in zip(signals, roles, measured, silent, strict=True)
-    ]
+    prepared = _each(
+        lambda x, role: _prepare(x, rate, role, table[role], model, config.working_lufs),
+        signals,
+        roles,
+    )
+    before = [p.before for p in prepared]
+    silent = [b is None for b in before]
+    levels = [p.level for p in prepared]
+    highpass = [p.highpass_hz for p in prepared]
     for name, s in zip(names, silent, strict=True):
         if s:
             notes.append(f"{name} is silent; it stays silent in the mix.")
-    # level: to the working loudness, so the compressors see every stem alike
-    signals = [
-        x if b is None else x * _gain(config.working_lufs - b)
-        for x, b in zip(signals, before, strict=True)
-    ]
-    highpass = [None if s else table[r].highpass_hz for r, s in zip(roles, silent, strict=True)]
-    signals = [_highpass(x, rate, hz) if hz else x for x, hz in zip(signals, highpass, strict=True)]
-    cuts = _masking_cuts(signals, rate, roles, levels, table, config)
-    signals = [_apply_cuts(x, rate, c) for x, c in zip(signals, cuts, strict=True)]
-    signals = [
-        x if s else _compress(x, rate, table[r])
-        for x, r, s in zip(signals, roles, silent, strict=True)
-    ]
-    # balance: the loudest predicted stem sits at the working level, the others relative to it
+    signals = [p.signal for p in prepared]
+    cuts = _masking_cuts(signals, [p.bands for p in prepared], roles, levels, table, config)
+    # cuts, compression, balance (the loudest predicted stem sits at the working level), pan
     top = max((v for v in levels if v is not None), default=0.0)
-    for k, x in enumerate(signals):
-        now = None if silent[k] else _lufs(x, rate)
-        if now is not None:
-            target = config.working_lufs + levels[k] - top
-            signals[k] = x * _gain(target - now)
     pans = _pans(roles, silent, table)
-    signals = [_pan(x, p) for x, p in zip(signals, pans, strict=True)]
+    finished = _each(
+        lambda k: _finish(
+            signals[k],
+            rate,
+            cuts[k],
+            None if silent[k] else table[roles[k]],
+            None if silent[k] else config.working_lufs + levels[k] - top,
+            pans[k],
+        ),
+        range(len(signals)),
+    )
+    signals = [x for x, _ in finished]
     mix = np.sum(signals, axis=0, dtype=np.float32) if signals else None
     bus_in = _lufs(mix, rate)
-    mix = _bus_compress(mix, rate, config)
+    mix = _bus_compress(mix, rate, bus_in, config)
     bus_out = _lufs(mix, rate)
     bus_reduction = 0.0 if bus_in is None or bus_out is None else bus_in - bus_out
-    scale_db = _headroom_gain_db(mix, rate, config)
+    scale_db = _headroom_gain_db(mix, rate, bus_out, config)
     mix = mix * _gain(scale_db)
     if bus_out is None:
         notes.append("Every stem is silent, so the mix is silent.")
 
     reports = []
     for k, name in enumerate(names):
-        after = _lufs(signals[k], rate)
+        after = finished[k][1]
         after = None if after is None else after + scale_db
         reports.append(
             StemReport(
@@ -349,7 +361,7 @@ def automix(
         stems=tuple(reports),
         sample_rate=rate,
         stages=STAGES,
-        mix_lufs=_round(_lufs(mix, rate)),
+        mix_lufs=_round(_finite(final.integrated_lufs)),
         mix_true_peak_dbtp=round(peak, 2) if math.isfinite(peak := final.true_peak_dbtp) else None,
         bus_gain_reduction_db=round(bus_reduction, 2),
         notes=tuple(notes),
@@ -358,10 +370,73 @@ def automix(
 
 
 # --- stages -------------------------------------------------------------------------------------
+def _each(fn, *columns) -> list:
+    """`fn` over the stems, on as many threads as there are CPUs.
+
+    The per-stem work (the meter's filters, SciPy's filters, pedalboard's processors) runs in C
+    without Python's global lock, so stems processed side by side take about half the time on
+    two cores; the results come back in the stems' order.
+    """
+    items = list(zip(*columns, strict=True))
+    workers = min(len(items), os.cpu_count() or 1)
+    if workers <= 1:
+        return [fn(*item) for item in items]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda item: fn(*item), items))
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A stem after the level and high-pass stages, with what later stages need of it."""
+
+    signal: np.ndarray
+    before: float | None  # its integrated loudness as it came; None when silent
+    level: float | None  # its level from the balance model; None when silent
+    highpass_hz: float | None
+    bands: np.ndarray | None  # `_band_shares` at the working level; None when silent
+
+
+def _prepare(x, rate, role, settings, model, working_lufs) -> _Prepared:
+    """Stages 3 and 4 for one stem: measure, predict its level, bring it to the working level and
+    high-pass it.
+
+    The masking stage's band levels come from the stem's one spectrum, moved by the working gain
+    and the high-pass filter's response, rather than from a second spectrum of the filtered stem.
+    """
+    loudness = measure_loudness(Audio(x, rate))
+    before = _finite(loudness.integrated_lufs)
+    if before is None:
+        return _Prepared(x, None, None, None, None)
+    freqs, power = stem_spectrum(x, rate)
+    level = model.level_lu(role, stem_features(x, rate, loudness, (freqs, power)))
+    gain = _gain(working_lufs - before)
+    x = x * gain
+    power = power * gain**2
+    if settings.highpass_hz:
+        sos = _highpass_sos(rate, settings.highpass_hz)
+        x = scipy.signal.sosfilt(sos, x, axis=1).astype(np.float32)
+        power = power * np.abs(scipy.signal.sosfreqz(sos, worN=freqs, fs=rate)[1]) ** 2
+    return _Prepared(x, before, level, settings.highpass_hz, _band_shares(freqs, power))
+
+
+def _finish(x, rate, cuts, settings, target_lufs, pan) -> tuple[np.ndarray, float | None]:
+    """Stages 5 to 8 for one stem: its masking cuts, its compressor, the gain that puts it on
+    `target_lufs` and its pan. Returns the stereo signal and its loudness (None when silent)."""
+    if settings is not None:
+        x = _compress(_apply_cuts(x, rate, cuts), rate, settings)
+        now = _lufs(x, rate)
+        if now is not None:
+            x = x * _gain(target_lufs - now)
+    x = _pan(x, pan)
+    return x, _lufs(x, rate)
+
+
 def _conform(audios: list[Audio], notes: list[str], names: list[str]):
-    """(signals, rate, resampled-from per stem, padded frames per stem); signals are copies."""
+    """(signals, rate, resampled-from per stem, padded frames per stem), as float32.
+
+    A signal may be its input's own array: no later stage changes an array in place."""
     for name, a in zip(names, audios, strict=True):
-        if not np.all(np.isfinite(a.samples)):
+        if not all_finite(a.samples):
             raise AudioFormatError(
                 f"Stem {name!r} holds NaN or infinite samples; it cannot be mixed."
             )
@@ -369,7 +444,7 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
     rate = max(counts, key=lambda r: (counts[r], r))
     signals, resampled = [], []
     for name, a in zip(names, audios, strict=True):
-        x = a.samples.astype(np.float32, copy=True)
+        x = a.samples.astype(np.float32, copy=False)
         if a.sample_rate != rate:
             g = math.gcd(rate, a.sample_rate)
             x = scipy.signal.resample_poly(x, rate // g, a.sample_rate // g, axis=1)
@@ -382,7 +457,9 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
     for name, n in zip(names, padded, strict=True):
         if n:
             notes.append(f"{name} was padded with {n / rate:.2f} s of silence to the longest stem.")
-    signals = [np.pad(x, ((0, 0), (0, n))) for x, n in zip(signals, padded, strict=True)]
+    signals = [
+        np.pad(x, ((0, 0), (0, n))) if n else x for x, n in zip(signals, padded, strict=True)
+    ]
     return signals, rate, resampled, padded
 
 
@@ -438,14 +515,13 @@ def detect_role_from_content(samples: np.ndarray, sample_rate: int) -> str:
     return "lead" if centroid > 1200 else "keys"
 
 
-def _highpass(x: np.ndarray, rate: int, cutoff_hz: float) -> np.ndarray:
-    sos = scipy.signal.butter(2, cutoff_hz, "highpass", fs=rate, output="sos")
-    return scipy.signal.sosfilt(sos, x, axis=1).astype(np.float32)
+def _highpass_sos(rate: int, cutoff_hz: float) -> np.ndarray:
+    return scipy.signal.butter(2, cutoff_hz, "highpass", fs=rate, output="sos")
 
 
-def _band_shares(x: np.ndarray, rate: int) -> np.ndarray:
-    """Each masking band's share of the stem's energy, and the band's level (dB), as (2, bands)."""
-    freqs, power = scipy.signal.welch(x.mean(axis=0), rate, nperseg=8192)
+def _band_shares(freqs: np.ndarray, power: np.ndarray) -> np.ndarray:
+    """Each masking band's share of a spectrum's energy, and the band's level (dB), as
+    (2, bands)."""
     total = power.sum() + 1e-30
     bands = np.array(
         [
@@ -456,7 +532,7 @@ def _band_shares(x: np.ndarray, rate: int) -> np.ndarray:
     return np.stack([bands / total, 10 * np.log10(bands + 1e-30)])
 
 
-def _masking_cuts(signals, rate, roles, levels, table, config) -> list[list[tuple[float, float]]]:
+def _masking_cuts(signals, bands, roles, levels, table, config) -> list[list[tuple[float, float]]]:
     """Per stem, the (centre Hz, gain dB) cuts where it masks a more important stem.
 
     The band levels are taken at the balance the mix will have (each stem's working level moved
@@ -467,7 +543,7 @@ def _masking_cuts(signals, rate, roles, levels, table, config) -> list[list[tupl
     live = [k for k in range(len(signals)) if levels[k] is not None]
     if len(live) < 2:
         return cuts
-    shares = {k: _band_shares(signals[k], rate) for k in live}
+    shares = {k: bands[k].copy() for k in live}
     for k in live:  # the level each band will have after balance
         shares[k][1] += levels[k]
     for b, centre in enumerate(MASKING_BANDS_HZ):
@@ -530,11 +606,12 @@ def _pan(x: np.ndarray, pan: float) -> np.ndarray:
     return np.stack([x[0] * left * math.sqrt(2), x[1] * right * math.sqrt(2)]).astype(np.float32)
 
 
-def _bus_compress(mix: np.ndarray, rate: int, config: AutomixConfig) -> np.ndarray:
-    """A gentle bus compressor, its threshold relative to the mix at the target loudness."""
+def _bus_compress(mix: np.ndarray, rate: int, now: float | None, config) -> np.ndarray:
+    """A gentle bus compressor, its threshold relative to the mix at the target loudness.
+
+    `now` is the mix's integrated loudness (None for silence)."""
     from pedalboard import Compressor
 
-    now = _lufs(mix, rate)
     if now is None:
         return mix
     # the compressor sees the mix at the target loudness, so its threshold means the same always
@@ -545,8 +622,7 @@ def _bus_compress(mix: np.ndarray, rate: int, config: AutomixConfig) -> np.ndarr
     return comp(mix * g, rate) / g
 
 
-def _headroom_gain_db(mix: np.ndarray, rate: int, config: AutomixConfig) -> float:
-    now = _lufs(mix, rate)
+def _headroom_gain_db(mix: np.ndarray, rate: int, now: float | None, config) -> float:
     if now is None:  # silence: nothing to scale
         return 0.0
     peak = measure_loudness(Audio(mix, rate)).true_peak_dbtp
@@ -557,7 +633,7 @@ def _headroom_gain_db(mix: np.ndarray, rate: int, config: AutomixConfig) -> floa
 def _lufs(x: np.ndarray | None, rate: int) -> float | None:
     if x is None or not np.any(x):
         return None
-    return _finite(measure_loudness(Audio(x, rate)).integrated_lufs)
+    return _finite(integrated_lufs(Audio(x, rate)))
 
 
 def _finite(value: float | None) -> float | None:

@@ -67,6 +67,7 @@ import scipy.signal
 from bandmate.errors import AudioFormatError, UserError
 from bandmate.io.audio import (
     Audio,
+    all_finite,
     audio_info,
     check_writable,
     read_blocks,
@@ -376,7 +377,7 @@ def master(
     config = _configure(config, target_lufs, ceiling_dbtp, intensity, genre_curve)
     if reference is None:
         curve_shares_db(config.curve)  # an unknown curve is refused before any work
-    if not np.all(np.isfinite(audio.samples)):
+    if not all_finite(audio.samples):
         raise AudioFormatError("The audio holds NaN or infinite samples; it cannot be mastered.")
     rate, channels, frames = audio.sample_rate, audio.channels, audio.frames
     step = int(BLOCK_SECONDS * rate)

@@ -31,6 +31,8 @@ True peak (BS.1770-4 Annex 2): the signal is oversampled 4x below 88.2 kHz, 2x a
 and not at all at 176.4 and 192 kHz (as libebur128 does) by a 24-taps-per-phase Kaiser-windowed
 sinc (`scipy.signal.firwin`, the design `scipy.signal.resample_poly` uses, longer and with more
 stop-band) run as its polyphase branches, and the peak of the oversampled signal is taken.
+Only the stretches whose samples could still beat the peak found so far are oversampled
+(`interpolated_peak`), which gives the same figure at a fraction of the work.
 The filter is flat to 0.01 dB up to 0.4 fs; on steady sines from 0.01 to 0.45 fs at any phase it
 reads between -0.38 and +0.01 dB of the true amplitude (Tech 3341 allows +0.2/-0.4 dB). The
 true peak is never reported below the sample peak.
@@ -47,7 +49,7 @@ import numpy as np
 import scipy.signal
 
 from bandmate.errors import AudioFormatError
-from bandmate.io.audio import Audio, check_channels, check_sample_rate
+from bandmate.io.audio import Audio, all_finite, check_channels, check_sample_rate
 
 MOMENTARY_SECONDS = 0.4
 SHORT_TERM_SECONDS = 3.0
@@ -174,9 +176,12 @@ class LoudnessMeter:
     It keeps the K-weighting filters' state, one energy per tick and the peaks, so its memory
     grows by 8 bytes per 10 ms of audio (under 3 MB an hour). It is stateful for that reason only;
     `measure_loudness` is the function to call for audio in memory.
+
+    With `true_peak=False` the meter skips the oversampling (two thirds of its work) and reports
+    the sample peak as the true peak, a lower bound; for callers that want the loudness only.
     """
 
-    def __init__(self, sample_rate: int, channels: int):
+    def __init__(self, sample_rate: int, channels: int, *, true_peak: bool = True):
         check_sample_rate(sample_rate)
         check_channels(channels)
         self.sample_rate = sample_rate
@@ -188,7 +193,7 @@ class LoudnessMeter:
         self._pending = np.zeros(0)  # channel-summed K-weighted power of a tick not yet complete
         self._ticks: list[np.ndarray] = []
         self._sample_peak = 0.0
-        self._factor = true_peak_factor(sample_rate)
+        self._factor = true_peak_factor(sample_rate) if true_peak else 1
         fir = true_peak_filter(self._factor)
         self._phases = [fir[p :: self._factor] for p in range(1, self._factor)]
         self._history = max((len(p) for p in self._phases), default=1)
@@ -202,7 +207,7 @@ class LoudnessMeter:
             x = x[np.newaxis, :]
         if x.ndim != 2 or x.shape[0] != self.channels:
             raise ValueError(f"expected ({self.channels}, frames) samples, got {x.shape}")
-        if not np.all(np.isfinite(x)):
+        if not all_finite(x):
             raise AudioFormatError(
                 "The audio holds NaN or infinite samples; it cannot be measured."
             )
@@ -221,21 +226,17 @@ class LoudnessMeter:
         self._pending = power[whole:]
 
     def _oversampled_peak(self, x: np.ndarray) -> float:
-        """The peak of the values the FIR interpolates between the samples of `x`.
+        """The peak of the values the FIR interpolates between the samples of `x`, or a value at
+        most the peak found so far when none passes it.
 
-        Each phase of the polyphase filter but the first (whose middle tap is the sample itself)
-        is a short FIR run by `numpy.convolve`, five times faster than `scipy.signal.upfirdn`.
         `self._tail` holds the frames before `x`, so that blocks join without a seam.
         """
         if self._factor == 1:
             return 0.0  # the sample peak is the true peak
         extended = np.concatenate([self._tail, x], axis=1)
         self._tail = extended[:, -self._history :]
-        return max(
-            float(np.max(np.abs(np.convolve(channel, phase, mode="valid"))))
-            for channel in extended
-            for phase in self._phases
-        )
+        floor = max(self._true_peak, self._sample_peak)
+        return max(interpolated_peak(channel, self._phases, floor) for channel in extended)
 
     def result(self) -> Loudness:
         """What was measured so far. The meter may go on being fed afterwards."""
@@ -254,6 +255,42 @@ class LoudnessMeter:
         )
 
 
+PEAK_CHUNK = 4096  # the frames of interpolated output that `interpolated_peak` bounds at once
+
+
+def interpolated_peak(x: np.ndarray, phases: list[np.ndarray], floor: float = 0.0) -> float:
+    """The largest magnitude of `x` (one channel) run through each FIR of `phases` ("valid"
+    convolution), or `floor` when none exceeds it.
+
+    A filter's output can exceed the largest input under its taps by at most the sum of its
+    taps' magnitudes, so a chunk of output whose inputs peak below `floor` over that sum cannot
+    pass `floor` and is skipped. Chunks are tried loudest first and the floor rises with each
+    peak found, so music is oversampled only around its loudest moments: the result is exact,
+    and four to ten times faster than filtering everything.
+    """
+    taps = max(len(p) for p in phases)
+    gain = max(float(np.abs(p).sum()) for p in phases)
+    outputs = len(x) - taps + 1
+    if outputs <= 0:
+        return floor
+    magnitude = np.abs(x)
+    starts = np.arange(0, outputs, PEAK_CHUNK)
+    chunk_max = np.maximum.reduceat(magnitude, starts)  # over [start, next start)
+    # the inputs under a chunk's outputs run taps - 1 frames into the next chunk
+    reach = np.maximum(chunk_max, np.append(chunk_max[1:], 0.0))
+    if taps - 1 > PEAK_CHUNK:  # (never with the shipped sizes)
+        reach[:] = magnitude.max()
+    for k in np.argsort(-reach, kind="stable"):
+        if reach[k] * gain <= floor:
+            break
+        start = int(starts[k])
+        stop = min(start + PEAK_CHUNK, outputs)
+        window = x[start : stop + taps - 1]
+        for phase in phases:
+            floor = max(floor, float(np.max(np.abs(np.convolve(window, phase, mode="valid")))))
+    return floor
+
+
 def measure_loudness(audio: Audio, *, block_seconds: float = 10.0) -> Loudness:
     """Measure `audio` (mono or stereo, any supported rate) with `LoudnessMeter`, in blocks."""
     meter = LoudnessMeter(audio.sample_rate, audio.channels)
@@ -261,6 +298,18 @@ def measure_loudness(audio: Audio, *, block_seconds: float = 10.0) -> Loudness:
     for start in range(0, audio.frames, step):
         meter.process(audio.samples[:, start : start + step])
     return meter.result()
+
+
+def integrated_lufs(audio: Audio) -> float | None:
+    """The integrated loudness of `audio` alone, the same as `measure_loudness`'s, without peaks.
+
+    None for audio shorter than one gating block; -inf for silence.
+    """
+    meter = LoudnessMeter(audio.sample_rate, audio.channels, true_peak=False)
+    step = 10 * audio.sample_rate
+    for start in range(0, audio.frames, step):
+        meter.process(audio.samples[:, start : start + step])
+    return meter.result().integrated_lufs
 
 
 def loudness_from_ticks(
