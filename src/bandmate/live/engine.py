@@ -35,10 +35,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from bandmate.arrange.style import Style, load_style
-from bandmate.live.accompanist import TICKS_PER_BEAT, Accompanist, Spans
+from bandmate.errors import UserError
+from bandmate.live.accompanist import DRUM_CHANNEL, TICKS_PER_BEAT, Accompanist, Spans
 from bandmate.live.chords import CLUSTER_S, DEFAULT_SPLIT_NOTE, ChordTracker
 from bandmate.live.events import (
     NOTE_OFF,
@@ -51,6 +52,7 @@ from bandmate.live.events import (
 from bandmate.live.key import KeyTracker
 from bandmate.live.scheduler import Lane
 from bandmate.live.tempo import BeatTracker, FixedClick
+from bandmate.live.voices import PLAY_CHOICES, Part, make_voice
 from bandmate.theory.chords import ChordSymbol
 
 CHORD_GRID_BEATS = 0.5  # chord changes are placed on eighth notes
@@ -115,6 +117,9 @@ class Engine:
     style: a style name or Style. mode: "full", "split" or "single" (see `live.chords`).
     tempo_bpm: the tempo to start from (default: the style's). follow: follow the player's
         tempo (False: a fixed click at `tempo_bpm`).
+    play: what answers the player: "band" (the style), and the voices of `live.voices`
+        ("answer", "chorale"), on free MIDI channels. Without the band, the engine starts on the
+        player's first key rather than the first chord.
     sink: where output events go (a transport's `send`, or a list's `append`).
     lookahead_s: how far ahead events are released. What is released cannot be recalled, so a
         chord struck exactly on a beat may let the old chord's notes on that beat sound this
@@ -133,16 +138,25 @@ class Engine:
         sink: Callable[[OutputEvent], None] | None = None,
         lookahead_s: float = 0.01,
         seed: int = 0,
+        play: Sequence[str] = ("band",),
     ):
+        unknown = [name for name in play if name not in PLAY_CHOICES]
+        if unknown or not play:
+            raise UserError(
+                f"Unknown part to play {', '.join(unknown) or '(none)'}; play one or more of "
+                f"{', '.join(PLAY_CHOICES)}."
+            )
         self.style = style if isinstance(style, Style) else load_style(style)
         tempo_bpm = float(tempo_bpm or self.style.tempo_default)
         self.beat = BeatTracker(tempo_bpm) if follow else FixedClick(tempo_bpm)
         self.chords = ChordTracker(mode, split_note)
         self.keys = KeyTracker()
         self.band = Accompanist(self.style, seed=seed)
+        # the band's lanes (none when it does not play: it still keeps the bar grid)
         self.lanes = tuple(
             Lane(part.name, channel)
             for part, channel in zip(self.style.parts, self.band.channels, strict=True)
+            if "band" in play
         )
         self.sink = sink or (lambda event: None)
         self.lookahead_s = lookahead_s
@@ -161,7 +175,28 @@ class Engine:
         self._pedal = False
         self._change_at: float | None = None
         self.chord_log: list | None = None  # a list here collects (time_s, chord) of each change
+        self.split_note = split_note if mode == "split" else None
+        self.voices = self._make_voices(play)
+        self.parts = self._parts()
         self._warm_up()
+
+    def _make_voices(self, play: Sequence[str]) -> tuple:
+        used = set(self.band.channels) if self.lanes else set()
+        free = (c for c in range(16) if c not in used and c != DRUM_CHANNEL)
+        return tuple(make_voice(name, self, next(free)) for name in play if name != "band")
+
+    def _parts(self) -> tuple[Part, ...]:
+        """Every part the engine plays, the band's first."""
+        band = tuple(
+            Part(p.name, channel, p.program, p.role, p.generator == "drums")
+            for p, channel in zip(self.style.parts, self.band.channels, strict=True)
+            if self.lanes
+        )
+        return band + tuple(part for voice in self.voices for part in voice.parts)
+
+    def is_melody(self, pitch: int) -> bool:
+        """Whether a key is the player's melody: at or above the split in split mode, else any."""
+        return self.split_note is None or pitch >= self.split_note
 
     def _warm_up(self) -> None:
         """Render a bar of every part once, so that the first chord pays no first-call costs
@@ -239,10 +274,14 @@ class Engine:
                     self._change_at = time_s  # decided once the batch is read
                 else:
                     self._start(self._cluster_start)
+            elif not self.started and not self.lanes:  # no band to wait for: the first key
+                self._start(self._cluster_start)
         elif kind == NOTE_OFF:
             self.chords.note_off(pitch)
         else:
             self._pedal = velocity >= PEDAL_DOWN_FROM  # the player's own sound; the band ignores it
+        for voice in self.voices:
+            voice.hear(event, self)
 
     def _start(self, time_s: float) -> None:
         self.started = True
@@ -290,6 +329,8 @@ class Engine:
             time_at, sink = self.beat.time_at, self.sink
             for lane in self.lanes:
                 lane.emit_until(horizon, time_at, now_s, sink)
+            for voice in self.voices:
+                voice.advance(now_s, self)
         except BaseException:
             self.stop(now_s)
             raise
@@ -318,6 +359,8 @@ class Engine:
         self.stopped = True
         for lane in self.lanes:
             lane.release_all(now_s, self.sink)
+        for voice in self.voices:
+            voice.stop(now_s, self.sink)
 
     def report(self) -> dict:
         """Counts and decision latency, as the latency report writes them."""

@@ -74,6 +74,7 @@ class LiveSession:
         self._thread = threading.Thread(target=self._run, name="bandmate-decisions", daemon=True)
 
     def start(self) -> None:
+        self.transport.open_parts(self.engine.parts)
         self._running.set()
         self._thread.start()
 
@@ -104,7 +105,7 @@ class LiveSession:
         self.engine.stop(self.clock())
         if self.dispatcher is not None:
             self.dispatcher.close()
-        self.transport.all_notes_off(sorted(set(self.engine.band.channels)))
+        self.transport.all_notes_off(sorted({part.channel for part in self.engine.parts}))
         if self.error is not None:
             raise self.error
 
@@ -341,12 +342,12 @@ def session_score(
     style = result.engine.style
     played = band_notes(result.outputs)
     tracks = [Track("Player", program=0, role=Role.OTHER, notes=to_notes(player_notes(events)))]
-    for part in style.parts:
+    for part in result.engine.parts:
         tracks.append(
             Track(
                 part.name,
                 program=part.program,
-                is_drum=part.generator == "drums",
+                is_drum=part.is_drum,
                 role=part.role,
                 notes=to_notes(played.get(part.name, ())),
             )

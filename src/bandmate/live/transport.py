@@ -1,8 +1,13 @@
 """Transports: how events reach the engine and how the band's events leave it.
 
-A `Transport` is four calls, so that a MIDI port (python-rtmidi), a synth (FluidSynth), a
+A `Transport` is five calls, so that a MIDI port (python-rtmidi), a synth (FluidSynth), a
 WebSocket or the tests' in-process queue plug in the same way:
 
+    open_parts(parts)                                 # once, before the first event: what the
+                                                      # engine plays (`live.voices.Part`: name,
+                                                      # channel, program), so that a port can
+                                                      # send program changes and a synth pick
+                                                      # its instruments
     receive(timeout_s) -> [(item, received_s), ...]   # what arrived: InputEvents or raw MIDI
                                                       # bytes, with their perf_counter arrival
     send(event)                                       # one OutputEvent
@@ -30,7 +35,7 @@ import itertools
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
 from bandmate.live.events import OutputEvent
@@ -62,6 +67,8 @@ class VirtualClock:
 class Transport(Protocol):
     schedules_ahead: bool
 
+    def open_parts(self, parts: Sequence) -> None: ...
+
     def receive(self, timeout_s: float) -> list[tuple[object, float]]: ...
 
     def send(self, event: OutputEvent) -> None: ...
@@ -92,7 +99,11 @@ class InProcessTransport:
         self.on_output = on_output
         self.sent: list[tuple[OutputEvent, float]] = []
         self.panics: list[tuple[int, ...]] = []
+        self.parts: tuple = ()
         self.closed = False
+
+    def open_parts(self, parts: Sequence) -> None:
+        self.parts = tuple(parts)
 
     def put(self, item: object) -> None:
         self._inbox.put((item, time.perf_counter()))
