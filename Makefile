@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BANDMATE := $(VENV)/bin/bandmate
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := fluidsynth fluid-soundfont-gm ffmpeg
+APT_PACKAGES := fluidsynth fluid-soundfont-gm ffmpeg chromium
 # torch's CPU wheel may lie in a local wheel folder; pip's own configuration usually names it too.
 WHEELS := $(wildcard /opt/wheels)
 FIND_LINKS := $(if $(WHEELS),--find-links $(WHEELS),)

@@ -42,6 +42,7 @@ COMMANDS = (
     "jam",
     "keys",
     "verify",
+    "serve",
 )
 
 

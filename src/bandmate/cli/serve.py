@@ -1,0 +1,76 @@
+"""`bandmate serve`: the web studio (the HTTP API and its page) on this machine."""
+
+from __future__ import annotations
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="run the web studio: backing tracks, mastering and more in the browser",
+        description="Serve the web studio and its HTTP API (OpenAPI at /openapi.json). Jobs are "
+        "kept in DATA_DIR (a SQLite queue, uploads and results) and survive a restart. It "
+        "listens on this machine only unless --host says otherwise, and then a --token is "
+        "required: open the page once as http://HOST:PORT/?token=TOKEN.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    p.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="jobs, uploads and results (default: $BANDMATE_HOME/studio or "
+        "~/.local/share/bandmate/studio)",
+    )
+    p.add_argument(
+        "--max-upload-mb", type=float, default=200, help="largest upload accepted (default 200)"
+    )
+    p.add_argument("--token", help="require this token (needed when --host is not local)")
+    p.add_argument(
+        "--workers", type=int, default=1, help="jobs run at once (default 1: a job uses every core)"
+    )
+    p.set_defaults(run=run)
+
+
+def default_data_dir():
+    """`$BANDMATE_HOME/studio`, else under `$XDG_DATA_HOME` or `~/.local/share` (as the ledger)."""
+    import os
+    from pathlib import Path
+
+    home = os.environ.get("BANDMATE_HOME")
+    if home:
+        return Path(home).expanduser() / "studio"
+    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data).expanduser() / "bandmate" / "studio"
+
+
+def check_settings(args) -> None:
+    from bandmate.errors import UserError
+
+    if args.host not in LOCAL_HOSTS and not args.token:
+        raise UserError(
+            f"Listening on {args.host} lets other machines in; give --token SECRET (or use "
+            "--host 127.0.0.1)."
+        )
+    if not 1 <= args.port <= 65535:
+        raise UserError(f"--port {args.port} is not a port; give a number from 1 to 65535.")
+    if args.max_upload_mb <= 0:
+        raise UserError("--max-upload-mb must be more than 0.")
+    if not 1 <= args.workers <= 64:
+        raise UserError("--workers must be from 1 to 64.")
+
+
+def run(args) -> int:
+    check_settings(args)
+    import uvicorn
+
+    from bandmate.web.app import create_app
+
+    data_dir = args.data_dir or default_data_dir()
+    app = create_app(
+        data_dir, max_upload_mb=args.max_upload_mb, token=args.token, workers=args.workers
+    )
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"bandmate studio on http://{host}:{args.port}/ (data in {data_dir})")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0

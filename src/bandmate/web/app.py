@@ -1,0 +1,306 @@
+"""The studio's FastAPI application: the HTTP API, the page, and the worker pool's lifetime.
+
+`create_app(data_dir)` builds everything from one data folder:
+
+    DATA_DIR/jobs.sqlite        the queue (see `bandmate.web.jobs`)
+    DATA_DIR/jobs/<id>/         each job's results
+    DATA_DIR/uploads/<id>/      uploaded files (see `bandmate.web.uploads`)
+
+Every answer that is not a success is JSON `{"detail": "<one sentence>"}`: a `UserError` from the
+library is a 422 with its own message, a request that does not match a job's parameters is a 422
+that names the field, and unknown jobs and files are 404s. The handlers are thin: what a job
+does is in `bandmate.web.kinds`, which calls the same functions as the CLI.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+
+from bandmate import __version__
+from bandmate.errors import UserError
+from bandmate.web import kinds
+from bandmate.web.jobs import (
+    DEFAULT_MAX_AGE_DAYS,
+    DEFAULT_QUOTA_BYTES,
+    JobStore,
+    WorkerPool,
+)
+from bandmate.web.security import TOKEN_COOKIE, SecurityMiddleware
+from bandmate.web.uploads import UploadRejected, UploadStore
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+JOB_ID = re.compile(r"[0-9a-f]{32}")
+MEDIA_TYPES = {
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+    ".mid": "audio/midi",
+    ".json": "application/json",
+    ".musicxml": "application/vnd.recordare.musicxml+xml",
+}
+
+
+class Created(BaseModel):
+    id: str
+
+
+class JobStatus(BaseModel):
+    id: str
+    kind: str
+    status: str
+    progress: float
+    files: list[str]
+    error: str | None
+
+
+class PianoRollNote(BaseModel):
+    track: str
+    pitch: int
+    start_s: float
+    end_s: float
+
+
+class PianoRoll(BaseModel):
+    duration_s: float
+    tracks: list[str]
+    drums: list[str]
+    notes: list[PianoRollNote]
+
+
+class StyleInfo(BaseModel):
+    name: str
+    description: str
+    tempo_min: float
+    tempo_max: float
+    tempo_default: float
+
+
+def create_app(
+    data_dir: str | Path,
+    *,
+    max_upload_mb: float = 200,
+    token: str | None = None,
+    workers: int = 1,
+    quota_bytes: int = DEFAULT_QUOTA_BYTES,
+    max_age_days: float = DEFAULT_MAX_AGE_DAYS,
+) -> FastAPI:
+    """The studio app on `data_dir` (created if missing). Workers start with the app's lifespan
+    (uvicorn, or FastAPI's TestClient used as a context manager) and stop with it."""
+    data = Path(data_dir).expanduser().resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    store = JobStore(data)
+    uploads = UploadStore(data)
+    max_bytes = int(max_upload_mb * 2**20)
+    pool = WorkerPool(
+        store,
+        {kind: partial(kinds.run, uploads=uploads) for kind in kinds.MODELS},
+        workers=workers,
+        quota_bytes=quota_bytes,
+        max_age_days=max_age_days,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        uploads.clean_up(max_age_days)
+        pool.start()
+        try:
+            yield
+        finally:
+            pool.stop()
+
+    app = FastAPI(
+        title="bandmate studio",
+        version=__version__,
+        description="Backing tracks, melodies, harmonies, mixing and mastering as jobs.",
+        lifespan=lifespan,
+    )
+    app.state.store, app.state.uploads, app.state.pool = store, uploads, pool
+    app.add_middleware(SecurityMiddleware, token=token)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError):
+        status = exc.status_code if isinstance(exc, UploadRejected) else 422
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        return JSONResponse({"detail": describe_errors(exc.errors())}, status_code=422)
+
+    @app.get("/health")
+    def health() -> dict:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/", include_in_schema=False)
+    def page(request: Request):
+        given = request.query_params.get("token")
+        if given is not None:
+            import hmac
+
+            if token is None or not hmac.compare_digest(given, token):
+                raise HTTPException(401, "That token is not this studio's token.")
+            response = RedirectResponse("/", status_code=303)
+            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+            return response
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/api/styles")
+    def styles() -> list[StyleInfo]:
+        from bandmate.arrange.style import load_style, style_names
+
+        found = [load_style(name) for name in style_names()]
+        return [
+            StyleInfo(
+                name=s.name,
+                description=s.description,
+                tempo_min=s.tempo_min,
+                tempo_max=s.tempo_max,
+                tempo_default=s.tempo_default,
+            )
+            for s in found
+        ]
+
+    @app.post(
+        "/api/uploads",
+        status_code=201,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {"file": {"type": "string", "format": "binary"}},
+                        }
+                    }
+                },
+            }
+        },
+        responses={413: {"description": "too large"}, 415: {"description": "wrong type"}},
+    )
+    async def upload(request: Request) -> Created:
+        """A WAV, FLAC, MIDI or MusicXML file, in the multipart field `file`."""
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > max_bytes + 64 * 1024:  # room for the form's parts
+            raise UploadRejected(
+                f"The file is larger than this server's limit of {max_upload_mb:g} MB; "
+                "send a smaller file.",
+                413,
+            )
+        receiver = uploads.receiver(request.headers.get("content-type", ""), max_bytes)
+        try:
+            async for chunk in request.stream():
+                receiver.feed(chunk)
+        except UploadRejected:
+            raise
+        except Exception:
+            receiver.abort()
+            raise
+        return Created(id=receiver.finish())
+
+    @app.post("/api/jobs", status_code=201)
+    def submit(params: kinds.JobParams) -> Created:
+        """Queue a job; `kind` picks which, and the other fields are its parameters."""
+        kinds.check(params, uploads)
+        job_id = store.submit(params.kind, params.model_dump(mode="json"))
+        pool.notify()
+        return Created(id=job_id)
+
+    def job_or_404(job_id: str):
+        job = store.get(job_id) if JOB_ID.fullmatch(job_id) else None
+        if job is None:
+            raise HTTPException(404, f"There is no job {job_id!r}.")
+        return job
+
+    @app.get("/api/jobs/{job_id}")
+    def job_status(job_id: str) -> JobStatus:
+        job = job_or_404(job_id)
+        return JobStatus(
+            id=job.id,
+            kind=job.kind,
+            status=job.status,
+            progress=job.progress,
+            files=job.files,
+            error=job.error,
+        )
+
+    def job_file(job_id: str, name: str) -> Path:
+        """The path of one of a job's recorded files; anything else is a 404."""
+        job = job_or_404(job_id)
+        if name not in job.files:
+            raise HTTPException(404, f"Job {job_id} has no file {name!r}.")
+        path = (store.job_dir(job.id) / name).resolve()
+        if not path.is_relative_to(data) or not path.is_file():
+            raise HTTPException(404, f"Job {job_id} has no file {name!r}.")
+        return path
+
+    @app.get("/api/jobs/{job_id}/files/{name:path}", response_class=FileResponse)
+    def download(job_id: str, name: str) -> Response:
+        path = job_file(job_id, name)
+        media = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        return FileResponse(path, media_type=media, filename=path.name)
+
+    @app.get("/api/jobs/{job_id}/pianoroll")
+    def pianoroll(job_id: str) -> PianoRoll:
+        """The notes of the job's MIDI file, in seconds, for drawing."""
+        from bandmate.io.midi import read_midi
+
+        job = job_or_404(job_id)
+        midi = next((f for f in job.files if f.endswith(".mid")), None)
+        if midi is None:
+            raise HTTPException(404, f"Job {job_id} has no MIDI file (yet).")
+        score = read_midi(job_file(job_id, midi))
+        seconds = score.tempo_map.seconds_at
+        notes = [
+            PianoRollNote(
+                track=t.name,
+                pitch=n.pitch,
+                start_s=round(float(seconds(n.onset_ticks)), 4),
+                end_s=round(float(seconds(n.onset_ticks + n.duration_ticks)), 4),
+            )
+            for t in score.tracks
+            for n in t.notes
+        ]
+        return PianoRoll(
+            duration_s=round(score.duration_seconds, 4),
+            tracks=[t.name for t in score.tracks],
+            drums=[t.name for t in score.tracks if t.is_drum],
+            notes=notes,
+        )
+
+    return app
+
+
+def describe_errors(errors) -> str:
+    """One sentence from pydantic's validation errors, naming the fields."""
+    parts = []
+    for error in list(errors)[:3]:
+        loc = [str(x) for x in error.get("loc", ()) if x != "body"]
+        if loc and loc[0] in kinds.MODELS:
+            loc = loc[1:]
+        where = ".".join(loc)
+        kind = error.get("type", "")
+        if kind == "json_invalid":
+            parts.append("the body is not valid JSON")
+        elif kind in ("union_tag_not_found", "union_tag_invalid"):
+            parts.append(f"'kind' must be one of {', '.join(kinds.MODELS)}")
+        elif kind == "extra_forbidden":
+            parts.append(f"there is no field {where!r}")
+        elif kind == "missing":
+            parts.append(f"the field {where!r} is required" if where else "a body is required")
+        else:
+            message = str(error.get("msg", "is invalid"))
+            parts.append(f"{where}: {message[:1].lower()}{message[1:]}" if where else message)
+    return "Invalid request: " + "; ".join(parts) + "."

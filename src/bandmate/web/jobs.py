@@ -1,0 +1,333 @@
+"""The job queue of the web studio: rows in SQLite, run by a pool of worker threads.
+
+**Why SQLite.** The studio runs on one machine; SQLite (stdlib `sqlite3`) needs no server, keeps
+every job across a restart (the queue is the file, not the process's memory), and its
+transactions make claiming a job atomic. WAL mode lets the web handlers read job rows while a
+worker writes progress. A `sqlite3` connection must not be shared between threads, so each
+thread opens its own (`threading.local`).
+
+**Why threads.** A job is mostly FluidSynth, NumPy and libsndfile, which release the GIL, and
+rendering already uses every core; processes would buy little and cost a second copy of every
+model and SoundFont. One worker by default, so that jobs do not fight over the cores; more can
+be asked for on a bigger machine.
+
+**Never lost.** A job is claimed by moving it from `queued` to `running` in one transaction, and
+each claim counts an attempt. When the server starts, a job still marked `running` was cut off
+by a restart: it is queued again if it has had fewer than `MAX_ATTEMPTS` attempts, otherwise
+it fails with the reason "interrupted by a server restart".
+
+**Results** live in `DATA_DIR/jobs/<id>/`. After every job, finished jobs older than
+`max_age_days`, then the oldest finished jobs while the folder is over `quota_bytes`, have their
+files removed; their rows stay, with no files and a note saying why.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bandmate.errors import UserError
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 2
+INTERRUPTED = "interrupted by a server restart"
+REMOVED = "its files were removed to keep the studio's results within their size quota or age"
+DEFAULT_QUOTA_BYTES = 2 * 1024**3
+DEFAULT_MAX_AGE_DAYS = 30.0
+PROGRESS_INTERVAL_S = 0.25  # progress is written at most this often, not on every callback
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    params TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    progress REAL NOT NULL DEFAULT 0,
+    error TEXT,
+    files TEXT NOT NULL DEFAULT '[]',
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created);
+"""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One row of the queue. `files` are paths relative to the job's folder, with `/`."""
+
+    id: str
+    kind: str
+    params: dict
+    status: str
+    progress: float
+    error: str | None
+    files: list[str]
+    created: float
+    updated: float
+    attempts: int
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Job:
+        return cls(
+            id=row["id"],
+            kind=row["kind"],
+            params=json.loads(row["params"]),
+            status=row["status"],
+            progress=row["progress"],
+            error=row["error"],
+            files=json.loads(row["files"]),
+            created=row["created"],
+            updated=row["updated"],
+            attempts=row["attempts"],
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+
+class JobStore:
+    """The `jobs` table in `DATA_DIR/jobs.sqlite`; results in `DATA_DIR/jobs/<id>/`."""
+
+    def __init__(self, data_dir: str | Path):
+        self.data_dir = Path(data_dir).resolve()
+        self.results_dir = self.data_dir / "jobs"
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.data_dir / "jobs.sqlite"
+        self._local = threading.local()
+        with self._connect() as db:
+            db.executescript(SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            # autocommit mode (isolation_level=None): transactions are the explicit BEGINs below
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their thread ends)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    def submit(self, kind: str, params: dict) -> str:
+        job_id = uuid.uuid4().hex
+        now = time.time()
+        self._connect().execute(
+            "INSERT INTO jobs (id, kind, params, status, created, updated) "
+            "VALUES (?, ?, ?, 'queued', ?, ?)",
+            (job_id, kind, json.dumps(params), now, now),
+        )
+        return job_id
+
+    def get(self, job_id: str) -> Job | None:
+        row = self._connect().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return Job.from_row(row) if row else None
+
+    def all(self) -> list[Job]:
+        rows = self._connect().execute("SELECT * FROM jobs ORDER BY created").fetchall()
+        return [Job.from_row(r) for r in rows]
+
+    def claim(self) -> Job | None:
+        """The oldest queued job, now `running` with one more attempt; None when none waits.
+
+        BEGIN IMMEDIATE takes SQLite's write lock before reading, so two workers (or two
+        servers on one data folder) never claim the same job.
+        """
+        db = self._connect()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute(
+                "SELECT id FROM jobs WHERE status = 'queued' ORDER BY created LIMIT 1"
+            ).fetchone()
+            if row is None:
+                db.execute("COMMIT")
+                return None
+            db.execute(
+                "UPDATE jobs SET status = 'running', progress = 0, attempts = attempts + 1, "
+                "updated = ? WHERE id = ? AND status = 'queued'",
+                (time.time(), row["id"]),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return self.get(row["id"])
+
+    def set_progress(self, job_id: str, progress: float) -> None:
+        self._connect().execute(
+            "UPDATE jobs SET progress = ?, updated = ? WHERE id = ? AND status = 'running'",
+            (min(max(progress, 0.0), 1.0), time.time(), job_id),
+        )
+
+    def finish(self, job_id: str, *, files: list[str] | None = None, error: str | None = None):
+        status = "failed" if error is not None else "done"
+        self._connect().execute(
+            "UPDATE jobs SET status = ?, progress = CASE WHEN ? = 'done' THEN 1 ELSE progress END,"
+            " files = ?, error = ?, updated = ? WHERE id = ?",
+            (status, status, json.dumps(files or []), error, time.time(), job_id),
+        )
+
+    def recover(self) -> tuple[int, int]:
+        """Requeue or fail the jobs a dead server left `running`; returns (requeued, failed)."""
+        db = self._connect()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            now = time.time()
+            requeued = db.execute(
+                "UPDATE jobs SET status = 'queued', progress = 0, updated = ? "
+                "WHERE status = 'running' AND attempts < ?",
+                (now, MAX_ATTEMPTS),
+            ).rowcount
+            failed = db.execute(
+                "UPDATE jobs SET status = 'failed', error = ?, updated = ? "
+                "WHERE status = 'running'",
+                (INTERRUPTED, now),
+            ).rowcount
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        if requeued or failed:
+            log.warning("after a restart: %d job(s) requeued, %d failed", requeued, failed)
+        return requeued, failed
+
+    def job_dir(self, job_id: str) -> Path:
+        return self.results_dir / job_id
+
+    def clean_up(
+        self,
+        *,
+        quota_bytes: int = DEFAULT_QUOTA_BYTES,
+        max_age_days: float = DEFAULT_MAX_AGE_DAYS,
+        now: float | None = None,
+    ) -> list[str]:
+        """Remove the files of finished jobs that are too old, then of the oldest finished jobs
+        while all results together exceed `quota_bytes`. Returns the ids cleaned."""
+        now = time.time() if now is None else now
+        finished = [j for j in self.all() if j.finished and j.files]
+        sizes = {j.id: _tree_bytes(self.job_dir(j.id)) for j in finished}
+        total = _tree_bytes(self.results_dir)
+        cleaned = []
+        for job in sorted(finished, key=lambda j: j.updated):
+            too_old = now - job.updated > max_age_days * 86400
+            if not too_old and total <= quota_bytes:
+                continue
+            shutil.rmtree(self.job_dir(job.id), ignore_errors=True)
+            self._connect().execute(
+                "UPDATE jobs SET files = '[]', error = COALESCE(error, ?) WHERE id = ?",
+                (REMOVED, job.id),
+            )
+            total -= sizes[job.id]
+            cleaned.append(job.id)
+        return cleaned
+
+
+def _tree_bytes(folder: Path) -> int:
+    if not folder.exists():
+        return 0
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def list_files(folder: Path) -> list[str]:
+    """Every file under `folder`, as sorted relative paths with `/`."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+# run(params, job_dir, progress) does the work, writing files into job_dir
+Runner = Callable[[dict, Path, Callable[..., None]], None]
+
+
+@dataclass
+class WorkerPool:
+    """`workers` threads that claim queued jobs and run them with `runners[job.kind]`."""
+
+    store: JobStore
+    runners: dict[str, Runner]
+    workers: int = 1
+    quota_bytes: int = DEFAULT_QUOTA_BYTES
+    max_age_days: float = DEFAULT_MAX_AGE_DAYS
+    poll_s: float = 1.0  # also picks up jobs queued by another process on the same data folder
+    _wake: threading.Condition = field(default_factory=threading.Condition, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    _threads: list[threading.Thread] = field(default_factory=list, init=False)
+
+    def start(self) -> None:
+        self.store.recover()
+        self.store.clean_up(quota_bytes=self.quota_bytes, max_age_days=self.max_age_days)
+        for i in range(self.workers):
+            thread = threading.Thread(target=self._loop, name=f"bandmate-job-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop taking jobs; a job still running after `timeout_s` is left to `recover`."""
+        self._stop.set()
+        with self._wake:
+            self._wake.notify_all()
+        for thread in self._threads:
+            thread.join(timeout_s)
+        self._threads.clear()
+
+    def notify(self) -> None:
+        """A job was queued: wake a worker now rather than at its next poll."""
+        with self._wake:
+            self._wake.notify()
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.is_set():
+                job = self.store.claim()
+                if job is None:
+                    with self._wake:
+                        self._wake.wait(self.poll_s)
+                    continue
+                self.run_job(job)
+        finally:
+            self.store.close()
+
+    def run_job(self, job: Job) -> None:
+        folder = self.store.job_dir(job.id)
+        shutil.rmtree(folder, ignore_errors=True)  # what an interrupted attempt left behind
+        folder.mkdir(parents=True)
+        last = [0.0]
+
+        def progress(done: float, total: float, *, status: str = "") -> None:
+            now = time.monotonic()
+            if total and now - last[0] >= PROGRESS_INTERVAL_S:
+                last[0] = now
+                self.store.set_progress(job.id, done / total)
+
+        try:
+            self.runners[job.kind](job.params, folder, progress)
+        except UserError as e:
+            shutil.rmtree(folder, ignore_errors=True)
+            self.store.finish(job.id, error=str(e))
+        except Exception as e:
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            shutil.rmtree(folder, ignore_errors=True)
+            reason = f"The {job.kind} job failed inside bandmate ({type(e).__name__}); "
+            self.store.finish(job.id, error=reason + "the server log has the details.")
+        else:
+            self.store.finish(job.id, files=list_files(folder))
+        try:
+            self.store.clean_up(quota_bytes=self.quota_bytes, max_age_days=self.max_age_days)
+        except OSError:
+            log.exception("cleaning up old results failed")

@@ -1,0 +1,332 @@
+"""Every kind of job the studio runs: its parameters and the library call it makes.
+
+Each kind has a pydantic model of its parameters (unknown keys and out-of-range values are
+refused, so a mistake is a 422 before anything is queued), a `check` that asks the library the
+cheap questions it can answer at once (is the style known, does the chart parse, are the
+uploads there and of the right type), and a `run` that makes the same call the matching
+`bandmate` command makes (`backing`, `master`, `mix`, `melody`, `harmonize`, `continue`),
+writing into the job's folder under fixed names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from bandmate.errors import UserError
+from bandmate.web.uploads import AUDIO_TYPES, SCORE_TYPES, TYPES, UploadStore, slug
+
+ALL_TYPES = tuple(TYPES)
+
+UploadId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="an id from /api/uploads")]
+Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
+Temperature = Annotated[float, Field(ge=0.0, le=2.0)]
+MelodyStyle = Literal["folk", "irish", "fiddle", "chorale"]
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _chart_text(text: str) -> str:
+    """The chart as text ending in a newline: `load_chart` reads a one-line string that names a
+    file as that file, which must never happen with text from the web."""
+    return text if text.endswith("\n") else text + "\n"
+
+
+ChartText = Annotated[
+    str,
+    Field(min_length=1, max_length=20_000, description="chart text, e.g. '| C | Am | F | G7 |'"),
+    AfterValidator(_chart_text),
+]
+
+
+class BackingParams(Params):
+    """As `bandmate backing` (see its --help); `groove` is an uploaded drum MIDI."""
+
+    kind: Literal["backing"]
+    chart: ChartText
+    style: str = Field(min_length=1, max_length=64)
+    tempo: float | None = Field(None, ge=20, le=400)
+    key: str | None = Field(None, max_length=16)
+    choruses: int = Field(1, ge=1, le=16)
+    seed: Seed = 0
+    intro: bool = True
+    ending: bool = True
+    groove: UploadId | None = None
+    sample_rate: Literal[44100, 48000] = 44100
+    audio: bool = True
+    target_lufs: float = Field(-14.0, ge=-40, le=0)
+    ceiling_dbtp: float = Field(-1.0, ge=-20, le=0)
+
+
+class MasterParams(Params):
+    """As `bandmate master`: `input` and `reference` are uploaded WAV or FLAC files."""
+
+    kind: Literal["master"]
+    input: UploadId
+    reference: UploadId | None = None
+    target_lufs: float = Field(-14.0, ge=-40, le=0)
+    ceiling_dbtp: float = Field(-1.0, ge=-20, le=0)
+    intensity: float = Field(1.0, ge=0, le=1)
+    curve: Literal["balanced", "warm", "bright", "bass-heavy"] = "balanced"
+
+
+class MixParams(Params):
+    """As `bandmate mix`: `stems` are uploaded WAV or FLAC files, named as the roles they play."""
+
+    kind: Literal["mix"]
+    stems: list[UploadId] = Field(min_length=1, max_length=32)
+
+
+class MelodyParams(Params):
+    """As `bandmate melody`."""
+
+    kind: Literal["melody"]
+    chart: ChartText
+    style: MelodyStyle = "folk"
+    tempo: float = Field(100.0, ge=20, le=400)
+    key: str | None = Field(None, max_length=16)
+    bars: int | None = Field(None, ge=1, le=256)
+    seed: Seed = 0
+    low: int = Field(60, ge=0, le=127, description="lowest MIDI pitch")
+    high: int = Field(84, ge=0, le=127, description="highest MIDI pitch")
+    density: Literal["low", "mid", "high"] = "mid"
+    temperature: Temperature = 0.9
+    with_backing: str | None = Field(None, max_length=64)
+    commercial: bool = False
+    tries: int = Field(5, ge=1, le=20)
+
+
+class HarmonizeParams(Params):
+    """As `bandmate harmonize`: `input` is an uploaded MIDI or MusicXML melody."""
+
+    kind: Literal["harmonize"]
+    input: UploadId
+    seed: Seed = 0
+    temperature: Temperature = 0.8
+    commercial: bool = False
+    tries: int = Field(5, ge=1, le=20)
+
+
+class ContinueParams(Params):
+    """As `bandmate continue`: `input` is an uploaded MIDI or MusicXML piece."""
+
+    kind: Literal["continue"]
+    input: UploadId
+    bars: int = Field(ge=1, le=128)
+    style: MelodyStyle | None = None
+    seed: Seed = 0
+    temperature: Temperature = 0.9
+    commercial: bool = False
+    tries: int = Field(5, ge=1, le=20)
+
+
+JobParams = Annotated[
+    BackingParams | MasterParams | MixParams | MelodyParams | HarmonizeParams | ContinueParams,
+    Field(discriminator="kind"),
+]
+MODELS: dict[str, type[Params]] = {
+    "backing": BackingParams,
+    "master": MasterParams,
+    "mix": MixParams,
+    "melody": MelodyParams,
+    "harmonize": HarmonizeParams,
+    "continue": ContinueParams,
+}
+
+
+def check(params: Params, uploads: UploadStore) -> None:
+    """Refuse (UserError) what the library can tell is wrong at once, before queuing."""
+    from bandmate.arrange.style import load_style
+
+    if isinstance(params, BackingParams):
+        from bandmate.io.charts import load_chart
+
+        style = load_style(params.style)
+        _check_bar_lines(params.chart)
+        load_chart(params.chart, style.meter)
+        if params.groove:
+            uploads.path(params.groove, ("midi",))
+    elif isinstance(params, MasterParams):
+        uploads.path(params.input, AUDIO_TYPES)
+        if params.reference:
+            uploads.path(params.reference, AUDIO_TYPES)
+    elif isinstance(params, MixParams):
+        for stem in params.stems:
+            uploads.path(stem, AUDIO_TYPES)
+    elif isinstance(params, MelodyParams):
+        from bandmate.io.charts import load_chart
+
+        if params.low >= params.high:
+            raise UserError("The melody's range goes downwards; make 'low' lower than 'high'.")
+        if params.with_backing:
+            load_style(params.with_backing)
+        _check_bar_lines(params.chart)
+        load_chart(params.chart)
+    elif isinstance(params, HarmonizeParams | ContinueParams):
+        uploads.path(params.input, SCORE_TYPES)
+
+
+def _check_bar_lines(chart: str) -> None:
+    if "|" not in chart:
+        raise UserError(
+            "Write the chart with bar lines, such as '| C | Am | F | G7 |'; the studio takes "
+            "chart text, not file names."
+        )
+
+
+def run(params: dict, out: Path, progress, uploads: UploadStore) -> None:
+    """Run the job described by `params` (as `check`ed and stored), writing into `out`.
+
+    A UserError's message names files by the server's paths; those are replaced by the names
+    the user knows (the uploaded file's name, "the job's folder"), so no path leaks out."""
+    parsed = MODELS[params["kind"]].model_validate(params)
+    try:
+        globals()[f"_run_{parsed.kind}"](parsed, out, progress, uploads)
+    except UserError as e:
+        message = str(e)
+        for key in ("input", "reference", "groove", "stems"):
+            ids = params.get(key) or []
+            for upload_id in [ids] if isinstance(ids, str) else ids:
+                with contextlib.suppress(UserError):
+                    name = Path(uploads.meta(upload_id)["name"]).name or "the upload"
+                    message = message.replace(str(uploads.path(upload_id, ALL_TYPES)), name)
+        message = message.replace(str(out), "the job's folder")
+        raise UserError(message) from None
+
+
+def _run_backing(p: BackingParams, out: Path, progress, uploads: UploadStore) -> None:
+    from bandmate.jobs.backing import BackingRequest, make_backing
+
+    request = BackingRequest(
+        chart=p.chart,
+        style=p.style,
+        tempo_bpm=p.tempo,
+        key=p.key,
+        choruses=p.choruses,
+        seed=p.seed,
+        intro=p.intro,
+        ending=p.ending,
+        groove_file=str(uploads.path(p.groove, ("midi",))) if p.groove else None,
+        sample_rate=p.sample_rate,
+        audio=p.audio,
+        target_lufs=p.target_lufs,
+        ceiling_dbtp=p.ceiling_dbtp,
+    )
+    make_backing(request, out, force=True, progress=progress)
+
+
+def _run_master(p: MasterParams, out: Path, progress, uploads: UploadStore) -> None:
+    from bandmate.mix.master import master_file
+    from bandmate.mix.report import write_master_json
+
+    source = uploads.path(p.input, AUDIO_TYPES)
+    progress(0, 1)
+    report = master_file(
+        source,
+        out / "master.wav",
+        target_lufs=p.target_lufs,
+        ceiling_dbtp=p.ceiling_dbtp,
+        reference_path=uploads.path(p.reference, AUDIO_TYPES) if p.reference else None,
+        intensity=p.intensity,
+        genre_curve=p.curve,
+        force=True,
+    )
+    write_master_json(report, out / "master.json")
+
+
+def _run_mix(p: MixParams, out: Path, progress, uploads: UploadStore) -> None:
+    """Stems are linked into `stems/` as NN-<slug of the uploaded name>: the mixer reads roles
+    from names, and the slug (letters, digits, dashes) cannot point outside the folder."""
+    import json
+
+    from bandmate.io.files import write_text_atomic
+    from bandmate.mix.automix import automix_files
+
+    work = out / ".stems"
+    work.mkdir()
+    for i, stem in enumerate(p.stems, 1):
+        source = uploads.path(stem, AUDIO_TYPES)
+        name = slug(uploads.meta(stem)["name"], "stem")
+        (work / f"{i:02d}-{name}{source.suffix}").symlink_to(source)
+    try:
+        report = automix_files([work], out / "mix.wav", force=True)
+    finally:
+        for link in work.iterdir():
+            link.unlink()
+        work.rmdir()
+    write_text_atomic(out / "mix.json", json.dumps(report.to_dict(), indent=2) + "\n")
+
+
+def _compose_options(p, command: str) -> dict:
+    return {
+        "commercial": p.commercial,
+        "tries": p.tries,
+        "force": True,
+        "parameters": {"command": command, **p.model_dump(exclude={"kind"})},
+    }
+
+
+def _run_melody(p: MelodyParams, out: Path, progress, uploads: UploadStore) -> None:
+    from bandmate.arrange.backing import prepare_chart
+    from bandmate.compose.melody import MelodySettings, fit_chart
+    from bandmate.io.charts import load_chart
+    from bandmate.jobs.compose import melody_job
+
+    settings = MelodySettings(
+        style=p.style,
+        seed=p.seed,
+        pitch_range=(p.low, p.high),
+        density=p.density,
+        temperature=p.temperature,
+    )
+    chart = fit_chart(prepare_chart(load_chart(p.chart), p.key), p.bars)
+    melody_job(
+        chart,
+        out / "song.mid",
+        settings=settings,
+        tempo_bpm=p.tempo,
+        with_backing=p.with_backing,
+        **_compose_options(p, "melody"),
+    )
+
+
+def _read_score(upload_id: str, uploads: UploadStore):
+    from bandmate.io.formats import read_score
+
+    return read_score(uploads.path(upload_id, SCORE_TYPES))
+
+
+def _run_harmonize(p: HarmonizeParams, out: Path, progress, uploads: UploadStore) -> None:
+    from bandmate.jobs.compose import harmonize_job
+
+    source = uploads.path(p.input, SCORE_TYPES)
+    harmonize_job(
+        _read_score(p.input, uploads),
+        out / "song.mid",
+        inputs=[source],
+        seed=p.seed,
+        temperature=p.temperature,
+        **_compose_options(p, "harmonize"),
+    )
+
+
+def _run_continue(p: ContinueParams, out: Path, progress, uploads: UploadStore) -> None:
+    from bandmate.compose.melody import MelodySettings
+    from bandmate.jobs.compose import continue_job
+
+    settings = MelodySettings(
+        style=p.style, seed=p.seed, pitch_range=None, temperature=p.temperature
+    )
+    continue_job(
+        _read_score(p.input, uploads),
+        out / "song.mid",
+        p.bars,
+        settings=settings,
+        inputs=[uploads.path(p.input, SCORE_TYPES)],
+        **_compose_options(p, "continue"),
+    )

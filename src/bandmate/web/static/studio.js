@@ -1,0 +1,199 @@
+// bandmate studio: the page's whole script (no build step, no libraries).
+// Every state-changing request carries `X-Bandmate: 1` (the server's CSRF check).
+"use strict";
+
+const api = {
+  async json(method, url, body) {
+    const init = { method, headers: { "X-Bandmate": "1" } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return api.check(await fetch(url, init));
+  },
+  async upload(file) {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    const response = await fetch("/api/uploads", {
+      method: "POST", headers: { "X-Bandmate": "1" }, body: form,
+    });
+    return (await api.check(response)).id;
+  },
+  async check(response) {
+    let data = null;
+    try { data = await response.json(); } catch (e) { /* not JSON */ }
+    if (!response.ok) {
+      const detail = data && data.detail;
+      throw new Error(typeof detail === "string" ? detail : `The server answered ${response.status}.`);
+    }
+    return data;
+  },
+  fileUrl(jobId, name) {
+    return `/api/jobs/${jobId}/files/${name.split("/").map(encodeURIComponent).join("/")}`;
+  },
+};
+
+function setStatus(el, text, isError = false) {
+  el.textContent = text;
+  el.classList.toggle("error", isError);
+}
+
+// Poll a job until it is done or failed; `onProgress(fraction)` as it runs.
+async function waitForJob(id, onProgress) {
+  for (;;) {
+    const job = await api.json("GET", `/api/jobs/${id}`);
+    if (job.status === "done") return job;
+    if (job.status === "failed") throw new Error(job.error || "The job failed.");
+    onProgress(job.status, job.progress);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+  }
+}
+
+function fillDownloads(list, jobId, files) {
+  list.replaceChildren();
+  for (const name of files) {
+    if (name.endsWith(".provenance.json")) continue;
+    const a = document.createElement("a");
+    a.href = api.fileUrl(jobId, name);
+    a.textContent = name;
+    a.download = name.split("/").pop();
+    const li = document.createElement("li");
+    li.append(a);
+    list.append(li);
+  }
+}
+
+// ---- piano roll -----------------------------------------------------------------------------
+const TRACK_COLOURS = ["#ffb74d", "#4fc3f7", "#aed581", "#f06292", "#ba68c8", "#4db6ac", "#fff176"];
+
+function drawPianoRoll(canvas, roll) {
+  const ctx = canvas.getContext("2d");
+  const { width, height } = canvas;
+  ctx.fillStyle = "#1e272c";
+  ctx.fillRect(0, 0, width, height);
+  const pitched = roll.notes.filter((n) => !roll.drums.includes(n.track));
+  const drums = roll.notes.filter((n) => roll.drums.includes(n.track));
+  const drumLane = drums.length ? 40 : 0;
+  const duration = Math.max(roll.duration_s, 0.001);
+  const x = (s) => (s / duration) * width;
+  if (pitched.length) {
+    const low = Math.min(...pitched.map((n) => n.pitch)) - 1;
+    const high = Math.max(...pitched.map((n) => n.pitch)) + 1;
+    const rowHeight = (height - drumLane) / (high - low + 1);
+    for (const note of pitched) {
+      ctx.fillStyle = TRACK_COLOURS[roll.tracks.indexOf(note.track) % TRACK_COLOURS.length];
+      const y = (high - note.pitch) * rowHeight;
+      ctx.fillRect(x(note.start_s), y, Math.max(x(note.end_s) - x(note.start_s), 1.5),
+        Math.max(rowHeight - 1, 1.5));
+    }
+  }
+  ctx.fillStyle = "#cfd8dc";
+  for (const note of drums) {
+    ctx.fillRect(x(note.start_s), height - drumLane + (note.pitch % 8) * 5, 2, 4);
+  }
+}
+
+// ---- backing track --------------------------------------------------------------------------
+async function loadStyles() {
+  const select = document.getElementById("style");
+  const styles = await api.json("GET", "/api/styles");
+  for (const style of styles) {
+    const option = document.createElement("option");
+    option.value = style.name;
+    option.textContent = style.name;
+    option.title = style.description;
+    if (style.name === "pop") option.selected = true;
+    select.append(option);
+  }
+}
+
+async function generateBacking(event) {
+  event.preventDefault();
+  const status = document.getElementById("backing-status");
+  const bar = document.getElementById("backing-progress");
+  const result = document.getElementById("backing-result");
+  const button = document.getElementById("generate");
+  const tempo = document.getElementById("tempo").value;
+  const key = document.getElementById("key").value.trim();
+  const params = {
+    kind: "backing",
+    chart: document.getElementById("chart").value,
+    style: document.getElementById("style").value,
+    seed: Number(document.getElementById("seed").value || 0),
+    intro: document.getElementById("intro").checked,
+    ending: document.getElementById("ending").checked,
+  };
+  if (tempo) params.tempo = Number(tempo);
+  if (key) params.key = key;
+  button.disabled = true;
+  result.hidden = true;
+  bar.hidden = false;
+  bar.value = 0;
+  try {
+    setStatus(status, "Queued…");
+    const { id } = await api.json("POST", "/api/jobs", params);
+    const job = await waitForJob(id, (state, progress) => {
+      setStatus(status, state === "queued" ? "Queued…" : `Rendering… ${Math.round(progress * 100)}%`);
+      bar.value = progress;
+    });
+    bar.value = 1;
+    const player = document.getElementById("player");
+    player.src = api.fileUrl(id, "master.wav");
+    fillDownloads(document.getElementById("downloads"), id, job.files);
+    result.hidden = false;
+    const roll = await api.json("GET", `/api/jobs/${id}/pianoroll`);
+    drawPianoRoll(document.getElementById("pianoroll"), roll);
+    setStatus(status, `Done: ${roll.duration_s.toFixed(1)} s, ${roll.tracks.join(", ")}.`);
+    document.body.dataset.backingJob = id;
+  } catch (error) {
+    setStatus(status, error.message, true);
+  } finally {
+    button.disabled = false;
+    bar.hidden = true;
+  }
+}
+
+// ---- mastering ------------------------------------------------------------------------------
+const MASTER_ROWS = [
+  ["integrated_lufs", "Integrated loudness (LUFS)"],
+  ["true_peak_dbtp", "True peak (dBTP)"],
+  ["loudness_range_lu", "Loudness range (LU)"],
+  ["crest_factor_db", "Crest factor (dB)"],
+];
+
+async function master(event) {
+  event.preventDefault();
+  const status = document.getElementById("master-status");
+  const file = document.getElementById("master-file").files[0];
+  if (!file) return;
+  try {
+    setStatus(status, "Uploading…");
+    const input = await api.upload(file);
+    const { id } = await api.json("POST", "/api/jobs", {
+      kind: "master", input, target_lufs: Number(document.getElementById("target-lufs").value),
+    });
+    const job = await waitForJob(id, (state) => setStatus(status, `${state}…`));
+    const report = await api.json("GET", api.fileUrl(id, "master.json"));
+    const body = document.querySelector("#master-table tbody");
+    body.replaceChildren();
+    for (const [key, label] of MASTER_ROWS) {
+      const row = document.createElement("tr");
+      for (const text of [label, report.before[key], report.after[key]]) {
+        const cell = document.createElement("td");
+        cell.textContent = typeof text === "number" ? text.toFixed(1) : text ?? "–";
+        row.append(cell);
+      }
+      body.append(row);
+    }
+    document.getElementById("master-player").src = api.fileUrl(id, "master.wav");
+    fillDownloads(document.getElementById("master-downloads"), id, job.files);
+    document.getElementById("master-result").hidden = false;
+    setStatus(status, "Done.");
+  } catch (error) {
+    setStatus(status, error.message, true);
+  }
+}
+
+document.getElementById("backing-form").addEventListener("submit", generateBacking);
+document.getElementById("master-form").addEventListener("submit", master);
+loadStyles().catch((error) => setStatus(document.getElementById("backing-status"), error.message, true));

@@ -1,0 +1,245 @@
+"""The HTTP API: uploads, jobs, files, validation, and the cross-site and token checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.conftest import CSRF, TINY_BACKING, midi_bytes, upload, wait_for, wav_bytes
+
+
+def test_health_answers(studio):
+    response = studio.get("/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_openapi_lists_the_api(studio):
+    paths = studio.get("/openapi.json").json()["paths"]
+    for path in ("/api/uploads", "/api/jobs", "/api/jobs/{job_id}", "/api/styles"):
+        assert path in paths
+
+
+def test_styles_come_from_the_style_library(studio):
+    from bandmate.arrange.style import style_names
+
+    names = [s["name"] for s in studio.get("/api/styles").json()]
+    assert names == style_names()
+
+
+def test_the_page_and_its_script_are_served_locally(studio):
+    page = studio.get("/")
+    assert page.status_code == 200
+    assert 'src="/static/studio.js"' in page.text
+    assert "http" not in page.text.split("<body>")[1]  # nothing from a CDN
+    assert studio.get("/static/studio.js").status_code == 200
+
+
+# ---- uploads ----------------------------------------------------------------------------------
+
+
+def test_a_wav_upload_is_kept_under_a_generated_name(studio):
+    response = upload(studio, "../../evil name.wav", wav_bytes())
+    assert response.status_code == 201, response.text
+    upload_id = response.json()["id"]
+    store = studio.app.state.uploads
+    assert store.path(upload_id, ("wav",)).name == "input.wav"
+    assert store.meta(upload_id)["name"] == "../../evil name.wav"  # recorded, never a path
+    assert not any(p.name.startswith("evil") for p in store.root.parent.rglob("*"))
+
+
+def test_a_midi_upload_is_accepted(studio):
+    assert upload(studio, "tune.MID", midi_bytes()).status_code == 201
+
+
+def test_an_upload_over_the_limit_is_413(studio):
+    response = upload(studio, "big.wav", wav_bytes(seconds=7.0))  # ~1.2 MB, limit 1 MB
+    assert response.status_code == 413
+    assert "limit of 1 MB" in response.json()["detail"]
+    assert not list(studio.app.state.uploads.root.glob(".incoming-*"))
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "says"),
+    [
+        ("notes.txt", b"hello", "not accepted"),
+        ("fake.wav", b"MThd" + bytes(40), "content is a midi file"),
+        ("fake.mid", b"<html><body>hi</body></html>", "not a file bandmate reads"),
+        ("noext", wav_bytes(0.1), "not accepted"),
+    ],
+)
+def test_a_wrong_type_is_415_with_a_reason(studio, name, data, says):
+    response = upload(studio, name, data)
+    assert response.status_code == 415
+    assert says in response.json()["detail"]
+
+
+def test_an_upload_without_the_file_field_is_400(studio):
+    response = studio.post("/api/uploads", files={"other": ("a.wav", wav_bytes(0.1))}, headers=CSRF)
+    assert response.status_code == 400
+    assert "'file'" in response.json()["detail"]
+
+
+# ---- jobs -------------------------------------------------------------------------------------
+
+
+def test_a_backing_job_runs_to_done_with_every_file(studio, backing_job):
+    files = backing_job["files"]
+    for name in ("song.mid", "song.musicxml", "mix.wav", "master.wav", "manifest.json"):
+        assert name in files
+    assert any(f.startswith("stems/") and f.endswith(".wav") for f in files)
+    assert backing_job["progress"] == 1.0
+    assert backing_job["error"] is None
+
+
+def test_a_job_file_downloads(studio, backing_job):
+    response = studio.get(f"/api/jobs/{backing_job['id']}/files/master.wav")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "audio/wav"
+    assert response.content[:4] == b"RIFF"
+    stem = next(f for f in backing_job["files"] if f.startswith("stems/"))
+    assert studio.get(f"/api/jobs/{backing_job['id']}/files/{stem}").status_code == 200
+
+
+def test_the_piano_roll_is_the_midi_in_seconds(studio, backing_job):
+    roll = studio.get(f"/api/jobs/{backing_job['id']}/pianoroll").json()
+    assert roll["notes"] and set(roll["tracks"]) >= {n["track"] for n in roll["notes"]}
+    # two bars of 4/4 at 132 BPM last 3.6 s
+    assert max(n["end_s"] for n in roll["notes"]) <= roll["duration_s"] + 1e-3
+    assert 3.0 < roll["duration_s"] < 5.0
+    assert all(0 <= n["start_s"] < n["end_s"] for n in roll["notes"])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../jobs.sqlite",
+        "..%2F..%2Fjobs.sqlite",
+        "%2e%2e/%2e%2e/jobs.sqlite",
+        "/etc/passwd",
+        "stems/../../../jobs.sqlite",
+        "song.mid.provenance.json/..",
+        "nothing.wav",
+    ],
+)
+def test_file_names_outside_the_jobs_files_are_404(studio, backing_job, name):
+    response = studio.get(f"/api/jobs/{backing_job['id']}/files/{name}")
+    assert response.status_code == 404
+
+
+def test_an_unknown_job_is_404(studio):
+    assert studio.get("/api/jobs/" + "0" * 32).status_code == 404
+    assert studio.get("/api/jobs/not-an-id").status_code == 404
+    assert studio.get("/api/jobs/" + "0" * 32 + "/files/song.mid").status_code == 404
+
+
+def test_a_failing_job_reports_the_librarys_sentence(studio):
+    broken = b"RIFF" + (1000).to_bytes(4, "little") + b"WAVEfmt " + bytes(8)  # truncated
+    upload_id = upload(studio, "mix.wav", broken).json()["id"]
+    response = studio.post("/api/jobs", json={"kind": "master", "input": upload_id}, headers=CSRF)
+    assert response.status_code == 201
+    job = wait_for(studio, response.json()["id"])
+    assert job["status"] == "failed"
+    assert job["files"] == []
+    assert job["error"].startswith("'mix.wav' is not a readable audio file")
+    assert str(studio.app.state.store.data_dir) not in job["error"]  # no server paths
+
+
+def test_mastering_an_uploaded_mix(studio):
+    upload_id = upload(studio, "mix.wav", wav_bytes(seconds=3.0)).json()["id"]
+    params = {"kind": "master", "input": upload_id, "target_lufs": -16}
+    job = wait_for(studio, studio.post("/api/jobs", json=params, headers=CSRF).json()["id"])
+    assert job["status"] == "done", job
+    assert {"master.wav", "master.json"} <= set(job["files"])
+    report = studio.get(f"/api/jobs/{job['id']}/files/master.json").json()
+    assert abs(report["after"]["integrated_lufs"] - -16) < 1.0
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({**TINY_BACKING, "colour": "blue"}, "no field 'colour'"),
+        ({**TINY_BACKING, "tempo": 1000}, "tempo: input should be less than or equal to 400"),
+        ({**TINY_BACKING, "style": "polka-metal"}, "polka-metal"),
+        ({**TINY_BACKING, "chart": "| C | Hm7 |"}, "Hm7"),
+        ({**TINY_BACKING, "chart": "/etc/passwd"}, "not file names"),
+        ({"kind": "karaoke"}, "'kind' must be one of"),
+        ({"chart": "| C |"}, "'kind' must be one of"),
+        ({"kind": "master", "input": "f" * 32}, "no upload"),
+        ({"kind": "master", "input": "../x"}, "input"),
+        ({"kind": "mix", "stems": []}, "stems"),
+    ],
+)
+def test_bad_job_parameters_are_422_with_one_sentence(studio, params, says):
+    response = studio.post("/api/jobs", json=params, headers=CSRF)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and says in detail
+
+
+def test_malformed_json_is_422(studio):
+    response = studio.post(
+        "/api/jobs",
+        content=b"{not json",
+        headers={**CSRF, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert "not valid JSON" in response.json()["detail"]
+
+
+# ---- cross-site requests and the token --------------------------------------------------------
+
+
+def test_a_state_change_without_the_header_is_403(studio):
+    response = studio.post("/api/jobs", json=TINY_BACKING)
+    assert response.status_code == 403
+    assert "X-Bandmate" in response.json()["detail"]
+
+
+def test_a_cross_site_form_post_is_403(studio):
+    response = studio.post(
+        "/api/uploads",
+        files={"file": ("a.wav", wav_bytes(0.1))},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Referer": "https://evil.example/page"},
+        {"Origin": "http://testserver.evil.example"},
+    ],
+)
+def test_a_cross_origin_request_with_the_header_is_403(studio, headers):
+    response = studio.post("/api/jobs", json=TINY_BACKING, headers={**CSRF, **headers})
+    assert response.status_code == 403
+    assert "Cross-site" in response.json()["detail"]
+
+
+def test_a_same_origin_request_is_allowed(studio):
+    headers = {**CSRF, "Origin": "http://testserver"}
+    response = studio.post("/api/jobs", json={**TINY_BACKING, "audio": False}, headers=headers)
+    assert response.status_code == 201
+
+
+def test_a_token_is_needed_when_set(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from bandmate.web.app import create_app
+
+    with TestClient(create_app(tmp_path, token="s3cret")) as client:
+        assert client.get("/health").status_code == 200
+        assert client.get("/api/styles").status_code == 401
+        wrong = {"Authorization": "Bearer nope"}
+        assert client.get("/api/styles", headers=wrong).status_code == 401
+        right = {"Authorization": "Bearer s3cret"}
+        assert client.get("/api/styles", headers=right).status_code == 200
+        assert client.post("/api/jobs", json=TINY_BACKING, headers=right).status_code == 403
+        assert client.get("/?token=nope", follow_redirects=False).status_code == 401
+        visit = client.get("/?token=s3cret", follow_redirects=False)
+        assert visit.status_code == 303
+        assert "httponly" in visit.headers["set-cookie"].lower()
+        assert client.get("/api/styles").status_code == 200  # the cookie now

@@ -1,0 +1,102 @@
+"""End to end in headless Chromium: generate a backing track on the page, play it, see the roll.
+
+Uses Debian's chromium (`/usr/bin/chromium`, installed by `make test`) through Playwright, against
+a real uvicorn server on a free port; skipped, saying why, when that browser is absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.web.conftest import running_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium (/usr/bin/chromium) is not installed"
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("studio")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
+        )
+        try:
+            page = browser.new_page()
+            page.goto(server + "/")
+            yield page
+        finally:
+            browser.close()
+
+
+def test_generate_play_and_see_a_backing_track(page):
+    page.wait_for_selector("#style option[value='pop']", state="attached")
+    page.fill("#chart", "| C | G |")
+    page.select_option("#style", "pop")
+    page.fill("#tempo", "132")
+    page.uncheck("#intro")
+    page.uncheck("#ending")
+    page.click("#generate")
+    page.wait_for_selector("#backing-result:not([hidden])", timeout=60_000)
+    status = page.text_content("#backing-status")
+    assert status.startswith("Done"), status
+
+    # the player has the master and plays it
+    page.wait_for_function("document.getElementById('player').readyState >= 2", timeout=20_000)
+    assert page.eval_on_selector("#player", "a => a.duration") > 3.0
+    page.eval_on_selector("#player", "a => a.play()")
+    page.wait_for_function("document.getElementById('player').currentTime > 0.3", timeout=10_000)
+
+    # the piano roll is drawn: some pixels differ from the background
+    lit = page.eval_on_selector(
+        "#pianoroll",
+        """c => {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let lit = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i] > 100 || d[i + 1] > 100) lit++;
+            return lit;
+        }""",
+    )
+    assert lit > 500
+
+    # download links for MIDI, WAV, stems and the manifest
+    links = page.eval_on_selector_all("#downloads a", "as => as.map(a => a.textContent)")
+    assert {"song.mid", "master.wav", "mix.wav", "manifest.json"} <= set(links)
+    assert any(name.startswith("stems/") for name in links)
+
+
+def test_a_bad_chart_shows_the_librarys_sentence(page):
+    page.fill("#chart", "| C | Hm7 |")
+    page.click("#generate")
+    page.wait_for_selector("#backing-status.error")
+    assert "Hm7" in page.text_content("#backing-status")
+
+
+def test_master_an_uploaded_mix_and_see_before_and_after(page, tmp_path):
+    from tests.web.conftest import wav_bytes
+
+    mix = tmp_path / "my mix.wav"
+    mix.write_bytes(wav_bytes(seconds=3.0))
+    page.set_input_files("#master-file", str(mix))
+    page.fill("#target-lufs", "-16")
+    page.click("#master-go")
+    page.wait_for_selector("#master-result:not([hidden])", timeout=30_000)
+    rows = page.eval_on_selector_all(
+        "#master-table tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.textContent))"
+    )
+    loudness = next(r for r in rows if r[0].startswith("Integrated"))
+    assert abs(float(loudness[2]) - -16) < 1.0
+    assert float(loudness[1]) != float(loudness[2])

@@ -1,0 +1,166 @@
+"""The job queue: atomic claims, recovery after a restart, failures, and the results quota."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from bandmate.errors import UserError
+from bandmate.web.jobs import INTERRUPTED, REMOVED, JobStore, WorkerPool
+from tests.web.conftest import CSRF, TINY_BACKING, wait_for
+
+
+def _mark_running(store: JobStore, job_id: str, attempts: int) -> None:
+    store._connect().execute(
+        "UPDATE jobs SET status = 'running', attempts = ? WHERE id = ?", (attempts, job_id)
+    )
+
+
+def test_the_store_uses_wal(tmp_path):
+    store = JobStore(tmp_path)
+    assert store._connect().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_two_workers_never_claim_the_same_job(tmp_path):
+    store = JobStore(tmp_path)
+    ids = {store.submit("backing", {"n": i}) for i in range(40)}
+    claimed: list[str] = []
+
+    def claim_all():
+        local = JobStore(tmp_path)
+        while (job := local.claim()) is not None:
+            claimed.append(job.id)
+        local.close()
+
+    threads = [threading.Thread(target=claim_all) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(claimed) == sorted(ids)
+    assert all(j.status == "running" and j.attempts == 1 for j in store.all())
+
+
+def test_a_restart_requeues_a_running_job_once_then_fails_it(tmp_path):
+    store = JobStore(tmp_path)
+    first, second = store.submit("backing", {}), store.submit("backing", {})
+    _mark_running(store, first, attempts=1)
+    _mark_running(store, second, attempts=2)
+    assert store.recover() == (1, 1)
+    assert store.get(first).status == "queued"
+    failed = store.get(second)
+    assert failed.status == "failed" and failed.error == INTERRUPTED
+
+
+def test_a_job_left_running_by_a_dead_server_runs_when_the_app_starts(tmp_path):
+    """A job row marked running, as a killed server leaves it: the next server finishes it."""
+    from fastapi.testclient import TestClient
+
+    from bandmate.web.app import create_app
+
+    store = JobStore(tmp_path)
+    job_id = store.submit("backing", {**TINY_BACKING, "chart": "| C | G |\n", "audio": False})
+    stale = store.submit("backing", {**TINY_BACKING, "audio": False})
+    _mark_running(store, job_id, attempts=1)
+    _mark_running(store, stale, attempts=2)
+    store.close()
+    with TestClient(create_app(tmp_path)) as client:
+        job = wait_for(client, job_id)
+        assert job["status"] == "done" and "song.mid" in job["files"]
+        stale_job = client.get(f"/api/jobs/{stale}").json()
+        assert stale_job["status"] == "failed"
+        assert stale_job["error"] == INTERRUPTED
+
+
+def _pool(tmp_path, runner, **options) -> tuple[JobStore, WorkerPool]:
+    store = JobStore(tmp_path)
+    return store, WorkerPool(store, {"test": runner}, poll_s=0.05, **options)
+
+
+def _run_one(store: JobStore, pool: WorkerPool, params=None) -> dict:
+    job_id = store.submit("test", params or {})
+    pool.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not store.get(job_id).finished and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        pool.stop()
+    return store.get(job_id)
+
+
+def test_a_user_error_fails_the_job_with_its_sentence(tmp_path):
+    def runner(params, out, progress):
+        (out / "partial.wav").write_bytes(b"x")
+        raise UserError("The chart has no bars; write bars like '| C | G |'.")
+
+    store, pool = _pool(tmp_path, runner)
+    job = _run_one(store, pool)
+    assert job.status == "failed"
+    assert job.error == "The chart has no bars; write bars like '| C | G |'."
+    assert job.files == [] and not store.job_dir(job.id).exists()
+
+
+def test_a_bug_fails_the_job_with_a_short_reason_and_a_log(tmp_path, caplog):
+    def runner(params, out, progress):
+        raise ZeroDivisionError("division by zero")
+
+    store, pool = _pool(tmp_path, runner)
+    job = _run_one(store, pool)
+    assert job.status == "failed"
+    assert "ZeroDivisionError" in job.error and "Traceback" not in job.error
+    assert any("failed" in r.message for r in caplog.records)
+
+
+def test_progress_and_files_are_recorded(tmp_path):
+    seen = []
+
+    def runner(params, out, progress):
+        progress(1, 4)
+        seen.extend(j.progress for j in store.all() if j.status == "running")
+        (out / "sub").mkdir()
+        (out / "sub" / "a.txt").write_text("a")
+        (out / "b.txt").write_text("b")
+
+    store, pool = _pool(tmp_path, runner)
+    job = _run_one(store, pool)
+    assert seen == [0.25]
+    assert job.status == "done" and job.progress == 1.0
+    assert job.files == ["b.txt", "sub/a.txt"]
+
+
+def test_old_and_over_quota_results_are_removed_oldest_first(tmp_path):
+    def runner(params, out, progress):
+        (out / "data.bin").write_bytes(bytes(params["bytes"]))
+
+    store, pool = _pool(tmp_path, runner, quota_bytes=10**9)
+    ids = []
+    pool.start()
+    try:
+        for _ in range(3):
+            ids.append(store.submit("test", {"bytes": 1000}))
+            pool.notify()
+            while not store.get(ids[-1]).finished:
+                time.sleep(0.01)
+    finally:
+        pool.stop()
+    assert store.clean_up(quota_bytes=2500) == [ids[0]]
+    assert not store.job_dir(ids[0]).exists() and store.job_dir(ids[1]).exists()
+    assert store.get(ids[0]).files == [] and store.get(ids[0]).error == REMOVED
+    assert store.clean_up(quota_bytes=10**9, max_age_days=1, now=time.time() + 2 * 86400) == ids[1:]
+
+
+def test_a_queued_job_is_never_lost_when_the_server_stops(tmp_path):
+    """Stopping the app with work queued keeps the work: the next app runs it."""
+    from fastapi.testclient import TestClient
+
+    from bandmate.web.app import create_app
+
+    params = {**TINY_BACKING, "audio": False}
+    app = create_app(tmp_path)
+    app.state.pool.workers = 0  # a server that stops before a worker picks the job up
+    with TestClient(app) as client:
+        job_id = client.post("/api/jobs", json=params, headers=CSRF).json()["id"]
+        assert client.get(f"/api/jobs/{job_id}").json()["status"] == "queued"
+    with TestClient(create_app(tmp_path)) as client:
+        assert wait_for(client, job_id)["status"] == "done"
