@@ -186,6 +186,13 @@ def test_malformed_json_is_422(studio):
     assert "not valid JSON" in response.json()["detail"]
 
 
+def test_an_oversized_json_body_is_413_before_it_is_read(studio):
+    response = studio.post(
+        "/api/jobs", json={**TINY_BACKING, "chart": "| C " * 400_000}, headers=CSRF
+    )
+    assert response.status_code == 413
+
+
 # ---- cross-site requests and the token --------------------------------------------------------
 
 

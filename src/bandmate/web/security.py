@@ -17,6 +17,9 @@ it works the same for the page, for scripts using the API and for every worker.
 request must then carry `Authorization: Bearer <token>` or the `bandmate_token` cookie, which
 the page gets by being opened once as `/?token=<token>` (HttpOnly, SameSite=Strict). Tokens are
 compared in constant time. `/health`, the page and its static files are open: they hold no data.
+
+**Body size.** Request bodies other than uploads (job parameters) are read whole by FastAPI, so
+they must declare a length of at most `MAX_JSON_BYTES`; uploads are counted as they stream.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_JSON_BYTES = 1024 * 1024  # job parameters: a long chart is a few kB
+UPLOAD_PATH = "/api/uploads"  # streamed with its own limit (see `bandmate.web.uploads`)
 CSRF_HEADER = "x-bandmate"
 TOKEN_COOKIE = "bandmate_token"
 
@@ -85,6 +90,13 @@ class SecurityMiddleware:
         problem = csrf_problem(scope["method"], headers)
         if problem:
             return await _refuse(send, 403, problem)
+        if scope["method"] not in SAFE_METHODS and scope["path"] != UPLOAD_PATH:
+            # other bodies are read whole by FastAPI, so their size is checked first
+            length = headers.get("content-length", "")
+            if not length.isdigit() and "chunked" in headers.get("transfer-encoding", ""):
+                return await _refuse(send, 411, "Send the request with a Content-Length.")
+            if length.isdigit() and int(length) > MAX_JSON_BYTES:
+                return await _refuse(send, 413, "The request body is over 1 MB; send less.")
         return await self.app(scope, receive, send)
 
 
