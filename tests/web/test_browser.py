@@ -100,3 +100,27 @@ def test_master_an_uploaded_mix_and_see_before_and_after(page, tmp_path):
     loudness = next(r for r in rows if r[0].startswith("Integrated"))
     assert abs(float(loudness[2]) - -16) < 1.0
     assert float(loudness[1]) != float(loudness[2])
+
+
+def test_write_a_melody_over_a_chart_and_see_its_notes(page):
+    page.select_option("#compose-kind", "melody")
+    page.fill("#compose-chart", "| C | Am | F | G7 |")
+    page.click("#compose-go")
+    page.wait_for_selector("#compose-result:not([hidden])", timeout=30_000)
+    assert page.text_content("#compose-status").startswith("Done:")
+    links = page.eval_on_selector_all("#compose-downloads a", "as => as.map(a => a.textContent)")
+    assert "song.mid" in links
+
+
+def test_mix_uploaded_stems(page, tmp_path):
+    from tests.web.conftest import wav_bytes
+
+    paths = []
+    for name in ("bass.wav", "drums.wav"):
+        (tmp_path / name).write_bytes(wav_bytes(seconds=2.0))
+        paths.append(str(tmp_path / name))
+    page.set_input_files("#mix-files", paths)
+    page.click("#mix-go")
+    page.wait_for_selector("#mix-result:not([hidden])", timeout=30_000)
+    links = page.eval_on_selector_all("#mix-downloads a", "as => as.map(a => a.textContent)")
+    assert {"mix.wav", "mix.json"} <= set(links)

@@ -194,6 +194,63 @@ async function master(event) {
   }
 }
 
+// ---- melody, harmonize, continue ------------------------------------------------------------
+async function compose(event) {
+  event.preventDefault();
+  const status = document.getElementById("compose-status");
+  const kind = document.getElementById("compose-kind").value;
+  const seed = Number(document.getElementById("compose-seed").value || 0);
+  try {
+    const params = { kind, seed };
+    if (kind === "melody") {
+      params.chart = document.getElementById("compose-chart").value;
+      params.style = document.getElementById("compose-style").value;
+    } else {
+      const file = document.getElementById("compose-file").files[0];
+      if (!file) throw new Error("Choose a MIDI or MusicXML file first.");
+      setStatus(status, "Uploading…");
+      params.input = await api.upload(file);
+      if (kind === "continue") {
+        params.bars = Number(document.getElementById("compose-bars").value);
+        params.style = document.getElementById("compose-style").value;
+      }
+    }
+    setStatus(status, "Queued…");
+    const { id } = await api.json("POST", "/api/jobs", params);
+    const job = await waitForJob(id, (state) => setStatus(status, `${state}…`));
+    fillDownloads(document.getElementById("compose-downloads"), id, job.files);
+    document.getElementById("compose-result").hidden = false;
+    const roll = await api.json("GET", `/api/jobs/${id}/pianoroll`);
+    drawPianoRoll(document.getElementById("compose-roll"), roll);
+    setStatus(status, `Done: ${roll.notes.length} notes, ${roll.duration_s.toFixed(1)} s.`);
+  } catch (error) {
+    setStatus(status, error.message, true);
+  }
+}
+
+// ---- mixing ---------------------------------------------------------------------------------
+async function mix(event) {
+  event.preventDefault();
+  const status = document.getElementById("mix-status");
+  try {
+    const files = [...document.getElementById("mix-files").files];
+    if (!files.length) throw new Error("Choose the stems first.");
+    setStatus(status, "Uploading…");
+    const stems = [];
+    for (const file of files) stems.push(await api.upload(file));
+    const { id } = await api.json("POST", "/api/jobs", { kind: "mix", stems });
+    const job = await waitForJob(id, (state) => setStatus(status, `${state}…`));
+    document.getElementById("mix-player").src = api.fileUrl(id, "mix.wav");
+    fillDownloads(document.getElementById("mix-downloads"), id, job.files);
+    document.getElementById("mix-result").hidden = false;
+    setStatus(status, "Done.");
+  } catch (error) {
+    setStatus(status, error.message, true);
+  }
+}
+
+document.getElementById("compose-form").addEventListener("submit", compose);
+document.getElementById("mix-form").addEventListener("submit", mix);
 document.getElementById("backing-form").addEventListener("submit", generateBacking);
 document.getElementById("master-form").addEventListener("submit", master);
 loadStyles().catch((error) => setStatus(document.getElementById("backing-status"), error.message, true));
