@@ -1,16 +1,22 @@
-"""`bandmate jam --simulate` as a user runs it: a session file and a latency report; bad input
-is one line and exit 2."""
+"""`bandmate jam` as a user runs it: a simulated performance or a browser over the WebSocket
+gives a session file and a latency report; bad input is one line and exit 2."""
 
 from __future__ import annotations
 
 import json
+import re
+import signal
 import subprocess
+import sys
+import time
 
 import pytest
+from websockets.sync.client import connect
 
 from bandmate.cli import main
 from bandmate.io.midi import read_midi
 from bandmate.live.performance import perform_chart, write_performance
+from bandmate.live.ports import alsa_sequencer_available
 from tests.builders import assert_user_error
 
 
@@ -71,3 +77,54 @@ def test_missing_file_unknown_style_and_no_simulate(capsys, performance, tmp_pat
     assert_user_error(
         jam(capsys, "--simulate", performance, "--split-note", "H9", "-o", out), "split"
     )
+
+
+def test_bad_live_options_are_one_line(capsys, performance, tmp_path):
+    out = tmp_path / "s.mid"
+    assert_user_error(jam(capsys, "--simulate", performance, "--play", "tuba", "-o", out), "tuba")
+    assert_user_error(jam(capsys, "--websocket", "nine", "--seconds", "1"), "port")
+    assert_user_error(jam(capsys, "--simulate", performance), "-o")
+    assert_user_error(jam(capsys, "--simulate", performance, "--synth", "-o", out), "live")
+    assert_user_error(jam(capsys, "--websocket", "0", "--seconds", "0"), "seconds")
+
+
+@pytest.mark.skipif(
+    alsa_sequencer_available(), reason="this machine has an ALSA sequencer, so ports can open"
+)
+def test_midi_ports_without_a_midi_system_are_one_line(capsys):
+    assert_user_error(jam(capsys, "--list-ports"), "ALSA")
+    assert_user_error(jam(capsys, "--in", "Keystation", "--seconds", "1"), "ALSA")
+
+
+def test_a_browser_plays_and_the_session_is_written(tmp_path):
+    """The command as a user runs it, in its own process: a page connects over the WebSocket,
+    holds C major, and hears the band; Ctrl-C (SIGINT) ends it and writes the session."""
+    out = tmp_path / "session.mid"
+    command = [sys.executable, "-m", "bandmate.cli", "jam", "--websocket", "0", "-o", str(out),
+               "--play", "band,chorale", "--tempo", "120"]  # fmt: skip
+    keys = (36, 40, 43, 72)  # C major in the left hand (below the split, G3), C5 in the right
+    notes = []
+    with subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as p:
+        try:
+            line = p.stderr.readline()
+            port = int(re.search(r"ws://127\.0\.0\.1:(\d+)", line).group(1))
+            with connect(f"ws://127.0.0.1:{port}") as page:
+                for pitch in keys:
+                    page.send(json.dumps({"type": "note_on", "pitch": pitch, "velocity": 90}))
+                deadline = time.monotonic() + 5
+                while time.monotonic() < deadline and len({m["part"] for m in notes}) < 4:
+                    message = json.loads(page.recv(timeout=5))
+                    if message["type"] == "note" and message["velocity"] > 0:
+                        notes.append(message)
+                for pitch in keys:
+                    page.send(json.dumps({"type": "note_off", "pitch": pitch}))
+            p.send_signal(signal.SIGINT)
+            stdout, stderr = p.communicate(timeout=20)
+        finally:
+            p.kill()
+    assert p.returncode == 0, stderr
+    parts = {m["part"] for m in notes}
+    assert {"Bass", "Choir"} <= parts, parts
+    names = [t.name for t in read_midi(out).tracks]
+    assert names[0] == "Player" and {"Drums", "Bass", "Choir"} <= set(names)
+    assert "wrote" in stdout

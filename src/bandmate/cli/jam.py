@@ -1,4 +1,11 @@
-"""`bandmate jam`: a band that follows the player; for now, a recorded performance simulated."""
+"""`bandmate jam`: a band that follows the player, live or on a recorded performance.
+
+Where the player comes from, one of: `--in PORT` (a MIDI input port), `--virtual` (virtual MIDI
+ports a DAW or keyboard app connects to), `--websocket [HOST:]PORT` (the browser), or
+`--simulate PERFORMANCE.mid` (a recording, played into the band with its own timing).
+Where the band goes: `--out PORT` (a MIDI output port), `--synth` (FluidSynth, the default for
+a live input without `--out`), back over the WebSocket, or (simulated) into the session file.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +17,56 @@ def add_parser(sub) -> None:
         "jam",
         help="play along with a player: a band that follows their chords and tempo",
         description="Live accompaniment as an arranger keyboard plays it: the band (a style from "
-        "`bandmate styles`) follows the chords the player holds and the tempo they play at. "
-        "With --simulate, a recorded performance is played into the band with its own timing "
-        "(as fast as possible, or in real time with --realtime) and the session is written to "
-        "a MIDI file: the player's notes on a track named Player, each part of the band on its "
-        "own track. Live MIDI ports are not available yet.",
+        "`bandmate styles`) follows the chords the player holds and the tempo they play at; "
+        "--play adds or swaps in a call-and-response voice (the melody model answers each "
+        "phrase) or a four-part chorale under the player's melody. Play live from a MIDI port "
+        "(--in, or --virtual ports), from the browser (--websocket), or give a recorded "
+        "performance with --simulate, which plays it into the band with its own timing (as "
+        "fast as possible, or in real time with --realtime). The session file has the "
+        "player's notes on a track named Player and each part on its own track. Live sessions "
+        "run until Ctrl-C or --seconds.",
+    )
+    source = p.add_mutually_exclusive_group()
+    source.add_argument(
+        "--simulate", metavar="PERFORMANCE.mid", help="play this recorded performance into the band"
+    )
+    source.add_argument(
+        "--in", dest="in_port", metavar="PORT", help="the MIDI input port to follow"
+    )
+    source.add_argument(
+        "--virtual",
+        action="store_true",
+        help="create virtual MIDI ports 'bandmate in' and 'bandmate out' (ALSA) to connect to",
+    )
+    source.add_argument(
+        "--websocket",
+        metavar="[HOST:]PORT",
+        help="follow a browser over a WebSocket on this port (host 127.0.0.1 unless given)",
+    )
+    source.add_argument(
+        "--list-ports", action="store_true", help="list the MIDI input and output ports and stop"
+    )
+    sink = p.add_mutually_exclusive_group()
+    sink.add_argument("--out", dest="out_port", metavar="PORT", help="the MIDI output port")
+    sink.add_argument(
+        "--synth",
+        action="store_true",
+        help="play the band on the built-in FluidSynth synth (the default for live input)",
     )
     p.add_argument(
-        "--simulate",
-        metavar="PERFORMANCE.mid",
-        help="play this recorded performance into the band (needed for now)",
+        "--driver",
+        help="the synth's audio driver (pulseaudio, alsa, jack, ...; default: FluidSynth's)",
     )
+    p.add_argument("--soundfont", help="the synth's SoundFont (default: the system's GM one)")
     p.add_argument("--style", default="pop", help="the band's style (default: pop)")
+    p.add_argument(
+        "--play",
+        default="band",
+        metavar="PARTS",
+        help="what answers the player, comma-separated: band (the style), answer (call and "
+        "response from the melody model), chorale (three voices under the melody); "
+        "default: band",
+    )
     p.add_argument(
         "--mode",
         choices=("full", "split", "single"),
@@ -36,14 +81,21 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--tempo",
         type=float,
-        help="the tempo to start from in BPM (default: the performance file's tempo)",
+        help="the tempo to start from in BPM (default: the performance's, or the style's)",
     )
     p.add_argument(
         "--click", action="store_true", help="keep a fixed tempo instead of following the player"
     )
     p.add_argument("--realtime", action="store_true", help="play the performance in real time")
+    p.add_argument("--seconds", type=float, help="end a live session after this long")
     p.add_argument("--seed", type=int, default=0, help="the same seed gives the same band")
-    p.add_argument("-o", "--out", required=True, metavar="SESSION.mid", help="the session file")
+    p.add_argument(
+        "-o",
+        "--session",
+        dest="out",
+        metavar="SESSION.mid",
+        help="write the session here (needed with --simulate)",
+    )
     p.add_argument(
         "--latency-report",
         metavar="FILE.json",
@@ -54,22 +106,35 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    import json
+    if args.list_ports:
+        return _list_ports()
+    from bandmate.io.files import check_outputs
 
+    live = bool(args.in_port or args.virtual or args.websocket)
+    if not live and not args.simulate:
+        raise UserError(
+            "Say where the player is: --in PORT, --virtual, --websocket PORT, or a recorded "
+            "performance with --simulate PERFORMANCE.mid (--list-ports lists the MIDI ports)."
+        )
+    if args.simulate and not args.out:
+        raise UserError("Give the session file to write with -o SESSION.mid.")
+    if args.simulate and (args.out_port or args.synth):
+        raise UserError("--out and --synth are for live sessions; --simulate writes -o only.")
+    if args.seconds is not None and args.seconds <= 0:
+        raise UserError(f"--seconds must be more than 0, got {args.seconds:g}.")
+    outputs = [p for p in (args.out, args.latency_report) if p]
+    check_outputs(outputs, [args.simulate] if args.simulate else [], force=args.force)
+    engine_args = _engine_args(args)
+    if args.simulate:
+        return _simulate(args, engine_args)
+    return _live(args, engine_args)
+
+
+def _engine_args(args) -> dict:
     from bandmate.arrange.style import load_style
-    from bandmate.io.files import check_outputs, write_text_atomic
-    from bandmate.io.midi import write_midi
-    from bandmate.live.engine import Engine
-    from bandmate.live.session import read_performance, session_score, simulate
+    from bandmate.live.voices import PLAY_CHOICES
     from bandmate.theory.pitch import name_to_midi
 
-    if not args.simulate:
-        raise UserError(
-            "Live MIDI ports are not available yet; give a recorded performance with "
-            "--simulate PERFORMANCE.mid."
-        )
-    outputs = [args.out] + ([args.latency_report] if args.latency_report else [])
-    check_outputs(outputs, [args.simulate], force=args.force)
     try:
         split_note = name_to_midi(args.split_note)
     except ValueError:
@@ -78,36 +143,150 @@ def run(args) -> int:
         ) from None
     if args.tempo is not None and not 20 <= args.tempo <= 400:
         raise UserError(f"Tempo {args.tempo:g} BPM is outside 20-400; give a tempo in that range.")
-    style = load_style(args.style)
+    play = tuple(dict.fromkeys(p.strip() for p in args.play.split(",") if p.strip()))
+    unknown = [p for p in play if p not in PLAY_CHOICES]
+    if unknown or not play:
+        raise UserError(
+            f"--play {args.play!r} names {', '.join(unknown) or 'nothing'}; give one or more of "
+            f"{', '.join(PLAY_CHOICES)}, comma-separated."
+        )
+    return {
+        "style": load_style(args.style),
+        "mode": args.mode,
+        "split_note": split_note,
+        "follow": not args.click,
+        "seed": args.seed,
+        "play": play,
+    }
+
+
+def _simulate(args, engine_args: dict) -> int:
+    from bandmate.live.engine import Engine
+    from bandmate.live.session import read_performance, simulate
+
     performance = read_performance(args.simulate)
     tempo = args.tempo or min(max(performance.tempo_bpm, 20.0), 400.0)
-    engine = Engine(
-        style,
-        mode=args.mode,
-        split_note=split_note,
-        tempo_bpm=tempo,
-        follow=not args.click,
-        seed=args.seed,
-    )
+    engine = Engine(tempo_bpm=tempo, **engine_args)
     result = simulate(performance.events, engine, realtime=args.realtime)
-    score = session_score(
+    _write_session(
+        args,
         result,
         performance.events,
         ticks_per_beat=performance.ticks_per_beat,
         tempos=performance.tempos,
         time_signatures=performance.time_signatures,
+        extra={"file_events_ignored": performance.ignored},
     )
-    write_midi(score, args.out)
+    return 0
+
+
+def _live(args, engine_args: dict) -> int:
+    import sys
+
+    from bandmate.live.engine import Engine
+    from bandmate.live.session import play_live
+
+    engine = Engine(tempo_bpm=args.tempo, **engine_args)
+    transport, where = _transport(args)
+    recording = bool(args.out or args.latency_report)
+
+    def started() -> None:
+        end = f" for {args.seconds:g} s" if args.seconds else "; Ctrl-C to stop"
+        print(f"bandmate jam: listening {where}{end}", file=sys.stderr, flush=True)
+
+    session = play_live(engine, transport, seconds=args.seconds, record=recording, on_start=started)
+    if recording:
+        _write_session(args, session.result(), session.inputs)
+    else:
+        report = engine.report()
+        print(
+            f"played {report['bars_played']} bars; decision latency p50 {report['p50_ms']:.2f} "
+            f"ms, p99 {report['p99_ms']:.2f} ms, max {report['max_ms']:.2f} ms"
+        )
+    return 0
+
+
+def _transport(args):
+    """(the transport, a phrase saying where the player and the band are)."""
+    from bandmate.live.transport import Duplex, session_clock
+
+    if args.websocket:
+        from bandmate.live.websocket import WebSocketTransport
+
+        host, port = _host_port(args.websocket)
+        inbound = WebSocketTransport(host, port, session_clock())
+        where = f"on ws://{host}:{inbound.port}"
+        if not args.out_port and not args.synth:
+            return inbound, where + " (the band goes back to the browser)"
+    else:
+        from bandmate.live.ports import MidiPortTransport
+
+        inbound = MidiPortTransport(
+            args.in_port, args.out_port, virtual=args.virtual, clock=session_clock()
+        )
+        where = "on virtual port 'bandmate in'" if args.virtual else f"to {args.in_port!r}"
+        if args.out_port or (args.virtual and not args.synth):
+            return inbound, where
+    if args.out_port:
+        from bandmate.live.ports import MidiPortTransport
+
+        return Duplex(inbound, MidiPortTransport(None, args.out_port)), where
+    from bandmate.live.synth import SynthTransport
+
+    try:
+        synth = SynthTransport(args.soundfont, driver=args.driver or "default")
+    except BaseException:
+        inbound.close()
+        raise
+    return Duplex(inbound, synth), where + ", playing on the built-in synth"
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    try:
+        number = int(port)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535:
+        raise UserError(f"--websocket {text!r} is not a port; give a number such as 8766.")
+    return host or "127.0.0.1", number
+
+
+def _write_session(args, result, events, *, extra: dict | None = None, **clock) -> None:
+    import json
+
+    from bandmate.io.files import write_text_atomic
+    from bandmate.io.midi import write_midi
+    from bandmate.live.session import session_score
+
     report = result.report() | {
-        "style": style.name,
+        "style": result.engine.style.name,
         "mode": args.mode,
-        "file_events_ignored": performance.ignored,
+        "play": list(args.play.split(",")),
+        **(extra or {}),
     }
+    parts = len(result.engine.parts)
+    if args.out:
+        if not events:
+            raise UserError("The player played nothing, so there is no session to write.")
+        write_midi(session_score(result, events, **clock), args.out)
     if args.latency_report:
         write_text_atomic(args.latency_report, json.dumps(report, indent=2) + "\n")
+    where = f"wrote {args.out}: " if args.out else ""
     print(
-        f"wrote {args.out}: {len(score.tracks) - 1} parts over {result.end_s:.1f} s; decision "
-        f"latency p50 {report['p50_ms']:.2f} ms, p99 {report['p99_ms']:.2f} ms, "
-        f"max {report['max_ms']:.2f} ms"
+        f"{where}{parts} parts over {result.end_s:.1f} s; decision latency p50 "
+        f"{report['p50_ms']:.2f} ms, p99 {report['p99_ms']:.2f} ms, max {report['max_ms']:.2f} ms"
     )
+
+
+def _list_ports() -> int:
+    from bandmate.live.ports import list_ports
+
+    inputs, outputs = list_ports()
+    print("MIDI inputs:" if inputs else "MIDI inputs: none")
+    for name in inputs:
+        print(f"  {name}")
+    print("MIDI outputs:" if outputs else "MIDI outputs: none")
+    for name in outputs:
+        print(f"  {name}")
     return 0

@@ -352,6 +352,18 @@ class Engine:
             )
         self.rendered_bars += 1
 
+    def settle(self) -> None:
+        """Wait for the voices' work off the event path (a model writing an answer) to finish.
+
+        For simulations on a virtual clock, where no real time passes while a worker thinks:
+        calling it after every step makes such a simulation treat that work as instant, and the
+        same every run. Live sessions never call it.
+        """
+        for voice in self.voices:
+            settle = getattr(voice, "settle", None)
+            if settle is not None:
+                settle()
+
     def stop(self, now_s: float) -> None:
         """All notes off, now; later events are ignored."""
         if self.stopped:

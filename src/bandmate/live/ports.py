@@ -39,7 +39,7 @@ from bandmate.live.events import (
     OutputEvent,
     decode_midi,
 )
-from bandmate.live.transport import Clock
+from bandmate.live.transport import Clock, drain
 
 ALSA_SEQUENCER = "/dev/snd/seq"
 CLIENT_NAME = "bandmate"
@@ -144,7 +144,7 @@ class MidiPortTransport:
     def receive(self, timeout_s: float) -> list[tuple[object, float]]:
         """What arrived, waiting up to `timeout_s` for the first: [(InputEvent or bytes,
         perf_counter arrival)]."""
-        return _drain(self._inbox, timeout_s)
+        return drain(self._inbox, timeout_s)
 
     def send(self, event: OutputEvent) -> None:
         self._send_bytes(event.to_midi_bytes())
@@ -234,17 +234,3 @@ def _open(client, name: str | None, virtual_name: str, kind: str, virtual: bool)
             "no other program holds it."
         ) from e
     return available[index]
-
-
-def _drain(inbox: queue.SimpleQueue, timeout_s: float) -> list[tuple[object, float]]:
-    """Everything in `inbox`, waiting up to `timeout_s` for the first item."""
-    try:
-        first = inbox.get(timeout=timeout_s) if timeout_s > 0 else inbox.get_nowait()
-    except queue.Empty:
-        return []
-    items = [first]
-    try:
-        while True:
-            items.append(inbox.get_nowait())
-    except queue.Empty:
-        return items

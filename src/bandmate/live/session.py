@@ -10,7 +10,9 @@ notes off on every channel); an error in the engine does the same before it is r
 **Simulated** (`simulate`): the performance's events are played into the engine at their own
 times. On the virtual clock (the default) nothing sleeps: between two events the clock steps
 by `tick_s`, as the decision thread would wake, so the band's events are released and timed as
-they would be live, and a 10-minute performance takes a few seconds. With `realtime` the
+they would be live, and a 10-minute performance takes a few seconds. After each step the
+engine `settle`s: work its voices do off the event path (the melody model writing an answer)
+counts as instant, so a simulation gives the same session every run. With `realtime` the
 performance is fed by a thread at its real times into a `LiveSession` on the in-process
 transport, as a keyboard would send it; the session then also measures output jitter (when each
 event was delivered against its timestamp).
@@ -61,13 +63,37 @@ TAIL_BEATS = 1.0  # after the player's last note the band plays this long, then 
 class LiveSession:
     """The engine on its own decision thread, talking to `transport` (see the module docs)."""
 
-    def __init__(self, engine: Engine, transport: Transport, clock: Clock, tick_s: float = TICK_S):
+    def __init__(
+        self,
+        engine: Engine,
+        transport: Transport,
+        clock: Clock,
+        tick_s: float = TICK_S,
+        *,
+        record: bool = False,
+    ):
         self.engine = engine
         self.transport = transport
         self.clock = clock
         self.tick_s = tick_s
         self.dispatcher = None if transport.schedules_ahead else TimedDispatcher(transport, clock)
-        engine.sink = transport.send if self.dispatcher is None else self.dispatcher.put
+        sink = transport.send if self.dispatcher is None else self.dispatcher.put
+        # a recording keeps what the player played and what the band sent, for the session file
+        self.inputs: list[InputEvent] | None = [] if record else None
+        self.outputs: list[tuple[OutputEvent, float]] | None = [] if record else None
+        if record:
+            outputs = self.outputs
+
+            def recorded(event: OutputEvent) -> None:
+                outputs.append((event, event.time_s))
+                sink(event)
+
+            engine.sink = recorded
+            engine.chord_log = []
+        else:
+            engine.sink = sink
+        self.started_s: float | None = None
+        self.stopped_s: float | None = None
         self.error: BaseException | None = None
         self.max_batch = 0
         self._running = threading.Event()
@@ -75,6 +101,7 @@ class LiveSession:
 
     def start(self) -> None:
         self.transport.open_parts(self.engine.parts)
+        self.started_s = self.clock()
         self._running.set()
         self._thread.start()
 
@@ -86,12 +113,13 @@ class LiveSession:
                 if items:
                     self.max_batch = max(self.max_batch, len(items))
                     now = clock()
-                    engine.handle_batch(
-                        [
-                            (item if isinstance(item, InputEvent) else decode_midi(item, now), t)
-                            for item, t in items
-                        ]
-                    )
+                    batch = [
+                        (item if isinstance(item, InputEvent) else decode_midi(item, now), t)
+                        for item, t in items
+                    ]
+                    if self.inputs is not None:
+                        self.inputs.extend(e for e, _ in batch if isinstance(e, InputEvent))
+                    engine.handle_batch(batch)
                 engine.advance(clock())
         except BaseException as e:  # the engine stopped itself (all notes off); report it
             self.error = e
@@ -102,12 +130,55 @@ class LiveSession:
         self._running.clear()
         if self._thread.is_alive():
             self._thread.join()
-        self.engine.stop(self.clock())
+        self.stopped_s = self.clock()
+        self.engine.stop(self.stopped_s)
         if self.dispatcher is not None:
             self.dispatcher.close()
         self.transport.all_notes_off(sorted({part.channel for part in self.engine.parts}))
         if self.error is not None:
             raise self.error
+
+    def result(self) -> SessionResult:
+        """What a recording session played (`record=True`), once it has stopped."""
+        if self.outputs is None or self.stopped_s is None:
+            raise RuntimeError("only a stopped session that was recording has a result")
+        return SessionResult(
+            self.engine,
+            self.outputs,
+            self.engine.chord_log or [],
+            self.stopped_s,
+            realtime=True,
+        )
+
+
+def play_live(
+    engine: Engine,
+    transport: Transport,
+    *,
+    seconds: float | None = None,
+    record: bool = False,
+    on_start: Callable[[], None] | None = None,
+) -> LiveSession:
+    """Run a live session until `seconds` pass or Ctrl-C, then stop it (all notes off) and close
+    the transport. Returns the stopped session (its `result()` when recording)."""
+    clock = session_clock()
+    session = LiveSession(engine, transport, clock, record=record)
+    try:
+        with gc_paused():
+            session.start()
+            if on_start is not None:
+                on_start()
+            try:
+                while seconds is None or clock() < seconds:
+                    time.sleep(0.1 if seconds is None else min(0.1, max(0.0, seconds - clock())))
+                    if session.error is not None:
+                        break
+            except KeyboardInterrupt:
+                pass
+            session.stop()
+    finally:
+        transport.close()
+    return session
 
 
 @dataclass
@@ -160,6 +231,7 @@ def simulate(
         for event in events:
             _step_to(engine, clock, event.time_s, tick_s)
             engine.handle(event)
+            engine.settle()
             if observe is not None:
                 observe(event, engine)
         _step_to(engine, clock, end_s, tick_s)
@@ -173,6 +245,7 @@ def _step_to(engine: Engine, clock: VirtualClock, time_s: float, tick_s: float) 
         t += tick_s
         clock.set(t)
         engine.advance(t)
+        engine.settle()
     clock.set(time_s)
 
 

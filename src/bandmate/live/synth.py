@@ -30,9 +30,10 @@ from bandmate.io.audio import check_sample_rate
 from bandmate.live.events import SUSTAIN_CONTROLLER, OutputEvent
 from bandmate.render.fluidsynth import (
     MAX_FLUID_SAMPLE_RATE,
-    _lib,
-    _rate_message,
-    _soundfont_path,
+    fluidsynth_library,
+    not_a_soundfont,
+    rate_message,
+    soundfont_path,
 )
 
 DEFAULT_GAIN = 0.5
@@ -66,9 +67,11 @@ class SynthTransport:
     ):
         check_sample_rate(sample_rate)
         if sample_rate > MAX_FLUID_SAMPLE_RATE:
-            raise AudioFormatError(_rate_message(sample_rate))
-        path = _soundfont_path(soundfont)
-        self._lib = _lib()  # loads pyfluidsynth without its stdout chatter, FluidSynth's log off
+            raise AudioFormatError(rate_message(sample_rate))
+        path = soundfont_path(soundfont)
+        self.fluidsynth_library = (
+            fluidsynth_library()
+        )  # loads pyfluidsynth without its stdout chatter, FluidSynth's log off
         import fluidsynth
 
         self._fl = fluidsynth
@@ -86,10 +89,7 @@ class SynthTransport:
         try:
             self._sfid = self._synth.sfload(os.fspath(path))
             if self._sfid == _FLUID_FAILED:
-                raise SoundFontError(
-                    f"{str(path)!r} is not a SoundFont that FluidSynth can load; give a valid "
-                    ".sf2 or .sf3 file."
-                )
+                raise SoundFontError(not_a_soundfont(path))
             if driver is not None:
                 self._start(driver)
         except BaseException:
@@ -112,7 +112,7 @@ class SynthTransport:
     def open_parts(self, parts: Sequence) -> None:
         """Each part's GM program on its channel; a drum part's kit from the drum bank (128),
         whatever its channel."""
-        set_type = self._lib.fluid_synth_set_channel_type
+        set_type = self.fluidsynth_library.fluid_synth_set_channel_type
         for part in parts:
             set_type(self._synth.synth, part.channel, _DRUM if part.is_drum else _MELODIC)
             bank = DRUM_BANK if part.is_drum else 0

@@ -49,6 +49,21 @@ def session_clock() -> Clock:
     return lambda: time.perf_counter() - start
 
 
+def drain(inbox: queue.SimpleQueue, timeout_s: float) -> list:
+    """Everything in `inbox`, waiting up to `timeout_s` for the first item: every transport's
+    `receive` (the decision thread takes what arrived in one batch)."""
+    try:
+        first = inbox.get(timeout=timeout_s) if timeout_s > 0 else inbox.get_nowait()
+    except queue.Empty:
+        return []
+    items = [first]
+    try:
+        while True:
+            items.append(inbox.get_nowait())
+    except queue.Empty:
+        return items
+
+
 class VirtualClock:
     """A clock that reads what it was last set to (never going back)."""
 
@@ -112,18 +127,7 @@ class InProcessTransport:
         return self._inbox.qsize()
 
     def receive(self, timeout_s: float) -> list[tuple[object, float]]:
-        try:
-            first = (
-                self._inbox.get(timeout=timeout_s) if timeout_s > 0 else self._inbox.get_nowait()
-            )
-        except queue.Empty:
-            return []
-        items = [first]
-        try:
-            while True:
-                items.append(self._inbox.get_nowait())
-        except queue.Empty:
-            return items
+        return drain(self._inbox, timeout_s)
 
     def send(self, event: OutputEvent) -> None:
         delivered = self.clock()
@@ -189,3 +193,32 @@ class TimedDispatcher:
             self._cond.notify()
         self._thread.join()
         self.flush()
+
+
+class Duplex:
+    """Input from one transport, output to another: a keyboard's port in, the built-in synth out.
+
+    `schedules_ahead` is the output's; closing closes both (the same one once).
+    """
+
+    def __init__(self, inbound: Transport, outbound: Transport):
+        self.inbound = inbound
+        self.outbound = outbound
+        self.schedules_ahead = outbound.schedules_ahead
+
+    def open_parts(self, parts: Sequence) -> None:
+        self.outbound.open_parts(parts)
+
+    def receive(self, timeout_s: float) -> list[tuple[object, float]]:
+        return self.inbound.receive(timeout_s)
+
+    def send(self, event: OutputEvent) -> None:
+        self.outbound.send(event)
+
+    def all_notes_off(self, channels: Iterable[int]) -> None:
+        self.outbound.all_notes_off(channels)
+
+    def close(self) -> None:
+        self.inbound.close()
+        if self.outbound is not self.inbound:
+            self.outbound.close()

@@ -53,7 +53,7 @@ from bandmate.live.events import (
     decode_midi,
     is_valid,
 )
-from bandmate.live.transport import Clock
+from bandmate.live.transport import Clock, drain
 
 DEFAULT_HOST = "127.0.0.1"
 TRY_AGAIN_LATER = 1013  # the WebSocket close code for a server that is busy
@@ -210,18 +210,7 @@ class WebSocketTransport:
     def receive(self, timeout_s: float) -> list[tuple[object, float]]:
         """What the player sent, waiting up to `timeout_s` for the first: [(InputEvent or
         bytes, perf_counter arrival)]."""
-        try:
-            first = (
-                self._inbox.get(timeout=timeout_s) if timeout_s > 0 else self._inbox.get_nowait()
-            )
-        except queue.Empty:
-            return []
-        items = [first]
-        try:
-            while True:
-                items.append(self._inbox.get_nowait())
-        except queue.Empty:
-            return items
+        return drain(self._inbox, timeout_s)
 
     # --- the band's side: queued here, sent by the writer thread -------------------------------
     def open_parts(self, parts: Sequence) -> None:

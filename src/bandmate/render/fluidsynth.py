@@ -64,7 +64,7 @@ _CREATE_LOCK = threading.Lock()
 
 
 @functools.cache
-def _lib() -> ctypes.CDLL:
+def fluidsynth_library() -> ctypes.CDLL:
     """libfluidsynth as loaded by pyfluidsynth, with the prototypes this module calls."""
     # pyfluidsynth finds and loads the C library; with CI set in the environment it prints
     # where it found it on stdout, which would mix into a command's output
@@ -104,7 +104,7 @@ class _Synth:
     """One single-threaded FluidSynth with the SoundFont loaded: stereo out, reverb and chorus."""
 
     def __init__(self, soundfont: Path, sample_rate: int, gain: float):
-        lib = self.lib = _lib()
+        lib = self.lib = fluidsynth_library()
         self.handle = None
         self._settings = lib.new_fluid_settings()
         try:
@@ -112,7 +112,7 @@ class _Synth:
                 lib.fluid_settings_setnum(self._settings, b"synth.sample-rate", float(sample_rate))
                 == _FLUID_FAILED
             ):
-                raise AudioFormatError(_rate_message(sample_rate))
+                raise AudioFormatError(rate_message(sample_rate))
             if lib.fluid_settings_setnum(self._settings, b"synth.gain", gain) == _FLUID_FAILED:
                 raise ValueError(f"FluidSynth's gain must be 0-10, got {gain}")
             for name, value in (
@@ -131,10 +131,7 @@ class _Synth:
                 if not self.handle:
                     raise RuntimeError("FluidSynth could not create a synthesizer")
                 if lib.fluid_synth_sfload(self.handle, os.fsencode(soundfont), 1) == _FLUID_FAILED:
-                    raise SoundFontError(
-                        f"{str(soundfont)!r} is not a SoundFont that FluidSynth can load; give a "
-                        "valid .sf2 or .sf3 file."
-                    )
+                    raise SoundFontError(not_a_soundfont(soundfont))
         except BaseException:
             self.close()
             raise
@@ -192,8 +189,8 @@ def render_stems(
         )
     check_sample_rate(sample_rate)
     if sample_rate > MAX_FLUID_SAMPLE_RATE:
-        raise AudioFormatError(_rate_message(sample_rate))
-    soundfont = _soundfont_path(soundfont)
+        raise AudioFormatError(rate_message(sample_rate))
+    soundfont = soundfont_path(soundfont)
     progress = progress or no_progress
 
     # (less a hair, so that float error in the seconds cannot add a frame)
@@ -366,7 +363,7 @@ def _cost_seconds(score: Score, track: Track) -> float:
     return float(np.sum(seconds[:, 1] - seconds[:, 0])) + _RELEASE_SECONDS * len(ticks)
 
 
-def _soundfont_path(soundfont: str | os.PathLike | None) -> Path:
+def soundfont_path(soundfont: str | os.PathLike | None) -> Path:
     if soundfont is None:
         return find_soundfont()
     path = Path(soundfont).expanduser()
@@ -388,7 +385,15 @@ def _thread_count(tracks: int) -> int:
     return max(1, min(tracks, max(cpus, _MIN_THREADS)))
 
 
-def _rate_message(sample_rate: int) -> str:
+def not_a_soundfont(path: str | os.PathLike) -> str:
+    """The sentence for a file FluidSynth could not load as a SoundFont."""
+    return (
+        f"{str(path)!r} is not a SoundFont that FluidSynth can load; give a valid .sf2 or .sf3 "
+        "file."
+    )
+
+
+def rate_message(sample_rate: int) -> str:
     return (
         f"FluidSynth cannot render at {sample_rate} Hz; use a rate of up to "
         f"{MAX_FLUID_SAMPLE_RATE} Hz such as 44100 or 48000."
