@@ -7,6 +7,8 @@ Targets (issue 8, on the 2-core reference machine):
   noise): a chord change recognized within one beat in >= 95% of changes; the band's harmony
   agrees with the player's chord on >= 90% of beats; tempo within 3% four beats after a change;
 - 10,000 input events per second for 10 s without falling behind or growing memory.
+It also plays the band with the chorale and answer voices in real time (latency and jitter with
+the melody model answering in its worker process).
 
     nice .venv/bin/python bench/live.py [--minutes 10] [--realtime-seconds 60] [--style pop]
 """
@@ -126,14 +128,27 @@ def following(perf, result, tempo_log, style) -> dict:
     }
 
 
-def simulated(minutes: float, style: str, mode: str, seed: int, realtime: bool = False):
+def simulated(
+    minutes: float,
+    style: str,
+    mode: str,
+    seed: int,
+    realtime: bool = False,
+    play: tuple[str, ...] = ("band",),
+    phrase_bars: int = 0,
+):
     bar_s = 4 * 60 / TEMPO_BPM
     choruses = max(1, round(minutes * 60 / (32 * bar_s)))
     fingering = "single" if mode == "single" else "full"
     perf = perform_chart(
-        CHART, tempo_bpm=TEMPO_BPM, choruses=choruses, fingering=fingering, seed=seed
+        CHART,
+        tempo_bpm=TEMPO_BPM,
+        choruses=choruses,
+        fingering=fingering,
+        phrase_bars=phrase_bars,
+        seed=seed,
     )
-    engine = Engine(style, mode=mode, tempo_bpm=TEMPO_BPM, seed=seed)
+    engine = Engine(style, mode=mode, tempo_bpm=TEMPO_BPM, seed=seed, play=play)
     tempo_log: list[tuple[float, float]] = []
 
     def observe(event: InputEvent, eng: Engine) -> None:
@@ -252,6 +267,26 @@ def main() -> None:
 
     print(f"3. input flood: 10,000 events/s for {args.flood_seconds:g} s")
     flood(args.flood_seconds, 10_000, args.style)
+
+    seconds = min(args.realtime_seconds, 30.0)  # (at least one chorus of the chart is played)
+    print(
+        "4. the band with the chorale and answer voices, real time, split mode, the melody in "
+        "2-bar phrases with 2 bars of rest"
+    )
+    play = ("band", "chorale", "answer")
+    _, result, _, wall, engine = simulated(
+        seconds / 60, args.style, "split", args.seed + 2, realtime=True, play=play, phrase_bars=2
+    )
+    r = result.report()
+    choir = next(v for v in engine.voices if type(v).__name__ == "ChoraleVoice")
+    answer = next(v for v in engine.voices if type(v).__name__ == "Responder")
+    sources = [a.source for a in answer.answers]
+    print(
+        f"  {r['decisions']} input events, {r['output_events']} events out in {wall:.1f} s: "
+        f"decision latency {fmt(r)}; output jitter {fmt(r['jitter'])}; {choir.harmonized} "
+        f"melody notes harmonized; {len(sources)} answers ({sources.count('model')} from the "
+        f"model), {answer.cuts} cut short by the player"
+    )
 
 
 if __name__ == "__main__":

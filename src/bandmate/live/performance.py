@@ -131,9 +131,14 @@ def perform_chart(
     fingering: str = "full",
     melody: bool = True,
     pedal: bool = False,
+    phrase_bars: int = 0,
     seed: int = 0,
 ) -> SimulatedPerformance:
-    """Play `chart` `choruses` times (see the module docs)."""
+    """Play `chart` `choruses` times (see the module docs).
+
+    phrase_bars: 0 plays the melody throughout; n plays it in n-bar phrases with n bars of rest
+    between them (a player leaving room for an answer).
+    """
     chart = parse_chart(chart) if isinstance(chart, str) else chart
     rng = np.random.default_rng(seed)
     num, den = chart.meter
@@ -183,17 +188,27 @@ def perform_chart(
         changes.append((beat, chord, struck))
 
     if melody:
-        events += _melody(perf, planned, end_beat, rng, jitter)
+        rest = _phrase_rests(phrase_bars, quarters_per_bar)
+        events += _melody(perf, planned, end_beat, rng, jitter, rest)
     events.sort(key=lambda e: (e.time_s, e.kind != NOTE_OFF))
     return SimulatedPerformance(tuple(events), beat_times, tuple(changes), tempo_steps, chart.meter)
 
 
-def _melody(perf, planned, end_beat: float, rng, jitter) -> list[InputEvent]:
+def _phrase_rests(phrase_bars: int, quarters_per_bar: float):
+    """A test of a beat: True where an n-bar phrase rests (never when `phrase_bars` is 0)."""
+    if phrase_bars <= 0:
+        return lambda beat: False
+    return lambda beat: int(beat // (phrase_bars * quarters_per_bar)) % 2 == 1
+
+
+def _melody(perf, planned, end_beat: float, rng, jitter, rest) -> list[InputEvent]:
     onsets: list[tuple[float, int]] = []  # (beat, pitch)
     pitch = 69
     low, high = MELODY_RANGE
     for beat in range(int(end_beat)):
         roll = rng.random()
+        if rest(beat):
+            continue
         positions = [] if roll < 0.1 else [beat] if roll < 0.45 else [beat, beat + 0.5]
         for x in positions:
             chord = perf.chord_at(x)
@@ -208,7 +223,9 @@ def _melody(perf, planned, end_beat: float, rng, jitter) -> list[InputEvent]:
     times = [perf.time_of(x) + jitter() for x, _ in onsets]
     for k, (x, pitch) in enumerate(onsets):
         on = max(times[k], 0.0)
-        off = times[k + 1] if k + 1 < len(onsets) else perf.time_of(min(x + 1, end_beat))
+        # a note is held to the next, unless a rest between phrases comes first
+        legato = k + 1 < len(onsets) and not rest(x + 1)
+        off = times[k + 1] if legato else perf.time_of(min(x + 1, end_beat))
         off = max(off - float(rng.uniform(0.02, 0.05)), on + 0.04)
         velocity = int(rng.integers(64, 100))
         events.append(InputEvent(on, NOTE_ON, pitch, velocity))

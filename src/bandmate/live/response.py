@@ -211,8 +211,11 @@ def _serve(model_path: str = "") -> None:
         reply = (0, True, None)
     except Exception as e:
         reply = (0, False, f"{type(e).__name__}: {e}")
-    pickle.dump(reply, stdout)
-    stdout.flush()
+    try:
+        pickle.dump(reply, stdout)
+        stdout.flush()
+    except (BrokenPipeError, OSError):
+        os._exit(0)
     while True:
         try:
             ident, request = pickle.load(stdin)
@@ -222,8 +225,11 @@ def _serve(model_path: str = "") -> None:
             reply = (ident, True, _model_answer(request))
         except Exception as e:
             reply = (ident, False, f"{type(e).__name__}: {e}")
-        pickle.dump(reply, stdout, protocol=pickle.HIGHEST_PROTOCOL)
-        stdout.flush()
+        try:
+            pickle.dump(reply, stdout, protocol=pickle.HIGHEST_PROTOCOL)
+            stdout.flush()
+        except (BrokenPipeError, OSError):  # the session ended while it was answering
+            os._exit(0)
 
 
 def _init_worker(model_path: str | None) -> None:
