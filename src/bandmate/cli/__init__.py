@@ -39,6 +39,7 @@ COMMANDS = (
     "analyze",
     "mix",
     "master",
+    "batch",
     "jam",
     "keys",
     "verify",

@@ -1,0 +1,177 @@
+"""The items of a batch, and the function that does one item of each kind.
+
+An item is named by what it makes (a master's path relative to the output folder, or
+`style/NN` for a loop), and that name is its key in the batch report. Its seed comes from the
+name (or, for a loop, from its number, as `bandmate loop` numbers them), never from the run, so
+an item comes out the same in any batch, on any worker, in any order.
+
+The `*_item` functions run inside a Ray worker; each calls the library function the CLI calls
+for one file, with `force=True`: the runner only gives them items that the report does not list
+as done, and it has already refused outputs that the batch did not make (see `runner`). Each
+returns the files it wrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bandmate.errors import InputFileError, UserError
+
+MASTER_SUFFIXES = (".wav", ".flac")
+MIDI_SUFFIXES = (".mid", ".midi")
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One unit of work: `kind` ("master", "render", "loops") applied to `source`.
+
+    source: the input file, or None (loops make something from nothing but settings).
+    outputs: what the item writes (files, or for a loop the folder it fills).
+    settings: everything that decides the output besides the input's bytes and the seed.
+    """
+
+    name: str
+    kind: str
+    source: Path | None
+    outputs: tuple[Path, ...]
+    seed: int
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+def name_seed(name: str) -> int:
+    """A 31-bit seed from an item's name: the same name, the same seed, in every batch."""
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:4], "big") >> 1
+
+
+def file_sha256(path: str | os.PathLike, chunk_bytes: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk_bytes):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def find_inputs(in_dir: str | os.PathLike, suffixes: tuple[str, ...], what: str) -> list[Path]:
+    """The files under `in_dir` (any depth) with one of `suffixes`, sorted; refuses none."""
+    folder = Path(in_dir)
+    if not folder.is_dir():
+        raise InputFileError(f"Input folder {str(folder)!r} does not exist; check the path.")
+    found = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(".")
+    )
+    if not found:
+        raise InputFileError(
+            f"{str(folder)!r} holds no {what} ({', '.join(suffixes)}); give a folder that does."
+        )
+    return found
+
+
+def _check_folders(in_dir: Path, out_dir: Path) -> None:
+    if in_dir.resolve() == out_dir.resolve():
+        raise UserError("The output folder is the input folder; give the outputs their own.")
+
+
+def _plan_files(in_dir, out_dir, kind, suffixes, what, out_suffix, settings) -> list[BatchItem]:
+    in_dir, out_dir = Path(in_dir), Path(out_dir)
+    _check_folders(in_dir, out_dir)
+    inside = out_dir.resolve()
+    items = []
+    for path in find_inputs(in_dir, suffixes, what):
+        if inside in path.resolve().parents:  # the outputs of an earlier run, inside IN_DIR
+            continue
+        rel = path.relative_to(in_dir)
+        if out_suffix:
+            rel = rel.with_suffix(out_suffix)
+        name = rel.as_posix()
+        items.append(BatchItem(name, kind, path, (out_dir / rel,), name_seed(name), settings))
+    return items
+
+
+def plan_master(
+    in_dir, out_dir, *, target_lufs: float = -14.0, ceiling_dbtp: float = -1.0
+) -> list[BatchItem]:
+    """One item per WAV or FLAC file under `in_dir`, mastered to the same relative path."""
+    from bandmate.mix.master import MasterConfig
+
+    MasterConfig(target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp)  # refuse before any work
+    settings = {"target_lufs": target_lufs, "ceiling_dbtp": ceiling_dbtp}
+    return _plan_files(
+        in_dir, out_dir, "master", MASTER_SUFFIXES, "WAV or FLAC files", "", settings
+    )
+
+
+def plan_render(in_dir, out_dir, *, sample_rate: int = 44_100) -> list[BatchItem]:
+    """One item per MIDI file under `in_dir`, rendered to a WAV at the same relative path."""
+    settings = {"sample_rate": sample_rate}
+    return _plan_files(in_dir, out_dir, "render", MIDI_SUFFIXES, "MIDI files", ".wav", settings)
+
+
+def plan_loops(
+    styles: list[str],
+    count: int,
+    out_dir,
+    *,
+    key: str = "C",
+    bars: int = 4,
+    seed: int = 0,
+    sample_rate: int = 44_100,
+) -> list[BatchItem]:
+    """`count` loops of each style; loop n of a style goes to `out_dir/style/NN/`.
+
+    Loop n has seed `seed + n - 1`, as loop n of `bandmate loop --count` has, so a pack can grow
+    later without changing the loops it has. Each loop is written by `make_loops` with a count of
+    one, so its files are named `..._01` inside its own folder: the provenance manifests and
+    content credentials name the files, so they cannot be renamed afterwards.
+    """
+    from bandmate.arrange.style import load_style
+
+    if not styles:
+        raise UserError("Give at least one style, as in --styles funk,rock (see bandmate styles).")
+    if not 1 <= count <= 10_000:
+        raise UserError(f"Give a loop count between 1 and 10000, not {count}.")
+    out_dir = Path(out_dir)
+    items = []
+    for style in styles:
+        load_style(style)  # an unknown style is refused before any work
+        for n in range(1, count + 1):
+            settings = {"style": style, "key": key, "bars": bars, "sample_rate": sample_rate}
+            name = f"{style}/{n:02d}"
+            items.append(BatchItem(name, "loops", None, (out_dir / name,), seed + n - 1, settings))
+    return items
+
+
+# --- one item, in a worker ---------------------------------------------------------------------
+def master_item(item: BatchItem) -> list[Path]:
+    from bandmate.mix.master import master_file
+
+    (out,) = item.outputs
+    out.parent.mkdir(parents=True, exist_ok=True)
+    master_file(item.source, out, force=True, **item.settings)
+    return [out]
+
+
+def render_item(item: BatchItem) -> list[Path]:
+    from bandmate.jobs.render import render_file
+
+    (out,) = item.outputs
+    out.parent.mkdir(parents=True, exist_ok=True)
+    render_file(item.source, out, force=True, **item.settings)
+    return [out]
+
+
+def loop_item(item: BatchItem) -> list[Path]:
+    from bandmate.jobs.loops import LoopRequest, make_loops
+
+    (folder,) = item.outputs
+    request = LoopRequest(count=1, seed=item.seed, **item.settings)
+    return make_loops(request, folder, force=True)
+
+
+WORK = {"master": master_item, "render": render_item, "loops": loop_item}

@@ -1,0 +1,227 @@
+"""Run a batch on Ray: skip what is done, one task per item for the rest, report as they finish.
+
+**Resuming.** Before any work, each item is checked against the batch report: one whose entry
+says done, for the same input bytes (sha256) and settings and seed, and whose outputs are all
+there, is skipped, so a rerun after a crash does only what was left and a rerun of a finished
+batch writes nothing but the report. The others are marked pending (and the report written)
+before the first task starts; so an output that exists but has no entry was not made by this
+batch, and is refused unless `force`.
+
+**Failures.** An item whose function raises is a failed item: its error goes in the report and
+the batch carries on; it is not retried (it would fail the same way). A worker that dies (killed,
+out of memory, a node lost) is another matter: Ray runs its task again, up to `MAX_RETRIES`
+times, so a lost worker loses no item. Outputs are written atomically by the library functions,
+so a killed task leaves no half file.
+
+**Workers.** Each task asks Ray for one CPU and runs its item on one thread (torch, OpenMP, MKL
+and OpenBLAS are held to one thread), so N workers use N cores, and at most N tasks are in flight
+at once, which also bounds the driver's memory for a batch of any size. With no address, a
+private local Ray of N CPUs is started and stopped again; with an address (or when the caller has
+already started Ray, as the tests do), that Ray is used and left running. On a cluster every node
+must see the input and output folders at the same paths (a shared file system).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bandmate.batch.items import WORK, BatchItem, file_sha256
+from bandmate.batch.report import BatchReport
+from bandmate.errors import OutputError, UserError
+from bandmate.progress import ProgressCallback, no_progress
+
+MAX_RETRIES = 3  # runs of a task whose worker died, after the first
+# every worker thread pool held to one thread: one task, one core
+ONE_THREAD = {
+    name: "1"
+    for name in (
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+    )
+}
+SAVE_EVERY_S = 0.5  # the report is rewritten at most this often while items finish (and at the end)
+
+
+@dataclass
+class BatchSummary:
+    """What a run of a batch did. `failed` maps item names to their errors."""
+
+    total: int
+    done: int
+    skipped: int
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    workers: int = 0
+    report: Path | None = None
+
+
+def run_batch(
+    items: list[BatchItem],
+    out_dir: str | os.PathLike,
+    *,
+    workers: int | None = None,
+    address: str | None = None,
+    force: bool = False,
+    progress: ProgressCallback = no_progress,
+    work: Callable[[BatchItem], list[Path]] | None = None,
+) -> BatchSummary:
+    """Do every item of `items` not already done in `out_dir`, on Ray; returns a summary.
+
+    workers: tasks at once (default: every CPU of the machine, or of the cluster at `address`).
+    work: the function that does one item (default: the one for the items' kind); it must be a
+    function Ray can send to a worker.
+    """
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers must be at least 1, not {workers}.")
+    if not items:
+        raise UserError("The batch has no items.")
+    kinds = {item.kind for item in items}
+    if len(kinds) != 1:
+        raise UserError(f"A batch has one kind of item, not {', '.join(sorted(kinds))}.")
+    (kind,) = kinds
+    out = Path(out_dir)
+    started = time.monotonic()
+    report = BatchReport.load(out, kind)
+    todo = _plan(items, report, out, force)
+    summary = BatchSummary(len(items), 0, len(items) - len(todo), report=report.path)
+    progress(summary.skipped, summary.total)
+    if todo:  # a finished batch writes nothing, not even its report
+        report.save()
+        _run(todo, report, out, summary, work or WORK[kind], workers, address, progress)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _record(item: BatchItem, source_sha256: str | None) -> dict:
+    # settings through JSON, so that they compare equal to what a report read back holds
+    settings = json.loads(json.dumps(dict(item.settings)))
+    return {"input_sha256": source_sha256, "settings": settings, "seed": item.seed}
+
+
+def _plan(items: list[BatchItem], report: BatchReport, out: Path, force: bool):
+    """The items to do, each with the report entry it will get; marks them pending."""
+    todo, foreign = [], []
+    for item in items:
+        record = _record(item, file_sha256(item.source) if item.source else None)
+        entry = report.items.get(item.name)
+        if (
+            entry is not None
+            and entry["status"] == "done"
+            and all(entry.get(k) == v for k, v in record.items())
+            and all((out / p).exists() for p in entry.get("outputs", ()))
+        ):
+            continue
+        if entry is None and any(p.exists() for p in item.outputs):
+            foreign.append(next(p for p in item.outputs if p.exists()))
+        todo.append((item, record))
+    if foreign and not force:
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        raise OutputError(
+            f"{str(foreign[0])!r}{more} already exist(s) but this batch did not make them; "
+            "use --force to overwrite them or choose another output folder."
+        )
+    for item, record in todo:
+        report.items[item.name] = {"status": "pending", **record}
+    return todo
+
+
+def _run(todo, report, out, summary, work, workers, address, progress) -> None:
+    import ray
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        _start_ray(workers, address)
+    try:
+        if workers is None:
+            workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        summary.workers = workers
+        run_item = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_run_one)
+        waiting = list(reversed(todo))
+        in_flight: dict = {}
+        last_save = time.monotonic()
+        while waiting or in_flight:
+            while waiting and len(in_flight) < workers:
+                item, record = waiting.pop()
+                in_flight[run_item.remote(work, item)] = (item, record)
+            [ref], _ = ray.wait(list(in_flight), num_returns=1)
+            item, record = in_flight.pop(ref)
+            try:
+                status, outputs, seconds, error = ray.get(ref)
+            except Exception as e:  # the worker died more often than Ray retries
+                status, outputs, seconds, error = "failed", [], None, _describe(e)
+            entry = {
+                "status": status,
+                **record,
+                "outputs": [],
+                "seconds": None if seconds is None else round(seconds, 3),
+            }
+            if status == "done":
+                entry["outputs"] = [Path(p).relative_to(out).as_posix() for p in outputs]
+                summary.done += 1
+            else:
+                entry["error"] = error
+                summary.failed[item.name] = error
+            report.items[item.name] = entry
+            if time.monotonic() - last_save >= SAVE_EVERY_S or not in_flight:
+                report.save()
+                last_save = time.monotonic()
+            failed = f"{len(summary.failed)} failed" if summary.failed else ""
+            progress(summary.skipped + summary.done + len(summary.failed), summary.total,
+                     status=failed)  # fmt: skip
+    finally:
+        report.save()
+        if started_here:
+            ray.shutdown()
+
+
+def _start_ray(workers: int | None, address: str | None) -> None:
+    import logging
+
+    import ray
+
+    options = {
+        "include_dashboard": False,
+        "log_to_driver": False,  # a worker's output would garble the progress bar
+        "logging_level": logging.ERROR,
+        "runtime_env": {"env_vars": ONE_THREAD},
+    }
+    if address:
+        try:
+            ray.init(address=address, **options)
+        except (ConnectionError, RuntimeError, ValueError) as e:
+            raise UserError(
+                f"No Ray cluster answers at {address!r} ({e}); start one with `ray start --head`."
+            ) from e
+    else:
+        ray.init(num_cpus=workers or os.cpu_count() or 1, **options)
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".strip()
+
+
+def _run_one(work: Callable[[BatchItem], list[Path]], item: BatchItem):
+    """In a worker: do `item` on one thread with its own seed; (status, outputs, seconds, error)."""
+    os.environ.update(ONE_THREAD)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    random.seed(item.seed)
+    import numpy as np
+
+    np.random.seed(item.seed)
+    started = time.perf_counter()
+    try:
+        outputs = work(item)
+    except Exception as e:
+        return "failed", [], time.perf_counter() - started, _describe(e)
+    return "done", [str(p) for p in outputs], time.perf_counter() - started, None

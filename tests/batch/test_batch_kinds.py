@@ -1,0 +1,34 @@
+"""Loops and renders in a batch: the same per-item functions as `bandmate loop` and `render`,
+the same seeds, so a batch's loop NN is `bandmate loop`'s loop NN."""
+
+from __future__ import annotations
+
+import json
+
+import soundfile as sf
+
+from bandmate.batch import REPORT_FILE, plan_loops, plan_render, run_batch
+from bandmate.io.midi import read_midi
+from bandmate.jobs.loops import LoopRequest, make_loops
+
+
+def test_batch_loops_are_the_loops_of_bandmate_loop_and_render_back(ray_cluster, tmp_path):
+    out = tmp_path / "pack"
+    items = plan_loops(["funk"], 2, out, bars=1, seed=5)
+    assert [(i.name, i.seed) for i in items] == [("funk/01", 5), ("funk/02", 6)]
+    summary = run_batch(items, out, workers=2)
+    assert (summary.done, summary.failed) == (2, {})
+    make_loops(LoopRequest("funk", bars=1, count=2, seed=5), tmp_path / "plain")
+    batch_loop = read_midi(next((out / "funk" / "02").glob("*.mid")))
+    plain_loop = read_midi(next((tmp_path / "plain").glob("*_02.mid")))
+    assert [t.notes for t in batch_loop.tracks] == [t.notes for t in plain_loop.tracks]
+
+    midis = tmp_path / "midi"
+    midis.mkdir()
+    for n in ("01", "02"):
+        (midis / f"loop{n}.mid").write_bytes(next((out / "funk" / n).glob("*.mid")).read_bytes())
+    rendered = tmp_path / "rendered"
+    summary = run_batch(plan_render(midis, rendered), rendered, workers=2)
+    assert summary.done == 2
+    assert json.loads((rendered / REPORT_FILE).read_text())["counts"]["done"] == 2
+    assert sf.info(rendered / "loop01.wav").samplerate == 44_100
