@@ -188,18 +188,46 @@ def _make_optimizer(model: DecoderTransformer, config: TrainConfig) -> torch.opt
     return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, foreach=False)
 
 
-def _train_step(model, optimizer, stream: TrainingStream, step: int, lr: float, grad_clip: float):
-    """One optimizer step on batch `step` at learning rate `lr`; (mean loss, target tokens)."""
+def _train_step(
+    model,
+    optimizer,
+    stream: TrainingStream,
+    step: int,
+    lr: float,
+    grad_clip: float,
+    shard: tuple[int, int] = (0, 1),
+):
+    """One optimizer step on batch `step` at learning rate `lr`; (mean loss, target tokens).
+
+    shard: (rank, world size) when `model` is a DistributedDataParallel: this rank takes its
+    rows of the global batch and its loss is scaled so that DDP's gradient average is the
+    gradient of the global mean (see `bandmate.models.distributed`). The loss and the token
+    count returned are the global batch's.
+    """
     for group in optimizer.param_groups:
         group["lr"] = lr
     inputs, types, targets = stream.batch(step)
-    logits, _ = model(inputs, types if model.config.n_token_types else None)  # (B, T, V)
-    loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=PAD)
+    tokens = int((targets != PAD).sum())
+    rank, world = shard
+    config = getattr(model, "module", model).config  # under DDP, the wrapped model's
+    if world > 1:
+        from bandmate.models import distributed
+
+        inputs, types, targets = distributed.shard_rows((inputs, types, targets), rank, world)
+    logits, _ = model(inputs, types if config.n_token_types else None)  # (B, T, V)
+    flat_logits, flat_targets = logits.flatten(0, 1), targets.flatten()
+    if world == 1:
+        loss = F.cross_entropy(flat_logits, flat_targets, ignore_index=PAD)
+    else:  # this rank's tokens' share of the global mean; x world undoes DDP's average
+        summed = F.cross_entropy(flat_logits, flat_targets, ignore_index=PAD, reduction="sum")
+        loss = summed / max(tokens, 1)
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    (loss * world if world > 1 else loss).backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
     optimizer.step()
-    return loss.item(), int((targets != PAD).sum())
+    if world > 1:
+        return distributed.global_mean(loss.item()), tokens
+    return loss.item(), tokens
 
 
 def train(
@@ -218,6 +246,7 @@ def train(
     valid_pieces: list | None = None,
     progress: ProgressCallback = no_progress,
     report=None,
+    distributed: bool = False,
 ) -> TrainResult:
     """Train a model for `task` ("chorale", ...) into `out_dir`; returns the best valid NLL.
 
@@ -231,6 +260,10 @@ def train(
     schedule follows). train_pieces / valid_pieces: the task's data by default
     (chorales: JSB train / valid); tests pass small lists. report(record): called with a dict
     (step, loss, lr, tokens_per_s, valid_nll when evaluated) after every eval.
+    distributed: this process is one rank of a running `torch.distributed` process group: the
+    model is wrapped in DistributedDataParallel, each rank trains on its share of every global
+    batch of `config.batch_size` pieces, and rank 0 alone evaluates, saves, shows progress and
+    reports (see `bandmate.models.distributed`).
     """
     torch.set_num_threads((config or TrainConfig()).num_threads)
     out = Path(out_dir)
@@ -258,6 +291,24 @@ def train(
     state: dict[str, Any] = {"step": 0, "best_valid_nll": math.inf, "best_step": -1, "history": []}
     if resume:
         state = checkpoint.load_training_state(out, model, optimizer)
+    rank, world = 0, 1
+    trained = model  # what the steps run: the model, or its DDP wrapper
+    if distributed:
+        from torch.nn.parallel import DistributedDataParallel
+
+        from bandmate.models import distributed as dist_tools
+
+        rank, world = dist_tools.rank_and_world()
+        if config.batch_size % world:
+            raise UserError(
+                f"The batch of {config.batch_size} pieces does not split evenly over {world} "
+                "processes; give a batch size that is a multiple of the process count."
+            )
+        trained = DistributedDataParallel(model)  # broadcasts rank 0's weights
+        if rank:  # dropout: each rank its own draws
+            torch.manual_seed(config.seed * 1_000_003 + 7_919 * rank + state["step"])
+            progress, report = no_progress, None
+    main_rank = rank == 0
     train_pieces = the_task.pieces("train") if train_pieces is None else train_pieces
     valid_pieces = the_task.pieces("valid") if valid_pieces is None else valid_pieces
     if not train_pieces or not valid_pieces:
@@ -279,29 +330,38 @@ def train(
     started, tokens_seen, loss_sum, loss_count = time.monotonic(), 0, 0.0, 0
     seconds_before = state.get("seconds", 0.0)  # training time of earlier sessions of this run
     budget = None if config.minutes is None else 60 * config.minutes
+    clocked = budget is not None or max_minutes is not None  # time decides: ranks must agree
 
-    def seconds() -> float:  # training time of this run so far, all sessions
-        return seconds_before + time.monotonic() - started
+    def seconds() -> float:  # training time of this run so far, all sessions (rank 0's clock)
+        now = seconds_before + time.monotonic() - started
+        return dist_tools.rank0_value(now) if world > 1 and clocked else now
 
-    model.train()
+    trained.train()
     step = state["step"]
     shown_loss = None  # the loss on the progress bar, smoothed over about 20 steps
     while step < end and (budget is None or seconds() < budget):
         lr = learning_rate(step, config, seconds())
-        loss, tokens = _train_step(model, optimizer, stream, step, lr, config.grad_clip)
+        loss, tokens = _train_step(
+            trained, optimizer, stream, step, lr, config.grad_clip, (rank, world)
+        )
         step += 1
         state["step"] = step
         tokens_seen += tokens
         loss_sum, loss_count = loss_sum + loss, loss_count + 1
         shown_loss = loss if shown_loss is None else 0.95 * shown_loss + 0.05 * loss
         status = f"step {step}  loss {shown_loss:.3f}"
+        now = seconds()
         if budget is None:
             progress(step, config.steps, status=status)
         else:
-            progress(min(seconds(), budget), budget, status=status)
-        out_of_time = (budget is not None and seconds() >= budget) or (
-            max_minutes is not None and time.monotonic() - started > 60 * max_minutes
+            progress(min(now, budget), budget, status=status)
+        out_of_time = (budget is not None and now >= budget) or (
+            max_minutes is not None and now - seconds_before > 60 * max_minutes
         )
+        if not main_rank:  # rank 0 evaluates and saves; the others go on to the next step
+            if out_of_time:
+                break
+            continue
         if step % config.eval_interval == 0 or step == end or out_of_time:
             valid_nll = evaluate(model, the_task, valid)
             record = {
@@ -323,6 +383,8 @@ def train(
                 report(record)
             if out_of_time:
                 break
+    if world > 1:
+        dist_tools.barrier()  # rank 0's last save is done before any rank leaves
     return TrainResult(
         out_dir=out,
         task=task,
