@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from bandmate import __version__
 from bandmate.errors import UserError
 from bandmate.web import kinds
+from bandmate.web.jam import DEFAULT_MAX_SESSIONS, JamSessions
 from bandmate.web.jobs import (
     DEFAULT_MAX_AGE_DAYS,
     DEFAULT_QUOTA_BYTES,
@@ -94,9 +95,11 @@ def create_app(
     workers: int = 1,
     quota_bytes: int = DEFAULT_QUOTA_BYTES,
     max_age_days: float = DEFAULT_MAX_AGE_DAYS,
+    max_jam_sessions: int = DEFAULT_MAX_SESSIONS,
 ) -> FastAPI:
     """The studio app on `data_dir` (created if missing). Workers start with the app's lifespan
-    (uvicorn, or FastAPI's TestClient used as a context manager) and stop with it."""
+    (uvicorn, or FastAPI's TestClient used as a context manager) and stop with it. At most
+    `max_jam_sessions` live bands play at once (the WebSocket `/api/jam`, `bandmate.web.jam`)."""
     data = Path(data_dir).expanduser().resolve()
     data.mkdir(parents=True, exist_ok=True)
     store = JobStore(data)
@@ -126,6 +129,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.store, app.state.uploads, app.state.pool = store, uploads, pool
+    app.state.jam = jam_sessions = JamSessions(max_jam_sessions, token)
     app.add_middleware(SecurityMiddleware, token=token)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -154,6 +158,15 @@ def create_app(
             response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
             return response
         return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/jam", include_in_schema=False)
+    def jam_page():
+        return RedirectResponse("/#jam", status_code=307)
+
+    @app.websocket("/api/jam")
+    async def jam(websocket: WebSocket) -> None:
+        """A live band for this page: `?style=&mode=&play=&tempo=` (see `bandmate.web.jam`)."""
+        await jam_sessions.serve(websocket)
 
     @app.get("/api/styles")
     def styles() -> list[StyleInfo]:

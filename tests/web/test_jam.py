@@ -1,0 +1,120 @@
+"""The jam WebSocket (`/api/jam`): a chord in, the band out; bad choices, other sites, the
+token and the session limit refused; no session outlives its page."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from bandmate.web.app import create_app
+
+C_MAJOR_AND_MELODY = (36, 40, 43, 72)
+
+
+@pytest.fixture(scope="module")
+def jam_client(tmp_path_factory):
+    """A client on a studio without workers (the jam needs none) allowing one session."""
+    return TestClient(create_app(tmp_path_factory.mktemp("jam"), max_jam_sessions=1))
+
+
+def receive_until(ws, seconds: float) -> list[dict]:
+    """Every message for `seconds` (the band keeps playing, so messages keep coming)."""
+    messages, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        messages.append(ws.receive_json())
+    return messages
+
+
+def decision_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "bandmate-decisions" and t.is_alive()]
+
+
+def test_a_chord_brings_in_the_band_on_several_channels(jam_client):
+    with jam_client.websocket_connect("/api/jam?style=pop&mode=split&play=band") as ws:
+        clock = ws.receive_json()
+        parts = ws.receive_json()
+        assert clock["type"] == "clock" and parts["type"] == "parts"
+        assert {p["channel"] for p in parts["parts"]} >= {0, 9}
+        for pitch in C_MAJOR_AND_MELODY:
+            ws.send_json({"type": "note_on", "pitch": pitch, "velocity": 96})
+        ws.send_bytes(bytes([0x80, 72, 0]))  # raw MIDI works too
+        messages = receive_until(ws, 1.0)
+    notes = [m for m in messages if m["type"] == "note"]
+    assert len({m["channel"] for m in notes if m["velocity"]}) >= 3
+    assert all(m["time"] >= clock["time"] for m in notes)
+    chords = [m for m in messages if m["type"] == "chord"]
+    assert chords and chords[-1]["name"] == "C"
+    # the band's bass plays C under a C chord
+    bass = parts["parts"][[p["name"] for p in parts["parts"]].index("Bass")]["channel"]
+    assert any(m["pitch"] % 12 == 0 for m in notes if m["channel"] == bass and m["velocity"])
+
+
+def test_leaving_stops_the_session(jam_client):
+    with jam_client.websocket_connect("/api/jam?play=band") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "note_on", "pitch": 45, "velocity": 80})
+        ws.receive_json()
+        assert jam_client.app.state.jam.running == 1
+    deadline = time.monotonic() + 3
+    while (decision_threads() or jam_client.app.state.jam.running) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert jam_client.app.state.jam.running == 0
+    assert not decision_threads()
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("style=polka-from-mars", "Unknown style"),
+        ("mode=both-hands", "Unknown mode"),
+        ("play=orchestra", "Play one or more"),
+        ("tempo=fast", "tempo"),
+    ],
+)
+def test_bad_choices_are_closed_with_a_reason(jam_client, query, words):
+    with (
+        jam_client.websocket_connect(f"/api/jam?{query}") as ws,
+        pytest.raises(WebSocketDisconnect) as closed,
+    ):
+        ws.receive_json()
+    assert closed.value.code == 1008
+    assert words in closed.value.reason
+
+
+def test_a_page_of_another_site_cannot_jam(jam_client):
+    evil = {"Origin": "https://evil.example"}
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        jam_client.websocket_connect("/api/jam", headers=evil),
+    ):
+        pass
+    assert closed.value.code == 1008
+    with jam_client.websocket_connect("/api/jam", headers={"Origin": "http://testserver"}) as ws:
+        assert ws.receive_json()["type"] == "clock"
+
+
+def test_a_second_session_beyond_the_limit_is_told_to_try_later(jam_client):
+    with jam_client.websocket_connect("/api/jam") as first:
+        first.receive_json()
+        with (
+            jam_client.websocket_connect("/api/jam") as second,
+            pytest.raises(WebSocketDisconnect) as closed,
+        ):
+            second.receive_json()
+        assert closed.value.code == 1013
+        assert "try again later" in closed.value.reason
+
+
+def test_the_token_is_needed_when_the_studio_has_one(tmp_path):
+    client = TestClient(create_app(tmp_path, token="s3cret"))
+    with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect("/api/jam"):
+        pass
+    assert closed.value.code == 1008
+    with client.websocket_connect("/api/jam?token=s3cret") as ws:
+        assert ws.receive_json()["type"] == "clock"
+    with client.websocket_connect("/api/jam", headers={"Cookie": "bandmate_token=s3cret"}) as ws:
+        assert ws.receive_json()["type"] == "clock"
