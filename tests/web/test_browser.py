@@ -100,6 +100,12 @@ def test_master_an_uploaded_mix_and_see_before_and_after(page, tmp_path):
     loudness = next(r for r in rows if r[0].startswith("Integrated"))
     assert abs(float(loudness[2]) - -16) < 1.0
     assert float(loudness[1]) != float(loudness[2])
+    # the before/after plots (loudness over time, octave-band spectrum) are shown
+    page.wait_for_function(
+        "() => { const i = document.getElementById('master-plot');"
+        " return i.complete && i.naturalWidth > 400; }",
+        timeout=10_000,
+    )
 
 
 def test_write_a_melody_over_a_chart_and_see_its_notes(page):

@@ -222,7 +222,7 @@ def _run_backing(p: BackingParams, out: Path, progress, uploads: UploadStore) ->
 
 def _run_master(p: MasterParams, out: Path, progress, uploads: UploadStore) -> None:
     from bandmate.mix.master import master_file
-    from bandmate.mix.report import write_master_json
+    from bandmate.mix.report import write_master_json, write_master_png
 
     source = uploads.path(p.input, AUDIO_TYPES)
     progress(0, 1)
@@ -237,6 +237,7 @@ def _run_master(p: MasterParams, out: Path, progress, uploads: UploadStore) -> N
         force=True,
     )
     write_master_json(report, out / "master.json")
+    write_master_png(report, out / "master.png")  # loudness and spectrum, before and after
 
 
 def _run_mix(p: MixParams, out: Path, progress, uploads: UploadStore) -> None:

@@ -186,6 +186,7 @@ async function master(event) {
       body.append(row);
     }
     document.getElementById("master-player").src = api.fileUrl(id, "master.wav");
+    document.getElementById("master-plot").src = api.fileUrl(id, "master.png");
     fillDownloads(document.getElementById("master-downloads"), id, job.files);
     document.getElementById("master-result").hidden = false;
     setStatus(status, "Done.");
