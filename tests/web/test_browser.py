@@ -129,4 +129,9 @@ def test_mix_uploaded_stems(page, tmp_path):
     page.click("#mix-go")
     page.wait_for_selector("#mix-result:not([hidden])", timeout=30_000)
     links = page.eval_on_selector_all("#mix-downloads a", "as => as.map(a => a.textContent)")
-    assert {"mix.wav", "mix.json"} <= set(links)
+    assert {"mix.wav", "mix.json", "mix.png"} <= set(links)
+    page.wait_for_function(
+        "() => { const i = document.getElementById('mix-plot');"
+        " return i.complete && i.naturalWidth > 400; }",
+        timeout=10_000,
+    )

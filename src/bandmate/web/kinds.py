@@ -246,7 +246,7 @@ def _run_mix(p: MixParams, out: Path, progress, uploads: UploadStore) -> None:
     import json
 
     from bandmate.io.files import write_text_atomic
-    from bandmate.mix.automix import automix_files
+    from bandmate.mix.automix import automix_files, write_automix_png
 
     work = out / ".stems"
     work.mkdir()
@@ -261,6 +261,7 @@ def _run_mix(p: MixParams, out: Path, progress, uploads: UploadStore) -> None:
             link.unlink()
         work.rmdir()
     write_text_atomic(out / "mix.json", json.dumps(report.to_dict(), indent=2) + "\n")
+    write_automix_png(report, out / "mix.png")  # each stem's level before and after
 
 
 def _compose_options(p, command: str) -> dict:

@@ -242,6 +242,7 @@ async function mix(event) {
     const { id } = await api.json("POST", "/api/jobs", { kind: "mix", stems });
     const job = await waitForJob(id, (state) => setStatus(status, `${state}…`));
     document.getElementById("mix-player").src = api.fileUrl(id, "mix.wav");
+    document.getElementById("mix-plot").src = api.fileUrl(id, "mix.png");
     fillDownloads(document.getElementById("mix-downloads"), id, job.files);
     document.getElementById("mix-result").hidden = false;
     setStatus(status, "Done.");
