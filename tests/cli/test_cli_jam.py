@@ -108,7 +108,9 @@ def test_a_browser_plays_and_the_session_is_written(tmp_path):
         try:
             line = p.stderr.readline()
             port = int(re.search(r"ws://127\.0\.0\.1:(\d+)", line).group(1))
-            with connect(f"ws://127.0.0.1:{port}") as page:
+            # a browser reads every message; an unbounded queue keeps this page from stalling
+            # the band's sends while the test is not reading
+            with connect(f"ws://127.0.0.1:{port}", max_queue=None) as page:
                 for pitch in keys:
                     page.send(json.dumps({"type": "note_on", "pitch": pitch, "velocity": 90}))
                 deadline = time.monotonic() + 5
@@ -121,7 +123,7 @@ def test_a_browser_plays_and_the_session_is_written(tmp_path):
                 for pitch in keys:
                     page.send(json.dumps({"type": "note_off", "pitch": pitch}))
             p.send_signal(signal.SIGINT)
-            stdout, stderr = p.communicate(timeout=20)
+            stdout, stderr = p.communicate(timeout=60)
         finally:
             p.kill()
     assert p.returncode == 0, stderr

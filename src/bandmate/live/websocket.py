@@ -117,6 +117,9 @@ def parts_message(parts: Sequence) -> dict:
     }
 
 
+CLOSE_WAIT_S = 2.0  # how long `close` waits for the writer and the server's threads
+
+
 class WebSocketTransport:
     """A WebSocket server for one browser page, the player and the band (see the module docs).
 
@@ -255,8 +258,10 @@ class WebSocketTransport:
             self._closed = True
             client = self._client
         self._outbox.put(_STOP)
-        self._writer.join()
+        # a page that stopped reading can hold the writer in a blocked send; it is a daemon
+        # thread, and closing the connection below ends that send, so stopping never waits long
+        self._writer.join(timeout=CLOSE_WAIT_S)
         if client is not None:
             client.close(1001, "bandmate stopped")
         self._server.shutdown()
-        self._serving.join()
+        self._serving.join(timeout=CLOSE_WAIT_S)
