@@ -98,7 +98,8 @@ def test_midi_ports_without_a_midi_system_are_one_line(capsys):
 
 def test_a_browser_plays_and_the_session_is_written(tmp_path):
     """The command as a user runs it, in its own process: a page connects over the WebSocket,
-    holds C major, and hears the band; Ctrl-C (SIGINT) ends it and writes the session."""
+    holds C major, and hears the band; SIGTERM (as a service manager stops it; a background
+    process may have SIGINT ignored) ends it and writes the session."""
     out = tmp_path / "session.mid"
     command = [sys.executable, "-m", "bandmate.cli", "jam", "--websocket", "0", "-o", str(out),
                "--play", "band,chorale", "--tempo", "120"]  # fmt: skip
@@ -122,7 +123,7 @@ def test_a_browser_plays_and_the_session_is_written(tmp_path):
                         notes.append(message)
                 for pitch in keys:
                     page.send(json.dumps({"type": "note_off", "pitch": pitch}))
-            p.send_signal(signal.SIGINT)
+            p.send_signal(signal.SIGTERM)
             stdout, stderr = p.communicate(timeout=60)
         finally:
             p.kill()

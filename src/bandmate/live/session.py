@@ -25,7 +25,9 @@ chords the engine heard as chord symbols.
 
 from __future__ import annotations
 
+import contextlib
 import io as _io
+import signal
 import threading
 import time
 from collections import defaultdict
@@ -159,26 +161,46 @@ def play_live(
     record: bool = False,
     on_start: Callable[[], None] | None = None,
 ) -> LiveSession:
-    """Run a live session until `seconds` pass or Ctrl-C, then stop it (all notes off) and close
-    the transport. Returns the stopped session (its `result()` when recording)."""
+    """Run a live session until `seconds` pass, Ctrl-C or SIGTERM, then stop it (all notes off)
+    and close the transport. Returns the stopped session (its `result()` when recording).
+
+    SIGTERM (a service manager, `kill`) stops it as Ctrl-C does: a process started in the
+    background inherits SIGINT ignored, and must still be able to end cleanly.
+    """
     clock = session_clock()
     session = LiveSession(engine, transport, clock, record=record)
-    try:
-        with gc_paused():
-            session.start()
-            if on_start is not None:
-                on_start()
-            try:
-                while seconds is None or clock() < seconds:
-                    time.sleep(0.1 if seconds is None else min(0.1, max(0.0, seconds - clock())))
-                    if session.error is not None:
-                        break
-            except KeyboardInterrupt:
-                pass
-            session.stop()
-    finally:
-        transport.close()
+    stop = threading.Event()
+    with _stopping_on_sigterm(stop):
+        try:
+            with gc_paused():
+                session.start()
+                if on_start is not None:
+                    on_start()
+                try:
+                    while (seconds is None or clock() < seconds) and not stop.is_set():
+                        left = 0.1 if seconds is None else max(0.0, seconds - clock())
+                        stop.wait(min(0.1, left))
+                        if session.error is not None:
+                            break
+                except KeyboardInterrupt:
+                    pass
+                session.stop()
+        finally:
+            transport.close()
     return session
+
+
+@contextlib.contextmanager
+def _stopping_on_sigterm(stop: threading.Event):
+    """Inside, SIGTERM sets `stop` (where signals can be handled: the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass
