@@ -90,8 +90,12 @@ def test_master_an_uploaded_mix_and_see_before_and_after(page, tmp_path):
 
     mix = tmp_path / "my mix.wav"
     mix.write_bytes(wav_bytes(seconds=3.0))
+    reference = tmp_path / "a record I like.wav"
+    reference.write_bytes(wav_bytes(seconds=3.0))
     page.set_input_files("#master-file", str(mix))
+    page.set_input_files("#master-reference", str(reference))
     page.fill("#target-lufs", "-16")
+    page.fill("#ceiling-dbtp", "-2")
     page.click("#master-go")
     page.wait_for_selector("#master-result:not([hidden])", timeout=30_000)
     rows = page.eval_on_selector_all(
@@ -100,6 +104,8 @@ def test_master_an_uploaded_mix_and_see_before_and_after(page, tmp_path):
     loudness = next(r for r in rows if r[0].startswith("Integrated"))
     assert abs(float(loudness[2]) - -16) < 1.0
     assert float(loudness[1]) != float(loudness[2])
+    peak = next(r for r in rows if r[0].startswith("True peak"))
+    assert float(peak[2]) <= -1.9  # under the ceiling asked for
     # the before/after plots (loudness over time, octave-band spectrum) are shown
     page.wait_for_function(
         "() => { const i = document.getElementById('master-plot');"

@@ -169,8 +169,14 @@ async function master(event) {
   try {
     setStatus(status, "Uploading…");
     const input = await api.upload(file);
+    const referenceFile = document.getElementById("master-reference").files[0];
+    const reference = referenceFile ? await api.upload(referenceFile) : null;
+    const value = (id) => Number(document.getElementById(id).value);
     const { id } = await api.json("POST", "/api/jobs", {
-      kind: "master", input, target_lufs: Number(document.getElementById("target-lufs").value),
+      kind: "master", input, reference,
+      target_lufs: value("target-lufs"), ceiling_dbtp: value("ceiling-dbtp"),
+      intensity: value("master-intensity"),
+      curve: document.getElementById("master-curve").value,
     });
     const job = await waitForJob(id, (state) => setStatus(status, `${state}…`));
     const report = await api.json("GET", api.fileUrl(id, "master.json"));
