@@ -12,7 +12,9 @@ training on other pieces than its share, or on a wrongly weighted loss, cannot p
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from datetime import timedelta
 
 import pytest
 import torch
@@ -35,16 +37,23 @@ CONFIG = TrainConfig(
 TOLERANCE_NATS = 1e-4
 
 
-def _rank(rank: int, world: int, rendezvous: str, out: str, pieces) -> None:
-    """One rank of the distributed run (in a spawned process)."""
+def _rank(rank: int, world: int, rendezvous: str, out: str, pieces, config=CONFIG) -> None:
+    """One rank of the distributed run (in a spawned process); a collective that never meets
+    its partner fails after 60 s instead of hanging the suite."""
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=rendezvous, rank=rank, world_size=world)
+    dist.init_process_group(
+        "gloo",
+        init_method=rendezvous,
+        rank=rank,
+        world_size=world,
+        timeout=timedelta(seconds=60),
+    )
     try:
         train_pieces, valid_pieces = pieces
         result = train(
             "chorale",
             out,
-            CONFIG,
+            config,
             TINY_MODEL,
             train_pieces=train_pieces,
             valid_pieces=valid_pieces,
@@ -82,3 +91,17 @@ def test_two_processes_follow_the_single_process_loss_curve(tmp_path, short_chor
     # rank 0 wrote the checkpoint and the resume state
     assert (tmp_path / "ddp" / "model.safetensors").exists()
     assert (tmp_path / "ddp" / "resume" / "state.json").exists()
+
+
+def test_a_time_budget_keeps_the_ranks_in_step(tmp_path, short_chorales):
+    """With --minutes, every rank reads rank 0's clock by a collective; rank 0's evaluations
+    must not call it an extra time, or the ranks' collectives fall out of step and hang."""
+    config = dataclasses.replace(CONFIG, steps=4, eval_interval=2, minutes=5.0)
+    mp.spawn(
+        _rank,
+        args=(2, f"file://{tmp_path}/rendezvous", str(tmp_path / "ddp"), short_chorales, config),
+        nprocs=2,
+        join=True,
+    )
+    history = json.loads((tmp_path / "ddp" / "history.json").read_text())
+    assert [r["step"] for r in history] == [2, 4]

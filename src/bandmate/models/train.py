@@ -332,8 +332,11 @@ def train(
     budget = None if config.minutes is None else 60 * config.minutes
     clocked = budget is not None or max_minutes is not None  # time decides: ranks must agree
 
-    def seconds() -> float:  # training time of this run so far, all sessions (rank 0's clock)
-        now = seconds_before + time.monotonic() - started
+    def local_seconds() -> float:  # training time of this run so far, all sessions
+        return seconds_before + time.monotonic() - started
+
+    def seconds() -> float:  # the same on rank 0's clock: a collective, so every rank calls it
+        now = local_seconds()
         return dist_tools.rank0_value(now) if world > 1 and clocked else now
 
     trained.train()
@@ -370,7 +373,7 @@ def train(
                 "valid_nll": valid_nll,
                 "lr": lr,
                 "tokens_per_s": tokens_seen / max(time.monotonic() - started, 1e-9),
-                "seconds": seconds(),
+                "seconds": local_seconds(),  # rank 0 only here: never the collective
             }
             state["seconds"] = record["seconds"]
             loss_sum, loss_count = 0.0, 0
