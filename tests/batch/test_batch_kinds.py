@@ -32,3 +32,24 @@ def test_batch_loops_are_the_loops_of_bandmate_loop_and_render_back(ray_cluster,
     assert summary.done == 2
     assert json.loads((rendered / REPORT_FILE).read_text())["counts"]["done"] == 2
     assert sf.info(rendered / "loop01.wav").samplerate == 44_100
+
+
+def test_two_inputs_that_would_write_one_output_are_refused(tmp_path):
+    import pytest
+
+    from bandmate.errors import UserError
+
+    (tmp_path / "in").mkdir()
+    for name in ("song.mid", "song.midi"):
+        (tmp_path / "in" / name).write_bytes(b"MThd")
+    with pytest.raises(UserError, match="both be written"):
+        plan_render(tmp_path / "in", tmp_path / "out")
+
+
+def test_a_bad_key_is_refused_before_any_work(tmp_path):
+    import pytest
+
+    from bandmate.errors import UserError
+
+    with pytest.raises(UserError, match="Unknown key 'H'"):
+        plan_loops(["funk"], 2, tmp_path, key="H")

@@ -159,3 +159,13 @@ def test_the_event_path_never_waits_for_the_model():
     assert during >= 5  # events were decided while the model wrote
     assert engine.report()["p99_ms"] < 2.0
     print(f"one answer: {model_s * 1000:.0f} ms; {6 * during} events decided meanwhile")
+
+
+def test_a_key_struck_twice_without_a_release_is_answered():
+    """Two keyboards merged (or a page's keys) can send note on twice before one note off; the
+    earlier note ends where the second begins, and the phrase is still answered."""
+    events = phrase_events(0.0)
+    events.insert(1, InputEvent.note_on(0.3 * BEAT_S, PHRASE[0], 70))
+    engine, responder, result = run(events, until_s=10.0)
+    assert [a.source for a in responder.answers] == ["model"]
+    assert balanced(result.outputs)

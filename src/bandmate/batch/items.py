@@ -82,7 +82,7 @@ def _plan_files(in_dir, out_dir, kind, suffixes, what, out_suffix, settings) -> 
     in_dir, out_dir = Path(in_dir), Path(out_dir)
     _check_folders(in_dir, out_dir)
     inside = out_dir.resolve()
-    items = []
+    items, sources = [], {}
     for path in find_inputs(in_dir, suffixes, what):
         if inside in path.resolve().parents:  # the outputs of an earlier run, inside IN_DIR
             continue
@@ -90,6 +90,12 @@ def _plan_files(in_dir, out_dir, kind, suffixes, what, out_suffix, settings) -> 
         if out_suffix:
             rel = rel.with_suffix(out_suffix)
         name = rel.as_posix()
+        if name in sources:  # song.mid and song.midi would both write song.wav
+            raise UserError(
+                f"{sources[name]} and {path} would both be written to {out_dir / rel}; rename "
+                "one of them."
+            )
+        sources[name] = path
         items.append(BatchItem(name, kind, path, (out_dir / rel,), name_seed(name), settings))
     return items
 
@@ -130,8 +136,10 @@ def plan_loops(
     one, so its files are named `..._01` inside its own folder: the provenance manifests and
     content credentials name the files, so they cannot be renamed afterwards.
     """
+    from bandmate.arrange.loops import parse_key
     from bandmate.arrange.style import load_style
 
+    parse_key(key)  # a key that does not parse is refused before any work
     if not styles:
         raise UserError("Give at least one style, as in --styles funk,rock (see bandmate styles).")
     if not 1 <= count <= 10_000:

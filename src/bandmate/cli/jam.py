@@ -185,16 +185,21 @@ def _live(args, engine_args: dict) -> int:
 
     from bandmate.live.engine import Engine
     from bandmate.live.session import play_live
+    from bandmate.live.transport import session_clock
 
     engine = Engine(tempo_bpm=args.tempo, **engine_args)
-    transport, where = _transport(args)
+    # one clock for the input's stamps and the band's times, whatever setting up took
+    clock = session_clock()
+    transport, where = _transport(args, clock)
     recording = bool(args.out or args.latency_report)
 
     def started() -> None:
         end = f" for {args.seconds:g} s" if args.seconds else "; Ctrl-C to stop"
         print(f"bandmate jam: listening {where}{end}", file=sys.stderr, flush=True)
 
-    session = play_live(engine, transport, seconds=args.seconds, record=recording, on_start=started)
+    session = play_live(
+        engine, transport, clock=clock, seconds=args.seconds, record=recording, on_start=started
+    )
     if recording:
         _write_session(args, session.result(), session.inputs)
     else:
@@ -206,36 +211,34 @@ def _live(args, engine_args: dict) -> int:
     return 0
 
 
-def _transport(args):
+def _transport(args, clock):
     """(the transport, a phrase saying where the player and the band are)."""
-    from bandmate.live.transport import Duplex, session_clock
+    from bandmate.live.transport import Duplex
 
     if args.websocket:
         from bandmate.live.websocket import WebSocketTransport
 
         host, port = _host_port(args.websocket)
-        inbound = WebSocketTransport(host, port, session_clock())
+        inbound = WebSocketTransport(host, port, clock)
         where = f"on ws://{host}:{inbound.port}"
         if not args.out_port and not args.synth:
             return inbound, where + " (the band goes back to the browser)"
     else:
         from bandmate.live.ports import MidiPortTransport
 
-        inbound = MidiPortTransport(
-            args.in_port, args.out_port, virtual=args.virtual, clock=session_clock()
-        )
+        inbound = MidiPortTransport(args.in_port, args.out_port, virtual=args.virtual, clock=clock)
         where = "on virtual port 'bandmate in'" if args.virtual else f"to {args.in_port!r}"
         if args.out_port or (args.virtual and not args.synth):
             return inbound, where
-    if args.out_port:
-        from bandmate.live.ports import MidiPortTransport
-
-        return Duplex(inbound, MidiPortTransport(None, args.out_port)), where
-    from bandmate.live.synth import SynthTransport
-
     try:
+        if args.out_port:
+            from bandmate.live.ports import MidiPortTransport
+
+            return Duplex(inbound, MidiPortTransport(None, args.out_port, clock=clock)), where
+        from bandmate.live.synth import SynthTransport
+
         synth = SynthTransport(args.soundfont, driver=args.driver or "default")
-    except BaseException:
+    except BaseException:  # the output could not be opened: close the input again
         inbound.close()
         raise
     return Duplex(inbound, synth), where + ", playing on the built-in synth"

@@ -415,7 +415,10 @@ class Responder:
             return
         if kind == NOTE_ON:
             self._take_floor(time_s, engine.sink)
-            entry = [engine.beat.beat_at(time_s), None, pitch, velocity]
+            beat = engine.beat.beat_at(time_s)
+            if pitch in self._down:  # struck again without a release (two keyboards merged)
+                self._down[pitch][1] = beat
+            entry = [beat, None, pitch, velocity]
             self._phrase.append(entry)
             self._down[pitch] = entry
         elif kind == NOTE_OFF and pitch in self._down:
@@ -454,7 +457,9 @@ class Responder:
         if len(phrase) < MIN_NOTES:
             return  # a stray key or two is not a call
         origin = math.floor(phrase[0][0] / engine.bar_beats) * engine.bar_beats
-        notes = _one_voice([(on - origin, end - origin, p, v) for on, end, p, v in phrase])
+        notes = _one_voice(
+            [(on - origin, end - origin, p, v) for on, end, p, v in phrase if end is not None]
+        )
         heard = [(b - origin, c) for b, c in self._chords if b < phrase[-1][1]]
         before = [c for b, c in heard if b <= 0]  # the chord in force at the bar line
         chords = [(0.0, before[-1])] if before else []

@@ -157,6 +157,7 @@ def play_live(
     engine: Engine,
     transport: Transport,
     *,
+    clock: Clock | None = None,
     seconds: float | None = None,
     record: bool = False,
     on_start: Callable[[], None] | None = None,
@@ -164,10 +165,13 @@ def play_live(
     """Run a live session until `seconds` pass, Ctrl-C or SIGTERM, then stop it (all notes off)
     and close the transport. Returns the stopped session (its `result()` when recording).
 
-    SIGTERM (a service manager, `kill`) stops it as Ctrl-C does: a process started in the
-    background inherits SIGINT ignored, and must still be able to end cleanly.
+    `clock` must be the one the transport stamps its input with (default: a new session clock,
+    for transports that stamp with `perf_counter` alone). SIGTERM (a service manager, `kill`)
+    stops it as Ctrl-C does: a process started in the background inherits SIGINT ignored, and
+    must still be able to end cleanly. Whatever interrupts it, the session is stopped before
+    the transport is closed, so no note is left sounding.
     """
-    clock = session_clock()
+    clock = clock or session_clock()
     session = LiveSession(engine, transport, clock, record=record)
     stop = threading.Event()
     with _stopping_on_sigterm(stop):
@@ -176,17 +180,18 @@ def play_live(
                 session.start()
                 if on_start is not None:
                     on_start()
-                try:
-                    while (seconds is None or clock() < seconds) and not stop.is_set():
-                        left = 0.1 if seconds is None else max(0.0, seconds - clock())
-                        stop.wait(min(0.1, left))
-                        if session.error is not None:
-                            break
-                except KeyboardInterrupt:
-                    pass
-                session.stop()
+                while (seconds is None or clock() < seconds) and not stop.is_set():
+                    left = 0.1 if seconds is None else max(0.0, seconds - clock())
+                    stop.wait(min(0.1, left))
+                    if session.error is not None:
+                        break
+        except KeyboardInterrupt:
+            pass
         finally:
-            transport.close()
+            try:
+                session.stop()
+            finally:
+                transport.close()
     return session
 
 
