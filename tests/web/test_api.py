@@ -250,3 +250,66 @@ def test_a_token_is_needed_when_set(tmp_path):
         assert visit.status_code == 303
         assert "httponly" in visit.headers["set-cookie"].lower()
         assert client.get("/api/styles").status_code == 200  # the cookie now
+
+
+def test_a_non_ascii_token_is_a_wrong_token_not_a_crash(tmp_path):
+    """`hmac.compare_digest` raises on non-ASCII str: every token check compares bytes."""
+    from fastapi.testclient import TestClient
+
+    from bandmate.web.app import create_app
+
+    with TestClient(create_app(tmp_path, token="s3cret"), raise_server_exceptions=False) as c:
+        assert c.get("/?token=%C3%A9", follow_redirects=False).status_code == 401
+        assert c.get("/?token=%FF", follow_redirects=False).status_code == 401  # not UTF-8
+        for value in (b"Bearer \xe9", b"Bearer \xc3\xa9"):
+            assert c.get("/api/styles", headers={"Authorization": value}).status_code == 401
+        cookie = {"Cookie": b"bandmate_token=\xc3\xa9"}
+        assert c.get("/api/styles", headers=cookie).status_code == 401
+
+
+def test_a_cancelled_upload_leaves_no_partial_folder(tmp_path):
+    """A client going away cancels the handler (CancelledError, a BaseException)."""
+    import asyncio
+
+    from bandmate.web.app import create_app
+
+    app = create_app(tmp_path, workers=0)
+    boundary = "bandmateboundary"
+    first = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'
+        "Content-Type: audio/wav\r\n\r\n"
+    ).encode() + wav_bytes(0.1)[:1000]
+    chunks = [{"type": "http.request", "body": first, "more_body": True}]
+    partial = []
+
+    async def receive():
+        if chunks:
+            return chunks.pop()
+        partial.extend((tmp_path / "uploads").glob(".incoming-*"))
+        raise asyncio.CancelledError  # as when the server cancels the request's task
+
+    async def send(message):
+        pass
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/uploads",
+        "raw_path": b"/api/uploads",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"x-bandmate", b"1"),
+            (b"content-type", f"multipart/form-data; boundary={boundary}".encode()),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(app(scope, receive, send))
+    assert partial  # the upload was under way when it was cancelled
+    assert not list((tmp_path / "uploads").glob(".incoming-*"))

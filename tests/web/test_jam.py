@@ -118,3 +118,60 @@ def test_the_token_is_needed_when_the_studio_has_one(tmp_path):
         assert ws.receive_json()["type"] == "clock"
     with client.websocket_connect("/api/jam", headers={"Cookie": "bandmate_token=s3cret"}) as ws:
         assert ws.receive_json()["type"] == "clock"
+
+
+def test_a_non_ascii_token_is_refused_not_a_crash(tmp_path):
+    client = TestClient(create_app(tmp_path, token="s3cret"))
+    for query in ("token=%C3%A9", "token=%FF"):
+        with (
+            pytest.raises(WebSocketDisconnect) as closed,
+            client.websocket_connect(f"/api/jam?{query}"),
+        ):
+            pass
+        assert closed.value.code == 1008
+
+
+def test_the_outbox_is_bounded_and_the_end_always_gets_in(monkeypatch):
+    import asyncio
+
+    from bandmate.web import jam
+
+    monkeypatch.setattr(jam, "MAX_OUTBOX", 3)
+
+    async def main():
+        transport = jam.JamTransport(asyncio.get_running_loop())
+        for i in range(10):
+            transport.post({"type": "clock", "time": i})
+        await asyncio.sleep(0.01)  # let the loop run the posted callbacks
+        assert transport.outbox.qsize() == 3 and transport.overflowed.is_set()
+        transport.close()
+        await asyncio.sleep(0.01)
+        queued = [transport.outbox.get_nowait() for _ in range(transport.outbox.qsize())]
+        assert queued[-1] is jam._STOP and len(queued) == 3
+
+    asyncio.run(main())
+
+
+def test_a_page_that_stops_reading_is_closed(tmp_path, monkeypatch):
+    """The band's messages must not pile up in memory for a page that does not read them."""
+    import asyncio
+
+    from bandmate.web import jam
+
+    async def stuck(websocket, transport):  # a page whose socket never drains
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(jam, "MAX_OUTBOX", 4)
+    monkeypatch.setattr(jam, "_send_all", stuck)
+    client = TestClient(create_app(tmp_path, max_jam_sessions=1))
+    with client.websocket_connect("/api/jam?play=band") as ws:
+        for pitch in C_MAJOR_AND_MELODY:
+            ws.send_json({"type": "note_on", "pitch": pitch, "velocity": 96})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 1008
+    assert closed.value.reason == jam.NOT_READING
+    deadline = time.monotonic() + 3
+    while client.app.state.jam.running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert client.app.state.jam.running == 0

@@ -164,3 +164,62 @@ def test_a_queued_job_is_never_lost_when_the_server_stops(tmp_path):
         assert client.get(f"/api/jobs/{job_id}").json()["status"] == "queued"
     with TestClient(create_app(tmp_path)) as client:
         assert wait_for(client, job_id)["status"] == "done"
+
+
+# ---- one server per data folder, and workers that survive errors -------------------------------
+
+
+def test_a_second_server_on_the_same_data_folder_is_refused(tmp_path):
+    """A second studio would requeue the first one's running jobs: it must not start."""
+    import pytest
+    from fastapi.testclient import TestClient
+
+    from bandmate.web.app import create_app
+
+    with TestClient(create_app(tmp_path)):
+        second = create_app(tmp_path)
+        with pytest.raises(UserError, match="Another bandmate studio is using the data folder"):
+            second.state.pool.start()
+        with pytest.raises(UserError, match="--data-dir"), TestClient(second):
+            pass
+    with TestClient(create_app(tmp_path)) as client:  # the first one stopped: the lock is free
+        assert client.get("/health").status_code == 200
+
+
+def test_a_worker_survives_a_store_error_and_runs_the_next_job(tmp_path, caplog):
+    import sqlite3
+
+    def runner(params, out, progress):
+        (out / "ok.txt").write_text("ok")
+
+    store, pool = _pool(tmp_path, runner)
+    real_claim, calls = store.claim, []
+
+    def flaky_claim():
+        calls.append(1)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return real_claim()
+
+    store.claim = flaky_claim
+    job = _run_one(store, pool)
+    assert len(calls) > 1
+    assert job.status == "done" and job.files == ["ok.txt"]
+    assert any("carries on" in r.message for r in caplog.records)
+
+
+def test_a_base_exception_from_a_runner_fails_its_job_and_the_worker_goes_on(tmp_path):
+    class Escape(BaseException):
+        pass
+
+    def runner(params, out, progress):
+        if params.get("escape"):
+            raise Escape()
+        (out / "ok.txt").write_text("ok")
+
+    store, pool = _pool(tmp_path, runner)
+    first = store.submit("test", {"escape": True})
+    job = _run_one(store, pool)  # queued after `first`, run by the same single worker
+    assert job.status == "done"
+    failed = store.get(first)
+    assert failed.status == "failed" and "Escape" in failed.error

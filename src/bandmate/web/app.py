@@ -36,7 +36,7 @@ from bandmate.web.jobs import (
     JobStore,
     WorkerPool,
 )
-from bandmate.web.security import TOKEN_COOKIE, SecurityMiddleware
+from bandmate.web.security import TOKEN_COOKIE, SecurityMiddleware, same_token
 from bandmate.web.uploads import UploadRejected, UploadStore
 
 log = logging.getLogger(__name__)
@@ -150,9 +150,7 @@ def create_app(
     def page(request: Request):
         given = request.query_params.get("token")
         if given is not None:
-            import hmac
-
-            if token is None or not hmac.compare_digest(given, token):
+            if token is None or not same_token(given, token):
                 raise HTTPException(401, "That token is not this studio's token.")
             response = RedirectResponse("/", status_code=303)
             response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
@@ -218,7 +216,7 @@ def create_app(
                 receiver.feed(chunk)
         except UploadRejected:
             raise
-        except Exception:
+        except BaseException:  # also a cancelled request (CancelledError): no partial upload
             receiver.abort()
             raise
         return Created(id=receiver.finish())

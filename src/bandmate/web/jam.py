@@ -12,8 +12,10 @@ Each connection is one `LiveSession`: an `Engine` built for the query's choices,
 `JamTransport`, which adapts the Transport protocol to the connection. Input is parsed on the
 event loop and queued, stamped with its `perf_counter` arrival, for the decision thread; what
 the decision thread sends is handed to the event loop with `call_soon_threadsafe` and written
-by one sender task, so a slow page never holds up a decision. When the page goes away the
-session is stopped (every note off) before the handler returns: no session outlives its page.
+by one sender task, so a slow page never holds up a decision. At most `MAX_OUTBOX` messages
+wait for the page: a page that stops reading is closed with 1008 ("the page is not reading the
+band's notes") rather than letting them pile up in memory. When the page goes away the session
+is stopped (every note off) before the handler returns: no session outlives its page.
 
 Checks, before the handshake is accepted (a refused handshake is an HTTP 403 to a browser):
 the Origin, when sent, must be this server's own host (a page of another site open in the
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
 import queue
@@ -48,7 +49,7 @@ from bandmate.live.websocket import (
     parse_message,
     parts_message,
 )
-from bandmate.web.security import _headers, token_ok
+from bandmate.web.security import _headers, same_token, token_ok
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ POLICY_VIOLATION = 1008  # the WebSocket close code for a request the server wil
 DEFAULT_MAX_SESSIONS = 2  # each session has a decision thread that wakes every 2 ms
 STATE_EVERY_S = 0.1
 MAX_REASON_BYTES = 123  # the WebSocket protocol's limit on a close reason
+MAX_OUTBOX = 4096  # messages waiting for the page; a band sends a few hundred a second at most
+NOT_READING = "the page is not reading the band's notes"
 _STOP = object()
 
 
@@ -65,15 +68,17 @@ class JamTransport:
     `put(item, arrived_s)` is called on the event loop with what the page sent; `receive` is
     the decision thread's. `send`, `open_parts` and `all_notes_off` may be called from any
     thread: each hands a message (a dict) to `outbox`, an asyncio queue on `loop`, which the
-    endpoint's sender task writes to the page. The page schedules the notes on its own audio
-    clock, so events go out as soon as they are decided (`schedules_ahead`).
+    endpoint's sender task writes to the page. When `outbox` is full the message is dropped and
+    `overflowed` is set: the endpoint then ends the session. The page schedules the notes on its
+    own audio clock, so events go out as soon as they are decided (`schedules_ahead`).
     """
 
     schedules_ahead = True
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
-        self.outbox: asyncio.Queue = asyncio.Queue()
+        self.outbox: asyncio.Queue = asyncio.Queue(MAX_OUTBOX)
+        self.overflowed = asyncio.Event()
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.closed = False
 
@@ -86,7 +91,19 @@ class JamTransport:
     def post(self, message) -> None:
         """Queue a message for the page, from any thread (dropped once the loop has gone)."""
         with contextlib.suppress(RuntimeError):  # the loop is closed: the page is long gone
-            self.loop.call_soon_threadsafe(self.outbox.put_nowait, message)
+            self.loop.call_soon_threadsafe(self._enqueue, message)
+
+    def _enqueue(self, message) -> None:
+        """On the loop: queue `message`, or note that the page has stopped reading."""
+        if message is _STOP:
+            if self.outbox.full():  # the sender is stuck or gone: the end must still get in
+                self.outbox.get_nowait()
+            self.outbox.put_nowait(_STOP)
+        elif not self.overflowed.is_set():
+            try:
+                self.outbox.put_nowait(message)
+            except asyncio.QueueFull:
+                self.overflowed.set()
 
     def open_parts(self, parts: Sequence) -> None:
         self.post(parts_message(parts))
@@ -108,7 +125,7 @@ def handshake_problem(websocket: WebSocket, token: str | None) -> str | None:
     headers = _headers(websocket.scope)
     if token is not None and not token_ok(token, headers):
         given = websocket.query_params.get("token")
-        if given is None or not hmac.compare_digest(given, token):
+        if given is None or not same_token(given, token):
             return "This studio needs its token."
     origin = headers.get("origin")
     if origin is not None and (
@@ -199,25 +216,38 @@ class JamSessions:
         session.start()
         sender = asyncio.create_task(_send_all(websocket, transport))
         watcher = asyncio.create_task(_watch_state(engine, transport))
+        receiver = asyncio.create_task(_receive_all(websocket, transport, clock))
+        overflow = asyncio.create_task(transport.overflowed.wait())
         try:
-            await _receive_all(websocket, transport, clock)
+            await asyncio.wait({receiver, overflow}, return_when=asyncio.FIRST_COMPLETED)
+            if receiver.done():
+                receiver.result()  # its error, if it had one
         finally:
             # Stopped here, before any await: a handler being cancelled (the server shutting
             # down) may not get past its next await, and the session must not outlive it. It
             # blocks the loop for one decision tick (2 ms) and the band's notes off.
             watcher.cancel()
+            receiver.cancel()
+            overflow.cancel()
             try:
                 session.stop()  # every note off, sent to the page
             except Exception:
                 log.exception("the jam session stopped with an error")
             transport.close()
-            try:
-                await asyncio.wait_for(sender, 2.0)
-            except TimeoutError:
-                sender.cancel()
+            not_reading = transport.overflowed.is_set()
+            if not_reading:
+                sender.cancel()  # it may be stuck writing to a page that does not read
+            await asyncio.wait({sender}, timeout=2.0)
+            sender.cancel()
             if websocket.client_state == WebSocketState.CONNECTED:
-                with contextlib.suppress(RuntimeError):
-                    await websocket.close(1000, "bandmate stopped")
+                with contextlib.suppress(RuntimeError, TimeoutError):
+                    await asyncio.wait_for(
+                        websocket.close(
+                            POLICY_VIOLATION if not_reading else 1000,
+                            NOT_READING if not_reading else "bandmate stopped",
+                        ),
+                        2.0,
+                    )
 
 
 async def _receive_all(websocket: WebSocket, transport: JamTransport, clock: Clock) -> None:

@@ -14,7 +14,9 @@ be asked for on a bigger machine.
 **Never lost.** A job is claimed by moving it from `queued` to `running` in one transaction, and
 each claim counts an attempt. When the server starts, a job still marked `running` was cut off
 by a restart: it is queued again if it has had fewer than `MAX_ATTEMPTS` attempts, otherwise
-it fails with the reason "interrupted by a server restart".
+it fails with the reason "interrupted by a server restart". That is only sound because one
+server at a time uses a data folder: the pool holds an exclusive lock on `DATA_DIR/studio.lock`
+from `start()` to `stop()`, and a second server on the same folder is refused (`FolderLock`).
 
 **Results** live in `DATA_DIR/jobs/<id>/`. After every job, finished jobs older than
 `max_age_days`, then the oldest finished jobs while the folder is over `quota_bytes`, have their
@@ -23,8 +25,10 @@ files removed; their rows stay, with no files and a note saying why.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import shutil
 import sqlite3
 import threading
@@ -148,8 +152,8 @@ class JobStore:
     def claim(self) -> Job | None:
         """The oldest queued job, now `running` with one more attempt; None when none waits.
 
-        BEGIN IMMEDIATE takes SQLite's write lock before reading, so two workers (or two
-        servers on one data folder) never claim the same job.
+        BEGIN IMMEDIATE takes SQLite's write lock before reading, so two workers never claim
+        the same job.
         """
         db = self._connect()
         db.execute("BEGIN IMMEDIATE")
@@ -251,6 +255,45 @@ def list_files(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
+class FolderLock:
+    """An exclusive `flock` on `DATA_DIR/studio.lock`, so that one server at a time uses a data
+    folder (a second would requeue the first one's running jobs). The OS drops it when the
+    process dies, so a killed server never leaves a stale lock. Where `fcntl` is missing
+    (Windows) nothing is locked."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.path = data_dir / "studio.lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock (nothing when already held); a UserError when another server has it."""
+        if self._fd is not None:
+            return
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover (Windows)
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UserError(
+                f"Another bandmate studio is using the data folder {self.data_dir}; stop it or "
+                "give another --data-dir."
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # closing the only descriptor releases the flock
+
+
 # run(params, job_dir, progress) does the work, writing files into job_dir
 Runner = Callable[[dict, Path, Callable[..., None]], None]
 
@@ -265,13 +308,27 @@ class WorkerPool:
     quota_bytes: int = DEFAULT_QUOTA_BYTES
     max_age_days: float = DEFAULT_MAX_AGE_DAYS
     poll_s: float = 1.0  # also picks up jobs queued by another process on the same data folder
+    _lock: FolderLock = field(init=False)
     _wake: threading.Condition = field(default_factory=threading.Condition, init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _threads: list[threading.Thread] = field(default_factory=list, init=False)
 
+    def __post_init__(self) -> None:
+        self._lock = FolderLock(self.store.data_dir)
+
+    def lock(self) -> None:
+        """Take the data folder's lock now (`start` does, if not yet): a UserError, one
+        sentence, when another server uses the folder. Held until `stop`."""
+        self._lock.acquire()
+
     def start(self) -> None:
-        self.store.recover()
-        self.store.clean_up(quota_bytes=self.quota_bytes, max_age_days=self.max_age_days)
+        self.lock()
+        try:
+            self.store.recover()
+            self.store.clean_up(quota_bytes=self.quota_bytes, max_age_days=self.max_age_days)
+        except BaseException:
+            self._lock.release()
+            raise
         for i in range(self.workers):
             thread = threading.Thread(target=self._loop, name=f"bandmate-job-{i}", daemon=True)
             thread.start()
@@ -285,6 +342,7 @@ class WorkerPool:
         for thread in self._threads:
             thread.join(timeout_s)
         self._threads.clear()
+        self._lock.release()
 
     def notify(self) -> None:
         """A job was queued: wake a worker now rather than at its next poll."""
@@ -294,14 +352,27 @@ class WorkerPool:
     def _loop(self) -> None:
         try:
             while not self._stop.is_set():
-                job = self.store.claim()
-                if job is None:
-                    with self._wake:
+                job = None
+                try:
+                    job = self.store.claim()
+                    if job is None:
+                        with self._wake:
+                            self._wake.wait(self.poll_s)
+                        continue
+                    self.run_job(job)
+                except BaseException as e:  # nothing may stop a worker for good
+                    log.exception("a job worker hit an error; it carries on")
+                    if job is not None:
+                        self._fail_quietly(job, e)
+                    with self._wake:  # a store that keeps failing is not retried in a hot loop
                         self._wake.wait(self.poll_s)
-                    continue
-                self.run_job(job)
         finally:
             self.store.close()
+
+    def _fail_quietly(self, job: Job, error: BaseException) -> None:
+        reason = f"The {job.kind} job failed inside bandmate ({type(error).__name__}); "
+        with contextlib.suppress(Exception):
+            self.store.finish(job.id, error=reason + "the server log has the details.")
 
     def run_job(self, job: Job) -> None:
         folder = self.store.job_dir(job.id)

@@ -16,7 +16,8 @@ it works the same for the page, for scripts using the API and for every worker.
 **Token.** When the server listens beyond this machine, `serve` requires a token. Every `/api/`
 request must then carry `Authorization: Bearer <token>` or the `bandmate_token` cookie, which
 the page gets by being opened once as `/?token=<token>` (HttpOnly, SameSite=Strict). Tokens are
-compared in constant time. `/health`, the page and its static files are open: they hold no data.
+compared in constant time, as UTF-8 bytes (`same_token`), so that any text a request carries is
+simply a wrong token. `/health`, the page and its static files are open: they hold no data.
 
 **Body size.** Request bodies other than uploads (job parameters) are read whole by FastAPI, so
 they must declare a length of at most `MAX_JSON_BYTES`; uploads are counted as they stream.
@@ -56,9 +57,18 @@ def csrf_problem(method: str, headers: dict[str, str]) -> str | None:
     return None
 
 
+def same_token(given: str, expected: str) -> bool:
+    """Whether `given` is `expected`, in constant time. `hmac.compare_digest` refuses non-ASCII
+    str (a TypeError), so both are compared as bytes; surrogateescape keeps lone surrogates
+    (undecodable query bytes) encodable."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
+    )
+
+
 def token_ok(expected: str, headers: dict[str, str]) -> bool:
     auth = headers.get("authorization", "")
-    if auth[:7].lower() == "bearer " and hmac.compare_digest(auth[7:].strip(), expected):
+    if auth[:7].lower() == "bearer " and same_token(auth[7:].strip(), expected):
         return True
     cookie = SimpleCookie()
     try:
@@ -66,7 +76,7 @@ def token_ok(expected: str, headers: dict[str, str]) -> bool:
     except Exception:
         return False
     given = cookie.get(TOKEN_COOKIE)
-    return given is not None and hmac.compare_digest(given.value, expected)
+    return given is not None and same_token(given.value, expected)
 
 
 class SecurityMiddleware:
