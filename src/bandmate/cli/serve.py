@@ -70,6 +70,9 @@ def run(args) -> int:
     app = create_app(
         data_dir, max_upload_mb=args.max_upload_mb, token=args.token, workers=args.workers
     )
+    # one studio per data folder: a second one is refused here in one line (under uvicorn the
+    # same refusal would surface as a failed start-up with a traceback)
+    app.state.pool.lock()
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"bandmate studio on http://{host}:{args.port}/ (data in {data_dir})")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
