@@ -166,6 +166,6 @@ def test_a_key_struck_twice_without_a_release_is_answered():
     earlier note ends where the second begins, and the phrase is still answered."""
     events = phrase_events(0.0)
     events.insert(1, InputEvent.note_on(0.3 * BEAT_S, PHRASE[0], 70))
-    engine, responder, result = run(events, until_s=10.0)
+    _, responder, result = run(events, until_s=10.0)
     assert [a.source for a in responder.answers] == ["model"]
     assert balanced(result.outputs)
