@@ -43,31 +43,19 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import shlex
     import sys
-    from dataclasses import replace
 
-    from bandmate.errors import UserError
-    from bandmate.models import checkpoint
-    from bandmate.models.train import recipe, train, write_card
+    from bandmate.models.train import run_config, train, write_card
     from bandmate.progress import progress_bar
 
-    if args.steps is not None and args.steps < 1:
-        raise UserError("--steps must be at least 1.")
-    if args.resume and not checkpoint.has_training_state(args.out):
-        raise UserError(f"Nothing to resume in {args.out}; run once without --resume first.")
-    if not args.resume and checkpoint.has_training_state(args.out):
-        raise UserError(
-            f"{args.out} already holds a training run; add --resume to continue it "
-            "or choose another --out."
-        )
-    if args.threads < 1:
-        raise UserError("--threads must be at least 1.")
-    if args.minutes is not None and args.minutes <= 0:
-        raise UserError("--minutes must be more than 0.")
-    config = recipe(args.task, seed=args.seed, num_threads=args.threads, minutes=args.minutes)
-    if args.steps is not None:
-        config = replace(config, steps=args.steps)
-    elif args.minutes is not None:
-        config = replace(config, steps=1_000_000)  # the time budget ends the run
+    config = run_config(
+        args.task,
+        args.out,
+        resume=args.resume,
+        seed=args.seed,
+        threads=args.threads,
+        steps=args.steps,
+        minutes=args.minutes,
+    )
 
     def report(record) -> None:
         print(

@@ -96,13 +96,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """The torchrun entry point: join the process group, train, leave it."""
-    from dataclasses import replace
-
     import torch.distributed as dist
 
     from bandmate.errors import UserError
-    from bandmate.models import checkpoint
-    from bandmate.models.train import recipe, train, write_card
+    from bandmate.models.train import run_config, train, write_card
 
     args = _parser().parse_args(argv)
     if "RANK" not in os.environ:
@@ -112,18 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     dist.init_process_group(BACKEND)
     rank = dist.get_rank()
     try:
-        if args.resume != checkpoint.has_training_state(args.out):
-            raise UserError(
-                f"{args.out}: --resume continues a run saved there; without it, the folder must "
-                "hold no run."
-            )
-        config = recipe(args.task, seed=args.seed, num_threads=args.threads, minutes=args.minutes)
-        if args.batch_size is not None:
-            config = replace(config, batch_size=args.batch_size)
-        if args.steps is not None:
-            config = replace(config, steps=args.steps)
-        elif args.minutes is not None:
-            config = replace(config, steps=1_000_000)
+        config = run_config(
+            args.task,
+            args.out,
+            resume=args.resume,
+            seed=args.seed,
+            threads=args.threads,
+            steps=args.steps,
+            minutes=args.minutes,
+            batch_size=args.batch_size,
+        )
 
         def report(record) -> None:
             print(f"step {record['step']}: loss {record['loss']:.3f}, valid "

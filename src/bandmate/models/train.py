@@ -99,6 +99,47 @@ def recipe(task: str, **changes) -> TrainConfig:
     return replace(TrainConfig(), **{**DEFAULT_TRAINING.get(task, {}), **changes})
 
 
+def run_config(
+    task: str,
+    out: str | os.PathLike,
+    *,
+    resume: bool = False,
+    seed: int = 0,
+    threads: int = 1,
+    steps: int | None = None,
+    minutes: float | None = None,
+    batch_size: int | None = None,
+) -> TrainConfig:
+    """The TrainConfig of a run as `bandmate train` and the distributed entry point ask for it,
+    after checking the settings and the output folder (UserError, one sentence, otherwise).
+
+    With a time budget and no step count the budget alone ends the run.
+    """
+    if steps is not None and steps < 1:
+        raise UserError("--steps must be at least 1.")
+    if threads < 1:
+        raise UserError("--threads must be at least 1.")
+    if minutes is not None and minutes <= 0:
+        raise UserError("--minutes must be more than 0.")
+    if batch_size is not None and batch_size < 1:
+        raise UserError("--batch-size must be at least 1.")
+    if resume and not checkpoint.has_training_state(out):
+        raise UserError(f"Nothing to resume in {out}; run once without --resume first.")
+    if not resume and checkpoint.has_training_state(out):
+        raise UserError(
+            f"{out} already holds a training run; add --resume to continue it or choose "
+            "another --out."
+        )
+    config = recipe(task, seed=seed, num_threads=threads, minutes=minutes)
+    if batch_size is not None:
+        config = replace(config, batch_size=batch_size)
+    if steps is not None:
+        config = replace(config, steps=steps)
+    elif minutes is not None:
+        config = replace(config, steps=1_000_000)  # the time budget ends the run
+    return config
+
+
 @dataclass
 class TrainResult:
     """What a run did: where the best model is, how good it is, and how it was made."""
