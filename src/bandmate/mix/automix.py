@@ -52,12 +52,10 @@ Stages 3-4 and 5-8 run for the stems side by side on as many threads as there ar
 from __future__ import annotations
 
 import math
-import os
 import re
 import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
@@ -69,6 +67,7 @@ import scipy.signal
 from bandmate.errors import AudioFormatError, UserError
 from bandmate.io.audio import Audio, all_finite
 from bandmate.mix.meter import integrated_lufs, measure_loudness
+from bandmate.threads import thread_map
 
 ROLES = ("drums", "bass", "keys", "guitar", "pad", "lead", "vocal")
 STAGES = (
@@ -371,18 +370,9 @@ def automix(
 
 # --- stages -------------------------------------------------------------------------------------
 def _each(fn, *columns) -> list:
-    """`fn` over the stems, on as many threads as there are CPUs.
-
-    The per-stem work (the meter's filters, SciPy's filters, pedalboard's processors) runs in C
-    without Python's global lock, so stems processed side by side take about half the time on
-    two cores; the results come back in the stems' order.
-    """
-    items = list(zip(*columns, strict=True))
-    workers = min(len(items), os.cpu_count() or 1)
-    if workers <= 1:
-        return [fn(*item) for item in items]
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(lambda item: fn(*item), items))
+    """`fn` over the stems (one argument from each column), side by side on threads: the
+    meter's and SciPy's filters and pedalboard's processors run without Python's global lock."""
+    return thread_map(lambda item: fn(*item), list(zip(*columns, strict=True)))
 
 
 @dataclass(frozen=True)

@@ -291,9 +291,13 @@ def interpolated_peak(x: np.ndarray, phases: list[np.ndarray], floor: float = 0.
     return floor
 
 
-def measure_loudness(audio: Audio, *, block_seconds: float = 10.0) -> Loudness:
-    """Measure `audio` (mono or stereo, any supported rate) with `LoudnessMeter`, in blocks."""
-    meter = LoudnessMeter(audio.sample_rate, audio.channels)
+def measure_loudness(
+    audio: Audio, *, block_seconds: float = 10.0, true_peak: bool = True
+) -> Loudness:
+    """Measure `audio` (mono or stereo, any supported rate) with `LoudnessMeter`, in blocks.
+
+    `true_peak=False` skips the oversampling (see `LoudnessMeter`)."""
+    meter = LoudnessMeter(audio.sample_rate, audio.channels, true_peak=true_peak)
     step = max(1, int(block_seconds * audio.sample_rate))
     for start in range(0, audio.frames, step):
         meter.process(audio.samples[:, start : start + step])
@@ -305,11 +309,7 @@ def integrated_lufs(audio: Audio) -> float | None:
 
     None for audio shorter than one gating block; -inf for silence.
     """
-    meter = LoudnessMeter(audio.sample_rate, audio.channels, true_peak=False)
-    step = 10 * audio.sample_rate
-    for start in range(0, audio.frames, step):
-        meter.process(audio.samples[:, start : start + step])
-    return meter.result().integrated_lufs
+    return measure_loudness(audio, true_peak=False).integrated_lufs
 
 
 def loudness_from_ticks(

@@ -237,15 +237,9 @@ def publish_all(paths, provenance: Provenance) -> list[Path]:
     Tagging and signing are mostly file copies and hashing in libsndfile and the C2PA library,
     which run without Python's global lock. Returns the manifests' paths in the same order.
     """
-    import os
-    from concurrent.futures import ThreadPoolExecutor
+    from bandmate.threads import thread_map
 
-    paths = list(paths)
-    workers = min(len(paths), os.cpu_count() or 1)
-    if workers <= 1:
-        return [publish(p, provenance) for p in paths]
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(lambda p: publish(p, provenance), paths))
+    return thread_map(lambda p: publish(p, provenance), paths)
 
 
 def _copyright(provenance: Provenance) -> str:
