@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -227,17 +228,25 @@ class _Spectrum:
 
 
 def _analyze_blocks(blocks: Iterable[np.ndarray], sample_rate: int, channels: int) -> Analysis:
+    """The analysis of the blocks; the meter takes each block on a second thread while this one
+    takes the spectrum and the sums (NumPy and SciPy release the GIL, so two cores overlap)."""
     meter = LoudnessMeter(sample_rate, channels)
     spectrum = _Spectrum(sample_rate, channels)
     square_sums = np.zeros(channels)
     cross = 0.0  # sum of left times right
-    for block in blocks:
-        x = np.asarray(block, dtype=np.float64)
-        meter.process(x)  # refuses NaN and infinity first
-        spectrum.process(x)
-        square_sums += np.einsum("cn,cn->c", x, x)
-        if channels == 2:
-            cross += float(np.dot(x[0], x[1]))
+    with ThreadPoolExecutor(1) as side:
+        metering = None
+        for block in blocks:
+            x = np.asarray(block, dtype=np.float64)
+            if metering is not None:
+                metering.result()
+            metering = side.submit(meter.process, x)  # refuses NaN and infinity
+            spectrum.process(x)
+            square_sums += np.einsum("cn,cn->c", x, x)
+            if channels == 2:
+                cross += float(np.dot(x[0], x[1]))
+        if metering is not None:
+            metering.result()
     loudness = meter.result()
 
     samples = loudness.frames * channels

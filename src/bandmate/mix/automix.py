@@ -66,7 +66,7 @@ import scipy.signal
 
 from bandmate.errors import AudioFormatError, UserError
 from bandmate.io.audio import Audio, all_finite
-from bandmate.mix.meter import integrated_lufs, measure_loudness
+from bandmate.mix.meter import integrated_lufs, measure_loudness, metered, true_peak_dbtp
 from bandmate.threads import thread_map
 
 ROLES = ("drums", "bass", "keys", "guitar", "pad", "lead", "vocal")
@@ -174,9 +174,34 @@ def load_balance() -> BalanceModel:
 
 def stem_spectrum(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
     """(frequencies, power): the Welch spectrum (4096-frame Hann segments) of a stem's mono sum,
-    the one spectrum that its features and the masking stage read."""
-    mono = samples.mean(axis=0, dtype=np.float64)
-    return scipy.signal.welch(mono, sample_rate, nperseg=min(4096, len(mono)))
+    the one spectrum that its features, the masking stage and the role guess read."""
+    return welch(samples.mean(axis=0, dtype=np.float64), sample_rate)
+
+
+WELCH_BATCH = 256  # segments transformed at once: bounds the memory to a few MB a thread
+
+
+def welch(x: np.ndarray, rate: int, segment: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """`scipy.signal.welch(x, rate, nperseg=segment)`'s result (periodic Hann window, half
+    overlap, each segment's mean removed, one-sided power spectral density) for a 1-D signal.
+
+    The same arithmetic in batches of segments through NumPy's FFT: SciPy's general
+    short-time-FFT path takes five times as long on a song, mostly removing the means.
+    """
+    n = min(segment, len(x))
+    if n == 0:
+        return np.zeros(1), np.zeros(1)
+    hop = max(1, n // 2)
+    window = scipy.signal.get_window("hann", n)
+    frames = np.lib.stride_tricks.sliding_window_view(x, n)[::hop]
+    power = np.zeros(n // 2 + 1)
+    for start in range(0, len(frames), WELCH_BATCH):
+        batch = frames[start : start + WELCH_BATCH]
+        spectra = np.fft.rfft((batch - batch.mean(axis=1, keepdims=True)) * window, axis=1)
+        power += np.sum(spectra.real**2 + spectra.imag**2, axis=0)
+    power *= 1.0 / (rate * float(np.sum(window**2)) * len(frames))
+    power[1 : (n + 1) // 2] *= 2  # one-sided: every bin but 0 and (for even n) Nyquist
+    return np.fft.rfftfreq(n, 1.0 / rate), power
 
 
 def stem_features(
@@ -186,14 +211,16 @@ def stem_features(
 
     `samples` is (channels, frames); `loudness` is its `measure_loudness` result and `spectrum`
     its `stem_spectrum`, when already measured. Returns, for a stem that is not silent:
-    - plr_lu: peak-to-loudness ratio (true peak less integrated loudness): a percussive or
-      sparse stem reads high, a dense sustained one low;
+    - plr_lu: peak-to-loudness ratio (sample peak less integrated loudness): a percussive or
+      sparse stem reads high, a dense sustained one low. The sample peak rather than the true
+      peak: the feature wants peakiness, not inter-sample overs, and the oversampling would
+      double the cost of measuring every stem;
     - band_63_db, band_500_db, band_1000_db: the share of the stem's energy (Welch spectrum of
       the mono sum) in the octave around 63 Hz, 500 Hz and 1 kHz, in dB;
     - high_db: the share above 4 kHz, in dB.
     A silent stem gives an empty dict.
     """
-    loudness = loudness or measure_loudness(Audio(samples, sample_rate))
+    loudness = loudness or measure_loudness(Audio(samples, sample_rate), true_peak=False)
     if loudness.plr_lu is None:
         return {}
     freqs, power = spectrum if spectrum is not None else stem_spectrum(samples, sample_rate)
@@ -327,10 +354,17 @@ def automix(
     mix = np.sum(signals, axis=0, dtype=np.float32) if signals else None
     bus_in = _lufs(mix, rate)
     mix = _bus_compress(mix, rate, bus_in, config)
-    bus_out = _lufs(mix, rate)
+    bus_meter, peak = _measure_bus(mix, rate) if bus_in is not None else (None, -math.inf)
+    bus_out = None if bus_meter is None else _finite(bus_meter.result().integrated_lufs)
     bus_reduction = 0.0 if bus_in is None or bus_out is None else bus_in - bus_out
-    scale_db = _headroom_gain_db(mix, rate, bus_out, config)
+    scale_db = (
+        0.0 if bus_out is None else min(config.target_lufs - bus_out, config.ceiling_dbtp - peak)
+    )
     mix = mix * _gain(scale_db)
+    # loudness and true peak move exactly with the gain: the finished mix is not measured again
+    mix_lufs = None
+    if bus_meter is not None:
+        mix_lufs = _finite(bus_meter.result([_gain(2 * scale_db)] * 2).integrated_lufs)
     if bus_out is None:
         notes.append("Every stem is silent, so the mix is silent.")
 
@@ -355,13 +389,13 @@ def automix(
             )
         )
     out = Audio(mix.astype(np.float32), rate)
-    final = measure_loudness(out)
     report = AutomixReport(
         stems=tuple(reports),
         sample_rate=rate,
         stages=STAGES,
-        mix_lufs=_round(_finite(final.integrated_lufs)),
-        mix_true_peak_dbtp=round(peak, 2) if math.isfinite(peak := final.true_peak_dbtp) else None,
+        mix_lufs=_round(mix_lufs),
+        # the true peak moves with the gain exactly: the interpolation is linear
+        mix_true_peak_dbtp=round(peak + scale_db, 2) if math.isfinite(peak) else None,
         bus_gain_reduction_db=round(bus_reduction, 2),
         notes=tuple(notes),
     )
@@ -393,32 +427,36 @@ def _prepare(x, rate, role, settings, model, working_lufs) -> _Prepared:
     The masking stage's band levels come from the stem's one spectrum, moved by the working gain
     and the high-pass filter's response, rather than from a second spectrum of the filtered stem.
     """
-    loudness = measure_loudness(Audio(x, rate))
+    loudness = measure_loudness(Audio(x, rate), true_peak=False)
     before = _finite(loudness.integrated_lufs)
     if before is None:
         return _Prepared(x, None, None, None, None)
     freqs, power = stem_spectrum(x, rate)
     level = model.level_lu(role, stem_features(x, rate, loudness, (freqs, power)))
     gain = _gain(working_lufs - before)
-    x = x * gain
     power = power * gain**2
     if settings.highpass_hz:
         sos = _highpass_sos(rate, settings.highpass_hz)
-        x = scipy.signal.sosfilt(sos, x, axis=1).astype(np.float32)
         power = power * np.abs(scipy.signal.sosfreqz(sos, worN=freqs, fs=rate)[1]) ** 2
+        sos[0, :3] *= gain  # the gain rides on the filter: one pass over the stem
+        x = scipy.signal.sosfilt(sos, x, axis=1).astype(np.float32)
+    else:
+        x = x * np.float32(gain)
     return _Prepared(x, before, level, settings.highpass_hz, _band_shares(freqs, power))
 
 
 def _finish(x, rate, cuts, settings, target_lufs, pan) -> tuple[np.ndarray, float | None]:
     """Stages 5 to 8 for one stem: its masking cuts, its compressor, the gain that puts it on
     `target_lufs` and its pan. Returns the stereo signal and its loudness (None when silent)."""
-    if settings is not None:
-        x = _compress(_apply_cuts(x, rate, cuts), rate, settings)
-        now = _lufs(x, rate)
-        if now is not None:
-            x = x * _gain(target_lufs - now)
-    x = _pan(x, pan)
-    return x, _lufs(x, rate)
+    if settings is None or not np.any(x):
+        return _pan(x, pan), None
+    x = _compress(_apply_cuts(x, rate, cuts), rate, settings)
+    meter = metered(Audio(x, rate), true_peak=False)
+    now = _finite(meter.result().integrated_lufs)
+    gain = 1.0 if now is None else _gain(target_lufs - now)
+    gains = _pan_gains(x.shape[0], pan) * gain
+    # the loudness after the gain and the pan, from the same measurement (the meter is linear)
+    return _pan(x, gains), _finite(meter.result(power_gains=gains**2).integrated_lufs)
 
 
 def _conform(audios: list[Audio], notes: list[str], names: list[str]):
@@ -484,7 +522,7 @@ def detect_role_from_content(samples: np.ndarray, sample_rate: int) -> str:
     mono = samples.mean(axis=0).astype(np.float64)
     if not np.any(mono):
         return "keys"
-    freqs, power = scipy.signal.welch(mono, sample_rate, nperseg=4096)
+    freqs, power = welch(mono, sample_rate)
     total = power.sum()
     low_share = power[freqs < 150].sum() / total
     centroid = float((freqs * power).sum() / total)
@@ -583,17 +621,35 @@ def _pans(roles, silent, table) -> list[float]:
     return pans
 
 
-def _pan(x: np.ndarray, pan: float) -> np.ndarray:
-    """Constant-power pan to stereo (a mono stem keeps its loudness: -3 dB a side at centre).
+def _pan_gains(channels: int, pan: float) -> np.ndarray:
+    """The (left, right) gains of a constant-power pan (a mono stem keeps its loudness: -3 dB a
+    side at centre).
 
     A stereo stem gets the same law scaled by sqrt(2), so that at centre it is unchanged and its
     power (for channels that are not correlated) stays the same anywhere.
     """
     angle = (pan + 1) * math.pi / 4
-    left, right = math.cos(angle), math.sin(angle)
-    if x.shape[0] == 1:
-        return np.concatenate([x * left, x * right]).astype(np.float32)
-    return np.stack([x[0] * left * math.sqrt(2), x[1] * right * math.sqrt(2)]).astype(np.float32)
+    gains = np.array([math.cos(angle), math.sin(angle)])
+    return gains * math.sqrt(2) if channels == 2 else gains
+
+
+def _pan(x: np.ndarray, pan_or_gains) -> np.ndarray:
+    """`x` (mono or stereo) panned to stereo float32, by a pan position or (left, right) gains."""
+    gains = pan_or_gains
+    if np.isscalar(gains):
+        gains = _pan_gains(x.shape[0], float(gains))
+    out = np.empty((2, x.shape[1]), dtype=np.float32)
+    np.multiply(x, np.c_[gains].astype(np.float32), out=out)  # a mono row broadcasts
+    return out
+
+
+def _measure_bus(mix: np.ndarray, rate: int):
+    """(a meter fed the mix, its true peak in dBTP), the two measured side by side."""
+    audio = Audio(mix, rate)
+    meter, peak = thread_map(
+        lambda measure: measure(audio), [lambda a: metered(a, true_peak=False), true_peak_dbtp]
+    )
+    return meter, peak
 
 
 def _bus_compress(mix: np.ndarray, rate: int, now: float | None, config) -> np.ndarray:
@@ -610,13 +666,6 @@ def _bus_compress(mix: np.ndarray, rate: int, now: float | None, config) -> np.n
         threshold_db=config.bus_threshold_db, ratio=config.bus_ratio, attack_ms=30, release_ms=200
     )
     return comp(mix * g, rate) / g
-
-
-def _headroom_gain_db(mix: np.ndarray, rate: int, now: float | None, config) -> float:
-    if now is None:  # silence: nothing to scale
-        return 0.0
-    peak = measure_loudness(Audio(mix, rate)).true_peak_dbtp
-    return min(config.target_lufs - now, config.ceiling_dbtp - peak)
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -173,9 +173,10 @@ def tick_frames(sample_rate: int) -> int:
 class LoudnessMeter:
     """The meter, fed block by block: `process` each (channels, frames) block, then `result()`.
 
-    It keeps the K-weighting filters' state, one energy per tick and the peaks, so its memory
-    grows by 8 bytes per 10 ms of audio (under 3 MB an hour). It is stateful for that reason only;
-    `measure_loudness` is the function to call for audio in memory.
+    It keeps the K-weighting filters' state, one energy per tick and channel and the peaks, so
+    its memory grows by 8 bytes per channel per 10 ms of audio (under 6 MB an hour of stereo). It
+    is stateful for that reason only; `measure_loudness` is the function to call for audio in
+    memory.
 
     With `true_peak=False` the meter skips the oversampling (two thirds of its work) and reports
     the sample peak as the true peak, a lower bound; for callers that want the loudness only.
@@ -190,8 +191,8 @@ class LoudnessMeter:
         self._sos = k_weighting_sos(sample_rate)
         self._zi = np.zeros((self._sos.shape[0], channels, 2))
         self._tick = tick_frames(sample_rate)
-        self._pending = np.zeros(0)  # channel-summed K-weighted power of a tick not yet complete
-        self._ticks: list[np.ndarray] = []
+        self._pending = np.zeros((channels, 0))  # K-weighted power of a tick not yet complete
+        self._ticks: list[np.ndarray] = []  # (channels, ticks) energies
         self._sample_peak = 0.0
         self._factor = true_peak_factor(sample_rate) if true_peak else 1
         fir = true_peak_filter(self._factor)
@@ -218,12 +219,11 @@ class LoudnessMeter:
         self._true_peak = max(self._true_peak, self._oversampled_peak(x))
 
         weighted, self._zi = scipy.signal.sosfilt(self._sos, x, axis=-1, zi=self._zi)
-        power = np.einsum("cn,cn->n", weighted, weighted)  # sum over channels, each of weight 1
-        power = np.concatenate([self._pending, power])
-        whole = len(power) // self._tick * self._tick
+        power = np.concatenate([self._pending, weighted * weighted], axis=1)
+        whole = power.shape[1] // self._tick * self._tick
         if whole:
-            self._ticks.append(power[:whole].reshape(-1, self._tick).sum(axis=1))
-        self._pending = power[whole:]
+            self._ticks.append(power[:, :whole].reshape(self.channels, -1, self._tick).sum(axis=2))
+        self._pending = power[:, whole:]
 
     def _oversampled_peak(self, x: np.ndarray) -> float:
         """The peak of the values the FIR interpolates between the samples of `x`, or a value at
@@ -238,13 +238,24 @@ class LoudnessMeter:
         floor = max(self._true_peak, self._sample_peak)
         return max(interpolated_peak(channel, self._phases, floor) for channel in extended)
 
-    def result(self) -> Loudness:
-        """What was measured so far. The meter may go on being fed afterwards."""
+    def result(self, power_gains=None) -> Loudness:
+        """What was measured so far. The meter may go on being fed afterwards.
+
+        `power_gains` (one per channel) gives the loudness of the audio with each channel
+        scaled by the square root of its gain, without measuring it again (the K-weighting is
+        linear); a mono meter given two gains reads as that mono audio spread over two channels.
+        The peaks are those of the audio fed.
+        """
         # the values interpolated after the last sample, as if silence followed
         tail, flushed = self._tail, self._oversampled_peak(np.zeros_like(self._tail))
         self._tail = tail  # (so that the meter can go on being fed)
         true_peak = max(self._true_peak, flushed, self._sample_peak)
-        ticks = np.concatenate(self._ticks) if self._ticks else np.zeros(0)
+        ticks = np.concatenate(self._ticks, axis=1) if self._ticks else np.zeros((1, 0))
+        if power_gains is not None:
+            ticks = (
+                ticks * np.sum(power_gains) if self.channels == 1 else ticks * np.c_[power_gains]
+            )
+        ticks = ticks.sum(axis=0)  # the channels' energies, each of weight 1
         return loudness_from_ticks(
             ticks,
             sample_rate=self.sample_rate,
@@ -297,11 +308,30 @@ def measure_loudness(
     """Measure `audio` (mono or stereo, any supported rate) with `LoudnessMeter`, in blocks.
 
     `true_peak=False` skips the oversampling (see `LoudnessMeter`)."""
+    return metered(audio, block_seconds=block_seconds, true_peak=true_peak).result()
+
+
+def metered(audio: Audio, *, block_seconds: float = 10.0, true_peak: bool = True) -> LoudnessMeter:
+    """A `LoudnessMeter` fed all of `audio`, for callers that read it more than once (its
+    `result(power_gains)` gives the loudness after a gain or a pan without a second pass)."""
     meter = LoudnessMeter(audio.sample_rate, audio.channels, true_peak=true_peak)
     step = max(1, int(block_seconds * audio.sample_rate))
     for start in range(0, audio.frames, step):
         meter.process(audio.samples[:, start : start + step])
-    return meter.result()
+    return meter
+
+
+def true_peak_dbtp(audio: Audio) -> float:
+    """The true peak of `audio` alone (dBTP, -inf for silence): `measure_loudness`'s figure
+    without the K-weighting, for callers that know the loudness already."""
+    factor = true_peak_factor(audio.sample_rate)
+    fir = true_peak_filter(factor)
+    phases = [fir[p::factor] for p in range(1, factor)]
+    history = np.zeros(max(len(p) for p in phases))  # silence before and after, as the meter
+    peak = float(np.max(np.abs(audio.samples))) if audio.frames else 0.0
+    for channel in np.asarray(audio.samples, dtype=np.float64):
+        peak = interpolated_peak(np.concatenate([history, channel, history]), phases, peak)
+    return amplitude_db(peak)
 
 
 def integrated_lufs(audio: Audio) -> float | None:
