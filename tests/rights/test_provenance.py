@@ -85,3 +85,22 @@ def test_commercial_use_refuses_models_with_non_commercial_data():
     with pytest.raises(UserError, match="essen"):
         require_commercial([melody])
     require_commercial([chorale])  # the JSB chorales are public domain
+
+
+def test_audio_written_with_its_tags_publishes_like_audio_tagged_afterwards(tmp_path, home):
+    import numpy as np
+
+    from bandmate.io.audio import Audio, read_audio, write_audio
+    from bandmate.rights.provenance import publish_all, write_published_audio
+
+    audio = Audio(np.random.default_rng(1).uniform(-0.3, 0.3, (2, 44_100)), 44_100)
+    provenance = Provenance(command="backing", parameters={"style": "rock"}, seed=1)
+    early, late = tmp_path / "early.wav", tmp_path / "late.wav"
+    write_published_audio(audio, early, provenance)
+    write_audio(audio, late)
+    publish_all([early, late], provenance, tagged=[early])
+    assert read_tags(early) == read_tags(late)
+    assert read_tags(early)["title"] == "bandmate backing"
+    np.testing.assert_array_equal(read_audio(early).samples, read_audio(late).samples)
+    for path in (early, late):
+        assert verify(path).ok and read_manifest(path)["file"]["name"] == path.name

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,17 +156,32 @@ def check_writable(path: str | os.PathLike, subtype: str = "PCM_24") -> None:
         raise AudioFormatError("FLAC cannot hold float samples; use .wav or a 16/24-bit format.")
 
 
-def write_audio(audio: Audio, path: str | os.PathLike, subtype: str = "PCM_24") -> None:
-    """Write `audio` atomically as WAV or FLAC (chosen by the file's suffix)."""
+def write_audio(
+    audio: Audio,
+    path: str | os.PathLike,
+    subtype: str = "PCM_24",
+    strings: Mapping[str, str] | None = None,
+) -> None:
+    """Write `audio` atomically as WAV or FLAC (chosen by the file's suffix).
+
+    `strings` are libsndfile's text fields (`title`, `copyright`, `comment`, ...), written into
+    the header with the samples (RIFF INFO in WAV, Vorbis comments in FLAC).
+    """
     check_writable(path, subtype)
-    with atomic_path(path) as tmp:
-        sf.write(
+    with (
+        atomic_path(path) as tmp,
+        sf.SoundFile(
             str(tmp),
-            audio.samples.T,
-            audio.sample_rate,
+            "w",
+            samplerate=audio.sample_rate,
+            channels=audio.channels,
             subtype=subtype,
             format=FORMATS[Path(path).suffix.lower()],
-        )
+        ) as f,
+    ):
+        for name, text in (strings or {}).items():  # libsndfile wants them before the samples
+            setattr(f, name, text)
+        f.write(audio.samples.T)
 
 
 def _reason(error: Exception) -> str:

@@ -171,6 +171,19 @@ class Provenance:
         made = ", ".join(f"{m['name']} model" for m in self.models) or "the style library"
         return f"{STATEMENTS[self.digital_source_type]} Made by {self.title} with {made}."
 
+    def tags(self):
+        """The `rights.tags.Tags` that `publish` writes into a file made this way."""
+        from bandmate.rights.tags import Tags
+
+        return Tags(
+            title=self.title,
+            comment=self.comment,
+            software=f"bandmate {__version__}",
+            copyright=_copyright(self),
+            date=self.created,
+            source_type=self.digital_source_type,
+        )
+
 
 def style_library_data(style_name: str) -> dict:
     """The `data` entry for a part played from a style file (bandmate's own work)."""
@@ -199,28 +212,22 @@ def manifest_path(path: str | Path) -> Path:
     return path.with_name(path.name + MANIFEST_SUFFIX)
 
 
-def publish(path: str | Path, provenance: Provenance, *, sign: bool = True) -> Path:
+def publish(
+    path: str | Path, provenance: Provenance, *, sign: bool = True, tagged: bool = False
+) -> Path:
     """Tag `path` (written by a generation command), sign it if it is audio, write its manifest.
 
     Returns the manifest's path. Tags go in first and the signature last, so the credentials
     cover the tagged bytes; the manifest, written after both, names the final file's hash.
+    `tagged` says the file was written with `provenance.tags()` already in it
+    (`write_published_audio`), so that it is not rewritten to add them.
     """
-    from bandmate.rights.tags import Tags, write_tags
+    from bandmate.rights.tags import write_tags
 
     path = Path(path)
     record = provenance.to_dict()
-    if path.suffix.lower() in TAGGED_SUFFIXES:  # every file a generation command writes
-        write_tags(
-            path,
-            Tags(
-                title=provenance.title,
-                comment=provenance.comment,
-                software=f"bandmate {__version__}",
-                copyright=_copyright(provenance),
-                date=provenance.created,
-                source_type=provenance.digital_source_type,
-            ),
-        )
+    if not tagged and path.suffix.lower() in TAGGED_SUFFIXES:  # every generated file
+        write_tags(path, provenance.tags())
     if sign and path.suffix.lower() in SIGNED_SUFFIXES:
         from bandmate.rights.credentials import sign_file
 
@@ -231,15 +238,30 @@ def publish(path: str | Path, provenance: Provenance, *, sign: bool = True) -> P
     return target
 
 
-def publish_all(paths, provenance: Provenance) -> list[Path]:
+def publish_all(paths, provenance: Provenance, *, tagged: Iterable = ()) -> list[Path]:
     """`publish` each of `paths` with one record, side by side on as many threads as CPUs.
 
     Tagging and signing are mostly file copies and hashing in libsndfile and the C2PA library,
-    which run without Python's global lock. Returns the manifests' paths in the same order.
+    which run without Python's global lock. `tagged` names the paths written with their tags
+    already in them. Returns the manifests' paths in the same order.
     """
     from bandmate.threads import thread_map
 
-    return thread_map(lambda p: publish(p, provenance), paths)
+    done = {Path(p) for p in tagged}
+    return thread_map(lambda p: publish(p, provenance, tagged=Path(p) in done), paths)
+
+
+def write_published_audio(
+    audio, path: str | Path, provenance: Provenance, subtype: str = "PCM_24"
+) -> None:
+    """`io.audio.write_audio` with `provenance.tags()` written into the header along with the
+    samples, so that `publish(path, provenance, tagged=True)` need not copy the file to add them
+    (a 3-minute stereo stem: 0.13 s saved of 0.45 s)."""
+    from bandmate.io.audio import FORMATS, write_audio
+    from bandmate.rights.tags import audio_fields
+
+    fmt = FORMATS[Path(path).suffix.lower()]
+    write_audio(audio, path, subtype, strings=audio_fields(provenance.tags(), fmt))
 
 
 def _copyright(provenance: Provenance) -> str:

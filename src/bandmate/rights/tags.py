@@ -117,7 +117,7 @@ def _kind(path: str | os.PathLike) -> str:
 
 
 # --- audio ---------------------------------------------------------------------------------------
-def _audio_fields(tags: Tags, fmt: str) -> dict[str, str]:
+def audio_fields(tags: Tags, fmt: str) -> dict[str, str]:
     """libsndfile's string fields for `tags`; what a format cannot hold goes into the comment."""
     comment = [tags.comment] if tags.comment else []
     if tags.source_type:
@@ -164,7 +164,7 @@ def _write_audio_tags(path: Path, tags: Tags) -> None:
             ) as dst,
         ):
             # libsndfile wants the strings before the first sample
-            for name, text in _audio_fields(tags, info.format).items():
+            for name, text in audio_fields(tags, info.format).items():
                 setattr(dst, name, text)
             for block in src.blocks(blocksize=_BLOCK_FRAMES, dtype=dtype, always_2d=True):
                 dst.write(block)
