@@ -1,10 +1,19 @@
 """Every shipped style over a 32-bar chart: the checks a musician would make by ear."""
 
+from importlib import resources
+
 import pytest
 
 from bandmate.arrange.analysis import analyse_arrangement
 from bandmate.arrange.backing import backing
-from bandmate.arrange.style import load_style, style_names
+from bandmate.arrange.style import (
+    DEFAULT_LEVELS_DB,
+    StyleError,
+    load_style,
+    parse_style,
+    style_names,
+)
+from bandmate.score.model import Role
 
 # 32 bars: sections, slash chords, sevenths, two chords in a bar, a turnaround
 CHART_32 = """
@@ -85,3 +94,50 @@ def test_repeated_bars_are_not_copies(arranged):
         bars.setdefault(bar, []).append((n.onset_ticks - grid.bar_start(bar), n.pitch, n.velocity))
     shapes = [tuple(sorted(v)) for v in bars.values()]
     assert len(set(shapes)) > len(shapes) // 2, style.name
+
+
+def test_every_style_authors_its_mix_levels():
+    for name in style_names():
+        text = (resources.files("bandmate.data.styles") / f"{name}.toml").read_text("utf-8")
+        assert text.count("level_db =") == len(load_style(name).parts), name
+        levels = [p.level_db for p in load_style(name).parts]
+        assert max(levels) == 0 and min(levels) >= -20, (name, levels)
+
+
+MINIMAL_STYLE = """
+name = "test"
+description = "two parts"
+tempo = {{ min = 60, max = 200, default = 100 }}
+
+[[parts]]
+name = "Bass"
+role = "bass"
+generator = "bass"
+program = 33
+range = ["E1", "G3"]
+{level}
+patterns.low = "R . . . . . . . R . . . . . . ."
+
+[[parts]]
+name = "Pad"
+role = "pad"
+generator = "pad"
+program = 89
+range = ["G3", "G5"]
+patterns.low = "x - - - - - - - - - - - - - - -"
+"""
+
+
+def test_a_part_without_a_mix_level_gets_its_roles_default():
+    style = parse_style(MINIMAL_STYLE.format(level=""), "test")
+    assert style.part("Bass").level_db == DEFAULT_LEVELS_DB[Role.BASS]
+    assert style.part("Pad").level_db == DEFAULT_LEVELS_DB[Role.PAD] < style.part("Bass").level_db
+    assert parse_style(MINIMAL_STYLE.format(level="level_db = -3.5"), "test").part(
+        "Bass"
+    ).level_db == pytest.approx(-3.5)
+
+
+@pytest.mark.parametrize("level", ["3", "-60", '"loud"', "nan", "true"])
+def test_a_bad_mix_level_names_the_file_and_the_part(level):
+    with pytest.raises(StyleError, match=r"test\.toml.*part Bass: level_db must be .* -40 to 0"):
+        parse_style(MINIMAL_STYLE.format(level=f"level_db = {level}"), "test")

@@ -21,7 +21,8 @@ role = "bass"                       # melody | bass | chords | drums | pad | oth
 generator = "bass"                  # drums | bass | comp | pad: which player reads the patterns
 program = 36                        # General MIDI program (for drums: the kit)
 range = ["E1", "G3"]                # lowest and highest note it may play
-volume = 0.9                        # velocity scale
+volume = 0.9                        # velocity scale: how hard the part plays
+level_db = -2                       # mix level: loudness in dB under the loudest part (<= 0)
 patterns.low = "R . . . . . R . R - . 5 . . A ."
 patterns.high = ["R . R . . . R . R - . 5 . 8 A .", "..."]   # one is chosen per bar
 ```
@@ -33,6 +34,14 @@ chosen at the start of a phrase plays the phrase through (`players.choose_patter
 grammar belongs to each generator; see `arrange.drums`, `arrange.bass` and `arrange.comp`.
 Pattern sets are "low" and "high" (the form's intensity picks one), plus "fill", "intro" and
 "ending" where a part gives them.
+
+Mix levels are authored, as in Band-in-a-Box's per-style mixer: `level_db` is the part's
+integrated loudness in dB relative to the loudest part of the style (0 for the loudest, down to
+-40), chosen as a producer of the genre would balance it, and the stems are gained to it after
+rendering (`jobs.backing.balance_stems`). `volume` scales velocity only, so it shapes how hard a
+part plays (and so its timbre), not where it sits in the mix: the rendered loudness of a General
+MIDI instrument depends more on the SoundFont than on velocity, and that is no balance anyone
+chose. A part without `level_db` gets its role's `DEFAULT_LEVELS_DB`.
 """
 
 from __future__ import annotations
@@ -69,6 +78,17 @@ GM_FAMILY_RANGES = (
     (0, 127),  # sound effects
 )
 GENERATORS = ("drums", "bass", "comp", "pad")
+# A part's mix level when its style gives none: the rhythm section forward, harmony a step
+# back, pads underneath, as a producer would start a balance.
+DEFAULT_LEVELS_DB = {
+    Role.DRUMS: 0.0,
+    Role.BASS: -2.0,
+    Role.MELODY: 0.0,
+    Role.CHORDS: -6.0,
+    Role.PAD: -10.0,
+    Role.OTHER: -6.0,
+}
+LEVEL_RANGE_DB = (-40.0, 0.0)
 PATTERN_SETS = ("low", "high", "fill", "intro", "ending")
 
 
@@ -82,6 +102,8 @@ class PartStyle:
 
     patterns: pattern set name -> tuple of variants. A variant is a string for pitched parts and
         a {drum voice: steps} mapping for drums.
+    volume: velocity scale (how hard it plays). level_db: its mix level, integrated loudness in
+        dB relative to the loudest part of the style (<= 0).
     """
 
     name: str
@@ -91,6 +113,7 @@ class PartStyle:
     low_pitch: int
     high_pitch: int
     volume: float = 1.0
+    level_db: float = 0.0
     voicing: str = "close"
     strum_ms: float = 0.0
     patterns: dict = field(default_factory=dict)
@@ -230,15 +253,31 @@ def _build_part(data: dict, grid: int) -> PartStyle:
         raise ValueError(
             f"part {data['name']}: voicing {voicing!r} is not one of {', '.join(KINDS)}"
         )
+    role = Role(data["role"])
     return PartStyle(
         name=data["name"],
-        role=Role(data["role"]),
+        role=role,
         generator=generator,
         program=program,
         low_pitch=low,
         high_pitch=high,
         volume=float(data.get("volume", 1.0)),
+        level_db=_level_db(data, role),
         voicing=voicing,
         strum_ms=float(data.get("strum_ms", 0.0)),
         patterns=patterns,
     )
+
+
+def _level_db(data: dict, role: Role) -> float:
+    """A part's `level_db`, or its role's default; a number from -40 to 0 dB."""
+    if "level_db" not in data:
+        return DEFAULT_LEVELS_DB[role]
+    value = data["level_db"]
+    low, high = LEVEL_RANGE_DB
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ValueError(
+            f"part {data['name']}: level_db must be a number of dB from {low:g} to {high:g} "
+            f"(0 for the loudest part), got {value!r}"
+        )
+    return float(value)
