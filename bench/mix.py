@@ -2,8 +2,10 @@
 
 For every shipped style (or those given), a backing track is arranged from a 12-bar chart that is
 none of the charts automix's balance model was fitted on (bench/fit_mix.py asserts so), and
-rendered to stems, which carry the arranger's intended balance. Each trial offsets every stem's
-gain by a random amount within ±12 dB (seeded) and mixes the offset stems three ways:
+rendered to stems as `bandmate backing` writes them (`backing_stems`): balanced to the style's
+authored mix levels (`jobs.backing.balance_stems`), the arrangement's intended balance. Each
+trial offsets every stem's gain by a random amount within ±12 dB (seeded) and mixes the offset
+stems three ways:
 
 - automix: `bandmate.mix.automix.automix` with its defaults; a stem's level is its loudness in the
   mix as the report gives it (after every stage but the bus compressor);
@@ -27,10 +29,12 @@ from importlib import resources
 import numpy as np
 
 from bandmate.arrange.backing import backing
+from bandmate.arrange.style import load_style
 from bandmate.io.audio import Audio
+from bandmate.jobs.backing import balance_stems
 from bandmate.mix.automix import automix
 from bandmate.mix.meter import measure_loudness
-from bandmate.render import render, stem_filenames
+from bandmate.render import render_stems, stem_filenames
 
 CHART = "| C | C | F | F | Am | Am | Dm | G | C | F | G | C |"
 
@@ -40,6 +44,15 @@ def all_styles() -> list[str]:
     return sorted(
         p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
     )
+
+
+def backing_stems(chart: str, style_name: str, seed: int) -> tuple[list[str], list[Audio]]:
+    """The stem files `bandmate backing` writes for `chart` (no intro or ending): names, audio."""
+    style = load_style(style_name)
+    score = backing(chart, style=style, seed=seed, intro=False, ending=False)
+    levels = [style.part(t.name).level_db for t in score.tracks]
+    stems, _ = balance_stems(render_stems(score), levels)
+    return stem_filenames([t.name for t in score.tracks]), stems
 
 
 def relative(levels: np.ndarray) -> np.ndarray:
@@ -60,9 +73,7 @@ def main() -> None:
     print(header + f"{'equal med/worst':>16}  {'mix s':>6}")
     start = time.perf_counter()
     for style in styles:
-        score = backing(CHART, style=style, seed=args.seed, intro=False, ending=False)
-        stems, _ = render(score)
-        names = stem_filenames([t.name for t in score.tracks])
+        names, stems = backing_stems(CHART, style, args.seed)
         original = np.array(
             [measure_loudness(s).integrated_lufs or np.nan for s in stems], dtype=float
         )

@@ -9,8 +9,9 @@ import soundfile as sf
 from bandmate.arrange.loops import fit_chart, loop_score, stock_chart
 from bandmate.arrange.style import load_style
 from bandmate.errors import UserError
-from bandmate.io.audio import Audio
+from bandmate.io.audio import Audio, read_audio
 from bandmate.jobs.loops import LoopRequest, make_loops
+from bandmate.mix.meter import integrated_lufs
 from bandmate.render.loop import fold_tail
 from bandmate.theory.chart import parse_chart
 from bandmate.theory.keys import Key
@@ -62,6 +63,22 @@ def test_loop_pack_names_and_exact_lengths(pack):
         assert sf.info(str(path)).frames == expected, path.name
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["settings"]["count"] == 2 and len(manifest["files"]) == len(files) - 1
+
+
+def test_loop_parts_sit_at_the_styles_mix_levels_and_sum_to_the_loop(pack):
+    out, _ = pack
+    rock = load_style("rock")
+    base = "rock_100bpm_Em_01"
+    parts = [read_audio(out / f"{base}_{p.name.lower()}.wav") for p in rock.parts]
+    levels = [integrated_lufs(a) for a in parts]
+    for part, level in zip(rock.parts, levels, strict=True):
+        assert level - max(levels) == pytest.approx(part.level_db, abs=1.0), part.name
+    full = read_audio(out / f"{base}.wav").samples
+    assert np.allclose(sum(a.samples for a in parts), full, atol=1e-4)
+    assert np.abs(full).max() == pytest.approx(10 ** (-1 / 20), rel=0.01)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["levels_db"]["Organ"] == rock.part("Organ").level_db
+    assert set(manifest["stem_gains_db"][base]) == {p.name for p in rock.parts}
 
 
 def test_loops_are_distinct_and_seamless(pack):

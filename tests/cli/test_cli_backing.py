@@ -2,8 +2,10 @@
 
 import json
 
+import pytest
 import soundfile as sf
 
+from bandmate.arrange.style import load_style
 from bandmate.io.audio import read_audio
 from bandmate.io.midi import read_midi
 from bandmate.io.music21_io import read_musicxml
@@ -48,6 +50,13 @@ def test_backing_writes_midi_musicxml_stems_mix_and_manifest(tmp_path):
         "04-piano.wav",
         "05-organ.wav",
     ]
+    # the stems sit at the style's authored mix levels, their sum peaking at -1 dBFS
+    rock = load_style("rock")
+    levels = [measure_loudness(read_audio(p)).integrated_lufs for p in stems]
+    for part, level in zip(rock.parts, levels, strict=True):
+        assert level - max(levels) == pytest.approx(part.level_db, abs=1.0), part.name
+    stem_sum = sum(sf.read(p, always_2d=True)[0] for p in stems)
+    assert abs(stem_sum).max() == pytest.approx(10 ** (-1 / 20), rel=0.01)
     mix, rate = sf.read(out / "mix.wav")
     assert rate == 44100 and 0.05 < abs(mix).max() <= 10 ** (-1 / 20) + 1e-3
     # the mix is the stems balanced by role, the master that mix on the streaming target
@@ -60,6 +69,8 @@ def test_backing_writes_midi_musicxml_stems_mix_and_manifest(tmp_path):
     assert "bandmate" in manifest["versions"]
     assert {"mix.wav", "master.wav"} <= set(manifest["files"])
     assert manifest["mix"]["stems"]["Bass"]["role"] == "bass"
+    assert manifest["stems"]["Organ"]["level_db"] == rock.part("Organ").level_db
+    assert isinstance(manifest["stems"]["Organ"]["gain_db"], float)
     assert abs(manifest["master"]["loudness_lufs"] - mastered.integrated_lufs) < 0.05
     # every file says how it was made, and each audio file carries valid credentials
     for name in manifest["files"]:

@@ -1,25 +1,30 @@
 """The backing-track job: chart + style -> song.mid, song.musicxml, stems, mix, master, manifest.
 
-The stems are the parts as rendered, with one common gain so that none clips: they keep the
-arrangement's own balance, for a producer who wants to mix them. `mix.wav` is those stems through
-`mix.automix` (balance by role, EQ, compression, pan, headroom for mastering) and `master.wav` is
-the mix through `mix.master` (tonal balance, a loudness target under a true-peak ceiling). So a
-backing track arrives finished, and the manifest records both reports' figures.
+The stems are the parts as rendered, balanced to the style's authored mix levels
+(`balance_stems`: each part's `level_db`, its loudness under the loudest part) and then turned up
+or down together so that their sum peaks at -1 dBFS: a balance a producer of the genre would
+start from, rather than whatever loudness each General MIDI instrument has in the SoundFont.
+`mix.wav` is those stems through `mix.automix` (balance by role, EQ, compression, pan, headroom
+for mastering) and `master.wav` is the mix through `mix.master` (tonal balance, a loudness
+target under a true-peak ceiling). So a backing track arrives finished, and the manifest records
+each stem's level and gain and both reports' figures. song.mid stays as played (no CC7): each
+synth and DAW hears channel volume through its own curve, so the gains live in the audio only.
 """
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
+from bandmate.io.audio import Audio
 from bandmate.io.files import check_outputs
 from bandmate.progress import ProgressCallback, no_progress
 
-HEADROOM_PEAK = 10 ** (-1 / 20)  # the unmastered mix peaks at -1 dBFS at most
+HEADROOM_PEAK = 10 ** (-1 / 20)  # the balanced stems' sum peaks at -1 dBFS
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,51 @@ def backing_outputs(out_dir: Path, track_names: list[str] | None, audio: bool) -
         for name, file in zip(track_names or [], stem_filenames(track_names or []), strict=True):
             paths[f"stem:{name}"] = out_dir / "stems" / file
     return paths
+
+
+def balance_stems(
+    stems: Sequence[Audio], levels_db: Sequence[float], *, peak: float = HEADROOM_PEAK
+) -> tuple[list[Audio], list[float]]:
+    """Gain `stems` to their authored balance, then together so that their sum peaks at `peak`.
+
+    Each stem's integrated loudness (BS.1770, gated, so a part that rests is measured where it
+    plays) is brought to its level in `levels_db` (dB; only the differences matter: a style
+    part's `level_db`); then one common gain, up or down, makes the peak of their sum `peak`
+    (linear), so that nothing clips and every backing track's stems sit at the same place. The
+    stems must be of one rate and length, as `render_stems` makes them. A silent stem (below the
+    meter's -70 LUFS gate) gets the common gain only, so it stays silent; stems too short to
+    measure (under 0.4 s) keep their rendered balance.
+
+    Returns the stems and the gain each one got, in dB. `bandmate backing` and `bandmate loop`
+    write their stems through this, and the mixing benchmarks take their "original arrangement"
+    from it.
+    """
+    from bandmate.mix.meter import integrated_lufs
+    from bandmate.render import render_mix
+
+    if len(stems) != len(levels_db):
+        raise ValueError(f"{len(stems)} stems but {len(levels_db)} levels")
+    if not stems:
+        return [], []
+    loudness = [integrated_lufs(s) for s in stems]
+    measured = all(value is not None for value in loudness)  # else too short: as rendered
+    wanted = [
+        level - value if measured and math.isfinite(value) else None
+        for value, level in zip(loudness, levels_db, strict=True)
+    ]
+    top = max((g for g in wanted if g is not None), default=0.0)
+    gains_db = [0.0 if g is None else g - top for g in wanted]
+    sum_peak = render_mix(_gained(stems, gains_db)).peak()
+    common_db = 20 * math.log10(peak / sum_peak) if sum_peak > 0 else 0.0
+    gains_db = [g + common_db for g in gains_db]
+    return _gained(stems, gains_db), [round(g, 2) for g in gains_db]
+
+
+def _gained(stems: Sequence[Audio], gains_db: Sequence[float]) -> list[Audio]:
+    return [
+        Audio(s.samples * 10 ** (g / 20), s.sample_rate)
+        for s, g in zip(stems, gains_db, strict=True)
+    ]
 
 
 def make_backing(
@@ -107,7 +157,7 @@ def make_backing(
     # music21's MusicXML writer is pure Python: it runs beside the rendering, which is mostly not
     with ThreadPoolExecutor(1) as side:
         musicxml = side.submit(write_musicxml, score, paths["musicxml"])
-        audio_report = _write_audio(score, paths, request, progress) if request.audio else {}
+        audio_report = _write_audio(score, style, paths, request, progress) if request.audio else {}
         musicxml.result()
     settings = asdict(request) | {"tempo_bpm": score.tempo_bpm}
     provenance = Provenance(
@@ -132,21 +182,19 @@ def make_backing(
     return paths
 
 
-def _write_audio(score, paths: dict[str, Path], request: BackingRequest, progress) -> dict:
-    """Render the stems, automix them and master the mix; returns the figures for the manifest."""
-    from bandmate.io.audio import Audio, write_audio
+def _write_audio(score, style, paths: dict[str, Path], request: BackingRequest, progress) -> dict:
+    """Render and balance the stems, automix them and master the mix; returns the figures for
+    the manifest."""
+    from bandmate.io.audio import write_audio
     from bandmate.mix.automix import automix
     from bandmate.mix.master import master
-    from bandmate.render import render
+    from bandmate.render import render_stems
 
-    rate = request.sample_rate
-    stems, mix = render(score, sample_rate=rate, progress=progress)
-    # the stems as played, turned down together only if their sum would clip
-    peak = float(np.max(np.abs(mix.samples))) if mix.frames else 0.0
-    gain = min(1.0, HEADROOM_PEAK / peak) if peak > 0 else 1.0
+    rendered = render_stems(score, sample_rate=request.sample_rate, progress=progress)
+    levels = [style.part(t.name).level_db for t in score.tracks]
+    stems, gains = balance_stems(rendered, levels)
     named = []
-    for track, stem in zip(score.tracks, stems, strict=True):
-        audio = Audio(stem.samples * gain, rate)
+    for track, audio in zip(score.tracks, stems, strict=True):
         write_audio(audio, paths[f"stem:{track.name}"])
         named.append((track.name, audio))
     mixed, mix_report = automix(named)
@@ -157,6 +205,10 @@ def _write_audio(score, paths: dict[str, Path], request: BackingRequest, progres
     write_audio(mastered, paths["master"])
     after = master_report.after
     return {
+        "stems": {
+            track.name: {"level_db": level, "gain_db": gain}
+            for track, level, gain in zip(score.tracks, levels, gains, strict=True)
+        },
         "mix": {
             "loudness_lufs": mix_report.mix_lufs,
             "true_peak_dbtp": mix_report.mix_true_peak_dbtp,

@@ -3,6 +3,9 @@
 Files are named as producers expect: `funk_100bpm_Em_01.wav` (the full loop),
 `funk_100bpm_Em_01_bass.wav` (a part), `funk_100bpm_Em_01.mid`. Loop n is decided by seed
 `seed + n - 1`, so a pack can be extended later without changing the loops it already has.
+Each loop's parts are balanced to the style's authored mix levels and peak together at -1 dBFS
+(`jobs.backing.balance_stems`, after the tail is folded), so that the full loop is their sum;
+the manifest records each part's level and every loop's gains.
 """
 
 from __future__ import annotations
@@ -47,10 +50,11 @@ def make_loops(
     from bandmate.arrange.loops import loop_score, parse_key
     from bandmate.arrange.style import load_style
     from bandmate.errors import UserError
-    from bandmate.io.audio import Audio, write_audio
+    from bandmate.io.audio import write_audio
     from bandmate.io.midi import write_midi
+    from bandmate.jobs.backing import balance_stems
     from bandmate.jobs.manifest import write_manifest
-    from bandmate.render import render_stems
+    from bandmate.render import render_mix, render_stems
     from bandmate.render.loop import fold_tail, loop_frames
     from bandmate.rights.provenance import (
         RULES_ONLY,
@@ -93,6 +97,9 @@ def make_loops(
     generated = [p for p, _ in planned] + [w for ws in wavs for w in ws]
     check_outputs([*generated, *map(manifest_path, generated), manifest], force=force)
     settings = asdict(request) | {"tempo_bpm": tempo}
+    track_names = [t.name for t in scores[0].tracks]
+    levels = [style.part(name).level_db for name in track_names]
+    stem_gains_db: dict[str, dict[str, float | None]] = {}
     written: list[Path] = []
     for n, ((midi_path, score), (full_path, *part_paths)) in enumerate(
         zip(planned, wavs, strict=True)
@@ -108,9 +115,11 @@ def make_loops(
         write_midi(score, midi_path)
         loop_end = score.bar_grid.bar_start(request.bars)
         frames = loop_frames(score.tempo_map.seconds_at(loop_end), request.sample_rate)
-        stems = [fold_tail(s, frames) for s in render_stems(score, sample_rate=request.sample_rate)]
-        full = Audio(sum(s.samples for s in stems), request.sample_rate)
-        write_audio(full, full_path)
+        rendered = render_stems(score, sample_rate=request.sample_rate)
+        folded = [fold_tail(s, frames) for s in rendered]
+        stems, gains = balance_stems(folded, levels)
+        stem_gains_db[full_path.stem] = dict(zip(track_names, gains, strict=True))
+        write_audio(render_mix(stems), full_path)
         for stem, path in zip(stems, part_paths, strict=True):
             write_audio(stem, path)
         publish_all((midi_path, full_path, *part_paths), provenance)
@@ -121,5 +130,9 @@ def make_loops(
         command="loop",
         settings=settings,
         files=[p.relative_to(out) for p in written],
+        extra={
+            "levels_db": dict(zip(track_names, levels, strict=True)),
+            "stem_gains_db": stem_gains_db,
+        },
     )
     return [*written, manifest]
