@@ -1,15 +1,22 @@
 """Fit automix's balance model (data/mixing/balance.toml) on the project's own backing tracks.
 
 Every shipped style is arranged from each training chart below (none of them is bench/mix.py's
-12-bar chart, which stays unseen) and rendered to stems; the stems carry the arranger's intended
-balance. Each stem gives a row: its role (from its name, as automix finds it), its content
-features (`bandmate.mix.automix.stem_features`, none of which moves with its gain) and its
-integrated loudness.
+12-bar chart, which stays unseen) and rendered to stems as `bandmate backing` writes them, at the
+style's authored mix levels (`jobs.backing.balance_stems`); that is the balance to learn. Each
+stem gives a row: its role (from its name, as automix finds it), its content features
+(`bandmate.mix.automix.stem_features`, none of which moves with its gain) and its integrated
+loudness.
 
 The model is linear: level = role_lu[role] + sum of weight_lu * z, z a feature standardised over
 the training rows (clipped to ±3 when mixing). Only the differences within a song matter, so it
-is fitted by ridge regression on levels and features centred per song (a song's overall loudness
-drops out); the feature weights are shrunk with `--ridge`, the role levels hardly at all.
+is first fitted by ridge regression on levels and features centred per song (a song's overall
+loudness drops out); the feature weights are shrunk with `--ridge`, the role levels hardly at
+all. That solution is then refined (SciPy's Powell search, from it) to minimise the squared error
+that matters, each stem's level relative to the loudest stem of its song, plus the same ridge
+penalty: automix puts the stem it predicts loudest at the working level and sets the others
+under it, so getting which stem leads right matters more than the average level, and centred
+least squares does not see that. Held out, the refinement took the median error from 2.4 to
+1.5 dB on the styles' authored levels and left the worst as it was.
 
 Held out: leave-one-style-out, every chart of one style predicted by a model fitted on the other
 16 styles, each stem's error taken as bench/mix.py takes it (its level relative to the loudest
@@ -29,14 +36,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bandmate.arrange.backing import backing
 from bandmate.mix.automix import ROLES, detect_role_from_content, role_from_name, stem_features
 from bandmate.mix.meter import measure_loudness
-from bandmate.render import render, stem_filenames
 
 sys.path.insert(0, str(Path(__file__).parent))
 from mix import CHART as BENCH_CHART
-from mix import all_styles
+from mix import all_styles, backing_stems
 
 # (chart, seed): varied keys, harmonic rhythm and lengths; seeds other than the bench's
 TRAINING = (
@@ -59,9 +64,7 @@ def collect() -> list[dict]:
     rows = []
     for number, (chart, seed) in enumerate(TRAINING):
         for style in all_styles():
-            score = backing(chart, style=style, seed=seed, intro=False, ending=False)
-            stems, _ = render(score)
-            names = stem_filenames([t.name for t in score.tracks])
+            names, stems = backing_stems(chart, style, seed)
             for name, audio in zip(names, stems, strict=True):
                 loudness = measure_loudness(audio)
                 features = stem_features(audio.samples, audio.sample_rate, loudness)
@@ -100,12 +103,20 @@ def centre(x: np.ndarray, songs: np.ndarray) -> np.ndarray:
 
 
 def fit(x: np.ndarray, y: np.ndarray, songs: np.ndarray, ridge: float) -> np.ndarray:
-    """Ridge weights on per-song-centred rows; role columns get a token penalty (1e-3)."""
+    """Weights: ridge on per-song-centred rows (role columns get a token penalty, 1e-3), then
+    refined on the squared error relative to each song's loudest stem (`errors`)."""
+    from scipy.optimize import minimize
+
     xc, yc = centre(x, songs), centre(y, songs)
     penalty = np.r_[
         np.full(len(FITTED_ROLES), 1e-3), np.full(x.shape[1] - len(FITTED_ROLES), ridge)
     ]
-    return np.linalg.solve(xc.T @ xc + np.diag(penalty), xc.T @ yc)
+    start = np.linalg.solve(xc.T @ xc + np.diag(penalty), xc.T @ yc)
+
+    def loss(weights: np.ndarray) -> float:
+        return float(np.sum(errors(x, y, songs, weights) ** 2) + penalty @ weights**2)
+
+    return minimize(loss, start, method="Powell").x
 
 
 def errors(x, y, songs, weights) -> np.ndarray:
@@ -141,8 +152,9 @@ def write(weights, mean, scale, rows, ridge, held_out: str) -> None:
         "#",
         f"# Fitted on {len(rows)} stems: every shipped style arranged from {len(TRAINING)} "
         "charts (not bench/mix.py's),",
-        "# rendered with the system GM SoundFont, by ridge regression on levels centred per song",
-        f"# (ridge {ridge:g} on the standardised feature weights).",
+        "# rendered with the system GM SoundFont at the styles' authored mix levels, by ridge",
+        f"# regression on levels centred per song (ridge {ridge:g} on the standardised feature",
+        "# weights), refined on the error relative to each song's loudest stem.",
         f"# Leave-one-style-out, level error relative to the loudest stem: {held_out}.",
         "# vocal: not fitted (no backing track has one); set at the loudest role, as is usual in",
         "# songs with a singer.",

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from bandmate.arrange.backing import backing
+from bandmate.arrange.style import load_style
 from bandmate.errors import AudioFormatError
 from bandmate.io.audio import Audio
+from bandmate.jobs.backing import balance_stems
 from bandmate.mix.automix import (
     STAGES,
     AutomixConfig,
@@ -18,17 +20,20 @@ from bandmate.mix.automix import (
     stem_features,
 )
 from bandmate.mix.meter import measure_loudness
-from bandmate.render import render, stem_filenames
+from bandmate.render import render_stems, stem_filenames
 
 RATE = 44_100
 
 
 @pytest.fixture(scope="module")
 def pop_stems() -> list[tuple[str, Audio]]:
+    """A pop backing track's stems as `bandmate backing` writes them: at the style's levels."""
+    style = load_style("pop")
     score = backing(
-        "| C | Am | F | G |", style="pop", tempo_bpm=120, seed=1, intro=False, ending=False
+        "| C | Am | F | G |", style=style, tempo_bpm=120, seed=1, intro=False, ending=False
     )
-    stems, _ = render(score, sample_rate=RATE)
+    levels = [style.part(t.name).level_db for t in score.tracks]
+    stems, _ = balance_stems(render_stems(score, sample_rate=RATE), levels)
     return list(zip(stem_filenames([t.name for t in score.tracks]), stems, strict=True))
 
 
@@ -103,15 +108,21 @@ def test_features_ignore_gain(pop_stems):
 
 
 def test_percussive_stem_sits_lower_than_sustained():
-    """Of two stems of one role, the one with the higher peak-to-loudness ratio gets less level."""
+    """Of two stems of one role and one spectrum, the one with the higher peak-to-loudness ratio
+    gets less level (smooth 50 ms bursts, so that only the peakiness differs)."""
     model = load_balance()
     steady = tone(440)
-    hits = tone(440) * (np.arange(steady.shape[1]) % (RATE // 2) < RATE // 40)
+    burst = np.hanning(RATE // 20)
+    envelope = np.zeros(steady.shape[1])
+    for start in range(0, steady.shape[1] - len(burst), RATE // 2):
+        envelope[start : start + len(burst)] = burst
+    hits = (steady * envelope).astype(np.float32)
     level = {
         k: model.level_lu("keys", stem_features(x, RATE))
         for k, x in (("steady", steady), ("hits", hits))
     }
-    assert level["hits"] < level["steady"] - 3
+    # by how much is learnt from the styles' authored levels (1.9 LU as fitted now)
+    assert level["hits"] < level["steady"] - 1.0
 
 
 @pytest.mark.parametrize(

@@ -25,15 +25,18 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    linear correction from content features that do not move with the stem's gain
    (`stem_features`: peak-to-loudness ratio, the share of energy around 63 Hz, 500 Hz, 1 kHz and
    above 4 kHz), each standardised and clipped to ±3 so that stems unlike the training set are
-   not pushed far. It is fitted by `bench/fit_mix.py`, by ridge regression on levels centred per
-   song, on every shipped style's backing track rendered from six charts that are not
-   `bench/mix.py`'s (456 stems); held out a style at a time, a stem's level relative to the
-   loudest errs by a median 1.6 dB, 5.2 dB at the 95th percentile, 7.3 dB at worst (role
-   levels alone: 1.9, 7.1, 9.3). Why content: the arranger's balance is not one level per role
-   (funk's muted guitar sits 12 dB under its brass, a swing guitar under its piano), and the
-   peak-to-loudness ratio alone accounts for much of it: sparse, percussive parts sit lower in
-   integrated loudness than sustained ones at the same peak. The vocal is not fitted (no backing
-   track has one) and sits with the loudest role.
+   not pushed far. It is fitted by `bench/fit_mix.py` on every shipped style's backing track
+   rendered from six charts that are not `bench/mix.py`'s (456 stems), with the stems as
+   `bandmate backing` writes them: at the styles' authored mix levels (each part's `level_db`),
+   a balance a producer chose rather than the SoundFont's accident. Ridge regression on levels
+   centred per song gives the start; it is refined on the error that matters, each stem's level
+   relative to the loudest. Held out a style at a time, that error is a median 1.5 dB, 6.0 dB at
+   the 95th percentile, 9.2 dB at worst, and role levels alone do as well (1.5, 6.0, 9.2): the
+   authored balances are mostly a level per role, and what the model misses is no content
+   feature of a stem but the genre: ballads, bossa nova and the waltz put their drums 6-9 dB
+   under the piano or guitar, where every other style has them on top, and a stem judged alone
+   cannot tell. The vocal is not fitted (no backing track has one) and sits with the loudest
+   role.
 8. **pan**: constant-power pan by role (bass, drums, lead and vocal centred; keys, guitar and pad
    alternating left and right); mono stems become stereo.
 9. **sum**, 10. **bus**: a gentle bus compressor (ratio 1.5), 11. **headroom**: one gain so that
