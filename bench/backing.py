@@ -33,6 +33,19 @@ def choruses_for(seconds: float, tempo_bpm: float, meter: tuple[int, int]) -> in
     return max(1, round(seconds / (32 * bar_seconds)))
 
 
+def three_minutes(style) -> tuple[float, int]:
+    """(tempo, choruses) for a song of 180 s: the choruses that come nearest at the style's
+    default tempo, then the tempo nudged (within the style's range) so that the song, intro and
+    ending included, lasts 180 s to the tenth of a second."""
+    tempo = style.tempo_default
+    choruses = choruses_for(180, tempo, style.meter)
+    for _ in range(3):  # the length is beats / tempo, so one step nearly lands it
+        song = backing(CHART, style=style, tempo_bpm=tempo, choruses=choruses, seed=1)
+        tempo = round(tempo * song.duration_seconds / 180, 2)
+        tempo = min(max(tempo, style.tempo_min), style.tempo_max)
+    return tempo, choruses
+
+
 def best_of(repeats: int, fn) -> float:
     times = []
     for _ in range(repeats):
@@ -49,8 +62,7 @@ def main() -> None:
     args = parser.parse_args()
 
     style = load_style(args.style)
-    tempo = style.tempo_default
-    choruses = choruses_for(180, tempo, style.meter)
+    tempo, choruses = three_minutes(style)
     score = backing(CHART, style=style, tempo_bpm=tempo, choruses=choruses, seed=1)
     print(
         f"song: {args.style} at {tempo:g} BPM, {choruses} choruses, "

@@ -104,3 +104,21 @@ def test_audio_written_with_its_tags_publishes_like_audio_tagged_afterwards(tmp_
     np.testing.assert_array_equal(read_audio(early).samples, read_audio(late).samples)
     for path in (early, late):
         assert verify(path).ok and read_manifest(path)["file"]["name"] == path.name
+
+
+def test_a_publisher_finishes_every_file_before_the_job_goes_on(tmp_path, home, small_song):
+    import numpy as np
+
+    from bandmate.io.audio import Audio
+    from bandmate.rights.provenance import Publisher
+
+    provenance = Provenance(command="backing", parameters={}, seed=1)
+    midi, wav = tmp_path / "song.mid", tmp_path / "mix.wav"
+    write_midi(small_song, midi)
+    with Publisher(provenance) as publisher:
+        publisher.file(midi)
+        publisher.audio(Audio(np.full((2, 44_100), 0.1, np.float32), 44_100), wav)
+    assert publisher.manifests == [manifest_path(midi), manifest_path(wav)]
+    assert verify(wav).ok and read_tags(midi)["source_type"] == "algorithmicMedia"
+    with pytest.raises(UserError), Publisher(provenance) as publisher:
+        publisher.file(tmp_path / "missing.mid")

@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from bandmate.io.audio import Audio
 from bandmate.io.files import check_outputs
 from bandmate.progress import ProgressCallback, no_progress
@@ -80,13 +82,13 @@ def balance_stems(
     from it.
     """
     from bandmate.mix.meter import integrated_lufs
-    from bandmate.render import render_mix
+    from bandmate.threads import thread_map
 
     if len(stems) != len(levels_db):
         raise ValueError(f"{len(stems)} stems but {len(levels_db)} levels")
     if not stems:
         return [], []
-    loudness = [integrated_lufs(s) for s in stems]
+    loudness = thread_map(integrated_lufs, stems)
     measured = all(value is not None for value in loudness)  # else too short: as rendered
     wanted = [
         level - value if measured and math.isfinite(value) else None
@@ -94,10 +96,21 @@ def balance_stems(
     ]
     top = max((g for g in wanted if g is not None), default=0.0)
     gains_db = [0.0 if g is None else g - top for g in wanted]
-    sum_peak = render_mix(_gained(stems, gains_db)).peak()
+    sum_peak = _sum_peak(stems, gains_db)
     common_db = 20 * math.log10(peak / sum_peak) if sum_peak > 0 else 0.0
     gains_db = [g + common_db for g in gains_db]
     return _gained(stems, gains_db), [round(g, 2) for g in gains_db]
+
+
+def _sum_peak(stems: Sequence[Audio], gains_db: Sequence[float]) -> float:
+    """The peak of the stems' sum at `gains_db`, without a gained copy of every stem."""
+    total = np.zeros(stems[0].samples.shape, dtype=np.float32)
+    scratch = np.empty_like(total)
+    for stem, g in zip(stems, gains_db, strict=True):
+        if stem.samples.shape != total.shape:
+            raise ValueError(f"stems differ in shape: {stems[0]!r} and {stem!r}")
+        total += np.multiply(stem.samples, np.float32(10 ** (g / 20)), out=scratch)
+    return max(float(total.max()), -float(total.min())) if total.size else 0.0
 
 
 def _gained(stems: Sequence[Audio], gains_db: Sequence[float]) -> list[Audio]:
@@ -125,8 +138,8 @@ def make_backing(
     from bandmate.rights.provenance import (
         RULES_ONLY,
         Provenance,
+        Publisher,
         manifest_path,
-        publish_all,
         style_library_data,
     )
 
@@ -153,12 +166,6 @@ def make_backing(
     inputs = [p for p in (request.groove_file,) if p]
     generated = [p for k, p in paths.items() if k != "manifest"]
     check_outputs([*paths.values(), *map(manifest_path, generated)], inputs, force=force)
-    write_midi(score, paths["midi"])
-    # music21's MusicXML writer is pure Python: it runs beside the rendering, which is mostly not
-    with ThreadPoolExecutor(1) as side:
-        musicxml = side.submit(write_musicxml, score, paths["musicxml"])
-        audio_report = _write_audio(score, style, paths, request, progress) if request.audio else {}
-        musicxml.result()
     settings = asdict(request) | {"tempo_bpm": score.tempo_bpm}
     provenance = Provenance(
         command="backing",
@@ -167,7 +174,17 @@ def make_backing(
         data=[style_library_data(style.name)],
         originality=RULES_ONLY,
     )
-    publish_all(generated, provenance)
+    write_midi(score, paths["midi"])
+    # each file is published (tagged, signed, its manifest written) in the background as soon as
+    # it is written; music21's MusicXML writer is pure Python, so it runs beside the rendering
+    with Publisher(provenance) as publisher, ThreadPoolExecutor(1) as side:
+        publisher.file(paths["midi"])
+        musicxml = side.submit(write_musicxml, score, paths["musicxml"])
+        audio_report = {}
+        if request.audio:
+            audio_report = _write_audio(score, style, paths, request, publisher, progress)
+        musicxml.result()
+        publisher.file(paths["musicxml"])
     write_manifest(
         paths["manifest"],
         command="backing",
@@ -182,10 +199,9 @@ def make_backing(
     return paths
 
 
-def _write_audio(score, style, paths: dict[str, Path], request: BackingRequest, progress) -> dict:
-    """Render and balance the stems, automix them and master the mix; returns the figures for
-    the manifest."""
-    from bandmate.io.audio import write_audio
+def _write_audio(score, style, paths, request: BackingRequest, publisher, progress) -> dict:
+    """Render and balance the stems, automix them and master the mix, each file handed to
+    `publisher` to write and sign while the next is made; returns the manifest's figures."""
     from bandmate.mix.automix import automix
     from bandmate.mix.master import master
     from bandmate.render import render_stems
@@ -195,14 +211,14 @@ def _write_audio(score, style, paths: dict[str, Path], request: BackingRequest, 
     stems, gains = balance_stems(rendered, levels)
     named = []
     for track, audio in zip(score.tracks, stems, strict=True):
-        write_audio(audio, paths[f"stem:{track.name}"])
+        publisher.audio(audio, paths[f"stem:{track.name}"])
         named.append((track.name, audio))
     mixed, mix_report = automix(named)
-    write_audio(mixed, paths["mix"])
+    publisher.audio(mixed, paths["mix"])
     mastered, master_report = master(
         mixed, target_lufs=request.target_lufs, ceiling_dbtp=request.ceiling_dbtp
     )
-    write_audio(mastered, paths["master"])
+    publisher.audio(mastered, paths["master"])
     after = master_report.after
     return {
         "stems": {

@@ -18,8 +18,10 @@ Every file a generation command writes gets a manifest beside it, `<file>.proven
 
 `Provenance` is the record; `publish(path, provenance)` finishes a written file: tags first
 (`rights.tags`), then, for WAV and FLAC, the signed C2PA content credentials
-(`rights.credentials`), then the manifest. `read_manifest` reads one back and refuses a damaged
-one; `check_manifest` says whether it still describes its file.
+(`rights.credentials`), then the manifest. `write_published_audio` writes audio with its tags
+already in the header, so that publishing need not rewrite the file, and `Publisher` publishes a
+job's files in the background as they are written. `read_manifest` reads one back and refuses a
+damaged one; `check_manifest` says whether it still describes its file.
 
 Licence awareness: `require_commercial(models)` refuses, naming the collections, a model whose
 card says its training data are not all cleared for commercial use (`--commercial`).
@@ -249,6 +251,49 @@ def publish_all(paths, provenance: Provenance, *, tagged: Iterable = ()) -> list
 
     done = {Path(p) for p in tagged}
     return thread_map(lambda p: publish(p, provenance, tagged=Path(p) in done), paths)
+
+
+class Publisher:
+    """Publishes a job's files as they are written, on a background thread, so that the tagging,
+    signing and hashing of one file overlap the work that makes the next (a backing track's stems
+    are signed while they are mixed). Use as a context manager: leaving it waits for every file
+    and raises the first error; `manifests` then lists their manifests in the order given.
+    """
+
+    def __init__(self, provenance: Provenance, workers: int = 1):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.provenance = provenance
+        self._pool = ThreadPoolExecutor(workers)
+        self._pending: list = []
+        self.manifests: list[Path] = []
+
+    def file(self, path: str | Path) -> None:
+        """Publish `path`, already written (tags, then credentials for audio, then manifest)."""
+        self._pending.append(self._pool.submit(publish, path, self.provenance))
+
+    def audio(self, audio, path: str | Path, subtype: str = "PCM_24") -> None:
+        """Write `audio` to `path` with its tags, then sign it and write its manifest, in the
+        background; `audio`'s samples must not change until the publisher is left."""
+
+        def work():
+            write_published_audio(audio, path, self.provenance, subtype)
+            return publish(path, self.provenance, tagged=True)
+
+        self._pending.append(self._pool.submit(work))
+
+    def __enter__(self) -> Publisher:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is not None:  # the job failed: its error is the one to see
+            self._pool.shutdown(cancel_futures=True)
+            return False
+        try:
+            self.manifests = [f.result() for f in self._pending]
+        finally:
+            self._pool.shutdown(cancel_futures=True)
+        return False
 
 
 def write_published_audio(
