@@ -50,7 +50,6 @@ def make_loops(
     from bandmate.arrange.loops import loop_score, parse_key
     from bandmate.arrange.style import load_style
     from bandmate.errors import UserError
-    from bandmate.io.audio import write_audio
     from bandmate.io.midi import write_midi
     from bandmate.jobs.backing import balance_stems
     from bandmate.jobs.manifest import write_manifest
@@ -59,8 +58,8 @@ def make_loops(
     from bandmate.rights.provenance import (
         RULES_ONLY,
         Provenance,
+        Publisher,
         manifest_path,
-        publish_all,
         style_library_data,
     )
 
@@ -101,29 +100,32 @@ def make_loops(
     levels = [style.part(name).level_db for name in track_names]
     stem_gains_db: dict[str, dict[str, float | None]] = {}
     written: list[Path] = []
-    for n, ((midi_path, score), (full_path, *part_paths)) in enumerate(
-        zip(planned, wavs, strict=True)
-    ):
-        progress(n, len(scores))
-        provenance = Provenance(
-            command="loop",
-            parameters=settings | {"loop": n + 1},
-            seed=request.seed + n,
-            data=[style_library_data(style.name)],
-            originality=RULES_ONLY,
-        )
-        write_midi(score, midi_path)
-        loop_end = score.bar_grid.bar_start(request.bars)
-        frames = loop_frames(score.tempo_map.seconds_at(loop_end), request.sample_rate)
-        rendered = render_stems(score, sample_rate=request.sample_rate)
-        folded = [fold_tail(s, frames) for s in rendered]
-        stems, gains = balance_stems(folded, levels)
-        stem_gains_db[full_path.stem] = dict(zip(track_names, gains, strict=True))
-        write_audio(render_mix(stems), full_path)
-        for stem, path in zip(stems, part_paths, strict=True):
-            write_audio(stem, path)
-        publish_all((midi_path, full_path, *part_paths), provenance)
-        written += [midi_path, full_path, *part_paths]
+    # each file is published (tags, credentials, manifest) in the background as it is written,
+    # while the next loop renders
+    with Publisher() as publisher:
+        for n, ((midi_path, score), (full_path, *part_paths)) in enumerate(
+            zip(planned, wavs, strict=True)
+        ):
+            progress(n, len(scores))
+            provenance = Provenance(
+                command="loop",
+                parameters=settings | {"loop": n + 1},
+                seed=request.seed + n,
+                data=[style_library_data(style.name)],
+                originality=RULES_ONLY,
+            )
+            write_midi(score, midi_path)
+            loop_end = score.bar_grid.bar_start(request.bars)
+            frames = loop_frames(score.tempo_map.seconds_at(loop_end), request.sample_rate)
+            rendered = render_stems(score, sample_rate=request.sample_rate)
+            folded = [fold_tail(s, frames) for s in rendered]
+            stems, gains = balance_stems(folded, levels)
+            stem_gains_db[full_path.stem] = dict(zip(track_names, gains, strict=True))
+            publisher.file(midi_path, provenance)
+            publisher.audio(render_mix(stems), full_path, provenance)
+            for stem, path in zip(stems, part_paths, strict=True):
+                publisher.audio(stem, path, provenance)
+            written += [midi_path, full_path, *part_paths]
     progress(len(scores), len(scores))
     write_manifest(
         manifest,

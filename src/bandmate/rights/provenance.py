@@ -260,7 +260,8 @@ class Publisher:
     and raises the first error; `manifests` then lists their manifests in the order given.
     """
 
-    def __init__(self, provenance: Provenance, workers: int = 1):
+    def __init__(self, provenance: Provenance | None = None, workers: int = 1):
+        """`provenance` is the record of every file unless a call gives its own."""
         from concurrent.futures import ThreadPoolExecutor
 
         self.provenance = provenance
@@ -268,17 +269,21 @@ class Publisher:
         self._pending: list = []
         self.manifests: list[Path] = []
 
-    def file(self, path: str | Path) -> None:
-        """Publish `path`, already written (tags, then credentials for audio, then manifest)."""
-        self._pending.append(self._pool.submit(publish, path, self.provenance))
+    def file(self, path: str | Path, provenance: Provenance | None = None) -> None:
+        """Publish `path`, already written (tags, then credentials for audio, then manifest),
+        with `provenance` or the publisher's own record."""
+        self._pending.append(self._pool.submit(publish, path, provenance or self.provenance))
 
-    def audio(self, audio, path: str | Path, subtype: str = "PCM_24") -> None:
+    def audio(
+        self, audio, path: str | Path, provenance: Provenance | None = None, subtype="PCM_24"
+    ) -> None:
         """Write `audio` to `path` with its tags, then sign it and write its manifest, in the
         background; `audio`'s samples must not change until the publisher is left."""
+        record = provenance or self.provenance
 
         def work():
-            write_published_audio(audio, path, self.provenance, subtype)
-            return publish(path, self.provenance, tagged=True)
+            write_published_audio(audio, path, record, subtype)
+            return publish(path, record, tagged=True)
 
         self._pending.append(self._pool.submit(work))
 
