@@ -107,6 +107,18 @@ def test_a_new_tune_is_original(index):
     assert result.score < result.threshold
 
 
+def test_a_longer_piece_needs_a_heavier_match(index, tunes):
+    pitches, iois = tunes[42]
+    excerpt = orig.check_score(melody(pitches[:10], iois[:10]), index)
+    whole = orig.check_score(melody(pitches, iois), index)
+    # a chance match grows by 1 / NULL_SLOPE bits each time the ways to meet the corpus double
+    more = np.log2(47 / 9) / orig.NULL_SLOPE
+    assert whole.threshold - excerpt.threshold == pytest.approx(more, abs=0.02)
+    assert excerpt.flagged and whole.flagged
+    forced = orig.check_score(melody(pitches[:10], iois[:10]), index, threshold=1e6)
+    assert not forced.flagged and forced.score == excerpt.score and forced.threshold == 1e6
+
+
 def test_a_scale_in_many_tunes_is_common_material(index):
     scale = [60, 62, 64, 65, 67, 69, 71, 72, 74, 76]
     result = orig.check_score(melody(scale, [6] * 10), index)

@@ -35,10 +35,24 @@ from bandmate.score.model import Score
 
 # --- matching -----------------------------------------------------------------------------------
 HARD_RULE_NOTES = 8
-# a passage is common material below this weight: 2**35 is about 500 times the number of ways a
-# piece of 100 notes can meet a corpus of 770,000 (see the module docstring)
-COMMON_PASSAGE_BITS = 35.0
-THRESHOLD_BITS = 35.0
+# How heavy chance matches are (see the package docstring): a piece of q gaps checked against c
+# gaps meets a chance match of w bits or more with probability 1 - exp(-E), E = K q c 2**(-λ w),
+# λ = NULL_SLOPE and log2 K = NULL_LOG2_K fitted on training tunes checked against collections
+# they share few tunes with. A match counts when that probability is at most FALSE_FLAG_RATE.
+NULL_SLOPE = 0.42
+NULL_LOG2_K = -13.4
+FALSE_FLAG_RATE = 0.05
+
+
+def threshold_bits(
+    query_gaps: int, corpus_gaps: int, false_flag_rate: float = FALSE_FLAG_RATE
+) -> float:
+    """The weight in bits at which a match counts, for a piece of `query_gaps` gaps (notes
+    minus one, over the lines checked) against an index of `corpus_gaps`: the weight that a
+    chance match reaches with probability `false_flag_rate` under the fitted null model."""
+    chances = np.log2(max(query_gaps, 1) * max(corpus_gaps, 1))
+    expected = -np.log(1.0 - false_flag_rate)  # E at which P(a chance match) is the rate
+    return float((chances + NULL_LOG2_K - np.log2(expected)) / NULL_SLOPE)
 
 
 @dataclass(frozen=True)
@@ -51,8 +65,8 @@ class Match:
     bars / source_bars: (first, last) bar, counted from 1, in the checked piece and in the
     source. line / source_line: which track of the piece and which voice of the source.
     score_bits: the match's weight in bits (see the module docstring); exact_bits: the weight of
-    its rhythm-exact stretch alone (melody; the hard rule ignores one under
-    COMMON_PASSAGE_BITS as common material).
+    its rhythm-exact stretch alone (melody; the hard rule ignores one under the piece's
+    threshold as common material).
     """
 
     channel: str
@@ -99,7 +113,7 @@ class _Run:
 
 
 def _melody_runs(
-    t: _MelodyTables, qi: np.ndarray, qr: np.ndarray, line: int, threshold: float = THRESHOLD_BITS
+    t: _MelodyTables, qi: np.ndarray, qr: np.ndarray, line: int, threshold: float
 ) -> list[_Run]:
     """The corpus passages that share an uncommon seed n-gram with the query line, extended both
     ways as far as the intervals stay equal, and weighed (`_score_run`) when they could break a
@@ -271,14 +285,16 @@ class OriginalityResult:
 
 
 def check_score(
-    score: Score, index: OriginalityIndex | None = None, *, threshold: float = THRESHOLD_BITS
+    score: Score, index: OriginalityIndex | None = None, *, threshold: float | None = None
 ) -> OriginalityResult:
     """Compare `score` with everything the shipped models learnt from (or with `index`).
 
     The melody tracks (else every pitched track, see `score_lines`) are read as lines (the
-    highest note at each onset) and compared; chords
-    come from the score's chord track, else are labelled from its melody; drums from its drum
-    tracks. Raises EmptyScoreError when the score has no pitched notes.
+    highest note at each onset) and compared; chords come from the score's chord track, else
+    are labelled from its melody; drums from its drum tracks. A match counts from the piece's
+    threshold (`threshold_bits`: the weight that a chance match reaches for FALSE_FLAG_RATE of
+    pieces as long; it grows with the notes checked), or from `threshold` bits when given.
+    Raises EmptyScoreError when the score has no pitched notes.
     """
     index = index or shipped_index()
     lines = [line for line in score_lines(score) if len(line.pitches) >= 2]
@@ -287,6 +303,9 @@ def check_score(
             "The piece has no melody to check (no pitched track with two or more notes); give a "
             "MIDI, MusicXML or ABC file with a melody."
         )
+    if threshold is None:
+        gaps = sum(len(line.pitches) - 1 for line in lines)
+        threshold = round(threshold_bits(gaps, index.melody.n_gaps), 2)
     runs = [
         (run, line)
         for n, line in enumerate(lines)
@@ -367,11 +386,14 @@ def _source_rows(m: Match) -> list[tuple[str, str]]:
 
 
 def _breaks(rule: str, run: _Run, threshold: float) -> bool:
-    """Whether a melody run breaks one of the three rules (see the module docstring)."""
+    """Whether a melody run breaks one of the three rules (see the module docstring): the same
+    weight counts for each, so a piece is flagged exactly when its score reaches the threshold,
+    and the rule says how (a passage of HARD_RULE_NOTES notes with its rhythm, one with the
+    rhythm changed, or a shorter run of rare notes)."""
     if rule == "passage":
-        return run.exact_gaps + 1 >= HARD_RULE_NOTES and run.exact_bits >= COMMON_PASSAGE_BITS
+        return run.exact_gaps + 1 >= HARD_RULE_NOTES and run.exact_bits >= threshold
     if rule == "varied passage":
-        return run.g1 - run.g0 + 2 >= HARD_RULE_NOTES and run.score_bits >= COMMON_PASSAGE_BITS
+        return run.g1 - run.g0 + 2 >= HARD_RULE_NOTES and run.score_bits >= threshold
     return run.score_bits >= threshold
 
 
