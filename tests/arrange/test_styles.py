@@ -11,6 +11,7 @@ from bandmate.arrange.style import (
     StyleError,
     load_style,
     parse_style,
+    style_levels,
     style_names,
 )
 from bandmate.score.model import Role
@@ -97,11 +98,30 @@ def test_repeated_bars_are_not_copies(arranged):
 
 
 def test_every_style_authors_its_mix_levels():
+    table = style_levels()
+    assert set(table) == set(style_names())
+    for name in style_names():
+        parts = load_style(name).parts
+        assert set(table[name]) == {p.name for p in parts}, name
+        levels = [p.level_db for p in parts]
+        assert levels == [table[name][p.name] for p in parts], name
+        assert max(levels) == 0 and min(levels) >= -20, (name, levels)
+
+
+def test_mix_levels_leave_the_style_files_as_the_corpus_recorded_them():
+    # the drum model and the originality index were built from these files' bytes
     for name in style_names():
         text = (resources.files("bandmate.data.styles") / f"{name}.toml").read_text("utf-8")
-        assert text.count("level_db =") == len(load_style(name).parts), name
-        levels = [p.level_db for p in load_style(name).parts]
-        assert max(levels) == 0 and min(levels) >= -20, (name, levels)
+        assert "level_db" not in text, name
+
+
+def test_a_bad_level_in_the_levels_table_names_the_table():
+    with pytest.raises(StyleError, match=r"levels\.toml is invalid: \[test\] Bass must be"):
+        parse_style(MINIMAL_STYLE.format(level=""), "test", levels={"Bass": 5})
+    with pytest.raises(StyleError, match=r"levels\.toml is invalid: style test has no part 'Lead'"):
+        parse_style(MINIMAL_STYLE.format(level=""), "test", levels={"Lead": -3})
+    style = parse_style(MINIMAL_STYLE.format(level=""), "test", levels={"Pad": -12})
+    assert style.part("Pad").level_db == -12
 
 
 MINIMAL_STYLE = """

@@ -41,7 +41,10 @@ integrated loudness in dB relative to the loudest part of the style (0 for the l
 rendering (`jobs.backing.balance_stems`). `volume` scales velocity only, so it shapes how hard a
 part plays (and so its timbre), not where it sits in the mix: the rendered loudness of a General
 MIDI instrument depends more on the SoundFont than on velocity, and that is no balance anyone
-chose. A part without `level_db` gets its role's `DEFAULT_LEVELS_DB`.
+chose. The built-in styles' levels are in `bandmate/data/mixing/levels.toml` (`style_levels`), not
+in their files: a style file's bytes are a corpus item whose hash fixes its split and seed, so a
+mix level written into it would change what the shipped drum model was trained on. A level in a
+style file wins over the table; a part with neither gets its role's `DEFAULT_LEVELS_DB`.
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ DEFAULT_LEVELS_DB = {
     Role.OTHER: -6.0,
 }
 LEVEL_RANGE_DB = (-40.0, 0.0)
+LEVELS_FILE = "levels.toml"  # in bandmate/data/mixing: the built-in styles' mix levels
 PATTERN_SETS = ("low", "high", "fill", "intro", "ending")
 
 
@@ -165,16 +169,29 @@ def load_style(name: str) -> Style:
     if key not in names:
         raise StyleError(f"Unknown style {name!r}; choose one of: {', '.join(names)}.")
     source = resources.files(STYLE_PACKAGE) / f"{key}.toml"
-    return parse_style(source.read_text(encoding="utf-8"), key)
+    return parse_style(source.read_text(encoding="utf-8"), key, levels=style_levels().get(key))
 
 
-def parse_style(text: str, name: str) -> Style:
-    """Read and check a style file's text; every mistake names the file and the field."""
+@functools.cache
+def style_levels() -> dict[str, dict[str, float]]:
+    """The built-in styles' mix levels (`data/mixing/levels.toml`): style -> part -> dB.
+
+    Kept apart from the style files, whose bytes are corpus items (see that file's header)."""
+    text = (resources.files("bandmate.data") / "mixing" / LEVELS_FILE).read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def parse_style(text: str, name: str, levels: dict[str, float] | None = None) -> Style:
+    """Read and check a style file's text; every mistake names the file and the field.
+
+    `levels` (part name -> dB) gives the parts' mix levels where the file gives none."""
     where = f"style file {name}.toml"
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise StyleError(f"The {where} is not valid TOML ({e}).") from None
+    if levels:
+        _merge_levels(data, name, levels)
     try:
         return _build_style(data, name)
     except (KeyError, TypeError, ValueError) as e:
@@ -269,13 +286,40 @@ def _build_part(data: dict, grid: int) -> PartStyle:
     )
 
 
+def _merge_levels(data: dict, name: str, levels: dict[str, float]) -> None:
+    """Give each part of `data` its level from `levels` unless it has its own; a level for a
+    part the style lacks, or not a number from -40 to 0, is a StyleError naming levels.toml."""
+    parts = {p.get("name"): p for p in data.get("parts", [])}
+    low, high = LEVEL_RANGE_DB
+    for part, value in levels.items():
+        if part not in parts:
+            raise StyleError(
+                f"The mix levels file {LEVELS_FILE} is invalid: style {name} has no part {part!r}."
+            )
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
+            raise StyleError(
+                f"The mix levels file {LEVELS_FILE} is invalid: [{name}] {part} must be a number "
+                f"of dB from {low:g} to {high:g}, got {value!r}."
+            )
+        parts[part].setdefault("level_db", value)
+
+
+def _is_level(value) -> bool:
+    low, high = LEVEL_RANGE_DB
+    return not isinstance(value, bool) and isinstance(value, int | float) and low <= value <= high
+
+
 def _level_db(data: dict, role: Role) -> float:
     """A part's `level_db`, or its role's default; a number from -40 to 0 dB."""
     if "level_db" not in data:
         return DEFAULT_LEVELS_DB[role]
     value = data["level_db"]
     low, high = LEVEL_RANGE_DB
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+    if not _is_level(value):
         raise ValueError(
             f"part {data['name']}: level_db must be a number of dB from {low:g} to {high:g} "
             f"(0 for the loudest part), got {value!r}"
