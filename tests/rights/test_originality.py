@@ -207,3 +207,13 @@ def test_a_scale_over_a_stock_progression_is_original(shipped):
     result = orig.check_score(melody(scale, [12] * 15, ["C", "G", "Am", "F"] * 2), shipped)
     assert not result.flagged and result.score == 0.0
     assert result.chord_match is None
+
+
+def test_chromatic_runs_and_arpeggios_are_original(shipped):
+    # rare in folk tunes, so only the stock lines keep them from anchoring a match
+    up = list(range(60, 85))
+    chromatic = up + up[-2::-1]
+    diminished = [60 + 3 * k for k in range(9)] + [60 + 3 * k for k in range(7, -1, -1)]
+    for pitches in (chromatic, diminished):
+        result = orig.check_score(melody(pitches, [6] * len(pitches)), shipped)
+        assert not result.flagged and result.score == 0.0

@@ -303,10 +303,11 @@ class _MelodyTables:
 
     Gap g joins note g to note g + 1 of the flat note arrays; the last note of each line has a
     separator gap instead, so no n-gram spans two lines. `seed_keys`, `seed_pos`: every
-    SEED_GAPS-interval n-gram's hash and gap position, sorted by hash. `df`: (hashes, items
-    holding each) for the n-grams of SEED_GAPS and SEED_GAPS - 1 gaps, by intervals alone
-    ("int") and by intervals and inner rhythm ("full"), with stock material counted as held
-    by every item (`stock_lines`).
+    SEED_GAPS-interval n-gram's hash and gap position, sorted by hash. `df[kind, width]`, by
+    intervals alone ("int") or by intervals and inner rhythm ("full"): for SEED_GAPS gaps,
+    (hashes, items holding each), stock material (`stock_lines`) counted as held by every item,
+    so a scale or an arpeggio never anchors a match; for 1 to CONTEXT_GAPS + 1 gaps, (hashes,
+    occurrences), the n-gram model, from the corpus alone.
     """
 
     def __init__(self, a: dict[str, np.ndarray], n_items: int):
@@ -334,8 +335,6 @@ class _MelodyTables:
                     table = _add_stock(_df_table(hashes[pos], owners), stock_hashes[spos], n_items)
                 else:  # the n-gram model: by how often an n-gram occurs
                     table = np.unique(hashes[pos], return_counts=True)
-                    if width > CONTEXT_GAPS:  # 4 notes up a scale are common; 2 steps say nothing
-                        table = _add_stock(table, stock_hashes[spos], len(pos))
                 self.df[kind, width] = table
                 if kind == "int" and width == SEED_GAPS:
                     order = np.argsort(hashes[pos], kind="stable")

@@ -40,7 +40,7 @@ HARD_RULE_NOTES = 8
 # λ = NULL_SLOPE and log2 K = NULL_LOG2_K fitted on training tunes checked against collections
 # they share few tunes with. A match counts when that probability is at most FALSE_FLAG_RATE.
 NULL_SLOPE = 0.42
-NULL_LOG2_K = -13.4
+NULL_LOG2_K = -12.5
 FALSE_FLAG_RATE = 0.05
 
 
