@@ -361,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     tables = time.perf_counter() - start - loaded
     print(f"index: {folder}, {size / 1e6:.2f} MB on disk, {index.card.get('items')} items, ")
     print(f"  {index.card.get('notes')} notes; loaded in {loaded:.2f} s, tables {tables:.2f} s")
-    print(f"  a match counts from {orig.threshold_bits(100, index.melody.n_gaps):.1f} bits for "
+    print(f"  a match counts from {orig.threshold_bits(99, index.melody.n_gaps):.1f} bits for "
           f"100 notes (false-flag rate {orig.FALSE_FLAG_RATE:.0%} under the null model, λ "
           f"{orig.NULL_SLOPE}, log2 K {orig.NULL_LOG2_K}); hard rule {orig.HARD_RULE_NOTES} "
           "notes")  # fmt: skip
