@@ -108,7 +108,7 @@ def main() -> None:
             f"{style:<18} {int(live.sum()):>5}  {cells[0]:>18}  {cells[1]:>14}  {cells[2]:>16}  "
             f"{style_seconds:6.1f}"
         )
-    cells = [f"{np.median(v):5.1f} / {np.max(v):4.1f}" for v in errors.values()]
+    cells = [f"{np.median(v):5.2f} / {np.max(v):4.1f}" for v in errors.values()]
     n = len(errors["automix"])
     print(f"{'all (' + str(n) + ' stems)':<24} {cells[0]:>18}  {cells[1]:>14}  {cells[2]:>16}")
     print(
