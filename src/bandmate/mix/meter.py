@@ -49,7 +49,7 @@ import numpy as np
 import scipy.signal
 
 from bandmate.errors import AudioFormatError
-from bandmate.io.audio import Audio, all_finite, check_channels, check_sample_rate
+from bandmate.io.audio import Audio, check_channels, check_sample_rate
 
 MOMENTARY_SECONDS = 0.4
 SHORT_TERM_SECONDS = 3.0
@@ -208,22 +208,36 @@ class LoudnessMeter:
             x = x[np.newaxis, :]
         if x.ndim != 2 or x.shape[0] != self.channels:
             raise ValueError(f"expected ({self.channels}, frames) samples, got {x.shape}")
-        if not all_finite(x):
+        if x.shape[1] == 0:
+            return
+        # the extremes give the sample peak, and NaN or infinity (NaN carries through max/min)
+        high, low = float(x.max()), float(x.min())
+        if not (math.isfinite(high) and math.isfinite(low)):
             raise AudioFormatError(
                 "The audio holds NaN or infinite samples; it cannot be measured."
             )
-        if x.shape[1] == 0:
-            return
         self.frames += x.shape[1]
-        self._sample_peak = max(self._sample_peak, float(np.max(np.abs(x))))
+        self._sample_peak = max(self._sample_peak, high, -low)
         self._true_peak = max(self._true_peak, self._oversampled_peak(x))
 
         weighted, self._zi = scipy.signal.sosfilt(self._sos, x, axis=-1, zi=self._zi)
-        power = np.concatenate([self._pending, weighted * weighted], axis=1)
+        power = np.square(weighted, out=weighted)
+        # first complete the tick left pending by the last block, then whole ticks of this one
+        need = min(self._tick - self._pending.shape[1], power.shape[1])
+        if self._pending.shape[1] + need == self._tick:
+            self._ticks.append(
+                self._pending.sum(axis=1, keepdims=True)
+                + power[:, :need].sum(axis=1, keepdims=True)
+            )
+            self._pending = self._pending[:, :0]
+            power = power[:, need:]
+        else:
+            self._pending = np.concatenate([self._pending, power[:, :need]], axis=1)
+            power = power[:, need:]
         whole = power.shape[1] // self._tick * self._tick
         if whole:
             self._ticks.append(power[:, :whole].reshape(self.channels, -1, self._tick).sum(axis=2))
-        self._pending = power[:, whole:]
+        self._pending = np.concatenate([self._pending, power[:, whole:]], axis=1)
 
     def _oversampled_peak(self, x: np.ndarray) -> float:
         """The peak of the values the FIR interpolates between the samples of `x`, or a value at
