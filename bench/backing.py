@@ -19,6 +19,7 @@ from bandmate.arrange.analysis import analyse_arrangement
 from bandmate.arrange.backing import backing
 from bandmate.arrange.style import load_style, style_names
 from bandmate.jobs.backing import BackingRequest, make_backing
+from bandmate.memory import tune_allocator
 
 # a 32-bar song form; choruses are added until the song lasts three minutes
 CHART = """
@@ -105,6 +106,7 @@ def main() -> None:
     parser.add_argument("--style", default="rock")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    tune_allocator()  # as `bandmate backing` runs it (bandmate.cli.main)
 
     style = load_style(args.style)
     tempo, choruses = three_minutes(style)

@@ -175,7 +175,9 @@ def bands(path: Path) -> list[float | None]:
 # the peak of the image before exec, a forked copy of this (large) benchmark process
 LONG_CHILD = """
 import sys, time
+from bandmate.memory import tune_allocator
 from bandmate.mix.master import master_file
+tune_allocator()  # as `bandmate master` runs it
 start = time.perf_counter()
 master_file(sys.argv[1], sys.argv[2], force=True)
 seconds = time.perf_counter() - start
