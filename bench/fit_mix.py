@@ -22,7 +22,7 @@ least squares does not see that. Held out, the refinement took the median error 
 The song context (`SONG_RELATIVE`): a stem's loudness range and onset rate, each less the mean
 over its song's stems, so that a part that swells far beyond the rest of its song (a ballad's
 brushes rising into the out chorus) is set back. Held out (below), it takes the worst error from
-9.2 to 8.4 dB and leaves the median where it was (1.49 -> 1.47 dB); `--ridge 10` was the best of
+9.2 to 8.5 dB and leaves the median where it was (1.49 -> 1.46 dB); `--ridge 10` was the best of
 1, 3 and 10 held out for every model. Tried and not kept, each worse held out in the median or
 no better at worst (ridge 3): weights for the drums alone on the drum stem's onset rate, loudness
 range, share of energy around 250 Hz (the snare's body), spectral centroid or envelope flux; the

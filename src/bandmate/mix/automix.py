@@ -33,7 +33,7 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    rather than the SoundFont's accident. Ridge regression on levels centred per song gives the
    start; it is refined on the error that matters, each stem's level relative to the loudest.
    Held out a style at a time, that error is a median 1.5 dB, 6.0 dB at the 95th percentile and
-   8.4 dB at worst (9.2 without the song context, and 9.2 for role levels alone); on
+   8.5 dB at worst (9.2 without the song context, and 9.2 for role levels alone); on
    `bench/mix.py`'s unseen chart, a median 1.5 dB and 6.0 dB at worst. The authored balances
    are mostly a level per role. The song context moves back a part whose loudness
    ranges far beyond the rest of its song's (a ballad's brushes that swell into an out chorus),
@@ -73,7 +73,13 @@ import scipy.signal
 
 from bandmate.errors import AudioFormatError, UserError
 from bandmate.io.audio import Audio, all_finite
-from bandmate.mix.meter import integrated_lufs, measure_loudness, metered, true_peak_dbtp
+from bandmate.mix.meter import (
+    integrated_lufs,
+    loudness_range,
+    measure_loudness,
+    metered,
+    true_peak_dbtp,
+)
 from bandmate.threads import thread_map
 
 ROLES = ("drums", "bass", "keys", "guitar", "pad", "lead", "vocal")
@@ -304,17 +310,13 @@ def stem_features(
 
 
 def loudness_range_lu(short_term_lufs: np.ndarray) -> float | None:
-    """EBU Tech 3342's loudness range (10th to 95th percentile of the short-term loudness, above
-    a gate 20 LU under the gated windows' power mean), with the absolute gate taken 70 LU under
-    the loudest window rather than at -70 LUFS, so that a stem's gain does not move it (the
+    """EBU Tech 3342's loudness range (`meter.loudness_range`) with the absolute gate taken 70 LU
+    under the loudest window rather than at -70 LUFS, so that a stem's gain does not move it (the
     fixed gate drops more of a quiet stem's decaying tail). None when there is no window."""
     values = short_term_lufs[np.isfinite(short_term_lufs)]
     if not len(values):
         return None
-    values = values[values >= values.max() - 70]
-    gate = 10 * math.log10(float(np.mean(10 ** (values / 10)))) - 20
-    low, high = np.percentile(values[values >= gate], (10, 95))
-    return float(high - low)
+    return loudness_range(values, absolute_gate_lufs=float(values.max()) - 70)[0]
 
 
 ONSET_JUMP_DB = 9.0  # a 10 ms frame this much louder than the one before is an onset

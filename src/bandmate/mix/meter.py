@@ -382,7 +382,7 @@ def loudness_from_ticks(
         integrated, gate = _integrated(momentary)
     lra = lra_low = lra_high = None
     if len(short_term):
-        lra, lra_low, lra_high = _loudness_range(short_term)
+        lra, lra_low, lra_high = loudness_range(short_term)
     return Loudness(
         sample_rate=sample_rate,
         channels=channels,
@@ -432,9 +432,13 @@ def _integrated(blocks: np.ndarray) -> tuple[float, float | None]:
     return _mean_lufs(audible[audible > gate]), gate
 
 
-def _loudness_range(short_term: np.ndarray) -> tuple[float | None, float | None, float | None]:
-    """Tech 3342: the 10th to 95th percentile of the gated short-term levels (None if none)."""
-    audible = short_term[short_term >= ABSOLUTE_GATE_LUFS]
+def loudness_range(
+    short_term: np.ndarray, absolute_gate_lufs: float = ABSOLUTE_GATE_LUFS
+) -> tuple[float | None, float | None, float | None]:
+    """Tech 3342: (range, low, high), the 10th to 95th percentile of the gated short-term levels
+    (None if none). `absolute_gate_lufs` is the standard's -70 LUFS unless a caller wants a gate
+    that moves with the audio's gain."""
+    audible = short_term[short_term >= absolute_gate_lufs]
     if not len(audible):
         return None, None, None
     gated = np.sort(audible[audible >= _mean_lufs(audible) + LRA_RELATIVE_GATE_LU])
