@@ -249,9 +249,11 @@ def _beside(side: ThreadPoolExecutor, fn, *args):
     `fn` is music21's MusicXML writer: pure Python, so on a thread it holds the GIL that
     FluidSynth's and the mixers' threads need each time they come back from C (between every two
     notes, for the renderer): beside it the render took twice as long. So when this process has
-    no other thread yet (a `bandmate backing` command), it runs in a forked child process, which
-    is safe before any thread starts; otherwise (the web studio's job workers) on `side`.
-    Measured on the 3-minute bench song: the job 8.1 -> 7.75 s (median of 4).
+    no other thread yet, it runs in a forked child process, which is safe before any thread
+    starts; otherwise on `side`. A `bandmate backing` whose stderr is not a terminal (scripts,
+    CI, the benchmark) forks; at a terminal the progress bar's refresh thread is running, and so
+    are the web studio's job workers, so those stay on a thread. Measured on the 3-minute bench
+    song: the job 8.1 -> 7.75 s (median of 4).
     """
     import multiprocessing
     import threading
