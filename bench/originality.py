@@ -1,7 +1,8 @@
 """The originality index against planted copies, new melodies and human tunes it never saw.
 
     .venv/bin/python bench/originality.py [--generated 200] [--plants 50] [--held-out 150]
-                                         [--calibration 300] [--seed 1] [--no-sweep]
+                                         [--excerpts 300] [--calibration 1000] [--seed 1]
+                                         [--no-sweep]
 
 Reports (targets from issue 7):
 - the shipped index: its size on disk, items, notes, and the time to load it and make its
@@ -23,6 +24,11 @@ Reports (targets from issue 7):
   than half the piece's notes) is a true match: it is counted apart, with its evidence, and
   the false-flag rate is also given over the rest. Pieces that repeat an earlier one
   (music21's miscFolk holds some tunes twice) are counted, and kept;
+- the cost of the copy rule (a line that is, all of it, one item's passage of 8 notes or more
+  is flagged however light; see `bandmate.rights.originality`): `--excerpts` excerpts as long
+  as the plants of the generated melodies, of the held-out folk tunes and of Palestrina, the
+  share flagged and how many by that rule (a short piece of common idiom meets some training
+  passage whole by chance);
 - query time per piece, median and 95th percentile (target <= 50 ms), the search tables made,
   and per melody (a held-out piece's time over its lines: Palestrina's pieces have up to 8);
 - with the sweep: `--calibration` training tunes of each of three collections, and as many
@@ -185,6 +191,25 @@ def timed_check(score, index, times: list[float], per_line: list[float] | None =
     return result
 
 
+def copies(piece: Score, index) -> bool:
+    """Whether the copy rule flags `piece` whatever the threshold (a line that is, all of it,
+    one item's passage), for the sweep: every policy keeps that rule."""
+    return orig.check_score(piece, index, threshold=float("inf")).reason == "copy"
+
+
+def excerpts(pieces: list[Score], count: int, rng) -> list[Score]:
+    """`count` excerpts as long as the plants (8-16 notes) of random lines of `pieces`."""
+    lines = [line for p in pieces for line in orig.score_lines(p) if len(line.pitches) >= 17]
+    out = []
+    while len(out) < count:
+        line = lines[int(rng.integers(len(lines)))]
+        n = int(rng.integers(8, 17))
+        s = int(rng.integers(0, len(line.pitches) - n))
+        iois = np.diff(line.onset_steps[s : s + n + 1])
+        out.append(melody_score(line.pitches[s : s + n], iois))
+    return out
+
+
 def same_tune(piece: Score, result) -> str:
     """Why a held-out piece is the same tune as the source item of its match, or "" when it is
     not shown to be: the titles agree once case, punctuation, a leading article and a "--
@@ -218,7 +243,7 @@ CALIBRATION = (
 )
 
 
-def calibration(index, per_pairing: int, rng) -> dict[str, list[tuple[float, float, bool]]]:
+def calibration(index, per_pairing: int, rng) -> dict[str, list[tuple[float, float, bool, bool]]]:
     """(score, log2 chances, False) of `per_pairing` random training tunes ("tunes") and as many
     excerpts drawn as the plants are ("excerpts") of each CALIBRATION pairing, checked against
     the index without the collections left out (see `sweep`): chance matches of whole pieces
@@ -226,7 +251,7 @@ def calibration(index, per_pairing: int, rng) -> dict[str, list[tuple[float, flo
     a = index.arrays
     offsets, line_item = a["line_offsets"], a["line_item"]
     collection = np.asarray([index.items[i][0] for i in line_item])
-    out: dict[str, list[tuple[float, float, bool]]] = {"tunes": [], "excerpts": []}
+    out: dict[str, list[tuple[float, float, bool, bool]]] = {"tunes": [], "excerpts": []}
     for query, left_out in CALIBRATION:
         sub = _sub_index(index, ~np.isin(collection, left_out))
         lines = np.flatnonzero((collection == query) & (np.diff(offsets) >= 9))
@@ -235,11 +260,11 @@ def calibration(index, per_pairing: int, rng) -> dict[str, list[tuple[float, flo
             iois = np.maximum(np.diff(a["onset_steps"][lo:hi]), 1)  # the last note: no length
             piece = melody_score(a["pitches"][lo : hi - 1], iois)
             result = orig.check_score(piece, sub, threshold=float("inf"))
-            out["tunes"].append((result.score, _chances(piece, sub), False))
+            out["tunes"].append((result.score, _chances(piece, sub), False, result.reason != ""))
         for _, pitches, iois, _ in plants(_sub_index(index, collection == query), per_pairing, rng):
             piece = melody_score(pitches, iois)
             result = orig.check_score(piece, sub, threshold=float("inf"))
-            out["excerpts"].append((result.score, _chances(piece, sub), False))
+            out["excerpts"].append((result.score, _chances(piece, sub), False, result.reason != ""))
     return out
 
 
@@ -280,7 +305,7 @@ def _chance(score_bits: float, chances: float) -> float:
     return float(1.0 - np.exp(-np.exp2(chances + m.NULL_LOG2_K - m.NULL_SLOPE * score_bits)))
 
 
-def fit_null(rows: list[tuple[float, float, bool]], censor_bits: float = 20.0):
+def fit_null(rows: list[tuple[float, float, bool, bool]], censor_bits: float = 20.0):
     """(λ, log2 K) of the null model P(heaviest chance match >= w) = 1 - exp(-K q c 2**(-λ w)),
     fitted by maximum likelihood (a grid) on chance matches' (score, log2(q c)); scores under
     `censor_bits` count only as being under it (the weights of the lightest runs say nothing
@@ -307,7 +332,7 @@ SWEEP_SIGNIFICANCE = (5, 9, 11, 13, 15, 20)
 SWEEP_FIXED = (30, 35, 40, 45, 50)
 
 
-def sweep(scored: dict[str, list[tuple[float, float, bool]]]) -> None:
+def sweep(scored: dict[str, list[tuple[float, float, bool, bool]]]) -> None:
     """Flagged shares under other policies, from each piece's (score, log2 of the ways it can
     meet the corpus, whether it is the same tune as its match): a piece is flagged exactly when
     its score reaches its threshold (every rule counts from the same weight)."""
@@ -328,7 +353,7 @@ def sweep(scored: dict[str, list[tuple[float, float, bool]]]) -> None:
 
         def share(kind, threshold=threshold, skip_same=False):
             rows = [r for r in scored.get(kind, []) if not (skip_same and r[2])]
-            flags = [score >= threshold(chances) for score, chances, _ in rows]
+            flags = [copy or score >= threshold(c) for score, c, _, copy in rows]
             return f"{sum(flags) / len(flags):.1%}" if flags else "-"
 
         print(f"  {name:<10} {share('alone'):>6} {share('spliced'):>8} {share('generated'):>10} "
@@ -346,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generated", type=int, default=200)
     parser.add_argument("--plants", type=int, default=50)
     parser.add_argument("--held-out", type=int, default=150)
+    parser.add_argument("--excerpts", type=int, default=300, help="short excerpts per group")
     parser.add_argument("--calibration", type=int, default=1000, help="tunes per pairing")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-sweep", dest="sweep", action="store_false", help="skip the sweep")
@@ -366,14 +392,15 @@ def main(argv: list[str] | None = None) -> int:
           f"{orig.NULL_SLOPE}, log2 K {orig.NULL_LOG2_K}); hard rule {orig.HARD_RULE_NOTES} "
           "notes")  # fmt: skip
     times: list[float] = []
-    scored: dict[str, list[tuple[float, float, bool]]] = {}
+    scored: dict[str, list[tuple[float, float, bool, bool]]] = {}
 
     started = time.perf_counter()
     generated = generated_melodies(args.generated, args.seed)
     gen_s = time.perf_counter() - started
     results = [timed_check(s, index, times) for s in generated]
     scored["generated"] = [
-        (r.score, _chances(s, index), False) for s, r in zip(generated, results, strict=True)
+        (r.score, _chances(s, index), False, copies(s, index))
+        for s, r in zip(generated, results, strict=True)
     ]
     flagged = [r for r in results if r.flagged]
     reasons = Counter(r.reason for r in flagged)
@@ -394,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 piece = splice(generated[k % len(generated)], pitches, iois, rng)
             result = timed_check(piece, index, times)
-            rows.append((result.score, _chances(piece, index), False))
+            rows.append((result.score, _chances(piece, index), False, copies(piece, index)))
             caught += result.flagged
             by_kind[changed] += result.flagged
             m = result.longest_match
@@ -416,11 +443,12 @@ def main(argv: list[str] | None = None) -> int:
     print("\nheld-out human pieces (collections the models never saw):")
     total, total_flagged, total_same, per_line, rows, evidence = 0, 0, 0, [], [], []
     seen, repeats = set(), 0
-    for name, pieces in held_out_pieces(args.held_out).items():
+    held = held_out_pieces(args.held_out)
+    for name, pieces in held.items():
         res = [timed_check(s, index, times, per_line) for s in pieces]
         same = [same_tune(s, r) for s, r in zip(pieces, res, strict=True)]
         for s, r, why in zip(pieces, res, same, strict=True):
-            rows.append((r.score, _chances(s, index), bool(why)))
+            rows.append((r.score, _chances(s, index), bool(why), copies(s, index)))
             if why and r.flagged:
                 evidence.append(f"{name} {s.title!r}: {why}")
             repeats += (s.title, s.note_count) in seen
@@ -442,6 +470,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ({repeats} pieces repeat an earlier one, same title and notes; all are counted)")
     for line in evidence:
         print(f"    same tune: {line}")
+
+    print("\nexcerpts as long as the plants (8-16 notes) of pieces that copy nothing known")
+    print("  (the chance that a short piece is flagged, mostly by the copy rule):")
+    ex_rng = np.random.default_rng(args.seed + 1)
+    groups = {
+        "generated melodies": generated,
+        "held-out folk tunes": [p for k, v in held.items() if k != "palestrina" for p in v],
+        "palestrina": held.get("palestrina", []),
+    }
+    for name, pieces in groups.items():
+        if not pieces:
+            continue
+        res = [orig.check_score(p, index) for p in excerpts(pieces, args.excerpts, ex_rng)]
+        n, k = sum(r.flagged for r in res), sum(r.reason == "copy" for r in res)
+        print(f"  {name:<20} {n:>4}/{len(res):<4} flagged ({n / len(res):.1%}), {k} of them by "
+              "the copy rule")  # fmt: skip
 
     ms = np.asarray(times) * 1000
     print(f"\nquery time per piece: median {np.median(ms):.1f} ms, p95 "

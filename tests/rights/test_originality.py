@@ -115,8 +115,28 @@ def test_a_longer_piece_needs_a_heavier_match(index, tunes):
     more = np.log2(47 / 9) / orig.NULL_SLOPE
     assert whole.threshold - excerpt.threshold == pytest.approx(more, abs=0.02)
     assert excerpt.flagged and whole.flagged
-    forced = orig.check_score(melody(pitches[:10], iois[:10]), index, threshold=1e6)
-    assert not forced.flagged and forced.score == excerpt.score and forced.threshold == 1e6
+    inside = melody(np.concatenate([pitches[:10], pitches[:4] + 1]), np.append(iois[:10], [6] * 4))
+    forced = orig.check_score(inside, index, threshold=1e6)
+    assert not forced.flagged and forced.score >= excerpt.score and forced.threshold == 1e6
+
+
+def test_a_piece_that_is_only_a_training_passage_is_a_copy_however_light(index, tunes):
+    pitches, iois = tunes[60]
+    excerpt = iois[5:14].copy()
+    excerpt[2], excerpt[3] = excerpt[3] + 1, excerpt[2] + 1  # a pair of notes changed
+    result = orig.check_score(melody(pitches[5:14] + 2, excerpt * 2), index, threshold=1e6)
+    assert result.flagged and result.reason == "copy"  # in doubled note values, too
+    assert result.longest_match.source.reference == "tune60" and result.longest_match.notes == 9
+    assert result.to_dict()["copy_rhythm_share"] == orig.COPY_RHYTHM_SHARE
+
+
+def test_a_copy_needs_its_length_and_most_of_its_rhythm(index, tunes):
+    pitches, iois = tunes[61]
+    short = orig.check_score(melody(pitches[5:12], iois[5:12]), index, threshold=1e6)
+    assert not short.flagged and short.longest_match is not None  # 7 notes: under the rule
+    other = np.where(np.arange(10) % 2 == 0, 3, 24)  # the notes, in another rhythm
+    moved = orig.check_score(melody(pitches[5:15], other), index, threshold=1e6)
+    assert not moved.flagged and moved.longest_match.notes == 10
 
 
 def test_a_scale_in_many_tunes_is_common_material(index):

@@ -314,6 +314,7 @@ class _MelodyTables:
         pitches, onsets, offsets = a["pitches"], a["onset_steps"], a["line_offsets"]
         self.n_items = max(n_items, 1)
         self.intervals, self.ratios = _flat_gaps(pitches, onsets, offsets)
+        self.onsets = onsets
         self.item_of_gap = np.repeat(a["line_item"], np.diff(offsets))
         self.bars = a["bars"]
         self.line_offsets = offsets

@@ -35,6 +35,9 @@ from bandmate.score.model import Score
 
 # --- matching -----------------------------------------------------------------------------------
 HARD_RULE_NOTES = 8
+# A line that is wholly one item's passage is a copy when at least this share of its note
+# lengths (inter-onset intervals) are the source's, the source's tempo aside (rule "copy").
+COPY_RHYTHM_SHARE = 0.5
 # How heavy chance matches are (see the package docstring): a piece of q gaps checked against c
 # gaps meets a chance match of w bits or more with probability 1 - exp(-E), E = K q c 2**(-λ w),
 # λ = NULL_SLOPE and log2 K = NULL_LOG2_K fitted on training tunes checked against collections
@@ -245,8 +248,9 @@ class OriginalityResult:
 
     flagged: True when the melody shares an uncommon passage of 8 or more notes with one item,
         intervals and rhythm (`reason` "passage") or intervals with the rhythm changed
-        ("varied passage"), or its `score` reaches `threshold` ("similarity"); else False and
-        reason "". See the module docstring for the rules.
+        ("varied passage"), or its `score` reaches `threshold` ("similarity"), or a line is,
+        all of it, one item's passage of 8 or more notes, however light ("copy"); else False
+        and reason "". See the module docstring for the rules.
     score: the strongest melody match's weight in bits (see the module docstring); 0 when
         nothing is shared. threshold: the score at which a piece is flagged.
     longest_match: the match behind the verdict: the heaviest that breaks the first rule
@@ -277,6 +281,7 @@ class OriginalityResult:
             "score": round(self.score, 2),
             "threshold": self.threshold,
             "hard_rule_notes": HARD_RULE_NOTES,
+            "copy_rhythm_share": COPY_RHYTHM_SHARE,
             "longest_match": None if self.longest_match is None else self.longest_match.to_dict(),
             "chord_match": None if self.chord_match is None else self.chord_match.to_dict(),
             "drum_match": None if self.drum_match is None else self.drum_match.to_dict(),
@@ -315,8 +320,8 @@ def check_score(
     ]
     score_bits = max((run.score_bits for run, _ in runs), default=0.0)
     reason, shown = "", None
-    for rule in ("passage", "varied passage", "similarity"):
-        hits = [(run, line) for run, line in runs if _breaks(rule, run, threshold)]
+    for rule in RULES:
+        hits = [(run, line) for run, line in runs if _breaks(rule, run, line, threshold, index)]
         if hits:  # the strongest match that breaks the first rule broken
             reason, shown = rule, max(hits, key=lambda h: (h[0].score_bits, h[0].g1 - h[0].g0))
             break
@@ -385,16 +390,36 @@ def _source_rows(m: Match) -> list[tuple[str, str]]:
     ]
 
 
-def _breaks(rule: str, run: _Run, threshold: float) -> bool:
-    """Whether a melody run breaks one of the three rules (see the module docstring): the same
-    weight counts for each, so a piece is flagged exactly when its score reaches the threshold,
-    and the rule says how (a passage of HARD_RULE_NOTES notes with its rhythm, one with the
-    rhythm changed, or a shorter run of rare notes)."""
+RULES = ("passage", "varied passage", "similarity", "copy")
+
+
+def _breaks(rule: str, run: _Run, line: Line, threshold: float, index: OriginalityIndex) -> bool:
+    """Whether a melody run breaks one of the four rules (see the module docstring). The first
+    three count from the same weight, so they flag a piece exactly when its score reaches the
+    threshold and say how (a passage of HARD_RULE_NOTES notes with its rhythm, one with the
+    rhythm changed, or a shorter run of rare notes); "copy" flags a line that is, all of it, a
+    passage of one item, however light."""
     if rule == "passage":
         return run.exact_gaps + 1 >= HARD_RULE_NOTES and run.exact_bits >= threshold
     if rule == "varied passage":
         return run.g1 - run.g0 + 2 >= HARD_RULE_NOTES and run.score_bits >= threshold
-    return run.score_bits >= threshold
+    if rule == "similarity":
+        return run.score_bits >= threshold
+    return _copies_line(index.melody, run, line)
+
+
+def _copies_line(t: _MelodyTables, run: _Run, line: Line) -> bool:
+    """Whether `run` is the whole of `line`, HARD_RULE_NOTES notes or more, with at least
+    COPY_RHYTHM_SHARE of its inter-onset intervals equal to the source's once the line is
+    scaled by their median ratio (a copy in other note values keeps its rhythm; a swapped or
+    dotted pair changes two intervals, not the scale)."""
+    gaps = len(line.pitches) - 1
+    if run.g0 != 0 or run.g1 != gaps - 1 or gaps + 1 < HARD_RULE_NOTES:
+        return False
+    mine = np.maximum(np.diff(line.onset_steps), 1).astype(np.float64)
+    theirs = np.maximum(np.diff(t.onsets[run.c0 : run.c0 + gaps + 1]), 1).astype(np.float64)
+    scaled = mine * np.median(theirs / mine)
+    return bool(np.mean(np.abs(scaled - theirs) <= 0.02 * theirs) >= COPY_RHYTHM_SHARE)
 
 
 def _melody_match(index: OriginalityIndex, run: _Run, line: Line) -> Match:
