@@ -21,8 +21,11 @@ Reports (targets from issue 7):
   tunes) and of Palestrina (recorded in the ledger, never trained on), every line of a piece
   checked as `bandmate check` would. A flagged piece that is the same tune as its source item
   in another book (`same_tune`: the titles agree, spelling aside, or the match covers more
-  than half the piece's notes) is a true match: it is counted apart, with its evidence, and
-  the false-flag rate is also given over the rest. Pieces that repeat an earlier one
+  than half the piece's notes, or two thirds of the shorter line align with the source's
+  interval for interval, as two settings of one tune do) is a true match: it is counted apart,
+  with its evidence, and the false-flag rate is given over the rest, with titles and runs alone
+  and with the alignment too; the pieces that are not flagged yet align so are listed (what
+  the check lets through, or what chance aligns). Pieces that repeat an earlier one
   (music21's miscFolk holds some tunes twice) are counted, and kept;
 - the cost of the copy rule (a line that is, all of it, one item's passage of 8 notes or more
   is flagged however light; see `bandmate.rights.originality`): `--excerpts` excerpts as long
@@ -210,21 +213,67 @@ def excerpts(pieces: list[Score], count: int, rng) -> list[Score]:
     return out
 
 
-def same_tune(piece: Score, result) -> str:
-    """Why a held-out piece is the same tune as the source item of its match, or "" when it is
-    not shown to be: the titles agree once case, punctuation, a leading article and a "--
-    Reel" suffix are set aside (similarity 0.8 or more, for spellings such as "Wearin'" and
-    "Wearing"), or the match covers more than half the piece's notes."""
+def same_tune(piece: Score, result, index) -> tuple[str, str]:
+    """(how, why) a held-out piece is the same tune as the source item of its match, or ("", "")
+    when it is not shown to be. "title": the titles agree once case, punctuation, a leading
+    article and a "-- Reel" suffix are set aside (similarity 0.8 or more, for spellings such as
+    "Wearin'" and "Wearing"); "run": the match covers more than half the piece's notes;
+    "aligned": the same allowing the differences between two settings of a tune (a note added,
+    dropped or changed): at least two thirds of the intervals of the shorter of the two lines
+    align with the other's in their best local alignment (`aligned_intervals`), which chance
+    alignments of these tunes rarely reach (the bench lists the pieces that are not flagged yet
+    align so; at half, short lines of Palestrina met tunes they have nothing to do with)."""
     m = result.longest_match
     if m is None:
-        return ""
+        return "", ""
     a, b = _title_key(piece.title), _title_key(m.source.title)
     if len(a) >= 4 and len(b) >= 4 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.8:
-        return f"title {piece.title!r} ~ {m.source.title!r} ({m.notes} notes match)"
+        return "title", f"title {piece.title!r} ~ {m.source.title!r} ({m.notes} notes match)"
     notes = sum(len(line.pitches) for line in orig.score_lines(piece))
     if m.notes > notes / 2:
-        return f"{m.notes} of its {notes} notes match {m.source.title!r}"
-    return ""
+        return "run", f"{m.notes} of its {notes} notes match {m.source.title!r}"
+    line = next(x for x in orig.score_lines(piece) if x.voice == m.line)
+    source = _source_pitches(index, m)
+    aligned = aligned_intervals(np.diff(line.pitches), np.diff(source))
+    shorter = min(len(line.pitches), len(source)) - 1
+    if 3 * aligned >= 2 * shorter:
+        why = f"{aligned} of the shorter line's {shorter} intervals align with {m.source.title!r}"
+        return "aligned", why
+    return "", ""
+
+
+def _source_pitches(index, match) -> np.ndarray:
+    """The pitches of the line of the source item that `match` was found in."""
+    if not hasattr(index, "_item_of_id"):
+        index._item_of_id = {index.source(i).item_id: i for i in range(len(index.items))}
+    a = index.arrays
+    item = index._item_of_id[match.source.item_id]
+    voice = orig.features.VOICE_NAMES.index(match.source_line)
+    line = np.flatnonzero((a["line_item"] == item) & (a["line_voice"] == voice))[0]
+    return a["pitches"][a["line_offsets"][line] : a["line_offsets"][line + 1]]
+
+
+def aligned_intervals(x: np.ndarray, y: np.ndarray) -> int:
+    """How many equal intervals the best local alignment of interval sequences `x` and `y`
+    pairs (Smith-Waterman: +1 for an equal pair, -1 for an unequal one or a gap)."""
+    x, y = [int(v) for v in x], [int(v) for v in y]
+    best = best_count = 0
+    prev_h, prev_c = [0] * (len(y) + 1), [0] * (len(y) + 1)
+    for xi in x:
+        h, c = [0] * (len(y) + 1), [0] * (len(y) + 1)
+        for j, yj in enumerate(y):
+            diag = prev_h[j] + (1 if xi == yj else -1)
+            up, left = prev_h[j + 1] - 1, h[j] - 1
+            if diag > 0 and diag >= up and diag >= left:
+                h[j + 1], c[j + 1] = diag, prev_c[j] + (xi == yj)
+            elif up > 0 and up >= left:
+                h[j + 1], c[j + 1] = up, prev_c[j + 1]
+            elif left > 0:
+                h[j + 1], c[j + 1] = left, c[j]
+            if h[j + 1] > best:
+                best, best_count = h[j + 1], c[j + 1]
+        prev_h, prev_c = h, c
+    return best_count
 
 
 def _title_key(title: str | None) -> str:
@@ -441,33 +490,49 @@ def main(argv: list[str] | None = None) -> int:
               f"null model): {', '.join(missed) or 'none'}")  # fmt: skip
 
     print("\nheld-out human pieces (collections the models never saw):")
-    total, total_flagged, total_same, per_line, rows, evidence = 0, 0, 0, [], [], []
+    per_line, rows, evidence, let_through = [], [], [], []
+    flagged_how: Counter = Counter()  # how flagged pieces are shown the same tune ("" not)
     seen, repeats = set(), 0
     held = held_out_pieces(args.held_out)
     for name, pieces in held.items():
         res = [timed_check(s, index, times, per_line) for s in pieces]
-        same = [same_tune(s, r) for s, r in zip(pieces, res, strict=True)]
-        for s, r, why in zip(pieces, res, same, strict=True):
-            rows.append((r.score, _chances(s, index), bool(why), copies(s, index)))
-            if why and r.flagged:
-                evidence.append(f"{name} {s.title!r}: {why}")
+        same = [same_tune(s, r, index) for s, r in zip(pieces, res, strict=True)]
+        for s, r, (how, why) in zip(pieces, res, same, strict=True):
+            rows.append((r.score, _chances(s, index), bool(how), copies(s, index)))
+            if r.flagged:
+                flagged_how[how] += 1
+                if how:
+                    evidence.append(f"{name} {s.title!r}: {why}")
+            elif how:
+                let_through.append(f"{name} {s.title!r}: {why}")
             repeats += (s.title, s.note_count) in seen
             seen.add((s.title, s.note_count))
         n = sum(r.flagged for r in res)
-        k = sum(r.flagged and bool(why) for r, why in zip(res, same, strict=True))
-        total, total_flagged, total_same = total + len(res), total_flagged + n, total_same + k
+        k = sum(r.flagged and bool(how) for r, (how, _) in zip(res, same, strict=True))
         scores = [r.score for r in res] or [0.0]
         print(f"  {name:<20} {n:>4}/{len(res):<4} flagged ({n / max(len(res), 1):.1%}), "
               f"{k} of them the same tune; score median {statistics.median(scores):.1f} "
               "bits")  # fmt: skip
     scored["held-out"] = rows
-    rest, false_flags = total - total_same, total_flagged - total_same
-    print(
-        f"  all: {total_flagged}/{total} flagged ({total_flagged / max(total, 1):.1%}; "
-        f"target <= 5%): {total_same} the same tune as their source (true matches), "
-        f"{false_flags}/{rest} false flags over the rest ({false_flags / max(rest, 1):.1%})"
-    )
+    total, total_flagged = len(rows), sum(flagged_how.values())
+    print(f"  all: {total_flagged}/{total} flagged ({total_flagged / max(total, 1):.1%})")
+    false_flags = flagged_how[""]
+    by_title = flagged_how["title"] + flagged_how["run"]
+    rest = total - sum(bool(r[2]) for r in rows)
+    print(f"  false flags, the pieces shown to be the same tune as their source set apart "
+          f"(target <= 5%):\n    by title or a run over half the piece ({by_title} flagged): "
+          f"{false_flags + flagged_how['aligned']}/{total - by_title} "
+          f"({(false_flags + flagged_how['aligned']) / max(total - by_title, 1):.1%})\n    and by "
+          f"aligning two thirds of the shorter line ({flagged_how['aligned']} more): "
+          f"{false_flags}/{rest} "
+          f"({false_flags / max(rest, 1):.1%})")  # fmt: skip
     print(f"  ({repeats} pieces repeat an earlier one, same title and notes; all are counted)")
+    print(
+        f"  not flagged, yet shown the same tune as their strongest match: {len(let_through)} "
+        "(settings of a training tune the check lets through, or chance alignments)"
+    )
+    for line in let_through:
+        print(f"    {line}")
     for line in evidence:
         print(f"    same tune: {line}")
 
