@@ -13,7 +13,8 @@ Reports (targets from issue 7):
   pair of neighbouring notes evened out, swapped or dotted; two pairs from 12 notes up). Each
   is checked alone and spliced into one of the generated melodies; "source found" counts
   plants whose reported match is the planted item; the missed ones are listed with their
-  score and threshold;
+  score and threshold (and "common material" where every 6 of its notes run along a stock scale
+  or arpeggio or are held by over 10% of the items, which the policy never flags);
 - the share of `--generated` melodies written by the shipped melody model over 16-bar charts
   (four styles in turn) that are flagged, and why;
 - false flags on human tunes of collections the models never saw (target <= 5%): up to
@@ -479,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
                 chance = _chance(result.score, rows[-1][1])
                 missed.append(
                     f"{len(pitches)}: {result.score:.0f}/{result.threshold:.0f} {chance:.0%}"
+                    + (" (common material: no 6 of its notes are rare)" if m is None else "")
                 )
         scored[where] = rows
         n_changed = sum(p[3] for p in planted)
