@@ -342,7 +342,7 @@ def check_score(
 
 def result_rows(result: OriginalityResult) -> list[tuple[str, str]]:
     """(label, value) rows that describe a result for people, as `bandmate check` prints them."""
-    verdict = f"flagged ({result.reason})" if result.flagged else "original"
+    verdict = f"flagged: {REASONS[result.reason]}" if result.flagged else "original"
     rows = [
         ("verdict", verdict),
         ("score", f"{result.score:.1f} bits (threshold {result.threshold:.1f} bits)"),
@@ -391,6 +391,14 @@ def _source_rows(m: Match) -> list[tuple[str, str]]:
 
 
 RULES = ("passage", "varied passage", "similarity", "copy")
+REASONS = {  # what each rule's reason means, as `bandmate check` prints it
+    "passage": f"{HARD_RULE_NOTES} or more notes share intervals and rhythm with one item",
+    "varied passage": f"{HARD_RULE_NOTES} or more notes share intervals with one item, the "
+    "rhythm changed",
+    "similarity": "a run of rare notes shared with one item reaches the threshold",
+    "copy": f"the whole line is one item's passage of {HARD_RULE_NOTES} notes or more: a copy, "
+    "however short",
+}
 
 
 def _breaks(rule: str, run: _Run, line: Line, threshold: float, index: OriginalityIndex) -> bool:
