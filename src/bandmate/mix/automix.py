@@ -24,22 +24,25 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    the working level). The model (`BalanceModel`, `load_balance`) gives a level per role plus a
    linear correction from content features that do not move with the stem's gain
    (`stem_features`: peak-to-loudness ratio, the share of energy around 63 Hz, 500 Hz, 1 kHz and
-   above 4 kHz; and, judged against the rest of the song, the loudness range and the onset
-   rate, each less its mean over the song's stems), each standardised and clipped to ±3 so that
-   stems unlike the training set, or unlike the rest of their song, are not pushed far. It is
+   above 4 kHz; and, judged against the rest of the song, the loudness range, the onset rate
+   and the spectral centroid, each less its mean over the song's stems), each standardised and
+   clipped to ±3 so that stems unlike the training set, or unlike the rest of their song, are
+   not pushed far. It is
    fitted by `bench/fit_mix.py` on every shipped style's backing track rendered from six charts
    that are not `bench/mix.py`'s (456 stems), with the stems as `bandmate backing` writes them:
    at the styles' authored mix levels (each part's `level_db`), a balance a producer chose
    rather than the SoundFont's accident. Ridge regression on levels centred per song gives the
    start; it is refined on the error that matters, each stem's level relative to the loudest.
-   Held out a style at a time, that error is a median 1.5 dB, 6.0 dB at the 95th percentile and
-   8.5 dB at worst (9.2 without the song context, and 9.2 for role levels alone); on
-   `bench/mix.py`'s unseen chart, a median 1.5 dB and 6.0 dB at worst. The authored balances
-   are mostly a level per role. The song context moves back a part whose loudness
-   ranges far beyond the rest of its song's (a ballad's brushes that swell into an out chorus),
-   but what the model still misses is the genre: ballads, bossa nova and the waltz put their
-   drums 6-9 dB under the piano, guitar or accordion, where every other style has them on top,
-   and a steady cross-stick pattern looks like any other drum part. The vocal is not fitted (no
+   Held out a style at a time, that error is a median 1.45 dB, 6.0 dB at the 95th percentile
+   and 7.5 dB at worst (8.5 without the centroid, 9.2 without the song context, and 9.2 for
+   role levels alone); on `bench/mix.py`'s unseen chart, a median 1.35 dB and 6.0 dB at worst.
+   The authored balances are mostly a level per role. The song context moves back a part whose
+   loudness ranges far beyond the rest of its song's (a ballad's brushes that swell into an out
+   chorus), and further back a part brighter than the rest of its song (the ballad's brushes
+   again, all hiss beside the piano, bass and strings). What the model still misses is the
+   genre: ballads, bossa nova and the waltz put their drums 6-9 dB under the piano, guitar or
+   accordion, where every other style has them on top, and a steady cross-stick pattern looks
+   like any other drum part. The vocal is not fitted (no
    backing track has one) and sits with the loudest role.
 8. **pan**: constant-power pan by role (bass, drums, lead and vocal centred; keys, guitar and pad
    alternating left and right); mono stems become stereo.
@@ -282,10 +285,13 @@ def stem_features(
     - band_63_db, band_500_db, band_1000_db: the share of the stem's energy (Welch spectrum of
       the mono sum) in the octave around 63 Hz, 500 Hz and 1 kHz, in dB;
     - high_db: the share above 4 kHz, in dB;
+    - centroid_log2_hz: the spectral centroid (the same spectrum's power-weighted mean frequency),
+      in octaves (log2 of Hz): how bright the stem is as a whole, which the four shares see only
+      band by band;
     - lra_lu: its loudness range (`loudness_range_lu`, from the same measurement), absent for
       a stem under 3 s: a part that swells or plays soft and loud sections reads high;
     - onsets_per_s: its onset rate (`onset_rate_per_s`).
-    The model reads the last two relative to the song (`song_relative_features`). A silent stem
+    The model reads the last three relative to the song (`song_relative_features`). A silent stem
     gives an empty dict.
     """
     loudness = loudness or measure_loudness(Audio(samples, sample_rate), true_peak=False)
@@ -302,6 +308,8 @@ def stem_features(
         band = (freqs >= centre / math.sqrt(2)) & (freqs < centre * math.sqrt(2))
         features[f"band_{centre:.0f}_db"] = share_db(band)
     features["high_db"] = share_db(freqs >= HIGH_SHARE_HZ)
+    centroid_hz = float((freqs * power).sum() / total)
+    features["centroid_log2_hz"] = math.log2(max(centroid_hz, 1.0))
     lra = loudness_range_lu(loudness.short_term_lufs)
     if lra is not None:
         features["lra_lu"] = lra
