@@ -49,22 +49,25 @@ shipped one 1.44 / 6.0 / 7.6):
 - without the centroid, every role its own weights on the features (role x feature
   interactions, ridge 10 or 30), on the drums alone up to all roles: 1.85-2.0 / 5.2-6.1 /
   9.3-10.4;
-- drums-only weights on the share around 250 or 500 Hz, brightness spread or onset brightness
-  (they bring bench/mix.py's chart under 6 dB in-sample): 1.84-2.02 / 5.0-6.0 / 6.9-7.8;
+- drums-only weights on the share around 250 or 500 Hz, the frames' brightness or its spread
+  (fitted on every style they put bench/mix.py's chart under 6 dB as predicted, before mixing):
+  1.84-2.02 / 5.0-6.0 / 6.9-7.8;
 - without the centroid, a loss that weights large errors more (|error|^p, p = 3, 4, 6):
   2.15 / 5.6 / 7.6, 2.28 / 5.0 / 7.3, 2.43 / 4.8 / 6.7;
 - boosted decision stumps (10-60, on the features and the roles) fitted to the linear model's
   per-song residuals: 1.93-1.99 / 6.0 / 7.9-8.1;
 - the stem's loudness range less the largest of the other stems' (4 of the 5 quiet-drum styles
-  above every other style): 1.47 / 5.6 / 6.6, but on bench/mix.py's 12-bar chart the gospel
-  organ goes from 4.3 to 8.6 dB: the other stems' largest range moves with the song's form;
-- greedy forward selection over 39 more features, each as it is and relative to the song
-  (octave-band shares from 31.5 Hz to 16 kHz, spectral flatness, spread and roll-off,
-  brightness and level of onset frames against the rest, spread of onset levels, how brightness
-  follows level, share of active frames, stereo side share and correlation, the maximum
-  momentary loudness less the integrated, crest factor, onset rates at 6 and 12 dB jumps): the
-  centroid came first (8.5 -> 7.6; roll-off and onset brightness next, 7.8 and 8.1), then the
-  momentary maximum (7.6 -> 7.4, within what choosing among 80 candidates gives by chance);
+  above every other style): 1.47 / 5.6 / 6.6, but on bench/mix.py's 12-bar chart (as predicted,
+  before mixing) the gospel organ goes from 4.3 to 8.6 dB: the other stems' largest range moves
+  with the song's form;
+- greedy forward selection over 73 candidates, 34 more features each as it is and relative to
+  the song and the five shipped stem features relative to the song (octave-band shares from
+  31.5 Hz to 16 kHz, spectral flatness, spread and roll-off, brightness and level of onset
+  frames against the rest, spread of onset levels, how brightness follows level, share of
+  active frames, stereo side share and correlation, the maximum momentary loudness less the
+  integrated, crest factor, onset rates at 6 and 12 dB jumps): the centroid came first
+  (8.5 -> 7.6; roll-off and onset brightness next, 7.8 and 8.1), then the momentary maximum
+  (7.6 -> 7.4, within what choosing among 73 candidates gives by chance);
 - velocity brightness: the FluidR3 kit rendered at velocity scales 1.0, 0.78 and 0.6 (pop's and
   bossa nova's drums) is the same sound softer: share above 4 kHz within 0.2 dB, centroid within
   0.06 octave, peak-to-loudness ratio +0.3 LU. A drum part's softness leaves no trace but its
