@@ -63,3 +63,13 @@ def test_a_melody_outside_the_models_range_is_a_user_error(untrained_chorale_mod
 def test_no_notes_is_a_user_error(untrained_chorale_model):
     with pytest.raises(UserError, match="no notes"):
         harmonize(make_score(), model=untrained_chorale_model)
+
+
+def test_a_melody_that_starts_late_is_harmonized_from_its_first_note():
+    # the shipped model, started on a rest, held that rest in every lower voice to the end
+    late = [(start + 4, length, pitch) for start, length, pitch in HYMN]  # a bar's rest first
+    satb, _ = harmonize(hymn(late), seed=0)
+    first = satb.tracks[0].notes[0].onset_ticks
+    for track in satb.tracks[1:]:
+        assert len(track.notes) >= 4, track.name
+        assert track.notes[0].onset_ticks == first, track.name

@@ -147,7 +147,21 @@ def harmonize_steps(
     temperature: float = TEMPERATURE,
     top_p: float = TOP_P,
 ) -> list[tuple[int, int, int, int]]:
-    """SATB steps for a soprano line (a MIDI pitch or -1 per 16th step), the soprano kept."""
+    """SATB steps for a soprano line (a MIDI pitch or -1 per 16th step), the soprano kept.
+
+    Steps before the soprano's first note are silent in every voice and are not given to the
+    model: a chorale never opens on a rest, and a model that starts on one holds the rest in
+    every lower voice to the end (a melody with a pickup or a late first note came back with
+    no harmony at all). Rests later on are the model's to voice."""
+    lead = next((k for k, pitch in enumerate(soprano) if pitch >= 0), len(soprano))
+    if lead:
+        rests = [(-1, -1, -1, -1)] * lead
+        if lead == len(soprano):
+            return rests
+        voiced = harmonize_steps(
+            soprano[lead:], model=model, seed=seed, temperature=temperature, top_p=top_p
+        )
+        return rests + voiced
     from bandmate.compose.evaluate import SATB_RANGES
     from bandmate.models.sampling import PitchConstraints, sample_tokens
     from bandmate.tokens.base import BOS
