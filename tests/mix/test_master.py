@@ -101,6 +101,17 @@ def test_a_target_out_of_reach_lands_as_close_as_the_ceiling_allows(rng):
     assert report.limiter_loss_lu == pytest.approx(MasterConfig().max_limiting_lu, abs=0.05)
 
 
+def test_a_lone_click_in_silence_is_out_of_reach_not_an_error():
+    # the limiter must take more than the allowed loss at the plain gain already: the search
+    # for the most it may take has to look below that gain (it raised from SciPy's root finder)
+    samples = np.zeros((2, 2 * 44100))
+    samples[:, 44100] = 0.9
+    mastered, report = master(Audio(samples, 44100))
+    assert not report.reached
+    assert measure_loudness(mastered).true_peak_dbtp <= -1.0 + 0.1
+    assert report.limiter_loss_lu == pytest.approx(MasterConfig().max_limiting_lu, abs=0.05)
+
+
 # --- tone and dynamics --------------------------------------------------------------------------
 def test_reference_matching_moves_the_spectrum_toward_the_reference(rng):
     dark = music(rng, tilt=0.8)

@@ -586,10 +586,11 @@ def _solve(plan: _Plan, sample_rate, channels, frames, threshold_db, config) -> 
                 reachable = False
                 break
             low, step = high, step * 2
-        if not reachable:
+        if not reachable:  # the loss grows with the gain: from 0 where nothing is limited
             high = max(gain, high)
+            low = min(base, threshold_db - float(np.max(plan.peaks_db)))
             gain = (
-                scipy.optimize.brentq(lambda g: loss(g) - most, base, high, xtol=1e-3)
+                scipy.optimize.brentq(lambda g: loss(g) - most, low, high, xtol=1e-3)
                 if loss(high) > most
                 else high
             )
