@@ -239,6 +239,18 @@ def test_mono_stems_become_stereo_and_spread():
     assert report.stems[0].pan < 0 < report.stems[1].pan
 
 
+def test_an_odd_spread_part_stays_in_the_centre_so_the_sides_balance():
+    alone, report = automix({"piano": Audio(tone(440, channels=1), RATE)})
+    assert report.stems[0].pan == 0.0
+    left, right = np.sqrt(np.mean(alone.samples**2, axis=1))
+    assert left == pytest.approx(right, rel=1e-3)
+    three = {name: Audio(tone(f, channels=1), RATE) for name, f in
+             (("piano", 440), ("guitar", 330), ("organ", 262))}  # fmt: skip
+    _, report = automix(three)
+    pans = sorted(s.pan for s in report.stems)
+    assert pans[0] < 0 == pans[1] < pans[2]  # one each side, one in the centre
+
+
 def test_nan_refused():
     x = tone(110)
     x[0, 100] = np.nan

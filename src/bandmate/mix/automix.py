@@ -45,7 +45,8 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    like any other drum part. The vocal is not fitted (no
    backing track has one) and sits with the loudest role.
 8. **pan**: constant-power pan by role (bass, drums, lead and vocal centred; keys, guitar and pad
-   alternating left and right); mono stems become stereo.
+   alternating left and right, the loudest of an odd number of them centred, so the sides
+   balance); mono stems become stereo.
 9. **sum**, 10. **bus**: a gentle bus compressor (ratio 1.5), 11. **headroom**: one gain so that
    the mix's integrated loudness is `target_lufs` (-20) unless its true peak would then pass
    `ceiling_dbtp` (-3 dBTP), in which case the true peak sits on the ceiling. That leaves a
@@ -451,7 +452,7 @@ def automix(
     cuts = _masking_cuts(signals, [p.bands for p in prepared], roles, levels, table, config)
     # cuts, compression, balance (the loudest predicted stem sits at the working level), pan
     top = max((v for v in levels if v is not None), default=0.0)
-    pans = _pans(roles, silent, table)
+    pans = _pans(roles, silent, levels, table)
     finished = _each(
         lambda k: _finish(
             signals[k],
@@ -715,16 +716,17 @@ def _compress(x: np.ndarray, rate: int, role: RoleSettings) -> np.ndarray:
     return comp(x, rate)
 
 
-def _pans(roles, silent, table) -> list[float]:
-    """Pan positions: centred roles at 0; spread roles alternate left, right in stem order."""
-    pans, side = [], -1.0
-    for role, s in zip(roles, silent, strict=True):
-        spread = table[role].pan
-        if spread and not s:
-            pans.append(side * spread)
-            side = -side
-        else:
-            pans.append(0.0)
+def _pans(roles, silent, levels, table) -> list[float]:
+    """Pan positions: centred roles at 0; spread roles alternate left, right in stem order, so
+    that the two sides balance. With an odd number of them, the one the balance model puts
+    loudest stays in the centre (a lone keys part panned to one side left the mix lopsided)."""
+    spread = [k for k, r in enumerate(roles) if table[r].pan and not silent[k]]
+    if len(spread) % 2:
+        spread.remove(max(spread, key=lambda k: levels[k]))
+    pans, side = [0.0] * len(roles), -1.0
+    for k in spread:
+        pans[k] = side * table[roles[k]].pan
+        side = -side
     return pans
 
 
