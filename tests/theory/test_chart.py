@@ -21,6 +21,7 @@ from bandmate.theory import (
     parse_chart,
     parse_chord,
 )
+from bandmate.theory.chart import transpose_chart
 
 
 def layout(bar: Bar) -> list[tuple[Fraction, str]]:
@@ -288,3 +289,23 @@ def test_repeated_label_starts_a_new_section_aaba():
 def test_a_repeat_of_a_labelled_passage_repeats_its_section():
     chart = parse_chart("|: [A] C | G7 :| [B] | F |")
     assert chart.sections == ((0, "A"), (2, "A"), (4, "B"))
+
+
+def test_a_chart_told_its_own_key_keeps_its_chords_as_written():
+    # --key equal to the chart's key, or a keyless chart told its key: nothing moves, so nothing
+    # is respelled (Bb is not A# in C, D/F# is not D/Gb in F)
+    keyless = transpose_chart(parse_chart("| C | Bb | Eb Ab | G/B |"), 0, Key.parse("C"))
+    assert chords_of(keyless) == ["C", "Bb", "Eb Ab", "G/B"] and keyless.key == Key.parse("C")
+    keyed = transpose_chart(parse_chart("(key: C) | C | Bb | Ab |"), 0, Key.parse("C"))
+    assert chords_of(keyed) == ["C", "Bb", "Ab"]
+    assert chords_of(transpose_chart(parse_chart("| G | D/F# | Em |"), 0, Key.parse("F"))) == [
+        "G", "D/F#", "Em"]  # fmt: skip
+
+
+def test_a_transposed_chart_is_spelled_in_each_bars_own_key():
+    # an A minor chart asked for in "C" plays in C minor, so it reads Ab and Eb, not G# and D#
+    minor = transpose_chart(parse_chart("(key: Am) | Am | F | C | G |"), 3, Key.parse("C"))
+    assert chords_of(minor) == ["Cm", "Ab", "Eb", "Bb"] and minor.key == Key.parse("Cm")
+    # a key change keeps its own signature: C -> D puts the Db section in Eb, not D#
+    modulating = parse_chart("(key: C) | C | G7 | (key: Db) | Db | Ab7 |")
+    assert chords_of(transpose_chart(modulating, 2, Key.parse("D"))) == ["D", "A7", "Eb", "Bb7"]

@@ -557,19 +557,28 @@ def format_chart(chart: Chart) -> str:
 
 
 def transpose_chart(chart: Chart, semitones: int, key: Key | None = None) -> Chart:
-    """Every chord and key moved by `semitones`, spelled for `key` (or the moved chart key).
+    """Every chord and key moved by `semitones`, each bar's chords spelled for its key after the
+    move (sharps where no key is known).
 
-    With no key in the chart, `key` (when given) becomes the chart's key after the move.
+    With no key in the chart, `key` (when given) becomes the chart's key after the move. A move
+    by whole octaves (0) keeps every chord as written: a chart told the key it is already in
+    reads as before (Bb stays Bb in C, D/F# stays D/F# in F). Spelling by each bar's own key
+    rather than one for the chart keeps a key change in its own signature, and keeps a minor
+    chart moved to a tonic given as major ("C" for a chart in Am) in the flats of C minor.
     """
 
     def move_key(k: Key | None) -> Key | None:
         return None if k is None else replace(k, tonic=(k.tonic + semitones) % 12)
 
-    flats = (key or move_key(chart.key) or Key(0)).prefers_flats
     bars = []
     for bar in chart.bars:
-        chords = tuple(
-            replace(c, symbol=c.symbol.transpose(semitones, prefer_flats=flats)) for c in bar.chords
-        )
-        bars.append(replace(bar, chords=chords, key=move_key(bar.key) or key))
+        bar_key = move_key(bar.key) or key
+        chords = bar.chords
+        if semitones % 12:
+            flats = (bar_key or Key(0)).prefers_flats
+            chords = tuple(
+                replace(c, symbol=c.symbol.transpose(semitones, prefer_flats=flats))
+                for c in bar.chords
+            )
+        bars.append(replace(bar, chords=chords, key=bar_key))
     return Chart(tuple(bars), bars[0].key, chart.title)
