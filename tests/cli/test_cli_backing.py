@@ -109,6 +109,10 @@ def test_backing_bad_inputs(tmp_path):
     )
     assert_user_error(run_cli("backing", "  ", "--style", "rock", "-o", out), "empty")
     assert_user_error(
+        run_cli("backing", CHART, "--style", "rock", "--seed", "-1", "-o", out), "seed", "-1"
+    )
+    assert_user_error(run_cli("loop", "--style", "rock", "--seed", "-3", "-o", out), "seed")
+    assert_user_error(
         run_cli("backing", CHART, "--style", "rock", "--target-lufs", "3", "-o", out),
         "out of range",
         "-14",

@@ -39,6 +39,13 @@ def check_tempo(tempo_bpm: float) -> None:
         )
 
 
+def check_seed(seed: int) -> None:
+    """A seed is a whole number from 0 up: the generators are seeded by (seed, part), and NumPy
+    takes no negative entropy."""
+    if seed < 0:
+        raise UserError(f"The seed must be a whole number from 0 up, not {seed}.")
+
+
 def prepare_chart(chart: Chart | str, key: str | None, meter: tuple[int, int] = (4, 4)) -> Chart:
     """Parse the chart if needed and bring it to `key`.
 
@@ -83,6 +90,7 @@ def backing(
     style = style if isinstance(style, Style) else load_style(style)
     tempo_bpm = style.tempo_default if tempo_bpm is None else float(tempo_bpm)
     check_tempo(tempo_bpm)
+    check_seed(seed)
     if choruses < 1:
         raise UserError(f"Choruses must be at least 1, got {choruses}.")
     chart = prepare_chart(chart, key, style.meter)
