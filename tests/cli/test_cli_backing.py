@@ -120,6 +120,17 @@ def test_backing_bad_inputs(tmp_path):
     assert not out.exists()
 
 
+def test_an_output_folder_that_is_a_file_is_refused(tmp_path):
+    taken = tmp_path / "notes.txt"
+    taken.write_text("my lyrics")
+    for out in (taken, taken / "song"):
+        assert_user_error(
+            run_cli("backing", CHART, "--style", "rock", "--midi-only", "-o", out), "folder"
+        )
+        assert_user_error(run_cli("loop", "--style", "rock", "--bars", "1", "-o", out), "folder")
+    assert taken.read_text() == "my lyrics"
+
+
 def test_styles_lists_one_line_each():
     result = run_cli("styles")
     assert result.returncode == 0

@@ -64,6 +64,23 @@ def backing_outputs(out_dir: Path, track_names: list[str] | None, audio: bool) -
     return paths
 
 
+def make_out_dir(out_dir: Path) -> None:
+    """Create the job's output folder (and its parents), or say in one sentence why it cannot be:
+    a path that is a file, or one under a file, would otherwise fail inside the first writer."""
+    from bandmate.errors import OutputError
+
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(
+            f"Output folder {str(out_dir)!r} is a file; give the path of a folder."
+        ) from None
+    except OSError as e:
+        raise OutputError(
+            f"Output folder {str(out_dir)!r} cannot be created ({e.strerror}); give another folder."
+        ) from None
+
+
 def balance_stems(
     stems: Sequence[Audio], levels_db: Sequence[float], *, peak: float = HEADROOM_PEAK
 ) -> tuple[list[Audio], list[float]]:
@@ -166,6 +183,7 @@ def make_backing(
     inputs = [p for p in (request.groove_file,) if p]
     generated = [p for k, p in paths.items() if k != "manifest"]
     check_outputs([*paths.values(), *map(manifest_path, generated)], inputs, force=force)
+    make_out_dir(out)
     settings = asdict(request) | {"tempo_bpm": score.tempo_bpm}
     provenance = Provenance(
         command="backing",

@@ -51,7 +51,7 @@ def make_loops(
     from bandmate.arrange.style import load_style
     from bandmate.errors import UserError
     from bandmate.io.midi import write_midi
-    from bandmate.jobs.backing import balance_stems
+    from bandmate.jobs.backing import balance_stems, make_out_dir
     from bandmate.jobs.manifest import write_manifest
     from bandmate.render import render_mix, render_stems
     from bandmate.render.loop import fold_tail, loop_frames
@@ -95,6 +95,7 @@ def make_loops(
     manifest = out / "manifest.json"
     generated = [p for p, _ in planned] + [w for ws in wavs for w in ws]
     check_outputs([*generated, *map(manifest_path, generated), manifest], force=force)
+    make_out_dir(out)
     settings = asdict(request) | {"tempo_bpm": tempo}
     track_names = [t.name for t in scores[0].tracks]
     levels = [style.part(name).level_db for name in track_names]
