@@ -91,6 +91,28 @@ def test_swing_moves_offbeat_eighths_to_the_triplet():
     assert (swung[0].onset_ticks, swung[0].end_ticks) == (320, 480)
 
 
+def test_swing_counts_its_pairs_from_each_bars_downbeat():
+    # after a bar of 7/8 (3.5 beats) the next downbeat falls off the beat: it must not be swung
+    # as an off-beat 8th, and that bar's own off-beats swing as usual
+    bar_starts = [0, 1680]
+    notes = [Note(1680, 240, 36), Note(1920, 240, 36), Note(1440, 240, 36)]
+    swung = apply_swing(notes, 480, 2 / 3, 8, bar_starts)
+    assert [(n.onset_ticks, n.end_ticks) for n in swung] == [
+        (1680, 2000), (2000, 2160), (1440, 1680)]  # fmt: skip
+
+
+def test_a_swung_style_in_seven_eight_keeps_every_downbeat_on_the_bar_line():
+    from dataclasses import replace
+
+    from bandmate.arrange.backing import backing
+
+    reggae = replace(load_style("reggae"), timing_ms=0, velocity_jitter=0)  # swung 8ths
+    score = backing("(7/8) | Am | D | Am | D |", style=reggae, intro=False, ending=False)
+    bar_starts = [score.bar_grid.bar_start(b) for b in range(4)]
+    bass = {n.onset_ticks for n in score.track("Bass").notes}
+    assert set(bar_starts) <= bass, (bar_starts, sorted(bass))
+
+
 def test_humanize_keeps_chords_together_and_stays_bounded():
     rng = np.random.default_rng(3)
     chord = [Note(960, 480, p) for p in (60, 64, 67)]

@@ -120,9 +120,10 @@ def _perform(song: SongPlan, style: Style, part, index: int, seed: int, groove: 
     """One part: the player's notes on the grid, then swing, groove and human feel."""
     rng = np.random.default_rng([seed, index])
     notes = play(song, part, style, rng)
-    notes = apply_swing(notes, song.ticks_per_beat, style.swing, style.swing_unit)
+    bar_starts = [b.start_ticks for b in song.bars]
+    notes = apply_swing(notes, song.ticks_per_beat, style.swing, style.swing_unit, bar_starts)
     if groove is not None:
-        notes = apply_groove(notes, groove, song.ticks_per_beat, [b.start_ticks for b in song.bars])
+        notes = apply_groove(notes, groove, song.ticks_per_beat, bar_starts)
     ticks_per_second = song.ticks_per_beat * song.tempo_bpm / 60
     return humanize(
         notes,

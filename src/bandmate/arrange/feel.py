@@ -10,7 +10,9 @@ from a drum MIDI file; `apply_groove` moves and weights notes by it.
 
 from __future__ import annotations
 
+import bisect
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -36,15 +38,31 @@ def swing_ticks(tick: int, pair_ticks: int, swing: float) -> int:
     return start * pair_ticks + round(moved)
 
 
-def apply_swing(notes: list[Note], ticks_per_beat: int, swing: float, unit: int) -> list[Note]:
-    """Swing 8ths (`unit` 8) or 16ths (`unit` 16) by the ratio `swing` (0.5: straight)."""
+def apply_swing(
+    notes: list[Note],
+    ticks_per_beat: int,
+    swing: float,
+    unit: int,
+    bar_starts: Sequence[int] = (0,),
+) -> list[Note]:
+    """Swing 8ths (`unit` 8) or 16ths (`unit` 16) by the ratio `swing` (0.5: straight).
+
+    The pairs are counted from the downbeat of the bar that holds each tick (`bar_starts`:
+    ascending, the first 0): a bar that begins off the beat, after a bar of 7/8 or 5/8, swings
+    from its own downbeat instead of having it pushed late as an off-beat 8th.
+    """
     if swing == 0.5:
         return notes
     pair = ticks_per_beat * 8 // unit  # an 8th-note pair spans one quarter
+
+    def swung(tick: int) -> int:
+        start = bar_starts[max(bisect.bisect_right(bar_starts, tick) - 1, 0)]
+        return start + swing_ticks(tick - start, pair, swing)
+
     out = []
     for n in notes:
-        onset = swing_ticks(n.onset_ticks, pair, swing)
-        end = swing_ticks(n.end_ticks, pair, swing)
+        onset = swung(n.onset_ticks)
+        end = swung(n.end_ticks)
         out.append(replace(n, onset_ticks=onset, duration_ticks=max(1, end - onset)))
     return out
 
