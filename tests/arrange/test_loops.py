@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bandmate.arrange.loops import fit_chart, loop_score, stock_chart
+from bandmate.arrange.loops import fit_chart, loop_key, loop_score, stock_chart
 from bandmate.arrange.style import load_style
 from bandmate.errors import UserError
 from bandmate.io.audio import Audio, read_audio
@@ -28,6 +28,21 @@ def test_user_chords_are_repeated_to_fill_and_refused_when_too_long():
     assert len(fit_chart(parse_chart("| C | G |"), 8)) == 8
     with pytest.raises(UserError, match="run 3 bars"):
         fit_chart(parse_chart("| C | G | F |"), 2)
+
+
+def test_a_loop_of_the_users_chords_is_in_their_key_unless_told_another(tmp_path):
+    from bandmate.io.midi import read_midi
+
+    # no --key: the chart's own key, else the key its chords are in; the chords stay as written
+    assert str(loop_key(None, "| G | D | Em | C |", (4, 4))) == "G"
+    assert str(loop_key(None, "| Fm | Db | Ab | Eb |", (4, 4))) == "Fm"  # not its relative
+    assert str(loop_key(None, "(key: Bb) | Bb | F |", (4, 4))) == "Bb"
+    assert str(loop_key(None, None, (4, 4))) == "C"  # the stock progression's default
+    assert str(loop_key("Em", "| G | D |", (4, 4))) == "Em"
+    files = make_loops(LoopRequest(style="rock", chords="(key: Bb) | Bb | Eb |", bars=2), tmp_path)
+    assert "rock_120bpm_Bb_01.mid" in {p.name for p in files}
+    chords = [str(c.symbol) for c in read_midi(tmp_path / "rock_120bpm_Bb_01.mid").chords]
+    assert chords[:2] == ["Bb", "Eb"]
 
 
 def test_a_loop_neither_stops_nor_fills_and_leads_back():

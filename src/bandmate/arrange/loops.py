@@ -7,6 +7,8 @@ or a stock progression in the key: I-vi-IV-V in major, i-VI-III-VII in minor.
 
 from __future__ import annotations
 
+import numpy as np
+
 from bandmate.arrange.backing import backing
 from bandmate.arrange.style import Style
 from bandmate.errors import UserError
@@ -28,6 +30,48 @@ def parse_key(text: str) -> Key:
         return Key.parse(text)
     except ValueError:
         raise UserError(f"Unknown key {text!r}; write a key like C, Bb, F#m or Eb minor.") from None
+
+
+def loop_key(key: str | None, chords: str | None, meter: tuple[int, int]) -> Key:
+    """The key a loop is played in and named by: `key` when the user gives one; else the key
+    `chords` names, or failing that the key they are in (`chords_key`); else C, the stock
+    progression's default. A loop of the user's chords is never moved to C unasked."""
+    if key is not None:
+        return parse_key(key)
+    if not chords:
+        return Key(0)
+    chart = parse_chart(chords, meter)
+    return chart.key if chart.key is not None else chords_key(chart)
+
+
+def chords_key(chart: Chart) -> Key:
+    """The major or minor key a keyless chart's chords suggest: the Krumhansl-Kessler profiles
+    (`theory.harmony.estimate_key`) over the chords' pitch classes, each weighted by how many
+    beats it sounds, its root (or slash bass) twice.
+
+    The profiles cannot tell a key from its relative by the notes alone (Am F C G holds just
+    the notes of C major), so where the first chord is the relative key's tonic triad the loop
+    is in that key: Am F C G is in A minor, as a producer would name it.
+    """
+    from bandmate.theory.harmony import estimate_key
+
+    weights = np.zeros(12)
+    symbols = []
+    for bar in chart.bars:
+        for start, end, symbol in bar.spans():
+            beats = float(end - start)
+            for pc in symbol.pitch_classes():
+                weights[pc] += beats
+            if not symbol.is_no_chord:
+                weights[symbol.bass_pc] += beats
+                symbols.append(symbol)
+    key = estimate_key(weights)
+    relative = key.relative
+    if symbols and symbols[0].root == relative.tonic:
+        third = (symbols[0].root + (3 if relative.mode == "minor" else 4)) % 12
+        if third in symbols[0].chord_tones():
+            return relative
+    return key
 
 
 def stock_chart(key: Key, bars: int, meter: tuple[int, int]) -> Chart:

@@ -23,7 +23,7 @@ from bandmate.progress import ProgressCallback, no_progress
 class LoopRequest:
     style: str
     tempo_bpm: float | None = None
-    key: str = "C"
+    key: str | None = None  # None: the key --chords names or are in, else C
     chords: str | None = None
     bars: int = 4
     count: int = 1
@@ -47,7 +47,7 @@ def make_loops(
     progress: ProgressCallback = no_progress,
 ) -> list[Path]:
     """Write `request.count` loops into `out_dir`; returns every file written."""
-    from bandmate.arrange.loops import loop_score, parse_key
+    from bandmate.arrange.loops import loop_key, loop_score
     from bandmate.arrange.style import load_style
     from bandmate.errors import UserError
     from bandmate.io.midi import write_midi
@@ -67,7 +67,7 @@ def make_loops(
         raise UserError(f"Give a loop count between 1 and 1000, not {request.count}.")
     style = load_style(request.style)
     tempo = style.tempo_default if request.tempo_bpm is None else request.tempo_bpm
-    key = str(parse_key(request.key))
+    key = str(loop_key(request.key, request.chords, style.meter))
     out = Path(out_dir)
     scores = [
         loop_score(
