@@ -63,6 +63,17 @@ def test_bass_roots_chord_tones_and_drums(arranged):
     assert report.drum_dropout_bars == (), (style.name, report)
 
 
+def test_no_note_is_struck_again_while_it_still_sounds(arranged):
+    # a note-off that comes after the same pitch is struck again cuts the new note (a pad's
+    # re-struck voice fell silent for its whole bar): humanized notes must not overlap
+    style, score = arranged
+    for track in score.tracks:
+        ends: dict[int, int] = {}
+        for n in sorted(track.notes, key=lambda n: n.onset_ticks):
+            assert ends.get(n.pitch, -1) <= n.onset_ticks, (style.name, track.name, n)
+            ends[n.pitch] = n.end_ticks
+
+
 def test_form_makes_the_chorus_louder_than_the_verse(arranged):
     style, score = arranged
     verse = score.sections[1].onset_ticks  # after the intro

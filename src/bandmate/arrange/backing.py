@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bandmate.arrange.feel import Groove, apply_groove, apply_swing, humanize
+from bandmate.arrange.feel import Groove, apply_groove, apply_swing, humanize, trim_overlaps
 from bandmate.arrange.plan import SongPlan, plan_song
 from bandmate.arrange.players import play
 from bandmate.arrange.style import Style, load_style
@@ -125,13 +125,14 @@ def _perform(song: SongPlan, style: Style, part, index: int, seed: int, groove: 
     if groove is not None:
         notes = apply_groove(notes, groove, song.ticks_per_beat, bar_starts)
     ticks_per_second = song.ticks_per_beat * song.tempo_bpm / 60
-    return humanize(
+    notes = humanize(
         notes,
         rng,
         ticks_per_second=ticks_per_second,
         timing_ms=style.timing_ms,
         velocity_jitter=style.velocity_jitter,
     )
+    return trim_overlaps(notes)  # a nudged onset must not land inside the same pitch's last note
 
 
 def plan_score(song: SongPlan, tracks: tuple[Track, ...] = ()) -> Score:

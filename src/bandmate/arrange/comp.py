@@ -33,6 +33,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
+from bandmate.arrange.feel import trim_overlaps
 from bandmate.arrange.plan import BarPlan
 from bandmate.arrange.players import (
     base_velocity,
@@ -189,7 +190,7 @@ class _Player:
                 self._start(step.onset, chord, token, velocity)
             self._follow_changes(i, step)
         self._close(self.song.end_ticks, gap=False)
-        return _trim_overlaps(self.notes)
+        return trim_overlaps(self.notes)
 
     def _velocity(self, step: _Step, token: str) -> int:
         accent = ACCENT if token == "X" else (1.0 if step.is_beat else OFF_BEAT)
@@ -268,20 +269,3 @@ def _merged_spans(song) -> list[tuple[int, int, ChordSymbol]]:
             else:
                 spans.append((span.start_ticks, span.end_ticks, span.symbol))
     return spans
-
-
-def _trim_overlaps(notes: list[Note]) -> list[Note]:
-    """Sorted notes, each cut where the next note of the same pitch starts."""
-    out: list[Note] = []
-    last: dict[int, int] = {}  # pitch -> index in out
-    for n in sorted(notes):
-        j = last.get(n.pitch)
-        if j is not None and out[j].end_ticks > n.onset_ticks:
-            prev = out[j]
-            if n.onset_ticks <= prev.onset_ticks:
-                continue  # the same pitch struck twice at once: keep the first
-            out[j] = Note(prev.onset_ticks, n.onset_ticks - prev.onset_ticks, prev.pitch,
-                          prev.velocity)  # fmt: skip
-        last[n.pitch] = len(out)
-        out.append(n)
-    return out

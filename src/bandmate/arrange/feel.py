@@ -94,6 +94,28 @@ def humanize(
     return out
 
 
+def trim_overlaps(notes: list[Note]) -> list[Note]:
+    """Sorted notes, each cut where the next note of the same pitch starts.
+
+    A note-off that arrives after its pitch is struck again ends the new note in MIDI and in the
+    synth: a pad's re-struck voice would fall silent for its whole bar. The players leave no
+    such overlap; humanizing and a groove move onsets by a few ticks and can make one, so
+    every part is trimmed after them. Two strikes of one pitch at once keep the first.
+    """
+    out: list[Note] = []
+    last: dict[int, int] = {}  # pitch -> index in out
+    for n in sorted(notes):
+        j = last.get(n.pitch)
+        if j is not None and out[j].end_ticks > n.onset_ticks:
+            prev = out[j]
+            if n.onset_ticks <= prev.onset_ticks:
+                continue  # the same pitch struck twice at once: keep the first
+            out[j] = replace(prev, duration_ticks=n.onset_ticks - prev.onset_ticks)
+        last[n.pitch] = len(out)
+        out.append(n)
+    return out
+
+
 @dataclass(frozen=True)
 class Groove:
     """Timing (fraction of a step, + is late) and velocity scale for each step of a bar."""
