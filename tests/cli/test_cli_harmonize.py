@@ -53,3 +53,14 @@ def test_mistakes_are_one_line(tmp_path, untrained_chorale_model):
     tune = write_tune(tmp_path / "tune.mid")
     assert_user_error(run_cli("harmonize", tune, "-o", tmp_path / "o.wav", *model), ".wav")
     assert_user_error(run_cli("harmonize", tune, "-o", tune, *model), "tune.mid")
+
+
+def test_a_one_note_melody_is_harmonized(tmp_path, untrained_chorale_model):
+    # a note a voice is too short to copy anything; the originality check refused it ("no
+    # melody to check", exit 2) instead of letting it through
+    tune = write_tune(tmp_path / "one.mid", [(0, 0.25, 72)])
+    out = tmp_path / "satb.mid"
+    result = run_cli("harmonize", tune, "-o", out, "--model", untrained_chorale_model)
+    assert result.returncode == 0, result.stderr
+    satb = read_midi(out)
+    assert [len(t.notes) for t in satb.tracks] == [1, 1, 1, 1]

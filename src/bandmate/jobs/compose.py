@@ -79,23 +79,44 @@ def generate_original(
     make: Callable[[int], Score], part: Callable[[Score], Score], tries: int
 ) -> tuple[Score, dict, int, int]:
     """(score, originality result as a dict, the attempt it came from (from 0), attempts made)
-    under the policy
-    of `rights.originality.first_original`: the first attempt whose `part` is not flagged, else
-    the least similar one."""
-    from bandmate.errors import UserError
+    under the policy of `rights.originality.first_original`: the first attempt whose `part` is
+    not flagged, else the least similar one. An attempt whose part has no line of two or more
+    notes cannot copy anything and is taken as it is, unchecked (`TOO_SHORT`): the check
+    refuses such a part."""
+    from bandmate.errors import EmptyScoreError, UserError
     from bandmate.rights.originality import first_original
 
     if tries < 1:
         raise UserError(f"--tries must be at least 1, got {tries}.")
     attempt_of: dict[int, int] = {}
+    unchecked: list[Score] = []  # the attempt made last, until the check has read it
 
     def generate(attempt: int) -> Score:
+        unchecked.clear()
         score = make(attempt)
         attempt_of[id(score)] = attempt
+        unchecked.append(score)
         return score
 
-    score, result, made = first_original(generate, tries, part=part)
+    try:
+        score, result, made = first_original(generate, tries, part=part)
+    except EmptyScoreError:
+        if not unchecked:
+            raise  # the input's own mistake, from `make`
+        score = unchecked[0]
+        return score, TOO_SHORT, attempt_of[id(score)], attempt_of[id(score)] + 1
     return score, result.to_dict(), attempt_of[id(score)], made
+
+
+# What the manifest says of a part the originality check cannot read (it wants a line of two or
+# more notes): a one-note melody's voices, a bar infilled with one whole note. Nothing that short
+# can copy a tune, so the piece is written, not refused.
+TOO_SHORT = {
+    "checked": False,
+    "flagged": False,
+    "reason": "the part the model wrote has no line of two or more notes: too short to copy "
+    "anything from its training data",
+}
 
 
 def _tracks(score: Score, names) -> Score:
