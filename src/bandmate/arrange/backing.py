@@ -8,6 +8,8 @@ the same notes and changing one part's style leaves the other parts as they were
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 from bandmate.arrange.feel import Groove, apply_groove, apply_swing, humanize, trim_overlaps
@@ -29,6 +31,9 @@ from bandmate.theory.keys import Key
 
 TEMPO_RANGE_BPM = (20.0, 400.0)
 TICKS_PER_BEAT = 480
+# The longest song made: an hour. --choruses 1000 by mistake would otherwise plan, write and
+# render for hours (and hold gigabytes of audio) before failing.
+MAX_SONG_MINUTES = 60
 
 
 def check_tempo(tempo_bpm: float) -> None:
@@ -44,6 +49,17 @@ def check_seed(seed: int) -> None:
     takes no negative entropy."""
     if seed < 0:
         raise UserError(f"The seed must be a whole number from 0 up, not {seed}.")
+
+
+def check_length(chart: Chart, tempo_bpm: float, choruses: int) -> None:
+    """Refuse `choruses` passes through `chart` that would run past MAX_SONG_MINUTES."""
+    quarters = sum(Fraction(4 * bar.meter[0], bar.meter[1]) for bar in chart.bars)
+    minutes = float(quarters) * choruses / tempo_bpm
+    if minutes > MAX_SONG_MINUTES:
+        raise UserError(
+            f"{choruses} choruses of this chart at {tempo_bpm:g} BPM would run {minutes:.0f} "
+            f"minutes, past the {MAX_SONG_MINUTES}-minute limit; give fewer --choruses."
+        )
 
 
 def prepare_chart(chart: Chart | str, key: str | None, meter: tuple[int, int] = (4, 4)) -> Chart:
@@ -94,6 +110,7 @@ def backing(
     if choruses < 1:
         raise UserError(f"Choruses must be at least 1, got {choruses}.")
     chart = prepare_chart(chart, key, style.meter)
+    check_length(chart, tempo_bpm, choruses)
     song = plan_song(
         chart,
         tempo_bpm=tempo_bpm,
