@@ -73,3 +73,34 @@ def test_a_melody_that_starts_late_is_harmonized_from_its_first_note():
     for track in satb.tracks[1:]:
         assert len(track.notes) >= 4, track.name
         assert track.notes[0].onset_ticks == first, track.name
+
+
+def _unharmonized(satb) -> dict[str, int]:
+    """Per lower voice, how many soprano notes it is silent under (at their onsets)."""
+    soprano = satb.tracks[0].notes
+    return {
+        track.name: sum(
+            not any(m.onset_ticks <= n.onset_ticks < m.end_ticks for m in track.notes)
+            for n in soprano
+        )
+        for track in satb.tracks[1:]
+    }
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_every_note_of_a_detached_melody_is_harmonized(seed):
+    # a melody played detached (each note a 16th, then a rest to the next beat, as a keyboard
+    # player's MIDI often is) left the shipped model's voices silent under half its notes
+    detached = [(start, 0.25, pitch) for start, _, pitch in HYMN]
+    satb, _ = harmonize(hymn(detached), seed=seed)
+    assert _unharmonized(satb) == {"Alto": 0, "Tenor": 0, "Bass": 0}
+    report = score_part_writing(satb)
+    assert report.parallel_fifths == report.parallel_octaves == report.crossings == 0
+
+
+def test_the_voices_come_back_after_a_rest_in_the_melody():
+    # after a bar's rest the shipped model (seed 1) held the rest in the lower voices through
+    # the whole of the next phrase
+    spec = [(s, d, p) for s, d, p in HYMN if s < 8] + [(s + 4, d, p) for s, d, p in HYMN if s >= 8]
+    satb, _ = harmonize(hymn(spec), seed=1)
+    assert _unharmonized(satb) == {"Alto": 0, "Tenor": 0, "Bass": 0}

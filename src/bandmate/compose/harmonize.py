@@ -3,12 +3,14 @@
 The melody becomes the soprano on the model's 16th-note grid (the pitch sounding at each step;
 -1 in rests) and is fixed: the model writes alto, tenor and bass around it, step by step, in its
 S, A, T, B token order, so each lower voice sees the soprano and the voices above it at that
-step. Three rules are hard constraints rather than the model's judgement (`VoiceLeadingGuide`):
+step. Four rules are hard constraints rather than the model's judgement (`VoiceLeadingGuide`):
 
 - each lower voice stays in its SATB range (`compose.evaluate.SATB_RANGES`);
-- no voice crosses above the voice above it;
+- no voice crosses above the (sounding) voice above it;
 - no parallel fifths or octaves (unisons and compound intervals included) between any two
-  voices: a pitch that would make one with a voice already written at this step is masked.
+  voices: a pitch that would make one with a voice already written at this step is masked;
+- a lower voice rests only where the soprano rests or the other rules leave it no pitch, so
+  every melody note is harmonized.
 
 So a harmonization has no range violations and no parallels, which Bach himself writes at
 0.44 per 100 beats on the JSB test split (counted by `compose.evaluate.part_writing`).
@@ -99,15 +101,35 @@ def soprano_steps(notes: Sequence[Note], ticks_per_beat: int, n_steps: int) -> l
 
 
 class VoiceLeadingGuide:
-    """Masks crossings and parallel fifths and octaves as the lower voices are written."""
+    """Masks crossings and parallel fifths and octaves as the lower voices are written, and
+    rests under a sounding soprano.
 
-    def __init__(self, pitches: np.ndarray):
+    A lower voice may rest only where the soprano rests, or where no pitch is left to it (its
+    range, the voices above and the parallels rule them all out: a soprano below the alto's
+    range). The model learnt from chorales, whose voices rest together at phrase ends; left to
+    itself after a rest in the melody, or under a melody played detached (a 16th and a rest
+    on each beat), it kept the lower voices resting under the notes that followed.
+    """
+
+    def __init__(self, pitches: np.ndarray, ranges: dict[int, tuple[int, int]] | None = None):
         self._pitches = pitches  # (vocab,) MIDI pitch per token, -1 for rest and specials
+        self._ranges = ranges or {}  # voice -> (lowest, highest) MIDI pitch
 
     def mask(self, position: int, tokens: Sequence[int]) -> np.ndarray | None:
         voice = (position - 1) % 4
         if voice == 0:
             return None
+        allowed = self._voice_leading(position, tokens, voice)
+        p = self._pitches
+        soprano = int(p[tokens[position - voice]])
+        if soprano >= 0:
+            low, high = self._ranges.get(voice, (0, 127))
+            singable = allowed & (p >= low) & (p <= high)
+            if singable.any():
+                allowed = singable  # no rest under a soprano note
+        return allowed
+
+    def _voice_leading(self, position: int, tokens: Sequence[int], voice: int) -> np.ndarray:
         p = self._pitches
         step_start = position - voice
         now = [int(p[t]) for t in tokens[step_start:position]]  # the voices above, this step
@@ -116,9 +138,9 @@ class VoiceLeadingGuide:
         )
         is_pitch = p >= 0
         allowed = np.ones(len(p), dtype=bool)
-        above = now[voice - 1]
+        above = next((pitch for pitch in reversed(now) if pitch >= 0), -1)
         if above >= 0:
-            allowed &= ~is_pitch | (p <= above)  # no crossing above the next voice up
+            allowed &= ~is_pitch | (p <= above)  # no crossing above the lowest voice above
         if before is None or before[voice] < 0:
             return allowed
         mine = before[voice]
@@ -176,7 +198,7 @@ def harmonize_steps(
             )
     ranges = {v: SATB_RANGES[name.lower()] for v, name in enumerate(VOICE_NAMES) if v > 0}
     constraints = PitchConstraints(voice_ranges=ranges)
-    guide = VoiceLeadingGuide(task.pitch_of_tokens())
+    guide = VoiceLeadingGuide(task.pitch_of_tokens(), ranges)
     window_steps = (trained.model.config.max_len - 2) // 4
     context_steps = min(CONTEXT_STEPS, window_steps // 2)  # each window writes at least half
     written: list[int] = []  # step tokens, 4 per step
