@@ -104,3 +104,11 @@ def test_the_voices_come_back_after_a_rest_in_the_melody():
     spec = [(s, d, p) for s, d, p in HYMN if s < 8] + [(s + 4, d, p) for s, d, p in HYMN if s >= 8]
     satb, _ = harmonize(hymn(spec), seed=1)
     assert _unharmonized(satb) == {"Alto": 0, "Tenor": 0, "Bass": 0}
+
+
+def test_a_melody_too_low_for_three_voices_under_it_is_a_user_error(untrained_chorale_model):
+    # the tune a twelfth down (G2-F3, below the alto's lowest G3) came back with the alto
+    # silent under every note and exit 0: there is no room for the voices under it
+    low = [(start, length, pitch - 19) for start, length, pitch in HYMN]
+    with pytest.raises(UserError, match="transpose"):
+        harmonize(hymn(low), model=untrained_chorale_model)

@@ -229,6 +229,23 @@ def harmonize_steps(
     return [tuple(int(p) for p in step) for step in steps]
 
 
+def _check_room_below(notes: Sequence[Note]) -> None:
+    """Refuse a melody that lies mostly below the alto's lowest note: no alto fits under those
+    notes (a voice never crosses above the soprano), so the piece would come out in three parts
+    or fewer, silent where the user asked for harmony."""
+    from bandmate.compose.evaluate import SATB_RANGES
+    from bandmate.theory.pitch import midi_to_name
+
+    lowest_alto = SATB_RANGES["alto"][0]
+    below = sum(n.pitch < lowest_alto for n in notes)
+    if 2 * below > len(notes):
+        raise UserError(
+            f"The melody lies too low to harmonize: {below} of its {len(notes)} notes are "
+            f"below {midi_to_name(lowest_alto)}, the alto's lowest, where no alto fits under "
+            "them; transpose the melody up an octave."
+        )
+
+
 def harmonize(
     score: Score,
     *,
@@ -239,6 +256,7 @@ def harmonize(
     """(a four-part Score: Soprano = the melody's own notes, Alto, Tenor, Bass; a warning when
     the input had several voices), with the input's tempo, meters, key and chords."""
     notes, warning = melody_line(score)
+    _check_room_below(notes)
     step_ticks = score.ticks_per_beat / STEPS_PER_BEAT
     end = max(n.end_ticks for n in notes)
     n_steps = max(1, round(end / step_ticks))
