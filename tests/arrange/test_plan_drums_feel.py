@@ -56,6 +56,11 @@ def test_plan_without_intro_and_ending_is_exactly_the_chart():
         ("Coda", "mid"),
         ("A2", "low"),
         ("Pre-Chorus", "high"),
+        ("Outro", "low"),  # the word outro, not the "out" of an out-chorus inside it
+        ("Outro 2", "low"),
+        ("Head Out", "high"),
+        ("Shout", "high"),
+        ("Prechorus", "high"),
     ],
 )
 def test_section_energy(name, energy):

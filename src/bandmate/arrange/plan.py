@@ -16,8 +16,10 @@ from bandmate.theory.chart import Bar, Chart, ChartChord
 from bandmate.theory.chords import ChordSymbol, parse_chord
 from bandmate.theory.keys import Key
 
-# Section names that say how hard the band plays. A word matches when the section name contains
-# it (case-insensitive); the first row that matches wins; anything else is "mid".
+# Section names that say how hard the band plays (case-insensitive). A key that is a whole word
+# of the name wins over one that is only inside a word, so "Outro" is an outro, not the "out" of
+# an out-chorus; among those of one kind the first row wins ("Pre-Chorus" is high); short keys
+# (A, B, C) count only as whole words; anything else is "mid".
 SECTION_ENERGY = (
     ("high", ("chorus", "refrain", "hook", "shout", "solo", "out", "drop", "climax")),
     ("low", ("intro", "verse", "head", "breakdown", "outro", "a")),
@@ -109,13 +111,13 @@ def section_energy(name: str) -> str:
     """ "low", "mid" or "high" for a section name (see SECTION_ENERGY)."""
     lowered = name.strip().lower()
     words = lowered.replace("-", " ").split()
+    words += [w.rstrip("0123456789'") for w in words]  # "A2", "Verse2", "A'"
     for level, keys in SECTION_ENERGY:
-        for key in keys:
-            if len(key) <= 2:  # short labels (A, B, C) must be the whole name or a word
-                if lowered.rstrip("0123456789'") == key or key in words:
-                    return level
-            elif key in lowered:
-                return level
+        if any(key in words for key in keys):
+            return level
+    for level, keys in SECTION_ENERGY:
+        if any(len(key) > 2 and key in lowered for key in keys):
+            return level
     return "mid"
 
 
