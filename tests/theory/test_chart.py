@@ -309,3 +309,11 @@ def test_a_transposed_chart_is_spelled_in_each_bars_own_key():
     # a key change keeps its own signature: C -> D puts the Db section in Eb, not D#
     modulating = parse_chart("(key: C) | C | G7 | (key: Db) | Db | Ab7 |")
     assert chords_of(transpose_chart(modulating, 2, Key.parse("D"))) == ["D", "A7", "Eb", "Bb7"]
+
+
+def test_invisible_characters_are_whitespace():
+    # a chart file saved "UTF-8 with BOM" (Windows Notepad) or pasted from a web page carries
+    # characters nobody can see; they must not become a chord nobody wrote
+    plain = parse_chart("| C | Am | F | G |")
+    assert parse_chart("\ufeff| C | Am |\r\n| F\u200b | G\u2060 |") == plain
+    assert parse_chart("|\u200bC\u200d|\u200cAm | F | G |") == plain

@@ -210,16 +210,20 @@ class Chart:
 # ---------------------------------------------------------------------------------------------
 # Parsing
 
+# Characters nobody can see, read as whitespace: the byte-order mark of a file saved "UTF-8 with
+# BOM" (Windows Notepad) and the zero-width spaces and joiners of text pasted from web pages;
+# otherwise each became a chord token that the error message could only show as '\ufeff'.
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
 _TOKEN_RE = re.compile(
-    r"""
-      (?P<space>\s+)
+    rf"""
+      (?P<space>[\s{_INVISIBLE}]+)
     | (?P<label>\[[^\[\]\n]*\])
     | (?P<directive>\([^()\n]*\))
     | (?P<repeat_both>:\|:)
     | (?P<repeat_end>:\|)
     | (?P<repeat_start>\|:)
     | (?P<barline>\|)
-    | (?P<word>[^\s|\[\]():][^\s|\[\]:]*)
+    | (?P<word>[^\s{_INVISIBLE}|\[\]():][^\s{_INVISIBLE}|\[\]:]*)
     | (?P<bad>.)
     """,
     re.VERBOSE,
