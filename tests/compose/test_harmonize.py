@@ -112,3 +112,14 @@ def test_a_melody_too_low_for_three_voices_under_it_is_a_user_error(untrained_ch
     low = [(start, length, pitch - 19) for start, length, pitch in HYMN]
     with pytest.raises(UserError, match="transpose"):
         harmonize(hymn(low), model=untrained_chorale_model)
+
+
+def test_a_melody_played_detached_gets_the_voices_of_the_melody_held(untrained_chorale_model):
+    # gaps shorter than a beat between notes are articulation, not rests: read as rests they
+    # gave the voices a soprano no chorale has (a note and a rest on every beat), and the
+    # shipped model answered with short chords, chromatic under a diatonic tune
+    detached = [(start, length - 0.5, pitch) for start, length, pitch in HYMN[:-1]] + HYMN[-1:]
+    held, _ = harmonize(hymn(), model=untrained_chorale_model, seed=2)
+    played, _ = harmonize(hymn(detached), model=untrained_chorale_model, seed=2)
+    assert played.tracks[0].notes == hymn(detached).tracks[0].notes
+    assert played.tracks[1:] == held.tracks[1:]

@@ -1,9 +1,10 @@
 """Four-part harmonization of a melody in the style of Bach's chorales, by the chorale model.
 
 The melody becomes the soprano on the model's 16th-note grid (the pitch sounding at each step;
--1 in rests) and is fixed: the model writes alto, tenor and bass around it, step by step, in its
-S, A, T, B token order, so each lower voice sees the soprano and the voices above it at that
-step. Four rules are hard constraints rather than the model's judgement (`VoiceLeadingGuide`):
+-1 in rests, a gap of less than a beat held by the note before it) and is fixed: the model
+writes alto, tenor and bass around it, step by step, in its S, A, T, B token order, so each
+lower voice sees the soprano and the voices above it at that step. Four rules are hard
+constraints rather than the model's judgement (`VoiceLeadingGuide`):
 
 - each lower voice stays in its SATB range (`compose.evaluate.SATB_RANGES`);
 - no voice crosses above the (sounding) voice above it;
@@ -89,14 +90,24 @@ def _skyline(notes: Sequence[Note]) -> tuple[Note, ...]:
 
 
 def soprano_steps(notes: Sequence[Note], ticks_per_beat: int, n_steps: int) -> list[int]:
-    """The pitch sounding at each 16th step (-1 in rests): the melody on the chorale grid."""
+    """The pitch sounding at each 16th step (-1 in rests): the melody on the chorale grid.
+
+    A gap shorter than a beat between two notes is articulation, not a rest (a melody played
+    detached, an 8th and an 8th rest for each quarter): the note before it is held through
+    it. The chorales the model learnt from rest only between phrases; given a rest on every
+    beat, it wrote short chords that wandered off the key."""
     step_ticks = ticks_per_beat / STEPS_PER_BEAT
     line = [-1] * n_steps
-    for note in notes:
+    last_end = None  # the step where the previous note ended
+    for note in sorted(notes, key=lambda n: n.onset_ticks):
         start = round(note.onset_ticks / step_ticks)
         end = max(start + 1, round(note.end_ticks / step_ticks))
+        if last_end is not None and 0 < start - last_end < STEPS_PER_BEAT:
+            for step in range(last_end, min(start, n_steps)):
+                line[step] = line[last_end - 1]
         for step in range(start, min(end, n_steps)):
             line[step] = note.pitch
+        last_end = max(end, last_end or 0)
     return line
 
 
