@@ -45,6 +45,16 @@ def test_a_loop_of_the_users_chords_is_in_their_key_unless_told_another(tmp_path
     assert chords[:2] == ["Bb", "Eb"]
 
 
+def test_loop_chords_may_be_a_chart_file_as_for_backing(tmp_path):
+    chart = tmp_path / "verse.txt"
+    chart.write_text("| G | D | Em | C |\n")
+    rock = load_style("rock")
+    assert str(loop_key(None, str(chart), (4, 4))) == "G"
+    from_file = loop_score(rock, tempo_bpm=100, key="G", bars=4, seed=1, chords=str(chart))
+    from_text = loop_score(rock, tempo_bpm=100, key="G", bars=4, seed=1, chords=chart.read_text())
+    assert from_file == from_text
+
+
 def test_a_loop_neither_stops_nor_fills_and_leads_back():
     score = loop_score(load_style("rock"), tempo_bpm=100, key="Em", bars=4, seed=1)
     bass = score.track("Bass").notes

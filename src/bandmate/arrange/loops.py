@@ -12,6 +12,7 @@ import numpy as np
 from bandmate.arrange.backing import backing
 from bandmate.arrange.style import Style
 from bandmate.errors import UserError
+from bandmate.io.charts import load_chart
 from bandmate.score.model import Score
 from bandmate.theory.chart import Chart, parse_chart
 from bandmate.theory.keys import Key
@@ -34,13 +35,14 @@ def parse_key(text: str) -> Key:
 
 def loop_key(key: str | None, chords: str | None, meter: tuple[int, int]) -> Key:
     """The key a loop is played in and named by: `key` when the user gives one; else the key
-    `chords` names, or failing that the key they are in (`chords_key`); else C, the stock
-    progression's default. A loop of the user's chords is never moved to C unasked."""
+    `chords` (chart text or a file) names, or failing that the key they are in (`chords_key`);
+    else C, the stock progression's default. A loop of the user's chords is never moved to C
+    unasked."""
     if key is not None:
         return parse_key(key)
     if not chords:
         return Key(0)
-    chart = parse_chart(chords, meter)
+    chart = load_chart(chords, meter)
     return chart.key if chart.key is not None else chords_key(chart)
 
 
@@ -101,12 +103,15 @@ def loop_score(
     seed: int,
     chords: str | None = None,
 ) -> Score:
-    """One loop: `bars` bars of `style` at `tempo_bpm` in `key`, decided by `seed`."""
+    """One loop: `bars` bars of `style` at `tempo_bpm` in `key`, decided by `seed`.
+
+    `chords` is chart text or a file that holds it, read as `bandmate backing` reads its chart.
+    """
     if bars not in LOOP_BARS:
         raise UserError(f"A loop has {', '.join(map(str, LOOP_BARS))} bars, not {bars}.")
     target = parse_key(key)
     if chords:
-        chart = fit_chart(parse_chart(chords, style.meter), bars)
+        chart = fit_chart(load_chart(chords, style.meter), bars)
         return backing(
             chart, style=style, tempo_bpm=tempo_bpm, key=str(target), seed=seed, loop=True
         )

@@ -14,7 +14,10 @@ def add_parser(sub) -> None:
     p.add_argument("--style", required=True, help="a style name (see `bandmate styles`)")
     p.add_argument("--tempo", type=float, help="tempo in BPM, 20-400 (default: the style's)")
     p.add_argument("--key", help="key, e.g. C, Em, Bb (default: the key of --chords, else C)")
-    p.add_argument("--chords", help="a chord chart to loop (default: a stock progression)")
+    p.add_argument(
+        "--chords",
+        help="a chord chart to loop, or a file holding it (default: a stock progression)",
+    )
     p.add_argument("--bars", type=int, choices=(1, 2, 4, 8, 16), default=4)
     p.add_argument("--count", type=int, default=1, help="how many distinct loops")
     p.add_argument("--seed", type=int, default=0)
