@@ -53,6 +53,9 @@ def test_commercial_use_refuses_the_melody_model_and_names_its_data(tmp_path):
         (["--range", "C4-D4"], ["range"]),
         (["--with-backing", "polka"], ["polka"]),
         (["--bars", "0"], ["bars"]),
+        (["--tempo", "0"], ["Tempo 0"]),  # was a ValueError traceback
+        (["--tempo", "-90"], ["Tempo -90"]),
+        (["--tempo", "nan"], ["Tempo nan"]),
     ],
 )
 def test_mistakes_are_one_line(tmp_path, untrained_melody_model, args, words):

@@ -121,7 +121,11 @@ def melody_over_chart(
     model=None,
 ) -> Score:
     """A melody over `chart` (repeated or cut to `bars`), as a Score with a "Melody" track and
-    the chart's chords, meters and key."""
+    the chart's chords, meters and key. A tempo outside 20-400 BPM is a UserError, as for a
+    backing track."""
+    from bandmate.arrange.backing import check_tempo
+
+    check_tempo(tempo_bpm)
     skeleton = chart_skeleton(chart, tempo_bpm, bars)
     return melody_over_lead_sheet(skeleton, tempo_bpm=tempo_bpm, settings=settings, model=model)
 

@@ -181,8 +181,10 @@ def melody_job(chart, out, *, settings, tempo_bpm: float, with_backing: str | No
     """A melody over `chart` (a prepared Chart), optionally with a band, written to `out`.
 
     `options`: inputs, model, commercial, tries, force, parameters (see `_generate`)."""
+    from bandmate.arrange.backing import check_tempo
     from bandmate.compose.melody import melody_over_chart
 
+    check_tempo(tempo_bpm)  # a bad tempo fails before the model is loaded
     if with_backing:
         from bandmate.arrange.style import load_style
 
