@@ -117,3 +117,9 @@ def test_loops_are_distinct_and_seamless(pack):
     seam = steps[len(one) - 1]
     assert seam <= np.percentile(steps, 99.9)
     assert np.max(np.abs(one)) > 0.01
+
+
+def test_a_minor_pentatonic_loop_is_a_minor_progression():
+    # every mode whose tonic triad is minor takes i-VI-III-VII, not I-vi-IV-V
+    chart = stock_chart(Key.parse("A minor pentatonic"), 4, (4, 4))
+    assert [str(b.chords[0].symbol) for b in chart.bars] == ["Am", "F", "C", "G"]

@@ -227,3 +227,9 @@ def test_a_two_bar_variant_plays_its_whole_phrase():
         for first, second in zip(bars[::2], bars[1::2], strict=True):
             assert second == "..x.x...x......."  # the 2 side follows whichever 3 side played
             assert first in ("x..x..x.........", "x..x..x...x.....")
+
+
+def test_the_ending_lands_on_the_keys_tonic_triad():
+    for key, tonic in (("A minor pentatonic", "Am"), ("D dorian", "Dm"), ("G mixolydian", "G")):
+        song = plan_song(parse_chart(f"(key: {key}) | C | F |"), tempo_bpm=100, ending_bars=1)
+        assert str(song.bars[-1].chords[0].symbol) == tonic, key

@@ -185,3 +185,16 @@ def test_seven_note_scales_use_each_letter_once():
             assert [parse_note_name(n) for n in names] == list(key.pitch_classes())
             if len(steps) == 7:
                 assert sorted(n[0] for n in names) == sorted(LETTERS), (key.name, names)
+
+
+@pytest.mark.parametrize(
+    ("text", "minor"),
+    [
+        ("Am", True), ("D dorian", True), ("E phrygian", True), ("B locrian", True),
+        ("A harmonic minor", True), ("A minor pentatonic", True),
+        ("C", False), ("G mixolydian", False), ("F lydian", False), ("C major pentatonic", False),
+        ("A blues", False),  # the blue minor third over a dominant tonic: A7, not Am
+    ],
+)  # fmt: skip
+def test_a_key_is_minor_by_its_tonic_triad(text, minor):
+    assert Key.parse(text).is_minor == minor

@@ -23,7 +23,6 @@ STOCK_PROGRESSIONS = {
     "major": ((0, False), (9, True), (5, False), (7, False)),
     "minor": ((0, True), (8, False), (3, False), (10, False)),
 }
-MINOR_MODES = ("minor", "aeolian", "dorian", "phrygian", "harmonic minor", "melodic minor")
 
 
 def parse_key(text: str) -> Key:
@@ -78,7 +77,7 @@ def chords_key(chart: Chart) -> Key:
 
 def stock_chart(key: Key, bars: int, meter: tuple[int, int]) -> Chart:
     """The stock progression of `key`'s mode, one chord a bar, repeated to `bars` bars."""
-    steps = STOCK_PROGRESSIONS["minor" if key.mode in MINOR_MODES else "major"]
+    steps = STOCK_PROGRESSIONS["minor" if key.is_minor else "major"]
     names = [key.spell((key.tonic + up) % 12) + ("m" if minor else "") for up, minor in steps]
     text = " | ".join(names[i % len(names)] for i in range(bars))
     return parse_chart(f"(key: {key}) | {text} |", meter)

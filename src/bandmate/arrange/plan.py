@@ -137,15 +137,7 @@ def _tonic_chord(chart: Chart) -> ChordSymbol:
     """The chord the ending lands on: the key's tonic triad, else the chart's last chord."""
     key = chart.bars[-1].key or chart.key
     if key is not None:
-        minor = key.mode in (
-            "minor",
-            "aeolian",
-            "dorian",
-            "phrygian",
-            "harmonic minor",
-            "melodic minor",
-        )
-        return parse_chord(key.spell(key.tonic) + ("m" if minor else ""))
+        return parse_chord(key.spell(key.tonic) + ("m" if key.is_minor else ""))
     for bar in reversed(chart.bars):
         for chord in reversed(bar.chords):
             if not chord.symbol.is_no_chord:

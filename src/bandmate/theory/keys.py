@@ -149,6 +149,15 @@ class Key:
         return min(candidates, key=lambda s: (abs(s), s))  # the fewest; on a tie, flats
 
     @property
+    def is_minor(self) -> bool:
+        """Whether the key's tonic triad is minor: its scale has a minor 3rd and no major 3rd
+        (minor, dorian, phrygian, locrian, harmonic and melodic minor, minor pentatonic). The
+        blues scale's minor 3rd is a blue note over a dominant tonic (A7 in A blues), so a blues
+        counts as major."""
+        steps = MODES[self.mode]
+        return 3 in steps and 4 not in steps and self.mode != "blues"
+
+    @property
     def prefers_flats(self) -> bool:
         """True when notes outside the scale read better as flats (a flat key signature)."""
         return self.sharps < 0
