@@ -255,3 +255,19 @@ def test_tones_and_tensions_are_disjoint_pitch_classes(chord):
     if not chord.is_no_chord:
         assert chord.chord_tones()[0] == chord.root
         assert chord.pitch_classes()[0] in (chord.root, chord.bass)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "semitones", "flats", "moved"),
+    [
+        ("E/G#", -2, True, "D/F#"),  # the bass stays the chord's 3rd: F#, not Gb
+        ("E/G#", 5, True, "A/C#"),
+        ("D/F#", 1, True, "Eb/G"),
+        ("Am7/G", 1, True, "Bbm7/Ab"),
+        ("C/D", 3, True, "Eb/F"),  # a bass outside the chord keeps its distance too
+        ("C/E", 1, False, "C#/F"),  # not E#, B#, Fb or Cb: those read as the white key
+        ("G7/B", 1, False, "G#7/C"),
+    ],
+)
+def test_a_slash_bass_is_spelled_from_its_root(symbol, semitones, flats, moved):
+    assert str(parse_chord(symbol).transpose(semitones, prefer_flats=flats)) == moved

@@ -29,9 +29,11 @@ from dataclasses import dataclass
 from bandmate.errors import ChordSymbolError
 from bandmate.theory.pitch import (
     LETTER_PITCH_CLASSES,
+    LETTERS,
     PITCH_CLASS_NAMES_FLAT,
     PITCH_CLASS_NAMES_SHARP,
     accidental_semitones,
+    name_for_letter,
 )
 
 
@@ -310,12 +312,24 @@ class ChordSymbol:
         bass = bass_name = None
         if self.bass is not None:
             bass = (self.bass + semitones) % 12
-            bass_name = _respell(bass, prefer_flats)
+            bass_name = _spell_bass(bass, self, root_name) or _respell(bass, prefer_flats)
         return ChordSymbol(root, root_name, self.quality, bass, bass_name)
 
 
 # The names most lead sheets use for each pitch class when there is no other clue.
 _COMMON_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+def _spell_bass(bass: int, written: ChordSymbol, root_name: str) -> str | None:
+    """The moved slash bass on the letter as far from the moved root as it was written (E/G# up
+    a 7th: D/F#, the chord's 3rd still, not D/Gb); None where that letter needs more than one
+    accidental or gives E#, B#, Fb or Cb, which players read as the white key."""
+    steps = LETTERS.index(written.bass_name[0]) - LETTERS.index(written.root_name[0])
+    letter = LETTERS[(LETTERS.index(root_name[0]) + steps) % 7]
+    name = name_for_letter(bass, letter)
+    if len(name) > 2 or name in ("E#", "B#", "Fb", "Cb"):
+        return None
+    return name
 
 
 def _respell(pc: int, prefer_flats: bool | None) -> str:
