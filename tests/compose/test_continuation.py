@@ -68,3 +68,25 @@ def test_bad_bars_are_user_errors(untrained_melody_model):
         infill_bars(piece(), 3, 9, model=untrained_melody_model)
     with pytest.raises(UserError, match="bars"):
         continue_piece(piece(), 0, model=untrained_melody_model)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_infill_after_a_pickup_lands_in_the_gap(untrained_melody_model, seed):
+    # a tune with a one-beat pickup (4/4 again at beat 1, as read_musicxml and read_abc give
+    # it): the prompt decoded its pickup as a whole bar, so the new notes came out a bar early,
+    # before the piece began (a ValueError traceback for a negative onset)
+    from bandmate.score import TimeSignature
+
+    tune = [(0, 1, 55)] + [(1 + i, 1, p) for i, (_, _, p) in enumerate(TUNE)]
+    original = piece(tune).replace(
+        time_signatures=(TimeSignature(0, 4, 4), TimeSignature(480, 4, 4))
+    )
+    out = infill_bars(
+        original, 2, 3, settings=MelodySettings(style=None, seed=seed), model=untrained_melody_model
+    )
+    gap_start, gap_end = 480, 480 + 2 * 4 * 480  # bars 2-3: after the pickup, two whole bars
+    lead, before = out.track("Lead").notes, original.track("Lead").notes
+    inside = [n for n in lead if gap_start <= n.onset_ticks < gap_end]
+    assert inside and all(n.end_ticks <= gap_end for n in inside)
+    outside = [n for n in lead if not gap_start <= n.onset_ticks < gap_end]
+    assert outside == [n for n in before if not gap_start <= n.onset_ticks < gap_end]

@@ -311,7 +311,9 @@ def infill_bars(
     prompt = _fit_prompt(tok, before, trained.model.config.max_len // 2)
     written = _write_bars(trained, prompt, planned, settings, fixed_chords=True)
     new_notes, _ = _new_events(tok, prompt, written)
-    offset = s_start - _decoded_bar_start(tok, prompt, _bars_in(tok, prompt))
+    # where the gap's first bar starts in the written tokens: they hold its opening, with the
+    # cut that ends a short bar (a pickup) before it, which the prompt does not
+    offset = s_start - _decoded_bar_start(tok, written, _bars_in(tok, prompt))
     scale = score.ticks_per_beat / 480
     filled = [
         Note(
@@ -349,8 +351,16 @@ def _first_bar_index(tok, tokens: Sequence[int]) -> int:
 
 
 def _tokens_before_bar(tok, tokens: Sequence[int], bar: int) -> list[int]:
-    """The tokens before bar `bar` (from 0) opens."""
+    """The tokens before bar `bar` (from 0) opens. After a short bar (a pickup) the opening
+    begins with the cut, `POS_k METER BAR` (as `plan_bars` reads it): the cut is left out, or
+    the prompt would decode with the short bar at its full length and the new notes would land
+    a bar late, or before the piece begins."""
     from bandmate.compose.melody import _bar_starts
 
     starts = _bar_starts(tok, tokens)
-    return list(tokens[: starts[bar]]) if bar < len(starts) else list(tokens)
+    if bar >= len(starts):
+        return list(tokens)
+    start = starts[bar]
+    if start > 0 and [tok.meaning(t)[0] for t in tokens[start - 1 : start + 1]] == ["pos", "meter"]:
+        start -= 1
+    return list(tokens[:start])
