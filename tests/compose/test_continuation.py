@@ -90,3 +90,17 @@ def test_infill_after_a_pickup_lands_in_the_gap(untrained_melody_model, seed):
     assert inside and all(n.end_ticks <= gap_end for n in inside)
     outside = [n for n in lead if not gap_start <= n.onset_ticks < gap_end]
     assert outside == [n for n in before if not gap_start <= n.onset_ticks < gap_end]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_new_melody_notes_never_sound_together(untrained_melody_model, seed):
+    # the model may write a DUR that runs past its next POS; decoded as written, the infilled
+    # or continued melody had notes sounding over each other in a one-line tune
+    import itertools
+
+    settings = MelodySettings(style=None, seed=seed)
+    filled = infill_bars(piece(), 2, 3, settings=settings, model=untrained_melody_model)
+    longer, _ = continue_piece(piece(), 2, settings=settings, model=untrained_melody_model)
+    for out in (filled, longer):
+        lead = sorted(out.track("Lead").notes, key=lambda n: n.onset_ticks)
+        assert all(b.onset_ticks >= a.end_ticks for a, b in itertools.pairwise(lead))

@@ -37,9 +37,10 @@ meters, BAR, 96 positions, 637 chords, 12 basses, 61 pitches and 96 durations. F
 the rest; `transpose_tokens` moves an encoded stream for augmentation.
 
 Decoding gives a Score at 480 ticks per beat and 120 BPM with a track "Melody" (role MELODY,
-velocity 90), the meters, the chord track and the key. Tokens that break the grammar are
-skipped: a PITCH not followed by a DUR, a DUR or BASS with nothing to attach to; decoding stops
-at the first <eos>.
+velocity 90), the meters, the chord track and the key; the melody is read as encoding reads
+it, one line (a note that a DUR holds past the next note's POS is cut there). Tokens that
+break the grammar are skipped: a PITCH not followed by a DUR, a DUR or BASS with nothing to
+attach to; decoding stops at the first <eos>.
 """
 
 from __future__ import annotations
@@ -207,7 +208,7 @@ class MelodyTokenizer(Tokenizer):
         track = Track(
             MELODY_TRACK_NAME,
             role=Role.MELODY,
-            notes=[Note(s * ticks, d * ticks, p, DEFAULT_VELOCITY) for s, d, p in notes],
+            notes=[Note(s * ticks, d * ticks, p, DEFAULT_VELOCITY) for s, d, p in _line(notes)],
         )
         return Score(
             tracks=(track,),
@@ -352,3 +353,20 @@ def _spell_chord(root: int | None, quality: str | None, bass: int | None, flats)
         interval = (bass - root) % 12
         in_c = ChordSymbol(0, "C", quality, interval, PITCH_CLASS_NAMES_SHARP[interval])
     return in_c.transpose(root, prefer_flats=flats)
+
+
+def _line(notes: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """(onset step, duration steps, pitch) notes as one line, as `encode` reads a melody: the
+    highest of the notes that start on a step, each cut where the next one begins. A model's
+    DUR may run past its next POS (a note held through the bar, then more notes over it); the
+    lead sheet is monophonic, so the held note stops where the next one starts."""
+    first: dict[int, tuple[int, int, int]] = {}
+    for note in notes:
+        if note[0] not in first or note[2] > first[note[0]][2]:
+            first[note[0]] = note
+    ordered = [first[step] for step in sorted(first)]
+    nexts = [step for step, _, _ in ordered[1:]] + [None] * bool(ordered)
+    return [
+        (step, duration if nxt is None else min(duration, nxt - step), pitch)
+        for (step, duration, pitch), nxt in zip(ordered, nexts, strict=True)
+    ]
