@@ -104,3 +104,15 @@ def test_new_melody_notes_never_sound_together(untrained_melody_model, seed):
     for out in (filled, longer):
         lead = sorted(out.track("Lead").notes, key=lambda n: n.onset_ticks)
         assert all(b.onset_ticks >= a.end_ticks for a, b in itertools.pairwise(lead))
+
+
+def test_an_infilled_bar_is_not_closed_as_the_end_of_the_piece():
+    # the guide leant the gap's last bar to the closing cadence of a piece (a note on the
+    # downbeat, on the chord's root, ringing through the bar) though the tune goes on after it:
+    # the shipped model filled bar 2 with one whole note F for three seeds of five
+    whole = 0
+    for seed in range(5):
+        out = infill_bars(piece(), 2, 2, settings=MelodySettings(style=None, seed=seed))
+        gap = [n for n in out.track("Lead").notes if 4 * 480 <= n.onset_ticks < 8 * 480]
+        whole += len(gap) == 1 and gap[0].duration_ticks == 4 * 480
+    assert whole == 0

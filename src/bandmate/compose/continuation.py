@@ -10,7 +10,8 @@ keyboard plays a style: each repeats its last bar, moved to each new chord (by t
 chord tones snapped to the new chord's nearest tones); drums repeat their last bar as it is.
 
 **Infill** (`infill_bars`): bars A..B of the melody are written again under the piece's own
-chords (a `LeadSheetGuide` with the chords fixed), prompted by the bars before them; every
+chords (a `LeadSheetGuide` with the chords fixed, and no lean to a closing cadence in the
+gap's last bar unless it is the piece's last), prompted by the bars before them; every
 other bar and every other part is kept. A left-to-right model does not see the bars after the
 gap, so the gap's last note is cut where bar B ends.
 """
@@ -309,7 +310,9 @@ def infill_bars(
     planned = bars_all[first_bar - 1 : last_bar]
     before = _tokens_before_bar(tok, tokens, first_bar - 1)
     prompt = _fit_prompt(tok, before, trained.model.config.max_len // 2)
-    written = _write_bars(trained, prompt, planned, settings, fixed_chords=True)
+    written = _write_bars(
+        trained, prompt, planned, settings, fixed_chords=True, ends_piece=last_bar == total
+    )
     new_notes, _ = _new_events(tok, prompt, written)
     # where the gap's first bar starts in the written tokens: they hold its opening, with the
     # cut that ends a short bar (a pickup) before it, which the prompt does not

@@ -37,6 +37,7 @@ from bandmate.tokens.base import EOS
 from bandmate.tokens.melody import MelodyTokenizer
 
 STRONG_HALF_METERS = {(4, 4), (2, 2), (6, 8), (12, 8), (6, 4), (4, 2)}
+CADENCE_BIAS = 3.0  # nats; see the module docstring
 
 
 @dataclass
@@ -104,7 +105,7 @@ class LeadSheetGuide:
         *,
         fixed_chords: bool = True,
         chord_tone_bias: float = 1.0,
-        cadence_bias: float = 3.0,
+        cadence_bias: float = CADENCE_BIAS,
         density: float = 0.0,
         open_bar: tuple[tuple[int, int], int, int] | None = None,
     ):

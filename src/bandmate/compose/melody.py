@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bandmate.compose.leadsheet import LeadSheetGuide, PlannedBar, plan_bars
+from bandmate.compose.leadsheet import CADENCE_BIAS, LeadSheetGuide, PlannedBar, plan_bars
 from bandmate.errors import UserError
 from bandmate.score.model import KeyChange, Role, Score, TempoChange, Track
 from bandmate.theory.chart import Chart
@@ -166,8 +166,13 @@ def _write_bars(
     *,
     fixed_chords: bool,
     open_bar=None,
+    ends_piece: bool = True,
 ) -> list[int]:
-    """prompt + the planned bars written by the model, in windows when they do not fit."""
+    """prompt + the planned bars written by the model, in windows when they do not fit.
+
+    ends_piece: whether the last planned bar ends the piece, so the guide leans it to a
+    cadence (a note on the downbeat, on the chord's root, ringing through the bar); False for
+    bars with more of the piece after them (infilling)."""
     from bandmate.models.sampling import PitchConstraints, sample_tokens
 
     tok, limit = trained.tokenizer, trained.model.config.max_len
@@ -183,6 +188,7 @@ def _write_bars(
             len(window_prompt),
             fixed_chords=fixed_chords,
             chord_tone_bias=settings.chord_tone_bias,
+            cadence_bias=CADENCE_BIAS if ends_piece else 0.0,
             density=DENSITY[settings.density],
             open_bar=open_bar if window == 0 else None,
         )
