@@ -123,3 +123,16 @@ def test_a_melody_played_detached_gets_the_voices_of_the_melody_held(untrained_c
     played, _ = harmonize(hymn(detached), model=untrained_chorale_model, seed=2)
     assert played.tracks[0].notes == hymn(detached).tracks[0].notes
     assert played.tracks[1:] == held.tracks[1:]
+
+
+def test_a_melody_played_legato_keeps_every_note(untrained_chorale_model):
+    # each key held a little past the next one's onset (as a keyboard player's MIDI is): read
+    # as chords, the top voice dropped every note that came in under the one before it, half
+    # of a falling line, and the warning said the input had chords
+    falling = (72, 71, 69, 67, 65, 64, 62, 60)
+    legato = [(i, 1 + 1 / 12, pitch) for i, pitch in enumerate(falling)]
+    line, warning = melody_line(hymn(legato))
+    assert warning is None
+    assert [n.pitch for n in line] == list(falling)
+    satb, _ = harmonize(hymn(legato), model=untrained_chorale_model)
+    assert satb.tracks[0].notes == hymn(legato).tracks[0].notes

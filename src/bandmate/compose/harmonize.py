@@ -51,28 +51,41 @@ def load_chorale_model(model=None):
 def melody_line(score: Score) -> tuple[tuple[Note, ...], str | None]:
     """(the melody's notes, a warning or None): the MELODY track (or the only pitched track)
     when it is one voice; else the top voice of that track (or of all pitched tracks when none
-    is the melody), with a warning that says so."""
+    is the melody), with a warning that says so.
+
+    A note held less than a 16th past the next one's onset is legato, not a chord (a keyboard
+    player's MIDI overlaps so): such a line is one voice, and in a top voice the next note
+    takes over from it."""
     pitched = [t for t in score.tracks if not t.is_drum and t.notes]
     if not pitched:
         raise EmptyScoreError("The melody has no notes; give a file with a tune in it.")
+    legato_ticks = score.ticks_per_beat // 4
     melody = next((t for t in pitched if t.role == Role.MELODY), None)
     if melody is None and len(pitched) == 1:
         melody = pitched[0]
-    if melody is not None and not _overlaps(melody.notes):
+    if melody is not None and not _overlaps(melody.notes, legato_ticks):
         return melody.notes, None
     source = [melody] if melody is not None else pitched
     notes = sorted((n for t in source for n in t.notes), key=lambda n: (n.onset_ticks, -n.pitch))
     voices = "chords" if len(source) == 1 else f"{len(source)} parts and no melody part"
-    return _skyline(notes), f"The input has {voices}; using its top voice as the melody."
+    return _skyline(
+        notes, legato_ticks
+    ), f"The input has {voices}; using its top voice as the melody."
 
 
-def _overlaps(notes: Sequence[Note]) -> bool:
+def _overlaps(notes: Sequence[Note], legato_ticks: int = 0) -> bool:
+    """Whether two notes sound together: start together, or overlap by `legato_ticks` or more."""
     ordered = sorted(notes, key=lambda n: n.onset_ticks)
-    return any(b.onset_ticks < a.end_ticks for a, b in itertools.pairwise(ordered))
+    return any(
+        b.onset_ticks == a.onset_ticks or b.onset_ticks < a.end_ticks - legato_ticks
+        for a, b in itertools.pairwise(ordered)
+    )
 
 
-def _skyline(notes: Sequence[Note]) -> tuple[Note, ...]:
-    """The highest voice: at each onset the highest note, cut where a higher or later one starts."""
+def _skyline(notes: Sequence[Note], legato_ticks: int = 0) -> tuple[Note, ...]:
+    """The highest voice: at each onset the highest note, cut where a higher or later one
+    starts; a lower note that starts under a higher one joins the line only when the higher
+    one ends within `legato_ticks` (it is then cut there)."""
     firsts: dict[int, Note] = {}
     for note in notes:
         if note.onset_ticks not in firsts or note.pitch > firsts[note.onset_ticks].pitch:
@@ -81,9 +94,9 @@ def _skyline(notes: Sequence[Note]) -> tuple[Note, ...]:
     for onset in sorted(firsts):
         note = firsts[onset]
         if line and line[-1].end_ticks > onset:
-            if line[-1].pitch > note.pitch:
-                continue  # under a higher note that still sounds
             prev = line[-1]
+            if prev.pitch > note.pitch and prev.end_ticks - onset >= legato_ticks:
+                continue  # under a higher note that still sounds
             line[-1] = Note(prev.onset_ticks, onset - prev.onset_ticks, prev.pitch, prev.velocity)
         line.append(note)
     return tuple(line)
