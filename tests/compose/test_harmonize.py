@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bandmate.compose.evaluate import SATB_RANGES, score_part_writing
@@ -136,3 +138,21 @@ def test_a_melody_played_legato_keeps_every_note(untrained_chorale_model):
     assert [n.pitch for n in line] == list(falling)
     satb, _ = harmonize(hymn(legato), model=untrained_chorale_model)
     assert satb.tracks[0].notes == hymn(legato).tracks[0].notes
+
+
+@pytest.mark.parametrize("ticks_per_beat", [1, 90, 32767])
+def test_a_melody_at_any_resolution_is_harmonized(untrained_chorale_model, ticks_per_beat):
+    # a file whose ticks per beat do not split into four 16ths (old sequencers write 90 or
+    # 30; 32767 is the largest MIDI allows) crashed with a ValueError traceback
+    spec = [(start, length, pitch) for start, length, pitch in HYMN]
+    tune = Track("Tune", program=73, role=Role.MELODY, notes=notes(*spec, tpb=ticks_per_beat))
+    melody = make_score(tune, ticks_per_beat=ticks_per_beat)
+    satb, _ = harmonize(melody, model=untrained_chorale_model)
+    tpb = satb.ticks_per_beat  # a multiple of the input's that holds 16ths (within 15 bits)
+    assert tpb % ticks_per_beat == 0 and (tpb % 4 == 0 or tpb == 32767)
+    beats = [(n.onset_ticks / tpb, n.duration_ticks / tpb, n.pitch) for n in satb.tracks[0].notes]
+    assert beats == [(o, d, p) for o, d, p in spec]
+    for track in satb.tracks[1:]:
+        line = sorted(track.notes, key=lambda n: n.onset_ticks)
+        assert all(a.end_ticks <= b.onset_ticks for a, b in itertools.pairwise(line))
+    assert satb.track("Bass").notes[-1].end_ticks == 16 * tpb

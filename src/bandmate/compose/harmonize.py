@@ -25,18 +25,21 @@ last 128 steps written (at most half the context).
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from bandmate.errors import EmptyScoreError, UserError
-from bandmate.score.model import Note, Role, Score, Track
+from bandmate.score.model import DEFAULT_TICKS_PER_BEAT, Note, Role, Score, Track
+from bandmate.score.transform import rescale
 
 STEPS_PER_BEAT = 4
 CONTEXT_STEPS = 128  # steps of what was written that prompt each later window
 TEMPERATURE, TOP_P = 0.8, 0.95
 VOICE_NAMES = ("Soprano", "Alto", "Tenor", "Bass")
 PERFECT = (0, 7)  # interval classes of octaves/unisons and fifths
+MAX_TICKS_PER_BEAT = 0x7FFF  # a MIDI file's division has 15 bits
 
 
 def load_chorale_model(model=None):
@@ -270,6 +273,13 @@ def _check_room_below(notes: Sequence[Note]) -> None:
         )
 
 
+def grid_resolution(ticks_per_beat: int) -> int:
+    """The least multiple of `ticks_per_beat` that a 16th divides, within MIDI's 15 bits
+    (`ticks_per_beat` itself when there is none)."""
+    finer = ticks_per_beat * STEPS_PER_BEAT // math.gcd(ticks_per_beat, STEPS_PER_BEAT)
+    return finer if finer <= MAX_TICKS_PER_BEAT else ticks_per_beat
+
+
 def harmonize(
     score: Score,
     *,
@@ -278,7 +288,11 @@ def harmonize(
     temperature: float = TEMPERATURE,
 ) -> tuple[Score, str | None]:
     """(a four-part Score: Soprano = the melody's own notes, Alto, Tenor, Bass; a warning when
-    the input had several voices), with the input's tempo, meters, key and chords."""
+    the input had several voices), with the input's tempo, meters, key and chords.
+
+    A score whose ticks per beat do not split into four 16ths (1, 90) comes back at a multiple of
+    its resolution that does, every position kept exactly."""
+    score = rescale(score, grid_resolution(score.ticks_per_beat))
     notes, warning = melody_line(score)
     _check_room_below(notes)
     step_ticks = score.ticks_per_beat / STEPS_PER_BEAT
@@ -288,7 +302,10 @@ def harmonize(
     steps = harmonize_steps(soprano, model=model, seed=seed, temperature=temperature)
     from bandmate.tokens.chorale import ChoraleTokenizer
 
-    grid = ChoraleTokenizer().steps_to_score(steps, ticks_per_beat=score.ticks_per_beat)
+    # the voices at a resolution the 16th grid divides, then at the score's: exactly, unless
+    # the score's is past what MIDI allows when multiplied up (rounded to the tick there)
+    grid = ChoraleTokenizer().steps_to_score(steps, ticks_per_beat=DEFAULT_TICKS_PER_BEAT)
+    grid = rescale(grid, score.ticks_per_beat)
     soprano_track = Track("Soprano", program=grid.tracks[0].program, role=Role.MELODY, notes=notes)
     tracks = (soprano_track, *grid.tracks[1:])
     out = score.replace(tracks=tracks, title=score.title)
