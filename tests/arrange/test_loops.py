@@ -123,3 +123,15 @@ def test_a_minor_pentatonic_loop_is_a_minor_progression():
     # every mode whose tonic triad is minor takes i-VI-III-VII, not I-vi-IV-V
     chart = stock_chart(Key.parse("A minor pentatonic"), 4, (4, 4))
     assert [str(b.chords[0].symbol) for b in chart.bars] == ["Am", "F", "C", "G"]
+
+
+def test_a_refused_pack_costs_nothing(tmp_path):
+    # commands check their outputs before any work: a thousand 16-bar loops are not arranged
+    # only to find that the folder already holds a pack
+    import time
+
+    (tmp_path / "manifest.json").write_text("{}")
+    start = time.perf_counter()
+    with pytest.raises(UserError, match="already exists"):
+        make_loops(LoopRequest(style="pop", bars=16, count=1000), tmp_path)
+    assert time.perf_counter() - start < 1.5

@@ -69,8 +69,9 @@ def make_loops(
     tempo = style.tempo_default if request.tempo_bpm is None else request.tempo_bpm
     key = str(loop_key(request.key, request.chords, style.meter))
     out = Path(out_dir)
-    scores = [
-        loop_score(
+
+    def arrange(n: int):
+        return loop_score(
             style,
             tempo_bpm=tempo,
             key=key,
@@ -78,36 +79,32 @@ def make_loops(
             seed=request.seed + n,
             chords=request.chords,
         )
-        for n in range(request.count)
-    ]
-    planned: list[tuple[Path, object]] = []
-    for n, score in enumerate(scores, start=1):
-        base = loop_name(style.name, tempo, key, n)
-        planned.append((out / f"{base}.mid", score))
-    names = [_slug(t.name) for t in scores[0].tracks]
+
+    # the first loop is arranged before the outputs are checked (it vets the tempo, bars and
+    # chords); the others as they are rendered, so that a refused pack costs one loop's work
+    first = arrange(0)
+    names = [_slug(t.name) for t in first.tracks]
+    bases = [loop_name(style.name, tempo, key, n) for n in range(1, request.count + 1)]
+    midis = [out / f"{base}.mid" for base in bases]
     wavs = [
-        [
-            out / f"{loop_name(style.name, tempo, key, n)}{suffix}.wav"
-            for suffix in ["", *(f"_{name}" for name in names)]
-        ]
-        for n in range(1, len(scores) + 1)
+        [out / f"{base}{suffix}.wav" for suffix in ["", *(f"_{name}" for name in names)]]
+        for base in bases
     ]
     manifest = out / "manifest.json"
-    generated = [p for p, _ in planned] + [w for ws in wavs for w in ws]
+    generated = midis + [w for ws in wavs for w in ws]
     check_outputs([*generated, *map(manifest_path, generated), manifest], force=force)
     make_out_dir(out)
     settings = asdict(request) | {"tempo_bpm": tempo}
-    track_names = [t.name for t in scores[0].tracks]
+    track_names = [t.name for t in first.tracks]
     levels = [style.part(name).level_db for name in track_names]
     stem_gains_db: dict[str, dict[str, float | None]] = {}
     written: list[Path] = []
     # each file is published (tags, credentials, manifest) in the background as it is written,
     # while the next loop renders
     with Publisher() as publisher:
-        for n, ((midi_path, score), (full_path, *part_paths)) in enumerate(
-            zip(planned, wavs, strict=True)
-        ):
-            progress(n, len(scores))
+        for n, (midi_path, (full_path, *part_paths)) in enumerate(zip(midis, wavs, strict=True)):
+            progress(n, request.count)
+            score = first if n == 0 else arrange(n)
             provenance = Provenance(
                 command="loop",
                 parameters=settings | {"loop": n + 1},
@@ -127,7 +124,7 @@ def make_loops(
             for stem, path in zip(stems, part_paths, strict=True):
                 publisher.audio(stem, path, provenance)
             written += [midi_path, full_path, *part_paths]
-    progress(len(scores), len(scores))
+    progress(request.count, request.count)
     write_manifest(
         manifest,
         command="loop",
