@@ -116,3 +116,19 @@ def test_an_infilled_bar_is_not_closed_as_the_end_of_the_piece():
         gap = [n for n in out.track("Lead").notes if 4 * 480 <= n.onset_ticks < 8 * 480]
         whole += len(gap) == 1 and gap[0].duration_ticks == 4 * 480
     assert whole == 0
+
+
+def test_a_band_played_ahead_of_the_beat_plays_on(untrained_melody_model):
+    # a humanized band (bandmate's own --with-backing) plays its downbeats a tick or two early:
+    # the last bar's pattern was taken from the bar line on, so a part whose last bar is one
+    # early hit (the band's closing chord) had no pattern and fell silent in the new bars
+    from bandmate.score import Note
+
+    band = piece(with_band=True)
+    early = band.track("Bass").with_notes(
+        [*band.track("Bass").notes[:-1], Note(12 * 480 - 2, 4 * 480, 36, 90)]
+    )
+    original = band.replace(tracks=tuple(early if t.name == "Bass" else t for t in band.tracks))
+    out, _ = continue_piece(original, 2, model=untrained_melody_model)
+    added = out.track("Bass").notes[len(early.notes) :]
+    assert [n.onset_ticks for n in added] == [16 * 480 - 2, 20 * 480 - 2]

@@ -220,17 +220,22 @@ def _melody_source(score: Score, notes) -> Track:
 
 
 def _continue_other_parts(out: Score, original: Score, start: int, bars: int) -> Score:
-    """Other parts repeat their last bar over the new bars, moved to each new chord."""
+    """Other parts repeat their last bar over the new bars, moved to each new chord.
+
+    A bar's notes are those from a 32nd before its bar line to a 32nd before the next: a
+    humanized part plays its downbeats a few ticks early, and taken from the bar line on, its
+    last bar lost them (a closing chord played early left the part nothing to repeat)."""
     grid = original.bar_grid
     bar_ticks = grid.bar_start(grid.bar_at(start - 1) + 1) - grid.bar_start(grid.bar_at(start - 1))
     pattern_start = start - bar_ticks
+    early = original.ticks_per_beat // 8
     source = _melody_source(original, melody_line(original)[0])
     tracks = []
     for track, new in zip(original.tracks, out.tracks, strict=True):
         if track is source or not track.notes:
             tracks.append(new)
             continue
-        pattern = [n for n in track.notes if pattern_start <= n.onset_ticks < start]
+        pattern = [n for n in track.notes if pattern_start - early <= n.onset_ticks < start - early]
         added = []
         old_chord = _chord_at(out.chords, pattern_start)
         for k in range(bars):
