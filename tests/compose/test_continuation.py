@@ -132,3 +132,20 @@ def test_a_band_played_ahead_of_the_beat_plays_on(untrained_melody_model):
     out, _ = continue_piece(original, 2, model=untrained_melody_model)
     added = out.track("Bass").notes[len(early.notes) :]
     assert [n.onset_ticks for n in added] == [16 * 480 - 2, 20 * 480 - 2]
+
+
+@pytest.mark.parametrize("shift", [-36, 40])
+def test_a_tune_outside_the_models_range_is_continued_in_its_own_octave(
+    untrained_melody_model, shift
+):
+    # a tune above C7 or below C2 (a piccolo part, a bass line, a file an octave off): continue
+    # said it wrote the bars and added no note, and infill refused ("no token to choose")
+    tune = [(s, d, p + shift) for s, d, p in TUNE]
+    settings = MelodySettings(style=None, seed=1, pitch_range=None)  # as the CLI sets it
+    longer, _ = continue_piece(piece(tune), 2, settings=settings, model=untrained_melody_model)
+    added = longer.track("Lead").notes[len(tune) :]
+    low, high = min(p for _, _, p in tune), max(p for _, _, p in tune)
+    assert added and all(low - 12 <= n.pitch <= high + 12 for n in added)
+    filled = infill_bars(piece(tune), 2, 2, settings=settings, model=untrained_melody_model)
+    gap = [n for n in filled.track("Lead").notes if 4 * 480 <= n.onset_ticks < 8 * 480]
+    assert gap and all(low - 12 <= n.pitch <= high + 12 for n in gap)

@@ -76,6 +76,27 @@ def _settled(settings: MelodySettings | None, style: str, notes: Sequence[Note])
     return settings
 
 
+def _octave_shift(notes: Sequence[Note], tok) -> int:
+    """The octaves (in semitones) that bring a tune into the model's pitch range, 0 when it is
+    in it. A tune above or below it (a piccolo part, a bass line) is written an octave or more
+    away, in the range, and the new notes are moved back: the model's pitch tokens stop at its
+    range, and left there the tune had no room to go on (no note added, or no token to choose)."""
+    low, high = min(n.pitch for n in notes), max(n.pitch for n in notes)
+    if low < tok.lowest_pitch:
+        return 12 * -(-(tok.lowest_pitch - low) // 12)
+    if high > tok.highest_pitch:
+        return -12 * -(-(high - tok.highest_pitch) // 12)
+    return 0
+
+
+def _moved(notes: Sequence[Note], semitones: int) -> tuple[Note, ...]:
+    if not semitones:
+        return tuple(notes)
+    return tuple(
+        Note(n.onset_ticks, n.duration_ticks, n.pitch + semitones, n.velocity) for n in notes
+    )
+
+
 def likeliest_style(trained, sheet: Score) -> str:
     """The STYLE under which the model finds the tune most probable."""
     from bandmate.models.scoring import sequence_log_probs
@@ -108,9 +129,10 @@ def continue_piece(
     trained = load_melody_model(model)
     tok = trained.tokenizer
     notes, warning = melody_line(score)
-    sheet = lead_sheet(score, notes)
+    shift = _octave_shift(notes, tok)
+    sheet = lead_sheet(score, _moved(notes, shift))
     style = settings.style if settings and settings.style else likeliest_style(trained, sheet)
-    settings = _settled(settings, style, notes)
+    settings = _settled(settings, style, _moved(notes, shift))
     tokens = tok.encode(sheet, style=style)[:-1]
     grid = sheet.bar_grid
     end_ticks = max(n.end_ticks for n in sheet.tracks[0].notes)
@@ -130,6 +152,7 @@ def continue_piece(
         open_bar=(meter, length, last_position),
     )
     new_notes, new_chords = _new_events(tok, prompt, written)
+    new_notes = _moved(new_notes, -shift)
     offset = grid.bar_start(last_bar) - _decoded_bar_start(tok, prompt, _bars_in(tok, prompt) - 1)
     cut = score.bar_grid.bar_start(last_bar + 1)
     out = _extend(score, notes, new_notes, new_chords, offset, cut)
@@ -299,9 +322,10 @@ def infill_bars(
             "give a range such as 5-8 inside it."
         )
     gap_start, gap_end = grid.bar_start(first_bar - 1), grid.bar_start(last_bar)
-    sheet = lead_sheet(score, notes)
+    shift = _octave_shift(notes, tok)
+    sheet = lead_sheet(score, _moved(notes, shift))
     style = settings.style if settings and settings.style else likeliest_style(trained, sheet)
-    settings = _settled(settings, style, notes)
+    settings = _settled(settings, style, _moved(notes, shift))
     tokens = tok.encode(sheet, style=style)[:-1]
     sgrid = sheet.bar_grid
     s_start, s_end = sgrid.bar_start(first_bar - 1), sgrid.bar_start(last_bar)
@@ -318,7 +342,7 @@ def infill_bars(
     written = _write_bars(
         trained, prompt, planned, settings, fixed_chords=True, ends_piece=last_bar == total
     )
-    new_notes, _ = _new_events(tok, prompt, written)
+    new_notes = _moved(_new_events(tok, prompt, written)[0], -shift)
     # where the gap's first bar starts in the written tokens: they hold its opening, with the
     # cut that ends a short bar (a pickup) before it, which the prompt does not
     offset = s_start - _decoded_bar_start(tok, written, _bars_in(tok, prompt))
