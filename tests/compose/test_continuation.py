@@ -149,3 +149,24 @@ def test_a_tune_outside_the_models_range_is_continued_in_its_own_octave(
     filled = infill_bars(piece(tune), 2, 2, settings=settings, model=untrained_melody_model)
     gap = [n for n in filled.track("Lead").notes if 4 * 480 <= n.onset_ticks < 8 * 480]
     assert gap and all(low - 12 <= n.pitch <= high + 12 for n in gap)
+
+
+def test_a_piece_whose_band_plays_on_after_the_tune_is_continued_after_the_band(
+    untrained_melody_model,
+):
+    # the tune stops at bar 4 and the bass plays to bar 6: the new bars started after the
+    # tune, so the bass's repeated last bar was laid over its own bars 5-6 (two notes at once)
+    # and the piece came out no longer than it went in
+    band = piece(with_band=True)
+    bass_line = band.track("Bass").with_notes(
+        [*band.track("Bass").notes, *notes((16, 4, 43), (20, 4, 36))]
+    )
+    original = band.replace(tracks=tuple(bass_line if t.name == "Bass" else t for t in band.tracks))
+    out, _ = continue_piece(original, 2, model=untrained_melody_model)
+    for before, after in zip(original.tracks, out.tracks, strict=True):
+        assert after.notes[: len(before.notes)] == before.notes
+    added_bass = out.track("Bass").notes[len(bass_line.notes) :]
+    assert [n.onset_ticks for n in added_bass] == [24 * 480, 28 * 480]
+    new_lead = out.track("Lead").notes[len(TUNE) :]
+    assert new_lead and all(n.onset_ticks >= 20 * 480 for n in new_lead)
+    assert max(n.end_ticks for t in out.tracks for n in t.notes) <= 32 * 480

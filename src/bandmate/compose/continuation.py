@@ -40,23 +40,26 @@ from bandmate.theory.chords import ChordSymbol
 __all__ = ["DENSITY", "continue_piece", "infill_bars"]
 
 
-def lead_sheet(score: Score, notes: Sequence[Note]) -> Score:
-    """The melody notes with the piece's meters, key and chords (labelled when it has none)."""
+def lead_sheet(score: Score, notes: Sequence[Note], until_ticks: int = 0) -> Score:
+    """The melody notes with the piece's meters, key and chords (labelled when it has none),
+    the chords restated on every bar up to `until_ticks` (in the score's ticks) at least: the
+    bars where the other parts play on after the tune."""
     from bandmate.theory.harmony import with_chords
 
     track = Track("Melody", role=Role.MELODY, notes=tuple(notes))
     sheet = rescale(with_chords(score.replace(tracks=(track,))), 480)
-    return sheet.replace(chords=_on_every_bar(sheet))
+    until = round(until_ticks * 480 / score.ticks_per_beat)
+    return sheet.replace(chords=_on_every_bar(sheet, until))
 
 
-def _on_every_bar(sheet: Score) -> tuple[ChordEvent, ...]:
+def _on_every_bar(sheet: Score, until_ticks: int = 0) -> tuple[ChordEvent, ...]:
     """The chords, restated at the start of every bar they sound through, as the melody model
     learnt them (and as `chart_skeleton` writes a chart)."""
     if not sheet.chords:
         return ()
     grid = sheet.bar_grid
     chords = {c.onset_ticks: c for c in sheet.chords}
-    for start in grid.bar_starts(sheet.end_ticks):
+    for start in grid.bar_starts(max(sheet.end_ticks, until_ticks)):
         if start not in chords and (sounding := _chord_at(sheet.chords, start)) is not None:
             chords[start] = ChordEvent(start, sounding)
     return tuple(chords[t] for t in sorted(chords))
@@ -130,13 +133,15 @@ def continue_piece(
     tok = trained.tokenizer
     notes, warning = melody_line(score)
     shift = _octave_shift(notes, tok)
-    sheet = lead_sheet(score, _moved(notes, shift))
+    # the new bars follow the whole piece: where the other parts play on after the tune, the
+    # tune rests through those bars in the prompt
+    piece_end = max(n.end_ticks for t in score.tracks for n in t.notes)
+    sheet = lead_sheet(score, _moved(notes, shift), until_ticks=piece_end)
     style = settings.style if settings and settings.style else likeliest_style(trained, sheet)
     settings = _settled(settings, style, _moved(notes, shift))
     tokens = tok.encode(sheet, style=style)[:-1]
     grid = sheet.bar_grid
-    end_ticks = max(n.end_ticks for n in sheet.tracks[0].notes)
-    last_bar = grid.bar_at(end_ticks - 1)
+    last_bar = score.bar_grid.bar_at(piece_end - 1)
     meter = _meter_at_end(sheet)
     length = TimeSignature(0, *meter).bar_ticks(tok.steps_per_beat)  # in steps
     bar_token = tok.token_id("BAR")
