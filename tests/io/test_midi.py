@@ -180,3 +180,12 @@ def test_conductor_text_that_is_not_a_chord_is_ignored(tmp_path):
     mid.save(path)
     score = read_midi(path)
     assert [(c.onset_ticks, str(c.symbol)) for c in score.chords] == [(480, "Dm7")]
+
+
+def test_a_file_timed_in_smpte_frames_is_a_clear_error(small_song):
+    # a division with its top bit set counts SMPTE frames, not ticks per beat; it was reported
+    # as "an invalid MIDI event (ticks_per_beat must be >= 1, got -6360)"
+    data = bytearray(midi_bytes(small_song))
+    data[12:14] = bytes([0xE7, 0x28])  # -25 frames per second, 40 ticks per frame
+    with pytest.raises(InputFileError, match="SMPTE"):
+        midi_from_bytes(bytes(data), "film.mid")

@@ -103,6 +103,13 @@ def _parse(data: bytes, name: str) -> Score:
         raise InputFileError(f"{name!r} is a corrupt MIDI file ({e}).") from None
     if midi.type == 2:
         raise InputFileError(f"{name!r} is a type 2 MIDI file; bandmate reads types 0 and 1.")
+    if midi.ticks_per_beat < 0:  # the division's top bit: SMPTE frames per second, not beats
+        raise InputFileError(
+            f"{name!r} is timed in SMPTE frames rather than beats, which bandmate does not read; "
+            "save it from your sequencer with ticks per beat (PPQ) timing."
+        )
+    if midi.ticks_per_beat == 0:
+        raise InputFileError(f"{name!r} is a corrupt MIDI file (its header says 0 ticks a beat).")
     try:
         return _score_from_midi(midi)
     except ValueError as e:
