@@ -170,3 +170,17 @@ def test_a_piece_whose_band_plays_on_after_the_tune_is_continued_after_the_band(
     new_lead = out.track("Lead").notes[len(TUNE) :]
     assert new_lead and all(n.onset_ticks >= 20 * 480 for n in new_lead)
     assert max(n.end_ticks for t in out.tracks for n in t.notes) <= 32 * 480
+
+
+def test_infill_of_a_piano_part_rewrites_its_top_voice_only(untrained_melody_model):
+    # a piano part with the tune on top of its chords: infill took the tune from the top voice
+    # but cleared every note of the gap, so the chords under the tune vanished from those bars
+    from tests.builders import piano
+
+    spec = [(s, d, p) for s, d, p in TUNE] + [(s, d, p - 12) for s, d, p in TUNE]
+    spec += [(s, d, p - 17) for s, d, p in TUNE]
+    original = make_score(piano(*spec))
+    out = infill_bars(original, 2, 2, model=untrained_melody_model)
+    lower = {(round(s * 480), p - k) for s, _, p in TUNE if 4 <= s < 8 for k in (12, 17)}
+    kept = {(n.onset_ticks, n.pitch) for n in out.tracks[0].notes}
+    assert lower <= kept

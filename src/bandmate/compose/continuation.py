@@ -372,10 +372,17 @@ def infill_bars(
         if gap_start <= n.onset_ticks < gap_end
     ]
     source = _melody_source(score, notes)
-    kept = [n for n in source.notes if not gap_start <= n.onset_ticks < gap_end]
+    # only the melody's own notes are rewritten: when it is the top voice of a part (a piano's
+    # right hand over its chords), the notes under it stay
+    line = {(n.onset_ticks, n.pitch) for n in notes}
+    kept = [
+        n
+        for n in source.notes
+        if (n.onset_ticks, n.pitch) not in line or not gap_start <= n.onset_ticks < gap_end
+    ]
     kept = [
         Note(n.onset_ticks, min(n.duration_ticks, gap_start - n.onset_ticks), n.pitch, n.velocity)
-        if n.onset_ticks < gap_start < n.end_ticks
+        if n.onset_ticks < gap_start < n.end_ticks and (n.onset_ticks, n.pitch) in line
         else n
         for n in kept
     ]
