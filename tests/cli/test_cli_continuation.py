@@ -55,3 +55,29 @@ def test_mistakes_are_one_line(tmp_path, tune, untrained_melody_model, command, 
         command, tune, *args, "-o", tmp_path / "o.mid", "--model", untrained_melody_model
     )
     assert_user_error(result, *words)
+
+
+@pytest.mark.parametrize("command", ["continue", "infill"])
+def test_the_new_melody_is_what_is_checked_whatever_the_track_order(
+    tmp_path, untrained_melody_model, command
+):
+    # the originality check took the first track as the melody: in a file whose bass comes
+    # first, it checked the bass's bars and let the model's new melody through unchecked
+    import json
+
+    from tests.builders import bass
+
+    line = Track("Tune", 73, role=Role.MELODY, notes=notes(*TUNE))
+    low = bass(*[(4 * i, 4, 36) for i in range(4)])
+    args = ["--bars", "2"] if command == "continue" else ["--bars", "2-3"]
+    checked = []
+    for order in ((line, low), (low, line)):
+        path, out = tmp_path / "in.mid", tmp_path / "out.mid"
+        write_midi(make_score(*order), path)
+        result = run_cli(
+            command, path, *args, "-o", out, "--model", untrained_melody_model, "--force"
+        )
+        assert result.returncode == 0, result.stderr
+        manifest = json.loads((tmp_path / "out.mid.provenance.json").read_text())
+        checked.append(json.dumps(manifest["originality"], sort_keys=True))
+    assert checked[0] == checked[1]

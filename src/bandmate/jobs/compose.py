@@ -119,6 +119,15 @@ TOO_SHORT = {
 }
 
 
+def _melody_track(piece: Score) -> str:
+    """The name of the track that continue and infill write the melody into (not always the
+    first: a file may hold its bass first), the one whose new bars are checked."""
+    from bandmate.compose.continuation import _melody_source
+    from bandmate.compose.harmonize import melody_line
+
+    return _melody_source(piece, melody_line(piece)[0]).name
+
+
 def _tracks(score: Score, names) -> Score:
     return score.replace(tracks=tuple(t for t in score.tracks if t.name in names))
 
@@ -232,9 +241,10 @@ def continue_job(piece: Score, out, bars: int, *, settings, **options) -> Writte
     def make(trained, seed: int):
         return continue_piece(piece, bars, settings=replace(settings, seed=seed), model=trained)
 
+    melody = {_melody_track(piece)}
     return _generate(
         "melody", "continue", out, seed=settings.seed, make=make,
-        part=lambda s: _from_tick(s, end, {s.tracks[0].name}), **options,
+        part=lambda s: _from_tick(s, end, melody), **options,
     )  # fmt: skip
 
 
@@ -248,7 +258,9 @@ def infill_job(piece: Score, out, first_bar: int, last_bar: int, *, settings,
         chosen = replace(settings, seed=seed)
         return infill_bars(piece, first_bar, last_bar, settings=chosen, model=trained), None
 
+    melody = {_melody_track(piece)}
+
     def part(score: Score) -> Score:
-        return _tracks(score, {score.tracks[0].name}).slice_bars(first_bar - 1, last_bar)
+        return _tracks(score, melody).slice_bars(first_bar - 1, last_bar)
 
     return _generate("melody", "infill", out, seed=settings.seed, make=make, part=part, **options)
