@@ -15,7 +15,7 @@ from bandmate.cli import main
 from bandmate.io.midi import write_midi
 from bandmate.rights.originality import shipped_index
 from bandmate.score import Role, Track
-from tests.builders import drums, make_score, notes
+from tests.builders import make_score, notes
 
 
 def check(capsys, *args) -> subprocess.CompletedProcess:
@@ -71,9 +71,20 @@ def test_a_scale_is_original(capsys, tmp_path):
     assert "original" in result.stdout
 
 
-def test_a_piece_without_a_melody_is_a_user_error(capsys, tmp_path):
+def test_a_drum_part_is_compared_by_its_drums_and_never_flagged(capsys, tmp_path):
+    from bandmate.arrange.backing import backing
+
+    band = backing("| C | F | G | C | C | F | G | C |", style="rock", seed=1)
     path = tmp_path / "drums.mid"
-    write_midi(make_score(drums((0, 0.25, 36), (1, 0.25, 38))), path)
+    write_midi(band.replace(tracks=tuple(t for t in band.tracks if t.is_drum), chords=()), path)
+    result = check(capsys, path)
+    assert result.returncode == 0, result.stderr
+    assert "original" in result.stdout and "rock.toml" in result.stdout
+
+
+def test_a_piece_with_neither_melody_nor_drums_is_a_user_error(capsys, tmp_path):
+    path = tmp_path / "one.mid"
+    write_midi(make_score(Track("Tune", role=Role.MELODY, notes=notes((0, 1, 60)))), path)
     result = check(capsys, path)
     assert result.returncode == 2
     assert "no melody" in result.stderr and "Traceback" not in result.stderr

@@ -299,10 +299,22 @@ def check_score(
     are labelled from its melody; drums from its drum tracks. A match counts from the piece's
     threshold (`threshold_bits`: the weight that a chance match reaches for FALSE_FLAG_RATE of
     pieces as long; it grows with the notes checked), or from `threshold` bits when given.
-    Raises EmptyScoreError when the score has no pitched notes.
+    A piece with drums and no line of two pitched notes (a drum part) is compared by its
+    drums, which never flag it. Raises EmptyScoreError when it has neither.
     """
     index = index or shipped_index()
     lines = [line for line in score_lines(score) if len(line.pitches) >= 2]
+    if not lines and any(t.is_drum and t.notes for t in score.tracks):
+        return OriginalityResult(
+            flagged=False,
+            score=0.0,
+            threshold=threshold_bits(1, index.melody.n_gaps) if threshold is None else threshold,
+            reason="",
+            longest_match=None,
+            chord_match=_chord_match(index, score) if score.chords else None,
+            drum_match=_drum_match(index, score),
+            index={k: index.card.get(k) for k in ("name", "items", "sha256") if k in index.card},
+        )
     if not lines:
         raise EmptyScoreError(
             "The piece has no melody to check (no pitched track with two or more notes); give a "
