@@ -189,3 +189,12 @@ def test_a_file_timed_in_smpte_frames_is_a_clear_error(small_song):
     data[12:14] = bytes([0xE7, 0x28])  # -25 frames per second, 40 ticks per frame
     with pytest.raises(InputFileError, match="SMPTE"):
         midi_from_bytes(bytes(data), "film.mid")
+
+
+def test_titles_and_names_outside_latin1_are_written_plain_not_a_crash():
+    # mido writes text events as Latin-1: a typographic apostrophe raised UnicodeEncodeError
+    tune = Track("Voix ő", role=Role.MELODY, notes=(Note(0, 480, 60), Note(480, 480, 62)))
+    score = Score(tracks=(tune,), title="Don\u2019t Stop \u2013 caf\u00e9 \u2713")
+    back = midi_from_bytes(midi_bytes(score))
+    assert back.title == "Don't Stop - café ?"
+    assert back.tracks[0].name == "Voix o"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io as _io
 import os
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
@@ -237,6 +238,30 @@ def write_midi(score: Score, path: str | os.PathLike, midi_type: int = 1) -> Non
         tmp.write_bytes(data)
 
 
+#: typographic punctuation that Latin-1 lacks, as the plain characters it stands for
+_PLAIN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"',
+                        "\u201e": '"', "\u2013": "-", "\u2014": "-", "\u2026": "...",
+                        "\u2212": "-", "\u00a0": " "})  # fmt: skip
+
+
+def midi_text(text: str) -> str:
+    """`text` as a MIDI text event can hold it: Latin-1, which mido writes and most programs
+    read (the standard leaves the encoding open; UTF-8 would show as mojibake in many). Curly
+    quotes, dashes and an ellipsis become their plain forms, a letter outside Latin-1 loses its
+    accent (o for o-double-acute), anything else becomes '?'. A title such as "Don't Stop" with
+    a typographic apostrophe crashed the writer before."""
+    text = text.translate(_PLAIN)
+    if all(ord(c) < 256 for c in text):
+        return text
+    out = []
+    for c in text:
+        if ord(c) >= 256:
+            base = unicodedata.normalize("NFKD", c).encode("latin-1", "ignore").decode("latin-1")
+            c = base if base and all(ord(b) < 256 for b in base) else "?"
+        out.append(c)
+    return "".join(out)
+
+
 def midi_bytes(score: Score, midi_type: int = 1) -> bytes:
     if midi_type not in (0, 1):
         raise ValueError(f"bandmate writes MIDI types 0 and 1, not {midi_type}")
@@ -247,6 +272,11 @@ def midi_bytes(score: Score, midi_type: int = 1) -> bytes:
         mtracks = [_to_delta(conductor + [e for part in parts for e in part])]
     else:
         mtracks = [_to_delta(conductor)] + [_to_delta(p) for p in parts]
+    for mtrack in mtracks:
+        for msg in mtrack:
+            for attr in ("name", "text"):
+                if msg.is_meta and isinstance(getattr(msg, attr, None), str):
+                    setattr(msg, attr, midi_text(getattr(msg, attr)))
     midi = mido.MidiFile(type=midi_type, ticks_per_beat=score.ticks_per_beat)
     midi.tracks.extend(mtracks)
     buffer = _io.BytesIO()

@@ -37,6 +37,7 @@ from bandmate import __version__
 from bandmate.errors import InputFileError
 from bandmate.io.audio import audio_info
 from bandmate.io.files import atomic_path, check_inputs
+from bandmate.io.midi import midi_text
 
 # how a generated file was made, in IPTC's digital source type vocabulary
 TRAINED_ALGORITHMIC_MEDIA = "trainedAlgorithmicMedia"
@@ -173,11 +174,6 @@ def _write_audio_tags(path: Path, tags: Tags) -> None:
 
 
 # --- MIDI ----------------------------------------------------------------------------------------
-def _latin1(text: str) -> str:
-    """MIDI text events are Latin-1 for mido (and most programs); other characters become '?'."""
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
 def _load_midi(path: Path) -> mido.MidiFile:
     try:
         return mido.MidiFile(file=_io.BytesIO(path.read_bytes()), clip=True)
@@ -209,11 +205,11 @@ def _write_midi_tags(path: Path, tags: Tags) -> None:
     kept = [msg for msg in first[:n0] if not _is_tag(msg)]
     new = []
     if tags.copyright:
-        new.append(mido.MetaMessage("copyright", text=_latin1(tags.copyright), time=0))
+        new.append(mido.MetaMessage("copyright", text=midi_text(tags.copyright), time=0))
     values = dict(tags.items())
     for key in _MIDI_TEXT_KEYS:
         if key in values:
-            new.append(mido.MetaMessage("text", text=_latin1(f"{key}: {values[key]}"), time=0))
+            new.append(mido.MetaMessage("text", text=midi_text(f"{key}: {values[key]}"), time=0))
     # a track name stays first: programs show the first track's name as the title
     names = [m for m in kept if m.type == "track_name"]
     rest = [m for m in kept if m.type != "track_name"]
