@@ -33,9 +33,10 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    at the styles' authored mix levels (each part's `level_db`), a balance a producer chose
    rather than the SoundFont's accident. Ridge regression on levels centred per song gives the
    start; it is refined on the error that matters, each stem's level relative to the loudest.
-   Held out a style at a time, that error is a median 1.45 dB, 6.0 dB at the 95th percentile
-   and 7.5 dB at worst (8.5 without the centroid, 9.2 without the song context, and 9.2 for
-   role levels alone); on `bench/mix.py`'s unseen chart, a median 1.35 dB and 6.0 dB at worst.
+   Held out a style at a time, that error is a median 1.36 dB, 6.0 dB at the 95th percentile
+   and 7.2 dB at worst (7.6 without the centroid, 9.2 without the song context, and 9.2 for
+   role levels alone); on `bench/mix.py`'s unseen chart, a median 1.42 dB and 6.0 dB at worst
+   (refit after the arrangements' sustained notes stopped being cut off by re-struck ones).
    The authored balances are mostly a level per role. The song context moves back a part whose
    loudness ranges far beyond the rest of its song's (a ballad's brushes that swell into an out
    chorus), and further back a part brighter than the rest of its song (the ballad's brushes
