@@ -214,7 +214,7 @@ def excerpts(pieces: list[Score], count: int, rng) -> list[Score]:
     return out
 
 
-def same_tune(piece: Score, result, index) -> tuple[str, str]:
+def same_tune(piece: Score, result, index, item_of_id: dict) -> tuple[str, str]:
     """(how, why) a held-out piece is the same tune as the source item of its match, or ("", "")
     when it is not shown to be. "title": the titles agree once case, punctuation, a leading
     article and a "-- Reel" suffix are set aside (similarity 0.8 or more, for spellings such as
@@ -234,7 +234,7 @@ def same_tune(piece: Score, result, index) -> tuple[str, str]:
     if m.notes > notes / 2:
         return "run", f"{m.notes} of its {notes} notes match {m.source.title!r}"
     line = next(x for x in orig.score_lines(piece) if x.voice == m.line)
-    source = _source_pitches(index, m)
+    source = _source_pitches(index, item_of_id[m.source.item_id], m.source_line)
     aligned = aligned_intervals(np.diff(line.pitches), np.diff(source))
     shorter = min(len(line.pitches), len(source)) - 1
     if 3 * aligned >= 2 * shorter:
@@ -243,13 +243,10 @@ def same_tune(piece: Score, result, index) -> tuple[str, str]:
     return "", ""
 
 
-def _source_pitches(index, match) -> np.ndarray:
-    """The pitches of the line of the source item that `match` was found in."""
-    if not hasattr(index, "_item_of_id"):
-        index._item_of_id = {index.source(i).item_id: i for i in range(len(index.items))}
+def _source_pitches(index, item: int, voice_name: str) -> np.ndarray:
+    """The pitches of voice `voice_name` of the index's item `item`."""
     a = index.arrays
-    item = index._item_of_id[match.source.item_id]
-    voice = orig.features.VOICE_NAMES.index(match.source_line)
+    voice = orig.features.VOICE_NAMES.index(voice_name)
     line = np.flatnonzero((a["line_item"] == item) & (a["line_voice"] == voice))[0]
     return a["pitches"][a["line_offsets"][line] : a["line_offsets"][line + 1]]
 
@@ -496,9 +493,10 @@ def main(argv: list[str] | None = None) -> int:
     flagged_how: Counter = Counter()  # how flagged pieces are shown the same tune ("" not)
     seen, repeats = set(), 0
     held = held_out_pieces(args.held_out)
+    item_of_id = {index.source(i).item_id: i for i in range(len(index.items))}
     for name, pieces in held.items():
         res = [timed_check(s, index, times, per_line) for s in pieces]
-        same = [same_tune(s, r, index) for s, r in zip(pieces, res, strict=True)]
+        same = [same_tune(s, r, index, item_of_id) for s, r in zip(pieces, res, strict=True)]
         for s, r, (how, why) in zip(pieces, res, same, strict=True):
             rows.append((r.score, _chances(s, index), bool(how), copies(s, index)))
             if r.flagged:

@@ -304,18 +304,7 @@ def check_score(
     """
     index = index or shipped_index()
     lines = [line for line in score_lines(score) if len(line.pitches) >= 2]
-    if not lines and any(t.is_drum and t.notes for t in score.tracks):
-        return OriginalityResult(
-            flagged=False,
-            score=0.0,
-            threshold=threshold_bits(1, index.melody.n_gaps) if threshold is None else threshold,
-            reason="",
-            longest_match=None,
-            chord_match=_chord_match(index, score) if score.chords else None,
-            drum_match=_drum_match(index, score),
-            index={k: index.card.get(k) for k in ("name", "items", "sha256") if k in index.card},
-        )
-    if not lines:
+    if not lines and not any(t.is_drum and t.notes for t in score.tracks):
         raise EmptyScoreError(
             "The piece has no melody to check (no pitched track with two or more notes); give a "
             "MIDI, MusicXML or ABC file with a melody."
@@ -346,7 +335,7 @@ def check_score(
         threshold=threshold,
         reason=reason,
         longest_match=melody_match,
-        chord_match=_chord_match(index, score),
+        chord_match=_chord_match(index, score) if lines or score.chords else None,
         drum_match=_drum_match(index, score),
         index={k: index.card.get(k) for k in ("name", "items", "sha256") if k in index.card},
     )
