@@ -389,3 +389,17 @@ def test_more_overlaps_than_four_voices_are_cut_short(tmp_path):
     back = round_trip(make_score(rolled), tmp_path)
     assert [n.pitch for n in back.tracks[0].notes] == [60 + 3 * i for i in range(6)]
     assert max(n.end_ticks for n in back.tracks[0].notes) == 4 * 480
+
+
+@pytest.mark.parametrize("meter", [(64, 4), (255, 1)])
+def test_bars_longer_than_any_note_value_are_written(meter, tmp_path):
+    # a chart in 64/4 crashed the writer (a 16-whole-note rest has no MusicXML type); a note held
+    # through such a bar comes back whole, and the bar is written as tied breves and breve rests
+    beats = meter[0] * 4 // meter[1]
+    held = Track("Pad", notes=notes((1, beats - 1, 60), (beats, beats, 64)))
+    score = make_score(held, meter=meter)
+    back = round_trip(score, tmp_path)
+    assert in_quarters(back.tracks[0]) == in_quarters(held)
+    assert [str(m) for m in back.time_signatures] == [f"{meter[0]}/{meter[1]}"]
+    xml = musicxml_bytes(score).decode()
+    assert not set(re.findall(r"<type>([a-z-]+)</type>", xml)) & {"long", "maxima"}

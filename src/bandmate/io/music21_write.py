@@ -46,6 +46,10 @@ _MINOR_LIKE = {"harmonic minor", "melodic minor"}
 # Voices per staff that notation programs take (MuseScore has four); more overlapping notes than
 # that are cut short where the next one starts.
 MAX_VOICES = 4
+# The longest note or rest written as one: a breve (two whole notes), the longest value that every
+# notation program draws. A longer one (only a bar longer than a breve holds one: 64/4, say) is
+# written as tied breves or as breve rests; music21 cannot export one of 16 whole notes at all.
+LONGEST_TICKS = 8 * NOTATION_TICKS_PER_BEAT
 
 #: bandmate chord quality -> music21's chord kind (MusicXML `kind`), the nearest one where MusicXML
 #: has no exact kind; the written text (`kind text=`) always carries bandmate's own spelling.
@@ -386,19 +390,37 @@ def _fill_voice(container, events, bar: _Bar, key, is_drum: bool, *, hide_rests:
     from music21 import note
 
     def rest(start: int, end: int) -> None:
-        r = note.Rest(quarterLength=_ql(end - start))
-        if hide_rests:
-            r.style.hideObjectOnPrint = True
-        container.insert(_ql(start - bar.start), r)
+        for piece_start, piece_end in _spans(start, end):
+            r = note.Rest(quarterLength=_ql(piece_end - piece_start))
+            if hide_rests:
+                r.style.hideObjectOnPrint = True
+            container.insert(_ql(piece_start - bar.start), r)
 
     now = bar.start
     for onset, end, members in events:
         if onset > now:
             rest(now, onset)
-        container.insert(_ql(onset - bar.start), _sounding(members, end - onset, key, is_drum))
+        spans = _spans(onset, end)
+        for i, (piece_start, piece_end) in enumerate(spans):
+            tied = [_tied_piece(p, i > 0, i < len(spans) - 1) for p in members]
+            element = _sounding(tied, piece_end - piece_start, key, is_drum)
+            container.insert(_ql(piece_start - bar.start), element)
         now = end
     if now < bar.end:
         rest(now, bar.end)
+
+
+def _spans(start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) in pieces of at most `LONGEST_TICKS`, in order."""
+    return [(s, min(s + LONGEST_TICKS, end)) for s in range(start, end, LONGEST_TICKS)]
+
+
+def _tied_piece(piece: _Piece, tied_before: bool, tied_after: bool) -> _Piece:
+    """`piece` with its tie joined to a piece before it and/or after it within the bar."""
+    before = tied_before or piece.tie in ("stop", "continue")
+    after = tied_after or piece.tie in ("start", "continue")
+    tie = "continue" if before and after else "stop" if before else "start" if after else None
+    return _Piece(piece.onset, piece.end, piece.pitch, piece.velocity, tie)
 
 
 def _sounding(members: list[_Piece], duration_ticks: int, key, is_drum: bool):
