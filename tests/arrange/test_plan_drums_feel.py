@@ -118,6 +118,67 @@ def test_a_swung_style_in_seven_eight_keeps_every_downbeat_on_the_bar_line():
     assert set(bar_starts) <= bass, (bar_starts, sorted(bass))
 
 
+def _strikes(track) -> list[int]:
+    """Where the track's notes and chords are struck (a strummed chord at its first note)."""
+    onsets = sorted({n.onset_ticks for n in track.notes})
+    return [t for i, t in enumerate(onsets) if i == 0 or t - onsets[i - 1] > 40]
+
+
+def _straight(name: str):
+    from dataclasses import replace
+
+    return replace(load_style(name), timing_ms=0, velocity_jitter=0)
+
+
+@pytest.mark.parametrize("name", ["pop", "funk", "blues-shuffle", "jazz-swing"])
+def test_a_twelve_eight_bar_in_a_four_four_style_plays_its_groove_beat_for_beat(name):
+    # a 12/8 bar is four dotted-quarter beats: the 4/4 groove's four beats fall on them, its
+    # straight 8ths and 16ths swung onto the triplet (a triplet grid spread evenly); it ran the
+    # 16 steps of a 4/4 bar and then half the groove again, its downbeat in mid-bar
+    from dataclasses import replace
+
+    from bandmate.arrange.backing import backing
+    from bandmate.arrange.feel import swing_position
+
+    style = _straight(name)
+    chart = "| C | F | G7 | C |"
+    score = backing("(12/8) " + chart, style=style, intro=False, ending=False)
+    four = backing(chart, style=replace(style, swing=0.5), intro=False, ending=False)
+    tpb = score.ticks_per_beat
+    per_beat = style.grid // 4
+
+    def in_twelve_eight(tick: int) -> int:
+        bar, rest = divmod(tick, 4 * tpb)
+        beat, position = divmod(rest, tpb)
+        if per_beat % 3:
+            position = swing_position(position, tpb, 2 / 3)
+        return round(bar * 6 * tpb + (beat + position / tpb) * 1.5 * tpb)
+
+    def hits(s, where=lambda t: t):
+        return sorted((where(n.onset_ticks), n.pitch) for n in s.track("Drums").notes)
+
+    assert hits(score) == hits(four, in_twelve_eight)
+    sixteenth = tpb // 4
+    for track in score.tracks:
+        off = [t for t in _strikes(track) if t % sixteenth]
+        assert not off, (track.name, off[:5])
+
+
+def test_a_four_four_bar_in_a_six_eight_style_plays_two_of_its_bars_on_the_triplet():
+    from bandmate.arrange.backing import backing
+
+    score = backing(
+        "(4/4) | C | F | C |", style=_straight("six-eight-ballad"), intro=False, ending=False
+    )
+    tpb = score.ticks_per_beat
+    sixth = tpb // 6  # a 6/8 16th, as a quarter's sextuplet
+    for track in score.tracks:
+        off = [t for t in _strikes(track) if t % sixth]
+        assert not off, (track.name, off[:5])
+    kicks = [n.onset_ticks for n in score.track("Drums").notes if n.pitch == DRUM_VOICES["kick"]]
+    assert 0 in kicks and 2 * tpb in kicks  # the 6/8 bar's downbeat on beats 1 and 3
+
+
 def test_humanize_keeps_chords_together_and_stays_bounded():
     rng = np.random.default_rng(3)
     chord = [Note(960, 480, p) for p in (60, 64, 67)]

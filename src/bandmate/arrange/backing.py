@@ -14,7 +14,7 @@ import numpy as np
 
 from bandmate.arrange.feel import Groove, apply_groove, apply_swing, humanize, trim_overlaps
 from bandmate.arrange.plan import SongPlan, plan_song
-from bandmate.arrange.players import play
+from bandmate.arrange.players import beat_mapped, play
 from bandmate.arrange.style import Style, load_style
 from bandmate.errors import ChartError, UserError
 from bandmate.score.model import (
@@ -138,7 +138,10 @@ def _perform(song: SongPlan, style: Style, part, index: int, seed: int, groove: 
     rng = np.random.default_rng([seed, index])
     notes = play(song, part, style, rng)
     bar_starts = [b.start_ticks for b in song.bars]
-    notes = apply_swing(notes, song.ticks_per_beat, style.swing, style.swing_unit, bar_starts)
+    straight = {b.start_ticks for b in song.bars if beat_mapped(b, style)}  # on the triplet already
+    notes = apply_swing(
+        notes, song.ticks_per_beat, style.swing, style.swing_unit, bar_starts, straight
+    )
     if groove is not None:
         notes = apply_groove(notes, groove, song.ticks_per_beat, bar_starts)
     ticks_per_second = song.ticks_per_beat * song.tempo_bpm / 60

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from bandmate.arrange.plan import BarPlan, ChordSpan
 from bandmate.arrange.players import (
     base_velocity,
+    beat_ticks,
     check_steps,
     choose_pattern,
     step_is_beat,
@@ -350,7 +351,7 @@ def _walk(step: int, span: _Span, bar: BarPlan, style, line: _Line, rng) -> int:
     if goal is None:  # the next chord is N.C.: wander around the root
         goal, moves_left = span.root, 4
     forbid = {span.approach} if not later_fills and span.approach is not None else set()
-    two_beats = 2 * bar.length_ticks // bar.meter[0]
+    two_beats = 2 * beat_ticks(bar)
     strong = (step_onset(bar, style, step) - bar.start_ticks) % two_beats == 0  # beats 1 and 3
     scale = _scale_pcs(span.symbol, bar.key, walking=True)
     chord = set(span.symbol.chord_tones()) | {span.symbol.bass_pc}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -21,21 +21,22 @@ from bandmate.errors import InputFileError
 from bandmate.score.model import Note, Score
 
 
-def swing_ticks(tick: int, pair_ticks: int, swing: float) -> int:
-    """Where `tick` lands when each pair of `pair_ticks / 2` notes is swung.
+def swing_position(position, pair, swing):
+    """Where `position` (0 <= position < pair) lands when the first half of the pair is stretched
+    to `swing` of it and the second squeezed into the rest; positions in between move
+    proportionally (so 16ths follow an 8th-note swing). Exact for Fractions."""
+    half = pair / 2
+    if position < half:
+        return position * 2 * swing
+    return pair * swing + (position - half) * 2 * (1 - swing)
 
-    The first half of the pair is stretched to `swing` of it and the second squeezed into the
-    rest; positions in between move proportionally (so 16ths follow an 8th-note swing).
-    """
+
+def swing_ticks(tick: int, pair_ticks: int, swing: float) -> int:
+    """Where `tick` lands when each pair of `pair_ticks / 2` notes is swung (`swing_position`)."""
     if swing == 0.5:
         return tick
     start, pos = divmod(tick, pair_ticks)
-    half = pair_ticks / 2
-    if pos < half:
-        moved = pos * 2 * swing
-    else:
-        moved = pair_ticks * swing + (pos - half) * 2 * (1 - swing)
-    return start * pair_ticks + round(moved)
+    return start * pair_ticks + round(swing_position(pos, pair_ticks, swing))
 
 
 def apply_swing(
@@ -44,12 +45,15 @@ def apply_swing(
     swing: float,
     unit: int,
     bar_starts: Sequence[int] = (0,),
+    straight: Collection[int] = (),
 ) -> list[Note]:
     """Swing 8ths (`unit` 8) or 16ths (`unit` 16) by the ratio `swing` (0.5: straight).
 
     The pairs are counted from the downbeat of the bar that holds each tick (`bar_starts`:
     ascending, the first 0): a bar that begins off the beat, after a bar of 7/8 or 5/8, swings
-    from its own downbeat instead of having it pushed late as an off-beat 8th.
+    from its own downbeat instead of having it pushed late as an off-beat 8th. The bars that
+    start at a tick in `straight` are left as they are (a 12/8 bar of a 4/4 style, already
+    played on the triplet: `players.beat_mapped`).
     """
     if swing == 0.5:
         return notes
@@ -57,6 +61,8 @@ def apply_swing(
 
     def swung(tick: int) -> int:
         start = bar_starts[max(bisect.bisect_right(bar_starts, tick) - 1, 0)]
+        if start in straight:
+            return tick
         return start + swing_ticks(tick - start, pair, swing)
 
     out = []

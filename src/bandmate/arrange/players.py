@@ -10,7 +10,15 @@ applied afterwards to every part alike (`arrange.feel`), so that the band swings
 The `pad` generator is `comp` with sustained voicings.
 
 A bar whose meter differs from the style's (a 3/4 bar in a 4/4 style) keeps the style's step
-length and plays as many steps as fit, from the start of the pattern.
+length and plays as many steps as fit, from the start of the pattern. A bar that beats in three
+where the style beats in two, or the other way round (a 12/8 bar in a 4/4 style, a 4/4 bar in
+a 6/8 one), is played beat for beat instead (`beat_mapped`): the style's beats fall on the bar's
+beats, a 12/8 bar's four dotted quarters taking a 4/4 groove's four quarters, and the steps
+inside a beat move with it, straight 8ths and 16ths onto the triplet as a drummer plays a
+straight groove in 12/8 (`feel.swing_position` at 2/3), and a triplet grid (a 12/8
+feel, or a style written in triplets) spread evenly. Without this, a 12/8 bar in a 4/4 style
+ran the 16 steps of its 4/4 bar and then half of them again, the downbeat's groove landing in
+the middle of the bar.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from __future__ import annotations
 import importlib
 from fractions import Fraction
 
+from bandmate.arrange.feel import swing_position
 from bandmate.arrange.plan import BarPlan
 
 _MODULES = {"drums": "drums", "bass": "bass", "comp": "comp", "pad": "comp"}
@@ -35,8 +44,40 @@ def play(song, part, style, rng) -> list:
     return _module(part.generator).play(song, part, style, rng)
 
 
+def meter_beats(meter: tuple[int, int]) -> tuple[int, Fraction]:
+    """A meter's beats: how many, and each one's length in quarter notes. A compound meter (6/8,
+    9/8, 12/8: a multiple of three, more than three) beats in dotted notes, three units each."""
+    count, unit = meter
+    if unit >= 8 and count % 3 == 0 and count > 3:
+        return count // 3, Fraction(12, unit)
+    return count, Fraction(4, unit)
+
+
+def _compound(meter: tuple[int, int]) -> bool:
+    return meter_beats(meter)[0] != meter[0]
+
+
+def beat_mapped(bar: BarPlan, style) -> bool:
+    """Whether `bar` plays the style's pattern beat for beat: one of the two beats in three and
+    the other in two, and the style's grid a whole number of steps a beat."""
+    style_beats = meter_beats(style.meter)[0]
+    return _compound(bar.meter) != _compound(style.meter) and style.grid % style_beats == 0
+
+
+def beat_ticks(bar: BarPlan) -> Fraction:
+    """The length of one of the bar's beats in ticks (a dotted quarter in 12/8)."""
+    return Fraction(bar.length_ticks, meter_beats(bar.meter)[0])
+
+
+def _steps_per_beat(style) -> int:
+    return style.grid // meter_beats(style.meter)[0]
+
+
 def step_ticks(bar: BarPlan, style) -> Fraction:
-    """Length of one pattern step in ticks: the style's bar divided into `grid` steps."""
+    """Length of one pattern step in ticks: the style's bar divided into `grid` steps (in a
+    beat-mapped bar, the bar's beat divided as the style divides its own)."""
+    if beat_mapped(bar, style):
+        return beat_ticks(bar) / _steps_per_beat(style)
     ticks_per_quarter = Fraction(bar.length_ticks * bar.meter[1], bar.meter[0] * 4)
     style_bar_quarters = Fraction(style.meter[0] * 4, style.meter[1])
     return style_bar_quarters * ticks_per_quarter / style.grid
@@ -44,16 +85,30 @@ def step_ticks(bar: BarPlan, style) -> Fraction:
 
 def steps_in_bar(bar: BarPlan, style) -> int:
     """How many pattern steps fit in `bar` (the style's grid for a bar of the style's meter)."""
+    if beat_mapped(bar, style):
+        return meter_beats(bar.meter)[0] * _steps_per_beat(style)
     return int(Fraction(bar.length_ticks) / step_ticks(bar, style))
 
 
 def step_onset(bar: BarPlan, style, step: int) -> int:
     """Absolute tick of pattern step `step` in `bar`."""
-    return bar.start_ticks + round(step * step_ticks(bar, style))
+    if not beat_mapped(bar, style):
+        return bar.start_ticks + round(step * step_ticks(bar, style))
+    per_beat = _steps_per_beat(style)
+    beat, within = divmod(step, per_beat)
+    length = beat_ticks(bar)
+    position = Fraction(within, per_beat) * length
+    if _compound(bar.meter) and per_beat % 3:
+        # straight steps in a beat of three: the 8th pairs swung onto the triplet
+        position = swing_position(position, length, Fraction(2, 3))
+    return bar.start_ticks + round(beat * length + position)
 
 
 def step_is_beat(bar: BarPlan, style, step: int) -> bool:
-    """Whether a step falls on a beat of the bar's meter (quarter notes in x/4, eighths in x/8)."""
+    """Whether a step falls on a beat of the bar's meter (quarter notes in x/4, eighths in x/8;
+    dotted quarters in a beat-mapped 12/8 bar)."""
+    if beat_mapped(bar, style):
+        return step % _steps_per_beat(style) == 0
     beat = Fraction(bar.length_ticks, bar.meter[0])
     return (step * step_ticks(bar, style)) % beat == 0
 
