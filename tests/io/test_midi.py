@@ -1,5 +1,6 @@
 """Standard MIDI File round trips and bad files."""
 
+import io
 from pathlib import Path
 
 import mido
@@ -198,3 +199,16 @@ def test_titles_and_names_outside_latin1_are_written_plain_not_a_crash():
     back = midi_from_bytes(midi_bytes(score))
     assert back.title == "Don't Stop - café ?"
     assert back.tracks[0].name == "Voix o"
+
+
+@pytest.mark.parametrize("written", ["C#", "Cb", "F#", "Gb", "A#m", "Abm", "D#m", "Ebm"])
+def test_a_key_signature_is_read_and_written_as_the_file_has_it(written):
+    # 7 sharps (C#) came back as Db's 5 flats, F# major as Gb: a file lost its key signature
+    mid = mido.MidiFile(type=1)
+    mid.tracks.append(mido.MidiTrack([mido.MetaMessage("key_signature", key=written)]))
+    buffer = io.BytesIO()
+    mid.save(file=buffer)
+    score = midi_from_bytes(buffer.getvalue())
+    assert str(score.keys[0].key) == written
+    back = mido.MidiFile(file=io.BytesIO(midi_bytes(score)))
+    assert [m.key for m in back.tracks[0] if m.type == "key_signature"] == [written]

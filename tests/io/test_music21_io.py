@@ -403,3 +403,13 @@ def test_bars_longer_than_any_note_value_are_written(meter, tmp_path):
     assert [str(m) for m in back.time_signatures] == [f"{meter[0]}/{meter[1]}"]
     xml = musicxml_bytes(score).decode()
     assert not set(re.findall(r"<type>([a-z-]+)</type>", xml)) & {"long", "maxima"}
+
+
+def test_a_sharp_key_keeps_its_sharps(tmp_path):
+    # a piece in F# major was written with Gb major's six flats (and its E# as F)
+    tune = Track("Tune", notes=notes((0, 1, 66), (1, 1, 65), (2, 2, 66)))
+    score = make_score(tune, keys=(KeyChange(0, Key.parse("F#")),))
+    xml = musicxml_bytes(score).decode()
+    assert "<fifths>6</fifths>" in xml
+    assert re.search(r"<step>E</step>\s*<alter>1</alter>", xml)
+    assert str(round_trip(score, tmp_path).keys[0].key) == "F#"

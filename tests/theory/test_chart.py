@@ -311,6 +311,14 @@ def test_a_transposed_chart_is_spelled_in_each_bars_own_key():
     assert chords_of(transpose_chart(modulating, 2, Key.parse("D"))) == ["D", "A7", "Eb", "Bb7"]
 
 
+def test_a_chart_in_or_moved_to_f_sharp_is_spelled_in_sharps():
+    # F# was read as Gb: `bandmate chart "(key: F#) ..."` said "key Gb", and --key F# gave Gb, Db7
+    assert str(parse_chart("(key: F#) | F# | C#7 |").key) == "F#"
+    moved = transpose_chart(parse_chart("(key: Bb) | Bb | F7 | Gm |"), -4, Key.parse("F#"))
+    assert chords_of(moved) == ["F#", "C#7", "D#m"] and str(moved.key) == "F#"
+    assert str(transpose_chart(parse_chart("(key: F#) | F# |"), 0, Key.parse("F#")).key) == "F#"
+
+
 def test_invisible_characters_are_whitespace():
     # a chart file saved "UTF-8 with BOM" (Windows Notepad) or pasted from a web page carries
     # characters nobody can see; they must not become a chord nobody wrote

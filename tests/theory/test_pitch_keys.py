@@ -125,7 +125,8 @@ def test_key_validates_itself():
 @pytest.mark.parametrize(
     ("key", "sharps"),
     [("C", 0), ("G", 1), ("F", -1), ("Bb", -2), ("E", 4), ("Db", -5), ("B", 5), ("Gb", -6),
-     ("F#", -6), ("Am", 0), ("Gm", -2), ("C#m", 4), ("G#m", 5), ("D#m", -6), ("D dorian", 0),
+     ("F#", 6), ("C#", 7), ("Cb", -7), ("A#", -2), ("Am", 0), ("Gm", -2), ("C#m", 4),
+     ("G#m", 5), ("D#m", 6), ("Ebm", -6), ("A#m", 7), ("Abm", -7), ("D dorian", 0),
      ("E phrygian", 0), ("Bb mixolydian", -3), ("C harmonic minor", -3), ("A blues", 0)],
 )  # fmt: skip
 def test_key_signature(key, sharps):
@@ -137,9 +138,21 @@ def test_from_sharps_gives_the_circle_of_fifths():
     majors = [str(Key.from_sharps(s)) for s in range(-5, 6)]
     assert majors == ["Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B"]
     assert Key.from_sharps(-3, minor=True) == Key.parse("Cm")
-    for sharps in range(-5, 6):
+    for sharps in range(-7, 8):
         assert Key.from_sharps(sharps).sharps == sharps
         assert Key.from_sharps(sharps, minor=True).sharps == sharps
+    assert [str(Key.from_sharps(s)) for s in (6, 7, -6, -7)] == ["F#", "C#", "Gb", "Cb"]
+
+
+def test_a_key_keeps_the_spelling_it_was_given():
+    # F# major was spelled Gb major (6 flats), so a chart or MIDI file in F# came out in Gb
+    f_sharp, g_flat = Key.parse("F#"), Key.parse("Gb")
+    assert (str(f_sharp), str(g_flat)) == ("F#", "Gb")
+    assert f_sharp.spell(5) == "E#" and g_flat.spell(5) == "F"
+    assert f_sharp == g_flat and hash(f_sharp) == hash(g_flat)  # the same key, enharmonically
+    assert str(Key.parse(str(Key.parse("D#m")))) == "D#m"
+    assert str(Key.parse("F#").relative) == "D#m" and str(Key.parse("Gb").relative) == "Ebm"
+    assert str(Key(6)) == "Gb"  # a key built from a pitch class takes the fewest accidentals
     with pytest.raises(ValueError):
         Key.from_sharps(8)
 

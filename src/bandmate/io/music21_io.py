@@ -24,6 +24,7 @@ short bar in the middle of a piece (a bar cut short before a meter change, say).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -350,6 +351,8 @@ def _keys(flat, ticks) -> tuple[KeyChange, ...]:
             found = Key.from_sharps(k.sharps, minor=False)
         else:
             continue
+        with contextlib.suppress(ValueError):  # as written: F# major's 6 sharps, not Gb's flats
+            found = found.spelled(k.sharps)
         out.append(KeyChange(tick, found))
     return tuple(out)
 

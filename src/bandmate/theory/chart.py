@@ -572,7 +572,10 @@ def transpose_chart(chart: Chart, semitones: int, key: Key | None = None) -> Cha
     """
 
     def move_key(k: Key | None) -> Key | None:
-        return None if k is None else replace(k, tonic=(k.tonic + semitones) % 12)
+        if k is None or semitones % 12 == 0:
+            return k
+        moved = replace(k, tonic=(k.tonic + semitones) % 12)
+        return key if moved == key else moved  # spelled as asked: F#, not Gb
 
     bars = []
     for bar in chart.bars:

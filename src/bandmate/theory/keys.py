@@ -1,19 +1,22 @@
 """Scales, modes and keys.
 
-A `Key` is a tonic pitch class plus a mode name from `MODES`. It stores no spelling of its own:
-the spelling (Bb or A#, the number of sharps) follows from the key signature with the fewest
-accidentals, which is what musicians write. So `Key.parse("A#")` is the key of Bb major, and
-`Key.from_sharps(7, minor=False)` (C# major) comes back with `sharps == -5` (Db major).
-On a tie (six sharps or six flats) flats win: Gb major and its relative Eb minor, so a key and
-its relative always share a signature.
+A `Key` is a tonic pitch class plus a mode name from `MODES`; two keys are equal when those are
+(F# major == Gb major). Its spelling (the number of sharps, F# or Gb) is the one it was given
+when that is a real key signature: `Key.parse("F#")` is F# major with 6 sharps,
+`Key.parse("Gb")` Gb major with 6 flats, `Key.from_sharps(7)` C# major with 7 sharps. Otherwise
+(a key built from a pitch class, or a spelling no signature has: "A#" major would need 10 sharps)
+it follows the signature with the fewest accidentals, which is what musicians write, so
+`Key.parse("A#")` is spelled Bb major; on a tie (six sharps or six flats) flats win: Gb major and
+its relative Eb minor. `relative` keeps the signature (F# major's is D# minor); a key made with
+`dataclasses.replace` (a new tonic) takes the default again.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bandmate.theory.pitch import LETTERS, name_for_letter, parse_note_name
+from bandmate.theory.pitch import LETTERS, name_for_letter, normalise_note_name, parse_note_name
 
 #: Mode name -> semitone offsets of its scale degrees from the tonic (ascending, tonic first).
 MODES: dict[str, tuple[int, ...]] = {
@@ -90,6 +93,9 @@ class Key:
 
     tonic: int
     mode: str = "major"
+    # the signature it was written with (F# major: 6, Gb major: -6), None for the default; set
+    # only by `spelled`, so that `replace` (a new tonic) never keeps a spelling it cannot have
+    _written_sharps: int | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.tonic, int) or isinstance(self.tonic, bool):
@@ -125,15 +131,39 @@ class Key:
                     f"{text!r} is not a key: unknown mode {mode_text!r}; "
                     f"known modes: {', '.join(MODES)}"
                 )
-        return cls(parse_note_name(tonic_text), mode)
+        key = cls(parse_note_name(tonic_text), mode)
+        written = normalise_note_name(tonic_text)
+        for sharps in key._signatures():
+            spelled = key.spelled(sharps)
+            if spelled.tonic_name == written:
+                return spelled
+        return key
 
     @classmethod
     def from_sharps(cls, sharps: int, minor: bool = False) -> Key:
-        """The major (or minor) key with a signature of `sharps` (-7..7, negative for flats)."""
+        """The major (or minor) key with a signature of `sharps` (-7..7, negative for flats),
+        spelled with that signature (7 sharps: C# major, not Db)."""
         if not isinstance(sharps, int) or not -7 <= sharps <= 7:
             raise ValueError(f"a key signature has -7..7 sharps, not {sharps!r}")
         major_tonic = (7 * sharps) % 12
-        return cls((major_tonic + 9) % 12, "minor") if minor else cls(major_tonic, "major")
+        key = cls((major_tonic + 9) % 12, "minor") if minor else cls(major_tonic, "major")
+        return key.spelled(sharps)
+
+    def spelled(self, sharps: int) -> Key:
+        """This key written with a signature of `sharps` (F# major with 6 sharps rather than Gb
+        major with 6 flats); ValueError when no such signature writes it."""
+        if sharps not in self._signatures():
+            raise ValueError(f"{self.name} is not written with a signature of {sharps} sharps")
+        key = Key(self.tonic, self.mode)
+        object.__setattr__(key, "_written_sharps", sharps)
+        return key
+
+    def _signatures(self) -> list[int]:
+        """The signatures (one or two, -7..7) that can write this key, fewest accidentals first
+        (on a tie, flats first)."""
+        major_tonic = (self.tonic - _MAJOR_SCALE[self._info.signature_degree - 1]) % 12
+        candidates = [s for s in range(-7, 8) if (7 * s) % 12 == major_tonic]
+        return sorted(candidates, key=lambda s: (abs(s), s))
 
     @property
     def _info(self) -> _ModeInfo:
@@ -141,12 +171,11 @@ class Key:
 
     @property
     def sharps(self) -> int:
-        """Key signature in sharps (-7..7, negative for flats); modes use their relative major's."""
-        info = self._info
-        major_tonic = (self.tonic - _MAJOR_SCALE[info.signature_degree - 1]) % 12
-        # The two signatures (at most) whose major tonic is this pitch class.
-        candidates = [s for s in range(-7, 8) if (7 * s) % 12 == major_tonic]
-        return min(candidates, key=lambda s: (abs(s), s))  # the fewest; on a tie, flats
+        """Key signature in sharps (-7..7, negative for flats); modes use their relative major's.
+        The one the key was written with, else the one with the fewest accidentals."""
+        if self._written_sharps is not None:
+            return self._written_sharps
+        return self._signatures()[0]
 
     @property
     def is_minor(self) -> bool:
@@ -194,7 +223,8 @@ class Key:
     def relative(self) -> Key:
         """The relative key (same signature): C major <-> A minor; D dorian -> C major."""
         offset, mode = self._info.relative
-        return Key((self.tonic + offset) % 12, mode)
+        relative = Key((self.tonic + offset) % 12, mode)
+        return relative if self._written_sharps is None else relative.spelled(self.sharps)
 
     def spell(self, pc: int) -> str:
         """Name of pitch class `pc` as written in this key: 10 in F major -> "Bb", 6 in D -> "F#".
