@@ -135,3 +135,29 @@ def test_a_refused_pack_costs_nothing(tmp_path):
     with pytest.raises(UserError, match="already exists"):
         make_loops(LoopRequest(style="pop", bars=16, count=1000), tmp_path)
     assert time.perf_counter() - start < 1.5
+
+
+def test_a_part_that_rests_through_the_loop_gets_no_silent_file_and_high_energy_brings_it_in(
+    tmp_path,
+):
+    # funk's brass rests in the verse groove a loop plays by default: the pack had a silent
+    # funk_..._brass.wav; now it has none and says so, and --energy high plays the chorus groove
+    low = make_loops(LoopRequest(style="funk", bars=1, seed=1), tmp_path / "low")
+    assert not [p for p in low if p.name.endswith("_brass.wav")]
+    assert [p for p in low if p.name.endswith("_clav.wav")]
+    manifest = json.loads((tmp_path / "low" / "manifest.json").read_text())
+    assert manifest["silent_parts"] == {"funk_100bpm_C_01": ["Brass"]}
+    assert manifest["settings"]["energy"] is None
+    high = make_loops(LoopRequest(style="funk", bars=1, seed=1, energy="high"), tmp_path / "hi")
+    brass = [p for p in high if p.name.endswith("_brass.wav")]
+    assert brass and integrated_lufs(read_audio(brass[0])) > -40
+
+
+def test_loop_energy_overrides_the_chords_sections():
+    style = load_style("funk")
+    settings = {"tempo_bpm": 100, "key": "C", "bars": 2, "seed": 1, "chords": "[Chorus] | C | F |"}
+    verse = loop_score(style, **settings, energy="low")
+    chorus = loop_score(style, **settings)
+    assert not verse.track("Brass").notes and chorus.track("Brass").notes
+    with pytest.raises(UserError, match="Energy"):
+        loop_score(style, tempo_bpm=100, key="C", bars=2, seed=1, energy="loud")

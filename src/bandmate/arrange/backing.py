@@ -13,7 +13,7 @@ from fractions import Fraction
 import numpy as np
 
 from bandmate.arrange.feel import Groove, apply_groove, apply_swing, humanize, trim_overlaps
-from bandmate.arrange.plan import SongPlan, plan_song
+from bandmate.arrange.plan import ENERGY_INTENSITY, SongPlan, plan_song
 from bandmate.arrange.players import beat_mapped, play
 from bandmate.arrange.style import Style, load_style
 from bandmate.errors import ChartError, UserError
@@ -97,13 +97,17 @@ def backing(
     ending: bool = True,
     groove: Groove | None = None,
     loop: bool = False,
+    energy: str | None = None,
 ) -> Score:
     """A backing track for `chart` in `style`: one named track per part of the style.
 
     Without intro and ending the song is exactly the chart (times `choruses`) from beat 0. A
-    `loop` has neither, and its last bar leads back into its first instead of ending.
+    `loop` has neither, and its last bar leads back into its first instead of ending. `energy`
+    ("low", "mid" or "high") plays every pass at that energy, whatever the chart's sections say.
     """
     style = style if isinstance(style, Style) else load_style(style)
+    if energy is not None and energy not in ENERGY_INTENSITY:
+        raise UserError(f"Energy is low, mid or high, not {energy!r}.")
     tempo_bpm = style.tempo_default if tempo_bpm is None else float(tempo_bpm)
     check_tempo(tempo_bpm)
     check_seed(seed)
@@ -119,6 +123,7 @@ def backing(
         intro_bars=min(style.intro_bars, len(chart)) if intro and not loop else 0,
         ending_bars=style.ending_bars if ending and not loop else 0,
         loop=loop,
+        energy=energy,
     )
     tracks = tuple(
         Track(

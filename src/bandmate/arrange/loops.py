@@ -101,10 +101,14 @@ def loop_score(
     bars: int,
     seed: int,
     chords: str | None = None,
+    energy: str | None = None,
 ) -> Score:
     """One loop: `bars` bars of `style` at `tempo_bpm` in `key`, decided by `seed`.
 
     `chords` is chart text or a file that holds it, read as `bandmate backing` reads its chart.
+    `energy` is the groove: "low" the style's verse patterns, "high" its chorus patterns (where a
+    style's horns or shaker come in), whatever sections the chords name; None lets the chords'
+    sections say (a chorus is high), and chords without sections play low.
     """
     if bars not in LOOP_BARS:
         raise UserError(f"A loop has {', '.join(map(str, LOOP_BARS))} bars, not {bars}.")
@@ -112,7 +116,13 @@ def loop_score(
     if chords:
         chart = fit_chart(load_chart(chords, style.meter), bars)
         return backing(
-            chart, style=style, tempo_bpm=tempo_bpm, key=str(target), seed=seed, loop=True
+            chart,
+            style=style,
+            tempo_bpm=tempo_bpm,
+            key=str(target),
+            seed=seed,
+            loop=True,
+            energy=energy,
         )
     chart = stock_chart(target, bars, style.meter)
-    return backing(chart, style=style, tempo_bpm=tempo_bpm, seed=seed, loop=True)
+    return backing(chart, style=style, tempo_bpm=tempo_bpm, seed=seed, loop=True, energy=energy)

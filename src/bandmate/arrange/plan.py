@@ -154,6 +154,7 @@ def plan_song(
     intro_bars: int = 0,
     ending_bars: int = 0,
     loop: bool = False,
+    energy: str | None = None,
 ) -> SongPlan:
     """Lay out intro, `choruses` passes through the chart and an ending, bar by bar.
 
@@ -162,7 +163,12 @@ def plan_song(
     for `ending_bars` bars, the last of which is a hit that rings.
 
     A `loop` has no last bar: the band plays on through it and leads back into bar 1.
+
+    `energy` ("low", "mid" or "high") sets how hard the band plays every pass through the chart,
+    whatever its sections say (a loop pack's verse or chorus groove).
     """
+    if energy is not None and energy not in ENERGY_INTENSITY:
+        raise ValueError(f"energy is one of {', '.join(ENERGY_INTENSITY)}, not {energy!r}")
     if choruses < 1:
         raise ValueError("at least one chorus")
     # (chart bar, part, chorus, section override)
@@ -196,13 +202,15 @@ def plan_song(
             or (part == "body" and bar is chart.bars[0])
         )
         bar_in_section = 0 if starts else bar_in_section + 1
-        if part == "body" and has_sections:
-            energy = section_energy(section)
+        if part == "body" and energy is not None:
+            level = energy
+        elif part == "body" and has_sections:
+            level = section_energy(section)
         elif part == "body":
             # no sections in the chart: the first pass is the quiet one, later passes build
-            energy = "low" if chorus == 1 else "high"
+            level = "low" if chorus == 1 else "high"
         else:
-            energy = "low" if part == "intro" else "high"
+            level = "low" if part == "intro" else "high"
         plans.append(
             BarPlan(
                 index=i,
@@ -214,7 +222,7 @@ def plan_song(
                 section=section,
                 part=part,
                 chorus=chorus,
-                intensity=ENERGY_INTENSITY[energy],
+                intensity=ENERGY_INTENSITY[level],
                 starts_section=starts,
                 ends_section=False,
                 bar_in_section=bar_in_section,

@@ -18,6 +18,12 @@ def add_parser(sub) -> None:
         "--chords",
         help="a chord chart to loop, or a file holding it (default: a stock progression)",
     )
+    p.add_argument(
+        "--energy",
+        choices=("low", "high"),
+        help="the style's verse (low) or chorus (high) groove (default: as the chords' sections "
+        "say, else low)",
+    )
     p.add_argument("--bars", type=int, choices=(1, 2, 4, 8, 16), default=4)
     p.add_argument("--count", type=int, default=1, help="how many distinct loops")
     p.add_argument("--seed", type=int, default=0)
@@ -40,6 +46,7 @@ def run(args) -> int:
         count=args.count,
         seed=args.seed,
         sample_rate=args.sample_rate,
+        energy=args.energy,
     )
     with progress_bar("Rendering loops") as progress:
         files = make_loops(request, args.out, force=args.force, progress=progress)

@@ -5,7 +5,9 @@ Files are named as producers expect: `funk_100bpm_Em_01.wav` (the full loop),
 `seed + n - 1`, so a pack can be extended later without changing the loops it already has.
 Each loop's parts are balanced to the style's authored mix levels and peak together at -1 dBFS
 (`jobs.backing.balance_stems`, after the tail is folded), so that the full loop is their sum;
-the manifest records each part's level and every loop's gains.
+the manifest records each part's level and every loop's gains. A part that plays nothing in
+a loop (a style's horns rest in its verse groove: `--energy high` brings them in) gets no file
+of its own, rather than a silent one in the pack; the manifest lists it under `silent_parts`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class LoopRequest:
     count: int = 1
     seed: int = 0
     sample_rate: int = 44_100
+    energy: str | None = None  # "low" or "high" patterns; None: as the chords' sections say
 
 
 def _slug(text: str) -> str:
@@ -78,6 +81,7 @@ def make_loops(
             bars=request.bars,
             seed=request.seed + n,
             chords=request.chords,
+            energy=request.energy,
         )
 
     # the first loop is arranged before the outputs are checked (it vets the tempo, bars and
@@ -98,6 +102,7 @@ def make_loops(
     track_names = [t.name for t in first.tracks]
     levels = [style.part(name).level_db for name in track_names]
     stem_gains_db: dict[str, dict[str, float | None]] = {}
+    tacet: dict[str, list[str]] = {}  # loop -> the parts it has no file for: they play nothing
     written: list[Path] = []
     # each file is published (tags, credentials, manifest) in the background as it is written,
     # while the next loop renders
@@ -121,9 +126,13 @@ def make_loops(
             stem_gains_db[full_path.stem] = dict(zip(track_names, gains, strict=True))
             publisher.file(midi_path, provenance)
             publisher.audio(render_mix(stems), full_path, provenance)
-            for stem, path in zip(stems, part_paths, strict=True):
+            written += [midi_path, full_path]
+            for track, stem, path in zip(score.tracks, stems, part_paths, strict=True):
+                if not track.notes:  # a part that rests all through (horns in a verse groove)
+                    tacet.setdefault(full_path.stem, []).append(track.name)
+                    continue
                 publisher.audio(stem, path, provenance)
-            written += [midi_path, full_path, *part_paths]
+                written.append(path)
     progress(request.count, request.count)
     write_manifest(
         manifest,
@@ -133,6 +142,7 @@ def make_loops(
         extra={
             "levels_db": dict(zip(track_names, levels, strict=True)),
             "stem_gains_db": stem_gains_db,
+            "silent_parts": tacet,
         },
     )
     return [*written, manifest]
