@@ -161,3 +161,10 @@ def test_loop_energy_overrides_the_chords_sections():
     assert not verse.track("Brass").notes and chorus.track("Brass").notes
     with pytest.raises(UserError, match="Energy"):
         loop_score(style, tempo_bpm=100, key="C", bars=2, seed=1, energy="loud")
+
+
+def test_a_smaller_pack_written_over_a_larger_one_with_force_leaves_no_old_loops(tmp_path):
+    make_loops(LoopRequest(style="house", bars=1, count=2), tmp_path)
+    make_loops(LoopRequest(style="house", bars=1, count=1), tmp_path, force=True)
+    assert not list(tmp_path.glob("*_02*"))
+    assert list(tmp_path.glob("house_124bpm_C_01_drums.wav*"))

@@ -93,6 +93,33 @@ def test_backing_refuses_to_overwrite(tmp_path):
     assert (out / "song.mid").read_bytes() == before
 
 
+def test_force_over_an_earlier_run_clears_the_files_it_no_longer_writes(tmp_path):
+    # a rock run's organ stem stayed behind under a pop ballad written over it with --force,
+    # and `bandmate mix out/stems` mixed it in; only files the old manifest listed go
+    from bandmate.jobs.backing import BackingRequest, make_backing
+
+    out = tmp_path / "song"
+    chart = "| C | F |"
+    make_backing(BackingRequest(chart, "rock", intro=False, ending=False), out)
+    assert (out / "stems" / "05-organ.wav").exists()
+    (out / "stems" / "my-vocal.wav").write_bytes(b"mine")
+    (out / "notes.txt").write_text("mine")
+    make_backing(BackingRequest(chart, "pop-ballad", intro=False, ending=False), out, force=True)
+    stems = sorted(p.name for p in (out / "stems").iterdir() if p.suffix == ".wav")
+    assert stems == [
+        "01-drums.wav",
+        "02-bass.wav",
+        "03-piano.wav",
+        "04-strings.wav",
+        "my-vocal.wav",
+    ]
+    assert not (out / "stems" / "05-organ.wav.provenance.json").exists()
+    assert (out / "notes.txt").read_text() == "mine"
+    make_backing(BackingRequest(chart, "rock", audio=False), out, force=True)
+    assert not (out / "mix.wav").exists() and not (out / "stems" / "01-drums.wav").exists()
+    assert (out / "song.mid").exists() and (out / "stems" / "my-vocal.wav").exists()
+
+
 def test_backing_bad_inputs(tmp_path):
     out = tmp_path / "x"
     assert_user_error(

@@ -151,7 +151,7 @@ def make_backing(
     from bandmate.io.charts import load_chart
     from bandmate.io.midi import read_midi, write_midi
     from bandmate.io.music21_write import write_musicxml
-    from bandmate.jobs.manifest import write_manifest
+    from bandmate.jobs.manifest import listed_files, remove_replaced, write_manifest
     from bandmate.rights.provenance import (
         RULES_ONLY,
         Provenance,
@@ -183,6 +183,7 @@ def make_backing(
     inputs = [p for p in (request.groove_file,) if p]
     generated = [p for k, p in paths.items() if k != "manifest"]
     check_outputs([*paths.values(), *map(manifest_path, generated)], inputs, force=force)
+    previous = listed_files(paths["manifest"])  # an earlier run's, replaced under --force
     make_out_dir(out)
     settings = asdict(request) | {"tempo_bpm": score.tempo_bpm}
     provenance = Provenance(
@@ -214,6 +215,7 @@ def make_backing(
             **audio_report,
         },
     )
+    remove_replaced(previous, generated)
     return paths
 
 

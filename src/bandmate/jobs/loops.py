@@ -55,7 +55,7 @@ def make_loops(
     from bandmate.errors import UserError
     from bandmate.io.midi import write_midi
     from bandmate.jobs.backing import balance_stems, make_out_dir
-    from bandmate.jobs.manifest import write_manifest
+    from bandmate.jobs.manifest import listed_files, remove_replaced, write_manifest
     from bandmate.render import render_mix, render_stems
     from bandmate.render.loop import fold_tail, loop_frames
     from bandmate.rights.provenance import (
@@ -97,6 +97,7 @@ def make_loops(
     manifest = out / "manifest.json"
     generated = midis + [w for ws in wavs for w in ws]
     check_outputs([*generated, *map(manifest_path, generated), manifest], force=force)
+    previous = listed_files(manifest)  # an earlier pack's, replaced under --force
     make_out_dir(out)
     settings = asdict(request) | {"tempo_bpm": tempo}
     track_names = [t.name for t in first.tracks]
@@ -145,4 +146,5 @@ def make_loops(
             "silent_parts": tacet,
         },
     )
+    remove_replaced(previous, written)
     return [*written, manifest]

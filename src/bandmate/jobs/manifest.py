@@ -36,3 +36,46 @@ def write_manifest(
         **(extra or {}),
     }
     write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def listed_files(manifest: Path) -> list[Path]:
+    """The files an earlier run's manifest (`manifest`, in its output folder) lists, inside that
+    folder; none when there is no readable manifest. A run with `--force` into the same folder
+    reads them before it writes, so that it can clear what it no longer writes
+    (`remove_replaced`)."""
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list):
+        return []
+    folder = manifest.parent.resolve()
+    listed = []
+    for name in files:
+        if not isinstance(name, str):
+            continue
+        path = manifest.parent / name
+        if path.resolve().is_relative_to(folder):
+            listed.append(path)
+    return listed
+
+
+def remove_replaced(previous: list[Path], written: list[Path]) -> list[Path]:
+    """Delete the files of an earlier run (`previous`, from `listed_files`) that this run did not
+    write again, with their provenance sidecars, and return them: a folder holds what its
+    manifest lists, and `bandmate mix out/stems` does not mix a stem the last run left behind
+    (a rock run's organ under a pop ballad written over it). Only files an earlier manifest
+    named are touched, never anything else in the folder."""
+    from bandmate.rights.provenance import manifest_path
+
+    kept = {p.resolve() for p in written}
+    removed = []
+    for path in previous:
+        if path.resolve() in kept:
+            continue
+        for leftover in (path, manifest_path(path)):
+            if leftover.is_file():
+                leftover.unlink()
+                removed.append(leftover)
+    return removed
