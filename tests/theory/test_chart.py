@@ -80,6 +80,39 @@ def test_repeats_are_expanded():
     assert chords_of(parse_chart("|:C:|")) == ["C", "C"]
 
 
+def test_first_and_second_endings():
+    # a lead sheet's voltas: the second pass skips the first ending and plays the second
+    chart = parse_chart("|: C | F |1 G | G7 :|2 Am | D7 | E |")
+    assert chords_of(chart) == ["C", "F", "G", "G7", "C", "F", "Am", "D7", "E"]
+    assert [bar.source_bar for bar in chart.bars] == [1, 2, 3, 4, 1, 2, 5, 6, 7]
+    dotted = parse_chart("[A] |: C |1. F :|2. G | [B] | Am |")
+    assert chords_of(dotted) == ["C", "F", "C", "G", "Am"]
+    assert [i for i, _ in dotted.sections] == [0, 2, 4]  # the repeated A starts again
+
+
+@pytest.mark.parametrize(
+    ("text", "token", "explanation"),
+    [
+        ("| C |1 G |", "1", "inside a repeat"),
+        ("|: C |1 D |1 G :|2 A |", "1", "once"),
+        ("| C | 2 G |", "2", "follows a repeat with a first ending"),
+        ("|: C :|2 G |", "2", "follows a repeat with a first ending"),
+        ("|: C |1 :|2 G |", ":|", "no bars"),
+        ("|: C |1 G :| x3 |2 A |", ":|", "plays twice"),
+    ],
+)
+def test_ending_mistakes(text, token, explanation):
+    with pytest.raises(ChartError, match=explanation) as caught:
+        parse_chart(text)
+    assert caught.value.token == token
+
+
+def test_slashes_hold_the_chord_for_a_beat_as_dots_do():
+    assert parse_chart("| C / F / | G / / / |") == parse_chart("| C . F . | G . . . |")
+    with pytest.raises(ChartError, match="too few beats"):
+        parse_chart("| C / F |")
+
+
 def test_sections_label_the_following_bars():
     chart = parse_chart("[Intro] | C | [Verse 1] | F | G | [Chorus] C |")
     assert [bar.section for bar in chart.bars] == ["Intro", "Verse 1", "Verse 1", "Chorus"]

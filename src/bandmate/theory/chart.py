@@ -16,10 +16,13 @@ Syntax (one example says most of it)::
 * Several chords in a bar split it evenly: "C G" in 4/4 is two beats each, in 3/4 one and a half.
   With `.` placeholders each token is one beat: "C . F G" in 4/4 puts C on beat 1, F on 3 and
   G on 4; such a bar must have exactly as many tokens as the meter has beats and cannot start
-  with `.`.
+  with `.`. A `/` is the same placeholder, as slash notation writes it ("C / F /").
 * `%` repeats the previous bar (laid out again in the current meter).
 * `|: ... :|` plays its bars twice; `:| x3` (or `x 3`) three times in all; `:|:` ends one repeat
   and starts the next. Repeats do not nest: an open repeat must close before another starts.
+  First and second endings: `|: C | F |1 G :|2 Am |` plays C F G, then C F Am; a `1` (or `1.`)
+  at the start of a bar inside a repeat begins the first ending, which the repeat skips on its
+  second pass, and a `2` after the `:|` marks the second ending (the bars that follow).
 * `[Name]` before a bar starts a section that lasts until the next label. A label starts a new
   section even when it repeats the name in force, so `[A] ... [A] ... [B] ... [A]` is AABA, and
   each pass of a repeated passage that opens with a label starts that section again.
@@ -231,6 +234,8 @@ _TOKEN_RE = re.compile(
 _METER_RE = re.compile(r"(\d+)\s*/\s*(\d+)")
 _NAMED_DIRECTIVE_RE = re.compile(r"(?i:(key|title))\s*:\s*(.*)")
 _REPEAT_COUNT_RE = re.compile(r"[xX×](\d*)")
+_ENDING_RE = re.compile(r"([12])\.?")  # a volta at a bar's start: |1 ... :|2 ...
+_BEAT_PLACEHOLDERS = (".", "/")
 _BAD_TOKEN_HINTS = {
     "(": "this '(' is never closed; directives look like (3/4) or (key: Bb)",
     ")": "this ')' has no matching '('",
@@ -270,6 +275,8 @@ class _ChartParser:
         self.current: list[str] = []  # chord, '.' and '%' tokens of the bar being read
         self.pending: list[str] = []  # labels and directives waiting for their bar
         self.repeat_start: tuple[int, int] | None = None  # (index in self.bars, written bar)
+        self.first_ending: int | None = None  # index in self.bars where the open one starts
+        self.second_ending_due = False  # a repeat with a first ending has just closed
 
     @property
     def bar_number(self) -> int:
@@ -292,6 +299,8 @@ class _ChartParser:
                 else:
                     self._directive(token)
                 self.pending.append(token)
+            elif kind == "word" and not self.current and _ENDING_RE.fullmatch(token):
+                self._ending(token)
             elif kind == "word":
                 if _REPEAT_COUNT_RE.fullmatch(token):
                     raise ChartError(
@@ -380,6 +389,24 @@ class _ChartParser:
                 token=token,
             )
 
+    def _ending(self, token: str) -> None:
+        """A volta: `1` opens the first ending of the open repeat, `2` follows its `:|`."""
+        if _ENDING_RE.fullmatch(token)[1] == "1":
+            if self.repeat_start is None or self.first_ending is not None:
+                raise ChartError(
+                    "a first ending goes inside a repeat, once, like |: C | F |1 G :|2 Am |",
+                    bar=self.bar_number,
+                    token=token,
+                )
+            self.first_ending = len(self.bars)
+        elif not self.second_ending_due:
+            raise ChartError(
+                "a second ending follows a repeat with a first ending, like |: C | F |1 G :|2 Am |",
+                bar=self.bar_number,
+                token=token,
+            )
+        self.second_ending_due = False
+
     def _start_repeat(self, token: str) -> None:
         if self.repeat_start is not None:
             raise ChartError(
@@ -399,6 +426,20 @@ class _ChartParser:
         times, index = self._repeat_count(index, bar)
         start = self.repeat_start[0]
         self.repeat_start = None
+        if self.first_ending is not None:  # the passes after the first skip its ending
+            ending, self.first_ending = self.first_ending, None
+            if ending == len(self.bars):
+                raise ChartError("the first ending has no bars in it", bar=bar, token=token)
+            if times != 2:
+                raise ChartError(
+                    "a repeat with first and second endings plays twice; drop the count",
+                    bar=bar,
+                    token=token,
+                )
+            self.second_ending_due = True
+            self.bars.extend(self.bars[start:ending])
+            self.layouts.extend(self.layouts[start:ending])
+            return index
         segment, layouts = self.bars[start:], self.layouts[start:]
         if not segment:
             raise ChartError("this repeat has no bars in it", bar=bar, token=token)
@@ -433,6 +474,7 @@ class _ChartParser:
         self.written_bars += 1
         tokens = tuple(self.current)
         self.current = []
+        self.second_ending_due = False
         if "%" in tokens:
             if tokens != ("%",):
                 raise ChartError(
@@ -455,6 +497,7 @@ class _ChartParser:
     def _build_bar(self, tokens: tuple[str, ...], error_token: str | None = None) -> Bar:
         number, beats_in_bar = self.written_bars, self.meter[0]
         meter_text = f"{self.meter[0]}/{self.meter[1]}"
+        tokens = tuple("." if t in _BEAT_PLACEHOLDERS else t for t in tokens)
         if "." in tokens:
             count_text = f"{len(tokens)} chords and dots, but {meter_text} has {beats_in_bar}"
             if tokens[0] == ".":
