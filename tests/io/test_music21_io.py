@@ -413,3 +413,25 @@ def test_a_sharp_key_keeps_its_sharps(tmp_path):
     assert "<fifths>6</fifths>" in xml
     assert re.search(r"<step>E</step>\s*<alter>1</alter>", xml)
     assert str(round_trip(score, tmp_path).keys[0].key) == "F#"
+
+
+def test_abc_key_and_meter_changes_inside_a_tune(tmp_path):
+    # music21 ignored [K:F] and [M:3/4]: the B after [K:F] sounded B natural, the meter and key
+    # maps never changed, and a [K:] in the middle of a bar split the bar in two
+    path = tmp_path / "changes.abc"
+    path.write_text(
+        "X:1\nT:Changes\nM:4/4\nL:1/4\nQ:1/4=100\nK:G\n"
+        "G A B c | [M:3/4] d e f | [K:F] B A G |\n"
+        "[M:4/4][K:D] F G [K:C] F G | [Q:1/4=140] A4 |]\n"
+    )
+    score = read_abc(path)
+    beat = 480
+    assert [(m.onset_ticks // beat, str(m)) for m in score.time_signatures] == [
+        (0, "4/4"), (4, "3/4"), (10, "4/4")]  # fmt: skip
+    assert [(k.onset_ticks // beat, str(k.key)) for k in score.keys] == [
+        (0, "G"), (7, "F"), (10, "D"), (12, "C")]  # fmt: skip
+    assert [(t.onset_ticks // beat, round(t.tempo_bpm)) for t in score.tempos] == [
+        (0, 100), (14, 140)]  # fmt: skip
+    pitches = [n.pitch for n in score.tracks[0].notes]
+    assert pitches == [67, 69, 71, 72, 74, 76, 78, 70, 69, 67, 66, 67, 65, 67, 69]
+    assert score.bar_grid.bar_count(score.end_ticks) == 5

@@ -90,8 +90,35 @@ def read_musicxml(path: str | os.PathLike) -> Score:
 
 
 def read_abc(path: str | os.PathLike) -> Score:
-    """Read an ABC file into a Score; a file of several tunes gives its first tune."""
-    return _read_with_music21(path, "abc", "ABC")
+    """Read an ABC file into a Score; a file of several tunes gives its first tune.
+
+    Key, meter and unit-length changes inside the tune (`[K:F]`, `[M:3/4]`) are read, which
+    music21 alone does not do (`io.abc_fields`).
+    """
+    check_inputs([path])
+    from bandmate.io.abc_fields import fields_on_own_lines, place_body_fields
+
+    data = Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")  # ABC files from before UTF-8 are mostly Latin-1
+    rewritten = fields_on_own_lines(text)
+    if rewritten is None:
+        return _read_with_music21(path, "abc", "ABC")
+    from music21 import converter
+
+    try:
+        stream = converter.parseData(rewritten, format="abc")
+        place_body_fields(stream, rewritten)
+    except Exception as e:  # music21 raises many kinds; all mean a bad file
+        raise InputFileError(
+            f"{str(path)!r} is not a readable ABC file ({_first_line(e)})."
+        ) from None
+    try:
+        return score_from_music21(stream)
+    except ValueError as e:
+        raise InputFileError(f"{str(path)!r} holds music bandmate cannot use ({e}).") from None
 
 
 def load_corpus(name: str) -> Score:
