@@ -172,3 +172,27 @@ def test_a_part_without_a_mix_level_gets_its_roles_default():
 def test_a_bad_mix_level_names_the_file_and_the_part(level):
     with pytest.raises(StyleError, match=r"test\.toml.*part Bass: level_db must be .* -40 to 0"):
         parse_style(MINIMAL_STYLE.format(level=f"level_db = {level}"), "test")
+
+
+def test_a_style_file_of_ones_own_plays_by_its_path(tmp_path):
+    # --style took only the 17 built-in names: a style of one's own meant editing the package
+    from bandmate.arrange.style import resolve_style
+    from bandmate.rights.provenance import style_data
+
+    path = tmp_path / "my-style.toml"
+    path.write_text(MINIMAL_STYLE.format(level="level_db = -2"), encoding="utf-8")
+    style = resolve_style(str(path))
+    assert (style.name, style.source) == ("my-style", str(path))
+    assert style.part("Bass").level_db == -2
+    score = backing("| C | F | G | C |", style=style, intro=False, ending=False)
+    assert [t.name for t in score.tracks] == ["Bass", "Pad"] and score.track("Bass").notes
+    data = style_data(style)
+    assert data["item"] == "my-style.toml" and data["licence_class"] == "user-supplied"
+    assert len(data["sha256"]) == 64
+    assert resolve_style("pop") == load_style("pop")
+    assert style_data(load_style("pop"))["name"] == "bandmate-styles"
+    with pytest.raises(StyleError, match="no style file"):
+        resolve_style(str(tmp_path / "missing.toml"))
+    (tmp_path / "broken.toml").write_text("name = [", encoding="utf-8")
+    with pytest.raises(StyleError, match="broken.toml is not valid TOML"):
+        resolve_style(str(tmp_path / "broken.toml"))

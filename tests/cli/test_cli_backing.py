@@ -120,6 +120,38 @@ def test_force_over_an_earlier_run_clears_the_files_it_no_longer_writes(tmp_path
     assert (out / "song.mid").exists() and (out / "stems" / "my-vocal.wav").exists()
 
 
+def test_backing_and_loop_take_a_style_file_and_say_so_in_the_provenance(tmp_path):
+    import hashlib
+    from importlib import resources
+
+    source = resources.files("bandmate.data.styles") / "bossa-nova.toml"
+    mine = tmp_path / "my bossa.toml"
+    mine.write_text(
+        source.read_text(encoding="utf-8").replace("tempo = { min = 110", "tempo = { min = 90")
+    )
+    out = tmp_path / "song"
+    done = run_cli("backing", CHART, "--style", mine, "--tempo", "95", "--midi-only", "-o", out)
+    assert done.returncode == 0, done.stderr
+    data = json.loads((out / "song.mid.provenance.json").read_text())["data"]
+    assert data == [
+        {
+            "name": "user style",
+            "item": "my bossa.toml",
+            "sha256": hashlib.sha256(mine.read_bytes()).hexdigest(),
+            "licence": "the user's own style file",
+            "licence_class": "user-supplied",
+            "commercial": None,
+        }
+    ]
+    pack = tmp_path / "pack"
+    assert run_cli("loop", "--style", mine, "--bars", "1", "-o", pack).returncode == 0
+    assert (pack / "my-bossa_132bpm_C_01.mid").exists()  # named as a producer expects
+    assert_user_error(
+        run_cli("backing", CHART, "--style", tmp_path / "nope.toml", "-o", tmp_path / "x"),
+        "no style file",
+    )
+
+
 def test_backing_bad_inputs(tmp_path):
     out = tmp_path / "x"
     assert_user_error(

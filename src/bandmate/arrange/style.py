@@ -1,6 +1,8 @@
 """Styles are data: one TOML file per style in `bandmate/data/styles/`, read by this module.
 
-Adding a style adds a file, never code. A style file says:
+Adding a style adds a file, never code. A file of your own works anywhere `--style` does, by
+its path (`--style my-styles/bolero.toml`, `resolve_style`); its data entry in every output's
+provenance names the file and its SHA-256 (`rights.provenance.style_data`). A style file says:
 
 ```toml
 name = "funk"                       # the file's stem, what `--style` takes
@@ -49,6 +51,7 @@ style file wins over the table; a part with neither gets its role's `DEFAULT_LEV
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import tomllib
 from dataclasses import dataclass, field
@@ -144,6 +147,7 @@ class Style:
     intro_bars: int
     ending_bars: int
     parts: tuple[PartStyle, ...]
+    source: str | None = None  # the file of a user's own style (None: a built-in style)
 
     def part(self, name: str) -> PartStyle:
         for p in self.parts:
@@ -170,6 +174,25 @@ def load_style(name: str) -> Style:
         raise StyleError(f"Unknown style {name!r}; choose one of: {', '.join(names)}.")
     source = resources.files(STYLE_PACKAGE) / f"{key}.toml"
     return parse_style(source.read_text(encoding="utf-8"), key, levels=style_levels().get(key))
+
+
+def resolve_style(text: str) -> Style:
+    """What `--style` names: a built-in style, or a style file of the user's when `text` is a
+    path to one (it ends in .toml or names a file). The file's stem is the style's name."""
+    path = Path(text).expanduser()
+    if not (text.lower().endswith(".toml") or path.is_file()):
+        return load_style(text)
+    try:
+        source = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        names = ", ".join(style_names())
+        raise StyleError(
+            f"There is no style file {text}; give a built-in style ({names}) or a style file."
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise StyleError(f"Cannot read the style file {text} ({e}).") from None
+    style = parse_style(source, path.stem)
+    return dataclasses.replace(style, source=str(path))
 
 
 @functools.cache

@@ -13,7 +13,11 @@ def add_parser(sub) -> None:
         "manifest.json to OUTDIR.",
     )
     p.add_argument("chart", help="chart text such as '| C | Am | F | G7 |', or a file holding it")
-    p.add_argument("--style", required=True, help="a style name (see `bandmate styles`)")
+    p.add_argument(
+        "--style",
+        required=True,
+        help="a style name (see `bandmate styles`) or a style file of your own (.toml)",
+    )
     p.add_argument("--tempo", type=float, help="tempo in BPM, 20-400 (default: the style's)")
     p.add_argument("--key", help="play in this key (transposes a chart that names its own key)")
     p.add_argument("--choruses", type=int, default=1, help="passes through the chart")

@@ -11,7 +11,11 @@ def add_parser(sub) -> None:
         "like funk_100bpm_Em_01_drums.wav. A loop's length in samples is exact and what rings past "
         "its end is folded back to its start.",
     )
-    p.add_argument("--style", required=True, help="a style name (see `bandmate styles`)")
+    p.add_argument(
+        "--style",
+        required=True,
+        help="a style name (see `bandmate styles`) or a style file of your own (.toml)",
+    )
     p.add_argument("--tempo", type=float, help="tempo in BPM, 20-400 (default: the style's)")
     p.add_argument("--key", help="key, e.g. C, Em, Bb (default: the key of --chords, else C)")
     p.add_argument(

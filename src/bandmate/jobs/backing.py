@@ -147,7 +147,7 @@ def make_backing(
     """Arrange, write and (unless request.audio is False) render a backing track into `out_dir`."""
     from bandmate.arrange.backing import backing
     from bandmate.arrange.feel import extract_groove
-    from bandmate.arrange.style import load_style
+    from bandmate.arrange.style import resolve_style
     from bandmate.io.charts import load_chart
     from bandmate.io.midi import read_midi, write_midi
     from bandmate.io.music21_write import write_musicxml
@@ -157,7 +157,7 @@ def make_backing(
         Provenance,
         Publisher,
         manifest_path,
-        style_library_data,
+        style_data,
     )
 
     out = Path(out_dir)
@@ -165,7 +165,7 @@ def make_backing(
         from bandmate.mix.master import MasterConfig
 
         MasterConfig(target_lufs=request.target_lufs, ceiling_dbtp=request.ceiling_dbtp)
-    style = load_style(request.style)
+    style = resolve_style(request.style)
     chart = load_chart(request.chart, style.meter)
     groove = extract_groove(read_midi(request.groove_file)) if request.groove_file else None
     score = backing(
@@ -190,7 +190,7 @@ def make_backing(
         command="backing",
         parameters=settings,
         seed=request.seed,
-        data=[style_library_data(style.name)],
+        data=[style_data(style)],
         originality=RULES_ONLY,
     )
     write_midi(score, paths["midi"])

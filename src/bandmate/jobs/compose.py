@@ -194,10 +194,11 @@ def melody_job(chart, out, *, settings, tempo_bpm: float, with_backing: str | No
     from bandmate.compose.melody import melody_over_chart
 
     check_tempo(tempo_bpm)  # a bad tempo fails before the model is loaded
+    band_style = None
     if with_backing:
-        from bandmate.arrange.style import load_style
+        from bandmate.arrange.style import resolve_style
 
-        load_style(with_backing)  # an unknown style fails before the model runs
+        band_style = resolve_style(with_backing)  # an unknown style fails before the model runs
 
     def make(trained, seed: int):
         chosen = replace(settings, seed=seed)
@@ -207,7 +208,7 @@ def melody_job(chart, out, *, settings, tempo_bpm: float, with_backing: str | No
         from bandmate.arrange.backing import backing
 
         band = backing(
-            chart, style=with_backing, tempo_bpm=tempo_bpm, seed=settings.seed,
+            chart, style=band_style, tempo_bpm=tempo_bpm, seed=settings.seed,
             intro=False, ending=False,
         )  # fmt: skip
         return score.replace(tracks=(*score.tracks, *band.tracks))

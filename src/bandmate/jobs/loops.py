@@ -51,7 +51,7 @@ def make_loops(
 ) -> list[Path]:
     """Write `request.count` loops into `out_dir`; returns every file written."""
     from bandmate.arrange.loops import loop_key, loop_score
-    from bandmate.arrange.style import load_style
+    from bandmate.arrange.style import resolve_style
     from bandmate.errors import UserError
     from bandmate.io.midi import write_midi
     from bandmate.jobs.backing import balance_stems, make_out_dir
@@ -63,12 +63,12 @@ def make_loops(
         Provenance,
         Publisher,
         manifest_path,
-        style_library_data,
+        style_data,
     )
 
     if not 1 <= request.count <= 1000:
         raise UserError(f"Give a loop count between 1 and 1000, not {request.count}.")
-    style = load_style(request.style)
+    style = resolve_style(request.style)
     tempo = style.tempo_default if request.tempo_bpm is None else request.tempo_bpm
     key = str(loop_key(request.key, request.chords, style.meter))
     out = Path(out_dir)
@@ -88,7 +88,7 @@ def make_loops(
     # chords); the others as they are rendered, so that a refused pack costs one loop's work
     first = arrange(0)
     names = [_slug(t.name) for t in first.tracks]
-    bases = [loop_name(style.name, tempo, key, n) for n in range(1, request.count + 1)]
+    bases = [loop_name(_slug(style.name), tempo, key, n) for n in range(1, request.count + 1)]
     midis = [out / f"{base}.mid" for base in bases]
     wavs = [
         [out / f"{base}{suffix}.wav" for suffix in ["", *(f"_{name}" for name in names)]]
@@ -115,7 +115,7 @@ def make_loops(
                 command="loop",
                 parameters=settings | {"loop": n + 1},
                 seed=request.seed + n,
-                data=[style_library_data(style.name)],
+                data=[style_data(style)],
                 originality=RULES_ONLY,
             )
             write_midi(score, midi_path)

@@ -187,6 +187,24 @@ class Provenance:
         )
 
 
+def style_data(style) -> dict:
+    """The `data` entry for a part played from `style` (an `arrange.style.Style`): bandmate's own
+    style library, or the user's style file, named with the hash of its bytes."""
+    if style.source is None:
+        return style_library_data(style.name)
+    import hashlib
+
+    path = Path(style.source)
+    return {
+        "name": "user style",
+        "item": path.name,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "licence": "the user's own style file",
+        "licence_class": "user-supplied",
+        "commercial": None,  # the user's to say
+    }
+
+
 def style_library_data(style_name: str) -> dict:
     """The `data` entry for a part played from a style file (bandmate's own work)."""
     return {
