@@ -435,3 +435,17 @@ def test_abc_key_and_meter_changes_inside_a_tune(tmp_path):
     pitches = [n.pitch for n in score.tracks[0].notes]
     assert pitches == [67, 69, 71, 72, 74, 76, 78, 70, 69, 67, 66, 67, 65, 67, 69]
     assert score.bar_grid.bar_count(score.end_ticks) == 5
+
+
+def test_abc_files_saved_in_latin1_or_with_a_bom_are_read(tmp_path):
+    # music21 reads ABC as UTF-8 only: an old tune book with "Café" in Latin-1 was refused
+    tune = "X:1\nT:Café Waltz\nM:3/4\nL:1/4\nK:G\nG A B | c d e |]\n"
+    windows = b"\xef\xbb\xbf" + tune.replace("\n", "\r\n").encode()  # Notepad: a BOM and CRLF
+    for name, data in [("latin1.abc", tune.encode("latin-1")), ("bom.abc", windows)]:
+        (tmp_path / name).write_bytes(data)
+        score = read_abc(tmp_path / name)
+        assert score.title == "Café Waltz"
+        assert [n.pitch for n in score.tracks[0].notes] == [67, 69, 71, 72, 74, 76]
+    (tmp_path / "empty.abc").write_text("\n")
+    with pytest.raises(InputFileError, match="is empty"):
+        read_abc(tmp_path / "empty.abc")

@@ -96,29 +96,36 @@ def read_abc(path: str | os.PathLike) -> Score:
     music21 alone does not do (`io.abc_fields`).
     """
     check_inputs([path])
-    from bandmate.io.abc_fields import fields_on_own_lines, place_body_fields
-
-    data = Path(path).read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")  # ABC files from before UTF-8 are mostly Latin-1
-    rewritten = fields_on_own_lines(text)
-    if rewritten is None:
-        return _read_with_music21(path, "abc", "ABC")
     from music21 import converter
 
+    from bandmate.io.abc_fields import fields_on_own_lines, place_body_fields
+
+    text = abc_text(Path(path).read_bytes())
+    if not text.strip():
+        raise InputFileError(f"{str(path)!r} is empty; give an ABC file that holds a tune.")
+    rewritten = fields_on_own_lines(text)
     try:
-        stream = converter.parseData(rewritten, format="abc")
-        place_body_fields(stream, rewritten)
+        stream = converter.parseData(rewritten or text, format="abc")
+        if rewritten is not None:
+            place_body_fields(stream, rewritten)
     except Exception as e:  # music21 raises many kinds; all mean a bad file
-        raise InputFileError(
-            f"{str(path)!r} is not a readable ABC file ({_first_line(e)})."
-        ) from None
+        problem = _first_line(e)
+        raise InputFileError(f"{str(path)!r} is not a readable ABC file ({problem}).") from None
     try:
         return score_from_music21(stream)
     except ValueError as e:
         raise InputFileError(f"{str(path)!r} holds music bandmate cannot use ({e}).") from None
+
+
+def abc_text(data: bytes) -> str:
+    """The text of an ABC file: UTF-8 (with or without a byte-order mark), else Windows-1252 or
+    Latin-1, in which older tune books were saved (music21 alone refuses them)."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
 
 
 def load_corpus(name: str) -> Score:
