@@ -59,7 +59,14 @@ def test_table_master_picture_and_json(capsys, tmp_path, mix_file):
     assert saved["reached_target"] is True
     assert saved["before"]["integrated_lufs"] == pytest.approx(-24.0, abs=0.1)
     assert saved["after"]["integrated_lufs"] == pytest.approx(-16.0, abs=0.2)
-    assert set(saved["stages"]) == {"tonal_balance", "compression", "gain", "limiter", "trim"}
+    assert set(saved["stages"]) == {
+        "dc_removal",
+        "tonal_balance",
+        "compression",
+        "gain",
+        "limiter",
+        "trim",
+    }
     assert sha256(mix_file) == digest
 
 
@@ -134,3 +141,20 @@ def test_installed_command(tmp_path, mix_file):
     assert result.returncode == 0, result.stderr
     assert "integrated" in result.stdout and result.stderr == ""
     assert sf.info(str(tmp_path / "master.flac")).subtype == "PCM_24"
+
+
+def test_a_mix_off_centre_reaches_the_target(capsys, tmp_path, rng):
+    # a large DC offset used to leave the limiter no room: "could not be reached", 9 LU short
+    mix = music(rng, seconds=5.0, lufs=-24.0)
+    path, out, report = tmp_path / "dc.wav", tmp_path / "master.wav", tmp_path / "master.json"
+    write_audio(Audio(mix.samples + np.float32(0.3), mix.sample_rate), path, subtype="PCM_24")
+    result = bandmate(capsys, "master", path, "-o", out, "--intensity", "0", "--json", report)
+    assert result.returncode == 0, result.stderr
+    assert "could not be reached" not in result.stdout
+    assert "DC offset of 0.3" in result.stdout
+    data, rate = sf.read(str(out), always_2d=True)
+    assert measure_loudness(Audio(data.T, rate)).integrated_lufs == pytest.approx(-14, abs=0.2)
+    assert np.max(np.abs(data.mean(axis=0))) < 0.005
+    saved = json.loads(report.read_text())
+    assert saved["reached_target"] is True
+    assert saved["stages"]["dc_removal"]["offset_removed"][0] == pytest.approx(0.3, abs=0.02)

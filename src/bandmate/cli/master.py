@@ -9,11 +9,12 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "master",
         help="master a mix: tonal balance, gentle compression, loudness target, true-peak limit",
-        description="Master a WAV or FLAC mix: EQ toward a reference's octave balance (or a "
-        "target curve), gentle stereo-linked compression, then gain and a true-peak limiter so "
-        "that the integrated loudness (ITU-R BS.1770) lands on the target without the true peak "
-        "going over the ceiling. The output keeps the input's sample rate, channels and sample "
-        "format unless --subtype says otherwise; 16-bit output is dithered.",
+        description="Master a WAV or FLAC mix: DC offset removed, EQ toward a reference's "
+        "octave balance (or a target curve), gentle stereo-linked compression, then gain and "
+        "a true-peak limiter so that the integrated loudness (ITU-R BS.1770) lands on the "
+        "target without the true peak going over the ceiling. The output keeps the input's "
+        "sample rate, channels and sample format unless --subtype says otherwise; 16-bit "
+        "output is dithered.",
     )
     p.add_argument("input", help="the mix to master (mono or stereo WAV or FLAC)")
     p.add_argument("-o", "--output", required=True, help="the master to write (.wav or .flac)")
@@ -34,7 +35,8 @@ def add_parser(sub) -> None:
         "--intensity",
         type=float,
         default=1.0,
-        help="0 to 1: how far EQ and compression act (0: loudness and limiting only; default 1)",
+        help="0 to 1: how far EQ and compression act (0: DC removal, loudness and limiting only; "
+        "default 1)",
     )
     p.add_argument(
         "--subtype", choices=sorted(SUBTYPES), help="sample format of the output: 16, 24 or float"

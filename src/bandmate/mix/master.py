@@ -6,15 +6,22 @@ stages run in this fixed order (Matchering's shape, with a loudness target and t
 that Matchering lacks):
 
 1. **analysis**: `mix.analysis` measures the input: BS.1770 loudness and true peak, octave bands.
-2. **tonal balance**: peaking and shelving filters (pedalboard) move each octave band's share of
+2. **DC removal**: a 2nd-order Butterworth high-pass at `dc_highpass_hz` (5 Hz; SciPy), whatever
+   the intensity. A DC offset is inaudible but counts in full toward the peaks: a mix sitting
+   0.3 off centre left the limiter no room, and the target was reported out of reach. At 20 Hz
+   the filter takes 0.02 dB away, and BS.1770's own high-pass weighs everything below 40 Hz
+   down further, so the loudness of music does not move. Its state starts at the first block's
+   mean, as if the offset had always been there, so a file that starts off centre gives no
+   step. The report gives the offset removed (the input's mean per channel).
+3. **tonal balance**: peaking and shelving filters (pedalboard) move each octave band's share of
    the energy toward the reference's, when one is given, or toward a target curve
    (`data/mastering/curves.toml`); a band moves at most `max_eq_db` (6 dB), times `intensity`,
    and a band that holds almost nothing (below `eq_floor_share_db`) is never boosted.
-3. **compression**: a gentle, stereo-linked RMS compressor (2:1 at intensity 1, 6 dB soft knee,
+4. **compression**: a gentle, stereo-linked RMS compressor (2:1 at intensity 1, 6 dB soft knee,
    threshold 3 dB above the programme's loudness); intensity 0 leaves it out.
-4. **gain** toward the target, and 5. **true-peak limiting** to `ceiling_dbtp`: the gain is solved
+5. **gain** toward the target, and 6. **true-peak limiting** to `ceiling_dbtp`: the gain is solved
    so that the limited signal lands on the target (see below).
-6. **trim**: the master is measured and a final gain of a few hundredths of a dB puts it on the
+7. **trim**: the master is measured and a final gain of a few hundredths of a dB puts it on the
    target (within `loudness_tolerance_lu`), never above the ceiling.
 
 Dynamics (`mix.dynamics`). Compressor and limiter work at a control rate of about 0.4 ms, as
@@ -24,18 +31,18 @@ left down and not the right. pedalboard 0.9.26's `BrickwallLimiter` was tried fi
 17 dB of reduction its gain stayed down for good, and its true-peak mode does not promise that
 the result stays under the ceiling.)
 
-The limiter. Pass A runs the input through EQ and compressor and keeps, per hop, the true peak
-(the same 4x polyphase interpolation as `mix.meter`) and the K-weighted energy. For any gain G the
-limiter's reduction then follows from the peaks alone: the reduction each peak needs, released
-with the time constant `limiter_release_ms`, held over the lookahead plus a margin either side,
-and ramped in over the lookahead by a moving average; so the gain is down, and flat, over every
-sample that the interpolation around a peak reads, and the true peak cannot pass the threshold.
-The loudness at G is the K-weighted energy per hop times the gain squared, gated as BS.1770
-gates it (it differs from the meter's reading of the rendered master by about 0.001 LU). A root
-finder picks G so that this lands on the target, with no pass over the audio per trial; the
+The limiter. Pass A runs the input through DC removal, EQ and compressor and keeps, per hop, the
+true peak (the same 4x polyphase interpolation as `mix.meter`) and the K-weighted energy. For any
+gain G the limiter's reduction then follows from the peaks alone: the reduction each peak needs,
+released with the time constant `limiter_release_ms`, held over the lookahead plus a margin either
+side, and ramped in over the lookahead by a moving average; so the gain is down, and flat, over
+every sample that the interpolation around a peak reads, and the true peak cannot pass the
+threshold. The loudness at G is the K-weighted energy per hop times the gain squared, gated as
+BS.1770 gates it (it differs from the meter's reading of the rendered master by about 0.001 LU). A
+root finder picks G so that this lands on the target, with no pass over the audio per trial; the
 limiter aims `limiter_margin_db` under the ceiling. If the target needs the limiter to take more
-than `max_limiting_lu` of loudness away, it is out of reach under the ceiling: the master lands
-as close as that allows, and the report says so.
+than `max_limiting_lu` of loudness away, it is out of reach under the ceiling: the master lands as
+close as that allows, and the report says so.
 
 Memory and speed. `master_file` reads the input in 10 s blocks twice (analysis, pass A), keeps
 pass A's shaped signal in an anonymous temporary file (float32: 1.4 GB of disk for an hour of
@@ -98,6 +105,9 @@ class MasterConfig:
     ceiling_dbtp: float = -1.0
     intensity: float = 1.0  # 0 to 1: how far EQ and compression act; loudness is met regardless
     curve: str = DEFAULT_CURVE  # the target curve when there is no reference
+    # DC removal (at any intensity)
+    dc_highpass_hz: float = 5.0
+    dc_note_dbfs: float = -40.0  # an offset at least this large is named in the report's notes
     # tonal balance
     max_eq_db: float = 6.0
     eq_floor_share_db: float = -35.0  # a band with less of the energy than this is not boosted
@@ -239,13 +249,49 @@ def plan_tone(measured_db, target_db, sample_rate: int, config: MasterConfig) ->
 
 
 # --- the passes' stages --------------------------------------------------------------------------
-class _Shaper:
-    """Stages 2 and 3, EQ then compression, block by block; a new one for every pass."""
+class _DcBlocker:
+    """Stage 2: a 2nd-order Butterworth high-pass at `cutoff_hz`, block by block, its state kept.
 
-    def __init__(self, sample_rate: int, tone: ToneMatch, compressor: Callable | None):
+    The state starts as if the first block's mean had been there forever, so that a file that
+    starts off centre loses its offset from the first sample instead of in a step. `sums` adds up
+    the input per channel, for the offset it removed.
+    """
+
+    def __init__(self, sample_rate: int, cutoff_hz: float):
+        self.sos = scipy.signal.butter(2, cutoff_hz, "highpass", fs=sample_rate, output="sos")
+        self.zi: np.ndarray | None = None
+        self.sums: np.ndarray | None = None
+        self.frames = 0
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if self.zi is None:  # (sections, channels, 2): the steady state under the first mean
+            mean = x.mean(axis=1)
+            self.zi = scipy.signal.sosfilt_zi(self.sos)[:, np.newaxis, :] * mean[:, np.newaxis]
+            self.sums = np.zeros(x.shape[0])
+        self.sums += x.sum(axis=1)
+        self.frames += x.shape[1]
+        y, self.zi = scipy.signal.sosfilt(self.sos, x, axis=1, zi=self.zi)
+        return y.astype(np.float32)
+
+    @property
+    def offset(self) -> tuple[float, ...]:
+        """The input's mean per channel so far (full scale 1.0)."""
+        if self.sums is None or not self.frames:
+            return ()
+        return tuple(float(v) for v in self.sums / self.frames)
+
+
+class _Shaper:
+    """Stages 2 to 4, DC removal, EQ then compression, block by block; a new one for every pass."""
+
+    def __init__(
+        self, sample_rate: int, tone: ToneMatch, compressor: Callable | None, dc_cutoff_hz: float
+    ):
         import pedalboard
 
         self.sample_rate = sample_rate
+        self.dc = _DcBlocker(sample_rate, dc_cutoff_hz)
         self.board = (
             pedalboard.Pedalboard(_eq_plugins(sample_rate, tone.filter_gains_db))
             if tone.active
@@ -254,6 +300,7 @@ class _Shaper:
         self.compressor = compressor() if compressor else None
 
     def process(self, x: np.ndarray) -> np.ndarray:
+        x = self.dc.process(x)
         if self.board is not None:
             x = self.board(x, self.sample_rate, reset=False)
         if self.compressor is not None:
@@ -279,6 +326,7 @@ class _Plan:
     limiter_loss_lu: float = 0.0
     predicted_lufs: float = math.nan
     reachable: bool = True
+    dc_offset: tuple[float, ...] = ()  # the input's mean per channel, which stage 2 removed
 
 
 # --- the pipeline ------------------------------------------------------------------------------
@@ -308,6 +356,7 @@ class MasterReport:
     notes: tuple[str, ...]
     reference: Analysis | None = None
     output_subtype: str | None = None
+    dc_offset: tuple[float, ...] = ()  # the input's mean per channel (full scale 1), removed
 
     @property
     def loudness_error_lu(self) -> float:
@@ -337,6 +386,10 @@ class MasterReport:
             "notes": list(self.notes),
             "output_subtype": self.output_subtype,
             "stages": {
+                "dc_removal": {
+                    "highpass_hz": self.config.dc_highpass_hz,
+                    "offset_removed": [round(v, 6) for v in self.dc_offset],
+                },
                 "tonal_balance": {"target": self.target_source, "bands": bands},
                 "compression": {
                     "threshold_dbfs_rms": _rounded(self.compressor_threshold_db),
@@ -534,7 +587,7 @@ def _plan(blocks, sample_rate, channels, before, ref, config, keep) -> _Plan:
         compressor_ratio=ratio, compressor_reduction_db=np.zeros(0), hop=hop,
         peaks_db=np.zeros(0), energy=np.zeros(0),
     )  # fmt: skip
-    shaper = _Shaper(sample_rate, plan.tone, plan.compressor)
+    shaper = _Shaper(sample_rate, plan.tone, plan.compressor, config.dc_highpass_hz)
     measures = HopMeasures(sample_rate, channels, hop)
     with _Pipeline() as later:  # measure block k while block k + 1 is shaped
         for x in blocks():
@@ -542,6 +595,7 @@ def _plan(blocks, sample_rate, channels, before, ref, config, keep) -> _Plan:
             keep(y)
             later(measures.process, y)
     plan.peaks_db, plan.energy = measures.finish()
+    plan.dc_offset = shaper.dc.offset
     if shaper.compressor is not None:
         plan.compressor_reduction_db = np.concatenate(shaper.compressor.reduction_db)
     return plan
@@ -645,6 +699,12 @@ def _land(plan: _Plan, render: Callable[[float], Analysis], rate, channels, fram
 
 def _report(config, before, after, ref, plan, threshold, trim, subtype) -> MasterReport:
     notes = []
+    offset = max((abs(v) for v in plan.dc_offset), default=0.0)
+    if offset > 0 and 20 * math.log10(offset) >= config.dc_note_dbfs:
+        notes.append(
+            f"The mix had a DC offset of {offset:.3g} ({20 * math.log10(offset):.1f} dBFS); "
+            "it was removed."
+        )
     error = (after.loudness.integrated_lufs or -math.inf) - config.target_lufs
     reached = abs(error) <= 0.2
     if not plan.reachable:
@@ -679,6 +739,7 @@ def _report(config, before, after, ref, plan, threshold, trim, subtype) -> Maste
         notes=tuple(notes),
         reference=ref,
         output_subtype=subtype,
+        dc_offset=plan.dc_offset,
     )
 
 
