@@ -449,3 +449,53 @@ def test_abc_files_saved_in_latin1_or_with_a_bom_are_read(tmp_path):
     (tmp_path / "empty.abc").write_text("\n")
     with pytest.raises(InputFileError, match="is empty"):
         read_abc(tmp_path / "empty.abc")
+
+
+TIMEWISE = """<?xml version="1.0" encoding="UTF-8"?>
+<score-timewise version="4.0">
+  <work><work-title>Timewise</work-title></work>
+  <part-list>
+    <score-part id="P1"><part-name>Flute</part-name></score-part>
+    <score-part id="P2"><part-name>Bass</part-name></score-part>
+  </part-list>
+  <measure number="1">
+    <part id="P1">
+      <attributes><divisions>1</divisions><key><fifths>6</fifths></key><time><beats>2</beats><beat-type>4</beat-type></time></attributes>
+      <note><pitch><step>F</step><alter>1</alter><octave>5</octave></pitch><duration>1</duration><type>quarter</type></note>
+      <note><pitch><step>E</step><alter>1</alter><octave>5</octave></pitch><duration>1</duration><type>quarter</type></note>
+    </part>
+    <part id="P2">
+      <attributes><divisions>1</divisions><key><fifths>6</fifths></key><time><beats>2</beats><beat-type>4</beat-type></time><clef><sign>F</sign><line>4</line></clef></attributes>
+      <note><pitch><step>F</step><alter>1</alter><octave>2</octave></pitch><duration>2</duration><type>half</type></note>
+    </part>
+  </measure>
+  <measure number="2">
+    <part id="P1">
+      <note><pitch><step>C</step><alter>1</alter><octave>5</octave></pitch><duration>2</duration><type>half</type></note>
+    </part>
+    <part id="P2">
+      <note><pitch><step>C</step><alter>1</alter><octave>3</octave></pitch><duration>2</duration><type>half</type></note>
+    </part>
+  </measure>
+</score-timewise>
+"""
+
+
+def test_a_timewise_musicxml_file_is_read(tmp_path):
+    # music21 refuses <score-timewise> ("Cannot parse MusicXML files not in score-partwise")
+    path = tmp_path / "timewise.musicxml"
+    path.write_text(TIMEWISE)
+    score = read_musicxml(path)
+    assert score.title == "Timewise" and [t.name for t in score.tracks] == ["Flute", "Bass"]
+    assert [(n.onset_ticks, n.pitch) for n in score.tracks[0].notes] == [(0, 78), (480, 77),
+                                                                          (960, 73)]  # fmt: skip
+    assert [(n.onset_ticks, n.pitch) for n in score.tracks[1].notes] == [(0, 42), (960, 49)]
+
+
+@pytest.mark.parametrize("name", ["zipped.musicxml", "zipped.xml", "plain.mxl"])
+def test_compressed_or_plain_musicxml_under_either_name_is_read(lead_sheet, tmp_path, name):
+    # a compressed file saved as .musicxml was "not well-formed (invalid token)"
+    source = tmp_path / ("source.musicxml" if name == "plain.mxl" else "source.mxl")
+    write_musicxml(lead_sheet, source)
+    (tmp_path / name).write_bytes(source.read_bytes())
+    assert read_musicxml(tmp_path / name) == read_musicxml(source)

@@ -85,8 +85,37 @@ _QUALITY_BY_KIND.update({"dominant": "7", "half-diminished": "m7b5", "major-mino
 
 # --- public API ----------------------------------------------------------------------------------
 def read_musicxml(path: str | os.PathLike) -> Score:
-    """Read a MusicXML file (`.musicxml`, `.xml`, or compressed `.mxl`) into a Score."""
-    return _read_with_music21(path, "musicxml", "MusicXML")
+    """Read a MusicXML file (`.musicxml`, `.xml`, or compressed `.mxl`) into a Score.
+
+    A compressed file under any of those names and a timewise score are read too
+    (`io.musicxml_data`), which music21 alone does not do.
+    """
+    from bandmate.io import musicxml_data
+
+    check_inputs([path])
+    name = str(path)
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    compressed = musicxml_data.is_compressed(head)
+    if not musicxml_data.is_timewise(head) and compressed == name.lower().endswith(".mxl"):
+        return _read_with_music21(path, "musicxml", "MusicXML")
+    data = Path(path).read_bytes()
+    xml = musicxml_data.unpacked(data, name) if compressed else data
+    if musicxml_data.is_timewise(xml):
+        xml = musicxml_data.partwise(xml, name)
+    from music21.musicxml import xmlToM21
+
+    importer = xmlToM21.MusicXMLImporter()
+    importer.xmlText = xml
+    try:
+        importer.parseXMLText()
+    except Exception as e:  # music21 and the XML parser raise many kinds; all mean a bad file
+        problem = _first_line(e)
+        raise InputFileError(f"{name!r} is not a readable MusicXML file ({problem}).") from None
+    try:
+        return score_from_music21(importer.stream)
+    except ValueError as e:
+        raise InputFileError(f"{name!r} holds music bandmate cannot use ({e}).") from None
 
 
 def read_abc(path: str | os.PathLike) -> Score:
