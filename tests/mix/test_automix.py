@@ -229,6 +229,17 @@ def test_sample_rates_and_lengths_conform():
     assert any("padded" in n for n in report.notes)
 
 
+@pytest.mark.parametrize("rate", [176_400, 192_000])
+def test_stems_at_the_highest_rates_mix(rate):
+    # the mix's true peak was measured with an oversampler that has no phases at these rates:
+    # ValueError from max() of nothing, a traceback for the user
+    stems = {"bass": Audio(tone(110, rate=rate), rate), "piano": Audio(tone(440, rate=rate), rate)}
+    mix, report = automix(stems)
+    assert mix.sample_rate == rate
+    assert report.mix_lufs == pytest.approx(-20.0, abs=0.1)
+    assert report.mix_true_peak_dbtp <= -3.0 + 1e-6
+
+
 def test_mono_stems_become_stereo_and_spread():
     stems = {
         "piano": Audio(tone(440, channels=1), RATE),

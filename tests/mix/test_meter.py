@@ -18,7 +18,7 @@ import soundfile as sf
 from bandmate.errors import AudioFormatError, InputFileError
 from bandmate.io.audio import Audio, write_audio
 from bandmate.mix.analysis import analysis_rows, analyze, analyze_file
-from bandmate.mix.meter import LoudnessMeter, k_weighting_sos, measure_loudness
+from bandmate.mix.meter import LoudnessMeter, k_weighting_sos, measure_loudness, true_peak_dbtp
 from bandmate.mix.signals import sine_tp, tone
 
 RATES = [44_100, 48_000, 96_000]
@@ -124,6 +124,14 @@ def test_true_peak_of_noise_agrees_with_16x_oversampling(rng, rate):
     reference = np.max(np.abs(scipy.signal.resample_poly(noise, 16, 1, axis=-1)))
     error_db = measure_loudness(Audio(noise, rate)).true_peak_dbtp - 20 * np.log10(reference)
     assert -0.4 <= error_db <= 0.2
+
+
+@pytest.mark.parametrize("rate", [48_000, 96_000, 176_400, 192_000])
+def test_true_peak_alone_reads_what_the_meter_reads(rng, rate):
+    # at 176.4 kHz and up the meter does not oversample; true_peak_dbtp raised ValueError there,
+    # so `bandmate mix` crashed on 192 kHz stems
+    audio = Audio(np.clip(rng.standard_normal((2, rate // 2)) * 0.3, -1, 1), rate)
+    assert true_peak_dbtp(audio) == pytest.approx(measure_loudness(audio).true_peak_dbtp, abs=1e-9)
 
 
 # --- Tech 3342: loudness range -----------------------------------------------------------------

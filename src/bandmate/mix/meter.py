@@ -339,10 +339,12 @@ def true_peak_dbtp(audio: Audio) -> float:
     """The true peak of `audio` alone (dBTP, -inf for silence): `measure_loudness`'s figure
     without the K-weighting, for callers that know the loudness already."""
     factor = true_peak_factor(audio.sample_rate)
+    peak = float(np.max(np.abs(audio.samples))) if audio.frames else 0.0
+    if factor == 1:  # 176.4 kHz and up: no oversampling, the sample peak is the true peak
+        return amplitude_db(peak)
     fir = true_peak_filter(factor)
     phases = [fir[p::factor] for p in range(1, factor)]
     history = np.zeros(max(len(p) for p in phases))  # silence before and after, as the meter
-    peak = float(np.max(np.abs(audio.samples))) if audio.frames else 0.0
     for channel in np.asarray(audio.samples, dtype=np.float64):
         peak = interpolated_peak(np.concatenate([history, channel, history]), phases, peak)
     return amplitude_db(peak)
