@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 from dataclasses import FrozenInstanceError
 
@@ -176,6 +177,17 @@ def test_bad_folders_are_refused(ledger, tmp_path):
         ledger.add_folder(tmp_path / "words", "x", "own work")
     with pytest.raises(CorpusError, match="--licence"):
         ledger.add_folder(tmp_path, "x", "  ")
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_with_its_reason(ledger, music):
+    # a name in Latin-1 (from an old disk or a zip) crashed `corpus add` with UnicodeEncodeError
+    # from SQLite, and nothing was recorded
+    name = os.fsdecode(b"caf\xe9.mid")
+    (music / name).write_bytes((music / "sub" / "deeper" / "other.MID").read_bytes() + b"\x00")
+    report = ledger.add_folder(music, "mine", "own work")
+    assert [reference for reference, _ in report.unopened] == [name]
+    assert "not UTF-8" in report.unopened[0][1] and "rename it" in report.unopened[0][1]
+    assert sorted(e.reference for e in ledger.items(["mine"])) == sorted(GOOD_FILES)
 
 
 # --- licences and splits ------------------------------------------------------------------------

@@ -307,6 +307,15 @@ class Ledger:
             seen: set[str] = set()
             for done, path in enumerate(files, start=1):
                 reference = path.relative_to(root).as_posix()
+                if not _is_utf8(reference):  # the ledger (SQLite text) cannot hold the name
+                    unopened.append(
+                        (
+                            reference,
+                            f"{reference!r} has a name that is not UTF-8, which the ledger "
+                            "cannot record; rename it and add the folder again.",
+                        )
+                    )
+                    continue
                 try:
                     data = path.read_bytes()
                 except OSError as e:
@@ -516,6 +525,11 @@ class Ledger:
             raise InputFileError(
                 f"{str(folder)!r} is not a folder; give the folder that holds your music files."
             )
+        if not _is_utf8(str(path.resolve())):
+            raise InputFileError(
+                f"The path of folder {str(folder)!r} is not UTF-8, which the ledger cannot "
+                "record; rename the folder (or move the files to one whose path is UTF-8)."
+            )
         return path.resolve()
 
     @staticmethod
@@ -704,3 +718,13 @@ __all__ = [
     "split_for",
     "training_items",
 ]
+
+
+def _is_utf8(name: str) -> bool:
+    """Whether a file name decoded from the file system is real text (a byte that is not UTF-8
+    comes back as a lone surrogate, which SQLite refuses to store)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
