@@ -20,7 +20,8 @@ from bandmate.corpus.ledger import (
 )
 from bandmate.corpus.sources import CorpusError
 from bandmate.errors import InputFileError, UserError
-from tests.builders import sha256
+from bandmate.io.music21_io import write_musicxml
+from tests.builders import make_score, piano, sha256
 from tests.corpus import GOOD_FILES, UNREADABLE_FILES, make_music_folder, snapshot
 
 
@@ -278,6 +279,23 @@ def test_training_items_read_every_readable_item(ledger, music):
     assert sorted(by_file) == sorted(GOOD_FILES)
     assert [s.title for s in by_file["book.abc"]] == ["One", "Two"]  # an ABC book: every tune
     assert all(not s.is_empty for scores in by_file.values() for s in scores)
+
+
+def test_a_users_abc_book_and_musicxml_are_read_as_bandmate_convert_reads_them(ledger, music):
+    # the folder reader used music21 directly: a Latin-1 ABC book and a compressed MusicXML
+    # file saved as .musicxml were recorded unreadable, and a tune's [K:F] was ignored
+    book = "X:1\nT:Café\nM:3/4\nL:1/4\nK:G\nG A B | [K:F] B A G |]\n\nX:2\nT:Two\nK:D\nDEF|\n"
+    (music / "latin1.abc").write_bytes(book.encode("latin-1"))
+    write_musicxml(make_score(piano((0, 1, 60), (1, 3, 64))), music / "song.mxl")
+    (music / "song.mxl").rename(music / "zipped.musicxml")
+    report = ledger.add_folder(music, "mine", "own work")
+    assert {e.reference for e in report.added_ok} >= {"latin1.abc", "zipped.musicxml"}
+    scores = {}
+    for entry, score in ledger.training_items(["mine"]):
+        scores.setdefault(entry.reference, []).append(score)
+    assert [s.title for s in scores["latin1.abc"]] == ["Café", "Two"]
+    assert [n.pitch for n in scores["latin1.abc"][0].tracks[0].notes] == [67, 69, 71, 70, 69, 67]
+    assert [n.pitch for n in scores["zipped.musicxml"][0].tracks[0].notes] == [60, 64]
 
 
 def test_a_file_changed_after_it_was_recorded_is_skipped_and_marked(ledger, music):

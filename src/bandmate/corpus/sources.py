@@ -362,9 +362,9 @@ def read_music_bytes(data: bytes, path: Path, name: str) -> list[Score]:
 
         scores = [midi_from_bytes(data, name)]
     elif suffix in MUSICXML_SUFFIXES:
-        scores = [_parse_with_music21(path, name, "musicxml")]
+        scores = [_read_users_file(path, name, "read_musicxml")]
     elif suffix in ABC_SUFFIXES:
-        scores = _read_abc_book(path, name)
+        scores = _read_users_file(path, name, "read_abc_book")
     else:
         raise InputFileError(f"{name!r} is not a MIDI, MusicXML or ABC file.")
     scores = [s for s in scores if not s.is_empty]
@@ -373,17 +373,16 @@ def read_music_bytes(data: bytes, path: Path, name: str) -> list[Score]:
     return scores
 
 
-def _read_abc_book(path: Path, name: str) -> list[Score]:
-    from music21 import converter, stream
-
-    from bandmate.io.music21_io import score_from_music21
+def _read_users_file(path: Path, name: str, reader: str):
+    """`bandmate.io.music21_io.<reader>(path)`, as `bandmate convert` reads the file (a Latin-1
+    ABC book, a tune's inline key changes, a timewise or misnamed compressed MusicXML file),
+    its messages naming the file as `name`."""
+    from bandmate.io import music21_io
 
     try:
-        parsed = converter.parse(path, format="abc", forceSource=True)
-    except Exception as e:  # music21 raises many kinds; all mean the file could not be read
-        raise InputFileError(f"{name!r} is not a readable ABC file ({_first_line(e)}).") from None
-    pieces = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
-    return [score_from_music21(p) for p in pieces]
+        return getattr(music21_io, reader)(path)
+    except InputFileError as e:
+        raise InputFileError(str(e).replace(repr(str(path)), repr(name))) from None
 
 
 def user_collection(name: str, folder: str | os.PathLike, licence: str) -> Collection:

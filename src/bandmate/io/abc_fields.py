@@ -50,24 +50,27 @@ def fields_on_own_lines(text: str) -> str | None:
 
 
 def place_body_fields(stream, text: str) -> None:
-    """Put the meter, key and tempo of each field in the body of `stream`'s first tune (the one
-    bandmate reads) into the measure where it takes effect, in place; `text` is what music21
-    parsed into `stream`."""
+    """Put the meter, key and tempo of each field in the body of every tune of `stream` into
+    the measure where it takes effect, in place; `text` is what music21 parsed into `stream`."""
     from music21 import abcFormat
     from music21 import stream as m21stream
 
     handler = abcFormat.ABCHandler()
     handler.process(text)
+    handlers = [handler]
     if handler.definesReferenceNumbers():
         tunes = handler.splitByReferenceNumber()
-        handler = tunes[sorted(tunes, key=lambda n: (n is None, n))[0]]
-    score = stream.scores[0] if isinstance(stream, m21stream.Opus) else stream
-    if not isinstance(score, m21stream.Score):
-        return
-    voices = handler.splitByVoice()
-    part_handlers = voices if len(voices) == 1 else [voices[0] + v for v in voices[1:]]
-    for part, part_handler in zip(score.parts, part_handlers, strict=False):
-        _place_in_part(part, part_handler)
+        handlers = [tunes[n] for n in sorted(tunes, key=lambda n: (n is None, n))]
+    scores = list(stream.scores) if isinstance(stream, m21stream.Opus) else [stream]
+    if len(scores) != len(handlers):
+        return  # music21 left a tune out: which score is which tune is not known
+    for score, tune in zip(scores, handlers, strict=True):
+        if not isinstance(score, m21stream.Score):
+            continue
+        voices = tune.splitByVoice()
+        part_handlers = voices if len(voices) == 1 else [voices[0] + v for v in voices[1:]]
+        for part, part_handler in zip(score.parts, part_handlers, strict=False):
+            _place_in_part(part, part_handler)
 
 
 def _place_in_part(part, handler) -> None:

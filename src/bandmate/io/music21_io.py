@@ -61,6 +61,7 @@ __all__ = [
     "musicxml_bytes",
     "quantize_for_notation",
     "read_abc",
+    "read_abc_book",
     "read_musicxml",
     "score_from_music21",
     "score_to_music21",
@@ -112,10 +113,7 @@ def read_musicxml(path: str | os.PathLike) -> Score:
     except Exception as e:  # music21 and the XML parser raise many kinds; all mean a bad file
         problem = _first_line(e)
         raise InputFileError(f"{name!r} is not a readable MusicXML file ({problem}).") from None
-    try:
-        return score_from_music21(importer.stream)
-    except ValueError as e:
-        raise InputFileError(f"{name!r} holds music bandmate cannot use ({e}).") from None
+    return _score_of(importer.stream, path)
 
 
 def read_abc(path: str | os.PathLike) -> Score:
@@ -124,6 +122,19 @@ def read_abc(path: str | os.PathLike) -> Score:
     Key, meter and unit-length changes inside the tune (`[K:F]`, `[M:3/4]`) are read, which
     music21 alone does not do (`io.abc_fields`).
     """
+    return _score_of(_parse_abc(path), path)
+
+
+def read_abc_book(path: str | os.PathLike) -> list[Score]:
+    """Every tune of an ABC file, in order of their X: numbers, read as `read_abc` reads one."""
+    from music21 import stream as m21stream
+
+    parsed = _parse_abc(path)
+    pieces = list(parsed.scores) if isinstance(parsed, m21stream.Opus) else [parsed]
+    return [_score_of(p, path) for p in pieces]
+
+
+def _parse_abc(path: str | os.PathLike):
     check_inputs([path])
     from music21 import converter
 
@@ -140,6 +151,10 @@ def read_abc(path: str | os.PathLike) -> Score:
     except Exception as e:  # music21 raises many kinds; all mean a bad file
         problem = _first_line(e)
         raise InputFileError(f"{str(path)!r} is not a readable ABC file ({problem}).") from None
+    return stream
+
+
+def _score_of(stream, path) -> Score:
     try:
         return score_from_music21(stream)
     except ValueError as e:
