@@ -158,3 +158,18 @@ def test_a_mix_off_centre_reaches_the_target(capsys, tmp_path, rng):
     saved = json.loads(report.read_text())
     assert saved["reached_target"] is True
     assert saved["stages"]["dc_removal"]["offset_removed"][0] == pytest.approx(0.3, abs=0.02)
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_the_work(capsys, tmp_path, mix_file):
+    # --json on the master's own path wrote the master, then replaced it with the JSON (exit 0);
+    # a folder for an output, or a file where a folder should be made, raised after the work
+    out = tmp_path / "master.wav"
+    result = bandmate(capsys, "master", mix_file, "-o", out, "--json", out, "--force")
+    assert_user_error(result, "two outputs")
+    assert not out.exists()
+    (tmp_path / "reports").mkdir()
+    result = bandmate(capsys, "master", mix_file, "-o", out, "--json", tmp_path / "reports")
+    assert_user_error(result, "is a folder")
+    result = bandmate(capsys, "master", mix_file, "-o", mix_file / "master.wav")
+    assert_user_error(result, "is a file, not a folder")
+    assert not out.exists()

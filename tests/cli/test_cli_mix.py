@@ -104,3 +104,13 @@ def test_not_audio_and_empty_folder(capsys, tmp_path):
     assert_user_error(mix(capsys, tmp_path / "notes.wav", "-o", tmp_path / "o.wav"), "audio")
     (tmp_path / "empty").mkdir()
     assert_user_error(mix(capsys, tmp_path / "empty", "-o", tmp_path / "o.wav"), "no .wav")
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_the_work(capsys, stems_dir, tmp_path):
+    # --json on the mix's own path wrote the mix, then replaced it with the JSON (exit 0)
+    out = tmp_path / "mix.wav"
+    assert_user_error(mix(capsys, stems_dir, "-o", out, "--json", out), "two outputs")
+    assert not out.exists()
+    result = mix(capsys, stems_dir, "-o", out, "--report", tmp_path, "--force")
+    assert_user_error(result, "is a folder")
+    assert not out.exists()

@@ -122,3 +122,15 @@ def test_the_mix_defaults_to_the_input_name_as_wav(song):
     result = run_and_check_input_kept(song)
     assert result.returncode == 0, result.stderr
     assert sf.info(song.with_suffix(".wav")).samplerate == 44_100
+
+
+def test_a_stems_folder_that_cannot_be_made_is_refused_before_the_rendering(song, tmp_path):
+    # a file where the stems' folder should be made was found out after the mix was written
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_bytes(b"")
+    out = tmp_path / "mix.wav"
+    result = run_and_check_input_kept(song, "-o", out, "--stems", blocker / "stems")
+    assert_user_error(result, "is a file, not a folder")
+    assert not out.exists()
+    result = run_and_check_input_kept(song, "-o", blocker / "mix.wav")
+    assert_user_error(result, "is a file, not a folder")

@@ -1,11 +1,13 @@
 """WAV/FLAC read-write round trips and refusals."""
 
+import os
+
 import numpy as np
 import pytest
 import soundfile as sf
 
-from bandmate.errors import AudioFormatError, InputFileError
-from bandmate.io.audio import Audio, read_audio, write_audio
+from bandmate.errors import AudioFormatError, InputFileError, OutputError
+from bandmate.io.audio import Audio, check_output_paths, check_writable, read_audio, write_audio
 
 
 def sine(rng, channels=2, rate=44100, seconds=0.5, amplitude=0.5):
@@ -78,10 +80,39 @@ def test_unknown_output_format(tmp_path, rng):
 
 
 def test_outputs_get_the_usual_permissions(tmp_path, rng):
-    import os
-
     path = tmp_path / "a.wav"
     write_audio(sine(rng), path)
     mask = os.umask(0)
     os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_any_work(tmp_path):
+    # each of these failed after the work: IsADirectoryError, FileExistsError, or (two outputs
+    # on one path) the second output silently replaced the first
+    a_file = tmp_path / "mix.wav"
+    a_file.write_bytes(b"")
+    with pytest.raises(OutputError, match="is a file, not a folder"):
+        check_writable(a_file / "master.wav")
+    with pytest.raises(OutputError, match="is a file, not a folder"):
+        check_output_paths([tmp_path / "out" / "master.wav", a_file / "deeper" / "report.json"])
+    (tmp_path / "taken.wav").mkdir()
+    with pytest.raises(OutputError, match="is a folder"):
+        check_writable(tmp_path / "taken.wav")
+    with pytest.raises(OutputError, match="two outputs"):
+        check_output_paths([tmp_path / "a.wav", tmp_path / "a.wav"])
+    with pytest.raises(OutputError, match="same file"):
+        check_output_paths([tmp_path / "a.wav", tmp_path / "sub" / ".." / "a.wav"])
+    check_output_paths([tmp_path / "new" / "folders" / "a.wav", tmp_path / "a.json"])  # fine
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anywhere")
+def test_a_read_only_folder_is_refused(tmp_path):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(OutputError, match="not writable"):
+            check_writable(folder / "master.wav")
+    finally:
+        folder.chmod(0o755)

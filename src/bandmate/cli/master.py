@@ -48,6 +48,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from bandmate.io.audio import check_output_paths
     from bandmate.io.files import check_outputs
     from bandmate.mix.master import MasterConfig, master_file
     from bandmate.mix.report import master_rows, stage_lines, write_master_json, write_master_png
@@ -56,6 +57,7 @@ def run(args) -> int:
         target_lufs=args.target_lufs, ceiling_dbtp=args.ceiling_dbtp, intensity=args.intensity
     )
     extras = [p for p in (args.report, args.json) if p]
+    check_output_paths([args.output, *extras])
     inputs = [args.input] + ([args.reference] if args.reference else [])
     check_outputs(extras, inputs, force=args.force)
     report = master_file(

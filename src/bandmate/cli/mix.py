@@ -22,10 +22,12 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from bandmate.io.audio import check_output_paths
     from bandmate.io.files import write_text_atomic
     from bandmate.mix.automix import automix_files, stem_rows, write_automix_png
 
     extras = [p for p in (args.report, args.json) if p]
+    check_output_paths([args.output, *extras])
     report = automix_files(args.stems, args.output, force=args.force, extra_outputs=extras)
     if args.report:
         write_automix_png(report, args.report)

@@ -43,7 +43,10 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from pathlib import Path
+
     from bandmate.errors import InputFileError
+    from bandmate.io.audio import check_output_folder, check_output_paths
     from bandmate.jobs.render import render_file
     from bandmate.progress import progress_bar
 
@@ -51,6 +54,12 @@ def run(args) -> int:
         raise InputFileError(
             "Give the MIDI file to render, as in `bandmate render song.mid -o song.wav`."
         )
+    # a folder for the mix or the stems that cannot be made is refused before the rendering
+    # (the stems' was found out only when the mix had been written)
+    if args.output:
+        check_output_paths([args.output])
+    if args.stems and not Path(args.stems).exists():  # (render_file refuses a file there)
+        check_output_folder(args.stems)
     with progress_bar("Rendering") as progress:
         result = render_file(
             args.input,
