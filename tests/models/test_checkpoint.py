@@ -67,6 +67,28 @@ def test_a_folder_without_a_checkpoint_is_a_clear_error(tmp_path):
         checkpoint.read_training_config(tmp_path)
 
 
+def test_a_checkpoint_from_another_version_or_damaged_is_a_clear_error(
+    tmp_path, tiny_chorale_model, chorale_task
+):
+    # these were tracebacks (ValueError, SafetensorError, JSONDecodeError) from `bandmate eval`
+    checkpoint.save_model(tmp_path, tiny_chorale_model, chorale_task.tokenizer, "chorale")
+    config_path, weights = tmp_path / "config.json", tmp_path / "model.safetensors"
+    config = json.loads(config_path.read_text())
+    other = dict(
+        config, tokenizer=dict(config["tokenizer"], tokens=config["tokenizer"]["tokens"][:-1])
+    )
+    config_path.write_text(json.dumps(other))
+    with pytest.raises(InputFileError, match="chorale vocabulary that this version"):
+        checkpoint.load_model(tmp_path)
+    config_path.write_text(json.dumps(config))
+    weights.write_bytes(weights.read_bytes()[:300])
+    with pytest.raises(InputFileError, match="do not load"):
+        checkpoint.load_model(tmp_path)
+    config_path.write_text("{")
+    with pytest.raises(InputFileError, match="not JSON"):
+        checkpoint.load_model(tmp_path)
+
+
 def _weights(folder):
     return checkpoint.load_model(folder).model.state_dict()
 

@@ -83,21 +83,45 @@ def load_model(checkpoint_dir: str | Path) -> Checkpoint:
             f"No model checkpoint in {folder}: it needs {WEIGHTS_FILE} and {CONFIG_FILE}; "
             "give the folder that `bandmate train --out` wrote."
         )
-    config = json.loads(config_path.read_text(encoding="utf-8"))
-    if config.get("format") != FORMAT:
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputFileError(f"{config_path} is damaged: it is not JSON ({e}).") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        found = config.get("format") if isinstance(config, dict) else None
         raise InputFileError(
             f"{config_path} is not a bandmate transformer checkpoint (format "
-            f"{config.get('format')!r}, expected {FORMAT!r})."
+            f"{found!r}, expected {FORMAT!r})."
         )
     # importing the tokenizer modules registers their kinds with Tokenizer.from_dict
     _import_tokenizers()
-    tokenizer = Tokenizer.from_dict(config["tokenizer"])
-    model = DecoderTransformer(TransformerConfig.from_dict(config["model"]))
-    model.load_state_dict(load_file(str(weights)), strict=True)
+    try:
+        tokenizer = Tokenizer.from_dict(config["tokenizer"])
+    except (KeyError, TypeError, ValueError, ImportError):
+        kind = (config.get("tokenizer") or {}).get("kind", "unknown")
+        raise InputFileError(
+            f"The model in {folder} was saved with a {kind} vocabulary that this version of "
+            "bandmate does not have; train it again with this version, or use the version "
+            "that made it."
+        ) from None
+    try:
+        model = DecoderTransformer(TransformerConfig.from_dict(config["model"]))
+        model.load_state_dict(load_file(str(weights)), strict=True)
+    except Exception as e:  # safetensors and torch raise several kinds; all mean a bad file
+        raise InputFileError(
+            f"The weights in {weights} do not load ({_first_line(e)}); the checkpoint is "
+            "damaged or incomplete, so train it again."
+        ) from None
     model.eval()
     card_path = folder / CARD_FILE
     card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {}
     return Checkpoint(model=model, tokenizer=tokenizer, task=config["task"], card=card)
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    line = lines[0] if lines else type(error).__name__
+    return line if len(line) <= 160 else line[:157] + "..."
 
 
 def _import_tokenizers() -> None:
