@@ -84,6 +84,9 @@ def test_bad_inputs(capsys, tmp_path, rng):
     samples[100, 1] = np.nan
     sf.write(nan, samples, 48_000, subtype="FLOAT")
     assert_user_error(analyze(capsys, nan), "NaN")
+    cut = tmp_path / "cut.wav"  # a copy that stopped: it was measured as a 0.2 s file
+    cut.write_bytes(nan.read_bytes()[:8000])
+    assert_user_error(analyze(capsys, cut), "truncated", "0.10 s")
 
 
 def test_the_installed_command(tone_file, tmp_path):

@@ -116,3 +116,29 @@ def test_a_read_only_folder_is_refused(tmp_path):
             check_writable(folder / "master.wav")
     finally:
         folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("suffix", [".wav", ".aiff"])
+def test_a_file_cut_short_is_truncated_not_shorter(tmp_path, rng, suffix):
+    # libsndfile reads a file whose data chunk was cut off as the shorter file it holds, so a
+    # half-copied mix was measured and mastered as a 0.2 s song; its header says how long it is
+    good = tmp_path / f"good{suffix}"
+    sf.write(good, sine(rng, seconds=1.0).samples.T, 44100, subtype="PCM_24")
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(good.read_bytes()[:50_000])
+    assert sf.info(str(cut)).duration < 0.5
+    with pytest.raises(InputFileError, match=r"truncated: its header promises 1\.00 s"):
+        read_audio(cut)
+
+
+def test_a_streamed_wav_without_a_data_size_is_read(tmp_path, rng):
+    # a writer that cannot seek back leaves 0xFFFFFFFF as the data size: no promise, not truncated
+    path = tmp_path / "streamed.wav"
+    audio = sine(rng)
+    write_audio(audio, path, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"data")
+    data[at + 4 : at + 8] = b"\xff\xff\xff\xff"
+    data[4:8] = b"\xff\xff\xff\xff"
+    path.write_bytes(bytes(data))
+    assert read_audio(path).frames == audio.frames

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import struct
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +115,12 @@ def read_blocks(
     AudioFormatError for NaN or infinite samples ("... it cannot be {purpose}")."""
     info = audio_info(path)
     name, frames = repr(str(path)), 0
+    promised = _promised_seconds(path, info.samplerate)
+    if promised is not None and promised > info.duration + 0.5 / info.samplerate:
+        raise InputFileError(
+            f"{name} is truncated: its header promises {promised:.2f} s of audio but it holds "
+            f"{info.duration:.2f} s; export it again."
+        )
     try:
         with sf.SoundFile(str(path)) as f:
             step = max(1, int(block_seconds * info.samplerate))
@@ -226,6 +233,42 @@ def write_audio(
         for name, text in (strings or {}).items():  # libsndfile wants them before the samples
             setattr(f, name, text)
         f.write(audio.samples.T)
+
+
+def _promised_seconds(path: str | os.PathLike, sample_rate: int) -> float | None:
+    """How long a WAV or AIFF file's header says its audio is, or None where it does not say.
+
+    libsndfile reads a file whose data chunk is cut short (a copy or an export that stopped) as
+    the shorter file it holds, and reports that length, so only the header tells the two apart.
+    A data size of 0 or 0xFFFFFFFF is a streaming writer's placeholder, which promises nothing.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            kinds = {(b"RIFF", b"WAVE"): "<", (b"RIFX", b"WAVE"): ">",
+                     (b"FORM", b"AIFF"): ">", (b"FORM", b"AIFC"): ">"}  # fmt: skip
+            order = kinds.get((head[:4], head[8:12]))
+            if order is None:
+                return None
+            aiff, pos, frame_bytes = head[:4] == b"FORM", 12, None
+            while True:
+                f.seek(pos)
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                kind, size = struct.unpack(order + "4sI", chunk)
+                if kind == b"fmt " and not aiff:  # block align: the bytes of one frame
+                    frame_bytes = struct.unpack(order + "12xH", f.read(14))[0]
+                elif kind == b"COMM" and aiff:  # channels, frames, bits per sample
+                    frames = struct.unpack(">hIh", f.read(8))[1]
+                    return frames / sample_rate if frames else None
+                elif kind == b"data" and not aiff:
+                    if size in (0, 0xFFFFFFFF) or not frame_bytes:
+                        return None
+                    return size // frame_bytes / sample_rate
+                pos += 8 + size + (size & 1)
+    except (OSError, struct.error):
+        return None
 
 
 def _reason(error: Exception) -> str:
