@@ -114,3 +114,14 @@ def test_outputs_that_cannot_be_written_are_refused_before_the_work(capsys, stem
     result = mix(capsys, stems_dir, "-o", out, "--report", tmp_path, "--force")
     assert_user_error(result, "is a folder")
     assert not out.exists()
+
+
+def test_hidden_files_in_a_stems_folder_are_passed_over(capsys, stems_dir, tmp_path):
+    # macOS writes "._01-bass.wav" (metadata, not audio) beside every file it copies to a USB
+    # stick: the whole folder was refused as "not a readable audio file"
+    folder = stems_dir / "stems"
+    (folder / "._01-bass.wav").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    result = mix(capsys, stems_dir, "-o", tmp_path / "mix.wav")
+    assert result.returncode == 0, result.stderr
+    assert "._01-bass" not in result.stdout
+    assert len([line for line in result.stdout.splitlines() if ".wav " in line]) == 3

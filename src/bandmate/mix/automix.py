@@ -805,7 +805,10 @@ def stem_paths(inputs: Sequence[str | Path]) -> list[Path]:
     """The stem files named by `inputs`: files as given, folders as their WAV and FLAC files.
 
     A folder is read as `bandmate backing` writes one: its `stems/` subfolder when it has one,
-    else the folder itself; files sorted by name. Raises `InputFileError` when nothing is found.
+    else the folder itself; files sorted by name. Hidden files are passed over: macOS leaves a
+    "._name.wav" of metadata beside every file it copies to a USB stick or a network drive, and
+    a half-written output of bandmate's is a hidden file too. Raises `InputFileError` when
+    nothing is found.
     """
     from bandmate.errors import InputFileError
     from bandmate.io.files import check_inputs
@@ -814,7 +817,11 @@ def stem_paths(inputs: Sequence[str | Path]) -> list[Path]:
     for item in map(Path, inputs):
         if item.is_dir():
             folder = item / "stems" if (item / "stems").is_dir() else item
-            found = sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+            found = sorted(
+                p
+                for p in folder.iterdir()
+                if p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith(".")
+            )
             if not found:
                 raise InputFileError(
                     f"Folder {str(item)!r} holds no .wav or .flac stems; give a folder of stems."
