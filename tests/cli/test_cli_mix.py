@@ -116,6 +116,19 @@ def test_outputs_that_cannot_be_written_are_refused_before_the_work(capsys, stem
     assert not out.exists()
 
 
+def test_a_stem_given_twice_is_refused(capsys, stems_dir, tmp_path):
+    # it was mixed twice, 6 dB louder than it should be, with two rows of the same name
+    folder = stems_dir / "stems"
+    bass = folder / "01-bass.wav"
+    result = mix(capsys, bass, bass, "-o", tmp_path / "o.wav")
+    assert_user_error(result, "01-bass.wav", "given twice")
+    result = mix(
+        capsys, stems_dir, folder / ".." / "stems" / "01-bass.wav", "-o", tmp_path / "o.wav"
+    )
+    assert_user_error(result, "01-bass.wav", "given twice")
+    assert not (tmp_path / "o.wav").exists()
+
+
 def test_hidden_files_in_a_stems_folder_are_passed_over(capsys, stems_dir, tmp_path):
     # macOS writes "._01-bass.wav" (metadata, not audio) beside every file it copies to a USB
     # stick: the whole folder was refused as "not a readable audio file"

@@ -808,8 +808,10 @@ def stem_paths(inputs: Sequence[str | Path]) -> list[Path]:
     else the folder itself; files sorted by name. Hidden files are passed over: macOS leaves a
     "._name.wav" of metadata beside every file it copies to a USB stick or a network drive, and
     a half-written output of bandmate's is a hidden file too. Raises `InputFileError` when
-    nothing is found.
+    nothing is found, or when one file is given twice (it would be mixed twice as loud).
     """
+    import os
+
     from bandmate.errors import InputFileError
     from bandmate.io.files import check_inputs
 
@@ -832,6 +834,13 @@ def stem_paths(inputs: Sequence[str | Path]) -> list[Path]:
             paths.append(item)
     if not paths:
         raise InputFileError("No stems were given; give a folder of stems or stem files.")
+    for k, path in enumerate(paths):
+        for earlier in paths[:k]:
+            if earlier.resolve() == path.resolve() or os.path.samefile(earlier, path):
+                also = "" if str(earlier) == str(path) else f" (as {str(earlier)!r} too)"
+                raise InputFileError(
+                    f"Stem {str(path)!r} is given twice{also}; give each stem once."
+                )
     return paths
 
 
