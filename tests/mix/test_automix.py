@@ -7,7 +7,7 @@ import pytest
 
 from bandmate.arrange.backing import backing
 from bandmate.arrange.style import load_style
-from bandmate.errors import AudioFormatError
+from bandmate.errors import AudioFormatError, UserError
 from bandmate.io.audio import Audio
 from bandmate.jobs.backing import balance_stems
 from bandmate.mix.automix import (
@@ -212,6 +212,21 @@ def test_silent_stem_stays_silent():
 def test_all_silent_gives_silence():
     mix, report = automix({"a": Audio(np.zeros((1, RATE)), RATE)})
     assert not np.any(mix.samples) and report.mix_lufs is None
+
+
+@pytest.mark.parametrize("seconds", [0.005, 0.3])
+def test_stems_all_too_short_to_measure_are_refused(seconds):
+    # they read as silent: the notes said every stem was silent and the mix was written silent
+    stems = {"bass": Audio(tone(110, seconds), RATE), "piano": Audio(tone(440, seconds), RATE)}
+    with pytest.raises(UserError, match="too short to balance"):
+        automix(stems)
+
+
+def test_a_short_stem_among_long_ones_is_mixed():
+    stems = {"bass": Audio(tone(110, 3.0), RATE), "hit": Audio(tone(2000, 0.3), RATE)}
+    mix, report = automix(stems)
+    assert not report.stems[1].silent and report.stems[1].loudness_after_lufs is not None
+    assert np.any(mix.samples[:, : RATE // 4])
 
 
 def test_sample_rates_and_lengths_conform():

@@ -6,7 +6,8 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
 1. **conform**: every stem to one sample rate (the most common one; on a tie the highest),
    resampled with `scipy.signal.resample_poly`, and to one length (the longest; shorter stems
    padded with silence at the end). NaN or infinite samples are refused (`AudioFormatError`);
-   more than two channels are refused by `Audio` itself.
+   more than two channels are refused by `Audio` itself, and stems all shorter than BS.1770's
+   0.4 s block (`UserError`): none of them has a loudness to balance.
 2. **roles**: each stem's role (drums, bass, keys, guitar, pad, lead, vocal) from its name by the
    table's regular expressions, else from its content (`detect_role_from_content`).
 3. **level**: each stem to the working level (-23 LUFS), so that the compressors' thresholds
@@ -79,6 +80,7 @@ import scipy.signal
 from bandmate.errors import AudioFormatError, UserError
 from bandmate.io.audio import Audio, all_finite
 from bandmate.mix.meter import (
+    MOMENTARY_SECONDS,
     integrated_lufs,
     loudness_range,
     measure_loudness,
@@ -419,8 +421,8 @@ def automix(
     """Mix named stems into one stereo `Audio` (see the module's docs for the stages).
 
     `stems` maps a name (a file name such as "03-bass.wav" or a track name) to its audio, mono or
-    stereo. The inputs are not changed. Raises `UserError` for no stems, `AudioFormatError` for
-    NaN or infinite samples.
+    stereo. The inputs are not changed. Raises `UserError` for no stems or stems all under 0.4 s,
+    `AudioFormatError` for NaN or infinite samples.
     """
     named = list(stems.items()) if isinstance(stems, Mapping) else list(stems)
     if not named:
@@ -428,6 +430,12 @@ def automix(
     names = [name for name, _ in named]
     notes: list[str] = []
     signals, rate, resampled, padded = _conform([a for _, a in named], notes, names)
+    longest = signals[0].shape[1] / rate
+    if longest < MOMENTARY_SECONDS:  # every stem would read as silent and the mix be silence
+        raise UserError(
+            f"The stems are {longest:.2f} s long at most, too short to balance by loudness "
+            f"(BS.1770 measures {MOMENTARY_SECONDS:g} s at a time); give longer stems."
+        )
     table = load_roles()
     roles, role_from = [], []
     for name, x in zip(names, signals, strict=True):
