@@ -84,6 +84,8 @@ QUALITIES: dict[str, Quality] = {
     "maj7#11": Quality((0, 4, 7, 11, 18), _MAJOR_TENSIONS),
     "maj9#11": Quality((0, 4, 7, 11, 14, 18), _MAJOR_TENSIONS),
     "maj7#5": Quality((0, 4, 8, 11), (14, 18)),
+    "maj7b5": Quality((0, 4, 6, 11), _MAJOR_TENSIONS),
+    "(b5)": Quality((0, 4, 6), (14, 21)),  # in parentheses: "Cb5" is a Cb power chord
     # minor sevenths
     "m7": Quality((0, 3, 7, 10), _MINOR_TENSIONS),
     "m9": Quality((0, 3, 7, 10, 14), _MINOR_TENSIONS),
@@ -92,7 +94,10 @@ QUALITIES: dict[str, Quality] = {
     "mMaj7": Quality((0, 3, 7, 11), _MINOR_TENSIONS),
     "mMaj9": Quality((0, 3, 7, 11, 14), _MINOR_TENSIONS),
     "m7b5": Quality((0, 3, 6, 10), (14, 17, 20)),
+    "m9b5": Quality((0, 3, 6, 10, 14), (14, 17, 20)),
+    "m11b5": Quality((0, 3, 6, 10, 14, 17), (14, 17, 20)),
     "dim7": Quality((0, 3, 6, 9), (14, 17, 20, 23)),
+    "dimMaj7": Quality((0, 3, 6, 11), (14, 17, 20)),
     # dominants
     "7": Quality((0, 4, 7, 10), _DOMINANT_TENSIONS),
     "9": Quality((0, 4, 7, 10, 14), _DOMINANT_TENSIONS),
@@ -102,9 +107,11 @@ QUALITIES: dict[str, Quality] = {
     "7sus4": Quality((0, 5, 7, 10), _DOMINANT_TENSIONS),
     "9sus4": Quality((0, 5, 7, 10, 14), _DOMINANT_TENSIONS),
     "13sus4": Quality((0, 5, 7, 10, 14, 21), _DOMINANT_TENSIONS),
+    "7sus4b9": Quality((0, 5, 7, 10, 13), (13, 21)),
     "7b5": Quality((0, 4, 6, 10), (14, 21)),
     "7#5": Quality((0, 4, 8, 10), (14, 18)),
     "9#5": Quality((0, 4, 8, 10, 14), (14, 18)),
+    "9b5": Quality((0, 4, 6, 10, 14), (14, 21)),
     "7b9": Quality((0, 4, 7, 10, 13), (13, 21)),
     "7#9": Quality((0, 4, 7, 10, 15), (15, 21)),
     "7#11": Quality((0, 4, 7, 10, 18), (14, 18, 21)),
@@ -112,6 +119,7 @@ QUALITIES: dict[str, Quality] = {
     "13#11": Quality((0, 4, 7, 10, 14, 18, 21), (14, 18, 21)),
     "7b13": Quality((0, 4, 7, 10, 20), (14, 20)),
     "13b9": Quality((0, 4, 7, 10, 13, 21), (13, 21)),
+    "13b9#11": Quality((0, 4, 7, 10, 13, 18, 21), (13, 18, 21)),
     "7b9b13": Quality((0, 4, 7, 10, 13, 20), (13, 20)),
     "7#9b13": Quality((0, 4, 7, 10, 15, 20), (15, 20)),
     "7b9#9": Quality((0, 4, 7, 10, 13, 15), (13, 15, 21)),
@@ -147,6 +155,14 @@ QUALITY_ALIASES: dict[str, str] = {
     "mmaj9": "mMaj9",
     "alt": "7alt",
     "majadd9": "add9",
+    "2": "add9",  # pop and worship charts: C2 is C with an added 2nd, its 3rd kept
+    "4": "sus4",  # D4 is Dsus4
+    "7M": "maj7",  # Brazilian and French charts
+    "7susb9": "7sus4b9",
+    "m711": "m11",  # Cm7(11)
+    "m7add11": "m11",
+    "dimmaj7": "dimMaj7",  # Cdim(maj7), Co(maj7)
+    "b5": "(b5)",
 }
 
 # Quality "heads": how people write major, minor, diminished... at the start of the quality.

@@ -15,11 +15,15 @@ A REMI-like stream, one token per fact, in time order:
 * `POS_k`: the position in the bar, in steps of 1/12 of a quarter note (`steps_per_beat`), fine
   enough for 16ths, 8th-note triplets and 16th-note triplets. Written once before the events at
   that position: the chord first, then the note.
-* `CHORD_<root>_<quality>` for the 12 roots and every quality in `theory.QUALITIES`, and
-  `CHORD_NC` (N.C.). A slash bass is kept as a separate `BASS_<pc>` token right after the chord
-  (12 tokens rather than 12 times as many chord tokens). Spelling is not kept: decoded roots and
-  basses are spelled as the key signature spells them (flats in flat keys, sharps in sharp keys,
-  and the usual lead-sheet names Db Eb F# Ab Bb in C or without a key).
+* `CHORD_<root>_<quality>` for the 12 roots and every quality in `TOKEN_QUALITIES`, and
+  `CHORD_NC` (N.C.). That list is frozen: it is the chord reader's qualities when the shipped
+  models were trained, so that a quality the reader learns later (`theory.QUALITIES`) does not
+  shift every token id of a shipped model; such a quality is written as the nearest listed one
+  (`token_quality`: C7sus4b9 as C7sus4, Cm11b5 as Cm7b5). A slash bass is kept as a separate
+  `BASS_<pc>` token right after the chord (12 tokens rather than 12 times as many chord
+  tokens). Spelling is not kept: decoded roots and basses are spelled as the key signature
+  spells them (flats in flat keys, sharps in sharp keys, and the usual lead-sheet names Db Eb
+  F# Ab Bb in C or without a key).
 * `PITCH_p` for every MIDI pitch in `lowest_pitch..highest_pitch` (default 36-96), one token per
   pitch so that a sampler can mask pitches; notes outside are moved by octaves into the range.
   Pitch tokens are contiguous and come last but for durations.
@@ -45,6 +49,7 @@ attach to; decoding stops at the first <eos>.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -54,6 +59,37 @@ from bandmate.theory.keys import MODES, Key
 from bandmate.theory.pitch import PITCH_CLASS_NAMES_SHARP
 from bandmate.tokens.bars import BAR, DEFAULT_METERS, BarReader, StepGrid
 from bandmate.tokens.base import BOS, EOS, SPECIALS, Tokenizer
+
+#: The chord qualities the vocabulary names, in token order (see the module docstring).
+TOKEN_QUALITIES = (
+    "maj", "m", "dim", "aug", "sus2", "sus4", "5", "6", "m6", "6/9", "m6/9", "add9", "madd9",
+    "add11", "maj7", "maj9", "maj13", "maj7#11", "maj9#11", "maj7#5", "m7", "m9", "m11", "m13",
+    "mMaj7", "mMaj9", "m7b5", "dim7", "7", "9", "11", "13", "7sus2", "7sus4", "9sus4", "13sus4",
+    "7b5", "7#5", "9#5", "7b9", "7#9", "7#11", "9#11", "13#11", "7b13", "13b9", "7b9b13",
+    "7#9b13", "7b9#9", "7b9#11", "7#5b9", "7#5#9", "7alt",
+)  # fmt: skip
+
+
+@functools.cache
+def token_quality(quality: str) -> str:
+    """The quality of `TOKEN_QUALITIES` that writes `quality`: itself, or the one nearest it,
+    counting each chord tone (root, 3rd, 5th, 6th or 7th) it lacks or adds twice and each
+    extension (9th, 11th, 13th and their alterations) once; the first listed on a tie."""
+    if quality in TOKEN_QUALITIES:
+        return quality
+
+    def notes(name: str) -> tuple[set[int], set[int]]:
+        intervals = QUALITIES[name].intervals
+        return {i for i in intervals if i < 12}, {i % 12 for i in intervals if i >= 12}
+
+    tones, extensions = notes(quality)
+
+    def distance(name: str) -> int:
+        their_tones, their_extensions = notes(name)
+        return 2 * len(tones ^ their_tones) + len(extensions ^ their_extensions)
+
+    return min(TOKEN_QUALITIES, key=distance)
+
 
 #: The names lead sheets most often give each pitch class; used in token names only.
 ROOT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -108,7 +144,7 @@ class MelodyTokenizer(Tokenizer):
         vocab += [
             (_chord_token(root, quality), ("chord", (root, quality)))
             for root in range(12)
-            for quality in QUALITIES
+            for quality in TOKEN_QUALITIES
         ]
         vocab += [(f"BASS_{ROOT_NAMES[pc]}", ("bass", pc)) for pc in range(12)]
         vocab += [(f"PITCH_{p}", ("pitch", p)) for p in range(lowest_pitch, highest_pitch + 1)]
@@ -337,7 +373,7 @@ def _chord_token(root: int, quality: str) -> str:
 def _chord_names(chord: ChordSymbol) -> list[str]:
     if chord.is_no_chord:
         return ["CHORD_NC"]
-    names = [_chord_token(chord.root, chord.quality)]
+    names = [_chord_token(chord.root, token_quality(chord.quality))]
     if chord.bass is not None:
         names.append(f"BASS_{ROOT_NAMES[chord.bass]}")
     return names
