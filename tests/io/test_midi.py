@@ -212,3 +212,11 @@ def test_a_key_signature_is_read_and_written_as_the_file_has_it(written):
     assert str(score.keys[0].key) == written
     back = mido.MidiFile(file=io.BytesIO(midi_bytes(score)))
     assert [m.key for m in back.tracks[0] if m.type == "key_signature"] == [written]
+
+
+def test_a_riff_midi_file_is_read_as_the_midi_inside_it(small_song):
+    # Windows' RIFF MIDI (RMID, .rmi, often saved as .mid) was "not a MIDI file"
+    smf = midi_bytes(small_song)
+    info = b"LIST" + (4).to_bytes(4, "little") + b"INFO"
+    body = b"RMID" + info + b"data" + len(smf).to_bytes(4, "little") + smf
+    assert midi_from_bytes(b"RIFF" + len(body).to_bytes(4, "little") + body) == small_song

@@ -499,3 +499,24 @@ def test_compressed_or_plain_musicxml_under_either_name_is_read(lead_sheet, tmp_
     write_musicxml(lead_sheet, source)
     (tmp_path / name).write_bytes(source.read_bytes())
     assert read_musicxml(tmp_path / name) == read_musicxml(source)
+
+
+@pytest.mark.parametrize(
+    ("name", "holds", "rename_to"),
+    [("song.abc", "MIDI", ".mid"), ("song.mid", "MusicXML", ".musicxml"),
+     ("tune.mid", "ABC", ".abc"), ("song.xml", "MIDI", ".mid"), ("zip.mid", "MusicXML", ".mxl")],
+)  # fmt: skip
+def test_a_file_named_as_another_format_says_how_to_rename_it(
+    lead_sheet, tmp_path, name, holds, rename_to
+):
+    # a MIDI file saved as .abc was "not a readable ABC file ('utf-8' codec can't decode ...)"
+    sources = {"MIDI": "x.mid", "MusicXML": "x.mxl" if rename_to == ".mxl" else "x.musicxml"}
+    if holds == "ABC":
+        (tmp_path / name).write_text(ABC_TUNE)
+    else:
+        write_score(lead_sheet, tmp_path / sources[holds])
+        (tmp_path / name).write_bytes((tmp_path / sources[holds]).read_bytes())
+    with pytest.raises(
+        InputFileError, match=f"holds {holds}, not .* rename it to end in {rename_to}"
+    ):
+        read_score(tmp_path / name)

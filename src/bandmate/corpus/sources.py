@@ -356,6 +356,9 @@ def read_music_bytes(data: bytes, path: Path, name: str) -> list[Score]:
     `name` is how messages call the file. Raises InputFileError for a file that is not what its
     suffix says, and EmptyScoreError when it holds no notes.
     """
+    from bandmate.io.formats import check_content
+
+    check_content(data[:4096], name)
     suffix = path.suffix.lower()
     if suffix in MIDI_SUFFIXES:
         from bandmate.io.midi import midi_from_bytes

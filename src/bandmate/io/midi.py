@@ -94,6 +94,7 @@ def midi_from_bytes(data: bytes, name: str = "MIDI data") -> Score:
 
 
 def _parse(data: bytes, name: str) -> Score:
+    data = _unwrapped_rmid(data)
     if data[:4] != b"MThd":
         raise InputFileError(f"{name!r} is not a MIDI file (it does not start with 'MThd').")
     try:
@@ -115,6 +116,23 @@ def _parse(data: bytes, name: str) -> Score:
         return _score_from_midi(midi)
     except ValueError as e:
         raise InputFileError(f"{name!r} holds an invalid MIDI event ({e}).") from None
+
+
+def _unwrapped_rmid(data: bytes) -> bytes:
+    """The Standard MIDI File inside a RIFF MIDI file (RMID, Windows' .rmi, often saved as .mid):
+    the payload of its `data` chunk. Other bytes are returned as they are."""
+    if data[:4] != b"RIFF" or data[8:12] != b"RMID":
+        return data
+    offset = 12
+    while offset + 8 <= len(data):
+        chunk, size = (
+            data[offset : offset + 4],
+            int.from_bytes(data[offset + 4 : offset + 8], "little"),
+        )
+        if chunk == b"data":
+            return data[offset + 8 : offset + 8 + size]
+        offset += 8 + size + (size & 1)  # RIFF chunks are padded to an even length
+    return data
 
 
 def _score_from_midi(midi: mido.MidiFile) -> Score:
