@@ -220,3 +220,27 @@ def test_a_riff_midi_file_is_read_as_the_midi_inside_it(small_song):
     info = b"LIST" + (4).to_bytes(4, "little") + b"INFO"
     body = b"RMID" + info + b"data" + len(smf).to_bytes(4, "little") + smf
     assert midi_from_bytes(b"RIFF" + len(body).to_bytes(4, "little") + body) == small_song
+
+
+def test_names_written_in_utf8_are_read_as_utf8():
+    # many programs write UTF-8 names; mido reads Latin-1, so "Flûte" showed as "FlÃ»te"
+    def raw(text: str) -> str:  # what mido hands over for UTF-8 bytes
+        return text.encode("utf-8").decode("latin-1")
+
+    mid = mido.MidiFile(type=1)
+    mid.tracks.append(mido.MidiTrack([mido.MetaMessage("track_name", name="Café")]))  # Latin-1
+    mid.tracks.append(
+        mido.MidiTrack(
+            [
+                mido.MetaMessage("track_name", name=raw("Flûte ピアノ")),
+                mido.MetaMessage("marker", text=raw("Refrão")),
+                mido.Message("note_on", note=60, velocity=80),
+                mido.Message("note_off", note=60, time=480),
+            ]
+        )
+    )
+    buffer = io.BytesIO()
+    mid.save(file=buffer)
+    score = midi_from_bytes(buffer.getvalue())
+    assert (score.title, score.tracks[0].name) == ("Café", "Flûte ピアノ")
+    assert [s.name for s in score.sections] == ["Refrão"]
