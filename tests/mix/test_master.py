@@ -323,3 +323,16 @@ def test_dc_removal_leaves_music_alone(rng):
     before, after = shares(mix), shares(Audio(unlimited, mix.sample_rate))
     assert after[0] == pytest.approx(before[0], abs=0.1)  # the 31.5 Hz band
     assert not any("DC offset" in note for note in report.notes)
+
+
+def test_dc_alone_is_refused_not_turned_up_to_infinity(tmp_path):
+    # the meter's start-up reads a constant offset as -29 LUFS; once the DC filter took the
+    # offset away nothing was left, and the gain went to +inf: NaN samples, "gain: +inf dB"
+    constant = Audio(np.full((2, 2 * 44_100), 0.5, dtype=np.float32), 44_100)
+    with pytest.raises(UserError, match="nothing louder than -70 LUFS once its DC offset"):
+        master(constant)
+    path, out = tmp_path / "dc.wav", tmp_path / "master.wav"
+    write_audio(constant, path)
+    with pytest.raises(UserError, match=r"dc\.wav"):
+        master_file(path, out)
+    assert not out.exists()

@@ -452,7 +452,9 @@ def master(
         shaped[:, kept : kept + y.shape[1]] = y
         kept += y.shape[1]
 
-    plan = _plan(lambda: blocks_of(audio.samples), rate, channels, before, ref, config, keep)
+    plan = _plan(
+        lambda: blocks_of(audio.samples), rate, channels, before, ref, config, keep, "The audio"
+    )
     out = np.empty_like(audio.samples)
 
     def render(trim_db: float) -> Analysis:
@@ -515,7 +517,7 @@ def master_file(
         def blocks():
             return read_blocks(in_path, BLOCK_SECONDS, purpose="mastered")
 
-        plan = _plan(blocks, rate, channels, before, ref, config, shaped.append)
+        plan = _plan(blocks, rate, channels, before, ref, config, shaped.append, repr(str(in_path)))
 
         def render(trim_db: float) -> Analysis:
             rendered = _render(shaped.blocks(), plan, trim_db=trim_db)
@@ -548,10 +550,13 @@ def _check_masterable(analysis: Analysis, name: str) -> None:
         raise UserError(f"{name} is too quiet to master: nothing in it is louder than -70 LUFS.")
 
 
-def _plan(blocks, sample_rate, channels, before, ref, config, keep) -> _Plan:
+def _plan(blocks, sample_rate, channels, before, ref, config, keep, name) -> _Plan:
     """Plan the tone and compression, then pass A: shape the input and measure it per hop.
 
     `blocks()` gives the input's blocks; `keep(y)` receives each block of the shaped signal.
+    Raises `UserError` (naming the input as `name`) when nothing is left above BS.1770's gate
+    once the DC offset is removed: a file of DC alone reads a loudness only from the meter's
+    start-up, and the gain to the target would be infinite.
     """
     hop = control_hop(sample_rate)
     if ref is not None:
@@ -596,6 +601,12 @@ def _plan(blocks, sample_rate, channels, before, ref, config, keep) -> _Plan:
             later(measures.process, y)
     plan.peaks_db, plan.energy = measures.finish()
     plan.dc_offset = shaper.dc.offset
+    frames = before.loudness.frames
+    if not math.isfinite(gated_lufs(plan.energy, sample_rate, channels, frames, hop)):
+        raise UserError(
+            f"{name} holds nothing louder than -70 LUFS once its DC offset is removed; there is "
+            "nothing to master."
+        )
     if shaper.compressor is not None:
         plan.compressor_reduction_db = np.concatenate(shaper.compressor.reduction_db)
     return plan
