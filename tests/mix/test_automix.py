@@ -229,6 +229,28 @@ def test_a_short_stem_among_long_ones_is_mixed():
     assert np.any(mix.samples[:, : RATE // 4])
 
 
+def test_a_stem_that_is_mostly_dc_offset_does_not_hold_the_mix_down(rng):
+    # an interface's 0.02 offset under a take that is all but silent read -57 LUFS from the
+    # K-weighting's start-up, was turned up 13 dB, and its offset held the mix at -33.7 LUFS
+    take = 0.02 + 1e-4 * rng.standard_normal((2, 3 * RATE))
+    stems = {
+        "bass": Audio(tone(110), RATE),
+        "piano": Audio(tone(440), RATE),
+        "vocal": Audio(take.astype(np.float32), RATE),
+    }
+    mix, report = automix(stems)
+    assert report.mix_lufs == pytest.approx(-20.0, abs=0.1)
+    assert abs(float(mix.samples.mean())) < 1e-3
+    assert any("vocal" in note and "DC offset of 0.02" in note for note in report.notes)
+
+
+def test_an_ordinary_offset_is_left_alone():
+    # a SoundFont's pad sits up to 10% of its peak off centre, as the balance model was fitted
+    pad = tone(330) + np.float32(0.01)
+    _, report = automix({"bass": Audio(tone(110), RATE), "pad": Audio(pad, RATE)})
+    assert not any("DC offset" in note for note in report.notes)
+
+
 def test_sample_rates_and_lengths_conform():
     stems = [
         ("bass", Audio(tone(110, seconds=3.0), 44_100)),

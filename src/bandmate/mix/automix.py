@@ -7,7 +7,9 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    resampled with `scipy.signal.resample_poly`, and to one length (the longest; shorter stems
    padded with silence at the end). NaN or infinite samples are refused (`AudioFormatError`);
    more than two channels are refused by `Audio` itself, and stems all shorter than BS.1770's
-   0.4 s block (`UserError`): none of them has a loudness to balance.
+   0.4 s block (`UserError`): none of them has a loudness to balance. A stem whose DC offset is
+   larger than the rest of its signal has the offset removed (`_dominant_dc`); others are left
+   exactly as they come.
 2. **roles**: each stem's role (drums, bass, keys, guitar, pad, lead, vocal) from its name by the
    table's regular expressions, else from its content (`detect_role_from_content`).
 3. **level**: each stem to the working level (-23 LUFS), so that the compressors' thresholds
@@ -79,6 +81,7 @@ import scipy.signal
 
 from bandmate.errors import AudioFormatError, UserError
 from bandmate.io.audio import Audio, all_finite
+from bandmate.mix.elements import element_groups, pair_pans, share_levels, stereo_pairs
 from bandmate.mix.meter import (
     MOMENTARY_SECONDS,
     integrated_lufs,
@@ -453,6 +456,8 @@ def automix(
     before = [p.before for p in prepared]
     silent = [b is None for b in before]
     levels = load_balance().levels_lu(roles, [p.features for p in prepared])
+    # a kit given as its pieces, a part as two mono sides: each such element as one part
+    levels = share_levels(levels, element_groups(names, roles))
     highpass = [p.highpass_hz for p in prepared]
     for name, s in zip(names, silent, strict=True):
         if s:
@@ -461,7 +466,7 @@ def automix(
     cuts = _masking_cuts(signals, [p.bands for p in prepared], roles, levels, table, config)
     # cuts, compression, balance (the loudest predicted stem sits at the working level), pan
     top = max((v for v in levels if v is not None), default=0.0)
-    pans = _pans(roles, silent, levels, table)
+    pans = pair_pans(stereo_pairs(names, roles), _pans(roles, silent, levels, table))
     finished = _each(
         lambda k: _finish(
             signals[k],
@@ -596,6 +601,13 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
     signals, resampled = [], []
     for name, a in zip(names, audios, strict=True):
         x = a.samples.astype(np.float32, copy=False)
+        offset = _dominant_dc(x)
+        if offset is not None:
+            x = _remove_dc(x, a.sample_rate)
+            notes.append(
+                f"{name} had a DC offset of {offset:.3g}, more than the rest of its signal; "
+                "it was removed."
+            )
         if a.sample_rate != rate:
             g = math.gcd(rate, a.sample_rate)
             x = scipy.signal.resample_poly(x, rate // g, a.sample_rate // g, axis=1)
@@ -612,6 +624,37 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
         np.pad(x, ((0, 0), (0, n))) if n else x for x, n in zip(signals, padded, strict=True)
     ]
     return signals, rate, resampled, padded
+
+
+DC_HIGHPASS_HZ = 5.0  # as the master's DC filter
+
+
+def _dominant_dc(x: np.ndarray) -> float | None:
+    """The largest channel's DC offset of a stem whose offset is larger than the rest of its
+    signal (the mean above the RMS about the mean), else None.
+
+    Such a stem is mostly offset: an interface's DC under a take that is all but silent, or a
+    track exported off centre. The K-weighting's start-up reads the step at its first sample as
+    sound (-57 LUFS for a 0.02 offset over noise at -80 dBFS), so it was turned up 13 dB, and its
+    offset, counting in full toward the mix's true peak, held the whole mix 14 LU under its
+    target. Ordinary stems are left exactly as they are (a SoundFont's pads sit up to 10% of
+    their peak off centre, and the balance model was fitted on them so).
+    """
+    if not x.shape[1]:
+        return None
+    mean = x.mean(axis=1, dtype=np.float64)
+    rest = x.std(axis=1, dtype=np.float64)
+    if not np.any(np.abs(mean) > rest):
+        return None
+    return float(np.max(np.abs(mean)))
+
+
+def _remove_dc(x: np.ndarray, rate: int) -> np.ndarray:
+    """`x` through a 2nd-order high-pass at `DC_HIGHPASS_HZ`, its state starting at the mean (as
+    if the offset had always been there, so there is no step at the start)."""
+    sos = scipy.signal.butter(2, DC_HIGHPASS_HZ, "highpass", fs=rate, output="sos")
+    zi = scipy.signal.sosfilt_zi(sos)[:, np.newaxis, :] * x.mean(axis=1, dtype=np.float64)[:, None]
+    return scipy.signal.sosfilt(sos, x.astype(np.float64), axis=1, zi=zi)[0].astype(np.float32)
 
 
 def role_from_name(name: str, table: Mapping[str, RoleSettings] | None = None) -> str | None:
