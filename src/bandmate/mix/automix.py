@@ -81,7 +81,6 @@ import scipy.signal
 
 from bandmate.errors import AudioFormatError, UserError
 from bandmate.io.audio import Audio, all_finite
-from bandmate.mix.elements import element_groups, pair_pans, share_levels, stereo_pairs
 from bandmate.mix.meter import (
     MOMENTARY_SECONDS,
     integrated_lufs,
@@ -456,8 +455,6 @@ def automix(
     before = [p.before for p in prepared]
     silent = [b is None for b in before]
     levels = load_balance().levels_lu(roles, [p.features for p in prepared])
-    # a kit given as its pieces, a part as two mono sides: each such element as one part
-    levels = share_levels(levels, element_groups(names, roles))
     highpass = [p.highpass_hz for p in prepared]
     for name, s in zip(names, silent, strict=True):
         if s:
@@ -466,7 +463,7 @@ def automix(
     cuts = _masking_cuts(signals, [p.bands for p in prepared], roles, levels, table, config)
     # cuts, compression, balance (the loudest predicted stem sits at the working level), pan
     top = max((v for v in levels if v is not None), default=0.0)
-    pans = pair_pans(stereo_pairs(names, roles), _pans(roles, silent, levels, table))
+    pans = _pans(roles, silent, levels, table)
     finished = _each(
         lambda k: _finish(
             signals[k],
