@@ -244,3 +244,24 @@ def test_names_written_in_utf8_are_read_as_utf8():
     score = midi_from_bytes(buffer.getvalue())
     assert (score.title, score.tracks[0].name) == ("Café", "Flûte ピアノ")
     assert [s.name for s in score.sections] == ["Refrão"]
+
+
+def test_a_file_plays_at_120_bpm_until_its_first_tempo_event():
+    # the first tempo event (60 BPM at beat 4) was taken to hold from the start, so the file's
+    # first four beats lasted 4 s instead of the 2 s every MIDI player gives them
+    mid = mido.MidiFile(type=1, ticks_per_beat=480)
+    mid.tracks.append(
+        mido.MidiTrack(
+            [
+                mido.Message("note_on", note=60, velocity=80),
+                mido.Message("note_off", note=60, time=480 * 4),
+                mido.MetaMessage("set_tempo", tempo=1_000_000, time=0),
+                mido.Message("note_on", note=62, velocity=80),
+                mido.Message("note_off", note=62, time=480),
+            ]
+        )
+    )
+    buffer = io.BytesIO()
+    mid.save(file=buffer)
+    score = midi_from_bytes(buffer.getvalue())
+    assert score.duration_seconds == pytest.approx(mid.length) == pytest.approx(3.0)

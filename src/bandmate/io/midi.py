@@ -44,6 +44,7 @@ from bandmate.theory.chords import format_chord, parse_chord
 from bandmate.theory.keys import Key
 
 DRUM_CHANNEL = 9
+DEFAULT_US_PER_BEAT = 500_000  # 120 BPM, the tempo of a MIDI file before any tempo event
 ROLE_PREFIX = "bandmate role: "
 _MINOR_MODES = {"minor", "aeolian", "harmonic minor", "melodic minor", "dorian", "phrygian"}
 _MAJOR_BY_SHARPS = [
@@ -179,6 +180,10 @@ def _score_from_midi(midi: mido.MidiFile) -> Score:
         if is_conductor and parts.name and _names_the_piece(parts, new_tracks, len(midi.tracks)):
             title = parts.name
         tracks.extend(new_tracks)
+    if tempos and min(t.onset_ticks for t in tempos) > 0:
+        # until its first tempo event a MIDI file plays at 120 BPM (a Score would otherwise take
+        # its first tempo from the start)
+        tempos.insert(0, TempoChange(0, DEFAULT_US_PER_BEAT))
     return Score(
         tracks=tuple(tracks),
         ticks_per_beat=midi.ticks_per_beat,
