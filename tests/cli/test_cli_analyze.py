@@ -95,3 +95,22 @@ def test_the_installed_command(tone_file, tmp_path):
     assert "-23.0 LUFS" in result.stdout
     assert "analyze" in run_cli("--help").stdout
     assert_user_error(run_cli("analyze", tmp_path / "missing.wav"), "does not exist")
+
+
+def test_a_file_name_that_is_not_utf8(tone_file, tmp_path):
+    # a name from an old Windows zip ("caf\xe9.wav" in Latin-1): soundfile could not open it
+    # (UnicodeEncodeError), and a UTF-8 terminal could not print it
+    import os
+    import sys
+
+    latin1 = tmp_path / os.fsdecode(b"caf\xe9.wav")
+    latin1.write_bytes(tone_file.read_bytes())
+    result = subprocess.run(
+        [sys.executable, "-m", "bandmate.cli", "analyze", str(latin1)],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    out = result.stdout.decode("utf-8")
+    assert "caf\ufffd.wav" in out and "-23.0 LUFS" in out

@@ -138,3 +138,18 @@ def test_hidden_files_in_a_stems_folder_are_passed_over(capsys, stems_dir, tmp_p
     assert result.returncode == 0, result.stderr
     assert "._01-bass" not in result.stdout
     assert len([line for line in result.stdout.splitlines() if ".wav " in line]) == 3
+
+
+def test_a_stem_name_that_is_not_utf8(capsys, stems_dir, tmp_path):
+    # soundfile could not open "caf\xe9-piano.wav" (a Latin-1 name), and the picture's label
+    # raised in matplotlib after the mix was written
+    import os
+
+    folder = stems_dir / "stems"
+    (folder / "02-piano.wav").rename(folder / os.fsdecode(b"02-caf\xe9-piano.wav"))
+    out, png, js = tmp_path / "mix.wav", tmp_path / "mix.png", tmp_path / "mix.json"
+    result = mix(capsys, stems_dir, "-o", out, "--report", png, "--json", js)
+    assert result.returncode == 0, result.stderr
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    names = [s["name"] for s in json.loads(js.read_text())["stems"]]
+    assert "02-caf\ufffd-piano.wav" in names

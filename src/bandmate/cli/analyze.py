@@ -23,15 +23,16 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from bandmate.io.audio import display_name
     from bandmate.mix.analysis import analysis_rows, analyze_file
 
     analysis = analyze_file(args.file)
     if args.json:
         import json
 
-        print(json.dumps({"file": str(args.file), **analysis.to_dict()}, indent=2))
+        print(json.dumps({"file": display_name(args.file), **analysis.to_dict()}, indent=2))
         return 0
-    rows = [("file", str(args.file)), *analysis_rows(analysis)]
+    rows = [("file", display_name(args.file)), *analysis_rows(analysis)]
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         print(f"{label:<{width}}  {value}")

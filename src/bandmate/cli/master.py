@@ -48,7 +48,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from bandmate.io.audio import check_output_paths
+    from bandmate.io.audio import check_output_paths, display_name
     from bandmate.io.files import check_outputs
     from bandmate.mix.master import MasterConfig, master_file
     from bandmate.mix.report import master_rows, stage_lines, write_master_json, write_master_png
@@ -81,5 +81,5 @@ def run(args) -> int:
         print("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=True)).rstrip())
     for line in stage_lines(report) + list(report.notes):
         print(line)
-    print(f"wrote {args.output}")
+    print(f"wrote {display_name(args.output)}")
     return 0

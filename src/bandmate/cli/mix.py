@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from bandmate.io.audio import check_output_paths
+    from bandmate.io.audio import check_output_paths, display_name
     from bandmate.io.files import write_text_atomic
     from bandmate.mix.automix import automix_files, stem_rows, write_automix_png
 
@@ -42,5 +42,5 @@ def run(args) -> int:
     for note in report.notes:
         print(note)
     print(f"mix: {report.mix_lufs} LUFS, true peak {report.mix_true_peak_dbtp} dBTP")
-    print(f"wrote {args.output}")
+    print(f"wrote {display_name(args.output)}")
     return 0

@@ -46,7 +46,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from bandmate.errors import InputFileError
-    from bandmate.io.audio import check_output_folder, check_output_paths
+    from bandmate.io.audio import check_output_folder, check_output_paths, display_name
     from bandmate.jobs.render import render_file
     from bandmate.progress import progress_bar
 
@@ -71,9 +71,11 @@ def run(args) -> int:
             force=args.force,
             progress=progress,
         )
-    stems_note = f" and {len(result.stems)} stems in {args.stems}" if result.stems else ""
+    stems_note = (
+        f" and {len(result.stems)} stems in {display_name(args.stems)}" if result.stems else ""
+    )
     print(
-        f"Wrote {result.mix}{stems_note}: {result.duration_seconds:.1f} s at "
+        f"Wrote {display_name(result.mix)}{stems_note}: {result.duration_seconds:.1f} s at "
         f"{result.sample_rate} Hz, rendered at "
         f"{result.duration_seconds / result.render_seconds:.0f}x real time."
     )

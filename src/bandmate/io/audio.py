@@ -97,7 +97,7 @@ def audio_info(path: str | os.PathLike):
     rate); InputFileError for a missing or unreadable file, AudioFormatError otherwise."""
     check_inputs([path])
     try:
-        info = sf.info(str(path))
+        info = sf.info(os.fsencode(path))  # bytes: a name that is not UTF-8 opens too
     except (sf.LibsndfileError, RuntimeError) as e:
         raise InputFileError(
             f"{str(path)!r} is not a readable audio file ({_reason(e)}); give a WAV or FLAC file."
@@ -122,7 +122,7 @@ def read_blocks(
             f"{info.duration:.2f} s; export it again."
         )
     try:
-        with sf.SoundFile(str(path)) as f:
+        with sf.SoundFile(os.fsencode(path)) as f:
             step = max(1, int(block_seconds * info.samplerate))
             for block in f.blocks(blocksize=step, dtype="float32", always_2d=True):
                 if not np.all(np.isfinite(block)):
@@ -143,6 +143,16 @@ def read_audio(path: str | os.PathLike) -> Audio:
     blocks = list(read_blocks(path, max(info.duration, 1.0) + 1.0))
     data = np.concatenate(blocks, axis=1) if blocks else np.zeros((info.channels, 0), np.float32)
     return Audio(data, info.samplerate)
+
+
+def display_name(path: str | os.PathLike) -> str:
+    """`path` as text that a terminal, a JSON file or a picture can show.
+
+    A name whose bytes are not UTF-8 (a file from an old Windows zip: "caf\xe9.wav") reaches
+    Python with lone surrogates in it, which a UTF-8 terminal's strict encoder and matplotlib
+    refuse with a traceback; here those bytes become U+FFFD.
+    """
+    return os.fsencode(path).decode("utf-8", "replace")
 
 
 def check_writable(path: str | os.PathLike, subtype: str = "PCM_24") -> None:
@@ -222,7 +232,7 @@ def write_audio(
     with (
         atomic_path(path) as tmp,
         sf.SoundFile(
-            str(tmp),
+            os.fsencode(tmp),
             "w",
             samplerate=audio.sample_rate,
             channels=audio.channels,

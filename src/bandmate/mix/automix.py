@@ -901,13 +901,13 @@ def automix_files(
     extra_outputs: Sequence[str | Path] = (),
 ) -> AutomixReport:
     """Read the stems named by `inputs`, automix them and write the mix (24-bit) to `output`."""
-    from bandmate.io.audio import check_writable, read_audio, write_audio
+    from bandmate.io.audio import check_writable, display_name, read_audio, write_audio
     from bandmate.io.files import check_outputs
 
     paths = stem_paths(inputs)
     check_writable(output)
     check_outputs([output, *extra_outputs], paths, force=force)
-    stems = [(p.name, read_audio(p)) for p in paths]
+    stems = [(display_name(p.name), read_audio(p)) for p in paths]
     mix, report = automix(stems, config=config)
     write_audio(mix, output)
     return report

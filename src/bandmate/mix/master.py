@@ -764,7 +764,12 @@ def _write_blocks(blocks, path, sample_rate: int, channels: int, subtype: str) -
     with (
         atomic_path(path) as tmp,
         sf.SoundFile(
-            str(tmp), "w", samplerate=sample_rate, channels=channels, subtype=subtype, format=fmt
+            os.fsencode(tmp),
+            "w",
+            samplerate=sample_rate,
+            channels=channels,
+            subtype=subtype,
+            format=fmt,
         ) as f,
     ):
 
