@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".ogg")
+MAX_LISTED = 8  # tempos, meters or keys listed one by one; more are summed up
 
 
 def describe_file(path: str | os.PathLike) -> list[tuple[str, str]]:
@@ -23,8 +24,10 @@ def describe_score(score) -> list[tuple[str, str]]:
     for m in score.time_signatures:  # a pickup bar repeats the meter where it ends
         if not meters or meters[-1] != str(m):
             meters.append(str(m))
-    meters = ", ".join(meters)
-    tempos = ", ".join(f"{t.tempo_bpm:.5g}" for t in score.tempos)
+    bpms = [t.tempo_bpm for t in score.tempos]
+    tempos = _listed([f"{bpm:.5g}" for bpm in bpms])
+    if len(bpms) > MAX_LISTED:
+        tempos += f"; {min(bpms):.5g} to {max(bpms):.5g}"
     rows = [
         ("title", score.title or "-"),
         (
@@ -32,8 +35,8 @@ def describe_score(score) -> list[tuple[str, str]]:
             f"{score.duration_seconds:.2f} s, {score.bar_grid.bar_count(score.end_ticks)} bars",
         ),
         ("tempo", f"{tempos} BPM"),
-        ("meter", meters),
-        ("key", ", ".join(str(k.key) for k in score.keys) or "-"),
+        ("meter", _listed(meters)),
+        ("key", _listed([str(k.key) for k in score.keys]) or "-"),
         ("chords", str(len(score.chords))),
         ("sections", ", ".join(s.name for s in score.sections) or "-"),
         ("resolution", f"{score.ticks_per_beat} ticks per beat"),
@@ -42,6 +45,14 @@ def describe_score(score) -> list[tuple[str, str]]:
         sound = "drums" if t.is_drum else f"program {t.program}"
         rows.append((f"track {t.name}", f"{t.role.value}, {sound}, {len(t.notes)} notes"))
     return rows
+
+
+def _listed(values: list[str]) -> str:
+    """`values` joined by commas; past MAX_LISTED, the first ones and how many there are (a file
+    with a tempo change every beat printed hundreds of them on one line)."""
+    if len(values) <= MAX_LISTED:
+        return ", ".join(values)
+    return ", ".join(values[: MAX_LISTED - 2]) + f", ... ({len(values)} in all)"
 
 
 def _describe_audio(path) -> list[tuple[str, str]]:
