@@ -152,3 +152,12 @@ def test_convert_output_is_the_input(song_mid):
 def test_convert_bad_midi_type(song_mid, tmp_path):
     result = run_cli("convert", song_mid, "-o", tmp_path / "x.mid", "--midi-type", "2")
     assert_user_error(result, "midi-type")
+
+
+def test_chart_shows_where_the_key_changes():
+    # `bandmate chart` printed the opening key only: a key change in the chart was not shown
+    result = run_cli("chart", "(key: C) | C | G7 | (key: F#) F# | C#7 |")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "4 bars in 4/4, key C"
+    assert lines[3] == "(key: F#)" and lines[4].split() == ["3", "4/4", "F#@1"]

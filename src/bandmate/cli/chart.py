@@ -21,11 +21,13 @@ def run(args) -> int:
     chart = load_chart(args.chart)
     key = f", key {chart.key}" if chart.key else ""
     print(f"{len(chart)} bars in {chart.meter[0]}/{chart.meter[1]}{key}")
-    section = None
+    section, key = None, chart.key
     for i, bar in enumerate(chart.bars, start=1):
         if bar.section != section and bar.section:
             print(f"[{bar.section}]")
-        section = bar.section
+        if bar.key != key or (bar.key is not None and str(bar.key) != str(key)):
+            print(f"(key: {bar.key})")  # a key change, as the chart writes one
+        section, key = bar.section, bar.key
         chords = "  ".join(f"{format_chord(c.symbol)}@{c.beat + 1}" for c in bar.chords)
         print(f"{i:4d}  {bar.meter[0]}/{bar.meter[1]}  {chords}")
     return 0
