@@ -173,3 +173,41 @@ def test_outputs_that_cannot_be_written_are_refused_before_the_work(capsys, tmp_
     result = bandmate(capsys, "master", mix_file, "-o", mix_file / "master.wav")
     assert_user_error(result, "is a file, not a folder")
     assert not out.exists()
+
+
+def _file_size_limit(limit_bytes: int):
+    """A preexec_fn that makes every write past `limit_bytes` fail as a full disk does."""
+
+    def limit():
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+    return limit
+
+
+def test_a_full_disk_is_one_sentence_and_leaves_no_file(tmp_path):
+    # the temporary file between passes, or the master itself, failing to write (a full disk)
+    # ended in a traceback (OSError, soundfile's 'System error.')
+    import sys
+
+    mono = tmp_path / "mono.wav"
+    x = 0.1 * np.sin(2 * np.pi * 220 * np.arange(88_200) / 44_100)
+    sf.write(mono, x.astype(np.float32), 44_100, subtype="FLOAT")
+    out = tmp_path / "master.wav"
+    command = [sys.executable, "-m", "bandmate.cli", "master", mono, "-o", out]
+    for limit, subtype, words in (
+        (200_000, "24", "temporary folder"),  # the shaped audio between passes: 352 800 bytes
+        (352_820, "float", "could not write"),  # that fits; the master's header does not
+    ):
+        result = subprocess.run(
+            [*map(str, command), "--subtype", subtype],
+            capture_output=True,
+            text=True,
+            preexec_fn=_file_size_limit(limit),
+            timeout=120,
+        )
+        assert_user_error(result, words)
+        assert list(tmp_path.iterdir()) == [mono]

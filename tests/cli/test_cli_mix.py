@@ -153,3 +153,24 @@ def test_a_stem_name_that_is_not_utf8(capsys, stems_dir, tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG"
     names = [s["name"] for s in json.loads(js.read_text())["stems"]]
     assert "02-caf\ufffd-piano.wav" in names
+
+
+def test_a_full_disk_is_one_sentence_and_leaves_no_file(stems_dir, tmp_path):
+    import resource
+    import signal
+    import sys
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    out = tmp_path / "mix.wav"
+    result = subprocess.run(
+        [sys.executable, "-m", "bandmate.cli", "mix", str(stems_dir), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        timeout=120,
+    )
+    assert_user_error(result, "could not write", "mix.wav")
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

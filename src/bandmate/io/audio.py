@@ -7,6 +7,7 @@ says what the file holds and what bandmate takes.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import struct
@@ -217,6 +218,20 @@ def check_output_folder(folder: str | os.PathLike) -> None:
         )
 
 
+@contextlib.contextmanager
+def write_errors(path: str | os.PathLike) -> Iterator[None]:
+    """Turn a failed write of `path` (a full disk, a quota, a file over the size limit) into an
+    `OutputError` sentence; the writers' `atomic_path` has already removed the partial file."""
+    try:
+        yield
+    except (OSError, sf.LibsndfileError) as e:
+        reason = getattr(e, "strerror", None) or "the system refused the write; is the disk full?"
+        raise OutputError(
+            f"Could not write {display_name(path)!r} ({reason}); free some space or choose "
+            "another folder."
+        ) from None
+
+
 def write_audio(
     audio: Audio,
     path: str | os.PathLike,
@@ -230,6 +245,7 @@ def write_audio(
     """
     check_writable(path, subtype)
     with (
+        write_errors(path),
         atomic_path(path) as tmp,
         sf.SoundFile(
             os.fsencode(tmp),

@@ -78,6 +78,7 @@ from bandmate.io.audio import (
     audio_info,
     check_writable,
     read_blocks,
+    write_errors,
 )
 from bandmate.io.files import atomic_path, check_inputs, check_outputs
 from bandmate.mix.analysis import OCTAVE_CENTERS_HZ, Analysis, analyze, analyze_file
@@ -762,6 +763,7 @@ def _write_blocks(blocks, path, sample_rate: int, channels: int, subtype: str) -
     rng = np.random.default_rng(0)  # the same input gives the same file
     fmt = {".wav": "WAV", ".flac": "FLAC"}[Path(path).suffix.lower()]
     with (
+        write_errors(path),
         atomic_path(path) as tmp,
         sf.SoundFile(
             os.fsencode(tmp),
@@ -827,7 +829,16 @@ class _SpillFile:
         self._sizes: list[int] = []
 
     def append(self, y: np.ndarray) -> None:
-        self._file.write(np.ascontiguousarray(y, dtype=np.float32).tobytes())
+        try:
+            self._file.write(np.ascontiguousarray(y, dtype=np.float32).tobytes())
+        except OSError as e:  # a full disk: a sentence, not a traceback
+            import tempfile
+
+            raise UserError(
+                f"Could not keep the audio between passes in the temporary folder "
+                f"{tempfile.gettempdir()!r} ({e.strerror or e}); free some space there or set "
+                "TMPDIR to another folder."
+            ) from None
         self._sizes.append(y.shape[1])
 
     def blocks(self) -> Iterator[np.ndarray]:
