@@ -520,3 +520,40 @@ def test_a_file_named_as_another_format_says_how_to_rename_it(
         InputFileError, match=f"holds {holds}, not .* rename it to end in {rename_to}"
     ):
         read_score(tmp_path / name)
+
+
+def _harmony(root: str, kind: str, *degrees: tuple[int, int, str]) -> str:
+    """A MusicXML <harmony> with <degree>s (value, alter, type), then a quarter note."""
+    parts = "".join(
+        f"<degree><degree-value>{v}</degree-value><degree-alter>{a}</degree-alter>"
+        f"<degree-type>{t}</degree-type></degree>"
+        for v, a, t in degrees
+    )
+    return (
+        f"<harmony><root><root-step>{root}</root-step></root><kind>{kind}</kind>{parts}</harmony>"
+        "<note><pitch><step>C</step><octave>5</octave></pitch><duration>1</duration></note>"
+    )
+
+
+DEGREES = (
+    '<?xml version="1.0" encoding="UTF-8"?><score-partwise version="3.1"><part-list>'
+    '<score-part id="P1"><part-name>Lead</part-name></score-part></part-list><part id="P1">'
+    '<measure number="1"><attributes><divisions>1</divisions><time><beats>4</beats>'
+    "<beat-type>4</beat-type></time></attributes>"
+    + _harmony("C", "dominant", (9, -1, "add"))
+    + _harmony("A", "minor-seventh", (5, -1, "alter"))
+    + _harmony("G", "dominant", (5, 1, "alter"), (9, 1, "add"))
+    + _harmony("F", "major", (9, 0, "add"))
+    + "</measure></part></score-partwise>"
+)
+
+
+def test_chord_alterations_written_as_degrees_are_kept(tmp_path):
+    # <degree> alterations (how notation programs write C7(b9)) and ABC's "Am7(b5)" were
+    # dropped: the chords read as C7, Am7, G7 and F
+    (tmp_path / "degrees.musicxml").write_text(DEGREES)
+    chords = read_musicxml(tmp_path / "degrees.musicxml").chords
+    assert [format_chord(c.symbol) for c in chords] == ["C7b9", "Am7b5", "G7#5#9", "Fadd9"]
+    (tmp_path / "tune.abc").write_text('X:1\nM:4/4\nL:1/4\nK:C\n"Am7(b5)" A4 | "D7" D4 |]\n')
+    chords = read_abc(tmp_path / "tune.abc").chords
+    assert [format_chord(c.symbol) for c in chords] == ["Am7b5", "D7"]

@@ -468,13 +468,18 @@ def _chord_symbol(cs):
         return None
     root_name = _m21_name(root.name)
     slash = f"/{_m21_name(bass.name)}" if bass is not None and bass.name != root.name else ""
+    figure = re.sub(r"(^|/)([A-G])-", r"\1\2b", cs.figure or "")
+    if cs.chordStepModifications:
+        # an alteration the kind leaves out (ABC's "Am7(b5)", MusicXML's <degree>: music21 writes
+        # "Am7 alter b5", "C7 add b9"): the symbol with it, where the kind alone reads Am7, C7
+        with contextlib.suppress(ChordSymbolError):
+            return parse_chord(_degrees_joined(figure))
     attempts = []
     if cs.chordKindStr or cs.chordKind == "major":
         attempts.append(cs.chordKindStr or "")
     quality = _QUALITY_BY_KIND.get(cs.chordKind)
     if quality is not None:
         attempts.append("" if quality == "maj" else quality)
-    figure = re.sub(r"(^|/)([A-G])-", r"\1\2b", cs.figure or "")
     for suffix in attempts:
         try:
             return parse_chord(f"{root_name}{suffix}{slash}")
@@ -484,6 +489,14 @@ def _chord_symbol(cs):
         return parse_chord(figure)
     except ChordSymbolError:
         return None
+
+
+def _degrees_joined(figure: str) -> str:
+    """music21's figure of a chord with degrees as a symbol: "C7 add b9" -> "C7b9", "Am7 alter
+    b5" -> "Am7b5", "F add 9" -> "Fadd9" (an added natural degree keeps its "add")."""
+    text = re.sub(r"\s+alter\s+", "", figure)
+    text = re.sub(r"\s+add\s+([#b])", r"\1", text)
+    return re.sub(r"\s+add\s+", "add", text)
 
 
 def _sections(flats, ticks) -> tuple[Section, ...]:
