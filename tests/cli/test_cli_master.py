@@ -119,6 +119,19 @@ def test_bad_input_is_one_line(capsys, tmp_path, rng):
         assert not (tmp_path / "out.wav").exists()
 
 
+def test_a_reference_with_nothing_to_match_is_its_own_fault(capsys, tmp_path, mix_file):
+    # "The reference ... is silent; there is nothing to master" blamed the mix and said nothing
+    # of what to give instead
+    silent, short = tmp_path / "silent.wav", tmp_path / "short.wav"
+    sf.write(str(silent), np.zeros((44_100, 2)), 44_100)
+    sf.write(str(short), np.full((4_410, 2), 0.1), 44_100)
+    for reference, words in ((silent, "silent"), (short, "too short to measure")):
+        result = bandmate(capsys, "master", mix_file, "-o", tmp_path / "o.wav", "--reference",
+                          reference)  # fmt: skip
+        assert_user_error(result, "the reference", words, "give a finished master to match")
+        assert "nothing to master" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

@@ -444,7 +444,7 @@ def master(
     )
     _check_masterable(before, "The audio")
     if ref is not None:
-        _check_masterable(ref, "The reference")
+        _check_masterable(ref, "The reference", reference=True)
     shaped = np.empty_like(audio.samples)  # pass A's output, kept for every attempt
     kept = 0
 
@@ -510,7 +510,7 @@ def master_file(
     )
     _check_masterable(before, repr(str(in_path)))
     if ref is not None:
-        _check_masterable(ref, f"The reference {str(reference_path)!r}")
+        _check_masterable(ref, f"The reference {str(reference_path)!r}", reference=True)
     rate, channels = info.samplerate, info.channels
 
     with _SpillFile(channels) as shaped:  # pass A's output, on disk: memory stays bounded
@@ -541,14 +541,20 @@ def _configure(config, target_lufs, ceiling_dbtp, intensity, genre_curve) -> Mas
     )
 
 
-def _check_masterable(analysis: Analysis, name: str) -> None:
+def _check_masterable(analysis: Analysis, name: str, *, reference: bool = False) -> None:
+    """Refuse audio with nothing to master, or a reference with no balance to match."""
     lo = analysis.loudness
+    # a reference's fault is not the mix's: say so, and what to give instead
+    then = "; give a finished master to match" if reference else ""
     if lo.frames == 0 or not math.isfinite(lo.sample_peak_dbfs):
-        raise UserError(f"{name} is silent; there is nothing to master.")
+        raise UserError(f"{name} is silent{then or '; there is nothing to master'}.")
+    what = "measure" if reference else "master"
     if lo.integrated_lufs is None:
-        raise UserError(f"{name} is shorter than 0.4 s, too short to master.")
+        raise UserError(f"{name} is shorter than 0.4 s, too short to {what}{then}.")
     if not math.isfinite(lo.integrated_lufs):
-        raise UserError(f"{name} is too quiet to master: nothing in it is louder than -70 LUFS.")
+        raise UserError(
+            f"{name} is too quiet to {what}: nothing in it is louder than -70 LUFS{then}."
+        )
 
 
 def _plan(blocks, sample_rate, channels, before, ref, config, keep, name) -> _Plan:
