@@ -174,3 +174,15 @@ def test_a_full_disk_is_one_sentence_and_leaves_no_file(stems_dir, tmp_path):
     )
     assert_user_error(result, "could not write", "mix.wav")
     assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_aiff_stems_are_mixed_and_other_formats_named(capsys, stems_dir, tmp_path):
+    # Logic's and Pro Tools' AIFF stems in a folder were left out of the mix without a word
+    folder = stems_dir / "stems"
+    sf.write(folder / "04-lead.aiff", tone(880, -20).samples.T, RATE, subtype="PCM_24")
+    sf.write(folder / "05-organ.aif", tone(220, -20).samples.T, RATE, format="AIFF")
+    (folder / "06-vocal.mp3").write_bytes(b"ID3 not read")
+    result = mix(capsys, stems_dir, "-o", tmp_path / "mix.wav")
+    assert result.returncode == 0, result.stderr
+    assert "04-lead.aiff  lead" in result.stdout and "05-organ.aif" in result.stdout
+    assert "Left out 06-vocal.mp3" in result.stdout

@@ -67,3 +67,11 @@ def test_steps_must_be_positive(tmp_path):
     assert_user_error(
         run_cli("train", "--task", "chorale", "--out", tmp_path, "--steps", "0"), "--steps"
     )
+
+
+def test_an_out_that_is_a_file_is_refused_before_training(tmp_path):
+    # it was found only when the model was saved, after the training: a FileExistsError traceback
+    (tmp_path / "notes.txt").write_text("mine")
+    result = run_cli("train", "--task", "chorale", "--out", tmp_path / "notes.txt", "--steps", "1")
+    assert_user_error(result, "is a file", "folder")
+    assert (tmp_path / "notes.txt").read_text() == "mine"

@@ -71,7 +71,7 @@ import re
 import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -661,7 +661,7 @@ def role_from_name(name: str, table: Mapping[str, RoleSettings] | None = None) -
     tried in the table's order and the first that matches anywhere in the name wins.
     """
     table = table or load_roles()
-    stem = Path(name).stem if Path(name).suffix.lower() in (".wav", ".flac") else name
+    stem = Path(name).stem if Path(name).suffix.lower() in AUDIO_SUFFIXES else name
     stem = re.sub(r"^\d+[-_ ]*", "", stem).lower()
     for role, settings in table.items():
         if any(re.search(p, stem) for p in settings.names):
@@ -846,17 +846,21 @@ def _round(value: float | None) -> float | None:
 
 
 # --- files ----------------------------------------------------------------------------------------
-AUDIO_SUFFIXES = (".wav", ".flac")
+AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff")  # Logic and Pro Tools export AIFF
+OTHER_AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".ogg", ".opus", ".wma", ".caf")
 
 
-def stem_paths(inputs: Sequence[str | Path]) -> list[Path]:
-    """The stem files named by `inputs`: files as given, folders as their WAV and FLAC files.
+def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -> list[Path]:
+    """The stem files named by `inputs`: files as given, folders as their WAV, FLAC and AIFF
+    files (an AIFF stem was left out of the mix without a word).
 
     A folder is read as `bandmate backing` writes one: its `stems/` subfolder when it has one,
     else the folder itself; files sorted by name. Hidden files are passed over: macOS leaves a
     "._name.wav" of metadata beside every file it copies to a USB stick or a network drive, and
-    a half-written output of bandmate's is a hidden file too. Raises `InputFileError` when
-    nothing is found, or when one file is given twice (it would be mixed twice as loud).
+    a half-written output of bandmate's is a hidden file too. The names of the audio files a
+    folder holds in other formats (MP3, AAC, ...) are added to `skipped`, so that the report can
+    say they were left out. Raises `InputFileError` when nothing is found, or when one file is
+    given twice (it would be mixed twice as loud).
     """
     import os
 
@@ -867,15 +871,16 @@ def stem_paths(inputs: Sequence[str | Path]) -> list[Path]:
     for item in map(Path, inputs):
         if item.is_dir():
             folder = item / "stems" if (item / "stems").is_dir() else item
-            found = sorted(
-                p
-                for p in folder.iterdir()
-                if p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith(".")
-            )
+            files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+            found = [p for p in files if p.suffix.lower() in AUDIO_SUFFIXES]
+            others = [p.name for p in files if p.suffix.lower() in OTHER_AUDIO_SUFFIXES]
             if not found:
                 raise InputFileError(
-                    f"Folder {str(item)!r} holds no .wav or .flac stems; give a folder of stems."
+                    f"Folder {str(item)!r} holds no .wav, .flac or .aiff stems; give a folder "
+                    "of stems (MP3 or AAC stems converted to WAV)."
                 )
+            if skipped is not None:
+                skipped.extend(others)
             paths.extend(found)
         else:
             check_inputs([item])
@@ -904,12 +909,23 @@ def automix_files(
     from bandmate.io.audio import check_writable, display_name, read_audio, write_audio
     from bandmate.io.files import check_outputs
 
-    paths = stem_paths(inputs)
+    skipped: list[str] = []
+    paths = stem_paths(inputs, skipped)
     check_writable(output)
     check_outputs([output, *extra_outputs], paths, force=force)
     stems = [(display_name(p.name), read_audio(p)) for p in paths]
     mix, report = automix(stems, config=config)
     write_audio(mix, output)
+    if skipped:
+        names = ", ".join(display_name(name) for name in skipped)
+        report = replace(
+            report,
+            notes=(
+                *report.notes,
+                f"Left out {names}: bandmate mixes WAV, FLAC and AIFF stems; convert the rest "
+                "to WAV to mix them.",
+            ),
+        )
     return report
 
 

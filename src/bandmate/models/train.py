@@ -123,6 +123,8 @@ def run_config(
         raise UserError("--minutes must be more than 0.")
     if batch_size is not None and batch_size < 1:
         raise UserError("--batch-size must be at least 1.")
+    if Path(out).exists() and not Path(out).is_dir():  # found only at the end, after training
+        raise UserError(f"--out {out} is a file; give a folder for the model, such as runs/mine.")
     if resume and not checkpoint.has_training_state(out):
         raise UserError(f"Nothing to resume in {out}; run once without --resume first.")
     if not resume and checkpoint.has_training_state(out):
