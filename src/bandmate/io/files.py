@@ -46,13 +46,32 @@ def check_outputs(
                 raise OutputError(
                     f"Output {str(out)!r} is also an input; choose another output path."
                 )
+        if out.is_dir():  # even --force never puts a file in a folder's place
+            raise OutputError(f"Output {str(out)!r} is a folder; give the path of a file.")
         if out.exists() and not force:
             raise OutputError(
                 f"Output {str(out)!r} already exists; use --force to overwrite it or choose "
                 "another path."
             )
-        if out.exists() and out.is_dir() and not force:
-            raise OutputError(f"Output {str(out)!r} is a directory; give a file path.")
+        _check_folder_of(out)
+
+
+def _check_folder_of(out: Path) -> None:
+    """Refuse an output whose folder cannot be made or written (a file in the way, no
+    permission), before any work is done."""
+    folder = out.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(
+            f"Cannot write {str(out)!r}: {str(folder)!r} is a file, not a folder; choose "
+            "another path."
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"Cannot write {str(out)!r}: no permission to write in {str(folder)!r}; choose "
+            "another folder."
+        )
 
 
 @contextlib.contextmanager
@@ -63,19 +82,27 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     file name (soundfile, matplotlib) do the right thing. Missing parent folders are created.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.stem}.",
-        suffix=target.suffix + ".part" + target.suffix,
-        dir=target.parent,
-    )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.stem}.",
+            suffix=target.suffix + ".part" + target.suffix,
+            dir=target.parent,
+        )
+    except OSError as e:  # a read-only or special folder, a file where a folder should be
+        raise OutputError(
+            f"Cannot write {str(target)!r} ({e.strerror or e}); choose another folder."
+        ) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         yield tmp
         # mkstemp makes the file private (0600); an output gets the usual permissions instead
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as e:  # a folder of that name appeared, say
+            raise OutputError(f"Cannot write {str(target)!r} ({e.strerror or e}).") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

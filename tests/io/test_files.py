@@ -1,0 +1,25 @@
+"""Safe outputs: a refused output is one sentence, found before any work."""
+
+import pytest
+
+from bandmate.errors import OutputError
+from bandmate.io.files import atomic_path, check_outputs
+
+
+def test_a_folder_where_the_output_should_go_is_refused_even_with_force(tmp_path):
+    # with --force, `-o songs.mid` naming a folder ended in an IsADirectoryError traceback
+    (tmp_path / "songs.mid").mkdir()
+    for force in (False, True):
+        with pytest.raises(OutputError, match="is a folder"):
+            check_outputs([tmp_path / "songs.mid"], force=force)
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_work(tmp_path):
+    # a file where the output's folder should be was a NotADirectoryError traceback after the work
+    (tmp_path / "song.mid").write_bytes(b"MThd")
+    with pytest.raises(OutputError, match="is a file, not a folder"):
+        check_outputs([tmp_path / "song.mid" / "out" / "roll.png"])
+    with pytest.raises(OutputError, match="Cannot write"), atomic_path(tmp_path / "song.mid" / "x"):
+        pass
+    assert (tmp_path / "song.mid").read_bytes() == b"MThd"
+    check_outputs([tmp_path / "new" / "deeper" / "roll.png"])  # folders yet to make are fine
