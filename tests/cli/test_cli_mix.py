@@ -186,3 +186,16 @@ def test_aiff_stems_are_mixed_and_other_formats_named(capsys, stems_dir, tmp_pat
     assert result.returncode == 0, result.stderr
     assert "04-lead.aiff  lead" in result.stdout and "05-organ.aif" in result.stdout
     assert "Left out 06-vocal.mp3" in result.stdout
+
+
+def test_a_subfolder_of_stems_is_named_as_left_out(capsys, tmp_path):
+    # stems exported in group folders ("Drums/kick.wav") were left out without a word
+    song = tmp_path / "song"
+    (song / "Drums").mkdir(parents=True)
+    write_audio(tone(80, -20), song / "bass.wav")
+    write_audio(tone(3000, -20), song / "Drums" / "kick.wav")
+    (song / "Notes").mkdir()
+    (song / "Notes" / "lyrics.txt").write_text("la la")
+    result = mix(capsys, song, "-o", tmp_path / "mix.wav")
+    assert result.returncode == 0, result.stderr
+    assert "Left out Drums/" in result.stdout and "Notes" not in result.stdout

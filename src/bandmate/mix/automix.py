@@ -858,8 +858,9 @@ def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -
     else the folder itself; files sorted by name. Hidden files are passed over: macOS leaves a
     "._name.wav" of metadata beside every file it copies to a USB stick or a network drive, and
     a half-written output of bandmate's is a hidden file too. The names of the audio files a
-    folder holds in other formats (MP3, AAC, ...) are added to `skipped`, so that the report can
-    say they were left out. Raises `InputFileError` when nothing is found, or when one file is
+    folder holds in other formats (MP3, AAC, ...), and of its subfolders that hold stems (a
+    "Drums" folder of kick and snare), are added to `skipped`, so that the report can say they
+    were left out. Raises `InputFileError` when nothing is found, or when one file is
     given twice (it would be mixed twice as loud).
     """
     import os
@@ -879,6 +880,11 @@ def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -
                     f"Folder {str(item)!r} holds no .wav, .flac or .aiff stems; give a folder "
                     "of stems (MP3 or AAC stems converted to WAV)."
                 )
+            others += [
+                f"{p.name}/"
+                for p in files
+                if p.is_dir() and p != item / "stems" and _holds_stems(p)
+            ]
             if skipped is not None:
                 skipped.extend(others)
             paths.extend(found)
@@ -895,6 +901,13 @@ def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -
                     f"Stem {str(path)!r} is given twice{also}; give each stem once."
                 )
     return paths
+
+
+def _holds_stems(folder: Path) -> bool:
+    try:
+        return any(p.suffix.lower() in AUDIO_SUFFIXES for p in folder.iterdir())
+    except OSError:  # a folder we may not list holds nothing we can mix
+        return False
 
 
 def automix_files(
@@ -922,8 +935,8 @@ def automix_files(
             report,
             notes=(
                 *report.notes,
-                f"Left out {names}: bandmate mixes WAV, FLAC and AIFF stems; convert the rest "
-                "to WAV to mix them.",
+                f"Left out {names}: bandmate mixes the WAV, FLAC and AIFF stems of the folder "
+                "it is given; give subfolders too, and convert other formats to WAV.",
             ),
         )
     return report
