@@ -557,3 +557,14 @@ def test_chord_alterations_written_as_degrees_are_kept(tmp_path):
     (tmp_path / "tune.abc").write_text('X:1\nM:4/4\nL:1/4\nK:C\n"Am7(b5)" A4 | "D7" D4 |]\n')
     chords = read_abc(tmp_path / "tune.abc").chords
     assert [format_chord(c.symbol) for c in chords] == ["Am7b5", "D7"]
+
+
+@pytest.mark.parametrize("field", ["[K:bass]", "[K:clef=alto]", "[K:]"])
+def test_an_inline_clef_change_keeps_the_key(tmp_path, field):
+    # once inline fields were read, music21 took [K:bass] for B major and [K:clef=alto] for C
+    # major, so the F sharps after them became F natural (or D sharp)
+    path = tmp_path / "clef.abc"
+    path.write_text(f"X:1\nM:4/4\nL:1/4\nK:G\nG A B c | {field} d e f g |]\n")
+    score = read_abc(path)
+    assert [n.pitch for n in score.tracks[0].notes][4:] == [74, 76, 78, 79]
+    assert [str(k.key) for k in score.keys] == ["G"]

@@ -22,6 +22,10 @@ import re
 _INLINE_FIELD_RE = re.compile(r"\[([KMLQ]):([^\]\n]*)\]")
 _FIELD_LINE_RE = re.compile(r"^\s*([A-Za-z]):")
 _FIELD_CLASSES = ("TimeSignature", "KeySignature", "MetronomeMark")
+# a K: field that names a clef and no key ([K:bass], [K:clef=alto], [K:]): the key stays
+_CLEF_ONLY_RE = re.compile(
+    r"\s*(?:$|clef\s*=|(?:treble|bass|alto|tenor|baritone|mezzo|soprano|perc)\b)", re.I
+)
 
 
 def fields_on_own_lines(text: str) -> str | None:
@@ -40,7 +44,10 @@ def fields_on_own_lines(text: str) -> str | None:
             continue
         pieces, start = [], 0
         for match in _INLINE_FIELD_RE.finditer(code):
-            pieces += [code[start : match.start()], f"{match[1]}:{match[2].strip()}"]
+            field_text = f"{match[1]}:{match[2].strip()}"
+            if match[1] == "K" and _CLEF_ONLY_RE.match(match[2]):
+                field_text = ""  # a clef change keeps the key; music21 would read "bass" as B
+            pieces += [code[start : match.start()], field_text]
             start = match.end()
         pieces.append(code[start:] + percent + comment)
         # no piece may be blank: a blank line ends an ABC tune

@@ -144,14 +144,18 @@ def _parse_abc(path: str | os.PathLike):
     if not text.strip():
         raise InputFileError(f"{str(path)!r} is empty; give an ABC file that holds a tune.")
     rewritten = fields_on_own_lines(text)
-    try:
-        stream = converter.parseData(rewritten or text, format="abc")
-        if rewritten is not None:
+    if rewritten is not None:
+        try:
+            stream = converter.parseData(rewritten, format="abc")
             place_body_fields(stream, rewritten)
+            return stream
+        except Exception:  # a step past music21 failed: read the tune as music21 alone does
+            pass
+    try:
+        return converter.parseData(text, format="abc")
     except Exception as e:  # music21 raises many kinds; all mean a bad file
         problem = _first_line(e)
         raise InputFileError(f"{str(path)!r} is not a readable ABC file ({problem}).") from None
-    return stream
 
 
 def _score_of(stream, path) -> Score:
