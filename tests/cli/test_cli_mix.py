@@ -76,6 +76,14 @@ def test_files_silent_and_rates(capsys, tmp_path):
     assert "padded" in result.stdout
 
 
+def test_a_silent_mix_is_said_in_words(capsys, tmp_path):
+    # it printed "mix: None LUFS, true peak None dBTP"
+    write_audio(Audio(np.zeros((2, RATE)), RATE), tmp_path / "guitar.wav")
+    result = mix(capsys, tmp_path / "guitar.wav", "-o", tmp_path / "out.wav")
+    assert result.returncode == 0, result.stderr
+    assert "None" not in result.stdout and "mix: silent" in result.stdout
+
+
 def test_no_overwrite_without_force(capsys, stems_dir, tmp_path):
     out = tmp_path / "mix.wav"
     out.write_bytes(b"keep")

@@ -41,6 +41,9 @@ def run(args) -> int:
         print("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=True)).rstrip())
     for note in report.notes:
         print(note)
-    print(f"mix: {report.mix_lufs} LUFS, true peak {report.mix_true_peak_dbtp} dBTP")
+    if report.mix_lufs is None:  # (every stem silent; the notes say so)
+        print("mix: silent")
+    else:
+        print(f"mix: {report.mix_lufs} LUFS, true peak {report.mix_true_peak_dbtp} dBTP")
     print(f"wrote {display_name(args.output)}")
     return 0
