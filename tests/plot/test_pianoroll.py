@@ -111,3 +111,15 @@ def test_empty_score_is_refused(tmp_path):
     with pytest.raises(EmptyScoreError):
         draw_pianoroll(Score(), tmp_path / "roll.png")
     assert not (tmp_path / "roll.png").exists()
+
+
+def test_a_title_in_letters_the_font_lacks_draws_without_a_warning_per_letter(tmp_path):
+    # a title and a part named in Japanese printed a matplotlib UserWarning per letter on stderr
+    import warnings
+
+    score = make_score(piano((0, 1, 60), name="ギター"), title="ピアノ曲")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        draw_pianoroll(score, tmp_path / "roll.png")
+    assert (tmp_path / "roll.png").stat().st_size > 0
+    assert not [w for w in caught if "missing from font" in str(w.message)]

@@ -18,6 +18,7 @@ cheap and no display is needed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 
@@ -90,9 +91,41 @@ def draw_pianoroll(
     title: shown at the top; by default the score's own title. Raises EmptyScoreError for a score
     without notes.
     """
-    figure = pianoroll_figure(score, width_px=width_px, title=title)
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=DPI)
+    with _fonts():
+        figure = pianoroll_figure(score, width_px=width_px, title=title)
+        with atomic_path(path) as tmp:
+            figure.savefig(tmp, format="png", dpi=DPI)
+
+
+#: Fonts tried, in order, for letters DejaVu Sans lacks (a title or track name in Japanese,
+#: Chinese, Korean), when the system has them.
+FALLBACK_FONTS = (
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK KR",
+    "Source Han Sans",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+    "Noto Sans",
+)
+
+
+@contextlib.contextmanager
+def _fonts():
+    """Text falls back to the installed FALLBACK_FONTS, and a letter no font has is drawn as a
+    box without a warning: a title in Japanese printed a matplotlib warning per letter on
+    stderr, a screenful for a command that worked."""
+    import warnings
+
+    import matplotlib
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    families = ["DejaVu Sans", *(f for f in FALLBACK_FONTS if f in installed)]
+    with matplotlib.rc_context({"font.family": families}), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+        yield
 
 
 def pianoroll_figure(score: Score, *, width_px: int | None = None, title: str | None = None):
