@@ -114,3 +114,16 @@ def test_a_file_name_that_is_not_utf8(tone_file, tmp_path):
     assert result.returncode == 0, result.stderr.decode()
     out = result.stdout.decode("utf-8")
     assert "caf\ufffd.wav" in out and "-23.0 LUFS" in out
+
+
+def test_a_dc_offset_is_named(capsys, tmp_path, tone_file):
+    # the crest factor and RMS of a mix sitting off centre read wrong with nothing to say why
+    t = np.arange(4 * 48_000) / 48_000
+    x = 0.3 + 0.1 * np.sin(2 * np.pi * 200 * t)
+    path = tmp_path / "off-centre.wav"
+    write_audio(Audio(np.stack([x, x]), 48_000), path, subtype="PCM_24")
+    result = analyze(capsys, path)
+    assert "off centre by 0.3 (-10.5 dBFS), a DC offset" in result.stdout
+    data = json.loads(analyze(capsys, path, "--json").stdout)
+    assert data["dc_offset"] == pytest.approx([0.3, 0.3], abs=1e-4)
+    assert "DC offset" not in analyze(capsys, tone_file).stdout

@@ -11,7 +11,9 @@ EBU R 128) plus
 - `correlation`: the zero-lag correlation of left and right, sum(L R) / sqrt(sum L^2 sum R^2), as a
   phase meter shows it (1 for mono content, 0 for unrelated channels, -1 for opposite polarity);
 - `side_to_mid_db`: stereo width as the side energy over the mid energy ((L - R)/2 over
-  (L + R)/2): -inf for identical channels, 0 dB for unrelated ones of equal level.
+  (L + R)/2): -inf for identical channels, 0 dB for unrelated ones of equal level;
+- `dc_offset`: each channel's mean (full scale 1.0). An offset is inaudible but counts toward
+  the peaks, the RMS and the crest factor, so from -40 dBFS up a note names it.
 
 `analyze_file` reads the file in blocks, so a long file costs little memory (the meter keeps a
 number per 10 ms, the spectrum one array). Anything that cannot be measured (silence, audio too
@@ -33,6 +35,7 @@ from bandmate.mix.meter import SERIES_STEP_SECONDS, Loudness, LoudnessMeter
 
 OCTAVE_CENTERS_HZ = (31.5, 63, 125, 250, 500, 1000, 2000, 4000, 8000, 16000)
 BLOCK_SECONDS = 10.0  # how much audio is read and measured at a time
+DC_NOTE_LEVEL = 0.01  # -40 dBFS: an offset this large is named in the notes
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +48,7 @@ class Analysis:
     octave_bands_db: tuple[tuple[float, float | None], ...]  # (nominal centre Hz, share dB)
     correlation: float | None
     side_to_mid_db: float | None
+    dc_offset: tuple[float, ...] = ()  # each channel's mean, full scale 1.0
 
     @property
     def notes(self) -> list[str]:
@@ -76,6 +80,13 @@ class Analysis:
             notes.append("One channel is silent, so the channels have no correlation.")
         elif self.side_to_mid_db == -math.inf:
             notes.append("The two channels are identical: there is no side signal (width -inf).")
+        offset = max((abs(v) for v in self.dc_offset), default=0.0)
+        if offset >= DC_NOTE_LEVEL:
+            notes.append(
+                f"The audio is off centre by {offset:.3g} ({20 * math.log10(offset):.1f} dBFS), "
+                "a DC offset: it counts toward the peaks, the RMS and the crest factor; "
+                "bandmate master removes it."
+            )
         return notes
 
     def to_dict(self) -> dict:
@@ -103,6 +114,7 @@ class Analysis:
             ],
             "stereo_correlation": _finite(self.correlation),
             "side_to_mid_db": _finite(self.side_to_mid_db),
+            "dc_offset": [round(v, 6) for v in self.dc_offset],
             "series_step_seconds": SERIES_STEP_SECONDS,
             "momentary_lufs": _series(lo.momentary_lufs),
             "short_term_lufs": _series(lo.short_term_lufs),
@@ -233,6 +245,7 @@ def _analyze_blocks(blocks: Iterable[np.ndarray], sample_rate: int, channels: in
     meter = LoudnessMeter(sample_rate, channels)
     spectrum = _Spectrum(sample_rate, channels)
     square_sums = np.zeros(channels)
+    sums = np.zeros(channels)
     cross = 0.0  # sum of left times right
     with ThreadPoolExecutor(1) as side:
         metering = None
@@ -243,6 +256,7 @@ def _analyze_blocks(blocks: Iterable[np.ndarray], sample_rate: int, channels: in
             metering = side.submit(meter.process, x)  # refuses NaN and infinity
             spectrum.process(x)
             square_sums += np.einsum("cn,cn->c", x, x)
+            sums += x.sum(axis=1)
             if channels == 2:
                 cross += float(np.dot(x[0], x[1]))
         if metering is not None:
@@ -273,6 +287,7 @@ def _analyze_blocks(blocks: Iterable[np.ndarray], sample_rate: int, channels: in
         octave_bands_db=spectrum.band_shares_db(),
         correlation=correlation,
         side_to_mid_db=side_to_mid,
+        dc_offset=tuple(float(v) for v in sums / loudness.frames) if loudness.frames else (),
     )
 
 
