@@ -47,10 +47,12 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    genre: ballads, bossa nova and the waltz put their drums 6-9 dB under the piano, guitar or
    accordion, where every other style has them on top, and a steady cross-stick pattern looks
    like any other drum part. The vocal is not fitted (no
-   backing track has one) and sits with the loudest role.
+   backing track has one) and sits with the loudest role. Stems that make one part between them,
+   a kit given as its pieces (kick, snare, overheads...) or a part as two mono sides ("Keys L",
+   "Keys R"), are balanced as the one stem they make (`_balance`, `mix.elements`).
 8. **pan**: constant-power pan by role (bass, drums, lead and vocal centred; keys, guitar and pad
    alternating left and right, the loudest of an odd number of them centred, so the sides
-   balance); mono stems become stereo.
+   balance; a left/right pair hard to its sides); mono stems become stereo.
 9. **sum**, 10. **bus**: a gentle bus compressor (ratio 1.5), 11. **headroom**: one gain so that
    the mix's integrated loudness is `target_lufs` (-20) unless its true peak would then pass
    `ceiling_dbtp` (-3 dBTP), in which case the true peak sits on the ceiling. That leaves a
@@ -81,6 +83,7 @@ import scipy.signal
 
 from bandmate.errors import AudioFormatError, UserError
 from bandmate.io.audio import Audio, all_finite
+from bandmate.mix.elements import element_groups, pair_pans, stereo_pairs
 from bandmate.mix.meter import (
     MOMENTARY_SECONDS,
     integrated_lufs,
@@ -454,7 +457,9 @@ def automix(
     )
     before = [p.before for p in prepared]
     silent = [b is None for b in before]
-    levels = load_balance().levels_lu(roles, [p.features for p in prepared])
+    # the levels from the balance model; a kit given as its pieces, or a part as two mono sides,
+    # is balanced as the one stem they make
+    levels = _balance(roles, signals, prepared, element_groups(names, roles), rate, config)
     highpass = [p.highpass_hz for p in prepared]
     for name, s in zip(names, silent, strict=True):
         if s:
@@ -463,7 +468,7 @@ def automix(
     cuts = _masking_cuts(signals, [p.bands for p in prepared], roles, levels, table, config)
     # cuts, compression, balance (the loudest predicted stem sits at the working level), pan
     top = max((v for v in levels if v is not None), default=0.0)
-    pans = _pans(roles, silent, levels, table)
+    pans = pair_pans(stereo_pairs(names, roles), _pans(roles, silent, levels, table))
     finished = _each(
         lambda k: _finish(
             signals[k],
@@ -582,6 +587,45 @@ def _finish(x, rate, cuts, settings, target_lufs, pan) -> tuple[np.ndarray, floa
     gains = _pan_gains(x.shape[0], pan) * gain
     # the loudness after the gain and the pan, from the same measurement (the meter is linear)
     return _pan(x, gains), _finite(meter.result(power_gains=gains**2).integrated_lufs)
+
+
+def _balance(roles, signals, prepared, groups, rate: int, config) -> list[float | None]:
+    """Each stem's level from the balance model, None for a silent one. A group of stems that
+    make one part (`elements.element_groups`) is read as one stem: its stems, each at the working
+    level and moved by the differences the model reads between them, summed; the model's level
+    for that sum is where the sum is put, and each stem keeps its difference within it."""
+    model = load_balance()
+    levels = model.levels_lu(roles, [p.features for p in prepared])
+    groups = [[k for k in g if levels[k] is not None] for g in groups]
+    groups = [g for g in groups if len(g) > 1]
+    if not groups:
+        return levels
+    grouped = {k for g in groups for k in g}
+    alone = [k for k in range(len(roles)) if k not in grouped]
+    rows = [prepared[k].features for k in alone]
+    row_roles = [roles[k] for k in alone]
+    inside = []  # per group: (stems, their offsets from the loudest, the sum's excess in LU)
+    for group in groups:
+        top = max(levels[k] for k in group)
+        offsets = [levels[k] - top for k in group]
+        total = np.zeros((2, signals[group[0]].shape[1]), dtype=np.float32)
+        for k, offset in zip(group, offsets, strict=True):
+            gain = _gain(config.working_lufs - prepared[k].before + offset)
+            total += _pan(signals[k], 0.0) * np.float32(gain)
+        loudness = measure_loudness(Audio(total, rate), true_peak=False)
+        rows.append(stem_features(total, rate, loudness))
+        row_roles.append(roles[group[0]])
+        summed = _finite(loudness.integrated_lufs)
+        inside.append((group, offsets, None if summed is None else summed - config.working_lufs))
+    reduced = model.levels_lu(row_roles, rows)
+    out: list[float | None] = [None] * len(roles)
+    for k, level in zip(alone, reduced, strict=False):
+        out[k] = level
+    for (group, offsets, excess), level in zip(inside, reduced[len(alone) :], strict=True):
+        for k, offset in zip(group, offsets, strict=True):
+            # (stems that cancel out keep their own levels)
+            out[k] = levels[k] if level is None or excess is None else level + offset - excess
+    return out
 
 
 def _conform(audios: list[Audio], notes: list[str], names: list[str]):
