@@ -265,3 +265,11 @@ def test_a_file_plays_at_120_bpm_until_its_first_tempo_event():
     mid.save(file=buffer)
     score = midi_from_bytes(buffer.getvalue())
     assert score.duration_seconds == pytest.approx(mid.length) == pytest.approx(3.0)
+
+
+def test_names_in_scripts_latin1_lacks_survive_a_round_trip():
+    # a part named in Japanese or Russian was written as '???' and lost
+    tune = Track("ギター", role=Role.MELODY, notes=(Note(0, 480, 60),))
+    for midi_type in (0, 1):
+        back = midi_from_bytes(midi_bytes(Score(tracks=(tune,), title="Песня"), midi_type))
+        assert (back.title, back.tracks[0].name) == ("Песня", "ギター")

@@ -283,8 +283,11 @@ def midi_text(text: str) -> str:
     """`text` as a MIDI text event can hold it: Latin-1, which mido writes and most programs
     read (the standard leaves the encoding open; UTF-8 would show as mojibake in many). Curly
     quotes, dashes and an ellipsis become their plain forms, a letter outside Latin-1 loses its
-    accent (o for o-double-acute), anything else becomes '?'. A title such as "Don't Stop" with
-    a typographic apostrophe crashed the writer before."""
+    accent (o for o-double-acute), other symbols become '?'. A title such as "Don't Stop" with
+    a typographic apostrophe crashed the writer before. Text in a script Latin-1 lacks
+    (Japanese, Cyrillic, Greek: letters with no Latin base) is written as UTF-8 instead, as
+    most programs that show such names write it, and `read_midi` reads it back; as '?' it
+    was lost ("ギター" became "???")."""
     text = text.translate(_PLAIN)
     if all(ord(c) < 256 for c in text):
         return text
@@ -292,6 +295,8 @@ def midi_text(text: str) -> str:
     for c in text:
         if ord(c) >= 256:
             base = unicodedata.normalize("NFKD", c).encode("latin-1", "ignore").decode("latin-1")
+            if not (base and all(ord(b) < 256 for b in base)) and unicodedata.category(c)[0] == "L":
+                return text.encode("utf-8").decode("latin-1")  # mido writes these bytes as-is
             c = base if base and all(ord(b) < 256 for b in base) else "?"
         out.append(c)
     return "".join(out)
