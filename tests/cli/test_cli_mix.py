@@ -207,3 +207,14 @@ def test_a_subfolder_of_stems_is_named_as_left_out(capsys, tmp_path):
     result = mix(capsys, song, "-o", tmp_path / "mix.wav")
     assert result.returncode == 0, result.stderr
     assert "Left out Drums/" in result.stdout and "Notes" not in result.stdout
+
+
+def test_a_stem_bandmate_cannot_take_is_named(capsys, stems_dir, tmp_path):
+    # "Audio with 6 channels is not supported" did not say which of the folder's stems it was
+    folder = stems_dir / "stems"
+    sf.write(folder / "04-surround.wav", np.zeros((RATE, 6), np.float32), RATE)
+    result = mix(capsys, stems_dir, "-o", tmp_path / "o.wav")
+    assert_user_error(result, "04-surround.wav", "6 channels", "mix it down")
+    (folder / "04-surround.wav").unlink()
+    sf.write(folder / "05-phone.wav", np.zeros((8000, 1), np.float32), 8000)
+    assert_user_error(mix(capsys, stems_dir, "-o", tmp_path / "o.wav"), "05-phone.wav", "8000 Hz")

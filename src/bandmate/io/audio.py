@@ -77,19 +77,30 @@ def all_finite(samples: np.ndarray) -> bool:
     return bool(np.isfinite(samples).all())
 
 
-def check_sample_rate(sample_rate: int) -> None:
+def check_sample_rate(sample_rate: int, name: str | None = None) -> None:
+    """Refuse a rate bandmate does not take; `name` (a file's, quoted) says whose it is."""
     if sample_rate not in SUPPORTED_SAMPLE_RATES:
         rates = ", ".join(str(r) for r in SUPPORTED_SAMPLE_RATES)
+        if name:
+            raise AudioFormatError(
+                f"{name} is at {sample_rate} Hz, a sample rate bandmate does not take; convert "
+                f"it to one of {rates} Hz."
+            )
         raise AudioFormatError(
             f"Sample rate {sample_rate} Hz is not supported; use one of {rates} Hz."
         )
 
 
-def check_channels(channels: int) -> None:
+def check_channels(channels: int, name: str | None = None) -> None:
+    """Refuse more than two channels; `name` (a file's, quoted) says whose they are."""
     if not 1 <= channels <= MAX_CHANNELS:
+        what = (
+            f"{name} has {channels} channels"
+            if name
+            else f"Audio with {channels} channels is not supported"
+        )
         raise AudioFormatError(
-            f"Audio with {channels} channels is not supported; bandmate takes mono or stereo, "
-            "so mix it down to two channels first."
+            f"{what}; bandmate takes mono or stereo, so mix it down to two channels first."
         )
 
 
@@ -103,8 +114,9 @@ def audio_info(path: str | os.PathLike):
         raise InputFileError(
             f"{str(path)!r} is not a readable audio file ({_reason(e)}); give a WAV or FLAC file."
         ) from None
-    check_channels(info.channels)
-    check_sample_rate(info.samplerate)
+    # the file is named: in a folder of twenty stems, "6 channels" alone does not say which
+    check_channels(info.channels, repr(display_name(path)))
+    check_sample_rate(info.samplerate, repr(display_name(path)))
     return info
 
 
