@@ -1,6 +1,7 @@
 """MusicXML and ABC through music21: round trips, tiny edge-case files and the bundled corpus."""
 
 import re
+import zipfile
 from fractions import Fraction
 
 import pytest
@@ -568,3 +569,16 @@ def test_an_inline_clef_change_keeps_the_key(tmp_path, field):
     score = read_abc(path)
     assert [n.pitch for n in score.tracks[0].notes][4:] == [74, 76, 78, 79]
     assert [str(k.key) for k in score.keys] == ["G"]
+
+
+def test_a_damaged_or_empty_mxl_file_says_what_is_wrong(lead_sheet, tmp_path):
+    # a cut .mxl was "not well-formed (invalid token)", a zip without a score "a bytes-like
+    # object is required, not 'NoneType'"
+    write_musicxml(lead_sheet, tmp_path / "good.mxl")
+    (tmp_path / "cut.mxl").write_bytes((tmp_path / "good.mxl").read_bytes()[:200])
+    with pytest.raises(InputFileError, match="damaged compressed MusicXML"):
+        read_musicxml(tmp_path / "cut.mxl")
+    with zipfile.ZipFile(tmp_path / "notes.mxl", "w") as archive:
+        archive.writestr("readme.txt", "no score here")
+    with pytest.raises(InputFileError, match="no MusicXML score in it"):
+        read_musicxml(tmp_path / "notes.mxl")

@@ -97,11 +97,11 @@ def read_musicxml(path: str | os.PathLike) -> Score:
     name = str(path)
     with open(path, "rb") as f:
         head = f.read(4096)
-    compressed = musicxml_data.is_compressed(head)
-    if not musicxml_data.is_timewise(head) and compressed == name.lower().endswith(".mxl"):
+    compressed = musicxml_data.is_compressed(head) or name.lower().endswith(".mxl")
+    if not compressed and not musicxml_data.is_timewise(head):
         return _read_with_music21(path, "musicxml", "MusicXML")
     data = Path(path).read_bytes()
-    xml = musicxml_data.unpacked(data, name) if compressed else data
+    xml = musicxml_data.unpacked(data, name) if musicxml_data.is_compressed(data) else data
     if musicxml_data.is_timewise(xml):
         xml = musicxml_data.partwise(xml, name)
     from music21.musicxml import xmlToM21
