@@ -252,12 +252,21 @@ def test_an_ordinary_offset_is_left_alone():
 
 
 def test_the_soundfonts_pads_keep_their_offset_as_the_balance_model_was_fitted(pop_stems):
-    # the warm pad of the General MIDI SoundFont sits further off centre than its signal's RMS;
-    # taking that out moved the model's features and bench/mix.py's median from 1.42 to 1.54 dB
+    # the SoundFont's warm pad sits 1.2-1.4 times its RMS off centre in bench/mix.py's pop, house,
+    # hip-hop and bossa nova tracks; taking that out moved the model's features and the bench's
+    # median from 1.42 to 1.54 dB. Only an offset that dwarfs the signal is removed.
     pad = dict(pop_stems)["05-pad.wav"].samples
-    assert np.abs(pad.mean(axis=1)).max() > pad.std(axis=1).min()
-    _, report = automix(pop_stems)
+    centred = pad - pad.mean(axis=1, keepdims=True)
+    like_the_pads = centred + np.float32(1.3) * centred.std(axis=1, keepdims=True)
+    _, report = automix({"bass": dict(pop_stems)["02-bass.wav"], "pad": Audio(like_the_pads, RATE)})
     assert not any("DC offset" in note for note in report.notes)
+    take = np.float32(1e-4) * rng_noise(pad.shape) + np.float32(0.02)  # an all-but-silent take
+    _, report = automix({"bass": dict(pop_stems)["02-bass.wav"], "take": Audio(take, RATE)})
+    assert any("DC offset" in note for note in report.notes)
+
+
+def rng_noise(shape) -> np.ndarray:
+    return np.random.default_rng(5).standard_normal(shape).astype(np.float32)
 
 
 def test_sample_rates_and_lengths_conform():
