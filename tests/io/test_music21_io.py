@@ -582,3 +582,15 @@ def test_a_damaged_or_empty_mxl_file_says_what_is_wrong(lead_sheet, tmp_path):
         archive.writestr("readme.txt", "no score here")
     with pytest.raises(InputFileError, match="no MusicXML score in it"):
         read_musicxml(tmp_path / "notes.mxl")
+
+
+@pytest.mark.parametrize("encoding", ["UTF-16", "ISO-8859-1"])
+def test_a_compressed_file_in_another_encoding_is_read(lead_sheet, tmp_path, encoding):
+    # the score inside an .mxl was decoded as UTF-8 whatever its declaration said (Finale and
+    # older exporters write UTF-16): "'utf-8' codec can't decode byte 0xff"
+    xml = musicxml_bytes(lead_sheet.replace(title="Café")).decode()
+    xml = xml.replace('encoding="utf-8"', f'encoding="{encoding}"', 1)
+    assert f'encoding="{encoding}"' in xml
+    with zipfile.ZipFile(tmp_path / "song.mxl", "w") as archive:
+        archive.writestr("score.xml", xml.encode(encoding.lower().replace("iso-", "iso")))
+    assert read_musicxml(tmp_path / "song.mxl").title == "Café"

@@ -30,6 +30,7 @@ import os
 import re
 from fractions import Fraction
 from pathlib import Path
+from xml.etree import ElementTree
 
 from bandmate.errors import ChordSymbolError, InputFileError
 from bandmate.io.files import check_inputs
@@ -107,9 +108,14 @@ def read_musicxml(path: str | os.PathLike) -> Score:
     from music21.musicxml import xmlToM21
 
     importer = xmlToM21.MusicXMLImporter()
-    importer.xmlText = xml
     try:
-        importer.parseXMLText()
+        # parsed from bytes, so that the document's own encoding (UTF-16, Latin-1) is honoured;
+        # music21 would decode it as UTF-8
+        root = ElementTree.fromstring(xml)
+        if root.tag != "score-partwise":
+            raise ValueError(f"its root element is <{root.tag}>, not <score-partwise>")
+        importer.xmlRoot = root
+        importer.xmlRootToScore(root, importer.stream)
     except Exception as e:  # music21 and the XML parser raise many kinds; all mean a bad file
         problem = _first_line(e)
         raise InputFileError(f"{name!r} is not a readable MusicXML file ({problem}).") from None
