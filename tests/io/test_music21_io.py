@@ -442,7 +442,11 @@ def test_abc_files_saved_in_latin1_or_with_a_bom_are_read(tmp_path):
     # music21 reads ABC as UTF-8 only: an old tune book with "Café" in Latin-1 was refused
     tune = "X:1\nT:Café Waltz\nM:3/4\nL:1/4\nK:G\nG A B | c d e |]\n"
     windows = b"\xef\xbb\xbf" + tune.replace("\n", "\r\n").encode()  # Notepad: a BOM and CRLF
-    for name, data in [("latin1.abc", tune.encode("latin-1")), ("bom.abc", windows)]:
+    for name, data in [
+        ("latin1.abc", tune.encode("latin-1")),
+        ("bom.abc", windows),
+        ("utf16.abc", tune.encode("utf-16")),  # Notepad's "Unicode"
+    ]:
         (tmp_path / name).write_bytes(data)
         score = read_abc(tmp_path / name)
         assert score.title == "Café Waltz"

@@ -172,8 +172,12 @@ def _score_of(stream, path) -> Score:
 
 
 def abc_text(data: bytes) -> str:
-    """The text of an ABC file: UTF-8 (with or without a byte-order mark), else Windows-1252 or
-    Latin-1, in which older tune books were saved (music21 alone refuses them)."""
+    """The text of an ABC file: UTF-16 with its byte-order mark (Windows Notepad's "Unicode"),
+    UTF-8 (with or without one), else Windows-1252 or Latin-1, in which older tune books were
+    saved (music21 alone refuses all but UTF-8)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        with contextlib.suppress(UnicodeDecodeError):
+            return data.decode("utf-16")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
