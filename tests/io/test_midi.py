@@ -273,3 +273,23 @@ def test_names_in_scripts_latin1_lacks_survive_a_round_trip():
     for midi_type in (0, 1):
         back = midi_from_bytes(midi_bytes(Score(tracks=(tune,), title="Песня"), midi_type))
         assert (back.title, back.tracks[0].name) == ("Песня", "ギター")
+
+
+def test_a_marker_repeated_in_every_track_is_one_section():
+    # three tracks each with a "Verse" marker gave sections "Verse, Verse, Verse"
+    mid = mido.MidiFile(type=1)
+    for channel in range(3):
+        mid.tracks.append(
+            mido.MidiTrack(
+                [
+                    mido.MetaMessage("marker", text="Verse"),
+                    mido.MetaMessage("marker", text="Chorus", time=960),
+                    mido.Message("note_on", channel=channel, note=60, velocity=80),
+                    mido.Message("note_off", channel=channel, note=60, time=480),
+                ]
+            )
+        )
+    buffer = io.BytesIO()
+    mid.save(file=buffer)
+    score = midi_from_bytes(buffer.getvalue())
+    assert [(s.onset_ticks, s.name) for s in score.sections] == [(0, "Verse"), (960, "Chorus")]

@@ -191,7 +191,8 @@ def _score_from_midi(midi: mido.MidiFile) -> Score:
         time_signatures=tuple(meters),
         keys=tuple(keys),
         chords=tuple(chords),
-        sections=tuple(sections),
+        # a marker that several tracks repeat (files merged from parts, some DAWs) is one section
+        sections=tuple(dict.fromkeys(sections)),
         title=title,
     )
 
