@@ -110,3 +110,24 @@ def test_a_stereo_pair_of_mono_files_is_panned_hard_and_balanced_as_one(kit_sess
     together = measure_loudness(Audio(sides, RATE)).integrated_lufs
     want = whole.stems[0].loudness_after_lufs - whole.stems[1].loudness_after_lufs
     assert together - pair.stems[2].loudness_after_lufs == pytest.approx(want, abs=1.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [
+        ("Lead Vox.wav", "vocal"),
+        ("Vocal", "vocal"),
+        ("Backing Vocals.wav", "pad"),  # under the lead and spread, as a pad: not on top with it
+        ("BV 2", "pad"),
+        ("BGV", "pad"),
+        ("Harmonies L", "pad"),
+        ("Choir", "pad"),
+        ("Harmonica", "lead"),
+        ("OH L", "drums"),
+        ("Tom 2", "drums"),
+        ("Room Mics", "drums"),
+        ("Bathroom Piano", "keys"),
+    ],
+)
+def test_session_names_give_their_roles(name, role):
+    assert role_from_name(name) == role
