@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bandmate.errors import InputFileError
+from bandmate.errors import InputFileError, OutputError
 from bandmate.io.midi import midi_bytes, midi_from_bytes, read_midi, write_midi
 from bandmate.score import (
     ChordEvent,
@@ -293,3 +293,16 @@ def test_a_marker_repeated_in_every_track_is_one_section():
     mid.save(file=buffer)
     score = midi_from_bytes(buffer.getvalue())
     assert [(s.onset_ticks, s.name) for s in score.sections] == [(0, "Verse"), (960, "Chorus")]
+
+
+def test_a_type_0_file_refuses_parts_that_would_share_a_channel():
+    # two drum parts (or 16 pitched ones) were written on one channel and read back as one part
+    kit = Track("Kit", is_drum=True, role=Role.DRUMS, notes=(Note(0, 120, 36),))
+    shaker = Track("Shaker", is_drum=True, role=Role.DRUMS, notes=(Note(0, 120, 70),))
+    score = Score(tracks=(kit, shaker))
+    with pytest.raises(OutputError, match="type 1"):
+        midi_bytes(score, midi_type=0)
+    assert [t.name for t in midi_from_bytes(midi_bytes(score, midi_type=1)).tracks] == [
+        "Kit",
+        "Shaker",
+    ]

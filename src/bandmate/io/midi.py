@@ -26,7 +26,7 @@ from pathlib import Path
 
 import mido
 
-from bandmate.errors import ChordSymbolError, InputFileError
+from bandmate.errors import ChordSymbolError, InputFileError, OutputError
 from bandmate.io.files import atomic_path, check_inputs
 from bandmate.score.model import (
     ChordEvent,
@@ -307,6 +307,14 @@ def midi_bytes(score: Score, midi_type: int = 1) -> bytes:
     if midi_type not in (0, 1):
         raise ValueError(f"bandmate writes MIDI types 0 and 1, not {midi_type}")
     channels = assign_channels(score.tracks)
+    if midi_type == 0 and len(set(channels)) < len(channels):
+        # one track keeps parts apart only by channel: parts sharing one would come back merged
+        pitched = sum(not t.is_drum for t in score.tracks)
+        raise OutputError(
+            f"A type 0 MIDI file keeps parts apart by their channel, so it holds at most 15 "
+            f"pitched parts and one drum part; this score has {pitched} pitched and "
+            f"{len(score.tracks) - pitched} drum parts, so write it as type 1 (--midi-type 1)."
+        )
     conductor = _conductor_events(score)
     parts = [_part_events(t, ch, midi_type) for t, ch in zip(score.tracks, channels, strict=True)]
     if midi_type == 0:
