@@ -191,6 +191,17 @@ def test_a_file_name_that_is_not_utf8_is_skipped_with_its_reason(ledger, music):
     assert sorted(e.reference for e in ledger.items(["mine"])) == sorted(GOOD_FILES)
 
 
+def test_a_damaged_ledger_or_an_unusable_home_is_one_sentence(tmp_path):
+    # a ledger that is not SQLite and a BANDMATE_HOME that is a file were tracebacks
+    (tmp_path / "ledger.sqlite").write_text("not a database")
+    with pytest.raises(CorpusError, match=r"is damaged .* move it aside"):
+        Ledger(tmp_path / "ledger.sqlite").collection_names()
+    (tmp_path / "home").write_text("a file")
+    with pytest.raises(CorpusError, match=r"cannot be opened .* BANDMATE_HOME"):
+        Ledger(tmp_path / "home" / "ledger.sqlite").collection_names()
+    assert (tmp_path / "ledger.sqlite").read_text() == "not a database"  # left as it was
+
+
 # --- licences and splits ------------------------------------------------------------------------
 def test_commercial_only_leaves_out_every_item_not_cleared(ledger, music, tmp_path):
     ledger.add_folder(music, "open", "CC BY-SA 4.0")

@@ -489,10 +489,24 @@ class Ledger:
     # --- internals ----------------------------------------------------------------------------
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=30)
         try:
-            db.executescript(_SCHEMA)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30)
+        except (OSError, sqlite3.Error) as e:  # a file where the folder should be, no permission
+            raise CorpusError(
+                f"The corpus ledger {str(self.path)!r} cannot be opened "
+                f"({getattr(e, 'strerror', None) or e}); set BANDMATE_HOME to a folder you can "
+                "write."
+            ) from None
+        try:
+            try:
+                db.executescript(_SCHEMA)
+            except sqlite3.DatabaseError as e:  # not SQLite: damaged, or another program's file
+                raise CorpusError(
+                    f"The corpus ledger {str(self.path)!r} is damaged ({e}); move it aside and "
+                    "run again (the built-in collections are recorded anew; add your own "
+                    "folders again with `bandmate corpus add`)."
+                ) from None
             yield db
             db.commit()
         finally:
