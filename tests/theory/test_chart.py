@@ -107,6 +107,12 @@ def test_ending_mistakes(text, token, explanation):
     assert caught.value.token == token
 
 
+def test_a_bar_that_starts_with_a_hold_keeps_the_last_chord_sounding():
+    # "| C G | . . F . |" was refused ("a bar cannot start with '.'"); a lead sheet means G held
+    chart = parse_chart("| C G | . . F . | / / / Am |")
+    assert [layout(b) for b in chart.bars[1:]] == [[(0, "G"), (2, "F")], [(0, "F"), (3, "Am")]]
+
+
 def test_slashes_hold_the_chord_for_a_beat_as_dots_do():
     assert parse_chart("| C / F / | G / / / |") == parse_chart("| C . F . | G . . . |")
     with pytest.raises(ChartError, match="too few beats"):
@@ -173,7 +179,7 @@ def test_a_whole_chart():
         ("| C | C . G F E |", 2, "E", "too many beats"),
         ("| C | (3/4) C . G F |", 2, "F", "3/4 has 3"),
         ("| C | C . G |", 2, "G", "too few beats"),
-        ("| C | . C . . |", 2, ".", "cannot start with '.'"),
+        (". C . . | F |", 1, ".", "first bar cannot start with '.'"),
         ("% | C |", 1, "%", "no previous bar"),
         ("| C | % G |", 2, "%", "stands alone"),
         ("| C . . . | (3/4) % |", 2, "%", "too many beats"),

@@ -15,8 +15,9 @@ Syntax (one example says most of it)::
   least one chord (write "N.C." for silence, "%" to hold the previous bar).
 * Several chords in a bar split it evenly: "C G" in 4/4 is two beats each, in 3/4 one and a half.
   With `.` placeholders each token is one beat: "C . F G" in 4/4 puts C on beat 1, F on 3 and
-  G on 4; such a bar must have exactly as many tokens as the meter has beats and cannot start
-  with `.`. A `/` is the same placeholder, as slash notation writes it ("C / F /").
+  G on 4; such a bar must have exactly as many tokens as the meter has beats. One that starts
+  with `.` holds the previous bar's last chord over ("| . . F . |"). A `/` is the same
+  placeholder, as slash notation writes it ("C / F /").
 * `%` repeats the previous bar (laid out again in the current meter).
 * `|: ... :|` plays its bars twice; `:| x3` (or `x 3`) three times in all; `:|:` ends one repeat
   and starts the next. Repeats do not nest: an open repeat must close before another starts.
@@ -498,10 +499,13 @@ class _ChartParser:
         number, beats_in_bar = self.written_bars, self.meter[0]
         meter_text = f"{self.meter[0]}/{self.meter[1]}"
         tokens = tuple("." if t in _BEAT_PLACEHOLDERS else t for t in tokens)
+        if tokens[0] == "." and self.layouts:  # "| . . F . |": the last bar's chord held over
+            held = [t for t in self.layouts[-1] if t not in _BEAT_PLACEHOLDERS]
+            tokens = (held[-1], *tokens[1:])
         if "." in tokens:
             count_text = f"{len(tokens)} chords and dots, but {meter_text} has {beats_in_bar}"
             if tokens[0] == ".":
-                culprit, problem = ".", "a bar cannot start with '.'; write the chord held over"
+                culprit, problem = ".", "the first bar cannot start with '.'; write its chord"
             elif len(tokens) > beats_in_bar:
                 culprit, problem = tokens[beats_in_bar], f"too many beats: {count_text}"
             elif len(tokens) < beats_in_bar:
