@@ -142,3 +142,19 @@ def test_a_streamed_wav_without_a_data_size_is_read(tmp_path, rng):
     data[4:8] = b"\xff\xff\xff\xff"
     path.write_bytes(bytes(data))
     assert read_audio(path).frames == audio.frames
+
+
+def test_a_header_never_filled_in_is_named(tmp_path, rng):
+    # a recorder that crashed leaves a data size of 0: libsndfile reads the file as empty, and
+    # analyze said "The audio holds no samples" of a file with 0.5 s of sound in it
+    path = tmp_path / "crashed.wav"
+    write_audio(sine(rng), path, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"data")
+    data[at + 4 : at + 8] = bytes(4)
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputFileError, match=r"never finished: .* but 0\.50 s of it follow"):
+        read_audio(path)
+    empty = tmp_path / "empty.wav"
+    write_audio(Audio(np.zeros((2, 0)), 44100), empty)
+    assert read_audio(empty).frames == 0  # truly empty: read as empty

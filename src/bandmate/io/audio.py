@@ -128,11 +128,17 @@ def read_blocks(
     AudioFormatError for NaN or infinite samples ("... it cannot be {purpose}")."""
     info = audio_info(path)
     name, frames = repr(str(path)), 0
-    promised = _promised_seconds(path, info.samplerate)
+    promised, unsized = _header_seconds(path, info.samplerate)
     if promised is not None and promised > info.duration + 0.5 / info.samplerate:
         raise InputFileError(
             f"{name} is truncated: its header promises {promised:.2f} s of audio but it holds "
             f"{info.duration:.2f} s; export it again."
+        )
+    if unsized and not info.frames:
+        raise InputFileError(
+            f"{name} was never finished: its header says it holds no audio, but {unsized:.2f} s "
+            "of it follow (a recording or an export that stopped); rewrite its header, as "
+            "`ffmpeg -i in.wav -c copy out.wav` does."
         )
     try:
         with sf.SoundFile(os.fsencode(path)) as f:
@@ -273,13 +279,17 @@ def write_audio(
         f.write(audio.samples.T)
 
 
-def _promised_seconds(path: str | os.PathLike, sample_rate: int) -> float | None:
-    """How long a WAV or AIFF file's header says its audio is, or None where it does not say.
+def _header_seconds(path: str | os.PathLike, sample_rate: int) -> tuple[float | None, float]:
+    """(how long a WAV or AIFF file's header says its audio is, or None where it does not say;
+    how long the audio is that follows a WAV data chunk whose size reads 0, else 0).
 
     libsndfile reads a file whose data chunk is cut short (a copy or an export that stopped) as
     the shorter file it holds, and reports that length, so only the header tells the two apart.
-    A data size of 0 or 0xFFFFFFFF is a streaming writer's placeholder, which promises nothing.
+    A data size of 0xFFFFFFFF is a streaming writer's placeholder, which promises nothing; a size
+    of 0 is a header never filled in (a recorder that crashed), which libsndfile reads as empty
+    whatever follows.
     """
+    nothing: tuple[float | None, float] = (None, 0.0)
     try:
         with open(path, "rb") as f:
             head = f.read(12)
@@ -287,26 +297,29 @@ def _promised_seconds(path: str | os.PathLike, sample_rate: int) -> float | None
                      (b"FORM", b"AIFF"): ">", (b"FORM", b"AIFC"): ">"}  # fmt: skip
             order = kinds.get((head[:4], head[8:12]))
             if order is None:
-                return None
+                return nothing
             aiff, pos, frame_bytes = head[:4] == b"FORM", 12, None
             while True:
                 f.seek(pos)
                 chunk = f.read(8)
                 if len(chunk) < 8:
-                    return None
+                    return nothing
                 kind, size = struct.unpack(order + "4sI", chunk)
                 if kind == b"fmt " and not aiff:  # block align: the bytes of one frame
                     frame_bytes = struct.unpack(order + "12xH", f.read(14))[0]
                 elif kind == b"COMM" and aiff:  # channels, frames, bits per sample
                     frames = struct.unpack(">hIh", f.read(8))[1]
-                    return frames / sample_rate if frames else None
+                    return (frames / sample_rate if frames else None), 0.0
                 elif kind == b"data" and not aiff:
-                    if size in (0, 0xFFFFFFFF) or not frame_bytes:
-                        return None
-                    return size // frame_bytes / sample_rate
+                    if not frame_bytes or size == 0xFFFFFFFF:
+                        return nothing
+                    if size == 0:
+                        held = os.fstat(f.fileno()).st_size - (pos + 8)
+                        return None, max(held, 0) // frame_bytes / sample_rate
+                    return size // frame_bytes / sample_rate, 0.0
                 pos += 8 + size + (size & 1)
     except (OSError, struct.error):
-        return None
+        return nothing
 
 
 def _reason(error: Exception) -> str:
