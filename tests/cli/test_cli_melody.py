@@ -34,6 +34,8 @@ def test_a_melody_over_a_chart_with_a_backing_band(tmp_path, untrained_melody_mo
     assert len(manifest["models"][0]["checkpoint_sha256"]) == 64
     assert manifest["originality"]["verdict"] in ("original", "flagged")
     assert manifest["digital_source_type"].endswith("/trainedAlgorithmicMedia")
+    # and the band's parts: played from bandmate's pop style (it was not said)
+    assert [d["item"] for d in manifest["data"]] == ["pop.toml"]
     assert verify(out).ok
 
 

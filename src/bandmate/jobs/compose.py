@@ -155,9 +155,11 @@ def _generate(
     tries: int = DEFAULT_TRIES,
     force: bool = False,
     parameters: dict | None = None,
+    data: list[dict] | None = None,
 ) -> Written:
     """What every job does (see the module docstring): `make(trained, seed)` gives (score,
-    warning); `part(score)` is what is checked; `finish(score)` adds what rules play (a band)."""
+    warning); `part(score)` is what is checked; `finish(score)` adds what rules play (a band),
+    and `data` says what those rules came from (the band's style)."""
     from bandmate.io.formats import write_score
     from bandmate.rights.provenance import Provenance, publish
 
@@ -178,6 +180,7 @@ def _generate(
         parameters=(parameters or {}) | {"seed_used": attempt_seed(seed, attempt)},
         seed=seed,
         models=[use],
+        data=data or [],
         originality=originality,
         attempts=made,
     )
@@ -213,9 +216,12 @@ def melody_job(chart, out, *, settings, tempo_bpm: float, with_backing: str | No
         )  # fmt: skip
         return score.replace(tracks=(*score.tracks, *band.tracks))
 
+    from bandmate.rights.provenance import style_data
+
     return _generate(
         "melody", "melody", out, seed=settings.seed, make=make, part=lambda s: s,
-        finish=with_band if with_backing else None, **options,
+        finish=with_band if with_backing else None,
+        data=[style_data(band_style)] if band_style else None, **options,
     )  # fmt: skip
 
 
