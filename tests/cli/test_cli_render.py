@@ -134,3 +134,11 @@ def test_a_stems_folder_that_cannot_be_made_is_refused_before_the_rendering(song
     assert not out.exists()
     result = run_and_check_input_kept(song, "-o", blocker / "mix.wav")
     assert_user_error(result, "is a file, not a folder")
+
+
+def test_stems_on_the_mix_own_path_are_refused_before_the_rendering(song, tmp_path):
+    # the mix was written, then the stems' folder could not be made where the mix now was
+    out = tmp_path / "mix.wav"
+    result = run_and_check_input_kept(song, "-o", out, "--stems", out)
+    assert_user_error(result, "the mix's own path")
+    assert not out.exists()

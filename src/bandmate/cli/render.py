@@ -45,7 +45,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from bandmate.errors import InputFileError
+    from bandmate.errors import InputFileError, OutputError
     from bandmate.io.audio import check_output_folder, check_output_paths, display_name
     from bandmate.jobs.render import render_file
     from bandmate.progress import progress_bar
@@ -60,6 +60,11 @@ def run(args) -> int:
         check_output_paths([args.output])
     if args.stems and not Path(args.stems).exists():  # (render_file refuses a file there)
         check_output_folder(args.stems)
+        mix = Path(args.output or Path(args.input).with_suffix(".wav"))
+        if mix.resolve() == Path(args.stems).resolve():  # the stems went in after the mix
+            raise OutputError(
+                f"--stems {args.stems!r} is the mix's own path; give another folder for the stems."
+            )
     with progress_bar("Rendering") as progress:
         result = render_file(
             args.input,
