@@ -717,12 +717,6 @@ def _land(plan: _Plan, render: Callable[[float], Analysis], rate, channels, fram
 
 def _report(config, before, after, ref, plan, threshold, trim, subtype) -> MasterReport:
     notes = []
-    offset = max((abs(v) for v in plan.dc_offset), default=0.0)
-    if offset > 0 and 20 * math.log10(offset) >= config.dc_note_dbfs:
-        notes.append(
-            f"The mix had a DC offset of {offset:.3g} ({20 * math.log10(offset):.1f} dBFS); "
-            "it was removed."
-        )
     error = (after.loudness.integrated_lufs or -math.inf) - config.target_lufs
     reached = abs(error) <= 0.2
     if not plan.reachable:
@@ -737,6 +731,12 @@ def _report(config, before, after, ref, plan, threshold, trim, subtype) -> Maste
         notes.append(
             f"The master is {error:+.2f} LU from the target {config.target_lufs:g} LUFS: the "
             f"{config.ceiling_dbtp:g} dBTP ceiling allowed no closer."
+        )
+    offset = max((abs(v) for v in plan.dc_offset), default=0.0)
+    if offset > 0 and 20 * math.log10(offset) >= config.dc_note_dbfs:  # after whether it landed
+        notes.append(
+            f"The mix had a DC offset of {offset:.3g} ({20 * math.log10(offset):.1f} dBFS); "
+            "it was removed."
         )
     per_100ms = int(0.1 * before.loudness.sample_rate) // plan.hop
     return MasterReport(
