@@ -295,6 +295,17 @@ def test_stems_at_the_highest_rates_mix(rate):
     assert report.mix_true_peak_dbtp <= -3.0 + 1e-6
 
 
+def test_a_few_samples_of_padding_are_not_a_note():
+    # stems from a DAW, or resampled, differ by a sample or two: "padded with 0.00 s of silence"
+    stems = [
+        ("bass", Audio(tone(110, seconds=3.0), RATE)),
+        ("piano", Audio(tone(440, seconds=3.0)[:, :-2], RATE)),
+    ]
+    _, report = automix(stems)
+    assert report.stems[1].padded_seconds == 0.0
+    assert not any("padded" in note for note in report.notes)
+
+
 def test_mono_stems_become_stereo_and_spread():
     stems = {
         "piano": Audio(tone(440, channels=1), RATE),

@@ -659,7 +659,9 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
     frames = max(x.shape[1] for x in signals)
     padded = [frames - x.shape[1] for x in signals]
     for name, n in zip(names, padded, strict=True):
-        if n:
+        # stems a DAW exports, or that resampling rounds, differ by a few samples: not worth a
+        # note ("padded with 0.00 s"); the report's padded_seconds still says
+        if n / rate >= 0.005:
             notes.append(f"{name} was padded with {n / rate:.2f} s of silence to the longest stem.")
     signals = [
         np.pad(x, ((0, 0), (0, n))) if n else x for x, n in zip(signals, padded, strict=True)
