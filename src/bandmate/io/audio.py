@@ -1,8 +1,13 @@
 """Audio: a (channels, samples) float32 array and its sample rate; WAV and FLAC through soundfile.
 
-Reading accepts 16-bit, 24-bit, 32-bit and float files, mono or stereo; writing chooses the sample
-format by `subtype` ("PCM_16", "PCM_24", "FLOAT"). Anything else is refused with a sentence that
-says what the file holds and what bandmate takes.
+Reading accepts 8-bit, 16-bit, 24-bit, 32-bit and float files (WAV, FLAC, AIFF and whatever else
+libsndfile reads), mono or stereo; writing chooses the sample format by `subtype` ("PCM_16",
+"PCM_24", "FLOAT"). Anything else is refused with a sentence that names the file, says what it
+holds and what bandmate takes; so is a WAV or AIFF whose header promises more audio than the file
+holds (a copy cut short), which libsndfile would read as a shorter file without a word. Files are
+opened by the bytes of their names, so a name that is not UTF-8 opens too (`display_name` shows
+it). Outputs are checked before any work (`check_writable`, `check_output_paths`), and a write
+that fails (a full disk) is one sentence (`write_errors`).
 """
 
 from __future__ import annotations
