@@ -15,6 +15,7 @@ from websockets.sync.client import connect
 
 from bandmate.cli import main
 from bandmate.io.midi import read_midi
+from bandmate.live.events import NOTE_ON
 from bandmate.live.performance import perform_chart, write_performance
 from bandmate.live.ports import alsa_sequencer_available
 from tests.builders import assert_user_error
@@ -77,6 +78,34 @@ def test_missing_file_unknown_style_and_no_simulate(capsys, performance, tmp_pat
     assert_user_error(
         jam(capsys, "--simulate", performance, "--split-note", "H9", "-o", out), "split"
     )
+
+
+def test_a_drum_track_in_the_performance_is_not_read_as_chords(capsys, tmp_path):
+    """A performance recorded with a drum track (channel 10, as a DAW or a controller's pads
+    write it): the kick, snare and hats lie below the split, but the band hears the player's
+    chords, and the Player track holds only the keys."""
+    import mido
+
+    played, out = tmp_path / "with-drums.mid", tmp_path / "session.mid"
+    report = tmp_path / "latency.json"
+    perf = perform_chart("| C | Am | Dm | G |", tempo_bpm=120, choruses=2, melody=False, seed=2)
+    write_performance(played, perf.events, tempo_bpm=120)
+    midi = mido.MidiFile(played)
+    drums = mido.MidiTrack()
+    for beat in range(32):
+        pitch = (36, 42, 38, 42)[beat % 4]
+        drums.append(mido.Message("note_on", channel=9, note=pitch, velocity=100, time=0))
+        drums.append(mido.Message("note_off", channel=9, note=pitch, time=240))
+        drums[-2].time = 240 if beat else 0
+    midi.tracks.append(drums)
+    midi.save(played)
+    result = jam(capsys, "--simulate", played, "-o", out, "--latency-report", report)
+    assert result.returncode == 0, result.stderr
+    session = read_midi(out)
+    assert [str(c.symbol) for c in session.chords] == ["C", "Am", "Dm", "G"] * 2
+    player = next(t for t in session.tracks if t.name == "Player")
+    assert len(player.notes) == sum(e.kind == NOTE_ON for e in perf.events)
+    assert json.loads(report.read_text())["file_events_ignored"] == 64
 
 
 def test_bad_live_options_are_one_line(capsys, performance, tmp_path):

@@ -7,8 +7,8 @@ Times are seconds on the session clock (the performance's own time when a record
 simulated; `time.perf_counter()` since the start when playing live), as floats.
 
 Raw MIDI bytes from a port or a socket go through `decode_midi`, which returns None for anything
-that is not a well-formed note on, note off or sustain-pedal message; the engine counts those
-and carries on (a stray byte must never stop the band).
+that is not a well-formed note on, note off or sustain-pedal message, or is a note on channel 10
+(drums); the engine counts those and carries on (a stray byte must never stop the band).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ KINDS = (NOTE_OFF, NOTE_ON, SUSTAIN)
 SUSTAIN_CONTROLLER = 64
 ALL_NOTES_OFF_CONTROLLER = 123
 PEDAL_DOWN_FROM = 64  # controller 64 values from here on hold the pedal down (the MIDI convention)
+DRUM_CHANNEL = 9  # MIDI channel 10: drum pads and drum tracks, never the player's keys
 
 
 class InputEvent(NamedTuple):
@@ -87,9 +88,11 @@ def is_valid(event: object) -> bool:
 def decode_midi(data: bytes | bytearray | tuple | list, time_s: float) -> InputEvent | None:
     """An InputEvent from one raw MIDI message, or None when it is not one the engine uses.
 
-    A note on with velocity 0 is a note off (running-status keyboards send them). Any channel is
-    accepted: a player's keyboard may send on any. Malformed data (a missing data byte, a data
-    byte above 127, a status byte where data should be) gives None.
+    A note on with velocity 0 is a note off (running-status keyboards send them). A keyboard may
+    send on any channel but 10, the General MIDI drum channel: notes there are drum pads (a
+    controller's pads send on it) or a drum track in a recorded file, and read as keys they would
+    make nonsense chords below the split, so they give None. Malformed data (a missing data
+    byte, a data byte above 127, a status byte where data should be) gives None.
     """
     if not isinstance(data, bytes | bytearray | tuple | list) or len(data) != 3:
         return None
@@ -99,9 +102,9 @@ def decode_midi(data: bytes | bytearray | tuple | list, time_s: float) -> InputE
     if not (0x80 <= status <= 0xEF and 0 <= a <= 127 and 0 <= b <= 127):
         return None
     kind = status & 0xF0
-    if kind == 0x90:
+    if kind == 0x90 and status & 0x0F != DRUM_CHANNEL:
         return InputEvent(float(time_s), NOTE_ON if b else NOTE_OFF, a, b)
-    if kind == 0x80:
+    if kind == 0x80 and status & 0x0F != DRUM_CHANNEL:
         return InputEvent(float(time_s), NOTE_OFF, a, 0)
     if kind == 0xB0 and a == SUSTAIN_CONTROLLER:
         return InputEvent(float(time_s), SUSTAIN, 0, b)

@@ -333,7 +333,8 @@ class Performance:
 
 
 def read_performance(path: str | Path) -> Performance:
-    """The note and sustain-pedal events of a MIDI file, in seconds, all channels and tracks."""
+    """The note and sustain-pedal events of a MIDI file, in seconds, all tracks and channels but
+    the drums' (see `decode_midi`: a drum track is not the player's keys)."""
     import mido
 
     from bandmate.io.midi import midi_from_bytes
