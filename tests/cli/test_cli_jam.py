@@ -117,6 +117,27 @@ def test_bad_live_options_are_one_line(capsys, performance, tmp_path):
     assert_user_error(jam(capsys, "--websocket", "0", "--seconds", "0"), "seconds")
 
 
+def test_options_at_their_edges_are_one_line(capsys, performance, tmp_path):
+    """C-1 is a pitch but leaves no left hand; numpy refuses negative seeds; --seconds nan
+    would end a live session at once."""
+    out = tmp_path / "s.mid"
+    for args, words in [
+        (("--split-note", "C-1"), ("split-note", "C-1")),
+        (("--seed", "-1"), ("seed", "-1")),
+    ]:
+        assert_user_error(jam(capsys, "--simulate", performance, *args, "-o", out), *words)
+    assert_user_error(jam(capsys, "--websocket", "0", "--seconds", "nan"), "seconds")
+    assert not out.exists()
+
+
+def test_the_report_names_the_parts_played(capsys, performance, tmp_path):
+    out, report = tmp_path / "s.mid", tmp_path / "latency.json"
+    result = jam(capsys, "--simulate", performance, "--play", "band,,chorale,band", "-o", out,
+                 "--latency-report", report)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(report.read_text())["play"] == ["band", "chorale"]
+
+
 @pytest.mark.skipif(
     alsa_sequencer_available(), reason="this machine has an ALSA sequencer, so ports can open"
 )

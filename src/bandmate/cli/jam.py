@@ -120,11 +120,14 @@ def run(args) -> int:
         raise UserError("Give the session file to write with -o SESSION.mid.")
     if args.simulate and (args.out_port or args.synth):
         raise UserError("--out and --synth are for live sessions; --simulate writes -o only.")
-    if args.seconds is not None and args.seconds <= 0:
+    if args.seconds is not None and not args.seconds > 0:  # also refuses nan
         raise UserError(f"--seconds must be more than 0, got {args.seconds:g}.")
+    if args.seed < 0:
+        raise UserError(f"--seed must be 0 or more, got {args.seed}.")
     outputs = [p for p in (args.out, args.latency_report) if p]
     check_outputs(outputs, [args.simulate] if args.simulate else [], force=args.force)
     engine_args = _engine_args(args)
+    args.play = ",".join(engine_args["play"])  # as the report names it: "band,,chorale" -> two
     if args.simulate:
         return _simulate(args, engine_args)
     return _live(args, engine_args)
@@ -138,9 +141,12 @@ def _engine_args(args) -> dict:
     try:
         split_note = name_to_midi(args.split_note)
     except ValueError:
+        split_note = None
+    if split_note is None or not 1 <= split_note <= 127:  # C-1 (0) leaves no left hand
         raise UserError(
-            f"Unknown split note {args.split_note!r}; write a note such as G3 or F#3."
-        ) from None
+            f"--split-note {args.split_note!r} is not a key from C#-1 to G9; write a note such "
+            "as G3 or F#3."
+        )
     if args.tempo is not None and not 20 <= args.tempo <= 400:
         raise UserError(f"Tempo {args.tempo:g} BPM is outside 20-400; give a tempo in that range.")
     play = tuple(dict.fromkeys(p.strip() for p in args.play.split(",") if p.strip()))
