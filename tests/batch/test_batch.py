@@ -130,3 +130,16 @@ def test_bad_input_is_one_sentence_and_exit_2(tmp_path, capsys, args, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("entry", ['"done"', "null", '{"seconds": 1}', '{"status": "lost"}'])
+def test_a_report_with_a_broken_entry_is_one_sentence(tmp_path, capsys, entry):
+    """A report edited by hand: one sentence that names it, not a TypeError or KeyError."""
+    write_mixes(tmp_path / "in", 1)
+    (tmp_path / "out").mkdir()
+    items = '{"s0.wav": ' + entry + "}"
+    text = '{"format": "bandmate-batch/1", "kind": "master", "items": ' + items + "}"
+    (tmp_path / "out" / REPORT_FILE).write_text(text)
+    assert main(["batch", "master", str(tmp_path / "in"), str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "is not a batch report" in err and len(err.strip().splitlines()) == 1

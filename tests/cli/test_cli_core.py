@@ -123,3 +123,17 @@ def test_float_audio_info(tmp_path):
     sf.write(path, np.zeros((100, 1), dtype=np.float32), 48000, subtype="FLOAT")
     result = run_cli("info", path)
     assert result.returncode == 0 and "silent" in result.stdout
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    # `bandmate styles | head -1`: the pipe closes before bandmate writes, which ended in a
+    # BrokenPipeError traceback
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bandmate.cli", "styles"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # long before the interpreter has started
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr

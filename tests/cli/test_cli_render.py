@@ -142,3 +142,10 @@ def test_stems_on_the_mix_own_path_are_refused_before_the_rendering(song, tmp_pa
     result = run_and_check_input_kept(song, "-o", out, "--stems", out)
     assert_user_error(result, "the mix's own path")
     assert not out.exists()
+
+
+def test_a_soundfont_that_is_a_folder(song, tmp_path):
+    folder = tmp_path / "fonts"
+    folder.mkdir()
+    result = run_cli("render", song, "-o", tmp_path / "o.wav", "--soundfont", folder)
+    assert_user_error(result, "is a folder", ".sf2")

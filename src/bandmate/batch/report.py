@@ -25,6 +25,7 @@ from bandmate.io.files import write_text_atomic
 
 REPORT_FILE = "batch-report.json"
 FORMAT = "bandmate-batch/1"
+STATUSES = ("done", "failed", "pending")
 
 
 @dataclass
@@ -43,6 +44,9 @@ class BatchReport:
             data = json.loads(path.read_text(encoding="utf-8"))
             items = dict(data["items"])
             found = data["kind"]
+            for name, entry in items.items():  # an entry edited by hand or cut short
+                if not isinstance(entry, dict) or entry.get("status") not in STATUSES:
+                    raise ValueError(f"item {name!r} has no status")
         except (ValueError, KeyError, TypeError) as e:
             raise UserError(
                 f"{str(path)!r} is not a batch report ({e}); move it away or choose another folder."
@@ -54,7 +58,7 @@ class BatchReport:
         return cls(path, kind, items)
 
     def counts(self) -> dict[str, int]:
-        counts = {"done": 0, "failed": 0, "pending": 0}
+        counts = dict.fromkeys(STATUSES, 0)
         for entry in self.items.values():
             counts[entry["status"]] = counts.get(entry["status"], 0) + 1
         return counts

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from bandmate import __version__
@@ -77,13 +78,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.run(args) or 0
+        code = args.run(args) or 0
+        sys.stdout.flush()  # here, so that a reader that went away is caught below
+        return code
     except UserError as e:
         print(f"bandmate {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("bandmate: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`bandmate info song.mid | head -1`): nothing is wrong, and Python
+        # would otherwise print a traceback flushing stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

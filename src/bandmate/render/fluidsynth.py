@@ -367,6 +367,10 @@ def soundfont_path(soundfont: str | os.PathLike | None) -> Path:
     if soundfont is None:
         return find_soundfont()
     path = Path(soundfont).expanduser()
+    if path.is_dir():
+        raise SoundFontError(
+            f"SoundFont {str(path)!r} is a folder; give the .sf2 or .sf3 file inside it."
+        )
     if not path.is_file():
         raise SoundFontError(f"SoundFont {str(path)!r} does not exist; check the path.")
     return path
