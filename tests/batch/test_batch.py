@@ -121,11 +121,20 @@ def test_the_cli_masters_a_folder(ray_cluster, tmp_path, capsys):
         (["loops", "--styles", "no-such-style", "--count", "2", "-o", "{tmp}/o"], "style"),
         (["loops", "--styles", "funk", "--count", "0", "-o", "{tmp}/o"], "loop count"),
         ([], "Say what to batch"),
+        (["master", "{tmp}/in", "{tmp}/a-file"], "is a file; give a folder"),
+        (["master", "{tmp}/a-file", "{tmp}/out"], "is a file, not a folder"),
+        (["loops", "--styles", "funk", "--count", "1", "-o", "{tmp}/a-file"], "is a file"),
+        (["loops", "--styles", "funk", "--count", "2", "--seed", "-1", "-o", "{tmp}/o"], "seed"),
+        (
+            ["loops", "--styles", "funk", "--count", "2", "--seed", "4294967295", "-o", "{tmp}/o"],
+            "seed",
+        ),
     ],
 )
 def test_bad_input_is_one_sentence_and_exit_2(tmp_path, capsys, args, message):
     write_mixes(tmp_path / "in", 1)
     (tmp_path / "empty").mkdir()
+    (tmp_path / "a-file").write_text("not a folder")
     argv = ["batch", *(a.replace("{tmp}", str(tmp_path)) for a in args)]
     assert main(argv) == 2
     err = capsys.readouterr().err

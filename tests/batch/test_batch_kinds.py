@@ -53,3 +53,10 @@ def test_a_bad_key_is_refused_before_any_work(tmp_path):
 
     with pytest.raises(UserError, match="Unknown key 'H'"):
         plan_loops(["funk"], 2, tmp_path, key="H")
+
+
+def test_a_style_named_twice_is_one_style(tmp_path):
+    """`--styles funk,Funk,funk` made funk/01 twice, at once, into one folder, and counted it
+    twice ("3 items: 3 done")."""
+    items = plan_loops(["funk", "Funk", " funk"], 2, tmp_path, bars=1)
+    assert [i.name for i in items] == ["funk/01", "funk/02"]

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bandmate.errors import InputFileError, UserError
+from bandmate.errors import InputFileError, OutputError, UserError
 
 MASTER_SUFFIXES = (".wav", ".flac")
 MIDI_SUFFIXES = (".mid", ".midi")
+MAX_SEED = 2**32 - 1  # the largest seed NumPy's legacy `np.random.seed` takes
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ def file_sha256(path: str | os.PathLike, chunk_bytes: int = 1 << 20) -> str:
 def find_inputs(in_dir: str | os.PathLike, suffixes: tuple[str, ...], what: str) -> list[Path]:
     """The files under `in_dir` (any depth) with one of `suffixes`, sorted; refuses none."""
     folder = Path(in_dir)
+    if folder.exists() and not folder.is_dir():
+        raise InputFileError(f"{str(folder)!r} is a file, not a folder; give the input folder.")
     if not folder.is_dir():
         raise InputFileError(f"Input folder {str(folder)!r} does not exist; check the path.")
     found = sorted(
@@ -73,7 +76,16 @@ def find_inputs(in_dir: str | os.PathLike, suffixes: tuple[str, ...], what: str)
     return found
 
 
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse an output folder that is a file (before any work; it could never be written)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(
+            f"The output folder {str(out_dir)!r} is a file; give a folder (it is made if missing)."
+        )
+
+
 def _check_folders(in_dir: Path, out_dir: Path) -> None:
+    check_out_dir(out_dir)
     if in_dir.resolve() == out_dir.resolve():
         raise UserError("The output folder is the input folder; give the outputs their own.")
 
@@ -144,10 +156,15 @@ def plan_loops(
         raise UserError("Give at least one style, as in --styles funk,rock (see bandmate styles).")
     if not 1 <= count <= 10_000:
         raise UserError(f"Give a loop count between 1 and 10000, not {count}.")
+    if not 0 <= seed <= MAX_SEED - count + 1:  # each worker seeds NumPy's legacy generator too
+        raise UserError(f"Give a seed from 0 to {MAX_SEED - count + 1}, not {seed}.")
     out_dir = Path(out_dir)
+    check_out_dir(out_dir)
     items = []
-    for style in styles:
-        load_style(style)  # an unknown style is refused before any work
+    # by the style's own name (an unknown one is refused before any work): "funk,Funk" or
+    # "funk,funk" is one style, whose loops would otherwise be made twice, at once, into one
+    # folder
+    for style in dict.fromkeys(load_style(s).name for s in styles):
         for n in range(1, count + 1):
             settings = {"style": style, "key": key, "bars": bars, "sample_rate": sample_rate}
             name = f"{style}/{n:02d}"

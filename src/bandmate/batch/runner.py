@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bandmate.batch.items import WORK, BatchItem, file_sha256
+from bandmate.batch.items import WORK, BatchItem, check_out_dir, file_sha256
 from bandmate.batch.report import BatchReport
 from bandmate.errors import OutputError, UserError
 from bandmate.progress import ProgressCallback, no_progress
@@ -89,6 +89,7 @@ def run_batch(
         raise UserError(f"A batch has one kind of item, not {', '.join(sorted(kinds))}.")
     (kind,) = kinds
     out = Path(out_dir)
+    check_out_dir(out)
     started = time.monotonic()
     report = BatchReport.load(out, kind)
     todo = _plan(items, report, out, force)
