@@ -152,3 +152,21 @@ def test_a_report_with_a_broken_entry_is_one_sentence(tmp_path, capsys, entry):
     assert main(["batch", "master", str(tmp_path / "in"), str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "is not a batch report" in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_address_where_no_cluster_answers_is_refused_in_seconds(tmp_path):
+    """Ray retries such an address, silently, for about 14 minutes."""
+    import socket
+    import subprocess
+    import sys
+
+    write_mixes(tmp_path / "in", 1)
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [sys.executable, "-m", "bandmate.cli", "batch", "master", str(tmp_path / "in"),
+               str(tmp_path / "out"), "--address", f"127.0.0.1:{port}"]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "No Ray cluster answers" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

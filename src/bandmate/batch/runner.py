@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -196,6 +197,7 @@ def _start_ray(workers: int | None, address: str | None) -> None:
         "runtime_env": {"env_vars": ONE_THREAD},
     }
     if address:
+        _check_answers(address)
         try:
             ray.init(address=address, **options)
         except (ConnectionError, RuntimeError, ValueError) as e:
@@ -204,6 +206,24 @@ def _start_ray(workers: int | None, address: str | None) -> None:
             ) from e
     else:
         ray.init(num_cpus=workers or os.cpu_count() or 1, **options)
+
+
+def _check_answers(address: str, timeout_s: float = 5.0) -> None:
+    """Refuse an address with a port where nothing listens, in seconds: Ray itself retries one
+    that does not answer for about 14 minutes (20 tries of 40 s), silently. Addresses without a
+    port ("auto", "ray://head") are left to Ray."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except (OSError, OverflowError) as e:
+        reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
+        raise UserError(
+            f"No Ray cluster answers at {address!r} ({reason}); check the address, or start one "
+            "with `ray start --head`."
+        ) from None
 
 
 def _describe(error: BaseException) -> str:
