@@ -45,3 +45,42 @@ def test_a_second_studio_on_the_same_folder_is_one_line(tmp_path):
     assert result.returncode == 2, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Another bandmate studio" in result.stderr
+
+
+def _serve_on(data_dir) -> str:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bandmate.cli", "serve", "--data-dir", str(data_dir),
+         "--port", "8799"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    return result.stderr
+
+
+def test_a_data_folder_that_is_a_file_or_a_damaged_queue_is_one_line(tmp_path):
+    """Each ended in a FileExistsError or sqlite3.DatabaseError traceback."""
+    (tmp_path / "a-file").write_text("not a folder")
+    assert "is a file" in _serve_on(tmp_path / "a-file")
+    assert "Not a directory" in _serve_on(tmp_path / "a-file" / "studio")
+    (tmp_path / "damaged").mkdir()
+    (tmp_path / "damaged" / "jobs.sqlite").write_bytes(b"not a database, whatever it was")
+    assert "jobs.sqlite: file is not a database" in _serve_on(tmp_path / "damaged")
+
+
+def test_a_read_only_data_folder_is_one_line(tmp_path):
+    import os
+
+    import pytest
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes to read-only folders")
+    (tmp_path / "studio").mkdir(mode=0o555)
+    try:
+        assert "Permission denied" in _serve_on(tmp_path / "studio")
+        assert "Permission denied" in _serve_on(tmp_path / "studio" / "new")
+    finally:
+        (tmp_path / "studio").chmod(0o755)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -35,6 +36,7 @@ from bandmate.web.jobs import (
     DEFAULT_QUOTA_BYTES,
     JobStore,
     WorkerPool,
+    unusable_data_dir,
 )
 from bandmate.web.security import TOKEN_COOKIE, SecurityMiddleware, same_token
 from bandmate.web.uploads import UploadRejected, UploadStore
@@ -101,9 +103,12 @@ def create_app(
     (uvicorn, or FastAPI's TestClient used as a context manager) and stop with it. At most
     `max_jam_sessions` live bands play at once (the WebSocket `/api/jam`, `bandmate.web.jam`)."""
     data = Path(data_dir).expanduser().resolve()
-    data.mkdir(parents=True, exist_ok=True)
-    store = JobStore(data)
-    uploads = UploadStore(data)
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+        store = JobStore(data)
+        uploads = UploadStore(data)
+    except (OSError, sqlite3.Error) as e:  # read-only, a file, a damaged jobs.sqlite
+        raise unusable_data_dir(data, e) from None
     max_bytes = int(max_upload_mb * 2**20)
     pool = WorkerPool(
         store,

@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bandmate.errors import UserError
+from bandmate.errors import OutputError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +274,10 @@ class FolderLock:
             import fcntl
         except ImportError:  # pragma: no cover (Windows)
             return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise unusable_data_dir(self.data_dir, e) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -292,6 +295,21 @@ class FolderLock:
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)  # closing the only descriptor releases the flock
+
+
+def unusable_data_dir(data_dir: Path, error: BaseException) -> OutputError:
+    """The one sentence for a data folder the studio cannot use (read-only, not a folder, or a
+    jobs.sqlite that is not a database)."""
+    if data_dir.exists() and not data_dir.is_dir():
+        reason = "it is a file"
+    elif isinstance(error, sqlite3.Error):
+        reason = f"jobs.sqlite: {error}"
+    else:
+        reason = getattr(error, "strerror", None) or str(error)
+    return OutputError(
+        f"The studio cannot use the data folder {data_dir} ({reason}); give a folder it can "
+        "write to with --data-dir."
+    )
 
 
 # run(params, job_dir, progress) does the work, writing files into job_dir
