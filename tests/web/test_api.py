@@ -167,6 +167,8 @@ def test_mastering_an_uploaded_mix(studio):
         ({"kind": "master", "input": "f" * 32}, "no upload"),
         ({"kind": "master", "input": "../x"}, "input"),
         ({"kind": "mix", "stems": []}, "stems"),
+        ({**TINY_BACKING, "key": "H#"}, "Unknown key 'H#'"),
+        ({"kind": "melody", "chart": "| C | G |", "key": "Zb minor"}, "Unknown key 'Zb minor'"),
     ],
 )
 def test_bad_job_parameters_are_422_with_one_sentence(studio, params, says):

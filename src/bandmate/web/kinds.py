@@ -144,11 +144,12 @@ def check(params: Params, uploads: UploadStore) -> None:
     from bandmate.arrange.style import load_style
 
     if isinstance(params, BackingParams):
+        from bandmate.arrange.backing import prepare_chart
         from bandmate.io.charts import load_chart
 
         style = load_style(params.style)
         _check_bar_lines(params.chart)
-        load_chart(params.chart, style.meter)
+        prepare_chart(load_chart(params.chart, style.meter), params.key)  # and the key parses
         if params.groove:
             uploads.path(params.groove, ("midi",))
     elif isinstance(params, MasterParams):
@@ -159,6 +160,7 @@ def check(params: Params, uploads: UploadStore) -> None:
         for stem in params.stems:
             uploads.path(stem, AUDIO_TYPES)
     elif isinstance(params, MelodyParams):
+        from bandmate.arrange.backing import prepare_chart
         from bandmate.io.charts import load_chart
 
         if params.low >= params.high:
@@ -166,7 +168,7 @@ def check(params: Params, uploads: UploadStore) -> None:
         if params.with_backing:
             load_style(params.with_backing)
         _check_bar_lines(params.chart)
-        load_chart(params.chart)
+        prepare_chart(load_chart(params.chart), params.key)  # and the key parses
     elif isinstance(params, HarmonizeParams | ContinueParams):
         uploads.path(params.input, SCORE_TYPES)
 
