@@ -178,6 +178,17 @@ def test_bad_job_parameters_are_422_with_one_sentence(studio, params, says):
     assert isinstance(detail, str) and says in detail
 
 
+def test_a_stem_given_twice_is_422_naming_it(studio):
+    """It was queued and failed with 'Stem 'the job's folder/.stems/02-bass.wav' is given twice
+    (as 'the job's folder/.stems/01-bass.wav' too)', names the user never gave."""
+    bass = upload(studio, "bass.wav", wav_bytes()).json()["id"]
+    drums = upload(studio, "drums.wav", wav_bytes()).json()["id"]
+    params = {"kind": "mix", "stems": [bass, drums, bass]}
+    response = studio.post("/api/jobs", json=params, headers=CSRF)
+    assert response.status_code == 422
+    assert response.json()["detail"] == "The stem 'bass.wav' is given twice; give each stem once."
+
+
 def test_malformed_json_is_422(studio):
     response = studio.post(
         "/api/jobs",

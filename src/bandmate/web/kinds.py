@@ -157,8 +157,11 @@ def check(params: Params, uploads: UploadStore) -> None:
         if params.reference:
             uploads.path(params.reference, AUDIO_TYPES)
     elif isinstance(params, MixParams):
-        for stem in params.stems:
+        for i, stem in enumerate(params.stems):
             uploads.path(stem, AUDIO_TYPES)
+            if stem in params.stems[:i]:  # it would be mixed in twice as loud
+                name = Path(uploads.meta(stem)["name"]).name or stem
+                raise UserError(f"The stem {name!r} is given twice; give each stem once.")
     elif isinstance(params, MelodyParams):
         from bandmate.arrange.backing import prepare_chart
         from bandmate.io.charts import load_chart
