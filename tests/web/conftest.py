@@ -86,16 +86,19 @@ def backing_job(studio) -> dict:
 
 
 @contextlib.contextmanager
-def running_server(data_dir):
-    """A real uvicorn server with the studio on a free port, in a thread; yields its base URL."""
+def running_server(data_dir, port: int | None = None, workers: int = 1):
+    """A real uvicorn server with the studio on `port` (default: a free one), in a thread; yields
+    its base URL. With `workers=0` no job runs: they stay queued."""
     import uvicorn
 
     from bandmate.web.app import create_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(data_dir), host="127.0.0.1", port=port, log_level="warning")
+    if port is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+    app = create_app(data_dir, workers=workers)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

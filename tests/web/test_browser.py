@@ -141,3 +141,36 @@ def test_mix_uploaded_stems(page, tmp_path):
         " return i.complete && i.naturalWidth > 400; }",
         timeout=10_000,
     )
+
+
+def test_a_job_in_flight_through_a_studio_restart_is_followed_to_done(tmp_path):
+    """The queue keeps a job through a restart, and so must the page: it said 'Failed to fetch'
+    the moment the studio went down and stopped following a job that went on to finish."""
+    import contextlib
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    data = tmp_path / "studio"
+    with contextlib.ExitStack() as first, sync_api.sync_playwright() as playwright:
+        url = first.enter_context(running_server(data, workers=0))  # the job stays queued
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        try:
+            page = browser.new_page()
+            page.goto(url + "/")
+            page.wait_for_selector("#style option[value='pop']", state="attached")
+            page.fill("#chart", "| C | G |")
+            page.fill("#tempo", "132")
+            page.uncheck("#intro")
+            page.uncheck("#ending")
+            page.click("#generate")
+            status = "document.getElementById('backing-status').textContent"
+            page.wait_for_function(f"{status}.startsWith('Queued')")
+            first.close()  # the studio goes down with the job queued
+            page.wait_for_function(f"{status}.includes('not answering')", timeout=10_000)
+            port = int(url.rsplit(":", 1)[1])
+            with running_server(data, port=port):  # and comes back, with a worker
+                page.wait_for_selector("#backing-result:not([hidden])", timeout=60_000)
+                assert page.text_content("#backing-status").startswith("Done")
+        finally:
+            browser.close()

@@ -24,9 +24,16 @@ const api = {
     try { data = await response.json(); } catch (e) { /* not JSON */ }
     if (!response.ok) {
       const detail = data && data.detail;
-      throw new Error(typeof detail === "string" ? detail : `The server answered ${response.status}.`);
+      const error = new Error(typeof detail === "string" ? detail : `The server answered ${response.status}.`);
+      error.status = response.status;
+      throw error;
     }
     return data;
+  },
+  // No answer: the studio is down or restarting (fetch itself fails), or a proxy in front of it
+  // says so (502-504).
+  unreachable(error) {
+    return error instanceof TypeError || [502, 503, 504].includes(error.status);
   },
   fileUrl(jobId, name) {
     return `/api/jobs/${jobId}/files/${name.split("/").map(encodeURIComponent).join("/")}`;
@@ -38,10 +45,29 @@ function setStatus(el, text, isError = false) {
   el.classList.toggle("error", isError);
 }
 
-// Poll a job until it is done or failed; `onProgress(fraction)` as it runs.
-async function waitForJob(id, onProgress) {
+// Jobs outlive a restart of the studio: while it does not answer, the page keeps asking (saying
+// so in `status`) for this long before it gives up.
+const SILENCE_LIMIT_MS = 10 * 60 * 1000;
+const WAITING_FOR_STUDIO = "The studio is not answering (restarting?); the job is kept, waiting for it…";
+
+// Poll a job until it is done or failed; `onProgress(state, fraction)` as it runs.
+async function waitForJob(id, status, onProgress) {
+  let silentSince = null;
   for (;;) {
-    const job = await api.json("GET", `/api/jobs/${id}`);
+    let job;
+    try {
+      job = await api.json("GET", `/api/jobs/${id}`);
+      silentSince = null;
+    } catch (error) {
+      if (!api.unreachable(error)) throw error;
+      silentSince = silentSince ?? Date.now();
+      if (Date.now() - silentSince > SILENCE_LIMIT_MS) {
+        throw new Error("The studio stopped answering; the job is kept, so reload the page once it is back.");
+      }
+      setStatus(status, WAITING_FOR_STUDIO);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      continue;
+    }
     if (job.status === "done") return job;
     if (job.status === "failed") throw new Error(job.error || "The job failed.");
     onProgress(job.status, job.progress);
@@ -132,7 +158,7 @@ async function generateBacking(event) {
   try {
     setStatus(status, "Queued…");
     const { id } = await api.json("POST", "/api/jobs", params);
-    const job = await waitForJob(id, (state, progress) => {
+    const job = await waitForJob(id, status, (state, progress) => {
       setStatus(status, state === "queued" ? "Queued…" : `Rendering… ${Math.round(progress * 100)}%`);
       bar.value = progress;
     });
@@ -178,7 +204,7 @@ async function master(event) {
       intensity: value("master-intensity"),
       curve: document.getElementById("master-curve").value,
     });
-    const job = await waitForJob(id, (state) => setStatus(status, `${state}…`));
+    const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
     const report = await api.json("GET", api.fileUrl(id, "master.json"));
     const body = document.querySelector("#master-table tbody");
     body.replaceChildren();
@@ -224,7 +250,7 @@ async function compose(event) {
     }
     setStatus(status, "Queued…");
     const { id } = await api.json("POST", "/api/jobs", params);
-    const job = await waitForJob(id, (state) => setStatus(status, `${state}…`));
+    const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
     fillDownloads(document.getElementById("compose-downloads"), id, job.files);
     document.getElementById("compose-result").hidden = false;
     const roll = await api.json("GET", `/api/jobs/${id}/pianoroll`);
@@ -246,7 +272,7 @@ async function mix(event) {
     const stems = [];
     for (const file of files) stems.push(await api.upload(file));
     const { id } = await api.json("POST", "/api/jobs", { kind: "mix", stems });
-    const job = await waitForJob(id, (state) => setStatus(status, `${state}…`));
+    const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
     document.getElementById("mix-player").src = api.fileUrl(id, "mix.wav");
     document.getElementById("mix-plot").src = api.fileUrl(id, "mix.png");
     fillDownloads(document.getElementById("mix-downloads"), id, job.files);
