@@ -26,7 +26,7 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -35,11 +35,16 @@ def page(server):
             args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
         )
         try:
-            page = browser.new_page()
-            page.goto(server + "/")
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    page = browser.new_page()
+    page.goto(server + "/")
+    return page
 
 
 def test_generate_play_and_see_a_backing_track(page):
@@ -143,20 +148,16 @@ def test_mix_uploaded_stems(page, tmp_path):
     )
 
 
-def test_a_job_in_flight_through_a_studio_restart_is_followed_to_done(tmp_path):
+def test_a_job_in_flight_through_a_studio_restart_is_followed_to_done(browser, tmp_path):
     """The queue keeps a job through a restart, and so must the page: it said 'Failed to fetch'
     the moment the studio went down and stopped following a job that went on to finish."""
     import contextlib
 
-    sync_api = pytest.importorskip("playwright.sync_api")
     data = tmp_path / "studio"
-    with contextlib.ExitStack() as first, sync_api.sync_playwright() as playwright:
+    with contextlib.ExitStack() as first:
         url = first.enter_context(running_server(data, workers=0))  # the job stays queued
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
+        page = browser.new_page()
         try:
-            page = browser.new_page()
             page.goto(url + "/")
             page.wait_for_selector("#style option[value='pop']", state="attached")
             page.fill("#chart", "| C | G |")
@@ -173,4 +174,4 @@ def test_a_job_in_flight_through_a_studio_restart_is_followed_to_done(tmp_path):
                 page.wait_for_selector("#backing-result:not([hidden])", timeout=60_000)
                 assert page.text_content("#backing-status").startswith("Done")
         finally:
-            browser.close()
+            page.close()
