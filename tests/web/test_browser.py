@@ -119,6 +119,26 @@ def test_master_an_uploaded_mix_and_see_before_and_after(page, tmp_path):
     )
 
 
+def test_master_fields_left_empty_take_the_defaults(page, tmp_path):
+    """An emptied field was sent as 0: a target of 0 LUFS and an intensity of 0."""
+    from tests.web.conftest import wav_bytes
+
+    mix = tmp_path / "mix.wav"
+    mix.write_bytes(wav_bytes(seconds=3.0))
+    page.set_input_files("#master-file", str(mix))
+    page.set_input_files("#master-reference", [])
+    for field in ("#target-lufs", "#ceiling-dbtp", "#master-intensity"):
+        page.fill(field, "")
+    page.eval_on_selector("#master-status", "e => { e.textContent = ''; }")  # an earlier Done.
+    page.click("#master-go")
+    page.wait_for_selector("#master-status:text('Done.')", timeout=30_000)
+    rows = page.eval_on_selector_all(
+        "#master-table tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.textContent))"
+    )
+    loudness = next(r for r in rows if r[0].startswith("Integrated"))
+    assert abs(float(loudness[2]) - -14) < 1.0  # the default target
+
+
 def test_write_a_melody_over_a_chart_and_see_its_notes(page):
     page.select_option("#compose-kind", "melody")
     page.fill("#compose-chart", "| C | Am | F | G7 |")

@@ -197,7 +197,11 @@ async function master(event) {
     const input = await api.upload(file);
     const referenceFile = document.getElementById("master-reference").files[0];
     const reference = referenceFile ? await api.upload(referenceFile) : null;
-    const value = (id) => Number(document.getElementById(id).value);
+    // a field left empty takes the server's default (Number("") would be 0: 0 LUFS, intensity 0)
+    const value = (id) => {
+      const text = document.getElementById(id).value.trim();
+      return text === "" ? undefined : Number(text);
+    };
     const { id } = await api.json("POST", "/api/jobs", {
       kind: "master", input, reference,
       target_lufs: value("target-lufs"), ceiling_dbtp: value("ceiling-dbtp"),
