@@ -598,3 +598,15 @@ def test_a_compressed_file_in_another_encoding_is_read(lead_sheet, tmp_path, enc
     with zipfile.ZipFile(tmp_path / "song.mxl", "w") as archive:
         archive.writestr("score.xml", xml.encode(encoding.lower().replace("iso-", "iso")))
     assert read_musicxml(tmp_path / "song.mxl").title == "Café"
+
+
+def test_a_meter_change_off_the_grid_is_written(tmp_path):
+    # a meter change a few ticks off a 16th (a sloppy MIDI file's) made a bar end at an odd
+    # tick, whose rest no note value spells: "Cannot convert "2048th" duration to MusicXML"
+    tune = Track("Tune", notes=notes((0, 1, 60), (1, 1, 62), (4, 2, 64)))
+    score = make_score(tune).replace(
+        time_signatures=(TimeSignature(0, 13, 4), TimeSignature(4713, 3, 8))
+    )
+    back = round_trip(score, tmp_path)
+    assert [(m.onset_ticks, str(m)) for m in back.time_signatures] == [(0, "13/4"), (4680, "3/8")]
+    assert in_quarters(back.tracks[0]) == in_quarters(tune)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from bandmate.io.files import atomic_path
 from bandmate.io.midi import assign_channels
-from bandmate.score.model import Note, Score, Track
+from bandmate.score.model import Note, Score, TimeSignature, Track
 from bandmate.score.transform import rescale
 from bandmate.theory.keys import Key
 
@@ -101,7 +101,8 @@ def quantize_for_notation(score: Score) -> Score:
 
     Each note takes the grid that moves its onset and end least (16ths on a tie) and keeps at
     least one step of it. Two notes of one pitch that now start together in a track become one,
-    the longer. Chord, section, key and tempo changes snap to the nearest point of either grid.
+    the longer. Chord, section, key and tempo changes snap to the nearest point of either grid,
+    meter changes to the nearest 16th.
     """
     score = rescale(score, NOTATION_TICKS_PER_BEAT)
 
@@ -135,12 +136,19 @@ def quantize_for_notation(score: Score) -> Score:
             out[tick] = type(e)(tick, *_fields_after_onset(e))
         return tuple(out.values())
 
+    # a meter change off the grid (a sloppy file's at tick 4713) made bars, and so rests and
+    # note pieces, of a few ticks, which no note value spells: it moves to the nearest 16th
+    meters = {}
+    for m in score.time_signatures:
+        tick = round(m.onset_ticks / SIXTEENTH_TICKS) * SIXTEENTH_TICKS
+        meters[tick] = TimeSignature(tick, m.numerator, m.denominator)
     return score.replace(
         tracks=tuple(snap_track(t) for t in score.tracks),
         chords=snapped(score.chords),
         sections=snapped(score.sections),
         keys=snapped(score.keys),
         tempos=snapped(score.tempos),
+        time_signatures=tuple(meters.values()),
     )
 
 
