@@ -113,3 +113,18 @@ def test_the_computer_and_screen_keyboards_press_keys(page):
     assert "down" not in key.get_attribute("class")
     page.click("#jam-stop")
     page.wait_for_function("bandmateJam.state === 'idle'")
+
+
+def test_the_computer_keyboard_plays_the_keys_its_help_names(page):
+    """The help said the bottom row was C3-B3 and the top row C5-E6, an octave above what the
+    keys play (C2-E3 and C4-E5)."""
+    help_text = " ".join(page.text_content(".keys-help").split())
+    assert "white keys C2–B2" in help_text and "C3–E3" in help_text and "C4–E5" in help_text
+    page.click("#jam-start")
+    page.wait_for_function("bandmateJam.state === 'ready'", timeout=10_000)
+    for key, pitch in (("z", 36), ("m", 47), (",", 48), ("/", 52), ("q", 60), ("p", 76)):
+        page.keyboard.down(key)
+        assert "down" in page.get_attribute(f"#jam-keyboard [data-pitch='{pitch}']", "class")
+        page.keyboard.up(key)
+    page.click("#jam-stop")
+    page.wait_for_function("bandmateJam.state === 'idle'")
