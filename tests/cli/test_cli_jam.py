@@ -15,7 +15,7 @@ from websockets.sync.client import connect
 
 from bandmate.cli import main
 from bandmate.io.midi import read_midi
-from bandmate.live.events import NOTE_ON
+from bandmate.live.events import NOTE_ON, InputEvent
 from bandmate.live.performance import perform_chart, write_performance
 from bandmate.live.ports import alsa_sequencer_available
 from tests.builders import assert_user_error
@@ -136,6 +136,21 @@ def test_the_report_names_the_parts_played(capsys, performance, tmp_path):
                  "--latency-report", report)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert json.loads(report.read_text())["play"] == ["band", "chorale"]
+
+
+def test_a_performance_without_chords_says_why_the_band_was_silent(capsys, tmp_path):
+    """A melody alone: the band waits for a chord that never comes. The session was written
+    with silent band tracks and not a word."""
+    played, out = tmp_path / "melody.mid", tmp_path / "session.mid"
+    melody = [InputEvent.note_on(0.5 * i, 60 + i % 12) for i in range(16)]
+    melody += [InputEvent.note_off(0.5 * i + 0.4, 60 + i % 12) for i in range(16)]
+    write_performance(played, sorted(melody), tempo_bpm=120)
+    result = jam(capsys, "--simulate", played, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "band never came in" in result.stderr and "below --split-note G3" in result.stderr
+    assert not any(t.notes for t in read_midi(out).tracks if t.name != "Player")
+    result = jam(capsys, "--simulate", played, "-o", out, "--force", "--play", "chorale")
+    assert result.returncode == 0 and "never came in" not in result.stderr  # no band to wait for
 
 
 @pytest.mark.skipif(

@@ -214,6 +214,7 @@ def _live(args, engine_args: dict) -> int:
             f"played {report['bars_played']} bars; decision latency p50 {report['p50_ms']:.2f} "
             f"ms, p99 {report['p99_ms']:.2f} ms, max {report['max_ms']:.2f} ms"
         )
+        _say_why_the_band_was_silent(args, engine)
     return 0
 
 
@@ -286,6 +287,29 @@ def _write_session(args, result, events, *, extra: dict | None = None, **clock) 
         f"{where}{parts} parts over {result.end_s:.1f} s; decision latency p50 "
         f"{report['p50_ms']:.2f} ms, p99 {report['p99_ms']:.2f} ms, max {report['max_ms']:.2f} ms"
     )
+    _say_why_the_band_was_silent(args, result.engine)
+
+
+# how a chord is played in each mode, for the note on a band that never came in
+CHORD_HOW = {
+    "full": "strike three or more keys of a chord together",
+    "split": "hold three or more keys of a chord below --split-note {split}",
+    "single": "press a key below --split-note {split}",
+}
+
+
+def _say_why_the_band_was_silent(args, engine) -> None:
+    """The band waits for the first chord (synchro start); a session in which none came (a
+    melody alone, a left hand of single notes) has silent band tracks, and says why."""
+    import sys
+
+    if engine.lanes and engine.chord is None:
+        how = CHORD_HOW[args.mode].format(split=args.split_note)
+        print(
+            f"bandmate jam: the band never came in, as no chord was heard; {how} (--mode "
+            f"{args.mode}) to start it.",
+            file=sys.stderr,
+        )
 
 
 def _list_ports() -> int:
