@@ -377,6 +377,15 @@ def test_unknown_corpus_name_says_how_to_list_names():
         load_corpus("nobody/nothing")
 
 
+def test_a_corpus_name_of_several_pieces_is_refused_not_guessed():
+    # "bach" converted whichever chorale came first (bwv1.6), without a word
+    with pytest.raises(InputFileError, match=r"'bach' names \d+ pieces .*--list-corpus bach"):
+        load_corpus("bach")
+    with pytest.raises(InputFileError, match="beethoven/opus18no1/movement1"):
+        load_corpus("beethoven/opus18no1")
+    assert load_corpus("bwv66.6").tracks == load_corpus("bach/bwv66.6").tracks  # one piece
+
+
 def test_corpus_names_are_loadable():
     names = corpus_names("bach/bwv66")
     assert "bach/bwv66.6" in names

@@ -299,6 +299,14 @@ def _corpus_path(name: str) -> Path:
     root = _core_root()
     matches = corpora.CoreCorpus().getWorkList(wanted)
     exact = [p for p in matches if _corpus_name(p, root) == Path(wanted).with_suffix("").as_posix()]
+    pieces = sorted({_corpus_name(p, root) for p in matches})
+    if not exact and len(pieces) > 1:
+        # "bach" or a work of several movements: taking the first match gave some piece silently
+        raise InputFileError(
+            f"{wanted!r} names {len(pieces)} pieces of music21's bundled corpus ({pieces[0]}, "
+            f"{pieces[1]}{', ...' if len(pieces) > 2 else ''}); give one of them, or list them "
+            f"with `bandmate show --list-corpus {wanted}`."
+        )
     if exact or matches:
         return Path((exact or matches)[0])
     raise InputFileError(f"No piece named {wanted!r} in music21's bundled corpus; {hint}.")
