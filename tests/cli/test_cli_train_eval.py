@@ -75,3 +75,18 @@ def test_an_out_that_is_a_file_is_refused_before_training(tmp_path):
     result = run_cli("train", "--task", "chorale", "--out", tmp_path / "notes.txt", "--steps", "1")
     assert_user_error(result, "is a file", "folder")
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_eval_of_a_model_whose_collection_this_ledger_lacks_says_what_to_do(tmp_path, monkeypatch):
+    # scoring a model trained on a user's folder under another BANDMATE_HOME (or machine) said
+    # "Unknown collection 'mine'; choose one of: ...", though no collection was asked for
+    import json
+
+    from tests.conftest import untrained_model
+
+    monkeypatch.setenv("BANDMATE_HOME", str(tmp_path / "home"))
+    untrained_model("drums", tmp_path / "model")
+    card = {"training": {"data": {"collections": [{"name": "mine"}]}}}
+    (tmp_path / "model" / "card.json").write_text(json.dumps(card))
+    result = run_cli("eval", "--task", "drums", "--checkpoint", tmp_path / "model")
+    assert_user_error(result, "learnt from the collection 'mine'", "corpus add", "BANDMATE_HOME")

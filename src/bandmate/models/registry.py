@@ -86,6 +86,17 @@ class TrainedModel:
         names = [c["name"] for c in data.get("collections", [])]
         if not names:
             raise UserError(f"The card of {self.path} names no training collections to split.")
+        from bandmate.corpus.ledger import Ledger
+
+        known = set(Ledger().collection_names())
+        missing = [n for n in names if n not in known]
+        if missing:  # a folder added under another BANDMATE_HOME, or on another machine
+            raise UserError(
+                f"The model in {self.path} learnt from the collection {missing[0]!r}, which this "
+                "corpus ledger does not have; add that folder again with `bandmate corpus add "
+                f"DIR --name {missing[0]}` (same licence), or set BANDMATE_HOME to the ledger it "
+                "was trained with."
+            )
         self.task.check_data(names, commercial_only=False)
         pieces = self.task.pieces(split)
         if not pieces:
