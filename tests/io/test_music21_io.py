@@ -619,3 +619,14 @@ def test_a_meter_change_off_the_grid_is_written(tmp_path):
     back = round_trip(score, tmp_path)
     assert [(m.onset_ticks, str(m)) for m in back.time_signatures] == [(0, "13/4"), (4680, "3/8")]
     assert in_quarters(back.tracks[0]) == in_quarters(tune)
+
+
+def test_a_musicxml_score_without_parts_reads_as_an_empty_score(tmp_path):
+    # an empty <part-list> (an exporter's blank document) was an AttributeError traceback
+    path = tmp_path / "blank.musicxml"
+    path.write_text(
+        '<?xml version="1.0"?><score-partwise version="3.1"><work><work-title>Blank'
+        "</work-title></work><part-list></part-list></score-partwise>"
+    )
+    score = read_musicxml(path)
+    assert score.is_empty and score.tracks == () and score.title == "Blank"

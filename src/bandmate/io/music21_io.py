@@ -223,6 +223,9 @@ def score_from_music21(stream, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> 
             return Score(ticks_per_beat=ticks_per_beat)
         stream = scores[0]
     is_score = isinstance(stream, m21stream.Score)
+    if is_score and not stream.parts and not stream.recurse().notes:
+        # a score with no parts at all (an empty part list): it was an AttributeError traceback
+        return Score(ticks_per_beat=ticks_per_beat, title=_title(stream))
     parts = (list(stream.parts) or [stream]) if is_score else [stream]
     if any(_has_transposition(p) for p in parts):
         converted = (stream if is_score else parts[0]).toSoundingPitch()
