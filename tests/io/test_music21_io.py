@@ -16,6 +16,7 @@ from bandmate.io.music21_io import (
     musicxml_bytes,
     quantize_for_notation,
     read_abc,
+    read_abc_book,
     read_musicxml,
     write_musicxml,
 )
@@ -630,3 +631,16 @@ def test_a_musicxml_score_without_parts_reads_as_an_empty_score(tmp_path):
     )
     score = read_musicxml(path)
     assert score.is_empty and score.tracks == () and score.title == "Blank"
+
+
+def test_a_broken_tune_in_a_book_leaves_the_others_readable(tmp_path):
+    # one tune music21 cannot parse made the whole book unreadable: `info` on its first tune
+    # failed, and `corpus add` recorded none of its tunes
+    path = tmp_path / "book.abc"
+    path.write_text(
+        "X:1\nT:Good\nM:4/4\nL:1/4\nK:C\nCDEF|G4|]\n\n"
+        "X:2\nT:Broken\nM:4/4\nL:1/4\nK:C\nCDEF|[[[ |G4|]\n\n"
+        "X:3\nT:Also good\nM:3/4\nL:1/4\nK:G\nGAB|d3|]\n"
+    )
+    assert read_abc(path).title == "Good"
+    assert [s.title for s in read_abc_book(path)] == ["Good", "Also good"]

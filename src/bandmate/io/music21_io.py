@@ -126,29 +126,63 @@ def read_abc(path: str | os.PathLike) -> Score:
     """Read an ABC file into a Score; a file of several tunes gives its first tune.
 
     Key, meter and unit-length changes inside the tune (`[K:F]`, `[M:3/4]`) are read, which
-    music21 alone does not do (`io.abc_fields`).
+    music21 alone does not do (`io.abc_fields`). Only the first tune is parsed, so a tune book
+    with a broken tune further on still gives its first.
     """
-    return _score_of(_parse_abc(path), path)
+    header, tunes = _abc_tunes(path)
+    return _score_of(_parse_abc(header + (tunes[0] if tunes else ""), path), path)
 
 
 def read_abc_book(path: str | os.PathLike) -> list[Score]:
-    """Every tune of an ABC file, in order of their X: numbers, read as `read_abc` reads one."""
+    """Every tune of an ABC file, in the file's order, each read as `read_abc` reads one; a tune
+    music21 cannot read is left out (InputFileError, for the first, when none can be read)."""
     from music21 import stream as m21stream
 
-    parsed = _parse_abc(path)
-    pieces = list(parsed.scores) if isinstance(parsed, m21stream.Opus) else [parsed]
-    return [_score_of(p, path) for p in pieces]
+    header, tunes = _abc_tunes(path)
+    scores, problem = [], None
+    for tune in tunes or [""]:
+        try:
+            parsed = _parse_abc(header + tune, path)
+            pieces = list(parsed.scores) if isinstance(parsed, m21stream.Opus) else [parsed]
+            scores += [_score_of(p, path) for p in pieces]
+        except InputFileError as e:
+            problem = problem or e
+    if not scores and problem is not None:
+        raise problem
+    return scores
 
 
-def _parse_abc(path: str | os.PathLike):
+def _abc_tunes(path: str | os.PathLike) -> tuple[str, list[str]]:
+    """(the text before the first tune, each tune's text from its X: line) of an ABC file."""
     check_inputs([path])
+    text = abc_text(Path(path).read_bytes())
+    if not text.strip():
+        raise InputFileError(f"{str(path)!r} is empty; give an ABC file that holds a tune.")
+    starts = [m.start() for m in re.finditer(r"(?m)^X:", text)]
+    if not starts:
+        return text, []
+    header = text[: starts[0]]
+    tunes = [text[a:b] for a, b in itertools.pairwise([*starts, len(text)])]
+    return header, [_with_unit_length(t, header) for t in tunes]
+
+
+def _with_unit_length(tune: str, header: str) -> str:
+    """`tune` with `L:1/8` after its X: line when neither it (before K:) nor the file header
+    gives a unit length or meter: ABC's default then, which music21 parsing the tune alone
+    does not apply (in a whole book it took the tune before's)."""
+    head = tune.split("\nK:", 1)[0]
+    if re.search(r"(?m)^[LM]:", header + "\n" + head):
+        return tune
+    first, _, rest = tune.partition("\n")
+    return f"{first}\nL:1/8\n{rest}"
+
+
+def _parse_abc(text: str, path: str | os.PathLike):
+    """music21's stream of ABC `text` (from the file at `path`), its inline fields placed."""
     from music21 import converter
 
     from bandmate.io.abc_fields import fields_on_own_lines, place_body_fields
 
-    text = abc_text(Path(path).read_bytes())
-    if not text.strip():
-        raise InputFileError(f"{str(path)!r} is empty; give an ABC file that holds a tune.")
     rewritten = fields_on_own_lines(text)
     if rewritten is not None:
         try:
