@@ -153,6 +153,14 @@ def test_a_performance_without_chords_says_why_the_band_was_silent(capsys, tmp_p
     assert result.returncode == 0 and "never came in" not in result.stderr  # no band to wait for
 
 
+def test_the_report_and_the_session_on_one_path_are_refused(capsys, performance, tmp_path):
+    """The report was written over the session just written: the user got a JSON file."""
+    out = tmp_path / "session.mid"
+    result = jam(capsys, "--simulate", performance, "-o", out, "--latency-report", out)
+    assert_user_error(result, "same file")
+    assert not out.exists()
+
+
 @pytest.mark.skipif(
     alsa_sequencer_available(), reason="this machine has an ALSA sequencer, so ports can open"
 )

@@ -108,6 +108,8 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     if args.list_ports:
         return _list_ports()
+    from pathlib import Path
+
     from bandmate.io.files import check_outputs
 
     live = bool(args.in_port or args.virtual or args.websocket)
@@ -125,6 +127,9 @@ def run(args) -> int:
     if args.seed < 0:
         raise UserError(f"--seed must be 0 or more, got {args.seed}.")
     outputs = [p for p in (args.out, args.latency_report) if p]
+    if len(outputs) == 2 and Path(outputs[0]).resolve() == Path(outputs[1]).resolve():
+        # the report would be written over the session
+        raise UserError("-o and --latency-report name the same file; give each its own.")
     check_outputs(outputs, [args.simulate] if args.simulate else [], force=args.force)
     engine_args = _engine_args(args)
     args.play = ",".join(engine_args["play"])  # as the report names it: "band,,chorale" -> two
