@@ -161,6 +161,11 @@ def test_the_report_and_the_session_on_one_path_are_refused(capsys, performance,
     assert not out.exists()
 
 
+def test_a_performance_that_is_a_folder_is_said_to_be_one(capsys, tmp_path):
+    result = jam(capsys, "--simulate", tmp_path, "-o", tmp_path / "s.mid")
+    assert_user_error(result, "is not a file")
+
+
 @pytest.mark.skipif(
     alsa_sequencer_available(), reason="this machine has an ALSA sequencer, so ports can open"
 )

@@ -340,6 +340,10 @@ def read_performance(path: str | Path) -> Performance:
     from bandmate.io.midi import midi_from_bytes
 
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise InputFileError(
+            f"Performance {str(path)!r} is not a file (a folder or a device); give a MIDI file."
+        )
     if not path.is_file():
         raise InputFileError(f"Performance {str(path)!r} does not exist; check the path.")
     data = path.read_bytes()
