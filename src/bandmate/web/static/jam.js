@@ -330,6 +330,8 @@
   function onMidi(event) {
     const [status, data1, data2] = event.data;
     const kind = status & 0xf0;
+    // channel 10 is the drum channel: a controller's pads, not keys (as the server reads MIDI)
+    if ((kind === 0x80 || kind === 0x90) && (status & 0x0f) === 9) return;
     if (kind === 0x90 && data2 > 0) playerNote(data1, data2);
     else if (kind === 0x80 || kind === 0x90) playerNote(data1, 0);
     else if (kind === 0xb0 && data1 === 64) sustain(data2 >= 64);
