@@ -17,6 +17,14 @@ def test_a_bad_port_is_refused(capsys):
     assert "not a port" in capsys.readouterr().err
 
 
+def test_an_upload_limit_that_is_not_a_size_is_refused(capsys):
+    """inf and nan ended in an OverflowError or ValueError traceback."""
+    for value in ("inf", "nan", "0"):
+        assert main(["serve", "--max-upload-mb", value]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "--max-upload-mb" in err and err.count("\n") == 0
+
+
 def test_serve_is_listed_in_help(capsys):
     import pytest
 

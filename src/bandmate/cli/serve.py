@@ -54,8 +54,8 @@ def check_settings(args) -> None:
         )
     if not 1 <= args.port <= 65535:
         raise UserError(f"--port {args.port} is not a port; give a number from 1 to 65535.")
-    if args.max_upload_mb <= 0:
-        raise UserError("--max-upload-mb must be more than 0.")
+    if not 0 < args.max_upload_mb < float("inf"):  # nan and inf too: a size is counted in bytes
+        raise UserError(f"--max-upload-mb must be a number more than 0, not {args.max_upload_mb}.")
     if not 1 <= args.workers <= 64:
         raise UserError("--workers must be from 1 to 64.")
 
