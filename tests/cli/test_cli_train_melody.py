@@ -56,3 +56,15 @@ def test_too_few_files_for_a_valid_split_is_a_user_error(tmp_path, monkeypatch):
         "train", "--task", "melody", "--data", "few", "--steps", "2", "--out", tmp_path / "m"
     )
     assert_user_error(result, "split", "more files")
+
+
+def test_data_without_a_drum_part_is_named_as_such_for_a_drum_model(tmp_path, monkeypatch):
+    # a folder of tunes for --task drums said "the train split holds no pieces ...; add more
+    # files", though more files of the same kind could never help
+    monkeypatch.setenv("BANDMATE_HOME", str(tmp_path / "home"))
+    folder_of_tunes(tmp_path / "tunes", 12)
+    run_cli("corpus", "add", tmp_path / "tunes", "--name", "tunes", "--licence", "CC0")
+    result = run_cli(
+        "train", "--task", "drums", "--data", "tunes", "--steps", "1", "--out", tmp_path / "m"
+    )
+    assert_user_error(result, "needs a drum part", "choose other --data")

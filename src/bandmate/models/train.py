@@ -99,6 +99,10 @@ def recipe(task: str, **changes) -> TrainConfig:
     return replace(TrainConfig(), **{**DEFAULT_TRAINING.get(task, {}), **changes})
 
 
+#: what each task's pieces need, for the message when the data has none
+_NEEDS = {"melody": "a pitched part", "drums": "a drum part (MIDI channel 10)"}
+
+
 def run_config(
     task: str,
     out: str | os.PathLike,
@@ -354,6 +358,11 @@ def train(
     main_rank = rank == 0
     train_pieces = the_task.pieces("train") if train_pieces is None else train_pieces
     valid_pieces = the_task.pieces("valid") if valid_pieces is None else valid_pieces
+    if not train_pieces and not valid_pieces:  # the data holds nothing this task reads
+        raise UserError(
+            f"The training data holds no pieces a {task} model can learn from (a {task} model "
+            f"needs {_NEEDS.get(task, 'music of its kind')}); choose other --data."
+        )
     if not train_pieces or not valid_pieces:
         which = "train" if not train_pieces else "valid"
         raise UserError(
