@@ -306,3 +306,26 @@ def test_a_type_0_file_refuses_parts_that_would_share_a_channel():
         "Kit",
         "Shaker",
     ]
+
+
+def test_drum_hits_of_no_length_are_kept_and_pitched_ones_left_out():
+    # a drum pattern written as note-on and note-off at one tick (drum machines do) lost every
+    # hit: the file read as having no drums at all
+    events = []
+    for _ in range(4):
+        for channel, note in ((9, 36), (0, 60)):
+            events += [
+                mido.Message("note_on", channel=channel, note=note, velocity=100),
+                mido.Message("note_off", channel=channel, note=note),
+            ]
+        events.append(mido.MetaMessage("text", text="", time=480))
+    mid = mido.MidiFile(type=0, ticks_per_beat=480)
+    mid.tracks.append(mido.MidiTrack(events))
+    buffer = io.BytesIO()
+    mid.save(file=buffer)
+    score = midi_from_bytes(buffer.getvalue())
+    [kit] = [t for t in score.tracks if t.notes]
+    assert kit.is_drum
+    assert [(n.onset_ticks, n.duration_ticks, n.pitch) for n in kit.notes] == [
+        (beat * 480, 60, 36) for beat in range(4)
+    ]

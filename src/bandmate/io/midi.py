@@ -12,7 +12,8 @@ event (FF 20) as an instrument name (FF 04) and text, so they survive too.
 Reading foreign files: every (track, channel) pair with notes becomes a Track (as pretty_midi
 does), its program the first program change on that channel; later program changes are ignored.
 A role is inferred from the name, program and drum flag when the file does not say it. Overlapping
-notes of the same pitch on one channel are paired first-in, first-out.
+notes of the same pitch on one channel are paired first-in, first-out. A note of no length is left
+out, except on the drum channel, where it is a hit (a 32nd note long).
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def _score_from_midi(midi: mido.MidiFile) -> Score:
     tracks: list[Track] = []
     for index, mtrack in enumerate(midi.tracks):
         is_conductor = index == 0
-        parts = _TrackParts()
+        parts = _TrackParts(drum_hit_ticks=max(1, midi.ticks_per_beat // 8))
         tick = 0
         prefix_channel = None
         for msg in mtrack:
@@ -223,7 +224,8 @@ def _names_the_piece(parts: _TrackParts, tracks: list[Track], n_midi_tracks: int
 class _TrackParts:
     """The notes of one MIDI track, sorted out by channel while it is read."""
 
-    def __init__(self):
+    def __init__(self, drum_hit_ticks: int = 1):
+        self.drum_hit_ticks = drum_hit_ticks
         self.name: str | None = None
         self.notes: dict[int, list[Note]] = defaultdict(list)
         self.programs: dict[int, int] = {}
@@ -238,8 +240,13 @@ class _TrackParts:
         pending = self._open.get((channel, pitch))
         if pending:
             onset, velocity = pending.pop(0)
-            if tick > onset:  # a zero-length note carries no sound
+            if tick > onset:
                 self.notes[channel].append(Note(onset, tick - onset, pitch, velocity))
+            elif channel == DRUM_CHANNEL:
+                # a drum hit written as note-on and note-off at one tick (drum machines and some
+                # exporters do): a drum sounds out whatever its length, so it becomes a 32nd
+                self.notes[channel].append(Note(onset, self.drum_hit_ticks, pitch, velocity))
+            # a pitched note of no length carries no sound
 
     def close_all(self, tick: int) -> None:
         for channel, pitch in list(self._open):
