@@ -329,3 +329,16 @@ def test_drum_hits_of_no_length_are_kept_and_pitched_ones_left_out():
     assert [(n.onset_ticks, n.duration_ticks, n.pitch) for n in kit.notes] == [
         (beat * 480, 60, 36) for beat in range(4)
     ]
+
+
+@pytest.mark.parametrize("suffix", [".kar", ".rmi"])
+def test_karaoke_and_riff_midi_files_are_read(small_song, tmp_path, suffix):
+    # a karaoke .kar file (a MIDI file with lyrics) and a Windows .rmi were refused by suffix
+    from bandmate.io.formats import read_score
+
+    smf = midi_bytes(small_song)
+    if suffix == ".rmi":
+        body = b"RMID" + b"data" + len(smf).to_bytes(4, "little") + smf
+        smf = b"RIFF" + len(body).to_bytes(4, "little") + body
+    (tmp_path / f"song{suffix}").write_bytes(smf)
+    assert read_score(tmp_path / f"song{suffix}") == small_song

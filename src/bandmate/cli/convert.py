@@ -8,9 +8,9 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "convert",
         help="convert between MIDI, MusicXML and ABC (writes MIDI or MusicXML)",
-        description="Read a .mid, .midi, .musicxml, .xml, .mxl or .abc file (or a corpus piece) "
-        "and write it as MIDI (.mid, .midi) or MusicXML (.musicxml, .xml, .mxl). MusicXML output "
-        "is quantized to 16ths and triplets so that it can be notated.",
+        description="Read a .mid, .midi, .kar, .rmi, .musicxml, .xml, .mxl or .abc file (or a "
+        "corpus piece) and write it as MIDI (.mid, .midi) or MusicXML (.musicxml, .xml, .mxl). "
+        "MusicXML output is quantized to 16ths and triplets so that it can be notated.",
     )
     p.add_argument("input", nargs="?", help="the score file to read")
     p.add_argument(

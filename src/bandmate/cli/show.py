@@ -10,7 +10,9 @@ def add_parser(sub) -> None:
         description="Draw a score as a piano roll: one colour per track, bars numbered, chord "
         "symbols and sections along the top, drums in a lane of their own.",
     )
-    p.add_argument("input", nargs="?", help="a .mid, .midi, .musicxml, .xml, .mxl or .abc file")
+    p.add_argument(
+        "input", nargs="?", help="a .mid, .midi, .kar, .rmi, .musicxml, .xml, .mxl or .abc file"
+    )
     p.add_argument("-o", "--out", help="the PNG to write, e.g. roll.png")
     p.add_argument("--force", action="store_true", help="overwrite the output if it exists")
     p.add_argument(

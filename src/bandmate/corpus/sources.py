@@ -43,7 +43,12 @@ from pathlib import Path
 
 from bandmate.corpus import licences
 from bandmate.errors import EmptyScoreError, InputFileError, UserError
-from bandmate.io.formats import ABC_SUFFIXES, MIDI_SUFFIXES, MUSICXML_SUFFIXES, READ_SUFFIXES
+from bandmate.io.formats import (
+    ABC_SUFFIXES,
+    MIDI_READ_SUFFIXES,
+    MUSICXML_SUFFIXES,
+    READ_SUFFIXES,
+)
 from bandmate.score.model import Score
 
 BACH_LICENCE = "Bach's music is in the public domain; the encodings come with music21 by permission"
@@ -360,7 +365,7 @@ def read_music_bytes(data: bytes, path: Path, name: str) -> list[Score]:
 
     check_content(data[:4096], name)
     suffix = path.suffix.lower()
-    if suffix in MIDI_SUFFIXES:
+    if suffix in MIDI_READ_SUFFIXES:
         from bandmate.io.midi import midi_from_bytes
 
         scores = [midi_from_bytes(data, name)]

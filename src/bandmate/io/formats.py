@@ -14,14 +14,17 @@ from bandmate.errors import InputFileError, OutputError
 from bandmate.score.model import Score
 
 MIDI_SUFFIXES = (".mid", ".midi")
+# read too: karaoke files (a Standard MIDI File with lyrics) and Windows' RIFF MIDI
+MIDI_READ_SUFFIXES = (*MIDI_SUFFIXES, ".kar", ".rmi")
 MUSICXML_SUFFIXES = (".musicxml", ".xml", ".mxl")
 ABC_SUFFIXES = (".abc",)
-READ_SUFFIXES = MIDI_SUFFIXES + MUSICXML_SUFFIXES + ABC_SUFFIXES
+READ_SUFFIXES = MIDI_READ_SUFFIXES + MUSICXML_SUFFIXES + ABC_SUFFIXES
 WRITE_SUFFIXES = MIDI_SUFFIXES + MUSICXML_SUFFIXES
 
 
 def read_score(path: str | os.PathLike) -> Score:
-    """Read a MIDI (.mid, .midi), MusicXML (.musicxml, .xml, .mxl) or ABC (.abc) file.
+    """Read a MIDI (.mid, .midi, .kar, .rmi), MusicXML (.musicxml, .xml, .mxl) or ABC (.abc)
+    file.
 
     A file whose content is plainly another of these formats than its suffix says (a MIDI file
     saved as .abc, MusicXML saved as .mid) is a clear error that says how to rename it.
@@ -30,7 +33,7 @@ def read_score(path: str | os.PathLike) -> Score:
     if suffix in READ_SUFFIXES and Path(path).is_file():
         with open(path, "rb") as f:
             check_content(f.read(4096), str(path))
-    if suffix in MIDI_SUFFIXES:
+    if suffix in MIDI_READ_SUFFIXES:
         from bandmate.io.midi import read_midi
 
         return read_midi(path)
@@ -64,7 +67,7 @@ def write_score(score: Score, path: str | os.PathLike, *, midi_type: int = 1) ->
 
 #: what each kind of content is called, and the suffix a file of it should have
 _KINDS = {
-    "midi": ("MIDI", MIDI_SUFFIXES),
+    "midi": ("MIDI", MIDI_READ_SUFFIXES),
     "musicxml": ("MusicXML", MUSICXML_SUFFIXES),
     "abc": ("ABC", ABC_SUFFIXES),
 }
