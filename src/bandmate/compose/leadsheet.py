@@ -6,7 +6,8 @@ stops when it likes. `LeadSheetGuide` reads the tokens as they are written and a
 position, only what keeps the piece on its plan:
 
 - **bars**: the piece has exactly the planned bars, each in its meter; a bar ends (the next
-  `[METER] BAR`, or `<eos>` after the last bar) only when the model chooses to end it, and
+  `[METER] BAR`, or `<eos>` after the last bar) only when the model chooses to end it, never
+  before a note has sounded in it (struck there or held over from the bar before), and
   positions only move forward inside it;
 - **chords** (`chords=`, per bar the (position, chord tokens) of a chart): each is written where
   it starts, as the chart has it; a position may not jump past a chord that has not been
@@ -137,6 +138,8 @@ class LeadSheetGuide:
         self._chord_tones: set[int] = set()
         self._open_meter, self._open_length = None, 0
         self._steps_before_bar = 0  # steps from the first planned bar to this bar's start
+        self._sounding_until = 0  # where the last note written ends, in the same steps
+        self._sounded = False  # whether a note sounds anywhere in the bar being written
         self.bar_token_starts: list[int] = []  # where each planned bar's opening begins
         self._index = prompt_length  # the token being read
         if open_bar is not None:
@@ -171,7 +174,10 @@ class LeadSheetGuide:
                 allowed[self._pitch >= 0] = True  # the note under the chord
             if self._after == "chord" and not self.fixed_chords:
                 allowed[self._kind == "bass"] = True
-            if pending is None:
+            # a bar ends once its chords are written, and not in silence (a melody with a
+            # whole bar of rest in it, 8% of bars before, reads as a hole; it may rest inside)
+            no_room = self._position + 1 > last
+            if pending is None and (self._sounded or self._bar < 0 or no_room):
                 nxt = self._bar + 1
                 allowed[self.bars[nxt].opening[0] if nxt < len(self.bars) else EOS] = True
         return allowed
@@ -257,6 +263,9 @@ class LeadSheetGuide:
             self._after = kind
         elif kind == "dur":
             self._after = "boundary"
+            self._sounded = True
+            end = self._steps_before_bar + self._position + value
+            self._sounding_until = max(self._sounding_until, end)
         elif kind == "special" and token == EOS:
             self._bar = len(self.bars)
         elif kind in ("meter", "bar"):
@@ -271,6 +280,7 @@ class LeadSheetGuide:
         """Move to the next planned bar, whose opening begins at token index `at`."""
         self._steps_before_bar += self._bar_length()
         self._bar += 1
+        self._sounded = self._sounding_until > self._steps_before_bar  # a note held over
         self.bar_token_starts.append(at)
         self._opening_left = list(self.bars[self._bar].opening) if not self.finished else []
 
