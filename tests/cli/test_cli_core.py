@@ -137,3 +137,17 @@ def test_a_reader_that_stops_early_gets_no_traceback():
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+
+
+def test_a_chart_file_saved_as_utf16_or_latin1_and_a_folder(tmp_path):
+    # Notepad's "Unicode" (UTF-16) and older editors' Latin-1 were refused as not text
+    for name, data in [
+        ("notepad.txt", "(title: Café)\n| C | Am7 |\n".encode("utf-16")),
+        ("old.txt", "(title: Café)\n| C | Am7 |\n".encode("latin-1")),
+    ]:
+        path = tmp_path / name
+        path.write_bytes(data)
+        result = run_cli("chart", path)
+        assert result.returncode == 0, result.stderr
+        assert "2 bars" in result.stdout and "Am7" in result.stdout
+    assert_user_error(run_cli("chart", tmp_path), "is a folder")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bandmate.errors import ChartError, InputFileError
+from bandmate.io.files import user_text
 from bandmate.theory.chart import Chart, parse_chart
 
 CHART_SUFFIXES = (".txt", ".chart", ".chords")
@@ -24,11 +25,13 @@ def load_chart(text_or_path: str, meter: tuple[int, int] = (4, 4)) -> Chart:
     )
     if "\n" not in text_or_path and candidate.is_file():
         try:
-            text = candidate.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputFileError(
-                f"Chart file {text_or_path!r} could not be read as text ({e})."
-            ) from None
+            text = user_text(candidate.read_bytes())  # UTF-8, UTF-16 (Notepad), or Latin-1
+        except OSError as e:
+            raise InputFileError(f"Chart file {text_or_path!r} could not be read ({e}).") from None
+    elif "\n" not in text_or_path and "|" not in text_or_path and candidate.is_dir():
+        raise InputFileError(
+            f"{text_or_path!r} is a folder; give a chart file, or the chart itself in quotes."
+        )
     elif looks_like_path:
         raise InputFileError(f"Chart file {text_or_path!r} does not exist; check the path.")
     else:

@@ -16,6 +16,21 @@ from pathlib import Path
 from bandmate.errors import InputFileError, OutputError
 
 
+def user_text(data: bytes) -> str:
+    """The text of a file a user wrote (a chart, an ABC tune book): UTF-16 with its byte-order
+    mark (Windows Notepad's "Unicode"), UTF-8 (with or without one), else Windows-1252 or
+    Latin-1, in which older files were saved. It never fails: Latin-1 reads any bytes."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        with contextlib.suppress(UnicodeDecodeError):
+            return data.decode("utf-16")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
 def check_inputs(paths: Iterable[str | os.PathLike]) -> None:
     """Raise a clear error for an input that does not exist or is not a file."""
     for p in map(Path, paths):

@@ -33,7 +33,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from bandmate.errors import ChordSymbolError, InputFileError
-from bandmate.io.files import check_inputs
+from bandmate.io.files import check_inputs, user_text
 from bandmate.io.music21_write import (
     KIND_BY_QUALITY,
     musicxml_bytes,
@@ -155,7 +155,7 @@ def read_abc_book(path: str | os.PathLike) -> list[Score]:
 def _abc_tunes(path: str | os.PathLike) -> tuple[str, list[str]]:
     """(the text before the first tune, each tune's text from its X: line) of an ABC file."""
     check_inputs([path])
-    text = abc_text(Path(path).read_bytes())
+    text = user_text(Path(path).read_bytes())
     if not text.strip():
         raise InputFileError(f"{str(path)!r} is empty; give an ABC file that holds a tune.")
     starts = [m.start() for m in re.finditer(r"(?m)^X:", text)]
@@ -203,21 +203,6 @@ def _score_of(stream, path) -> Score:
         return score_from_music21(stream)
     except ValueError as e:
         raise InputFileError(f"{str(path)!r} holds music bandmate cannot use ({e}).") from None
-
-
-def abc_text(data: bytes) -> str:
-    """The text of an ABC file: UTF-16 with its byte-order mark (Windows Notepad's "Unicode"),
-    UTF-8 (with or without one), else Windows-1252 or Latin-1, in which older tune books were
-    saved (music21 alone refuses all but UTF-8)."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        with contextlib.suppress(UnicodeDecodeError):
-            return data.decode("utf-16")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
 
 
 def load_corpus(name: str) -> Score:
