@@ -152,6 +152,24 @@ def test_backing_and_loop_take_a_style_file_and_say_so_in_the_provenance(tmp_pat
     )
 
 
+def test_a_backing_job_that_fails_leaves_none_of_its_files(tmp_path, monkeypatch):
+    # the MusicXML writer failed (a 64/4 bar, once) after song.mid and its provenance were
+    # written, and they stayed behind without the rest
+    import bandmate.io.music21_write as music21_write
+    from bandmate.jobs.backing import BackingRequest, make_backing
+
+    def broken(score, path):
+        raise RuntimeError("the MusicXML writer failed")
+
+    monkeypatch.setattr(music21_write, "write_musicxml", broken)
+    out = tmp_path / "song"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(RuntimeError, match="MusicXML"):
+        make_backing(BackingRequest(CHART, "rock", audio=False), out)
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
 def test_backing_bad_inputs(tmp_path):
     out = tmp_path / "x"
     assert_user_error(

@@ -151,7 +151,12 @@ def make_backing(
     from bandmate.io.charts import load_chart
     from bandmate.io.midi import read_midi, write_midi
     from bandmate.io.music21_write import write_musicxml
-    from bandmate.jobs.manifest import listed_files, remove_replaced, write_manifest
+    from bandmate.jobs.manifest import (
+        listed_files,
+        remove_replaced,
+        removed_on_failure,
+        write_manifest,
+    )
     from bandmate.rights.provenance import (
         RULES_ONLY,
         Provenance,
@@ -193,28 +198,29 @@ def make_backing(
         data=[style_data(style)],
         originality=RULES_ONLY,
     )
-    write_midi(score, paths["midi"])
-    # each file is published (tagged, signed, its manifest written) in the background as soon as
-    # it is written; music21's MusicXML writer runs beside everything (`_beside`)
-    with Publisher(provenance) as publisher, ThreadPoolExecutor(1) as side:
-        musicxml = _beside(side, write_musicxml, score, paths["musicxml"])  # before any thread
-        publisher.file(paths["midi"])
-        audio_report = {}
-        if request.audio:
-            audio_report = _write_audio(score, style, paths, request, publisher, progress)
-        musicxml.result()
-        publisher.file(paths["musicxml"])
-    write_manifest(
-        paths["manifest"],
-        command="backing",
-        settings=settings,
-        files=[p.relative_to(out) for k, p in paths.items() if k != "manifest"],
-        extra={
-            "duration_seconds": round(score.duration_seconds, 3),
-            "tracks": [t.name for t in score.tracks],
-            **audio_report,
-        },
-    )
+    with removed_on_failure(list(paths.values())):
+        write_midi(score, paths["midi"])
+        # each file is published (tagged, signed, its manifest written) in the background as soon as
+        # it is written; music21's MusicXML writer runs beside everything (`_beside`)
+        with Publisher(provenance) as publisher, ThreadPoolExecutor(1) as side:
+            musicxml = _beside(side, write_musicxml, score, paths["musicxml"])  # before any thread
+            publisher.file(paths["midi"])
+            audio_report = {}
+            if request.audio:
+                audio_report = _write_audio(score, style, paths, request, publisher, progress)
+            musicxml.result()
+            publisher.file(paths["musicxml"])
+        write_manifest(
+            paths["manifest"],
+            command="backing",
+            settings=settings,
+            files=[p.relative_to(out) for k, p in paths.items() if k != "manifest"],
+            extra={
+                "duration_seconds": round(score.duration_seconds, 3),
+                "tracks": [t.name for t in score.tracks],
+                **audio_report,
+            },
+        )
     remove_replaced(previous, generated)
     return paths
 

@@ -79,3 +79,22 @@ def remove_replaced(previous: list[Path], written: list[Path]) -> list[Path]:
                 leftover.unlink()
                 removed.append(leftover)
     return removed
+
+
+@contextlib.contextmanager
+def removed_on_failure(paths: list[Path]):
+    """Within it, a job writes `paths`; if it fails (an error, Ctrl-C), those of them that did
+    not exist before it, and their provenance sidecars, are deleted, so that a failed job leaves
+    no song.mid without its MusicXML, stems or manifest behind. What was there before stays
+    (files an earlier run wrote and --force was replacing are not brought back)."""
+    from bandmate.rights.provenance import manifest_path
+
+    watched = [p for path in paths for p in (Path(path), manifest_path(path))]
+    new = [p for p in dict.fromkeys(watched) if not p.exists()]
+    try:
+        yield
+    except BaseException:
+        for path in new:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
