@@ -112,3 +112,13 @@ def test_musicxml_tags_read_back_and_the_score_is_unchanged(tmp_path, small_song
 def test_a_missing_file_is_refused(tmp_path):
     with pytest.raises(InputFileError, match="does not exist"):
         write_tags(tmp_path / "gone.wav", TAGS)
+
+
+def test_midi_tags_in_a_script_latin1_lacks_read_back_as_written(tmp_path, small_song):
+    # the writer puts such text in UTF-8 (it was '???'); the tags were read back as Latin-1, so a
+    # title of "ギター練習" came back as mojibake
+    path = tmp_path / "song.mid"
+    write_midi(small_song, path)
+    write_tags(path, Tags(title="ギター練習", copyright="© Мария"))
+    tags = read_tags(path)
+    assert tags["title"] == "ギター練習" and tags["copyright"] == "© Мария"

@@ -162,13 +162,13 @@ def _score_from_midi(midi: mido.MidiFile) -> Score:
             elif kind == "key_signature":
                 keys.append(KeyChange(tick, Key.parse(msg.key)))
             elif kind == "marker":
-                sections.append(Section(tick, _decoded(msg.text)))
+                sections.append(Section(tick, midi_text_read(msg.text)))
             elif kind == "channel_prefix":
                 prefix_channel = msg.channel
             elif kind == "track_name":
-                parts.name = _decoded(msg.name)
+                parts.name = midi_text_read(msg.name)
             elif kind == "instrument_name" and prefix_channel is not None:
-                parts.channel_names[prefix_channel] = _decoded(msg.name)
+                parts.channel_names[prefix_channel] = midi_text_read(msg.name)
             elif kind == "text" and msg.text.startswith(ROLE_PREFIX):
                 with contextlib.suppress(ValueError):  # a role this version does not know
                     parts.roles[prefix_channel] = Role(msg.text[len(ROLE_PREFIX) :].strip())
@@ -198,7 +198,7 @@ def _score_from_midi(midi: mido.MidiFile) -> Score:
     )
 
 
-def _decoded(text: str) -> str:
+def midi_text_read(text: str) -> str:
     """A name or marker as its writer meant it. mido reads text events as Latin-1, but many
     programs write UTF-8 ("Flûte" came out "FlÃ»te"); text that is valid UTF-8 is read as UTF-8
     (Latin-1 text with accents is almost never valid UTF-8), the rest stays Latin-1."""

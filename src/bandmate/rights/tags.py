@@ -37,7 +37,7 @@ from bandmate import __version__
 from bandmate.errors import InputFileError
 from bandmate.io.audio import audio_info
 from bandmate.io.files import atomic_path, check_inputs
-from bandmate.io.midi import midi_text
+from bandmate.io.midi import midi_text, midi_text_read
 
 # how a generated file was made, in IPTC's digital source type vocabulary
 TRAINED_ALGORITHMIC_MEDIA = "trainedAlgorithmicMedia"
@@ -228,9 +228,9 @@ def _read_midi_tags(path: Path) -> dict[str, str]:
     out = {}
     for msg in first[: _at_tick_zero(first)]:
         if msg.type == "copyright":
-            out["copyright"] = msg.text
+            out["copyright"] = midi_text_read(msg.text)
         elif _is_tag(msg):
-            key, value = msg.text.split(":", 1)
+            key, value = midi_text_read(msg.text).split(":", 1)
             out[key] = value.strip()
     return out
 
