@@ -78,6 +78,18 @@ def test_info_on_audio(tmp_path, rng):
     assert "44100 Hz" in result.stdout and "24" in result.stdout
 
 
+def test_info_on_audio_whose_name_is_not_utf8(tmp_path, rng):
+    # 'caf\xe9.wav' from an old Windows zip: soundfile could not open it (UnicodeEncodeError)
+    import os
+
+    path = tmp_path / os.fsdecode(b"caf\xe9.wav")
+    noise = 0.5 * rng.standard_normal((4410, 2)).clip(-1, 1)
+    sf.write(os.fsencode(path), noise, 44100, subtype="PCM_24")
+    result = run_cli("info", path)
+    assert result.returncode == 0, result.stderr
+    assert "44100 Hz" in result.stdout
+
+
 def bad_inputs(tmp_path, small_song, rng):
     """Every kind of bad input file a user may give, with words the error must contain."""
     cases = {}

@@ -61,7 +61,7 @@ def _describe_audio(path) -> list[tuple[str, str]]:
     from bandmate.io.audio import read_audio
 
     audio = read_audio(path)
-    subtype = sf.info(str(path)).subtype_info
+    subtype = sf.info(os.fsencode(path)).subtype_info  # bytes: a name that is not UTF-8 opens too
     peak = audio.peak()
     peak_db = f"{20 * math.log10(peak):.1f} dBFS" if peak > 0 else "silent"
     return [
