@@ -168,3 +168,30 @@ def test_live_session_on_its_thread_stops_clean():
         balance[event.pitch] = balance.get(event.pitch, 0) + (1 if event.velocity else -1)
         assert delivered >= event.time_s - 0.002
     assert transport.sent and not any(balance.values())
+
+
+@pytest.mark.parametrize("late_beats", [0.3, 0.5, 1.9, 4.0])
+def test_a_player_back_from_a_pause_in_their_own_time_gets_the_bar_lines_back(late_beats):
+    """A recording made without the band: the player stops for two bars and comes back
+    `late_beats` off the band's bar lines. The beat tracker places onsets on the nearest eighth,
+    so it kept the old bar lines and the band's downbeats fell half a beat from the player's
+    chords for the rest of the song; the chord after the pause now starts a bar."""
+    import numpy as np
+
+    perf = perform_chart("| C | Am | F | G |", tempo_bpm=100, choruses=4, drift=0.0,
+                         noise_ms=10, seed=1)  # fmt: skip
+    beat_s = 0.6
+    stop_s, back_s = perf.beat_times[24], perf.beat_times[32]  # bars 7 and 8 are not played
+    shift_s = late_beats * beat_s
+    events = [
+        e._replace(time_s=e.time_s + (shift_s if e.time_s >= back_s else 0.0))
+        for e in perf.events
+        if not stop_s <= e.time_s < back_s
+    ]
+    engine, result = play(events, tempo_bpm=100)
+    kicks = np.array([o.time_s for o, _ in result.outputs
+                      if o.part == "Drums" and o.velocity and o.pitch == 36])  # fmt: skip
+    chords_after = [at + shift_s for _, _, at in perf.changes if at >= back_s][1:]
+    errors_s = [np.abs(kicks - at).min() for at in chords_after]
+    assert np.median(errors_s) < 0.03, np.median(errors_s)
+    assert sorted({o.part for o, _ in result.outputs}) == sorted(p.name for p in engine.parts)

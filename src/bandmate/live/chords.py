@@ -145,7 +145,8 @@ class ChordTracker:
     """The current chord from note events, in one of `MODES` (see the module docs).
 
     `note_on` returns the new chord when this key press changed it, else None; `chord` is the
-    chord in force (None until the first one is recognised).
+    chord in force (None until the first one is recognised); `read` is the chord this key press
+    made, new or not (None when it made none).
     """
 
     def __init__(self, mode: str = "split", split_note: int = DEFAULT_SPLIT_NOTE):
@@ -157,6 +158,7 @@ class ChordTracker:
         self.split_note = split_note
         self.prefer_flats = False
         self.chord: ChordSymbol | None = None
+        self.read: ChordSymbol | None = None
         self.held: set[int] = set()  # keys down now (the pedal does not count)
         self._cluster: list[int] = []  # full mode: keys of the latest cluster
         self._cluster_start = -1.0
@@ -164,6 +166,7 @@ class ChordTracker:
 
     def note_on(self, time_s: float, pitch: int) -> ChordSymbol | None:
         self.held.add(pitch)
+        self.read = None
         if self.mode == "full":
             if time_s - self._cluster_start > CLUSTER_S:
                 self._cluster_start = time_s
@@ -178,6 +181,7 @@ class ChordTracker:
             chord = recognize_chord(self._left_hand(), self.prefer_flats)
         else:
             chord = single_finger_chord(self._left_hand(), self.prefer_flats)
+        self.read = chord
         if chord is None or chord == self.chord:
             return None
         self.chord = chord

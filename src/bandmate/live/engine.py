@@ -16,7 +16,13 @@ Two entry points, both cheap and both called from one thread (the decision threa
 
 Synchro start, as on an arranger keyboard: the band waits for the first chord, and that chord's
 first key is beat 1 of bar 1. It then plays on at the followed tempo until `stop`, keeping the
-last chord when the player pauses (chord memory).
+last chord when the player pauses (chord memory). A chord struck after a pause of `PAUSE_BARS`
+bars or more with no key down starts a bar again, at the tempo followed so far: a player who
+comes back in their own time (a recording made without the band, a new phrase after a break)
+is not left playing against the band's old bar lines, which the beat tracker, placing onsets on
+the nearest eighth note, cannot find again by itself. The band moves to the bar line nearest
+the chord, so a player who comes back on the band's beat 1 moves it by milliseconds. Not with
+a fixed click.
 
 Decision latency is measured for every input event, from when it was received (the transport's
 `perf_counter` stamp, or the start of `handle`) to when its output was handed to the sink, in a
@@ -57,6 +63,7 @@ from bandmate.theory.chords import ChordSymbol
 
 CHORD_GRID_BEATS = 0.5  # chord changes are placed on eighth notes
 CHORD_WEIGHT = 2.0  # a key struck with others weighs this much in the tempo fit
+PAUSE_BARS = 2.0  # a chord after this long with no input and no key down starts a bar again
 
 
 class LatencyStats:
@@ -173,6 +180,8 @@ class Engine:
         self._velocity_count = 0
         self._cluster_start = float("-inf")
         self._pedal = False
+        self._last_input_s = float("-inf")
+        self._resumed_s: float | None = None  # the first key after a pause, until a chord comes
         self._change_at: float | None = None
         self.chord_log: list | None = None  # a list here collects (time_s, chord) of each change
         self.split_note = split_note if mode == "split" else None
@@ -257,7 +266,16 @@ class Engine:
     def _handle(self, event: InputEvent) -> None:
         time_s, kind, pitch, velocity = event
         if kind == NOTE_ON:
+            if self.started and not self.chords.held:
+                pause_s = PAUSE_BARS * self.bar_beats * self.beat.period_s
+                if time_s - self._last_input_s >= pause_s:
+                    self._resumed_s = time_s  # a chord struck with this key starts a bar
             chord = self.chords.note_on(time_s, pitch)
+            if self._resumed_s is not None and self.chords.read is not None:
+                # the player is back with a chord (new, or the one the band kept)
+                if time_s - self._resumed_s <= CLUSTER_S:
+                    self._restart_bar(self._resumed_s)
+                self._resumed_s = None
             if time_s - self._cluster_start > CLUSTER_S:
                 self._cluster_start = time_s
                 if self.started:
@@ -282,10 +300,28 @@ class Engine:
             self._pedal = velocity >= PEDAL_DOWN_FROM  # the player's own sound; the band ignores it
         for voice in self.voices:
             voice.hear(event, self)
+        self._last_input_s = time_s
 
     def _start(self, time_s: float) -> None:
         self.started = True
         self.beat.start(time_s)
+
+    def _restart_bar(self, time_s: float) -> None:
+        """After a pause the player's chord at `time_s` starts a bar (see the module docs): the
+        beat moves to the nearest bar line, and every part plays from that bar line on, as
+        planned (the chord change, if the chord is new, is made after)."""
+        if not isinstance(self.beat, BeatTracker):
+            return  # a click keeps its time
+        bar = round(self.beat.beat_at(time_s) / self.bar_beats)
+        start = bar * self.bar_beats
+        self.beat.restart_at(time_s, start)
+        for index, lane in enumerate(self.lanes):
+            notes = []
+            for b in range(bar, self.rendered_bars):
+                rendered = self.band.render_part(index, b, self.spans[b], self.key, self.level)
+                offset = (b - bar) * self.bar_beats
+                notes.extend((on + offset, off + offset, p, v) for on, off, p, v in rendered)
+            lane.replace_from(start, notes, start)  # what was planned before it never sounds
 
     def _change_chord(self, time_s: float) -> None:
         """Re-plan the pitched parts from the change the player just made."""

@@ -67,6 +67,9 @@ class FixedClick:
     def onset(self, time_s: float, weight: float = 1.0) -> None:
         """A click does not listen."""
 
+    def restart_at(self, time_s: float, beat: float) -> None:
+        """A click keeps its time whatever the player does."""
+
 
 class BeatTracker(FixedClick):
     """A beat that follows the player's onsets (see the module's docstring).
@@ -99,6 +102,14 @@ class BeatTracker(FixedClick):
         super().start(time_s)
         self._points.clear()
         self._points.append((0.0, time_s, 2.0))
+
+    def restart_at(self, time_s: float, beat: float) -> None:
+        """Beat `beat` is at `time_s`, the tempo kept: the player came back after a pause in
+        their own time (see `live.engine`), and the onsets before it say nothing of where the
+        beat is now."""
+        self.anchor_s, self.anchor_beat = time_s, beat
+        self._points.clear()
+        self._points.append((beat, time_s, 2.0))
 
     def onset(self, time_s: float, weight: float = 1.0) -> None:
         beat = self.beat_at(time_s)
