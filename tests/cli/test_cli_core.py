@@ -163,3 +163,20 @@ def test_a_chart_file_saved_as_utf16_or_latin1_and_a_folder(tmp_path):
         assert result.returncode == 0, result.stderr
         assert "2 bars" in result.stdout and "Am7" in result.stdout
     assert_user_error(run_cli("chart", tmp_path), "is a folder")
+
+
+def test_a_full_disk_is_one_sentence(monkeypatch, capsys, tmp_path):
+    # the audio writers said so already; MIDI, MusicXML, JSON and pictures ended in a traceback
+    import errno
+
+    import bandmate.cli.convert as convert
+    from bandmate.cli import main
+
+    def full(args):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "song.musicxml"))
+
+    monkeypatch.setattr(convert, "run", full)
+    assert main(["convert", "song.mid", "-o", str(tmp_path / "song.musicxml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "No space left on device" in err and "song.musicxml" in err

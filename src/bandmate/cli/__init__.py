@@ -10,6 +10,7 @@ A `UserError` (a mistake the user can fix) becomes one line on stderr and exit c
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -68,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_STORAGE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
+
+
 def main(argv: list[str] | None = None) -> int:
     from bandmate.memory import tune_allocator
 
@@ -92,6 +96,18 @@ def main(argv: list[str] | None = None) -> int:
         # would otherwise print a traceback flushing stdout at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as e:
+        if e.errno not in _STORAGE_ERRORS:
+            raise
+        # a full disk, a quota or a read-only file system, wherever the write was (the atomic
+        # writers have removed their partial files)
+        where = f" writing {e.filename}" if e.filename else ""
+        print(
+            f"bandmate {args.command}: error: could not finish{where}: {e.strerror}; free some "
+            "space or choose another place for the output.",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":
