@@ -3,10 +3,11 @@
 A session's stems are not always one per part. A drum kit often comes as its pieces (kick,
 snare, hats, toms, overheads, room), and a stereo part as two mono files ("Keys L", "Keys R").
 The balance model gives a level to a part as one stem (`automix.BalanceModel`); given every
-piece of a kit, it set each one about as loud as a whole kit, so the kit came out too loud
-against the band: 2.8 dB at the median over the 17 styles, 9 dB at worst (`bench/mix.py`,
-"kits in pieces"; balanced as one, 0.9 and 7.2, the worst the ballads' soft kits as whole). This module finds
-such groups by their names; automix then balances each as the one stem its stems make
+piece of a kit, it set each one about as loud as a whole kit, so the kit came out off its level
+against the band by 2.8 dB at the median over the 17 styles and 9 dB at worst (`bench/mix.py`,
+kits in pieces; balanced as one kit, 0.9 and 7.2 dB, the worst being the soft kits that the
+model misses as whole stems too). This module finds such groups by their names; automix then
+balances each as the one stem its stems make
 (`automix._balance`): the stems summed at the differences the model reads between them (the
 hats under the kick) are read by the model as one stem of the role, the sum is set to that
 level, and a stereo pair is panned hard left and right.
