@@ -194,5 +194,5 @@ def test_a_style_file_of_ones_own_plays_by_its_path(tmp_path):
     with pytest.raises(StyleError, match="no style file"):
         resolve_style(str(tmp_path / "missing.toml"))
     (tmp_path / "broken.toml").write_text("name = [", encoding="utf-8")
-    with pytest.raises(StyleError, match="broken.toml is not valid TOML"):
+    with pytest.raises(StyleError, match=r"broken\.toml is not valid TOML"):
         resolve_style(str(tmp_path / "broken.toml"))

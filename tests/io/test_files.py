@@ -23,3 +23,13 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_work(tmp_path):
         pass
     assert (tmp_path / "song.mid").read_bytes() == b"MThd"
     check_outputs([tmp_path / "new" / "deeper" / "roll.png"])  # folders yet to make are fine
+
+
+def test_two_outputs_on_one_path_are_refused(tmp_path):
+    # `jam -o s.mid --latency-report s.mid` wrote the report over the session: check_outputs let
+    # it through (the audio commands had a check of their own, now this one)
+    with pytest.raises(OutputError, match="two outputs"):
+        check_outputs([tmp_path / "s.mid", tmp_path / "s.mid"])
+    with pytest.raises(OutputError, match="same file"):
+        check_outputs([tmp_path / "s.mid", tmp_path / "x" / ".." / "s.mid"])
+    check_outputs([tmp_path / "s.mid", tmp_path / "s.json"])

@@ -46,7 +46,8 @@ def run(args) -> int:
     from pathlib import Path
 
     from bandmate.errors import InputFileError, OutputError
-    from bandmate.io.audio import check_output_folder, check_output_paths, display_name
+    from bandmate.io.audio import check_output_paths, display_name
+    from bandmate.io.files import check_output_folder
     from bandmate.jobs.render import render_file
     from bandmate.progress import progress_bar
 

@@ -24,7 +24,7 @@ import numpy as np
 import soundfile as sf
 
 from bandmate.errors import AudioFormatError, InputFileError, OutputError
-from bandmate.io.files import atomic_path, check_inputs
+from bandmate.io.files import atomic_path, check_inputs, check_outputs
 
 SUPPORTED_SAMPLE_RATES = (22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000)
 MAX_CHANNELS = 2
@@ -199,46 +199,10 @@ def check_writable(path: str | os.PathLike, subtype: str = "PCM_24") -> None:
 
 
 def check_output_paths(paths: Iterable[str | os.PathLike]) -> None:
-    """Refuse, before any work, outputs that could not be written where they are asked for.
-
-    The audio commands' outputs (the audio, a --json, a --report) are checked with it: two of
-    them on one path (the second written would replace the first), a path that is a folder, a
-    folder that cannot be made because a file has its name, or a folder the user may not write
-    in. Without it each failed after the work with a traceback (IsADirectoryError,
-    FileExistsError, PermissionError), and two outputs on one path lost the first silently.
-    """
-    seen: dict[Path, str] = {}
-    for path in paths:
-        target, name = Path(path), repr(str(path))
-        key = target.resolve()
-        if key in seen:
-            raise OutputError(
-                f"{name} is given for two outputs; give each output its own path."
-                if seen[key] == name
-                else f"{seen[key]} and {name} are the same file; give each output its own path."
-            )
-        seen[key] = name
-        if target.is_dir():
-            raise OutputError(f"Output {name} is a folder; give the path of a file.")
-        check_output_folder(target.parent)
-
-
-def check_output_folder(folder: str | os.PathLike) -> None:
-    """Refuse a folder to write into that cannot be made (a file has its name or a parent's) or
-    that the user may not write in; a folder that does not exist yet is fine (writers make it)."""
-    existing = Path(folder).absolute()
-    while not existing.exists():  # the folders to be made: the nearest that exists decides
-        existing = existing.parent
-    if not existing.is_dir():
-        raise OutputError(
-            f"Cannot write into {str(folder)!r}: {str(existing)!r} is a file, not a folder; "
-            "choose another path."
-        )
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise OutputError(
-            f"Cannot write into {str(folder)!r}: {str(existing)!r} is not writable; choose "
-            "another folder."
-        )
+    """Refuse, before any work, outputs that could not be written where they are asked for (the
+    audio commands' outputs: the audio, a --json, a --report), as `io.files.check_outputs` does
+    with --force (the commands' own check for files that exist comes with their --force)."""
+    check_outputs(paths, force=True)
 
 
 @contextlib.contextmanager

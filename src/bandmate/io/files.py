@@ -53,38 +53,51 @@ def check_outputs(
     *,
     force: bool = False,
 ) -> None:
-    """Refuse an output that is one of the inputs, or that exists when `force` is not set."""
+    """Refuse, before any work, an output that could not be written where it is asked for: one
+    that is one of the inputs, two outputs on one path (the second written would replace the
+    first: `-o s.mid --latency-report s.mid`), a path that is a folder (even --force never puts a
+    file in a folder's place), a folder that cannot be made because a file has its name or a
+    parent's, a folder the user may not write in, and an output that exists when `force` is not
+    set. Without it each failed after the work, with a traceback or with the first output lost.
+    """
     inputs = [Path(p) for p in inputs]
+    seen: dict[Path, str] = {}
     for out in map(Path, outputs):
+        name = repr(str(out))
         for inp in inputs:
             if out.resolve() == inp.resolve() or _same_file(out, inp):
-                raise OutputError(
-                    f"Output {str(out)!r} is also an input; choose another output path."
-                )
-        if out.is_dir():  # even --force never puts a file in a folder's place
-            raise OutputError(f"Output {str(out)!r} is a folder; give the path of a file.")
+                raise OutputError(f"Output {name} is also an input; choose another output path.")
+        key = out.resolve()
+        if key in seen:
+            raise OutputError(
+                f"{name} is given for two outputs; give each output its own path."
+                if seen[key] == name
+                else f"{seen[key]} and {name} are the same file; give each output its own path."
+            )
+        seen[key] = name
+        if out.is_dir():
+            raise OutputError(f"Output {name} is a folder; give the path of a file.")
         if out.exists() and not force:
             raise OutputError(
-                f"Output {str(out)!r} already exists; use --force to overwrite it or choose "
-                "another path."
+                f"Output {name} already exists; use --force to overwrite it or choose another path."
             )
-        _check_folder_of(out)
+        check_output_folder(out.parent)
 
 
-def _check_folder_of(out: Path) -> None:
-    """Refuse an output whose folder cannot be made or written (a file in the way, no
-    permission), before any work is done."""
-    folder = out.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir():
+def check_output_folder(folder: str | os.PathLike) -> None:
+    """Refuse a folder to write into that cannot be made (a file has its name or a parent's) or
+    that the user may not write in; a folder that does not exist yet is fine (writers make it)."""
+    existing = Path(folder).absolute()
+    while not existing.exists() and existing != existing.parent:  # the nearest that exists
+        existing = existing.parent
+    if not existing.is_dir():
         raise OutputError(
-            f"Cannot write {str(out)!r}: {str(folder)!r} is a file, not a folder; choose "
-            "another path."
+            f"Cannot write into {str(folder)!r}: {str(existing)!r} is a file, not a folder; "
+            "choose another path."
         )
-    if not os.access(folder, os.W_OK | os.X_OK):
+    if not os.access(existing, os.W_OK | os.X_OK):
         raise OutputError(
-            f"Cannot write {str(out)!r}: no permission to write in {str(folder)!r}; choose "
+            f"Cannot write into {str(folder)!r}: {str(existing)!r} is not writable; choose "
             "another folder."
         )
 
