@@ -342,3 +342,12 @@ def test_karaoke_and_riff_midi_files_are_read(small_song, tmp_path, suffix):
         smf = b"RIFF" + len(body).to_bytes(4, "little") + body
     (tmp_path / f"song{suffix}").write_bytes(smf)
     assert read_score(tmp_path / f"song{suffix}") == small_song
+
+
+def test_a_type_2_file_is_refused_with_what_to_do(tmp_path):
+    midi = mido.MidiFile(type=2)
+    midi.tracks.append(mido.MidiTrack([mido.Message("note_on", note=60, velocity=90, time=0)]))
+    path = tmp_path / "patterns.mid"
+    midi.save(path)
+    with pytest.raises(InputFileError, match=r"type 2.*export it .* as type 1"):
+        read_midi(path)

@@ -106,7 +106,10 @@ def _parse(data: bytes, name: str) -> Score:
     except Exception as e:  # mido raises many kinds on malformed data; all mean a bad file
         raise InputFileError(f"{name!r} is a corrupt MIDI file ({e}).") from None
     if midi.type == 2:
-        raise InputFileError(f"{name!r} is a type 2 MIDI file; bandmate reads types 0 and 1.")
+        raise InputFileError(
+            f"{name!r} is a type 2 MIDI file (separate patterns), which bandmate does not read; "
+            "export it from your sequencer as type 1 (or 0) and give that file."
+        )
     if midi.ticks_per_beat < 0:  # the division's top bit: SMPTE frames per second, not beats
         raise InputFileError(
             f"{name!r} is timed in SMPTE frames rather than beats, which bandmate does not read; "
