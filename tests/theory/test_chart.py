@@ -70,6 +70,17 @@ def test_percent_repeats_the_previous_bar():
     assert layout(in_three.bars[1]) == [(0, "C"), (Fraction(3, 2), "G")]
 
 
+def test_a_two_bar_repeat_plays_the_previous_two_bars():
+    # '%%' (the two-bar repeat sign) was refused as an unknown chord symbol
+    chart = parse_chart("| C | F G | %% | Am |")
+    assert chords_of(chart) == ["C", "F G", "C", "F G", "Am"]
+    assert [b.source_bar for b in chart.bars] == [1, 2, 3, 3, 4]
+    with pytest.raises(ChartError, match="not two previous bars"):
+        parse_chart("| C | %% |")
+    with pytest.raises(ChartError, match="stands alone"):
+        parse_chart("| C | F | %% G |")
+
+
 def test_repeats_are_expanded():
     chart = parse_chart("| C |: F | G :| Am |")
     assert chords_of(chart) == ["C", "F", "G", "F", "G", "Am"]

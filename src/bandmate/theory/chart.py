@@ -18,7 +18,8 @@ Syntax (one example says most of it)::
   G on 4; such a bar must have exactly as many tokens as the meter has beats. One that starts
   with `.` holds the previous bar's last chord over ("| . . F . |"). A `/` is the same
   placeholder, as slash notation writes it ("C / F /").
-* `%` repeats the previous bar (laid out again in the current meter).
+* `%` repeats the previous bar (laid out again in the current meter); `%%` the previous two
+  (two bars, as the two-bar repeat sign).
 * `|: ... :|` plays its bars twice; `:| x3` (or `x 3`) three times in all; `:|:` ends one repeat
   and starts the next. Repeats do not nest: an open repeat must close before another starts.
   First and second endings: `|: C | F |1 G :|2 Am |` plays C F G, then C F Am; a `1` (or `1.`)
@@ -476,6 +477,24 @@ class _ChartParser:
         tokens = tuple(self.current)
         self.current = []
         self.second_ending_due = False
+        if "%%" in tokens:  # the two-bar repeat: the previous two bars again, as two bars
+            if tokens != ("%%",):
+                raise ChartError(
+                    "'%%' repeats the previous two bars, so it stands alone between bar lines",
+                    bar=self.written_bars,
+                    token="%%",
+                )
+            if len(self.layouts) < 2:
+                raise ChartError(
+                    "there are not two previous bars for '%%' to repeat",
+                    bar=self.written_bars,
+                    token="%%",
+                )
+            for layout in self.layouts[-2:]:
+                self.bars.append(self._build_bar(layout, error_token="%%"))
+                self.layouts.append(layout)
+            self.pending = []
+            return
         if "%" in tokens:
             if tokens != ("%",):
                 raise ChartError(
