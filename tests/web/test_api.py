@@ -169,6 +169,11 @@ def test_mastering_an_uploaded_mix(studio):
         ({"kind": "mix", "stems": []}, "stems"),
         ({**TINY_BACKING, "key": "H#"}, "Unknown key 'H#'"),
         ({"kind": "melody", "chart": "| C | G |", "key": "Zb minor"}, "Unknown key 'Zb minor'"),
+        # 4,000 bars of 4/4 sixteen times at 20 BPM: 53 days in the queue's worker, not refused
+        (
+            {**TINY_BACKING, "chart": "| C " * 4000 + "|", "choruses": 16, "tempo": 20},
+            "60-minute limit",
+        ),
     ],
 )
 def test_bad_job_parameters_are_422_with_one_sentence(studio, params, says):

@@ -144,12 +144,14 @@ def check(params: Params, uploads: UploadStore) -> None:
     from bandmate.arrange.style import load_style
 
     if isinstance(params, BackingParams):
-        from bandmate.arrange.backing import prepare_chart
+        from bandmate.arrange.backing import check_length, prepare_chart
         from bandmate.io.charts import load_chart
 
         style = load_style(params.style)
         _check_bar_lines(params.chart)
-        prepare_chart(load_chart(params.chart, style.meter), params.key)  # and the key parses
+        chart = prepare_chart(load_chart(params.chart, style.meter), params.key)  # key parses
+        # a song over the hour is refused now, not after it has waited in the queue
+        check_length(chart, params.tempo or style.tempo_default, params.choruses)
         if params.groove:
             uploads.path(params.groove, ("midi",))
     elif isinstance(params, MasterParams):
