@@ -196,3 +196,11 @@ def test_a_style_file_of_ones_own_plays_by_its_path(tmp_path):
     (tmp_path / "broken.toml").write_text("name = [", encoding="utf-8")
     with pytest.raises(StyleError, match=r"broken\.toml is not valid TOML"):
         resolve_style(str(tmp_path / "broken.toml"))
+
+
+def test_a_bare_style_name_is_the_built_in_one_whatever_the_folder_holds(tmp_path, monkeypatch):
+    from bandmate.arrange.style import resolve_style
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pop").write_text("not a style", encoding="utf-8")
+    assert resolve_style("pop") == load_style("pop")

@@ -178,9 +178,10 @@ def load_style(name: str) -> Style:
 
 def resolve_style(text: str) -> Style:
     """What `--style` names: a built-in style, or a style file of the user's when `text` is a
-    path to one (it ends in .toml or names a file). The file's stem is the style's name."""
+    path to one (it ends in .toml, or holds a folder: `styles/bolero`). A bare word is always a
+    built-in name, whatever files the current folder holds. The file's stem is the style's name."""
     path = Path(text).expanduser()
-    if not (text.lower().endswith(".toml") or path.is_file()):
+    if not (text.lower().endswith(".toml") or len(path.parts) > 1):
         return load_style(text)
     try:
         source = path.read_text(encoding="utf-8-sig")
