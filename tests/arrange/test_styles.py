@@ -204,3 +204,29 @@ def test_a_bare_style_name_is_the_built_in_one_whatever_the_folder_holds(tmp_pat
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pop").write_text("not a style", encoding="utf-8")
     assert resolve_style("pop") == load_style("pop")
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (("grid", "grid = 0\n"), "grid must be a whole number"),
+        (("meter", 'meter = "0/4"\n'), "meter: a bar needs 1 to 64 beats"),
+        (("program", "program = 128"), "program is a General MIDI program 0-127"),
+        (("program", "program = -1"), "program is a General MIDI program 0-127"),
+        (("patterns", "patterns.low = []"), "no pattern in the list"),
+    ],
+)
+def test_a_style_file_of_ones_own_with_a_mistake_is_refused_in_one_sentence(change, says):
+    # these passed the check and crashed the arrangement (ZeroDivisionError, IndexError,
+    # ValueError from the random generator or the MIDI program), reachable now that --style
+    # takes a user's file
+    field, line = change
+    text = MINIMAL_STYLE.format(level="")
+    if field == "program":
+        text = text.replace("program = 33", line)
+    elif field == "patterns":
+        text = text.replace('patterns.low = "R . . . . . . . R . . . . . . ."', line)
+    else:
+        text = line + text
+    with pytest.raises(StyleError, match=says):
+        parse_style(text, "mine")

@@ -223,9 +223,19 @@ def parse_style(text: str, name: str, levels: dict[str, float] | None = None) ->
         raise StyleError(f"The {where} is invalid: {detail}.") from None
 
 
+MAX_GRID = 96  # pattern steps in a bar: 64th-note triplets of 4/4 are finer than any style
+
+
 def _build_style(data: dict, name: str) -> Style:
+    from bandmate.theory.chart import meter_problem
+
     num, den = (int(x) for x in str(data.get("meter", "4/4")).split("/"))
-    grid = int(data.get("grid", num * 4 if den == 4 else num * 2))
+    problem = meter_problem((num, den))
+    if problem:
+        raise ValueError(f"meter: {problem}")
+    grid = data.get("grid", num * 4 if den == 4 else num * 2)
+    if not isinstance(grid, int) or isinstance(grid, bool) or not 1 <= grid <= MAX_GRID:
+        raise ValueError(f"grid must be a whole number of steps from 1 to {MAX_GRID}, not {grid!r}")
     tempo = data["tempo"]
     human = data.get("humanize", {})
     swing = float(data.get("swing", 0.5))
@@ -269,7 +279,9 @@ def _build_part(data: dict, grid: int) -> PartStyle:
     low, high = (name_to_midi(n) for n in data.get("range", ["C-1", "G9"]))
     if low >= high:
         raise ValueError(f"part {data['name']}: range must go from low to high")
-    program = int(data.get("program", 0))
+    program = data.get("program", 0)
+    if not isinstance(program, int) or isinstance(program, bool) or not 0 <= program <= 127:
+        raise ValueError(f"part {data['name']}: program is a General MIDI program 0-127")
     if generator != "drums":
         family_low, family_high = GM_FAMILY_RANGES[program // 8]
         if low < family_low or high > family_high:
@@ -282,6 +294,8 @@ def _build_part(data: dict, grid: int) -> PartStyle:
         if set_name not in PATTERN_SETS:
             raise ValueError(f"part {data['name']}: unknown pattern set {set_name!r}")
         variants = tuple(variants) if isinstance(variants, list) else (variants,)
+        if not variants:
+            raise ValueError(f"part {data['name']}, patterns.{set_name}: no pattern in the list")
         for v in variants:
             problem = check_pattern(generator, v, grid)
             if problem:

@@ -57,7 +57,7 @@ _FORBIDDEN_IN_TITLE = "()\n"
 BARS_PER_LINE = 4  # how format_chart lays bars out
 
 
-def _meter_problem(meter: object) -> str | None:
+def meter_problem(meter: object) -> str | None:
     """Why `meter` is not a usable (beats, beat unit) time signature, or None if it is."""
     if (
         not isinstance(meter, tuple)
@@ -130,7 +130,7 @@ class Bar:
         object.__setattr__(self, "chords", tuple(self.chords))
         if isinstance(self.meter, list):
             object.__setattr__(self, "meter", tuple(self.meter))
-        problem = _meter_problem(self.meter)
+        problem = meter_problem(self.meter)
         if problem:
             raise ValueError(problem)
         if not self.chords:
@@ -366,7 +366,7 @@ class _ChartParser:
         named = _NAMED_DIRECTIVE_RE.fullmatch(content)
         if meter_match:
             meter = (int(meter_match[1]), int(meter_match[2]))
-            problem = _meter_problem(meter)
+            problem = meter_problem(meter)
             if problem:
                 raise ChartError(problem, bar=self.bar_number, token=token)
             self.meter = meter
@@ -559,7 +559,7 @@ def parse_chart(text: str, meter: tuple[int, int] = DEFAULT_METER) -> Chart:
     """
     if not isinstance(text, str):
         raise ChartError(f"a chart is text, not {type(text).__name__}")
-    problem = _meter_problem(meter)
+    problem = meter_problem(meter)
     if problem:
         raise ValueError(problem)
     return _ChartParser(text, tuple(meter)).parse()
