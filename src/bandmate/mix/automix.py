@@ -83,6 +83,7 @@ import scipy.signal
 
 from bandmate.errors import AudioFormatError, UserError
 from bandmate.io.audio import Audio, all_finite
+from bandmate.mix.dynamics import DC_HIGHPASS_HZ, DcBlocker
 from bandmate.mix.elements import element_groups, pair_pans, stereo_pairs
 from bandmate.mix.meter import (
     MOMENTARY_SECONDS,
@@ -644,7 +645,7 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
         x = a.samples.astype(np.float32, copy=False)
         offset = _dominant_dc(x)
         if offset is not None:
-            x = _remove_dc(x, a.sample_rate)
+            x = DcBlocker(a.sample_rate, DC_HIGHPASS_HZ).process(x)  # as the master removes it
             notes.append(
                 f"{name} had a DC offset of {offset:.3g}, far more than the rest of its signal; "
                 "it was removed."
@@ -669,7 +670,6 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
     return signals, rate, resampled, padded
 
 
-DC_HIGHPASS_HZ = 5.0  # as the master's DC filter
 # an offset this many times the rest of the signal is removed: the General MIDI SoundFont's warm
 # pads sit 1.2-1.4 times theirs off centre, and the balance model was fitted on them so (taking
 # theirs out moved bench/mix.py's median from 1.42 to 1.54 dB)
@@ -698,14 +698,6 @@ def _dominant_dc(x: np.ndarray) -> float | None:
     if not np.any(np.abs(mean) > DC_DOMINANCE * rest):
         return None
     return float(np.max(np.abs(mean)))
-
-
-def _remove_dc(x: np.ndarray, rate: int) -> np.ndarray:
-    """`x` through a 2nd-order high-pass at `DC_HIGHPASS_HZ`, its state starting at the mean (as
-    if the offset had always been there, so there is no step at the start)."""
-    sos = scipy.signal.butter(2, DC_HIGHPASS_HZ, "highpass", fs=rate, output="sos")
-    zi = scipy.signal.sosfilt_zi(sos)[:, np.newaxis, :] * x.mean(axis=1, dtype=np.float64)[:, None]
-    return scipy.signal.sosfilt(sos, x.astype(np.float64), axis=1, zi=zi)[0].astype(np.float32)
 
 
 def role_from_name(name: str, table: Mapping[str, RoleSettings] | None = None) -> str | None:

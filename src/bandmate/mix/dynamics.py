@@ -1,4 +1,4 @@
-"""Dynamics at a control rate: a stereo-linked compressor and a true-peak limiter (layer 3).
+"""Dynamics (layer 3): a stereo-linked compressor, a true-peak limiter, and a DC blocker.
 
 Both compute their gain once per hop of about 0.4 ms (`control_hop`: a whole fraction of the
 meter's 10 ms tick) and ramp it linearly across each hop (`ramp_gains`). Every step is then a
@@ -267,3 +267,40 @@ def gated_lufs(energy: np.ndarray, sample_rate: int, channels: int, frames: int,
         sample_peak=0.0, true_peak=0.0,
     ).integrated_lufs  # fmt: skip
     return -math.inf if lufs is None else lufs
+
+
+DC_HIGHPASS_HZ = 5.0  # a DC blocker's cutoff: far under any music, quick to settle
+
+
+class DcBlocker:
+    """DC removal: a 2nd-order Butterworth high-pass at `cutoff_hz`, block by block, its state
+    kept (the master's stage 2, and automix's for a stem that is mostly offset).
+
+    The state starts as if the first block's mean had been there forever, so that a file that
+    starts off centre loses its offset from the first sample instead of in a step. `sums` adds up
+    the input per channel, for the offset it removed.
+    """
+
+    def __init__(self, sample_rate: int, cutoff_hz: float):
+        self.sos = scipy.signal.butter(2, cutoff_hz, "highpass", fs=sample_rate, output="sos")
+        self.zi: np.ndarray | None = None
+        self.sums: np.ndarray | None = None
+        self.frames = 0
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if self.zi is None:  # (sections, channels, 2): the steady state under the first mean
+            mean = x.mean(axis=1)
+            self.zi = scipy.signal.sosfilt_zi(self.sos)[:, np.newaxis, :] * mean[:, np.newaxis]
+            self.sums = np.zeros(x.shape[0])
+        self.sums += x.sum(axis=1)
+        self.frames += x.shape[1]
+        y, self.zi = scipy.signal.sosfilt(self.sos, x, axis=1, zi=self.zi)
+        return y.astype(np.float32)
+
+    @property
+    def offset(self) -> tuple[float, ...]:
+        """The input's mean per channel so far (full scale 1.0)."""
+        if self.sums is None or not self.frames:
+            return ()
+        return tuple(float(v) for v in self.sums / self.frames)

@@ -83,7 +83,9 @@ from bandmate.io.audio import (
 from bandmate.io.files import atomic_path, check_inputs, check_outputs
 from bandmate.mix.analysis import OCTAVE_CENTERS_HZ, Analysis, analyze, analyze_file
 from bandmate.mix.dynamics import (
+    DC_HIGHPASS_HZ,
     Compressor,
+    DcBlocker,
     HopMeasures,
     Limiter,
     control_hop,
@@ -107,7 +109,7 @@ class MasterConfig:
     intensity: float = 1.0  # 0 to 1: how far EQ and compression act; loudness is met regardless
     curve: str = DEFAULT_CURVE  # the target curve when there is no reference
     # DC removal (at any intensity)
-    dc_highpass_hz: float = 5.0
+    dc_highpass_hz: float = DC_HIGHPASS_HZ
     dc_note_dbfs: float = -40.0  # an offset at least this large is named in the report's notes
     # tonal balance
     max_eq_db: float = 6.0
@@ -250,39 +252,6 @@ def plan_tone(measured_db, target_db, sample_rate: int, config: MasterConfig) ->
 
 
 # --- the passes' stages --------------------------------------------------------------------------
-class _DcBlocker:
-    """Stage 2: a 2nd-order Butterworth high-pass at `cutoff_hz`, block by block, its state kept.
-
-    The state starts as if the first block's mean had been there forever, so that a file that
-    starts off centre loses its offset from the first sample instead of in a step. `sums` adds up
-    the input per channel, for the offset it removed.
-    """
-
-    def __init__(self, sample_rate: int, cutoff_hz: float):
-        self.sos = scipy.signal.butter(2, cutoff_hz, "highpass", fs=sample_rate, output="sos")
-        self.zi: np.ndarray | None = None
-        self.sums: np.ndarray | None = None
-        self.frames = 0
-
-    def process(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        if self.zi is None:  # (sections, channels, 2): the steady state under the first mean
-            mean = x.mean(axis=1)
-            self.zi = scipy.signal.sosfilt_zi(self.sos)[:, np.newaxis, :] * mean[:, np.newaxis]
-            self.sums = np.zeros(x.shape[0])
-        self.sums += x.sum(axis=1)
-        self.frames += x.shape[1]
-        y, self.zi = scipy.signal.sosfilt(self.sos, x, axis=1, zi=self.zi)
-        return y.astype(np.float32)
-
-    @property
-    def offset(self) -> tuple[float, ...]:
-        """The input's mean per channel so far (full scale 1.0)."""
-        if self.sums is None or not self.frames:
-            return ()
-        return tuple(float(v) for v in self.sums / self.frames)
-
-
 class _Shaper:
     """Stages 2 to 4, DC removal, EQ then compression, block by block; a new one for every pass."""
 
@@ -292,7 +261,7 @@ class _Shaper:
         import pedalboard
 
         self.sample_rate = sample_rate
-        self.dc = _DcBlocker(sample_rate, dc_cutoff_hz)
+        self.dc = DcBlocker(sample_rate, dc_cutoff_hz)
         self.board = (
             pedalboard.Pedalboard(_eq_plugins(sample_rate, tone.filter_gains_db))
             if tone.active
