@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -147,7 +148,7 @@ class Style:
     intro_bars: int
     ending_bars: int
     parts: tuple[PartStyle, ...]
-    source: str | None = None  # the file of a user's own style (None: a built-in style)
+    source: tuple[str, str] | None = None  # a user's style file: (its path, the SHA-256 it had)
 
     def part(self, name: str) -> PartStyle:
         for p in self.parts:
@@ -184,7 +185,8 @@ def resolve_style(text: str) -> Style:
     if not (text.lower().endswith(".toml") or len(path.parts) > 1):
         return load_style(text)
     try:
-        source = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
+        source = data.decode("utf-8-sig")
     except FileNotFoundError:
         names = ", ".join(style_names())
         raise StyleError(
@@ -193,7 +195,8 @@ def resolve_style(text: str) -> Style:
     except (OSError, UnicodeDecodeError) as e:
         raise StyleError(f"Cannot read the style file {text} ({e}).") from None
     style = parse_style(source, path.stem)
-    return dataclasses.replace(style, source=str(path))
+    # the hash of the bytes that were read, for the provenance: not of the file read again later
+    return dataclasses.replace(style, source=(str(path), hashlib.sha256(data).hexdigest()))
 
 
 @functools.cache

@@ -192,13 +192,11 @@ def style_data(style) -> dict:
     style library, or the user's style file, named with the hash of its bytes."""
     if style.source is None:
         return style_library_data(style.name)
-    import hashlib
-
-    path = Path(style.source)
+    path, sha256 = style.source
     return {
         "name": "user style",
-        "item": path.name,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "item": Path(path).name,
+        "sha256": sha256,
         "licence": "the user's own style file",
         "licence_class": "user-supplied",
         "commercial": None,  # the user's to say
