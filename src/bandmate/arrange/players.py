@@ -23,6 +23,7 @@ the middle of the bar.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from fractions import Fraction
 
@@ -44,6 +45,7 @@ def play(song, part, style, rng) -> list:
     return _module(part.generator).play(song, part, style, rng)
 
 
+@functools.cache
 def meter_beats(meter: tuple[int, int]) -> tuple[int, Fraction]:
     """A meter's beats: how many, and each one's length in quarter notes. A compound meter (6/8,
     9/8, 12/8: a multiple of three, more than three) beats in dotted notes, three units each."""
@@ -60,8 +62,13 @@ def _compound(meter: tuple[int, int]) -> bool:
 def beat_mapped(bar: BarPlan, style) -> bool:
     """Whether `bar` plays the style's pattern beat for beat: one of the two beats in three and
     the other in two, and the style's grid a whole number of steps a beat."""
-    style_beats = meter_beats(style.meter)[0]
-    return _compound(bar.meter) != _compound(style.meter) and style.grid % style_beats == 0
+    return _beat_mapped(bar.meter, style.meter, style.grid)
+
+
+@functools.cache  # asked for every step of every part: the meters are few
+def _beat_mapped(bar_meter: tuple[int, int], style_meter: tuple[int, int], grid: int) -> bool:
+    style_beats = meter_beats(style_meter)[0]
+    return _compound(bar_meter) != _compound(style_meter) and grid % style_beats == 0
 
 
 def beat_ticks(bar: BarPlan) -> Fraction:
