@@ -55,7 +55,12 @@ def make_loops(
     from bandmate.errors import UserError
     from bandmate.io.midi import write_midi
     from bandmate.jobs.backing import balance_stems, make_out_dir
-    from bandmate.jobs.manifest import listed_files, remove_replaced, write_manifest
+    from bandmate.jobs.manifest import (
+        listed_files,
+        remove_replaced,
+        removed_on_failure,
+        write_manifest,
+    )
     from bandmate.render import render_mix, render_stems
     from bandmate.render.loop import fold_tail, loop_frames
     from bandmate.rights.provenance import (
@@ -106,45 +111,50 @@ def make_loops(
     tacet: dict[str, list[str]] = {}  # loop -> the parts it has no file for: they play nothing
     written: list[Path] = []
     # each file is published (tags, credentials, manifest) in the background as it is written,
-    # while the next loop renders
-    with Publisher() as publisher:
-        for n, (midi_path, (full_path, *part_paths)) in enumerate(zip(midis, wavs, strict=True)):
-            progress(n, request.count)
-            score = first if n == 0 else arrange(n)
-            provenance = Provenance(
-                command="loop",
-                parameters=settings | {"loop": n + 1},
-                seed=request.seed + n,
-                data=[style_data(style)],
-                originality=RULES_ONLY,
-            )
-            write_midi(score, midi_path)
-            loop_end = score.bar_grid.bar_start(request.bars)
-            frames = loop_frames(score.tempo_map.seconds_at(loop_end), request.sample_rate)
-            rendered = render_stems(score, sample_rate=request.sample_rate)
-            folded = [fold_tail(s, frames) for s in rendered]
-            stems, gains = balance_stems(folded, levels)
-            stem_gains_db[full_path.stem] = dict(zip(track_names, gains, strict=True))
-            publisher.file(midi_path, provenance)
-            publisher.audio(render_mix(stems), full_path, provenance)
-            written += [midi_path, full_path]
-            for track, stem, path in zip(score.tracks, stems, part_paths, strict=True):
-                if not track.notes:  # a part that rests all through (horns in a verse groove)
-                    tacet.setdefault(full_path.stem, []).append(track.name)
-                    continue
-                publisher.audio(stem, path, provenance)
-                written.append(path)
-    progress(request.count, request.count)
-    write_manifest(
-        manifest,
-        command="loop",
-        settings=settings,
-        files=[p.relative_to(out) for p in written],
-        extra={
-            "levels_db": dict(zip(track_names, levels, strict=True)),
-            "stem_gains_db": stem_gains_db,
-            "silent_parts": tacet,
-        },
-    )
+    # while the next loop renders; a pack that fails part-way (a full disk, Ctrl-C) removes the
+    # loops it had made rather than leave them without a manifest: loop n is seed + n - 1, so
+    # the pack made again is the same pack
+    with removed_on_failure([*generated, manifest]):
+        with Publisher() as publisher:
+            for n, (midi_path, (full_path, *part_paths)) in enumerate(
+                zip(midis, wavs, strict=True)
+            ):
+                progress(n, request.count)
+                score = first if n == 0 else arrange(n)
+                provenance = Provenance(
+                    command="loop",
+                    parameters=settings | {"loop": n + 1},
+                    seed=request.seed + n,
+                    data=[style_data(style)],
+                    originality=RULES_ONLY,
+                )
+                write_midi(score, midi_path)
+                loop_end = score.bar_grid.bar_start(request.bars)
+                frames = loop_frames(score.tempo_map.seconds_at(loop_end), request.sample_rate)
+                rendered = render_stems(score, sample_rate=request.sample_rate)
+                folded = [fold_tail(s, frames) for s in rendered]
+                stems, gains = balance_stems(folded, levels)
+                stem_gains_db[full_path.stem] = dict(zip(track_names, gains, strict=True))
+                publisher.file(midi_path, provenance)
+                publisher.audio(render_mix(stems), full_path, provenance)
+                written += [midi_path, full_path]
+                for track, stem, path in zip(score.tracks, stems, part_paths, strict=True):
+                    if not track.notes:  # a part that rests all through (horns in a verse groove)
+                        tacet.setdefault(full_path.stem, []).append(track.name)
+                        continue
+                    publisher.audio(stem, path, provenance)
+                    written.append(path)
+        progress(request.count, request.count)
+        write_manifest(
+            manifest,
+            command="loop",
+            settings=settings,
+            files=[p.relative_to(out) for p in written],
+            extra={
+                "levels_db": dict(zip(track_names, levels, strict=True)),
+                "stem_gains_db": stem_gains_db,
+                "silent_parts": tacet,
+            },
+        )
     remove_replaced(previous, written)
     return [*written, manifest]
