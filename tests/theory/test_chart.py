@@ -177,6 +177,12 @@ def test_a_whole_chart():
     assert parse_chart(format_chart(chart)) == chart
 
 
+def test_the_meter_may_be_named_as_key_and_title_are():
+    named = parse_chart("(key: D) (meter: 5/4) | D | (Time: 7/8) A |")
+    assert [b.meter for b in named.bars] == [(5, 4), (7, 8)]
+    assert named == parse_chart("(key: D) (5/4) | D | (7/8) A |")
+
+
 @pytest.mark.parametrize(
     ("text", "bar", "token", "explanation"),
     [
@@ -205,7 +211,9 @@ def test_a_whole_chart():
         ("| C | G (3/4) |", 2, "(3/4)", "before a bar's first chord"),
         ("| C | G [Verse] D |", 2, "[Verse]", "before a bar's first chord"),
         ("| C | [ ] D |", 2, "[ ]", "needs a name"),
-        ("| C | (tempo 120) D |", 2, "(tempo 120)", "unknown directive"),
+        ("| C | (tempo 120) D |", 2, "(tempo 120)", "give it with --tempo"),
+        ("| C | (swing) D |", 2, "(swing)", "unknown directive"),
+        ("| C | (meter: waltz) D |", 2, "(meter: waltz)", "two numbers"),
         ("| C | (title: Late) D |", 2, "(title: Late)", "before the first bar"),
         ("| C | F ( |", 2, "(", "never closed"),
         ("| C | F ] |", 2, "]", "no matching"),

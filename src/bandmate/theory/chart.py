@@ -28,9 +28,9 @@ Syntax (one example says most of it)::
 * `[Name]` before a bar starts a section that lasts until the next label. A label starts a new
   section even when it repeats the name in force, so `[A] ... [A] ... [B] ... [A]` is AABA, and
   each pass of a repeated passage that opens with a label starts that section again.
-* `(3/4)` before a bar sets the meter from that bar on (default 4/4); `(key: Bb)` sets the key
-  (before the first bar: the chart's key; later: a key change); `(title: ...)` before the first
-  bar names the chart.
+* `(3/4)` (or `(meter: 3/4)`) before a bar sets the meter from that bar on (default 4/4);
+  `(key: Bb)` sets the key (before the first bar: the chart's key; later: a key change);
+  `(title: ...)` before the first bar names the chart.
 
 Beats are counted in units of the meter's denominator (6/8 has six beats) and held as
 `fractions.Fraction`. Every mistake raises `ChartError` naming the bar as numbered in the text
@@ -234,7 +234,7 @@ _TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 _METER_RE = re.compile(r"(\d+)\s*/\s*(\d+)")
-_NAMED_DIRECTIVE_RE = re.compile(r"(?i:(key|title))\s*:\s*(.*)")
+_NAMED_DIRECTIVE_RE = re.compile(r"(?i:(key|title|meter|time))\s*:\s*(.*)")
 _REPEAT_COUNT_RE = re.compile(r"[xX×](\d*)")
 _ENDING_RE = re.compile(r"([12])\.?")  # a volta at a bar's start: |1 ... :|2 ...
 _BEAT_PLACEHOLDERS = (".", "/")
@@ -362,8 +362,16 @@ class _ChartParser:
 
     def _directive(self, token: str) -> None:
         content = token[1:-1].strip()
-        meter_match = _METER_RE.fullmatch(content)
         named = _NAMED_DIRECTIVE_RE.fullmatch(content)
+        meter_match = _METER_RE.fullmatch(content)
+        if named and named[1].lower() in ("meter", "time"):  # (meter: 5/4) is (5/4)
+            meter_match = _METER_RE.fullmatch(named[2].strip())
+            if not meter_match:
+                raise ChartError(
+                    "write the meter as two numbers, like (meter: 3/4)",
+                    bar=self.bar_number,
+                    token=token,
+                )
         if meter_match:
             meter = (int(meter_match[1]), int(meter_match[2]))
             problem = meter_problem(meter)
@@ -384,6 +392,12 @@ class _ChartParser:
             if not title:
                 raise ChartError("the title is empty", bar=self.bar_number, token=token)
             self.title = title
+        elif re.match(r"(?i)\s*(tempo|bpm)\b", content):
+            raise ChartError(
+                "a chart does not set the tempo; give it with --tempo (as BPM)",
+                bar=self.bar_number,
+                token=token,
+            )
         else:
             raise ChartError(
                 "unknown directive; write a time signature like (3/4) or a key like (key: Bb)",
