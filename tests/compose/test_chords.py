@@ -60,6 +60,29 @@ def test_a_melody_of_arpeggios_gets_its_own_chords_first():
     assert chords[0] == "C" and chords[1] == "F" and chords[2] in ("G", "G7") and chords[3] == "C"
 
 
+AMAZING_GRACE = """X:1
+T:Amazing Grace
+M:3/4
+L:1/4
+K:G
+D | G2 B/G/ | B2 A | G2 E | D2 D | G2 B/G/ | B2 A/B/ | d3- | d2 B |
+d2 B/d/ | B2 A | G2 E | D2 D | G2 B/G/ | B2 A | G3- | G2 |]
+"""
+
+
+def test_a_tune_is_harmonized_first_in_the_key_it_ends_in(tmp_path):
+    # its chords fit E minor (B7 under "B A") a little better than G, and the first suggestion
+    # was in E minor, ending on an E minor chord under the hymn's final G
+    from bandmate.io.formats import read_score
+
+    path = tmp_path / "grace.abc"
+    path.write_text(AMAZING_GRACE)
+    best = suggest_for_melody(read_score(path))[0]
+    chart = parse_chart(best.chart)
+    assert chart.key == Key.parse("G")
+    assert format_chord(chart.bars[-1].chords[-1].symbol) in ("G", "Gmaj7", "G6")
+
+
 def test_bad_requests_are_user_errors():
     with pytest.raises(UserError, match="polka"):
         suggest_for_key(Key.parse("C"), 8, "polka")

@@ -11,7 +11,8 @@ and when the bars end mid-progression the last bar becomes the tonic so the char
 each a different palette and harmonic rhythm: triads a bar each, triads with changes at the half
 bar, seventh chords, and the same in the relative key. Each is scored by how well its chords fit
 the melody (the labeller's own total, per bar, less a cost for sevenths and for each change in
-mid-bar, so that the simpler harmony wins a close call) and the distinct ones are ranked by it.
+mid-bar, so that the simpler harmony wins a close call, and more for the key whose tonic the
+tune ends on) and the distinct ones are ranked by it.
 """
 
 from __future__ import annotations
@@ -123,6 +124,15 @@ def suggest_for_key(key: Key, bars: int, style: str, count: int = 5) -> list[Sug
 # (nats per bar, per extra chord) rank the simpler harmony first when the fits are close.
 SEVENTHS_COST, CHANGE_COST = 0.4, 0.5
 
+# A tune ends on its tonic far more often than on any other note (76% of the held-out folk tunes
+# below), and a harmonization in the relative key fits the same notes about as well: Amazing
+# Grace in G fits E minor's chords (B7 under "B A") a little better than G's, and ends on an E
+# minor chord under the tune's final G. A key whose tonic the tune ends on is preferred by this
+# much (nats per bar, as the ranks). Over the 592 held-out tunes of O'Neill's, Essen and Ryan's
+# that state a key (`bench/chords.py`), the first suggestion is in the stated key for 68.8% of
+# them without it, 81.6% at 0.2, 88.0% at 0.5 and 88.3% at 1.
+FINAL_TONIC_BONUS = 0.5
+
 # the flavours of labelling a melody: (name, palette changes, half-bar changes allowed)
 _FLAVOURS = (
     ("triads, a chord a bar", "triads", False),
@@ -141,6 +151,7 @@ def suggest_for_melody(score: Score, count: int = 5) -> list[Suggestion]:
         raise UserError("The melody has no notes; give a file with a tune in it.")
     key = harmony.key_of(score)
     keys = [key, key.relative]
+    final = max(notes, key=lambda n: (n.onset_ticks, n.pitch)).pitch % 12  # the tune's last note
     found: dict[str, Suggestion] = {}
     for k in keys:
         for name, palette, halves in _FLAVOURS:
@@ -153,6 +164,7 @@ def suggest_for_melody(score: Score, count: int = 5) -> list[Suggestion]:
             rank = (total - CHANGE_COST * changes) / bars - (
                 SEVENTHS_COST if palette == "sevenths" else 0
             )
+            rank += FINAL_TONIC_BONUS if final == k.tonic else 0.0
             label = f"{name} in {k}"
             if text not in found or found[text].score < rank:
                 found[text] = Suggestion(text, label, rank)

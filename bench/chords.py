@@ -1,0 +1,84 @@
+"""Chord suggestions for a melody: do they land in the tune's own key, and end where it ends?
+
+    .venv/bin/python bench/chords.py [--collections oneills1850 essen ryans-mammoth] [--limit N]
+
+Every held-out tune (the test split) of the folk collections that states its key is given to
+`bandmate chords` (`compose.chords.suggest_for_melody`) with its chords removed. For the first
+suggestion it counts:
+
+- in the stated key: the suggestion's key is the tune's stated key (a mode read as major or
+  minor by its third, as `theory.harmony.key_of` reads it), rather than its relative;
+- ends on the tonic chord: the suggestion's last chord has the tune's stated tonic as its root;
+- time per tune.
+
+Side by side, in the same run: the ranking as shipped and without the final-note preference
+(`FINAL_TONIC_BONUS` = 0). Also printed: how many tunes end on their stated tonic at all.
+It asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from unittest import mock
+
+from bandmate.compose import chords
+from bandmate.corpus.ledger import training_items
+from bandmate.theory import harmony
+from bandmate.theory.chart import parse_chart
+
+
+def tunes(collections: list[str], limit: int | None):
+    out = []
+    for collection in collections:
+        for _, score in training_items([collection], "test"):
+            if score.key is not None and harmony.melody_notes(score):
+                out.append((collection, score.replace(chords=())))
+            if limit and len(out) >= limit * (collections.index(collection) + 1):
+                break
+    return out
+
+
+def first_suggestion(score):
+    start = time.perf_counter()
+    best = chords.suggest_for_melody(score, count=1)[0]
+    return best, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--collections", nargs="*", default=["oneills1850", "essen", "ryans-mammoth"]
+    )
+    parser.add_argument("--limit", type=int, default=None, help="tunes per collection at most")
+    args = parser.parse_args()
+    pieces = tunes(args.collections, args.limit)
+    variants = {"as shipped": chords.FINAL_TONIC_BONUS, "no final-note preference": 0.0}
+    counts = {v: {"key": 0, "cadence": 0, "seconds": []} for v in variants}
+    ends_on_tonic = 0
+    for _, score in pieces:
+        stated = harmony.key_of(score)
+        notes = harmony.melody_notes(score)
+        last = max(notes, key=lambda n: (n.onset_ticks, n.pitch))
+        ends_on_tonic += last.pitch % 12 == stated.tonic
+        for name, bonus in variants.items():
+            with mock.patch.object(chords, "FINAL_TONIC_BONUS", bonus):
+                best, seconds = first_suggestion(score)
+            chart = parse_chart(best.chart)
+            counts[name]["key"] += chart.key == stated
+            counts[name]["cadence"] += chart.bars[-1].chords[-1].symbol.root == stated.tonic
+            counts[name]["seconds"].append(seconds)
+    n = len(pieces)
+    print(f"{n} held-out tunes that state their key ({', '.join(args.collections)}); ", end="")
+    print(f"{ends_on_tonic} ({ends_on_tonic / n:.1%}) end on their tonic")
+    print(f"{'ranking':<26} {'in the stated key':>18} {'ends on its tonic':>18} {'ms/tune':>8}")
+    for name, c in counts.items():
+        print(
+            f"{name:<26} {c['key'] / n:>18.1%} {c['cadence'] / n:>18.1%} "
+            f"{1000 * statistics.median(c['seconds']):>8.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
