@@ -11,8 +11,10 @@ suggestion it counts:
 - ends on the tonic chord: the suggestion's last chord has the tune's stated tonic as its root;
 - time per tune.
 
-Side by side, in the same run: the ranking as shipped and without the final-note preference
-(`FINAL_TONIC_BONUS` = 0). Also printed: how many tunes end on their stated tonic at all.
+Side by side, in the same run: the ranking as shipped and without the final-note preferences
+(`compose.chords.FINAL_TONIC_BONUS` and `theory.harmony.FINAL_TONIC_PREFERENCE` at 0); and both
+again with the tune's key withheld (as from a MIDI file with no key signature), so that the key
+is estimated from the notes. Also printed: how many tunes end on their stated tonic at all.
 It asserts nothing.
 """
 
@@ -54,7 +56,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="tunes per collection at most")
     args = parser.parse_args()
     pieces = tunes(args.collections, args.limit)
-    variants = {"as shipped": chords.FINAL_TONIC_BONUS, "no final-note preference": 0.0}
+    variants = {  # name: (the key withheld, the preferences on)
+        "as shipped": (False, True),
+        "no final-note preference": (False, False),
+        "key withheld, as shipped": (True, True),
+        "key withheld, no preference": (True, False),
+    }
     counts = {v: {"key": 0, "cadence": 0, "seconds": []} for v in variants}
     ends_on_tonic = 0
     for _, score in pieces:
@@ -62,9 +69,17 @@ def main() -> None:
         notes = harmony.melody_notes(score)
         last = max(notes, key=lambda n: (n.onset_ticks, n.pitch))
         ends_on_tonic += last.pitch % 12 == stated.tonic
-        for name, bonus in variants.items():
-            with mock.patch.object(chords, "FINAL_TONIC_BONUS", bonus):
-                best, seconds = first_suggestion(score)
+        for name, (withheld, preferring) in variants.items():
+            given = score.replace(keys=()) if withheld else score
+            with (
+                mock.patch.object(
+                    chords, "FINAL_TONIC_BONUS", chords.FINAL_TONIC_BONUS * preferring
+                ),
+                mock.patch.object(
+                    harmony, "FINAL_TONIC_PREFERENCE", harmony.FINAL_TONIC_PREFERENCE * preferring
+                ),
+            ):
+                best, seconds = first_suggestion(given)
             chart = parse_chart(best.chart)
             counts[name]["key"] += chart.key == stated
             counts[name]["cadence"] += chart.bars[-1].chords[-1].symbol.root == stated.tonic
@@ -72,10 +87,10 @@ def main() -> None:
     n = len(pieces)
     print(f"{n} held-out tunes that state their key ({', '.join(args.collections)}); ", end="")
     print(f"{ends_on_tonic} ({ends_on_tonic / n:.1%}) end on their tonic")
-    print(f"{'ranking':<26} {'in the stated key':>18} {'ends on its tonic':>18} {'ms/tune':>8}")
+    print(f"{'ranking':<28} {'in the stated key':>18} {'ends on its tonic':>18} {'ms/tune':>8}")
     for name, c in counts.items():
         print(
-            f"{name:<26} {c['key'] / n:>18.1%} {c['cadence'] / n:>18.1%} "
+            f"{name:<28} {c['key'] / n:>18.1%} {c['cadence'] / n:>18.1%} "
             f"{1000 * statistics.median(c['seconds']):>8.1f}"
         )
 

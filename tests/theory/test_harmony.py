@@ -71,6 +71,16 @@ def test_a_stated_key_is_trusted_and_a_mode_counts_by_its_third():
     assert key_of(score) == Key(2, "minor")
 
 
+def test_a_tune_without_a_key_is_heard_in_the_key_it_ends_in():
+    # B2 B | A2 G | F#2 E | F#2 A | B2 A | G2 F# | E2 F# | G3: it lingers on E minor's notes,
+    # and the key profiles alone call it E minor; it ends on G, as a tune in G does
+    line = [(71, 2), (71, 1), (69, 2), (67, 1), (66, 2), (64, 1), (66, 2), (69, 1), (71, 2)]
+    line += [(69, 1), (67, 2), (66, 1), (64, 2), (66, 1), (67, 3)]
+    onsets = np.cumsum([0] + [d for _, d in line[:-1]])
+    score = tune(*[(t, d, p) for t, (p, d) in zip(onsets, line, strict=True)], meter=(3, 4))
+    assert key_of(score) == Key(7)
+
+
 def test_key_profiles_find_the_key_of_a_scale():
     weights = np.zeros(12)
     for pc, w in zip((7, 9, 11, 0, 2, 4, 6), (4, 1, 2, 1, 3, 1, 1.5), strict=True):

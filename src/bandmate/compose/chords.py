@@ -151,7 +151,7 @@ def suggest_for_melody(score: Score, count: int = 5) -> list[Suggestion]:
         raise UserError("The melody has no notes; give a file with a tune in it.")
     key = harmony.key_of(score)
     keys = [key, key.relative]
-    final = max(notes, key=lambda n: (n.onset_ticks, n.pitch)).pitch % 12  # the tune's last note
+    final = harmony.final_pitch_class(notes)
     found: dict[str, Suggestion] = {}
     for k in keys:
         for name, palette, halves in _FLAVOURS:
