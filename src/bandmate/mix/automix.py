@@ -989,12 +989,14 @@ def automix_files(
 
 
 def write_automix_png(report: AutomixReport, path: str | Path) -> None:
-    """A bar chart of each stem's loudness before and in the mix, written atomically as PNG."""
+    """A bar chart of each stem's loudness before and in the mix, written atomically as PNG or
+    as the format `path`'s suffix names (`mix.report.check_figure_path`)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from bandmate.io.files import atomic_path
+    from bandmate.mix.report import check_figure_path, save_figure
 
+    check_figure_path(path)  # before drawing
     figure = Figure(figsize=(max(6, 1.2 * len(report.stems) + 2), 4.5), layout="constrained")
     FigureCanvasAgg(figure)
     ax = figure.subplots()
@@ -1010,8 +1012,7 @@ def write_automix_png(report: AutomixReport, path: str | Path) -> None:
     ax.invert_yaxis()
     ax.legend()
     ax.set_title(f"Automix: mix {report.mix_lufs} LUFS, true peak {report.mix_true_peak_dbtp} dBTP")
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=100)
+    save_figure(figure, path, dpi=100)
 
 
 def stem_rows(report: AutomixReport) -> list[tuple[str, ...]]:

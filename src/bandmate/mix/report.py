@@ -7,7 +7,9 @@
 - `write_master_json(report, path)`: `MasterReport.to_dict()`, the settings, each stage and the
   full analysis before and after (and of the reference).
 - `master_rows(report)` and `stage_lines(report)`: a short table for the command line;
-- `band_distance_db(a, b)`: the RMS distance in dB between two octave balances.
+- `band_distance_db(a, b)`: the RMS distance in dB between two octave balances;
+- `check_figure_path(path)` and `save_figure(figure, path)`: a picture is written in the format
+  its suffix names (PNG, PDF, SVG or JPEG; PNG without a suffix), for `mix` as for `master`.
 
 matplotlib is imported inside the functions, with the Agg canvas, so importing this module costs
 nothing and needs no display.
@@ -21,6 +23,8 @@ import os
 
 import numpy as np
 
+from bandmate.errors import OutputError
+from bandmate.io.audio import write_errors
 from bandmate.io.files import atomic_path, write_text_atomic
 from bandmate.mix.analysis import OCTAVE_CENTERS_HZ
 from bandmate.mix.master import MasterReport
@@ -28,6 +32,32 @@ from bandmate.mix.meter import SERIES_STEP_SECONDS
 
 DPI = 100
 BEFORE, AFTER, TARGET = "#9e9e9e", "#1f77b4", "#d62728"
+# what a picture's suffix asks for: matplotlib's format names (no suffix: PNG, as `--report PNG`)
+FIGURE_FORMATS = {"": "png", ".png": "png", ".pdf": "pdf", ".svg": "svg", ".jpg": "jpeg",
+                  ".jpeg": "jpeg"}  # fmt: skip
+
+
+def check_figure_path(path: str | os.PathLike) -> str:
+    """The format a picture at `path` is written in, from its suffix; `OutputError` for a suffix
+    that names no picture format (`--report levels.txt`).
+
+    A `--report chart.pdf` was written as PNG bytes under the PDF's name, which no PDF viewer
+    opens. Commands call this before any work, as they check their other outputs.
+    """
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in FIGURE_FORMATS:
+        raise OutputError(
+            f"Cannot draw a picture as {suffix!r} ({str(path)!r}); give a .png, .pdf, .svg or "
+            ".jpg path."
+        )
+    return FIGURE_FORMATS[suffix]
+
+
+def save_figure(figure, path: str | os.PathLike, dpi: int = DPI) -> None:
+    """Write a matplotlib Figure atomically in the format `path`'s suffix names."""
+    fmt = check_figure_path(path)
+    with write_errors(path), atomic_path(path) as tmp:
+        figure.savefig(tmp, format=fmt, dpi=dpi)
 
 
 def master_rows(report: MasterReport) -> list[tuple[str, str, str, str]]:
@@ -88,10 +118,10 @@ def write_master_json(report: MasterReport, path: str | os.PathLike) -> None:
 
 
 def write_master_png(report: MasterReport, path: str | os.PathLike) -> None:
-    """Draw the before/after picture (see the module doc) and write it atomically as a PNG."""
-    figure = master_figure(report)
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=DPI)
+    """Draw the before/after picture (see the module doc) and write it atomically, as PNG or as
+    the format `path`'s suffix names (`check_figure_path`)."""
+    check_figure_path(path)  # before drawing
+    save_figure(master_figure(report), path)
 
 
 def master_figure(report: MasterReport):

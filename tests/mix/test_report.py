@@ -1,0 +1,57 @@
+"""The pictures of `master --report` and `mix --report`: the format the path asks for."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bandmate.errors import OutputError
+from bandmate.io.audio import Audio
+from bandmate.mix.automix import automix, write_automix_png
+from bandmate.mix.master import master
+from bandmate.mix.report import write_master_png
+
+MAGIC = {".png": b"\x89PNG", ".pdf": b"%PDF", ".svg": b"<?xml", ".jpg": b"\xff\xd8", "": b"\x89PNG"}
+
+
+def tone(seconds: float, *, rate: int = 22_050, start_seconds: float = 0.0) -> Audio:
+    """A stereo 220 Hz tone with a wobble, silent for its first `start_seconds`."""
+    t = np.arange(round(seconds * rate)) / rate
+    x = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))
+    x[t < start_seconds] = 0.0
+    return Audio(np.stack([x, 0.9 * x]), rate)
+
+
+@pytest.fixture(scope="module")
+def master_report():
+    return master(tone(4.0), intensity=0.0)[1]
+
+
+@pytest.fixture(scope="module")
+def mix_report():
+    return automix({"bass.wav": tone(1.0), "keys.wav": tone(1.0)})[1]
+
+
+@pytest.mark.parametrize("suffix", [".png", ".pdf", ".svg", ".jpg", ""])
+def test_a_master_picture_is_written_in_the_format_its_name_says(tmp_path, master_report, suffix):
+    # a `--report master.pdf` was PNG bytes under a PDF's name, which no PDF viewer opens
+    path = tmp_path / f"master{suffix}"
+    write_master_png(master_report, path)
+    assert path.read_bytes().startswith(MAGIC[suffix])
+
+
+@pytest.mark.parametrize("suffix", [".pdf", ".svg", ".png"])
+def test_a_mix_picture_is_written_in_the_format_its_name_says(tmp_path, mix_report, suffix):
+    path = tmp_path / f"levels{suffix}"
+    write_automix_png(mix_report, path)
+    assert path.read_bytes().startswith(MAGIC[suffix])
+
+
+@pytest.mark.parametrize("name", ["levels.txt", "levels.wav", "levels.json"])
+def test_a_picture_named_as_another_kind_of_file_is_refused(tmp_path, master_report, mix_report,
+                                                            name):  # fmt: skip
+    with pytest.raises(OutputError, match=r"\.png, \.pdf, \.svg or \.jpg"):
+        write_master_png(master_report, tmp_path / name)
+    with pytest.raises(OutputError, match=r"\.png, \.pdf, \.svg or \.jpg"):
+        write_automix_png(mix_report, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
