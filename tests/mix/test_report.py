@@ -1,4 +1,5 @@
-"""The pictures of `master --report` and `mix --report`: the format the path asks for."""
+"""The pictures of `master --report` and `mix --report`: the format the path asks for, and a
+loudness panel that lines up with the audio."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from bandmate.errors import OutputError
 from bandmate.io.audio import Audio
 from bandmate.mix.automix import automix, write_automix_png
 from bandmate.mix.master import master
-from bandmate.mix.report import write_master_png
+from bandmate.mix.report import master_figure, write_master_png
 
 MAGIC = {".png": b"\x89PNG", ".pdf": b"%PDF", ".svg": b"<?xml", ".jpg": b"\xff\xd8", "": b"\x89PNG"}
 
@@ -55,3 +56,21 @@ def test_a_picture_named_as_another_kind_of_file_is_refused(tmp_path, master_rep
     with pytest.raises(OutputError, match=r"\.png, \.pdf, \.svg or \.jpg"):
         write_automix_png(mix_report, tmp_path / name)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_short_term_loudness_rises_where_the_music_starts():
+    # after 5 s of silence: a meter's short-term reading (the last 3 s) rises from 5 s on; the
+    # picture drew each window at its start, so the loudness rose 3 s before the music
+    _, report = master(tone(9.0, start_seconds=5.0), intensity=0.0)
+    ax = master_figure(report).axes[0]
+    times, levels = ax.lines[0].get_data()  # "before"
+    audible = np.isfinite(levels) & (levels > -70)
+    assert times[audible][0] == pytest.approx(5.0, abs=0.15)
+    assert times[-1] == pytest.approx(9.0, abs=0.15)
+
+
+def test_a_master_too_short_for_short_term_loudness_says_so(master_report):
+    _, report = master(tone(1.0), intensity=0.0)
+    texts = [t.get_text() for t in master_figure(report).axes[0].texts]
+    assert texts == ["shorter than 3 s: no short-term loudness"]
+    assert len(master_figure(master_report).axes[0].texts) == 0
