@@ -256,30 +256,37 @@ def _header_seconds(path: str | os.PathLike, sample_rate: int) -> tuple[float | 
     the shorter file it holds, and reports that length, so only the header tells the two apart.
     A data size of 0xFFFFFFFF is a streaming writer's placeholder, which promises nothing; a size
     of 0 is a header never filled in (a recorder that crashed), which libsndfile reads as empty
-    whatever follows.
+    whatever follows. RF64 (the WAV that DAWs and recorders write past 4 GB) keeps the true data
+    size in its "ds64" chunk, with 0xFFFFFFFF in the data chunk's header.
     """
     nothing: tuple[float | None, float] = (None, 0.0)
     try:
         with open(path, "rb") as f:
             head = f.read(12)
             kinds = {(b"RIFF", b"WAVE"): "<", (b"RIFX", b"WAVE"): ">",
+                     (b"RF64", b"WAVE"): "<",
                      (b"FORM", b"AIFF"): ">", (b"FORM", b"AIFC"): ">"}  # fmt: skip
             order = kinds.get((head[:4], head[8:12]))
             if order is None:
                 return nothing
             aiff, pos, frame_bytes = head[:4] == b"FORM", 12, None
+            data_size_64 = None  # an RF64's true data size, from its ds64 chunk
             while True:
                 f.seek(pos)
                 chunk = f.read(8)
                 if len(chunk) < 8:
                     return nothing
                 kind, size = struct.unpack(order + "4sI", chunk)
-                if kind == b"fmt " and not aiff:  # block align: the bytes of one frame
+                if kind == b"ds64" and not aiff:  # RIFF size, data size, frames (64-bit)
+                    data_size_64 = struct.unpack("<8xQ", f.read(16))[0]
+                elif kind == b"fmt " and not aiff:  # block align: the bytes of one frame
                     frame_bytes = struct.unpack(order + "12xH", f.read(14))[0]
                 elif kind == b"COMM" and aiff:  # channels, frames, bits per sample
                     frames = struct.unpack(">hIh", f.read(8))[1]
                     return (frames / sample_rate if frames else None), 0.0
                 elif kind == b"data" and not aiff:
+                    if size == 0xFFFFFFFF and data_size_64 is not None:
+                        size = data_size_64
                     if not frame_bytes or size == 0xFFFFFFFF:
                         return nothing
                     if size == 0:
