@@ -39,6 +39,24 @@ def test_every_style_suggests_charts_that_parse_and_stay_in_the_key(style, key):
         assert chart.key == Key.parse(key)
 
 
+@pytest.mark.parametrize("style", progression_styles())
+def test_a_minor_key_never_gets_its_parallel_majors_tonic(style):
+    # "ii7 | V7 | Imaj7" was taken for a minor-key progression (its "ii" starts with "i") and
+    # played in F# major under a chart that says F#m; in Bb it was ranked down as "darker"
+    for s in suggest_for_key(Key.parse("F#m"), 8, style):
+        for bar in parse_chart(s.chart).bars:
+            for chord in bar.chords:
+                tones = chord.symbol.pitch_classes()
+                assert not (chord.symbol.root == 6 and 10 in tones), (s.name, s.chart)
+
+
+def test_the_ii_v_i_leads_jazz_in_a_major_key():
+    best = suggest_for_key(Key.parse("Bb"), 4, "jazz")[0]
+    assert [format_chord(b.chords[0].symbol) for b in parse_chart(best.chart).bars] == [
+        "Cm7", "F7", "Bbmaj7", "Gm7",
+    ]  # fmt: skip
+
+
 def test_the_four_chords_lead_pop_in_a_major_key():
     best = suggest_for_key(Key.parse("G"), 4, "pop")[0]
     assert [format_chord(b.chords[0].symbol) for b in parse_chart(best.chart).bars] == [
@@ -83,8 +101,21 @@ def test_a_tune_is_harmonized_first_in_the_key_it_ends_in(tmp_path):
     assert format_chord(chart.bars[-1].chords[-1].symbol) in ("G", "Gmaj7", "G6")
 
 
+def test_a_backing_style_suggests_its_familys_progressions():
+    # so that `chords --style bossa-nova` gives charts to play with `backing --style bossa-nova`
+    from bandmate.arrange.style import style_names
+    from bandmate.compose.chords import progression_family
+
+    assert {progression_family(name) for name in style_names()} <= set(progression_styles())
+    assert suggest_for_key(Key.parse("F"), 8, "bossa-nova") == suggest_for_key(
+        Key.parse("F"), 8, "jazz"
+    )
+
+
 def test_bad_requests_are_user_errors():
-    with pytest.raises(UserError, match="polka"):
+    with pytest.raises(UserError, match=r"polka.*bandmate styles"):
         suggest_for_key(Key.parse("C"), 8, "polka")
+    with pytest.raises(UserError, match="backing"):
+        suggest_for_key(Key.parse("C"), 8, "backing")  # the table's name is no style
     with pytest.raises(UserError, match="no notes"):
         suggest_for_melody(make_score())

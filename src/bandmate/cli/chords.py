@@ -15,7 +15,11 @@ def add_parser(sub) -> None:
     p.add_argument("melody", nargs="?", help="a melody: .mid, .midi, .musicxml, .xml, .mxl, .abc")
     p.add_argument("--key", help="a key such as Bb or F#m (when no melody is given)")
     p.add_argument("--bars", type=int, default=8, help="bars per progression (default: 8)")
-    p.add_argument("--style", default="pop", help="pop, rock, jazz, blues, folk, gospel, ballad")
+    p.add_argument(
+        "--style",
+        default="pop",
+        help="pop, rock, jazz, blues, folk, gospel, ballad, or a backing style (bossa-nova...)",
+    )
     p.add_argument("--count", type=int, default=5, help="how many suggestions (default: 5)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=run)

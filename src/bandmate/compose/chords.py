@@ -71,31 +71,55 @@ def numeral_chord(numeral: str, key: Key) -> ChordSymbol:
     return ChordSymbol(0, "C", quality).transpose((key.tonic + root) % 12, prefer_flats=flats)
 
 
-def _progressions() -> dict[str, list[dict]]:
+def _table() -> dict:
     text = (resources.files("bandmate.data") / "progressions.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
+
+
+def _progressions() -> dict[str, list[dict]]:
+    return {name: entries for name, entries in _table().items() if name != "backing"}
 
 
 def progression_styles() -> list[str]:
     return sorted(_progressions())
 
 
+def progression_family(style: str) -> str | None:
+    """The progression style `style` names: itself, or for a backing style (`bandmate styles`)
+    the family its harmony comes from; None for neither."""
+    table = _table()
+    if style in table and style != "backing":
+        return style
+    return table["backing"].get(style)
+
+
 def _bar_text(cell: str, key: Key) -> str:
     return " ".join(format_chord(numeral_chord(n, key)) for n in cell.split())
+
+
+def _in_minor(cells: list[str]) -> bool:
+    """Whether a progression's numerals are a minor key's: it has the minor tonic chord (i, i6,
+    im7...), as "i bVI bVII i" and the minor ii-V-i "iiø7 V7 i6" do and "ii7 V7 Imaj7" does not."""
+    return any(_NUMERAL.match(n)["degree"] == "i" for cell in cells for n in cell.split())
 
 
 def suggest_for_key(key: Key, bars: int, style: str, count: int = 5) -> list[Suggestion]:
     """Up to `count` progressions of `style` in `key`, `bars` long, the most idiomatic first."""
     table = _progressions()
-    if style not in table:
-        raise UserError(f"Unknown chord style {style!r}; choose one of {', '.join(sorted(table))}.")
+    family = progression_family(style)
+    if family is None:
+        raise UserError(
+            f"Unknown chord style {style!r}; choose one of {', '.join(sorted(table))} "
+            "or a backing style (see bandmate styles)."
+        )
     if bars < 1:
         raise UserError(f"--bars must be at least 1, got {bars}.")
     out = []
-    for entry in table[style]:
+    for entry in table[family]:
         cells = [c.strip() for c in entry["numerals"].split("|")]
         weight, home, tonic, name = float(entry["weight"]), key, "I", entry["name"]
-        if key.mode == "minor" and not cells[0].startswith("i"):
+        minor = _in_minor(cells)
+        if key.mode == "minor" and not minor:
             # a major-key progression in a minor key: play it in the relative major, starting
             # from its vi (the minor tonic) when it has one, as "vi-IV-I-V" is "i-bVI-bIII-bVII"
             home, tonic = key.relative, "vi"
@@ -105,10 +129,10 @@ def suggest_for_key(key: Key, bars: int, style: str, count: int = 5) -> list[Sug
                 name += ", from its vi"
             else:
                 weight *= 0.8
-        elif key.mode != "minor" and cells[0].startswith("i"):
-            weight *= 0.5  # a minor-key progression asked for in a major key: a darker choice
-        elif cells[0].startswith("i"):
+        elif minor:
             tonic = "i"
+            if key.mode != "minor":
+                weight *= 0.5  # a minor-key progression asked for in a major key: a darker choice
         laid = [cells[i % len(cells)] for i in range(bars)]
         if bars % len(cells) and bars > 1:
             laid[-1] = tonic  # close on the tonic
