@@ -29,6 +29,8 @@ PIECES = {
     ("name", "side"),
     [
         ("Keys L.wav", ("keys", -1)),
+        ("Keys L.aif", ("keys", -1)),  # an AIFF pair was two keys stems, panned 0.3 each way
+        ("Piano.R.AIFF", ("piano", 1)),
         ("07_gtr_right.wav", ("gtr", 1)),
         ("OH (R)", ("oh", 1)),
         ("Vocal.wav", None),  # a name that ends in l is not a left side
@@ -110,6 +112,15 @@ def test_a_stereo_pair_of_mono_files_is_panned_hard_and_balanced_as_one(kit_sess
     together = measure_loudness(Audio(sides, RATE)).integrated_lufs
     want = whole.stems[0].loudness_after_lufs - whole.stems[1].loudness_after_lufs
     assert together - pair.stems[2].loudness_after_lufs == pytest.approx(want, abs=1.0)
+
+
+def test_an_aiff_pair_is_panned_hard_as_a_wav_pair_is():
+    t = np.arange(RATE) / RATE
+    left = Audio(0.2 * np.sin(2 * np.pi * 262 * t), RATE)
+    right = Audio(0.2 * np.sin(2 * np.pi * 330 * t), RATE)
+    for suffix in (".wav", ".aif"):
+        _, report = automix([(f"Piano L{suffix}", left), (f"Piano R{suffix}", right)])
+        assert [s.pan for s in report.stems] == [-1.0, 1.0], suffix
 
 
 @pytest.mark.parametrize(

@@ -84,7 +84,7 @@ import scipy.signal
 from bandmate.errors import AudioFormatError, UserError
 from bandmate.io.audio import Audio, all_finite
 from bandmate.mix.dynamics import DC_HIGHPASS_HZ, DcBlocker
-from bandmate.mix.elements import element_groups, pair_pans, stereo_pairs
+from bandmate.mix.elements import AUDIO_SUFFIXES, element_groups, pair_pans, stereo_pairs
 from bandmate.mix.meter import (
     MOMENTARY_SECONDS,
     integrated_lufs,
@@ -892,7 +892,6 @@ def _round(value: float | None) -> float | None:
 
 
 # --- files ----------------------------------------------------------------------------------------
-AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff")  # Logic and Pro Tools export AIFF
 OTHER_AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".ogg", ".opus", ".wma", ".caf")
 
 

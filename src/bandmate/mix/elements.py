@@ -37,9 +37,13 @@ _SIDE = re.compile(
 )
 
 
+# the stem files automix reads (Logic and Pro Tools export AIFF): "Keys L.aif" is a left side
+AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff")
+
+
 def _stem_name(name: str) -> str:
     """The name without its audio suffix and leading track number, as `role_from_name` reads it."""
-    stem = Path(name).stem if Path(name).suffix.lower() in (".wav", ".flac") else name
+    stem = Path(name).stem if Path(name).suffix.lower() in AUDIO_SUFFIXES else name
     return re.sub(r"^\d+[-_ ]*", "", stem).strip()
 
 
