@@ -948,6 +948,16 @@ def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -
     return paths
 
 
+def stem_names(paths: Sequence[Path]) -> list[str]:
+    """The names the report gives the stems at `paths`: each file's name, or, for files of one
+    name from different folders ("take1/bass.wav", "take2/bass.wav"), the path as given, so that
+    the table's rows and the JSON's entries say which stem is which."""
+    from bandmate.io.audio import display_name
+
+    counts = Counter(p.name for p in paths)
+    return [display_name(p.name if counts[p.name] == 1 else p) for p in paths]
+
+
 def _holds_stems(folder: Path) -> bool:
     try:
         return any(p.suffix.lower() in AUDIO_SUFFIXES for p in folder.iterdir())
@@ -971,7 +981,7 @@ def automix_files(
     paths = stem_paths(inputs, skipped)
     check_writable(output)
     check_outputs([output, *extra_outputs], paths, force=force)
-    stems = [(display_name(p.name), read_audio(p)) for p in paths]
+    stems = [(name, read_audio(p)) for name, p in zip(stem_names(paths), paths, strict=True)]
     mix, report = automix(stems, config=config)
     write_audio(mix, output)
     if skipped:

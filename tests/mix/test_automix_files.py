@@ -1,0 +1,41 @@
+"""automix_files: stems as a producer hands them over, in folders and files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import soundfile as sf
+
+from bandmate.mix.automix import automix_files
+
+RATE = 22_050
+
+
+def write_tone(path, freq_hz: float, seconds: float = 1.0, amplitude: float = 0.2):
+    t = np.arange(round(seconds * RATE)) / RATE
+    x = amplitude * np.sin(2 * np.pi * freq_hz * t)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, np.stack([x, x]).T, RATE, subtype="PCM_24")
+    return path
+
+
+def test_stems_of_one_name_from_two_folders_are_told_apart(tmp_path):
+    # two takes' "bass.wav": the table and the JSON had two rows named bass.wav with different
+    # gains, and no way to tell which file each was
+    first = write_tone(tmp_path / "take1" / "bass.wav", 55.0)
+    second = write_tone(tmp_path / "take2" / "bass.wav", 82.0, amplitude=0.05)
+    keys = write_tone(tmp_path / "take1" / "keys.wav", 262.0)
+    report = automix_files([first, second, keys], tmp_path / "mix.wav")
+    names = [s.name for s in report.stems]
+    assert names == [str(first), str(second), "keys.wav"]
+    assert [s.role for s in report.stems] == ["bass", "bass", "keys"]
+    assert len({s["name"] for s in json.loads(json.dumps(report.to_dict()))["stems"]}) == 3
+
+
+def test_stems_whose_names_differ_by_case_keep_their_names(tmp_path):
+    paths = [
+        write_tone(tmp_path / n, 55.0 * (k + 1)) for k, n in enumerate(["Bass.wav", "bass.wav"])
+    ]
+    report = automix_files([tmp_path], tmp_path.parent / f"{tmp_path.name}-mix.wav")
+    assert sorted(s.name for s in report.stems) == sorted(p.name for p in paths)
