@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import soundfile as sf
 
+from bandmate.errors import OutputError
 from bandmate.mix.automix import automix_files
 
 RATE = 22_050
@@ -39,3 +41,23 @@ def test_stems_whose_names_differ_by_case_keep_their_names(tmp_path):
     ]
     report = automix_files([tmp_path], tmp_path.parent / f"{tmp_path.name}-mix.wav")
     assert sorted(s.name for s in report.stems) == sorted(p.name for p in paths)
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_a_mix_written_among_the_stems_it_mixes_is_refused(tmp_path, nested):
+    # the mix landed beside the stems, and the next `bandmate mix` of the folder mixed it in as
+    # one more stem: the whole song twice
+    folder = tmp_path / "song"
+    stems = folder / "stems" if nested else folder
+    write_tone(stems / "bass.wav", 55.0)
+    write_tone(stems / "keys.wav", 262.0)
+    with pytest.raises(OutputError, match="in the stems folder"):
+        automix_files([folder], stems / "mix.wav")
+    assert sorted(p.name for p in stems.iterdir()) == ["bass.wav", "keys.wav"]
+
+
+def test_a_mix_beside_a_backing_folders_stems_is_written(tmp_path):
+    # `bandmate backing` writes song/stems/*.wav and song/mix.wav: the stems are in stems/
+    write_tone(tmp_path / "song" / "stems" / "bass.wav", 55.0)
+    automix_files([tmp_path / "song"], tmp_path / "song" / "mix.wav")
+    assert (tmp_path / "song" / "mix.wav").exists()

@@ -916,7 +916,7 @@ def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -
     paths: list[Path] = []
     for item in map(Path, inputs):
         if item.is_dir():
-            folder = item / "stems" if (item / "stems").is_dir() else item
+            folder = _stem_folder(item)
             files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
             found = [p for p in files if p.suffix.lower() in AUDIO_SUFFIXES]
             others = [p.name for p in files if p.suffix.lower() in OTHER_AUDIO_SUFFIXES]
@@ -946,6 +946,28 @@ def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -
                     f"Stem {str(path)!r} is given twice{also}; give each stem once."
                 )
     return paths
+
+
+def _stem_folder(folder: Path) -> Path:
+    """The folder whose files are a folder's stems: its `stems/` subfolder when it has one."""
+    return folder / "stems" if (folder / "stems").is_dir() else folder
+
+
+def _check_mix_outside_stems(inputs: Sequence[str | Path], output: str | Path) -> None:
+    """Refuse a mix written among the stems of a folder it mixes: the next mix of that folder
+    would take it for a stem and mix the song in twice (or refuse it as its own input)."""
+    from bandmate.errors import OutputError
+
+    out = Path(output)
+    if out.suffix.lower() not in AUDIO_SUFFIXES:
+        return
+    for item in map(Path, inputs):
+        if item.is_dir() and out.parent.resolve() == _stem_folder(item).resolve():
+            raise OutputError(
+                f"Output {str(out)!r} is in the stems folder {str(_stem_folder(item))!r}, where "
+                "the next mix of that folder would take it for a stem; write it outside the "
+                "folder."
+            )
 
 
 def stem_names(paths: Sequence[Path]) -> list[str]:
@@ -980,6 +1002,7 @@ def automix_files(
     skipped: list[str] = []
     paths = stem_paths(inputs, skipped)
     check_writable(output)
+    _check_mix_outside_stems(inputs, output)
     check_outputs([output, *extra_outputs], paths, force=force)
     stems = [(name, read_audio(p)) for name, p in zip(stem_names(paths), paths, strict=True)]
     mix, report = automix(stems, config=config)
