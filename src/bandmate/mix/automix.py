@@ -60,7 +60,9 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
 
 The report gives, per stem, its role and how it was found, its loudness before and in the mix
 (after everything but the bus compressor), the net gain, the pan, the filters, and what was
-resampled, padded or silent.
+resampled, padded or silent. Its notes name two stems that cancel each other out in the sum (a
+polarity-inverted copy, a snare's bottom mic not flipped; `_cancelling_pairs`): balance cannot
+mend that, and the stems' levels in the table would not say it.
 
 Stages 3-4 and 5-8 run for the stems side by side on as many threads as there are CPUs
 (`_each`): the work is in C (SciPy, NumPy, pedalboard) outside Python's global lock.
@@ -482,6 +484,13 @@ def automix(
         range(len(signals)),
     )
     signals = [x for x, _ in finished]
+    for louder, quieter, loss_db in _cancelling_pairs(signals):
+        louder, quieter = names[louder], names[quieter]
+        notes.append(
+            f"{louder} and {quieter} cancel each other out in the mix: together they are "
+            f"{loss_db:.0f} dB quieter than {louder} alone, as a polarity-inverted copy would "
+            "be; flip the polarity of one, or leave one out."
+        )
     mix = np.sum(signals, axis=0, dtype=np.float32) if signals else None
     bus_in = _lufs(mix, rate)
     mix = _bus_compress(mix, rate, bus_in, config)
@@ -809,6 +818,38 @@ def _compress(x: np.ndarray, rate: int, role: RoleSettings) -> np.ndarray:
         release_ms=role.release_ms,
     )
     return comp(x, rate)
+
+
+# two stems cancel when their sum holds a quarter of their energies' sum or less (6 dB under
+# what two unrelated stems give): a correlation of -0.75 at equal levels, and their sum at least
+# 3 dB under the louder one alone
+CANCEL_SHARE = 0.25
+CANCEL_FRAMES = 200_000  # frames per stem the check reads (evenly spaced): a Gram matrix of them
+
+
+def _cancelling_pairs(signals: Sequence[np.ndarray]) -> list[tuple[int, int, float]]:
+    """(the louder, the quieter, how many dB their sum is under the louder alone) for each pair
+    of the stereo `signals` (as they go into the sum) that cancel each other out.
+
+    Energies and cross terms come from at most `CANCEL_FRAMES` evenly spaced frames of each stem:
+    an unbiased estimate of the mean products, and one small matrix product for every pair.
+    """
+    if len(signals) < 2:
+        return []
+    step = max(1, signals[0].shape[1] // CANCEL_FRAMES)
+    rows = np.stack([x[:, ::step].ravel() for x in signals]).astype(np.float64)
+    gram = rows @ rows.T
+    found = []
+    for i in range(len(signals)):
+        for j in range(i + 1, len(signals)):
+            ei, ej = gram[i, i], gram[j, j]
+            if ei <= 0 or ej <= 0:
+                continue
+            together = max(ei + ej + 2 * gram[i, j], 0.0)
+            if together <= CANCEL_SHARE * (ei + ej):
+                loss = 10 * math.log10(max(ei, ej) / max(together, 1e-12 * max(ei, ej)))
+                found.append((i, j, loss) if ei >= ej else (j, i, loss))
+    return found
 
 
 def _pans(roles, silent, levels, table) -> list[float]:
