@@ -252,6 +252,19 @@ def test_stereo_correlation_and_width(rng):
     assert any("mono" in note for note in mono.notes)
 
 
+def test_channels_opposite_in_polarity_are_named(rng):
+    # a mix with one channel flipped vanishes on a mono speaker; the table said "correlation
+    # -1.00, side/mid inf dB" and no more
+    x = pink_noise(rng, 2, channels=1)[0]
+    flipped = analyze(Audio(np.stack([x, -x]), 48_000)).notes
+    assert [n for n in flipped if "opposite in polarity" in n and "it cancels out" in n]
+    partly = analyze(Audio(np.stack([x, -x + 0.5 * pink_noise(rng, 2, channels=1)[0]]), 48_000))
+    assert -0.99 < partly.correlation <= -0.5
+    assert [n for n in partly.notes if "much of it cancels out" in n]
+    wide = analyze(Audio(pink_noise(rng, 2), 48_000))
+    assert not [n for n in wide.notes if "polarity" in n]
+
+
 def test_a_file_is_measured_as_the_audio_it_holds(tmp_path, rng):
     audio = Audio(pink_noise(rng, 12), 48_000)  # longer than one 10 s reading block
     write_audio(audio, tmp_path / "noise.wav", subtype="FLOAT")

@@ -36,6 +36,9 @@ from bandmate.mix.meter import SERIES_STEP_SECONDS, Loudness, LoudnessMeter
 OCTAVE_CENTERS_HZ = (31.5, 63, 125, 250, 500, 1000, 2000, 4000, 8000, 16000)
 BLOCK_SECONDS = 10.0  # how much audio is read and measured at a time
 DC_NOTE_LEVEL = 0.01  # -40 dBFS: an offset this large is named in the notes
+# a phase meter's red: from here down a note says the audio cancels in mono (-0.5: the mono sum
+# is 6 dB under the channels' own level at equal levels)
+OPPOSITE_CORRELATION = -0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,6 +83,13 @@ class Analysis:
             notes.append("One channel is silent, so the channels have no correlation.")
         elif self.side_to_mid_db == -math.inf:
             notes.append("The two channels are identical: there is no side signal (width -inf).")
+        elif self.correlation <= OPPOSITE_CORRELATION:
+            how = "it cancels out" if self.correlation <= -0.99 else "much of it cancels out"
+            notes.append(
+                f"The channels are opposite in polarity (correlation {self.correlation:.2f}): "
+                f"played in mono, as a phone or a club's PA plays it, {how}; flip the polarity "
+                "of one channel, or of the track that is flipped in the mix."
+            )
         offset = max((abs(v) for v in self.dc_offset), default=0.0)
         if offset >= DC_NOTE_LEVEL:
             notes.append(
