@@ -14,7 +14,10 @@ keys struck together) weigh more than single notes, as a left hand usually keeps
 
 When onsets are sparse (a left hand striking once a bar), the tolerance widens by
 `DRIFT_PER_BEAT` for every beat since the last onset that counted, so that a tempo step between
-two chords is still caught rather than losing the beat for good.
+two chords is still caught rather than losing the beat for good. An onset nearer a triplet (a
+third of a beat) than its eighth and more than `TRIPLET_FROM` from the eighth is skipped however
+wide the tolerance: a swung eighth falls at two thirds of the beat, and counting it as a late
+straight eighth pulled the grid a sixth of a beat off the player's for as long as they swung.
 
 Why a sliding-window regression rather than a PLL or a Kalman filter: it has one setting that a
 musician can read (how many beats of the past count), and it meets the issue's targets directly.
@@ -38,6 +41,7 @@ SUBDIVISION = 2  # onsets are placed on eighth notes
 TEMPO_LIMITS = (0.7, 1.4)  # the followed tempo stays within these factors of the starting one
 DRIFT_PER_BEAT = 0.04  # how much further (beats) an onset may be per beat since the last one
 MAX_TOLERANCE = 0.24  # never as far as halfway between eighths
+TRIPLET_FROM = 0.1  # an onset this far from its eighth and nearer a triplet is a triplet
 
 
 class FixedClick:
@@ -117,7 +121,13 @@ class BeatTracker(FixedClick):
         # the longer since an onset counted, the further the beat may have drifted: widen
         since = beat - self._points[-1][0] if self._points else 0.0
         tolerance = min(self.tolerance_beats + DRIFT_PER_BEAT * since, MAX_TOLERANCE)
-        if abs(beat - grid) > tolerance or grid < 0:
+        triplet = round(beat * 3) / 3
+        nearer_a_triplet = (
+            triplet != round(triplet)
+            and abs(beat - triplet) < abs(beat - grid)
+            and abs(beat - grid) > TRIPLET_FROM
+        )
+        if abs(beat - grid) > tolerance or grid < 0 or nearer_a_triplet:
             self.onsets_skipped += 1
             return
         points = self._points
