@@ -265,6 +265,14 @@ def test_channels_opposite_in_polarity_are_named(rng):
     assert not [n for n in wide.notes if "polarity" in n]
 
 
+@pytest.mark.parametrize(("frames", "shown"), [(220, "4.99 ms"), (19_845, "450 ms"),
+                                               (132_300, "3.00 s"), (0, "0.00 s")])  # fmt: skip
+def test_the_table_gives_a_short_files_length_in_ms(frames, shown):
+    # a 5 ms file read "0.00 s" beside the peaks measured in it
+    audio = Audio(0.1 * np.sin(np.arange(frames) / 10.0)[np.newaxis, :], 44_100)
+    assert dict(analysis_rows(analyze(audio)))["format"] == f"mono, 44100 Hz, {shown}"
+
+
 def test_a_file_is_measured_as_the_audio_it_holds(tmp_path, rng):
     audio = Audio(pink_noise(rng, 12), 48_000)  # longer than one 10 s reading block
     write_audio(audio, tmp_path / "noise.wav", subtype="FLOAT")

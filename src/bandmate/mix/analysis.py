@@ -174,7 +174,7 @@ def analysis_rows(analysis: Analysis) -> list[tuple[str, str]]:
         (
             "format",
             f"{'mono' if lo.channels == 1 else 'stereo'}, {lo.sample_rate} Hz, "
-            f"{lo.duration_seconds:.2f} s",
+            f"{_duration(lo.duration_seconds)}",
         ),
         ("integrated", level(lo.integrated_lufs, "LUFS")),
         ("max short-term", level(lo.max_short_term_lufs, "LUFS")),
@@ -312,6 +312,12 @@ def _finite(value: float | None) -> float | None:
 
 def _series(values: np.ndarray) -> list[float | None]:
     return [round(float(v), 3) if math.isfinite(v) else None for v in values]
+
+
+def _duration(seconds: float) -> str:
+    """ "3.25 s", or milliseconds under a second: a 5 ms file is not "0.00 s", which reads as
+    empty beside the peaks measured in it."""
+    return f"{seconds:.2f} s" if seconds >= 1 or seconds == 0 else f"{seconds * 1000:.3g} ms"
 
 
 def _band_label(center_hz: float) -> str:
