@@ -185,10 +185,13 @@ def check_writable(path: str | os.PathLike, subtype: str = "PCM_24") -> None:
     Commands call it before any work; `write_audio` calls it too.
     """
     suffix = Path(path).suffix.lower()
-    if suffix not in FORMATS:
+    if not suffix:
         raise AudioFormatError(
-            f"Cannot write audio as {suffix or 'a file without suffix'!r}; use .wav or .flac."
+            f"Cannot tell what audio to write to {display_name(path)!r}, a name without a "
+            "suffix; end it in .wav or .flac."
         )
+    if suffix not in FORMATS:
+        raise AudioFormatError(f"Cannot write audio as {suffix!r}; use .wav or .flac.")
     if subtype not in SUBTYPES:
         raise AudioFormatError(
             f"Sample format {subtype!r} is unknown; use one of {list(SUBTYPES)}."
