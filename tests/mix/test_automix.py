@@ -361,6 +361,16 @@ def test_a_polarity_inverted_copy_is_named_as_cancelling(rng):
     assert "bass.wav" not in cancel[0]
 
 
+def test_stems_that_cancel_to_silence_are_not_called_silent():
+    # the note said "Every stem is silent" of two loud stems, one the other flipped
+    bass = tone(55, 2.0, -14.0)
+    _, report = automix([("bass.wav", Audio(bass, RATE)), ("bass 2.wav", Audio(-bass, RATE))])
+    assert report.mix_lufs is None
+    assert not [n for n in report.notes if "Every stem is silent" in n]
+    assert [n for n in report.notes if "cancel each other out: nothing in their sum" in n]
+    assert [n for n in report.notes if "together they are silent" in n]
+
+
 def test_a_song_whose_stems_do_not_cancel_gets_no_such_note(pop_stems):
     _, report = automix(pop_stems)
     assert not [n for n in report.notes if "cancel" in n]

@@ -486,10 +486,11 @@ def automix(
     signals = [x for x, _ in finished]
     for louder, quieter, loss_db in _cancelling_pairs(signals):
         louder, quieter = names[louder], names[quieter]
+        together = "silent" if loss_db >= 60 else f"{loss_db:.0f} dB quieter than {louder} alone"
         notes.append(
             f"{louder} and {quieter} cancel each other out in the mix: together they are "
-            f"{loss_db:.0f} dB quieter than {louder} alone, as a polarity-inverted copy would "
-            "be; flip the polarity of one, or leave one out."
+            f"{together}, as a polarity-inverted copy would be; flip the polarity of one, or "
+            "leave one out."
         )
     mix = np.sum(signals, axis=0, dtype=np.float32) if signals else None
     bus_in = _lufs(mix, rate)
@@ -506,7 +507,12 @@ def automix(
     if bus_meter is not None:
         mix_lufs = _finite(bus_meter.result([_gain(2 * scale_db)] * 2).integrated_lufs)
     if bus_out is None:
-        notes.append("Every stem is silent, so the mix is silent.")
+        notes.append(
+            "Every stem is silent, so the mix is silent."
+            if all(silent)
+            else "The stems cancel each other out: nothing in their sum is louder than -70 LUFS, "
+            "so the mix is silent."
+        )
 
     reports = []
     for k, name in enumerate(names):
