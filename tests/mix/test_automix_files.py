@@ -61,3 +61,13 @@ def test_a_mix_beside_a_backing_folders_stems_is_written(tmp_path):
     write_tone(tmp_path / "song" / "stems" / "bass.wav", 55.0)
     automix_files([tmp_path / "song"], tmp_path / "song" / "mix.wav")
     assert (tmp_path / "song" / "mix.wav").exists()
+
+
+def test_stems_beside_an_empty_stems_folder_are_mixed(tmp_path):
+    # "Folder 'song' holds no .wav, .flac or .aiff stems" of a folder that held them, beside an
+    # empty stems/ made ahead of an export
+    write_tone(tmp_path / "song" / "bass.wav", 55.0)
+    write_tone(tmp_path / "song" / "keys.wav", 262.0)
+    (tmp_path / "song" / "stems").mkdir()
+    report = automix_files([tmp_path / "song"], tmp_path / "mix.wav")
+    assert [s.name for s in report.stems] == ["bass.wav", "keys.wav"]

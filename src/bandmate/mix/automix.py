@@ -946,14 +946,14 @@ def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -
     """The stem files named by `inputs`: files as given, folders as their WAV, FLAC and AIFF
     files (an AIFF stem was left out of the mix without a word).
 
-    A folder is read as `bandmate backing` writes one: its `stems/` subfolder when it has one,
-    else the folder itself; files sorted by name. Hidden files are passed over: macOS leaves a
-    "._name.wav" of metadata beside every file it copies to a USB stick or a network drive, and
-    a half-written output of bandmate's is a hidden file too. The names of the audio files a
-    folder holds in other formats (MP3, AAC, ...), and of its subfolders that hold stems (a
-    "Drums" folder of kick and snare), are added to `skipped`, so that the report can say they
-    were left out. Raises `InputFileError` when nothing is found, or when one file is
-    given twice (it would be mixed twice as loud).
+    A folder is read as `bandmate backing` writes one: its `stems/` subfolder when that holds
+    stems, else the folder itself; files sorted by name. Hidden files are passed over: macOS
+    leaves a "._name.wav" of metadata beside every file it copies to a USB stick or a network
+    drive, and a half-written output of bandmate's is a hidden file too. The names of the audio
+    files a folder holds in other formats (MP3, AAC, ...), and of its subfolders that hold stems
+    (a "Drums" folder of kick and snare), are added to `skipped`, so that the report can say
+    they were left out. Raises `InputFileError` when nothing is found, or when one file is given
+    twice (it would be mixed twice as loud).
     """
     import os
 
@@ -996,8 +996,10 @@ def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -
 
 
 def _stem_folder(folder: Path) -> Path:
-    """The folder whose files are a folder's stems: its `stems/` subfolder when it has one."""
-    return folder / "stems" if (folder / "stems").is_dir() else folder
+    """The folder whose files are a folder's stems: its `stems/` subfolder when that holds any
+    (an empty one, made ahead of an export, left the stems beside it refused as none)."""
+    stems = folder / "stems"
+    return stems if stems.is_dir() and _holds_stems(stems) else folder
 
 
 def _check_mix_outside_stems(inputs: Sequence[str | Path], output: str | Path) -> None:
