@@ -6,11 +6,15 @@ Targets (issue 8, on the 2-core reference machine):
 - following, on performances made from charts (chords and a melody, +-8% tempo drift, +-20 ms
   noise): a chord change recognized within one beat in >= 95% of changes; the band's harmony
   agrees with the player's chord on >= 90% of beats; tempo within 3% four beats after a change;
-- 10,000 input events per second for 10 s without falling behind or growing memory.
+- 10,000 input events per second for 10 s without falling behind or growing memory;
+- sudden tempo jumps (a section taken 15-30% faster or slower at once): the band's beat back
+  on the player's (within a tenth of a beat from then on) within two bars, and no re-lock on
+  steady or swung players.
 It also plays the band with the chorale and answer voices in real time (latency and jitter with
 the melody model answering in its worker process).
 
     nice .venv/bin/python bench/live.py [--minutes 10] [--realtime-seconds 60] [--style pop]
+    nice .venv/bin/python bench/live.py --only jumps      # just the sudden jumps (a few seconds)
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import random
 import statistics
 import threading
 import time
+
+import numpy as np
 
 from bandmate.arrange.voicing import allowed_pitch_classes
 from bandmate.live.engine import Engine, gc_paused
@@ -162,6 +168,7 @@ def simulated(
 
 def report_following(label: str, perf, result, tempo_log, engine) -> None:
     f = following(perf, result, tempo_log, engine.style)
+    relocks = engine.beat.relocks
     print(
         f"  {label}: chord changes recognized within a beat {f['recognized_within_beat']:.1%} "
         f"of {f['chord_changes']} (target >= 95%); harmony agrees {f['harmony_agrees']:.1%} of "
@@ -171,8 +178,80 @@ def report_following(label: str, perf, result, tempo_log, engine) -> None:
         f"  {label}: tempo within 3% four beats after a step "
         f"{f['tempo_within_3pct_after_4_beats']:.0%} of {f['tempo_steps']} steps "
         f"(worst {f['tempo_error_worst_after_step']:.1%}); median tempo error over all beats "
-        f"{f['tempo_error_median_all_beats']:.2%}"
+        f"{f['tempo_error_median_all_beats']:.2%}; re-locks {relocks} (none wanted)"
     )
+
+
+JUMP_FACTORS = (1.15, 0.85, 1.2, 0.8, 1.25, 0.75, 1.3, 0.7)
+
+
+def recovery_bars(perf, beat_log, jump: int, until: int) -> float:
+    """Bars from the jump at beat `jump` until the band's beat stays within a tenth of a beat
+    of the player's up to beat `until` (inf when it never does)."""
+    beats = np.arange(len(perf.beat_times))
+    last_bad = None
+    for time_s, band_beat in beat_log:
+        true = float(np.interp(time_s, perf.beat_times, beats))
+        if jump <= true < until and abs(band_beat - true) > 0.1:
+            last_bad = true
+    if last_bad is None:
+        return 0.0
+    if last_bad > until - 4:
+        return float("inf")
+    return (last_bad - jump) / perf.meter[0]
+
+
+def jumps(style: str, seeds: int) -> None:
+    """Each factor: the CHART's 32 bars at 100 BPM, the tempo jumping by it at bar 8 (no drift,
+    +-20 ms), once a seed; then steady and swung players, for re-locks that should not be."""
+    print(
+        f"  {'jump':>6}  recovered within 2 bars   bars to recover (median, worst)   tempo "
+        "error 2 bars on (median)   decision p50 / p99 ms"
+    )
+    for factor in JUMP_FACTORS:
+        within, bars, errors, lat50, lat99 = 0, [], [], [], []
+        for seed in range(1, seeds + 1):
+            perf = perform_chart(CHART, tempo_bpm=TEMPO_BPM, drift=0.0,
+                                 jumps=[(8, factor)], seed=seed)  # fmt: skip
+            engine = Engine(style, tempo_bpm=TEMPO_BPM, seed=seed)
+            log: list[tuple[float, float, float]] = []
+
+            def observe(event, eng, log=log):
+                log.append((event.time_s, eng.beat.beat_at(event.time_s), eng.tempo_bpm))
+
+            result = simulate(perf.events, engine, observe=observe)
+            r = result.report()
+            lat50.append(r["p50_ms"])
+            lat99.append(r["p99_ms"])
+            jump, end = perf.tempo_jumps[0], len(perf.beat_times) - 1
+            b = recovery_bars(perf, [(t, x) for t, x, _ in log], jump, end)
+            bars.append(b)
+            within += b <= 2
+            at = perf.beat_times[jump + 8]
+            k = bisect.bisect_right([t for t, _, _ in log], at) - 1
+            errors.append(abs(log[k][2] / perf.tempo_at_beat(jump + 8) - 1))
+        worst = max(bars)
+        print(
+            f"  {factor - 1:+6.0%}  {within:>3} of {len(bars):<3}                 "
+            f"{statistics.median(bars):4.1f}, {worst:4.1f}                          "
+            f"{statistics.median(errors):6.1%}                         "
+            f"{statistics.median(lat50):.3f} / {max(lat99):.3f}"
+        )
+    for label, swing in (("steady (straight eighths)", 0.5), ("swung eighths (2:1)", 2 / 3)):
+        relocks, offsets = 0, []
+        for seed in range(1, seeds + 1):
+            perf = perform_chart(CHART, tempo_bpm=TEMPO_BPM, swing=swing, seed=seed)
+            engine = Engine(style, tempo_bpm=TEMPO_BPM, seed=seed)
+            result = simulate(perf.events, engine)
+            relocks += engine.beat.relocks
+            kicks = np.array([o.time_s for o, _ in result.outputs
+                              if o.part == "Drums" and o.velocity and o.pitch == 36])  # fmt: skip
+            offsets += [np.abs(kicks - t).min() * 1000 for t in perf.beat_times[8:-4:4]]
+        print(
+            f"  {label}, +-8% drift: {relocks} re-locks in {seeds} choruses; band's kick from "
+            f"the player's downbeat median {statistics.median(offsets):.1f} ms, p90 "
+            f"{np.percentile(offsets, 90):.1f} ms"
+        )
 
 
 def flood(seconds: float, rate: int, style: str) -> None:
@@ -241,7 +320,14 @@ def main() -> None:
     parser.add_argument("--flood-seconds", type=float, default=10.0)
     parser.add_argument("--style", default="pop")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--jump-seeds", type=int, default=12)
+    parser.add_argument("--only", choices=("jumps",), help="run one case only")
     args = parser.parse_args()
+
+    if args.only == "jumps":
+        print("5. sudden tempo jumps")
+        jumps(args.style, args.jump_seeds)
+        return
 
     print(f"1. {args.minutes:g}-minute simulated performance, virtual clock, style {args.style}")
     for mode in ("split", "full", "single"):
@@ -287,6 +373,9 @@ def main() -> None:
         f"melody notes harmonized; {len(sources)} answers ({sources.count('model')} from the "
         f"model), {answer.cuts} cut short by the player"
     )
+
+    print("5. sudden tempo jumps")
+    jumps(args.style, args.jump_seeds)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
-"""The band keeps the player's beat with swung players, whose off-grid notes must not drag it.
+"""The band keeps the player's beat: through sudden tempo jumps, and with swung, triplet,
+syncopated and sparse players, whose off-grid notes must neither drag the beat nor make it
+jump to a tempo the player is not playing.
 
 Each test plays a performance into the engine on the virtual clock and listens to the band's
 kick drum against the player's chords, as a player would.
@@ -10,7 +12,9 @@ import numpy as np
 import pytest
 
 from bandmate.live import Engine, InputEvent, simulate
+from bandmate.live.performance import perform_chart
 
+CHART = "| C | Am7 | Dm7 | G7 | Em7 | A7 | Dm7 | G7 |"
 LEFT_HAND = ((36, 40, 43), (45, 48, 52), (41, 45, 48), (43, 47, 50))  # C Am F G, below G3
 
 
@@ -52,6 +56,11 @@ def downbeats(tempo_bpm: float, bars: int, from_bar: int) -> np.ndarray:
 
 SWING = [(0, "chord"), (0, "note"), (2 / 3, "note"), (1, "note"), (5 / 3, "note"),
          (2, "chord"), (2, "note"), (8 / 3, "note"), (3, "note"), (11 / 3, "note")]  # fmt: skip
+TRIPLETS_ON_1_AND_3 = [(0, "chord"), (1 / 3, "note"), (2 / 3, "note"),
+                       (2, "chord"), (7 / 3, "note"), (8 / 3, "note")]  # fmt: skip
+TRIPLETS = [(0, "chord")] + [(b + k / 3, "note") for b in range(4) for k in range(3)]
+HALF_NOTES = [(0, "chord"), (2, "chord")]
+SYNCOPATED = [(0, "chord"), (0.5, "note"), (1.5, "note"), (2.5, "note"), (3.5, "chord")]
 
 
 @pytest.mark.parametrize("tempo_bpm", [80, 100, 130])
@@ -65,3 +74,61 @@ def test_a_swing_player_keeps_the_band_on_the_beat(tempo_bpm):
     result = simulate(events, engine)
     offsets = kick_offsets_ms(result, downbeats(tempo_bpm, 16, from_bar=2))
     assert np.median(offsets) < 25, np.median(offsets)
+    assert engine.beat.relocks == 0
+
+
+@pytest.mark.parametrize(
+    ("rhythm", "tempo_bpm"),
+    [(SWING, 110), (TRIPLETS_ON_1_AND_3, 90), (TRIPLETS, 100), (HALF_NOTES, 120),
+     (SYNCOPATED, 100)],
+)  # fmt: skip
+def test_players_who_skip_eighths_do_not_make_the_band_jump(rhythm, tempo_bpm):
+    """Half the notes of a swing or triplet player, and every note but the chords of one who
+    plays half notes, are off the eighth-note grid; they must never be taken for a new tempo."""
+    events = play_rhythm(rhythm, tempo_bpm, bars=24, seed=2)
+    engine = Engine("pop", tempo_bpm=tempo_bpm)
+    result = simulate(events, engine)
+    assert engine.beat.relocks == 0
+    assert engine.tempo_bpm == pytest.approx(tempo_bpm, rel=0.02)
+    offsets = kick_offsets_ms(result, downbeats(tempo_bpm, 24, from_bar=1))
+    assert np.median(offsets) < 25 and np.percentile(offsets, 90) < 40, offsets
+
+
+@pytest.mark.parametrize("factor", [1.2, 0.8, 1.25, 0.75, 1.3])
+@pytest.mark.parametrize("seed", [1, 3])
+def test_the_band_finds_the_beat_again_after_a_sudden_tempo_jump(factor, seed):
+    """A player takes the second chorus 20-30% faster or slower at once. The tracker places
+    each note on the nearest eighth of the old grid, and at such a jump the notes of the new
+    tempo land on the wrong eighths: the band stayed at its old tempo or ran the wrong way,
+    its kick drum across the player's chords for the rest of the song. Within two bars the
+    band now plays the new tempo with its downbeats on the player's chords."""
+    perf = perform_chart(
+        CHART, tempo_bpm=100, choruses=3, drift=0.0, noise_ms=20, jumps=[(8, factor)], seed=seed
+    )
+    engine = Engine("pop", tempo_bpm=100, seed=seed)
+    result = simulate(perf.events, engine)
+    two_bars_after = perf.tempo_jumps[0] + 8
+    offsets = kick_offsets_ms(result, perf.beat_times[two_bars_after:-4:4])
+    assert np.median(offsets) < 25 and np.percentile(offsets, 90) < 40, offsets
+    assert engine.tempo_bpm == pytest.approx(100 * factor, rel=0.03)
+
+
+def test_a_steady_player_never_makes_the_band_jump():
+    perf = perform_chart(CHART, tempo_bpm=100, choruses=4, seed=5)  # +-8% drift, +-20 ms
+    engine = Engine("pop", tempo_bpm=100, seed=5)
+    simulate(perf.events, engine)
+    assert engine.beat.relocks == 0
+
+
+def test_a_jump_does_not_play_the_skipped_beats_all_at_once():
+    """When the beat moves on at once, the band's notes for the beats it passed are dropped,
+    not sounded together."""
+    perf = perform_chart(
+        CHART, tempo_bpm=100, choruses=3, drift=0.0, noise_ms=20, jumps=[(8, 1.3)], seed=3
+    )
+    engine = Engine("pop", tempo_bpm=100, seed=3)
+    result = simulate(perf.events, engine)
+    assert engine.beat.relocks >= 1
+    hits = np.sort([o.time_s for o, _ in result.outputs if o.part == "Drums" and o.velocity])
+    most_in_30ms = max(np.searchsorted(hits, t + 0.03) - i for i, t in enumerate(hits))
+    assert most_in_30ms <= 3  # a kick, a snare and a cymbal together at most

@@ -57,12 +57,11 @@ from bandmate.live.events import (
 )
 from bandmate.live.key import KeyTracker
 from bandmate.live.scheduler import Lane
-from bandmate.live.tempo import BeatTracker, FixedClick
+from bandmate.live.tempo import CHORD_WEIGHT, BeatTracker, FixedClick
 from bandmate.live.voices import PLAY_CHOICES, Part, make_voice
 from bandmate.theory.chords import ChordSymbol
 
 CHORD_GRID_BEATS = 0.5  # chord changes are placed on eighth notes
-CHORD_WEIGHT = 2.0  # a key struck with others weighs this much in the tempo fit
 PAUSE_BARS = 2.0  # a chord after this long with no input and no key down starts a bar again
 
 
@@ -183,6 +182,7 @@ class Engine:
         self._last_input_s = float("-inf")
         self._resumed_s: float | None = None  # the first key after a pause, until a chord comes
         self._change_at: float | None = None
+        self._relocked = False
         self.chord_log: list | None = None  # a list here collects (time_s, chord) of each change
         self.split_note = split_note if mode == "split" else None
         self.voices = self._make_voices(play)
@@ -252,6 +252,9 @@ class Engine:
                 decided.append(received_s)
                 now = event.time_s
             if now is not None and self.started:
+                if self._relocked:
+                    self._catch_up(now)
+                    self._relocked = False
                 if self._change_at is not None:
                     self._change_chord(self._change_at)
                     self._change_at = None
@@ -279,9 +282,9 @@ class Engine:
             if time_s - self._cluster_start > CLUSTER_S:
                 self._cluster_start = time_s
                 if self.started:
-                    self.beat.onset(time_s, 1.0)
+                    self._onset(time_s, 1.0)
             elif self.started:  # the second key of a chord: the onset weighs more
-                self.beat.onset(self._cluster_start, CHORD_WEIGHT)
+                self._onset(self._cluster_start, CHORD_WEIGHT)
             self.keys.note_on(pitch, velocity)
             self._velocity_sum += velocity
             self._velocity_count += 1
@@ -301,6 +304,21 @@ class Engine:
         for voice in self.voices:
             voice.hear(event, self)
         self._last_input_s = time_s
+
+    def _onset(self, time_s: float, weight: float) -> None:
+        relocks = self.beat.relocks
+        self.beat.onset(time_s, weight)
+        if self.beat.relocks != relocks:
+            self._relocked = True  # the band catches up once the batch is read
+
+    def _catch_up(self, now_s: float) -> None:
+        """The beat re-locked to a sudden new tempo and may have moved on at once: what the
+        lanes hold for the beats it passed is dropped, not played late all together."""
+        beat = self.beat.beat_at(now_s)
+        while self.rendered_bars * self.bar_beats <= beat:
+            self._plan_next_bar()
+        for lane in self.lanes:
+            lane.skip_until(beat, now_s, self.sink)
 
     def _start(self, time_s: float) -> None:
         self.started = True

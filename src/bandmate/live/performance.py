@@ -12,7 +12,9 @@ as an arranger-keyboard player would:
 - the right hand (`melody`) plays a line above middle C: on each beat a quarter, two eighths or
   a rest, chord tones on the beat and chord tones or tensions between;
 - the tempo drifts slowly (a sine over 16 bars, half of `drift`) and steps every `step_bars`
-  bars (up and down by half of `drift`), never further than `drift` from `tempo_bpm`;
+  bars (up and down by half of `drift`), never further than `drift` from `tempo_bpm`; `jumps`
+  adds sudden changes at given bars (a new section taken 20% faster);
+- `swing` places the melody's eighth note between two beats (0.5 straight, 2/3 swung);
 - every onset is moved by uniform noise of +-`noise_ms`; a chord's keys are struck within 6 ms
   of each other, in random order.
 
@@ -23,6 +25,7 @@ recorder would.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +51,7 @@ class SimulatedPerformance:
         meant (as fingered: reduced for single finger), and the time it was struck.
     tempo_steps: the beats at which the tempo steps.
     meter: the chart's time signature.
+    tempo_jumps: the beats at which the tempo jumps (`jumps`).
     """
 
     events: tuple[InputEvent, ...]
@@ -55,6 +59,7 @@ class SimulatedPerformance:
     changes: tuple[tuple[float, ChordSymbol, float], ...]
     tempo_steps: tuple[int, ...]
     meter: tuple[int, int]
+    tempo_jumps: tuple[int, ...] = ()
 
     def tempo_at_beat(self, beat: int) -> float:
         """The player's true tempo over beat `beat`, BPM."""
@@ -132,12 +137,16 @@ def perform_chart(
     melody: bool = True,
     pedal: bool = False,
     phrase_bars: int = 0,
+    jumps: Sequence[tuple[int, float]] = (),
+    swing: float = 0.5,
     seed: int = 0,
 ) -> SimulatedPerformance:
     """Play `chart` `choruses` times (see the module docs).
 
     phrase_bars: 0 plays the melody throughout; n plays it in n-bar phrases with n bars of rest
     between them (a player leaving room for an answer).
+    jumps: (bar from 0, factor): from that bar on, the tempo is `factor` times what it was.
+    swing: where the melody's eighth note between beats falls, in beats after the first.
     """
     chart = parse_chart(chart) if isinstance(chart, str) else chart
     rng = np.random.default_rng(seed)
@@ -148,6 +157,11 @@ def perform_chart(
     total_beats = math.ceil(len(bars) * quarters_per_bar) + 2
     step_beats = max(1, round(step_bars * quarters_per_bar))
     tempos, tempo_steps = _tempo_curve(total_beats, tempo_bpm, drift, step_beats)
+    jump_beats = []
+    for bar, factor in jumps:
+        beat = round(bar * quarters_per_bar)
+        tempos[beat:] *= factor
+        jump_beats.append(beat)
     beat_times = np.concatenate([[0.0], np.cumsum(60.0 / tempos)])
     noise = noise_ms / 1000
 
@@ -165,7 +179,7 @@ def perform_chart(
                 planned.append((beat, chord))
     end_beat = len(bars) * quarters_per_bar
     meant = tuple((beat, chord, 0.0) for beat, chord in planned)
-    perf = SimulatedPerformance((), beat_times, meant, tempo_steps, chart.meter)
+    perf = SimulatedPerformance((), beat_times, meant, tempo_steps, chart.meter, tuple(jump_beats))
 
     events: list[InputEvent] = []
     changes = []
@@ -189,9 +203,11 @@ def perform_chart(
 
     if melody:
         rest = _phrase_rests(phrase_bars, quarters_per_bar)
-        events += _melody(perf, planned, end_beat, rng, jitter, rest)
+        events += _melody(perf, planned, end_beat, rng, jitter, rest, swing)
     events.sort(key=lambda e: (e.time_s, e.kind != NOTE_OFF))
-    return SimulatedPerformance(tuple(events), beat_times, tuple(changes), tempo_steps, chart.meter)
+    return SimulatedPerformance(
+        tuple(events), beat_times, tuple(changes), tempo_steps, chart.meter, tuple(jump_beats)
+    )
 
 
 def _phrase_rests(phrase_bars: int, quarters_per_bar: float):
@@ -201,7 +217,7 @@ def _phrase_rests(phrase_bars: int, quarters_per_bar: float):
     return lambda beat: int(beat // (phrase_bars * quarters_per_bar)) % 2 == 1
 
 
-def _melody(perf, planned, end_beat: float, rng, jitter, rest) -> list[InputEvent]:
+def _melody(perf, planned, end_beat: float, rng, jitter, rest, swing) -> list[InputEvent]:
     onsets: list[tuple[float, int]] = []  # (beat, pitch)
     pitch = 69
     low, high = MELODY_RANGE
@@ -209,7 +225,7 @@ def _melody(perf, planned, end_beat: float, rng, jitter, rest) -> list[InputEven
         roll = rng.random()
         if rest(beat):
             continue
-        positions = [] if roll < 0.1 else [beat] if roll < 0.45 else [beat, beat + 0.5]
+        positions = [] if roll < 0.1 else [beat] if roll < 0.45 else [beat, beat + swing]
         for x in positions:
             chord = perf.chord_at(x)
             if chord is None or chord.is_no_chord:

@@ -17,6 +17,9 @@ now end at `beat` (or as soon as possible, when that is past), and the new notes
 those already due starting at once. A note sounding in both keeps sounding (a common tone is
 held, not re-struck).
 
+`skip_until(beat)` is a re-locked beat that moved on at once: what fell due in between is not
+played late, all at once; notes that should have ended by then end now.
+
 Times never run backwards within a lane: an event is never timed before `now` (a late note plays
 at once) nor before the lane's previous event.
 """
@@ -104,6 +107,21 @@ class Lane:
         if i > 256:  # drop what was released, now and then (not on every call)
             del events[:i]
             self.next = 0
+
+    def skip_until(self, beat: float, now: float, sink: Callable[[OutputEvent], None]) -> None:
+        """Drop the note ons before `beat` that are still pending, ending at `now` the notes
+        that should have ended by then: the beat moved on at once (a re-locked tempo), and
+        notes due before it would otherwise all sound now, together."""
+        events = self.events
+        i = self.next
+        while i < len(events) and events[i][0] < beat:
+            _, order, pitch, _ = events[i]
+            i += 1
+            if order == OFF and pitch in self.sounding:
+                self.sounding.discard(pitch)
+                self.last_time = max(now, self.last_time)
+                sink(OutputEvent(self.last_time, self.part, self.channel, pitch, 0))
+        self.next = i
 
     def release_all(self, now: float, sink: Callable[[OutputEvent], None]) -> None:
         """Stop: an off for every sounding note, now, and nothing pending."""
