@@ -195,3 +195,37 @@ def test_a_player_back_from_a_pause_in_their_own_time_gets_the_bar_lines_back(la
     errors_s = [np.abs(kicks - at).min() for at in chords_after]
     assert np.median(errors_s) < 0.03, np.median(errors_s)
     assert sorted({o.part for o, _ in result.outputs}) == sorted(p.name for p in engine.parts)
+
+
+@pytest.mark.parametrize(
+    ("chart", "meter", "style"),
+    [("(7/8) | C | Am | F | G |", (7, 8), "pop"), ("(12/8) | C | Am | F | G |", (12, 8), "pop"),
+     ("(3/4) | C | Am | F | G |", (3, 4), "rock"), ("(5/4) | C | Am | F | G |", (5, 4), "funk")],
+)  # fmt: skip
+def test_the_band_plays_in_the_players_meter(chart, meter, style, tmp_path):
+    """A player in 7/8 (or 12/8, 3/4, 5/4) with a 4/4 style: the session was written in 7/8
+    but the band played 4/4 bars, its downbeats wandering through the player's bars. The band
+    now plays the player's bars, the style's groove fitted to them as the backing-track
+    arranger fits it (beat for beat in 12/8), with a kick on every one of the player's bar
+    lines; the session file is in the player's meter."""
+    import numpy as np
+
+    from bandmate.io.midi import read_midi, write_midi
+    from bandmate.live.performance import write_performance
+    from bandmate.live.session import read_performance, session_score
+
+    perf = perform_chart(chart, tempo_bpm=110, choruses=4, drift=0.0, noise_ms=10, seed=2)
+    write_performance(tmp_path / "in.mid", perf.events, tempo_bpm=110, meter=meter)
+    recorded = read_performance(tmp_path / "in.mid")
+    engine = Engine(style, tempo_bpm=110, meter=meter)
+    result = simulate(recorded.events, engine)
+    bar_beats = meter[0] * 4 / meter[1]
+    bars = int((len(perf.beat_times) - 2) / bar_beats)
+    kicks = np.array([o.time_s for o, _ in result.outputs
+                      if o.part == "Drums" and o.velocity and o.pitch == 36])  # fmt: skip
+    offsets_ms = [np.abs(kicks - perf.time_of(b * bar_beats)).min() * 1000 for b in range(bars)]
+    assert max(offsets_ms) < 30, offsets_ms
+    score = session_score(result, recorded.events, time_signatures=recorded.time_signatures)
+    write_midi(score, tmp_path / "session.mid")
+    written = read_midi(tmp_path / "session.mid").time_signatures[0]
+    assert (written.numerator, written.denominator) == meter

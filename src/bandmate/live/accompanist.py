@@ -12,6 +12,12 @@ What differs from a backing track, and why:
 - The plan has no form: there are no sections, fills, intro or ending, because a live player's
   form is not known in advance. How hard the band plays ("low" or "high" patterns) follows how
   hard the player plays (their mean velocity over the last bar).
+- The bar is in the player's meter (`meter`, by default the style's). A style written in
+  another meter plays each bar as the backing-track arranger plays a bar of another meter in a
+  song (`arrange.players`): beat for beat between a compound and a simple meter (a 4/4 groove
+  in 12/8, its quarters on the dotted quarters), otherwise as many of the style's steps as fit
+  (14 of a 4/4 groove's 16ths in a 7/8 bar). So a player in 7/8 hears the band in 7/8, not a
+  4/4 band whose downbeats wander through their bars.
 - The next chord is not known, so each bar's "next chord" is its own last chord: approach notes
   lead back to the chord that is sounding.
 - Each bar is rendered alone, so comping voicings are not voice-led across bar lines (each bar
@@ -68,17 +74,27 @@ def part_channels(style: Style) -> tuple[int, ...]:
 class Accompanist:
     """Renders bars of `style` for live chords (see the module docs).
 
+    meter: the bar's time signature (default: the style's).
     variations: how many different phrases the band alternates between.
     cache_size: renders kept (least recently used first out), so memory stays bounded whatever
         the player does.
     """
 
-    def __init__(self, style: Style, *, seed: int = 0, variations: int = 2, cache_size: int = 2048):
+    def __init__(
+        self,
+        style: Style,
+        *,
+        meter: tuple[int, int] | None = None,
+        seed: int = 0,
+        variations: int = 2,
+        cache_size: int = 2048,
+    ):
         self.style = style
+        self.meter = tuple(meter or style.meter)
         self.parts = style.parts
         self.channels = part_channels(style)
         self.is_pitched = tuple(p.generator != "drums" for p in style.parts)
-        self.bar_ticks = bar_ticks(style.meter, TICKS_PER_BEAT)
+        self.bar_ticks = bar_ticks(self.meter, TICKS_PER_BEAT)
         self.bar_beats = self.bar_ticks / TICKS_PER_BEAT
         self.seed = seed
         self.variations = max(1, variations)
@@ -128,7 +144,7 @@ class Accompanist:
             index=place,
             start_ticks=0,
             length_ticks=length,
-            meter=style.meter,
+            meter=self.meter,
             chords=chord_spans,
             next_chord=spans[-1][1],
             section="",

@@ -59,6 +59,7 @@ from bandmate.live.key import KeyTracker
 from bandmate.live.scheduler import Lane
 from bandmate.live.tempo import CHORD_WEIGHT, BeatTracker, FixedClick
 from bandmate.live.voices import PLAY_CHOICES, Part, make_voice
+from bandmate.theory.chart import meter_problem
 from bandmate.theory.chords import ChordSymbol
 
 CHORD_GRID_BEATS = 0.5  # chord changes are placed on eighth notes
@@ -123,6 +124,8 @@ class Engine:
     style: a style name or Style. mode: "full", "split" or "single" (see `live.chords`).
     tempo_bpm: the tempo to start from (default: the style's). follow: follow the player's
         tempo (False: a fixed click at `tempo_bpm`).
+    meter: the player's time signature, (beats, beat unit) (default: the style's); the band
+        plays its bars in it (see `live.accompanist`).
     play: what answers the player: "band" (the style), and the voices of `live.voices`
         ("answer", "chorale"), on free MIDI channels. Without the band, the engine starts on the
         player's first key rather than the first chord.
@@ -140,6 +143,7 @@ class Engine:
         mode: str = "split",
         split_note: int = DEFAULT_SPLIT_NOTE,
         tempo_bpm: float | None = None,
+        meter: tuple[int, int] | None = None,
         follow: bool = True,
         sink: Callable[[OutputEvent], None] | None = None,
         lookahead_s: float = 0.01,
@@ -157,7 +161,10 @@ class Engine:
         self.beat = BeatTracker(tempo_bpm) if follow else FixedClick(tempo_bpm)
         self.chords = ChordTracker(mode, split_note)
         self.keys = KeyTracker()
-        self.band = Accompanist(self.style, seed=seed)
+        if meter is not None and (problem := meter_problem(tuple(meter))):
+            raise UserError(f"The meter cannot be played: {problem}.")
+        self.band = Accompanist(self.style, meter=meter, seed=seed)
+        self.meter = self.band.meter
         # the band's lanes (none when it does not play: it still keeps the bar grid)
         self.lanes = tuple(
             Lane(part.name, channel)

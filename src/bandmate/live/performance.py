@@ -250,9 +250,15 @@ def _melody(perf, planned, end_beat: float, rng, jitter, rest, swing) -> list[In
 
 
 def write_performance(
-    path: str | Path, events, *, tempo_bpm: float = 120.0, ticks_per_beat: int = 480
+    path: str | Path,
+    events,
+    *,
+    tempo_bpm: float = 120.0,
+    ticks_per_beat: int = 480,
+    meter: tuple[int, int] | None = None,
 ) -> None:
-    """Write input events as a one-track MIDI file at a constant `tempo_bpm`."""
+    """Write input events as a one-track MIDI file at a constant `tempo_bpm`, in `meter` (a
+    time signature event; none by default, which MIDI reads as 4/4)."""
     import mido
 
     from bandmate.io.files import atomic_path
@@ -261,6 +267,10 @@ def write_performance(
     track = mido.MidiTrack()
     midi.tracks.append(track)
     track.append(mido.MetaMessage("set_tempo", tempo=round(60e6 / tempo_bpm), time=0))
+    if meter is not None:
+        track.append(
+            mido.MetaMessage("time_signature", numerator=meter[0], denominator=meter[1], time=0)
+        )
     ticks_per_s = ticks_per_beat * tempo_bpm / 60
     last = 0
     for time_s, kind, pitch, velocity in sorted(events):

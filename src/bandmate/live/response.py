@@ -16,7 +16,7 @@ and none has been for `GAP_BEATS` (one beat); a phrase of fewer than `MIN_NOTES`
 not answered (a stray key is not a call).
 
 **The model, in another process.** The request is a small lead sheet: the phrase's notes in
-ticks (480 a beat) from the bar line before it, the style's meter, the heard chords (else the
+ticks (480 a beat) from the bar line before it, the session's meter, the heard chords (else the
 model's labelling of the tune, as in `bandmate continue`). `continue_piece` continues it for
 `ANSWER_BARS` (2) bars, in the style the model finds likeliest, in the phrase's own range, and
 the notes it adds are the answer. It runs in a worker *process* (`AnswerWorker`: a child
@@ -385,7 +385,7 @@ class Responder:
         self.answers: list[Answer] = []
         self.cuts = 0
         self.seed = _engine_seed(engine)
-        self.meter = tuple(engine.style.meter)
+        self.meter = tuple(engine.meter)
         self._phrase: list[list] = []  # [onset_beat, end_beat or None, pitch, velocity]
         self._down: dict[int, list] = {}  # melody keys down -> their phrase entry
         self._last_end = float("-inf")

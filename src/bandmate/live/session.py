@@ -468,7 +468,7 @@ def session_score(
         tracks=tuple(tracks),
         ticks_per_beat=ticks_per_beat,
         tempos=tempos,
-        time_signatures=tuple(time_signatures or (TimeSignature(0, *style.meter),)),
+        time_signatures=tuple(time_signatures or (TimeSignature(0, *result.engine.meter),)),
         chords=chords,
         title=f"bandmate jam ({style.title})",
     )
