@@ -14,6 +14,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from bandmate.errors import UserError
 from bandmate.live.engine import Engine
 from bandmate.live.events import NOTE_OFF, NOTE_ON, SUSTAIN, InputEvent, OutputEvent
 from bandmate.live.session import LiveSession
@@ -23,6 +24,8 @@ from bandmate.live.websocket import (
     TRY_AGAIN_LATER,
     WebSocketTransport,
     event_message,
+    format_address,
+    parse_address,
     parse_message,
 )
 from bandmate.score.model import Role
@@ -193,3 +196,63 @@ def test_a_chord_played_in_the_page_brings_the_band_in():
     notes = [m for m in band if m["type"] == "note" and m["velocity"] > 0]
     assert len({m["channel"] for m in notes}) >= 2, band[:5]
     assert all(m["time"] >= 0 for m in notes)
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [("8766", ("127.0.0.1", 8766)), ("0.0.0.0:8766", ("0.0.0.0", 8766)),
+     ("localhost:0", ("localhost", 0)), ("[::1]:8765", ("::1", 8765)),
+     ("[::]:8766", ("::", 8766)), ("[fe80::1%eth0]:8766", ("fe80::1%eth0", 8766))],
+)  # fmt: skip
+def test_where_to_listen_is_read_as_a_url_writes_it(text, address):
+    """--websocket takes [HOST:]PORT; an IPv6 host goes in brackets, as in a URL ('[::1]:8765'
+    was read as the host '[::1]', which no machine has)."""
+    assert parse_address(text) == address
+    assert parse_address(format_address(*address)) == address
+
+
+@pytest.mark.parametrize(
+    "text", ["::1", "::1:8765", "[::1]", "[::1]8765", "[zz]:80", "host:", "70000", "[::1]:70000"]
+)
+def test_a_malformed_address_is_refused_in_one_sentence(text):
+    with pytest.raises(UserError) as refused:
+        parse_address(text)
+    message = str(refused.value)
+    assert repr(text) in message and message.endswith(".") and message.count(". ") == 0
+    assert "[::1]:8766" in message or "8766" in message  # it shows what to write
+
+
+def _has_ipv6_loopback() -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
+def test_a_page_plays_over_ipv6():
+    transport = WebSocketTransport(*parse_address("[::1]:0"), VirtualClock(5.0))
+    try:
+        assert transport.url.startswith("ws://[::1]:")
+        with connect(transport.url) as client:
+            assert messages(client, 1)[0]["type"] == "clock"
+            client.send(json.dumps({"type": "note_on", "pitch": 60, "velocity": 90}))
+            assert [e for e, _ in received(transport, 1)] == [InputEvent.note_on(5.0, 60, 90)]
+    finally:
+        transport.close()
+
+
+def test_an_address_this_machine_does_not_have_is_named_with_what_to_give():
+    """192.0.2.1 is kept for documentation: no machine has it. The sentence names the address
+    (an IPv6 one in brackets) and asks for one of this machine's, not for another port."""
+    with pytest.raises(UserError) as refused:
+        WebSocketTransport("192.0.2.1", 8766, VirtualClock(0.0))
+    assert "192.0.2.1:8766" in str(refused.value) and "address" in str(refused.value)
+    if not _has_ipv6_loopback():
+        with pytest.raises(UserError) as refused:
+            WebSocketTransport("::1", 8766, VirtualClock(0.0))
+        assert "[::1]:8766" in str(refused.value)

@@ -31,13 +31,22 @@ only queues an event, and a slow page delays its own notes, never the band's dec
 server listens on 127.0.0.1 unless told otherwise, and takes pages from localhost only (or
 clients that send no Origin, as scripts do), so that another web site open in the browser cannot
 play or listen in.
+
+Where to listen is given as `--websocket` takes it, [HOST:]PORT (`parse_address`): a port alone,
+a host name or IPv4 address and a port, or an IPv6 address in brackets and a port, as in a URL
+(`[::1]:8766`). An IPv6 address without brackets is refused rather than guessed at: in
+`::1:8766` the last group could be the port or part of the address. An IPv6 address is
+listened on with an IPv6 socket (the server's default is IPv4, which cannot bind one).
 """
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import json
 import queue
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -61,6 +70,59 @@ BUSY_REASON = "bandmate already has a player; close the other page first"
 MAX_MESSAGE_BYTES = 4096  # a player's message is tens of bytes
 LOCAL_ORIGINS = (None, re.compile(r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"))
 _STOP = object()
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """Where to listen, from [HOST:]PORT (see the module docs): (host, port), the host 127.0.0.1
+    when only a port is given. Raises `UserError`, in one sentence, for anything else."""
+    value = text.strip()
+    host = DEFAULT_HOST
+    if value.startswith("["):
+        close = value.find("]")
+        if close < 0 or not value[close + 1 :].startswith(":"):
+            raise UserError(
+                f"--websocket {text!r} has no port after the address in brackets; write it as "
+                "[::1]:8766."
+            )
+        host, port_text = value[1:close], value[close + 2 :]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise UserError(
+                f"--websocket {text!r}: {host!r} in brackets is not an IPv6 address; write one "
+                "such as [::1]:8766."
+            ) from None
+    elif value.count(":") > 1:
+        raise UserError(
+            f"--websocket {text!r} looks like an IPv6 address without brackets, where the port "
+            "cannot be told from the address; write the address in brackets and the port after "
+            "it, such as [::1]:8766."
+        )
+    elif ":" in value:
+        named, port_text = value.split(":")
+        host = named or DEFAULT_HOST
+    else:
+        port_text = value
+    if not (port_text.isascii() and port_text.isdigit()) or int(port_text) > 65535:
+        raise UserError(
+            f"--websocket {text!r} has no port from 0 to 65535; give one such as 8766, "
+            "127.0.0.1:8766 or [::1]:8766."
+        )
+    return host, int(port_text)
+
+
+def _family(host: str) -> socket.AddressFamily:
+    """The socket family to listen on `host` with: IPv6 for an IPv6 address (the server's
+    default, IPv4, cannot bind one), else IPv4 (a host name as the system resolves it there)."""
+    try:
+        return socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    except ValueError:
+        return socket.AF_INET
+
+
+def format_address(host: str, port: int) -> str:
+    """HOST:PORT, an IPv6 host in brackets (as in a URL)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def parse_message(data: str | bytes, time_s: float) -> InputEvent | bytes | None:
@@ -150,11 +212,16 @@ class WebSocketTransport:
                 origins=list(LOCAL_ORIGINS),
                 compression=None,  # messages are tiny; deflate would only add latency
                 max_size=MAX_MESSAGE_BYTES,
+                family=_family(host),
             )
         except OSError as e:
+            where = format_address(host, port)
+            if e.errno in (errno.EADDRINUSE, errno.EACCES):
+                what = "another port with --websocket PORT"
+            else:  # the address: not this machine's, or of a family it lacks (no IPv6)
+                what = f"an address of this machine, such as 127.0.0.1:{port}"
             raise UserError(
-                f"Cannot listen for the browser on {host}:{port} ({e.strerror or e}); give "
-                "another port with --websocket PORT."
+                f"Cannot listen for the browser on {where} ({e.strerror or e}); give {what}."
             ) from e
         self.host = host
         self.port: int = self._server.socket.getsockname()[1]
@@ -164,6 +231,11 @@ class WebSocketTransport:
         self._writer = threading.Thread(target=self._write, name="bandmate-ws-out", daemon=True)
         self._serving.start()
         self._writer.start()
+
+    @property
+    def url(self) -> str:
+        """Where pages connect: ws://HOST:PORT (an IPv6 host in brackets)."""
+        return f"ws://{format_address(self.host, self.port)}"
 
     @property
     def connected(self) -> bool:
