@@ -185,8 +185,9 @@ CLOSE_WAIT_S = 2.0  # how long `close` waits for the writer and the server's thr
 class WebSocketTransport:
     """A WebSocket server for one browser page, the player and the band (see the module docs).
 
-    host, port: where to listen; port 0 takes a free port, which `port` then holds. clock: the
-    session clock, which input events and outgoing times are on.
+    host, port: where to listen (an IPv6 host bare or in brackets); port 0 takes a free port,
+    which `port` then holds. clock: the session clock, which input events and outgoing times
+    are on.
 
     Raises `UserError` when the port cannot be listened on.
     """
@@ -196,6 +197,8 @@ class WebSocketTransport:
     def __init__(self, host: str = DEFAULT_HOST, port: int = 0, clock: Clock = time.perf_counter):
         from websockets.sync.server import serve
 
+        if host.startswith("[") and host.endswith("]"):  # an IPv6 host written as in a URL
+            host = host[1:-1]
         self.clock = clock
         self.ignored = 0  # text messages that were not a player's message
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
