@@ -211,3 +211,41 @@ def test_a_browser_plays_and_the_session_is_written(tmp_path):
     names = [t.name for t in read_midi(out).tracks]
     assert names[0] == "Player" and {"Drums", "Bass", "Choir"} <= set(names)
     assert "wrote" in stdout
+
+
+def test_a_performance_in_seven_eight_gets_a_band_in_seven_eight(capsys, tmp_path):
+    """The session was written in 7/8 while the band played the style's 4/4 bars through it;
+    the band now takes the performance's meter, a kick on each of the player's bar lines."""
+    import numpy as np
+
+    path, out = tmp_path / "in.mid", tmp_path / "session.mid"
+    perf = perform_chart("(7/8) | C | Am | F | G |", tempo_bpm=110, choruses=3, seed=2)
+    write_performance(path, perf.events, tempo_bpm=110, meter=(7, 8))
+    assert jam(capsys, "--simulate", path, "--style", "pop", "-o", out).returncode == 0
+    session = read_midi(out)
+    assert [(s.numerator, s.denominator) for s in session.time_signatures] == [(7, 8)]
+    drums = next(t for t in session.tracks if t.name == "Drums")
+    kicks = np.array([n.onset_ticks for n in drums.notes if n.pitch == 36])
+    seconds = [session.tempo_map.seconds_at(int(k)) for k in kicks]
+    bar_s = 3.5 * 60 / 110
+    lines = [perf.time_of(3.5 * b) for b in range(1, int(perf.beat_times[-1] / bar_s) - 1)]
+    misses_ms = [1000 * min(abs(s - at) for s in seconds) for at in lines]
+    assert max(misses_ms) < 40, misses_ms
+
+
+def test_the_meter_can_be_given_and_a_bad_one_is_one_line(capsys, performance, tmp_path):
+    out = tmp_path / "s.mid"
+    assert jam(capsys, "--simulate", performance, "--meter", "3/4", "-o", out).returncode == 0
+    assert read_midi(out).time_signatures[0].numerator == 3
+    out.unlink()
+    assert_user_error(jam(capsys, "--simulate", performance, "--meter", "waltz", "-o", out),
+                      "--meter", "3/4")  # fmt: skip
+    assert_user_error(jam(capsys, "--simulate", performance, "--meter", "0/4", "-o", out), "meter")
+    assert not out.exists()
+
+
+def test_the_browser_may_connect_over_ipv6(capsys):
+    result = jam(capsys, "--websocket", "[::1]:0", "--seconds", "0.3")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"ws://\[::1\]:\d+", result.stderr), result.stderr
+    assert_user_error(jam(capsys, "--websocket", "::1", "--seconds", "0.3"), "[::1]:8766")

@@ -84,6 +84,12 @@ def add_parser(sub) -> None:
         help="the tempo to start from in BPM (default: the performance's, or the style's)",
     )
     p.add_argument(
+        "--meter",
+        metavar="N/D",
+        help="the player's time signature, such as 3/4 or 7/8; the band plays the style's "
+        "groove in it (default: the performance's, or the style's)",
+    )
+    p.add_argument(
         "--click", action="store_true", help="keep a fixed tempo instead of following the player"
     )
     p.add_argument("--realtime", action="store_true", help="play the performance in real time")
@@ -163,6 +169,7 @@ def _engine_args(args) -> dict:
         )
     return {
         "style": load_style(args.style),
+        "meter": _meter(args.meter) if args.meter else None,
         "mode": args.mode,
         "split_note": split_note,
         "follow": not args.click,
@@ -177,6 +184,9 @@ def _simulate(args, engine_args: dict) -> int:
 
     performance = read_performance(args.simulate)
     tempo = args.tempo or min(max(performance.tempo_bpm, 20.0), 400.0)
+    if engine_args["meter"] is None and performance.time_signatures:  # the band plays in it
+        first = performance.time_signatures[0]
+        engine_args = engine_args | {"meter": (first.numerator, first.denominator)}
     engine = Engine(tempo_bpm=tempo, **engine_args)
     result = simulate(performance.events, engine, realtime=args.realtime)
     _write_session(
@@ -185,7 +195,8 @@ def _simulate(args, engine_args: dict) -> int:
         performance.events,
         ticks_per_beat=performance.ticks_per_beat,
         tempos=performance.tempos,
-        time_signatures=performance.time_signatures,
+        # the band's meter when --meter overrode the performance's
+        time_signatures=None if args.meter else performance.time_signatures,
         extra={"file_events_ignored": performance.ignored},
     )
     return 0
@@ -228,11 +239,11 @@ def _transport(args, clock):
     from bandmate.live.transport import Duplex
 
     if args.websocket:
-        from bandmate.live.websocket import WebSocketTransport
+        from bandmate.live.websocket import WebSocketTransport, parse_address
 
-        host, port = _host_port(args.websocket)
+        host, port = parse_address(args.websocket)
         inbound = WebSocketTransport(host, port, clock)
-        where = f"on ws://{host}:{inbound.port}"
+        where = f"on {inbound.url}"
         if not args.out_port and not args.synth:
             return inbound, where + " (the band goes back to the browser)"
     else:
@@ -256,15 +267,14 @@ def _transport(args, clock):
     return Duplex(inbound, synth), where + ", playing on the built-in synth"
 
 
-def _host_port(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
+def _meter(text: str) -> tuple[int, int]:
+    beats, _, unit = text.partition("/")
     try:
-        number = int(port)
+        return int(beats), int(unit)
     except ValueError:
-        number = -1
-    if not 0 <= number <= 65535:
-        raise UserError(f"--websocket {text!r} is not a port; give a number such as 8766.")
-    return host or "127.0.0.1", number
+        raise UserError(
+            f"--meter {text!r} is not a time signature; write it as two numbers, such as 3/4."
+        ) from None
 
 
 def _write_session(args, result, events, *, extra: dict | None = None, **clock) -> None:
