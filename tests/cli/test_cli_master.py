@@ -186,6 +186,9 @@ def test_outputs_that_cannot_be_written_are_refused_before_the_work(capsys, tmp_
     result = bandmate(capsys, "master", mix_file, "-o", mix_file / "master.wav")
     assert_user_error(result, "is a file, not a folder")
     assert not out.exists()
+    # a picture named as another kind of file was refused only after the master was written
+    assert_user_error(bandmate(capsys, "master", mix_file, "-o", out, "--report", "r.txt"), "r.txt")
+    assert not out.exists()
 
 
 def _file_size_limit(limit_bytes: int):

@@ -218,3 +218,9 @@ def test_a_stem_bandmate_cannot_take_is_named(capsys, stems_dir, tmp_path):
     (folder / "04-surround.wav").unlink()
     sf.write(folder / "05-phone.wav", np.zeros((8000, 1), np.float32), 8000)
     assert_user_error(mix(capsys, stems_dir, "-o", tmp_path / "o.wav"), "05-phone.wav", "8000 Hz")
+
+
+def test_a_picture_named_as_another_kind_of_file_is_refused_before_the_mix(capsys, stems_dir):
+    out = stems_dir.parent / "mix.wav"
+    assert_user_error(mix(capsys, stems_dir, "-o", out, "--report", "mix.txt"), "mix.txt")
+    assert not out.exists()

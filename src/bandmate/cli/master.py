@@ -58,6 +58,10 @@ def run(args) -> int:
     )
     extras = [p for p in (args.report, args.json) if p]
     check_output_paths([args.output, *extras])
+    if args.report:  # a picture format the name says, before any work
+        from bandmate.mix.report import check_figure_path
+
+        check_figure_path(args.report)
     inputs = [args.input] + ([args.reference] if args.reference else [])
     check_outputs(extras, inputs, force=args.force)
     report = master_file(

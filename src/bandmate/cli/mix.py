@@ -28,6 +28,10 @@ def run(args) -> int:
 
     extras = [p for p in (args.report, args.json) if p]
     check_output_paths([args.output, *extras])
+    if args.report:  # a picture format the name says, before any work
+        from bandmate.mix.report import check_figure_path
+
+        check_figure_path(args.report)
     report = automix_files(args.stems, args.output, force=args.force, extra_outputs=extras)
     if args.report:
         write_automix_png(report, args.report)
