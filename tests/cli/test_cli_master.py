@@ -227,3 +227,10 @@ def test_a_full_disk_is_one_sentence_and_leaves_no_file(tmp_path):
         )
         assert_user_error(result, words)
         assert list(tmp_path.iterdir()) == [mono]
+
+
+def test_the_curve_is_named_in_any_case(capsys, tmp_path, mix_file):
+    out = tmp_path / "master.wav"
+    result = bandmate(capsys, "master", mix_file, "-o", out, "--curve", "Warm")
+    assert result.returncode == 0, result.stderr
+    assert "'warm' curve" in result.stdout

@@ -28,6 +28,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--curve",
         default="balanced",
+        type=str.lower,
         help="the target curve when there is no reference: balanced (default), warm, bright, "
         "bass-heavy",
     )
