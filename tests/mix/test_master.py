@@ -314,6 +314,15 @@ def test_a_dc_offset_is_removed_and_the_target_reached(rng, offset):
     assert report.dc_offset[0] == pytest.approx(offset, abs=0.02)
 
 
+def test_a_clipped_mix_is_named_in_the_master_report(rng):
+    mix = music(rng, seconds=4.0)
+    hot = Audio(np.clip(mix.samples * np.float32(8.0), -1.0, 1.0), mix.sample_rate)
+    _, report = master(hot)
+    assert [n for n in report.notes if "The mix is clipped in" in n]
+    _, report = master(mix)
+    assert not [n for n in report.notes if "clipped" in n]
+
+
 def test_dc_removal_leaves_music_alone(rng):
     # the high-pass sits far under the music: the loudness and the lowest octave band stay put
     mix = music(rng, seconds=4.0)

@@ -265,6 +265,27 @@ def test_channels_opposite_in_polarity_are_named(rng):
     assert not [n for n in wide.notes if "polarity" in n]
 
 
+def test_a_clipped_mix_is_named_and_a_full_scale_peak_is_not(rng, tmp_path):
+    # a mix exported too hot, its tops cut flat, got no word from analyze or master
+    from bandmate.mix.analysis import BLOCK_SECONDS
+
+    t = np.arange(12 * 48_000) / 48_000
+    # 100 Hz from a peak: two flat tops a period, one of them across the first block's end
+    clipped = np.clip(2.0 * np.cos(2 * np.pi * 100 * t), -1.0, 1.0)
+    assert clipped[int(BLOCK_SECONDS * 48_000) - 1] == 1.0
+    audio = Audio(np.stack([clipped, 0.5 * clipped]).astype(np.float32), 48_000)
+    path = tmp_path / "hot.wav"
+    write_audio(audio, path, subtype="PCM_16")
+    analysis = analyze_file(path)  # read in blocks
+    assert analysis.clipped_runs == analyze(audio).clipped_runs == 2 * 1200 + 1
+    assert [n for n in analysis.notes if "clipped in 2401 places" in n]
+    assert analysis.to_dict()["clipped_runs"] == 2401
+    for smooth in (np.sin(2 * np.pi * 50 * t), 1.3 * np.sin(2 * np.pi * 50 * t)):
+        # a slow sine peaking at full scale, and a float file's overs, are not clipped
+        stereo = np.stack([smooth, smooth]).astype(np.float32)
+        assert analyze(Audio(stereo, 48_000)).clipped_runs == 0
+
+
 @pytest.mark.parametrize(("frames", "shown"), [(220, "4.99 ms"), (19_845, "450 ms"),
                                                (132_300, "3.00 s"), (0, "0.00 s")])  # fmt: skip
 def test_the_table_gives_a_short_files_length_in_ms(frames, shown):

@@ -13,7 +13,11 @@ EBU R 128) plus
 - `side_to_mid_db`: stereo width as the side energy over the mid energy ((L - R)/2 over
   (L + R)/2): -inf for identical channels, 0 dB for unrelated ones of equal level;
 - `dc_offset`: each channel's mean (full scale 1.0). An offset is inaudible but counts toward
-  the peaks, the RMS and the crest factor, so from -40 dBFS up a note names it.
+  the peaks, the RMS and the crest factor, so from -40 dBFS up a note names it;
+- `clipped_runs`: the places where `CLIP_RUN` or more equal samples in a row sit at full scale
+  (`CLIP_LEVEL` to 1.0), in any channel: a mix exported too hot, its waveform's tops cut flat.
+  A single sample at full scale is a peak that touches it, not clipping; three in a row are
+  what clip meters count. A note names them: no master restores them.
 
 `analyze_file` reads the file in blocks, so a long file costs little memory (the meter keeps a
 number per 10 ms, the spectrum one array). Anything that cannot be measured (silence, audio too
@@ -36,6 +40,9 @@ from bandmate.mix.meter import SERIES_STEP_SECONDS, Loudness, LoudnessMeter
 OCTAVE_CENTERS_HZ = (31.5, 63, 125, 250, 500, 1000, 2000, 4000, 8000, 16000)
 BLOCK_SECONDS = 10.0  # how much audio is read and measured at a time
 DC_NOTE_LEVEL = 0.01  # -40 dBFS: an offset this large is named in the notes
+# full scale: 16-bit's top code (32767/32768) and up; a float sample beyond it is an over the
+# format holds, not a clipped one, so only values within a hair of 1.0 count
+CLIP_LEVEL, CLIP_RUN = 32767 / 32768 - 1e-6, 3  # 3 samples in a row, as clip meters count
 # a phase meter's red: from here down a note says the audio cancels in mono (-0.5: the mono sum
 # is 6 dB under the channels' own level at equal levels)
 OPPOSITE_CORRELATION = -0.5
@@ -52,6 +59,7 @@ class Analysis:
     correlation: float | None
     side_to_mid_db: float | None
     dc_offset: tuple[float, ...] = ()  # each channel's mean, full scale 1.0
+    clipped_runs: int = 0  # places where CLIP_RUN or more samples in a row sit at full scale
 
     @property
     def notes(self) -> list[str]:
@@ -97,6 +105,13 @@ class Analysis:
                 "a DC offset: it counts toward the peaks, the RMS and the crest factor; "
                 "bandmate master removes it."
             )
+        if self.clipped_runs:
+            places = "place" if self.clipped_runs == 1 else "places"
+            notes.append(
+                f"The audio is clipped in {self.clipped_runs} {places} ({CLIP_RUN} or more "
+                "samples in a row at full scale); no master restores what was cut, so export the "
+                "mix again with its peaks under -1 dBFS."
+            )
         return notes
 
     def to_dict(self) -> dict:
@@ -125,6 +140,7 @@ class Analysis:
             "stereo_correlation": _finite(self.correlation),
             "side_to_mid_db": _finite(self.side_to_mid_db),
             "dc_offset": [round(v, 6) for v in self.dc_offset],
+            "clipped_runs": self.clipped_runs,
             "series_step_seconds": SERIES_STEP_SECONDS,
             "momentary_lufs": _series(lo.momentary_lufs),
             "short_term_lufs": _series(lo.short_term_lufs),
@@ -257,6 +273,7 @@ def _analyze_blocks(blocks: Iterable[np.ndarray], sample_rate: int, channels: in
     square_sums = np.zeros(channels)
     sums = np.zeros(channels)
     cross = 0.0  # sum of left times right
+    clips = _ClipCounter(channels)
     with ThreadPoolExecutor(1) as side:
         metering = None
         for block in blocks:
@@ -267,6 +284,7 @@ def _analyze_blocks(blocks: Iterable[np.ndarray], sample_rate: int, channels: in
             spectrum.process(x)
             square_sums += np.einsum("cn,cn->c", x, x)
             sums += x.sum(axis=1)
+            clips.process(x)
             if channels == 2:
                 cross += float(np.dot(x[0], x[1]))
         if metering is not None:
@@ -298,7 +316,46 @@ def _analyze_blocks(blocks: Iterable[np.ndarray], sample_rate: int, channels: in
         correlation=correlation,
         side_to_mid_db=side_to_mid,
         dc_offset=tuple(float(v) for v in sums / loudness.frames) if loudness.frames else (),
+        clipped_runs=clips.result(),
     )
+
+
+class _ClipCounter:
+    """Counts the flat tops: runs of `CLIP_RUN` or more equal samples at full scale in a channel,
+    across blocks (a run that reaches the end of a block goes on into the next). Equal, because
+    a smooth waveform that peaks at full scale (a slow sine normalised to 0 dBFS) has several
+    samples within a hair of it, none equal; a clipped one is cut flat."""
+
+    def __init__(self, channels: int):
+        self.runs = 0
+        self.last = np.full(channels, -1.0)  # each channel's last magnitude (-1: none yet)
+        self.open = np.zeros(channels, dtype=np.int64)  # samples in the run reaching the end
+
+    def process(self, x: np.ndarray) -> None:
+        magnitude = np.abs(x)
+        top = (magnitude >= CLIP_LEVEL) & (magnitude <= 1.0 + 1e-6)
+        if not top.any() and not self.open.any():
+            self.last = magnitude[:, -1] if magnitude.shape[1] else self.last
+            return
+        for c, (m, row) in enumerate(zip(magnitude, top, strict=True)):
+            before = np.concatenate(([self.last[c]], m[:-1]))
+            same = row & (m == before)  # a sample at full scale equal to the one before it
+            edges = np.diff(np.concatenate(([0], same.astype(np.int8), [0])))
+            starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+            lengths = ends - starts + 1  # a run of n equal samples has n - 1 "same" flags
+            if len(lengths) and starts[0] == 0 and self.open[c]:
+                lengths[0] += self.open[c] - 1  # the run the last block ended in goes on
+            elif self.open[c]:
+                self.runs += self.open[c] >= CLIP_RUN  # it ended with that block
+            self.open[c] = 0
+            if len(lengths) and ends[-1] == len(row):
+                self.open[c], lengths = lengths[-1], lengths[:-1]
+            self.runs += int((lengths >= CLIP_RUN).sum())
+            if len(m):
+                self.last[c] = m[-1]
+
+    def result(self) -> int:
+        return self.runs + int((self.open >= CLIP_RUN).sum())
 
 
 def _db(ratio: float) -> float:

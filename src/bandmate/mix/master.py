@@ -707,6 +707,12 @@ def _report(config, before, after, ref, plan, threshold, trim, subtype) -> Maste
             f"The mix had a DC offset of {offset:.3g} ({20 * math.log10(offset):.1f} dBFS); "
             "it was removed."
         )
+    if before.clipped_runs:
+        notes.append(
+            f"The mix is clipped in {before.clipped_runs} "
+            f"{'place' if before.clipped_runs == 1 else 'places'} (samples in a row at full "
+            "scale); the master keeps the distortion, so export the mix again with headroom."
+        )
     per_100ms = int(0.1 * before.loudness.sample_rate) // plan.hop
     return MasterReport(
         config=config,
