@@ -15,6 +15,7 @@ the melody model answering in its worker process).
 
     nice .venv/bin/python bench/live.py [--minutes 10] [--realtime-seconds 60] [--style pop]
     nice .venv/bin/python bench/live.py --only jumps      # just the sudden jumps (a few seconds)
+    nice .venv/bin/python bench/live.py --only players    # player types at 90-200 BPM
 """
 
 from __future__ import annotations
@@ -254,6 +255,99 @@ def jumps(style: str, seeds: int) -> None:
         )
 
 
+# players for the beat tracker (`players`): one bar repeated, (beat in the bar, "chord" or
+# "note"); chords are the left hand's, notes the right hand's
+_EIGHTHS = [(b / 2, "note") for b in range(8)]
+PLAYERS = {
+    "straight eighths": [(0, "chord"), (2, "chord"), *_EIGHTHS],
+    "swung eighths": [(0, "chord"), (2, "chord")]
+    + [(b + x, "note") for b in range(4) for x in (0, 2 / 3)],
+    "syncopated": [(0, "chord"), (0.5, "note"), (1.5, "note"), (2.5, "note"), (3.5, "chord")],
+    "sparse (half notes)": [(0, "chord"), (2, "chord")],
+    "paused (4 bars on, 2 off)": [(0, "chord"), (2, "chord"), *_EIGHTHS],
+    "steady triplets": [(0, "chord")] + [(b + k / 3, "note") for b in range(4) for k in range(3)],
+    "triplets, chords on 1 and 3": [(0, "chord"), (2, "chord")]
+    + [(b + k / 3, "note") for b in range(4) for k in range(3)],
+    "dotted eighths": [(0, "chord"), (2, "chord")]
+    + [(b + x, "note") for b in range(4) for x in (0, 0.75)],
+    "sixteenths": [(0, "chord"), (2, "chord")] + [(b / 4, "note") for b in range(16)],
+}
+PLAYER_TEMPOS = (90, 110, 130, 150, 175, 200)
+LEFT_HAND = ((36, 40, 43), (45, 48, 52), (41, 45, 48), (43, 47, 50))
+
+
+def play_player(rhythm, tempo_bpm: float, bars: int, seed: int, paused: bool = False):
+    """`rhythm` repeated for `bars` bars: the tempo drifts by +-4% (a sine over 16 bars), every
+    onset +-20 ms of noise; `paused` rests 2 bars after every 4. Returns (events, beat_times)."""
+    rng = np.random.default_rng(seed)
+    beats = bars * 4 + 2
+    tempos = tempo_bpm * (1 + 0.04 * np.sin(2 * np.pi * np.arange(beats) / 64 + seed))
+    beat_times = np.concatenate([[0.0], np.cumsum(60.0 / tempos)])
+    events = []
+    for bar in range(bars):
+        if paused and bar % 6 >= 4:
+            continue
+        for at, kind in rhythm:
+            x = bar * 4 + at
+            i = int(x)
+            true = beat_times[i] + (x - i) * (beat_times[i + 1] - beat_times[i])
+            time_s = max(0.0, true + rng.uniform(-0.02, 0.02))
+            beat_s = beat_times[i + 1] - beat_times[i]
+            keys = LEFT_HAND[bar % 4] if kind == "chord" else (int(rng.integers(62, 80)),)
+            hold_s = 0.9 * beat_s if kind == "chord" else 0.08
+            for key in keys:
+                on = time_s + (float(rng.uniform(0, 0.006)) if kind == "chord" else 0.0)
+                events += [InputEvent.note_on(on, key, 80), InputEvent.note_off(on + hold_s, key)]
+    events.sort(key=lambda e: (e.time_s, e.kind != 0))
+    return events, beat_times
+
+
+def players(style: str, seeds: int, bars: int = 24) -> None:
+    """Each player type at each of PLAYER_TEMPOS, once a seed: lost when, over the second half,
+    the band's beat is more than a tenth of a beat from the player's at over a quarter of the
+    player's onsets (or the band re-locked: none of these players jumps)."""
+    print(
+        f"  {'player':<28} lost of runs  re-locks  beat error 2nd half (median, p90, beats)"
+        f"  lost at (BPM)"
+    )
+    total_lost = total = 0
+    for label, rhythm in PLAYERS.items():
+        lost, relocks, errors, where = 0, 0, [], []
+        for tempo in PLAYER_TEMPOS:
+            for seed in range(1, seeds + 1):
+                events, beat_times = play_player(
+                    rhythm, tempo, bars, seed, paused=label.startswith("paused")
+                )
+                engine = Engine(style, tempo_bpm=tempo, seed=seed)
+                log: list[tuple[float, float]] = []
+
+                def observe(event, eng, log=log):
+                    if event.kind == 1 and eng.started:
+                        log.append((event.time_s, eng.beat.beat_at(event.time_s)))
+
+                simulate(events, engine, observe=observe)
+                beats = np.arange(len(beat_times))
+                errs = [abs(b - float(np.interp(t, beat_times, beats))) for t, b in log
+                        if t >= beat_times[bars * 2]]  # fmt: skip
+                bad = np.mean(np.array(errs) > 0.1) if errs else 1.0
+                is_lost = bad > 0.25 or engine.beat.relocks > 0
+                lost += is_lost
+                relocks += engine.beat.relocks
+                errors += errs
+                if is_lost:
+                    where.append(tempo)
+        runs = len(PLAYER_TEMPOS) * seeds
+        total_lost += lost
+        total += runs
+        at = ",".join(f"{t}x{where.count(t)}" for t in sorted(set(where)))
+        print(
+            f"  {label:<28} {lost:>3} of {runs:<4}  {relocks:>8}  "
+            f"{np.median(errors):.3f}, {np.percentile(errors, 90):.3f}"
+            f"{'':<28}{at}"
+        )
+    print(f"  all players: {total_lost} of {total} runs lost")
+
+
 def flood(seconds: float, rate: int, style: str) -> None:
     """`rate` events a second of random notes (5% garbage bytes) into a live session."""
     clock = session_clock()
@@ -321,12 +415,17 @@ def main() -> None:
     parser.add_argument("--style", default="pop")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jump-seeds", type=int, default=12)
-    parser.add_argument("--only", choices=("jumps",), help="run one case only")
+    parser.add_argument("--player-seeds", type=int, default=8)
+    parser.add_argument("--only", choices=("jumps", "players"), help="run one case only")
     args = parser.parse_args()
 
     if args.only == "jumps":
         print("5. sudden tempo jumps")
         jumps(args.style, args.jump_seeds)
+        return
+    if args.only == "players":
+        print("6. player types: runs where the band loses the beat")
+        players(args.style, args.player_seeds)
         return
 
     print(f"1. {args.minutes:g}-minute simulated performance, virtual clock, style {args.style}")
@@ -376,6 +475,9 @@ def main() -> None:
 
     print("5. sudden tempo jumps")
     jumps(args.style, args.jump_seeds)
+
+    print("6. player types: runs where the band loses the beat")
+    players(args.style, args.player_seeds)
 
 
 if __name__ == "__main__":

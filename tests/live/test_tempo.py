@@ -94,6 +94,23 @@ def test_players_who_skip_eighths_do_not_make_the_band_jump(rhythm, tempo_bpm):
     assert np.median(offsets) < 25 and np.percentile(offsets, 90) < 40, offsets
 
 
+@pytest.mark.parametrize("tempo_bpm", [175, 200])
+@pytest.mark.parametrize("seed", [1, 3])
+def test_a_steady_triplet_player_keeps_the_band_on_the_beat(tempo_bpm, seed):
+    """Triplets throughout (a 12/8 feel in 4/4): with triplet notes ignored, only every third
+    note told the tracker where the beat was, and a first-third note played late was taken for
+    an off-beat eighth, pulling the grid off; at 175-200 BPM the band's kick ended up 40-230 ms
+    from the player's chords. Once most recent onsets fall on thirds of the beat, first thirds
+    among them, they are counted on the triplet grid."""
+    events = play_rhythm(TRIPLETS, tempo_bpm, bars=16, seed=seed)
+    engine = Engine("pop", tempo_bpm=tempo_bpm)
+    result = simulate(events, engine)
+    assert engine.beat.relocks == 0
+    assert engine.tempo_bpm == pytest.approx(tempo_bpm, rel=0.02)
+    offsets = kick_offsets_ms(result, downbeats(tempo_bpm, 16, from_bar=2))
+    assert np.median(offsets) < 25 and np.percentile(offsets, 90) < 40, offsets
+
+
 @pytest.mark.parametrize("factor", [1.2, 0.8, 1.25, 0.75, 1.3])
 @pytest.mark.parametrize("seed", [1, 3])
 def test_the_band_finds_the_beat_again_after_a_sudden_tempo_jump(factor, seed):

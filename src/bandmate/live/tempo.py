@@ -19,6 +19,24 @@ third of a beat) than its eighth and more than `TRIPLET_FROM` from the eighth is
 wide the tolerance: a swung eighth falls at two thirds of the beat, and counting it as a late
 straight eighth pulled the grid a sixth of a beat off the player's for as long as they swung.
 
+**Triplet feel.** A player who plays triplets throughout (triplet arpeggios, a 12/8 feel in 4/4)
+would leave only every third note to the fit, and a first-third note played late would be taken
+for an off-beat eighth and pull the grid off. So the tracker notes where in the beat its last
+`FEEL_ONSETS` onsets fell, and counts onsets on the triplet grid (each third of a beat an exact
+place, within `MAX_TOLERANCE` scaled to the thirds' spacing) while
+
+- `FEEL_FIT` of them fall within `FEEL_TOLERANCE` of a third, `FEEL_MARGIN` more than fall on
+  eighths, and nearer thirds than sixteenths;
+- `FEEL_FIRSTS` of them fall on a first third: a swing player's off-beat eighths fall on the
+  second third only, and as their swing varies (3:2 to 2:1) they stay skipped;
+- every chord among them falls on the beat: a straight player who slows by a quarter at once
+  plays eighths on thirds of the old beat, but moves their chords off it (the re-lock follows).
+
+It goes back to eighths when eighths fit `FEEL_FIT` of them, thirds fit fewer than `FEEL_LEAVE`
+or a chord falls off the beat, and on a re-lock. Sixteenths (`FEELS`) are not taken: a dotted
+eighth at 160-200 BPM with +-20 ms of noise is as near two thirds as three quarters of a beat,
+and eighths after a sudden 30% slow-down fall near sixteenths of the old beat.
+
 **Re-lock** (a sudden jump: a section taken 20-30% faster or slower). Onsets are placed on the
 old grid's nearest eighth, and past about 15% the new tempo's onsets land on the wrong eighths:
 the fit then holds the old tempo or runs the wrong way, and never finds the beat again. So the
@@ -63,6 +81,7 @@ of the performance, `--tempo` or the style's. The re-lock is for changes after i
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
@@ -87,6 +106,15 @@ RELOCK_STYLE_SLACK = 0.15  # how much less of the chords' weight it may put on t
 RELOCK_STYLE_SLACK_NOTES = 0.25  # ... of all onsets', where no chords tell (more of them vary)
 RELOCK_STYLE_WEIGHT = 4.0  # the weight counted before an anchor that shows the player's rhythm
 CHORD_WEIGHT = 2.0  # an onset weighing this much is a chord (`live.engine` gives it)
+# the player's subdivision (see the module's docstring): eighths, triplets or sixteenths
+FEEL_ONSETS = 12  # the last onsets whose place in the beat tells
+FEEL_MIN_ONSETS = 5  # ... at least this many
+FEEL_TOLERANCE = 0.09  # beats from a subdivision: an onset fits it
+FEEL_FIT = 0.8  # the share of the onsets a subdivision must fit to be taken
+FEEL_MARGIN = 0.2  # ... more than eighths fit (finer grids fit more onsets by chance)
+FEEL_LEAVE = 0.6  # a triplet or sixteenth feel is left when it fits less than this share
+FEELS = (3,)  # the subdivisions taken besides eighths
+FEEL_FIRSTS = 2  # onsets on a beat's first third (sixteenth) that tell triplets from swing
 
 
 class FixedClick:
@@ -150,6 +178,9 @@ class BeatTracker(FixedClick):
         # of every onset, for the re-lock
         self._onsets: deque[tuple[float, float, bool, float]] = deque(maxlen=max_points)
         self._searched_s = float("-inf")
+        # the place in the beat (0-1) of the last onsets, and the subdivision they show
+        self._phases: deque[tuple[float, float, float]] = deque(maxlen=FEEL_ONSETS)
+        self.subdivision = SUBDIVISION
         self.onsets_used = 0
         self.onsets_skipped = 0
         self.relocks = 0
@@ -159,6 +190,8 @@ class BeatTracker(FixedClick):
         self._points.clear()
         self._points.append((0.0, time_s, 2.0))
         self._onsets.clear()
+        self._phases.clear()
+        self.subdivision = SUBDIVISION
 
     def restart_at(self, time_s: float, beat: float) -> None:
         """Beat `beat` is at `time_s`, the tempo kept: the player came back after a pause in
@@ -168,13 +201,73 @@ class BeatTracker(FixedClick):
         self._points.clear()
         self._points.append((beat, time_s, 2.0))
         self._onsets.clear()
+        self._phases.clear()  # placed on the old beat (the player's feel is kept)
 
     def onset(self, time_s: float, weight: float = 1.0) -> None:
         beat = self.beat_at(time_s)
-        grid = round(beat * SUBDIVISION) / SUBDIVISION
+        self._feel(time_s, beat, weight)
+        sub = self.subdivision
+        grid = round(beat * sub) / sub
         self._remember(time_s, weight, abs(beat - grid) <= RELOCK_TOLERANCE)
-        self._place(time_s, weight, beat, grid)
+        if sub == SUBDIVISION:
+            self._place(time_s, weight, beat, grid)
+        else:
+            self._place_on(time_s, weight, beat, grid, sub)
         self._relock_if_lost(time_s)
+
+    def _feel(self, time_s: float, beat: float, weight: float) -> None:
+        """Note the onset's place in the beat, and take the subdivision the last onsets show:
+        triplets when most fall on thirds of the beat, first thirds among them (a swing
+        player's off-beat eighths fall on the second third only, and their swing varies);
+        sixteenths when most fall on quarters of the beat, closer than to thirds; eighths when
+        most fit eighths, or neither fits."""
+        phases = self._phases
+        if phases and phases[-1][0] == time_s:  # another key of the same chord
+            if weight > phases[-1][2]:
+                phases[-1] = (*phases[-1][:2], weight)
+            else:
+                return
+        else:
+            phases.append((time_s, beat - math.floor(beat), weight))
+        if len(phases) < FEEL_MIN_ONSETS:
+            return
+        share, dev = {}, {}
+        for sub in (2, 3, 4):
+            devs = [abs(x * sub - round(x * sub)) / sub for _, x, _ in phases]
+            share[sub] = sum(d <= FEEL_TOLERANCE for d in devs) / len(devs)
+            dev[sub] = sum(devs) / len(devs)
+        # the first third or sixteenth of a beat: a swung or dotted eighth falls on neither
+        firsts = {
+            sub: sum(abs(x - 1 / sub) <= FEEL_TOLERANCE for _, x, _ in phases) for sub in (3, 4)
+        }
+        # a player's chords fall on the beat: eighths after a jump to 3/4 of the tempo fall on
+        # thirds of the old beat too, but their chords do not
+        chords_on_beat = all(
+            min(x, 1 - x) <= FEEL_TOLERANCE for _, x, w in phases if w >= CHORD_WEIGHT
+        )
+        current = self.subdivision
+        if current != SUBDIVISION and (share[current] < FEEL_LEAVE or not chords_on_beat):
+            current = SUBDIVISION
+        if share[SUBDIVISION] >= FEEL_FIT:
+            current = SUBDIVISION
+        elif current == SUBDIVISION:
+            best = 3 if dev[3] <= dev[4] else 4  # the closer: 16ths are near thirds too
+            fits = share[best] >= FEEL_FIT and share[best] >= share[SUBDIVISION] + FEEL_MARGIN
+            fits &= chords_on_beat and firsts[best] >= FEEL_FIRSTS  # else swung or dotted
+            if fits and best in FEELS:
+                current = best
+        self.subdivision = current
+
+    def _place_on(self, time_s: float, weight: float, beat: float, grid: float, sub: int):
+        """Place an onset on the nearest triplet or sixteenth (each an exact fraction of the
+        beat), within a tolerance below half their spacing."""
+        since = beat - self._points[-1][0] if self._points else 0.0
+        limit = MAX_TOLERANCE * SUBDIVISION / sub
+        tolerance = min(self.tolerance_beats + DRIFT_PER_BEAT * since, limit)
+        if abs(beat - grid) > tolerance or grid < 0:
+            self.onsets_skipped += 1
+            return
+        self._add_point(time_s, weight, grid)
 
     def _place(self, time_s: float, weight: float, beat: float, grid: float) -> None:
         # the longer since an onset counted, the further the beat may have drifted: widen
@@ -189,6 +282,9 @@ class BeatTracker(FixedClick):
         if abs(beat - grid) > tolerance or grid < 0 or nearer_a_triplet:
             self.onsets_skipped += 1
             return
+        self._add_point(time_s, weight, grid)
+
+    def _add_point(self, time_s: float, weight: float, grid: float) -> None:
         points = self._points
         if points and points[-1][0] == grid:
             # another key on the same eighth: the first placed it; a chord weighs more
@@ -225,6 +321,8 @@ class BeatTracker(FixedClick):
         self._points.clear()
         self._points.append(anchor)
         self._points.extend(placed)
+        self._phases.clear()  # their places in the old grid's beats tell nothing now
+        self.subdivision = SUBDIVISION
         self.relocks += 1
         self._fit()
 
