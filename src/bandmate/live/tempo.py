@@ -33,9 +33,14 @@ place, within `MAX_TOLERANCE` scaled to the thirds' spacing) while
   plays eighths on thirds of the old beat, but moves their chords off it (the re-lock follows).
 
 It goes back to eighths when eighths fit `FEEL_FIT` of them, thirds fit fewer than `FEEL_LEAVE`
-or a chord falls off the beat, and on a re-lock. Sixteenths (`FEELS`) are not taken: a dotted
-eighth at 160-200 BPM with +-20 ms of noise is as near two thirds as three quarters of a beat,
-and eighths after a sudden 30% slow-down fall near sixteenths of the old beat.
+or a chord falls off the beat, and on a re-lock. Sixteenths (`FEELS`) are not counted on their
+own grid: a dotted eighth at 160-200 BPM with +-20 ms of noise is as near two thirds as three
+quarters of a beat, and eighths after a sudden 30% slow-down fall near sixteenths of the old
+beat. But while `FEEL_FIT` of the last onsets fall on sixteenths, nearer them than thirds, and
+fewer on eighths (dotted rhythms, sixteenth runs), a single note nearer a sixteenth than its
+eighth is skipped however wide the tolerance: a dotted eighth's short note counted as the next
+beat when the grid ran a little late, and the tracker settled a sixteenth off the player's beat.
+A chord still counts as far as the tolerance goes (a sparse player's left hand).
 
 **Re-lock** (a sudden jump: a section taken 20-30% faster or slower). Onsets are placed on the
 old grid's nearest eighth, and past about 15% the new tempo's onsets land on the wrong eighths:
@@ -181,6 +186,7 @@ class BeatTracker(FixedClick):
         # the place in the beat (0-1) of the last onsets, and the subdivision they show
         self._phases: deque[tuple[float, float, float]] = deque(maxlen=FEEL_ONSETS)
         self.subdivision = SUBDIVISION
+        self._sixteenths = False  # most recent onsets nearer sixteenths than thirds
         self.onsets_used = 0
         self.onsets_skipped = 0
         self.relocks = 0
@@ -192,6 +198,7 @@ class BeatTracker(FixedClick):
         self._onsets.clear()
         self._phases.clear()
         self.subdivision = SUBDIVISION
+        self._sixteenths = False
 
     def restart_at(self, time_s: float, beat: float) -> None:
         """Beat `beat` is at `time_s`, the tempo kept: the player came back after a pause in
@@ -257,6 +264,9 @@ class BeatTracker(FixedClick):
             if fits and best in FEELS:
                 current = best
         self.subdivision = current
+        self._sixteenths = (
+            share[4] >= FEEL_FIT and dev[4] < dev[3] and share[SUBDIVISION] < FEEL_FIT
+        )
 
     def _place_on(self, time_s: float, weight: float, beat: float, grid: float, sub: int):
         """Place an onset on the nearest triplet or sixteenth (each an exact fraction of the
@@ -279,7 +289,10 @@ class BeatTracker(FixedClick):
             and abs(beat - triplet) < abs(beat - grid)
             and abs(beat - grid) > TRIPLET_FROM
         )
-        if abs(beat - grid) > tolerance or grid < 0 or nearer_a_triplet:
+        # a single note nearer a sixteenth than its eighth (a dotted eighth's short note) is
+        # skipped too; a chord (the left hand keeping time) may be as far as the tolerance
+        nearer_a_sixteenth = self._sixteenths and weight < CHORD_WEIGHT and abs(beat - grid) > 0.125
+        if abs(beat - grid) > tolerance or grid < 0 or nearer_a_triplet or nearer_a_sixteenth:
             self.onsets_skipped += 1
             return
         self._add_point(time_s, weight, grid)
@@ -323,6 +336,7 @@ class BeatTracker(FixedClick):
         self._points.extend(placed)
         self._phases.clear()  # their places in the old grid's beats tell nothing now
         self.subdivision = SUBDIVISION
+        self._sixteenths = False
         self.relocks += 1
         self._fit()
 
