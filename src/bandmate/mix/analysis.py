@@ -333,10 +333,10 @@ class _ClipCounter:
 
     def process(self, x: np.ndarray) -> None:
         magnitude = np.abs(x)
-        top = (magnitude >= CLIP_LEVEL) & (magnitude <= 1.0 + 1e-6)
-        if not top.any() and not self.open.any():
+        if not self.open.any() and (not magnitude.size or magnitude.max() < CLIP_LEVEL):
             self.last = magnitude[:, -1] if magnitude.shape[1] else self.last
-            return
+            return  # (most blocks: nothing reaches full scale)
+        top = (magnitude >= CLIP_LEVEL) & (magnitude <= 1.0 + 1e-6)
         for c, (m, row) in enumerate(zip(magnitude, top, strict=True)):
             before = np.concatenate(([self.last[c]], m[:-1]))
             same = row & (m == before)  # a sample at full scale equal to the one before it
