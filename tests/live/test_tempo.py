@@ -54,6 +54,14 @@ def downbeats(tempo_bpm: float, bars: int, from_bar: int) -> np.ndarray:
     return np.arange(from_bar, bars - 1) * 4 * 60 / tempo_bpm
 
 
+def play_along(rhythm, tempo_bpm: float, bars: int, seed: int, from_bar: int):
+    """(the engine after a player repeats `rhythm` to the pop band, its kick's offsets from the
+    player's bar lines from `from_bar` on, in ms)."""
+    engine = Engine("pop", tempo_bpm=tempo_bpm)
+    result = simulate(play_rhythm(rhythm, tempo_bpm, bars=bars, seed=seed), engine)
+    return engine, kick_offsets_ms(result, downbeats(tempo_bpm, bars, from_bar=from_bar))
+
+
 SWING = [(0, "chord"), (0, "note"), (2 / 3, "note"), (1, "note"), (5 / 3, "note"),
          (2, "chord"), (2, "note"), (8 / 3, "note"), (3, "note"), (11 / 3, "note")]  # fmt: skip
 TRIPLETS_ON_1_AND_3 = [(0, "chord"), (1 / 3, "note"), (2 / 3, "note"),
@@ -70,10 +78,7 @@ def test_a_swing_player_keeps_the_band_on_the_beat(tempo_bpm):
     eighths played late and settled between the two, the band's kick a sixth of a beat from
     the player's chords (100-200 ms) for the whole song. A note nearer a triplet than an
     eighth now says nothing about the beat."""
-    events = play_rhythm(SWING, tempo_bpm, bars=16, seed=1)
-    engine = Engine("pop", tempo_bpm=tempo_bpm)
-    result = simulate(events, engine)
-    offsets = kick_offsets_ms(result, downbeats(tempo_bpm, 16, from_bar=2))
+    engine, offsets = play_along(SWING, tempo_bpm, bars=16, seed=1, from_bar=2)
     assert np.median(offsets) < 25, np.median(offsets)
     assert engine.beat.relocks == 0
 
@@ -86,12 +91,9 @@ def test_a_swing_player_keeps_the_band_on_the_beat(tempo_bpm):
 def test_players_who_skip_eighths_do_not_make_the_band_jump(rhythm, tempo_bpm):
     """Half the notes of a swing or triplet player, and every note but the chords of one who
     plays half notes, are off the eighth-note grid; they must never be taken for a new tempo."""
-    events = play_rhythm(rhythm, tempo_bpm, bars=24, seed=2)
-    engine = Engine("pop", tempo_bpm=tempo_bpm)
-    result = simulate(events, engine)
+    engine, offsets = play_along(rhythm, tempo_bpm, bars=24, seed=2, from_bar=1)
     assert engine.beat.relocks == 0
     assert engine.tempo_bpm == pytest.approx(tempo_bpm, rel=0.02)
-    offsets = kick_offsets_ms(result, downbeats(tempo_bpm, 24, from_bar=1))
     assert np.median(offsets) < 25 and np.percentile(offsets, 90) < 40, offsets
 
 
@@ -103,12 +105,9 @@ def test_a_steady_triplet_player_keeps_the_band_on_the_beat(tempo_bpm, seed):
     an off-beat eighth, pulling the grid off; at 175-200 BPM the band's kick ended up 40-230 ms
     from the player's chords. Once most recent onsets fall on thirds of the beat, first thirds
     among them, they are counted on the triplet grid."""
-    events = play_rhythm(TRIPLETS, tempo_bpm, bars=16, seed=seed)
-    engine = Engine("pop", tempo_bpm=tempo_bpm)
-    result = simulate(events, engine)
+    engine, offsets = play_along(TRIPLETS, tempo_bpm, bars=16, seed=seed, from_bar=2)
     assert engine.beat.relocks == 0
     assert engine.tempo_bpm == pytest.approx(tempo_bpm, rel=0.02)
-    offsets = kick_offsets_ms(result, downbeats(tempo_bpm, 16, from_bar=2))
     assert np.median(offsets) < 25 and np.percentile(offsets, 90) < 40, offsets
 
 
@@ -118,11 +117,8 @@ def test_a_dotted_rhythm_player_keeps_the_band_on_the_beat(seed):
     a little late) was counted as the next beat, and the tracker could settle a sixteenth off
     the player's beat for good. While most recent onsets fall nearer sixteenths than thirds, a
     single note nearer a sixteenth than its eighth is now skipped (a chord is still counted)."""
-    events = play_rhythm(DOTTED, 150, bars=16, seed=seed)
-    engine = Engine("pop", tempo_bpm=150)
-    result = simulate(events, engine)
+    engine, offsets = play_along(DOTTED, 150, bars=16, seed=seed, from_bar=2)
     assert engine.beat.relocks == 0
-    offsets = kick_offsets_ms(result, downbeats(150, 16, from_bar=2))
     assert np.median(offsets) < 25 and np.percentile(offsets, 90) < 40, offsets
 
 
