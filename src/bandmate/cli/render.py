@@ -43,11 +43,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from pathlib import Path
-
-    from bandmate.errors import InputFileError, OutputError
-    from bandmate.io.audio import check_output_paths, display_name
-    from bandmate.io.files import check_output_folder
+    from bandmate.errors import InputFileError
+    from bandmate.io.audio import display_name
     from bandmate.jobs.render import render_file
     from bandmate.progress import progress_bar
 
@@ -55,17 +52,6 @@ def run(args) -> int:
         raise InputFileError(
             "Give the MIDI file to render, as in `bandmate render song.mid -o song.wav`."
         )
-    # a folder for the mix or the stems that cannot be made is refused before the rendering
-    # (the stems' was found out only when the mix had been written)
-    if args.output:
-        check_output_paths([args.output])
-    if args.stems and not Path(args.stems).exists():  # (render_file refuses a file there)
-        check_output_folder(args.stems)
-        mix = Path(args.output or Path(args.input).with_suffix(".wav"))
-        if mix.resolve() == Path(args.stems).resolve():  # the stems went in after the mix
-            raise OutputError(
-                f"--stems {args.stems!r} is the mix's own path; give another folder for the stems."
-            )
     with progress_bar("Rendering") as progress:
         result = render_file(
             args.input,

@@ -37,7 +37,7 @@ def render_file(
     """
     from bandmate.errors import OutputError
     from bandmate.io.audio import check_writable, write_audio
-    from bandmate.io.files import check_inputs, check_outputs
+    from bandmate.io.files import check_inputs, check_output_folder, check_outputs
     from bandmate.io.midi import read_midi
     from bandmate.render import render, stem_filenames
 
@@ -55,6 +55,11 @@ def render_file(
         folder = Path(stems_dir)
         if folder.exists() and not folder.is_dir():
             raise OutputError(f"--stems {str(folder)!r} is a file; give a folder for the stems.")
+        if folder.resolve() == out.resolve():  # the stems would go in after the mix
+            raise OutputError(
+                f"--stems {str(folder)!r} is the mix's own path; give another folder for the stems."
+            )
+        check_output_folder(folder)  # one that cannot be made, before the rendering
         names = stem_filenames([t.name for t in score.tracks], out.suffix.lower())
         stem_paths = [folder / n for n in names]
         if any(p.resolve() == out.resolve() for p in stem_paths):
