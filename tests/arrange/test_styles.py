@@ -213,6 +213,7 @@ def test_a_bare_style_name_is_the_built_in_one_whatever_the_folder_holds(tmp_pat
     [
         (("grid", "grid = 0\n"), "grid must be a whole number"),
         (("meter", 'meter = "0/4"\n'), "meter: a bar needs 1 to 64 beats"),
+        (("meter", 'meter = "waltz"\n'), "meter: write it as two numbers"),
         (("program", "program = 128"), "program is a General MIDI program 0-127"),
         (("program", "program = -1"), "program is a General MIDI program 0-127"),
         (("patterns", "patterns.low = []"), "no pattern in the list"),

@@ -230,12 +230,15 @@ MAX_GRID = 96  # pattern steps in a bar: 64th-note triplets of 4/4 are finer tha
 
 
 def _build_style(data: dict, name: str) -> Style:
-    from bandmate.theory.chart import meter_problem
+    from bandmate.theory.chart import meter_problem, parse_meter
 
-    num, den = (int(x) for x in str(data.get("meter", "4/4")).split("/"))
-    problem = meter_problem((num, den))
+    meter = parse_meter(str(data.get("meter", "4/4")))
+    if meter is None:
+        raise ValueError(f'meter: write it as two numbers like "3/4", not {data["meter"]!r}')
+    problem = meter_problem(meter)
     if problem:
         raise ValueError(f"meter: {problem}")
+    num, den = meter
     grid = data.get("grid", num * 4 if den == 4 else num * 2)
     if not isinstance(grid, int) or isinstance(grid, bool) or not 1 <= grid <= MAX_GRID:
         raise ValueError(f"grid must be a whole number of steps from 1 to {MAX_GRID}, not {grid!r}")

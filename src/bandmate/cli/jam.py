@@ -268,13 +268,14 @@ def _transport(args, clock):
 
 
 def _meter(text: str) -> tuple[int, int]:
-    beats, _, unit = text.partition("/")
-    try:
-        return int(beats), int(unit)
-    except ValueError:
+    from bandmate.theory.chart import parse_meter
+
+    meter = parse_meter(text)
+    if meter is None:
         raise UserError(
             f"--meter {text!r} is not a time signature; write it as two numbers, such as 3/4."
-        ) from None
+        )
+    return meter
 
 
 def _write_session(args, result, events, *, extra: dict | None = None, **clock) -> None:

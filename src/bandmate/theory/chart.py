@@ -73,6 +73,13 @@ def meter_problem(meter: object) -> str | None:
     return None
 
 
+def parse_meter(text: str) -> tuple[int, int] | None:
+    """(beats, beat unit) from a time signature written "7/8" (spaces allowed), or None when it
+    is not two numbers over each other; `meter_problem` says whether it can be played."""
+    match = _METER_RE.fullmatch(text.strip())
+    return (int(match[1]), int(match[2])) if match else None
+
+
 def _check_name(value: str | None, forbidden: str, what: str) -> None:
     """A section label or title is None or stripped, non-empty text without `forbidden` chars."""
     if value is not None and (
@@ -363,17 +370,16 @@ class _ChartParser:
     def _directive(self, token: str) -> None:
         content = token[1:-1].strip()
         named = _NAMED_DIRECTIVE_RE.fullmatch(content)
-        meter_match = _METER_RE.fullmatch(content)
+        meter = parse_meter(content)
         if named and named[1].lower() in ("meter", "time"):  # (meter: 5/4) is (5/4)
-            meter_match = _METER_RE.fullmatch(named[2].strip())
-            if not meter_match:
+            meter = parse_meter(named[2])
+            if meter is None:
                 raise ChartError(
                     "write the meter as two numbers, like (meter: 3/4)",
                     bar=self.bar_number,
                     token=token,
                 )
-        if meter_match:
-            meter = (int(meter_match[1]), int(meter_match[2]))
+        if meter is not None:
             problem = meter_problem(meter)
             if problem:
                 raise ChartError(problem, bar=self.bar_number, token=token)
