@@ -49,20 +49,21 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from bandmate.io.audio import check_output_paths, display_name
+    from bandmate.io.audio import display_name
     from bandmate.io.files import check_outputs
     from bandmate.mix.master import MasterConfig, master_file
-    from bandmate.mix.report import master_rows, stage_lines, write_master_json, write_master_png
+    from bandmate.mix.report import (
+        check_report_outputs,
+        master_rows,
+        stage_lines,
+        write_master_json,
+        write_master_png,
+    )
 
     MasterConfig(  # refuse impossible settings before any work
         target_lufs=args.target_lufs, ceiling_dbtp=args.ceiling_dbtp, intensity=args.intensity
     )
-    extras = [p for p in (args.report, args.json) if p]
-    check_output_paths([args.output, *extras])
-    if args.report:  # a picture format the name says, before any work
-        from bandmate.mix.report import check_figure_path
-
-        check_figure_path(args.report)
+    extras = check_report_outputs(args.output, args.report, args.json)
     inputs = [args.input] + ([args.reference] if args.reference else [])
     check_outputs(extras, inputs, force=args.force)
     report = master_file(

@@ -22,16 +22,12 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from bandmate.io.audio import check_output_paths, display_name
+    from bandmate.io.audio import display_name
     from bandmate.io.files import write_text_atomic
     from bandmate.mix.automix import automix_files, stem_rows, write_automix_png
+    from bandmate.mix.report import check_report_outputs
 
-    extras = [p for p in (args.report, args.json) if p]
-    check_output_paths([args.output, *extras])
-    if args.report:  # a picture format the name says, before any work
-        from bandmate.mix.report import check_figure_path
-
-        check_figure_path(args.report)
+    extras = check_report_outputs(args.output, args.report, args.json)
     report = automix_files(args.stems, args.output, force=args.force, extra_outputs=extras)
     if args.report:
         write_automix_png(report, args.report)

@@ -9,7 +9,8 @@
 - `master_rows(report)` and `stage_lines(report)`: a short table for the command line;
 - `band_distance_db(a, b)`: the RMS distance in dB between two octave balances;
 - `check_figure_path(path)` and `save_figure(figure, path)`: a picture is written in the format
-  its suffix names (PNG, PDF, SVG or JPEG; PNG without a suffix), for `mix` as for `master`.
+  its suffix names (PNG, PDF, SVG or JPEG; PNG without a suffix), for `mix` as for `master`;
+  `check_report_outputs` checks a command's audio, picture and JSON outputs before any work.
 
 matplotlib is imported inside the functions, with the Agg canvas, so importing this module costs
 nothing and needs no display.
@@ -51,6 +52,19 @@ def check_figure_path(path: str | os.PathLike) -> str:
             ".jpg path."
         )
     return FIGURE_FORMATS[suffix]
+
+
+def check_report_outputs(audio, picture=None, json_path=None) -> list:
+    """Refuse, before any work, the outputs of `mix` or `master` that could not be written (see
+    `io.audio.check_output_paths`) and a picture named as another kind of file; returns the
+    report outputs given (the picture and the JSON)."""
+    from bandmate.io.audio import check_output_paths
+
+    extras = [p for p in (picture, json_path) if p]
+    check_output_paths([audio, *extras])
+    if picture:
+        check_figure_path(picture)
+    return extras
 
 
 def save_figure(figure, path: str | os.PathLike, dpi: int = DPI) -> None:
