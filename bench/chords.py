@@ -31,14 +31,16 @@ from bandmate.theory import harmony
 from bandmate.theory.chart import parse_chart
 
 
-def tunes(collections: list[str], limit: int | None):
+def tunes(collections: list[str], limit: int | None) -> list:
+    """The test split's tunes that state a key, their chords removed; `limit` per collection."""
     out = []
     for collection in collections:
-        for _, score in training_items([collection], "test"):
-            if score.key is not None and harmony.melody_notes(score):
-                out.append((collection, score.replace(chords=())))
-            if limit and len(out) >= limit * (collections.index(collection) + 1):
-                break
+        found = [
+            score.replace(chords=())
+            for _, score in training_items([collection], "test")
+            if score.key is not None and harmony.melody_notes(score)
+        ]
+        out += found[:limit]
     return out
 
 
@@ -64,7 +66,7 @@ def main() -> None:
     }
     counts = {v: {"key": 0, "cadence": 0, "seconds": []} for v in variants}
     ends_on_tonic = 0
-    for _, score in pieces:
+    for score in pieces:
         stated = harmony.key_of(score)
         notes = harmony.melody_notes(score)
         last = max(notes, key=lambda n: (n.onset_ticks, n.pitch))
