@@ -81,6 +81,20 @@ def test_backing_writes_midi_musicxml_stems_mix_and_manifest(tmp_path):
         assert (check.credentials is not None) == name.endswith(".wav")
 
 
+def test_backing_mix_keeps_the_styles_balance(tmp_path):
+    # bossa nova sets its drums 6 dB under the guitar; automix's balance model, left to guess
+    # from the sound, puts them on top (bench/mix.py), so the job tells it the style's levels
+    out = tmp_path / "song"
+    args = ("| Dm7 | G7 | Cmaj7 | A7 |", "--style", "bossa-nova", "--no-intro", "--no-ending")
+    result = run_cli("backing", *args, "-o", out)
+    assert result.returncode == 0, result.stderr
+    in_mix = json.loads((out / "manifest.json").read_text())["mix"]["stems"]
+    top = max(s["loudness_lufs"] for s in in_mix.values())
+    for part in load_style("bossa-nova").parts:
+        level = in_mix[part.name]["loudness_lufs"] - top
+        assert level == pytest.approx(part.level_db, abs=0.5), part.name
+
+
 def test_backing_refuses_to_overwrite(tmp_path):
     out = tmp_path / "song"
     assert run_cli("backing", CHART, "--style", "rock", "--midi-only", "-o", out).returncode == 0

@@ -18,7 +18,10 @@ RATE = 44_100
 
 
 def mix(capsys, *args) -> subprocess.CompletedProcess:
-    code = main(["mix", *map(str, args)])
+    try:
+        code = main(["mix", *map(str, args)])
+    except SystemExit as stop:  # argparse's usage errors
+        code = stop.code
     out = capsys.readouterr()
     return subprocess.CompletedProcess(args, code, out.out, out.err)
 
@@ -224,3 +227,34 @@ def test_a_picture_named_as_another_kind_of_file_is_refused_before_the_mix(capsy
     out = stems_dir.parent / "mix.wav"
     assert_user_error(mix(capsys, stems_dir, "-o", out, "--report", "mix.txt"), "mix.txt")
     assert not out.exists()
+
+
+def test_roles_and_levels_given_by_stem_name(capsys, stems_dir, tmp_path):
+    # a user's say over the balance: automix undoes any gain a stem comes in at, so --level
+    # is the only way to set the piano back; --role names what the sound cannot tell
+    out, js = tmp_path / "mix.wav", tmp_path / "mix.json"
+    args = ("--level", "piano=-9", "--level", "01-bass.wav=0", "--role", "03-PAD=vocal")
+    result = mix(capsys, stems_dir, "-o", out, "--json", js, *args)
+    assert result.returncode == 0, result.stderr
+    stems = {s["name"]: s for s in json.loads(js.read_text())["stems"]}
+    after = {name: s["loudness_after_lufs"] for name, s in stems.items()}
+    assert after["02-piano.wav"] - after["01-bass.wav"] == pytest.approx(-9, abs=0.3)
+    assert stems["03-pad.wav"]["role"] == "vocal" and stems["03-pad.wav"]["role_from"] == "given"
+    assert [s["level_from"] for s in stems.values()] == ["given", "given", "model"]
+    assert "-9.0 (given)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--level", "drums=-6"), ("'drums' names no stem", "01-bass.wav")),
+        (("--level", "bass=-3", "--level", "01-bass=-2"), ("given twice", "01-bass.wav")),
+        (("--level", "bass=3"), ("under the loudest",)),
+        (("--level", "bass=loud"), ("--level", "STEM=VALUE")),
+        (("--role", "bass=tuba"), ("'tuba'", "unknown")),
+    ],
+)
+def test_a_role_or_level_that_cannot_be_used_is_refused(capsys, stems_dir, tmp_path, args, words):
+    result = mix(capsys, stems_dir, "-o", tmp_path / "o.wav", *args)
+    assert_user_error(result, *words)
+    assert not (tmp_path / "o.wav").exists()

@@ -17,18 +17,55 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", required=True, help="the mix to write (.wav or .flac)")
     p.add_argument("--report", metavar="PNG", help="write a chart of the levels before and after")
     p.add_argument("--json", metavar="JSON", help="write what was done to each stem as JSON")
+    p.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        type=_assignment(str),
+        metavar="STEM=ROLE",
+        help="give a stem's role when its name or sound misleads (drums, bass, keys, guitar, "
+        "pad, lead or vocal; a vocal is never guessed from the sound); STEM is its file name, "
+        "with or without the suffix and track number; repeat for more stems",
+    )
+    p.add_argument(
+        "--level",
+        action="append",
+        default=[],
+        type=_assignment(float),
+        metavar="STEM=DB",
+        help="set a stem's level in dB under the loudest element (0 for the loudest, -6 for 6 dB "
+        "under it) instead of the balance model's; the model's stems keep theirs, its loudest at "
+        "0; repeat for more stems",
+    )
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.set_defaults(run=run)
+
+
+def _assignment(convert):
+    """An argparse type for STEM=VALUE: (stem, converted value); argparse reports a ValueError
+    as an invalid value."""
+
+    def parse(text: str):
+        stem, equals, value = text.rpartition("=")
+        if not equals or not stem.strip():
+            raise ValueError(text)
+        return stem, convert(value.strip())
+
+    parse.__name__ = "STEM=VALUE"  # argparse names the type in its message
+    return parse
 
 
 def run(args) -> int:
     from bandmate.io.audio import display_name
     from bandmate.io.files import write_text_atomic
-    from bandmate.mix.automix import automix_files, stem_rows, write_automix_png
+    from bandmate.mix.automix import AutomixConfig, automix_files, stem_rows, write_automix_png
     from bandmate.mix.report import check_report_outputs
 
+    config = AutomixConfig(roles=_once(args.role, "role"), levels=_once(args.level, "level"))
     extras = check_report_outputs(args.output, args.report, args.json)
-    report = automix_files(args.stems, args.output, force=args.force, extra_outputs=extras)
+    report = automix_files(
+        args.stems, args.output, config=config, force=args.force, extra_outputs=extras
+    )
     if args.report:
         write_automix_png(report, args.report)
     if args.json:
@@ -47,3 +84,15 @@ def run(args) -> int:
         print(f"mix: {report.mix_lufs} LUFS, true peak {report.mix_true_peak_dbtp} dBTP")
     print(f"wrote {display_name(args.output)}")
     return 0
+
+
+def _once(pairs, what: str) -> dict:
+    """`--role`/`--level` pairs as a mapping; a stem named twice is a mistake."""
+    from bandmate.errors import UserError
+
+    out = {}
+    for stem, value in pairs:
+        if stem in out:
+            raise UserError(f"--{what} is given twice for {stem!r}; give it once.")
+        out[stem] = value
+    return out

@@ -4,11 +4,14 @@ The stems are the parts as rendered, balanced to the style's authored mix levels
 (`balance_stems`: each part's `level_db`, its loudness under the loudest part) and then turned up
 or down together so that their sum peaks at -1 dBFS: a balance a producer of the genre would
 start from, rather than whatever loudness each General MIDI instrument has in the SoundFont.
-`mix.wav` is those stems through `mix.automix` (balance by role, EQ, compression, pan, headroom
-for mastering) and `master.wav` is the mix through `mix.master` (tonal balance, a loudness
-target under a true-peak ceiling). So a backing track arrives finished, and the manifest records
-each stem's level and gain and both reports' figures. song.mid stays as played (no CC7): each
-synth and DAW hears channel volume through its own curve, so the gains live in the audio only.
+`mix.wav` is those stems through `mix.automix` (EQ, compression, pan, headroom for mastering),
+told the style's levels rather than guessing a balance by role: the authored balance is known,
+and automix's balance model, which cannot hear a genre, would put a bossa nova's or a ballad's
+drums 6 dB over where the style sets them (`bench/mix.py`). `master.wav` is the mix through
+`mix.master` (tonal balance, a loudness target under a true-peak ceiling). So a backing track
+arrives finished, and the manifest records each stem's level and gain and both reports' figures.
+song.mid stays as played (no CC7): each synth and DAW hears channel volume through its own
+curve, so the gains live in the audio only.
 """
 
 from __future__ import annotations
@@ -228,7 +231,7 @@ def make_backing(
 def _write_audio(score, style, paths, request: BackingRequest, publisher, progress) -> dict:
     """Render and balance the stems, automix them and master the mix, each file handed to
     `publisher` to write and sign while the next is made; returns the manifest's figures."""
-    from bandmate.mix.automix import automix
+    from bandmate.mix.automix import AutomixConfig, automix
     from bandmate.mix.master import master
     from bandmate.render import render_stems
 
@@ -239,7 +242,11 @@ def _write_audio(score, style, paths, request: BackingRequest, publisher, progre
     for track, audio in zip(score.tracks, stems, strict=True):
         publisher.audio(audio, paths[f"stem:{track.name}"])
         named.append((track.name, audio))
-    mixed, mix_report = automix(named)
+    # the mix keeps the style's balance: the stems' levels are known, not guessed
+    config = AutomixConfig(
+        levels={t.name: level for t, level in zip(score.tracks, levels, strict=True)}
+    )
+    mixed, mix_report = automix(named, config=config)
     publisher.audio(mixed, paths["mix"])
     mastered, master_report = master(
         mixed, target_lufs=request.target_lufs, ceiling_dbtp=request.ceiling_dbtp
@@ -254,7 +261,14 @@ def _write_audio(score, style, paths, request: BackingRequest, publisher, progre
         "mix": {
             "loudness_lufs": mix_report.mix_lufs,
             "true_peak_dbtp": mix_report.mix_true_peak_dbtp,
-            "stems": {s.name: {"role": s.role, "gain_db": s.gain_db} for s in mix_report.stems},
+            "stems": {
+                s.name: {
+                    "role": s.role,
+                    "gain_db": s.gain_db,
+                    "loudness_lufs": s.loudness_after_lufs,
+                }
+                for s in mix_report.stems
+            },
         },
         "master": {
             "loudness_lufs": _round(after.loudness.integrated_lufs),

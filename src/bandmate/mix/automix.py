@@ -47,9 +47,13 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    genre: ballads, bossa nova and the waltz put their drums 6-9 dB under the piano, guitar or
    accordion, where every other style has them on top, and a steady cross-stick pattern looks
    like any other drum part. The vocal is not fitted (no
-   backing track has one) and sits with the loudest role. Stems that make one part between them,
-   a kit given as its pieces (kick, snare, overheads...) or a part as two mono sides ("Keys L",
-   "Keys R"), are balanced as the one stem they make (`_balance`, `mix.elements`).
+   backing track has one) and sits with the loudest role. A level given for a stem by name
+   (`AutomixConfig.levels`, `bandmate mix --level`) takes the place of the model's, on the
+   model's scale with the loudest it predicts at 0: gain at the input is undone, so this is how
+   a user sets a part back, and how `bandmate backing` keeps its style's authored balance.
+   Stems that make one part between them, a kit given as its pieces (kick, snare,
+   overheads...) or a part as two mono sides ("Keys L", "Keys R"), are balanced
+   as the one stem they make (`_balance`, `mix.elements`).
 8. **pan**: constant-power pan by role (bass, drums, lead and vocal centred; keys, guitar and pad
    alternating left and right, the loudest of an odd number of them centred, so the sides
    balance; a left/right pair hard to its sides); mono stems become stereo.
@@ -86,7 +90,13 @@ import scipy.signal
 from bandmate.errors import AudioFormatError, UserError
 from bandmate.io.audio import Audio, all_finite
 from bandmate.mix.dynamics import DC_HIGHPASS_HZ, DcBlocker
-from bandmate.mix.elements import AUDIO_SUFFIXES, element_groups, pair_pans, stereo_pairs
+from bandmate.mix.elements import (
+    AUDIO_SUFFIXES,
+    element_groups,
+    match_stems,
+    pair_pans,
+    stereo_pairs,
+)
 from bandmate.mix.meter import (
     MOMENTARY_SECONDS,
     integrated_lufs,
@@ -364,9 +374,15 @@ def onset_rate_per_s(samples: np.ndarray, sample_rate: int) -> float:
     return float(onsets / (samples.shape[1] / sample_rate))
 
 
+LEVEL_RANGE_LU = 40.0  # a level given for a stem lies within this far under the loudest
+
+
 @dataclass(frozen=True)
 class AutomixConfig:
-    """Every setting of automix; `roles` forces a role per stem name (as the stem is named)."""
+    """Every setting of automix. `roles` forces a role per stem name (as the stem is named);
+    `levels` sets a stem's level in LU under the loudest element (0 for the loudest, as the
+    styles' mix levels are written) in place of the balance model's, whose own levels are put on
+    the same scale (its loudest stem at 0)."""
 
     working_lufs: float = -23.0
     target_lufs: float = -20.0
@@ -377,10 +393,17 @@ class AutomixConfig:
     bus_threshold_db: float = -18.0
     bus_ratio: float = 1.5
     roles: Mapping[str, str] = field(default_factory=dict)
+    levels: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self):
         if self.ceiling_dbtp > 0:
             raise UserError(f"The ceiling must be at most 0 dBTP, got {self.ceiling_dbtp}.")
+        for name, level in self.levels.items():
+            if not -LEVEL_RANGE_LU <= level <= 0:  # (NaN fails too)
+                raise UserError(
+                    f"The level for stem {name!r} is {level:g}; give it in dB under the loudest "
+                    f"element, from 0 (the loudest) down to -{LEVEL_RANGE_LU:g}."
+                )
         for name, role in self.roles.items():
             if role not in ROLES:
                 raise UserError(
@@ -395,6 +418,7 @@ class StemReport:
     name: str
     role: str
     role_from: str  # "name", "content" or "given"
+    level_from: str  # "model" or "given": where its level under the loudest element came from
     loudness_before_lufs: float | None
     loudness_after_lufs: float | None  # in the mix, before the bus compressor
     gain_db: float | None  # after minus before: every stage's net effect on its level
@@ -463,6 +487,7 @@ def automix(
     # the levels from the balance model; a kit given as its pieces, or a part as two mono sides,
     # is balanced as the one stem they make
     levels = _balance(roles, signals, prepared, element_groups(names, roles), rate, config)
+    levels = _given_levels(names, levels, config.levels)
     highpass = [p.highpass_hz for p in prepared]
     for name, s in zip(names, silent, strict=True):
         if s:
@@ -523,6 +548,7 @@ def automix(
                 name=name,
                 role=roles[k],
                 role_from=role_from[k],
+                level_from="given" if name in config.levels else "model",
                 loudness_before_lufs=_round(before[k]),
                 loudness_after_lufs=_round(after),
                 gain_db=_round(None if after is None or before[k] is None else after - before[k]),
@@ -642,6 +668,19 @@ def _balance(roles, signals, prepared, groups, rate: int, config) -> list[float 
             # (stems that cancel out keep their own levels)
             out[k] = levels[k] if level is None or excess is None else level + offset - excess
     return out
+
+
+def _given_levels(names, levels, given: Mapping[str, float]) -> list[float | None]:
+    """The balance model's `levels` with the loudest it predicts at 0 and those `given` for a
+    stem by name in place of its own (a silent stem stays None): the other stems keep the levels
+    the model gave them, whatever is given."""
+    if not given:
+        return levels
+    top = max((v for v in levels if v is not None), default=0.0)
+    return [
+        None if v is None else given[n] if n in given else v - top
+        for v, n in zip(levels, names, strict=True)
+    ]
 
 
 def _conform(audios: list[Audio], notes: list[str], names: list[str]):
@@ -1044,16 +1083,26 @@ def automix_files(
     force: bool = False,
     extra_outputs: Sequence[str | Path] = (),
 ) -> AutomixReport:
-    """Read the stems named by `inputs`, automix them and write the mix (24-bit) to `output`."""
+    """Read the stems named by `inputs`, automix them and write the mix (24-bit) to `output`.
+
+    `config`'s roles and levels may name a stem as a user types it (`elements.match_stems`:
+    "drums" for "01-drums.wav"); a name that fits no stem, or several, is a `UserError` before
+    any audio is read."""
     from bandmate.io.audio import check_writable, display_name, read_audio, write_audio
     from bandmate.io.files import check_outputs
 
     skipped: list[str] = []
     paths = stem_paths(inputs, skipped)
+    names = stem_names(paths)
+    config = replace(
+        config,
+        roles=match_stems(config.roles, names, "The role"),
+        levels=match_stems(config.levels, names, "The level"),
+    )
     check_writable(output)
     _check_mix_outside_stems(inputs, output)
     check_outputs([output, *extra_outputs], paths, force=force)
-    stems = [(name, read_audio(p)) for name, p in zip(stem_names(paths), paths, strict=True)]
+    stems = [(name, read_audio(p)) for name, p in zip(names, paths, strict=True)]
     mix, report = automix(stems, config=config)
     write_audio(mix, output)
     if skipped:
@@ -1097,15 +1146,18 @@ def write_automix_png(report: AutomixReport, path: str | Path) -> None:
 
 
 def stem_rows(report: AutomixReport) -> list[tuple[str, ...]]:
-    """The CLI's table: a header and one row per stem."""
+    """The CLI's table: a header and one row per stem, its level the dB under the loudest stem
+    in the mix (as `--level` takes it)."""
 
     def level(value: float | None) -> str:
         return "silent" if value is None else f"{value:.1f}"
 
-    rows = [("stem", "role", "gain dB", "pan", "before LUFS", "after LUFS")]
+    top = max((s.loudness_after_lufs for s in report.stems if not s.silent), default=None)
+    rows = [("stem", "role", "gain dB", "pan", "before LUFS", "after LUFS", "level dB")]
     for s in report.stems:
         role = s.role if s.role_from == "name" else f"{s.role} ({s.role_from})"
         gain = "-" if s.gain_db is None else f"{s.gain_db:+.1f}"
+        under = "-" if s.loudness_after_lufs is None else f"{s.loudness_after_lufs - top:.1f}"
         rows.append(
             (
                 s.name,
@@ -1114,6 +1166,7 @@ def stem_rows(report: AutomixReport) -> list[tuple[str, ...]]:
                 f"{s.pan:+.2f}",
                 level(s.loudness_before_lufs),
                 level(s.loudness_after_lufs),
+                under if s.level_from == "model" else f"{under} (given)",
             )
         )
     return rows

@@ -22,8 +22,13 @@ out), so the sum is measured.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
+
+from bandmate.errors import UserError
+
+V = TypeVar("V")
 
 # a drum stem named for a piece of the kit or a microphone on it
 KIT_PIECE = re.compile(
@@ -45,6 +50,27 @@ def _stem_name(name: str) -> str:
     """The name without its audio suffix and leading track number, as `role_from_name` reads it."""
     stem = Path(name).stem if Path(name).suffix.lower() in AUDIO_SUFFIXES else name
     return re.sub(r"^\d+[-_ ]*", "", stem).strip()
+
+
+def match_stems(given: Mapping[str, V], names: Sequence[str], what: str) -> dict[str, V]:
+    """`given`'s values keyed by the stem names (`names`) their keys name, as a user types them:
+    the stem's name ("01-drums.wav", "take2/bass.wav"), or that name without its audio suffix or
+    its leading track number ("01-drums", "drums"), in any case. `what` names the setting in the
+    messages. Raises `UserError` for a key that names no stem, or several, or a stem twice."""
+    out: dict[str, V] = {}
+    for key, value in given.items():
+        wanted = key.strip().lower()
+        found = [
+            n for n in names if wanted in {n.lower(), _stem_name(n).lower(), Path(n).stem.lower()}
+        ]
+        if len(found) != 1:
+            listed = ", ".join(names)
+            problem = "names no stem" if not found else f"names {len(found)} stems"
+            raise UserError(f"{what} {key!r} {problem}; use one of the stems' names: {listed}.")
+        if found[0] in out:
+            raise UserError(f"{what} is given twice for {found[0]}; give it once.")
+        out[found[0]] = value
+    return out
 
 
 def stereo_side(name: str) -> tuple[str, int] | None:
