@@ -122,6 +122,9 @@ def test_a_bar_that_starts_with_a_hold_keeps_the_last_chord_sounding():
     # "| C G | . . F . |" was refused ("a bar cannot start with '.'"); a lead sheet means G held
     chart = parse_chart("| C G | . . F . | / / / Am |")
     assert [layout(b) for b in chart.bars[1:]] == [[(0, "G"), (2, "F")], [(0, "F"), (3, "Am")]]
+    # a bar of holds alone, then another or its repeat: the chord still sounding (IndexError)
+    for text in ("| C | . | . |", "| C | / / / / | % |"):
+        assert [layout(b) for b in parse_chart(text).bars] == [[(0, "C")]] * 3, text
 
 
 def test_slashes_hold_the_chord_for_a_beat_as_dots_do():

@@ -538,9 +538,12 @@ class _ChartParser:
         number, beats_in_bar = self.written_bars, self.meter[0]
         meter_text = f"{self.meter[0]}/{self.meter[1]}"
         tokens = tuple("." if t in _BEAT_PLACEHOLDERS else t for t in tokens)
-        if tokens[0] == "." and self.layouts:  # "| . . F . |": the last bar's chord held over
-            held = [t for t in self.layouts[-1] if t not in _BEAT_PLACEHOLDERS]
-            tokens = (held[-1], *tokens[1:])
+        # "| . . F . |": the chord sounding at the end of the last bar held over (a bar of dots
+        # alone holds the bar's before it)
+        if tokens[0] == ".":
+            earlier = (t for layout in reversed(self.layouts) for t in reversed(layout))
+            held = next((t for t in earlier if t not in _BEAT_PLACEHOLDERS), None)
+            tokens = tokens if held is None else (held, *tokens[1:])
         if "." in tokens:
             count_text = f"{len(tokens)} chords and dots, but {meter_text} has {beats_in_bar}"
             if tokens[0] == ".":
