@@ -6,6 +6,8 @@ import json
 
 from bandmate.io.midi import write_midi
 from bandmate.score import Role, Track
+from bandmate.score.model import KeyChange
+from bandmate.theory.keys import Key
 from tests.builders import assert_user_error, make_score, notes, run_cli
 
 
@@ -33,6 +35,22 @@ def test_melody_suggestions_print_ranked_charts(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("1. ") and lines[1].strip().startswith("(key: G)")
     assert len([line for line in lines if line[:2] in ("1.", "2.", "3.")]) == 3
+
+
+def test_a_key_signature_the_notes_deny_is_named_and_key_overrides_it(tmp_path):
+    # an E minor tune (F#, D# leading to E) under the C major a DAW writes when no key was set
+    path = tmp_path / "tune.mid"
+    pitches = (64, 66, 67, 71, 71, 69, 67, 66, 64, 67, 71, 76, 75, 71, 66, 63, 64)
+    tune = Track(
+        "Tune", 73, role=Role.MELODY, notes=notes(*((i, 1, p) for i, p in enumerate(pitches)))
+    )
+    write_midi(make_score(tune, keys=(KeyChange(0, Key(0, "major")),)), path)
+    result = run_cli("chords", path, "--count", "1")
+    assert result.returncode == 0, result.stderr
+    assert "key signature says C" in result.stderr and "--key Em" in result.stderr
+    told = run_cli("chords", path, "--count", "1", "--key", "Em", "--json")
+    assert told.returncode == 0 and told.stderr == ""
+    assert json.loads(told.stdout)[0]["chart"].startswith("(key: Em) |")
 
 
 def test_mistakes_are_one_line(tmp_path):

@@ -27,7 +27,7 @@ from bandmate.score.model import (
     Track,
 )
 from bandmate.theory.chart import Chart, parse_chart, transpose_chart
-from bandmate.theory.keys import Key
+from bandmate.theory.keys import parse_key
 
 TEMPO_RANGE_BPM = (20.0, 400.0)
 TICKS_PER_BEAT = 480
@@ -74,10 +74,7 @@ def prepare_chart(chart: Chart | str, key: str | None, meter: tuple[int, int] = 
         chart = parse_chart(chart, meter)
     if key is None:
         return chart
-    try:
-        target = Key.parse(key)
-    except ValueError:
-        raise UserError(f"Unknown key {key!r}; write a key like C, Bb, F#m or Eb minor.") from None
+    target = parse_key(key)
     if chart.key is None:
         return transpose_chart(chart, 0, target)
     shift = (target.tonic - chart.key.tonic) % 12

@@ -15,7 +15,7 @@ from bandmate.errors import UserError
 from bandmate.io.charts import load_chart
 from bandmate.score.model import Score
 from bandmate.theory.chart import Chart, parse_chart
-from bandmate.theory.keys import Key
+from bandmate.theory.keys import Key, parse_key
 
 LOOP_BARS = (1, 2, 4, 8, 16)
 # (semitones above the tonic, minor?) for each stock progression
@@ -23,13 +23,6 @@ STOCK_PROGRESSIONS = {
     "major": ((0, False), (9, True), (5, False), (7, False)),
     "minor": ((0, True), (8, False), (3, False), (10, False)),
 }
-
-
-def parse_key(text: str) -> Key:
-    try:
-        return Key.parse(text)
-    except ValueError:
-        raise UserError(f"Unknown key {text!r}; write a key like C, Bb, F#m or Eb minor.") from None
 
 
 def loop_key(key: str | None, chords: str | None, meter: tuple[int, int]) -> Key:

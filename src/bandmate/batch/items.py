@@ -148,8 +148,8 @@ def plan_loops(
     one, so its files are named `..._01` inside its own folder: the provenance manifests and
     content credentials name the files, so they cannot be renamed afterwards.
     """
-    from bandmate.arrange.loops import parse_key
     from bandmate.arrange.style import load_style
+    from bandmate.theory.keys import parse_key
 
     parse_key(key)  # a key that does not parse is refused before any work
     if not styles:

@@ -13,7 +13,11 @@ def add_parser(sub) -> None:
         "Given --key: the style's stock progressions in that key, laid over --bars bars.",
     )
     p.add_argument("melody", nargs="?", help="a melody: .mid, .midi, .musicxml, .xml, .mxl, .abc")
-    p.add_argument("--key", help="a key such as Bb or F#m (when no melody is given)")
+    p.add_argument(
+        "--key",
+        help="a key such as Bb or F#m: the progressions' key, or, with a melody, its key in place "
+        "of the one the file states or its notes suggest",
+    )
     p.add_argument("--bars", type=int, default=8, help="bars per progression (default: 8)")
     p.add_argument(
         "--style",
@@ -27,31 +31,27 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     import json
+    import sys
 
     from bandmate.compose.chords import suggest_for_key, suggest_for_melody
     from bandmate.errors import UserError
+    from bandmate.theory.keys import parse_key
 
     if args.count < 1:
         raise UserError("--count must be at least 1.")
-    if (args.melody is None) == (args.key is None):
-        raise UserError(
-            "Give a melody file, or --key (with --style and --bars), not both."
-            if args.melody
-            else "Give a melody file to harmonize, or --key such as --key Bb."
-        )
+    if args.melody is None and args.key is None:
+        raise UserError("Give a melody file to harmonize, or --key such as --key Bb.")
+    key = None if args.key is None else parse_key(args.key)
     if args.melody is not None:
         from bandmate.cli.show import load_input
+        from bandmate.theory.harmony import key_doubt
 
-        suggestions = suggest_for_melody(load_input(args.melody, None), args.count)
+        score = load_input(args.melody, None)
+        suggestions = suggest_for_melody(score, args.count, key)
+        doubt = None if key is not None else key_doubt(score)
+        if doubt is not None:  # on stderr: stdout may be JSON
+            print(f"bandmate chords: warning: {doubt}", file=sys.stderr)
     else:
-        from bandmate.theory.keys import Key
-
-        try:
-            key = Key.parse(args.key)
-        except ValueError:
-            raise UserError(
-                f"Unknown key {args.key!r}; write a key like C, Bb, F#m or Eb minor."
-            ) from None
         suggestions = suggest_for_key(key, args.bars, args.style, args.count)
     if args.json:
         print(json.dumps([s.__dict__ for s in suggestions], indent=2))

@@ -166,15 +166,20 @@ _FLAVOURS = (
 )
 
 
-def suggest_for_melody(score: Score, count: int = 5) -> list[Suggestion]:
-    """Chord charts that fit the melody of `score`, the best fit first."""
+def suggest_for_melody(score: Score, count: int = 5, key: Key | None = None) -> list[Suggestion]:
+    """Chord charts that fit the melody of `score`, the best fit first: in `key` when it is
+    given, else in the key the score states or its notes suggest (`harmony.key_of`), or that
+    key's relative."""
     from bandmate.theory import harmony
 
     notes = harmony.melody_notes(score)
     if not notes:
         raise UserError("The melody has no notes; give a file with a tune in it.")
-    key = harmony.key_of(score)
-    keys = [key, key.relative]
+    if key is None:
+        key = harmony.key_of(score)
+        keys = [key, key.relative]
+    else:
+        keys = [key]
     final = harmony.final_pitch_class(notes)
     found: dict[str, Suggestion] = {}
     for k in keys:

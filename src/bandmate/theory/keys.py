@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bandmate.errors import UserError
 from bandmate.theory.pitch import LETTERS, name_for_letter, normalise_note_name, parse_note_name
 
 #: Mode name -> semitone offsets of its scale degrees from the tonic (ascending, tonic first).
@@ -242,6 +243,14 @@ class Key:
             degree = _CHROMATIC_DEGREE[offset]
         tonic_letter = LETTERS.index(self.tonic_name[0])
         return name_for_letter(pc, LETTERS[(tonic_letter + degree - 1) % 7])
+
+
+def parse_key(text: str) -> Key:
+    """`Key.parse` for a key a user typed: a `UserError` that says how to write one."""
+    try:
+        return Key.parse(text)
+    except ValueError:
+        raise UserError(f"Unknown key {text!r}; write a key like C, Bb, F#m or Eb minor.") from None
 
 
 def scale_pitches(key: Key, low: int, high: int) -> list[int]:
