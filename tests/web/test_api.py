@@ -194,6 +194,92 @@ def test_a_stem_given_twice_is_422_naming_it(studio):
     assert response.json()["detail"] == "The stem 'bass.wav' is given twice; give each stem once."
 
 
+def tone_wav(freq_hz: float, seconds: float = 2.0, rate: int = 44100) -> bytes:
+    """A stereo tone at -12 dBFS as 16-bit WAV bytes: tones an octave or more apart share no
+    band, so the mixer's masking cuts leave their levels alone."""
+    import io
+
+    import numpy as np
+    import soundfile as sf
+
+    t = np.arange(int(seconds * rate)) / rate
+    tone = (0.25 * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32)
+    buffer = io.BytesIO()
+    sf.write(buffer, np.stack([tone, tone], axis=1), rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def test_a_mix_sets_a_stems_level_and_role_as_asked(studio):
+    """Automix undoes the gain a stem comes in at: a level is the user's one way to set a part
+    back, and a role says what a name cannot (a pad that is really a vocal)."""
+    ids = {
+        name: upload(studio, name, tone_wav(freq_hz)).json()["id"]
+        for name, freq_hz in (("bass.wav", 80), ("piano.wav", 440), ("pad.wav", 660))
+    }
+    params = {
+        "kind": "mix",
+        "stems": list(ids.values()),
+        "levels": {ids["piano.wav"]: -9},
+        "roles": {ids["pad.wav"]: "vocal"},
+    }
+    response = studio.post("/api/jobs", json=params, headers=CSRF)
+    assert response.status_code == 201, response.text
+    job = wait_for(studio, response.json()["id"])
+    assert job["status"] == "done", job
+    report = studio.get(f"/api/jobs/{job['id']}/files/mix.json").json()
+    stems = {s["name"]: s for s in report["stems"]}
+    after = {name: s["loudness_after_lufs"] for name, s in stems.items()}
+    assert after["02-piano.wav"] - max(after.values()) == pytest.approx(-9, abs=0.5)
+    assert [s["level_from"] for s in stems.values()] == ["model", "given", "model"]
+    assert (stems["03-pad.wav"]["role"], stems["03-pad.wav"]["role_from"]) == ("vocal", "given")
+    assert stems["01-bass.wav"]["role_from"] == "name"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "other", "says"),
+    [
+        ("levels", -3, "vocal.wav", "A level is given for 'vocal.wav', which is not one of the"),
+        ("roles", "vocal", "vocal.wav", "A role is given for 'vocal.wav', which is not one of the"),
+        ("levels", -3, None, f"A level is given for the upload {'f' * 32!r}, which is not"),
+    ],
+)
+def test_a_role_or_level_for_an_upload_not_among_the_stems_is_refused(
+    studio, setting, value, other, says
+):
+    """It would be dropped without a word, the mix made without the user's say."""
+    bass = upload(studio, "bass.wav", wav_bytes()).json()["id"]
+    key = upload(studio, other, wav_bytes()).json()["id"] if other else "f" * 32  # no upload
+    params = {"kind": "mix", "stems": [bass], setting: {key: value}}
+    response = studio.post("/api/jobs", json=params, headers=CSRF)
+    assert response.status_code == 422
+    assert says in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("levels", 3, "less than or equal to 0"),
+        ("levels", -41, "greater than or equal to -40"),
+        ("roles", "tuba", "'drums'"),
+    ],
+)
+def test_a_level_out_of_range_or_an_unknown_role_is_422(studio, setting, value, says):
+    bass = upload(studio, "bass.wav", wav_bytes()).json()["id"]
+    params = {"kind": "mix", "stems": [bass], setting: {bass: value}}
+    response = studio.post("/api/jobs", json=params, headers=CSRF)
+    assert response.status_code == 422
+    assert says in response.json()["detail"]
+
+
+def test_the_studios_roles_are_the_mixers():
+    from typing import get_args
+
+    from bandmate.mix.automix import ROLES
+    from bandmate.web.kinds import Role
+
+    assert get_args(Role) == ROLES
+
+
 def test_malformed_json_is_422(studio):
     response = studio.post(
         "/api/jobs",

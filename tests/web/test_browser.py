@@ -168,6 +168,34 @@ def test_mix_uploaded_stems(page, tmp_path):
     )
 
 
+def test_mix_with_a_level_set_for_one_stem(page, tmp_path):
+    """The mixer undoes the gain a stem comes in at: the page's level is the user's say."""
+    from bandmate.mix.automix import ROLES
+    from tests.web.test_api import tone_wav
+
+    paths = []
+    for name, freq_hz in (("bass.wav", 80), ("piano.wav", 440)):
+        (tmp_path / name).write_bytes(tone_wav(freq_hz))
+        paths.append(str(tmp_path / name))
+    page.set_input_files("#mix-files", paths)
+    # a group per stem, named by its file, with the mixer's roles to choose from
+    piano = page.get_by_role("group", name="piano.wav")
+    assert page.get_by_role("group", name="bass.wav").is_visible()
+    roles = piano.get_by_label("Role").locator("option")
+    assert roles.evaluate_all("os => os.map(o => o.value)") == ["", *ROLES]
+    piano.get_by_label("Level (dB under the loudest)").fill("-9")
+    page.eval_on_selector("#mix-status", "e => { e.textContent = ''; }")  # an earlier Done.
+    page.click("#mix-go")
+    page.wait_for_selector("#mix-status:text('Done.')", timeout=30_000)
+    url = page.get_attribute("#mix-downloads a:text-is('mix.json')", "href")
+    report = page.evaluate("async url => (await fetch(url)).json()", url)
+    stems = {s["name"]: s for s in report["stems"]}
+    after = {name: s["loudness_after_lufs"] for name, s in stems.items()}
+    assert after["02-piano.wav"] - max(after.values()) == pytest.approx(-9, abs=0.5)
+    assert [s["level_from"] for s in stems.values()] == ["model", "given"]
+    assert [s["role_from"] for s in stems.values()] == ["name", "name"]  # left on auto
+
+
 def test_a_job_in_flight_through_a_studio_restart_is_followed_to_done(browser, tmp_path):
     """The queue keeps a job through a restart, and so must the page: it said 'Failed to fetch'
     the moment the studio went down and stopped following a job that went on to finish."""

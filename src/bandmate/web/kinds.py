@@ -25,6 +25,10 @@ UploadId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="an id fr
 Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
 Temperature = Annotated[float, Field(ge=0.0, le=2.0)]
 MelodyStyle = Literal["folk", "irish", "fiddle", "chorale"]
+# as `bandmate.mix.automix.ROLES` (a test keeps them equal): importing automix here would load
+# SciPy with the studio
+Role = Literal["drums", "bass", "keys", "guitar", "pad", "lead", "vocal"]
+LevelDb = Annotated[float, Field(ge=-40, le=0, description="dB under the loudest element")]
 
 
 class Params(BaseModel):
@@ -76,10 +80,14 @@ class MasterParams(Params):
 
 
 class MixParams(Params):
-    """As `bandmate mix`: `stems` are uploaded WAV or FLAC files, named as the roles they play."""
+    """As `bandmate mix`: `stems` are uploaded WAV or FLAC files, named as the roles they play;
+    `roles` and `levels` (as its --role and --level) are keyed by those uploads' ids, a level in
+    dB under the loudest element (0 for the loudest) in place of the balance model's."""
 
     kind: Literal["mix"]
     stems: list[UploadId] = Field(min_length=1, max_length=32)
+    roles: dict[UploadId, Role] = Field(default_factory=dict)
+    levels: dict[UploadId, LevelDb] = Field(default_factory=dict)
 
 
 class MelodyParams(Params):
@@ -164,6 +172,13 @@ def check(params: Params, uploads: UploadStore) -> None:
             if stem in params.stems[:i]:  # it would be mixed in twice as loud
                 name = Path(uploads.meta(stem)["name"]).name or stem
                 raise UserError(f"The stem {name!r} is given twice; give each stem once.")
+        for what, given in (("role", params.roles), ("level", params.levels)):
+            for key in given:
+                if key not in params.stems:  # it would be dropped without a word
+                    raise UserError(
+                        f"A {what} is given for {_upload_name(key, uploads)}, which is not one "
+                        "of the stems; give roles and levels only for the stems in the mix."
+                    )
     elif isinstance(params, MelodyParams):
         from bandmate.arrange.backing import prepare_chart
         from bandmate.io.charts import load_chart
@@ -176,6 +191,13 @@ def check(params: Params, uploads: UploadStore) -> None:
         prepare_chart(load_chart(params.chart), params.key)  # and the key parses
     elif isinstance(params, HarmonizeParams | ContinueParams):
         uploads.path(params.input, SCORE_TYPES)
+
+
+def _upload_name(upload_id: str, uploads: UploadStore) -> str:
+    """The name the user gave an upload, quoted, or its id when there is no such upload."""
+    with contextlib.suppress(UserError):
+        return repr(Path(uploads.meta(upload_id)["name"]).name or upload_id)
+    return f"the upload {upload_id!r}"
 
 
 def _check_bar_lines(chart: str) -> None:
@@ -248,21 +270,27 @@ def _run_master(p: MasterParams, out: Path, progress, uploads: UploadStore) -> N
 
 
 def _run_mix(p: MixParams, out: Path, progress, uploads: UploadStore) -> None:
-    """Stems are linked into `stems/` as NN-<slug of the uploaded name>: the mixer reads roles
-    from names, and the slug (letters, digits, dashes) cannot point outside the folder."""
+    """Stems are linked into `.stems/` as NN-<slug of the uploaded name>: the mixer reads roles
+    from names, and the slug (letters, digits, dashes) cannot point outside the folder. The
+    roles and levels, keyed by upload, are given to the mixer by those exact names."""
     import json
 
     from bandmate.io.files import write_text_atomic
-    from bandmate.mix.automix import automix_files, write_automix_png
+    from bandmate.mix.automix import AutomixConfig, automix_files, write_automix_png
 
     work = out / ".stems"
     work.mkdir()
+    names = {}  # upload id -> the name of its link, as the mixer names the stem
     for i, stem in enumerate(p.stems, 1):
         source = uploads.path(stem, AUDIO_TYPES)
-        name = slug(uploads.meta(stem)["name"], "stem")
-        (work / f"{i:02d}-{name}{source.suffix}").symlink_to(source)
+        names[stem] = f"{i:02d}-{slug(uploads.meta(stem)['name'], 'stem')}{source.suffix}"
+        (work / names[stem]).symlink_to(source)
+    config = AutomixConfig(
+        roles={names[stem]: role for stem, role in p.roles.items()},
+        levels={names[stem]: level for stem, level in p.levels.items()},
+    )
     try:
-        report = automix_files([work], out / "mix.wav", force=True)
+        report = automix_files([work], out / "mix.wav", config=config, force=True)
     finally:
         for link in work.iterdir():
             link.unlink()

@@ -266,6 +266,60 @@ async function compose(event) {
 }
 
 // ---- mixing ---------------------------------------------------------------------------------
+// The mixer's roles, as bandmate.mix.automix.ROLES (the studio refuses any other).
+const MIX_ROLES = ["drums", "bass", "keys", "guitar", "pad", "lead", "vocal"];
+
+function labelled(text, control) {
+  const label = document.createElement("label");
+  label.append(text, control);
+  return label;
+}
+
+// One group per chosen stem, named by its file: a role and a level in dB under the loudest
+// element, each left to the mixer until set (the mixer undoes any gain a stem comes in at, so a
+// level here is the only way to set a part back).
+function showStemSettings() {
+  const files = [...document.getElementById("mix-files").files];
+  const list = document.getElementById("mix-stems");
+  list.replaceChildren();
+  files.forEach((file, i) => {
+    const group = document.createElement("fieldset");
+    group.className = "stem row";
+    const legend = document.createElement("legend");
+    legend.textContent = file.name;
+    const role = document.createElement("select");
+    role.id = `mix-role-${i}`;
+    for (const name of ["", ...MIX_ROLES]) {
+      const option = document.createElement("option");
+      option.value = name;
+      option.textContent = name || "auto";
+      role.append(option);
+    }
+    const level = document.createElement("input");
+    Object.assign(level, {
+      id: `mix-level-${i}`, type: "number", min: -40, max: 0, step: 0.5, placeholder: "auto",
+      title: "0 for the loudest, -6 for 6 dB under it; empty for the mixer's level",
+    });
+    group.append(legend, labelled("Role ", role), labelled("Level (dB under the loudest) ", level));
+    list.append(group);
+  });
+  document.getElementById("mix-balance").hidden = !files.length;
+}
+
+// The roles and levels set in the stems' rows, keyed by the uploads' ids (`stems`, in the files'
+// order); a row left on auto is not sent.
+function stemSettings(stems) {
+  const roles = {};
+  const levels = {};
+  stems.forEach((id, i) => {
+    const role = document.getElementById(`mix-role-${i}`).value;
+    const level = document.getElementById(`mix-level-${i}`).value.trim();
+    if (role) roles[id] = role;
+    if (level !== "") levels[id] = Number(level);
+  });
+  return { roles, levels };
+}
+
 async function mix(event) {
   event.preventDefault();
   const status = document.getElementById("mix-status");
@@ -275,7 +329,7 @@ async function mix(event) {
     setStatus(status, "Uploading…");
     const stems = [];
     for (const file of files) stems.push(await api.upload(file));
-    const { id } = await api.json("POST", "/api/jobs", { kind: "mix", stems });
+    const { id } = await api.json("POST", "/api/jobs", { kind: "mix", stems, ...stemSettings(stems) });
     const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
     document.getElementById("mix-player").src = api.fileUrl(id, "mix.wav");
     document.getElementById("mix-plot").src = api.fileUrl(id, "mix.png");
@@ -289,6 +343,8 @@ async function mix(event) {
 
 document.getElementById("compose-form").addEventListener("submit", compose);
 document.getElementById("mix-form").addEventListener("submit", mix);
+document.getElementById("mix-files").addEventListener("change", showStemSettings);
+showStemSettings();  // files a reload kept
 document.getElementById("backing-form").addEventListener("submit", generateBacking);
 document.getElementById("master-form").addEventListener("submit", master);
 loadStyles().catch((error) => setStatus(document.getElementById("backing-status"), error.message, true));
