@@ -129,6 +129,10 @@ def test_a_bar_that_starts_with_a_hold_keeps_the_last_chord_sounding():
 
 def test_slashes_hold_the_chord_for_a_beat_as_dots_do():
     assert parse_chart("| C / F / | G / / / |") == parse_chart("| C . F . | G . . . |")
+    # and a dash standing alone, as charts are written by hand (attached, it is still minor)
+    assert parse_chart("| C - - - | C- - F - |") == parse_chart("| C . . . | Cm . F . |")
+    with pytest.raises(ChartError, match="cannot start with '-'"):
+        parse_chart("| - | C |")
     with pytest.raises(ChartError, match="too few beats"):
         parse_chart("| C / F |")
 

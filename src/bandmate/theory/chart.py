@@ -17,7 +17,8 @@ Syntax (one example says most of it)::
   With `.` placeholders each token is one beat: "C . F G" in 4/4 puts C on beat 1, F on 3 and
   G on 4; such a bar must have exactly as many tokens as the meter has beats. One that starts
   with `.` holds the previous bar's last chord over ("| . . F . |"). A `/` is the same
-  placeholder, as slash notation writes it ("C / F /").
+  placeholder, as slash notation writes it ("C / F /"), and so is a `-` standing alone, as
+  handwritten charts write it ("C - - -"; "C-" is still C minor).
 * `%` repeats the previous bar (laid out again in the current meter); `%%` the previous two
   (two bars, as the two-bar repeat sign).
 * `|: ... :|` plays its bars twice; `:| x3` (or `x 3`) three times in all; `:|:` ends one repeat
@@ -244,7 +245,7 @@ _METER_RE = re.compile(r"(\d+)\s*/\s*(\d+)")
 _NAMED_DIRECTIVE_RE = re.compile(r"(?i:(key|title|meter|time))\s*:\s*(.*)")
 _REPEAT_COUNT_RE = re.compile(r"[xX×](\d*)")
 _ENDING_RE = re.compile(r"([12])\.?")  # a volta at a bar's start: |1 ... :|2 ...
-_BEAT_PLACEHOLDERS = (".", "/")
+_BEAT_PLACEHOLDERS = (".", "/", "-")
 _BAD_TOKEN_HINTS = {
     "(": "this '(' is never closed; directives look like (3/4) or (key: Bb)",
     ")": "this ')' has no matching '('",
@@ -537,7 +538,7 @@ class _ChartParser:
     def _build_bar(self, tokens: tuple[str, ...], error_token: str | None = None) -> Bar:
         number, beats_in_bar = self.written_bars, self.meter[0]
         meter_text = f"{self.meter[0]}/{self.meter[1]}"
-        tokens = tuple("." if t in _BEAT_PLACEHOLDERS else t for t in tokens)
+        written, tokens = tokens, tuple("." if t in _BEAT_PLACEHOLDERS else t for t in tokens)
         # "| . . F . |": the chord sounding at the end of the last bar held over (a bar of dots
         # alone holds the bar's before it)
         if tokens[0] == ".":
@@ -547,11 +548,12 @@ class _ChartParser:
         if "." in tokens:
             count_text = f"{len(tokens)} chords and dots, but {meter_text} has {beats_in_bar}"
             if tokens[0] == ".":
-                culprit, problem = ".", "the first bar cannot start with '.'; write its chord"
+                culprit = written[0]
+                problem = f"the first bar cannot start with '{culprit}'; write its chord"
             elif len(tokens) > beats_in_bar:
-                culprit, problem = tokens[beats_in_bar], f"too many beats: {count_text}"
+                culprit, problem = written[beats_in_bar], f"too many beats: {count_text}"
             elif len(tokens) < beats_in_bar:
-                culprit, problem = tokens[-1], f"too few beats: {count_text}"
+                culprit, problem = written[-1], f"too few beats: {count_text}"
             else:
                 culprit = problem = None
             if problem:
