@@ -53,6 +53,22 @@ def test_a_chord_brings_in_the_band_on_several_channels(jam_client):
     assert any(m["pitch"] % 12 == 0 for m in notes if m["channel"] == bass and m["velocity"])
 
 
+@pytest.mark.parametrize(
+    ("query", "meter"),
+    [("style=pop&meter=7/8", "7/8"), ("style=pop&meter= 3 / 4", "3/4"), ("style=pop", "4/4"),
+     ("style=waltz", "3/4")],
+)  # fmt: skip
+def test_the_band_plays_in_the_meter_asked_for_else_the_styles(jam_client, query, meter):
+    """As `bandmate jam --meter`: a player in 7/8 has the band play 7/8 bars."""
+    with jam_client.websocket_connect(f"/api/jam?{query}&play=band") as ws:
+        for pitch in C_MAJOR_AND_MELODY:
+            ws.send_json({"type": "note_on", "pitch": pitch, "velocity": 96})
+        deadline = time.monotonic() + 5
+        while (message := ws.receive_json())["type"] != "chord":
+            assert time.monotonic() < deadline, "no chord message"
+    assert message["meter"] == meter
+
+
 def test_leaving_stops_the_session(jam_client):
     with jam_client.websocket_connect("/api/jam?play=band") as ws:
         ws.receive_json()
@@ -73,6 +89,9 @@ def test_leaving_stops_the_session(jam_client):
         ("mode=both-hands", "Unknown mode"),
         ("play=orchestra", "Play one or more"),
         ("tempo=fast", "tempo"),
+        ("meter=waltz", "The meter must be a time signature of two numbers, such as 3/4"),
+        ("meter=4/5", "The meter 4/5 cannot be played: the bottom number"),
+        ("meter=0/4", "The meter 0/4 cannot be played: a bar needs 1 to"),
     ],
 )
 def test_bad_choices_are_closed_with_a_reason(jam_client, query, words):

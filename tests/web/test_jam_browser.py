@@ -134,3 +134,22 @@ def test_the_computer_keyboard_plays_the_keys_its_help_names(page):
         page.keyboard.up(key)
     page.click("#jam-stop")
     page.wait_for_function("bandmateJam.state === 'idle'")
+
+
+def test_the_band_plays_in_the_meter_chosen_and_a_bad_one_says_why(page):
+    page.fill("#jam-meter", "7/8")
+    page.click("#jam-start")
+    page.wait_for_function("bandmateJam.state === 'ready'", timeout=10_000)
+    page.evaluate("() => { for (const p of [36, 40, 43]) fakeMidiInput.play([0x90, p, 100]); }")
+    page.wait_for_function("document.getElementById('jam-meter-now').textContent === '7/8'")
+    page.evaluate("() => { for (const p of [36, 40, 43]) fakeMidiInput.play([0x80, p, 0]); }")
+    page.click("#jam-stop")
+    page.wait_for_function("bandmateJam.state === 'idle'")
+
+    page.fill("#jam-meter", "4/5")  # two numbers, as the field asks, but no time signature
+    page.click("#jam-start")
+    page.wait_for_selector("#jam-status.error")
+    assert "The meter 4/5 cannot be played" in page.text_content("#jam-status")
+    page.fill("#jam-meter", "waltz")  # the page asks for two numbers before it calls
+    assert page.eval_on_selector("#jam-meter", "i => !i.checkValidity()")
+    page.fill("#jam-meter", "")

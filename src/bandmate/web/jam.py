@@ -1,12 +1,13 @@
 """The jam page's WebSocket: a live band for one browser page, at `/api/jam`.
 
-    ws://HOST:PORT/api/jam?style=pop&mode=split&play=band[,answer,chorale]&tempo=110
+    ws://HOST:PORT/api/jam?style=pop&mode=split&play=band[,answer,chorale]&tempo=110&meter=7/8
 
 The messages are `bandmate.live.websocket`'s (the page sends `note_on`, `note_off`, `sustain` or
 raw MIDI bytes; it gets `clock`, `parts`, `note` and `all_notes_off`), plus one of this
 endpoint's own, sent when what the band hears changes (polled every `STATE_EVERY_S`):
 
-    {"type": "chord", "name": "Am7" | null, "key": "C major" | null, "tempo_bpm": 112.4}
+    {"type": "chord", "name": "Am7" | null, "key": "C major" | null, "tempo_bpm": 112.4,
+     "meter": "7/8"}
 
 Each connection is one `LiveSession`: an `Engine` built for the query's choices, and
 `JamTransport`, which adapts the Transport protocol to the connection. Input is parsed on the
@@ -21,8 +22,8 @@ Checks, before the handshake is accepted (a refused handshake is an HTTP 403 to 
 the Origin, when sent, must be this server's own host (a page of another site open in the
 browser must not play or listen in), and the studio's token, when it has one, must come as the
 `bandmate_token` cookie, `Authorization: Bearer` or `?token=`. After accepting, a bad choice
-(unknown style, mode or part) is closed with 1008 and a reason the page shows, and a connection
-beyond `max_sessions` with 1013 ("try again later").
+(unknown style, mode or part, a tempo or meter that cannot be played) is closed with 1008 and
+a reason the page shows, and a connection beyond `max_sessions` with 1013 ("try again later").
 """
 
 from __future__ import annotations
@@ -159,7 +160,26 @@ def choices(query) -> dict:
             tempo_bpm = -1.0
         if not 30 <= tempo_bpm <= 300:
             raise UserError("The tempo must be a number of beats per minute from 30 to 300.")
-    return {"style": style, "mode": mode, "play": play, "tempo_bpm": tempo_bpm}
+    meter = query.get("meter")
+    return {
+        "style": style,
+        "mode": mode,
+        "play": play,
+        "tempo_bpm": tempo_bpm,
+        "meter": _meter(meter) if meter else None,  # None: the style's
+    }
+
+
+def _meter(text: str) -> tuple[int, int]:
+    """(beats, beat unit) from the query's "7/8", as `bandmate jam --meter` reads it."""
+    from bandmate.theory.chart import meter_problem, parse_meter
+
+    meter = parse_meter(text)
+    if meter is None:
+        raise UserError("The meter must be a time signature of two numbers, such as 3/4 or 7/8.")
+    if problem := meter_problem(meter):
+        raise UserError(f"The meter {text.strip()[:12]} cannot be played: {problem}.")
+    return meter
 
 
 async def close_with(websocket: WebSocket, code: int, reason: str) -> None:
@@ -281,7 +301,8 @@ async def _send_all(websocket: WebSocket, transport: JamTransport) -> None:
 
 async def _watch_state(engine, transport: JamTransport) -> None:
     """Post a `chord` message whenever the chord, key or (rounded) tempo the band plays to
-    changes. Reads the engine's state from the event loop: a few attribute reads, no locks."""
+    changes, with the meter it plays in. Reads the engine's state from the event loop: a few
+    attribute reads, no locks."""
     last = None
     while True:
         chord, key = engine.chord, engine.key
@@ -290,6 +311,7 @@ async def _watch_state(engine, transport: JamTransport) -> None:
             "name": str(chord) if chord is not None else None,
             "key": str(key) if key is not None else None,
             "tempo_bpm": round(engine.tempo_bpm, 1),
+            "meter": "{}/{}".format(*engine.meter),
         }
         if state != last and engine.started:
             transport.post(state)

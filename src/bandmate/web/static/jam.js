@@ -257,6 +257,7 @@
       $("jam-chord").textContent = message.name || "–";
       $("jam-key").textContent = message.key || "–";
       $("jam-tempo").textContent = message.tempo_bpm ? `${message.tempo_bpm} BPM` : "–";
+      $("jam-meter-now").textContent = message.meter || "–";
     }
   }
 
@@ -274,6 +275,8 @@
     const query = new URLSearchParams({
       style: $("jam-style").value || "pop", mode: $("jam-mode").value, play: play.join(","),
     });
+    const meter = $("jam-meter").value.trim(); // empty: the style's
+    if (meter) query.set("meter", meter);
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}/api/jam?${query}`);
     jam.socket = socket;
