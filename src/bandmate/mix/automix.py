@@ -1152,7 +1152,8 @@ def stem_rows(report: AutomixReport) -> list[tuple[str, ...]]:
     def level(value: float | None) -> str:
         return "silent" if value is None else f"{value:.1f}"
 
-    top = max((s.loudness_after_lufs for s in report.stems if not s.silent), default=None)
+    heard = [s.loudness_after_lufs for s in report.stems if s.loudness_after_lufs is not None]
+    top = max(heard, default=None)
     rows = [("stem", "role", "gain dB", "pan", "before LUFS", "after LUFS", "level dB")]
     for s in report.stems:
         role = s.role if s.role_from == "name" else f"{s.role} ({s.role_from})"
