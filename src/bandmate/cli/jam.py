@@ -147,6 +147,7 @@ def run(args) -> int:
 def _engine_args(args) -> dict:
     from bandmate.arrange.style import load_style
     from bandmate.live.voices import PLAY_CHOICES
+    from bandmate.theory.chart import read_meter
     from bandmate.theory.pitch import name_to_midi
 
     try:
@@ -169,7 +170,7 @@ def _engine_args(args) -> dict:
         )
     return {
         "style": load_style(args.style),
-        "meter": _meter(args.meter) if args.meter else None,
+        "meter": read_meter(args.meter, "--meter") if args.meter else None,
         "mode": args.mode,
         "split_note": split_note,
         "follow": not args.click,
@@ -265,17 +266,6 @@ def _transport(args, clock):
         inbound.close()
         raise
     return Duplex(inbound, synth), where + ", playing on the built-in synth"
-
-
-def _meter(text: str) -> tuple[int, int]:
-    from bandmate.theory.chart import parse_meter
-
-    meter = parse_meter(text)
-    if meter is None:
-        raise UserError(
-            f"--meter {text!r} is not a time signature; write it as two numbers, such as 3/4."
-        )
-    return meter
 
 
 def _write_session(args, result, events, *, extra: dict | None = None, **clock) -> None:

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from itertools import pairwise
 
-from bandmate.errors import ChartError, ChordSymbolError
+from bandmate.errors import ChartError, ChordSymbolError, UserError
 from bandmate.theory.chords import ChordSymbol, parse_chord
 from bandmate.theory.keys import Key
 
@@ -79,6 +79,20 @@ def parse_meter(text: str) -> tuple[int, int] | None:
     is not two numbers over each other; `meter_problem` says whether it can be played."""
     match = _METER_RE.fullmatch(text.strip())
     return (int(match[1]), int(match[2])) if match else None
+
+
+def read_meter(text: str, name: str = "The meter") -> tuple[int, int]:
+    """(beats, beat unit) from a time signature a user typed ("7/8"), else a `UserError` that
+    begins with `name` ("--meter", "The meter") and says how to write one that can be played."""
+    meter = parse_meter(text)
+    shown = text.strip()[:12]  # (a WebSocket's close reason holds 123 bytes)
+    if meter is None:
+        raise UserError(
+            f"{name} must be a time signature of two numbers, such as 3/4 or 7/8, not {shown!r}."
+        )
+    if problem := meter_problem(meter):
+        raise UserError(f"{name} {shown} cannot be played: {problem}.")
+    return meter
 
 
 def _check_name(value: str | None, forbidden: str, what: str) -> None:

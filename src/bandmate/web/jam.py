@@ -141,6 +141,7 @@ def choices(query) -> dict:
     from bandmate.arrange.style import style_names
     from bandmate.live.chords import MODES
     from bandmate.live.voices import PLAY_CHOICES
+    from bandmate.theory.chart import read_meter
 
     style = query.get("style", "pop")
     if style not in style_names():
@@ -166,20 +167,8 @@ def choices(query) -> dict:
         "mode": mode,
         "play": play,
         "tempo_bpm": tempo_bpm,
-        "meter": _meter(meter) if meter else None,  # None: the style's
+        "meter": read_meter(meter) if meter else None,  # None: the style's
     }
-
-
-def _meter(text: str) -> tuple[int, int]:
-    """(beats, beat unit) from the query's "7/8", as `bandmate jam --meter` reads it."""
-    from bandmate.theory.chart import meter_problem, parse_meter
-
-    meter = parse_meter(text)
-    if meter is None:
-        raise UserError("The meter must be a time signature of two numbers, such as 3/4 or 7/8.")
-    if problem := meter_problem(meter):
-        raise UserError(f"The meter {text.strip()[:12]} cannot be played: {problem}.")
-    return meter
 
 
 async def close_with(websocket: WebSocket, code: int, reason: str) -> None:
