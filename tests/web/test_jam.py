@@ -69,6 +69,22 @@ def test_the_band_plays_in_the_meter_asked_for_else_the_styles(jam_client, query
     assert message["meter"] == meter
 
 
+@pytest.mark.parametrize(
+    ("query", "tempo_bpm"),
+    [("style=pop&tempo=72", 72), ("style=pop&tempo=92.5", 92.5), ("style=pop", 112),
+     ("style=waltz", 144)],
+)  # fmt: skip
+def test_the_band_starts_at_the_tempo_asked_for_else_the_styles(jam_client, query, tempo_bpm):
+    """As `bandmate jam --tempo`: a player who counts in at 72 has the band start at 72 BPM."""
+    with jam_client.websocket_connect(f"/api/jam?{query}&play=band") as ws:
+        for pitch in C_MAJOR_AND_MELODY:
+            ws.send_json({"type": "note_on", "pitch": pitch, "velocity": 96})
+        deadline = time.monotonic() + 5
+        while (message := ws.receive_json())["type"] != "chord":
+            assert time.monotonic() < deadline, "no chord message"
+    assert message["tempo_bpm"] == tempo_bpm
+
+
 def test_leaving_stops_the_session(jam_client):
     with jam_client.websocket_connect("/api/jam?play=band") as ws:
         ws.receive_json()
@@ -88,7 +104,10 @@ def test_leaving_stops_the_session(jam_client):
         ("style=polka-from-mars", "Unknown style"),
         ("mode=both-hands", "Unknown mode"),
         ("play=orchestra", "Play one or more"),
-        ("tempo=fast", "tempo"),
+        ("tempo=fast", "The tempo must be a number of beats per minute from 30 to 300."),
+        ("tempo=29.9", "The tempo must be a number of beats per minute from 30 to 300."),
+        ("tempo=301", "The tempo must be a number of beats per minute from 30 to 300."),
+        ("tempo=nan", "The tempo must be a number of beats per minute from 30 to 300."),
         ("meter=waltz", "The meter must be a time signature of two numbers, such as 3/4"),
         ("meter=4/5", "The meter 4/5 cannot be played: the bottom number"),
         ("meter=0/4", "The meter 0/4 cannot be played: a bar needs 1 to"),

@@ -153,3 +153,28 @@ def test_the_band_plays_in_the_meter_chosen_and_a_bad_one_says_why(page):
     page.fill("#jam-meter", "waltz")  # the page asks for two numbers before it calls
     assert page.eval_on_selector("#jam-meter", "i => !i.checkValidity()")
     page.fill("#jam-meter", "")
+
+
+def test_the_band_starts_at_the_tempo_typed_and_a_bad_one_says_why(page):
+    page.fill("#jam-tempo-bpm", "72")  # pop's own is 112
+    page.click("#jam-start")
+    page.wait_for_function("bandmateJam.state === 'ready'", timeout=10_000)
+    page.evaluate("() => { for (const p of [36, 40, 43]) fakeMidiInput.play([0x90, p, 100]); }")
+    page.wait_for_function("document.getElementById('jam-tempo').textContent === '72 BPM'")
+    page.evaluate("() => { for (const p of [36, 40, 43]) fakeMidiInput.play([0x80, p, 0]); }")
+    page.click("#jam-stop")
+    page.wait_for_function("bandmateJam.state === 'idle'")
+
+    page.fill("#jam-tempo-bpm", "20")  # the field holds the server's bounds, so asks first
+    assert page.eval_on_selector("#jam-tempo-bpm", "i => !i.checkValidity()")
+    # a browser that does not check the field sends what was typed, and the server says why
+    page.eval_on_selector("#jam-form", "f => { f.noValidate = true; }")
+    try:
+        page.click("#jam-start")
+        page.wait_for_selector("#jam-status.error")
+        assert "The tempo must be a number of beats per minute from 30 to 300." in (
+            page.text_content("#jam-status")
+        )
+    finally:
+        page.eval_on_selector("#jam-form", "f => { f.noValidate = false; }")
+        page.fill("#jam-tempo-bpm", "")

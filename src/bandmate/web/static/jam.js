@@ -275,6 +275,9 @@
     const query = new URLSearchParams({
       style: $("jam-style").value || "pop", mode: $("jam-mode").value, play: play.join(","),
     });
+    // the field's text as typed: the server refuses a tempo it cannot play, in a sentence
+    const tempo = $("jam-tempo-bpm").value.trim(); // empty: the style's
+    if (tempo) query.set("tempo", tempo);
     const meter = $("jam-meter").value.trim(); // empty: the style's
     if (meter) query.set("meter", meter);
     const scheme = location.protocol === "https:" ? "wss" : "ws";
