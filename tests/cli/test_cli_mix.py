@@ -12,6 +12,7 @@ import soundfile as sf
 
 from bandmate.cli import main
 from bandmate.io.audio import Audio, read_audio, write_audio
+from bandmate.mix.meter import measure_loudness
 from tests.builders import assert_user_error, sha256
 
 RATE = 44_100
@@ -242,6 +243,31 @@ def test_roles_and_levels_given_by_stem_name(capsys, stems_dir, tmp_path):
     assert stems["03-pad.wav"]["role"] == "vocal" and stems["03-pad.wav"]["role_from"] == "given"
     assert [s["level_from"] for s in stems.values()] == ["given", "given", "model"]
     assert "-9.0 (given)" in result.stdout
+
+
+def test_a_level_for_a_kit_given_as_its_pieces(capsys, stems_dir, tmp_path, rng):
+    # "drums" names no stem of a kit in pieces; it names the kit, whose sum is set at the level
+    folder = stems_dir / "stems"
+    beats = np.zeros(2 * RATE)
+    beats[:: RATE // 4] = 1.0  # clicks four times a second, a kick and a snare of noise
+    for name in ("04-kick.wav", "05-snare.wav"):
+        noise = np.convolve(beats, rng.standard_normal(2000) * np.exp(-np.arange(2000) / 300))
+        write_audio(Audio(0.3 * noise[None, : 2 * RATE], RATE), folder / name)
+    js = tmp_path / "mix.json"
+    args = ("--level", "drums=-6", "--level", "bass=0", "--json", js)
+    result = mix(capsys, stems_dir, "-o", tmp_path / "mix.wav", *args)
+    assert result.returncode == 0, result.stderr
+    stems = {s["name"]: s for s in json.loads(js.read_text())["stems"]}
+    kit = sum(
+        read_audio(folder / name).samples * 10 ** (stems[name]["gain_db"] / 20)
+        for name in ("04-kick.wav", "05-snare.wav")
+    )
+    kit_lufs = measure_loudness(Audio(kit, RATE)).integrated_lufs
+    assert kit_lufs - stems["01-bass.wav"]["loudness_after_lufs"] == pytest.approx(-6, abs=0.3)
+    assert stems["05-snare.wav"]["level_from"] == "given"
+    # a name that fits nothing lists the parts too
+    result = mix(capsys, stems_dir, "-o", tmp_path / "o.wav", "--level", "kit=-6")
+    assert_user_error(result, "'kit' names no stem", "drums (04-kick.wav + 05-snare.wav)")
 
 
 @pytest.mark.parametrize(

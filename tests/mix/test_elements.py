@@ -9,10 +9,11 @@ import pytest
 
 from bandmate.arrange.backing import backing
 from bandmate.arrange.style import load_style
+from bandmate.errors import UserError
 from bandmate.io.audio import Audio
 from bandmate.jobs.backing import balance_stems
-from bandmate.mix.automix import automix, role_from_name
-from bandmate.mix.elements import element_groups, stereo_pairs, stereo_side
+from bandmate.mix.automix import AutomixConfig, automix, role_from_name
+from bandmate.mix.elements import element_groups, match_stems, stereo_pairs, stereo_side
 from bandmate.mix.meter import measure_loudness
 from bandmate.render import render_stems
 
@@ -111,7 +112,70 @@ def test_a_stereo_pair_of_mono_files_is_panned_hard_and_balanced_as_one(kit_sess
     )
     together = measure_loudness(Audio(sides, RATE)).integrated_lufs
     want = whole.stems[0].loudness_after_lufs - whole.stems[1].loudness_after_lufs
-    assert together - pair.stems[2].loudness_after_lufs == pytest.approx(want, abs=1.0)
+    assert together - pair.stems[2].loudness_after_lufs == pytest.approx(want, abs=0.2)
+
+
+def _sum_after(given, report, which) -> float:
+    """The loudness in the mix of the stems `which` (indices) together, each at its gain."""
+    together = sum(
+        given[k][1].samples * np.float32(10 ** (report.stems[k].gain_db / 20)) for k in which
+    )
+    return measure_loudness(Audio(together, RATE)).integrated_lufs
+
+
+def test_a_level_given_for_a_kit_in_pieces_sets_the_whole_kit(kit_session, rng):
+    # --level drums=-9 for a kit that came as its pieces: it names no stem, so it was refused,
+    # and a level per piece would set each piece, not the kit, at -9
+    _, pieces, others = kit_session
+    offsets = rng.uniform(-12, 12, len(pieces) + len(others))
+    given = [
+        (name, Audio(a.samples * np.float32(10 ** (o / 20)), RATE))
+        for (name, a), o in zip(pieces + others, offsets, strict=True)
+    ]
+    kit = range(len(pieces))
+    _, model = automix(given)
+    _, report = automix(given, config=AutomixConfig(levels={"drums": -9.0, "Bass": 0.0}))
+    bass = report.stems[len(pieces)].loudness_after_lufs
+    assert _sum_after(given, report, kit) - bass == pytest.approx(-9.0, abs=0.5)
+    # the pieces keep the places within the kit that the model gave them
+    inside = [report.stems[k].gain_db - model.stems[k].gain_db for k in kit]
+    assert max(inside) - min(inside) < 0.2, inside
+    assert [s.level_from for s in report.stems] == ["given"] * (len(pieces) + 1) + ["model"] * (
+        len(others) - 1
+    )
+
+
+def test_a_level_given_for_a_pair_by_the_name_its_sides_share(kit_session):
+    _, _, others = kit_session
+    piano = dict(others)["Piano"]
+    given = [
+        ("Piano L.wav", Audio(piano.samples[:1], RATE)),
+        ("Piano R.wav", Audio(piano.samples[1:], RATE)),
+        others[0],
+    ]
+    _, report = automix(given, config=AutomixConfig(levels={"piano": -12.0, "bass": 0.0}))
+    # each side hard to its own channel
+    sides = np.concatenate(
+        [
+            a.samples * 10 ** (s.gain_db / 20)
+            for (_, a), s in zip(given[:2], report.stems[:2], strict=True)
+        ]
+    )
+    together = measure_loudness(Audio(sides, RATE)).integrated_lufs
+    assert together - report.stems[2].loudness_after_lufs == pytest.approx(-12.0, abs=0.1)
+
+
+def test_a_level_for_a_part_and_for_one_of_its_stems_is_refused():
+    names = ["Kick.wav", "Snare.wav", "Bass.wav"]
+    elements = {"drums": ["Kick.wav", "Snare.wav"]}
+    assert match_stems({"DRUMS": -6, "bass": 0}, names, "The level", elements) == {
+        "drums": -6,
+        "Bass.wav": 0,
+    }
+    with pytest.raises(UserError, match=r"for drums and for Kick\.wav, which is part of it"):
+        match_stems({"drums": -6, "kick": -3}, names, "The level", elements)
+    with pytest.raises(UserError, match=r"names no stem.*one part, drums \(Kick.wav \+ Snare"):
+        match_stems({"keys": -6}, names, "The level", elements)
 
 
 def test_an_aiff_pair_is_panned_hard_as_a_wav_pair_is():

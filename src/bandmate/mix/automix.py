@@ -53,7 +53,8 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    a user sets a part back, and how `bandmate backing` keeps its style's authored balance.
    Stems that make one part between them, a kit given as its pieces (kick, snare,
    overheads...) or a part as two mono sides ("Keys L", "Keys R"), are balanced
-   as the one stem they make (`_balance`, `mix.elements`).
+   as the one stem they make (`_balance`, `mix.elements`), and a level given for that part
+   ("drums", "keys") moves its stems together, their sum at the level.
 8. **pan**: constant-power pan by role (bass, drums, lead and vocal centred; keys, guitar and pad
    alternating left and right, the loudest of an odd number of them centred, so the sides
    balance; a left/right pair hard to its sides); mono stems become stereo.
@@ -92,8 +93,8 @@ from bandmate.io.audio import Audio, all_finite
 from bandmate.mix.dynamics import DC_HIGHPASS_HZ, DcBlocker
 from bandmate.mix.elements import (
     AUDIO_SUFFIXES,
-    element_groups,
     match_stems,
+    named_elements,
     pair_pans,
     stereo_pairs,
 )
@@ -460,6 +461,7 @@ def automix(
     if not named:
         raise UserError("There are no stems to mix; give at least one audio file.")
     names = [name for name, _ in named]
+    given_roles = match_stems(config.roles, names, "The role")
     notes: list[str] = []
     signals, rate, resampled, padded = _conform([a for _, a in named], notes, names)
     longest = signals[0].shape[1] / rate
@@ -471,7 +473,7 @@ def automix(
     table = load_roles()
     roles, role_from = [], []
     for name, x in zip(names, signals, strict=True):
-        given = config.roles.get(name)
+        given = given_roles.get(name)
         from_name = None if given else role_from_name(name, table)
         role = given or from_name or detect_role_from_content(x, rate)
         roles.append(role)
@@ -485,9 +487,13 @@ def automix(
     before = [p.before for p in prepared]
     silent = [b is None for b in before]
     # the levels from the balance model; a kit given as its pieces, or a part as two mono sides,
-    # is balanced as the one stem they make
-    levels = _balance(roles, signals, prepared, element_groups(names, roles), rate, config)
-    levels = _given_levels(names, levels, config.levels)
+    # is balanced as the one stem they make, and a level may be given for it by its name
+    elements = named_elements(names, roles)
+    given_levels = _match_levels(config.levels, names, elements)
+    sides = pair_pans(stereo_pairs(names, roles), [0.0] * len(names))  # a pair hard to its sides
+    levels, element_levels = _balance(roles, signals, prepared, elements, sides, rate, config)
+    levels = _given_levels(names, levels, elements, element_levels, given_levels)
+    level_given = {n for key in given_levels for n in _members(key, names, elements)}
     highpass = [p.highpass_hz for p in prepared]
     for name, s in zip(names, silent, strict=True):
         if s:
@@ -548,7 +554,7 @@ def automix(
                 name=name,
                 role=roles[k],
                 role_from=role_from[k],
-                level_from="given" if name in config.levels else "model",
+                level_from="given" if name in level_given else "model",
                 loudness_before_lufs=_round(before[k]),
                 loudness_after_lufs=_round(after),
                 gain_db=_round(None if after is None or before[k] is None else after - before[k]),
@@ -631,17 +637,20 @@ def _finish(x, rate, cuts, settings, target_lufs, pan) -> tuple[np.ndarray, floa
     return _pan(x, gains), _finite(meter.result(power_gains=gains**2).integrated_lufs)
 
 
-def _balance(roles, signals, prepared, groups, rate: int, config) -> list[float | None]:
-    """Each stem's level from the balance model, None for a silent one. A group of stems that
-    make one part (`elements.element_groups`) is read as one stem: its stems, each at the working
-    level and moved by the differences the model reads between them, summed; the model's level
-    for that sum is where the sum is put, and each stem keeps its difference within it."""
+def _balance(roles, signals, prepared, elements, pans, rate: int, config):
+    """(each stem's level from the balance model, None for a silent one; the level of each of
+    `elements` whose stems are balanced as one, by its name). The stems of an element
+    (`elements.named_elements`) are read as one stem: each at the working level and moved by the
+    differences the model reads between them, panned as it will be (`pans`: the sides of a pair
+    hard left and right, where summed in the centre they would read up to 3 dB louder than they
+    sound), summed; the model's level for that sum is where the sum is put, and each stem keeps
+    its difference within it."""
     model = load_balance()
     levels = model.levels_lu(roles, [p.features for p in prepared])
-    groups = [[k for k in g if levels[k] is not None] for g in groups]
-    groups = [g for g in groups if len(g) > 1]
+    labels = [label for label, g in elements.items() if sum(levels[k] is not None for k in g) > 1]
+    groups = [[k for k in elements[label] if levels[k] is not None] for label in labels]
     if not groups:
-        return levels
+        return levels, {}
     grouped = {k for g in groups for k in g}
     alone = [k for k in range(len(roles)) if k not in grouped]
     rows = [prepared[k].features for k in alone]
@@ -653,7 +662,7 @@ def _balance(roles, signals, prepared, groups, rate: int, config) -> list[float 
         total = np.zeros((2, signals[group[0]].shape[1]), dtype=np.float32)
         for k, offset in zip(group, offsets, strict=True):
             gain = _gain(config.working_lufs - prepared[k].before + offset)
-            total += _pan(signals[k], 0.0) * np.float32(gain)
+            total += _pan(signals[k], pans[k]) * np.float32(gain)
         loudness = measure_loudness(Audio(total, rate), true_peak=False)
         rows.append(stem_features(total, rate, loudness))
         row_roles.append(roles[group[0]])
@@ -663,24 +672,56 @@ def _balance(roles, signals, prepared, groups, rate: int, config) -> list[float 
     out: list[float | None] = [None] * len(roles)
     for k, level in zip(alone, reduced, strict=False):
         out[k] = level
-    for (group, offsets, excess), level in zip(inside, reduced[len(alone) :], strict=True):
+    element_levels = {}
+    for label, (group, offsets, excess), level in zip(
+        labels, inside, reduced[len(alone) :], strict=True
+    ):
+        if level is None or excess is None:  # stems that cancel out keep their own levels
+            for k in group:
+                out[k] = levels[k]
+            continue
+        element_levels[label] = level
         for k, offset in zip(group, offsets, strict=True):
-            # (stems that cancel out keep their own levels)
-            out[k] = levels[k] if level is None or excess is None else level + offset - excess
-    return out
+            out[k] = level + offset - excess
+    return out, element_levels
 
 
-def _given_levels(names, levels, given: Mapping[str, float]) -> list[float | None]:
-    """The balance model's `levels` with the loudest it predicts at 0 and those `given` for a
-    stem by name in place of its own (a silent stem stays None): the other stems keep the levels
-    the model gave them, whatever is given."""
+def _match_levels(given, names, elements) -> dict[str, float]:
+    """The levels `given` keyed by the stem or element (`elements`) each key names."""
+    members = {label: [names[k] for k in group] for label, group in elements.items()}
+    return match_stems(given, names, "The level", members)
+
+
+def _members(key: str, names, elements) -> list[str]:
+    """The stems a level keyed by `key` (a stem's name or an element's) is given for."""
+    return [key] if key in names else [names[k] for k in elements[key]]
+
+
+def _given_levels(names, levels, elements, element_levels, given: Mapping[str, float]):
+    """The balance model's `levels` on the scale of the given levels, the loudest element it
+    predicts at 0 (a part balanced as one, `element_levels`, is as loud as its stems' sum), with
+    those `given` by a stem's name or an element's in place of its own: an element's stems move
+    together, their sum at its level. A silent stem stays None, and the other stems keep the
+    levels the model gave them, whatever is given."""
     if not given:
         return levels
-    top = max((v for v in levels if v is not None), default=0.0)
-    return [
-        None if v is None else given[n] if n in given else v - top
-        for v, n in zip(levels, names, strict=True)
-    ]
+    top = max([v for v in levels if v is not None] + list(element_levels.values()), default=0.0)
+    out = [None if v is None else v - top for v in levels]
+    by_name = {n: k for k, n in enumerate(names)}
+    for key, level in given.items():
+        if key in by_name:
+            k = by_name[key]
+            out[k] = None if out[k] is None else level
+            continue
+        # an element: its stems keep their places within it, their sum at the level (the
+        # loudest at it where they have no sum: all but one silent, or cancelling out)
+        live = [k for k in elements[key] if out[k] is not None]
+        if not live:
+            continue
+        now = element_levels[key] - top if key in element_levels else max(out[k] for k in live)
+        for k in live:
+            out[k] += level - now
+    return out
 
 
 def _conform(audios: list[Audio], notes: list[str], names: list[str]):
@@ -1086,19 +1127,20 @@ def automix_files(
     """Read the stems named by `inputs`, automix them and write the mix (24-bit) to `output`.
 
     `config`'s roles and levels may name a stem as a user types it (`elements.match_stems`:
-    "drums" for "01-drums.wav"); a name that fits no stem, or several, is a `UserError` before
-    any audio is read."""
+    "drums" for "01-drums.wav"), and a level the stems that make one part ("drums" for a kit in
+    pieces); a name that fits no stem, or several, is a `UserError` before any audio is read
+    (the parts known then are those the stems' names make; `automix` checks again once the
+    roles it reads from the audio are known)."""
     from bandmate.io.audio import check_writable, display_name, read_audio, write_audio
     from bandmate.io.files import check_outputs
 
     skipped: list[str] = []
     paths = stem_paths(inputs, skipped)
     names = stem_names(paths)
-    config = replace(
-        config,
-        roles=match_stems(config.roles, names, "The role"),
-        levels=match_stems(config.levels, names, "The level"),
-    )
+    given_roles = match_stems(config.roles, names, "The role")
+    table = load_roles()
+    named_roles = [given_roles.get(n) or role_from_name(n, table) for n in names]
+    _match_levels(config.levels, names, named_elements(names, named_roles))
     check_writable(output)
     _check_mix_outside_stems(inputs, output)
     check_outputs([output, *extra_outputs], paths, force=force)

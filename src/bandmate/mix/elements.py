@@ -17,6 +17,10 @@ be one more table of conventions that nothing here measures, so the model's read
 piece is kept; the loudness of the pieces as a power sum of each one's loudness overstates a kit
 by up to 4 dB (a crash that rings now and then reads loud alone, the gate leaving its silences
 out), so the sum is measured.
+
+A level a user gives for such a part ("drums" for the kit, "keys" for the pair; `named_elements`
+names them) sets the sum at that level with the stems keeping their places within it: a level
+per piece would put each piece, not the kit, where the user asked.
 """
 
 from __future__ import annotations
@@ -52,24 +56,46 @@ def _stem_name(name: str) -> str:
     return re.sub(r"^\d+[-_ ]*", "", stem).strip()
 
 
-def match_stems(given: Mapping[str, V], names: Sequence[str], what: str) -> dict[str, V]:
+def match_stems(
+    given: Mapping[str, V],
+    names: Sequence[str],
+    what: str,
+    elements: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, V]:
     """`given`'s values keyed by the stem names (`names`) their keys name, as a user types them:
     the stem's name ("01-drums.wav", "take2/bass.wav"), or that name without its audio suffix or
-    its leading track number ("01-drums", "drums"), in any case. `what` names the setting in the
-    messages. Raises `UserError` for a key that names no stem, or several, or a stem twice."""
+    its leading track number ("01-drums", "drums"), in any case. A key that names no stem may name
+    one of `elements` (`named_elements`: "drums" for a kit given as its pieces, "keys" for "Keys
+    L" and "Keys R"), and is then keyed by that element's name. `what` names the setting in the
+    messages. Raises `UserError` for a key that names no stem, or several, or a stem twice (an
+    element and a stem of it count as the stem twice)."""
+    elements = elements or {}
     out: dict[str, V] = {}
     for key, value in given.items():
         wanted = key.strip().lower()
         found = [
             n for n in names if wanted in {n.lower(), _stem_name(n).lower(), Path(n).stem.lower()}
         ]
+        if not found and wanted in elements:
+            found = [wanted]
         if len(found) != 1:
             listed = ", ".join(names)
+            if elements:
+                listed += "; or, for the stems that make one part, " + ", ".join(
+                    f"{label} ({' + '.join(stems)})" for label, stems in elements.items()
+                )
             problem = "names no stem" if not found else f"names {len(found)} stems"
             raise UserError(f"{what} {key!r} {problem}; use one of the stems' names: {listed}.")
         if found[0] in out:
             raise UserError(f"{what} is given twice for {found[0]}; give it once.")
         out[found[0]] = value
+    for label, stems in elements.items():
+        both = [n for n in stems if label in out and n in out]
+        if both:
+            raise UserError(
+                f"{what} is given for {label} and for {both[0]}, which is part of it; give "
+                "one of the two."
+            )
     return out
 
 
@@ -82,7 +108,7 @@ def stereo_side(name: str) -> tuple[str, int] | None:
     return match["base"].strip(" _.-").lower(), side
 
 
-def stereo_pairs(names: Sequence[str], roles: Sequence[str]) -> list[tuple[int, int]]:
+def stereo_pairs(names: Sequence[str], roles: Sequence[str | None]) -> list[tuple[int, int]]:
     """(left, right) stem indices for each base name and role named once as each side."""
     sides: dict[tuple[str, str], dict[int, list[int]]] = {}
     for k, (name, role) in enumerate(zip(names, roles, strict=True)):
@@ -96,19 +122,27 @@ def stereo_pairs(names: Sequence[str], roles: Sequence[str]) -> list[tuple[int, 
     ]
 
 
-def element_groups(names: Sequence[str], roles: Sequence[str]) -> list[list[int]]:
-    """The stems (indices) that form an element, each group of two or more: the pieces of a drum
-    kit (drum stems named for a piece), and each left/right pair outside it. A stem is in one
-    group at most (a kit's "OH L" and "OH R" belong to the kit)."""
+def named_elements(names: Sequence[str], roles: Sequence[str | None]) -> dict[str, list[int]]:
+    """The stems (indices) that form an element, each group of two or more, by the name a user
+    gives the element: the pieces of a drum kit (drum stems named for a piece) as "drums", and
+    each left/right pair outside it by the name its sides share ("keys" for "Keys L" and "Keys
+    R"). A stem is in one group at most (a kit's "OH L" and "OH R" belong to the kit). A role may
+    be None where it is not yet known: such a stem is in no kit."""
     kit = [k for k, (n, r) in enumerate(zip(names, roles, strict=True)) if r == "drums"
            and KIT_PIECE.search(_stem_name(n))]  # fmt: skip
-    groups = [kit] if len(kit) > 1 else []
-    groups += [
-        [left, right]
-        for left, right in stereo_pairs(names, roles)
-        if not (len(kit) > 1 and {left, right} & set(kit))
-    ]
-    return groups
+    out = {"drums": kit} if len(kit) > 1 else {}
+    for left, right in stereo_pairs(names, roles):
+        if len(kit) > 1 and {left, right} & set(kit):
+            continue
+        base = stereo_side(names[left])[0]
+        label = base if base not in out else f"{base} ({roles[left]})"
+        out[label] = [left, right]
+    return out
+
+
+def element_groups(names: Sequence[str], roles: Sequence[str | None]) -> list[list[int]]:
+    """The groups of `named_elements`, without their names."""
+    return list(named_elements(names, roles).values())
 
 
 def pair_pans(pairs: Sequence[tuple[int, int]], pans: Sequence[float]) -> list[float]:
