@@ -124,6 +124,8 @@ def test_options_at_their_edges_are_one_line(capsys, performance, tmp_path):
     for args, words in [
         (("--split-note", "C-1"), ("split-note", "C-1")),
         (("--seed", "-1"), ("seed", "-1")),
+        (("--tempo", "401"), ("Tempo 401 BPM is outside 20-400",)),  # as the web page says
+        (("--tempo", "nan"), ("Tempo nan BPM",)),
     ]:
         assert_user_error(jam(capsys, "--simulate", performance, *args, "-o", out), *words)
     assert_user_error(jam(capsys, "--websocket", "0", "--seconds", "nan"), "seconds")

@@ -145,6 +145,7 @@ def run(args) -> int:
 
 
 def _engine_args(args) -> dict:
+    from bandmate.arrange.backing import check_tempo
     from bandmate.arrange.style import load_style
     from bandmate.live.voices import PLAY_CHOICES
     from bandmate.theory.chart import read_meter
@@ -159,8 +160,8 @@ def _engine_args(args) -> dict:
             f"--split-note {args.split_note!r} is not a key from C#-1 to G9; write a note such "
             "as G3 or F#3."
         )
-    if args.tempo is not None and not 20 <= args.tempo <= 400:
-        raise UserError(f"Tempo {args.tempo:g} BPM is outside 20-400; give a tempo in that range.")
+    if args.tempo is not None:
+        check_tempo(args.tempo)
     play = tuple(dict.fromkeys(p.strip() for p in args.play.split(",") if p.strip()))
     unknown = [p for p in play if p not in PLAY_CHOICES]
     if unknown or not play:
@@ -180,11 +181,13 @@ def _engine_args(args) -> dict:
 
 
 def _simulate(args, engine_args: dict) -> int:
+    from bandmate.arrange.backing import TEMPO_RANGE_BPM
     from bandmate.live.engine import Engine
     from bandmate.live.session import read_performance, simulate
 
     performance = read_performance(args.simulate)
-    tempo = args.tempo or min(max(performance.tempo_bpm, 20.0), 400.0)
+    low, high = TEMPO_RANGE_BPM  # a file's tempo beyond them starts the band at the nearest
+    tempo = args.tempo or min(max(performance.tempo_bpm, low), high)
     if engine_args["meter"] is None and performance.time_signatures:  # the band plays in it
         first = performance.time_signatures[0]
         engine_args = engine_args | {"meter": (first.numerator, first.denominator)}

@@ -138,6 +138,7 @@ def handshake_problem(websocket: WebSocket, token: str | None) -> str | None:
 
 def choices(query) -> dict:
     """The Engine's options from the query; raises UserError naming a bad one."""
+    from bandmate.arrange.backing import check_tempo
     from bandmate.arrange.style import style_names
     from bandmate.live.chords import MODES
     from bandmate.live.voices import PLAY_CHOICES
@@ -158,9 +159,10 @@ def choices(query) -> dict:
         try:
             tempo_bpm = float(tempo)
         except ValueError:
-            tempo_bpm = -1.0
-        if not 30 <= tempo_bpm <= 300:
-            raise UserError("The tempo must be a number of beats per minute from 30 to 300.")
+            raise UserError(
+                f"The tempo {tempo[:20]!r} is not a number; give it in beats per minute."
+            ) from None
+        check_tempo(tempo_bpm)  # the bounds every other tempo is held to
     meter = query.get("meter")
     return {
         "style": style,
