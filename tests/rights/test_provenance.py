@@ -122,3 +122,26 @@ def test_a_publisher_finishes_every_file_before_the_job_goes_on(tmp_path, home, 
     assert verify(wav).ok and read_tags(midi)["source_type"] == "algorithmicMedia"
     with pytest.raises(UserError), Publisher(provenance) as publisher:
         publisher.file(tmp_path / "missing.mid")
+
+
+def test_a_manifest_edited_after_signing_fails_verification(tmp_path, home):
+    """The manifest's own hash names the audio, not itself: an edit to the record (a seed, a
+    licence) shows only against the record signed into the file's credentials."""
+    import numpy as np
+
+    from bandmate.io.audio import Audio, write_audio
+
+    path = tmp_path / "take.wav"
+    write_audio(Audio(np.random.default_rng(2).uniform(-0.3, 0.3, (2, 4_410)), 44_100), path)
+    # a float whose shortest repr c2pa writes back differently: it must still verify
+    parameters = {"style": "rock", "tempo_bpm": 112.00005973336519}
+    publish(path, Provenance(command="backing", parameters=parameters, seed=1))
+    assert verify(path).ok, verify(path).reason
+
+    manifest = json.loads(manifest_path(path).read_text())
+    manifest["seed"] = 99
+    manifest["data"] = [{"name": "styles", "licence_class": "public-domain"}]
+    manifest_path(path).write_text(json.dumps(manifest, indent=2))
+    check = verify(path)
+    assert not check.ok
+    assert "edited after signing (data, seed differ" in check.reason

@@ -11,10 +11,10 @@ def add_parser(sub) -> None:
         "signature holds, that no byte of the file changed since it was signed, and that the "
         "signing certificate comes from this machine's bandmate key (or a root given with "
         "--trust); and that the provenance manifest beside it (FILE.provenance.json), if any, "
-        "still names the file's bytes. A MIDI or MusicXML file cannot carry credentials: its "
-        "manifest is checked. Prints one line; exit code 0 when valid, 1 when there are no "
-        "credentials or they fail (with the reason), 2 for bad input (a damaged manifest "
-        "included). Works offline.",
+        "still names the file's bytes and says what the credentials signed. A MIDI or "
+        "MusicXML file cannot carry credentials: its manifest is checked. Prints one line; "
+        "exit code 0 when valid, 1 when there are no credentials or they fail (with the "
+        "reason), 2 for bad input (a damaged manifest included). Works offline.",
     )
     p.add_argument("file", help="the file to check (WAV or FLAC; MIDI or MusicXML by manifest)")
     p.add_argument(

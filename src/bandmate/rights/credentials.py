@@ -96,6 +96,16 @@ class Verification:
     manifest: dict[str, Any] | None = None
     signer: str | None = None
 
+    @property
+    def provenance(self) -> dict[str, Any] | None:
+        """The provenance record signed into the credentials (`PROVENANCE_LABEL`), if any."""
+        for assertion in (self.manifest or {}).get("assertions") or []:
+            if assertion.get("label") == PROVENANCE_LABEL and isinstance(
+                assertion.get("data"), dict
+            ):
+                return assertion["data"]
+        return None
+
 
 # --- keys ----------------------------------------------------------------------------------------
 def default_keys_dir() -> Path:

@@ -33,6 +33,7 @@ import datetime as _dt
 import functools
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -386,6 +387,31 @@ def check_manifest(path: str | Path, data: dict | None = None) -> tuple[bool, st
     return True, ""
 
 
+def _edited_fields(signed: dict, manifest: dict) -> list[str]:
+    """The fields of a manifest that differ from the record signed into its file's credentials.
+
+    `publish` signs `Provenance.to_dict()` and writes the same record with `file` added, so any
+    other difference is an edit made afterwards, which the manifest's own hash cannot show.
+    """
+    names = (set(signed) | set(manifest)) - {"file"}
+    missing = object()
+    return sorted(n for n in names if not _same(signed.get(n, missing), manifest.get(n, missing)))
+
+
+def _same(a, b) -> bool:
+    """JSON values equal, floats to 12 significant digits: the credentials hold the record as
+    CBOR, and c2pa's JSON of it may write a float's last digit differently (112.0000597333652
+    for 112.00005973336519)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (a, b))
+    if numbers and (isinstance(a, float) or isinstance(b, float)):
+        return math.isclose(a, b, rel_tol=1e-12)
+    return type(a) is type(b) and a == b
+
+
 # --- verifying ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Check:
@@ -401,8 +427,9 @@ def verify(path: str | Path, *, trust: Sequence[str | Path] = ()) -> Check:
     """Check a generated file: its content credentials (WAV, FLAC) and its provenance manifest.
 
     Audio is valid when its credentials are, and its manifest, when it has one, still names its
-    bytes. A MIDI or MusicXML file cannot carry credentials: it is valid when its manifest names
-    its bytes. Raises UserError for a missing file or a damaged manifest.
+    bytes and says what the credentials signed (an edited seed or licence is not valid). A MIDI
+    or MusicXML file cannot carry credentials: it is valid when its manifest names its bytes.
+    Raises UserError for a missing file or a damaged manifest.
     """
     from bandmate.io.files import check_inputs
 
@@ -418,6 +445,16 @@ def verify(path: str | Path, *, trust: Sequence[str | Path] = ()) -> Check:
             return Check(False, credentials.reason, credentials, manifest)
         if not matches:
             return Check(False, f"credentials valid, but {why}", credentials, manifest)
+        signed = credentials.provenance
+        edited = _edited_fields(signed, manifest) if signed and manifest else []
+        if edited:
+            return Check(
+                False,
+                f"credentials valid, but the provenance manifest was edited after signing "
+                f"({', '.join(edited)} differ from the record signed into the file)",
+                credentials,
+                manifest,
+            )
         return Check(True, credentials.reason, credentials, manifest)
     if manifest is None:
         return Check(
