@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from bandmate.compose.melody import MelodySettings, melody_over_chart
+from bandmate.compose.melody import MelodySettings, chart_skeleton, melody_over_chart
 from bandmate.errors import UserError
 from bandmate.theory.chart import parse_chart
 from bandmate.theory.chords import format_chord
@@ -39,6 +39,13 @@ def test_the_melody_keeps_the_charts_bars_and_chords_and_its_range(untrained_mel
     assert all(a.end_ticks <= b.onset_ticks for a, b in itertools.pairwise(ordered)), "one voice"
     assert score.end_ticks <= 8 * 4 * score.ticks_per_beat
     assert score.tempo_bpm == pytest.approx(100)
+
+
+def test_a_keyless_chart_is_written_in_the_key_its_chords_resolve_to():
+    # the model is prompted with this key: it took Dm7 G7 Cmaj7 A7 for G major, and wrote F#
+    # against the Dm7 and the G7
+    skeleton = chart_skeleton(parse_chart("| Dm7 | G7 | Cmaj7 | A7 |"), tempo_bpm=100)
+    assert str(skeleton.key) == "C"
 
 
 def test_no_bar_of_the_melody_is_silent():

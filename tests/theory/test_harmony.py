@@ -7,8 +7,9 @@ import pytest
 
 from bandmate.score import KeyChange, Role, Track
 from bandmate.theory import Key
+from bandmate.theory.chart import parse_chart, transpose_chart
 from bandmate.theory.chords import format_chord
-from bandmate.theory.harmony import estimate_key, key_of, label_chords, with_chords
+from bandmate.theory.harmony import estimate_key, key_of, key_of_chords, label_chords, with_chords
 from tests.builders import make_score, notes
 
 
@@ -86,6 +87,30 @@ def test_key_profiles_find_the_key_of_a_scale():
     for pc, w in zip((7, 9, 11, 0, 2, 4, 6), (4, 1, 2, 1, 3, 1, 1.5), strict=True):
         weights[pc] = w
     assert estimate_key(weights) == Key(7)
+
+
+@pytest.mark.parametrize(
+    ("chart", "key"),
+    [
+        # the dominant side's notes outweighed the tonic (G major, E minor) before
+        ("| Dm7 | G7 | Cmaj7 | A7 |", "C"),
+        ("| Em7 | A7 | Dm7 | G7 | Cmaj7 | Cmaj7 |", "C"),
+        ("| Bm | G | D | A |", "Bm"),  # opens on its tonic (was D)
+        ("| F#m | D | A | E |", "F#m"),
+        ("| C | Ab | Bb | C |", "C"),  # borrowed chords (was C minor)
+        ("| Am | F | C | G |", "Am"),
+        ("| C | Am | F | G |", "C"),
+        ("| C7 | F7 | C7 | C7 | F7 | F7 | C7 | C7 | G7 | F7 | C7 | G7 |", "C"),  # I7 -> IV7
+        ("| Dm7b5 | G7 | Cm | Cm |", "Cm"),
+        ("| Am | G | F | E7 |", "Am"),
+    ],
+)
+def test_a_chart_is_in_the_key_its_tonic_chord_names_in_any_key(chart, key):
+    stated = Key.parse(key)
+    for move in range(12):
+        moved = transpose_chart(parse_chart(chart), move)
+        spans = [(float(e - s), c) for bar in moved.bars for s, e, c in bar.spans()]
+        assert key_of_chords(spans) == Key((stated.tonic + move) % 12, stated.mode), (chart, move)
 
 
 def test_with_chords_keeps_given_chords_and_labels_bare_tunes():

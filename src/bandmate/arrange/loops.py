@@ -7,8 +7,6 @@ or a stock progression in the key: I-vi-IV-V in major, i-VI-III-VII in minor.
 
 from __future__ import annotations
 
-import numpy as np
-
 from bandmate.arrange.backing import backing
 from bandmate.arrange.style import Style
 from bandmate.errors import UserError
@@ -39,33 +37,13 @@ def loop_key(key: str | None, chords: str | None, meter: tuple[int, int]) -> Key
 
 
 def chords_key(chart: Chart) -> Key:
-    """The major or minor key a keyless chart's chords suggest: the Krumhansl-Kessler profiles
-    (`theory.harmony.estimate_key`) over the chords' pitch classes, each weighted by how many
-    beats it sounds, its root (or slash bass) twice.
+    """The major or minor key a keyless chart's chords are in (`theory.harmony.key_of_chords`:
+    Am F C G is in A minor, as a producer would name it, and Dm7 G7 Cmaj7 A7 in C)."""
+    from bandmate.theory.harmony import key_of_chords
 
-    The profiles cannot tell a key from its relative by the notes alone (Am F C G holds just
-    the notes of C major), so where the first chord is the relative key's tonic triad the loop
-    is in that key: Am F C G is in A minor, as a producer would name it.
-    """
-    from bandmate.theory.harmony import estimate_key
-
-    weights = np.zeros(12)
-    symbols = []
-    for bar in chart.bars:
-        for start, end, symbol in bar.spans():
-            beats = float(end - start)
-            for pc in symbol.pitch_classes():
-                weights[pc] += beats
-            if not symbol.is_no_chord:
-                weights[symbol.bass_pc] += beats
-                symbols.append(symbol)
-    key = estimate_key(weights)
-    relative = key.relative
-    if symbols and symbols[0].root == relative.tonic:
-        third = (symbols[0].root + (3 if relative.mode == "minor" else 4)) % 12
-        if third in symbols[0].chord_tones():
-            return relative
-    return key
+    return key_of_chords(
+        [(float(end - start), symbol) for bar in chart.bars for start, end, symbol in bar.spans()]
+    )
 
 
 def stock_chart(key: Key, bars: int, meter: tuple[int, int]) -> Chart:

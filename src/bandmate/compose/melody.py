@@ -95,21 +95,22 @@ def chart_skeleton(chart: Chart, tempo_bpm: float, bars: int | None = None) -> S
     song = plan_song(fit_chart(chart, bars), tempo_bpm=tempo_bpm)
     score = plan_score(song)
     if not score.keys:
-        score = score.replace(keys=(KeyChange(0, key_of_chords(score)),))
+        score = score.replace(keys=(KeyChange(0, chords_key(score)),))
     return score
 
 
-def key_of_chords(score: Score) -> Key:
-    """The key that the chord tones of a chord track suggest, weighted by how long each sounds."""
-    from bandmate.theory.harmony import estimate_key
+def chords_key(score: Score) -> Key:
+    """The key the score's chords are in (`theory.harmony.key_of_chords`), each by how many
+    beats it sounds."""
+    from bandmate.theory.harmony import key_of_chords
 
-    weights = np.zeros(12)
     onsets = [c.onset_ticks for c in score.chords] + [score.end_ticks or 1]
-    for chord, end in zip(score.chords, onsets[1:], strict=True):
-        length = max(end - chord.onset_ticks, score.ticks_per_beat)
-        for i, pc in enumerate(chord.symbol.chord_tones()):
-            weights[pc] += length * (2.0 if i == 0 else 1.0)  # the root counts double
-    return estimate_key(weights)
+    return key_of_chords(
+        [
+            (max(end - chord.onset_ticks, 0) / score.ticks_per_beat, chord.symbol)
+            for chord, end in zip(score.chords, onsets[1:], strict=True)
+        ]
+    )
 
 
 def melody_over_chart(

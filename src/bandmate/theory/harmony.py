@@ -9,7 +9,10 @@ player has played.
 with the duration-weighted pitch-class histogram, all 24 major and minor keys; the key with the
 highest correlation wins. A key the score states (a key signature read as a key) is trusted as it
 is; `key_of` only estimates when there is none, and then prefers a key whose tonic the melody
-ends on (`FINAL_TONIC_PREFERENCE`).
+ends on (`FINAL_TONIC_PREFERENCE`). A chart with no key gets one from its chords
+(`key_of_chords`): the profiles over their notes, preferring a key whose tonic chord opens or
+closes the chart or is reached from its dominant, as a musician names the key of "Dm7 G7 Cmaj7
+A7" by the G7 -> Cmaj7 and not by the notes the chords hold most (G major's).
 
 **Chords** (`label_chords`): the melody is cut into harmonic slots (half bars in 4/4, 2/2, 6/8,
 12/8 and 6/4; whole bars otherwise); each slot can take one of the key's common chords (`palette`:
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -111,6 +115,60 @@ FINAL_TONIC_PREFERENCE = 0.2
 def estimate_key(weights: np.ndarray) -> Key:
     """The major or minor key whose profile best matches a pitch-class histogram (12,)."""
     return key_scores(np.asarray(weights, dtype=float))[0][1]
+
+
+# Chords alone: the profiles over the chords' notes misname keys whose chords lean on the
+# dominant side (Dm7 G7 Cmaj7 A7 in G major, Em7 A7 Dm7 G7 Cmaj7 in E minor) or open on the
+# relative's tonic (Bm G D A in D major). A musician names the key by its tonic chord: where the
+# chart opens, where it closes and where a dominant resolves. Each of the three adds this much
+# (in correlation) to a key. `bench/chart_keys.py`: on 35 common progressions (pop, jazz ii-V-I,
+# blues, minor, modal mixture; each in all 12 keys) the key named rises from 85.7% (the
+# profiles alone; the melody command's weighting, roots counted twice, 85.7%; the loop
+# command's, the relative taken when the chart opens on its tonic, 88.6%) to 94.3% (0.1 for the
+# opening: 91.4%); on 17 written afterwards, not used to choose it, from 82.4% (82.4%, 94.1%)
+# to 100%. What it still misses is open to a musician too: "Am G Am G" and "F C G G" are taken
+# as G.
+CHORD_TONIC_PREFERENCE = 0.2
+
+
+def key_of_chords(chords: Sequence[tuple[float, ChordSymbol]]) -> Key:
+    """The major or minor key a run of chords is in, each given with the beats it sounds (N.C.
+    counts for nothing): the profiles over their notes (each chord's pitch classes and its bass
+    again, by beats), plus `CHORD_TONIC_PREFERENCE` for each of: the first chord is the key's
+    tonic chord (its root with the mode's third), the last is, a dominant (a major triad or
+    dominant seventh) resolves down a fifth to it (to a tonic that is not itself a dominant
+    seventh in a major key, so a blues's I7 -> IV7 is not a cadence in IV)."""
+    chords = [(beats, c) for beats, c in chords if not c.is_no_chord]
+    weights = np.zeros(12)
+    for beats, chord in chords:
+        for pc in chord.pitch_classes():
+            weights[pc] += beats
+        weights[chord.bass_pc] += beats
+    ranked = key_scores(weights)
+    if not chords:
+        return ranked[0][1]
+    symbols = [c for _, c in chords]
+
+    def is_tonic(chord: ChordSymbol, key: Key) -> bool:
+        third = 3 if key.mode == "minor" else 4
+        return chord.root == key.tonic and (chord.root + third) % 12 in chord.chord_tones()
+
+    def is_dominant(chord: ChordSymbol) -> bool:
+        intervals = set(chord.intervals())
+        return {4, 7} <= intervals and 11 not in intervals
+
+    def preference(key: Key) -> float:
+        cadence = any(
+            is_dominant(a)
+            and (a.root - 7) % 12 == key.tonic
+            and is_tonic(b, key)
+            and not (key.mode == "major" and is_dominant(b) and 10 in b.intervals())
+            for a, b in pairwise(symbols)
+        )
+        hits = is_tonic(symbols[0], key) + is_tonic(symbols[-1], key) + cadence
+        return CHORD_TONIC_PREFERENCE * hits
+
+    return max(ranked, key=lambda pair: pair[0] + preference(pair[1]))[1]
 
 
 def melody_notes(score: Score) -> tuple[Note, ...]:
