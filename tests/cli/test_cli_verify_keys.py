@@ -92,3 +92,15 @@ def test_installed_command(signed):
     result = run_cli("verify", signed)
     assert result.returncode == 0, result.stderr
     assert "valid" in result.stdout
+
+
+def test_verify_trust_must_be_a_certificate(capsys, tmp_path, signed, home):
+    """A WAV crashed --trust with a UnicodeDecodeError, a key or a text file was quietly skipped
+    (so the file read as untrusted): each is now refused as not a certificate."""
+    key = home / "keys" / "signer.key"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a root? no")
+    for wrong in (signed, key, notes):
+        result = bandmate(capsys, "verify", "--trust", wrong, signed)
+        assert_user_error(result, "is not a PEM certificate", "keys/root.pem")
+    assert bandmate(capsys, "verify", "--trust", home / "keys" / "root.pem", signed).returncode == 0

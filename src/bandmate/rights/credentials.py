@@ -391,6 +391,8 @@ def verify_file(
     check_inputs([path, *trust])
     mime = _mime_type(path, "verify")
     _check_audio(path)
+    for root in trust:
+        _check_certificate(Path(root))
     anchors = [*trusted_roots(), *map(Path, trust)]
     try:
         with (
@@ -410,6 +412,20 @@ def verify_file(
         return Verification(True, _valid_reason(manifest or {}), state, manifest, signer)
     reason = _failure_reason(failures, has_anchors=bool(anchors)) or f"credentials {state}"
     return Verification(False, reason, state, manifest, signer)
+
+
+def _check_certificate(path: Path) -> None:
+    """InputFileError unless `path` holds PEM certificates: c2pa skips whatever else it is
+    given as a trust anchor, so a wrong file (a key, a WAV) would only make a file untrusted."""
+    from cryptography import x509
+
+    try:
+        x509.load_pem_x509_certificates(path.read_bytes())
+    except (OSError, ValueError):
+        raise InputFileError(
+            f"{str(path)!r} is not a PEM certificate; give a root certificate to trust, such as "
+            "another machine's keys/root.pem."
+        ) from None
 
 
 def _valid_reason(manifest: dict) -> str:
