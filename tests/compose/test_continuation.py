@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bandmate.compose.continuation import continue_piece, infill_bars
+from bandmate.compose.continuation import continue_piece, infill_bars, lead_sheet
 from bandmate.compose.melody import MelodySettings
 from bandmate.errors import UserError
-from bandmate.score import ChordEvent, Role, Track
+from bandmate.score import ChordEvent, KeyChange, Role, Track
 from bandmate.theory import parse_chord
+from bandmate.theory.keys import Key
 from tests.builders import bass, drums, make_score, notes
 
 TUNE = [(i, 1, (60, 62, 64, 65, 67, 65, 64, 62)[i % 8]) for i in range(14)]  # 3.5 bars of 4/4
@@ -184,3 +185,19 @@ def test_infill_of_a_piano_part_rewrites_its_top_voice_only(untrained_melody_mod
     lower = {(round(s * 480), p - k) for s, _, p in TUNE if 4 <= s < 8 for k in (12, 17)}
     kept = {(n.onset_ticks, n.pitch) for n in out.tracks[0].notes}
     assert lower <= kept
+
+
+def test_a_tune_that_modulates_is_continued_in_the_key_it_ends_in(untrained_melody_model):
+    # G major for two bars, then D major (its key signature changes at bar 3): the model was
+    # told G, and the D major bars were labelled in G (Am under "A C# E C#")
+    tune = notes(
+        *[(b, 1, p) for b, p in enumerate((67, 71, 74, 71, 72, 76, 79, 76))],
+        *[(8 + b, 1, p) for b, p in enumerate((69, 73, 76, 73, 74, 78, 81, 78, 74, 73, 74, 74))],
+    )
+    keys = (KeyChange(0, Key.parse("G")), KeyChange(8 * 480, Key.parse("D")))
+    original = make_score(Track("Lead", 73, role=Role.MELODY, notes=tune), keys=keys)
+    sheet = lead_sheet(original, tune, key_at_ticks=original.end_ticks - 1)
+    assert str(sheet.key) == "D"
+    out, _ = continue_piece(original, 1, model=untrained_melody_model)
+    at_bar_3 = [str(c.symbol) for c in out.chords if c.onset_ticks == 8 * 480]
+    assert at_bar_3 == ["A"]

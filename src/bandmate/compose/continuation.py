@@ -18,6 +18,7 @@ gap, so the gap's last note is cut where bar B ends.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,23 +34,44 @@ from bandmate.compose.melody import (
     load_melody_model,
 )
 from bandmate.errors import UserError
-from bandmate.score.model import ChordEvent, Note, Role, Score, TimeSignature, Track
+from bandmate.score.model import ChordEvent, KeyChange, Note, Role, Score, TimeSignature, Track
 from bandmate.score.transform import rescale
 from bandmate.theory.chords import ChordSymbol
+from bandmate.theory.keys import Key
 
 __all__ = ["DENSITY", "continue_piece", "infill_bars"]
 
 
-def lead_sheet(score: Score, notes: Sequence[Note], until_ticks: int = 0) -> Score:
+def lead_sheet(
+    score: Score, notes: Sequence[Note], until_ticks: int = 0, key_at_ticks: int = 0
+) -> Score:
     """The melody notes with the piece's meters, key and chords (labelled when it has none),
     the chords restated on every bar up to `until_ticks` (in the score's ticks) at least: the
-    bars where the other parts play on after the tune."""
-    from bandmate.theory.harmony import with_chords
+    bars where the other parts play on after the tune.
 
+    The melody model takes one key, in the header; the sheet states the key in force at
+    `key_at_ticks` (where the new bars go), so that a tune that modulates is continued in the
+    key it ends in, not the one it began in."""
     track = Track("Melody", role=Role.MELODY, notes=tuple(notes))
-    sheet = rescale(with_chords(score.replace(tracks=(track,))), 480)
+    melody = score.replace(tracks=(track,))
+    chords = score.chords or _labelled(score, notes)
+    key = _key_at(melody, key_at_ticks)
+    keys = () if key is None else (KeyChange(0, key),)
+    sheet = rescale(melody.replace(chords=chords, keys=keys), 480)
     until = round(until_ticks * 480 / score.ticks_per_beat)
     return sheet.replace(chords=_on_every_bar(sheet, until))
+
+
+def _key_at(score: Score, ticks: int) -> Key | None:
+    """The key in force at `ticks` (the first one before any is stated), as the labeller reads
+    keys (a mode as major or minor by its third); the key the notes suggest when none is
+    stated."""
+    from bandmate.theory.harmony import key_of
+
+    if not score.keys:
+        return key_of(score) if any(t.notes for t in score.tracks) else None
+    stated = [k for k in score.keys if k.onset_ticks <= ticks] or [score.keys[0]]
+    return key_of(score.replace(keys=(KeyChange(0, stated[-1].key),)))
 
 
 def _on_every_bar(sheet: Score, until_ticks: int = 0) -> tuple[ChordEvent, ...]:
@@ -136,7 +158,9 @@ def continue_piece(
     # the new bars follow the whole piece: where the other parts play on after the tune, the
     # tune rests through those bars in the prompt
     piece_end = max(n.end_ticks for t in score.tracks for n in t.notes)
-    sheet = lead_sheet(score, _moved(notes, shift), until_ticks=piece_end)
+    sheet = lead_sheet(
+        score, _moved(notes, shift), until_ticks=piece_end, key_at_ticks=piece_end - 1
+    )
     style = settings.style if settings and settings.style else likeliest_style(trained, sheet)
     settings = _settled(settings, style, _moved(notes, shift))
     tokens = tok.encode(sheet, style=style)[:-1]
@@ -231,11 +255,25 @@ def _extend(score, melody_notes, new_notes, new_chords, offset_480: int, cut_tic
 
 
 def _labelled(score: Score, notes) -> tuple[ChordEvent, ...]:
+    """Chords labelled for the melody `notes`, each passage in the key the score states for it:
+    a tune that modulates to D is labelled A under its A major bars there, not Am as in G."""
     from bandmate.theory.harmony import label_chords
 
-    return tuple(
-        label_chords(score.replace(tracks=(Track("M", role=Role.MELODY, notes=tuple(notes)),)))
-    )
+    melody = score.replace(tracks=(Track("M", role=Role.MELODY, notes=tuple(notes)),))
+    if len(score.keys) < 2:
+        return tuple(label_chords(melody))
+    out: list[ChordEvent] = []
+    bounds = [0, *(k.onset_ticks for k in score.keys[1:]), None]
+    for start, end in itertools.pairwise(bounds):
+        chords = label_chords(melody, _key_at(melody, start))
+        inside = [
+            c for c in chords if c.onset_ticks >= start and (end is None or c.onset_ticks < end)
+        ]
+        sounding = _chord_at(chords, start)
+        if sounding is not None and not any(c.onset_ticks == start for c in inside):
+            inside.insert(0, ChordEvent(start, sounding))
+        out += inside
+    return tuple(sorted(out, key=lambda c: c.onset_ticks))
 
 
 def _melody_source(score: Score, notes) -> Track:
@@ -328,7 +366,7 @@ def infill_bars(
         )
     gap_start, gap_end = grid.bar_start(first_bar - 1), grid.bar_start(last_bar)
     shift = _octave_shift(notes, tok)
-    sheet = lead_sheet(score, _moved(notes, shift))
+    sheet = lead_sheet(score, _moved(notes, shift), key_at_ticks=gap_start)
     style = settings.style if settings and settings.style else likeliest_style(trained, sheet)
     settings = _settled(settings, style, _moved(notes, shift))
     tokens = tok.encode(sheet, style=style)[:-1]
