@@ -49,6 +49,9 @@ from tests.corpus import make_music_folder
         ("public domain, but non-commercial use only", "non-commercial"),
         ("public domain in the US only", "unknown"),
         ("not public domain", "unknown"),
+        ("public domain?", "unknown"),  # a doubt is not a licence: it was cleared
+        ("own work??", "unknown"),
+        ("CC BY-NC?", "cc-by-nc"),
         ("GPL", "unknown"),
         ("all rights reserved", "unknown"),
         ("", "unknown"),

@@ -22,8 +22,9 @@ commercially. The classes:
 A version ("4.0"), "International", "Unported" and "licence"/"license" may be added to any of
 them ("CC BY-SA 4.0 International"). Only a text that *is* one of these forms clears commercial
 use: "public domain in the US only" or "CC BY, except track 3" are `unknown`, because a licence
-with conditions needs a person to read it. A text that mentions non-commercial use anywhere is
-`non-commercial`, whatever else it says. Being wrong in the cautious direction costs a user a
+with conditions needs a person to read it, and so is one asked as a question ("public
+domain?"). A text that mentions non-commercial use anywhere is `non-commercial`, whatever else
+it says. Being wrong in the cautious direction costs a user a
 re-add with a plainer `--licence`; being wrong the other way could cost them a lawsuit.
 """
 
@@ -116,6 +117,8 @@ def licence_class(text: str) -> str:
     ('cc-by-nc-sa', 'public-domain', 'unknown')
     """
     key = normalise_licence(text)
+    if "nc" not in key.split("-") and "?" in text:  # "public domain?" is a doubt, not a licence
+        return UNKNOWN
     if key in _CLASS_BY_FORM:
         return _CLASS_BY_FORM[key]
     if "nc" in key.split("-"):
