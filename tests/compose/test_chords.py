@@ -11,7 +11,7 @@ from bandmate.compose.chords import (
     suggest_for_melody,
 )
 from bandmate.errors import UserError
-from bandmate.score import Role, Track
+from bandmate.score import Role, TimeSignature, Track
 from bandmate.theory import Key
 from bandmate.theory.chart import parse_chart
 from bandmate.theory.chords import format_chord
@@ -119,3 +119,17 @@ def test_bad_requests_are_user_errors():
         suggest_for_key(Key.parse("C"), 8, "backing")  # the table's name is no style
     with pytest.raises(UserError, match="no notes"):
         suggest_for_melody(make_score())
+
+
+def test_a_charts_bars_are_the_melodys_after_a_pickup_and_a_change_of_meter():
+    # a beat of pickup, two bars of 4/4, then 3/4: the chart said (4/4) alone, so backing
+    # played a full bar for the pickup and 4/4 bars over the 3/4 ones
+    spec = [(0, 1, 67)] + [(1 + b, 1, (67, 71, 74, 71)[b % 4]) for b in range(8)]
+    spec += [(9 + b, 1, (74, 78, 81)[b % 3]) for b in range(6)]
+    meters = (TimeSignature(0, 4, 4), TimeSignature(480, 4, 4), TimeSignature(9 * 480, 3, 4))
+    tune = make_score(Track("Tune", 73, role=Role.MELODY, notes=notes(*spec))).replace(
+        time_signatures=meters
+    )
+    for suggestion in suggest_for_melody(tune):
+        bars = parse_chart(suggestion.chart).bars
+        assert [bar.meter for bar in bars] == [(1, 4), (4, 4), (4, 4), (3, 4), (3, 4)]

@@ -202,19 +202,44 @@ def suggest_for_melody(score: Score, count: int = 5, key: Key | None = None) -> 
 
 
 def _chart_of(score: Score, chords, key: Key) -> str:
-    """Chart text of chord events on the score's bars: a cell per bar, split where it changes."""
+    """Chart text of chord events on the score's bars: a cell per bar, split where it changes.
+
+    The chart states each bar's meter where it changes, as the bar's own length: a pickup of a
+    beat in 4/4 is a bar of (1/4), then (4/4). Stating only the first meter, a tune with a
+    pickup or a change to 3/4 came out as a chart whose bars `bandmate backing` played in the
+    wrong places from that bar on."""
     grid = score.bar_grid
     cells: dict[int, list[tuple[int, ChordSymbol]]] = {}
     for event in chords:
         cells.setdefault(grid.bar_at(event.onset_ticks), []).append(
             (event.onset_ticks, event.symbol)
         )
-    texts = []
+    head, texts = f"(key: {key})", []
+    current = (4, 4)
     for bar in range(max(cells) + 1 if cells else 0):
         names = [format_chord(symbol) for _, symbol in cells.get(bar, [])]
-        texts.append(" ".join(names) if names else "%")
-    meter = score.time_signatures[0]
-    head = f"(key: {key})"
-    if (meter.numerator, meter.denominator) != (4, 4):
-        head += f" ({meter.numerator}/{meter.denominator})"
+        text = " ".join(names) if names else "%"
+        meter = _bar_meter(score, bar)
+        if meter != current and bar == 0:
+            head += f" ({meter[0]}/{meter[1]})"
+        elif meter != current:
+            text = f"({meter[0]}/{meter[1]}) {text}"
+        current = meter
+        texts.append(text)
     return f"{head} | " + " | ".join(texts) + " |"
+
+
+def _bar_meter(score: Score, bar: int) -> tuple[int, int]:
+    """(beats, beat unit) of bar `bar` as it is: its meter, or for a short bar (a pickup, a
+    last bar that completes it) its length in the meter's beat unit, or a finer one."""
+    grid = score.bar_grid
+    start = grid.bar_start(bar)
+    meter = grid.meter_at(start)
+    length = grid.bar_start(bar + 1) - start
+    if length == meter.bar_ticks(score.ticks_per_beat):
+        return meter.numerator, meter.denominator
+    whole = 4 * score.ticks_per_beat
+    for unit in (meter.denominator, 8, 16, 32, 64):
+        if unit >= meter.denominator and (length * unit) % whole == 0:
+            return length * unit // whole, unit
+    return meter.numerator, meter.denominator
