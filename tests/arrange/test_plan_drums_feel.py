@@ -37,6 +37,22 @@ def test_plan_lays_out_intro_choruses_and_ending():
     assert chorus.intensity > verse.intensity and chorus.level == "high"
 
 
+@pytest.mark.parametrize(
+    ("chart", "tonic"),
+    [
+        ("| Dm7 | G7 | Cmaj7 | A7 |", "C"),  # a turnaround: it ended on the A7
+        ("| Eb | Cm | Ab | Bb7 |", "Eb"),  # ended on the Bb7
+        ("| Bm | G | D | A |", "Bm"),
+        ("| C7 | F7 | C7 | G7 |", "C"),
+    ],
+)
+def test_a_chart_that_names_no_key_ends_on_the_tonic_of_the_key_its_chords_name(chart, tonic):
+    song = plan_song(parse_chart(chart), tempo_bpm=120, ending_bars=1)
+    assert str(song.bars[-1].chords[0].symbol) == tonic
+    assert song.key is not None and song.key.tonic == song.bars[-1].chords[0].symbol.root
+    assert {bar.key for bar in song.bars} == {song.key}  # the bass plays in it too
+
+
 def test_plan_without_intro_and_ending_is_exactly_the_chart():
     chart = parse_chart("(3/4) | C | G7 | (4/4) C |")
     song = plan_song(chart, tempo_bpm=90)

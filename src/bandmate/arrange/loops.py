@@ -25,25 +25,18 @@ STOCK_PROGRESSIONS = {
 
 def loop_key(key: str | None, chords: str | None, meter: tuple[int, int]) -> Key:
     """The key a loop is played in and named by: `key` when the user gives one; else the key
-    `chords` (chart text or a file) names, or failing that the key they are in (`chords_key`);
+    `chords` (chart text or a file) names, or failing that the key they are in
+    (`theory.harmony.chart_key`: Am F C G is in A minor, as a producer would name it);
     else C, the stock progression's default. A loop of the user's chords is never moved to C
     unasked."""
+    from bandmate.theory.harmony import chart_key
+
     if key is not None:
         return parse_key(key)
     if not chords:
         return Key(0)
     chart = load_chart(chords, meter)
-    return chart.key if chart.key is not None else chords_key(chart)
-
-
-def chords_key(chart: Chart) -> Key:
-    """The major or minor key a keyless chart's chords are in (`theory.harmony.key_of_chords`:
-    Am F C G is in A minor, as a producer would name it, and Dm7 G7 Cmaj7 A7 in C)."""
-    from bandmate.theory.harmony import key_of_chords
-
-    return key_of_chords(
-        [(float(end - start), symbol) for bar in chart.bars for start, end, symbol in bar.spans()]
-    )
+    return chart.key or chart_key(chart) or Key(0)
 
 
 def stock_chart(key: Key, bars: int, meter: tuple[int, int]) -> Chart:

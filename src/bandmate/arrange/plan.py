@@ -171,6 +171,13 @@ def plan_song(
         raise ValueError(f"energy is one of {', '.join(ENERGY_INTENSITY)}, not {energy!r}")
     if choruses < 1:
         raise ValueError("at least one chorus")
+    if chart.key is None and not any(bar.key for bar in chart.bars):
+        # a chart that names no key is in the one its chords name: the ending lands on its
+        # tonic (Dm7 G7 Cmaj7 A7 ends on C, not on the A7), and the score says the key
+        from bandmate.theory.chart import transpose_chart
+        from bandmate.theory.harmony import chart_key
+
+        chart = transpose_chart(chart, 0, chart_key(chart))  # (no move: the key is told)
     # (chart bar, part, chorus, section override)
     layout: list[tuple[Bar, str, int, str | None]] = []
     intro_source = chart.bars[-intro_bars:] if intro_bars else ()

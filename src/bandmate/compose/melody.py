@@ -27,9 +27,8 @@ import numpy as np
 
 from bandmate.compose.leadsheet import CADENCE_BIAS, LeadSheetGuide, PlannedBar, plan_bars
 from bandmate.errors import UserError
-from bandmate.score.model import KeyChange, Role, Score, TempoChange, Track
+from bandmate.score.model import Role, Score, TempoChange, Track
 from bandmate.theory.chart import Chart
-from bandmate.theory.keys import Key
 
 DENSITY = {"low": 0.8 / np.log(2), "mid": 0.0, "high": -0.8 / np.log(2)}
 DEFAULT_RANGE = (60, 84)  # C4-C6: a singer's or a flute's comfortable span
@@ -93,24 +92,7 @@ def chart_skeleton(chart: Chart, tempo_bpm: float, bars: int | None = None) -> S
     from bandmate.arrange.plan import plan_song
 
     song = plan_song(fit_chart(chart, bars), tempo_bpm=tempo_bpm)
-    score = plan_score(song)
-    if not score.keys:
-        score = score.replace(keys=(KeyChange(0, chords_key(score)),))
-    return score
-
-
-def chords_key(score: Score) -> Key:
-    """The key the score's chords are in (`theory.harmony.key_of_chords`), each by how many
-    beats it sounds."""
-    from bandmate.theory.harmony import key_of_chords
-
-    onsets = [c.onset_ticks for c in score.chords] + [score.end_ticks or 1]
-    return key_of_chords(
-        [
-            (max(end - chord.onset_ticks, 0) / score.ticks_per_beat, chord.symbol)
-            for chord, end in zip(score.chords, onsets[1:], strict=True)
-        ]
-    )
+    return plan_score(song)  # a chart that names no key is in the one its chords name
 
 
 def melody_over_chart(

@@ -42,6 +42,7 @@ from itertools import pairwise
 import numpy as np
 
 from bandmate.score.model import ChordEvent, Note, Role, Score, Track
+from bandmate.theory.chart import Chart
 from bandmate.theory.chords import ChordSymbol
 from bandmate.theory.keys import MODES, Key
 
@@ -169,6 +170,18 @@ def key_of_chords(chords: Sequence[tuple[float, ChordSymbol]]) -> Key:
         return CHORD_TONIC_PREFERENCE * hits
 
     return max(ranked, key=lambda pair: pair[0] + preference(pair[1]))[1]
+
+
+def chart_key(chart: Chart) -> Key | None:
+    """The key a chart's chords are in (`key_of_chords`), each by the beats it sounds; None for
+    a chart of no chords (all N.C.)."""
+    chords = [
+        (float(end - start), symbol)
+        for bar in chart.bars
+        for start, end, symbol in bar.spans()
+        if not symbol.is_no_chord
+    ]
+    return key_of_chords(chords) if chords else None
 
 
 def melody_notes(score: Score) -> tuple[Note, ...]:
