@@ -38,6 +38,9 @@ def test_chart_prints_expanded_bars():
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "8 bars in 4/4, key Bb"
     assert "[B]" in result.stdout
+    # a chart that names no key: the key backing, melody and loop will play it in
+    result = run_cli("chart", "| Dm7 | G7 | Cmaj7 | A7 |")
+    assert result.stdout.splitlines()[0] == "4 bars in 4/4, key C (from its chords)"
 
 
 @pytest.mark.parametrize(

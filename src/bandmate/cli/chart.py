@@ -17,9 +17,12 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from bandmate.io.charts import load_chart
     from bandmate.theory.chords import format_chord
+    from bandmate.theory.harmony import chart_key
 
     chart = load_chart(args.chart)
-    key = f", key {chart.key}" if chart.key else ""
+    heard = None if chart.key or any(bar.key for bar in chart.bars) else chart_key(chart)
+    # a chart that names no key is played in the one its chords name: say which
+    key = f", key {chart.key}" if chart.key else f", key {heard} (from its chords)" if heard else ""
     print(f"{len(chart)} bars in {chart.meter[0]}/{chart.meter[1]}{key}")
     section, key = None, chart.key
     for i, bar in enumerate(chart.bars, start=1):
