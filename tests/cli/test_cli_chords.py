@@ -58,3 +58,13 @@ def test_mistakes_are_one_line(tmp_path):
     assert_user_error(run_cli("chords", "--key", "H"), "key")
     assert_user_error(run_cli("chords", "--key", "C", "--style", "polka"), "polka")
     assert_user_error(run_cli("chords", tmp_path / "none.mid"), "none.mid")
+
+
+def test_a_drum_loop_given_as_the_melody_is_named_as_drums(tmp_path):
+    # it was "The melody has no notes", of a file that holds sixteen
+    path = tmp_path / "loop.mid"
+    kit = Track(
+        "Kit", 0, is_drum=True, role=Role.DRUMS, notes=notes(*[(b, 0.5, 36) for b in range(16)])
+    )
+    write_midi(make_score(kit), path)
+    assert_user_error(run_cli("chords", path), "only drums")

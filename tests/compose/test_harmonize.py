@@ -156,3 +156,9 @@ def test_a_melody_at_any_resolution_is_harmonized(untrained_chorale_model, ticks
         line = sorted(track.notes, key=lambda n: n.onset_ticks)
         assert all(a.end_ticks <= b.onset_ticks for a, b in itertools.pairwise(line))
     assert satb.track("Bass").notes[-1].end_ticks == 16 * tpb
+
+
+def test_a_drum_part_alone_is_no_melody():
+    kit = Track("Kit", 0, is_drum=True, role=Role.DRUMS, notes=notes((0, 1, 36), (1, 1, 38)))
+    with pytest.raises(UserError, match="only drums"):
+        melody_line(make_score(kit))

@@ -170,8 +170,10 @@ def suggest_for_melody(score: Score, count: int = 5, key: Key | None = None) -> 
     """Chord charts that fit the melody of `score`, the best fit first: in `key` when it is
     given, else in the key the score states or its notes suggest (`harmony.key_of`), or that
     key's relative."""
+    from bandmate.compose.harmonize import check_has_tune
     from bandmate.theory import harmony
 
+    check_has_tune(score)
     notes = harmony.melody_notes(score)
     if not notes:
         raise UserError("The melody has no notes; give a file with a tune in it.")

@@ -59,9 +59,8 @@ def melody_line(score: Score) -> tuple[tuple[Note, ...], str | None]:
     A note held less than a 16th past the next one's onset is legato, not a chord (a keyboard
     player's MIDI overlaps so): such a line is one voice, and in a top voice the next note
     takes over from it."""
+    check_has_tune(score)
     pitched = [t for t in score.tracks if not t.is_drum and t.notes]
-    if not pitched:
-        raise EmptyScoreError("The melody has no notes; give a file with a tune in it.")
     legato_ticks = score.ticks_per_beat // 4
     melody = next((t for t in pitched if t.role == Role.MELODY), None)
     if melody is None and len(pitched) == 1:
@@ -74,6 +73,19 @@ def melody_line(score: Score) -> tuple[tuple[Note, ...], str | None]:
     return _skyline(
         notes, legato_ticks
     ), f"The input has {voices}; using its top voice as the melody."
+
+
+def check_has_tune(score: Score) -> None:
+    """Refuse a score with no pitched notes, saying whether it holds drums alone (a drum loop
+    given by mistake was said to have no notes at all)."""
+    if any(t.notes for t in score.tracks if not t.is_drum):
+        return
+    if any(t.notes for t in score.tracks):
+        raise EmptyScoreError(
+            "The input holds only drums, so there is no tune to work from; give a file with a "
+            "melody in it."
+        )
+    raise EmptyScoreError("The melody has no notes; give a file with a tune in it.")
 
 
 def _overlaps(notes: Sequence[Note], legato_ticks: int = 0) -> bool:
