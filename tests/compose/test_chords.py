@@ -133,3 +133,14 @@ def test_a_charts_bars_are_the_melodys_after_a_pickup_and_a_change_of_meter():
     for suggestion in suggest_for_melody(tune):
         bars = parse_chart(suggestion.chart).bars
         assert [bar.meter for bar in bars] == [(1, 4), (4, 4), (4, 4), (3, 4), (3, 4)]
+
+
+def test_an_empty_vocal_staff_above_the_tune_is_not_taken_as_the_melody():
+    # a score template's Voice part, all rests, over the tune on a violin: "no notes" before
+    arps = [(0, 4, 7), (5, 9, 12), (7, 11, 14), (0, 4, 7)]
+    spec = [(4 * i + b, 1, 72 + chord[b % 3]) for i, chord in enumerate(arps) for b in range(4)]
+    voice = Track("Voice", 53, role=Role.MELODY)
+    violin = Track("Violin", 40, role=Role.OTHER, notes=notes(*spec))
+    best = suggest_for_melody(make_score(voice, violin))[0]
+    chords = [format_chord(b.chords[0].symbol) for b in parse_chart(best.chart).bars]
+    assert chords[0] == "C" and chords[1] == "F" and chords[3] == "C"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from bandmate.errors import UserError
-from bandmate.score.model import Score
+from bandmate.score.model import Role, Score, Track
 from bandmate.theory.chords import ChordSymbol, format_chord
 from bandmate.theory.keys import Key
 
@@ -169,16 +169,19 @@ _FLAVOURS = (
 def suggest_for_melody(score: Score, count: int = 5, key: Key | None = None) -> list[Suggestion]:
     """Chord charts that fit the melody of `score`, the best fit first: in `key` when it is
     given, else in the key the score states or its notes suggest (`harmony.key_of`), or that
-    key's relative."""
-    from bandmate.compose.harmonize import check_has_tune
+    key's relative.
+
+    The melody is found as harmonize and continue find it (`compose.harmonize.melody_line`):
+    its MELODY part with notes, else its only part, else the top voice. An empty vocal staff
+    above the tune (a score template's) was taken as the melody, and the tune had no chords."""
+    from bandmate.compose.harmonize import melody_line
     from bandmate.theory import harmony
 
-    check_has_tune(score)
-    notes = harmony.melody_notes(score)
-    if not notes:
-        raise UserError("The melody has no notes; give a file with a tune in it.")
+    notes, _ = melody_line(score)
+    whole = score
+    score = score.replace(tracks=(Track("Melody", role=Role.MELODY, notes=notes),))
     if key is None:
-        key = harmony.key_of(score)
+        key = harmony.key_of(whole)
         keys = [key, key.relative]
     else:
         keys = [key]
