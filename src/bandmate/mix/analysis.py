@@ -286,7 +286,11 @@ def _analyze_blocks(blocks: Iterable[np.ndarray], sample_rate: int, channels: in
             sums += x.sum(axis=1)
             clips.process(x)
             if channels == 2:
-                cross += float(np.dot(x[0], x[1]))
+                # einsum, not np.dot: a dot product this long wakes OpenBLAS's threads, which
+                # then spin for a while after it, holding a core that the meter's thread (and
+                # the rest of a job) wanted: the analysis of a 3-minute mix took 1.0 s of CPU
+                # for 0.5 s of work
+                cross += float(np.einsum("n,n->", x[0], x[1]))
         if metering is not None:
             metering.result()
     loudness = meter.result()
