@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
-from bandmate.score import KeyChange, Role, Track
+from bandmate.score import KeyChange, Role, TimeSignature, Track
 from bandmate.theory import Key
 from bandmate.theory.chart import parse_chart, transpose_chart
 from bandmate.theory.chords import format_chord
-from bandmate.theory.harmony import estimate_key, key_of, key_of_chords, label_chords, with_chords
+from bandmate.theory.harmony import (
+    estimate_key,
+    harmonic_slots,
+    key_of,
+    key_of_chords,
+    label_chords,
+    melody_notes,
+    with_chords,
+)
 from tests.builders import make_score, notes
 
 
@@ -65,6 +75,23 @@ def test_every_bar_starts_with_a_chord_and_changes_only_fall_on_slots():
     assert starts <= {e.onset_ticks for e in events}
     half = 2 * 480
     assert all(e.onset_ticks % half == 0 for e in events)
+
+
+def test_a_pickup_bar_is_one_slot_and_the_chords_follow_in_order():
+    # a one-beat pickup (a short 4/4 bar) was cut in halves of a full bar, its second half in
+    # bar 1: the chords came out of order and a chart cell read "B7 Am7 Cmaj7"
+    spec = [(0, 1, 67)] + [(1 + b, 1, p) for b, p in enumerate((60, 64, 67, 64) * 2 + (62,) * 4)]
+    score = tune(*spec).replace(time_signatures=(TimeSignature(0, 4, 4), TimeSignature(480, 4, 4)))
+    onsets = [e.onset_ticks for e in label_chords(score)]
+    assert onsets == sorted(set(onsets)) and onsets[0] == 0
+    slots = harmonic_slots(score)
+    assert slots[0].end == 480 and all(a.end == b.start for a, b in pairwise(slots))
+
+
+def test_the_melody_is_the_part_with_the_tune_not_an_empty_voice_staff():
+    voice = Track("Voice", program=52, role=Role.MELODY, notes=())
+    violin = Track("Violin", program=40, role=Role.OTHER, notes=notes((0, 1, 67), (1, 1, 69)))
+    assert [n.pitch for n in melody_notes(make_score(voice, violin))] == [67, 69]
 
 
 def test_a_stated_key_is_trusted_and_a_mode_counts_by_its_third():

@@ -41,7 +41,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from bandmate.score.model import ChordEvent, Note, Role, Score, Track
+from bandmate.score.model import ChordEvent, Note, Role, Score
 from bandmate.theory.chart import Chart
 from bandmate.theory.chords import ChordSymbol
 from bandmate.theory.keys import MODES, Key
@@ -185,12 +185,13 @@ def chart_key(chart: Chart) -> Key | None:
 
 
 def melody_notes(score: Score) -> tuple[Note, ...]:
-    """The notes of the score's melody: its MELODY track, else its first pitched track."""
-    for track in score.tracks:
-        if track.role == Role.MELODY and not track.is_drum:
+    """The notes of the score's melody: its MELODY track, else its first pitched track, each
+    only if it has notes (an empty Voice staff of a template stands before the tune)."""
+    pitched = [t for t in score.tracks if not t.is_drum and t.notes]
+    for track in pitched:
+        if track.role == Role.MELODY:
             return track.notes
-    pitched: Track | None = next((t for t in score.tracks if not t.is_drum), None)
-    return pitched.notes if pitched is not None else ()
+    return pitched[0].notes if pitched else ()
 
 
 def final_pitch_class(notes: Sequence[Note]) -> int | None:
@@ -258,15 +259,17 @@ def harmonic_slots(
     score: Score, end_ticks: int | None = None, half_bars: bool = True
 ) -> list[Slot]:
     """The score's bars cut into slots: halves of 4/4, 2/2, 6/8, 12/8, 6/4 bars (unless not
-    `half_bars`), else whole bars."""
+    `half_bars`), else whole bars. A bar shorter than its meter (a pickup) is one slot as long
+    as it is, so that the slots follow one another."""
     grid = score.bar_grid
     end = score.end_ticks if end_ticks is None else end_ticks
     slots = []
     starts = grid.bar_starts(end)
     for bar, start in enumerate(starts):
         meter = grid.meter_at(start)
-        length = meter.bar_ticks(score.ticks_per_beat)
-        if half_bars and (meter.numerator, meter.denominator) in HALF_BAR_METERS:
+        full = meter.bar_ticks(score.ticks_per_beat)
+        length = min(full, starts[bar + 1] - start) if bar + 1 < len(starts) else full
+        if half_bars and length == full and (meter.numerator, meter.denominator) in HALF_BAR_METERS:
             slots.append(Slot(start, start + length // 2, bar, True))
             slots.append(Slot(start + length // 2, start + length, bar, False))
         else:
