@@ -10,6 +10,7 @@ from bandmate.compose.evaluate import SATB_RANGES, score_part_writing
 from bandmate.compose.harmonize import harmonize, melody_line
 from bandmate.errors import UserError
 from bandmate.score import KeyChange, Role, Track
+from bandmate.score.model import infer_role
 from bandmate.theory import Key
 from tests.builders import make_score, notes, piano
 
@@ -55,6 +56,30 @@ def test_a_polyphonic_input_is_harmonized_from_its_top_voice():
     line, warning = melody_line(make_score(chords))
     assert [n.pitch for n in line] == [67, 71]
     assert "top voice" in warning
+
+
+@pytest.mark.parametrize(
+    ("name", "program", "role"),
+    [
+        ("Violin", 40, Role.MELODY),  # was "other", so no part was the melody
+        ("Track 2", 40, Role.MELODY),
+        ("Flute", 73, Role.MELODY),
+        ("Alto", 52, Role.OTHER),  # harmonize's own inner voices, read back, were "melody"
+        ("Tenor", 52, Role.OTHER),
+        ("Alto Sax", 65, Role.MELODY),
+        ("Track 3", 43, Role.BASS),  # contrabass
+        ("Soprano", 52, Role.MELODY),
+    ],
+)
+def test_parts_are_given_the_roles_a_musician_reads_in_them(name, program, role):
+    assert infer_role(name, program, is_drum=False) == role
+
+
+def test_a_violin_over_a_piano_is_the_melody_not_the_top_of_both():
+    violin = Track("Violin", program=40, role=infer_role("Violin", 40, False),
+                   notes=notes((0, 2, 67), (3, 1, 69)))  # fmt: skip
+    line, warning = melody_line(make_score(piano((0, 4, 60), (0, 4, 64), (0, 4, 72)), violin))
+    assert [n.pitch for n in line] == [67, 69] and warning is None
 
 
 def test_a_melody_outside_the_models_range_is_a_user_error(untrained_chorale_model):

@@ -288,15 +288,24 @@ def _dedupe(events: tuple) -> tuple:
 
 
 # General MIDI program ranges (0-based) and words in track names that tell a part's role.
+# A choir's inner voices (Alto, Tenor: harmonize's own output read back) are not the melody,
+# though their programs (choir aahs) are a melody's; a violin, flute or sax part is, though a
+# violin's program was in no range here, so a Piano + Violin score had no melody part and its
+# "melody" was the top note of both.
 _ROLE_WORDS = (
     (Role.DRUMS, ("drum", "kit", "percussion", "perc")),
     (Role.BASS, ("bass",)),
     (Role.PAD, ("pad", "strings", "string ensemble")),
     (Role.MELODY, ("melody", "lead", "vocal", "voice", "solo", "soprano", "tune")),
+    (Role.MELODY, ("violin", "fiddle", "flute", "sax", "trumpet", "clarinet", "oboe", "whistle")),
+    (Role.OTHER, ("alto", "tenor")),
     (Role.CHORDS, ("piano", "keys", "comp", "guitar", "organ", "rhodes", "chords")),
 )
 _ROLE_PROGRAMS = (
     (range(32, 40), Role.BASS),
+    (range(43, 44), Role.BASS),  # contrabass
+    (range(40, 43), Role.MELODY),  # violin, viola, cello
+    (range(44, 46), Role.PAD),  # tremolo and pizzicato strings
     (range(88, 96), Role.PAD),
     (range(48, 52), Role.PAD),
     (range(0, 32), Role.CHORDS),
