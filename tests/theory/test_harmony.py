@@ -94,6 +94,16 @@ def test_the_melody_is_the_part_with_the_tune_not_an_empty_voice_staff():
     assert [n.pitch for n in melody_notes(make_score(voice, violin))] == [67, 69]
 
 
+def test_a_tune_that_modulates_is_labelled_in_each_passages_key():
+    # G for four bars, then D: the A major bars were labelled in G, Am under A C# E
+    g = [(7, 11, 14), (0, 4, 7), (2, 6, 9), (7, 11, 14)]
+    d = [(2, 6, 9), (9, 13, 16), (9, 13, 16), (2, 6, 9)]
+    score = tune(*arpeggios(g + d, base=60), keys=(KeyChange(0, Key(7)), KeyChange(7680, Key(2))))
+    labels = dict(bar_chords(score))
+    assert labels[6] == "A" and labels[7] == "A"
+    assert labels[1] == "G" and labels[8] == "D"
+
+
 def test_a_stated_key_is_trusted_and_a_mode_counts_by_its_third():
     score = tune((0, 4, 62), keys=(KeyChange(0, Key(2, "dorian")),))
     assert key_of(score) == Key(2, "minor")

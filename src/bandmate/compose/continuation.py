@@ -18,7 +18,6 @@ gap, so the gap's last note is cut where bar B ends.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -255,25 +254,12 @@ def _extend(score, melody_notes, new_notes, new_chords, offset_480: int, cut_tic
 
 
 def _labelled(score: Score, notes) -> tuple[ChordEvent, ...]:
-    """Chords labelled for the melody `notes`, each passage in the key the score states for it:
-    a tune that modulates to D is labelled A under its A major bars there, not Am as in G."""
+    """Chords labelled for the melody `notes`, each passage in the key the score states for it
+    (`theory.harmony.label_chords`)."""
     from bandmate.theory.harmony import label_chords
 
     melody = score.replace(tracks=(Track("M", role=Role.MELODY, notes=tuple(notes)),))
-    if len(score.keys) < 2:
-        return tuple(label_chords(melody))
-    out: list[ChordEvent] = []
-    bounds = [0, *(k.onset_ticks for k in score.keys[1:]), None]
-    for start, end in itertools.pairwise(bounds):
-        chords = label_chords(melody, _key_at(melody, start))
-        inside = [
-            c for c in chords if c.onset_ticks >= start and (end is None or c.onset_ticks < end)
-        ]
-        sounding = _chord_at(chords, start)
-        if sounding is not None and not any(c.onset_ticks == start for c in inside):
-            inside.insert(0, ChordEvent(start, sounding))
-        out += inside
-    return tuple(sorted(out, key=lambda c: c.onset_ticks))
+    return tuple(label_chords(melody))
 
 
 def _melody_source(score: Score, notes) -> Track:

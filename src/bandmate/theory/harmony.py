@@ -41,7 +41,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from bandmate.score.model import ChordEvent, Note, Role, Score
+from bandmate.score.model import ChordEvent, KeyChange, Note, Role, Score
 from bandmate.theory.chart import Chart
 from bandmate.theory.chords import ChordSymbol
 from bandmate.theory.keys import MODES, Key
@@ -322,8 +322,26 @@ def _move(a: ChordSymbol, b: ChordSymbol, tonic: int, same_bar: bool) -> float:
 
 
 def label_chords(score: Score, key: Key | None = None) -> list[ChordEvent]:
-    """Chord symbols for the score's melody: one at every bar start and at each mid-bar change."""
-    return label_chords_scored(score, key)[0]
+    """Chord symbols for the score's melody: one at every bar start and at each mid-bar change.
+
+    With no `key`, a score that states several keys has each passage labelled in its own (a
+    tune that modulates to D gets A, not Am as in G, under its A major bars), each from its
+    first bar, where the chord sounding then is restated."""
+    if key is not None or len(score.keys) < 2:
+        return label_chords_scored(score, key)[0]
+    out: list[ChordEvent] = []
+    bounds = [0, *(k.onset_ticks for k in score.keys[1:]), None]
+    for (start, end), stated in zip(pairwise(bounds), score.keys, strict=True):
+        passage_key = key_of(score.replace(keys=(KeyChange(0, stated.key),)))
+        chords = label_chords_scored(score, passage_key)[0]
+        inside = [
+            c for c in chords if c.onset_ticks >= start and (end is None or c.onset_ticks < end)
+        ]
+        sounding = [c for c in chords if c.onset_ticks <= start]
+        if sounding and not any(c.onset_ticks == start for c in inside):
+            inside.insert(0, ChordEvent(start, sounding[-1].symbol))
+        out += inside
+    return out
 
 
 def label_chords_scored(
@@ -377,8 +395,6 @@ def with_chords(score: Score, key: Key | None = None) -> Score:
     """The score with labelled chords when it has none (and its key, when it states none)."""
     if score.chords:
         return score
-    from bandmate.score.model import KeyChange
-
     key = key or key_of(score)
     keys = score.keys or (KeyChange(0, key),)
     return score.replace(chords=tuple(label_chords(score, key)), keys=keys)
