@@ -114,3 +114,25 @@ def test_train_save_resume_equals_one_run(tmp_path, short_chorales):
             torch.testing.assert_close(a[name], b[name], atol=1e-6, rtol=0)
     state = json.loads((tmp_path / "split" / "resume" / "state.json").read_text())
     assert state["step"] == 12 and state["train_config"]["seed"] == 7
+
+
+def test_a_run_resumes_only_on_the_task_and_data_it_started_with(tmp_path, short_chorales):
+    """Resuming on other --data trained on both and wrote a card naming only the second; another
+    --task crashed loading the weights. Both are refused, and no --data means the run's own."""
+    from bandmate.errors import UserError
+
+    train_pieces, valid_pieces = short_chorales
+    data = dict(train_pieces=train_pieces, valid_pieces=valid_pieces)
+    out = tmp_path / "run"
+    train("chorale", out, tiny_config(), TINY_MODEL, stop_at_step=4, **data)
+    with pytest.raises(UserError, match="a run on jsb; resume it without --data"):
+        train("chorale", out, resume=True, data=["essen"], **data)
+    with pytest.raises(UserError, match="holds a chorale training run, not melody"):
+        train("melody", out, resume=True, **data)
+    with pytest.raises(UserError, match="started without --commercial"):
+        train("chorale", out, resume=True, commercial_only=True, **data)
+    resumed = train("chorale", out, resume=True, stop_at_step=8, **data)
+    assert resumed.steps_done == 8
+    state = json.loads((out / "resume" / "state.json").read_text())
+    assert state["task"] == "chorale"
+    assert state["data"] == {"collections": ["jsb"], "commercial_only": False}

@@ -27,6 +27,7 @@ import math
 import os
 import platform
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +40,7 @@ import torch.nn.functional as F
 from bandmate.errors import UserError
 from bandmate.models import checkpoint
 from bandmate.models.scoring import sequence_log_probs
-from bandmate.models.tasks import make_task
+from bandmate.models.tasks import DEFAULT_COLLECTIONS, JSB_COLLECTION, make_task
 from bandmate.models.transformer import DecoderTransformer, TransformerConfig
 from bandmate.progress import ProgressCallback, no_progress
 from bandmate.tokens.base import PAD
@@ -317,6 +318,7 @@ def train(
     saved: dict[str, Any] | None = None
     if resume:
         saved = checkpoint.read_training_config(out)
+        data, commercial_only = _resumed_data(out, saved, task, data, commercial_only)
         config = TrainConfig.from_dict(saved["train_config"])
         model_config = saved["model_config"]
     config = config or TrainConfig()
@@ -371,7 +373,12 @@ def train(
         )
     valid = [the_task.encode(p) for p in valid_pieces]
     stream = TrainingStream(the_task, train_pieces, config, model.config.max_len)
-    record_configs = {"train_config": asdict(config), "model_config": model.config.to_dict()}
+    record_configs = {
+        "train_config": asdict(config),
+        "model_config": model.config.to_dict(),
+        "task": task,
+        "data": {"collections": _collections(task, data), "commercial_only": commercial_only},
+    }
 
     def save_state() -> None:
         checkpoint.save_training_state(
@@ -453,6 +460,45 @@ def train(
         data=data_record,
         history=state["history"],
     )
+
+
+def _collections(task: str, data: Sequence[str] | None) -> list[str]:
+    """The ledger collections a run of `task` learns from, given --data (None: the default), in
+    the order given: the order of the training pieces follows it."""
+    return list(dict.fromkeys(data or DEFAULT_COLLECTIONS.get(task, (JSB_COLLECTION,))))
+
+
+def _resumed_data(
+    out: Path, saved: dict[str, Any], task: str, data, commercial_only: bool
+) -> tuple[list[str] | None, bool]:
+    """(data, commercial_only) of a resumed run: the ones it was started with.
+
+    A run resumed on other data would end with weights learnt from both and a card that names
+    only the second, so other --data, --commercial or --task is refused (UserError).
+    """
+    started = saved.get("task")
+    if started is None:  # saved before the state recorded it: the resume checkpoint has it
+        config = json.loads((out / checkpoint.RESUME_DIR / checkpoint.CONFIG_FILE).read_text())
+        started = config.get("task")
+    if started is not None and started != task:
+        raise UserError(
+            f"{out} holds a {started} training run, not {task}; give --task {started} to "
+            "resume it, or choose another --out."
+        )
+    chosen = saved.get("data")
+    if chosen is None:  # an older run: what it learnt from was not recorded
+        return data, commercial_only
+    if data is not None and set(_collections(task, data)) != set(chosen["collections"]):
+        raise UserError(
+            f"{out} is a run on {', '.join(chosen['collections'])}; resume it without --data "
+            "(or with the same collections), or train on other data into another --out."
+        )
+    if commercial_only and not chosen["commercial_only"]:
+        raise UserError(
+            f"{out} is a run started without --commercial; resume it without --commercial, or "
+            "train with it into another --out."
+        )
+    return chosen["collections"], chosen["commercial_only"]
 
 
 def _hardware() -> dict[str, Any]:
