@@ -50,6 +50,12 @@ def test_train_refuses_to_overwrite_or_resume_nothing(tmp_path):
     for name in ("model.safetensors", "optimizer.safetensors", "state.json"):
         (tmp_path / "run" / "resume" / name).write_text("{}")
     assert_user_error(run_cli("train", "--task", "chorale", "--out", tmp_path / "run"), "--resume")
+    # a folder with a model (or the user's own card.json) but no run: it was overwritten
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "card.json").write_text("precious")
+    result = run_cli("train", "--task", "chorale", "--steps", "1", "--out", tmp_path / "mine")
+    assert_user_error(result, "already holds card.json", "another --out")
+    assert (tmp_path / "mine" / "card.json").read_text() == "precious"
 
 
 def test_train_refuses_other_data_for_chorales(tmp_path):

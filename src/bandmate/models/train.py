@@ -137,6 +137,16 @@ def run_config(
             f"{out} already holds a training run; add --resume to continue it or choose "
             "another --out."
         )
+    taken = [
+        name
+        for name in (checkpoint.WEIGHTS_FILE, checkpoint.CONFIG_FILE, checkpoint.CARD_FILE)
+        if (Path(out) / name).exists()
+    ]
+    if not resume and taken:  # a finished model, or files of the user's: never overwritten
+        raise UserError(
+            f"--out {out} already holds {', '.join(taken)}; choose another --out (a new or "
+            "empty folder) so that nothing there is overwritten."
+        )
     config = recipe(task, seed=seed, num_threads=threads, minutes=minutes)
     if batch_size is not None:
         config = replace(config, batch_size=batch_size)
