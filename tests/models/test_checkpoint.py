@@ -136,3 +136,18 @@ def test_a_run_resumes_only_on_the_task_and_data_it_started_with(tmp_path, short
     state = json.loads((out / "resume" / "state.json").read_text())
     assert state["task"] == "chorale"
     assert state["data"] == {"collections": ["jsb"], "commercial_only": False}
+
+
+def test_scoring_a_model_without_its_card_says_what_is_missing(tmp_path):
+    """A melody model whose card.json is gone has no split to score; the sentence said so but
+    not what to do."""
+    from bandmate.errors import UserError
+    from bandmate.models.registry import load
+    from bandmate.models.transformer import DecoderTransformer, TransformerConfig
+    from bandmate.tokens.melody import MelodyTokenizer
+
+    tokenizer = MelodyTokenizer()
+    model = DecoderTransformer(TransformerConfig(vocab_size=tokenizer.vocab_size, **TINY_MODEL))
+    checkpoint.save_model(tmp_path, model, tokenizer, "melody")
+    with pytest.raises(UserError, match=r"card\.json is missing .* with its card\.json"):
+        load(tmp_path).split_nll("valid")

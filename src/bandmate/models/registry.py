@@ -85,7 +85,11 @@ class TrainedModel:
         data = data or self.card.get("training", {}).get("data", {})
         names = [c["name"] for c in data.get("collections", [])]
         if not names:
-            raise UserError(f"The card of {self.path} names no training collections to split.")
+            raise UserError(
+                f"The model in {self.path} has no card naming its training data (card.json is "
+                "missing or lists no collections), so there is no split to score; give the "
+                "folder `bandmate train --out` wrote, with its card.json."
+            )
         from bandmate.corpus.ledger import Ledger
 
         known = set(Ledger().collection_names())
