@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from bandmate.io.midi import write_midi
 from bandmate.score import Role, Track
@@ -46,6 +47,13 @@ def test_train_and_eval_a_melody_model_on_a_users_folder(tmp_path, monkeypatch):
     assert scored.returncode == 0, scored.stderr
     nll = float(re.search(r"valid: ([0-9.]+)", scored.stdout).group(1))
     assert abs(nll - card["metrics"]["valid_nll_nats_per_token"]) < 0.005
+    # what it writes is checked against the user's tunes it learnt from, not only bandmate's
+    tune = tmp_path / "tune.mid"
+    written = run_cli("melody", "| C | F | G | C |", "--model", out, "-o", tune)
+    assert written.returncode == 0, written.stderr
+    (manifest,) = tmp_path.glob("tune.mid*.json")
+    index = json.loads(manifest.read_text())["originality"]["index"]
+    assert [i["name"] for i in index["searched"]] == ["bandmate-originality", "your-collections"]
 
 
 def test_too_few_files_for_a_valid_split_is_a_user_error(tmp_path, monkeypatch):
@@ -68,3 +76,35 @@ def test_data_without_a_drum_part_is_named_as_such_for_a_drum_model(tmp_path, mo
         "train", "--task", "drums", "--data", "tunes", "--steps", "1", "--out", tmp_path / "m"
     )
     assert_user_error(result, "needs a drum part", "choose other --data")
+
+
+def test_a_copy_of_a_users_own_training_tune_is_flagged(tmp_path, monkeypatch):
+    # a model trained on a user's folder was checked only against the built-in collections, so
+    # a melody that copied the user's own training data left unflagged
+    from bandmate.corpus.ledger import Ledger
+    from bandmate.io.formats import read_score
+    from bandmate.rights.originality import check_score, first_original, indexes_for
+
+    monkeypatch.setenv("BANDMATE_HOME", str(tmp_path / "home"))
+    folder = tmp_path / "tunes"
+    folder.mkdir()
+    for i in range(12):  # wandering tunes, none a scale a stock phrase would match
+        pitches = [60 + (i * 5 + k * k * (3 + i)) % 19 for k in range(24)]
+        track = Track("Tune", 73, role=Role.MELODY, notes=notes(*enumerate_notes(pitches)))
+        write_midi(make_score(track), folder / f"tune{i:03}.mid")
+    added = run_cli("corpus", "add", folder, "--name", "mine", "--licence", "own work")
+    assert added.returncode == 0, added.stderr
+    trained_on = Ledger().items(["mine"], split="train")[0]
+    copy = read_score(folder / Path(trained_on.reference).name)
+    assert not check_score(copy).flagged  # the built-in collections do not hold it
+    indexes = indexes_for(["essen", "mine"])
+    _, result, made = first_original(lambda attempt: copy, 2, index=indexes)
+    assert result.flagged and made == 2
+    assert [i["name"] for i in result.index["searched"]] == [
+        "bandmate-originality",
+        "your-collections",
+    ]
+
+
+def enumerate_notes(pitches):
+    return [(k, 1, p) for k, p in enumerate(pitches)]

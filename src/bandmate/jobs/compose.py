@@ -76,13 +76,13 @@ def load_model(task: str, model, *, commercial: bool):
 
 
 def generate_original(
-    make: Callable[[int], Score], part: Callable[[Score], Score], tries: int
+    make: Callable[[int], Score], part: Callable[[Score], Score], tries: int, index=None
 ) -> tuple[Score, dict, int, int]:
     """(score, originality result as a dict, the attempt it came from (from 0), attempts made)
     under the policy of `rights.originality.first_original`: the first attempt whose `part` is
-    not flagged, else the least similar one. An attempt whose part has no line of two or more
-    notes cannot copy anything and is taken as it is, unchecked (`TOO_SHORT`): the check
-    refuses such a part."""
+    not flagged, else the least similar one, checked against `index` (one or several; None: the
+    shipped index). An attempt whose part has no line of two or more notes cannot copy anything
+    and is taken as it is, unchecked (`TOO_SHORT`): the check refuses such a part."""
     from bandmate.errors import EmptyScoreError, UserError
     from bandmate.rights.originality import first_original
 
@@ -99,7 +99,7 @@ def generate_original(
         return score
 
     try:
-        score, result, made = first_original(generate, tries, part=part)
+        score, result, made = first_original(generate, tries, part=part, index=index)
     except EmptyScoreError:
         if not unchecked:
             raise  # the input's own mistake, from `make`
@@ -171,7 +171,11 @@ def _generate(
         score, warnings[attempt] = make(trained, attempt_seed(seed, attempt))
         return score
 
-    score, originality, attempt, made = generate_original(attempt_score, part, tries)
+    # checked against everything the model learnt from: a user's own collections too
+    from bandmate.rights.originality import indexes_for
+
+    index = indexes_for([c["name"] for c in use["collections"]])
+    score, originality, attempt, made = generate_original(attempt_score, part, tries, index)
     if finish is not None:
         score = finish(score)
     write_score(score, out)

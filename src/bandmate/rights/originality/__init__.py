@@ -155,6 +155,7 @@ writes the package's `data/originality/`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 from bandmate.rights.originality.features import (
     CHORALE_COLLECTIONS,
@@ -209,6 +210,7 @@ __all__ = [
     "first_original",
     "index_folder",
     "index_of",
+    "indexes_for",
     "result_rows",
     "score_lines",
     "shipped_index",
@@ -293,16 +295,74 @@ def index_of(pairs: Iterable[tuple[object, Score]], collections: dict | None = N
     return OriginalityIndex.from_features(features, dict(collections or {}), card)
 
 
+def indexes_for(collections: Sequence[str], ledger=None) -> list[OriginalityIndex]:
+    """The indexes that hold what a model learnt from, given the collections its card names: the
+    shipped index, and for the collections it does not hold (a user's own folder, added with
+    `bandmate corpus add`) an index of their train items, read from the corpus ledger now (the
+    reading is cached as `build_index`'s is, so the next use takes a moment).
+
+    Without the second, a model trained on a user's own tunes was checked only against the
+    built-in collections, and a copy of the user's training data left unflagged."""
+    from bandmate.corpus.ledger import CorpusError, Ledger, describe
+    from bandmate.errors import UserError
+    from bandmate.progress import no_progress
+
+    shipped = shipped_index()
+    extra = sorted({c for c in collections if c and c not in shipped.collections})
+    if not extra:
+        return [shipped]
+    ledger = ledger or Ledger()
+    try:
+        rows = {name: ledger.collection(name) for name in extra}
+    except CorpusError as e:
+        raise UserError(
+            f"The model learnt from a collection the corpus ledger no longer holds, so what it "
+            f"writes cannot be checked against its training data ({e}); add the folder again "
+            "with `bandmate corpus add`."
+        ) from None
+    entries = ledger.items(extra, split="train")
+    features = _cached_features(ledger, entries, no_progress)
+    licences = {
+        name: {
+            "source": row.source,
+            "licence": row.licence,
+            "licence_class": row.licence_class,
+            "commercial": row.commercial,
+        }
+        for name, row in rows.items()
+    }
+    data = describe(entries)
+    card = {"name": "your-collections", "split": "train", "items": len(entries), "ledger": data}
+    card["sha256"] = data["sha256"]
+    return [shipped, OriginalityIndex.from_features(features, licences, card)]
+
+
+def check_against(
+    piece: Score, indexes: Sequence[OriginalityIndex] | OriginalityIndex | None
+) -> OriginalityResult:
+    """`check_score` against each of `indexes` (None: the shipped index): the result that flags
+    the piece with the highest score, else the one with the highest score, its `index` naming
+    every index searched ("searched")."""
+    if indexes is None or isinstance(indexes, OriginalityIndex):
+        return check_score(piece, indexes)
+    results = [check_score(piece, index) for index in indexes]
+    worst = max(results, key=lambda r: (r.flagged, r.score))
+    if len(results) == 1:
+        return worst
+    return replace(worst, index={**worst.index, "searched": [r.index for r in results]})
+
+
 def first_original(
     generate: Callable[[int], Score],
     tries: int = 5,
     *,
-    index: OriginalityIndex | None = None,
+    index: Sequence[OriginalityIndex] | OriginalityIndex | None = None,
     part: Callable[[Score], Score] | None = None,
 ) -> tuple[Score, OriginalityResult, int]:
     """The generation policy: call `generate(attempt)` (attempt 0, 1, ...) until a piece is not
     flagged, at most `tries` times. `part(piece)`, when given, is what is checked: the notes a
-    model wrote, without the user's own input that surrounds them.
+    model wrote, without the user's own input that surrounds them. `index` may be several
+    (`indexes_for`: a model's training data across the shipped index and a user's collections).
 
     Returns (piece, its result, attempts made). When every attempt is flagged, the flagged
     piece with the lowest score is returned with its result, for the caller to write with the
@@ -313,7 +373,7 @@ def first_original(
     kept: tuple[Score, OriginalityResult] | None = None
     for attempt in range(tries):
         piece = generate(attempt)
-        result = check_score(part(piece) if part else piece, index)
+        result = check_against(part(piece) if part else piece, index)
         if not result.flagged:
             return piece, result, attempt + 1
         if kept is None or result.score < kept[1].score:
