@@ -100,10 +100,17 @@ def test_a_copy_of_a_users_own_training_tune_is_flagged(tmp_path, monkeypatch):
     indexes = indexes_for(["essen", "mine"])
     _, result, made = first_original(lambda attempt: copy, 2, index=indexes)
     assert result.flagged and made == 2
-    assert [i["name"] for i in result.index["searched"]] == [
-        "bandmate-originality",
-        "your-collections",
-    ]
+    searched = [i["name"] for i in result.index["searched"]]
+    assert searched == ["bandmate-originality", "your-collections"]
+    # bandmate check --model asks the same of a file
+    model = tmp_path / "model"
+    args = ("--task", "melody", "--data", "mine", "--steps", "1", "--threads", "1", "--out", model)
+    assert run_cli("train", *args).returncode == 0
+    path = folder / Path(trained_on.reference).name
+    assert run_cli("check", path).returncode == 0
+    flagged = run_cli("check", path, "--model", model)
+    assert flagged.returncode == 1, flagged.stdout + flagged.stderr
+    assert "collection    mine" in flagged.stdout
 
 
 def enumerate_notes(pitches):

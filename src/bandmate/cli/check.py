@@ -18,14 +18,26 @@ def add_parser(sub) -> None:
     )
     p.add_argument("file", help="the piece to check (.mid, .musicxml, .mxl, .abc)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument(
+        "--model",
+        metavar="DIR",
+        help="also compare with what this model learnt from (a folder `bandmate train` wrote, "
+        "trained on your own collections)",
+    )
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     from bandmate.io.formats import read_score
-    from bandmate.rights.originality import check_score, result_rows
+    from bandmate.rights.originality import check_against, indexes_for, result_rows
 
-    result = check_score(read_score(args.file))
+    index = None
+    if args.model:
+        from bandmate.models.registry import load
+        from bandmate.rights.provenance import model_use
+
+        index = indexes_for([c["name"] for c in model_use(load(args.model))["collections"]])
+    result = check_against(read_score(args.file), index)
     if args.json:
         import json
 

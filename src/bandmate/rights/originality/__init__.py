@@ -206,6 +206,7 @@ __all__ = [
     "OriginalityResult",
     "SourceRef",
     "build_index",
+    "check_against",
     "check_score",
     "first_original",
     "index_folder",
