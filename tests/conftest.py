@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -59,7 +60,12 @@ def untrained_model(task_name: str, out, max_len: int = 1024):
         max_len=max_len,
         n_token_types=task.n_token_types,
     )
-    return save_model(out, DecoderTransformer(config), task.tokenizer, task_name)
+    folder = save_model(out, DecoderTransformer(config), task.tokenizer, task_name)
+    # an untrained model's card: it learnt from nothing (a model with no card is refused)
+    card = {"name": f"untrained-{task_name}", "training": {"data": {"items": 0, "collections": [],
+            "commercial": True}}}  # fmt: skip
+    (folder / "card.json").write_text(json.dumps(card), encoding="utf-8")
+    return folder
 
 
 @pytest.fixture(scope="session")

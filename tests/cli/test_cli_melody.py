@@ -68,6 +68,19 @@ def test_mistakes_are_one_line(tmp_path, untrained_melody_model, args, words):
     assert not (tmp_path / "x.mid").exists()
 
 
+def test_a_model_with_no_card_is_refused(tmp_path, untrained_melody_model):
+    # its manifest said it learnt from no collections, and its output was checked against the
+    # built-in ones only: what it learnt from is unknown
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(untrained_melody_model, model)
+    (model / "card.json").unlink()
+    out = tmp_path / "x.mid"
+    assert_user_error(run_cli("melody", CHART, "--model", model, "-o", out), "no card.json")
+    assert not out.exists()
+
+
 def test_a_bad_chart_names_its_bar(tmp_path, untrained_melody_model):
     result = run_cli(
         "melody", "| C | Xq7 |", "--model", untrained_melody_model, "-o", tmp_path / "x.mid"

@@ -82,8 +82,19 @@ def file_sha256(path: str | Path) -> str:
 
 
 def model_use(model) -> dict:
-    """What a manifest says of a `TrainedModel`: name, task, checkpoint hash, training data."""
-    from bandmate.models.checkpoint import WEIGHTS_FILE
+    """What a manifest says of a `TrainedModel`: name, task, checkpoint hash, training data.
+
+    A model with no card cannot say what it learnt from, so nothing it writes could be checked
+    against its training data or say its source: it is refused (`UserError`). Its manifest said
+    it learnt from no collections at all."""
+    from bandmate.models.checkpoint import CARD_FILE, WEIGHTS_FILE
+
+    if not model.card:
+        raise UserError(
+            f"The model in {model.path} has no {CARD_FILE}, so what it learnt from is unknown "
+            "and what it writes could not be checked against it; give the folder `bandmate "
+            f"train --out` wrote, with its {CARD_FILE}."
+        )
 
     data = model.card.get("training", {}).get("data", {})
     collections = [
