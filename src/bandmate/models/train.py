@@ -563,6 +563,9 @@ def write_card(result: TrainResult, command: str, **extra: Any) -> Path:
         "history": result.history,
         **extra,
     }
+    from bandmate.io.files import write_text_atomic
+
     path = Path(result.out_dir) / checkpoint.CARD_FILE
-    path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    # whole or not at all: a model whose card is cut short is refused as having none
+    write_text_atomic(path, json.dumps(card, indent=2) + "\n")
     return path
