@@ -11,7 +11,7 @@ from bandmate.compose.chords import (
     suggest_for_melody,
 )
 from bandmate.errors import UserError
-from bandmate.score import Role, TimeSignature, Track
+from bandmate.score import KeyChange, Role, TimeSignature, Track
 from bandmate.theory import Key
 from bandmate.theory.chart import parse_chart
 from bandmate.theory.chords import format_chord
@@ -76,6 +76,19 @@ def test_a_melody_of_arpeggios_gets_its_own_chords_first():
     best = suggest_for_melody(tune)[0]
     chords = [format_chord(b.chords[0].symbol) for b in parse_chart(best.chart).bars]
     assert chords[0] == "C" and chords[1] == "F" and chords[2] in ("G", "G7") and chords[3] == "C"
+
+
+def test_a_tune_that_modulates_gets_a_chart_that_changes_key_with_it():
+    # G for four bars, then D: the chart was in G throughout, with Am under the A major bars
+    arps = [(7, 11, 14), (0, 4, 7), (2, 6, 9), (7, 11, 14)] + [(2, 6, 9), (9, 13, 16)] * 2
+    spec = [(4 * i + b, 1, 60 + chord[b % 3]) for i, chord in enumerate(arps) for b in range(4)]
+    keys = (KeyChange(0, Key(7)), KeyChange(4 * 4 * 480, Key(2)))
+    tune = make_score(Track("Tune", 73, role=Role.MELODY, notes=notes(*spec)), keys=keys)
+    best = suggest_for_melody(tune)[0]
+    chart = parse_chart(best.chart)
+    assert [str(b.key) for b in chart.bars] == ["G"] * 4 + ["D"] * 4
+    chords = [format_chord(b.chords[0].symbol) for b in chart.bars]
+    assert chords[:4] == ["G", "C", "D", "G"] and chords[5] in ("A", "A7"), best.chart
 
 
 AMAZING_GRACE = """X:1

@@ -169,7 +169,8 @@ _FLAVOURS = (
 def suggest_for_melody(score: Score, count: int = 5, key: Key | None = None) -> list[Suggestion]:
     """Chord charts that fit the melody of `score`, the best fit first: in `key` when it is
     given, else in the key the score states or its notes suggest (`harmony.key_of`), or that
-    key's relative.
+    key's relative. A score that states several keys (a tune that modulates) gets charts in
+    those keys passage by passage, each stated where it begins, or in their relatives.
 
     The melody is found as harmonize and continue find it (`compose.harmonize.melody_line`):
     its MELODY part with notes, else its only part, else the top voice. An empty vocal staff
@@ -181,33 +182,35 @@ def suggest_for_melody(score: Score, count: int = 5, key: Key | None = None) -> 
     whole = score
     score = score.replace(tracks=(Track("Melody", role=Role.MELODY, notes=notes),))
     if key is None:
-        key = harmony.key_of(whole)
-        keys = [key, key.relative]
+        stated = harmony.passage_keys(whole)
+        choices = [stated, [(onset, k.relative) for onset, k in stated]]
     else:
-        keys = [key]
+        choices = [[(0, key)]]
     final = harmony.final_pitch_class(notes)
     found: dict[str, Suggestion] = {}
-    for k in keys:
+    for passages in choices:
+        k = passages[-1][1]  # the key the tune ends in
         for name, palette, halves in _FLAVOURS:
             chords, total = harmony.label_chords_scored(
-                score, k, sevenths=palette == "sevenths", half_bars=halves
+                score, passages, sevenths=palette == "sevenths", half_bars=halves
             )
-            text = _chart_of(score, chords, k)
+            text = _chart_of(score, chords, passages)
             bars = max(1, score.bar_grid.bar_count(max(n.end_ticks for n in notes)))
             changes = len(chords) - bars  # chords beyond one a bar
             rank = (total - CHANGE_COST * changes) / bars - (
                 SEVENTHS_COST if palette == "sevenths" else 0
             )
             rank += FINAL_TONIC_BONUS if final == k.tonic else 0.0
-            label = f"{name} in {k}"
+            label = f"{name} in {' then '.join(str(k) for _, k in passages)}"
             if text not in found or found[text].score < rank:
                 found[text] = Suggestion(text, label, rank)
     ranked = sorted(found.values(), key=lambda s: -s.score)
     return ranked[:count]
 
 
-def _chart_of(score: Score, chords, key: Key) -> str:
-    """Chart text of chord events on the score's bars: a cell per bar, split where it changes.
+def _chart_of(score: Score, chords, passages: list[tuple[int, Key]]) -> str:
+    """Chart text of chord events on the score's bars: a cell per bar, split where it changes,
+    in the keys of `passages` ((onset tick, key) each), each stated at the bar it begins in.
 
     The chart states each bar's meter where it changes, as the bar's own length: a pickup of a
     beat in 4/4 is a bar of (1/4), then (4/4). Stating only the first meter, a tune with a
@@ -219,11 +222,14 @@ def _chart_of(score: Score, chords, key: Key) -> str:
         cells.setdefault(grid.bar_at(event.onset_ticks), []).append(
             (event.onset_ticks, event.symbol)
         )
-    head, texts = f"(key: {key})", []
+    head, texts = f"(key: {passages[0][1]})", []
+    changes = {grid.bar_at(onset): k for onset, k in passages[1:]}
     current = (4, 4)
     for bar in range(max(cells) + 1 if cells else 0):
         names = [format_chord(symbol) for _, symbol in cells.get(bar, [])]
         text = " ".join(names) if names else "%"
+        if bar in changes:
+            text = f"(key: {changes[bar]}) {text}"
         meter = _bar_meter(score, bar)
         if meter != current and bar == 0:
             head += f" ({meter[0]}/{meter[1]})"

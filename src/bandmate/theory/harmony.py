@@ -325,59 +325,73 @@ def label_chords(score: Score, key: Key | None = None) -> list[ChordEvent]:
     """Chord symbols for the score's melody: one at every bar start and at each mid-bar change.
 
     With no `key`, a score that states several keys has each passage labelled in its own (a
-    tune that modulates to D gets A, not Am as in G, under its A major bars), each from its
-    first bar, where the chord sounding then is restated."""
-    if key is not None or len(score.keys) < 2:
-        return label_chords_scored(score, key)[0]
-    out: list[ChordEvent] = []
-    bounds = [0, *(k.onset_ticks for k in score.keys[1:]), None]
-    for (start, end), stated in zip(pairwise(bounds), score.keys, strict=True):
-        passage_key = key_of(score.replace(keys=(KeyChange(0, stated.key),)))
-        chords = label_chords_scored(score, passage_key)[0]
-        inside = [
-            c for c in chords if c.onset_ticks >= start and (end is None or c.onset_ticks < end)
-        ]
-        sounding = [c for c in chords if c.onset_ticks <= start]
-        if sounding and not any(c.onset_ticks == start for c in inside):
-            inside.insert(0, ChordEvent(start, sounding[-1].symbol))
-        out += inside
-    return out
+    tune that modulates to D gets A, not Am as in G, under its A major bars)."""
+    return label_chords_scored(score, key)[0]
+
+
+def passage_keys(score: Score) -> list[tuple[int, Key]]:
+    """(onset tick, key) of each passage in the key the score states for it, read as `key_of`
+    reads a key (a mode as major or minor by its third); one passage, in the key its notes
+    suggest, when it states none."""
+    if len(score.keys) < 2:
+        return [(0, key_of(score))]
+    return [(k.onset_ticks, key_of(score.replace(keys=(KeyChange(0, k.key),)))) for k in score.keys]
 
 
 def label_chords_scored(
-    score: Score, key: Key | None = None, *, sevenths: bool = False, half_bars: bool = True
+    score: Score,
+    key: Key | Sequence[tuple[int, Key]] | None = None,
+    *,
+    sevenths: bool = False,
+    half_bars: bool = True,
 ) -> tuple[list[ChordEvent], float]:
     """(`label_chords` with a palette of triads or `sevenths`, changing at the half bar or not,
-    the Viterbi total of the chosen path: higher fits better)."""
+    the Viterbi total of the chosen path: higher fits better). `key` may be passages, (onset
+    tick, key) each (`passage_keys`, the default): a slot takes the chords of the key in force
+    where it starts, and the moves into it are weighed by that key's tonic."""
     notes = melody_notes(score)
     if not notes:
         return [], 0.0
-    key = key or key_of(score)
-    chords = palette(key, sevenths)
-    symbols = [c for c, _ in chords]
-    prior = np.array([p for _, p in chords])
+    passages = passage_keys(score) if key is None else [(0, key)] if isinstance(key, Key) else key
     slots = harmonic_slots(score, max(n.end_ticks for n in notes), half_bars)
     if not slots:
         return [], 0.0
-    last_bar = slots[-1].bar
-    tonic = np.array([c.root == key.tonic for c in symbols], dtype=float)
+
+    def key_at(tick: int) -> Key:
+        before = [k for onset, k in passages if onset <= tick]
+        return before[-1] if before else passages[0][1]
+
+    keys = [key_at(slot.start) for slot in slots]
+    # every key's chords, each allowed only in its own key's slots
+    palettes = {k: palette(k, sevenths) for k in dict.fromkeys(keys)}
+    symbols = list(dict.fromkeys(c for chords in palettes.values() for c, _ in chords))
+    index = {c: i for i, c in enumerate(symbols)}
+    n = len(symbols)
+    allowed = {}
+    for k, chords in palettes.items():
+        row = np.full(n, -np.inf)
+        for c, prior in chords:
+            row[index[c]] = prior
+        allowed[k] = row
+    tonic = {k: np.array([c.root == k.tonic for c in symbols], dtype=float) for k in palettes}
     move = {
-        same: np.array([[_move(a, b, key.tonic, same) for b in symbols] for a in symbols])
+        (k, same): np.array([[_move(a, b, k.tonic, same) for b in symbols] for a in symbols])
+        for k in palettes
         for same in (True, False)
     }
-    n = len(symbols)
+    last_bar = slots[-1].bar
     score_table = np.zeros((len(slots), n))
     back = np.zeros((len(slots), n), dtype=np.int64)
-    for i, slot in enumerate(slots):
-        local = _fit(notes, slot, symbols, score) + prior
+    for i, (slot, k) in enumerate(zip(slots, keys, strict=True)):
+        local = _fit(notes, slot, symbols, score) + allowed[k]
         if slot.bar == 0:
-            local = local + FIRST_BAR_TONIC * tonic
+            local = local + FIRST_BAR_TONIC * tonic[k]
         if slot.bar == last_bar:
-            local = local + LAST_BAR_TONIC * tonic
+            local = local + LAST_BAR_TONIC * tonic[k]
         if i == 0:
             score_table[0] = local
             continue
-        total = score_table[i - 1][:, None] + move[not slot.first_in_bar]  # (from, to)
+        total = score_table[i - 1][:, None] + move[k, not slot.first_in_bar]  # (from, to)
         back[i] = total.argmax(axis=0)
         score_table[i] = total.max(axis=0) + local
     path = [int(score_table[-1].argmax())]
