@@ -924,7 +924,7 @@ def _cancelling_pairs(signals: Sequence[np.ndarray]) -> list[tuple[int, int, flo
         return []
     step = max(1, signals[0].shape[1] // CANCEL_FRAMES)
     rows = np.stack([x[:, ::step].ravel() for x in signals]).astype(np.float64)
-    gram = rows @ rows.T
+    gram = np.einsum("in,jn->ij", rows, rows)  # not BLAS, whose threads spin on after it
     found = []
     for i in range(len(signals)):
         for j in range(i + 1, len(signals)):
