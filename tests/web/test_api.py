@@ -154,6 +154,35 @@ def test_mastering_an_uploaded_mix(studio):
     assert abs(report["after"]["integrated_lufs"] - -16) < 1.0
 
 
+def test_a_truncated_stem_is_named_as_uploaded(studio):
+    """The reason named the mixer's link to it: ''the job's folder/.stems/02-trunc.wav' is
+    truncated'."""
+    good = upload(studio, "drums.wav", wav_bytes()).json()["id"]
+    broken = upload(studio, "my bass ü.wav", wav_bytes()[:100]).json()["id"]
+    params = {"kind": "mix", "stems": [good, broken]}
+    job = wait_for(studio, studio.post("/api/jobs", json=params, headers=CSRF).json()["id"])
+    assert job["status"] == "failed"
+    assert job["error"].startswith("'my bass ü.wav' is truncated"), job["error"]
+    assert ".stems" not in job["error"] and "job's folder" not in job["error"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "data", "says"),
+    [
+        ("master", "tune.mid", midi_bytes, "'tune.mid' is a midi file; this needs wav or flac."),
+        ("harmonize", "a.wav", wav_bytes, "'a.wav' is a wav file; this needs midi or musicxml."),
+    ],
+)
+def test_an_upload_of_the_wrong_type_for_the_job_is_named_as_uploaded(
+    studio, kind, name, data, says
+):
+    """The sentence named the upload's id, which the user never saw."""
+    upload_id = upload(studio, name, data()).json()["id"]
+    response = studio.post("/api/jobs", json={"kind": kind, "input": upload_id}, headers=CSRF)
+    assert response.status_code == 422
+    assert response.json()["detail"] == says
+
+
 @pytest.mark.parametrize(
     ("params", "says"),
     [
@@ -169,6 +198,8 @@ def test_mastering_an_uploaded_mix(studio):
         ({"kind": "mix", "stems": []}, "stems"),
         ({**TINY_BACKING, "key": "H#"}, "Unknown key 'H#'"),
         ({"kind": "melody", "chart": "| C | G |", "key": "Zb minor"}, "Unknown key 'Zb minor'"),
+        # queued, then failed in the worker with 'e.g. --range C4-C6', a flag the API lacks
+        ({"kind": "melody", "chart": "| C | G |", "low": 60, "high": 62}, "under a fifth"),
         # 4,000 bars of 4/4 sixteen times at 20 BPM: 53 days in the queue's worker, not refused
         (
             {**TINY_BACKING, "chart": "| C " * 4000 + "|", "choruses": 16, "tempo": 20},

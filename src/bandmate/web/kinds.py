@@ -185,6 +185,11 @@ def check(params: Params, uploads: UploadStore) -> None:
 
         if params.low >= params.high:
             raise UserError("The melody's range goes downwards; make 'low' lower than 'high'.")
+        if params.high - params.low < 7:  # as the melody model's check, which runs in the queue
+            raise UserError(
+                f"The melody's range {params.low}-{params.high} is under a fifth; make 'high' at "
+                "least 7 above 'low' (60-84, C4-C6, is the default)."
+            )
         if params.with_backing:
             load_style(params.with_backing)
         _check_bar_lines(params.chart)
@@ -291,6 +296,12 @@ def _run_mix(p: MixParams, out: Path, progress, uploads: UploadStore) -> None:
     )
     try:
         report = automix_files([work], out / "mix.wav", config=config, force=True)
+    except UserError as e:  # the mixer names a stem by its link; the user knows the upload's name
+        message = str(e)
+        for stem, name in names.items():
+            given = Path(uploads.meta(stem)["name"]).name or "the stem"
+            message = message.replace(str(work / name), given)
+        raise UserError(message) from None
     finally:
         for link in work.iterdir():
             link.unlink()

@@ -90,10 +90,10 @@ class UploadStore:
     def path(self, upload_id: str, types: tuple[str, ...]) -> Path:
         """The stored file of an upload of one of `types`, else a UserError saying why."""
         meta = self.meta(upload_id)
-        if meta["type"] not in types:
-            raise UserError(
-                f"Upload {upload_id!r} is a {meta['type']} file; this needs {' or '.join(types)}."
-            )
+        if meta["type"] not in types:  # named as the user named it, not by its id
+            given = Path(meta["name"]).name
+            what = repr(given) if given else f"The upload {upload_id}"
+            raise UserError(f"{what} is a {meta['type']} file; this needs {' or '.join(types)}.")
         return self.root / upload_id / meta["stored"]
 
     def clean_up(self, max_age_days: float, now: float | None = None) -> int:
