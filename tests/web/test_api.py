@@ -152,6 +152,9 @@ def test_mastering_an_uploaded_mix(studio):
     assert {"master.wav", "master.json"} <= set(job["files"])
     report = studio.get(f"/api/jobs/{job['id']}/files/master.json").json()
     assert abs(report["after"]["integrated_lufs"] - -16) < 1.0
+    plot = studio.get(f"/api/jobs/{job['id']}/files/master.png")  # was application/octet-stream
+    assert plot.headers["content-type"] == "image/png"
+    assert plot.content[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_truncated_stem_is_named_as_uploaded(studio):
@@ -181,6 +184,30 @@ def test_an_upload_of_the_wrong_type_for_the_job_is_named_as_uploaded(
     response = studio.post("/api/jobs", json={"kind": kind, "input": upload_id}, headers=CSRF)
     assert response.status_code == 422
     assert response.json()["detail"] == says
+
+
+def test_a_download_from_a_job_not_done_says_why(tmp_path):
+    """A queued or running job's file was a 404 'has no file', as if its results were lost; a
+    failed job's said nothing of the failure."""
+    from fastapi.testclient import TestClient
+
+    from bandmate.web.app import create_app
+
+    app = create_app(tmp_path, workers=0)  # nothing runs: the job stays queued
+    with TestClient(app) as client:
+        job_id = client.post("/api/jobs", json=TINY_BACKING, headers=CSRF).json()["id"]
+        for url in (f"/api/jobs/{job_id}/files/master.wav", f"/api/jobs/{job_id}/pianoroll"):
+            response = client.get(url)
+            assert response.status_code == 409
+            assert response.json()["detail"] == (
+                f"Job {job_id} is still queued; its files are there once it is done."
+            )
+        app.state.store.finish(job_id, error="The chart is too long.")
+        response = client.get(f"/api/jobs/{job_id}/files/master.wav")
+        assert response.status_code == 404
+        assert response.json()["detail"] == (
+            f"Job {job_id} failed, so it has no files: The chart is too long."
+        )
 
 
 @pytest.mark.parametrize(

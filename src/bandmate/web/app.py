@@ -50,6 +50,7 @@ MEDIA_TYPES = {
     ".flac": "audio/flac",
     ".mid": "audio/midi",
     ".json": "application/json",
+    ".png": "image/png",
     ".musicxml": "application/vnd.recordare.musicxml+xml",
 }
 
@@ -252,9 +253,23 @@ def create_app(
             error=job.error,
         )
 
+    def job_with_files(job_id: str):
+        """The job, once it is done; why it has no files otherwise (a bare 404 for a job still
+        running read as if its results were lost)."""
+        job = job_or_404(job_id)
+        if not job.finished:
+            raise HTTPException(
+                409, f"Job {job_id} is still {job.status}; its files are there once it is done."
+            )
+        if job.status == "failed":
+            raise HTTPException(404, f"Job {job_id} failed, so it has no files: {job.error}")
+        if not job.files and job.error:  # cleaned up past the quota or age
+            raise HTTPException(404, f"Job {job_id} has no files: {job.error}.")
+        return job
+
     def job_file(job_id: str, name: str) -> Path:
         """The path of one of a job's recorded files; anything else is a 404."""
-        job = job_or_404(job_id)
+        job = job_with_files(job_id)
         if name not in job.files:
             raise HTTPException(404, f"Job {job_id} has no file {name!r}.")
         path = (store.job_dir(job.id) / name).resolve()
@@ -273,10 +288,10 @@ def create_app(
         """The notes of the job's MIDI file, in seconds, for drawing."""
         from bandmate.io.midi import read_midi
 
-        job = job_or_404(job_id)
+        job = job_with_files(job_id)
         midi = next((f for f in job.files if f.endswith(".mid")), None)
         if midi is None:
-            raise HTTPException(404, f"Job {job_id} has no MIDI file (yet).")
+            raise HTTPException(404, f"Job {job_id} has no MIDI file.")
         score = read_midi(job_file(job_id, midi))
         seconds = score.tempo_map.seconds_at
         notes = [
