@@ -351,3 +351,47 @@ def test_a_type_2_file_is_refused_with_what_to_do(tmp_path):
     midi.save(path)
     with pytest.raises(InputFileError, match=r"type 2.*export it .* as type 1"):
         read_midi(path)
+
+
+def _file_with(*messages) -> bytes:
+    mid = mido.MidiFile(type=0, ticks_per_beat=480)
+    mid.tracks.append(mido.MidiTrack(messages))
+    buffer = io.BytesIO()
+    mid.save(file=buffer)
+    return buffer.getvalue()
+
+
+def test_program_change_mid_track_gives_each_instrument_its_notes():
+    # a part that switches from piano to violin halfway: the violin's notes were read with the
+    # first program, so render played them on a piano
+    data = _file_with(
+        mido.Message("note_on", note=60, velocity=90, time=0),  # before any program change
+        mido.Message("program_change", program=0, time=0),
+        mido.Message("note_off", note=60, time=480),
+        mido.Message("program_change", program=40, time=0),
+        mido.Message("note_on", note=72, velocity=90, time=0),
+        mido.Message("program_change", program=0, time=240),  # the sounding note stays a violin's
+        mido.Message("note_off", note=72, time=240),
+        mido.Message("note_on", note=64, velocity=90, time=0),
+        mido.Message("note_off", note=64, time=480),
+    )
+    score = midi_from_bytes(data)
+    assert [(t.program, [n.pitch for n in t.notes]) for t in score.tracks] == [
+        (0, [60, 64]),
+        (40, [72]),
+    ]
+    assert score.tracks[1].role == Role.MELODY  # a violin, by its own program
+    assert len({t.name for t in score.tracks}) == 2
+
+
+def test_repeated_program_change_keeps_one_track():
+    data = _file_with(
+        mido.Message("program_change", program=33, time=0),
+        mido.Message("note_on", note=40, velocity=90, time=0),
+        mido.Message("note_off", note=40, time=480),
+        mido.Message("program_change", program=33, time=0),
+        mido.Message("note_on", note=43, velocity=90, time=0),
+        mido.Message("note_off", note=43, time=480),
+    )
+    (track,) = midi_from_bytes(data).tracks
+    assert (track.program, track.name, len(track.notes)) == (33, "Track 0 (channel 1)", 2)

@@ -9,11 +9,13 @@ What a bandmate MIDI file holds, so that other programs show it and bandmate rea
 In a type 0 file everything shares one track; each part's name and role follow a channel-prefix
 event (FF 20) as an instrument name (FF 04) and text, so they survive too.
 
-Reading foreign files: every (track, channel) pair with notes becomes a Track (as pretty_midi
-does), its program the first program change on that channel; later program changes are ignored.
-A role is inferred from the name, program and drum flag when the file does not say it. Overlapping
-notes of the same pitch on one channel are paired first-in, first-out. A note of no length is left
-out, except on the drum channel, where it is a hit (a 32nd note long).
+Reading foreign files: every (track, channel, program) with notes becomes a Track (as pretty_midi
+does), a note belonging to the program in force on its channel when it starts, so a part that
+switches from piano to strings halfway is two Tracks, each played by its own instrument (the first
+program alone played the strings as a piano). A channel whose notes all share one program is one
+Track, named as before. A role is inferred from the name, program and drum flag when the file does
+not say it. Overlapping notes of the same pitch on one channel are paired first-in, first-out. A
+note of no length is left out, except on the drum channel, where it is a hit (a 32nd note long).
 """
 
 from __future__ import annotations
@@ -157,7 +159,7 @@ def _score_from_midi(midi: mido.MidiFile) -> Score:
             elif kind in ("note_off", "note_on"):
                 parts.close(msg.channel, msg.note, tick)
             elif kind == "program_change":
-                parts.programs.setdefault(msg.channel, msg.program)
+                parts.change_program(msg.channel, msg.program)
             elif kind == "set_tempo":
                 tempos.append(TempoChange(tick, msg.tempo))
             elif kind == "time_signature":
@@ -230,25 +232,35 @@ class _TrackParts:
     def __init__(self, drum_hit_ticks: int = 1):
         self.drum_hit_ticks = drum_hit_ticks
         self.name: str | None = None
-        self.notes: dict[int, list[Note]] = defaultdict(list)
-        self.programs: dict[int, int] = {}
+        # (channel, program in force when the note began, None before any) -> its notes
+        self.notes: dict[tuple[int, int | None], list[Note]] = defaultdict(list)
+        self.programs: dict[int, int] = {}  # channel -> the program in force now
+        self.first_programs: dict[int, int] = {}  # channel -> its first program change
         self.channel_names: dict[int, str] = {}
         self.roles: dict[int | None, Role] = {}
-        self._open: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+        # (channel, pitch) -> [(onset, velocity, program)] of the notes still sounding
+        self._open: dict[tuple[int, int], list[tuple[int, int, int | None]]] = defaultdict(list)
+
+    def change_program(self, channel: int, program: int) -> None:
+        self.programs[channel] = program
+        self.first_programs.setdefault(channel, program)
 
     def open(self, channel: int, pitch: int, tick: int, velocity: int) -> None:
-        self._open[channel, pitch].append((tick, velocity))
+        # None until the channel's first program change: notes before it (often the same tick,
+        # the change written just after the note) take that first program
+        self._open[channel, pitch].append((tick, velocity, self.programs.get(channel)))
 
     def close(self, channel: int, pitch: int, tick: int) -> None:
         pending = self._open.get((channel, pitch))
         if pending:
-            onset, velocity = pending.pop(0)
+            onset, velocity, program = pending.pop(0)
             if tick > onset:
-                self.notes[channel].append(Note(onset, tick - onset, pitch, velocity))
+                self.notes[channel, program].append(Note(onset, tick - onset, pitch, velocity))
             elif channel == DRUM_CHANNEL:
                 # a drum hit written as note-on and note-off at one tick (drum machines and some
                 # exporters do): a drum sounds out whatever its length, so it becomes a 32nd
-                self.notes[channel].append(Note(onset, self.drum_hit_ticks, pitch, velocity))
+                hit = Note(onset, self.drum_hit_ticks, pitch, velocity)
+                self.notes[channel, program].append(hit)
             # a pitched note of no length carries no sound
 
     def close_all(self, tick: int) -> None:
@@ -257,9 +269,22 @@ class _TrackParts:
                 self.close(channel, pitch, tick)
 
     def to_tracks(self, index: int) -> list[Track]:
-        channels = sorted(set(self.notes) | set(self.programs))
+        # a channel with a program change but no notes is still a (silent) part, as it was
+        notes: dict[tuple[int, int], list[Note]] = defaultdict(list)
+        for (channel, program), found in self.notes.items():
+            if program is None:
+                program = self.first_programs.get(channel, 0)
+            notes[channel, program] += found
+        keys = set(notes) | {
+            (c, p) for c, p in self.first_programs.items() if not any(k[0] == c for k in notes)
+        }
+
+        def first_onset(key: tuple[int, int]) -> tuple[int, int]:
+            return key[0], min((n.onset_ticks for n in notes.get(key, ())), default=0)
+
+        channels = sorted({c for c, _ in keys})
         out = []
-        for channel in channels:
+        for channel, program in sorted(keys, key=first_onset):
             if channel in self.channel_names:
                 name = self.channel_names[channel]
             elif self.name and len(channels) == 1:
@@ -268,11 +293,14 @@ class _TrackParts:
                 name = f"{self.name} (channel {channel + 1})"
             else:
                 name = f"Track {index} (channel {channel + 1})"
-            program = self.programs.get(channel, 0)
+            if sum(c == channel for c, _ in keys) > 1:
+                name = f"{name} (program {program})"  # one channel, several instruments
             is_drum = channel == DRUM_CHANNEL
             role = self.roles.get(channel if len(channels) > 1 else None) or self.roles.get(channel)
             role = role or infer_role(name, program, is_drum)
-            out.append(Track(name, program, is_drum, role, tuple(self.notes.get(channel, ()))))
+            out.append(
+                Track(name, program, is_drum, role, tuple(notes.get((channel, program), ())))
+            )
         return out
 
 
