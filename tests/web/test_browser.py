@@ -223,3 +223,64 @@ def test_a_job_in_flight_through_a_studio_restart_is_followed_to_done(browser, t
                 assert page.text_content("#backing-status").startswith("Done")
         finally:
             page.close()
+
+
+def _posted_jobs(page) -> list[dict]:
+    """The bodies of the page's POST /api/jobs requests from now on (a list that grows)."""
+    import json
+
+    posted = []
+    page.on(
+        "request",
+        lambda r: (
+            posted.append(json.loads(r.post_data))
+            if r.method == "POST" and r.url.endswith("/api/jobs")
+            else None
+        ),
+    )
+    return posted
+
+
+def test_a_double_click_on_write_queues_one_job(browser, server):
+    """The compose, mix and master buttons stayed enabled: a double-click queued the job twice."""
+    page = browser.new_page()
+    try:
+        page.goto(server + "/")
+        posted = _posted_jobs(page)
+        page.select_option("#compose-kind", "melody")
+        page.fill("#compose-chart", "| C | G |")
+        page.dblclick("#compose-go")
+        page.wait_for_selector("#compose-result:not([hidden])", timeout=30_000)
+        assert len(posted) == 1, posted
+        assert "style" not in posted[0]  # auto: the server's default, folk, as the CLI's
+    finally:
+        page.close()
+
+
+def test_a_failed_job_shows_its_reason_and_not_the_last_jobs_results(browser, server, tmp_path):
+    """After a job that worked, one that failed showed its reason under the earlier job's
+    downloads and piano roll, as if they were its own."""
+    from tests.web.conftest import midi_bytes
+
+    page = browser.new_page()
+    try:
+        page.goto(server + "/")
+        posted = _posted_jobs(page)
+        tune = tmp_path / "tune.mid"
+        tune.write_bytes(midi_bytes())
+        page.select_option("#compose-kind", "continue")
+        page.set_input_files("#compose-file", str(tune))
+        page.click("#compose-go")
+        page.wait_for_selector("#compose-result:not([hidden])", timeout=30_000)
+        assert "style" not in posted[-1]  # auto: the likeliest style, as `bandmate continue`
+        broken = tmp_path / "broken.mid"
+        broken.write_bytes(midi_bytes()[:20])
+        page.set_input_files("#compose-file", str(broken))
+        page.click("#compose-go")
+        page.wait_for_selector("#compose-status.error", timeout=30_000)
+        assert page.text_content("#compose-status") == (
+            "'broken.mid' is a truncated MIDI file; it ends in the middle."
+        )
+        assert page.is_hidden("#compose-result")
+    finally:
+        page.close()

@@ -75,6 +75,20 @@ async function waitForJob(id, status, onProgress) {
   }
 }
 
+// Run a form's job with its button disabled (a double-click queued the job twice, uploading
+// every file twice) and the previous job's results hidden (a failed job left them on show under
+// its reason, as if they were its own).
+async function runForm(button, result, run) {
+  if (button.disabled) return;
+  button.disabled = true;
+  result.hidden = true;
+  try {
+    await run();
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function fillDownloads(list, jobId, files) {
   list.replaceChildren();
   for (const name of files) {
@@ -192,43 +206,45 @@ async function master(event) {
   const status = document.getElementById("master-status");
   const file = document.getElementById("master-file").files[0];
   if (!file) return;
-  try {
-    setStatus(status, "Uploading…");
-    const input = await api.upload(file);
-    const referenceFile = document.getElementById("master-reference").files[0];
-    const reference = referenceFile ? await api.upload(referenceFile) : null;
-    // a field left empty takes the server's default (Number("") would be 0: 0 LUFS, intensity 0)
-    const value = (id) => {
-      const text = document.getElementById(id).value.trim();
-      return text === "" ? undefined : Number(text);
-    };
-    const { id } = await api.json("POST", "/api/jobs", {
-      kind: "master", input, reference,
-      target_lufs: value("target-lufs"), ceiling_dbtp: value("ceiling-dbtp"),
-      intensity: value("master-intensity"),
-      curve: document.getElementById("master-curve").value,
-    });
-    const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
-    const report = await api.json("GET", api.fileUrl(id, "master.json"));
-    const body = document.querySelector("#master-table tbody");
-    body.replaceChildren();
-    for (const [key, label] of MASTER_ROWS) {
-      const row = document.createElement("tr");
-      for (const text of [label, report.before[key], report.after[key]]) {
-        const cell = document.createElement("td");
-        cell.textContent = typeof text === "number" ? text.toFixed(1) : text ?? "–";
-        row.append(cell);
+  await runForm(document.getElementById("master-go"), document.getElementById("master-result"), async () => {
+    try {
+      setStatus(status, "Uploading…");
+      const input = await api.upload(file);
+      const referenceFile = document.getElementById("master-reference").files[0];
+      const reference = referenceFile ? await api.upload(referenceFile) : null;
+      // a field left empty takes the server's default (Number("") would be 0: 0 LUFS, intensity 0)
+      const value = (id) => {
+        const text = document.getElementById(id).value.trim();
+        return text === "" ? undefined : Number(text);
+      };
+      const { id } = await api.json("POST", "/api/jobs", {
+        kind: "master", input, reference,
+        target_lufs: value("target-lufs"), ceiling_dbtp: value("ceiling-dbtp"),
+        intensity: value("master-intensity"),
+        curve: document.getElementById("master-curve").value,
+      });
+      const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
+      const report = await api.json("GET", api.fileUrl(id, "master.json"));
+      const body = document.querySelector("#master-table tbody");
+      body.replaceChildren();
+      for (const [key, label] of MASTER_ROWS) {
+        const row = document.createElement("tr");
+        for (const text of [label, report.before[key], report.after[key]]) {
+          const cell = document.createElement("td");
+          cell.textContent = typeof text === "number" ? text.toFixed(1) : text ?? "–";
+          row.append(cell);
+        }
+        body.append(row);
       }
-      body.append(row);
+      document.getElementById("master-player").src = api.fileUrl(id, "master.wav");
+      document.getElementById("master-plot").src = api.fileUrl(id, "master.png");
+      fillDownloads(document.getElementById("master-downloads"), id, job.files);
+      document.getElementById("master-result").hidden = false;
+      setStatus(status, "Done.");
+    } catch (error) {
+      setStatus(status, error.message, true);
     }
-    document.getElementById("master-player").src = api.fileUrl(id, "master.wav");
-    document.getElementById("master-plot").src = api.fileUrl(id, "master.png");
-    fillDownloads(document.getElementById("master-downloads"), id, job.files);
-    document.getElementById("master-result").hidden = false;
-    setStatus(status, "Done.");
-  } catch (error) {
-    setStatus(status, error.message, true);
-  }
+  });
 }
 
 // ---- melody, harmonize, continue ------------------------------------------------------------
@@ -237,32 +253,37 @@ async function compose(event) {
   const status = document.getElementById("compose-status");
   const kind = document.getElementById("compose-kind").value;
   const seed = Number(document.getElementById("compose-seed").value || 0);
-  try {
-    const params = { kind, seed };
-    if (kind === "melody") {
-      params.chart = document.getElementById("compose-chart").value;
-      params.style = document.getElementById("compose-style").value;
-    } else {
-      const file = document.getElementById("compose-file").files[0];
-      if (!file) throw new Error("Choose a MIDI or MusicXML file first.");
-      setStatus(status, "Uploading…");
-      params.input = await api.upload(file);
-      if (kind === "continue") {
-        params.bars = Number(document.getElementById("compose-bars").value);
-        params.style = document.getElementById("compose-style").value;
+  await runForm(document.getElementById("compose-go"), document.getElementById("compose-result"), async () => {
+    try {
+      const params = { kind, seed };
+      // auto sends no style: the server's default, as the CLI's (continue always sent one, so
+      // the page could not ask for the style the model finds likeliest)
+      const style = document.getElementById("compose-style").value;
+      if (kind === "melody") {
+        params.chart = document.getElementById("compose-chart").value;
+        if (style) params.style = style;
+      } else {
+        const file = document.getElementById("compose-file").files[0];
+        if (!file) throw new Error("Choose a MIDI or MusicXML file first.");
+        setStatus(status, "Uploading…");
+        params.input = await api.upload(file);
+        if (kind === "continue") {
+          params.bars = Number(document.getElementById("compose-bars").value);
+          if (style) params.style = style;
+        }
       }
+      setStatus(status, "Queued…");
+      const { id } = await api.json("POST", "/api/jobs", params);
+      const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
+      fillDownloads(document.getElementById("compose-downloads"), id, job.files);
+      document.getElementById("compose-result").hidden = false;
+      const roll = await api.json("GET", `/api/jobs/${id}/pianoroll`);
+      drawPianoRoll(document.getElementById("compose-roll"), roll);
+      setStatus(status, `Done: ${roll.notes.length} notes, ${roll.duration_s.toFixed(1)} s.`);
+    } catch (error) {
+      setStatus(status, error.message, true);
     }
-    setStatus(status, "Queued…");
-    const { id } = await api.json("POST", "/api/jobs", params);
-    const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
-    fillDownloads(document.getElementById("compose-downloads"), id, job.files);
-    document.getElementById("compose-result").hidden = false;
-    const roll = await api.json("GET", `/api/jobs/${id}/pianoroll`);
-    drawPianoRoll(document.getElementById("compose-roll"), roll);
-    setStatus(status, `Done: ${roll.notes.length} notes, ${roll.duration_s.toFixed(1)} s.`);
-  } catch (error) {
-    setStatus(status, error.message, true);
-  }
+  });
 }
 
 // ---- mixing ---------------------------------------------------------------------------------
@@ -323,22 +344,24 @@ function stemSettings(stems) {
 async function mix(event) {
   event.preventDefault();
   const status = document.getElementById("mix-status");
-  try {
-    const files = [...document.getElementById("mix-files").files];
-    if (!files.length) throw new Error("Choose the stems first.");
-    setStatus(status, "Uploading…");
-    const stems = [];
-    for (const file of files) stems.push(await api.upload(file));
-    const { id } = await api.json("POST", "/api/jobs", { kind: "mix", stems, ...stemSettings(stems) });
-    const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
-    document.getElementById("mix-player").src = api.fileUrl(id, "mix.wav");
-    document.getElementById("mix-plot").src = api.fileUrl(id, "mix.png");
-    fillDownloads(document.getElementById("mix-downloads"), id, job.files);
-    document.getElementById("mix-result").hidden = false;
-    setStatus(status, "Done.");
-  } catch (error) {
-    setStatus(status, error.message, true);
-  }
+  await runForm(document.getElementById("mix-go"), document.getElementById("mix-result"), async () => {
+    try {
+      const files = [...document.getElementById("mix-files").files];
+      if (!files.length) throw new Error("Choose the stems first.");
+      setStatus(status, "Uploading…");
+      const stems = [];
+      for (const file of files) stems.push(await api.upload(file));
+      const { id } = await api.json("POST", "/api/jobs", { kind: "mix", stems, ...stemSettings(stems) });
+      const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
+      document.getElementById("mix-player").src = api.fileUrl(id, "mix.wav");
+      document.getElementById("mix-plot").src = api.fileUrl(id, "mix.png");
+      fillDownloads(document.getElementById("mix-downloads"), id, job.files);
+      document.getElementById("mix-result").hidden = false;
+      setStatus(status, "Done.");
+    } catch (error) {
+      setStatus(status, error.message, true);
+    }
+  });
 }
 
 document.getElementById("compose-form").addEventListener("submit", compose);
