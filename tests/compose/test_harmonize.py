@@ -44,7 +44,14 @@ def test_the_melody_is_the_soprano_and_the_voices_obey_the_rules(untrained_chora
 
 def test_a_long_melody_is_harmonized_in_windows(short_chorale_model):
     spec = [(i, 1, (67, 69, 71, 72, 74, 72, 71, 69)[i % 8]) for i in range(48)]  # 192 steps
-    satb, _ = harmonize(hymn(spec), model=short_chorale_model, seed=1)
+    told = []  # a long melody said nothing until it was done
+    satb, _ = harmonize(
+        hymn(spec),
+        model=short_chorale_model,
+        seed=1,
+        progress=lambda done, total, **_: told.append((done, total)),
+    )
+    assert len(told) > 1 and told[-1] == (192, 192) and told == sorted(told)
     assert satb.tracks[0].notes == hymn(spec).tracks[0].notes
     bass = satb.track("Bass").notes
     assert bass[-1].end_ticks >= 47 * 480  # the last window reached the end

@@ -75,7 +75,15 @@ def test_bars_repeat_or_cut_the_chart(untrained_melody_model):
 
 def test_a_long_piece_is_written_in_windows(short_melody_model):
     chart = parse_chart("| C | F | G7 | C |")
-    score = melody_over_chart(chart, tempo_bpm=100, bars=24, model=short_melody_model)
+    told = []  # a long piece said nothing until it was done
+    score = melody_over_chart(
+        chart,
+        tempo_bpm=100,
+        bars=24,
+        model=short_melody_model,
+        progress=lambda done, total, **_: told.append((done, total)),
+    )
+    assert len(told) > 1 and told[-1] == (24, 24) and told == sorted(told)
     assert len(chords_by_bar(score)) == 24
     assert score.bar_grid.bar_count(score.end_ticks) <= 24
 

@@ -87,9 +87,12 @@ def _check_style(args) -> None:
 def run_continue(args) -> int:
     from bandmate.cli.generation import report_originality
     from bandmate.jobs.compose import continue_job
+    from bandmate.progress import progress_bar
 
     _check_style(args)
-    written = continue_job(_read(args), args.out, args.bars, **_job_options(args))
+    piece = _read(args)
+    with progress_bar("Continuing") as progress:
+        written = continue_job(piece, args.out, args.bars, **_job_options(args), progress=progress)
     report_originality(written)
     print(f"Wrote {args.out}: the input and {args.bars} more bars.")
     return 0
@@ -113,8 +116,12 @@ def run_infill(args) -> int:
     from bandmate.jobs.compose import infill_job
 
     _check_style(args)
+    from bandmate.progress import progress_bar
+
     first, last = parse_bar_range(args.bars)
-    written = infill_job(_read(args), args.out, first, last, **_job_options(args))
+    piece = _read(args)
+    with progress_bar("Infilling") as progress:
+        written = infill_job(piece, args.out, first, last, **_job_options(args), progress=progress)
     report_originality(written)
     print(f"Wrote {args.out}: bars {first}-{last} written again, the rest kept.")
     return 0

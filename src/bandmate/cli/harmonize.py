@@ -29,21 +29,24 @@ def run(args) -> int:
     from bandmate.cli.generation import parameters_of, report_originality
     from bandmate.cli.show import load_input
     from bandmate.jobs.compose import check_output_paths, harmonize_job
+    from bandmate.progress import progress_bar
 
     check_output_paths(args.out, [args.melody], force=args.force)
     melody = load_input(args.melody, None)
-    written = harmonize_job(
-        melody,
-        args.out,
-        inputs=[args.melody],
-        seed=args.seed,
-        temperature=args.temperature,
-        model=args.model,
-        commercial=args.commercial,
-        tries=args.tries,
-        force=args.force,
-        parameters=parameters_of(args),
-    )
+    with progress_bar("Harmonizing") as progress:
+        written = harmonize_job(
+            melody,
+            args.out,
+            inputs=[args.melody],
+            seed=args.seed,
+            temperature=args.temperature,
+            model=args.model,
+            commercial=args.commercial,
+            tries=args.tries,
+            force=args.force,
+            parameters=parameters_of(args),
+            progress=progress,
+        )
     report_originality(written)
     beats = written.score.end_ticks / written.score.ticks_per_beat
     print(f"Wrote {args.out}: soprano, alto, tenor and bass over {beats:g} beats.")

@@ -71,6 +71,7 @@ def run(args) -> int:
     from bandmate.compose.melody import MelodySettings, fit_chart
     from bandmate.io.charts import load_chart
     from bandmate.jobs.compose import check_output_paths, melody_job
+    from bandmate.progress import progress_bar
 
     check_output_paths(args.out, force=args.force)
     settings = MelodySettings(
@@ -81,18 +82,20 @@ def run(args) -> int:
         temperature=args.temperature,
     )
     chart = fit_chart(prepare_chart(load_chart(args.chart), args.key), args.bars)
-    written = melody_job(
-        chart,
-        args.out,
-        settings=settings,
-        tempo_bpm=args.tempo,
-        with_backing=args.with_backing,
-        model=args.model,
-        commercial=args.commercial,
-        tries=args.tries,
-        force=args.force,
-        parameters=parameters_of(args),
-    )
+    with progress_bar("Writing the melody") as progress:
+        written = melody_job(
+            chart,
+            args.out,
+            settings=settings,
+            tempo_bpm=args.tempo,
+            with_backing=args.with_backing,
+            model=args.model,
+            commercial=args.commercial,
+            tries=args.tries,
+            force=args.force,
+            parameters=parameters_of(args),
+            progress=progress,
+        )
     notes, bars = len(written.score.tracks[0].notes), len(chart.bars)
     print(f"Wrote {args.out}: {notes} notes over {bars} bars ({args.style}, seed {args.seed}).")
     report_originality(written)

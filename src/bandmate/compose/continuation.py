@@ -33,6 +33,7 @@ from bandmate.compose.melody import (
     load_melody_model,
 )
 from bandmate.errors import UserError
+from bandmate.progress import ProgressCallback, no_progress
 from bandmate.score.model import ChordEvent, KeyChange, Note, Role, Score, TimeSignature, Track
 from bandmate.score.transform import rescale
 from bandmate.theory.chords import ChordSymbol
@@ -143,8 +144,10 @@ def continue_piece(
     *,
     settings: MelodySettings | None = None,
     model=None,
+    progress: ProgressCallback = no_progress,
 ) -> tuple[Score, str | None]:
-    """(the piece followed by `bars` new bars, a warning when its melody was a top voice).
+    """(the piece followed by `bars` new bars, a warning when its melody was a top voice);
+    `progress(bars written, bars)` as the model writes them.
 
     settings.style None (the default here): the style the model finds likeliest for the tune.
     """
@@ -178,6 +181,7 @@ def continue_piece(
         settings,
         fixed_chords=False,
         open_bar=(meter, length, last_position),
+        progress=progress,
     )
     new_notes, new_chords = _new_events(tok, prompt, written)
     new_notes = _moved(new_notes, -shift)
@@ -337,9 +341,10 @@ def infill_bars(
     *,
     settings: MelodySettings | None = None,
     model=None,
+    progress: ProgressCallback = no_progress,
 ) -> Score:
     """The piece with the melody of bars `first_bar`..`last_bar` (from 1, inclusive) written
-    again under its own chords; everything else kept."""
+    again under its own chords; everything else kept; `progress(bars written, bars)`."""
     trained = load_melody_model(model)
     tok = trained.tokenizer
     notes, _ = melody_line(score)
@@ -369,7 +374,13 @@ def infill_bars(
     before = _tokens_before_bar(tok, tokens, first_bar - 1)
     prompt = _fit_prompt(tok, before, trained.model.config.max_len // 2)
     written = _write_bars(
-        trained, prompt, planned, settings, fixed_chords=True, ends_piece=last_bar == total
+        trained,
+        prompt,
+        planned,
+        settings,
+        fixed_chords=True,
+        ends_piece=last_bar == total,
+        progress=progress,
     )
     new_notes = _moved(_new_events(tok, prompt, written)[0], -shift)
     # where the gap's first bar starts in the written tokens: they hold its opening, with the

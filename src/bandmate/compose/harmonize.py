@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from bandmate.errors import EmptyScoreError, UserError
+from bandmate.progress import ProgressCallback, no_progress
 from bandmate.score.model import DEFAULT_TICKS_PER_BEAT, Note, Role, Score, Track
 from bandmate.score.transform import rescale
 
@@ -207,8 +208,10 @@ def harmonize_steps(
     seed: int = 0,
     temperature: float = TEMPERATURE,
     top_p: float = TOP_P,
+    progress: ProgressCallback = no_progress,
 ) -> list[tuple[int, int, int, int]]:
-    """SATB steps for a soprano line (a MIDI pitch or -1 per 16th step), the soprano kept.
+    """SATB steps for a soprano line (a MIDI pitch or -1 per 16th step), the soprano kept;
+    `progress(steps written, steps)` after each window the model writes.
 
     Steps before the soprano's first note are silent in every voice and are not given to the
     model: a chorale never opens on a rest, and a model that starts on one holds the rest in
@@ -219,8 +222,17 @@ def harmonize_steps(
         rests = [(-1, -1, -1, -1)] * lead
         if lead == len(soprano):
             return rests
+
+        def shifted(done: float, total: float, **status) -> None:
+            progress(lead + done, lead + total, **status)
+
         voiced = harmonize_steps(
-            soprano[lead:], model=model, seed=seed, temperature=temperature, top_p=top_p
+            soprano[lead:],
+            model=model,
+            seed=seed,
+            temperature=temperature,
+            top_p=top_p,
+            progress=shifted,
         )
         return rests + voiced
     from bandmate.compose.evaluate import SATB_RANGES
@@ -263,6 +275,7 @@ def harmonize_steps(
         )
         written += tokens[len(prompt) : len(prompt) + 4 * count]
         done += count
+        progress(done, len(soprano))
         window += 1
     steps = tok.decode([BOS, *written])
     return [tuple(int(p) for p in step) for step in steps]
@@ -298,9 +311,11 @@ def harmonize(
     model=None,
     seed: int = 0,
     temperature: float = TEMPERATURE,
+    progress: ProgressCallback = no_progress,
 ) -> tuple[Score, str | None]:
     """(a four-part Score: Soprano = the melody's own notes, Alto, Tenor, Bass; a warning when
-    the input had several voices), with the input's tempo, meters, key and chords.
+    the input had several voices), with the input's tempo, meters, key and chords;
+    `progress(16ths written, 16ths)` as the model writes them.
 
     A score whose ticks per beat do not split into four 16ths (1, 90) comes back at a multiple of
     its resolution that does, every position kept exactly."""
@@ -311,7 +326,9 @@ def harmonize(
     end = max(n.end_ticks for n in notes)
     n_steps = max(1, round(end / step_ticks))
     soprano = soprano_steps(notes, score.ticks_per_beat, n_steps)
-    steps = harmonize_steps(soprano, model=model, seed=seed, temperature=temperature)
+    steps = harmonize_steps(
+        soprano, model=model, seed=seed, temperature=temperature, progress=progress
+    )
     from bandmate.tokens.chorale import ChoraleTokenizer
 
     # the voices at a resolution the 16th grid divides, then at the score's: exactly, unless

@@ -27,6 +27,7 @@ import numpy as np
 
 from bandmate.compose.leadsheet import CADENCE_BIAS, LeadSheetGuide, PlannedBar, plan_bars
 from bandmate.errors import UserError
+from bandmate.progress import ProgressCallback, no_progress
 from bandmate.score.model import Role, Score, TempoChange, Track
 from bandmate.theory.chart import Chart
 
@@ -102,15 +103,18 @@ def melody_over_chart(
     bars: int | None = None,
     settings: MelodySettings = MelodySettings(),
     model=None,
+    progress: ProgressCallback = no_progress,
 ) -> Score:
     """A melody over `chart` (repeated or cut to `bars`), as a Score with a "Melody" track and
     the chart's chords, meters and key. A tempo outside 20-400 BPM is a UserError, as for a
-    backing track."""
+    backing track. `progress(bars written, bars)` after each window the model writes."""
     from bandmate.arrange.backing import check_tempo
 
     check_tempo(tempo_bpm)
     skeleton = chart_skeleton(chart, tempo_bpm, bars)
-    return melody_over_lead_sheet(skeleton, tempo_bpm=tempo_bpm, settings=settings, model=model)
+    return melody_over_lead_sheet(
+        skeleton, tempo_bpm=tempo_bpm, settings=settings, model=model, progress=progress
+    )
 
 
 def melody_over_lead_sheet(
@@ -119,6 +123,7 @@ def melody_over_lead_sheet(
     tempo_bpm: float,
     settings: MelodySettings = MelodySettings(),
     model=None,
+    progress: ProgressCallback = no_progress,
 ) -> Score:
     """A melody over the bars and chords of `skeleton` (a Score whose chords stand at the start
     of every bar and at each change, as `chart_skeleton` writes them; its notes are ignored)."""
@@ -129,7 +134,7 @@ def melody_over_lead_sheet(
     tokens = tok.encode(skeleton, style=settings.style)[:-1]  # no <eos>
     first_bar = _first_bar_token_index(tok, tokens)
     prompt, planned = tokens[:first_bar], plan_bars(tok, tokens[first_bar:])
-    written = _write_bars(trained, prompt, planned, settings, fixed_chords=True)
+    written = _write_bars(trained, prompt, planned, settings, fixed_chords=True, progress=progress)
     melody = _decoded(tok, written)
     return _finish(melody, skeleton, tempo_bpm)
 
@@ -150,8 +155,10 @@ def _write_bars(
     fixed_chords: bool,
     open_bar=None,
     ends_piece: bool = True,
+    progress: ProgressCallback = no_progress,
 ) -> list[int]:
-    """prompt + the planned bars written by the model, in windows when they do not fit.
+    """prompt + the planned bars written by the model, in windows when they do not fit;
+    `progress(bars written, bars)` after each window.
 
     ends_piece: whether the last planned bar ends the piece, so the guide leans it to a
     cadence (a note on the downbeat, on the chord's root, ringing through the bar); False for
@@ -192,6 +199,7 @@ def _write_bars(
             )
         written += sample[len(window_prompt) : cut]
         todo = todo[done:]
+        progress(len(planned) - len(todo), len(planned))
         window += 1
         if todo:  # the next window: the header and the latest bars that fit in half the context
             window_prompt = header + _latest_bars(tok, written[len(prompt) :], limit // 2)

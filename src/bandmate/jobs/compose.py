@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bandmate.io.files import check_outputs
+from bandmate.progress import ProgressCallback, no_progress
 from bandmate.score.model import Score
 
 ATTEMPT_SEED_STEP = 7919
@@ -146,7 +147,7 @@ def _generate(
     out: str | os.PathLike,
     *,
     seed: int,
-    make: Callable[[object, int], tuple[Score, str | None]],
+    make: Callable[[object, int, ProgressCallback], tuple[Score, str | None]],
     part: Callable[[Score], Score],
     finish: Callable[[Score], Score] | None = None,
     inputs=(),
@@ -156,10 +157,12 @@ def _generate(
     force: bool = False,
     parameters: dict | None = None,
     data: list[dict] | None = None,
+    progress: ProgressCallback = no_progress,
 ) -> Written:
-    """What every job does (see the module docstring): `make(trained, seed)` gives (score,
-    warning); `part(score)` is what is checked; `finish(score)` adds what rules play (a band),
-    and `data` says what those rules came from (the band's style)."""
+    """What every job does (see the module docstring): `make(trained, seed, progress)` gives
+    (score, warning), reporting to `progress` as the model writes (an attempt after a flagged
+    one says so); `part(score)` is what is checked; `finish(score)` adds what rules play (a
+    band), and `data` says what those rules came from (the band's style)."""
     from bandmate.io.formats import write_score
     from bandmate.rights.provenance import Provenance, publish
 
@@ -168,7 +171,11 @@ def _generate(
     warnings: dict[int, str | None] = {}
 
     def attempt_score(attempt: int) -> Score:
-        score, warnings[attempt] = make(trained, attempt_seed(seed, attempt))
+        def told(done: float, total: float, **_) -> None:
+            again = f"attempt {attempt + 1} of {tries}" if attempt else ""
+            progress(done, total, status=again)
+
+        score, warnings[attempt] = make(trained, attempt_seed(seed, attempt), told)
         return score
 
     # checked against everything the model learnt from: a user's own collections too
@@ -207,9 +214,12 @@ def melody_job(chart, out, *, settings, tempo_bpm: float, with_backing: str | No
 
         band_style = resolve_style(with_backing)  # an unknown style fails before the model runs
 
-    def make(trained, seed: int):
+    def make(trained, seed: int, progress):
         chosen = replace(settings, seed=seed)
-        return melody_over_chart(chart, tempo_bpm=tempo_bpm, settings=chosen, model=trained), None
+        melody = melody_over_chart(
+            chart, tempo_bpm=tempo_bpm, settings=chosen, model=trained, progress=progress
+        )
+        return melody, None
 
     def with_band(score: Score) -> Score:
         from bandmate.arrange.backing import backing
@@ -234,8 +244,10 @@ def harmonize_job(melody: Score, out, *, seed: int = 0, temperature: float = 0.8
     """Alto, tenor and bass under `melody`; only the written voices are checked."""
     from bandmate.compose.harmonize import VOICE_NAMES, harmonize
 
-    def make(trained, seed_used: int):
-        return harmonize(melody, model=trained, seed=seed_used, temperature=temperature)
+    def make(trained, seed_used: int, progress):
+        return harmonize(
+            melody, model=trained, seed=seed_used, temperature=temperature, progress=progress
+        )
 
     return _generate(
         "chorale", "harmonize", out, seed=seed, make=make,
@@ -249,8 +261,9 @@ def continue_job(piece: Score, out, bars: int, *, settings, **options) -> Writte
 
     end = max((n.end_ticks for t in piece.tracks for n in t.notes), default=0)
 
-    def make(trained, seed: int):
-        return continue_piece(piece, bars, settings=replace(settings, seed=seed), model=trained)
+    def make(trained, seed: int, progress):
+        chosen = replace(settings, seed=seed)
+        return continue_piece(piece, bars, settings=chosen, model=trained, progress=progress)
 
     melody = {_melody_track(piece)}
     return _generate(
@@ -265,9 +278,12 @@ def infill_job(piece: Score, out, first_bar: int, last_bar: int, *, settings,
     checked."""
     from bandmate.compose.continuation import infill_bars
 
-    def make(trained, seed: int):
+    def make(trained, seed: int, progress):
         chosen = replace(settings, seed=seed)
-        return infill_bars(piece, first_bar, last_bar, settings=chosen, model=trained), None
+        filled = infill_bars(
+            piece, first_bar, last_bar, settings=chosen, model=trained, progress=progress
+        )
+        return filled, None
 
     melody = {_melody_track(piece)}
 
