@@ -353,6 +353,35 @@ def test_missing_file_is_a_clear_error(tmp_path):
         read_abc(tmp_path / "nothing.abc")
 
 
+def test_abc_repeats_and_endings_are_played_out(tmp_path):
+    # a strain with first and second endings: it was read once, both endings one after the other
+    path = tmp_path / "reel.abc"
+    path.write_text("X:1\nT:Reel\nM:4/4\nL:1/4\nK:G\n|: G A B c |1 d4 :|2 g4 |]\n")
+    [track] = read_abc(path).tracks
+    assert [(n.onset_ticks, n.pitch) for n in track.notes] == [
+        (0, 67), (480, 69), (960, 71), (1440, 72), (1920, 74),  # G A B c | d4 (first ending)
+        (3840, 67), (4320, 69), (4800, 71), (5280, 72), (5760, 79),  # G A B c | g4 (second)
+    ]  # fmt: skip
+
+
+def test_musicxml_repeat_is_played_out(tmp_path):
+    from music21 import bar, meter, note, stream
+
+    part = stream.Part()
+    first = stream.Measure(number=1)
+    first.append([meter.TimeSignature("3/4"), note.Note("C5"), note.Note("D5"), note.Note("E5")])
+    first.leftBarline = bar.Repeat(direction="start")
+    first.rightBarline = bar.Repeat(direction="end")
+    last = stream.Measure(number=2)
+    last.append(note.Note("G5", quarterLength=3))
+    part.append([first, last])
+    path = tmp_path / "repeat.musicxml"
+    stream.Score([part]).write("musicxml", fp=path)
+    [track] = read_musicxml(path).tracks
+    assert [n.pitch for n in track.notes] == [72, 74, 76, 72, 74, 76, 79]
+    assert track.notes[-1].onset_ticks == 6 * 480
+
+
 # --- the corpus --------------------------------------------------------------------------------
 def test_bach_chorale_from_the_corpus():
     score = load_corpus("bach/bwv66.6")

@@ -15,6 +15,11 @@ How a music21 stream becomes a Score:
 - the tempo, meter and key maps, chord symbols and rehearsal marks of the parts. Parts written for
   transposing instruments are read at sounding pitch.
 
+A file or corpus piece is read as it is played: its repeats, first and second endings and da capo
+written out (music21's `expandRepeats`), since a Score has no repeat signs. An ABC reel of two
+repeated strains was rendered half as long, its first and second endings played one after the
+other. Repeats music21 cannot expand (unbalanced signs) are read as written.
+
 Pickup bars (anacrusis) keep music21's offsets, so the first note of a chorale with a one-beat
 pickup is at tick 0 and the first full bar starts at tick 480. The time-signature map then says so
 by repeating the meter where the short bar ends (4/4 at 0, 4/4 at 480), and `BarGrid` turns that
@@ -200,7 +205,7 @@ def _parse_abc(text: str, path: str | os.PathLike):
 
 def _score_of(stream, path) -> Score:
     try:
-        return score_from_music21(stream)
+        return score_from_music21(_as_played(stream))
     except ValueError as e:
         raise InputFileError(f"{str(path)!r} holds music bandmate cannot use ({e}).") from None
 
@@ -221,7 +226,7 @@ def load_corpus(name: str) -> Score:
         raise InputFileError(
             f"Corpus piece {name!r} could not be read ({_first_line(e)})."
         ) from None
-    score = score_from_music21(stream)
+    score = score_from_music21(_as_played(stream))
     return score if score.title else score.replace(title=name)
 
 
@@ -279,10 +284,27 @@ def _read_with_music21(path: str | os.PathLike, fmt: str, kind: str) -> Score:
         raise InputFileError(
             f"{str(path)!r} is not a readable {kind} file ({_first_line(e)})."
         ) from None
+    return _score_of(stream, path)
+
+
+def _as_played(stream):
+    """`stream` with its repeats written out, as it is played; `stream` itself when it has no
+    repeat signs or they cannot be expanded. An Opus is expanded score by score."""
+    from music21 import bar, repeat, spanner
+    from music21 import stream as m21stream
+
+    if isinstance(stream, m21stream.Opus):
+        out = m21stream.Opus()
+        for score in stream.scores:
+            out.append(_as_played(score))
+        return out
+    signs = (bar.Repeat, repeat.RepeatExpression, spanner.RepeatBracket)
+    if not stream.recurse().getElementsByClass(signs).first():
+        return stream
     try:
-        return score_from_music21(stream)
-    except ValueError as e:
-        raise InputFileError(f"{str(path)!r} holds music bandmate cannot use ({e}).") from None
+        return stream.expandRepeats()
+    except Exception:  # music21's Expander refuses unbalanced or nested signs in many ways
+        return stream
 
 
 def _first_line(error: Exception) -> str:
