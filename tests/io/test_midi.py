@@ -162,6 +162,15 @@ def test_truncated_file_is_a_clear_error(tmp_path, small_song):
             midi_from_bytes(data[:cut], "cut.mid")
 
 
+def test_note_above_127_is_a_corrupt_file():
+    # a note-on whose pitch byte is 200: it was clipped to 127 and rendered as silence
+    track = b"\x00\x90\xc8\x64\x83\x60\x80\xc8\x00\x00\xff\x2f\x00"
+    data = b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0"
+    data += b"MTrk" + len(track).to_bytes(4, "big") + track
+    with pytest.raises(InputFileError, match="value above 127"):
+        midi_from_bytes(data, "bad.mid")
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(InputFileError, match="does not exist"):
         read_midi(tmp_path / "nope.mid")

@@ -102,10 +102,17 @@ def _parse(data: bytes, name: str) -> Score:
     if data[:4] != b"MThd":
         raise InputFileError(f"{name!r} is not a MIDI file (it does not start with 'MThd').")
     try:
-        midi = mido.MidiFile(file=_io.BytesIO(data), clip=True)
+        # clip=False: a data byte above 127 (a note of 200, say) means the bytes are out of step,
+        # a corrupt file; clipped, such a note was read as pitch 127 and rendered as silence
+        midi = mido.MidiFile(file=_io.BytesIO(data), clip=False)
     except EOFError:
         raise InputFileError(f"{name!r} is a truncated MIDI file; it ends in the middle.") from None
     except Exception as e:  # mido raises many kinds on malformed data; all mean a bad file
+        if "data byte" in str(e):  # mido's OSError for a byte above 127 where data belongs
+            raise InputFileError(
+                f"{name!r} is a corrupt MIDI file: an event holds a value above 127, which MIDI "
+                "does not allow; export it again from the program that made it."
+            ) from None
         raise InputFileError(f"{name!r} is a corrupt MIDI file ({e}).") from None
     if midi.type == 2:
         raise InputFileError(
