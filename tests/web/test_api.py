@@ -157,6 +157,24 @@ def test_mastering_an_uploaded_mix(studio):
     assert plot.content[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+ABC_TUNE = b"""X:1
+T:Twinkle
+M:4/4
+L:1/4
+K:C
+C C G G | A A G2 | F F E E | D D C2 |]
+"""
+
+
+def test_an_abc_tune_is_harmonized_as_the_cli_would(studio):
+    # the studio took MIDI and MusicXML only, though bandmate harmonize reads ABC and .mxl
+    upload_id = upload(studio, "twinkle.abc", ABC_TUNE).json()["id"]
+    params = {"kind": "harmonize", "input": upload_id}
+    job = wait_for(studio, studio.post("/api/jobs", json=params, headers=CSRF).json()["id"])
+    assert job["status"] == "done", job
+    assert upload(studio, "notes.abc", b"just some words\n").status_code == 415
+
+
 def test_a_truncated_stem_is_named_as_uploaded(studio):
     """The reason named the mixer's link to it: ''the job's folder/.stems/02-trunc.wav' is
     truncated'."""
@@ -173,7 +191,12 @@ def test_a_truncated_stem_is_named_as_uploaded(studio):
     ("kind", "name", "data", "says"),
     [
         ("master", "tune.mid", midi_bytes, "'tune.mid' is a midi file; this needs wav or flac."),
-        ("harmonize", "a.wav", wav_bytes, "'a.wav' is a wav file; this needs midi or musicxml."),
+        (
+            "harmonize",
+            "a.wav",
+            wav_bytes,
+            "'a.wav' is a wav file; this needs midi, musicxml, mxl or abc.",
+        ),
     ],
 )
 def test_an_upload_of_the_wrong_type_for_the_job_is_named_as_uploaded(

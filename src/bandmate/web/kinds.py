@@ -339,6 +339,7 @@ def _run_melody(p: MelodyParams, out: Path, progress, uploads: UploadStore) -> N
         settings=settings,
         tempo_bpm=p.tempo,
         with_backing=p.with_backing,
+        progress=progress,
         **_compose_options(p, "melody"),
     )
 
@@ -359,6 +360,7 @@ def _run_harmonize(p: HarmonizeParams, out: Path, progress, uploads: UploadStore
         inputs=[source],
         seed=p.seed,
         temperature=p.temperature,
+        progress=progress,
         **_compose_options(p, "harmonize"),
     )
 
@@ -376,5 +378,6 @@ def _run_continue(p: ContinueParams, out: Path, progress, uploads: UploadStore) 
         p.bars,
         settings=settings,
         inputs=[uploads.path(p.input, SCORE_TYPES)],
+        progress=progress,
         **_compose_options(p, "continue"),
     )

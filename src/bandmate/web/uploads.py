@@ -27,9 +27,13 @@ TYPES = {
     "flac": ((".flac",), ".flac"),
     "midi": ((".mid", ".midi"), ".mid"),
     "musicxml": ((".musicxml", ".xml"), ".musicxml"),
+    "mxl": ((".mxl",), ".mxl"),  # compressed MusicXML, as MuseScore and Finale export it
+    "abc": ((".abc",), ".abc"),
 }
 AUDIO_TYPES = ("wav", "flac")
-SCORE_TYPES = ("midi", "musicxml")
+SCORE_TYPES = ("midi", "musicxml", "mxl", "abc")  # as `bandmate harmonize` and `continue` read
+# an ABC tune's header: its reference number or its key (the one field every tune has)
+_ABC_FIELD = re.compile(rb"^[XK]:", re.MULTILINE)
 SNIFF_BYTES = 4096
 ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 
@@ -43,7 +47,7 @@ class UploadRejected(UserError):
 
 
 def sniff(head: bytes) -> str | None:
-    """The type of a file from its first bytes: wav, flac, midi, musicxml or None."""
+    """The type of a file from its first bytes: wav, flac, midi, musicxml, mxl, abc or None."""
     if len(head) >= 12 and head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
         return "wav"
     if head[:4] == b"fLaC":
@@ -53,6 +57,10 @@ def sniff(head: bytes) -> str | None:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"<") and (b"<score-partwise" in head or b"<score-timewise" in head):
         return "musicxml"
+    if head[:4] == b"PK\x03\x04" and (b"META-INF/container.xml" in head or b"musicxml" in head):
+        return "mxl"  # a zip whose first entries are a MusicXML container's
+    if b"\x00" not in head and _ABC_FIELD.search(text):
+        return "abc"
     return None
 
 
@@ -93,7 +101,8 @@ class UploadStore:
         if meta["type"] not in types:  # named as the user named it, not by its id
             given = Path(meta["name"]).name
             what = repr(given) if given else f"The upload {upload_id}"
-            raise UserError(f"{what} is a {meta['type']} file; this needs {' or '.join(types)}.")
+            wanted = " or ".join([", ".join(types[:-1]), types[-1]] if len(types) > 2 else types)
+            raise UserError(f"{what} is a {meta['type']} file; this needs {wanted}.")
         return self.root / upload_id / meta["stored"]
 
     def clean_up(self, max_age_days: float, now: float | None = None) -> int:
