@@ -171,6 +171,18 @@ def test_note_above_127_is_a_corrupt_file():
         midi_from_bytes(data, "bad.mid")
 
 
+def test_meter_before_the_first_time_signature_is_four_four():
+    # a 3/4 event at bar 2 was taken back to tick 0: bar 1 became a 3/4 bar and a 1-beat bar
+    data = _file_with(
+        mido.MetaMessage("time_signature", numerator=3, denominator=4, time=1920),
+        mido.Message("note_on", note=60, velocity=90, time=0),
+        mido.Message("note_off", note=60, time=1440),
+    )
+    score = midi_from_bytes(data)
+    assert score.time_signatures == (TimeSignature(0, 4, 4), TimeSignature(1920, 3, 4))
+    assert score.bar_grid.bar_starts(3360) == [0, 1920]
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(InputFileError, match="does not exist"):
         read_midi(tmp_path / "nope.mid")

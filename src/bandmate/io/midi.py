@@ -197,6 +197,10 @@ def _score_from_midi(midi: mido.MidiFile) -> Score:
         # until its first tempo event a MIDI file plays at 120 BPM (a Score would otherwise take
         # its first tempo from the start)
         tempos.insert(0, TempoChange(0, DEFAULT_US_PER_BEAT))
+    if meters and min(m.onset_ticks for m in meters) > 0:
+        # likewise 4/4 until its first time signature: a 3/4 event at bar 2 was taken back to the
+        # start, cutting bar 1 into a 3/4 bar and a bar of one beat
+        meters.insert(0, TimeSignature(0, 4, 4))
     return Score(
         tracks=tuple(tracks),
         ticks_per_beat=midi.ticks_per_beat,
