@@ -58,7 +58,7 @@ def check_length(chart: Chart, tempo_bpm: float, choruses: int) -> None:
     if minutes > MAX_SONG_MINUTES:
         raise UserError(
             f"{choruses} choruses of this chart at {tempo_bpm:g} BPM would run {minutes:.0f} "
-            f"minutes, past the {MAX_SONG_MINUTES}-minute limit; give fewer --choruses."
+            f"minutes, past the {MAX_SONG_MINUTES}-minute limit; give fewer choruses."
         )
 
 

@@ -72,7 +72,7 @@ def check_settings(settings: MelodySettings, tokenizer) -> None:
     if high - low < 7 or low < lowest or high > highest:
         raise UserError(
             f"The range {low}-{high} is impossible for a melody; give at least a fifth "
-            f"within MIDI {lowest}-{highest} (C2-C7), e.g. --range C4-C6."
+            f"within MIDI {lowest}-{highest} (C2-C7), such as C4-C6 (60-84)."
         )
 
 
