@@ -405,6 +405,43 @@ def test_program_change_mid_track_gives_each_instrument_its_notes():
     assert len({t.name for t in score.tracks}) == 2
 
 
+def test_program_changes_in_a_setup_track_set_the_parts_programs():
+    # many files set every channel's program in a first track of their own: its changes were
+    # read as two silent parts, and the violin and the bass as pianos
+    setup = mido.MidiTrack(
+        [
+            mido.Message("program_change", channel=0, program=40),
+            mido.Message("program_change", channel=1, program=33),
+        ]
+    )
+    parts = []
+    for channel, name, pitch in ((0, "Violin", 72), (1, "Bass", 36)):
+        part = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
+        part += [
+            mido.Message("note_on", channel=channel, note=pitch, velocity=90),
+            mido.Message("note_off", channel=channel, note=pitch, time=480),
+        ]
+        parts.append(part)
+    mid = mido.MidiFile(type=1)
+    mid.tracks += [setup, *parts]
+    buffer = io.BytesIO()
+    mid.save(file=buffer)
+    score = midi_from_bytes(buffer.getvalue())
+    assert [(t.name, t.program, len(t.notes)) for t in score.tracks] == [
+        ("Violin", 40, 1),
+        ("Bass", 33, 1),
+    ]
+
+
+def test_parts_sharing_a_channel_keep_their_own_programs():
+    # past 15 pitched parts bandmate shares channels; each part's own change is its program
+    tracks = [
+        Track(f"Part {i}", program=i, notes=(Note(0, 480, 60 + i % 12, 90),)) for i in range(17)
+    ]
+    back = midi_from_bytes(midi_bytes(Score(tracks=tuple(tracks))))
+    assert [t.program for t in back.tracks] == list(range(17))
+
+
 def test_repeated_program_change_keeps_one_track():
     data = _file_with(
         mido.Message("program_change", program=33, time=0),

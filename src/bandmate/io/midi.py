@@ -13,13 +13,19 @@ Reading foreign files: every (track, channel, program) with notes becomes a Trac
 does), a note belonging to the program in force on its channel when it starts, so a part that
 switches from piano to strings halfway is two Tracks, each played by its own instrument (the first
 program alone played the strings as a piano). A channel whose notes all share one program is one
-Track, named as before. A role is inferred from the name, program and drum flag when the file does
-not say it. Overlapping notes of the same pitch on one channel are paired first-in, first-out. A
-note of no length is left out, except on the drum channel, where it is a hit (a 32nd note long).
+Track, named as before. A program change holds for its channel in every track, as a synth plays
+it: a setup track that sets each channel's program before the parts (many files have one) sets
+the parts' programs, rather than becoming silent parts of its own while the parts read as pianos.
+At the same tick a track's own change wins (bandmate shares channels past 15 parts), and notes
+before a channel's first change take that first program. A role is inferred from the name,
+program and drum flag when the file does not say it. Overlapping notes of the same pitch on one
+channel are paired first-in, first-out. A note of no length is left out, except on the drum
+channel, where it is a hit (a 32nd note long).
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import io as _io
 import os
@@ -153,9 +159,10 @@ def _score_from_midi(midi: mido.MidiFile) -> Score:
     tempos, meters, keys, chords, sections = [], [], [], [], []
     title = None
     tracks: list[Track] = []
+    programs = _ChannelPrograms(midi)
     for index, mtrack in enumerate(midi.tracks):
         is_conductor = index == 0
-        parts = _TrackParts(drum_hit_ticks=max(1, midi.ticks_per_beat // 8))
+        parts = _TrackParts(programs, index, drum_hit_ticks=max(1, midi.ticks_per_beat // 8))
         tick = 0
         prefix_channel = None
         for msg in mtrack:
@@ -237,29 +244,60 @@ def _names_the_piece(parts: _TrackParts, tracks: list[Track], n_midi_tracks: int
     return bool(parts.channel_names) or len(tracks) != 1
 
 
+class _ChannelPrograms:
+    """The program in force on each channel at each tick, from the changes in every track."""
+
+    def __init__(self, midi: mido.MidiFile):
+        changes: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        self.channels_with_notes: set[int] = set()
+        for index, mtrack in enumerate(midi.tracks):
+            tick = 0
+            for msg in mtrack:
+                tick += msg.time
+                if msg.type == "program_change":
+                    changes[msg.channel].append((tick, index, msg.program))
+                elif msg.type == "note_on" and msg.velocity > 0:
+                    self.channels_with_notes.add(msg.channel)
+        # by tick, then track; a track's own changes stay in its order (the sort is stable)
+        self._changes = {c: sorted(found, key=lambda e: e[:2]) for c, found in changes.items()}
+        self._ticks = {c: [e[0] for e in found] for c, found in self._changes.items()}
+
+    def at(self, channel: int, tick: int, track_index: int) -> int:
+        changes = self._changes.get(channel)
+        if not changes:
+            return 0
+        end = bisect.bisect_right(self._ticks[channel], tick)
+        if end == 0:  # before the channel's first change: that change's program
+            tick = changes[0][0]
+            end = bisect.bisect_right(self._ticks[channel], tick)
+        start = bisect.bisect_left(self._ticks[channel], changes[end - 1][0])
+        at_tick = changes[start:end]
+        own = [e for e in at_tick if e[1] == track_index]
+        return (own or at_tick)[-1][2]
+
+
 class _TrackParts:
     """The notes of one MIDI track, sorted out by channel while it is read."""
 
-    def __init__(self, drum_hit_ticks: int = 1):
+    def __init__(self, programs: _ChannelPrograms, index: int, drum_hit_ticks: int = 1):
+        self.programs = programs
+        self.index = index
         self.drum_hit_ticks = drum_hit_ticks
         self.name: str | None = None
-        # (channel, program in force when the note began, None before any) -> its notes
-        self.notes: dict[tuple[int, int | None], list[Note]] = defaultdict(list)
-        self.programs: dict[int, int] = {}  # channel -> the program in force now
-        self.first_programs: dict[int, int] = {}  # channel -> its first program change
+        # (channel, program in force when the note began) -> its notes
+        self.notes: dict[tuple[int, int], list[Note]] = defaultdict(list)
+        self.first_programs: dict[int, int] = {}  # channel -> this track's first program change
         self.channel_names: dict[int, str] = {}
         self.roles: dict[int | None, Role] = {}
         # (channel, pitch) -> [(onset, velocity, program)] of the notes still sounding
-        self._open: dict[tuple[int, int], list[tuple[int, int, int | None]]] = defaultdict(list)
+        self._open: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
 
     def change_program(self, channel: int, program: int) -> None:
-        self.programs[channel] = program
         self.first_programs.setdefault(channel, program)
 
     def open(self, channel: int, pitch: int, tick: int, velocity: int) -> None:
-        # None until the channel's first program change: notes before it (often the same tick,
-        # the change written just after the note) take that first program
-        self._open[channel, pitch].append((tick, velocity, self.programs.get(channel)))
+        program = self.programs.at(channel, tick, self.index)
+        self._open[channel, pitch].append((tick, velocity, program))
 
     def close(self, channel: int, pitch: int, tick: int) -> None:
         pending = self._open.get((channel, pitch))
@@ -280,14 +318,12 @@ class _TrackParts:
                 self.close(channel, pitch, tick)
 
     def to_tracks(self, index: int) -> list[Track]:
-        # a channel with a program change but no notes is still a (silent) part, as it was
-        notes: dict[tuple[int, int], list[Note]] = defaultdict(list)
-        for (channel, program), found in self.notes.items():
-            if program is None:
-                program = self.first_programs.get(channel, 0)
-            notes[channel, program] += found
+        # a channel with a program change but no notes in any track is still a (silent) part
+        notes = self.notes
         keys = set(notes) | {
-            (c, p) for c, p in self.first_programs.items() if not any(k[0] == c for k in notes)
+            (c, p)
+            for c, p in self.first_programs.items()
+            if c not in self.programs.channels_with_notes
         }
 
         def first_onset(key: tuple[int, int]) -> tuple[int, int]:
