@@ -498,3 +498,114 @@ def test_a_cancelled_upload_leaves_no_partial_folder(tmp_path):
         asyncio.run(app(scope, receive, send))
     assert partial  # the upload was under way when it was cancelled
     assert not list((tmp_path / "uploads").glob(".incoming-*"))
+
+
+# ---- chords -----------------------------------------------------------------------------------
+
+
+def g_major_tune_bytes() -> bytes:
+    """Sixteen beats of a tune in G (G B D B | C A F# A | G B D G | G D B G), as MIDI."""
+    import tempfile
+    from pathlib import Path
+
+    from bandmate.io.midi import write_midi
+    from bandmate.score import Role, Track
+    from tests.builders import make_score, notes
+
+    pitches = (67, 71, 74, 71, 72, 69, 66, 69, 67, 71, 74, 79, 79, 74, 71, 67)
+    tune = Track(
+        "Tune", 73, role=Role.MELODY, notes=notes(*((i, 1, p) for i, p in enumerate(pitches)))
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "tune.mid"
+        write_midi(make_score(tune), path)
+        return path.read_bytes()
+
+
+def chords_of(studio, params: dict) -> tuple[dict, list[dict]]:
+    response = studio.post("/api/jobs", json={"kind": "chords", **params}, headers=CSRF)
+    assert response.status_code == 201, response.text
+    job = wait_for(studio, response.json()["id"])
+    assert job["status"] == "done", job
+    answer = studio.get(f"/api/jobs/{job['id']}/files/chords.json")
+    assert answer.headers["content-type"] == "application/json"
+    return job, answer.json()
+
+
+def test_chords_for_an_uploaded_melody_are_charts_in_its_key(studio):
+    from bandmate.theory.chart import parse_chart
+    from bandmate.theory.keys import Key
+
+    upload_id = upload(studio, "tune.mid", g_major_tune_bytes()).json()["id"]
+    job, suggestions = chords_of(studio, {"input": upload_id, "count": 3})
+    assert len(suggestions) == 3
+    assert [set(s) for s in suggestions] == [{"chart", "name", "score"}] * 3
+    assert [s["score"] for s in suggestions] == sorted(
+        (s["score"] for s in suggestions), reverse=True
+    )
+    assert parse_chart(suggestions[0]["chart"]).key == Key.parse("G")
+    assert "warning.txt" not in job["files"]  # the file states no key its notes deny
+
+
+def test_chords_for_a_melody_name_a_key_signature_its_notes_deny(studio):
+    """As `bandmate chords` warns on stderr: an E minor tune under a DAW's C major."""
+    import tempfile
+    from pathlib import Path
+
+    from bandmate.io.midi import write_midi
+    from bandmate.score import Role, Track
+    from bandmate.score.model import KeyChange
+    from bandmate.theory.keys import Key
+    from tests.builders import make_score, notes
+
+    pitches = (64, 66, 67, 71, 71, 69, 67, 66, 64, 67, 71, 76, 75, 71, 66, 63, 64)
+    tune = Track(
+        "Tune", 73, role=Role.MELODY, notes=notes(*((i, 1, p) for i, p in enumerate(pitches)))
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "tune.mid"
+        write_midi(make_score(tune, keys=(KeyChange(0, Key(0, "major")),)), path)
+        upload_id = upload(studio, "tune.mid", path.read_bytes()).json()["id"]
+    job, _ = chords_of(studio, {"input": upload_id, "count": 1})
+    warning = studio.get(f"/api/jobs/{job['id']}/files/warning.txt").text
+    assert "key signature says C" in warning and "set the key to Em" in warning
+    assert "--key" not in warning  # a flag the studio has no such thing as
+    job, told = chords_of(studio, {"input": upload_id, "count": 1, "key": "Em"})
+    assert told[0]["chart"].startswith("(key: Em) |")
+    assert "warning.txt" not in job["files"]
+
+
+def test_chords_for_a_key_style_and_bars_give_count_charts(studio):
+    from bandmate.theory.chart import parse_chart
+    from bandmate.theory.keys import Key
+
+    _, suggestions = chords_of(studio, {"key": "Bb", "style": "jazz", "bars": 8, "count": 3})
+    assert len(suggestions) == 3
+    for suggestion in suggestions:
+        chart = parse_chart(suggestion["chart"])
+        assert chart.key == Key.parse("Bb") and len(chart.bars) == 8
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({}, "Give a melody file to harmonize, or a key such as Bb (--key Bb)."),
+        ({"style": "jazz", "bars": 4}, "Give a melody file to harmonize, or a key"),
+        ({"key": "H"}, "Unknown key 'H'; write a key like C, Bb, F#m or Eb minor."),
+        ({"key": "C", "style": "polka"}, "Unknown chord style 'polka'"),
+        ({"key": "C", "count": 0}, "count"),
+        ({"key": "C", "count": 11}, "count"),
+        ({"key": "C", "bars": 0}, "bars"),
+        ({"input": "f" * 32}, "no upload"),
+        ({"input": "MELODY", "style": "jazz"}, "A style and bars are for progressions in a key"),
+        ({"input": "MELODY", "bars": 8}, "A style and bars are for progressions in a key"),
+        ({"input": "MELODY", "key": "Zb"}, "Unknown key 'Zb'"),
+    ],
+)
+def test_bad_chords_requests_are_422_with_one_sentence(studio, params, says):
+    if params.get("input") == "MELODY":
+        params = {**params, "input": upload(studio, "t.mid", midi_bytes()).json()["id"]}
+    response = studio.post("/api/jobs", json={"kind": "chords", **params}, headers=CSRF)
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and says in detail, detail

@@ -285,3 +285,39 @@ def test_a_failed_job_shows_its_reason_and_not_the_last_jobs_results(browser, se
         assert page.is_hidden("#compose-result")
     finally:
         page.close()
+
+
+def test_suggest_chords_for_a_melody_and_use_one_for_a_backing_track(browser, server, tmp_path):
+    from bandmate.theory.chart import parse_chart
+    from tests.web.test_api import g_major_tune_bytes
+
+    page = browser.new_page()
+    try:
+        page.goto(server + "/")
+        posted = _posted_jobs(page)
+        tune = tmp_path / "tune.mid"
+        tune.write_bytes(g_major_tune_bytes())
+        page.fill("#key", "D")  # a key left there would move the chart out of its own
+        page.set_input_files("#chords-file", str(tune))
+        page.fill("#chords-count", "3")
+        page.click("#chords-go")
+        assert page.is_disabled("#chords-go")  # while the job runs
+        page.wait_for_selector("#chords-result:not([hidden])", timeout=30_000)
+        assert page.text_content("#chords-status") == "Done: 3 suggestions."
+        assert page.is_enabled("#chords-go")
+        assert posted[-1]["kind"] == "chords" and "style" not in posted[-1]
+        charts = page.eval_on_selector_all("#chords-list code", "cs => cs.map(c => c.textContent)")
+        assert len(charts) == 3 and charts[0].startswith("(key: G) |")
+        assert page.is_hidden("#chords-warning")
+
+        page.get_by_role("button", name="Use for a backing track").nth(1).click()
+        assert page.input_value("#chart") == charts[1]
+        assert page.input_value("#key") == ""
+        page.wait_for_function(
+            "() => { const r = document.getElementById('backing').getBoundingClientRect();"
+            " return r.top >= -1 && r.top < window.innerHeight / 2; }",
+            timeout=5_000,
+        )
+        assert parse_chart(page.input_value("#chart")).bars
+    finally:
+        page.close()

@@ -33,15 +33,12 @@ def run(args) -> int:
     import json
     import sys
 
-    from bandmate.compose.chords import suggest_for_key, suggest_for_melody
+    from bandmate.compose.chords import request_key, suggest_for_key, suggest_for_melody
     from bandmate.errors import UserError
-    from bandmate.theory.keys import parse_key
 
     if args.count < 1:
         raise UserError("--count must be at least 1.")
-    if args.melody is None and args.key is None:
-        raise UserError("Give a melody file to harmonize, or --key such as --key Bb.")
-    key = None if args.key is None else parse_key(args.key)
+    key = request_key(args.melody is not None, args.key)
     if args.melody is not None:
         from bandmate.cli.show import load_input
         from bandmate.theory.harmony import key_doubt

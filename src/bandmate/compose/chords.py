@@ -103,6 +103,17 @@ def _in_minor(cells: list[str]) -> bool:
     return any(_NUMERAL.match(n)["degree"] == "i" for cell in cells for n in cell.split())
 
 
+def request_key(melody_given: bool, key: str | None) -> Key | None:
+    """The key a request for suggestions names, parsed (None for none), refusing a request with
+    neither a melody nor a key: there is then nothing to suggest chords for. `bandmate chords`
+    and the studio's chords job both ask this first."""
+    from bandmate.theory.keys import parse_key
+
+    if not melody_given and key is None:
+        raise UserError("Give a melody file to harmonize, or a key such as Bb (--key Bb).")
+    return None if key is None else parse_key(key)
+
+
 def suggest_for_key(key: Key, bars: int, style: str, count: int = 5) -> list[Suggestion]:
     """Up to `count` progressions of `style` in `key`, `bars` long, the most idiomatic first."""
     table = _progressions()

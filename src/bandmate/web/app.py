@@ -51,6 +51,7 @@ MEDIA_TYPES = {
     ".mid": "audio/midi",
     ".json": "application/json",
     ".png": "image/png",
+    ".txt": "text/plain; charset=utf-8",
     ".musicxml": "application/vnd.recordare.musicxml+xml",
 }
 

@@ -4,7 +4,8 @@ Each kind has a pydantic model of its parameters (unknown keys and out-of-range 
 refused, so a mistake is a 422 before anything is queued), a `check` that asks the library the
 cheap questions it can answer at once (is the style known, does the chart parse, are the
 uploads there and of the right type), and a `run` that makes the same call the matching
-`bandmate` command makes (`backing`, `master`, `mix`, `melody`, `harmonize`, `continue`),
+`bandmate` command makes (`backing`, `master`, `mix`, `melody`, `harmonize`, `continue`,
+`chords`),
 writing into the job's folder under fixed names.
 """
 
@@ -133,8 +134,26 @@ class ContinueParams(Params):
     tries: int = Field(5, ge=1, le=20)
 
 
+class ChordsParams(Params):
+    """As `bandmate chords`: for an uploaded melody (`input`, in its key or `key`), or for a
+    `key`, a `style` (default pop) and a number of `bars` (default 8)."""
+
+    kind: Literal["chords"]
+    input: UploadId | None = None
+    key: str | None = Field(None, max_length=16)
+    style: str | None = Field(None, min_length=1, max_length=64)
+    bars: int | None = Field(None, ge=1, le=256)
+    count: int = Field(5, ge=1, le=10)
+
+
 JobParams = Annotated[
-    BackingParams | MasterParams | MixParams | MelodyParams | HarmonizeParams | ContinueParams,
+    BackingParams
+    | MasterParams
+    | MixParams
+    | MelodyParams
+    | HarmonizeParams
+    | ContinueParams
+    | ChordsParams,
     Field(discriminator="kind"),
 ]
 MODELS: dict[str, type[Params]] = {
@@ -144,6 +163,7 @@ MODELS: dict[str, type[Params]] = {
     "melody": MelodyParams,
     "harmonize": HarmonizeParams,
     "continue": ContinueParams,
+    "chords": ChordsParams,
 }
 
 
@@ -195,6 +215,19 @@ def check(params: Params, uploads: UploadStore) -> None:
         _check_bar_lines(params.chart)
         prepare_chart(load_chart(params.chart), params.key)  # and the key parses
     elif isinstance(params, HarmonizeParams | ContinueParams):
+        uploads.path(params.input, SCORE_TYPES)
+    elif isinstance(params, ChordsParams):
+        from bandmate.compose.chords import request_key, suggest_for_key
+
+        key = request_key(params.input is not None, params.key)
+        if params.input is None:  # cheap: the style's table set in the key
+            suggest_for_key(key, *_progression_shape(params), params.count)
+            return
+        if params.style is not None or params.bars is not None:  # the CLI ignores them unsaid
+            raise UserError(
+                "A style and bars are for progressions in a key; for an uploaded melody give "
+                "only its key, if the file's is wrong."
+            )
         uploads.path(params.input, SCORE_TYPES)
 
 
@@ -381,3 +414,33 @@ def _run_continue(p: ContinueParams, out: Path, progress, uploads: UploadStore) 
         progress=progress,
         **_compose_options(p, "continue"),
     )
+
+
+def _progression_shape(p: ChordsParams) -> tuple[int, str]:
+    """(bars, style) of progressions in a key, with `bandmate chords`'s defaults."""
+    return (8 if p.bars is None else p.bars), p.style or "pop"
+
+
+def _run_chords(p: ChordsParams, out: Path, progress, uploads: UploadStore) -> None:
+    """chords.json is what `bandmate chords --json` prints: the suggestions, best first. For a
+    melody whose key signature its notes deny, the CLI's warning is warning.txt beside it."""
+    import json
+
+    from bandmate.compose.chords import request_key, suggest_for_key, suggest_for_melody
+    from bandmate.io.files import write_text_atomic
+
+    key = request_key(p.input is not None, p.key)
+    progress(0, 1)
+    if p.input is None:
+        suggestions = suggest_for_key(key, *_progression_shape(p), p.count)
+    else:
+        from bandmate.theory.harmony import key_doubt
+
+        score = _read_score(p.input, uploads)
+        suggestions = suggest_for_melody(score, p.count, key)
+        doubt = None if key is not None else key_doubt(score)
+        if doubt is not None:  # it names the CLI's flag; the studio's field is the key
+            doubt = doubt.replace("give --key ", "set the key to ")
+            write_text_atomic(out / "warning.txt", doubt[0].upper() + doubt[1:] + "\n")
+    text = json.dumps([s.__dict__ for s in suggestions], indent=2)
+    write_text_atomic(out / "chords.json", text + "\n")

@@ -286,6 +286,71 @@ async function compose(event) {
   });
 }
 
+// ---- chords ---------------------------------------------------------------------------------
+// For a chosen melody: charts that fit it (in the key field's key, if given); with none: the
+// style's progressions in the key, over the bars. Style and bars are not sent with a melody (the
+// studio refuses them there: they would be ignored).
+async function suggestChords(event) {
+  event.preventDefault();
+  const status = document.getElementById("chords-status");
+  await runForm(document.getElementById("chords-go"), document.getElementById("chords-result"), async () => {
+    try {
+      const params = { kind: "chords", count: Number(document.getElementById("chords-count").value || 5) };
+      const key = document.getElementById("chords-key").value.trim();
+      if (key) params.key = key;
+      const file = document.getElementById("chords-file").files[0];
+      if (file) {
+        setStatus(status, "Uploading…");
+        params.input = await api.upload(file);
+      } else {
+        params.style = document.getElementById("chords-style").value;
+        params.bars = Number(document.getElementById("chords-bars").value || 8);
+      }
+      setStatus(status, "Queued…");
+      const { id } = await api.json("POST", "/api/jobs", params);
+      const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
+      const suggestions = await api.json("GET", api.fileUrl(id, "chords.json"));
+      const warning = document.getElementById("chords-warning");
+      warning.hidden = !job.files.includes("warning.txt");
+      if (!warning.hidden) {
+        warning.textContent = (await (await fetch(api.fileUrl(id, "warning.txt"))).text()).trim();
+      }
+      showSuggestions(suggestions);
+      document.getElementById("chords-result").hidden = false;
+      setStatus(status, `Done: ${suggestions.length} suggestion${suggestions.length === 1 ? "" : "s"}.`);
+    } catch (error) {
+      setStatus(status, error.message, true);
+    }
+  });
+}
+
+function showSuggestions(suggestions) {
+  const list = document.getElementById("chords-list");
+  list.replaceChildren();
+  for (const suggestion of suggestions) {
+    const li = document.createElement("li");
+    const name = document.createElement("span");
+    name.textContent = `${suggestion.name} (score ${suggestion.score.toFixed(2)})`;
+    const chart = document.createElement("code");
+    chart.textContent = suggestion.chart;
+    const use = document.createElement("button");
+    use.type = "button";
+    use.textContent = "Use for a backing track";
+    use.addEventListener("click", () => useChart(suggestion.chart));
+    li.append(name, chart, use);
+    list.append(li);
+  }
+}
+
+// The chart states its key, so the backing's key field is emptied (a key there transposes it).
+function useChart(chart) {
+  document.getElementById("chart").value = chart;
+  document.getElementById("key").value = "";
+  const section = document.getElementById("backing");
+  section.scrollIntoView({ behavior: "smooth" });
+  document.getElementById("chart").focus({ preventScroll: true });
+}
+
 // ---- mixing ---------------------------------------------------------------------------------
 // The mixer's roles, as bandmate.mix.automix.ROLES (the studio refuses any other).
 const MIX_ROLES = ["drums", "bass", "keys", "guitar", "pad", "lead", "vocal"];
@@ -365,6 +430,7 @@ async function mix(event) {
 }
 
 document.getElementById("compose-form").addEventListener("submit", compose);
+document.getElementById("chords-form").addEventListener("submit", suggestChords);
 document.getElementById("mix-form").addEventListener("submit", mix);
 document.getElementById("mix-files").addEventListener("change", showStemSettings);
 showStemSettings();  // files a reload kept
