@@ -123,7 +123,8 @@ def run(args) -> int:
         )
     rate = f" with {summary.workers} workers in {summary.seconds:.1f} s" if summary.done else ""
     print(
-        f"{summary.total} items: {summary.done} done{rate}, {summary.skipped} already done, "
+        f"{summary.total} item{'' if summary.total == 1 else 's'}: {summary.done} done{rate}, "
+        f"{summary.skipped} already done, "
         f"{len(summary.failed)} failed; report in {summary.report}"
     )
     for name, error in list(summary.failed.items())[:10]:
