@@ -53,6 +53,17 @@ def test_a_chord_brings_in_the_band_on_several_channels(jam_client):
     assert any(m["pitch"] % 12 == 0 for m in notes if m["channel"] == bass and m["velocity"])
 
 
+def first_chord_message(jam_client, query: str) -> dict:
+    """The first chord message of a session opened with `query`, the player holding C major."""
+    with jam_client.websocket_connect(f"/api/jam?{query}&play=band") as ws:
+        for pitch in C_MAJOR_AND_MELODY:
+            ws.send_json({"type": "note_on", "pitch": pitch, "velocity": 96})
+        deadline = time.monotonic() + 5
+        while (message := ws.receive_json())["type"] != "chord":
+            assert time.monotonic() < deadline, "no chord message"
+    return message
+
+
 @pytest.mark.parametrize(
     ("query", "meter"),
     [("style=pop&meter=7/8", "7/8"), ("style=pop&meter= 3 / 4", "3/4"), ("style=pop", "4/4"),
@@ -60,13 +71,7 @@ def test_a_chord_brings_in_the_band_on_several_channels(jam_client):
 )  # fmt: skip
 def test_the_band_plays_in_the_meter_asked_for_else_the_styles(jam_client, query, meter):
     """As `bandmate jam --meter`: a player in 7/8 has the band play 7/8 bars."""
-    with jam_client.websocket_connect(f"/api/jam?{query}&play=band") as ws:
-        for pitch in C_MAJOR_AND_MELODY:
-            ws.send_json({"type": "note_on", "pitch": pitch, "velocity": 96})
-        deadline = time.monotonic() + 5
-        while (message := ws.receive_json())["type"] != "chord":
-            assert time.monotonic() < deadline, "no chord message"
-    assert message["meter"] == meter
+    assert first_chord_message(jam_client, query)["meter"] == meter
 
 
 @pytest.mark.parametrize(
@@ -76,13 +81,7 @@ def test_the_band_plays_in_the_meter_asked_for_else_the_styles(jam_client, query
 )  # fmt: skip
 def test_the_band_starts_at_the_tempo_asked_for_else_the_styles(jam_client, query, tempo_bpm):
     """As `bandmate jam --tempo`: a player who counts in at 72 has the band start at 72 BPM."""
-    with jam_client.websocket_connect(f"/api/jam?{query}&play=band") as ws:
-        for pitch in C_MAJOR_AND_MELODY:
-            ws.send_json({"type": "note_on", "pitch": pitch, "velocity": 96})
-        deadline = time.monotonic() + 5
-        while (message := ws.receive_json())["type"] != "chord":
-            assert time.monotonic() < deadline, "no chord message"
-    assert message["tempo_bpm"] == tempo_bpm
+    assert first_chord_message(jam_client, query)["tempo_bpm"] == tempo_bpm
 
 
 def test_leaving_stops_the_session(jam_client):

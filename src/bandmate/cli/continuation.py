@@ -61,17 +61,9 @@ def _read(args):
 
 
 def _job_options(args) -> dict:
-    from bandmate.cli.generation import parameters_of
+    from bandmate.cli.generation import job_options
 
-    return {
-        "settings": _settings(args),
-        "inputs": [args.input],
-        "model": args.model,
-        "commercial": args.commercial,
-        "tries": args.tries,
-        "force": args.force,
-        "parameters": parameters_of(args),
-    }
+    return {"settings": _settings(args), "inputs": [args.input], **job_options(args)}
 
 
 def _check_style(args) -> None:

@@ -25,6 +25,18 @@ def add_rights_arguments(p) -> None:
     )
 
 
+def job_options(args) -> dict:
+    """The options every generation job takes from the command line as it is: the model, the
+    rights arguments, --force and the parameters the manifest records."""
+    return {
+        "model": args.model,
+        "commercial": args.commercial,
+        "tries": args.tries,
+        "force": args.force,
+        "parameters": parameters_of(args),
+    }
+
+
 def parameters_of(args) -> dict:
     """The command's arguments as the provenance manifest records them."""
     return {k: v for k, v in vars(args).items() if k not in ("run", "force") and not callable(v)}

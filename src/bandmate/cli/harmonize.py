@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from bandmate.cli.generation import parameters_of, report_originality
+    from bandmate.cli.generation import job_options, report_originality
     from bandmate.cli.show import load_input
     from bandmate.jobs.compose import check_output_paths, harmonize_job
     from bandmate.progress import progress_bar
@@ -40,12 +40,8 @@ def run(args) -> int:
             inputs=[args.melody],
             seed=args.seed,
             temperature=args.temperature,
-            model=args.model,
-            commercial=args.commercial,
-            tries=args.tries,
-            force=args.force,
-            parameters=parameters_of(args),
             progress=progress,
+            **job_options(args),
         )
     report_originality(written)
     beats = written.score.end_ticks / written.score.ticks_per_beat

@@ -67,7 +67,7 @@ def parse_range(text: str) -> tuple[int, int]:
 
 def run(args) -> int:
     from bandmate.arrange.backing import prepare_chart
-    from bandmate.cli.generation import parameters_of, report_originality
+    from bandmate.cli.generation import job_options, report_originality
     from bandmate.compose.melody import MelodySettings, fit_chart
     from bandmate.io.charts import load_chart
     from bandmate.jobs.compose import check_output_paths, melody_job
@@ -89,12 +89,8 @@ def run(args) -> int:
             settings=settings,
             tempo_bpm=args.tempo,
             with_backing=args.with_backing,
-            model=args.model,
-            commercial=args.commercial,
-            tries=args.tries,
-            force=args.force,
-            parameters=parameters_of(args),
             progress=progress,
+            **job_options(args),
         )
     notes, bars = len(written.score.tracks[0].notes), len(chart.bars)
     print(f"Wrote {args.out}: {notes} notes over {bars} bars ({args.style}, seed {args.seed}).")
