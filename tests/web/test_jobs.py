@@ -166,6 +166,55 @@ def test_a_queued_job_is_never_lost_when_the_server_stops(tmp_path):
         assert wait_for(client, job_id)["status"] == "done"
 
 
+def test_an_upload_a_queued_job_needs_outlives_its_age_and_an_unused_one_does_not(tmp_path):
+    """The studio stops with a chords job queued on an uploaded melody and comes back after the
+    uploads' age: the job still has its melody; an upload no job needs is gone."""
+    import os
+
+    from fastapi.testclient import TestClient
+
+    from bandmate.web.app import create_app
+    from tests.web.conftest import midi_bytes, upload
+
+    app = create_app(tmp_path, max_age_days=1)
+    app.state.pool.workers = 0
+    with TestClient(app) as client:
+        needed = upload(client, "my tune.mid", midi_bytes()).json()["id"]
+        unused = upload(client, "other.mid", midi_bytes()).json()["id"]
+        job = {"kind": "chords", "input": needed, "count": 1}
+        job_id = client.post("/api/jobs", json=job, headers=CSRF).json()["id"]
+    two_days_ago = time.time() - 2 * 86400
+    for upload_id in (needed, unused):
+        os.utime(tmp_path / "uploads" / upload_id, (two_days_ago, two_days_ago))
+    with TestClient(create_app(tmp_path, max_age_days=1)) as client:
+        job = wait_for(client, job_id)
+        assert job["status"] == "done", job["error"]
+        assert "chords.json" in job["files"]
+    assert (tmp_path / "uploads" / needed).is_dir()
+    assert not (tmp_path / "uploads" / unused).exists()
+
+
+def test_a_queued_jobs_upload_removed_by_hand_fails_it_saying_to_upload_again(tmp_path):
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from bandmate.web.app import create_app
+    from tests.web.conftest import midi_bytes, upload
+
+    app = create_app(tmp_path)
+    app.state.pool.workers = 0
+    with TestClient(app) as client:
+        melody = upload(client, "my tune.mid", midi_bytes()).json()["id"]
+        job = {"kind": "chords", "input": melody, "count": 1}
+        job_id = client.post("/api/jobs", json=job, headers=CSRF).json()["id"]
+    shutil.rmtree(tmp_path / "uploads" / melody)
+    with TestClient(create_app(tmp_path)) as client:
+        job = wait_for(client, job_id)
+    assert job["status"] == "failed"
+    assert "upload it again" in job["error"] and melody not in job["error"]
+
+
 # ---- one server per data folder, and workers that survive errors -------------------------------
 
 

@@ -122,8 +122,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        uploads.clean_up(max_age_days)
-        pool.start()
+        pool.lock()  # no cleaning under another server's queue
+        try:
+            # before the pool requeues what a restart cut off: running jobs need theirs too
+            in_use = {u for job in store.unfinished() for u in kinds.upload_ids(job.params)}
+            uploads.clean_up(max_age_days, keep=in_use)
+            pool.start()
+        except BaseException:
+            pool.stop()
+            raise
         try:
             yield
         finally:
@@ -232,7 +239,10 @@ def create_app(
     def submit(params: kinds.JobParams) -> Created:
         """Queue a job; `kind` picks which, and the other fields are its parameters."""
         kinds.check(params, uploads)
-        job_id = store.submit(params.kind, params.model_dump(mode="json"))
+        stored = params.model_dump(mode="json")
+        for upload_id in kinds.upload_ids(stored):
+            uploads.touch(upload_id)
+        job_id = store.submit(params.kind, stored)
         pool.notify()
         return Created(id=job_id)
 

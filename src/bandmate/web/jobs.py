@@ -149,6 +149,15 @@ class JobStore:
         rows = self._connect().execute("SELECT * FROM jobs ORDER BY created").fetchall()
         return [Job.from_row(r) for r in rows]
 
+    def unfinished(self) -> list[Job]:
+        """The jobs queued or running, oldest first."""
+        rows = (
+            self._connect()
+            .execute("SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY created")
+            .fetchall()
+        )
+        return [Job.from_row(r) for r in rows]
+
     def claim(self) -> Job | None:
         """The oldest queued job, now `running` with one more attempt; None when none waits.
 

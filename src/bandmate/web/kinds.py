@@ -18,7 +18,14 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from bandmate.errors import UserError
-from bandmate.web.uploads import AUDIO_TYPES, SCORE_TYPES, TYPES, UploadStore, slug
+from bandmate.web.uploads import (
+    AUDIO_TYPES,
+    SCORE_TYPES,
+    TYPES,
+    UploadMissing,
+    UploadStore,
+    slug,
+)
 
 ALL_TYPES = tuple(TYPES)
 
@@ -231,6 +238,18 @@ def check(params: Params, uploads: UploadStore) -> None:
         uploads.path(params.input, SCORE_TYPES)
 
 
+UPLOAD_FIELDS = ("input", "reference", "groove", "stems")  # the parameters that name uploads
+
+
+def upload_ids(params: dict) -> set[str]:
+    """The ids of the uploads a job's stored parameters name."""
+    found = set()
+    for key in UPLOAD_FIELDS:
+        ids = params.get(key) or []
+        found.update([ids] if isinstance(ids, str) else ids)
+    return found
+
+
 def _upload_name(upload_id: str, uploads: UploadStore) -> str:
     """The name the user gave an upload, quoted, or its id when there is no such upload."""
     with contextlib.suppress(UserError):
@@ -254,14 +273,17 @@ def run(params: dict, out: Path, progress, uploads: UploadStore) -> None:
     parsed = MODELS[params["kind"]].model_validate(params)
     try:
         globals()[f"_run_{parsed.kind}"](parsed, out, progress, uploads)
+    except UploadMissing:  # the studio keeps a queued job's uploads; this one went by other means
+        raise UserError(
+            "A file this job was given is no longer on the server; upload it again and start "
+            "the job anew."
+        ) from None
     except UserError as e:
         message = str(e)
-        for key in ("input", "reference", "groove", "stems"):
-            ids = params.get(key) or []
-            for upload_id in [ids] if isinstance(ids, str) else ids:
-                with contextlib.suppress(UserError):
-                    name = Path(uploads.meta(upload_id)["name"]).name or "the upload"
-                    message = message.replace(str(uploads.path(upload_id, ALL_TYPES)), name)
+        for upload_id in upload_ids(params):
+            with contextlib.suppress(UserError):
+                name = Path(uploads.meta(upload_id)["name"]).name or "the upload"
+                message = message.replace(str(uploads.path(upload_id, ALL_TYPES)), name)
         message = message.replace(str(out), "the job's folder")
         raise UserError(message) from None
 

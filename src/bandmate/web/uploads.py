@@ -8,15 +8,22 @@ a short slug of letters and digits, to name a stem for the mixer (which reads ro
 The multipart body is parsed as it arrives (python-multipart's streaming parser) with a running
 count of bytes, so an oversized upload is refused after `max_bytes`, not after it has been
 spooled to disk or memory in full.
+
+When the studio starts, uploads unused for `max_age_days` are removed, but never one that a queued
+or running job still needs: a job waits in the queue across restarts, and its input must wait
+with it. Submitting a job counts as a use.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import shutil
 import time
 import uuid
+from collections.abc import Collection
 from pathlib import Path
 
 from bandmate.errors import UserError
@@ -36,6 +43,10 @@ SCORE_TYPES = ("midi", "musicxml", "mxl", "abc")  # as `bandmate harmonize` and 
 _ABC_FIELD = re.compile(rb"^[XK]:", re.MULTILINE)
 SNIFF_BYTES = 4096
 ID_PATTERN = re.compile(r"[0-9a-f]{32}")
+
+
+class UploadMissing(UserError):
+    """An upload id with no upload behind it (never made, or removed by its age)."""
 
 
 class UploadRejected(UserError):
@@ -86,10 +97,10 @@ class UploadStore:
         return UploadReceiver(self, content_type, max_bytes)
 
     def meta(self, upload_id: str) -> dict:
-        """The record of an upload; a UserError (HTTP 422) when there is no such upload."""
+        """The record of an upload; UploadMissing (HTTP 422) when there is no such upload."""
         folder = self.root / upload_id
         if not ID_PATTERN.fullmatch(upload_id) or not (folder / "meta.json").is_file():
-            raise UserError(
+            raise UploadMissing(
                 f"There is no upload {upload_id!r}; upload the file first (POST /api/uploads) "
                 "and use the id it returns."
             )
@@ -105,11 +116,21 @@ class UploadStore:
             raise UserError(f"{what} is a {meta['type']} file; this needs {wanted}.")
         return self.root / upload_id / meta["stored"]
 
-    def clean_up(self, max_age_days: float, now: float | None = None) -> int:
-        """Remove uploads (and abandoned partial ones) older than `max_age_days`."""
+    def touch(self, upload_id: str) -> None:
+        """Mark an upload as used now: its age (for `clean_up`) counts from its last use."""
+        with contextlib.suppress(OSError):
+            os.utime(self.root / upload_id)
+
+    def clean_up(
+        self, max_age_days: float, now: float | None = None, keep: Collection[str] = ()
+    ) -> int:
+        """Remove uploads (and abandoned partial ones) unused for over `max_age_days`, except
+        those in `keep`: the ones a queued or running job still needs."""
         now = time.time() if now is None else now
         removed = 0
         for folder in self.root.iterdir():
+            if folder.name in keep:
+                continue
             if folder.is_dir() and now - folder.stat().st_mtime > max_age_days * 86400:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed += 1
