@@ -54,7 +54,7 @@ def test_a_key_signature_the_notes_deny_is_named_and_key_overrides_it(tmp_path):
 
 
 def test_mistakes_are_one_line(tmp_path):
-    assert_user_error(run_cli("chords"), "melody", "--key")
+    assert_user_error(run_cli("chords"), "melody", "--key Bb")
     assert_user_error(run_cli("chords", "--key", "H"), "key")
     assert_user_error(run_cli("chords", "--key", "C", "--style", "polka"), "polka")
     assert_user_error(run_cli("chords", tmp_path / "none.mid"), "none.mid")

@@ -7,6 +7,7 @@ import pytest
 from bandmate.compose.chords import (
     numeral_chord,
     progression_styles,
+    request_key,
     suggest_for_key,
     suggest_for_melody,
 )
@@ -157,3 +158,13 @@ def test_an_empty_vocal_staff_above_the_tune_is_not_taken_as_the_melody():
     best = suggest_for_melody(make_score(voice, violin))[0]
     chords = [format_chord(b.chords[0].symbol) for b in parse_chart(best.chart).bars]
     assert chords[0] == "C" and chords[1] == "F" and chords[3] == "C"
+
+
+def test_a_request_with_neither_melody_nor_key_is_refused_in_the_callers_own_words():
+    with pytest.raises(UserError) as plain:
+        request_key(False, None)
+    assert str(plain.value) == "Give a melody file to harmonize, or a key such as Bb."
+    with pytest.raises(UserError) as hinted:
+        request_key(False, None, key_hint="--key Bb")
+    assert str(hinted.value) == "Give a melody file to harmonize, or a key such as Bb (--key Bb)."
+    assert request_key(True, None) is None and request_key(False, "Bb") == Key.parse("Bb")

@@ -589,7 +589,7 @@ def test_chords_for_a_key_style_and_bars_give_count_charts(studio):
 @pytest.mark.parametrize(
     ("params", "says"),
     [
-        ({}, "Give a melody file to harmonize, or a key such as Bb (--key Bb)."),
+        ({}, "Give a melody file to harmonize, or a key such as Bb."),
         ({"style": "jazz", "bars": 4}, "Give a melody file to harmonize, or a key"),
         ({"key": "H"}, "Unknown key 'H'; write a key like C, Bb, F#m or Eb minor."),
         ({"key": "C", "style": "polka"}, "Unknown chord style 'polka'"),

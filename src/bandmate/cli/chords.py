@@ -38,7 +38,7 @@ def run(args) -> int:
 
     if args.count < 1:
         raise UserError("--count must be at least 1.")
-    key = request_key(args.melody is not None, args.key)
+    key = request_key(args.melody is not None, args.key, key_hint="--key Bb")
     if args.melody is not None:
         from bandmate.cli.show import load_input
         from bandmate.theory.harmony import key_doubt

@@ -103,14 +103,16 @@ def _in_minor(cells: list[str]) -> bool:
     return any(_NUMERAL.match(n)["degree"] == "i" for cell in cells for n in cell.split())
 
 
-def request_key(melody_given: bool, key: str | None) -> Key | None:
+def request_key(melody_given: bool, key: str | None, key_hint: str = "") -> Key | None:
     """The key a request for suggestions names, parsed (None for none), refusing a request with
     neither a melody nor a key: there is then nothing to suggest chords for. `bandmate chords`
-    and the studio's chords job both ask this first."""
+    and the studio's chords job both ask this first. The refusal names no flag or field, since
+    each edge spells a key its own way; `key_hint` (e.g. "--key Bb") is added in brackets."""
     from bandmate.theory.keys import parse_key
 
     if not melody_given and key is None:
-        raise UserError("Give a melody file to harmonize, or a key such as Bb (--key Bb).")
+        hint = f" ({key_hint})" if key_hint else ""
+        raise UserError(f"Give a melody file to harmonize, or a key such as Bb{hint}.")
     return None if key is None else parse_key(key)
 
 
