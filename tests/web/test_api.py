@@ -64,13 +64,31 @@ def test_an_upload_over_the_limit_is_413(studio):
         ("notes.txt", b"hello", "not accepted"),
         ("fake.wav", b"MThd" + bytes(40), "content is a midi file"),
         ("fake.mid", b"<html><body>hi</body></html>", "not a file bandmate reads"),
-        ("noext", wav_bytes(0.1), "not accepted"),
+        ("noext", wav_bytes(0.1), "The file 'noext' has no extension; upload a file whose name"),
+        ("", wav_bytes(0.1), "The file came without its name; send it with its name"),
+        ("song.mp3", b"ID3" + bytes(40), "Files ending in '.mp3' are not accepted"),
     ],
 )
 def test_a_wrong_type_is_415_with_a_reason(studio, name, data, says):
     response = upload(studio, name, data)
     assert response.status_code == 415
     assert says in response.json()["detail"]
+
+
+def test_a_file_named_only_by_its_extension_is_that_type(studio):
+    assert upload(studio, ".wav", wav_bytes(0.1)).status_code == 201
+
+
+def test_a_file_name_in_rfc_5987_form_is_read(studio):
+    """As urllib3 before 2.0 (so `requests`) sends a name that is not ASCII."""
+    body = (
+        b'--XX\r\nContent-Disposition: form-data; name="file"; '
+        b"filename*=UTF-8''t%C3%BCne%20%E2%99%AA.mid\r\n\r\n" + midi_bytes() + b"\r\n--XX--\r\n"
+    )
+    headers = {**CSRF, "content-type": "multipart/form-data; boundary=XX"}
+    response = studio.post("/api/uploads", content=body, headers=headers)
+    assert response.status_code == 201, response.text
+    assert studio.app.state.uploads.meta(response.json()["id"])["name"] == "tüne ♪.mid"
 
 
 def test_an_upload_without_the_file_field_is_400(studio):
@@ -250,6 +268,9 @@ def test_a_download_from_a_job_not_done_says_why(tmp_path):
         ({"kind": "melody", "chart": "| C | G |", "key": "Zb minor"}, "Unknown key 'Zb minor'"),
         # queued, then failed in the worker with 'e.g. --range C4-C6', a flag the API lacks
         ({"kind": "melody", "chart": "| C | G |", "low": 60, "high": 62}, "under a fifth"),
+        # queued, then failed: the melody model writes MIDI 36-96 only
+        ({"kind": "melody", "chart": "| C | G |", "low": 0, "high": 127}, "within MIDI 36-96"),
+        ({"kind": "melody", "chart": "| C | G |", "low": 100, "high": 120}, "within MIDI 36-96"),
         # 4,000 bars of 4/4 sixteen times at 20 BPM: 53 days in the queue's worker, not refused
         (
             {**TINY_BACKING, "chart": "| C " * 4000 + "|", "choruses": 16, "tempo": 20},

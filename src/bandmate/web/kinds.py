@@ -12,6 +12,8 @@ writing into the job's folder under fixed names.
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -217,6 +219,12 @@ def check(params: Params, uploads: UploadStore) -> None:
                 f"The melody's range {params.low}-{params.high} is under a fifth; make 'high' at "
                 "least 7 above 'low' (60-84, C4-C6, is the default)."
             )
+        lowest, highest = _melody_model_pitches()
+        if params.low < lowest or params.high > highest:  # the model's check, in the queue
+            raise UserError(
+                f"The melody's range {params.low}-{params.high} goes outside the notes the melody "
+                f"model writes; keep 'low' and 'high' within MIDI {lowest}-{highest} (C2-C7)."
+            )
         if params.with_backing:
             load_style(params.with_backing)
         _check_bar_lines(params.chart)
@@ -248,6 +256,21 @@ def upload_ids(params: dict) -> set[str]:
         ids = params.get(key) or []
         found.update([ids] if isinstance(ids, str) else ids)
     return found
+
+
+@functools.cache
+def _melody_model_pitches() -> tuple[int, int]:
+    """The lowest and highest MIDI pitch the shipped melody model writes, read from its
+    config.json (loading the model would load torch into a request)."""
+    from importlib import resources
+
+    try:  # where bandmate.models.registry.shipped_model_dir finds it (that module loads torch)
+        folder = resources.files("bandmate.data") / "models" / "melody"
+        config = json.loads((folder / "config.json").read_text())
+        settings = config["tokenizer"]["settings"]
+        return int(settings["lowest_pitch"]), int(settings["highest_pitch"])
+    except (OSError, ValueError, KeyError, TypeError):  # the job's own check then says why
+        return 0, 127
 
 
 def _upload_name(upload_id: str, uploads: UploadStore) -> str:

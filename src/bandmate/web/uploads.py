@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Collection
 from pathlib import Path
+from urllib.parse import unquote_to_bytes
 
 from bandmate.errors import UserError
 
@@ -75,9 +76,33 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def suffix_of(filename: str) -> str:
+    """The extension of a file's name, lowercase with its dot ('' for none). Unlike
+    `Path.suffix`, a name that is only an extension ('.wav') has one."""
+    name = re.split(r"[/\\]", filename)[-1]
+    return "." + name.rsplit(".", 1)[1].lower() if "." in name else ""
+
+
 def type_of_suffix(filename: str) -> str | None:
-    suffix = Path(filename).suffix.lower() if filename else ""
+    suffix = suffix_of(filename)
     return next((kind for kind, (suffixes, _) in TYPES.items() if suffix in suffixes), None)
+
+
+# RFC 5987's `filename*=charset'language'percent-encoded`, as urllib3 < 2 sends a name that is
+# not ASCII; python-multipart's option parser drops it
+_EXTENDED_FILENAME = re.compile(rb"filename\*\s*=\s*([\w!#$%&+^`{}~-]*)'[^']*'([^;\s]*)", re.I)
+
+
+def filename_of(disposition: bytes, options: dict[bytes, bytes]) -> str:
+    """The file name a multipart part's Content-Disposition gives ('' for none)."""
+    found = _EXTENDED_FILENAME.search(disposition)
+    if found:
+        charset = found[1].decode("ascii") or "utf-8"
+        try:
+            return unquote_to_bytes(found[2].decode("ascii")).decode(charset, "replace")
+        except LookupError:  # a charset Python does not know
+            return unquote_to_bytes(found[2].decode("ascii")).decode("utf-8", "replace")
+    return options.get(b"filename", b"").decode("utf-8", "replace")
 
 
 def slug(name: str, default: str = "file") -> str:
@@ -190,10 +215,11 @@ class UploadReceiver:
         self._header = [b"", b""]
 
     def _headers_finished(self) -> None:
-        _, options = self._parse_options(self._headers.get(b"content-disposition", b""))
+        disposition = self._headers.get(b"content-disposition", b"")
+        _, options = self._parse_options(disposition)
         if options.get(b"name") == b"file" and not self._found:
             self._found = self._in_file_part = True
-            self._filename = options.get(b"filename", b"").decode("utf-8", "replace")
+            self._filename = filename_of(disposition, options)
             self._file = open(self.data_path, "wb")  # noqa: SIM115 (closed in _part_end/abort)
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
@@ -231,6 +257,22 @@ class UploadReceiver:
             self._file.close()
         shutil.rmtree(self.incoming, ignore_errors=True)
 
+    def _unaccepted_name(self, accepted: str) -> str:
+        given = self._filename or ""
+        if not given.strip():
+            return (
+                "The file came without its name; send it with its name, ending in one of "
+                f"{accepted}."
+            )
+        suffix = suffix_of(given)
+        if not suffix:
+            name = re.split(r"[/\\]", given)[-1][:80]
+            return (
+                f"The file {name!r} has no extension; upload a file whose name ends in one "
+                f"of {accepted}."
+            )
+        return f"Files ending in {suffix[:20]!r} are not accepted; upload one of {accepted}."
+
     def finish(self) -> str:
         """Check what arrived and keep it; returns the upload's id."""
         try:
@@ -243,11 +285,7 @@ class UploadReceiver:
             by_content = sniff(self._head)
             accepted = ", ".join(s for suffixes, _ in TYPES.values() for s in suffixes)
             if by_suffix is None:
-                raise UploadRejected(
-                    f"Files named like {Path(self._filename or '').suffix or 'that'!r} are not "
-                    f"accepted; upload one of {accepted}.",
-                    415,
-                )
+                raise UploadRejected(self._unaccepted_name(accepted), 415)
             if by_content != by_suffix:
                 found = f"a {by_content} file" if by_content else "not a file bandmate reads"
                 raise UploadRejected(
