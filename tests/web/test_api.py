@@ -151,14 +151,14 @@ def test_an_unknown_job_is_404(studio):
 
 
 def test_a_failing_job_reports_the_librarys_sentence(studio):
-    broken = b"RIFF" + (1000).to_bytes(4, "little") + b"WAVEfmt " + bytes(8)  # truncated
-    upload_id = upload(studio, "mix.wav", broken).json()["id"]
+    # its header is sound (a header that is not is refused at submit), its samples cut short
+    upload_id = upload(studio, "mix.wav", wav_bytes()[:100]).json()["id"]
     response = studio.post("/api/jobs", json={"kind": "master", "input": upload_id}, headers=CSRF)
     assert response.status_code == 201
     job = wait_for(studio, response.json()["id"])
     assert job["status"] == "failed"
     assert job["files"] == []
-    assert job["error"].startswith("'mix.wav' is not a readable audio file")
+    assert job["error"].startswith("'mix.wav' is truncated"), job["error"]
     assert str(studio.app.state.store.data_dir) not in job["error"]  # no server paths
 
 
@@ -283,6 +283,40 @@ def test_bad_job_parameters_are_422_with_one_sentence(studio, params, says):
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert isinstance(detail, str) and says in detail
+
+
+def _wav(channels: int, rate: int) -> bytes:
+    import io
+
+    import numpy as np
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, np.zeros((rate // 10, channels), np.float32), rate, format="WAV")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "says"),
+    [
+        ("surround.wav", _wav(6, 44100), "'surround.wav' has 6 channels; bandmate takes mono"),
+        ("phone.wav", _wav(1, 8000), "'phone.wav' is at 8000 Hz, a sample rate bandmate does"),
+        ("cut.wav", b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(40), "'cut.wav' is not a readable"),
+    ],
+)
+def test_audio_a_job_cannot_take_is_422_at_submit_naming_it(studio, name, data, says):
+    """Queued, these failed only when a worker reached them; the header says so at once."""
+    audio = upload(studio, name, data).json()["id"]
+    good = upload(studio, "good.wav", wav_bytes(0.1)).json()["id"]
+    for job in (
+        {"kind": "master", "input": audio},
+        {"kind": "master", "input": good, "reference": audio},
+        {"kind": "mix", "stems": [good, audio]},
+    ):
+        response = studio.post("/api/jobs", json=job, headers=CSRF)
+        assert response.status_code == 422, response.text
+        detail = response.json()["detail"]
+        assert detail.startswith(says) and "input.wav" not in detail, detail
 
 
 def test_a_stem_given_twice_is_422_naming_it(studio):

@@ -192,12 +192,12 @@ def check(params: Params, uploads: UploadStore) -> None:
         if params.groove:
             uploads.path(params.groove, ("midi",))
     elif isinstance(params, MasterParams):
-        uploads.path(params.input, AUDIO_TYPES)
+        _check_audio(params.input, uploads)
         if params.reference:
-            uploads.path(params.reference, AUDIO_TYPES)
+            _check_audio(params.reference, uploads)
     elif isinstance(params, MixParams):
         for i, stem in enumerate(params.stems):
-            uploads.path(stem, AUDIO_TYPES)
+            _check_audio(stem, uploads)
             if stem in params.stems[:i]:  # it would be mixed in twice as loud
                 name = Path(uploads.meta(stem)["name"]).name or stem
                 raise UserError(f"The stem {name!r} is given twice; give each stem once.")
@@ -256,6 +256,19 @@ def upload_ids(params: dict) -> set[str]:
         ids = params.get(key) or []
         found.update([ids] if isinstance(ids, str) else ids)
     return found
+
+
+def _check_audio(upload_id: str, uploads: UploadStore) -> None:
+    """Refuse an audio upload whose header the job would refuse (more than two channels, a
+    sample rate bandmate does not take, a header libsndfile cannot read), named as uploaded."""
+    from bandmate.io.audio import audio_info
+
+    path = uploads.path(upload_id, AUDIO_TYPES)
+    try:
+        audio_info(path)
+    except UserError as e:
+        name = Path(uploads.meta(upload_id)["name"]).name or "the upload"
+        raise UserError(str(e).replace(str(path), name)) from None
 
 
 @functools.cache
