@@ -33,13 +33,15 @@ def render_file(
     """Render `midi_path` to `output` (default: beside it as .wav) and stems into `stems_dir`.
 
     Stems are named `NN-track-name` with the mix's suffix (see `render.stem_filenames`). Every
-    output is checked before the rendering starts.
+    output is checked before the rendering starts. The files are written as the tracks are
+    rendered (`render.write_rendering`), so that memory does not grow with the number of tracks;
+    `render_seconds` counts the writing too.
     """
     from bandmate.errors import OutputError
-    from bandmate.io.audio import check_writable, write_audio
+    from bandmate.io.audio import check_writable
     from bandmate.io.files import check_inputs, check_output_folder, check_outputs
     from bandmate.io.midi import read_midi
-    from bandmate.render import render, stem_filenames
+    from bandmate.render import stem_filenames, write_rendering
 
     check_inputs([midi_path])
     inputs = [midi_path, *([soundfont] if soundfont else [])]
@@ -67,9 +69,14 @@ def render_file(
         check_outputs(stem_paths, inputs, force=force)
 
     start = time.perf_counter()
-    stems, mix = render(score, sample_rate=sample_rate, soundfont=soundfont, progress=progress)
+    frames = write_rendering(
+        score,
+        out,
+        stem_paths,
+        sample_rate=sample_rate,
+        soundfont=soundfont,
+        subtype=subtype,
+        progress=progress,
+    )
     took = time.perf_counter() - start
-    write_audio(mix, out, subtype=subtype)
-    for stem, path in zip(stems, stem_paths, strict=False):
-        write_audio(stem, path, subtype=subtype)
-    return RenderResult(out, tuple(stem_paths), mix.duration_seconds, mix.sample_rate, took)
+    return RenderResult(out, tuple(stem_paths), frames / sample_rate, sample_rate, took)

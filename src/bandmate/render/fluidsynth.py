@@ -18,7 +18,10 @@ only the samples of the preset it plays (20-50 ms, against 100-200 ms for the wh
 Events are fed from the Score rather than through a MIDI file: ticks go through the tempo map to
 seconds, then to FluidSynth's 64-frame blocks (an event can only take effect on a block boundary),
 rounded to the nearest one, so that a note starts within half a block (0.7 ms at 44.1 kHz) of its
-time. Between events the synth renders straight into the stem.
+time. Between events the synth renders straight into a buffer of the stem's next 65,536 frames
+(1.5 s), which is handed on whenever it is full (`stream_stems`): to the stems kept whole by
+`render_stems`, or to a mix and files written as the rendering goes (`render.files`), whose memory
+then does not grow with the number of tracks.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ TAIL_QUIET_DBFS = -90.0  # ... that the mix is below this level
 MAX_FLUID_SAMPLE_RATE = 96_000  # synth.sample-rate's upper bound in FluidSynth 2.x
 _TAIL_CHUNK_SECONDS = 0.05
 _CHUNK_FRAMES = 8_192  # the longest single render call, so that progress and stopping are prompt
+_BLOCK_FRAMES = 8 * _CHUNK_FRAMES  # a track's samples are handed on in blocks of up to this
 _MIN_THREADS = 8  # see _thread_count
 _RELEASE_SECONDS = 0.3  # a rough release per note, to guess which tracks take longest
 
@@ -161,43 +165,36 @@ class _Synth:
 
 
 # --- public functions --------------------------------------------------------------------------
-def render_stems(
+BlockSink = Callable[[int, int, np.ndarray], None]
+"""`sink(track, start_frame, samples)`: `samples` (2, frames) of the stem of `score.tracks[track]`
+from `start_frame` on; see `stream_stems`."""
+
+
+def stream_stems(
     score: Score,
+    sink: BlockSink,
     *,
     sample_rate: int = 44_100,
     soundfont: str | os.PathLike | None = None,
     gain: float = DEFAULT_GAIN,
     progress: ProgressCallback | None = None,
-) -> list[Audio]:
-    """One stereo stem per track of `score`, in the order of `score.tracks`.
+) -> int:
+    """Render the stems of `score` block by block into `sink`; returns the stems' length in frames.
 
-    All stems have the same length: the score's duration through its tempo map plus one
-    release/reverb tail, rendered until every stem has been quiet for 0.25 s, quiet enough that
-    the mix is below -90 dBFS (at most 4 s; a stem that fell quiet sooner is padded with
-    zeros). The stems keep the balance the synth gives them (no normalisation), and their sum
-    is the mix (`render_mix`). A track without notes gives a silent stem. `soundfont` defaults
-    to `find_soundfont()`; `gain` is FluidSynth's master gain. `progress(done, total)` is
-    called from the calling thread as rendering advances, in seconds of audio summed over the
-    tracks.
-
-    Raises `EmptyScoreError` for a score without notes, `SoundFontError` when no SoundFont can
-    be found or loaded, `AudioFormatError` for a sample rate that cannot be used.
+    The stems are those of `render_stems`, handed on as they are rendered rather than kept, so
+    that what is done with them (a mix summed, files written) needs memory for a few blocks of
+    each track being rendered, not for whole stems. `sink` is called from the render threads,
+    at once for different tracks; each track's blocks come in order and join up, at most
+    `stem_frames_max(score, sample_rate)` frames in all, and `samples` is float32 that the
+    caller must copy to keep (the buffer is reused). A stem is silence after its last block, and
+    a track without notes gets no blocks at all. `progress` and the errors raised are those of
+    `render_stems`; an error raised by `sink` stops the rendering and is raised here.
     """
-    if score.is_empty:
-        raise EmptyScoreError(
-            "The score has no notes, so there is nothing to render; give a MIDI file with notes."
-        )
-    check_sample_rate(sample_rate)
-    if sample_rate > MAX_FLUID_SAMPLE_RATE:
-        raise AudioFormatError(rate_message(sample_rate))
+    capacity = stem_frames_max(score, sample_rate)
     soundfont = soundfont_path(soundfont)
     progress = progress or no_progress
 
-    # (less a hair, so that float error in the seconds cannot add a frame)
-    body_frames = math.ceil(score.duration_seconds * sample_rate - 1e-6)
-    capacity = body_frames + round(TAIL_MAX_SECONDS * sample_rate)
-    # (tracks, 2, frames): each stem is a view of this block; silent tracks stay zero
-    stems = np.zeros((len(score.tracks), 2, capacity), dtype=np.float32)
+    body_frames = _body_frames(score, sample_rate)
     playing = [k for k, t in enumerate(score.tracks) if t.notes]
     # the longest tracks first, so that when there are more tracks than threads, the threads
     # finish at about the same time
@@ -225,8 +222,9 @@ def render_stems(
                 synth,
                 score,
                 score.tracks[k],
-                stems[k],
+                functools.partial(sink, k),
                 body_frames,
+                capacity,
                 sample_rate,
                 quiet_level,
                 advance,
@@ -254,9 +252,60 @@ def render_stems(
         finally:  # after an error or an interrupt, the other threads stop soon
             stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
-    end = max(f.result() for f in futures)
     progress(total_seconds, total_seconds)
+    return max(f.result() for f in futures)
+
+
+def render_stems(
+    score: Score,
+    *,
+    sample_rate: int = 44_100,
+    soundfont: str | os.PathLike | None = None,
+    gain: float = DEFAULT_GAIN,
+    progress: ProgressCallback | None = None,
+) -> list[Audio]:
+    """One stereo stem per track of `score`, in the order of `score.tracks`.
+
+    All stems have the same length: the score's duration through its tempo map plus one
+    release/reverb tail, rendered until every stem has been quiet for 0.25 s, quiet enough that
+    the mix is below -90 dBFS (at most 4 s; a stem that fell quiet sooner is padded with
+    zeros). The stems keep the balance the synth gives them (no normalisation), and their sum
+    is the mix (`render_mix`). A track without notes gives a silent stem. `soundfont` defaults
+    to `find_soundfont()`; `gain` is FluidSynth's master gain. `progress(done, total)` is
+    called from the calling thread as rendering advances, in seconds of audio summed over the
+    tracks.
+
+    All the stems are held in memory at once; `stream_stems` hands them on block by block.
+
+    Raises `EmptyScoreError` for a score without notes, `SoundFontError` when no SoundFont can
+    be found or loaded, `AudioFormatError` for a sample rate that cannot be used.
+    """
+    capacity = stem_frames_max(score, sample_rate)
+    # (tracks, 2, frames): each stem is a view of this block; silent tracks stay zero
+    stems = np.zeros((len(score.tracks), 2, capacity), dtype=np.float32)
+
+    def keep(k: int, start: int, samples: np.ndarray) -> None:
+        stems[k, :, start : start + samples.shape[1]] = samples
+
+    end = stream_stems(
+        score, keep, sample_rate=sample_rate, soundfont=soundfont, gain=gain, progress=progress
+    )
     return [Audio(stems[k, :, :end], sample_rate) for k in range(len(score.tracks))]
+
+
+def stem_frames_max(score: Score, sample_rate: int) -> int:
+    """The longest the stems of `score` can be, in frames: its duration plus TAIL_MAX_SECONDS.
+
+    Raises as `render_stems` does for a score without notes or a sample rate it cannot use.
+    """
+    if score.is_empty:
+        raise EmptyScoreError(
+            "The score has no notes, so there is nothing to render; give a MIDI file with notes."
+        )
+    check_sample_rate(sample_rate)
+    if sample_rate > MAX_FLUID_SAMPLE_RATE:
+        raise AudioFormatError(rate_message(sample_rate))
+    return _body_frames(score, sample_rate) + round(TAIL_MAX_SECONDS * sample_rate)
 
 
 def render(
@@ -283,38 +332,55 @@ def _render_track(
     synth: _Synth,
     score: Score,
     track: Track,
-    stem: np.ndarray,
+    sink: Callable[[int, np.ndarray], None],
     body_frames: int,
+    capacity: int,
     sample_rate: int,
     quiet_level: float,
     advance: Callable[[int], None],
 ) -> int:
-    """Play `track` on `synth` into `stem` (2, capacity): the notes, then the tail.
+    """Play `track` on `synth` into `sink(start_frame, samples)`: the notes, then the tail.
 
-    Returns the frames rendered: `body_frames` plus the tail, which ends once the stem has
-    stayed below `quiet_level` for TAIL_QUIET_SECONDS, or when `stem` is full.
+    The synth renders into a buffer of _BLOCK_FRAMES (2, frames), handed to `sink` each time it
+    is full and at the end, then cleared for reuse. Returns the frames rendered: `body_frames`
+    plus the tail, which ends once the stem has stayed below `quiet_level` for
+    TAIL_QUIET_SECONDS, or at `capacity` frames.
     """
     lib, handle = synth.lib, synth.handle
     process = lib.fluid_synth_process
     synth.set_instrument(_CHANNEL, track.program, track.is_drum)
-    itemsize = stem.itemsize
+    buffer = np.zeros((2, _BLOCK_FRAMES), dtype=np.float32)
+    itemsize = buffer.itemsize
     # the dry pair goes to out[0], out[1]; the reverb pair and the chorus pair to fx[0..3]: all
-    # are mixed into the stem's own two rows (FluidSynth lets the buffers alias)
-    out_base = np.array([stem[0].ctypes.data, stem[1].ctypes.data], dtype=np.uint64)
+    # are mixed into the buffer's own two rows (FluidSynth lets the buffers alias)
+    out_base = np.array([buffer[0].ctypes.data, buffer[1].ctypes.data], dtype=np.uint64)
     fx_base = np.tile(out_base, 2)
     out_now, fx_now = out_base.copy(), fx_base.copy()
-    capacity = stem.shape[1]
-    position = 0
+    position = 0  # frames rendered
+    held = 0  # the last of them, in the buffer and not yet handed on
+
+    def hand_on() -> None:
+        nonlocal held
+        sink(position - held, buffer[:, :held])
+        buffer[:, :held] = 0  # FluidSynth adds to what its buffers hold
+        held = 0
+
+    def render(frames: int) -> np.ndarray:
+        """The next `frames` (at most _CHUNK_FRAMES), valid until the next call."""
+        nonlocal position, held
+        if held + frames > _BLOCK_FRAMES:
+            hand_on()
+        np.add(out_base, held * itemsize, out=out_now)
+        np.add(fx_base, held * itemsize, out=fx_now)
+        process(handle, frames, len(fx_now), fx_now.ctypes.data, len(out_now), out_now.ctypes.data)
+        position += frames
+        held += frames
+        advance(position)
+        return buffer[:, held - frames : held]
 
     def render_to(frame: int) -> None:
-        nonlocal position
         while position < frame:
-            n = min(frame - position, _CHUNK_FRAMES)
-            np.add(out_base, position * itemsize, out=out_now)
-            np.add(fx_base, position * itemsize, out=fx_now)
-            process(handle, n, len(fx_now), fx_now.ctypes.data, len(out_now), out_now.ctypes.data)
-            position += n
-            advance(position)
+            render(min(frame - position, _CHUNK_FRAMES))
 
     noteon, noteoff = lib.fluid_synth_noteon, lib.fluid_synth_noteoff
     for block, is_on, pitch, velocity in _events(score, track, sample_rate):
@@ -326,13 +392,14 @@ def _render_track(
     render_to(body_frames)
 
     quiet_needed = round(TAIL_QUIET_SECONDS * sample_rate)
-    chunk = round(_TAIL_CHUNK_SECONDS * sample_rate)
+    chunk = min(round(_TAIL_CHUNK_SECONDS * sample_rate), _CHUNK_FRAMES)
     quiet = 0
     while position < capacity and quiet < quiet_needed:
-        start = position
-        render_to(min(position + chunk, capacity))
-        loud = float(np.max(np.abs(stem[:, start:position]))) >= quiet_level
-        quiet = 0 if loud else quiet + position - start
+        samples = render(min(chunk, capacity - position))
+        loud = float(np.max(np.abs(samples))) >= quiet_level
+        quiet = 0 if loud else quiet + samples.shape[1]
+    if held:
+        hand_on()
     return position
 
 
@@ -354,6 +421,12 @@ def _events(score: Score, track: Track, sample_rate: int):
     order = np.lexsort((phase, block))
     columns = (block, is_on, np.tile(pitch, 2), np.tile(velocity, 2))
     return zip(*(c[order].tolist() for c in columns), strict=True)
+
+
+def _body_frames(score: Score, sample_rate: int) -> int:
+    """The score's duration through its tempo map, in frames."""
+    # (less a hair, so that float error in the seconds cannot add a frame)
+    return math.ceil(score.duration_seconds * sample_rate - 1e-6)
 
 
 def _cost_seconds(score: Score, track: Track) -> float:
