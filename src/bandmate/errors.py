@@ -25,6 +25,15 @@ class OutputError(UserError):
     """An output cannot be written: it exists (and --force was not given) or it is an input."""
 
 
+def quoted(text: str, limit: int = 40) -> str:
+    """`text` quoted for a message, its middle cut out past `limit` characters: a stray paste of
+    a whole page into a chart is named, not printed back in full."""
+    if len(text) > limit:
+        half = (limit - 1) // 2
+        text = f"{text[:half]}…{text[-half:]}"
+    return repr(text)
+
+
 class ChordSymbolError(UserError):
     """A chord symbol that bandmate cannot read."""
 
@@ -32,7 +41,7 @@ class ChordSymbolError(UserError):
         self.symbol = symbol
         detail = f" ({reason})" if reason else ""
         super().__init__(
-            f"Unknown chord symbol {symbol!r}{detail}; "
+            f"Unknown chord symbol {quoted(symbol)}{detail}; "
             "write it like C, Am7, F#m7b5, Bbmaj7/D or N.C."
         )
 
@@ -47,7 +56,7 @@ class ChartError(UserError):
         if bar is not None:
             where.append(f"bar {bar}")
         if token is not None:
-            where.append(f"at {token!r}")
+            where.append(f"at {quoted(token)}")
         prefix = f"Chart error in {', '.join(where)}: " if where else "Chart error: "
         super().__init__(prefix + message)
 

@@ -57,6 +57,19 @@ def test_bad_charts(chart, words):
     assert_user_error(run_cli("chart", chart), *words)
 
 
+def test_a_long_chart_typed_on_the_command_line(tmp_path):
+    # longer than a file name may be: asking the system whether it names a file raised
+    # "File name too long" (a traceback) before the chart was read as a chart
+    chart = "| C | F | G7 | C " * 40 + "|"
+    result = run_cli("chart", chart, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("160 bars in 4/4")
+    # a chord pasted from a page of text is named, not printed back whole
+    result = run_cli("chart", "| C | " + "Xq" * 250 + " |", cwd=tmp_path)
+    assert_user_error(result, "bar 2", "…")
+    assert len(result.stderr) < 300
+
+
 def test_chart_from_a_file(tmp_path):
     path = tmp_path / "tune.txt"
     path.write_text("[Verse]\n| C | Am |\n| F | G7 |\n")

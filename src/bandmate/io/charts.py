@@ -23,12 +23,13 @@ def load_chart(text_or_path: str, meter: tuple[int, int] = (4, 4)) -> Chart:
     looks_like_path = "|" not in text_or_path and (
         candidate.suffix.lower() in CHART_SUFFIXES or "/" in text_or_path
     )
-    if "\n" not in text_or_path and candidate.is_file():
+    kind = None if "\n" in text_or_path else _path_kind(candidate)
+    if kind == "file":
         try:
             text = user_text(candidate.read_bytes())  # UTF-8, UTF-16 (Notepad), or Latin-1
         except OSError as e:
             raise InputFileError(f"Chart file {text_or_path!r} could not be read ({e}).") from None
-    elif "\n" not in text_or_path and "|" not in text_or_path and candidate.is_dir():
+    elif kind == "folder" and "|" not in text_or_path:
         raise InputFileError(
             f"{text_or_path!r} is a folder; give a chart file, or the chart itself in quotes."
         )
@@ -39,3 +40,13 @@ def load_chart(text_or_path: str, meter: tuple[int, int] = (4, 4)) -> Chart:
     if not text.strip():
         raise ChartError("the chart is empty; write bars like '| C | Am | F | G |'.")
     return parse_chart(text, meter)
+
+
+def _path_kind(candidate: Path) -> str | None:
+    """ "file", "folder" or None for what `candidate` names. A chart typed on the command line is
+    tried as a path first, and one longer than a file name may be (255 bytes) makes the system
+    refuse the question rather than say no: that, too, names nothing."""
+    try:
+        return "file" if candidate.is_file() else "folder" if candidate.is_dir() else None
+    except OSError:
+        return None
