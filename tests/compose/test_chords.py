@@ -6,6 +6,7 @@ import pytest
 
 from bandmate.compose.chords import (
     numeral_chord,
+    progression_family,
     progression_styles,
     request_key,
     suggest_for_key,
@@ -124,6 +125,12 @@ def test_a_backing_style_suggests_its_familys_progressions():
     assert suggest_for_key(Key.parse("F"), 8, "bossa-nova") == suggest_for_key(
         Key.parse("F"), 8, "jazz"
     )
+
+
+def test_a_style_is_read_however_it_is_spelt():
+    # backing takes `--style POP` and `--style "Bossa Nova"`; the chords for it must too
+    assert suggest_for_key(Key.parse("F"), 8, "POP") == suggest_for_key(Key.parse("F"), 8, "pop")
+    assert progression_family("Bossa Nova") == progression_family("bossa-nova") is not None
 
 
 def test_bad_requests_are_user_errors():

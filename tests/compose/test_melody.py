@@ -128,3 +128,18 @@ def test_a_tune_with_a_pickup_bar_keeps_its_chords_in_place(untrained_melody_mod
         ]  # fmt: skip
         assert out.time_signatures == sheet.time_signatures
         assert all(n.onset_ticks < 480 + 2 * 1920 for n in out.tracks[0].notes)
+
+
+def test_a_style_is_read_however_it_is_spelt(untrained_melody_model):
+    # `--style Irish` as `--style irish`, as backing styles are read
+    chart = parse_chart("| C | G |")
+    written = [
+        melody_over_chart(
+            chart,
+            tempo_bpm=100,
+            settings=MelodySettings(style=style, seed=3),
+            model=untrained_melody_model,
+        )
+        for style in ("irish", " Irish", "IRISH")
+    ]
+    assert written[0].tracks[0].notes == written[1].tracks[0].notes == written[2].tracks[0].notes

@@ -166,10 +166,16 @@ def style_names() -> list[str]:
     )
 
 
+def style_word(name: str) -> str:
+    """A style's name as bandmate's tables spell it: "Bossa Nova", "bossa_nova" and " BOSSA-NOVA"
+    all read bossa-nova, for backing, melody and chord styles alike."""
+    return name.strip().lower().replace(" ", "-").replace("_", "-")
+
+
 @functools.cache
 def load_style(name: str) -> Style:
     """The style called `name`; an unknown name is a StyleError that lists the valid ones."""
-    key = name.strip().lower().replace(" ", "-").replace("_", "-")
+    key = style_word(name)
     names = style_names()
     if key not in names:
         raise StyleError(f"Unknown style {name!r}; choose one of: {', '.join(names)}.")

@@ -67,10 +67,11 @@ def _job_options(args) -> dict:
 
 
 def _check_style(args) -> None:
+    from bandmate.arrange.style import style_word
     from bandmate.errors import UserError
     from bandmate.tokens.melody import MELODY_STYLES
 
-    if args.style is not None and args.style not in MELODY_STYLES:
+    if args.style is not None and style_word(args.style) not in MELODY_STYLES:
         raise UserError(
             f"Unknown melody style {args.style!r}; choose one of {', '.join(MELODY_STYLES)}."
         )

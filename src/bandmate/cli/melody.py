@@ -93,6 +93,6 @@ def run(args) -> int:
             **job_options(args),
         )
     notes, bars = len(written.score.tracks[0].notes), len(chart.bars)
-    print(f"Wrote {args.out}: {notes} notes over {bars} bars ({args.style}, seed {args.seed}).")
+    print(f"Wrote {args.out}: {notes} notes over {bars} bars ({settings.style}, seed {args.seed}).")
     report_originality(written)
     return 0

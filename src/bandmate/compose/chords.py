@@ -86,8 +86,12 @@ def progression_styles() -> list[str]:
 
 def progression_family(style: str) -> str | None:
     """The progression style `style` names: itself, or for a backing style (`bandmate styles`)
-    the family its harmony comes from; None for neither."""
+    the family its harmony comes from; None for neither. Spelt as any style is ("POP", "Bossa
+    Nova")."""
+    from bandmate.arrange.style import style_word
+
     table = _table()
+    style = style_word(style)
     if style in table and style != "backing":
         return style
     return table["backing"].get(style)

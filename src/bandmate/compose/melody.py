@@ -49,6 +49,12 @@ class MelodySettings:
     top_p: float = TOP_P
     chord_tone_bias: float = CHORD_TONE_BIAS
 
+    def __post_init__(self):
+        if self.style is not None:  # "Irish" is irish, as backing styles read
+            from bandmate.arrange.style import style_word
+
+            object.__setattr__(self, "style", style_word(self.style))
+
 
 def load_melody_model(model=None):
     """The shipped melody model, or `model` (a TrainedModel or a checkpoint path)."""
