@@ -70,6 +70,12 @@ def test_a_long_chart_typed_on_the_command_line(tmp_path):
     assert len(result.stderr) < 300
 
 
+@pytest.mark.parametrize("command", ["info", "analyze", "check"])
+def test_a_name_longer_than_the_file_system_allows_is_one_sentence(tmp_path, command):
+    result = run_cli(command, "a" * 300 + ".mid", cwd=tmp_path)
+    assert_user_error(result, "longer than the file system allows")
+
+
 def test_chart_from_a_file(tmp_path):
     path = tmp_path / "tune.txt"
     path.write_text("[Verse]\n| C | Am |\n| F | G7 |\n")

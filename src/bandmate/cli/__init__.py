@@ -97,6 +97,16 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as e:
+        if e.errno == errno.ENAMETOOLONG:  # a path given, or one made from it, past 255 bytes
+            from bandmate.errors import quoted
+
+            name = quoted(os.fsdecode(e.filename)) if e.filename else "a path"
+            print(
+                f"bandmate {args.command}: error: the name {name} is longer than the file "
+                "system allows; give a shorter one.",
+                file=sys.stderr,
+            )
+            return 2
         if e.errno not in _STORAGE_ERRORS:
             raise
         # a full disk, a quota or a read-only file system, wherever the write was (the atomic
