@@ -345,3 +345,65 @@ def test_dc_alone_is_refused_not_turned_up_to_infinity(tmp_path):
     with pytest.raises(UserError, match=r"dc\.wav"):
         master_file(path, out)
     assert not out.exists()
+
+
+# --- found in acceptance (helper-50) --------------------------------------------------------------
+def test_a_file_with_no_samples_is_said_to_hold_no_audio(tmp_path):
+    # it was called silent, which sends the user looking for a muted track in a file that is empty
+    empty = tmp_path / "empty.wav"
+    sf.write(str(empty), np.zeros((0, 2)), 44_100, subtype="PCM_16")
+    with pytest.raises(UserError, match=r"'.*empty\.wav' holds no audio; there is nothing"):
+        master_file(empty, tmp_path / "master.wav")
+    with pytest.raises(UserError, match="The reference holds no audio; give a finished master"):
+        master(
+            music(np.random.default_rng(1), seconds=2.0), reference=Audio(np.zeros((2, 0)), 44_100)
+        )
+
+
+def test_a_reference_of_dc_alone_is_refused(rng, tmp_path):
+    # a constant offset reads about -30 LUFS from the meter's start-up and its octave balance is
+    # leakage around 0 Hz: the master cut every band above 100 Hz by 6 dB to match it, unsaid
+    constant = Audio(np.full((2, 5 * 44_100), 0.3, dtype=np.float32), 44_100)
+    with pytest.raises(UserError, match="The reference holds nothing but a DC offset"):
+        master(music(rng, seconds=2.0), reference=constant)
+    mix, reference, out = tmp_path / "mix.wav", tmp_path / "dc.wav", tmp_path / "master.wav"
+    write_audio(music(rng, seconds=2.0), mix)
+    write_audio(constant, reference, "PCM_16")
+    with pytest.raises(UserError, match=r"reference '.*dc\.wav' holds nothing but a DC offset"):
+        master_file(mix, out, reference_path=reference)
+    assert not out.exists()
+    # music with an offset is a reference like any other
+    offset = Audio(music(rng, seconds=2.0).samples + np.float32(0.2), 44_100)
+    _, report = master(music(rng, seconds=2.0), reference=offset)
+    assert report.target_source == "the reference"
+
+
+def test_no_attempt_but_the_last_stands_at_the_output(rng, tmp_path, monkeypatch):
+    # the master is rendered and measured, and rendered again if it missed; each attempt was
+    # moved into place, so a run that failed (or was stopped) on the second left the first
+    # attempt, off target or over the ceiling, where the user's old master had been
+    import bandmate.mix.master as mastering
+
+    source, out = tmp_path / "mix.wav", tmp_path / "master.wav"
+    write_audio(music(rng, seconds=3.0), source)
+    out.write_bytes(b"the old master")
+    measured = []
+
+    def analyze_file(path):
+        if path != source:  # a rendered attempt
+            measured.append(path)
+            if len(measured) == 2:
+                raise RuntimeError("stopped")
+        return analyze_for_real(path)
+
+    analyze_for_real = mastering.analyze_file
+    monkeypatch.setattr(mastering, "analyze_file", analyze_file)
+    strict = MasterConfig(loudness_tolerance_lu=0.0)  # never close enough: every attempt is made
+    with pytest.raises(RuntimeError, match="stopped"):
+        master_file(source, out, force=True, config=strict)
+    assert len(measured) == 2
+    assert out.read_bytes() == b"the old master"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["master.wav", "mix.wav"]
+    monkeypatch.undo()
+    report = master_file(source, out, force=True, config=strict)
+    assert report.reached and sf.info(str(out)).frames == 3 * 44_100

@@ -94,6 +94,7 @@ from bandmate.mix.dynamics import (
 )
 
 BLOCK_SECONDS = 10.0
+REFERENCE_FLOOR_DBFS = -70.0  # a reference with less than this besides its DC offset is refused
 DEFAULT_CURVE = "balanced"
 # what a file's sample format is kept as: the nearest format bandmate writes
 KEEP_SUBTYPE = {"PCM_S8": "PCM_16", "PCM_U8": "PCM_16", "PCM_16": "PCM_16", "PCM_24": "PCM_24",
@@ -489,13 +490,18 @@ def master_file(
 
         plan = _plan(blocks, rate, channels, before, ref, config, shaped.append, repr(str(in_path)))
 
-        def render(trim_db: float) -> Analysis:
-            rendered = _render(shaped.blocks(), plan, trim_db=trim_db)
-            _write_blocks(rendered, out_path, rate, channels, subtype)
-            return analyze_file(out_path)
+        # every attempt is rendered to one temporary file, moved into place once the last has
+        # been measured: an attempt over the ceiling never stands at `out_path`, and a run that
+        # fails or is stopped between attempts leaves an existing output as it was
+        with write_errors(out_path), atomic_path(out_path) as tmp:
 
-        after, trim, threshold = _land(plan, render, rate, channels, before.loudness.frames,
-                                       config)  # fmt: skip
+            def render(trim_db: float) -> Analysis:
+                rendered = _render(shaped.blocks(), plan, trim_db=trim_db)
+                _write_blocks(rendered, tmp, rate, channels, subtype)
+                return analyze_file(tmp)
+
+            after, trim, threshold = _land(plan, render, rate, channels, before.loudness.frames,
+                                           config)  # fmt: skip
     return _report(config, before, after, ref, plan, threshold, trim, subtype)
 
 
@@ -515,7 +521,9 @@ def _check_masterable(analysis: Analysis, name: str, *, reference: bool = False)
     lo = analysis.loudness
     # a reference's fault is not the mix's: say so, and what to give instead
     then = "; give a finished master to match" if reference else ""
-    if lo.frames == 0 or not math.isfinite(lo.sample_peak_dbfs):
+    if lo.frames == 0:  # "silent" would send the user looking for a muted track
+        raise UserError(f"{name} holds no audio{then or '; there is nothing to master'}.")
+    if not math.isfinite(lo.sample_peak_dbfs):
         raise UserError(f"{name} is silent{then or '; there is nothing to master'}.")
     what = "measure" if reference else "master"
     if lo.integrated_lufs is None:
@@ -524,6 +532,20 @@ def _check_masterable(analysis: Analysis, name: str, *, reference: bool = False)
         raise UserError(
             f"{name} is too quiet to {what}: nothing in it is louder than -70 LUFS{then}."
         )
+    if reference and _ac_rms_dbfs(analysis) < REFERENCE_FLOOR_DBFS:
+        # a constant offset reads about -30 LUFS from the meter's start-up, and its octave
+        # balance is the window's leakage around 0 Hz: the EQ then cut every band above 100 Hz
+        # by 6 dB to match it, without a word (the mix's own offset is caught in `_plan`)
+        raise UserError(
+            f"{name} holds nothing but a DC offset (below {REFERENCE_FLOOR_DBFS:g} dBFS once "
+            f"the offset is taken away){then}."
+        )
+
+
+def _ac_rms_dbfs(analysis: Analysis) -> float:
+    """The RMS level of the audio less each channel's mean (dBFS, -inf when nothing is left)."""
+    mean_square = 10.0 ** (analysis.rms_dbfs / 10.0) - float(np.mean(np.square(analysis.dc_offset)))
+    return 10.0 * math.log10(mean_square) if mean_square > 0 else -math.inf
 
 
 def _plan(blocks, sample_rate, channels, before, ref, config, keep, name) -> _Plan:
@@ -738,23 +760,21 @@ def _report(config, before, after, ref, plan, threshold, trim, subtype) -> Maste
 
 # --- files -------------------------------------------------------------------------------------
 def _write_blocks(blocks, path, sample_rate: int, channels: int, subtype: str) -> None:
-    """Write blocks of float audio as `subtype`; 16-bit gets TPDF dither of one LSB each way."""
+    """Write blocks of float audio as `subtype` into `path` (the caller's temporary file: see
+    `master_file`), replacing what is there; 16-bit gets TPDF dither of one LSB each way."""
     import soundfile as sf
 
     rng = np.random.default_rng(0)  # the same input gives the same file
+    # the temporary file's name ends in the output's suffix (atomic_path keeps it)
     fmt = {".wav": "WAV", ".flac": "FLAC"}[Path(path).suffix.lower()]
-    with (
-        write_errors(path),
-        atomic_path(path) as tmp,
-        sf.SoundFile(
-            os.fsencode(tmp),
-            "w",
-            samplerate=sample_rate,
-            channels=channels,
-            subtype=subtype,
-            format=fmt,
-        ) as f,
-    ):
+    with sf.SoundFile(
+        os.fsencode(path),
+        "w",
+        samplerate=sample_rate,
+        channels=channels,
+        subtype=subtype,
+        format=fmt,
+    ) as f:
 
         def write(z: np.ndarray) -> None:
             if subtype == "PCM_16":
