@@ -209,6 +209,18 @@ def test_silent_stem_stays_silent():
     assert np.all(np.isfinite(mix.samples))
 
 
+def test_a_stem_under_the_gate_is_called_quiet_not_silent():
+    # -86 dBTP of music is not silence: the note said it "stays silent in the mix"
+    stems = {"bass": tone(110), "piano": tone(440) * 1e-4}
+    _, report = automix({k: Audio(v, RATE) for k, v in stems.items()})
+    assert report.stems[1].silent  # nothing to balance: no block passes the -70 LUFS gate
+    assert any("piano is too quiet to measure" in n for n in report.notes)
+    assert not any("silent" in n for n in report.notes)
+    _, report = automix({"piano": Audio(tone(440) * 1e-4, RATE)})
+    assert any("too quiet to measure" in n for n in report.notes)
+    assert not any("silent" in n for n in report.notes)
+
+
 def test_all_silent_gives_silence():
     mix, report = automix({"a": Audio(np.zeros((1, RATE)), RATE)})
     assert not np.any(mix.samples) and report.mix_lufs is None

@@ -495,8 +495,12 @@ def automix(
     levels = _given_levels(names, levels, elements, element_levels, given_levels)
     level_given = {n for key in given_levels for n in _members(key, names, elements)}
     highpass = [p.highpass_hz for p in prepared]
-    for name, s in zip(names, silent, strict=True):
-        if s:
+    for name, s, x in zip(names, silent, signals, strict=True):
+        if s and np.any(x):  # something, but nothing the meter's -70 LUFS gate lets through
+            notes.append(
+                f"{name} is too quiet to measure (under -70 LUFS); it goes into the mix as it came."
+            )
+        elif s:
             notes.append(f"{name} is silent; it stays silent in the mix.")
     signals = [p.signal for p in prepared]
     cuts = _masking_cuts(signals, [p.bands for p in prepared], roles, levels, table, config)
@@ -540,6 +544,9 @@ def automix(
     if bus_out is None:
         notes.append(
             "Every stem is silent, so the mix is silent."
+            if all(silent) and not any(np.any(x) for x in signals)
+            else "Every stem is too quiet to measure (under -70 LUFS), so the mix is their sum "
+            "as they came, unbalanced."
             if all(silent)
             else "The stems cancel each other out: nothing in their sum is louder than -70 LUFS, "
             "so the mix is silent."
