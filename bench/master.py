@@ -2,8 +2,10 @@
 
 1. Makes the test mixes: backing tracks of thirteen styles rendered by bandmate, scaled to
    integrated loudness from -35 to -8 LUFS; three of them hard-clipped at full scale after
-   scaling, one mono, one at 48 kHz, one 24-bit, one float, one 3 minutes long (the others one
-   chorus, about a minute). The reference is one more mix (pop ballad) mastered by bandmate.
+   scaling (and the loud drum-led ones clip a little more when written to 16 or 24 bits: the
+   mono bossa, the 48 kHz hip-hop, samba and the 3-minute country peak over full scale), one
+   mono, one at 48 kHz, one 24-bit, one float, one 3 minutes long (the others one chorus, about
+   a minute). The reference is one more mix (pop ballad) mastered by bandmate.
 2. Masters every mix to -14 LUFS under -1 dBTP three ways:
    - bandmate: `master_file(mix, out, reference_path=reference)`, in this process;
    - Matchering 2 (`pip install matchering`, the `bench` extra) with the same reference; it has
