@@ -3,22 +3,38 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 from pathlib import Path
+
+import pytest
 
 from bandmate.io.midi import write_midi
 from bandmate.score import Role, Track
 from tests.builders import assert_user_error, make_score, notes, run_cli
 
 
-def folder_of_tunes(folder, count: int):
+def folder_of_tunes(folder, count: int, splits=("train", "valid", "test")) -> list[Path]:
+    """`count` different 16-note tunes, each a file; only tunes whose hash puts them in one of
+    `splits` are kept (a folder with nothing in valid, say). The paths, in order."""
+    from bandmate.corpus.ledger import split_for
+    from tests.builders import sha256
+
     folder.mkdir()
-    for i in range(count):
-        scale = [60 + (i * 7 + k * (2 + i % 3)) % 14 for k in range(16)]
-        track = Track(
-            "Tune", 73, role=Role.MELODY, notes=notes(*[(k, 1, p) for k, p in enumerate(scale)])
-        )
-        write_midi(make_score(track), folder / f"tune{i:03}.mid")
+    written: list[Path] = []
+    seed = 0
+    while len(written) < count:
+        rng = random.Random(seed)
+        pitches = [rng.randrange(55, 80) for _ in range(16)]
+        track = Track("Tune", 73, role=Role.MELODY, notes=notes(*enumerate_notes(pitches)))
+        path = folder / f"tune{seed:03}.mid"
+        write_midi(make_score(track), path)
+        if split_for(sha256(path)) in splits:
+            written.append(path)
+        else:
+            path.unlink()
+        seed += 1
+    return written
 
 
 def test_train_and_eval_a_melody_model_on_a_users_folder(tmp_path, monkeypatch):
@@ -56,14 +72,37 @@ def test_train_and_eval_a_melody_model_on_a_users_folder(tmp_path, monkeypatch):
     assert [i["name"] for i in index["searched"]] == ["bandmate-originality", "your-collections"]
 
 
-def test_too_few_files_for_a_valid_split_is_a_user_error(tmp_path, monkeypatch):
+@pytest.mark.parametrize("count", [1, 2, 9])
+def test_too_few_files_are_refused_saying_how_many_are_needed(tmp_path, monkeypatch, count):
+    # one file was refused as "the valid split holds no pieces; add more files", which said
+    # neither how many nor that a handful of tunes can only be learnt by heart
     monkeypatch.setenv("BANDMATE_HOME", str(tmp_path / "home"))
-    folder_of_tunes(tmp_path / "tunes", 1)  # one file cannot be in both train and valid
+    folder_of_tunes(tmp_path / "tunes", count, splits=("train",))
     run_cli("corpus", "add", tmp_path / "tunes", "--name", "few", "--licence", "CC0")
     result = run_cli(
         "train", "--task", "melody", "--data", "few", "--steps", "2", "--out", tmp_path / "m"
     )
-    assert_user_error(result, "split", "more files")
+    assert_user_error(result, f"holds {count} piece", "at least 10", "about 12 files")
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_folder_with_nothing_in_valid_trains_with_a_warning(tmp_path, monkeypatch):
+    # 1 in 20 files goes to valid by its hash, so a folder of 30 tunes has none about one time
+    # in five; it was refused ("add more files") however many train pieces it had
+    monkeypatch.setenv("BANDMATE_HOME", str(tmp_path / "home"))
+    folder_of_tunes(tmp_path / "tunes", 10, splits=("train",))
+    run_cli("corpus", "add", tmp_path / "tunes", "--name", "mine", "--licence", "CC0")
+    out = tmp_path / "m"
+    args = ("--data", "mine", "--steps", "2", "--threads", "1", "--out", out)
+    result = run_cli("train", "--task", "melody", *args)
+    assert result.returncode == 0, result.stderr
+    assert "warning: the valid split" in result.stderr
+    assert "chosen by its loss on the training pieces" in result.stderr
+    assert "step 2: loss" in result.stderr and ", train " in result.stderr
+    assert result.stdout.startswith("best train NLL")
+    card = json.loads((out / "card.json").read_text())
+    assert card["metrics"]["scored_on"].startswith("the train split")
+    assert card["warnings"][0].startswith("the valid split")
 
 
 def test_data_without_a_drum_part_is_named_as_such_for_a_drum_model(tmp_path, monkeypatch):

@@ -60,7 +60,7 @@ def run(args) -> int:
     def report(record) -> None:
         print(
             f"step {record['step']}: loss {record['loss']:.3f}, "
-            f"valid {record['valid_nll']:.4f} nats/token, "
+            f"{record.get('scored_on', 'valid')} {record['valid_nll']:.4f} nats/token, "
             f"{record['tokens_per_s']:,.0f} tokens/s",
             file=sys.stderr,
         )
@@ -76,10 +76,11 @@ def run(args) -> int:
             steps=args.steps if args.resume else None,
             progress=progress,
             report=report,
+            warn=lambda message: print(f"bandmate train: warning: {message}", file=sys.stderr),
         )
     write_card(result, command="bandmate " + shlex.join(sys.argv[1:]))
     print(
-        f"best valid NLL {result.best_valid_nll:.4f} nats/token at step {result.best_step}; "
-        f"model in {result.out_dir}"
+        f"best {result.valid_split} NLL {result.best_valid_nll:.4f} nats/token at step "
+        f"{result.best_step}; model in {result.out_dir}"
     )
     return 0

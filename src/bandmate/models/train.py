@@ -27,7 +27,7 @@ import math
 import os
 import platform
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,6 +99,15 @@ def recipe(task: str, **changes) -> TrainConfig:
     """The default TrainConfig of `task`, with `changes`."""
     return replace(TrainConfig(), **{**DEFAULT_TRAINING.get(task, {}), **changes})
 
+
+#: The fewest train pieces a run on ledger data accepts. A transformer of the default size
+#: (~0.8M parameters) given a handful of tunes learns them by heart within a few hundred steps,
+#: and then writes little but copies, which the originality check flags; ten is a floor below
+#: which that is near certain, not a count at which a model does well (the shipped melody model
+#: learnt from ~10,000 tunes).
+MIN_TRAIN_PIECES = 10
+#: files to advise for MIN_TRAIN_PIECES in train, when 1 in 10 goes to valid or test by its hash
+MIN_FILES_ADVISED = 12
 
 #: what each task's pieces need, for the message when the data has none
 _NEEDS = {"melody": "a pitched part", "drums": "a drum part (MIDI channel 10)"}
@@ -172,6 +181,9 @@ class TrainResult:
     num_parameters: int
     data: dict[str, Any]
     history: list[dict[str, Any]] = field(default_factory=list)
+    #: the split `best_valid_nll` was scored on: "valid", or "train" when valid held no pieces
+    valid_split: str = "valid"
+    warnings: list[str] = field(default_factory=list)
 
 
 def learning_rate(step: int, config: TrainConfig, seconds: float = 0.0) -> float:
@@ -304,6 +316,7 @@ def train(
     valid_pieces: list | None = None,
     progress: ProgressCallback = no_progress,
     report=None,
+    warn: Callable[[str], None] = lambda message: None,
     distributed: bool = False,
 ) -> TrainResult:
     """Train a model for `task` ("chorale", ...) into `out_dir`; returns the best valid NLL.
@@ -322,6 +335,11 @@ def train(
     model is wrapped in DistributedDataParallel, each rank trains on its share of every global
     batch of `config.batch_size` pieces, and rank 0 alone evaluates, saves, shows progress and
     reports (see `bandmate.models.distributed`).
+    warn(message): called, before the first step, with a sentence for each doubt about the
+    data (a valid split with no pieces: the train pieces then choose the best model); the
+    sentences are also in the result's `warnings`.
+
+    Data from the ledger with fewer than `MIN_TRAIN_PIECES` train pieces is refused (UserError).
     """
     torch.set_num_threads((config or TrainConfig()).num_threads)
     out = Path(out_dir)
@@ -336,7 +354,9 @@ def train(
         config = replace(config, steps=steps)
     model_config = DEFAULT_MODELS.get(task, {}) if model_config is None else model_config
     the_task = make_task(task, transpositions=config.transpositions)
-    if train_pieces is None:
+    from_ledger = train_pieces is None
+    warnings: list[str] = []
+    if from_ledger:
         data_record = the_task.check_data(data, commercial_only)
     else:
         data_record = {"items": len(train_pieces), "source": "given by the caller of train()"}
@@ -375,12 +395,27 @@ def train(
             f"The training data holds no pieces a {task} model can learn from (a {task} model "
             f"needs {_NEEDS.get(task, 'music of its kind')}); choose other --data."
         )
-    if not train_pieces or not valid_pieces:
-        which = "train" if not train_pieces else "valid"
+    fewest = MIN_TRAIN_PIECES if from_ledger else 1
+    if len(train_pieces) < fewest:
+        have = len(train_pieces)
         raise UserError(
-            f"The {which} split of the training data holds no pieces a {task} model can learn "
-            "from; add more files (about 1 in 20 goes to valid, chosen by each file's hash)."
+            f"The train split of the training data holds {have} {_plural(have, 'piece')} a "
+            f"{task} model can learn from, too few: it needs at least {fewest} "
+            f"(give about {MIN_FILES_ADVISED} files or more, since 1 in 10 is kept aside for "
+            "valid and test), so add files to the folder and run `bandmate corpus add` on it "
+            "again."
         )
+    valid_split = "valid"
+    if not valid_pieces:  # 1 in 20 items goes to valid by its hash: a small folder may have none
+        valid_split, valid_pieces = "train", train_pieces
+        warnings.append(
+            f"the valid split of the training data holds no pieces a {task} model can learn "
+            "from (1 in 20 files goes there, chosen by its hash), so the best model is chosen "
+            "by its loss on the training pieces, which favours learning them by heart; add "
+            "files for a fairer choice."
+        )
+    for message in warnings if main_rank else ():
+        warn(message)
     valid = [the_task.encode(p) for p in valid_pieces]
     stream = TrainingStream(the_task, train_pieces, config, model.config.max_len)
     record_configs = {
@@ -443,6 +478,7 @@ def train(
                 "lr": lr,
                 "tokens_per_s": tokens_seen / max(time.monotonic() - started, 1e-9),
                 "seconds": local_seconds(),  # rank 0 only here: never the collective
+                **({} if valid_split == "valid" else {"scored_on": valid_split}),
             }
             state["seconds"] = record["seconds"]
             loss_sum, loss_count = 0.0, 0
@@ -469,7 +505,13 @@ def train(
         num_parameters=model.num_parameters(),
         data=data_record,
         history=state["history"],
+        valid_split=valid_split,
+        warnings=warnings,
     )
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
 
 
 def _collections(task: str, data: Sequence[str] | None) -> list[str]:
@@ -537,6 +579,12 @@ PROTOCOLS = {
 }
 
 
+_SCORED_ON_TRAIN = (
+    "the train split: the valid split held no pieces, so this figure (and the choice of the "
+    "best step) measures how well the model learnt its own training pieces"
+)
+
+
 def write_card(result: TrainResult, command: str, **extra: Any) -> Path:
     """Write `card.json` (the model card) beside the best model of `result`; returns its path."""
     card = {
@@ -559,7 +607,9 @@ def write_card(result: TrainResult, command: str, **extra: Any) -> Path:
         "metrics": {
             "valid_nll_nats_per_token": result.best_valid_nll,
             "protocol": PROTOCOLS.get(result.task, PROTOCOLS["sequence"]),
+            **({} if result.valid_split == "valid" else {"scored_on": _SCORED_ON_TRAIN}),
         },
+        **({"warnings": result.warnings} if result.warnings else {}),
         "history": result.history,
         **extra,
     }
