@@ -96,3 +96,25 @@ def test_a_folder_cannot_be_added_under_a_second_name(home, music):
     Ledger().add_folder(music, "mine", "own work")
     result = run_cli("corpus", "add", music, "--name", "again", "--licence", "own work")
     assert_user_error(result, "already collection 'mine'")
+
+
+def test_files_left_out_as_repeats_are_named_with_what_they_repeat(home, music):
+    # "skipped 2 duplicate files" named neither file, so a songwriter could not tell which of
+    # their songs were left out, nor why
+    from bandmate.io.midi import read_midi, write_midi
+    from bandmate.score import TempoChange
+
+    (music / "good copy.mid").write_bytes((music / "good.mid").read_bytes())
+    song = read_midi(music / "good.mid")
+    write_midi(song.replace(tempos=(TempoChange.from_bpm(0, 72),)), music / "good-slow.mid")
+    before = snapshot(music)
+    result = run_cli("corpus", "add", music, "--name", "mine", "--licence", "own work")
+    assert result.returncode == 0, result.stderr
+    assert "skipped 2 duplicate" in result.stdout
+    repeats = result.stderr.split("that repeat others:\n")[1].splitlines()
+    assert repeats == [  # in the order files are read: 'good copy.mid' first
+        "  'good-slow.mid' holds the same notes as 'good copy.mid' (at another tempo, "
+        "resolution or sound, say), so it is the same piece.",
+        "  'good.mid' has the same bytes as 'good copy.mid'.",
+    ]
+    assert snapshot(music) == before

@@ -20,8 +20,10 @@ from bandmate.corpus.ledger import (
 )
 from bandmate.corpus.sources import CorpusError
 from bandmate.errors import InputFileError, UserError
+from bandmate.io.midi import write_midi
 from bandmate.io.music21_io import write_musicxml
-from tests.builders import make_score, piano, sha256
+from bandmate.score import TempoChange
+from tests.builders import bass, make_score, piano, sha256
 from tests.corpus import GOOD_FILES, UNREADABLE_FILES, make_music_folder, snapshot
 
 
@@ -354,3 +356,38 @@ def test_describe_does_not_depend_on_order_or_repeats():
     assert describe(entries[:-1])["sha256"] != describe(entries)["sha256"]
     assert Ledger.describe(entries) == describe(entries)
     assert describe([fake_entry(h) for h in fake_hashes(50, seed=3)]) == describe(entries)
+
+
+def test_the_same_tune_saved_again_differently_is_one_piece(ledger, music):
+    # the same song exported at another tempo was a second item, so it counted twice in
+    # training and, under its own hash, could land in valid while its twin was in train
+    from bandmate.score.transform import rescale
+
+    tune = make_score(piano((0, 1, 60), (1, 1, 64), (2, 1, 67), (3, 3, 72)), bass((0, 4, 36)))
+    write_midi(tune, music / "a-song.mid")
+    write_midi(tune.replace(tempos=(TempoChange.from_bpm(0, 90),)), music / "b-slower.mid")
+    write_midi(rescale(tune, 96), music / "c-96-ticks.mid", midi_type=0)
+    write_midi(tune.transpose(2), music / "d-in-D.mid")  # another piece to learn from
+    report = ledger.add_folder(music, "mine", "own work")
+    assert report.duplicates == ("b-slower.mid", "c-96-ticks.mid")
+    assert dict(report.duplicate_reasons)["b-slower.mid"].startswith(
+        "'b-slower.mid' holds the same notes as 'a-song.mid'"
+    )
+    assert {"a-song.mid", "d-in-D.mid"} <= {e.reference for e in ledger.items(["mine"])}
+    # ... and found again when added later, under another name
+    write_midi(tune.replace(tempos=(TempoChange.from_bpm(0, 140),)), music / "e-faster.mid")
+    again = ledger.add_folder(music, "mine", "own work")
+    assert again.added == () and "e-faster.mid" in again.duplicates
+
+
+def test_a_ledger_from_before_notes_were_hashed_finds_the_same_tune_too(ledger, music):
+    import sqlite3
+
+    tune = make_score(piano((0, 1, 60), (1, 1, 62), (2, 2, 65)))
+    write_midi(tune, music / "song.mid")
+    ledger.add_folder(music, "mine", "own work")
+    with sqlite3.connect(ledger.path) as db:  # as an older bandmate left it
+        db.execute("ALTER TABLE items DROP COLUMN music_sha256")
+    write_midi(tune.replace(tempos=(TempoChange.from_bpm(0, 80),)), music / "song-slow.mid")
+    report = ledger.add_folder(music, "mine", "own work")
+    assert report.added == () and report.duplicates == ("song-slow.mid",)

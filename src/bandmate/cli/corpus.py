@@ -100,6 +100,15 @@ def _add(ledger, args) -> int:
         for reference, reason in problems:
             line = reason if reason.startswith(repr(reference)) else f"{reference}: {reason}"
             print(f"  {line}", file=sys.stderr)
+    if report.duplicate_reasons:
+        count = len(report.duplicate_reasons)
+        print(
+            f"bandmate corpus add: skipped {count} {_plural(count, 'file')} that repeat "
+            f"{'another' if count == 1 else 'others'}:",
+            file=sys.stderr,
+        )
+        for _, reason in report.duplicate_reasons:
+            print(f"  {reason}", file=sys.stderr)
     return 0
 
 

@@ -30,12 +30,16 @@ the hash cannot see that, so a model should not train on one of those and test o
 **Users' folders** (`add_folder`): every file whose suffix bandmate reads is found recursively,
 hashed and read; a file that cannot be read (not music, a corrupt or truncated MIDI file, a score
 without notes) is recorded as "unreadable" with the reason and listed in the report. Files are
-only ever opened for reading. Adding the same folder again records only files whose bytes are
-new (the same bytes are the same item, so nothing is duplicated, and an unchanged folder is
-not parsed again); an item marked unreadable because its file had gone becomes readable again
-when its bytes are found once more. A folder belongs to one collection: adding it under a
-second name is refused, as is reusing a name for another folder or another licence, because the
-same files under two licences would make the record contradict itself.
+only ever opened for reading. A file with the same bytes as another, or the same notes as a
+recorded item (`sources.music_sha256`: the same tune saved at another tempo or resolution, as a
+type-0 and a type-1 file, played by other instruments), is the same piece: it is not recorded,
+and the report says which file it repeats. The same piece twice would count twice in training
+and, under two hashes, could land in train and in valid. Adding the same folder again records
+only files whose bytes are new (the same bytes are the same item, so nothing is duplicated, and
+an unchanged folder is not parsed again); an item marked unreadable because its file had gone
+becomes readable again when its bytes are found once more. A folder belongs to one collection:
+adding it under a second name is refused, as is reusing a name for another folder or another
+licence, because the same files under two licences would make the record contradict itself.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from bandmate.corpus.sources import (
     Collection,
     CorpusError,
     find_music_files,
+    music_sha256,
     read_music_bytes,
     sha256_bytes,
     user_collection,
@@ -97,6 +102,7 @@ CREATE TABLE IF NOT EXISTS items (
     status TEXT NOT NULL,
     reason TEXT NOT NULL DEFAULT '',
     added_at TEXT NOT NULL,
+    music_sha256 TEXT,
     UNIQUE (collection, sha256)
 );
 CREATE INDEX IF NOT EXISTS items_by_collection ON items (collection, split, status);
@@ -141,10 +147,12 @@ class AddReport:
     """What `Ledger.add_folder` did.
 
     added: items recorded now (readable or not); already_recorded: readable files whose bytes
-    were in the collection already; duplicates: files whose bytes equal an earlier file's in
-    this folder (references); unreadable: every file of this folder that could not be read,
-    recorded now or before; unopened: (reference, reason) of files the system would not let us
-    open, which have no bytes to hash and so are not recorded.
+    were in the collection already; duplicates: files left out as the same piece as another
+    (references): their bytes equal an earlier file's in this folder, or their notes a recorded
+    item's (`music_sha256`); duplicate_reasons: (reference, which file it repeats) of each;
+    unreadable: every file of this folder that could not be read, recorded now or before;
+    unopened: (reference, reason) of files the system would not let us open, which have no
+    bytes to hash and so are not recorded.
     """
 
     collection: str
@@ -157,6 +165,7 @@ class AddReport:
     duplicates: tuple[str, ...]
     unreadable: tuple[LedgerEntry, ...]
     unopened: tuple[tuple[str, str], ...] = ()
+    duplicate_reasons: tuple[tuple[str, str], ...] = ()
 
     @property
     def added_ok(self) -> tuple[LedgerEntry, ...]:
@@ -300,12 +309,15 @@ class Ledger:
                 f"{', '.join(READ_SUFFIXES)})."
             )
         now = _now()
-        added, already, unreadable, duplicates, unopened = [], [], [], [], []
+        added, already, unreadable, unopened = [], [], [], []
+        duplicates: list[tuple[str, str]] = []  # (reference, why it is left out)
         with self._connect() as db:
             self._claim_folder(db, coll, root, now)
             known = {e.sha256: e for e in self._query(db, "collection = ?", [name])}
-            seen: set[str] = set()
+            music = self._music_of(db, name, root, known.values())  # notes' hash -> reference
+            first_with: dict[str, str] = {}  # a file's sha256 -> the first reference with it
             for done, path in enumerate(files, start=1):
+                progress(done - 1, len(files))
                 reference = path.relative_to(root).as_posix()
                 if not _is_utf8(reference):  # the ledger (SQLite text) cannot hold the name
                     unopened.append(
@@ -322,24 +334,42 @@ class Ledger:
                     unopened.append((reference, f"{reference!r} cannot be opened ({e.strerror})."))
                     continue
                 sha = sha256_bytes(data)
-                if sha in seen:
-                    duplicates.append(reference)
-                elif sha in known:
+                if sha in first_with:
+                    duplicates.append(
+                        (reference, f"{reference!r} has the same bytes as {first_with[sha]!r}.")
+                    )
+                    continue
+                first_with[sha] = reference
+                if sha in known:
                     entry = known[sha]
-                    if not entry.ok and not _problem_reading(data, path, reference):
-                        entry = self._restore(db, entry, reference)  # moved back, say
+                    if not entry.ok:
+                        scores, reason = _read_for_ledger(data, path, reference)
+                        if not reason:  # moved back, say
+                            entry = self._restore(db, entry, reference, music_sha256(scores))
                     (already if entry.ok else unreadable).append(entry)
+                    continue
+                scores, reason = _read_for_ledger(data, path, reference)
+                notes_hash = music_sha256(scores) if scores else None
+                if notes_hash in music:
+                    duplicates.append(
+                        (
+                            reference,
+                            f"{reference!r} holds the same notes as {music[notes_hash]!r} (at "
+                            "another tempo, resolution or sound, say), so it is the same piece.",
+                        )
+                    )
+                    continue
+                entry = self._entry(
+                    coll, reference, sha, None, UNREADABLE if reason else OK, reason, now
+                )
+                self._insert(db, entry, notes_hash)
+                db.commit()  # hold the write lock only briefly: reading the next file is slow
+                added.append(entry)
+                if reason:
+                    unreadable.append(entry)
                 else:
-                    reason = _problem_reading(data, path, reference)
-                    status = UNREADABLE if reason else OK
-                    entry = self._entry(coll, reference, sha, None, status, reason, now)
-                    self._insert(db, entry)
-                    db.commit()  # hold the write lock only briefly: reading the next file is slow
-                    added.append(entry)
-                    if reason:
-                        unreadable.append(entry)
-                seen.add(sha)
-                progress(done, len(files))
+                    music[notes_hash] = reference
+            progress(len(files), len(files))
         return AddReport(
             collection=name,
             folder=root,
@@ -348,8 +378,9 @@ class Ledger:
             commercial=coll.commercial,
             added=tuple(added),
             already_recorded=tuple(already),
-            duplicates=tuple(duplicates),
+            duplicates=tuple(reference for reference, _ in duplicates),
             unreadable=tuple(unreadable),
+            duplicate_reasons=tuple(duplicates),
             unopened=tuple(unopened),
         )
 
@@ -501,6 +532,9 @@ class Ledger:
         try:
             try:
                 db.executescript(_SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(items)")}
+                if "music_sha256" not in columns:  # a ledger from before it was kept
+                    db.execute("ALTER TABLE items ADD COLUMN music_sha256 TEXT")
             except sqlite3.DatabaseError as e:  # not SQLite: damaged, or another program's file
                 raise CorpusError(
                     f"The corpus ledger {str(self.path)!r} is damaged ({e}); move it aside and "
@@ -610,13 +644,51 @@ class Ledger:
         )
 
     @staticmethod
-    def _restore(db, entry: LedgerEntry, reference: str) -> LedgerEntry:
+    def _restore(db, entry: LedgerEntry, reference: str, notes_hash: str) -> LedgerEntry:
         """Mark an item readable again, found at `reference` (it was gone or unreadable)."""
         db.execute(
-            "UPDATE items SET status = ?, reason = '', reference = ? WHERE item_id = ?",
-            (OK, reference, entry.item_id),
+            "UPDATE items SET status = ?, reason = '', reference = ?, music_sha256 = ? "
+            "WHERE item_id = ?",
+            (OK, reference, notes_hash, entry.item_id),
         )
         return replace(entry, status=OK, reason="", reference=reference)
+
+    @staticmethod
+    def _music_of(db, name: str, root: Path, entries: Iterable[LedgerEntry]) -> dict[str, str]:
+        """{hash of the notes (`music_sha256`): reference} of a user collection's readable items.
+
+        An item recorded before the ledger kept that hash has it computed now, from its file,
+        once (a file that is gone or changed is passed over: it is no longer what was recorded).
+        """
+        rows = dict(
+            db.execute(
+                "SELECT item_id, music_sha256 FROM items WHERE collection = ? AND status = ?",
+                (name, OK),
+            )
+        )
+        music: dict[str, str] = {}
+        for entry in entries:
+            if not entry.ok:
+                continue
+            notes_hash = rows.get(entry.item_id)
+            if notes_hash is None:
+                path = root / entry.reference
+                try:
+                    data = path.read_bytes()
+                except OSError:
+                    continue
+                if sha256_bytes(data) != entry.sha256:
+                    continue
+                scores, _ = _read_for_ledger(data, path, entry.reference)
+                if not scores:
+                    continue
+                notes_hash = music_sha256(scores)
+                db.execute(
+                    "UPDATE items SET music_sha256 = ? WHERE item_id = ?",
+                    (notes_hash, entry.item_id),
+                )
+            music.setdefault(notes_hash, entry.reference)
+        return music
 
     @staticmethod
     def _entry(coll: Collection, reference, sha256, split, status, reason, now) -> LedgerEntry:
@@ -636,11 +708,13 @@ class Ledger:
         )
 
     @staticmethod
-    def _insert(db, e: LedgerEntry) -> None:
+    def _insert(db, e: LedgerEntry, notes_hash: str | None = None) -> None:
         db.execute(
-            f"INSERT OR IGNORE INTO items ({_ITEM_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT OR IGNORE INTO items ({_ITEM_COLUMNS}, music_sha256) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (e.item_id, e.collection, e.source, e.reference, e.sha256, e.licence,
-             e.licence_class, int(e.commercial), e.split, e.status, e.reason, e.added_at),
+             e.licence_class, int(e.commercial), e.split, e.status, e.reason, e.added_at,
+             notes_hash),
         )  # fmt: skip
 
     @staticmethod
@@ -651,15 +725,14 @@ class Ledger:
         return [LedgerEntry(*row[:7], bool(row[7]), *row[8:]) for row in db.execute(sql, params)]
 
 
-def _problem_reading(data: bytes, path: Path, reference: str) -> str:
-    """Why a user's file cannot be learnt from, in a sentence; "" when it can."""
+def _read_for_ledger(data: bytes, path: Path, reference: str) -> tuple[list[Score], str]:
+    """The Scores of a user's file and "", or [] and why it cannot be learnt from."""
     try:
-        read_music_bytes(data, path, reference)
+        return read_music_bytes(data, path, reference), ""
     except UserError as e:
-        return str(e)
+        return [], str(e)
     except Exception as e:  # a reader's bug on a strange file: skip the file, say why
-        return f"{reference!r} could not be read ({type(e).__name__}: {e})."
-    return ""
+        return [], f"{reference!r} could not be read ({type(e).__name__}: {e})."
 
 
 # --- for model cards and trainers --------------------------------------------------------------

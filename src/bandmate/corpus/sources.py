@@ -39,6 +39,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from bandmate.corpus import licences
@@ -379,6 +380,29 @@ def read_music_bytes(data: bytes, path: Path, name: str) -> list[Score]:
     if not scores:
         raise EmptyScoreError(f"{name!r} holds no notes.")
     return scores
+
+
+def music_sha256(scores: list[Score]) -> str:
+    """The sha256 of the notes of `scores`, blind to how they are stored and played back.
+
+    Each note is (drum or not, onset and duration in beats as exact fractions, pitch), counted
+    from the first onset, over every track together: the same tune saved at another tempo, at
+    another resolution (96 or 480 ticks a beat), as a type-0 or type-1 file, with other
+    instruments or velocities, or after a bar of silence, has the same hash. Transposed, or with
+    one note changed, it does not: that is another piece a model may learn from.
+    """
+    lines = []
+    for index, score in enumerate(scores):
+        tpb = score.ticks_per_beat
+        all_notes = [(t.is_drum, n) for t in score.tracks for n in t.notes]
+        first = min((n.onset_ticks for _, n in all_notes), default=0)
+        rows = sorted(
+            (drum, Fraction(n.onset_ticks - first, tpb), Fraction(n.duration_ticks, tpb), n.pitch)
+            for drum, n in all_notes
+        )
+        lines.append(f"score {index}")
+        lines += [f"{int(d)} {o} {length} {p}" for d, o, length, p in rows]
+    return sha256_bytes("\n".join(lines).encode("ascii"))
 
 
 def _read_users_file(path: Path, name: str, reader: str):
