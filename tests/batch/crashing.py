@@ -15,3 +15,24 @@ def master_but_die_once(item, marker_dir: str, victim: str):
         marker.touch()
         os._exit(1)  # no exception, no cleanup: as a killed or out-of-memory worker ends
     return master_item(item)
+
+
+def loop_but_stall(item, marker_dir: str, victim: str):
+    """Make loop `item`; but `victim` writes part of a loop (a MIDI file and a half-written WAV,
+    as a worker stopped mid-write leaves them) and then stalls, and the others wait until it has."""
+    import time
+
+    from bandmate.batch.items import loop_item
+
+    started = Path(marker_dir) / "stalled"
+    if item.name == victim:
+        (folder,) = item.outputs
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "funk_100bpm_C_01.mid").write_bytes(b"MThd")
+        (folder / ".funk_100bpm_C_01_bass.abc123.wav.part.wav").write_bytes(b"RIFF")
+        started.touch()
+        for _ in range(6000):  # until the batch is stopped (Ray's cancel interrupts between sleeps)
+            time.sleep(0.01)
+    while not started.exists():
+        time.sleep(0.01)
+    return loop_item(item)

@@ -13,10 +13,12 @@ returns the files it wrote.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -200,3 +202,31 @@ def loop_item(item: BatchItem) -> list[Path]:
 
 
 WORK = {"master": master_item, "render": render_item, "loops": loop_item}
+
+
+def discard_partial(item: BatchItem) -> None:
+    """Remove what an item stopped part-way (Ctrl-C, a killed worker) left of its outputs.
+
+    A loop's folder is its own: its files (named after the style), their provenance sidecars
+    and its manifest go, and the folder too once empty. A master or render writes one file
+    atomically, so only the hidden temporary file of a write cut short (`io.files.atomic_path`)
+    can be left. Other files in the folders are not touched. The item stays pending in the
+    report, so a rerun makes it again."""
+    from bandmate.jobs.loops import name_slug
+
+    for out in item.outputs:
+        if item.kind == "loops":
+            prefix = f"{name_slug(item.settings.get('style', ''))}_"
+            doomed = [
+                p
+                for p in (out.iterdir() if out.is_dir() else ())
+                if p.name.startswith((prefix, f".{prefix}")) or p.name == "manifest.json"
+            ]
+        else:
+            doomed = list(out.parent.glob(f".{glob_escape(out.stem)}.*.part{out.suffix}"))
+        for path in doomed:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        if item.kind == "loops":
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if empty

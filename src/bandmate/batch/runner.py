@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bandmate.batch.items import WORK, BatchItem, check_out_dir, file_sha256
+from bandmate.batch.items import WORK, BatchItem, check_out_dir, discard_partial, file_sha256
 from bandmate.batch.report import BatchReport
 from bandmate.errors import OutputError, UserError
 from bandmate.progress import ProgressCallback, no_progress
@@ -49,6 +49,7 @@ ONE_THREAD = {
         "NUMEXPR_NUM_THREADS",
     )
 }
+STOP_WAIT_S = 30.0  # how long an interrupted batch waits for its tasks to clean up and stop
 SAVE_EVERY_S = 0.5  # the report is rewritten at most this often while items finish (and at the end)
 
 
@@ -142,13 +143,14 @@ def _run(todo, report, out, summary, work, workers, address, progress) -> None:
     started_here = not ray.is_initialized()
     if started_here:
         _start_ray(workers, address)
+    in_flight: dict = {}
+    interrupted: list[BatchItem] = []
     try:
         if workers is None:
             workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
         summary.workers = workers
         run_item = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_run_one)
         waiting = list(reversed(todo))
-        in_flight: dict = {}
         last_save = time.monotonic()
         while waiting or in_flight:
             while waiting and len(in_flight) < workers:
@@ -179,10 +181,32 @@ def _run(todo, report, out, summary, work, workers, address, progress) -> None:
             failed = f"{len(summary.failed)} failed" if summary.failed else ""
             progress(summary.skipped + summary.done + len(summary.failed), summary.total,
                      status=failed)  # fmt: skip
+    except BaseException:  # Ctrl-C (or the driver failing): the tasks in flight are stopped
+        interrupted = [item for item, _ in in_flight.values()]
+        _stop(ray, list(in_flight))
+        raise
     finally:
         report.save()
         if started_here:
             ray.shutdown()
+        for item in interrupted:  # pending in the report: a rerun does them again
+            discard_partial(item)
+
+
+def _stop(ray, refs: list, wait_s: float = STOP_WAIT_S) -> None:
+    """Stop the tasks `refs`: each is cancelled gently (Ray raises KeyboardInterrupt in it, so
+    that the per-item function removes what it had written, as `bandmate loop` does on Ctrl-C)
+    and waited for; one that does not stop within `wait_s` is killed. What a task killed
+    mid-write leaves, `discard_partial` removes once the workers are stopped: shutting Ray down
+    at once used to leave an interrupted loop's MIDI, full mix and some stems with no manifest,
+    and a hidden half-written WAV, in its folder."""
+    if not refs:
+        return
+    for ref in refs:
+        ray.cancel(ref)
+    _, stuck = ray.wait(refs, num_returns=len(refs), timeout=wait_s)
+    for ref in stuck:
+        ray.cancel(ref, force=True)
 
 
 def _start_ray(workers: int | None, address: str | None) -> None:

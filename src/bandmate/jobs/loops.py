@@ -34,7 +34,7 @@ class LoopRequest:
     energy: str | None = None  # "low" or "high" patterns; None: as the chords' sections say
 
 
-def _slug(text: str) -> str:
+def name_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "part"
 
 
@@ -92,8 +92,8 @@ def make_loops(
     # the first loop is arranged before the outputs are checked (it vets the tempo, bars and
     # chords); the others as they are rendered, so that a refused pack costs one loop's work
     first = arrange(0)
-    names = [_slug(t.name) for t in first.tracks]
-    bases = [loop_name(_slug(style.name), tempo, key, n) for n in range(1, request.count + 1)]
+    names = [name_slug(t.name) for t in first.tracks]
+    bases = [loop_name(name_slug(style.name), tempo, key, n) for n in range(1, request.count + 1)]
     midis = [out / f"{base}.mid" for base in bases]
     wavs = [
         [out / f"{base}{suffix}.wav" for suffix in ["", *(f"_{name}" for name in names)]]
