@@ -63,6 +63,10 @@ def test_train_and_eval_a_melody_model_on_a_users_folder(tmp_path, monkeypatch):
     assert scored.returncode == 0, scored.stderr
     nll = float(re.search(r"valid: ([0-9.]+)", scored.stdout).group(1))
     assert abs(nll - card["metrics"]["valid_nll_nats_per_token"]) < 0.005
+    # the checkpoint says its task: `eval --checkpoint` alone was refused as "not a chorale model"
+    plain = run_cli("eval", "--checkpoint", out)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout == scored.stdout
     # what it writes is checked against the user's tunes it learnt from, not only bandmate's
     tune = tmp_path / "tune.mid"
     written = run_cli("melody", "| C | F | G | C |", "--model", out, "-o", tune)

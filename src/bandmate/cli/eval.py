@@ -17,8 +17,8 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--task",
         choices=("chorale", "melody", "drums"),
-        default="chorale",
-        help="what to score (melody, drums: the split of the collections on the model's card)",
+        help="what to score (melody, drums: the split of the collections on the model's card; "
+        "default: the task of --checkpoint, else chorale)",
     )
     p.add_argument("--split", choices=SPLITS, default="valid", help="the split (default: valid)")
     p.add_argument(
@@ -39,14 +39,14 @@ def run(args) -> int:
     if args.threads < 1:
         raise UserError("--threads must be at least 1.")
     torch.set_num_threads(args.threads)
-    model = load(args.checkpoint or args.task)
-    if model.task.name != args.task:
+    model = load(args.checkpoint or args.task or "chorale")
+    if args.task is not None and model.task.name != args.task:
         raise UserError(
             f"{args.checkpoint} holds a {model.task.name} model, not a {args.task} model; "
             f"give --task {model.task.name} or another --checkpoint."
         )
     nll, pieces, tokens = model.split_nll(args.split)
-    what = "chorales" if args.task == "chorale" else "pieces"
+    what = "chorales" if model.task.name == "chorale" else "pieces"
     print(
         f"{args.split}: {nll:.4f} nats/token "
         f"({pieces} {what}, {tokens:,} tokens, model {model.path})"
