@@ -86,7 +86,7 @@ def test_too_few_files_are_refused_saying_how_many_are_needed(tmp_path, monkeypa
     result = run_cli(
         "train", "--task", "melody", "--data", "few", "--steps", "2", "--out", tmp_path / "m"
     )
-    assert_user_error(result, f"holds {count} piece", "at least 10", "about 12 files")
+    assert_user_error(result, f"holds {count} piece", "a pitched part", "at least 10", "12 files")
     assert not (tmp_path / "m").exists()
 
 

@@ -399,8 +399,9 @@ def train(
     if len(train_pieces) < fewest:
         have = len(train_pieces)
         raise UserError(
-            f"The train split of the training data holds {have} {_plural(have, 'piece')} a "
-            f"{task} model can learn from, too few: it needs at least {fewest} "
+            f"The train split of the training data holds {have} {_plural(have, 'piece')} with "
+            f"{_NEEDS.get(task, 'music of its kind')}, too few: a {task} model needs at least "
+            f"{fewest} "
             f"(give about {MIN_FILES_ADVISED} files or more, since 1 in 10 is kept aside for "
             "valid and test), so add files to the folder and run `bandmate corpus add` on it "
             "again."
