@@ -192,3 +192,33 @@ def test_a_loop_pack_that_fails_part_way_leaves_none_of_its_files(tmp_path, monk
         make_loops(LoopRequest(style="rock", bars=1, count=3), tmp_path)
     assert len(calls) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_loops_midi_file_is_exactly_its_bars_long(tmp_path):
+    # a humanised last hit rang a few ticks past the bar: funk_..._02.mid ran 1921 ticks, which
+    # a DAW rounds up to a 2-bar clip, and another 1919
+    import mido
+
+    make_loops(LoopRequest(style="funk", bars=1, count=2), tmp_path)
+    for path in sorted(tmp_path.glob("*.mid")):
+        midi = mido.MidiFile(path)
+        bar = 4 * midi.ticks_per_beat
+        assert [sum(m.time for m in t) for t in midi.tracks] == [bar] * len(midi.tracks), path
+        ends = [n.end_ticks for t in read_midi_notes(path) for n in t]
+        assert max(ends) <= bar
+
+
+def read_midi_notes(path):
+    from bandmate.io.midi import read_midi
+
+    return [t.notes for t in read_midi(path).tracks]
+
+
+def test_no_part_of_a_loop_is_clipped_though_the_parts_push_against_each_other(tmp_path):
+    # jazz-swing loop 3: the mix peaked at -1 dBFS but its drum stem alone reached full scale
+    # and was written clipped, so the stems no longer summed to the loop
+    make_loops(LoopRequest(style="jazz-swing", bars=2, seed=2), tmp_path)
+    full, *parts = (read_audio(p).samples for p in sorted(tmp_path.glob("*.wav")))
+    for part in parts:
+        assert np.abs(part).max() <= 10 ** (-1 / 20) + 1e-4
+    assert np.allclose(sum(parts), full, atol=1e-4)

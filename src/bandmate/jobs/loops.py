@@ -42,6 +42,61 @@ def loop_name(style: str, tempo_bpm: float, key: str, number: int) -> str:
     return f"{style}_{tempo_bpm:g}bpm_{key}_{number:02d}"
 
 
+def loop_midi_bytes(score, end_ticks: int) -> bytes:
+    """`score` as a MIDI file exactly `end_ticks` long: notes that ring past the loop's end
+    (a humanised last hit, up to a few ticks) are cut at it, and every track ends there, so that
+    a DAW takes the clip as the loop's bars. Written as it was, a 1-bar loop ran 1919 or 1921
+    ticks, and a DAW rounds 1921 up to two bars, a bar of silence in the loop."""
+    import io
+
+    import mido
+
+    from bandmate.io.midi import midi_bytes
+    from bandmate.score.model import Note
+
+    def cut(track):
+        return track.with_notes(
+            Note(
+                n.onset_ticks, min(n.duration_ticks, end_ticks - n.onset_ticks), n.pitch, n.velocity
+            )
+            for n in track.notes
+            if n.onset_ticks < end_ticks
+        )
+
+    midi = mido.MidiFile(
+        file=io.BytesIO(midi_bytes(score.replace(tracks=tuple(map(cut, score.tracks)))))
+    )
+    for track in midi.tracks:
+        track[-1].time += end_ticks - sum(msg.time for msg in track)  # the end_of_track
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+def _unclipped(stems, gains_db: list[float]):
+    """`stems` turned down together, if need be, so that no one of them peaks above
+    `jobs.backing.HEADROOM_PEAK` either: their sum peaks there, but a part can peak higher where
+    the others push against it (a jazz-swing loop's ride cymbal wrote a drum stem clipped at
+    full scale into a loop whose mix peaked at -1 dBFS). The full loop then peaks a little lower
+    and is still exactly their sum."""
+    import math
+
+    import numpy as np
+
+    from bandmate.io.audio import Audio
+    from bandmate.jobs.backing import HEADROOM_PEAK
+
+    peak = max(float(np.abs(s.samples).max(initial=0.0)) for s in stems)
+    if peak <= HEADROOM_PEAK:
+        return stems, gains_db
+    scale = HEADROOM_PEAK / peak
+    down_db = 20 * math.log10(scale)
+    return (
+        [Audio((s.samples * np.float32(scale)).astype(np.float32), s.sample_rate) for s in stems],
+        [round(g + down_db, 2) for g in gains_db],
+    )
+
+
 def make_loops(
     request: LoopRequest,
     out_dir: str | os.PathLike,
@@ -53,7 +108,7 @@ def make_loops(
     from bandmate.arrange.loops import loop_key, loop_score
     from bandmate.arrange.style import resolve_style
     from bandmate.errors import UserError
-    from bandmate.io.midi import write_midi
+    from bandmate.io.files import write_bytes_atomic
     from bandmate.jobs.backing import balance_stems, make_out_dir
     from bandmate.jobs.manifest import (
         listed_files,
@@ -128,12 +183,13 @@ def make_loops(
                     data=[style_data(style)],
                     originality=RULES_ONLY,
                 )
-                write_midi(score, midi_path)
                 loop_end = score.bar_grid.bar_start(request.bars)
+                write_bytes_atomic(midi_path, loop_midi_bytes(score, loop_end))
                 frames = loop_frames(score.tempo_map.seconds_at(loop_end), request.sample_rate)
                 rendered = render_stems(score, sample_rate=request.sample_rate)
                 folded = [fold_tail(s, frames) for s in rendered]
                 stems, gains = balance_stems(folded, levels)
+                stems, gains = _unclipped(stems, gains)
                 stem_gains_db[full_path.stem] = dict(zip(track_names, gains, strict=True))
                 publisher.file(midi_path, provenance)
                 publisher.audio(render_mix(stems), full_path, provenance)
