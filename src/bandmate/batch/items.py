@@ -145,11 +145,14 @@ def plan_loops(
 ) -> list[BatchItem]:
     """`count` loops of each style; loop n of a style goes to `out_dir/style/NN/`.
 
-    Loop n has seed `seed + n - 1`, as loop n of `bandmate loop --count` has, so a pack can grow
-    later without changing the loops it has. Each loop is written by `make_loops` with a count of
-    one, so its files are named `..._01` inside its own folder: the provenance manifests and
-    content credentials name the files, so they cannot be renamed afterwards.
+    Loop n has the seed loop n of `bandmate loop --count` has (`arrange.loops.loop_seeds`: the
+    loops differ in their notes), found here, before any work, so that a pack the style cannot
+    give is refused at once; a pack can grow later without changing the loops it has. Each loop
+    is written by `make_loops` with a count of one, so its files are named `..._01` inside its
+    own folder: the provenance manifests and content credentials name the files, so they cannot
+    be renamed afterwards.
     """
+    from bandmate.arrange.loops import loop_seeds
     from bandmate.arrange.style import load_style
     from bandmate.theory.keys import parse_key
 
@@ -167,10 +170,16 @@ def plan_loops(
     # "funk,funk" is one style, whose loops would otherwise be made twice, at once, into one
     # folder
     for style in dict.fromkeys(load_style(s).name for s in styles):
-        for n in range(1, count + 1):
+        arranged = load_style(style)
+        seeds = loop_seeds(
+            arranged, count=count, seed=seed, tempo_bpm=arranged.tempo_default, key=key, bars=bars
+        )
+        if seeds[-1] > MAX_SEED:
+            raise UserError(f"Give a seed from 0 to {MAX_SEED - seeds[-1] + seed}, not {seed}.")
+        for n, loop_seed in enumerate(seeds, 1):
             settings = {"style": style, "key": key, "bars": bars, "sample_rate": sample_rate}
             name = f"{style}/{n:02d}"
-            items.append(BatchItem(name, "loops", None, (out_dir / name,), seed + n - 1, settings))
+            items.append(BatchItem(name, "loops", None, (out_dir / name,), loop_seed, settings))
     return items
 
 

@@ -1,8 +1,10 @@
 """The loop job: N distinct loops of a style, each as MIDI and WAV per part and full.
 
 Files are named as producers expect: `funk_100bpm_Em_01.wav` (the full loop),
-`funk_100bpm_Em_01_bass.wav` (a part), `funk_100bpm_Em_01.mid`. Loop n is decided by seed
-`seed + n - 1`, so a pack can be extended later without changing the loops it already has.
+`funk_100bpm_Em_01_bass.wav` (a part), `funk_100bpm_Em_01.mid`. The loops differ in their
+notes, each decided by the next seed from `seed` up that gives a loop no earlier one did
+(`arrange.loops.loop_seeds`), so a pack can be extended later without changing the loops it
+already has, and a pack asked for more loops than the style gives is refused before any work.
 Each loop's parts are balanced to the style's authored mix levels and peak together at -1 dBFS
 (`jobs.backing.balance_stems`, after the tail is folded), so that the full loop is their sum;
 the manifest records each part's level and every loop's gains. A part that plays nothing in
@@ -105,7 +107,7 @@ def make_loops(
     progress: ProgressCallback = no_progress,
 ) -> list[Path]:
     """Write `request.count` loops into `out_dir`; returns every file written."""
-    from bandmate.arrange.loops import loop_key, loop_score
+    from bandmate.arrange.loops import loop_key, loop_score, loop_seeds
     from bandmate.arrange.style import resolve_style
     from bandmate.errors import UserError
     from bandmate.io.files import write_bytes_atomic
@@ -133,20 +135,18 @@ def make_loops(
     key = str(loop_key(request.key, request.chords, style.meter))
     out = Path(out_dir)
 
-    def arrange(n: int):
-        return loop_score(
-            style,
-            tempo_bpm=tempo,
-            key=key,
-            bars=request.bars,
-            seed=request.seed + n,
-            chords=request.chords,
-            energy=request.energy,
-        )
-
-    # the first loop is arranged before the outputs are checked (it vets the tempo, bars and
-    # chords); the others as they are rendered, so that a refused pack costs one loop's work
-    first = arrange(0)
+    loop = {
+        "tempo_bpm": tempo,
+        "key": key,
+        "bars": request.bars,
+        "chords": request.chords,
+        "energy": request.energy,
+    }
+    # the first loop (always the first seed's) is arranged before the outputs are checked: it
+    # vets the tempo, bars and chords; then the other loops' seeds are found, which refuses a
+    # count the style cannot give, and the loops are arranged as they are rendered, so that a
+    # refused pack costs one loop's work, or the search's
+    first = loop_score(style, seed=request.seed, **loop)
     names = [name_slug(t.name) for t in first.tracks]
     bases = [loop_name(name_slug(style.name), tempo, key, n) for n in range(1, request.count + 1)]
     midis = [out / f"{base}.mid" for base in bases]
@@ -157,6 +157,7 @@ def make_loops(
     manifest = out / "manifest.json"
     generated = midis + [w for ws in wavs for w in ws]
     check_outputs([*generated, *map(manifest_path, generated), manifest], force=force)
+    seeds = loop_seeds(style, count=request.count, seed=request.seed, **loop)
     previous = listed_files(manifest)  # an earlier pack's, replaced under --force
     make_out_dir(out)
     settings = asdict(request) | {"tempo_bpm": tempo}
@@ -167,19 +168,19 @@ def make_loops(
     written: list[Path] = []
     # each file is published (tags, credentials, manifest) in the background as it is written,
     # while the next loop renders; a pack that fails part-way (a full disk, Ctrl-C) removes the
-    # loops it had made rather than leave them without a manifest: loop n is seed + n - 1, so
-    # the pack made again is the same pack
+    # loops it had made rather than leave them without a manifest: the seeds are found the same
+    # way every time, so the pack made again is the same pack
     with removed_on_failure([*generated, manifest]):
         with Publisher() as publisher:
             for n, (midi_path, (full_path, *part_paths)) in enumerate(
                 zip(midis, wavs, strict=True)
             ):
                 progress(n, request.count)
-                score = first if n == 0 else arrange(n)
+                score = first if n == 0 else loop_score(style, seed=seeds[n], **loop)
                 provenance = Provenance(
                     command="loop",
                     parameters=settings | {"loop": n + 1},
-                    seed=request.seed + n,
+                    seed=seeds[n],
                     data=[style_data(style)],
                     originality=RULES_ONLY,
                 )
