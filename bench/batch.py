@@ -93,7 +93,8 @@ def main() -> None:
             figures |= {"items_per_s": rates, "ratio": ratio}
 
             costs = {"master": item_seconds(tmp / "out2")}
-            loops = plan_loops(["funk", "rock"], args.loops // 2 or 1, tmp / "loops")
+            # (not rock: its verse groove gives one distinct 4-bar loop)
+            loops = plan_loops(["funk", "house"], args.loops // 2 or 1, tmp / "loops")
             timed_batch(loops, tmp / "loops", workers=2)
             costs["loops"] = item_seconds(tmp / "loops")
             midis = tmp / "midi"
