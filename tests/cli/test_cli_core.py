@@ -76,6 +76,24 @@ def test_a_name_longer_than_the_file_system_allows_is_one_sentence(tmp_path, com
     assert_user_error(result, "longer than the file system allows")
 
 
+@pytest.mark.parametrize(
+    "args", [["info", "song.mid"], ["master", "mix.wav", "-o", "m.wav"], ["info", "tune.abc"]]
+)
+def test_an_empty_file_is_called_empty(tmp_path, args):
+    # a save or copy that never finished: "does not start with 'MThd'" or "Format not
+    # recognised" sent the user looking for a wrong format
+    (tmp_path / args[1]).write_bytes(b"")
+    assert_user_error(run_cli(*args, cwd=tmp_path), "is empty (0 bytes)")
+
+
+def test_an_empty_midi_file_in_a_folder_is_called_empty():
+    from bandmate.errors import InputFileError
+    from bandmate.io.midi import midi_from_bytes
+
+    with pytest.raises(InputFileError, match=r"'x\.mid' is empty \(0 bytes\)"):
+        midi_from_bytes(b"", "x.mid")
+
+
 def test_chart_from_a_file(tmp_path):
     path = tmp_path / "tune.txt"
     path.write_text("[Verse]\n| C | Am |\n| F | G7 |\n")

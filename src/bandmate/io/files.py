@@ -32,12 +32,17 @@ def user_text(data: bytes) -> str:
 
 
 def check_inputs(paths: Iterable[str | os.PathLike]) -> None:
-    """Raise a clear error for an input that does not exist or is not a file."""
+    """Raise a clear error for an input that does not exist, is not a file or is empty."""
     for p in map(Path, paths):
         if not p.exists():
             raise InputFileError(f"Input file {str(p)!r} does not exist; check the path.")
         if not p.is_file():
             raise InputFileError(f"Input {str(p)!r} is not a file; give the path of a file.")
+        if p.stat().st_size == 0:  # a save or a copy that never finished
+            raise InputFileError(
+                f"Input file {str(p)!r} is empty (0 bytes); check that it was saved or copied "
+                "completely."
+            )
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -104,6 +104,8 @@ def midi_from_bytes(data: bytes, name: str = "MIDI data") -> Score:
 
 
 def _parse(data: bytes, name: str) -> Score:
+    if not data:
+        raise InputFileError(f"{name!r} is empty (0 bytes), not a MIDI file.")
     data = _unwrapped_rmid(data)
     if data[:4] != b"MThd":
         raise InputFileError(f"{name!r} is not a MIDI file (it does not start with 'MThd').")
