@@ -74,6 +74,11 @@ def test_train_and_eval_a_melody_model_on_a_users_folder(tmp_path, monkeypatch):
     (manifest,) = tmp_path.glob("tune.mid*.json")
     index = json.loads(manifest.read_text())["originality"]["index"]
     assert [i["name"] for i in index["searched"]] == ["bandmate-originality", "your-collections"]
+    # the user's tunes teach no style: it said "(folk, ...)" and prompted with a STYLE token
+    # the model never saw in training
+    assert "folk" not in written.stdout
+    irish = run_cli("melody", "| C |", "--model", out, "--style", "irish", "-o", tmp_path / "i.mid")
+    assert_user_error(irish, "learnt no irish tunes", "carry no style")
 
 
 @pytest.mark.parametrize("count", [1, 2, 9])

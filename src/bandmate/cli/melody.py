@@ -18,7 +18,11 @@ def add_parser(sub) -> None:
         "MIDI or MusicXML (by the suffix of -o); with --with-backing, a band plays the chart too.",
     )
     p.add_argument("chart", help="chart text such as '| C | Am | F | G7 |', or a file holding it")
-    p.add_argument("--style", default="folk", help=f"{', '.join(MELODY_STYLES)} (default: folk)")
+    p.add_argument(
+        "--style",
+        help=f"{', '.join(MELODY_STYLES)} (default: folk, or with --model the first style the "
+        "model learnt; none for a model of your own tunes)",
+    )
     p.add_argument("--tempo", type=float, default=100.0, help="tempo in BPM (default: 100)")
     p.add_argument("--key", help="play in this key (transposes a chart that names its own key)")
     p.add_argument("--bars", type=int, help="bars to write: the chart repeated or cut to fit")
@@ -75,7 +79,7 @@ def run(args) -> int:
 
     check_output_paths(args.out, force=args.force)
     settings = MelodySettings(
-        style=args.style,
+        style=args.style or (None if args.model else "folk"),  # None: the --model's own
         seed=args.seed,
         pitch_range=parse_range(args.range),
         density=args.density,
@@ -93,6 +97,7 @@ def run(args) -> int:
             **job_options(args),
         )
     notes, bars = len(written.score.tracks[0].notes), len(chart.bars)
-    print(f"Wrote {args.out}: {notes} notes over {bars} bars ({settings.style}, seed {args.seed}).")
+    style = f"{settings.style}, " if settings.style else ""  # a --model's own style: unsaid
+    print(f"Wrote {args.out}: {notes} notes over {bars} bars ({style}seed {args.seed}).")
     report_originality(written)
     return 0

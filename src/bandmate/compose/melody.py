@@ -21,7 +21,7 @@ latest bars as fit in half the context.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -66,8 +66,40 @@ def load_melody_model(model=None):
     return loaded
 
 
+def learnt_styles(trained) -> tuple[str, ...] | None:
+    """The melody styles `trained` learnt: those of the collections its card names
+    (`models.tasks.MELODY_STYLE_OF_COLLECTION`; a user's own folder teaches none), in the
+    tokenizer's order. None for a card that names no training data (an untrained model)."""
+    from bandmate.models.tasks import MELODY_STYLE_OF_COLLECTION
+
+    data = trained.card.get("training", {}).get("data", {})
+    names = {c.get("name") for c in data.get("collections", [])}
+    if not names:
+        return None
+    taught = {MELODY_STYLE_OF_COLLECTION.get(name) for name in names}
+    return tuple(s for s in trained.tokenizer.styles if s in taught)
+
+
+def settle_style(settings: MelodySettings, trained) -> MelodySettings:
+    """`settings` with the style the model is prompted with: the one asked for, which the model
+    must have learnt (a STYLE token it never saw in training means nothing to it), or with none
+    asked, folk or the first style it learnt; none at all for a model that learnt none, such as
+    one trained on a user's own folder, which is then prompted without a STYLE token."""
+    styles = learnt_styles(trained)
+    if settings.style is None:
+        default = "folk" if styles is None or "folk" in styles else (styles or (None,))[0]
+        return replace(settings, style=default)
+    if styles is not None and settings.style not in styles:
+        learnt = f"it learnt {', '.join(styles)}" if styles else "its tunes carry no style"
+        raise UserError(
+            f"The model in {trained.path} learnt no {settings.style} tunes ({learnt}); "
+            "leave the style out, or choose one it learnt."
+        )
+    return settings
+
+
 def check_settings(settings: MelodySettings, tokenizer) -> None:
-    if settings.style not in tokenizer.styles:
+    if settings.style is not None and settings.style not in tokenizer.styles:
         raise UserError(
             f"Unknown melody style {settings.style!r}; choose one of {', '.join(tokenizer.styles)}."
         )
@@ -136,6 +168,7 @@ def melody_over_lead_sheet(
     trained = load_melody_model(model)
     tok = trained.tokenizer
     check_settings(settings, tok)
+    settings = settle_style(settings, trained)
     skeleton = skeleton.replace(tracks=())
     tokens = tok.encode(skeleton, style=settings.style)[:-1]  # no <eos>
     first_bar = _first_bar_token_index(tok, tokens)
