@@ -16,6 +16,7 @@ the melody model answering in its worker process).
     nice .venv/bin/python bench/live.py [--minutes 10] [--realtime-seconds 60] [--style pop]
     nice .venv/bin/python bench/live.py --only jumps      # just the sudden jumps (a few seconds)
     nice .venv/bin/python bench/live.py --only players    # player types at 90-200 BPM
+    nice .venv/bin/python bench/live.py --only players --player-seeds 24 --players swung
 """
 
 from __future__ import annotations
@@ -271,6 +272,11 @@ PLAYERS = {
     "dotted eighths": [(0, "chord"), (2, "chord")]
     + [(b + x, "note") for b in range(4) for x in (0, 0.75)],
     "sixteenths": [(0, "chord"), (2, "chord")] + [(b / 4, "note") for b in range(16)],
+    # three notes in each half bar: straight eighths at 3/4 of the tempo, but for the chords
+    "quarter-note triplets": [(0, "chord"), (2, "chord")] + [(k * 2 / 3, "note") for k in range(6)],
+    # 3+3+2 sixteenths in each half bar (a tresillo in a beat and a half)
+    "clave 3-3-2 (16ths)": [(0, "chord"), (2, "chord")]
+    + [(b + x, "note") for b in (0, 2) for x in (0, 0.75, 1.5)],
 }
 PLAYER_TEMPOS = (90, 110, 130, 150, 175, 200)
 LEFT_HAND = ((36, 40, 43), (45, 48, 52), (41, 45, 48), (43, 47, 50))
@@ -302,7 +308,7 @@ def play_player(rhythm, tempo_bpm: float, bars: int, seed: int, paused: bool = F
     return events, beat_times
 
 
-def players(style: str, seeds: int, bars: int = 24) -> None:
+def players(style: str, seeds: int, bars: int = 24, only: str = "") -> None:
     """Each player type at each of PLAYER_TEMPOS, once a seed: lost when, over the second half,
     the band's beat is more than a tenth of a beat from the player's at over a quarter of the
     player's onsets (or the band re-locked: none of these players jumps)."""
@@ -312,6 +318,8 @@ def players(style: str, seeds: int, bars: int = 24) -> None:
     )
     total_lost = total = 0
     for label, rhythm in PLAYERS.items():
+        if only and only.lower() not in label.lower():
+            continue
         lost, relocks, errors, where = 0, 0, [], []
         for tempo in PLAYER_TEMPOS:
             for seed in range(1, seeds + 1):
@@ -416,6 +424,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jump-seeds", type=int, default=12)
     parser.add_argument("--player-seeds", type=int, default=8)
+    parser.add_argument("--players", default="", help="only the player types naming this")
     parser.add_argument("--only", choices=("jumps", "players"), help="run one case only")
     args = parser.parse_args()
 
@@ -425,7 +434,7 @@ def main() -> None:
         return
     if args.only == "players":
         print("6. player types: runs where the band loses the beat")
-        players(args.style, args.player_seeds)
+        players(args.style, args.player_seeds, only=args.players)
         return
 
     print(f"1. {args.minutes:g}-minute simulated performance, virtual clock, style {args.style}")
@@ -477,7 +486,7 @@ def main() -> None:
     jumps(args.style, args.jump_seeds)
 
     print("6. player types: runs where the band loses the beat")
-    players(args.style, args.player_seeds)
+    players(args.style, args.player_seeds, only=args.players)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,17 @@ third of a beat) than its eighth and more than `TRIPLET_FROM` from the eighth is
 wide the tolerance: a swung eighth falls at two thirds of the beat, and counting it as a late
 straight eighth pulled the grid a sixth of a beat off the player's for as long as they swung.
 
+While the player's off-beats fall on thirds (of the last `FEEL_ONSETS` onsets, at least
+`THIRDS_MIN_ONSETS` off the beat and `FEEL_FIT` of those nearer a third than the half beat:
+swung eighths, quarter-note triplets), a single note is not counted on the half beat at all.
+Their notes lie a sixth of a beat from it, and with the grid a few hundredths of a beat off (a
+player 4% off the tempo the band was given, before the chords have told the fit) and +-20 ms
+of noise, many fell nearer it than the third: counted as eighths, they pulled the grid further
+off, the chords on the beat fell outside the tolerance and were skipped, and the grid settled on
+the triplets as straight eighths, at 3/4 of the player's tempo after a re-lock (quarter-note
+triplets lost 41 of 144 runs in bench/live.py's players, swung eighths 29). A chord still counts
+there (a syncopated left hand), and the onset being placed is not among those that tell.
+
 **Triplet feel.** A player who plays triplets throughout (triplet arpeggios, a 12/8 feel in 4/4)
 would leave only every third note to the fit, and a first-third note played late would be taken
 for an off-beat eighth and pull the grid off. So the tracker notes where in the beat its last
@@ -104,6 +115,7 @@ TEMPO_LIMITS = (0.7, 1.4)  # the followed tempo stays within these factors of th
 DRIFT_PER_BEAT = 0.04  # how much further (beats) an onset may be per beat since the last one
 MAX_TOLERANCE = 0.24  # never as far as halfway between eighths
 TRIPLET_FROM = 0.1  # an onset this far from its eighth and nearer a triplet is a triplet
+THIRDS_MIN_ONSETS = 2  # off-beat onsets (of the last FEEL_ONSETS) that tell they fall on thirds
 # re-lock after a sudden tempo change (see the module's docstring)
 RELOCK_RATIOS = (0.68, 1.36)  # the tempo changes looked for, as factors of the followed one
 RELOCK_FROM = 0.07  # ... from this far from it (the fit follows smaller changes by itself)
@@ -195,6 +207,7 @@ class BeatTracker(FixedClick):
         self._phases: deque[tuple[float, float, float]] = deque(maxlen=FEEL_ONSETS)
         self.subdivision = SUBDIVISION
         self._sixteenths = False  # most recent onsets nearer sixteenths than thirds
+        self._thirds = False  # most recent off-beat onsets nearer thirds than the half beat
         # the grid (anchor_s, anchor_beat, period_s) before the last point was counted
         self._before: tuple[float, float, float] | None = None
         self.onsets_used = 0
@@ -209,7 +222,7 @@ class BeatTracker(FixedClick):
         self._onsets.clear()
         self._phases.clear()
         self.subdivision = SUBDIVISION
-        self._sixteenths = False
+        self._sixteenths = self._thirds = False
 
     def restart_at(self, time_s: float, beat: float) -> None:
         """Beat `beat` is at `time_s`, the tempo kept: the player came back after a pause in
@@ -268,6 +281,13 @@ class BeatTracker(FixedClick):
         sixteenths when most fall on quarters of the beat, closer than to thirds; eighths when
         most fit eighths, or neither fits."""
         phases = self._phases
+        # off the beat, nearer its thirds than its middle: swung eighths, quarter-note triplets
+        # (this onset aside: the places of those before tell how to hear it)
+        off_beat = [
+            x for t, x, _ in phases if FEEL_TOLERANCE < x < 1 - FEEL_TOLERANCE and t != time_s
+        ]
+        thirds = sum(abs(x - 0.5) > min(abs(x - 1 / 3), abs(x - 2 / 3)) for x in off_beat)
+        self._thirds = len(off_beat) >= THIRDS_MIN_ONSETS and thirds >= FEEL_FIT * len(off_beat)
         if phases and phases[-1][0] == time_s:  # another key of the same chord
             if weight > phases[-1][2]:
                 phases[-1] = (*phases[-1][:2], weight)
@@ -328,6 +348,10 @@ class BeatTracker(FixedClick):
             and abs(beat - triplet) < abs(beat - grid)
             and abs(beat - grid) > TRIPLET_FROM
         )
+        # while the player's off-beats fall on thirds, a single note is not counted on the half
+        # beat (see the module's docstring)
+        on_the_half = grid == math.floor(beat) + 0.5
+        nearer_a_triplet |= self._thirds and weight < CHORD_WEIGHT and on_the_half
         # a single note nearer a sixteenth than its eighth (a dotted eighth's short note) is
         # skipped too; a chord (the left hand keeping time) may be as far as the tolerance
         nearer_a_sixteenth = self._sixteenths and weight < CHORD_WEIGHT and abs(beat - grid) > 0.125
@@ -377,7 +401,7 @@ class BeatTracker(FixedClick):
         self._points.extend(placed)
         self._phases.clear()  # their places in the old grid's beats tell nothing now
         self.subdivision = SUBDIVISION
-        self._sixteenths = False
+        self._sixteenths = self._thirds = False
         self.relocks += 1
         self._fit()
 
