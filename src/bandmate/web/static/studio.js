@@ -180,10 +180,12 @@ async function generateBacking(event) {
     const player = document.getElementById("player");
     player.src = api.fileUrl(id, "master.wav");
     fillDownloads(document.getElementById("downloads"), id, job.files);
-    result.hidden = false;
     const roll = await api.json("GET", `/api/jobs/${id}/pianoroll`);
-    drawPianoRoll(document.getElementById("pianoroll"), roll);
+    // the status says Done before the results show: shown first, they sat under the last
+    // progress report ("Rendering… 49%") while the piano roll loaded
     setStatus(status, `Done: ${roll.duration_s.toFixed(1)} s, ${roll.tracks.join(", ")}.`);
+    result.hidden = false;
+    drawPianoRoll(document.getElementById("pianoroll"), roll);
     document.body.dataset.backingJob = id;
   } catch (error) {
     setStatus(status, error.message, true);
