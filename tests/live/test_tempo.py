@@ -154,6 +154,25 @@ def test_a_player_whose_off_beats_fall_on_thirds_keeps_the_band_on_the_beat(
     assert np.median(offsets) < 25 and np.percentile(offsets, 90) < 40, offsets
 
 
+@pytest.mark.parametrize(
+    ("rhythm", "tempo_bpm", "band_bpm", "seed"),
+    [(HALF_NOTES, 175, 168, 1), (HALF_NOTES, 200, 208, 3), (SYNCOPATED, 150, 144, 4),
+     (SYNCOPATED, 175, 182, 4)],
+)  # fmt: skip
+def test_a_left_hand_on_the_beat_keeps_the_band_on_it(rhythm, tempo_bpm, band_bpm, seed):
+    """Chords on the beat two or three times a bar, played 4% off the tempo the band was
+    given: the grid ran a little off between them, and once a chord fell a sixth of a beat
+    from it, nearer a triplet than the beat, it was skipped as a swung note however wide the
+    tolerance had grown; with nothing else to follow, the grid ran on at its own tempo until it
+    re-locked or counted the chords on the wrong eighths. A chord nearest a beat now counts as
+    far as the tolerance goes, unless the player's off-beats fall on thirds."""
+    engine, offsets = play_along(
+        rhythm, tempo_bpm, bars=16, seed=seed, from_bar=4, band_bpm=band_bpm
+    )
+    assert engine.beat.relocks == 0
+    assert np.median(offsets) < 25 and np.percentile(offsets, 90) < 40, offsets
+
+
 @pytest.mark.parametrize("factor", [1.2, 0.8, 1.25, 0.75, 1.3])
 @pytest.mark.parametrize("seed", [1, 3])
 def test_the_band_finds_the_beat_again_after_a_sudden_tempo_jump(factor, seed):
