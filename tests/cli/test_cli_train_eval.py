@@ -27,6 +27,11 @@ def test_train_resume_and_eval_a_chorale_model(tmp_path):
     }
     card = json.loads((out / "card.json").read_text())
     assert card["training"]["data"]["collections"][0]["name"] == "jsb"
+    # every train chorale is learnt from, as the card says of melody and drum models too
+    from bandmate.corpus.jsb import load_jsb
+
+    assert card["training"]["data"]["items"] == len(load_jsb("train"))
+    assert card["training"]["data"]["left_out"] == {"items": 0, "reasons": {}, "listed": []}
     assert card["training"]["command"].startswith("bandmate train --task chorale")
 
     again = run_cli("train", "--task", "chorale", "--out", out, "--steps", "2", "--resume", *one)

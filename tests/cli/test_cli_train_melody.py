@@ -81,6 +81,41 @@ def test_train_and_eval_a_melody_model_on_a_users_folder(tmp_path, monkeypatch):
     assert_user_error(irish, "learnt no irish tunes", "carry no style")
 
 
+def test_the_card_counts_only_the_items_learnt_from_and_names_those_left_out(tmp_path, monkeypatch):
+    # a drums-only file in a folder of tunes was counted in the card ("items: 21") and in its
+    # data hash, though a melody model cannot learn from it and 20 were learnt from
+    import hashlib
+
+    from bandmate.corpus.ledger import split_for
+    from tests.builders import drums, sha256
+
+    tunes = folder_of_tunes(tmp_path / "tunes", 12, splits=("train",))
+    beat = tmp_path / "tunes" / "beat.mid"
+    hits = 2
+    while not beat.exists() or split_for(sha256(beat)) != "train":  # learnt if it could be
+        write_midi(make_score(drums(*[(k / 2, 0.25, 36) for k in range(hits)])), beat)
+        hits += 1
+    home = tmp_path / "home"
+    monkeypatch.setenv("BANDMATE_HOME", str(home))
+    run_cli("corpus", "add", tmp_path / "tunes", "--name", "mine", "--licence", "own work")
+    out = tmp_path / "m"
+    args = ("--data", "mine", "--steps", "2", "--threads", "1", "--out", out)
+    result = run_cli("train", "--task", "melody", *args)
+    assert result.returncode == 0, result.stderr
+    data = json.loads((out / "card.json").read_text())["training"]["data"]
+    learnt = sorted(sha256(path) for path in tunes)
+    assert data["items"] == 12
+    assert data["sha256"] == hashlib.sha256("\n".join(learnt).encode("ascii")).hexdigest()
+    (mine,) = data["collections"]
+    assert (mine["items"], mine["splits"]["train"], mine["left_out"]) == (12, 12, 1)
+    assert data["left_out"] == {
+        "items": 1,
+        "reasons": {"no pitched notes": 1},
+        "listed": [{"collection": "mine", "item": "beat.mid", "reason": "no pitched notes"}],
+    }
+    assert list(home.glob("cache/melody-*.npz"))  # the pieces, kept with the items they are of
+
+
 @pytest.mark.parametrize("count", [1, 2, 9])
 def test_too_few_files_are_refused_saying_how_many_are_needed(tmp_path, monkeypatch, count):
     # one file was refused as "the valid split holds no pieces; add more files", which said

@@ -36,6 +36,9 @@ def test_a_users_tunes_become_tokens_with_labelled_chords_and_are_cached(tmp_pat
     names = task.tokenizer.token_names()
     pieces = [p for split in ("train", "valid", "test") for p in task.pieces(split)]
     assert len(pieces) == 12  # the drums-only file has no melody and is left out
+    splits = ("train", "valid", "test")
+    left_out = [m["item"] for s in splits for m in task.data_record(s)["left_out"]["listed"]]
+    assert left_out == ["only-drums.mid"]
     for piece in pieces:
         words = [names[t] for t in piece]
         assert words[0] == "<bos>" and words[-1] == "<eos>"
@@ -70,3 +73,73 @@ def test_a_builtin_collection_teaches_its_style():
             words = [names[t] for t in task.prepare(score, entry)]
             assert words[1] == "STYLE_irish"
             assert any(w.startswith("CHORD_") for w in words)
+
+
+def in_train(folder, name: str, score_of) -> None:
+    """Write `score_of(k)` to folder/name for k = 1, 2, ... until its hash puts it in train."""
+    from bandmate.corpus.ledger import split_for
+    from tests.builders import sha256
+
+    k = 1
+    while True:
+        write_midi(score_of(k), folder / name)
+        if split_for(sha256(folder / name)) == "train":
+            return
+        k += 1
+
+
+def test_a_drum_model_names_the_tunes_it_could_not_learn_from(tmp_path):
+    folder = tmp_path / "grooves"
+    folder.mkdir()
+    for i in range(4):
+        hits = [(b / 2, 0.25, 42) for b in range(8)] + [(i / 2, 0.25, 36), (2, 0.25, 38)]
+        write_midi(make_score(drums(*hits)), folder / f"groove{i}.mid")
+    in_train(folder, "tune.mid", lambda k: make_score(tune(k)))
+    Ledger().add_folder(folder, "mine", "CC0")
+    task = make_task("drums")
+    task.check_data(["mine"], commercial_only=False)
+    record = task.data_record("train")
+    assert record["left_out"]["listed"] == [
+        {"collection": "mine", "item": "tune.mid", "reason": "no drum notes"}
+    ]
+    assert record["items"] == len(task.pieces("train"))
+    assert record["collections"][0]["left_out"] == 1
+
+
+def test_a_file_that_can_no_longer_be_read_is_named_as_left_out(tmp_path):
+    folder = folder_of_tunes(tmp_path, 4)
+    in_train(folder, "changed.mid", lambda k: make_score(tune(20 + k)))
+    Ledger().add_folder(folder, "mine", "CC0")
+    (folder / "changed.mid").write_bytes(b"MThd edited since it was added")
+    task = make_task("melody")
+    task.check_data(["mine"], commercial_only=False)
+    first = task.data_record("train")
+    # a later run: the ledger now knows the item is unreadable and no longer reads it
+    task.check_data(["mine"], commercial_only=False)
+    again = task.data_record("train")
+    for record in (first, again):
+        (changed,) = [m for m in record["left_out"]["listed"] if m["item"] == "changed.mid"]
+        assert changed["reason"] == "unreadable" and changed["detail"]
+        assert record["items"] == len(task.pieces("train"))
+    assert first["sha256"] == again["sha256"]
+
+
+def test_a_cache_file_from_before_item_ids_were_kept_is_rebuilt_not_misread(tmp_path):
+    folder = folder_of_tunes(tmp_path, 6)
+    in_train(folder, "beat.mid", lambda k: make_score(drums(*[(b, 0.25, 36) for b in range(k)])))
+    Ledger().add_folder(folder, "mine", "CC0")
+    task = make_task("melody")
+    task.check_data(["mine"], commercial_only=False)
+    fresh = [p.tolist() for p in task.pieces("train")]
+    record = task.data_record("train")
+    # the old format held tokens and offsets only: here one piece fewer than the items
+    for path in default_cache_dir().glob("melody-*.npz"):
+        with np.load(path) as saved:
+            tokens, offsets = saved["tokens"], saved["offsets"]
+        with path.open("wb") as f:
+            np.savez(f, tokens=tokens, offsets=offsets[:-1])
+    task = make_task("melody")
+    task.check_data(["mine"], commercial_only=False)
+    assert [p.tolist() for p in task.pieces("train")] == fresh
+    assert task.data_record("train") == record
+    assert record["left_out"]["reasons"] == {"no pitched notes": 1}

@@ -15,7 +15,7 @@ same few hooks, so a chorale model is trained, scored and sampled under one set 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -59,19 +59,27 @@ class ChoraleTask:
 
         return load_jsb(split)
 
-    def check_data(self, collections: list[str] | None, commercial_only: bool) -> dict:
-        """What the model learns from, for its card; only the JSB collection suits chorales."""
+    def check_data(self, collections: list[str] | None, commercial_only: bool) -> None:
+        """Check the data asked for: only the JSB collection suits chorales."""
         if collections not in (None, [JSB_COLLECTION]):
             raise UserError(
                 f"A chorale model learns from the {JSB_COLLECTION!r} collection only "
                 f"(four-part steps); leave out --data or give --data {JSB_COLLECTION}."
             )
-        from bandmate.corpus import ledger
-
         if commercial_only:
+            from bandmate.corpus import ledger
+
             ledger.check_commercial([JSB_COLLECTION])
-        entries = ledger.Ledger().items([JSB_COLLECTION], split="train")
-        return {**ledger.describe(entries), "split": "train", "attribution": JSB_ATTRIBUTION}
+
+    def data_record(self, split: str = "train") -> dict:
+        """What the model learnt from, for its card, as `SequenceTask.data_record` gives it:
+        every JSB chorale of `split` is learnt from (the tokenizer encodes any four-part step),
+        so none is left out."""
+        from bandmate.corpus.ledger import Ledger
+        from bandmate.models.data import learnt_record
+
+        entries = Ledger().items([JSB_COLLECTION], split=split)
+        return {**learnt_record(entries, []), "split": split, "attribution": JSB_ATTRIBUTION}
 
     def allowed_shifts(self, steps: Sequence[Sequence[int]]) -> list[int]:
         """The transpositions of `steps` whose every pitch stays in the tokenizer's range."""
@@ -137,10 +145,10 @@ class SequenceTask:
 
     Augmentation is the tokenizer's own `transpose_tokens` (drums never move); the grammar only
     keeps `<pad>` and `<bos>` out of a piece. A piece the tokenizer cannot encode (no melody, no
-    drums) is left out. A melody learns its chords and its style with it: a tune without chord
-    symbols gets them from `theory.harmony.with_chords`, and a STYLE token says the kind of tune
-    its collection holds (`MELODY_STYLE_OF_COLLECTION`). Encoded pieces are cached
-    (`models.data`).
+    drums) is left out, and the card's `data_record` says so. A melody learns its chords and
+    its style with it: a tune without chord symbols gets them from
+    `theory.harmony.with_chords`, and a STYLE token says the kind of tune its collection holds
+    (`MELODY_STYLE_OF_COLLECTION`). Encoded pieces are cached (`models.data`).
     """
 
     tokenizer: Tokenizer
@@ -150,30 +158,61 @@ class SequenceTask:
     collections: tuple[str, ...] = ()
     commercial_only: bool = False
 
-    def check_data(self, collections: list[str] | None, commercial_only: bool) -> dict:
+    # the items read for each split: the card's record of what was learnt needs the train
+    # split's, and reading it again could differ (an item found unreadable is marked so)
+    _encoded: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def check_data(self, collections: list[str] | None, commercial_only: bool) -> None:
+        """Choose the ledger collections to learn from (None: the task's default) and check
+        them (`commercial_only`: each must be cleared for commercial use). Nothing is read yet,
+        so what the model learns from is known only after `pieces`: see `data_record`."""
         from bandmate.corpus import ledger
 
         self.collections = tuple(collections or DEFAULT_COLLECTIONS[self.name])
         self.commercial_only = commercial_only
+        self._encoded = {}
         if commercial_only:
             ledger.check_commercial(self.collections)
-        entries = ledger.Ledger().items(
-            self.collections, split="train", commercial_only=commercial_only
-        )
-        return {**ledger.describe(entries), "split": "train"}
 
     def pieces(self, split: str) -> list[np.ndarray]:
         from bandmate.corpus import ledger
-        from bandmate.models.data import encoded_pieces
+        from bandmate.models.data import encode_items
 
         entries = ledger.Ledger().items(
             self.collections, split=split, commercial_only=self.commercial_only
         )
-        return encoded_pieces(self.name, self.tokenizer, entries, self.prepare)
+        encoded = encode_items(self.name, self.tokenizer, entries, self.prepare)
+        self._encoded[split] = encoded
+        return encoded.pieces
 
-    def prepare(self, score, entry) -> np.ndarray | None:
-        """The training tokens of one score of a ledger item; None when it has no notes to learn
-        (a melody task given only drums, a drum task given no drums)."""
+    def data_record(self, split: str = "train") -> dict:
+        """What the model learnt from, for its card (`models.data.learnt_record`): the items of
+        `split` that gave a piece, counted and hashed, and those left out with their reason (no
+        pitched notes, no drum notes, unreadable, not encodable), including items the ledger
+        had already found unreadable. Reads the split unless `pieces` has."""
+        from bandmate.corpus.ledger import Ledger
+        from bandmate.models.data import UNREADABLE, LeftOut, learnt_record
+
+        if split not in self._encoded:
+            self.pieces(split)
+        encoded = self._encoded[split]
+        entries = Ledger().items(
+            self.collections,
+            split=split,
+            commercial_only=self.commercial_only,
+            include_unreadable=True,
+        )
+        learnt = set(encoded.item_ids)
+        left_out = list(encoded.left_out) + [
+            LeftOut(e.item_id, UNREADABLE, e.reason)
+            for e in entries
+            if not e.ok and e.item_id not in learnt
+        ]
+        return {**learnt_record(entries, left_out), "split": split}
+
+    def prepare(self, score, entry) -> np.ndarray | str:
+        """The training tokens of one score of a ledger item, or why it is left out when it has
+        no notes to learn (a melody task given only drums, a drum task given no drums)."""
         if self.name == "melody":
             from bandmate.theory.harmony import with_chords
 
@@ -182,7 +221,7 @@ class SequenceTask:
         else:
             tokens = self.tokenizer.encode(score)
         if not any(self.tokenizer.is_pitch_token(t) for t in tokens):
-            return None
+            return "no pitched notes" if self.name == "melody" else "no drum notes"
         return np.asarray(tokens, dtype=np.int64)
 
     def encode(self, piece) -> np.ndarray:

@@ -356,8 +356,8 @@ def train(
     the_task = make_task(task, transpositions=config.transpositions)
     from_ledger = train_pieces is None
     warnings: list[str] = []
-    if from_ledger:
-        data_record = the_task.check_data(data, commercial_only)
+    if from_ledger:  # checked before any work; what is learnt is known once it is read
+        the_task.check_data(data, commercial_only)
     else:
         data_record = {"items": len(train_pieces), "source": "given by the caller of train()"}
     tokenizer = the_task.tokenizer
@@ -406,6 +406,8 @@ def train(
             "valid and test), so add files to the folder and run `bandmate corpus add` on it "
             "again."
         )
+    if from_ledger:  # the items that gave pieces, and those left out with their reason
+        data_record = the_task.data_record("train")
     valid_split = "valid"
     if not valid_pieces:  # 1 in 20 items goes to valid by its hash: a small folder may have none
         valid_split, valid_pieces = "train", train_pieces
