@@ -79,6 +79,12 @@ def test_train_and_eval_a_melody_model_on_a_users_folder(tmp_path, monkeypatch):
     assert "folk" not in written.stdout
     irish = run_cli("melody", "| C |", "--model", out, "--style", "irish", "-o", tmp_path / "i.mid")
     assert_user_error(irish, "learnt no irish tunes", "carry no style")
+    # continue chose the likeliest of the four built-in styles, none of which it learnt
+    more = run_cli("continue", tune, "--bars", "2", "--model", out, "-o", tmp_path / "more.mid")
+    assert more.returncode == 0, more.stderr
+    options = ["--bars", "2", "--model", out, "--style", "irish", "-o", tmp_path / "i.mid"]
+    irish = run_cli("continue", tune, *options)
+    assert_user_error(irish, "learnt no irish tunes")
 
 
 def test_the_card_counts_only_the_items_learnt_from_and_names_those_left_out(tmp_path, monkeypatch):

@@ -31,6 +31,7 @@ from bandmate.compose.melody import (
     _latest_bars,
     _write_bars,
     load_melody_model,
+    settle_style,
 )
 from bandmate.errors import UserError
 from bandmate.progress import ProgressCallback, no_progress
@@ -122,15 +123,22 @@ def _moved(notes: Sequence[Note], semitones: int) -> tuple[Note, ...]:
     )
 
 
-def likeliest_style(trained, sheet: Score) -> str:
-    """The STYLE under which the model finds the tune most probable."""
+def likeliest_style(trained, sheet: Score) -> str | None:
+    """The STYLE, of those the model learnt (`compose.melody.learnt_styles`), under which it
+    finds the tune most probable; None for a model that learnt none (one trained on a user's
+    own tunes), which is prompted without a STYLE token."""
+    from bandmate.compose.melody import learnt_styles
     from bandmate.models.scoring import sequence_log_probs
 
     tok = trained.tokenizer
-    sequences = [np.asarray(tok.encode(sheet, style=s), dtype=np.int64) for s in tok.styles]
+    styles = learnt_styles(trained)
+    styles = tok.styles if styles is None else styles
+    if not styles:
+        return None
+    sequences = [np.asarray(tok.encode(sheet, style=s), dtype=np.int64) for s in styles]
     log_probs = sequence_log_probs(trained.model, trained.task, sequences)
     totals = [float(lp[1:].sum()) for lp in log_probs]  # the style token itself is not counted
-    return tok.styles[int(np.argmax(totals))]
+    return styles[int(np.argmax(totals))]
 
 
 def _meter_at_end(score: Score) -> tuple[int, int]:
@@ -164,7 +172,7 @@ def continue_piece(
         score, _moved(notes, shift), until_ticks=piece_end, key_at_ticks=piece_end - 1
     )
     style = settings.style if settings and settings.style else likeliest_style(trained, sheet)
-    settings = _settled(settings, style, _moved(notes, shift))
+    settings = settle_style(_settled(settings, style, _moved(notes, shift)), trained)
     tokens = tok.encode(sheet, style=style)[:-1]
     grid = sheet.bar_grid
     last_bar = score.bar_grid.bar_at(piece_end - 1)
@@ -359,7 +367,7 @@ def infill_bars(
     shift = _octave_shift(notes, tok)
     sheet = lead_sheet(score, _moved(notes, shift), key_at_ticks=gap_start)
     style = settings.style if settings and settings.style else likeliest_style(trained, sheet)
-    settings = _settled(settings, style, _moved(notes, shift))
+    settings = settle_style(_settled(settings, style, _moved(notes, shift)), trained)
     tokens = tok.encode(sheet, style=style)[:-1]
     sgrid = sheet.bar_grid
     s_start, s_end = sgrid.bar_start(first_bar - 1), sgrid.bar_start(last_bar)
