@@ -88,21 +88,6 @@ def _digest(name: str, tokenizer_dict: dict, entries: Sequence[LedgerEntry]) -> 
     return h.hexdigest()
 
 
-def encoded_pieces(
-    name: str,
-    tokenizer,
-    entries: Sequence[LedgerEntry],
-    prepare: Prepare,
-    *,
-    ledger: Ledger | None = None,
-    cache_dir: Path | None = None,
-) -> list[np.ndarray]:
-    """Token arrays of every readable piece of `entries`, `prepare`d (see `encode_items`)."""
-    return encode_items(
-        name, tokenizer, entries, prepare, ledger=ledger, cache_dir=cache_dir
-    ).pieces
-
-
 def encode_items(
     name: str,
     tokenizer,

@@ -195,6 +195,16 @@ async function generateBacking(event) {
   }
 }
 
+// A finished master or mix job: its `${name}.wav` in the player, its `${name}.png` report, its
+// downloads, then the result shown and the status Done (the forms' elements are named after it).
+function showAudioResult(name, id, job, status) {
+  document.getElementById(`${name}-player`).src = api.fileUrl(id, `${name}.wav`);
+  document.getElementById(`${name}-plot`).src = api.fileUrl(id, `${name}.png`);
+  fillDownloads(document.getElementById(`${name}-downloads`), id, job.files);
+  document.getElementById(`${name}-result`).hidden = false;
+  setStatus(status, "Done.");
+}
+
 // ---- mastering ------------------------------------------------------------------------------
 const MASTER_ROWS = [
   ["integrated_lufs", "Integrated loudness (LUFS)"],
@@ -238,11 +248,7 @@ async function master(event) {
         }
         body.append(row);
       }
-      document.getElementById("master-player").src = api.fileUrl(id, "master.wav");
-      document.getElementById("master-plot").src = api.fileUrl(id, "master.png");
-      fillDownloads(document.getElementById("master-downloads"), id, job.files);
-      document.getElementById("master-result").hidden = false;
-      setStatus(status, "Done.");
+      showAudioResult("master", id, job, status);
     } catch (error) {
       setStatus(status, error.message, true);
     }
@@ -420,11 +426,7 @@ async function mix(event) {
       for (const file of files) stems.push(await api.upload(file));
       const { id } = await api.json("POST", "/api/jobs", { kind: "mix", stems, ...stemSettings(stems) });
       const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
-      document.getElementById("mix-player").src = api.fileUrl(id, "mix.wav");
-      document.getElementById("mix-plot").src = api.fileUrl(id, "mix.png");
-      fillDownloads(document.getElementById("mix-downloads"), id, job.files);
-      document.getElementById("mix-result").hidden = false;
-      setStatus(status, "Done.");
+      showAudioResult("mix", id, job, status);
     } catch (error) {
       setStatus(status, error.message, true);
     }
