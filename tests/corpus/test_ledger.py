@@ -391,3 +391,21 @@ def test_a_ledger_from_before_notes_were_hashed_finds_the_same_tune_too(ledger, 
     write_midi(tune.replace(tempos=(TempoChange.from_bpm(0, 80),)), music / "song-slow.mid")
     report = ledger.add_folder(music, "mine", "own work")
     assert report.added == () and report.duplicates == ("song-slow.mid",)
+
+
+def test_a_folder_inside_or_around_a_collection_is_refused(ledger, tmp_path):
+    # a sub-folder of a collection added under a second name recorded its files twice, and under
+    # a second licence the record said two things about the same music
+    outer = tmp_path / "songs"
+    inner = make_music_folder(outer / "2024")
+    make_music_folder(outer / "2025")
+    ledger.add_folder(outer, "mine", "own work")
+    with pytest.raises(CorpusError, match=r"lies inside .* already collection 'mine'"):
+        ledger.add_folder(inner, "year", "CC BY 4.0")
+    other = tmp_path / "other"
+    ledger.add_folder(make_music_folder(other / "demos"), "demos", "own work")
+    with pytest.raises(CorpusError, match=r"holds .* already collection 'demos'"):
+        ledger.add_folder(other, "everything", "own work")
+    assert ledger.collection_names().count("year") == 0
+    beside = make_music_folder(tmp_path / "songs-2")  # a name that merely starts the same
+    assert ledger.add_folder(beside, "more", "own work").added

@@ -38,8 +38,9 @@ and, under two hashes, could land in train and in valid. Adding the same folder 
 only files whose bytes are new (the same bytes are the same item, so nothing is duplicated, and
 an unchanged folder is not parsed again); an item marked unreadable because its file had gone
 becomes readable again when its bytes are found once more. A folder belongs to one collection:
-adding it under a second name is refused, as is reusing a name for another folder or another
-licence, because the same files under two licences would make the record contradict itself.
+adding it under a second name is refused, as is a folder inside a collection's folder or one
+that holds a collection's folder, and reusing a name for another folder or another licence,
+because the same files under two licences would make the record contradict itself.
 """
 
 from __future__ import annotations
@@ -620,6 +621,21 @@ class Ledger:
                 f"Folder {str(root)!r} is already collection {other[0]!r}; use --name {other[0]} "
                 "to record its new files."
             )
+        for other_name, folder in db.execute(
+            "SELECT name, folder FROM collections WHERE builtin = 0"
+        ).fetchall():
+            if root.is_relative_to(folder):
+                raise CorpusError(
+                    f"Folder {str(root)!r} lies inside {folder!r}, which is already collection "
+                    f"{other_name!r}; its files are recorded there (add {folder!r} with --name "
+                    f"{other_name} to record new ones)."
+                )
+            if Path(folder).is_relative_to(root):
+                raise CorpusError(
+                    f"Folder {str(root)!r} holds {folder!r}, which is already collection "
+                    f"{other_name!r}; add the folders beside it one by one, so that no file is "
+                    "recorded twice."
+                )
         db.execute(
             "INSERT INTO collections VALUES (?, 0, ?, ?, ?, ?, ?, 1, ?)",
             (coll.name, coll.source, str(root), coll.licence, coll.licence_class,
