@@ -175,8 +175,18 @@ def test_drums_that_swell_sit_further_back():
         ("Lead Vox", "vocal"),
         ("gtr_rhythm", "guitar"),
         ("Brass", "lead"),
-        ("Bassoon", None),
+        ("Bassoon", "lead"),  # not a bass
         ("track7", None),
+        # a number that is the name, not the track's place (it was cut off and the role lost)
+        ("808.wav", "bass"),
+        ("02 808", "bass"),
+        ("Upright", "bass"),
+        ("Upright Piano", "keys"),
+        ("Cajon", "drums"),
+        ("Hammond B3", "pad"),
+        ("Ad Libs", "pad"),
+        ("Marimba", "keys"),
+        ("Sharp Lead", "lead"),
     ],
 )
 def test_roles_from_names(name, role):

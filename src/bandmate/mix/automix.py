@@ -810,7 +810,7 @@ def role_from_name(name: str, table: Mapping[str, RoleSettings] | None = None) -
     """
     table = table or load_roles()
     stem = Path(name).stem if Path(name).suffix.lower() in AUDIO_SUFFIXES else name
-    stem = re.sub(r"^\d+[-_ ]*", "", stem).lower()
+    stem = re.sub(r"^\d+[-_ .]+(?=\S)", "", stem).lower()  # "03-bass", but "808" is a name
     for role, settings in table.items():
         if any(re.search(p, stem) for p in settings.names):
             return role
