@@ -46,3 +46,17 @@ def test_stems_too_short_to_measure_keep_their_balance():
 def test_a_level_per_stem():
     with pytest.raises(ValueError, match="2 stems but 1 levels"):
         balance_stems([tone(220, 0.5), tone(330, 0.5)], [0.0])
+
+
+def test_no_stem_peaks_above_minus_1_dbfs_where_the_others_push_against_it():
+    # a bass in opposite phase to the kick: their sum is small, so a common gain that put the
+    # sum at -1 dBFS wrote the kick clipped at +5 dBFS (`bandmate backing` had no guard)
+    kick = tone(60, 0.5)
+    bass = Audio(-kick.samples, RATE)
+    stems, gains = balance_stems([kick, bass], [0.0, -6.0])
+    ceiling_db = -1.0
+    assert 20 * np.log10(max(s.peak() for s in stems)) == pytest.approx(ceiling_db, abs=0.01)
+    assert 20 * np.log10(render_mix(stems).peak()) < ceiling_db - 5  # the sum is under it
+    assert gains[0] - gains[1] == pytest.approx(6.0, abs=0.1)  # the balance holds
+    for before, after, gain_db in zip([kick, bass], stems, gains, strict=True):
+        assert after.peak() / before.peak() == pytest.approx(10 ** (gain_db / 20), rel=1e-3)

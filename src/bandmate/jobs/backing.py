@@ -2,8 +2,9 @@
 
 The stems are the parts as rendered, balanced to the style's authored mix levels
 (`balance_stems`: each part's `level_db`, its loudness under the loudest part) and then turned up
-or down together so that their sum peaks at -1 dBFS: a balance a producer of the genre would
-start from, rather than whatever loudness each General MIDI instrument has in the SoundFont.
+or down together so that their sum peaks at -1 dBFS (lower, where one stem alone would peak
+higher: no stem is written clipped): a balance a producer of the genre would start from, rather
+than whatever loudness each General MIDI instrument has in the SoundFont.
 `mix.wav` is those stems through `mix.automix` (EQ, compression, pan, headroom for mastering),
 told the style's levels rather than guessing a balance by role: the authored balance is known,
 and automix's balance model, which cannot hear a genre, would put a bossa nova's or a ballad's
@@ -29,7 +30,7 @@ from bandmate.io.audio import Audio
 from bandmate.io.files import check_outputs
 from bandmate.progress import ProgressCallback, no_progress
 
-HEADROOM_PEAK = 10 ** (-1 / 20)  # the balanced stems' sum peaks at -1 dBFS
+HEADROOM_PEAK = 10 ** (-1 / 20)  # the balanced stems and their sum peak at -1 dBFS at most
 
 
 @dataclass(frozen=True)
@@ -87,15 +88,20 @@ def make_out_dir(out_dir: Path) -> None:
 def balance_stems(
     stems: Sequence[Audio], levels_db: Sequence[float], *, peak: float = HEADROOM_PEAK
 ) -> tuple[list[Audio], list[float]]:
-    """Gain `stems` to their authored balance, then together so that their sum peaks at `peak`.
+    """Gain `stems` to their authored balance, then together so that neither their sum nor any
+    one of them peaks above `peak`.
 
     Each stem's integrated loudness (BS.1770, gated, so a part that rests is measured where it
     plays) is brought to its level in `levels_db` (dB; only the differences matter: a style
     part's `level_db`); then one common gain, up or down, makes the peak of their sum `peak`
-    (linear), so that nothing clips and every backing track's stems sit at the same place. The
-    stems must be of one rate and length, as `render_stems` makes them. A silent stem (below the
-    meter's -70 LUFS gate) gets the common gain only, so it stays silent; stems too short to
-    measure (under 0.4 s) keep their rendered balance.
+    (linear), so that nothing clips and every backing track's stems sit at the same place;
+    unless a single stem would then peak higher, where the others push against it (a jazz-swing
+    loop's ride cymbal: the sum at -1 dBFS, the drum stem written clipped at full scale), and
+    then the common gain is the one that puts that stem's peak at `peak` and the sum a little
+    under it. The gain is common, so the balance holds and the mix is still exactly the stems'
+    sum. The stems must be of one rate and length, as `render_stems` makes them. A silent stem
+    (below the meter's -70 LUFS gate) gets the common gain only, so it stays silent; stems too
+    short to measure (under 0.4 s) keep their rendered balance.
 
     Returns the stems and the gain each one got, in dB. `bandmate backing` and `bandmate loop`
     write their stems through this, and the mixing benchmarks take their "original arrangement"
@@ -116,8 +122,9 @@ def balance_stems(
     ]
     top = max((g for g in wanted if g is not None), default=0.0)
     gains_db = [0.0 if g is None else g - top for g in wanted]
-    sum_peak = _sum_peak(stems, gains_db)
-    common_db = 20 * math.log10(peak / sum_peak) if sum_peak > 0 else 0.0
+    # the loudest of the sum and of each stem alone, at these gains, is brought to `peak`
+    loudest = max(_sum_peak(stems, gains_db), _stem_peak(stems, gains_db))
+    common_db = 20 * math.log10(peak / loudest) if loudest > 0 else 0.0
     gains_db = [g + common_db for g in gains_db]
     return _gained(stems, gains_db), [round(g, 2) for g in gains_db]
 
@@ -131,6 +138,14 @@ def _sum_peak(stems: Sequence[Audio], gains_db: Sequence[float]) -> float:
             raise ValueError(f"stems differ in shape: {stems[0]!r} and {stem!r}")
         total += np.multiply(stem.samples, np.float32(10 ** (g / 20)), out=scratch)
     return max(float(total.max()), -float(total.min())) if total.size else 0.0
+
+
+def _stem_peak(stems: Sequence[Audio], gains_db: Sequence[float]) -> float:
+    """The highest peak of any one stem at `gains_db`."""
+    return max(
+        float(np.abs(stem.samples).max(initial=0.0)) * 10 ** (g / 20)
+        for stem, g in zip(stems, gains_db, strict=True)
+    )
 
 
 def _gained(stems: Sequence[Audio], gains_db: Sequence[float]) -> list[Audio]:

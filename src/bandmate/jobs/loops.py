@@ -5,11 +5,12 @@ Files are named as producers expect: `funk_100bpm_Em_01.wav` (the full loop),
 notes, each decided by the next seed from `seed` up that gives a loop no earlier one did
 (`arrange.loops.loop_seeds`), so a pack can be extended later without changing the loops it
 already has, and a pack asked for more loops than the style gives is refused before any work.
-Each loop's parts are balanced to the style's authored mix levels and peak together at -1 dBFS
-(`jobs.backing.balance_stems`, after the tail is folded), so that the full loop is their sum;
-the manifest records each part's level and every loop's gains. A part that plays nothing in
-a loop (a style's horns rest in its verse groove: `--energy high` brings them in) gets no file
-of its own, rather than a silent one in the pack; the manifest lists it under `silent_parts`.
+Each loop's parts are balanced to the style's authored mix levels and peak together at -1 dBFS,
+with no part alone above it (`jobs.backing.balance_stems`, after the tail is folded), so that
+the full loop is their sum; the manifest records each part's level and every loop's gains. A
+part that plays nothing in a loop (a style's horns rest in its verse groove: `--energy high`
+brings them in) gets no file of its own, rather than a silent one in the pack; the manifest
+lists it under `silent_parts`.
 """
 
 from __future__ import annotations
@@ -73,30 +74,6 @@ def loop_midi_bytes(score, end_ticks: int) -> bytes:
     buffer = io.BytesIO()
     midi.save(file=buffer)
     return buffer.getvalue()
-
-
-def _unclipped(stems, gains_db: list[float]):
-    """`stems` turned down together, if need be, so that no one of them peaks above
-    `jobs.backing.HEADROOM_PEAK` either: their sum peaks there, but a part can peak higher where
-    the others push against it (a jazz-swing loop's ride cymbal wrote a drum stem clipped at
-    full scale into a loop whose mix peaked at -1 dBFS). The full loop then peaks a little lower
-    and is still exactly their sum."""
-    import math
-
-    import numpy as np
-
-    from bandmate.io.audio import Audio
-    from bandmate.jobs.backing import HEADROOM_PEAK
-
-    peak = max(float(np.abs(s.samples).max(initial=0.0)) for s in stems)
-    if peak <= HEADROOM_PEAK:
-        return stems, gains_db
-    scale = HEADROOM_PEAK / peak
-    down_db = 20 * math.log10(scale)
-    return (
-        [Audio((s.samples * np.float32(scale)).astype(np.float32), s.sample_rate) for s in stems],
-        [round(g + down_db, 2) for g in gains_db],
-    )
 
 
 def make_loops(
@@ -189,8 +166,8 @@ def make_loops(
                 frames = loop_frames(score.tempo_map.seconds_at(loop_end), request.sample_rate)
                 rendered = render_stems(score, sample_rate=request.sample_rate)
                 folded = [fold_tail(s, frames) for s in rendered]
+                # their sum peaks at -1 dBFS, and no part alone above it
                 stems, gains = balance_stems(folded, levels)
-                stems, gains = _unclipped(stems, gains)
                 stem_gains_db[full_path.stem] = dict(zip(track_names, gains, strict=True))
                 publisher.file(midi_path, provenance)
                 publisher.audio(render_mix(stems), full_path, provenance)
