@@ -45,6 +45,16 @@ def test_a_loop_of_the_users_chords_is_in_their_key_unless_told_another(tmp_path
     assert chords[:2] == ["Bb", "Eb"]
 
 
+def test_a_key_with_a_mode_puts_no_space_in_a_loops_file_names(tmp_path):
+    # "D dorian" named every file funk_100bpm_D dorian_01..., which shells and samplers split
+    files = make_loops(LoopRequest(style="funk", key="d  Dorian", bars=1), tmp_path)
+    names = {p.name for p in files}
+    assert not any(" " in name for name in names)
+    assert {"funk_100bpm_D-dorian_01.mid", "funk_100bpm_D-dorian_01_bass.wav"} <= names
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert "funk_100bpm_D-dorian_01" in manifest["stem_gains_db"]
+
+
 def test_loop_chords_may_be_a_chart_file_as_for_backing(tmp_path):
     chart = tmp_path / "verse.txt"
     chart.write_text("| G | D | Em | C |\n")

@@ -1,7 +1,8 @@
 """The loop job: N distinct loops of a style, each as MIDI and WAV per part and full.
 
 Files are named as producers expect: `funk_100bpm_Em_01.wav` (the full loop),
-`funk_100bpm_Em_01_bass.wav` (a part), `funk_100bpm_Em_01.mid`. The loops differ in their
+`funk_100bpm_Em_01_bass.wav` (a part), `funk_100bpm_Em_01.mid`; a key with a mode is written
+with a hyphen (`funk_100bpm_D-dorian_01.wav`), so no name has a space. The loops differ in their
 notes, each decided by the next seed from `seed` up that gives a loop no earlier one did
 (`arrange.loops.loop_seeds`), so a pack can be extended later without changing the loops it
 already has, and a pack asked for more loops than the style gives is refused before any work.
@@ -42,7 +43,11 @@ def name_slug(text: str) -> str:
 
 
 def loop_name(style: str, tempo_bpm: float, key: str, number: int) -> str:
-    return f"{style}_{tempo_bpm:g}bpm_{key}_{number:02d}"
+    """A loop's file name without its suffix: `funk_100bpm_Em_01`, `funk_100bpm_D-dorian_03`.
+
+    `key` is a key's short name (`Key.__str__`: "Em", "Bb", "D dorian"); a mode's space becomes
+    a hyphen, as style and stem file names write one, so that no file name has a space."""
+    return f"{style}_{tempo_bpm:g}bpm_{'-'.join(key.split())}_{number:02d}"
 
 
 def loop_midi_bytes(score, end_ticks: int) -> bytes:
