@@ -24,6 +24,9 @@ def test_batch_loops_are_the_loops_of_bandmate_loop_and_render_back(ray_cluster,
     batch_loop = read_midi(next((out / "funk" / "02").glob("*.mid")))
     plain_loop = read_midi(next((tmp_path / "plain").glob("*_02.mid")))
     assert [t.notes for t in batch_loop.tracks] == [t.notes for t in plain_loop.tracks]
+    # and is named as it: funk_100bpm_C_02*, not a second funk_100bpm_C_01*
+    plain_names = {p.name for p in (tmp_path / "plain").glob("*_02*") if p.suffix != ".json"}
+    assert {p.name for p in (out / "funk" / "02").glob("funk_*")} >= plain_names
 
     midis = tmp_path / "midi"
     midis.mkdir()
@@ -62,3 +65,16 @@ def test_a_style_named_twice_is_one_style(tmp_path):
     twice ("3 items: 3 done")."""
     items = plan_loops(["funk", "Funk", " funk"], 2, tmp_path, bars=1)
     assert [i.name for i in items] == ["funk/01", "funk/02"]
+
+
+def test_every_file_of_a_loop_batch_has_its_own_name(tmp_path):
+    """Each loop was named ..._01 in its own folder, so a producer who gathered a pack into one
+    folder kept one loop of each style, the others overwritten."""
+    from bandmate.batch.items import loop_item
+
+    out = tmp_path / "pack"
+    items = plan_loops(["funk", "house"], 2, out, key="A minor", bars=1)
+    names = [p.name for item in items for p in loop_item(item) if p.name != "manifest.json"]
+    assert len(names) == len(set(names))
+    assert {"funk_100bpm_Am_02.wav", "house_124bpm_Am_01_bass.wav"} <= set(names)
+    assert (out / "funk" / "02" / "funk_100bpm_Am_02.mid").exists()

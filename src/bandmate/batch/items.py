@@ -148,9 +148,11 @@ def plan_loops(
     Loop n has the seed loop n of `bandmate loop --count` has (`arrange.loops.loop_seeds`: the
     loops differ in their notes), found here, before any work, so that a pack the style cannot
     give is refused at once; a pack can grow later without changing the loops it has. Each loop
-    is written by `make_loops` with a count of one, so its files are named `..._01` inside its
-    own folder: the provenance manifests and content credentials name the files, so they cannot
-    be renamed afterwards.
+    is written by `make_loops` as a pack of one numbered n, so its files are named as `bandmate
+    loop` names loop n (`funk_100bpm_C_07.wav`): style, tempo, key and number make every file
+    name in the batch its own, and a producer can gather the folders' files into one. They are
+    named right when written because the provenance manifests and content credentials name the
+    files: they cannot be renamed afterwards.
     """
     from bandmate.arrange.loops import loop_seeds
     from bandmate.arrange.style import load_style
@@ -177,7 +179,13 @@ def plan_loops(
         if seeds[-1] > MAX_SEED:
             raise UserError(f"Give a seed from 0 to {MAX_SEED - seeds[-1] + seed}, not {seed}.")
         for n, loop_seed in enumerate(seeds, 1):
-            settings = {"style": style, "key": key, "bars": bars, "sample_rate": sample_rate}
+            settings = {
+                "style": style,
+                "key": key,
+                "bars": bars,
+                "sample_rate": sample_rate,
+                "number": n,  # names its files, as `bandmate loop` names loop n
+            }
             name = f"{style}/{n:02d}"
             items.append(BatchItem(name, "loops", None, (out_dir / name,), loop_seed, settings))
     return items
@@ -206,8 +214,10 @@ def loop_item(item: BatchItem) -> list[Path]:
     from bandmate.jobs.loops import LoopRequest, make_loops
 
     (folder,) = item.outputs
-    request = LoopRequest(count=1, seed=item.seed, **item.settings)
-    return make_loops(request, folder, force=True)
+    settings = dict(item.settings)
+    number = settings.pop("number")
+    request = LoopRequest(count=1, seed=item.seed, **settings)
+    return make_loops(request, folder, force=True, first_number=number)
 
 
 WORK = {"master": master_item, "render": render_item, "loops": loop_item}

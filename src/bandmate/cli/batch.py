@@ -65,8 +65,10 @@ def add_parser(sub) -> None:
         "loops",
         help="make COUNT loops of each style",
         description="Make COUNT loops of each style (as `bandmate loop` does), loop NN of a "
-        "style in DIR/STYLE/NN/. Loop NN has seed SEED + NN - 1, so a pack can grow later "
-        "without changing the loops it has.",
+        "style in DIR/STYLE/NN/, its files named as `bandmate loop` names loop NN (like "
+        "funk_100bpm_C_07_bass.wav), so that the files of a batch can be gathered into one "
+        "folder. Loop NN is `bandmate loop --count NN --seed SEED`'s loop NN, so a pack can "
+        "grow later without changing the loops it has.",
     )
     loops.add_argument("--styles", required=True, help="comma-separated styles, e.g. funk,rock")
     loops.add_argument("--count", type=int, required=True, help="loops per style")

@@ -87,8 +87,15 @@ def make_loops(
     *,
     force: bool = False,
     progress: ProgressCallback = no_progress,
+    first_number: int = 1,
 ) -> list[Path]:
-    """Write `request.count` loops into `out_dir`; returns every file written."""
+    """Write `request.count` loops into `out_dir`; returns every file written.
+
+    first_number: the number the first loop is named by (`_01` by default); `bandmate batch
+    loops` makes loop 7 of a pack alone, as a pack of one whose seed is loop 7's, and names it
+    `_07`, as `bandmate loop --count 7` names its seventh, so that a pack's loops gathered into
+    one folder overwrite none of each other.
+    """
     from bandmate.arrange.loops import loop_key, loop_score, loop_seeds
     from bandmate.arrange.style import resolve_style
     from bandmate.errors import UserError
@@ -112,6 +119,8 @@ def make_loops(
 
     if not 1 <= request.count <= 1000:
         raise UserError(f"Give a loop count between 1 and 1000, not {request.count}.")
+    if first_number < 1:
+        raise ValueError(f"loops are numbered from 1, not {first_number}")
     style = resolve_style(request.style)
     tempo = style.tempo_default if request.tempo_bpm is None else request.tempo_bpm
     key = str(loop_key(request.key, request.chords, style.meter))
@@ -130,7 +139,8 @@ def make_loops(
     # refused pack costs one loop's work, or the search's
     first = loop_score(style, seed=request.seed, **loop)
     names = [name_slug(t.name) for t in first.tracks]
-    bases = [loop_name(name_slug(style.name), tempo, key, n) for n in range(1, request.count + 1)]
+    numbers = range(first_number, first_number + request.count)
+    bases = [loop_name(name_slug(style.name), tempo, key, n) for n in numbers]
     midis = [out / f"{base}.mid" for base in bases]
     wavs = [
         [out / f"{base}{suffix}.wav" for suffix in ["", *(f"_{name}" for name in names)]]
@@ -161,7 +171,7 @@ def make_loops(
                 score = first if n == 0 else loop_score(style, seed=seeds[n], **loop)
                 provenance = Provenance(
                     command="loop",
-                    parameters=settings | {"loop": n + 1},
+                    parameters=settings | {"loop": numbers[n]},
                     seed=seeds[n],
                     data=[style_data(style)],
                     originality=RULES_ONLY,
