@@ -53,11 +53,11 @@ def upload(client, name: str, data: bytes, headers=CSRF):
 
 
 def wait_for(client, job_id: str, timeout_s: float = 60.0, headers=None) -> dict:
-    """Poll a job until it is done or failed."""
+    """Poll a job until it is done, failed or cancelled."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         job = client.get(f"/api/jobs/{job_id}", headers=headers).json()
-        if job["status"] in ("done", "failed"):
+        if job["status"] in ("done", "failed", "cancelled"):
             return job
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} still {job['status']} after {timeout_s} s")

@@ -329,3 +329,40 @@ def test_suggest_chords_for_a_melody_and_use_one_for_a_backing_track(browser, se
         assert parse_chart(page.input_value("#chart")).bars
     finally:
         page.close()
+
+
+def test_cancel_a_queued_backing_track_on_the_page(browser, tmp_path):
+    """A job in progress had no way to stop it. Here the job stays queued (no worker), so the
+    button's whole course is seen whatever the machine's load."""
+    import httpx
+
+    with running_server(tmp_path / "studio", workers=0) as url:
+        page = browser.new_page()
+        try:
+            created = []
+            page.on(
+                "response",
+                lambda r: (
+                    created.append(r.json()["id"])
+                    if r.request.method == "POST" and r.url.endswith("/api/jobs")
+                    else None
+                ),
+            )
+            page.goto(url + "/")
+            page.wait_for_selector("#style option[value='pop']", state="attached")
+            page.fill("#chart", "| C | G |")
+            page.click("#generate")
+            page.wait_for_selector("#backing-cancel:not([hidden])", timeout=30_000)
+            page.click("#backing-cancel")
+            status = "document.getElementById('backing-status').textContent"
+            page.wait_for_function(f"{status} === 'Cancelled.'", timeout=30_000)
+            assert not page.eval_on_selector(
+                "#backing-status", "s => s.classList.contains('error')"
+            )
+            assert page.is_hidden("#backing-cancel") and page.is_hidden("#backing-result")
+            assert page.is_enabled("#generate")
+            assert len(created) == 1
+            job = httpx.get(f"{url}/api/jobs/{created[0]}", timeout=10).json()
+            assert job["status"] == "cancelled"
+        finally:
+            page.close()

@@ -90,3 +90,35 @@ def test_a_job_running_when_the_server_is_killed_finishes_after_a_restart(tmp_pa
     from bandmate.web.jobs import JobStore
 
     assert JobStore(data).get(job["id"]).attempts == 2  # cut off once, then run again
+
+
+def test_a_running_job_cancelled_stays_cancelled_after_a_kill_and_a_restart(tmp_path):
+    """A cancelled job's row is its state: the next server neither runs it again nor keeps its
+    files (the render stops at its next progress report, before it would finish)."""
+    data, port = tmp_path / "studio", free_port()
+    base = f"http://127.0.0.1:{port}"
+    long_backing = {**BACKING, "choruses": 8}  # minutes of audio: still rendering when cancelled
+    with open(tmp_path / "serve.log", "wb") as log:
+        with serve(data, port, log) as first:
+            response = httpx.post(f"{base}/api/jobs", json=long_backing, headers=CSRF, timeout=10)
+            job_url = f"{base}/api/jobs/{response.json()['id']}"
+            job = poll(job_url, lambda j: j["status"] != "queued" and j["progress"] > 0, 60)
+            assert job["status"] == "running", job
+            cancelled = httpx.post(f"{job_url}/cancel", headers=CSRF, timeout=10)
+            assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+            folder = data / "jobs" / job["id"]
+            deadline = time.monotonic() + 30
+            while folder.exists():  # the worker stops and removes what it wrote
+                assert time.monotonic() < deadline, "the cancelled job went on"
+                time.sleep(0.05)
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+
+        with serve(data, port, log):
+            time.sleep(1.0)  # a worker that took it up again would have started by now
+            job = httpx.get(job_url, timeout=5).json()
+            assert job["status"] == "cancelled" and job["files"] == [], job
+    from bandmate.web.jobs import JobStore
+
+    assert JobStore(data).get(job["id"]).attempts == 1
+    assert not (data / "jobs" / job["id"]).exists()

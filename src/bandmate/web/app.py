@@ -6,6 +6,9 @@
     DATA_DIR/jobs/<id>/         each job's results
     DATA_DIR/uploads/<id>/      uploaded files (see `bandmate.web.uploads`)
 
+Uploads unused for `max_age_days` are removed when the studio starts and then every
+`upload_sweep_s` while it runs, keeping those a queued or running job needs.
+
 Every answer that is not a success is JSON `{"detail": "<one sentence>"}`: a `UserError` from the
 library is a 422 with its own message, a request that does not match a job's parameters is a 422
 that names the field, and unknown jobs and files are 404s. The handlers are thin: what a job
@@ -14,13 +17,16 @@ does is in `bandmate.web.kinds`, which calls the same functions as the CLI.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sqlite3
+import threading
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, HTTPException, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -42,6 +48,8 @@ from bandmate.web.security import TOKEN_COOKIE, SecurityMiddleware, same_token
 from bandmate.web.uploads import UploadRejected, UploadStore
 
 log = logging.getLogger(__name__)
+
+UPLOAD_SWEEP_S = 3600.0  # how often a running studio removes old unused uploads
 
 STATIC = Path(__file__).parent / "static"
 JOB_ID = re.compile(r"[0-9a-f]{32}")
@@ -100,10 +108,12 @@ def create_app(
     quota_bytes: int = DEFAULT_QUOTA_BYTES,
     max_age_days: float = DEFAULT_MAX_AGE_DAYS,
     max_jam_sessions: int = DEFAULT_MAX_SESSIONS,
+    upload_sweep_s: float = UPLOAD_SWEEP_S,
 ) -> FastAPI:
     """The studio app on `data_dir` (created if missing). Workers start with the app's lifespan
     (uvicorn, or FastAPI's TestClient used as a context manager) and stop with it. At most
-    `max_jam_sessions` live bands play at once (the WebSocket `/api/jam`, `bandmate.web.jam`)."""
+    `max_jam_sessions` live bands play at once (the WebSocket `/api/jam`, `bandmate.web.jam`).
+    Uploads unused for `max_age_days` are removed at start-up and every `upload_sweep_s`."""
     data = Path(data_dir).expanduser().resolve()
     try:
         data.mkdir(parents=True, exist_ok=True)
@@ -120,20 +130,39 @@ def create_app(
         max_age_days=max_age_days,
     )
 
+    # held while a job's row is written and while uploads are swept, so that a sweep never
+    # removes an upload between a submission's last use of it and the row that keeps it
+    uploads_in_use = threading.Lock()
+
+    def clean_uploads() -> int:
+        """Remove the uploads unused for `max_age_days` that no queued or running job needs."""
+        with uploads_in_use:
+            in_use = {u for job in store.unfinished() for u in kinds.upload_ids(job.params)}
+            return uploads.clean_up(max_age_days, keep=in_use)
+
+    async def sweep_uploads() -> None:
+        while True:
+            await asyncio.sleep(upload_sweep_s)
+            try:
+                await anyio.to_thread.run_sync(clean_uploads)
+            except Exception:  # a failed sweep is tried again at the next one
+                log.exception("removing old uploads failed")
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         pool.lock()  # no cleaning under another server's queue
         try:
             # before the pool requeues what a restart cut off: running jobs need theirs too
-            in_use = {u for job in store.unfinished() for u in kinds.upload_ids(job.params)}
-            uploads.clean_up(max_age_days, keep=in_use)
+            clean_uploads()
             pool.start()
         except BaseException:
             pool.stop()
             raise
+        sweeper = asyncio.create_task(sweep_uploads())
         try:
             yield
         finally:
+            sweeper.cancel()
             pool.stop()
 
     app = FastAPI(
@@ -240,9 +269,11 @@ def create_app(
         """Queue a job; `kind` picks which, and the other fields are its parameters."""
         kinds.check(params, uploads)
         stored = params.model_dump(mode="json")
-        for upload_id in kinds.upload_ids(stored):
-            uploads.touch(upload_id)
-        job_id = store.submit(params.kind, stored)
+        with uploads_in_use:  # no sweep between the uploads' last use and the job's row
+            for upload_id in kinds.upload_ids(stored):
+                uploads.meta(upload_id)  # a 422 if a sweep took it since the check
+                uploads.touch(upload_id)
+            job_id = store.submit(params.kind, stored)
         pool.notify()
         return Created(id=job_id)
 
@@ -252,9 +283,7 @@ def create_app(
             raise HTTPException(404, f"There is no job {job_id!r}.")
         return job
 
-    @app.get("/api/jobs/{job_id}")
-    def job_status(job_id: str) -> JobStatus:
-        job = job_or_404(job_id)
+    def status_of(job) -> JobStatus:
         return JobStatus(
             id=job.id,
             kind=job.kind,
@@ -263,6 +292,23 @@ def create_app(
             files=job.files,
             error=job.error,
         )
+
+    @app.get("/api/jobs/{job_id}")
+    def job_status(job_id: str) -> JobStatus:
+        return status_of(job_or_404(job_id))
+
+    @app.post("/api/jobs/{job_id}/cancel", responses={409: {"description": "already finished"}})
+    def cancel(job_id: str) -> JobStatus:
+        """Cancel a queued job (it never starts) or a running one (it stops at its next progress
+        report and leaves no files); the job is then `cancelled`. Cancelling it again is no
+        error; a job already done or failed is a 409."""
+        job = job_or_404(job_id)
+        job = pool.cancel(job.id) or job
+        if job.status in ("done", "failed"):
+            raise HTTPException(
+                409, f"Job {job_id} is already {job.status}; it cannot be cancelled."
+            )
+        return status_of(job)
 
     def job_with_files(job_id: str):
         """The job, once it is done; why it has no files otherwise (a bare 404 for a job still
@@ -274,6 +320,8 @@ def create_app(
             )
         if job.status == "failed":
             raise HTTPException(404, f"Job {job_id} failed, so it has no files: {job.error}")
+        if job.status == "cancelled":
+            raise HTTPException(404, f"Job {job_id} was cancelled, so it has no files.")
         if not job.files and job.error:  # cleaned up past the quota or age
             raise HTTPException(404, f"Job {job_id} has no files: {job.error}.")
         return job

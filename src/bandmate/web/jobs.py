@@ -18,6 +18,12 @@ it fails with the reason "interrupted by a server restart". That is only sound b
 server at a time uses a data folder: the pool holds an exclusive lock on `DATA_DIR/studio.lock`
 from `start()` to `stop()`, and a second server on the same folder is refused (`FolderLock`).
 
+**Cancelled.** `cancel` ends a queued job at once (it never starts) and marks a running one
+`cancelled` too; its worker notices at the job's next progress report, where the progress
+callback raises `JobCancelled`, and removes the job's folder, so no partial output is left (nor is
+a folder a killed server left: `start()` removes those of cancelled jobs). The row is the state,
+so a cancelled job stays cancelled across a restart, and `finish` never turns it into done.
+
 **Results** live in `DATA_DIR/jobs/<id>/`. After every job, finished jobs older than
 `max_age_days`, then the oldest finished jobs while the folder is over `quota_bytes`, have their
 files removed; their rows stay, with no files and a note saying why.
@@ -44,6 +50,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 2
 INTERRUPTED = "interrupted by a server restart"
+STATUSES = ("queued", "running", "done", "failed", "cancelled")
+FINISHED = ("done", "failed", "cancelled")
 REMOVED = "its files were removed to keep the studio's results within their size quota or age"
 DEFAULT_QUOTA_BYTES = 2 * 1024**3
 DEFAULT_MAX_AGE_DAYS = 30.0
@@ -54,7 +62,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
     params TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
     progress REAL NOT NULL DEFAULT 0,
     error TEXT,
     files TEXT NOT NULL DEFAULT '[]',
@@ -64,6 +72,13 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created);
 """
+
+
+class JobCancelled(BaseException):
+    """Raised by a job's progress callback once the job is cancelled, to stop its runner.
+
+    A BaseException, as asyncio's CancelledError is, so that library code's `except Exception`
+    around a step cannot swallow it and carry on with a job nobody wants."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +113,7 @@ class Job:
 
     @property
     def finished(self) -> bool:
-        return self.status in ("done", "failed")
+        return self.status in FINISHED
 
 
 class JobStore:
@@ -112,6 +127,28 @@ class JobStore:
         self._local = threading.local()
         with self._connect() as db:
             db.executescript(SCHEMA)
+        self._allow_cancelled()
+
+    def _allow_cancelled(self) -> None:
+        """Rebuild a `jobs` table made before jobs could be cancelled: its CHECK refuses the
+        status, and SQLite cannot alter a CHECK in place. The rows are kept as they are."""
+        db = self._connect()
+        (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'jobs'").fetchone()
+        if "'cancelled'" in sql:
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("ALTER TABLE jobs RENAME TO jobs_before_cancel")
+            db.execute("DROP INDEX IF EXISTS jobs_status_created")
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute("INSERT INTO jobs SELECT * FROM jobs_before_cancel")
+            db.execute("DROP TABLE jobs_before_cancel")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -184,19 +221,48 @@ class JobStore:
             raise
         return self.get(row["id"])
 
-    def set_progress(self, job_id: str, progress: float) -> None:
-        self._connect().execute(
-            "UPDATE jobs SET progress = ?, updated = ? WHERE id = ? AND status = 'running'",
-            (min(max(progress, 0.0), 1.0), time.time(), job_id),
+    def set_progress(self, job_id: str, progress: float) -> bool:
+        """Record a running job's progress; False when the job is no longer running (it was
+        cancelled), which is how a worker hears of a cancel made by another process."""
+        return (
+            self._connect()
+            .execute(
+                "UPDATE jobs SET progress = ?, updated = ? WHERE id = ? AND status = 'running'",
+                (min(max(progress, 0.0), 1.0), time.time(), job_id),
+            )
+            .rowcount
+            > 0
         )
 
-    def finish(self, job_id: str, *, files: list[str] | None = None, error: str | None = None):
+    def finish(
+        self, job_id: str, *, files: list[str] | None = None, error: str | None = None
+    ) -> bool:
+        """Mark an unfinished job done (or failed, with `error`); False when it had already
+        ended, as a job cancelled while its last step ran has: it stays cancelled."""
         status = "failed" if error is not None else "done"
-        self._connect().execute(
-            "UPDATE jobs SET status = ?, progress = CASE WHEN ? = 'done' THEN 1 ELSE progress END,"
-            " files = ?, error = ?, updated = ? WHERE id = ?",
-            (status, status, json.dumps(files or []), error, time.time(), job_id),
+        return (
+            self._connect()
+            .execute(
+                "UPDATE jobs SET status = ?,"
+                " progress = CASE WHEN ? = 'done' THEN 1 ELSE progress END,"
+                " files = ?, error = ?, updated = ?"
+                " WHERE id = ? AND status IN ('queued', 'running')",
+                (status, status, json.dumps(files or []), error, time.time(), job_id),
+            )
+            .rowcount
+            > 0
         )
+
+    def cancel(self, job_id: str) -> Job | None:
+        """Cancel a queued or running job; returns the job as it now stands (a finished one as
+        it was: done and failed jobs are not cancelled), None when there is no such job. A
+        running job's worker stops at its next progress report (see `WorkerPool`)."""
+        self._connect().execute(
+            "UPDATE jobs SET status = 'cancelled', updated = ? "
+            "WHERE id = ? AND status IN ('queued', 'running')",
+            (time.time(), job_id),
+        )
+        return self.get(job_id)
 
     def recover(self) -> tuple[int, int]:
         """Requeue or fail the jobs a dead server left `running`; returns (requeued, failed)."""
@@ -224,6 +290,15 @@ class JobStore:
 
     def job_dir(self, job_id: str) -> Path:
         return self.results_dir / job_id
+
+    def remove_cancelled_leftovers(self) -> list[str]:
+        """Remove the folders of cancelled jobs, as a server killed before its worker noticed a
+        cancel leaves them; returns the ids whose folder was removed."""
+        rows = self._connect().execute("SELECT id FROM jobs WHERE status = 'cancelled'").fetchall()
+        removed = [r["id"] for r in rows if self.job_dir(r["id"]).exists()]
+        for job_id in removed:
+            shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+        return removed
 
     def clean_up(
         self,
@@ -339,6 +414,7 @@ class WorkerPool:
     _wake: threading.Condition = field(default_factory=threading.Condition, init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _threads: list[threading.Thread] = field(default_factory=list, init=False)
+    _cancelled: set[str] = field(default_factory=set, init=False)  # running jobs told to stop
 
     def __post_init__(self) -> None:
         self._lock = FolderLock(self.store.data_dir)
@@ -352,6 +428,7 @@ class WorkerPool:
         self.lock()
         try:
             self.store.recover()
+            self.store.remove_cancelled_leftovers()
             self.store.clean_up(quota_bytes=self.quota_bytes, max_age_days=self.max_age_days)
         except BaseException:
             self._lock.release()
@@ -370,6 +447,17 @@ class WorkerPool:
             thread.join(timeout_s)
         self._threads.clear()
         self._lock.release()
+
+    def cancel(self, job_id: str) -> Job | None:
+        """Cancel a job (`JobStore.cancel`); a job running here stops at its very next progress
+        report rather than at the next one that is written to the store."""
+        before = self.store.get(job_id)
+        job = self.store.cancel(job_id)
+        # only a job that was running: the set would keep a queued one's id for good (one
+        # claimed meanwhile hears of it at its first progress report, which is always written)
+        if before is not None and before.status == "running" and job.status == "cancelled":
+            self._cancelled.add(job_id)
+        return job
 
     def notify(self) -> None:
         """A job was queued: wake a worker now rather than at its next poll."""
@@ -408,13 +496,25 @@ class WorkerPool:
         last = [0.0]
 
         def progress(done: float, total: float, *, status: str = "") -> None:
+            if job.id in self._cancelled:
+                raise JobCancelled(job.id)
             now = time.monotonic()
-            if total and now - last[0] >= PROGRESS_INTERVAL_S:
+            if now - last[0] >= PROGRESS_INTERVAL_S:
                 last[0] = now
-                self.store.set_progress(job.id, done / total)
+                # a cancel from another process on this folder is heard here, as the write
+                # finds the job no longer running
+                if total:
+                    running = self.store.set_progress(job.id, done / total)
+                else:
+                    running = getattr(self.store.get(job.id), "status", None) == "running"
+                if not running:
+                    raise JobCancelled(job.id)
 
         try:
             self.runners[job.kind](job.params, folder, progress)
+        except JobCancelled:
+            log.info("job %s (%s) cancelled", job.id, job.kind)
+            shutil.rmtree(folder, ignore_errors=True)
         except UserError as e:
             shutil.rmtree(folder, ignore_errors=True)
             self.store.finish(job.id, error=str(e))
@@ -424,7 +524,10 @@ class WorkerPool:
             reason = f"The {job.kind} job failed inside bandmate ({type(e).__name__}); "
             self.store.finish(job.id, error=reason + "the server log has the details.")
         else:
-            self.store.finish(job.id, files=list_files(folder))
+            if not self.store.finish(job.id, files=list_files(folder)):
+                shutil.rmtree(folder, ignore_errors=True)  # cancelled as its last step ran
+        finally:
+            self._cancelled.discard(job.id)
         try:
             self.store.clean_up(quota_bytes=self.quota_bytes, max_age_days=self.max_age_days)
         except OSError:

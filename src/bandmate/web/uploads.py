@@ -9,9 +9,10 @@ The multipart body is parsed as it arrives (python-multipart's streaming parser)
 count of bytes, so an oversized upload is refused after `max_bytes`, not after it has been
 spooled to disk or memory in full.
 
-When the studio starts, uploads unused for `max_age_days` are removed, but never one that a queued
-or running job still needs: a job waits in the queue across restarts, and its input must wait
-with it. Submitting a job counts as a use.
+When the studio starts, and then periodically while it runs (`bandmate.web.app`), uploads unused
+for `max_age_days` are removed, but never one that a queued or running job still needs: a job
+waits in the queue across restarts, and its input must wait with it. Submitting a job counts as a
+use.
 """
 
 from __future__ import annotations

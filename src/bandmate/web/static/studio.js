@@ -45,13 +45,51 @@ function setStatus(el, text, isError = false) {
   el.classList.toggle("error", isError);
 }
 
+// A job the user cancelled: its form says so, not in the colour of an error.
+class JobCancelled extends Error {}
+
+function showError(status, error) {
+  setStatus(status, error.message, !(error instanceof JobCancelled));
+}
+
 // Jobs outlive a restart of the studio: while it does not answer, the page keeps asking (saying
 // so in `status`) for this long before it gives up.
 const SILENCE_LIMIT_MS = 10 * 60 * 1000;
 const WAITING_FOR_STUDIO = "The studio is not answering (restarting?); the job is kept, waiting for it…";
 
-// Poll a job until it is done or failed; `onProgress(state, fraction)` as it runs.
+// Poll a job until it is done, failed or cancelled; `onProgress(state, fraction)` as it runs.
+// Meanwhile the form's Cancel button (the status element's id with -cancel for -status) is shown;
+// a click asks the studio to cancel the job, and this then throws JobCancelled once the studio
+// says the job is cancelled.
 async function waitForJob(id, status, onProgress) {
+  const cancel = document.getElementById(status.id.replace(/-status$/, "-cancel"));
+  let cancelling = false;
+  const onCancel = async () => {
+    cancelling = true;
+    cancel.disabled = true;
+    setStatus(status, "Cancelling…");
+    try {
+      await api.json("POST", `/api/jobs/${id}/cancel`);
+    } catch (error) {
+      // a job that finished meanwhile (409) is followed to its end as it is
+      cancelling = false;
+      if (error.status !== 409) showError(status, error);
+    }
+  };
+  cancel.disabled = false;
+  cancel.hidden = false;
+  cancel.addEventListener("click", onCancel);
+  try {
+    return await followJob(id, status, (state, progress) => {
+      if (!cancelling) onProgress(state, progress);
+    });
+  } finally {
+    cancel.removeEventListener("click", onCancel);
+    cancel.hidden = true;
+  }
+}
+
+async function followJob(id, status, onProgress) {
   let silentSince = null;
   for (;;) {
     let job;
@@ -70,6 +108,7 @@ async function waitForJob(id, status, onProgress) {
     }
     if (job.status === "done") return job;
     if (job.status === "failed") throw new Error(job.error || "The job failed.");
+    if (job.status === "cancelled") throw new JobCancelled("Cancelled.");
     onProgress(job.status, job.progress);
     await new Promise((resolve) => setTimeout(resolve, 400));
   }
@@ -188,7 +227,7 @@ async function generateBacking(event) {
     drawPianoRoll(document.getElementById("pianoroll"), roll);
     document.body.dataset.backingJob = id;
   } catch (error) {
-    setStatus(status, error.message, true);
+    showError(status, error);
   } finally {
     button.disabled = false;
     bar.hidden = true;
@@ -250,7 +289,7 @@ async function master(event) {
       }
       showAudioResult("master", id, job, status);
     } catch (error) {
-      setStatus(status, error.message, true);
+      showError(status, error);
     }
   });
 }
@@ -289,7 +328,7 @@ async function compose(event) {
       drawPianoRoll(document.getElementById("compose-roll"), roll);
       setStatus(status, `Done: ${roll.notes.length} notes, ${roll.duration_s.toFixed(1)} s.`);
     } catch (error) {
-      setStatus(status, error.message, true);
+      showError(status, error);
     }
   });
 }
@@ -327,7 +366,7 @@ async function suggestChords(event) {
       document.getElementById("chords-result").hidden = false;
       setStatus(status, `Done: ${suggestions.length} suggestion${suggestions.length === 1 ? "" : "s"}.`);
     } catch (error) {
-      setStatus(status, error.message, true);
+      showError(status, error);
     }
   });
 }
@@ -428,7 +467,7 @@ async function mix(event) {
       const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
       showAudioResult("mix", id, job, status);
     } catch (error) {
-      setStatus(status, error.message, true);
+      showError(status, error);
     }
   });
 }
