@@ -407,3 +407,29 @@ def test_no_attempt_but_the_last_stands_at_the_output(rng, tmp_path, monkeypatch
     monkeypatch.undo()
     report = master_file(source, out, force=True, config=strict)
     assert report.reached and sf.info(str(out)).frames == 3 * 44_100
+
+
+def test_a_long_master_reports_its_progress_and_stops_between_blocks(rng, tmp_path):
+    # the studio's Cancel stops a job at its next progress report, and a master reported only
+    # once, at the start, so a cancelled hour-long master ran to its end before it stopped
+    source = tmp_path / "mix.wav"
+    write_audio(music(rng, seconds=35.0), source)  # four 10 s blocks a pass
+    out = tmp_path / "master.wav"
+    calls = []
+    master_file(source, out, progress=lambda done, total, **_: calls.append((done, total)))
+    totals = {total for _, total in calls}
+    assert len(totals) == 1 and calls[-1][0] == totals.pop()
+    assert len(calls) >= 9 and [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+    class Stop(BaseException):
+        pass
+
+    def stop_half_way(done, total, **_):
+        if done > total / 2:
+            raise Stop
+
+    (tmp_path / "again.wav").write_bytes(b"the user's old master")
+    with pytest.raises(Stop):
+        master_file(source, tmp_path / "again.wav", force=True, progress=stop_half_way)
+    assert (tmp_path / "again.wav").read_bytes() == b"the user's old master"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["again.wav", "master.wav", "mix.wav"]

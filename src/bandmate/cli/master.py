@@ -59,6 +59,7 @@ def run(args) -> int:
         write_master_json,
         write_master_png,
     )
+    from bandmate.progress import progress_bar
 
     MasterConfig(  # refuse impossible settings before any work
         target_lufs=args.target_lufs, ceiling_dbtp=args.ceiling_dbtp, intensity=args.intensity
@@ -66,17 +67,19 @@ def run(args) -> int:
     extras = check_report_outputs(args.output, args.report, args.json)
     inputs = [args.input] + ([args.reference] if args.reference else [])
     check_outputs(extras, inputs, force=args.force)
-    report = master_file(
-        args.input,
-        args.output,
-        target_lufs=args.target_lufs,
-        ceiling_dbtp=args.ceiling_dbtp,
-        reference_path=args.reference,
-        intensity=args.intensity,
-        genre_curve=args.curve,
-        subtype=SUBTYPES[args.subtype] if args.subtype else None,
-        force=args.force,
-    )
+    with progress_bar("Mastering") as progress:
+        report = master_file(
+            args.input,
+            args.output,
+            target_lufs=args.target_lufs,
+            ceiling_dbtp=args.ceiling_dbtp,
+            reference_path=args.reference,
+            intensity=args.intensity,
+            genre_curve=args.curve,
+            subtype=SUBTYPES[args.subtype] if args.subtype else None,
+            force=args.force,
+            progress=progress,
+        )
     if args.report:
         write_master_png(report, args.report)
     if args.json:

@@ -92,6 +92,7 @@ from bandmate.mix.dynamics import (
     gated_lufs,
     ramp_gains,
 )
+from bandmate.progress import ProgressCallback, no_progress
 
 BLOCK_SECONDS = 10.0
 REFERENCE_FLOOR_DBFS = -70.0  # a reference with less than this besides its DC offset is refused
@@ -452,6 +453,7 @@ def master_file(
     subtype: str | None = None,
     force: bool = False,
     config: MasterConfig | None = None,
+    progress: ProgressCallback = no_progress,
 ) -> MasterReport:
     """Master the file `in_path` into `out_path` (WAV or FLAC, chosen by its suffix).
 
@@ -459,6 +461,9 @@ def master_file(
     float; `subtype` "PCM_16", "PCM_24" or "FLOAT" overrides it); 16-bit output is dithered
     (TPDF, one LSB each way). The input is only read, the output is written atomically, and an
     existing output is refused unless `force`. The file is read in blocks: see the module doc.
+    `progress(done, total)` is called after every block of the pass that plans the master and of
+    the pass that renders it (`total`: both passes' frames; a second render, which is rare, goes
+    over the last half again), so a long master can be followed and stopped between blocks.
     """
     config = _configure(config, target_lufs, ceiling_dbtp, intensity, genre_curve)
     inputs = [in_path] + ([reference_path] if reference_path is not None else [])
@@ -481,12 +486,20 @@ def master_file(
     _check_masterable(before, repr(str(in_path)))
     if ref is not None:
         _check_masterable(ref, f"The reference {str(reference_path)!r}", reference=True)
-    rate, channels = info.samplerate, info.channels
+    rate, channels, frames = info.samplerate, info.channels, before.loudness.frames
+    progress(0, 2 * frames)
+
+    def reported(blocks: Iterator[np.ndarray], start: int) -> Iterator[np.ndarray]:
+        done = start
+        for y in blocks:
+            yield y
+            done += y.shape[1]
+            progress(min(done, 2 * frames), 2 * frames)
 
     with _SpillFile(channels) as shaped:  # pass A's output, on disk: memory stays bounded
 
         def blocks():
-            return read_blocks(in_path, BLOCK_SECONDS, purpose="mastered")
+            return reported(read_blocks(in_path, BLOCK_SECONDS, purpose="mastered"), 0)
 
         plan = _plan(blocks, rate, channels, before, ref, config, shaped.append, repr(str(in_path)))
 
@@ -496,12 +509,11 @@ def master_file(
         with write_errors(out_path), atomic_path(out_path) as tmp:
 
             def render(trim_db: float) -> Analysis:
-                rendered = _render(shaped.blocks(), plan, trim_db=trim_db)
+                rendered = _render(reported(shaped.blocks(), frames), plan, trim_db=trim_db)
                 _write_blocks(rendered, tmp, rate, channels, subtype)
                 return analyze_file(tmp)
 
-            after, trim, threshold = _land(plan, render, rate, channels, before.loudness.frames,
-                                           config)  # fmt: skip
+            after, trim, threshold = _land(plan, render, rate, channels, frames, config)
     return _report(config, before, after, ref, plan, threshold, trim, subtype)
 
 

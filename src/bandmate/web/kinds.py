@@ -350,7 +350,6 @@ def _run_master(p: MasterParams, out: Path, progress, uploads: UploadStore) -> N
     from bandmate.mix.report import write_master_json, write_master_png
 
     source = uploads.path(p.input, AUDIO_TYPES)
-    progress(0, 1)
     report = master_file(
         source,
         out / "master.wav",
@@ -360,6 +359,7 @@ def _run_master(p: MasterParams, out: Path, progress, uploads: UploadStore) -> N
         intensity=p.intensity,
         genre_curve=p.curve,
         force=True,
+        progress=progress,
     )
     write_master_json(report, out / "master.json")
     write_master_png(report, out / "master.png")  # loudness and spectrum, before and after
