@@ -9,19 +9,43 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-def thread_map(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+def thread_map(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[R]:
     """`fn` of each item, on as many threads as there are CPUs (none for a single item or CPU);
-    the results in the items' order. An exception in any call is raised here."""
+    the results in the items' order. An exception in any call is raised here.
+
+    `progress(done, total)`, if given, is called on the calling thread as each item finishes (a
+    job's progress callback may write to its database, or raise to stop the job: then the items
+    not yet started never start, and those running are waited for)."""
     items = list(items)
     workers = min(len(items), os.cpu_count() or 1)
     if workers <= 1:
-        return [fn(item) for item in items]
+        results = []
+        for item in items:
+            results.append(fn(item))
+            if progress is not None:
+                progress(len(results), len(items))
+        return results
     with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(fn, items))
+        futures = [pool.submit(fn, item) for item in items]
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                future.result()  # an exception stops the rest at once
+                if progress is not None:
+                    progress(done, len(items))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        return [future.result() for future in futures]

@@ -14,6 +14,7 @@ from bandmate.mix.automix import (
     STAGES,
     AutomixConfig,
     automix,
+    automix_files,
     detect_role_from_content,
     load_balance,
     role_from_name,
@@ -396,3 +397,48 @@ def test_stems_that_cancel_to_silence_are_not_called_silent():
 def test_a_song_whose_stems_do_not_cancel_gets_no_such_note(pop_stems):
     _, report = automix(pop_stems)
     assert not [n for n in report.notes if "cancel" in n]
+
+
+def test_many_long_stems_are_mixed_without_holding_each_three_times(rng):
+    # a session of 12 four-minute stems took 4.6 GB: every stem was held as read, as prepared
+    # and as finished until the sum; each is now let go once it is in the sum
+    import tracemalloc
+
+    names = ["kick", "snare", "bass", "gtr L", "gtr R", "keys", "pad", "lead vox"]
+    stems = []
+    for k, name in enumerate(names):
+        x = tone(55 * 2 ** (k / 2), seconds=20.0, level_db=-20 - k)
+        x += 0.01 * rng.standard_normal(x.shape).astype(np.float32)
+        stems.append((name, Audio(x, RATE)))
+    size = sum(a.samples.nbytes for _, a in stems)
+    tracemalloc.start()
+    try:
+        automix(stems)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.4 * size  # it was 3.2 times the stems; now 1.8
+
+
+def test_progress_is_reported_per_stem_and_a_stop_leaves_no_mix(tmp_path):
+    import soundfile as sf
+
+    stems = tmp_path / "stems"
+    stems.mkdir()
+    for k, name in enumerate(["bass", "keys", "pad"]):
+        sf.write(stems / f"{name}.wav", tone(110 * (k + 1), seconds=2.0).T, RATE)
+    calls = []
+    automix_files([stems], tmp_path / "mix.wav", progress=lambda d, t: calls.append((d, t)))
+    assert calls[0] == (0, 6) and calls[-1] == (6, 6)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+    class Stop(BaseException):
+        pass
+
+    def stop(done, total):
+        if done:
+            raise Stop
+
+    with pytest.raises(Stop):
+        automix_files([stems], tmp_path / "again.wav", progress=stop)
+    assert not (tmp_path / "again.wav").exists()

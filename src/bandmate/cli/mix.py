@@ -61,12 +61,19 @@ def run(args) -> int:
     from bandmate.io.files import write_text_atomic
     from bandmate.mix.automix import AutomixConfig, automix_files, stem_rows, write_automix_png
     from bandmate.mix.report import check_report_outputs
+    from bandmate.progress import progress_bar
 
     config = AutomixConfig(roles=_once(args.role, "role"), levels=_once(args.level, "level"))
     extras = check_report_outputs(args.output, args.report, args.json)
-    report = automix_files(
-        args.stems, args.output, config=config, force=args.force, extra_outputs=extras
-    )
+    with progress_bar("Mixing") as progress:
+        report = automix_files(
+            args.stems,
+            args.output,
+            config=config,
+            force=args.force,
+            extra_outputs=extras,
+            progress=progress,
+        )
     if args.report:
         write_automix_png(report, args.report)
     if args.json:

@@ -77,6 +77,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -106,6 +107,7 @@ from bandmate.mix.meter import (
     metered,
     true_peak_dbtp,
 )
+from bandmate.progress import ProgressCallback, no_progress
 from bandmate.threads import thread_map
 
 ROLES = ("drums", "bass", "keys", "guitar", "pad", "lead", "vocal")
@@ -450,12 +452,14 @@ def automix(
     stems: Mapping[str, Audio] | Sequence[tuple[str, Audio]],
     *,
     config: AutomixConfig = AutomixConfig(),
+    progress: ProgressCallback = no_progress,
 ) -> tuple[Audio, AutomixReport]:
     """Mix named stems into one stereo `Audio` (see the module's docs for the stages).
 
     `stems` maps a name (a file name such as "03-bass.wav" or a track name) to its audio, mono or
     stereo. The inputs are not changed. Raises `UserError` for no stems or stems all under 0.4 s,
-    `AudioFormatError` for NaN or infinite samples.
+    `AudioFormatError` for NaN or infinite samples. `progress(done, total)` is called as each
+    stem is prepared and as each is finished (total: twice the stems).
     """
     named = list(stems.items()) if isinstance(stems, Mapping) else list(stems)
     if not named:
@@ -481,8 +485,13 @@ def automix(
 
     # each stem's measures and features, the working gain and the high-pass; then the levels
     # from the balance model, which reads some features against the whole song
+    steps = 2 * len(signals)
+    progress(0, steps)
     prepared = _each(
-        lambda x, role: _prepare(x, rate, table[role], config.working_lufs), signals, roles
+        lambda x, role: _prepare(x, rate, table[role], config.working_lufs),
+        signals,
+        roles,
+        progress=lambda done, _: progress(done, steps),
     )
     before = [p.before for p in prepared]
     silent = [b is None for b in before]
@@ -504,22 +513,33 @@ def automix(
             notes.append(f"{name} is silent; it stays silent in the mix.")
     signals = [p.signal for p in prepared]
     cuts = _masking_cuts(signals, [p.bands for p in prepared], roles, levels, table, config)
+    del prepared  # `signals` holds the stems now, and lets each go once it is in the sum
     # cuts, compression, balance (the loudest predicted stem sits at the working level), pan
     top = max((v for v in levels if v is not None), default=0.0)
     pans = pair_pans(stereo_pairs(names, roles), _pans(roles, silent, levels, table))
-    finished = _each(
-        lambda k: _finish(
-            signals[k],
+    total = _OrderedSum((2, signals[0].shape[1]))
+    step = _cancel_step(signals[0].shape[1])
+    rows: list[np.ndarray | None] = [None] * len(signals)  # for `_cancelling_pairs`
+    sounding = [False] * len(signals)
+
+    def finish(k: int) -> float | None:
+        x, signals[k] = signals[k], None
+        y, after = _finish(
+            x,
             rate,
             cuts[k],
             None if silent[k] else table[roles[k]],
             None if silent[k] else config.working_lufs + levels[k] - top,
             pans[k],
-        ),
-        range(len(signals)),
-    )
-    signals = [x for x, _ in finished]
-    for louder, quieter, loss_db in _cancelling_pairs(signals):
+        )
+        del x
+        rows[k] = y[:, ::step].ravel().astype(np.float64)
+        sounding[k] = bool(np.any(y))
+        total.add(k, y)
+        return after
+
+    afters = _each(finish, range(len(signals)), progress=lambda done, n: progress(n + done, steps))
+    for louder, quieter, loss_db in _cancelling_pairs(rows):
         louder, quieter = names[louder], names[quieter]
         together = "silent" if loss_db >= 60 else f"{loss_db:.0f} dB quieter than {louder} alone"
         notes.append(
@@ -527,7 +547,7 @@ def automix(
             f"{together}, as a polarity-inverted copy would be; flip the polarity of one, or "
             "leave one out."
         )
-    mix = np.sum(signals, axis=0, dtype=np.float32) if signals else None
+    mix = total.total
     bus_in = _lufs(mix, rate)
     mix = _bus_compress(mix, rate, bus_in, config)
     bus_meter, peak = _measure_bus(mix, rate) if bus_in is not None else (None, -math.inf)
@@ -544,7 +564,7 @@ def automix(
     if bus_out is None:
         notes.append(
             "Every stem is silent, so the mix is silent."
-            if all(silent) and not any(np.any(x) for x in signals)
+            if all(silent) and not any(sounding)
             else "Every stem is too quiet to measure (under -70 LUFS), so the mix is their sum "
             "as they came, unbalanced."
             if all(silent)
@@ -554,8 +574,7 @@ def automix(
 
     reports = []
     for k, name in enumerate(names):
-        after = finished[k][1]
-        after = None if after is None else after + scale_db
+        after = None if afters[k] is None else afters[k] + scale_db
         reports.append(
             StemReport(
                 name=name,
@@ -588,10 +607,33 @@ def automix(
 
 
 # --- stages -------------------------------------------------------------------------------------
-def _each(fn, *columns) -> list:
+class _OrderedSum:
+    """A float32 sum of arrays that threads hand in as they finish, added in the order of their
+    indices (the same rounding every run), holding only those that come early.
+
+    The mix is summed so, stem by stem, rather than from every finished stem at once: a session of
+    many long stems would otherwise hold each stem three times over (as read, prepared, finished).
+    """
+
+    def __init__(self, shape: tuple[int, int]):
+        self.total = np.zeros(shape, dtype=np.float32)
+        self._next = 0
+        self._early: dict[int, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def add(self, index: int, x: np.ndarray) -> None:
+        with self._lock:
+            self._early[index] = x
+            while self._next in self._early:
+                self.total += self._early.pop(self._next)
+                self._next += 1
+
+
+def _each(fn, *columns, progress=None) -> list:
     """`fn` over the stems (one argument from each column), side by side on threads: the
-    meter's and SciPy's filters and pedalboard's processors run without Python's global lock."""
-    return thread_map(lambda item: fn(*item), list(zip(*columns, strict=True)))
+    meter's and SciPy's filters and pedalboard's processors run without Python's global lock.
+    `progress(done, total)` is called as each stem is done (`threads.thread_map`)."""
+    return thread_map(lambda item: fn(*item), list(zip(*columns, strict=True)), progress=progress)
 
 
 @dataclass(frozen=True)
@@ -920,21 +962,26 @@ CANCEL_SHARE = 0.25
 CANCEL_FRAMES = 200_000  # frames per stem the check reads (evenly spaced): a Gram matrix of them
 
 
-def _cancelling_pairs(signals: Sequence[np.ndarray]) -> list[tuple[int, int, float]]:
-    """(the louder, the quieter, how many dB their sum is under the louder alone) for each pair
-    of the stereo `signals` (as they go into the sum) that cancel each other out.
+def _cancel_step(frames: int) -> int:
+    """The stride of the frames `_cancelling_pairs` reads: at most `CANCEL_FRAMES` of them."""
+    return max(1, frames // CANCEL_FRAMES)
 
-    Energies and cross terms come from at most `CANCEL_FRAMES` evenly spaced frames of each stem:
-    an unbiased estimate of the mean products, and one small matrix product for every pair.
+
+def _cancelling_pairs(rows: Sequence[np.ndarray]) -> list[tuple[int, int, float]]:
+    """(the louder, the quieter, how many dB their sum is under the louder alone) for each pair
+    of stems that cancel each other out, from `rows`: each stem's stereo signal as it goes into
+    the sum, read every `_cancel_step` frames and flattened (float64).
+
+    The rows' energies and cross terms are an unbiased estimate of the mean products, and one
+    small matrix product gives them for every pair.
     """
-    if len(signals) < 2:
+    if len(rows) < 2:
         return []
-    step = max(1, signals[0].shape[1] // CANCEL_FRAMES)
-    rows = np.stack([x[:, ::step].ravel() for x in signals]).astype(np.float64)
+    rows = np.stack(rows)
     gram = np.einsum("in,jn->ij", rows, rows)  # not BLAS, whose threads spin on after it
     found = []
-    for i in range(len(signals)):
-        for j in range(i + 1, len(signals)):
+    for i in range(len(rows)):
+        for j in range(i + 1, len(rows)):
             ei, ej = gram[i, i], gram[j, j]
             if ei <= 0 or ej <= 0:
                 continue
@@ -1130,6 +1177,7 @@ def automix_files(
     config: AutomixConfig = AutomixConfig(),
     force: bool = False,
     extra_outputs: Sequence[str | Path] = (),
+    progress: ProgressCallback = no_progress,
 ) -> AutomixReport:
     """Read the stems named by `inputs`, automix them and write the mix (24-bit) to `output`.
 
@@ -1152,7 +1200,7 @@ def automix_files(
     _check_mix_outside_stems(inputs, output)
     check_outputs([output, *extra_outputs], paths, force=force)
     stems = [(name, read_audio(p)) for name, p in zip(names, paths, strict=True)]
-    mix, report = automix(stems, config=config)
+    mix, report = automix(stems, config=config, progress=progress)
     write_audio(mix, output)
     if skipped:
         names = ", ".join(display_name(name) for name in skipped)

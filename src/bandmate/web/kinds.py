@@ -386,7 +386,9 @@ def _run_mix(p: MixParams, out: Path, progress, uploads: UploadStore) -> None:
         levels={names[stem]: level for stem, level in p.levels.items()},
     )
     try:
-        report = automix_files([work], out / "mix.wav", config=config, force=True)
+        report = automix_files(
+            [work], out / "mix.wav", config=config, force=True, progress=progress
+        )
     except UserError as e:  # the mixer names a stem by its link; the user knows the upload's name
         message = str(e)
         for stem, name in names.items():
