@@ -15,6 +15,7 @@ the melody model answering in its worker process).
 
     nice .venv/bin/python bench/live.py [--minutes 10] [--realtime-seconds 60] [--style pop]
     nice .venv/bin/python bench/live.py --only jumps      # just the sudden jumps (a few seconds)
+    nice .venv/bin/python bench/live.py --only latency    # just 1-2: simulated and real time
     nice .venv/bin/python bench/live.py --only players    # player types at 90-200 BPM
     nice .venv/bin/python bench/live.py --only players --player-seeds 24 --players swung
 """
@@ -425,7 +426,9 @@ def main() -> None:
     parser.add_argument("--jump-seeds", type=int, default=12)
     parser.add_argument("--player-seeds", type=int, default=8)
     parser.add_argument("--players", default="", help="only the player types naming this")
-    parser.add_argument("--only", choices=("jumps", "players"), help="run one case only")
+    parser.add_argument(
+        "--only", choices=("latency", "jumps", "players"), help="run one case only (latency: 1-2)"
+    )
     args = parser.parse_args()
 
     if args.only == "jumps":
@@ -458,6 +461,8 @@ def main() -> None:
         f"decision latency {fmt(r)}; output jitter {fmt(r['jitter'])} (target p99 <= 1)"
     )
     report_following("real time", perf, result, tempo_log, engine)
+    if args.only == "latency":
+        return
 
     print(f"3. input flood: 10,000 events/s for {args.flood_seconds:g} s")
     flood(args.flood_seconds, 10_000, args.style)

@@ -197,6 +197,41 @@ def test_a_player_back_from_a_pause_in_their_own_time_gets_the_bar_lines_back(la
     assert sorted({o.part for o, _ in result.outputs}) == sorted(p.name for p in engine.parts)
 
 
+@pytest.mark.parametrize("rushed", [0.055, 0.06])
+def test_a_player_who_rushes_a_two_bar_rest_gets_the_beat_back(rushed):
+    """The player plays four bars, rests two and comes back early, having counted the rest
+    `rushed` faster than they play (as a band following a drifting player is often a few
+    percent off their tempo when they stop). The rest fell just under the two bars after which
+    the band starts a bar again, the beat tracker placed the returning chord on the nearest
+    eighth, the off-beat, and the band's downbeats fell between the player's chords from then
+    on. After a bar's rest, a chord near a beat now re-syncs the beat to it."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    beat_s = 0.6
+    left_hand = ((36, 40, 43), (45, 48, 52), (41, 45, 48), (43, 47, 50))  # C Am F G
+
+    def bars(start_s: float, count: int) -> list[InputEvent]:
+        """Chords on 1 and 3 under straight eighths, +-10 ms."""
+        events = []
+        for bar in range(count):
+            chord = left_hand[bar % 4]
+            onsets = [(0, chord, 0.5), (2, chord, 0.5)]
+            onsets += [(b / 2, (72 + b,), 0.08) for b in range(8)]
+            for at, keys, hold_s in onsets:
+                time_s = start_s + (bar * 4 + at) * beat_s + rng.uniform(-0.01, 0.01)
+                events += chord_events(time_s, keys, hold_s)
+        return events
+
+    back_s = 16 * beat_s + 8 * beat_s * (1 - rushed)
+    _, result = play(bars(0.0, 4) + bars(back_s, 6), tempo_bpm=100)
+    kicks = np.array([o.time_s for o, _ in result.outputs
+                      if o.part == "Drums" and o.velocity and o.pitch == 36])  # fmt: skip
+    downbeats = back_s + 4 * beat_s * np.arange(1, 5)
+    errors_s = [np.abs(kicks - at).min() for at in downbeats]
+    assert np.median(errors_s) < 0.03, errors_s
+
+
 @pytest.mark.parametrize(
     ("chart", "meter", "style"),
     [("(7/8) | C | Am | F | G |", (7, 8), "pop"), ("(12/8) | C | Am | F | G |", (12, 8), "pop"),

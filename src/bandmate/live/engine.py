@@ -20,6 +20,10 @@ than `CHORD_SPREAD_S` later was a note of its own, a sixteenth or a grace note b
 chord: the chord's onset is then its second key. A chord's keys are struck within a few ms of
 each other, a melody note leads them by 20-30 ms; a sixteenth at 200 BPM, 75 ms +-40 ms before
 the chord, was given the chord's weight, and the beat tracker took the sixteenth for the beat.
+The key after such a lone note is an onset of its own, a chord only once a key is struck with
+it: two notes of a sixteenth run at 200 BPM, often under `CLUSTER_S` apart, were heard as a
+chord on the second, which the tracker counts on a beat as far as its tolerance goes, and a
+sixteenth a beat's fifth early pulled the band's beat that way.
 
 Synchro start, as on an arranger keyboard: the band waits for the first chord, and that chord's
 first key is beat 1 of bar 1. It then plays on at the followed tempo until `stop`, keeping the
@@ -30,6 +34,20 @@ is not left playing against the band's old bar lines, which the beat tracker, pl
 the nearest eighth note, cannot find again by itself. The band moves to the bar line nearest
 the chord, so a player who comes back on the band's beat 1 moves it by milliseconds. Not with
 a fixed click.
+
+A shorter rest, `RESYNC_BARS` bars or more, re-syncs the beat on the player's return: a chord
+near a beat is on that beat. Over a rest the band plays on at the tempo followed last, and that
+estimate is a few percent off (a drifting player, +-20 ms of noise on four beats of onsets), so
+after two bars the band's beat may be a third of a beat or more from the player's: the tracker
+placed the returning chord on the nearest eighth, the off-beat, and the band's downbeats fell
+between the player's chords for the rest of the song. This bit a player resting two bars, whose
+rest falls a little under `PAUSE_BARS` as the band, a few percent slower, counts it
+(bench/live.py's "paused" player lost 17 of 144 runs). Near is the nearest beat when the
+player's chords before the rest fell on beats (`RESYNC_ON_BEAT` of their weight): a left hand
+that kept time comes back on a beat, and at 200 BPM a band 5% slow over two bars is as near
+half a beat off. Otherwise it is as far as a tempo 5% off (`RESYNC_DRIFT_PER_BEAT`) takes the
+beat over the rest: a chord further from the beat than that, after a bar's rest nearer the
+off-beat (a pushed chord, the "and" of four, from a player who pushes them), keeps its eighth.
 
 Decision latency is measured for every input event, from when it was received (the transport's
 `perf_counter` stamp, or the start of `handle`) to when its output was handed to the sink, in a
@@ -72,6 +90,10 @@ from bandmate.theory.chords import ChordSymbol
 CHORD_SPREAD_S = 0.03  # a key this long after a lone key is struck with it (see the docstring)
 CHORD_GRID_BEATS = 0.5  # chord changes are placed on eighth notes
 PAUSE_BARS = 2.0  # a chord after this long with no input and no key down starts a bar again
+RESYNC_BARS = 1.0  # a chord after a rest this long (under PAUSE_BARS) may re-sync the beat
+RESYNC_DRIFT_PER_BEAT = 0.05  # ... when this near it per beat of rest (see the module docs)
+RESYNC_MAX_BEATS = 0.45  # ... and at most this near
+RESYNC_ON_BEAT = 0.75  # a player whose chords fell this much on beats comes back on one
 
 
 class LatencyStats:
@@ -196,7 +218,9 @@ class Engine:
         self._cluster_keys = 0  # ... and how many keys it has
         self._pedal = False
         self._last_input_s = float("-inf")
-        self._resumed_s: float | None = None  # the first key after a pause, until a chord comes
+        self._resumed_s: float | None = None  # the first key after a rest, until a chord comes
+        self._rest_s = 0.0  # ... how long the rest before it was
+        self._resumed_chord_s: float | None = None  # ... and the first key of the chord since
         self._change_at: float | None = None
         self._relocked = False
         self.chord_log: list | None = None  # a list here collects (time_s, chord) of each change
@@ -286,25 +310,34 @@ class Engine:
         time_s, kind, pitch, velocity = event
         if kind == NOTE_ON:
             if self.started and not self.chords.held:
-                pause_s = PAUSE_BARS * self.bar_beats * self.beat.period_s
-                if time_s - self._last_input_s >= pause_s:
-                    self._resumed_s = time_s  # a chord struck with this key starts a bar
+                rest_s = time_s - self._last_input_s
+                if rest_s >= RESYNC_BARS * self.bar_beats * self.beat.period_s:
+                    # a chord struck with this key starts a bar, or re-syncs the beat
+                    self._resumed_s, self._rest_s = time_s, rest_s
+                    self._resumed_chord_s = None
+            resuming = self._resumed_s is not None and self._resumed_chord_s is None
+            if resuming and not self.is_melody(pitch):
+                self._resumed_chord_s = time_s  # the chord's first key (not a melody note)
             chord = self.chords.note_on(time_s, pitch)
             if self._resumed_s is not None and self.chords.read is not None:
                 # the player is back with a chord (new, or the one the band kept)
                 if time_s - self._resumed_s <= CLUSTER_S:
-                    self._restart_bar(self._resumed_s)
+                    rest_beats = self._rest_s / self.beat.period_s
+                    if rest_beats >= PAUSE_BARS * self.bar_beats:
+                        self._restart_bar(self._resumed_s)
+                    else:
+                        # the chord's own time: a melody note struck before it is early
+                        self._resync_beat(self._resumed_chord_s or time_s, rest_beats)
                 self._resumed_s = None
-            if time_s - self._cluster_start > CLUSTER_S:
+            since_s = time_s - self._cluster_start
+            if since_s > CLUSTER_S or (self._cluster_keys == 1 and since_s > CHORD_SPREAD_S):
+                # a new onset; after a lone key, one struck more than CHORD_SPREAD_S later is
+                # not struck with it (see the module docs): the lone key was a note of its own
                 self._cluster_start = time_s
                 self._cluster_keys = 1
                 if self.started:
                     self._onset(time_s, 1.0)
             else:  # another key of a chord: the onset weighs more
-                if self._cluster_keys == 1 and time_s - self._cluster_start > CHORD_SPREAD_S:
-                    # the first key was a note of its own (a sixteenth or a grace note before
-                    # the chord): the chord is struck now, and the beat hears it now
-                    self._cluster_start = time_s
                 self._cluster_keys += 1
                 if self.started:
                     self._onset(self._cluster_start, CHORD_WEIGHT)
@@ -363,6 +396,26 @@ class Engine:
                 offset = (b - bar) * self.bar_beats
                 notes.extend((on + offset, off + offset, p, v) for on, off, p, v in rendered)
             lane.replace_from(start, notes, start)  # what was planned before it never sounds
+
+    def _resync_beat(self, time_s: float, rest_beats: float) -> None:
+        """After a rest of `rest_beats` the player's chord at `time_s`, when near a beat, is on
+        it (see the module docs): the beat moves there, and what the band had planned for the
+        beats it moves past is dropped; the bars stay as planned."""
+        if not isinstance(self.beat, BeatTracker):
+            return  # a click keeps its time
+        heard = self.beat.beat_at(time_s)
+        beat = round(heard)
+        near = min(RESYNC_DRIFT_PER_BEAT * rest_beats, RESYNC_MAX_BEATS)
+        on_beat = self.beat.chords_on_beat_share(time_s)  # before the chord itself
+        if on_beat is not None and on_beat >= RESYNC_ON_BEAT:
+            near = 0.5  # a left hand that kept time: the nearest beat
+        if abs(heard - beat) > near or beat < 0:
+            return  # a pushed chord, on an off-beat: the tracker places it
+        self.beat.restart_at(time_s, beat)
+        while self.rendered_bars * self.bar_beats <= beat:
+            self._plan_next_bar()
+        for lane in self.lanes:
+            lane.skip_until(beat, time_s, self.sink)  # the beat's own notes still sound
 
     def _change_chord(self, time_s: float) -> None:
         """Re-plan the pitched parts from the change the player just made."""

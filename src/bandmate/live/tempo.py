@@ -36,15 +36,23 @@ of noise, many fell nearer it than the third: counted as eighths, they pulled th
 off, the chords on the beat fell outside the tolerance and were skipped, and the grid settled on
 the triplets as straight eighths, at 3/4 of the player's tempo after a re-lock (quarter-note
 triplets lost 41 of 144 runs in bench/live.py's players, swung eighths 29). A chord still counts
-there (a syncopated left hand), and the onset being placed is not among those that tell.
+there (a syncopated left hand; on the beat, see below), and the onset being placed is not among
+those that tell.
 
-Otherwise a chord nearest a beat counts as far as the tolerance goes, though nearer a triplet:
-the left hand keeping time. A player of half notes, or of a syncopated line over chords on the
-beat, 4% off the tempo the band was given, has the grid run off between the chords, and once
-one fell a sixth of a beat from it the triplet rule skipped it, and the next, however wide the
-tolerance had grown: with nothing else to follow the grid ran on at its own tempo until it
-re-locked or counted the chords on the wrong eighths (sparse players lost 19 of 144 runs in
-bench/live.py's players, syncopated 13).
+A chord nearest a beat counts though nearer a triplet, whatever the player's off-beats, and as
+far as `MAX_TOLERANCE` however recent the last onset that counted: the left hand keeping time.
+A player of half notes, or of a syncopated line over chords on the beat, 4% off the tempo the
+band was given, has the grid run off between the chords, and once one fell a sixth of a beat
+from it the triplet rule skipped it, and the next, however wide the tolerance had grown: with
+nothing else to follow the grid ran on at its own tempo until it re-locked or counted the
+chords on the wrong eighths (sparse players lost 19 of 144 runs in bench/live.py's players,
+syncopated 13). At 175-200 BPM, where +-20 ms of noise is a fifteenth of a beat and the
+tempo fitted to a few onsets a few percent off, the grid ran a sixth of a beat ahead of a clave
+(3-3-2 sixteenths) or swing player within a bar: their late notes on the half beat fell nearer
+the third and were skipped, so thirds seemed to be the feel and a chord nearer a triplet was
+skipped too, as was one just past the tolerance a beat after the last onset counted; the next
+dotted note, nearer the following beat than its sixteenth, was counted on it, and the band
+settled a quarter of a beat or more ahead (clave lost 14 of 144 runs, swung eighths 8).
 
 **Triplet feel.** A player who plays triplets throughout (triplet arpeggios, a 12/8 feel in 4/4)
 would leave only every third note to the fit, and a first-third note played late would be taken
@@ -233,9 +241,8 @@ class BeatTracker(FixedClick):
         self._sixteenths = self._thirds = False
 
     def restart_at(self, time_s: float, beat: float) -> None:
-        """Beat `beat` is at `time_s`, the tempo kept: the player came back after a pause in
-        their own time (see `live.engine`), and the onsets before it say nothing of where the
-        beat is now."""
+        """Beat `beat` is at `time_s`, the tempo kept: the player came back after a rest (see
+        `live.engine`), and the onsets before it say nothing of where the beat is now."""
         self.anchor_s, self.anchor_beat = time_s, beat
         self._points.clear()
         self._before = None
@@ -360,10 +367,11 @@ class BeatTracker(FixedClick):
         # beat (see the module's docstring)
         on_the_half = grid == math.floor(beat) + 0.5
         nearer_a_triplet |= self._thirds and weight < CHORD_WEIGHT and on_the_half
-        # a chord nearest a beat is the left hand keeping time, unless the player's off-beats
-        # fall on thirds: it counts as far as the tolerance goes (see the module's docstring)
-        if weight >= CHORD_WEIGHT and grid == round(grid) and not self._thirds:
+        # a chord nearest a beat is the left hand keeping time: it counts as far as an eighth's
+        # tolerance can go, however recent the last onset (see the module's docstring)
+        if weight >= CHORD_WEIGHT and grid == round(grid):
             nearer_a_triplet = False
+            tolerance = MAX_TOLERANCE
         # a single note nearer a sixteenth than its eighth (a dotted eighth's short note) is
         # skipped too; a chord (the left hand keeping time) may be as far as the tolerance
         nearer_a_sixteenth = self._sixteenths and weight < CHORD_WEIGHT and abs(beat - grid) > 0.125
@@ -483,6 +491,13 @@ class BeatTracker(FixedClick):
         grid = np.round(pos[a, k] * SUBDIVISION) / SUBDIVISION
         placed = [(float(grid[i]), float(t[i]), float(w[i])) for i in np.flatnonzero(fit[a, k])]
         return anchors[a], placed
+
+    def chords_on_beat_share(self, before_s: float) -> float | None:
+        """The share of the weight of the chords counted before `before_s` (of the last
+        `max_points` onsets) that fell on a beat: 1 for a left hand keeping time, None where too
+        few chords tell."""
+        share = float(self._on_beat_share([before_s - 1e-6])[0][0])
+        return share if share <= 1 else None
 
     def _on_beat_share(self, anchor_times) -> tuple[np.ndarray, np.ndarray]:
         """For each anchor time, the share of the counted chords' weight up to it that fell on
