@@ -51,10 +51,24 @@ def test_chart_prints_expanded_bars():
         ("| C | F :| G |", ["bar 2", ":|"]),  # a repeat that never opened
         ("   ", ["empty"]),
         ("song.txt", ["does not exist"]),
+        ("charts/blues.txt", ["does not exist"]),
     ],
 )
 def test_bad_charts(chart, words):
     assert_user_error(run_cli("chart", chart), *words)
+
+
+def test_a_progression_typed_without_bar_lines(tmp_path):
+    # a slash chord or a time signature made "C G/B Am F" a chart file that did not exist, and
+    # without bar lines the progression was one bar of four chords
+    for chart, first in [
+        ("C G/B Am F", "4 bars in 4/4"),
+        ("(3/4) C G7 F C", "4 bars in 3/4"),
+        ("C", "1 bar in 4/4"),
+    ]:
+        result = run_cli("chart", chart, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith(first)
 
 
 def test_a_long_chart_typed_on_the_command_line(tmp_path):

@@ -42,6 +42,30 @@ def test_bar_lines_are_optional_at_the_ends_and_merge_when_doubled():
     assert [bar.source_bar for bar in rows.bars] == [1, 2, 3, 4]
 
 
+def test_a_progression_in_running_text_is_a_bar_a_chord():
+    # "C G Am F" was one bar of four chords: a songwriter who types a progression without bar
+    # lines means a chord a bar, as it is written in running text
+    assert chords_of(parse_chart("C G Am F")) == ["C", "G", "Am", "F"]
+    assert chords_of(parse_chart("C G Am F\nC G F F\n")) == [
+        "C",
+        "G",
+        "Am",
+        "F",
+        "C",
+        "G",
+        "F",
+        "F",
+    ]
+    assert chords_of(parse_chart("C % F %")) == ["C", "C", "F", "F"]
+    waltz = parse_chart("(3/4) C G7 [B] F C")
+    assert chords_of(waltz) == ["C", "G7", "F", "C"]
+    assert [bar.meter for bar in waltz.bars] == [(3, 4)] * 4
+    assert [bar.section for bar in waltz.bars] == [None, None, "B", "B"]
+    # beat placeholders, or any bar line, keep the bar's chords together
+    assert chords_of(parse_chart("C . F G")) == ["C F G"]
+    assert chords_of(parse_chart("C G | Am F")) == ["C G", "Am F"]
+
+
 def test_chords_split_a_bar_evenly():
     chart = parse_chart("| C G | C F G C | (3/4) C G | (6/8) D A |")
     assert layout(chart.bars[0]) == [(0, "C"), (2, "G")]

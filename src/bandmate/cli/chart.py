@@ -23,7 +23,8 @@ def run(args) -> int:
     heard = None if chart.key or any(bar.key for bar in chart.bars) else chart_key(chart)
     # a chart that names no key is played in the one its chords name: say which
     key = f", key {chart.key}" if chart.key else f", key {heard} (from its chords)" if heard else ""
-    print(f"{len(chart)} bars in {chart.meter[0]}/{chart.meter[1]}{key}")
+    bars = f"{len(chart)} bar" + ("" if len(chart) == 1 else "s")
+    print(f"{bars} in {chart.meter[0]}/{chart.meter[1]}{key}")
     section, key = None, chart.key
     for i, bar in enumerate(chart.bars, start=1):
         if bar.section != section and bar.section:

@@ -16,8 +16,9 @@ def load_chart(text_or_path: str, meter: tuple[int, int] = (4, 4)) -> Chart:
 
     `meter` is the time signature until the chart names one.
 
-    A string without a bar line that ends like a chart file name (`song.txt`) but names no file is
-    reported as a missing file rather than as a chart with an odd chord in it.
+    A string without a bar line that ends like a chart file name (`song.txt`) or holds a `/` but
+    names no file, and does not read as a chart either, is reported as a missing file rather
+    than as a chart with an odd chord in it.
     """
     candidate = Path(text_or_path)
     looks_like_path = "|" not in text_or_path and (
@@ -33,8 +34,13 @@ def load_chart(text_or_path: str, meter: tuple[int, int] = (4, 4)) -> Chart:
         raise InputFileError(
             f"{text_or_path!r} is a folder; give a chart file, or the chart itself in quotes."
         )
-    elif looks_like_path:
-        raise InputFileError(f"Chart file {text_or_path!r} does not exist; check the path.")
+    elif looks_like_path:  # unless it reads as a chart: "C G/B Am F", "(3/4) C G7"
+        try:
+            return parse_chart(text_or_path, meter)
+        except ChartError:
+            raise InputFileError(
+                f"Chart file {text_or_path!r} does not exist; check the path."
+            ) from None
     else:
         text = text_or_path
     if not text.strip():

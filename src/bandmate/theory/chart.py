@@ -13,6 +13,9 @@ Syntax (one example says most of it)::
   whitespace, and bar lines with nothing between them count as one, so a chart written one row
   per line ("| C | F |" then "| G | C |") has four bars. There are no empty bars: a bar holds at
   least one chord (write "N.C." for silence, "%" to hold the previous bar).
+* A chart with no bar lines at all and no beat placeholders (below) is a bar a chord, as a
+  progression is written in running text: "C G Am F" is four bars, as "| C | G | Am | F |" is
+  (and "C G Am F" on one line, "C G F F" on the next, eight). "C . F G" is still one bar.
 * Several chords in a bar split it evenly: "C G" in 4/4 is two beats each, in 3/4 one and a half.
   With `.` placeholders each token is one beat: "C . F G" in 4/4 puts C on beat 1, F on 3 and
   G on 4; such a bar must have exactly as many tokens as the meter has beats. One that starts
@@ -301,6 +304,12 @@ class _ChartParser:
         self.repeat_start: tuple[int, int] | None = None  # (index in self.bars, written bar)
         self.first_ending: int | None = None  # index in self.bars where the open one starts
         self.second_ending_due = False  # a repeat with a first ending has just closed
+        # a progression in running text, "C G Am F", is a bar a chord (see the module's docs)
+        self.bar_per_chord = all(
+            kind not in ("barline", "repeat_start", "repeat_end", "repeat_both")
+            and token not in _BEAT_PLACEHOLDERS
+            for kind, token in self.tokens
+        )
 
     @property
     def bar_number(self) -> int:
@@ -331,6 +340,8 @@ class _ChartParser:
                         "a repeat count like x3 must follow ':|'", bar=self.bar_number, token=token
                     )
                 self.current.append(token)
+                if self.bar_per_chord:
+                    self._close_bar()
             elif kind == "barline":
                 self._close_bar()
             elif kind == "repeat_start":
