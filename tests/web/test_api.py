@@ -162,6 +162,16 @@ def test_a_failing_job_reports_the_librarys_sentence(studio):
     assert str(studio.app.state.store.data_dir) not in job["error"]  # no server paths
 
 
+def test_a_progression_without_bar_lines_is_a_bar_a_chord(studio):
+    # "C G/B" was refused as a file name; typed as running text it is a bar a chord, as on the
+    # command line
+    params = {**TINY_BACKING, "chart": "C G/B", "audio": False}
+    job = wait_for(studio, studio.post("/api/jobs", json=params, headers=CSRF).json()["id"])
+    assert job["status"] == "done", job
+    manifest = studio.get(f"/api/jobs/{job['id']}/files/manifest.json").json()
+    assert manifest["duration_seconds"] >= 2 * 4 * 60 / 132  # two bars, not one
+
+
 def test_mastering_an_uploaded_mix(studio):
     upload_id = upload(studio, "mix.wav", wav_bytes(seconds=3.0)).json()["id"]
     params = {"kind": "master", "input": upload_id, "target_lufs": -16}
@@ -259,6 +269,7 @@ def test_a_download_from_a_job_not_done_says_why(tmp_path):
         ({**TINY_BACKING, "style": "polka-metal"}, "polka-metal"),
         ({**TINY_BACKING, "chart": "| C | Hm7 |"}, "Hm7"),
         ({**TINY_BACKING, "chart": "/etc/passwd"}, "not file names"),
+        ({**TINY_BACKING, "chart": "song.txt"}, "not file names"),
         ({"kind": "karaoke"}, "'kind' must be one of"),
         ({"chart": "| C |"}, "'kind' must be one of"),
         ({"kind": "master", "input": "f" * 32}, "no upload"),

@@ -21,8 +21,10 @@ def load_chart(text_or_path: str, meter: tuple[int, int] = (4, 4)) -> Chart:
     than as a chart with an odd chord in it.
     """
     candidate = Path(text_or_path)
-    looks_like_path = "|" not in text_or_path and (
-        candidate.suffix.lower() in CHART_SUFFIXES or "/" in text_or_path
+    looks_like_path = (
+        "|" not in text_or_path
+        and "\n" not in text_or_path
+        and (candidate.suffix.lower() in CHART_SUFFIXES or "/" in text_or_path)
     )
     kind = None if "\n" in text_or_path else _path_kind(candidate)
     if kind == "file":

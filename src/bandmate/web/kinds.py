@@ -294,11 +294,20 @@ def _upload_name(upload_id: str, uploads: UploadStore) -> str:
 
 
 def _check_bar_lines(chart: str) -> None:
-    if "|" not in chart:
+    """Refuse a chart with no bar lines that does not read as a progression in running text
+    ("C G Am F" does): most likely a file name, which the studio never opens."""
+    from bandmate.errors import ChartError
+    from bandmate.theory.chart import parse_chart
+
+    if "|" in chart:
+        return
+    try:
+        parse_chart(chart)
+    except ChartError:
         raise UserError(
             "Write the chart with bar lines, such as '| C | Am | F | G7 |'; the studio takes "
             "chart text, not file names."
-        )
+        ) from None
 
 
 def run(params: dict, out: Path, progress, uploads: UploadStore) -> None:
