@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from bandmate.compose.evaluate import SATB_RANGES, score_part_writing
-from bandmate.compose.harmonize import harmonize, melody_line
+from bandmate.compose.harmonize import final_chord, harmonize, melody_line
 from bandmate.errors import UserError
 from bandmate.score import KeyChange, Role, Track
 from bandmate.score.model import infer_role
@@ -40,6 +40,45 @@ def test_the_melody_is_the_soprano_and_the_voices_obey_the_rules(untrained_chora
     assert report.parallel_fifths == report.parallel_octaves == 0
     assert report.crossings == 0
     assert satb.key == Key(7) and satb.tempo_bpm == pytest.approx(72)
+
+
+def _last_chord(satb) -> list[int]:
+    """The pitches sounding at the start of the melody's last note, soprano first."""
+    at = satb.tracks[0].notes[-1].onset_ticks
+    return [
+        next(n.pitch for n in t.notes if n.onset_ticks <= at < n.end_ticks) for t in satb.tracks
+    ]
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(
+    "key, last_pitch, triad",
+    [(Key(7), 67, (7, 11, 2)), (Key(7), 71, (7, 11, 2)), (Key(2, "dorian"), 62, (2, 5, 9))],
+)
+def test_a_tune_that_ends_on_its_tonic_triad_ends_on_the_tonic_chord(
+    untrained_chorale_model, seed, key, last_pitch, triad
+):
+    # the shipped model is not told where the tune ends: 20 of 36 harmonizations of tunes
+    # ending on their tonic (in D dorian, G, A minor...) ended on another chord (a C under an
+    # A flat major chord), and the model under test ends on any chord at all
+    spec = [*HYMN[:-1], (14, 2, last_pitch)]
+    tune = Track("Tune", role=Role.MELODY, notes=notes(*spec))
+    satb, _ = harmonize(
+        make_score(tune, keys=(KeyChange(0, key),)), model=untrained_chorale_model, seed=seed
+    )
+    chord = _last_chord(satb)
+    root, third, _ = triad
+    assert chord[3] % 12 == root  # over the tonic in the bass
+    assert {p % 12 for p in chord} <= set(triad) and third in {p % 12 for p in chord}
+    report = score_part_writing(satb)
+    assert report.parallel_fifths == report.parallel_octaves == report.crossings == 0
+
+
+def test_a_tune_that_ends_off_its_tonic_triad_is_left_open():
+    g_major = Key(7)
+    assert final_chord([67, 67, -1, 69, 69], g_major) is None  # ends on the 2nd: a half close
+    assert final_chord([62, -1, 71, 71, 71], g_major) == (2, (7, 11, 2))
+    assert final_chord([-1, -1], g_major) is None
 
 
 def test_a_long_melody_is_harmonized_in_windows(short_chorale_model):
