@@ -183,8 +183,12 @@ def test_a_melody_too_low_for_three_voices_under_it_is_a_user_error(untrained_ch
     # the tune a twelfth down (G2-F3, below the alto's lowest G3) came back with the alto
     # silent under every note and exit 0: there is no room for the voices under it
     low = [(start, length, pitch - 19) for start, length, pitch in HYMN]
-    with pytest.raises(UserError, match="transpose"):
+    with pytest.raises(UserError, match="transpose the melody up an octave"):
         harmonize(hymn(low), model=untrained_chorale_model)
+    # two octaves and a fourth down (D2-C3): an octave up is still too low, and it said so
+    lower = [(start, length, pitch - 29) for start, length, pitch in HYMN]
+    with pytest.raises(UserError, match="transpose the melody up 2 octaves"):
+        harmonize(hymn(lower), model=untrained_chorale_model)
 
 
 def test_a_melody_played_detached_gets_the_voices_of_the_melody_held(untrained_chorale_model):

@@ -381,10 +381,17 @@ def _check_room_below(notes: Sequence[Note]) -> None:
     lowest_alto = SATB_RANGES["alto"][0]
     below = sum(n.pitch < lowest_alto for n in notes)
     if 2 * below > len(notes):
+        # the octaves that lift most of it clear (a bass line in C2 needs two, not one)
+        octaves = next(
+            k
+            for k in itertools.count(1)
+            if 2 * sum(n.pitch + 12 * k < lowest_alto for n in notes) <= len(notes)
+        )
+        up = "an octave" if octaves == 1 else f"{octaves} octaves"
         raise UserError(
             f"The melody lies too low to harmonize: {below} of its {len(notes)} notes are "
             f"below {midi_to_name(lowest_alto)}, the alto's lowest, where no alto fits under "
-            "them; transpose the melody up an octave."
+            f"them; transpose the melody up {up}."
         )
 
 
