@@ -191,6 +191,13 @@ def test_a_melody_too_low_for_three_voices_under_it_is_a_user_error(untrained_ch
         harmonize(hymn(lower), model=untrained_chorale_model)
 
 
+def test_a_melody_above_the_model_is_told_by_note_name(untrained_chorale_model):
+    # it said "pitch 98", a MIDI number a singer does not read
+    high = [(start, length, pitch + 36) for start, length, pitch in HYMN]
+    with pytest.raises(UserError, match=r"note [A-G][#b]?\d is outside .* range [A-G]"):
+        harmonize(hymn(high), model=untrained_chorale_model)
+
+
 def test_a_melody_played_detached_gets_the_voices_of_the_melody_held(untrained_chorale_model):
     # gaps shorter than a beat between notes are articulation, not rests: read as rests they
     # gave the voices a soprano no chorale has (a note and a rest on every beat), and the

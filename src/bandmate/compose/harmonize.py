@@ -301,15 +301,18 @@ def harmonize_steps(
         return rests + voiced
     from bandmate.compose.evaluate import SATB_RANGES
     from bandmate.models.sampling import PitchConstraints, sample_tokens
+    from bandmate.theory.pitch import midi_to_name
     from bandmate.tokens.base import BOS
 
     trained = load_chorale_model(model)
     tok, task = trained.tokenizer, trained.task
     for pitch in soprano:
         if pitch >= 0 and not tok.min_pitch <= pitch <= tok.max_pitch:
+            name = midi_to_name(int(pitch))
+            low, high = midi_to_name(tok.min_pitch), midi_to_name(tok.max_pitch)
             raise UserError(
-                f"The melody's pitch {pitch} is outside the chorale model's range "
-                f"{tok.min_pitch}-{tok.max_pitch}; transpose the melody into a singer's range."
+                f"The melody's note {name} is outside the chorale model's range {low}-{high}; "
+                "transpose the melody into a singer's range."
             )
     ranges = {v: SATB_RANGES[name.lower()] for v, name in enumerate(VOICE_NAMES) if v > 0}
     constraints = PitchConstraints(voice_ranges=ranges)
