@@ -9,7 +9,9 @@ Targets (issue 8, on the 2-core reference machine):
 - 10,000 input events per second for 10 s without falling behind or growing memory;
 - sudden tempo jumps (a section taken 15-30% faster or slower at once): the band's beat back
   on the player's (within a tenth of a beat from then on) within two bars, and no re-lock on
-  steady or swung players.
+  steady or swung players;
+- player types (`players`), some steady (+-4% drift), some whose tempo moves (accelerando,
+  ritardando, rubato): the band's beat within a tenth of a beat of the player's, no re-lock.
 It also plays the band with the chorale and answer voices in real time (latency and jitter with
 the melody model answering in its worker process).
 
@@ -17,6 +19,7 @@ the melody model answering in its worker process).
     nice .venv/bin/python bench/live.py --only jumps      # just the sudden jumps (a few seconds)
     nice .venv/bin/python bench/live.py --only latency    # just 1-2: simulated and real time
     nice .venv/bin/python bench/live.py --only players    # player types at 90-200 BPM
+    nice .venv/bin/python bench/live.py --only players --players rubato  # tempo that moves
     nice .venv/bin/python bench/live.py --only players --player-seeds 24 --players swung
 """
 
@@ -283,12 +286,69 @@ PLAYER_TEMPOS = (90, 110, 130, 150, 175, 200)
 LEFT_HAND = ((36, 40, 43), (45, 48, 52), (41, 45, 48), (43, 47, 50))
 
 
-def play_player(rhythm, tempo_bpm: float, bars: int, seed: int, paused: bool = False):
-    """`rhythm` repeated for `bars` bars: the tempo drifts by +-4% (a sine over 16 bars), every
-    onset +-20 ms of noise; `paused` rests 2 bars after every 4. Returns (events, beat_times)."""
+# how a player's tempo moves, beat by beat: shape(beats, rng) -> factors of the given tempo
+def _ramp(beats: int, start: float, length: float, change: float) -> np.ndarray:
+    """Steady, then `change` (a factor - 1) reached evenly over `length` beats from `start`."""
+    x = np.clip((np.arange(beats) - start) / length, 0.0, 1.0)
+    return 1 + change * x
+
+
+def accelerando(beats: int, rng) -> np.ndarray:
+    """10-15% faster over 8 bars, from bar 3-6 on, then held (a chorus that builds)."""
+    return _ramp(beats, 4 * rng.integers(2, 6), 32, rng.uniform(0.10, 0.15))
+
+
+def slowing(beats: int, rng) -> np.ndarray:
+    """10-15% slower over 8 bars, from bar 3-6 on, then held (a verse that settles back)."""
+    return _ramp(beats, 4 * rng.integers(2, 6), 32, -rng.uniform(0.10, 0.15))
+
+
+def ritardando(beats: int, rng) -> np.ndarray:
+    """Steady (+-2%), then 15-25% slower by the end over the last 3-5 bars, the slowing
+    growing as it goes (a rit. into the final chord)."""
+    length = 4 * rng.integers(3, 6)
+    x = np.clip((np.arange(beats) - (beats - 2 - length)) / length, 0.0, 1.0)
+    sway = 0.02 * np.sin(2 * np.pi * np.arange(beats) / 32 + rng.uniform(0, 2 * np.pi))
+    return (1 + sway) * (1 - rng.uniform(0.15, 0.25) * x**2)
+
+
+def rubato(beats: int, rng) -> np.ndarray:
+    """Wandering +-5% over a few bars: pushing a phrase, holding back the next (three sines of
+    1.5-6 bars, their phases seeded, scaled to a peak of 4-6%)."""
+    x = np.arange(beats)
+    wander = sum(
+        rng.uniform(0.5, 1)
+        * np.sin(2 * np.pi * x / (4 * rng.uniform(1.5, 6)) + rng.uniform(0, 6.3))
+        for _ in range(3)
+    )
+    return 1 + rng.uniform(0.04, 0.06) * wander / np.abs(wander).max()
+
+
+# players whose tempo moves besides: (the rhythm of PLAYERS, the tempo's shape)
+TEMPO_PLAYERS = {
+    "accelerando (eighths)": ("straight eighths", accelerando),
+    "accelerando (half notes)": ("sparse (half notes)", accelerando),
+    "slowing (eighths)": ("straight eighths", slowing),
+    "slowing (syncopated)": ("syncopated", slowing),
+    "ritardando (eighths)": ("straight eighths", ritardando),
+    "ritardando (half notes)": ("sparse (half notes)", ritardando),
+    "rubato (eighths)": ("straight eighths", rubato),
+    "rubato (swung)": ("swung eighths", rubato),
+    "rubato (triplets)": ("triplets, chords on 1 and 3", rubato),
+    "rubato (half notes)": ("sparse (half notes)", rubato),
+}
+
+
+def play_player(rhythm, tempo_bpm: float, bars: int, seed: int, paused: bool = False, shape=None):
+    """`rhythm` repeated for `bars` bars: the tempo drifts by +-4% (a sine over 16 bars) or
+    moves as `shape` says, every onset +-20 ms of noise; `paused` rests 2 bars after every 4.
+    Returns (events, beat_times)."""
     rng = np.random.default_rng(seed)
     beats = bars * 4 + 2
-    tempos = tempo_bpm * (1 + 0.04 * np.sin(2 * np.pi * np.arange(beats) / 64 + seed))
+    if shape is None:  # (the steady players' drift as it was, phase `seed`)
+        tempos = tempo_bpm * (1 + 0.04 * np.sin(2 * np.pi * np.arange(beats) / 64 + seed))
+    else:
+        tempos = tempo_bpm * shape(beats, np.random.default_rng([seed, 1]))
     beat_times = np.concatenate([[0.0], np.cumsum(60.0 / tempos)])
     events = []
     for bar in range(bars):
@@ -318,14 +378,16 @@ def players(style: str, seeds: int, bars: int = 24, only: str = "") -> None:
         f"  lost at (BPM)"
     )
     total_lost = total = 0
-    for label, rhythm in PLAYERS.items():
+    kinds = [(label, rhythm, None) for label, rhythm in PLAYERS.items()]
+    kinds += [(label, PLAYERS[r], shape) for label, (r, shape) in TEMPO_PLAYERS.items()]
+    for label, rhythm, shape in kinds:
         if only and only.lower() not in label.lower():
             continue
         lost, relocks, errors, where = 0, 0, [], []
         for tempo in PLAYER_TEMPOS:
             for seed in range(1, seeds + 1):
                 events, beat_times = play_player(
-                    rhythm, tempo, bars, seed, paused=label.startswith("paused")
+                    rhythm, tempo, bars, seed, paused=label.startswith("paused"), shape=shape
                 )
                 engine = Engine(style, tempo_bpm=tempo, seed=seed)
                 log: list[tuple[float, float]] = []

@@ -1,6 +1,6 @@
-"""The band keeps the player's beat: through sudden tempo jumps, and with swung, triplet,
-syncopated and sparse players, whose off-grid notes must neither drag the beat nor make it
-jump to a tempo the player is not playing.
+"""The band keeps the player's beat: through sudden tempo jumps and rubato, and with swung,
+triplet, syncopated and sparse players, whose off-grid notes must neither drag the beat nor
+make it jump to a tempo the player is not playing.
 
 Each test plays a performance into the engine on the virtual clock and listens to the band's
 kick drum against the player's chords, as a player would.
@@ -30,15 +30,21 @@ def kick_offsets_ms(result, downbeats_s) -> np.ndarray:
     return np.array([np.abs(kicks - at).min() * 1000 for at in downbeats_s])
 
 
-def play_rhythm(onsets, tempo_bpm: float, bars: int, seed: int = 0) -> list[InputEvent]:
+def play_rhythm(
+    onsets, tempo_bpm: float, bars: int, seed: int = 0, tempo_factors=None
+) -> list[InputEvent]:
     """A player repeating one bar: `onsets` are (beat in the bar, "chord" or "note"); chords
-    are the left hand's (C Am F G, one a bar), notes the right hand's; +-20 ms of noise."""
+    are the left hand's (C Am F G, one a bar), notes the right hand's; +-20 ms of noise.
+    `tempo_factors` (one a beat) move the tempo, else it is steady."""
     rng = np.random.default_rng(seed)
-    beat_s = 60 / tempo_bpm
+    beat_times = player_beats(tempo_bpm, bars, tempo_factors)
     events = []
     for bar in range(bars):
         for at, kind in onsets:
-            time_s = max(0.0, (bar * 4 + at) * beat_s + rng.uniform(-0.02, 0.02))
+            x = bar * 4 + at
+            true_s = np.interp(x, np.arange(len(beat_times)), beat_times)
+            beat_s = beat_times[int(x) + 1] - beat_times[int(x)]
+            time_s = max(0.0, true_s + rng.uniform(-0.02, 0.02))
             keys = LEFT_HAND[bar % 4] if kind == "chord" else (int(rng.integers(62, 80)),)
             hold_s = 0.9 * beat_s if kind == "chord" else 0.1
             for key in keys:
@@ -47,6 +53,12 @@ def play_rhythm(onsets, tempo_bpm: float, bars: int, seed: int = 0) -> list[Inpu
                     InputEvent.note_off(time_s + hold_s, key),
                 ]
     return sorted(events, key=lambda e: (e.time_s, e.kind != 0))
+
+
+def player_beats(tempo_bpm: float, bars: int, tempo_factors=None) -> np.ndarray:
+    """When each of the player's beats falls (s), the tempo moved by `tempo_factors`."""
+    factors = np.ones(bars * 4 + 1) if tempo_factors is None else tempo_factors[: bars * 4 + 1]
+    return np.concatenate([[0.0], np.cumsum(60 / (tempo_bpm * factors))])
 
 
 def downbeats(tempo_bpm: float, bars: int, from_bar: int) -> np.ndarray:
@@ -247,3 +259,47 @@ def test_a_jump_does_not_play_the_skipped_beats_all_at_once():
     hits = np.sort([o.time_s for o, _ in result.outputs if o.part == "Drums" and o.velocity])
     most_in_30ms = max(np.searchsorted(hits, t + 0.03) - i for i, t in enumerate(hits))
     assert most_in_30ms <= 3  # a kick, a snare and a cymbal together at most
+
+
+def rubato(period_beats: float, phase: float, beats: int = 200) -> np.ndarray:
+    """Tempo factors a beat, wandering +-5% and back every `period_beats`."""
+    return 1 + 0.05 * np.sin(2 * np.pi * np.arange(beats) / period_beats + phase)
+
+
+def follow_rubato(rhythm, tempo_bpm: float, period_beats: float, phase: float, seed: int):
+    """(the engine after a player of `rhythm` plays 16 bars with rubato to the pop band, its
+    kick's offsets from the player's bar lines from bar 4 on, in ms)."""
+    factors = rubato(period_beats, phase)
+    engine = Engine("pop", tempo_bpm=tempo_bpm)
+    result = simulate(play_rhythm(rhythm, tempo_bpm, 16, seed, factors), engine)
+    return engine, kick_offsets_ms(result, player_beats(tempo_bpm, 16, factors)[16:-4:4])
+
+
+@pytest.mark.parametrize(
+    ("tempo_bpm", "period_beats", "phase", "seed"),
+    [(90, 20, 1.5, 2), (130, 20, 3, 1), (175, 16, 0, 2)],
+)
+def test_a_sparse_player_with_rubato_keeps_the_band_with_them(tempo_bpm, period_beats, phase, seed):
+    """Half notes, the tempo wandering +-5% over four or five bars. The fit held the tempo of
+    the last six chords (twelve beats) alike, a rubato's swing ago: the chords fell a tenth of a
+    beat off the grid, and the band re-locked to a tempo 7% off, or a beat off the player's.
+    The recent chords now weigh more (half as much four beats back)."""
+    engine, offsets = follow_rubato(HALF_NOTES, tempo_bpm, period_beats, phase, seed)
+    assert engine.beat.relocks == 0
+    assert np.median(offsets) < 25, offsets
+
+
+@pytest.mark.parametrize(
+    ("tempo_bpm", "period_beats", "phase", "seed"),
+    [(160, 20, 4.5, 2), (175, 16, 3, 2), (200, 16, 0, 1)],
+)
+def test_a_swing_player_with_rubato_is_not_heard_at_one_and_a_half_times_the_tempo(
+    tempo_bpm, period_beats, phase, seed
+):
+    """Swung eighths over chords on 1 and 3, the tempo wandering +-5%. Read at 1.5 times the
+    tempo the swung eighths are straight and the chords still fall on beats (every third), so
+    when rubato took the player near the tracker's limits the band re-locked there, its kick
+    across the player's bars. A re-lock now keeps a left hand on 1 and 3 on even beats."""
+    engine, offsets = follow_rubato(SWUNG_EIGHTHS, tempo_bpm, period_beats, phase, seed)
+    assert engine.beat.relocks == 0
+    assert np.median(offsets) < 25, offsets
