@@ -488,11 +488,15 @@ class BeatTracker(FixedClick):
         ok &= share >= was - np.where(use_chords, RELOCK_STYLE_SLACK, RELOCK_STYLE_SLACK_NOTES)
         # ... and on the beats of the bar they fell on: a left hand on 1 and 3 (even beats)
         # read at 1.5 times the tempo (a swing player's eighths as straight ones) strikes
-        # every third beat, still on the beat
-        on_even = on_beat & (np.abs(pos - 2 * np.round(pos / 2)) <= RELOCK_TOLERANCE)
-        by_even = (on_even @ chords) / np.maximum(chords_after, 1e-9)
-        keeps = use_chords & (was_even >= 1 - RELOCK_STYLE_SLACK)[:, None]
-        ok &= ~keeps | (by_even >= was_even[:, None] - RELOCK_STYLE_SLACK)
+        # every third beat, still on the beat (checked for the grids still in the running
+        # only: the search is on the event path)
+        keeps = ok & use_chords & (was_even >= 1 - RELOCK_STYLE_SLACK)[:, None]
+        if keeps.any():
+            rows, cols = np.nonzero(keeps)
+            kept = pos[rows, cols]
+            even = on_beat[rows, cols] & (np.abs(kept - 2 * np.round(kept / 2)) <= RELOCK_TOLERANCE)
+            by_even = (even @ chords) / np.maximum(chords_after[rows, 0], 1e-9)
+            ok[rows, cols] = by_even >= was_even[rows] - RELOCK_STYLE_SLACK
         if not ok.any():
             return None
         # the change comes where the onsets fit best overall: those up to the anchor as they
