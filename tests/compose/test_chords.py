@@ -116,6 +116,31 @@ def test_a_tune_is_harmonized_first_in_the_key_it_ends_in(tmp_path):
     assert format_chord(chart.bars[-1].chords[-1].symbol) in ("G", "Gmaj7", "G6")
 
 
+GMIX_TUNE = """X:1
+T:Mixolydian
+M:4/4
+L:1/4
+K:Gmix
+G B d B | F2 A F | G A B c | d2 G2 |
+G B d g | f2 d B | c A F A | G4 |]
+"""
+
+
+def test_a_tune_in_a_mode_gets_charts_in_that_mode_with_its_chords(tmp_path):
+    # K:Gmix was charted "(key: G)" with D and D7 under the tune's F naturals
+    from bandmate.io.formats import read_score
+
+    path = tmp_path / "mix.abc"
+    path.write_text(GMIX_TUNE)
+    best = suggest_for_melody(read_score(path))[0]
+    assert best.chart.startswith("(key: G mixolydian)")
+    chart = parse_chart(best.chart)
+    assert chart.key == Key(7, "mixolydian")
+    names = {format_chord(c.symbol) for bar in chart.bars for c in bar.chords}
+    assert names.isdisjoint({"D", "D7", "Dmaj7"})
+    assert names & {"F", "Fmaj7", "Dm", "Dm7"}
+
+
 def test_a_backing_style_suggests_its_familys_progressions():
     # so that `chords --style bossa-nova` gives charts to play with `backing --style bossa-nova`
     from bandmate.arrange.style import style_names

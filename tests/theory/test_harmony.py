@@ -7,6 +7,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
+from bandmate.io.music21_io import read_abc
 from bandmate.score import KeyChange, Role, TimeSignature, Track
 from bandmate.theory import Key
 from bandmate.theory.chart import parse_chart, transpose_chart
@@ -14,10 +15,12 @@ from bandmate.theory.chords import format_chord
 from bandmate.theory.harmony import (
     estimate_key,
     harmonic_slots,
+    key_doubt,
     key_of,
     key_of_chords,
     label_chords,
     melody_notes,
+    palette,
     with_chords,
 )
 from tests.builders import make_score, notes
@@ -104,9 +107,85 @@ def test_a_tune_that_modulates_is_labelled_in_each_passages_key():
     assert labels[1] == "G" and labels[8] == "D"
 
 
-def test_a_stated_key_is_trusted_and_a_mode_counts_by_its_third():
-    score = tune((0, 4, 62), keys=(KeyChange(0, Key(2, "dorian")),))
-    assert key_of(score) == Key(2, "minor")
+def test_a_stated_mode_is_kept_and_another_scale_counts_by_its_third():
+    dorian = tune((0, 4, 62), keys=(KeyChange(0, Key(2, "dorian")),))
+    assert key_of(dorian) == Key(2, "dorian")
+    harmonic = tune((0, 4, 62), keys=(KeyChange(0, Key(2, "harmonic minor")),))
+    assert key_of(harmonic) == Key(2, "minor")
+    # a mode is never guessed from notes alone
+    assert key_of(dorian.replace(keys=())).mode in ("major", "minor")
+
+
+def abc_tune(tmp_path, key: str, body: str):
+    """A 4/4 tune in quarter notes, read as `bandmate` reads an ABC file."""
+    path = tmp_path / "tune.abc"
+    path.write_text(f"X:1\nT:Tune\nM:4/4\nL:1/4\nK:{key}\n{body}\n")
+    return read_abc(path)
+
+
+def test_a_mixolydian_tune_gets_its_flat_seventh_chord_not_the_major_keys_dominant(tmp_path):
+    # G mixolydian, K:Gmix: a held F natural on bar 2's downbeat and "c A F A" in bar 7 were
+    # labelled D and D7 (G major's V, with F#), where a fiddler plays F or Dm
+    score = abc_tune(
+        tmp_path, "Gmix", "G B d B | F2 A F | G A B c | d2 G2 |\nG B d g | f2 d B | c A F A | G4 |"
+    )
+    assert key_of(score) == Key(7, "mixolydian")
+    labels = bar_chords(score)
+    assert {name for _, name in labels}.isdisjoint({"D", "D7"})
+    downbeats = {bar: name for bar, name in reversed(labels)}  # each bar's first chord
+    assert {downbeats[2], downbeats[6], downbeats[7]} <= {"F", "Dm"}
+    assert downbeats[1] == "G" and labels[-1] == (8, "G")
+
+
+def test_a_dorian_tune_gets_its_major_iv_and_no_leading_tone_dominant(tmp_path):
+    # D dorian, K:Ddor: "G B d B" (B natural) was labelled Gm, and A7 (with C#) came before Dm
+    score = abc_tune(
+        tmp_path, "Ddor", "D F A F | G B d B | c A G E | D4 |\nA d d c | B G B d | c A G E | D4 |"
+    )
+    labels = dict(bar_chords(score))
+    assert labels[2] == "G" and labels[6] == "G"
+    assert "A7" not in {name for _, name in bar_chords(score)}
+    assert labels[4] == "Dm" and labels[8] == "Dm"
+
+
+@pytest.mark.parametrize(
+    ("mode", "triads"),
+    [
+        ("mixolydian", ["G", "Am", "Bdim", "C", "Dm", "Em", "F", "D"]),
+        ("dorian", ["Gm", "Am", "Bb", "C", "Dm", "Edim", "F", "D"]),
+        ("phrygian", ["Gm", "Ab", "Bb", "Cm", "Ddim", "Eb", "Fm"]),
+        ("lydian", ["G", "A", "Bm", "C#dim", "D", "Em", "F#m"]),
+        # major and minor are as they were: V7 and, in minor, the harmonic-minor V
+        ("major", ["G", "D", "D7", "C", "Em", "Am", "Bm", "F#dim"]),
+        ("minor", ["Gm", "D", "D7", "Cm", "Bb", "Eb", "F", "Dm", "Adim"]),
+    ],
+)
+def test_each_mode_takes_the_triads_of_its_own_scale_tonic_first(mode, triads):
+    chords = palette(Key(7, mode))
+    assert [format_chord(c) for c, _ in chords] == triads
+    priors = [p for _, p in chords]
+    assert priors[0] == max(priors)
+
+
+def test_a_modes_characteristic_chords_are_its_likeliest_after_the_tonic():
+    def likeliest(key: Key) -> set[str]:
+        ranked = sorted(palette(key), key=lambda pair: -pair[1])[1:]
+        return {format_chord(c) for c, p in ranked if p >= ranked[0][1] - 0.05}
+
+    assert likeliest(Key(7, "mixolydian")) == {"F", "C"}  # bVII, IV
+    assert likeliest(Key(2, "dorian")) == {"G", "C"}  # IV, bVII
+    assert likeliest(Key(4, "phrygian")) == {"F"}  # bII
+    assert likeliest(Key(5, "lydian")) == {"G", "C"}  # II, V
+    sevenths = {format_chord(c) for c, _ in palette(Key(7, "mixolydian"), sevenths=True)}
+    assert "G7" in sevenths and "Gmaj7" not in sevenths  # the mixolydian tonic has its flat 7th
+
+
+def test_a_dorian_tune_on_its_relative_majors_notes_is_not_in_doubt(tmp_path):
+    # D dorian holds C major's notes: that is what dorian is, not a wrong key signature
+    score = abc_tune(
+        tmp_path, "Ddor", "D F A c | B G E C | D E F G | A2 D2 |\nc B A G | F E D C | D4 |"
+    )
+    assert key_doubt(score) is None
 
 
 def test_a_tune_without_a_key_is_heard_in_the_key_it_ends_in():

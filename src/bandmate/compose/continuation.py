@@ -65,8 +65,9 @@ def lead_sheet(
 
 def _key_at(score: Score, ticks: int) -> Key | None:
     """The key in force at `ticks` (the first one before any is stated), as the labeller reads
-    keys (a mode as major or minor by its third); the key the notes suggest when none is
-    stated."""
+    keys (a church mode as it is, so G mixolydian chords are labelled with F, not D7; the
+    melody model's header reads it as major or minor by its third); the key the notes suggest
+    when none is stated."""
     from bandmate.theory.harmony import key_of
 
     if not score.keys:

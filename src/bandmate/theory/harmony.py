@@ -16,8 +16,10 @@ A7" by the G7 -> Cmaj7 and not by the notes the chords hold most (G major's).
 
 **Chords** (`label_chords`): the melody is cut into harmonic slots (half bars in 4/4, 2/2, 6/8,
 12/8 and 6/4; whole bars otherwise); each slot can take one of the key's common chords (`palette`:
-the diatonic triads, the dominant seventh, and in minor the harmonic-minor V), and a Viterbi pass
-picks the sequence with the highest total of
+the diatonic triads, the dominant seventh, and in minor the harmonic-minor V; in a church mode the
+score states, as ABC's `K:Gmix` or `K:Ddor`, the mode's own triads, so a G mixolydian tune gets F
+and Dm under its F naturals where G major's palette offered D7, and D dorian gets G major), and a
+Viterbi pass picks the sequence with the highest total of
 
 - fit: each note adds its weight (duration in beats, capped at two, times 1.5 on a downbeat and
   1.2 on another beat) when it is a chord tone and takes away 0.6 of it when it is not;
@@ -61,6 +63,31 @@ PALETTES: dict[str, tuple[tuple[int, str, float], ...]] = {
         (8, "maj", 0.1), (10, "maj", 0.1), (7, "m", -0.1), (2, "dim", -0.5),
     ),
 }  # fmt: skip
+
+#: the church modes other than major and minor: a key stated in one keeps its mode (`key_of`) and
+#: takes the chords of its own scale (`palette`). Their log priors, by scale degree (1-7), follow
+#: function as the major and minor palettes do: the tonic highest; then the chords that make the
+#: mode sound as itself (mixolydian bVII and IV, dorian IV and bVII, phrygian bII, lydian II,
+#: locrian bII) about as high as IV and V in major; a diminished triad, as vii in major, lowest.
+MODAL_PRIORS: dict[str, tuple[float, ...]] = {
+    "dorian": (0.5, -0.1, 0.15, 0.3, 0.1, -0.6, 0.3),
+    "phrygian": (0.5, 0.3, 0.15, 0.2, -0.6, 0.1, 0.2),
+    "lydian": (0.5, 0.3, -0.2, -0.6, 0.3, 0.1, 0.0),
+    "mixolydian": (0.5, 0.1, -0.6, 0.3, 0.1, 0.1, 0.3),
+    "locrian": (0.5, 0.3, 0.0, 0.1, 0.2, 0.1, 0.2),
+}
+
+# A folk tune in a mode whose v is minor (dorian, mixolydian) often raises its seventh in passing
+# (one of the three mixolydian tunes in O'Neill's test split has F sharps in G). The major V (V7
+# among sevenths) is in their palettes for those notes, below every diatonic chord but the
+# diminished, so it is taken only where the melody has the raised seventh: under a flat seventh it
+# does not fit.
+BORROWED_DOMINANT = -0.2
+_BORROWS_DOMINANT = ("dorian", "mixolydian")
+
+# chord quality of a stack of thirds, by its intervals above the root
+_TRIAD_QUALITY = {(4, 7): "maj", (3, 7): "m", (3, 6): "dim", (4, 8): "aug"}
+_SEVENTH_QUALITY = {(4, 7, 11): "maj7", (4, 7, 10): "7", (3, 7, 10): "m7", (3, 6, 10): "m7b5"}
 
 #: the same palettes with seventh chords (a lead-sheet flavour for chord suggestions)
 SEVENTH_PALETTES: dict[str, tuple[tuple[int, str, float], ...]] = {
@@ -151,7 +178,7 @@ def key_of_chords(chords: Sequence[tuple[float, ChordSymbol]]) -> Key:
     symbols = [c for _, c in chords]
 
     def is_tonic(chord: ChordSymbol, key: Key) -> bool:
-        third = 3 if key.mode == "minor" else 4
+        third = 3 if key.is_minor else 4
         return chord.root == key.tonic and (chord.root + third) % 12 in chord.chord_tones()
 
     def is_dominant(chord: ChordSymbol) -> bool:
@@ -201,12 +228,21 @@ def final_pitch_class(notes: Sequence[Note]) -> int | None:
     return max(notes, key=lambda n: (n.onset_ticks, n.pitch)).pitch % 12
 
 
+def labelling_key(key: Key) -> Key:
+    """`key` as the labeller reads it: a church mode (major, minor, dorian, phrygian, lydian,
+    mixolydian, locrian) as it is; any other scale as major or minor by its third (harmonic and
+    melodic minor as minor, a blues as major: its minor third is a blue note over A7 in A)."""
+    if key.mode in ("major", "minor") or key.mode in MODAL_PRIORS:
+        return key
+    return Key(key.tonic, "minor" if key.is_minor else "major")
+
+
 def key_of(score: Score) -> Key:
-    """The key the score states, reduced to major or minor, else the one its notes suggest,
-    preferring (by `FINAL_TONIC_PREFERENCE`) a key whose tonic its melody ends on."""
+    """The key the score states, a church mode kept as it is (`labelling_key`), else the major
+    or minor key its notes suggest, preferring (by `FINAL_TONIC_PREFERENCE`) a key whose tonic
+    its melody ends on. A mode is never guessed from notes alone: a stated one is trusted."""
     if score.key is not None:
-        key = score.key  # a mode counts as major or minor by its third (dorian is minor)
-        return Key(key.tonic, "minor" if 3 in MODES[key.mode] else "major")
+        return labelling_key(score.key)
     notes = [n for t in score.tracks if not t.is_drum for n in t.notes]
     ranked = key_scores(pitch_class_weights(notes, score.ticks_per_beat))
     final = final_pitch_class(melody_notes(score))
@@ -234,7 +270,11 @@ def key_doubt(score: Score) -> str | None:
     notes = [n for t in score.tracks if not t.is_drum for n in t.notes]
     ranked = key_scores(pitch_class_weights(notes, score.ticks_per_beat))
     fit = {key: r for r, key in ranked}
-    if ranked[0][0] - max(fit[stated], fit[stated.relative]) <= KEY_DOUBT:
+    # a mode is weighed as major or minor by its third, or as its relative major (the same scale:
+    # a D dorian tune's notes are C major's)
+    by_third = Key(stated.tonic, "minor" if stated.is_minor else "major")
+    readings = (by_third, by_third.relative, stated.relative)
+    if ranked[0][0] - max(fit.get(k, -1.0) for k in readings) <= KEY_DOUBT:
         return None
     better = key_of(score.replace(keys=()))
     why = " (a DAW writes C major when no key was set)" if stated == Key(0, "major") else ""
@@ -277,11 +317,32 @@ def harmonic_slots(
     return slots
 
 
-def palette(key: Key, sevenths: bool = False) -> list[tuple[ChordSymbol, float]]:
-    """The chords a slot may take in `key`, spelled in the key, with their log priors."""
-    mode = "minor" if key.mode == "minor" else "major"
+def modal_palette(mode: str, sevenths: bool = False) -> tuple[tuple[int, str, float], ...]:
+    """(semitones above the tonic, quality, log prior) of a church mode's chords: the triad (or
+    seventh chord) on each degree of its scale, stacked in thirds from the scale's own notes,
+    with its prior from `MODAL_PRIORS`; in dorian and mixolydian the borrowed major V (V7) too."""
+    steps = MODES[mode]
     out = []
-    for offset, quality, prior in (SEVENTH_PALETTES if sevenths else PALETTES)[mode]:
+    for degree, (root, prior) in enumerate(zip(steps, MODAL_PRIORS[mode], strict=True)):
+        stack = tuple((steps[(degree + k) % 7] - root) % 12 for k in (2, 4, 6))
+        quality = _SEVENTH_QUALITY[stack] if sevenths else _TRIAD_QUALITY[stack[:2]]
+        out.append((root, quality, prior))
+    if mode in _BORROWS_DOMINANT:
+        out.append((7, "7" if sevenths else "maj", BORROWED_DOMINANT))
+    return tuple(out)
+
+
+def palette(key: Key, sevenths: bool = False) -> list[tuple[ChordSymbol, float]]:
+    """The chords a slot may take in `key`, spelled in the key, with their log priors: the major
+    or minor palette (`PALETTES`, `SEVENTH_PALETTES`), or a church mode's own (`modal_palette`).
+    A scale that is neither (harmonic minor, a blues) takes major's or minor's by its third."""
+    mode = labelling_key(key).mode
+    if mode in MODAL_PRIORS:
+        entries = modal_palette(mode, sevenths)
+    else:
+        entries = (SEVENTH_PALETTES if sevenths else PALETTES)[mode]
+    out = []
+    for offset, quality, prior in entries:
         in_c = ChordSymbol(0, "C", quality)
         root = (key.tonic + offset) % 12
         out.append((in_c.transpose(root, prefer_flats=key.prefers_flats), prior))
@@ -331,8 +392,8 @@ def label_chords(score: Score, key: Key | None = None) -> list[ChordEvent]:
 
 def passage_keys(score: Score) -> list[tuple[int, Key]]:
     """(onset tick, key) of each passage in the key the score states for it, read as `key_of`
-    reads a key (a mode as major or minor by its third); one passage, in the key its notes
-    suggest, when it states none."""
+    reads a key (a church mode as it is, another scale as major or minor by its third); one
+    passage, in the key its notes suggest, when it states none."""
     if len(score.keys) < 2:
         return [(0, key_of(score))]
     return [(k.onset_ticks, key_of(score.replace(keys=(KeyChange(0, k.key),)))) for k in score.keys]
