@@ -71,6 +71,31 @@ def test_a_minor_key_starts_on_its_tonic():
         assert format_chord(parse_chart(s.chart).bars[0].chords[0].symbol) == "Am"
 
 
+@pytest.mark.parametrize(("key", "style"), [("D dorian", "folk"), ("G mixolydian", "rock"),
+                                          ("F lydian", "pop"), ("A dorian", "jazz")])  # fmt: skip
+def test_a_mode_gets_progressions_on_its_own_tonic_and_in_its_scale_first(key, style):
+    # the progressions were set as in the major key of the mode's tonic: D dorian was offered
+    # | D | G | D | A |, whose F# and C# the mode does not have, before | Dm | C | Dm | Am |
+    mode = Key.parse(key)
+    suggestions = suggest_for_key(mode, 8, style)
+    best = parse_chart(suggestions[0].chart)
+    assert best.key == mode
+    first = best.bars[0].chords[0].symbol
+    third = (mode.tonic + (3 if mode.is_minor else 4)) % 12
+    assert first.root == mode.tonic and third in first.pitch_classes()
+
+    def outside(suggestion) -> int:
+        chords = {c.symbol for b in parse_chart(suggestion.chart).bars for c in b.chords}
+        return sum(not all(mode.contains(pc) for pc in c.pitch_classes()) for c in chords)
+
+    # each chord outside the mode costs, so where a style has progressions that keep to the
+    # mode (dorian folk, mixolydian rock), they come first
+    counts = [outside(s) for s in suggestions]
+    assert counts[0] == min(counts)
+    if style in ("folk", "rock"):
+        assert counts[0] == 0
+
+
 def test_a_melody_of_arpeggios_gets_its_own_chords_first():
     arps = [(0, 4, 7), (5, 9, 12), (7, 11, 14), (0, 4, 7)]
     spec = [(4 * i + b, 1, 60 + chord[b % 3]) for i, chord in enumerate(arps) for b in range(4)]

@@ -120,8 +120,15 @@ def request_key(melody_given: bool, key: str | None, key_hint: str = "") -> Key 
     return None if key is None else parse_key(key)
 
 
+# a stock progression in a mode (D dorian, G mixolydian) is weighed down this much for each of its
+# chords with a note outside the mode's scale
+OUT_OF_MODE = 0.3
+
+
 def suggest_for_key(key: Key, bars: int, style: str, count: int = 5) -> list[Suggestion]:
-    """Up to `count` progressions of `style` in `key`, `bars` long, the most idiomatic first."""
+    """Up to `count` progressions of `style` in `key`, `bars` long, the most idiomatic first.
+
+    In a mode, the progressions whose chords keep to its scale come first (`OUT_OF_MODE`)."""
     table = _progressions()
     family = progression_family(style)
     if family is None:
@@ -131,15 +138,18 @@ def suggest_for_key(key: Key, bars: int, style: str, count: int = 5) -> list[Sug
         )
     if bars < 1:
         raise UserError(f"--bars must be at least 1, got {bars}.")
+    # a mode is set as the major or minor key of its third, then held to its own scale
+    modal = key.mode not in ("major", "minor")
+    third = Key(key.tonic, "minor" if key.is_minor else "major") if modal else key
     out = []
     for entry in table[family]:
         cells = [c.strip() for c in entry["numerals"].split("|")]
-        weight, home, tonic, name = float(entry["weight"]), key, "I", entry["name"]
+        weight, home, tonic, name = float(entry["weight"]), third, "I", entry["name"]
         minor = _in_minor(cells)
-        if key.mode == "minor" and not minor:
+        if third.mode == "minor" and not minor:
             # a major-key progression in a minor key: play it in the relative major, starting
             # from its vi (the minor tonic) when it has one, as "vi-IV-I-V" is "i-bVI-bIII-bVII"
-            home, tonic = key.relative, "vi"
+            home, tonic = third.relative, "vi"
             starts = [i for i, c in enumerate(cells) if c.split()[0] in ("vi", "vi7")]
             if starts:
                 cells = cells[starts[0] :] + cells[: starts[0]]
@@ -148,11 +158,17 @@ def suggest_for_key(key: Key, bars: int, style: str, count: int = 5) -> list[Sug
                 weight *= 0.8
         elif minor:
             tonic = "i"
-            if key.mode != "minor":
+            if third.mode != "minor":
                 weight *= 0.5  # a minor-key progression asked for in a major key: a darker choice
         laid = [cells[i % len(cells)] for i in range(bars)]
         if bars % len(cells) and bars > 1:
             laid[-1] = tonic  # close on the tonic
+        if modal:
+            # far less idiomatic for each chord that leaves the mode's scale (D major's F# in D
+            # dorian, D's F# in G mixolydian)
+            chords = {numeral_chord(n, home) for cell in laid for n in cell.split()}
+            outside = sum(not all(key.contains(pc) for pc in c.pitch_classes()) for c in chords)
+            weight *= OUT_OF_MODE**outside
         body = " | ".join(_bar_text(cell, home) for cell in laid)
         out.append(Suggestion(f"(key: {key}) | {body} |", name, weight))
     out.sort(key=lambda s: -s.score)
