@@ -26,7 +26,6 @@ from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
-import anyio
 from fastapi import FastAPI, HTTPException, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -144,7 +143,7 @@ def create_app(
         while True:
             await asyncio.sleep(upload_sweep_s)
             try:
-                await anyio.to_thread.run_sync(clean_uploads)
+                await asyncio.to_thread(clean_uploads)
             except Exception:  # a failed sweep is tried again at the next one
                 log.exception("removing old uploads failed")
 
