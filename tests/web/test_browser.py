@@ -226,6 +226,31 @@ def test_a_job_in_flight_through_a_studio_restart_is_followed_to_done(browser, t
             page.close()
 
 
+def test_a_poll_that_gets_no_answer_is_asked_again(browser, tmp_path):
+    """A connection to a studio going down can hang rather than fail: a poll that never came
+    back left the page saying 'Queued…' for good (a fresh-clone CI run waited 30 s for it to
+    say the studio was not answering)."""
+    with running_server(tmp_path / "studio", workers=0) as url:  # the job stays queued
+        page = browser.new_page()
+        try:
+            page.goto(url + "/")
+            page.wait_for_selector("#style option[value='pop']", state="attached")
+            page.fill("#chart", "| C | G |")
+            page.uncheck("#intro")
+            page.uncheck("#ending")
+            page.click("#generate")
+            status = "document.getElementById('backing-status').textContent"
+            page.wait_for_function(f"{status}.startsWith('Queued')")
+            stalled = []
+            page.route("**/api/jobs/*", lambda route: stalled.append(route))  # held, unanswered
+            page.wait_for_function(f"{status}.includes('not answering')", timeout=30_000)
+            assert stalled
+            page.unroute("**/api/jobs/*")
+            page.wait_for_function(f"{status}.startsWith('Queued')", timeout=30_000)
+        finally:
+            page.close()
+
+
 def _posted_jobs(page) -> list[dict]:
     """The bodies of the page's POST /api/jobs requests from now on (a list that grows)."""
     import json

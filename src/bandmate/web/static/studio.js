@@ -3,8 +3,10 @@
 "use strict";
 
 const api = {
-  async json(method, url, body) {
+  // `timeoutMs`: give up on an answer after this long (a TimeoutError), rather than wait for ever
+  async json(method, url, body, timeoutMs) {
     const init = { method, headers: { "X-Bandmate": "1" } };
+    if (timeoutMs !== undefined) init.signal = AbortSignal.timeout(timeoutMs);
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -30,10 +32,11 @@ const api = {
     }
     return data;
   },
-  // No answer: the studio is down or restarting (fetch itself fails), or a proxy in front of it
-  // says so (502-504).
+  // No answer: the studio is down or restarting (fetch itself fails, or no answer comes in
+  // time), or a proxy in front of it says so (502-504).
   unreachable(error) {
-    return error instanceof TypeError || [502, 503, 504].includes(error.status);
+    return error instanceof TypeError || error.name === "TimeoutError" ||
+      [502, 503, 504].includes(error.status);
   },
   fileUrl(jobId, name) {
     return `/api/jobs/${jobId}/files/${name.split("/").map(encodeURIComponent).join("/")}`;
@@ -56,6 +59,9 @@ function showError(status, error) {
 // so in `status`) for this long before it gives up.
 const SILENCE_LIMIT_MS = 10 * 60 * 1000;
 const WAITING_FOR_STUDIO = "The studio is not answering (restarting?); the job is kept, waiting for it…";
+// A job's status comes back in milliseconds; a poll still unanswered after this long is taken as
+// no answer (a connection to a studio going down can hang rather than fail), and asked again.
+const POLL_TIMEOUT_MS = 8000;
 
 // Poll a job until it is done, failed or cancelled; `onProgress(state, fraction)` as it runs.
 // Meanwhile the form's Cancel button (the status element's id with -cancel for -status) is shown;
@@ -94,7 +100,7 @@ async function followJob(id, status, onProgress) {
   for (;;) {
     let job;
     try {
-      job = await api.json("GET", `/api/jobs/${id}`);
+      job = await api.json("GET", `/api/jobs/${id}`, undefined, POLL_TIMEOUT_MS);
       silentSince = null;
     } catch (error) {
       if (!api.unreachable(error)) throw error;
