@@ -250,6 +250,13 @@ def test_the_meter_may_be_named_as_key_and_title_are():
         ("| C | F ] |", 2, "]", "no matching"),
         ("| C | F : |", 2, ":", "repeat sign"),
         ("| C | F | [Coda]", 2, "[Coda]", "end of the chart"),
+        # directives typed without their parentheses are named as such, not as chord symbols
+        ("7/8 | A | D |", 1, "7/8", "a time signature goes in parentheses, like (7/8)"),
+        ("| A | 3/4 | D |", 2, "3/4", "like (3/4)"),
+        ("time 5/4 | Dm7 | G7 |", 1, "time", "like (5/4)"),
+        ("key: Eb | Eb | Ab/Eb |", 1, "key", "a key goes in parentheses, like (key: Eb)"),
+        ("| C | Time: 3/4 | F |", 2, "Time", "like (time: 3/4)"),
+        ("Title: Blue | C |", 1, "Title", "a title goes in parentheses, like (title: Blue)"),
     ],
 )
 def test_errors_name_the_bar_and_token(text, bar, token, explanation):

@@ -260,6 +260,7 @@ _TOKEN_RE = re.compile(
 )
 _METER_RE = re.compile(r"(\d+)\s*/\s*(\d+)")
 _NAMED_DIRECTIVE_RE = re.compile(r"(?i:(key|title|meter|time))\s*:\s*(.*)")
+_DIRECTIVE_NAMES = ("key", "title", "meter", "time")
 _REPEAT_COUNT_RE = re.compile(r"[xX×](\d*)")
 _ENDING_RE = re.compile(r"([12])\.?")  # a volta at a bar's start: |1 ... :|2 ...
 _BEAT_PLACEHOLDERS = (".", "/", "-")
@@ -339,6 +340,7 @@ class _ChartParser:
                     raise ChartError(
                         "a repeat count like x3 must follow ':|'", bar=self.bar_number, token=token
                     )
+                self._check_bare_directive(token, index)
                 self.current.append(token)
                 if self.bar_per_chord:
                     self._close_bar()
@@ -591,6 +593,28 @@ class _ChartParser:
         starts, self.section_starts = self.section_starts, False
         return Bar(
             chords, self.meter, self.section, self.key, source_bar=number, starts_section=starts
+        )
+
+    def _check_bare_directive(self, token: str, index: int) -> None:
+        """A time signature or a `key:`/`time:` directive typed without its parentheses ("7/8 |
+        A |", "key: Eb | Eb |") is named as one, rather than as an unknown chord symbol."""
+        meter = _METER_RE.fullmatch(token)
+        name = token.lower()
+        following = [t for _, t in self.tokens[index + 1 : index + 3]]
+        what = "a key" if name == "key" else "a title" if name == "title" else "a time signature"
+        if meter:
+            example = f"({meter[1]}/{meter[2]})"
+        elif name in _DIRECTIVE_NAMES and following[:1] == [":"]:
+            value = following[1] if len(following) > 1 and following[1] not in "|:" else "..."
+            example = f"({name}: {value})"
+        elif name in ("time", "meter") and following and _METER_RE.fullmatch(following[0]):
+            example = f"({following[0]})"
+        else:
+            return
+        raise ChartError(
+            f"{what} goes in parentheses, like {example}",
+            bar=self.bar_number,
+            token=token,
         )
 
     @staticmethod
