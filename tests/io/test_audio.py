@@ -39,6 +39,25 @@ def test_round_trip_within_quantization(tmp_path, rng, suffix, subtype, toleranc
     assert sf.info(str(path)).subtype == subtype
 
 
+@pytest.mark.parametrize("suffix", [".mp3", ".ogg"])
+def test_a_compressed_reference_is_read(tmp_path, rng, suffix):
+    # producers' reference tracks often come as MP3 or Ogg; libsndfile reads both
+    audio = sine(rng, seconds=2.0)
+    path = tmp_path / f"reference{suffix}"
+    sf.write(path, audio.samples.T, audio.sample_rate)
+    back = read_audio(path)
+    assert back.sample_rate == 44100 and back.samples.shape[0] == 2
+    level = np.sqrt(np.mean(back.samples[:, 4410:-4410] ** 2))
+    assert level == pytest.approx(0.5 / np.sqrt(2), rel=0.05)
+
+
+def test_an_unreadable_file_says_which_formats_are_read(tmp_path):
+    path = tmp_path / "reference.m4a"
+    path.write_bytes(b"\x00\x00\x00\x20ftypM4A " + bytes(200))
+    with pytest.raises(InputFileError, match="MP3 or Ogg file.*ffmpeg"):
+        read_audio(path)
+
+
 def test_more_than_two_channels_is_refused(tmp_path, rng):
     path = tmp_path / "six.wav"
     sf.write(path, rng.standard_normal((1000, 6)) * 0.1, 44100)

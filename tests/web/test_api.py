@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from tests.web.conftest import CSRF, TINY_BACKING, midi_bytes, upload, wait_for, wav_bytes
@@ -66,7 +68,7 @@ def test_an_upload_over_the_limit_is_413(studio):
         ("fake.mid", b"<html><body>hi</body></html>", "not a file bandmate reads"),
         ("noext", wav_bytes(0.1), "The file 'noext' has no extension; upload a file whose name"),
         ("", wav_bytes(0.1), "The file came without its name; send it with its name"),
-        ("song.mp3", b"ID3" + bytes(40), "Files ending in '.mp3' are not accepted"),
+        ("song.m4a", b"\x00\x00\x00\x20ftypM4A " + bytes(40), "ending in '.m4a' are not accepted"),
     ],
 )
 def test_a_wrong_type_is_415_with_a_reason(studio, name, data, says):
@@ -185,6 +187,37 @@ def test_mastering_an_uploaded_mix(studio):
     assert plot.content[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def mp3_bytes(seconds: float = 3.0) -> bytes:
+    """`wav_bytes`' tone as an MP3, as libsndfile encodes one (ID3-less: a bare MPEG frame)."""
+    import soundfile as sf
+
+    samples, rate = sf.read(io.BytesIO(wav_bytes(seconds=seconds)), dtype="float32")
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, rate, format="MP3")
+    return buffer.getvalue()
+
+
+def test_a_reference_track_given_as_mp3_or_ogg_is_matched(studio):
+    # a producer's reference is often at hand only as an MP3; the studio took WAV and FLAC only
+    import soundfile as sf
+
+    mix = upload(studio, "mix.wav", wav_bytes(seconds=3.0)).json()["id"]
+    mp3 = upload(studio, "reference.mp3", mp3_bytes()).json()["id"]
+    samples, rate = sf.read(io.BytesIO(wav_bytes(seconds=3.0)), dtype="float32")
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, rate, format="OGG")
+    ogg = upload(studio, "reference.ogg", buffer.getvalue())
+    assert ogg.status_code == 201, ogg.text
+    for reference in (mp3, ogg.json()["id"]):
+        params = {"kind": "master", "input": mix, "reference": reference, "target_lufs": -16}
+        job = wait_for(studio, studio.post("/api/jobs", json=params, headers=CSRF).json()["id"])
+        assert job["status"] == "done", job
+        report = studio.get(f"/api/jobs/{job['id']}/files/master.json").json()
+        assert report["reference"] is not None
+    # an MP3's name on a file that is not one is still refused
+    assert upload(studio, "fake.mp3", wav_bytes()).status_code == 415
+
+
 ABC_TUNE = b"""X:1
 T:Twinkle
 M:4/4
@@ -218,7 +251,14 @@ def test_a_truncated_stem_is_named_as_uploaded(studio):
 @pytest.mark.parametrize(
     ("kind", "name", "data", "says"),
     [
-        ("master", "tune.mid", midi_bytes, "'tune.mid' is a midi file; this needs wav or flac."),
+        (
+            "master",
+            "tune.mid",
+            midi_bytes,
+            "'tune.mid' is a midi file; this needs wav, flac, mp3 or ogg.",
+        ),
+        # stems are mixed from lossless files, as `bandmate mix` takes a folder's
+        ("mix", "drums.mp3", mp3_bytes, "'drums.mp3' is an mp3 file; this needs wav or flac."),
         (
             "harmonize",
             "a.wav",
@@ -232,7 +272,8 @@ def test_an_upload_of_the_wrong_type_for_the_job_is_named_as_uploaded(
 ):
     """The sentence named the upload's id, which the user never saw."""
     upload_id = upload(studio, name, data()).json()["id"]
-    response = studio.post("/api/jobs", json={"kind": kind, "input": upload_id}, headers=CSRF)
+    params = {"kind": kind, "stems": [upload_id]} if kind == "mix" else {"input": upload_id}
+    response = studio.post("/api/jobs", json={"kind": kind, **params}, headers=CSRF)
     assert response.status_code == 422
     assert response.json()["detail"] == says
 

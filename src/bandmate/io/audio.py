@@ -117,7 +117,8 @@ def audio_info(path: str | os.PathLike):
         info = sf.info(os.fsencode(path))  # bytes: a name that is not UTF-8 opens too
     except (sf.LibsndfileError, RuntimeError) as e:
         raise InputFileError(
-            f"{str(path)!r} is not a readable audio file ({_reason(e)}); give a WAV or FLAC file."
+            f"{str(path)!r} is not a readable audio file ({_reason(e)}); give a WAV, FLAC, "
+            "AIFF, MP3 or Ogg file (convert others, such as M4A, first: ffmpeg -i IN OUT.wav)."
         ) from None
     # the file is named: in a folder of twenty stems, "6 channels" alone does not say which
     check_channels(info.channels, repr(display_name(path)))

@@ -23,6 +23,7 @@ from bandmate.errors import UserError
 from bandmate.web.uploads import (
     AUDIO_TYPES,
     SCORE_TYPES,
+    STEM_TYPES,
     TYPES,
     UploadMissing,
     UploadStore,
@@ -78,7 +79,8 @@ class BackingParams(Params):
 
 
 class MasterParams(Params):
-    """As `bandmate master`: `input` and `reference` are uploaded WAV or FLAC files."""
+    """As `bandmate master`: `input` and `reference` are uploaded WAV, FLAC, MP3 or Ogg files
+    (a reference track is often at hand only as an MP3)."""
 
     kind: Literal["master"]
     input: UploadId
@@ -197,7 +199,7 @@ def check(params: Params, uploads: UploadStore) -> None:
             _check_audio(params.reference, uploads)
     elif isinstance(params, MixParams):
         for i, stem in enumerate(params.stems):
-            _check_audio(stem, uploads)
+            _check_audio(stem, uploads, STEM_TYPES)
             if stem in params.stems[:i]:  # it would be mixed in twice as loud
                 name = Path(uploads.meta(stem)["name"]).name or stem
                 raise UserError(f"The stem {name!r} is given twice; give each stem once.")
@@ -258,12 +260,13 @@ def upload_ids(params: dict) -> set[str]:
     return found
 
 
-def _check_audio(upload_id: str, uploads: UploadStore) -> None:
-    """Refuse an audio upload whose header the job would refuse (more than two channels, a
-    sample rate bandmate does not take, a header libsndfile cannot read), named as uploaded."""
+def _check_audio(upload_id: str, uploads: UploadStore, types=AUDIO_TYPES) -> None:
+    """Refuse an audio upload not of `types`, or whose header the job would refuse (more than two
+    channels, a sample rate bandmate does not take, a header libsndfile cannot read), named as
+    uploaded."""
     from bandmate.io.audio import audio_info
 
-    path = uploads.path(upload_id, AUDIO_TYPES)
+    path = uploads.path(upload_id, types)
     try:
         audio_info(path)
     except UserError as e:
@@ -387,7 +390,7 @@ def _run_mix(p: MixParams, out: Path, progress, uploads: UploadStore) -> None:
     work.mkdir()
     names = {}  # upload id -> the name of its link, as the mixer names the stem
     for i, stem in enumerate(p.stems, 1):
-        source = uploads.path(stem, AUDIO_TYPES)
+        source = uploads.path(stem, STEM_TYPES)
         names[stem] = f"{i:02d}-{slug(uploads.meta(stem)['name'], 'stem')}{source.suffix}"
         (work / names[stem]).symlink_to(source)
     config = AutomixConfig(

@@ -38,8 +38,11 @@ TYPES = {
     "musicxml": ((".musicxml", ".xml"), ".musicxml"),
     "mxl": ((".mxl",), ".mxl"),  # compressed MusicXML, as MuseScore and Finale export it
     "abc": ((".abc",), ".abc"),
+    "mp3": ((".mp3",), ".mp3"),
+    "ogg": ((".ogg", ".oga"), ".ogg"),  # Vorbis or Opus
 }
-AUDIO_TYPES = ("wav", "flac")
+AUDIO_TYPES = ("wav", "flac", "mp3", "ogg")  # a mix to master and its reference, as `master` reads
+STEM_TYPES = ("wav", "flac")  # stems, as `bandmate mix` takes a folder's: lossless
 SCORE_TYPES = ("midi", "musicxml", "mxl", "abc")  # as `bandmate harmonize` and `continue` read
 # an ABC tune's header: its reference number or its key (the one field every tune has)
 _ABC_FIELD = re.compile(rb"^[XK]:", re.MULTILINE)
@@ -60,11 +63,17 @@ class UploadRejected(UserError):
 
 
 def sniff(head: bytes) -> str | None:
-    """The type of a file from its first bytes: wav, flac, midi, musicxml, mxl, abc or None."""
+    """The type of a file from its first bytes: wav, flac, mp3, ogg, midi, musicxml, mxl, abc or
+    None."""
     if len(head) >= 12 and head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
         return "wav"
     if head[:4] == b"fLaC":
         return "flac"
+    if head[:4] == b"OggS":
+        return "ogg"
+    # an ID3 tag, or straight away an MPEG audio frame: 11 sync bits, layer III
+    if head[:3] == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE6 == 0xE2):
+        return "mp3"
     if head[:4] == b"MThd":
         return "midi"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -139,7 +148,8 @@ class UploadStore:
             given = Path(meta["name"]).name
             what = repr(given) if given else f"The upload {upload_id}"
             wanted = " or ".join([", ".join(types[:-1]), types[-1]] if len(types) > 2 else types)
-            raise UserError(f"{what} is a {meta['type']} file; this needs {wanted}.")
+            article = "an" if meta["type"] in ("mp3", "mxl", "abc", "ogg") else "a"  # as said
+            raise UserError(f"{what} is {article} {meta['type']} file; this needs {wanted}.")
         return self.root / upload_id / meta["stored"]
 
     def touch(self, upload_id: str) -> None:
