@@ -98,7 +98,10 @@ def running_server(data_dir, port: int | None = None, workers: int = 1):
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
     app = create_app(data_dir, workers=workers)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    # a connection a page holds open must not keep a server told to stop answering polls
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -111,3 +114,7 @@ def running_server(data_dir, port: int | None = None, workers: int = 1):
     finally:
         server.should_exit = True
         thread.join(10)
+        if thread.is_alive():  # a test that restarts the studio on this port needs it gone
+            server.force_exit = True
+            thread.join(10)
+        assert not thread.is_alive(), "uvicorn did not stop"
