@@ -9,6 +9,9 @@ suggestion it counts:
 - in the stated key: the suggestion's key has the tune's stated tonic and third (a G mixolydian
   tune's suggestion in G mixolydian or G major counts), rather than its relative;
 - ends on the tonic chord: the suggestion's last chord has the tune's stated tonic as its root;
+- sevenths: the suggestion has a major, minor or half-diminished seventh chord in it (a dominant
+  seventh is a triad palette's chord too). These are plain folk tunes, which a musician sets
+  with triads; a low figure is better;
 - time per tune.
 
 Side by side, in the same run: the ranking as shipped and without the final-note preferences
@@ -29,6 +32,8 @@ from bandmate.compose import chords
 from bandmate.corpus.ledger import training_items
 from bandmate.theory import harmony
 from bandmate.theory.chart import parse_chart
+
+SEVENTHS = ("maj7", "m7", "m7b5")
 
 
 def tunes(collections: list[str], limit: int | None) -> list:
@@ -64,7 +69,7 @@ def main() -> None:
         "key withheld, as shipped": (True, True),
         "key withheld, no preference": (True, False),
     }
-    counts = {v: {"key": 0, "cadence": 0, "seconds": []} for v in variants}
+    counts = {v: {"key": 0, "cadence": 0, "sevenths": 0, "seconds": []} for v in variants}
     ends_on_tonic = 0
     for score in pieces:
         stated = harmony.key_of(score)
@@ -89,14 +94,21 @@ def main() -> None:
                 stated.is_minor,
             )
             counts[name]["cadence"] += chart.bars[-1].chords[-1].symbol.root == stated.tonic
+            counts[name]["sevenths"] += any(
+                c.symbol.quality in SEVENTHS for bar in chart.bars for c in bar.chords
+            )
             counts[name]["seconds"].append(seconds)
     n = len(pieces)
     print(f"{n} held-out tunes that state their key ({', '.join(args.collections)}); ", end="")
     print(f"{ends_on_tonic} ({ends_on_tonic / n:.1%}) end on their tonic")
-    print(f"{'ranking':<28} {'in the stated key':>18} {'ends on its tonic':>18} {'ms/tune':>8}")
+    print(
+        f"{'ranking':<28} {'in the stated key':>18} {'ends on its tonic':>18} "
+        f"{'sevenths':>9} {'ms/tune':>8}"
+    )
     for name, c in counts.items():
         print(
             f"{name:<28} {c['key'] / n:>18.1%} {c['cadence'] / n:>18.1%} "
+            f"{c['sevenths'] / n:>9.1%} "
             f"{1000 * statistics.median(c['seconds']):>8.1f}"
         )
 

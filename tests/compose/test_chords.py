@@ -13,7 +13,7 @@ from bandmate.compose.chords import (
     suggest_for_melody,
 )
 from bandmate.errors import UserError
-from bandmate.score import KeyChange, Role, TimeSignature, Track
+from bandmate.score import KeyChange, Note, Role, TimeSignature, Track
 from bandmate.theory import Key
 from bandmate.theory.chart import parse_chart
 from bandmate.theory.chords import format_chord
@@ -225,3 +225,70 @@ def test_a_request_with_neither_melody_nor_key_is_refused_in_the_callers_own_wor
         request_key(False, None, key_hint="--key Bb")
     assert str(hinted.value) == "Give a melody file to harmonize, or a key such as Bb (--key Bb)."
     assert request_key(True, None) is None and request_key(False, "Bb") == Key.parse("Bb")
+
+
+def _tune(*pitches_beats: tuple[int | None, float], meter=(4, 4), key: Key | None = None):
+    """A melody from (pitch or None for a rest, beats) pairs, one after another."""
+    spec, onset = [], 0.0
+    for pitch, beats in pitches_beats:
+        if pitch is not None:
+            spec.append((onset, beats, pitch))
+        onset += beats
+    keys = {"keys": (KeyChange(0, key),)} if key else {}
+    melody = Track("Tune", 73, role=Role.MELODY, notes=notes(*spec))
+    return make_score(melody, meter=meter, **keys)
+
+
+# plain diatonic tunes, as a folk musician sets them with triads (a V7 is a triad palette's too)
+D_MAJOR_TUNE = [(62, 1), (66, 1), (69, 1), (66, 1), (67, 1), (71, 1), (69, 2), (66, 1), (64, 1)]
+D_MAJOR_TUNE += [(62, 1), (64, 1), (66, 2), (69, 2), (71, 1), (69, 1), (67, 1), (66, 1)]
+D_MAJOR_TUNE += [(64, 1), (67, 1), (66, 1), (64, 1), (62, 1), (66, 1), (64, 1), (73, 1), (74, 4)]
+E_MINOR_TUNE = [(64, 1), (67, 1), (71, 1), (67, 1), (69, 1), (72, 1), (71, 2), (69, 1)]
+E_MINOR_TUNE += [(66, 1), (63, 1), (66, 1), (64, 4)]
+
+
+@pytest.mark.parametrize(
+    "tune",
+    [_tune(*D_MAJOR_TUNE), _tune(*D_MAJOR_TUNE, meter=(3, 4)), _tune(*E_MINOR_TUNE)],
+    ids=["D major", "D major in 3/4", "E minor"],
+)
+def test_a_plain_diatonic_tune_gets_triads_first(tune):
+    # every one came out first as | Dmaj7 | Gmaj7 Dmaj7 | F#m7 Em7 |..., sevenths whose seventh
+    # the tune never sings ranked above its triads because four notes "fit" more of it than three
+    best = suggest_for_melody(tune)[0]
+    qualities = {c.symbol.quality for bar in parse_chart(best.chart).bars for c in bar.chords}
+    assert qualities.isdisjoint({"maj7", "m7", "m7b5"}), best.chart
+    assert best.name.startswith("triads"), best.name
+
+
+def test_a_tune_that_sings_its_sevenths_still_gets_seventh_chords_first():
+    # arpeggios of Dm7 G7 Cmaj7 Fmaj7 Bm7b5 E7 Am7, each seventh sung, ending on A
+    arps = [(62, (0, 3, 7, 10)), (67, (0, 4, 7, 10)), (60, (0, 4, 7, 11)), (65, (0, 4, 7, 11))]
+    arps += [(59, (0, 3, 6, 10)), (64, (0, 4, 7, 10)), (69, (0, 3, 7, 10)), (69, (0,))]
+    tune = _tune(*[(root + i, 4 / len(ivs)) for root, ivs in arps for i in ivs])
+    best = suggest_for_melody(tune)[0]
+    firsts = [format_chord(b.chords[0].symbol) for b in parse_chart(best.chart).bars]
+    assert firsts[:4] == ["Dm7", "G7", "Cmaj7", "Fmaj7"], best.chart
+
+
+def test_each_suggestion_is_named_for_the_harmonic_rhythm_its_chart_has():
+    # a half-bar labelling that kept a chord a bar was offered as "changing at the half bar"
+    for tune in (_tune(*D_MAJOR_TUNE), _tune(*E_MINOR_TUNE), _tune(*D_MAJOR_TUNE, meter=(3, 4))):
+        for suggestion in suggest_for_melody(tune, count=8):
+            bars = parse_chart(suggestion.chart).bars
+            one_a_bar = all(len(bar.chords) == 1 for bar in bars)
+            assert ("a chord a bar" in suggestion.name) == one_a_bar, suggestion
+            assert ("changing at the half bar" in suggestion.name) != one_a_bar, suggestion
+
+
+def test_a_tune_played_legato_gets_the_chords_and_bars_of_the_tune_as_written():
+    # a keyboard player holds each note 1/8 beat into the next and lets the last go 1/8 beat
+    # after the bar line: the chart grew a ninth bar, and the held notes moved its chords
+    written = _tune(*D_MAJOR_TUNE)
+    played = written.tracks[0].notes
+    held = tuple(Note(n.onset_ticks, n.duration_ticks + 60, n.pitch, n.velocity) for n in played)
+    legato = written.replace(tracks=(written.tracks[0].with_notes(held),))
+    assert [s.chart for s in suggest_for_melody(legato)] == [
+        s.chart for s in suggest_for_melody(written)
+    ]
+    assert len(parse_chart(suggest_for_melody(legato)[0].chart).bars) == 8

@@ -201,3 +201,20 @@ def test_a_tune_that_modulates_is_continued_in_the_key_it_ends_in(untrained_melo
     out, _ = continue_piece(original, 1, model=untrained_melody_model)
     at_bar_3 = [str(c.symbol) for c in out.chords if c.onset_ticks == 8 * 480]
     assert at_bar_3 == ["A"]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_a_tune_played_legato_is_continued_from_the_bar_line_after_it(untrained_melody_model, seed):
+    # two bars played on a keyboard: each note held 1/8 beat into the next, the last let go 1/8
+    # beat after the bar line. The new bars began a bar late, the first of them mid-bar
+    played = [(b, 1.125, (67, 69, 71, 72, 74, 72, 71, 67)[b]) for b in range(8)]
+    original = piece(played).replace(chords=())
+    out, _ = continue_piece(
+        original, 2, settings=MelodySettings(style=None, seed=seed), model=untrained_melody_model
+    )
+    lead = out.track("Lead").notes
+    assert lead[:8] == original.track("Lead").notes
+    new = lead[8:]
+    assert new, "an untrained model still writes notes"
+    assert all(8 * 480 <= n.onset_ticks < 16 * 480 for n in new), [n.onset_ticks for n in new]
+    assert out.bar_grid.bar_count(max(n.end_ticks for n in lead)) <= 4

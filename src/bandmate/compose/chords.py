@@ -10,20 +10,24 @@ and when the bars end mid-progression the last bar becomes the tonic so the char
 **For a melody** (`suggest_for_melody`): `theory.harmony` labels the melody in several flavours,
 each a different palette and harmonic rhythm: triads a bar each, triads with changes at the half
 bar, seventh chords, and the same in the relative key. Each is scored by how well its chords fit
-the melody (the labeller's own total, per bar, less a cost for sevenths and for each change in
-mid-bar, so that the simpler harmony wins a close call, and more for the key whose tonic the
-tune ends on) and the distinct ones are ranked by it.
+the melody (the labeller's own total, per bar, less a cost for sevenths, for each seventh chord
+whose seventh the melody does not sing (`unsounded_sevenths`) and for each change in mid-bar, so
+that the simpler harmony wins a close call, and more for the key whose tonic the tune ends on)
+and the distinct ones are ranked by it, each named by what its chart holds. The melody is read
+as written (`compose.harmonize.as_written`): legato and a late release do not move its chords.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
 from bandmate.errors import UserError
-from bandmate.score.model import Role, Score, Track
+from bandmate.score.model import ChordEvent, Note, Role, Score, Track
 from bandmate.theory.chords import ChordSymbol, format_chord
 from bandmate.theory.keys import Key
 
@@ -181,6 +185,15 @@ def suggest_for_key(key: Key, bars: int, style: str, count: int = 5) -> list[Sug
 # (nats per bar, per extra chord) rank the simpler harmony first when the fits are close.
 SEVENTHS_COST, CHANGE_COST = 0.4, 0.5
 
+# A seventh chord whose seventh the melody never sounds while it lasts is colour an arranger adds,
+# not harmony the tune asks for: its extra note only lets it "fit" notes of another chord (Em7
+# over "G B D" is a G chord), so a plain diatonic tune came out as | Gmaj7 | Em7 Gmaj7 | Cmaj7
+# Am7 |..., ranked above its triads, where a musician expects | G | G | C | D |. Each such chord
+# costs this much (nats, over the bars, as a mid-bar change does twice over); a seventh the tune
+# sings (the C over D7, the B over Cmaj7) costs nothing, so a tune that outlines sevenths still
+# gets them first.
+UNSOUNDED_SEVENTH_COST = 1.0
+
 # A tune ends on its tonic far more often than on any other note (76% of the held-out folk tunes
 # below), and a harmonization in the relative key fits the same notes about as well: Amazing
 # Grace in G fits E minor's chords (B7 under "B A") a little better than G's, and ends on an E
@@ -192,11 +205,44 @@ FINAL_TONIC_BONUS = 0.5
 
 # the flavours of labelling a melody: (name, palette changes, half-bar changes allowed)
 _FLAVOURS = (
-    ("triads, a chord a bar", "triads", False),
-    ("triads, changing at the half bar", "triads", True),
+    ("triads", "triads", False),
+    ("triads", "triads", True),
     ("seventh chords", "sevenths", False),
-    ("seventh chords, changing at the half bar", "sevenths", True),
+    ("seventh chords", "sevenths", True),
 )
+
+
+def unsounded_sevenths(chords: Sequence[ChordEvent], notes: Sequence[Note]) -> int:
+    """How many of `chords` (in onset order) are seventh chords the melody does not ask for while
+    the chord lasts (from its onset to the next chord's, the last one to the melody's end).
+
+    A seventh chord holds a triad on its root and one on its third (Em7: Em and G), and is asked
+    for only when the melody sounds what tells it from them: its seventh, and its root too when
+    the triad on its third is major or minor (Em7 over "G B D" is a G chord, Cmaj7 over "E G B"
+    an Em). A dominant seventh's upper triad is diminished, so its seventh alone asks for it
+    (the C over D7). A chord written again after one that was asked for is that chord held (the
+    last bar's Am7 under a lone A, after a bar that sang A C E G)."""
+    ordered = sorted(notes, key=lambda n: n.onset_ticks)
+    onsets = [n.onset_ticks for n in ordered]
+    longest = max(n.duration_ticks for n in notes)
+    ends = [c.onset_ticks for c in chords[1:]] + [max(n.end_ticks for n in notes)]
+    count, before, asked_before = 0, None, False
+    for chord, end in zip(chords, ends, strict=True):
+        intervals = chord.symbol.intervals()
+        asked = len(intervals) < 4 or (chord.symbol == before and asked_before)
+        if not asked:
+            # the notes that start before the chord ends, back to the first that ends after
+            # it begins (held notes reach back at most as far as the longest note)
+            last = bisect.bisect_left(onsets, end)
+            first = bisect.bisect_left(onsets, chord.onset_ticks - longest)
+            sounded = {n.pitch % 12 for n in ordered[first:last] if n.end_ticks > chord.onset_ticks}
+            root, seventh = chord.symbol.root, (chord.symbol.root + intervals[3]) % 12
+            upper = tuple(i - intervals[1] for i in intervals[1:4])
+            needs_root = upper in ((0, 3, 7), (0, 4, 7))
+            asked = seventh in sounded and (root in sounded or not needs_root)
+        count += not asked
+        before, asked_before = chord.symbol, asked
+    return count
 
 
 def suggest_for_melody(score: Score, count: int = 5, key: Key | None = None) -> list[Suggestion]:
@@ -208,10 +254,11 @@ def suggest_for_melody(score: Score, count: int = 5, key: Key | None = None) -> 
     The melody is found as harmonize and continue find it (`compose.harmonize.melody_line`):
     its MELODY part with notes, else its only part, else the top voice. An empty vocal staff
     above the tune (a score template's) was taken as the melody, and the tune had no chords."""
-    from bandmate.compose.harmonize import melody_line
+    from bandmate.compose.harmonize import as_written, melody_line
     from bandmate.theory import harmony
 
-    notes, _ = melody_line(score)
+    # as written: a keyboard player's legato and late release moved the chords and added a bar
+    notes = as_written(score, melody_line(score)[0])
     whole = score
     score = score.replace(tracks=(Track("Melody", role=Role.MELODY, notes=notes),))
     if key is None:
@@ -230,10 +277,13 @@ def suggest_for_melody(score: Score, count: int = 5, key: Key | None = None) -> 
             text = _chart_of(score, chords, passages)
             bars = max(1, score.bar_grid.bar_count(max(n.end_ticks for n in notes)))
             changes = len(chords) - bars  # chords beyond one a bar
-            rank = (total - CHANGE_COST * changes) / bars - (
-                SEVENTHS_COST if palette == "sevenths" else 0
-            )
+            unsounded = unsounded_sevenths(chords, notes)
+            rank = (total - CHANGE_COST * changes - UNSOUNDED_SEVENTH_COST * unsounded) / bars
+            rank -= SEVENTHS_COST if palette == "sevenths" else 0
             rank += FINAL_TONIC_BONUS if final == k.tonic else 0.0
+            # named by what the chart holds: a half-bar labelling that kept a chord a bar was
+            # offered as "changing at the half bar" without a change in it
+            name = f"{name}{', changing at the half bar' if changes > 0 else ', a chord a bar'}"
             label = f"{name} in {' then '.join(str(k) for _, k in passages)}"
             if text not in found or found[text].score < rank:
                 found[text] = Suggestion(text, label, rank)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bandmate.compose.harmonize import melody_line
+from bandmate.compose.harmonize import as_written, melody_line, played_end
 from bandmate.compose.leadsheet import PlannedBar, plan_bars
 from bandmate.compose.melody import (
     DENSITY,
@@ -167,13 +167,13 @@ def continue_piece(
     notes, warning = melody_line(score)
     shift = _octave_shift(notes, tok)
     # the new bars follow the whole piece: where the other parts play on after the tune, the
-    # tune rests through those bars in the prompt
-    piece_end = max(n.end_ticks for t in score.tracks for n in t.notes)
-    sheet = lead_sheet(
-        score, _moved(notes, shift), until_ticks=piece_end, key_at_ticks=piece_end - 1
-    )
+    # tune rests through those bars in the prompt. A last note let go just after a bar line
+    # ends the piece there (`played_end`): the new bars began a bar late, mid-bar, after it
+    piece_end = played_end(score, max(n.end_ticks for t in score.tracks for n in t.notes))
+    written_notes = _moved(as_written(score, notes), shift)
+    sheet = lead_sheet(score, written_notes, until_ticks=piece_end, key_at_ticks=piece_end - 1)
     style = settings.style if settings and settings.style else likeliest_style(trained, sheet)
-    settings = settle_style(_settled(settings, style, _moved(notes, shift)), trained)
+    settings = settle_style(_settled(settings, style, written_notes), trained)
     tokens = tok.encode(sheet, style=style)[:-1]
     grid = sheet.bar_grid
     last_bar = score.bar_grid.bar_at(piece_end - 1)
@@ -245,7 +245,8 @@ def _extend(score, melody_notes, new_notes, new_chords, offset_480: int, cut_tic
     def at(ticks: int) -> int:
         return round((ticks + offset_480) * scale)
 
-    last_end = max(n.end_ticks for n in melody_notes)
+    # a last note let go just after the cut (`played_end`) overlaps the first new one, legato
+    last_end = min(max(n.end_ticks for n in melody_notes), cut_ticks)
     added = [
         Note(at(n.onset_ticks), max(1, round(n.duration_ticks * scale)), n.pitch, n.velocity)
         for n in new_notes

@@ -79,6 +79,35 @@ def melody_line(score: Score) -> tuple[tuple[Note, ...], str | None]:
     ), f"The input has {voices}; using its top voice as the melody."
 
 
+def played_end(score: Score, end_ticks: int) -> int:
+    """Where a piece that sounds until `end_ticks` ends as written: the bar line before it when
+    its last notes are let go less than a 16th after that line (a keyboard player's release),
+    else `end_ticks`. A tune of eight bars so played was read as nine, the ninth holding 1/8 of
+    a beat of its last note."""
+    grid = score.bar_grid
+    line = grid.bar_start(grid.bar_at(end_ticks))
+    return line if 0 < end_ticks - line < score.ticks_per_beat // 4 else end_ticks
+
+
+def as_written(score: Score, notes: Sequence[Note]) -> tuple[Note, ...]:
+    """A one-voice melody's notes as they would be written: each note held into the next by
+    less than a 16th (legato, `melody_line`) cut where the next begins, and the last ones cut at
+    `played_end`. For reading the tune (its chords, its bars); the output keeps the notes as
+    played."""
+    legato_ticks = score.ticks_per_beat // 4
+    end = played_end(score, max(n.end_ticks for n in notes))
+    ordered = sorted(notes, key=lambda n: (n.onset_ticks, -n.pitch))
+    out = []
+    for i, note in enumerate(ordered):
+        stop = min(note.end_ticks, end)
+        later = ordered[i + 1].onset_ticks if i + 1 < len(ordered) else stop
+        if note.onset_ticks < later < stop and stop - later < legato_ticks:
+            stop = later
+        if stop > note.onset_ticks:
+            out.append(Note(note.onset_ticks, stop - note.onset_ticks, note.pitch, note.velocity))
+    return tuple(out)
+
+
 def check_has_tune(score: Score) -> None:
     """Refuse a score with no pitched notes, saying whether it holds drums alone (a drum loop
     given by mistake was said to have no notes at all)."""
