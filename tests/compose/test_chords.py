@@ -17,7 +17,7 @@ from bandmate.score import KeyChange, Note, Role, TimeSignature, Track
 from bandmate.theory import Key
 from bandmate.theory.chart import parse_chart
 from bandmate.theory.chords import format_chord
-from tests.builders import make_score, notes
+from tests.builders import bass, make_score, notes
 
 
 @pytest.mark.parametrize(
@@ -292,3 +292,32 @@ def test_a_tune_played_legato_gets_the_chords_and_bars_of_the_tune_as_written():
         s.chart for s in suggest_for_melody(written)
     ]
     assert len(parse_chart(suggest_for_melody(legato)[0].chart).bars) == 8
+
+
+def _firsts(suggestion) -> list[str]:
+    return [format_chord(b.chords[0].symbol) for b in parse_chart(suggestion.chart).bars]
+
+
+def test_a_piano_part_of_block_chords_is_charted_by_its_chords():
+    # C F G C as block chords was charted by its top notes alone (E A B E): | Am | Am | E | Am |
+    voicings = [(48, 52, 55, 60, 64), (53, 57, 60, 65, 69), (55, 59, 62, 67, 71)] * 2
+    voicings += [(48, 52, 55, 60, 64)]
+    spec = [(4 * bar, 4, p) for bar, chord in enumerate(voicings) for p in chord]
+    part = make_score(Track("Piano", 0, notes=notes(*spec)), keys=(KeyChange(0, Key(0)),))
+    best = suggest_for_melody(part)[0]
+    assert _firsts(best) == ["C", "F", "G", "C", "F", "G", "C"], best.chart
+
+
+def test_a_tune_with_a_bass_part_gets_the_chords_its_bass_plays():
+    # a tune in C of long notes, each a tone of several chords (E of C, Am and Em), over a bass
+    # that plays root and fifth of C F G C F G G C: the bass says which chord each bar is. The
+    # chart was the tune's alone, | Am | Am | E | Am |...
+    pitches = (64, 69, 71, 64, 69, 71, 71, 64)
+    tune = Track(
+        "Tune", 73, role=Role.MELODY, notes=notes(*[(4 * i, 4, p) for i, p in enumerate(pitches)])
+    )
+    roots = (36, 41, 43, 36, 41, 43, 43, 36)
+    line = [(4 * i + b, 1, r + 7 * (b % 2)) for i, r in enumerate(roots) for b in range(4)]
+    song = make_score(tune, bass(*line), keys=(KeyChange(0, Key(0)),))
+    best = suggest_for_melody(song)[0]
+    assert _firsts(best) == ["C", "F", "G", "C", "F", "G", "G", "C"], best.chart

@@ -253,14 +253,16 @@ def suggest_for_melody(score: Score, count: int = 5, key: Key | None = None) -> 
 
     The melody is found as harmonize and continue find it (`compose.harmonize.melody_line`):
     its MELODY part with notes, else its only part, else the top voice. An empty vocal staff
-    above the tune (a score template's) was taken as the melody, and the tune had no chords."""
+    above the tune (a score template's) was taken as the melody, and the tune had no chords.
+    The chords fit every pitched note the piece holds (`_heard`): a bass or a piano part under
+    the tune says which chord it is, where the tune's notes alone leave it open."""
     from bandmate.compose.harmonize import as_written, melody_line
     from bandmate.theory import harmony
 
     # as written: a keyboard player's legato and late release moved the chords and added a bar
-    notes = as_written(score, melody_line(score)[0])
-    whole = score
-    score = score.replace(tracks=(Track("Melody", role=Role.MELODY, notes=notes),))
+    line = melody_line(score)[0]
+    notes, heard = as_written(score, line), _heard(score, line)
+    whole, score = score, score.replace(tracks=(Track("Melody", role=Role.MELODY, notes=heard),))
     if key is None:
         stated = harmony.passage_keys(whole)
         choices = [stated, [(onset, k.relative) for onset, k in stated]]
@@ -275,9 +277,9 @@ def suggest_for_melody(score: Score, count: int = 5, key: Key | None = None) -> 
                 score, passages, sevenths=palette == "sevenths", half_bars=halves
             )
             text = _chart_of(score, chords, passages)
-            bars = max(1, score.bar_grid.bar_count(max(n.end_ticks for n in notes)))
+            bars = max(1, score.bar_grid.bar_count(max(n.end_ticks for n in heard)))
             changes = len(chords) - bars  # chords beyond one a bar
-            unsounded = unsounded_sevenths(chords, notes)
+            unsounded = unsounded_sevenths(chords, heard)
             rank = (total - CHANGE_COST * changes - UNSOUNDED_SEVENTH_COST * unsounded) / bars
             rank -= SEVENTHS_COST if palette == "sevenths" else 0
             rank += FINAL_TONIC_BONUS if final == k.tonic else 0.0
@@ -289,6 +291,29 @@ def suggest_for_melody(score: Score, count: int = 5, key: Key | None = None) -> 
                 found[text] = Suggestion(text, label, rank)
     ranked = sorted(found.values(), key=lambda s: -s.score)
     return ranked[:count]
+
+
+def _heard(score: Score, line: Sequence[Note]) -> tuple[Note, ...]:
+    """The notes the chords must fit: the melody `line` as written (`as_written`) when it is all
+    the score's pitched notes, else every pitched note, cut where the piece ends as written. A
+    piano part's block chords C F G C, given as the melody, were charted by their top notes
+    alone (E A B E), first as | Am | Am | E | Am |; an accompaniment states its harmony."""
+    from bandmate.compose.harmonize import as_written, played_end
+
+    pitched = [n for t in score.tracks if not t.is_drum for n in t.notes]
+    if len(pitched) == len(line) and set(pitched) == set(line):
+        return as_written(score, line)
+    end = played_end(score, max(n.end_ticks for n in pitched))
+    return tuple(
+        sorted(
+            (
+                Note(n.onset_ticks, min(n.end_ticks, end) - n.onset_ticks, n.pitch, n.velocity)
+                for n in pitched
+                if n.onset_ticks < end
+            ),
+            key=lambda n: (n.onset_ticks, n.pitch),
+        )
+    )
 
 
 def _chart_of(score: Score, chords, passages: list[tuple[int, Key]]) -> str:
