@@ -52,6 +52,25 @@ def test_a_minor_key_never_gets_its_parallel_majors_tonic(style):
                 assert not (chord.symbol.root == 6 and 10 in tones), (s.name, s.chart)
 
 
+@pytest.mark.parametrize("style", progression_styles())
+@pytest.mark.parametrize("key", ["Em", "C#m"])
+def test_a_minor_key_gets_a_progression_that_sounds_its_tonic_first(style, key):
+    # E minor folk began | G | C | G | D |, rock | G | F | C | G |: major-key progressions with no
+    # vi to start from, set in the relative major, never sound the minor tonic (nor keep to its
+    # scale), and came before those that do
+    tonic = Key.parse(key)
+
+    def in_the_key(suggestion) -> bool:
+        chords = [c.symbol for bar in parse_chart(suggestion.chart).bars for c in bar.chords]
+        sounds_tonic = any(c.root == tonic.tonic and c.quality.startswith("m") for c in chords)
+        scale = set(tonic.pitch_classes()) | {(tonic.tonic + 9) % 12, (tonic.tonic + 11) % 12}
+        return sounds_tonic and all(set(c.pitch_classes()) <= scale for c in chords)
+
+    suggestions = suggest_for_key(tonic, 8, style, count=10)
+    if any(in_the_key(s) for s in suggestions):
+        assert in_the_key(suggestions[0]), [s.chart for s in suggestions]
+
+
 def test_the_ii_v_i_leads_jazz_in_a_major_key():
     best = suggest_for_key(Key.parse("Bb"), 4, "jazz")[0]
     assert [format_chord(b.chords[0].symbol) for b in parse_chart(best.chart).bars] == [

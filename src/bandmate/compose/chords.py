@@ -124,15 +124,23 @@ def request_key(melody_given: bool, key: str | None, key_hint: str = "") -> Key 
     return None if key is None else parse_key(key)
 
 
-# a stock progression in a mode (D dorian, G mixolydian) is weighed down this much for each of its
-# chords with a note outside the mode's scale
+# a stock progression in a mode (D dorian, G mixolydian) or a minor key is weighed down this much
+# for each of its chords with a note outside the scale (in minor, its natural, harmonic and melodic
+# forms: V7 and the jazz tonic i6 belong to it)
 OUT_OF_MODE = 0.3
+
+# A major-key progression asked for in a minor key is set in the relative major, from its vi (the
+# minor tonic) when it has one; one with no vi never sounds the minor tonic at all, a chart in the
+# relative major under a minor key's name, and is weighed by this much. At 0.8 it came first:
+# E minor folk began | G | C | G | D |, E minor rock | G | F | C | G |, E minor blues | G7 | G7 |.
+NO_MINOR_TONIC = 0.5
 
 
 def suggest_for_key(key: Key, bars: int, style: str, count: int = 5) -> list[Suggestion]:
     """Up to `count` progressions of `style` in `key`, `bars` long, the most idiomatic first.
 
-    In a mode, the progressions whose chords keep to its scale come first (`OUT_OF_MODE`)."""
+    In a mode or a minor key, the progressions whose chords keep to its scale come first
+    (`OUT_OF_MODE`), and in minor those that sound its tonic (`NO_MINOR_TONIC`)."""
     table = _progressions()
     family = progression_family(style)
     if family is None:
@@ -159,7 +167,7 @@ def suggest_for_key(key: Key, bars: int, style: str, count: int = 5) -> list[Sug
                 cells = cells[starts[0] :] + cells[: starts[0]]
                 name += ", from its vi"
             else:
-                weight *= 0.8
+                weight *= NO_MINOR_TONIC
         elif minor:
             tonic = "i"
             if third.mode != "minor":
@@ -167,11 +175,14 @@ def suggest_for_key(key: Key, bars: int, style: str, count: int = 5) -> list[Sug
         laid = [cells[i % len(cells)] for i in range(bars)]
         if bars % len(cells) and bars > 1:
             laid[-1] = tonic  # close on the tonic
-        if modal:
-            # far less idiomatic for each chord that leaves the mode's scale (D major's F# in D
-            # dorian, D's F# in G mixolydian)
+        if modal or key.is_minor:
+            # far less idiomatic for each chord that leaves the scale (D major's F# in D dorian,
+            # D's F# in G mixolydian, the F of G mixolydian rock set for E minor)
+            scale = set(key.pitch_classes())
+            if key.mode == "minor":
+                scale |= {(key.tonic + 9) % 12, (key.tonic + 11) % 12}
             chords = {numeral_chord(n, home) for cell in laid for n in cell.split()}
-            outside = sum(not all(key.contains(pc) for pc in c.pitch_classes()) for c in chords)
+            outside = sum(not set(c.pitch_classes()) <= scale for c in chords)
             weight *= OUT_OF_MODE**outside
         body = " | ".join(_bar_text(cell, home) for cell in laid)
         out.append(Suggestion(f"(key: {key}) | {body} |", name, weight))
