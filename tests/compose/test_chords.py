@@ -340,3 +340,27 @@ def test_a_tune_with_a_bass_part_gets_the_chords_its_bass_plays():
     song = make_score(tune, bass(*line), keys=(KeyChange(0, Key(0)),))
     best = suggest_for_melody(song)[0]
     assert _firsts(best) == ["C", "F", "G", "C", "F", "G", "G", "C"], best.chart
+
+
+def _misspelt(chart_text: str) -> list[str]:
+    """The chords of a chart whose root is a note of its key's scale under another letter."""
+    chart = parse_chart(chart_text)
+    return [
+        format_chord(c.symbol)
+        for bar in chart.bars
+        for c in bar.chords
+        if bar.key.contains(c.symbol.root)
+        and c.symbol.root_name[0] != bar.key.spell(c.symbol.root)[0]
+    ]
+
+
+@pytest.mark.parametrize("key", ["Gb", "Ebm", "Cb", "F#", "C#", "Abm"])
+def test_chords_are_spelt_as_their_key_spells_its_notes(key):
+    # Gb major's IV came out as B, Eb minor's VI as B: a player reading the chart in six flats
+    # met a chord in sharps
+    for style in progression_styles():
+        for s in suggest_for_key(Key.parse(key), 8, style, count=10):
+            assert not _misspelt(s.chart), (style, s.chart)
+    tune = _tune(*[(p + 4, beats) for p, beats in D_MAJOR_TUNE], key=Key.parse("Gb"))
+    for s in suggest_for_melody(tune, count=8):
+        assert not _misspelt(s.chart), s.chart

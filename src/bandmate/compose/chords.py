@@ -20,6 +20,7 @@ as written (`compose.harmonize.as_written`): legato and a late release do not mo
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 import tomllib
 from collections.abc import Sequence
@@ -101,8 +102,19 @@ def progression_family(style: str) -> str | None:
     return table["backing"].get(style)
 
 
+def spelled_in(chord: ChordSymbol, key: Key) -> ChordSymbol:
+    """`chord` with a root (and slash bass) on a note of `key`'s scale named as the scale names
+    it: IV in Gb major is Cb, not B; vii in F# major is E#dim. Other roots keep their names."""
+    changes = {}
+    if not chord.is_no_chord and key.contains(chord.root):
+        changes["root_name"] = key.spell(chord.root)
+    if chord.bass is not None and key.contains(chord.bass):
+        changes["bass_name"] = key.spell(chord.bass)
+    return dataclasses.replace(chord, **changes) if changes else chord
+
+
 def _bar_text(cell: str, key: Key) -> str:
-    return " ".join(format_chord(numeral_chord(n, key)) for n in cell.split())
+    return " ".join(format_chord(spelled_in(numeral_chord(n, key), key)) for n in cell.split())
 
 
 def _in_minor(cells: list[str]) -> bool:
@@ -345,7 +357,12 @@ def _chart_of(score: Score, chords, passages: list[tuple[int, Key]]) -> str:
     changes = {grid.bar_at(onset): k for onset, k in passages[1:]}
     current = (4, 4)
     for bar in range(max(cells) + 1 if cells else 0):
-        names = [format_chord(symbol) for _, symbol in cells.get(bar, [])]
+        names = [
+            format_chord(
+                spelled_in(symbol, [k for at, k in passages if at <= onset or at == 0][-1])
+            )
+            for onset, symbol in cells.get(bar, [])
+        ]
         text = " ".join(names) if names else "%"
         if bar in changes:
             text = f"(key: {changes[bar]}) {text}"
