@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import re
 import tomllib
 from collections.abc import Sequence
@@ -102,6 +103,7 @@ def progression_family(style: str) -> str | None:
     return table["backing"].get(style)
 
 
+@functools.lru_cache(maxsize=4096)
 def spelled_in(chord: ChordSymbol, key: Key) -> ChordSymbol:
     """`chord` with a root (and slash bass) on a note of `key`'s scale named as the scale names
     it: IV in Gb major is Cb, not B; vii in F# major is E#dim. Other roots keep their names."""
@@ -284,7 +286,8 @@ def suggest_for_melody(score: Score, count: int = 5, key: Key | None = None) -> 
 
     # as written: a keyboard player's legato and late release moved the chords and added a bar
     line = melody_line(score)[0]
-    notes, heard = as_written(score, line), _heard(score, line)
+    notes = as_written(score, line)
+    heard = _heard(score, line, notes)
     whole, score = score, score.replace(tracks=(Track("Melody", role=Role.MELODY, notes=heard),))
     if key is None:
         stated = harmony.passage_keys(whole)
@@ -316,16 +319,16 @@ def suggest_for_melody(score: Score, count: int = 5, key: Key | None = None) -> 
     return ranked[:count]
 
 
-def _heard(score: Score, line: Sequence[Note]) -> tuple[Note, ...]:
-    """The notes the chords must fit: the melody `line` as written (`as_written`) when it is all
-    the score's pitched notes, else every pitched note, cut where the piece ends as written. A
+def _heard(score: Score, line: Sequence[Note], written: tuple[Note, ...]) -> tuple[Note, ...]:
+    """The notes the chords must fit: the melody `line` as `written` (`as_written`) when it is
+    all the score's pitched notes, else every pitched note, cut where the piece ends as written. A
     piano part's block chords C F G C, given as the melody, were charted by their top notes
     alone (E A B E), first as | Am | Am | E | Am |; an accompaniment states its harmony."""
-    from bandmate.compose.harmonize import as_written, played_end
+    from bandmate.compose.harmonize import played_end
 
     pitched = [n for t in score.tracks if not t.is_drum for n in t.notes]
     if len(pitched) == len(line) and set(pitched) == set(line):
-        return as_written(score, line)
+        return written
     end = played_end(score, max(n.end_ticks for n in pitched))
     return tuple(
         sorted(
