@@ -11,7 +11,8 @@ Targets (issue 8, on the 2-core reference machine):
   on the player's (within a tenth of a beat from then on) within two bars, and no re-lock on
   steady or swung players;
 - player types (`players`), some steady (+-4% drift), some whose tempo moves (accelerando,
-  ritardando, rubato): the band's beat within a tenth of a beat of the player's, no re-lock.
+  ritardando, a final ritardando to 60% over 2 bars, rubato): the band's beat within a tenth
+  of a beat of the player's, no re-lock (a bend, `live.tempo`, is not one).
 It also plays the band with the chorale and answer voices in real time (latency and jitter with
 the melody model answering in its worker process).
 
@@ -312,6 +313,14 @@ def ritardando(beats: int, rng) -> np.ndarray:
     return (1 + sway) * (1 - rng.uniform(0.15, 0.25) * x**2)
 
 
+def final_ritardando(beats: int, rng) -> np.ndarray:
+    """Steady (+-2%), then slowing evenly to 55-65% of the tempo over the last 2 bars (a strong
+    rit. into the final chord)."""
+    x = np.clip((np.arange(beats) - (beats - 2 - 8)) / 8, 0.0, 1.0)
+    sway = 0.02 * np.sin(2 * np.pi * np.arange(beats) / 32 + rng.uniform(0, 2 * np.pi))
+    return (1 + sway) * (1 - rng.uniform(0.35, 0.45) * x)
+
+
 def rubato(beats: int, rng) -> np.ndarray:
     """Wandering +-5% over a few bars: pushing a phrase, holding back the next (three sines of
     1.5-6 bars, their phases seeded, scaled to a peak of 4-6%)."""
@@ -332,6 +341,8 @@ TEMPO_PLAYERS = {
     "slowing (syncopated)": ("syncopated", slowing),
     "ritardando (eighths)": ("straight eighths", ritardando),
     "ritardando (half notes)": ("sparse (half notes)", ritardando),
+    "final ritardando (eighths)": ("straight eighths", final_ritardando),
+    "final ritardando (half notes)": ("sparse (half notes)", final_ritardando),
     "rubato (eighths)": ("straight eighths", rubato),
     "rubato (swung)": ("swung eighths", rubato),
     "rubato (triplets)": ("triplets, chords on 1 and 3", rubato),

@@ -119,6 +119,23 @@ onsets alone never re-lock (a swing player skips half their notes), nor does a g
 fits them. The search is NumPy over (anchors, tempos, onsets), about 0.3 ms, on the event path
 only when onsets miss the grid.
 
+**Bend** (a ritardando, an accelerando: the tempo changing steadily). The fit takes the tempo as
+steady over its window, so while the player slows it lags them, more every beat: their onsets
+fall further behind the grid, are skipped once past the tolerance, and the fit, left with
+fewer, lags further. The search found that as a jump, and the band re-locked to a steady tempo
+it then lagged again: a player slowing to 60% of the tempo over the last two bars of a song
+made it re-lock once or twice, and bench/live.py's "ritardando (half notes)" player, slowing by
+a fifth over the last bars, lost 7 of 144 runs to a re-lock. So the search also tries grids
+that continue from an anchor at the period followed there, that period changing by a steady
+`BEND_RATES` share of itself each beat (time from the anchor `period * u + curve * u^2`, u its
+beats, the tempo held at `TEMPO_LIMITS` once there), and takes the best of these under the
+same tests as a jump. Such a grid keeps the onsets before the anchor (the player's tempo did
+not jump, it changed from there), counts the onsets since where it places them, and is not a
+re-lock (`bends` counts them): the band's beat moves back to the player's at once, by the
+tenth or two of a beat it had run ahead. Between equals a bend goes before a jump: a jump
+slower by 15-20% is often met first by a bend, and the band is back on the player's beat
+within a bar. The lower `TEMPO_LIMITS` leaves room for a final ritardando to 60%.
+
 Why a sliding-window regression rather than a PLL or a Kalman filter: it has one setting that a
 musician can read (how many beats of the past count), and it meets the issue's targets directly.
 With +-20 ms of noise and about two onsets a beat, four beats of data pin the period to about
@@ -141,7 +158,7 @@ from collections import deque
 import numpy as np
 
 SUBDIVISION = 2  # onsets are placed on eighth notes
-TEMPO_LIMITS = (0.7, 1.4)  # the followed tempo stays within these factors of the starting one
+TEMPO_LIMITS = (0.55, 1.4)  # the followed tempo stays within these factors of the starting one
 FIT_HALF_LIFE_BEATS = 4.0  # an onset this many beats before the newest weighs half in the fit
 DRIFT_PER_BEAT = 0.04  # how much further (beats) an onset may be per beat since the last one
 MAX_TOLERANCE = 0.24  # never as far as halfway between eighths
@@ -161,6 +178,10 @@ RELOCK_MARGIN = 0.3  # ... and how much more of it than the followed grid fits
 RELOCK_STYLE_SLACK = 0.15  # how much less of the chords' weight it may put on the beat
 RELOCK_STYLE_SLACK_NOTES = 0.25  # ... of all onsets', where no chords tell (more of them vary)
 RELOCK_STYLE_WEIGHT = 4.0  # the weight counted before an anchor that shows the player's rhythm
+# ... or bend: the tempo changing steadily from an anchor, the period growing by this share of
+# itself a beat (a ritardando to 60% over two bars: 8% and more), in steps of BEND_STEP
+BEND_RATES = (-0.08, 0.12)
+BEND_STEP = 0.005
 CHORD_WEIGHT = 2.0  # an onset weighing this much is a chord (`live.engine` gives it)
 # the player's subdivision (see the module's docstring): eighths, triplets or sixteenths
 FEEL_ONSETS = 12  # the last onsets whose place in the beat tells
@@ -244,6 +265,7 @@ class BeatTracker(FixedClick):
         self.onsets_used = 0
         self.onsets_skipped = 0
         self.relocks = 0
+        self.bends = 0  # how many times it has found a gradual tempo change it had lost
 
     def start(self, time_s: float) -> None:
         super().start(time_s)
@@ -419,7 +441,8 @@ class BeatTracker(FixedClick):
     def _relock_if_lost(self, time_s: float) -> None:
         """Search for a new grid when several recent onsets missed the followed one (at most
         every half beat: a swing player misses it all the time, and must not pay for a search
-        on every key), and move to it when it fits them far better."""
+        on every key), and move to it when it fits them far better: a jump re-locks, a bend
+        (a steady change of tempo from an anchor) places the onsets since the anchor anew."""
         recent = list(self._onsets)[-RELOCK_RECENT:]
         if sum(not onset[2] for onset in recent) < RELOCK_MISFITS:
             return
@@ -429,9 +452,17 @@ class BeatTracker(FixedClick):
         found = self._search()
         if found is None:
             return
-        anchor, placed = found
-        self._points.clear()
+        anchor, placed, bend = found
         self._before = None
+        if bend:  # the tempo changes from the anchor on: the onsets up to it stand
+            kept = [p for p in self._points if p[1] <= anchor[1]]
+            self._points.clear()
+            self._points.extend(kept)
+            self._points.extend(placed)
+            self.bends += 1
+            self._fit()
+            return
+        self._points.clear()
         self._points.append(anchor)
         self._points.extend(placed)
         self._phases.clear()  # their places in the old grid's beats tell nothing now
@@ -441,9 +472,10 @@ class BeatTracker(FixedClick):
         self._fit()
 
     def _search(self):
-        """The best grid continuing from a counted onset at another tempo, when it fits the
-        onsets since that one far better than the followed grid: (anchor point, placed points),
-        or None."""
+        """The best grid continuing from a counted onset at another tempo (a jump), or at the
+        tempo followed there changing steadily (a bend), when it fits the onsets since that one
+        far better than the followed grid: (anchor point, placed points, whether a bend), or
+        None."""
         onsets = self._onsets
         period_at = {o[0]: o[3] for o in onsets}
         anchors = [p for p in self._points if p[1] in period_at][-12:]
@@ -460,14 +492,31 @@ class BeatTracker(FixedClick):
         periods = np.array([period_at[x] for x in ta])[:, None] / ratios[None, :]
         low, high = TEMPO_LIMITS
         periods = np.clip(periods, self.start_period_s / high, self.start_period_s / low)
+        # ... and the bends: from the period followed at the anchor, changing steadily, where
+        # the time from the anchor is d = period * u + curve * u^2 (u its beats)
+        rates = np.arange(BEND_RATES[0], BEND_RATES[1] + 1e-9, BEND_STEP)
+        rates = rates[np.abs(rates) >= BEND_STEP / 2]
+        bent = np.array([period_at[x] for x in ta])[:, None]  # (anchors, 1)
+        curves = rates[None, :] * bent / 2  # (anchors, rates)
         # (anchors, periods, onsets): where each onset falls on each candidate grid
         after = t[None, :] > ta[:, None] + 1e-6
-        pos = ga[:, None, None] + (t[None, None, :] - ta[:, None, None]) / periods[:, :, None]
+        d = t[None, None, :] - ta[:, None, None]
+        pos = ga[:, None, None] + d / periods[:, :, None]
+        root = np.sqrt(np.maximum(bent[:, :, None] ** 2 + 4 * curves[:, :, None] * d, 1e-12))
+        beats = 2 * d / (bent[:, :, None] + root)
+        # within the tempo's limits: past them, the beats go on at the limit
+        limit = np.where(curves > 0, self.start_period_s / low, self.start_period_s / high)
+        reach = (limit - bent) / (2 * curves)  # the beats from the anchor to the limit
+        at_reach = (bent + curves * reach) * reach
+        beyond = ((d - at_reach[:, :, None]) / limit[:, :, None]) + reach[:, :, None]
+        beats = np.where(d > at_reach[:, :, None], beyond, beats)
+        pos = np.concatenate([pos, ga[:, None, None] + beats], axis=1)
+        is_bend = np.arange(pos.shape[1]) >= periods.shape[1]
         dev = np.abs(pos - np.round(pos * SUBDIVISION) / SUBDIVISION)
         fit = (dev <= RELOCK_TOLERANCE) & after[:, None, :]
         score = (fit * w).sum(axis=2)
         total = (after * w).sum(axis=1)[:, None]
-        spread = (t[-1] - ta)[:, None] / periods
+        spread = pos[:, :, -1] - ga[:, None]
         flags = np.array([o[2] for o in onsets])
         # the evidence: onsets that missed the grid followed then and fit this one
         news = (fit & ~flags).astype(float) @ w
@@ -506,7 +555,10 @@ class BeatTracker(FixedClick):
         before = ((~after) * flags * w).sum(axis=1)[:, None]
         mean_dev = (dev * fit).sum(axis=2) / np.maximum(fit.sum(axis=2), 1)
         latest = np.arange(len(anchors))[:, None] * 1e-3
-        key = np.where(ok, before + score + latest - 1e-4 * mean_dev, -np.inf)
+        # between equals a bend before a jump: the tempo the player changes from, no jump in
+        # the band's beat
+        key = before + score + latest - 1e-4 * mean_dev + 1e-2 * is_bend[None, :]
+        key = np.where(ok, key, -np.inf)
         a, k = np.unravel_index(int(np.argmax(key)), key.shape)
         followed = np.array([self.beat_at(x) for x in t])
         followed_dev = np.abs(followed - np.round(followed * SUBDIVISION) / SUBDIVISION)
@@ -516,7 +568,7 @@ class BeatTracker(FixedClick):
             return None
         grid = np.round(pos[a, k] * SUBDIVISION) / SUBDIVISION
         placed = [(float(grid[i]), float(t[i]), float(w[i])) for i in np.flatnonzero(fit[a, k])]
-        return anchors[a], placed
+        return anchors[a], placed, bool(is_bend[k])
 
     def chords_on_beat_share(self, before_s: float) -> float | None:
         """The share of the weight of the chords counted before `before_s` (of the last
