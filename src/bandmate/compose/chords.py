@@ -103,10 +103,14 @@ def progression_family(style: str) -> str | None:
     return table["backing"].get(style)
 
 
-@functools.lru_cache(maxsize=4096)
 def spelled_in(chord: ChordSymbol, key: Key) -> ChordSymbol:
     """`chord` with a root (and slash bass) on a note of `key`'s scale named as the scale names
     it: IV in Gb major is Cb, not B; vii in F# major is E#dim. Other roots keep their names."""
+    return _spelled(chord, key, str(key))  # F# and Gb major are equal Keys, spelt apart
+
+
+@functools.lru_cache(maxsize=4096)
+def _spelled(chord: ChordSymbol, key: Key, _key_name: str) -> ChordSymbol:
     changes = {}
     if not chord.is_no_chord and key.contains(chord.root):
         changes["root_name"] = key.spell(chord.root)
