@@ -7,11 +7,12 @@ vector operation: a release that decays exponentially (in dB) is a running maxim
 `maximum_filter1d`; the attack is a moving average. Both are linked across channels, so the
 stereo image stays put.
 
-- `Compressor`: an RMS compressor fed blocks of whole hops, with a soft knee.
+- `Compressor`: an RMS compressor fed blocks of whole hops, with a soft knee, deaf to clicks.
 - `HopMeasures`: per hop, the true peak (the meter's 4x interpolator) and the K-weighted energy of
   a signal fed in blocks; what the limiter and the loudness solver work from.
 - `Limiter`: the true-peak limiter's gain computer: given the per-hop peaks and a gain, the
-  reduction per hop that keeps the true peak under the threshold.
+  reduction per hop that keeps the true peak under the threshold; what lasts under 2 ms (a
+  click) is released in 3 ms, the rest in 60 ms (its doc says why, and why not a clipper).
 - `gated_lufs`: integrated loudness from per-hop K-weighted energy, gated as BS.1770 gates it.
 
 `mix.master` builds its mastering chain from these; the module doc there says how the limiter and
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import scipy.ndimage
@@ -43,6 +45,21 @@ def control_hop(sample_rate: int) -> int:
     tick = tick_frames(sample_rate)
     divisors = [d for d in range(1, tick + 1) if tick % d == 0]
     return min(divisors, key=lambda d: abs(d - sample_rate / 2500))
+
+
+def odd_hops(ms: float, sample_rate: int, hop: int) -> int:
+    """The odd number of hops nearest `ms` milliseconds (at least 1): a centred window."""
+    return 2 * max(0, round(ms / 1000 * sample_rate / hop / 2)) + 1
+
+
+def without_clicks(values: np.ndarray, span_hops: int, window_hops: int, share: float):
+    """`values` (energy per hop, >= 0) with each burst narrower than `span_hops` that alone holds
+    more than `share` of the energy of the `window_hops` around it replaced by what is left once
+    such bursts are taken away (a grey opening): a click, not the programme."""
+    opened = scipy.ndimage.minimum_filter1d(values, span_hops, mode="nearest")
+    scipy.ndimage.maximum_filter1d(opened, span_hops, mode="nearest", output=opened)
+    around = scipy.ndimage.uniform_filter1d(values, window_hops, mode="nearest") * window_hops
+    return np.where(values - opened > share * around, opened, values)
 
 
 def ramp_gains(gains: np.ndarray, previous: float, hop: int, frames: int) -> np.ndarray:
@@ -74,6 +91,14 @@ class Compressor:
     `detector_ms`. Gain computer: `ratio` above `threshold_db` (dBFS RMS) with a soft knee. The
     reduction decays (in dB) with the time constant `release_ms` and is smoothed by a one-pole
     filter of `attack_ms`. `reduction_db` collects the reduction per hop, for the report.
+
+    The detector does not hear clicks: a burst shorter than `transient_ms` (2 ms) that alone
+    holds over 30% of the energy of the detector's window (it would lift it 1.5 dB) counts as
+    what is left once it is taken away (`without_clicks`). A 2-sample spike near full scale in a
+    mix 20 dB under it had tripled the 10 ms mean square and taken 2 dB off the programme for
+    150 ms. The energy of music, drums included, lasts longer, and no 2 ms of it holds 30% of
+    10 ms: on the tests' drum-and-tones signals the compression is as it was to 0.001 dB (at
+    20%, some hops moved it by 0.1 dB).
     """
 
     def __init__(
@@ -87,8 +112,11 @@ class Compressor:
         detector_ms: float,
         attack_ms: float,
         release_ms: float,
+        transient_ms: float = 2.0,
     ):
         self.hop = hop
+        self._transient_hops = odd_hops(transient_ms, sample_rate, hop)
+        self._detector_hops = odd_hops(detector_ms, sample_rate, hop)
         self.threshold_db, self.ratio, self.knee_db = threshold_db, ratio, knee_db
         step_s = hop / sample_rate
         self._detector = math.exp(-step_s / (detector_ms / 1000))
@@ -109,6 +137,9 @@ class Compressor:
         counts = np.full(hops, float(self.hop))
         counts[-1] = frames - (hops - 1) * self.hop
         mean_square /= counts * x.shape[0]
+        mean_square = without_clicks(
+            mean_square, self._transient_hops, self._detector_hops, share=0.3
+        )
         a = self._detector
         smooth, self._zi_detector = scipy.signal.lfilter(
             [1 - a], [1, -a], mean_square, zi=self._zi_detector
@@ -210,42 +241,105 @@ class HopMeasures:
 # --- the limiter -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Limiter:
-    """The true-peak limiter's gain computer, at the control rate (see `mix.master`'s doc)."""
+    """The true-peak limiter's gain computer, at the control rate (see `mix.master`'s doc).
+
+    Its release depends on the programme, in two stages (`lasting_peaks_db` splits each hop's
+    overshoot). The part of an overshoot that lasts under `transient_hops` (about 2 ms: a click,
+    the crack on top of a snare) releases with the time constant `transient_release_hops`
+    (3 ms); the part that lasts longer, or comes back within `bridge_hops` (20 ms: every
+    half-cycle of a 25 Hz bass), releases with `release_hops` (60 ms), as every overshoot did
+    before. With the one release, a 2-sample click near full scale in a mix peaking 15 dB lower
+    took the whole programme down 20 dB, still 16 dB 20 ms later, 7 dB 80 ms later: a dropout
+    anyone hears. Now it is down for the click itself and back within 2 dB 10 ms later, 0.1 dB
+    20 ms later. Where nothing is that brief (a bass note's crests: the bridge joins them) the
+    gain is what the 60 ms release gives, to a hundredth of a dB. The true peak is as safe as
+    before: the hold and the attack, not the release, keep the gain down over each peak.
+
+    Decided against: a clipper ahead of the limiter, shaving the peaks that last under a
+    millisecond. It distorts whatever it shaves, ordinary drums' transients too, where a fast
+    release only moves the gain for a few milliseconds; its threshold hangs on the gain, which
+    is solved after the pass that measures the peaks, so it could only run at the render, and
+    what it put out would need measuring again; and it would have to run oversampled to keep
+    the true peak. The limiter already knows each hop's true peak, and the release was where
+    the dropout came from.
+    """
 
     threshold_dbtp: float
     lookahead_hops: int  # even
     hold_hops: int
     release_hops: float
+    transient_hops: int = 1  # odd; 1: every overshoot lasts (one release, as before)
+    transient_release_hops: float = 1.0
+    bridge_hops: int = 1  # odd
+    SPIKE_DB: ClassVar[float] = 10.0
 
     @classmethod
     def make(cls, sample_rate: int, hop: int, threshold_dbtp: float, *, lookahead_ms: float,
-             release_ms: float):  # fmt: skip
+             release_ms: float, transient_ms: float = 2.0, transient_release_ms: float = 3.0,
+             bridge_ms: float = 20.0):  # fmt: skip
         lookahead = math.ceil(lookahead_ms / 1000 * sample_rate / hop)
         # the interpolator reads 12 frames either side, and gains ramp across a hop
         hold = math.ceil(HopMeasures.AHEAD / hop) + 2
+
         return cls(
             threshold_dbtp=threshold_dbtp,
             lookahead_hops=lookahead + lookahead % 2,
             hold_hops=hold,
             release_hops=release_ms / 1000 * sample_rate / hop,
+            transient_hops=odd_hops(transient_ms, sample_rate, hop),
+            transient_release_hops=transient_release_ms / 1000 * sample_rate / hop,
+            bridge_hops=odd_hops(bridge_ms, sample_rate, hop),
         )
 
-    def reduction_db(self, peaks_db: np.ndarray, gain_db: float) -> np.ndarray:
+    def lasting_peaks_db(self, peaks_db: np.ndarray) -> np.ndarray:
+        """The part of each hop's peak (dB) that lasts: what releases slowly.
+
+        First a hop that stands more than `SPIKE_DB` over its neighbours (over a grey opening
+        of 3 hops) counts as its neighbours: a click, whose gap the next step must not fill at
+        the level of the music around it. Then a closing (`bridge_hops`) joins overshoots that
+        come back within the bridge, and an opening (`transient_hops`) takes away what is
+        narrower than a transient, at every level; the least of that and the peak is kept, so
+        a bridged gap is limited no more than it was. No crest of a tone stands 10 dB over its
+        neighbouring hops (a 300 Hz one about 7). None of this depends on the gain (max and min
+        filters commute with adding a constant and with clipping at 0 dB): `mix.master` works
+        it out once.
+        """
+        bridge, span = self.bridge_hops, self.transient_hops
+        if span == 1:
+            return peaks_db.copy()
+        base = scipy.ndimage.minimum_filter1d(peaks_db, 3, mode="nearest")
+        scipy.ndimage.maximum_filter1d(base, 3, mode="nearest", output=base)
+        peaks = np.where(peaks_db - base > self.SPIKE_DB, base, peaks_db)
+        del base
+        x = scipy.ndimage.maximum_filter1d(peaks, bridge, mode="nearest")
+        scipy.ndimage.minimum_filter1d(x, bridge, mode="nearest", output=x)
+        scipy.ndimage.minimum_filter1d(x, span, mode="nearest", output=x)
+        scipy.ndimage.maximum_filter1d(x, span, mode="nearest", output=x)
+        return np.minimum(x, peaks, out=x)
+
+    def reduction_db(
+        self, peaks_db: np.ndarray, gain_db: float, lasting_db: np.ndarray | None = None
+    ) -> np.ndarray:
         """The gain reduction per hop (float32, >= 0 dB) for the signal turned up by `gain_db`.
 
-        Worked in segments of 2**20 hops where it can, so that an hour (8.6 million hops at
-        48 kHz) needs a few arrays of 35 MB rather than many of 70.
+        `lasting_db` is `lasting_peaks_db(peaks_db)`, worked out here if not given. Worked in
+        segments of 2**20 hops where it can, so that an hour (8.6 million hops at 48 kHz) needs
+        a few arrays of 35 MB rather than many of 70.
         """
-        needed = peaks_db + np.float32(gain_db - self.threshold_dbtp)
+        offset = np.float32(gain_db - self.threshold_dbtp)
+        needed = peaks_db + offset
         np.maximum(needed, 0.0, out=needed)
         if not np.any(needed > 0):
             return needed
-        released, state, segment = np.empty_like(needed), 0.0, 1 << 20
-        for start in range(0, len(needed), segment):
-            part = release(needed[start : start + segment], self.release_hops, state)
-            released[start : start + segment] = part
-            state = float(part[-1])
+        released = _released(needed, self.transient_release_hops)
         del needed
+        if lasting_db is None:
+            lasting_db = self.lasting_peaks_db(peaks_db)
+        lasting = lasting_db + offset
+        np.maximum(lasting, 0.0, out=lasting)
+        if np.any(lasting > 0):
+            np.maximum(released, _released(lasting, self.release_hops), out=released)
+        del lasting
         look, hold = self.lookahead_hops, self.hold_hops
         # held[j] = max(released[j - hold : j + look + hold]), after the end silence
         held = scipy.ndimage.maximum_filter1d(
@@ -255,6 +349,16 @@ class Limiter:
         # the attack: the mean of held[j - look : j], which is down at the peak by its own hold;
         # before the start the gain is already down (there is no time to ramp into a first peak)
         return scipy.ndimage.uniform_filter1d(held, look + 1, origin=look // 2, mode="nearest")
+
+
+def _released(reduction_db: np.ndarray, time_constant_steps: float) -> np.ndarray:
+    """`release` over a long array, in segments of 2**20 steps (float32, like the input)."""
+    out, state, segment = np.empty_like(reduction_db), 0.0, 1 << 20
+    for start in range(0, len(reduction_db), segment):
+        part = release(reduction_db[start : start + segment], time_constant_steps, state)
+        out[start : start + segment] = part
+        state = float(part[-1])
+    return out
 
 
 def gated_lufs(energy: np.ndarray, sample_rate: int, channels: int, frames: int, hop: int):
