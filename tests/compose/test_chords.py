@@ -364,3 +364,15 @@ def test_chords_are_spelt_as_their_key_spells_its_notes(key):
     tune = _tune(*[(p + 4, beats) for p, beats in D_MAJOR_TUNE], key=Key.parse("Gb"))
     for s in suggest_for_melody(tune, count=8):
         assert not _misspelt(s.chart), s.chart
+
+
+@pytest.mark.parametrize("flag", [("--style", "jazz"), ("--bars", "4")])
+def test_chords_for_a_melody_refuses_the_flags_it_would_ignore(tmp_path, flag):
+    # `bandmate chords tune.abc --style jazz` printed the tune's own charts as if no style had
+    # been asked for; the studio refuses the same request
+    from tests.builders import assert_user_error, run_cli
+
+    path = tmp_path / "grace.abc"
+    path.write_text(AMAZING_GRACE)
+    assert_user_error(run_cli("chords", str(path), *flag), flag[0], "--key")
+    assert run_cli("chords", str(path), "--key", "G", "--count", "1").returncode == 0

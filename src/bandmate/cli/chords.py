@@ -18,10 +18,9 @@ def add_parser(sub) -> None:
         help="a key such as Bb or F#m: the progressions' key, or, with a melody, its key in place "
         "of the one the file states or its notes suggest",
     )
-    p.add_argument("--bars", type=int, default=8, help="bars per progression (default: 8)")
+    p.add_argument("--bars", type=int, help="bars per progression (default: 8)")
     p.add_argument(
         "--style",
-        default="pop",
         help="pop, rock, jazz, blues, folk, gospel, ballad, or a backing style (bossa-nova...)",
     )
     p.add_argument("--count", type=int, default=5, help="how many suggestions (default: 5)")
@@ -39,6 +38,11 @@ def run(args) -> int:
     if args.count < 1:
         raise UserError("--count must be at least 1.")
     key = request_key(args.melody is not None, args.key, key_hint="--key Bb")
+    if args.melody is not None and (args.style is not None or args.bars is not None):
+        raise UserError(  # they were ignored without a word
+            "--style and --bars are for progressions in a key; with a melody give only --key, "
+            "if the file's key is wrong."
+        )
     if args.melody is not None:
         from bandmate.cli.show import load_input
         from bandmate.theory.harmony import key_doubt
@@ -49,7 +53,8 @@ def run(args) -> int:
         if doubt is not None:  # on stderr: stdout may be JSON
             print(f"bandmate chords: warning: {doubt}", file=sys.stderr)
     else:
-        suggestions = suggest_for_key(key, args.bars, args.style, args.count)
+        style = args.style or "pop"
+        suggestions = suggest_for_key(key, 8 if args.bars is None else args.bars, style, args.count)
     if args.json:
         print(json.dumps([s.__dict__ for s in suggestions], indent=2))
         return 0
