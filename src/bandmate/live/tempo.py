@@ -128,7 +128,7 @@ made it re-lock once or twice, and bench/live.py's "ritardando (half notes)" pla
 a fifth over the last bars, lost 7 of 144 runs to a re-lock. So the search also tries grids
 that continue from an anchor at the period followed there, that period changing by a steady
 `BEND_RATES` share of itself each beat (time from the anchor `period * u + curve * u^2`, u its
-beats, the tempo held at `TEMPO_LIMITS` once there), and takes the best of these under the
+beats, within `TEMPO_LIMITS` up to the newest onset), and takes the best of these under the
 same tests as a jump. Such a grid keeps the onsets before the anchor (the player's tempo did
 not jump, it changed from there), counts the onsets since where it places them, and is not a
 re-lock (`bends` counts them): the band's beat moves back to the player's at once, by the
@@ -181,7 +181,7 @@ RELOCK_STYLE_WEIGHT = 4.0  # the weight counted before an anchor that shows the 
 # ... or bend: the tempo changing steadily from an anchor, the period growing by this share of
 # itself a beat (a ritardando to 60% over two bars: 8% and more), in steps of BEND_STEP
 BEND_RATES = (-0.08, 0.12)
-BEND_STEP = 0.005
+BEND_STEP = 0.01
 CHORD_WEIGHT = 2.0  # an onset weighing this much is a chord (`live.engine` gives it)
 # the player's subdivision (see the module's docstring): eighths, triplets or sixteenths
 FEEL_ONSETS = 12  # the last onsets whose place in the beat tells
@@ -504,14 +504,12 @@ class BeatTracker(FixedClick):
         pos = ga[:, None, None] + d / periods[:, :, None]
         root = np.sqrt(np.maximum(bent[:, :, None] ** 2 + 4 * curves[:, :, None] * d, 1e-12))
         beats = 2 * d / (bent[:, :, None] + root)
-        # within the tempo's limits: past them, the beats go on at the limit
-        limit = np.where(curves > 0, self.start_period_s / low, self.start_period_s / high)
-        reach = (limit - bent) / (2 * curves)  # the beats from the anchor to the limit
-        at_reach = (bent + curves * reach) * reach
-        beyond = ((d - at_reach[:, :, None]) / limit[:, :, None]) + reach[:, :, None]
-        beats = np.where(d > at_reach[:, :, None], beyond, beats)
         pos = np.concatenate([pos, ga[:, None, None] + beats], axis=1)
         is_bend = np.arange(pos.shape[1]) >= periods.shape[1]
+        # a bend that has left the tempo's limits by the newest onset is none
+        bent_now = bent + 2 * curves * beats[:, :, -1]
+        inside = (bent_now >= self.start_period_s / high) & (bent_now <= self.start_period_s / low)
+        inside = np.concatenate([np.ones(periods.shape, bool), inside], axis=1)
         dev = np.abs(pos - np.round(pos * SUBDIVISION) / SUBDIVISION)
         fit = (dev <= RELOCK_TOLERANCE) & after[:, None, :]
         score = (fit * w).sum(axis=2)
@@ -520,7 +518,7 @@ class BeatTracker(FixedClick):
         flags = np.array([o[2] for o in onsets])
         # the evidence: onsets that missed the grid followed then and fit this one
         news = (fit & ~flags).astype(float) @ w
-        ok = (news >= RELOCK_MIN_WEIGHT) & (spread >= RELOCK_MIN_BEATS)
+        ok = (news >= RELOCK_MIN_WEIGHT) & (spread >= RELOCK_MIN_BEATS) & inside
         ok &= score >= RELOCK_FIT * total
         # the player's rhythm stays theirs: a grid that puts far fewer of their onsets on the
         # beat than the followed one did (a triplet or a swung eighth read as a straight eighth
