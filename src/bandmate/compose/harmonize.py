@@ -18,6 +18,13 @@ constraints rather than the model's judgement (`VoiceLeadingGuide`):
 So a harmonization has no range violations and no parallels, which Bach himself writes at
 0.44 per 100 beats on the JSB test split (counted by `compose.evaluate.part_writing`).
 
+The lower voices are also leant into the melody's key, not held to it (`key_lean`: `KEY_LEAN`
+nats off each pitch outside its scale). Left to itself the model put 10.0% of their notes
+outside the key of plain folk tunes (Bb, Ab and Eb under F D B in C major), where Bach's
+chorales, modulations and all, have 6.0%; leant by 0.5 it writes 4.8%, by 1.0 2.1%, by 2.0
+1.1%, its voices moving a little more by leap as the lean grows (moves over a fifth: 3.9%, 3.4%,
+4.2%, 4.8%), over 17 tunes (major, minor, 6/8, 3/4, pickups, F# major, Eb minor) and 2 seeds.
+
 The output's Soprano track is the input melody's own notes, unchanged (not the grid's copy), so
 triplets and ornaments survive; the other voices are on the grid. A chorale longer than the
 model's context (about 255 steps, 16 bars of 4/4) is written in windows, each prompted by the
@@ -41,6 +48,7 @@ from bandmate.theory.keys import Key
 STEPS_PER_BEAT = 4
 CONTEXT_STEPS = 128  # steps of what was written that prompt each later window
 TEMPERATURE, TOP_P = 0.8, 0.95
+KEY_LEAN = 1.0  # nats off each lower-voice pitch outside the melody's key (`key_lean`)
 VOICE_NAMES = ("Soprano", "Alto", "Tenor", "Bass")
 PERFECT = (0, 7)  # interval classes of octaves/unisons and fifths
 MAX_TICKS_PER_BEAT = 0x7FFF  # a MIDI file's division has 15 bits
@@ -188,9 +196,11 @@ class VoiceLeadingGuide:
         pitches: np.ndarray,
         ranges: dict[int, tuple[int, int]] | None = None,
         final: tuple[int, tuple[int, int, int]] | None = None,
+        lean: np.ndarray | None = None,
     ):
         self._pitches = pitches  # (vocab,) MIDI pitch per token, -1 for rest and specials
         self._ranges = ranges or {}  # voice -> (lowest, highest) MIDI pitch
+        self._lean = lean  # (vocab,) logits added for the lower voices (`key_lean`), or None
         # (first token position of the final chord, its root, third and fifth as pitch
         # classes): from there on the lower voices keep to that chord, over its root and with
         # its third, while the other rules leave them one
@@ -287,8 +297,18 @@ class VoiceLeadingGuide:
             allowed &= ~(moves & same_way & again)
         return allowed
 
-    def bias(self, position: int, tokens: Sequence[int]) -> None:
-        return None
+    def bias(self, position: int, tokens: Sequence[int]) -> np.ndarray | None:
+        return None if (position - 1) % 4 == 0 else self._lean
+
+
+def key_lean(pitches: np.ndarray, key: Key) -> np.ndarray:
+    """(vocab,) logits that lean the lower voices into `key`: -KEY_LEAN for each pitch outside
+    its scale (in minor, its natural, harmonic and melodic forms), 0 elsewhere and for rests."""
+    scale = set(key.pitch_classes())
+    if key.mode == "minor":
+        scale |= {(key.tonic + 9) % 12, (key.tonic + 11) % 12}
+    outside = (pitches >= 0) & ~np.isin(pitches % 12, sorted(scale))
+    return np.where(outside, -KEY_LEAN, 0.0)
 
 
 def harmonize_steps(
@@ -347,6 +367,7 @@ def harmonize_steps(
     constraints = PitchConstraints(voice_ranges=ranges)
     pitches = task.pitch_of_tokens()
     final = final_chord(soprano, key) if key is not None else None
+    lean = key_lean(pitches, key) if key is not None and KEY_LEAN else None
     window_steps = (trained.model.config.max_len - 2) // 4
     context_steps = min(CONTEXT_STEPS, window_steps // 2)  # each window writes at least half
     written: list[int] = []  # step tokens, 4 per step
@@ -360,7 +381,7 @@ def harmonize_steps(
         fixed = {len(prompt) + 4 * j: tok.token_for(int(soprano[done + j])) for j in range(count)}
         # the final chord's first step, as a token position in this window's sequence
         last = None if final is None else (len(prompt) + 4 * max(0, final[0] - done), *final[1:])
-        guide = VoiceLeadingGuide(pitches, ranges, last)
+        guide = VoiceLeadingGuide(pitches, ranges, last, lean)
         tokens = sample_tokens(
             trained.model,
             task,
