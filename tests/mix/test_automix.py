@@ -420,6 +420,30 @@ def test_many_long_stems_are_mixed_without_holding_each_three_times(rng):
     assert peak < 2.4 * size  # it was 3.2 times the stems; now 1.8
 
 
+def test_stems_read_from_files_are_held_about_once(tmp_path, rng):
+    # bandmate mix held every stem twice, as read and as prepared, until the end: a session of
+    # 24 five-minute stems is 2.8 GB at 48 kHz. Each is now let go once it is prepared.
+    import tracemalloc
+
+    import soundfile as sf
+
+    from bandmate.mix.automix import automix_files
+
+    size = 0
+    for k, name in enumerate(["kick", "snare", "bass", "guitar", "organ", "keys", "pad", "vox"]):
+        x = tone(55 * 2 ** (k / 2), seconds=12.0, level_db=-20 - k)
+        x += 0.01 * rng.standard_normal(x.shape).astype(np.float32)
+        sf.write(tmp_path / f"{name}.wav", x.T, RATE, subtype="FLOAT")
+        size += x.astype(np.float32).nbytes
+    tracemalloc.start()
+    try:
+        automix_files([tmp_path], tmp_path.parent / "mix.wav")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.4 * size  # it was 2.9 times the stems; now 2.0, most of it one stem's work
+
+
 def test_progress_is_reported_per_stem_and_a_stop_leaves_no_mix(tmp_path):
     import soundfile as sf
 

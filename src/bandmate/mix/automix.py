@@ -462,12 +462,21 @@ def automix(
     stem is prepared and as each is finished (total: twice the stems).
     """
     named = list(stems.items()) if isinstance(stems, Mapping) else list(stems)
+    return _automix(named, config, progress)
+
+
+def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: ProgressCallback):
+    """`automix`, consuming `named`: its entries are let go once the stems are read, and each
+    stem as read once it is prepared (but for the stems of an element, whose sum `_balance`
+    reads), so a caller that hands over its only copy (`automix_files`) holds a session about
+    once, plus the mix, rather than twice."""
     if not named:
         raise UserError("There are no stems to mix; give at least one audio file.")
     names = [name for name, _ in named]
     given_roles = match_stems(config.roles, names, "The role")
     notes: list[str] = []
     signals, rate, resampled, padded = _conform([a for _, a in named], notes, names)
+    named.clear()  # `signals` holds the stems now
     longest = signals[0].shape[1] / rate
     if longest < MOMENTARY_SECONDS:  # every stem would read as silent and the mix be silence
         raise UserError(
@@ -483,27 +492,31 @@ def automix(
         roles.append(role)
         role_from.append("given" if given else "name" if from_name else "content")
 
+    # a kit given as its pieces, or a part as two mono sides, is balanced as the one stem they
+    # make (`_balance` sums them as they came), and a level may be given for it by its name
+    elements = named_elements(names, roles)
+    in_elements = {k for group in elements.values() for k in group}
+
     # each stem's measures and features, the working gain and the high-pass; then the levels
     # from the balance model, which reads some features against the whole song
+    def prepare(k: int) -> _Prepared:
+        x = signals[k]
+        if k not in in_elements:
+            signals[k] = None  # the prepared stem replaces it
+        return _prepare(x, rate, table[roles[k]], config.working_lufs)
+
     steps = 2 * len(signals)
     progress(0, steps)
-    prepared = _each(
-        lambda x, role: _prepare(x, rate, table[role], config.working_lufs),
-        signals,
-        roles,
-        progress=lambda done, _: progress(done, steps),
-    )
+    prepared = _each(prepare, range(len(signals)), progress=lambda done, _: progress(done, steps))
     before = [p.before for p in prepared]
     silent = [b is None for b in before]
-    # the levels from the balance model; a kit given as its pieces, or a part as two mono sides,
-    # is balanced as the one stem they make, and a level may be given for it by its name
-    elements = named_elements(names, roles)
     given_levels = _match_levels(config.levels, names, elements)
     sides = pair_pans(stereo_pairs(names, roles), [0.0] * len(names))  # a pair hard to its sides
     levels, element_levels = _balance(roles, signals, prepared, elements, sides, rate, config)
     levels = _given_levels(names, levels, elements, element_levels, given_levels)
     level_given = {n for key in given_levels for n in _members(key, names, elements)}
     highpass = [p.highpass_hz for p in prepared]
+    signals = [p.signal for p in prepared]  # a silent stem's is as it came
     for name, s, x in zip(names, silent, signals, strict=True):
         if s and np.any(x):  # something, but nothing the meter's -70 LUFS gate lets through
             notes.append(
@@ -511,7 +524,6 @@ def automix(
             )
         elif s:
             notes.append(f"{name} is silent; it stays silent in the mix.")
-    signals = [p.signal for p in prepared]
     cuts = _masking_cuts(signals, [p.bands for p in prepared], roles, levels, table, config)
     del prepared  # `signals` holds the stems now, and lets each go once it is in the sum
     # cuts, compression, balance (the loudest predicted stem sits at the working level), pan
@@ -1200,7 +1212,7 @@ def automix_files(
     _check_mix_outside_stems(inputs, output)
     check_outputs([output, *extra_outputs], paths, force=force)
     stems = [(name, read_audio(p)) for name, p in zip(names, paths, strict=True)]
-    mix, report = automix(stems, config=config, progress=progress)
+    mix, report = _automix(stems, config, progress)  # it lets each stem go when done with it
     write_audio(mix, output)
     if skipped:
         names = ", ".join(display_name(name) for name in skipped)
