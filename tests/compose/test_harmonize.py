@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from bandmate.compose.evaluate import SATB_RANGES, score_part_writing
-from bandmate.compose.harmonize import final_chord, harmonize, melody_line
+from bandmate.compose.harmonize import final_chord, harmonize, melody_line, octaves_above
 from bandmate.errors import UserError
 from bandmate.score import KeyChange, Role, Track
 from bandmate.score.model import infer_role
@@ -276,3 +276,55 @@ def test_a_diatonic_tune_is_harmonized_in_its_key():
             outside += sum(p % 12 not in scale for p in lower)
             total += len(lower)
     assert outside / total < 0.06, (outside, total)
+
+
+def _sounding(track, tick):
+    return next((n.pitch for n in track.notes if n.onset_ticks <= tick < n.end_ticks), None)
+
+
+@pytest.mark.parametrize(
+    ("tune", "shift", "key"),
+    [(HYMN, 24, Key(7)), (A_MINOR_TUNE, 12, Key(9, "minor"))],
+)
+def test_a_melody_above_the_soprano_gets_treble_voices_close_under_it(tune, shift, key):
+    # the hymn at D6-C7 came back with the alto, tenor and bass two octaves and more below
+    # it (the alto at most D5 under a C7): it is now set for treble voices, the lower voices
+    # an octave or two up, close under the melody as written
+    high = [(start, length, pitch + shift) for start, length, pitch in tune]
+    melody = make_score(
+        Track("Tune", 73, role=Role.MELODY, notes=notes(*high)), keys=(KeyChange(0, key),)
+    )
+    scale = set(key.pitch_classes()) | (
+        {(key.tonic + 9) % 12, (key.tonic + 11) % 12} if key.is_minor else set()
+    )
+    wide = pairs = 0
+    for seed in range(2):
+        satb, warning = harmonize(melody, seed=seed)
+        assert "treble voices" in warning
+        assert satb.tracks[0].notes == melody.tracks[0].notes
+        lower = [n.pitch for t in satb.tracks[1:] for n in t.notes]
+        assert sum(p % 12 not in scale for p in lower) / len(lower) < 0.06
+        assert report_is_clean(satb)
+        for tick in range(0, melody.end_ticks, melody.ticks_per_beat // 4):
+            sounding = [_sounding(t, tick) for t in satb.tracks]
+            for upper, lower_voice in ((0, 1), (1, 2)):  # soprano-alto, alto-tenor
+                if sounding[upper] is not None and sounding[lower_voice] is not None:
+                    pairs += 1
+                    wide += sounding[upper] - sounding[lower_voice] > 12
+    assert wide / pairs < 0.1, (wide, pairs)
+
+
+def report_is_clean(satb) -> bool:
+    report = score_part_writing(satb)
+    return report.parallel_fifths == report.parallel_octaves == report.crossings == 0
+
+
+def test_only_a_melody_mostly_above_the_soprano_is_moved():
+    def line(*pitches):
+        return notes(*[(k, 1, p) for k, p in enumerate(pitches)])
+
+    assert octaves_above(line(84, 86, 88, 86, 84)) == 1  # C6-E6
+    assert octaves_above(line(*[p for _, _, p in HYMN])) == 0  # D4-C5
+    assert octaves_above(line(74, 76, 79, 81, 83, 79, 76)) == 0  # to B5, mostly in range
+    assert octaves_above(line(96, 98, 100, 98)) == 2  # C7-E7, two octaves up
+    assert octaves_above(line(50, 52, 91, 93, 95)) == 1  # most notes count, not the top

@@ -25,6 +25,16 @@ chorales, modulations and all, have 6.0%; leant by 0.5 it writes 4.8%, by 1.0 2.
 1.1%, its voices moving a little more by leap as the lean grows (moves over a fifth: 3.9%, 3.4%,
 4.2%, 4.8%), over 17 tunes (major, minor, 6/8, 3/4, pickups, F# major, Eb minor) and 2 seeds.
 
+A melody sung high, most of its notes above the soprano's highest (G5; the model's range goes
+to C7), is set for treble voices: it is harmonized as if one octave lower (or two: the fewest
+that bring most of its notes to G5 or below) and the alto, tenor and bass are moved up as far,
+so they sit close under the melody as written, with a warning that says so. Harmonized where it
+lies, C6 D6 E6 D6 C6 in C major got its alto at most D5 and its bass two octaves and more below
+(alto G#3/G3, tenor F3/Eb3 before the key lean): no spacing a choir sings. A melody only partly
+above G5 stays in the SATB setting, the alto up to its D5 under it. A melody mostly below the
+alto's lowest (G3) is refused with the octaves to transpose it up (`_check_room_below`): the
+same treatment there would put the bass below E2, under any singer.
+
 The output's Soprano track is the input melody's own notes, unchanged (not the grid's copy), so
 triplets and ornaments survive; the other voices are on the grid. A chorale longer than the
 model's context (about 255 steps, 16 bars of 4/4) is written in windows, each prompted by the
@@ -448,6 +458,34 @@ def _check_room_below(notes: Sequence[Note]) -> None:
         )
 
 
+def octaves_above(notes: Sequence[Note]) -> int:
+    """How many octaves a melody lies above the soprano's range: 0 unless most of its notes are
+    above the soprano's highest (G5), else the fewest octaves that bring most of them down to it
+    (which leave most of them above G4, clear of the alto's lowest). Such a melody is harmonized
+    that far down and the lower voices are moved up with it (`harmonize`)."""
+    from bandmate.compose.evaluate import SATB_RANGES
+
+    highest = SATB_RANGES["soprano"][1]
+    octaves = 0
+    while 2 * sum(n.pitch - 12 * octaves > highest for n in notes) > len(notes):
+        octaves += 1
+    return octaves
+
+
+def _check_model_range(notes: Sequence[Note], tok) -> None:
+    """Refuse a melody note outside the chorale model's range, by its name."""
+    from bandmate.theory.pitch import midi_to_name
+
+    for note in notes:
+        if not tok.min_pitch <= note.pitch <= tok.max_pitch:
+            name = midi_to_name(note.pitch)
+            low, high = midi_to_name(tok.min_pitch), midi_to_name(tok.max_pitch)
+            raise UserError(
+                f"The melody's note {name} is outside the chorale model's range {low}-{high}; "
+                "transpose the melody into a singer's range."
+            )
+
+
 def grid_resolution(ticks_per_beat: int) -> int:
     """The least multiple of `ticks_per_beat` that a 16th divides, within MIDI's 15 bits
     (`ticks_per_beat` itself when there is none)."""
@@ -472,20 +510,33 @@ def harmonize(
     score = rescale(score, grid_resolution(score.ticks_per_beat))
     notes, warning = melody_line(score)
     _check_room_below(notes)
+    trained = load_chorale_model(model)
+    _check_model_range(notes, trained.tokenizer)
+    octaves = octaves_above(notes)
+    if octaves:
+        up = "an octave" if octaves == 1 else f"{octaves} octaves"
+        high = (
+            f"The melody lies above the soprano's range; the alto, tenor and bass are written "
+            f"{up} higher under it, for treble voices."
+        )
+        warning = high if warning is None else f"{warning} {high}"
     step_ticks = score.ticks_per_beat / STEPS_PER_BEAT
     end = max(n.end_ticks for n in notes)
     n_steps = max(1, round(end / step_ticks))
     soprano = soprano_steps(notes, score.ticks_per_beat, n_steps)
+    soprano = [p - 12 * octaves if p >= 0 else p for p in soprano]
     from bandmate.theory.harmony import passage_keys
 
     steps = harmonize_steps(
         soprano,
-        model=model,
+        model=trained,
         seed=seed,
         temperature=temperature,
         key=passage_keys(score)[-1][1],
         progress=progress,
     )
+    lift = 12 * octaves
+    steps = [(s, *(p + lift if p >= 0 else p for p in lower)) for s, *lower in steps]
     from bandmate.tokens.chorale import ChoraleTokenizer
 
     # the voices at a resolution the 16th grid divides, then at the score's: exactly, unless
