@@ -48,6 +48,7 @@ def test_infill_keeps_the_other_bars(tmp_path, tune, untrained_melody_model):
         ("infill", ["--bars", "3-9"], ["bars 1-4"]),
         ("continue", ["--bars", "0"], ["bars"]),
         ("continue", ["--bars", "2", "--style", "polka"], ["polka"]),
+        ("continue", ["--bars", "100000"], ["100000", "60-minute limit", "fewer"]),
     ],
 )
 def test_mistakes_are_one_line(tmp_path, tune, untrained_melody_model, command, args, words):

@@ -147,6 +147,21 @@ def _meter_at_end(score: Score) -> tuple[int, int]:
     return last.numerator, last.denominator
 
 
+def check_length(score: Score, bars: int) -> None:
+    """Refuse `bars` new bars that would run past the backing's MAX_SONG_MINUTES at the piece's
+    last meter and tempo: `--bars 100000` ran for hours with no word."""
+    from bandmate.arrange.backing import MAX_SONG_MINUTES
+
+    meter = score.time_signatures[-1]
+    quarters = 4 * meter.numerator / meter.denominator
+    minutes = bars * quarters / score.tempos[-1].tempo_bpm
+    if minutes > MAX_SONG_MINUTES:
+        raise UserError(
+            f"{bars} more bars of this piece would run {minutes:.0f} minutes, past the "
+            f"{MAX_SONG_MINUTES}-minute limit; give fewer --bars."
+        )
+
+
 def continue_piece(
     score: Score,
     bars: int,
@@ -162,6 +177,7 @@ def continue_piece(
     """
     if bars < 1:
         raise UserError(f"--bars must be at least 1, got {bars}.")
+    check_length(score, bars)
     trained = load_melody_model(model)
     tok = trained.tokenizer
     notes, warning = melody_line(score)
