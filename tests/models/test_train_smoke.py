@@ -123,6 +123,18 @@ def test_with_a_time_budget_the_learning_rate_decays_over_time_not_steps():
     assert learning_rate(500, config, seconds=60.0) == pytest.approx(1e-4)
 
 
+def test_a_time_budget_spent_before_the_warm_up_steps_still_ends_decayed():
+    # on a busy machine `--minutes 1` could end in the warm-up's steps: the run stopped at up to
+    # the full rate, never annealed; the warm-up now ends by a tenth of the budget at the latest
+    config = TrainConfig(steps=10**6, lr=1e-3, warmup_steps=200, min_lr_ratio=0.05, minutes=1.0)
+    assert learning_rate(0, config, seconds=0.0) == pytest.approx(1e-3 / 200)
+    warm = learning_rate(10**5, config, seconds=3.0)  # past the warm-up's steps
+    assert learning_rate(20, config, seconds=3.0) == pytest.approx(0.5 * warm)  # halfway by time
+    rates = [learning_rate(s, config, seconds=6.0 + s / 2) for s in range(108)]  # 10 s to 60 s
+    assert all(a >= b for a, b in itertools.pairwise(rates))
+    assert learning_rate(107, config, seconds=60.0) == pytest.approx(5e-5)
+
+
 def test_a_time_budget_ends_the_run(tmp_path, short_chorales):
     config = TrainConfig(
         steps=10**6, batch_size=2, seq_len=64, eval_interval=10**6, minutes=0.05, num_threads=1

@@ -13,7 +13,8 @@ the batches within a megabatch is drawn from the seed too.
 
 **Schedule.** AdamW with weight decay on matrices only, linear warm-up, cosine decay to
 `min_lr_ratio x lr` at `steps`, or, given a time budget (`minutes`), over that much training
-time, so that a run on a busy machine still ends annealed on time. Every `eval_interval` steps
+time, so that a run on a busy machine still ends annealed on time (its warm-up then ends by a
+tenth of the budget at the latest). Every `eval_interval` steps
 the model is scored on `valid` by the task's own metric (nats per token,
 `bandmate.models.scoring`); the best goes to `out_dir` (`model.safetensors`, `config.json`), the
 latest full state to `out_dir/resume/`.
@@ -186,16 +187,29 @@ class TrainResult:
     warnings: list[str] = field(default_factory=list)
 
 
+# with a time budget, the warm-up ends by this share of it at the latest
+WARMUP_BUDGET_SHARE = 0.1
+
+
 def learning_rate(step: int, config: TrainConfig, seconds: float = 0.0) -> float:
     """Linear warm-up to `lr` over `warmup_steps`, then cosine decay to `min_lr_ratio x lr`
-    at `config.steps`, or, with a time budget, at `config.minutes` of training (`seconds`)."""
+    at `config.steps`, or, with a time budget, at `config.minutes` of training (`seconds`).
+
+    With a time budget the rate is the cosine of the time spent times the warm-up's ramp, and the
+    ramp ends at `warmup_steps` or at `WARMUP_BUDGET_SHARE` of the budget, whichever comes
+    first: on a slow or busy machine a short budget (`--minutes 1`) can end before the warm-up's
+    steps are done, and the run ended still warming up, at most of the full rate, never decayed.
+    """
+    floor = config.lr * config.min_lr_ratio
+    if config.minutes is not None:
+        budget = 60 * config.minutes
+        ramp = max((step + 1) / config.warmup_steps, seconds / (WARMUP_BUDGET_SHARE * budget))
+        progress = min(1.0, seconds / budget)
+        cosine = floor + 0.5 * (config.lr - floor) * (1 + math.cos(math.pi * progress))
+        return min(1.0, ramp) * cosine
     if step < config.warmup_steps:
         return config.lr * (step + 1) / config.warmup_steps
-    if config.minutes is not None:
-        progress = min(1.0, seconds / (60 * config.minutes))
-    else:
-        progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
-    floor = config.lr * config.min_lr_ratio
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
     return floor + 0.5 * (config.lr - floor) * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
