@@ -7,7 +7,10 @@ EBU R 128) plus
   peak above it (a sine has 3.01 dB);
 - `octave_bands_db`: the share of the (unweighted) energy in each octave band from 31.5 Hz to
   16 kHz, in dB, so that the shares add up to 0 dB; a band above the Nyquist frequency is None.
-  Measured from a Hann-windowed power spectrum (about 3 Hz resolution, half-overlapping frames);
+  Measured from a Hann-windowed power spectrum (about 3 Hz resolution, half-overlapping frames)
+  of the audio with its clicks bridged (see `_ClickBridge`): a click is broadband, and in a quiet,
+  dark mix one 2-sample spike from an edit without a crossfade held as much 8-16 kHz energy as
+  the whole programme, and a master matching the balance moved its EQ there by up to 6 dB;
 - `correlation`: the zero-lag correlation of left and right, sum(L R) / sqrt(sum L^2 sum R^2), as a
   phase meter shows it (1 for mono content, 0 for unrelated channels, -1 for opposite polarity);
 - `side_to_mid_db`: stereo width as the side energy over the mid energy ((L - R)/2 over
@@ -43,6 +46,13 @@ DC_NOTE_LEVEL = 0.01  # -40 dBFS: an offset this large is named in the notes
 # full scale: 16-bit's top code (32767/32768) and up; a float sample beyond it is an over the
 # format holds, not a clipped one, so only values within a hair of 1.0 count
 CLIP_LEVEL, CLIP_RUN = 32767 / 32768 - 1e-6, 3  # 3 samples in a row, as clip meters count
+# a click, for the octave balance: a sample-to-sample step whose energy stands this far above
+# the steps of the CLICK_CONTEXT_S on both sides of it (outside CLICK_HALF_WIDTH_S) is bridged
+# over CLICK_HALF_WIDTH_S either side. A drum's attack rings on after it: the sharpest onsets of
+# bandmate's own stems and mixes (toms) stand 21.5 dB above what follows; a 2-sample spike at
+# 0.98 in a dark mix of -24 LUFS or quieter, over 30 dB
+CLICK_RATIO_DB, CLICK_CONTEXT_S, CLICK_HALF_WIDTH_S = 30.0, 0.005, 0.0005
+CLICK_FLOOR = 1e-10  # a step's energy under this (-100 dBFS) is never a click, even in silence
 # a phase meter's red: from here down a note says the audio cancels in mono (-0.5: the mono sum
 # is 6 dB under the channels' own level at equal levels)
 OPPOSITE_CORRELATION = -0.5
@@ -224,12 +234,19 @@ class _Spectrum:
         self.frames = 0
         self.buffer = np.zeros((channels, 0))
         self.unseen = 0  # frames at the end of `buffer` that no frame has covered yet
-        self.last = np.zeros((channels, 0))  # the last `size` frames seen
+        # the last `size` frames seen, kept across calls: a call with fewer left `buffer` short
+        self.last = np.zeros((channels, 0))
+        self.bridge = _ClickBridge(sample_rate, channels)
 
     def process(self, x: np.ndarray) -> None:
+        self._frames(self.bridge.process(x))
+
+    def _frames(self, x: np.ndarray) -> None:
+        if not x.shape[1]:
+            return
         self.buffer = np.concatenate([self.buffer, x], axis=1)
         self.unseen += x.shape[1]
-        self.last = self.buffer[:, -self.size :].copy()
+        self.last = np.concatenate([self.last, x], axis=1)[:, -self.size :]
         count = (self.buffer.shape[1] - self.size) // self.hop + 1
         if count <= 0:
             return
@@ -243,6 +260,7 @@ class _Spectrum:
         self.unseen = max(0, self.buffer.shape[1] - (self.size - self.hop))
 
     def band_shares_db(self) -> tuple[tuple[float, float | None], ...]:
+        self._frames(self.bridge.process(None))  # what the bridge still held
         power = self.power.copy()
         if self.unseen > 0 or self.frames == 0:
             # one more frame, the last `size` frames (zero-padded if the audio is shorter): a
@@ -263,6 +281,64 @@ class _Spectrum:
             (center, None if e is None or total <= 0 else _db(e / total))
             for center, e in zip(OCTAVE_CENTERS_HZ, energies, strict=True)
         )
+
+
+class _ClickBridge:
+    """Bridges clicks, for the spectrum alone: a sample-to-sample step (over the channels, the
+    largest) whose energy is `CLICK_RATIO_DB` above the mean of the steps both in the
+    `CLICK_CONTEXT_S` before it and in the same after it (leaving out about `CLICK_HALF_WIDTH_S`
+    either side) is a click, not music: the samples within `CLICK_HALF_WIDTH_S` of it are
+    replaced by a straight line between their neighbours. A drum's attack is as steep but rings
+    on after it, so it stands less than 22 dB above what follows and is left alone. The steps are
+    judged in cells of `CLICK_HALF_WIDTH_S` (each cell's largest against its neighbours' sums),
+    which costs a few passes over the audio.
+
+    Streams: `process(x)` returns the samples judged so far (it holds back the last few
+    milliseconds until what follows them is known); `process(None)` returns the rest."""
+
+    def __init__(self, sample_rate: int, channels: int):
+        self.cell = max(1, round(CLICK_HALF_WIDTH_S * sample_rate))
+        self.cells = max(1, round(CLICK_CONTEXT_S * sample_rate / self.cell))  # context, cells
+        self.ratio = 10 ** (CLICK_RATIO_DB / 10)
+        self.pending = np.zeros((channels, 0))  # context already given out, then the rest
+        self.out = 0  # pending[:, out:] is not given out yet
+        self.judged = 0  # pending[:, judged:] is not judged yet (out <= judged)
+
+    def process(self, x: np.ndarray | None) -> np.ndarray:
+        final = x is None
+        if not final:
+            self.pending = np.concatenate([self.pending, x], axis=1)
+        pending, n, cell, k = self.pending, self.pending.shape[1], self.cell, self.cells
+        margin = (k + 2) * cell  # the context either side of what is judged
+        count = (n - self.judged + (cell - 1 if final else -margin)) // cell
+        if count > 0:
+            start, stop = self.judged - margin, self.judged + (count * cell) + margin
+            lo, hi = max(start, 1), min(stop, n)
+            step = np.diff(pending[:, lo - 1 : hi], axis=1)
+            energy = np.zeros(stop - start)  # outside the audio: silence
+            energy[lo - start : hi - start] = np.max(step * step, axis=0)
+            energy = energy.reshape(-1, cell)
+            sums = np.concatenate(([0.0], np.cumsum(energy.sum(axis=1))))
+            c = np.arange(k + 2, k + 2 + count)  # the cells judged
+            before = (sums[c - 1] - sums[c - 1 - k]) / (k * cell)
+            after = (sums[c + 2 + k] - sums[c + 2]) / (k * cell)
+            largest = energy[k + 2 : k + 2 + count].max(axis=1)
+            clicks = (largest > CLICK_FLOOR) & (largest > self.ratio * np.maximum(before, after))
+            for j in np.flatnonzero(clicks):
+                i = start + c[j] * cell + int(np.argmax(energy[c[j]]))
+                a, b = max(i - cell, self.out, 1), min(i + cell + 1, n - 1)
+                if b > a:
+                    ramp = np.arange(1, b - a + 1) / (b - a + 1)
+                    left, right = pending[:, a - 1 : a], pending[:, b : b + 1]
+                    pending[:, a:b] = left + (right - left) * ramp
+            self.judged += count * cell
+        # a bridge made later reaches back at most `cell` samples before what it judges
+        ready = n if final else max(self.out, min(self.judged, n) - cell)
+        given = pending[:, self.out : ready].copy()
+        keep = max(0, min(ready, self.judged) - margin - cell)  # the context the next call reads
+        self.pending = pending[:, keep:]
+        self.out, self.judged = ready - keep, self.judged - keep
+        return given
 
 
 def _analyze_blocks(blocks: Iterable[np.ndarray], sample_rate: int, channels: int) -> Analysis:

@@ -16,7 +16,9 @@ that Matchering lacks):
 3. **tonal balance**: peaking and shelving filters (pedalboard) move each octave band's share of
    the energy toward the reference's, when one is given, or toward a target curve
    (`data/mastering/curves.toml`); a band moves at most `max_eq_db` (6 dB), times `intensity`,
-   and a band that holds almost nothing (below `eq_floor_share_db`) is never boosted.
+   and a band that holds almost nothing (below `eq_floor_share_db`) is never boosted. The shares
+   leave clicks out (`mix.analysis` bridges them): a 2-sample spike in a quiet, dark mix held as
+   much 8-16 kHz energy as the whole programme and moved the EQ there by up to 6 dB.
 4. **compression**: a gentle, stereo-linked RMS compressor (2:1 at intensity 1, 6 dB soft knee,
    threshold 3 dB above the programme's loudness); intensity 0 leaves it out.
 5. **gain** toward the target, and 6. **true-peak limiting** to `ceiling_dbtp`: the gain is solved
