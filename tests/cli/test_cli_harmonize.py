@@ -64,3 +64,15 @@ def test_a_one_note_melody_is_harmonized(tmp_path, untrained_chorale_model):
     assert result.returncode == 0, result.stderr
     satb = read_midi(out)
     assert [len(t.notes) for t in satb.tracks] == [1, 1, 1, 1]
+
+
+def test_a_melody_sung_high_is_set_for_treble_voices_and_says_so(tmp_path):
+    # C6 D6 E6 D6 C6 got its lower voices two octaves and more below it, and no word of it
+    tune = write_tune(tmp_path / "high.mid", [(0, 1, 84), (1, 1, 86), (2, 1, 88), (3, 1, 86)])
+    out = tmp_path / "satb.mid"
+    result = run_cli("harmonize", tune, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "treble voices" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    soprano, alto = read_midi(out).tracks[:2]
+    assert [n.pitch for n in soprano.notes] == [84, 86, 88, 86]
+    assert min(n.pitch for n in alto.notes) >= 84 - 12  # within an octave of the lowest note

@@ -11,9 +11,10 @@ def add_parser(sub) -> None:
         help="harmonize a melody in four parts (SATB, Bach chorale style)",
         description="Write alto, tenor and bass under a melody with the chorale model. The melody "
         "is kept exactly as the soprano; the other voices stay in their ranges, never cross and "
-        "never move in parallel fifths or octaves. Reads MIDI, MusicXML or ABC (a file with "
-        "several voices is harmonized from its top voice); writes MIDI (one track per voice) or "
-        "MusicXML (a four-part score) by the suffix of -o.",
+        "never move in parallel fifths or octaves. A melody mostly above G5 is set for treble "
+        "voices: the lower voices are moved up an octave (or two) to sit close under it. Reads "
+        "MIDI, MusicXML or ABC (a file with several voices is harmonized from its top voice); "
+        "writes MIDI (one track per voice) or MusicXML (a four-part score) by the suffix of -o.",
     )
     p.add_argument("melody", help="the melody: .mid, .midi, .musicxml, .xml, .mxl or .abc")
     p.add_argument("-o", "--out", required=True, help="the file to write (.mid or .musicxml)")
