@@ -55,6 +55,7 @@ def test_commercial_use_refuses_the_melody_model_and_names_its_data(tmp_path):
         (["--range", "C4-D4"], ["range"]),
         (["--with-backing", "polka"], ["polka"]),
         (["--bars", "0"], ["bars"]),
+        (["--bars", "100000"], ["100000 bars", "60-minute limit"]),  # wrote for hours
         (["--tempo", "0"], ["Tempo 0"]),  # was a ValueError traceback
         (["--tempo", "-90"], ["Tempo -90"]),
         (["--tempo", "nan"], ["Tempo nan"]),

@@ -51,10 +51,15 @@ def check_seed(seed: int) -> None:
         raise UserError(f"The seed must be a whole number from 0 up, not {seed}.")
 
 
+def chart_minutes(chart: Chart, tempo_bpm: float) -> float:
+    """How long one pass through `chart` plays at `tempo_bpm` (quarter notes a minute)."""
+    quarters = sum(Fraction(4 * bar.meter[0], bar.meter[1]) for bar in chart.bars)
+    return float(quarters) / tempo_bpm
+
+
 def check_length(chart: Chart, tempo_bpm: float, choruses: int) -> None:
     """Refuse `choruses` passes through `chart` that would run past MAX_SONG_MINUTES."""
-    quarters = sum(Fraction(4 * bar.meter[0], bar.meter[1]) for bar in chart.bars)
-    minutes = float(quarters) * choruses / tempo_bpm
+    minutes = chart_minutes(chart, tempo_bpm) * choruses
     if minutes > MAX_SONG_MINUTES:
         raise UserError(
             f"{choruses} choruses of this chart at {tempo_bpm:g} BPM would run {minutes:.0f} "

@@ -204,10 +204,17 @@ def melody_job(chart, out, *, settings, tempo_bpm: float, with_backing: str | No
     """A melody over `chart` (a prepared Chart), optionally with a band, written to `out`.
 
     `options`: inputs, model, commercial, tries, force, parameters (see `_generate`)."""
-    from bandmate.arrange.backing import check_tempo
+    from bandmate.arrange.backing import MAX_SONG_MINUTES, chart_minutes, check_tempo
     from bandmate.compose.melody import melody_over_chart
+    from bandmate.errors import UserError
 
     check_tempo(tempo_bpm)  # a bad tempo fails before the model is loaded
+    minutes = chart_minutes(chart, tempo_bpm)
+    if minutes > MAX_SONG_MINUTES:  # `--bars 100000` wrote for hours with no word
+        raise UserError(
+            f"{len(chart.bars)} bars at {tempo_bpm:g} BPM would run {minutes:.0f} minutes, past "
+            f"the {MAX_SONG_MINUTES}-minute limit; give fewer --bars."
+        )
     band_style = None
     if with_backing:
         from bandmate.arrange.style import resolve_style
