@@ -35,28 +35,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from bandmate.compose.evaluate import SATB_RANGES, score_part_writing
 from bandmate.compose.harmonize import harmonize, melody_line
-from bandmate.corpus.ledger import training_items
 from bandmate.score import Role, Track
-from bandmate.theory import harmony
 
-
-def tunes(collections: list[str], limit: int | None) -> list:
-    """The test split's tunes that state a key, their chords removed; `limit` per collection."""
-    out = []
-    for collection in collections:
-        found = [
-            score.replace(chords=())
-            for _, score in training_items([collection], "test")
-            if score.key is not None and harmony.melody_notes(score)
-        ]
-        out += found[:limit]
-    return out
+sys.path.insert(0, str(Path(__file__).parent))
+from chords import tunes  # the same held-out tunes as bench/chords.py
 
 
 def octave_up(score):
