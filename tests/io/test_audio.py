@@ -54,7 +54,7 @@ def test_a_compressed_reference_is_read(tmp_path, rng, suffix):
 def test_an_unreadable_file_says_which_formats_are_read(tmp_path):
     path = tmp_path / "reference.m4a"
     path.write_bytes(b"\x00\x00\x00\x20ftypM4A " + bytes(200))
-    with pytest.raises(InputFileError, match="MP3 or Ogg file.*ffmpeg"):
+    with pytest.raises(InputFileError, match=r"MP3 or Ogg file.*ffmpeg"):
         read_audio(path)
 
 
