@@ -196,6 +196,21 @@ def test_mix_with_a_level_set_for_one_stem(page, tmp_path):
     assert [s["role_from"] for s in stems.values()] == ["name", "name"]  # left on auto
 
 
+def _queue_a_backing(page, url: str) -> str:
+    """Ask the studio at `url` (with no worker) for a two-bar backing track and wait for the page
+    to say it is queued; returns the JavaScript expression of the page's status text."""
+    page.goto(url + "/")
+    page.wait_for_selector("#style option[value='pop']", state="attached")
+    page.fill("#chart", "| C | G |")
+    page.fill("#tempo", "132")
+    page.uncheck("#intro")
+    page.uncheck("#ending")
+    page.click("#generate")
+    status = "document.getElementById('backing-status').textContent"
+    page.wait_for_function(f"{status}.startsWith('Queued')")
+    return status
+
+
 def test_a_job_in_flight_through_a_studio_restart_is_followed_to_done(browser, tmp_path):
     """The queue keeps a job through a restart, and so must the page: it said 'Failed to fetch'
     the moment the studio went down and stopped following a job that went on to finish."""
@@ -206,15 +221,7 @@ def test_a_job_in_flight_through_a_studio_restart_is_followed_to_done(browser, t
         url = first.enter_context(running_server(data, workers=0))  # the job stays queued
         page = browser.new_page()
         try:
-            page.goto(url + "/")
-            page.wait_for_selector("#style option[value='pop']", state="attached")
-            page.fill("#chart", "| C | G |")
-            page.fill("#tempo", "132")
-            page.uncheck("#intro")
-            page.uncheck("#ending")
-            page.click("#generate")
-            status = "document.getElementById('backing-status').textContent"
-            page.wait_for_function(f"{status}.startsWith('Queued')")
+            status = _queue_a_backing(page, url)
             first.close()  # the studio goes down with the job queued
             # (waits generous enough for a machine busy with other work)
             page.wait_for_function(f"{status}.includes('not answering')", timeout=30_000)
@@ -233,14 +240,7 @@ def test_a_poll_that_gets_no_answer_is_asked_again(browser, tmp_path):
     with running_server(tmp_path / "studio", workers=0) as url:  # the job stays queued
         page = browser.new_page()
         try:
-            page.goto(url + "/")
-            page.wait_for_selector("#style option[value='pop']", state="attached")
-            page.fill("#chart", "| C | G |")
-            page.uncheck("#intro")
-            page.uncheck("#ending")
-            page.click("#generate")
-            status = "document.getElementById('backing-status').textContent"
-            page.wait_for_function(f"{status}.startsWith('Queued')")
+            status = _queue_a_backing(page, url)
             stalled = []
             page.route("**/api/jobs/*", lambda route: stalled.append(route))  # held, unanswered
             page.wait_for_function(f"{status}.includes('not answering')", timeout=30_000)
