@@ -63,13 +63,6 @@ def octave_up(score):
     return score.replace(tracks=(Track("Tune", 73, role=Role.MELODY, notes=moved),))
 
 
-def in_key(key) -> set[int]:
-    scale = set(key.pitch_classes())
-    if key.is_minor:
-        scale |= {(key.tonic + 9) % 12, (key.tonic + 11) % 12}
-    return scale
-
-
 def sounding(track, tick: int) -> int | None:
     return next((n.pitch for n in track.notes if n.onset_ticks <= tick < n.end_ticks), None)
 
@@ -92,7 +85,7 @@ def main() -> None:
     seconds: list[float] = []
     for score in pieces:
         key = score.key
-        scale = in_key(key)
+        scale = key.usual_pitch_classes()  # as the key lean reads it
         notes, _ = melody_line(score)
         first, last = (
             min(notes, key=lambda n: n.onset_ticks),

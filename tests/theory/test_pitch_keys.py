@@ -211,3 +211,9 @@ def test_seven_note_scales_use_each_letter_once():
 )  # fmt: skip
 def test_a_key_is_minor_by_its_tonic_triad(text, minor):
     assert Key.parse(text).is_minor == minor
+
+
+def test_a_minor_key_uses_its_raised_sixth_and_seventh_as_its_own():
+    assert Key.parse("Em").usual_pitch_classes() == {4, 6, 7, 9, 11, 0, 2, 1, 3}
+    assert Key.parse("G").usual_pitch_classes() == set(Key.parse("G").pitch_classes())
+    assert Key.parse("D dorian").usual_pitch_classes() == set(Key.parse("C").pitch_classes())

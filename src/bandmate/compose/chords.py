@@ -196,9 +196,7 @@ def suggest_for_key(key: Key, bars: int, style: str, count: int = 5) -> list[Sug
         if modal or key.is_minor:
             # far less idiomatic for each chord that leaves the scale (D major's F# in D dorian,
             # D's F# in G mixolydian, the F of G mixolydian rock set for E minor)
-            scale = set(key.pitch_classes())
-            if key.mode == "minor":
-                scale |= {(key.tonic + 9) % 12, (key.tonic + 11) % 12}
+            scale = key.usual_pitch_classes()
             chords = {numeral_chord(n, home) for cell in laid for n in cell.split()}
             outside = sum(not set(c.pitch_classes()) <= scale for c in chords)
             weight *= OUT_OF_MODE**outside

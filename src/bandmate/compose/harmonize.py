@@ -314,10 +314,7 @@ class VoiceLeadingGuide:
 def key_lean(pitches: np.ndarray, key: Key) -> np.ndarray:
     """(vocab,) logits that lean the lower voices into `key`: -KEY_LEAN for each pitch outside
     its scale (in minor, its natural, harmonic and melodic forms), 0 elsewhere and for rests."""
-    scale = set(key.pitch_classes())
-    if key.mode == "minor":
-        scale |= {(key.tonic + 9) % 12, (key.tonic + 11) % 12}
-    outside = (pitches >= 0) & ~np.isin(pitches % 12, sorted(scale))
+    outside = (pitches >= 0) & ~np.isin(pitches % 12, sorted(key.usual_pitch_classes()))
     return np.where(outside, -KEY_LEAN, 0.0)
 
 

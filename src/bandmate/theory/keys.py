@@ -216,6 +216,12 @@ class Key:
         """Pitch classes of the scale, tonic first, in scale order."""
         return tuple((self.tonic + step) % 12 for step in MODES[self.mode])
 
+    def usual_pitch_classes(self) -> frozenset[int]:
+        """The pitch classes a piece in this key uses as its own: the scale's, and in minor
+        those of its harmonic and melodic forms too (the raised sixth and seventh)."""
+        extra = {(self.tonic + 9) % 12, (self.tonic + 11) % 12} if self.mode == "minor" else set()
+        return frozenset(self.pitch_classes()) | extra
+
     def contains(self, pc: int) -> bool:
         """Whether pitch class `pc` (any int, taken mod 12) is in the scale."""
         return pc % 12 in self.pitch_classes()
