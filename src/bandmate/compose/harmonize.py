@@ -357,19 +357,11 @@ def harmonize_steps(
         return rests + voiced
     from bandmate.compose.evaluate import SATB_RANGES
     from bandmate.models.sampling import PitchConstraints, sample_tokens
-    from bandmate.theory.pitch import midi_to_name
     from bandmate.tokens.base import BOS
 
     trained = load_chorale_model(model)
     tok, task = trained.tokenizer, trained.task
-    for pitch in soprano:
-        if pitch >= 0 and not tok.min_pitch <= pitch <= tok.max_pitch:
-            name = midi_to_name(int(pitch))
-            low, high = midi_to_name(tok.min_pitch), midi_to_name(tok.max_pitch)
-            raise UserError(
-                f"The melody's note {name} is outside the chorale model's range {low}-{high}; "
-                "transpose the melody into a singer's range."
-            )
+    _check_model_range([int(p) for p in soprano if p >= 0], tok)
     ranges = {v: SATB_RANGES[name.lower()] for v, name in enumerate(VOICE_NAMES) if v > 0}
     constraints = PitchConstraints(voice_ranges=ranges)
     pitches = task.pitch_of_tokens()
@@ -469,13 +461,13 @@ def octaves_above(notes: Sequence[Note]) -> int:
     return octaves
 
 
-def _check_model_range(notes: Sequence[Note], tok) -> None:
-    """Refuse a melody note outside the chorale model's range, by its name."""
+def _check_model_range(pitches: Sequence[int], tok) -> None:
+    """Refuse a melody pitch outside the chorale model's range, by its name."""
     from bandmate.theory.pitch import midi_to_name
 
-    for note in notes:
-        if not tok.min_pitch <= note.pitch <= tok.max_pitch:
-            name = midi_to_name(note.pitch)
+    for pitch in pitches:
+        if not tok.min_pitch <= pitch <= tok.max_pitch:
+            name = midi_to_name(pitch)
             low, high = midi_to_name(tok.min_pitch), midi_to_name(tok.max_pitch)
             raise UserError(
                 f"The melody's note {name} is outside the chorale model's range {low}-{high}; "
@@ -508,7 +500,7 @@ def harmonize(
     notes, warning = melody_line(score)
     _check_room_below(notes)
     trained = load_chorale_model(model)
-    _check_model_range(notes, trained.tokenizer)
+    _check_model_range([n.pitch for n in notes], trained.tokenizer)
     octaves = octaves_above(notes)
     if octaves:
         up = "an octave" if octaves == 1 else f"{octaves} octaves"
