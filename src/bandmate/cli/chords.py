@@ -53,8 +53,7 @@ def run(args) -> int:
         if doubt is not None:  # on stderr: stdout may be JSON
             print(f"bandmate chords: warning: {doubt}", file=sys.stderr)
     else:
-        style = args.style or "pop"
-        suggestions = suggest_for_key(key, 8 if args.bars is None else args.bars, style, args.count)
+        suggestions = suggest_for_key(key, args.bars, args.style, args.count)
     if args.json:
         print(json.dumps([s.__dict__ for s in suggestions], indent=2))
         return 0

@@ -154,11 +154,19 @@ OUT_OF_MODE = 0.3
 NO_MINOR_TONIC = 0.5
 
 
-def suggest_for_key(key: Key, bars: int, style: str, count: int = 5) -> list[Suggestion]:
-    """Up to `count` progressions of `style` in `key`, `bars` long, the most idiomatic first.
+DEFAULT_BARS, DEFAULT_STYLE = 8, "pop"  # a progression asked for without them
+
+
+def suggest_for_key(
+    key: Key, bars: int | None = None, style: str | None = None, count: int = 5
+) -> list[Suggestion]:
+    """Up to `count` progressions of `style` in `key`, `bars` long, the most idiomatic first
+    (None: `DEFAULT_BARS`, `DEFAULT_STYLE`).
 
     In a mode or a minor key, the progressions whose chords keep to its scale come first
     (`OUT_OF_MODE`), and in minor those that sound its tonic (`NO_MINOR_TONIC`)."""
+    bars = DEFAULT_BARS if bars is None else bars
+    style = style or DEFAULT_STYLE
     table = _progressions()
     family = progression_family(style)
     if family is None:

@@ -238,7 +238,7 @@ def check(params: Params, uploads: UploadStore) -> None:
 
         key = request_key(params.input is not None, params.key)
         if params.input is None:  # cheap: the style's table set in the key
-            suggest_for_key(key, *_progression_shape(params), params.count)
+            suggest_for_key(key, params.bars, params.style, params.count)
             return
         if params.style is not None or params.bars is not None:  # the CLI ignores them unsaid
             raise UserError(
@@ -488,11 +488,6 @@ def _run_continue(p: ContinueParams, out: Path, progress, uploads: UploadStore) 
     )
 
 
-def _progression_shape(p: ChordsParams) -> tuple[int, str]:
-    """(bars, style) of progressions in a key, with `bandmate chords`'s defaults."""
-    return (8 if p.bars is None else p.bars), p.style or "pop"
-
-
 def _run_chords(p: ChordsParams, out: Path, progress, uploads: UploadStore) -> None:
     """chords.json is what `bandmate chords --json` prints: the suggestions, best first. For a
     melody whose key signature its notes deny, the CLI's warning is warning.txt beside it."""
@@ -504,7 +499,7 @@ def _run_chords(p: ChordsParams, out: Path, progress, uploads: UploadStore) -> N
     key = request_key(p.input is not None, p.key)
     progress(0, 1)
     if p.input is None:
-        suggestions = suggest_for_key(key, *_progression_shape(p), p.count)
+        suggestions = suggest_for_key(key, p.bars, p.style, p.count)
     else:
         from bandmate.theory.harmony import key_doubt
 
