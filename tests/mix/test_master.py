@@ -192,6 +192,16 @@ def test_intensity_zero_changes_nothing_but_the_level_and_the_dc(rng):
     assert max(abs(a - b) for a, b in zip(before, after, strict=True)) < 1.0
 
 
+def test_a_config_alone_sets_the_target(rng):
+    """Settings given in a `MasterConfig` hold unless a keyword overrides them."""
+    mix = music(rng, lufs=-20.0)
+    mastered, report = master(mix, config=MasterConfig(target_lufs=-24.0, ceiling_dbtp=-3.0))
+    assert_on_target(mastered, -24.0, -3.0)
+    assert (report.config.target_lufs, report.config.intensity) == (-24.0, 1.0)
+    mastered, _ = master(mix, target_lufs=-16.0, config=MasterConfig(target_lufs=-24.0))
+    assert_on_target(mastered, -16.0)
+
+
 def test_compression_is_linked_across_channels(rng):
     mix = music(rng, lufs=-18.0)
     left_loud = Audio(mix.samples * np.array([[1.0], [0.1]]), mix.sample_rate)

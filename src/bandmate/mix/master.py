@@ -411,17 +411,19 @@ class MasterReport:
 def master(
     audio: Audio,
     *,
-    target_lufs: float = -14.0,
-    ceiling_dbtp: float = -1.0,
+    target_lufs: float | None = None,
+    ceiling_dbtp: float | None = None,
     reference: Audio | None = None,
-    intensity: float = 1.0,
-    genre_curve: str = DEFAULT_CURVE,
+    intensity: float | None = None,
+    genre_curve: str | None = None,
     config: MasterConfig | None = None,
 ) -> tuple[Audio, MasterReport]:
     """Master `audio` (mono or stereo, any supported rate): returns (master, report).
 
-    The keyword settings override those of `config`. Raises `UserError` for silent or too short
-    audio and `AudioFormatError` for NaN or infinite samples; `audio` is not changed.
+    The keyword settings that are given override those of `config` (by default
+    `MasterConfig()`: -14 LUFS, -1 dBTP, intensity 1, the balanced curve). Raises `UserError`
+    for silent or too short audio and `AudioFormatError` for NaN or infinite samples; `audio` is
+    not changed.
     """
     config = _configure(config, target_lufs, ceiling_dbtp, intensity, genre_curve)
     if reference is None:
@@ -469,11 +471,11 @@ def master_file(
     in_path: str | os.PathLike,
     out_path: str | os.PathLike,
     *,
-    target_lufs: float = -14.0,
-    ceiling_dbtp: float = -1.0,
+    target_lufs: float | None = None,
+    ceiling_dbtp: float | None = None,
     reference_path: str | os.PathLike | None = None,
-    intensity: float = 1.0,
-    genre_curve: str = DEFAULT_CURVE,
+    intensity: float | None = None,
+    genre_curve: str | None = None,
     subtype: str | None = None,
     force: bool = False,
     config: MasterConfig | None = None,
@@ -543,13 +545,12 @@ def master_file(
 
 # --- the passes --------------------------------------------------------------------------------
 def _configure(config, target_lufs, ceiling_dbtp, intensity, genre_curve) -> MasterConfig:
-    return dataclasses.replace(
-        config or MasterConfig(),
-        target_lufs=float(target_lufs),
-        ceiling_dbtp=float(ceiling_dbtp),
-        intensity=float(intensity),
-        curve=genre_curve,
-    )
+    """`config` (or the defaults) with the settings given as keywords in place of its own."""
+    given = {"target_lufs": target_lufs, "ceiling_dbtp": ceiling_dbtp, "intensity": intensity}
+    changes = {name: float(value) for name, value in given.items() if value is not None}
+    if genre_curve is not None:
+        changes["curve"] = genre_curve
+    return dataclasses.replace(config or MasterConfig(), **changes)
 
 
 def _check_masterable(analysis: Analysis, name: str, *, reference: bool = False) -> None:
