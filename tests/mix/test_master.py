@@ -213,6 +213,33 @@ def test_compression_is_linked_across_channels(rng):
     assert np.allclose(gain[0, both], gain[1, both], rtol=1e-4)
 
 
+def test_a_sub_heavy_kick_does_not_pump_the_chords():
+    """The compressor's detector is high-passed: an 808 under steady chords must not turn the
+    chords down on every hit (its detector read the 808, and the chords swung by 2.3 dB)."""
+    rate, seconds = 44_100, 8.0
+    t = np.arange(round(seconds * rate)) / rate
+    chords = 0.1 * (np.sin(2 * np.pi * 440 * t) + np.sin(2 * np.pi * 660 * t))
+    kicks = np.zeros_like(t)
+    for start in range(0, len(t), rate // 2):  # an 808 every half second, 85 Hz falling to 45
+        since = t[: len(t) - start]
+        pitch = 45 + 40 * np.exp(-since / 0.03)
+        phase = 2 * np.pi * np.cumsum(pitch) / rate
+        kicks[start:] += 0.4 * np.sin(phase) * np.exp(-since / 0.25)
+    mix = Audio(np.stack([chords + kicks] * 2), rate)
+    mastered, _ = master(mix)
+    assert_on_target(mastered)
+
+    def swing_db(samples: np.ndarray) -> float:  # the chords' level, in 10 ms windows, 95%-5%
+        sos = scipy.signal.butter(4, [300, 3000], "bandpass", fs=rate, output="sos")
+        band = scipy.signal.sosfiltfilt(sos, samples[0])[rate // 2 :]
+        windows = band[: len(band) // 441 * 441].reshape(-1, 441)
+        levels = 10 * np.log10(np.mean(windows**2, axis=1))
+        return float(np.percentile(levels, 95) - np.percentile(levels, 5))
+
+    assert swing_db(mix.samples) < 0.8
+    assert swing_db(mastered.samples) < 1.5  # 1.1 dB
+
+
 def test_input_is_not_changed(rng):
     mix = music(rng)
     copy = mix.samples.copy()

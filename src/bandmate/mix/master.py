@@ -20,7 +20,11 @@ that Matchering lacks):
    leave clicks out (`mix.analysis` bridges them): a 2-sample spike in a quiet, dark mix held as
    much 8-16 kHz energy as the whole programme and moved the EQ there by up to 6 dB.
 4. **compression**: a gentle, stereo-linked RMS compressor (2:1 at intensity 1, 6 dB soft knee,
-   threshold 3 dB above the programme's loudness); intensity 0 leaves it out.
+   threshold 3 dB above the programme's loudness); intensity 0 leaves it out. Its detector hears
+   the programme through a high-pass (`compressor_sidechain_hz`, 150 Hz, 4th order), as a bus
+   compressor's sidechain filter does, and the threshold follows the share of the energy the
+   filter lets through: a kick or an 808, which can hold most of a mix's energy, had turned the
+   whole programme down on every hit (steady chords over an 808 swung by 2.3 dB; now 1.1 dB).
 5. **gain** toward the target, and 6. **true-peak limiting** to `ceiling_dbtp`: the gain is solved
    so that the limited signal lands on the target (see below).
 7. **trim**: the master is measured and a final gain of a few hundredths of a dB puts it on the
@@ -105,6 +109,7 @@ from bandmate.mix.dynamics import (
     control_hop,
     gated_lufs,
     ramp_gains,
+    sidechain_sos,
 )
 from bandmate.progress import ProgressCallback, no_progress
 
@@ -137,6 +142,7 @@ class MasterConfig:
     compressor_detector_ms: float = 10.0
     compressor_attack_ms: float = 20.0
     compressor_release_ms: float = 150.0
+    compressor_sidechain_hz: float = 150.0  # the detector's high-pass (4th order)
     # a burst shorter than this is a click: the compressor does not hear it, and the limiter
     # releases it quickly (see `mix.dynamics`)
     transient_ms: float = 2.0
@@ -239,12 +245,18 @@ def _eq_band_response_db(sample_rate: int, gains_db) -> np.ndarray:
     response = pedalboard.Pedalboard(_eq_plugins(sample_rate, gains_db))(impulse, sample_rate)
     power = np.abs(np.fft.rfft(response[0].astype(np.float64))) ** 2
     freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
+    return _band_means_db(sample_rate, lambda points: np.interp(points, freqs, power))
+
+
+def _band_means_db(sample_rate: int, power_at: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """A power response (`power_at(frequencies)`) averaged over each octave band (dB); 0 for a
+    band above Nyquist."""
     out = []
     for k in range(len(OCTAVE_CENTERS_HZ)):
         center = 1000.0 * 2.0 ** (k - 5)
         points = center * 2.0 ** np.linspace(-0.5, 0.5, 9)
         points = points[points < 0.49 * sample_rate]
-        out.append(10 * np.log10(np.mean(np.interp(points, freqs, power))) if len(points) else 0)
+        out.append(10 * np.log10(np.mean(power_at(points))) if len(points) else 0)
     return np.array(out)
 
 
@@ -603,14 +615,18 @@ def _plan(blocks, sample_rate, channels, before, ref, config, keep, name) -> _Pl
     ratio = 1.0 + (config.compressor_ratio - 1.0) * config.intensity
     threshold = compressor = None
     if ratio > 1.001:
-        # the detector reads the mean square per channel, after the EQ has moved the level a bit
-        shares = np.array([10 ** (s / 10) if s is not None else 0.0 for s in measured])
-        eq_change_db = 10 * math.log10(
-            max(float(np.sum(shares * 10 ** (np.array(tone.achieved_db) / 10))), 1e-12)
+        # the detector reads the mean square per channel of what its high-pass lets through,
+        # after the EQ has moved the level a bit: the threshold follows the share it hears
+        sidechain = sidechain_sos(sample_rate, config.compressor_sidechain_hz)
+        heard_db = np.array(tone.achieved_db) + _band_means_db(
+            sample_rate,
+            lambda f: np.abs(scipy.signal.sosfreqz(sidechain, f, fs=sample_rate)[1]) ** 2,
         )
+        shares = np.array([10 ** (s / 10) if s is not None else 0.0 for s in measured])
+        heard = max(float(np.sum(shares * 10 ** (heard_db / 10))), 1e-12)
         threshold = (
             before.loudness.integrated_lufs
-            + eq_change_db
+            + 10 * math.log10(heard)
             - 10 * math.log10(channels)
             + config.compressor_threshold_lu
         )
@@ -620,7 +636,7 @@ def _plan(blocks, sample_rate, channels, before, ref, config, keep, name) -> _Pl
                 sample_rate, hop, threshold_db=threshold, ratio=ratio,
                 knee_db=config.compressor_knee_db, detector_ms=config.compressor_detector_ms,
                 attack_ms=config.compressor_attack_ms, release_ms=config.compressor_release_ms,
-                transient_ms=config.transient_ms,
+                transient_ms=config.transient_ms, sidechain_hz=config.compressor_sidechain_hz,
             )  # fmt: skip
 
     plan = _Plan(
