@@ -85,6 +85,13 @@ def test_the_four_chords_lead_pop_in_a_major_key():
     ]  # fmt: skip
 
 
+def test_a_minor_key_gets_a_minor_blues():
+    # "Am blues" gave C major's 12-bar blues (C7 F7 G7), which never sounds A minor
+    best = suggest_for_key(Key.parse("Am"), 12, "blues")[0]
+    bars = [format_chord(b.chords[0].symbol) for b in parse_chart(best.chart).bars]
+    assert (bars[0], bars[4], bars[9], bars[10]) == ("Am7", "Dm7", "E7", "Am7")
+
+
 def test_a_minor_key_starts_on_its_tonic():
     for s in suggest_for_key(Key.parse("Am"), 4, "pop"):
         assert format_chord(parse_chart(s.chart).bars[0].chords[0].symbol) == "Am"
