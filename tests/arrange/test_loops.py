@@ -45,6 +45,25 @@ def test_a_loop_of_the_users_chords_is_in_their_key_unless_told_another(tmp_path
     assert chords[:2] == ["Bb", "Eb"]
 
 
+def test_a_loop_told_a_tonic_for_chords_in_a_minor_key_is_named_by_the_key_it_plays(tmp_path):
+    from bandmate.io.midi import read_midi
+
+    # --key A for chords in C minor plays them in A minor, and its files said "A" (major)
+    assert str(loop_key("A", "(key: Cm) | Cm | G7 |", (4, 4))) == "Am"
+    assert str(loop_key("Em", "(key: D dorian) | Dm7 | G7 |", (4, 4))) == "E dorian"
+    files = make_loops(
+        LoopRequest(style="rock", key="A", chords="(key: Cm) | Cm | G7 |", bars=2), tmp_path
+    )
+    assert "rock_120bpm_Am_01.mid" in {p.name for p in files}
+    loop = read_midi(tmp_path / "rock_120bpm_Am_01.mid")
+    assert [str(c.symbol) for c in loop.chords][:2] == ["Am", "E7"]
+    assert str(loop.keys[0].key) == "Am"
+    # a key whose mode the chords cannot take is refused before anything is written
+    with pytest.raises(UserError, match="C major"):
+        make_loops(LoopRequest(style="rock", key="Am", chords="(key: C) | C | G |"), tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
 def test_a_key_with_a_mode_puts_no_space_in_a_loops_file_names(tmp_path):
     # "D dorian" named every file funk_100bpm_D dorian_01..., which shells and samplers split
     files = make_loops(LoopRequest(style="funk", key="d  Dorian", bars=1), tmp_path)

@@ -285,3 +285,19 @@ def test_groove_from_a_players_drum_midi_moves_the_band(tmp_path):
         run_cli("backing", *common, "--groove", tmp_path / "none.mid", "-o", tmp_path / "x"),
         "does not exist",
     )
+
+
+def test_a_key_whose_mode_the_chart_cannot_take_is_refused_not_played_in_another(tmp_path):
+    # a chart in G major asked for in Em played E, C#m, A, B7 under a key signature of E major
+    out = tmp_path / "song"
+    chart = "(key: G) | G | Em | C | D7 |"
+    refused = run_cli("backing", chart, "--style", "pop", "--key", "Em", "--midi-only", "-o", out)
+    assert_user_error(refused, "G major", "--key E ")
+    assert not out.exists()
+    # the tonic alone moves it and keeps its mode
+    moved = run_cli("backing", chart, "--style", "pop", "--key", "E", "--no-intro", "--no-ending",
+                    "--midi-only", "-o", out)  # fmt: skip
+    assert moved.returncode == 0, moved.stderr
+    song = read_midi(out / "song.mid")
+    assert [str(c.symbol) for c in song.chords] == ["E", "C#m", "A", "B7"]
+    assert str(song.keys[0].key) == "E"

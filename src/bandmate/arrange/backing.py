@@ -8,6 +8,7 @@ the same notes and changing one part's style leaves the other parts as they were
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -27,7 +28,7 @@ from bandmate.score.model import (
     Track,
 )
 from bandmate.theory.chart import Chart, parse_chart, transpose_chart
-from bandmate.theory.keys import parse_key
+from bandmate.theory.keys import Key, parse_key
 
 TEMPO_RANGE_BPM = (20.0, 400.0)
 TICKS_PER_BEAT = 480
@@ -82,9 +83,32 @@ def prepare_chart(chart: Chart | str, key: str | None, meter: tuple[int, int] = 
     target = parse_key(key)
     if chart.key is None:
         return transpose_chart(chart, 0, target)
+    target = played_key(chart.key, key)
     shift = (target.tonic - chart.key.tonic) % 12
     shift = shift - 12 if shift > 6 else shift  # move by the smaller interval
     return transpose_chart(chart, shift, target)
+
+
+def played_key(chart_key: Key, asked: str) -> Key:
+    """The key a chart written in `chart_key` plays in when the user asks for the key `asked`.
+
+    The chart is moved to the asked tonic and keeps its own mode: a tonic alone ("C" for a chart
+    in Am) asks only where to play it (C minor), and so does a plain "minor" or "major" that
+    agrees with the chart's third ("Em" for a chart in D dorian: E dorian). A key whose mode
+    contradicts the chart's ("Em" for a chart in G major) is refused: moving the chords cannot
+    change a major tune to a minor one, and it played in E major under the name Em.
+    """
+    target = parse_key(asked)
+    tonic_only = re.fullmatch(r"\s*[A-Ga-g][#♯b♭]{0,2}\s*", asked) is not None
+    generic = target.mode in ("major", "minor") and target.is_minor == chart_key.is_minor
+    if not (tonic_only or generic or target.mode == chart_key.mode):
+        raise UserError(
+            f"The chart is in {chart_key.tonic_name} {chart_key.mode} and --key {asked.strip()} "
+            f"asks for {target.mode}, which moving its chords cannot make; give --key "
+            f"{target.tonic_name} to play it in {target.tonic_name} {chart_key.mode}, or write "
+            "the chart's own key as you want it."
+        )
+    return target if target.mode == chart_key.mode else Key(target.tonic, chart_key.mode)
 
 
 def backing(

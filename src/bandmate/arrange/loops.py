@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bandmate.arrange.backing import backing
+from bandmate.arrange.backing import backing, played_key
 from bandmate.arrange.style import Style
 from bandmate.errors import UserError
 from bandmate.io.charts import load_chart
@@ -39,18 +39,21 @@ STOCK_PROGRESSIONS = {
 
 
 def loop_key(key: str | None, chords: str | None, meter: tuple[int, int]) -> Key:
-    """The key a loop is played in and named by: `key` when the user gives one; else the key
+    """The key a loop is played in and named by: `key` when the user gives one (with the mode of
+    the key `chords` name, when they name one: `backing.played_key`); else the key
     `chords` (chart text or a file) names, or failing that the key they are in
     (`theory.harmony.chart_key`: Am F C G is in A minor, as a producer would name it);
     else C, the stock progression's default. A loop of the user's chords is never moved to C
     unasked."""
     from bandmate.theory.harmony import chart_key
 
-    if key is not None:
+    if key is not None and not chords:
         return parse_key(key)
     if not chords:
         return Key(0)
     chart = load_chart(chords, meter)
+    if key is not None:  # chords that name their key keep its mode ("C" for Am chords: Cm)
+        return played_key(chart.key, key) if chart.key else parse_key(key)
     return chart.key or chart_key(chart) or Key(0)
 
 
