@@ -301,3 +301,17 @@ def test_a_key_whose_mode_the_chart_cannot_take_is_refused_not_played_in_another
     song = read_midi(out / "song.mid")
     assert [str(c.symbol) for c in song.chords] == ["E", "C#m", "A", "B7"]
     assert str(song.keys[0].key) == "E"
+
+
+def test_an_empty_chart_argument_is_called_empty_not_a_folder(tmp_path):
+    # backing "" said "'' is a folder; give a chart file": the empty path is the current folder
+    out = tmp_path / "song"
+    assert_user_error(run_cli("backing", "", "--style", "pop", "--midi-only", "-o", out), "empty")
+    assert not out.exists()
+
+
+def test_loop_with_empty_chords_is_refused_not_given_the_stock_progression(tmp_path):
+    # loop --chords "" (an unset shell variable) wrote a pack of the stock I-vi-IV-V in C
+    out = tmp_path / "pack"
+    assert_user_error(run_cli("loop", "--style", "pop", "--chords", "", "-o", out), "empty")
+    assert not out.exists()

@@ -20,6 +20,8 @@ def load_chart(text_or_path: str, meter: tuple[int, int] = (4, 4)) -> Chart:
     names no file, and does not read as a chart either, is reported as a missing file rather
     than as a chart with an odd chord in it.
     """
+    if not text_or_path.strip():  # before the path test: Path("") is the current folder
+        raise ChartError("the chart is empty; write bars like '| C | Am | F | G |'.")
     candidate = Path(text_or_path)
     looks_like_path = (
         "|" not in text_or_path
