@@ -59,7 +59,9 @@ root finder picks G so that this lands on the target, with no pass over the audi
 limiter aims `limiter_margin_db` under the ceiling. If the target needs the limiter to take more
 than `max_limiting_lu` of loudness away, it is out of reach under the ceiling: the master lands as
 close as that allows, less `out_of_reach_slack_lu` where giving up that little spares the limiter
-work that would buy no loudness, and the report says so.
+work that would buy no loudness, and the report says so. If EQ and compression are what put the
+target out of reach (a kick loop: see `_affordable`) and the chain without them meets it, pass A
+is run again without them, and the report says that too.
 
 Memory and speed. `master_file` reads the input in 10 s blocks twice (analysis, pass A), keeps
 pass A's shaped signal in an anonymous temporary file (float32: 1.4 GB of disk for an hour of
@@ -75,6 +77,7 @@ the input, the shaped signal and the output.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -335,6 +338,7 @@ class _Plan:
     predicted_lufs: float = math.nan
     reachable: bool = True
     dc_offset: tuple[float, ...] = ()  # the input's mean per channel, which stage 2 removed
+    note: str | None = None  # why EQ and compression were left out, if they were
 
 
 # --- the pipeline ------------------------------------------------------------------------------
@@ -365,6 +369,7 @@ class MasterReport:
     reference: Analysis | None = None
     output_subtype: str | None = None
     dc_offset: tuple[float, ...] = ()  # the input's mean per channel (full scale 1), removed
+    shaping_left_out: bool = False  # EQ and compression put the target out of reach
 
     @property
     def loudness_error_lu(self) -> float:
@@ -393,6 +398,7 @@ class MasterReport:
             "loudness_error_lu": _rounded(self.loudness_error_lu, 3),
             "notes": list(self.notes),
             "output_subtype": self.output_subtype,
+            "eq_and_compression_left_out": self.shaping_left_out,
             "stages": {
                 "dc_removal": {
                     "highpass_hz": self.config.dc_highpass_hz,
@@ -454,17 +460,20 @@ def master(
     _check_masterable(before, "The audio")
     if ref is not None:
         _check_masterable(ref, "The reference", reference=True)
-    shaped = np.empty_like(audio.samples)  # pass A's output, kept for every attempt
-    kept = 0
 
-    def keep(y: np.ndarray) -> None:
-        nonlocal kept
-        shaped[:, kept : kept + y.shape[1]] = y
-        kept += y.shape[1]
+    def shape(settings: MasterConfig) -> tuple[_Plan, np.ndarray]:
+        shaped = np.empty_like(audio.samples)  # pass A's output, kept for every attempt
+        kept = 0
 
-    plan = _plan(
-        lambda: blocks_of(audio.samples), rate, channels, before, ref, config, keep, "The audio"
-    )
+        def keep(y: np.ndarray) -> None:
+            nonlocal kept
+            shaped[:, kept : kept + y.shape[1]] = y
+            kept += y.shape[1]
+
+        blocks = lambda: blocks_of(audio.samples)  # noqa: E731
+        return _plan(blocks, rate, channels, before, ref, settings, keep, "The audio"), shaped
+
+    plan, shaped = _affordable(shape, rate, channels, frames, config)
     out = np.empty_like(audio.samples)
 
     def render(trim_db: float) -> Analysis:
@@ -534,12 +543,17 @@ def master_file(
             done += y.shape[1]
             progress(min(done, 2 * frames), 2 * frames)
 
-    with _SpillFile(channels) as shaped:  # pass A's output, on disk: memory stays bounded
+    with contextlib.ExitStack() as spills:  # pass A's output, on disk: memory stays bounded
 
         def blocks():
             return reported(read_blocks(in_path, BLOCK_SECONDS, purpose="mastered"), 0)
 
-        plan = _plan(blocks, rate, channels, before, ref, config, shaped.append, repr(str(in_path)))
+        def shape(settings: MasterConfig) -> tuple[_Plan, _SpillFile]:
+            spill = spills.enter_context(_SpillFile(channels))
+            name = repr(str(in_path))
+            return _plan(blocks, rate, channels, before, ref, settings, spill.append, name), spill
+
+        plan, shaped = _affordable(shape, rate, channels, frames, config)
 
         # every attempt is rendered to one temporary file, moved into place once the last has
         # been measured: an attempt over the ceiling never stands at `out_path`, and a run that
@@ -589,6 +603,39 @@ def _check_masterable(analysis: Analysis, name: str, *, reference: bool = False)
             f"{name} holds nothing but a DC offset (below {REFERENCE_FLOOR_DBFS:g} dBFS once "
             f"the offset is taken away){then}."
         )
+
+
+def _affordable(shape: Callable, rate: int, channels: int, frames: int, config: MasterConfig):
+    """Pass A (`shape(settings)` -> (plan, shaped signal)) with EQ and compression at the
+    config's intensity, or without them where they put a target out of reach that the chain
+    without them meets: returns (plan, shaped signal).
+
+    Intensity sets how far EQ and compression act; the loudness is to be met regardless. A kick
+    loop's octave balance is mostly its body: moving it toward a mix's curve cut the body and
+    boosted the attack by 6 dB, the compressor let each attack through and turned the body down,
+    and the limiter took 13 dB off every hit and still left the master 1.5 LU under -14 LUFS,
+    which the plain chain met with no limiting at all (a single kick came out 4 LU quieter than
+    the mix it was to raise). Only when the target is out of reach is the plain chain tried, so
+    every other master takes one pass; the plan then says why EQ and compression were left out
+    (`plan.note`). Both chains out of reach keep the EQ and compression asked for.
+    """
+    plan, shaped = shape(config)
+    if plan.compressor is None and not plan.tone.active:
+        return plan, shaped
+    threshold = config.ceiling_dbtp - config.limiter_margin_db
+    _solve(plan, rate, channels, frames, threshold, config)
+    if plan.reachable:
+        return plan, shaped
+    plain, plain_shaped = shape(dataclasses.replace(config, intensity=0.0))
+    _solve(plain, rate, channels, frames, threshold, config)
+    if not plain.reachable:
+        return plan, shaped
+    plain.note = (
+        f"EQ and compression were left out: with them the target {config.target_lufs:g} LUFS "
+        f"was out of reach under the {config.ceiling_dbtp:g} dBTP ceiling (the master would "
+        f"have stopped at {plan.predicted_lufs:.1f} LUFS), without them it is met."
+    )
+    return plain, plain_shaped
 
 
 def _ac_rms_dbfs(analysis: Analysis) -> float:
@@ -804,6 +851,8 @@ def _report(config, before, after, ref, plan, threshold, trim, subtype) -> Maste
             f"The master is {error:+.2f} LU from the target {config.target_lufs:g} LUFS: the "
             f"{config.ceiling_dbtp:g} dBTP ceiling allowed no closer."
         )
+    if plan.note:
+        notes.append(plan.note)
     offset = max((abs(v) for v in plan.dc_offset), default=0.0)
     if offset > 0 and 20 * math.log10(offset) >= config.dc_note_dbfs:  # after whether it landed
         notes.append(
@@ -836,6 +885,7 @@ def _report(config, before, after, ref, plan, threshold, trim, subtype) -> Maste
         reference=ref,
         output_subtype=subtype,
         dc_offset=plan.dc_offset,
+        shaping_left_out=plan.note is not None,
     )
 
 

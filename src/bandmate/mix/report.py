@@ -114,10 +114,17 @@ def stage_lines(report: MasterReport) -> list[str]:
         f"ratio {report.compressor_ratio:.2f}:1, at most "
         f"{_max(report.compressor_reduction_db):.1f} dB"
         if report.compressor_threshold_db is not None
+        else "left out (see below)"
+        if report.shaping_left_out
         else "off (intensity 0)"
     )
     return [
-        f"EQ toward {report.target_source}: {moves or 'no band moved 0.5 dB or more'}",
+        f"EQ toward {report.target_source}: "
+        + (
+            "left out (see below)"
+            if report.shaping_left_out
+            else moves or "no band moved 0.5 dB or more"
+        ),
         f"compression: {comp}",
         f"gain: {report.gain_db:+.2f} dB",
         f"limiter: {_max(report.limiter_reduction_db):.1f} dB at most, "
