@@ -77,6 +77,8 @@ QUALITIES: dict[str, Quality] = {
     "add9": Quality((0, 4, 7, 14), (14, 21)),
     "madd9": Quality((0, 3, 7, 14), (14, 17)),
     "add11": Quality((0, 4, 7, 17), (14, 17, 21)),
+    "madd11": Quality((0, 3, 7, 17), (14, 17)),
+    "sus4add9": Quality((0, 5, 7, 14), (14, 21)),  # Csus4(add9): pop and worship charts
     # major sevenths
     "maj7": Quality((0, 4, 7, 11), _MAJOR_TENSIONS),
     "maj9": Quality((0, 4, 7, 11, 14), _MAJOR_TENSIONS),
@@ -85,6 +87,7 @@ QUALITIES: dict[str, Quality] = {
     "maj9#11": Quality((0, 4, 7, 11, 14, 18), _MAJOR_TENSIONS),
     "maj7#5": Quality((0, 4, 8, 11), (14, 18)),
     "maj7b5": Quality((0, 4, 6, 11), _MAJOR_TENSIONS),
+    "maj7sus4": Quality((0, 5, 7, 11), (14, 21)),
     "(b5)": Quality((0, 4, 6), (14, 21)),  # in parentheses: "Cb5" is a Cb power chord
     # minor sevenths
     "m7": Quality((0, 3, 7, 10), _MINOR_TENSIONS),
@@ -121,6 +124,11 @@ QUALITIES: dict[str, Quality] = {
     "13b9": Quality((0, 4, 7, 10, 13, 21), (13, 21)),
     "13b9#11": Quality((0, 4, 7, 10, 13, 18, 21), (13, 18, 21)),
     "7b9b13": Quality((0, 4, 7, 10, 13, 20), (13, 20)),
+    "9b13": Quality((0, 4, 7, 10, 14, 20), (14, 20)),
+    "13#9": Quality((0, 4, 7, 10, 15, 21), (15, 21)),
+    "7b5b9": Quality((0, 4, 6, 10, 13), (13, 21)),
+    "7b5#9": Quality((0, 4, 6, 10, 15), (15, 21)),
+    "7#9#11": Quality((0, 4, 7, 10, 15, 18), (15, 18, 21)),
     "7#9b13": Quality((0, 4, 7, 10, 15, 20), (15, 20)),
     "7b9#9": Quality((0, 4, 7, 10, 13, 15), (13, 15, 21)),
     "7b9#11": Quality((0, 4, 7, 10, 13, 18), (13, 18, 21)),
@@ -159,6 +167,17 @@ QUALITY_ALIASES: dict[str, str] = {
     "4": "sus4",  # D4 is Dsus4
     "7M": "maj7",  # Brazilian and French charts
     "7susb9": "7sus4b9",
+    "7b9sus4": "7sus4b9",  # C7b9sus4, C7(b9)sus: the alteration written before the sus
+    "7b9sus": "7sus4b9",
+    "susadd9": "sus4add9",
+    "79": "9",  # C7(9), C7(13), Cmaj7(9)...: the extension in parentheses after its 7th
+    "713": "13",
+    "m79": "m9",
+    "maj79": "maj9",
+    "maj713": "maj13",
+    "7sus49": "9sus4",
+    "m7b59": "m9b5",  # Cø9, Cø11
+    "m7b511": "m11b5",
     "m711": "m11",  # Cm7(11)
     "m7add11": "m11",
     "dimmaj7": "dimMaj7",  # Cdim(maj7), Co(maj7)
