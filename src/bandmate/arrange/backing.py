@@ -21,6 +21,7 @@ from bandmate.errors import ChartError, UserError
 from bandmate.score.model import (
     ChordEvent,
     KeyChange,
+    Note,
     Score,
     Section,
     TempoChange,
@@ -157,15 +158,29 @@ def backing(
             program=part.program,
             is_drum=part.generator == "drums",
             role=part.role,
-            notes=tuple(_perform(song, style, part, index, seed, groove)),
+            notes=tuple(_perform(song, style, part, index, seed, groove, end_at=not loop)),
         )
         for index, part in enumerate(style.parts)
     )
     return plan_score(song, tracks)
 
 
-def _perform(song: SongPlan, style: Style, part, index: int, seed: int, groove: Groove | None):
-    """One part: the player's notes on the grid, then swing, groove and human feel."""
+def _perform(
+    song: SongPlan,
+    style: Style,
+    part,
+    index: int,
+    seed: int,
+    groove: Groove | None,
+    *,
+    end_at: bool = True,
+):
+    """One part: the player's notes on the grid, then swing, groove and human feel.
+
+    With `end_at`, no note rings past the song's last bar line: a last chord nudged late by the
+    human feel held on a few ticks past it, so that song.mid of a 4-bar chart played with
+    --no-intro --no-ending ran 7684 ticks, which a DAW takes as five bars. (A loop's notes are
+    cut at its end where its MIDI is written, and what rings over is folded onto its start.)"""
     rng = np.random.default_rng([seed, index])
     notes = play(song, part, style, rng)
     bar_starts = [b.start_ticks for b in song.bars]
@@ -183,7 +198,15 @@ def _perform(song: SongPlan, style: Style, part, index: int, seed: int, groove: 
         timing_ms=style.timing_ms,
         velocity_jitter=style.velocity_jitter,
     )
-    return trim_overlaps(notes)  # a nudged onset must not land inside the same pitch's last note
+    notes = trim_overlaps(notes)  # a nudged onset must not land inside the same pitch's last note
+    if not end_at:
+        return notes
+    end = song.end_ticks
+    return [
+        n if n.end_ticks <= end else Note(n.onset_ticks, end - n.onset_ticks, n.pitch, n.velocity)
+        for n in notes
+        if n.onset_ticks < end
+    ]
 
 
 def plan_score(song: SongPlan, tracks: tuple[Track, ...] = ()) -> Score:
