@@ -199,6 +199,48 @@ def curve_shares_db(name: str) -> tuple[float, ...]:
 
 
 # --- tonal balance -----------------------------------------------------------------------------
+def comparable_shares_db(mix: Analysis, reference: Analysis):
+    """The octave-band shares (dB) of `mix` and `reference`, each summing to 0 dB over the bands
+    that both hold alike, None in the others: (mix shares, reference shares).
+
+    A band counts where the two files' Nyquist frequencies cover about the same part of it
+    (within a tenth of its width): a 22.05 kHz file holds no 16 kHz band and a 32 kHz file only
+    its lower 40 %. Each file's shares sum to 0 dB over the bands it holds, so a band that one
+    lacks had raised the other's every other band against it: white noise at 22.05 kHz against
+    white noise at 192 kHz was boosted by 3 dB in nine bands, and at 32 kHz against 44.1 kHz cut
+    by 1.2 dB in nine and boosted by 2.2 dB at 16 kHz, a band it cannot fill.
+    """
+
+    def covered(rate: int, center: float) -> float:
+        low, high = center / math.sqrt(2), center * math.sqrt(2)
+        return float(np.clip((rate / 2 - low) / (high - low), 0.0, 1.0))
+
+    rates = mix.loudness.sample_rate, reference.loudness.sample_rate
+    pairs = [(a, b) for (_, a), (_, b) in zip(mix.octave_bands_db, reference.octave_bands_db,
+                                              strict=True)]  # fmt: skip
+    alike = [
+        a is not None
+        and b is not None
+        and abs(
+            covered(rates[0], 1000.0 * 2.0 ** (k - 5)) - covered(rates[1], 1000.0 * 2.0 ** (k - 5))
+        )
+        <= 0.1
+        for k, (a, b) in enumerate(pairs)
+    ]
+
+    def renormalised(shares: list[float | None]) -> tuple[float | None, ...]:
+        power = [10.0 ** (s / 10.0) for s, ok in zip(shares, alike, strict=True) if ok]
+        total = sum(power)
+        if total <= 0:
+            return tuple(None for _ in shares)
+        return tuple(
+            s - 10.0 * math.log10(total) if ok else None
+            for s, ok in zip(shares, alike, strict=True)
+        )
+
+    return renormalised([a for a, _ in pairs]), renormalised([b for _, b in pairs])
+
+
 @dataclass(frozen=True)
 class ToneMatch:
     """The EQ stage: per octave band (centres as in `mix.analysis`), all in dB.
@@ -653,12 +695,12 @@ def _plan(blocks, sample_rate, channels, before, ref, config, keep, name) -> _Pl
     start-up, and the gain to the target would be infinite.
     """
     hop = control_hop(sample_rate)
-    if ref is not None:
-        target = tuple(s for _, s in ref.octave_bands_db)
-    else:
-        target = curve_shares_db(config.curve)
     measured = tuple(s for _, s in before.octave_bands_db)
-    tone = plan_tone(measured, target, sample_rate, config)
+    if ref is not None:
+        compared, target = comparable_shares_db(before, ref)
+    else:
+        compared, target = measured, curve_shares_db(config.curve)
+    tone = plan_tone(compared, target, sample_rate, config)
     ratio = 1.0 + (config.compressor_ratio - 1.0) * config.intensity
     threshold = compressor = None
     if ratio > 1.001:

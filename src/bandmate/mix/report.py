@@ -236,15 +236,22 @@ def _peak_panel(ax, report: MasterReport) -> None:
 
 
 def band_distance_db(shares_db, target_db) -> float | None:
-    """RMS difference in dB between two octave balances (bands missing in either are skipped)."""
-    pairs = [
-        (s, t)
-        for s, t in zip(shares_db, target_db, strict=True)
-        if s is not None and t is not None and math.isfinite(s) and math.isfinite(t)
-    ]
-    if not pairs:
+    """RMS difference in dB between two octave balances (bands missing in either are skipped).
+
+    Each balance is taken as shares of the bands both hold (each summed to 0 dB over them):
+    a band only one holds, as a 192 kHz file holds 16 kHz and a 22.05 kHz one does not, had put
+    3 dB between two white noises."""
+    pairs = np.array(
+        [
+            (s, t)
+            for s, t in zip(shares_db, target_db, strict=True)
+            if s is not None and t is not None and math.isfinite(s) and math.isfinite(t)
+        ]
+    )
+    if not len(pairs):
         return None
-    return float(np.sqrt(np.mean([(s - t) ** 2 for s, t in pairs])))
+    pairs -= 10.0 * np.log10(np.sum(10.0 ** (pairs / 10.0), axis=0))
+    return float(np.sqrt(np.mean((pairs[:, 0] - pairs[:, 1]) ** 2)))
 
 
 def _band_distance(report: MasterReport, analysis) -> float | None:
