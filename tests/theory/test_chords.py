@@ -75,6 +75,14 @@ SAME_CHORDS = [
     ["C9sus4", "C7sus4(9)"],
     ["Cm9b5", "Cø9"],
     ["Cm11b5", "Cø11"],
+    # the signs as a Mac, a word processor or a Brazilian keyboard types them
+    ["Cmaj7", "C∆7", "C∆", "C△7"],
+    ["Cm7b5", "C∅7", "C∅"],
+    ["Cdim7", "Cº7", "C˚7"],
+    ["Cdim", "Cº"],
+    ["Cm7", "C–7", "C−7"],
+    ["C7b9", "C7(–9)"],
+    ["CmMaj7", "C−Δ7"],
 ]
 
 

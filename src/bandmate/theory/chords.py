@@ -201,6 +201,11 @@ _ALTERATION_RE = re.compile(r"([b#])(5|9|11|13)")
 # Parentheses in pairs, not nested; commas only inside them: "C7(b9,#11)".
 _PARENTHESES_RE = re.compile(r"[^(),]*(?:\([^()]*\)[^(),]*)*")
 _ROOT_RE = re.compile(r"([A-G])([#b♯♭]?)")
+# Characters that keyboards and word processors type for the usual chord signs: a Mac's Option-J
+# triangle (U+2206) and the white triangle, the empty-set sign for half-diminished, the ordinal
+# and ring signs for diminished (Brazilian charts), and the en dash and minus sign that
+# autocorrect and typeset charts put for the hyphen of "C-7".
+_LOOKALIKES = str.maketrans({"∆": "Δ", "△": "Δ", "∅": "ø", "º": "°", "˚": "°", "–": "-", "−": "-"})
 _NO_CHORD_SPELLINGS = {"N.C.", "NC", "N.C"}
 NO_CHORD_QUALITY = "N.C."
 
@@ -208,12 +213,13 @@ NO_CHORD_QUALITY = "N.C."
 def _normalise_quality(text: str) -> str:
     """Rewrite a written quality towards a canonical token (the result may still be unknown).
 
-    Steps: ASCII accidentals; drop parentheses and commas ("7(b9,#11)" -> "7b9#11"); map the head
+    Steps: ASCII accidentals and signs (`_LOOKALIKES`); drop parentheses and commas
+    ("7(b9,#11)" -> "7b9#11"); map the head
     (M, ma, Δ, -, min, °, o, ø, +, aug ...) to maj/m/dim/m7b5/aug, and a major head again after a
     minor or augmented one ("m(maj7)", "-Δ7", "+M7"); "+5"/"-9" after the head mean "#5"/"b9";
     then put alterations in order of degree ("7b13#9" -> "7#9b13").
     """
-    text = text.replace("♭", "b").replace("♯", "#")
+    text = text.replace("♭", "b").replace("♯", "#").translate(_LOOKALIKES)
     text = text.replace("(", "").replace(")", "").replace(",", "")
     head, rest = _match_head(text, _MAJOR_HEADS + _OTHER_HEADS)
     if head in ("m", "aug"):
