@@ -27,7 +27,6 @@ def add_parser(sub) -> None:
     p.add_argument("--reference", help="a finished master whose tonal balance to move toward")
     p.add_argument(
         "--curve",
-        default="balanced",
         type=str.lower,
         help="the target curve when there is no reference: balanced (default), warm, bright, "
         "bass-heavy",
@@ -61,6 +60,13 @@ def run(args) -> int:
     )
     from bandmate.progress import progress_bar
 
+    if args.reference and args.curve:
+        from bandmate.errors import UserError
+
+        raise UserError(
+            "Give --reference or --curve, not both: the EQ moves toward the reference's balance, "
+            "and a curve is the target only when there is no reference."
+        )
     MasterConfig(  # refuse impossible settings before any work
         target_lufs=args.target_lufs, ceiling_dbtp=args.ceiling_dbtp, intensity=args.intensity
     )
