@@ -292,7 +292,7 @@ def test_a_key_whose_mode_the_chart_cannot_take_is_refused_not_played_in_another
     out = tmp_path / "song"
     chart = "(key: G) | G | Em | C | D7 |"
     refused = run_cli("backing", chart, "--style", "pop", "--key", "Em", "--midi-only", "-o", out)
-    assert_user_error(refused, "G major", "--key E ")
+    assert_user_error(refused, "G major", "ask for E alone")
     assert not out.exists()
     # the tonic alone moves it and keeps its mode
     moved = run_cli("backing", chart, "--style", "pop", "--key", "E", "--no-intro", "--no-ending",

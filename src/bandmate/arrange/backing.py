@@ -104,10 +104,10 @@ def played_key(chart_key: Key, asked: str) -> Key:
     generic = target.mode in ("major", "minor") and target.is_minor == chart_key.is_minor
     if not (tonic_only or generic or target.mode == chart_key.mode):
         raise UserError(
-            f"The chart is in {chart_key.tonic_name} {chart_key.mode} and --key {asked.strip()} "
-            f"asks for {target.mode}, which moving its chords cannot make; give --key "
-            f"{target.tonic_name} to play it in {target.tonic_name} {chart_key.mode}, or write "
-            "the chart's own key as you want it."
+            f"The chart is in {chart_key.tonic_name} {chart_key.mode}, and the key "
+            f"{asked.strip()} is {target.mode}, which moving its chords cannot make; ask for "
+            f"{target.tonic_name} alone to play it in {target.tonic_name} {chart_key.mode}, or "
+            "write the chart's own key as you want it."
         )
     return target if target.mode == chart_key.mode else Key(target.tonic, chart_key.mode)
 
