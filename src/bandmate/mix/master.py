@@ -381,6 +381,7 @@ class _Plan:
     reachable: bool = True
     dc_offset: tuple[float, ...] = ()  # the input's mean per channel, which stage 2 removed
     note: str | None = None  # why EQ and compression were left out, if they were
+    solved_at_db: float | None = None  # the limiter threshold `_solve` last solved for
 
 
 # --- the pipeline ------------------------------------------------------------------------------
@@ -811,6 +812,7 @@ def _solve(plan: _Plan, sample_rate, channels, frames, threshold_db, config) -> 
     plan.predicted_lufs = loudness(gain)
     plan.limiter_loss_lu = unlimited + gain - plan.predicted_lufs
     plan.reachable = reachable
+    plan.solved_at_db = threshold_db
 
 
 def _gentlest_gain(loudness: Callable[[float], float], low: float, high: float, slack_lu: float):
@@ -858,11 +860,10 @@ def _land(plan: _Plan, render: Callable[[float], Analysis], rate, channels, fram
     lower. At most four renders. Returns (after, trim_db, limiter threshold).
     """
     target, ceiling = config.target_lufs, config.ceiling_dbtp
-    threshold, solved_at, model_error = ceiling - config.limiter_margin_db, None, 0.0
+    threshold, model_error = ceiling - config.limiter_margin_db, 0.0
     for attempt in range(4):
-        if threshold != solved_at:
+        if threshold != plan.solved_at_db:  # `_affordable` may have solved it already
             _solve(plan, rate, channels, frames, threshold, config)
-            solved_at = threshold
         trim = target - plan.predicted_lufs - model_error if plan.reachable else 0.0
         after = render(trim)
         level, peak = after.loudness.integrated_lufs, after.loudness.true_peak_dbtp
