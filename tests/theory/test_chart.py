@@ -21,7 +21,7 @@ from bandmate.theory import (
     parse_chart,
     parse_chord,
 )
-from bandmate.theory.chart import transpose_chart
+from bandmate.theory.chart import chord_layout, transpose_chart
 
 
 def layout(bar: Bar) -> list[tuple[Fraction, str]]:
@@ -66,12 +66,26 @@ def test_a_progression_in_running_text_is_a_bar_a_chord():
     assert chords_of(parse_chart("C G | Am F")) == ["C G", "Am F"]
 
 
-def test_chords_split_a_bar_evenly():
+def test_chords_share_a_bar_as_players_read_it():
     chart = parse_chart("| C G | C F G C | (3/4) C G | (6/8) D A |")
     assert layout(chart.bars[0]) == [(0, "C"), (2, "G")]
     assert [c.beat for c in chart.bars[1].chords] == [0, 1, 2, 3]
-    assert layout(chart.bars[2]) == [(0, "C"), (Fraction(3, 2), "G")]
+    assert layout(chart.bars[2]) == [(0, "C"), (2, "G")]  # was on the "and" of beat 2
     assert layout(chart.bars[3]) == [(0, "D"), (3, "A")]  # beats count eighths in 6/8
+
+
+@pytest.mark.parametrize(
+    ("text", "beats"),
+    [("C F G", [0, 2, 3]),  # was on triplets (4/3, 8/3)
+     ("(5/4) C G", [0, 3]), ("(7/8) C G", [0, 4]), ("(5/8) C G", [0, 3]),
+     ("(12/8) C F G", [0, 6, 9]),  # dotted quarters: was mid-beat (4, 8)
+     ("(9/8) C G", [0, 6]), ("(6/8) C D E F", [0, 2, 4, 5]),
+     ("C D E F G", [Fraction(4 * i, 5) for i in range(5)])],  # more chords than beats: even
+)  # fmt: skip
+def test_a_bar_of_chords_is_shared_out_in_whole_beats_earlier_chords_longer(text, beats):
+    bar = parse_chart(f"| {text} |").bars[0]
+    assert [c.beat for c in bar.chords] == beats
+    assert parse_chart(format_chart(parse_chart(f"| {text} |"))).bars[0] == bar
 
 
 def test_dots_hold_the_chord_for_a_beat():
@@ -91,7 +105,7 @@ def test_percent_repeats_the_previous_bar():
     assert chart.bars[1] == chart.bars[0]
     assert chart.bars[1].source_bar == 2
     in_three = parse_chart("| C G | (3/4) % |")  # laid out again in the new meter
-    assert layout(in_three.bars[1]) == [(0, "C"), (Fraction(3, 2), "G")]
+    assert layout(in_three.bars[1]) == [(0, "C"), (2, "G")]
 
 
 def test_a_two_bar_repeat_plays_the_previous_two_bars():
@@ -314,9 +328,8 @@ keys = st.builds(Key, st.integers(0, 11), st.sampled_from(sorted(MODES)))
 @st.composite
 def bar_chords(draw, meter: tuple[int, int]) -> tuple[ChartChord, ...]:
     beats_in_bar = meter[0]
-    if draw(st.booleans()):  # an even split
-        count = draw(st.integers(1, 5))
-        beats = [Fraction(i * beats_in_bar, count) for i in range(count)]
+    if draw(st.booleans()):  # written plainly
+        beats = chord_layout(draw(st.integers(1, 5)), meter)
     else:  # whole beats, as dots write them
         later = draw(st.sets(st.integers(1, beats_in_bar - 1))) if beats_in_bar > 1 else set()
         beats = [Fraction(b) for b in [0, *sorted(later)]]

@@ -16,7 +16,11 @@ Syntax (one example says most of it)::
 * A chart with no bar lines at all and no beat placeholders (below) is a bar a chord, as a
   progression is written in running text: "C G Am F" is four bars, as "| C | G | Am | F |" is
   (and "C G Am F" on one line, "C G F F" on the next, eight). "C . F G" is still one bar.
-* Several chords in a bar split it evenly: "C G" in 4/4 is two beats each, in 3/4 one and a half.
+* Several chords in a bar share its beats as players read a chart (`chord_layout`): as evenly as
+  whole beats allow, an earlier chord taking a beat left over. "C G" in 4/4 is two beats each,
+  "C F G" two, one and one, "C G" in 3/4 two and one, in 5/4 three and two, in 7/8 four eighths
+  and three; 6/8, 9/8 and 12/8 count dotted quarters ("C F G" in 12/8 is 6 + 3 + 3 eighths).
+  More chords than beats split the bar evenly ("C D E F G" in 4/4, four fifths of a beat each).
   With `.` placeholders each token is one beat: "C . F G" in 4/4 puts C on beat 1, F on 3 and
   G on 4; such a bar must have exactly as many tokens as the meter has beats. One that starts
   with `.` holds the previous bar's last chord over ("| . . F . |"). A `/` is the same
@@ -46,7 +50,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 from bandmate.errors import ChartError, ChordSymbolError, UserError
 from bandmate.theory.chords import ChordSymbol, parse_chord
@@ -109,9 +113,25 @@ def _check_name(value: str | None, forbidden: str, what: str) -> None:
         raise ValueError(f"bad {what} {value!r}")
 
 
-def _is_even_split(beats: tuple[Fraction, ...], beats_in_bar: int) -> bool:
-    count = len(beats)
-    return all(beat == Fraction(i * beats_in_bar, count) for i, beat in enumerate(beats))
+def chord_layout(count: int, meter: tuple[int, int]) -> tuple[Fraction, ...]:
+    """Where `count` chords written plainly in a bar of `meter` start, in the meter's units.
+
+    The bar's beats are shared as evenly as whole beats allow, the earlier chords taking the
+    beats left over; a compound meter (6/8, 9/8, 12/8: a numerator over 3 that 3 divides, eighths
+    or shorter) counts its dotted quarters first, then its eighths. With more chords than units,
+    the bar is split evenly. Options: an even split everywhere (it put "C G" in 3/4 on the "and"
+    of beat 2 and "C F G" in 4/4 on triplets, which no player reads) or the first chord taking
+    what is left over (Band-in-a-Box's and iReal Pro's reading, and ours).
+    """
+    units = meter[0]
+    group = 3 if meter[1] >= 8 and units > 3 and units % 3 == 0 else 1
+    for size in dict.fromkeys((group, 1)):
+        slots = units // size
+        if count <= slots:
+            base, extra = divmod(slots, count)
+            lengths = [(base + (i < extra)) * size for i in range(count - 1)]
+            return tuple(Fraction(start) for start in accumulate(lengths, initial=0))
+    return tuple(Fraction(i * units, count) for i in range(count))
 
 
 @dataclass(frozen=True)
@@ -134,7 +154,7 @@ class Bar:
     """One bar of a chart.
 
     chords: at least one, the first on beat 0, beats strictly increasing and inside the bar, laid
-        out as the chart syntax can write them: an even split, or whole beats.
+        out as the chart syntax can write them: as `chord_layout` lays them out, or on whole beats.
     meter: (beats, beat unit), e.g. (3, 4) or (6, 8).
     section: the section label in force, or None before any label.
     key: the key in force, or None if the chart gives none.
@@ -167,8 +187,8 @@ class Bar:
             raise ValueError(f"a bar's first chord is on beat 0, not {beats[0]}")
         if any(a >= b for a, b in pairwise(beats)) or beats[-1] >= self.meter[0]:
             raise ValueError(f"chord beats {beats} must increase and stay inside {self.meter}")
-        if not _is_even_split(beats, self.meter[0]) and any(b.denominator != 1 for b in beats):
-            raise ValueError(f"chord beats {beats} are neither an even split nor whole beats")
+        if beats != chord_layout(len(beats), self.meter) and any(b.denominator != 1 for b in beats):
+            raise ValueError(f"chord beats {beats} are neither a plain layout nor whole beats")
         _check_name(self.section, _FORBIDDEN_IN_LABEL, "section label")
         if self.key is not None and not isinstance(self.key, Key):
             raise TypeError(f"a bar's key is a Key or None, not {self.key!r}")
@@ -587,8 +607,7 @@ class _ChartParser:
                 raise ChartError(problem, bar=number, token=error_token or culprit)
             placed = [(Fraction(i), t) for i, t in enumerate(tokens) if t != "."]
         else:
-            count = len(tokens)
-            placed = [(Fraction(i * beats_in_bar, count), t) for i, t in enumerate(tokens)]
+            placed = list(zip(chord_layout(len(tokens), self.meter), tokens, strict=True))
         chords = tuple(ChartChord(beat, self._chord(token, number)) for beat, token in placed)
         starts, self.section_starts = self.section_starts, False
         return Bar(
@@ -648,9 +667,10 @@ def _format_meter(meter: tuple[int, int]) -> str:
 
 
 def _format_bar_body(bar: Bar) -> str:
-    """The bar's chords: an even split as plain chords, anything else with '.' per empty beat."""
+    """The bar's chords: plainly where they lie as `chord_layout` lays them out, anything else
+    with '.' per empty beat."""
     beats = tuple(c.beat for c in bar.chords)
-    if _is_even_split(beats, bar.beat_count):
+    if beats == chord_layout(len(beats), bar.meter):
         return " ".join(str(c.symbol) for c in bar.chords)
     slots = ["."] * bar.beat_count
     for chord in bar.chords:
