@@ -238,6 +238,8 @@ def test_a_sub_heavy_kick_does_not_pump_the_chords():
 
     assert swing_db(mix.samples) < 0.8
     assert swing_db(mastered.samples) < 1.5  # 1.1 dB
+    full_band, _ = master(mix, config=MasterConfig(compressor_sidechain_hz=None))
+    assert swing_db(full_band.samples) > 2.0  # the detector's high-pass is what holds them
 
 
 def test_input_is_not_changed(rng):
