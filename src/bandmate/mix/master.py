@@ -416,7 +416,7 @@ class MasterReport:
     reference: Analysis | None = None
     output_subtype: str | None = None
     dc_offset: tuple[float, ...] = ()  # the input's mean per channel (full scale 1), removed
-    shaping_left_out: bool = False  # EQ and compression put the target out of reach
+    shaping_left_out: bool = False  # EQ and compression were left out (see `_affordable`)
 
     @property
     def loudness_error_lu(self) -> float:
