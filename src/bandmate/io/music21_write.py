@@ -17,8 +17,9 @@ Decisions:
   reads such a part back as drums), whereas MusicXML's unpitched notes would need a drum map that
   music21 cannot write per note. Notation programs show these parts as pitched notes.
 - Notes are spelled in the key in force (Bb in F major, A# in B major); the tempo, chords (as
-  `<harmony>` with bandmate's text as the `kind` text, so that "7b9" prints as written) and
-  sections (rehearsal marks) go on the first pitched part, as notation programs expect.
+  `<harmony>` with bandmate's text as the `kind` text, so that "7b9" prints as written, and the
+  MusicXML kind plus unprinted `<degree>`s that give its notes: `KIND_AND_DEGREES_BY_QUALITY`)
+  and sections (rehearsal marks) go on the first pitched part, as notation programs expect.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import bisect
 import io as _io
 import os
+import re
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
@@ -51,24 +53,50 @@ MAX_VOICES = 4
 # written as tied breves or as breve rests; music21 cannot export one of 16 whole notes at all.
 LONGEST_TICKS = 8 * NOTATION_TICKS_PER_BEAT
 
-#: bandmate chord quality -> music21's chord kind (MusicXML `kind`), the nearest one where MusicXML
-#: has no exact kind; the written text (`kind text=`) always carries bandmate's own spelling.
-KIND_BY_QUALITY = {
+#: bandmate chord quality -> (MusicXML `kind`, `degree`s that add, subtract or alter notes of it),
+#: so that a program that reads the kind (MuseScore, Finale, Dorico) gets the chord's notes: "+b9"
+#: adds a flat 9th, "-5" takes the 5th away, "~#11" alters the 11th the kind has. Kinds are the ones
+#: MusicXML defines, in music21's names (it writes "dominant-seventh" as "dominant",
+#: "half-diminished-seventh" as "half-diminished", "minor-major-seventh" as "major-minor"). A 13th
+#: kind is left with its natural 11th, as notation programs write a 13 chord; the degrees are
+#: written print-object="no", as the text of the kind (`kind text=`) already spells them all.
+KIND_AND_DEGREES_BY_QUALITY = {
     "maj": "major", "m": "minor", "dim": "diminished", "aug": "augmented",
     "sus2": "suspended-second", "sus4": "suspended-fourth", "5": "power",
-    "6": "major-sixth", "m6": "minor-sixth", "6/9": "major-sixth", "m6/9": "minor-sixth",
-    "add9": "major", "madd9": "minor", "add11": "major",
+    "6": "major-sixth", "m6": "minor-sixth", "6/9": "major-sixth +9", "m6/9": "minor-sixth +9",
+    "add9": "major +9", "madd9": "minor +9", "add11": "major +11", "madd11": "minor +11",
+    "sus4add9": "suspended-fourth +9",
     "maj7": "major-seventh", "maj9": "major-ninth", "maj13": "major-13th",
-    "maj7#11": "major-seventh", "maj9#11": "major-ninth", "maj7#5": "augmented-major-seventh",
+    "maj7#11": "major-seventh +#11", "maj9#11": "major-ninth +#11", "maj7#5": "augmented +7",
+    "maj7b5": "major-seventh ~b5", "maj7sus4": "suspended-fourth +7",
+    # not "major ~b5", which music21 reads back as "C alter b5": C flat 5, a power chord
+    "(b5)": "major -5 +b5",
     "m7": "minor-seventh", "m9": "minor-ninth", "m11": "minor-11th", "m13": "minor-13th",
-    "mMaj7": "minor-major-seventh", "mMaj9": "minor-major-ninth",
-    "m7b5": "half-diminished-seventh", "dim7": "diminished-seventh",
-    "7": "dominant-seventh", "9": "dominant-ninth", "11": "dominant-11th", "13": "dominant-13th",
-    "7sus2": "dominant-seventh", "7sus4": "suspended-fourth-seventh",
-    "9sus4": "suspended-fourth-seventh", "13sus4": "suspended-fourth-seventh",
-    "7b5": "seventh-flat-five", "7#5": "augmented-seventh", "9#5": "augmented-dominant-ninth",
-    "13#11": "dominant-13th", "13b9": "dominant-13th", "9#11": "dominant-ninth",
+    "mMaj7": "minor-major-seventh", "mMaj9": "minor-major-seventh +9",
+    "m7b5": "half-diminished-seventh", "m9b5": "half-diminished-seventh +9",
+    "m11b5": "half-diminished-seventh +9 +11", "dim7": "diminished-seventh",
+    "dimMaj7": "diminished +7",
+    "7": "dominant-seventh", "9": "dominant-ninth", "11": "dominant-11th -3",
+    "13": "dominant-13th",
+    "7sus2": "dominant-seventh -3 +2", "7sus4": "dominant-seventh -3 +4",
+    "9sus4": "dominant-ninth -3 +4", "13sus4": "dominant-13th -3",
+    "7sus4b9": "dominant-seventh -3 +4 +b9",
+    "7b5": "dominant-seventh ~b5", "7#5": "augmented-seventh", "9#5": "augmented-seventh +9",
+    "9b5": "dominant-ninth ~b5", "7b9": "dominant-seventh +b9", "7#9": "dominant-seventh +#9",
+    "7#11": "dominant-seventh +#11", "9#11": "dominant-ninth +#11", "13#11": "dominant-13th ~#11",
+    "7b13": "dominant-seventh +b13", "13b9": "dominant-13th ~b9",
+    "13b9#11": "dominant-13th ~b9 ~#11", "7b9b13": "dominant-seventh +b9 +b13",
+    "9b13": "dominant-ninth +b13", "13#9": "dominant-13th ~#9",
+    "7b5b9": "dominant-seventh ~b5 +b9", "7b5#9": "dominant-seventh ~b5 +#9",
+    "7#9#11": "dominant-seventh +#9 +#11", "7#9b13": "dominant-seventh +#9 +b13",
+    "7b9#9": "dominant-seventh +b9 +#9", "7b9#11": "dominant-seventh +b9 +#11",
+    "7#5b9": "augmented-seventh +b9", "7#5#9": "augmented-seventh +#9",
+    "7alt": "dominant-seventh -5 +b9 +#9 +b13",
 }  # fmt: skip
+#: bandmate chord quality -> its MusicXML kind alone (what `read_musicxml` falls back on)
+KIND_BY_QUALITY = {q: kind.split()[0] for q, kind in KIND_AND_DEGREES_BY_QUALITY.items()}
+_DEGREE_TYPES = {"+": "add", "-": "subtract", "~": "alter"}
+_DEGREE_RE = re.compile(r"([-+~])([b#]?)(\d+)")
 
 
 # --- public API --------------------------------------------------------------------------------
@@ -93,7 +121,8 @@ def musicxml_bytes(score: Score) -> bytes:
     stream.splitAtDurations(recurse=True)
     exporter = GeneralObjectExporter(stream)
     exporter.makeNotation = False
-    return exporter.parse()
+    # a chord's degrees are spelled by its kind text already ("7b9"): they are not printed again
+    return exporter.parse().replace(b"<degree>", b'<degree print-object="no">')
 
 
 def quantize_for_notation(score: Score) -> Score:
@@ -334,12 +363,15 @@ def _music21_chord_symbol(symbol):
     quality = symbol.quality
     suffix = "" if quality == "maj" else quality  # as `format_chord` writes it after the root
     bass = symbol.bass_name.replace("b", "-") if symbol.bass_name else None
+    kind, *degrees = KIND_AND_DEGREES_BY_QUALITY[quality].split()
     cs = harmony.ChordSymbol(
-        root=symbol.root_name.replace("b", "-"),
-        bass=bass,
-        kind=KIND_BY_QUALITY.get(quality, "major"),
-        kindStr=suffix,
+        root=symbol.root_name.replace("b", "-"), bass=bass, kind=kind, kindStr=suffix
     )
+    for degree in degrees:
+        sign, accidental, number = _DEGREE_RE.fullmatch(degree).groups()
+        alter = {"b": -1, "#": 1, "": 0}[accidental]
+        step = harmony.ChordStepModification(_DEGREE_TYPES[sign], int(number), alter)
+        cs.addChordStepModification(step, updatePitches=True)
     cs.quarterLength = 0
     return cs
 
