@@ -253,6 +253,10 @@ def test_the_meter_may_be_named_as_key_and_title_are():
         ("|: C :| x 500", 1, "x 500", "1 to 100 times"),
         ("|: C :| x | D", 1, "x", "needs a number"),
         ("| C | x3 |", 2, "x3", "must follow ':|'"),
+        ("| C | G x 2 |", 2, "x", "must follow ':|'"),
+        # a word that only looks like a count is named as the unknown chord it stands for
+        ("| C | X7 |", 2, "X7", "Unknown chord symbol 'X7': a chord starts with a root note"),
+        ("| C | x | F |", 2, "x", "Unknown chord symbol 'x'"),
         ("| C | G (3/4) |", 2, "(3/4)", "before a bar's first chord"),
         ("| C | G [Verse] D |", 2, "[Verse]", "before a bar's first chord"),
         ("| C | [ ] D |", 2, "[ ]", "needs a name"),

@@ -356,10 +356,7 @@ class _ChartParser:
             elif kind == "word" and not self.current and _ENDING_RE.fullmatch(token):
                 self._ending(token)
             elif kind == "word":
-                if _REPEAT_COUNT_RE.fullmatch(token):
-                    raise ChartError(
-                        "a repeat count like x3 must follow ':|'", bar=self.bar_number, token=token
-                    )
+                self._check_repeat_count(token, index)
                 self._check_bare_directive(token, index)
                 self.current.append(token)
                 if self.bar_per_chord:
@@ -517,6 +514,24 @@ class _ChartParser:
             self.bars.extend(segment)
             self.layouts.extend(layouts)
         return index
+
+    def _check_repeat_count(self, token: str, index: int) -> None:
+        """Refuse a repeat count inside a bar: "x3", "×3", or "x" before "3" is one out of place;
+        a word like it that is no count ("X7", a lone "x") is named as an unknown chord."""
+        match = _REPEAT_COUNT_RE.fullmatch(token)
+        if match is None:
+            return
+        following = [t for k, t in self.tokens[index + 1 : index + 2] if k == "word"]
+        if token[0] != "X" and (match[1] or (following[:1] and following[0].isdecimal())):
+            raise ChartError(
+                "a repeat count like x3 must follow ':|'", bar=self.bar_number, token=token
+            )
+        raise ChartError(
+            f"Unknown chord symbol {token!r}: a chord starts with a root note A to G, like C or "
+            "Am7, and a repeat count goes after ':|', like ':| x3'",
+            bar=self.bar_number,
+            token=token,
+        )
 
     def _repeat_count(self, index: int, bar: int) -> tuple[int, int]:
         """(times to play, last token index used) from an optional "x3" or "x 3" after index."""
