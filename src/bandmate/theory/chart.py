@@ -759,7 +759,7 @@ def transpose_chart(chart: Chart, semitones: int, key: Key | None = None) -> Cha
         if semitones % 12:
             flats = (bar_key or Key(0)).prefers_flats
             chords = tuple(
-                replace(c, symbol=c.symbol.transpose(semitones, prefer_flats=flats))
+                replace(c, symbol=c.symbol.transpose(semitones, prefer_flats=flats, key=bar_key))
                 for c in bar.chords
             )
         bars.append(replace(bar, chords=chords, key=bar_key))

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from bandmate.errors import ChordSymbolError
+from bandmate.theory.keys import Key
 from bandmate.theory.pitch import (
     LETTER_PITCH_CLASSES,
     LETTERS,
@@ -334,11 +335,17 @@ class ChordSymbol:
         pcs = ((self.root + i) % 12 for i in QUALITIES[self.quality].tensions)
         return tuple(pc for pc in dict.fromkeys(pcs) if pc not in tones)
 
-    def transpose(self, semitones: int, prefer_flats: bool | None = None) -> ChordSymbol:
+    def transpose(
+        self, semitones: int, prefer_flats: bool | None = None, key: Key | None = None
+    ) -> ChordSymbol:
         """The same chord `semitones` higher (or lower), with root and bass respelled.
 
-        prefer_flats None keeps the written root's accidental (sharp or flat); a natural root takes
-        the most common lead-sheet name (Db, Eb, F#, Ab, Bb), and the bass follows the root.
+        With `key` (the key the chord is moved into), root and bass take the letters that key
+        gives them (`Key.spell`): B is Cb in Cb major, F is E# in A# minor, the 3rd of C# is E#.
+        Where the key would need a double accidental, or names a note outside its scale E#, B#,
+        Fb or Cb, and without a key, prefer_flats decides: None keeps the written root's
+        accidental (sharp or flat); a natural root takes the most common lead-sheet name (Db, Eb,
+        F#, Ab, Bb), and the bass follows the root.
         """
         if self.is_no_chord:
             return self
@@ -347,13 +354,17 @@ class ChordSymbol:
         elif prefer_flats is None and "#" in self.root_name:
             prefer_flats = False
         root = (self.root + semitones) % 12
-        root_name = _respell(root, prefer_flats)
+        root_name = _spell_in_key(root, key) or _respell(root, prefer_flats)
         if prefer_flats is None:
             prefer_flats = "b" in root_name if len(root_name) > 1 else None
         bass = bass_name = None
         if self.bass is not None:
             bass = (self.bass + semitones) % 12
-            bass_name = _spell_bass(bass, self, root_name) or _respell(bass, prefer_flats)
+            bass_name = (
+                _spell_bass(bass, self, root_name, key)
+                or _spell_in_key(bass, key)
+                or _respell(bass, prefer_flats)
+            )
         return ChordSymbol(root, root_name, self.quality, bass, bass_name)
 
 
@@ -361,14 +372,29 @@ class ChordSymbol:
 _COMMON_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 
-def _spell_bass(bass: int, written: ChordSymbol, root_name: str) -> str | None:
+_WHITE_KEY_NAMES = ("E#", "B#", "Fb", "Cb")  # players read these as the white key
+
+
+def _spell_bass(bass: int, written: ChordSymbol, root_name: str, key: Key | None) -> str | None:
     """The moved slash bass on the letter as far from the moved root as it was written (E/G# up
     a 7th: D/F#, the chord's 3rd still, not D/Gb); None where that letter needs more than one
-    accidental or gives E#, B#, Fb or Cb, which players read as the white key."""
+    accidental or gives E#, B#, Fb or Cb, unless `key` spells the note so (C#/E# in C#)."""
     steps = LETTERS.index(written.bass_name[0]) - LETTERS.index(written.root_name[0])
     letter = LETTERS[(LETTERS.index(root_name[0]) + steps) % 7]
     name = name_for_letter(bass, letter)
-    if len(name) > 2 or name in ("E#", "B#", "Fb", "Cb"):
+    if len(name) > 2 or (name in _WHITE_KEY_NAMES and (key is None or key.spell(bass) != name)):
+        return None
+    return name
+
+
+def _spell_in_key(pc: int, key: Key | None) -> str | None:
+    """`pc` as `key` spells it (a scale note takes its degree's letter: Cb in Cb major, E# in
+    A# minor); None without a key, where that takes a double accidental, or where it is E#, B#,
+    Fb or Cb for a note outside the scale."""
+    if key is None:
+        return None
+    name = key.spell(pc)
+    if len(name) > 2 or (name in _WHITE_KEY_NAMES and not key.contains(pc)):
         return None
     return name
 
