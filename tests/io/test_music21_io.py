@@ -588,16 +588,22 @@ DEGREES = (
     + _harmony("A", "minor-seventh", (5, -1, "alter"))
     + _harmony("G", "dominant", (5, 1, "alter"), (9, 1, "add"))
     + _harmony("F", "major", (9, 0, "add"))
+    + _harmony("C", "major", (5, -1, "alter"))
+    + _harmony("E", "major", (11, 1, "add"))
     + "</measure></part></score-partwise>"
 )
 
 
 def test_chord_alterations_written_as_degrees_are_kept(tmp_path):
     # <degree> alterations (how notation programs write C7(b9)) and ABC's "Am7(b5)" were
-    # dropped: the chords read as C7, Am7, G7 and F
+    # dropped: the chords read as C7, Am7, G7 and F; then a major triad with its fifth flattened
+    # read as "Cb5", a C flat power chord, and E with a #11 added (a symbol bandmate has not) as
+    # "E#11", on E sharp: an alteration bandmate cannot write is left out, the root kept
     (tmp_path / "degrees.musicxml").write_text(DEGREES)
     chords = read_musicxml(tmp_path / "degrees.musicxml").chords
-    assert [format_chord(c.symbol) for c in chords] == ["C7b9", "Am7b5", "G7#5#9", "Fadd9"]
+    assert [format_chord(c.symbol) for c in chords] == [
+        "C7b9", "Am7b5", "G7#5#9", "Fadd9", "C(b5)", "E",
+    ]  # fmt: skip
     (tmp_path / "tune.abc").write_text('X:1\nM:4/4\nL:1/4\nK:C\n"Am7(b5)" A4 | "D7" D4 |]\n')
     chords = read_abc(tmp_path / "tune.abc").chords
     assert [format_chord(c.symbol) for c in chords] == ["Am7b5", "D7"]

@@ -535,33 +535,31 @@ def _chord_symbol(cs):
     root_name = _m21_name(root.name)
     slash = f"/{_m21_name(bass.name)}" if bass is not None and bass.name != root.name else ""
     figure = re.sub(r"(^|/)([A-G])-", r"\1\2b", cs.figure or "")
+    attempts = []
     if cs.chordStepModifications:
         # an alteration the kind leaves out (ABC's "Am7(b5)", MusicXML's <degree>: music21 writes
-        # "Am7 alter b5", "C7 add b9"): the symbol with it, where the kind alone reads Am7, C7
-        with contextlib.suppress(ChordSymbolError):
-            return parse_chord(_degrees_joined(figure))
-    attempts = []
+        # "Am7 alter b5", "C7 add b9"): the symbol with it, where the kind alone reads Am7, C7;
+        # in brackets first, since "C alter b5" joined is "Cb5", a C flat power chord
+        attempts += [_degrees_joined(figure, brackets=True), _degrees_joined(figure)]
     if cs.chordKindStr or cs.chordKind == "major":
-        attempts.append(cs.chordKindStr or "")
+        attempts.append(f"{root_name}{cs.chordKindStr or ''}{slash}")
     quality = _QUALITY_BY_KIND.get(cs.chordKind)
     if quality is not None:
-        attempts.append("" if quality == "maj" else quality)
-    for suffix in attempts:
-        try:
-            return parse_chord(f"{root_name}{suffix}{slash}")
-        except ChordSymbolError:
-            continue
-    try:
-        return parse_chord(figure)
-    except ChordSymbolError:
-        return None
+        attempts.append(f"{root_name}{'' if quality == 'maj' else quality}{slash}")
+    attempts.append(figure)
+    for text in attempts:
+        with contextlib.suppress(ChordSymbolError):
+            symbol = parse_chord(text)
+            if symbol.root == root.pitchClass:  # never another root ("E add #11" as "E#11")
+                return symbol
+    return None
 
 
-def _degrees_joined(figure: str) -> str:
+def _degrees_joined(figure: str, *, brackets: bool = False) -> str:
     """music21's figure of a chord with degrees as a symbol: "C7 add b9" -> "C7b9", "Am7 alter
-    b5" -> "Am7b5", "F add 9" -> "Fadd9" (an added natural degree keeps its "add")."""
-    text = re.sub(r"\s+alter\s+", "", figure)
-    text = re.sub(r"\s+add\s+([#b])", r"\1", text)
+    b5" -> "Am7b5", "F add 9" -> "Fadd9" (an added natural degree keeps its "add"); with
+    `brackets`, an altered degree goes in brackets: "C7(b9)", "C(b5)"."""
+    text = re.sub(r"\s+(?:alter|add)\s+([#b]\d+)", r"(\1)" if brackets else r"\1", figure)
     return re.sub(r"\s+add\s+", "add", text)
 
 
