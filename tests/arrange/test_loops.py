@@ -196,8 +196,30 @@ def test_a_refused_pack_costs_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(loops, "loop_score", lambda *a, **k: arranged.append(1) or real(*a, **k))
     (tmp_path / "manifest.json").write_text("{}")
     with pytest.raises(UserError, match="already exists"):
-        make_loops(LoopRequest(style="pop", bars=16, count=1000), tmp_path)
+        make_loops(LoopRequest(style="pop", bars=16, count=100), tmp_path)  # 57 minutes
     assert len(arranged) == 1  # the first loop, which vets the request
+
+
+def test_a_pack_longer_than_an_hour_is_refused_before_any_loop_is_arranged(tmp_path, monkeypatch):
+    # --count 1000 --bars 16 --tempo 20 asked for 53 hours of audio and started rendering; a
+    # backing track stops at an hour, and so does a pack, whatever the meter
+    import bandmate.arrange.loops as loops
+
+    def arranged(*args, **kwargs):  # fails at once, not hours into a pack that was let start
+        raise AssertionError("a loop was arranged")
+
+    monkeypatch.setattr(loops, "loop_score", arranged)
+    with pytest.raises(UserError, match=r"1000 loops .* 3200 minutes.* at most 18 loops"):
+        make_loops(LoopRequest(style="funk", bars=16, tempo_bpm=20, count=1000), tmp_path / "a")
+    # 6/8 at 72 BPM: 16 bars are 40 s, so 90 loops fill the hour and 91 do not
+    with pytest.raises(UserError, match=r"at most 90 loops"):
+        make_loops(LoopRequest(style="six-eight-ballad", bars=16, count=91), tmp_path / "b")
+    # the loop's own chords set its length: 7/8 bars at 200 BPM are 1.05 s
+    seven_eight = LoopRequest(style="funk", chords="(time: 7/8) | Em | A |", bars=16,
+                              tempo_bpm=200, count=215)  # fmt: skip
+    with pytest.raises(UserError, match=r"at most 214 loops"):
+        make_loops(seven_eight, tmp_path / "c")
+    assert not list(tmp_path.iterdir())
 
 
 def test_a_part_that_rests_through_the_loop_gets_no_silent_file_and_high_energy_brings_it_in(

@@ -11,13 +11,22 @@ from the first up, each kept when its loop, arranged without the human feel, is 
 seed gave; a pack asked for more loops than the style, bars, chords and energy give is refused,
 saying how many there are. The search is sequential, so a pack made again with a larger count
 keeps the loops it had.
+
+A pack is refused before any work when its loops together would play longer than the longest
+backing track, `arrange.backing.MAX_SONG_MINUTES` (an hour: `check_pack_length`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from bandmate.arrange.backing import backing, played_key
+from bandmate.arrange.backing import (
+    MAX_SONG_MINUTES,
+    backing,
+    chart_minutes,
+    check_tempo,
+    played_key,
+)
 from bandmate.arrange.style import Style
 from bandmate.errors import UserError
 from bandmate.io.charts import load_chart
@@ -75,6 +84,42 @@ def fit_chart(chart: Chart, bars: int) -> Chart:
     return Chart(tuple(chart.bars[i % len(chart)] for i in range(bars)), chart.key, chart.title)
 
 
+def loop_chart(style: Style, *, key: str, bars: int, chords: str | None = None) -> Chart:
+    """The chart a loop of `bars` bars plays: `chords` (chart text or a file holding it, as
+    `bandmate backing` reads its chart) repeated to fill the loop, else `key`'s stock
+    progression. User chords are as written here; `loop_score` moves them to `key`."""
+    if bars not in LOOP_BARS:
+        raise UserError(f"A loop has {', '.join(map(str, LOOP_BARS))} bars, not {bars}.")
+    if chords:
+        return fit_chart(load_chart(chords, style.meter), bars)
+    return stock_chart(parse_key(key), bars, style.meter)
+
+
+def check_pack_length(chart: Chart, tempo_bpm: float, count: int) -> None:
+    """Refuse `count` loops of `chart` at `tempo_bpm` that together would play longer than
+    MAX_SONG_MINUTES, saying how many loops of that length fit.
+
+    The cap is the backing track's hour, and for the same reasons: a pack writes per minute of
+    audio what a backing track writes (a 24-bit WAV a part and the full mix), so an hour of
+    loops costs the disk and render time of the longest backing (about 6 GB for a five-part
+    style; loops render at about 7x real time on a 2-core machine), and a slip of the keys
+    (`--count 1000 --bars 16 --tempo 20`: 53 hours, some 300 GB) would otherwise run for hours
+    before the disk filled. A pack of 100 4-bar loops at 100 BPM (16 minutes) is well inside
+    it; a larger catalogue is what `bandmate batch loops` is for (a pack of one per item)."""
+    check_tempo(tempo_bpm)  # before dividing by it
+    each = chart_minutes(chart, tempo_bpm)
+    minutes = each * count
+    if minutes > MAX_SONG_MINUTES:
+        fit = int(MAX_SONG_MINUTES // each)  # the most the test above passes
+        fit += (fit + 1) * each <= MAX_SONG_MINUTES
+        raise UserError(
+            f"{count} loops of {len(chart)} bar{'s' * (len(chart) != 1)} at {tempo_bpm:g} BPM "
+            f"would play {minutes:.0f} "
+            f"minutes, past a pack's {MAX_SONG_MINUTES}-minute limit; ask for at most {fit} "
+            "loops of that length, or for fewer bars or a faster tempo."
+        )
+
+
 def loop_score(
     style: Style,
     *,
@@ -92,22 +137,18 @@ def loop_score(
     style's horns or shaker come in), whatever sections the chords name; None lets the chords'
     sections say (a chorus is high), and chords without sections play low.
     """
-    if bars not in LOOP_BARS:
-        raise UserError(f"A loop has {', '.join(map(str, LOOP_BARS))} bars, not {bars}.")
-    target = parse_key(key)
-    if chords:
-        chart = fit_chart(load_chart(chords, style.meter), bars)
-        return backing(
-            chart,
-            style=style,
-            tempo_bpm=tempo_bpm,
-            key=str(target),
-            seed=seed,
-            loop=True,
-            energy=energy,
-        )
-    chart = stock_chart(target, bars, style.meter)
-    return backing(chart, style=style, tempo_bpm=tempo_bpm, seed=seed, loop=True, energy=energy)
+    chart = loop_chart(style, key=key, bars=bars, chords=chords)
+    # user chords are moved to `key`; the stock progression is already in it
+    moved_to = str(parse_key(key)) if chords else None
+    return backing(
+        chart,
+        style=style,
+        tempo_bpm=tempo_bpm,
+        key=moved_to,
+        seed=seed,
+        loop=True,
+        energy=energy,
+    )
 
 
 def loop_seeds(style: Style, *, count: int, seed: int, **loop) -> list[int]:

@@ -5,7 +5,8 @@ Files are named as producers expect: `funk_100bpm_Em_01.wav` (the full loop),
 with a hyphen (`funk_100bpm_D-dorian_01.wav`), so no name has a space. The loops differ in their
 notes, each decided by the next seed from `seed` up that gives a loop no earlier one did
 (`arrange.loops.loop_seeds`), so a pack can be extended later without changing the loops it
-already has, and a pack asked for more loops than the style gives is refused before any work.
+already has, and a pack asked for more loops than the style gives, or longer than an hour in
+all (`arrange.loops.check_pack_length`), is refused before any work.
 Each loop's parts are balanced to the style's authored mix levels and peak together at -1 dBFS,
 with no part alone above it (`jobs.backing.balance_stems`, after the tail is folded), so that
 the full loop is their sum; the manifest records each part's level and every loop's gains. A
@@ -96,7 +97,13 @@ def make_loops(
     `_07`, as `bandmate loop --count 7` names its seventh, so that a pack's loops gathered into
     one folder overwrite none of each other.
     """
-    from bandmate.arrange.loops import loop_key, loop_score, loop_seeds
+    from bandmate.arrange.loops import (
+        check_pack_length,
+        loop_chart,
+        loop_key,
+        loop_score,
+        loop_seeds,
+    )
     from bandmate.arrange.style import resolve_style
     from bandmate.errors import UserError
     from bandmate.io.files import write_bytes_atomic
@@ -133,6 +140,10 @@ def make_loops(
         "chords": request.chords,
         "energy": request.energy,
     }
+    # a pack longer than an hour is refused before anything is arranged; the limit lives in the
+    # job, not the CLI, so that every caller of the job (`batch loops`) has it
+    chart = loop_chart(style, key=key, bars=request.bars, chords=request.chords)
+    check_pack_length(chart, tempo, request.count)
     # the first loop (always the first seed's) is arranged before the outputs are checked: it
     # vets the tempo, bars and chords; then the other loops' seeds are found, which refuses a
     # count the style cannot give, and the loops are arranged as they are rendered, so that a
