@@ -97,6 +97,7 @@ def make_loops(
     `_07`, as `bandmate loop --count 7` names its seventh, so that a pack's loops gathered into
     one folder overwrite none of each other.
     """
+    from bandmate.arrange.backing import chart_minutes
     from bandmate.arrange.loops import (
         check_pack_length,
         loop_chart,
@@ -144,6 +145,10 @@ def make_loops(
     # job, not the CLI, so that every caller of the job (`batch loops`) has it
     chart = loop_chart(style, key=key, bars=request.bars, chords=request.chords)
     check_pack_length(chart, tempo, request.count)
+    # a loop's length is its bars at the tempo its name says, as a DAW set to that tempo counts
+    # them: the score's tempo is whole microseconds a beat (MIDI's), 441176 at 136 BPM, which
+    # cut a 1-bar loop at 77823 samples where 136 BPM has 77823.53
+    seconds = 60 * chart_minutes(chart, tempo)
     # the first loop (always the first seed's) is arranged before the outputs are checked: it
     # vets the tempo, bars and chords; then the other loops' seeds are found, which refuses a
     # count the style cannot give, and the loops are arranged as they are rendered, so that a
@@ -189,7 +194,7 @@ def make_loops(
                 )
                 loop_end = score.bar_grid.bar_start(request.bars)
                 write_bytes_atomic(midi_path, loop_midi_bytes(score, loop_end))
-                frames = loop_frames(score.tempo_map.seconds_at(loop_end), request.sample_rate)
+                frames = loop_frames(seconds, request.sample_rate)
                 rendered = render_stems(score, sample_rate=request.sample_rate)
                 folded = [fold_tail(s, frames) for s in rendered]
                 # their sum peaks at -1 dBFS, and no part alone above it
