@@ -100,12 +100,13 @@ def check_pack_length(chart: Chart, tempo_bpm: float, count: int) -> None:
     MAX_SONG_MINUTES, saying how many loops of that length fit.
 
     The cap is the backing track's hour, and for the same reasons: a pack writes per minute of
-    audio what a backing track writes (a 24-bit WAV a part and the full mix), so an hour of
+    audio about what a backing track does (a 24-bit WAV a part, and the full loop), so an hour of
     loops costs the disk and render time of the longest backing (about 6 GB for a five-part
-    style; loops render at about 7x real time on a 2-core machine), and a slip of the keys
-    (`--count 1000 --bars 16 --tempo 20`: 53 hours, some 300 GB) would otherwise run for hours
-    before the disk filled. A pack of 100 4-bar loops at 100 BPM (16 minutes) is well inside
-    it; a larger catalogue is what `bandmate batch loops` is for (a pack of one per item)."""
+    style), and a slip of the keys (`--count 1000 --bars 16 --tempo 20`: 53 hours of audio,
+    some 300 GB) would otherwise render for an hour or more (loops render at 7-40x real time
+    on a 2-core machine, the denser the slower) or until the disk filled. A pack of 100 4-bar
+    loops at 100 BPM (16 minutes) is well inside it; a larger catalogue is what `bandmate batch
+    loops` is for (a pack of one per item)."""
     check_tempo(tempo_bpm)  # before dividing by it
     each = chart_minutes(chart, tempo_bpm)
     minutes = each * count
