@@ -78,3 +78,19 @@ def test_every_file_of_a_loop_batch_has_its_own_name(tmp_path):
     assert len(names) == len(set(names))
     assert {"funk_100bpm_Am_02.wav", "house_124bpm_Am_01_bass.wav"} <= set(names)
     assert (out / "funk" / "02" / "funk_100bpm_Am_02.mid").exists()
+
+
+def test_a_loop_whose_provenance_sidecar_is_gone_is_made_again(ray_cluster, tmp_path):
+    """The report listed a loop's audio and MIDI but not their provenance sidecars, so a rerun
+    took a loop whose sidecar had been deleted for done, and left its WAV unable to say how it
+    was made."""
+    out = tmp_path / "pack"
+    items = plan_loops(["house"], 1, out, bars=1)
+    assert run_batch(items, out, workers=1).done == 1
+    entry = json.loads((out / REPORT_FILE).read_text())["items"]["house/01"]
+    sidecar = out / "house" / "01" / "house_124bpm_C_01.wav.provenance.json"
+    assert sidecar.relative_to(out).as_posix() in entry["outputs"]
+    sidecar.unlink()
+    summary = run_batch(items, out, workers=1)
+    assert (summary.done, summary.skipped) == (1, 0)
+    assert json.loads(sidecar.read_text())["file"]["name"] == "house_124bpm_C_01.wav"

@@ -211,13 +211,20 @@ def render_item(item: BatchItem) -> list[Path]:
 
 
 def loop_item(item: BatchItem) -> list[Path]:
+    """A loop's files, their provenance sidecars and its folder's manifest.
+
+    The sidecars are listed with the files, so that the batch report holds them among the
+    item's outputs and a rerun does again a loop one of whose sidecars is gone: a loop file
+    that cannot say how it was made is not a finished loop."""
     from bandmate.jobs.loops import LoopRequest, make_loops
+    from bandmate.rights.provenance import manifest_path
 
     (folder,) = item.outputs
     settings = dict(item.settings)
     number = settings.pop("number")
     request = LoopRequest(count=1, seed=item.seed, **settings)
-    return make_loops(request, folder, force=True, first_number=number)
+    written = make_loops(request, folder, force=True, first_number=number)
+    return [*written, *(manifest_path(p) for p in written if p.name != "manifest.json")]
 
 
 WORK = {"master": master_item, "render": render_item, "loops": loop_item}
