@@ -10,7 +10,9 @@
 - MusicXML (`.musicxml`, `.xml`, and the compressed `.mxl`): the score's `<identification>`, where
   the format puts them: `<rights>` for the copyright, `<encoding><software>` for bandmate, and a
   `<miscellaneous-field name="bandmate:KEY">` for every other tag (the `bandmate:` prefix marks
-  the fields as ours, so writing again replaces them and nothing else).
+  the fields as ours, so writing again replaces them and nothing else). A score with no title of
+  its own (empty `<work-title>` and `<movement-title>`) takes the title tag there too, as MIDI
+  files' players show the tags, so that MuseScore and other notation programs show a title.
 
 libsndfile writes only a fixed set of fields, so the digital source type (IPTC's
 `trainedAlgorithmicMedia`) is a line of the comment in audio files; the content credentials
@@ -244,8 +246,31 @@ def _xml_parts(data: bytes) -> tuple[bytes, ET.Element]:
     return data[:start], ET.fromstring(data)
 
 
+def _set_title(root: ET.Element, title: str, old: str) -> None:
+    """Put `title` in the score's work and movement titles when it has none of its own.
+
+    A title equal to `old` (the title tag written before) is bandmate's, and is replaced.
+    """
+    work = root.find("work")
+    work_title = work.find("work-title") if work is not None else None
+    movement_title = root.find("movement-title")
+    present = [e for e in (work_title, movement_title) if e is not None]
+    if any((e.text or "").strip() not in ("", old) for e in present):
+        return  # the score's own title
+    if movement_title is None and title:  # it follows work and movement-number
+        movement_title = ET.Element("movement-title")
+        root.insert(sum(1 for c in root if c.tag in ("work", "movement-number")), movement_title)
+    for element in (work_title, movement_title):
+        if element is not None:
+            element.text = title or None
+
+
 def _tagged_xml(data: bytes, tags: Tags) -> bytes:
     head, root = _xml_parts(data)
+    old_title = root.find(
+        f"identification/miscellaneous/miscellaneous-field[@name='{_XML_FIELD}title']"
+    )
+    _set_title(root, tags.title, (old_title.text or "").strip() if old_title is not None else "")
     ident = root.find("identification")
     if ident is None:  # it follows work, movement-number and movement-title
         ident = ET.Element("identification")
