@@ -1,5 +1,6 @@
 """Standard MIDI File round trips and bad files."""
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -453,3 +454,34 @@ def test_repeated_program_change_keeps_one_track():
     )
     (track,) = midi_from_bytes(data).tracks
     assert (track.program, track.name, len(track.notes)) == (33, "Track 0 (channel 1)", 2)
+
+
+def test_a_type_0_file_s_track_name_is_the_title_not_a_part_s_name():
+    # the standard makes the one track's name the sequence's; it was read as the part's name, so
+    # the piece had no title and its bass part was called "Blue Bossa"
+    data = _file_with(
+        mido.MetaMessage("track_name", name="Blue Bossa", time=0),
+        mido.Message("program_change", program=33, time=0),
+        mido.Message("note_on", note=40, velocity=90, time=0),
+        mido.Message("note_off", note=40, time=480),
+    )
+    score = midi_from_bytes(data)
+    assert score.title == "Blue Bossa"
+    (track,) = score.tracks
+    assert (track.name, track.program, track.role) == ("Track 0 (channel 1)", 33, Role.BASS)
+    # with several parts, no part is named after the piece either
+    data = _file_with(
+        mido.MetaMessage("track_name", name="Blue Bossa", time=0),
+        mido.Message("note_on", channel=0, note=60, velocity=90, time=0),
+        mido.Message("note_on", channel=9, note=36, velocity=90, time=0),
+        mido.Message("note_off", channel=0, note=60, time=480),
+        mido.Message("note_off", channel=9, note=36, time=0),
+    )
+    score = midi_from_bytes(data)
+    assert score.title == "Blue Bossa"
+    assert not any("Blue Bossa" in t.name for t in score.tracks)
+
+
+def test_a_titled_one_part_score_reads_back_from_type_0(small_song):
+    song = dataclasses.replace(small_song, tracks=small_song.tracks[:1], title="Rainy Tuesday")
+    assert midi_from_bytes(midi_bytes(song, midi_type=0)) == song

@@ -198,10 +198,10 @@ def _score_from_midi(midi: mido.MidiFile) -> Score:
                 with contextlib.suppress(ChordSymbolError):
                     chords.append(ChordEvent(tick, parse_chord(msg.text)))
         parts.close_all(tick)
-        new_tracks = parts.to_tracks(index)
-        if is_conductor and parts.name and _names_the_piece(parts, new_tracks, len(midi.tracks)):
-            title = parts.name
-        tracks.extend(new_tracks)
+        if is_conductor and parts.name and _names_the_piece(parts, len(midi.tracks)):
+            # the name is the piece's, so the parts are named as unnamed parts are
+            title, parts.name = parts.name, None
+        tracks.extend(parts.to_tracks(index))
     if tempos and min(t.onset_ticks for t in tempos) > 0:
         # until its first tempo event a MIDI file plays at 120 BPM (a Score would otherwise take
         # its first tempo from the start)
@@ -235,15 +235,14 @@ def midi_text_read(text: str) -> str:
         return text
 
 
-def _names_the_piece(parts: _TrackParts, tracks: list[Track], n_midi_tracks: int) -> bool:
+def _names_the_piece(parts: _TrackParts, n_midi_tracks: int) -> bool:
     """Whether the first track's name is the title rather than the name of a part.
 
-    In a type 1 file it is when that track holds no notes (a conductor track). In a type 0 file it
-    is when the parts are named otherwise (instrument names) or when there is not exactly one part.
+    In a file of one track (type 0) it always is: the standard makes that name the sequence's, and
+    players and DAWs show it as the title. In a type 1 file of several tracks it is when the first
+    track holds no notes (a conductor track); a first track with notes is a part, named as such.
     """
-    if n_midi_tracks > 1:
-        return not parts.notes
-    return bool(parts.channel_names) or len(tracks) != 1
+    return n_midi_tracks == 1 or not parts.notes
 
 
 class _ChannelPrograms:
