@@ -52,7 +52,9 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    model's scale with the loudest it predicts at 0: gain at the input is undone, so this is how
    a user sets a part back, and how `bandmate backing` keeps its style's authored balance.
    Stems that make one part between them, a kit given as its pieces (kick, snare,
-   overheads...) or a part as two mono sides ("Keys L", "Keys R"), are balanced
+   overheads...), a part as two mono sides ("Keys L", "Keys R") or one recorded two ways
+   ("Bass DI", "Bass Amp": they add in phase, each set as the whole bass came out 6 dB over),
+   are balanced
    as the one stem they make (`_balance`, `mix.elements`), and a level given for that part
    ("drums", "keys") moves its stems together, their sum at the level.
 8. **pan**: constant-power pan by role (bass, drums, lead and vocal centred; keys, guitar and pad
@@ -528,7 +530,9 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     del prepared  # `signals` holds the stems now, and lets each go once it is in the sum
     # cuts, compression, balance (the loudest predicted stem sits at the working level), pan
     top = max((v for v in levels if v is not None), default=0.0)
-    pans = pair_pans(stereo_pairs(names, roles), _pans(roles, silent, levels, table))
+    pairs = stereo_pairs(names, roles)  # (hard to their sides: not one place between them)
+    parts = [g for g in elements.values() if tuple(g) not in pairs]
+    pans = pair_pans(pairs, _pans(roles, silent, levels, table, parts))
     total = _OrderedSum((2, signals[0].shape[1]))
     step = _cancel_step(signals[0].shape[1])
     rows: list[np.ndarray | None] = [None] * len(signals)  # for `_cancelling_pairs`
@@ -1004,16 +1008,26 @@ def _cancelling_pairs(rows: Sequence[np.ndarray]) -> list[tuple[int, int, float]
     return found
 
 
-def _pans(roles, silent, levels, table) -> list[float]:
+def _pans(roles, silent, levels, table, groups=()) -> list[float]:
     """Pan positions: centred roles at 0; spread roles alternate left, right in stem order, so
     that the two sides balance. With an odd number of them, the one the balance model puts
-    loudest stays in the centre (a lone keys part panned to one side left the mix lopsided)."""
-    spread = [k for k, r in enumerate(roles) if table[r].pan and not silent[k]]
-    if len(spread) % 2:
-        spread.remove(max(spread, key=lambda k: levels[k]))
+    loudest stays in the centre (a lone keys part panned to one side left the mix lopsided).
+    The stems of each of `groups` (one part, `elements.named_elements`) count as one and share
+    its place: a guitar's DI and amp stems went to opposite sides, one guitar smeared across."""
+    grouped = {k: group for group in groups for k in group}
+    units, seen = [], set()
+    for k, r in enumerate(roles):
+        if not table[r].pan or silent[k] or k in seen:
+            continue
+        unit = [j for j in grouped.get(k, [k]) if not silent[j] and table[roles[j]].pan]
+        seen.update(unit)
+        units.append(unit)
+    if len(units) % 2:
+        units.remove(max(units, key=lambda u: max(levels[k] for k in u)))
     pans, side = [0.0] * len(roles), -1.0
-    for k in spread:
-        pans[k] = side * table[roles[k]].pan
+    for unit in units:
+        for k in unit:
+            pans[k] = side * table[roles[k]].pan
         side = -side
     return pans
 

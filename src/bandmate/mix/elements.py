@@ -1,7 +1,8 @@
 """Elements: stems that make one part of the mix between them, to be balanced as that part.
 
 A session's stems are not always one per part. A drum kit often comes as its pieces (kick,
-snare, hats, toms, overheads, room), and a stereo part as two mono files ("Keys L", "Keys R").
+snare, hats, toms, overheads, room), a stereo part as two mono files ("Keys L", "Keys R"), and
+a source recorded more than one way as a file per way ("Bass DI", "Bass Amp").
 The balance model gives a level to a part as one stem (`automix.BalanceModel`); given every
 piece of a kit, it set each one about as loud as a whole kit, so the kit came out off its level
 against the band by 2.8 dB at the median over the 17 styles and 9 dB at worst (`bench/mix.py`,
@@ -43,6 +44,16 @@ KIT_PIECE = re.compile(
 # "Keys L", "gtr_left", "OH (R)": a base name and a side
 _SIDE = re.compile(
     r"^(?P<base>.*?)(?:[\s_.-]+[(\[]?|[(\[])(?P<side>l|r|left|right)[)\]]?$", re.IGNORECASE
+)
+
+
+# "Bass DI", "Bass Amp", "Gtr_Close", "Vox (Far)": one source taken more than one way (a direct
+# input and a microphone on the amplifier, two microphones), a base name and how it was taken
+_TAKEN = re.compile(
+    r"^(?P<base>.*?)(?:[\s_.-]+[(\[]?|[(\[])"
+    r"(?P<how>di|d\.i\.?|direct|line|amp|amps|cab|mic|close|far|in|out|top|bottom|bot|clean|dirty)"
+    r"[)\]]?$",
+    re.IGNORECASE,
 )
 
 
@@ -122,12 +133,39 @@ def stereo_pairs(names: Sequence[str], roles: Sequence[str | None]) -> list[tupl
     ]
 
 
+def taken_ways(name: str) -> tuple[str, str] | None:
+    """(base name, how it was taken) for a stem named as one way a source was recorded ("Bass
+    DI" -> ("bass", "di"), "Gtr Amp" -> ("gtr", "amp")), else None."""
+    match = _TAKEN.fullmatch(_stem_name(name))
+    if match is None or not match["base"].strip(" _.-"):
+        return None
+    return match["base"].strip(" _.-").lower(), match["how"].lower().replace(".", "")
+
+
+def source_groups(names: Sequence[str], roles: Sequence[str | None]) -> list[list[int]]:
+    """Stem indices of each source recorded more than one way: stems of one role whose names
+    share a base and differ in how they were taken ("Bass DI" and "Bass Amp"). Balanced apart,
+    each was set as loud as the whole part, and being one performance they add in phase: a bass
+    as DI and amp came out 5-6 dB over its level."""
+    found: dict[tuple[str, str], dict[str, list[int]]] = {}
+    for k, (name, role) in enumerate(zip(names, roles, strict=True)):
+        taken = taken_ways(name)
+        if taken and role is not None:
+            found.setdefault((taken[0], role), {}).setdefault(taken[1], []).append(k)
+    return [
+        sorted(k for ks in ways.values() for k in ks)
+        for ways in found.values()
+        if len(ways) > 1 and all(len(ks) == 1 for ks in ways.values())
+    ]
+
+
 def named_elements(names: Sequence[str], roles: Sequence[str | None]) -> dict[str, list[int]]:
     """The stems (indices) that form an element, each group of two or more, by the name a user
     gives the element: the pieces of a drum kit (drum stems named for a piece) as "drums", and
     each left/right pair outside it by the name its sides share ("keys" for "Keys L" and "Keys
-    R"). A stem is in one group at most (a kit's "OH L" and "OH R" belong to the kit). A role may
-    be None where it is not yet known: such a stem is in no kit."""
+    R"), and each source recorded more than one way (`source_groups`: "bass" for "Bass DI"
+    and "Bass Amp"). A stem is in one group at most (a kit's "OH L" and "OH R" belong to the
+    kit). A role may be None where it is not yet known: such a stem is in no kit."""
     kit = [k for k, (n, r) in enumerate(zip(names, roles, strict=True)) if r == "drums"
            and KIT_PIECE.search(_stem_name(n))]  # fmt: skip
     out = {"drums": kit} if len(kit) > 1 else {}
@@ -137,6 +175,13 @@ def named_elements(names: Sequence[str], roles: Sequence[str | None]) -> dict[st
         base = stereo_side(names[left])[0]
         label = base if base not in out else f"{base} ({roles[left]})"
         out[label] = [left, right]
+    taken = {k for group in out.values() for k in group}
+    for group in source_groups(names, roles):
+        if set(group) & taken:
+            continue
+        base = taken_ways(names[group[0]])[0]
+        label = base if base not in out else f"{base} ({roles[group[0]]})"
+        out[label] = group
     return out
 
 
