@@ -477,7 +477,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     names = [name for name, _ in named]
     given_roles = match_stems(config.roles, names, "The role")
     notes: list[str] = []
-    signals, rate, resampled, padded = _conform([a for _, a in named], notes, names)
+    signals, rate, resampled, padded, offsets = _conform([a for _, a in named], notes, names)
     named.clear()  # `signals` holds the stems now
     longest = signals[0].shape[1] / rate
     if longest < MOMENTARY_SECONDS:  # every stem would read as silent and the mix be silence
@@ -519,7 +519,20 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     level_given = {n for key in given_levels for n in _members(key, names, elements)}
     highpass = [p.highpass_hz for p in prepared]
     signals = [p.signal for p in prepared]  # a silent stem's is as it came
-    for name, s, x in zip(names, silent, signals, strict=True):
+    for k, (name, s, x, offset) in enumerate(zip(names, silent, signals, offsets, strict=True)):
+        if offset is not None and s:  # nothing but the offset: what the filter leaves is its step
+            signals[k] = np.zeros_like(x)
+            notes.append(
+                f"{name} holds nothing but a DC offset of {offset:.3g}; with that removed it is "
+                "silent, and it stays silent in the mix."
+            )
+        elif offset is not None:
+            notes.append(
+                f"{name} had a DC offset of {offset:.3g}, far more than the rest of its signal; "
+                "it was removed."
+            )
+        if offset is not None and s:
+            continue
         if s and np.any(x):  # something, but nothing the meter's -70 LUFS gate lets through
             notes.append(
                 f"{name} is too quiet to measure (under -70 LUFS); it goes into the mix as it came."
@@ -790,7 +803,8 @@ def _given_levels(names, levels, elements, element_levels, given: Mapping[str, f
 
 
 def _conform(audios: list[Audio], notes: list[str], names: list[str]):
-    """(signals, rate, resampled-from per stem, padded frames per stem), as float32.
+    """(signals, rate, resampled-from per stem, padded frames per stem, the DC offset removed
+    from each stem or None), as float32.
 
     A signal may be its input's own array: no later stage changes an array in place."""
     for name, a in zip(names, audios, strict=True):
@@ -800,16 +814,13 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
             )
     counts = Counter(a.sample_rate for a in audios)
     rate = max(counts, key=lambda r: (counts[r], r))
-    signals, resampled = [], []
+    signals, resampled, offsets = [], [], []
     for name, a in zip(names, audios, strict=True):
         x = a.samples.astype(np.float32, copy=False)
         offset = _dominant_dc(x)
+        offsets.append(offset)  # (said once it is known whether anything is left)
         if offset is not None:
             x = DcBlocker(a.sample_rate, DC_HIGHPASS_HZ).process(x)  # as the master removes it
-            notes.append(
-                f"{name} had a DC offset of {offset:.3g}, far more than the rest of its signal; "
-                "it was removed."
-            )
         if a.sample_rate != rate:
             g = math.gcd(rate, a.sample_rate)
             x = scipy.signal.resample_poly(x, rate // g, a.sample_rate // g, axis=1)
@@ -827,7 +838,7 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
     signals = [
         np.pad(x, ((0, 0), (0, n))) if n else x for x, n in zip(signals, padded, strict=True)
     ]
-    return signals, rate, resampled, padded
+    return signals, rate, resampled, padded, offsets
 
 
 # an offset this many times the rest of the signal is removed: the General MIDI SoundFont's warm
@@ -892,6 +903,8 @@ def detect_role_from_content(samples: np.ndarray, sample_rate: int) -> str:
         return "keys"
     freqs, power = welch(mono, sample_rate)
     total = power.sum()
+    if not total > 0:  # a constant: no spectrum (the segments' means are removed), no role
+        return "keys"
     low_share = power[freqs < 150].sum() / total
     centroid = float((freqs * power).sum() / total)
     onsets_per_s = onset_rate_per_s(samples, sample_rate)
