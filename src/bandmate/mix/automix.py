@@ -1286,15 +1286,17 @@ def stem_rows(report: AutomixReport) -> list[tuple[str, ...]]:
     in the mix (as `--level` takes it)."""
 
     def level(value: float | None) -> str:
-        return "silent" if value is None else f"{value:.1f}"
+        return "silent" if value is None else f"{_tenths(value):.1f}"
 
     heard = [s.loudness_after_lufs for s in report.stems if s.loudness_after_lufs is not None]
     top = max(heard, default=None)
     rows = [("stem", "role", "gain dB", "pan", "before LUFS", "after LUFS", "level dB")]
     for s in report.stems:
         role = s.role if s.role_from == "name" else f"{s.role} ({s.role_from})"
-        gain = "-" if s.gain_db is None else f"{s.gain_db:+.1f}"
-        under = "-" if s.loudness_after_lufs is None else f"{s.loudness_after_lufs - top:.1f}"
+        gain = "-" if s.gain_db is None else f"{_tenths(s.gain_db):+.1f}"
+        under = (
+            "-" if s.loudness_after_lufs is None else f"{_tenths(s.loudness_after_lufs - top):.1f}"
+        )
         rows.append(
             (
                 s.name,
@@ -1307,3 +1309,9 @@ def stem_rows(report: AutomixReport) -> list[tuple[str, ...]]:
             )
         )
     return rows
+
+
+def _tenths(value: float) -> float:
+    """`value` to 0.1, a negative that rounds to zero made 0.0: the table printed "-0.0" for a
+    stem a hundredth under the loudest, which reads as a stem apart from the one at 0.0."""
+    return round(value, 1) or 0.0
