@@ -1141,10 +1141,7 @@ def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -
             found = [p for p in files if p.suffix.lower() in AUDIO_SUFFIXES]
             others = [p.name for p in files if p.suffix.lower() in OTHER_AUDIO_SUFFIXES]
             if not found:
-                raise InputFileError(
-                    f"Folder {str(item)!r} holds no .wav, .flac or .aiff stems; give a folder "
-                    "of stems (MP3 or AAC stems converted to WAV)."
-                )
+                raise InputFileError(_no_stems_message(item, files))
             others += [
                 f"{p.name}/"
                 for p in files
@@ -1166,6 +1163,26 @@ def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -
                     f"Stem {str(path)!r} is given twice{also}; give each stem once."
                 )
     return paths
+
+
+def _no_stems_message(folder: Path, files: Sequence[Path]) -> str:
+    """What to do about a folder with no stems of its own: give its subfolders that hold stems
+    (a session exported as "Drums/" and "Band/" was refused as a folder of none, and told to
+    convert MP3s it did not have), else convert its stems to WAV."""
+    import shlex
+
+    inner = [p for p in files if p.is_dir() and _holds_stems(p)]
+    if inner:
+        listed = ", ".join(f"{p.name}/" for p in inner)
+        command = " ".join(shlex.quote(str(p)) for p in inner)
+        return (
+            f"Folder {str(folder)!r} holds no stems itself, but its subfolders {listed} do; "
+            f"give them instead (bandmate mix {command} -o mix.wav)."
+        )
+    return (
+        f"Folder {str(folder)!r} holds no .wav, .flac or .aiff stems; give a folder of stems "
+        "(MP3 or AAC stems converted to WAV)."
+    )
 
 
 def _stem_folder(folder: Path) -> Path:
