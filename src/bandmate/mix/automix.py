@@ -535,7 +535,9 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
             continue
         if s and np.any(x):  # something, but nothing the meter's -70 LUFS gate lets through
             notes.append(
-                f"{name} is too quiet to measure (under -70 LUFS); it goes into the mix as it came."
+                f"{name} is too quiet to measure (under -70 LUFS), so it goes into the mix "
+                "unbalanced, where it will not be heard; if it should be, export it again "
+                "louder (a fader or clip gain left down) or check that it holds the part."
             )
         elif s:
             notes.append(f"{name} is silent; it stays silent in the mix.")
