@@ -1276,28 +1276,55 @@ def automix_files(
 def write_automix_png(report: AutomixReport, path: str | Path) -> None:
     """A bar chart of each stem's loudness before and in the mix, written atomically as PNG or
     as the format `path`'s suffix names (`mix.report.check_figure_path`)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     from bandmate.mix.report import check_figure_path, save_figure
 
     check_figure_path(path)  # before drawing
+    save_figure(automix_figure(report), path, dpi=100)
+
+
+def automix_figure(report: AutomixReport):
+    """The chart `write_automix_png` writes (a matplotlib `Figure`): per stem, a bar for its
+    integrated loudness before and one in the mix, rising from a floor under the quietest, so
+    that a louder stem has the taller bar (bars hung from 0 dB on an upturned axis read the
+    other way: the quietest stem had the tallest). A silent stem has no bar and says so."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(max(6, 1.2 * len(report.stems) + 2), 4.5), layout="constrained")
     FigureCanvasAgg(figure)
     ax = figure.subplots()
     x = np.arange(len(report.stems))
-    floor = -70.0  # a silent stem is drawn at the gate
-    before = [s.loudness_before_lufs or floor for s in report.stems]
-    after = [s.loudness_after_lufs or floor for s in report.stems]
-    ax.bar(x - 0.2, before, 0.4, label="before", color="#999999", bottom=0)
-    ax.bar(x + 0.2, after, 0.4, label="in the mix", color="#1f77b4", bottom=0)
+    before = [s.loudness_before_lufs for s in report.stems]
+    after = [s.loudness_after_lufs for s in report.stems]
+    heard = [v for v in before + after if v is not None]
+    floor = max(-70.0, 10 * math.floor((min(heard, default=-60.0) - 3) / 10))
+    top = max(heard, default=floor + 10) + 3
+    for shift, values, label, colour in (
+        (-0.2, before, "before", "#999999"),
+        (0.2, after, "in the mix", "#1f77b4"),
+    ):
+        ax.bar(
+            x + shift,
+            [0.0 if v is None else v - floor for v in values],
+            0.4,
+            bottom=floor,
+            label=label,
+            color=colour,
+        )
+        for k, v in enumerate(values):
+            if v is None:
+                ax.text(x[k] + shift, floor, "silent", ha="center", va="bottom", rotation=90)
     ax.set_xticks(x, [f"{s.name}\n{s.role}" for s in report.stems], fontsize=8)
     ax.set_ylabel("integrated loudness (LUFS)")
-    ax.set_ylim(min([*before, *after]) - 3, 0)
-    ax.invert_yaxis()
+    ax.set_ylim(floor, max(top, floor + 10))
     ax.legend()
-    ax.set_title(f"Automix: mix {report.mix_lufs} LUFS, true peak {report.mix_true_peak_dbtp} dBTP")
-    save_figure(figure, path, dpi=100)
+    if report.mix_lufs is None:
+        ax.set_title("Automix: the mix is silent")
+    else:
+        ax.set_title(
+            f"Automix: mix {report.mix_lufs} LUFS, true peak {report.mix_true_peak_dbtp} dBTP"
+        )
+    return figure
 
 
 def stem_rows(report: AutomixReport) -> list[tuple[str, ...]]:
