@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from bandmate.errors import UserError
 from bandmate.io.audio import Audio
 from bandmate.mix.automix import automix
 
@@ -22,3 +24,9 @@ def test_a_stem_under_the_gate_is_said_to_be_inaudible_and_what_to_do():
     (note,) = [n for n in report.notes if "Keys.wav" in n]
     assert "not be heard" in note
     assert "export it again" in note
+
+
+def test_two_stems_of_one_name_are_refused():
+    # the report had two rows named "bass.wav", and a level for it could not say which
+    with pytest.raises(UserError, match=r"Two stems are named 'bass\.wav'"):
+        automix([("bass.wav", _tone(80, 0.3)), ("bass.wav", _tone(82, 0.2))])

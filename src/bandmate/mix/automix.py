@@ -475,6 +475,11 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     if not named:
         raise UserError("There are no stems to mix; give at least one audio file.")
     names = [name for name, _ in named]
+    twice = [name for name, count in Counter(names).items() if count > 1]
+    if twice:  # the report's rows, a role or a level given by name could not tell them apart
+        raise UserError(
+            f"Two stems are named {twice[0]!r}; give each stem its own name (its path, say)."
+        )
     given_roles = match_stems(config.roles, names, "The role")
     notes: list[str] = []
     signals, rate, resampled, padded, offsets = _conform([a for _, a in named], notes, names)
