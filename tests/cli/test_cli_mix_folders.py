@@ -2,29 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-
-import numpy as np
-
-from bandmate.cli import main
-from bandmate.io.audio import Audio, read_audio, write_audio
+from bandmate.io.audio import read_audio, write_audio
 from tests.builders import assert_user_error
-
-RATE = 44_100
-
-
-def mix(capsys, *args) -> subprocess.CompletedProcess:
-    try:
-        code = main(["mix", *map(str, args)])
-    except SystemExit as stop:  # argparse's usage errors
-        code = stop.code
-    out = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, out.out, out.err)
-
-
-def tone(freq_hz: float, level_db: float, seconds: float = 2.0) -> Audio:
-    t = np.arange(int(seconds * RATE)) / RATE
-    return Audio(10 ** (level_db / 20) * np.sin(2 * np.pi * freq_hz * t), RATE)
+from tests.cli.test_cli_mix import mix, tone
 
 
 def test_a_session_of_subfolders_names_them_and_they_mix(capsys, tmp_path):
