@@ -38,14 +38,9 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from bandmate.errors import ChartError
     from bandmate.jobs.loops import LoopRequest, make_loops
     from bandmate.progress import progress_bar
 
-    if args.chords is not None and not args.chords.strip():  # else the stock chords, unasked
-        raise ChartError(
-            "--chords is empty; write bars like '| C | Am | F | G |', or leave it out."
-        )
     request = LoopRequest(
         style=args.style,
         tempo_bpm=args.tempo,

@@ -127,6 +127,8 @@ def make_loops(
 
     if not 1 <= request.count <= 1000:
         raise UserError(f"Give a loop count between 1 and 1000, not {request.count}.")
+    if request.chords is not None and not request.chords.strip():  # else the stock chords
+        raise UserError("The chords are empty; write bars like '| C | Am | F | G |', or give none.")
     if first_number < 1:
         raise ValueError(f"loops are numbered from 1, not {first_number}")
     style = resolve_style(request.style)
