@@ -531,13 +531,12 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
                 f"{name} holds nothing but a DC offset of {offset:.3g}; with that removed it is "
                 "silent, and it stays silent in the mix."
             )
-        elif offset is not None:
+            continue
+        if offset is not None:
             notes.append(
                 f"{name} had a DC offset of {offset:.3g}, far more than the rest of its signal; "
                 "it was removed."
             )
-        if offset is not None and s:
-            continue
         if s and np.any(x):  # something, but nothing the meter's -70 LUFS gate lets through
             notes.append(
                 f"{name} is too quiet to measure (under -70 LUFS), so it goes into the mix "
