@@ -1,0 +1,23 @@
+"""Backing vocals as sessions abbreviate them sit under the lead, as a pad does."""
+
+import pytest
+
+from bandmate.mix.automix import role_from_name
+
+
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [
+        ("Vox Harm.wav", "pad"),  # read as the lead vocal, set as loud as the lead and centred
+        ("Vox Harms L", "pad"),
+        ("BVox 1", "pad"),
+        ("Gang Vox", "pad"),
+        ("Oohs", "pad"),
+        ("Vox Adlib", "pad"),
+        ("Lead Vox", "vocal"),
+        ("Vox Dbl", "vocal"),  # a double of the lead is the lead's
+        ("Harmonica", "lead"),
+    ],
+)
+def test_abbreviated_backing_vocals_are_not_the_lead(name, role):
+    assert role_from_name(name) == role
