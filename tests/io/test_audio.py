@@ -5,6 +5,7 @@ import subprocess
 
 import numpy as np
 import pytest
+import scipy.io.wavfile
 import soundfile as sf
 
 from bandmate.errors import AudioFormatError, InputFileError, OutputError
@@ -184,3 +185,19 @@ def test_a_header_never_filled_in_is_named(tmp_path, rng):
     empty = tmp_path / "empty.wav"
     write_audio(Audio(np.zeros((2, 0)), 44100), empty)
     assert read_audio(empty).frames == 0  # truly empty: read as empty
+
+
+@pytest.mark.parametrize(
+    ("dtype", "subtype"), [(np.int16, "PCM_16"), (np.int32, "PCM_32"), (np.uint8, "PCM_U8")]
+)
+def test_integer_samples_are_taken_at_full_scale_as_a_file_of_them_reads(tmp_path, dtype, subtype):
+    """An int16 array (scipy.io.wavfile's) read 32768 times too loud."""
+    t = np.arange(4410) / 44_100
+    wave = 0.5 * np.sin(2 * np.pi * 441 * t)
+    path = tmp_path / "tone.wav"
+    sf.write(path, wave, 44_100, subtype=subtype)
+    rate, as_integers = scipy.io.wavfile.read(path)
+    assert as_integers.dtype == dtype
+    given = Audio(as_integers, rate)
+    assert given.peak() == pytest.approx(0.5, abs=0.01)
+    assert np.allclose(given.samples, read_audio(path).samples, atol=1e-6)

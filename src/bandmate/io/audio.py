@@ -34,13 +34,24 @@ FORMATS = {".wav": "WAV", ".flac": "FLAC"}
 
 @dataclass(frozen=True, eq=False)
 class Audio:
-    """Sound as `samples` of shape (channels, frames), float32, at `sample_rate` Hz."""
+    """Sound as `samples` of shape (channels, frames), float32, at `sample_rate` Hz.
+
+    Samples in an array of a PCM integer type (8, 16 or 32 bits) are taken at their type's full
+    scale, as soundfile reads them: int16 from `scipy.io.wavfile` is divided by 32768, unsigned
+    8-bit is centred on 128 first. Taken as they were, an int16 array read 90 dB over full
+    scale. Python numbers (a list of ints is int64) are taken as they are.
+    """
 
     samples: np.ndarray
     sample_rate: int
 
     def __post_init__(self):
-        s = np.asarray(self.samples, dtype=np.float32)
+        s = np.asarray(self.samples)
+        if isinstance(self.samples, np.ndarray) and s.dtype.kind in "iu" and s.itemsize <= 4:
+            info = np.iinfo(s.dtype)
+            middle = (int(info.max) + 1) // 2 if s.dtype.kind == "u" else 0
+            s = (s.astype(np.float64) - middle) / (int(info.max) + 1 - middle)
+        s = np.asarray(s, dtype=np.float32)
         if s.ndim == 1:
             s = s[np.newaxis, :]
         if s.ndim != 2:
