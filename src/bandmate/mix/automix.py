@@ -5,11 +5,12 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
 
 1. **conform**: every stem to one sample rate (the most common one; on a tie the highest),
    resampled with `scipy.signal.resample_poly`, and to one length (the longest; shorter stems
-   padded with silence at the end). NaN or infinite samples are refused (`AudioFormatError`);
-   more than two channels are refused by `Audio` itself, and stems all shorter than BS.1770's
-   0.4 s block (`UserError`): none of them has a loudness to balance. A stem whose DC offset
-   dwarfs the rest of its signal has the offset removed (`_dominant_dc`); others are left
-   exactly as they come.
+   silent after their end, as every stage reads them, though each is held at its own length and
+   added into the mix at its place, `_conform`). NaN or infinite samples are refused
+   (`AudioFormatError`); more than two channels are refused by `Audio` itself, and stems all
+   shorter than BS.1770's 0.4 s block (`UserError`): none of them has a loudness to balance. A
+   stem whose DC offset dwarfs the rest of its signal has the offset removed (`_dominant_dc`);
+   others are left exactly as they come.
 2. **roles**: each stem's role (drums, bass, keys, guitar, pad, lead, vocal) from its name by the
    table's regular expressions, else from its content (`detect_role_from_content`).
 3. **level**: each stem to the working level (-23 LUFS), so that the compressors' thresholds
@@ -103,6 +104,7 @@ from bandmate.mix.elements import (
 )
 from bandmate.mix.meter import (
     MOMENTARY_SECONDS,
+    SHORT_TERM_SECONDS,
     integrated_lufs,
     loudness_range,
     measure_loudness,
@@ -266,45 +268,64 @@ def load_balance() -> BalanceModel:
     return BalanceModel(role_lu=role_lu, features=features, clip=float(data["clip"]))
 
 
-def stem_spectrum(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+def stem_spectrum(
+    samples: np.ndarray, sample_rate: int, frames: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(frequencies, power): the Welch spectrum (4096-frame Hann segments) of a stem's mono sum,
-    the one spectrum that its features, the masking stage and the role guess read."""
-    return welch(samples.mean(axis=0, dtype=np.float64), sample_rate)
+    the one spectrum that its features, the masking stage and the role guess read; `frames` as
+    `welch` takes it."""
+    return welch(samples.mean(axis=0, dtype=np.float64), sample_rate, frames=frames)
 
 
 WELCH_BATCH = 256  # segments transformed at once: bounds the memory to a few MB a thread
 
 
-def welch(x: np.ndarray, rate: int, segment: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+def welch(
+    x: np.ndarray, rate: int, segment: int = 4096, frames: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """`scipy.signal.welch(x, rate, nperseg=segment)`'s result (periodic Hann window, half
     overlap, each segment's mean removed, one-sided power spectral density) for a 1-D signal.
+
+    `frames` (at least `len(x)`) is the length of the signal that `x` begins, silent after `x`:
+    a short stem in a longer song has the spectrum of the stem padded with silence to the song's
+    length, without the padding. The silent segments add nothing to the sum; they count only in
+    the mean it is divided by.
 
     The same arithmetic in batches of segments through NumPy's FFT: SciPy's general
     short-time-FFT path takes five times as long on a song, mostly removing the means.
     """
-    n = min(segment, len(x))
+    total = len(x) if frames is None else max(frames, len(x))
+    n = min(segment, total)
     if n == 0:
         return np.zeros(1), np.zeros(1)
     hop = max(1, n // 2)
+    if len(x) < total and (len(x) < n or np.any(x[-n:])):
+        x = np.pad(x, (0, min(n, total - len(x))))  # the silence that segments reach into
     window = scipy.signal.get_window("hann", n)
-    frames = np.lib.stride_tricks.sliding_window_view(x, n)[::hop]
+    segments = np.lib.stride_tricks.sliding_window_view(x, n)[::hop]
     power = np.zeros(n // 2 + 1)
-    for start in range(0, len(frames), WELCH_BATCH):
-        batch = frames[start : start + WELCH_BATCH]
+    for start in range(0, len(segments), WELCH_BATCH):
+        batch = segments[start : start + WELCH_BATCH]
         spectra = np.fft.rfft((batch - batch.mean(axis=1, keepdims=True)) * window, axis=1)
         power += np.sum(spectra.real**2 + spectra.imag**2, axis=0)
-    power *= 1.0 / (rate * float(np.sum(window**2)) * len(frames))
+    count = (total - n) // hop + 1  # the segments of the whole signal, silent ones too
+    power *= 1.0 / (rate * float(np.sum(window**2)) * count)
     power[1 : (n + 1) // 2] *= 2  # one-sided: every bin but 0 and (for even n) Nyquist
     return np.fft.rfftfreq(n, 1.0 / rate), power
 
 
 def stem_features(
-    samples: np.ndarray, sample_rate: int, loudness=None, spectrum=None
+    samples: np.ndarray, sample_rate: int, loudness=None, spectrum=None, frames: int | None = None
 ) -> dict[str, float]:
     """The content features of a stem that the balance model reads; none depends on its gain.
 
     `samples` is (channels, frames); `loudness` is its `measure_loudness` result and `spectrum`
-    its `stem_spectrum`, when already measured. Returns, for a stem that is not silent:
+    its `stem_spectrum`, when already measured. `frames`, when longer than `samples`, is the
+    length of the song the stem begins, silent after `samples` (a short stem beside longer
+    ones): the spectrum and the onset rate are those of the stem padded with silence to it. The
+    loudness is read from `samples` as given, which should hold the 3 s of silence after the
+    stem's end that the meter's windows reach into (`_conform` leaves them). Returns, for a stem
+    that is not silent:
     - plr_lu: peak-to-loudness ratio (sample peak less integrated loudness): a percussive or
       sparse stem reads high, a dense sustained one low. The sample peak rather than the true
       peak: the feature wants peakiness, not inter-sample overs, and the oversampling would
@@ -324,7 +345,9 @@ def stem_features(
     loudness = loudness or measure_loudness(Audio(samples, sample_rate), true_peak=False)
     if loudness.plr_lu is None:
         return {}
-    freqs, power = spectrum if spectrum is not None else stem_spectrum(samples, sample_rate)
+    if spectrum is None:
+        spectrum = stem_spectrum(samples, sample_rate, frames)
+    freqs, power = spectrum
     total = power.sum() + 1e-30
 
     def share_db(mask) -> float:
@@ -340,7 +363,7 @@ def stem_features(
     lra = loudness_range_lu(loudness.short_term_lufs)
     if lra is not None:
         features["lra_lu"] = lra
-    features["onsets_per_s"] = onset_rate_per_s(samples, sample_rate)
+    features["onsets_per_s"] = onset_rate_per_s(samples, sample_rate, frames)
     return features
 
 
@@ -357,18 +380,25 @@ def loudness_range_lu(short_term_lufs: np.ndarray) -> float | None:
 ONSET_JUMP_DB = 9.0  # a 10 ms frame this much louder than the one before is an onset
 
 
-def onset_rate_per_s(samples: np.ndarray, sample_rate: int) -> float:
+def onset_rate_per_s(samples: np.ndarray, sample_rate: int, frames: int | None = None) -> float:
     """Onsets per second: the 10 ms frames of the channels' sum whose energy jumps by more than
     `ONSET_JUMP_DB` over the previous frame, among frames within 40 dB of the loudest.
 
-    `samples` is (channels, frames). The energies are summed in float32 without a squared copy
-    (a few ms for a 3-minute stem); a gain does not move the count.
+    `samples` is (channels, frames); `frames`, when longer, the length of the signal it begins,
+    silent after it (as `welch` takes it): the onsets are counted over that whole length. The
+    energies are summed in float32 without a squared copy (a few ms for a 3-minute stem); a gain
+    does not move the count.
     """
     hop = max(1, sample_rate // 100)
-    frames = samples.shape[1] // hop
-    if frames < 2:
+    total = max(samples.shape[1], frames or 0)
+    ticks = total // hop
+    if ticks < 2:
         return 0.0
-    mono = samples.sum(axis=0, dtype=np.float32)[: frames * hop].reshape(frames, hop)
+    mono = samples.sum(axis=0, dtype=np.float32)
+    held = min(ticks, -(-len(mono) // hop))  # the ticks that hold any of `samples`
+    if held * hop > len(mono):
+        mono = np.pad(mono, (0, held * hop - len(mono)))
+    mono = mono[: held * hop].reshape(held, hop)
     energy = np.einsum("ij,ij->i", mono, mono).astype(np.float64) / hop
     if not np.any(energy):
         return 0.0
@@ -376,7 +406,7 @@ def onset_rate_per_s(samples: np.ndarray, sample_rate: int) -> float:
     jumps = 10 * np.log10(energy[1:] / energy[:-1])
     active = energy[1:] > energy.max() * 1e-4
     onsets = np.count_nonzero((jumps > ONSET_JUMP_DB) & active)
-    return float(onsets / (samples.shape[1] / sample_rate))
+    return float(onsets / (total / sample_rate))
 
 
 LEVEL_RANGE_LU = 40.0  # a level given for a stem lies within this far under the loudest
@@ -482,9 +512,11 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
         )
     given_roles = match_stems(config.roles, names, "The role")
     notes: list[str] = []
-    signals, rate, resampled, padded, offsets = _conform([a for _, a in named], notes, names)
+    signals, frames, rate, resampled, padded, offsets = _conform(
+        [a for _, a in named], notes, names
+    )
     named.clear()  # `signals` holds the stems now
-    longest = signals[0].shape[1] / rate
+    longest = frames / rate
     if longest < MOMENTARY_SECONDS:  # every stem would read as silent and the mix be silence
         raise UserError(
             f"The stems are {longest:.2f} s long at most, too short to balance by loudness "
@@ -495,7 +527,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     for name, x in zip(names, signals, strict=True):
         given = given_roles.get(name)
         from_name = None if given else role_from_name(name, table)
-        role = given or from_name or detect_role_from_content(x, rate)
+        role = given or from_name or detect_role_from_content(x, rate, frames)
         roles.append(role)
         role_from.append("given" if given else "name" if from_name else "content")
 
@@ -510,7 +542,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
         x = signals[k]
         if k not in in_elements:
             signals[k] = None  # the prepared stem replaces it
-        return _prepare(x, rate, table[roles[k]], config.working_lufs)
+        return _prepare(x, rate, frames, table[roles[k]], config.working_lufs)
 
     steps = 2 * len(signals)
     progress(0, steps)
@@ -519,7 +551,9 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     silent = [b is None for b in before]
     given_levels = _match_levels(config.levels, names, elements)
     sides = pair_pans(stereo_pairs(names, roles), [0.0] * len(names))  # a pair hard to its sides
-    levels, element_levels = _balance(roles, signals, prepared, elements, sides, rate, config)
+    levels, element_levels = _balance(
+        roles, signals, prepared, elements, sides, rate, frames, config
+    )
     levels = _given_levels(names, levels, elements, element_levels, given_levels)
     level_given = {n for key in given_levels for n in _members(key, names, elements)}
     highpass = [p.highpass_hz for p in prepared]
@@ -552,8 +586,8 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     pairs = stereo_pairs(names, roles)  # (hard to their sides: not one place between them)
     parts = [g for g in elements.values() if tuple(g) not in pairs]
     pans = pair_pans(pairs, _pans(roles, silent, levels, table, parts))
-    total = _OrderedSum((2, signals[0].shape[1]))
-    step = _cancel_step(signals[0].shape[1])
+    total = _OrderedSum((2, frames))  # each stem added in at its place: they all start at 0
+    step = _cancel_step(frames)
     rows: list[np.ndarray | None] = [None] * len(signals)  # for `_cancelling_pairs`
     sounding = [False] * len(signals)
 
@@ -568,7 +602,10 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
             pans[k],
         )
         del x
-        rows[k] = y[:, ::step].ravel().astype(np.float64)
+        row = np.zeros((2, -(-frames // step)))  # as long as the song's: silent after the stem
+        kept = y[:, ::step]
+        row[:, : kept.shape[1]] = kept
+        rows[k] = row.ravel()
         sounding[k] = bool(np.any(y))
         total.add(k, y)
         return after
@@ -644,7 +681,8 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
 # --- stages -------------------------------------------------------------------------------------
 class _OrderedSum:
     """A float32 sum of arrays that threads hand in as they finish, added in the order of their
-    indices (the same rounding every run), holding only those that come early.
+    indices (the same rounding every run), holding only those that come early. An array shorter
+    than the sum is added to its start (a short stem, silent after its end).
 
     The mix is summed so, stem by stem, rather than from every finished stem at once: a session of
     many long stems would otherwise hold each stem three times over (as read, prepared, finished).
@@ -660,7 +698,8 @@ class _OrderedSum:
         with self._lock:
             self._early[index] = x
             while self._next in self._early:
-                self.total += self._early.pop(self._next)
+                x = self._early.pop(self._next)
+                self.total[:, : x.shape[1]] += x
                 self._next += 1
 
 
@@ -682,9 +721,9 @@ class _Prepared:
     bands: np.ndarray | None  # `_band_shares` at the working level; None when silent
 
 
-def _prepare(x, rate, settings, working_lufs) -> _Prepared:
+def _prepare(x, rate, frames, settings, working_lufs) -> _Prepared:
     """Stages 3 and 4 for one stem: measure it and its balance features, bring it to the working
-    level and high-pass it.
+    level and high-pass it. `frames` is the song's length (`_conform`).
 
     The masking stage's band levels come from the stem's one spectrum, moved by the working gain
     and the high-pass filter's response, rather than from a second spectrum of the filtered stem.
@@ -693,8 +732,8 @@ def _prepare(x, rate, settings, working_lufs) -> _Prepared:
     before = _finite(loudness.integrated_lufs)
     if before is None:
         return _Prepared(x, None, {}, None, None)
-    freqs, power = stem_spectrum(x, rate)
-    features = stem_features(x, rate, loudness, (freqs, power))
+    freqs, power = stem_spectrum(x, rate, frames)
+    features = stem_features(x, rate, loudness, (freqs, power), frames)
     gain = _gain(working_lufs - before)
     power = power * gain**2
     if settings.highpass_hz:
@@ -721,7 +760,7 @@ def _finish(x, rate, cuts, settings, target_lufs, pan) -> tuple[np.ndarray, floa
     return _pan(x, gains), _finite(meter.result(power_gains=gains**2).integrated_lufs)
 
 
-def _balance(roles, signals, prepared, elements, pans, rate: int, config):
+def _balance(roles, signals, prepared, elements, pans, rate: int, frames: int, config):
     """(each stem's level from the balance model, None for a silent one; the level of each of
     `elements` whose stems are balanced as one, by its name). The stems of an element
     (`elements.named_elements`) are read as one stem: each at the working level and moved by the
@@ -743,12 +782,12 @@ def _balance(roles, signals, prepared, elements, pans, rate: int, config):
     for group in groups:
         top = max(levels[k] for k in group)
         offsets = [levels[k] - top for k in group]
-        total = np.zeros((2, signals[group[0]].shape[1]), dtype=np.float32)
+        total = np.zeros((2, max(signals[k].shape[1] for k in group)), dtype=np.float32)
         for k, offset in zip(group, offsets, strict=True):
             gain = _gain(config.working_lufs - prepared[k].before + offset)
-            total += _pan(signals[k], pans[k]) * np.float32(gain)
+            total[:, : signals[k].shape[1]] += _pan(signals[k], pans[k]) * np.float32(gain)
         loudness = measure_loudness(Audio(total, rate), true_peak=False)
-        rows.append(stem_features(total, rate, loudness))
+        rows.append(stem_features(total, rate, loudness, frames=frames))
         row_roles.append(roles[group[0]])
         summed = _finite(loudness.integrated_lufs)
         inside.append((group, offsets, None if summed is None else summed - config.working_lufs))
@@ -809,10 +848,16 @@ def _given_levels(names, levels, elements, element_levels, given: Mapping[str, f
 
 
 def _conform(audios: list[Audio], notes: list[str], names: list[str]):
-    """(signals, rate, resampled-from per stem, padded frames per stem, the DC offset removed
-    from each stem or None), as float32.
+    """(signals, the song's length in frames, rate, resampled-from per stem, padded frames per
+    stem, the DC offset removed from each stem or None), as float32.
 
-    A signal may be its input's own array: no later stage changes an array in place."""
+    The song is as long as the longest stem, and a shorter one is silent after its end, but its
+    signal is not padded to that length: it is carried with `TAIL_SECONDS` of that silence at
+    most, and every later stage reads it so (its features and spectrum as of the padded stem,
+    `frames`; the mix adds it in at its place). Memory then goes with the stems' lengths, not
+    their number times the longest's: nine 10-second stems beside one of 10 minutes were ten
+    10-minute stems. A signal may be its input's own array: no later stage changes an array in
+    place."""
     for name, a in zip(names, audios, strict=True):
         if not all_finite(a.samples):
             raise AudioFormatError(
@@ -841,10 +886,19 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
         # note ("padded with 0.00 s"); the report's padded_seconds still says
         if n / rate >= 0.005:
             notes.append(f"{name} was padded with {n / rate:.2f} s of silence to the longest stem.")
+    tail = math.ceil(TAIL_SECONDS * rate)
     signals = [
-        np.pad(x, ((0, 0), (0, n))) if n else x for x, n in zip(signals, padded, strict=True)
+        np.pad(x, ((0, 0), (0, min(n, tail)))) if n else x
+        for x, n in zip(signals, padded, strict=True)
     ]
-    return signals, rate, resampled, padded, offsets
+    return signals, frames, rate, resampled, padded, offsets
+
+
+# the silence a short stem is carried with after its end: the meter's 3 s short-term windows
+# that start in the stem reach that far into it, and its filters ring on into it (the high-pass
+# and the masking cuts for a few ms; the meter's K-weighting falls 100 dB in 0.1 s); past it
+# the padded stem held nothing any stage could read
+TAIL_SECONDS = SHORT_TERM_SECONDS + 1.0
 
 
 # an offset this many times the rest of the signal is removed: the General MIDI SoundFont's warm
@@ -892,8 +946,13 @@ def role_from_name(name: str, table: Mapping[str, RoleSettings] | None = None) -
     return None
 
 
-def detect_role_from_content(samples: np.ndarray, sample_rate: int) -> str:
+def detect_role_from_content(
+    samples: np.ndarray, sample_rate: int, frames: int | None = None
+) -> str:
     """A role guessed from the sound, for a stem whose name says nothing.
+
+    `frames`, when longer than `samples`, is the length of the song the stem begins, silent
+    after it (as `welch` takes it): the role is the one the stem padded to it would get.
 
     The rule, on the mono sum: the share of energy below 150 Hz and the spectral centroid (from a
     Welch spectrum), and the onset density (`onset_rate_per_s`).
@@ -907,14 +966,14 @@ def detect_role_from_content(samples: np.ndarray, sample_rate: int) -> str:
     mono = samples.mean(axis=0).astype(np.float64)
     if not np.any(mono):
         return "keys"
-    freqs, power = welch(mono, sample_rate)
+    freqs, power = welch(mono, sample_rate, frames=frames)
     total = power.sum()
     if not total > 0:  # a constant: no spectrum (the segments' means are removed), no role
         return "keys"
     low_share = power[freqs < 150].sum() / total
     centroid = float((freqs * power).sum() / total)
-    onsets_per_s = onset_rate_per_s(samples, sample_rate)
-    rms = math.sqrt(float(np.mean(mono**2)))
+    onsets_per_s = onset_rate_per_s(samples, sample_rate, frames)
+    rms = math.sqrt(float(np.sum(mono**2)) / max(len(mono), frames or 0))
     crest_db = 20 * math.log10(np.max(np.abs(mono)) / rms)
     if low_share > 0.5 and centroid < 400:
         return "bass"
