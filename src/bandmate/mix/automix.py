@@ -15,7 +15,10 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    table's regular expressions, else from its content (`detect_role_from_content`).
 3. **level**: each stem to the working level (-23 LUFS), so that the compressors' thresholds
    mean the same for every stem whatever gain it came in at. A silent stem (no block above
-   BS.1770's -70 LUFS gate) is kept silent and named in the report.
+   BS.1770's -70 LUFS gate) is kept silent and named in the report. A stem that holds a steady
+   floor of noise far under its part (a vocal take's hiss between its phrases, `_noise_only`)
+   is measured, here and in the balance, with that floor's stretches silent; it is mixed as
+   it came, and named in the report.
 4. **highpass**: a 12 dB/octave high-pass at the role's cutoff (none for bass).
 5. **masking**: in each octave band from 125 Hz to 4 kHz where two stems both put a large share
    of their energy and sit within `masking_window_db` of each other at their balanced levels, a
