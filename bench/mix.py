@@ -10,7 +10,10 @@ stems three ways:
 - automix: `bandmate.mix.automix.automix` with its defaults; a stem's level is its loudness in the
   mix as the report gives it (after every stage but the bus compressor);
 - plain sum: the offset stems as they are;
-- equal loudness: every stem normalised to the same integrated loudness.
+- equal loudness: every stem normalised to the same integrated loudness;
+- unnamed: automix again, the stems named "Audio 1.wav"... as a DAW exports unnamed tracks, so
+  that each stem's role comes from its sound (`detect_role_from_content`); the count of stems
+  whose sound gives the role their name does is printed after the table.
 
 A stem's level error is its integrated loudness relative to the loudest stem of its mix, less the
 same in the original rendering (dB); silent stems are left out. The table gives the median and
@@ -127,6 +130,10 @@ def kit_over_bass(pieces, others, bass, offsets, names) -> float:
     return measure_loudness(Audio(kit, rate)).integrated_lufs - bass_after
 
 
+def loudness_after(report) -> np.ndarray:
+    return np.array([s.loudness_after_lufs or np.nan for s in report.stems], dtype=float)
+
+
 def relative(levels: np.ndarray) -> np.ndarray:
     return levels - np.nanmax(levels)
 
@@ -139,10 +146,11 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     styles = args.styles or all_styles()
-    errors: dict[str, list[float]] = {"automix": [], "plain sum": [], "equal loudness": []}
+    errors: dict[str, list[float]] = {k: [] for k in ("automix", "unnamed", "sum", "equal")}
     mix_seconds = audio_seconds = 0.0
-    header = f"{'style':<18} {'stems':>5}  {'automix med/worst':>18}  {'sum med/worst':>14}  "
-    print(header + f"{'equal med/worst':>16}  {'mix s':>6}")
+    roles_right = roles_read = 0
+    header = f"{'style':<18} {'stems':>5}  {'automix med/worst':>18}  {'unnamed med/worst':>18}  "
+    print(header + f"{'sum med/worst':>14}  {'equal med/worst':>16}  {'mix s':>6}")
     start = time.perf_counter()
     for style in styles:
         names, stems = backing_stems(CHART, style, args.seed)
@@ -163,11 +171,16 @@ def main() -> None:
             _, report = automix(given)
             style_seconds += time.perf_counter() - t0
             audio_seconds += stems[0].duration_seconds
-            after = np.array([s.loudness_after_lufs or np.nan for s in report.stems], dtype=float)
+            unnamed = [(f"Audio {k + 1}.wav", a) for k, (_, a) in enumerate(given)]
+            _, blind = automix(unnamed)
+            for named, guessed in zip(report.stems, blind.stems, strict=True):
+                roles_right += named.role == guessed.role
+                roles_read += 1
             got = {
-                "automix": relative(after),
-                "plain sum": relative(original + offsets),
-                "equal loudness": np.zeros(len(stems)),
+                "automix": relative(loudness_after(report)),
+                "unnamed": relative(loudness_after(blind)),
+                "sum": relative(original + offsets),
+                "equal": np.zeros(len(stems)),
             }
             for key, levels in got.items():
                 per_style[key].extend(np.abs(levels - want)[live])
@@ -177,14 +190,18 @@ def main() -> None:
             errors[key].extend(values)
             cells.append(f"{np.median(values):5.1f} / {np.max(values):4.1f}")
         print(
-            f"{style:<18} {int(live.sum()):>5}  {cells[0]:>18}  {cells[1]:>14}  {cells[2]:>16}  "
-            f"{style_seconds:6.1f}"
+            f"{style:<18} {int(live.sum()):>5}  {cells[0]:>18}  {cells[1]:>18}  {cells[2]:>14}  "
+            f"{cells[3]:>16}  {style_seconds:6.1f}"
         )
     cells = [f"{np.median(v):5.2f} / {np.max(v):4.1f}" for v in errors.values()]
     n = len(errors["automix"])
-    print(f"{'all (' + str(n) + ' stems)':<24} {cells[0]:>18}  {cells[1]:>14}  {cells[2]:>16}")
     print(
-        f"targets: median <= 1.5 dB, worst <= 4 dB; automix {mix_seconds:.1f} s for "
+        f"{'all (' + str(n) + ' stems)':<24} {cells[0]:>18}  {cells[1]:>18}  {cells[2]:>14}  "
+        f"{cells[3]:>16}"
+    )
+    print(f"unnamed: roles from sound as from name: {roles_right} of {roles_read}")
+    print(
+        f"targets: median <= 1.5 dB, worst <= 4 dB (automix); automix {mix_seconds:.1f} s for "
         f"{audio_seconds:.0f} s of audio ({audio_seconds / mix_seconds:.0f}x real time); "
         f"total {time.perf_counter() - start:.1f} s"
     )
