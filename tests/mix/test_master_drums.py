@@ -62,7 +62,9 @@ def test_kicks_and_hats_are_not_crushed_to_meet_the_target():
     assert abs(measure_loudness(out).integrated_lufs + 14.0) <= 0.2
     assert report.limiter_loss_lu < 1.0
     assert float(np.max(report.limiter_reduction_db)) < 6.0
-    assert any("the limiter would have taken" in note for note in report.notes)
+    # (with the low band stage, the chain with EQ and compression takes its loudness partly
+    # there and ends out of reach: left out either way, the note says which)
+    assert any("EQ and compression were left out" in note for note in report.notes)
 
 
 def test_a_single_drum_hit_is_not_turned_down_below_the_mix():

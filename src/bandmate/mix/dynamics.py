@@ -14,6 +14,9 @@ stereo image stays put.
   reduction per hop that keeps the true peak under the threshold; what lasts under 2 ms (a
   click) is released in 3 ms, the rest in 60 ms (its doc says why, and why not a clipper).
 - `gated_lufs`: integrated loudness from per-hop K-weighted energy, gated as BS.1770 gates it.
+- `LowBandLimiter`: a gain on the low band alone (a linear-phase crossover), ahead of the
+  limiter, that takes the low band's peaks down where they would make the limiter duck
+  everything above them (an 808 under chords).
 
 `mix.master` builds its mastering chain from these; the module doc there says how the limiter and
 the gain are solved together. pedalboard's `Compressor` (JUCE's) compresses each channel on its
@@ -443,3 +446,155 @@ class DcBlocker:
         if self.sums is None or not self.frames:
             return ()
         return tuple(float(v) for v in self.sums / self.frames)
+
+
+# --- the low band ------------------------------------------------------------------------------
+class LowBandLimiter:
+    """A gain on the low band alone, ahead of the limiter, that takes the low band's peaks down
+    where they would make the wideband limiter duck everything above them (`mix.master`'s doc
+    says why and with what effect).
+
+    Crossover: a linear-phase FIR low-pass at `crossover_hz` (a Hann-windowed sinc; its
+    transition runs from about half to one and a half times the crossover) gives the low band;
+    the rest is the input, delayed alike, less the low band. The two sum to the input exactly,
+    so where the gain is 1 the output *is* the input.
+
+    Gain: `budget` (linear, full scale 1) is the level the limiter will leave alone, as it stands
+    at this point of the chain. A sample x = l + r (low band, rest) over it needs the low band
+    scaled by (budget - r sign(l)) / |l| to come down to it, but never by less than
+    budget / |x|, the limiter's own gain there: the low band is never turned down more than the
+    limiter would have turned it down with everything else (nor than `max_reduction_db`), and
+    where the rest alone is over the budget the limiter still does that part. Per hop, the
+    least over the hop and the channels is the gain the low band needs; that need is bridged
+    over `bridge_ms` (the crests of a tone down to 25 Hz: one gain for all of them, or the gain
+    would ride each half-cycle), released with `release_ms`, and held and ramped in over
+    `lookahead_ms` as `Limiter` does it; one gain for every channel. Where nothing reaches the
+    budget the crossover is not even computed.
+
+    `process(x)` takes blocks of any length and returns what is ready; `finish()` the rest. In
+    all the output has the input's length; within a call it lags by up to `latency` frames.
+    """
+
+    LIMITER_TIMES: ClassVar[float] = 2.0  # the most it takes, in dB, for the limiter's 1
+    LOW_SHARE: ClassVar[float] = 0.5  # acts where the low band is more than this of |l| + |r|
+    LOW_SHARE_RAMP: ClassVar[float] = 0.25  # and in full from this more
+
+    def __init__(self, sample_rate: int, hop: int, *, budget: float, crossover_hz: float,
+                 max_reduction_db: float, release_ms: float, lookahead_ms: float = 5.0,
+                 bridge_ms: float = 20.0):  # fmt: skip
+        half = round(1.55 * sample_rate / crossover_hz)  # Hann: transition ~3.1 fs / taps
+        self._fir = scipy.signal.firwin(2 * half + 1, crossover_hz, window="hann", fs=sample_rate)
+        self._fir = self._fir.astype(np.float32)
+        self._half = half
+        self.hop, self.budget = hop, budget
+        self._floor = 10.0 ** (-max_reduction_db / 20.0)
+        self._bridge = odd_hops(bridge_ms, sample_rate, hop)
+        self._limiter = Limiter(
+            threshold_dbtp=0.0,
+            lookahead_hops=2 * max(1, round(lookahead_ms / 1000 * sample_rate / hop / 2)),
+            hold_hops=2,
+            release_hops=release_ms / 1000 * sample_rate / hop,
+        )
+        look, hold = self._limiter.lookahead_hops, self._limiter.hold_hops
+        self._reach = self._bridge - 1  # hops the bridge reads either side
+        self._future = self._reach + look + hold + 2  # hops ahead a hop's gain depends on
+        self._context = 2 * (look + hold) + 2  # and behind it, once released
+        self._buffer: np.ndarray | None = None  # the input from frame `_start - _half` on
+        self._start = 0  # the next frame to put out
+        self._received = 0
+        self._needs = np.zeros(self._reach)  # the need (dB) of the hops before `_start`
+        self._released = np.zeros(self._context)  # and once bridged and released
+        self._last_gain = 1.0
+        self.reduction_db: list[np.ndarray] = []  # per hop put out
+        self._energy = np.zeros(2)  # of what it took in and put out so far
+
+    @property
+    def loss_db(self) -> float:
+        """The energy it took away so far (dB): about the loudness, where the low band is not
+        mostly under 40 Hz, which BS.1770 weighs down."""
+        if not self._energy[1] > 0:
+            return 0.0
+        return float(10 * np.log10(self._energy[0] / self._energy[1]))
+
+    @property
+    def latency(self) -> int:
+        return self._half + self._future * self.hop
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        if self._buffer is None:
+            self._buffer = np.zeros((x.shape[0], self._half), dtype=np.float32)
+        self._buffer = np.concatenate([self._buffer, x], axis=1)
+        self._received += x.shape[1]
+        return self._emit()
+
+    def finish(self) -> np.ndarray:
+        """The rest of the output: what the input so far gives once it ends."""
+        if self._buffer is None:
+            return np.zeros((1, 0), dtype=np.float32)
+        end, start = self._received, self._start
+        pad = self._half + (self._future + 2) * self.hop
+        self._buffer = np.pad(self._buffer, ((0, 0), (0, pad)))
+        self._received += pad
+        out = self._emit()
+        return out[:, : end - start]
+
+    def _allowed(self, x: np.ndarray, low: np.ndarray) -> np.ndarray:
+        """Per sample, the most the low band may be scaled by (see the class doc), <= 1."""
+        b = self.budget
+        rest = x - low
+        with np.errstate(divide="ignore", invalid="ignore"):
+            alone = (b - rest * np.sign(low)) / np.abs(low)
+            as_limiter = (b / np.abs(x)) ** self.LIMITER_TIMES
+            allowed = np.minimum(np.maximum(alone, as_limiter), 1.0)
+            share = np.abs(low) / (np.abs(low) + np.abs(rest))
+        weight = np.clip((share - self.LOW_SHARE) / self.LOW_SHARE_RAMP, 0.0, 1.0)
+        return np.where(np.abs(low) > 1e-9, allowed**weight, 1.0)
+
+    def _emit(self) -> np.ndarray:
+        hop, half, b = self.hop, self._half, self.budget
+        complete = (self._received - half - self._start) // hop  # hops whose low band is known
+        ready = complete - self._future
+        if ready <= 0:
+            return np.zeros((self._buffer.shape[0], 0), dtype=np.float32)
+        x = self._buffer[:, half : half + complete * hop]
+        frames = ready * hop
+        if float(np.max(np.abs(x))) <= b and not self._released.any():
+            need, released = np.zeros(complete), np.zeros(ready)
+            gains = np.ones(ready)
+            y = x[:, :frames].copy()
+            self._energy += np.vdot(y, y)
+        else:
+            low = scipy.signal.oaconvolve(
+                self._buffer[:, : complete * hop + 2 * half], self._fir[np.newaxis], "valid", axes=1
+            ).astype(np.float32, copy=False)
+            per_hop = np.ones(complete)
+            over = np.flatnonzero(np.abs(x).max(axis=0).reshape(complete, hop).max(axis=1) > b)
+            if len(over):  # the rule, on the hops that hold a sample over the budget
+                at = (over[:, np.newaxis] * hop + np.arange(hop)).ravel()
+                per_hop[over] = (
+                    self._allowed(x[:, at], low[:, at]).reshape(-1, len(over), hop).min(axis=(0, 2))
+                )
+            need = -20.0 * np.log10(np.clip(per_hop, self._floor, 1.0))
+            needs = np.concatenate([self._needs, need])
+            bridged = scipy.ndimage.maximum_filter1d(needs, self._bridge, mode="nearest")
+            scipy.ndimage.minimum_filter1d(bridged, self._bridge, mode="nearest", output=bridged)
+            released = release(
+                bridged[self._reach : complete], self._limiter.release_hops, self._released[-1]
+            )
+            # held and ramped as the limiter does it, at its threshold 0 dB (a release of what
+            # is released already changes nothing)
+            reduction = self._limiter.reduction_db(
+                np.concatenate([self._released, released]).astype(np.float32), 0.0
+            )[self._context : self._context + ready]
+            gains = 10.0 ** (-reduction.astype(np.float64) / 20.0)
+            per_frame = ramp_gains(gains, self._last_gain, hop, frames)
+            y = x[:, :frames] - (1.0 - per_frame) * low[:, :frames]
+            self._energy += [np.vdot(x[:, :frames], x[:, :frames]), np.vdot(y, y)]
+        self.reduction_db.append((-20.0 * np.log10(gains)).astype(np.float32))
+        self._last_gain = float(gains[-1])
+        self._needs = np.concatenate([self._needs, need[:ready]])[ready:]
+        self._released = np.concatenate([self._released, released[:ready]])[ready:]
+        self._start += frames
+        self._buffer = self._buffer[:, frames:]
+        return y
