@@ -63,6 +63,7 @@ def test_table_master_picture_and_json(capsys, tmp_path, mix_file):
         "dc_removal",
         "tonal_balance",
         "compression",
+        "low_band",
         "gain",
         "limiter",
         "trim",

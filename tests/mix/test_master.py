@@ -18,7 +18,7 @@ from bandmate.io.audio import Audio, write_audio
 from bandmate.mix.analysis import analyze
 from bandmate.mix.master import MasterConfig, curve_shares_db, load_curves, master, master_file
 from bandmate.mix.meter import measure_loudness
-from bandmate.mix.report import band_distance_db
+from bandmate.mix.report import band_distance_db, stage_lines
 from tests.builders import sha256
 
 
@@ -259,9 +259,13 @@ def test_a_loud_master_of_a_sub_heavy_kick_does_not_pump_the_chords(intensity):
     swung by 3.5 dB at intensity 0 and by 5.5 dB at 1 (the EQ lifts the 808's attack). The low
     band stage takes the 808's peaks down on their own (1.0 and 1.1 dB)."""
     mix = eight_oh_eight_under_chords()
-    mastered, _ = master(mix, target_lufs=-9.0, intensity=intensity)
+    mastered, report = master(mix, target_lufs=-9.0, intensity=intensity)
     assert_on_target(mastered, -9.0)
     assert chord_swing_db(mastered.samples) < 1.5
+    # the report says what the stage did, as it does for the limiter
+    stage = report.to_dict()["stages"]["low_band"]
+    assert stage["max_reduction_db"] > 1.0 and stage["energy_taken_db"] > 0.3
+    assert any(line.startswith("low band (under 150 Hz): ") for line in stage_lines(report))
     # the 808 stays: its low band, at the same loudness, within 1.5 dB of where the master
     # without the stage has it (0.7 and 1.1 dB under)
     without, _ = master(

@@ -493,6 +493,9 @@ class MasterReport:
     output_subtype: str | None = None
     dc_offset: tuple[float, ...] = ()  # the input's mean per channel (full scale 1), removed
     shaping_left_out: bool = False  # EQ and compression were left out (see `_affordable`)
+    # the low band stage's gain reduction (dB, every 100 ms) and the energy it took (dB)
+    low_band_reduction_db: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    low_band_loss_db: float = 0.0
 
     @property
     def loudness_error_lu(self) -> float:
@@ -533,6 +536,12 @@ class MasterReport:
                     "ratio": self.compressor_ratio,
                     "max_reduction_db": _max(self.compressor_reduction_db),
                     "reduction_db_every_100ms": series(self.compressor_reduction_db),
+                },
+                "low_band": {
+                    "crossover_hz": self.config.low_band_hz or None,
+                    "energy_taken_db": round(self.low_band_loss_db, 3),
+                    "max_reduction_db": _max(self.low_band_reduction_db),
+                    "reduction_db_every_100ms": series(self.low_band_reduction_db),
                 },
                 "gain": {"gain_db": round(self.gain_db, 3)},
                 "limiter": {
@@ -1092,6 +1101,8 @@ def _report(config, before, after, ref, plan, threshold, trim, subtype) -> Maste
         output_subtype=subtype,
         dc_offset=plan.dc_offset,
         shaping_left_out=plan.note is not None,
+        low_band_reduction_db=_max_every(plan.low_band_reduction_db, per_100ms),
+        low_band_loss_db=plan.low_band_loss_db,
     )
 
 

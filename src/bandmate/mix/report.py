@@ -126,6 +126,15 @@ def stage_lines(report: MasterReport) -> list[str]:
             else moves or "no band moved 0.5 dB or more"
         ),
         f"compression: {comp}",
+        *(
+            [
+                f"low band (under {report.config.low_band_hz:g} Hz): "
+                f"{_max(report.low_band_reduction_db):.1f} dB at most, "
+                f"{report.low_band_loss_db:.2f} dB of the energy taken"
+            ]
+            if report.config.low_band_hz and _max(report.low_band_reduction_db) >= 0.05
+            else []
+        ),
         f"gain: {report.gain_db:+.2f} dB",
         f"limiter: {_max(report.limiter_reduction_db):.1f} dB at most, "
         f"{report.limiter_loss_lu:.2f} LU of loudness",
@@ -206,6 +215,7 @@ def _band_panel(ax, report: MasterReport) -> None:
 def _reduction_panel(ax, report: MasterReport) -> None:
     for values, colour, label in (
         (report.compressor_reduction_db, "#2ca02c", "compressor"),
+        (report.low_band_reduction_db, "#9467bd", "low band"),
         (report.limiter_reduction_db, "#ff7f0e", "limiter"),
     ):
         if len(values):
