@@ -79,3 +79,38 @@ def test_a_part_that_plays_soft_then_loud_is_measured_whole(rng):
     take = Audio(guitar[None].astype(np.float32), RATE)
     _, report = automix({**band, "guitar.wav": take})
     assert not any("noise floor" in note for note in report.notes)
+
+
+@pytest.mark.parametrize("cut", ["shorter than the song", "trimmed to silence at its end"])
+def test_a_take_with_hiss_followed_by_silence_sits_where_it_would_without(rng, cut):
+    # after its last sound a stem's K-weighted level rings on down to -3000 LUFS: the floor was
+    # read among those levels, the hiss missed, and the take balanced 4.4 dB off the clean one
+    band = _band(rng)
+    clean, _ = _vocal_over_bass_db(band, _take(rng, None, sings_s=1.5))
+    take = _take(rng, -45.0, sings_s=1.5)
+    samples = take.samples.copy()
+    if cut == "shorter than the song":
+        samples = samples[:, : 20 * RATE]
+    else:
+        samples[:, -2 * RATE :] = 0.0
+    hissy, notes = _vocal_over_bass_db(band, Audio(samples, RATE))
+    assert hissy == pytest.approx(clean, abs=0.5)
+    assert any("vocal.wav holds a steady noise floor" in note for note in notes)
+
+
+def test_dither_between_phrases_is_not_called_hiss(rng):
+    take = _take(rng, -101.0, sings_s=1.5)  # 16-bit dither: under BS.1770's -70 LUFS gate
+    _, notes = _vocal_over_bass_db(_band(rng), take)
+    assert not any("noise floor" in note for note in notes)
+
+
+def test_hi_hats_alone_in_an_intro_are_part_of_the_drums(rng):
+    # steady sixteenths of noise bursts, 18 dB under the kit that follows: as flat and as steady
+    # at 100 ms steps as hiss, but struck
+    t = np.arange(round(SECONDS * RATE)) / RATE
+    burst = np.exp(-(t % 0.125) * 60) * rng.standard_normal(len(t))
+    kick = np.sin(2 * np.pi * 60 * t) * np.exp(-(t % 0.5) * 12)
+    intro = t < 8.0
+    drums = np.where(intro, 0.02 * burst, 0.16 * burst + 0.6 * kick)
+    _, report = automix({**_band(rng), "drums.wav": Audio(drums[None].astype(np.float32), RATE)})
+    assert not any("noise floor" in note for note in report.notes)

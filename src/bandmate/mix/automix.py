@@ -107,6 +107,7 @@ from bandmate.mix.elements import (
     stereo_pairs,
 )
 from bandmate.mix.meter import (
+    ABSOLUTE_GATE_LUFS,
     MOMENTARY_SECONDS,
     SERIES_STEP_SECONDS,
     SHORT_TERM_SECONDS,
@@ -801,6 +802,7 @@ NOISE_FLOOR_STEADY_DB = 0.5  # the floor's level changes by at most this much fr
 NOISE_FLOOR_SHARE = 0.05  # and makes up at least this share of the stem's steps
 NOISE_FLOOR_FLATNESS = 0.5  # its spectrum at least this flat within octaves (`_octave_flatness`)
 NOISE_FLOOR_SAMPLE_SECONDS = 20.0  # the floor's spectrum is read from this much of it at most
+NOISE_FLOOR_ONSETS_PER_S = 0.5  # and it holds fewer onsets than this (hiss none, hi-hats many)
 
 
 def _noise_only(x: np.ndarray, rate: int, momentary_lufs: np.ndarray) -> _NoiseFloor | None:
@@ -810,11 +812,18 @@ def _noise_only(x: np.ndarray, rate: int, momentary_lufs: np.ndarray) -> _NoiseF
 
     The floor must be noise: its spectrum flat within each octave (`_octave_flatness`), where a
     soft passage of a part (a strummed guitar under its loud chorus, as steady at 100 ms steps)
-    is made of partials. A step is noise only when every 400 ms block over it reads within
-    `NOISE_FLOOR_WIDTH_DB` of the floor (or silence): the part's attacks and tails beside the
-    floor are kept.
+    is made of partials, and without onsets, where a part's steady soft stretch that is noise
+    too (hi-hats alone in an intro, a shaker) is struck. A step is noise only when every 400 ms
+    block over it reads within `NOISE_FLOOR_WIDTH_DB` of the floor (or silence): the part's
+    attacks and tails beside the floor are kept.
+
+    Blocks under BS.1770's absolute gate count as silence: after a stem's last sound its
+    K-weighting rings on down to -3000 LUFS, finite, and a floor read among those missed the
+    hiss of every take followed by digital silence (a stem shorter than the song, a take trimmed
+    at its end), which was balanced 4.4 dB off, and read dither as hiss.
     """
     levels = np.asarray(momentary_lufs, dtype=np.float64)
+    levels = np.where(levels > ABSOLUTE_GATE_LUFS, levels, -np.inf)
     heard = levels[np.isfinite(levels)]
     if len(heard) < 2 / NOISE_FLOOR_SHARE:
         return None
@@ -833,6 +842,8 @@ def _noise_only(x: np.ndarray, rate: int, momentary_lufs: np.ndarray) -> _NoiseF
     starts = starts[: round(NOISE_FLOOR_SAMPLE_SECONDS / SERIES_STEP_SECONDS)]
     floor_audio = np.concatenate([x[:, i * step : (i + 1) * step] for i in starts], axis=1)
     if _octave_flatness(floor_audio, rate) < NOISE_FLOOR_FLATNESS:
+        return None
+    if onset_rate_per_s(floor_audio, rate) >= NOISE_FLOOR_ONSETS_PER_S:
         return None
     blocks = round(MOMENTARY_SECONDS / SERIES_STEP_SECONDS)  # the blocks over each step
     steps = len(levels) + blocks - 1
@@ -1139,13 +1150,15 @@ def detect_role_from_content(
 def partials_db(mono: np.ndarray, sample_rate: int, frames: int | None = None) -> float:
     """How far a sound's partials stand out of its spectrum (dB): the 95th percentile, over
     80 Hz-4 kHz, of a fine Welch spectrum's level (bins of about 5 Hz) over its running median
-    across 31 bins (about 170 Hz). Noise, a kit, reads 4-7 dB; pitched instruments 10-30 dB,
-    the more the more steady partials they hold. A gain does not move it."""
+    across 31 bins (about 170 Hz). Steady noise reads under 3 dB, a kit 4-7 dB, pitched
+    instruments 10-30 dB, the more the more steady partials they hold. A gain does not move it.
+    NaN for a signal too short to hold a bin in that range (every comparison with it fails)."""
     segment = 1 << round(math.log2(sample_rate / 5.4))
     freqs, power = welch(mono, sample_rate, segment=segment, frames=frames)
     level = 10 * np.log10(power + power.max() * 1e-12)
     over = level - scipy.ndimage.median_filter(level, size=31, mode="nearest")
-    return float(np.percentile(over[(freqs > 80) & (freqs < 4000)], 95))
+    over = over[(freqs > 80) & (freqs < 4000)]
+    return float(np.percentile(over, 95)) if len(over) else math.nan
 
 
 def _highpass_sos(rate: int, cutoff_hz: float) -> np.ndarray:
