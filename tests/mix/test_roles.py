@@ -14,6 +14,10 @@ from bandmate.mix.automix import role_from_name
         ("Gang Vox", "pad"),
         ("Oohs", "pad"),
         ("Vox Adlib", "pad"),
+        ("Lead Vox Adlib", "pad"),  # the lead instrument's "lead" took it
+        ("Lead Vox Harm", "pad"),
+        ("Lead Vocal Adlibs", "pad"),
+        ("Lead BVox", "pad"),
         ("Lead Vox", "vocal"),
         ("Vox Dbl", "vocal"),  # a double of the lead is the lead's
         ("Harmonica", "lead"),
