@@ -462,8 +462,9 @@ class LowBandLimiter:
     Gain: `budget` (linear, full scale 1) is the level the limiter will leave alone, as it stands
     at this point of the chain. A sample x = l + r (low band, rest) over it needs the low band
     scaled by (budget - r sign(l)) / |l| to come down to it, but never by less than
-    budget / |x|, the limiter's own gain there: the low band is never turned down more than the
-    limiter would have turned it down with everything else (nor than `max_reduction_db`), and
+    (budget / |x|) ** `LIMITER_TIMES`: the low band is never turned down more than twice, in dB,
+    what the limiter would have turned it down with everything else (nor than
+    `max_reduction_db`), and
     where the rest alone is over the budget the limiter still does that part. Per hop, the
     least over the hop and the channels is the gain the low band needs; that need is bridged
     over `bridge_ms` (the crests of a tone down to 25 Hz: one gain for all of them, or the gain

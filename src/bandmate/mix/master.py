@@ -784,9 +784,10 @@ def _affordable(shape: Callable, rate: int, channels: int, frames: int, config: 
         if plan.limiting_lu - plain.limiting_lu <= config.shaping_cost_lu:
             return plan, shaped
         plain.note = (
-            f"EQ and compression were left out: with them the limiter would have taken "
-            f"{plan.limiting_lu:.1f} LU of loudness to meet {config.target_lufs:g} LUFS "
-            f"under the {config.ceiling_dbtp:g} dBTP ceiling, without them "
+            f"EQ and compression were left out: with them the limiter (and the low band stage "
+            f"ahead of it) would have taken about {plan.limiting_lu:.1f} LU of loudness to "
+            f"meet {config.target_lufs:g} LUFS under the {config.ceiling_dbtp:g} dBTP ceiling, "
+            "without them "
             f"{plain.limiting_lu:.1f} LU."
         )
     else:
@@ -848,6 +849,7 @@ def _plan(blocks, sample_rate, channels, before, ref, config, keep, name, gain_d
     else:
         compared, target = measured, curve_shares_db(config.curve)
     tone = plan_tone(compared, target, sample_rate, config)
+    shares = np.array([10 ** (s / 10) if s is not None else 0.0 for s in measured])
     ratio = 1.0 + (config.compressor_ratio - 1.0) * config.intensity
     threshold = compressor = None
     if ratio > 1.001:
@@ -860,7 +862,6 @@ def _plan(blocks, sample_rate, channels, before, ref, config, keep, name, gain_d
                 sample_rate,
                 lambda f: np.abs(scipy.signal.sosfreqz(sidechain, f, fs=sample_rate)[1]) ** 2,
             )
-        shares = np.array([10 ** (s / 10) if s is not None else 0.0 for s in measured])
         heard = max(float(np.sum(shares * 10 ** (heard_db / 10))), 1e-12)
         threshold = (
             before.loudness.integrated_lufs
@@ -886,7 +887,6 @@ def _plan(blocks, sample_rate, channels, before, ref, config, keep, name, gain_d
     if config.low_band_hz:
         # the level the limiter will leave alone, at this point of the chain: the ceiling less
         # the gain that the target asks for, as the EQ leaves the loudness
-        shares = np.array([10 ** (s / 10) if s is not None else 0.0 for s in measured])
         eq_db = 10 * math.log10(
             max(float(np.sum(shares * 10 ** (np.array(tone.achieved_db) / 10))), 1e-12)
         )
