@@ -55,3 +55,10 @@ def test_an_unnamed_bass_keeps_its_low_end_in_the_mix():
     freqs = np.fft.rfftfreq(mix.frames, 1 / mix.sample_rate)
     low = np.sum(spectrum[freqs < 90] ** 2) / np.sum(spectrum**2)
     assert low > 0.08, low  # 0.11; read as keys and high-passed at 90 Hz, 0.03
+
+
+def test_a_few_samples_get_a_role_not_an_error(rng):
+    # the partials' range (80 Hz-4 kHz) holds no bin of a spectrum of 5 or 10 samples
+    for frames in (5, 10, 100):
+        noise = rng.standard_normal((1, frames)).astype(np.float32)
+        assert detect_role_from_content(noise, 44_100) in {"pad", "keys"}
