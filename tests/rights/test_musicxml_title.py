@@ -38,7 +38,8 @@ def test_an_untitled_chart_s_score_carries_the_title_its_midi_is_tagged_with(tmp
     title = read_tags(out / "song.mid")["title"]
     assert title == "bandmate backing"
     assert titles(out / "song.musicxml") == (title, title)
-    assert read_musicxml(out / "song.musicxml").title == title
+    # read back, the label is no title of the piece's: a job reading the file titles its own
+    assert read_musicxml(out / "song.musicxml").title is None
 
 
 def test_an_untitled_score_takes_the_title_tag_and_a_new_tag_replaces_it(tmp_path, small_song):
@@ -51,9 +52,8 @@ def test_an_untitled_score_takes_the_title_tag_and_a_new_tag_replaces_it(tmp_pat
         assert titles(path) == ("bandmate melody", "bandmate melody")
         write_tags(path, Tags(title="bandmate harmonize"))  # tagged again: ours is replaced
         assert titles(path) == ("bandmate harmonize", "bandmate harmonize")
-        assert read_musicxml(path).title == "bandmate harmonize"
-        # the notes, parts and chords are as they were
-        assert dataclasses.replace(read_musicxml(path), title=None) == before
+        # the notes, parts and chords are as they were, and the label is not read as a title
+        assert read_musicxml(path) == before
 
 
 def test_a_score_s_own_title_is_kept(tmp_path, small_song):
@@ -66,3 +66,16 @@ def test_a_score_s_own_title_is_kept(tmp_path, small_song):
         write_tags(path, Tags(title="bandmate convert"))
         assert titles(path) == before
         assert read_musicxml(path).title == "Rainy Tuesday"
+
+
+def test_a_job_reading_a_labelled_score_titles_its_output_as_its_own(tmp_path, small_song):
+    """A melody that `bandmate melody` wrote (labelled "bandmate melody"), harmonized: the
+    harmonization was titled "bandmate melody" in notation programs and in `bandmate info`."""
+    melody = dataclasses.replace(small_song, tracks=small_song.tracks[:1])
+    path = tmp_path / "melody.musicxml"
+    write_musicxml(melody, path)
+    write_tags(path, Tags(title="bandmate melody"))
+    out = tmp_path / "harmonized.musicxml"
+    result = run_cli("harmonize", path, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert titles(out) == ("bandmate harmonize", "bandmate harmonize")

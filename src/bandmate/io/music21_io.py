@@ -38,6 +38,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from bandmate.errors import ChordSymbolError, InputFileError
+from bandmate.io import musicxml_data
 from bandmate.io.files import check_inputs, user_text
 from bandmate.io.music21_write import (
     KIND_BY_QUALITY,
@@ -97,15 +98,14 @@ def read_musicxml(path: str | os.PathLike) -> Score:
     A compressed file under any of those names and a timewise score are read too
     (`io.musicxml_data`), which music21 alone does not do.
     """
-    from bandmate.io import musicxml_data
-
     check_inputs([path])
     name = str(path)
     with open(path, "rb") as f:
         head = f.read(4096)
     compressed = musicxml_data.is_compressed(head) or name.lower().endswith(".mxl")
     if not compressed and not musicxml_data.is_timewise(head):
-        return _read_with_music21(path, "musicxml", "MusicXML")
+        score = _read_with_music21(path, "musicxml", "MusicXML")
+        return _without_bandmate_label(score, lambda: ElementTree.parse(path).getroot())
     data = Path(path).read_bytes()
     xml = musicxml_data.unpacked(data, name) if musicxml_data.is_compressed(data) else data
     if musicxml_data.is_timewise(xml):
@@ -124,7 +124,21 @@ def read_musicxml(path: str | os.PathLike) -> Score:
     except Exception as e:  # music21 and the XML parser raise many kinds; all mean a bad file
         problem = _first_line(e)
         raise InputFileError(f"{name!r} is not a readable MusicXML file ({problem}).") from None
-    return _score_of(importer.stream, path)
+    return _without_bandmate_label(_score_of(importer.stream, path), lambda: root)
+
+
+def _without_bandmate_label(score: Score, root) -> Score:
+    """`score` without its title where that is only the label bandmate's tags gave an untitled
+    file ("bandmate melody", `musicxml_data.bandmate_title`; `root()` gives the document): a job
+    that reads the file then titled its own output so (a harmonized melody as "bandmate
+    melody"). A title of the piece's own stays."""
+    if not score.title:
+        return score
+    try:
+        label = musicxml_data.bandmate_title(root())
+    except ElementTree.ParseError:  # music21 read it: a title of its own, then
+        return score
+    return score.replace(title=None) if score.title == label else score
 
 
 def read_abc(path: str | os.PathLike) -> Score:

@@ -17,6 +17,9 @@ from xml.etree import ElementTree as ET
 from bandmate.errors import InputFileError
 
 ZIP_MAGIC = b"PK\x03\x04"
+# the prefix of the names of the miscellaneous fields that bandmate's tags write
+# (`rights.tags`): "bandmate:title", "bandmate:comment"...
+BANDMATE_FIELD = "bandmate:"
 
 
 def is_compressed(data: bytes) -> bool:
@@ -75,3 +78,13 @@ def partwise(xml: bytes, name: str) -> bytes:
             measure = ET.SubElement(parts[part_id], "measure", child.attrib)
             measure.extend(list(part))
     return ET.tostring(out, encoding="utf-8", xml_declaration=True)
+
+
+def bandmate_title(root: ET.Element) -> str | None:
+    """The title that bandmate's tags wrote into a score document (its "bandmate:title"
+    miscellaneous field), or None: the label of a file bandmate made ("bandmate melody"),
+    which `rights.tags` also puts in the work title of a score that has none of its own."""
+    field = root.find(
+        f"identification/miscellaneous/miscellaneous-field[@name='{BANDMATE_FIELD}title']"
+    )
+    return ((field.text or "").strip() or None) if field is not None else None

@@ -40,13 +40,14 @@ from bandmate.errors import InputFileError
 from bandmate.io.audio import audio_info
 from bandmate.io.files import atomic_path, check_inputs
 from bandmate.io.midi import midi_text, midi_text_read
+from bandmate.io.musicxml_data import BANDMATE_FIELD as _XML_FIELD
+from bandmate.io.musicxml_data import bandmate_title
 
 # how a generated file was made, in IPTC's digital source type vocabulary
 TRAINED_ALGORITHMIC_MEDIA = "trainedAlgorithmicMedia"
 AUDIO_SUFFIXES = {".wav": "WAV", ".flac": "FLAC"}
 MIDI_SUFFIXES = (".mid", ".midi")
 MUSICXML_SUFFIXES = (".musicxml", ".xml", ".mxl")
-_XML_FIELD = "bandmate:"  # prefix of bandmate's miscellaneous-field names
 # tags stored as `key: value` text events in MIDI, in this order
 _MIDI_TEXT_KEYS = ("title", "artist", "comment", "licence", "date", "software", "source_type")
 # read blocks of this many frames when copying audio
@@ -267,10 +268,7 @@ def _set_title(root: ET.Element, title: str, old: str) -> None:
 
 def _tagged_xml(data: bytes, tags: Tags) -> bytes:
     head, root = _xml_parts(data)
-    old_title = root.find(
-        f"identification/miscellaneous/miscellaneous-field[@name='{_XML_FIELD}title']"
-    )
-    _set_title(root, tags.title, (old_title.text or "").strip() if old_title is not None else "")
+    _set_title(root, tags.title, bandmate_title(root) or "")
     ident = root.find("identification")
     if ident is None:  # it follows work, movement-number and movement-title
         ident = ET.Element("identification")
