@@ -61,3 +61,18 @@ def assert_user_error(result: subprocess.CompletedProcess, *words: str) -> None:
     assert "Traceback" not in result.stderr
     for w in words:
         assert w.lower() in lines[0].lower(), (w, lines[0])
+
+
+def mix_peak_rss_bytes(folder, out) -> int:
+    """The peak resident memory of `bandmate mix folder -o out`, run on its own."""
+    script = (
+        "import resource, sys; from bandmate.cli import main; code = main(sys.argv[1:]); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "mix", str(folder), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout.split()[-1]) * 1024  # Linux gives kB

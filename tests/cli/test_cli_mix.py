@@ -13,7 +13,7 @@ import soundfile as sf
 from bandmate.cli import main
 from bandmate.io.audio import Audio, read_audio, write_audio
 from bandmate.mix.meter import measure_loudness
-from tests.builders import assert_user_error, sha256
+from tests.builders import assert_user_error, mix_peak_rss_bytes, sha256
 
 RATE = 44_100
 
@@ -286,23 +286,6 @@ def test_a_role_or_level_that_cannot_be_used_is_refused(capsys, stems_dir, tmp_p
     assert not (tmp_path / "o.wav").exists()
 
 
-def _peak_rss_bytes(folder, out) -> int:
-    """The peak resident memory of `bandmate mix folder -o out`, run on its own."""
-    import sys
-
-    script = (
-        "import resource, sys; from bandmate.cli import main; code = main(sys.argv[1:]); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, "mix", str(folder), "-o", str(out)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(done.stdout.split()[-1]) * 1024  # Linux gives kB
-
-
 def test_a_long_session_is_held_about_once_in_memory(tmp_path, rng):
     # 12 four-minute stereo stems peaked at 2.7 GB (2.6 times their size as float32): each stem
     # was kept as read until the end, and the workers' heaps did not reuse what the main
@@ -317,8 +300,8 @@ def test_a_long_session_is_held_about_once_in_memory(tmp_path, rng):
             x = x + 0.01 * rng.standard_normal(x.shape).astype(np.float32)
             sf.write(tmp_path / folder / f"{name}.wav", x.T, RATE, subtype="PCM_16")
             size += x.astype(np.float32).nbytes if folder == "long" else 0
-    base = _peak_rss_bytes(tmp_path / "short", tmp_path / "short.wav")  # the libraries
-    peak = _peak_rss_bytes(tmp_path / "long", tmp_path / "long.wav")
+    base = mix_peak_rss_bytes(tmp_path / "short", tmp_path / "short.wav")  # the libraries
+    peak = mix_peak_rss_bytes(tmp_path / "long", tmp_path / "long.wav")
     # 2.4 times the stems before; 1.6 with each stem let go once prepared, 2.2 with one heap
     # alone, 1.1 with both
     assert peak - base < 1.5 * size, (peak - base) / size

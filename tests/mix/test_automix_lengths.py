@@ -3,31 +3,14 @@ the longest, in the mix and the report, without being held at that length."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import soundfile as sf
 
 from bandmate.io.audio import Audio
 from bandmate.mix.automix import automix
+from tests.builders import mix_peak_rss_bytes
 
 RATE = 48_000
-
-
-def _peak_rss_bytes(folder, out) -> int:
-    """The peak resident memory of `bandmate mix folder -o out`, run on its own."""
-    script = (
-        "import resource, sys; from bandmate.cli import main; code = main(sys.argv[1:]); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, "mix", str(folder), "-o", str(out)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(done.stdout.split()[-1]) * 1024  # Linux gives kB
 
 
 def _stem(rng, freq_hz: float, seconds: float) -> np.ndarray:
@@ -49,8 +32,8 @@ def test_short_stems_beside_a_long_one_cost_memory_by_their_own_length(tmp_path,
         x = _stem(rng, 55.0 * 2 ** (k / 3), short_seconds)
         sf.write(session / f"fx{k}.wav", x, RATE, subtype="PCM_16")
     long_bytes = round(long_seconds * RATE) * 2 * 4  # the long stem as float32
-    base = _peak_rss_bytes(alone, tmp_path / "alone.wav")
-    peak = _peak_rss_bytes(session, tmp_path / "session.wav")
+    base = mix_peak_rss_bytes(alone, tmp_path / "alone.wav")
+    peak = mix_peak_rss_bytes(session, tmp_path / "session.wav")
     # padded, the eleven short stems cost 13 times the long stem; held at their own length
     # (each with a few seconds of the silence after it) under 2 times
     assert peak - base < 4 * long_bytes, (peak - base) / long_bytes
