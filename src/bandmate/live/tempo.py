@@ -330,7 +330,7 @@ class BeatTracker(FixedClick):
         h = CURVE_HORIZON_BEATS
         bent_s = period * h + curve * h * h
         if d <= bent_s:  # d = period * u + curve * u^2, solved for u (stable for any curve)
-            return self.anchor_beat + 2 * d / (period + math.sqrt(period * period + 4 * curve * d))
+            return self.anchor_beat + _beats_over(d, period, curve)
         return self.anchor_beat + h + (d - bent_s) / (period + 2 * curve * h)
 
     def time_at(self, beat: float) -> float:
@@ -357,7 +357,7 @@ class BeatTracker(FixedClick):
             return self.beat_at(time_s)
         spanned_s = curve * span * span - period * span  # (negative: before the anchor)
         if d >= spanned_s:  # d = period * u + curve * u^2, u <= 0, solved for u
-            return self.anchor_beat + 2 * d / (period + math.sqrt(period * period + 4 * curve * d))
+            return self.anchor_beat + _beats_over(d, period, curve)
         return self.anchor_beat - span + (d - spanned_s) / early
 
     def start(self, time_s: float) -> None:
@@ -804,3 +804,10 @@ class BeatTracker(FixedClick):
         )
         keep = 1.0 - CURVE_SIGNIFICANCE**2 * var / max(curve * curve, 1e-18)
         return curve * keep if keep > 0 else 0.0
+
+
+def _beats_over(d: float, period: float, curve: float) -> float:
+    """The beats u in which d seconds pass on a grid whose time is period * u + curve * u^2,
+    solved in the form that stays exact as the curve goes to 0 (the re-lock search solves the
+    same for arrays of grids)."""
+    return 2 * d / (period + math.sqrt(period * period + 4 * curve * d))
