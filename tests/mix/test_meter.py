@@ -18,7 +18,16 @@ import soundfile as sf
 from bandmate.errors import AudioFormatError, InputFileError
 from bandmate.io.audio import Audio, write_audio
 from bandmate.mix.analysis import analysis_rows, analyze, analyze_file
-from bandmate.mix.meter import LoudnessMeter, k_weighting_sos, measure_loudness, true_peak_dbtp
+from bandmate.mix.meter import (
+    LoudnessMeter,
+    interpolated_magnitudes,
+    interpolated_peak,
+    k_weighting_sos,
+    measure_loudness,
+    true_peak_branches,
+    true_peak_dbtp,
+    true_peak_filter,
+)
 from bandmate.mix.signals import sine_tp, tone
 
 RATES = [44_100, 48_000, 96_000]
@@ -132,6 +141,54 @@ def test_true_peak_alone_reads_what_the_meter_reads(rng, rate):
     # so `bandmate mix` crashed on 192 kHz stems
     audio = Audio(np.clip(rng.standard_normal((2, rate // 2)) * 0.3, -1, 1), rate)
     assert true_peak_dbtp(audio) == pytest.approx(measure_loudness(audio).true_peak_dbtp, abs=1e-9)
+
+
+def _every_interpolated_value(x: np.ndarray, factor: int) -> np.ndarray:
+    """|x| run through each polyphase branch between the samples, by plain convolution."""
+    fir = true_peak_filter(factor)
+    branches = [np.convolve(x, fir[p::factor], mode="valid") for p in range(1, factor)]
+    return np.max(np.abs(branches), axis=0)
+
+
+@pytest.mark.parametrize("factor", [2, 4])
+def test_the_interpolated_values_are_the_branches_convolved(rng, factor):
+    # one value per pair of neighbouring samples, each at its own place: the limiter reads them
+    # hop by hop, so values shifted by a frame would let a peak through a hop early or late
+    x = rng.standard_normal(3 * 4096 + 77) * np.repeat(rng.uniform(0, 1, 13), 4096)[: 3 * 4096 + 77]
+    got = interpolated_magnitudes(x, true_peak_branches(factor))
+    assert np.allclose(got, _every_interpolated_value(x, factor), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("factor", [2, 4])
+@pytest.mark.parametrize(
+    "kind", ["bursts", "limited", "short", "one loud sample", "across a boundary"]
+)
+def test_the_true_peak_skips_nothing_that_could_pass(rng, factor, kind):
+    # the oversampling is skipped where the samples could not reach the peak found so far, in
+    # chunks and in stretches within them; the peak must be the one filtering everything finds
+    frames = {"short": 90, "one loud sample": 20_000}.get(kind, 50_000)
+    x = rng.standard_normal(frames) * 0.05
+    if kind == "bursts":  # drum hits: loud for a few ms, every 40 ms
+        x *= 1 + 15 * (np.arange(frames) % 1800 < 120)
+    elif kind == "limited":  # a master: its samples everywhere within 1 dB of its ceiling
+        x = np.clip(rng.standard_normal(frames), -1, 1) * 0.89
+    elif kind == "one loud sample":
+        x[12_345] = 0.9
+    elif kind == "across a boundary":
+        # silence, then 12 samples of a sine at fs/4 whose samples miss its crest by 3 dB, just
+        # after the start of a stretch of 64 outputs (and of a chunk of 4096): the outputs that
+        # read the crest belong to the stretch before, which holds only silence itself
+        x[:] = 0.0
+        burst = np.sin(np.pi / 2 * np.arange(12) + np.pi / 4)
+        for start in (64 * 100 + 1, 4096 * 3 + 1):
+            x[start : start + 12] = burst
+    expected = float(_every_interpolated_value(x, factor).max())
+    branches = true_peak_branches(factor)
+    assert interpolated_peak(x, branches) == pytest.approx(expected, rel=1e-12)
+    # a floor under the peak changes nothing; one over it is returned as it is
+    sample_peak = float(np.abs(x).max())
+    assert interpolated_peak(x, branches, sample_peak) == pytest.approx(max(expected, sample_peak))
+    assert interpolated_peak(x, branches, 2 * expected) == 2 * expected
 
 
 # --- Tech 3342: loudness range -----------------------------------------------------------------

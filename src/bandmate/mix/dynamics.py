@@ -35,11 +35,12 @@ import scipy.ndimage
 import scipy.signal
 
 from bandmate.mix.meter import (
+    interpolated_magnitudes,
     k_weighting_sos,
     loudness_from_ticks,
     tick_frames,
+    true_peak_branches,
     true_peak_factor,
-    true_peak_filter,
 )
 
 
@@ -215,9 +216,7 @@ class HopMeasures:
 
     def __init__(self, sample_rate: int, channels: int, hop: int):
         self.hop = hop
-        factor = true_peak_factor(sample_rate)
-        fir = true_peak_filter(factor)
-        self._phases = [fir[p::factor] for p in range(1, factor)]
+        self._branches = true_peak_branches(true_peak_factor(sample_rate))
         self._buffer = np.zeros((channels, self.HISTORY))
         self._sos = k_weighting_sos(sample_rate)
         self._zi = np.zeros((self._sos.shape[0], channels, 2))
@@ -239,9 +238,9 @@ class HopMeasures:
             self._buffer = buffer
             return
         peak = np.max(np.abs(buffer[:, self.HISTORY : self.HISTORY + ready]), axis=0)
-        for channel in buffer:
-            for phase in self._phases:
-                peak = np.maximum(peak, np.abs(np.convolve(channel, phase, mode="valid")))
+        if self._branches.shape[1]:
+            for channel in buffer:
+                peak = np.maximum(peak, interpolated_magnitudes(channel, self._branches))
         self._buffer = buffer[:, ready:]
         self._add("peak", peak)
 

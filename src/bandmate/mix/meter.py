@@ -195,9 +195,8 @@ class LoudnessMeter:
         self._ticks: list[np.ndarray] = []  # (channels, ticks) energies
         self._sample_peak = 0.0
         self._factor = true_peak_factor(sample_rate) if true_peak else 1
-        fir = true_peak_filter(self._factor)
-        self._phases = [fir[p :: self._factor] for p in range(1, self._factor)]
-        self._history = max((len(p) for p in self._phases), default=1)
+        self._branches = true_peak_branches(self._factor)
+        self._history = self._branches.shape[0]
         self._tail = np.zeros((channels, self._history))  # last input frames, for the FIR
         self._true_peak = 0.0
 
@@ -250,7 +249,7 @@ class LoudnessMeter:
         extended = np.concatenate([self._tail, x], axis=1)
         self._tail = extended[:, -self._history :]
         floor = max(self._true_peak, self._sample_peak)
-        return max(interpolated_peak(channel, self._phases, floor) for channel in extended)
+        return max(interpolated_peak(channel, self._branches, floor) for channel in extended)
 
     def result(self, power_gains=None) -> Loudness:
         """What was measured so far. The meter may go on being fed afterwards.
@@ -280,40 +279,82 @@ class LoudnessMeter:
         )
 
 
-PEAK_CHUNK = 4096  # the frames of interpolated output that `interpolated_peak` bounds at once
+# the frames of interpolated output that `interpolated_peak` bounds at once, in chunks for the
+# order it goes in, and in stretches within a chunk for what it filters
+PEAK_CHUNK, PEAK_STRETCH = 4096, 64
 
 
-def interpolated_peak(x: np.ndarray, phases: list[np.ndarray], floor: float = 0.0) -> float:
-    """The largest magnitude of `x` (one channel) run through each FIR of `phases` ("valid"
-    convolution), or `floor` when none exceeds it.
+def true_peak_branches(factor: int) -> np.ndarray:
+    """The oversampling FIR's polyphase branches that fall between the samples, as a matrix
+    (taps, factor - 1) with each branch's taps reversed: `taps` consecutive samples times it
+    give the values each branch interpolates ("valid" convolution), all branches in one matrix
+    product. A product runs about three times faster than one `np.convolve` per branch (NumPy's
+    convolution does not vectorise); it is taken in chunks, so no large copy of the sliding
+    window is made. Factor 1 gives (1, 0): nothing is interpolated.
+    """
+    if factor == 1:
+        return np.zeros((1, 0))
+    fir = true_peak_filter(factor)
+    return np.stack([fir[p::factor][::-1] for p in range(1, factor)], axis=1)
+
+
+def interpolated_magnitudes(x: np.ndarray, branches: np.ndarray) -> np.ndarray:
+    """For each output of the branches' "valid" convolution with `x` (one channel, at least
+    `taps` frames), the largest magnitude over the branches: len(x) - taps + 1 values."""
+    view = np.lib.stride_tricks.sliding_window_view(x, branches.shape[0])
+    out = np.zeros(len(view))
+    for start in range(0, len(view), PEAK_CHUNK):
+        values = np.abs(view[start : start + PEAK_CHUNK] @ branches)
+        part = out[start : start + len(values)]
+        for column in values.T:  # (a reduction along the short axis is three times slower)
+            np.maximum(part, column, out=part)
+    return out
+
+
+def interpolated_peak(x: np.ndarray, branches: np.ndarray, floor: float = 0.0) -> float:
+    """The largest magnitude of `x` (one channel) interpolated by `branches`
+    (`true_peak_branches`), or `floor` when none exceeds it.
 
     A filter's output can exceed the largest input under its taps by at most the sum of its
-    taps' magnitudes, so a chunk of output whose inputs peak below `floor` over that sum cannot
-    pass `floor` and is skipped. Chunks are tried loudest first and the floor rises with each
-    peak found, so music is oversampled only around its loudest moments: the result is exact,
-    and four to ten times faster than filtering everything.
+    taps' magnitudes, so output whose inputs peak below `floor` over that sum cannot pass
+    `floor` and is skipped. Chunks of `PEAK_CHUNK` outputs are tried loudest first, and within
+    a chunk only its stretches of `PEAK_STRETCH` outputs that could pass are filtered; the floor
+    rises with each peak found, so music is oversampled only around its loudest moments, and a
+    master limited to its ceiling only around its loudest hits: the result is exact, and three
+    to ten times faster than filtering everything.
     """
-    taps = max(len(p) for p in phases)
-    gain = max(float(np.abs(p).sum()) for p in phases)
+    taps = branches.shape[0]
+    gain = float(np.abs(branches).sum(axis=0).max(initial=0.0))
     outputs = len(x) - taps + 1
-    if outputs <= 0:
+    if outputs <= 0 or not branches.shape[1]:
         return floor
     magnitude = np.abs(x)
     starts = np.arange(0, outputs, PEAK_CHUNK)
-    chunk_max = np.maximum.reduceat(magnitude, starts)  # over [start, next start)
-    # the inputs under a chunk's outputs run taps - 1 frames into the next chunk
-    reach = np.maximum(chunk_max, np.append(chunk_max[1:], 0.0))
-    if taps - 1 > PEAK_CHUNK:  # (never with the shipped sizes)
-        reach[:] = magnitude.max()
+    reach = _reach(magnitude, starts, taps)
     for k in np.argsort(-reach, kind="stable"):
         if reach[k] * gain <= floor:
             break
         start = int(starts[k])
         stop = min(start + PEAK_CHUNK, outputs)
-        window = x[start : stop + taps - 1]
-        for phase in phases:
-            floor = max(floor, float(np.max(np.abs(np.convolve(window, phase, mode="valid")))))
+        window = np.lib.stride_tricks.sliding_window_view(x[start : stop + taps - 1], taps)
+        stretches = np.arange(0, stop - start, PEAK_STRETCH)
+        able = stretches[_reach(magnitude[start : stop + taps - 1], stretches, taps) * gain > floor]
+        if len(able) < len(stretches):  # the outputs of the stretches that could pass
+            rows = (able[:, np.newaxis] + np.arange(PEAK_STRETCH)).ravel()
+            window = window[rows[rows < len(window)]]
+        floor = max(floor, float(np.abs(window @ branches).max(initial=0.0)))
     return floor
+
+
+def _reach(magnitude: np.ndarray, starts: np.ndarray, taps: int) -> np.ndarray:
+    """For the outputs from each of `starts` to the next (the last: to the end, less taps - 1),
+    the largest magnitude among the inputs under them, or more; `magnitude` runs taps - 1
+    frames past the last output."""
+    largest = np.maximum.reduceat(magnitude, starts)  # over [start, next start)
+    if len(starts) > 1 and taps - 1 > np.diff(starts).min():  # (never with the shipped sizes)
+        return np.full(len(starts), magnitude.max())
+    # the inputs under a stretch's outputs run taps - 1 frames into the next stretch
+    return np.maximum(largest, np.append(largest[1:], 0.0))
 
 
 def measure_loudness(
@@ -342,11 +383,10 @@ def true_peak_dbtp(audio: Audio) -> float:
     peak = float(np.max(np.abs(audio.samples))) if audio.frames else 0.0
     if factor == 1:  # 176.4 kHz and up: no oversampling, the sample peak is the true peak
         return amplitude_db(peak)
-    fir = true_peak_filter(factor)
-    phases = [fir[p::factor] for p in range(1, factor)]
-    history = np.zeros(max(len(p) for p in phases))  # silence before and after, as the meter
+    branches = true_peak_branches(factor)
+    history = np.zeros(branches.shape[0])  # silence before and after, as the meter
     for channel in np.asarray(audio.samples, dtype=np.float64):
-        peak = interpolated_peak(np.concatenate([history, channel, history]), phases, peak)
+        peak = interpolated_peak(np.concatenate([history, channel, history]), branches, peak)
     return amplitude_db(peak)
 
 
