@@ -166,7 +166,7 @@ def read_blocks(
                         f"{name} holds NaN or infinite samples; it cannot be {purpose}."
                     )
                 frames += len(block)
-                yield block.T
+                yield np.ascontiguousarray(block.T)
     except (sf.LibsndfileError, RuntimeError) as e:
         raise InputFileError(f"{name} is corrupt and could not be read ({_reason(e)}).") from None
     if info.frames and frames < info.frames:
