@@ -171,8 +171,10 @@ class Compressor:
             y = padded[:, :frames]
             clicked = np.repeat(unclicked < heard, self.hop)[:frames]
             if clicked.any() and not clicked.all():
-                kept = np.flatnonzero(~clicked)
-                y = np.stack([np.interp(np.arange(frames), kept, c[kept]) for c in y])
+                kept, gone = np.flatnonzero(~clicked), np.flatnonzero(clicked)
+                y = y.copy()
+                for c in y:  # (only the clicks' frames: the rest is as it was)
+                    c[gone] = np.interp(gone, kept, c[kept])
             if self._zi_sidechain is None:
                 self._zi_sidechain = np.zeros((self._sidechain.shape[0], x.shape[0], 2))
             padded[:, :frames], self._zi_sidechain = scipy.signal.sosfilt(
