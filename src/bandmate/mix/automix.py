@@ -12,7 +12,14 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    stem whose DC offset dwarfs the rest of its signal has the offset removed (`_dominant_dc`);
    others are left exactly as they come.
 2. **roles**: each stem's role (drums, bass, keys, guitar, pad, lead, vocal) from its name by the
-   table's regular expressions, else from its content (`detect_role_from_content`).
+   table's regular expressions, else from its content (`detect_role_from_content`). A role given
+   by the user is read in any case ("Bass"). A vocal's double ("Vox Dbl") is not a second lead
+   vocal: it is read as a backing vocal (pad), tucked about 10 dB under the lead, where as a
+   vocal it sat at the lead's level and put the vocal 6 dB up. A click track, metronome or
+   count-in (`CLICK_NAME`: "Click.wav", "Click_01.L.wav", "Metronome") is left out of the mix
+   and the notes say so: it guides the players, and a mixing engineer mutes it (read by its
+   sound it was balanced as a drum part, as loud as the kit). Given a role or a level by its
+   own name, it is mixed as any stem; a session of nothing but click tracks is refused.
 3. **level**: each stem to the working level (-23 LUFS), so that the compressors' thresholds
    mean the same for every stem whatever gain it came in at. A silent stem (no block above
    BS.1770's -70 LUFS gate) is kept silent and named in the report. A stem that holds a steady
@@ -63,7 +70,10 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    ("drums", "keys") moves its stems together, their sum at the level.
 8. **pan**: constant-power pan by role (bass, drums, lead and vocal centred; keys, guitar and pad
    alternating left and right, the loudest of an odd number of them centred, so the sides
-   balance; a left/right pair hard to its sides); mono stems become stereo.
+   balance; a left/right pair hard to its sides); mono stems become stereo. An effects return
+   or effects track (`RETURN_NAME`: "Verb Return", "FX", "Delay", "Aux 1") stays in the centre,
+   its stereo as the session made it, whatever role it is read as (a reverb read as a pad was
+   pushed 4 dB to one side). Its level comes from the balance model like any stem's.
 9. **sum**, 10. **bus**: a gentle bus compressor (ratio 1.5), 11. **headroom**: one gain so that
    the mix's integrated loudness is `target_lufs` (-20) unless its true peak would then pass
    `ceiling_dbtp` (-3 dBTP), in which case the true peak sits on the ceiling. That leaves a
@@ -101,9 +111,11 @@ from bandmate.io.audio import Audio, all_finite
 from bandmate.mix.dynamics import DC_HIGHPASS_HZ, DcBlocker
 from bandmate.mix.elements import (
     AUDIO_SUFFIXES,
+    bare_name,
     match_stems,
     named_elements,
     pair_pans,
+    stem_aliases,
     stereo_pairs,
 )
 from bandmate.mix.meter import (
@@ -449,6 +461,9 @@ class AutomixConfig:
                     f"The level for stem {name!r} is {level:g}; give it in dB under the loudest "
                     f"element, from 0 (the loudest) down to -{LEVEL_RANGE_LU:g}."
                 )
+        # a role as a user types it: "Bass" or " bass " for bass
+        roles = {name: str(role).strip().lower() for name, role in self.roles.items()}
+        object.__setattr__(self, "roles", roles)
         for name, role in self.roles.items():
             if role not in ROLES:
                 raise UserError(
@@ -522,6 +537,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
         )
     given_roles = match_stems(config.roles, names, "The role")
     notes: list[str] = []
+    named, names = _without_clicks(named, given_roles, config, notes)
     signals, frames, rate, resampled, padded, offsets = _conform(
         [a for _, a in named], notes, names
     )
@@ -603,7 +619,8 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     top = max((v for v in levels if v is not None), default=0.0)
     pairs = stereo_pairs(names, roles)  # (hard to their sides: not one place between them)
     parts = [g for g in elements.values() if tuple(g) not in pairs]
-    pans = pair_pans(pairs, _pans(roles, silent, levels, table, parts))
+    centred = [bool(RETURN_NAME.search(bare_name(n))) for n in names]
+    pans = pair_pans(pairs, _pans(roles, silent, levels, table, parts, centred))
     total = _OrderedSum((2, frames))  # each stem added in at its place: they all start at 0
     step = _cancel_step(frames)
     rows: list[np.ndarray | None] = [None] * len(signals)  # for `_cancelling_pairs`
@@ -1263,18 +1280,25 @@ def _cancelling_pairs(rows: Sequence[np.ndarray]) -> list[tuple[int, int, float]
     return found
 
 
-def _pans(roles, silent, levels, table, groups=()) -> list[float]:
+def _pans(roles, silent, levels, table, groups=(), centred=None) -> list[float]:
     """Pan positions: centred roles at 0; spread roles alternate left, right in stem order, so
     that the two sides balance. With an odd number of them, the one the balance model puts
     loudest stays in the centre (a lone keys part panned to one side left the mix lopsided).
     The stems of each of `groups` (one part, `elements.named_elements`) count as one and share
-    its place: a guitar's DI and amp stems went to opposite sides, one guitar smeared across."""
+    its place: a guitar's DI and amp stems went to opposite sides, one guitar smeared across.
+    A stem flagged in `centred` (an effects return, `RETURN_NAME`) stays at 0 whatever its
+    role: a stereo reverb return read as a pad was pushed 4 dB to one side."""
+    centred = centred or [False] * len(roles)
     grouped = {k: group for group in groups for k in group}
     units, seen = [], set()
     for k, r in enumerate(roles):
-        if not table[r].pan or silent[k] or k in seen:
+        if not table[r].pan or silent[k] or centred[k] or k in seen:
             continue
-        unit = [j for j in grouped.get(k, [k]) if not silent[j] and table[roles[j]].pan]
+        unit = [
+            j
+            for j in grouped.get(k, [k])
+            if not silent[j] and not centred[j] and table[roles[j]].pan
+        ]
         seen.update(unit)
         units.append(unit)
     if len(units) % 2:
@@ -1285,6 +1309,39 @@ def _pans(roles, silent, levels, table, groups=()) -> list[float]:
             pans[k] = side * table[roles[k]].pan
         side = -side
     return pans
+
+
+# a click track, a metronome or a count-in: the players' guide, which no mix carries
+CLICK_NAME = re.compile(r"(?<![a-z])(click ?track|click|clik|metronome|count[ _-]?ins?)(?![a-z])")
+# an effects return or effects track ("Verb Return", "FX", "Delay", "Aux 1"): stereo as the
+# session made it, kept in the centre
+RETURN_NAME = re.compile(r"(?<![a-z])(reverb|verb|return|rtn|delay|dly|echo|s?fx|aux)(?![a-z])")
+
+
+def _without_clicks(named, given_roles, config, notes):
+    """(`named` and its names without the click tracks, `CLICK_NAME`), a note naming what was
+    left out. A stem a user gives a role or a level by its own name is kept: asked for, it is
+    mixed as any other. Raises `UserError` when every stem is a click track."""
+    asked = {key.strip().lower() for key in (*given_roles, *config.levels)}
+    clicks = [
+        name
+        for name, _ in named
+        if CLICK_NAME.search(bare_name(name)) and not (stem_aliases(name) & asked)
+    ]
+    if not clicks:
+        return named, [name for name, _ in named]
+    listed = ", ".join(clicks)
+    if len(clicks) == len(named):
+        raise UserError(
+            f"Every stem is a click track ({listed}), which a mix leaves out; to mix one, give "
+            f"it a role (--role '{clicks[0]}=drums')."
+        )
+    notes.append(
+        f"Left out {listed}: a click track guides the players and is not mixed; to mix it, "
+        f"give it a role (--role '{clicks[0]}=drums')."
+    )
+    named[:] = [(name, audio) for name, audio in named if name not in clicks]  # (let go)
+    return named, [name for name, _ in named]
 
 
 def _pan_gains(channels: int, pan: float) -> np.ndarray:

@@ -67,6 +67,19 @@ def _stem_name(name: str) -> str:
     return re.sub(r"^\d+[-_ ]*", "", stem).strip()
 
 
+def stem_aliases(name: str) -> set[str]:
+    """The names a user may type for the stem `name`, lower-cased: the name itself, the name
+    without its audio suffix, and that without its leading track number ("01-drums.wav",
+    "01-drums", "drums")."""
+    return {name.lower(), _stem_name(name).lower(), Path(name).stem.lower()}
+
+
+def bare_name(name: str) -> str:
+    """The name as the role rules read it: no audio suffix, no leading track number, lower
+    case ("03-Lead Vox.wav" -> "lead vox")."""
+    return _stem_name(name).lower()
+
+
 def match_stems(
     given: Mapping[str, V],
     names: Sequence[str],
@@ -84,9 +97,7 @@ def match_stems(
     out: dict[str, V] = {}
     for key, value in given.items():
         wanted = key.strip().lower()
-        found = [
-            n for n in names if wanted in {n.lower(), _stem_name(n).lower(), Path(n).stem.lower()}
-        ]
+        found = [n for n in names if wanted in stem_aliases(n)]
         if not found and wanted in elements:
             found = [wanted]
         if len(found) != 1:

@@ -1,0 +1,116 @@
+"""Automix on sessions as DAWs export them: a click track, a vocal's double, an effects return,
+a role typed as a user types it."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from bandmate.errors import UserError
+from bandmate.io.audio import Audio
+from bandmate.mix.automix import AutomixConfig, automix, role_from_name
+
+RATE = 44_100
+SECONDS = 4.0
+
+
+def bass() -> Audio:
+    t = np.arange(int(SECONDS * RATE)) / RATE
+    return Audio((0.3 * np.sin(2 * np.pi * 55 * t)).astype(np.float32), RATE)
+
+
+def click() -> Audio:
+    """A metronome at 120 bpm: 20 ms blips of 1.5 kHz."""
+    x = np.zeros(int(SECONDS * RATE), np.float32)
+    t = np.arange(int(0.02 * RATE)) / RATE
+    blip = 0.9 * np.sin(2 * np.pi * 1500 * t) * np.exp(-t * 200)
+    for start in range(0, len(x) - len(blip), RATE // 2):
+        x[start : start + len(blip)] = blip
+    return Audio(x, RATE)
+
+
+def voice(rng, seconds: float = SECONDS) -> Audio:
+    """A sung-like tone: harmonics of 220 Hz with vibrato and a little breath."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    phase = 2 * np.pi * np.cumsum(220 * (1 + 0.01 * np.sin(2 * np.pi * 5.5 * t))) / RATE
+    x = sum(np.sin(k * phase) / k for k in range(1, 12)) + 0.02 * rng.standard_normal(len(t))
+    return Audio((0.15 * x).astype(np.float32), RATE)
+
+
+def test_a_click_track_is_left_out_of_the_mix_and_said():
+    alone, _ = automix([("Bass.wav", bass())])
+    mixed, report = automix([("Bass.wav", bass()), ("Click.wav", click())])
+    assert [s.name for s in report.stems] == ["Bass.wav"]
+    assert any("Left out Click.wav" in note for note in report.notes)
+    np.testing.assert_array_equal(mixed.samples, alone.samples)
+
+
+@pytest.mark.parametrize("name", ["Metronome.wav", "click_01.L.wav", "12-Click Track.wav"])
+def test_daw_names_for_a_click_are_left_out(name):
+    _, report = automix([("Bass.wav", bass()), (name, click())])
+    assert [s.name for s in report.stems] == ["Bass.wav"]
+
+
+def test_a_click_given_a_role_is_mixed():
+    _, report = automix(
+        [("Bass.wav", bass()), ("Click.wav", click())],
+        config=AutomixConfig(roles={"click": "drums"}),
+    )
+    assert [s.name for s in report.stems] == ["Bass.wav", "Click.wav"]
+    assert report.stems[1].loudness_after_lufs is not None
+
+
+def test_a_session_of_nothing_but_a_click_is_refused_with_what_to_do():
+    with pytest.raises(UserError, match=re.escape("--role 'Click.wav=drums'")):
+        automix([("Click.wav", click())])
+
+
+def test_a_part_named_like_a_click_is_not_taken_for_one():
+    _, report = automix([("Bass.wav", bass()), ("Clicky Synth.wav", click())])
+    assert len(report.stems) == 2
+
+
+@pytest.mark.parametrize("role", ["Bass", " bass ", "BASS"])
+def test_a_role_is_read_as_a_user_types_it(role):
+    _, report = automix(
+        [("Audio 1.wav", bass()), ("Audio 2.wav", click())],
+        config=AutomixConfig(roles={"Audio 2": role}),
+    )
+    assert report.stems[1].role == "bass"
+    assert report.stems[1].role_from == "given"
+
+
+@pytest.mark.parametrize(
+    "name", ["Vox Dbl.wav", "7-Vox Dbl.wav", "Lead Vocal Double.wav", "Vox_Dbl_bip.wav"]
+)
+def test_a_vocal_double_is_not_read_as_the_lead_vocal(name):
+    assert role_from_name(name) == "pad"
+
+
+@pytest.mark.parametrize("name", ["Double Bass.wav", "Gtr Dbl.wav", "Lead Vox.wav"])
+def test_other_doubles_keep_their_roles(name):
+    assert role_from_name(name) == {"D": "bass", "G": "guitar", "L": "vocal"}[name[0]]
+
+
+def test_a_vocal_double_sits_under_the_lead_rather_than_as_loud(rng):
+    # an exported double as loud as the lead was set at the lead's level: the vocal 6 dB up
+    take = voice(rng)
+    _, report = automix([("Vox.wav", take), ("Vox Dbl.wav", take), ("Bass.wav", bass())])
+    lead, double, _ = (s.loudness_after_lufs for s in report.stems)
+    assert lead - double >= 6.0
+
+
+def test_a_stereo_reverb_return_stays_in_the_centre(rng):
+    # read as a pad it was panned 0.3 to one side: its left and right 4 dB apart
+    wet = (0.1 * rng.standard_normal((2, int(SECONDS * RATE)))).astype(np.float32)
+    t = np.arange(int(SECONDS * RATE)) / RATE
+    keys = Audio((0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), RATE)
+    mixed, report = automix(
+        [("Keys.wav", keys), ("Verb Return.wav", Audio(wet, RATE))],
+        config=AutomixConfig(roles={"Verb Return": "pad"}),
+    )
+    assert report.stems[1].pan == 0.0
+    left, right = np.sum(mixed.samples.astype(np.float64) ** 2, axis=1)
+    assert abs(10 * np.log10(left / right)) < 0.5  # the image not pulled to one side
