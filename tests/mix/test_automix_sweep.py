@@ -114,3 +114,39 @@ def test_a_stereo_reverb_return_stays_in_the_centre(rng):
     assert report.stems[1].pan == 0.0
     left, right = np.sum(mixed.samples.astype(np.float64) ** 2, axis=1)
     assert abs(10 * np.log10(left / right)) < 0.5  # the image not pulled to one side
+
+
+def test_a_level_names_a_track_as_the_daw_session_shows_it():
+    # Logic bounces "Lead Vox" as "Lead Vox_bip.wav"; "--level 'Lead Vox=-3'" named no stem
+    t = np.arange(int(SECONDS * RATE)) / RATE
+    keys = Audio((0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), RATE)
+    _, report = automix(
+        [("Audio 1_bip.wav", bass()), ("Keys_bip.wav", keys)],
+        config=AutomixConfig(levels={"Keys": -9.0}),
+    )
+    bass_after, keys_after = (s.loudness_after_lufs for s in report.stems)
+    assert report.stems[1].level_from == "given"
+    assert keys_after - bass_after == pytest.approx(-9.0, abs=0.3)
+
+
+def test_a_level_names_a_pro_tools_split_mono_pair_by_its_track_name():
+    # Pro Tools exports a stereo track "Bass" as "Bass_01.L.wav" and "Bass_01.R.wav"
+    t = np.arange(int(SECONDS * RATE)) / RATE
+    keys = Audio((0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), RATE)
+
+    def mixed(key):
+        stems = [("Bass_01.L.wav", bass()), ("Bass_01.R.wav", bass()), ("Keys_01.wav", keys)]
+        return automix(stems, config=AutomixConfig(levels={key: -10.0}))
+
+    by_track, report = mixed("Bass")
+    by_part, _ = mixed("bass_01")  # the part's name as the error message lists it
+    assert [s.level_from for s in report.stems] == ["given", "given", "model"]
+    np.testing.assert_array_equal(by_track.samples, by_part.samples)
+
+
+def test_a_daw_suffix_does_not_hide_an_ambiguous_name():
+    with pytest.raises(UserError, match="names 2 stems"):
+        automix(
+            [("Gtr_01.wav", bass()), ("Gtr_02.wav", bass())],
+            config=AutomixConfig(levels={"Gtr": -3.0}),
+        )

@@ -74,6 +74,16 @@ def stem_aliases(name: str) -> set[str]:
     return {name.lower(), _stem_name(name).lower(), Path(name).stem.lower()}
 
 
+# what a DAW's export adds to a track's name: Logic's "_bip" (bounce in place), Pro Tools' "_01"
+_EXPORT_SUFFIX = re.compile(r"(?:_bip)?(?:_\d{2,3})?(?:_bip)?$")
+
+
+def _export_base(name: str) -> str:
+    """`name` (lower case) without the suffix a DAW's export adds ("lead vox_bip" -> "lead vox",
+    "bass_01" -> "bass"), so that a user may name the track as the session shows it."""
+    return _EXPORT_SUFFIX.sub("", name).strip(" _.-")
+
+
 def bare_name(name: str) -> str:
     """The name as the role rules read it: no audio suffix, no leading track number, lower
     case ("03-Lead Vox.wav" -> "lead vox")."""
@@ -91,8 +101,11 @@ def match_stems(
     its leading track number ("01-drums", "drums"), in any case. A key that names no stem may name
     one of `elements` (`named_elements`: "drums" for a kit given as its pieces, "keys" for "Keys
     L" and "Keys R"), and is then keyed by that element's name. `what` names the setting in the
-    messages. Raises `UserError` for a key that names no stem, or several, or a stem twice (an
-    element and a stem of it count as the stem twice)."""
+    messages. Where neither is named, a key may name a track as the DAW session shows it,
+    without what the export added (`_export_base`: "Lead Vox" for Logic's "Lead Vox_bip.wav",
+    "Bass" for Pro Tools' "Bass_01.L.wav" and "Bass_01.R.wav" as one part). Raises `UserError`
+    for a key that names no stem, or several, or a stem twice (an element and a stem of it count
+    as the stem twice)."""
     elements = elements or {}
     out: dict[str, V] = {}
     for key, value in given.items():
@@ -100,6 +113,9 @@ def match_stems(
         found = [n for n in names if wanted in stem_aliases(n)]
         if not found and wanted in elements:
             found = [wanted]
+        if not found:  # the name without what a DAW's export adds to it
+            found = [n for n in names if wanted in {_export_base(a) for a in stem_aliases(n)}]
+            found = found or [label for label in elements if _export_base(label) == wanted]
         if len(found) != 1:
             listed = ", ".join(names)
             if elements:
