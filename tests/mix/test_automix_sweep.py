@@ -150,3 +150,34 @@ def test_a_daw_suffix_does_not_hide_an_ambiguous_name():
             [("Gtr_01.wav", bass()), ("Gtr_02.wav", bass())],
             config=AutomixConfig(levels={"Gtr": -3.0}),
         )
+
+
+def chords(rng) -> Audio:
+    """A keys part: a triad in 0.5 s strikes with a little noise, stereo."""
+    t = np.arange(int(SECONDS * RATE)) / RATE
+    env = np.exp(-(t % 0.5) * 4)
+    x = sum(np.sin(2 * np.pi * f * t) for f in (262.0, 330.0, 392.0)) * env
+    x = np.stack([x, 0.9 * x]) + 0.01 * rng.standard_normal((2, len(t)))
+    return Audio((0.1 * x).astype(np.float32), RATE)
+
+
+def test_a_duplicated_track_is_balanced_as_one_part_not_6_db_over(rng):
+    keys = chords(rng)
+    _, alone = automix([("Bass.wav", bass()), ("Keys.wav", keys)])
+    _, twice = automix([("Bass.wav", bass()), ("Keys.wav", keys), ("Keys copy.wav", keys)])
+
+    def over(report):  # the keys' level over the bass's
+        return report.stems[1].loudness_after_lufs - report.stems[0].loudness_after_lufs
+
+    # the two copies add in phase: their sum is 6 dB over each
+    assert over(twice) + 6.02 == pytest.approx(over(alone), abs=0.5)
+    assert twice.stems[1].pan == twice.stems[2].pan  # one part, one place
+    assert any("hold the same part" in note for note in twice.notes)
+
+
+def test_two_parts_of_one_role_are_not_taken_for_copies(rng):
+    keys = chords(rng)
+    t = np.arange(int(SECONDS * RATE)) / RATE
+    organ = Audio((0.1 * np.sin(2 * np.pi * 196 * t)).astype(np.float32), RATE)
+    _, report = automix([("Bass.wav", bass()), ("Keys.wav", keys), ("Organ Keys.wav", organ)])
+    assert not any("hold the same part" in note for note in report.notes)

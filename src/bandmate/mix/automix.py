@@ -65,7 +65,9 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    Stems that make one part between them, a kit given as its pieces (kick, snare,
    overheads...), a part as two mono sides ("Keys L", "Keys R") or one recorded two ways
    ("Bass DI", "Bass Amp": they add in phase, each set as the whole bass came out 6 dB over),
-   are balanced
+   and stems of one role that hold the same part in phase (`_copies`: a duplicated track, a
+   parallel-processed copy; their mono signals correlate by 0.95 or more, which a part a
+   player double-tracked does not), are balanced
    as the one stem they make (`_balance`, `mix.elements`), and a level given for that part
    ("drums", "keys") moves its stems together, their sum at the level.
 8. **pan**: constant-power pan by role (bass, drums, lead and vocal centred; keys, guitar and pad
@@ -560,6 +562,13 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     # a kit given as its pieces, or a part as two mono sides, is balanced as the one stem they
     # make (`_balance` sums them as they came), and a level may be given for it by its name
     elements = named_elements(names, roles)
+    for group in _copies(signals, roles, elements, frames):
+        listed = " and ".join(names[k] for k in group)
+        elements[" + ".join(names[k] for k in group)] = group
+        notes.append(
+            f"{listed} hold the same part in phase (a copy, or one sound taken twice); they "
+            "were balanced as one part, where each set as the whole part put it 6 dB over."
+        )
     in_elements = {k for group in elements.values() for k in group}
 
     # each stem's measures and features, the working gain and the high-pass; then the levels
@@ -1248,6 +1257,46 @@ def _compress(x: np.ndarray, rate: int, role: RoleSettings) -> np.ndarray:
 # 3 dB under the louder one alone
 CANCEL_SHARE = 0.25
 CANCEL_FRAMES = 200_000  # frames per stem the check reads (evenly spaced): a Gram matrix of them
+
+
+# two stems of one role whose signals correlate this closely are one part twice (a duplicated
+# track, a parallel-processed copy): a unison double-tracked by a player stays far under it
+COPY_CORRELATION = 0.95
+
+
+def _copies(signals, roles, elements, frames: int) -> list[list[int]]:
+    """Stem indices of each group of stems, not yet in one of `elements`, of one role whose mono
+    signals (read every `_cancel_step` frames) correlate by `COPY_CORRELATION` or more: the same
+    part in phase. Balanced apart, each was set as loud as the whole part and, adding in phase,
+    the part came out 6 dB over (a duplicated "Keys" exported beside its copy)."""
+    taken = {k for group in elements.values() for k in group}
+    free = [k for k in range(len(signals)) if k not in taken]
+    if len(free) < 2:
+        return []
+    step = _cancel_step(frames)
+    rows = np.zeros((len(free), -(-frames // step)))
+    for row, k in zip(rows, free, strict=True):
+        mono = signals[k][:, ::step].mean(axis=0, dtype=np.float64)
+        row[: len(mono)] = mono[: len(row)]
+    gram = np.einsum("in,jn->ij", rows, rows)
+    energy = np.diag(gram)
+    parent = list(range(len(free)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i in range(len(free)):
+        for j in range(i + 1, len(free)):
+            if roles[free[i]] != roles[free[j]] or energy[i] <= 0 or energy[j] <= 0:
+                continue
+            if gram[i, j] >= COPY_CORRELATION * math.sqrt(energy[i] * energy[j]):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i, k in enumerate(free):
+        groups.setdefault(root(i), []).append(k)
+    return [g for g in groups.values() if len(g) > 1]
 
 
 def _cancel_step(frames: int) -> int:
