@@ -29,7 +29,7 @@ from bandmate.io.audio import write_errors
 from bandmate.io.files import atomic_path, write_text_atomic
 from bandmate.mix.analysis import OCTAVE_CENTERS_HZ
 from bandmate.mix.master import MasterReport
-from bandmate.mix.meter import SERIES_STEP_SECONDS, SHORT_TERM_SECONDS
+from bandmate.mix.meter import ABSOLUTE_GATE_LUFS, SERIES_STEP_SECONDS, SHORT_TERM_SECONDS
 
 DPI = 100
 BEFORE, AFTER, TARGET = "#9e9e9e", "#1f77b4", "#d62728"
@@ -179,15 +179,19 @@ def master_figure(report: MasterReport):
 def _loudness_panel(ax, report: MasterReport) -> None:
     """Short-term loudness as a meter shows it: each 3 s window's value at the window's end, so
     that a song that starts after a minute of silence rises at 60 s, not at 57 s, in line with
-    the gain-reduction panel below."""
+    the gain-reduction panel below. A window under the -70 LUFS gate is left blank, as silence
+    is: the filters' tails, decaying into digital silence after the music, read down to -3000
+    LUFS, and the scale went with them, leaving the music a flat line at the top."""
     for analysis, colour, label in ((report.before, BEFORE, "before"),
                                     (report.after, AFTER, "after")):  # fmt: skip
         series = np.asarray(analysis.loudness.short_term_lufs, dtype=float)
         times = SHORT_TERM_SECONDS + np.arange(len(series)) * SERIES_STEP_SECONDS
-        ax.plot(times, np.where(np.isfinite(series), series, np.nan), color=colour, label=label)
+        heard = np.isfinite(series) & (series >= ABSOLUTE_GATE_LUFS)
+        ax.plot(times, np.where(heard, series, np.nan), color=colour, label=label)
     ax.axhline(report.config.target_lufs, color=TARGET, linestyle="--", label="target")
     if report.before.loudness.max_short_term_lufs is None:  # an empty panel would puzzle
-        ax.text(0.5, 0.5, "shorter than 3 s: no short-term loudness", transform=ax.transAxes,
+        ax.set_xlim(0.0, report.before.loudness.duration_seconds)
+        ax.text(0.5, 0.25, "shorter than 3 s: no short-term loudness", transform=ax.transAxes,
                 ha="center", va="center", color=BEFORE)  # fmt: skip
     ax.set(title="Short-term loudness (3 s)", xlabel="time (s)", ylabel="LUFS")
     ax.legend(loc="lower right")

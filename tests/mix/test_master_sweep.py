@@ -1,0 +1,78 @@
+"""Mastering files nobody had tried: a quiet recording with one loud bang, a file of ticks, a mix
+in opposite polarity, music that ends in digital silence; and the report's series and picture."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from bandmate.io.audio import Audio
+from bandmate.mix.master import MasterConfig, master
+from bandmate.mix.meter import measure_loudness
+from bandmate.mix.report import master_figure
+from tests.mix.test_master import music
+
+
+def test_a_quiet_recording_with_one_loud_bang_lands_near_the_target():
+    # 12 s of music at -40 LUFS opened by 45 ms of a square wave near full scale: the bang holds
+    # nearly all of the gated loudness, and no chain meets -14 LUFS under -1 dBTP. With EQ and
+    # compression the compressor took the bang's body down and let its onset through, and the
+    # master stopped at -29.2 LUFS, where the plain chain comes to -15.1
+    base = music(np.random.default_rng(7), seconds=12.0, lufs=-40.0)
+    x = base.samples.copy()
+    n = 2000
+    x[:, :n] += 0.99 * np.sign(np.sin(2 * np.pi * 351 * np.arange(n) / base.sample_rate))
+    out, report = master(Audio(x, base.sample_rate))
+    loudness = measure_loudness(out)
+    assert loudness.integrated_lufs > -16.0, report.notes
+    assert loudness.true_peak_dbtp <= -1.0 + 0.1
+    assert report.shaping_left_out
+    assert any("EQ and compression were left out" in note for note in report.notes)
+    assert not report.reached  # and it says so: out of reach either way
+
+
+def test_a_file_of_ticks_is_not_compressed_by_30_db():
+    # single-sample ticks in silence: the analysis leaves every one out of the octave bands as a
+    # click, and a balance of nothing had put the compressor's threshold 120 dB down
+    rate = 44_100
+    x = np.zeros((2, 6 * rate), dtype=np.float32)
+    x[:, 100 :: rate // 2] = 0.9
+    _, report = master(Audio(x, rate))
+    assert float(np.max(report.compressor_reduction_db)) < 1.0
+
+
+def test_a_mix_in_opposite_polarity_is_named_in_the_notes(rng):
+    mono = music(rng, seconds=5.0, channels=1, lufs=-24.0).samples[0]
+    x = np.stack([mono, -mono])
+    out, report = master(Audio(x, 44_100))
+    assert measure_loudness(out).integrated_lufs == pytest.approx(-14.0, abs=0.2)
+    assert any("opposite in polarity" in note and "master keeps" in note for note in report.notes)
+    _, plain = master(music(rng, seconds=5.0, lufs=-24.0))
+    assert not any("polarity" in note for note in plain.notes)
+
+
+def test_every_series_of_the_report_ends_with_the_audio(rng):
+    # the low band stage counted the hops of its tail padding: its series ran one 100 ms step
+    # past the compressor's and the limiter's; and a reduction of nothing read -0.0 in the JSON
+    _, report = master(music(rng, seconds=2.0, lufs=-24.0))
+    data = report.to_dict()["stages"]
+    lengths = {
+        stage: len(data[stage]["reduction_db_every_100ms"])
+        for stage in ("compression", "low_band", "limiter")
+    }
+    assert set(lengths.values()) == {20}, lengths
+    assert not re.search(r"-0\.0(?!\d)", json.dumps(report.to_dict()))
+
+
+def test_the_loudness_panel_keeps_its_scale_after_the_music_stops(rng):
+    # 3 s of music, then 10 s of digital silence: the meter's filters decay into it reading
+    # down to -3000 LUFS, and the panel's scale went down with them
+    song = music(rng, seconds=3.0, lufs=-24.0)
+    x = np.concatenate([song.samples, np.zeros((2, 10 * 44_100))], axis=1)
+    _, report = master(Audio(x, 44_100), config=MasterConfig())
+    figure = master_figure(report)
+    low, high = figure.axes[0].get_ylim()
+    assert low > -80.0 and high > -14.0
