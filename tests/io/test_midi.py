@@ -485,3 +485,27 @@ def test_a_type_0_file_s_track_name_is_the_title_not_a_part_s_name():
 def test_a_titled_one_part_score_reads_back_from_type_0(small_song):
     song = dataclasses.replace(small_song, tracks=small_song.tracks[:1], title="Rainy Tuesday")
     assert midi_from_bytes(midi_bytes(song, midi_type=0)) == song
+
+
+@pytest.mark.parametrize(("ticks_per_beat", "meter"), [(1, (7, 8)), (2, (3, 16)), (5, (4, 4))])
+def test_a_coarse_file_is_read_at_a_resolution_that_holds_its_beats(ticks_per_beat, meter):
+    # at 1 tick a quarter a 7/8 bar's eighths were 0 ticks long: `bandmate show` drew beat lines
+    # forever and `bandmate chords` divided by zero; times must stay exactly where they were
+    mid = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
+    events = [mido.MetaMessage("time_signature", numerator=meter[0], denominator=meter[1])]
+    for i in range(8):
+        events += [
+            mido.Message("note_on", note=60 + i, velocity=80, time=ticks_per_beat if i else 0),
+            mido.Message("note_off", note=60 + i, time=ticks_per_beat),
+        ]
+    mid.tracks.append(mido.MidiTrack(events))
+    buffer = io.BytesIO()
+    mid.save(file=buffer)
+    score = midi_from_bytes(buffer.getvalue())
+    assert score.ticks_per_beat >= 24 and score.ticks_per_beat % ticks_per_beat == 0
+    grid = score.bar_grid
+    assert grid.beat_ticks(0) * meter[1] == 4 * score.ticks_per_beat  # a whole number of ticks
+    assert grid.bar_start(1) * meter[1] == 4 * meter[0] * score.ticks_per_beat
+    onsets = [score.tempo_map.seconds_at(n.onset_ticks) for n in score.tracks[0].notes]
+    assert onsets == pytest.approx([i * 1.0 for i in range(8)])  # two beats apart at 120 BPM
+    assert score.duration_seconds == pytest.approx(mid.length)

@@ -49,11 +49,14 @@ from bandmate.score.model import (
     Track,
     infer_role,
 )
+from bandmate.score.transform import rescale
 from bandmate.theory.chords import format_chord, parse_chord
 from bandmate.theory.keys import Key
 
 DRUM_CHANNEL = 9
 DEFAULT_US_PER_BEAT = 500_000  # 120 BPM, the tempo of a MIDI file before any tempo event
+# a file coarser than this is read at a whole multiple of its resolution (see `_fine_enough`)
+MIN_TICKS_PER_BEAT = 24
 ROLE_PREFIX = "bandmate role: "
 _MINOR_MODES = {"minor", "aeolian", "harmonic minor", "melodic minor", "dorian", "phrygian"}
 _MAJOR_BY_SHARPS = [
@@ -135,9 +138,22 @@ def _parse(data: bytes, name: str) -> Score:
     if midi.ticks_per_beat == 0:
         raise InputFileError(f"{name!r} is a corrupt MIDI file (its header says 0 ticks a beat).")
     try:
-        return _score_from_midi(midi)
+        return _fine_enough(_score_from_midi(midi))
     except ValueError as e:
         raise InputFileError(f"{name!r} holds an invalid MIDI event ({e}).") from None
+
+
+def _fine_enough(score: Score) -> Score:
+    """`score` at a resolution that holds every meter's beat and a sixteenth-note triplet in
+    whole ticks: `MIN_TICKS_PER_BEAT` or more, a whole multiple of the file's own, so that
+    every time stays exact. A file at 1 tick a quarter in 7/8 had eighths of 0 ticks: the piano
+    roll drew beat lines forever, and chord suggestions divided by zero."""
+    tpb = factor = score.ticks_per_beat
+    while factor < MIN_TICKS_PER_BEAT or any(
+        factor * 4 % m.denominator for m in score.time_signatures
+    ):
+        factor += tpb
+    return rescale(score, factor)
 
 
 def _unwrapped_rmid(data: bytes) -> bytes:
