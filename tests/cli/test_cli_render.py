@@ -124,6 +124,21 @@ def test_the_mix_defaults_to_the_input_name_as_wav(song):
     assert sf.info(song.with_suffix(".wav")).samplerate == 44_100
 
 
+def test_an_abc_tune_renders_as_its_midi_does(tmp_path):
+    # `bandmate render tune.abc` said the tune "is not a MIDI file (it does not start with
+    # 'MThd')": the other commands read ABC and MusicXML, so render does too
+    tune = tmp_path / "tune.abc"
+    tune.write_text("X:1\nT:Tune\nM:4/4\nL:1/4\nQ:1/4=120\nK:G\nGABc|d2B2|c2A2|G4|]\n")
+    assert run_cli("convert", tune, "-o", tmp_path / "tune.mid").returncode == 0
+    from_abc = run_and_check_input_kept(tune, "-o", tmp_path / "abc.wav")
+    assert from_abc.returncode == 0, from_abc.stderr
+    assert run_cli("render", tmp_path / "tune.mid", "-o", tmp_path / "mid.wav").returncode == 0
+    abc, rate = sf.read(tmp_path / "abc.wav", always_2d=True)
+    mid, _ = sf.read(tmp_path / "mid.wav", always_2d=True)
+    assert abc.shape == mid.shape and 8.0 <= len(abc) / rate <= 8.0 + 4.0  # 4 bars + the tail
+    assert np.max(np.abs(abc - mid)) < 1e-4
+
+
 def test_a_stems_folder_that_cannot_be_made_is_refused_before_the_rendering(song, tmp_path):
     # a file where the stems' folder should be made was found out after the mix was written
     blocker = tmp_path / "not-a-folder"

@@ -32,6 +32,9 @@ def render_file(
 ) -> RenderResult:
     """Render `midi_path` to `output` (default: beside it as .wav) and stems into `stems_dir`.
 
+    `midi_path` is a MIDI file or any score file bandmate reads (MusicXML, ABC: see
+    `io.formats.read_score`); a tune written as ABC renders as it would once converted.
+
     Stems are named `NN-track-name` with the mix's suffix (see `render.stem_filenames`). Every
     output is checked before the rendering starts. The files are written as the tracks are
     rendered (`render.write_rendering`), so that memory does not grow with the number of tracks;
@@ -40,7 +43,7 @@ def render_file(
     from bandmate.errors import OutputError
     from bandmate.io.audio import check_writable
     from bandmate.io.files import check_inputs, check_output_folder, check_outputs
-    from bandmate.io.midi import read_midi
+    from bandmate.io.formats import read_score
     from bandmate.render import stem_filenames, write_rendering
 
     check_inputs([midi_path])
@@ -51,7 +54,7 @@ def render_file(
         raise OutputError(f"Output {str(out)!r} is a folder; give the path of a .wav file.")
     check_writable(out, subtype)
 
-    score = read_midi(midi_path)
+    score = read_score(midi_path)
     stem_paths: list[Path] = []
     if stems_dir:
         folder = Path(stems_dir)
