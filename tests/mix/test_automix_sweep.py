@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+import scipy.signal
 
 from bandmate.errors import UserError
 from bandmate.io.audio import Audio
@@ -181,3 +182,30 @@ def test_two_parts_of_one_role_are_not_taken_for_copies(rng):
     organ = Audio((0.1 * np.sin(2 * np.pi * 196 * t)).astype(np.float32), RATE)
     _, report = automix([("Bass.wav", bass()), ("Keys.wav", keys), ("Organ Keys.wav", organ)])
     assert not any("hold the same part" in note for note in report.notes)
+
+
+def test_a_reverb_return_keeps_its_place_against_the_stems_it_was_sent_from(rng):
+    # balanced as a pad part, a return 20 dB under the vocal it came from came up to 10 dB under
+    take = voice(rng)
+    tail = np.exp(-np.arange(RATE) / (0.4 * RATE)) * rng.standard_normal((2, RATE))
+    dry = take.samples[0]
+    wet = np.stack([scipy.signal.fftconvolve(dry, tail[c])[: len(dry)] for c in (0, 1)])
+    wet *= 10 ** (-20 / 20) * np.sqrt(np.mean(take.samples**2) / np.mean(wet**2))
+    stems = [
+        ("Vox.wav", take),
+        ("Bass.wav", bass()),
+        ("Keys.wav", chords(rng)),
+        ("Verb Return.wav", Audio(wet.astype(np.float32), RATE)),
+    ]
+    _, report = automix(stems)
+    *dry, verb = (s.gain_db for s in report.stems)
+    assert verb == pytest.approx(float(np.median(dry)), abs=1.0)
+
+
+def test_a_return_given_a_level_takes_it(rng):
+    wet = (0.05 * rng.standard_normal((2, int(SECONDS * RATE)))).astype(np.float32)
+    _, report = automix(
+        [("Bass.wav", bass()), ("Keys.wav", chords(rng)), ("FX.wav", Audio(wet, RATE))],
+        config=AutomixConfig(levels={"FX": -12.0}),
+    )
+    assert report.stems[2].level_from == "given"

@@ -75,7 +75,10 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    balance; a left/right pair hard to its sides); mono stems become stereo. An effects return
    or effects track (`RETURN_NAME`: "Verb Return", "FX", "Delay", "Aux 1") stays in the centre,
    its stereo as the session made it, whatever role it is read as (a reverb read as a pad was
-   pushed 4 dB to one side). Its level comes from the balance model like any stem's.
+   pushed 4 dB to one side). Its level is not the balance model's: it keeps its place against
+   the stems it was sent from, moved by the median gain the other stems get, so the session's
+   wetness survives (`_returns_as_sent`; read as a pad, a reverb return sat over the keys and
+   guitar it came from). A level given for it by name takes the place of that.
 9. **sum**, 10. **bus**: a gentle bus compressor (ratio 1.5), 11. **headroom**: one gain so that
    the mix's integrated loudness is `target_lufs` (-20) unless its true peak would then pass
    `ceiling_dbtp` (-3 dBTP), in which case the true peak sits on the ceiling. That leaves a
@@ -598,6 +601,8 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     )
     levels = _given_levels(names, levels, elements, element_levels, given_levels)
     level_given = {n for key in given_levels for n in _members(key, names, elements)}
+    centred = [bool(RETURN_NAME.search(bare_name(n))) for n in names]  # effects returns
+    levels = _returns_as_sent(levels, before, centred, names, level_given, in_elements)
     highpass = [p.highpass_hz for p in prepared]
     quiet = [None if p.floor is None else p.floor.quiet for p in prepared]
     signals = [p.signal for p in prepared]  # a silent stem's is as it came
@@ -628,7 +633,6 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     top = max((v for v in levels if v is not None), default=0.0)
     pairs = stereo_pairs(names, roles)  # (hard to their sides: not one place between them)
     parts = [g for g in elements.values() if tuple(g) not in pairs]
-    centred = [bool(RETURN_NAME.search(bare_name(n))) for n in names]
     pans = pair_pans(pairs, _pans(roles, silent, levels, table, parts, centred))
     total = _OrderedSum((2, frames))  # each stem added in at its place: they all start at 0
     step = _cancel_step(frames)
@@ -1365,6 +1369,27 @@ CLICK_NAME = re.compile(r"(?<![a-z])(click ?track|click|clik|metronome|count[ _-
 # an effects return or effects track ("Verb Return", "FX", "Delay", "Aux 1"): stereo as the
 # session made it, kept in the centre
 RETURN_NAME = re.compile(r"(?<![a-z])(reverb|verb|return|rtn|delay|dly|echo|s?fx|aux)(?![a-z])")
+
+
+def _returns_as_sent(levels, before, returns, names, level_given, in_elements):
+    """`levels` with each effects return's (`returns`, by `RETURN_NAME`) set so that it keeps
+    its place against the stems it was sent from: moved by the median of the net gain the
+    other stems get (level less loudness before). A reverb return balanced as a pad part sat
+    louder than the keys and guitar it came from; how wet the session was is the producer's
+    choice, which the balance model cannot read. A return given a level keeps it."""
+    dry = [
+        levels[k] - before[k]
+        for k in range(len(levels))
+        if not returns[k] and levels[k] is not None and before[k] is not None
+    ]
+    if not dry:
+        return levels
+    moved = float(np.median(dry))
+    out = list(levels)
+    for k, name in enumerate(names):
+        if returns[k] and out[k] is not None and name not in level_given and k not in in_elements:
+            out[k] = before[k] + moved
+    return out
 
 
 def _without_clicks(named, given_roles, config, notes):
