@@ -3,6 +3,7 @@ in opposite polarity, music that ends in digital silence; and the report's serie
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -12,7 +13,7 @@ import pytest
 from bandmate.io.audio import Audio
 from bandmate.mix.master import MasterConfig, master
 from bandmate.mix.meter import measure_loudness
-from bandmate.mix.report import master_figure
+from bandmate.mix.report import master_figure, stage_lines
 from tests.mix.test_master import music
 
 
@@ -67,12 +68,26 @@ def test_every_series_of_the_report_ends_with_the_audio(rng):
     assert not re.search(r"-0\.0(?!\d)", json.dumps(report.to_dict()))
 
 
-def test_the_loudness_panel_keeps_its_scale_after_the_music_stops(rng):
-    # 3 s of music, then 10 s of digital silence: the meter's filters decay into it reading
-    # down to -3000 LUFS, and the panel's scale went down with them
+def test_the_loudness_panel_keeps_its_scale_and_its_time_around_silence(rng):
+    # 5 s of digital silence, 3 s of music, 10 s of silence: the meter's filters decay into the
+    # silence reading down to -3000 LUFS, and the panel's scale went down with them; and its
+    # time ran over the music's few seconds alone, beside the reduction panel's whole file
     song = music(rng, seconds=3.0, lufs=-24.0)
-    x = np.concatenate([song.samples, np.zeros((2, 10 * 44_100))], axis=1)
+    silence = np.zeros((2, 44_100))
+    x = np.concatenate([*[silence] * 5, song.samples, *[silence] * 10], axis=1)
     _, report = master(Audio(x, 44_100), config=MasterConfig())
-    figure = master_figure(report)
-    low, high = figure.axes[0].get_ylim()
+    loudness, _, reduction, _ = master_figure(report).axes
+    low, high = loudness.get_ylim()
     assert low > -80.0 and high > -14.0
+    assert loudness.get_xlim() == pytest.approx((0.0, 18.0))
+    assert reduction.get_xlim() == pytest.approx((0.0, 18.0))
+
+
+def test_the_stage_lines_read_no_negative_zero(rng):
+    # a trim of a hundred-thousandth of a dB down read "trim: -0.000 dB", and a limiter that
+    # took nothing "-0.00 LU of loudness"
+    _, report = master(music(rng, seconds=2.0, lufs=-24.0))
+    tiny = dataclasses.replace(report, trim_db=-1e-5, limiter_loss_lu=-1e-4, gain_db=-1e-4)
+    lines = "\n".join(stage_lines(tiny))
+    assert "trim: +0.000 dB" in lines and "gain: +0.00 dB" in lines
+    assert not re.search(r"-0\.0+(?!\d)", lines), lines

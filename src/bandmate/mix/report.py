@@ -130,15 +130,15 @@ def stage_lines(report: MasterReport) -> list[str]:
             [
                 f"low band (under {report.config.low_band_hz:g} Hz): "
                 f"{_max(report.low_band_reduction_db):.1f} dB at most, "
-                f"{report.low_band_loss_db:.2f} dB of the energy taken"
+                f"{_figure(report.low_band_loss_db, '.2f')} dB of the energy taken"
             ]
             if report.config.low_band_hz and _max(report.low_band_reduction_db) >= 0.05
             else []
         ),
-        f"gain: {report.gain_db:+.2f} dB",
+        f"gain: {_figure(report.gain_db, '+.2f')} dB",
         f"limiter: {_max(report.limiter_reduction_db):.1f} dB at most, "
-        f"{report.limiter_loss_lu:.2f} LU of loudness",
-        f"trim: {report.trim_db:+.3f} dB",
+        f"{_figure(report.limiter_loss_lu, '.2f')} LU of loudness",
+        f"trim: {_figure(report.trim_db, '+.3f')} dB",
     ]
 
 
@@ -166,6 +166,10 @@ def master_figure(report: MasterReport):
     _band_panel(axes[0, 1], report)
     _reduction_panel(axes[1, 0], report)
     _peak_panel(axes[1, 1], report)
+    # the two panels over time span the whole file, so that they line up: a song after a long
+    # silence had its loudness drawn over its own few seconds, beside the reductions' whole file
+    for ax in (axes[0, 0], axes[1, 0]):
+        ax.set_xlim(0.0, max(report.before.loudness.duration_seconds, SERIES_STEP_SECONDS))
     figure.suptitle(
         f"Master: {_level(report.before.loudness.integrated_lufs)} -> "
         f"{_level(report.after.loudness.integrated_lufs)} LUFS "
@@ -190,7 +194,6 @@ def _loudness_panel(ax, report: MasterReport) -> None:
         ax.plot(times, np.where(heard, series, np.nan), color=colour, label=label)
     ax.axhline(report.config.target_lufs, color=TARGET, linestyle="--", label="target")
     if report.before.loudness.max_short_term_lufs is None:  # an empty panel would puzzle
-        ax.set_xlim(0.0, report.before.loudness.duration_seconds)
         ax.text(0.5, 0.25, "shorter than 3 s: no short-term loudness", transform=ax.transAxes,
                 ha="center", va="center", color=BEFORE)  # fmt: skip
     ax.set(title="Short-term loudness (3 s)", xlabel="time (s)", ylabel="LUFS")
@@ -274,6 +277,13 @@ def _band_distance(report: MasterReport, analysis) -> float | None:
 
 def _max(values) -> float:
     return float(np.max(values)) if len(values) else 0.0
+
+
+def _figure(value: float, spec: str) -> str:
+    """`value` formatted by `spec`, a value that rounds to zero as zero: a trim of -0.00001 dB
+    read "trim: -0.000 dB", and a limiter that took nothing "-0.00 LU of loudness"."""
+    text = format(value, spec)
+    return format(0.0, spec) if float(text) == 0 else text
 
 
 def _level(value) -> str:
