@@ -202,6 +202,20 @@ def test_a_reverb_return_keeps_its_place_against_the_stems_it_was_sent_from(rng)
     assert verb == pytest.approx(float(np.median(dry)), abs=1.0)
 
 
+def test_an_fx_track_is_centred_but_balanced_as_a_part(rng):
+    # "FX" is as often risers and hits as a return: a hot one kept as sent held the whole mix
+    # 11 LU under its target, its peaks on the ceiling
+    hits = np.zeros((2, int(SECONDS * RATE)), np.float32)
+    hits[:, RATE : RATE + 2205] = 0.5 * rng.standard_normal((2, 2205))
+    _, report = automix(
+        [("Bass.wav", bass()), ("Keys.wav", chords(rng)), ("FX.wav", Audio(hits, RATE))],
+        config=AutomixConfig(roles={"FX": "pad"}),
+    )
+    bass_row, _, fx = report.stems
+    assert fx.pan == 0.0
+    assert fx.loudness_after_lufs < bass_row.loudness_after_lufs
+
+
 def test_a_return_given_a_level_takes_it(rng):
     wet = (0.05 * rng.standard_normal((2, int(SECONDS * RATE)))).astype(np.float32)
     _, report = automix(

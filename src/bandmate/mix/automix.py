@@ -73,10 +73,11 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
 8. **pan**: constant-power pan by role (bass, drums, lead and vocal centred; keys, guitar and pad
    alternating left and right, the loudest of an odd number of them centred, so the sides
    balance; a left/right pair hard to its sides); mono stems become stereo. An effects return
-   or effects track (`RETURN_NAME`: "Verb Return", "FX", "Delay", "Aux 1") stays in the centre,
-   its stereo as the session made it, whatever role it is read as (a reverb read as a pad was
-   pushed 4 dB to one side). Its level is not the balance model's: it keeps its place against
-   the stems it was sent from, moved by the median gain the other stems get, so the session's
+   or effects track (`RETURN_NAME`, `FX_NAME`: "Verb Return", "Delay", "Aux 1", "FX") stays in
+   the centre, its stereo as the session made it, whatever role it is read as (a reverb read as
+   a pad was pushed 4 dB to one side). A return's level (`RETURN_NAME`; not "FX", which is as
+   often a part of risers and hits) is not the balance model's: it keeps its place against the
+   stems it was sent from, moved by the median gain the other stems get, so the session's
    wetness survives (`_returns_as_sent`; read as a pad, a reverb return sat over the keys and
    guitar it came from). A level given for it by name takes the place of that.
 9. **sum**, 10. **bus**: a gentle bus compressor (ratio 1.5), 11. **headroom**: one gain so that
@@ -601,8 +602,9 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     )
     levels = _given_levels(names, levels, elements, element_levels, given_levels)
     level_given = {n for key in given_levels for n in _members(key, names, elements)}
-    centred = [bool(RETURN_NAME.search(bare_name(n))) for n in names]  # effects returns
-    levels = _returns_as_sent(levels, before, centred, names, level_given, in_elements)
+    returns = [bool(RETURN_NAME.search(bare_name(n))) for n in names]
+    centred = [r or bool(FX_NAME.search(bare_name(n))) for r, n in zip(returns, names, strict=True)]
+    levels = _returns_as_sent(levels, before, returns, names, level_given, in_elements)
     highpass = [p.highpass_hz for p in prepared]
     quiet = [None if p.floor is None else p.floor.quiet for p in prepared]
     signals = [p.signal for p in prepared]  # a silent stem's is as it came
@@ -1339,8 +1341,8 @@ def _pans(roles, silent, levels, table, groups=(), centred=None) -> list[float]:
     loudest stays in the centre (a lone keys part panned to one side left the mix lopsided).
     The stems of each of `groups` (one part, `elements.named_elements`) count as one and share
     its place: a guitar's DI and amp stems went to opposite sides, one guitar smeared across.
-    A stem flagged in `centred` (an effects return, `RETURN_NAME`) stays at 0 whatever its
-    role: a stereo reverb return read as a pad was pushed 4 dB to one side."""
+    A stem flagged in `centred` (an effects return or track, `RETURN_NAME`, `FX_NAME`) stays
+    at 0 whatever its role: a stereo reverb return read as a pad was pushed 4 dB to one side."""
     centred = centred or [False] * len(roles)
     grouped = {k: group for group in groups for k in group}
     units, seen = [], set()
@@ -1366,9 +1368,11 @@ def _pans(roles, silent, levels, table, groups=(), centred=None) -> list[float]:
 
 # a click track, a metronome or a count-in: the players' guide, which no mix carries
 CLICK_NAME = re.compile(r"(?<![a-z])(click ?track|click|clik|metronome|count[ _-]?ins?)(?![a-z])")
-# an effects return or effects track ("Verb Return", "FX", "Delay", "Aux 1"): stereo as the
-# session made it, kept in the centre
-RETURN_NAME = re.compile(r"(?<![a-z])(reverb|verb|return|rtn|delay|dly|echo|s?fx|aux)(?![a-z])")
+# an effects return ("Verb Return", "B-Delay", "Aux 1"): kept in the centre, stereo as the
+# session made it, and at its place against the stems sent to it
+RETURN_NAME = re.compile(r"(?<![a-z])(reverb|verb|return|rtn|delay|dly|echo|aux)(?![a-z])")
+# an effects track ("FX", "SFX"): a return or a part of risers and hits; kept in the centre
+FX_NAME = re.compile(r"(?<![a-z])s?fx(?![a-z])")
 
 
 def _returns_as_sent(levels, before, returns, names, level_given, in_elements):
