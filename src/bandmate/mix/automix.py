@@ -1366,8 +1366,12 @@ def _pans(roles, silent, levels, table, groups=(), centred=None) -> list[float]:
     return pans
 
 
-# a click track, a metronome or a count-in: the players' guide, which no mix carries
-CLICK_NAME = re.compile(r"(?<![a-z])(click ?track|click|clik|metronome|count[ _-]?ins?)(?![a-z])")
+# a click track, a metronome or a count-in: the players' guide, which no mix carries. The whole
+# name, but for a take's number, a side or an export's suffix ("Click_01.L", "Click Track 2"):
+# a part whose name holds the word, a "Rim Click" or a "Click Perc", is music
+CLICK_NAME = re.compile(
+    r"^(click ?track|click|clik|metronome|count[ _-]?ins?)([ _.-]*(\d+|l|r|left|right|bip))*$"
+)
 # an effects return ("Verb Return", "B-Delay", "Aux 1"): kept in the centre, stereo as the
 # session made it, and at its place against the stems sent to it
 RETURN_NAME = re.compile(r"(?<![a-z])(reverb|verb|return|rtn|delay|dly|echo|aux)(?![a-z])")
