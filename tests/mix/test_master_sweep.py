@@ -9,9 +9,11 @@ import re
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from bandmate.io.audio import Audio
-from bandmate.mix.master import MasterConfig, master
+from bandmate.mix.analysis import OCTAVE_CENTERS_HZ
+from bandmate.mix.master import MasterConfig, encoder_cutoff_hz, master, master_file
 from bandmate.mix.meter import measure_loudness
 from bandmate.mix.report import master_figure, stage_lines
 from tests.mix.test_master import music
@@ -91,3 +93,22 @@ def test_the_stage_lines_read_no_negative_zero(rng):
     lines = "\n".join(stage_lines(tiny))
     assert "trim: +0.000 dB" in lines and "gain: +0.00 dB" in lines
     assert not re.search(r"-0\.0+(?!\d)", lines), lines
+
+
+def test_a_lossy_reference_is_matched_only_below_its_encoders_cut(tmp_path, rng):
+    # the mix's own MP3 at about 110 kbit/s as the reference: its encoder cut it near 15.5 kHz,
+    # and the 16 kHz band of the master was cut to copy that; now the band is left out, said so
+    song = music(rng, seconds=6.0, lufs=-20.0)
+    mix, mp3 = tmp_path / "mix.wav", tmp_path / "reference.mp3"
+    sf.write(mix, song.samples.T, song.sample_rate, subtype="PCM_24")
+    sf.write(mp3, song.samples.T, song.sample_rate, format="MP3", compression_level=0.7,
+             bitrate_mode="CONSTANT")  # fmt: skip
+    assert 11_300 < encoder_cutoff_hz(mp3) < 19_000
+    assert encoder_cutoff_hz(mix) is None
+    report = master_file(mix, tmp_path / "master.wav", reference_path=mp3)
+    wanted = dict(zip(OCTAVE_CENTERS_HZ, report.tone.wanted_db, strict=True))
+    assert abs(wanted[16000]) < 0.3, wanted
+    assert all(abs(w) < 1.0 for w in wanted.values()), wanted
+    assert any("reference is lossy" in note and "16000 Hz" in note for note in report.notes)
+    plain = master_file(mix, tmp_path / "again.wav", reference_path=mix)
+    assert not any("lossy" in note for note in plain.notes)

@@ -18,7 +18,9 @@ that Matchering lacks):
    (`data/mastering/curves.toml`); a band moves at most `max_eq_db` (6 dB), times `intensity`,
    and a band that holds almost nothing (below `eq_floor_share_db`) is never boosted. The shares
    leave clicks out (`mix.analysis` bridges them): a 2-sample spike in a quiet, dark mix held as
-   much 8-16 kHz energy as the whole programme and moved the EQ there by up to 6 dB.
+   much 8-16 kHz energy as the whole programme and moved the EQ there by up to 6 dB. A lossy
+   reference (MP3, Ogg) is matched only below where its encoder cut it (`encoder_cutoff_hz`),
+   and the report says which bands were left out.
 4. **compression**: a gentle, stereo-linked RMS compressor (2:1 at intensity 1, 6 dB soft knee,
    threshold 3 dB above the programme's loudness); intensity 0 leaves it out. Its detector hears
    the programme through a high-pass (`compressor_sidechain_hz`, 150 Hz, 4th order), as a bus
@@ -177,6 +179,9 @@ DEFAULT_CURVE = "balanced"
 # pass A runs again for the low band stage where it took this much energy (dB) and expected a
 # gain this far off the one solved (see `_low_band_again`)
 LOW_BAND_AGAIN_DB, LOW_BAND_GAIN_SLACK_DB = 0.3, 0.5
+# lossy formats, whose encoders cut the top of the spectrum (see `encoder_cutoff_hz`)
+LOSSY_SUBTYPES = frozenset({"MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III", "VORBIS", "OPUS"})
+CODEC_FLOOR_DB, CODEC_READ_SECONDS = 50.0, 60.0
 # what a file's sample format is kept as: the nearest format bandmate writes
 KEEP_SUBTYPE = {"PCM_S8": "PCM_16", "PCM_U8": "PCM_16", "PCM_16": "PCM_16", "PCM_24": "PCM_24",
                 "PCM_32": "FLOAT", "FLOAT": "FLOAT", "DOUBLE": "FLOAT"}  # fmt: skip
@@ -265,7 +270,9 @@ def curve_shares_db(name: str) -> tuple[float, ...]:
 
 
 # --- tonal balance -----------------------------------------------------------------------------
-def comparable_shares_db(mix: Analysis, reference: Analysis):
+def comparable_shares_db(
+    mix: Analysis, reference: Analysis, reference_cutoff_hz: float | None = None
+):
     """The octave-band shares (dB) of `mix` and `reference`, each summing to 0 dB over the bands
     that both hold alike, None in the others: (mix shares, reference shares).
 
@@ -275,13 +282,18 @@ def comparable_shares_db(mix: Analysis, reference: Analysis):
     lacks had raised the other's every other band against it: white noise at 22.05 kHz against
     white noise at 192 kHz was boosted by 3 dB in nine bands, and at 32 kHz against 44.1 kHz cut
     by 1.2 dB in nine and boosted by 2.2 dB at 16 kHz, a band it cannot fill.
+    `reference_cutoff_hz`, where a lossy encoder cut the reference (`encoder_cutoff_hz`), stands
+    for its Nyquist frequency in the same way.
     """
 
-    def covered(rate: int, center: float) -> float:
+    def covered(top_hz: float, center: float) -> float:
         low, high = center / math.sqrt(2), center * math.sqrt(2)
-        return float(np.clip((rate / 2 - low) / (high - low), 0.0, 1.0))
+        return float(np.clip((top_hz - low) / (high - low), 0.0, 1.0))
 
-    rates = mix.loudness.sample_rate, reference.loudness.sample_rate
+    rates = (
+        mix.loudness.sample_rate / 2,
+        min(reference.loudness.sample_rate / 2, reference_cutoff_hz or math.inf),
+    )
     pairs = [(a, b) for (_, a), (_, b) in zip(mix.octave_bands_db, reference.octave_bands_db,
                                               strict=True)]  # fmt: skip
     alike = [
@@ -305,6 +317,45 @@ def comparable_shares_db(mix: Analysis, reference: Analysis):
         )
 
     return renormalised([a for a, _ in pairs]), renormalised([b for _, b in pairs])
+
+
+def encoder_cutoff_hz(path: str | os.PathLike) -> float | None:
+    """The frequency above which a lossy encoder (MP3, Vorbis, Opus) cut the file at `path`, or
+    None for a lossless file or one with no cut under 95 % of its Nyquist frequency.
+
+    Encoders low-pass what they cannot afford (LAME at 128 kbit/s near 17 kHz, at 56 kbit/s
+    near 11 kHz) and leave next to nothing above, 60 to 100 dB under the music. A reference
+    matched as if it held that part had its cut copied into the master: the 16 kHz band of a mix
+    mastered toward a 128 kbit/s MP3 of itself was cut by 1.6 dB, of a 96 kbit/s one by 3.2 dB,
+    and a 56 kbit/s one also cut the 8 kHz band by 2 dB. The cut is the highest frequency whose
+    level (mean power over 250 Hz) is within `CODEC_FLOOR_DB` of the level from 1 to 4 kHz, in the
+    first `CODEC_READ_SECONDS` of the file; only lossy files are read, for a dark recording has
+    little up there too but keeps it.
+    """
+    info = audio_info(path)
+    if info.subtype not in LOSSY_SUBTYPES:
+        return None
+    rate, size = info.samplerate, 4096
+    window = np.hanning(size).astype(np.float32)
+    power, read = np.zeros(size // 2 + 1), 0
+    with contextlib.closing(read_blocks(path, BLOCK_SECONDS, purpose="used as a reference")) as b:
+        for block in b:
+            count = block.shape[1] // size
+            if count:
+                frames = block[:, : count * size].reshape(block.shape[0], count, size) * window
+                power += np.sum(np.abs(np.fft.rfft(frames, axis=-1)) ** 2, axis=(0, 1))
+            read += block.shape[1]
+            if read >= CODEC_READ_SECONDS * rate:
+                break
+    freqs = np.fft.rfftfreq(size, 1.0 / rate)
+    width = max(1, round(250.0 / (rate / size)))
+    smooth = np.convolve(power, np.ones(width) / width, mode="same")
+    middle = float(np.mean(power[(freqs >= 1000.0) & (freqs < 4000.0)]))
+    if not middle > 0:
+        return None
+    heard = np.flatnonzero(smooth >= middle * 10 ** (-CODEC_FLOOR_DB / 10))
+    cutoff = float(freqs[heard[-1]])
+    return cutoff if cutoff < 0.95 * rate / 2 else None
 
 
 @dataclass(frozen=True)
@@ -671,8 +722,10 @@ def master_file(
         (lambda: analyze_file(reference_path)) if reference_path is not None else None,
     )
     _check_masterable(before, repr(str(in_path)))
+    cutoff = None
     if ref is not None:
         _check_masterable(ref, f"The reference {str(reference_path)!r}", reference=True)
+        cutoff = encoder_cutoff_hz(reference_path)
     rate, channels, frames = info.samplerate, info.channels, before.loudness.frames
     progress(0, 2 * frames)
 
@@ -701,7 +754,9 @@ def master_file(
         def shape(settings: MasterConfig, gain_db=None) -> tuple[_Plan, _SpillFile]:
             spill = spills.enter_context(_SpillFile(channels))
             name = repr(str(in_path))
-            plan = _plan(blocks, rate, channels, before, ref, settings, spill.append, name, gain_db)
+            plan = _plan(
+                blocks, rate, channels, before, ref, settings, spill.append, name, gain_db, cutoff
+            )
             return plan, spill
 
         plan, shaped = _affordable(shape, rate, channels, frames, config)
@@ -718,7 +773,22 @@ def master_file(
                 return analyze_file(tmp)
 
             after, trim, threshold = _land(plan, render, rate, channels, frames, config)
-    return _report(config, before, after, ref, plan, threshold, trim, subtype)
+    report = _report(config, before, after, ref, plan, threshold, trim, subtype)
+    if cutoff is not None:
+        left = [
+            f"{c:g}"
+            for c, cut, whole in zip(OCTAVE_CENTERS_HZ, plan.tone.target_db,
+                                     comparable_shares_db(before, ref)[1], strict=True)
+            if cut is None and whole is not None
+        ]  # fmt: skip
+        if left:
+            note = (
+                f"The reference is lossy, cut by its encoder above {cutoff / 1000:.1f} kHz: the "
+                f"{', '.join(left)} Hz {'band is' if len(left) == 1 else 'bands are'} left out "
+                "of the match."
+            )
+            report = dataclasses.replace(report, notes=(*report.notes, note))
+    return report
 
 
 # --- the passes --------------------------------------------------------------------------------
@@ -852,18 +922,21 @@ def _ac_rms_dbfs(analysis: Analysis) -> float:
     return 10.0 * math.log10(mean_square) if mean_square > 0 else -math.inf
 
 
-def _plan(blocks, sample_rate, channels, before, ref, config, keep, name, gain_db=None) -> _Plan:
+def _plan(
+    blocks, sample_rate, channels, before, ref, config, keep, name, gain_db=None, ref_cutoff_hz=None
+) -> _Plan:
     """Plan the tone and compression, then pass A: shape the input and measure it per hop.
 
     `blocks()` gives the input's blocks; `keep(y)` receives each block of the shaped signal.
     Raises `UserError` (naming the input as `name`) when nothing is left above BS.1770's gate
     once the DC offset is removed: a file of DC alone reads a loudness only from the meter's
-    start-up, and the gain to the target would be infinite.
+    start-up, and the gain to the target would be infinite. `ref_cutoff_hz` is where a lossy
+    encoder cut the reference (`encoder_cutoff_hz`): the bands above are not matched.
     """
     hop = control_hop(sample_rate)
     measured = tuple(s for _, s in before.octave_bands_db)
     if ref is not None:
-        compared, target = comparable_shares_db(before, ref)
+        compared, target = comparable_shares_db(before, ref, ref_cutoff_hz)
     else:
         compared, target = measured, curve_shares_db(config.curve)
     tone = plan_tone(compared, target, sample_rate, config)
