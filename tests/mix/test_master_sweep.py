@@ -1,5 +1,6 @@
 """Mastering files nobody had tried: a quiet recording with one loud bang, a file of ticks, a mix
-in opposite polarity, music that ends in digital silence; and the report's series and picture."""
+in opposite polarity, music that ends in digital silence, an MP3 as the reference; and the
+report's series, lines and picture."""
 
 from __future__ import annotations
 
