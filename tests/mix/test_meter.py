@@ -241,6 +241,17 @@ def test_silence_reads_minus_infinity_without_dividing_by_zero():
     assert data["integrated_lufs"] is None and data["true_peak_dbtp"] is None
 
 
+def test_the_json_series_read_silence_after_the_music_as_silence():
+    # once a song stops in digital silence, the K-weighting rings on and decays: the momentary
+    # series read down to -3000 LUFS there, which `analyze --json` printed (ffmpeg reads -inf)
+    data = analyze(tone((-23, 3), (None, 6))).to_dict()  # 3 s of tone, then 6 s of zeros
+    for key in ("momentary_lufs", "short_term_lufs"):
+        series = data[key]  # value j: the window from j / 10 s on
+        assert all(v is None or v >= -150 for v in series)
+        assert series[-1] is None  # long after the tone: silence
+        assert series[0] == pytest.approx(-23, abs=0.2)
+
+
 def test_audio_shorter_than_the_windows():
     assert "no samples" in analyze(Audio(np.zeros((2, 0)), 48_000)).notes[0]
     lo = measure_loudness(tone((-23, 0.3)))

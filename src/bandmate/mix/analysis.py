@@ -56,6 +56,10 @@ CLIP_LEVEL, CLIP_RUN = 32767 / 32768 - 1e-6, 3  # 3 samples in a row, as clip me
 # 0.98 in a dark mix of -24 LUFS or quieter, over 30 dB
 CLICK_RATIO_DB, CLICK_CONTEXT_S, CLICK_HALF_WIDTH_S = 30.0, 0.005, 0.0005
 CLICK_FLOOR = 1e-10  # a step's energy under this (-100 dBFS) is never a click, even in silence
+# under the quietest sound a 24-bit file holds (-144 dBFS): in the loudness series, only what is
+# left of the K-weighting's ringing once the music has stopped in digital silence (it decays on
+# to -3000 LUFS and below, where ffmpeg's meter reads -inf), so the JSON gives None
+SERIES_FLOOR_LUFS = -150.0
 # a phase meter's red: from here down a note says the audio cancels in mono (-0.5: the mono sum
 # is 6 dB under the channels' own level at equal levels)
 OPPOSITE_CORRELATION = -0.5
@@ -456,7 +460,8 @@ def _finite(value: float | None) -> float | None:
 
 
 def _series(values: np.ndarray) -> list[float | None]:
-    return [round(float(v), 3) if math.isfinite(v) else None for v in values]
+    """The values rounded for JSON; -inf, and anything under `SERIES_FLOOR_LUFS`, as None."""
+    return [round(float(v), 3) if v >= SERIES_FLOOR_LUFS else None for v in values]
 
 
 def _duration(seconds: float) -> str:
