@@ -80,3 +80,16 @@ def test_a_short_last_block_does_not_splash_an_abrupt_end_over_every_band():
     # spread 68 dB under it over every other band (a whole frame of its last samples: 120 dB)
     bands = dict(analyze(tone((-20, 10.03), freq_hz=1000.0)).octave_bands_db)
     assert max(share for center, share in bands.items() if center != 1000) < -100
+
+
+@pytest.mark.parametrize("first", [0, 1, 100])
+def test_a_click_on_the_first_sample_is_bridged_as_any_other(first):
+    # the bridge judged each sample's step from the one before it, and the first had none: a
+    # file of ticks that opened on one was given that tick's balance, and the EQ moved by 8 dB
+    x = np.zeros((2, 6 * RATE))
+    x[:, first :: RATE // 2] = 0.9
+    assert all(share is None for _, share in analyze(Audio(x, RATE)).octave_bands_db)
+    # a sine that starts at its crest in the first sample is music, measured as it is
+    crest = 0.1 * np.cos(2 * np.pi * 1000.0 * np.arange(5 * RATE) / RATE)
+    bands = dict(analyze(Audio(np.stack([crest, crest]), RATE)).octave_bands_db)
+    assert bands[1000] > -0.1 and max(v for c, v in bands.items() if c != 1000) < -20

@@ -312,9 +312,12 @@ class _ClickBridge:
         self.cell = max(1, round(CLICK_HALF_WIDTH_S * sample_rate))
         self.cells = max(1, round(CLICK_CONTEXT_S * sample_rate / self.cell))  # context, cells
         self.ratio = 10 ** (CLICK_RATIO_DB / 10)
-        self.pending = np.zeros((channels, 0))  # context already given out, then the rest
-        self.out = 0  # pending[:, out:] is not given out yet
-        self.judged = 0  # pending[:, judged:] is not judged yet (out <= judged)
+        # context already given out, then the rest; it opens on one sample of silence, never
+        # given out, so that the step into the first sample is judged (a file that opened on a
+        # click kept it) and a click there is bridged from silence
+        self.pending = np.zeros((channels, 1))
+        self.out = 1  # pending[:, out:] is not given out yet
+        self.judged = 1  # pending[:, judged:] is not judged yet (out <= judged)
 
     def process(self, x: np.ndarray | None) -> np.ndarray:
         final = x is None
