@@ -200,7 +200,7 @@ def resolve_style(text: str) -> Style:
         ) from None
     except (OSError, UnicodeDecodeError) as e:
         raise StyleError(f"Cannot read the style file {text} ({e}).") from None
-    style = parse_style(source, path.stem)
+    style = parse_style(source, path.stem, file=text)
     # the hash of the bytes that were read, for the provenance: not of the file read again later
     return dataclasses.replace(style, source=(str(path), hashlib.sha256(data).hexdigest()))
 
@@ -214,11 +214,14 @@ def style_levels() -> dict[str, dict[str, float]]:
     return tomllib.loads(text)
 
 
-def parse_style(text: str, name: str, levels: dict[str, float] | None = None) -> Style:
-    """Read and check a style file's text; every mistake names the file and the field.
+def parse_style(
+    text: str, name: str, levels: dict[str, float] | None = None, *, file: str | None = None
+) -> Style:
+    """Read and check a style file's text; every mistake names the file and the key.
 
-    `levels` (part name -> dB) gives the parts' mix levels where the file gives none."""
-    where = f"style file {name}.toml"
+    `levels` (part name -> dB) gives the parts' mix levels where the file gives none. `file` is
+    the path the user gave, to name in a mistake (default: `name`.toml)."""
+    where = f"style file {file or name + '.toml'}"
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -228,16 +231,71 @@ def parse_style(text: str, name: str, levels: dict[str, float] | None = None) ->
     try:
         return _build_style(data, name)
     except (KeyError, TypeError, ValueError) as e:
-        detail = f"missing field {e}" if isinstance(e, KeyError) else str(e)
+        detail = f"missing key {e}" if isinstance(e, KeyError) else str(e)
         raise StyleError(f"The {where} is invalid: {detail}.") from None
 
 
 MAX_GRID = 96  # pattern steps in a bar: 64th-note triplets of 4/4 are finer than any style
+# The keys a style file may hold, so that a misspelt one ("volumn", "swign") is named rather than
+# silently ignored and its part played at the default.
+STYLE_KEYS = (
+    "name", "title", "description", "meter", "grid", "tempo", "swing", "swing_unit", "humanize",
+    "intro_bars", "ending_bars", "parts",
+)  # fmt: skip
+PART_KEYS = (
+    "name", "role", "generator", "program", "range", "volume", "level_db", "voicing", "strum_ms",
+    "patterns",
+)  # fmt: skip
+TEMPO_KEYS = ("min", "max", "default")
+HUMANIZE_KEYS = ("timing_ms", "velocity")
+SWING_UNITS = (8, 16)
+
+
+def _check_keys(table: dict, known: tuple[str, ...], where: str) -> None:
+    """A key `table` does not know is a mistake; name it and the nearest known key."""
+    import difflib
+
+    for key in table:
+        if key not in known:
+            near = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {near[0]!r}?" if near else f"use one of {', '.join(known)}"
+            raise ValueError(f"{where}unknown key {key!r} ({hint})")
+
+
+def _table(data: dict, key: str, where: str, example: str) -> dict:
+    value = data[key]
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}{key} must be a table, like {example}, not {value!r}")
+    return value
+
+
+def _number(data: dict, key: str, default, low: float, high: float, where: str = "") -> float:
+    """`data[key]` (or `default`), a number from `low` to `high` (not a bool, not NaN)."""
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ValueError(f"{where}{key} must be a number from {low:g} to {high:g}, not {value!r}")
+    return float(value)
+
+
+def _whole(data: dict, key: str, default: int, low: int, high: int, where: str = "") -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{where}{key} must be a whole number from {low} to {high}, not {value!r}")
+    return value
+
+
+def _text(data: dict, key: str, where: str = "", default: str | None = None) -> str:
+    value = data.get(key, default) if default is not None else data[key]
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{where}{key} must be a non-empty string in quotes, not {value!r}")
+    return value
 
 
 def _build_style(data: dict, name: str) -> Style:
+    from bandmate.arrange.backing import TEMPO_RANGE_BPM
     from bandmate.theory.chart import meter_problem, parse_meter
 
+    _check_keys(data, STYLE_KEYS, "")
     meter = parse_meter(str(data.get("meter", "4/4")))
     if meter is None:
         raise ValueError(f'meter: write it as two numbers like "3/4", not {data["meter"]!r}')
@@ -248,12 +306,31 @@ def _build_style(data: dict, name: str) -> Style:
     grid = data.get("grid", num * 4 if den == 4 else num * 2)
     if not isinstance(grid, int) or isinstance(grid, bool) or not 1 <= grid <= MAX_GRID:
         raise ValueError(f"grid must be a whole number of steps from 1 to {MAX_GRID}, not {grid!r}")
-    tempo = data["tempo"]
-    human = data.get("humanize", {})
-    swing = float(data.get("swing", 0.5))
-    if not 0.5 <= swing < 0.8:
-        raise ValueError(f"swing must be between 0.5 (straight) and 0.8, got {swing}")
-    parts = tuple(_build_part(p, grid) for p in data["parts"])
+    tempo = _table(data, "tempo", "", "{ min = 80, max = 120, default = 100 }")
+    _check_keys(tempo, TEMPO_KEYS, "tempo: ")
+    low_bpm, high_bpm = TEMPO_RANGE_BPM
+    for key in TEMPO_KEYS:
+        if key not in tempo:
+            raise ValueError(f"tempo needs {key}, like {{ min = 80, max = 120, default = 100 }}")
+    tempo_min, tempo_max, tempo_default = (
+        _number(tempo, key, None, low_bpm, high_bpm, "tempo.") for key in TEMPO_KEYS
+    )
+    human = {}
+    if "humanize" in data:
+        human = _table(data, "humanize", "", "{ timing_ms = 8, velocity = 8 }")
+        _check_keys(human, HUMANIZE_KEYS, "humanize: ")
+    swing = data.get("swing", 0.5)
+    if isinstance(swing, bool) or not isinstance(swing, int | float) or not 0.5 <= swing < 0.8:
+        raise ValueError(f"swing must be between 0.5 (straight) and 0.8, got {swing!r}")
+    swing_unit = data.get("swing_unit", 8)
+    if isinstance(swing_unit, bool) or swing_unit not in SWING_UNITS:
+        raise ValueError(
+            f"swing_unit must be 8 (swung 8ths) or 16 (swung 16ths), not {swing_unit!r}"
+        )
+    parts_data = data["parts"]
+    if not isinstance(parts_data, list) or not all(isinstance(p, dict) for p in parts_data):
+        raise ValueError("parts must be a list of [[parts]] tables, one per part")
+    parts = tuple(_build_part(p, grid) for p in parts_data)
     if not parts:
         raise ValueError("a style needs at least one part")
     names = [p.name for p in parts]
@@ -261,19 +338,19 @@ def _build_style(data: dict, name: str) -> Style:
         raise ValueError(f"part names must differ, got {names}")
     style = Style(
         name=name,
-        title=data.get("title", name.title()),
-        description=data["description"],
+        title=_text(data, "title", default=name.title()),
+        description=_text(data, "description"),
         meter=(num, den),
         grid=grid,
-        tempo_min=float(tempo["min"]),
-        tempo_max=float(tempo["max"]),
-        tempo_default=float(tempo["default"]),
-        swing=swing,
-        swing_unit=int(data.get("swing_unit", 8)),
-        timing_ms=float(human.get("timing_ms", 6)),
-        velocity_jitter=float(human.get("velocity", 6)),
-        intro_bars=int(data.get("intro_bars", 2)),
-        ending_bars=int(data.get("ending_bars", 2)),
+        tempo_min=tempo_min,
+        tempo_max=tempo_max,
+        tempo_default=tempo_default,
+        swing=float(swing),
+        swing_unit=swing_unit,
+        timing_ms=_number(human, "timing_ms", 6, 0, 100, "humanize."),
+        velocity_jitter=_number(human, "velocity", 6, 0, 64, "humanize."),
+        intro_bars=_whole(data, "intro_bars", 2, 0, 64),
+        ending_bars=_whole(data, "ending_bars", 2, 0, 64),
         parts=parts,
     )
     if not style.tempo_min <= style.tempo_default <= style.tempo_max:
@@ -285,53 +362,81 @@ def _build_part(data: dict, grid: int) -> PartStyle:
     from bandmate.arrange.players import check_pattern
     from bandmate.arrange.voicing import KINDS
 
+    if "name" not in data:
+        raise ValueError('every [[parts]] needs a name, like name = "Bass"')
+    part_name = _text(data, "name", "part ")
+    where = f"part {part_name}: "
+    _check_keys(data, PART_KEYS, where)
+    for key in ("role", "generator", "patterns"):
+        if key not in data:
+            raise ValueError(f"{where}missing key {key!r}")
     generator = data["generator"]
     if generator not in GENERATORS:
         raise ValueError(f"generator {generator!r} is not one of {GENERATORS}")
-    low, high = (name_to_midi(n) for n in data.get("range", ["C-1", "G9"]))
+    pitch_range = data.get("range", ["C-1", "G9"])
+    if not (
+        isinstance(pitch_range, list)
+        and len(pitch_range) == 2
+        and all(isinstance(n, str) for n in pitch_range)
+    ):
+        raise ValueError(
+            f'{where}range must be two note names, lowest and highest, like ["E1", "G3"], '
+            f"not {pitch_range!r}"
+        )
+    low, high = (name_to_midi(n) for n in pitch_range)
     if low >= high:
-        raise ValueError(f"part {data['name']}: range must go from low to high")
+        raise ValueError(f"part {part_name}: range must go from low to high")
     program = data.get("program", 0)
     if not isinstance(program, int) or isinstance(program, bool) or not 0 <= program <= 127:
-        raise ValueError(f"part {data['name']}: program is a General MIDI program 0-127")
+        raise ValueError(f"part {part_name}: program is a General MIDI program 0-127")
     if generator != "drums":
         family_low, family_high = GM_FAMILY_RANGES[program // 8]
         if low < family_low or high > family_high:
             raise ValueError(
-                f"part {data['name']}: range {data['range']} goes beyond what GM program "
+                f"part {part_name}: range {data['range']} goes beyond what GM program "
                 f"{program} plays (MIDI {family_low}-{family_high})"
             )
+    pattern_sets = _table(data, "patterns", where, 'patterns.low = "x . . ."')
     patterns = {}
-    for set_name, variants in data["patterns"].items():
+    for set_name, variants in pattern_sets.items():
         if set_name not in PATTERN_SETS:
-            raise ValueError(f"part {data['name']}: unknown pattern set {set_name!r}")
+            raise ValueError(f"part {part_name}: unknown pattern set {set_name!r}")
         variants = tuple(variants) if isinstance(variants, list) else (variants,)
         if not variants:
-            raise ValueError(f"part {data['name']}, patterns.{set_name}: no pattern in the list")
+            raise ValueError(f"part {part_name}, patterns.{set_name}: no pattern in the list")
         for v in variants:
             problem = check_pattern(generator, v, grid)
             if problem:
-                raise ValueError(f"part {data['name']}, patterns.{set_name}: {problem}")
+                raise ValueError(f"part {part_name}, patterns.{set_name}: {problem}")
         patterns[set_name] = variants
     if "low" not in patterns:
-        raise ValueError(f"part {data['name']} needs patterns.low")
+        raise ValueError(f"part {part_name} needs patterns.low")
     voicing = data.get("voicing", "close")
     if voicing not in KINDS:
+        raise ValueError(f"part {part_name}: voicing {voicing!r} is not one of {', '.join(KINDS)}")
+    role = data["role"]
+    if role not in {r.value for r in Role}:
+        roles = ", ".join(r.value for r in Role)
+        raise ValueError(f"{where}role {role!r} is not one of {roles}")
+    role = Role(role)
+    # a velocity scale: above 0 (a part at 0 still played ghost notes at velocity 1-11;
+    # leave the part out instead) and at most 2 (every note at 127 long before)
+    volume = _number(data, "volume", 1.0, 0.0, 2.0, where)
+    if volume == 0:
         raise ValueError(
-            f"part {data['name']}: voicing {voicing!r} is not one of {', '.join(KINDS)}"
+            f"{where}volume must be above 0; to silence the part, delete its [[parts]]"
         )
-    role = Role(data["role"])
     return PartStyle(
-        name=data["name"],
+        name=part_name,
         role=role,
         generator=generator,
         program=program,
         low_pitch=low,
         high_pitch=high,
-        volume=float(data.get("volume", 1.0)),
+        volume=volume,
         level_db=_level_db(data, role),
         voicing=voicing,
-        strum_ms=float(data.get("strum_ms", 0.0)),
+        strum_ms=_number(data, "strum_ms", 0.0, 0.0, 200.0, where),
         patterns=patterns,
     )
 
