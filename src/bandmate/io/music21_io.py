@@ -104,8 +104,11 @@ def read_musicxml(path: str | os.PathLike) -> Score:
         head = f.read(4096)
     compressed = musicxml_data.is_compressed(head) or name.lower().endswith(".mxl")
     if not compressed and not musicxml_data.is_timewise(head):
-        score = _read_with_music21(path, "musicxml", "MusicXML")
-        return _without_bandmate_label(score, lambda: ElementTree.parse(path).getroot())
+        document = _lazy(lambda: ElementTree.parse(path).getroot())
+        score = _read_with_music21(
+            path, "musicxml", "MusicXML", prepare=lambda s: _place_drum_notes(s, document())
+        )
+        return _titled(score, document)
     data = Path(path).read_bytes()
     xml = musicxml_data.unpacked(data, name) if musicxml_data.is_compressed(data) else data
     if musicxml_data.is_timewise(xml):
@@ -124,7 +127,39 @@ def read_musicxml(path: str | os.PathLike) -> Score:
     except Exception as e:  # music21 and the XML parser raise many kinds; all mean a bad file
         problem = _first_line(e)
         raise InputFileError(f"{name!r} is not a readable MusicXML file ({problem}).") from None
-    return _without_bandmate_label(_score_of(importer.stream, path), lambda: root)
+    _place_drum_notes(importer.stream, root)
+    return _titled(_score_of(importer.stream, path), lambda: root)
+
+
+def _lazy(make):
+    """`make`, called once, when first wanted."""
+    made = []
+
+    def get():
+        if not made:
+            made.append(make())
+        return made[0]
+
+    return get
+
+
+def _titled(score: Score, root) -> Score:
+    """`score` with the title the document's first page shows (`<credit-type>title`) where it
+    has no `<work-title>` or `<movement-title>`: Dorico, Sibelius and MuseScore 4 can give the
+    title only so, and the piece then lost it. `root()` gives the document."""
+    score = _without_bandmate_label(score, root)
+    if score.title:
+        return score
+    with contextlib.suppress(ElementTree.ParseError):
+        for credit in root().iter("credit"):
+            if (credit.findtext("credit-type") or "").strip().lower() != "title":
+                continue
+            words = " ".join(
+                " ".join((w.text or "").split()) for w in credit.iter("credit-words")
+            ).strip()
+            if words:
+                return score.replace(title=words)
+    return score
 
 
 def _without_bandmate_label(score: Score, root) -> Score:
@@ -287,7 +322,9 @@ def score_from_music21(stream, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> 
 
 
 # --- files -------------------------------------------------------------------------------------
-def _read_with_music21(path: str | os.PathLike, fmt: str, kind: str) -> Score:
+def _read_with_music21(path: str | os.PathLike, fmt: str, kind: str, prepare=None) -> Score:
+    """The Score of the file at `path`, parsed by music21 as `fmt`; `prepare(stream)` is done
+    to music21's stream first."""
     check_inputs([path])
     from music21 import converter
 
@@ -298,6 +335,9 @@ def _read_with_music21(path: str | os.PathLike, fmt: str, kind: str) -> Score:
         raise InputFileError(
             f"{str(path)!r} is not a readable {kind} file ({_first_line(e)})."
         ) from None
+    if prepare is not None:
+        with contextlib.suppress(ElementTree.ParseError):  # music21 read it: the notes stand
+            prepare(stream)
     return _score_of(stream, path)
 
 
@@ -448,6 +488,77 @@ def _pitched_pieces(flat):
             yield element, pitch, tie_type, _velocity(member, element)
 
 
+def _place_drum_notes(stream, root) -> None:
+    """Give each unpitched note of `stream` (music21's reading of the MusicXML document `root`)
+    the GM drum note its instrument names (`<midi-unpitched>`), as `storedInstrument`.
+
+    music21 keeps only where an unpitched note is drawn on the staff, so a drum part exported
+    by MuseScore or Finale played its bass drum as F4 and its snare as C5. An instrument is
+    found from the note's `<instrument>` (or the part's only one) and matched to music21's note
+    by where it is drawn and its notehead; a place two instruments share keeps the drawn pitch.
+    """
+    from music21 import instrument, note
+
+    drum_notes = _drum_notes_by_place(root)
+    if not drum_notes:
+        return
+    made: dict[int, object] = {}
+    for part in getattr(stream, "parts", None) or [stream]:
+        inst = part.getInstrument(returnDefault=False)
+        part_id = getattr(inst, "partId", None) or str(part.id)
+        places = drum_notes.get(part_id)
+        if not places:
+            continue
+        for element in part.recurse().notes:
+            for member in getattr(element, "notes", None) or (element,):
+                if not isinstance(member, note.Unpitched):
+                    continue
+                key = (member.displayStep, member.displayOctave, member.notehead or "normal")
+                pitch = places.get(key)
+                if pitch is not None:
+                    if pitch not in made:
+                        made[pitch] = instrument.UnpitchedPercussion()
+                        made[pitch].percMapPitch = pitch
+                    member.storedInstrument = made[pitch]
+
+
+def _drum_notes_by_place(root) -> dict[str, dict[tuple[str, int, str], int]]:
+    """part id -> (display step, display octave, notehead) -> the GM drum note of the document's
+    unpitched notes drawn there, for the places that name one drum note only."""
+    sounds: dict[str, dict[str, int]] = {}  # part id -> instrument id -> MIDI note
+    for score_part in root.iter("score-part"):
+        found = {}
+        for midi in score_part.iter("midi-instrument"):
+            with contextlib.suppress(TypeError, ValueError):
+                number = int((midi.findtext("midi-unpitched") or "").strip()) - 1  # from 1
+                if 0 <= number <= 127:
+                    found[midi.get("id", "")] = number
+        if found:
+            sounds[score_part.get("id", "")] = found
+    out: dict[str, dict[tuple[str, int, str], int]] = {}
+    for part in root.iter("part"):
+        found = sounds.get(part.get("id", ""))
+        if not found:
+            continue
+        only = next(iter(found.values())) if len(found) == 1 else None
+        places: dict[tuple[str, int, str], set[int]] = {}
+        for n in part.iter("note"):
+            unpitched = n.find("unpitched")
+            if unpitched is None:
+                continue
+            ref = n.find("instrument")
+            pitch = found.get(ref.get("id", "")) if ref is not None else only
+            step = (unpitched.findtext("display-step") or "").strip()
+            with contextlib.suppress(ValueError):
+                octave = int((unpitched.findtext("display-octave") or "").strip())
+                head = (n.findtext("notehead") or "normal").strip()
+                places.setdefault((step, octave, head), set()).add(pitch)
+        out[part.get("id", "")] = {
+            k: next(iter(v)) for k, v in places.items() if len(v) == 1 and None not in v
+        }
+    return out
+
+
 def _unpitched_midi(member) -> int | None:
     stored = getattr(member, "storedInstrument", None)
     perc = getattr(stored, "percMapPitch", None)
@@ -511,6 +622,10 @@ def _keys(flat, ticks) -> tuple[KeyChange, ...]:
             continue
         with contextlib.suppress(ValueError):  # as written: F# major's 6 sharps, not Gb's flats
             found = found.spelled(k.sharps)
+        if out and out[-1].key == found and out[-1].key.sharps == found.sharps:
+            # the key restated (a repeat written out, a courtesy signature): no change. It was
+            # a second key of the map, so that `info` said "D, D" and `chords` "in D then D"
+            continue
         out.append(KeyChange(tick, found))
     return tuple(out)
 
