@@ -139,6 +139,15 @@ def test_an_abc_tune_renders_as_its_midi_does(tmp_path):
     assert np.max(np.abs(abc - mid)) < 1e-4
 
 
+def test_a_midi_file_without_a_score_suffix_still_renders(song, tmp_path):
+    # reading ABC and MusicXML by their suffixes made render refuse "song.smf" and "song"
+    for name in ("song.smf", "song"):
+        copy = tmp_path / name
+        copy.write_bytes(song.read_bytes())
+        result = run_and_check_input_kept(copy, "-o", tmp_path / f"{name}.wav")
+        assert result.returncode == 0, result.stderr
+
+
 def test_a_stems_folder_that_cannot_be_made_is_refused_before_the_rendering(song, tmp_path):
     # a file where the stems' folder should be made was found out after the mix was written
     blocker = tmp_path / "not-a-folder"

@@ -33,7 +33,8 @@ def render_file(
     """Render `midi_path` to `output` (default: beside it as .wav) and stems into `stems_dir`.
 
     `midi_path` is a MIDI file or any score file bandmate reads (MusicXML, ABC: see
-    `io.formats.read_score`); a tune written as ABC renders as it would once converted.
+    `io.formats.read_score`); a tune written as ABC renders as it would once converted. A file
+    without a score suffix is read as MIDI, as it always was ("song", "song.smf").
 
     Stems are named `NN-track-name` with the mix's suffix (see `render.stem_filenames`). Every
     output is checked before the rendering starts. The files are written as the tracks are
@@ -43,7 +44,8 @@ def render_file(
     from bandmate.errors import OutputError
     from bandmate.io.audio import check_writable
     from bandmate.io.files import check_inputs, check_output_folder, check_outputs
-    from bandmate.io.formats import read_score
+    from bandmate.io.formats import READ_SUFFIXES, read_score
+    from bandmate.io.midi import read_midi
     from bandmate.render import stem_filenames, write_rendering
 
     check_inputs([midi_path])
@@ -54,7 +56,8 @@ def render_file(
         raise OutputError(f"Output {str(out)!r} is a folder; give the path of a .wav file.")
     check_writable(out, subtype)
 
-    score = read_score(midi_path)
+    suffix = Path(midi_path).suffix.lower()
+    score = read_score(midi_path) if suffix in READ_SUFFIXES else read_midi(midi_path)
     stem_paths: list[Path] = []
     if stems_dir:
         folder = Path(stems_dir)
