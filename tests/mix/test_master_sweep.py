@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 import pytest
+import scipy.signal
 import soundfile as sf
 
 from bandmate.io.audio import Audio
@@ -113,3 +114,25 @@ def test_a_lossy_reference_is_matched_only_below_its_encoders_cut(tmp_path, rng)
     assert any("reference is lossy" in note and "16000 Hz" in note for note in report.notes)
     plain = master_file(mix, tmp_path / "again.wav", reference_path=mix)
     assert not any("lossy" in note for note in plain.notes)
+
+
+def test_a_high_bitrate_lossy_reference_is_matched_over_its_top_octave(tmp_path, rng):
+    # a 320 kbit/s MP3 is cut near 20 kHz: taken as a lower Nyquist, that left the 16 kHz band
+    # out of the match, so a dark mix got no top-octave lift toward a bright reference (+6 dB
+    # toward the same reference as a WAV)
+    rate, n = 44_100, 44_100 * 8
+    white = np.fft.rfft(rng.standard_normal((2, n)))
+    pink = np.fft.irfft(white / np.sqrt(np.maximum(np.fft.rfftfreq(n, 1 / rate), 20.0)), n)
+    pink /= np.abs(pink).max()
+    dark = scipy.signal.sosfilt(scipy.signal.butter(1, 3000, fs=rate, output="sos"), pink)
+    mix, wav, mp3 = tmp_path / "mix.wav", tmp_path / "reference.wav", tmp_path / "reference.mp3"
+    sf.write(mix, 0.3 * dark.T, rate, subtype="PCM_24")
+    sf.write(wav, 0.5 * pink.T, rate, subtype="PCM_24")
+    sf.write(mp3, 0.5 * pink.T, rate, format="MP3", compression_level=0.0,
+             bitrate_mode="CONSTANT")  # fmt: skip
+    lift = {}
+    for reference in (wav, mp3):
+        report = master_file(mix, tmp_path / f"{reference.suffix}.wav", reference_path=reference)
+        lift[reference.suffix] = report.tone.achieved_db[-1]
+        assert not any("lossy" in note for note in report.notes)
+    assert lift[".wav"] > 3.0 and abs(lift[".mp3"] - lift[".wav"]) < 1.0, lift

@@ -182,6 +182,10 @@ LOW_BAND_AGAIN_DB, LOW_BAND_GAIN_SLACK_DB = 0.3, 0.5
 # lossy formats, whose encoders cut the top of the spectrum (see `encoder_cutoff_hz`)
 LOSSY_SUBTYPES = frozenset({"MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III", "VORBIS", "OPUS"})
 CODEC_FLOOR_DB, CODEC_READ_SECONDS = 50.0, 60.0
+# a cut at or above this leaves a reference's top octave to be matched: music holds little above
+# it, and left out, the band went unmatched (a dark mix toward a bright 320 or 192 kbit/s MP3,
+# cut at 20.3 and 18.9 kHz, got no 16 kHz EQ where the lossless reference gave +6 dB)
+CODEC_MATCHED_FROM_HZ = 18_000.0
 # what a file's sample format is kept as: the nearest format bandmate writes
 KEEP_SUBTYPE = {"PCM_S8": "PCM_16", "PCM_U8": "PCM_16", "PCM_16": "PCM_16", "PCM_24": "PCM_24",
                 "PCM_32": "FLOAT", "FLOAT": "FLOAT", "DOUBLE": "FLOAT"}  # fmt: skip
@@ -321,7 +325,8 @@ def comparable_shares_db(
 
 def encoder_cutoff_hz(path: str | os.PathLike) -> float | None:
     """The frequency above which a lossy encoder (MP3, Vorbis, Opus) cut the file at `path`, or
-    None for a lossless file or one with no cut under 95 % of its Nyquist frequency.
+    None for a lossless file or one with no cut under 95 % of its Nyquist frequency or under
+    `CODEC_MATCHED_FROM_HZ`.
 
     Encoders low-pass what they cannot afford (LAME at 128 kbit/s near 17 kHz, at 56 kbit/s
     near 11 kHz) and leave next to nothing above, 60 to 100 dB under the music. A reference
@@ -355,7 +360,7 @@ def encoder_cutoff_hz(path: str | os.PathLike) -> float | None:
         return None
     heard = np.flatnonzero(smooth >= middle * 10 ** (-CODEC_FLOOR_DB / 10))
     cutoff = float(freqs[heard[-1]])
-    return cutoff if cutoff < 0.95 * rate / 2 else None
+    return cutoff if cutoff < min(0.95 * rate / 2, CODEC_MATCHED_FROM_HZ) else None
 
 
 @dataclass(frozen=True)
