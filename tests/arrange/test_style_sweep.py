@@ -80,3 +80,19 @@ def test_backing_names_the_path_given_and_writes_nothing(tmp_path):
     result = run_cli("loop", "--style", style, "--bars", "1", "-o", out)
     assert result.returncode == 0, result.stderr
     assert any(f.name.endswith("_bass.wav") for f in out.iterdir())
+
+
+def test_a_folder_or_a_midi_file_given_as_the_style_is_named_for_what_it_is(tmp_path, monkeypatch):
+    # a folder said "[Errno 21] Is a directory" ("styles/" even "Unknown style 'styles/'"), a
+    # MIDI file "'utf-8' codec can't decode byte"
+    from bandmate.arrange.style import resolve_style
+
+    (tmp_path / "styles").mkdir()
+    (tmp_path / "styles.toml").mkdir()
+    (tmp_path / "song.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0")
+    monkeypatch.chdir(tmp_path)
+    for given in ("styles/", f"{tmp_path / 'styles'}/", str(tmp_path / "styles.toml")):
+        with pytest.raises(StyleError, match=r"is a folder; give the path of a style file"):
+            resolve_style(given)
+    with pytest.raises(StyleError, match=r"song\.mid is not text .* give a style file written"):
+        resolve_style(str(tmp_path / "song.mid"))

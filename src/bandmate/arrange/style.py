@@ -188,7 +188,8 @@ def resolve_style(text: str) -> Style:
     path to one (it ends in .toml, or holds a folder: `styles/bolero`). A bare word is always a
     built-in name, whatever files the current folder holds. The file's stem is the style's name."""
     path = Path(text).expanduser()
-    if not (text.lower().endswith(".toml") or len(path.parts) > 1):
+    if not (text.lower().endswith(".toml") or len(path.parts) > 1 or "/" in text):
+        # a bare word; "styles/" (a folder, its slash trailing) is a path, not a style's name
         return load_style(text)
     try:
         data = path.read_bytes()
@@ -198,8 +199,18 @@ def resolve_style(text: str) -> Style:
         raise StyleError(
             f"There is no style file {text}; give a built-in style ({names}) or a style file."
         ) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise StyleError(f"Cannot read the style file {text} ({e}).") from None
+    except IsADirectoryError:
+        raise StyleError(
+            f"The style {text} is a folder; give the path of a style file in it (a .toml file)."
+        ) from None
+    except UnicodeDecodeError:
+        # a MIDI, an audio file or a zip given as the style: say so, not the codec's complaint
+        raise StyleError(
+            f"The style file {text} is not text (not UTF-8); give a style file written as TOML, "
+            "like those `bandmate styles` lists."
+        ) from None
+    except OSError as e:
+        raise StyleError(f"Cannot read the style file {text} ({e.strerror}).") from None
     style = parse_style(source, path.stem, file=text)
     # the hash of the bytes that were read, for the provenance: not of the file read again later
     return dataclasses.replace(style, source=(str(path), hashlib.sha256(data).hexdigest()))
