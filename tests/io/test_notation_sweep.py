@@ -5,6 +5,7 @@ tune book has it."""
 import zipfile
 
 from bandmate.io.formats import read_score, write_score
+from bandmate.score import Note, Role, Score, TimeSignature, Track
 from bandmate.theory.keys import Key
 
 _HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -171,3 +172,36 @@ def test_key_changes_between_repeated_strains_are_kept(tmp_path):
     bar = 1920
     # each strain twice: G, then D from bar 7, then G again from bar 13, once each
     assert keys == [(0, Key(7)), (6 * bar, Key(2)), (12 * bar, Key(7))]
+
+
+def _legato_melody(overlap: int) -> Score:
+    """A tune as a keyboard player plays it into MIDI: each quarter held `overlap` ticks into
+    the next; the last one let go on the beat."""
+    pitches = [67, 69, 71, 72, 74, 72, 71, 69]
+    notes = [Note(i * 480, 480 + (overlap if i < 7 else 0), p) for i, p in enumerate(pitches)]
+    return Score(
+        tracks=(Track("Lead", 0, False, Role.MELODY, tuple(notes)),),
+        time_signatures=(TimeSignature(0, 4, 4),),
+        title="Legato",
+    )
+
+
+def test_a_melody_played_legato_is_notated_as_one_line_of_quarters(tmp_path):
+    midi = tmp_path / "played.mid"
+    write_score(_legato_melody(overlap=90), midi)
+    out = tmp_path / "played.musicxml"
+    write_score(read_score(midi), out)
+    notes = read_score(out).tracks[0].notes
+    # quarters, each ending where the next begins: not two voices of quarters tied to 16ths
+    assert [(n.onset_ticks, n.duration_ticks) for n in notes] == [(i * 480, 480) for i in range(8)]
+    assert [n.pitch for n in notes] == [67, 69, 71, 72, 74, 72, 71, 69]
+    # the MIDI file itself is read as it was played
+    assert read_score(midi).tracks[0].notes[0].duration_ticks == 570
+
+
+def test_notes_held_a_beat_under_the_next_stay_two_voices(tmp_path):
+    out = tmp_path / "held.musicxml"
+    write_score(_legato_melody(overlap=480), out)
+    notes = read_score(out).tracks[0].notes
+    # half notes each under the next quarter's onset: written as they sound
+    assert [n.duration_ticks for n in notes] == [960] * 7 + [480]

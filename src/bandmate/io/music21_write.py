@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import io as _io
+import itertools
 import os
 import re
 import zipfile
@@ -152,7 +153,8 @@ def quantize_for_notation(score: Score) -> Score:
             other = kept.get((n.onset_ticks, n.pitch))
             if other is None or n.duration_ticks > other.duration_ticks:
                 kept[n.onset_ticks, n.pitch] = n
-        return track.with_notes(kept.values())
+        notes = kept.values() if track.is_drum else _without_legato_overlaps(kept.values())
+        return track.with_notes(notes)
 
     def snap_tick(tick: int) -> int:
         points = (round(tick / g) * g for g in (SIXTEENTH_TICKS, TRIPLET_EIGHTH_TICKS))
@@ -179,6 +181,32 @@ def quantize_for_notation(score: Score) -> Score:
         tempos=snapped(score.tempos),
         time_signatures=tuple(meters.values()),
     )
+
+
+def _without_legato_overlaps(notes) -> list[Note]:
+    """`notes` (on the notation grid) cut to end where the next begins, when they are one line
+    played legato: no two start together, and each is held a 16th at most into the next only.
+
+    A melody played legato on a keyboard holds each note a little into the next; notated as
+    played, every such line became two voices of tied 16ths (a harmonized MIDI melody's soprano,
+    `convert` of a played tune). Notes of a part with chords or voices, or held longer under the
+    next, are left as they are, as is a note the cut would leave shorter than a 16th.
+    """
+    ordered = sorted(notes, key=lambda n: n.onset_ticks)
+    pairs = list(itertools.pairwise(ordered))
+    if any(b.onset_ticks == a.onset_ticks for a, b in pairs):
+        return ordered
+    end_so_far = 0
+    for a, b in pairs:
+        end_so_far = max(end_so_far, a.end_ticks)
+        if end_so_far > b.onset_ticks + SIXTEENTH_TICKS or a.end_ticks > b.end_ticks:
+            return ordered  # a note held on under the next: two voices, as written
+    out = []
+    for a, b in pairs:
+        if a.end_ticks > b.onset_ticks and b.onset_ticks - a.onset_ticks >= SIXTEENTH_TICKS:
+            a = Note(a.onset_ticks, b.onset_ticks - a.onset_ticks, a.pitch, a.velocity)
+        out.append(a)
+    return [*out, *ordered[len(out) :]]
 
 
 def score_to_music21(score: Score):
