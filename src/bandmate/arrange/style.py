@@ -29,6 +29,12 @@ patterns.low = "R . . . . . R . R - . 5 . . A ."
 patterns.high = ["R . R . . . R . R - . 5 . 8 A .", "..."]   # one is chosen per bar
 ```
 
+Every key is checked when the file is read, and a mistake is one sentence naming the file and
+the key: a key the format lacks (a misspelt `volumn`) is refused with the nearest known key
+rather than ignored; tempos lie in 20-400 BPM, `swing_unit` is 8 or 16, `humanize` is at most
+100 ms and 64 velocity steps, `intro_bars` and `ending_bars` are whole numbers 0-64, `volume`
+is above 0 and at most 2 (to silence a part, delete it), `strum_ms` is 0-200.
+
 Patterns have `grid` tokens per bar (space-separated for pitched parts; one character per step
 for drums, one line per drum voice). A pattern may span several bars (a two-bar clave has
 2 x grid steps): the bar's place in its section picks which of its bars plays, and a variant
