@@ -55,7 +55,30 @@ def load_input(path: str | None, corpus: str | None):
     from bandmate.io.formats import read_score
 
     check_inputs([path])
-    return read_score(path)
+    score = read_score(path)
+    _warn_of_other_tunes(path, score)
+    return score
+
+
+def _warn_of_other_tunes(path: str, score) -> None:
+    """Say on stderr that an ABC tune book gave its first tune only: the others were passed over
+    without a word, and a user who wanted the second got the first harmonized or continued."""
+    import sys
+    from pathlib import Path
+
+    from bandmate.io.formats import ABC_SUFFIXES
+    from bandmate.io.music21_io import abc_tune_count
+
+    if Path(path).suffix.lower() not in ABC_SUFFIXES:
+        return
+    count = abc_tune_count(path)
+    if count > 1:
+        name = f" ({score.title!r})" if score.title else ""
+        print(
+            f"warning: {path!r} holds {count} tunes; using the first{name}. Save the tune you "
+            "want in a file of its own to use another.",
+            file=sys.stderr,
+        )
 
 
 def run(args) -> int:

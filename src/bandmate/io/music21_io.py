@@ -63,6 +63,7 @@ from bandmate.theory.chords import parse_chord
 from bandmate.theory.keys import MODES, Key
 
 __all__ = [
+    "abc_tune_count",
     "corpus_names",
     "load_corpus",
     "musicxml_bytes",
@@ -204,6 +205,11 @@ def read_abc_book(path: str | os.PathLike) -> list[Score]:
     if not scores and problem is not None:
         raise problem
     return scores
+
+
+def abc_tune_count(path: str | os.PathLike) -> int:
+    """How many tunes (X: fields) the ABC file at `path` holds; 1 for a tune without one."""
+    return max(1, len(_abc_tunes(path)[1]))
 
 
 def _abc_tunes(path: str | os.PathLike) -> tuple[str, list[str]]:
