@@ -46,6 +46,17 @@ def edited(old: str, new: str) -> str:
         ("min = 90,", "min = -10,", "tempo.min must be a number from 20 to 400"),
         ('voicing = "power"', 'voicing = "power"\nstrum_ms = -500', "strum_ms must be"),
         ('name = "Bass"', 'name = ""', "part name must be a non-empty string"),
+        # a kit mixed as a bass, a chord part on the drum channel's mix settings
+        (
+            'role = "drums"',
+            'role = "bass"',
+            "part Drums: generator 'drums' and role 'bass' disagree",
+        ),
+        (
+            'role = "bass"',
+            'role = "drums"',
+            "part Bass: generator 'bass' and role 'drums' disagree",
+        ),
         # these named a Python error instead of the key
         ("tempo = { min = 90, max = 170, default = 120 }", "tempo = 120", "tempo must be a table"),
         ("default = 120", 'default = "fast"', "tempo.default must be a number"),

@@ -436,6 +436,13 @@ def _build_part(data: dict, grid: int) -> PartStyle:
         roles = ", ".join(r.value for r in Role)
         raise ValueError(f"{where}role {role!r} is not one of {roles}")
     role = Role(role)
+    if (generator == "drums") != (role is Role.DRUMS):
+        # the kit goes on the drum channel by its generator and is mixed by its role: a drums
+        # generator in role bass was EQ'd as a bass, a comp in role drums mixed as a kit
+        raise ValueError(
+            f"{where}generator {generator!r} and role {role.value!r} disagree; a kit has "
+            'generator = "drums" and role = "drums", a pitched part neither'
+        )
     # a velocity scale: above 0 (a part at 0 still played ghost notes at velocity 1-11;
     # leave the part out instead) and at most 2 (every note at 127 long before)
     volume = _number(data, "volume", 1.0, 0.0, 2.0, where)
