@@ -48,7 +48,11 @@ def test_a_click_track_is_left_out_of_the_mix_and_said():
     np.testing.assert_array_equal(mixed.samples, alone.samples)
 
 
-@pytest.mark.parametrize("name", ["Metronome.wav", "click_01.L.wav", "12-Click Track.wav"])
+@pytest.mark.parametrize(
+    "name",
+    ["Metronome.wav", "click_01.L.wav", "12-Click Track.wav", "Click_Track.wav", "Click-Track.wav",
+     "Click Trk.wav", "Click (Metronome).wav", "Metro.wav", "Count-in Click.wav", "Count In.wav"],
+)  # fmt: skip
 def test_daw_names_for_a_click_are_left_out(name):
     _, report = automix([("Bass.wav", bass()), (name, click())])
     assert [s.name for s in report.stems] == ["Bass.wav"]
@@ -61,6 +65,19 @@ def test_a_click_given_a_role_is_mixed():
     )
     assert [s.name for s in report.stems] == ["Bass.wav", "Click.wav"]
     assert report.stems[1].loudness_after_lufs is not None
+
+
+def test_a_level_names_a_click_as_the_daw_session_shows_it():
+    # the level named the track "Click" of "Click_01.wav", but the click was left out first and
+    # the level then named no stem
+    _, report = automix(
+        [("Bass.wav", bass()), ("Click_01.wav", click())],
+        config=AutomixConfig(levels={"Click": -20.0}),
+    )
+    assert [(s.name, s.level_from) for s in report.stems] == [
+        ("Bass.wav", "model"),
+        ("Click_01.wav", "given"),
+    ]
 
 
 def test_a_session_of_nothing_but_a_click_is_refused_with_what_to_do():
@@ -147,6 +164,15 @@ def test_a_level_names_a_pro_tools_split_mono_pair_by_its_track_name():
     np.testing.assert_array_equal(by_track.samples, by_part.samples)
 
 
+def test_a_role_names_a_pro_tools_split_mono_pair_by_its_track_name():
+    # roles are read before sides are paired, so "Keys" named no stem of "Keys_01.L"/".R"
+    t = np.arange(int(SECONDS * RATE)) / RATE
+    keys = Audio((0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), RATE)
+    stems = [("Bass.wav", bass()), ("Keys_01.L.wav", keys), ("Keys_01.R.wav", keys)]
+    _, report = automix(stems, config=AutomixConfig(roles={"Keys": "pad"}))
+    assert [(s.role, s.role_from) for s in report.stems[1:]] == [("pad", "given")] * 2
+
+
 def test_a_daw_suffix_does_not_hide_an_ambiguous_name():
     with pytest.raises(UserError, match="names 2 stems"):
         automix(
@@ -186,22 +212,46 @@ def test_two_parts_of_one_role_are_not_taken_for_copies(rng):
     assert not any("hold the same part" in note for note in report.notes)
 
 
-def test_a_reverb_return_keeps_its_place_against_the_stems_it_was_sent_from(rng):
-    # balanced as a pad part, a return 20 dB under the vocal it came from came up to 10 dB under
+def session_with_a_return(rng):
+    """(dry stems, the wet signal of a reverb return 20 dB under the vocal sent to it)."""
     take = voice(rng)
     tail = np.exp(-np.arange(RATE) / (0.4 * RATE)) * rng.standard_normal((2, RATE))
     dry = take.samples[0]
     wet = np.stack([scipy.signal.fftconvolve(dry, tail[c])[: len(dry)] for c in (0, 1)])
     wet *= 10 ** (-20 / 20) * np.sqrt(np.mean(take.samples**2) / np.mean(wet**2))
-    stems = [
-        ("Vox.wav", take),
-        ("Bass.wav", bass()),
-        ("Keys.wav", chords(rng)),
-        ("Verb Return.wav", Audio(wet.astype(np.float32), RATE)),
-    ]
-    _, report = automix(stems)
+    stems = [("Vox.wav", take), ("Bass.wav", bass()), ("Keys.wav", chords(rng))]
+    return stems, wet.astype(np.float32)
+
+
+def test_a_reverb_return_keeps_its_place_against_the_stems_it_was_sent_from(rng):
+    # balanced as a pad part, a return 20 dB under the vocal it came from came up to 10 dB under
+    stems, wet = session_with_a_return(rng)
+    _, report = automix([*stems, ("Verb Return.wav", Audio(wet, RATE))])
     *dry, verb = (s.gain_db for s in report.stems)
     assert verb == pytest.approx(float(np.median(dry)), abs=1.0)
+
+
+def test_a_return_exported_as_two_sides_keeps_its_place_too(rng):
+    # Pro Tools' "Verb Return.L"/".R" made a pair, which was balanced as a pad part: 11 dB up
+    stems, wet = session_with_a_return(rng)
+    _, whole = automix([*stems, ("Verb Return.wav", Audio(wet, RATE))])
+    sides = [("Verb Return.L.wav", Audio(wet[0], RATE)), ("Verb Return.R.wav", Audio(wet[1], RATE))]
+    _, split = automix([*stems, *sides])
+    assert [s.gain_db for s in split.stems[3:]] == pytest.approx(
+        [whole.stems[3].gain_db] * 2, abs=1
+    )
+
+
+@pytest.mark.parametrize("name", ["Aux Perc.wav", "Aux Shaker 2.wav"])
+def test_a_part_named_with_an_effects_word_first_is_balanced_as_a_part(rng, name):
+    # "Aux Perc" (a shaker) was kept at its level as sent, as a reverb return is: a hot one sat
+    # 2.4 dB over the vocal and held the mix 2.4 LU under its target
+    t = np.arange(int(SECONDS * RATE)) / RATE
+    shaker = 0.5 * rng.standard_normal((2, len(t))) * np.exp(-(t % 0.25) * 40)
+    stems, _ = session_with_a_return(rng)
+    _, plain = automix([*stems, ("Shaker.wav", Audio(shaker.astype(np.float32), RATE))])
+    _, named = automix([*stems, (name, Audio(shaker.astype(np.float32), RATE))])
+    assert named.stems[3].gain_db == pytest.approx(plain.stems[3].gain_db, abs=0.5)
 
 
 def test_an_fx_track_is_centred_but_balanced_as_a_part(rng):

@@ -73,13 +73,15 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
 8. **pan**: constant-power pan by role (bass, drums, lead and vocal centred; keys, guitar and pad
    alternating left and right, the loudest of an odd number of them centred, so the sides
    balance; a left/right pair hard to its sides); mono stems become stereo. An effects return
-   or effects track (`RETURN_NAME`, `FX_NAME`: "Verb Return", "Delay", "Aux 1", "FX") stays in
-   the centre, its stereo as the session made it, whatever role it is read as (a reverb read as
-   a pad was pushed 4 dB to one side). A return's level (`RETURN_NAME`; not "FX", which is as
-   often a part of risers and hits) is not the balance model's: it keeps its place against the
-   stems it was sent from, moved by the median gain the other stems get, so the session's
-   wetness survives (`_returns_as_sent`; read as a pad, a reverb return sat over the keys and
-   guitar it came from). A level given for it by name takes the place of that.
+   or effects track (`RETURN_NAME`, `FX_NAME`: "Verb Return", "Vox Verb", "Delay", "Aux 1",
+   "FX"; not a part named with the word first, "Aux Perc" or "Echo Vox") stays in the centre,
+   its stereo as the session made it, whatever role it is read as (a reverb read as a pad was
+   pushed 4 dB to one side). A return's level (`RETURN_NAME`; not "FX", which is as often a
+   part of risers and hits) is not the balance model's: it keeps its place against the stems it
+   was sent from, moved by the median gain the other stems get, so the session's wetness
+   survives (`_returns_as_sent`; read as a pad, a reverb return sat over the keys and guitar it
+   came from), and so does a return exported as two mono sides. A level given for it by name
+   takes the place of that.
 9. **sum**, 10. **bus**: a gentle bus compressor (ratio 1.5), 11. **headroom**: one gain so that
    the mix's integrated loudness is `target_lufs` (-20) unless its true peak would then pass
    `ceiling_dbtp` (-3 dBTP), in which case the true peak sits on the ceiling. That leaves a
@@ -117,12 +119,13 @@ from bandmate.io.audio import Audio, all_finite
 from bandmate.mix.dynamics import DC_HIGHPASS_HZ, DcBlocker
 from bandmate.mix.elements import (
     AUDIO_SUFFIXES,
-    bare_name,
     match_stems,
     named_elements,
     pair_pans,
     stem_aliases,
     stereo_pairs,
+    stereo_side,
+    track_name,
 )
 from bandmate.mix.meter import (
     ABSOLUTE_GATE_LUFS,
@@ -541,7 +544,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
         raise UserError(
             f"Two stems are named {twice[0]!r}; give each stem its own name (its path, say)."
         )
-    given_roles = match_stems(config.roles, names, "The role")
+    given_roles = match_stems(_pair_roles(config.roles, names), names, "The role")
     notes: list[str] = []
     named, names = _without_clicks(named, given_roles, config, notes)
     signals, frames, rate, resampled, padded, offsets = _conform(
@@ -602,9 +605,13 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     )
     levels = _given_levels(names, levels, elements, element_levels, given_levels)
     level_given = {n for key in given_levels for n in _members(key, names, elements)}
-    returns = [bool(RETURN_NAME.search(bare_name(n))) for n in names]
-    centred = [r or bool(FX_NAME.search(bare_name(n))) for r, n in zip(returns, names, strict=True)]
-    levels = _returns_as_sent(levels, before, returns, names, level_given, in_elements)
+    returns = [bool(RETURN_NAME.search(track_name(n))) for n in names]
+    centred = [
+        r or bool(FX_NAME.search(track_name(n))) for r, n in zip(returns, names, strict=True)
+    ]
+    # a return given as two sides is moved as a return; one that is part of a part is the part's
+    with_parts = {k for g in elements.values() if not all(returns[j] for j in g) for k in g}
+    levels = _returns_as_sent(levels, before, returns, names, level_given, with_parts)
     highpass = [p.highpass_hz for p in prepared]
     quiet = [None if p.floor is None else p.floor.quiet for p in prepared]
     signals = [p.signal for p in prepared]  # a silent stem's is as it came
@@ -1367,24 +1374,32 @@ def _pans(roles, silent, levels, table, groups=(), centred=None) -> list[float]:
 
 
 # a click track, a metronome or a count-in: the players' guide, which no mix carries. The whole
-# name, but for a take's number, a side or an export's suffix ("Click_01.L", "Click Track 2"):
-# a part whose name holds the word, a "Rim Click" or a "Click Perc", is music
+# of the track's name (`elements.track_name`: no take number, side or export suffix, so
+# "Click_01.L" is "click"), but for a number: a part whose name holds the word, a "Rim Click" or
+# a "Click Perc", is music
 CLICK_NAME = re.compile(
-    r"^(click ?track|click|clik|metronome|count[ _-]?ins?)([ _.-]*(\d+|l|r|left|right|bip))*$"
+    r"(?:count[ _-]?ins?[ _-]?)?(?:click|clik|metronome|metro)(?:[ _-]?(?:track|trk))?"
+    r"(?: ?\((?:click|metronome|metro)\))?(?:[ _-]?\d+)?|count[ _-]?ins?(?:[ _-]?\d+)?"
 )
-# an effects return ("Verb Return", "B-Delay", "Aux 1"): kept in the centre, stereo as the
-# session made it, and at its place against the stems sent to it
-RETURN_NAME = re.compile(r"(?<![a-z])(reverb|verb|return|rtn|delay|dly|echo|aux)(?![a-z])")
+# an effects return, read from the track's name: one that says it is a return ("Verb Return",
+# "Rtn 2"), an aux ("Aux 1"), or is named for its effect ("Delay", "Vox Verb", "Keys Dly"): kept
+# in the centre, stereo as the session made it, and at its place against the stems sent to it.
+# A part named with the word first ("Echo Vox", "Aux Perc", a shaker) is a part
+RETURN_NAME = re.compile(
+    r"(?<![a-z])(?:return|rtn)(?![a-z])|(?<![a-z])(?:reverb|verb|delay|dly|echo)(?:[ _-]?\d+)?$"
+    r"|^aux(?:[ _-]?\d+)?$"
+)
 # an effects track ("FX", "SFX"): a return or a part of risers and hits; kept in the centre
 FX_NAME = re.compile(r"(?<![a-z])s?fx(?![a-z])")
 
 
-def _returns_as_sent(levels, before, returns, names, level_given, in_elements):
+def _returns_as_sent(levels, before, returns, names, level_given, with_parts):
     """`levels` with each effects return's (`returns`, by `RETURN_NAME`) set so that it keeps
     its place against the stems it was sent from: moved by the median of the net gain the
     other stems get (level less loudness before). A reverb return balanced as a pad part sat
     louder than the keys and guitar it came from; how wet the session was is the producer's
-    choice, which the balance model cannot read. A return given a level keeps it."""
+    choice, which the balance model cannot read. A return given a level keeps it, and so does
+    one among `with_parts` (stems of an element that holds other stems than returns)."""
     dry = [
         levels[k] - before[k]
         for k in range(len(levels))
@@ -1395,8 +1410,23 @@ def _returns_as_sent(levels, before, returns, names, level_given, in_elements):
     moved = float(np.median(dry))
     out = list(levels)
     for k, name in enumerate(names):
-        if returns[k] and out[k] is not None and name not in level_given and k not in in_elements:
+        if returns[k] and out[k] is not None and name not in level_given and k not in with_parts:
             out[k] = before[k] + moved
+    return out
+
+
+def _pair_roles(roles: dict[str, str], names: Sequence[str]) -> dict[str, str]:
+    """`roles` with a role given by the track name of a part exported as two mono sides ("Keys"
+    for "Keys_01.L.wav" and "Keys_01.R.wav") given to each side by its stem's name: roles are
+    read before the sides are paired, so such a name named no stem."""
+    out: dict[str, str] = {}
+    for key, role in roles.items():
+        wanted = key.strip().lower()
+        sides = [n for n in names if stereo_side(n) and track_name(n) == wanted]
+        if len(sides) == 2 and not any(wanted in stem_aliases(n) for n in names):
+            out.update(dict.fromkeys(sides, role))
+        else:
+            out[key] = role
     return out
 
 
@@ -1408,7 +1438,8 @@ def _without_clicks(named, given_roles, config, notes):
     clicks = [
         name
         for name, _ in named
-        if CLICK_NAME.search(bare_name(name)) and not (stem_aliases(name) & asked)
+        if CLICK_NAME.fullmatch(track_name(name))
+        and not ((stem_aliases(name) | {track_name(name)}) & asked)
     ]
     if not clicks:
         return named, [name for name, _ in named]
@@ -1629,7 +1660,7 @@ def automix_files(
     skipped: list[str] = []
     paths = stem_paths(inputs, skipped)
     names = stem_names(paths)
-    given_roles = match_stems(config.roles, names, "The role")
+    given_roles = match_stems(_pair_roles(config.roles, names), names, "The role")
     table = load_roles()
     named_roles = [given_roles.get(n) or role_from_name(n, table) for n in names]
     _match_levels(config.levels, names, named_elements(names, named_roles))

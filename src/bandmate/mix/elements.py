@@ -84,6 +84,14 @@ def _export_base(name: str) -> str:
     return _EXPORT_SUFFIX.sub("", name).strip(" _.-")
 
 
+def track_name(name: str) -> str:
+    """The track's name as the DAW session shows it, lower case: no audio suffix, leading track
+    number, side ("Keys L", "Click_01.R") or export suffix ("_bip", "_01"); what a user types
+    for the track, and what the rules for click tracks and effects returns read."""
+    side = stereo_side(name)
+    return _export_base(side[0] if side else bare_name(name))
+
+
 def bare_name(name: str) -> str:
     """The name as the role rules read it: no audio suffix, no leading track number, lower
     case ("03-Lead Vox.wav" -> "lead vox")."""
