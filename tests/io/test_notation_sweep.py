@@ -6,6 +6,7 @@ import zipfile
 
 from bandmate.io.formats import read_score, write_score
 from bandmate.score import Note, Role, Score, TimeSignature, Track
+from bandmate.theory.chords import format_chord
 from bandmate.theory.keys import Key
 
 _HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -205,3 +206,22 @@ def test_notes_held_a_beat_under_the_next_stay_two_voices(tmp_path):
     notes = read_score(out).tracks[0].notes
     # half notes each under the next quarter's onset: written as they sound
     assert [n.duration_ticks for n in notes] == [960] * 7 + [480]
+
+
+def test_abc_chord_symbols_after_an_annotation_are_read(tmp_path):
+    # "^Chorus" is text above the staff, "G/B" the chord: music21 kept the first quoted string
+    # only, and the chord was lost
+    path = tmp_path / "annotated.abc"
+    path.write_text(
+        "X:1\nT:Annotated\nM:4/4\nL:1/4\nK:G\n"
+        '"^Verse"G A B c|"D7"d2 A2|\n'
+        '"^Chorus" "G/B"B d "_rit." "C"c2|"<Fine""D7"A "G"G2 z|]\n'
+        "w:la la la la la la la la la la la la la\n"
+    )
+    score = read_score(path)
+    chords = [(c.onset_ticks // 480, format_chord(c.symbol)) for c in score.chords]
+    assert chords == [(4, "D7"), (8, "G/B"), (10, "C"), (12, "D7"), (13, "G")]
+    # the notes are all there, as written
+    assert [n.pitch for n in score.tracks[0].notes] == [
+        67, 69, 71, 72, 74, 69, 71, 74, 72, 69, 67,
+    ]  # fmt: skip

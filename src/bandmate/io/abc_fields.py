@@ -28,6 +28,34 @@ _CLEF_ONLY_RE = re.compile(
 )
 
 
+# an annotation: a quoted string that starts with ^ _ < > or @ (text placed by the note, not a
+# chord symbol)
+_ANNOTATION_RE = re.compile(r'"[\^_<>@][^"\n]*"')
+
+
+def without_annotations(text: str) -> str | None:
+    """`text` with the annotations of its tune bodies ("^Chorus", "_rit.") left out, or None
+    when it has none. music21 takes the first quoted string before a note as its chord symbol
+    and drops the rest, so the "G/B" of `"^Chorus""G/B"B` was lost; annotations are text, which
+    a Score does not hold."""
+    out: list[str] = []
+    in_body = changed = False
+    for line in text.splitlines():
+        field = _FIELD_LINE_RE.match(line)
+        if field and field[1] == "X":
+            in_body = False
+        if not in_body or field:
+            out.append(line)
+            in_body = in_body or bool(field and field[1] == "K")  # the header ends with K:
+            continue
+        code, percent, comment = line.partition("%")
+        kept = _ANNOTATION_RE.sub("", code)
+        changed = changed or kept != code
+        # a line that held only annotations stays, blank of them: a blank line ends a tune
+        out.append(kept + percent + comment if kept.strip() or percent else code)
+    return "\n".join(out) + "\n" if changed else None
+
+
 def fields_on_own_lines(text: str) -> str | None:
     """`text` with every inline K, M, L and Q field of a tune body on a line of its own, or None
     when no tune has one (then music21 reads the text as it is)."""

@@ -241,8 +241,9 @@ def _parse_abc(text: str, path: str | os.PathLike):
     """music21's stream of ABC `text` (from the file at `path`), its inline fields placed."""
     from music21 import converter
 
-    from bandmate.io.abc_fields import fields_on_own_lines, place_body_fields
+    from bandmate.io.abc_fields import fields_on_own_lines, place_body_fields, without_annotations
 
+    text = without_annotations(text) or text
     rewritten = fields_on_own_lines(text)
     if rewritten is not None:
         try:
