@@ -107,3 +107,9 @@ def test_a_folder_or_a_midi_file_given_as_the_style_is_named_for_what_it_is(tmp_
             resolve_style(given)
     with pytest.raises(StyleError, match=r"song\.mid is not text .* give a style file written"):
         resolve_style(str(tmp_path / "song.mid"))
+
+
+def test_a_percussion_part_beside_the_kit_may_be_role_other():
+    # the generator/role check must not refuse congas or a shaker kept apart from the kit
+    text = edited('name = "Drums"\nrole = "drums"', 'name = "Percussion"\nrole = "other"')
+    assert parse_style(text, "mine").part("Percussion").generator == "drums"

@@ -436,12 +436,14 @@ def _build_part(data: dict, grid: int) -> PartStyle:
         roles = ", ".join(r.value for r in Role)
         raise ValueError(f"{where}role {role!r} is not one of {roles}")
     role = Role(role)
-    if (generator == "drums") != (role is Role.DRUMS):
+    if role is not Role.OTHER and (generator == "drums") != (role is Role.DRUMS):
         # the kit goes on the drum channel by its generator and is mixed by its role: a drums
-        # generator in role bass was EQ'd as a bass, a comp in role drums mixed as a kit
+        # generator in role bass was EQ'd as a bass, a comp in role drums mixed as a kit (a
+        # percussion part beside the kit may be role "other")
         raise ValueError(
             f"{where}generator {generator!r} and role {role.value!r} disagree; a kit has "
-            'generator = "drums" and role = "drums", a pitched part neither'
+            'generator = "drums" and role = "drums" (or "other" for percussion beside it), '
+            "a pitched part neither"
         )
     # a velocity scale: above 0 (a part at 0 still played ghost notes at velocity 1-11;
     # leave the part out instead) and at most 2 (every note at 127 long before)
