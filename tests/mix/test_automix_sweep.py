@@ -122,6 +122,19 @@ def test_a_vocal_double_sits_under_the_lead_rather_than_as_loud(rng):
     assert lead - double >= 6.0
 
 
+def test_a_vocal_named_as_a_double_leads_a_session_with_no_other_vocal(rng):
+    # read as a backing vocal, a session's only vocal sat under the keys
+    stems = [
+        ("Bass.wav", bass()),
+        ("Keys.wav", chords(rng)),
+        ("Lead Vocal Doubled.wav", voice(rng)),
+    ]
+    _, report = automix(stems)
+    assert report.stems[2].role == "vocal"
+    _, with_lead = automix([*stems, ("Lead Vocal.wav", voice(rng))])
+    assert [s.role for s in with_lead.stems[2:]] == ["pad", "vocal"]
+
+
 def test_a_stereo_reverb_return_stays_in_the_centre(rng):
     # read as a pad it was panned 0.3 to one side: its left and right 4 dB apart
     wet = (0.1 * rng.standard_normal((2, int(SECONDS * RATE)))).astype(np.float32)

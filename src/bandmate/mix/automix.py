@@ -15,7 +15,8 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    table's regular expressions, else from its content (`detect_role_from_content`). A role given
    by the user is read in any case ("Bass"). A vocal's double ("Vox Dbl") is not a second lead
    vocal: it is read as a backing vocal (pad), tucked about 10 dB under the lead, where as a
-   vocal it sat at the lead's level and put the vocal 6 dB up. A click track, metronome or
+   vocal it sat at the lead's level and put the vocal 6 dB up; but a session whose only vocal
+   is named as a double has it as its lead. A click track, metronome or
    count-in (`CLICK_NAME`: "Click.wav", "Click_01.L.wav", "Metronome") is left out of the mix
    and the notes say so: it guides the players, and a mixing engineer mutes it (read by its
    sound it was balanced as a drum part, as loud as the kit). Given a role or a level by its
@@ -565,6 +566,11 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
         role = given or from_name or detect_role_from_content(x, rate, frames)
         roles.append(role)
         role_from.append("given" if given else "name" if from_name else "content")
+    if "vocal" not in roles:  # a vocal's double sits under the lead; with no lead, it leads
+        for k, name in enumerate(names):
+            undoubled = _DOUBLE_WORD.sub("", name)
+            if role_from[k] == "name" and role_from_name(undoubled, table) == "vocal":
+                roles[k] = "vocal"
 
     # a kit given as its pieces, or a part as two mono sides, is balanced as the one stem they
     # make (`_balance` sums them as they came), and a level may be given for it by its name
@@ -1413,6 +1419,10 @@ def _returns_as_sent(levels, before, returns, names, level_given, with_parts):
         if returns[k] and out[k] is not None and name not in level_given and k not in with_parts:
             out[k] = before[k] + moved
     return out
+
+
+# what makes a vocal a double in roles.toml ("Vox Dbl", "Lead Vocal Doubled")
+_DOUBLE_WORD = re.compile(r"dbl|double", re.IGNORECASE)
 
 
 def _pair_roles(roles: dict[str, str], names: Sequence[str]) -> dict[str, str]:
