@@ -225,3 +225,30 @@ def test_abc_chord_symbols_after_an_annotation_are_read(tmp_path):
     assert [n.pitch for n in score.tracks[0].notes] == [
         67, 69, 71, 72, 74, 69, 71, 74, 72, 69, 67,
     ]  # fmt: skip
+
+
+def test_cue_notes_in_a_players_part_are_not_played(tmp_path):
+    # a flute part exported from Finale or Dorico: the oboe's line printed small over two beats
+    # of rest (a chord among them), then the flute's own notes
+    def cue(step: str, chord: bool = False) -> str:
+        return (
+            f"<note>{'<chord/>' if chord else ''}<cue/><pitch><step>{step}</step>"
+            "<octave>4</octave></pitch><duration>1</duration><type>quarter</type></note>"
+        )
+
+    own = "".join(
+        f"<note><pitch><step>{s}</step><octave>5</octave></pitch><duration>1</duration>"
+        "<type>quarter</type></note>"
+        for s in "DE"
+    )
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><score-partwise version="3.1">'
+        '<part-list><score-part id="P1"><part-name>Flute</part-name></score-part></part-list>'
+        '<part id="P1"><measure number="1"><attributes><divisions>1</divisions>'
+        "<time><beats>4</beats><beat-type>4</beat-type></time></attributes>"
+        f"{cue('E')}{cue('G')}{cue('B', chord=True)}{own}</measure></part></score-partwise>"
+    )
+    path = tmp_path / "flute.musicxml"
+    path.write_text(xml)
+    notes = read_score(path).tracks[0].notes
+    assert [(n.onset_ticks, n.pitch) for n in notes] == [(960, 74), (1440, 76)]

@@ -104,13 +104,13 @@ def read_musicxml(path: str | os.PathLike) -> Score:
     with open(path, "rb") as f:
         head = f.read(4096)
     compressed = musicxml_data.is_compressed(head) or name.lower().endswith(".mxl")
-    if not compressed and not musicxml_data.is_timewise(head):
+    data = Path(path).read_bytes()
+    if not compressed and not musicxml_data.is_timewise(head) and b"<cue" not in data:
         document = _lazy(lambda: ElementTree.parse(path).getroot())
         score = _read_with_music21(
             path, "musicxml", "MusicXML", prepare=lambda s: _place_drum_notes(s, document())
         )
         return _titled(score, document)
-    data = Path(path).read_bytes()
     xml = musicxml_data.unpacked(data, name) if musicxml_data.is_compressed(data) else data
     if musicxml_data.is_timewise(xml):
         xml = musicxml_data.partwise(xml, name)
@@ -123,6 +123,7 @@ def read_musicxml(path: str | os.PathLike) -> Score:
         root = ElementTree.fromstring(xml)
         if root.tag != "score-partwise":
             raise ValueError(f"its root element is <{root.tag}>, not <score-partwise>")
+        _cue_notes_as_rests(root)
         importer.xmlRoot = root
         importer.xmlRootToScore(root, importer.stream)
     except Exception as e:  # music21 and the XML parser raise many kinds; all mean a bad file
@@ -130,6 +131,28 @@ def read_musicxml(path: str | os.PathLike) -> Score:
         raise InputFileError(f"{name!r} is not a readable MusicXML file ({problem}).") from None
     _place_drum_notes(importer.stream, root)
     return _titled(_score_of(importer.stream, path), lambda: root)
+
+
+def _cue_notes_as_rests(root) -> None:
+    """Make each cue note of the document `root` (`<cue/>`: another part's line printed small
+    in a player's part, never played) a rest of its length, in place; music21 read them as
+    notes, so that a part's cues of the oboe were played as its own melody."""
+    for measure in root.iter("measure"):
+        for n in measure.findall("note"):
+            cue = n.find("cue")
+            if cue is None:
+                continue
+            if n.find("chord") is not None:
+                measure.remove(n)  # a chord's further notes: its first became the rest
+                continue
+            n.remove(cue)
+            for tag in ("pitch", "unpitched", "tie"):
+                for child in n.findall(tag):
+                    n.remove(child)
+            for notations in n.findall("notations"):
+                for tied in notations.findall("tied"):
+                    notations.remove(tied)
+            n.insert(0, ElementTree.Element("rest"))
 
 
 def _lazy(make):
