@@ -221,6 +221,22 @@ def test_groove_round_trip_from_a_laid_back_drummer():
     assert moved[0].onset_ticks == 160 and moved[1].velocity > 80
 
 
+def test_a_groove_moves_only_bars_of_its_own_length():
+    # a 3/4 groove accenting its downbeat laid over 4/4 wrapped: beat 4 took the accent
+    hits = [Note(bar * 1440 + beat * 480, 60, 36, 120 if beat == 0 else 40)
+            for bar in range(4) for beat in range(3)]  # fmt: skip
+    waltz = Score(
+        tracks=(Track("Drums", is_drum=True, notes=tuple(hits)),),
+        time_signatures=(TimeSignature(0, 3, 4),),
+    )
+    groove = extract_groove(waltz)
+    four = [Note(beat * 480, 100, 60, 80) for beat in range(4)]
+    three = [Note(1920 + beat * 480, 100, 60, 80) for beat in range(3)]
+    moved = apply_groove(four + three, groove, 480, [0, 1920], [1920, 1440])
+    assert [n.velocity for n in moved[:4]] == [80] * 4  # the 4/4 bar as it was played
+    assert moved[4].velocity > 80 > moved[5].velocity  # the 3/4 bar takes the waltz's accent
+
+
 def test_top_level_api_is_lazy_and_works():
     import subprocess
     import sys

@@ -254,7 +254,7 @@ def test_loop_command(tmp_path):
 
 def test_groove_from_a_players_drum_midi_moves_the_band(tmp_path):
     from bandmate.io.midi import write_midi
-    from bandmate.score import Note, Score, Track
+    from bandmate.score import Note, Score, TimeSignature, Track
 
     # a drummer who drags every off-beat 8th by 60 ticks (an eighth of a beat)
     hits = [
@@ -284,6 +284,23 @@ def test_groove_from_a_players_drum_midi_moves_the_band(tmp_path):
     assert_user_error(
         run_cli("backing", *common, "--groove", tmp_path / "none.mid", "-o", tmp_path / "x"),
         "does not exist",
+    )
+    # a groove in another meter than the chart's is refused, naming the file
+    waltz = tmp_path / "waltz.mid"
+    write_midi(
+        Score(
+            tracks=(Track("Drums", is_drum=True, notes=tuple(hits[:12])),),
+            time_signatures=(TimeSignature(0, 3, 4),),
+        ),
+        waltz,
+    )
+    result = run_cli("backing", *common, "--groove", waltz, "-o", tmp_path / "w")
+    assert_user_error(result, "waltz.mid", "3/4", "4/4")
+    # and so is one with too few notes
+    empty = tmp_path / "empty.mid"
+    write_midi(Score(tracks=(Track("Drums", is_drum=True, notes=tuple(hits[:2])),)), empty)
+    assert_user_error(
+        run_cli("backing", *common, "--groove", empty, "-o", tmp_path / "e"), "empty.mid"
     )
 
 

@@ -189,7 +189,8 @@ def _perform(
         notes, song.ticks_per_beat, style.swing, style.swing_unit, bar_starts, straight
     )
     if groove is not None:
-        notes = apply_groove(notes, groove, song.ticks_per_beat, bar_starts)
+        lengths = [b.length_ticks for b in song.bars]
+        notes = apply_groove(notes, groove, song.ticks_per_beat, bar_starts, lengths)
     ticks_per_second = song.ticks_per_beat * song.tempo_bpm / 60
     notes = humanize(
         notes,

@@ -140,19 +140,19 @@ class Groove:
         )
 
 
-def extract_groove(score: Score, steps_per_beat: int = 4) -> Groove:
+def extract_groove(score: Score, steps_per_beat: int = 4, name: str | None = None) -> Groove:
     """Measure a groove from the drum tracks of `score` (or all tracks if none is a drum track).
 
     Every hit is assigned to its nearest step of the bar; a step's offset is the mean distance
     of its hits from the grid, its accent the mean velocity of its hits over the overall mean.
-    Steps nobody plays keep offset 0 and accent 1.
+    Steps nobody plays keep offset 0 and accent 1. `name` names the file in errors.
     """
     tracks = [t for t in score.tracks if t.is_drum] or list(score.tracks)
     hits = [n for t in tracks for n in t.notes]
     if len(hits) < 4:
         raise InputFileError(
-            "The groove file has too few notes to take a groove from; give a "
-            "drum part of at least a bar."
+            f"The groove file{f' {name!r}' if name else ''} has too few notes to take a groove "
+            "from; give a drum part of at least a bar."
         )
     grid = score.bar_grid
     meter = score.time_signatures[0]
@@ -182,15 +182,26 @@ def extract_groove(score: Score, steps_per_beat: int = 4) -> Groove:
 
 
 def apply_groove(
-    notes: list[Note], groove: Groove, ticks_per_beat: int, bar_starts: list[int]
+    notes: list[Note],
+    groove: Groove,
+    ticks_per_beat: int,
+    bar_starts: list[int],
+    bar_lengths: list[int] | None = None,
 ) -> list[Note]:
-    """Move each note that sits on a step by that step's offset and weight its velocity."""
+    """Move each note that sits on a step by that step's offset and weight its velocity.
+
+    With `bar_lengths`, only bars as long as the groove's are moved: a groove taken from a bar
+    of 3/4 laid over 4/4 wrapped its downbeat onto beat 4, accenting it as strongly as beat 1.
+    """
     step = ticks_per_beat / groove.steps_per_beat
     n_steps = len(groove.offsets)
     out = []
     for n in notes:
-        i = np.searchsorted(bar_starts, n.onset_ticks, side="right") - 1
-        position = (n.onset_ticks - bar_starts[max(i, 0)]) / step
+        i = max(int(np.searchsorted(bar_starts, n.onset_ticks, side="right")) - 1, 0)
+        if bar_lengths is not None and round(bar_lengths[i] / step) != n_steps:
+            out.append(n)  # a bar of another meter than the groove's
+            continue
+        position = (n.onset_ticks - bar_starts[i]) / step
         k = round(position)
         if abs(position - k) > 0.25:  # off the grid (a triplet, a flam): leave it alone
             out.append(n)

@@ -22,10 +22,12 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+from bandmate.errors import UserError
 from bandmate.io.audio import Audio
 from bandmate.io.files import check_outputs
 from bandmate.progress import ProgressCallback, no_progress
@@ -190,7 +192,11 @@ def make_backing(
         MasterConfig(target_lufs=request.target_lufs, ceiling_dbtp=request.ceiling_dbtp)
     style = resolve_style(request.style)
     chart = load_chart(request.chart, style.meter)
-    groove = extract_groove(read_midi(request.groove_file)) if request.groove_file else None
+    groove = None
+    if request.groove_file:
+        groove_score = read_midi(request.groove_file)
+        groove = extract_groove(groove_score, name=str(request.groove_file))
+        _check_groove_meter(groove_score, chart, str(request.groove_file))
     score = backing(
         chart,
         style=style,
@@ -338,3 +344,17 @@ class _Child:
         self.process.join()
         if self.process.exitcode != 0:
             raise RuntimeError(f"the MusicXML writer failed (exit code {self.process.exitcode})")
+
+
+def _check_groove_meter(groove_score, chart, name: str) -> None:
+    """Refuse a groove whose bar fits no bar of the chart: it is laid on bars of its own length
+    only (`feel.apply_groove`), so it would change nothing, where it used to wrap its downbeat
+    onto another beat (a 3/4 groove accented beat 4 of a 4/4 song)."""
+    meter = groove_score.time_signatures[0]
+    quarters = Fraction(4 * meter.numerator, meter.denominator)
+    if not any(Fraction(4 * b.meter[0], b.meter[1]) == quarters for b in chart.bars):
+        meters = sorted({f"{b.meter[0]}/{b.meter[1]}" for b in chart.bars})
+        raise UserError(
+            f"The groove file {name!r} is in {meter}, but the chart's bars are in "
+            f"{', '.join(meters)}; give a groove played in the song's meter."
+        )
