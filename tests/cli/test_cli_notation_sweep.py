@@ -38,3 +38,49 @@ def test_a_file_of_one_tune_gives_no_warning(tmp_path):
     result = run_cli("chords", tune, "--count", "1")
     assert result.returncode == 0, result.stderr
     assert "tunes" not in result.stderr
+
+
+def _waltz_with_pickup(tmp_path):
+    """A waltz as notation prints it: a one-beat pickup (bar 0), then bars 1-4 of 3/4."""
+    from bandmate.io.formats import write_score
+    from bandmate.score import Note, Role, Score, TimeSignature, Track
+
+    pitches = [62, 67, 71, 74, 72, 71, 69, 67, 66, 67, 69, 71, 67]
+    notes = tuple(Note(i * 480, 480, p) for i, p in enumerate(pitches))
+    score = Score(
+        tracks=(Track("Flute", 73, False, Role.MELODY, notes),),
+        time_signatures=(TimeSignature(0, 3, 4), TimeSignature(480, 3, 4)),
+        title="Pickup Waltz",
+    )
+    path = tmp_path / "waltz.musicxml"
+    write_score(score, path)
+    return path
+
+
+def test_infill_numbers_bars_as_printed_when_a_piece_has_a_pickup(tmp_path, untrained_melody_model):
+    from bandmate.io.formats import read_score
+
+    waltz = _waltz_with_pickup(tmp_path)
+    # bars 0-4 as printed (and as `bandmate show` numbers them): bar 5 is not in the piece
+    result = run_cli("infill", waltz, "--bars", "5-5", "-o", tmp_path / "x.musicxml")
+    assert result.returncode == 2
+    assert "0-4" in result.stderr and "Traceback" not in result.stderr
+    # bar 4 is the last bar: the pickup and bars 1-3 (ticks 0 to 480 + 3 * 1440) are kept
+    out = tmp_path / "filled.musicxml"
+    result = run_cli("infill", waltz, "--bars", "4", "-o", out, "--model", untrained_melody_model)
+    assert result.returncode == 0, result.stderr
+    kept = 480 + 3 * 1440
+
+    def before(path):
+        return [
+            (n.onset_ticks, n.pitch) for n in read_score(path).tracks[0].notes
+            if n.onset_ticks < kept
+        ]  # fmt: skip
+
+    assert before(out) == before(waltz)
+    # and the pickup itself can be named, as bar 0
+    result = run_cli(
+        "infill", waltz, "--bars", "0-1", "-o", tmp_path / "y.musicxml",
+        "--model", untrained_melody_model,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr

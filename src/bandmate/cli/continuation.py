@@ -39,7 +39,12 @@ def add_parser(sub) -> None:
         "from the melody when the file has none); every other bar and every other part is kept.",
     )
     p.add_argument("input", help="the piece: .mid, .midi, .musicxml, .xml, .mxl or .abc")
-    p.add_argument("--bars", required=True, metavar="A-B", help="the bars to rewrite, e.g. 5-8")
+    p.add_argument(
+        "--bars",
+        required=True,
+        metavar="A-B",
+        help="the bars to rewrite, e.g. 5-8, numbered as printed: a pickup bar is bar 0",
+    )
     _common(p)
     p.set_defaults(run=run_infill)
 
@@ -99,9 +104,35 @@ def parse_bar_range(text: str) -> tuple[int, int]:
         raise UserError(f"--bars {text!r} is not a bar range; write it like 5-8 (bars from 1).")
     a = int(first)
     b = int(last) if sep else a
-    if a < 1 or b < a:
-        raise UserError(f"--bars {text!r} must count up from bar 1 or later, like 5-8.")
+    if b < a:
+        raise UserError(f"--bars {text!r} must count up, like 5-8.")
     return a, b
+
+
+def first_printed_bar(score) -> int:
+    """0 when `score` opens with a pickup (a short first bar), else 1: the number printed music
+    (and `bandmate show`) gives its first bar."""
+    if not score.time_signatures:
+        return 1
+    full = score.time_signatures[0].bar_ticks(score.ticks_per_beat)
+    return 0 if score.bar_grid.bar_start(1) < full else 1
+
+
+def bars_from_one(score, first: int, last: int) -> tuple[int, int]:
+    """Printed bar numbers `first`..`last` as bars counted from 1 (a pickup is bar 1); a
+    UserError, in printed numbers, when they are not bars of `score`."""
+    from bandmate.errors import UserError
+
+    opening = first_printed_bar(score)
+    end = max((n.end_ticks for t in score.tracks for n in t.notes), default=0)
+    final = opening + score.bar_grid.bar_count(end) - 1
+    if not opening <= first <= last <= final:
+        raise UserError(
+            f"--bars {first}-{last} is outside the piece's bars {opening}-{final}"
+            f"{' (bar 0 is its pickup)' if opening == 0 else ''}; give a range such as 5-8 "
+            "inside it."
+        )
+    return first + 1 - opening, last + 1 - opening
 
 
 def run_infill(args) -> int:
@@ -113,8 +144,11 @@ def run_infill(args) -> int:
 
     first, last = parse_bar_range(args.bars)
     piece = _read(args)
+    # numbered as printed and as `show` draws them: in a piece with a pickup, --bars 1-2 were
+    # its pickup and first bar, one bar early
+    counted = bars_from_one(piece, first, last)
     with progress_bar("Infilling") as progress:
-        written = infill_job(piece, args.out, first, last, **_job_options(args), progress=progress)
+        written = infill_job(piece, args.out, *counted, **_job_options(args), progress=progress)
     report_originality(written)
     print(f"Wrote {args.out}: bars {first}-{last} written again, the rest kept.")
     return 0
