@@ -74,6 +74,22 @@ def test_a_key_with_a_mode_puts_no_space_in_a_loops_file_names(tmp_path):
     assert "funk_100bpm_D-dorian_01" in manifest["stem_gains_db"]
 
 
+def test_parts_whose_names_make_one_slug_get_files_of_their_own(tmp_path):
+    # "ギター" and "ピアノ" both made "part": the pack was refused as "given for two outputs"
+    from importlib import resources
+
+    text = (resources.files("bandmate.data.styles") / "rock.toml").read_text("utf-8")
+    text = text.replace('name = "Guitar"', 'name = "ギター"').replace(
+        'name = "Piano"', 'name = "ピアノ"'
+    )
+    style = tmp_path / "mine.toml"
+    style.write_text(text, "utf-8")
+    files = make_loops(LoopRequest(style=str(style), bars=1), tmp_path / "out")
+    parts = sorted(p.name for p in files if p.suffix == ".wav" and p.stem.count("_") == 4)
+    expected = ("bass", "drums", "organ", "part-1", "part-2")
+    assert parts == [f"mine_120bpm_C_01_{n}.wav" for n in expected]
+
+
 def test_loop_chords_may_be_a_chart_file_as_for_backing(tmp_path):
     chart = tmp_path / "verse.txt"
     chart.write_text("| G | D | Em | C |\n")

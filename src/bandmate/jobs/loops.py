@@ -43,6 +43,18 @@ def name_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "part"
 
 
+def unique_slugs(names: list[str]) -> list[str]:
+    """Each name's `name_slug`, a slug that two or more names share numbered in order ("part-1",
+    "part-2"): part names without Latin letters ("ベース", "ドラム") all came out "part", and
+    "Gtr 1" and "Gtr-1" as one slug, so a loop's part files collided."""
+    slugs = [name_slug(n) for n in names]
+    out, seen = [], {}
+    for slug in slugs:
+        seen[slug] = seen.get(slug, 0) + 1
+        out.append(slug if slugs.count(slug) == 1 else f"{slug}-{seen[slug]}")
+    return out
+
+
 def loop_name(style: str, tempo_bpm: float, key: str, number: int) -> str:
     """A loop's file name without its suffix: `funk_100bpm_Em_01`, `funk_100bpm_D-dorian_03`.
 
@@ -156,7 +168,7 @@ def make_loops(
     # count the style cannot give, and the loops are arranged as they are rendered, so that a
     # refused pack costs one loop's work, or the search's
     first = loop_score(style, seed=request.seed, **loop)
-    names = [name_slug(t.name) for t in first.tracks]
+    names = unique_slugs([t.name for t in first.tracks])
     numbers = range(first_number, first_number + request.count)
     bases = [loop_name(name_slug(style.name), tempo, key, n) for n in numbers]
     midis = [out / f"{base}.mid" for base in bases]
