@@ -252,3 +252,31 @@ def test_cue_notes_in_a_players_part_are_not_played(tmp_path):
     path.write_text(xml)
     notes = read_score(path).tracks[0].notes
     assert [(n.onset_ticks, n.pitch) for n in notes] == [(960, 74), (1440, 76)]
+
+
+def test_a_grand_staff_gives_two_tracks_told_apart_by_name(tmp_path):
+    # MuseScore's piano: one part of two staves, the left hand on staff 2 after a <backup>
+    def n(step: str, octave: int, staff: int) -> str:
+        return (
+            f"<note><pitch><step>{step}</step><octave>{octave}</octave></pitch><duration>2"
+            f"</duration><voice>{1 if staff == 1 else 5}</voice><type>half</type>"
+            f"<staff>{staff}</staff></note>"
+        )
+
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><score-partwise version="3.1">'
+        '<part-list><score-part id="P1"><part-name>Piano</part-name></score-part></part-list>'
+        '<part id="P1"><measure number="1"><attributes><divisions>1</divisions>'
+        "<time><beats>4</beats><beat-type>4</beat-type></time><staves>2</staves>"
+        '<clef number="1"><sign>G</sign><line>2</line></clef>'
+        '<clef number="2"><sign>F</sign><line>4</line></clef></attributes>'
+        f"{n('E', 5, 1)}{n('D', 5, 1)}<backup><duration>4</duration></backup>"
+        f"{n('C', 3, 2)}{n('G', 2, 2)}</measure></part></score-partwise>"
+    )
+    path = tmp_path / "piano.musicxml"
+    path.write_text(xml)
+    score = read_score(path)
+    assert [(t.name, [x.pitch for x in t.notes]) for t in score.tracks] == [
+        ("Piano (upper staff)", [76, 74]),
+        ("Piano (lower staff)", [48, 43]),
+    ]

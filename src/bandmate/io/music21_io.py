@@ -33,6 +33,7 @@ import contextlib
 import itertools
 import os
 import re
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from xml.etree import ElementTree
@@ -337,7 +338,7 @@ def score_from_music21(stream, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> 
     def ticks(quarter_length) -> int:
         return round(Fraction(quarter_length) * ticks_per_beat)
 
-    tracks = tuple(_track_from_part(p, i, ticks) for i, p in enumerate(parts))
+    tracks = _staves_named(parts, [_track_from_part(p, i, ticks) for i, p in enumerate(parts)])
     flats = [p.flatten() for p in parts]
     return Score(
         tracks=tracks,
@@ -444,6 +445,42 @@ def _corpus_path(name: str) -> Path:
 def _has_transposition(part) -> bool:
     inst = part.getInstrument(returnDefault=False)
     return bool(inst and inst.transposition and not part.atSoundingPitch)
+
+
+def _staves_named(parts, tracks: list[Track]) -> tuple[Track, ...]:
+    """`tracks` with the staves of one instrument told apart by name: a piano's grand staff
+    (music21's PartStaffs) was two tracks both called "Piano", in `info`, the piano roll's key
+    and a score written back; now "Piano (upper staff)" and "Piano (lower staff)", or
+    "(staff 3)" and so on for more."""
+    from music21 import stream as m21stream
+
+    out = list(tracks)
+    group: list[int] = []
+
+    def name_group() -> None:
+        if len(group) > 1:
+            for number, i in enumerate(group, 1):
+                which = (
+                    ("upper staff" if number == 1 else "lower staff")
+                    if len(group) == 2
+                    else f"staff {number}"
+                )
+                out[i] = replace(out[i], name=f"{out[i].name} ({which})")
+        group.clear()
+
+    for i, part in enumerate(parts):
+        same = (
+            isinstance(part, m21stream.PartStaff)
+            and group
+            and out[group[-1]].name == out[i].name
+            and isinstance(parts[group[-1]], m21stream.PartStaff)
+        )
+        if not same:
+            name_group()
+        if isinstance(part, m21stream.PartStaff):
+            group.append(i)
+    name_group()
+    return tuple(out)
 
 
 def _track_from_part(part, index: int, ticks) -> Track:
