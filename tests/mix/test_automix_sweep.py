@@ -217,6 +217,15 @@ def test_a_duplicated_track_is_balanced_as_one_part_not_6_db_over(rng):
     assert any("hold the same part" in note for note in twice.notes)
 
 
+def test_a_level_given_to_one_copy_sets_the_part(rng):
+    # only the named copy moved: the part came out about 1 dB over the level asked for
+    keys = chords(rng)
+    stems = [("Bass.wav", bass()), ("Keys.wav", keys), ("Keys copy.wav", keys)]
+    _, report = automix(stems, config=AutomixConfig(levels={"Keys": -3.0}))
+    assert [s.level_from for s in report.stems] == ["model", "given", "given"]
+    assert report.stems[1].gain_db == pytest.approx(report.stems[2].gain_db, abs=0.01)
+
+
 def test_two_parts_of_one_role_are_not_taken_for_copies(rng):
     keys = chords(rng)
     t = np.arange(int(SECONDS * RATE)) / RATE

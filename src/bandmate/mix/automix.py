@@ -575,9 +575,11 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     # a kit given as its pieces, or a part as two mono sides, is balanced as the one stem they
     # make (`_balance` sums them as they came), and a level may be given for it by its name
     elements = named_elements(names, roles)
+    copies = {}  # label: the stems of a part held twice
     for group in _copies(signals, roles, elements, frames):
         listed = " and ".join(names[k] for k in group)
-        elements[" + ".join(names[k] for k in group)] = group
+        label = " + ".join(names[k] for k in group)
+        elements[label] = copies[label] = group
         notes.append(
             f"{listed} hold the same part in phase (a copy, or one sound taken twice); they "
             "were balanced as one part, where each set as the whole part put it 6 dB over."
@@ -605,6 +607,10 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
                 "that floor, and goes into the mix with the noise as it came."
             )
     given_levels = _match_levels(config.levels, names, elements)
+    for label, group in copies.items():  # a level for one of a part's copies is the part's
+        named = [names[k] for k in group if names[k] in given_levels]
+        if len(named) == 1:
+            given_levels[label] = given_levels.pop(named[0])
     sides = pair_pans(stereo_pairs(names, roles), [0.0] * len(names))  # a pair hard to its sides
     levels, element_levels = _balance(
         roles, signals, prepared, elements, sides, rate, frames, config
