@@ -12,8 +12,8 @@ def add_parser(sub) -> None:
         help="render a MIDI file (or MusicXML, ABC) to audio with a General MIDI SoundFont",
         description="Play a MIDI, MusicXML or ABC file through FluidSynth and write the mix; "
         "with --stems, also one stereo file per track, named NN-track-name.wav after the track's "
-        "position and name (the stems add up to the mix). The SoundFont is --soundfont, else $BANDMATE_SOUNDFONT, "
-        "else the system's GM SoundFont.",
+        "position and name (the stems add up to the mix). The SoundFont is --soundfont, else "
+        "$BANDMATE_SOUNDFONT, else the system's GM SoundFont.",
     )
     # neither is required by argparse, so that a mistyped option is reported as such first
     p.add_argument(
