@@ -16,9 +16,10 @@ import soundfile as sf
 from bandmate.errors import AudioFormatError, InputFileError, OutputError, UserError
 from bandmate.io.audio import Audio, write_audio
 from bandmate.mix.analysis import analyze
-from bandmate.mix.master import MasterConfig, curve_shares_db, load_curves, master, master_file
+from bandmate.mix.master import MasterConfig, master, master_file
 from bandmate.mix.meter import measure_loudness
 from bandmate.mix.report import band_distance_db, stage_lines
+from bandmate.mix.tone import curve_shares_db, load_curves
 from tests.builders import sha256
 
 

@@ -15,9 +15,10 @@ import soundfile as sf
 
 from bandmate.io.audio import Audio
 from bandmate.mix.analysis import OCTAVE_CENTERS_HZ
-from bandmate.mix.master import MasterConfig, encoder_cutoff_hz, master, master_file
+from bandmate.mix.master import MasterConfig, master, master_file
 from bandmate.mix.meter import measure_loudness
 from bandmate.mix.report import master_figure, stage_lines
+from bandmate.mix.tone import encoder_cutoff_hz
 from tests.mix.test_master import music
 
 
