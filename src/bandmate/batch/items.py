@@ -95,11 +95,20 @@ def _check_folders(in_dir: Path, out_dir: Path) -> None:
 def _plan_files(in_dir, out_dir, kind, suffixes, what, out_suffix, settings) -> list[BatchItem]:
     in_dir, out_dir = Path(in_dir), Path(out_dir)
     _check_folders(in_dir, out_dir)
-    inside = out_dir.resolve()
+    out_real = out_dir.resolve()
+    # OUT_DIR inside IN_DIR: the files under it are the outputs of an earlier run, not inputs.
+    # (IN_DIR inside OUT_DIR is another matter: every input lies under OUT_DIR then.)
+    skip_under = out_real if in_dir.resolve() in out_real.parents else None
+    found = find_inputs(in_dir, suffixes, what)
+    inputs = [p for p in found if skip_under is None or skip_under not in p.resolve().parents]
+    if not inputs:
+        raise InputFileError(
+            f"{str(in_dir)!r} holds no {what} outside the output folder {str(out_dir)!r}; give "
+            "a folder that does."
+        )
+    input_paths = {p.resolve() for p in inputs}
     items, sources = [], {}
-    for path in find_inputs(in_dir, suffixes, what):
-        if inside in path.resolve().parents:  # the outputs of an earlier run, inside IN_DIR
-            continue
+    for path in inputs:
         rel = path.relative_to(in_dir)
         if out_suffix:
             rel = rel.with_suffix(out_suffix)
@@ -108,6 +117,11 @@ def _plan_files(in_dir, out_dir, kind, suffixes, what, out_suffix, settings) -> 
             raise UserError(
                 f"{sources[name]} and {path} would both be written to {out_dir / rel}; rename "
                 "one of them."
+            )
+        if (out_dir / rel).resolve() in input_paths:  # IN_DIR inside OUT_DIR: a/a/x.wav -> a/x.wav
+            raise OutputError(
+                f"{path} would be written over the input {out_dir / rel}; give the outputs a "
+                "folder outside the input folder."
             )
         sources[name] = path
         items.append(BatchItem(name, kind, path, (out_dir / rel,), name_seed(name), settings))

@@ -47,6 +47,14 @@ class BatchReport:
             for name, entry in items.items():  # an entry edited by hand or cut short
                 if not isinstance(entry, dict) or entry.get("status") not in STATUSES:
                     raise ValueError(f"item {name!r} has no status")
+                outputs = entry.get("outputs", [])
+                if not isinstance(outputs, list) or not all(isinstance(p, str) for p in outputs):
+                    raise ValueError(f"the outputs of item {name!r} are not a list of paths")
+        except IsADirectoryError as e:
+            raise UserError(
+                f"{str(path)!r} is a folder, not a batch report; move it away or choose another "
+                "output folder."
+            ) from e
         except (ValueError, KeyError, TypeError) as e:
             raise UserError(
                 f"{str(path)!r} is not a batch report ({e}); move it away or choose another folder."

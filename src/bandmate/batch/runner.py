@@ -121,6 +121,7 @@ def _plan(items: list[BatchItem], report: BatchReport, out: Path, force: bool):
             and entry["status"] == "done"
             and all(entry.get(k) == v for k, v in record.items())
             and all((out / p).exists() for p in entry.get("outputs", ()))
+            and all(p.exists() for p in item.outputs)  # a report edited by hand may omit one
         ):
             continue
         if entry is None and any(p.exists() for p in item.outputs):

@@ -1,0 +1,80 @@
+"""A producer's mistakes with `bandmate batch`: folders nested either way, a report edited by
+hand, a report that is a folder. Each is one sentence and exit 2, or the work a user expects."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bandmate.batch import REPORT_FILE, plan_master, run_batch
+from bandmate.cli import main
+from tests.batch.conftest import write_mixes
+
+
+def one_sentence(capsys, *words):
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    for word in words:
+        assert word in err, err
+
+
+def test_an_input_folder_inside_the_output_folder_is_mastered(ray_cluster, tmp_path):
+    """`batch master album/raw album`: every input lies under the output folder, which is not the
+    outputs of an earlier run; the batch used to find "no items"."""
+    write_mixes(tmp_path / "album" / "raw", 2)
+    summary = run_batch(
+        plan_master(tmp_path / "album" / "raw", tmp_path / "album"), tmp_path / "album"
+    )
+    assert summary.done == 2 and not summary.failed
+    assert (tmp_path / "album" / "s0.wav").is_file() and (tmp_path / "album" / "s1.wav").is_file()
+
+
+def test_an_output_that_would_be_written_over_an_input_is_refused(tmp_path, capsys):
+    """IN_DIR a/raw, OUT_DIR a: raw/raw/x.wav would be mastered onto raw/x.wav, an input."""
+    write_mixes(tmp_path / "a" / "raw", 1)
+    write_mixes(tmp_path / "a" / "raw" / "raw", 1)
+    before = (tmp_path / "a" / "raw" / "s0.wav").read_bytes()
+    argv = ["batch", "master", str(tmp_path / "a" / "raw"), str(tmp_path / "a"), "--force"]
+    assert main(argv) == 2
+    one_sentence(capsys, "would be written over the input")
+    assert (tmp_path / "a" / "raw" / "s0.wav").read_bytes() == before
+
+
+def test_a_folder_holding_only_earlier_outputs_is_one_sentence(tmp_path, capsys):
+    write_mixes(tmp_path / "in" / "mastered", 1)
+    assert main(["batch", "master", str(tmp_path / "in"), str(tmp_path / "in" / "mastered")]) == 2
+    one_sentence(capsys, "outside the output folder")
+
+
+@pytest.mark.parametrize("outputs", ["5", "[1]", '{"a": 1}', '"s0.wav"'])
+def test_a_report_whose_outputs_were_edited_by_hand_is_one_sentence(tmp_path, capsys, outputs):
+    write_mixes(tmp_path / "in", 1)
+    (tmp_path / "out").mkdir()
+    entry = '{"status": "done", "outputs": ' + outputs + "}"
+    text = '{"format": "bandmate-batch/1", "kind": "master", "items": {"s0.wav": ' + entry + "}}"
+    (tmp_path / "out" / REPORT_FILE).write_text(text)
+    assert main(["batch", "master", str(tmp_path / "in"), str(tmp_path / "out")]) == 2
+    one_sentence(capsys, "is not a batch report")
+
+
+def test_a_report_that_is_a_folder_is_one_sentence(tmp_path, capsys):
+    write_mixes(tmp_path / "in", 1)
+    (tmp_path / "out" / REPORT_FILE).mkdir(parents=True)
+    assert main(["batch", "master", str(tmp_path / "in"), str(tmp_path / "out")]) == 2
+    one_sentence(capsys, "is a folder, not a batch report")
+
+
+def test_an_item_marked_done_by_hand_whose_output_is_gone_is_done_again(ray_cluster, tmp_path):
+    """A report edited to say done with no outputs listed, the master deleted: a rerun masters
+    it again rather than count it "already done" with nothing there."""
+    write_mixes(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    run_batch(plan_master(tmp_path / "in", out), out)
+    data = json.loads((out / REPORT_FILE).read_text())
+    data["items"]["s0.wav"]["outputs"] = []
+    (out / REPORT_FILE).write_text(json.dumps(data))
+    (out / "s0.wav").unlink()
+    summary = run_batch(plan_master(tmp_path / "in", out), out)
+    assert (summary.done, summary.skipped) == (1, 1)
+    assert (out / "s0.wav").is_file()
