@@ -4,7 +4,7 @@ Every shipped style is arranged from each training chart below (none of them is 
 12-bar chart, which stays unseen) and rendered to stems as `bandmate backing` writes them, at the
 style's authored mix levels (`jobs.backing.balance_stems`); that is the balance to learn. Each
 stem gives a row: its role (from its name, as automix finds it), its content features
-(`bandmate.mix.automix.stem_features`, none of which moves with its gain; the loudness range,
+(`bandmate.mix.balance.stem_features`, none of which moves with its gain; the loudness range,
 the onset rate and the spectral centroid taken relative to the song's other stems,
 `song_relative_features`, as automix reads them) and its integrated loudness.
 
@@ -136,13 +136,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bandmate.mix.automix import (
-    ROLES,
-    detect_role_from_content,
-    role_from_name,
-    song_relative_features,
-    stem_features,
-)
+from bandmate.mix.automix import detect_role_from_content, role_from_name
+from bandmate.mix.balance import ROLES, song_relative_features, stem_features
 from bandmate.mix.meter import measure_loudness
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -281,7 +276,7 @@ def write(weights, mean, scale, rows, ridge, held_out: str) -> None:
         "#",
         "# A stem's level relative to the other stems of its mix:",
         "#   level = role_lu[role] + sum of weight_lu * clip((value - mean) / scale, -clip, clip)",
-        "# over the content features below (bandmate.mix.automix.stem_features; none moves with",
+        "# over the content features below (bandmate.mix.balance.stem_features; none moves with",
         "# the stem's gain); a `song_relative` feature is the stem's value less the mean over the",
         "# stems of its song. role_lu is a role's level for a stem of average content, relative to",
         "# the loudest role; weight_lu is LU per `scale` of the feature. The comments give the",

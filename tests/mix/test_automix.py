@@ -16,10 +16,9 @@ from bandmate.mix.automix import (
     automix,
     automix_files,
     detect_role_from_content,
-    load_balance,
     role_from_name,
-    stem_features,
 )
+from bandmate.mix.balance import load_balance, stem_features
 from bandmate.mix.meter import measure_loudness
 from bandmate.render import render_stems, stem_filenames
 

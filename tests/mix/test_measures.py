@@ -9,7 +9,7 @@ import pytest
 import scipy.signal
 
 from bandmate.io.audio import Audio
-from bandmate.mix.automix import welch
+from bandmate.mix.balance import welch
 from bandmate.mix.meter import measure_loudness, metered, true_peak_dbtp
 
 

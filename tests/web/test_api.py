@@ -462,7 +462,7 @@ def test_a_level_out_of_range_or_an_unknown_role_is_422(studio, setting, value, 
 def test_the_studios_roles_are_the_mixers():
     from typing import get_args
 
-    from bandmate.mix.automix import ROLES
+    from bandmate.mix.balance import ROLES
     from bandmate.web.kinds import Role
 
     assert get_args(Role) == ROLES

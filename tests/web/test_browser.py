@@ -170,7 +170,7 @@ def test_mix_uploaded_stems(page, tmp_path):
 
 def test_mix_with_a_level_set_for_one_stem(page, tmp_path):
     """The mixer undoes the gain a stem comes in at: the page's level is the user's say."""
-    from bandmate.mix.automix import ROLES
+    from bandmate.mix.balance import ROLES
     from tests.web.test_api import tone_wav
 
     paths = []

@@ -3,7 +3,7 @@
 A session's stems are not always one per part. A drum kit often comes as its pieces (kick,
 snare, hats, toms, overheads, room), a stereo part as two mono files ("Keys L", "Keys R"), and
 a source recorded more than one way as a file per way ("Bass DI", "Bass Amp").
-The balance model gives a level to a part as one stem (`automix.BalanceModel`); given every
+The balance model gives a level to a part as one stem (`balance.BalanceModel`); given every
 piece of a kit, it set each one about as loud as a whole kit, so the kit came out off its level
 against the band by 2.8 dB at the median over the 17 styles and 9 dB at worst (`bench/mix.py`,
 kits in pieces; balanced as one kit, 0.9 and 7.2 dB, the worst being the soft kits that the

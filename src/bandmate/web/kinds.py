@@ -36,7 +36,7 @@ UploadId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="an id fr
 Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
 Temperature = Annotated[float, Field(ge=0.0, le=2.0)]
 MelodyStyle = Literal["folk", "irish", "fiddle", "chorale"]
-# as `bandmate.mix.automix.ROLES` (a test keeps them equal): importing automix here would load
+# as `bandmate.mix.balance.ROLES` (a test keeps them equal): importing automix here would load
 # SciPy with the studio
 Role = Literal["drums", "bass", "keys", "guitar", "pad", "lead", "vocal"]
 LevelDb = Annotated[float, Field(ge=-40, le=0, description="dB under the loudest element")]
