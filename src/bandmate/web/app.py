@@ -180,6 +180,23 @@ def create_app(
         status = exc.status_code if isinstance(exc, UploadRejected) else 422
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
+    @app.exception_handler(sqlite3.Error)
+    async def job_database_error(request: Request, exc: sqlite3.Error):
+        """The queue's database locked by another program, or removed or damaged under the
+        running studio: a 503 that says so, not a bare 500."""
+        log.error("the job database failed: %s", exc)
+        if "locked" in str(exc) or "busy" in str(exc):
+            detail = (
+                f"The studio's job database {store.path} is locked by another program; try "
+                "again in a moment."
+            )
+        else:
+            detail = (
+                f"The studio's job database {store.path} cannot be used ({exc}); restart the "
+                "studio."
+            )
+        return JSONResponse({"detail": detail}, status_code=503)
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
         return JSONResponse({"detail": describe_errors(exc.errors())}, status_code=422)

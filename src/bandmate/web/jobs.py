@@ -119,15 +119,20 @@ class Job:
 class JobStore:
     """The `jobs` table in `DATA_DIR/jobs.sqlite`; results in `DATA_DIR/jobs/<id>/`."""
 
+    # how long a write waits for a lock another connection (or another program) holds
+    busy_timeout_s = 30.0
+
     def __init__(self, data_dir: str | Path):
         self.data_dir = Path(data_dir).resolve()
         self.results_dir = self.data_dir / "jobs"
         self.results_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.data_dir / "jobs.sqlite"
         self._local = threading.local()
+        self._created = False
         with self._connect() as db:
             db.executescript(SCHEMA)
         self._allow_cancelled()
+        self._created = True
 
     def _allow_cancelled(self) -> None:
         """Rebuild a `jobs` table made before jobs could be cancelled: its CHECK refuses the
@@ -153,8 +158,14 @@ class JobStore:
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            # autocommit mode (isolation_level=None): transactions are the explicit BEGINs below
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            # autocommit mode (isolation_level=None): transactions are the explicit BEGINs below.
+            # Once made, the file is only opened, never made again: a jobs.sqlite deleted under
+            # a running studio gave each new thread an empty database of its own, with no table
+            # ("no such table: jobs", a 500) and none of the queue
+            target = self.path if not self._created else f"{self.path.as_uri()}?mode=rw"
+            db = sqlite3.connect(
+                target, timeout=self.busy_timeout_s, isolation_level=None, uri=self._created
+            )
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
