@@ -136,9 +136,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bandmate.mix.automix import detect_role_from_content, role_from_name
 from bandmate.mix.balance import ROLES, song_relative_features, stem_features
 from bandmate.mix.meter import measure_loudness
+from bandmate.mix.roles import detect_role_from_content, role_from_name
 
 sys.path.insert(0, str(Path(__file__).parent))
 from mix import CHART as BENCH_CHART

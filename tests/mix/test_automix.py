@@ -15,11 +15,10 @@ from bandmate.mix.automix import (
     AutomixConfig,
     automix,
     automix_files,
-    detect_role_from_content,
-    role_from_name,
 )
 from bandmate.mix.balance import load_balance, stem_features
 from bandmate.mix.meter import measure_loudness
+from bandmate.mix.roles import detect_role_from_content, role_from_name
 from bandmate.render import render_stems, stem_filenames
 
 RATE = 44_100

@@ -7,7 +7,8 @@ import warnings
 import numpy as np
 
 from bandmate.io.audio import Audio
-from bandmate.mix.automix import automix, detect_role_from_content
+from bandmate.mix.automix import automix
+from bandmate.mix.roles import detect_role_from_content
 
 RATE = 48_000
 

@@ -11,7 +11,8 @@ import scipy.signal
 
 from bandmate.errors import UserError
 from bandmate.io.audio import Audio
-from bandmate.mix.automix import AutomixConfig, automix, role_from_name
+from bandmate.mix.automix import AutomixConfig, automix
+from bandmate.mix.roles import role_from_name
 
 RATE = 44_100
 SECONDS = 4.0

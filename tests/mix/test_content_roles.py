@@ -11,7 +11,8 @@ import pytest
 from bandmate.arrange.backing import backing
 from bandmate.arrange.style import load_style
 from bandmate.io.audio import Audio
-from bandmate.mix.automix import automix, detect_role_from_content
+from bandmate.mix.automix import automix
+from bandmate.mix.roles import detect_role_from_content
 from bandmate.render import render_stems
 
 CHART = "| C | Am | F | G | C | F | G | C |"

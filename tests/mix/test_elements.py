@@ -12,9 +12,10 @@ from bandmate.arrange.style import load_style
 from bandmate.errors import UserError
 from bandmate.io.audio import Audio
 from bandmate.jobs.backing import balance_stems
-from bandmate.mix.automix import AutomixConfig, automix, role_from_name
+from bandmate.mix.automix import AutomixConfig, automix
 from bandmate.mix.elements import element_groups, match_stems, stereo_pairs, stereo_side
 from bandmate.mix.meter import measure_loudness
+from bandmate.mix.roles import role_from_name
 from bandmate.render import render_stems
 
 RATE = 44_100

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from bandmate.io.audio import Audio
-from bandmate.mix.automix import AutomixConfig, automix, role_from_name
+from bandmate.mix.automix import AutomixConfig, automix
 from bandmate.mix.elements import named_elements, taken_ways
 from bandmate.mix.meter import measure_loudness
+from bandmate.mix.roles import role_from_name
 
 RATE = 44_100
 SECONDS = 6

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bandmate.mix.automix import role_from_name
+from bandmate.mix.roles import role_from_name
 
 
 @pytest.mark.parametrize(

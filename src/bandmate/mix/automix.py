@@ -101,14 +101,10 @@ Stages 3-4 and 5-8 run for the stems side by side on as many threads as there ar
 from __future__ import annotations
 
 import math
-import re
 import threading
-import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +143,16 @@ from bandmate.mix.meter import (
     tick_frames,
     true_peak_dbtp,
 )
+from bandmate.mix.roles import (
+    CLICK_NAME,
+    DOUBLE_WORD,
+    FX_NAME,
+    RETURN_NAME,
+    RoleSettings,
+    detect_role_from_content,
+    load_roles,
+    role_from_name,
+)
 from bandmate.progress import ProgressCallback, no_progress
 from bandmate.threads import thread_map
 
@@ -164,47 +170,6 @@ STAGES = (
     "headroom",
 )
 MASKING_BANDS_HZ = (125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0)
-
-
-@dataclass(frozen=True)
-class RoleSettings:
-    """One row of roles.toml: how a role is named, filtered, compressed and panned."""
-
-    role: str
-    highpass_hz: float | None
-    pan: float
-    importance: int
-    threshold_db: float
-    ratio: float
-    attack_ms: float
-    release_ms: float
-    names: tuple[str, ...]
-
-
-@cache
-def load_roles() -> dict[str, RoleSettings]:
-    """The role table, in the order its name rules are tried."""
-    text = (resources.files("bandmate.data") / "mixing" / "roles.toml").read_text("utf-8")
-    table = tomllib.loads(text)["roles"]
-    return {
-        role: RoleSettings(
-            role=role,
-            highpass_hz=row.get("highpass_hz"),
-            pan=float(row["pan"]),
-            importance=int(row["importance"]),
-            threshold_db=float(row["threshold_db"]),
-            ratio=float(row["ratio"]),
-            attack_ms=float(row["attack_ms"]),
-            release_ms=float(row["release_ms"]),
-            names=tuple(row["names"]),
-        )
-        for role, row in table.items()
-    }
-
-
-# a stem's partials (`partials_db`) stand out at most this far in a kit, and less than the second
-# in a bass (an organ's chords stand further)
-DRUM_PARTIALS_DB, BASS_PARTIALS_DB = 8.0, 16.0
 
 
 LEVEL_RANGE_LU = 40.0  # a level given for a stem lies within this far under the loudest
@@ -334,7 +299,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
         role_from.append("given" if given else "name" if from_name else "content")
     if "vocal" not in roles:  # a vocal's double sits under the lead; with no lead, it leads
         for k, name in enumerate(names):
-            undoubled = _DOUBLE_WORD.sub("", name)
+            undoubled = DOUBLE_WORD.sub("", name)
             if role_from[k] == "name" and role_from_name(undoubled, table) == "vocal":
                 roles[k] = "vocal"
 
@@ -895,89 +860,6 @@ def _dominant_dc(x: np.ndarray) -> float | None:
     return float(np.max(np.abs(mean)))
 
 
-def role_from_name(name: str, table: Mapping[str, RoleSettings] | None = None) -> str | None:
-    """The role a stem's name says ("03-bass.wav" -> "bass", "Strings" -> "pad"), or None.
-
-    The file's suffix and a leading number are dropped; the roles' patterns (roles.toml) are
-    tried in the table's order and the first that matches anywhere in the name wins.
-    """
-    table = table or load_roles()
-    stem = Path(name).stem if Path(name).suffix.lower() in AUDIO_SUFFIXES else name
-    stem = re.sub(r"^\d+[-_ .]+(?=\S)", "", stem).lower()  # "03-bass", but "808" is a name
-    for role, settings in table.items():
-        if any(re.search(p, stem) for p in settings.names):
-            return role
-    return None
-
-
-def detect_role_from_content(
-    samples: np.ndarray, sample_rate: int, frames: int | None = None
-) -> str:
-    """A role guessed from the sound, for a stem whose name says nothing.
-
-    `frames`, when longer than `samples`, is the length of the song the stem begins, silent
-    after it (as `welch` takes it): the role is the one the stem padded to it would get.
-
-    The rule, on the mono sum, from a Welch spectrum's share of energy below 250 Hz and its
-    centroid, how far its partials stand out (`partials_db`) and the onset rate
-    (`onset_rate_per_s`):
-    - partials under `DRUM_PARTIALS_DB` (8 dB: a kit's spectrum is mostly noise), at least one
-      onset a second and a centroid from 600 Hz: drums;
-    - 55% or more of the energy below 250 Hz, a centroid under 300 Hz and partials under
-      `BASS_PARTIALS_DB` (16 dB): bass. An organ's chords on a 16' stop hold as much low end,
-      but their many steady partials stand 19-26 dB out;
-    - fewer than 0.5 onsets a second (sustained): pad;
-    - a centroid above 1.2 kHz: lead; otherwise keys.
-    Guitar and vocal are never guessed: by sound alone they pass for keys or lead.
-
-    The thresholds were read off the 17 styles' stems on three charts (228 stems, bench/mix.py's
-    chart among them), where basses now read as bass 40 times in 40 (30 before, the rest keys).
-    Held out, the same parts played by other General MIDI instruments (228 stems of 5 styles:
-    8 basses, 8 drum kits, pianos and mallets, organs, guitars, pads, brass and reeds):
-    - basses read as bass 35 times in 40, 26 before; before, 8 went to keys, to be high-passed
-      at 90 Hz. Slap basses, as bright as a kit, still go to keys or drums;
-    - kits read as drums 35 times in 40, as before (an orchestral kit, timpani, reads as bass
-      or keys);
-    - guitars read as drums 3 times in 40 (a muted guitar's chops are noise), 11 before;
-    - vibraphone and marimba playing a low piano part read as bass twice.
-    On bench/mix.py with the stems named "Audio 1"... (roles from sound alone), the roles
-    match the names' for 112 of 152 stems (92 before) and the level error is 1.96 / 9.5 dB
-    median / worst (2.37 / 9.3 before; named, 1.43 / 6.0).
-    """
-    mono = samples.mean(axis=0).astype(np.float64)
-    if not np.any(mono):
-        return "keys"
-    freqs, power = welch(mono, sample_rate, frames=frames)
-    total = power.sum()
-    if not total > 0:  # a constant: no spectrum (the segments' means are removed), no role
-        return "keys"
-    low_share = power[freqs < 250].sum() / total
-    centroid = float((freqs * power).sum() / total)
-    onsets_per_s = onset_rate_per_s(samples, sample_rate, frames)
-    partials = partials_db(mono, sample_rate, frames)
-    if partials < DRUM_PARTIALS_DB and onsets_per_s >= 1 and centroid >= 600:
-        return "drums"
-    if low_share >= 0.55 and centroid < 300 and partials < BASS_PARTIALS_DB:
-        return "bass"
-    if onsets_per_s < 0.5:
-        return "pad"
-    return "lead" if centroid > 1200 else "keys"
-
-
-def partials_db(mono: np.ndarray, sample_rate: int, frames: int | None = None) -> float:
-    """How far a sound's partials stand out of its spectrum (dB): the 95th percentile, over
-    80 Hz-4 kHz, of a fine Welch spectrum's level (bins of about 5 Hz) over its running median
-    across 31 bins (about 170 Hz). Steady noise reads under 3 dB, a kit 4-7 dB, pitched
-    instruments 10-30 dB, the more the more steady partials they hold. A gain does not move it.
-    NaN for a signal too short to hold a bin in that range (every comparison with it fails)."""
-    segment = 1 << round(math.log2(sample_rate / 5.4))
-    freqs, power = welch(mono, sample_rate, segment=segment, frames=frames)
-    level = 10 * np.log10(power + power.max() * 1e-12)
-    over = level - scipy.ndimage.median_filter(level, size=31, mode="nearest")
-    over = over[(freqs > 80) & (freqs < 4000)]
-    return float(np.percentile(over, 95)) if len(over) else math.nan
-
-
 def _highpass_sos(rate: int, cutoff_hz: float) -> np.ndarray:
     return scipy.signal.butter(2, cutoff_hz, "highpass", fs=rate, output="sos")
 
@@ -1151,26 +1033,6 @@ def _pans(roles, silent, levels, table, groups=(), centred=None) -> list[float]:
     return pans
 
 
-# a click track, a metronome or a count-in: the players' guide, which no mix carries. The whole
-# of the track's name (`elements.track_name`: no take number, side or export suffix, so
-# "Click_01.L" is "click"), but for a number: a part whose name holds the word, a "Rim Click" or
-# a "Click Perc", is music
-CLICK_NAME = re.compile(
-    r"(?:count[ _-]?ins?[ _-]?)?(?:click|clik|metronome|metro)(?:[ _-]?(?:track|trk))?"
-    r"(?: ?\((?:click|metronome|metro)\))?(?:[ _-]?\d+)?|count[ _-]?ins?(?:[ _-]?\d+)?"
-)
-# an effects return, read from the track's name: one that says it is a return ("Verb Return",
-# "Rtn 2"), an aux ("Aux 1"), or is named for its effect ("Delay", "Vox Verb", "Keys Dly"): kept
-# in the centre, stereo as the session made it, and at its place against the stems sent to it.
-# A part named with the word first ("Echo Vox", "Aux Perc", a shaker) is a part
-RETURN_NAME = re.compile(
-    r"(?<![a-z])(?:return|rtn)(?![a-z])|(?<![a-z])(?:reverb|verb|delay|dly|echo)(?:[ _-]?\d+)?$"
-    r"|^aux(?:[ _-]?\d+)?$"
-)
-# an effects track ("FX", "SFX"): a return or a part of risers and hits; kept in the centre
-FX_NAME = re.compile(r"(?<![a-z])s?fx(?![a-z])")
-
-
 def _returns_as_sent(levels, before, returns, names, level_given, with_parts):
     """`levels` with each effects return's (`returns`, by `RETURN_NAME`) set so that it keeps
     its place against the stems it was sent from: moved by the median of the net gain the
@@ -1191,10 +1053,6 @@ def _returns_as_sent(levels, before, returns, names, level_given, with_parts):
         if returns[k] and out[k] is not None and name not in level_given and k not in with_parts:
             out[k] = before[k] + moved
     return out
-
-
-# what makes a vocal a double in roles.toml ("Vox Dbl", "Lead Vocal Doubled")
-_DOUBLE_WORD = re.compile(r"dbl|double", re.IGNORECASE)
 
 
 def _pair_roles(roles: dict[str, str], names: Sequence[str]) -> dict[str, str]:
