@@ -35,6 +35,16 @@ memory, as on every arranger keyboard):
   (Yamaha asks for the *nearest* black or white key to the left; any key below is accepted
   here, which is easier to hit and never ambiguous.)
 
+**Legato** (split and single): a player moving between chords legato strikes the new keys
+before lifting the old ones, 10-100 ms later. Read at the strike, old and new keys together make
+another chord (C to Am with C-E-G still down reads C6, Em over Cmaj7 reads Cmaj7, G7 after Dm
+reads Dm6; one finger's F after C reads F7), and as chords are read on key presses only, the
+band played that chord, on the old root, until the next change. So a left-hand key lifted
+within `LEGATO_S` of the latest left-hand strike, having been struck before it (more than
+`CLUSTER_S`: not a key of the new chord), has the chord read again from the keys still down.
+Later releases keep the chord (chord memory), and a key the player holds on through the change
+(a pedal point, a common tone) still counts while held.
+
 Chord names are spelled with flats or sharps as the tracked key prefers (Bb in F major, A# in
 B major).
 """
@@ -51,6 +61,7 @@ from bandmate.theory.pitch import spell_pitch_class
 MODES = ("full", "split", "single")
 DEFAULT_SPLIT_NOTE = 55  # G3: keys below it are the left hand
 CLUSTER_S = 0.05  # keys struck within this time of the first one are struck together (full)
+LEGATO_S = 0.25  # an old key lifted this soon after a new strike re-reads the chord (legato)
 
 # The qualities a held chord is matched against: the chord tones (below the octave) of each.
 CANDIDATE_QUALITIES = (
@@ -144,9 +155,11 @@ def single_finger_chord(pitches, prefer_flats: bool = False) -> ChordSymbol | No
 class ChordTracker:
     """The current chord from note events, in one of `MODES` (see the module docs).
 
-    `note_on` returns the new chord when this key press changed it, else None; `chord` is the
-    chord in force (None until the first one is recognised); `read` is the chord this key press
-    made, new or not (None when it made none).
+    `note_on` returns the new chord when this key press changed it, else None; `note_off`
+    returns the new chord when the release of a key held over from the chord before changed it
+    (see **Legato** in the module docs), else None; `chord` is the chord in force (None until
+    the first one is recognised); `read` is the chord this key press made, new or not (None
+    when it made none); `strike_s` is the time of the latest left-hand key press.
     """
 
     def __init__(self, mode: str = "split", split_note: int = DEFAULT_SPLIT_NOTE):
@@ -162,6 +175,8 @@ class ChordTracker:
         self.held: set[int] = set()  # keys down now (the pedal does not count)
         self._cluster: list[int] = []  # full mode: keys of the latest cluster
         self._cluster_start = -1.0
+        self._struck: dict[int, float] = {}  # split, single: left-hand keys down, when struck
+        self.strike_s = float("-inf")
         _table()  # build the recognition table now, not in the first note's event path
 
     def note_on(self, time_s: float, pitch: int) -> ChordSymbol | None:
@@ -177,18 +192,37 @@ class ChordTracker:
             chord = recognize_chord([p for p in self._cluster if p in self.held], self.prefer_flats)
         elif pitch >= self.split_note:
             return None  # the right hand plays the melody
-        elif self.mode == "split":
-            chord = recognize_chord(self._left_hand(), self.prefer_flats)
         else:
-            chord = single_finger_chord(self._left_hand(), self.prefer_flats)
+            self._struck[pitch] = self.strike_s = time_s
+            chord = self._read_left_hand()
         self.read = chord
         if chord is None or chord == self.chord:
             return None
         self.chord = chord
         return chord
 
-    def note_off(self, pitch: int) -> None:
+    def note_off(self, pitch: int, time_s: float | None = None) -> ChordSymbol | None:
         self.held.discard(pitch)
+        struck = self._struck.pop(pitch, None)
+        if (
+            struck is None  # full mode, or a right-hand key
+            or time_s is None
+            or self.chord is None
+            or self.strike_s - struck <= CLUSTER_S  # a key of the latest chord
+            or time_s - self.strike_s > LEGATO_S  # long after it: chord memory
+        ):
+            return None
+        chord = self._read_left_hand()  # a key of the chord before, lifted late (legato)
+        if chord is None or chord == self.chord:
+            return None
+        self.chord = chord
+        return chord
+
+    def _read_left_hand(self) -> ChordSymbol | None:
+        keys = self._left_hand()
+        if self.mode == "split":
+            return recognize_chord(keys, self.prefer_flats)
+        return single_finger_chord(keys, self.prefer_flats)
 
     def _left_hand(self) -> list[int]:
         return [p for p in self.held if p < self.split_note]

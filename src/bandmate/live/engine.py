@@ -296,7 +296,7 @@ class Engine:
                     self._catch_up(now)
                     self._relocked = False
                 if self._change_at is not None:
-                    self._change_chord(self._change_at)
+                    self._change_chord(self._change_at, now)
                     self._change_at = None
                 self.advance(now)
         except BaseException:
@@ -354,7 +354,12 @@ class Engine:
             elif not self.started and not self.lanes:  # no band to wait for: the first key
                 self._start(self._cluster_start)
         elif kind == NOTE_OFF:
-            self.chords.note_off(pitch)
+            chord = self.chords.note_off(pitch, time_s)
+            if chord is not None and self.started:  # the old chord's keys lifted (legato)
+                strike_s = self.chords.strike_s  # the change is the new keys', made then
+                if self.chord_log is not None:
+                    self.chord_log.append((strike_s, chord))
+                self._change_at = strike_s
         else:
             self._pedal = velocity >= PEDAL_DOWN_FROM  # the player's own sound; the band ignores it
         for voice in self.voices:
@@ -417,8 +422,9 @@ class Engine:
         for lane in self.lanes:
             lane.skip_until(beat, time_s, self.sink)  # the beat's own notes still sound
 
-    def _change_chord(self, time_s: float) -> None:
-        """Re-plan the pitched parts from the change the player just made."""
+    def _change_chord(self, time_s: float, now_s: float) -> None:
+        """Re-plan the pitched parts from the change the player made at `time_s` (before
+        `now_s` when the old chord's keys were lifted late, see `live.chords`)."""
         grid = CHORD_GRID_BEATS
         change = round(self.beat.beat_at(time_s) / grid) * grid
         bar = int(change // self.bar_beats)
@@ -432,7 +438,8 @@ class Engine:
         if spans == old:
             return
         self.spans[bar] = spans
-        horizon = self.beat.beat_at(time_s + self.lookahead_s)
+        # what was released is not recalled: the new notes start after it, as they are released
+        horizon = self.beat.beat_at(now_s + self.lookahead_s)
         cut = max(change, horizon)
         for index, lane in enumerate(self.lanes):
             if not self.band.is_pitched[index]:

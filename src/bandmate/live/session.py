@@ -405,7 +405,9 @@ def band_notes(outputs) -> dict[str, list[tuple[float, float, int, int]]]:
     parts: dict[str, list] = defaultdict(list)
     sounding: dict[tuple[str, int], tuple[float, int]] = {}
     last = 0.0
-    for event, _delivered in sorted(outputs, key=lambda o: (o[0].time_s, o[0].velocity > 0)):
+    # in time, and as sent at one time: a lane sends a re-struck note's off before its on, and a
+    # note cut as it starts (a chord changed again in the same moment) its on before its off
+    for event, _delivered in sorted(outputs, key=lambda o: o[0].time_s):
         key = (event.part, event.pitch)
         last = max(last, event.time_s)
         if key in sounding:
