@@ -120,6 +120,32 @@ async function followJob(id, status, onProgress) {
   }
 }
 
+// A reload of the page must not lose a job it was following (the job runs on in the studio, but
+// the page had forgotten it, its results out of reach): while a form follows a job, the job's id
+// is kept in sessionStorage under the form's name, and a page (re)loaded finds it there and
+// follows the job again (`resumeJobs`). Storage refused (a private window's quota) only loses
+// that.
+const JOB_KEY = (form) => `bandmate-job-${form}`;
+
+function rememberJob(form, id) {
+  try { sessionStorage.setItem(JOB_KEY(form), id); } catch (e) { /* not kept */ }
+}
+
+function forgetJob(form) {
+  try { sessionStorage.removeItem(JOB_KEY(form)); } catch (e) { /* nothing kept */ }
+}
+
+// `waitForJob` for a form's job, its id kept for a reload until the job ends (a page unloaded
+// mid-job never reaches the `finally`, so the id stays for the next load).
+async function followFormJob(form, id, status, onProgress) {
+  rememberJob(form, id);
+  try {
+    return await waitForJob(id, status, onProgress);
+  } finally {
+    forgetJob(form);
+  }
+}
+
 // Run a form's job with its button disabled (a double-click queued the job twice, uploading
 // every file twice) and the previous job's results hidden (a failed job left them on show under
 // its reason, as if they were its own).
@@ -194,10 +220,6 @@ async function loadStyles() {
 
 async function generateBacking(event) {
   event.preventDefault();
-  const status = document.getElementById("backing-status");
-  const bar = document.getElementById("backing-progress");
-  const result = document.getElementById("backing-result");
-  const button = document.getElementById("generate");
   const tempo = document.getElementById("tempo").value;
   const key = document.getElementById("key").value.trim();
   const params = {
@@ -210,14 +232,24 @@ async function generateBacking(event) {
   };
   if (tempo) params.tempo = Number(tempo);
   if (key) params.key = key;
+  await followBacking(async () => (await api.json("POST", "/api/jobs", params)).id);
+}
+
+// Follow a backing job to its end and show it; `start()` gives its id (a new job's, or after a
+// reload the one the page was following).
+async function followBacking(start) {
+  const status = document.getElementById("backing-status");
+  const bar = document.getElementById("backing-progress");
+  const result = document.getElementById("backing-result");
+  const button = document.getElementById("generate");
   button.disabled = true;
   result.hidden = true;
   bar.hidden = false;
   bar.value = 0;
   try {
     setStatus(status, "Queued…");
-    const { id } = await api.json("POST", "/api/jobs", params);
-    const job = await waitForJob(id, status, (state, progress) => {
+    const id = await start();
+    const job = await followFormJob("backing", id, status, (state, progress) => {
       setStatus(status, state === "queued" ? "Queued…" : `Rendering… ${Math.round(progress * 100)}%`);
       bar.value = progress;
     });
@@ -280,24 +312,29 @@ async function master(event) {
         intensity: value("master-intensity"),
         curve: document.getElementById("master-curve").value,
       });
-      const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
-      const report = await api.json("GET", api.fileUrl(id, "master.json"));
-      const body = document.querySelector("#master-table tbody");
-      body.replaceChildren();
-      for (const [key, label] of MASTER_ROWS) {
-        const row = document.createElement("tr");
-        for (const text of [label, report.before[key], report.after[key]]) {
-          const cell = document.createElement("td");
-          cell.textContent = typeof text === "number" ? text.toFixed(1) : text ?? "–";
-          row.append(cell);
-        }
-        body.append(row);
-      }
-      showAudioResult("master", id, job, status);
+      await finishMaster(id, status);
     } catch (error) {
       showError(status, error);
     }
   });
+}
+
+// Follow a master job to its end and show its before/after table, player and downloads.
+async function finishMaster(id, status) {
+  const job = await followFormJob("master", id, status, (state) => setStatus(status, `${state}…`));
+  const report = await api.json("GET", api.fileUrl(id, "master.json"));
+  const body = document.querySelector("#master-table tbody");
+  body.replaceChildren();
+  for (const [key, label] of MASTER_ROWS) {
+    const row = document.createElement("tr");
+    for (const text of [label, report.before[key], report.after[key]]) {
+      const cell = document.createElement("td");
+      cell.textContent = typeof text === "number" ? text.toFixed(1) : text ?? "–";
+      row.append(cell);
+    }
+    body.append(row);
+  }
+  showAudioResult("master", id, job, status);
 }
 
 // ---- melody, harmonize, continue ------------------------------------------------------------
@@ -327,16 +364,21 @@ async function compose(event) {
       }
       setStatus(status, "Queued…");
       const { id } = await api.json("POST", "/api/jobs", params);
-      const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
-      fillDownloads(document.getElementById("compose-downloads"), id, job.files);
-      document.getElementById("compose-result").hidden = false;
-      const roll = await api.json("GET", `/api/jobs/${id}/pianoroll`);
-      drawPianoRoll(document.getElementById("compose-roll"), roll);
-      setStatus(status, `Done: ${roll.notes.length} notes, ${roll.duration_s.toFixed(1)} s.`);
+      await finishCompose(id, status);
     } catch (error) {
       showError(status, error);
     }
   });
+}
+
+// Follow a melody, harmonize or continue job to its end and show its notes and downloads.
+async function finishCompose(id, status) {
+  const job = await followFormJob("compose", id, status, (state) => setStatus(status, `${state}…`));
+  fillDownloads(document.getElementById("compose-downloads"), id, job.files);
+  document.getElementById("compose-result").hidden = false;
+  const roll = await api.json("GET", `/api/jobs/${id}/pianoroll`);
+  drawPianoRoll(document.getElementById("compose-roll"), roll);
+  setStatus(status, `Done: ${roll.notes.length} notes, ${roll.duration_s.toFixed(1)} s.`);
 }
 
 // ---- chords ---------------------------------------------------------------------------------
@@ -361,20 +403,25 @@ async function suggestChords(event) {
       }
       setStatus(status, "Queued…");
       const { id } = await api.json("POST", "/api/jobs", params);
-      const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
-      const suggestions = await api.json("GET", api.fileUrl(id, "chords.json"));
-      const warning = document.getElementById("chords-warning");
-      warning.hidden = !job.files.includes("warning.txt");
-      if (!warning.hidden) {
-        warning.textContent = (await (await fetch(api.fileUrl(id, "warning.txt"))).text()).trim();
-      }
-      showSuggestions(suggestions);
-      document.getElementById("chords-result").hidden = false;
-      setStatus(status, `Done: ${suggestions.length} suggestion${suggestions.length === 1 ? "" : "s"}.`);
+      await finishChords(id, status);
     } catch (error) {
       showError(status, error);
     }
   });
+}
+
+// Follow a chords job to its end and show its suggestions.
+async function finishChords(id, status) {
+  const job = await followFormJob("chords", id, status, (state) => setStatus(status, `${state}…`));
+  const suggestions = await api.json("GET", api.fileUrl(id, "chords.json"));
+  const warning = document.getElementById("chords-warning");
+  warning.hidden = !job.files.includes("warning.txt");
+  if (!warning.hidden) {
+    warning.textContent = (await (await fetch(api.fileUrl(id, "warning.txt"))).text()).trim();
+  }
+  showSuggestions(suggestions);
+  document.getElementById("chords-result").hidden = false;
+  setStatus(status, `Done: ${suggestions.length} suggestion${suggestions.length === 1 ? "" : "s"}.`);
 }
 
 function showSuggestions(suggestions) {
@@ -470,12 +517,40 @@ async function mix(event) {
       const stems = [];
       for (const file of files) stems.push(await api.upload(file));
       const { id } = await api.json("POST", "/api/jobs", { kind: "mix", stems, ...stemSettings(stems) });
-      const job = await waitForJob(id, status, (state) => setStatus(status, `${state}…`));
-      showAudioResult("mix", id, job, status);
+      await finishMix(id, status);
     } catch (error) {
       showError(status, error);
     }
   });
+}
+
+// Follow a mix job to its end and show the mix, its plot and downloads.
+async function finishMix(id, status) {
+  const job = await followFormJob("mix", id, status, (state) => setStatus(status, `${state}…`));
+  showAudioResult("mix", id, job, status);
+}
+
+// Follow again the jobs the page was following when it was reloaded (see `rememberJob`).
+function resumeJobs() {
+  const stored = (form) => {
+    try { return sessionStorage.getItem(JOB_KEY(form)); } catch (e) { return null; }
+  };
+  const backing = stored("backing");
+  if (backing) followBacking(async () => backing);
+  for (const [form, finish] of [
+    ["master", finishMaster], ["compose", finishCompose], ["chords", finishChords], ["mix", finishMix],
+  ]) {
+    const id = stored(form);
+    if (!id) continue;
+    const status = document.getElementById(`${form}-status`);
+    runForm(document.getElementById(`${form}-go`), document.getElementById(`${form}-result`), async () => {
+      try {
+        await finish(id, status);
+      } catch (error) {
+        showError(status, error);
+      }
+    });
+  }
 }
 
 document.getElementById("compose-form").addEventListener("submit", compose);
@@ -486,3 +561,4 @@ showStemSettings();  // files a reload kept
 document.getElementById("backing-form").addEventListener("submit", generateBacking);
 document.getElementById("master-form").addEventListener("submit", master);
 loadStyles().catch((error) => setStatus(document.getElementById("backing-status"), error.message, true));
+resumeJobs();
