@@ -78,3 +78,22 @@ def test_an_item_marked_done_by_hand_whose_output_is_gone_is_done_again(ray_clus
     summary = run_batch(plan_master(tmp_path / "in", out), out)
     assert (summary.done, summary.skipped) == (1, 1)
     assert (out / "s0.wav").is_file()
+
+
+def test_a_file_name_that_is_not_utf8_is_mastered_and_recorded(ray_cluster, tmp_path):
+    """A Latin-1 name from an old archive (b'caf\\xe9.wav'): the batch stopped with a
+    UnicodeEncodeError traceback before any work. It is mastered under the same name, the
+    report stays UTF-8 JSON, and a rerun finds it done."""
+    import os
+
+    (good,) = write_mixes(tmp_path / "in", 1)
+    latin1 = os.fsdecode(os.fsencode(tmp_path / "in") + b"/caf\xe9.wav")
+    os.rename(good.parent / "s0.wav", latin1)
+    write_mixes(tmp_path / "in", 1)  # and a plain s0.wav beside it
+    out = tmp_path / "out"
+    summary = run_batch(plan_master(tmp_path / "in", out), out)
+    assert (summary.done, summary.failed) == (2, {})
+    assert os.path.isfile(os.fsencode(out) + b"/caf\xe9.wav")
+    json.loads((out / REPORT_FILE).read_bytes().decode("utf-8"))  # strict UTF-8
+    again = run_batch(plan_master(tmp_path / "in", out), out)
+    assert (again.done, again.skipped) == (0, 2)

@@ -47,8 +47,10 @@ class BatchItem:
 
 
 def name_seed(name: str) -> int:
-    """A 31-bit seed from an item's name: the same name, the same seed, in every batch."""
-    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:4], "big") >> 1
+    """A 31-bit seed from an item's name: the same name, the same seed, in every batch. A file
+    name that is not UTF-8 (from an old archive) is taken as the bytes it is on disk."""
+    data = name.encode("utf-8", "surrogateescape")
+    return int.from_bytes(hashlib.sha256(data).digest()[:4], "big") >> 1
 
 
 def file_sha256(path: str | os.PathLike, chunk_bytes: int = 1 << 20) -> str:

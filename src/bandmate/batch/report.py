@@ -15,6 +15,7 @@ by the driver alone, so a crash leaves the last good version.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from bandmate.io.files import write_text_atomic
 REPORT_FILE = "batch-report.json"
 FORMAT = "bandmate-batch/1"
 STATUSES = ("done", "failed", "pending")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -80,4 +82,8 @@ class BatchReport:
             "items": self.items,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(self.path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+        # a file name that is not UTF-8 (Python holds its bytes as lone surrogates) is written as
+        # JSON's \\u escape: the report stays UTF-8, and reads back as the same name
+        text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+        write_text_atomic(self.path, text)
