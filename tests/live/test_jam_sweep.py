@@ -72,6 +72,14 @@ def test_lifting_a_key_of_the_chord_or_a_held_bass_keeps_the_chord():
         tracker.note_on(0.0, p)
     assert tracker.chord == parse_chord("Am7")
     assert tracker.note_off(43, 0.1) is None and tracker.chord == parse_chord("Am7")
+    # a rolled chord let go at once, its first key first: not a new chord (E-G-Bb, Edim)
+    tracker = ChordTracker("split")
+    for k, p in enumerate((36, 40, 43, 46)):
+        tracker.note_on(0.06 * k, p)
+    assert tracker.chord == parse_chord("C7")
+    for p in (36, 40, 43, 46):
+        tracker.note_off(p, 0.3)
+    assert tracker.chord == parse_chord("C7")
     # a bass key held on (a pedal point) under the next chord, lifted two beats later
     tracker = ChordTracker("split")
     for p in (36, 40, 43):

@@ -40,10 +40,12 @@ before lifting the old ones, 10-100 ms later. Read at the strike, old and new ke
 another chord (C to Am with C-E-G still down reads C6, Em over Cmaj7 reads Cmaj7, G7 after Dm
 reads Dm6; one finger's F after C reads F7), and as chords are read on key presses only, the
 band played that chord, on the old root, until the next change. So a left-hand key lifted
-within `LEGATO_S` of the latest left-hand strike, having been struck before it (more than
-`CLUSTER_S`: not a key of the new chord), has the chord read again from the keys still down.
-Later releases keep the chord (chord memory), and a key the player holds on through the change
-(a pedal point, a common tone) still counts while held.
+within `LEGATO_S` of the latest left-hand strike, having been struck before the keys struck
+with it (a run of strikes each within `ROLL_S` of the one before: a chord, rolled or not), has
+the chord read again from the keys still down. A key of a rolled chord lifted early (C-E-G-Bb
+rolled and let go at once, the C first) keeps the chord, as do later releases (chord memory),
+and a key the player holds on through the change (a pedal point, a common tone) still counts
+while held.
 
 Chord names are spelled with flats or sharps as the tracked key prefers (Bb in F major, A# in
 B major).
@@ -62,6 +64,7 @@ MODES = ("full", "split", "single")
 DEFAULT_SPLIT_NOTE = 55  # G3: keys below it are the left hand
 CLUSTER_S = 0.05  # keys struck within this time of the first one are struck together (full)
 LEGATO_S = 0.25  # an old key lifted this soon after a new strike re-reads the chord (legato)
+ROLL_S = 0.12  # left-hand strikes this close one after another are one chord's (a roll)
 
 # The qualities a held chord is matched against: the chord tones (below the octave) of each.
 CANDIDATE_QUALITIES = (
@@ -177,6 +180,7 @@ class ChordTracker:
         self._cluster_start = -1.0
         self._struck: dict[int, float] = {}  # split, single: left-hand keys down, when struck
         self.strike_s = float("-inf")
+        self._group_s = float("-inf")  # the first of the strikes of the latest chord
         _table()  # build the recognition table now, not in the first note's event path
 
     def note_on(self, time_s: float, pitch: int) -> ChordSymbol | None:
@@ -193,6 +197,8 @@ class ChordTracker:
         elif pitch >= self.split_note:
             return None  # the right hand plays the melody
         else:
+            if time_s - self.strike_s > ROLL_S:
+                self._group_s = time_s
             self._struck[pitch] = self.strike_s = time_s
             chord = self._read_left_hand()
         self.read = chord
@@ -208,7 +214,7 @@ class ChordTracker:
             struck is None  # full mode, or a right-hand key
             or time_s is None
             or self.chord is None
-            or self.strike_s - struck <= CLUSTER_S  # a key of the latest chord
+            or struck >= self._group_s  # a key of the latest chord
             or time_s - self.strike_s > LEGATO_S  # long after it: chord memory
         ):
             return None
