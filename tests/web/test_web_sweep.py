@@ -55,3 +55,19 @@ def test_a_job_database_removed_under_the_studio_is_not_made_again_empty(tmp_pat
     thread.join()
     assert len(failures) == 1
     assert not store.path.exists()
+
+
+def test_an_upload_after_the_uploads_folder_was_removed_is_kept(tmp_path):
+    """`rm -r DATA_DIR/uploads` (a clean-up by hand) under the running studio: every upload
+    from then on was a 500 "Internal Server Error" until a restart."""
+    import shutil
+
+    from tests.web.conftest import upload, wav_bytes
+
+    app = create_app(tmp_path, workers=0)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        shutil.rmtree(tmp_path / "uploads")
+        response = upload(client, "take 2.wav", wav_bytes(0.5))
+        assert response.status_code == 201, response.text
+        job = {"kind": "master", "input": response.json()["id"]}
+        assert client.post("/api/jobs", json=job, headers=CSRF).status_code == 201

@@ -189,7 +189,9 @@ class UploadReceiver:
         self.max_bytes = max_bytes
         self.id = uuid.uuid4().hex
         self.incoming = store.root / f".incoming-{self.id}"
-        self.incoming.mkdir()
+        # parents: an uploads folder removed under the running studio (a clean-up by hand) is
+        # made again, not a 500 for every upload from then on
+        self.incoming.mkdir(parents=True)
         self.data_path = self.incoming / "data"
         self._file = None
         self._size = 0
