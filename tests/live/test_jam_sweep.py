@@ -130,3 +130,14 @@ def test_a_note_cut_as_it_starts_is_not_written_as_a_long_one():
     assert [(on, round(off, 3), p) for on, off, p, _ in notes] == [
         (1.0, 1.001, 36), (1.0, 1.5, 40), (1.5, 2.0, 40), (5.0, 5.5, 36)
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("meter", [(1, 32), (1, 16), (7, 8)])
+def test_a_legato_change_in_bars_shorter_than_the_overlap_is_made(meter):
+    """A bar of a 32nd at 400 BPM passes in 4 ms: the bar the new chord was struck in is gone
+    from the plan when the old keys are lifted 0.2 s later, and the band stopped on an error."""
+    keys = [(36, 40, 43), (45, 48, 52), (41, 45, 48)]
+    engine = Engine("pop", tempo_bpm=400, meter=meter)
+    result = simulate(legato(keys, 0.2), engine)
+    assert [c for _, c in result.chords][-1] == parse_chord("F")
+    assert engine.received == len(legato(keys, 0.2)) and not engine.ignored

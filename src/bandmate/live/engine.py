@@ -430,6 +430,11 @@ class Engine:
         bar = int(change // self.bar_beats)
         if bar >= self.rendered_bars:
             return  # the bar is not planned yet: it will be planned with this chord
+        if bar not in self.spans and time_s < now_s:
+            # a change made before its bar's plan was let go (a bar of a 32nd, passed in the
+            # moment since the strike): the change is made now
+            self._change_chord(now_s, now_s)
+            return
         tick = round((change - bar * self.bar_beats) * TICKS_PER_BEAT)
         chord = self.chords.chord
         old = self.spans[bar]
