@@ -36,3 +36,12 @@ def loop_but_stall(item, marker_dir: str, victim: str):
     while not started.exists():
         time.sleep(0.01)
     return loop_item(item)
+
+
+def master_when_told(item, marker_dir: str):
+    """Master `item` once the file `go` appears in `marker_dir` (a batch held running)."""
+    import time
+
+    while not (Path(marker_dir) / "go").exists():
+        time.sleep(0.01)
+    return master_item(item)

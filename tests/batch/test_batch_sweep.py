@@ -97,3 +97,36 @@ def test_a_file_name_that_is_not_utf8_is_mastered_and_recorded(ray_cluster, tmp_
     json.loads((out / REPORT_FILE).read_bytes().decode("utf-8"))  # strict UTF-8
     again = run_batch(plan_master(tmp_path / "in", out), out)
     assert (again.done, again.skipped) == (0, 2)
+
+
+def test_a_second_batch_on_a_folder_in_use_is_one_sentence(ray_cluster, tmp_path, capsys):
+    """The same command in a second terminal while the first runs: it did every item a second
+    time, and the two reports overwrote each other's records."""
+    import functools
+    import threading
+
+    import cloudpickle
+
+    from tests.batch import crashing
+
+    write_mixes(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    cloudpickle.register_pickle_by_value(crashing)
+    work = functools.partial(crashing.master_when_told, marker_dir=str(tmp_path))
+    first = {}
+    thread = threading.Thread(
+        target=lambda: first.update(s=run_batch(plan_master(tmp_path / "in", out), out, work=work))
+    )
+    thread.start()
+    try:
+        while not (out / REPORT_FILE).exists():  # the first batch has planned and started
+            thread.join(0.01)
+        assert main(["batch", "master", str(tmp_path / "in"), str(out)]) == 2
+        one_sentence(capsys, "Another batch is running in")
+    finally:
+        (tmp_path / "go").touch()
+        thread.join(60)
+    assert first["s"].done == 2
+    # once it has finished, the folder is free: a rerun finds everything done
+    assert main(["batch", "master", str(tmp_path / "in"), str(out)]) == 0
+    assert "2 already done" in capsys.readouterr().out

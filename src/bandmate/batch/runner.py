@@ -23,6 +23,7 @@ must see the input and output folders at the same paths (a shared file system).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -93,15 +94,46 @@ def run_batch(
     out = Path(out_dir)
     check_out_dir(out)
     started = time.monotonic()
-    report = BatchReport.load(out, kind)
-    todo = _plan(items, report, out, force)
-    summary = BatchSummary(len(items), 0, len(items) - len(todo), report=report.path)
-    progress(summary.skipped, summary.total)
-    if todo:  # a finished batch writes nothing, not even its report
-        report.save()
-        _run(todo, report, out, summary, work or WORK[kind], workers, address, progress)
+    with _only_batch_in(out):
+        report = BatchReport.load(out, kind)
+        todo = _plan(items, report, out, force)
+        summary = BatchSummary(len(items), 0, len(items) - len(todo), report=report.path)
+        progress(summary.skipped, summary.total)
+        if todo:  # a finished batch writes nothing, not even its report
+            report.save()
+            _run(todo, report, out, summary, work or WORK[kind], workers, address, progress)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+@contextlib.contextmanager
+def _only_batch_in(out: Path):
+    """Hold an exclusive `flock` on the output folder itself (no lock file is left in it) while
+    a batch runs there: a second batch on the same folder (the same command in two terminals, a
+    cron job that overlapped) is refused in one sentence. It did every item a second time, and
+    the two reports overwrote each other's records. Where the folder cannot be locked (no
+    `fcntl`, a file system without `flock` on folders) the batch runs unlocked."""
+    if not out.exists():
+        out.mkdir(parents=True)  # a new folder: every item is to do, so the batch writes here
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover (Windows)
+        yield
+        return
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(
+                f"Another batch is running in {str(out)!r}; let it finish (a rerun then skips "
+                "what it did) or choose another output folder."
+            ) from None
+        except OSError:  # a folder this file system cannot lock
+            pass
+        yield
+    finally:
+        os.close(fd)  # closing the only descriptor releases the flock
 
 
 def _record(item: BatchItem, source_sha256: str | None) -> dict:
