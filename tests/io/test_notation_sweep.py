@@ -227,6 +227,21 @@ def test_abc_chord_symbols_after_an_annotation_are_read(tmp_path):
     ]  # fmt: skip
 
 
+def test_a_chord_symbol_before_a_sharp_or_flat_note_keeps_the_bar(tmp_path):
+    # the closing quote of "E7" before ^g (a leading tone, in any minor tune) was taken for the
+    # opening of an annotation: everything up to the next quote was dropped, a bar with it
+    path = tmp_path / "leading.abc"
+    path.write_text(
+        "X:1\nT:Leading tone\nM:4/4\nL:1/8\nK:Am\n"
+        '"Am"A2 c2 e2 a2 | "E7"^g2 e2 B2 ^G2 | "Am"A2 c2 "Dm"d2 _B2 | "E7"e2 ^g2 "Am"a4 |]\n'
+    )
+    score = read_score(path)
+    chords = [format_chord(c.symbol) for c in score.chords]
+    assert chords == ["Am", "E7", "Am", "Dm", "E7", "Am"]
+    assert len(score.tracks[0].notes) == 15
+    assert score.bar_grid.bar_count(score.end_ticks) == 4
+
+
 def test_cue_notes_in_a_players_part_are_not_played(tmp_path):
     # a flute part exported from Finale or Dorico: the oboe's line printed small over two beats
     # of rest (a chord among them), then the flute's own notes

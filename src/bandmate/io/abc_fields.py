@@ -28,9 +28,11 @@ _CLEF_ONLY_RE = re.compile(
 )
 
 
-# an annotation: a quoted string that starts with ^ _ < > or @ (text placed by the note, not a
-# chord symbol)
-_ANNOTATION_RE = re.compile(r'"[\^_<>@][^"\n]*"')
+# a quoted string: a chord symbol, or an annotation when it starts with ^ _ < > or @ (text placed
+# by the note). Matched from left to right, each string whole, so the closing quote of "E7" before
+# a sharp note (`"E7"^g2`) is never taken for the opening of an annotation
+_QUOTED_RE = re.compile(r'"([^"\n]*)"')
+_ANNOTATION_MARKS = "^_<>@"
 
 
 def without_annotations(text: str) -> str | None:
@@ -49,7 +51,9 @@ def without_annotations(text: str) -> str | None:
             in_body = in_body or bool(field and field[1] == "K")  # the header ends with K:
             continue
         code, percent, comment = line.partition("%")
-        kept = _ANNOTATION_RE.sub("", code)
+        kept = _QUOTED_RE.sub(
+            lambda m: "" if m[1][:1] and m[1][0] in _ANNOTATION_MARKS else m[0], code
+        )
         changed = changed or kept != code
         # a line that held only annotations stays, blank of them: a blank line ends a tune
         out.append(kept + percent + comment if kept.strip() or percent else code)
