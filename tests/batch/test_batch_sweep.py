@@ -130,3 +130,15 @@ def test_a_second_batch_on_a_folder_in_use_is_one_sentence(ray_cluster, tmp_path
     # once it has finished, the folder is free: a rerun finds everything done
     assert main(["batch", "master", str(tmp_path / "in"), str(out)]) == 0
     assert "2 already done" in capsys.readouterr().out
+
+
+def test_a_report_saved_with_a_byte_order_mark_is_read(ray_cluster, tmp_path):
+    """A report edited in Notepad comes back with a UTF-8 byte-order mark: it was refused as
+    "not a batch report", and the user told to move it away (so redo the whole batch)."""
+    write_mixes(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    run_batch(plan_master(tmp_path / "in", out), out)
+    text = (out / REPORT_FILE).read_text(encoding="utf-8")
+    (out / REPORT_FILE).write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    again = run_batch(plan_master(tmp_path / "in", out), out)
+    assert (again.done, again.skipped) == (0, 2)

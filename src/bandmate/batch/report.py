@@ -43,7 +43,8 @@ class BatchReport:
         if not path.exists():
             return cls(path, kind)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            # utf-8-sig: a report edited in an editor that saves a byte-order mark (Notepad)
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
             items = dict(data["items"])
             found = data["kind"]
             for name, entry in items.items():  # an entry edited by hand or cut short
