@@ -246,10 +246,14 @@ def session_with_a_return(rng):
     return stems, wet.astype(np.float32)
 
 
-def test_a_reverb_return_keeps_its_place_against_the_stems_it_was_sent_from(rng):
+@pytest.mark.parametrize(
+    "name",
+    ["Verb Return.wav", "Reverb Bus.wav", "Delay Slap.wav", "Reverb (Hall).wav", "Aux B.wav"],
+)
+def test_a_reverb_return_keeps_its_place_against_the_stems_it_was_sent_from(rng, name):
     # balanced as a pad part, a return 20 dB under the vocal it came from came up to 10 dB under
     stems, wet = session_with_a_return(rng)
-    _, report = automix([*stems, ("Verb Return.wav", Audio(wet, RATE))])
+    _, report = automix([*stems, (name, Audio(wet, RATE))])
     *dry, verb = (s.gain_db for s in report.stems)
     assert verb == pytest.approx(float(np.median(dry)), abs=1.0)
 

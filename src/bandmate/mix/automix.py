@@ -75,7 +75,7 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    alternating left and right, the loudest of an odd number of them centred, so the sides
    balance; a left/right pair hard to its sides); mono stems become stereo. An effects return
    or effects track (`RETURN_NAME`, `FX_NAME`: "Verb Return", "Vox Verb", "Delay", "Aux 1",
-   "FX"; not a part named with the word first, "Aux Perc" or "Echo Vox") stays in the centre,
+   "FX"; not a part named "Aux" and an instrument, "Aux Perc") stays in the centre,
    its stereo as the session made it, whatever role it is read as (a reverb read as a pad was
    pushed 4 dB to one side). A return's level (`RETURN_NAME`; not "FX", which is as often a
    part of risers and hits) is not the balance model's: it keeps its place against the stems it

@@ -155,13 +155,14 @@ CLICK_NAME = re.compile(
     r"(?:count[ _-]?ins?[ _-]?)?(?:click|clik|metronome|metro)(?:[ _-]?(?:track|trk))?"
     r"(?: ?\((?:click|metronome|metro)\))?(?:[ _-]?\d+)?|count[ _-]?ins?(?:[ _-]?\d+)?"
 )
-# an effects return, read from the track's name: one that says it is a return ("Verb Return",
-# "Rtn 2"), an aux ("Aux 1"), or is named for its effect ("Delay", "Vox Verb", "Keys Dly"): kept
-# in the centre, stereo as the session made it, and at its place against the stems sent to it.
-# A part named with the word first ("Echo Vox", "Aux Perc", a shaker) is a part
+# an effects return, read from the track's name: one named for its effect or as a return
+# anywhere in it ("Verb Return", "Reverb Bus", "Delay Slap", "Vox Verb", "Rtn 2"), or an aux bus
+# ("Aux 1", "Aux B", "Aux Bus"): kept in the centre, stereo as the session made it, and at its
+# place against the stems sent to it. "Aux" before anything else names a part ("Aux Perc", an
+# auxiliary percussionist's shaker), balanced as one
 RETURN_NAME = re.compile(
-    r"(?<![a-z])(?:return|rtn)(?![a-z])|(?<![a-z])(?:reverb|verb|delay|dly|echo)(?:[ _-]?\d+)?$"
-    r"|^aux(?:[ _-]?\d+)?$"
+    r"(?<![a-z])(?:reverb|verb|return|rtn|delay|dly|echo)(?![a-z])"
+    r"|^aux(?:[ _-]?(?:\d+|[a-h]|bus|return|rtn|send|fx))?$"
 )
 # an effects track ("FX", "SFX"): a return or a part of risers and hits; kept in the centre
 FX_NAME = re.compile(r"(?<![a-z])s?fx(?![a-z])")
