@@ -90,6 +90,18 @@ def test_parts_whose_names_make_one_slug_get_files_of_their_own(tmp_path):
     assert parts == [f"mine_120bpm_C_01_{n}.wav" for n in expected]
 
 
+@pytest.mark.parametrize(
+    "names", [["Synth", "Synth+", "Synth 2"], ["ギター", "ピアノ", "Part 2"], ["x", "x", "x-1"]]
+)
+def test_numbered_slugs_do_not_take_another_parts_name(names):
+    # "Synth" and "Synth+" were numbered synth-1 and synth-2, the slug "Synth 2" already had
+    from bandmate.jobs.loops import name_slug, unique_slugs
+
+    slugs = unique_slugs(names)
+    assert len(set(slugs)) == len(slugs)
+    assert slugs[2] == name_slug(names[2])  # a name of its own keeps its slug
+
+
 def test_loop_chords_may_be_a_chart_file_as_for_backing(tmp_path):
     chart = tmp_path / "verse.txt"
     chart.write_text("| G | D | Em | C |\n")

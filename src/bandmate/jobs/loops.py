@@ -45,13 +45,20 @@ def name_slug(text: str) -> str:
 
 def unique_slugs(names: list[str]) -> list[str]:
     """Each name's `name_slug`, a slug that two or more names share numbered in order ("part-1",
-    "part-2"): part names without Latin letters ("ベース", "ドラム") all came out "part", and
-    "Gtr 1" and "Gtr-1" as one slug, so a loop's part files collided."""
+    "part-2", skipping a number another name's slug already is): part names without Latin
+    letters ("ベース", "ドラム") all came out "part", and "Gtr 1" and "Gtr-1" as one slug, so a
+    loop's part files collided."""
     slugs = [name_slug(n) for n in names]
-    out, seen = [], {}
+    taken = {slug for slug in slugs if slugs.count(slug) == 1}
+    out = []
     for slug in slugs:
-        seen[slug] = seen.get(slug, 0) + 1
-        out.append(slug if slugs.count(slug) == 1 else f"{slug}-{seen[slug]}")
+        if slugs.count(slug) > 1:
+            number = 1
+            while f"{slug}-{number}" in taken:
+                number += 1
+            slug = f"{slug}-{number}"
+            taken.add(slug)
+        out.append(slug)
     return out
 
 
