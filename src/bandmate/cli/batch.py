@@ -31,7 +31,8 @@ def add_parser(sub) -> None:
         "a local Ray with one worker per CPU by default, or on a cluster with --address. "
         "OUT_DIR/batch-report.json records each item (done, or failed with its error); a "
         "rerun skips what is done, so a batch that was stopped resumes, and a failed item "
-        "does not stop the others.",
+        "does not stop the others (the exit status is then 1). One batch at a time writes to an "
+        "output folder.",
     )
     kinds = p.add_subparsers(dest="batch_kind", metavar="KIND", parser_class=type(p))
     p.set_defaults(run=_no_kind)
