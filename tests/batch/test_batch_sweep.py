@@ -142,3 +142,19 @@ def test_a_report_saved_with_a_byte_order_mark_is_read(ray_cluster, tmp_path):
     (out / REPORT_FILE).write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
     again = run_batch(plan_master(tmp_path / "in", out), out)
     assert (again.done, again.skipped) == (0, 2)
+
+
+def test_an_input_that_cannot_be_read_fails_alone(ray_cluster, tmp_path, capsys):
+    """An input that cannot be read when the batch hashes it (another user's file, chmod 000,
+    or gone since the folder was listed) stopped the whole batch with a PermissionError (or
+    FileNotFoundError) traceback. It is a failed item in the report; the others are done."""
+    write_mixes(tmp_path / "in", 3)
+    out = tmp_path / "out"
+    items = plan_master(tmp_path / "in", out)
+    (tmp_path / "in" / "s1.wav").unlink()  # as a file moved away, or one this user cannot read
+    summary = run_batch(items, out)
+    assert summary.done == 2 and list(summary.failed) == ["s1.wav"]
+    assert "s1.wav" in summary.failed["s1.wav"] and "cannot be read" in summary.failed["s1.wav"]
+    entry = json.loads((out / REPORT_FILE).read_text())["items"]["s1.wav"]
+    assert entry["status"] == "failed" and "cannot be read" in entry["error"]
+    assert sorted(p.name for p in out.iterdir()) == [REPORT_FILE, "s0.wav", "s2.wav"]

@@ -96,11 +96,14 @@ def run_batch(
     started = time.monotonic()
     with _only_batch_in(out):
         report = BatchReport.load(out, kind)
-        todo = _plan(items, report, out, force)
-        summary = BatchSummary(len(items), 0, len(items) - len(todo), report=report.path)
-        progress(summary.skipped, summary.total)
-        if todo:  # a finished batch writes nothing, not even its report
+        todo, unreadable = _plan(items, report, out, force)
+        skipped = len(items) - len(todo) - len(unreadable)
+        summary = BatchSummary(len(items), 0, skipped, report=report.path)
+        summary.failed.update(unreadable)
+        progress(summary.skipped + len(unreadable), summary.total)
+        if todo or unreadable:  # a finished batch writes nothing, not even its report
             report.save()
+        if todo:
             _run(todo, report, out, summary, work or WORK[kind], workers, address, progress)
     summary.seconds = time.monotonic() - started
     return summary
@@ -143,10 +146,27 @@ def _record(item: BatchItem, source_sha256: str | None) -> dict:
 
 
 def _plan(items: list[BatchItem], report: BatchReport, out: Path, force: bool):
-    """The items to do, each with the report entry it will get; marks them pending."""
-    todo, foreign = [], []
+    """The items to do, each with the report entry it will get, marked pending; and the items
+    whose input cannot be read (name -> error), marked failed."""
+    todo, foreign, unreadable = [], [], {}
     for item in items:
-        record = _record(item, file_sha256(item.source) if item.source else None)
+        try:
+            record = _record(item, file_sha256(item.source) if item.source else None)
+        except OSError as e:  # unreadable (another user's file) or gone: a failed item, not a
+            # traceback that stops the whole batch
+            reason = e.strerror or type(e).__name__
+            unreadable[item.name] = (
+                f"InputFileError: {str(item.source)!r} cannot be read ({reason}); make it "
+                "readable and run the batch again."
+            )
+            report.items[item.name] = {
+                "status": "failed",
+                **_record(item, None),
+                "outputs": [],
+                "seconds": None,
+                "error": unreadable[item.name],
+            }
+            continue
         entry = report.items.get(item.name)
         if (
             entry is not None
@@ -167,7 +187,7 @@ def _plan(items: list[BatchItem], report: BatchReport, out: Path, force: bool):
         )
     for item, record in todo:
         report.items[item.name] = {"status": "pending", **record}
-    return todo
+    return todo, unreadable
 
 
 def _run(todo, report, out, summary, work, workers, address, progress) -> None:
