@@ -158,3 +158,15 @@ def test_an_input_that_cannot_be_read_fails_alone(ray_cluster, tmp_path, capsys)
     entry = json.loads((out / REPORT_FILE).read_text())["items"]["s1.wav"]
     assert entry["status"] == "failed" and "cannot be read" in entry["error"]
     assert sorted(p.name for p in out.iterdir()) == [REPORT_FILE, "s0.wav", "s2.wav"]
+
+
+@pytest.mark.parametrize("kind", ["master", "loops"])
+def test_an_output_folder_under_a_file_is_one_sentence(tmp_path, capsys, kind):
+    """OUT_DIR song.wav/mastered (a file where a folder must be made): a NotADirectoryError
+    traceback, once the batch came to write its report."""
+    write_mixes(tmp_path / "in", 1)
+    out = str(tmp_path / "in" / "s0.wav" / "mastered")
+    args = ["master", str(tmp_path / "in"), out] if kind == "master" else ["loops", "--styles",
+            "funk", "--count", "1", "-o", out]  # fmt: skip
+    assert main(["batch", *args]) == 2
+    one_sentence(capsys, "cannot be made", "is a file")

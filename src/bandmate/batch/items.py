@@ -86,6 +86,13 @@ def check_out_dir(out_dir: Path) -> None:
         raise OutputError(
             f"The output folder {str(out_dir)!r} is a file; give a folder (it is made if missing)."
         )
+    # a missing folder is made: refuse now one that cannot be, under a file (song.wav/out)
+    existing = next((p for p in out_dir.parents if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise OutputError(
+            f"The output folder {str(out_dir)!r} cannot be made: {str(existing)!r} is a file; "
+            "give a folder."
+        )
 
 
 def _check_folders(in_dir: Path, out_dir: Path) -> None:

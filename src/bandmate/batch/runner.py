@@ -116,8 +116,14 @@ def _only_batch_in(out: Path):
     cron job that overlapped) is refused in one sentence. It did every item a second time, and
     the two reports overwrote each other's records. Where the folder cannot be locked (no
     `fcntl`, a file system without `flock` on folders) the batch runs unlocked."""
-    if not out.exists():
-        out.mkdir(parents=True)  # a new folder: every item is to do, so the batch writes here
+    if not out.exists():  # a new folder: every item is to do, so the batch writes here
+        try:
+            out.mkdir(parents=True)
+        except OSError as e:  # not ours to make (permissions), or the disk refuses
+            raise OutputError(
+                f"Cannot make the output folder {str(out)!r} ({e.strerror or e}); choose "
+                "another folder."
+            ) from None
     try:
         import fcntl
     except ImportError:  # pragma: no cover (Windows)
