@@ -35,20 +35,28 @@ _QUOTED_RE = re.compile(r'"([^"\n]*)"')
 _ANNOTATION_MARKS = "^_<>@"
 
 
+def _placed_lines(text: str):
+    """Each line of `text` as (line, its field match or None, whether it lies in a tune's body:
+    after the tune's K: field, which ends its header, and before the next X:)."""
+    in_body = False
+    for line in text.splitlines():
+        field = _FIELD_LINE_RE.match(line)
+        if field and field[1] == "X":
+            in_body = False
+        yield line, field, in_body
+        in_body = in_body or bool(field and field[1] == "K")
+
+
 def without_annotations(text: str) -> str | None:
     """`text` with the annotations of its tune bodies ("^Chorus", "_rit.") left out, or None
     when it has none. music21 takes the first quoted string before a note as its chord symbol
     and drops the rest, so the "G/B" of `"^Chorus""G/B"B` was lost; annotations are text, which
     a Score does not hold."""
     out: list[str] = []
-    in_body = changed = False
-    for line in text.splitlines():
-        field = _FIELD_LINE_RE.match(line)
-        if field and field[1] == "X":
-            in_body = False
+    changed = False
+    for line, field, in_body in _placed_lines(text):
         if not in_body or field:
             out.append(line)
-            in_body = in_body or bool(field and field[1] == "K")  # the header ends with K:
             continue
         code, percent, comment = line.partition("%")
         kept = _QUOTED_RE.sub(
@@ -64,15 +72,11 @@ def fields_on_own_lines(text: str) -> str | None:
     """`text` with every inline K, M, L and Q field of a tune body on a line of its own, or None
     when no tune has one (then music21 reads the text as it is)."""
     out: list[str] = []
-    in_body = changed = False
-    for line in text.splitlines():
-        field = _FIELD_LINE_RE.match(line)
-        if field and field[1] == "X":
-            in_body = False
+    changed = False
+    for line, _, in_body in _placed_lines(text):
         code, percent, comment = line.partition("%")
         if not in_body or code.rstrip().endswith("\\") or not _INLINE_FIELD_RE.search(code):
             out.append(line)
-            in_body = in_body or bool(field and field[1] == "K")  # the header ends with K:
             continue
         pieces, start = [], 0
         for match in _INLINE_FIELD_RE.finditer(code):
