@@ -141,7 +141,13 @@ def test_bad_input_is_one_sentence_and_exit_2(tmp_path, capsys, args, message):
     assert message in err and len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("entry", ['"done"', "null", '{"seconds": 1}', '{"status": "lost"}'])
+@pytest.mark.parametrize(
+    "entry",
+    ['"done"', "null", '{"seconds": 1}', '{"status": "lost"}',
+     # its outputs edited by hand: a TypeError traceback
+     '{"status": "done", "outputs": 5}', '{"status": "done", "outputs": [1]}',
+     '{"status": "done", "outputs": {"a": 1}}', '{"status": "done", "outputs": "s0.wav"}'],
+)  # fmt: skip
 def test_a_report_with_a_broken_entry_is_one_sentence(tmp_path, capsys, entry):
     """A report edited by hand: one sentence that names it, not a TypeError or KeyError."""
     write_mixes(tmp_path / "in", 1)

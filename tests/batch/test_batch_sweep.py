@@ -47,17 +47,6 @@ def test_a_folder_holding_only_earlier_outputs_is_one_sentence(tmp_path, capsys)
     one_sentence(capsys, "outside the output folder")
 
 
-@pytest.mark.parametrize("outputs", ["5", "[1]", '{"a": 1}', '"s0.wav"'])
-def test_a_report_whose_outputs_were_edited_by_hand_is_one_sentence(tmp_path, capsys, outputs):
-    write_mixes(tmp_path / "in", 1)
-    (tmp_path / "out").mkdir()
-    entry = '{"status": "done", "outputs": ' + outputs + "}"
-    text = '{"format": "bandmate-batch/1", "kind": "master", "items": {"s0.wav": ' + entry + "}}"
-    (tmp_path / "out" / REPORT_FILE).write_text(text)
-    assert main(["batch", "master", str(tmp_path / "in"), str(tmp_path / "out")]) == 2
-    one_sentence(capsys, "is not a batch report")
-
-
 def test_a_report_that_is_a_folder_is_one_sentence(tmp_path, capsys):
     write_mixes(tmp_path / "in", 1)
     (tmp_path / "out" / REPORT_FILE).mkdir(parents=True)
