@@ -307,6 +307,9 @@ def test_a_download_from_a_job_not_done_says_why(tmp_path):
     [
         ({**TINY_BACKING, "colour": "blue"}, "no field 'colour'"),
         ({**TINY_BACKING, "tempo": 1000}, "tempo: input should be less than or equal to 400"),
+        # the range `bandmate master` takes: the studio stopped at -40 LUFS
+        ({**TINY_BACKING, "target_lufs": -61}, "greater than or equal to -60"),
+        ({"kind": "master", "input": "f" * 32, "target_lufs": -61}, "greater than or equal to -60"),
         ({**TINY_BACKING, "style": "polka-metal"}, "polka-metal"),
         ({**TINY_BACKING, "chart": "| C | Hm7 |"}, "Hm7"),
         ({**TINY_BACKING, "chart": "/etc/passwd"}, "not file names"),

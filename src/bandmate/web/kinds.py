@@ -74,7 +74,7 @@ class BackingParams(Params):
     groove: UploadId | None = None
     sample_rate: Literal[44100, 48000] = 44100
     audio: bool = True
-    target_lufs: float = Field(-14.0, ge=-40, le=0)
+    target_lufs: float = Field(-14.0, ge=-60, le=0)  # as `MasterConfig` takes it
     ceiling_dbtp: float = Field(-1.0, ge=-20, le=0)
 
 
@@ -85,7 +85,7 @@ class MasterParams(Params):
     kind: Literal["master"]
     input: UploadId
     reference: UploadId | None = None
-    target_lufs: float = Field(-14.0, ge=-40, le=0)
+    target_lufs: float = Field(-14.0, ge=-60, le=0)  # as `MasterConfig` takes it
     ceiling_dbtp: float = Field(-1.0, ge=-20, le=0)
     intensity: float = Field(1.0, ge=0, le=1)
     curve: Literal["balanced", "warm", "bright", "bass-heavy"] = "balanced"
