@@ -9,7 +9,7 @@ against the band by 2.8 dB at the median over the 17 styles and 9 dB at worst (`
 kits in pieces; balanced as one kit, 0.9 and 7.2 dB, the worst being the soft kits that the
 model misses as whole stems too). This module finds such groups by their names; automix then
 balances each as the one stem its stems make
-(`automix._balance`): the stems summed at the differences the model reads between them (the
+(`stems_gain._balance`): the stems summed at the differences the model reads between them (the
 hats under the kick) are read by the model as one stem of the role, the sum is set to that
 level, and a stereo pair is panned hard left and right.
 

@@ -1,0 +1,125 @@
+"""The stem files of a session, for `bandmate mix` (`mix.automix.automix_files`): which files
+of the folders given are stems (`stem_paths`), the names the report gives them (`stem_names`),
+and a mix refused where it would be taken for a stem (`_check_mix_outside_stems`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from bandmate.mix.elements import AUDIO_SUFFIXES
+
+OTHER_AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".ogg", ".opus", ".wma", ".caf")
+
+
+def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -> list[Path]:
+    """The stem files named by `inputs`: files as given, folders as their WAV, FLAC and AIFF
+    files (an AIFF stem was left out of the mix without a word).
+
+    A folder is read as `bandmate backing` writes one: its `stems/` subfolder when that holds
+    stems, else the folder itself; files sorted by name. Hidden files are passed over: macOS
+    leaves a "._name.wav" of metadata beside every file it copies to a USB stick or a network
+    drive, and a half-written output of bandmate's is a hidden file too. The names of the audio
+    files a folder holds in other formats (MP3, AAC, ...), and of its subfolders that hold stems
+    (a "Drums" folder of kick and snare), are added to `skipped`, so that the report can say
+    they were left out. Raises `InputFileError` when nothing is found, or when one file is given
+    twice (it would be mixed twice as loud).
+    """
+    import os
+
+    from bandmate.errors import InputFileError
+    from bandmate.io.files import check_inputs
+
+    paths: list[Path] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            folder = _stem_folder(item)
+            files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+            found = [p for p in files if p.suffix.lower() in AUDIO_SUFFIXES]
+            others = [p.name for p in files if p.suffix.lower() in OTHER_AUDIO_SUFFIXES]
+            if not found:
+                raise InputFileError(_no_stems_message(item, files))
+            others += [
+                f"{p.name}/"
+                for p in files
+                if p.is_dir() and p != item / "stems" and _holds_stems(p)
+            ]
+            if skipped is not None:
+                skipped.extend(others)
+            paths.extend(found)
+        else:
+            check_inputs([item])
+            paths.append(item)
+    if not paths:
+        raise InputFileError("No stems were given; give a folder of stems or stem files.")
+    for k, path in enumerate(paths):
+        for earlier in paths[:k]:
+            if earlier.resolve() == path.resolve() or os.path.samefile(earlier, path):
+                also = "" if str(earlier) == str(path) else f" (as {str(earlier)!r} too)"
+                raise InputFileError(
+                    f"Stem {str(path)!r} is given twice{also}; give each stem once."
+                )
+    return paths
+
+
+def _no_stems_message(folder: Path, files: Sequence[Path]) -> str:
+    """What to do about a folder with no stems of its own: give its subfolders that hold stems
+    (a session exported as "Drums/" and "Band/" was refused as a folder of none, and told to
+    convert MP3s it did not have), else convert its stems to WAV."""
+    import shlex
+
+    inner = [p for p in files if p.is_dir() and _holds_stems(p)]
+    if inner:
+        listed = ", ".join(f"{p.name}/" for p in inner)
+        command = " ".join(shlex.quote(str(p)) for p in inner)
+        return (
+            f"Folder {str(folder)!r} holds no stems itself, but its subfolders {listed} do; "
+            f"give them instead (bandmate mix {command} -o mix.wav)."
+        )
+    return (
+        f"Folder {str(folder)!r} holds no .wav, .flac or .aiff stems; give a folder of stems "
+        "(MP3 or AAC stems converted to WAV)."
+    )
+
+
+def _stem_folder(folder: Path) -> Path:
+    """The folder whose files are a folder's stems: its `stems/` subfolder when that holds any
+    (an empty one, made ahead of an export, left the stems beside it refused as none)."""
+    stems = folder / "stems"
+    return stems if stems.is_dir() and _holds_stems(stems) else folder
+
+
+def _check_mix_outside_stems(inputs: Sequence[str | Path], output: str | Path) -> None:
+    """Refuse a mix written among the stems of a folder it mixes: the next mix of that folder
+    would take it for a stem and mix the song in twice (or refuse it as its own input)."""
+    from bandmate.errors import OutputError
+
+    out = Path(output)
+    if out.suffix.lower() not in AUDIO_SUFFIXES:
+        return
+    for item in map(Path, inputs):
+        if item.is_dir() and out.parent.resolve() == _stem_folder(item).resolve():
+            raise OutputError(
+                f"Output {str(out)!r} is in the stems folder {str(_stem_folder(item))!r}, where "
+                "the next mix of that folder would take it for a stem; write it outside the "
+                "folder."
+            )
+
+
+def stem_names(paths: Sequence[Path]) -> list[str]:
+    """The names the report gives the stems at `paths`: each file's name, or, for files of one
+    name from different folders ("take1/bass.wav", "take2/bass.wav"), the path as given, so that
+    the table's rows and the JSON's entries say which stem is which."""
+    from bandmate.io.audio import display_name
+
+    counts = Counter(p.name for p in paths)
+    return [display_name(p.name if counts[p.name] == 1 else p) for p in paths]
+
+
+def _holds_stems(folder: Path) -> bool:
+    try:
+        return any(p.suffix.lower() in AUDIO_SUFFIXES for p in folder.iterdir())
+    except OSError:  # a folder we may not list holds nothing we can mix
+        return False

@@ -1,0 +1,170 @@
+"""How a session's stems stand to one another, read from their names and their signals, for
+`mix.automix`: the click tracks a mix leaves out (`_without_clicks`), a role given by a track's
+name to both of its mono sides (`_pair_roles`), a level given by a stem's or a part's name
+(`_match_levels`, `_members`), the stems that hold one part twice (`_copies`) or cancel each
+other out (`_cancelling_pairs`), and an effects return kept at its place against the stems sent
+to it (`_returns_as_sent`). `mix.automix` documents how each is used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from bandmate.errors import UserError
+from bandmate.mix.elements import match_stems, stem_aliases, stereo_side, track_name
+from bandmate.mix.roles import CLICK_NAME
+
+
+def _match_levels(given, names, elements) -> dict[str, float]:
+    """The levels `given` keyed by the stem or element (`elements`) each key names."""
+    members = {label: [names[k] for k in group] for label, group in elements.items()}
+    return match_stems(given, names, "The level", members)
+
+
+def _members(key: str, names, elements) -> list[str]:
+    """The stems a level keyed by `key` (a stem's name or an element's) is given for."""
+    return [key] if key in names else [names[k] for k in elements[key]]
+
+
+# two stems cancel when their sum holds a quarter of their energies' sum or less (6 dB under
+# what two unrelated stems give): a correlation of -0.75 at equal levels, and their sum at least
+# 3 dB under the louder one alone
+CANCEL_SHARE = 0.25
+
+CANCEL_FRAMES = 200_000  # frames per stem the check reads (evenly spaced): a Gram matrix of them
+
+# two stems of one role whose signals correlate this closely are one part twice (a duplicated
+# track, a parallel-processed copy): a unison double-tracked by a player stays far under it
+COPY_CORRELATION = 0.95
+
+
+def _copies(signals, roles, elements, frames: int) -> list[list[int]]:
+    """Stem indices of each group of stems, not yet in one of `elements`, of one role whose mono
+    signals (read every `_cancel_step` frames) correlate by `COPY_CORRELATION` or more: the same
+    part in phase. Balanced apart, each was set as loud as the whole part and, adding in phase,
+    the part came out 6 dB over (a duplicated "Keys" exported beside its copy)."""
+    taken = {k for group in elements.values() for k in group}
+    free = [k for k in range(len(signals)) if k not in taken]
+    if len(free) < 2:
+        return []
+    step = _cancel_step(frames)
+    rows = np.zeros((len(free), -(-frames // step)))
+    for row, k in zip(rows, free, strict=True):
+        mono = signals[k][:, ::step].mean(axis=0, dtype=np.float64)
+        row[: len(mono)] = mono[: len(row)]
+    gram = np.einsum("in,jn->ij", rows, rows)
+    energy = np.diag(gram)
+    parent = list(range(len(free)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i in range(len(free)):
+        for j in range(i + 1, len(free)):
+            if roles[free[i]] != roles[free[j]] or energy[i] <= 0 or energy[j] <= 0:
+                continue
+            if gram[i, j] >= COPY_CORRELATION * math.sqrt(energy[i] * energy[j]):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i, k in enumerate(free):
+        groups.setdefault(root(i), []).append(k)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def _cancel_step(frames: int) -> int:
+    """The stride of the frames `_cancelling_pairs` reads: at most `CANCEL_FRAMES` of them."""
+    return max(1, frames // CANCEL_FRAMES)
+
+
+def _cancelling_pairs(rows: Sequence[np.ndarray]) -> list[tuple[int, int, float]]:
+    """(the louder, the quieter, how many dB their sum is under the louder alone) for each pair
+    of stems that cancel each other out, from `rows`: each stem's stereo signal as it goes into
+    the sum, read every `_cancel_step` frames and flattened (float64).
+
+    The rows' energies and cross terms are an unbiased estimate of the mean products, and one
+    small matrix product gives them for every pair.
+    """
+    if len(rows) < 2:
+        return []
+    rows = np.stack(rows)
+    gram = np.einsum("in,jn->ij", rows, rows)  # not BLAS, whose threads spin on after it
+    found = []
+    for i in range(len(rows)):
+        for j in range(i + 1, len(rows)):
+            ei, ej = gram[i, i], gram[j, j]
+            if ei <= 0 or ej <= 0:
+                continue
+            together = max(ei + ej + 2 * gram[i, j], 0.0)
+            if together <= CANCEL_SHARE * (ei + ej):
+                loss = 10 * math.log10(max(ei, ej) / max(together, 1e-12 * max(ei, ej)))
+                found.append((i, j, loss) if ei >= ej else (j, i, loss))
+    return found
+
+
+def _returns_as_sent(levels, before, returns, names, level_given, with_parts):
+    """`levels` with each effects return's (`returns`, by `RETURN_NAME`) set so that it keeps
+    its place against the stems it was sent from: moved by the median of the net gain the
+    other stems get (level less loudness before). A reverb return balanced as a pad part sat
+    louder than the keys and guitar it came from; how wet the session was is the producer's
+    choice, which the balance model cannot read. A return given a level keeps it, and so does
+    one among `with_parts` (stems of an element that holds other stems than returns)."""
+    dry = [
+        levels[k] - before[k]
+        for k in range(len(levels))
+        if not returns[k] and levels[k] is not None and before[k] is not None
+    ]
+    if not dry:
+        return levels
+    moved = float(np.median(dry))
+    out = list(levels)
+    for k, name in enumerate(names):
+        if returns[k] and out[k] is not None and name not in level_given and k not in with_parts:
+            out[k] = before[k] + moved
+    return out
+
+
+def _pair_roles(roles: dict[str, str], names: Sequence[str]) -> dict[str, str]:
+    """`roles` with a role given by the track name of a part exported as two mono sides ("Keys"
+    for "Keys_01.L.wav" and "Keys_01.R.wav") given to each side by its stem's name: roles are
+    read before the sides are paired, so such a name named no stem."""
+    out: dict[str, str] = {}
+    for key, role in roles.items():
+        wanted = key.strip().lower()
+        sides = [n for n in names if stereo_side(n) and track_name(n) == wanted]
+        if len(sides) == 2 and not any(wanted in stem_aliases(n) for n in names):
+            out.update(dict.fromkeys(sides, role))
+        else:
+            out[key] = role
+    return out
+
+
+def _without_clicks(named, given_roles, config, notes):
+    """(`named` and its names without the click tracks, `CLICK_NAME`), a note naming what was
+    left out. A stem a user gives a role or a level by its own name is kept: asked for, it is
+    mixed as any other. Raises `UserError` when every stem is a click track."""
+    asked = {key.strip().lower() for key in (*given_roles, *config.levels)}
+    clicks = [
+        name
+        for name, _ in named
+        if CLICK_NAME.fullmatch(track_name(name))
+        and not ((stem_aliases(name) | {track_name(name)}) & asked)
+    ]
+    if not clicks:
+        return named, [name for name, _ in named]
+    listed = ", ".join(clicks)
+    if len(clicks) == len(named):
+        raise UserError(
+            f"Every stem is a click track ({listed}), which a mix leaves out; to mix one, give "
+            f"it a role (--role '{clicks[0]}=drums')."
+        )
+    notes.append(
+        f"Left out {listed}: a click track guides the players and is not mixed; to mix it, "
+        f"give it a role (--role '{clicks[0]}=drums')."
+    )
+    named[:] = [(name, audio) for name, audio in named if name not in clicks]  # (let go)
+    return named, [name for name, _ in named]
