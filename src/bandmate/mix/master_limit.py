@@ -1,0 +1,173 @@
+"""The limiter and the landing (stages 5 to 7 of `mix.master`): the gain that puts the limited
+signal on the target (`_solve`), the render of the master from pass A's shaped signal
+(`_render`), and the measure and trim that land it (`_land`).
+
+Dynamics (`mix.dynamics`). Compressor and limiter work at a control rate of about 0.4 ms, as
+vector operations, and are linked across channels, so the stereo image stays put. (pedalboard's
+`Compressor` is JUCE's, which compresses each channel on its own: a loud left channel turns the
+left down and not the right. pedalboard 0.9.26's `BrickwallLimiter` was tried first: after about
+17 dB of reduction its gain stayed down for good, and its true-peak mode does not promise that
+the result stays under the ceiling.)
+
+The limiter. Pass A runs the input through DC removal, EQ and compressor and keeps, per hop, the
+true peak (the same 4x polyphase interpolation as `mix.meter`) and the K-weighted energy. For any
+gain G the limiter's reduction then follows from the peaks alone: the reduction each peak needs,
+released, held over the lookahead plus a margin either side, and ramped in over the lookahead by a
+moving average; so the gain is down, and flat, over every sample that the interpolation around a
+peak reads, and the true peak cannot pass the threshold, however quickly it is released. The
+release depends on the programme: what lasts, or keeps coming back, releases with
+`limiter_release_ms` (60 ms); the part of an overshoot that lasts under `transient_ms` (about
+2 ms) with nothing else within `limiter_bridge_ms` releases with `limiter_transient_release_ms`
+(3 ms), and the compressor does not hear such a burst. With one release of 60 ms, a click from an
+edit without a crossfade (a 2-sample spike near full scale in a mix peaking 15 dB lower) took
+some 20 dB off the whole programme, 16 dB still 20 ms after it and 7 dB 80 ms after, and the
+compressor 2 dB more for 150 ms; now the programme is back within 2 dB 10 ms after the click and
+within 0.1 dB 20 ms after. Decided: program-dependent release, not a clipper ahead of the
+limiter, which would distort ordinary drums' transients too (`mix.dynamics.Limiter` says why).
+
+The loudness at G is the K-weighted energy per hop times the gain squared, gated as BS.1770 gates
+it (it differs from the meter's reading of the rendered master by about 0.001 LU). A
+root finder picks G so that this lands on the target, with no pass over the audio per trial; the
+limiter aims `limiter_margin_db` under the ceiling. If the target needs the limiter to take more
+than `max_limiting_lu` of loudness away, it is out of reach under the ceiling: the master lands as
+close as that allows, less `out_of_reach_slack_lu` where giving up that little spares the limiter
+work that would buy no loudness, and the report says so. If EQ and compression are what put the
+target out of reach (a kick loop: see `_affordable`) and the chain without them meets it, or
+make the limiter take over `shaping_cost_lu` (3 LU) more of the loudness than it would without
+them (kicks and hi-hats), pass A is run again without them, and the report says that too.
+
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import scipy.optimize
+
+from bandmate.mix.analysis import Analysis
+from bandmate.mix.dynamics import Limiter, gated_lufs, ramp_gains
+from bandmate.mix.master_config import _Plan
+
+
+def _solve(plan: _Plan, sample_rate, channels, frames, threshold_db, config) -> None:
+    """Choose the gain before the limiter so that the limited signal lands on the target.
+
+    Loudness rises with the gain, but ever more slowly as the limiter works harder; the loss is
+    how much the limiter takes away. The gain is bracketed by doubling steps and found by Brent's
+    method; if the target needs a loss above `max_limiting_lu`, the plan is marked unreachable and
+    the gain is the least that comes within `out_of_reach_slack_lu` of the loudest the limiter
+    can give within that loss (`_gentlest_gain`).
+    """
+    hop = plan.hop
+    limiter = Limiter.make(
+        sample_rate, hop, threshold_db,
+        lookahead_ms=config.limiter_lookahead_ms, release_ms=config.limiter_release_ms,
+        transient_ms=config.transient_ms,
+        transient_release_ms=config.limiter_transient_release_ms,
+        bridge_ms=config.limiter_bridge_ms,
+    )  # fmt: skip
+    target, most = config.target_lufs, config.max_limiting_lu
+    unlimited = gated_lufs(plan.energy, sample_rate, channels, frames, hop)
+    lasting = limiter.lasting_peaks_db(plan.peaks_db)  # the same for every gain
+
+    def loudness(gain_db: float) -> float:
+        reduction = limiter.reduction_db(plan.peaks_db, gain_db, lasting)
+        energy = plan.energy * 10 ** ((gain_db - reduction) / 10)
+        return gated_lufs(energy, sample_rate, channels, frames, hop)
+
+    def loss(gain_db: float) -> float:
+        return unlimited + gain_db - loudness(gain_db)
+
+    base = target - unlimited  # the gain that would do it without limiting
+    gain, reachable = base, True
+    if loss(base) > 1e-6:
+        low, step = base, 1.0
+        while True:
+            high = low + step
+            level = loudness(high)
+            if level >= target:
+                gain = scipy.optimize.brentq(lambda g: loudness(g) - target, low, high, xtol=1e-3)
+                reachable = loss(gain) <= most
+                break
+            if unlimited + high - level > most or high - base > 60:
+                reachable = False
+                break
+            low, step = high, step * 2
+        if not reachable:  # the loss grows with the gain: from 0 where nothing is limited
+            high = max(gain, high)
+            low = min(base, threshold_db - float(np.max(plan.peaks_db)))
+            gain = (
+                scipy.optimize.brentq(lambda g: loss(g) - most, low, high, xtol=1e-3)
+                if loss(high) > most
+                else high
+            )
+            gain = _gentlest_gain(loudness, low, gain, config.out_of_reach_slack_lu)
+    reduction = limiter.reduction_db(plan.peaks_db, gain, lasting)
+    plan.gain_db, plan.limiter, plan.limiter_reduction_db = gain, limiter, reduction
+    plan.predicted_lufs = loudness(gain)
+    plan.limiter_loss_lu = unlimited + gain - plan.predicted_lufs
+    plan.reachable = reachable
+    plan.solved_at_db = threshold_db
+
+
+def _gentlest_gain(loudness: Callable[[float], float], low: float, high: float, slack_lu: float):
+    """The least gain in [low, high] (dB) whose loudness is within `slack_lu` of the most that any
+    gain there gives: once the target is out of reach, more gain may buy next to nothing.
+
+    A 60 Hz sine's loudness stopped rising as soon as the limiter began (it only takes the level
+    back down), yet the gain went on up until the limiter took its `max_limiting_lu`: 10 dB of
+    limiting, riding each half-cycle (a 3rd harmonic at -49 dB), for 0.1 LU. Loudness need not
+    even rise with the gain: quiet blocks that a higher gain lifts over a gate lower the mean
+    (a sparse snare track lost 0.6 LU for 1 dB more gain). So the range is scanned
+    (at most 25 steps, each a pass over the per-hop peaks, not over the audio) and the crossing
+    refined by Brent's method.
+    """
+    gains = np.append(np.arange(low, high, max(0.5, (high - low) / 24)), high)
+    levels = np.array([loudness(g) for g in gains])
+    goal = float(np.max(levels)) - slack_lu
+    k = int(np.argmax(levels >= goal))
+    if k == 0 or levels[k] == goal:  # met on a step of the scan: nothing to refine
+        return float(gains[k])
+    return scipy.optimize.brentq(lambda g: loudness(g) - goal, gains[k - 1], gains[k], xtol=1e-3)
+
+
+def _render(blocks: Iterator[np.ndarray], plan: _Plan, *, trim_db: float):
+    """Blocks of the master from blocks of the shaped signal: turned up, limited and trimmed."""
+    gains = 10.0 ** ((plan.gain_db - plan.limiter_reduction_db + trim_db) / 20.0)
+    hop, offset, previous = plan.hop, 0, None
+    for y in blocks:
+        frames = y.shape[1]
+        first = offset // hop
+        hop_gains = gains[first : first + -(-frames // hop)]
+        previous = hop_gains[0] if previous is None else previous
+        yield y * ramp_gains(hop_gains, previous, hop, frames)
+        previous = hop_gains[-1]
+        offset += frames
+
+
+def _land(plan: _Plan, render: Callable[[float], Analysis], rate, channels, frames, config):
+    """Solve, render with the trim, measure; correct and render again in the rare case it missed.
+
+    `render(trim_db)` renders the master (and, for a file, writes it) and measures it. The model
+    in `_solve` is usually right within 0.01 LU, so one render is the rule. If the master is off
+    the target by more than `loudness_tolerance_lu`, the trim takes up the model's error; if the
+    true peak is over the ceiling, or the corrected trim would put it there, the limiter aims
+    lower. At most four renders. Returns (after, trim_db, limiter threshold).
+    """
+    target, ceiling = config.target_lufs, config.ceiling_dbtp
+    threshold, model_error = ceiling - config.limiter_margin_db, 0.0
+    for attempt in range(4):
+        if threshold != plan.solved_at_db:  # `_affordable` may have solved it already
+            _solve(plan, rate, channels, frames, threshold, config)
+        trim = target - plan.predicted_lufs - model_error if plan.reachable else 0.0
+        after = render(trim)
+        level, peak = after.loudness.integrated_lufs, after.loudness.true_peak_dbtp
+        model_error = level - trim - plan.predicted_lufs
+        error = target - level
+        if peak <= ceiling and (abs(error) <= config.loudness_tolerance_lu or not plan.reachable):
+            break
+        excess = peak - ceiling + (error if plan.reachable else 0.0)
+        if excess > 0 and attempt < 3:
+            threshold -= excess + 0.02
+    return after, trim, threshold
