@@ -20,7 +20,12 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    count-in (`CLICK_NAME`: "Click.wav", "Click_01.L.wav", "Metronome") is left out of the mix
    and the notes say so: it guides the players, and a mixing engineer mutes it (read by its
    sound it was balanced as a drum part, as loud as the kit). Given a role or a level by its
-   own name, it is mixed as any stem; a session of nothing but click tracks is refused.
+   own name, it is mixed as any stem; a session of nothing but click tracks is refused. So is
+   a cue, headphone, monitor or talkback feed, or a rough or reference mix, bounce or print of
+   the session (`MONITOR_NAME`: "Cue Mix", "HP Mix 2", "Talkback", "Rough Mix", "Print",
+   "Mix"): a sum of the other tracks, mixed in it doubled every part it held (a "Cue Mix" was
+   balanced as a drum part). Both rules read the whole track name, so a part's print ("Bass
+   Print") or a part on a bus ("Mix Bus Perc") is mixed.
 3. **level**: each stem to the working level (-23 LUFS), so that the compressors' thresholds
    mean the same for every stem whatever gain it came in at. A silent stem (no block above
    BS.1770's -70 LUFS gate) is kept silent and named in the report. A stem that holds a steady
@@ -73,9 +78,13 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    ("drums", "keys") moves its stems together, their sum at the level.
 8. **pan**: constant-power pan by role (bass, drums, lead and vocal centred; keys, guitar and pad
    alternating left and right, the loudest of an odd number of them centred, so the sides
-   balance; a left/right pair hard to its sides); mono stems become stereo. An effects return
-   or effects track (`RETURN_NAME`, `FX_NAME`: "Verb Return", "Vox Verb", "Delay", "Aux 1",
-   "FX"; not a part named "Aux" and an instrument, "Aux Perc") stays in the centre,
+   balance; a left/right pair hard to its sides); mono stems become stereo. One side of a pair
+   without the other ("Keys L" alone: a file lost on the way) is a mono part on the side its
+   name gives, at its role's spread, not hard there (the part would sound from one side alone),
+   the others filling the other side; the notes say so and ask for the missing side. An
+   effects return or effects track (`RETURN_NAME`, `FX_NAME`: "Verb Return", "Vox Verb",
+   "Delay", "Aux 1", "FX"; not a part named "Aux" and an instrument, "Aux Perc") stays in the
+   centre,
    its stereo as the session made it, whatever role it is read as (a reverb read as a pad was
    pushed 4 dB to one side). A return's level (`RETURN_NAME`; not "FX", which is as often a
    part of risers and hits) is not the balance model's: it keeps its place against the stems it
@@ -116,7 +125,14 @@ import numpy as np
 from bandmate.errors import UserError
 from bandmate.io.audio import Audio
 from bandmate.mix.balance import ROLES
-from bandmate.mix.elements import match_stems, named_elements, pair_pans, stereo_pairs, track_name
+from bandmate.mix.elements import (
+    match_stems,
+    named_elements,
+    pair_pans,
+    stereo_pairs,
+    stereo_side,
+    track_name,
+)
 from bandmate.mix.meter import MOMENTARY_SECONDS, metered, true_peak_dbtp
 from bandmate.mix.roles import (
     DOUBLE_WORD,
@@ -131,11 +147,13 @@ from bandmate.mix.session_layout import (
     _cancel_step,
     _cancelling_pairs,
     _copies,
+    _lone_side_notes,
+    _lone_sides,
     _match_levels,
     _members,
     _pair_roles,
     _returns_as_sent,
-    _without_clicks,
+    _without_guides,
 )
 from bandmate.mix.stems_gain import _balance, _finish, _given_levels, _masking_cuts, _pans
 from bandmate.mix.stems_prepare import _conform, _finite, _gain, _lufs, _prepare, _Prepared, _round
@@ -262,7 +280,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
         )
     given_roles = match_stems(_pair_roles(config.roles, names), names, "The role")
     notes: list[str] = []
-    named, names = _without_clicks(named, given_roles, config, notes)
+    named, names = _without_guides(named, given_roles, config, notes)
     signals, frames, rate, resampled, padded, offsets = _conform(
         [a for _, a in named], notes, names
     )
@@ -369,7 +387,15 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     top = max((v for v in levels if v is not None), default=0.0)
     pairs = stereo_pairs(names, roles)  # (hard to their sides: not one place between them)
     parts = [g for g in elements.values() if tuple(g) not in pairs]
-    pans = pair_pans(pairs, _pans(roles, silent, levels, table, parts, centred))
+    # a stem named as one side but in no pair (its other side missing, or read as another
+    # role) goes to the side its name gives
+    lone = _lone_sides(names)
+    paired = {k for pair in pairs for k in pair}
+    named_sides = [
+        0 if k in paired else (stereo_side(n) or ("", 0))[1] for k, n in enumerate(names)
+    ]
+    pans = pair_pans(pairs, _pans(roles, silent, levels, table, parts, centred, named_sides))
+    notes.extend(_lone_side_notes(names, roles, pans, silent, lone))
     total = _OrderedSum((2, frames))  # each stem added in at its place: they all start at 0
     step = _cancel_step(frames)
     rows: list[np.ndarray | None] = [None] * len(signals)  # for `_cancelling_pairs`

@@ -1,8 +1,8 @@
 """A stem's role (drums, bass, keys, guitar, pad, lead, vocal) and how automix treats each:
 the role table (`data/mixing/roles.toml`: the name rules, high-pass, compression, pan), the role
 a stem's name says (`role_from_name`), the role its sound suggests (`detect_role_from_content`),
-and the names that mark a stem as no part at all or as an effect (`CLICK_NAME`, `RETURN_NAME`,
-`FX_NAME`). `mix.automix` documents how the roles are used.
+and the names that mark a stem as no part at all or as an effect (`CLICK_NAME`, `MONITOR_NAME`,
+`RETURN_NAME`, `FX_NAME`). `mix.automix` documents how the roles are used.
 """
 
 from __future__ import annotations
@@ -154,6 +154,21 @@ def partials_db(mono: np.ndarray, sample_rate: int, frames: int | None = None) -
 CLICK_NAME = re.compile(
     r"(?:count[ _-]?ins?[ _-]?)?(?:click|clik|metronome|metro)(?:[ _-]?(?:track|trk))?"
     r"(?: ?\((?:click|metronome|metro)\))?(?:[ _-]?\d+)?|count[ _-]?ins?(?:[ _-]?\d+)?"
+)
+# a sum of the session or a feed for the players, not a part: a cue or headphone mix, a monitor
+# mix, a talkback microphone, a rough or reference mix, a bounce or print of the whole session
+# ("Mix", "Master", "Mix Bus"). Mixed in, it doubled every part under it (a "Cue Mix" was
+# balanced as a drum part). The whole of the track's name, as for `CLICK_NAME`, but for a
+# number or letter: a part's print or bounce ("Bass Print", "Vox Bounce") and a part summed on a
+# bus ("Mix Bus Perc", "Drum Bus") are music
+MONITOR_NAME = re.compile(
+    r"(?:(?:cue|head[ _-]?phones?|phones|monitor|foldback|in[ _-]?ear|iem)"
+    r"(?:[ _-]?(?:mix|send|feed|bus))?|(?:hp|cans|mon)[ _-]?(?:mix|send|feed|bus)"
+    r"|cues|monitors|talk[ _-]?back(?:[ _-]?mic)?|tb[ _-]?mic|rough|reference|mains"
+    r"|(?:(?:rough|ref|reference|stereo|full|main|master|final|mix)[ _-]?)?"
+    r"(?:mix(?:[ _-]?down)?|bounce|print|master)"
+    r"|(?:stereo|main|master|mix)[ _-]?(?:bus|out|output)"
+    r")(?:[ _-]?(?:\d+|[a-d]))?"
 )
 # an effects return, read from the track's name: one named for its effect or as a return
 # anywhere in it ("Verb Return", "Reverb Bus", "Delay Slap", "Vox Verb", "Rtn 2"), or an aux bus

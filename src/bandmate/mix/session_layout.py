@@ -1,9 +1,10 @@
 """How a session's stems stand to one another, read from their names and their signals, for
-`mix.automix`: the click tracks a mix leaves out (`_without_clicks`), a role given by a track's
-name to both of its mono sides (`_pair_roles`), a level given by a stem's or a part's name
-(`_match_levels`, `_members`), the stems that hold one part twice (`_copies`) or cancel each
-other out (`_cancelling_pairs`), and an effects return kept at its place against the stems sent
-to it (`_returns_as_sent`). `mix.automix` documents how each is used.
+`mix.automix`: the click tracks and cue or reference mixes a mix leaves out (`_without_guides`),
+a role given by a track's name to both of its mono sides (`_pair_roles`), a level given by a
+stem's or a part's name (`_match_levels`, `_members`), the stems that hold one part twice
+(`_copies`) or cancel each other out (`_cancelling_pairs`), and an effects return kept at its
+place against the stems sent to it (`_returns_as_sent`). `mix.automix` documents how each is
+used.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from bandmate.errors import UserError
 from bandmate.mix.elements import match_stems, stem_aliases, stereo_side, track_name
-from bandmate.mix.roles import CLICK_NAME
+from bandmate.mix.roles import CLICK_NAME, MONITOR_NAME
 
 
 def _match_levels(given, names, elements) -> dict[str, float]:
@@ -143,28 +144,78 @@ def _pair_roles(roles: dict[str, str], names: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _without_clicks(named, given_roles, config, notes):
-    """(`named` and its names without the click tracks, `CLICK_NAME`), a note naming what was
-    left out. A stem a user gives a role or a level by its own name is kept: asked for, it is
-    mixed as any other. Raises `UserError` when every stem is a click track."""
+# what a session holds beside its parts, which a mixing engineer mutes: the names (the whole of
+# the track's name), what such a stem is, why it is not mixed, and how a user asks for it
+_LEFT_OUT = (
+    (CLICK_NAME, "a click track", "guides the players", "--role '{}=drums'"),
+    (
+        MONITOR_NAME,
+        "a cue, talkback or reference mix",
+        "feeds the players or sums the other tracks (mixed in, it doubles the parts it holds)",
+        "--level '{}=-10'",
+    ),
+)
+
+
+def _without_guides(named, given_roles, config, notes):
+    """(`named` and its names without the stems that are no part of the song: click tracks
+    (`CLICK_NAME`) and cue, talkback or reference mixes (`MONITOR_NAME`)), a note per kind naming
+    what was left out. A stem a user gives a role or a level by its own name is kept: asked for,
+    it is mixed as any other. Raises `UserError` when every stem is left out."""
     asked = {key.strip().lower() for key in (*given_roles, *config.levels)}
-    clicks = [
-        name
-        for name, _ in named
-        if CLICK_NAME.fullmatch(track_name(name))
-        and not ((stem_aliases(name) | {track_name(name)}) & asked)
-    ]
-    if not clicks:
+    left_out = []  # per kind: (its stems, what it is, why it is left out, how to mix it)
+    for pattern, kind, why, ask in _LEFT_OUT:
+        found = [
+            name
+            for name, _ in named
+            if pattern.fullmatch(track_name(name))
+            and not ((stem_aliases(name) | {track_name(name)}) & asked)
+        ]
+        if found:
+            left_out.append((found, kind, why, ask.format(found[0])))
+    if not left_out:
         return named, [name for name, _ in named]
-    listed = ", ".join(clicks)
-    if len(clicks) == len(named):
+    out = {name for found, *_ in left_out for name in found}
+    if len(out) == len(named):
+        listed = ", ".join(name for name, _ in named)
+        kinds = " or ".join(kind for _, kind, _, _ in left_out)
+        mixes = any(MONITOR_NAME.fullmatch(track_name(name)) for name in out)
         raise UserError(
-            f"Every stem is a click track ({listed}), which a mix leaves out; to mix one, give "
-            f"it a role (--role '{clicks[0]}=drums')."
+            f"Every stem is {kinds} ({listed}), which a mix leaves out; to mix one, give it "
+            f"a role or a level ({left_out[0][3]})"
+            + ("; to master a finished mix, use bandmate master." if mixes else ".")
         )
-    notes.append(
-        f"Left out {listed}: a click track guides the players and is not mixed; to mix it, "
-        f"give it a role (--role '{clicks[0]}=drums')."
-    )
-    named[:] = [(name, audio) for name, audio in named if name not in clicks]  # (let go)
+    for found, kind, why, ask in left_out:
+        notes.append(
+            f"Left out {', '.join(found)}: {kind} {why}, and is not mixed; to mix it, give it a "
+            f"role or a level ({ask})."
+        )
+    named[:] = [(name, audio) for name, audio in named if name not in out]  # (let go)
     return named, [name for name, _ in named]
+
+
+def _lone_sides(names: Sequence[str]) -> list[int]:
+    """Per stem, -1 or 1 for a stem named as one side of a pair ("Keys L", "Gtr_01.R") whose
+    other side is not among `names`, else 0: half of a stereo part, its other file lost on the
+    way (an export left unfinished, a file not copied)."""
+    found = [stereo_side(n) for n in names]
+    named = {side for side in found if side}
+    return [side[1] if side and (side[0], -side[1]) not in named else 0 for side in found]
+
+
+def _lone_side_notes(names, roles, pans, silent, lone: Sequence[int]) -> list[str]:
+    """A note for each sounding stem that is one side of a pair without the other (`lone`,
+    `_lone_sides`), saying where it was put: hard to its side, the part would sound from that
+    side alone, so it is mixed as a mono part (`_pans`: on its side, at its role's spread)."""
+    out = []
+    for k, side in enumerate(lone):
+        if not side or silent[k]:
+            continue
+        this, other = ("left", "right") if side < 0 else ("right", "left")
+        place = "in the centre" if pans[k] == 0 else f"to the {this} ({pans[k]:+.2f})"
+        out.append(
+            f"{names[k]} is the {this} side of a pair whose {other} side is not among the "
+            f"stems; it was mixed as a mono {roles[k]} part {place}, not hard {this}, where the "
+            f"part would sound from one side alone. If the {other} side was left out, add it."
+        )
+    return out

@@ -163,15 +163,20 @@ def _compress(x: np.ndarray, rate: int, role: RoleSettings) -> np.ndarray:
     return comp(x, rate)
 
 
-def _pans(roles, silent, levels, table, groups=(), centred=None) -> list[float]:
+def _pans(roles, silent, levels, table, groups=(), centred=None, sides=None) -> list[float]:
     """Pan positions: centred roles at 0; spread roles alternate left, right in stem order, so
     that the two sides balance. With an odd number of them, the one the balance model puts
     loudest stays in the centre (a lone keys part panned to one side left the mix lopsided).
     The stems of each of `groups` (one part, `elements.named_elements`) count as one and share
     its place: a guitar's DI and amp stems went to opposite sides, one guitar smeared across.
     A stem flagged in `centred` (an effects return or track, `RETURN_NAME`, `FX_NAME`) stays
-    at 0 whatever its role: a stereo reverb return read as a pad was pushed 4 dB to one side."""
+    at 0 whatever its role: a stereo reverb return read as a pad was pushed 4 dB to one side.
+    A stem whose name gives it a side (`sides`: -1 left, 1 right, 0 none; one side of a pair
+    whose other side is missing, "Keys L" alone) goes to that side at its role's spread, and the
+    others fill the side that has fewer (alternation put "Keys L" on the right); it is centred
+    only where every spread part has a side and they are odd in number."""
     centred = centred or [False] * len(roles)
+    sides = sides or [0] * len(roles)
     grouped = {k: group for group in groups for k in group}
     units, seen = [], set()
     for k, r in enumerate(roles):
@@ -184,13 +189,25 @@ def _pans(roles, silent, levels, table, groups=(), centred=None) -> list[float]:
         ]
         seen.update(unit)
         units.append(unit)
+
+    def side_of(unit) -> int:
+        wanted = {sides[k] for k in unit}
+        return wanted.pop() if len(wanted) == 1 else 0
+
     if len(units) % 2:
-        units.remove(max(units, key=lambda u: max(levels[k] for k in u)))
-    pans, side = [0.0] * len(roles), -1.0
+        free = [u for u in units if not side_of(u)] or units
+        units.remove(max(free, key=lambda u: max(levels[k] for k in u)))
+    pans, count = [0.0] * len(roles), {-1: 0, 1: 0}
+    for unit in units:  # the sides the names give are taken first
+        if side_of(unit):
+            count[side_of(unit)] += 1
     for unit in units:
+        side = side_of(unit)
+        if not side:
+            side = -1 if count[-1] <= count[1] else 1
+            count[side] += 1
         for k in unit:
             pans[k] = side * table[roles[k]].pan
-        side = -side
     return pans
 
 

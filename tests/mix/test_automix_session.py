@@ -1,0 +1,111 @@
+"""Automix on what a DAW export holds beside the parts: cue, talkback and reference mixes, and
+one side of a stereo pair without the other."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from bandmate.errors import UserError
+from bandmate.io.audio import Audio
+from bandmate.mix.automix import AutomixConfig, automix
+
+RATE = 44_100
+SECONDS = 4.0
+
+
+def bass() -> Audio:
+    t = np.arange(int(SECONDS * RATE)) / RATE
+    return Audio((0.3 * np.sin(2 * np.pi * 55 * t)).astype(np.float32), RATE)
+
+
+def chords(rng, root_hz: float = 262.0) -> Audio:
+    """A keys part: a triad struck every 0.5 s with a little noise, mono."""
+    t = np.arange(int(SECONDS * RATE)) / RATE
+    env = np.exp(-(t % 0.5) * 4)
+    x = sum(np.sin(2 * np.pi * root_hz * r * t) for r in (1.0, 1.26, 1.5)) * env
+    x = x + 0.01 * rng.standard_normal(len(t))
+    return Audio((0.1 * x).astype(np.float32), RATE)
+
+
+def session(rng) -> list[tuple[str, Audio]]:
+    return [("Bass.wav", bass()), ("Keys.wav", chords(rng))]
+
+
+def sum_of(stems) -> Audio:
+    """A cue or rough mix: the stems summed, mono."""
+    return Audio(np.sum([a.samples for _, a in stems], axis=0).astype(np.float32), RATE)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Cue Mix.wav", "Headphone Mix.wav", "Monitor Mix_01.wav", "Talkback.wav", "Rough Mix.wav",
+     "Bounce.wav", "Print.wav", "2 Mix.wav", "Stereo Out.wav", "HP Mix 2.wav"],
+)  # fmt: skip
+def test_a_cue_talkback_or_reference_mix_is_left_out_and_said(rng, name):
+    # a "Cue Mix" (the band summed for the players' headphones) was balanced as a drum part,
+    # every part in it doubled
+    stems = session(rng)
+    alone, _ = automix(stems)
+    mixed, report = automix([*stems, (name, sum_of(stems))])
+    assert [s.name for s in report.stems] == ["Bass.wav", "Keys.wav"]
+    assert any(note.startswith(f"Left out {name}:") for note in report.notes)
+    np.testing.assert_array_equal(mixed.samples, alone.samples)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Bass Print.wav", "Vox Bounce.wav", "Mix Bus Perc.wav", "Drum Bus.wav", "Cue Bells.wav"],
+)
+def test_a_part_named_with_a_mix_word_is_mixed(rng, name):
+    # a part's print or a part summed on a bus is music: only the whole track name counts
+    _, report = automix([*session(rng), (name, chords(rng, 330.0))])
+    assert len(report.stems) == 3
+    assert report.stems[2].loudness_after_lufs is not None
+
+
+def test_a_cue_mix_given_a_level_is_mixed(rng):
+    stems = session(rng)
+    _, report = automix(
+        [*stems, ("Cue Mix_01.wav", sum_of(stems))],
+        config=AutomixConfig(levels={"Cue Mix": -10.0}),
+    )
+    assert [(s.name, s.level_from) for s in report.stems][2] == ("Cue Mix_01.wav", "given")
+
+
+def test_a_session_of_nothing_but_a_rough_mix_is_refused_with_what_to_do(rng):
+    with pytest.raises(UserError, match=re.escape("to master a finished mix, use bandmate master")):
+        automix([("Rough Mix.wav", sum_of(session(rng)))])
+
+
+def test_a_click_and_a_talkback_alone_are_refused_naming_both(rng):
+    with pytest.raises(UserError, match="a click track or a cue, talkback or reference mix"):
+        automix([("Click.wav", bass()), ("Talkback.wav", chords(rng))])
+
+
+def test_a_lone_left_side_goes_left_and_is_said(rng):
+    # "Keys L" without "Keys R" was put on the right by the alternation (+0.30), without a word
+    stems = [("Bass.wav", bass()), ("Gtr.wav", chords(rng, 196.0)), ("Keys L.wav", chords(rng))]
+    _, report = automix(stems)
+    _, guitar, keys = report.stems
+    assert keys.pan < 0 < guitar.pan  # the keys on the side their name gives, the guitar opposite
+    assert keys.pan > -1  # at the keys' spread, not hard left with nothing opposite
+    (note,) = [n for n in report.notes if n.startswith("Keys L.wav")]
+    assert "right side is not among the stems" in note
+
+
+def test_a_lone_side_that_is_the_only_spread_part_is_centred_and_said(rng):
+    _, report = automix([("Bass.wav", bass()), ("Keys_01.R.wav", chords(rng))])
+    assert report.stems[1].pan == 0.0
+    assert any(
+        "Keys_01.R.wav is the right side" in n and "in the centre" in n for n in report.notes
+    )
+
+
+def test_both_sides_of_a_pair_are_not_a_lone_side(rng):
+    stems = [("Bass.wav", bass()), ("Keys L.wav", chords(rng)), ("Keys R.wav", chords(rng))]
+    _, report = automix(stems)
+    assert [s.pan for s in report.stems] == [0.0, -1.0, 1.0]
+    assert not any("side of a pair" in n for n in report.notes)
