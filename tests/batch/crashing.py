@@ -45,3 +45,17 @@ def master_when_told(item, marker_dir: str):
     while not (Path(marker_dir) / "go").exists():
         time.sleep(0.01)
     return master_item(item)
+
+
+def master_on_a_small_disk(item, disk: str, room_file: str):
+    """Master `item` as onto a disk whose size is the number in `room_file`: a master that would
+    take it past that is removed and the write fails with ENOSPC, as the kernel fails it. (Used
+    where no small tmpfs can be mounted for the test: that needs root.)"""
+    import errno
+
+    out = master_item(item)
+    used = sum(p.stat().st_size for p in Path(disk).rglob("*") if p.is_file())
+    if used > int(Path(room_file).read_text()):
+        out[0].unlink()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out[0]))
+    return out

@@ -13,9 +13,19 @@ out of memory, a node lost) is another matter: Ray runs its task again, up to `M
 times, so a lost worker loses no item. Outputs are written atomically by the library functions,
 so a killed task leaves no half file.
 
+**A full disk.** An item that fails because its output's file system refused the write (no space
+left, a quota, read-only) would fail every later item too, each after doing all its work: so the
+batch starts no more items, lets those in flight finish, and stops, with the reason in
+`BatchSummary.stopped`. The items not started stay pending in the report, so a rerun once there is
+room does them (and the failed ones) and nothing else. A report that cannot be saved for the same
+reason stops the batch the same way; the last report saved is kept as it was.
+
 **Workers.** Each task asks Ray for one CPU and runs its item on one thread (torch, OpenMP, MKL
 and OpenBLAS are held to one thread), so N workers use N cores, and at most N tasks are in flight
-at once, which also bounds the driver's memory for a batch of any size. With no address, a
+at once, which also bounds the driver's memory for a batch of any size. More workers than cores
+buy nothing but worker processes (a few hundred MB each): so a local batch runs at most
+`local_worker_limit()` at once (the CPUs, fewer where memory is short), and one on a cluster at
+most as many as the cluster has CPUs. With no address, a
 private local Ray of N CPUs is started and stopped again; with an address (or when the caller has
 already started Ray, as the tests do), that Ray is used and left running. On a cluster every node
 must see the input and output folders at the same paths (a shared file system).
@@ -24,6 +34,7 @@ must see the input and output folders at the same paths (a shared file system).
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import random
@@ -52,6 +63,13 @@ ONE_THREAD = {
 }
 STOP_WAIT_S = 30.0  # how long an interrupted batch waits for its tasks to clean up and stop
 SAVE_EVERY_S = 0.5  # the report is rewritten at most this often while items finish (and at the end)
+# a worker's memory at its peak, with room to spare: measured ~280 MB RSS for a 4-bar loop of funk
+# (SoundFont loaded), ~210 MB for a master
+WORKER_BYTES = 512 * 2**20
+# a write refused for these fails every later item too: the batch stops (EFBIG is a limit on one
+# file's size, which a smaller output may pass, so it fails its item only)
+STOP_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+SFE_SYSTEM = 2  # libsndfile's "system error": the OS refused a write, whose errno it does not keep
 
 
 @dataclass
@@ -65,6 +83,10 @@ class BatchSummary:
     seconds: float = 0.0
     workers: int = 0
     report: Path | None = None
+    # why the batch stopped before starting every item (the disk of the output folder is full);
+    # None when it ran to the end. `not_started` items stay pending in the report.
+    stopped: str | None = None
+    not_started: int = 0
 
 
 def run_batch(
@@ -196,6 +218,33 @@ def _plan(items: list[BatchItem], report: BatchReport, out: Path, force: bool):
     return todo, unreadable
 
 
+def local_worker_limit() -> tuple[int, str]:
+    """How many workers this machine runs at once, and what sets that ("2 CPUs"): one per CPU
+    this process may use, fewer when the memory available would not hold `WORKER_BYTES` each.
+    `--workers 500` on a laptop started 500 worker processes, and ran out of memory."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cpus = os.cpu_count() or 1
+    available = _available_memory_bytes()
+    if available is not None and available // WORKER_BYTES < cpus:
+        return max(1, available // WORKER_BYTES), f"{available / 2**30:.1f} GB of free memory"
+    return cpus, f"{cpus} CPU{'' if cpus == 1 else 's'}"
+
+
+def _available_memory_bytes() -> int | None:
+    """The memory available to new processes (Linux's MemAvailable, counting caches it can
+    drop), else the free pages; None where neither is known."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def _run(todo, report, out, summary, work, workers, address, progress) -> None:
     import ray
 
@@ -205,8 +254,9 @@ def _run(todo, report, out, summary, work, workers, address, progress) -> None:
     in_flight: dict = {}
     interrupted: list[BatchItem] = []
     try:
-        if workers is None:
-            workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        # never more tasks in flight than Ray has CPUs for: the others would only wait there
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        workers = cpus if workers is None else min(workers, cpus)
         summary.workers = workers
         run_item = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_run_one)
         waiting = list(reversed(todo))
@@ -218,9 +268,9 @@ def _run(todo, report, out, summary, work, workers, address, progress) -> None:
             [ref], _ = ray.wait(list(in_flight), num_returns=1)
             item, record = in_flight.pop(ref)
             try:
-                status, outputs, seconds, error = ray.get(ref)
+                status, outputs, seconds, error, full = ray.get(ref)
             except Exception as e:  # the worker died more often than Ray retries
-                status, outputs, seconds, error = "failed", [], None, _describe(e)
+                status, outputs, seconds, error, full = "failed", [], None, _describe(e), None
             entry = {
                 "status": status,
                 **record,
@@ -235,8 +285,16 @@ def _run(todo, report, out, summary, work, workers, address, progress) -> None:
                 summary.failed[item.name] = error
             report.items[item.name] = entry
             if time.monotonic() - last_save >= SAVE_EVERY_S or not in_flight:
-                report.save()
+                try:
+                    report.save()
+                except OSError as e:
+                    if e.errno not in STOP_ERRNOS:
+                        raise
+                    full = full or e.strerror or os.strerror(e.errno)
                 last_save = time.monotonic()
+            if full and waiting:  # every later item would fail the same way
+                summary.stopped, summary.not_started = full, len(waiting)
+                waiting.clear()  # they stay pending in the report
             failed = f"{len(summary.failed)} failed" if summary.failed else ""
             progress(summary.skipped + summary.done + len(summary.failed), summary.total,
                      status=failed)  # fmt: skip
@@ -245,11 +303,21 @@ def _run(todo, report, out, summary, work, workers, address, progress) -> None:
         _stop(ray, list(in_flight))
         raise
     finally:
-        report.save()
-        if started_here:
-            ray.shutdown()
-        for item in interrupted:  # pending in the report: a rerun does them again
-            discard_partial(item)
+        try:
+            report.save()
+        except OSError as e:
+            if e.errno not in STOP_ERRNOS:
+                raise
+            raise OutputError(
+                f"The batch report {str(report.path)!r} could not be saved ({e.strerror}); free "
+                "some space and run the batch again (it redoes the items done since the report "
+                "was last saved)."
+            ) from None
+        finally:
+            if started_here:
+                ray.shutdown()
+            for item in interrupted:  # pending in the report: a rerun does them again
+                discard_partial(item)
 
 
 def _stop(ray, refs: list, wait_s: float = STOP_WAIT_S) -> None:
@@ -288,7 +356,8 @@ def _start_ray(workers: int | None, address: str | None) -> None:
                 f"No Ray cluster answers at {address!r} ({e}); start one with `ray start --head`."
             ) from e
     else:
-        ray.init(num_cpus=workers or os.cpu_count() or 1, **options)
+        limit, _ = local_worker_limit()
+        ray.init(num_cpus=min(workers or limit, limit), **options)
 
 
 def _check_answers(address: str, timeout_s: float = 5.0) -> None:
@@ -314,8 +383,32 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}".strip()
 
 
+def _refused_write(error: BaseException, item: BatchItem) -> str | None:
+    """Why the file system refused one of `item`'s writes ("No space left on device"), when that
+    is what `error` comes down to and every later item would meet it too; else None.
+
+    The writers' errors name the file and keep the OSError as their context. libsndfile keeps
+    no errno ("system error"), so for an audio write it is the output's file system that says
+    whether it is read-only; otherwise it is full or over a quota."""
+    seen, top = error, error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in STOP_ERRNOS:
+            return seen.strerror or os.strerror(seen.errno)
+        written = isinstance(top, OutputError)  # not an input libsndfile could not read
+        sndfile = type(seen).__name__ == "LibsndfileError"
+        if written and sndfile and getattr(seen, "code", None) == SFE_SYSTEM:
+            folder = next((p for p in item.outputs[0].parents if p.exists()), None)
+            with contextlib.suppress(OSError, AttributeError):
+                if folder is not None and os.statvfs(folder).f_flag & os.ST_RDONLY:
+                    return os.strerror(errno.EROFS)
+            return "the disk is full or over its quota"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def _run_one(work: Callable[[BatchItem], list[Path]], item: BatchItem):
-    """In a worker: do `item` on one thread with its own seed; (status, outputs, seconds, error)."""
+    """In a worker: do `item` on one thread with its own seed; (status, outputs, seconds, error,
+    why the file system refused a write or None)."""
     os.environ.update(ONE_THREAD)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
@@ -327,5 +420,5 @@ def _run_one(work: Callable[[BatchItem], list[Path]], item: BatchItem):
     try:
         outputs = work(item)
     except Exception as e:
-        return "failed", [], time.perf_counter() - started, _describe(e)
-    return "done", [str(p) for p in outputs], time.perf_counter() - started, None
+        return "failed", [], time.perf_counter() - started, _describe(e), _refused_write(e, item)
+    return "done", [str(p) for p in outputs], time.perf_counter() - started, None, None

@@ -9,7 +9,9 @@ def _common(p) -> None:
     p.add_argument(
         "--workers",
         type=int,
-        help="items at once (default: every CPU here, or of the cluster at --address)",
+        help="items at once (default: every CPU here, or of the cluster at --address); at most "
+        "one per CPU, and here fewer where memory is short (about 0.5 GB each): more would only "
+        "add worker processes, so a larger number runs that many and says so",
     )
     p.add_argument(
         "--address",
@@ -31,8 +33,10 @@ def add_parser(sub) -> None:
         "a local Ray with one worker per CPU by default, or on a cluster with --address. "
         "OUT_DIR/batch-report.json records each item (done, or failed with its error); a "
         "rerun skips what is done, so a batch that was stopped resumes, and a failed item "
-        "does not stop the others (the exit status is then 1). One batch at a time writes to an "
-        "output folder.",
+        "does not stop the others (the exit status is then 1). A full disk (or a quota, or a "
+        "read-only folder) would fail every later item too: the batch then starts no more "
+        "items, says so and exits with status 2, and a rerun once there is room does the rest. "
+        "One batch at a time writes to an output folder.",
     )
     kinds = p.add_subparsers(dest="batch_kind", metavar="KIND", parser_class=type(p))
     p.set_defaults(run=_no_kind)
@@ -90,11 +94,21 @@ def _no_kind(args) -> int:
 
 def run(args) -> int:
     from bandmate.batch import plan_loops, plan_master, plan_render, run_batch
+    from bandmate.batch.runner import local_worker_limit
     from bandmate.errors import UserError
     from bandmate.progress import progress_bar
 
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers must be at least 1, not {args.workers}.")
+    if args.workers is not None and args.address is None:
+        limit, what = local_worker_limit()
+        if args.workers > limit:
+            print(
+                f"bandmate batch: --workers {args.workers} is more than this machine has room "
+                f"for ({what}); running {limit} at once.",
+                file=sys.stderr,
+            )
+            args.workers = limit
     if args.batch_kind == "master":
         out = args.out_dir
         items = plan_master(
@@ -132,4 +146,13 @@ def run(args) -> int:
     )
     for name, error in list(summary.failed.items())[:10]:
         print(f"failed: {name}: {error}", file=sys.stderr)
+    if summary.stopped:
+        print(
+            f"bandmate batch: error: stopped with {summary.not_started} item"
+            f"{'' if summary.not_started == 1 else 's'} not started, as {str(out)!r} cannot be "
+            f"written ({summary.stopped}); free some space there and run the batch again to do "
+            "the rest.",
+            file=sys.stderr,
+        )
+        return 2
     return 1 if summary.failed else 0
