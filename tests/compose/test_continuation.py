@@ -36,7 +36,7 @@ def test_a_continuation_begins_with_the_input_unchanged(untrained_melody_model, 
     for before, after in zip(original.tracks, out.tracks, strict=True):
         assert after.notes[: len(before.notes)] == before.notes
     new_lead = out.track("Lead").notes[len(original.track("Lead").notes) :]
-    assert all(n.onset_ticks >= 14 * 480 for n in new_lead)
+    assert all(n.onset_ticks >= 16 * 480 for n in new_lead)  # after bar 4's closing rest
     assert all(n.onset_ticks < 8 * 4 * 480 for t in out.tracks for n in t.notes)
     assert new_lead, "an untrained model still writes notes"
     # the band plays on through the four new bars
@@ -218,3 +218,68 @@ def test_a_tune_played_legato_is_continued_from_the_bar_line_after_it(untrained_
     assert new, "an untrained model still writes notes"
     assert all(8 * 480 <= n.onset_ticks < 16 * 480 for n in new), [n.onset_ticks for n in new]
     assert out.bar_grid.bar_count(max(n.end_ticks for n in lead)) <= 4
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_inputs_closing_rest_is_kept_and_the_new_bars_follow_it(untrained_melody_model, seed):
+    # the tune stops on beat 3 of bar 4 and rests to the bar line, as written: the model went
+    # on writing inside that rest, so the input's own last bar came out changed
+    original = piece()  # TUNE: 14 beats, a half rest to the end of bar 4
+    out, _ = continue_piece(
+        original, 2, settings=MelodySettings(style=None, seed=seed), model=untrained_melody_model
+    )
+    lead = out.track("Lead").notes
+    assert lead[: len(TUNE)] == original.track("Lead").notes
+    new = lead[len(TUNE) :]
+    assert new, "an untrained model still writes notes"
+    assert all(n.onset_ticks >= 16 * 480 for n in new), [n.onset_ticks / 480 for n in new]
+    assert max(n.end_ticks for n in new) <= 24 * 480
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_last_note_held_over_the_bar_line_does_not_add_a_bar(untrained_melody_model, seed):
+    # three bars, then a note on bar 4's downbeat held six beats, two of them past its bar line
+    # (a tie into bar 5): continue --bars 2 wrote bars 6-7, seven bars where six were asked for.
+    # The held note rings into the first new bar, and the new melody starts once it ends
+    tune = [(i, 1, (60, 62, 64, 65, 67)[i % 5]) for i in range(12)] + [(12, 6, 60)]
+    original = piece(tune, with_band=True)
+    out, _ = continue_piece(
+        original, 2, settings=MelodySettings(style=None, seed=seed), model=untrained_melody_model
+    )
+    for before, after in zip(original.tracks, out.tracks, strict=True):
+        assert after.notes[: len(before.notes)] == before.notes
+    new = out.track("Lead").notes[len(tune) :]
+    assert new, "an untrained model still writes notes"
+    assert all(n.onset_ticks >= 18 * 480 for n in new), [n.onset_ticks / 480 for n in new]
+    assert out.bar_grid.bar_count(out.end_ticks) == 6
+    assert out.track("Bass").notes[-1].onset_ticks == 20 * 480  # its last bar, played again
+
+
+def test_a_note_held_through_a_whole_bar_keeps_that_bar(untrained_melody_model):
+    # bar 4's last note tied through all of bar 5 and a beat past it: bar 5 is a bar of the
+    # input, the new bar follows it, and the tie's last beat rings into it
+    tune = [(i, 1, 60 + i % 5) for i in range(12)] + [(12, 9, 60)]
+    out, _ = continue_piece(piece(tune), 1, model=untrained_melody_model)
+    new = out.track("Lead").notes[len(tune) :]
+    assert new and all(21 * 480 <= n.onset_ticks < 24 * 480 for n in new)
+    assert out.bar_grid.bar_count(out.end_ticks) == 6
+
+
+def test_a_chord_let_ring_over_the_last_bar_line_adds_no_bar(untrained_melody_model):
+    # the piano's closing chord rings two beats past the last bar line: repeated as it was
+    # played in each new bar, it ran past the last of them, one bar more than asked for, and
+    # each repeat sounded over the next
+    import itertools
+
+    from tests.builders import piano
+
+    chord = piano(*[(12, 6, p) for p in (48, 52, 55)])
+    original = piece(with_band=True)
+    original = original.replace(tracks=(*original.tracks, chord))
+    out, _ = continue_piece(original, 2, model=untrained_melody_model)
+    assert out.bar_grid.bar_count(out.end_ticks) == 6
+    added = out.track("Piano").notes[3:]
+    assert [n.onset_ticks for n in added] == [16 * 480] * 3 + [20 * 480] * 3
+    for pitch in {n.pitch for n in added}:
+        same = [n for n in added if n.pitch == pitch]
+        assert all(b.onset_ticks >= a.end_ticks for a, b in itertools.pairwise(same))

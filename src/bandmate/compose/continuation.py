@@ -3,11 +3,13 @@
 **Continue** (`continue_piece`): the piece's melody (its MELODY track, else its top voice) and
 chords (its own, else labelled by `theory.harmony`) become the prompt, in the style the model
 finds most likely for it (each STYLE prefix is scored on the tune; the best wins). The model
-finishes the last bar if the tune stops inside it, then writes the next `bars` bars, chords
-included: it learnt to write a chord at every bar. Everything the input holds is kept unchanged;
-the new notes join the melody's track after it. Other parts continue the way an arranger
-keyboard plays a style: each repeats its last bar, moved to each new chord (by the root, with
-chord tones snapped to the new chord's nearest tones); drums repeat their last bar as it is.
+writes the `bars` bars after the input's last bar as written (`written_end`), chords included:
+it learnt to write a chord at every bar. Everything the input holds is kept unchanged, a rest
+that closes its last bar included; a last note held over that bar's line rings on into the
+first new bar, and the new melody starts when it ends. The new notes join the melody's track.
+Other parts continue the way an arranger keyboard plays a style: each repeats its last bar,
+moved to each new chord (by the root, with chord tones snapped to the new chord's nearest
+tones); drums repeat their last bar as it is.
 
 **Infill** (`infill_bars`): bars A..B of the melody are written again under the piece's own
 chords (a `LeadSheetGuide` with the chords fixed, and no lean to a closing cadence in the
@@ -47,8 +49,8 @@ def lead_sheet(
     score: Score, notes: Sequence[Note], until_ticks: int = 0, key_at_ticks: int = 0
 ) -> Score:
     """The melody notes with the piece's meters, key and chords (labelled when it has none),
-    the chords restated on every bar up to `until_ticks` (in the score's ticks) at least: the
-    bars where the other parts play on after the tune.
+    the chords restated on every bar up to `until_ticks` (in the score's ticks; 0: the
+    melody's end): the bars where the other parts play on after the tune.
 
     The melody model takes one key, in the header; the sheet states the key in force at
     `key_at_ticks` (where the new bars go), so that a tune that modulates is continued in the
@@ -77,13 +79,15 @@ def _key_at(score: Score, ticks: int) -> Key | None:
 
 
 def _on_every_bar(sheet: Score, until_ticks: int = 0) -> tuple[ChordEvent, ...]:
-    """The chords, restated at the start of every bar they sound through, as the melody model
-    learnt them (and as `chart_skeleton` writes a chart)."""
+    """The chords, restated at the start of every bar they sound through up to `until_ticks`
+    (0: the sheet's end), as the melody model learnt them (and as `chart_skeleton` writes a
+    chart)."""
     if not sheet.chords:
         return ()
     grid = sheet.bar_grid
     chords = {c.onset_ticks: c for c in sheet.chords}
-    for start in grid.bar_starts(max(sheet.end_ticks, until_ticks)):
+    # up to `until_ticks` when given: a last note held over the piece's end opens no bar
+    for start in grid.bar_starts(until_ticks or sheet.end_ticks):
         if start not in chords and (sounding := _chord_at(sheet.chords, start)) is not None:
             chords[start] = ChordEvent(start, sounding)
     return tuple(chords[t] for t in sorted(chords))
@@ -182,22 +186,28 @@ def continue_piece(
     tok = trained.tokenizer
     notes, warning = melody_line(score)
     shift = _octave_shift(notes, tok)
-    # the new bars follow the whole piece: where the other parts play on after the tune, the
-    # tune rests through those bars in the prompt. A last note let go just after a bar line
-    # ends the piece there (`played_end`): the new bars began a bar late, mid-bar, after it
-    piece_end = played_end(score, max(n.end_ticks for t in score.tracks for n in t.notes))
+    # the new bars follow the input's last bar as written, its closing rest kept (the model
+    # used to finish that bar, writing into the rest); a last note held over that bar's end
+    # rings on into the first new bar, and the new melody begins once it is let go
+    end = written_end(score)
+    last_bar = score.bar_grid.bar_at(end - 1)
     written_notes = _moved(as_written(score, notes), shift)
-    sheet = lead_sheet(score, written_notes, until_ticks=piece_end, key_at_ticks=piece_end - 1)
+    sheet = lead_sheet(score, written_notes, until_ticks=end, key_at_ticks=end - 1)
     style = settings.style if settings and settings.style else likeliest_style(trained, sheet)
     settings = settle_style(_settled(settings, style, written_notes), trained)
     tokens = tok.encode(sheet, style=style)[:-1]
     grid = sheet.bar_grid
-    last_bar = score.bar_grid.bar_at(piece_end - 1)
+    # bars of the input after the tune's last note or chord (the band playing on, a closing
+    # rest bar) may have no token of their own: each is opened, so that the prompt ends where
+    # the input does
+    bar_token = tok.token_id("BAR")
+    tokens += [bar_token] * (last_bar + 1 - _bars_in(tok, tokens))
     meter = _meter_at_end(sheet)
     length = TimeSignature(0, *meter).bar_ticks(tok.steps_per_beat)  # in steps
-    bar_token = tok.token_id("BAR")
     planned = [PlannedBar([bar_token], meter, length) for _ in range(bars)]
-    last_position = _last_position(tok, tokens)
+    held_480 = max(n.end_ticks for n in written_notes) * 480 // score.ticks_per_beat
+    held_480 -= grid.bar_start(last_bar + 1)
+    step_480 = 480 // tok.steps_per_beat
     prompt = _fit_prompt(tok, tokens, trained.model.config.max_len // 2)
     written = _write_bars(
         trained,
@@ -205,26 +215,34 @@ def continue_piece(
         planned,
         settings,
         fixed_chords=False,
-        open_bar=(meter, length, last_position),
+        held_steps=max(0, -(-held_480 // step_480)),
         progress=progress,
     )
     new_notes, new_chords = _new_events(tok, prompt, written)
     new_notes = _moved(new_notes, -shift)
     offset = grid.bar_start(last_bar) - _decoded_bar_start(tok, prompt, _bars_in(tok, prompt) - 1)
-    cut = score.bar_grid.bar_start(last_bar + 1)
-    out = _extend(score, notes, new_notes, new_chords, offset, cut)
-    out = _continue_other_parts(out, score, cut, bars)
+    out = _extend(score, notes, new_notes, new_chords, offset, end)
+    out = _continue_other_parts(out, score, end, bars)
     return out, warning
 
 
-def _last_position(tok, tokens: Sequence[int]) -> int:
-    for token in reversed(tokens):
-        kind, value = tok.meaning(token)
-        if kind == "pos":
-            return value
-        if kind == "bar":
-            return -1
-    return -1
+def written_end(score: Score) -> int:
+    """Where the piece ends as written, in ticks: the end of the last bar in which a note or a
+    chord symbol starts (a note played up to a 32nd before a bar line counts in the bar it
+    anticipates, as a humanized downbeat), or of a later bar that a note is held through
+    whole (a tie over the bar line, a closing chord let ring). A last note held past that end
+    by less than a bar rings over it, as a tie into the next bar would: the piece does not
+    gain a bar for it (`continue --bars 2` made three bars of such a tune), and a note let go
+    less than a 16th after the line (`played_end`) is a release, not a hold."""
+    grid = score.bar_grid
+    early = score.ticks_per_beat // 8
+    onsets = [n.onset_ticks for t in score.tracks for n in t.notes]
+    onsets += [c.onset_ticks for c in score.chords]
+    last = max(grid.bar_at(t + early) for t in onsets)
+    sounding = played_end(score, max(n.end_ticks for t in score.tracks for n in t.notes))
+    while sounding >= grid.bar_start(last + 2):
+        last += 1
+    return grid.bar_start(last + 1)
 
 
 def _fit_prompt(tok, tokens: list[int], budget: int) -> list[int]:
@@ -261,12 +279,12 @@ def _extend(score, melody_notes, new_notes, new_chords, offset_480: int, cut_tic
     def at(ticks: int) -> int:
         return round((ticks + offset_480) * scale)
 
-    # a last note let go just after the cut (`played_end`) overlaps the first new one, legato
-    last_end = min(max(n.end_ticks for n in melody_notes), cut_ticks)
+    # nothing new before the input's end: its closing rest is kept as written (a last note let
+    # go just after the line, `played_end`, overlaps the first new one, legato)
     added = [
         Note(at(n.onset_ticks), max(1, round(n.duration_ticks * scale)), n.pitch, n.velocity)
         for n in new_notes
-        if at(n.onset_ticks) >= last_end
+        if at(n.onset_ticks) >= cut_ticks
     ]
     chords = list(score.chords or _labelled(score, melody_notes))
     chords += [
@@ -310,6 +328,7 @@ def _continue_other_parts(out: Score, original: Score, start: int, bars: int) ->
     grid = original.bar_grid
     bar_ticks = grid.bar_start(grid.bar_at(start - 1) + 1) - grid.bar_start(grid.bar_at(start - 1))
     pattern_start = start - bar_ticks
+    end = start + bars * bar_ticks
     early = original.ticks_per_beat // 8
     source = _melody_source(original, melody_line(original)[0])
     tracks = []
@@ -325,14 +344,11 @@ def _continue_other_parts(out: Score, original: Score, start: int, bars: int) ->
             new_chord = _chord_at(out.chords, bar_start)
             for note in pattern:
                 pitch = note.pitch if track.is_drum else _move(note.pitch, old_chord, new_chord)
-                added.append(
-                    Note(
-                        note.onset_ticks - pattern_start + bar_start,
-                        note.duration_ticks,
-                        pitch,
-                        note.velocity,
-                    )
-                )
+                onset = note.onset_ticks - pattern_start + bar_start
+                # a note let ring over its bar line stops at its repeat, and at the piece's
+                # end: a closing chord held on made one bar more than asked for
+                length = min(note.duration_ticks, bar_ticks, end - onset)
+                added.append(Note(onset, max(1, length), pitch, note.velocity))
         tracks.append(new.with_notes([*new.notes, *added]))
     return out.replace(tracks=tuple(tracks))
 

@@ -93,9 +93,10 @@ class LeadSheetGuide:
     tokenizer: the model's. bars: the bars to write, in order (`plan_bars` of a chart's skeleton;
         to continue a tune, `PlannedBar`s without chords and `fixed_chords=False`, so the model
         writes its own). prompt_length: how many tokens precede the first planned bar (`<bos>`,
-        style, key, maybe a tune to continue). open_bar: when the prompt ends inside a bar (a
-        tune that stops mid-bar), (meter, length in steps, last position written), so that the
-        model may finish that bar first; None when the first planned bar comes next.
+        style, key, maybe a tune to continue). held_steps: steps from the first planned bar's
+        start during which a note of the prompt still sounds (a tune's last note held over its
+        final bar line): no new note starts under it, and a bar it sounds in may end without
+        another.
     """
 
     def __init__(
@@ -108,7 +109,7 @@ class LeadSheetGuide:
         chord_tone_bias: float = 1.0,
         cadence_bias: float = CADENCE_BIAS,
         density: float = 0.0,
-        open_bar: tuple[tuple[int, int], int, int] | None = None,
+        held_steps: int = 0,
     ):
         self.tok = tokenizer
         self.bars = list(bars)
@@ -129,24 +130,20 @@ class LeadSheetGuide:
         self._total_steps = sum(b.length_steps for b in self.bars)
         # the state after the tokens read so far
         self._read = 0
-        self._bar = -1  # the bar being written (an index into bars); -1: the prompt's open bar
+        self._bar = -1  # the bar being written (an index into bars); -1 before the first
         self._opening_left: list[int] = []  # forced tokens that open the next bar
         self._chord_left: list[int] = []  # forced chart-chord tokens at this position
         self._chord_index = 0  # the bar's next chart chord
         self._position = -1  # the last position written in the bar
         self._after = "boundary"  # boundary | pos | chord | bass | pitch
         self._chord_tones: set[int] = set()
-        self._open_meter, self._open_length = None, 0
         self._steps_before_bar = 0  # steps from the first planned bar to this bar's start
-        self._sounding_until = 0  # where the last note written ends, in the same steps
+        self._sounding_until = held_steps  # where the last note written ends, in the same steps
+        self._held_until = held_steps  # where the prompt's last note ends, in the same steps
         self._sounded = False  # whether a note sounds anywhere in the bar being written
         self.bar_token_starts: list[int] = []  # where each planned bar's opening begins
         self._index = prompt_length  # the token being read
-        if open_bar is not None:
-            self._open_meter, self._open_length, self._position = open_bar
-            self._steps_before_bar = -self._open_length
-        else:
-            self._start_next_bar(prompt_length)
+        self._start_next_bar(prompt_length)
 
     # --- the Guide protocol ---------------------------------------------------------------
     def mask(self, position: int, tokens: Sequence[int]) -> np.ndarray:
@@ -168,7 +165,8 @@ class LeadSheetGuide:
         else:  # between events: a later position, or the bar's end once its chords are written
             pending = self._pending_chord_position()
             last = self._bar_length() - 1 if pending is None else pending
-            for k in range(self._position + 1, last + 1):
+            first = max(self._position + 1, self._held_until - self._steps_before_bar)
+            for k in range(first, last + 1):
                 allowed[self._pos_ids[k]] = True
             if self._after in ("chord", "bass"):
                 allowed[self._pitch >= 0] = True  # the note under the chord
@@ -176,8 +174,8 @@ class LeadSheetGuide:
                 allowed[self._kind == "bass"] = True
             # a bar ends once its chords are written, and not in silence (a melody with a
             # whole bar of rest in it, 8% of bars before, reads as a hole; it may rest inside)
-            no_room = self._position + 1 > last
-            if pending is None and (self._sounded or self._bar < 0 or no_room):
+            no_room = first > last
+            if pending is None and (self._sounded or no_room):
                 nxt = self._bar + 1
                 allowed[self.bars[nxt].opening[0] if nxt < len(self.bars) else EOS] = True
         return allowed
@@ -285,12 +283,10 @@ class LeadSheetGuide:
         self._opening_left = list(self.bars[self._bar].opening) if not self.finished else []
 
     def _bar_length(self) -> int:
-        return self._open_length if self._bar < 0 else self.bars[self._bar].length_steps
+        return 0 if self._bar < 0 else self.bars[self._bar].length_steps
 
     def _meter(self) -> tuple[int, int]:
-        if self._bar < 0:
-            return self._open_meter or (4, 4)
-        return self.bars[self._bar].meter
+        return self.bars[max(self._bar, 0)].meter
 
     def _pending_chord_position(self) -> int | None:
         if self._bar < 0 or not self.fixed_chords:

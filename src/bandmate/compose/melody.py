@@ -192,16 +192,17 @@ def _write_bars(
     settings: MelodySettings,
     *,
     fixed_chords: bool,
-    open_bar=None,
+    held_steps: int = 0,
     ends_piece: bool = True,
     progress: ProgressCallback = no_progress,
 ) -> list[int]:
     """prompt + the planned bars written by the model, in windows when they do not fit;
     `progress(bars written, bars)` after each window.
 
-    ends_piece: whether the last planned bar ends the piece, so the guide leans it to a
-    cadence (a note on the downbeat, on the chord's root, ringing through the bar); False for
-    bars with more of the piece after them (infilling)."""
+    held_steps: steps of the first planned bar that the prompt's last note still sounds in
+    (`LeadSheetGuide`). ends_piece: whether the last planned bar ends the piece, so the guide
+    leans it to a cadence (a note on the downbeat, on the chord's root, ringing through the
+    bar); False for bars with more of the piece after them (infilling)."""
     from bandmate.models.sampling import PitchConstraints, sample_tokens
 
     tok, limit = trained.tokenizer, trained.model.config.max_len
@@ -219,7 +220,7 @@ def _write_bars(
             chord_tone_bias=settings.chord_tone_bias,
             cadence_bias=CADENCE_BIAS if ends_piece else 0.0,
             density=DENSITY[settings.density],
-            open_bar=open_bar if window == 0 else None,
+            held_steps=held_steps if window == 0 else 0,
         )
         sample = sample_tokens(
             trained.model,
