@@ -109,3 +109,29 @@ def test_both_sides_of_a_pair_are_not_a_lone_side(rng):
     _, report = automix(stems)
     assert [s.pan for s in report.stems] == [0.0, -1.0, 1.0]
     assert not any("side of a pair" in n for n in report.notes)
+
+
+def delayed(audio: Audio, seconds: float, gain: float) -> Audio:
+    x = np.zeros_like(audio.samples)
+    shift = int(seconds * RATE)
+    x[..., shift:] = gain * audio.samples[..., :-shift]
+    return Audio(x, RATE)
+
+
+def test_a_return_named_for_a_part_says_how_to_mix_it_as_the_part(rng):
+    # "Gtr Delay" may be the guitar's delay return or the guitar with its delay printed; it is
+    # read as a return, as before, but the user was not told, nor how to have it balanced
+    guitar = chords(rng, 196.0)
+    stems = [*session(rng), ("Gtr.wav", guitar), ("Gtr Delay.wav", delayed(guitar, 0.375, 0.3))]
+    _, report = automix(stems)
+    (note,) = [n for n in report.notes if n.startswith("Gtr Delay.wav")]
+    assert "effects return" in note and "--level 'Gtr Delay.wav=" in note
+    _, given = automix(stems, config=AutomixConfig(levels={"Gtr Delay": -6.0}))
+    assert not any(n.startswith("Gtr Delay.wav") for n in given.notes)
+
+
+def test_a_plain_return_needs_no_such_note(rng):
+    guitar = chords(rng, 196.0)
+    stems = [*session(rng), ("Gtr.wav", guitar), ("Delay Return.wav", delayed(guitar, 0.375, 0.3))]
+    _, report = automix(stems)
+    assert not any(n.startswith("Delay Return.wav") for n in report.notes)

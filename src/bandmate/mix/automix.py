@@ -84,14 +84,15 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    the others filling the other side; the notes say so and ask for the missing side. An
    effects return or effects track (`RETURN_NAME`, `FX_NAME`: "Verb Return", "Vox Verb",
    "Delay", "Aux 1", "FX"; not a part named "Aux" and an instrument, "Aux Perc") stays in the
-   centre,
-   its stereo as the session made it, whatever role it is read as (a reverb read as a pad was
-   pushed 4 dB to one side). A return's level (`RETURN_NAME`; not "FX", which is as often a
+   centre, its stereo as the session made it, whatever role it is read as (a reverb read as a
+   pad was pushed 4 dB to one side). A return's level (`RETURN_NAME`; not "FX", which is as often a
    part of risers and hits) is not the balance model's: it keeps its place against the stems it
    was sent from, moved by the median gain the other stems get, so the session's wetness
    survives (`_returns_as_sent`; read as a pad, a reverb return sat over the keys and guitar it
    came from), and so does a return exported as two mono sides. A level given for it by name
-   takes the place of that.
+   takes the place of that. A return whose name names a part too ("Gtr Delay", "Echo Vox") may
+   be the part with its effect printed; its sound does not tell (`_ambiguous_return_notes`), so
+   it is read as a return and the notes say how to have it balanced as the part.
 9. **sum**, 10. **bus**: a gentle bus compressor (ratio 1.5), 11. **headroom**: one gain so that
    the mix's integrated loudness is `target_lufs` (-20) unless its true peak would then pass
    `ceiling_dbtp` (-3 dBTP), in which case the true peak sits on the ceiling. That leaves a
@@ -144,6 +145,7 @@ from bandmate.mix.roles import (
 )
 from bandmate.mix.session_files import _check_mix_outside_stems, stem_names, stem_paths
 from bandmate.mix.session_layout import (
+    _ambiguous_return_notes,
     _cancel_step,
     _cancelling_pairs,
     _copies,
@@ -357,6 +359,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     # a return given as two sides is moved as a return; one that is part of a part is the part's
     with_parts = {k for g in elements.values() if not all(returns[j] for j in g) for k in g}
     levels = _returns_as_sent(levels, before, returns, names, level_given, with_parts)
+    notes.extend(_ambiguous_return_notes(names, returns, silent, level_given, with_parts))
     highpass = [p.highpass_hz for p in prepared]
     quiet = [None if p.floor is None else p.floor.quiet for p in prepared]
     signals = [p.signal for p in prepared]  # a silent stem's is as it came

@@ -3,8 +3,8 @@
 a role given by a track's name to both of its mono sides (`_pair_roles`), a level given by a
 stem's or a part's name (`_match_levels`, `_members`), the stems that hold one part twice
 (`_copies`) or cancel each other out (`_cancelling_pairs`), and an effects return kept at its
-place against the stems sent to it (`_returns_as_sent`). `mix.automix` documents how each is
-used.
+place against the stems sent to it (`_returns_as_sent`; said where its name names a part too,
+`_ambiguous_return_notes`). `mix.automix` documents how each is used.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from bandmate.errors import UserError
 from bandmate.mix.elements import match_stems, stem_aliases, stereo_side, track_name
-from bandmate.mix.roles import CLICK_NAME, MONITOR_NAME
+from bandmate.mix.roles import CLICK_NAME, MONITOR_NAME, RETURN_NAME, role_from_name
 
 
 def _match_levels(given, names, elements) -> dict[str, float]:
@@ -217,5 +217,29 @@ def _lone_side_notes(names, roles, pans, silent, lone: Sequence[int]) -> list[st
             f"{names[k]} is the {this} side of a pair whose {other} side is not among the "
             f"stems; it was mixed as a mono {roles[k]} part {place}, not hard {this}, where the "
             f"part would sound from one side alone. If the {other} side was left out, add it."
+        )
+    return out
+
+
+def _ambiguous_return_notes(names, returns, silent, level_given, kept) -> list[str]:
+    """A note for each stem read as an effects return (`returns`, `RETURN_NAME`) whose name
+    names a part too ("Gtr Delay", "Echo Vox"): the guitar's delay return, or the guitar with its
+    delay printed. Its sound does not tell them apart: a return's spectrogram follows the stem
+    sent to it (0.8 correlation, at the delay's lag), but a double-tracked part follows its
+    twin closer still (0.96), so the name's reading stands and the user is told how to undo it.
+    Stems given a level, silent, or kept as part of a part (`kept`) need no note."""
+    out = []
+    for k, name in enumerate(names):
+        if not returns[k] or silent[k] or name in level_given or k in kept:
+            continue
+        word = RETURN_NAME.search(track_name(name))[0]
+        role = role_from_name(RETURN_NAME.sub(" ", track_name(name)))
+        if role is None:
+            continue
+        out.append(
+            f"{name} was read as an effects return (its name says {word!r}): it keeps its level "
+            f"against the stems sent to it, in the centre, rather than being balanced as a "
+            f"{role} part; if it is the {role} with its effect printed, give it a level "
+            f"(--level '{name}=-6')."
         )
     return out
