@@ -18,7 +18,9 @@ does is in `bandmate.web.kinds`, which calls the same functions as the CLI.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 import re
 import sqlite3
 import threading
@@ -39,8 +41,10 @@ from bandmate.web.jam import DEFAULT_MAX_SESSIONS, JamSessions
 from bandmate.web.jobs import (
     DEFAULT_MAX_AGE_DAYS,
     DEFAULT_QUOTA_BYTES,
+    STORAGE_ERRNOS,
     JobStore,
     WorkerPool,
+    storage_message,
     unusable_data_dir,
 )
 from bandmate.web.security import TOKEN_COOKIE, SecurityMiddleware, same_token
@@ -185,6 +189,10 @@ def create_app(
         """The queue's database locked by another program, or removed or damaged under the
         running studio: a 503 that says so, not a bare 500."""
         log.error("the job database failed: %s", exc)
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc):
+            # "restart the studio" would not help: the disk has no room for the queue's row
+            reason = os.strerror(errno.ENOSPC)
+            return JSONResponse({"detail": storage_message("The job", reason)}, status_code=507)
         if "locked" in str(exc) or "busy" in str(exc):
             detail = (
                 f"The studio's job database {store.path} is locked by another program; try "
@@ -196,6 +204,22 @@ def create_app(
                 "studio."
             )
         return JSONResponse({"detail": detail}, status_code=503)
+
+    @app.exception_handler(OSError)
+    async def storage_error(request: Request, exc: OSError):
+        """The data folder's disk refused a write (an upload, a job's row): a 507 that says so
+        in one sentence; the request kept nothing, and the studio goes on answering."""
+        if exc.errno not in STORAGE_ERRNOS:
+            log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+            return JSONResponse(
+                {"detail": f"The studio failed ({type(exc).__name__}); the server log has the "
+                 "details."},
+                status_code=500,
+            )  # fmt: skip
+        log.error("%s %s: the disk refused a write: %s", request.method, request.url.path, exc)
+        what = "The upload" if request.url.path == "/api/uploads" else "The request"
+        reason = exc.strerror or os.strerror(exc.errno)
+        return JSONResponse({"detail": storage_message(what, reason)}, status_code=507)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):

@@ -24,6 +24,11 @@ callback raises `JobCancelled`, and removes the job's folder, so no partial outp
 a folder a killed server left: `start()` removes those of cancelled jobs). The row is the state,
 so a cancelled job stays cancelled across a restart, and `finish` never turns it into done.
 
+**A full disk.** A job whose writes the file system refuses (no space left, a quota, a file over
+the size limit, a read-only folder) fails with that reason in one sentence that tells the server's
+keeper what to do (`refused_write`); what it had written is removed, like any failed job's, and
+the worker goes on with the next job.
+
 **Results** live in `DATA_DIR/jobs/<id>/`. After every job, finished jobs older than
 `max_age_days`, then the oldest finished jobs while the folder is over `quota_bytes`, have their
 files removed; their rows stay, with no files and a note saying why.
@@ -32,6 +37,7 @@ files removed; their rows stay, with no files and a note saying why.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -56,6 +62,9 @@ REMOVED = "its files were removed to keep the studio's results within their size
 DEFAULT_QUOTA_BYTES = 2 * 1024**3
 DEFAULT_MAX_AGE_DAYS = 30.0
 PROGRESS_INTERVAL_S = 0.25  # progress is written at most this often, not on every callback
+# the file system's refusals of a write: the studio's disk, not the job, is at fault
+STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
+SFE_SYSTEM = 2  # libsndfile's "system error": the OS refused a write, whose errno it does not keep
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -407,6 +416,36 @@ def unusable_data_dir(data_dir: Path, error: BaseException) -> OutputError:
     )
 
 
+def refused_write(error: BaseException, folder: Path) -> str | None:
+    """The reason ("No space left on device") when `error` comes down to the file system refusing
+    a write into `folder`; else None. The library's writers turn such an OSError into a sentence
+    of their own (kept as the exception's context). libsndfile keeps no errno ("system error"),
+    so for an audio write the folder's file system says whether it is read-only; otherwise it
+    is full or over a quota."""
+    seen, wrote = error, isinstance(error, UserError)  # a UserError: not an input it could not read
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in STORAGE_ERRNOS:
+            return seen.strerror or os.strerror(seen.errno)
+        sndfile = type(seen).__name__ == "LibsndfileError"
+        if wrote and sndfile and getattr(seen, "code", None) == SFE_SYSTEM:
+            with contextlib.suppress(OSError, AttributeError):
+                existing = next(p for p in (folder, *folder.parents) if p.exists())
+                if os.statvfs(existing).f_flag & os.ST_RDONLY:
+                    return os.strerror(errno.EROFS)
+            return "its disk is full or over its quota"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def storage_message(what: str, reason: str) -> str:
+    """The one sentence for `what` ("The upload") refused by the studio's disk for `reason`."""
+    if reason == os.strerror(errno.EROFS):
+        fix = "make the studio's data folder writable (or give it another --data-dir)"
+    else:
+        fix = "free some space on the server's disk"
+    return f"{what} could not be stored on the server ({reason}); {fix} and try again."
+
+
 # run(params, job_dir, progress) does the work, writing files into job_dir
 Runner = Callable[[dict, Path, Callable[..., None]], None]
 
@@ -503,7 +542,6 @@ class WorkerPool:
     def run_job(self, job: Job) -> None:
         folder = self.store.job_dir(job.id)
         shutil.rmtree(folder, ignore_errors=True)  # what an interrupted attempt left behind
-        folder.mkdir(parents=True)
         last = [0.0]
 
         def progress(done: float, total: float, *, status: str = "") -> None:
@@ -522,18 +560,26 @@ class WorkerPool:
                     raise JobCancelled(job.id)
 
         try:
+            folder.mkdir(parents=True)
             self.runners[job.kind](job.params, folder, progress)
         except JobCancelled:
             log.info("job %s (%s) cancelled", job.id, job.kind)
             shutil.rmtree(folder, ignore_errors=True)
-        except UserError as e:
-            shutil.rmtree(folder, ignore_errors=True)
-            self.store.finish(job.id, error=str(e))
         except Exception as e:
-            log.exception("job %s (%s) failed", job.id, job.kind)
-            shutil.rmtree(folder, ignore_errors=True)
-            reason = f"The {job.kind} job failed inside bandmate ({type(e).__name__}); "
-            self.store.finish(job.id, error=reason + "the server log has the details.")
+            reason = refused_write(e, folder)
+            shutil.rmtree(folder, ignore_errors=True)  # no partial results, and the room back
+            if reason is not None:
+                log.error("job %s (%s): the disk refused a write: %s", job.id, job.kind, e)
+                error = storage_message(f"The {job.kind} job's results", reason)
+            elif isinstance(e, UserError):
+                error = str(e)
+            else:
+                log.exception("job %s (%s) failed", job.id, job.kind)
+                error = (
+                    f"The {job.kind} job failed inside bandmate ({type(e).__name__}); the "
+                    "server log has the details."
+                )
+            self.store.finish(job.id, error=error)
         else:
             if not self.store.finish(job.id, files=list_files(folder)):
                 shutil.rmtree(folder, ignore_errors=True)  # cancelled as its last step ran

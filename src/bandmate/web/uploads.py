@@ -261,6 +261,9 @@ class UploadReceiver:
         except UploadRejected:
             self.abort()
             raise
+        except OSError:  # the disk, not the form: a full disk read as "not valid multipart"
+            self.abort()
+            raise
         except Exception:
             self.abort()
             raise UploadRejected("The upload is not valid multipart/form-data.", 400) from None
