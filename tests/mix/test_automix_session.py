@@ -135,3 +135,15 @@ def test_a_plain_return_needs_no_such_note(rng):
     stems = [*session(rng), ("Gtr.wav", guitar), ("Delay Return.wav", delayed(guitar, 0.375, 0.3))]
     _, report = automix(stems)
     assert not any(n.startswith("Delay Return.wav") for n in report.notes)
+
+
+def test_an_empty_stem_is_said_to_hold_nothing_not_padded(rng):
+    # a 0-sample "Keys.wav" was "padded with 4.00 s of silence to the longest stem" and then
+    # "silent": two notes that read as the mix's doing
+    _, report = automix([("Bass.wav", bass()), ("Keys.wav", Audio(np.zeros(0, np.float32), RATE))])
+    keys = [n for n in report.notes if n.startswith("Keys.wav")]
+    assert keys == [
+        "Keys.wav holds no audio (0 samples); it stays silent in the mix. If it should hold a "
+        "part, export it again."
+    ]
+    assert report.stems[1].silent

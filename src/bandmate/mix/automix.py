@@ -382,7 +382,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
                 "unbalanced, where it will not be heard; if it should be, export it again "
                 "louder (a fader or clip gain left down) or check that it holds the part."
             )
-        elif s:
+        elif s and padded[k] < frames:  # (an empty stem is said by `_conform`)
             notes.append(f"{name} is silent; it stays silent in the mix.")
     cuts = _masking_cuts(signals, [p.bands for p in prepared], roles, levels, table, config)
     del prepared  # `signals` holds the stems now, and lets each go once it is in the sum

@@ -231,7 +231,12 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
     for name, n in zip(names, padded, strict=True):
         # stems a DAW exports, or that resampling rounds, differ by a few samples: not worth a
         # note ("padded with 0.00 s"); the report's padded_seconds still says
-        if n / rate >= 0.005:
+        if n == frames:  # (an empty file: "padded with 6.00 s" read as a fault of the mix)
+            notes.append(
+                f"{name} holds no audio (0 samples); it stays silent in the mix. If it should "
+                "hold a part, export it again."
+            )
+        elif n / rate >= 0.005:
             notes.append(f"{name} was padded with {n / rate:.2f} s of silence to the longest stem.")
     tail = math.ceil(TAIL_SECONDS * rate)
     signals = [
