@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import socket
 import threading
 import time
 
@@ -91,19 +90,18 @@ def running_server(data_dir, port: int | None = None, workers: int = 1):
     its base URL. With `workers=0` no job runs: they stay queued."""
     import uvicorn
 
+    from bandmate.cli.serve import listen
     from bandmate.web.app import create_app
 
-    if port is None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+    # bound here and handed to uvicorn, as `bandmate serve` does: a port found free and then
+    # bound by uvicorn could be taken in between (another test's server, an outgoing connection)
+    sock = listen("127.0.0.1", port or 0)
+    port = sock.getsockname()[1]
     app = create_app(data_dir, workers=workers)
     # a connection a page holds open must not keep a server told to stop answering polls
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2
-    )
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started and time.monotonic() < deadline:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,31 +28,35 @@ BACKING = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
-def serve(data_dir, port: int, log):
-    """`python -m bandmate.cli serve` in a child process; yields it once /health answers."""
-    command = ["serve", "--port", str(port), "--data-dir", str(data_dir)]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bandmate.cli", *command],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+def serve(data_dir, log_path):
+    """`python -m bandmate.cli serve` in a child process on a port it picks itself (`--port 0`);
+    yields (the process, its base URL) once /health answers. A port found free here and handed
+    to the child could be taken in between (by another test's server, or as the local port of
+    any outgoing connection), and a restart on the same port could lose it the same way: the
+    child then exited with "address already in use"."""
+    command = ["serve", "--port", "0", "--data-dir", str(data_dir)]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bandmate.cli", *command],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 30
+        base = None
         while True:
-            assert process.poll() is None, "bandmate serve exited"
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
+            assert process.poll() is None, f"bandmate serve exited: {log_path.read_text()}"
+            if base is None:
+                found = re.search(r"on (http://\S+?)/ ", log_path.read_text())
+                base = found and found[1]
+            if base is not None:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
             assert time.monotonic() < deadline, "bandmate serve did not start"
             time.sleep(0.05)
-        yield process
+        yield process, base
     finally:
         if process.poll() is None:
             process.kill()
@@ -69,24 +73,22 @@ def poll(url: str, until, timeout_s: float) -> dict:
 
 
 def test_a_job_running_when_the_server_is_killed_finishes_after_a_restart(tmp_path):
-    data, port = tmp_path / "studio", free_port()
-    base = f"http://127.0.0.1:{port}"
-    with open(tmp_path / "serve.log", "wb") as log:
-        with serve(data, port, log) as first:
-            response = httpx.post(f"{base}/api/jobs", json=BACKING, headers=CSRF, timeout=10)
-            assert response.status_code == 201, response.text
-            job_url = f"{base}/api/jobs/{response.json()['id']}"
-            job = poll(job_url, lambda j: j["status"] != "queued", 30)
-            assert job["status"] == "running", job
-            first.send_signal(signal.SIGKILL)
-            first.wait(10)
+    data = tmp_path / "studio"
+    with serve(data, tmp_path / "first.log") as (first, base):
+        response = httpx.post(f"{base}/api/jobs", json=BACKING, headers=CSRF, timeout=10)
+        assert response.status_code == 201, response.text
+        job_path = f"/api/jobs/{response.json()['id']}"
+        job = poll(base + job_path, lambda j: j["status"] != "queued", 30)
+        assert job["status"] == "running", job
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
 
-        with serve(data, port, log):
-            job = poll(job_url, lambda j: j["status"] in ("done", "failed"), 60)
-            assert job["status"] == "done", job
-            assert {"song.mid", "master.wav", "manifest.json"} <= set(job["files"])
-            wav = httpx.get(f"{job_url}/files/master.wav", timeout=10)
-            assert wav.status_code == 200 and wav.content[:4] == b"RIFF"
+    with serve(data, tmp_path / "second.log") as (_, base):
+        job = poll(base + job_path, lambda j: j["status"] in ("done", "failed"), 60)
+        assert job["status"] == "done", job
+        assert {"song.mid", "master.wav", "manifest.json"} <= set(job["files"])
+        wav = httpx.get(f"{base}{job_path}/files/master.wav", timeout=10)
+        assert wav.status_code == 200 and wav.content[:4] == b"RIFF"
     from bandmate.web.jobs import JobStore
 
     assert JobStore(data).get(job["id"]).attempts == 2  # cut off once, then run again
@@ -95,29 +97,27 @@ def test_a_job_running_when_the_server_is_killed_finishes_after_a_restart(tmp_pa
 def test_a_running_job_cancelled_stays_cancelled_after_a_kill_and_a_restart(tmp_path):
     """A cancelled job's row is its state: the next server neither runs it again nor keeps its
     files (the render stops at its next progress report, before it would finish)."""
-    data, port = tmp_path / "studio", free_port()
-    base = f"http://127.0.0.1:{port}"
+    data = tmp_path / "studio"
     long_backing = {**BACKING, "choruses": 8}  # minutes of audio: still rendering when cancelled
-    with open(tmp_path / "serve.log", "wb") as log:
-        with serve(data, port, log) as first:
-            response = httpx.post(f"{base}/api/jobs", json=long_backing, headers=CSRF, timeout=10)
-            job_url = f"{base}/api/jobs/{response.json()['id']}"
-            job = poll(job_url, lambda j: j["status"] != "queued" and j["progress"] > 0, 60)
-            assert job["status"] == "running", job
-            cancelled = httpx.post(f"{job_url}/cancel", headers=CSRF, timeout=10)
-            assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
-            folder = data / "jobs" / job["id"]
-            deadline = time.monotonic() + 30
-            while folder.exists():  # the worker stops and removes what it wrote
-                assert time.monotonic() < deadline, "the cancelled job went on"
-                time.sleep(0.05)
-            first.send_signal(signal.SIGKILL)
-            first.wait(10)
+    with serve(data, tmp_path / "first.log") as (first, base):
+        response = httpx.post(f"{base}/api/jobs", json=long_backing, headers=CSRF, timeout=10)
+        job_path = f"/api/jobs/{response.json()['id']}"
+        job = poll(base + job_path, lambda j: j["status"] != "queued" and j["progress"] > 0, 60)
+        assert job["status"] == "running", job
+        cancelled = httpx.post(f"{base}{job_path}/cancel", headers=CSRF, timeout=10)
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+        folder = data / "jobs" / job["id"]
+        deadline = time.monotonic() + 30
+        while folder.exists():  # the worker stops and removes what it wrote
+            assert time.monotonic() < deadline, "the cancelled job went on"
+            time.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
 
-        with serve(data, port, log):
-            time.sleep(1.0)  # a worker that took it up again would have started by now
-            job = httpx.get(job_url, timeout=5).json()
-            assert job["status"] == "cancelled" and job["files"] == [], job
+    with serve(data, tmp_path / "second.log") as (_, base):
+        time.sleep(1.0)  # a worker that took it up again would have started by now
+        job = httpx.get(base + job_path, timeout=5).json()
+        assert job["status"] == "cancelled" and job["files"] == [], job
     from bandmate.web.jobs import JobStore
 
     assert JobStore(data).get(job["id"]).attempts == 1

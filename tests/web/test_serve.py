@@ -100,3 +100,25 @@ def test_a_read_only_data_folder_is_one_line(tmp_path):
         if as_root:
             subprocess.run(["chattr", "-i", folder], check=True)
         folder.chmod(0o755)
+
+
+def test_a_port_in_use_is_one_line(tmp_path):
+    """uvicorn printed the studio's address, then `ERROR: [Errno 98] ... address already in use`,
+    and exited 3."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "bandmate.cli", "serve", "--data-dir", str(tmp_path),
+             "--port", str(port)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""  # no address of a studio that is not there
+    (line,) = result.stderr.strip().splitlines()
+    assert f"Port {port} on 127.0.0.1 is in use" in line and "--port" in line

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -15,7 +17,12 @@ def add_parser(sub) -> None:
         "required: open the page once as http://HOST:PORT/?token=TOKEN.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=8765,
+        help="port to listen on (default 8765; 0 takes a free one, printed at start-up)",
+    )
     p.add_argument(
         "--data-dir",
         metavar="DIR",
@@ -52,12 +59,50 @@ def check_settings(args) -> None:
             f"Listening on {args.host} lets other machines in; give --token SECRET (or use "
             "--host 127.0.0.1)."
         )
-    if not 1 <= args.port <= 65535:
-        raise UserError(f"--port {args.port} is not a port; give a number from 1 to 65535.")
+    if not 0 <= args.port <= 65535:
+        raise UserError(
+            f"--port {args.port} is not a port; give a number from 1 to 65535 (or 0 for a free "
+            "one)."
+        )
     if not 0 < args.max_upload_mb < float("inf"):  # nan and inf too: a size is counted in bytes
         raise UserError(f"--max-upload-mb must be a number more than 0, not {args.max_upload_mb}.")
     if not 1 <= args.workers <= 64:
         raise UserError("--workers must be from 1 to 64.")
+
+
+def listen(host: str, port: int):
+    """A socket listening on `host`:`port` (0: a port the system picks), bound here rather than by
+    uvicorn: a port in use is one sentence before anything is printed (uvicorn printed the
+    studio's address, then an error line, and exited 3), and the address printed is the one
+    bound. SO_REUSEADDR, as uvicorn sets it: a restarted studio takes its port back at once,
+    past the closed connections a killed one left in TIME_WAIT."""
+    import socket
+
+    from bandmate.errors import UserError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as e:  # socket.gaierror: a name that does not resolve
+        raise UserError(f"Cannot listen on {host!r} ({e.strerror or e}); check --host.") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise UserError(
+                f"Port {port} on {host} is in use (another studio, or another program); give "
+                "another --port, or 0 for a free one."
+            ) from None
+        raise UserError(
+            f"Cannot listen on {host} port {port} ({e.strerror or e}); give another --port or "
+            "--host."
+        ) from None
+    return sock
 
 
 def run(args) -> int:
@@ -73,7 +118,10 @@ def run(args) -> int:
     # one studio per data folder: a second one is refused here in one line (under uvicorn the
     # same refusal would surface as a failed start-up with a traceback)
     app.state.pool.lock()
+    sock = listen(args.host, args.port)
+    port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"bandmate studio on http://{host}:{args.port}/ (data in {data_dir})")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # flushed: a script (or a test) reading the address through a pipe needs it now
+    print(f"bandmate studio on http://{host}:{port}/ (data in {data_dir})", flush=True)
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
     return 0
