@@ -153,7 +153,9 @@ class Engine:
 
     style: a style name or Style. mode: "full", "split" or "single" (see `live.chords`).
     tempo_bpm: the tempo to start from (default: the style's). follow: follow the player's
-        tempo (False: a fixed click at `tempo_bpm`).
+        tempo (False: a fixed click at `tempo_bpm`). find_tempo: find the player's tempo over
+        their first bars, `tempo_bpm` a guess (default: when no `tempo_bpm` is given; see
+        `live.tempo`). While it is found, a rest does not re-sync or restart the bar.
     meter: the player's time signature, (beats, beat unit) (default: the style's); the band
         plays its bars in it (see `live.accompanist`).
     play: what answers the player: "band" (the style), and the voices of `live.voices`
@@ -179,6 +181,7 @@ class Engine:
         lookahead_s: float = 0.01,
         seed: int = 0,
         play: Sequence[str] = ("band",),
+        find_tempo: bool | None = None,
     ):
         unknown = [name for name in play if name not in PLAY_CHOICES]
         if unknown or not play:
@@ -187,14 +190,21 @@ class Engine:
                 f"{', '.join(PLAY_CHOICES)}."
             )
         self.style = style if isinstance(style, Style) else load_style(style)
+        if find_tempo is None:
+            find_tempo = not tempo_bpm
+        hint = bool(tempo_bpm)
         tempo_bpm = float(tempo_bpm or self.style.tempo_default)
-        self.beat = BeatTracker(tempo_bpm) if follow else FixedClick(tempo_bpm)
         self.chords = ChordTracker(mode, split_note)
         self.keys = KeyTracker()
         if meter is not None and (problem := meter_problem(tuple(meter))):
             raise UserError(f"The meter cannot be played: {problem}.")
         self.band = Accompanist(self.style, meter=meter, seed=seed)
         self.meter = self.band.meter
+        self.beat = (
+            BeatTracker(tempo_bpm, find_tempo=find_tempo, hint=hint, bar_beats=self.band.bar_beats)
+            if follow
+            else FixedClick(tempo_bpm)
+        )
         # the band's lanes (none when it does not play: it still keeps the bar grid)
         self.lanes = tuple(
             Lane(part.name, channel)
@@ -349,6 +359,7 @@ class Engine:
                     self.chord_log.append((time_s, chord))
                 if self.started:
                     self._change_at = time_s  # decided once the batch is read
+                    self._chord_change(self._cluster_start)
                 else:
                     self._start(self._cluster_start)
             elif not self.started and not self.lanes:  # no band to wait for: the first key
@@ -360,6 +371,7 @@ class Engine:
                 if self.chord_log is not None:
                     self.chord_log.append((strike_s, chord))
                 self._change_at = strike_s
+                self._chord_change(strike_s)
         else:
             self._pedal = velocity >= PEDAL_DOWN_FROM  # the player's own sound; the band ignores it
         for voice in self.voices:
@@ -367,10 +379,17 @@ class Engine:
         self._last_input_s = time_s
 
     def _onset(self, time_s: float, weight: float) -> None:
-        relocks = self.beat.relocks
+        moves = self.beat.relocks + self.beat.found
         self.beat.onset(time_s, weight)
-        if self.beat.relocks != relocks:
+        if self.beat.relocks + self.beat.found != moves:
             self._relocked = True  # the band catches up once the batch is read
+
+    def _chord_change(self, time_s: float) -> None:
+        """Tell the beat where the chord changed (while it finds the tempo, see `live.tempo`)."""
+        found = self.beat.found
+        self.beat.chord_change(time_s)
+        if self.beat.found != found:
+            self._relocked = True
 
     def _catch_up(self, now_s: float) -> None:
         """The beat re-locked to a sudden new tempo and may have moved on at once: what the
@@ -389,8 +408,8 @@ class Engine:
         """After a pause the player's chord at `time_s` starts a bar (see the module docs): the
         beat moves to the nearest bar line, and every part plays from that bar line on, as
         planned (the chord change, if the chord is new, is made after)."""
-        if not isinstance(self.beat, BeatTracker):
-            return  # a click keeps its time
+        if not isinstance(self.beat, BeatTracker) or self.beat.finding:
+            return  # a click keeps its time; a tempo being found has no bars to count a rest
         bar = round(self.beat.beat_at(time_s) / self.bar_beats)
         start = bar * self.bar_beats
         self.beat.restart_at(time_s, start)
@@ -406,8 +425,8 @@ class Engine:
         """After a rest of `rest_beats` the player's chord at `time_s`, when near a beat, is on
         it (see the module docs): the beat moves there, and what the band had planned for the
         beats it moves past is dropped; the bars stay as planned."""
-        if not isinstance(self.beat, BeatTracker):
-            return  # a click keeps its time
+        if not isinstance(self.beat, BeatTracker) or self.beat.finding:
+            return  # a click keeps its time; a tempo being found has no bars to count a rest
         heard = self.beat.beat_at(time_s)
         beat = round(heard)
         near = min(RESYNC_DRIFT_PER_BEAT * rest_beats, RESYNC_MAX_BEATS)

@@ -185,8 +185,30 @@ with no lag worth hearing. A PLL with a fixed gain trades those two against each
 is a dozen multiply-adds in pure Python (about 10 us), so it runs on every onset.
 
 The tracker must start close to the player's tempo (within about 10%: an eighth note's
-tolerance), as an arranger keyboard's synchro start needs its tempo set; it is given the tempo
-of the performance, `--tempo` or the style's. The re-lock is for changes after it has locked.
+tolerance), as an arranger keyboard's synchro start needs its tempo set. The re-lock is for
+changes after it has locked.
+
+**Finding the tempo** (`find_tempo`: no `--tempo` given). Started from the style's tempo, a
+player far from it was followed at a tempo of their notes that the eighth-note grid happened to
+fit: a player of eighths at 200 BPM at 100 BPM (their eighths as sixteenths, half skipped), or
+at 2/3 of theirs; at 90 BPM the band re-locked to their tempo a beat out of their bar
+(bench/live.py's `untold` players lost 38 of 48 runs). So for its first `FIND_BARS` the
+tracker scores every tempo from `FIND_BPM`, in steps of `FIND_STEP`, by how the intervals the
+player has played since the start fit it, and follows the best one once it is `FIND_SWITCH`
+from the tempo it follows (beat 0 stays on the first chord; the onsets so far are placed anew
+on the grid found). Each interval is scored as a fit to its grid (a Gaussian of how far it
+falls from it, `FIND_SIGMA_S` and `FIND_SIGMA_SHARE` of its length) less the share of such
+intervals a grid that fine fits by chance, so that a finer grid is not better for fitting
+more: between consecutive onsets, a whole number of eighths; between the left hand's strikes
+(chords), of beats (`FIND_CHORDS`); between chord changes (from the first chord on), of bars
+(`FIND_CHANGES`). The notes alone cannot tell eighths at 100 BPM from quarters at 200; the
+chord changes do where they fall once a bar (quarters at 200 with a chord a bar are eighths
+at 100 with the chord changing on beat 3), and where neither tells, the coarser grid is taken
+(fewer intervals fit it by chance). A tempo outside `FIND_USUAL_BPM`, the beats a musician
+counts, loses `FIND_OUTSIDE` an octave: a player of quarters at 50 BPM is followed at 100,
+two of the band's bars to theirs, on their bar lines. A tempo within `FIND_HINT_NEAR` of the
+one the band started at gains `FIND_HINT` where that one was a guess worth keeping (a
+performance file's own tempo), none where it was the style's.
 
 **Fixed** (`FixedClick`): the same mapping with a constant period, for playing to a click.
 """
@@ -243,12 +265,31 @@ FEEL_MARGIN = 0.2  # ... more than eighths fit (finer grids fit more onsets by c
 FEEL_LEAVE = 0.6  # a triplet or sixteenth feel is left when it fits less than this share
 FEELS = (3,)  # the subdivisions taken besides eighths
 FEEL_FIRSTS = 2  # onsets on a beat's first third (sixteenth) that tell triplets from swing
+# finding the tempo when none is given (see the module's docstring)
+FIND_BPM = (40.0, 260.0)  # the tempos tried
+FIND_STEP = 0.005  # ... in steps of this share
+FIND_USUAL_BPM = (60.0, 200.0)  # the beats a musician counts; outside, FIND_OUTSIDE an octave off
+FIND_OUTSIDE = 2.0
+FIND_SIGMA_S = 0.02  # how far apart two of the player's onsets fall off the grid, as noise
+FIND_SIGMA_SHARE = 0.008  # ... and more, this share of the time between them (their drift)
+FIND_CHORDS = 0.5  # how much the left hand's strikes on beats count beside the notes
+FIND_CHANGES = 1.5  # ... and the chord changes on bar lines
+FIND_HINT = 0.6  # ... and a tempo within FIND_HINT_NEAR of the one the band was started at
+FIND_HINT_NEAR = 0.04
+FIND_MIN_INTERVALS = 3  # the fewest intervals between onsets the tempo is found from
+FIND_SWITCH = 0.08  # the band moves to a tempo found this far from the one it follows (the fit
+FIND_MARGIN = 0.1  # follows less) that scores this much better than any tempo as near it
+FIND_BARS = (4, 8)  # it stops looking after this many bars with two chord changes heard, or else
+FIND_ONSETS = 64  # the last onsets it keeps for it
+FIND_BAR_SLACK = 0.25  # beats from a bar line a chord change is on it
+FIND_EVERY_S = 0.05  # it looks at most this often
 
 
 class FixedClick:
     """A steady beat: `tempo_bpm` from `start(time_s)` on; onsets change nothing."""
 
     relocks = 0  # a click never moves
+    found = 0
 
     def __init__(self, tempo_bpm: float):
         if not 20 <= tempo_bpm <= 400:
@@ -277,6 +318,9 @@ class FixedClick:
     def restart_at(self, time_s: float, beat: float) -> None:
         """A click keeps its time whatever the player does."""
 
+    def chord_change(self, time_s: float) -> None:
+        """A click does not listen."""
+
 
 class BeatTracker(FixedClick):
     """A beat that follows the player's onsets (see the module's docstring).
@@ -294,6 +338,9 @@ class BeatTracker(FixedClick):
         min_points: int = 6,
         tolerance_beats: float = 0.12,
         max_points: int = 32,
+        find_tempo: bool = False,
+        hint: bool = False,
+        bar_beats: float = 4.0,
     ):
         super().__init__(tempo_bpm)
         self.start_period_s = self.period_s
@@ -321,6 +368,18 @@ class BeatTracker(FixedClick):
         self.onsets_skipped = 0
         self.relocks = 0
         self.bends = 0  # how many times it has found a gradual tempo change it had lost
+        # finding the tempo (see the module's docstring): whether it still looks, whether the
+        # tempo it started from was a guess worth keeping, the bar's beats; (time, weight) of
+        # the onsets and the times of the chord changes since the start; the moves it made
+        self.finding = find_tempo
+        self._hint = hint
+        self.bar_beats = bar_beats
+        self._hint_bpm = tempo_bpm
+        self._start_s = 0.0
+        self._heard: deque[tuple[float, float]] = deque(maxlen=FIND_ONSETS)
+        self._changes: deque[float] = deque(maxlen=FIND_ONSETS)
+        self._found_s = float("-inf")
+        self.found = 0
 
     def beat_at(self, time_s: float) -> float:
         d = time_s - self.anchor_s
@@ -370,6 +429,10 @@ class BeatTracker(FixedClick):
         self._phases.clear()
         self.subdivision = SUBDIVISION
         self._sixteenths = self._thirds = False
+        self._start_s = time_s
+        self._heard.clear()
+        self._heard.append((time_s, CHORD_WEIGHT))
+        self._changes.clear()
 
     def restart_at(self, time_s: float, beat: float) -> None:
         """Beat `beat` is at `time_s`, the tempo kept: the player came back after a rest (see
@@ -381,8 +444,22 @@ class BeatTracker(FixedClick):
         self._points.append((beat, time_s, 2.0))
         self._onsets.clear()
         self._phases.clear()  # placed on the old beat (the player's feel is kept)
+        self.finding = False  # the tempo found so far stands: beat 0 has moved
+
+    def chord_change(self, time_s: float) -> None:
+        """The player's chord changed at `time_s` (the first key struck): while finding the
+        tempo, chord changes tell where bar lines fall."""
+        if self.finding and time_s > self._start_s:
+            self._changes.append((time_s, self.beat_at(time_s)))
+            self._find(time_s)
 
     def onset(self, time_s: float, weight: float = 1.0) -> None:
+        if self.finding:
+            heard = self._heard
+            if heard and heard[-1][0] == time_s:  # another key of the same chord
+                heard[-1] = (time_s, max(weight, heard[-1][1]))
+            elif time_s > self._start_s:
+                heard.append((time_s, weight))
         beat = self.beat_at(time_s)
         self._feel(time_s, beat, weight)
         sub = self.subdivision
@@ -395,7 +472,80 @@ class BeatTracker(FixedClick):
             self._place(time_s, weight, beat, grid)
         else:
             self._place_on(time_s, weight, beat, grid, sub)
+        if self.finding:  # (the re-lock is for changes once the tempo is found)
+            self._find(time_s)
+            return
         self._relock_if_lost(time_s)
+
+    def _find(self, now_s: float) -> None:
+        """While finding the tempo: score every tempo by the player's intervals since the
+        start, and move to the best when it is far from the one followed (see the module's
+        docstring); stop looking after FIND_BARS."""
+        bars = self.beat_at(now_s) / self.bar_beats
+        done = bars >= FIND_BARS[1] or (bars >= FIND_BARS[0] and len(self._changes) >= 2)
+        if len(self._heard) <= FIND_MIN_INTERVALS or (
+            not done and now_s - self._found_s < FIND_EVERY_S
+        ):
+            self.finding = not done
+            return
+        self._found_s = now_s
+        bpm = FIND_BPM[0] * (1 + FIND_STEP) ** np.arange(
+            int(math.log(FIND_BPM[1] / FIND_BPM[0]) / math.log(1 + FIND_STEP)) + 1
+        )
+        periods = 60.0 / bpm
+        times = np.array([h[0] for h in self._heard])
+        weights = np.array([h[1] for h in self._heard])
+        chords = times[weights >= CHORD_WEIGHT]
+        changes = np.array([self._start_s, *(c[0] for c in self._changes)])
+        score = _fits(periods, np.diff(times), 1 / SUBDIVISION)
+        score += FIND_CHORDS * _fits(periods, np.diff(chords), 1.0)
+        score += FIND_CHANGES * _fits(periods, np.diff(changes), self.bar_beats)
+        low, high = FIND_USUAL_BPM
+        score -= FIND_OUTSIDE * np.abs(np.log2(bpm / np.clip(bpm, low, high)))
+        if self._hint:
+            score += FIND_HINT * (np.abs(bpm / self._hint_bpm - 1) <= FIND_HINT_NEAR)
+        best = int(np.argmax(score))
+        near = np.abs(periods / self.period_s - 1) <= FIND_SWITCH  # the tempo followed now
+        further = not near[best] and score[best] - score[near].max(initial=-np.inf) > FIND_MARGIN
+        if further or (self._changes and self._off_the_bar(changes, float(periods[best]))):
+            self._move_to(float(periods[best]))
+        elif done:  # (after a move, its bars are counted anew)
+            self.finding = False
+
+    def _off_the_bar(self, changes: np.ndarray, period_s: float) -> bool:
+        """Whether the newest chord change, a whole number of bars after the one before at
+        `period_s`, was heard by the band off its bar lines: at a tempo near the player's
+        (the style's within FIND_SWITCH of theirs) the fit follows their tempo, but a player
+        drifting away from it in the first bars, their onsets a beat apart, has left the band
+        a beat out of their bar."""
+        bar = self.bar_beats
+        bars = (changes[-1] - changes[-2]) / (period_s * bar)
+        on_line = abs(bars - round(bars)) * bar <= FIND_BAR_SLACK
+        heard = self._changes[-1][1] / bar
+        return on_line and abs(heard - round(heard)) * bar > FIND_BAR_SLACK
+
+    def _move_to(self, period_s: float) -> None:
+        """Follow `period_s` from the start on (beat 0 where it was), the onsets since placed
+        anew on its grid; the tempo's limits are set about it."""
+        start_s = self._start_s
+        self.period_s = self.start_period_s = period_s
+        self.anchor_s, self.anchor_beat, self.curve_s = start_s, 0.0, 0.0
+        self._told = (-1.0, 0.0, 0.0)
+        self._points.clear()
+        self._points.append((0.0, start_s, CHORD_WEIGHT))
+        self._before = None
+        self._onsets.clear()
+        self._phases.clear()
+        self.subdivision = SUBDIVISION
+        self._sixteenths = self._thirds = False
+        for time_s, weight in list(self._heard)[1:]:
+            if time_s <= start_s:
+                continue
+            beat = self.beat_at(time_s)
+            grid = round(beat * SUBDIVISION) / SUBDIVISION
+            self._remember(time_s, weight, abs(beat - grid) <= RELOCK_TOLERANCE)
+            self._place(time_s, weight, beat, grid)
+        self.found += 1
 
     def _contest(self, time_s: float, weight: float, sub: int) -> None:
         """Another onset on the eighth the last counted one was placed on: the chord, else the
@@ -804,6 +954,21 @@ class BeatTracker(FixedClick):
         )
         keep = 1.0 - CURVE_SIGNIFICANCE**2 * var / max(curve * curve, 1e-18)
         return curve * keep if keep > 0 else 0.0
+
+
+def _fits(periods: np.ndarray, intervals: np.ndarray, unit_beats: float) -> np.ndarray:
+    """For each beat period, how well `intervals` (s) fit whole numbers of `unit_beats`: the
+    mean of a Gaussian of each one's distance from the grid, less the share a grid that fine
+    fits by chance (see the module's docstring); 0 for no intervals."""
+    if not len(intervals):
+        return np.zeros(len(periods))
+    grid = periods[:, None] * unit_beats
+    x = intervals[None, :] / grid
+    off = np.abs(x - np.round(x)) * grid
+    sigma = FIND_SIGMA_S + FIND_SIGMA_SHARE * intervals[None, :]
+    fit = np.exp(-0.5 * (off / sigma) ** 2)
+    chance = np.minimum(1.0, sigma * math.sqrt(2 * math.pi) / grid)
+    return (fit - chance).mean(axis=1)
 
 
 def _beats_over(d: float, period: float, curve: float) -> float:
