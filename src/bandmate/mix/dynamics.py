@@ -35,6 +35,7 @@ import scipy.ndimage
 import scipy.signal
 
 from bandmate.mix.meter import (
+    fine_true_peak_branches,
     interpolated_magnitudes,
     k_weighting_sos,
     loudness_from_ticks,
@@ -212,13 +213,21 @@ class HopMeasures:
 
     The interpolated values between frames n and n + 1 count toward frame n. The interpolator
     reads 11 frames back and 12 ahead, so the last 12 frames of a block wait for the next one.
+    `fine` reads the peaks by the finer interpolator (`mix.meter.fine_true_peak_branches`, 15
+    back and 16 ahead), for audio whose top octave is strong, which the meter's reads low.
     """
 
-    HISTORY, AHEAD = 11, 12
+    HISTORY, AHEAD = 11, 12  # the meter's interpolator's (an instance's own may be more)
 
-    def __init__(self, sample_rate: int, channels: int, hop: int):
+    def __init__(self, sample_rate: int, channels: int, hop: int, *, fine: bool = False):
         self.hop = hop
-        self._branches = true_peak_branches(true_peak_factor(sample_rate))
+        self._branches = (
+            fine_true_peak_branches(sample_rate)
+            if fine
+            else true_peak_branches(true_peak_factor(sample_rate))
+        )
+        taps = self._branches.shape[0]
+        self.HISTORY, self.AHEAD = taps // 2 - 1, taps // 2
         self._buffer = np.zeros((channels, self.HISTORY))
         self._sos = k_weighting_sos(sample_rate)
         self._zi = np.zeros((self._sos.shape[0], channels, 2))
@@ -317,7 +326,9 @@ class Limiter:
              release_ms: float, transient_ms: float = 2.0, transient_release_ms: float = 3.0,
              bridge_ms: float = 20.0):  # fmt: skip
         lookahead = math.ceil(lookahead_ms / 1000 * sample_rate / hop)
-        # the interpolator reads 12 frames either side, and gains ramp across a hop
+        # the interpolator reads 12 frames either side, and gains ramp across a hop (the fine
+        # one reads 16, which needs no more hops wherever it is used: a hop is 10 frames or
+        # more from 32 kHz up, and under that no 16 kHz octave is there to call for it)
         hold = math.ceil(HopMeasures.AHEAD / hop) + 2
 
         return cls(

@@ -81,7 +81,7 @@ from bandmate.mix.analysis import (
     analyze_file,
 )
 from bandmate.mix.master_config import MasterConfig, _Plan
-from bandmate.mix.master_limit import _land, _render
+from bandmate.mix.master_limit import _fine_peak_meter, _land, _read_finely, _render
 from bandmate.mix.master_plan import _affordable, _low_band_again, _Pipeline, _plan
 from bandmate.mix.tone import ToneMatch, comparable_shares_db, curve_shares_db, encoder_cutoff_hz
 from bandmate.progress import ProgressCallback, no_progress
@@ -242,11 +242,11 @@ def master(
     out = np.empty_like(audio.samples)
 
     def render(trim_db: float) -> Analysis:
-        offset = 0
-        for z in _render(blocks_of(shaped), plan, trim_db=trim_db):
+        offset, peak_meter = 0, _fine_peak_meter(plan, rate, channels, config)
+        for z in _render(blocks_of(shaped), plan, trim_db=trim_db, peak_meter=peak_meter):
             out[:, offset : offset + z.shape[1]] = z
             offset += z.shape[1]
-        return analyze(Audio(out, rate))
+        return _read_finely(analyze(Audio(out, rate)), peak_meter)
 
     after, trim, threshold = _land(plan, render, rate, channels, frames, config)
     report = _report(config, before, after, ref, plan, threshold, trim, None)
@@ -342,9 +342,12 @@ def master_file(
         with write_errors(out_path), atomic_path(out_path) as tmp:
 
             def render(trim_db: float) -> Analysis:
-                rendered = _render(reported(shaped.blocks(), frames), plan, trim_db=trim_db)
+                peak_meter = _fine_peak_meter(plan, rate, channels, config)
+                rendered = _render(
+                    reported(shaped.blocks(), frames), plan, trim_db=trim_db, peak_meter=peak_meter
+                )
                 _write_blocks(rendered, tmp, rate, channels, subtype)
-                return analyze_file(tmp)
+                return _read_finely(analyze_file(tmp), peak_meter)
 
             after, trim, threshold = _land(plan, render, rate, channels, frames, config)
     report = _report(config, before, after, ref, plan, threshold, trim, subtype)

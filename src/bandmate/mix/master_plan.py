@@ -275,6 +275,8 @@ def _plan(
         compressor_ratio=ratio, compressor_reduction_db=np.zeros(0), hop=hop,
         peaks_db=np.zeros(0), energy=np.zeros(0),
     )  # fmt: skip
+    if measured[-1] is not None and shares.any():  # the top octave, as the EQ leaves it
+        plan.top_octave_share_db = measured[-1] + tone.achieved_db[-1] - kept_db(tone.achieved_db)
     low_band = None
     if config.low_band_hz:
         # the level the limiter will leave alone, at this point of the chain: the ceiling less
@@ -292,7 +294,9 @@ def _plan(
             )  # fmt: skip
 
     shaper = _Shaper(sample_rate, plan.tone, plan.compressor, config.dc_highpass_hz, low_band)
-    measures = HopMeasures(sample_rate, channels, hop)
+    # where the top octave is strong, the limiter reads the peaks as `_land` will check them
+    fine = plan.top_octave_share_db >= config.fine_peak_share_db
+    measures = HopMeasures(sample_rate, channels, hop, fine=fine)
     with _Pipeline() as later:  # measure block k while block k + 1 is shaped
         for x in itertools.chain(blocks(), [None]):  # None: the stage's last frames
             y = shaper.process(x) if x is not None else shaper.finish()

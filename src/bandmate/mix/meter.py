@@ -391,6 +391,52 @@ def true_peak_dbtp(audio: Audio) -> float:
     return amplitude_db(peak)
 
 
+# the fine reader (`FinePeakMeter`): twice the meter's oversampling, a longer, sharper sinc
+FINE_TAPS_PER_PHASE, FINE_KAISER_BETA = 32, 7.0
+
+
+def fine_true_peak_branches(sample_rate: int) -> np.ndarray:
+    """The branches (`true_peak_branches`' layout) of a finer true-peak interpolator: twice the
+    meter's factor (8x below 88.2 kHz), 32 taps a phase, Kaiser beta 7.
+
+    The meter's 4x FIR is down 0.24 dB at 19 kHz and 0.97 dB at 20 kHz (at 44.1 kHz), and 4x
+    leaves up to an eighth of a sample between the points it reads, which at 0.45 fs is 0.2 dB
+    more: music with a strong top octave reads low. A master at -8 LUFS with heavy 17-20 kHz
+    content read -1.15 dBTP on the meter, -0.80 on ffmpeg's ebur128 (which resamples to 192 kHz
+    with a sinc flat to 0.97 of Nyquist) and -0.60 by ideal band-limited interpolation (FFT,
+    16x); this reader gives -0.69. It costs about 3.5 times the meter's interpolation, so it is
+    for where the top octave is strong (`mix.master_limit`), not every measurement.
+    """
+    factor = 2 * true_peak_factor(sample_rate)
+    taps = FINE_TAPS_PER_PHASE * factor + 1
+    fir = scipy.signal.firwin(taps, 1.0 / factor, window=("kaiser", FINE_KAISER_BETA)) * factor
+    return np.stack([fir[p::factor][::-1] for p in range(1, factor)], axis=1)
+
+
+class FinePeakMeter:
+    """The true peak of audio fed block by block (`process`), read by the finer interpolator
+    (`fine_true_peak_branches`), with silence before the first block and after the last."""
+
+    def __init__(self, sample_rate: int, channels: int):
+        self._branches = fine_true_peak_branches(sample_rate)
+        self._carry = np.zeros((channels, self._branches.shape[0] - 1))
+        self._peak = 0.0
+
+    def process(self, samples: np.ndarray) -> None:
+        """Read a block, (channels, frames)."""
+        x = np.concatenate([self._carry, np.asarray(samples, dtype=np.float64)], axis=1)
+        if x.shape[1]:
+            self._peak = max(self._peak, float(np.max(np.abs(x))))
+        for channel in x:
+            self._peak = interpolated_peak(channel, self._branches, self._peak)
+        self._carry = x[:, x.shape[1] - self._carry.shape[1] :]
+
+    def result_dbtp(self) -> float:
+        """The true peak of everything read (dBTP, -inf for silence)."""
+        self.process(np.zeros_like(self._carry))  # the last frames' interpolated values
+        return amplitude_db(self._peak)
+
+
 def integrated_lufs(audio: Audio) -> float | None:
     """The integrated loudness of `audio` alone, the same as `measure_loudness`'s, without peaks.
 
