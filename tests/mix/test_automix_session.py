@@ -147,3 +147,25 @@ def test_an_empty_stem_is_said_to_hold_nothing_not_padded(rng):
         "part, export it again."
     ]
     assert report.stems[1].silent
+
+
+def piano(rng, freqs_hz) -> Audio:
+    """A piano-like part: the notes struck together every 0.5 s, three partials each."""
+    t = np.arange(int(SECONDS * RATE)) / RATE
+    env = np.exp(-(t % 0.5) * 4)
+    x = sum(np.sin(2 * np.pi * f * k * t) / k for f in freqs_hz for k in (1, 2, 3)) * env
+    return Audio((0.1 * x + 0.001 * rng.standard_normal(len(t))).astype(np.float32), RATE)
+
+
+def test_an_unnamed_stereo_part_as_two_sides_is_one_part(rng):
+    # a stereo piano exported as "Audio 1_01.L"/".R": its left side (the low notes) read as
+    # bass, its right as keys, so the sides were two parts, both in the centre
+    stems = [
+        ("Audio 1_01.L.wav", piano(rng, [65.4, 98.0])),
+        ("Audio 1_01.R.wav", piano(rng, [523.0, 659.0, 784.0])),
+        ("Audio 2.wav", bass()),
+    ]
+    _, report = automix(stems)
+    left, right, _ = report.stems
+    assert left.role == right.role
+    assert (left.pan, right.pan) == (-1.0, 1.0)

@@ -1,6 +1,7 @@
 """How a session's stems stand to one another, read from their names and their signals, for
 `mix.automix`: the click tracks and cue or reference mixes a mix leaves out (`_without_guides`),
-a role given by a track's name to both of its mono sides (`_pair_roles`), a level given by a
+a role given by a track's name to both of its mono sides (`_pair_roles`) or read from their sound
+for both together (`_pair_content_roles`), a level given by a
 stem's or a part's name (`_match_levels`, `_members`), the stems that hold one part twice
 (`_copies`) or cancel each other out (`_cancelling_pairs`), and an effects return kept at its
 place against the stems sent to it (`_returns_as_sent`; said where its name names a part too,
@@ -15,8 +16,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from bandmate.errors import UserError
-from bandmate.mix.elements import match_stems, stem_aliases, stereo_side, track_name
-from bandmate.mix.roles import CLICK_NAME, MONITOR_NAME, RETURN_NAME, role_from_name
+from bandmate.mix.elements import match_stems, stem_aliases, stereo_pairs, stereo_side, track_name
+from bandmate.mix.roles import (
+    CLICK_NAME,
+    MONITOR_NAME,
+    RETURN_NAME,
+    detect_role_from_content,
+    role_from_name,
+)
 
 
 def _match_levels(given, names, elements) -> dict[str, float]:
@@ -242,4 +249,24 @@ def _ambiguous_return_notes(names, returns, silent, level_given, kept) -> list[s
             f"{role} part; if it is the {role} with its effect printed, give it a level "
             f"(--level '{name}=-6')."
         )
+    return out
+
+
+def _pair_content_roles(names, signals, roles, role_from, rate: int, frames: int) -> list[str]:
+    """`roles` with both sides of each pair ("Audio 1_01.L", "Audio 1_01.R": a track with no
+    name, exported as two mono sides) whose roles were both read from their sound, and differ,
+    given the role their two sides read as together. A stereo piano's left side, its low notes,
+    read as bass, its right as keys: the one part was split in two, neither side paired with
+    the other nor hard to its side, each balanced as a whole part."""
+    out = list(roles)
+    for left, right in stereo_pairs(names, [None] * len(names)):
+        if role_from[left] != "content" or role_from[right] != "content":
+            continue
+        if roles[left] == roles[right]:
+            continue
+        a, b = signals[left], signals[right]
+        both = np.zeros((2, max(a.shape[1], b.shape[1])), dtype=np.float32)
+        both[0, : a.shape[1]] = a.mean(axis=0)
+        both[1, : b.shape[1]] = b.mean(axis=0)
+        out[left] = out[right] = detect_role_from_content(both, rate, frames)
     return out
