@@ -169,3 +169,23 @@ def test_an_unnamed_stereo_part_as_two_sides_is_one_part(rng):
     left, right, _ = report.stems
     assert left.role == right.role
     assert (left.pan, right.pan) == (-1.0, 1.0)
+
+
+@pytest.mark.parametrize("live", [0, 1])
+def test_a_stereo_stem_with_one_channel_silent_is_mixed_as_the_mono_part(rng, live):
+    # kept stereo, the pan by role only scaled its one live channel: the part stayed in one
+    # speaker and landed up to 3 dB off its level, louder or quieter by the side it fell on
+    keys = chords(rng)
+    one_sided = np.zeros((2, keys.samples.shape[1]), np.float32)
+    one_sided[live] = keys.samples[0]
+    stems = [("Bass.wav", bass()), ("Gtr.wav", chords(rng, 196.0))]
+    _, mono = automix([*stems, ("Keys.wav", keys)])
+    _, stereo = automix([*stems, ("Keys.wav", Audio(one_sided, RATE))])
+    assert stereo.stems[2].pan == mono.stems[2].pan
+    assert stereo.stems[2].loudness_after_lufs == pytest.approx(
+        mono.stems[2].loudness_after_lufs, abs=0.1
+    )
+    other = "right" if live == 0 else "left"
+    assert any(
+        n.startswith(f"Keys.wav is stereo with nothing in its {other}") for n in stereo.notes
+    )

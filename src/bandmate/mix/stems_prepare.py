@@ -219,6 +219,15 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
         offsets.append(offset)  # (said once it is known whether anything is left)
         if offset is not None:
             x = DcBlocker(a.sample_rate, DC_HIGHPASS_HZ).process(x)  # as the master removes it
+        live = _one_channel(x)
+        if live is not None:
+            this, other = ("left", "right") if live == 0 else ("right", "left")
+            x = x[live : live + 1]
+            notes.append(
+                f"{name} is stereo with nothing in its {other} channel (a mono part exported as "
+                f"stereo); it was mixed as mono and panned by its role, where it would have "
+                f"sounded from the {this} alone."
+            )
         if a.sample_rate != rate:
             g = math.gcd(rate, a.sample_rate)
             x = scipy.signal.resample_poly(x, rate // g, a.sample_rate // g, axis=1)
@@ -244,6 +253,28 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
         for x, n in zip(signals, padded, strict=True)
     ]
     return signals, frames, rate, resampled, padded, offsets
+
+
+# a stereo stem's channel this far under the other holds nothing of the part (a mono source
+# printed hard to one side keeps -inf there; a part panned three quarters to a side, -15 dB)
+ONE_CHANNEL_DB = 40.0
+
+
+def _one_channel(x: np.ndarray) -> int | None:
+    """The channel (0 left, 1 right) of a stereo stem that holds it all, the other silent or
+    `ONE_CHANNEL_DB` under it; None for a mono stem, a silent one or a stereo one.
+
+    Such a stem is a mono part exported as stereo (a mono track bounced through a stereo bus
+    panned hard, one input of a stereo pair). Kept stereo, the pan by role could not move it:
+    the pan law scales the two channels, and with one silent the part stayed in one speaker
+    whatever the pan said."""
+    if x.shape[0] != 2 or not x.shape[1]:
+        return None
+    energy = np.einsum("ij,ij->i", x, x).astype(np.float64)
+    loud = int(np.argmax(energy))
+    if energy[loud] <= 0 or energy[1 - loud] > energy[loud] * 10 ** (-ONE_CHANNEL_DB / 10):
+        return None
+    return loud
 
 
 # the silence a short stem is carried with after its end: the meter's 3 s short-term windows
