@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
+import time
 
 import pytest
 
@@ -90,3 +91,50 @@ def test_a_full_disk_fails_the_job_and_the_upload_in_one_sentence_and_the_studio
         assert upload(client, "take.wav", take).status_code == 201
         response = client.post("/api/jobs", json={**TINY_BACKING, "audio": False}, headers=CSRF)
         assert wait_for(client, response.json()["id"])["status"] == "done"
+
+
+def test_a_failure_the_full_queue_cannot_record_is_shown_and_recorded_once_there_is_room(
+    small_disk, monkeypatch
+):
+    # the job's row could not be written either, and the job stayed `running` for good: its
+    # page said "Rendering… 94%" until the studio was restarted
+    import sqlite3
+
+    from fastapi.testclient import TestClient
+
+    from bandmate.web.app import create_app
+    from bandmate.web.jobs import JobStore
+
+    disk, real = small_disk
+    refusing = []
+
+    def runner(params, out, progress):  # a job that fills the disk, then writes its result
+        refusing.append(fill(disk) if real else None)
+        with open(out / "master.wav" if real else "/dev/full", "wb", buffering=0) as f:
+            f.write(b"\0" * 100_000)
+
+    if not real:  # the queue's database refuses a write as SQLite does on a full disk
+        finish = JobStore.finish
+
+        def full_finish(self, *args, **kwargs):
+            if refusing:
+                raise sqlite3.OperationalError("database or disk is full")
+            return finish(self, *args, **kwargs)
+
+        monkeypatch.setattr(JobStore, "finish", full_finish)
+    app = create_app(disk / "studio")
+    app.state.pool.runners["backing"] = runner
+    with TestClient(app) as client:
+        job_id = client.post("/api/jobs", json=TINY_BACKING, headers=CSRF).json()["id"]
+        job = wait_for(client, job_id, timeout_s=20)
+        assert job["status"] == "failed" and "could not be stored on the server" in job["error"]
+        store = app.state.store
+        assert store.get(job_id).status == "running"  # not recorded: the disk is full
+        if refusing[0] is not None:
+            refusing[0].unlink()
+        refusing.clear()
+        deadline = time.monotonic() + 10
+        while store.get(job_id).status == "running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (store.get(job_id).status, store.get(job_id).error) == ("failed", job["error"])
+        assert not (disk / "studio" / "jobs" / job_id).exists()

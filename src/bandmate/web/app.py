@@ -321,7 +321,7 @@ def create_app(
         job = store.get(job_id) if JOB_ID.fullmatch(job_id) else None
         if job is None:
             raise HTTPException(404, f"There is no job {job_id!r}.")
-        return job
+        return pool.view(job)  # failed, though a full disk kept the queue from recording it
 
     def status_of(job) -> JobStatus:
         return JobStatus(

@@ -27,7 +27,9 @@ so a cancelled job stays cancelled across a restart, and `finish` never turns it
 **A full disk.** A job whose writes the file system refuses (no space left, a quota, a file over
 the size limit, a read-only folder) fails with that reason in one sentence that tells the server's
 keeper what to do (`refused_write`); what it had written is removed, like any failed job's, and
-the worker goes on with the next job.
+the worker goes on with the next job. When the disk is so full that the queue itself cannot record
+the failure, the pool keeps it (`view` shows the job failed) and records it as soon as the
+database takes it again, rather than leave the job `running` for good, its page waiting on it.
 
 **Results** live in `DATA_DIR/jobs/<id>/`. After every job, finished jobs older than
 `max_age_days`, then the oldest finished jobs while the folder is over `quota_bytes`, have their
@@ -37,6 +39,7 @@ files removed; their rows stay, with no files and a note saying why.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import json
 import logging
@@ -465,6 +468,8 @@ class WorkerPool:
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _threads: list[threading.Thread] = field(default_factory=list, init=False)
     _cancelled: set[str] = field(default_factory=set, init=False)  # running jobs told to stop
+    # job id -> the error of a failed job that the store could not record yet (a full disk)
+    _unrecorded: dict[str, str] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._lock = FolderLock(self.store.data_dir)
@@ -509,6 +514,30 @@ class WorkerPool:
             self._cancelled.add(job_id)
         return job
 
+    def view(self, job: Job) -> Job:
+        """`job` as it stands: failed, with its error, when it failed here but the store could
+        not record that yet."""
+        error = self._unrecorded.get(job.id)
+        if error is None or job.finished:
+            return job
+        return dataclasses.replace(job, status="failed", error=error)
+
+    def _finish_failed(self, job_id: str, error: str) -> None:
+        """Record a failed job; kept in `_unrecorded` when the store cannot take it now."""
+        try:
+            self.store.finish(job_id, error=error)
+        except (sqlite3.Error, OSError) as e:  # "database or disk is full"
+            log.error("job %s failed, and the job database cannot record it yet: %s", job_id, e)
+            self._unrecorded[job_id] = error
+        else:
+            self._unrecorded.pop(job_id, None)
+
+    def _record_unrecorded(self) -> None:
+        for job_id, error in list(self._unrecorded.items()):
+            with contextlib.suppress(sqlite3.Error, OSError):
+                self.store.finish(job_id, error=error)  # False: it had ended (cancelled)
+                self._unrecorded.pop(job_id, None)
+
     def notify(self) -> None:
         """A job was queued: wake a worker now rather than at its next poll."""
         with self._wake:
@@ -519,6 +548,7 @@ class WorkerPool:
             while not self._stop.is_set():
                 job = None
                 try:
+                    self._record_unrecorded()
                     job = self.store.claim()
                     if job is None:
                         with self._wake:
@@ -536,8 +566,7 @@ class WorkerPool:
 
     def _fail_quietly(self, job: Job, error: BaseException) -> None:
         reason = f"The {job.kind} job failed inside bandmate ({type(error).__name__}); "
-        with contextlib.suppress(Exception):
-            self.store.finish(job.id, error=reason + "the server log has the details.")
+        self._finish_failed(job.id, reason + "the server log has the details.")
 
     def run_job(self, job: Job) -> None:
         folder = self.store.job_dir(job.id)
@@ -579,10 +608,23 @@ class WorkerPool:
                     f"The {job.kind} job failed inside bandmate ({type(e).__name__}); the "
                     "server log has the details."
                 )
-            self.store.finish(job.id, error=error)
+            self._finish_failed(job.id, error)
         else:
-            if not self.store.finish(job.id, files=list_files(folder)):
-                shutil.rmtree(folder, ignore_errors=True)  # cancelled as its last step ran
+            try:
+                recorded = self.store.finish(job.id, files=list_files(folder))
+            except (sqlite3.Error, OSError) as e:  # the queue cannot take the row (a full disk)
+                log.error("job %s (%s) is done, but cannot be recorded: %s", job.id, job.kind, e)
+                recorded = False
+                reason = "database or disk is full" if "full" in str(e) else None
+                error = (
+                    storage_message(f"The {job.kind} job's results", os.strerror(errno.ENOSPC))
+                    if reason
+                    else f"The {job.kind} job's results could not be recorded ({e}); the server "
+                    "log has the details."
+                )
+                self._finish_failed(job.id, error)
+            if not recorded:  # cancelled as its last step ran, or not recorded: no stray files
+                shutil.rmtree(folder, ignore_errors=True)
         finally:
             self._cancelled.discard(job.id)
         try:
