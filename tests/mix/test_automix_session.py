@@ -42,7 +42,8 @@ def sum_of(stems) -> Audio:
 @pytest.mark.parametrize(
     "name",
     ["Cue Mix.wav", "Headphone Mix.wav", "Monitor Mix_01.wav", "Talkback.wav", "Rough Mix.wav",
-     "Bounce.wav", "Print.wav", "2 Mix.wav", "Stereo Out.wav", "HP Mix 2.wav"],
+     "Bounce.wav", "Print.wav", "2 Mix.wav", "Stereo Out.wav", "HP Mix 2.wav", "Master.wav",
+     "Main.wav"],
 )  # fmt: skip
 def test_a_cue_talkback_or_reference_mix_is_left_out_and_said(rng, name):
     # a "Cue Mix" (the band summed for the players' headphones) was balanced as a drum part,

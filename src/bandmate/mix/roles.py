@@ -157,17 +157,18 @@ CLICK_NAME = re.compile(
 )
 # a sum of the session or a feed for the players, not a part: a cue or headphone mix, a monitor
 # mix, a talkback microphone, a rough or reference mix, a bounce or print of the whole session
-# ("Mix", "Master", "Mix Bus"). Mixed in, it doubled every part under it (a "Cue Mix" was
-# balanced as a drum part). The whole of the track's name, as for `CLICK_NAME`, but for a
-# number or letter: a part's print or bounce ("Bass Print", "Vox Bounce") and a part summed on a
-# bus ("Mix Bus Perc", "Drum Bus") are music
+# ("Mix", "Mix Bus", and the master bus as DAWs name it: "Master", "Main", "Stereo Out"), which
+# a DAW's export of every track may hold beside them. Mixed in, it doubled every part under it
+# (a "Cue Mix" was balanced as a drum part). The whole of the track's name, as for `CLICK_NAME`,
+# but for a number or letter: a part's print or bounce ("Bass Print", "Vox Bounce") and a part
+# summed on a bus ("Mix Bus Perc", "Drum Bus") are music
 MONITOR_NAME = re.compile(
     r"(?:(?:cue|head[ _-]?phones?|phones|monitor|foldback|in[ _-]?ear|iem)"
     r"(?:[ _-]?(?:mix|send|feed|bus))?|(?:hp|cans|mon)[ _-]?(?:mix|send|feed|bus)"
-    r"|cues|monitors|talk[ _-]?back(?:[ _-]?mic)?|tb[ _-]?mic|rough|reference|mains"
+    r"|cues|monitors|talk[ _-]?back(?:[ _-]?mic)?|tb[ _-]?mic|rough|reference|mains?"
     r"|(?:(?:rough|ref|reference|stereo|full|main|master|final|mix)[ _-]?)?"
     r"(?:mix(?:[ _-]?down)?|bounce|print|master)"
-    r"|(?:stereo|main|master|mix)[ _-]?(?:bus|out|output)"
+    r"|(?:stereo|main|master|mix)[ _-]?(?:bus|out|output|sum)"
     r")(?:[ _-]?(?:\d+|[a-d]))?"
 )
 # an effects return, read from the track's name: one named for its effect or as a return
