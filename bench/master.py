@@ -31,6 +31,10 @@ the master around it is compared with the master of the mix without it, in 10 ms
 far it is down 10 and 20 ms after the click, and at most from 30 to 330 ms after (the limiter
 used to take some 20 dB off the programme there, 16 dB still 20 ms later).
 
+Bright: a synthetic mix with heavy 17-20 kHz content, at 44.1 and 48 kHz, mastered to -8 LUFS;
+ffmpeg's true peak of the master (it read 0.35 dB over the ceiling at 44.1 kHz before the
+master read such peaks with a finer interpolator).
+
 `--long-minutes N` also masters an N-minute 48 kHz stereo file (a mix repeated) in a child process
 and prints its peak resident memory (target for 60 minutes: <= 1.5 GB).
 
@@ -209,6 +213,35 @@ def click_dropout(folder: Path, name: str, reference: Path) -> None:
     )
 
 
+def bright_master(folder: Path) -> None:
+    """A mix with heavy 17-20 kHz content (hi-hat-like bursts every 16th, two steady tones) at
+    44.1 and 48 kHz, mastered to -8 LUFS under -1 dBTP: the meter's 4x interpolator reads such
+    content low, and ffmpeg read -0.65 and -1.11 dBTP on these before the fine reading
+    (`mix.master_limit._fine_peak_meter`)."""
+    import scipy.signal
+
+    rng = np.random.default_rng(7)
+    for rate in (44_100, 48_000):
+        t = np.arange(12 * rate) / rate
+        chords = 0.1 * sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6))
+        band = scipy.signal.butter(8, [17_000, 20_000], "bandpass", fs=rate, output="sos")
+        hats = scipy.signal.sosfilt(band, rng.standard_normal((2, len(t))))
+        hats *= 0.15 / np.std(hats) * np.exp(-(t % 0.25) / 0.05)
+        tones = 0.05 * (np.sin(2 * np.pi * 18_500 * t) + np.sin(2 * np.pi * 19_700 * t + 1.0))
+        x = chords + hats + tones + 0.03 * rng.standard_normal((2, len(t)))
+        source, out = folder / f"bright-{rate}.wav", folder / f"bright-{rate}.master.wav"
+        sf.write(str(source), (0.5 * x / np.max(np.abs(x))).T.astype(np.float32), rate, "FLOAT")
+        start = time.perf_counter()
+        report = master_file(source, out, target_lufs=-8.0, force=True)
+        speed = 12 / (time.perf_counter() - start)
+        level, peak = ffmpeg_ebur128(out)
+        print(
+            f"bright at {rate / 1000:g} kHz, -8 LUFS: ffmpeg reads {level:.2f} LUFS, TP "
+            f"{peak:.2f} dBTP (tp+ {peak - CEILING_DBTP:+.2f}); bandmate reports "
+            f"{report.after.loudness.true_peak_dbtp:.2f} dBTP; {speed:.0f}x"
+        )
+
+
 # --- long file: memory -------------------------------------------------------------------------
 # the peak resident memory of this process image: VmHWM, not getrusage's ru_maxrss, which keeps
 # the peak of the image before exec, a forked copy of this (large) benchmark process
@@ -324,6 +357,7 @@ def main() -> None:
         print(f"\nbandmate targets (|err| <= 0.2 LU, tp+ <= 0.1 dB, >= 40x): "
               f"{'all met' if passed else 'NOT all met'}")  # fmt: skip
         click_dropout(folder, "pop", reference)
+        bright_master(folder)
         print("load average (1, 5, 15 min) at the end: "
               + ", ".join(f"{v:.2f}" for v in os.getloadavg()))  # fmt: skip
         if args.long_minutes:
