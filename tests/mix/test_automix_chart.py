@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from bandmate.io.audio import Audio
@@ -41,3 +43,25 @@ def test_a_silent_mix_is_titled_so_not_none(tmp_path):
     assert [bar.get_height() for bar in figure.axes[0].patches] == [0.0, 0.0]
     write_automix_png(report, tmp_path / "mix.png")
     assert (tmp_path / "mix.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_chart_of_forty_stems_stays_readable_at_a_page_width():
+    # 40 stems drew a chart 50 inches wide and 4.5 high, its labels side by side
+    rng = np.random.default_rng(3)
+    stems = [
+        (f"{k + 1:02d}-Track {k + 1}.wav", Audio(_tone(110 + 20 * k, 0.05 + 0.005 * k), RATE))
+        for k in range(40)
+    ]
+    stems[0] = ("01-Track 1.wav", Audio(rng.standard_normal(3 * RATE).astype(np.float32), RATE))
+    _, report = automix(stems)
+    figure = automix_figure(report)
+    width, height = figure.get_size_inches()
+    assert width <= 20 and height > 4.5
+    renderer = figure.canvas.get_renderer()
+    figure.canvas.draw()
+    spans = sorted(
+        (box.x0, box.x1)
+        for box in (label.get_window_extent(renderer) for label in figure.axes[0].get_xticklabels())
+    )
+    assert len(spans) == 40
+    assert all(right <= next_left for (_, right), (next_left, _) in itertools.pairwise(spans))

@@ -611,6 +611,11 @@ def write_automix_png(report: AutomixReport, path: str | Path) -> None:
     save_figure(automix_figure(report), path, dpi=100)
 
 
+# past this width (16 stems) the chart keeps it and turns its labels upright: a 40-stem session
+# drew a chart 50 inches (5,000 pixels) wide and 4.5 high
+CHART_MAX_WIDTH_IN = 20.0
+
+
 def automix_figure(report: AutomixReport):
     """The chart `write_automix_png` writes (a matplotlib `Figure`): per stem, a bar for its
     integrated loudness before and one in the mix, rising from a floor under the quietest, so
@@ -619,7 +624,12 @@ def automix_figure(report: AutomixReport):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(max(6, 1.2 * len(report.stems) + 2), 4.5), layout="constrained")
+    width = 1.2 * len(report.stems) + 2
+    upright = width > CHART_MAX_WIDTH_IN  # labels turned upright to fit the narrower chart
+    figure = Figure(
+        figsize=(min(max(6, width), CHART_MAX_WIDTH_IN), 6.5 if upright else 4.5),
+        layout="constrained",
+    )
     FigureCanvasAgg(figure)
     ax = figure.subplots()
     x = np.arange(len(report.stems))
@@ -643,7 +653,10 @@ def automix_figure(report: AutomixReport):
         for k, v in enumerate(values):
             if v is None:
                 ax.text(x[k] + shift, floor, "silent", ha="center", va="bottom", rotation=90)
-    ax.set_xticks(x, [f"{s.name}\n{s.role}" for s in report.stems], fontsize=8)
+    if upright:
+        ax.set_xticks(x, [f"{s.name} ({s.role})" for s in report.stems], fontsize=8, rotation=90)
+    else:
+        ax.set_xticks(x, [f"{s.name}\n{s.role}" for s in report.stems], fontsize=8)
     ax.set_ylabel("integrated loudness (LUFS)")
     ax.set_ylim(floor, max(top, floor + 10))
     ax.legend()
