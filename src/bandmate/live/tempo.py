@@ -161,15 +161,27 @@ found one the same way (one onset's scatter made a syncopated player at 200 BPM 
 by a tenth for one onset, enough to re-lock). Rubato is a tempo that changes too, and is
 followed a little closer; jitter is not a change, and stays out of it. With it, the band
 strikes the last chord of that ritardando within 30 ms of the player in most runs (median
-about 20 ms early, was 165). A sparse player is followed as a steady tempo, as before: chords
-two beats apart leave four onsets in the span, fewer than `CURVE_MIN_POINTS`, and with four the
-change followed the swings of their rubato too eagerly (bench/live.py's "rubato (half notes)"
-lost 5 of 96 runs, none without). So in the same slow-down they still leave the band behind
-(its last chord 400-1400 ms early): their chords tell the change only once it is half done,
-by which time the grid is a quarter of a beat off and the next chord falls on the wrong eighth.
+about 20 ms early, was 165).
+
+A sparse player's change is fitted over their last `CURVE_MIN_POINTS` onsets (up to
+`CURVE_SPAN_MAX_BEATS`), and only a slowing: chords two beats apart leave four onsets in six
+beats, and with four the change followed the swings of their rubato too eagerly (bench/live.py's
+"rubato (half notes)" lost 5 of 96 runs, none without), and one that sped the band up on a
+swing of theirs re-locked at 175 BPM (tests/live/test_tempo.py).
+
+**A left hand's rhythm.** A player of chords alone (half notes on 1 and 3) slowing to 60% over
+two bars left the band behind: each chord fell later on its grid than the one before, one past
+`MAX_TOLERANCE` was skipped, and the next, a beat and a quarter late, was counted on the beat
+after its own, so the band's last downbeat came 400-1400 ms before the player's final chord.
+So where the last `RHYTHM_CHORDS` onsets that counted are chords a steady whole number of beats
+apart, nothing between (`_left_hand_rhythm`), the next chord counts on the beat it is due on
+when it falls from `RHYTHM_EARLY` of that gap before it to `RHYTHM_LATE` after: a left hand
+keeping time does not skip a beat at the end of a song. With it, and the slowing fitted, the
+band's last downbeat comes 90-220 ms before the final chord (a sixth of the player's last
+beat), the fit's lag behind a change that steep.
 
 The re-lock search judges the followed grid as it was fitted, the change included over the
-last `CURVE_SPAN_BEATS` (`_fitted_beat_at`), not as `beat_at` has it before the anchor (a
+span it was fitted over (`_fitted_beat_at`), not as `beat_at` has it before the anchor (a
 straight line at the period of the newest onset). That line is slower than the player was a
 few beats back: in a ritardando at 200 BPM the onsets 3-5 beats before the newest seemed to
 miss it by 0.07-0.1 beats where the fit had them within 0.03, and a jump to a steady tempo,
@@ -215,6 +227,7 @@ performance file's own tempo), none where it was the style's.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 
@@ -254,8 +267,12 @@ SCATTER_START_S = 0.015  # ... and the scatter assumed before their onsets tell
 SCATTER_ONSETS = 24  # the onsets the scatter is averaged over (exponentially)
 SCATTER_CLIP = 2.5  # an onset further than this many times the scatter counts as this far
 CURVE_SPAN_BEATS = 6.0  # beats before the newest onset whose onsets tell the change
+CURVE_SPAN_MAX_BEATS = 10.0  # ... or as far as CURVE_MIN_POINTS onsets reach, up to this
 CURVE_HORIZON_BEATS = 2.0  # beats past the newest onset that the change is carried on
 CHORD_WEIGHT = 2.0  # an onset weighing this much is a chord (`live.engine` gives it)
+RHYTHM_CHORDS = 4  # the last counted onsets, chords a steady beat or more apart: a left hand's
+RHYTHM_EARLY, RHYTHM_LATE = 0.3, 0.45  # rhythm; its next chord counts on its beat this early
+# or late (shares of the beats between them)
 # the player's subdivision (see the module's docstring): eighths, triplets or sixteenths
 FEEL_ONSETS = 12  # the last onsets whose place in the beat tells
 FEEL_MIN_ONSETS = 5  # ... at least this many
@@ -361,6 +378,7 @@ class BeatTracker(FixedClick):
         # the grid (anchor_s, anchor_beat, period_s, curve_s) before the last point was counted
         self._before: tuple[float, float, float, float] | None = None
         self.curve_s = 0.0  # the tempo's steady change past the anchor (see `time_at`)
+        self._span = CURVE_SPAN_BEATS  # the beats before the anchor it was fitted over
         self._scatter2 = SCATTER_START_S**2  # the player's timing scatter (s^2), as heard
         # (the newest onset's beat, the change found before it counted, the change found now)
         self._told = (-1.0, 0.0, 0.0)
@@ -410,8 +428,8 @@ class BeatTracker(FixedClick):
         curve, period = self.curve_s, self.period_s
         if curve == 0.0 or d >= 0.0:
             return self.beat_at(time_s)
-        span = CURVE_SPAN_BEATS
-        early = period - 2 * curve * span  # the period the fit has CURVE_SPAN_BEATS back
+        span = self._span
+        early = period - 2 * curve * span  # the period the fit has its span back
         if early <= 0.0:  # (no tempo: the curve cannot reach so far back)
             return self.beat_at(time_s)
         spanned_s = curve * span * span - period * span  # (negative: before the anchor)
@@ -636,6 +654,12 @@ class BeatTracker(FixedClick):
         self._add_point(time_s, weight, grid)
 
     def _place(self, time_s: float, weight: float, beat: float, grid: float) -> None:
+        if weight >= CHORD_WEIGHT and (rhythm := self._left_hand_rhythm()):
+            # the next chord of a left hand keeping a rhythm alone, late or early on its beat
+            due, gap = rhythm
+            if due - RHYTHM_EARLY * gap <= beat <= due + RHYTHM_LATE * gap:
+                self._add_point(time_s, weight, due)
+                return
         # the longer since an onset counted, the further the beat may have drifted: widen
         since = beat - self._points[-1][0] if self._points else 0.0
         tolerance = min(self.tolerance_beats + DRIFT_PER_BEAT * since, MAX_TOLERANCE)
@@ -661,6 +685,22 @@ class BeatTracker(FixedClick):
             self.onsets_skipped += 1
             return
         self._add_point(time_s, weight, grid)
+
+    def _left_hand_rhythm(self) -> tuple[float, float] | None:
+        """(the beat the next chord is due on, the beats between them) where the last
+        RHYTHM_CHORDS onsets that counted are chords a steady whole number of beats apart
+        (a sparse player's left hand, nothing between), else None."""
+        points = self._points
+        if len(points) < RHYTHM_CHORDS:
+            return None
+        last = [points[-i] for i in range(RHYTHM_CHORDS, 0, -1)]
+        if any(p[2] < CHORD_WEIGHT for p in last):
+            return None
+        gap = last[-1][0] - last[-2][0]
+        steady = all(b[0] - a[0] == gap for a, b in itertools.pairwise(last))
+        if gap < 1 or gap != int(gap) or not steady:
+            return None
+        return last[-1][0] + gap, gap
 
     def _add_point(self, time_s: float, weight: float, grid: float) -> None:
         points = self._points
@@ -860,6 +900,9 @@ class BeatTracker(FixedClick):
         points = self._points
         newest, newest_s = points[-1][0], points[-1][1]
         span = CURVE_SPAN_BEATS
+        if len(points) >= CURVE_MIN_POINTS:  # a sparse player's: as far back as its onsets
+            span = min(max(span, newest - points[-CURVE_MIN_POINTS][0]), CURVE_SPAN_MAX_BEATS)
+        self._span = span
         # the weights' sums of the basis (1, v, g) times each other and times r (seconds from
         # the newest onset), and of the squared weights' (for the change's uncertainty)
         s0 = s1 = sg = s11 = s1g = st = s1t = 0.0
@@ -902,6 +945,8 @@ class BeatTracker(FixedClick):
         curve = 0.0
         if recent >= CURVE_MIN_POINTS:
             curve = self._curve((c0, c1, c2, c2, c3, c4), (ct, c1t, c2t), (q0, q1, q2, q2, q3, q4))
+            if span > CURVE_SPAN_BEATS:  # a sparse player's: only a slowing is taken
+                curve = max(curve, 0.0)
         # a change the fit before this onset found too: one onset's scatter can make it look
         # real once (the slope at the newest onset swung by a tenth for a syncopated player at
         # 200 BPM), a steady change goes on (a chord's other keys fit the same onset again)
