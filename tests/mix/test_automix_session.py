@@ -190,3 +190,16 @@ def test_a_stereo_stem_with_one_channel_silent_is_mixed_as_the_mono_part(rng, li
     assert any(
         n.startswith(f"Keys.wav is stereo with nothing in its {other}") for n in stereo.notes
     )
+
+
+def test_a_stereo_stem_with_one_side_flipped_in_polarity_is_said(rng):
+    # its channels opposite, the keys vanished from the mix summed to mono, without a word
+    keys = chords(rng).samples[0]
+    flipped = Audio(np.stack([keys, -0.95 * keys]), RATE)
+    wide = Audio(np.stack([keys, np.roll(keys, 441)]), RATE)  # an ordinary image: 10 ms apart
+    stems = [("Bass.wav", bass())]
+    _, report = automix([*stems, ("Keys.wav", flipped)])
+    (note,) = [n for n in report.notes if n.startswith("Keys.wav")]
+    assert "opposite in polarity" in note and "flip the polarity of one channel" in note
+    _, plain = automix([*stems, ("Keys.wav", wide)])
+    assert not any(n.startswith("Keys.wav") for n in plain.notes)

@@ -219,7 +219,15 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
         offsets.append(offset)  # (said once it is known whether anything is left)
         if offset is not None:
             x = DcBlocker(a.sample_rate, DC_HIGHPASS_HZ).process(x)  # as the master removes it
-        live = _one_channel(x)
+        gram = _channel_gram(x)
+        opposite = _opposite_channels(gram)
+        if opposite is not None:
+            notes.append(
+                f"{name}'s two channels are nearly opposite in polarity (correlation "
+                f"{opposite:.2f}): summed to mono, as a phone or a club's system plays it, the "
+                "part all but vanishes; flip the polarity of one channel and mix again."
+            )
+        live = _one_channel(gram)
         if live is not None:
             this, other = ("left", "right") if live == 0 else ("right", "left")
             x = x[live : live + 1]
@@ -260,21 +268,46 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
 ONE_CHANNEL_DB = 40.0
 
 
-def _one_channel(x: np.ndarray) -> int | None:
+def _channel_gram(x: np.ndarray) -> np.ndarray | None:
+    """The (2, 2) sums of products of a stereo stem's channels (float64), None for a mono one
+    or one of no frames: one pass that `_one_channel` and `_opposite_channels` both read."""
+    if x.shape[0] != 2 or not x.shape[1]:
+        return None
+    return np.einsum("in,jn->ij", x, x).astype(np.float64)
+
+
+def _one_channel(gram: np.ndarray | None) -> int | None:
     """The channel (0 left, 1 right) of a stereo stem that holds it all, the other silent or
-    `ONE_CHANNEL_DB` under it; None for a mono stem, a silent one or a stereo one.
+    `ONE_CHANNEL_DB` under it, from its `_channel_gram`; None for a mono stem, a silent one or
+    a stereo one.
 
     Such a stem is a mono part exported as stereo (a mono track bounced through a stereo bus
     panned hard, one input of a stereo pair). Kept stereo, the pan by role could not move it:
     the pan law scales the two channels, and with one silent the part stayed in one speaker
     whatever the pan said."""
-    if x.shape[0] != 2 or not x.shape[1]:
+    if gram is None:
         return None
-    energy = np.einsum("ij,ij->i", x, x).astype(np.float64)
+    energy = np.diag(gram)
     loud = int(np.argmax(energy))
     if energy[loud] <= 0 or energy[1 - loud] > energy[loud] * 10 ** (-ONE_CHANNEL_DB / 10):
         return None
     return loud
+
+
+# a stereo stem's channels correlated this far under zero are one signal with one side's
+# polarity flipped (a cable, a plug-in's phase button): their mono sum is 10 dB or more under
+# the two apart. A stereo widener's image stays well above it
+OPPOSITE_CORRELATION = -0.9
+
+
+def _opposite_channels(gram: np.ndarray | None) -> float | None:
+    """The correlation of a stereo stem's two channels (from its `_channel_gram`) where it is
+    `OPPOSITE_CORRELATION` or under (one side's polarity flipped), else None (mono, silent, or
+    an ordinary image)."""
+    if gram is None or gram[0, 0] <= 0 or gram[1, 1] <= 0:
+        return None
+    correlation = float(gram[0, 1] / math.sqrt(gram[0, 0] * gram[1, 1]))
+    return correlation if correlation <= OPPOSITE_CORRELATION else None
 
 
 # the silence a short stem is carried with after its end: the meter's 3 s short-term windows
