@@ -328,3 +328,26 @@ def test_only_a_melody_mostly_above_the_soprano_is_moved():
     assert octaves_above(line(74, 76, 79, 81, 83, 79, 76)) == 0  # to B5, mostly in range
     assert octaves_above(line(96, 98, 100, 98)) == 2  # C7-E7, two octaves up
     assert octaves_above(line(50, 52, 91, 93, 95)) == 1  # most notes count, not the top
+
+
+def test_a_tune_on_a_daws_default_track_under_a_pad_is_the_melody():
+    # a songwriter's file: the tune on "Track 1" (a DAW's default piano), chords on "Track 2"
+    # and a string pad held above both on "Track 3", no part named as the melody: the top voice
+    # of all parts was taken, the pad's held notes in place of the tune
+    tune = Track("Track 1", program=0, role=infer_role("Track 1", 0, False), notes=notes(*HYMN))
+    chords = piano(*[(b, 1, p) for b in range(16) for p in (48, 52, 55)], name="Track 2")
+    pad = Track("Track 3", program=48, role=infer_role("Track 3", 48, False),
+                notes=notes((0, 8, 76), (8, 8, 79)))  # fmt: skip
+    line, warning = melody_line(make_score(chords, pad, tune))
+    assert line == tune.notes
+    assert "'Track 1'" in warning
+
+
+def test_a_left_hand_under_right_hand_chords_is_not_the_melody():
+    # the right hand's chords carry the tune on top; the left hand's single notes below it are
+    # one voice, but not the tune
+    right = piano(*[(b, 1, p + d) for b, (_, _, p) in enumerate(HYMN) for d in (0, -3, -7)])
+    left = piano(*[(b, 1, 43 + b % 5) for b in range(len(HYMN))], name="Left hand")
+    line, warning = melody_line(make_score(right, left))
+    assert [n.pitch for n in line] == [p for _, _, p in HYMN]
+    assert "top voice" in warning

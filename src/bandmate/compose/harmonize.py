@@ -75,8 +75,9 @@ def load_chorale_model(model=None):
 
 def melody_line(score: Score) -> tuple[tuple[Note, ...], str | None]:
     """(the melody's notes, a warning or None): the MELODY track (or the only pitched track)
-    when it is one voice; else the top voice of that track (or of all pitched tracks when none
-    is the melody), with a warning that says so.
+    when it is one voice; with no MELODY track, the part that sings like one (`_likely_melody`),
+    with a warning that names it; else the top voice of that track (or of all pitched tracks),
+    with a warning that says so.
 
     A note held less than a 16th past the next one's onset is legato, not a chord (a keyboard
     player's MIDI overlaps so): such a line is one voice, and in a top voice the next note
@@ -89,12 +90,43 @@ def melody_line(score: Score) -> tuple[tuple[Note, ...], str | None]:
         melody = pitched[0]
     if melody is not None and not _overlaps(melody.notes, legato_ticks):
         return melody.notes, None
+    if melody is None and (likely := _likely_melody(pitched, legato_ticks)) is not None:
+        return likely.notes, (
+            f"The input has {len(pitched)} parts and none named as the melody; using "
+            f"{likely.name!r}, its highest part in one voice, as the melody."
+        )
     source = [melody] if melody is not None else pitched
     notes = sorted((n for t in source for n in t.notes), key=lambda n: (n.onset_ticks, -n.pitch))
     voices = "chords" if len(source) == 1 else f"{len(source)} parts and no melody part"
     return _skyline(
         notes, legato_ticks
     ), f"The input has {voices}; using its top voice as the melody."
+
+
+def _likely_melody(tracks: Sequence[Track], legato_ticks: int) -> Track | None:
+    """The part of a file that names none as its melody that is most likely to be it: of the
+    parts in one voice (bass parts aside) with at least half as many notes as the busiest of
+    them (a pad's held notes are not a tune), the highest by its median pitch. None when no
+    part is in one voice, or when a part as busy as that one lies above it (a piano's left
+    hand under its right hand's chords, whose top voice is the tune). A tune written on a
+    DAW's default piano track ("Track 1") under a string pad had the pad's held notes taken
+    for it: the top voice of all parts."""
+
+    def median(track: Track) -> int:
+        return sorted(n.pitch for n in track.notes)[len(track.notes) // 2]
+
+    def onsets(track: Track) -> int:
+        return len({n.onset_ticks for n in track.notes})
+
+    lines = [t for t in tracks if t.role != Role.BASS and not _overlaps(t.notes, legato_ticks)]
+    if not lines:
+        return None
+    busiest = max(len(t.notes) for t in lines)
+    best = max((t for t in lines if 2 * len(t.notes) >= busiest), key=median)
+    above = [
+        t for t in tracks if t is not best and t.role != Role.BASS and median(t) > median(best)
+    ]
+    return None if any(onsets(t) >= onsets(best) for t in above) else best
 
 
 def played_end(score: Score, end_ticks: int) -> int:
