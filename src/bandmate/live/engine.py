@@ -49,6 +49,19 @@ half a beat off. Otherwise it is as far as a tempo 5% off (`RESYNC_DRIFT_PER_BEA
 beat over the rest: a chord further from the beat than that, after a bar's rest nearer the
 off-beat (a pushed chord, the "and" of four, from a player who pushes them), keeps its eighth.
 
+The meter is the session's (`meter`: `--meter`, a performance file's, else the style's) and
+stays so: a player who moves to another meter during a jam (4/4 to 3/4) keeps the band on their
+beat and gets each chord they change to from their change on, but the band's bar lines fall
+where its own meter puts them (on the player's every fourth 3/4 bar; tests/live/
+test_meter_change.py). Finding the tempo (`live.tempo`) counts the chord changes on the band's
+bar lines, so a player who starts in 3/4 with a 4/4 band and no tempo given is often followed
+at 4/3 or 3/2 of their tempo, off their beat (5 of 6 such players in a sweep at 90-160 BPM);
+the meter must be given (`--meter 3/4` or a style in 3/4) for the band to play in it, and then
+their tempo is found (6 of 6). A chord change every 3 beats is not taken for a 3/4 bar line
+when finding the tempo: a triplet or swing player in 4/4 read at 1.5 times their tempo changes
+chord every 6 of those beats, and tried so, most of bench/live.py's triplet and swing players at
+90-130 BPM were followed at 1.5 times their tempo.
+
 Decision latency is measured for every input event, from when it was received (the transport's
 `perf_counter` stamp, or the start of `handle`) to when its output was handed to the sink, in a
 fixed histogram (`LatencyStats`), so the engine's memory does not grow with the length of the
