@@ -27,3 +27,27 @@ from bandmate.mix.roles import role_from_name
 )
 def test_abbreviated_backing_vocals_are_not_the_lead(name, role):
     assert role_from_name(name) == role
+
+
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [
+        # sessions exported in other languages: a vocal read as keys was panned and balanced as one
+        ("Gesang", "vocal"),
+        ("Voz Principal", "vocal"),
+        ("Voix", "vocal"),
+        ("ボーカル", "vocal"),
+        ("Coros", "pad"),
+        ("Voix Chœurs", "pad"),
+        ("Gitarre", "guitar"),
+        ("ギター", "guitar"),
+        ("Bajo", "bass"),
+        ("Schlagzeug", "drums"),
+        ("Batería", "drums"),
+        ("Klavier", "keys"),
+        ("ピアノ", "keys"),
+        ("Chord Stabs", None),  # "chor" is a whole word only
+    ],
+)
+def test_track_names_in_other_languages(name, role):
+    assert role_from_name(name) == role
