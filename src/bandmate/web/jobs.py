@@ -615,13 +615,16 @@ class WorkerPool:
             except (sqlite3.Error, OSError) as e:  # the queue cannot take the row (a full disk)
                 log.error("job %s (%s) is done, but cannot be recorded: %s", job.id, job.kind, e)
                 recorded = False
-                reason = "database or disk is full" if "full" in str(e) else None
-                error = (
-                    storage_message(f"The {job.kind} job's results", os.strerror(errno.ENOSPC))
-                    if reason
-                    else f"The {job.kind} job's results could not be recorded ({e}); the server "
-                    "log has the details."
-                )
+                shutil.rmtree(folder, ignore_errors=True)  # the room the row needs, maybe
+                if "full" in str(e):  # SQLite's "database or disk is full"
+                    error = storage_message(
+                        f"The {job.kind} job's results", os.strerror(errno.ENOSPC)
+                    )
+                else:
+                    error = (
+                        f"The {job.kind} job's results could not be recorded ({e}); the server "
+                        "log has the details."
+                    )
                 self._finish_failed(job.id, error)
             if not recorded:  # cancelled as its last step ran, or not recorded: no stray files
                 shutil.rmtree(folder, ignore_errors=True)
