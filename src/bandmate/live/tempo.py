@@ -204,13 +204,12 @@ changes after it has locked.
 player far from it was followed at a tempo of their notes that the eighth-note grid happened to
 fit: a player of eighths at 200 BPM at 100 BPM (their eighths as sixteenths, half skipped), or
 at 2/3 of theirs; at 90 BPM the band re-locked to their tempo a beat out of their bar
-(bench/live.py's `untold` players lost 38 of 48 runs). So for its first `FIND_BARS` the
-tracker scores every tempo from `FIND_BPM`, in steps of `FIND_STEP`, by how the intervals the
-player has played since the start fit it, and follows the best one once it is `FIND_SWITCH`
-from the tempo it follows (beat 0 stays on the first chord; the onsets so far are placed anew
-on the grid found). Each interval is scored as a fit to its grid (a Gaussian of how far it
-falls from it, `FIND_SIGMA_S` and `FIND_SIGMA_SHARE` of its length) less the share of such
-intervals a grid that fine fits by chance, so that a finer grid is not better for fitting
+(bench/live.py's `untold` players: 68 of 96 runs off their bar lines, now none). So for its
+first `FIND_BARS` the tracker scores every tempo of `FIND_BPM`, in steps of `FIND_STEP`, by how
+the intervals between the player's last `FIND_ONSETS` onsets fit it (at most every
+`FIND_EVERY_S`, about 0.15 ms). Each interval is scored as a fit to its grid (a Gaussian of how
+far it falls from it, `FIND_SIGMA_S` and `FIND_SIGMA_SHARE` of its length) less the share of
+such intervals a grid that fine fits by chance, so that a finer grid is not better for fitting
 more: between consecutive onsets, a whole number of eighths; between the left hand's strikes
 (chords), of beats (`FIND_CHORDS`); between chord changes (from the first chord on), of bars
 (`FIND_CHANGES`). The notes alone cannot tell eighths at 100 BPM from quarters at 200; the
@@ -221,6 +220,17 @@ counts, loses `FIND_OUTSIDE` an octave: a player of quarters at 50 BPM is follow
 two of the band's bars to theirs, on their bar lines. A tempo within `FIND_HINT_NEAR` of the
 one the band started at gains `FIND_HINT` where that one was a guess worth keeping (a
 performance file's own tempo), none where it was the style's.
+
+The tracker moves to the best tempo (beat 0 stays on the first chord, the onsets since are
+placed anew on its grid, and the tempo's limits are set about it) when it is further than
+`FIND_SWITCH` from the tempo followed and scores `FIND_MARGIN` better than any as near it
+(nearer, the fit follows by itself; against the single nearest tempo a grid this fine moved
+the band a dozen times in a bar at 200 BPM), or when the band heard the newest chord change
+off its bar lines where the best tempo has it a whole number of bars after the one before
+(a player 5% off the style's tempo, one onset a beat, had drifted the band a beat out of their
+bar before the fit caught up). While it looks, a rest does not re-sync or restart the bar
+(`live.engine`): a sparse player's gaps are not rests, and a tempo not yet found has no bars
+to count one in.
 
 **Fixed** (`FixedClick`): the same mapping with a constant period, for playing to a click.
 """
@@ -284,7 +294,7 @@ FEELS = (3,)  # the subdivisions taken besides eighths
 FEEL_FIRSTS = 2  # onsets on a beat's first third (sixteenth) that tell triplets from swing
 # finding the tempo when none is given (see the module's docstring)
 FIND_BPM = (40.0, 260.0)  # the tempos tried
-FIND_STEP = 0.005  # ... in steps of this share
+FIND_STEP = 0.01  # ... in steps of this share
 FIND_USUAL_BPM = (60.0, 200.0)  # the beats a musician counts; outside, FIND_OUTSIDE an octave off
 FIND_OUTSIDE = 2.0
 FIND_SIGMA_S = 0.02  # how far apart two of the player's onsets fall off the grid, as noise
@@ -297,7 +307,7 @@ FIND_MIN_INTERVALS = 3  # the fewest intervals between onsets the tempo is found
 FIND_SWITCH = 0.08  # the band moves to a tempo found this far from the one it follows (the fit
 FIND_MARGIN = 0.1  # follows less) that scores this much better than any tempo as near it
 FIND_BARS = (4, 8)  # it stops looking after this many bars with two chord changes heard, or else
-FIND_ONSETS = 64  # the last onsets it keeps for it
+FIND_ONSETS = 32  # the last onsets it keeps for it
 FIND_BAR_SLACK = 0.25  # beats from a bar line a chord change is on it
 FIND_EVERY_S = 0.05  # it looks at most this often
 
