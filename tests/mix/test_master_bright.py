@@ -14,7 +14,8 @@ import pytest
 import scipy.signal
 
 from bandmate.io.audio import Audio
-from bandmate.mix.master import master
+from bandmate.mix.analysis import analyze
+from bandmate.mix.master import MasterConfig, master
 from bandmate.mix.meter import FinePeakMeter, true_peak_dbtp
 
 
@@ -62,3 +63,39 @@ def test_the_fine_reader_reads_a_burst_near_nyquist_as_ideal_interpolation_does(
         fine.process(samples[:, start : start + 700])
     assert fine.result_dbtp() == pytest.approx(ideal, abs=0.05)
     assert true_peak_dbtp(Audio(samples.astype(np.float32), rate)) < ideal - 0.3  # the 4x meter
+
+
+def test_a_bright_break_in_a_dark_song_stays_under_the_ceiling(rng):
+    # two seconds of the bright mix in 16 s of dark chords: the song's top-octave share
+    # (-18.7 dB) is under the setting, its brightest 3 s (-13.7 dB) over; read by the song's
+    # share alone, the master went to -0.89 dBTP by ideal interpolation (now -1.02), the report
+    # saying -1.15
+    rate = 44_100
+    t = np.arange(16 * rate) / rate
+    chords = 0.1 * sum(np.sin(2 * np.pi * f * t) for f in (110.0, 220.0, 277.2, 329.6))
+    dark = scipy.signal.butter(4, 2000, fs=rate, output="sos")
+    x = chords + 0.05 * scipy.signal.sosfilt(dark, rng.standard_normal((2, len(t))))
+    x[:, 5 * rate : 7 * rate] += bright_mix(rng, rate, seconds=2.0).samples
+    mix = Audio((0.5 * x / np.max(np.abs(x))).astype(np.float32), rate)
+    shares = analyze(mix)
+    assert shares.octave_bands_db[-1][1] < MasterConfig().fine_peak_share_db
+    assert shares.top_octave_max_share_db > MasterConfig().fine_peak_share_db
+    # no EQ, which would take the top down: the break's brightness reaches the limiter
+    out, report = master(mix, config=MasterConfig(target_lufs=-8.0, intensity=0.0))
+    assert abs(report.loudness_error_lu) <= 0.05
+    peak = band_limited_peak_dbtp(out.samples)
+    assert peak <= -1.0 + 0.1
+    assert report.after.loudness.true_peak_dbtp == pytest.approx(peak, abs=0.15)
+
+
+@pytest.mark.parametrize("rate", [176_400, 192_000])
+def test_a_dark_master_at_the_highest_rates(rng, rate):
+    # the meter reads these rates without interpolation; the limiter's peak reader took the
+    # fine reader's window from them, of -1 frames, and every such master stopped on a
+    # ValueError
+    t = np.arange(3 * rate) / rate
+    x = 0.3 * np.sin(2 * np.pi * 220.0 * t) + 0.01 * rng.standard_normal((2, len(t)))
+    out, report = master(Audio(x.astype(np.float32), rate), target_lufs=-14.0)
+    assert out.sample_rate == rate
+    assert abs(report.loudness_error_lu) <= 0.1
+    assert report.after.loudness.true_peak_dbtp <= -1.0

@@ -13,6 +13,11 @@ EBU R 128) plus
   broadband, and in a quiet, dark mix one 2-sample spike from an edit without a crossfade held
   as much 8-16 kHz energy as the whole programme, and a master matching the balance moved its
   EQ there by up to 6 dB;
+- `top_octave_max_share_db`: the 16 kHz octave's share of the energy over its brightest
+  `TOP_OCTAVE_WINDOW_SECONDS` (the same spectra, summed over that many seconds): a cymbal-wash
+  break in a dark song is as bright there as a bright song is throughout. None where the octave
+  is above the Nyquist frequency or the audio silent. Not in the JSON: a master reads it
+  (`mix.master_plan`) to know where the meter's 4x interpolation would read peaks low;
 - `correlation`: the zero-lag correlation of left and right, sum(L R) / sqrt(sum L^2 sum R^2), as a
   phase meter shows it (1 for mono content, 0 for unrelated channels, -1 for opposite polarity);
 - `side_to_mid_db`: stereo width as the side energy over the mid energy ((L - R)/2 over
@@ -45,6 +50,7 @@ from bandmate.mix.meter import SERIES_STEP_SECONDS, Loudness, LoudnessMeter
 
 OCTAVE_CENTERS_HZ = (31.5, 63, 125, 250, 500, 1000, 2000, 4000, 8000, 16000)
 BLOCK_SECONDS = 10.0  # how much audio is read and measured at a time
+TOP_OCTAVE_WINDOW_SECONDS = 3.0
 DC_NOTE_LEVEL = 0.01  # -40 dBFS: an offset this large is named in the notes
 # full scale: 16-bit's top code (32767/32768) and up; a float sample beyond it is an over the
 # format holds, not a clipped one, so only values within a hair of 1.0 count
@@ -77,6 +83,7 @@ class Analysis:
     side_to_mid_db: float | None
     dc_offset: tuple[float, ...] = ()  # each channel's mean, full scale 1.0
     clipped_runs: int = 0  # places where CLIP_RUN or more samples in a row sit at full scale
+    top_octave_max_share_db: float | None = None
 
     @property
     def notes(self) -> list[str]:
@@ -244,6 +251,12 @@ class _Spectrum:
         # the last `size` frames seen, kept across calls: a call with fewer left `buffer` short
         self.last = np.zeros((channels, 0))
         self.bridge = _ClickBridge(sample_rate, channels)
+        # each frame's energy in the top octave and in all, for `top_octave_max_share_db`
+        freqs = np.fft.rfftfreq(self.size, 1.0 / sample_rate)
+        low, high = _band_edges(len(OCTAVE_CENTERS_HZ) - 1)
+        self.top_bins = slice(*np.searchsorted(freqs, [low, high]))
+        self.top_energy: list[np.ndarray] = []
+        self.all_energy: list[np.ndarray] = []
 
     def process(self, x: np.ndarray) -> None:
         self._frames(self.bridge.process(x))
@@ -266,6 +279,8 @@ class _Spectrum:
         power = np.square(spectra.real)
         power += np.square(spectra.imag)
         self.power += power.sum(axis=(0, 1), dtype=np.float64)
+        self.top_energy.append(power[..., self.top_bins].sum(axis=(0, 2), dtype=np.float64))
+        self.all_energy.append(power.sum(axis=(0, 2), dtype=np.float64))
         self.frames += count
         self.buffer = self.buffer[:, count * self.hop :]
         # the frames so far covered the buffer up to its first size - hop samples
@@ -284,8 +299,7 @@ class _Spectrum:
         nyquist = self.sample_rate / 2
         energies = []
         for k in range(len(OCTAVE_CENTERS_HZ)):
-            center = 1000.0 * 2.0 ** (k - 5)  # exact base-2 centres; the names are nominal
-            low, high = center / math.sqrt(2), center * math.sqrt(2)
+            low, high = _band_edges(k)
             in_band = (freqs >= low) & (freqs < high)
             energies.append(float(power[in_band].sum()) if low < nyquist else None)
         total = sum(e for e in energies if e is not None)
@@ -293,6 +307,24 @@ class _Spectrum:
             (center, None if e is None or total <= 0 else _db(e / total))
             for center, e in zip(OCTAVE_CENTERS_HZ, energies, strict=True)
         )
+
+    def top_octave_max_share_db(self) -> float | None:
+        """The top octave's largest share over `TOP_OCTAVE_WINDOW_SECONDS` of frames (all of
+        them if fewer; call after `band_shares_db`, which takes the last frames)."""
+        if self.sample_rate / 2 <= _band_edges(len(OCTAVE_CENTERS_HZ) - 1)[0] or not self.frames:
+            return None
+        top, every = np.concatenate(self.top_energy), np.concatenate(self.all_energy)
+        width = round(TOP_OCTAVE_WINDOW_SECONDS * self.sample_rate / self.hop)
+        kernel = np.ones(min(len(top), max(1, width)))
+        top, every = np.convolve(top, kernel, "valid"), np.convolve(every, kernel, "valid")
+        lit = every > 0
+        return _db(float(np.max(top[lit] / every[lit]))) if lit.any() else None
+
+
+def _band_edges(k: int) -> tuple[float, float]:
+    """Octave band `k`'s edges (Hz), around an exact base-2 centre (the names are nominal)."""
+    center = 1000.0 * 2.0 ** (k - 5)
+    return center / math.sqrt(2), center * math.sqrt(2)
 
 
 class _ClickBridge:
@@ -412,6 +444,7 @@ def _analyze_blocks(blocks: Iterable[np.ndarray], sample_rate: int, channels: in
         side_to_mid_db=side_to_mid,
         dc_offset=tuple(float(v) for v in sums / loudness.frames) if loudness.frames else (),
         clipped_runs=clips.result(),
+        top_octave_max_share_db=spectrum.top_octave_max_share_db(),
     )
 
 

@@ -8,8 +8,9 @@ vector operation: a release that decays exponentially (in dB) is a running maxim
 stereo image stays put.
 
 - `Compressor`: an RMS compressor fed blocks of whole hops, with a soft knee, deaf to clicks.
-- `HopMeasures`: per hop, the true peak (the meter's 4x interpolator) and the K-weighted energy of
-  a signal fed in blocks; what the limiter and the loudness solver work from.
+- `HopMeasures`: per hop, the true peak (the meter's 4x interpolator, or a finer one for a bright
+  master) and the K-weighted energy of a signal fed in blocks; what the limiter and the loudness
+  solver work from.
 - `Limiter`: the true-peak limiter's gain computer: given the per-hop peaks and a gain, the
   reduction per hop that keeps the true peak under the threshold; what lasts under 2 ms (a
   click) is released in 3 ms, the rest in 60 ms (its doc says why, and why not a clipper).
@@ -18,8 +19,8 @@ stereo image stays put.
   limiter, that takes the low band's peaks down where they would make the limiter duck
   everything above them (an 808 under chords).
 
-`mix.master` builds its mastering chain from these; the module doc there says how the limiter and
-the gain are solved together. pedalboard's `Compressor` (JUCE's) compresses each channel on its
+`mix.master` builds its mastering chain from these; `mix.master_limit`'s doc says how the limiter
+and the gain are solved together. pedalboard's `Compressor` (JUCE's) compresses each channel on its
 own, and its `BrickwallLimiter` (0.9.26) kept its gain down after deep reduction, so these are
 bandmate's own.
 """
@@ -35,6 +36,7 @@ import scipy.ndimage
 import scipy.signal
 
 from bandmate.mix.meter import (
+    FINE_TAPS_PER_PHASE,
     fine_true_peak_branches,
     interpolated_magnitudes,
     k_weighting_sos,
@@ -209,7 +211,8 @@ class Compressor:
 
 
 class HopMeasures:
-    """Per hop: the true peak (dB, by the meter's interpolator) and the K-weighted energy.
+    """Per hop: the true peak (dB, by the meter's interpolator or the fine one) and the K-weighted
+    energy.
 
     The interpolated values between frames n and n + 1 count toward frame n. The interpolator
     reads 11 frames back and 12 ahead, so the last 12 frames of a block wait for the next one.
@@ -226,8 +229,9 @@ class HopMeasures:
             if fine
             else true_peak_branches(true_peak_factor(sample_rate))
         )
-        taps = self._branches.shape[0]
-        self.HISTORY, self.AHEAD = taps // 2 - 1, taps // 2
+        if fine:  # at 176.4 and 192 kHz the meter's branches are none (no interpolation)
+            taps = self._branches.shape[0]
+            self.HISTORY, self.AHEAD = taps // 2 - 1, taps // 2
         self._buffer = np.zeros((channels, self.HISTORY))
         self._sos = k_weighting_sos(sample_rate)
         self._zi = np.zeros((self._sos.shape[0], channels, 2))
@@ -289,7 +293,7 @@ class HopMeasures:
 # --- the limiter -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Limiter:
-    """The true-peak limiter's gain computer, at the control rate (see `mix.master`'s doc).
+    """The true-peak limiter's gain computer, at the control rate (see `mix.master_limit`'s doc).
 
     Its release depends on the programme, in two stages (`lasting_peaks_db` splits each hop's
     overshoot). The part of an overshoot that lasts under `transient_hops` (about 2 ms: a click,
@@ -326,10 +330,8 @@ class Limiter:
              release_ms: float, transient_ms: float = 2.0, transient_release_ms: float = 3.0,
              bridge_ms: float = 20.0):  # fmt: skip
         lookahead = math.ceil(lookahead_ms / 1000 * sample_rate / hop)
-        # the interpolator reads 12 frames either side, and gains ramp across a hop (the fine
-        # one reads 16, which needs no more hops wherever it is used: a hop is 10 frames or
-        # more from 32 kHz up, and under that no 16 kHz octave is there to call for it)
-        hold = math.ceil(HopMeasures.AHEAD / hop) + 2
+        # the interpolator reads 12 frames ahead (the fine one 16), and gains ramp across a hop
+        hold = math.ceil(max(HopMeasures.AHEAD, FINE_TAPS_PER_PHASE // 2) / hop) + 2
 
         return cls(
             threshold_dbtp=threshold_dbtp,
@@ -351,8 +353,8 @@ class Limiter:
         narrower than a transient, at every level; the least of that and the peak is kept, so
         a bridged gap is limited no more than it was. No crest of a tone stands 10 dB over its
         neighbouring hops (a 300 Hz one about 7). None of this depends on the gain (max and min
-        filters commute with adding a constant and with clipping at 0 dB): `mix.master` works
-        it out once.
+        filters commute with adding a constant and with clipping at 0 dB): `mix.master_limit`
+        works it out once.
         """
         bridge, span = self.bridge_hops, self.transient_hops
         if span == 1:
@@ -463,7 +465,7 @@ class DcBlocker:
 # --- the low band ------------------------------------------------------------------------------
 class LowBandLimiter:
     """A gain on the low band alone, ahead of the limiter, that takes the low band's peaks down
-    where they would make the wideband limiter duck everything above them (`mix.master`'s doc
+    where they would make the wideband limiter duck everything above them (`mix.master_plan`'s doc
     says why and with what effect).
 
     Crossover: a linear-phase FIR low-pass at `crossover_hz` (a Hann-windowed sinc; its

@@ -48,11 +48,11 @@ class MasterConfig:
     limiter_transient_release_ms: float = 3.0
     limiter_bridge_ms: float = 20.0
     limiter_margin_db: float = 0.15  # under the ceiling: true-peak meters differ by ~0.1 dB
-    # where the top octave (11-22 kHz) holds at least this share of the master's energy (dB),
-    # the limiter's peaks and the master's true peak are read by a finer interpolator: the
-    # meter's 4x reads 17-20 kHz content low (`mix.meter.fine_true_peak_branches`,
-    # `mix.master_limit._fine_peak_meter`)
-    fine_peak_share_db: float = -17.0
+    # where the top octave (11-22 kHz) holds at least this share of the master's energy (dB)
+    # over its brightest 3 s, the limiter's peaks and the master's true peak are read by a
+    # finer interpolator: the meter's 4x reads 17-20 kHz content low
+    # (`mix.meter.fine_true_peak_branches`, `mix.master_limit._fine_peak_meter`)
+    fine_peak_share_db: float = -15.0
     # the low band's own gain ahead of the limiter (`mix.dynamics.LowBandLimiter`): where the
     # low band's peaks would make the limiter duck everything, it takes them down alone, by at
     # most `low_band_max_db`; None or 0: no low band stage
@@ -109,7 +109,8 @@ class _Plan:
     low_band_gain_db: float | None = None  # the gain the low band stage expected
     low_band_reduction_db: np.ndarray = field(default_factory=lambda: np.zeros(0))
     low_band_loss_db: float = 0.0  # the energy the low band stage took away
-    top_octave_share_db: float = -math.inf  # the 16 kHz octave's share of the energy, after EQ
+    # the 16 kHz octave's share of the energy where the mix is brightest, after EQ
+    top_octave_share_db: float = -math.inf
 
     @property
     def limiting_lu(self) -> float:
