@@ -76,3 +76,19 @@ def test_a_melody_sung_high_is_set_for_treble_voices_and_says_so(tmp_path):
     soprano, alto = read_midi(out).tracks[:2]
     assert [n.pitch for n in soprano.notes] == [84, 86, 88, 86]
     assert min(n.pitch for n in alto.notes) >= 84 - 12  # within an octave of the lowest note
+
+
+def test_the_summary_counts_bars_in_the_melodys_meter(tmp_path, untrained_chorale_model):
+    # four bars of 6/8 after an eighth-note pickup were reported as "12 beats" (quarter notes)
+    from bandmate.score import TimeSignature
+
+    spec = [(0, 0.5, 62)] + [(0.5 + 0.5 * i, 0.5, 67 + i % 3) for i in range(23)] + [(12, 0.5, 67)]
+    tune = make_score(Track("Tune", 73, role=Role.MELODY, notes=notes(*spec)))
+    tune = tune.replace(time_signatures=(TimeSignature(0, 6, 8), TimeSignature(240, 6, 8)))
+    write_midi(tune, tmp_path / "jig.mid")
+    out = tmp_path / "o.mid"
+    result = run_cli(
+        "harmonize", tmp_path / "jig.mid", "-o", out, "--model", untrained_chorale_model
+    )
+    assert result.returncode == 0, result.stderr
+    assert "over 4 bars and a pickup." in result.stdout, result.stdout

@@ -45,6 +45,15 @@ def run(args) -> int:
             **job_options(args),
         )
     report_originality(written)
-    beats = written.score.end_ticks / written.score.ticks_per_beat
-    print(f"Wrote {args.out}: soprano, alto, tenor and bass over {beats:g} beats.")
+    print(f"Wrote {args.out}: soprano, alto, tenor and bass over {_length(written.score)}.")
     return 0
+
+
+def _length(score) -> str:
+    """The piece's length in bars as printed music counts them ("8 bars and a pickup"): in
+    quarter notes it read "12 beats" for four bars of 6/8 and a pickup."""
+    from bandmate.cli.continuation import first_printed_bar
+
+    pickup = first_printed_bar(score) == 0
+    bars = score.bar_grid.bar_count(score.end_ticks) - pickup
+    return f"{bars} bar{'s' * (bars != 1)}{' and a pickup' if pickup else ''}"
