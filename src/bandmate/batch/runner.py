@@ -34,7 +34,6 @@ must see the input and output folders at the same paths (a shared file system).
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import random
@@ -48,6 +47,7 @@ from pathlib import Path
 from bandmate.batch.items import WORK, BatchItem, check_out_dir, discard_partial, file_sha256
 from bandmate.batch.report import BatchReport
 from bandmate.errors import OutputError, UserError
+from bandmate.io.files import STORAGE_ERRNOS, refused_write
 from bandmate.progress import ProgressCallback, no_progress
 
 MAX_RETRIES = 3  # runs of a task whose worker died, after the first
@@ -68,8 +68,7 @@ SAVE_EVERY_S = 0.5  # the report is rewritten at most this often while items fin
 WORKER_BYTES = 512 * 2**20
 # a write refused for these fails every later item too: the batch stops (EFBIG is a limit on one
 # file's size, which a smaller output may pass, so it fails its item only)
-STOP_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
-SFE_SYSTEM = 2  # libsndfile's "system error": the OS refused a write, whose errno it does not keep
+STOP_ERRNOS = STORAGE_ERRNOS
 
 
 @dataclass
@@ -385,25 +384,10 @@ def _describe(error: BaseException) -> str:
 
 def _refused_write(error: BaseException, item: BatchItem) -> str | None:
     """Why the file system refused one of `item`'s writes ("No space left on device"), when that
-    is what `error` comes down to and every later item would meet it too; else None.
-
-    The writers' errors name the file and keep the OSError as their context. libsndfile keeps
-    no errno ("system error"), so for an audio write it is the output's file system that says
-    whether it is read-only; otherwise it is full or over a quota."""
-    seen, top = error, error
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in STOP_ERRNOS:
-            return seen.strerror or os.strerror(seen.errno)
-        written = isinstance(top, OutputError)  # not an input libsndfile could not read
-        sndfile = type(seen).__name__ == "LibsndfileError"
-        if written and sndfile and getattr(seen, "code", None) == SFE_SYSTEM:
-            folder = next((p for p in item.outputs[0].parents if p.exists()), None)
-            with contextlib.suppress(OSError, AttributeError):
-                if folder is not None and os.statvfs(folder).f_flag & os.ST_RDONLY:
-                    return os.strerror(errno.EROFS)
-            return "the disk is full or over its quota"
-        seen = seen.__cause__ or seen.__context__
-    return None
+    is what `error` comes down to and every later item would meet it too; else None."""
+    # an OutputError: a write, not an input libsndfile could not read
+    written = isinstance(error, OutputError)
+    return refused_write(error, item.outputs[0].parent, written=written, errnos=STOP_ERRNOS)
 
 
 def _run_one(work: Callable[[BatchItem], list[Path]], item: BatchItem):

@@ -8,12 +8,18 @@ output costs nothing.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from bandmate.errors import InputFileError, OutputError
+
+# what a file system says when it refuses writes, every later one too: full, over a quota,
+# read-only (a file too large, EFBIG, is that file's own)
+STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+SFE_SYSTEM = 2  # libsndfile's "system error": the OS refused a write, whose errno it does not keep
 
 
 def user_text(data: bytes) -> str:
@@ -154,3 +160,29 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def refused_write(
+    error: BaseException, folder: Path, *, written: bool, errnos: Iterable[int] = STORAGE_ERRNOS
+) -> str | None:
+    """The reason ("No space left on device") when `error` comes down to the file system
+    refusing a write into `folder`, by one of `errnos`; else None.
+
+    The writers turn such an OSError into a sentence of their own and keep it as the error's
+    context, which is searched. libsndfile keeps no errno ("system error"), so for an audio write
+    (`written`: the caller knows the error came from writing, not from a file it could not read)
+    the folder's file system says whether it is read-only; otherwise it is full or over a quota.
+    """
+    errnos, seen = tuple(errnos), error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in errnos:
+            return seen.strerror or os.strerror(seen.errno)
+        sndfile = type(seen).__name__ == "LibsndfileError"
+        if written and sndfile and getattr(seen, "code", None) == SFE_SYSTEM:
+            with contextlib.suppress(OSError, AttributeError, StopIteration):
+                existing = next(p for p in (folder, *folder.parents) if p.exists())
+                if os.statvfs(existing).f_flag & os.ST_RDONLY:
+                    return os.strerror(errno.EROFS)
+            return "the disk is full or over its quota"
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -54,6 +54,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bandmate.errors import OutputError, UserError
+from bandmate.io.files import STORAGE_ERRNOS as REFUSING_ERRNOS
+from bandmate.io.files import refused_write
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,8 @@ DEFAULT_QUOTA_BYTES = 2 * 1024**3
 DEFAULT_MAX_AGE_DAYS = 30.0
 PROGRESS_INTERVAL_S = 0.25  # progress is written at most this often, not on every callback
 # the file system's refusals of a write: the studio's disk, not the job, is at fault
-STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
-SFE_SYSTEM = 2  # libsndfile's "system error": the OS refused a write, whose errno it does not keep
+# the studio's disk refusing a write: full, over a quota, read-only, or a file too large for it
+STORAGE_ERRNOS = (*REFUSING_ERRNOS, errno.EFBIG)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -419,27 +421,6 @@ def unusable_data_dir(data_dir: Path, error: BaseException) -> OutputError:
     )
 
 
-def refused_write(error: BaseException, folder: Path) -> str | None:
-    """The reason ("No space left on device") when `error` comes down to the file system refusing
-    a write into `folder`; else None. The library's writers turn such an OSError into a sentence
-    of their own (kept as the exception's context). libsndfile keeps no errno ("system error"),
-    so for an audio write the folder's file system says whether it is read-only; otherwise it
-    is full or over a quota."""
-    seen, wrote = error, isinstance(error, UserError)  # a UserError: not an input it could not read
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in STORAGE_ERRNOS:
-            return seen.strerror or os.strerror(seen.errno)
-        sndfile = type(seen).__name__ == "LibsndfileError"
-        if wrote and sndfile and getattr(seen, "code", None) == SFE_SYSTEM:
-            with contextlib.suppress(OSError, AttributeError):
-                existing = next(p for p in (folder, *folder.parents) if p.exists())
-                if os.statvfs(existing).f_flag & os.ST_RDONLY:
-                    return os.strerror(errno.EROFS)
-            return "its disk is full or over its quota"
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
 def storage_message(what: str, reason: str) -> str:
     """The one sentence for `what` ("The upload") refused by the studio's disk for `reason`."""
     if reason == os.strerror(errno.EROFS):
@@ -595,7 +576,9 @@ class WorkerPool:
             log.info("job %s (%s) cancelled", job.id, job.kind)
             shutil.rmtree(folder, ignore_errors=True)
         except Exception as e:
-            reason = refused_write(e, folder)
+            # a UserError: the library's sentence for a write, not an input it could not read
+            written = isinstance(e, UserError)
+            reason = refused_write(e, folder, written=written, errnos=STORAGE_ERRNOS)
             shutil.rmtree(folder, ignore_errors=True)  # no partial results, and the room back
             if reason is not None:
                 log.error("job %s (%s): the disk refused a write: %s", job.id, job.kind, e)
