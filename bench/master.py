@@ -66,6 +66,7 @@ from bandmate.mix.analysis import analyze_file
 from bandmate.mix.master import master_file
 from bandmate.mix.meter import measure_loudness
 from bandmate.mix.report import band_distance_db
+from bandmate.mix.signals import bright_mix
 from bandmate.render import render
 
 TARGET_LUFS, CEILING_DBTP = -14.0, -1.0
@@ -218,19 +219,10 @@ def bright_master(folder: Path) -> None:
     44.1 and 48 kHz, mastered to -8 LUFS under -1 dBTP: the meter's 4x interpolator reads such
     content low, and ffmpeg read -0.65 and -1.11 dBTP on these before the fine reading
     (`mix.master_limit._fine_peak_meter`)."""
-    import scipy.signal
-
     rng = np.random.default_rng(7)
     for rate in (44_100, 48_000):
-        t = np.arange(12 * rate) / rate
-        chords = 0.1 * sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6))
-        band = scipy.signal.butter(8, [17_000, 20_000], "bandpass", fs=rate, output="sos")
-        hats = scipy.signal.sosfilt(band, rng.standard_normal((2, len(t))))
-        hats *= 0.15 / np.std(hats) * np.exp(-(t % 0.25) / 0.05)
-        tones = 0.05 * (np.sin(2 * np.pi * 18_500 * t) + np.sin(2 * np.pi * 19_700 * t + 1.0))
-        x = chords + hats + tones + 0.03 * rng.standard_normal((2, len(t)))
         source, out = folder / f"bright-{rate}.wav", folder / f"bright-{rate}.master.wav"
-        sf.write(str(source), (0.5 * x / np.max(np.abs(x))).T.astype(np.float32), rate, "FLOAT")
+        write_audio(bright_mix(rng, rate, seconds=12.0), source, "FLOAT")
         start = time.perf_counter()
         report = master_file(source, out, target_lufs=-8.0, force=True)
         speed = 12 / (time.perf_counter() - start)

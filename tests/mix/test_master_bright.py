@@ -17,6 +17,7 @@ from bandmate.io.audio import Audio
 from bandmate.mix.analysis import analyze
 from bandmate.mix.master import MasterConfig, master
 from bandmate.mix.meter import FinePeakMeter, true_peak_dbtp
+from bandmate.mix.signals import bright_mix
 
 
 def band_limited_peak_dbtp(samples: np.ndarray, factor: int = 16) -> float:
@@ -24,19 +25,6 @@ def band_limited_peak_dbtp(samples: np.ndarray, factor: int = 16) -> float:
     frames = samples.shape[1]
     resampled = scipy.signal.resample(samples.astype(np.float64), frames * factor, axis=1)
     return 20 * np.log10(np.max(np.abs(resampled)))
-
-
-def bright_mix(rng, rate: int, seconds: float = 4.0) -> Audio:
-    """Chords, a little noise, and hi-hat-like 17-20 kHz bursts every 16th with two steady
-    tones at 18.5 and 19.7 kHz: the top octave holds about a quarter of the energy."""
-    t = np.arange(round(seconds * rate)) / rate
-    chords = 0.1 * sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6))
-    band = scipy.signal.butter(8, [17_000, 20_000], "bandpass", fs=rate, output="sos")
-    hats = scipy.signal.sosfilt(band, rng.standard_normal((2, len(t))))
-    hats *= 0.15 / np.std(hats) * np.exp(-(t % 0.25) / 0.05)
-    tones = 0.05 * (np.sin(2 * np.pi * 18_500 * t) + np.sin(2 * np.pi * 19_700 * t + 1.0))
-    x = chords + hats + tones + 0.03 * rng.standard_normal((2, len(t)))
-    return Audio((0.5 * x / np.max(np.abs(x))).astype(np.float32), rate)
 
 
 @pytest.mark.parametrize("rate", [44_100, 48_000])

@@ -1,12 +1,14 @@
-"""Test signals of EBU Tech 3341 for checking a loudness meter: stepped tones and true-peak sines.
+"""Test signals: EBU Tech 3341's for checking a loudness meter (stepped tones and true-peak
+sines), and a mix whose top octave is strong, for checking a master's true peak near Nyquist.
 
-The meter's tests and `bench/meter.py` synthesize the conformance cases from these, so both
-measure exactly the same signals. Audio is (channels, samples) float32 at `rate` Hz.
+The tests and the benches (`bench/meter.py`, `bench/master.py`) synthesize their cases from
+these, so both measure exactly the same signals. Audio is (channels, samples) at `rate` Hz.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.signal
 
 from bandmate.io.audio import Audio
 
@@ -31,3 +33,17 @@ def sine_tp(freq_hz: float, phase_deg: float, amplitude: float, rate: int, secon
     x[: len(fade)] *= fade
     x[-len(fade) :] *= fade[::-1]
     return Audio(np.tile(x, (2, 1)), rate)
+
+
+def bright_mix(rng: np.random.Generator, rate: int, seconds: float = 4.0) -> Audio:
+    """Chords, a little noise, and hi-hat-like 17-20 kHz bursts every 16th with two steady
+    tones at 18.5 and 19.7 kHz, in stereo, peaking at -6 dBFS: the top octave holds about a
+    quarter of the energy, where a 4x true-peak interpolator reads low."""
+    t = np.arange(round(seconds * rate)) / rate
+    chords = 0.1 * sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6))
+    band = scipy.signal.butter(8, [17_000, 20_000], "bandpass", fs=rate, output="sos")
+    hats = scipy.signal.sosfilt(band, rng.standard_normal((2, len(t))))
+    hats *= 0.15 / np.std(hats) * np.exp(-(t % 0.25) / 0.05)
+    tones = 0.05 * (np.sin(2 * np.pi * 18_500 * t) + np.sin(2 * np.pi * 19_700 * t + 1.0))
+    x = chords + hats + tones + 0.03 * rng.standard_normal((2, len(t)))
+    return Audio((0.5 * x / np.max(np.abs(x))).astype(np.float32), rate)
