@@ -25,16 +25,23 @@ def slowing_to(factor: float) -> np.ndarray:
     return 1 - (1 - factor) * np.clip((beats - (BARS - 2) * 4) / 8, 0.0, 1.0)
 
 
-def end_with_a_ritardando(tempo_bpm: float, seed: int):
-    """(the band's kick from the player's last two bar lines and their final chord, in ms,
-    signed: negative is early; the engine)."""
+def slowing_into_a_final_chord(rhythm, tempo_bpm: float, seed: int):
+    """(the player's beat times, their events, when they strike the final chord): `rhythm` a
+    bar, slowing to 60% over the last two bars, then the final chord on the next bar line."""
     factors = slowing_to(0.6)
     beat_times = player_beats(tempo_bpm, BARS, factors)
-    events = play_rhythm(EIGHTHS, tempo_bpm, BARS, seed, factors)
+    events = play_rhythm(rhythm, tempo_bpm, BARS, seed, factors)
     end_s = beat_times[BARS * 4] + np.random.default_rng(seed).uniform(-0.02, 0.02)
     for key in FINAL_CHORD:
         events += [InputEvent.note_on(end_s, key, 80), InputEvent.note_off(end_s + 2.0, key)]
     events.sort(key=lambda e: (e.time_s, e.kind != 0))
+    return beat_times, events, end_s
+
+
+def end_with_a_ritardando(tempo_bpm: float, seed: int):
+    """(the band's kick from the player's last two bar lines and their final chord, in ms,
+    signed: negative is early; the engine)."""
+    beat_times, events, end_s = slowing_into_a_final_chord(EIGHTHS, tempo_bpm, seed)
     engine = Engine("pop", tempo_bpm=tempo_bpm, seed=seed)
     result = simulate(events, engine)
     heard = [beat_times[(BARS - 2) * 4], beat_times[(BARS - 1) * 4], end_s]
@@ -73,15 +80,9 @@ def test_a_left_hand_of_half_notes_slowing_to_the_end_is_followed_to_the_last_ch
     counted a beat late, and the band's last downbeat came 400-1400 ms before the player's
     final chord. The next chord of a left hand keeping a steady rhythm alone now counts on its
     beat, late or early, and a sparse player's slowing is fitted over their last six chords."""
-    factors = slowing_to(0.6)
     misses = []  # in the player's last beats
     for seed in (1, 2, 3):
-        beat_times = player_beats(tempo_bpm, BARS, factors)
-        events = play_rhythm(HALF_NOTES, tempo_bpm, BARS, seed, factors)
-        end_s = beat_times[BARS * 4] + np.random.default_rng(seed).uniform(-0.02, 0.02)
-        for key in FINAL_CHORD:
-            events += [InputEvent.note_on(end_s, key, 80), InputEvent.note_off(end_s + 2.0, key)]
-        events.sort(key=lambda e: (e.time_s, e.kind != 0))
+        beat_times, events, end_s = slowing_into_a_final_chord(HALF_NOTES, tempo_bpm, seed)
         engine = Engine("pop", tempo_bpm=tempo_bpm, seed=seed)
         last: list[float] = []  # when the band has its last downbeat, as the final chord comes
 
