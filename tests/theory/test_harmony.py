@@ -235,3 +235,51 @@ def test_with_chords_keeps_given_chords_and_labels_bare_tunes():
     assert labelled.chords and labelled.key == Key(0)
     assert with_chords(labelled) is labelled
     assert label_chords(make_score()) == []
+
+
+def long_tune(bars: int):
+    """A tune of `bars` 4/4 bars: a scale walk in quarters and halves, a note held over a bar
+    line every eighth bar, and a 3/4 stretch in the middle (a meter change)."""
+    spec, beat = [], 0.0
+    for bar in range(bars):
+        for k, length in enumerate((1, 1, 2) if bar % 3 else (1, 1, 1, 1)):
+            held = 3 if bar % 8 == 7 and k == 2 else length
+            spec.append((beat, held, 60 + (bar * 5 + k * 2) % 12))
+            beat += length
+    track = Track("Tune", program=73, role=Role.MELODY, notes=notes(*spec))
+    return make_score(track).replace(
+        time_signatures=(TimeSignature(0, 4, 4), TimeSignature(bars * 480 * 2, 3, 4))
+    )
+
+
+def test_each_slot_is_weighed_only_on_the_notes_that_sound_in_it(monkeypatch):
+    # a 10,000-bar file stalled `bandmate train` for over ten minutes: every slot was weighed
+    # against every note of the piece, so the work grew with the square of its length
+    import bandmate.theory.harmony as harmony
+
+    score = long_tune(240)
+    real_fit, seen = harmony._fit, []
+
+    def counting_fit(notes, slot, chords, score):
+        seen.append((slot, list(notes)))
+        return real_fit(notes, slot, chords, score)
+
+    monkeypatch.setattr(harmony, "_fit", counting_fit)
+    labels = label_chords(score)
+    assert len(seen) == len(harmonic_slots(score, score.end_ticks))
+    for slot, given in seen:
+        assert all(n.onset_ticks < slot.end and n.end_ticks > slot.start for n in given)
+    # each note is weighed in the slots it overlaps, no more (a held note in two or three)
+    melody = melody_notes(score)
+    assert sum(len(given) for _, given in seen) < 1.2 * len(melody)
+    assert labels[0].onset_ticks == 0 and len(labels) >= 240
+
+
+def test_notes_by_slot_finds_every_note_that_overlaps_a_slot_in_the_melodys_order():
+    from bandmate.theory.harmony import notes_by_slot
+
+    score = long_tune(40)
+    melody = melody_notes(score)
+    slots = harmonic_slots(score, score.end_ticks)
+    for slot, given in zip(slots, notes_by_slot(melody, slots), strict=True):
+        assert given == [n for n in melody if n.onset_ticks < slot.end and n.end_ticks > slot.start]

@@ -37,6 +37,7 @@ meant: slots with no notes keep the chord before them.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -349,6 +350,21 @@ def palette(key: Key, sevenths: bool = False) -> list[tuple[ChordSymbol, float]]
     return out
 
 
+def notes_by_slot(notes: Sequence[Note], slots: Sequence[Slot]) -> list[list[Note]]:
+    """The notes that sound in each of `slots` (which follow one another, as `harmonic_slots`
+    cuts them), each slot's in the order of `notes`: a note goes only to the slots it overlaps,
+    found by bisection, so a long piece costs its length, not its length squared."""
+    starts = [slot.start for slot in slots]
+    ends = [slot.end for slot in slots]
+    out: list[list[Note]] = [[] for _ in slots]
+    for note in notes:
+        first = bisect.bisect_right(ends, note.onset_ticks)
+        last = bisect.bisect_left(starts, note.end_ticks)
+        for i in range(first, last):
+            out[i].append(note)
+    return out
+
+
 def _fit(notes: Sequence[Note], slot: Slot, chords, score: Score) -> np.ndarray:
     """(n_chords,) how well each chord fits the notes sounding in `slot`."""
     fit = np.zeros(len(chords))
@@ -418,9 +434,10 @@ def label_chords_scored(
     if not slots:
         return [], 0.0
 
+    onsets = [onset for onset, _ in passages]
+
     def key_at(tick: int) -> Key:
-        before = [k for onset, k in passages if onset <= tick]
-        return before[-1] if before else passages[0][1]
+        return passages[max(bisect.bisect_right(onsets, tick) - 1, 0)][1]
 
     keys = [key_at(slot.start) for slot in slots]
     # every key's chords, each allowed only in its own key's slots
@@ -441,10 +458,11 @@ def label_chords_scored(
         for same in (True, False)
     }
     last_bar = slots[-1].bar
+    sounding = notes_by_slot(notes, slots)
     score_table = np.zeros((len(slots), n))
     back = np.zeros((len(slots), n), dtype=np.int64)
     for i, (slot, k) in enumerate(zip(slots, keys, strict=True)):
-        local = _fit(notes, slot, symbols, score) + allowed[k]
+        local = _fit(sounding[i], slot, symbols, score) + allowed[k]
         if slot.bar == 0:
             local = local + FIRST_BAR_TONIC * tonic[k]
         if slot.bar == last_bar:
