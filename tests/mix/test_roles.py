@@ -47,6 +47,16 @@ def test_abbreviated_backing_vocals_are_not_the_lead(name, role):
         ("Klavier", "keys"),
         ("ピアノ", "keys"),
         ("Chord Stabs", None),  # "chor" is a whole word only
+        # a double, read as a second lead, put the vocal 6 dB up (as "Vox Dbl" did)
+        ("Voz Doble", "pad"),
+        ("Gesang Dbl", "pad"),
+        ("Violão", "guitar"),  # a guitar is never guessed from its sound
+        ("Contrabajo", "bass"),
+        ("Streicher", "pad"),
+        ("Órgano", "pad"),
+        ("Bläser", "lead"),
+        ("コーラス", "pad"),
+        ("Chanter", None),  # a bagpipe's, not a singer
     ],
 )
 def test_track_names_in_other_languages(name, role):
