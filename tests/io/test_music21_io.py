@@ -679,3 +679,33 @@ def test_a_broken_tune_in_a_book_leaves_the_others_readable(tmp_path):
     )
     assert read_abc(path).title == "Good"
     assert [s.title for s in read_abc_book(path)] == ["Good", "Also good"]
+
+
+def test_abc_key_meter_and_tempo_fields_on_lines_of_their_own_inside_a_tune(tmp_path):
+    # a K: line between the lines of notes changed the notes but not the key map, so a modulating
+    # tune was continued in its first key; an M: line right after a bar line lost its meter
+    path = tmp_path / "lines.abc"
+    path.write_text(
+        "X:1\nT:Changes\nM:4/4\nL:1/4\nQ:1/4=100\nK:G\n"
+        "G A B c |\nM:3/4\nd e f |\nK:F % to the subdominant\nB A G |\n"
+        "M:4/4\nK:D\nF G F G |\nQ:1/4=140\nA4 |]\n"
+    )
+    score = read_abc(path)
+    beat = 480
+    assert [(m.onset_ticks // beat, str(m)) for m in score.time_signatures] == [
+        (0, "4/4"), (4, "3/4"), (10, "4/4")]  # fmt: skip
+    assert [(k.onset_ticks // beat, str(k.key)) for k in score.keys] == [
+        (0, "G"), (7, "F"), (10, "D")]  # fmt: skip
+    assert [(t.onset_ticks // beat, round(t.tempo_bpm)) for t in score.tempos] == [
+        (0, 100), (14, 140)]  # fmt: skip
+    pitches = [n.pitch for n in score.tracks[0].notes]
+    assert pitches == [67, 69, 71, 72, 74, 76, 78, 70, 69, 67, 66, 67, 66, 67, 69]
+
+
+@pytest.mark.parametrize("field", ["K:bass", "K:clef=alto"])
+def test_a_clef_change_on_a_line_of_its_own_keeps_the_key(tmp_path, field):
+    path = tmp_path / "clef.abc"
+    path.write_text(f"X:1\nM:4/4\nL:1/4\nK:G\nG A B c |\n{field}\nd e f g |]\n")
+    score = read_abc(path)
+    assert [n.pitch for n in score.tracks[0].notes][4:] == [74, 76, 78, 79]
+    assert [str(k.key) for k in score.keys] == ["G"]

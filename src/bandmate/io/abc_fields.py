@@ -70,10 +70,19 @@ def without_annotations(text: str) -> str | None:
 
 def fields_on_own_lines(text: str) -> str | None:
     """`text` with every inline K, M, L and Q field of a tune body on a line of its own, or None
-    when no tune has one (then music21 reads the text as it is)."""
+    when no tune body has such a field, inline or on a line of its own (then music21 reads the
+    text as it is). A field line of its own (`K:A` between the lines of notes) music21 reads
+    into the notes but leaves out of the measures, so it too needs `place_body_fields`; a K:
+    line that names only a clef (`K:bass`) is left out, as its inline form is."""
     out: list[str] = []
     changed = False
-    for line, _, in_body in _placed_lines(text):
+    for line, field, in_body in _placed_lines(text):
+        if in_body and field and field[1] in "KMLQ":
+            changed = True
+            if field[1] == "K" and _CLEF_ONLY_RE.match(line.partition("%")[0][field.end() :]):
+                continue  # a clef change keeps the key; music21 would read "bass" as B
+            out.append(line)
+            continue
         code, percent, comment = line.partition("%")
         if not in_body or code.rstrip().endswith("\\") or not _INLINE_FIELD_RE.search(code):
             out.append(line)
