@@ -172,6 +172,36 @@ def test_an_unnamed_stereo_part_as_two_sides_is_one_part(rng):
     assert (left.pan, right.pan) == (-1.0, 1.0)
 
 
+def test_two_parts_exported_as_one_tracks_sides_keep_their_roles(rng):
+    # a bass DI on "Audio 1_01.L" and a guitar on ".R" were both made bass, hard to their
+    # sides, the guitar not high-passed, without a word: their levels do not rise and fall
+    # together, as one part's two sides do
+    t = np.arange(int(SECONDS * RATE)) / RATE
+    pulse = 0.6 + 0.4 * np.sign(np.sin(2 * np.pi * 2 * t))  # a bass line's notes, 0.25 s each
+    di = Audio((0.3 * np.sin(2 * np.pi * 55 * t) * pulse).astype(np.float32), RATE)
+    strums = np.exp(-(t % 0.25) * 8) * sum(np.sin(2 * np.pi * 330 * k * t) / k for k in range(1, 8))
+    gtr = Audio((0.1 * strums).astype(np.float32), RATE)
+    stems = [("Audio 1_01.L.wav", di), ("Audio 1_01.R.wav", gtr), ("Audio 2.wav", chords(rng))]
+    _, report = automix(stems)
+    left, right, _ = report.stems
+    assert left.role == "bass" and right.role != "bass"
+    assert left.highpass_hz is None and right.highpass_hz is not None
+    assert not any("rise and fall together" in n for n in report.notes)
+
+
+def test_one_parts_sides_read_as_two_roles_are_merged_and_said(rng):
+    stems = [
+        ("Audio 1_01.L.wav", piano(rng, [65.4, 98.0])),
+        ("Audio 1_01.R.wav", piano(rng, [523.0, 659.0, 784.0])),
+        ("Audio 2.wav", bass()),
+    ]
+    _, report = automix(stems)
+    assert any(
+        n.startswith("Audio 1_01.L.wav and Audio 1_01.R.wav rise and fall together")
+        for n in report.notes
+    )
+
+
 @pytest.mark.parametrize("live", [0, 1])
 def test_a_stereo_stem_with_one_channel_silent_is_mixed_as_the_mono_part(rng, live):
     # kept stereo, the pan by role only scaled its one live channel: the part stayed in one

@@ -19,7 +19,9 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
 2. **roles**: each stem's role (drums, bass, keys, guitar, pad, lead, vocal) from its name by the
    table's regular expressions, else from its content (`detect_role_from_content`); the two
    sides of a track with no name ("Audio 1_01.L", ".R") read apart as two roles (a piano's low
-   left side as bass) take the role they read as together (`_pair_content_roles`). A role given
+   left side as bass) take the role they read as together (`_pair_content_roles`), and the notes
+   say so, when their levels rise and fall together as one part's sides do; two parts exported
+   as one track's sides (a bass DI left, a guitar right) keep their own roles. A role given
    by the user is read in any case ("Bass"). A vocal's double ("Vox Dbl") is not a second lead
    vocal: it is read as a backing vocal (pad), tucked about 10 dB under the lead, where as a
    vocal it sat at the lead's level and put the vocal 6 dB up; but a session whose only vocal
@@ -309,7 +311,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
         role = given or from_name or detect_role_from_content(x, rate, frames)
         roles.append(role)
         role_from.append("given" if given else "name" if from_name else "content")
-    roles = _pair_content_roles(names, signals, roles, role_from, rate, frames)
+    roles = _pair_content_roles(names, signals, roles, role_from, rate, frames, notes)
     if "vocal" not in roles:  # a vocal's double sits under the lead; with no lead, it leads
         for k, name in enumerate(names):
             undoubled = DOUBLE_WORD.sub("", name)

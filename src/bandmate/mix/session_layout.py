@@ -252,12 +252,42 @@ def _ambiguous_return_notes(names, returns, silent, level_given, kept) -> list[s
     return out
 
 
-def _pair_content_roles(names, signals, roles, role_from, rate: int, frames: int) -> list[str]:
+# two sides of one part (a stereo piano) rise and fall together, each attack on both; two
+# parts played together do not: the 10 ms level envelopes (dB) of a stereo piano's sides
+# correlate at 0.9, a bass and a guitar in time at 0.0
+ONE_PART_ENVELOPE_CORRELATION = 0.6
+
+
+def _level_envelope(x: np.ndarray, rate: int) -> np.ndarray:
+    """The level (dB) of `x`'s channels' mean, per 10 ms frame."""
+    hop = max(1, rate // 100)
+    mono = x.mean(axis=0, dtype=np.float32)
+    ticks = len(mono) // hop
+    frames = mono[: ticks * hop].reshape(ticks, hop)
+    energy = np.einsum("ij,ij->i", frames, frames).astype(np.float64) / hop
+    return 10 * np.log10(energy + max(float(energy.max(initial=0.0)), 1e-20) * 1e-7)
+
+
+def _sound_as_one_part(a: np.ndarray, b: np.ndarray, rate: int) -> bool:
+    """Whether two stems' level envelopes correlate as one part's two sides do
+    (`ONE_PART_ENVELOPE_CORRELATION`)."""
+    ea, eb = _level_envelope(a, rate), _level_envelope(b, rate)
+    n = min(len(ea), len(eb))
+    ea, eb = ea[:n] - ea[:n].mean(), eb[:n] - eb[:n].mean()
+    power = float(np.sqrt((ea @ ea) * (eb @ eb)))
+    return n > 1 and power > 0 and float(ea @ eb) / power >= ONE_PART_ENVELOPE_CORRELATION
+
+
+def _pair_content_roles(
+    names, signals, roles, role_from, rate: int, frames: int, notes: list[str]
+) -> list[str]:
     """`roles` with both sides of each pair ("Audio 1_01.L", "Audio 1_01.R": a track with no
     name, exported as two mono sides) whose roles were both read from their sound, and differ,
-    given the role their two sides read as together. A stereo piano's left side, its low notes,
-    read as bass, its right as keys: the one part was split in two, neither side paired with
-    the other nor hard to its side, each balanced as a whole part."""
+    given the role their two sides read as together, a note in `notes` for each. A stereo
+    piano's left side, its low notes, read as bass, its right as keys: the one part was split
+    in two, neither side paired with the other nor hard to its side, each balanced as a whole
+    part. Sides that do not sound as one part (`_sound_as_one_part`: two mono sources, a bass
+    DI and a guitar, exported as one track's sides) keep their own roles."""
     out = list(roles)
     for left, right in stereo_pairs(names, [None] * len(names)):
         if role_from[left] != "content" or role_from[right] != "content":
@@ -265,8 +295,16 @@ def _pair_content_roles(names, signals, roles, role_from, rate: int, frames: int
         if roles[left] == roles[right]:
             continue
         a, b = signals[left], signals[right]
+        if not _sound_as_one_part(a, b, rate):
+            continue
         both = np.zeros((2, max(a.shape[1], b.shape[1])), dtype=np.float32)
         both[0, : a.shape[1]] = a.mean(axis=0)
         both[1, : b.shape[1]] = b.mean(axis=0)
-        out[left] = out[right] = detect_role_from_content(both, rate, frames)
+        out[left] = out[right] = role = detect_role_from_content(both, rate, frames)
+        notes.append(
+            f"{names[left]} and {names[right]} rise and fall together, as the two sides of one "
+            f"part; read apart they sounded as {roles[left]} and {roles[right]}, so both were "
+            f"mixed as the {role} part they make together, hard to their sides. If they are two "
+            f"parts, give each a role (--role '{names[left]}={roles[left]}')."
+        )
     return out
