@@ -304,3 +304,21 @@ def test_a_tune_that_modulates_is_continued_in_its_new_key_by_the_shipped_model(
             n.pitch for n in out.track("Lead").notes[len(tune) :] if n.pitch % 12 not in a_scale
         ]
     assert outside == []
+
+
+@pytest.mark.parametrize("kind", ["abc", "mid"])
+def test_a_closing_bar_of_rests_stays_before_the_new_bars(untrained_melody_model, tmp_path, kind):
+    # `| C D E F | G A B c | z4 |` was read as two bars: the new bars began in the written rest
+    from bandmate.io.formats import read_score, write_score
+
+    path = tmp_path / "rest.abc"
+    path.write_text("X:1\nT:Rest\nM:4/4\nL:1/4\nK:C\nC D E F | G A B c | z4 |]\n")
+    if kind == "mid":  # the MIDI file keeps the rest as its end of track
+        write_score(read_score(path), tmp_path / "rest.mid")
+        path = tmp_path / "rest.mid"
+    tune = read_score(path)
+    settings = MelodySettings(style=None, seed=0)
+    longer, _ = continue_piece(tune, 2, settings=settings, model=untrained_melody_model)
+    bar = 4 * tune.ticks_per_beat
+    added = longer.tracks[0].notes[8:]
+    assert added and all(3 * bar <= n.onset_ticks < 5 * bar for n in added)

@@ -509,3 +509,27 @@ def test_a_coarse_file_is_read_at_a_resolution_that_holds_its_beats(ticks_per_be
     onsets = [score.tempo_map.seconds_at(n.onset_ticks) for n in score.tracks[0].notes]
     assert onsets == pytest.approx([i * 1.0 for i in range(8)])  # two beats apart at 120 BPM
     assert score.duration_seconds == pytest.approx(mid.length)
+
+
+def test_an_end_of_track_a_bar_after_the_last_note_is_a_closing_bar_of_rests(tmp_path):
+    # a DAW ends its tracks at the bar line the user set: a closing bar of rests was lost
+    def file_ending(end_ticks: int) -> Score:
+        track = mido.MidiTrack(
+            [
+                mido.Message("note_on", note=60, velocity=90, time=0),
+                mido.Message("note_off", note=60, velocity=0, time=4 * 480),
+                mido.MetaMessage("end_of_track", time=end_ticks - 4 * 480),
+            ]
+        )
+        midi = mido.MidiFile(ticks_per_beat=480, tracks=[track])
+        buffer = io.BytesIO()
+        midi.save(file=buffer)
+        return midi_from_bytes(buffer.getvalue())
+
+    assert file_ending(8 * 480).written_end_ticks == 8 * 480
+    assert file_ending(8 * 480 + 30).written_end_ticks == 8 * 480  # at the nearest bar line
+    assert file_ending(4 * 480 + 30).written_end_ticks is None  # a track let go a little late
+    assert file_ending(5 * 480).written_end_ticks is None  # inside the bar after: no bar of rests
+    rests = file_ending(12 * 480)
+    write_midi(rests, tmp_path / "rests.mid")
+    assert read_midi(tmp_path / "rests.mid").written_end_ticks == 12 * 480

@@ -709,3 +709,36 @@ def test_a_clef_change_on_a_line_of_its_own_keeps_the_key(tmp_path, field):
     score = read_abc(path)
     assert [n.pitch for n in score.tracks[0].notes][4:] == [74, 76, 78, 79]
     assert [str(k.key) for k in score.keys] == ["G"]
+
+
+RESTING_END = """<?xml version="1.0" encoding="UTF-8"?>
+<score-partwise version="4.0">
+  <part-list><score-part id="P1"><part-name>Flute</part-name></score-part></part-list>
+  <part id="P1">
+    <measure number="1">
+      <attributes><divisions>1</divisions><time><beats>3</beats><beat-type>4</beat-type></time></attributes>
+      <note><pitch><step>C</step><octave>5</octave></pitch><duration>3</duration><type>half</type><dot/></note>
+    </measure>
+    <measure number="2">
+      <note><pitch><step>D</step><octave>5</octave></pitch><duration>1</duration><type>quarter</type></note>
+      <note><rest/><duration>2</duration><type>half</type></note>
+    </measure>
+    <measure number="3"><note><rest measure="yes"/><duration>3</duration></note></measure>
+  </part>
+</score-partwise>
+"""
+
+
+def test_a_closing_bar_of_rests_is_kept_as_the_written_end(tmp_path):
+    # `| C D E F | z4 |` read as one bar: the notes alone do not say the piece goes on resting
+    (tmp_path / "rest.musicxml").write_text(RESTING_END)
+    score = read_musicxml(tmp_path / "rest.musicxml")
+    assert score.end_ticks == 4 * 480 and score.written_end_ticks == 9 * 480
+    assert score.written_bars_end == 9 * 480
+    (tmp_path / "rest.abc").write_text("X:1\nM:4/4\nL:1/4\nK:C\nC D E F | z4 |]\n")
+    score = read_abc(tmp_path / "rest.abc")
+    assert score.end_ticks == 4 * 480 and score.written_end_ticks == 8 * 480
+    # a last bar that rests after its note needs no written end: the bar holds a note
+    (tmp_path / "note.abc").write_text("X:1\nM:4/4\nL:1/4\nK:C\nC D E F | G z3 |]\n")
+    score = read_abc(tmp_path / "note.abc")
+    assert score.written_end_ticks is None and score.written_bars_end == 8 * 480

@@ -101,3 +101,17 @@ def test_duration_and_repr(small_song):
     assert "3 tracks" in repr(small_song)
     assert small_song.time_signatures == (TimeSignature(0, 4, 4),)
     assert Score().is_empty
+
+
+def test_a_closing_bar_of_rests_follows_slicing_rescaling_and_merging():
+    # the written end (a closing bar of rests) must move with the music, or a sliced or
+    # rescaled score claims bars it does not have
+    from bandmate.score.transform import merge, rescale, slice_ticks
+
+    score = make_score(piano((0, 4, 60))).replace(written_end_ticks=8 * 480)
+    assert score.written_bars_end == 8 * 480
+    assert rescale(score, 960).written_end_ticks == 8 * 960
+    assert slice_ticks(score, 4 * 480, 12 * 480).written_end_ticks == 4 * 480
+    assert slice_ticks(score, 0, 2 * 480).written_end_ticks == 2 * 480
+    assert slice_ticks(score, 8 * 480, 12 * 480).written_end_ticks is None
+    assert merge(make_score(piano((0, 1, 60))), score).written_end_ticks == 8 * 480

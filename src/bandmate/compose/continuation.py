@@ -254,8 +254,9 @@ def written_end(score: Score) -> int:
     closing chord let ring. A last note held into less than half of the next bar rings over
     the piece's end, as a note held a little long: the piece does not gain a bar for it
     (`continue --bars 2` made three bars of such a tune). A note let go less than a 16th
-    after the line (`played_end`) is a release, not a hold. The Score keeps no written length,
-    so a last bar that only rests is not counted."""
+    after the line (`played_end`) is a release, not a hold. A closing bar that only rests
+    counts when the file wrote it (the Score's `written_end_ticks`, from the measures of
+    MusicXML or ABC, or a MIDI file's end of track): `| C D E F | z4 |` is two bars."""
     grid = score.bar_grid
     early = score.ticks_per_beat // 8
     onsets = [n.onset_ticks for t in score.tracks for n in t.notes]
@@ -264,6 +265,8 @@ def written_end(score: Score) -> int:
     sounding = played_end(score, max(n.end_ticks for t in score.tracks for n in t.notes))
     while 2 * (sounding - (line := grid.bar_start(last + 1))) >= grid.bar_start(last + 2) - line:
         last += 1
+    if score.written_end_ticks:
+        last = max(last, grid.bar_at(score.written_end_ticks - 1))
     return grid.bar_start(last + 1)
 
 

@@ -176,6 +176,7 @@ def _unwrapped_rmid(data: bytes) -> bytes:
 def _score_from_midi(midi: mido.MidiFile) -> Score:
     tempos, meters, keys, chords, sections = [], [], [], [], []
     title = None
+    track_end = 0
     tracks: list[Track] = []
     programs = _ChannelPrograms(midi)
     for index, mtrack in enumerate(midi.tracks):
@@ -214,6 +215,7 @@ def _score_from_midi(midi: mido.MidiFile) -> Score:
                 with contextlib.suppress(ChordSymbolError):
                     chords.append(ChordEvent(tick, parse_chord(msg.text)))
         parts.close_all(tick)
+        track_end = max(track_end, tick)
         if is_conductor and parts.name and _names_the_piece(parts, len(midi.tracks)):
             # the name is the piece's, so the parts are named as unnamed parts are
             title, parts.name = parts.name, None
@@ -226,7 +228,7 @@ def _score_from_midi(midi: mido.MidiFile) -> Score:
         # likewise 4/4 until its first time signature: a 3/4 event at bar 2 was taken back to the
         # start, cutting bar 1 into a 3/4 bar and a bar of one beat
         meters.insert(0, TimeSignature(0, 4, 4))
-    return Score(
+    score = Score(
         tracks=tuple(tracks),
         ticks_per_beat=midi.ticks_per_beat,
         tempos=tuple(tempos),
@@ -237,6 +239,22 @@ def _score_from_midi(midi: mido.MidiFile) -> Score:
         sections=tuple(dict.fromkeys(sections)),
         title=title,
     )
+    return _with_written_end(score, track_end)
+
+
+def _with_written_end(score: Score, track_end: int) -> Score:
+    """`score` holding a closing bar of rests when its tracks end (their end-of-track time, at
+    the bar line nearest it) a bar or more after the bar of its last note; a track that ends a
+    little after its last note or inside its last bar adds nothing."""
+    if not score.end_ticks:
+        return score
+    grid = score.bar_grid
+    bar = grid.bar_at(track_end)
+    start, following = grid.bar_start(bar), grid.bar_start(bar + 1)
+    line = start if track_end - start < following - track_end else following
+    if line <= score.written_bars_end:
+        return score
+    return score.replace(written_end_ticks=line)
 
 
 def midi_text_read(text: str) -> str:
@@ -419,10 +437,12 @@ def midi_bytes(score: Score, midi_type: int = 1) -> bytes:
         )
     conductor = _conductor_events(score)
     parts = [_part_events(t, ch, midi_type) for t, ch in zip(score.tracks, channels, strict=True)]
+    # a closing bar of rests is kept as the conductor track's end (a DAW shows the bar)
+    end = score.written_end_ticks if score.written_end_ticks else 0
     if midi_type == 0:
-        mtracks = [_to_delta(conductor + [e for part in parts for e in part])]
+        mtracks = [_to_delta(conductor + [e for part in parts for e in part], end)]
     else:
-        mtracks = [_to_delta(conductor)] + [_to_delta(p) for p in parts]
+        mtracks = [_to_delta(conductor, end)] + [_to_delta(p) for p in parts]
     for mtrack in mtracks:
         for msg in mtrack:
             for attr in ("name", "text"):
@@ -505,13 +525,14 @@ def _part_events(track: Track, channel: int, midi_type: int) -> list:
     return ev
 
 
-def _to_delta(events: list) -> mido.MidiTrack:
+def _to_delta(events: list, end_ticks: int = 0) -> mido.MidiTrack:
+    """The events as a MIDI track, which ends at its last event or at `end_ticks` if later."""
     track = mido.MidiTrack()
     now = 0
     for tick, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
         track.append(msg.copy(time=tick - now))
         now = tick
-    track.append(mido.MetaMessage("end_of_track", time=0))
+    track.append(mido.MetaMessage("end_of_track", time=max(0, end_ticks - now)))
     return track
 
 

@@ -340,7 +340,7 @@ def score_from_music21(stream, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> 
 
     tracks = _staves_named(parts, [_track_from_part(p, i, ticks) for i, p in enumerate(parts)])
     flats = [p.flatten() for p in parts]
-    return Score(
+    score = Score(
         tracks=tracks,
         ticks_per_beat=ticks_per_beat,
         tempos=_tempos(flats, ticks),
@@ -350,6 +350,12 @@ def score_from_music21(stream, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> 
         sections=_sections(flats, ticks),
         title=_title(stream),
     )
+    # the measures' own end: a closing bar of rests (`| C D E F | z4 |`) holds the piece past
+    # the bar of its last note, which the notes alone do not tell
+    written = max(ticks(f.highestTime) for f in flats)
+    if written > score.written_bars_end:
+        score = score.replace(written_end_ticks=written)
+    return score
 
 
 # --- files -------------------------------------------------------------------------------------

@@ -176,11 +176,17 @@ class Score:
     chords: tuple[ChordEvent, ...] = ()
     sections: tuple[Section, ...] = ()
     title: str | None = None
+    # where the music ends as written, when a closing bar of rests holds it past the bar of its
+    # last note (`| C D E F | z4 |`, a MIDI file's end of track a bar later); None otherwise.
+    # A reader sets it; it is not compared (the same notes and maps are the same score)
+    written_end_ticks: int | None = field(default=None, compare=False)
     _cache: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self):
         if self.ticks_per_beat < 1:
             raise ValueError(f"ticks_per_beat must be >= 1, got {self.ticks_per_beat}")
+        if self.written_end_ticks is not None and self.written_end_ticks < 0:
+            raise ValueError(f"written end must be >= 0 ticks, got {self.written_end_ticks}")
         tempos = _by_onset(self.tempos) or (TempoChange(0, 500_000),)
         if tempos[0].onset_ticks != 0:
             tempos = (TempoChange(0, tempos[0].us_per_beat), *tempos)
@@ -226,6 +232,14 @@ class Score:
     def end_ticks(self) -> int:
         """Where the last note ends (0 for a score without notes)."""
         return max((t.end_ticks for t in self.tracks), default=0)
+
+    @property
+    def written_bars_end(self) -> int:
+        """Where the last bar ends as written: the end of the bar that holds the last note's
+        end, or the written end when a closing bar of rests lies past it (0 with neither)."""
+        grid = self.bar_grid
+        notes_end = grid.bar_start(grid.bar_count(self.end_ticks)) if self.end_ticks else 0
+        return max(notes_end, self.written_end_ticks or 0)
 
     @property
     def duration_seconds(self) -> float:

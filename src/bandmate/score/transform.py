@@ -89,6 +89,11 @@ def slice_ticks(score: Score, start_ticks: int, end_ticks: int) -> Score:
             for s in score.sections
             if start_ticks <= s.onset_ticks < end_ticks
         ),
+        written_end_ticks=(
+            min(score.written_end_ticks, end_ticks) - start_ticks
+            if score.written_end_ticks is not None and score.written_end_ticks > start_ticks
+            else None
+        ),
     )
 
 
@@ -124,6 +129,7 @@ def rescale(score: Score, ticks_per_beat: int) -> Score:
         keys=moved(score.keys),
         chords=moved(score.chords),
         sections=moved(score.sections),
+        written_end_ticks=None if score.written_end_ticks is None else at(score.written_end_ticks),
     )
 
 
@@ -144,6 +150,10 @@ def merge(first: Score, *others: Score) -> Score:
         chords=first_nonempty("chords"),
         sections=first_nonempty("sections"),
         title=first.title or next((s.title for s in scores if s.title), None),
+        written_end_ticks=max(
+            (s.written_end_ticks for s in scores if s.written_end_ticks is not None),
+            default=None,
+        ),
     )
 
 
