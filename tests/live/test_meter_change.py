@@ -37,13 +37,12 @@ def four_then_three(tempo_bpm: float, seed: int):
     return events, np.array(lines)
 
 
-@pytest.mark.parametrize("tempo", [100, 150, None])
+@pytest.mark.parametrize("tempo", [100, 150])
 def test_a_player_moving_to_three_four_keeps_the_beat_and_the_chords(tempo):
     """The band was not told of the 3/4 bars and does not find them: its downbeats fall on
     the player's every fourth bar. What it must do: not re-lock or lose the beat over the
-    change, play each new chord from the player's change on, and end every note (None: the
-    tempo is found, see `live.tempo`)."""
-    events, lines = four_then_three(150 if tempo is None else tempo, seed=2)
+    change, play each new chord from the player's change on, and end every note."""
+    events, lines = four_then_three(tempo, seed=2)
     engine = Engine("pop", tempo_bpm=tempo, seed=2)
     heard: list[tuple[float, float]] = []  # (time, the band's beat) at each key struck
 
@@ -66,7 +65,7 @@ def test_a_player_moving_to_three_four_keeps_the_beat_and_the_chords(tempo):
     # each chord from the player's change on: the bass on one of its tones just after it
     bass = sorted(band_notes(result.outputs)["Bass"])
     for bar, line in enumerate(lines[1:-1], start=1):
-        at = line + 0.25 * 60 / (150 if tempo is None else tempo)
+        at = line + 0.25 * 60 / tempo
         sounding = [p for on, off, p, _ in bass if on <= at < off] or [
             next(p for on, _, p, _ in bass if on >= at)
         ]

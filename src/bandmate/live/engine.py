@@ -53,14 +53,8 @@ The meter is the session's (`meter`: `--meter`, a performance file's, else the s
 stays so: a player who moves to another meter during a jam (4/4 to 3/4) keeps the band on their
 beat and gets each chord they change to from their change on, but the band's bar lines fall
 where its own meter puts them (on the player's every fourth 3/4 bar; tests/live/
-test_meter_change.py). Finding the tempo (`live.tempo`) counts the chord changes on the band's
-bar lines, so a player who starts in 3/4 with a 4/4 band and no tempo given is often followed
-at 4/3 or 3/2 of their tempo, off their beat (5 of 6 such players in a sweep at 90-160 BPM);
-the meter must be given (`--meter 3/4` or a style in 3/4) for the band to play in it, and then
-their tempo is found (6 of 6). A chord change every 3 beats is not taken for a 3/4 bar line
-when finding the tempo: a triplet or swing player in 4/4 read at 1.5 times their tempo changes
-chord every 6 of those beats, and tried so, most of bench/live.py's triplet and swing players at
-90-130 BPM were followed at 1.5 times their tempo.
+test_meter_change.py). The meter must be given (`--meter 3/4` or a style in 3/4) for the band
+to play in it.
 
 Decision latency is measured for every input event, from when it was received (the transport's
 `perf_counter` stamp, or the start of `handle`) to when its output was handed to the sink, in a
@@ -166,9 +160,7 @@ class Engine:
 
     style: a style name or Style. mode: "full", "split" or "single" (see `live.chords`).
     tempo_bpm: the tempo to start from (default: the style's). follow: follow the player's
-        tempo (False: a fixed click at `tempo_bpm`). find_tempo: find the player's tempo over
-        their first bars, `tempo_bpm` a guess (default: when no `tempo_bpm` is given; see
-        `live.tempo`). While it is found, a rest does not re-sync or restart the bar.
+        tempo (False: a fixed click at `tempo_bpm`).
     meter: the player's time signature, (beats, beat unit) (default: the style's); the band
         plays its bars in it (see `live.accompanist`).
     play: what answers the player: "band" (the style), and the voices of `live.voices`
@@ -194,7 +186,6 @@ class Engine:
         lookahead_s: float = 0.01,
         seed: int = 0,
         play: Sequence[str] = ("band",),
-        find_tempo: bool | None = None,
     ):
         unknown = [name for name in play if name not in PLAY_CHOICES]
         if unknown or not play:
@@ -203,21 +194,14 @@ class Engine:
                 f"{', '.join(PLAY_CHOICES)}."
             )
         self.style = style if isinstance(style, Style) else load_style(style)
-        if find_tempo is None:
-            find_tempo = not tempo_bpm
-        hint = bool(tempo_bpm)
         tempo_bpm = float(tempo_bpm or self.style.tempo_default)
+        self.beat = BeatTracker(tempo_bpm) if follow else FixedClick(tempo_bpm)
         self.chords = ChordTracker(mode, split_note)
         self.keys = KeyTracker()
         if meter is not None and (problem := meter_problem(tuple(meter))):
             raise UserError(f"The meter cannot be played: {problem}.")
         self.band = Accompanist(self.style, meter=meter, seed=seed)
         self.meter = self.band.meter
-        self.beat = (
-            BeatTracker(tempo_bpm, find_tempo=find_tempo, hint=hint, bar_beats=self.band.bar_beats)
-            if follow
-            else FixedClick(tempo_bpm)
-        )
         # the band's lanes (none when it does not play: it still keeps the bar grid)
         self.lanes = tuple(
             Lane(part.name, channel)
@@ -372,7 +356,6 @@ class Engine:
                     self.chord_log.append((time_s, chord))
                 if self.started:
                     self._change_at = time_s  # decided once the batch is read
-                    self._chord_change(self._cluster_start)
                 else:
                     self._start(self._cluster_start)
             elif not self.started and not self.lanes:  # no band to wait for: the first key
@@ -384,7 +367,6 @@ class Engine:
                 if self.chord_log is not None:
                     self.chord_log.append((strike_s, chord))
                 self._change_at = strike_s
-                self._chord_change(strike_s)
         else:
             self._pedal = velocity >= PEDAL_DOWN_FROM  # the player's own sound; the band ignores it
         for voice in self.voices:
@@ -392,17 +374,10 @@ class Engine:
         self._last_input_s = time_s
 
     def _onset(self, time_s: float, weight: float) -> None:
-        moves = self.beat.relocks + self.beat.found
+        relocks = self.beat.relocks
         self.beat.onset(time_s, weight)
-        if self.beat.relocks + self.beat.found != moves:
+        if self.beat.relocks != relocks:
             self._relocked = True  # the band catches up once the batch is read
-
-    def _chord_change(self, time_s: float) -> None:
-        """Tell the beat where the chord changed (while it finds the tempo, see `live.tempo`)."""
-        found = self.beat.found
-        self.beat.chord_change(time_s)
-        if self.beat.found != found:
-            self._relocked = True
 
     def _catch_up(self, now_s: float) -> None:
         """The beat re-locked to a sudden new tempo and may have moved on at once: what the
@@ -421,8 +396,8 @@ class Engine:
         """After a pause the player's chord at `time_s` starts a bar (see the module docs): the
         beat moves to the nearest bar line, and every part plays from that bar line on, as
         planned (the chord change, if the chord is new, is made after)."""
-        if not isinstance(self.beat, BeatTracker) or self.beat.finding:
-            return  # a click keeps its time; a tempo being found has no bars to count a rest
+        if not isinstance(self.beat, BeatTracker):
+            return  # a click keeps its time
         bar = round(self.beat.beat_at(time_s) / self.bar_beats)
         start = bar * self.bar_beats
         self.beat.restart_at(time_s, start)
@@ -438,8 +413,8 @@ class Engine:
         """After a rest of `rest_beats` the player's chord at `time_s`, when near a beat, is on
         it (see the module docs): the beat moves there, and what the band had planned for the
         beats it moves past is dropped; the bars stay as planned."""
-        if not isinstance(self.beat, BeatTracker) or self.beat.finding:
-            return  # a click keeps its time; a tempo being found has no bars to count a rest
+        if not isinstance(self.beat, BeatTracker):
+            return  # a click keeps its time
         heard = self.beat.beat_at(time_s)
         beat = round(heard)
         near = min(RESYNC_DRIFT_PER_BEAT * rest_beats, RESYNC_MAX_BEATS)

@@ -161,27 +161,15 @@ found one the same way (one onset's scatter made a syncopated player at 200 BPM 
 by a tenth for one onset, enough to re-lock). Rubato is a tempo that changes too, and is
 followed a little closer; jitter is not a change, and stays out of it. With it, the band
 strikes the last chord of that ritardando within 30 ms of the player in most runs (median
-about 20 ms early, was 165).
-
-A sparse player's change is fitted over their last `CURVE_MIN_POINTS` onsets (up to
-`CURVE_SPAN_MAX_BEATS`), and only a slowing: chords two beats apart leave four onsets in six
-beats, and with four the change followed the swings of their rubato too eagerly (bench/live.py's
-"rubato (half notes)" lost 5 of 96 runs, none without), and one that sped the band up on a
-swing of theirs re-locked at 175 BPM (tests/live/test_tempo.py).
-
-**A left hand's rhythm.** A player of chords alone (half notes on 1 and 3) slowing to 60% over
-two bars left the band behind: each chord fell later on its grid than the one before, one past
-`MAX_TOLERANCE` was skipped, and the next, a beat and a quarter late, was counted on the beat
-after its own, so the band's last downbeat came 400-1400 ms before the player's final chord.
-So where the last `RHYTHM_CHORDS` onsets that counted are chords a steady whole number of beats
-apart, nothing between (`_left_hand_rhythm`), the next chord counts on the beat it is due on
-when it falls from `RHYTHM_EARLY` of that gap before it to `RHYTHM_LATE` after: a left hand
-keeping time does not skip a beat at the end of a song. With it, and the slowing fitted, the
-band's last downbeat comes 90-220 ms before the final chord (a sixth of the player's last
-beat), the fit's lag behind a change that steep.
+about 20 ms early, was 165). A sparse player is followed as a steady tempo, as before: chords
+two beats apart leave four onsets in the span, fewer than `CURVE_MIN_POINTS`, and with four the
+change followed the swings of their rubato too eagerly (bench/live.py's "rubato (half notes)"
+lost 5 of 96 runs, none without). So in the same slow-down they still leave the band behind
+(its last chord 400-1400 ms early): their chords tell the change only once it is half done,
+by which time the grid is a quarter of a beat off and the next chord falls on the wrong eighth.
 
 The re-lock search judges the followed grid as it was fitted, the change included over the
-span it was fitted over (`_fitted_beat_at`), not as `beat_at` has it before the anchor (a
+last `CURVE_SPAN_BEATS` (`_fitted_beat_at`), not as `beat_at` has it before the anchor (a
 straight line at the period of the newest onset). That line is slower than the player was a
 few beats back: in a ritardando at 200 BPM the onsets 3-5 beats before the newest seemed to
 miss it by 0.07-0.1 beats where the fit had them within 0.03, and a jump to a steady tempo,
@@ -197,47 +185,14 @@ with no lag worth hearing. A PLL with a fixed gain trades those two against each
 is a dozen multiply-adds in pure Python (about 10 us), so it runs on every onset.
 
 The tracker must start close to the player's tempo (within about 10%: an eighth note's
-tolerance), as an arranger keyboard's synchro start needs its tempo set. The re-lock is for
-changes after it has locked.
-
-**Finding the tempo** (`find_tempo`: no `--tempo` given). Started from the style's tempo, a
-player far from it was followed at a tempo of their notes that the eighth-note grid happened to
-fit: a player of eighths at 200 BPM at 100 BPM (their eighths as sixteenths, half skipped), or
-at 2/3 of theirs; at 90 BPM the band re-locked to their tempo a beat out of their bar
-(bench/live.py's `untold` players: 68 of 96 runs off their bar lines, now none). So for its
-first `FIND_BARS` the tracker scores every tempo of `FIND_BPM`, in steps of `FIND_STEP`, by how
-the intervals between the player's last `FIND_ONSETS` onsets fit it (at most every
-`FIND_EVERY_S`, about 0.15 ms). Each interval is scored as a fit to its grid (a Gaussian of how
-far it falls from it, `FIND_SIGMA_S` and `FIND_SIGMA_SHARE` of its length) less the share of
-such intervals a grid that fine fits by chance, so that a finer grid is not better for fitting
-more: between consecutive onsets, a whole number of eighths; between the left hand's strikes
-(chords), of beats (`FIND_CHORDS`); between chord changes (from the first chord on), of bars
-(`FIND_CHANGES`). The notes alone cannot tell eighths at 100 BPM from quarters at 200; the
-chord changes do where they fall once a bar (quarters at 200 with a chord a bar are eighths
-at 100 with the chord changing on beat 3), and where neither tells, the coarser grid is taken
-(fewer intervals fit it by chance). A tempo outside `FIND_USUAL_BPM`, the beats a musician
-counts, loses `FIND_OUTSIDE` an octave: a player of quarters at 50 BPM is followed at 100,
-two of the band's bars to theirs, on their bar lines. A tempo within `FIND_HINT_NEAR` of the
-one the band started at gains `FIND_HINT` where that one was a guess worth keeping (a
-performance file's own tempo), none where it was the style's.
-
-The tracker moves to the best tempo (beat 0 stays on the first chord, the onsets since are
-placed anew on its grid, and the tempo's limits are set about it) when it is further than
-`FIND_SWITCH` from the tempo followed and scores `FIND_MARGIN` better than any as near it
-(nearer, the fit follows by itself; against the single nearest tempo a grid this fine moved
-the band a dozen times in a bar at 200 BPM), or when the band heard the newest chord change
-off its bar lines where the best tempo has it a whole number of bars after the one before
-(a player 5% off the style's tempo, one onset a beat, had drifted the band a beat out of their
-bar before the fit caught up). While it looks, a rest does not re-sync or restart the bar
-(`live.engine`): a sparse player's gaps are not rests, and a tempo not yet found has no bars
-to count one in.
+tolerance), as an arranger keyboard's synchro start needs its tempo set; it is given the tempo
+of the performance, `--tempo` or the style's. The re-lock is for changes after it has locked.
 
 **Fixed** (`FixedClick`): the same mapping with a constant period, for playing to a click.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import deque
 
@@ -277,12 +232,8 @@ SCATTER_START_S = 0.015  # ... and the scatter assumed before their onsets tell
 SCATTER_ONSETS = 24  # the onsets the scatter is averaged over (exponentially)
 SCATTER_CLIP = 2.5  # an onset further than this many times the scatter counts as this far
 CURVE_SPAN_BEATS = 6.0  # beats before the newest onset whose onsets tell the change
-CURVE_SPAN_MAX_BEATS = 10.0  # ... or as far as CURVE_MIN_POINTS onsets reach, up to this
 CURVE_HORIZON_BEATS = 2.0  # beats past the newest onset that the change is carried on
 CHORD_WEIGHT = 2.0  # an onset weighing this much is a chord (`live.engine` gives it)
-RHYTHM_CHORDS = 4  # the last counted onsets, chords a steady beat or more apart: a left hand's
-RHYTHM_EARLY, RHYTHM_LATE = 0.3, 0.45  # rhythm; its next chord counts on its beat this early
-# or late (shares of the beats between them)
 # the player's subdivision (see the module's docstring): eighths, triplets or sixteenths
 FEEL_ONSETS = 12  # the last onsets whose place in the beat tells
 FEEL_MIN_ONSETS = 5  # ... at least this many
@@ -292,31 +243,12 @@ FEEL_MARGIN = 0.2  # ... more than eighths fit (finer grids fit more onsets by c
 FEEL_LEAVE = 0.6  # a triplet or sixteenth feel is left when it fits less than this share
 FEELS = (3,)  # the subdivisions taken besides eighths
 FEEL_FIRSTS = 2  # onsets on a beat's first third (sixteenth) that tell triplets from swing
-# finding the tempo when none is given (see the module's docstring)
-FIND_BPM = (40.0, 260.0)  # the tempos tried
-FIND_STEP = 0.01  # ... in steps of this share
-FIND_USUAL_BPM = (60.0, 200.0)  # the beats a musician counts; outside, FIND_OUTSIDE an octave off
-FIND_OUTSIDE = 2.0
-FIND_SIGMA_S = 0.02  # how far apart two of the player's onsets fall off the grid, as noise
-FIND_SIGMA_SHARE = 0.008  # ... and more, this share of the time between them (their drift)
-FIND_CHORDS = 0.5  # how much the left hand's strikes on beats count beside the notes
-FIND_CHANGES = 1.5  # ... and the chord changes on bar lines
-FIND_HINT = 0.6  # ... and a tempo within FIND_HINT_NEAR of the one the band was started at
-FIND_HINT_NEAR = 0.04
-FIND_MIN_INTERVALS = 3  # the fewest intervals between onsets the tempo is found from
-FIND_SWITCH = 0.08  # the band moves to a tempo found this far from the one it follows (the fit
-FIND_MARGIN = 0.1  # follows less) that scores this much better than any tempo as near it
-FIND_BARS = (4, 8)  # it stops looking after this many bars with two chord changes heard, or else
-FIND_ONSETS = 32  # the last onsets it keeps for it
-FIND_BAR_SLACK = 0.25  # beats from a bar line a chord change is on it
-FIND_EVERY_S = 0.05  # it looks at most this often
 
 
 class FixedClick:
     """A steady beat: `tempo_bpm` from `start(time_s)` on; onsets change nothing."""
 
     relocks = 0  # a click never moves
-    found = 0
 
     def __init__(self, tempo_bpm: float):
         if not 20 <= tempo_bpm <= 400:
@@ -345,9 +277,6 @@ class FixedClick:
     def restart_at(self, time_s: float, beat: float) -> None:
         """A click keeps its time whatever the player does."""
 
-    def chord_change(self, time_s: float) -> None:
-        """A click does not listen."""
-
 
 class BeatTracker(FixedClick):
     """A beat that follows the player's onsets (see the module's docstring).
@@ -365,9 +294,6 @@ class BeatTracker(FixedClick):
         min_points: int = 6,
         tolerance_beats: float = 0.12,
         max_points: int = 32,
-        find_tempo: bool = False,
-        hint: bool = False,
-        bar_beats: float = 4.0,
     ):
         super().__init__(tempo_bpm)
         self.start_period_s = self.period_s
@@ -388,7 +314,6 @@ class BeatTracker(FixedClick):
         # the grid (anchor_s, anchor_beat, period_s, curve_s) before the last point was counted
         self._before: tuple[float, float, float, float] | None = None
         self.curve_s = 0.0  # the tempo's steady change past the anchor (see `time_at`)
-        self._span = CURVE_SPAN_BEATS  # the beats before the anchor it was fitted over
         self._scatter2 = SCATTER_START_S**2  # the player's timing scatter (s^2), as heard
         # (the newest onset's beat, the change found before it counted, the change found now)
         self._told = (-1.0, 0.0, 0.0)
@@ -396,18 +321,6 @@ class BeatTracker(FixedClick):
         self.onsets_skipped = 0
         self.relocks = 0
         self.bends = 0  # how many times it has found a gradual tempo change it had lost
-        # finding the tempo (see the module's docstring): whether it still looks, whether the
-        # tempo it started from was a guess worth keeping, the bar's beats; (time, weight) of
-        # the onsets and the times of the chord changes since the start; the moves it made
-        self.finding = find_tempo
-        self._hint = hint
-        self.bar_beats = bar_beats
-        self._hint_bpm = tempo_bpm
-        self._start_s = 0.0
-        self._heard: deque[tuple[float, float]] = deque(maxlen=FIND_ONSETS)
-        self._changes: deque[float] = deque(maxlen=FIND_ONSETS)
-        self._found_s = float("-inf")
-        self.found = 0
 
     def beat_at(self, time_s: float) -> float:
         d = time_s - self.anchor_s
@@ -438,8 +351,8 @@ class BeatTracker(FixedClick):
         curve, period = self.curve_s, self.period_s
         if curve == 0.0 or d >= 0.0:
             return self.beat_at(time_s)
-        span = self._span
-        early = period - 2 * curve * span  # the period the fit has its span back
+        span = CURVE_SPAN_BEATS
+        early = period - 2 * curve * span  # the period the fit has CURVE_SPAN_BEATS back
         if early <= 0.0:  # (no tempo: the curve cannot reach so far back)
             return self.beat_at(time_s)
         spanned_s = curve * span * span - period * span  # (negative: before the anchor)
@@ -457,10 +370,6 @@ class BeatTracker(FixedClick):
         self._phases.clear()
         self.subdivision = SUBDIVISION
         self._sixteenths = self._thirds = False
-        self._start_s = time_s
-        self._heard.clear()
-        self._heard.append((time_s, CHORD_WEIGHT))
-        self._changes.clear()
 
     def restart_at(self, time_s: float, beat: float) -> None:
         """Beat `beat` is at `time_s`, the tempo kept: the player came back after a rest (see
@@ -472,22 +381,8 @@ class BeatTracker(FixedClick):
         self._points.append((beat, time_s, 2.0))
         self._onsets.clear()
         self._phases.clear()  # placed on the old beat (the player's feel is kept)
-        self.finding = False  # the tempo found so far stands: beat 0 has moved
-
-    def chord_change(self, time_s: float) -> None:
-        """The player's chord changed at `time_s` (the first key struck): while finding the
-        tempo, chord changes tell where bar lines fall."""
-        if self.finding and time_s > self._start_s:
-            self._changes.append((time_s, self.beat_at(time_s)))
-            self._find(time_s)
 
     def onset(self, time_s: float, weight: float = 1.0) -> None:
-        if self.finding:
-            heard = self._heard
-            if heard and heard[-1][0] == time_s:  # another key of the same chord
-                heard[-1] = (time_s, max(weight, heard[-1][1]))
-            elif time_s > self._start_s:
-                heard.append((time_s, weight))
         beat = self.beat_at(time_s)
         self._feel(time_s, beat, weight)
         sub = self.subdivision
@@ -500,80 +395,7 @@ class BeatTracker(FixedClick):
             self._place(time_s, weight, beat, grid)
         else:
             self._place_on(time_s, weight, beat, grid, sub)
-        if self.finding:  # (the re-lock is for changes once the tempo is found)
-            self._find(time_s)
-            return
         self._relock_if_lost(time_s)
-
-    def _find(self, now_s: float) -> None:
-        """While finding the tempo: score every tempo by the player's intervals since the
-        start, and move to the best when it is far from the one followed (see the module's
-        docstring); stop looking after FIND_BARS."""
-        bars = self.beat_at(now_s) / self.bar_beats
-        done = bars >= FIND_BARS[1] or (bars >= FIND_BARS[0] and len(self._changes) >= 2)
-        if len(self._heard) <= FIND_MIN_INTERVALS or (
-            not done and now_s - self._found_s < FIND_EVERY_S
-        ):
-            self.finding = not done
-            return
-        self._found_s = now_s
-        bpm = FIND_BPM[0] * (1 + FIND_STEP) ** np.arange(
-            int(math.log(FIND_BPM[1] / FIND_BPM[0]) / math.log(1 + FIND_STEP)) + 1
-        )
-        periods = 60.0 / bpm
-        times = np.array([h[0] for h in self._heard])
-        weights = np.array([h[1] for h in self._heard])
-        chords = times[weights >= CHORD_WEIGHT]
-        changes = np.array([self._start_s, *(c[0] for c in self._changes)])
-        score = _fits(periods, np.diff(times), 1 / SUBDIVISION)
-        score += FIND_CHORDS * _fits(periods, np.diff(chords), 1.0)
-        score += FIND_CHANGES * _fits(periods, np.diff(changes), self.bar_beats)
-        low, high = FIND_USUAL_BPM
-        score -= FIND_OUTSIDE * np.abs(np.log2(bpm / np.clip(bpm, low, high)))
-        if self._hint:
-            score += FIND_HINT * (np.abs(bpm / self._hint_bpm - 1) <= FIND_HINT_NEAR)
-        best = int(np.argmax(score))
-        near = np.abs(periods / self.period_s - 1) <= FIND_SWITCH  # the tempo followed now
-        further = not near[best] and score[best] - score[near].max(initial=-np.inf) > FIND_MARGIN
-        if further or (self._changes and self._off_the_bar(changes, float(periods[best]))):
-            self._move_to(float(periods[best]))
-        elif done:  # (after a move, its bars are counted anew)
-            self.finding = False
-
-    def _off_the_bar(self, changes: np.ndarray, period_s: float) -> bool:
-        """Whether the newest chord change, a whole number of bars after the one before at
-        `period_s`, was heard by the band off its bar lines: at a tempo near the player's
-        (the style's within FIND_SWITCH of theirs) the fit follows their tempo, but a player
-        drifting away from it in the first bars, their onsets a beat apart, has left the band
-        a beat out of their bar."""
-        bar = self.bar_beats
-        bars = (changes[-1] - changes[-2]) / (period_s * bar)
-        on_line = abs(bars - round(bars)) * bar <= FIND_BAR_SLACK
-        heard = self._changes[-1][1] / bar
-        return on_line and abs(heard - round(heard)) * bar > FIND_BAR_SLACK
-
-    def _move_to(self, period_s: float) -> None:
-        """Follow `period_s` from the start on (beat 0 where it was), the onsets since placed
-        anew on its grid; the tempo's limits are set about it."""
-        start_s = self._start_s
-        self.period_s = self.start_period_s = period_s
-        self.anchor_s, self.anchor_beat, self.curve_s = start_s, 0.0, 0.0
-        self._told = (-1.0, 0.0, 0.0)
-        self._points.clear()
-        self._points.append((0.0, start_s, CHORD_WEIGHT))
-        self._before = None
-        self._onsets.clear()
-        self._phases.clear()
-        self.subdivision = SUBDIVISION
-        self._sixteenths = self._thirds = False
-        for time_s, weight in list(self._heard)[1:]:
-            if time_s <= start_s:
-                continue
-            beat = self.beat_at(time_s)
-            grid = round(beat * SUBDIVISION) / SUBDIVISION
-            self._remember(time_s, weight, abs(beat - grid) <= RELOCK_TOLERANCE)
-            self._place(time_s, weight, beat, grid)
-        self.found += 1
 
     def _contest(self, time_s: float, weight: float, sub: int) -> None:
         """Another onset on the eighth the last counted one was placed on: the chord, else the
@@ -664,12 +486,6 @@ class BeatTracker(FixedClick):
         self._add_point(time_s, weight, grid)
 
     def _place(self, time_s: float, weight: float, beat: float, grid: float) -> None:
-        if weight >= CHORD_WEIGHT and (rhythm := self._left_hand_rhythm()):
-            # the next chord of a left hand keeping a rhythm alone, late or early on its beat
-            due, gap = rhythm
-            if due - RHYTHM_EARLY * gap <= beat <= due + RHYTHM_LATE * gap:
-                self._add_point(time_s, weight, due)
-                return
         # the longer since an onset counted, the further the beat may have drifted: widen
         since = beat - self._points[-1][0] if self._points else 0.0
         tolerance = min(self.tolerance_beats + DRIFT_PER_BEAT * since, MAX_TOLERANCE)
@@ -695,22 +511,6 @@ class BeatTracker(FixedClick):
             self.onsets_skipped += 1
             return
         self._add_point(time_s, weight, grid)
-
-    def _left_hand_rhythm(self) -> tuple[float, float] | None:
-        """(the beat the next chord is due on, the beats between them) where the last
-        RHYTHM_CHORDS onsets that counted are chords a steady whole number of beats apart
-        (a sparse player's left hand, nothing between), else None."""
-        points = self._points
-        if len(points) < RHYTHM_CHORDS:
-            return None
-        last = [points[-i] for i in range(RHYTHM_CHORDS, 0, -1)]
-        if any(p[2] < CHORD_WEIGHT for p in last):
-            return None
-        gap = last[-1][0] - last[-2][0]
-        steady = all(b[0] - a[0] == gap for a, b in itertools.pairwise(last))
-        if gap < 1 or gap != int(gap) or not steady:
-            return None
-        return last[-1][0] + gap, gap
 
     def _add_point(self, time_s: float, weight: float, grid: float) -> None:
         points = self._points
@@ -910,9 +710,6 @@ class BeatTracker(FixedClick):
         points = self._points
         newest, newest_s = points[-1][0], points[-1][1]
         span = CURVE_SPAN_BEATS
-        if len(points) >= CURVE_MIN_POINTS:  # a sparse player's: as far back as its onsets
-            span = min(max(span, newest - points[-CURVE_MIN_POINTS][0]), CURVE_SPAN_MAX_BEATS)
-        self._span = span
         # the weights' sums of the basis (1, v, g) times each other and times r (seconds from
         # the newest onset), and of the squared weights' (for the change's uncertainty)
         s0 = s1 = sg = s11 = s1g = st = s1t = 0.0
@@ -955,8 +752,6 @@ class BeatTracker(FixedClick):
         curve = 0.0
         if recent >= CURVE_MIN_POINTS:
             curve = self._curve((c0, c1, c2, c2, c3, c4), (ct, c1t, c2t), (q0, q1, q2, q2, q3, q4))
-            if span > CURVE_SPAN_BEATS:  # a sparse player's: only a slowing is taken
-                curve = max(curve, 0.0)
         # a change the fit before this onset found too: one onset's scatter can make it look
         # real once (the slope at the newest onset swung by a tenth for a syncopated player at
         # 200 BPM), a steady change goes on (a chord's other keys fit the same onset again)
@@ -1009,21 +804,6 @@ class BeatTracker(FixedClick):
         )
         keep = 1.0 - CURVE_SIGNIFICANCE**2 * var / max(curve * curve, 1e-18)
         return curve * keep if keep > 0 else 0.0
-
-
-def _fits(periods: np.ndarray, intervals: np.ndarray, unit_beats: float) -> np.ndarray:
-    """For each beat period, how well `intervals` (s) fit whole numbers of `unit_beats`: the
-    mean of a Gaussian of each one's distance from the grid, less the share a grid that fine
-    fits by chance (see the module's docstring); 0 for no intervals."""
-    if not len(intervals):
-        return np.zeros(len(periods))
-    grid = periods[:, None] * unit_beats
-    x = intervals[None, :] / grid
-    off = np.abs(x - np.round(x)) * grid
-    sigma = FIND_SIGMA_S + FIND_SIGMA_SHARE * intervals[None, :]
-    fit = np.exp(-0.5 * (off / sigma) ** 2)
-    chance = np.minimum(1.0, sigma * math.sqrt(2 * math.pi) / grid)
-    return (fit - chance).mean(axis=1)
 
 
 def _beats_over(d: float, period: float, curve: float) -> float:
