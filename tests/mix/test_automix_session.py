@@ -67,6 +67,25 @@ def test_a_part_named_with_a_mix_word_is_mixed(rng, name):
     assert report.stems[2].loudness_after_lufs is not None
 
 
+@pytest.mark.parametrize("name", ["Main.wav", "Print.wav", "Master_01.wav", "Reference.wav"])
+def test_a_part_named_by_a_bare_mix_word_that_sums_nothing_is_mixed_and_said(rng, name):
+    # "Vocals/Main.wav", the lead vocal, was left out as a master bus by its name alone
+    t = np.arange(int(SECONDS * RATE)) / RATE
+    lead = 0.2 * np.sin(2 * np.pi * 330 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))
+    _, report = automix([*session(rng), (name, Audio(lead.astype(np.float32), RATE))])
+    assert [s.name for s in report.stems][2] == name
+    assert report.stems[2].loudness_after_lufs is not None
+    assert any(
+        n.startswith(f"{name} is named as a cue or reference mix, but") for n in report.notes
+    )
+
+
+@pytest.mark.parametrize("name", ["Cued.wav", "Bounced.wav", "Maina.wav", "Mixb.wav"])
+def test_a_mix_word_with_a_letter_run_on_is_a_part(rng, name):
+    _, report = automix([*session(rng), (name, sum_of(session(rng)))])
+    assert [s.name for s in report.stems][2] == name
+
+
 def test_a_cue_mix_given_a_level_is_mixed(rng):
     stems = session(rng)
     _, report = automix(

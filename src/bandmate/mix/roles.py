@@ -161,7 +161,8 @@ CLICK_NAME = re.compile(
 # a DAW's export of every track may hold beside them. Mixed in, it doubled every part under it
 # (a "Cue Mix" was balanced as a drum part). The whole of the track's name, as for `CLICK_NAME`,
 # but for a number or letter: a part's print or bounce ("Bass Print", "Vox Bounce") and a part
-# summed on a bus ("Mix Bus Perc", "Drum Bus") are music
+# summed on a bus ("Mix Bus Perc", "Drum Bus") are music. A letter after the name needs a
+# separator ("Mix B", "Cue_A"): "Cued", "Bounced", "Maina" and "Mixb" are no such name
 MONITOR_NAME = re.compile(
     r"(?:(?:cue|head[ _-]?phones?|phones|monitor|foldback|in[ _-]?ear|iem)"
     r"(?:[ _-]?(?:mix|send|feed|bus))?|(?:hp|cans|mon)[ _-]?(?:mix|send|feed|bus)"
@@ -169,7 +170,15 @@ MONITOR_NAME = re.compile(
     r"|(?:(?:rough|ref|reference|stereo|full|main|master|final|mix)[ _-]?)?"
     r"(?:mix(?:[ _-]?down)?|bounce|print|master)"
     r"|(?:stereo|main|master|mix)[ _-]?(?:bus|out|output|sum)"
-    r")(?:[ _-]?(?:\d+|[a-d]))?"
+    r")(?:[ _-]?\d+|[ _-][a-d])?"
+)
+# the `MONITOR_NAME`s that may as well name a part: "Main" (the lead vocal in a "Vocals"
+# folder), "Print", "Bounce", "Rough", "Reference", "Monitor", "Master". A stem so named is left
+# out only when its sound confirms it (`session_layout._sums_the_others`); the other names
+# ("Cue Mix", "Rough Mix", "Talkback", "Stereo Sum") name nothing a band plays and are read by
+# the name alone
+MONITOR_BARE_NAME = re.compile(
+    r"(?:mains?|print|bounce|rough|ref|reference|monitors?|master)(?:[ _-]?\d+|[ _-][a-d])?"
 )
 # an effects return, read from the track's name: one named for its effect or as a return
 # anywhere in it ("Verb Return", "Reverb Bus", "Delay Slap", "Vox Verb", "Rtn 2"), or an aux bus
