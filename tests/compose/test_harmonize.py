@@ -351,3 +351,36 @@ def test_a_left_hand_under_right_hand_chords_is_not_the_melody():
     line, warning = melody_line(make_score(right, left))
     assert [n.pitch for n in line] == [p for _, _, p in HYMN]
     assert "top voice" in warning
+
+
+@pytest.mark.parametrize("left_name", ["Piano", "Piano LH"])
+def test_a_tune_over_a_busier_alberti_left_hand_is_the_melody(left_name):
+    # a right hand in half notes over a left hand of eighths: the left hand, twice as busy,
+    # was taken as the melody (and named "its highest part")
+    tune = [(2 * b, 2, p) for b, p in enumerate((72, 74, 76, 77, 79, 77, 76, 72))]
+    right = piano(*tune, name="Piano")
+    alberti = [(b / 2, 0.5, (48, 55, 52, 55)[b % 4]) for b in range(32)]
+    left = piano(*alberti, name=left_name)
+    line, warning = melody_line(make_score(left, right))
+    assert [n.pitch for n in line] == [p for _, _, p in tune]
+    assert warning is not None
+
+
+def test_a_lead_over_an_unnamed_bass_line_in_eighths_is_the_melody():
+    # both parts on the default program, no names: the busier bass line below was taken
+    lead = Track("Track 1", program=0, role=infer_role("Track 1", 0, False), notes=notes(*HYMN))
+    bass_line = [(b / 2, 0.5, (36, 43)[b % 2]) for b in range(32)]
+    bass = Track(
+        "Track 2", program=0, role=infer_role("Track 2", 0, False), notes=notes(*bass_line)
+    )
+    line, _ = melody_line(make_score(bass, lead))
+    assert line == lead.notes
+
+
+def test_a_drum_part_off_channel_10_is_never_the_melody():
+    # a hi-hat line named "Drums" but not on channel 10 is one voice, high and busy
+    hats = notes(*[(b / 2, 0.25, 82) for b in range(32)])
+    drums = Track("Drums", program=0, role=Role.DRUMS, notes=hats)
+    tune = Track("Track 1", program=0, role=infer_role("Track 1", 0, False), notes=notes(*HYMN))
+    line, _ = melody_line(make_score(drums, tune))
+    assert line == tune.notes

@@ -90,7 +90,8 @@ def melody_line(score: Score) -> tuple[tuple[Note, ...], str | None]:
         melody = pitched[0]
     if melody is not None and not _overlaps(melody.notes, legato_ticks):
         return melody.notes, None
-    if melody is None and (likely := _likely_melody(pitched, legato_ticks)) is not None:
+    bar_ticks = score.bar_grid.bar_start(2) - score.bar_grid.bar_start(1)
+    if melody is None and (likely := _likely_melody(pitched, legato_ticks, bar_ticks)):
         return likely.notes, (
             f"The input has {len(pitched)} parts and none named as the melody; using "
             f"{likely.name!r}, its highest part in one voice, as the melody."
@@ -103,30 +104,42 @@ def melody_line(score: Score) -> tuple[tuple[Note, ...], str | None]:
     ), f"The input has {voices}; using its top voice as the melody."
 
 
-def _likely_melody(tracks: Sequence[Track], legato_ticks: int) -> Track | None:
-    """The part of a file that names none as its melody that is most likely to be it: of the
-    parts in one voice (bass parts aside) with at least half as many notes as the busiest of
-    them (a pad's held notes are not a tune), the highest by its median pitch. None when no
-    part is in one voice, or when a part as busy as that one lies above it (a piano's left
-    hand under its right hand's chords, whose top voice is the tune). A tune written on a
+def _likely_melody(tracks: Sequence[Track], legato_ticks: int, bar_ticks: int) -> Track | None:
+    """The part of a file that names none as its melody that is most likely to be it: the
+    highest, by its median pitch, of the parts in one voice that are not bass or drum parts nor
+    pads (notes held a bar or more at the median: held notes are not a tune). None when no part
+    is in one voice, or when a part in chords lies above it with as many onsets (a piano's
+    left hand under its right hand's chords, whose top voice is the tune). A tune written on a
     DAW's default piano track ("Track 1") under a string pad had the pad's held notes taken
-    for it: the top voice of all parts."""
+    for it: the top voice of all parts. The tune over a busier line (an Alberti left hand, a
+    bass in eighths on a piano's program) is the higher part, however few its notes."""
 
-    def median(track: Track) -> int:
-        return sorted(n.pitch for n in track.notes)[len(track.notes) // 2]
+    def median(values) -> int:
+        ordered = sorted(values)
+        return ordered[len(ordered) // 2]
 
     def onsets(track: Track) -> int:
         return len({n.onset_ticks for n in track.notes})
 
-    lines = [t for t in tracks if t.role != Role.BASS and not _overlaps(t.notes, legato_ticks)]
+    parts = [t for t in tracks if t.role not in (Role.BASS, Role.DRUMS)]
+    lines = [
+        t
+        for t in parts
+        if not _overlaps(t.notes, legato_ticks)
+        and median(n.duration_ticks for n in t.notes) < bar_ticks
+    ]
     if not lines:
         return None
-    busiest = max(len(t.notes) for t in lines)
-    best = max((t for t in lines if 2 * len(t.notes) >= busiest), key=median)
+    best = max(lines, key=lambda t: median(n.pitch for n in t.notes))
+    pitch = median(n.pitch for n in best.notes)
     above = [
-        t for t in tracks if t is not best and t.role != Role.BASS and median(t) > median(best)
+        t
+        for t in parts
+        if all(t is not line for line in lines)
+        and median(n.pitch for n in t.notes) > pitch
+        and onsets(t) >= onsets(best)
     ]
-    return None if any(onsets(t) >= onsets(best) for t in above) else best
+    return None if above else best
 
 
 def played_end(score: Score, end_ticks: int) -> int:
