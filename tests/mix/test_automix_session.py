@@ -252,3 +252,14 @@ def test_a_stereo_stem_with_one_side_flipped_in_polarity_is_said(rng):
     assert "opposite in polarity" in note and "flip the polarity of one channel" in note
     _, plain = automix([*stems, ("Keys.wav", wide)])
     assert not any(n.startswith("Keys.wav") for n in plain.notes)
+
+
+@pytest.mark.parametrize("gain", [-0.3, -0.005])
+def test_a_quieter_inverted_side_is_not_said_to_vanish_in_mono(rng, gain):
+    # a right side 10 dB under the left and inverted (its mono sum 3.5 dB down) was said to
+    # "all but vanish"; one 46 dB down was at once "nothing in its right channel" and that
+    keys = chords(rng).samples[0]
+    _, report = automix(
+        [("Bass.wav", bass()), ("Keys.wav", Audio(np.stack([keys, gain * keys]), RATE))]
+    )
+    assert not any("opposite in polarity" in n for n in report.notes)

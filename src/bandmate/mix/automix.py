@@ -14,8 +14,9 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    the other: a mono part exported as stereo, `_one_channel`) is mixed as that mono channel:
    kept stereo, the pan by role could not move it off its one speaker, and the pan law set it
    up to 3 dB off its level. A stereo stem whose channels are nearly opposite in polarity
-   (`_opposite_channels`) is mixed as it came, and the notes say to flip one channel: summed
-   to mono, the part all but vanishes.
+   (`_opposite_channels`: their mono sum 10 dB or more under them, measured on the sum) is
+   mixed as it came, and the notes say to flip one channel: summed to mono, the part all but
+   vanishes.
 2. **roles**: each stem's role (drums, bass, keys, guitar, pad, lead, vocal) from its name by the
    table's regular expressions, else from its content (`detect_role_from_content`); the two
    sides of a track with no name ("Audio 1_01.L", ".R") read apart as two roles (a piano's low

@@ -220,14 +220,14 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
         if offset is not None:
             x = DcBlocker(a.sample_rate, DC_HIGHPASS_HZ).process(x)  # as the master removes it
         gram = _channel_gram(x)
-        opposite = _opposite_channels(gram)
+        live = _one_channel(gram)
+        opposite = None if live is not None else _opposite_channels(gram)
         if opposite is not None:
             notes.append(
-                f"{name}'s two channels are nearly opposite in polarity (correlation "
-                f"{opposite:.2f}): summed to mono, as a phone or a club's system plays it, the "
-                "part all but vanishes; flip the polarity of one channel and mix again."
+                f"{name}'s two channels are nearly opposite in polarity: summed to mono, as a "
+                f"phone or a club's system plays it, the part falls {opposite:.0f} dB, all but "
+                "vanishing; flip the polarity of one channel and mix again."
             )
-        live = _one_channel(gram)
         if live is not None:
             this, other = ("left", "right") if live == 0 else ("right", "left")
             x = x[live : live + 1]
@@ -294,20 +294,24 @@ def _one_channel(gram: np.ndarray | None) -> int | None:
     return loud
 
 
-# a stereo stem's channels correlated this far under zero are one signal with one side's
-# polarity flipped (a cable, a plug-in's phase button): their mono sum is 10 dB or more under
-# the two apart. A stereo widener's image stays well above it
-OPPOSITE_CORRELATION = -0.9
+# a stereo stem whose channels' mono sum holds this share of their energies or less (10 dB
+# under them) is one signal with one side's polarity flipped (a cable, a plug-in's phase
+# button). Measured on the sum itself: the correlation alone said so of a side 10 dB under the
+# other and inverted, whose sum loses 3.5 dB. A stereo widener's image stays well above it
+OPPOSITE_MONO_SHARE = 0.1
 
 
 def _opposite_channels(gram: np.ndarray | None) -> float | None:
-    """The correlation of a stereo stem's two channels (from its `_channel_gram`) where it is
-    `OPPOSITE_CORRELATION` or under (one side's polarity flipped), else None (mono, silent, or
-    an ordinary image)."""
+    """How many dB a stereo stem's mono sum falls under its two channels apart (from its
+    `_channel_gram`) where its sum holds `OPPOSITE_MONO_SHARE` of them or less (one side's
+    polarity flipped), else None (mono, silent, or an ordinary image)."""
     if gram is None or gram[0, 0] <= 0 or gram[1, 1] <= 0:
         return None
-    correlation = float(gram[0, 1] / math.sqrt(gram[0, 0] * gram[1, 1]))
-    return correlation if correlation <= OPPOSITE_CORRELATION else None
+    apart = gram[0, 0] + gram[1, 1]
+    share = max(float(apart + 2 * gram[0, 1]), 0.0) / float(apart)
+    if share > OPPOSITE_MONO_SHARE:
+        return None
+    return -10 * math.log10(max(share, 1e-12))
 
 
 # the silence a short stem is carried with after its end: the meter's 3 s short-term windows
