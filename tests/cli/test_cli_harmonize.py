@@ -92,3 +92,15 @@ def test_the_summary_counts_bars_in_the_melodys_meter(tmp_path, untrained_choral
     )
     assert result.returncode == 0, result.stderr
     assert "over 4 bars and a pickup." in result.stdout, result.stdout
+
+
+def test_a_last_note_let_go_just_after_the_bar_line_adds_no_bar(tmp_path, untrained_chorale_model):
+    # four bars whose last note a keyboard player let go a 32nd late were "over 5 bars"
+    spec = [(i, 1, (67, 69, 71, 72)[i % 4]) for i in range(15)] + [(15, 1.125, 67)]
+    write_midi(
+        make_score(Track("Tune", 0, role=Role.MELODY, notes=notes(*spec))), tmp_path / "t.mid"
+    )
+    out = tmp_path / "o.mid"
+    result = run_cli("harmonize", tmp_path / "t.mid", "-o", out, "--model", untrained_chorale_model)
+    assert result.returncode == 0, result.stderr
+    assert "over 4 bars." in result.stdout, result.stdout

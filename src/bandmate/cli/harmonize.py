@@ -53,7 +53,8 @@ def _length(score) -> str:
     """The piece's length in bars as printed music counts them ("8 bars and a pickup"): in
     quarter notes it read "12 beats" for four bars of 6/8 and a pickup."""
     from bandmate.cli.continuation import first_printed_bar
+    from bandmate.compose.harmonize import played_end
 
     pickup = first_printed_bar(score) == 0
-    bars = score.bar_grid.bar_count(score.end_ticks) - pickup
+    bars = score.bar_grid.bar_count(played_end(score, score.end_ticks)) - pickup
     return f"{bars} bar{'s' * (bars != 1)}{' and a pickup' if pickup else ''}"
