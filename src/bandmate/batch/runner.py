@@ -253,9 +253,10 @@ def _run(todo, report, out, summary, work, workers, address, progress) -> None:
     in_flight: dict = {}
     interrupted: list[BatchItem] = []
     try:
-        # never more tasks in flight than Ray has CPUs for: the others would only wait there
-        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        workers = cpus if workers is None else min(workers, cpus)
+        # here Ray was started with no more CPUs than `local_worker_limit` allows; a cluster
+        # takes what it is asked for (its head may have no CPUs, and nodes may join later)
+        if workers is None:
+            workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
         summary.workers = workers
         run_item = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_run_one)
         waiting = list(reversed(todo))

@@ -576,8 +576,8 @@ class WorkerPool:
             log.info("job %s (%s) cancelled", job.id, job.kind)
             shutil.rmtree(folder, ignore_errors=True)
         except Exception as e:
-            # a UserError: the library's sentence for a write, not an input it could not read
-            written = isinstance(e, UserError)
+            # an OutputError: the library's sentence for a write, not an input it could not read
+            written = isinstance(e, OutputError)
             reason = refused_write(e, folder, written=written, errnos=STORAGE_ERRNOS)
             shutil.rmtree(folder, ignore_errors=True)  # no partial results, and the room back
             if reason is not None:
