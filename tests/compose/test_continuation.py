@@ -322,3 +322,25 @@ def test_a_closing_bar_of_rests_stays_before_the_new_bars(untrained_melody_model
     bar = 4 * tune.ticks_per_beat
     added = longer.tracks[0].notes[8:]
     assert added and all(3 * bar <= n.onset_ticks < 5 * bar for n in added)
+
+
+def test_a_last_note_held_an_eighth_past_the_line_leaves_no_empty_first_bar():
+    # a last note held half a beat past the final bar line, as a player holds it: the prompt
+    # opened the bar it rings into, so the model's first bar came a bar late and was moved
+    # back; the first new bar of six seeds held [0, 1, 0, 3, 0, 0] notes, [3, 4, 2, 4, 4, 4]
+    # without the hold (now [2, 1, 4, 3, 1, 1]: the note takes half a beat, and the model
+    # starts later after it)
+    def first_bar_notes(held_beats):
+        tune = [(i, 1, (60, 62, 64, 65, 67, 65, 64, 62)[i % 8]) for i in range(12)]
+        tune.append((12, held_beats, 60))
+        counts = []
+        for seed in range(6):
+            out, _ = continue_piece(
+                piece(tune).replace(chords=()), 2, settings=MelodySettings(style=None, seed=seed)
+            )
+            new = out.track("Lead").notes[len(tune) :]
+            counts.append(sum(16 * 480 <= n.onset_ticks < 20 * 480 for n in new))
+        return counts
+
+    held, plain = first_bar_notes(4.5), first_bar_notes(4)
+    assert 0 not in held and sum(held) >= 0.4 * sum(plain), (held, plain)

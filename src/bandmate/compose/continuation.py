@@ -198,9 +198,12 @@ def continue_piece(
     settings = settle_style(_settled(settings, style, written_notes), trained)
     tokens = tok.encode(sheet, style=style)[:-1]
     grid = sheet.bar_grid
-    # bars of the input after the tune's last note or chord (the band playing on, a closing
-    # rest bar) may have no token of their own: each is opened, so that the prompt ends where
-    # the input does
+    # the prompt ends where the input does: the bar a last note rings into (held an eighth
+    # past the line, as played) is cut off, its DUR telling the model that the note rings on;
+    # left in, the model's first bar came a bar late and the new first bar stayed nearly empty.
+    # Bars of the input after the tune's last note or chord (the band playing on, a closing
+    # rest bar) may have no token of their own: each is opened
+    tokens = _tokens_before_bar(tok, tokens, last_bar + 1)
     bar_token = tok.token_id("BAR")
     tokens += [bar_token] * (last_bar + 1 - _bars_in(tok, tokens))
     tokens = _in_last_key(tok, tokens, score, end)
