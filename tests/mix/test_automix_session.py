@@ -116,6 +116,18 @@ def test_a_lone_left_side_goes_left_and_is_said(rng):
     assert "right side is not among the stems" in note
 
 
+@pytest.mark.parametrize("empty", [0, int(SECONDS * RATE)])
+def test_a_side_whose_other_side_is_empty_or_silent_is_a_lone_side(rng, empty):
+    # "Keys L" beside a 0-sample (or silent) "Keys R" went hard left, without a word
+    other = Audio(np.zeros(empty, np.float32), RATE)
+    stems = [("Bass.wav", bass()), ("Gtr.wav", chords(rng, 196.0)), ("Keys L.wav", chords(rng))]
+    _, report = automix([*stems, ("Keys R.wav", other)])
+    keys = report.stems[2]
+    assert -1 < keys.pan < 0
+    (note,) = [n for n in report.notes if n.startswith("Keys L.wav")]
+    assert "right side is silent" in note
+
+
 def test_a_lone_side_that_is_the_only_spread_part_is_centred_and_said(rng):
     _, report = automix([("Bass.wav", bass()), ("Keys_01.R.wav", chords(rng))])
     assert report.stems[1].pan == 0.0

@@ -404,11 +404,12 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     del prepared  # `signals` holds the stems now, and lets each go once it is in the sum
     # cuts, compression, balance (the loudest predicted stem sits at the working level), pan
     top = max((v for v in levels if v is not None), default=0.0)
-    pairs = stereo_pairs(names, roles)  # (hard to their sides: not one place between them)
+    # (hard to their sides: not one place between them), but for a pair with a side silent
+    pairs = [p for p in stereo_pairs(names, roles) if not (silent[p[0]] or silent[p[1]])]
     parts = [g for g in elements.values() if tuple(g) not in pairs]
-    # a stem named as one side but in no pair (its other side missing, or read as another
-    # role) goes to the side its name gives
-    lone = _lone_sides(names)
+    # a stem named as one side but in no pair (its other side missing or silent, or read as
+    # another role) goes to the side its name gives
+    lone = _lone_sides(names, silent)
     paired = {k for pair in pairs for k in pair}
     named_sides = [
         0 if k in paired else (stereo_side(n) or ("", 0))[1] for k, n in enumerate(names)

@@ -270,13 +270,17 @@ def _without_guides(named, given_roles, config, notes):
     return named, [name for name, _ in named]
 
 
-def _lone_sides(names: Sequence[str]) -> list[int]:
+def _lone_sides(names: Sequence[str], silent: Sequence[bool] | None = None) -> list[int]:
     """Per stem, -1 or 1 for a stem named as one side of a pair ("Keys L", "Gtr_01.R") whose
-    other side is not among `names`, else 0: half of a stereo part, its other file lost on the
-    way (an export left unfinished, a file not copied)."""
+    other side is not among `names`, or is `silent` (an empty file), else 0: half of a stereo
+    part, its other file lost on the way (an export left unfinished, a file not copied)."""
+    silent = silent or [False] * len(names)
     found = [stereo_side(n) for n in names]
-    named = {side for side in found if side}
-    return [side[1] if side and (side[0], -side[1]) not in named else 0 for side in found]
+    sounding = {side for side, quiet in zip(found, silent, strict=True) if side and not quiet}
+    return [
+        side[1] if side and not quiet and (side[0], -side[1]) not in sounding else 0
+        for side, quiet in zip(found, silent, strict=True)
+    ]
 
 
 def _lone_side_notes(names, roles, pans, silent, lone: Sequence[int]) -> list[str]:
@@ -284,15 +288,19 @@ def _lone_side_notes(names, roles, pans, silent, lone: Sequence[int]) -> list[st
     `_lone_sides`), saying where it was put: hard to its side, the part would sound from that
     side alone, so it is mixed as a mono part (`_pans`: on its side, at its role's spread)."""
     out = []
+    found = [stereo_side(n) for n in names]
     for k, side in enumerate(lone):
         if not side or silent[k]:
             continue
         this, other = ("left", "right") if side < 0 else ("right", "left")
         place = "in the centre" if pans[k] == 0 else f"to the {this} ({pans[k]:+.2f})"
+        there = (found[k][0], -side) in found
         out.append(
-            f"{names[k]} is the {this} side of a pair whose {other} side is not among the "
-            f"stems; it was mixed as a mono {roles[k]} part {place}, not hard {this}, where the "
-            f"part would sound from one side alone. If the {other} side was left out, add it."
+            f"{names[k]} is the {this} side of a pair whose {other} side "
+            + ("is silent" if there else "is not among the stems")
+            + f"; it was mixed as a mono {roles[k]} part {place}, not hard {this}, where the "
+            f"part would sound from one side alone. If the {other} side was left out, "
+            + ("export it again." if there else "add it.")
         )
     return out
 
