@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from bandmate.errors import UserError
+from bandmate.errors import OutputError, UserError
 from bandmate.web.uploads import (
     AUDIO_TYPES,
     SCORE_TYPES,
@@ -333,7 +333,8 @@ def run(params: dict, out: Path, progress, uploads: UploadStore) -> None:
                 name = Path(uploads.meta(upload_id)["name"]).name or "the upload"
                 message = message.replace(str(uploads.path(upload_id, ALL_TYPES)), name)
         message = message.replace(str(out), "the job's folder")
-        raise UserError(message) from None
+        # an OutputError stays one: the studio tells a refused write by it (`jobs.refused_write`)
+        raise (OutputError if isinstance(e, OutputError) else UserError)(message) from None
 
 
 def _run_backing(p: BackingParams, out: Path, progress, uploads: UploadStore) -> None:
