@@ -71,3 +71,22 @@ def test_the_worker_limit_is_the_cpus_or_fewer_where_memory_is_short(monkeypatch
     assert local_worker_limit() == (2, "1.0 GB of free memory")
     monkeypatch.setattr(runner, "_available_memory_bytes", lambda: WORKER_BYTES // 4)
     assert local_worker_limit()[0] == 1  # never none
+
+
+def test_a_report_folder_that_turned_read_only_is_a_refused_write(tmp_path, monkeypatch):
+    # a remount read-only (or an inode quota) refuses the report's temporary file, which the
+    # writer turns into an OutputError sentence: that went past the batch's `except OSError`,
+    # stopping it as a crash rather than as a disk that refuses writes
+    import errno
+    import tempfile
+
+    from bandmate.batch.report import BatchReport
+    from bandmate.batch.runner import _save
+
+    report = BatchReport.load(tmp_path, "master")
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    assert _save(report) == os.strerror(errno.EROFS)

@@ -285,12 +285,8 @@ def _run(todo, report, out, summary, work, workers, address, progress) -> None:
                 summary.failed[item.name] = error
             report.items[item.name] = entry
             if time.monotonic() - last_save >= SAVE_EVERY_S or not in_flight:
-                try:
-                    report.save()
-                except OSError as e:
-                    if e.errno not in STOP_ERRNOS:
-                        raise
-                    full = full or e.strerror or os.strerror(e.errno)
+                refused = _save(report)  # saved whatever the item said
+                full = full or refused
                 last_save = time.monotonic()
             if full and waiting:  # every later item would fail the same way
                 summary.stopped, summary.not_started = full, len(waiting)
@@ -304,20 +300,32 @@ def _run(todo, report, out, summary, work, workers, address, progress) -> None:
         raise
     finally:
         try:
-            report.save()
-        except OSError as e:
-            if e.errno not in STOP_ERRNOS:
-                raise
-            raise OutputError(
-                f"The batch report {str(report.path)!r} could not be saved ({e.strerror}); free "
-                "some space and run the batch again (it redoes the items done since the report "
-                "was last saved)."
-            ) from None
+            if refused := _save(report):
+                raise OutputError(
+                    f"The batch report {str(report.path)!r} could not be saved ({refused}); free "
+                    "some space and run the batch again (it redoes the items done since the "
+                    "report was last saved)."
+                )
         finally:
             if started_here:
                 ray.shutdown()
             for item in interrupted:  # pending in the report: a rerun does them again
                 discard_partial(item)
+
+
+def _save(report: BatchReport) -> str | None:
+    """Save `report`; None, or why its file system refused the write (full, over a quota,
+    read-only: then every later write there fails too). A refusal can come as the writer's
+    OutputError (a read-only folder refuses the temporary file) or as the OSError itself."""
+    try:
+        report.save()
+    except (OSError, OutputError) as e:
+        if (
+            reason := refused_write(e, report.path.parent, written=True, errnos=STOP_ERRNOS)
+        ) is None:
+            raise
+        return reason
+    return None
 
 
 def _stop(ray, refs: list, wait_s: float = STOP_WAIT_S) -> None:
