@@ -234,16 +234,22 @@ def test_one_parts_sides_read_as_two_roles_are_merged_and_said(rng):
 
 
 @pytest.mark.parametrize("live", [0, 1])
-def test_a_stereo_stem_with_one_channel_silent_is_mixed_as_the_mono_part(rng, live):
+@pytest.mark.parametrize("other_db", [None, -35.0])
+def test_a_stereo_stem_with_one_channel_silent_is_mixed_as_the_mono_part(rng, live, other_db):
     # kept stereo, the pan by role only scaled its one live channel: the part stayed in one
-    # speaker and landed up to 3 dB off its level, louder or quieter by the side it fell on
+    # speaker and landed up to 3 dB off its level, louder or quieter by the side it fell on;
+    # then mixed as mono, it was panned by alternation, away from the side that held it. A
+    # channel 35 dB down (crosstalk) is as good as silent
     keys = chords(rng)
     one_sided = np.zeros((2, keys.samples.shape[1]), np.float32)
     one_sided[live] = keys.samples[0]
+    if other_db is not None:
+        one_sided[1 - live] = keys.samples[0] * 10 ** (other_db / 20)
     stems = [("Bass.wav", bass()), ("Gtr.wav", chords(rng, 196.0))]
     _, mono = automix([*stems, ("Keys.wav", keys)])
     _, stereo = automix([*stems, ("Keys.wav", Audio(one_sided, RATE))])
-    assert stereo.stems[2].pan == mono.stems[2].pan
+    assert stereo.stems[2].pan == abs(mono.stems[2].pan) * (2 * live - 1) != 0
+    assert stereo.stems[1].pan * stereo.stems[2].pan < 0  # the guitar takes the other side
     assert stereo.stems[2].loudness_after_lufs == pytest.approx(
         mono.stems[2].loudness_after_lufs, abs=0.1
     )

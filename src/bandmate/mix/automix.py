@@ -10,10 +10,11 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    (`AudioFormatError`); more than two channels are refused by `Audio` itself, and stems all
    shorter than BS.1770's 0.4 s block (`UserError`): none of them has a loudness to balance. A
    stem whose DC offset dwarfs the rest of its signal has the offset removed (`_dominant_dc`);
-   others are left exactly as they come. A stereo stem with one channel silent (40 dB under
-   the other: a mono part exported as stereo, `_one_channel`) is mixed as that mono channel:
-   kept stereo, the pan by role could not move it off its one speaker, and the pan law set it
-   up to 3 dB off its level. A stereo stem whose channels are nearly opposite in polarity
+   others are left exactly as they come. A stereo stem with one channel silent (30 dB under
+   the other: a mono part exported as stereo, `_one_channel`) is mixed as that mono channel,
+   panned by its role toward the side that held it (as a lone "Keys L" is): kept stereo, the
+   pan by role could not move it off its one speaker, and the pan law set it up to 3 dB off
+   its level. A stereo stem whose channels are nearly opposite in polarity
    (`_opposite_channels`: their mono sum 10 dB or more under them, measured on the sum) is
    mixed as it came, and the notes say to flip one channel: summed to mono, the part all but
    vanishes.
@@ -298,7 +299,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     given_roles = match_stems(_pair_roles(config.roles, names), names, "The role")
     notes: list[str] = []
     named, names = _without_guides(named, given_roles, config, notes)
-    signals, frames, rate, resampled, padded, offsets = _conform(
+    signals, frames, rate, resampled, padded, offsets, live_sides = _conform(
         [a for _, a in named], notes, names
     )
     named.clear()  # `signals` holds the stems now
@@ -411,8 +412,10 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     # another role) goes to the side its name gives
     lone = _lone_sides(names, silent)
     paired = {k for pair in pairs for k in pair}
+    # as does a stereo stem whose one channel held it all (`_one_channel`), toward that side
     named_sides = [
-        0 if k in paired else (stereo_side(n) or ("", 0))[1] for k, n in enumerate(names)
+        0 if k in paired else (stereo_side(n) or ("", live_sides[k]))[1]
+        for k, n in enumerate(names)
     ]
     pans = pair_pans(pairs, _pans(roles, silent, levels, table, parts, centred, named_sides))
     notes.extend(_lone_side_notes(names, roles, pans, silent, lone))

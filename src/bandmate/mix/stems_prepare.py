@@ -196,7 +196,8 @@ def _series_step_frames(rate: int) -> int:
 
 def _conform(audios: list[Audio], notes: list[str], names: list[str]):
     """(signals, the song's length in frames, rate, resampled-from per stem, padded frames per
-    stem, the DC offset removed from each stem or None), as float32.
+    stem, the DC offset removed from each stem or None, and per stem the side whose channel
+    alone held it (-1 left, 1 right, `_one_channel`) or 0), as float32.
 
     The song is as long as the longest stem, and a shorter one is silent after its end, but its
     signal is not padded to that length: it is carried with `TAIL_SECONDS` of that silence at
@@ -212,7 +213,7 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
             )
     counts = Counter(a.sample_rate for a in audios)
     rate = max(counts, key=lambda r: (counts[r], r))
-    signals, resampled, offsets = [], [], []
+    signals, resampled, offsets, live_sides = [], [], [], []
     for name, a in zip(names, audios, strict=True):
         x = a.samples.astype(np.float32, copy=False)
         offset = _dominant_dc(x)
@@ -228,13 +229,14 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
                 f"phone or a club's system plays it, the part falls {opposite:.0f} dB, all but "
                 "vanishing; flip the polarity of one channel and mix again."
             )
+        live_sides.append(0 if live is None else 2 * live - 1)
         if live is not None:
             this, other = ("left", "right") if live == 0 else ("right", "left")
             x = x[live : live + 1]
             notes.append(
                 f"{name} is stereo with nothing in its {other} channel (a mono part exported as "
-                f"stereo); it was mixed as mono and panned by its role, where it would have "
-                f"sounded from the {this} alone."
+                f"stereo); it was mixed as mono and panned by its role toward the {this}, where "
+                f"it would have sounded from the {this} alone."
             )
         if a.sample_rate != rate:
             g = math.gcd(rate, a.sample_rate)
@@ -260,12 +262,14 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
         np.pad(x, ((0, 0), (0, min(n, tail)))) if n else x
         for x, n in zip(signals, padded, strict=True)
     ]
-    return signals, frames, rate, resampled, padded, offsets
+    return signals, frames, rate, resampled, padded, offsets, live_sides
 
 
 # a stereo stem's channel this far under the other holds nothing of the part (a mono source
-# printed hard to one side keeps -inf there; a part panned three quarters to a side, -15 dB)
-ONE_CHANNEL_DB = 40.0
+# printed hard to one side keeps -inf there; a part panned three quarters to a side, -15 dB).
+# At 40 dB, a channel 35 dB down (crosstalk, a pan pot short of hard) kept the part in one
+# speaker whatever its pan said
+ONE_CHANNEL_DB = 30.0
 
 
 def _channel_gram(x: np.ndarray) -> np.ndarray | None:
