@@ -266,24 +266,32 @@ def test_a_note_tied_into_half_a_bar_keeps_it(untrained_melody_model, held_beats
     assert out.bar_grid.bar_count(out.end_ticks) == 6
 
 
-def test_a_chord_let_ring_over_the_last_bar_line_adds_no_bar(untrained_melody_model):
+@pytest.mark.parametrize(("held_beats", "bars_in"), [(5, 4), (6, 5)])
+def test_a_chord_let_ring_over_the_last_bar_line_adds_no_bar(
+    untrained_melody_model, held_beats, bars_in
+):
     # the piano's closing chord rings a beat past the last bar line: repeated as it was
     # played in each new bar, it ran past the last of them, one bar more than asked for, and
-    # each repeat sounded over the next
+    # each repeat sounded over the next. Held six beats, half of bar 5 is the piece's too; the
+    # band repeated that bar, where no part starts a note, and fell silent in the new bars
     import itertools
 
     from tests.builders import piano
 
-    chord = piano(*[(12, 5, p) for p in (48, 52, 55)])
+    chord = piano(*[(12, held_beats, p) for p in (48, 52, 55)])
     original = piece(with_band=True)
     original = original.replace(tracks=(*original.tracks, chord))
     out, _ = continue_piece(original, 2, model=untrained_melody_model)
-    assert out.bar_grid.bar_count(out.end_ticks) == 6
+    assert out.bar_grid.bar_count(out.end_ticks) == bars_in + 2
+    first, second = bars_in * 4 * 480, (bars_in + 1) * 4 * 480
     added = out.track("Piano").notes[3:]
-    assert [n.onset_ticks for n in added] == [16 * 480] * 3 + [20 * 480] * 3
+    assert [n.onset_ticks for n in added] == [first] * 3 + [second] * 3
     for pitch in {n.pitch for n in added}:
         same = [n for n in added if n.pitch == pitch]
         assert all(b.onset_ticks >= a.end_ticks for a, b in itertools.pairwise(same))
+    # the bass repeats its last bar, one whole note; the drums theirs, four beats
+    assert [n.onset_ticks for n in out.track("Bass").notes[6:]] == [first, second]
+    assert len(out.track("Drums").notes) == 16 + 2 * 4
 
 
 def test_a_tune_that_modulates_is_continued_in_its_new_key_by_the_shipped_model():

@@ -7,9 +7,9 @@ writes the `bars` bars after the input's last bar as written (`written_end`), ch
 it learnt to write a chord at every bar. Everything the input holds is kept unchanged, a rest
 that closes its last bar included; a last note held over that bar's line rings on into the
 first new bar, and the new melody starts when it ends. The new notes join the melody's track.
-Other parts continue the way an arranger keyboard plays a style: each repeats its last bar,
-moved to each new chord (by the root, with chord tones snapped to the new chord's nearest
-tones); drums repeat their last bar as it is.
+Other parts continue the way an arranger keyboard plays a style: each repeats its last bar
+(the last it starts notes in, not a closing tie), moved to each new chord (by the root, with
+chord tones snapped to the new chord's nearest tones); drums repeat their last bar as it is.
 
 **Infill** (`infill_bars`): bars A..B of the melody are written again under the piece's own
 chords (a `LeadSheetGuide` with the chords fixed, and no lean to a closing cadence in the
@@ -352,19 +352,30 @@ def _continue_other_parts(out: Score, original: Score, start: int, bars: int) ->
 
     A bar's notes are those from a 32nd before its bar line to a 32nd before the next: a
     humanized part plays its downbeats a few ticks early, and taken from the bar line on, its
-    last bar lost them (a closing chord played early left the part nothing to repeat)."""
+    last bar lost them (a closing chord played early left the part nothing to repeat). A part's
+    last bar is the last in which it starts notes (`_pattern_bar`): a closing bar that only
+    holds a tie gave the band nothing to repeat, and it fell silent in every new bar."""
     grid = original.bar_grid
-    bar_ticks = grid.bar_start(grid.bar_at(start - 1) + 1) - grid.bar_start(grid.bar_at(start - 1))
-    pattern_start = start - bar_ticks
+    last_bar = grid.bar_at(start - 1)
+    bar_ticks = grid.bar_start(last_bar + 1) - grid.bar_start(last_bar)
     end = start + bars * bar_ticks
     early = original.ticks_per_beat // 8
     source = _melody_source(original, melody_line(original)[0])
+    struck = {grid.bar_at(n.onset_ticks + early) for t in original.tracks for n in t.notes}
     tracks = []
     for track, new in zip(original.tracks, out.tracks, strict=True):
-        if track is source or not track.notes:
+        bar = _pattern_bar(track, grid, last_bar, struck, early)
+        if track is source or bar is None:
             tracks.append(new)
             continue
-        pattern = [n for n in track.notes if pattern_start - early <= n.onset_ticks < start - early]
+        pattern_start = grid.bar_start(bar)
+        pattern_end = grid.bar_start(bar + 1)
+        pattern = [
+            n
+            for n in track.notes
+            if pattern_start - early <= n.onset_ticks < pattern_end - early
+            and n.onset_ticks - pattern_start < bar_ticks - early  # a longer bar's tail
+        ]
         added = []
         old_chord = _chord_at(out.chords, pattern_start)
         for k in range(bars):
@@ -379,6 +390,22 @@ def _continue_other_parts(out: Score, original: Score, start: int, bars: int) ->
                 added.append(Note(onset, max(1, length), pitch, note.velocity))
         tracks.append(new.with_notes([*new.notes, *added]))
     return out.replace(tracks=tuple(tracks))
+
+
+def _pattern_bar(track: Track, grid, last_bar: int, struck: set[int], early: int) -> int | None:
+    """The bar whose notes `track` repeats over the new bars: its last bar that starts notes,
+    looking back past bars where no part starts a note (a closing tie) or where the track
+    holds a note over from the bar before; None for a part that stopped playing before the
+    end (it stays silent)."""
+    starts = {grid.bar_at(n.onset_ticks + early) for n in track.notes}
+    for bar in range(last_bar, -1, -1):
+        if bar in starts:
+            return bar
+        line = grid.bar_start(bar)
+        held = any(n.onset_ticks < line < n.end_ticks - early for n in track.notes)
+        if bar in struck and not held:
+            return None
+    return None
 
 
 def _chord_at(chords: Sequence[ChordEvent], ticks: int) -> ChordSymbol | None:
