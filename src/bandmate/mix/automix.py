@@ -107,7 +107,9 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    came from), and so does a return exported as two mono sides. A level given for it by name
    takes the place of that. A return whose name names a part too ("Gtr Delay", "Echo Vox") may
    be the part with its effect printed; its sound does not tell (`_ambiguous_return_notes`), so
-   it is read as a return and the notes say how to have it balanced as the part.
+   it is read as a return and the notes say how to have it balanced as the part. Words that
+   name a kind of reverb or delay (`EFFECT_KIND`: "Room Verb", "Sub Delay", "Beat Delay") name
+   no part.
 9. **sum**, 10. **bus**: a gentle bus compressor (ratio 1.5), 11. **headroom**: one gain so that
    the mix's integrated loudness is `target_lufs` (-20) unless its true peak would then pass
    `ceiling_dbtp` (-3 dBTP), in which case the true peak sits on the ceiling. That leaves a

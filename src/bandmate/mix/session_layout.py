@@ -11,6 +11,7 @@ place against the stems sent to it (`_returns_as_sent`; said where its name name
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -305,6 +306,15 @@ def _lone_side_notes(names, roles, pans, silent, lone: Sequence[int]) -> list[st
     return out
 
 
+# words that name a kind of reverb or delay, not a part: "Room Verb", "Sub Delay" and "Beat
+# Delay" are returns, not the drums' room mics, the sub bass or a beat printed with its effect
+EFFECT_KIND = re.compile(
+    r"(?<![a-z])(?:rooms?|halls?|plates?|chambers?|springs?|warm|slap|beat|sub|long|short|tape"
+    r"|ambien(?:ce|t)|big|small|dark|bright|verb|ping[ _-]?pong|quarter|eighth|8th|16th|1/[48])"
+    r"(?![a-z])"
+)
+
+
 def _ambiguous_return_notes(names, returns, silent, level_given, kept) -> list[str]:
     """A note for each stem read as an effects return (`returns`, `RETURN_NAME`) whose name
     names a part too ("Gtr Delay", "Echo Vox"): the guitar's delay return, or the guitar with its
@@ -317,7 +327,7 @@ def _ambiguous_return_notes(names, returns, silent, level_given, kept) -> list[s
         if not returns[k] or silent[k] or name in level_given or k in kept:
             continue
         word = RETURN_NAME.search(track_name(name))[0]
-        role = role_from_name(RETURN_NAME.sub(" ", track_name(name)))
+        role = role_from_name(EFFECT_KIND.sub(" ", RETURN_NAME.sub(" ", track_name(name))))
         if role is None:
             continue
         out.append(
