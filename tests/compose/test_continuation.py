@@ -352,3 +352,22 @@ def test_a_last_note_held_an_eighth_past_the_line_leaves_no_empty_first_bar():
 
     held, plain = first_bar_notes(4.5), first_bar_notes(4)
     assert 0 not in held and sum(held) >= 0.4 * sum(plain), (held, plain)
+
+
+def test_a_key_signature_restated_in_the_same_key_keeps_the_whole_prompt():
+    # a MIDI file that states C again at bar 7 (read_midi keeps it) was read as a modulation:
+    # the model was prompted with bars 7-8 only, and continued another tune than the same
+    # file without the restatement
+    tune = [(i, 1, (60, 62, 64, 65, 67, 65, 64, 62)[i % 8]) for i in range(32)]
+    once = (KeyChange(0, Key.parse("C")),)
+    twice = (*once, KeyChange(24 * 480, Key.parse("C")))
+    for seed in range(2):
+        settings = MelodySettings(style=None, seed=seed)
+        added = []
+        for keys in (once, twice):
+            original = make_score(
+                Track("Lead", 73, role=Role.MELODY, notes=notes(*tune)), keys=keys
+            )
+            out, _ = continue_piece(original, 2, settings=settings)
+            added.append(out.track("Lead").notes[len(tune) :])
+        assert added[0] and added[1] == added[0]

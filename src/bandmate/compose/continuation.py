@@ -20,6 +20,7 @@ gap, so the gap's last note is cut where bar B ends.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -238,7 +239,14 @@ def _in_last_key(tok, tokens: list[int], score: Score, end: int) -> list[int]:
     notes over 12 seeds, where the A major bars alone gave 0%)."""
     from bandmate.compose.melody import _bar_starts
 
-    changes = [k for k in score.keys if 0 < k.onset_ticks < end]
+    # a key signature restated (MIDI files repeat it, as read_midi keeps it) is no change: the
+    # prompt of an 8-bar tune in C with C stated again at bar 7 was cut to its last 2 bars
+    keys = sorted(score.keys, key=lambda k: k.onset_ticks)
+    changes = [
+        k
+        for before, k in itertools.pairwise(keys)
+        if 0 < k.onset_ticks < end and k.key != before.key
+    ]
     if not changes:
         return tokens
     bar = score.bar_grid.bar_at(changes[-1].onset_ticks)
