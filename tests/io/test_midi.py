@@ -527,9 +527,15 @@ def test_an_end_of_track_a_bar_after_the_last_note_is_a_closing_bar_of_rests(tmp
         return midi_from_bytes(buffer.getvalue())
 
     assert file_ending(8 * 480).written_end_ticks == 8 * 480
-    assert file_ending(8 * 480 + 30).written_end_ticks == 8 * 480  # at the nearest bar line
+    assert file_ending(8 * 480 + 30).written_end_ticks == 8 * 480  # a hair after the bar line
+    assert file_ending(8 * 480 - 30).written_end_ticks == 8 * 480  # a hair before it
     assert file_ending(4 * 480 + 30).written_end_ticks is None  # a track let go a little late
     assert file_ending(5 * 480).written_end_ticks is None  # inside the bar after: no bar of rests
+    # half a bar or more of a pedal's release is still no bar of rests (it was rounded up to one)
+    assert file_ending(6 * 480).written_end_ticks is None
+    assert file_ending(7 * 480).written_end_ticks is None
+    # a DAW project's end, far past the music, is not a written rest (it was 60 empty bars on)
+    assert file_ending(64 * 4 * 480).written_end_ticks is None
     rests = file_ending(12 * 480)
     write_midi(rests, tmp_path / "rests.mid")
     assert read_midi(tmp_path / "rests.mid").written_end_ticks == 12 * 480

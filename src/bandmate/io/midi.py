@@ -242,17 +242,23 @@ def _score_from_midi(midi: mido.MidiFile) -> Score:
     return _with_written_end(score, track_end)
 
 
+# the most bars of rest an end-of-track may close a piece with: a DAW often ends its tracks at
+# the project's end, far past the music (4 bars of music and an end-of-track at bar 64 had
+# `continue` write its bars after 60 empty ones)
+CLOSING_REST_BARS = 2
+
+
 def _with_written_end(score: Score, track_end: int) -> Score:
-    """`score` holding a closing bar of rests when its tracks end (their end-of-track time, at
-    the bar line nearest it) a bar or more after the bar of its last note; a track that ends a
-    little after its last note or inside its last bar adds nothing."""
+    """`score` holding a closing bar of rests (or two) when its tracks end (their end-of-track
+    time, at the bar line at or a 16th after it) whole bars after the bar of its last note; a
+    track that ends inside a bar (a pedal's release), or further on than `CLOSING_REST_BARS`,
+    adds nothing."""
     if not score.end_ticks:
         return score
     grid = score.bar_grid
-    bar = grid.bar_at(track_end)
-    start, following = grid.bar_start(bar), grid.bar_start(bar + 1)
-    line = start if track_end - start < following - track_end else following
-    if line <= score.written_bars_end:
+    line = grid.bar_start(grid.bar_at(track_end + score.ticks_per_beat // 4))
+    music_end = score.written_bars_end
+    if line <= music_end or grid.bar_at(line) - grid.bar_at(music_end) > CLOSING_REST_BARS:
         return score
     return score.replace(written_end_ticks=line)
 
