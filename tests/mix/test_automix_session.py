@@ -286,3 +286,14 @@ def test_a_quieter_inverted_side_is_not_said_to_vanish_in_mono(rng, gain):
         [("Bass.wav", bass()), ("Keys.wav", Audio(np.stack([keys, gain * keys]), RATE))]
     )
     assert not any("opposite in polarity" in n for n in report.notes)
+
+
+@pytest.mark.parametrize("frames", [0, int(SECONDS * 48_000)])
+def test_an_empty_or_silent_stem_does_not_set_the_sessions_rate(frames):
+    # a 0-sample 48 kHz "Keys.wav" tied the vote with the only real stem, at 44.1 kHz, and won:
+    # the bass was resampled, and the mix written at 48 kHz
+    empty = Audio(np.zeros((2, frames), np.float32), 48_000)
+    mix, report = automix([("Bass.wav", bass()), ("Keys.wav", empty)])
+    assert mix.sample_rate == RATE
+    assert report.stems[0].resampled_from_hz is None
+    assert not any(n.startswith("Bass.wav was resampled") for n in report.notes)

@@ -3,7 +3,8 @@
 `automix(stems)` runs these named stages in this order (`STAGES`), from one `AutomixConfig`, the
 role table in `bandmate/data/mixing/roles.toml` and the balance model in `balance.toml` beside it:
 
-1. **conform**: every stem to one sample rate (the most common one; on a tie the highest),
+1. **conform**: every stem to one sample rate (the most common one among the stems that hold any
+   sound, so an empty export does not vote; on a tie the highest),
    resampled with `scipy.signal.resample_poly`, and to one length (the longest; shorter stems
    silent after their end, as every stage reads them, though each is held at its own length and
    added into the mix at its place, `_conform`). NaN or infinite samples are refused

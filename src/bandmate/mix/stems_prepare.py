@@ -211,7 +211,10 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
             raise AudioFormatError(
                 f"Stem {name!r} holds NaN or infinite samples; it cannot be mixed."
             )
-    counts = Counter(a.sample_rate for a in audios)
+    # the session's rate is the most stems' rate, of the stems that hold any sound: an empty or
+    # silent file's rate (a 0-sample 48 kHz export) had the only real stem resampled
+    sounding = [a for a in audios if a.samples.shape[1] and np.any(a.samples)]
+    counts = Counter(a.sample_rate for a in sounding or audios)
     rate = max(counts, key=lambda r: (counts[r], r))
     signals, resampled, offsets, live_sides = [], [], [], []
     for name, a in zip(names, audios, strict=True):
