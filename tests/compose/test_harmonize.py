@@ -384,3 +384,21 @@ def test_a_drum_part_off_channel_10_is_never_the_melody():
     tune = Track("Track 1", program=0, role=infer_role("Track 1", 0, False), notes=notes(*HYMN))
     line, _ = melody_line(make_score(drums, tune))
     assert line == tune.notes
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        # a string pad (its role, from its program) whose notes stop a little short of the bar
+        Track("Track 2", program=48, role=infer_role("Track 2", 48, False),
+              notes=notes((0, 3.9, 76), (4, 3.9, 79), (8, 3.9, 81), (12, 3.9, 79))),
+        # a glockenspiel's two notes, and an effect's one, high above the tune
+        Track("Glock", program=9, role=infer_role("Glock", 9, False),
+              notes=notes((3, 0.5, 96), (11, 0.5, 98))),
+        Track("FX", program=0, role=infer_role("FX", 0, False), notes=notes((7, 0.25, 100))),
+    ],
+)  # fmt: skip
+def test_a_pad_or_a_stray_high_part_is_not_the_melody(other):
+    tune = Track("Track 1", program=0, role=infer_role("Track 1", 0, False), notes=notes(*HYMN))
+    line, _ = melody_line(make_score(tune, other))
+    assert line == tune.notes

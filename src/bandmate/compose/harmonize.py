@@ -106,13 +106,16 @@ def melody_line(score: Score) -> tuple[tuple[Note, ...], str | None]:
 
 def _likely_melody(tracks: Sequence[Track], legato_ticks: int, bar_ticks: int) -> Track | None:
     """The part of a file that names none as its melody that is most likely to be it: the
-    highest, by its median pitch, of the parts in one voice that are not bass or drum parts nor
-    pads (notes held a bar or more at the median: held notes are not a tune). None when no part
-    is in one voice, or when a part in chords lies above it with as many onsets (a piano's
-    left hand under its right hand's chords, whose top voice is the tune). A tune written on a
-    DAW's default piano track ("Track 1") under a string pad had the pad's held notes taken
-    for it: the top voice of all parts. The tune over a busier line (an Alberti left hand, a
-    bass in eighths on a piano's program) is the higher part, however few its notes."""
+    highest, by its median pitch, of the parts in one voice that are not bass, drum or pad parts
+    (by their role, or notes held 3/4 of a bar or more at the median: held notes are not a
+    tune), nor strays (fewer than a quarter of the onsets of the busiest such part: a
+    glockenspiel's two notes, an effect). None when no part is in one voice, or when a part in
+    chords lies above it with as many onsets (a piano's left hand under its right hand's
+    chords, whose top voice is the tune). A tune written on a DAW's default piano track ("Track
+    1") under a string pad had the pad's held notes taken for it: the top voice of all parts.
+    The tune over a busier line (an Alberti left hand, a bass in eighths on a piano's program)
+    is the higher part: a rule that passed over parts with half the busiest one's notes took
+    the line for it."""
 
     def median(values) -> int:
         ordered = sorted(values)
@@ -121,15 +124,17 @@ def _likely_melody(tracks: Sequence[Track], legato_ticks: int, bar_ticks: int) -
     def onsets(track: Track) -> int:
         return len({n.onset_ticks for n in track.notes})
 
-    parts = [t for t in tracks if t.role not in (Role.BASS, Role.DRUMS)]
+    parts = [t for t in tracks if t.role not in (Role.BASS, Role.DRUMS, Role.PAD)]
     lines = [
         t
         for t in parts
         if not _overlaps(t.notes, legato_ticks)
-        and median(n.duration_ticks for n in t.notes) < bar_ticks
+        and 4 * median(n.duration_ticks for n in t.notes) < 3 * bar_ticks
     ]
     if not lines:
         return None
+    busiest = max(onsets(t) for t in lines)
+    lines = [t for t in lines if 4 * onsets(t) >= busiest]
     best = max(lines, key=lambda t: median(n.pitch for n in t.notes))
     pitch = median(n.pitch for n in best.notes)
     above = [
