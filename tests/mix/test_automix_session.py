@@ -297,3 +297,13 @@ def test_an_empty_or_silent_stem_does_not_set_the_sessions_rate(frames):
     assert mix.sample_rate == RATE
     assert report.stems[0].resampled_from_hz is None
     assert not any(n.startswith("Bass.wav was resampled") for n in report.notes)
+
+
+def test_an_empty_stem_at_another_rate_is_not_said_to_be_resampled():
+    # "Keys.wav was resampled from 48000 Hz to 44100 Hz" beside "Keys.wav holds no audio"
+    empty = Audio(np.zeros((2, 0), np.float32), 48_000)
+    _, report = automix([("Bass.wav", bass()), ("Keys.wav", empty)])
+    assert [n for n in report.notes if n.startswith("Keys.wav")] == [
+        "Keys.wav holds no audio (0 samples); it stays silent in the mix. If it should hold a "
+        "part, export it again."
+    ]
