@@ -455,25 +455,39 @@ def test_a_sharp_key_keeps_its_sharps(tmp_path):
     assert str(round_trip(score, tmp_path).keys[0].key) == "F#"
 
 
-def test_abc_key_and_meter_changes_inside_a_tune(tmp_path):
-    # music21 ignored [K:F] and [M:3/4]: the B after [K:F] sounded B natural, the meter and key
-    # maps never changed, and a [K:] in the middle of a bar split the bar in two
+@pytest.mark.parametrize(
+    ("body", "keys", "pitches"),
+    [
+        # inline fields: music21 ignored [K:F] and [M:3/4]: the B after [K:F] sounded B natural,
+        # the meter and key maps never changed, and a [K:] in the middle of a bar split the bar
+        (
+            "G A B c | [M:3/4] d e f | [K:F] B A G |\n"
+            "[M:4/4][K:D] F G [K:C] F G | [Q:1/4=140] A4 |]\n",
+            [(0, "G"), (7, "F"), (10, "D"), (12, "C")],
+            [67, 69, 71, 72, 74, 76, 78, 70, 69, 67, 66, 67, 65, 67, 69],
+        ),
+        # fields on lines of their own: a K: line changed the notes but not the key map, so a
+        # modulating tune was continued in its first key; an M: line after a bar line was lost
+        (
+            "G A B c |\nM:3/4\nd e f |\nK:F % to the subdominant\nB A G |\n"
+            "M:4/4\nK:D\nF G F G |\nQ:1/4=140\nA4 |]\n",
+            [(0, "G"), (7, "F"), (10, "D")],
+            [67, 69, 71, 72, 74, 76, 78, 70, 69, 67, 66, 67, 66, 67, 69],
+        ),
+    ],
+    ids=["inline", "own lines"],
+)
+def test_abc_key_meter_and_tempo_changes_inside_a_tune(tmp_path, body, keys, pitches):
     path = tmp_path / "changes.abc"
-    path.write_text(
-        "X:1\nT:Changes\nM:4/4\nL:1/4\nQ:1/4=100\nK:G\n"
-        "G A B c | [M:3/4] d e f | [K:F] B A G |\n"
-        "[M:4/4][K:D] F G [K:C] F G | [Q:1/4=140] A4 |]\n"
-    )
+    path.write_text("X:1\nT:Changes\nM:4/4\nL:1/4\nQ:1/4=100\nK:G\n" + body)
     score = read_abc(path)
     beat = 480
     assert [(m.onset_ticks // beat, str(m)) for m in score.time_signatures] == [
         (0, "4/4"), (4, "3/4"), (10, "4/4")]  # fmt: skip
-    assert [(k.onset_ticks // beat, str(k.key)) for k in score.keys] == [
-        (0, "G"), (7, "F"), (10, "D"), (12, "C")]  # fmt: skip
+    assert [(k.onset_ticks // beat, str(k.key)) for k in score.keys] == keys
     assert [(t.onset_ticks // beat, round(t.tempo_bpm)) for t in score.tempos] == [
         (0, 100), (14, 140)]  # fmt: skip
-    pitches = [n.pitch for n in score.tracks[0].notes]
-    assert pitches == [67, 69, 71, 72, 74, 76, 78, 70, 69, 67, 66, 67, 65, 67, 69]
+    assert [n.pitch for n in score.tracks[0].notes] == pitches
     assert score.bar_grid.bar_count(score.end_ticks) == 5
 
 
@@ -679,27 +693,6 @@ def test_a_broken_tune_in_a_book_leaves_the_others_readable(tmp_path):
     )
     assert read_abc(path).title == "Good"
     assert [s.title for s in read_abc_book(path)] == ["Good", "Also good"]
-
-
-def test_abc_key_meter_and_tempo_fields_on_lines_of_their_own_inside_a_tune(tmp_path):
-    # a K: line between the lines of notes changed the notes but not the key map, so a modulating
-    # tune was continued in its first key; an M: line right after a bar line lost its meter
-    path = tmp_path / "lines.abc"
-    path.write_text(
-        "X:1\nT:Changes\nM:4/4\nL:1/4\nQ:1/4=100\nK:G\n"
-        "G A B c |\nM:3/4\nd e f |\nK:F % to the subdominant\nB A G |\n"
-        "M:4/4\nK:D\nF G F G |\nQ:1/4=140\nA4 |]\n"
-    )
-    score = read_abc(path)
-    beat = 480
-    assert [(m.onset_ticks // beat, str(m)) for m in score.time_signatures] == [
-        (0, "4/4"), (4, "3/4"), (10, "4/4")]  # fmt: skip
-    assert [(k.onset_ticks // beat, str(k.key)) for k in score.keys] == [
-        (0, "G"), (7, "F"), (10, "D")]  # fmt: skip
-    assert [(t.onset_ticks // beat, round(t.tempo_bpm)) for t in score.tempos] == [
-        (0, 100), (14, 140)]  # fmt: skip
-    pitches = [n.pitch for n in score.tracks[0].notes]
-    assert pitches == [67, 69, 71, 72, 74, 76, 78, 70, 69, 67, 66, 67, 66, 67, 69]
 
 
 @pytest.mark.parametrize("field", ["K:bass", "K:clef=alto"])
