@@ -136,6 +136,9 @@ def test_a_failure_the_full_queue_cannot_record_is_shown_and_recorded_once_there
         if full == "before its result":  # not recorded: the disk is full (after its result,
             # the room its files took may be enough for the row)
             assert store.get(job_id).status == "running"
+            # a job the page shows failed is not cancelled: that lost its error for good
+            cancel = client.post(f"/api/jobs/{job_id}/cancel", headers=CSRF)
+            assert cancel.status_code == 409, cancel.text
         if refusing[0] is not None:
             refusing[0].unlink()
         refusing.clear()

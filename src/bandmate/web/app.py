@@ -343,7 +343,8 @@ def create_app(
         report and leaves no files); the job is then `cancelled`. Cancelling it again is no
         error; a job already done or failed is a 409."""
         job = job_or_404(job_id)
-        job = pool.cancel(job.id) or job
+        if job.status not in ("done", "failed"):  # one shown failed, not yet recorded, is failed
+            job = pool.view(pool.cancel(job.id) or job)
         if job.status in ("done", "failed"):
             raise HTTPException(
                 409, f"Job {job_id} is already {job.status}; it cannot be cancelled."
