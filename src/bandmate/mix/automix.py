@@ -37,11 +37,9 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    the session (`MONITOR_NAME`: "Cue Mix", "HP Mix 2", "Talkback", "Rough Mix", "Print",
    "Mix"): a sum of the other tracks, mixed in it doubled every part it held (a "Cue Mix" was
    balanced as a drum part). Both rules read the whole track name, so a part's print ("Bass
-   Print") or a part on a bus ("Mix Bus Perc") is mixed. A bare word that may name a part too
-   (`MONITOR_BARE_NAME`: "Main", the lead vocal in a "Vocals" folder; "Print", "Master") is
-   confirmed by the sound: the stem is left out only when the other stems, each at its best
-   gain, account for 80% of its energy, two of them at least (`_sums_the_others`); else it is
-   mixed as a part and the notes say so.
+   Print") or a part on a bus ("Mix Bus Perc") is mixed. "Main" alone (`MONITOR_BARE_NAME`), a
+   master bus's name but as often the lead vocal's in a "Vocals" folder, is mixed, and the
+   notes say how to leave it out (roles.py says why the sound is not asked).
 3. **level**: each stem to the working level (-23 LUFS), so that the compressors' thresholds
    mean the same for every stem whatever gain it came in at. A silent stem (no block above
    BS.1770's -70 LUFS gate) is kept silent and named in the report. A stem that holds a steady

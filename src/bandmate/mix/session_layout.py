@@ -166,67 +166,15 @@ _LEFT_OUT = (
 )
 
 
-# a stem named as a mix by a word that may name a part too (`MONITOR_BARE_NAME`) is a mix when
-# the other stems, each at its own gain, account for this share of its energy or more (a cue or
-# rough mix of them: all of it, but for what the mix's effects add), and at least two of them
-# hold `SUM_PART_SHARE` of it each: a part the others explain by one stem alone is that
-# stem's copy or double, not a mix of the session
-SUM_EXPLAINED = 0.8
-SUM_PART_SHARE = 0.02
-SUM_POINTS = 100_000  # the instants, evenly spaced over the shortest stem, the check reads
-
-
-def _sums_the_others(audio, others) -> tuple[float, int]:
-    """(the share of `audio`'s energy that the `others` (`Audio`s), each at the gain that fits
-    best, account for; how many of them hold `SUM_PART_SHARE` of it or more): one least-squares
-    fit, from a Gram matrix of the stems read (mono) at the same instants, whatever each
-    stem's rate."""
-    stems = [audio, *others]
-    seconds = min(a.samples.shape[1] / a.sample_rate for a in stems)
-    points = min(SUM_POINTS, int(seconds * min(a.sample_rate for a in stems)))
-    if points < 2 or not others:
-        return 0.0, 0
-    times = np.arange(points) * (seconds / points)
-    rows = np.stack(
-        [
-            a.samples.mean(axis=0, dtype=np.float32)[
-                np.minimum((times * a.sample_rate).astype(np.int64), a.samples.shape[1] - 1)
-            ].astype(np.float64)
-            for a in stems
-        ]
-    )
-    gram = np.einsum("in,jn->ij", rows, rows)
-    energy = gram[0, 0]
-    if energy <= 0:
-        return 0.0, 0
-    gains = np.linalg.lstsq(gram[1:, 1:], gram[1:, 0], rcond=None)[0]
-    explained = float(gains @ gram[1:, 0]) / energy
-    parts = int(np.count_nonzero(gains**2 * np.diag(gram)[1:] >= SUM_PART_SHARE * energy))
-    return explained, parts
-
-
 def _unconfirmed_mixes(named, found, notes) -> list[str]:
-    """Of the stems `found` as mixes by name, those named by a word that names a part too
-    (`MONITOR_BARE_NAME`: "Main", "Print") whose sound does not confirm it
-    (`_sums_the_others`), a note in `notes` for each: they are mixed as parts."""
-    out = []
-    for name in found:
-        if not MONITOR_BARE_NAME.fullmatch(track_name(name)):
-            continue
-        audio = next(a for n, a in named if n == name)
-        others = [a for n, a in named if n not in found]
-        explained, parts = _sums_the_others(audio, others)
-        if explained >= SUM_EXPLAINED and parts >= 2:
-            continue
-        out.append(name)
-        heard = (
-            "it follows one other stem alone (its copy or double), not a sum of the session"
-            if explained >= SUM_EXPLAINED
-            else f"the other stems account for only {100 * max(explained, 0.0):.0f}% of it"
-        )
+    """Of the stems `found` as mixes by name, those named by a word that names a part as often
+    (`MONITOR_BARE_NAME`: "Main"), a note in `notes` for each: they are mixed as parts."""
+    out = [name for name in found if MONITOR_BARE_NAME.fullmatch(track_name(name))]
+    for name in out:
         notes.append(
-            f"{name} is named as a cue or reference mix, but {heard}; it was mixed as a part. "
-            "If it is a mix of the session, leave it out of the stems."
+            f"{name} is named as a master bus may be, but as often names a part (the lead "
+            "vocal); it was mixed as a part. If it is a mix of the session, leave it out of "
+            "the stems."
         )
     return out
 
