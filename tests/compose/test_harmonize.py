@@ -402,3 +402,18 @@ def test_a_pad_or_a_stray_high_part_is_not_the_melody(other):
     tune = Track("Track 1", program=0, role=infer_role("Track 1", 0, False), notes=notes(*HYMN))
     line, _ = melody_line(make_score(tune, other))
     assert line == tune.notes
+
+
+def test_a_slow_tune_over_a_busy_arpeggio_and_a_tune_on_strings_are_the_melody():
+    # two notes a bar over a 16th-note arpeggio (a quarter of its onsets) was passed over as a
+    # stray, and a tune in quarters on a string program as a pad: the line below was taken
+    slow = [(2 * b, 2, (72, 74, 76, 77)[b % 4]) for b in range(16)]
+    arpeggio = [(b / 4, 0.25, (48, 52, 55, 60)[b % 4]) for b in range(128)]
+    below = piano(*arpeggio, name="Track 2")
+    tune = Track("Track 1", program=0, role=infer_role("Track 1", 0, False), notes=notes(*slow))
+    assert melody_line(make_score(below, tune))[0] == tune.notes
+    quarters = [(b, 1, (72, 74, 76, 77)[b % 4]) for b in range(32)]
+    strings = Track("Track 1", program=48, role=infer_role("Track 1", 48, False),
+                    notes=notes(*quarters))  # fmt: skip
+    alberti = piano(*[(b / 2, 0.5, (48, 55, 52, 55)[b % 4]) for b in range(64)], name="Track 2")
+    assert melody_line(make_score(alberti, strings))[0] == strings.notes

@@ -90,8 +90,9 @@ def melody_line(score: Score) -> tuple[tuple[Note, ...], str | None]:
         melody = pitched[0]
     if melody is not None and not _overlaps(melody.notes, legato_ticks):
         return melody.notes, None
-    bar_ticks = score.bar_grid.bar_start(2) - score.bar_grid.bar_start(1)
-    if melody is None and (likely := _likely_melody(pitched, legato_ticks, bar_ticks)):
+    grid = score.bar_grid
+    bar_ticks, bars = grid.bar_start(2) - grid.bar_start(1), grid.bar_count(score.end_ticks)
+    if melody is None and (likely := _likely_melody(pitched, legato_ticks, bar_ticks, bars)):
         return likely.notes, (
             f"The input has {len(pitched)} parts and none named as the melody; using "
             f"{likely.name!r}, its highest part in one voice, as the melody."
@@ -104,18 +105,21 @@ def melody_line(score: Score) -> tuple[tuple[Note, ...], str | None]:
     ), f"The input has {voices}; using its top voice as the melody."
 
 
-def _likely_melody(tracks: Sequence[Track], legato_ticks: int, bar_ticks: int) -> Track | None:
+def _likely_melody(
+    tracks: Sequence[Track], legato_ticks: int, bar_ticks: int, bars: int
+) -> Track | None:
     """The part of a file that names none as its melody that is most likely to be it: the
-    highest, by its median pitch, of the parts in one voice that are not bass, drum or pad parts
-    (by their role, or notes held 3/4 of a bar or more at the median: held notes are not a
-    tune), nor strays (fewer than a quarter of the onsets of the busiest such part: a
-    glockenspiel's two notes, an effect). None when no part is in one voice, or when a part in
-    chords lies above it with as many onsets (a piano's left hand under its right hand's
-    chords, whose top voice is the tune). A tune written on a DAW's default piano track ("Track
-    1") under a string pad had the pad's held notes taken for it: the top voice of all parts.
-    The tune over a busier line (an Alberti left hand, a bass in eighths on a piano's program)
-    is the higher part: a rule that passed over parts with half the busiest one's notes took
-    the line for it."""
+    highest, by its median pitch, of the parts in one voice that are not bass or drum parts,
+    pads (notes held 3/4 of a bar or more at the median, or half a bar on a pad's program: held
+    notes are not a tune; a tune in quarters played on strings is one) or strays (fewer than
+    4 onsets, or than one every two bars: a glockenspiel's two notes, an effect). None when no
+    part is in one voice, or when a part in chords lies above it with as many onsets (a
+    piano's left hand under its right hand's chords, whose top voice is the tune). A tune
+    written on a DAW's default piano track ("Track 1") under a string pad had the pad's held
+    notes taken for it: the top voice of all parts. The tune over a busier line (an Alberti
+    left hand, a bass in eighths on a piano's program, a 16th-note arpeggio) is the higher
+    part: rules that passed over parts with a half or a quarter of the busiest one's onsets
+    took the line for it."""
 
     def median(values) -> int:
         ordered = sorted(values)
@@ -124,17 +128,18 @@ def _likely_melody(tracks: Sequence[Track], legato_ticks: int, bar_ticks: int) -
     def onsets(track: Track) -> int:
         return len({n.onset_ticks for n in track.notes})
 
-    parts = [t for t in tracks if t.role not in (Role.BASS, Role.DRUMS, Role.PAD)]
+    def held(track: Track) -> bool:
+        length = median(n.duration_ticks for n in track.notes)
+        return 4 * length >= 3 * bar_ticks or (track.role == Role.PAD and 2 * length >= bar_ticks)
+
+    parts = [t for t in tracks if t.role not in (Role.BASS, Role.DRUMS)]
     lines = [
         t
         for t in parts
-        if not _overlaps(t.notes, legato_ticks)
-        and 4 * median(n.duration_ticks for n in t.notes) < 3 * bar_ticks
+        if not _overlaps(t.notes, legato_ticks) and not held(t) and onsets(t) >= max(4, bars / 2)
     ]
     if not lines:
         return None
-    busiest = max(onsets(t) for t in lines)
-    lines = [t for t in lines if 4 * onsets(t) >= busiest]
     best = max(lines, key=lambda t: median(n.pitch for n in t.notes))
     pitch = median(n.pitch for n in best.notes)
     above = [
