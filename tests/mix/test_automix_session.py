@@ -206,14 +206,20 @@ def test_an_unnamed_stereo_part_as_two_sides_is_one_part(rng):
     assert (left.pan, right.pan) == (-1.0, 1.0)
 
 
-def test_two_parts_exported_as_one_tracks_sides_keep_their_roles(rng):
+@pytest.mark.parametrize("tacet", [False, True])
+def test_two_parts_exported_as_one_tracks_sides_keep_their_roles(rng, tacet):
     # a bass DI on "Audio 1_01.L" and a guitar on ".R" were both made bass, hard to their
     # sides, the guitar not high-passed, without a word: their levels do not rise and fall
-    # together, as one part's two sides do
+    # together, as one part's two sides do. The silence of an intro and an ending both share
+    # (`tacet`) is not rising and falling together
     t = np.arange(int(SECONDS * RATE)) / RATE
     pulse = 0.6 + 0.4 * np.sign(np.sin(2 * np.pi * 2 * t))  # a bass line's notes, 0.25 s each
+    if tacet:
+        pulse *= (t >= 0.3 * SECONDS) & (t < 0.8 * SECONDS)
     di = Audio((0.3 * np.sin(2 * np.pi * 55 * t) * pulse).astype(np.float32), RATE)
     strums = np.exp(-(t % 0.25) * 8) * sum(np.sin(2 * np.pi * 330 * k * t) / k for k in range(1, 8))
+    if tacet:
+        strums *= (t >= 0.3 * SECONDS) & (t < 0.8 * SECONDS)
     gtr = Audio((0.1 * strums).astype(np.float32), RATE)
     stems = [("Audio 1_01.L.wav", di), ("Audio 1_01.R.wav", gtr), ("Audio 2.wav", chords(rng))]
     _, report = automix(stems)

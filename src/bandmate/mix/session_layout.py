@@ -289,8 +289,11 @@ def _ambiguous_return_notes(names, returns, silent, level_given, kept) -> list[s
 
 # two sides of one part (a stereo piano) rise and fall together, each attack on both; two
 # parts played together do not: the 10 ms level envelopes (dB) of a stereo piano's sides
-# correlate at 0.9, a bass and a guitar in time at 0.0
+# correlate at 0.9, a bass and a guitar in time at 0.0. Only the frames where either side
+# sounds (within `ENVELOPE_RANGE_DB` of its loudest) count: the silence two parts share (an
+# intro, a break) made a bass and a guitar that came in and stopped together read as one part
 ONE_PART_ENVELOPE_CORRELATION = 0.6
+ENVELOPE_RANGE_DB = 40.0
 
 
 def _level_envelope(x: np.ndarray, rate: int) -> np.ndarray:
@@ -308,7 +311,12 @@ def _sound_as_one_part(a: np.ndarray, b: np.ndarray, rate: int) -> bool:
     (`ONE_PART_ENVELOPE_CORRELATION`)."""
     ea, eb = _level_envelope(a, rate), _level_envelope(b, rate)
     n = min(len(ea), len(eb))
-    ea, eb = ea[:n] - ea[:n].mean(), eb[:n] - eb[:n].mean()
+    ea, eb = ea[:n], eb[:n]
+    if not n:
+        return False
+    sounding = (ea >= ea.max() - ENVELOPE_RANGE_DB) | (eb >= eb.max() - ENVELOPE_RANGE_DB)
+    ea, eb = ea[sounding] - ea[sounding].mean(), eb[sounding] - eb[sounding].mean()
+    n = len(ea)
     power = float(np.sqrt((ea @ ea) * (eb @ eb)))
     return n > 1 and power > 0 and float(ea @ eb) / power >= ONE_PART_ENVELOPE_CORRELATION
 
