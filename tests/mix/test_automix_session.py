@@ -268,6 +268,22 @@ def test_a_stereo_stem_with_one_channel_silent_is_mixed_as_the_mono_part(rng, li
     )
 
 
+def test_a_session_recorded_into_one_side_of_every_track_is_not_lopsided(rng):
+    # every stem on input 1 of a stereo track (the right channel empty): each sent to its live
+    # side, both guitars went left, and the notes said "toward the left" of the centred bass
+    def left_only(audio):
+        x = np.zeros((2, audio.samples.shape[1]), np.float32)
+        x[0] = audio.samples[0]
+        return Audio(x, RATE)
+
+    stems = [("Bass.wav", bass()), ("Gtr 1.wav", chords(rng, 196.0)), ("Gtr 2.wav", chords(rng))]
+    _, report = automix([(name, left_only(audio)) for name, audio in stems])
+    bass_pan, first, second = (s.pan for s in report.stems)
+    assert bass_pan == 0 and first * second < 0
+    assert any(n.startswith("Bass.wav is stereo with nothing in its right channel") and
+               "in the centre" in n for n in report.notes)  # fmt: skip
+
+
 def test_a_stereo_stem_with_one_side_flipped_in_polarity_is_said(rng):
     # its channels opposite, the keys vanished from the mix summed to mono, without a word
     keys = chords(rng).samples[0]

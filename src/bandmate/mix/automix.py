@@ -169,6 +169,7 @@ from bandmate.mix.session_layout import (
     _lone_sides,
     _match_levels,
     _members,
+    _one_channel_notes,
     _pair_content_roles,
     _pair_roles,
     _returns_as_sent,
@@ -413,13 +414,18 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     # another role) goes to the side its name gives
     lone = _lone_sides(names, silent)
     paired = {k for pair in pairs for k in pair}
-    # as does a stereo stem whose one channel held it all (`_one_channel`), toward that side
+    # as does a stereo stem whose one channel held it all (`_one_channel`), toward that side;
+    # but where every such stem held the same side (a session recorded into input 1 of stereo
+    # tracks), that side says nothing, and they alternate as their roles do: sent to it, two
+    # guitars both went left
+    held = [side for side in live_sides if side]
+    hints = [0] * len(live_sides) if len(held) > 1 and len(set(held)) == 1 else live_sides
     named_sides = [
-        0 if k in paired else (stereo_side(n) or ("", live_sides[k]))[1]
-        for k, n in enumerate(names)
+        0 if k in paired else (stereo_side(n) or ("", hints[k]))[1] for k, n in enumerate(names)
     ]
     pans = pair_pans(pairs, _pans(roles, silent, levels, table, parts, centred, named_sides))
     notes.extend(_lone_side_notes(names, roles, pans, silent, lone))
+    notes.extend(_one_channel_notes(names, live_sides, pans))
     total = _OrderedSum((2, frames))  # each stem added in at its place: they all start at 0
     step = _cancel_step(frames)
     rows: list[np.ndarray | None] = [None] * len(signals)  # for `_cancelling_pairs`

@@ -254,6 +254,23 @@ def _lone_side_notes(names, roles, pans, silent, lone: Sequence[int]) -> list[st
     return out
 
 
+def _one_channel_notes(names, live_sides, pans) -> list[str]:
+    """A note for each stereo stem whose one channel held it all (`live_sides`: -1 left, 1
+    right), saying where it was put as the mono part it is."""
+    out = []
+    for name, side, pan in zip(names, live_sides, pans, strict=True):
+        if not side:
+            continue
+        this, other = ("left", "right") if side < 0 else ("right", "left")
+        place = "in the centre" if pan == 0 else f"{'left' if pan < 0 else 'right'} ({pan:+.2f})"
+        out.append(
+            f"{name} is stereo with nothing in its {other} channel (a mono part exported as "
+            f"stereo); it was mixed as mono, {place} as its role is panned, not hard {this}, "
+            "where it would have sounded from one side alone."
+        )
+    return out
+
+
 # words that name a kind of reverb or delay, not a part: "Room Verb", "Sub Delay" and "Beat
 # Delay" are returns, not the drums' room mics, the sub bass or a beat printed with its effect
 EFFECT_KIND = re.compile(

@@ -232,15 +232,9 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
                 f"phone or a club's system plays it, the part falls {opposite:.0f} dB, all but "
                 "vanishing; flip the polarity of one channel and mix again."
             )
-        live_sides.append(0 if live is None else 2 * live - 1)
+        live_sides.append(0 if live is None else 2 * live - 1)  # automix's notes say so
         if live is not None:
-            this, other = ("left", "right") if live == 0 else ("right", "left")
             x = x[live : live + 1]
-            notes.append(
-                f"{name} is stereo with nothing in its {other} channel (a mono part exported as "
-                f"stereo); it was mixed as mono and panned by its role toward the {this}, where "
-                f"it would have sounded from the {this} alone."
-            )
         if a.sample_rate != rate:
             g = math.gcd(rate, a.sample_rate)
             x = scipy.signal.resample_poly(x, rate // g, a.sample_rate // g, axis=1)
