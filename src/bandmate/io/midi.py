@@ -250,9 +250,9 @@ CLOSING_REST_BARS = 2
 
 def _with_written_end(score: Score, track_end: int) -> Score:
     """`score` holding a closing bar of rests (or two) when its tracks end (their end-of-track
-    time, at the bar line at or a 16th after it) whole bars after the bar of its last note; a
-    track that ends inside a bar (a pedal's release), or further on than `CLOSING_REST_BARS`,
-    adds nothing."""
+    time, at the bar line at or a 16th after it) whole bars after the bar of its last note: only
+    whole bars count, so a track that ends inside the bar after the music's (a pedal's release)
+    adds nothing, and one that ends further on than `CLOSING_REST_BARS` adds nothing at all."""
     if not score.end_ticks:
         return score
     grid = score.bar_grid
