@@ -417,3 +417,17 @@ def test_a_slow_tune_over_a_busy_arpeggio_and_a_tune_on_strings_are_the_melody()
                     notes=notes(*quarters))  # fmt: skip
     alberti = piano(*[(b / 2, 0.5, (48, 55, 52, 55)[b % 4]) for b in range(64)], name="Track 2")
     assert melody_line(make_score(alberti, strings))[0] == strings.notes
+
+
+def test_a_slow_tune_under_a_pad_and_a_short_motif_are_the_melody():
+    # a string pad in half notes above a tune in half notes vetoed it, and the pad's top voice
+    # was taken; a three-note motif over a bar of quarters was passed over as a stray
+    halves = [(2 * b, 2, (67, 69, 71, 72)[b % 4]) for b in range(16)]
+    tune = Track("Track 1", program=0, role=infer_role("Track 1", 0, False), notes=notes(*halves))
+    pad = Track("Track 2", program=48, role=infer_role("Track 2", 48, False),
+                notes=notes(*[(2 * b, 2, (76, 77, 79)[b % 3]) for b in range(16)]))  # fmt: skip
+    assert melody_line(make_score(pad, tune))[0] == tune.notes
+    motif = Track("Track 1", program=0, role=infer_role("Track 1", 0, False),
+                  notes=notes((0, 1, 72), (1, 1, 74), (2, 2, 76)))  # fmt: skip
+    below = piano(*[(b, 1, (48, 52, 55, 52)[b]) for b in range(4)], name="Track 2")
+    assert melody_line(make_score(below, motif))[0] == motif.notes

@@ -108,18 +108,18 @@ def melody_line(score: Score) -> tuple[tuple[Note, ...], str | None]:
 def _likely_melody(
     tracks: Sequence[Track], legato_ticks: int, bar_ticks: int, bars: int
 ) -> Track | None:
-    """The part of a file that names none as its melody that is most likely to be it: the
-    highest, by its median pitch, of the parts in one voice that are not bass or drum parts,
-    pads (notes held 3/4 of a bar or more at the median, or half a bar on a pad's program: held
-    notes are not a tune; a tune in quarters played on strings is one) or strays (fewer than
-    4 onsets, or than one every two bars: a glockenspiel's two notes, an effect). None when no
-    part is in one voice, or when a part in chords lies above it with as many onsets (a
-    piano's left hand under its right hand's chords, whose top voice is the tune). A tune
-    written on a DAW's default piano track ("Track 1") under a string pad had the pad's held
-    notes taken for it: the top voice of all parts. The tune over a busier line (an Alberti
-    left hand, a bass in eighths on a piano's program, a 16th-note arpeggio) is the higher
-    part: rules that passed over parts with a half or a quarter of the busiest one's onsets
-    took the line for it."""
+    """The part of a file that names none as its melody that is most likely to be it: the highest,
+    by its median pitch, of the parts in one voice that are not bass or drum parts, pads (notes
+    held 3/4 of a bar or more at the median, or half a bar on a pad's program: held notes are
+    not a tune; a tune in quarters played on strings is one) or strays (fewer than 4 onsets, or
+    than one every two bars, and than a quarter of the busiest line's: a glockenspiel's two
+    notes, an effect; a motif of three notes over a bar of quarters is none). None when no part
+    is in one voice, or when a part in chords lies above it with as many onsets (a piano's left
+    hand under its right hand's chords, whose top voice is the tune). A tune written on a DAW's
+    default piano track ("Track 1") under a string pad had the pad's held notes taken for it:
+    the top voice of all parts. The tune over a busier line (an Alberti left hand, a bass in
+    eighths on a piano's program, a 16th-note arpeggio) is the higher part: rules that passed
+    over parts with a half or a quarter of the busiest one's onsets took the line for it."""
 
     def median(values) -> int:
         ordered = sorted(values)
@@ -132,14 +132,13 @@ def _likely_melody(
         length = median(n.duration_ticks for n in track.notes)
         return 4 * length >= 3 * bar_ticks or (track.role == Role.PAD and 2 * length >= bar_ticks)
 
-    parts = [t for t in tracks if t.role not in (Role.BASS, Role.DRUMS)]
-    lines = [
-        t
-        for t in parts
-        if not _overlaps(t.notes, legato_ticks) and not held(t) and onsets(t) >= max(4, bars / 2)
-    ]
+    # a pad above the tune is no chord part whose top voice is the tune, so it is no part here
+    parts = [t for t in tracks if t.role not in (Role.BASS, Role.DRUMS) and not held(t)]
+    lines = [t for t in parts if not _overlaps(t.notes, legato_ticks)]
     if not lines:
         return None
+    busiest = max(onsets(t) for t in lines)
+    lines = [t for t in lines if onsets(t) >= max(4, bars / 2) or 4 * onsets(t) >= busiest]
     best = max(lines, key=lambda t: median(n.pitch for n in t.notes))
     pitch = median(n.pitch for n in best.notes)
     above = [
