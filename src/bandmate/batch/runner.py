@@ -47,7 +47,7 @@ from pathlib import Path
 from bandmate.batch.items import WORK, BatchItem, check_out_dir, discard_partial, file_sha256
 from bandmate.batch.report import BatchReport
 from bandmate.errors import OutputError, UserError
-from bandmate.io.files import STORAGE_ERRNOS, refused_write
+from bandmate.io.files import refused_write
 from bandmate.progress import ProgressCallback, no_progress
 
 MAX_RETRIES = 3  # runs of a task whose worker died, after the first
@@ -66,9 +66,6 @@ SAVE_EVERY_S = 0.5  # the report is rewritten at most this often while items fin
 # a worker's memory at its peak, with room to spare: measured ~280 MB RSS for a 4-bar loop of funk
 # (SoundFont loaded), ~210 MB for a master
 WORKER_BYTES = 512 * 2**20
-# a write refused for these fails every later item too: the batch stops (EFBIG is a limit on one
-# file's size, which a smaller output may pass, so it fails its item only)
-STOP_ERRNOS = STORAGE_ERRNOS
 
 
 @dataclass
@@ -320,9 +317,7 @@ def _save(report: BatchReport) -> str | None:
     try:
         report.save()
     except (OSError, OutputError) as e:
-        if (
-            reason := refused_write(e, report.path.parent, written=True, errnos=STOP_ERRNOS)
-        ) is None:
+        if (reason := refused_write(e, report.path.parent, written=True)) is None:
             raise
         return reason
     return None
@@ -396,7 +391,9 @@ def _refused_write(error: BaseException, item: BatchItem) -> str | None:
     is what `error` comes down to and every later item would meet it too; else None."""
     # an OutputError: a write, not an input libsndfile could not read
     written = isinstance(error, OutputError)
-    return refused_write(error, item.outputs[0].parent, written=written, errnos=STOP_ERRNOS)
+    # only the refusals every later write meets too (`STORAGE_ERRNOS`; a file over the size
+    # limit, EFBIG, fails its own item)
+    return refused_write(error, item.outputs[0].parent, written=written)
 
 
 def _run_one(work: Callable[[BatchItem], list[Path]], item: BatchItem):

@@ -30,6 +30,7 @@ from bandmate.compose.leadsheet import PlannedBar, plan_bars
 from bandmate.compose.melody import (
     DENSITY,
     MelodySettings,
+    _bar_starts,
     _header,
     _latest_bars,
     _with_meter,
@@ -237,8 +238,6 @@ def _in_last_key(tok, tokens: list[int], score: Score, end: int) -> list[int]:
     key alone, and with the bars before the change in the prompt too (C major, then A), the
     model went on writing notes of the first key (G and F naturals in A major: 9.6% of the new
     notes over 12 seeds, where the A major bars alone gave 0%)."""
-    from bandmate.compose.melody import _bar_starts
-
     # a key signature restated (MIDI files repeat it, as read_midi keeps it) is no change: the
     # prompt of an 8-bar tune in C with C stated again at bar 7 was cut to its last 2 bars
     keys = sorted(score.keys, key=lambda k: k.onset_ticks)
@@ -539,8 +538,6 @@ def _tokens_before_bar(tok, tokens: Sequence[int], bar: int) -> list[int]:
     begins with the cut, `POS_k METER BAR` (as `plan_bars` reads it): the cut is left out, or
     the prompt would decode with the short bar at its full length and the new notes would land
     a bar late, or before the piece begins."""
-    from bandmate.compose.melody import _bar_starts
-
     starts = _bar_starts(tok, tokens)
     if bar >= len(starts):
         return list(tokens)

@@ -444,7 +444,7 @@ def midi_bytes(score: Score, midi_type: int = 1) -> bytes:
     conductor = _conductor_events(score)
     parts = [_part_events(t, ch, midi_type) for t, ch in zip(score.tracks, channels, strict=True)]
     # a closing bar of rests is kept as the conductor track's end (a DAW shows the bar)
-    end = score.written_end_ticks if score.written_end_ticks else 0
+    end = score.written_end_ticks or 0
     if midi_type == 0:
         mtracks = [_to_delta(conductor + [e for part in parts for e in part], end)]
     else:

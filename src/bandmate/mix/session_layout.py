@@ -166,7 +166,7 @@ _LEFT_OUT = (
 )
 
 
-def _unconfirmed_mixes(named, found, notes) -> list[str]:
+def _unconfirmed_mixes(found, notes) -> list[str]:
     """Of the stems `found` as mixes by name, those named by a word that names a part as often
     (`MONITOR_BARE_NAME`: "Main"), a note in `notes` for each: they are mixed as parts."""
     out = [name for name in found if MONITOR_BARE_NAME.fullmatch(track_name(name))]
@@ -194,7 +194,7 @@ def _without_guides(named, given_roles, config, notes):
             and not ((stem_aliases(name) | {track_name(name)}) & asked)
         ]
         if pattern is MONITOR_NAME:
-            kept = _unconfirmed_mixes(named, found, notes)
+            kept = _unconfirmed_mixes(found, notes)
             found = [name for name in found if name not in kept]
         if found:
             left_out.append((found, kind, why, ask.format(found[0])))

@@ -67,7 +67,6 @@ REMOVED = "its files were removed to keep the studio's results within their size
 DEFAULT_QUOTA_BYTES = 2 * 1024**3
 DEFAULT_MAX_AGE_DAYS = 30.0
 PROGRESS_INTERVAL_S = 0.25  # progress is written at most this often, not on every callback
-# the file system's refusals of a write: the studio's disk, not the job, is at fault
 # the studio's disk refusing a write: full, over a quota, read-only, or a file too large for it
 STORAGE_ERRNOS = (*REFUSING_ERRNOS, errno.EFBIG)
 
