@@ -7,10 +7,11 @@ process start-up, no pickling and no second copy of what they share.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TypeVar
+
+from bandmate.machine import usable_cpus
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -22,14 +23,15 @@ def thread_map(
     *,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[R]:
-    """`fn` of each item, on as many threads as there are CPUs (none for a single item or CPU);
-    the results in the items' order. An exception in any call is raised here.
+    """`fn` of each item, on as many threads as this process may use CPUs (`bandmate.machine`;
+    none for a single item or CPU); the results in the items' order. An exception in any call
+    is raised here.
 
     `progress(done, total)`, if given, is called on the calling thread as each item finishes (a
     job's progress callback may write to its database, or raise to stop the job: then the items
     not yet started never start, and those running are waited for)."""
     items = list(items)
-    workers = min(len(items), os.cpu_count() or 1)
+    workers = min(len(items), usable_cpus())
     if workers <= 1:
         results = []
         for item in items:

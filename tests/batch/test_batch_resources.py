@@ -64,12 +64,12 @@ def test_more_workers_than_the_machine_has_room_for_run_as_many_as_it_has(
 def test_the_worker_limit_is_the_cpus_or_fewer_where_memory_is_short(monkeypatch):
     import bandmate.batch.runner as runner
 
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
-    monkeypatch.setattr(runner, "_available_memory_bytes", lambda: 64 * WORKER_BYTES)
+    monkeypatch.setattr(runner, "usable_cpus", lambda: 8)
+    monkeypatch.setattr(runner, "available_memory_bytes", lambda: 64 * WORKER_BYTES)
     assert local_worker_limit() == (8, "8 CPUs")
-    monkeypatch.setattr(runner, "_available_memory_bytes", lambda: 2 * WORKER_BYTES)
+    monkeypatch.setattr(runner, "available_memory_bytes", lambda: 2 * WORKER_BYTES)
     assert local_worker_limit() == (2, "1.0 GB of free memory")
-    monkeypatch.setattr(runner, "_available_memory_bytes", lambda: WORKER_BYTES // 4)
+    monkeypatch.setattr(runner, "available_memory_bytes", lambda: WORKER_BYTES // 4)
     assert local_worker_limit()[0] == 1  # never none
 
 

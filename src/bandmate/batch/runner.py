@@ -48,6 +48,7 @@ from bandmate.batch.items import WORK, BatchItem, check_out_dir, discard_partial
 from bandmate.batch.report import BatchReport
 from bandmate.errors import OutputError, UserError
 from bandmate.io.files import refused_write
+from bandmate.machine import available_memory_bytes, usable_cpus
 from bandmate.progress import ProgressCallback, no_progress
 
 MAX_RETRIES = 3  # runs of a task whose worker died, after the first
@@ -216,29 +217,14 @@ def _plan(items: list[BatchItem], report: BatchReport, out: Path, force: bool):
 
 def local_worker_limit() -> tuple[int, str]:
     """How many workers this machine runs at once, and what sets that ("2 CPUs"): one per CPU
-    this process may use, fewer when the memory available would not hold `WORKER_BYTES` each.
-    `--workers 500` on a laptop started 500 worker processes, and ran out of memory."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not Linux
-        cpus = os.cpu_count() or 1
-    available = _available_memory_bytes()
+    this process may use, fewer when the memory available would not hold `WORKER_BYTES` each;
+    both as a container's control group allows (`bandmate.machine`). `--workers 500` on a laptop
+    started 500 worker processes, and ran out of memory."""
+    cpus = usable_cpus()
+    available = available_memory_bytes()
     if available is not None and available // WORKER_BYTES < cpus:
         return max(1, available // WORKER_BYTES), f"{available / 2**30:.1f} GB of free memory"
     return cpus, f"{cpus} CPU{'' if cpus == 1 else 's'}"
-
-
-def _available_memory_bytes() -> int | None:
-    """The memory available to new processes (Linux's MemAvailable, counting caches it can
-    drop), else the free pages; None where neither is known."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
 
 
 def _run(todo, report, out, summary, work, workers, address, progress) -> None:
