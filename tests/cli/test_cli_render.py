@@ -173,3 +173,18 @@ def test_a_soundfont_that_is_a_folder(song, tmp_path):
     folder.mkdir()
     result = run_cli("render", song, "-o", tmp_path / "o.wav", "--soundfont", folder)
     assert_user_error(result, "is a folder", ".sf2")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"RIFF\x00\x00\x00\x00junk" * 10, b"RIFF\xda\x60\xd8\x08sfbkLIST" + bytes(500)],
+    ids=["empty", "not-riff-sfbk", "truncated"],
+)
+def test_a_file_that_is_not_a_soundfont_is_one_sentence(song, tmp_path, content):
+    # FluidSynth hands a file it refuses to libinstpatch, whose GLib "CRITICAL" line came first
+    font = tmp_path / "font.sf2"
+    font.write_bytes(content)
+    result = run_and_check_input_kept(song, "-o", tmp_path / "o.wav", "--soundfont", font)
+    assert_user_error(result, "font.sf2", "not a SoundFont")
+    assert font.read_bytes() == content
+    assert not (tmp_path / "o.wav").exists()

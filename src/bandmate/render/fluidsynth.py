@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import ctypes.util
 import functools
 import io
 import math
@@ -101,7 +102,37 @@ def fluidsynth_library() -> ctypes.CDLL:
     # errors in one sentence, so everything below a panic is silenced.
     for level in range(1, 5):  # FLUID_ERR, FLUID_WARN, FLUID_INFO, FLUID_DBG
         lib.fluid_set_log_function(level, None, None)
+    _silence_glib()
     return lib
+
+
+# GLib's log function type: (domain, level, message, user_data) -> void
+_GLogFunc = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+
+
+@_GLogFunc
+def _ignore_glib_message(domain, level, message, user_data) -> None:
+    pass
+
+
+def _silence_glib() -> None:
+    """Keep GLib's messages off stderr, as FluidSynth's own are.
+
+    Where FluidSynth is built with libinstpatch (Debian, Ubuntu), a file its own loader refuses is
+    handed to libinstpatch, which logs a `** CRITICAL **` line through GLib for anything that is
+    not a DLS file either: a wrong or truncated --soundfont gave that line above bandmate's one
+    sentence. A FluidSynth built without GLib has nothing to silence.
+    """
+    name = ctypes.util.find_library("glib-2.0")
+    if not name:
+        return
+    try:
+        glib = ctypes.CDLL(name)
+    except OSError:
+        return
+    glib.g_log_set_default_handler.restype = ctypes.c_void_p
+    glib.g_log_set_default_handler.argtypes = [_GLogFunc, ctypes.c_void_p]
+    glib.g_log_set_default_handler(_ignore_glib_message, None)
 
 
 class _Synth:
