@@ -188,3 +188,20 @@ def test_a_file_that_is_not_a_soundfont_is_one_sentence(song, tmp_path, content)
     assert_user_error(result, "font.sf2", "not a SoundFont")
     assert font.read_bytes() == content
     assert not (tmp_path / "o.wav").exists()
+
+
+@pytest.mark.parametrize("rate", [88_200, 96_000])
+def test_a_high_sample_rate_renders_the_notes_in_tune(song, tmp_path, rate):
+    # FluidSynth renders at up to 96 kHz, but the option offered only 44.1 and 48 kHz
+    out = tmp_path / "hi.flac"
+    result = run_and_check_input_kept(song, "-o", out, "--sample-rate", str(rate))
+    assert result.returncode == 0, result.stderr
+    audio, file_rate = sf.read(out, dtype="float32")
+    assert file_rate == rate
+    assert len(audio) / rate == pytest.approx(2.0, abs=1.0)  # a bar at 120 BPM and its tail
+    # the bass's C2 (65.4 Hz) alone for the first half second: its pitch does not move with rate
+    first = audio[: rate // 2, 0] * np.hanning(rate // 2)
+    spectrum = np.abs(np.fft.rfft(first, n=8 * rate))
+    freqs = np.fft.rfftfreq(8 * rate, 1 / rate)
+    low = freqs < 100
+    assert freqs[low][np.argmax(spectrum[low])] == pytest.approx(65.4, abs=1.0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SAMPLE_RATES = (44_100, 48_000)
+SAMPLE_RATES = (44_100, 48_000, 88_200, 96_000)  # FluidSynth renders at up to 96 kHz
 FORMATS = ("PCM_16", "PCM_24", "FLOAT")
 
 
