@@ -7,8 +7,16 @@ import pytest
 import soundfile as sf
 
 from bandmate.io.midi import midi_bytes, write_midi
-from bandmate.score import Score
-from tests.builders import assert_user_error, bass, make_score, piano, run_cli, sha256
+from bandmate.score import Score, Track
+from tests.builders import (
+    assert_user_error,
+    bass,
+    make_score,
+    notes,
+    piano,
+    run_cli,
+    sha256,
+)
 
 
 @pytest.fixture
@@ -205,3 +213,40 @@ def test_a_high_sample_rate_renders_the_notes_in_tune(song, tmp_path, rate):
     freqs = np.fft.rfftfreq(8 * rate, 1 / rate)
     low = freqs < 100
     assert freqs[low][np.argmax(spectrum[low])] == pytest.approx(65.4, abs=1.0)
+
+
+@pytest.fixture
+def loud_song(tmp_path):
+    """Six parts of six-note chords at velocity 127: their sum goes over full scale."""
+    chord = [(0, 1, p) for p in (36, 48, 55, 60, 64, 67)]
+    parts = [
+        Track(f"part {k}", program, notes=notes(*chord, velocity=127))
+        for k, program in enumerate((0, 61, 48, 30, 56, 62))
+    ]
+    path = tmp_path / "loud.mid"
+    write_midi(make_score(*parts), path)
+    return path
+
+
+def test_a_mix_clipped_in_a_pcm_file_is_reported(loud_song, tmp_path):
+    # the 16/24-bit mix was cut at full scale without a word
+    out = tmp_path / "loud.wav"
+    result = run_and_check_input_kept(loud_song, "-o", out, "--format", "PCM_16")
+    assert result.returncode == 0, result.stderr
+    audio, _ = sf.read(out, dtype="float32")
+    clipped = int(np.count_nonzero(np.abs(audio) >= 32767 / 32768))
+    assert clipped > 100
+    assert "warning" in result.stderr and f"{clipped} samples were clipped" in result.stderr
+    assert "--format FLOAT" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_float_mix_keeps_its_peaks_and_warns_of_nothing(loud_song, tmp_path):
+    out = tmp_path / "loud.wav"
+    result = run_and_check_input_kept(loud_song, "-o", out, "--format", "FLOAT")
+    assert result.returncode == 0 and result.stderr == ""
+    assert np.abs(sf.read(out, dtype="float32")[0]).max() > 1.0
+
+
+def test_a_mix_below_full_scale_warns_of_nothing(song, tmp_path):
+    result = run_and_check_input_kept(song, "-o", tmp_path / "o.wav", "--format", "PCM_16")
+    assert result.returncode == 0 and result.stderr == ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 SAMPLE_RATES = (44_100, 48_000, 88_200, 96_000)  # FluidSynth renders at up to 96 kHz
 FORMATS = ("PCM_16", "PCM_24", "FLOAT")
 
@@ -65,6 +67,7 @@ def run(args) -> int:
             force=args.force,
             progress=progress,
         )
+    clipped = 0 if args.format == "FLOAT" else clipped_samples(result.mix)
     stems_note = (
         f" and {len(result.stems)} stems in {display_name(args.stems)}" if result.stems else ""
     )
@@ -73,4 +76,32 @@ def run(args) -> int:
         f"{result.sample_rate} Hz, rendered at "
         f"{result.duration_seconds / result.render_seconds:.0f}x real time."
     )
+    if clipped:
+        print(
+            f"bandmate render: warning: the mix went over full scale and {clipped} samples were "
+            f"clipped in {display_name(result.mix)}; render with --format FLOAT to keep its "
+            "peaks, then bring it down with `bandmate master`.",
+            file=sys.stderr,
+        )
     return 0
+
+
+def clipped_samples(path) -> int:
+    """The samples of the PCM file at `path` held at full scale, as a mix that went over is
+    written (its samples cut to the largest or smallest code).
+
+    A score that is loud everywhere (six parts of chords at velocity 127) sums past 0 dBFS at
+    FluidSynth's gain, and the 16/24-bit mix came out distorted without a word. A sample lands
+    on full scale by chance only once in millions, so a count of two or more is reported.
+    """
+    import numpy as np
+    import soundfile as sf
+
+    bits = {"PCM_16": 16, "PCM_24": 24}.get(sf.info(str(path)).subtype)
+    if bits is None:  # a float file keeps what is over full scale
+        return 0
+    top = 1 - 2.0 ** (1 - bits)  # the largest code; the smallest is -1 itself
+    count = 0
+    for block in sf.blocks(str(path), blocksize=1 << 16, dtype="float32", always_2d=True):
+        count += int(np.count_nonzero((block >= top) | (block <= -1)))
+    return count if count > 1 else 0
