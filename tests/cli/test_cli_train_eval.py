@@ -88,6 +88,18 @@ def test_an_out_that_is_a_file_is_refused_before_training(tmp_path):
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+def test_an_out_inside_a_file_is_refused_before_training(tmp_path):
+    # `--out notes.txt/run`: the folder could not be made when the model was saved, after the
+    # training, and the run ended in a NotADirectoryError traceback, its work lost
+    (tmp_path / "notes.txt").write_text("mine")
+    result = run_cli(
+        "train", "--task", "chorale", "--out", tmp_path / "notes.txt" / "run", "--steps", "1"
+    )
+    assert_user_error(result, "inside the file", "folder")
+    assert "step 1" not in result.stderr  # refused before any training
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
 def test_eval_of_a_model_whose_collection_this_ledger_lacks_says_what_to_do(tmp_path, monkeypatch):
     # scoring a model trained on a user's folder under another BANDMATE_HOME (or machine) said
     # "Unknown collection 'mine'; choose one of: ...", though no collection was asked for

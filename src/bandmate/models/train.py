@@ -140,6 +140,7 @@ def run_config(
         raise UserError("--batch-size must be at least 1.")
     if Path(out).exists() and not Path(out).is_dir():  # found only at the end, after training
         raise UserError(f"--out {out} is a file; give a folder for the model, such as runs/mine.")
+    _check_out_can_be_made(out)
     if resume and not checkpoint.has_training_state(out):
         raise UserError(f"Nothing to resume in {out}; run once without --resume first.")
     if not resume and checkpoint.has_training_state(out):
@@ -165,6 +166,23 @@ def run_config(
     elif minutes is not None:
         config = replace(config, steps=1_000_000)  # the time budget ends the run
     return config
+
+
+def _check_out_can_be_made(out: str | os.PathLike) -> None:
+    """Refuse (UserError) an --out that could not be written: one inside a file, or in a folder
+    this user cannot write. The model is saved only after the training, which would be lost."""
+    path = Path(out).absolute()
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise UserError(
+            f"--out {out} lies inside the file {existing}; give a folder for the model, such as "
+            "runs/mine."
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(
+            f"--out {out} cannot be written (no permission to write in {existing}); choose a "
+            "folder you can write, such as runs/mine."
+        )
 
 
 @dataclass
