@@ -250,3 +250,12 @@ def test_a_float_mix_keeps_its_peaks_and_warns_of_nothing(loud_song, tmp_path):
 def test_a_mix_below_full_scale_warns_of_nothing(song, tmp_path):
     result = run_and_check_input_kept(song, "-o", tmp_path / "o.wav", "--format", "PCM_16")
     assert result.returncode == 0 and result.stderr == ""
+
+
+def test_a_stray_note_days_past_the_music_is_one_sentence(tmp_path):
+    # a corrupt delta time put a note 77 hours on: a MemoryError traceback
+    stray = tmp_path / "stray.mid"
+    write_midi(make_score(piano((0, 1, 60), (560_000, 1, 62))), stray)
+    result = run_and_check_input_kept(stray, "-o", tmp_path / "o.wav")
+    assert_user_error(result, "77:", "GB of memory", "far past the music")
+    assert not (tmp_path / "o.wav").exists()

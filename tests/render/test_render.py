@@ -197,3 +197,16 @@ def test_more_tracks_than_midi_channels():
     assert len(stems) == 20
     assert all(s.peak() > 0.001 for s in stems)
     assert mix.peak() < 1.0
+
+
+def test_a_stray_note_days_past_the_music_is_refused_before_any_memory_is_taken(tmp_path):
+    # a corrupt delta time put a note 77 hours on: numpy was asked for 184 GB (MemoryError)
+    from bandmate.errors import UserError
+    from bandmate.render import write_rendering
+
+    stray = make_score(piano((0, 1, 60), (560_000, 1, 62)))
+    with pytest.raises(UserError, match=r"77:\d\d:\d\d \(h:mm:ss\).* GB of memory"):
+        render_stems(stray)
+    with pytest.raises(UserError, match="a note far past the music"):
+        write_rendering(stray, tmp_path / "mix.wav")
+    assert list(tmp_path.iterdir()) == []

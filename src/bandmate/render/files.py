@@ -25,7 +25,12 @@ import soundfile as sf
 from bandmate.io.audio import FORMATS, check_writable, write_errors
 from bandmate.io.files import atomic_path
 from bandmate.progress import ProgressCallback
-from bandmate.render.fluidsynth import DEFAULT_GAIN, stem_frames_max, stream_stems
+from bandmate.render.fluidsynth import (
+    DEFAULT_GAIN,
+    check_memory,
+    stem_frames_max,
+    stream_stems,
+)
 from bandmate.render.stems import MixSum
 from bandmate.score.model import Score
 
@@ -54,6 +59,7 @@ def write_rendering(
         raise ValueError(f"{len(stem_paths)} stem paths for {len(score.tracks)} tracks")
     for path in (mix_path, *stem_paths):
         check_writable(path, subtype)
+    check_memory(score, sample_rate, MixSum.bytes_per_frame(2))
     mix = MixSum(2, stem_frames_max(score, sample_rate))
     with contextlib.ExitStack() as files:
         stems = [

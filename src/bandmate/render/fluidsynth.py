@@ -40,8 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bandmate.errors import AudioFormatError, EmptyScoreError, SoundFontError
+from bandmate.errors import AudioFormatError, EmptyScoreError, SoundFontError, UserError
 from bandmate.io.audio import Audio, check_sample_rate
+from bandmate.machine import available_memory_bytes
 from bandmate.progress import ProgressCallback, no_progress
 from bandmate.render.soundfont import find_soundfont
 from bandmate.render.stems import render_mix
@@ -312,6 +313,7 @@ def render_stems(
     be found or loaded, `AudioFormatError` for a sample rate that cannot be used.
     """
     capacity = stem_frames_max(score, sample_rate)
+    check_memory(score, sample_rate, len(score.tracks) * 2 * np.dtype(np.float32).itemsize)
     # (tracks, 2, frames): each stem is a view of this block; silent tracks stay zero
     stems = np.zeros((len(score.tracks), 2, capacity), dtype=np.float32)
 
@@ -337,6 +339,26 @@ def stem_frames_max(score: Score, sample_rate: int) -> int:
     if sample_rate > MAX_FLUID_SAMPLE_RATE:
         raise AudioFormatError(rate_message(sample_rate))
     return _body_frames(score, sample_rate) + round(TAIL_MAX_SECONDS * sample_rate)
+
+
+def check_memory(score: Score, sample_rate: int, bytes_per_frame: int) -> None:
+    """Refuse, before any work, a rendering whose audio held in memory (`bytes_per_frame` for
+    each of `stem_frames_max` frames) would not fit in the memory this process may still take.
+
+    A stray note far past the music (a corrupt delta time in a messy file puts one 77 hours on)
+    made a render ask numpy for 184 GB and die with a MemoryError traceback, or, when the
+    system let the allocation through, be killed by the OOM killer hours into rendering.
+    """
+    needed = stem_frames_max(score, sample_rate) * bytes_per_frame
+    free = available_memory_bytes()
+    if free is not None and needed > free:
+        seconds = round(score.duration_seconds)
+        length = f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        raise UserError(
+            f"Rendering this score's {length} (h:mm:ss) of audio needs {needed / 1e9:.1f} GB of "
+            f"memory and only {free / 1e9:.1f} GB is free; check it for a note far past the "
+            "music, or render a shorter part."
+        )
 
 
 def render(

@@ -33,6 +33,11 @@ class MixSum:
         self._sum = np.zeros((channels, frames), dtype=np.int64)
         self._lock = threading.Lock()
 
+    @staticmethod
+    def bytes_per_frame(channels: int) -> int:
+        """The memory a sum of `channels` takes per frame."""
+        return channels * np.dtype(np.int64).itemsize
+
     @property
     def frames(self) -> int:
         return self._sum.shape[1]
