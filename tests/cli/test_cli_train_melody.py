@@ -167,6 +167,22 @@ def test_data_without_a_drum_part_is_named_as_such_for_a_drum_model(tmp_path, mo
     assert_user_error(result, "needs a drum part", "choose other --data")
 
 
+def test_a_folder_moved_since_it_was_added_is_named_as_unreadable_not_as_music(
+    tmp_path, monkeypatch
+):
+    # with every file gone the trainer said the data held "no pieces a melody model can learn
+    # from (a melody model needs a pitched part)", though the tunes had melodies all along
+    monkeypatch.setenv("BANDMATE_HOME", str(tmp_path / "home"))
+    folder_of_tunes(tmp_path / "tunes", 12, splits=("train",))
+    run_cli("corpus", "add", tmp_path / "tunes", "--name", "mine", "--licence", "CC0")
+    (tmp_path / "tunes").rename(tmp_path / "moved")
+    result = run_cli(
+        "train", "--task", "melody", "--data", "mine", "--steps", "1", "--out", tmp_path / "m"
+    )
+    assert_user_error(result, "None of the 12 files", "could be read", "is gone", "restore")
+    assert not (tmp_path / "m").exists()
+
+
 def test_a_copy_of_a_users_own_training_tune_is_flagged(tmp_path, monkeypatch):
     # a model trained on a user's folder was checked only against the built-in collections, so
     # a melody that copied the user's own training data left unflagged

@@ -423,6 +423,8 @@ def train(
     train_pieces = the_task.pieces("train") if train_pieces is None else train_pieces
     valid_pieces = the_task.pieces("valid") if valid_pieces is None else valid_pieces
     if not train_pieces and not valid_pieces:  # the data holds nothing this task reads
+        if from_ledger:
+            _refuse_unreadable_data(the_task)
         raise UserError(
             f"The training data holds no pieces a {task} model can learn from (a {task} model "
             f"needs {_NEEDS.get(task, 'music of its kind')}); choose other --data."
@@ -542,6 +544,27 @@ def train(
         history=state["history"],
         valid_split=valid_split,
         warnings=warnings,
+    )
+
+
+def _refuse_unreadable_data(the_task) -> None:
+    """Raise a UserError saying so when no train item of the ledger data could be read (files
+    moved or deleted since `bandmate corpus add`, or all damaged): the message for data that
+    holds no music of the task's kind would blame music that is there."""
+    from bandmate.models.data import UNREADABLE
+
+    left_out = the_task.data_record("train")["left_out"]
+    if not left_out["items"] or set(left_out["reasons"]) != {UNREADABLE}:
+        return
+    first = left_out["listed"][0]
+    detail = first.get("detail", "").strip().rstrip(".") or f"{first['item']!r} is unreadable"
+    count = left_out["items"]
+    which = "The one file" if count == 1 else f"None of the {count} files"
+    could = "could not" if count == 1 else "could"
+    raise UserError(
+        f"{which} in the train split of the training data {could} be read ("
+        f"{'' if count == 1 else 'the first: '}{detail}); restore the files, or choose other "
+        "--data."
     )
 
 
