@@ -92,6 +92,14 @@ def test_mistakes_are_one_line_and_exit_2(home, music, tmp_path, args, words):
     assert_user_error(result, *words)
 
 
+def test_a_single_repeat_is_named_in_the_singular(home, music):
+    # "skipped 1 file that repeat another:"
+    (music / "good copy.mid").write_bytes((music / "good.mid").read_bytes())
+    result = run_cli("corpus", "add", music, "--name", "mine", "--licence", "own work")
+    assert result.returncode == 0, result.stderr
+    assert "bandmate corpus add: skipped 1 file that repeats another:\n" in result.stderr
+
+
 def test_a_folder_cannot_be_added_under_a_second_name(home, music):
     Ledger().add_folder(music, "mine", "own work")
     result = run_cli("corpus", "add", music, "--name", "again", "--licence", "own work")

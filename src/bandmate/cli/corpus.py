@@ -103,8 +103,8 @@ def _add(ledger, args) -> int:
     if report.duplicate_reasons:
         count = len(report.duplicate_reasons)
         print(
-            f"bandmate corpus add: skipped {count} {_plural(count, 'file')} that repeat "
-            f"{'another' if count == 1 else 'others'}:",
+            f"bandmate corpus add: skipped {count} {_plural(count, 'file')} that "
+            f"{'repeats another' if count == 1 else 'repeat others'}:",
             file=sys.stderr,
         )
         for _, reason in report.duplicate_reasons:
