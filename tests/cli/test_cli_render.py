@@ -259,3 +259,28 @@ def test_a_stray_note_days_past_the_music_is_one_sentence(tmp_path):
     result = run_and_check_input_kept(stray, "-o", tmp_path / "o.wav")
     assert_user_error(result, "77:", "GB of memory", "far past the music")
     assert not (tmp_path / "o.wav").exists()
+
+
+def test_stems_of_an_earlier_render_left_in_the_folder_are_named(song, tmp_path):
+    # a render with --force into the folder of an earlier one with more parts left them there
+    stems = tmp_path / "stems"
+    stems.mkdir()
+    for name in ("01-piano.wav", "02-bass.wav", "03-strings.wav", "04-pad.wav"):
+        (stems / name).write_bytes(b"old take")
+    (stems / "notes.txt").write_text("mix notes")
+    result = run_and_check_input_kept(song, "-o", tmp_path / "mix.wav", "--stems", stems, "--force")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "warning" in lines[0]
+    assert "03-strings.wav and 1 more" in lines[0]
+    assert (stems / "04-pad.wav").read_bytes() == b"old take"  # kept: nothing asked to remove it
+    assert sf.info(stems / "01-piano.wav").frames > 0
+
+
+def test_stems_into_a_folder_of_other_files_warn_of_nothing(song, tmp_path):
+    stems = tmp_path / "stems"
+    stems.mkdir()
+    (stems / "notes.txt").write_text("mix notes")
+    (stems / "reference.wav").write_bytes(b"not a stem")
+    result = run_and_check_input_kept(song, "-o", tmp_path / "mix.wav", "--stems", stems)
+    assert result.returncode == 0 and result.stderr == ""

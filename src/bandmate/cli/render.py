@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 SAMPLE_RATES = (44_100, 48_000, 88_200, 96_000)  # FluidSynth renders at up to 96 kHz
@@ -76,6 +77,8 @@ def run(args) -> int:
         f"{result.sample_rate} Hz, rendered at "
         f"{result.duration_seconds / result.render_seconds:.0f}x real time."
     )
+    if result.stems:
+        warn_of_other_stems(result.stems)
     if clipped:
         print(
             f"bandmate render: warning: the mix went over full scale and {clipped} samples were "
@@ -84,6 +87,31 @@ def run(args) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def warn_of_other_stems(stems) -> None:
+    """Say so when the stems' folder also holds stems this render did not write.
+
+    A render into the folder of an earlier one (with --force, after a part was dropped or
+    renamed) left the earlier stems beside the new ones, interleaved by number, and a DAW that
+    imports the folder played both; they are not removed (nothing is, that was not asked for).
+    """
+    from bandmate.io.audio import display_name
+
+    folder = stems[0].parent
+    written = {p.name for p in stems}
+    named = re.compile(r"\d{2,}-[a-z0-9-]+\.(wav|flac)")  # as render.stem_filenames names them
+    others = sorted(
+        p.name for p in folder.iterdir() if named.fullmatch(p.name) and p.name not in written
+    )
+    if others:
+        more = f" and {len(others) - 1} more" if len(others) > 1 else ""
+        print(
+            f"bandmate render: warning: {display_name(folder)} also holds stems this render did "
+            f"not write ({others[0]}{more}); remove them or use an empty folder, so that only "
+            "this render's stems add up to the mix.",
+            file=sys.stderr,
+        )
 
 
 def clipped_samples(path) -> int:
