@@ -3,6 +3,8 @@ MusicXML out)."""
 
 from __future__ import annotations
 
+import sys
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -34,6 +36,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from bandmate.cli.show import load_input
+    from bandmate.io.audio import display_name
     from bandmate.io.files import check_inputs, check_outputs
     from bandmate.io.formats import check_writable_suffix, write_score
 
@@ -43,5 +46,78 @@ def run(args) -> int:
     check_outputs([args.out], inputs, force=args.force)
     score = load_input(args.input, args.corpus)
     write_score(score, args.out, midi_type=args.midi_type)
+    if args.input:
+        warn_of_controllers(args.input, "convert", f"carried into {display_name(args.out)}")
     print(args.out)
     return 0
+
+
+_PEDALS = {
+    64: "the sustain pedal (CC64)",
+    66: "the sostenuto pedal (CC66)",
+    67: "the soft pedal (CC67)",
+}
+
+
+def controllers_left_out(path) -> list[str]:
+    """What the MIDI file at `path` plays with that a bandmate Score does not hold: the pedals,
+    pitch bends, volume, expression and pan changes, modulation, bank selects and aftertouch it
+    uses ([] for a file that is not MIDI, or does not use them).
+
+    A Score holds notes, programs and tempos; a DAW's or a keyboard's file played through
+    `render` or written back by `convert` lost its pedal (held chords cut to the keys' lengths),
+    its bends and its mix without a word.
+    """
+    import mido
+
+    try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"MThd":
+                return []
+        midi = mido.MidiFile(path)
+    except Exception:  # the score was read already; a file mido will not parse gets no warning
+        return []
+    # a controller at the value a GM synth starts at (pan 64, expression 127), or one volume on
+    # every channel, changes nothing when it is left out
+    found: dict[str, None] = {}
+    volumes = set()
+    for track in midi.tracks:
+        for msg in track:
+            kind = msg.type
+            if kind == "pitchwheel" and msg.pitch:
+                found["pitch bends"] = None
+            elif kind in ("aftertouch", "polytouch") and msg.value:
+                found["aftertouch"] = None
+            elif kind != "control_change":
+                continue
+            elif msg.control in _PEDALS and msg.value >= 64:
+                found[_PEDALS[msg.control]] = None
+            elif msg.control == 7:
+                volumes.add(msg.value)
+            elif msg.control == 11 and msg.value < 127:
+                found["expression (CC11)"] = None
+            elif msg.control == 10 and msg.value != 64:
+                found["pan (CC10)"] = None
+            elif msg.control == 1 and msg.value:
+                found["modulation (CC1)"] = None
+            elif msg.control in (0, 32) and msg.value and msg.channel != 9:
+                found["bank select (CC0/CC32)"] = None
+    if len(volumes) > 1:  # one level everywhere changes no balance
+        found["volume changes (CC7)"] = None
+    return list(found)
+
+
+def warn_of_controllers(path, command: str, fate: str) -> None:
+    """Warn on stderr, in one line, of what `controllers_left_out` finds in `path`."""
+    from bandmate.io.audio import display_name
+
+    left_out = controllers_left_out(path)
+    if not left_out:
+        return
+    *first, last = left_out
+    listed, verb = (f"{', '.join(first)} and {last}", "are") if first else (last, "is")
+    print(
+        f"bandmate {command}: warning: {display_name(path)} uses {listed}, which {verb} not "
+        f"{fate}: bandmate's scores hold notes, programs and tempos but no controllers yet.",
+        file=sys.stderr,
+    )

@@ -48,6 +48,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from bandmate.cli.convert import warn_of_controllers
     from bandmate.errors import InputFileError
     from bandmate.io.audio import display_name
     from bandmate.jobs.render import render_file
@@ -77,6 +78,7 @@ def run(args) -> int:
         f"{result.sample_rate} Hz, rendered at "
         f"{result.duration_seconds / result.render_seconds:.0f}x real time."
     )
+    warn_of_controllers(args.input, "render", "played")
     if result.stems:
         warn_of_other_stems(result.stems)
     if clipped:
