@@ -284,3 +284,43 @@ def test_stems_into_a_folder_of_other_files_warn_of_nothing(song, tmp_path):
     (stems / "reference.wav").write_bytes(b"not a stem")
     result = run_and_check_input_kept(song, "-o", tmp_path / "mix.wav", "--stems", stems)
     assert result.returncode == 0 and result.stderr == ""
+
+
+def run_with_open_files(limit_soft: int, limit_hard: int | None, *args):
+    """`bandmate ARGS` with the open-files limit lowered, as a desktop's `ulimit -n` is."""
+    import resource
+    import subprocess
+    import sys
+
+    def lower() -> None:
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1] if limit_hard is None else limit_hard
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit_soft, hard))
+
+    cmd = [sys.executable, "-m", "bandmate.cli", *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, preexec_fn=lower, timeout=300)
+
+
+@pytest.fixture
+def many_parts(tmp_path):
+    """40 parts of one short note each: an old GM file's program changes read as many tracks."""
+    parts = [Track(f"part {k}", k, notes=notes((k / 8, 0.25, 60))) for k in range(40)]
+    path = tmp_path / "many.mid"
+    write_midi(make_score(*parts), path)
+    return path
+
+
+def test_more_stems_than_the_soft_open_files_limit_are_written(many_parts, tmp_path):
+    # with `ulimit -n` at its usual soft value, a thousand stems failed with "Too many open files"
+    stems = tmp_path / "stems"
+    result = run_with_open_files(
+        40, None, "render", many_parts, "-o", tmp_path / "m.wav", "--stems", stems
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(list(stems.glob("*.wav"))) == 40
+
+
+def test_more_stems_than_the_hard_open_files_limit_are_refused_first(many_parts, tmp_path):
+    out = tmp_path / "m.wav"
+    result = run_with_open_files(64, 64, "render", many_parts, "-o", out, "--stems", tmp_path / "s")
+    assert_user_error(result, "40 stems", "render without --stems")
+    assert not out.exists() and not (tmp_path / "s").exists()

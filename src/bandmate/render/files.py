@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from bandmate.errors import OutputError
 from bandmate.io.audio import FORMATS, check_writable, write_errors
 from bandmate.io.files import atomic_path
 from bandmate.progress import ProgressCallback
@@ -35,6 +36,7 @@ from bandmate.render.stems import MixSum
 from bandmate.score.model import Score
 
 _WRITE_FRAMES = 1 << 16  # the mix and the silence after a stem are written in blocks of this
+_SPARE_FILES = 64  # files open besides the stems: Python's, the libraries', the SoundFont's
 
 
 def write_rendering(
@@ -59,6 +61,7 @@ def write_rendering(
         raise ValueError(f"{len(stem_paths)} stem paths for {len(score.tracks)} tracks")
     for path in (mix_path, *stem_paths):
         check_writable(path, subtype)
+    _allow_open_files(1 + len(stem_paths) + _SPARE_FILES, len(stem_paths))
     check_memory(score, sample_rate, MixSum.bytes_per_frame(2))
     mix = MixSum(2, stem_frames_max(score, sample_rate))
     with contextlib.ExitStack() as files:
@@ -80,6 +83,30 @@ def write_rendering(
             for start in range(0, frames, _WRITE_FRAMES):
                 out.write(mix.read(start, min(start + _WRITE_FRAMES, frames)))
     return frames
+
+
+def _allow_open_files(needed: int, stems: int) -> None:
+    """Let this process hold `needed` files open at once, as the stems' files all are.
+
+    The usual soft limit is 1,024 open files, and an old GM file that changes program every bar
+    on every channel reads as a thousand tracks or more: its stems failed after the rendering with
+    "Too many open files; choose another folder". The soft limit is raised as far as the hard one
+    allows (what `ulimit -n` does), and a rendering that would still not fit is refused first.
+    """
+    try:
+        import resource
+    except ImportError:  # not POSIX: the C runtime's own limit, which Python does not set
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or needed <= soft:
+        return
+    if hard != resource.RLIM_INFINITY and needed > hard:
+        raise OutputError(
+            f"Writing {stems} stems needs {needed} files open at once, more than this system "
+            f"lets a program open ({hard}); render without --stems, or raise the limit first."
+        )
+    with contextlib.suppress(ValueError, OSError):  # refused: the opening will say so
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
 class _StereoFile:
