@@ -409,3 +409,17 @@ def test_a_folder_inside_or_around_a_collection_is_refused(ledger, tmp_path):
     assert ledger.collection_names().count("year") == 0
     beside = make_music_folder(tmp_path / "songs-2")  # a name that merely starts the same
     assert ledger.add_folder(beside, "more", "own work").added
+
+
+def test_of_a_link_and_the_file_it_points_to_the_file_is_recorded(ledger, tmp_path):
+    # 'a-link.mid' (sorted first) was recorded and 'tune.mid' left out as its copy; when the
+    # link was tidied away the tune was gone from training, though its file was still there
+    folder = tmp_path / "music"
+    folder.mkdir()
+    write_midi(make_score(piano((0, 1, 60), (1, 1, 64), (2, 2, 67))), folder / "tune.mid")
+    (folder / "a-link.mid").symlink_to("tune.mid")
+    report = ledger.add_folder(folder, "mine", "own work")
+    assert [e.reference for e in report.added] == ["tune.mid"]
+    assert report.duplicates == ("a-link.mid",)
+    (folder / "a-link.mid").unlink()
+    assert [e.reference for e, _ in ledger.training_items(["mine"])] == ["tune.mid"]

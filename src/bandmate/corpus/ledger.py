@@ -33,7 +33,8 @@ without notes) is recorded as "unreadable" with the reason and listed in the rep
 only ever opened for reading. A file with the same bytes as another, or the same notes as a
 recorded item (`sources.music_sha256`: the same tune saved at another tempo or resolution, as a
 type-0 and a type-1 file, played by other instruments), is the same piece: it is not recorded,
-and the report says which file it repeats. The same piece twice would count twice in training
+and the report says which file it repeats (of a symbolic link and the file it points to, the
+file is recorded). The same piece twice would count twice in training
 and, under two hashes, could land in train and in valid. Adding the same folder again records
 only files whose bytes are new (the same bytes are the same item, so nothing is duplicated, and
 an unchanged folder is not parsed again); an item marked unreadable because its file had gone
@@ -303,7 +304,9 @@ class Ledger:
                 "--licence 'CC BY 4.0'."
             )
         coll = user_collection(name, root, licence)
-        files = find_music_files(root)
+        # a link beside the file it points to has the same bytes: the file is kept, so that
+        # the item stays readable when the link (a playlist's, say) is tidied away
+        files = sorted(find_music_files(root), key=Path.is_symlink)
         if not files:
             raise CorpusError(
                 f"No music files in {str(folder)!r} (searched all its sub-folders for "
