@@ -60,6 +60,23 @@ def test_a_cgroup_v2_memory_limit_leaves_its_limit_less_its_usage(tmp_path):
     assert available_memory_bytes(root, procs, host) == 100 * GB
 
 
+def test_the_file_cache_the_kernel_would_drop_is_room(tmp_path):
+    # a container that had copied 1.9 GB of audio under a 2 GB limit read as full: every
+    # render was refused and a batch ran one worker
+    root = tmp_path / "cgroup"
+    stat = "anon 104857600\nfile 1992294400\nactive_file 10485760\ninactive_file 1981808640\n"
+    write(root, memory__max=str(2 * GB), memory__current=str(2 * GB - 20 * 2**20),
+          memory__stat=stat)  # fmt: skip
+    procs = proc_cgroup(tmp_path, "0::/\n")
+    host = meminfo(tmp_path, 100 * GB)
+    assert available_memory_bytes(root, procs, host) == 2 * GB - (2 * GB - 20 * 2**20 - 1981808640)
+    v1 = tmp_path / "v1"
+    v1_stat = "cache 1992294400\ninactive_file 5\ntotal_inactive_file 1900000000\n"
+    write(v1 / "memory", memory__limit_in_bytes=str(2 * GB), memory__usage_in_bytes=str(2 * GB),
+          memory__stat=v1_stat)  # fmt: skip
+    assert available_memory_bytes(v1, proc_cgroup(tmp_path, "4:memory:/\n"), host) == 1900000000
+
+
 def test_the_tightest_group_above_the_process_holds(tmp_path):
     # a systemd slice limits the parent; the process's own group sets nothing
     root = tmp_path / "cgroup"

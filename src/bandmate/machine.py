@@ -13,7 +13,8 @@ kernel's OOM killer ends them one by one. What a process may use is the least of
 
 and for memory, the least of what the host has available and the group's limit less what the
 group already uses (v2 `memory.max` and `memory.current`, v1 `memory.limit_in_bytes` and
-`memory.usage_in_bytes`; v1 writes an unset limit as a page-rounded 2^63).
+`memory.usage_in_bytes`, each less the inactive file cache in `memory.stat`; v1 writes an
+unset limit as a page-rounded 2^63).
 
 Where the group's files lie: the process's own group (from /proc/self/cgroup) under the
 controller's mount, else the mount's root. A container that has its own cgroup namespace sees
@@ -132,21 +133,38 @@ def _v1_quota(quota: str | None, period: str | None) -> float | None:
 
 
 def _group_room(root: Path, groups: dict[str, str]) -> int | None:
-    """The memory the tightest limit over this process's groups still leaves (bytes), or None."""
+    """The memory the tightest limit over this process's groups still leaves (bytes), or None.
+
+    A group's usage counts the page cache of the files it has read and written; the part the
+    kernel would drop first (inactive file pages, as Docker's and the kubelet's working set
+    leave out) is room, else a container that had copied a few GB of audio read as full."""
     rooms = []
     for d in _group_dirs(root, "", groups.get("")):  # v2
         limit = _read(d, "memory.max")
         with contextlib.suppress(ValueError, TypeError):
             if limit is not None and limit != "max":
-                rooms.append(int(limit) - int(_read(d, "memory.current") or 0))
+                used = int(_read(d, "memory.current") or 0) - _stat(d, "inactive_file")
+                rooms.append(int(limit) - max(0, used))
     if (root / "memory").is_dir():
         for d in _group_dirs(root, "memory", groups.get("memory")):
             limit = _read(d, "memory.limit_in_bytes")
             with contextlib.suppress(ValueError, TypeError):
                 if limit is not None and int(limit) < _UNSET_V1:
-                    rooms.append(int(limit) - int(_read(d, "memory.usage_in_bytes") or 0))
+                    used = int(_read(d, "memory.usage_in_bytes") or 0)
+                    used -= _stat(d, "total_inactive_file")
+                    rooms.append(int(limit) - max(0, used))
     room = _least(rooms)
     return None if room is None else int(room)
+
+
+def _stat(directory: Path, key: str) -> int:
+    """A figure from the group's memory.stat (bytes), 0 where it is missing."""
+    for line in (_read(directory, "memory.stat") or "").splitlines():
+        name, _, value = line.partition(" ")
+        if name == key:
+            with contextlib.suppress(ValueError):
+                return int(value)
+    return 0
 
 
 def _host_available(meminfo: Path) -> int | None:
