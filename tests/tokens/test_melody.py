@@ -212,6 +212,17 @@ def test_the_melody_track_is_chosen_by_role_then_order():
     assert [n.pitch for n in melody_of(TOKENIZER.decode(TOKENIZER.encode(without_melody)))] == [48]
 
 
+def test_a_track_without_notes_is_not_taken_for_the_melody():
+    # a file whose first track is an instrument set up and never played (a DAW's template)
+    # was learnt as "no pitched notes", the tune on its second track left out
+    tune = piano((0, 1, 67), (1, 1, 69), (2, 2, 71))
+    unplayed = Track("Track 1", 0, role=tune.role)
+    score = make_score(drums((0, 1, 36)), unplayed, tune)
+    assert melody_of(TOKENIZER.decode(TOKENIZER.encode(score))) == tune.notes
+    empty_lead = lead()
+    assert melody_of(TOKENIZER.decode(TOKENIZER.encode(make_score(empty_lead, tune)))) == tune.notes
+
+
 def test_an_empty_score_is_one_empty_bar():
     tokens = TOKENIZER.encode(Score())
     assert names(tokens) == ["<bos>", "METER_4_4", "BAR", "<eos>"]

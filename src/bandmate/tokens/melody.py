@@ -30,10 +30,10 @@ A REMI-like stream, one token per fact, in time order:
 * `DUR_d`: the note's length in steps, 1 up to `max_duration_beats` quarter notes (default 8, two
   bars of 4/4); longer notes are cut to that length.
 
-Encoding reads the melody track (the first track whose role is MELODY, else the first track that
-is not drums), quantizes onsets and ends to the step grid, keeps the highest of the notes that
-start on the same step, and cuts each note where the next one begins, so the line is
-monophonic. Velocities are dropped; tempo is not written.
+Encoding reads the melody track (the first track with notes whose role is MELODY, else the first
+track with notes that is not drums), quantizes onsets and ends to the step grid, keeps the
+highest of the notes that start on the same step, and cuts each note where the next one begins,
+so the line is monophonic. Velocities are dropped; tempo is not written.
 
 With the default settings the vocabulary has 962 tokens: 3 specials, 4 styles, 24 keys, 28
 meters, BAR, 96 positions, 637 chords, 12 basses, 61 pitches and 96 durations. For samplers,
@@ -350,11 +350,10 @@ class MelodyTokenizer(Tokenizer):
 
 
 def _melody_track(score: Score) -> Track | None:
-    """The first track with role MELODY, else the first track that is not drums."""
-    for track in score.tracks:
-        if track.role == Role.MELODY and not track.is_drum:
-            return track
-    return next((t for t in score.tracks if not t.is_drum), None)
+    """The first track with role MELODY and notes, else the first track with notes that is not
+    drums (a file's first track is often an instrument set up and never played)."""
+    pitched = [t for t in score.tracks if not t.is_drum and t.notes]
+    return next((t for t in pitched if t.role == Role.MELODY), pitched[0] if pitched else None)
 
 
 def _major_or_minor(mode: str) -> str:
