@@ -210,3 +210,15 @@ def test_a_stray_note_days_past_the_music_is_refused_before_any_memory_is_taken(
     with pytest.raises(UserError, match="a note far past the music"):
         write_rendering(stray, tmp_path / "mix.wav")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_part_that_ends_early_is_digital_silence_once_its_tail_dies_away():
+    # each part was rendered to the song's end: a pad that plays only in the intro went on
+    # through its reverb as noise (1e-8) for the rest of the song, and cost the time to render it
+    pad = Track("Intro pad", program=89, notes=notes((0, 1, 60)))
+    song = make_score(pad, piano(*[(b, 0.8, 60 + b % 5) for b in range(40)]))
+    stems = render_stems(song)
+    tail_end = round((0.5 + TAIL_MAX_SECONDS) * stems[0].sample_rate)
+    assert np.abs(stems[0].samples[:, :tail_end]).max() > 0.01  # the pad sounds
+    assert not np.any(stems[0].samples[:, tail_end:])
+    assert stems[0].frames == stems[1].frames > tail_end

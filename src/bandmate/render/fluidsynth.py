@@ -226,8 +226,11 @@ def stream_stems(
     soundfont = soundfont_path(soundfont)
     progress = progress or no_progress
 
-    body_frames = _body_frames(score, sample_rate)
     playing = [k for k, t in enumerate(score.tracks) if t.notes]
+    # each track is rendered to its own last note, then its tail: a part that ends early (one
+    # program of a GM file that changes program, an intro's pad) does not render the rest of the
+    # song as silence through its reverb
+    ends = {k: _end_frames(score, score.tracks[k].end_ticks, sample_rate) for k in playing}
     # the longest tracks first, so that when there are more tracks than threads, the threads
     # finish at about the same time
     playing.sort(key=lambda k: -_cost_seconds(score, score.tracks[k]))
@@ -235,10 +238,10 @@ def stream_stems(
     quiet_level = 10 ** (TAIL_QUIET_DBFS / 20) / len(playing)
     rendered = dict.fromkeys(playing, 0)  # frames rendered per track, written by the threads
     stop = threading.Event()
-    total_seconds = len(playing) * body_frames / sample_rate
+    total_seconds = sum(ends.values()) / sample_rate
 
     def report() -> None:
-        done = sum(min(n, body_frames) for n in rendered.values()) / sample_rate
+        done = sum(min(n, ends[k]) for k, n in rendered.items()) / sample_rate
         progress(done, total_seconds)
 
     def job(k: int, shared: _Synth | None) -> int:
@@ -255,7 +258,7 @@ def stream_stems(
                 score,
                 score.tracks[k],
                 functools.partial(sink, k),
-                body_frames,
+                ends[k],
                 capacity,
                 sample_rate,
                 quiet_level,
@@ -386,7 +389,7 @@ def _render_track(
     score: Score,
     track: Track,
     sink: Callable[[int, np.ndarray], None],
-    body_frames: int,
+    end_frame: int,
     capacity: int,
     sample_rate: int,
     quiet_level: float,
@@ -395,9 +398,9 @@ def _render_track(
     """Play `track` on `synth` into `sink(start_frame, samples)`: the notes, then the tail.
 
     The synth renders into a buffer of _BLOCK_FRAMES (2, frames), handed to `sink` each time it
-    is full and at the end, then cleared for reuse. Returns the frames rendered: `body_frames`
-    plus the tail, which ends once the stem has stayed below `quiet_level` for
-    TAIL_QUIET_SECONDS, or at `capacity` frames.
+    is full and at the end, then cleared for reuse. Returns the frames rendered: `end_frame` (the
+    end of the track's last note) plus the tail, which ends once the stem has stayed below
+    `quiet_level` for TAIL_QUIET_SECONDS, or at `capacity` frames.
     """
     lib, handle = synth.lib, synth.handle
     process = lib.fluid_synth_process
@@ -442,7 +445,7 @@ def _render_track(
             noteon(handle, _CHANNEL, pitch, velocity)
         else:
             noteoff(handle, _CHANNEL, pitch)
-    render_to(body_frames)
+    render_to(end_frame)
 
     quiet_needed = round(TAIL_QUIET_SECONDS * sample_rate)
     chunk = min(round(_TAIL_CHUNK_SECONDS * sample_rate), _CHUNK_FRAMES)
@@ -478,8 +481,13 @@ def _events(score: Score, track: Track, sample_rate: int):
 
 def _body_frames(score: Score, sample_rate: int) -> int:
     """The score's duration through its tempo map, in frames."""
+    return _end_frames(score, score.end_ticks, sample_rate)
+
+
+def _end_frames(score: Score, ticks: int, sample_rate: int) -> int:
+    """`ticks` through the score's tempo map, in frames (rounded up)."""
     # (less a hair, so that float error in the seconds cannot add a frame)
-    return math.ceil(score.duration_seconds * sample_rate - 1e-6)
+    return math.ceil(float(score.tempo_map.seconds_at(ticks)) * sample_rate - 1e-6)
 
 
 def _cost_seconds(score: Score, track: Track) -> float:
