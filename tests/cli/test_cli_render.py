@@ -324,3 +324,14 @@ def test_more_stems_than_the_hard_open_files_limit_are_refused_first(many_parts,
     result = run_with_open_files(64, 64, "render", many_parts, "-o", out, "--stems", tmp_path / "s")
     assert_user_error(result, "40 stems", "render without --stems")
     assert not out.exists() and not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
+    ("audio", "took", "said"),
+    [(3600.0, 21.8, "165x"), (14.0, 5.6, "2.5x"), (14.0, 40.0, "0.35x"), (14.0, 1400.0, "0.01x")],
+)
+def test_the_speed_is_never_said_as_0x(audio, took, said):
+    # a 1,201-part file rendered 14 s of audio in 40 s and was said to render "at 0x real time"
+    from bandmate.cli.render import speed_text
+
+    assert speed_text(audio, took) == said

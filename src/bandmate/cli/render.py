@@ -76,7 +76,7 @@ def run(args) -> int:
     print(
         f"Wrote {display_name(result.mix)}{stems_note}: {result.duration_seconds:.1f} s at "
         f"{result.sample_rate} Hz, rendered at "
-        f"{result.duration_seconds / result.render_seconds:.0f}x real time."
+        f"{speed_text(result.duration_seconds, result.render_seconds)} real time."
     )
     warn_of_controllers(args.input, "render", "played")
     if result.stems:
@@ -89,6 +89,15 @@ def run(args) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def speed_text(audio_seconds: float, render_seconds: float) -> str:
+    """How many times faster than real time the rendering ran: "165x", "2.5x", "0.35x".
+
+    Whole numbers alone said "0x" for a thousand-part file that rendered at a third of real time.
+    """
+    speed = audio_seconds / max(render_seconds, 1e-9)
+    return f"{speed:.0f}x" if speed >= 10 else f"{speed:.2g}x"
 
 
 def warn_of_other_stems(stems) -> None:
