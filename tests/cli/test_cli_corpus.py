@@ -100,6 +100,18 @@ def test_a_single_repeat_is_named_in_the_singular(home, music):
     assert "bandmate corpus add: skipped 1 file that repeats another:\n" in result.stderr
 
 
+def test_a_file_name_that_is_not_utf8_is_shown_with_its_byte(home, music):
+    # the name was shown as 'caf\\udce9.mid', the lone surrogate Python decodes the byte to,
+    # which names no file the user has
+    import os
+
+    (music / os.fsdecode(b"caf\xe9.mid")).write_bytes((music / "good.mid").read_bytes() + b"\0")
+    result = run_cli("corpus", "add", music, "--name", "mine", "--licence", "own work")
+    assert result.returncode == 0, result.stderr
+    assert "  'caf\\xe9.mid' has a name that is not UTF-8" in result.stderr
+    assert "udce9" not in result.stderr
+
+
 def test_a_folder_cannot_be_added_under_a_second_name(home, music):
     Ledger().add_folder(music, "mine", "own work")
     result = run_cli("corpus", "add", music, "--name", "again", "--licence", "own work")

@@ -75,6 +75,7 @@ def run(args) -> int:
 
 
 def _add(ledger, args) -> int:
+    from bandmate.corpus.ledger import shown_name
     from bandmate.progress import progress_bar
 
     with progress_bar("Reading music files") as progress:
@@ -98,7 +99,8 @@ def _add(ledger, args) -> int:
             file=sys.stderr,
         )
         for reference, reason in problems:
-            line = reason if reason.startswith(repr(reference)) else f"{reference}: {reason}"
+            named = reason.startswith((repr(reference), shown_name(reference)))
+            line = reason if named else f"{shown_name(reference)}: {reason}"
             print(f"  {line}", file=sys.stderr)
     if report.duplicate_reasons:
         count = len(report.duplicate_reasons)

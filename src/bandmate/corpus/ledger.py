@@ -327,7 +327,8 @@ class Ledger:
                     unopened.append(
                         (
                             reference,
-                            f"{reference!r} has a name that is not UTF-8, which the ledger "
+                            f"{shown_name(reference)} has a name that is not UTF-8, which the "
+                            "ledger "
                             "cannot record; rename it and add the folder again.",
                         )
                     )
@@ -579,7 +580,8 @@ class Ledger:
             )
         if not _is_utf8(str(path.resolve())):
             raise InputFileError(
-                f"The path of folder {str(folder)!r} is not UTF-8, which the ledger cannot "
+                f"The path of folder {shown_name(str(folder))} is not UTF-8, which the ledger "
+                "cannot "
                 "record; rename the folder (or move the files to one whose path is UTF-8)."
             )
         return path.resolve()
@@ -824,6 +826,14 @@ __all__ = [
     "split_for",
     "training_items",
 ]
+
+
+def shown_name(name: str) -> str:
+    """A file name quoted for a message, a byte that is not UTF-8 written as the byte (\\xe9),
+    where `repr` would write the lone surrogate Python decoded it to (\\udce9)."""
+    if _is_utf8(name):
+        return repr(name)
+    return "'" + os.fsencode(name).decode("utf-8", "backslashreplace") + "'"
 
 
 def _is_utf8(name: str) -> bool:
