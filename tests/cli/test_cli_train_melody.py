@@ -183,6 +183,29 @@ def test_a_folder_moved_since_it_was_added_is_named_as_unreadable_not_as_music(
     assert not (tmp_path / "m").exists()
 
 
+def test_a_file_in_two_collections_is_learnt_once(tmp_path, monkeypatch):
+    # the same tunes in two folders ("all my songs" and "best of"), added as two collections,
+    # were each learnt twice, and the card counted every one twice
+    import shutil
+
+    monkeypatch.setenv("BANDMATE_HOME", str(tmp_path / "home"))
+    folder_of_tunes(tmp_path / "all", 12, splits=("train",))
+    shutil.copytree(tmp_path / "all", tmp_path / "best")
+    for name in ("all", "best"):
+        run_cli("corpus", "add", tmp_path / name, "--name", name, "--licence", "CC0")
+    out = tmp_path / "m"
+    args = ("--data", "all", "best", "--steps", "1", "--threads", "1", "--out", out)
+    result = run_cli("train", "--task", "melody", *args)
+    assert result.returncode == 0, result.stderr
+    data = json.loads((out / "card.json").read_text())["training"]["data"]
+    assert data["items"] == 12
+    assert [(c["name"], c["items"], c["left_out"]) for c in data["collections"]] == [
+        ("all", 12, 0),
+        ("best", 0, 12),
+    ]
+    assert data["left_out"]["reasons"] == {"same bytes as an item of another collection": 12}
+
+
 def test_a_copy_of_a_users_own_training_tune_is_flagged(tmp_path, monkeypatch):
     # a model trained on a user's folder was checked only against the built-in collections, so
     # a melody that copied the user's own training data left unflagged

@@ -48,6 +48,7 @@ UNREADABLE = "unreadable"
 NO_MUSIC = "no music"
 NO_NOTES = "no notes to learn"
 NOT_ENCODABLE = "not encodable"
+REPEAT = "same bytes as an item of another collection"
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,24 @@ def _load(path: Path) -> EncodedItems | None:
     if len(pieces) != len(item_ids):
         return None
     return EncodedItems(pieces, item_ids, left_out)
+
+
+def without_repeats(entries: Sequence[LedgerEntry]) -> tuple[list[LedgerEntry], list[LeftOut]]:
+    """`entries` with each file's bytes once: an item whose sha256 an earlier entry has (the
+    same file in two of a user's folders, added as two collections) would be learnt twice, so
+    it is left out, saying which item it repeats. A collection holds each sha256 once already."""
+    first: dict[str, LedgerEntry] = {}
+    kept, repeats = [], []
+    for entry in entries:
+        seen = first.setdefault(entry.sha256, entry)
+        if seen is entry:
+            kept.append(entry)
+        else:
+            detail = (
+                f"{entry.reference!r} has the same bytes as {seen.item_id} ({seen.reference!r})."
+            )
+            repeats.append(LeftOut(entry.item_id, REPEAT, detail))
+    return kept, repeats
 
 
 #: how many left-out items a card names one by one; past that it counts them by reason only

@@ -176,12 +176,15 @@ class SequenceTask:
 
     def pieces(self, split: str) -> list[np.ndarray]:
         from bandmate.corpus import ledger
-        from bandmate.models.data import encode_items
+        from bandmate.models.data import encode_items, without_repeats
 
-        entries = ledger.Ledger().items(
-            self.collections, split=split, commercial_only=self.commercial_only
+        entries, repeats = without_repeats(
+            ledger.Ledger().items(
+                self.collections, split=split, commercial_only=self.commercial_only
+            )
         )
         encoded = encode_items(self.name, self.tokenizer, entries, self.prepare)
+        encoded.left_out = [*encoded.left_out, *repeats]
         self._encoded[split] = encoded
         return encoded.pieces
 
