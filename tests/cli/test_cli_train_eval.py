@@ -100,6 +100,26 @@ def test_an_out_inside_a_file_is_refused_before_training(tmp_path):
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+def test_an_out_beyond_a_folder_the_user_may_not_enter_is_one_sentence(tmp_path):
+    # `--out private/run` under a folder of another user's (mode 0700) ended in a
+    # PermissionError traceback from looking for the folder
+    import os
+    import subprocess
+    import sys
+
+    private = tmp_path / "private"
+    private.mkdir(mode=0o000)
+    command = [sys.executable, "-m", "bandmate.cli", "train", "--task", "chorale",
+               "--out", str(private / "locked" / "run"), "--steps", "1"]  # fmt: skip
+    if os.geteuid() == 0:  # root enters any folder: drop the capabilities that let it
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    finally:
+        private.chmod(0o755)
+    assert_user_error(result, "cannot be reached", "permission")
+
+
 def test_eval_of_a_model_whose_collection_this_ledger_lacks_says_what_to_do(tmp_path, monkeypatch):
     # scoring a model trained on a user's folder under another BANDMATE_HOME (or machine) said
     # "Unknown collection 'mine'; choose one of: ...", though no collection was asked for

@@ -138,9 +138,7 @@ def run_config(
         raise UserError("--minutes must be more than 0.")
     if batch_size is not None and batch_size < 1:
         raise UserError("--batch-size must be at least 1.")
-    if Path(out).exists() and not Path(out).is_dir():  # found only at the end, after training
-        raise UserError(f"--out {out} is a file; give a folder for the model, such as runs/mine.")
-    _check_out_can_be_made(out)
+    _check_out_can_be_made(out)  # else found only at the end, after the training
     if resume and not checkpoint.has_training_state(out):
         raise UserError(f"Nothing to resume in {out}; run once without --resume first.")
     if not resume and checkpoint.has_training_state(out):
@@ -172,7 +170,15 @@ def _check_out_can_be_made(out: str | os.PathLike) -> None:
     """Refuse (UserError) an --out that could not be written: one inside a file, or in a folder
     this user cannot write. The model is saved only after the training, which would be lost."""
     path = Path(out).absolute()
-    existing = next(p for p in (path, *path.parents) if p.exists())
+    try:
+        existing = next(p for p in (path, *path.parents) if p.exists())
+    except PermissionError:  # a folder on the way that this user may not enter
+        raise UserError(
+            f"--out {out} cannot be reached (no permission to enter a folder on its path); "
+            "choose a folder you can write, such as runs/mine."
+        ) from None
+    if existing == path and not path.is_dir():
+        raise UserError(f"--out {out} is a file; give a folder for the model, such as runs/mine.")
     if not existing.is_dir():
         raise UserError(
             f"--out {out} lies inside the file {existing}; give a folder for the model, such as "
