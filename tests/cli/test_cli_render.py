@@ -335,3 +335,13 @@ def test_the_speed_is_never_said_as_0x(audio, took, said):
     from bandmate.cli.render import speed_text
 
     assert speed_text(audio, took) == said
+
+
+def test_a_failed_render_leaves_no_folders_it_made(song, tmp_path):
+    # the stems' folder was made for the files, and stayed behind, empty, after the error
+    font = tmp_path / "font.sf2"
+    font.write_bytes(b"not a SoundFont")
+    out, stems = tmp_path / "new" / "m.wav", tmp_path / "new" / "stems" / "take 1"
+    result = run_and_check_input_kept(song, "-o", out, "--stems", stems, "--soundfont", font)
+    assert_user_error(result, "not a SoundFont")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["font.sf2", "song.mid"]

@@ -65,6 +65,7 @@ def write_rendering(
     check_memory(score, sample_rate, MixSum.bytes_per_frame(2))
     mix = MixSum(2, stem_frames_max(score, sample_rate))
     with contextlib.ExitStack() as files:
+        files.callback(_remove_if_empty, _missing_folders((mix_path, *stem_paths)))
         stems = [
             files.enter_context(_open_stereo(path, sample_rate, subtype)) for path in stem_paths
         ]
@@ -83,6 +84,26 @@ def write_rendering(
             for start in range(0, frames, _WRITE_FRAMES):
                 out.write(mix.read(start, min(start + _WRITE_FRAMES, frames)))
     return frames
+
+
+def _missing_folders(paths: Sequence[str | os.PathLike]) -> list[Path]:
+    """The folders that writing `paths` will make (they do not exist yet), deepest first."""
+    missing = set()
+    for path in paths:
+        folder = Path(path).absolute().parent
+        while not folder.exists() and folder != folder.parent:
+            missing.add(folder)
+            folder = folder.parent
+    return sorted(missing, key=lambda f: len(f.parts), reverse=True)
+
+
+def _remove_if_empty(folders: Sequence[Path]) -> None:
+    """Remove those of `folders` (deepest first) that hold nothing: after an error (a bad
+    SoundFont, a full disk, Ctrl-C) the stems' folder made for the files was left behind, empty.
+    After a rendering that succeeded, each holds its file and stays."""
+    for folder in folders:
+        with contextlib.suppress(OSError):  # not empty, or already gone
+            folder.rmdir()
 
 
 def _allow_open_files(needed: int, stems: int) -> None:
