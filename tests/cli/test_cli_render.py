@@ -240,6 +240,15 @@ def test_a_mix_clipped_in_a_pcm_file_is_reported(loud_song, tmp_path):
     assert "--format FLOAT" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_the_clipping_advice_for_a_flac_mix_is_one_that_can_be_followed(loud_song, tmp_path):
+    # it said to render with --format FLOAT, which FLAC refuses
+    result = run_and_check_input_kept(loud_song, "-o", tmp_path / "loud.flac")
+    assert result.returncode == 0, result.stderr
+    assert "render to a .wav file with --format FLOAT" in result.stderr
+    wav = run_and_check_input_kept(loud_song, "-o", tmp_path / "loud.wav", "--format", "FLOAT")
+    assert wav.returncode == 0 and wav.stderr == ""
+
+
 def test_a_float_mix_keeps_its_peaks_and_warns_of_nothing(loud_song, tmp_path):
     out = tmp_path / "loud.wav"
     result = run_and_check_input_kept(loud_song, "-o", out, "--format", "FLOAT")
@@ -255,9 +264,10 @@ def test_a_mix_below_full_scale_warns_of_nothing(song, tmp_path):
 def test_a_stray_note_days_past_the_music_is_one_sentence(tmp_path):
     # a corrupt delta time put a note 77 hours on: a MemoryError traceback
     stray = tmp_path / "stray.mid"
-    write_midi(make_score(piano((0, 1, 60), (560_000, 1, 62))), stray)
+    # 2,291 hours on at the slowest tempo a MIDI file holds: more audio than any machine holds
+    write_midi(make_score(piano((0, 1, 60), (550_000, 1, 62)), tempo_bpm=4), stray)
     result = run_and_check_input_kept(stray, "-o", tmp_path / "o.wav")
-    assert_user_error(result, "77:", "GB of memory", "far past the music")
+    assert_user_error(result, "2291:", "GB of memory", "far past the music")
     assert not (tmp_path / "o.wav").exists()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 SAMPLE_RATES = (44_100, 48_000, 88_200, 96_000)  # FluidSynth renders at up to 96 kHz
 FORMATS = ("PCM_16", "PCM_24", "FLOAT")
@@ -82,9 +83,12 @@ def run(args) -> int:
     if result.stems:
         warn_of_other_stems(result.stems)
     if clipped:
+        # FLAC holds no floats: the advice names a WAV for it
+        flac = Path(result.mix).suffix.lower() == ".flac"
+        to = " to a .wav file" if flac else ""
         print(
             f"bandmate render: warning: the mix went over full scale and {clipped} samples were "
-            f"clipped in {display_name(result.mix)}; render with --format FLOAT to keep its "
+            f"clipped in {display_name(result.mix)}; render{to} with --format FLOAT to keep its "
             "peaks, then bring it down with `bandmate master`.",
             file=sys.stderr,
         )
