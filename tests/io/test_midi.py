@@ -143,6 +143,27 @@ def test_unterminated_notes_end_with_the_track(tmp_path):
     assert read_midi(path).tracks[0].notes == (Note(10, 100, 60, 64),)
 
 
+def test_a_final_chord_struck_as_the_track_ends_with_no_note_offs_lasts_a_beat(tmp_path):
+    # its notes had no length and were dropped: the piece lost its last chord
+    mid = mido.MidiFile(type=1, ticks_per_beat=96)
+    chord = [mido.Message("note_on", note=p, velocity=70, time=0) for p in (60, 64, 67)]
+    chord[0] = chord[0].copy(time=4 * 96)
+    mid.tracks.append(
+        mido.MidiTrack(
+            [
+                mido.Message("note_on", note=48, velocity=70, time=0),
+                mido.Message("note_off", note=48, velocity=0, time=4 * 96),
+                *chord,
+                mido.MetaMessage("end_of_track", time=0),
+            ]
+        )
+    )
+    path = tmp_path / "ends.mid"
+    mid.save(path)
+    notes = read_midi(path).tracks[0].notes
+    assert notes == (Note(0, 384, 48, 70), *(Note(768, 96, p, 70) for p in (60, 64, 67)))
+
+
 @pytest.mark.parametrize(
     ("data", "words"),
     [

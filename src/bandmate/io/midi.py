@@ -181,7 +181,12 @@ def _score_from_midi(midi: mido.MidiFile) -> Score:
     programs = _ChannelPrograms(midi)
     for index, mtrack in enumerate(midi.tracks):
         is_conductor = index == 0
-        parts = _TrackParts(programs, index, drum_hit_ticks=max(1, midi.ticks_per_beat // 8))
+        parts = _TrackParts(
+            programs,
+            index,
+            drum_hit_ticks=max(1, midi.ticks_per_beat // 8),
+            hanging_ticks=max(1, midi.ticks_per_beat),
+        )
         tick = 0
         prefix_channel = None
         for msg in mtrack:
@@ -320,10 +325,13 @@ class _ChannelPrograms:
 class _TrackParts:
     """The notes of one MIDI track, sorted out by channel while it is read."""
 
-    def __init__(self, programs: _ChannelPrograms, index: int, drum_hit_ticks: int = 1):
+    def __init__(
+        self, programs: _ChannelPrograms, index: int, drum_hit_ticks: int = 1, hanging_ticks=1
+    ):
         self.programs = programs
         self.index = index
         self.drum_hit_ticks = drum_hit_ticks
+        self.hanging_ticks = hanging_ticks  # a note struck as the track ends, not let go
         self.name: str | None = None
         # (channel, program in force when the note began) -> its notes
         self.notes: dict[tuple[int, int], list[Note]] = defaultdict(list)
@@ -354,9 +362,14 @@ class _TrackParts:
             # a pitched note of no length carries no sound
 
     def close_all(self, tick: int) -> None:
+        """End the notes still sounding when the track ends (their note-offs missing) at its
+        end; one struck at the very end lasts `hanging_ticks`. A final chord struck at the end
+        of a file with no note-offs (as some exporters write it) had no length and was dropped,
+        the piece losing its last chord."""
         for channel, pitch in list(self._open):
             while self._open[channel, pitch]:
-                self.close(channel, pitch, tick)
+                onset = self._open[channel, pitch][0][0]
+                self.close(channel, pitch, tick if tick > onset else onset + self.hanging_ticks)
 
     def to_tracks(self, index: int) -> list[Track]:
         # a channel with a program change but no notes in any track is still a (silent) part
