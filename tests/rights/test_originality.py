@@ -78,6 +78,16 @@ def test_a_transposed_excerpt_is_flagged_with_its_source(index, tunes):
     assert result.score >= result.threshold > 0
 
 
+def test_a_copy_beside_an_empty_melody_track_is_flagged(index, tunes):
+    # the empty "Melody" track was taken as the tune and, being a melody track, shut the
+    # others out of the comparison: the copy on the piano went unchecked
+    pitches, iois = tunes[42]
+    copy = melody(pitches[20:30] + 5, iois[20:30]).tracks[0]
+    score = Score(tracks=(Track("Melody", role=Role.MELODY), Track("Piano", notes=copy.notes)))
+    result = orig.check_score(score, index)
+    assert result.flagged and result.longest_match.source.reference == "tune42"
+
+
 def test_an_excerpt_with_a_rhythm_change_is_still_flagged(index, tunes):
     pitches, iois = tunes[100]
     iois = iois[10:22].copy()

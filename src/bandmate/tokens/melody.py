@@ -323,7 +323,7 @@ class MelodyTokenizer(Tokenizer):
 
     def _melody_steps(self, score: Score) -> dict[int, tuple[int, int]]:
         """Onset step -> (duration steps, pitch) of the melody, made monophonic and in range."""
-        track = _melody_track(score)
+        track = melody_track(score)
         if track is None:
             return {}
         grid, tpb = self._grid, score.ticks_per_beat
@@ -349,7 +349,7 @@ class MelodyTokenizer(Tokenizer):
         return pitch
 
 
-def _melody_track(score: Score) -> Track | None:
+def melody_track(score: Score) -> Track | None:
     """The first track with role MELODY and notes, else the first track with notes that is not
     drums (a file's first track is often an instrument set up and never played)."""
     pitched = [t for t in score.tracks if not t.is_drum and t.notes]

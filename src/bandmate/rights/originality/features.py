@@ -13,6 +13,11 @@ import numpy as np
 from bandmate.errors import UserError
 from bandmate.score.model import Role, Score
 
+# the track the melody tokenizer learns from: role MELODY with notes, else the first pitched one
+# with notes. An empty melody track (the tune written on another) was taken here and, being a
+# melody track, shut the other tracks out of the comparison: a copy on them went unchecked
+from bandmate.tokens.melody import melody_track
+
 STEPS_PER_BEAT = 12  # the melody tokenizer's grid: 16ths and triplets
 DRUM_STEPS_PER_BEAT = 4
 INDEX_PACKAGE = "bandmate.data"
@@ -56,14 +61,6 @@ def top_line(score: Score, track, voice: str) -> Line | None:
         np.asarray([top[s][0] for s in steps], dtype=np.int64),
         np.asarray([grid.bar_at(top[s][1]) for s in steps], dtype=np.int64),
     )
-
-
-def melody_track(score: Score):
-    """The track the melody tokenizer learns from: role MELODY, else the first pitched one."""
-    for track in score.tracks:
-        if track.role == Role.MELODY and not track.is_drum:
-            return track
-    return next((t for t in score.tracks if not t.is_drum and t.notes), None)
 
 
 def score_lines(score: Score, *, limit: int = 8) -> list[Line]:
