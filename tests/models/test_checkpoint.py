@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import struct
+from pathlib import Path
 
 import pytest
 import torch
 
+from bandmate.corpus.jsb import load_jsb
 from bandmate.errors import InputFileError
 from bandmate.models import checkpoint
 from bandmate.models.train import TrainConfig, train
@@ -151,3 +153,44 @@ def test_scoring_a_model_without_its_card_says_what_is_missing(tmp_path):
     checkpoint.save_model(tmp_path, model, tokenizer, "melody")
     with pytest.raises(UserError, match=r"card\.json is missing .* with its card\.json"):
         load(tmp_path).split_nll("valid")
+
+
+def test_a_ctrl_c_stops_the_run_at_its_step_saved_and_resume_carries_on(tmp_path):
+    # nothing was saved until the next eval: a Ctrl-C lost the run since the last one, or,
+    # before the first, all of it. The signal is sent by the run itself after its third step,
+    # in a process of its own (only a main thread receives signals)
+    import subprocess
+    import sys
+
+    script = f"""
+import os, signal
+from bandmate.corpus.jsb import load_jsb
+from bandmate.models.train import TrainConfig, train
+from tests.models.test_checkpoint import TINY_MODEL, tiny_config
+data = dict(train_pieces=[c[:48] for c in load_jsb("train")[:24]],
+            valid_pieces=[c[:48] for c in load_jsb("valid")[:6]])
+def progress(done, total, status=""):
+    if done == 3:
+        os.kill(os.getpid(), signal.SIGINT)
+result = train("chorale", {str(tmp_path / "run")!r}, tiny_config(steps=40, eval_interval=20),
+               TINY_MODEL, progress=progress, **data)
+print(result.interrupted, result.steps_done, result.best_step)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parents[2],  # the repository: `tests` is importable
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "3", "3"]
+    assert checkpoint.has_training_state(tmp_path / "run")
+    assert checkpoint.read_training_config(tmp_path / "run")["step"] == 3
+    assert (tmp_path / "run" / checkpoint.WEIGHTS_FILE).is_file()  # the best model so far
+    data = dict(
+        train_pieces=[c[:48] for c in load_jsb("train")[:24]],
+        valid_pieces=[c[:48] for c in load_jsb("valid")[:6]],
+    )
+    resumed = train("chorale", tmp_path / "run", resume=True, **data)
+    assert resumed.steps_done == 40 and not resumed.interrupted

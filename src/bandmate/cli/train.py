@@ -83,4 +83,11 @@ def run(args) -> int:
         f"best {result.valid_split} NLL {result.best_valid_nll:.4f} nats/token at step "
         f"{result.best_step}; model in {result.out_dir}"
     )
+    if result.interrupted:
+        print(
+            f"bandmate train: stopped by Ctrl-C at step {result.steps_done}, saved; run the "
+            "same command with --resume to carry on.",
+            file=sys.stderr,
+        )
+        return 130
     return 0

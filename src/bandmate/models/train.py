@@ -27,6 +27,8 @@ import json
 import math
 import os
 import platform
+import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -209,6 +211,37 @@ class TrainResult:
     #: the split `best_valid_nll` was scored on: "valid", or "train" when valid held no pieces
     valid_split: str = "valid"
     warnings: list[str] = field(default_factory=list)
+    #: the run was stopped by Ctrl-C at `steps_done`, evaluated and saved (`--resume` goes on)
+    interrupted: bool = False
+
+
+class _Interrupts:
+    """The first Ctrl-C (SIGINT) asks a run to stop once its step is done; the run then
+    evaluates and saves as at an eval, so `--resume` carries on from that step. The model was
+    saved only at each eval (every 500 steps by default): a Ctrl-C ended the run with nothing
+    saved since the last, or, before the first, with no model at all. A second Ctrl-C stops at
+    once, as before. Only on the main thread of a single process: the ranks of a distributed
+    run must stop together, and signals reach only the main thread."""
+
+    def __init__(self, active: bool):
+        self.active = active and threading.current_thread() is threading.main_thread()
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if self.active:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc) -> bool:
+        if self.active:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
 
 
 # with a time budget, the warm-up ends by this share of it at the latest
@@ -489,51 +522,55 @@ def train(
     trained.train()
     step = state["step"]
     shown_loss = None  # the loss on the progress bar, smoothed over about 20 steps
-    while step < end and (budget is None or seconds() < budget):
-        lr = learning_rate(step, config, seconds())
-        loss, tokens = _train_step(
-            trained, optimizer, stream, step, lr, config.grad_clip, (rank, world)
-        )
-        step += 1
-        state["step"] = step
-        tokens_seen += tokens
-        loss_sum, loss_count = loss_sum + loss, loss_count + 1
-        shown_loss = loss if shown_loss is None else 0.95 * shown_loss + 0.05 * loss
-        status = f"step {step}  loss {shown_loss:.3f}"
-        now = seconds()
-        if budget is None:
-            progress(step, config.steps, status=status)
-        else:
-            progress(min(now, budget), budget, status=status)
-        out_of_time = (budget is not None and now >= budget) or (
-            max_minutes is not None and now - seconds_before > 60 * max_minutes
-        )
-        if not main_rank:  # rank 0 evaluates and saves; the others go on to the next step
-            if out_of_time:
-                break
-            continue
-        if step % config.eval_interval == 0 or step == end or out_of_time:
-            valid_nll = evaluate(model, the_task, valid)
-            record = {
-                "step": step,
-                "loss": loss_sum / loss_count,
-                "valid_nll": valid_nll,
-                "lr": lr,
-                "tokens_per_s": tokens_seen / max(time.monotonic() - started, 1e-9),
-                "seconds": local_seconds(),  # rank 0 only here: never the collective
-                **({} if valid_split == "valid" else {"scored_on": valid_split}),
-            }
-            state["seconds"] = record["seconds"]
-            loss_sum, loss_count = 0.0, 0
-            state["history"].append(record)
-            if valid_nll < state["best_valid_nll"]:
-                state["best_valid_nll"], state["best_step"] = valid_nll, step
-                checkpoint.save_model(out, model, tokenizer, task)
-            save_state()
-            if report is not None:
-                report(record)
-            if out_of_time:
-                break
+    interrupts = _Interrupts(world == 1)
+    with interrupts:
+        while step < end and (budget is None or seconds() < budget):
+            lr = learning_rate(step, config, seconds())
+            loss, tokens = _train_step(
+                trained, optimizer, stream, step, lr, config.grad_clip, (rank, world)
+            )
+            step += 1
+            state["step"] = step
+            tokens_seen += tokens
+            loss_sum, loss_count = loss_sum + loss, loss_count + 1
+            shown_loss = loss if shown_loss is None else 0.95 * shown_loss + 0.05 * loss
+            status = f"step {step}  loss {shown_loss:.3f}"
+            now = seconds()
+            if budget is None:
+                progress(step, config.steps, status=status)
+            else:
+                progress(min(now, budget), budget, status=status)
+            out_of_time = (
+                (budget is not None and now >= budget)
+                or (max_minutes is not None and now - seconds_before > 60 * max_minutes)
+                or interrupts.requested
+            )
+            if not main_rank:  # rank 0 evaluates and saves; the others go on to the next step
+                if out_of_time:
+                    break
+                continue
+            if step % config.eval_interval == 0 or step == end or out_of_time:
+                valid_nll = evaluate(model, the_task, valid)
+                record = {
+                    "step": step,
+                    "loss": loss_sum / loss_count,
+                    "valid_nll": valid_nll,
+                    "lr": lr,
+                    "tokens_per_s": tokens_seen / max(time.monotonic() - started, 1e-9),
+                    "seconds": local_seconds(),  # rank 0 only here: never the collective
+                    **({} if valid_split == "valid" else {"scored_on": valid_split}),
+                }
+                state["seconds"] = record["seconds"]
+                loss_sum, loss_count = 0.0, 0
+                state["history"].append(record)
+                if valid_nll < state["best_valid_nll"]:
+                    state["best_valid_nll"], state["best_step"] = valid_nll, step
+                    checkpoint.save_model(out, model, tokenizer, task)
+                save_state()
+                if report is not None:
+                    report(record)
+                if out_of_time:
+                    break
     if world > 1:
         dist_tools.barrier()  # rank 0's last save is done before any rank leaves
     return TrainResult(
@@ -550,6 +587,7 @@ def train(
         history=state["history"],
         valid_split=valid_split,
         warnings=warnings,
+        interrupted=interrupts.requested,
     )
 
 
