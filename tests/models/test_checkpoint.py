@@ -194,3 +194,46 @@ print(result.interrupted, result.steps_done, result.best_step)
     )
     resumed = train("chorale", tmp_path / "run", resume=True, **data)
     assert resumed.steps_done == 40 and not resumed.interrupted
+
+
+def test_a_save_the_disk_refuses_is_one_sentence_and_leaves_the_last_model_whole(
+    tmp_path, chorale_task
+):
+    # a disk that filled while a model was saved ended the run in a SafetensorError traceback;
+    # it is one sentence, and the last model stays whole, loadable, with nothing left beside it
+    # (a file-size limit makes the second, bigger save fail as a full disk would)
+    import subprocess
+    import sys
+
+    from bandmate.models.transformer import DecoderTransformer, TransformerConfig
+
+    fields = {**TINY_MODEL, "d_model": 16, "d_ff": 16}
+    small = DecoderTransformer(
+        TransformerConfig(vocab_size=chorale_task.tokenizer.vocab_size, **fields)
+    )
+    checkpoint.save_model(tmp_path, small, chorale_task.tokenizer, "chorale")
+    weights = tmp_path / checkpoint.WEIGHTS_FILE
+    before = weights.read_bytes()
+    script = f"""
+import resource, signal, sys
+from bandmate.models import checkpoint
+from bandmate.models.tasks import make_task
+from bandmate.models.transformer import DecoderTransformer, TransformerConfig
+task = make_task("chorale")
+big = DecoderTransformer(TransformerConfig(vocab_size=task.tokenizer.vocab_size, d_model=256,
+                                           n_layers=4, n_heads=4, d_ff=512))
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-long write fails with EFBIG instead
+limit = {len(before)} * 4
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+from bandmate.errors import OutputError
+try:
+    checkpoint.save_model({str(tmp_path)!r}, big, task.tokenizer, "chorale")
+except OutputError as e:
+    sys.exit(f"refused: {{e}}")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert weights.read_bytes() == before
+    assert "refused" in done.stderr and "File too large" in done.stderr, done.stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    loaded = checkpoint.load_model(tmp_path)
+    assert loaded.model.config.d_model == 16

@@ -29,7 +29,8 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from bandmate.errors import InputFileError
+from bandmate.errors import InputFileError, OutputError
+from bandmate.io.files import atomic_path, write_text_atomic
 from bandmate.models.transformer import DecoderTransformer, TransformerConfig
 from bandmate.tokens.base import Tokenizer
 
@@ -52,8 +53,29 @@ class Checkpoint:
     card: dict[str, Any] = field(default_factory=dict)
 
 
+# Every file is written to a temporary file beside it and moved into place: a run killed, or a
+# disk that filled, while saving left a half-written model.safetensors over the last good one,
+# and both the best model and `--resume` were lost.
+
+
 def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def _save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata=None) -> None:
+    """Write `tensors` to `path` by a temporary file; a refused write (a full disk, a quota) is
+    an OutputError sentence (safetensors raises its own error, not an OSError, for those)."""
+    from safetensors import SafetensorError
+
+    with atomic_path(path) as tmp:
+        try:
+            save_file(tensors, str(tmp), metadata=metadata)
+        except SafetensorError as e:
+            reason = str(e).rpartition("I/O error: ")[2] or str(e)
+            raise OutputError(
+                f"Cannot write {str(path)!r} ({reason}); make room on the disk or choose "
+                "another folder."
+            ) from None
 
 
 def save_model(
@@ -63,7 +85,7 @@ def save_model(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(tensors, str(out / WEIGHTS_FILE), metadata={"format": FORMAT, "task": task})
+    _save_tensors(out / WEIGHTS_FILE, tensors, metadata={"format": FORMAT, "task": task})
     config = {
         "format": FORMAT,
         "task": task,
@@ -152,7 +174,7 @@ def save_training_state(
         name = names[id(params[index])]
         for key, value in moments.items():
             tensors[f"{key}.{name}"] = torch.as_tensor(value).detach().clone().contiguous()
-    save_file(tensors, str(folder / OPTIMIZER_FILE))
+    _save_tensors(folder / OPTIMIZER_FILE, tensors)
     groups = [{k: v for k, v in g.items() if k != "params"} for g in opt_state["param_groups"]]
     _write_json(folder / STATE_FILE, {**state, "param_groups": groups})
     return folder
