@@ -22,7 +22,6 @@ the melody model answering in its worker process).
     nice .venv/bin/python bench/live.py --only players    # player types at 90-200 BPM
     nice .venv/bin/python bench/live.py --only players --players rubato  # tempo that moves
     nice .venv/bin/python bench/live.py --only players --player-seeds 24 --players swung
-    nice .venv/bin/python bench/live.py --only untold --player-seeds 8  # no --tempo given
 """
 
 from __future__ import annotations
@@ -36,9 +35,8 @@ import time
 
 import numpy as np
 
-from bandmate.arrange.style import load_style
 from bandmate.arrange.voicing import allowed_pitch_classes
-from bandmate.live.engine import Engine, LatencyStats, gc_paused
+from bandmate.live.engine import Engine, gc_paused
 from bandmate.live.events import InputEvent
 from bandmate.live.performance import perform_chart
 from bandmate.live.session import LiveSession, band_notes, simulate
@@ -382,86 +380,6 @@ def play_player(rhythm, tempo_bpm: float, bars: int, seed: int, paused: bool = F
     return events, beat_times
 
 
-# players for a band started without a tempo (`untold`): the right hand in quarters, eighths
-# or half notes over the left hand's chord (C Am F G) on each bar line, at tempos away from
-# the style's; and PLAYERS' rhythms (chords on 1 and 3) at the style's tempo and 0.7 and 1.4
-# times it
-UNTOLD_PLAYERS = {
-    "quarters": [(0, "chord")] + [(b, "note") for b in range(4)],
-    "eighths": [(0, "chord"), *_EIGHTHS],
-    "half notes": [(0, "chord"), (0, "note"), (2, "note")],
-}
-UNTOLD_TEMPOS = (50, 90, 140, 200)
-UNTOLD_FACTORS = (0.7, 1.0, 1.4)  # of the style's tempo, for PLAYERS' rhythms
-
-
-def untold(style: str, seeds: int, bars: int = 16, only: str = "") -> None:
-    """Each player at each tempo, the band given no tempo (it starts from the style's): the
-    tempo it settles on (median over the second half) as a ratio of the player's, and the runs
-    where its bar lines are not on the player's (over the second half, a bar line of the band's
-    more than a tenth of a beat from one of the player's at over a quarter of the band's bar
-    lines: a band at twice the player's tempo puts two bars in each of theirs, and is on them),
-    or its drums fell silent for over two of the player's beats at any time."""
-    start = load_style(style).tempo_default
-    print(f"  {'player':<28} {'BPM':>4}  band's tempo / player's (each seed)   bars off  silent")
-    kinds = [(label, rhythm, UNTOLD_TEMPOS) for label, rhythm in UNTOLD_PLAYERS.items()]
-    kinds += [
-        (label, rhythm, tuple(round(start * f) for f in UNTOLD_FACTORS))
-        for label, rhythm in PLAYERS.items()
-        if not label.startswith("paused")
-    ]
-    total_off = total_silent = total = 0
-    latency = LatencyStats()  # every decision of every run (finding the tempo is on that path)
-    for label, rhythm, tempos in kinds:
-        if only and only.lower() not in label.lower():
-            continue
-        for tempo in tempos:
-            ratios, off, silent = [], 0, 0
-            for seed in range(1, seeds + 1):
-                events, beat_times = play_player(rhythm, tempo, bars, seed)
-                engine = Engine(style, seed=seed)
-                log: list[tuple[float, float, float]] = []
-
-                def observe(event, eng, log=log):
-                    if event.kind == 1 and eng.started:
-                        log.append((event.time_s, eng.beat.beat_at(event.time_s), eng.tempo_bpm))
-
-                result = simulate(events, engine, observe=observe)
-                for i, count in enumerate(engine.latency.counts):
-                    latency.counts[i] += count
-                latency.n += engine.latency.n
-                latency.max_s = max(latency.max_s, engine.latency.max_s)
-                second = [(t, bpm) for t, _, bpm in log if t >= beat_times[bars * 2]]
-                periods = np.diff(beat_times)
-                ratio = float(np.median([bpm * np.interp(t, beat_times[1:], periods) / 60
-                                         for t, bpm in second]))  # fmt: skip
-                ratios.append(ratio)
-                # the band's bar lines against the player's, in the player's beats
-                logged_beats, logged_times = [b for _, b, _ in log], [t for t, _, _ in log]
-                band_bars = [
-                    np.interp(bar * engine.bar_beats, logged_beats, logged_times)
-                    for bar in range(int(log[-1][1] // engine.bar_beats) + 1)
-                ]
-                beats = np.arange(len(beat_times))
-                mine = [float(np.interp(x, beat_times, beats)) for x in band_bars]
-                mine = [x for x in mine if bars * 2 <= x <= bars * 4 - 4]
-                errs = [abs(x - 4 * round(x / 4)) for x in mine]
-                if ratio > 1.5:  # two band bars to the player's: the half bar is a bar line too
-                    errs = [abs(x - 2 * round(x / 2)) for x in mine]
-                off += (not errs) or np.mean(np.array(errs) > 0.1) > 0.25
-                hits = sorted(
-                    o.time_s for o, _ in result.outputs if o.part == "Drums" and o.velocity
-                )
-                silent += float(np.diff(hits).max()) > 2 * 60 / tempo
-            total_off += off
-            total_silent += silent
-            total += seeds
-            text = " ".join(f"{r:.2f}" for r in ratios)
-            print(f"  {label:<28} {tempo:>4}  {text:<38} {off} of {seeds}  {silent} of {seeds}")
-    print(f"  all: bar lines off in {total_off} of {total} runs, silent in {total_silent}")
-    print(f"  decision latency over all runs: {fmt(latency.to_dict())}")
-
-
 def players(style: str, seeds: int, bars: int = 24, only: str = "") -> None:
     """Each player type at each of PLAYER_TEMPOS, once a seed: lost when, over the second half,
     the band's beat is more than a tenth of a beat from the player's at over a quarter of the
@@ -582,19 +500,13 @@ def main() -> None:
     parser.add_argument("--player-seeds", type=int, default=8)
     parser.add_argument("--players", default="", help="only the player types naming this")
     parser.add_argument(
-        "--only",
-        choices=("latency", "jumps", "players", "untold"),
-        help="run one case only (latency: 1-2)",
+        "--only", choices=("latency", "jumps", "players"), help="run one case only (latency: 1-2)"
     )
     args = parser.parse_args()
 
     if args.only == "jumps":
         print("5. sudden tempo jumps")
         jumps(args.style, args.jump_seeds)
-        return
-    if args.only == "untold":
-        print("7. players the band is given no tempo")
-        untold(args.style, args.player_seeds, only=args.players)
         return
     if args.only == "players":
         print("6. player types: runs where the band loses the beat")
@@ -653,9 +565,6 @@ def main() -> None:
 
     print("6. player types: runs where the band loses the beat")
     players(args.style, args.player_seeds, only=args.players)
-
-    print("7. players the band is given no tempo")
-    untold(args.style, args.player_seeds, only=args.players)
 
 
 if __name__ == "__main__":

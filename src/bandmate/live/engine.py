@@ -35,14 +35,6 @@ the nearest eighth note, cannot find again by itself. The band moves to the bar 
 the chord, so a player who comes back on the band's beat 1 moves it by milliseconds. Not with
 a fixed click.
 
-Given no tempo (`find_tempo`), the band starts at the style's (or a file's) and a
-`TempoFinder` (`live.tempo`) listens beside it over the player's first bars: when one of its
-trackers at a musician's tempos explains the player clearly better, the band moves to it, a
-whole number of bars forward (the beats it passes are dropped, as after a re-lock), so that
-no beat it has played comes again (a move back leaves the band silent until it catches up, and
-places chord changes in bars already let go). While it listens the band's own tracker does not
-re-lock (a player far from its tempo made it jump back and forth, and back in time).
-
 A shorter rest, `RESYNC_BARS` bars or more, re-syncs the beat on the player's return: a chord
 near a beat is on that beat. Over a rest the band plays on at the tempo followed last, and that
 estimate is a few percent off (a drifting player, +-20 ms of noise on four beats of onsets), so
