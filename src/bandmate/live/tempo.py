@@ -187,7 +187,6 @@ is a dozen multiply-adds in pure Python (about 10 us), so it runs on every onset
 The tracker must start close to the player's tempo (within about 10%: an eighth note's
 tolerance), as an arranger keyboard's synchro start needs its tempo set; it is given the tempo
 of the performance, `--tempo` or the style's. The re-lock is for changes after it has locked.
-Without `--tempo` that tempo is a guess, and `TempoFinder` (below) finds a player far from it.
 
 **Fixed** (`FixedClick`): the same mapping with a constant period, for playing to a click.
 """
@@ -951,10 +950,9 @@ class TempoFinder:
         )
         self._bar_beat: dict[int, int] = {}  # the beat of each tracker's bar lines
         band_score = self._score(band, heard)
-        need = max(band_score, 0.0) + FIND_MARGIN
-        scores = [self._score(t, heard, need) for t in self.trackers]
+        scores = [self._score(t, heard) for t in self.trackers]
         best = max(range(len(scores)), key=lambda k: scores[k])
-        if scores[best] == -math.inf or scores[best] < need:
+        if scores[best] == -math.inf or scores[best] < max(band_score, 0.0) + FIND_MARGIN:
             return None
         tracker = self.trackers[best]
         points = band.points()
@@ -971,11 +969,10 @@ class TempoFinder:
         self.finding = False
         self.trackers = []
 
-    def _score(self, tracker: BeatTracker, heard, need: float = -math.inf) -> float:
+    def _score(self, tracker: BeatTracker, heard) -> float:
         """How much of the player the tracker's beat explains (0-4, see the class docstring),
         `heard` the onsets' times and weights and the changes' times; -inf where it placed
-        too little to tell. Below `need` it may stop short (its changes alone leave it
-        there) and answer less."""
+        too little to tell."""
         points = tracker.points()
         if len(points) < 2:
             return -math.inf
@@ -988,19 +985,6 @@ class TempoFinder:
         c_hi = np.searchsorted(changes, placed[-1], side="right")
         if hi - lo < FIND_MIN_ONSETS or c_hi - c_lo < FIND_MIN_CHANGES:
             return -math.inf
-        bar = self.bar_beats
-        at = np.interp(changes[c_lo:c_hi], placed, grids)
-        # the bar lines where the most changes fall (a first chord struck before the player's
-        # groove, a pickup, need not be a downbeat): each beat of the bar tried, the first
-        # chord's between equals
-        off = at[None, :] - np.arange(int(bar))[:, None]
-        shares = (np.abs(off - bar * np.round(off / bar)) <= FIND_BAR_FIT).mean(axis=1)
-        k = int(np.argmax(shares))  # (the first of equals: 0, the first chord's)
-        self._bar_beat[id(tracker)] = k
-        apart = float(np.mean(np.abs(np.diff(at) - bar) <= FIND_BAR_FIT))
-        told = float(shares[k]) + apart
-        if told + 2 < need:  # the onsets cannot lift it to `need`
-            return told
         w = weights[lo:hi]
         pos = np.interp(times[lo:hi], placed, grids)
         dev = np.minimum(
@@ -1011,4 +995,16 @@ class TempoFinder:
         chord = w >= CHORD_WEIGHT
         on_beat = np.abs(pos - np.round(pos)) <= FIND_CHORD_FIT
         chords = float(w[chord] @ on_beat[chord]) / float(w[chord].sum()) if chord.any() else 0.0
-        return notes + chords + told
+        bar = self.bar_beats
+        at = np.interp(changes[c_lo:c_hi], placed, grids)
+        # the bar lines where the most changes fall (a first chord struck before the player's
+        # groove, a pickup, need not be a downbeat): each beat of the bar tried, the last
+        # changes counting first between equals
+        shares = [
+            float(np.mean(np.abs(at - k - bar * np.round((at - k) / bar)) <= FIND_BAR_FIT))
+            for k in range(int(bar))
+        ]
+        k = max(range(len(shares)), key=lambda k: (shares[k], k == 0))
+        self._bar_beat[id(tracker)] = k
+        apart = float(np.mean(np.abs(np.diff(at) - bar) <= FIND_BAR_FIT))
+        return notes + chords + shares[k] + apart
