@@ -251,18 +251,3 @@ def test_the_browser_may_connect_over_ipv6(capsys):
     assert result.returncode == 0, result.stderr
     assert re.search(r"ws://\[::1\]:\d+", result.stderr), result.stderr
     assert_user_error(jam(capsys, "--websocket", "::1", "--seconds", "0.3"), "[::1]:8766")
-
-
-@pytest.mark.parametrize("played_bpm", [75, 165])
-def test_a_recording_made_without_a_click_is_followed_at_the_tempo_played(
-    capsys, tmp_path, played_bpm
-):
-    """A file recorded freely carries its program's default tempo (120 BPM), not the player's:
-    the band started from it and stayed near it, or at half or 2/3 of the player's tempo.
-    Without --tempo it now finds the tempo played."""
-    path, out, report = tmp_path / "free.mid", tmp_path / "s.mid", tmp_path / "report.json"
-    perf = perform_chart("| C | Am | F | G |", tempo_bpm=played_bpm, choruses=3, seed=4)
-    write_performance(path, perf.events, tempo_bpm=120)
-    result = jam(capsys, "--simulate", path, "-o", out, "--latency-report", report)
-    assert result.returncode == 0, result.stderr
-    assert abs(json.loads(report.read_text())["tempo_bpm"] / played_bpm - 1) < 0.04

@@ -81,8 +81,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--tempo",
         type=float,
-        help="the tempo to start from in BPM (default: the performance's, or the style's, and "
-        "where the player's first bars are far from it, the tempo they play)",
+        help="the tempo to start from in BPM (default: the performance's, or the style's)",
     )
     p.add_argument(
         "--meter",
@@ -192,9 +191,7 @@ def _simulate(args, engine_args: dict) -> int:
     if engine_args["meter"] is None and performance.time_signatures:  # the band plays in it
         first = performance.time_signatures[0]
         engine_args = engine_args | {"meter": (first.numerator, first.denominator)}
-    # the file's tempo is a guess where no --tempo is given: a recording made without a click
-    # (a file at its program's default 120 BPM) is followed at the tempo played (`live.tempo`)
-    engine = Engine(tempo_bpm=tempo, find_tempo=args.tempo is None, **engine_args)
+    engine = Engine(tempo_bpm=tempo, **engine_args)
     result = simulate(performance.events, engine, realtime=args.realtime)
     _write_session(
         args,

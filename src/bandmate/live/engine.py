@@ -72,7 +72,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 
@@ -90,7 +89,7 @@ from bandmate.live.events import (
 )
 from bandmate.live.key import KeyTracker
 from bandmate.live.scheduler import Lane
-from bandmate.live.tempo import CHORD_WEIGHT, BeatTracker, FixedClick, TempoFinder
+from bandmate.live.tempo import CHORD_WEIGHT, BeatTracker, FixedClick
 from bandmate.live.voices import PLAY_CHOICES, Part, make_voice
 from bandmate.theory.chart import meter_problem
 from bandmate.theory.chords import ChordSymbol
@@ -161,9 +160,7 @@ class Engine:
 
     style: a style name or Style. mode: "full", "split" or "single" (see `live.chords`).
     tempo_bpm: the tempo to start from (default: the style's). follow: follow the player's
-        tempo (False: a fixed click at `tempo_bpm`). find_tempo: `tempo_bpm` is a guess, and
-        the player's tempo is found over their first bars when far from it (`live.tempo`'s
-        `TempoFinder`; default: when no `tempo_bpm` is given).
+        tempo (False: a fixed click at `tempo_bpm`).
     meter: the player's time signature, (beats, beat unit) (default: the style's); the band
         plays its bars in it (see `live.accompanist`).
     play: what answers the player: "band" (the style), and the voices of `live.voices`
@@ -189,7 +186,6 @@ class Engine:
         lookahead_s: float = 0.01,
         seed: int = 0,
         play: Sequence[str] = ("band",),
-        find_tempo: bool | None = None,
     ):
         unknown = [name for name in play if name not in PLAY_CHOICES]
         if unknown or not play:
@@ -198,8 +194,6 @@ class Engine:
                 f"{', '.join(PLAY_CHOICES)}."
             )
         self.style = style if isinstance(style, Style) else load_style(style)
-        if find_tempo is None:
-            find_tempo = not tempo_bpm
         tempo_bpm = float(tempo_bpm or self.style.tempo_default)
         self.beat = BeatTracker(tempo_bpm) if follow else FixedClick(tempo_bpm)
         self.chords = ChordTracker(mode, split_note)
@@ -208,9 +202,6 @@ class Engine:
             raise UserError(f"The meter cannot be played: {problem}.")
         self.band = Accompanist(self.style, meter=meter, seed=seed)
         self.meter = self.band.meter
-        self.finder = TempoFinder(tempo_bpm, self.band.bar_beats) if follow and find_tempo else None
-        if self.finder is not None:  # while it finds the tempo, it is the one to move the beat
-            self.beat.relock = False
         # the band's lanes (none when it does not play: it still keeps the bar grid)
         self.lanes = tuple(
             Lane(part.name, channel)
@@ -232,10 +223,8 @@ class Engine:
         self._velocity_count = 0
         self._cluster_start = float("-inf")  # the first key of the last chord (or note)
         self._cluster_keys = 0  # ... and how many keys it has
-        self._cluster_chord: set[int] = set()  # ... the pitch classes of its chord's keys
         self._pedal = False
         self._last_input_s = float("-inf")
-        self._event_s = float("-inf")  # the time of the event being handled
         self._resumed_s: float | None = None  # the first key after a rest, until a chord comes
         self._rest_s = 0.0  # ... how long the rest before it was
         self._resumed_chord_s: float | None = None  # ... and the first key of the chord since
@@ -326,7 +315,6 @@ class Engine:
 
     def _handle(self, event: InputEvent) -> None:
         time_s, kind, pitch, velocity = event
-        self._event_s = time_s
         if kind == NOTE_ON:
             if self.started and not self.chords.held:
                 rest_s = time_s - self._last_input_s
@@ -352,21 +340,14 @@ class Engine:
             if since_s > CLUSTER_S or (self._cluster_keys == 1 and since_s > CHORD_SPREAD_S):
                 # a new onset; after a lone key, one struck more than CHORD_SPREAD_S later is
                 # not struck with it (see the module docs): the lone key was a note of its own
-                if len(self._cluster_chord) == 2:  # a two-key chord, complete now
-                    self._strike(self._cluster_start)
                 self._cluster_start = time_s
                 self._cluster_keys = 1
-                self._cluster_chord.clear()
                 if self.started:
                     self._onset(time_s, 1.0)
             else:  # another key of a chord: the onset weighs more
                 self._cluster_keys += 1
                 if self.started:
                     self._onset(self._cluster_start, CHORD_WEIGHT)
-            if self.split_note is None or not self.is_melody(pitch):  # a key of the chord
-                self._cluster_chord.add(pitch % 12)
-                if len(self._cluster_chord) >= (1 if self.chords.mode == "single" else 3):
-                    self._strike(self._cluster_start)
             self.keys.note_on(pitch, velocity)
             self._velocity_sum += velocity
             self._velocity_count += 1
@@ -397,28 +378,6 @@ class Engine:
         self.beat.onset(time_s, weight)
         if self.beat.relocks != relocks:
             self._relocked = True  # the band catches up once the batch is read
-        if self.finder is not None and self.finder.finding:
-            self.finder.onset(time_s, weight)
-            if not self.finder.finding:  # it has stopped: the band follows on as ever
-                self.beat.relock = True
-
-    def _strike(self, time_s: float) -> None:
-        """Tell the tempo finder (`live.tempo`) of the chord struck at `time_s` (its keys so
-        far); move to the beat it found."""
-        if self.finder is None or not self.finder.finding or not self.started:
-            return
-        found = self.finder.strike(time_s, frozenset(self._cluster_chord), self.beat)
-        if found is None:
-            if not self.finder.finding:  # the band's tempo is the player's: it follows on
-                self.beat.relock = True
-            return
-        # a whole number of bars on, so that no beat the band has reached comes again (its
-        # bar lines stay the found beat's): what it had planned for the beats passed is dropped
-        now = max(time_s, self._last_input_s, self._event_s) + self.lookahead_s
-        behind = self.beat.beat_at(now) - found.beat_at(now)
-        found.shift(math.ceil(behind / self.bar_beats) * self.bar_beats)
-        self.beat = found
-        self._relocked = True
 
     def _catch_up(self, now_s: float) -> None:
         """The beat re-locked to a sudden new tempo and may have moved on at once: what the
@@ -432,8 +391,6 @@ class Engine:
     def _start(self, time_s: float) -> None:
         self.started = True
         self.beat.start(time_s)
-        if self.finder is not None:
-            self.finder.start(time_s, frozenset(self._cluster_chord))
 
     def _restart_bar(self, time_s: float) -> None:
         """After a pause the player's chord at `time_s` starts a bar (see the module docs): the
@@ -444,8 +401,6 @@ class Engine:
         bar = round(self.beat.beat_at(time_s) / self.bar_beats)
         start = bar * self.bar_beats
         self.beat.restart_at(time_s, start)
-        if self.finder is not None and self.finder.finding:
-            self.finder.start(time_s, frozenset(self._cluster_chord))  # their bar starts here
         for index, lane in enumerate(self.lanes):
             notes = []
             for b in range(bar, self.rendered_bars):
@@ -482,8 +437,6 @@ class Engine:
         bar = int(change // self.bar_beats)
         if bar >= self.rendered_bars:
             return  # the bar is not planned yet: it will be planned with this chord
-        if bar not in self.spans and time_s >= now_s:
-            return  # (a bar the band has left: the next is planned with this chord)
         if bar not in self.spans and time_s < now_s:
             # a change made before its bar's plan was let go (a bar of a 32nd, passed in the
             # moment since the strike): the change is made now

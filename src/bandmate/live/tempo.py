@@ -294,12 +294,8 @@ class BeatTracker(FixedClick):
         min_points: int = 6,
         tolerance_beats: float = 0.12,
         max_points: int = 32,
-        relock: bool = True,
     ):
         super().__init__(tempo_bpm)
-        # False: never searches for a jump or a bend, nor hears the player's subdivision
-        # (`TempoFinder`'s candidates: they need only lock on, at a tenth of the cost)
-        self.relock = relock
         self.start_period_s = self.period_s
         self.window_beats = window_beats
         self.min_points = min_points
@@ -386,22 +382,9 @@ class BeatTracker(FixedClick):
         self._onsets.clear()
         self._phases.clear()  # placed on the old beat (the player's feel is kept)
 
-    def shift(self, beats: float) -> None:
-        """Count every beat `beats` later (whole bars: the bar lines stay where they are)."""
-        self.anchor_beat += beats
-        self._points = deque(((g + beats, t, w) for g, t, w in self._points), self._points.maxlen)
-        if self._before is not None:
-            self._before = (self._before[0], self._before[1] + beats, *self._before[2:])
-        self._told = (self._told[0] + beats, *self._told[1:])
-
-    def points(self) -> list[tuple[float, float, float]]:
-        """(grid position in beats, time in seconds, weight) of the onsets that counted."""
-        return list(self._points)
-
     def onset(self, time_s: float, weight: float = 1.0) -> None:
         beat = self.beat_at(time_s)
-        if self.relock:
-            self._feel(time_s, beat, weight)
+        self._feel(time_s, beat, weight)
         sub = self.subdivision
         grid = round(beat * sub) / sub
         self._remember(time_s, weight, abs(beat - grid) <= RELOCK_TOLERANCE)
@@ -412,8 +395,7 @@ class BeatTracker(FixedClick):
             self._place(time_s, weight, beat, grid)
         else:
             self._place_on(time_s, weight, beat, grid, sub)
-        if self.relock:
-            self._relock_if_lost(time_s)
+        self._relock_if_lost(time_s)
 
     def _contest(self, time_s: float, weight: float, sub: int) -> None:
         """Another onset on the eighth the last counted one was placed on: the chord, else the
@@ -829,182 +811,3 @@ def _beats_over(d: float, period: float, curve: float) -> float:
     solved in the form that stays exact as the curve goes to 0 (the re-lock search solves the
     same for arrays of grids)."""
     return 2 * d / (period + math.sqrt(period * period + 4 * curve * d))
-
-
-# finding the player's tempo when none was given (`TempoFinder`; see its docstring)
-FIND_LIMITS_BPM = (60.0, 200.0)  # a musician's tempos: the beats looked for
-FIND_STEP = 1.09  # the ratio between the tempos of neighbouring candidates (each follows +-4.5%)
-FIND_MIN_CHANGES = 3  # chord changes a candidate must place before it is judged
-FIND_MIN_ONSETS = 4  # ... and onsets
-FIND_MARGIN = 0.75  # how much better (of 4) a candidate must explain the player than the band
-FIND_MAX_CHANGES = 12  # chord changes after which the band's tempo is the player's: it stops
-FIND_NOTE_FIT = 0.07  # beats from an eighth, a third or a sixteenth: a note fits a candidate
-FIND_CHORD_FIT = 0.12  # beats from a beat: a chord is on it
-FIND_BAR_FIT = 0.2  # beats from a bar line: a chord change is on it
-FIND_ONSETS = 64  # the onsets kept to judge by
-FIND_NEAR = 1.1  # a tempo this near the band's (as a ratio) is one the band follows by itself
-FIND_MAX_S = 30.0  # ... and the seconds after which it stops (a player who keeps one chord)
-
-
-class TempoFinder:
-    """The player's tempo, found over their first bars when the band was given none.
-
-    The band starts at a guess (the style's tempo, a file's tempo meta) and follows from there,
-    and the follower (`BeatTracker`) holds only a player within about 10% of it: further off,
-    it followed a player at half or 2/3 of their tempo, or a beat out of their bar (bench/
-    live.py's `untold` players). So beside the band's tracker, from the first chord on, one
-    tracker follows at each of a musician's tempos (`FIND_LIMITS_BPM`, `FIND_STEP` apart, none
-    searching for jumps), and at each chord change each is judged, the band's own too, by how
-    much of the player it explains, over the onsets it placed (the onsets between its placed
-    ones placed by interpolation), four shares of 1 each:
-
-    - the onsets on an eighth, a third or a sixteenth of its beat (a swing, triplet or sixteenth
-      player fits their own tempo as well as a straight one does);
-    - the chords' weight on its beats (the left hand keeps time);
-    - the chord changes on its bar lines;
-    - the chord changes a bar apart from the one before (a change a bar is the commonest
-      harmonic rhythm: it tells a tempo from its double, whose changes fall every other bar,
-      and from its half, whose changes fall in mid-bar).
-
-    The band moves to the best candidate only when that one explains the player `FIND_MARGIN`
-    better than the band's own tracker, over at least `FIND_MIN_CHANGES` chord changes: a
-    player at the band's tempo, however they subdivide the beat, scores as high at it as
-    anywhere (the shares are fractions of what it explains), and the band is left alone. A
-    swing player at 1.5 times their tempo is straight, but their chords change every six beats,
-    and a sixteenth player at twice theirs every eight. It finds once: after a move, or after
-    `FIND_MAX_CHANGES` chord changes without one, it stops (and costs nothing more). A chord
-    after a pause (`live.engine`'s `PAUSE_BARS`) restarts it (the beat counts from there). The
-    engine moves to the found tracker's beat a whole number of bars on, never back, and while
-    it finds, the band's tracker does not re-lock: a player far from its tempo made it jump
-    back and forth, and a jump that put the beat back left the band silent until it caught up.
-    """
-
-    def __init__(self, start_bpm: float, bar_beats: float):
-        low, high = FIND_LIMITS_BPM
-        count = int(math.log(high / low) / math.log(FIND_STEP)) + 1
-        step = (high / low) ** (1 / count)
-        self.tempos = [low * step**k for k in range(count + 1)]
-        self.bar_beats = bar_beats
-        self.trackers = [BeatTracker(t, relock=False) for t in self.tempos]
-        self.finding = True
-        self.found = 0
-        self._start_s = 0.0
-        self.changes = 0
-        self._onsets: deque[tuple[float, float]] = deque(maxlen=FIND_ONSETS)
-        self._changes: deque[float] = deque(maxlen=FIND_MAX_CHANGES + 1)
-        self._strikes: deque[tuple[float, frozenset]] = deque(maxlen=2)  # the last chords struck
-
-    def start(self, time_s: float, keys: frozenset = frozenset()) -> None:
-        """The first chord (or the chord after a pause; `keys` its pitch classes so far): beat
-        0 of a bar."""
-        for tracker in self.trackers:
-            tracker.start(time_s)
-        self._start_s = time_s
-        self._onsets.clear()
-        self._onsets.append((time_s, CHORD_WEIGHT))
-        self._changes.clear()
-        self._changes.append(time_s)
-        self._strikes.clear()
-        self._strikes.append((time_s, keys))
-
-    def onset(self, time_s: float, weight: float) -> None:
-        if not self.finding:
-            return
-        if time_s - self._start_s > FIND_MAX_S:
-            self._stop()
-            return
-        for tracker in self.trackers:
-            tracker.onset(time_s, weight)
-        onsets = self._onsets
-        if onsets and onsets[-1][0] == time_s:
-            if weight > onsets[-1][1]:
-                onsets[-1] = (time_s, weight)
-        else:
-            onsets.append((time_s, weight))
-
-    def strike(self, time_s: float, keys: frozenset, band: BeatTracker) -> BeatTracker | None:
-        """The player struck a chord at `time_s`, its keys' pitch classes `keys` (told again
-        as more keys join it): the tracker the band should move to, or None. A chord struck
-        with the keys of the one before is no change."""
-        if not self.finding:
-            return None
-        strikes = self._strikes
-        if strikes and strikes[-1][0] == time_s:
-            strikes[-1] = (time_s, keys)
-            return None
-        before = strikes[-1][1] if strikes else None
-        strikes.append((time_s, keys))
-        if keys == before:
-            return None
-        self._changes.append(time_s)
-        self.changes += 1
-        if self.changes > FIND_MAX_CHANGES:
-            self._stop()
-            return None
-        if self.changes < FIND_MIN_CHANGES:
-            return None
-        heard = (
-            np.fromiter((o[0] for o in self._onsets), float, len(self._onsets)),
-            np.fromiter((o[1] for o in self._onsets), float, len(self._onsets)),
-            np.fromiter(self._changes, float, len(self._changes)),
-        )
-        self._bar_beat: dict[int, int] = {}  # the beat of each tracker's bar lines
-        band_score = self._score(band, heard)
-        scores = [self._score(t, heard) for t in self.trackers]
-        best = max(range(len(scores)), key=lambda k: scores[k])
-        if scores[best] == -math.inf or scores[best] < max(band_score, 0.0) + FIND_MARGIN:
-            return None
-        tracker = self.trackers[best]
-        points = band.points()
-        near = abs(math.log(tracker.tempo_bpm / band.tempo_bpm)) < math.log(FIND_NEAR)
-        if band_score == -math.inf and points and points[0][1] > self._start_s and near:
-            return None  # the band's beat, re-synced since, is near: it is judged once it tells
-        tracker.shift(-self._bar_beat[id(tracker)])  # its bar lines where the changes fall
-        tracker.relock = True
-        self._stop()
-        self.found += 1
-        return tracker
-
-    def _stop(self) -> None:
-        self.finding = False
-        self.trackers = []
-
-    def _score(self, tracker: BeatTracker, heard) -> float:
-        """How much of the player the tracker's beat explains (0-4, see the class docstring),
-        `heard` the onsets' times and weights and the changes' times; -inf where it placed
-        too little to tell."""
-        points = tracker.points()
-        if len(points) < 2:
-            return -math.inf
-        times, weights, changes = heard
-        grids = np.fromiter((p[0] for p in points), float, len(points))
-        placed = np.fromiter((p[1] for p in points), float, len(points))
-        lo = np.searchsorted(times, placed[0], side="left")
-        hi = np.searchsorted(times, placed[-1], side="right")
-        c_lo = np.searchsorted(changes, placed[0], side="left")
-        c_hi = np.searchsorted(changes, placed[-1], side="right")
-        if hi - lo < FIND_MIN_ONSETS or c_hi - c_lo < FIND_MIN_CHANGES:
-            return -math.inf
-        w = weights[lo:hi]
-        pos = np.interp(times[lo:hi], placed, grids)
-        dev = np.minimum(
-            np.abs(pos * 2 - np.round(pos * 2)) / 2, np.abs(pos * 3 - np.round(pos * 3)) / 3
-        )
-        dev = np.minimum(dev, np.abs(pos * 4 - np.round(pos * 4)) / 4)
-        notes = float(w @ (dev <= FIND_NOTE_FIT)) / float(w.sum())
-        chord = w >= CHORD_WEIGHT
-        on_beat = np.abs(pos - np.round(pos)) <= FIND_CHORD_FIT
-        chords = float(w[chord] @ on_beat[chord]) / float(w[chord].sum()) if chord.any() else 0.0
-        bar = self.bar_beats
-        at = np.interp(changes[c_lo:c_hi], placed, grids)
-        # the bar lines where the most changes fall (a first chord struck before the player's
-        # groove, a pickup, need not be a downbeat): each beat of the bar tried, the last
-        # changes counting first between equals
-        shares = [
-            float(np.mean(np.abs(at - k - bar * np.round((at - k) / bar)) <= FIND_BAR_FIT))
-            for k in range(int(bar))
-        ]
-        k = max(range(len(shares)), key=lambda k: (shares[k], k == 0))
-        self._bar_beat[id(tracker)] = k
-        apart = float(np.mean(np.abs(np.diff(at) - bar) <= FIND_BAR_FIT))
-        return notes + chords + shares[k] + apart
