@@ -1,7 +1,6 @@
-"""A band given no tempo plays at the player's: it starts from the style's, and finds the
-player's beat over their first bars when they play far from it, their bar lines its bar lines.
-A player at the style's own tempo (or one who gave --tempo) is followed as ever: no jump, no
-gap, whatever their rhythm (swing, triplets, sixteenths, a late entry).
+"""A player at the style's own tempo (or one who gave --tempo) is followed: no jump, no gap,
+whatever their rhythm (swing, triplets, sixteenths, a late entry). These guard what two attempts
+at finding a far tempo without --tempo broke (both reverted); a third must keep them passing.
 
 Each test plays a player into the engine on the virtual clock and listens to the band's kick
 drum against the player's bar lines, as a player would.
