@@ -5,7 +5,7 @@ import zipfile
 from fractions import Fraction
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bandmate.errors import InputFileError, OutputError
@@ -213,6 +213,12 @@ def grid_scores(draw):
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(score=grid_scores())
 def test_round_trip_of_any_16th_grid_score(score):
+    from bandmate.io.music21_write import _without_legato_overlaps
+
+    # a part in one line whose notes are each held a 16th at most into the next is a line played
+    # legato, and is written cut (test_notation_sweep: a melody played legato); the generator
+    # makes such parts now and then, when two of its lines happen to meet so
+    assume(all(sorted(_without_legato_overlaps(t.notes)) == sorted(t.notes) for t in score.tracks))
     back = score_from_bytes(musicxml_bytes(score))
     for before, after in zip(score.tracks, back.tracks, strict=True):
         assert after.notes == before.notes
