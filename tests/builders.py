@@ -53,6 +53,18 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     )
 
 
+def run_cli_as_a_user(*args: str) -> subprocess.CompletedProcess:
+    """`run_cli`, but as root would run it only without the power to read, write and enter any
+    folder whatever its mode (CI runs as root): a folder of mode 0 is then closed to it, as it
+    is to any other user."""
+    import os
+
+    command = [sys.executable, "-m", "bandmate.cli", *map(str, args)]
+    if os.geteuid() == 0:
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
 def assert_user_error(result: subprocess.CompletedProcess, *words: str) -> None:
     """Exit code 2, exactly one line on stderr that mentions `words`, and no traceback."""
     assert result.returncode == 2, (result.returncode, result.stderr)

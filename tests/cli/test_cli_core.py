@@ -9,7 +9,7 @@ import soundfile as sf
 
 from bandmate.io.midi import midi_bytes, write_midi
 from bandmate.score import Score
-from tests.builders import assert_user_error, run_cli, sha256
+from tests.builders import assert_user_error, run_cli, run_cli_as_a_user, sha256
 
 
 def test_help_does_not_import_heavy_libraries():
@@ -234,3 +234,31 @@ def test_a_full_disk_is_one_sentence(monkeypatch, capsys, tmp_path):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "No space left on device" in err and "song.musicxml" in err
+
+
+def test_paths_beyond_a_folder_the_user_may_not_enter_are_one_sentence(tmp_path, small_song):
+    # an output, an input or a folder of stems under another user's folder (mode 0700): each
+    # ended in a PermissionError traceback from looking at the path
+    private = tmp_path / "private"
+    private.mkdir()
+    write_midi(small_song, private / "song.mid")
+    private.chmod(0o000)
+    try:
+        results = {
+            "an output": run_cli_as_a_user(
+                "backing", "| C | F |", "--style", "pop", "-o", private / "song"
+            ),
+            "an input": run_cli_as_a_user(
+                "render", private / "song.mid", "-o", tmp_path / "song.wav"
+            ),
+            "a folder of stems": run_cli_as_a_user(
+                "mix", private / "stems", "-o", tmp_path / "mix.wav"
+            ),
+        }
+    finally:
+        private.chmod(0o755)
+    for what, result in results.items():
+        assert result.returncode == 2 and "Traceback" not in result.stderr, (what, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, (what, result.stderr)
+        assert str(private) in result.stderr, (what, result.stderr)
+    assert [p.name for p in tmp_path.iterdir()] == ["private"]

@@ -91,6 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bandmate: interrupted", file=sys.stderr)
         return 130
+    except PermissionError as e:
+        # a file or folder the user may not read, write or enter, met where no check looked
+        # first: the system's word for it and the path, not a traceback
+        where = f" {str(e.filename)!r}" if e.filename else ""
+        print(
+            f"bandmate {args.command}: error: permission denied on{where} ({e.strerror or e}); "
+            "check its permissions and those of the folders above it.",
+            file=sys.stderr,
+        )
+        return 2
     except BrokenPipeError:
         # the reader went away (`bandmate info song.mid | head -1`): nothing is wrong, and Python
         # would otherwise print a traceback flushing stdout at exit

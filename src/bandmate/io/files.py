@@ -40,6 +40,11 @@ def user_text(data: bytes) -> str:
 def check_inputs(paths: Iterable[str | os.PathLike]) -> None:
     """Raise a clear error for an input that does not exist, is not a file or is empty."""
     for p in map(Path, paths):
+        if nearest_existing(p) is None:  # looking at the path itself would be refused
+            raise InputFileError(
+                f"Input file {str(p)!r} cannot be reached: a folder on its path may not be "
+                "entered; check its permissions."
+            )
         if not p.exists():
             raise InputFileError(f"Input file {str(p)!r} does not exist; check the path.")
         if not p.is_file():
@@ -68,13 +73,19 @@ def check_outputs(
     that is one of the inputs, two outputs on one path (the second written would replace the
     first: `-o s.mid --latency-report s.mid`), a path that is a folder (even --force never puts a
     file in a folder's place), a folder that cannot be made because a file has its name or a
-    parent's, a folder the user may not write in, and an output that exists when `force` is not
-    set. Without it each failed after the work, with a traceback or with the first output lost.
+    parent's, a folder the user may not write in or enter, and an output that exists when
+    `force` is not set. Without it each failed after the work, with a traceback or with the first
+    output lost.
     """
     inputs = [Path(p) for p in inputs]
     seen: dict[Path, str] = {}
     for out in map(Path, outputs):
         name = repr(str(out))
+        if nearest_existing(out) is None:  # looking at the path itself would be refused
+            raise OutputError(
+                f"Cannot write {name}: a folder on its path may not be entered; choose another "
+                "folder."
+            )
         for inp in inputs:
             if out.resolve() == inp.resolve() or _same_file(out, inp):
                 raise OutputError(f"Output {name} is also an input; choose another output path.")
@@ -95,12 +106,27 @@ def check_outputs(
         check_output_folder(out.parent)
 
 
+def nearest_existing(path: str | os.PathLike) -> Path | None:
+    """`path` (made absolute) or the nearest folder above it that exists; None where a folder on
+    the way may not be entered (another user's, mode 0700), which hides what lies below it."""
+    existing = Path(path).absolute()
+    try:
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+    except PermissionError:
+        return None
+    return existing
+
+
 def check_output_folder(folder: str | os.PathLike) -> None:
     """Refuse a folder to write into that cannot be made (a file has its name or a parent's) or
     that the user may not write in; a folder that does not exist yet is fine (writers make it)."""
-    existing = Path(folder).absolute()
-    while not existing.exists() and existing != existing.parent:  # the nearest that exists
-        existing = existing.parent
+    existing = nearest_existing(folder)
+    if existing is None:
+        raise OutputError(
+            f"Cannot write into {str(folder)!r}: a folder on its path may not be entered; choose "
+            "another folder."
+        )
     if not existing.is_dir():
         raise OutputError(
             f"Cannot write into {str(folder)!r}: {str(existing)!r} is a file, not a folder; "

@@ -41,6 +41,7 @@ import torch
 import torch.nn.functional as F
 
 from bandmate.errors import UserError
+from bandmate.io.files import nearest_existing
 from bandmate.models import checkpoint
 from bandmate.models.scoring import sequence_log_probs
 from bandmate.models.tasks import DEFAULT_COLLECTIONS, JSB_COLLECTION, make_task
@@ -172,13 +173,12 @@ def _check_out_can_be_made(out: str | os.PathLike) -> None:
     """Refuse (UserError) an --out that could not be written: one inside a file, or in a folder
     this user cannot write. The model is saved only after the training, which would be lost."""
     path = Path(out).absolute()
-    try:
-        existing = next(p for p in (path, *path.parents) if p.exists())
-    except PermissionError:  # a folder on the way that this user may not enter
+    existing = nearest_existing(path)
+    if existing is None:  # a folder on the way that this user may not enter
         raise UserError(
             f"--out {out} cannot be reached (no permission to enter a folder on its path); "
             "choose a folder you can write, such as runs/mine."
-        ) from None
+        )
     if existing == path and not path.is_dir():
         raise UserError(f"--out {out} is a file; give a folder for the model, such as runs/mine.")
     if not existing.is_dir():
