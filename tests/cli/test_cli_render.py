@@ -310,30 +310,41 @@ def run_with_open_files(limit_soft: int, limit_hard: int | None, *args):
     return subprocess.run(cmd, capture_output=True, text=True, preexec_fn=lower, timeout=300)
 
 
-@pytest.fixture
-def many_parts(tmp_path):
-    """40 parts of one short note each: an old GM file's program changes read as many tracks."""
-    parts = [Track(f"part {k}", k, notes=notes((k / 8, 0.25, 60))) for k in range(40)]
-    path = tmp_path / "many.mid"
+def many_parts(tmp_path, count: int = 40):
+    """`count` parts of one short note each: an old GM file's program changes read as many
+    tracks."""
+    parts = [Track(f"part {k}", k % 128, notes=notes((k / 8, 0.25, 60))) for k in range(count)]
+    path = tmp_path / f"many-{count}.mid"
     write_midi(make_score(*parts), path)
     return path
 
 
-def test_more_stems_than_the_soft_open_files_limit_are_written(many_parts, tmp_path):
+def test_more_stems_than_the_soft_open_files_limit_are_written(tmp_path):
     # with `ulimit -n` at its usual soft value, a thousand stems failed with "Too many open files"
     stems = tmp_path / "stems"
     result = run_with_open_files(
-        40, None, "render", many_parts, "-o", tmp_path / "m.wav", "--stems", stems
+        40, None, "render", many_parts(tmp_path), "-o", tmp_path / "m.wav", "--stems", stems
     )
     assert result.returncode == 0, result.stderr
     assert len(list(stems.glob("*.wav"))) == 40
 
 
-def test_more_stems_than_the_hard_open_files_limit_are_refused_first(many_parts, tmp_path):
-    out = tmp_path / "m.wav"
-    result = run_with_open_files(64, 64, "render", many_parts, "-o", out, "--stems", tmp_path / "s")
-    assert_user_error(result, "40 stems", "render without --stems")
-    assert not out.exists() and not (tmp_path / "s").exists()
+def test_stems_that_fit_under_the_hard_limit_are_written_and_more_are_refused_first(tmp_path):
+    # a flat allowance of 64 files besides the stems refused 40 stems under a limit of 64, and
+    # even a mix without stems, which had rendered
+    fit = run_with_open_files(
+        64, 64, "render", many_parts(tmp_path), "-o", tmp_path / "m.wav", "--stems", tmp_path / "s"
+    )
+    assert fit.returncode == 0, fit.stderr
+    assert len(list((tmp_path / "s").glob("*.wav"))) == 40
+    alone = run_with_open_files(8, 8, "render", many_parts(tmp_path), "-o", tmp_path / "a.wav")
+    assert alone.returncode == 0, alone.stderr
+    out = tmp_path / "m2.wav"
+    too_many = run_with_open_files(
+        64, 64, "render", many_parts(tmp_path, 70), "-o", out, "--stems", tmp_path / "s2"
+    )
+    assert_user_error(too_many, "70 stems", "render without --stems")
+    assert not out.exists() and not (tmp_path / "s2").exists()
 
 
 @pytest.mark.parametrize(
@@ -355,3 +366,15 @@ def test_a_failed_render_leaves_no_folders_it_made(song, tmp_path):
     result = run_and_check_input_kept(song, "-o", out, "--stems", stems, "--soundfont", font)
     assert_user_error(result, "not a SoundFont")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["font.sf2", "song.mid"]
+
+
+def test_only_the_folders_the_rendering_made_are_its_to_remove(tmp_path):
+    # the folders missing at the start were removed after an error, empty, though another
+    # program (or the user) had made one of them meanwhile
+    from bandmate.render.files import _make_folders
+
+    (tmp_path / "mixes").mkdir()
+    made = _make_folders([tmp_path / "mixes" / "m.wav", tmp_path / "new" / "stems" / "a.wav"])
+    assert made == [tmp_path / "new" / "stems", tmp_path / "new"]
+    assert (tmp_path / "new" / "stems").is_dir()
+    assert _make_folders([tmp_path / "new" / "stems" / "b.wav"]) == []

@@ -36,7 +36,7 @@ from bandmate.render.stems import MixSum
 from bandmate.score.model import Score
 
 _WRITE_FRAMES = 1 << 16  # the mix and the silence after a stem are written in blocks of this
-_SPARE_FILES = 64  # files open besides the stems: Python's, the libraries', the SoundFont's
+_SPARE_FILES = 16  # files the rendering opens besides the stems and the mix (the SoundFont...)
 
 
 def write_rendering(
@@ -61,11 +61,11 @@ def write_rendering(
         raise ValueError(f"{len(stem_paths)} stem paths for {len(score.tracks)} tracks")
     for path in (mix_path, *stem_paths):
         check_writable(path, subtype)
-    _allow_open_files(1 + len(stem_paths) + _SPARE_FILES, len(stem_paths))
+    _allow_open_files(len(stem_paths))
     check_memory(score, sample_rate, MixSum.bytes_per_frame(2))
     mix = MixSum(2, stem_frames_max(score, sample_rate))
     with contextlib.ExitStack() as files:
-        files.callback(_remove_if_empty, _missing_folders((mix_path, *stem_paths)))
+        files.callback(_remove_if_empty, _make_folders((mix_path, *stem_paths)))
         stems = [
             files.enter_context(_open_stereo(path, sample_rate, subtype)) for path in stem_paths
         ]
@@ -86,15 +86,27 @@ def write_rendering(
     return frames
 
 
-def _missing_folders(paths: Sequence[str | os.PathLike]) -> list[Path]:
-    """The folders that writing `paths` will make (they do not exist yet), deepest first."""
+def _make_folders(paths: Sequence[str | os.PathLike]) -> list[Path]:
+    """Make the folders that `paths` need and do not have; returns those this call made, deepest
+    first (a folder someone else makes meanwhile is theirs, and is never removed)."""
     missing = set()
     for path in paths:
         folder = Path(path).absolute().parent
         while not folder.exists() and folder != folder.parent:
             missing.add(folder)
             folder = folder.parent
-    return sorted(missing, key=lambda f: len(f.parts), reverse=True)
+    made = []
+    for folder in sorted(missing, key=lambda f: len(f.parts)):  # shallowest first
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise OutputError(
+                f"Cannot make the folder {str(folder)!r} ({e.strerror or e}); choose another one."
+            ) from None
+        made.append(folder)
+    return made[::-1]
 
 
 def _remove_if_empty(folders: Sequence[Path]) -> None:
@@ -106,28 +118,34 @@ def _remove_if_empty(folders: Sequence[Path]) -> None:
             folder.rmdir()
 
 
-def _allow_open_files(needed: int, stems: int) -> None:
-    """Let this process hold `needed` files open at once, as the stems' files all are.
+def _allow_open_files(stems: int) -> None:
+    """Let this process hold its stems' files open at once, beside the mix and what it has open.
 
     The usual soft limit is 1,024 open files, and an old GM file that changes program every bar
     on every channel reads as a thousand tracks or more: its stems failed after the rendering with
     "Too many open files; choose another folder". The soft limit is raised as far as the hard one
-    allows (what `ulimit -n` does), and a rendering that would still not fit is refused first.
+    allows (what `ulimit -n` does), and stems that would still not fit are refused first (with
+    the files open now counted, not guessed: a flat allowance refused renders that fitted).
     """
     try:
         import resource
     except ImportError:  # not POSIX: the C runtime's own limit, which Python does not set
         return
+    try:
+        open_now = len(os.listdir("/proc/self/fd"))
+    except OSError:  # not Linux
+        open_now = 64
+    needed = open_now + 1 + stems + _SPARE_FILES
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY or needed <= soft:
         return
-    if hard != resource.RLIM_INFINITY and needed > hard:
+    if stems and hard != resource.RLIM_INFINITY and needed > hard:
         raise OutputError(
             f"Writing {stems} stems needs {needed} files open at once, more than this system "
             f"lets a program open ({hard}); render without --stems, or raise the limit first."
         )
     with contextlib.suppress(ValueError, OSError):  # refused: the opening will say so
-        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
 
 
 class _StereoFile:
