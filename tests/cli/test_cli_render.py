@@ -264,7 +264,7 @@ def test_a_mix_below_full_scale_warns_of_nothing(song, tmp_path):
 def test_a_stray_note_days_past_the_music_is_one_sentence(tmp_path):
     # a corrupt delta time put a note 77 hours on: a MemoryError traceback
     stray = tmp_path / "stray.mid"
-    # 2,291 hours on at the slowest tempo a MIDI file holds: more audio than any machine holds
+    # 2,291 hours on at 4 BPM (near the slowest a MIDI file holds): more than any machine holds
     write_midi(make_score(piano((0, 1, 60), (550_000, 1, 62)), tempo_bpm=4), stray)
     result = run_and_check_input_kept(stray, "-o", tmp_path / "o.wav")
     assert_user_error(result, "2291:", "GB of memory", "far past the music")

@@ -164,6 +164,25 @@ def test_a_final_chord_struck_as_the_track_ends_with_no_note_offs_lasts_a_beat(t
     assert notes == (Note(0, 384, 48, 70), *(Note(768, 96, p, 70) for p in (60, 64, 67)))
 
 
+def test_a_drum_hit_struck_as_the_track_ends_stays_a_hit(tmp_path):
+    # a pitched note struck as the track ends lasts a beat; a drum hit stays as short as one
+    # written with its note-off at the same tick
+    mid = mido.MidiFile(type=1, ticks_per_beat=480)
+    mid.tracks.append(
+        mido.MidiTrack(
+            [
+                mido.Message("note_on", channel=9, note=36, velocity=90, time=0),
+                mido.Message("note_off", channel=9, note=36, velocity=0, time=0),
+                mido.Message("note_on", channel=9, note=38, velocity=90, time=1920),
+                mido.MetaMessage("end_of_track", time=0),
+            ]
+        )
+    )
+    path = tmp_path / "hits.mid"
+    mid.save(path)
+    assert read_midi(path).tracks[0].notes == (Note(0, 60, 36, 90), Note(1920, 60, 38, 90))
+
+
 @pytest.mark.parametrize(
     ("data", "words"),
     [

@@ -155,10 +155,11 @@ def test_scoring_a_model_without_its_card_says_what_is_missing(tmp_path):
         load(tmp_path).split_nll("valid")
 
 
-def test_a_ctrl_c_stops_the_run_at_its_step_saved_and_resume_carries_on(tmp_path):
-    # nothing was saved until the next eval: a Ctrl-C lost the run since the last one, or,
-    # before the first, all of it. The signal is sent by the run itself after its third step,
-    # in a process of its own (only a main thread receives signals)
+def train_with_a_ctrl_c(out, *, ignored: bool = False) -> list[str]:
+    """Train 40 steps in a process of its own (only a main thread receives signals), which
+    sends itself a SIGINT after its third step (with SIGINT ignored first, as a shell script
+    starts its background jobs, if `ignored`); its printed words: what `on_interrupt` said,
+    then whether the result was interrupted, its steps and its best step."""
     import subprocess
     import sys
 
@@ -167,13 +168,15 @@ import os, signal
 from bandmate.corpus.jsb import load_jsb
 from bandmate.models.train import TrainConfig, train
 from tests.models.test_checkpoint import TINY_MODEL, tiny_config
+if {ignored}:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 data = dict(train_pieces=[c[:48] for c in load_jsb("train")[:24]],
             valid_pieces=[c[:48] for c in load_jsb("valid")[:6]])
 def progress(done, total, status=""):
     if done == 3:
         os.kill(os.getpid(), signal.SIGINT)
-result = train("chorale", {str(tmp_path / "run")!r}, tiny_config(steps=40, eval_interval=20),
-               TINY_MODEL, progress=progress, **data)
+result = train("chorale", {str(out)!r}, tiny_config(steps=40, eval_interval=20),
+               TINY_MODEL, progress=progress, on_interrupt=lambda: print("asked"), **data)
 print(result.interrupted, result.steps_done, result.best_step)
 """
     done = subprocess.run(
@@ -184,7 +187,13 @@ print(result.interrupted, result.steps_done, result.best_step)
         cwd=Path(__file__).parents[2],  # the repository: `tests` is importable
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True", "3", "3"]
+    return done.stdout.split()
+
+
+def test_a_ctrl_c_stops_the_run_at_its_step_saved_and_resume_carries_on(tmp_path):
+    # nothing was saved until the next eval: a Ctrl-C lost the run since the last one, or,
+    # before the first, all of it
+    assert train_with_a_ctrl_c(tmp_path / "run") == ["asked", "True", "3", "3"]
     assert checkpoint.has_training_state(tmp_path / "run")
     assert checkpoint.read_training_config(tmp_path / "run")["step"] == 3
     assert (tmp_path / "run" / checkpoint.WEIGHTS_FILE).is_file()  # the best model so far
@@ -194,6 +203,12 @@ print(result.interrupted, result.steps_done, result.best_step)
     )
     resumed = train("chorale", tmp_path / "run", resume=True, **data)
     assert resumed.steps_done == 40 and not resumed.interrupted
+
+
+def test_a_run_started_with_ctrl_c_ignored_goes_on_ignoring_it(tmp_path):
+    # a script's background job (`bandmate train ... & tail -f log`) ignores Ctrl-C, which is
+    # the foreground job's; the handler for it stopped the training all the same
+    assert train_with_a_ctrl_c(tmp_path / "run", ignored=True) == ["False", "40", "40"]
 
 
 def test_a_save_the_disk_refuses_is_one_sentence_and_leaves_the_last_model_whole(

@@ -204,7 +204,7 @@ def test_a_stray_note_days_past_the_music_is_refused_before_any_memory_is_taken(
     from bandmate.errors import UserError
     from bandmate.render import write_rendering
 
-    # at the slowest tempo a MIDI file holds, 2,291 hours on: no machine holds 3 TB of audio,
+    # at 4 BPM (near the slowest a MIDI file holds), 2,291 hours on: no machine holds 3 TB,
     # so the refusal does not hang on how much memory the machine running the tests has
     stray = make_score(piano((0, 1, 60), (550_000, 1, 62)), tempo_bpm=4)
     with pytest.raises(UserError, match=r"2291:\d\d:\d\d \(h:mm:ss\).* GB of memory"):

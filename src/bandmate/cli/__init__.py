@@ -94,10 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     except PermissionError as e:
         # a file or folder the user may not read, write or enter, met where no check looked
         # first: the system's word for it and the path, not a traceback
-        where = f" {str(e.filename)!r}" if e.filename else ""
+        what = f"on {str(e.filename)!r}" if e.filename else f"({e.strerror or e})"
         print(
-            f"bandmate {args.command}: error: permission denied on{where} ({e.strerror or e}); "
-            "check its permissions and those of the folders above it.",
+            f"bandmate {args.command}: error: permission denied {what}; check the permissions "
+            "of the files and folders it needs.",
             file=sys.stderr,
         )
         return 2

@@ -77,6 +77,11 @@ def run(args) -> int:
             progress=progress,
             report=report,
             warn=lambda message: print(f"bandmate train: warning: {message}", file=sys.stderr),
+            on_interrupt=lambda: print(
+                "bandmate train: stopping once this step is done, and saving; Ctrl-C again "
+                "stops at once, unsaved.",
+                file=sys.stderr,
+            ),
         )
     write_card(result, command="bandmate " + shlex.join(sys.argv[1:]))
     print(

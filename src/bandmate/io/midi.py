@@ -369,7 +369,9 @@ class _TrackParts:
         for channel, pitch in list(self._open):
             while self._open[channel, pitch]:
                 onset = self._open[channel, pitch][0][0]
-                self.close(channel, pitch, tick if tick > onset else onset + self.hanging_ticks)
+                if tick <= onset and channel != DRUM_CHANNEL:  # a drum hit is one as ever
+                    tick = onset + self.hanging_ticks
+                self.close(channel, pitch, tick)
 
     def to_tracks(self, index: int) -> list[Track]:
         # a channel with a program change but no notes in any track is still a (silent) part

@@ -71,7 +71,9 @@ def _save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata=None) -
         try:
             save_file(tensors, str(tmp), metadata=metadata)
         except SafetensorError as e:
-            reason = str(e).rpartition("I/O error: ")[2] or str(e)
+            if "I/O error" not in str(e):
+                raise
+            reason = str(e).rpartition("I/O error: ")[2]
             raise OutputError(
                 f"Cannot write {str(path)!r} ({reason}); make room on the disk or choose "
                 "another folder."

@@ -223,8 +223,16 @@ class _Interrupts:
     once, as before. Only on the main thread of a single process: the ranks of a distributed
     run must stop together, and signals reach only the main thread."""
 
-    def __init__(self, active: bool):
-        self.active = active and threading.current_thread() is threading.main_thread()
+    def __init__(self, active: bool, on_request: Callable[[], None] | None = None):
+        # a run started in the background by a shell script ignores Ctrl-C (the script's own
+        # foreground job takes it), and a handler set outside Python cannot be put back: both
+        # are left as they are
+        self.active = (
+            active
+            and threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, None)
+        )
+        self.on_request = on_request
         self.requested = False
         self._previous = None
 
@@ -237,6 +245,8 @@ class _Interrupts:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
+        if self.on_request is not None:  # said at once: the step, eval and save take seconds
+            self.on_request()
 
     def __exit__(self, *exc) -> bool:
         if self.active:
@@ -389,6 +399,7 @@ def train(
     report=None,
     warn: Callable[[str], None] = lambda message: None,
     distributed: bool = False,
+    on_interrupt: Callable[[], None] | None = None,
 ) -> TrainResult:
     """Train a model for `task` ("chorale", ...) into `out_dir`; returns the best valid NLL.
 
@@ -406,6 +417,8 @@ def train(
     model is wrapped in DistributedDataParallel, each rank trains on its share of every global
     batch of `config.batch_size` pieces, and rank 0 alone evaluates, saves, shows progress and
     reports (see `bandmate.models.distributed`).
+    on_interrupt(): called when a first Ctrl-C asks the run to stop (it then stops once its step
+    is done, evaluated and saved; `TrainResult.interrupted`).
     warn(message): called, before the first step, with a sentence for each doubt about the
     data (a valid split with no pieces: the train pieces then choose the best model); the
     sentences are also in the result's `warnings`.
@@ -522,7 +535,7 @@ def train(
     trained.train()
     step = state["step"]
     shown_loss = None  # the loss on the progress bar, smoothed over about 20 steps
-    interrupts = _Interrupts(world == 1)
+    interrupts = _Interrupts(world == 1, on_interrupt)
     with interrupts:
         while step < end and (budget is None or seconds() < budget):
             lr = learning_rate(step, config, seconds())
