@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 
 from bandmate.errors import UserError
-from bandmate.io.files import nearest_existing
+from bandmate.io.files import check_output_folder
 from bandmate.models import checkpoint
 from bandmate.models.scoring import sequence_log_probs
 from bandmate.models.tasks import DEFAULT_COLLECTIONS, JSB_COLLECTION, make_task
@@ -170,27 +170,10 @@ def run_config(
 
 
 def _check_out_can_be_made(out: str | os.PathLike) -> None:
-    """Refuse (UserError) an --out that could not be written: one inside a file, or in a folder
-    this user cannot write. The model is saved only after the training, which would be lost."""
-    path = Path(out).absolute()
-    existing = nearest_existing(path)
-    if existing is None:  # a folder on the way that this user may not enter
-        raise UserError(
-            f"--out {out} cannot be reached (no permission to enter a folder on its path); "
-            "choose a folder you can write, such as runs/mine."
-        )
-    if existing == path and not path.is_dir():
-        raise UserError(f"--out {out} is a file; give a folder for the model, such as runs/mine.")
-    if not existing.is_dir():
-        raise UserError(
-            f"--out {out} lies inside the file {existing}; give a folder for the model, such as "
-            "runs/mine."
-        )
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(
-            f"--out {out} cannot be written (no permission to write in {existing}); choose a "
-            "folder you can write, such as runs/mine."
-        )
+    """Refuse (OutputError) an --out that could not be written: a file, one inside a file, in a
+    folder this user cannot write or beyond one they may not enter. The model is saved only
+    after the training, which would be lost."""
+    check_output_folder(out)
 
 
 @dataclass
