@@ -12,7 +12,7 @@ import torch
 from bandmate.corpus.jsb import load_jsb
 from bandmate.errors import InputFileError
 from bandmate.models import checkpoint
-from bandmate.models.train import TrainConfig, train
+from bandmate.models.train import TrainConfig, train, write_card
 
 TINY_MODEL = {"d_model": 32, "n_layers": 2, "n_heads": 2, "d_ff": 64, "dropout": 0.1}
 
@@ -166,7 +166,7 @@ def train_with_a_ctrl_c(out, *, ignored: bool = False) -> list[str]:
     script = f"""
 import os, signal
 from bandmate.corpus.jsb import load_jsb
-from bandmate.models.train import TrainConfig, train
+from bandmate.models.train import TrainConfig, train, write_card
 from tests.models.test_checkpoint import TINY_MODEL, tiny_config
 if {ignored}:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -177,6 +177,7 @@ def progress(done, total, status=""):
         os.kill(os.getpid(), signal.SIGINT)
 result = train("chorale", {str(out)!r}, tiny_config(steps=40, eval_interval=20),
                TINY_MODEL, progress=progress, on_interrupt=lambda: print("asked"), **data)
+write_card(result, command="bandmate train")
 print(result.interrupted, result.steps_done, result.best_step)
 """
     done = subprocess.run(
@@ -197,12 +198,17 @@ def test_a_ctrl_c_stops_the_run_at_its_step_saved_and_resume_carries_on(tmp_path
     assert checkpoint.has_training_state(tmp_path / "run")
     assert checkpoint.read_training_config(tmp_path / "run")["step"] == 3
     assert (tmp_path / "run" / checkpoint.WEIGHTS_FILE).is_file()  # the best model so far
+    card = json.loads((tmp_path / "run" / checkpoint.CARD_FILE).read_text())
+    assert card["training"]["steps"] == 3 and card["training"]["stopped"] == "by Ctrl-C"
     data = dict(
         train_pieces=[c[:48] for c in load_jsb("train")[:24]],
         valid_pieces=[c[:48] for c in load_jsb("valid")[:6]],
     )
     resumed = train("chorale", tmp_path / "run", resume=True, **data)
     assert resumed.steps_done == 40 and not resumed.interrupted
+    write_card(resumed, command="bandmate train --resume")
+    card = json.loads((tmp_path / "run" / checkpoint.CARD_FILE).read_text())
+    assert card["training"]["steps"] == 40 and "stopped" not in card["training"]
 
 
 def test_a_run_started_with_ctrl_c_ignored_goes_on_ignoring_it(tmp_path):

@@ -697,6 +697,8 @@ def write_card(result: TrainResult, command: str, **extra: Any) -> Path:
             "data": result.data,
             "settings": result.train_config,
             "steps": result.steps_done,
+            # a run stopped by Ctrl-C short of its settings' steps (`--resume` goes on)
+            **({"stopped": "by Ctrl-C"} if result.interrupted else {}),
             "best_step": result.best_step,
             "minutes": round(result.seconds / 60, 1),
             "hardware": _hardware(),
