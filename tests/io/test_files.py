@@ -25,6 +25,21 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_work(tmp_path):
     check_outputs([tmp_path / "new" / "deeper" / "roll.png"])  # folders yet to make are fine
 
 
+def test_a_folder_that_is_a_link_to_nothing_is_refused_before_the_work(tmp_path):
+    # `train --out runs` with runs a link whose target was removed passed the check, trained,
+    # and lost the model to a FileExistsError traceback when saving it
+    from bandmate.io.files import check_output_folder
+
+    (tmp_path / "runs").symlink_to(tmp_path / "gone")
+    with pytest.raises(OutputError, match=r"is a link to .*gone.*, which does not exist"):
+        check_output_folder(tmp_path / "runs")
+    with pytest.raises(OutputError, match="is a link to"):
+        check_outputs([tmp_path / "runs" / "take 1" / "mix.wav"])
+    (tmp_path / "gone").mkdir()  # its target made: fine
+    check_output_folder(tmp_path / "runs")
+    check_outputs([tmp_path / "runs" / "take 1" / "mix.wav"])
+
+
 def test_two_outputs_on_one_path_are_refused(tmp_path):
     # `jam -o s.mid --latency-report s.mid` wrote the report over the session: check_outputs let
     # it through (the audio commands had a check of their own, now this one)

@@ -132,6 +132,17 @@ def check_output_folder(folder: str | os.PathLike) -> None:
             f"Cannot write into {str(folder)!r}: {str(existing)!r} is a file, not a folder; "
             "choose another path."
         )
+    # a link whose target is gone looks missing, but no folder can be made in its place: the
+    # writing failed after the work (a trained model lost to a FileExistsError)
+    missing = Path(folder).absolute()
+    while missing != existing and missing != missing.parent:
+        if missing.is_symlink():
+            raise OutputError(
+                f"Cannot write into {str(folder)!r}: {str(missing)!r} is a link to "
+                f"{os.readlink(missing)!r}, which does not exist; make its target or choose "
+                "another folder."
+            )
+        missing = missing.parent
     if not os.access(existing, os.W_OK | os.X_OK):
         raise OutputError(
             f"Cannot write into {str(folder)!r}: {str(existing)!r} is not writable; choose "
