@@ -80,3 +80,15 @@ def test_controllers_at_their_usual_values_warn_of_nothing(tmp_path, command):
     out = tmp_path / ("out.wav" if command == "render" else "out.mid")
     result = run_cli(command, song, "-o", out)
     assert result.returncode == 0 and result.stderr == ""
+
+
+def test_one_kind_of_controller_is_named_in_the_right_number(tmp_path):
+    # "uses pitch bends, which is not played"
+    bends = write_midi_file(tmp_path / "bends.mid", mido.Message("pitchwheel", pitch=2048))
+    pedal = write_midi_file(tmp_path / "pedal.mid", cc(64, 127))
+    said = {
+        name: run_cli("render", song, "-o", tmp_path / f"{name}.wav").stderr
+        for name, song in (("bends", bends), ("pedal", pedal))
+    }
+    assert "uses pitch bends, which are not played" in said["bends"]
+    assert "uses the sustain pedal (CC64), which is not played" in said["pedal"]

@@ -115,7 +115,9 @@ def warn_of_controllers(path, command: str, fate: str) -> None:
     if not left_out:
         return
     *first, last = left_out
-    listed, verb = (f"{', '.join(first)} and {last}", "are") if first else (last, "is")
+    plural = bool(first) or last in ("pitch bends", "volume changes (CC7)")
+    listed = f"{', '.join(first)} and {last}" if first else last
+    verb = "are" if plural else "is"
     print(
         f"bandmate {command}: warning: {display_name(path)} uses {listed}, which {verb} not "
         f"{fate}: bandmate's scores hold notes, programs and tempos but no controllers yet.",
