@@ -378,3 +378,21 @@ def test_only_the_folders_the_rendering_made_are_its_to_remove(tmp_path):
     assert made == [tmp_path / "new" / "stems", tmp_path / "new"]
     assert (tmp_path / "new" / "stems").is_dir()
     assert _make_folders([tmp_path / "new" / "stems" / "b.wav"]) == []
+
+
+def test_a_folder_that_cannot_be_made_leaves_none_of_the_ones_before_it(song, tmp_path):
+    # `p1/` and `p1/s/` were made, then the stems' folder was refused (its name too long), and
+    # the two stayed behind, empty
+    stems = tmp_path / "p1" / "s" / ("x" * 300)
+    result = run_and_check_input_kept(song, "-o", tmp_path / "p1" / "m.wav", "--stems", stems)
+    assert_user_error(result, "Cannot make the folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["song.mid"]
+
+
+def test_a_mix_written_through_a_folder_it_made_is_kept_whole(song, tmp_path):
+    # `-o new/../mixes/m.wav`: the empty `new` made on the way was removed after the rendering,
+    # and reading the mix back (for its clipped samples) ended in a traceback
+    out = tmp_path / "new" / ".." / "mixes" / "m.wav"
+    result = run_and_check_input_kept(song, "-o", out, "--format", "PCM_16")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert sf.info(tmp_path / "mixes" / "m.wav").frames > 0

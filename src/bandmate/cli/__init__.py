@@ -94,9 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     except PermissionError as e:
         # a file or folder the user may not read, write or enter, met where no check looked
         # first: the system's word for it and the path, not a traceback
-        what = f"on {str(e.filename)!r}" if e.filename else f"({e.strerror or e})"
+        what = f" on {str(e.filename)!r}" if e.filename else ""
         print(
-            f"bandmate {args.command}: error: permission denied {what}; check the permissions "
+            f"bandmate {args.command}: error: permission denied{what}; check the permissions "
             "of the files and folders it needs.",
             file=sys.stderr,
         )

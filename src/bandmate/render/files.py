@@ -65,7 +65,7 @@ def write_rendering(
     check_memory(score, sample_rate, MixSum.bytes_per_frame(2))
     mix = MixSum(2, stem_frames_max(score, sample_rate))
     with contextlib.ExitStack() as files:
-        files.callback(_remove_if_empty, _make_folders((mix_path, *stem_paths)))
+        files.enter_context(_removed_on_error(_make_folders((mix_path, *stem_paths))))
         stems = [
             files.enter_context(_open_stereo(path, sample_rate, subtype)) for path in stem_paths
         ]
@@ -102,11 +102,24 @@ def _make_folders(paths: Sequence[str | os.PathLike]) -> list[Path]:
         except FileExistsError:
             continue
         except OSError as e:
+            _remove_if_empty(made[::-1])
             raise OutputError(
                 f"Cannot make the folder {str(folder)!r} ({e.strerror or e}); choose another one."
             ) from None
         made.append(folder)
     return made[::-1]
+
+
+@contextlib.contextmanager
+def _removed_on_error(folders: Sequence[Path]) -> Iterator[None]:
+    """Remove `folders` again where they hold nothing, should the block fail. Only then: after a
+    rendering that succeeded, a folder made for a path that passes through it (`new/../mix.wav`)
+    is empty and is the way to the file."""
+    try:
+        yield
+    except BaseException:
+        _remove_if_empty(folders)
+        raise
 
 
 def _remove_if_empty(folders: Sequence[Path]) -> None:
