@@ -40,6 +40,14 @@ def test_a_folder_that_is_a_link_to_nothing_is_refused_before_the_work(tmp_path)
     check_outputs([tmp_path / "runs" / "take 1" / "mix.wav"])
 
 
+def test_an_output_that_is_a_link_to_nothing_is_replaced_only_with_force(tmp_path):
+    # the written file took the link's place without a word: a link of the user's lost
+    (tmp_path / "take.wav").symlink_to(tmp_path / "gone.wav")
+    with pytest.raises(OutputError, match=r"is a link to .*gone\.wav.*--force"):
+        check_outputs([tmp_path / "take.wav"])
+    check_outputs([tmp_path / "take.wav"], force=True)
+
+
 def test_two_outputs_on_one_path_are_refused(tmp_path):
     # `jam -o s.mid --latency-report s.mid` wrote the report over the session: check_outputs let
     # it through (the audio commands had a check of their own, now this one)

@@ -103,6 +103,11 @@ def check_outputs(
             raise OutputError(
                 f"Output {name} already exists; use --force to overwrite it or choose another path."
             )
+        if out.is_symlink() and not out.exists() and not force:  # the output would replace it
+            raise OutputError(
+                f"Output {name} is a link to {os.readlink(out)!r}, which does not exist; use "
+                "--force to replace the link with the file, or choose another path."
+            )
         check_output_folder(out.parent)
 
 
