@@ -91,43 +91,40 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bandmate: interrupted", file=sys.stderr)
         return 130
-    except PermissionError as e:
-        # a file or folder the user may not read, write or enter, met where no check looked
-        # first: the system's word for it and the path, not a traceback
-        what = f" on {str(e.filename)!r}" if e.filename else ""
-        print(
-            f"bandmate {args.command}: error: permission denied{what}; check the permissions "
-            "of the files and folders it needs.",
-            file=sys.stderr,
-        )
-        return 2
     except BrokenPipeError:
         # the reader went away (`bandmate info song.mid | head -1`): nothing is wrong, and Python
         # would otherwise print a traceback flushing stdout at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as e:
-        if e.errno == errno.ENAMETOOLONG:  # a path given, or one made from it, past 255 bytes
-            from bandmate.errors import quoted
-
-            name = quoted(os.fsdecode(e.filename)) if e.filename else "a path"
-            print(
-                f"bandmate {args.command}: error: the name {name} is longer than the file "
-                "system allows; give a shorter one.",
-                file=sys.stderr,
-            )
-            return 2
-        if e.errno not in _STORAGE_ERRORS:
+        sentence = _os_error_sentence(e)
+        if sentence is None:
             raise
+        print(f"bandmate {args.command}: error: {sentence}", file=sys.stderr)
+        return 2
+
+
+def _os_error_sentence(e: OSError) -> str | None:
+    """What to tell the user of an OSError met where no check looked first, or None for one
+    that is not theirs to mend (a bug: its traceback is wanted)."""
+    if isinstance(e, PermissionError):
+        # a file or folder the user may not read, write or enter
+        what = f" on {str(e.filename)!r}" if e.filename else ""
+        return f"permission denied{what}; check the permissions of the files and folders it needs."
+    if e.errno == errno.ENAMETOOLONG:  # a path given, or one made from it, past 255 bytes
+        from bandmate.errors import quoted
+
+        name = quoted(os.fsdecode(e.filename)) if e.filename else "a path"
+        return f"the name {name} is longer than the file system allows; give a shorter one."
+    if e.errno in _STORAGE_ERRORS:
         # a full disk, a quota or a read-only file system, wherever the write was (the atomic
         # writers have removed their partial files)
         where = f" writing {e.filename}" if e.filename else ""
-        print(
-            f"bandmate {args.command}: error: could not finish{where}: {e.strerror}; free some "
-            "space or choose another place for the output.",
-            file=sys.stderr,
+        return (
+            f"could not finish{where}: {e.strerror}; free some space or choose another place "
+            "for the output."
         )
-        return 2
+    return None
 
 
 if __name__ == "__main__":
