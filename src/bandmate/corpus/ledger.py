@@ -34,14 +34,14 @@ only ever opened for reading. A file with the same bytes as another, or the same
 recorded item (`sources.music_sha256`: the same tune saved at another tempo or resolution, as a
 type-0 and a type-1 file, played by other instruments), is the same piece: it is not recorded,
 and the report says which file it repeats (of a symbolic link and the file it points to, the
-file is recorded). The same piece twice would count twice in training
-and, under two hashes, could land in train and in valid. Adding the same folder again records
-only files whose bytes are new (the same bytes are the same item, so nothing is duplicated, and
-an unchanged folder is not parsed again); an item marked unreadable because its file had gone
-becomes readable again when its bytes are found once more. A folder belongs to one collection:
-adding it under a second name is refused, as is a folder inside a collection's folder or one
-that holds a collection's folder, and reusing a name for another folder or another licence,
-because the same files under two licences would make the record contradict itself.
+file is recorded). The same piece twice would count twice in training and, under two hashes,
+could land in train and in valid. Adding the same folder again records only files whose bytes
+are new (the same bytes are the same item, so nothing is duplicated, and an unchanged folder is
+not parsed again); an item marked unreadable because its file had gone becomes readable again
+when its bytes are found once more. A folder belongs to one collection: adding it under a second
+name is refused, as is a folder inside a collection's folder or one that holds a collection's
+folder, and reusing a name for another folder or another licence, because the same files under
+two licences would make the record contradict itself.
 """
 
 from __future__ import annotations
@@ -328,8 +328,7 @@ class Ledger:
                         (
                             reference,
                             f"{shown_name(reference)} has a name that is not UTF-8, which the "
-                            "ledger "
-                            "cannot record; rename it and add the folder again.",
+                            "ledger cannot record; rename it and add the folder again.",
                         )
                     )
                     continue
@@ -581,8 +580,7 @@ class Ledger:
         if not _is_utf8(str(path.resolve())):
             raise InputFileError(
                 f"The path of folder {shown_name(str(folder))} is not UTF-8, which the ledger "
-                "cannot "
-                "record; rename the folder (or move the files to one whose path is UTF-8)."
+                "cannot record; rename the folder (or move the files to one whose path is UTF-8)."
             )
         return path.resolve()
 
