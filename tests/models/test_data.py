@@ -143,3 +143,33 @@ def test_a_cache_file_from_before_item_ids_were_kept_is_rebuilt_not_misread(tmp_
     assert [p.tolist() for p in task.pieces("train")] == fresh
     assert task.data_record("train") == record
     assert record["left_out"]["reasons"] == {"no pitched notes": 1}
+
+
+def test_a_piano_piece_on_two_staves_is_learnt_from_its_right_hand(tmp_path):
+    # a user's piano pieces, exported by a notation program as a track per staff with the left
+    # hand first, were learnt from their bass lines
+    folder = tmp_path / "piano"
+    folder.mkdir()
+    tunes = []
+    for i in range(6):
+        tune_pitches = [
+            p + i for p in (72, 74, 76, 77, 79, 77, 76, 74, 72, 71, 72, 74, 76, 74, 72, 72)
+        ]
+        right = Track("Piano", 0, notes=notes(*[(b, 1, p) for b, p in enumerate(tune_pitches)]))
+        left = Track(
+            "Piano",
+            0,
+            notes=notes(*[(b / 2, 0.5, 48 + i + (0, 7, 4, 7)[b % 4]) for b in range(32)]),
+        )
+        write_midi(make_score(left, right), folder / f"piece{i}.mid")
+        tunes.append(tune_pitches)
+    Ledger().add_folder(folder, "mine", "CC0")
+    task = make_task("melody")
+    task.check_data(["mine"], commercial_only=False)
+    learnt = [
+        [n.pitch for n in task.tokenizer.decode(piece).track("Melody").notes]
+        for split in ("train", "valid", "test")
+        for piece in task.pieces(split)
+    ]
+    assert len(learnt) == 6
+    assert sorted(learnt) == sorted(tunes)

@@ -10,12 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bandmate.errors import UserError
+from bandmate.io.formats import read_score
+from bandmate.io.midi import write_midi
 from bandmate.score import ChordEvent, KeyChange, Note, Role, Score, TimeSignature, Track
 from bandmate.theory import NO_CHORD, QUALITIES, ChordSymbol, Key, parse_chord
 from bandmate.tokens.bars import TokenizeError
 from bandmate.tokens.base import BOS, EOS, PAD, Tokenizer
 from bandmate.tokens.melody import ROOT_NAMES, TOKEN_QUALITIES, MelodyTokenizer
-from tests.builders import drums, make_score, notes, piano
+from tests.builders import bass, drums, make_score, notes, piano
 from tests.tokens.strategies import TPB, meter_maps
 
 TOKENIZER = MelodyTokenizer()
@@ -221,6 +223,64 @@ def test_a_track_without_notes_is_not_taken_for_the_melody():
     assert melody_of(TOKENIZER.decode(TOKENIZER.encode(score))) == tune.notes
     empty_lead = lead()
     assert melody_of(TOKENIZER.decode(TOKENIZER.encode(make_score(empty_lead, tune)))) == tune.notes
+
+
+# A piano piece from a notation program: a track per staff, same program, sounding together. The
+# right hand plays the tune over chord tones; the left hand an accompaniment in eighths.
+RIGHT_HAND = [(i, 1, p) for i, p in enumerate([72, 74, 76, 77, 79, 77, 76, 74] * 2)]
+RIGHT_HAND_CHORDS = [(i, 2, 64) for i in range(0, 16, 2)]  # chords under the tune
+LEFT_HAND = [(i / 2, 0.5, p) for i, p in enumerate([48, 55, 52, 55] * 8)]
+
+
+def staves(first: str, second: str, *, left_first: bool) -> Score:
+    right = Track(first, 0, role=Role.CHORDS, notes=notes(*RIGHT_HAND, *RIGHT_HAND_CHORDS))
+    left = Track(second, 0, role=Role.CHORDS, notes=notes(*LEFT_HAND))
+    return make_score(*((left, right) if left_first else (right, left)))
+
+
+def learnt_pitches(score: Score) -> list[int]:
+    return [n.pitch for n in melody_of(TOKENIZER.decode(TOKENIZER.encode(score)))]
+
+
+@pytest.mark.parametrize("left_first", [True, False])
+@pytest.mark.parametrize(
+    "right, left",
+    [("Piano", "Piano"), ("Piano RH", "Piano LH"), ("Right Hand", "Left Hand"),
+     ("Piano (R.H.)", "Piano (L.H.)"), ("Piano Treble", "Piano Bass"), ("", "")],
+)  # fmt: skip
+def test_a_piano_on_two_staves_is_learnt_from_its_right_hand(tmp_path, right, left, left_first):
+    # a piano piece exported as a track per staff, its left hand first, was learnt from (and
+    # checked for copying by) its bass line
+    score = staves(right, left, left_first=left_first)
+    tune = [p for _, _, p in RIGHT_HAND]
+    assert learnt_pitches(score) == tune
+    write_midi(score, tmp_path / "piano.mid")
+    assert learnt_pitches(read_score(tmp_path / "piano.mid")) == tune
+
+
+def test_parts_that_are_not_staves_of_one_instrument_keep_the_first():
+    tune = [p for _, _, p in RIGHT_HAND]
+    low = [p for _, _, p in LEFT_HAND]
+    # a bass part first (its own program) and a keyboard lead: the bass, as before
+    bass_line = bass(*LEFT_HAND)
+    keys_lead = piano(*RIGHT_HAND, name="Keys")
+    assert learnt_pitches(make_score(bass_line, keys_lead)) == low
+    # the lead first and then the bass: the lead
+    assert learnt_pitches(make_score(keys_lead, bass_line)) == tune
+    # a duet of two instruments on one program: the first, though it is lower
+    bassoon = Track("Bassoon", 0, role=Role.OTHER, notes=notes(*LEFT_HAND))
+    flute = Track("Flute", 0, role=Role.OTHER, notes=notes(*RIGHT_HAND))
+    assert learnt_pitches(make_score(bassoon, flute)) == low
+    # the same piano twice, one after the other (two movements): the first
+    later = Track(
+        "Piano", 0, role=Role.CHORDS, notes=notes(*[(o + 32, d, p) for o, d, p in RIGHT_HAND])
+    )
+    assert learnt_pitches(make_score(piano(*LEFT_HAND), later)) == low
+    # a MELODY part anywhere still wins over two piano staves
+    melody = lead((0, 1, 60), (1, 1, 62))
+    assert learnt_pitches(
+        make_score(*staves("Piano", "Piano", left_first=False).tracks, melody)
+    ) == [60, 62]
 
 
 def test_an_empty_score_is_one_empty_bar():

@@ -35,7 +35,7 @@ from bandmate.io.files import atomic_path
 from bandmate.score.model import Score
 
 #: Raise when the way a piece becomes tokens changes (the labeller, a task's preparation).
-PREPARE_VERSION = 2  # 2: the melody is the first track with notes (tokens.melody)
+PREPARE_VERSION = 3  # 2: the melody is the first track with notes; 3: a piano's highest staff
 #: Raise when the cache file gains a field; a file of an older format is rebuilt, never misread.
 CACHE_FORMAT = 2
 
