@@ -46,9 +46,14 @@ def run(args) -> int:
             f"give --task {model.task.name} or another --checkpoint."
         )
     nll, pieces, tokens = model.split_nll(args.split)
-    what = "chorales" if model.task.name == "chorale" else "pieces"
+    what = "chorale" if model.task.name == "chorale" else "piece"
     print(
         f"{args.split}: {nll:.4f} nats/token "
-        f"({pieces} {what}, {tokens:,} tokens, model {model.path})"
+        f"({_count(pieces, what)}, {_count(tokens, 'token')}, model {model.path})"
     )
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    """`n` and `noun`, plural but for one: "1 piece", "2 pieces", "1,024 tokens"."""
+    return f"{n:,} {noun}{'s' * (n != 1)}"

@@ -103,8 +103,8 @@ def format_report(report: dict) -> str:
     """The report as plain-text tables."""
     gen, ref = report["generated"], report["reference"]
     lines = [
-        f"Generated: {gen['pieces']} pieces ({gen['source']}); "
-        f"reference: {ref['pieces']} pieces ({ref['source']}).",
+        f"Generated: {_pieces(gen['pieces'])} ({gen['source']}); "
+        f"reference: {_pieces(ref['pieces'])} ({ref['source']}).",
         "",
         _table(
             ("FEATURE", "OVERLAP", "KL"),
@@ -128,6 +128,10 @@ def format_report(report: dict) -> str:
             _side_by_side("PART-WRITING", HARMONY_ROWS, harmony["generated"], harmony["reference"]),
         ]
     return "\n".join(lines)
+
+
+def _pieces(count: int) -> str:
+    return f"{count} {'piece' if count == 1 else 'pieces'}"
 
 
 def _side_by_side(title: str, rows, generated: dict, reference: dict | None) -> str:
