@@ -173,3 +173,34 @@ def test_a_piano_piece_on_two_staves_is_learnt_from_its_right_hand(tmp_path):
     ]
     assert len(learnt) == 6
     assert sorted(learnt) == sorted(tunes)
+
+
+def test_a_copy_of_a_piano_pieces_right_hand_is_flagged_against_the_users_collection(tmp_path):
+    # the originality index of a user's folder read a two-staff piano piece (left hand first)
+    # by its bass line, so a melody that copied the piece's tune went unflagged
+    from bandmate.corpus.ledger import split_for
+    from bandmate.rights.originality import check_against, check_score, indexes_for
+    from tests.builders import sha256
+
+    folder = tmp_path / "piano"
+    folder.mkdir()
+    tunes = {}
+    for i in range(12):  # wandering tunes, none a scale a stock phrase would match
+        tune_pitches = [67 + (i * 5 + k * k * (3 + i)) % 19 for k in range(24)]
+        right = Track("Piano", 0, notes=notes(*[(b, 1, p) for b, p in enumerate(tune_pitches)]))
+        left = Track(
+            "Piano", 0, notes=notes(*[(b / 2, 0.5, 43 + (0, 7, 4, 7)[b % 4]) for b in range(48)])
+        )
+        path = folder / f"piece{i:02}.mid"
+        write_midi(make_score(left, right), path)
+        tunes[split_for(sha256(path))] = tune_pitches
+    Ledger().add_folder(folder, "mine", "own work")
+    copy = make_score(
+        Track("Lead", 73, role=Role.MELODY, notes=notes(*enumerate_beats(tunes["train"])))
+    )
+    assert not check_score(copy).flagged  # the built-in collections do not hold it
+    assert check_against(copy, indexes_for(["mine"])).flagged
+
+
+def enumerate_beats(pitches):
+    return [(b, 1, p) for b, p in enumerate(pitches)]

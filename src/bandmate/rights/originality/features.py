@@ -27,7 +27,9 @@ VOICE_NAMES = ("melody", "soprano", "alto", "tenor", "bass")
 MELODY_COLLECTIONS = ("essen", "oneills1850", "ryans-mammoth", "bach-chorales")
 CHORALE_COLLECTIONS = ("jsb",)
 DRUM_COLLECTIONS = ("bandmate-styles",)
-FEATURES_VERSION = 1
+#: Raise when what is read from an item changes; the cached features of a user's collection are
+#: then read again (2: of a piano's staves, the highest is the melody, `tokens.melody_track`).
+FEATURES_VERSION = 2
 
 
 # --- what is read from a score ------------------------------------------------------------------
