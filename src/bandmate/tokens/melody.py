@@ -365,10 +365,12 @@ def melody_track(score: Score) -> Track | None:
     "Organ 2", two unnamed tracks), and notes that sound over the same stretch of the piece (a
     second movement on the same program is no staff). Of the staves that follow the first one
     in order, the one with the highest median pitch is the tune's (the right hand's, whose
-    chords the tokenizer reads by their top notes). Two parts on different programs, or
-    differently named (a flute and an oboe duet, a lead over a bass), are never staves: the
-    first is kept as before, and a file whose first part is a bass on a bass program is read
-    as it always was."""
+    chords the tokenizer reads by their top notes). A DAW's "Track 1"/"Track 2" on one program
+    pass as staves too: of two such parts the higher is taken, the likelier tune (a pad held
+    above the tune on the same program and name would be taken instead). Two parts on
+    different programs, or differently named (a flute and an oboe duet, a lead over a bass),
+    are never staves: the first is kept as before, and a file whose first part is a bass on a
+    bass program is read as it always was."""
     pitched = [t for t in score.tracks if not t.is_drum and t.notes]
     melodies = [t for t in pitched if t.role == Role.MELODY]
     candidates = melodies or pitched
