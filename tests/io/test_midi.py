@@ -13,6 +13,7 @@ from bandmate.errors import InputFileError, OutputError
 from bandmate.io.midi import midi_bytes, midi_from_bytes, read_midi, write_midi
 from bandmate.score import (
     ChordEvent,
+    Control,
     KeyChange,
     Note,
     Role,
@@ -22,6 +23,7 @@ from bandmate.score import (
     TimeSignature,
     Track,
 )
+from bandmate.score.model import CHANNEL_PRESSURE, PITCH_BEND
 from bandmate.theory.chords import parse_chord
 from bandmate.theory.keys import Key
 
@@ -43,6 +45,23 @@ def tracks_notes(draw, max_notes=30):
 
 
 @st.composite
+def track_controls(draw, max_controls=8):
+    """Controller changes a Score keeps: control changes 1-119 but bank select's LSB (32),
+    pitch bends and channel aftertouch; several may share a tick."""
+    out = []
+    for _ in range(draw(st.integers(0, max_controls))):
+        number = draw(
+            st.one_of(
+                st.integers(1, 119).filter(lambda n: n != 32),
+                st.sampled_from([PITCH_BEND, CHANNEL_PRESSURE]),
+            )
+        )
+        low, high = (-8192, 8191) if number == PITCH_BEND else (0, 127)
+        out.append(Control(draw(st.integers(0, 3000)), number, draw(st.integers(low, high))))
+    return tuple(out)
+
+
+@st.composite
 def scores(draw):
     n_tracks = draw(st.integers(1, 6))
     tracks = []
@@ -55,6 +74,7 @@ def scores(draw):
                 is_drum=is_drum,
                 role=draw(st.sampled_from(list(Role))),
                 notes=draw(tracks_notes()),
+                controls=draw(track_controls()),
             )
         )
     ticks = st.integers(1, 20_000)
@@ -579,3 +599,58 @@ def test_an_end_of_track_a_bar_after_the_last_note_is_a_closing_bar_of_rests(tmp
     rests = file_ending(12 * 480)
     write_midi(rests, tmp_path / "rests.mid")
     assert read_midi(tmp_path / "rests.mid").written_end_ticks == 12 * 480
+
+
+def test_a_setup_tracks_controllers_hold_for_the_part_on_their_channel():
+    # many files set each channel's volume, pan and bend range in a first track without notes
+    midi = mido.MidiFile(ticks_per_beat=480)
+    setup = mido.MidiTrack(
+        [
+            mido.Message("control_change", channel=1, control=7, value=70),
+            mido.Message("control_change", channel=1, control=101, value=0),
+            mido.Message("control_change", channel=1, control=100, value=0),
+            mido.Message("control_change", channel=1, control=6, value=12),
+            mido.Message("control_change", channel=2, control=10, value=0),
+        ]
+    )
+    part = mido.MidiTrack(
+        [
+            mido.Message("program_change", channel=1, program=80),
+            mido.Message("pitchwheel", channel=1, pitch=-4096, time=240),
+            mido.Message("note_on", channel=1, note=60, velocity=90),
+            mido.Message("note_off", channel=1, note=60, time=480),
+        ]
+    )
+    midi.tracks.extend([setup, part])
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    (track,) = midi_from_bytes(buffer.getvalue()).tracks
+    assert track.controls == (
+        Control(0, 7, 70),
+        Control(0, 101, 0),
+        Control(0, 100, 0),
+        Control(0, 6, 12),
+        Control(240, PITCH_BEND, -4096),
+    )
+
+
+def test_bank_selects_per_key_aftertouch_and_channel_modes_are_not_kept():
+    midi = mido.MidiFile(ticks_per_beat=480)
+    midi.tracks.append(
+        mido.MidiTrack(
+            [
+                mido.Message("control_change", control=0, value=8),
+                mido.Message("control_change", control=32, value=1),
+                mido.Message("control_change", control=121, value=0),
+                mido.Message("note_on", note=60, velocity=90),
+                mido.Message("polytouch", note=60, value=50, time=10),
+                mido.Message("aftertouch", value=40),
+                mido.Message("note_off", note=60, time=470),
+                mido.Message("control_change", control=123, value=0),
+            ]
+        )
+    )
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    (track,) = midi_from_bytes(buffer.getvalue()).tracks
+    assert track.controls == (Control(10, CHANNEL_PRESSURE, 40),)

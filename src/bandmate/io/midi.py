@@ -17,7 +17,11 @@ Track, named as before. A program change holds for its channel in every track, a
 it: a setup track that sets each channel's program before the parts (many files have one) sets
 the parts' programs, rather than becoming silent parts of its own while the parts read as pianos.
 At the same tick a track's own change wins (bandmate shares channels past 15 parts), and notes
-before a channel's first change take that first program. A role is inferred from the name,
+before a channel's first change take that first program. Controller changes (the pedals, pitch
+bends, volume, pan, expression, modulation, channel aftertouch: `score.model.Control`) hold for
+their channel in every track too, so each part gets those of its channel, in file order; bank
+selects, polyphonic aftertouch and the channel-mode messages (120-127) are not kept (a part
+plays bank 0's program). A role is inferred from the name,
 program and drum flag when the file does not say it. Overlapping notes of the same pitch on one
 channel are paired first-in, first-out. A note of no length is left out, except on the drum
 channel, where it is a hit (a 32nd note long).
@@ -38,7 +42,10 @@ import mido
 from bandmate.errors import ChordSymbolError, InputFileError, OutputError
 from bandmate.io.files import atomic_path, check_inputs
 from bandmate.score.model import (
+    CHANNEL_PRESSURE,
+    PITCH_BEND,
     ChordEvent,
+    Control,
     KeyChange,
     Note,
     Role,
@@ -291,10 +298,12 @@ def _names_the_piece(parts: _TrackParts, n_midi_tracks: int) -> bool:
 
 
 class _ChannelPrograms:
-    """The program in force on each channel at each tick, from the changes in every track."""
+    """The program in force on each channel at each tick, from the changes in every track, and
+    each channel's controller changes (`controls`)."""
 
     def __init__(self, midi: mido.MidiFile):
         changes: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        controls: dict[int, list[tuple[int, int, Control]]] = defaultdict(list)
         self.channels_with_notes: set[int] = set()
         for index, mtrack in enumerate(midi.tracks):
             tick = 0
@@ -304,9 +313,15 @@ class _ChannelPrograms:
                     changes[msg.channel].append((tick, index, msg.program))
                 elif msg.type == "note_on" and msg.velocity > 0:
                     self.channels_with_notes.add(msg.channel)
+                elif (control := _control(msg, tick)) is not None:
+                    controls[msg.channel].append((tick, index, control))
         # by tick, then track; a track's own changes stay in its order (the sort is stable)
         self._changes = {c: sorted(found, key=lambda e: e[:2]) for c, found in changes.items()}
         self._ticks = {c: [e[0] for e in found] for c, found in self._changes.items()}
+        self.controls = {
+            c: tuple(e[2] for e in sorted(found, key=lambda e: e[:2]))
+            for c, found in controls.items()
+        }
 
     def at(self, channel: int, tick: int, track_index: int) -> int:
         changes = self._changes.get(channel)
@@ -402,9 +417,27 @@ class _TrackParts:
             role = self.roles.get(channel if len(channels) > 1 else None) or self.roles.get(channel)
             role = role or infer_role(name, program, is_drum)
             out.append(
-                Track(name, program, is_drum, role, tuple(notes.get((channel, program), ())))
+                Track(
+                    name,
+                    program,
+                    is_drum,
+                    role,
+                    tuple(notes.get((channel, program), ())),
+                    self.programs.controls.get(channel, ()),
+                )
             )
         return out
+
+
+def _control(msg: mido.Message, tick: int) -> Control | None:
+    """`msg` as a Control, if it is a controller change a Score keeps (see the module doc)."""
+    if msg.type == "control_change" and msg.control not in (0, 32) and msg.control < 120:
+        return Control(tick, msg.control, msg.value)
+    if msg.type == "pitchwheel":
+        return Control(tick, PITCH_BEND, msg.pitch)
+    if msg.type == "aftertouch":
+        return Control(tick, CHANNEL_PRESSURE, msg.value)
+    return None
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -493,8 +526,10 @@ def assign_channels(tracks) -> list[int]:
 
 
 # Events are (tick, order, message); `order` puts meta first and note-offs before note-ons at the
-# same tick, so that a note repeated without a gap reads back as two notes.
-_META, _PROGRAM, _OFF, _ON = 0, 1, 2, 3
+# same tick, so that a note repeated without a gap reads back as two notes, and controller
+# changes between them: a pedal lifted and pressed again where the chord changes lets the old
+# chord go and holds the new one.
+_META, _PROGRAM, _OFF, _CONTROL, _ON = 0, 1, 2, 3, 4
 
 
 def _conductor_events(score: Score) -> list:
@@ -532,6 +567,7 @@ def _part_events(track: Track, channel: int, midi_type: int) -> list:
         ev = [(0, _META, mido.MetaMessage("track_name", name=track.name))]
     ev.append((0, _META, mido.MetaMessage("text", text=ROLE_PREFIX + track.role.value)))
     ev.append((0, _PROGRAM, mido.Message("program_change", channel=channel, program=track.program)))
+    ev.extend((c.onset_ticks, _CONTROL, _control_message(c, channel)) for c in track.controls)
     for n in track.notes:
         ev.append(
             (
@@ -544,6 +580,16 @@ def _part_events(track: Track, channel: int, midi_type: int) -> list:
             (n.end_ticks, _OFF, mido.Message("note_off", channel=channel, note=n.pitch, velocity=0))
         )
     return ev
+
+
+def _control_message(control: Control, channel: int) -> mido.Message:
+    if control.number == PITCH_BEND:
+        return mido.Message("pitchwheel", channel=channel, pitch=control.value)
+    if control.number == CHANNEL_PRESSURE:
+        return mido.Message("aftertouch", channel=channel, value=control.value)
+    return mido.Message(
+        "control_change", channel=channel, control=control.number, value=control.value
+    )
 
 
 def _to_delta(events: list, end_ticks: int = 0) -> mido.MidiTrack:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from bandmate.score.model import PEDAL_DOWN_FROM as PEDAL_DOWN_FROM  # re-exported
+from bandmate.score.model import SUSTAIN_PEDAL as SUSTAIN_CONTROLLER
+
 NOTE_OFF, NOTE_ON, SUSTAIN = 0, 1, 2
 KINDS = (NOTE_OFF, NOTE_ON, SUSTAIN)
-SUSTAIN_CONTROLLER = 64
 ALL_NOTES_OFF_CONTROLLER = 123
-PEDAL_DOWN_FROM = 64  # controller 64 values from here on hold the pedal down (the MIDI convention)
 DRUM_CHANNEL = 9  # MIDI channel 10: drum pads and drum tracks, never the player's keys
 
 

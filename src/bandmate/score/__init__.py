@@ -2,6 +2,7 @@
 
 from bandmate.score.model import (
     ChordEvent,
+    Control,
     KeyChange,
     Note,
     Role,
@@ -23,6 +24,7 @@ from bandmate.score.transform import (
 
 __all__ = [
     "ChordEvent",
+    "Control",
     "KeyChange",
     "Note",
     "Role",

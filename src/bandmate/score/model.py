@@ -62,12 +62,44 @@ def _sorted_notes(notes) -> tuple[Note, ...]:
     return tuple(sorted(notes))
 
 
+PITCH_BEND = 128  # `Control.number` of a pitch bend (value -8192..8191, 0 the centre)
+CHANNEL_PRESSURE = 129  # ... of channel aftertouch (value 0-127)
+SUSTAIN_PEDAL = 64  # the MIDI controller numbers of the pedals that hold notes on
+SOSTENUTO_PEDAL = 66
+PEDAL_DOWN_FROM = 64  # a pedal value from here on holds it down (the MIDI convention)
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """A controller change at `onset_ticks`: a MIDI control change (`number` 0-127: 64 the
+    sustain pedal, 7 volume, 10 pan, 11 expression, 1 modulation, 101/100/6 the pitch-bend
+    range), a pitch bend (`PITCH_BEND`) or channel aftertouch (`CHANNEL_PRESSURE`).
+
+    A part played from a keyboard or a DAW shapes its notes with these: a piano's held chords
+    are the pedal's, not the keys', and a lead's slides are bends. They are kept in the order
+    they came (a pitch-bend range is set by three controllers that must arrive in order).
+    """
+
+    onset_ticks: int
+    number: int
+    value: int
+
+    def __post_init__(self):
+        if self.onset_ticks < 0:
+            raise ValueError(f"controller onset must be >= 0 ticks, got {self.onset_ticks}")
+        low, high = (-8192, 8191) if self.number == PITCH_BEND else (0, 127)
+        if not 0 <= self.number <= CHANNEL_PRESSURE or not low <= self.value <= high:
+            raise ValueError(f"invalid controller {self.number} = {self.value}")
+
+
 @dataclass(frozen=True)
 class Track:
-    """A named part: a General MIDI program (0-127), a drum flag, a role and its notes.
+    """A named part: a General MIDI program (0-127), a drum flag, a role, its notes and its
+    controller changes (pedal, bends, volume, pan: see `Control`).
 
     Notes are kept sorted by (onset, duration, pitch, velocity) so that two tracks with the same
-    notes compare equal whatever order they were built in.
+    notes compare equal whatever order they were built in; controls are sorted by onset only, so
+    that those at one tick keep their order.
     """
 
     name: str
@@ -75,23 +107,48 @@ class Track:
     is_drum: bool = False
     role: Role = Role.OTHER
     notes: tuple[Note, ...] = ()
+    controls: tuple[Control, ...] = ()
 
     def __post_init__(self):
         if not 0 <= self.program <= 127:
             raise ValueError(f"GM program must be 0-127, got {self.program}")
         object.__setattr__(self, "role", Role(self.role))
         object.__setattr__(self, "notes", _sorted_notes(self.notes))
+        object.__setattr__(
+            self, "controls", tuple(sorted(self.controls, key=lambda c: c.onset_ticks))
+        )
 
     @property
     def end_ticks(self) -> int:
         return max((n.end_ticks for n in self.notes), default=0)
 
+    @property
+    def held_until_ticks(self) -> int | None:
+        """Where the part's sound is let go: the end of its last note or, when a pedal holds
+        that note on, the pedal's release after it; None when a pedal holds it to the end (is
+        pressed and never released), so that the caller decides how long it rings."""
+        end = self.end_ticks
+        down = {SUSTAIN_PEDAL: False, SOSTENUTO_PEDAL: False}
+        for c in self.controls:
+            if c.number not in down:
+                continue
+            if c.onset_ticks > end and not any(down.values()):
+                return end
+            down[c.number] = c.value >= PEDAL_DOWN_FROM
+            if c.onset_ticks > end and not any(down.values()):
+                return c.onset_ticks
+        return None if any(down.values()) else end
+
     def with_notes(self, notes) -> Track:
         return replace(self, notes=tuple(notes))
 
+    def with_controls(self, controls) -> Track:
+        return replace(self, controls=tuple(controls))
+
     def __repr__(self) -> str:
         kind = "drums" if self.is_drum else f"program {self.program}"
-        return f"Track({self.name!r}, {kind}, {self.role.value}, {len(self.notes)} notes)"
+        controls = f", {len(self.controls)} controls" if self.controls else ""
+        return f"Track({self.name!r}, {kind}, {self.role.value}, {len(self.notes)} notes{controls})"
 
 
 @dataclass(frozen=True, slots=True, order=True)

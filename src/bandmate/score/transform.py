@@ -7,6 +7,7 @@ from dataclasses import replace
 from bandmate.errors import UserError
 from bandmate.score.model import (
     ChordEvent,
+    Control,
     KeyChange,
     Note,
     Score,
@@ -56,11 +57,25 @@ def _window(events, start: int, end: int) -> tuple:
     return tuple(head + [replace(e, onset_ticks=e.onset_ticks - start) for e in inside])
 
 
+def _controls_window(track: Track, start: int, end: int) -> tuple[Control, ...]:
+    """A track's controller changes in [start, end) moved to start at 0, after the value each
+    controller holds at `start` (the pedal down, the volume set before the window)."""
+    held = {c.number: c for c in track.controls if c.onset_ticks <= start}
+    head = [replace(c, onset_ticks=0) for c in sorted(held.values(), key=lambda c: c.onset_ticks)]
+    inside = [
+        replace(c, onset_ticks=c.onset_ticks - start)
+        for c in track.controls
+        if start < c.onset_ticks < end
+    ]
+    return tuple(head + inside)
+
+
 def slice_ticks(score: Score, start_ticks: int, end_ticks: int) -> Score:
     """The music between two ticks, moved to start at 0.
 
     Notes that start inside the window are kept and cut at its end; notes that started before it
-    are left out. The tempo, meter, key and chord in force at `start_ticks` carry over to tick 0.
+    are left out. The tempo, meter, key and chord in force at `start_ticks` carry over to tick 0,
+    and so does each controller's value (a pedal held down, a volume).
     """
     if not 0 <= start_ticks < end_ticks:
         raise ValueError(f"empty or negative window {start_ticks}..{end_ticks}")
@@ -76,7 +91,9 @@ def slice_ticks(score: Score, start_ticks: int, end_ticks: int) -> Score:
             for n in track.notes
             if start_ticks <= n.onset_ticks < end_ticks
         )
-        return track.with_notes(notes)
+        return replace(
+            track, notes=tuple(notes), controls=_controls_window(track, start_ticks, end_ticks)
+        )
 
     return score.replace(
         tracks=tuple(cut(t) for t in score.tracks),
@@ -123,7 +140,10 @@ def rescale(score: Score, ticks_per_beat: int) -> Score:
 
     return score.replace(
         ticks_per_beat=ticks_per_beat,
-        tracks=tuple(t.with_notes(note(n) for n in t.notes) for t in score.tracks),
+        tracks=tuple(
+            replace(t, notes=tuple(note(n) for n in t.notes), controls=moved(t.controls))
+            for t in score.tracks
+        ),
         tempos=moved(score.tempos),
         time_signatures=moved(score.time_signatures),
         keys=moved(score.keys),
