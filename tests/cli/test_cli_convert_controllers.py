@@ -1,9 +1,11 @@
 """`bandmate render` and `bandmate convert` on MIDI files that play with controllers (pedal,
-bends, pan, volume), which a bandmate Score does not hold: the user is told what is left out."""
+bends, pan, volume): render plays them, convert carries them into MIDI, and the user is told of
+what is left out (bank selects; every controller in MusicXML)."""
 
 from __future__ import annotations
 
 import mido
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -40,34 +42,86 @@ def cc(control: int, value: int) -> mido.Message:
     return mido.Message("control_change", control=control, value=value)
 
 
-def test_render_says_the_sustain_pedal_is_not_played(tmp_path):
-    # the pedal held a chord over the bar; the render cut it to the keys' eighth note, silently
-    song = write_midi_file(tmp_path / "pedal.mid", cc(64, 127))
+def piano_stem_level_db(tmp_path, name: str, *controls: mido.Message) -> float:
+    """The level of the piano's stem (dBFS RMS) from 0.4 to 0.9 s, its chord's keys let go at
+    0.25 s, as `bandmate render` plays the file with `controls` before the chord."""
+    song = write_midi_file(tmp_path / f"{name}.mid", *controls)
     before = sha256(song)
-    out = tmp_path / "pedal.wav"
-    result = run_cli("render", song, "-o", out)
-    assert result.returncode == 0, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "warning" in lines[0]
-    assert "sustain pedal" in lines[0] and "not played" in lines[0]
-    assert sf.info(out).frames > 0 and sha256(song) == before
+    stems = tmp_path / f"{name}-stems"
+    result = run_cli("render", song, "-o", tmp_path / f"{name}.wav", "--stems", stems)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert sha256(song) == before
+    samples, rate = sf.read(sorted(stems.iterdir())[0])
+    held = samples[int(0.4 * rate) : int(0.9 * rate)]
+    return 10 * np.log10(np.mean(held**2) + 1e-30)
 
 
-def test_convert_says_bends_and_pan_are_not_carried_over(tmp_path):
+def test_render_plays_the_sustain_pedal(tmp_path):
+    # the pedal holds the chord over the bar; the render cut it to the keys' eighth note
+    lifted = piano_stem_level_db(tmp_path, "lifted", cc(64, 0))
+    held = piano_stem_level_db(tmp_path, "held", cc(64, 127))
+    assert held > lifted + 15, (held, lifted)
+    assert held > -55
+
+
+def test_render_plays_pitch_bends(tmp_path):
+    # a lead note bent up a whole tone (the default bend range) sounds a B, not the A it struck
+    midi = mido.MidiFile(ticks_per_beat=480)
+    lead = mido.MidiTrack()
+    lead.append(mido.Message("program_change", program=80))
+    lead.append(mido.Message("pitchwheel", pitch=8191))
+    lead.append(mido.Message("note_on", note=69, velocity=90))
+    lead.append(mido.Message("note_off", note=69, time=1920))
+    midi.tracks.append(lead)
+    midi.save(tmp_path / "bend.mid")
+    result = run_cli("render", tmp_path / "bend.mid", "-o", tmp_path / "bend.wav")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    samples, rate = sf.read(tmp_path / "bend.wav")
+    window = samples[int(0.2 * rate) : int(0.9 * rate)].mean(axis=1)
+    spectrum = np.abs(np.fft.rfft(window * np.hanning(len(window))))
+    hz = np.fft.rfftfreq(len(window), 1 / rate)
+    band = (hz > 300) & (hz < 700)
+    assert abs(hz[band][np.argmax(spectrum[band])] - 493.9) < 5
+
+
+def test_convert_carries_bends_pan_and_the_pedal_into_midi(tmp_path):
+    bend = mido.Message("pitchwheel", pitch=4096)
+    song = write_midi_file(tmp_path / "bend.mid", cc(10, 20), bend, cc(64, 127))
+    out = tmp_path / "out.mid"
+    result = run_cli("convert", song, "-o", out)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    piano = next(t for t in mido.MidiFile(out).tracks if any(m.type == "pitchwheel" for m in t))
+    kept = [(m.type, getattr(m, "control", None), getattr(m, "value", getattr(m, "pitch", 0)))
+            for m in piano if m.type in ("control_change", "pitchwheel")]  # fmt: skip
+    assert kept == [("control_change", 10, 20), ("pitchwheel", None, 4096),
+                    ("control_change", 64, 127)]  # fmt: skip
+
+
+def test_convert_to_musicxml_says_the_controllers_are_not_carried_over(tmp_path):
     bend = mido.Message("pitchwheel", pitch=4096)
     song = write_midi_file(tmp_path / "bend.mid", cc(10, 20), bend)
-    out = tmp_path / "out.mid"
+    out = tmp_path / "out.musicxml"
     result = run_cli("convert", song, "-o", out)
     assert result.returncode == 0, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "warning" in lines[0]
     assert "pan (CC10) and pitch bends" in lines[0] and "not carried into" in lines[0]
-    assert f"{out}:" in lines[0]
-    assert not any(m.type == "pitchwheel" for t in mido.MidiFile(out).tracks for m in t)
+    assert f"{out}:" in lines[0] and "MusicXML" in lines[0]
 
 
-@pytest.mark.parametrize("command", ["render", "convert"])
-def test_controllers_at_their_usual_values_warn_of_nothing(tmp_path, command):
+def test_render_says_a_bank_select_is_not_played(tmp_path):
+    # a GS/XG variation (bank 8 of the strings): bandmate plays the General MIDI program
+    song = write_midi_file(tmp_path / "bank.mid", cc(0, 8), cc(64, 127))
+    result = run_cli("render", song, "-o", tmp_path / "bank.wav")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "warning" in lines[0]
+    assert "uses bank select (CC0/CC32), which is not played" in lines[0]
+    assert "sustain" not in lines[0]
+
+
+@pytest.mark.parametrize("out", ["out.wav", "out.mid", "out.musicxml"])
+def test_controllers_at_their_usual_values_warn_of_nothing(tmp_path, out):
     # what DAWs write at the start of every track: volume 100, pan centre, pedal up, no bend
     song = write_midi_file(
         tmp_path / "plain.mid",
@@ -77,18 +131,18 @@ def test_controllers_at_their_usual_values_warn_of_nothing(tmp_path, command):
         cc(0, 0),
         mido.Message("pitchwheel", pitch=0),
     )
-    out = tmp_path / ("out.wav" if command == "render" else "out.mid")
-    result = run_cli(command, song, "-o", out)
+    command = "render" if out.endswith(".wav") else "convert"
+    result = run_cli(command, song, "-o", tmp_path / out)
     assert result.returncode == 0 and result.stderr == ""
 
 
 def test_one_kind_of_controller_is_named_in_the_right_number(tmp_path):
-    # "uses pitch bends, which is not played"
+    # "uses pitch bends, which is not carried"
     bends = write_midi_file(tmp_path / "bends.mid", mido.Message("pitchwheel", pitch=2048))
     pedal = write_midi_file(tmp_path / "pedal.mid", cc(64, 127))
     said = {
-        name: run_cli("render", song, "-o", tmp_path / f"{name}.wav").stderr
+        name: run_cli("convert", song, "-o", tmp_path / f"{name}.musicxml").stderr
         for name, song in (("bends", bends), ("pedal", pedal))
     }
-    assert "uses pitch bends, which are not played" in said["bends"]
-    assert "uses the sustain pedal (CC64), which is not played" in said["pedal"]
+    assert "uses pitch bends, which are not carried" in said["bends"]
+    assert "uses the sustain pedal (CC64), which is not carried" in said["pedal"]

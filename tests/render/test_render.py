@@ -15,7 +15,8 @@ from bandmate.render import (
     render_stems,
     stem_filenames,
 )
-from bandmate.score import Note, Role, Score, TempoChange, Track
+from bandmate.score import Control, Note, Role, Score, TempoChange, Track
+from bandmate.score.model import PITCH_BEND
 from tests.builders import TPB, bass, drums, make_score, notes, piano
 
 SILENCE = 1e-4  # -80 dBFS: below this a sample is taken as silence
@@ -224,3 +225,54 @@ def test_a_part_that_ends_early_is_digital_silence_once_its_tail_dies_away():
     assert np.abs(stems[0].samples[:, :tail_end]).max() > 0.01  # the pad sounds
     assert not np.any(stems[0].samples[:, tail_end:])
     assert stems[0].frames == stems[1].frames > tail_end
+
+
+def band_level_db(stem, low_hz: float, high_hz: float, start_s: float, end_s: float) -> float:
+    """The stem's energy between two frequencies and two times, in dB."""
+    rate = stem.sample_rate
+    window = stem.samples[:, round(start_s * rate) : round(end_s * rate)].mean(axis=0)
+    spectrum = np.abs(np.fft.rfft(window * np.hanning(len(window)))) ** 2
+    hz = np.fft.rfftfreq(len(window), 1 / rate)
+    return float(10 * np.log10(spectrum[(hz >= low_hz) & (hz < high_hz)].sum() + 1e-30))
+
+
+def sustain(*changes: tuple[float, int]) -> tuple[Control, ...]:
+    return tuple(Control(round(b * TPB), 64, v) for b, v in changes)
+
+
+def test_a_pedal_held_past_the_last_note_rings_until_it_is_released():
+    # a piano's last chord let go at beat 1, its pedal at beat 4 (2 s): it rings until then
+    held = Track("Piano", notes=notes((0, 1, 48)), controls=sustain((0, 127), (4, 0)))
+    drums_on = drums(*[(b, 0.25, 42) for b in range(8)])
+    stem = render_stems(make_score(held, drums_on))[0]
+    dry = render_stems(make_score(held.with_controls(()), drums_on))[0]
+    assert band_level_db(stem, 0, 1000, 1.4, 1.9) > band_level_db(dry, 0, 1000, 1.4, 1.9) + 20
+    # and is let go there: a second later it has died away far below its held level
+    assert band_level_db(stem, 0, 1000, 3.0, 3.5) < band_level_db(stem, 0, 1000, 1.4, 1.9) - 30
+
+
+def test_lifting_and_pressing_the_pedal_where_the_chord_changes_lets_the_old_chord_go():
+    # the pedal comes up and goes down again at the very tick the low C gives way to a high
+    # C: the low C stops; with the pedal held through the change it rings on under the new one
+    chords = notes((0, 2, 36), (2, 2, 84))
+    relifted = Track("Piano", notes=chords, controls=sustain((0, 127), (2, 0), (2, 127)))
+    held = Track("Piano", notes=chords, controls=sustain((0, 127)))
+    low = {
+        name: band_level_db(render_stems(make_score(t))[0], 40, 90, 1.4, 1.9)
+        for name, t in (("relifted", relifted), ("held", held))
+    }
+    assert low["relifted"] < low["held"] - 15, low
+
+
+def test_a_bend_range_set_by_its_controllers_bends_by_that_range():
+    # RPN 0 set to 12 semitones (101, 100 and 6 at one tick, in that order), then a full bend
+    # up: the A4 sounds an octave higher
+    controls = (
+        Control(0, 101, 0),
+        Control(0, 100, 0),
+        Control(0, 6, 12),
+        Control(0, PITCH_BEND, 8191),
+    )
+    lead = Track("Lead", program=80, notes=notes((0, 2, 69)), controls=controls)
+    stem = render_stems(make_score(lead))[0]
+    assert band_level_db(stem, 860, 900, 0.2, 0.9) > band_level_db(stem, 420, 460, 0.2, 0.9) + 20

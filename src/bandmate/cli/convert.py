@@ -4,6 +4,7 @@ MusicXML out)."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 
 def add_parser(sub) -> None:
@@ -38,7 +39,7 @@ def run(args) -> int:
     from bandmate.cli.show import load_input
     from bandmate.io.audio import display_name
     from bandmate.io.files import check_inputs, check_outputs
-    from bandmate.io.formats import check_writable_suffix, write_score
+    from bandmate.io.formats import MIDI_SUFFIXES, check_writable_suffix, write_score
 
     inputs = [args.input] if args.input else []
     check_inputs(inputs)
@@ -47,7 +48,10 @@ def run(args) -> int:
     score = load_input(args.input, args.corpus)
     write_score(score, args.out, midi_type=args.midi_type)
     if args.input:
-        warn_of_controllers(args.input, "convert", f"carried into {display_name(args.out)}")
+        to_midi = Path(args.out).suffix.lower() in MIDI_SUFFIXES
+        warn_of_controllers(
+            args.input, "convert", f"carried into {display_name(args.out)}", kept=to_midi
+        )
     print(args.out)
     return 0
 
@@ -57,16 +61,19 @@ _PEDALS = {
     66: "the sostenuto pedal (CC66)",
     67: "the soft pedal (CC67)",
 }
+#: what `controllers_left_out` names that a Score cannot hold (`score.model.Control`): a part
+#: plays its program from the General MIDI bank, and aftertouch per key is not kept
+_NOT_KEPT = ("bank select (CC0/CC32)", "aftertouch per key")
 
 
-def controllers_left_out(path) -> list[str]:
-    """What the MIDI file at `path` plays with that a bandmate Score does not hold: the pedals,
-    pitch bends, volume, expression and pan changes, modulation, bank selects and aftertouch it
-    uses ([] for a file that is not MIDI, or does not use them).
+def controllers_left_out(path, *, kept: bool) -> list[str]:
+    """What the MIDI file at `path` plays with that is lost where it goes: with `kept`, into a
+    Score (which holds the pedals, bends, volume, pan and the other controllers, but not bank
+    selects or aftertouch per key); without, into a format that holds no controllers at all
+    (MusicXML). [] for a file that is not MIDI, or does not use them.
 
-    A Score holds notes, programs and tempos; a DAW's or a keyboard's file played through
-    `render` or written back by `convert` lost its pedal (held chords cut to the keys' lengths),
-    its bends and its mix without a word.
+    A DAW's or a keyboard's file written to MusicXML lost its pedal, its bends and its mix
+    without a word.
     """
     import mido
 
@@ -86,8 +93,10 @@ def controllers_left_out(path) -> list[str]:
             kind = msg.type
             if kind == "pitchwheel" and msg.pitch:
                 found["pitch bends"] = None
-            elif kind in ("aftertouch", "polytouch") and msg.value:
+            elif kind == "aftertouch" and msg.value:
                 found["aftertouch"] = None
+            elif kind == "polytouch" and msg.value:
+                found["aftertouch per key"] = None
             elif kind != "control_change":
                 continue
             elif msg.control in _PEDALS and msg.value >= 64:
@@ -104,22 +113,28 @@ def controllers_left_out(path) -> list[str]:
                 found["bank select (CC0/CC32)"] = None
     if len(volumes) > 1:  # one level everywhere changes no balance
         found["volume changes (CC7)"] = None
-    return list(found)
+    return [k for k in found if not kept or k in _NOT_KEPT]
 
 
-def warn_of_controllers(path, command: str, fate: str) -> None:
+def warn_of_controllers(path, command: str, fate: str, *, kept: bool) -> None:
     """Warn on stderr, in one line, of what `controllers_left_out` finds in `path`."""
     from bandmate.io.audio import display_name
 
-    left_out = controllers_left_out(path)
+    left_out = controllers_left_out(path, kept=kept)
     if not left_out:
         return
     *first, last = left_out
     plural = bool(first) or last in ("pitch bends", "volume changes (CC7)")
     listed = f"{', '.join(first)} and {last}" if first else last
     verb = "are" if plural else "is"
+    why = (
+        "bandmate keeps the pedals, bends, volume, pan and expression, but plays each part's "
+        "program from the General MIDI bank and keeps no aftertouch per key"
+        if kept
+        else "MusicXML holds the notes, programs and tempos but no controllers"
+    )
     print(
         f"bandmate {command}: warning: {display_name(path)} uses {listed}, which {verb} not "
-        f"{fate}: bandmate's scores hold notes, programs and tempos but no controllers yet.",
+        f"{fate}: {why}.",
         file=sys.stderr,
     )

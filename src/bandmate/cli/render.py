@@ -79,7 +79,7 @@ def run(args) -> int:
         f"{result.sample_rate} Hz, rendered at "
         f"{speed_text(result.duration_seconds, result.render_seconds)} real time."
     )
-    warn_of_controllers(args.input, "render", "played")
+    warn_of_controllers(args.input, "render", "played", kept=True)
     if result.stems:
         warn_of_other_stems(result.stems)
     if clipped:

@@ -46,7 +46,14 @@ from bandmate.machine import available_memory_bytes
 from bandmate.progress import ProgressCallback, no_progress
 from bandmate.render.soundfont import find_soundfont
 from bandmate.render.stems import render_mix
-from bandmate.score.model import Score, Track
+from bandmate.score.model import (
+    CHANNEL_PRESSURE,
+    PITCH_BEND,
+    SOSTENUTO_PEDAL,
+    SUSTAIN_PEDAL,
+    Score,
+    Track,
+)
 
 DEFAULT_GAIN = 0.2  # FluidSynth's own default: a dense 6-track mix peaks well below 0 dBFS
 BLOCK_FRAMES = 64  # FluidSynth's FLUID_BUFSIZE: events take effect on these boundaries
@@ -92,6 +99,9 @@ def fluidsynth_library() -> ctypes.CDLL:
         "fluid_synth_program_change": (i, [vp, i, i]),
         "fluid_synth_noteon": (i, [vp, i, i, i]),
         "fluid_synth_noteoff": (i, [vp, i, i]),
+        "fluid_synth_cc": (i, [vp, i, i, i]),
+        "fluid_synth_pitch_bend": (i, [vp, i, i]),
+        "fluid_synth_channel_pressure": (i, [vp, i, i]),
         # (synth, frames, nfx, float *fx[], nout, float *out[]); the arrays go as addresses
         "fluid_synth_process": (i, [vp, i, i, vp, i, vp]),
         "fluid_set_log_function": (vp, [i, vp, vp]),
@@ -227,10 +237,10 @@ def stream_stems(
     progress = progress or no_progress
 
     playing = [k for k, t in enumerate(score.tracks) if t.notes]
-    # each track is rendered to its own last note, then its tail: a part that ends early (one
-    # program of a GM file that changes program, an intro's pad) does not render the rest of the
-    # song as silence through its reverb
-    ends = {k: _end_frames(score, score.tracks[k].end_ticks, sample_rate) for k in playing}
+    # each track is rendered to its own last note (or the pedal's release after it), then its
+    # tail: a part that ends early (one program of a GM file that changes program, an intro's
+    # pad) does not render the rest of the song as silence through its reverb
+    ends = {k: _held_end_frames(score, score.tracks[k], sample_rate) for k in playing}
     # the longest tracks first, so that when there are more tracks than threads, the threads
     # finish at about the same time
     playing.sort(key=lambda k: -_cost_seconds(score, score.tracks[k]))
@@ -438,14 +448,25 @@ def _render_track(
         while position < frame:
             render(min(frame - position, _CHUNK_FRAMES))
 
-    noteon, noteoff = lib.fluid_synth_noteon, lib.fluid_synth_noteoff
-    for block, is_on, pitch, velocity in _events(score, track, sample_rate):
+    noteon, noteoff, cc = lib.fluid_synth_noteon, lib.fluid_synth_noteoff, lib.fluid_synth_cc
+    bend, pressure = lib.fluid_synth_pitch_bend, lib.fluid_synth_channel_pressure
+    for block, action, number, value in _events(score, track, sample_rate):
+        if action == _CONTROL and block * BLOCK_FRAMES > end_frame:
+            continue  # a change after the part is let go (a note's end may round past it)
         render_to(block * BLOCK_FRAMES)
-        if is_on:
-            noteon(handle, _CHANNEL, pitch, velocity)
+        if action == _NOTE_ON:
+            noteon(handle, _CHANNEL, number, value)
+        elif action != _CONTROL:
+            noteoff(handle, _CHANNEL, number)
+        elif number == PITCH_BEND:
+            bend(handle, _CHANNEL, value + 8192)  # FluidSynth's bends run 0-16383
+        elif number == CHANNEL_PRESSURE:
+            pressure(handle, _CHANNEL, value)
         else:
-            noteoff(handle, _CHANNEL, pitch)
+            cc(handle, _CHANNEL, number, value)
     render_to(end_frame)
+    for pedal in (SUSTAIN_PEDAL, SOSTENUTO_PEDAL):  # the player stops: the pedals come up
+        cc(handle, _CHANNEL, pedal, 0)
 
     quiet_needed = round(TAIL_QUIET_SECONDS * sample_rate)
     chunk = min(round(_TAIL_CHUNK_SECONDS * sample_rate), _CHUNK_FRAMES)
@@ -459,24 +480,62 @@ def _render_track(
     return position
 
 
+_NOTE_OFF, _NOTE_ON, _CONTROL = 0, 1, 2  # what an event of `_events` does
+
+
 def _events(score: Score, track: Track, sample_rate: int):
-    """(block, is_on, pitch, velocity) of every note-on and note-off of `track`, in play order.
+    """(block, action, number, value) of every note-on and note-off (number the pitch, value the
+    velocity) and every controller change (`score.model.Control`'s number and value) of
+    `track`, in play order.
 
     At one block, note-offs of earlier notes come first (so that a repeated note sounds again),
+    then controller changes in their order (a pedal lifted and pressed again where the chord
+    changes lets the old chord go and holds the new one; a bend is set before the note it bends),
     then note-ons, then the note-offs of notes that began in that very block (FluidSynth holds
     those for its minimum note length, 10 ms).
     """
     onset, end, pitch, velocity = np.array(
         [(n.onset_ticks, n.end_ticks, n.pitch, n.velocity) for n in track.notes], dtype=np.int64
     ).T
-    seconds = np.asarray(score.tempo_map.seconds_at(np.concatenate([onset, end])))
+    at, number, value = (
+        np.array([(c.onset_ticks, c.number, c.value) for c in track.controls], dtype=np.int64)
+        .reshape(-1, 3)
+        .T
+    )
+    seconds = np.asarray(score.tempo_map.seconds_at(np.concatenate([onset, end, at])))
     block = np.rint(seconds * (sample_rate / BLOCK_FRAMES)).astype(np.int64)
-    on_block, off_block = block[: len(onset)], block[len(onset) :]
-    phase = np.concatenate([np.ones_like(on_block), np.where(off_block > on_block, 0, 2)])
-    is_on = np.concatenate([np.ones_like(on_block), np.zeros_like(off_block)])
+    on_block, off_block = block[: len(onset)], block[len(onset) : 2 * len(onset)]
+    phase = np.concatenate(
+        [
+            np.full_like(on_block, 2),
+            np.where(off_block > on_block, 0, 3),
+            np.ones_like(at),
+        ]
+    )
+    action = np.concatenate(
+        [
+            np.full_like(on_block, _NOTE_ON),
+            np.full_like(off_block, _NOTE_OFF),
+            np.full_like(at, _CONTROL),
+        ]
+    )
+    # a stable sort: controller changes at one block keep their order
     order = np.lexsort((phase, block))
-    columns = (block, is_on, np.tile(pitch, 2), np.tile(velocity, 2))
+    columns = (
+        block,
+        action,
+        np.concatenate([pitch, pitch, number]),
+        np.concatenate([velocity, velocity, value]),
+    )
     return zip(*(c[order].tolist() for c in columns), strict=True)
+
+
+def _held_end_frames(score: Score, track: Track, sample_rate: int) -> int:
+    """Where `track` is let go, in frames: its last note's end or the pedal's release after it
+    (a pedal never released holds to the score's end), no later than the stems can reach."""
+    held = track.held_until_ticks
+    end = _end_frames(score, score.end_ticks if held is None else held, sample_rate)
+    return min(end, stem_frames_max(score, sample_rate))
 
 
 def _body_frames(score: Score, sample_rate: int) -> int:
