@@ -304,7 +304,7 @@ def indexes_for(collections: Sequence[str], ledger=None) -> list[OriginalityInde
 
     Without the second, a model trained on a user's own tunes was checked only against the
     built-in collections, and a copy of the user's training data left unflagged."""
-    from bandmate.corpus.ledger import CorpusError, Ledger, describe
+    from bandmate.corpus.ledger import Ledger, describe
     from bandmate.errors import UserError
     from bandmate.progress import no_progress
 
@@ -313,14 +313,19 @@ def indexes_for(collections: Sequence[str], ledger=None) -> list[OriginalityInde
     if not extra:
         return [shipped]
     ledger = ledger or Ledger()
-    try:
-        rows = {name: ledger.collection(name) for name in extra}
-    except CorpusError as e:
+    # a ledger that cannot be read says so in its own sentence (CorpusError); wrapped in this
+    # one, a damaged ledger was called one that "no longer holds" the collection, two sentences
+    known = set(ledger.collection_names())
+    missing = [name for name in extra if name not in known]
+    if missing:  # a folder added under another BANDMATE_HOME, or a ledger moved aside
         raise UserError(
-            f"The model learnt from a collection the corpus ledger no longer holds, so what it "
-            f"writes cannot be checked against its training data ({e}); add the folder again "
-            "with `bandmate corpus add`."
-        ) from None
+            f"The model learnt from the collection {missing[0]!r}, which the corpus ledger "
+            f"{str(ledger.path)!r} does not hold, so nothing can be checked against its "
+            "training data; add that folder again with `bandmate corpus add DIR --name "
+            f"{missing[0]}` (same licence), or set BANDMATE_HOME to the ledger it was trained "
+            "with."
+        )
+    rows = {name: ledger.collection(name) for name in extra}
     entries = ledger.items(extra, split="train")
     features = _cached_features(ledger, entries, no_progress)
     licences = {
