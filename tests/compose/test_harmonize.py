@@ -366,6 +366,23 @@ def test_a_tune_over_a_busier_alberti_left_hand_is_the_melody(left_name):
     assert warning is not None
 
 
+@pytest.mark.parametrize(
+    ("right_name", "left_name"), [("Piano", "Piano"), ("Piano RH", "Piano LH")]
+)
+def test_right_hand_chords_over_a_busier_alberti_left_hand_carry_the_melody(right_name, left_name):
+    # a piano on two staves: the tune on top of the right hand's chords in half notes, the left
+    # hand in Alberti eighths; the left hand, one voice and four times as busy, was taken as the
+    # melody ("using 'Piano LH', its highest part in one voice")
+    tune = [(2 * b, 2, p) for b, p in enumerate((72, 74, 76, 77, 79, 77, 76, 72))]
+    right = piano(*[(b, d, p - k) for b, d, p in tune for k in (0, 5, 8)], name=right_name)
+    alberti = [(b / 2, 0.5, (48, 55, 52, 55)[b % 4]) for b in range(32)]
+    left = piano(*alberti, name=left_name)
+    for order in ((left, right), (right, left)):
+        line, warning = melody_line(make_score(*order))
+        assert [n.pitch for n in line] == [p for _, _, p in tune]
+        assert "top voice" in warning
+
+
 def test_a_lead_over_an_unnamed_bass_line_in_eighths_is_the_melody():
     # both parts on the default program, no names: the busier bass line below was taken
     lead = Track("Track 1", program=0, role=infer_role("Track 1", 0, False), notes=notes(*HYMN))

@@ -54,6 +54,7 @@ from bandmate.progress import ProgressCallback, no_progress
 from bandmate.score.model import DEFAULT_TICKS_PER_BEAT, Note, Role, Score, Track
 from bandmate.score.transform import rescale
 from bandmate.theory.keys import Key
+from bandmate.tokens.melody import staves_of_one_instrument
 
 STEPS_PER_BEAT = 4
 CONTEXT_STEPS = 128  # steps of what was written that prompt each later window
@@ -114,10 +115,12 @@ def _likely_melody(
     not a tune; a tune in quarters played on strings is one) or strays (fewer than 4 onsets, or
     than one every two bars, and than a quarter of the busiest line's: a glockenspiel's two
     notes, an effect; a motif of three notes over a bar of quarters is none). None when no part
-    is in one voice, or when a part in chords lies above it with as many onsets (a piano's left
-    hand under its right hand's chords, whose top voice is the tune). A tune written on a DAW's
-    default piano track ("Track 1") under a string pad had the pad's held notes taken for it:
-    the top voice of all parts. The tune over a busier line (an Alberti left hand, a bass in
+    is in one voice, or when a part in chords lies above it with as many onsets, or is another
+    staff of its instrument (`tokens.melody.staves_of_one_instrument`): a piano's left hand
+    under its right hand's chords, whose top voice is the tune, however busy the left hand (an
+    Alberti bass in eighths under half-note chords was taken for the tune). A tune written on a
+    DAW's default piano track ("Track 1") under a string pad had the pad's held notes taken for
+    it: the top voice of all parts. The tune over a busier line (an Alberti left hand, a bass in
     eighths on a piano's program, a 16th-note arpeggio) is the higher part: rules that passed
     over parts with a half or a quarter of the busiest one's onsets took the line for it."""
 
@@ -146,7 +149,7 @@ def _likely_melody(
         for t in parts
         if all(t is not line for line in lines)
         and median(n.pitch for n in t.notes) > pitch
-        and onsets(t) >= onsets(best)
+        and (onsets(t) >= onsets(best) or staves_of_one_instrument(t, best))
     ]
     return None if above else best
 

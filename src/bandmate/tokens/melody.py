@@ -379,7 +379,7 @@ def melody_track(score: Score) -> Track | None:
     first = candidates[0]
     staves = [first]
     for track in candidates[1:]:
-        if not _staves_of_one_instrument(first, track):
+        if not staves_of_one_instrument(first, track):
             break
         staves.append(track)
     return max(staves, key=_median_pitch)  # the first of equals: max keeps the earliest
@@ -399,7 +399,7 @@ def _instrument_name(track: Track) -> tuple[str, ...]:
     return tuple(w for w in words if w not in _STAFF_WORDS and not w.isdigit())
 
 
-def _staves_of_one_instrument(a: Track, b: Track) -> bool:
+def staves_of_one_instrument(a: Track, b: Track) -> bool:
     """Whether two pitched tracks are staves of one instrument: the same program, the same name
     but for staff words, and sounding together over at least half the shorter one's span."""
     if a.program != b.program or _instrument_name(a) != _instrument_name(b):
