@@ -97,6 +97,14 @@ def test_the_melody_is_the_part_with_the_tune_not_an_empty_voice_staff():
     assert [n.pitch for n in melody_notes(make_score(voice, violin))] == [67, 69]
 
 
+def test_a_piano_on_two_staves_left_hand_first_is_read_from_its_right_hand():
+    # a notation program's export: the left hand's staff first; its bass line was read as the
+    # tune, for the chords and the final, where the tokenizer reads the right hand
+    left = Track("Piano LH", program=0, notes=notes((0, 2, 36), (2, 2, 43)))
+    right = Track("Piano RH", program=0, notes=notes((0, 1, 72), (1, 1, 74), (2, 2, 76)))
+    assert [n.pitch for n in melody_notes(make_score(left, right))] == [72, 74, 76]
+
+
 def test_a_tune_that_modulates_is_labelled_in_each_passages_key():
     # G for four bars, then D: the A major bars were labelled in G, Am under A C# E
     g = [(7, 11, 14), (0, 4, 7), (2, 6, 9), (7, 11, 14)]

@@ -52,9 +52,9 @@ import numpy as np
 from bandmate.errors import EmptyScoreError, UserError
 from bandmate.progress import ProgressCallback, no_progress
 from bandmate.score.model import DEFAULT_TICKS_PER_BEAT, Note, Role, Score, Track
+from bandmate.score.parts import staves_of_one_instrument
 from bandmate.score.transform import rescale
 from bandmate.theory.keys import Key
-from bandmate.tokens.melody import staves_of_one_instrument
 
 STEPS_PER_BEAT = 4
 CONTEXT_STEPS = 128  # steps of what was written that prompt each later window
@@ -116,7 +116,7 @@ def _likely_melody(
     than one every two bars, and than a quarter of the busiest line's: a glockenspiel's two
     notes, an effect; a motif of three notes over a bar of quarters is none). None when no part
     is in one voice, or when a part in chords lies above it with as many onsets, or is another
-    staff of its instrument (`tokens.melody.staves_of_one_instrument`): a piano's left hand
+    staff of its instrument (`score.parts.staves_of_one_instrument`): a piano's left hand
     under its right hand's chords, whose top voice is the tune, however busy the left hand (an
     Alberti bass in eighths under half-note chords was taken for the tune). A tune written on a
     DAW's default piano track ("Track 1") under a string pad had the pad's held notes taken for

@@ -44,7 +44,8 @@ from itertools import pairwise
 
 import numpy as np
 
-from bandmate.score.model import ChordEvent, KeyChange, Note, Role, Score
+from bandmate.score.model import ChordEvent, KeyChange, Note, Score
+from bandmate.score.parts import melody_track
 from bandmate.theory.chart import Chart
 from bandmate.theory.chords import ChordSymbol
 from bandmate.theory.keys import MODES, Key
@@ -213,13 +214,12 @@ def chart_key(chart: Chart) -> Key | None:
 
 
 def melody_notes(score: Score) -> tuple[Note, ...]:
-    """The notes of the score's melody: its MELODY track, else its first pitched track, each
-    only if it has notes (an empty Voice staff of a template stands before the tune)."""
-    pitched = [t for t in score.tracks if not t.is_drum and t.notes]
-    for track in pitched:
-        if track.role == Role.MELODY:
-            return track.notes
-    return pitched[0].notes if pitched else ()
+    """The notes of the score's melody, from the track `score.parts.melody_track` picks (as the
+    tokenizer and the originality check do): its MELODY track, else its first pitched track with
+    notes (an empty Voice staff of a template stands before the tune), or the highest staff of
+    an instrument written on several (a piano's right hand, whose left hand came first)."""
+    track = melody_track(score)
+    return track.notes if track is not None else ()
 
 
 def final_pitch_class(notes: Sequence[Note]) -> int | None:

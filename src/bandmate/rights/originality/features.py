@@ -16,7 +16,7 @@ from bandmate.score.model import Role, Score
 # the track the melody tokenizer learns from: role MELODY with notes, else the first pitched one
 # with notes. An empty melody track (the tune written on another) was taken here and, being a
 # melody track, shut the other tracks out of the comparison: a copy on them went unchecked
-from bandmate.tokens.melody import melody_track
+from bandmate.score.parts import melody_track
 
 STEPS_PER_BEAT = 12  # the melody tokenizer's grid: 16ths and triplets
 DRUM_STEPS_PER_BEAT = 4
@@ -28,7 +28,7 @@ MELODY_COLLECTIONS = ("essen", "oneills1850", "ryans-mammoth", "bach-chorales")
 CHORALE_COLLECTIONS = ("jsb",)
 DRUM_COLLECTIONS = ("bandmate-styles",)
 #: Raise when what is read from an item changes; the cached features of a user's collection are
-#: then read again (2: of a piano's staves, the highest is the melody, `tokens.melody_track`).
+#: then read again (2: of a piano's staves, the highest is the melody, `score.parts.melody_track`).
 FEATURES_VERSION = 2
 
 
