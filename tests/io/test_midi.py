@@ -46,14 +46,15 @@ def tracks_notes(draw, max_notes=30):
 
 @st.composite
 def track_controls(draw, max_controls=8):
-    """Controller changes a Score keeps: control changes 1-119 but bank select's LSB (32),
-    pitch bends and channel aftertouch; several may share a tick."""
+    """Controller changes a Score keeps: control changes 1-119 but bank select's LSB (32), the
+    reset of all controllers (121), pitch bends and channel aftertouch; several may share a
+    tick."""
     out = []
     for _ in range(draw(st.integers(0, max_controls))):
         number = draw(
             st.one_of(
                 st.integers(1, 119).filter(lambda n: n != 32),
-                st.sampled_from([PITCH_BEND, CHANNEL_PRESSURE]),
+                st.sampled_from([PITCH_BEND, CHANNEL_PRESSURE, 121]),
             )
         )
         low, high = (-8192, 8191) if number == PITCH_BEND else (0, 127)
@@ -634,23 +635,52 @@ def test_a_setup_tracks_controllers_hold_for_the_part_on_their_channel():
     )
 
 
-def test_bank_selects_per_key_aftertouch_and_channel_modes_are_not_kept():
+def test_bank_selects_and_per_key_aftertouch_are_not_kept_but_a_reset_is():
     midi = mido.MidiFile(ticks_per_beat=480)
     midi.tracks.append(
         mido.MidiTrack(
             [
                 mido.Message("control_change", control=0, value=8),
                 mido.Message("control_change", control=32, value=1),
-                mido.Message("control_change", control=121, value=0),
                 mido.Message("note_on", note=60, velocity=90),
                 mido.Message("polytouch", note=60, value=50, time=10),
                 mido.Message("aftertouch", value=40),
+                mido.Message("pitchwheel", pitch=2000),
                 mido.Message("note_off", note=60, time=470),
-                mido.Message("control_change", control=123, value=0),
+                # the reset of all controllers: the bend and the aftertouch go back to rest
+                mido.Message("control_change", control=121, value=0),
             ]
         )
     )
     buffer = io.BytesIO()
     midi.save(file=buffer)
     (track,) = midi_from_bytes(buffer.getvalue()).tracks
-    assert track.controls == (Control(10, CHANNEL_PRESSURE, 40),)
+    assert track.controls == (
+        Control(10, CHANNEL_PRESSURE, 40),
+        Control(10, PITCH_BEND, 2000),
+        Control(480, 121, 0),
+    )
+
+
+@pytest.mark.parametrize("mode", [123, 120, 126])
+def test_all_notes_off_ends_the_notes_left_sounding(mode):
+    # a sequencer that stops its notes with an all-notes-off rather than a note-off each: the
+    # chord rang on to the end of the track, two bars later
+    midi = mido.MidiFile(ticks_per_beat=480)
+    midi.tracks.append(
+        mido.MidiTrack(
+            [
+                mido.Message("note_on", note=60, velocity=90),
+                mido.Message("note_on", note=64, velocity=90),
+                mido.Message("note_on", channel=1, note=40, velocity=90),
+                mido.Message("control_change", control=mode, value=0, time=480),
+                mido.Message("note_off", channel=1, note=40, time=1440),
+            ]
+        )
+    )
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    chord, bass = midi_from_bytes(buffer.getvalue()).tracks
+    assert [n.duration_ticks for n in chord.notes] == [480, 480]
+    assert [n.duration_ticks for n in bass.notes] == [1920]  # another channel: not ended
+    assert chord.controls == bass.controls == ()

@@ -276,3 +276,13 @@ def test_a_bend_range_set_by_its_controllers_bends_by_that_range():
     lead = Track("Lead", program=80, notes=notes((0, 2, 69)), controls=controls)
     stem = render_stems(make_score(lead))[0]
     assert band_level_db(stem, 860, 900, 0.2, 0.9) > band_level_db(stem, 420, 460, 0.2, 0.9) + 20
+
+
+def test_a_reset_of_all_controllers_takes_a_bend_back_to_rest():
+    # a lead bent up a whole tone, then reset (CC121) before its next note: that note sounds as
+    # struck, an A, not the B the bend left behind
+    controls = (Control(0, PITCH_BEND, 8191), Control(2 * TPB, 121, 0))
+    lead = Track("Lead", program=80, notes=notes((0, 2, 69), (2, 2, 69)), controls=controls)
+    stem = render_stems(make_score(lead))[0]
+    assert band_level_db(stem, 480, 510, 0.2, 0.9) > band_level_db(stem, 425, 455, 0.2, 0.9) + 20
+    assert band_level_db(stem, 425, 455, 1.2, 1.9) > band_level_db(stem, 480, 510, 1.2, 1.9) + 20

@@ -19,9 +19,12 @@ the parts' programs, rather than becoming silent parts of its own while the part
 At the same tick a track's own change wins (bandmate shares channels past 15 parts), and notes
 before a channel's first change take that first program. Controller changes (the pedals, pitch
 bends, volume, pan, expression, modulation, channel aftertouch: `score.model.Control`) hold for
-their channel in every track too, so each part gets those of its channel, in file order; bank
-selects, polyphonic aftertouch and the channel-mode messages (120-127) are not kept (a part
-plays bank 0's program). A role is inferred from the name,
+their channel in every track too, so each part gets those of its channel, in file order, with
+the resets of all controllers (CC121) among them (a bend left up would put every later note out
+of tune); bank selects, polyphonic aftertouch and the other channel-mode messages are not kept
+(a part plays bank 0's program), but all-notes-off (CC123, and CC120, 124-127, which imply it)
+ends the notes sounding on its channel in that track, as a synth ends them. A role is inferred
+from the name,
 program and drum flag when the file does not say it. Overlapping notes of the same pitch on one
 channel are paired first-in, first-out. A note of no length is left out, except on the drum
 channel, where it is a hit (a 32nd note long).
@@ -205,6 +208,8 @@ def _score_from_midi(midi: mido.MidiFile) -> Score:
                 parts.close(msg.channel, msg.note, tick)
             elif kind == "program_change":
                 parts.change_program(msg.channel, msg.program)
+            elif kind == "control_change" and msg.control in _ENDS_NOTES:
+                parts.close_channel(msg.channel, tick)
             elif kind == "set_tempo":
                 tempos.append(TempoChange(tick, msg.tempo))
             elif kind == "time_signature":
@@ -376,6 +381,12 @@ class _TrackParts:
                 self.notes[channel, program].append(hit)
             # a pitched note of no length carries no sound
 
+    def close_channel(self, channel: int, tick: int) -> None:
+        """End the notes sounding on `channel` at `tick` (an all-notes-off)."""
+        for c, pitch in list(self._open):
+            while c == channel and self._open[c, pitch]:
+                self.close(c, pitch, tick)
+
     def close_all(self, tick: int) -> None:
         """End the notes still sounding when the track ends (their note-offs missing) at its
         end; one struck at the very end lasts `hanging_ticks`. A final chord struck at the end
@@ -429,9 +440,14 @@ class _TrackParts:
         return out
 
 
+#: the channel-mode messages that end every note sounding on their channel: all sound off,
+#: all notes off, and the four mode changes (omni off/on, mono, poly), which imply it
+_ENDS_NOTES = (120, 123, 124, 125, 126, 127)
+
+
 def _control(msg: mido.Message, tick: int) -> Control | None:
     """`msg` as a Control, if it is a controller change a Score keeps (see the module doc)."""
-    if msg.type == "control_change" and msg.control not in (0, 32) and msg.control < 120:
+    if msg.type == "control_change" and msg.control not in (0, 32, *_ENDS_NOTES, 122):
         return Control(tick, msg.control, msg.value)
     if msg.type == "pitchwheel":
         return Control(tick, PITCH_BEND, msg.pitch)
