@@ -286,3 +286,16 @@ def test_a_reset_of_all_controllers_takes_a_bend_back_to_rest():
     stem = render_stems(make_score(lead))[0]
     assert band_level_db(stem, 480, 510, 0.2, 0.9) > band_level_db(stem, 425, 455, 0.2, 0.9) + 20
     assert band_level_db(stem, 425, 455, 1.2, 1.9) > band_level_db(stem, 480, 510, 1.2, 1.9) + 20
+
+
+def test_a_pedal_released_seconds_after_the_songs_last_note_is_not_cut_off():
+    # strings held by the pedal 6 s past the last note (at 120 BPM, 12 beats): the render
+    # stopped 4 s after the last note, the strings still at full level, a click
+    strings = Track(
+        "Strings", program=48, notes=notes((0, 1, 60)), controls=sustain((0, 127), (13, 0))
+    )
+    (stem,) = render_stems(make_score(strings))
+    assert stem.frames / stem.sample_rate > 6.5
+    assert band_level_db(stem, 0, 20_000, 5.5, 6.0) > -60  # held on to the release
+    end = stem.samples[:, -stem.sample_rate // 50 :]
+    assert np.max(np.abs(end)) < 1e-3  # and faded out after it, not cut

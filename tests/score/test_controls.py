@@ -70,3 +70,8 @@ def test_a_new_resolution_moves_the_controls_with_the_notes():
     track = Track("Piano", notes=notes((1, 1, 60)), controls=pedal((1, 127), (2.5, 0)))
     moved = rescale(make_score(track), TPB * 2).tracks[0]
     assert moved.controls == tuple(Control(c.onset_ticks * 2, 64, c.value) for c in track.controls)
+
+
+def test_a_reset_of_all_controllers_lets_the_pedal_go():
+    controls = (*pedal((0, 127)), Control(3 * TPB, 121, 0))
+    assert Track("Piano", notes=notes((0, 1, 60)), controls=controls).held_until_ticks == 3 * TPB

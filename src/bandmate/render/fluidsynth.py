@@ -311,14 +311,14 @@ def render_stems(
 ) -> list[Audio]:
     """One stereo stem per track of `score`, in the order of `score.tracks`.
 
-    All stems have the same length: the score's duration through its tempo map plus one
-    release/reverb tail, rendered until every stem has been quiet for 0.25 s, quiet enough that
-    the mix is below -90 dBFS (at most 4 s; a stem that fell quiet sooner is padded with
-    zeros). The stems keep the balance the synth gives them (no normalisation), and their sum
-    is the mix (`render_mix`). A track without notes gives a silent stem. `soundfont` defaults
-    to `find_soundfont()`; `gain` is FluidSynth's master gain. `progress(done, total)` is
-    called from the calling thread as rendering advances, in seconds of audio summed over the
-    tracks.
+    All stems have the same length: the score's duration through its tempo map (or to a
+    pedal's release after its last note) plus one release/reverb tail, rendered until every
+    stem has been quiet for 0.25 s, quiet enough that the mix is below -90 dBFS (at most 4 s;
+    a stem that fell quiet sooner is padded with zeros). The stems keep the balance the synth
+    gives them (no normalisation), and their sum is the mix (`render_mix`). A track without
+    notes gives a silent stem. `soundfont` defaults to `find_soundfont()`; `gain` is
+    FluidSynth's master gain. `progress(done, total)` is called from the calling thread as
+    rendering advances, in seconds of audio summed over the tracks.
 
     All the stems are held in memory at once; `stream_stems` hands them on block by block.
 
@@ -340,7 +340,8 @@ def render_stems(
 
 
 def stem_frames_max(score: Score, sample_rate: int) -> int:
-    """The longest the stems of `score` can be, in frames: its duration plus TAIL_MAX_SECONDS.
+    """The longest the stems of `score` can be, in frames: its duration (to a pedal's release
+    after its last note, `Score.held_end_ticks`) plus TAIL_MAX_SECONDS.
 
     Raises as `render_stems` does for a score without notes or a sample rate it cannot use.
     """
@@ -351,7 +352,8 @@ def stem_frames_max(score: Score, sample_rate: int) -> int:
     check_sample_rate(sample_rate)
     if sample_rate > MAX_FLUID_SAMPLE_RATE:
         raise AudioFormatError(rate_message(sample_rate))
-    return _body_frames(score, sample_rate) + round(TAIL_MAX_SECONDS * sample_rate)
+    body = _end_frames(score, score.held_end_ticks, sample_rate)
+    return body + round(TAIL_MAX_SECONDS * sample_rate)
 
 
 def check_memory(score: Score, sample_rate: int, bytes_per_frame: int) -> None:
@@ -532,15 +534,9 @@ def _events(score: Score, track: Track, sample_rate: int):
 
 def _held_end_frames(score: Score, track: Track, sample_rate: int) -> int:
     """Where `track` is let go, in frames: its last note's end or the pedal's release after it
-    (a pedal never released holds to the score's end), no later than the stems can reach."""
+    (a pedal never released holds to the score's end; `stem_frames_max` leaves room for both)."""
     held = track.held_until_ticks
-    end = _end_frames(score, score.end_ticks if held is None else held, sample_rate)
-    return min(end, stem_frames_max(score, sample_rate))
-
-
-def _body_frames(score: Score, sample_rate: int) -> int:
-    """The score's duration through its tempo map, in frames."""
-    return _end_frames(score, score.end_ticks, sample_rate)
+    return _end_frames(score, score.end_ticks if held is None else held, sample_rate)
 
 
 def _end_frames(score: Score, ticks: int, sample_rate: int) -> int:

@@ -67,6 +67,7 @@ CHANNEL_PRESSURE = 129  # ... of channel aftertouch (value 0-127)
 SUSTAIN_PEDAL = 64  # the MIDI controller numbers of the pedals that hold notes on
 SOSTENUTO_PEDAL = 66
 PEDAL_DOWN_FROM = 64  # a pedal value from here on holds it down (the MIDI convention)
+RESET_ALL_CONTROLLERS = 121  # bends, pedals, modulation and aftertouch back to rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +131,14 @@ class Track:
         end = self.end_ticks
         down = {SUSTAIN_PEDAL: False, SOSTENUTO_PEDAL: False}
         for c in self.controls:
-            if c.number not in down:
+            if c.number not in down and c.number != RESET_ALL_CONTROLLERS:
                 continue
             if c.onset_ticks > end and not any(down.values()):
                 return end
-            down[c.number] = c.value >= PEDAL_DOWN_FROM
+            if c.number == RESET_ALL_CONTROLLERS:  # which lifts the pedals too
+                down = dict.fromkeys(down, False)
+            else:
+                down[c.number] = c.value >= PEDAL_DOWN_FROM
             if c.onset_ticks > end and not any(down.values()):
                 return c.onset_ticks
         return None if any(down.values()) else end
@@ -297,6 +301,13 @@ class Score:
         grid = self.bar_grid
         notes_end = grid.bar_start(grid.bar_count(self.end_ticks)) if self.end_ticks else 0
         return max(notes_end, self.written_end_ticks or 0)
+
+    @property
+    def held_end_ticks(self) -> int:
+        """Where the score's sound is let go: its last note's end, or a pedal's release after
+        it (`Track.held_until_ticks`; a pedal never released is let go at the end)."""
+        held = (t.held_until_ticks for t in self.tracks)
+        return max([self.end_ticks, *(h for h in held if h is not None)])
 
     @property
     def duration_seconds(self) -> float:
