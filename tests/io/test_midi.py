@@ -684,3 +684,74 @@ def test_all_notes_off_ends_the_notes_left_sounding(mode):
     assert [n.duration_ticks for n in chord.notes] == [480, 480]
     assert [n.duration_ticks for n in bass.notes] == [1920]  # another channel: not ended
     assert chord.controls == bass.controls == ()
+
+
+def midi_file_bytes(*tracks: list[mido.Message]) -> bytes:
+    midi = mido.MidiFile(ticks_per_beat=480)
+    midi.tracks.extend(mido.MidiTrack(t) for t in tracks)
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+def part(channel: int, program: int | None, pitch: int, *controls: mido.Message) -> list:
+    """A MIDI track that plays one note of `pitch` on `channel` after `controls`."""
+    head = (
+        []
+        if program is None
+        else [mido.Message("program_change", channel=channel, program=program)]
+    )
+    return [
+        *head,
+        *controls,
+        mido.Message("note_on", channel=channel, note=pitch, velocity=90),
+        mido.Message("note_off", channel=channel, note=pitch, time=480),
+    ]
+
+
+def test_parts_of_other_programs_on_one_channel_keep_their_own_controllers():
+    # a DAW's export with every track on channel 1: the bass took the lead's bend (every note a
+    # whole tone sharp) and the piano's pedal; a setup track's volume still reaches them all
+    volume = mido.Message("control_change", control=7, value=90)
+    bend = mido.Message("pitchwheel", pitch=8191)
+    pedal = mido.Message("control_change", control=64, value=127)
+    score = midi_from_bytes(
+        midi_file_bytes(
+            [volume],
+            part(0, 80, 72, bend),
+            part(0, 33, 40),
+            part(0, 0, 60, pedal),
+        )
+    )
+    controls = {t.program: t.controls for t in score.tracks}
+    assert controls[80] == (Control(0, 7, 90), Control(0, PITCH_BEND, 8191))
+    assert controls[33] == (Control(0, 7, 90),)
+    assert controls[0] == (Control(0, 7, 90), Control(0, 64, 127))
+
+
+def test_a_pedal_written_in_one_staffs_track_holds_the_other_staff_on_its_channel():
+    pedal = mido.Message("control_change", control=64, value=127)
+    score = midi_from_bytes(midi_file_bytes(part(0, 0, 72, pedal), part(0, 0, 48)))
+    assert [t.controls for t in score.tracks] == [(Control(0, 64, 127),)] * 2
+
+
+def test_drum_tracks_sharing_channel_10_keep_their_own_pan_through_conversions():
+    kick = part(9, None, 36, mido.Message("control_change", channel=9, control=10, value=40))
+    snare = part(9, None, 38, mido.Message("control_change", channel=9, control=10, value=90))
+    score = midi_from_bytes(midi_file_bytes(kick, snare))
+    assert [t.controls for t in score.tracks] == [(Control(0, 10, 40),), (Control(0, 10, 90),)]
+    again = midi_from_bytes(midi_bytes(midi_from_bytes(midi_bytes(score))))
+    assert again.tracks == score.tracks
+
+
+def test_parts_sharing_a_channel_and_program_do_not_double_their_controllers():
+    # past 15 pitched parts channels are shared; two pianos on one channel share a pedal, and
+    # each conversion wrote it into both tracks, to be read twice: 1, 2, 4, 8 pedal changes
+    pianos = [
+        Track(f"Piano {k}", notes=(Note(0, 480, 60 + k, 90),), controls=(Control(0, 64, 127),))
+        for k in range(16)
+    ]
+    score = midi_from_bytes(midi_bytes(Score(tracks=tuple(pianos))))
+    for _ in range(3):
+        score = midi_from_bytes(midi_bytes(score))
+    assert all(t.controls == (Control(0, 64, 127),) for t in score.tracks)

@@ -18,9 +18,10 @@ it: a setup track that sets each channel's program before the parts (many files 
 the parts' programs, rather than becoming silent parts of its own while the parts read as pianos.
 At the same tick a track's own change wins (bandmate shares channels past 15 parts), and notes
 before a channel's first change take that first program. Controller changes (the pedals, pitch
-bends, volume, pan, expression, modulation, channel aftertouch: `score.model.Control`) hold for
-their channel in every track too, so each part gets those of its channel, in file order, with
-the resets of all controllers (CC121) among them (a bend left up would put every later note out
+bends, volume, pan, expression, modulation, channel aftertouch: `score.model.Control`) are a
+part's own track's, with those on its channel of a setup track and of a track playing its
+program there (`_ChannelPrograms.controls_for`), in file order, with the resets of all
+controllers (CC121) among them (a bend left up would put every later note out
 of tune); bank selects, polyphonic aftertouch and the other channel-mode messages are not kept
 (a part plays bank 0's program), but all-notes-off (CC123, and CC120, 124-127, which imply it)
 ends the notes sounding on its channel in that track, as a synth ends them. A role is inferred
@@ -37,7 +38,7 @@ import contextlib
 import io as _io
 import os
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import mido
@@ -304,12 +305,12 @@ def _names_the_piece(parts: _TrackParts, n_midi_tracks: int) -> bool:
 
 class _ChannelPrograms:
     """The program in force on each channel at each tick, from the changes in every track, and
-    each channel's controller changes (`controls`)."""
+    the controller changes each part takes (`controls_for`)."""
 
     def __init__(self, midi: mido.MidiFile):
         changes: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         controls: dict[int, list[tuple[int, int, Control]]] = defaultdict(list)
-        self.channels_with_notes: set[int] = set()
+        struck: dict[tuple[int, int], set[int]] = defaultdict(set)  # (track, channel) -> ticks
         for index, mtrack in enumerate(midi.tracks):
             tick = 0
             for msg in mtrack:
@@ -317,16 +318,43 @@ class _ChannelPrograms:
                 if msg.type == "program_change":
                     changes[msg.channel].append((tick, index, msg.program))
                 elif msg.type == "note_on" and msg.velocity > 0:
-                    self.channels_with_notes.add(msg.channel)
+                    struck[index, msg.channel].add(tick)
                 elif (control := _control(msg, tick)) is not None:
                     controls[msg.channel].append((tick, index, control))
+        self.channels_with_notes = {channel for _, channel in struck}
         # by tick, then track; a track's own changes stay in its order (the sort is stable)
         self._changes = {c: sorted(found, key=lambda e: e[:2]) for c, found in changes.items()}
         self._ticks = {c: [e[0] for e in found] for c, found in self._changes.items()}
-        self.controls = {
-            c: tuple(e[2] for e in sorted(found, key=lambda e: e[:2]))
-            for c, found in controls.items()
+        self._controls = {c: sorted(found, key=lambda e: e[:2]) for c, found in controls.items()}
+        # the programs each track plays on each channel
+        self._played = {
+            (index, channel): {self.at(channel, tick, index) for tick in ticks}
+            for (index, channel), ticks in struck.items()
         }
+        self._taken: dict[tuple[int, int, int], tuple[Control, ...]] = {}
+
+    def controls_for(self, channel: int, program: int, track_index: int) -> tuple[Control, ...]:
+        """The controller changes that the part of track `track_index` playing `program` on
+        `channel` takes: its own track's, and those on its channel of a track that plays no
+        notes there (a setup track's volume and pan) or plays `program` there too (a piano's
+        pedal written in one staff's track holds the other's notes, as one synth channel holds
+        both). Parts of other programs on the channel (a DAW's export with every track on
+        channel 1) and other drum tracks keep their own: given every track's, a bass took the
+        lead's bends and the piano's pedal."""
+        key = (channel, program, track_index)
+        if key not in self._taken:
+
+            def takes(index: int) -> bool:
+                played = self._played.get((index, channel))
+                return (
+                    index == track_index
+                    or not played
+                    or (channel != DRUM_CHANNEL and program in played)
+                )
+
+            found = self._controls.get(channel, ())
+            self._taken[key] = tuple(c for _, index, c in found if takes(index))
+        return self._taken[key]
 
     def at(self, channel: int, tick: int, track_index: int) -> int:
         changes = self._changes.get(channel)
@@ -434,7 +462,7 @@ class _TrackParts:
                     is_drum,
                     role,
                     tuple(notes.get((channel, program), ())),
-                    self.programs.controls.get(channel, ()),
+                    self.programs.controls_for(channel, program, index),
                 )
             )
         return out
@@ -506,7 +534,11 @@ def midi_bytes(score: Score, midi_type: int = 1) -> bytes:
             f"{len(score.tracks) - pitched} drum parts, so write it as type 1 (--midi-type 1)."
         )
     conductor = _conductor_events(score)
-    parts = [_part_events(t, ch, midi_type) for t, ch in zip(score.tracks, channels, strict=True)]
+    controls = _controls_to_write(score.tracks, channels)
+    parts = [
+        _part_events(t, ch, midi_type, c)
+        for t, ch, c in zip(score.tracks, channels, controls, strict=True)
+    ]
     # a closing bar of rests is kept as the conductor track's end (a DAW shows the bar)
     end = score.written_end_ticks or 0
     if midi_type == 0:
@@ -573,7 +605,29 @@ def _conductor_events(score: Score) -> list:
     return ev
 
 
-def _part_events(track: Track, channel: int, midi_type: int) -> list:
+def _controls_to_write(tracks, channels) -> list[list[Control]]:
+    """Each track's controller changes as its MIDI track holds them: a part that shares its
+    channel and program with an earlier one (past 15 parts) leaves out the changes that one
+    holds already, since reading takes them for both (`_ChannelPrograms.controls_for`); written
+    twice, they doubled at every conversion."""
+    written: dict[tuple[int, int], Counter] = defaultdict(Counter)
+    out = []
+    for track, channel in zip(tracks, channels, strict=True):
+        shared = Counter() if track.is_drum else written[channel, track.program]
+        left = Counter(shared)  # the changes an earlier part on the channel holds
+        own = []
+        for c in track.controls:
+            key = (c.onset_ticks, c.number, c.value)
+            if left[key]:
+                left[key] -= 1
+            else:
+                own.append(c)
+        shared.update((c.onset_ticks, c.number, c.value) for c in own)
+        out.append(own)
+    return out
+
+
+def _part_events(track: Track, channel: int, midi_type: int, controls: list[Control]) -> list:
     if midi_type == 0:
         ev = [
             (0, _META, mido.MetaMessage("channel_prefix", channel=channel)),
@@ -583,7 +637,7 @@ def _part_events(track: Track, channel: int, midi_type: int) -> list:
         ev = [(0, _META, mido.MetaMessage("track_name", name=track.name))]
     ev.append((0, _META, mido.MetaMessage("text", text=ROLE_PREFIX + track.role.value)))
     ev.append((0, _PROGRAM, mido.Message("program_change", channel=channel, program=track.program)))
-    ev.extend((c.onset_ticks, _CONTROL, _control_message(c, channel)) for c in track.controls)
+    ev.extend((c.onset_ticks, _CONTROL, _control_message(c, channel)) for c in controls)
     for n in track.notes:
         ev.append(
             (
