@@ -75,3 +75,13 @@ def test_a_new_resolution_moves_the_controls_with_the_notes():
 def test_a_reset_of_all_controllers_lets_the_pedal_go():
     controls = (*pedal((0, 127)), Control(3 * TPB, 121, 0))
     assert Track("Piano", notes=notes((0, 1, 60)), controls=controls).held_until_ticks == 3 * TPB
+
+
+def test_a_slice_keeps_a_bend_range_set_before_it_in_its_order():
+    # the range set to 6 semitones and the parameter then closed (RPN 127/127), as sequencers
+    # write it: kept as the last value of each controller, the close came before the setting
+    rpn = [(101, 0), (100, 0), (6, 6), (38, 0), (101, 127), (100, 127)]
+    controls = (*(Control(0, n, v) for n, v in rpn), Control(TPB, PITCH_BEND, 4096))
+    track = Track("Lead", notes=notes((0, 4, 69)), controls=controls)
+    sliced = slice_ticks(make_score(track), 2 * TPB, 4 * TPB).tracks[0]
+    assert sliced.controls == (*(Control(0, n, v) for n, v in rpn), Control(0, PITCH_BEND, 4096))

@@ -57,11 +57,24 @@ def _window(events, start: int, end: int) -> tuple:
     return tuple(head + [replace(e, onset_ticks=e.onset_ticks - start) for e in inside])
 
 
+#: the controllers that select a parameter (RPN 101/100, NRPN 99/98) and set or step it (6/38,
+#: 96/97): each takes effect only in its place in the sequence, so all of them are replayed
+_PARAMETER_CONTROLS = frozenset({6, 38, 96, 97, 98, 99, 100, 101})
+
+
 def _controls_window(track: Track, start: int, end: int) -> tuple[Control, ...]:
-    """A track's controller changes in [start, end) moved to start at 0, after the value each
-    controller holds at `start` (the pedal down, the volume set before the window)."""
-    held = {c.number: c for c in track.controls if c.onset_ticks <= start}
-    head = [replace(c, onset_ticks=0) for c in sorted(held.values(), key=lambda c: c.onset_ticks)]
+    """A track's controller changes in [start, end) moved to start at 0, after those that set
+    what holds at `start` (the pedal down, the volume, a bend range) in their order: the last
+    change of each controller, and every parameter change (`_PARAMETER_CONTROLS`). Only the
+    last of each, a bend range set and then closed (101, 100, 6, 101, 100) came out as the
+    close before the setting, which then set nothing."""
+    before = [c for c in track.controls if c.onset_ticks <= start]
+    last = {c.number: k for k, c in enumerate(before)}
+    head = [
+        replace(c, onset_ticks=0)
+        for k, c in enumerate(before)
+        if c.number in _PARAMETER_CONTROLS or last[c.number] == k
+    ]
     inside = [
         replace(c, onset_ticks=c.onset_ticks - start)
         for c in track.controls
