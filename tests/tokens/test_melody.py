@@ -246,7 +246,9 @@ def learnt_pitches(score: Score) -> list[int]:
 @pytest.mark.parametrize(
     "right, left",
     [("Piano", "Piano"), ("Piano RH", "Piano LH"), ("Right Hand", "Left Hand"),
-     ("Piano (R.H.)", "Piano (L.H.)"), ("Piano Treble", "Piano Bass"), ("", "")],
+     ("Piano (R.H.)", "Piano (L.H.)"), ("Piano Treble", "Piano Bass"),
+     ("Klavier rechts", "Klavier links"), ("PianoRH", "PianoLH"),
+     ("Piano m.d.", "Piano m.g."), ("Mano derecha", "Mano izquierda")],
 )  # fmt: skip
 def test_a_piano_on_two_staves_is_learnt_from_its_right_hand(tmp_path, right, left, left_first):
     # a piano piece exported as a track per staff, its left hand first, was learnt from (and
@@ -256,6 +258,24 @@ def test_a_piano_on_two_staves_is_learnt_from_its_right_hand(tmp_path, right, le
     assert learnt_pitches(score) == tune
     write_midi(score, tmp_path / "piano.mid")
     assert learnt_pitches(read_score(tmp_path / "piano.mid")) == tune
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("Track 1", "Track 2"), ("Guitar 1", "Guitar 2"), ("Synth 1", "Synth 2"), ("Flute", "Flute 2"),
+     ("Track 1 (channel 1)", "Track 2 (channel 2)"), ("", "")],
+)  # fmt: skip
+def test_two_parts_on_one_program_told_apart_by_a_number_keep_the_first(first, second):
+    # a DAW's low tune on "Track 1" under chords voiced above it on "Track 2", a lead guitar
+    # under a rhythm guitar, a flute doubled an octave up: taken for a piano's two staves, the
+    # part above was read as the tune (and a copy of the tune went unflagged)
+    tune = [(i, 1, p - 12) for i, _, p in RIGHT_HAND]
+    above = [(i, 2, p) for i in range(0, 16, 2) for p in (67, 72, 76)]
+    score = make_score(
+        Track(first, 0, role=Role.CHORDS, notes=notes(*tune)),
+        Track(second, 0, role=Role.CHORDS, notes=notes(*above)),
+    )
+    assert learnt_pitches(score) == [p for _, _, p in tune]
 
 
 def test_parts_that_are_not_staves_of_one_instrument_keep_the_first():

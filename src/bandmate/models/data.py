@@ -35,8 +35,9 @@ from bandmate.io.files import atomic_path
 from bandmate.score.model import Score
 
 #: Raise when the way a piece becomes tokens changes (the labeller, a task's preparation).
-PREPARE_VERSION = 4  # 2: the melody is the first track with notes; 3: a piano's highest staff;
-# 4: a bare tune's chords are labelled from that staff too (`theory.harmony.melody_notes`)
+PREPARE_VERSION = 5  # 2: the melody is the first track with notes; 3: a piano's highest staff;
+# 4: a bare tune's chords are labelled from that staff too (`theory.harmony.melody_notes`);
+# 5: parts named apart by a number ("Track 1"/"Track 2") are no staves
 #: Raise when the cache file gains a field; a file of an older format is rebuilt, never misread.
 CACHE_FORMAT = 2
 

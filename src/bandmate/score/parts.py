@@ -17,20 +17,15 @@ def melody_track(score: Score) -> Track | None:
     instrument set up and never played) -- unless that track is one staff of an instrument
     written on several, when it is the highest of those staves.
 
-    A piano piece exported from a notation program comes as a track per staff, the left hand
-    often first; taking the first track learnt the bass line and compared it in the
-    originality check. Staves of one instrument are told by what a notation program writes for
-    them: the same program, names that are the same once the words that tell staves apart are
-    dropped ("Piano"/"Piano", "Piano RH"/"Piano LH", "Right Hand"/"Left Hand", "Organ 1"/
-    "Organ 2", two unnamed tracks), and notes that sound over the same stretch of the piece (a
-    second movement on the same program is no staff). Of the staves that follow the first one
-    in order, the one with the highest median pitch is the tune's (the right hand's, whose
-    chords the tokenizer reads by their top notes). A DAW's "Track 1"/"Track 2" on one program
-    pass as staves too: of two such parts the higher is taken, the likelier tune (a pad held
-    above the tune on the same program and name would be taken instead). Two parts on
-    different programs, or differently named (a flute and an oboe duet, a lead over a bass),
-    are never staves: the first is kept as before, and a file whose first part is a bass on a
-    bass program is read as it always was."""
+    A piano piece exported from a notation program may come as a track per staff, the left
+    hand first; taking the first track learnt the bass line and compared it in the originality
+    check. Staves are told by what a notation program writes for them
+    (`staves_of_one_instrument`); of the staves that follow the first one in order, the one
+    with the highest median pitch is the tune's (the right hand's, whose chords the tokenizer
+    reads by their top notes). Parts that only look alike are not staves: "Track 1"/"Track 2",
+    "Guitar 1"/"Guitar 2" or "Flute"/"Flute 2" on one program are as often a low lead under
+    chords, a pad or an octave double as a piano's two hands, so the first is kept, as is the
+    first of two parts on different programs (a flute and oboe duet, a bass before a lead)."""
     pitched = [t for t in score.tracks if not t.is_drum and t.notes]
     melodies = [t for t in pitched if t.role == Role.MELODY]
     candidates = melodies or pitched
@@ -46,24 +41,43 @@ def melody_track(score: Score) -> Track | None:
 
 
 # Words a notation program adds to an instrument's name to tell its staves apart ("Piano RH",
-# "Piano (L.H.)", "Organ Pedal", "Piano Treble"/"Piano Bass", "Harp I"): dropped before names
-# are compared, as are numbers.
+# "Piano (L.H.)", "Organ Pedal", "Piano Treble"/"Piano Bass", "Klavier rechts", "Mano
+# izquierda", "Piano m.g."), in English, German, French, Spanish and Italian.
 _STAFF_WORDS = frozenset({
-    "rh", "lh", "r", "l", "h", "right", "left", "hand", "hands", "upper", "lower", "top",
-    "bottom", "treble", "bass", "pedal", "pedals", "staff", "stave", "a", "b", "i", "ii", "iii",
+    "rh", "lh", "r", "l", "h", "right", "left", "hand", "hands", "upper", "lower", "treble",
+    "bass", "pedal", "pedals", "staff", "stave", "rechts", "links", "rechte", "linke", "droite",
+    "gauche", "main", "derecha", "izquierda", "mano", "destra", "sinistra", "md", "mg", "mi",
+    "ms", "m", "d", "g", "s",
 })  # fmt: skip
 
 
-def _instrument_name(track: Track) -> tuple[str, ...]:
-    words = re.findall(r"[a-z0-9]+", track.name.lower())
-    return tuple(w for w in words if w not in _STAFF_WORDS and not w.isdigit())
+def _name_words(track: Track) -> list[str]:
+    """The words of a track's name, lower case, a staff's "RH" or "LH" glued to the name
+    ("PianoLH") taken apart."""
+    words = []
+    for word in re.findall(r"[a-z0-9]+", track.name.lower()):
+        if len(word) > 2 and word[-2:] in ("rh", "lh"):
+            words += [word[:-2], word[-2:]]
+        else:
+            words.append(word)
+    return words
 
 
 def staves_of_one_instrument(a: Track, b: Track) -> bool:
-    """Whether two pitched tracks are staves of one instrument: the same program, the same name
-    but for staff words, and sounding together over at least half the shorter one's span."""
-    if a.program != b.program or _instrument_name(a) != _instrument_name(b):
+    """Whether two pitched tracks are staves of one instrument: the same program, notes that
+    sound together over at least half the shorter one's span (a second movement on the same
+    program is no staff), and the same name ("Piano"/"Piano"; unnamed parts are not), or
+    names that differ only in the words that tell staves apart (`_STAFF_WORDS`: "Piano
+    RH"/"Piano LH", "Right Hand"/"Left Hand", "Klavier rechts"/"Klavier links"). A number is
+    no such word: "Track 1"/"Track 2" and "Guitar 1"/"Guitar 2" name two parts."""
+    if a.program != b.program:
         return False
+    words_a, words_b = _name_words(a), _name_words(b)
+    if not words_a or words_a != words_b:  # two unnamed parts are two parts
+        staff_words = set(words_a + words_b) & _STAFF_WORDS
+        plain_a = [w for w in words_a if w not in _STAFF_WORDS]
+        if not staff_words or plain_a != [w for w in words_b if w not in _STAFF_WORDS]:
+            return False
     a_start, b_start = a.notes[0].onset_ticks, b.notes[0].onset_ticks
     together = min(a.end_ticks, b.end_ticks) - max(a_start, b_start)
     shorter = min(a.end_ticks - a_start, b.end_ticks - b_start)

@@ -28,8 +28,9 @@ MELODY_COLLECTIONS = ("essen", "oneills1850", "ryans-mammoth", "bach-chorales")
 CHORALE_COLLECTIONS = ("jsb",)
 DRUM_COLLECTIONS = ("bandmate-styles",)
 #: Raise when what is read from an item changes; the cached features of a user's collection are
-#: then read again (2: of a piano's staves, the highest is the melody, `score.parts.melody_track`).
-FEATURES_VERSION = 2
+#: then read again (2: of a piano's staves, the highest is the melody, `score.parts.melody_track`;
+#: 3: parts named apart by a number are no staves).
+FEATURES_VERSION = 3
 
 
 # --- what is read from a score ------------------------------------------------------------------
