@@ -7,7 +7,8 @@ import pytest
 from bandmate.compose.continuation import continue_piece, infill_bars, lead_sheet
 from bandmate.compose.melody import MelodySettings
 from bandmate.errors import UserError
-from bandmate.score import ChordEvent, KeyChange, Role, Track
+from bandmate.score import ChordEvent, Control, KeyChange, Role, Track
+from bandmate.score.model import PITCH_BEND
 from bandmate.theory import parse_chord
 from bandmate.theory.keys import Key
 from tests.builders import bass, drums, make_score, notes
@@ -371,3 +372,54 @@ def test_a_key_signature_restated_in_the_same_key_keeps_the_whole_prompt():
             out, _ = continue_piece(original, 2, settings=settings)
             added.append(out.track("Lead").notes[len(tune) :])
         assert added[0] and added[1] == added[0]
+
+
+def test_new_bars_start_from_the_parts_own_controller_settings(untrained_melody_model):
+    # the lead ends bent down a semitone and faded out (CC7), the piano with its pedal down:
+    # the new notes were played a semitone flat, all but silent, and held by the pedal
+    lead = Track(
+        "Lead",
+        73,
+        role=Role.MELODY,
+        notes=notes(*TUNE),
+        controls=(
+            Control(0, 7, 110),
+            Control(12 * 480, 7, 20),
+            Control(13 * 480, PITCH_BEND, -4096),
+        ),
+    )
+    keys = Track(
+        "Piano",
+        0,
+        role=Role.CHORDS,
+        notes=notes(*[(b, 1, 48 + b % 3) for b in range(16)]),
+        controls=(Control(0, 64, 127), Control(8 * 480, 64, 0), Control(8 * 480 + 10, 64, 127)),
+    )
+    original = make_score(lead, keys)
+    out, _ = continue_piece(
+        original, 2, settings=MelodySettings(style=None, seed=1), model=untrained_melody_model
+    )
+    new_lead, new_keys = out.track("Lead"), out.track("Piano")
+    assert new_lead.controls[:3] == lead.controls  # the input's as they were
+    start = new_lead.notes[len(lead.notes)].onset_ticks
+    at_start = {c.number: c.value for c in new_lead.controls if c.onset_ticks <= start}
+    assert at_start[PITCH_BEND] == 0 and at_start[7] == 110
+    # the piano's repeated bar is pedalled as the bar it repeats, lifted and pressed again
+    repeated = [
+        (c.onset_ticks % 1920, c.value) for c in new_keys.controls if c.onset_ticks >= 16 * 480
+    ]
+    assert (0, 0) in repeated and (0, 127) in repeated
+
+
+def test_infill_takes_the_users_bends_out_of_the_rewritten_bars(untrained_melody_model):
+    bends = (Control(5 * 480, PITCH_BEND, 4096), Control(14 * 480, PITCH_BEND, 1000))
+    lead = Track("Lead", 73, role=Role.MELODY, notes=notes(*TUNE, (14, 2, 60)), controls=bends)
+    out = infill_bars(make_score(lead), 2, 3, model=untrained_melody_model)
+    controls = out.track("Lead").controls
+    gap = [c for c in controls if 4 * 480 <= c.onset_ticks < 12 * 480]
+    assert gap == [Control(4 * 480, PITCH_BEND, 0)]
+    # after the gap the bend is back where the user had it, and their later bend stays
+    assert [c for c in controls if c.onset_ticks >= 12 * 480] == [
+        Control(12 * 480, PITCH_BEND, 4096),
+        Control(14 * 480, PITCH_BEND, 1000),
+    ]

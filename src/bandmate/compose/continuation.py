@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -40,12 +41,26 @@ from bandmate.compose.melody import (
 )
 from bandmate.errors import UserError
 from bandmate.progress import ProgressCallback, no_progress
-from bandmate.score.model import ChordEvent, KeyChange, Note, Role, Score, TimeSignature, Track
-from bandmate.score.transform import rescale
+from bandmate.score.model import (
+    PITCH_BEND,
+    SOSTENUTO_PEDAL,
+    SUSTAIN_PEDAL,
+    ChordEvent,
+    Control,
+    KeyChange,
+    Note,
+    Role,
+    Score,
+    TimeSignature,
+    Track,
+)
+from bandmate.score.transform import controls_at_rest, controls_window, rescale
 from bandmate.theory.chords import ChordSymbol
 from bandmate.theory.keys import Key
 
 __all__ = ["DENSITY", "continue_piece", "infill_bars"]
+
+_PEDALS = (SUSTAIN_PEDAL, SOSTENUTO_PEDAL, 67)  # the sustain, sostenuto and soft pedals
 
 
 def lead_sheet(
@@ -331,9 +346,22 @@ def _extend(score, melody_notes, new_notes, new_chords, offset_480: int, cut_tic
     tracks = []
     for track in score.tracks:
         if track is source:
-            track = track.with_notes([*track.notes, *added])
+            track = replace(
+                track,
+                notes=(*track.notes, *added),
+                controls=_restarted_controls(track, cut_ticks),
+            )
         tracks.append(track)
     return score.replace(tracks=tuple(tracks), chords=tuple(chords))
+
+
+def _restarted_controls(track: Track, start: int, *more: Control) -> tuple[Control, ...]:
+    """`track`'s controller changes before `start`, then each one it uses taken back to where
+    the part began (`score.transform.controls_at_rest`) for the new bars from `start`, then
+    `more`: a lead's last bend, a pedal held at the input's end or a fade-out carried on into
+    every new note (a semitone flat, held, or all but silent)."""
+    kept = [c for c in track.controls if c.onset_ticks < start]
+    return (*kept, *controls_at_rest(track, start), *more)
 
 
 def _labelled(score: Score, notes) -> tuple[ChordEvent, ...]:
@@ -384,9 +412,15 @@ def _continue_other_parts(out: Score, original: Score, start: int, bars: int) ->
             and n.onset_ticks - pattern_start < bar_ticks - early  # a longer bar's tail
         ]
         added = []
+        # the bar's pedalling is repeated with its notes, which it holds
+        pedalling = [
+            c for c in controls_window(track, pattern_start, pattern_end) if c.number in _PEDALS
+        ]
+        pedals = []
         old_chord = _chord_at(out.chords, pattern_start)
         for k in range(bars):
             bar_start = start + k * bar_ticks
+            pedals += [replace(c, onset_ticks=c.onset_ticks + bar_start) for c in pedalling]
             new_chord = _chord_at(out.chords, bar_start)
             for note in pattern:
                 pitch = note.pitch if track.is_drum else _move(note.pitch, old_chord, new_chord)
@@ -395,7 +429,8 @@ def _continue_other_parts(out: Score, original: Score, start: int, bars: int) ->
                 # end: a closing chord held on made one bar more than asked for
                 length = min(note.duration_ticks, bar_ticks, end - onset)
                 added.append(Note(onset, max(1, length), pitch, note.velocity))
-        tracks.append(new.with_notes([*new.notes, *added]))
+        controls = _restarted_controls(new, start, *pedals)
+        tracks.append(replace(new, notes=(*new.notes, *added), controls=controls))
     return out.replace(tracks=tuple(tracks))
 
 
@@ -525,8 +560,33 @@ def infill_bars(
         else n
         for n in kept
     ]
-    tracks = tuple(t.with_notes([*kept, *filled]) if t is source else t for t in score.tracks)
+    filled_source = replace(
+        source,
+        notes=(*kept, *filled),
+        controls=_unbent(source.controls, gap_start, gap_end),
+    )
+    tracks = tuple(filled_source if t is source else t for t in score.tracks)
     return score.replace(tracks=tracks)
+
+
+def _unbent(controls: Sequence[Control], start: int, end: int) -> tuple[Control, ...]:
+    """`controls` without the pitch bends between `start` and `end`, the bend centred at
+    `start` and, at `end`, back where the bends left it: the user's bends over the bars
+    rewritten bent the new notes (a written B sounded C#)."""
+    bends = [c for c in controls if c.number == PITCH_BEND]
+    if not any(start <= c.onset_ticks < end for c in bends):
+        return tuple(controls)
+    resume = [c.value for c in bends if c.onset_ticks < end]
+    return (
+        *(c for c in controls if c.onset_ticks < start),
+        Control(start, PITCH_BEND, 0),
+        Control(end, PITCH_BEND, resume[-1]),
+        *(
+            c
+            for c in controls
+            if c.onset_ticks >= end or (c.onset_ticks >= start and c.number != PITCH_BEND)
+        ),
+    )
 
 
 def _first_bar_index(tok, tokens: Sequence[int]) -> int:

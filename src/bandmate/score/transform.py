@@ -6,6 +6,10 @@ from dataclasses import replace
 
 from bandmate.errors import UserError
 from bandmate.score.model import (
+    CHANNEL_PRESSURE,
+    PITCH_BEND,
+    SOSTENUTO_PEDAL,
+    SUSTAIN_PEDAL,
     ChordEvent,
     Control,
     KeyChange,
@@ -62,7 +66,7 @@ def _window(events, start: int, end: int) -> tuple:
 _PARAMETER_CONTROLS = frozenset({6, 38, 96, 97, 98, 99, 100, 101})
 
 
-def _controls_window(track: Track, start: int, end: int) -> tuple[Control, ...]:
+def controls_window(track: Track, start: int, end: int) -> tuple[Control, ...]:
     """A track's controller changes in [start, end) moved to start at 0, after those that set
     what holds at `start` (the pedal down, the volume, a bend range) in their order: the last
     change of each controller, and every parameter change (`_PARAMETER_CONTROLS`). Only the
@@ -81,6 +85,30 @@ def _controls_window(track: Track, start: int, end: int) -> tuple[Control, ...]:
         if start < c.onset_ticks < end
     ]
     return tuple(head + inside)
+
+
+#: where a new passage starts each controller a part uses: the bend centred, the pedals up, no
+#: modulation or aftertouch; volume (7) and expression (11) as they stood at the part's first note
+_AT_REST = {PITCH_BEND: 0, CHANNEL_PRESSURE: 0, 1: 0, SUSTAIN_PEDAL: 0, SOSTENUTO_PEDAL: 0, 67: 0}
+_LEVELS = {7: 100, 11: 127}  # ... or, set nowhere before it, where a synth starts them
+
+
+def controls_at_rest(track: Track, at_ticks: int) -> tuple[Control, ...]:
+    """Changes at `at_ticks` that take each controller `track` uses back to where the part
+    began (`_AT_REST`, `_LEVELS`), for new notes written there: a continuation after a lead's
+    last bend, or a GM file's fade-out, played every new note bent or all but silent."""
+    used = {c.number for c in track.controls}
+    first_note = track.notes[0].onset_ticks if track.notes else 0
+    out = [Control(at_ticks, n, v) for n, v in _AT_REST.items() if n in used]
+    for number, default in _LEVELS.items():
+        if number in used:
+            set_before = [
+                c.value
+                for c in track.controls
+                if c.number == number and c.onset_ticks <= first_note
+            ]
+            out.append(Control(at_ticks, number, set_before[-1] if set_before else default))
+    return tuple(out)
 
 
 def slice_ticks(score: Score, start_ticks: int, end_ticks: int) -> Score:
@@ -105,7 +133,7 @@ def slice_ticks(score: Score, start_ticks: int, end_ticks: int) -> Score:
             if start_ticks <= n.onset_ticks < end_ticks
         )
         return replace(
-            track, notes=tuple(notes), controls=_controls_window(track, start_ticks, end_ticks)
+            track, notes=tuple(notes), controls=controls_window(track, start_ticks, end_ticks)
         )
 
     return score.replace(
