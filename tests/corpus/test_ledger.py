@@ -204,6 +204,35 @@ def test_a_damaged_ledger_or_an_unusable_home_is_one_sentence(tmp_path):
     assert (tmp_path / "ledger.sqlite").read_text() == "not a database"  # left as it was
 
 
+def test_a_ledger_another_command_holds_is_in_use_not_damaged(ledger, music):
+    # "database is locked" was reported as a damaged ledger to move aside: a user who did so
+    # threw away a healthy ledger while another bandmate command was writing it
+    import sqlite3
+
+    ledger.add_folder(music, "mine", "CC0")
+    entry = ledger.items(["mine"])[0]
+    before = ledger.path.read_bytes()
+    busy = Ledger(ledger.path, busy_timeout_s=0.2)
+    other = sqlite3.connect(ledger.path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # writing: reads go on, a write must wait
+        with pytest.raises(CorpusError) as writing:
+            busy.mark_unreadable(entry, "a test")
+        other.execute("COMMIT")
+        other.execute("BEGIN EXCLUSIVE")  # committing: nothing can even be read
+        with pytest.raises(CorpusError) as committing:
+            busy.items(["mine"])
+    finally:
+        other.close()
+    for refused in (writing, committing):
+        said = str(refused.value)
+        assert "in use by another bandmate command" in said and "run again" in said, said
+        assert "damaged" not in said and "move it aside" not in said, said
+        assert said.count(". ") == 0 and said.endswith("."), said  # one sentence
+    assert ledger.path.read_bytes() == before
+    assert ledger.items(["mine"])[0] == entry  # the other is done: it is read as before
+
+
 # --- licences and splits ------------------------------------------------------------------------
 def test_commercial_only_leaves_out_every_item_not_cleared(ledger, music, tmp_path):
     ledger.add_folder(music, "open", "CC BY-SA 4.0")

@@ -12,7 +12,9 @@ over the items' hashes.
 `$XDG_DATA_HOME/bandmate/ledger.sqlite`, else `~/.local/share/bandmate/ledger.sqlite`. SQLite
 because the ledger is queried (by collection, split, licence) from several processes at once
 (a web job and a trainer) and must survive a crash half-way through an import; a JSON file
-would need locking and rewriting whole.
+would need locking and rewriting whole. A command that finds the ledger held by another waits
+for it up to `Ledger.busy_timeout_s` (30 s), then says the ledger is in use (SQLite's "database is
+locked"), never that it is damaged.
 
 **Built-in collections** are recorded on first use (`items`, `summary`, `training_items` or
 `check_commercial` naming them, or `register_builtin`): listing and hashing their files, not
@@ -220,8 +222,16 @@ def _now() -> str:
 class Ledger:
     """The ledger in one SQLite file (default: `default_ledger_path()`, read when it is made)."""
 
-    def __init__(self, path: str | os.PathLike | None = None):
+    #: how long a command waits for another that holds the ledger (a write is committed per
+    #: file, so a wait is short unless the other is stuck), before it says so and gives up
+    busy_timeout_s: float = 30.0
+
+    def __init__(
+        self, path: str | os.PathLike | None = None, *, busy_timeout_s: float | None = None
+    ):
         self.path = Path(path) if path is not None else default_ledger_path()
+        if busy_timeout_s is not None:
+            self.busy_timeout_s = busy_timeout_s
 
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
@@ -246,6 +256,14 @@ class Ledger:
                 f"Unknown collection {name!r}; choose one of: {', '.join(self.collection_names())}."
             )
         return user_collection(name, row[0], row[1])
+
+    def folder(self, name: str) -> Path | None:
+        """The folder a user's collection was added from (None for a built-in or unknown one)."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT folder FROM collections WHERE name = ? AND builtin = 0", (name,)
+            ).fetchone()
+        return Path(row[0]) if row is not None and row[0] else None
 
     def unrecorded_builtins(self) -> list[str]:
         """The built-in collections not yet recorded (they will be on first use)."""
@@ -526,7 +544,7 @@ class Ledger:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30)
+            db = sqlite3.connect(self.path, timeout=self.busy_timeout_s)
         except (OSError, sqlite3.Error) as e:  # a file where the folder should be, no permission
             raise CorpusError(
                 f"The corpus ledger {str(self.path)!r} cannot be opened "
@@ -540,15 +558,31 @@ class Ledger:
                 if "music_sha256" not in columns:  # a ledger from before it was kept
                     db.execute("ALTER TABLE items ADD COLUMN music_sha256 TEXT")
             except sqlite3.DatabaseError as e:  # not SQLite: damaged, or another program's file
+                if _is_busy(e):
+                    raise self._busy() from None
                 raise CorpusError(
                     f"The corpus ledger {str(self.path)!r} is damaged ({e}); move it aside and "
                     "run again (the built-in collections are recorded anew; add your own "
                     "folders again with `bandmate corpus add`)."
                 ) from None
-            yield db
-            db.commit()
+            try:
+                yield db
+                db.commit()
+            except sqlite3.OperationalError as e:
+                if _is_busy(e):
+                    raise self._busy() from None
+                raise
         finally:
             db.close()
+
+    def _busy(self) -> CorpusError:
+        # "database is locked" is SQLite's word for busy, not damage: a user told to move the
+        # ledger aside threw away a healthy one while another command was writing it
+        return CorpusError(
+            f"The corpus ledger {str(self.path)!r} is in use by another bandmate command "
+            f"(waited {self.busy_timeout_s:g} s for it); wait for that command to finish and "
+            "run again."
+        )
 
     def _resolve(self, collections: Iterable[str] | None, *, record: bool = True) -> list[str]:
         """Check collection names (None: all) and record the built-in ones on first use."""
@@ -832,6 +866,12 @@ def shown_name(name: str) -> str:
     if _is_utf8(name):
         return repr(name)
     return "'" + os.fsencode(name).decode("utf-8", "backslashreplace") + "'"
+
+
+def _is_busy(e: sqlite3.Error) -> bool:
+    """Whether SQLite gave up waiting for another connection (SQLITE_BUSY or SQLITE_LOCKED)."""
+    code = getattr(e, "sqlite_errorname", "") or ""
+    return code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "is locked" in str(e)
 
 
 def _is_utf8(name: str) -> bool:
