@@ -88,3 +88,30 @@ def mix_peak_rss_bytes(folder, out) -> int:
         check=True,
     )
     return int(done.stdout.split()[-1]) * 1024  # Linux gives kB
+
+
+def folder_by_split(folder, counts: dict[str, int]) -> None:
+    """Different 16-note tunes written as MIDI files into a new `folder`, as many in each split
+    of the corpus ledger (by their hashes) as `counts` says."""
+    import random
+
+    from bandmate.corpus.ledger import split_for
+    from bandmate.io.midi import write_midi
+
+    folder.mkdir()
+    wanted = dict(counts)
+    seed = 0
+    while any(wanted.values()):
+        rng = random.Random(seed)
+        pitches = [rng.randrange(55, 80) for _ in range(16)]
+        track = Track(
+            "Tune", 73, role=Role.MELODY, notes=notes(*[(b, 1, p) for b, p in enumerate(pitches)])
+        )
+        path = folder / f"tune{seed:03}.mid"
+        write_midi(make_score(track), path)
+        split = split_for(sha256(path))
+        if wanted.get(split, 0) > 0:
+            wanted[split] -= 1
+        else:
+            path.unlink()
+        seed += 1

@@ -154,7 +154,7 @@ writes the package's `data/originality/`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from bandmate.rights.originality.features import (
@@ -296,20 +296,43 @@ def index_of(pairs: Iterable[tuple[object, Score]], collections: dict | None = N
     return OriginalityIndex.from_features(features, dict(collections or {}), card)
 
 
-def indexes_for(collections: Sequence[str], ledger=None) -> list[OriginalityIndex]:
+def indexes_for(collections: Sequence[str | Mapping], ledger=None) -> list[OriginalityIndex]:
     """The indexes that hold what a model learnt from, given the collections its card names: the
     shipped index, and for the collections it does not hold (a user's own folder, added with
     `bandmate corpus add`) an index of their train items, read from the corpus ledger now (the
     reading is cached as `build_index`'s is, so the next use takes a moment).
 
+    `collections`: names, or the rows of `model_use(model)["collections"]` ({"name",
+    "licence", ...}), whose licences go into the command a refusal suggests.
+
     Without the second, a model trained on a user's own tunes was checked only against the
-    built-in collections, and a copy of the user's training data left unflagged."""
+    built-in collections, and a copy of the user's training data left unflagged.
+
+    **A folder that is not there.** The items are read from the user's folder, so a folder
+    moved, renamed or on a drive not connected cannot be read: that is refused (`UserError`,
+    naming the collection and its folder), never passed as "nothing to check against" (which
+    called a verbatim copy of a training tune original). Reading here never marks an item
+    unreadable in the ledger (`Ledger.read_entries` would: a check is no reason to change the
+    record) and a reading that missed items is never cached. Features cached from an earlier,
+    complete reading are used without the files, since they are what those bytes held.
+
+    **Some files gone or changed.** Refused too, saying how many and which: a check against the
+    rest would say "original" of a copy of exactly the tunes that are missing, and a warning
+    beside such a verdict is lost in a manifest. The user puts the files back, or trains the
+    model again (training passes over items it cannot read and marks them so, and this check
+    then leaves them out too). Items the ledger already marks unreadable are read if their bytes
+    are there again (the check is then the stricter), else passed over, as training passes over
+    them; a file whose bytes are intact but cannot be parsed as music is left out as training
+    leaves it out.
+    """
     from bandmate.corpus.ledger import Ledger, describe
     from bandmate.errors import UserError
     from bandmate.progress import no_progress
 
+    licence_of = {c.get("name"): c.get("licence") for c in collections if isinstance(c, Mapping)}
+    names = [c.get("name") if isinstance(c, Mapping) else c for c in collections]
     shipped = shipped_index()
-    extra = sorted({c for c in collections if c and c not in shipped.collections})
+    extra = sorted({c for c in names if c and c not in shipped.collections})
     if not extra:
         return [shipped]
     ledger = ledger or Ledger()
@@ -318,16 +341,14 @@ def indexes_for(collections: Sequence[str], ledger=None) -> list[OriginalityInde
     known = set(ledger.collection_names())
     missing = [name for name in extra if name not in known]
     if missing:  # a folder added under another BANDMATE_HOME, or a ledger moved aside
-        raise UserError(
-            f"The model learnt from the collection {missing[0]!r}, which the corpus ledger "
-            f"{str(ledger.path)!r} does not hold, so nothing can be checked against its "
-            "training data; add that folder again with `bandmate corpus add DIR --name "
-            f"{missing[0]}` (same licence), or set BANDMATE_HOME to the ledger it was trained "
-            "with."
-        )
+        raise UserError(_not_recorded(missing, licence_of, ledger.path))
     rows = {name: ledger.collection(name) for name in extra}
-    entries = ledger.items(extra, split="train")
-    features = _cached_features(ledger, entries, no_progress)
+    entries = ledger.items(extra, split="train", include_unreadable=True)
+
+    def read(ledger, entries, progress):
+        return _read_user_features(ledger, entries, extra, progress)
+
+    features = _cached_features(ledger, entries, no_progress, read)
     licences = {
         name: {
             "source": row.source,
@@ -341,6 +362,92 @@ def indexes_for(collections: Sequence[str], ledger=None) -> list[OriginalityInde
     card = {"name": "your-collections", "split": "train", "items": len(entries), "ledger": data}
     card["sha256"] = data["sha256"]
     return [shipped, OriginalityIndex.from_features(features, licences, card)]
+
+
+def _not_recorded(missing: Sequence[str], licence_of: Mapping, ledger_path) -> str:
+    """The sentence for collections a model learnt from that the ledger does not hold."""
+    import shlex
+
+    def command(name: str) -> str:
+        licence = licence_of.get(name)
+        shown = shlex.quote(licence) if licence else "LICENCE"
+        return f"`bandmate corpus add DIR --name {name} --licence {shown}`"
+
+    listed = ", ".join(repr(name) for name in missing)
+    them = "that folder" if len(missing) == 1 else "those folders"
+    commands = "; ".join(command(name) for name in missing)
+    return (
+        f"The model learnt from the collection{'s' if len(missing) > 1 else ''} {listed}, which "
+        f"the corpus ledger {str(ledger_path)!r} does not hold, so nothing can be checked "
+        f"against its training data; add {them} again with {commands} (the licence is the "
+        "model card's), or set BANDMATE_HOME to the ledger it was trained with."
+    )
+
+
+def _read_user_features(ledger, entries, names: Sequence[str], progress):
+    """The features of `entries` (train items of the user collections `names`), read without
+    changing the ledger; raises UserError when a folder or an item's file is not there as it
+    was recorded (see `indexes_for`)."""
+    from pathlib import Path
+
+    from bandmate.corpus.sources import sha256_bytes
+    from bandmate.errors import InputFileError, UserError
+
+    folders = {name: ledger.folder(name) for name in names}
+    gone = [name for name in names if folders[name] is not None and not folders[name].is_dir()]
+    if gone:
+        several = len(gone) > 1
+        listed = " and ".join(repr(name) for name in gone)
+        where = " and ".join(repr(str(folders[name])) for name in gone)
+        raise UserError(
+            f"The model learnt from the collection{'s' if several else ''} {listed}, whose "
+            f"folder{'s' if several else ''} {where} {'are' if several else 'is'} not there "
+            "(moved, renamed or on a drive not connected), so nothing can be checked against "
+            f"its training data; reconnect the folder{'s' if several else ''} or put "
+            f"{'them' if several else 'it'} back where {'they were' if several else 'it was'} "
+            "and run again."
+        )
+
+    def intact(entry) -> bool:
+        folder = folders.get(entry.collection)
+        if folder is None:
+            return True  # a built-in item: its reading error is its own, as in training
+        try:
+            return sha256_bytes((Path(folder) / entry.reference).read_bytes()) == entry.sha256
+        except OSError:
+            return False
+
+    out, lost = [], {}
+    for done, entry in enumerate(entries, start=1):
+        try:
+            scores = ledger.read_item(entry)
+        except InputFileError:
+            scores = []
+            if entry.ok and not intact(entry):
+                lost.setdefault(entry.collection, []).append(entry.reference)
+        for score in scores:
+            try:
+                out.append(_features_of(entry, score))
+            except (ValueError, UserError):
+                continue  # a part that cannot be read as notes: left out, as training does
+        progress(done, len(entries))
+    if lost:
+        parts = []
+        for name, references in sorted(lost.items()):
+            total = sum(e.collection == name and e.ok for e in entries)
+            shown = ", ".join(repr(r) for r in references[:3])
+            more = f" and {len(references) - 3} more" if len(references) > 3 else ""
+            parts.append(
+                f"{len(references)} of the {total} training items of collection {name!r} "
+                f"{'is' if len(references) == 1 else 'are'} gone from its folder "
+                f"{str(folders[name])!r} or changed since recorded ({shown}{more})"
+            )
+        raise UserError(
+            f"{' and '.join(parts)}, so what the model learnt from cannot all be checked "
+            "against; put those files back as they were and run again, or train the model "
+            "again (training passes over them)."
+        )
+    return out
 
 
 def check_against(

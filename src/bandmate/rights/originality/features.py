@@ -29,8 +29,9 @@ CHORALE_COLLECTIONS = ("jsb",)
 DRUM_COLLECTIONS = ("bandmate-styles",)
 #: Raise when what is read from an item changes; the cached features of a user's collection are
 #: then read again (2: of a piano's staves, the highest is the melody, `score.parts.melody_track`;
-#: 3: parts named apart by a number are no staves).
-FEATURES_VERSION = 3
+#: 3: parts named apart by a number are no staves; 4: a features file cached while a user's
+#: folder was missing held nothing, and a copy checked against it was called original).
+FEATURES_VERSION = 4
 
 
 # --- what is read from a score ------------------------------------------------------------------
@@ -200,8 +201,10 @@ def _read_features(ledger, entries, progress) -> list[_ItemFeatures]:
     return out
 
 
-def _cached_features(ledger, entries, progress) -> list[_ItemFeatures]:
-    """`_read_features`, kept in bandmate's cache folder under a digest of the items."""
+def _cached_features(ledger, entries, progress, read=None) -> list[_ItemFeatures]:
+    """`read(ledger, entries, progress)` (default `_read_features`), kept in bandmate's cache
+    folder under a digest of the items. A `read` that raises caches nothing: a reading that
+    could not see every item (a user's folder missing) is never kept as the items' features."""
     from bandmate.io.files import atomic_path
     from bandmate.models.data import default_cache_dir
 
@@ -215,7 +218,7 @@ def _cached_features(ledger, entries, progress) -> list[_ItemFeatures]:
                 return pickle.load(f)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
             pass  # a damaged cache file is rebuilt
-    feats = _read_features(ledger, entries, progress)
+    feats = (read or _read_features)(ledger, entries, progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         pickle.dump(feats, f, protocol=pickle.HIGHEST_PROTOCOL)
