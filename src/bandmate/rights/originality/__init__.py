@@ -375,12 +375,16 @@ def _not_recorded(missing: Sequence[str], licence_of: Mapping, ledger_path) -> s
 
     listed = ", ".join(repr(name) for name in missing)
     them = "that folder" if len(missing) == 1 else "those folders"
+    its = "its" if len(missing) == 1 else "their"
     commands = "; ".join(command(name) for name in missing)
+    # the licence is the model card's, where the caller gave the card's rows
+    unknown = any(not licence_of.get(name) for name in missing)
+    note = " (LICENCE: the licence the music was added with)" if unknown else ""
     return (
         f"The model learnt from the collection{'s' if len(missing) > 1 else ''} {listed}, which "
         f"the corpus ledger {str(ledger_path)!r} does not hold, so nothing can be checked "
-        f"against its training data; add {them} again with {commands} (the licence is the "
-        "model card's), or set BANDMATE_HOME to the ledger it was trained with."
+        f"against {its} training data; add {them} again with {commands}{note}, or set "
+        "BANDMATE_HOME to the ledger it was trained with."
     )
 
 
