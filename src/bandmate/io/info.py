@@ -6,6 +6,8 @@ import math
 import os
 from pathlib import Path
 
+from bandmate.score.model import CHANNEL_PRESSURE, PITCH_BEND
+
 AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".ogg")
 MAX_LISTED = 8  # tempos, meters or keys listed one by one; more are summed up
 
@@ -43,8 +45,27 @@ def describe_score(score) -> list[tuple[str, str]]:
     ]
     for t in score.tracks:
         sound = "drums" if t.is_drum else f"program {t.program}"
-        rows.append((f"track {t.name}", f"{t.role.value}, {sound}, {len(t.notes)} notes"))
+        held = f", {_controls_text(t.controls)}" if t.controls else ""
+        count = f"{len(t.notes)} note{'' if len(t.notes) == 1 else 's'}"
+        rows.append((f"track {t.name}", f"{t.role.value}, {sound}, {count}{held}"))
     return rows
+
+
+#: what a track's controller changes are called when `info` lists them
+_CONTROL_NAMES = {64: "sustain pedal", 66: "sostenuto pedal", 67: "soft pedal", 7: "volume",
+                  11: "expression", 10: "pan", 1: "modulation", PITCH_BEND: "pitch bend",
+                  CHANNEL_PRESSURE: "aftertouch"}  # fmt: skip
+
+
+def _controls_text(controls) -> str:
+    """ "12 controller changes (sustain pedal, pitch bend)": how many, and of what, the ones a
+    player would look for named first."""
+    numbers = {c.number for c in controls}
+    named = [name for number, name in _CONTROL_NAMES.items() if number in numbers]
+    if numbers - set(_CONTROL_NAMES):
+        named.append("other")
+    plural = "change" if len(controls) == 1 else "changes"
+    return f"{len(controls)} controller {plural} ({', '.join(named)})"
 
 
 def _listed(values: list[str]) -> str:
