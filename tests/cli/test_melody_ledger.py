@@ -93,6 +93,7 @@ def test_every_collection_the_ledger_lacks_is_named_with_its_licence(tmp_path, m
     both = run_cli("check", next((tmp_path / "tunes").glob("*.mid")), "--model", model)
     assert_user_error(both, "'gigs'", "'mine'", "--name gigs", "--name mine", "--licence")
     assert_one_sentence(both)
+    assert "--name mine --licence 'CC BY 4.0'" in both.stderr, both.stderr
     # the card's licence goes into the command, quoted for the shell, as `corpus add` needs it
     with pytest.raises(UserError) as refused:
         indexes_for(model_use(load(model))["collections"], Ledger())
@@ -150,3 +151,15 @@ def test_what_was_read_once_is_checked_against_while_the_folder_is_away(tmp_path
     flagged = run_cli("check", copy, "--model", model)
     assert flagged.returncode == 1, (flagged.stdout, flagged.stderr)
     assert "(mine)" in flagged.stdout
+
+
+def test_eval_names_every_collection_the_ledger_lacks_with_its_licence(tmp_path, monkeypatch):
+    # `eval` said "add that folder again ... (same licence)", a command `corpus add` refuses
+    # without --licence, and named only the first collection
+    monkeypatch.setenv("BANDMATE_HOME", str(tmp_path / "home"))
+    model = model_of(tmp_path / "model", ("mine", "CC BY 4.0"), ("gigs", "own work"))
+    said = run_cli("eval", "--checkpoint", model)
+    assert_user_error(said, "'gigs'", "'mine'", "valid split")
+    assert_one_sentence(said)
+    assert "--name mine --licence 'CC BY 4.0'" in said.stderr, said.stderr
+    assert "--name gigs --licence 'own work'" in said.stderr, said.stderr

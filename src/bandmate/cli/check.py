@@ -36,7 +36,7 @@ def run(args) -> int:
         from bandmate.models.registry import load
         from bandmate.rights.provenance import model_use
 
-        index = indexes_for([c["name"] for c in model_use(load(args.model))["collections"]])
+        index = indexes_for(model_use(load(args.model))["collections"])
     result = check_against(read_score(args.file), index)
     if args.json:
         import json

@@ -54,7 +54,7 @@ import os
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -858,6 +858,33 @@ __all__ = [
     "split_for",
     "training_items",
 ]
+
+
+def not_recorded(missing: Sequence[str], licence_of: Mapping, ledger_path, consequence: str) -> str:
+    """The sentence for collections a model learnt from that the ledger at `ledger_path` does
+    not hold (a folder added under another BANDMATE_HOME, or a ledger moved aside): what cannot
+    be done (`consequence`, where "{its}" stands for "its" or "their"), and the command that
+    adds each back with its licence from the model card (`licence_of`: name -> licence, LICENCE
+    where the card gives none: `corpus add` refuses a folder without one)."""
+    import shlex
+
+    def command(name: str) -> str:
+        licence = licence_of.get(name)
+        shown = shlex.quote(licence) if licence else "LICENCE"
+        return f"`bandmate corpus add DIR --name {name} --licence {shown}`"
+
+    listed = ", ".join(repr(name) for name in missing)
+    them = "that folder" if len(missing) == 1 else "those folders"
+    its = "its" if len(missing) == 1 else "their"
+    commands = "; ".join(command(name) for name in missing)
+    unknown = any(not licence_of.get(name) for name in missing)
+    note = " (LICENCE: the licence the music was added with)" if unknown else ""
+    return (
+        f"The model learnt from the collection{'s' if len(missing) > 1 else ''} {listed}, which "
+        f"the corpus ledger {str(ledger_path)!r} does not hold, so "
+        f"{consequence.format(its=its)}; add {them} again with {commands}{note}, or set "
+        "BANDMATE_HOME to the ledger it was trained with."
+    )
 
 
 def shown_name(name: str) -> str:

@@ -181,7 +181,7 @@ def _generate(
     # checked against everything the model learnt from: a user's own collections too
     from bandmate.rights.originality import indexes_for
 
-    index = indexes_for([c["name"] for c in use["collections"]])
+    index = indexes_for(use["collections"])
     score, originality, attempt, made = generate_original(attempt_score, part, tries, index)
     if finish is not None:
         score = finish(score)

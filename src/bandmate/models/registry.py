@@ -90,17 +90,15 @@ class TrainedModel:
                 "missing or lists no collections), so there is no split to score; give the "
                 "folder `bandmate train --out` wrote, with its card.json."
             )
-        from bandmate.corpus.ledger import Ledger
+        from bandmate.corpus.ledger import Ledger, not_recorded
 
-        known = set(Ledger().collection_names())
+        ledger = Ledger()
+        known = set(ledger.collection_names())
         missing = [n for n in names if n not in known]
         if missing:  # a folder added under another BANDMATE_HOME, or on another machine
-            raise UserError(
-                f"The model in {self.path} learnt from the collection {missing[0]!r}, which this "
-                "corpus ledger does not have; add that folder again with `bandmate corpus add "
-                f"DIR --name {missing[0]}` (same licence), or set BANDMATE_HOME to the ledger it "
-                "was trained with."
-            )
+            licence_of = {c["name"]: c.get("licence") for c in data.get("collections", [])}
+            consequence = f"the {split} split of {{its}} music cannot be scored"
+            raise UserError(not_recorded(missing, licence_of, ledger.path, consequence))
         self.task.check_data(names, commercial_only=False)
         pieces = self.task.pieces(split)
         if not pieces:

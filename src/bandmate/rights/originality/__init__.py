@@ -325,7 +325,7 @@ def indexes_for(collections: Sequence[str | Mapping], ledger=None) -> list[Origi
     them; a file whose bytes are intact but cannot be parsed as music is left out as training
     leaves it out.
     """
-    from bandmate.corpus.ledger import Ledger, describe
+    from bandmate.corpus.ledger import Ledger, describe, not_recorded
     from bandmate.errors import UserError
     from bandmate.progress import no_progress
 
@@ -341,7 +341,8 @@ def indexes_for(collections: Sequence[str | Mapping], ledger=None) -> list[Origi
     known = set(ledger.collection_names())
     missing = [name for name in extra if name not in known]
     if missing:  # a folder added under another BANDMATE_HOME, or a ledger moved aside
-        raise UserError(_not_recorded(missing, licence_of, ledger.path))
+        consequence = "nothing can be checked against {its} training data"
+        raise UserError(not_recorded(missing, licence_of, ledger.path, consequence))
     rows = {name: ledger.collection(name) for name in extra}
     entries = ledger.items(extra, split="train", include_unreadable=True)
 
@@ -362,30 +363,6 @@ def indexes_for(collections: Sequence[str | Mapping], ledger=None) -> list[Origi
     card = {"name": "your-collections", "split": "train", "items": len(entries), "ledger": data}
     card["sha256"] = data["sha256"]
     return [shipped, OriginalityIndex.from_features(features, licences, card)]
-
-
-def _not_recorded(missing: Sequence[str], licence_of: Mapping, ledger_path) -> str:
-    """The sentence for collections a model learnt from that the ledger does not hold."""
-    import shlex
-
-    def command(name: str) -> str:
-        licence = licence_of.get(name)
-        shown = shlex.quote(licence) if licence else "LICENCE"
-        return f"`bandmate corpus add DIR --name {name} --licence {shown}`"
-
-    listed = ", ".join(repr(name) for name in missing)
-    them = "that folder" if len(missing) == 1 else "those folders"
-    its = "its" if len(missing) == 1 else "their"
-    commands = "; ".join(command(name) for name in missing)
-    # the licence is the model card's, where the caller gave the card's rows
-    unknown = any(not licence_of.get(name) for name in missing)
-    note = " (LICENCE: the licence the music was added with)" if unknown else ""
-    return (
-        f"The model learnt from the collection{'s' if len(missing) > 1 else ''} {listed}, which "
-        f"the corpus ledger {str(ledger_path)!r} does not hold, so nothing can be checked "
-        f"against {its} training data; add {them} again with {commands}{note}, or set "
-        "BANDMATE_HOME to the ledger it was trained with."
-    )
 
 
 def _read_user_features(ledger, entries, names: Sequence[str], progress):
