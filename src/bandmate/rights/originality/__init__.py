@@ -384,7 +384,8 @@ def _read_user_features(ledger, entries, names: Sequence[str], progress):
             f"The model learnt from the collection{'s' if several else ''} {listed}, whose "
             f"folder{'s' if several else ''} {where} {'are' if several else 'is'} not there "
             "(moved, renamed or on a drive not connected), so nothing can be checked against "
-            f"its training data; reconnect the folder{'s' if several else ''} or put "
+            f"{'their' if several else 'its'} training data; reconnect the "
+            f"folder{'s' if several else ''} or put "
             f"{'them' if several else 'it'} back where {'they were' if several else 'it was'} "
             "and run again."
         )
