@@ -28,7 +28,8 @@ import soundfile as sf
 
 from bandmate.io.midi import write_midi
 from bandmate.render import find_soundfont, render_mix, render_stems
-from bandmate.score import Note, Role, Score, TempoChange, TimeSignature, Track
+from bandmate.score import Control, Note, Role, Score, TempoChange, TimeSignature, Track
+from bandmate.score.model import PITCH_BEND
 
 TPB = 480
 TEMPO_BPM = 120
@@ -48,10 +49,13 @@ C_MAJOR = (0, 2, 4, 5, 7, 9, 11)
 
 
 def make_song(seed: int = 1) -> Score:
-    """A plausible, fairly dense pop arrangement, the same for the same seed."""
+    """A plausible, fairly dense pop arrangement, the same for the same seed, played as a
+    keyboard player's file is: the piano pedalled bar by bar, the lead scooping into some notes
+    with the pitch wheel, the strings swelling with expression (CC11)."""
     rng = random.Random(seed)
     beat, eighth, bar = TPB, TPB // 2, 4 * TPB
     drums, bass, piano, guitar, pad, lead = ([] for _ in range(6))
+    pedal, bends, swells = [], [], []
 
     def vel(base: int) -> int:
         return max(1, min(127, base + rng.randint(-8, 8)))
@@ -81,9 +85,12 @@ def make_song(seed: int = 1) -> Score:
         for i in range(8):
             tone = tones[(i * 3 // 2) % len(tones)]
             guitar.append(Note(t0 + i * eighth, eighth, 52 + root + tone, vel(70)))
-        # strings pad: whole notes
+        # the pedal lifted and pressed again at each bar line
+        pedal += [Control(t0, 64, 0), Control(t0 + 20, 64, 127)]
+        # strings pad: whole notes, swelling over the bar
         for tone in tones[:3]:
             pad.append(Note(t0, bar, 60 + root + tone, vel(60)))
+        swells += [Control(t0 + k * beat // 4, 11, 80 + 3 * k) for k in range(16)]
         # lead melody: 8ths on a random walk in C major, with rests
         for i in range(8):
             if rng.random() < 0.2:
@@ -92,14 +99,18 @@ def make_song(seed: int = 1) -> Score:
             while pitch % 12 not in C_MAJOR:
                 pitch += 1
             lead.append(Note(t0 + i * eighth, eighth - 20, pitch, vel(90)))
+            if rng.random() < 0.25:  # a scoop up into the note, a semitone in 60 ticks
+                on = t0 + i * eighth
+                bends += [Control(on + k * 10, PITCH_BEND, -4096 + 683 * k) for k in range(6)]
+                bends.append(Control(on + 60, PITCH_BEND, 0))
     return Score(
         tracks=(
             Track("Drums", 0, True, Role.DRUMS, tuple(drums)),
             Track("Bass", 33, False, Role.BASS, tuple(bass)),
-            Track("Piano", 0, False, Role.CHORDS, tuple(piano)),
+            Track("Piano", 0, False, Role.CHORDS, tuple(piano), tuple(pedal)),
             Track("Guitar", 25, False, Role.CHORDS, tuple(guitar)),
-            Track("Strings", 48, False, Role.PAD, tuple(pad)),
-            Track("Lead", 73, False, Role.MELODY, tuple(lead)),
+            Track("Strings", 48, False, Role.PAD, tuple(pad), tuple(swells)),
+            Track("Lead", 73, False, Role.MELODY, tuple(lead), tuple(bends)),
         ),
         ticks_per_beat=TPB,
         tempos=(TempoChange.from_bpm(0, TEMPO_BPM),),
