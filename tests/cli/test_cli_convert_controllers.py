@@ -139,10 +139,20 @@ def test_controllers_at_their_usual_values_warn_of_nothing(tmp_path, out):
 def test_one_kind_of_controller_is_named_in_the_right_number(tmp_path):
     # "uses pitch bends, which is not carried"
     bends = write_midi_file(tmp_path / "bends.mid", mido.Message("pitchwheel", pitch=2048))
-    pedal = write_midi_file(tmp_path / "pedal.mid", cc(64, 127))
+    pedal = write_midi_file(tmp_path / "pedal.mid", cc(66, 127))
     said = {
         name: run_cli("convert", song, "-o", tmp_path / f"{name}.musicxml").stderr
         for name, song in (("bends", bends), ("pedal", pedal))
     }
     assert "uses pitch bends, which are not carried" in said["bends"]
-    assert "uses the sustain pedal (CC64), which is not carried" in said["pedal"]
+    assert "uses the sostenuto pedal (CC66), which is not carried" in said["pedal"]
+
+
+def test_convert_to_musicxml_writes_the_sustain_pedal_as_pedal_marks(tmp_path):
+    song = write_midi_file(tmp_path / "pedal.mid", cc(64, 127))
+    out = tmp_path / "out.musicxml"
+    result = run_cli("convert", song, "-o", out)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    text = out.read_text()
+    assert text.count('<pedal number="1" sign="yes" type="start"') == 1
+    assert 'type="stop"' in text

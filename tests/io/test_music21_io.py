@@ -22,6 +22,7 @@ from bandmate.io.music21_io import (
 )
 from bandmate.score import (
     ChordEvent,
+    Control,
     KeyChange,
     Note,
     Role,
@@ -735,3 +736,24 @@ def test_a_closing_bar_of_rests_is_kept_as_the_written_end(tmp_path):
     (tmp_path / "note.abc").write_text("X:1\nM:4/4\nL:1/4\nK:C\nC D E F | G z3 |]\n")
     score = read_abc(tmp_path / "note.abc")
     assert score.written_end_ticks is None and score.written_bars_end == 8 * 480
+
+
+def test_a_pedalled_piano_keeps_its_pedalling_through_musicxml(tmp_path):
+    # an arpeggio in 16ths each bar, the pedal pressed just after each bar's first note and
+    # let go just before the next bar: in MusicXML a pedal mark over each bar's notes, read
+    # back as the pedal down from the first note to the next bar's
+    arpeggio = [
+        (bar * 4 + k / 4, 0.25, (48, 55, 60, 64)[k % 4]) for bar in range(3) for k in range(16)
+    ]
+    pedal = [
+        Control(round(t * 480), 64, v)
+        for bar in range(3)
+        for t, v in ((bar * 4 + 0.02, 127), (bar * 4 + 3.98, 0))
+    ]
+    track = Track("Piano", 0, notes=notes(*arpeggio), controls=tuple(pedal))
+    write_score(make_score(track), tmp_path / "p.musicxml")
+    assert (tmp_path / "p.musicxml").read_text().count('type="start"') >= 3
+    (back,) = read_score(tmp_path / "p.musicxml").tracks
+    tpb = read_score(tmp_path / "p.musicxml").ticks_per_beat
+    bars = [(s / (4 * tpb), e / (4 * tpb)) for s, e in back.pedal_spans()]
+    assert bars == [(0, 1), (1, 2), (2, 3)]  # the last let go as its last 16th ends

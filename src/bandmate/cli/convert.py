@@ -69,8 +69,8 @@ _NOT_KEPT = ("bank select (CC0/CC32)", "aftertouch per key")
 def controllers_left_out(path, *, kept: bool) -> list[str]:
     """What the MIDI file at `path` plays with that is lost where it goes: with `kept`, into a
     Score (which holds the pedals, bends, volume, pan and the other controllers, but not bank
-    selects or aftertouch per key); without, into a format that holds no controllers at all
-    (MusicXML). [] for a file that is not MIDI, or does not use them.
+    selects or aftertouch per key); without, into MusicXML, which holds the sustain pedal (as
+    pedal marks) and no other controller. [] for a file that is not MIDI, or does not use them.
 
     A DAW's or a keyboard's file written to MusicXML lost its pedal, its bends and its mix
     without a word.
@@ -113,7 +113,8 @@ def controllers_left_out(path, *, kept: bool) -> list[str]:
                 found["bank select (CC0/CC32)"] = None
     if len(volumes) > 1:  # one level everywhere changes no balance
         found["volume changes (CC7)"] = None
-    return [k for k in found if not kept or k in _NOT_KEPT]
+    # MusicXML holds the sustain pedal as pedal marks, and no other controller
+    return [k for k in found if k in _NOT_KEPT or (not kept and k != _PEDALS[64])]
 
 
 def warn_of_controllers(path, command: str, fate: str, *, kept: bool) -> None:
@@ -131,7 +132,8 @@ def warn_of_controllers(path, command: str, fate: str, *, kept: bool) -> None:
         "bandmate keeps the pedals, bends, volume, pan and expression, but plays each part's "
         "program from the General MIDI bank and keeps no aftertouch per key"
         if kept
-        else "MusicXML holds the notes, programs and tempos but no controllers"
+        else "MusicXML holds the notes, programs, tempos and the sustain pedal but no other "
+        "controllers"
     )
     print(
         f"bandmate {command}: warning: {display_name(path)} uses {listed}, which {verb} not "

@@ -29,6 +29,7 @@ short bar in the middle of a piece (a bar cut short before a meter change, say).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import itertools
 import os
@@ -50,7 +51,9 @@ from bandmate.io.music21_write import (
 )
 from bandmate.score.model import (
     DEFAULT_TICKS_PER_BEAT,
+    SUSTAIN_PEDAL,
     ChordEvent,
+    Control,
     KeyChange,
     Note,
     Score,
@@ -498,9 +501,39 @@ def _track_from_part(part, index: int, ticks) -> Track:
     is_drum = inst is not None and (
         isinstance(inst, instrument.UnpitchedPercussion) or inst.midiChannel == DRUM_CHANNEL
     )
-    notes = _joined_notes(part.flatten(), ticks)
+    flat = part.flatten()
+    notes = _joined_notes(flat, ticks)
     role = infer_role(name, program, is_drum)
-    return Track(name, max(0, min(127, program)), is_drum, role, tuple(notes))
+    program = max(0, min(127, program))
+    pedal = _pedalling(part, flat, ticks, sorted({n.onset_ticks for n in notes}))
+    return Track(name, program, is_drum, role, tuple(notes), pedal)
+
+
+def _pedalling(part, flat, ticks, onsets: list[int]) -> tuple[Control, ...]:
+    """A part's pedal marks ("Ped. ... *") as the sustain pedal's changes: pressed where the
+    first note under a mark is struck, let go where the last one ends or, when the part's next
+    note comes within a beat of that, there (a pedal is lifted at the next chord: the 16ths of
+    a pedalled arpeggio ring on to it), so that a piano score is played pedalled as written."""
+    from music21 import expressions
+
+    spans = []
+    for mark in part.spannerBundle.getByClass(expressions.PedalMark):
+        first, last = mark.getFirst(), mark.getLast()
+        try:
+            down = ticks(flat.elementOffset(first))
+            struck = ticks(flat.elementOffset(last))
+            up = struck + ticks(last.duration.quarterLength)
+        except Exception:  # a mark on notes that are not in the part (repeats written out)
+            continue
+        following = onsets[bisect.bisect_right(onsets, struck) :]
+        if following and up <= following[0] <= up + ticks(1):
+            up = following[0]
+        if up > down:
+            spans.append((down, up))
+    out = []
+    for down, up in sorted(spans):
+        out += [Control(down, SUSTAIN_PEDAL, 127), Control(up, SUSTAIN_PEDAL, 0)]
+    return tuple(out)
 
 
 def _joined_notes(flat, ticks) -> list[Note]:

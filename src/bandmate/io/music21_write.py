@@ -326,7 +326,32 @@ def _part(
             else:
                 m.paddingRight = padding
         part.append(m)
+    _mark_pedalling(part, track)
     return part
+
+
+def _mark_pedalling(part, track: Track) -> None:
+    """The sustain pedal as a notation program shows it: a pedal mark ("Ped. ... *") over the
+    notes struck while it is down, one for each time it is pressed."""
+    from music21 import expressions
+
+    spans = track.pedal_spans()
+    if not spans:
+        return
+    struck = []  # (tick, the note or chord struck there)
+    for element in part.recurse().notes:
+        if element.tie is not None and element.tie.type in ("stop", "continue"):
+            continue  # a tied piece is not struck
+        tick = round(element.getOffsetInHierarchy(part) * NOTATION_TICKS_PER_BEAT)
+        struck.append((tick, element))
+    struck.sort(key=lambda e: e[0])
+    ticks = [t for t, _ in struck]
+    for down, up in spans:
+        # a pedal pressed just after the chord it catches (as it is played) counts from it
+        down, up = (round(t / SIXTEENTH_TICKS) * SIXTEENTH_TICKS for t in (down, up))
+        held = struck[bisect.bisect_left(ticks, down) : bisect.bisect_left(ticks, up)]
+        if held:
+            part.insert(0, expressions.PedalMark(held[0][1], held[-1][1]))
 
 
 def _instrument(track: Track, part_id: str, channel: int):

@@ -143,6 +143,21 @@ class Track:
                 return c.onset_ticks
         return None if any(down.values()) else end
 
+    def pedal_spans(self) -> list[tuple[int, int]]:
+        """(down, up) in ticks for each time the sustain pedal is pressed and let go (a reset
+        of all controllers lets it go; one never let go is up at the part's end)."""
+        spans, down = [], None
+        for c in self.controls:
+            if c.number == SUSTAIN_PEDAL and c.value >= PEDAL_DOWN_FROM:
+                down = c.onset_ticks if down is None else down
+            elif c.number in (SUSTAIN_PEDAL, RESET_ALL_CONTROLLERS) and down is not None:
+                if c.onset_ticks > down:
+                    spans.append((down, c.onset_ticks))
+                down = None
+        if down is not None and self.end_ticks > down:
+            spans.append((down, self.end_ticks))
+        return spans
+
     def with_notes(self, notes) -> Track:
         return replace(self, notes=tuple(notes))
 
