@@ -683,7 +683,9 @@ def test_all_notes_off_ends_the_notes_left_sounding(mode):
     chord, bass = midi_from_bytes(buffer.getvalue()).tracks
     assert [n.duration_ticks for n in chord.notes] == [480, 480]
     assert [n.duration_ticks for n in bass.notes] == [1920]  # another channel: not ended
-    assert chord.controls == bass.controls == ()
+    # all sound off is kept too: it silences what a pedal holds
+    assert chord.controls == ((Control(480, 120, 0),) if mode == 120 else ())
+    assert bass.controls == ()
 
 
 def midi_file_bytes(*tracks: list[mido.Message]) -> bytes:
@@ -709,6 +711,23 @@ def part(channel: int, program: int | None, pitch: int, *controls: mido.Message)
     ]
 
 
+def test_parts_of_a_daw_export_without_program_changes_keep_their_own_controllers():
+    # every track on channel 1 and no program change (an export of virtual instruments): all
+    # program 0, the bass took the lead's bend and the keys' pedal
+    bend = mido.Message("pitchwheel", pitch=8191)
+    pedal = mido.Message("control_change", control=64, value=127)
+    named = [
+        [mido.MetaMessage("track_name", name=name), *part(0, None, pitch, *controls)]
+        for name, pitch, controls in (("Lead", 72, [bend]), ("Bass", 40, []), ("Keys", 60, [pedal]))
+    ]
+    score = midi_from_bytes(midi_file_bytes(*named))
+    assert {t.name: t.controls for t in score.tracks} == {
+        "Lead": (Control(0, PITCH_BEND, 8191),),
+        "Bass": (),
+        "Keys": (Control(0, 64, 127),),
+    }
+
+
 def test_parts_of_other_programs_on_one_channel_keep_their_own_controllers():
     # a DAW's export with every track on channel 1: the bass took the lead's bend (every note a
     # whole tone sharp) and the piano's pedal; a setup track's volume still reaches them all
@@ -731,7 +750,9 @@ def test_parts_of_other_programs_on_one_channel_keep_their_own_controllers():
 
 def test_a_pedal_written_in_one_staffs_track_holds_the_other_staff_on_its_channel():
     pedal = mido.Message("control_change", control=64, value=127)
-    score = midi_from_bytes(midi_file_bytes(part(0, 0, 72, pedal), part(0, 0, 48)))
+    right = [mido.MetaMessage("track_name", name="Piano RH"), *part(0, 0, 72, pedal)]
+    left = [mido.MetaMessage("track_name", name="Piano LH"), *part(0, 0, 48)]
+    score = midi_from_bytes(midi_file_bytes(right, left))
     assert [t.controls for t in score.tracks] == [(Control(0, 64, 127),)] * 2
 
 
@@ -748,10 +769,31 @@ def test_parts_sharing_a_channel_and_program_do_not_double_their_controllers():
     # past 15 pitched parts channels are shared; two pianos on one channel share a pedal, and
     # each conversion wrote it into both tracks, to be read twice: 1, 2, 4, 8 pedal changes
     pianos = [
-        Track(f"Piano {k}", notes=(Note(0, 480, 60 + k, 90),), controls=(Control(0, 64, 127),))
+        Track("Piano", notes=(Note(0, 480, 60 + k, 90),), controls=(Control(0, 64, 127),))
         for k in range(16)
     ]
     score = midi_from_bytes(midi_bytes(Score(tracks=tuple(pianos))))
     for _ in range(3):
         score = midi_from_bytes(midi_bytes(score))
     assert all(t.controls == (Control(0, 64, 127),) for t in score.tracks)
+
+
+def test_a_reset_block_after_the_first_notes_keeps_them():
+    # a type 0 file whose reset block (121, then all notes off) follows the first note-ons at
+    # tick 0: the notes were cut to nothing and bar 1 lost them
+    score = midi_from_bytes(
+        midi_file_bytes(
+            [
+                mido.Message("note_on", note=60, velocity=90),
+                mido.Message("control_change", control=121, value=0),
+                mido.Message("control_change", control=123, value=0),
+                mido.Message("note_off", note=60, time=480),
+                mido.Message("note_on", note=62, velocity=90),
+                mido.Message("note_off", note=62, time=480),
+            ]
+        )
+    )
+    assert [(n.onset_ticks, n.duration_ticks) for n in score.tracks[0].notes] == [
+        (0, 480),
+        (480, 480),
+    ]

@@ -299,3 +299,12 @@ def test_a_pedal_released_seconds_after_the_songs_last_note_is_not_cut_off():
     assert band_level_db(stem, 0, 20_000, 5.5, 6.0) > -60  # held on to the release
     end = stem.samples[:, -stem.sample_rate // 50 :]
     assert np.max(np.abs(end)) < 1e-3  # and faded out after it, not cut
+
+
+def test_all_sound_off_silences_what_the_pedal_holds():
+    # a chord held by the pedal, then all sound off (CC120): it rang on under the pedal
+    controls = (Control(0, 64, 127), Control(2 * TPB, 120, 0))
+    chord = Track("Strings", program=48, notes=notes((0, 2, 60), (0, 2, 64)), controls=controls)
+    other = piano((0, 8, 40))  # the song goes on
+    stem = render_stems(make_score(chord, other))[0]
+    assert band_level_db(stem, 0, 20_000, 0.5, 0.9) > band_level_db(stem, 0, 20_000, 2.0, 3.5) + 40

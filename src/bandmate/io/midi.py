@@ -19,14 +19,14 @@ the parts' programs, rather than becoming silent parts of its own while the part
 At the same tick a track's own change wins (bandmate shares channels past 15 parts), and notes
 before a channel's first change take that first program. Controller changes (the pedals, pitch
 bends, volume, pan, expression, modulation, channel aftertouch: `score.model.Control`) are a
-part's own track's, with those on its channel of a setup track and of a track playing its
-program there (`_ChannelPrograms.controls_for`), in file order, with the resets of all
-controllers (CC121) among them (a bend left up would put every later note out
-of tune); bank selects, polyphonic aftertouch and the other channel-mode messages are not kept
-(a part plays bank 0's program), but all-notes-off (CC123, and CC120, 124-127, which imply it)
-ends the notes sounding on its channel in that track, as a synth ends them. A role is inferred
-from the name,
-program and drum flag when the file does not say it. Overlapping notes of the same pitch on one
+part's own track's, with those on its channel of a setup track and of another staff of its
+instrument (`_ChannelPrograms.controls_for`), in file order, with the resets of all controllers
+(CC121: a bend left up would put every later note out of tune) and all-sound-off (CC120) among
+them. Bank selects, polyphonic aftertouch and the other channel-mode messages are not kept (a
+part plays bank 0's program), but all-notes-off (CC123, and CC120, 124-127, which imply it) ends
+the notes sounding on its channel in that track, as a synth ends them, but those struck at that
+very tick. A role is inferred from the name, program and drum flag when the file does not say
+it. Overlapping notes of the same pitch on one
 channel are paired first-in, first-out. A note of no length is left out, except on the drum
 channel, where it is a hit (a 32nd note long).
 """
@@ -60,6 +60,7 @@ from bandmate.score.model import (
     Track,
     infer_role,
 )
+from bandmate.score.parts import staff_names
 from bandmate.score.transform import rescale
 from bandmate.theory.chords import format_chord, parse_chord
 from bandmate.theory.keys import Key
@@ -311,11 +312,14 @@ class _ChannelPrograms:
         changes: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         controls: dict[int, list[tuple[int, int, Control]]] = defaultdict(list)
         struck: dict[tuple[int, int], set[int]] = defaultdict(set)  # (track, channel) -> ticks
+        self._names: dict[int, str] = {}
         for index, mtrack in enumerate(midi.tracks):
             tick = 0
             for msg in mtrack:
                 tick += msg.time
-                if msg.type == "program_change":
+                if msg.type == "track_name":
+                    self._names.setdefault(index, midi_text_read(msg.name))
+                elif msg.type == "program_change":
                     changes[msg.channel].append((tick, index, msg.program))
                 elif msg.type == "note_on" and msg.velocity > 0:
                     struck[index, msg.channel].add(tick)
@@ -336,20 +340,26 @@ class _ChannelPrograms:
     def controls_for(self, channel: int, program: int, track_index: int) -> tuple[Control, ...]:
         """The controller changes that the part of track `track_index` playing `program` on
         `channel` takes: its own track's, and those on its channel of a track that plays no
-        notes there (a setup track's volume and pan) or plays `program` there too (a piano's
-        pedal written in one staff's track holds the other's notes, as one synth channel holds
-        both). Parts of other programs on the channel (a DAW's export with every track on
-        channel 1) and other drum tracks keep their own: given every track's, a bass took the
-        lead's bends and the piano's pedal."""
+        notes there (a setup track's volume and pan) or is another staff of its instrument,
+        playing `program` under a staff's name (`score.parts.staff_names`: a piano's pedal
+        written in one staff's track holds the other's notes, as one synth channel holds both).
+        Other parts on the channel (a DAW's export with every track on channel 1, with or
+        without program changes) and other drum tracks keep their own: given every track's, a
+        bass took the lead's bends and the piano's pedal."""
         key = (channel, program, track_index)
         if key not in self._taken:
+            name = self._names.get(track_index, "")
 
             def takes(index: int) -> bool:
                 played = self._played.get((index, channel))
                 return (
                     index == track_index
                     or not played
-                    or (channel != DRUM_CHANNEL and program in played)
+                    or (
+                        channel != DRUM_CHANNEL
+                        and program in played
+                        and staff_names(self._names.get(index, ""), name)
+                    )
                 )
 
             found = self._controls.get(channel, ())
@@ -410,9 +420,14 @@ class _TrackParts:
             # a pitched note of no length carries no sound
 
     def close_channel(self, channel: int, tick: int) -> None:
-        """End the notes sounding on `channel` at `tick` (an all-notes-off)."""
+        """End the notes sounding on `channel` at `tick` (an all-notes-off), but those struck at
+        that very tick: a type 0 file's reset block written after its first notes cut them to
+        nothing, and bar 1 lost them."""
         for c, pitch in list(self._open):
-            while c == channel and self._open[c, pitch]:
+            if c != channel:
+                continue
+            pending = self._open[c, pitch]
+            for _ in [n for n in pending if n[0] < tick]:
                 self.close(c, pitch, tick)
 
     def close_all(self, tick: int) -> None:
@@ -468,15 +483,16 @@ class _TrackParts:
         return out
 
 
-#: the channel-mode messages that end every note sounding on their channel: all sound off,
-#: all notes off, and the four mode changes (omni off/on, mono, poly), which imply it
+#: the channel-mode messages that end every note sounding on their channel: all sound off (kept
+#: as a control as well: it silences what the pedal holds), all notes off, and the four mode
+#: changes (omni off/on, mono, poly), which imply it
 _ENDS_NOTES = (120, 123, 124, 125, 126, 127)
 
 
 def _control(msg: mido.Message, tick: int) -> Control | None:
     """`msg` as a Control, if it is a controller change a Score keeps (see the module doc)."""
-    if msg.type == "control_change" and msg.control not in (0, 32, *_ENDS_NOTES, 122):
-        return Control(tick, msg.control, msg.value)
+    if msg.type == "control_change" and msg.control not in (0, 32, 122, *_ENDS_NOTES[1:]):
+        return Control(tick, msg.control, msg.value)  # 120 silences what a pedal holds too
     if msg.type == "pitchwheel":
         return Control(tick, PITCH_BEND, msg.pitch)
     if msg.type == "aftertouch":
@@ -607,22 +623,28 @@ def _conductor_events(score: Score) -> list:
 
 def _controls_to_write(tracks, channels) -> list[list[Control]]:
     """Each track's controller changes as its MIDI track holds them: a part that shares its
-    channel and program with an earlier one (past 15 parts) leaves out the changes that one
-    holds already, since reading takes them for both (`_ChannelPrograms.controls_for`); written
-    twice, they doubled at every conversion."""
-    written: dict[tuple[int, int], Counter] = defaultdict(Counter)
-    out = []
-    for track, channel in zip(tracks, channels, strict=True):
-        shared = Counter() if track.is_drum else written[channel, track.program]
-        left = Counter(shared)  # the changes an earlier part on the channel holds
+    channel with an earlier staff of its instrument (past 15 parts) leaves out the changes that
+    one holds already, since reading takes them for both (`_ChannelPrograms.controls_for`);
+    written twice, they doubled at every conversion."""
+    out: list[list[Control]] = []
+    for k, (track, channel) in enumerate(zip(tracks, channels, strict=True)):
+        held = Counter()  # the changes earlier staves on the channel hold
+        for j in range(k):
+            other = tracks[j]
+            if (
+                channels[j] == channel
+                and not track.is_drum
+                and other.program == track.program
+                and staff_names(other.name, track.name)
+            ):
+                held.update((c.onset_ticks, c.number, c.value) for c in out[j])
         own = []
         for c in track.controls:
             key = (c.onset_ticks, c.number, c.value)
-            if left[key]:
-                left[key] -= 1
+            if held[key]:
+                held[key] -= 1
             else:
                 own.append(c)
-        shared.update((c.onset_ticks, c.number, c.value) for c in own)
         out.append(own)
     return out
 

@@ -51,16 +51,28 @@ _STAFF_WORDS = frozenset({
 })  # fmt: skip
 
 
-def _name_words(track: Track) -> list[str]:
+def _name_words(name: str) -> list[str]:
     """The words of a track's name, lower case, a staff's "RH" or "LH" glued to the name
     ("PianoLH") taken apart."""
     words = []
-    for word in re.findall(r"[a-z0-9]+", track.name.lower()):
+    for word in re.findall(r"[a-z0-9]+", name.lower()):
         if len(word) > 2 and word[-2:] in ("rh", "lh"):
             words += [word[:-2], word[-2:]]
         else:
             words.append(word)
     return words
+
+
+def staff_names(a: str, b: str) -> bool:
+    """Whether two part names are those of two staves of one instrument: the same name, or
+    names that differ only in staff words (see `staves_of_one_instrument`); two unnamed parts
+    are two parts."""
+    words_a, words_b = _name_words(a), _name_words(b)
+    if words_a and words_a == words_b:
+        return True
+    plain_a = [w for w in words_a if w not in _STAFF_WORDS]
+    plain_b = [w for w in words_b if w not in _STAFF_WORDS]
+    return plain_a == plain_b and bool(set(words_a + words_b) & _STAFF_WORDS)
 
 
 def staves_of_one_instrument(a: Track, b: Track) -> bool:
@@ -70,14 +82,8 @@ def staves_of_one_instrument(a: Track, b: Track) -> bool:
     names that differ only in the words that tell staves apart (`_STAFF_WORDS`: "Piano
     RH"/"Piano LH", "Right Hand"/"Left Hand", "Klavier rechts"/"Klavier links"). A number is
     no such word: "Track 1"/"Track 2" and "Guitar 1"/"Guitar 2" name two parts."""
-    if a.program != b.program:
+    if a.program != b.program or not staff_names(a.name, b.name):
         return False
-    words_a, words_b = _name_words(a), _name_words(b)
-    if not words_a or words_a != words_b:  # two unnamed parts are two parts
-        staff_words = set(words_a + words_b) & _STAFF_WORDS
-        plain_a = [w for w in words_a if w not in _STAFF_WORDS]
-        if not staff_words or plain_a != [w for w in words_b if w not in _STAFF_WORDS]:
-            return False
     a_start, b_start = a.notes[0].onset_ticks, b.notes[0].onset_ticks
     together = min(a.end_ticks, b.end_ticks) - max(a_start, b_start)
     shorter = min(a.end_ticks - a_start, b.end_ticks - b_start)
