@@ -423,3 +423,52 @@ def test_infill_takes_the_users_bends_out_of_the_rewritten_bars(untrained_melody
         Control(12 * 480, PITCH_BEND, 4096),
         Control(14 * 480, PITCH_BEND, 1000),
     ]
+
+
+def test_new_bars_after_a_fade_in_play_at_the_parts_level(untrained_melody_model):
+    # the lead fades in from silence over its first bar; the new bars took its level at the
+    # first note (0) and were silent
+    fade_in = tuple(Control(k * 120, 7, min(100, k * 7)) for k in range(16))
+    lead = Track("Lead", 73, role=Role.MELODY, notes=notes(*TUNE), controls=fade_in)
+    out, _ = continue_piece(
+        make_score(lead),
+        2,
+        settings=MelodySettings(style=None, seed=1),
+        model=untrained_melody_model,
+    )
+    controls = out.track("Lead").controls
+    assert controls[: len(fade_in)] == fade_in
+    assert controls[len(fade_in) :] == (Control(16 * 480, 7, 100),)
+
+
+def test_infill_centres_a_bend_left_up_before_the_gap(untrained_melody_model):
+    # the wheel left up in bar 1 and drawn back on the downbeat after the gap: the new notes
+    # in the gap sounded a semitone sharp
+    bends = (Control(3 * 480, PITCH_BEND, 4096), Control(12 * 480, PITCH_BEND, 0))
+    lead = Track("Lead", 73, role=Role.MELODY, notes=notes(*TUNE, (14, 2, 60)), controls=bends)
+    out = infill_bars(make_score(lead), 2, 3, model=untrained_melody_model)
+    in_force = [c.value for c in out.track("Lead").controls if c.onset_ticks <= 4 * 480]
+    assert in_force[-1] == 0
+
+
+def test_a_piano_whose_left_hand_comes_in_first_is_continued_in_its_right_hand(
+    untrained_melody_model,
+):
+    # a bar of left hand alone, then the tune in right-hand chords over it: the tune's top
+    # voice began in the left hand's bar, and the new bars were written into the left hand
+    right = Track(
+        "Piano RH",
+        0,
+        role=Role.CHORDS,
+        notes=notes(*[(4 + b, 1, p - k) for b, (_, _, p) in enumerate(TUNE[:12]) for k in (0, 5)]),
+    )
+    left = Track(
+        "Piano LH", 0, role=Role.CHORDS, notes=notes(*[(b, 1, 43 + b % 3) for b in range(16)])
+    )
+    original = make_score(left, right)
+    out, _ = continue_piece(
+        original, 2, settings=MelodySettings(style=None, seed=1), model=untrained_melody_model
+    )
+    new_left = out.track("Piano LH").notes[len(left.notes) :]
+    assert new_left and max(n.pitch for n in new_left) < 50  # it goes on with its own bar
+    assert len(out.track("Piano RH").notes) > len(right.notes)

@@ -60,7 +60,9 @@ from bandmate.theory.keys import Key
 
 __all__ = ["DENSITY", "continue_piece", "infill_bars"]
 
-_PEDALS = (SUSTAIN_PEDAL, SOSTENUTO_PEDAL, 67)  # the sustain, sostenuto and soft pedals
+#: what a repeated accompaniment bar plays again of its bar's controllers: the sustain,
+#: sostenuto and soft pedals and expression
+_REPEATED = (SUSTAIN_PEDAL, SOSTENUTO_PEDAL, 67, 11)
 
 
 def lead_sheet(
@@ -374,12 +376,12 @@ def _labelled(score: Score, notes) -> tuple[ChordEvent, ...]:
 
 
 def _melody_source(score: Score, notes) -> Track:
-    """The track the melody came from: the one that holds its first note."""
-    first = notes[0]
-    for track in score.tracks:
-        if not track.is_drum and first in track.notes:
-            return track
-    return next(t for t in score.tracks if not t.is_drum)
+    """The track the melody came from: the one that holds most of its notes. Taken from its
+    first note, a piano whose left hand plays a bar before the tune wrote the new bars into the
+    left hand (`continue`) or doubled it (`infill`), the top voice starting there."""
+    line = {(n.onset_ticks, n.pitch) for n in notes}  # the top voice's notes may be cut
+    pitched = [t for t in score.tracks if not t.is_drum]
+    return max(pitched, key=lambda t: sum((n.onset_ticks, n.pitch) in line for n in t.notes))
 
 
 def _continue_other_parts(out: Score, original: Score, start: int, bars: int) -> Score:
@@ -412,9 +414,10 @@ def _continue_other_parts(out: Score, original: Score, start: int, bars: int) ->
             and n.onset_ticks - pattern_start < bar_ticks - early  # a longer bar's tail
         ]
         added = []
-        # the bar's pedalling is repeated with its notes, which it holds
+        # the bar's pedalling and expression are repeated with its notes, which they hold and
+        # shape (a pad's swell in every bar); its volume is the part's level, a fade-out's not
         pedalling = [
-            c for c in controls_window(track, pattern_start, pattern_end) if c.number in _PEDALS
+            c for c in controls_window(track, pattern_start, pattern_end) if c.number in _REPEATED
         ]
         pedals = []
         old_chord = _chord_at(out.chords, pattern_start)
@@ -570,17 +573,22 @@ def infill_bars(
 
 
 def _unbent(controls: Sequence[Control], start: int, end: int) -> tuple[Control, ...]:
-    """`controls` without the pitch bends between `start` and `end`, the bend centred at
-    `start` and, at `end`, back where the bends left it: the user's bends over the bars
-    rewritten bent the new notes (a written B sounded C#)."""
+    """`controls` with the pitch bends between `start` and `end` taken out, the bend centred at
+    `start` and, at `end`, put back where the user's bends had it: their bends over the bars
+    rewritten bent the new notes (a written B sounded C#), and so did a bend left up before
+    them."""
     bends = [c for c in controls if c.number == PITCH_BEND]
-    if not any(start <= c.onset_ticks < end for c in bends):
+
+    def in_force(tick: int) -> int:
+        before = [c.value for c in bends if c.onset_ticks < tick]
+        return before[-1] if before else 0
+
+    if in_force(start) == 0 and not any(start <= c.onset_ticks < end for c in bends):
         return tuple(controls)
-    resume = [c.value for c in bends if c.onset_ticks < end]
     return (
         *(c for c in controls if c.onset_ticks < start),
         Control(start, PITCH_BEND, 0),
-        Control(end, PITCH_BEND, resume[-1]),
+        Control(end, PITCH_BEND, in_force(end)),
         *(
             c
             for c in controls

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import replace
 
 from bandmate.errors import UserError
@@ -88,26 +89,29 @@ def controls_window(track: Track, start: int, end: int) -> tuple[Control, ...]:
 
 
 #: where a new passage starts each controller a part uses: the bend centred, the pedals up, no
-#: modulation or aftertouch; volume (7) and expression (11) as they stood at the part's first note
+#: modulation or aftertouch; volume (7) and expression (11) at the level the part mostly played at
 _AT_REST = {PITCH_BEND: 0, CHANNEL_PRESSURE: 0, 1: 0, SUSTAIN_PEDAL: 0, SOSTENUTO_PEDAL: 0, 67: 0}
-_LEVELS = {7: 100, 11: 127}  # ... or, set nowhere before it, where a synth starts them
+_LEVELS = {7: 100, 11: 127}  # ... or, where none is set before a note, where a synth starts them
 
 
 def controls_at_rest(track: Track, at_ticks: int) -> tuple[Control, ...]:
-    """Changes at `at_ticks` that take each controller `track` uses back to where the part
-    began (`_AT_REST`, `_LEVELS`), for new notes written there: a continuation after a lead's
-    last bend, or a GM file's fade-out, played every new note bent or all but silent."""
+    """Changes at `at_ticks` that take each controller `track` uses back to rest (`_AT_REST`)
+    or, for volume and expression, to the level most of its notes were played at (the median of
+    the levels in force as they begin), for new notes written there: a continuation after a
+    lead's last bend, or a GM file's fade-out, played every new note bent or all but silent,
+    and one taken from the level at the first note was silent after a fade-in."""
     used = {c.number for c in track.controls}
-    first_note = track.notes[0].onset_ticks if track.notes else 0
     out = [Control(at_ticks, n, v) for n, v in _AT_REST.items() if n in used]
     for number, default in _LEVELS.items():
-        if number in used:
-            set_before = [
-                c.value
-                for c in track.controls
-                if c.number == number and c.onset_ticks <= first_note
-            ]
-            out.append(Control(at_ticks, number, set_before[-1] if set_before else default))
+        if number not in used:
+            continue
+        changes = [c for c in track.controls if c.number == number]
+        ticks = [c.onset_ticks for c in changes]
+        levels = sorted(
+            changes[k - 1].value if (k := bisect.bisect_right(ticks, n.onset_ticks)) else default
+            for n in track.notes
+        ) or [default]
+        out.append(Control(at_ticks, number, levels[len(levels) // 2]))
     return tuple(out)
 
 
