@@ -308,3 +308,21 @@ def test_all_sound_off_silences_what_the_pedal_holds():
     other = piano((0, 8, 40))  # the song goes on
     stem = render_stems(make_score(chord, other))[0]
     assert band_level_db(stem, 0, 20_000, 0.5, 0.9) > band_level_db(stem, 0, 20_000, 2.0, 3.5) + 40
+
+
+def test_a_pedal_released_far_past_the_music_renders_no_minutes_of_silence():
+    # a DAW writes the pedal's release at the project's end, here 2 minutes on: the render ran
+    # to it, minutes of silence after the piano had died away
+    chord = Track(
+        "Piano", notes=notes((0, 1, 60), (0, 1, 64)), controls=sustain((0, 127), (240, 0))
+    )
+    (stem,) = render_stems(make_score(chord))
+    assert stem.frames / stem.sample_rate < 40
+    assert band_level_db(stem, 0, 20_000, 1.0, 1.5) > -60  # held on by the pedal meanwhile
+
+
+def test_a_pedal_never_released_lets_the_last_chord_ring():
+    # a keyboard take that ends with the pedal down: the chord was cut as the keys came up
+    chord = Track("Piano", notes=notes((0, 1, 60), (0, 1, 64)), controls=sustain((0, 127)))
+    (stem,) = render_stems(make_score(chord))
+    assert band_level_db(stem, 0, 20_000, 1.5, 2.0) > -60

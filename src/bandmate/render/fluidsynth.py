@@ -58,6 +58,9 @@ from bandmate.score.model import (
 DEFAULT_GAIN = 0.2  # FluidSynth's own default: a dense 6-track mix peaks well below 0 dBFS
 BLOCK_FRAMES = 64  # FluidSynth's FLUID_BUFSIZE: events take effect on these boundaries
 TAIL_MAX_SECONDS = 4.0  # the longest release/reverb tail rendered after the last note ends
+# the longest a pedal holds the last notes past their end: a DAW writes its release at the
+# project's end, maybe hours on, and the stems would be made that long
+PEDAL_HOLD_MAX_SECONDS = 30.0
 TAIL_QUIET_SECONDS = 0.25  # ... it ends once the stems have stayed this long quiet enough
 TAIL_QUIET_DBFS = -90.0  # ... that the mix is below this level
 MAX_FLUID_SAMPLE_RATE = 96_000  # synth.sample-rate's upper bound in FluidSynth 2.x
@@ -240,7 +243,8 @@ def stream_stems(
     # each track is rendered to its own last note (or the pedal's release after it), then its
     # tail: a part that ends early (one program of a GM file that changes program, an intro's
     # pad) does not render the rest of the song as silence through its reverb
-    ends = {k: _held_end_frames(score, score.tracks[k], sample_rate) for k in playing}
+    ends = {k: _end_frames(score, score.tracks[k].end_ticks, sample_rate) for k in playing}
+    releases = {k: _release_frame(score, score.tracks[k], sample_rate) for k in playing}
     # the longest tracks first, so that when there are more tracks than threads, the threads
     # finish at about the same time
     playing.sort(key=lambda k: -_cost_seconds(score, score.tracks[k]))
@@ -269,6 +273,7 @@ def stream_stems(
                 score.tracks[k],
                 functools.partial(sink, k),
                 ends[k],
+                releases[k],
                 capacity,
                 sample_rate,
                 quiet_level,
@@ -341,7 +346,8 @@ def render_stems(
 
 def stem_frames_max(score: Score, sample_rate: int) -> int:
     """The longest the stems of `score` can be, in frames: its duration (to a pedal's release
-    after its last note, `Score.held_end_ticks`) plus TAIL_MAX_SECONDS.
+    after its last note, `Score.held_end_ticks`, at most PEDAL_HOLD_MAX_SECONDS on, as long
+    for a pedal never let go) plus TAIL_MAX_SECONDS. The stems end sooner, once they die away.
 
     Raises as `render_stems` does for a score without notes or a sample rate it cannot use.
     """
@@ -352,8 +358,11 @@ def stem_frames_max(score: Score, sample_rate: int) -> int:
     check_sample_rate(sample_rate)
     if sample_rate > MAX_FLUID_SAMPLE_RATE:
         raise AudioFormatError(rate_message(sample_rate))
-    body = _end_frames(score, score.held_end_ticks, sample_rate)
-    return body + round(TAIL_MAX_SECONDS * sample_rate)
+    notes_end = _end_frames(score, score.end_ticks, sample_rate)
+    hold_max = notes_end + round(PEDAL_HOLD_MAX_SECONDS * sample_rate)
+    never_let_go = any(t.held_until_ticks is None for t in score.tracks if t.notes)
+    held = hold_max if never_let_go else _end_frames(score, score.held_end_ticks, sample_rate)
+    return min(held, hold_max) + round(TAIL_MAX_SECONDS * sample_rate)
 
 
 def check_memory(score: Score, sample_rate: int, bytes_per_frame: int) -> None:
@@ -402,6 +411,7 @@ def _render_track(
     track: Track,
     sink: Callable[[int, np.ndarray], None],
     end_frame: int,
+    release_frame: int | None,
     capacity: int,
     sample_rate: int,
     quiet_level: float,
@@ -412,7 +422,10 @@ def _render_track(
     The synth renders into a buffer of _BLOCK_FRAMES (2, frames), handed to `sink` each time it
     is full and at the end, then cleared for reuse. Returns the frames rendered: `end_frame` (the
     end of the track's last note) plus the tail, which ends once the stem has stayed below
-    `quiet_level` for TAIL_QUIET_SECONDS, or at `capacity` frames.
+    `quiet_level` for TAIL_QUIET_SECONDS, or at `capacity` frames. A pedal that holds the last
+    notes is lifted at `release_frame` (never, for None: they ring on until they die away); a
+    release written far past the music (a DAW's at the project's end) rendered minutes of
+    silence before.
     """
     lib, handle = synth.lib, synth.handle
     process = lib.fluid_synth_process
@@ -467,14 +480,19 @@ def _render_track(
         else:
             cc(handle, _CHANNEL, number, value)
     render_to(end_frame)
-    for pedal in (SUSTAIN_PEDAL, SOSTENUTO_PEDAL):  # the player stops: the pedals come up
-        cc(handle, _CHANNEL, pedal, 0)
 
     quiet_needed = round(TAIL_QUIET_SECONDS * sample_rate)
     chunk = min(round(_TAIL_CHUNK_SECONDS * sample_rate), _CHUNK_FRAMES)
     quiet = 0
     while position < capacity and quiet < quiet_needed:
-        samples = render(min(chunk, capacity - position))
+        if release_frame is not None and position >= release_frame:
+            for pedal in (SUSTAIN_PEDAL, SOSTENUTO_PEDAL):  # let go: the pedals come up
+                cc(handle, _CHANNEL, pedal, 0)
+            release_frame = None
+        frames = min(chunk, capacity - position)
+        if release_frame is not None and release_frame > position:
+            frames = min(frames, release_frame - position)
+        samples = render(frames)
         loud = float(np.max(np.abs(samples))) >= quiet_level
         quiet = 0 if loud else quiet + samples.shape[1]
     if held:
@@ -532,11 +550,11 @@ def _events(score: Score, track: Track, sample_rate: int):
     return zip(*(c[order].tolist() for c in columns), strict=True)
 
 
-def _held_end_frames(score: Score, track: Track, sample_rate: int) -> int:
-    """Where `track` is let go, in frames: its last note's end or the pedal's release after it
-    (a pedal never released holds to the score's end; `stem_frames_max` leaves room for both)."""
+def _release_frame(score: Score, track: Track, sample_rate: int) -> int | None:
+    """Where the pedal holding `track`'s last notes is let go, in frames: the end of its last
+    note when none holds them, None when it is never let go."""
     held = track.held_until_ticks
-    return _end_frames(score, score.end_ticks if held is None else held, sample_rate)
+    return None if held is None else _end_frames(score, held, sample_rate)
 
 
 def _end_frames(score: Score, ticks: int, sample_rate: int) -> int:
