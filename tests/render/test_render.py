@@ -301,13 +301,37 @@ def test_a_pedal_released_seconds_after_the_songs_last_note_is_not_cut_off():
     assert np.max(np.abs(end)) < 1e-3  # and faded out after it, not cut
 
 
-def test_all_sound_off_silences_what_the_pedal_holds():
-    # a chord held by the pedal, then all sound off (CC120): it rang on under the pedal
-    controls = (Control(0, 64, 127), Control(2 * TPB, 120, 0))
-    chord = Track("Strings", program=48, notes=notes((0, 2, 60), (0, 2, 64)), controls=controls)
+@pytest.mark.parametrize("beats", [1, 2, 3])
+def test_all_sound_off_silences_what_the_pedal_holds(beats):
+    # a chord held by the pedal, then all sound off (CC120) as its keys come up: it rang on
+    # under the pedal (sent only when its time rounded to before the note's end)
+    controls = (Control(0, 64, 127), Control(beats * TPB, 120, 0))
+    chord = Track(
+        "Strings", program=48, notes=notes((0, beats, 60), (0, beats, 64)), controls=controls
+    )
     other = piano((0, 8, 40))  # the song goes on
     stem = render_stems(make_score(chord, other))[0]
-    assert band_level_db(stem, 0, 20_000, 0.5, 0.9) > band_level_db(stem, 0, 20_000, 2.0, 3.5) + 40
+    during, after = (0.1, 0.4), (beats / 2 + 0.6, beats / 2 + 1.5)
+    assert band_level_db(stem, 0, 20_000, *during) > band_level_db(stem, 0, 20_000, *after) + 40
+
+
+def test_a_fade_after_the_last_note_fades_what_the_pedal_holds():
+    # the keys let go, the pedal holds the strings and the volume (CC7) fades them out before
+    # the pedal comes up: the fade was dropped and they rang on at full level
+    fade = tuple(Control(2 * TPB + k * 60, 7, 100 - k * 10) for k in range(11))
+    controls = (Control(0, 64, 127), *fade, Control(16 * TPB, 64, 0))
+    strings = Track("Strings", program=48, notes=notes((0, 2, 60), (0, 2, 64)), controls=controls)
+    (stem,) = render_stems(make_score(strings))
+    end = stem.frames / stem.sample_rate
+    assert end < 4  # silent once faded, not rendered on to the pedal's release at 8 s
+    assert band_level_db(stem, 0, 20_000, 0.5, 0.9) > band_level_db(stem, 0, 20_000, 1.7, end) + 40
+
+
+def test_strings_held_by_a_pedal_never_released_are_let_go_not_cut_off():
+    # a pedal never lifted over a strings chord: it droned for 30 s and was cut at full level
+    strings = Track("Strings", program=48, notes=notes((0, 2, 60)), controls=sustain((0, 127)))
+    (stem,) = render_stems(make_score(strings))
+    assert np.max(np.abs(stem.samples[:, -stem.sample_rate // 50 :])) < 1e-3
 
 
 def test_a_pedal_released_far_past_the_music_renders_no_minutes_of_silence():

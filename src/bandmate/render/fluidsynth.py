@@ -465,33 +465,47 @@ def _render_track(
 
     noteon, noteoff, cc = lib.fluid_synth_noteon, lib.fluid_synth_noteoff, lib.fluid_synth_cc
     bend, pressure = lib.fluid_synth_pitch_bend, lib.fluid_synth_channel_pressure
-    for block, action, number, value in _events(score, track, sample_rate):
-        if action == _CONTROL and block * BLOCK_FRAMES > end_frame:
-            continue  # a change after the part is let go (a note's end may round past it)
-        render_to(block * BLOCK_FRAMES)
-        if action == _NOTE_ON:
-            noteon(handle, _CHANNEL, number, value)
-        elif action != _CONTROL:
-            noteoff(handle, _CHANNEL, number)
-        elif number == PITCH_BEND:
+
+    def control(number: int, value: int) -> None:
+        if number == PITCH_BEND:
             bend(handle, _CHANNEL, value + 8192)  # FluidSynth's bends run 0-16383
         elif number == CHANNEL_PRESSURE:
             pressure(handle, _CHANNEL, value)
         else:
             cc(handle, _CHANNEL, number, value)
+
+    late = []  # the changes after the last note (a fade or all-sound-off over what rings on)
+    for block, action, number, value in _events(score, track, sample_rate):
+        if action == _CONTROL and block * BLOCK_FRAMES > end_frame:
+            late.append((block * BLOCK_FRAMES, number, value))
+            continue
+        render_to(block * BLOCK_FRAMES)
+        if action == _NOTE_ON:
+            noteon(handle, _CHANNEL, number, value)
+        elif action == _NOTE_OFF:
+            noteoff(handle, _CHANNEL, number)
+        else:
+            control(number, value)
     render_to(end_frame)
 
+    # the tail: what rings on is shaped by the changes after the last note, and let go at the
+    # pedal's release, or `capacity - TAIL_MAX_SECONDS` for a pedal held on and on (a drone cut
+    # at full level at the end); it ends once the stem has stayed quiet
+    let_go = capacity - round(TAIL_MAX_SECONDS * sample_rate)
+    release = let_go if release_frame is None else min(release_frame, let_go)
+    late.append((release, SUSTAIN_PEDAL, 0))
+    late.append((release, SOSTENUTO_PEDAL, 0))
+    late.sort(key=lambda e: e[0])  # stable: the changes at one frame keep their order
     quiet_needed = round(TAIL_QUIET_SECONDS * sample_rate)
     chunk = min(round(_TAIL_CHUNK_SECONDS * sample_rate), _CHUNK_FRAMES)
-    quiet = 0
+    quiet, k = 0, 0
     while position < capacity and quiet < quiet_needed:
-        if release_frame is not None and position >= release_frame:
-            for pedal in (SUSTAIN_PEDAL, SOSTENUTO_PEDAL):  # let go: the pedals come up
-                cc(handle, _CHANNEL, pedal, 0)
-            release_frame = None
+        while k < len(late) and late[k][0] <= position:
+            control(*late[k][1:])
+            k += 1
         frames = min(chunk, capacity - position)
-        if release_frame is not None and release_frame > position:
-            frames = min(frames, release_frame - position)
+        if k < len(late):
+            frames = min(frames, late[k][0] - position)
         samples = render(frames)
         loud = float(np.max(np.abs(samples))) >= quiet_level
         quiet = 0 if loud else quiet + samples.shape[1]
