@@ -797,3 +797,16 @@ def test_a_reset_block_after_the_first_notes_keeps_them():
         (0, 480),
         (480, 480),
     ]
+
+
+@pytest.mark.parametrize(("lead", "low"), [("Guitar", "Bass Guitar"), ("Synth", "Synth Bass")])
+def test_a_bass_named_after_the_lead_does_not_take_its_bend(lead, low):
+    # "bass" tells a piano's lower staff from its upper one, but "Synth"/"Synth Bass" are two
+    # parts: on one channel without program changes the bass played the synth's bends
+    bend = mido.Message("pitchwheel", pitch=8191)
+    named = [
+        [mido.MetaMessage("track_name", name=lead), *part(0, None, 64, bend)],
+        [mido.MetaMessage("track_name", name=low), *part(0, None, 40)],
+    ]
+    score = midi_from_bytes(midi_file_bytes(*named))
+    assert score.track(low).controls == ()

@@ -44,18 +44,19 @@ def melody_track(score: Score) -> Track | None:
 # "Piano (L.H.)", "Organ Pedal", "Piano Treble"/"Piano Bass", "Klavier rechts", "Mano
 # izquierda", "Piano m.g."), in English, German, French, Spanish and Italian.
 _STAFF_WORDS = frozenset({
-    "rh", "lh", "r", "l", "h", "right", "left", "hand", "hands", "upper", "lower", "treble",
+    "rh", "lh", "right", "left", "hand", "hands", "upper", "lower", "treble",
     "bass", "pedal", "pedals", "staff", "stave", "rechts", "links", "rechte", "linke", "droite",
     "gauche", "main", "derecha", "izquierda", "mano", "destra", "sinistra", "md", "mg", "mi",
-    "ms", "m", "d", "g", "s",
+    "ms",
 })  # fmt: skip
 
 
 def _name_words(name: str) -> list[str]:
     """The words of a track's name, lower case, a staff's "RH" or "LH" glued to the name
-    ("PianoLH") taken apart."""
+    ("PianoLH") taken apart and an abbreviation with stops ("L.H.", "m.g.") made one."""
     words = []
-    for word in re.findall(r"[a-z0-9]+", name.lower()):
+    name = re.sub(r"\b([a-z])\.\s?([a-z])\.", r"\1\2", name.lower())  # "R.H.", "m.g." as one
+    for word in re.findall(r"[a-z0-9]+", name):
         if len(word) > 2 and word[-2:] in ("rh", "lh"):
             words += [word[:-2], word[-2:]]
         else:
@@ -65,14 +66,15 @@ def _name_words(name: str) -> list[str]:
 
 def staff_names(a: str, b: str) -> bool:
     """Whether two part names are those of two staves of one instrument: the same name, or
-    names that differ only in staff words (see `staves_of_one_instrument`); two unnamed parts
-    are two parts."""
+    names that differ only in staff words, with one in each (see `staves_of_one_instrument`);
+    two unnamed parts are two parts."""
     words_a, words_b = _name_words(a), _name_words(b)
     if words_a and words_a == words_b:
         return True
     plain_a = [w for w in words_a if w not in _STAFF_WORDS]
     plain_b = [w for w in words_b if w not in _STAFF_WORDS]
-    return plain_a == plain_b and bool(set(words_a + words_b) & _STAFF_WORDS)
+    # a staff word in each: "Synth"/"Synth Bass" and "Guitar"/"Bass Guitar" are two parts
+    return plain_a == plain_b and len(plain_a) < len(words_a) and len(plain_b) < len(words_b)
 
 
 def staves_of_one_instrument(a: Track, b: Track) -> bool:
