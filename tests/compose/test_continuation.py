@@ -7,7 +7,7 @@ import pytest
 from bandmate.compose.continuation import continue_piece, infill_bars, lead_sheet
 from bandmate.compose.melody import MelodySettings
 from bandmate.errors import UserError
-from bandmate.score import ChordEvent, Control, KeyChange, Role, Track
+from bandmate.score import ChordEvent, Control, KeyChange, Role, Score, Track
 from bandmate.score.model import PITCH_BEND
 from bandmate.theory import parse_chord
 from bandmate.theory.keys import Key
@@ -472,3 +472,48 @@ def test_a_piano_whose_left_hand_comes_in_first_is_continued_in_its_right_hand(
     new_left = out.track("Piano LH").notes[len(left.notes) :]
     assert new_left and max(n.pitch for n in new_left) < 50  # it goes on with its own bar
     assert len(out.track("Piano RH").notes) > len(right.notes)
+
+
+def band_piece(pad: Track) -> Score:
+    lead = Track("Lead", 73, role=Role.MELODY, notes=notes(*TUNE))
+    return make_score(lead, pad)
+
+
+def expression_after(out: Score, name: str, tick: int) -> list[tuple[int, int]]:
+    return [
+        (c.onset_ticks, c.value)
+        for c in out.track(name).controls
+        if c.number == 11 and c.onset_ticks >= tick
+    ]
+
+
+def test_a_swell_in_every_bar_goes_on_but_a_fade_out_does_not(untrained_melody_model):
+    # the pad swells on expression (CC11) in every bar: the new bars swell too; another fades
+    # out over its last bar: the fade pulsed in every new bar
+    swell = tuple(Control(b * 1920 + k * 240, 11, 50 + 8 * k) for b in range(4) for k in range(8))
+    fade = tuple(Control(3 * 1920 + k * 240, 11, 120 - 14 * k) for k in range(8))
+    chords = notes(*[(4 * b, 4, p) for b in range(4) for p in (48, 52, 55)])
+    settings = MelodySettings(style=None, seed=1)
+    swelling = Track("Pad", 89, role=Role.PAD, notes=chords, controls=swell)
+    out, _ = continue_piece(
+        band_piece(swelling), 2, settings=settings, model=untrained_melody_model
+    )
+    assert [v for t, v in expression_after(out, "Pad", 4 * 1920) if t >= 5 * 1920] == [
+        50 + 8 * k for k in range(8)
+    ]
+    fading = Track("Pad", 89, role=Role.PAD, notes=chords, controls=fade)
+    out, _ = continue_piece(band_piece(fading), 2, settings=settings, model=untrained_melody_model)
+    assert len(expression_after(out, "Pad", 4 * 1920)) == 1  # one level for the new bars
+
+
+def test_new_bars_after_a_swell_on_every_note_are_not_played_at_its_bottom(untrained_melody_model):
+    swells = tuple(Control(i * 480 + k * 120, 11, 50 + 20 * k) for i in range(14) for k in range(4))
+    lead = Track("Lead", 73, role=Role.MELODY, notes=notes(*TUNE), controls=swells)
+    out, _ = continue_piece(
+        make_score(lead),
+        2,
+        settings=MelodySettings(style=None, seed=1),
+        model=untrained_melody_model,
+    )
+    ((_, level),) = expression_after(out, "Lead", 16 * 480)
+    assert 70 <= level <= 90

@@ -357,6 +357,21 @@ def _extend(score, melody_notes, new_notes, new_chords, offset_480: int, cut_tic
     return score.replace(tracks=tuple(tracks), chords=tuple(chords))
 
 
+def _level_at(track: Track, number: int, tick: int) -> int | None:
+    """The value of controller `number` in force at `tick` (None before any)."""
+    values = [c.value for c in track.controls if c.number == number and c.onset_ticks <= tick]
+    return values[-1] if values else None
+
+
+def _shape(track: Track, number: int, start: int, length: int) -> list[tuple[int, int]]:
+    """(tick within the stretch, value) of controller `number`'s changes from `start` on."""
+    return [
+        (c.onset_ticks - start, c.value)
+        for c in track.controls
+        if c.number == number and start <= c.onset_ticks < start + length
+    ]
+
+
 def _restarted_controls(track: Track, start: int, *more: Control) -> tuple[Control, ...]:
     """`track`'s controller changes before `start`, then each one it uses taken back to where
     the part began (`score.transform.controls_at_rest`) for the new bars from `start`, then
@@ -415,9 +430,17 @@ def _continue_other_parts(out: Score, original: Score, start: int, bars: int) ->
         ]
         added = []
         # the bar's pedalling and expression are repeated with its notes, which they hold and
-        # shape (a pad's swell in every bar); its volume is the part's level, a fade-out's not
+        # shape (a pad's swell in every bar); its volume is the part's level, a fade-out's not,
+        # and so is an expression that neither ends the bar where it began nor repeats the bar
+        # before (a fade on CC11 pulsed in every new bar)
+        loops = _level_at(track, 11, pattern_start) == _level_at(track, 11, pattern_end) or (
+            _shape(track, 11, pattern_start, bar_ticks)
+            == _shape(track, 11, pattern_start - bar_ticks, bar_ticks)
+        )
         pedalling = [
-            c for c in controls_window(track, pattern_start, pattern_end) if c.number in _REPEATED
+            c
+            for c in controls_window(track, pattern_start, pattern_end)
+            if c.number in _REPEATED and (c.number != 11 or loops)
         ]
         pedals = []
         old_chord = _chord_at(out.chords, pattern_start)

@@ -96,8 +96,8 @@ _LEVELS = {7: 100, 11: 127}  # ... or, where none is set before a note, where a 
 
 def controls_at_rest(track: Track, at_ticks: int) -> tuple[Control, ...]:
     """Changes at `at_ticks` that take each controller `track` uses back to rest (`_AT_REST`)
-    or, for volume and expression, to the level most of its notes were played at (the median of
-    the levels in force as they begin), for new notes written there: a continuation after a
+    or, for volume and expression, to the level its notes were mostly played at (the median of
+    the levels in force through them), for new notes written there: a continuation after a
     lead's last bend, or a GM file's fade-out, played every new note bent or all but silent,
     and one taken from the level at the first note was silent after a fade-in."""
     used = {c.number for c in track.controls}
@@ -107,9 +107,11 @@ def controls_at_rest(track: Track, at_ticks: int) -> tuple[Control, ...]:
             continue
         changes = [c for c in track.controls if c.number == number]
         ticks = [c.onset_ticks for c in changes]
+        # read at each note's onset and three points through it: a swell on every note (from
+        # 50 to 110) played the new bars at its bottom, 13 dB down
+        heard = (n.onset_ticks + n.duration_ticks * q // 4 for n in track.notes for q in range(4))
         levels = sorted(
-            changes[k - 1].value if (k := bisect.bisect_right(ticks, n.onset_ticks)) else default
-            for n in track.notes
+            changes[k - 1].value if (k := bisect.bisect_right(ticks, t)) else default for t in heard
         ) or [default]
         out.append(Control(at_ticks, number, levels[len(levels) // 2]))
     return tuple(out)
