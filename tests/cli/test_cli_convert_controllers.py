@@ -156,3 +156,27 @@ def test_convert_to_musicxml_writes_the_sustain_pedal_as_pedal_marks(tmp_path):
     text = out.read_text()
     assert text.count('<pedal number="1" sign="yes" type="start"') == 1
     assert 'type="stop"' in text
+
+
+def test_pedal_marks_over_two_voices_are_written_start_before_stop(tmp_path):
+    # chords held over the bar line in one voice and a melody note in another: a mark began in
+    # voice 2 and stopped in voice 1 of one bar, was written stop first, and reading the file
+    # printed music21's warning and lost the mark
+    midi = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    events = [(500, cc(64, 127)), (2400, cc(64, 0)), (2420, cc(64, 127)), (4320, cc(64, 0))]
+    for onset, length, pitch in ((0, 480, 67), (480, 2880, 48), (480, 2880, 55), (1440, 480, 72),
+                                 (2400, 1920, 48), (2400, 1920, 55), (3360, 480, 73)):  # fmt: skip
+        events += [(onset, mido.Message("note_on", note=pitch, velocity=80)),
+                   (onset + length, mido.Message("note_off", note=pitch))]  # fmt: skip
+    now = 0
+    for tick, msg in sorted(events, key=lambda e: (e[0], e[1].type != "note_off")):
+        track.append(msg.copy(time=tick - now))
+        now = tick
+    midi.tracks.append(track)
+    midi.save(tmp_path / "held.mid")
+    out = tmp_path / "held.musicxml"
+    assert run_cli("convert", tmp_path / "held.mid", "-o", out).returncode == 0
+    said = run_cli("info", out)
+    assert said.returncode == 0 and said.stderr == "", said.stderr
+    assert "4 controller changes (sustain pedal)" in said.stdout

@@ -757,3 +757,53 @@ def test_a_pedalled_piano_keeps_its_pedalling_through_musicxml(tmp_path):
     tpb = read_score(tmp_path / "p.musicxml").ticks_per_beat
     bars = [(s / (4 * tpb), e / (4 * tpb)) for s, e in back.pedal_spans()]
     assert bars == [(0, 1), (1, 2), (2, 3)]  # the last let go as its last 16th ends
+
+
+def test_pedal_marks_of_a_grand_staff_pedal_both_staves(tmp_path):
+    # a notation program writes a piano as one part on two staves; music21 keeps the pedal
+    # marks with the upper staff while they mark the lower staff's notes, and they were lost
+    from music21 import expressions, layout, note, stream
+
+    upper, lower = stream.PartStaff(), stream.PartStaff()
+    upper.partName = lower.partName = "Piano"
+    bar = stream.Measure(number=1)
+    bar.append(note.Note(72, quarterLength=4))
+    upper.append(bar)
+    low_notes = [note.Note(48 + k, quarterLength=1) for k in range(4)]
+    bar = stream.Measure(number=1)
+    bar.append(low_notes)
+    lower.append(bar)
+    upper.insert(0, expressions.PedalMark(low_notes[0], low_notes[-1]))
+    score = stream.Score()
+    for staff in (upper, lower):
+        score.insert(0, staff)
+    score.insert(0, layout.StaffGroup([upper, lower], symbol="brace"))
+    score.write("musicxml", fp=tmp_path / "grand.musicxml")
+    back = read_score(tmp_path / "grand.musicxml")
+    whole_bar = (0, 4 * back.ticks_per_beat)
+    assert [t.pedal_spans() for t in back.tracks] == [[whole_bar], [whole_bar]]
+
+
+def test_a_pedal_changed_over_a_held_note_stays_changed(tmp_path):
+    # a bass held a whole bar under a pedal changed at the half bar: the first mark ran to its
+    # note's end, over the second, and the two were read as one mark a bar
+    from music21 import expressions, note, stream
+
+    held, first, second = note.Note(36, quarterLength=4), note.Note(69), note.Note(71)
+    first.quarterLength = second.quarterLength = 2
+    bar = stream.Measure(number=1)
+    low, high = stream.Voice(id="1"), stream.Voice(id="2")
+    low.append(held)
+    high.append([first, second])
+    bar.insert(0, low)
+    bar.insert(0, high)
+    part = stream.Part()
+    part.append(bar)
+    part.insert(0, expressions.PedalMark(held, held))
+    part.insert(0, expressions.PedalMark(second, second))
+    score = stream.Score()
+    score.insert(0, part)
+    score.write("musicxml", fp=tmp_path / "p.musicxml")
+    back = read_score(tmp_path / "p.musicxml")
+    half = 2 * back.ticks_per_beat
+    assert back.tracks[0].pedal_spans() == [(0, half), (half, 2 * half)]

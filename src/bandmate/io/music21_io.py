@@ -34,6 +34,7 @@ import contextlib
 import itertools
 import os
 import re
+from collections import defaultdict
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -343,6 +344,7 @@ def score_from_music21(stream, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> 
 
     tracks = _staves_named(parts, [_track_from_part(p, i, ticks) for i, p in enumerate(parts)])
     flats = [p.flatten() for p in parts]
+    tracks = _with_pedalling(parts, flats, tracks, ticks)
     score = Score(
         tracks=tracks,
         ticks_per_beat=ticks_per_beat,
@@ -501,39 +503,89 @@ def _track_from_part(part, index: int, ticks) -> Track:
     is_drum = inst is not None and (
         isinstance(inst, instrument.UnpitchedPercussion) or inst.midiChannel == DRUM_CHANNEL
     )
-    flat = part.flatten()
-    notes = _joined_notes(flat, ticks)
+    notes = _joined_notes(part.flatten(), ticks)
     role = infer_role(name, program, is_drum)
-    program = max(0, min(127, program))
-    pedal = _pedalling(part, flat, ticks, sorted({n.onset_ticks for n in notes}))
-    return Track(name, program, is_drum, role, tuple(notes), pedal)
+    return Track(name, max(0, min(127, program)), is_drum, role, tuple(notes))
 
 
-def _pedalling(part, flat, ticks, onsets: list[int]) -> tuple[Control, ...]:
-    """A part's pedal marks ("Ped. ... *") as the sustain pedal's changes: pressed where the
-    first note under a mark is struck, let go where the last one ends or, when the part's next
-    note comes within a beat of that, there (a pedal is lifted at the next chord: the 16ths of
-    a pedalled arpeggio ring on to it), so that a piano score is played pedalled as written."""
+def _with_pedalling(parts, flats, tracks: tuple[Track, ...], ticks) -> tuple[Track, ...]:
+    """`tracks` with the parts' pedal marks ("Ped. ... *") as the sustain pedal's changes:
+    pressed where the first note under a mark is struck, let go where the last one ends or, when
+    the part's next note comes within a beat of that, there (a pedal is lifted at the next
+    chord: the 16ths of a pedalled arpeggio ring on to it), and no later than the next mark
+    begins (a pedal changed every half bar over held notes was read as one mark a bar). The
+    pedal is the instrument's: on a grand staff, whose marks music21 keeps with the upper staff
+    while they mark notes of the lower one, every staff takes it."""
     from music21 import expressions
 
-    spans = []
-    for mark in part.spannerBundle.getByClass(expressions.PedalMark):
+    marks = {}
+    for part in parts:
+        for mark in (
+            *part.spannerBundle.getByClass(expressions.PedalMark),
+            *part.recurse().getElementsByClass(expressions.PedalMark),
+        ):
+            marks[id(mark)] = mark
+    if not marks:
+        return tracks
+
+    def located(element) -> tuple[int, int] | None:
+        """(part index, tick) of `element`, in whichever part holds it."""
+        for k, flat in enumerate(flats):
+            try:
+                return k, ticks(flat.elementOffset(element))
+            except Exception:  # music21 raises its own kinds for an element not in a stream
+                continue
+        return None
+
+    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for mark in marks.values():
         first, last = mark.getFirst(), mark.getLast()
-        try:
-            down = ticks(flat.elementOffset(first))
-            struck = ticks(flat.elementOffset(last))
-            up = struck + ticks(last.duration.quarterLength)
-        except Exception:  # a mark on notes that are not in the part (repeats written out)
-            continue
+        start, end = located(first), located(last)
+        if start is None or end is None:
+            continue  # a mark on notes that are not in the score (repeats written out)
+        down, (k, struck) = start[1], end
+        up = struck + ticks(last.duration.quarterLength)
+        onsets = sorted({n.onset_ticks for n in tracks[k].notes})
         following = onsets[bisect.bisect_right(onsets, struck) :]
         if following and up <= following[0] <= up + ticks(1):
             up = following[0]
         if up > down:
-            spans.append((down, up))
-    out = []
-    for down, up in sorted(spans):
-        out += [Control(down, SUSTAIN_PEDAL, 127), Control(up, SUSTAIN_PEDAL, 0)]
+            for staff in _staff_group(parts, tracks, start[0]):
+                spans[staff].append((down, up))
+    out = list(tracks)
+    for k, found in spans.items():
+        found = sorted(set(found))
+        controls = []
+        for n, (down, up) in enumerate(found):
+            if n + 1 < len(found):
+                up = min(up, found[n + 1][0])
+            if up > down:
+                controls += [Control(down, SUSTAIN_PEDAL, 127), Control(up, SUSTAIN_PEDAL, 0)]
+        out[k] = replace(out[k], controls=(*out[k].controls, *controls))
     return tuple(out)
+
+
+def _staff_group(parts, tracks, k: int) -> list[int]:
+    """The indexes of the staves of part `k`'s instrument: `k` and the PartStaffs beside it of
+    the same instrument (a grand staff), or `k` alone."""
+    from music21 import stream as m21stream
+
+    if not isinstance(parts[k], m21stream.PartStaff):
+        return [k]
+
+    def same(j: int) -> bool:
+        return (
+            0 <= j < len(parts)
+            and isinstance(parts[j], m21stream.PartStaff)
+            and parts[j].partName == parts[k].partName
+        )
+
+    low, high = k, k
+    while same(low - 1):
+        low -= 1
+    while same(high + 1):
+        high += 1
+    return list(range(low, high + 1))
 
 
 def _joined_notes(flat, ticks) -> list[Note]:

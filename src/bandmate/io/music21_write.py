@@ -349,9 +349,24 @@ def _mark_pedalling(part, track: Track) -> None:
     for down, up in spans:
         # a pedal pressed just after the chord it catches (as it is played) counts from it
         down, up = (round(t / SIXTEENTH_TICKS) * SIXTEENTH_TICKS for t in (down, up))
-        held = struck[bisect.bisect_left(ticks, down) : bisect.bisect_left(ticks, up)]
-        if held:
-            part.insert(0, expressions.PedalMark(held[0][1], held[-1][1]))
+        held = [
+            e for _, e in struck[bisect.bisect_left(ticks, down) : bisect.bisect_left(ticks, up)]
+        ]
+        if not held:
+            continue
+        # the mark ends on the last note of the voice it starts in: a start in voice 2 and a
+        # stop in voice 1 of one bar came out stop first, and a reader dropped the mark
+        voice = _voice_of(held[0])
+        last = next(e for e in reversed(held) if _voice_of(e) == voice)
+        part.insert(0, expressions.PedalMark(held[0], last))
+
+
+def _voice_of(element) -> str | None:
+    """The id of the voice `element` is in, None when it is in the measure itself."""
+    from music21 import stream
+
+    site = element.activeSite
+    return site.id if isinstance(site, stream.Voice) else None
 
 
 def _instrument(track: Track, part_id: str, channel: int):
