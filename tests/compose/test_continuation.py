@@ -517,3 +517,19 @@ def test_new_bars_after_a_swell_on_every_note_are_not_played_at_its_bottom(untra
     )
     ((_, level),) = expression_after(out, "Lead", 16 * 480)
     assert 70 <= level <= 90
+
+
+def test_a_swell_played_by_hand_in_every_bar_goes_on(untrained_melody_model):
+    # the same swell each bar, but a tick or three late and a little off in level, as a hand
+    # plays it: compared exactly, it was taken for no shape and the new bars were flat
+    swell = tuple(
+        Control(b * 1920 + k * 240 + (b + k) % 4, 11, 40 + 10 * k + (b * k) % 3 - 1)
+        for b in range(4)
+        for k in range(8)
+    )
+    chords = notes(*[(4 * b, 4, p) for b in range(4) for p in (48, 52, 55)])
+    pad = Track("Pad", 89, role=Role.PAD, notes=chords, controls=swell)
+    settings = MelodySettings(style=None, seed=1)
+    out, _ = continue_piece(band_piece(pad), 2, settings=settings, model=untrained_melody_model)
+    new_bar = [v for t, v in expression_after(out, "Pad", 5 * 1920) if t < 6 * 1920]
+    assert len(new_bar) >= 8 and new_bar[-1] - min(new_bar) >= 60  # it swells again

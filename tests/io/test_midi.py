@@ -748,9 +748,10 @@ def test_parts_of_other_programs_on_one_channel_keep_their_own_controllers():
     assert controls[0] == (Control(0, 7, 90), Control(0, 64, 127))
 
 
-def test_a_pedal_written_in_one_staffs_track_holds_the_other_staff_on_its_channel():
+@pytest.mark.parametrize("upper", ["Piano RH", "Piano"])
+def test_a_pedal_written_in_one_staffs_track_holds_the_other_staff_on_its_channel(upper):
     pedal = mido.Message("control_change", control=64, value=127)
-    right = [mido.MetaMessage("track_name", name="Piano RH"), *part(0, 0, 72, pedal)]
+    right = [mido.MetaMessage("track_name", name=upper), *part(0, 0, 72, pedal)]
     left = [mido.MetaMessage("track_name", name="Piano LH"), *part(0, 0, 48)]
     score = midi_from_bytes(midi_file_bytes(right, left))
     assert [t.controls for t in score.tracks] == [(Control(0, 64, 127),)] * 2

@@ -807,3 +807,17 @@ def test_a_pedal_changed_over_a_held_note_stays_changed(tmp_path):
     back = read_score(tmp_path / "p.musicxml")
     half = 2 * back.ticks_per_beat
     assert back.tracks[0].pedal_spans() == [(0, half), (half, 2 * half)]
+
+
+def test_a_pedal_mark_ending_on_a_tied_chord_holds_it_to_its_end(tmp_path):
+    # the mark's last chord is tied over the bar line: the pedal was lifted at the bar line,
+    # where the chord's first piece ends, not where the chord does
+    track = Track(
+        "Piano",
+        0,
+        notes=notes((0, 2, 60), (2, 4, 64), (2, 4, 67)),
+        controls=(Control(0, 64, 127), Control(6 * 480, 64, 0)),
+    )
+    write_score(make_score(track), tmp_path / "p.musicxml")
+    back = read_score(tmp_path / "p.musicxml")
+    assert back.tracks[0].pedal_spans() == [(0, 6 * back.ticks_per_beat)]

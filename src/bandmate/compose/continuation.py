@@ -357,19 +357,28 @@ def _extend(score, melody_notes, new_notes, new_chords, offset_480: int, cut_tic
     return score.replace(tracks=tuple(tracks), chords=tuple(chords))
 
 
-def _level_at(track: Track, number: int, tick: int) -> int | None:
-    """The value of controller `number` in force at `tick` (None before any)."""
-    values = [c.value for c in track.controls if c.number == number and c.onset_ticks <= tick]
-    return values[-1] if values else None
+def _fades(track: Track, start: int, length: int, slack: int) -> bool:
+    """Whether expression (CC11) fades out over the bar from `start`: it ends it 20 or more
+    under where it began and under the part's level, and the bar before did not end so (a
+    swell that falls back in every bar, played by hand: a little off in time and level, so
+    only a fade is told apart, not a shape that recurs exactly)."""
 
+    def level(tick: int) -> int | None:
+        # the level a bar begins at: the change within `slack` after its line (a hand's
+        # reset comes a tick or three late), else the one in force
+        values = [c.value for c in track.controls if c.number == 11 and c.onset_ticks <= tick]
+        return values[-1] if values else None
 
-def _shape(track: Track, number: int, start: int, length: int) -> list[tuple[int, int]]:
-    """(tick within the stretch, value) of controller `number`'s changes from `start` on."""
-    return [
-        (c.onset_ticks - start, c.value)
-        for c in track.controls
-        if c.number == number and start <= c.onset_ticks < start + length
-    ]
+    def bar(at: int) -> tuple[int | None, int | None]:
+        return level(at + slack), level(at + length - 1)
+
+    began, ended = bar(start)
+    if began is None or ended is None:
+        return False
+    part_level = next((c.value for c in controls_at_rest(track, start) if c.number == 11), 127)
+    before = bar(start - length)
+    recurs = before[1] is not None and abs(before[1] - ended) <= 10
+    return ended <= began - 20 and ended <= part_level - 20 and not recurs
 
 
 def _restarted_controls(track: Track, start: int, *more: Control) -> tuple[Control, ...]:
@@ -431,16 +440,12 @@ def _continue_other_parts(out: Score, original: Score, start: int, bars: int) ->
         added = []
         # the bar's pedalling and expression are repeated with its notes, which they hold and
         # shape (a pad's swell in every bar); its volume is the part's level, a fade-out's not,
-        # and so is an expression that neither ends the bar where it began nor repeats the bar
-        # before (a fade on CC11 pulsed in every new bar)
-        loops = _level_at(track, 11, pattern_start) == _level_at(track, 11, pattern_end) or (
-            _shape(track, 11, pattern_start, bar_ticks)
-            == _shape(track, 11, pattern_start - bar_ticks, bar_ticks)
-        )
+        # and so is a fade on expression (it pulsed in every new bar)
+        fading = _fades(track, pattern_start, bar_ticks, early)
         pedalling = [
             c
             for c in controls_window(track, pattern_start, pattern_end)
-            if c.number in _REPEATED and (c.number != 11 or loops)
+            if c.number in _REPEATED and (c.number != 11 or not fading)
         ]
         pedals = []
         old_chord = _chord_at(out.chords, pattern_start)

@@ -537,6 +537,14 @@ def _with_pedalling(parts, flats, tracks: tuple[Track, ...], ticks) -> tuple[Tra
                 continue
         return None
 
+    # each part's notes (a tied chain joined) by onset: where the last note under a mark ends
+    ends: list[dict[int, int]] = []
+    for track in tracks:
+        by_onset: dict[int, int] = {}
+        for n in track.notes:
+            by_onset[n.onset_ticks] = max(by_onset.get(n.onset_ticks, 0), n.end_ticks)
+        ends.append(by_onset)
+    onsets = [sorted(by_onset) for by_onset in ends]
     spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for mark in marks.values():
         first, last = mark.getFirst(), mark.getLast()
@@ -544,9 +552,9 @@ def _with_pedalling(parts, flats, tracks: tuple[Track, ...], ticks) -> tuple[Tra
         if start is None or end is None:
             continue  # a mark on notes that are not in the score (repeats written out)
         down, (k, struck) = start[1], end
-        up = struck + ticks(last.duration.quarterLength)
-        onsets = sorted({n.onset_ticks for n in tracks[k].notes})
-        following = onsets[bisect.bisect_right(onsets, struck) :]
+        # the whole note, to the end of its ties: a tied chord's first piece lifted a beat early
+        up = ends[k].get(struck, struck + ticks(last.duration.quarterLength))
+        following = onsets[k][bisect.bisect_right(onsets[k], struck) :]
         if following and up <= following[0] <= up + ticks(1):
             up = following[0]
         if up > down:

@@ -51,6 +51,11 @@ _STAFF_WORDS = frozenset({
 })  # fmt: skip
 
 
+#: staff words that also name an instrument or its part ("Synth Bass", "Organ Pedal"): a staff
+#: word only where the other name has one too
+_ALSO_INSTRUMENTS = frozenset({"bass", "treble", "pedal", "pedals"})
+
+
 def _name_words(name: str) -> list[str]:
     """The words of a track's name, lower case, a staff's "RH" or "LH" glued to the name
     ("PianoLH") taken apart and an abbreviation with stops ("L.H.", "m.g.") made one."""
@@ -66,15 +71,19 @@ def _name_words(name: str) -> list[str]:
 
 def staff_names(a: str, b: str) -> bool:
     """Whether two part names are those of two staves of one instrument: the same name, or
-    names that differ only in staff words, with one in each (see `staves_of_one_instrument`);
-    two unnamed parts are two parts."""
+    names that differ only in staff words, with one in each, or in one a word that names a hand
+    or a staff (see `staves_of_one_instrument`); two unnamed parts are two parts."""
     words_a, words_b = _name_words(a), _name_words(b)
     if words_a and words_a == words_b:
         return True
     plain_a = [w for w in words_a if w not in _STAFF_WORDS]
     plain_b = [w for w in words_b if w not in _STAFF_WORDS]
-    # a staff word in each: "Synth"/"Synth Bass" and "Guitar"/"Bass Guitar" are two parts
-    return plain_a == plain_b and len(plain_a) < len(words_a) and len(plain_b) < len(words_b)
+    staff_a, staff_b = set(words_a) & _STAFF_WORDS, set(words_b) & _STAFF_WORDS
+    if plain_a != plain_b or not (staff_a or staff_b):
+        return False
+    # in one name only, a staff word must name a hand or a staff: "Piano"/"Piano LH" are
+    # staves, "Synth"/"Synth Bass" and "Guitar"/"Bass Guitar" two parts
+    return bool(staff_a and staff_b) or not (staff_a | staff_b) & _ALSO_INSTRUMENTS
 
 
 def staves_of_one_instrument(a: Track, b: Track) -> bool:
