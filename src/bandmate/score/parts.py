@@ -41,7 +41,7 @@ def melody_track(score: Score) -> Track | None:
 
 
 # Words a notation program adds to an instrument's name to tell its staves apart ("Piano RH",
-# "Piano (L.H.)", "Organ Pedal", "Piano Treble"/"Piano Bass", "Klavier rechts", "Mano
+# "Piano (L.H.)", "Piano Treble"/"Piano Bass", "Klavier rechts", "Mano
 # izquierda", "Piano m.g."), in English, German, French, Spanish and Italian.
 _STAFF_WORDS = frozenset({
     "rh", "lh", "right", "left", "hand", "hands", "upper", "lower", "treble",
