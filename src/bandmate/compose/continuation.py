@@ -358,10 +358,10 @@ def _extend(score, melody_notes, new_notes, new_chords, offset_480: int, cut_tic
 
 
 def _fades(track: Track, start: int, length: int, slack: int) -> bool:
-    """Whether expression (CC11) fades out over the bar from `start`: it ends it 20 or more
-    under where it began and under the part's level, and the bar before did not end so (a
-    swell that falls back in every bar, played by hand: a little off in time and level, so
-    only a fade is told apart, not a shape that recurs exactly)."""
+    """Whether expression (CC11) fades out over the bar from `start`: the bar ends 20 or more
+    under where it began and under the part's level, and the bar before did not end so low (a
+    swell that falls back in every bar). A swell played by hand is a little off in time and
+    level from bar to bar, so a fade is told apart rather than a shape matched exactly."""
 
     def level(tick: int) -> int | None:
         # the level a bar begins at: the change within `slack` after its line (a hand's
