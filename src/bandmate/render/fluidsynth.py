@@ -422,10 +422,11 @@ def _render_track(
     The synth renders into a buffer of _BLOCK_FRAMES (2, frames), handed to `sink` each time it
     is full and at the end, then cleared for reuse. Returns the frames rendered: `end_frame` (the
     end of the track's last note) plus the tail, which ends once the stem has stayed below
-    `quiet_level` for TAIL_QUIET_SECONDS, or at `capacity` frames. A pedal that holds the last
-    notes is lifted at `release_frame` (never, for None: they ring on until they die away); a
-    release written far past the music (a DAW's at the project's end) rendered minutes of
-    silence before.
+    `quiet_level` for TAIL_QUIET_SECONDS, or at `capacity` frames. The controller changes
+    after the last note shape the tail, and a pedal that holds the last notes is lifted at
+    `release_frame`, or, for None (never let go) or a release later than the stems reach,
+    TAIL_MAX_SECONDS before `capacity`; a release written far past the music (a DAW's at the
+    project's end) rendered minutes of silence before.
     """
     lib, handle = synth.lib, synth.handle
     process = lib.fluid_synth_process
