@@ -321,7 +321,7 @@ class Score:
     def held_end_ticks(self) -> int:
         """Where the score's sound is let go: its last note's end, or a pedal's release after
         it (`Track.held_until_ticks`; a pedal never let go counts to the last note's end, and
-        the renderer lets what it holds ring on, up to `render.PEDAL_HOLD_MAX_SECONDS`)."""
+        the renderer lets what it holds ring on, up to its `PEDAL_HOLD_MAX_SECONDS`)."""
         held = (t.held_until_ticks for t in self.tracks)
         return max([self.end_ticks, *(h for h in held if h is not None)])
 
