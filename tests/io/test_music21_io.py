@@ -821,3 +821,17 @@ def test_a_pedal_mark_ending_on_a_tied_chord_holds_it_to_its_end(tmp_path):
     write_score(make_score(track), tmp_path / "p.musicxml")
     back = read_score(tmp_path / "p.musicxml")
     assert back.tracks[0].pedal_spans() == [(0, 6 * back.ticks_per_beat)]
+
+
+def test_a_pedal_held_through_rests_after_the_notes_keeps_holding(tmp_path):
+    # an arpeggio over half a bar, then rests, the pedal held to the bar's end: the mark ended
+    # on the last note and the arpeggio came back held for half the bar
+    arpeggio = [
+        (bar * 4 + k / 4, 0.25, (48, 55, 60, 64)[k % 4]) for bar in range(2) for k in range(8)
+    ]
+    pedal = [Control(bar * 1920 + d, 64, v) for bar in range(2) for d, v in ((10, 127), (1910, 0))]
+    track = Track("Piano", 0, notes=notes(*arpeggio), controls=tuple(pedal))
+    write_score(make_score(track), tmp_path / "p.musicxml")
+    back = read_score(tmp_path / "p.musicxml")
+    bar = 4 * back.ticks_per_beat
+    assert back.tracks[0].pedal_spans() == [(0, bar), (bar, 2 * bar)]

@@ -552,8 +552,11 @@ def _with_pedalling(parts, flats, tracks: tuple[Track, ...], ticks) -> tuple[Tra
         if start is None or end is None:
             continue  # a mark on notes that are not in the score (repeats written out)
         down, (k, struck) = start[1], end
-        # the whole note, to the end of its ties: a tied chord's first piece lifted a beat early
-        up = ends[k].get(struck, struck + ticks(last.duration.quarterLength))
+        # the whole note, to the end of its ties (a tied chord's first piece lifted a beat
+        # early), or a rest the pedal holds on through
+        up = struck + ticks(last.duration.quarterLength)
+        if not last.isRest:
+            up = ends[k].get(struck, up)
         following = onsets[k][bisect.bisect_right(onsets[k], struck) :]
         if following and up <= following[0] <= up + ticks(1):
             up = following[0]

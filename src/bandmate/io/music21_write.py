@@ -346,6 +346,10 @@ def _mark_pedalling(part, track: Track) -> None:
         struck.append((tick, element))
     struck.sort(key=lambda e: e[0])
     ticks = [t for t, _ in struck]
+    rests = [
+        (round(r.getOffsetInHierarchy(part) * NOTATION_TICKS_PER_BEAT), r)
+        for r in part.recurse().getElementsByClass("Rest")
+    ]
     for down, up in spans:
         # a pedal pressed just after the chord it catches (as it is played) counts from it
         down, up = (round(t / SIXTEENTH_TICKS) * SIXTEENTH_TICKS for t in (down, up))
@@ -358,6 +362,19 @@ def _mark_pedalling(part, track: Track) -> None:
         # stop in voice 1 of one bar came out stop first, and a reader dropped the mark
         voice = _voice_of(held[0])
         last = next(e for e in reversed(held) if _voice_of(e) == voice)
+        # held on through rests after it, the mark ends on the last of them: ended on its last
+        # note, an arpeggio held to the bar's end by the pedal came back held for half of it
+        start = round(last.getOffsetInHierarchy(part) * NOTATION_TICKS_PER_BEAT)
+        later = [
+            (tick, r)
+            for tick, r in rests
+            if _voice_of(r) == voice
+            and tick > start
+            and tick + round(r.quarterLength * NOTATION_TICKS_PER_BEAT) <= up
+            and not any(start < t < tick for t in ticks)
+        ]
+        if later:
+            last = max(later, key=lambda e: e[0])[1]
         part.insert(0, expressions.PedalMark(held[0], last))
 
 
