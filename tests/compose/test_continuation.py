@@ -533,3 +533,28 @@ def test_a_swell_played_by_hand_in_every_bar_goes_on(untrained_melody_model):
     out, _ = continue_piece(band_piece(pad), 2, settings=settings, model=untrained_melody_model)
     new_bar = [v for t, v in expression_after(out, "Pad", 5 * 1920) if t < 6 * 1920]
     assert len(new_bar) >= 8 and new_bar[-1] - min(new_bar) >= 60  # it swells again
+
+
+def steps(bar: int, first: int, last: int) -> list[Control]:
+    """CC11 from `first` to `last` over bar `bar`, in 8 steps."""
+    return [Control(bar * 1920 + k * 240, 11, first + (last - first) * k // 7) for k in range(8)]
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        [c for b in range(8) for c in steps(b, 100 - 9 * b, 91 - 9 * b)],  # a slow fade-out
+        [c for b in range(3) for c in steps(b, 100, 100)] + steps(3, 20, 100),  # a riser
+        [c for b in range(4) for c in steps(b, 20 + 20 * b, 40 + 20 * b)],  # a fade-in
+    ],
+    ids=["slow fade-out", "riser", "fade-in"],
+)
+def test_expression_that_is_no_recurring_shape_is_not_repeated(untrained_melody_model, shape):
+    # an 8-bar fade-out whose last bar falls only 9, a riser into the next section, a fade-in:
+    # repeated in every new bar they pulsed or swelled, 12 dB under the part's level
+    bars = 1 + max(c.onset_ticks for c in shape) // 1920
+    chords = notes(*[(4 * b, 4, p) for b in range(bars) for p in (48, 52, 55)])
+    pad = Track("Pad", 89, role=Role.PAD, notes=chords, controls=tuple(shape))
+    settings = MelodySettings(style=None, seed=1)
+    out, _ = continue_piece(band_piece(pad), 2, settings=settings, model=untrained_melody_model)
+    assert len(expression_after(out, "Pad", bars * 1920)) == 1  # one level for the new bars

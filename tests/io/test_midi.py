@@ -811,3 +811,19 @@ def test_a_bass_named_after_the_lead_does_not_take_its_bend(lead, low):
     ]
     score = midi_from_bytes(midi_file_bytes(*named))
     assert score.track(low).controls == ()
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("Vocal", "Main Vocal"), ("Guitar", "Guitar Left"), ("Claps", "Hand Claps"),
+     ("Strings", "Strings Lower")],
+)  # fmt: skip
+def test_a_track_whose_name_adds_a_side_or_hand_does_not_take_anothers_bend(first, second):
+    # "Main", "Left", "Hand" or "Lower" alone in one name are no staff of the other's part
+    bend = mido.Message("pitchwheel", pitch=8191)
+    named = [
+        [mido.MetaMessage("track_name", name=first), *part(0, None, 64, bend)],
+        [mido.MetaMessage("track_name", name=second), *part(0, None, 52)],
+    ]
+    score = midi_from_bytes(midi_file_bytes(*named))
+    assert score.track(second).controls == ()

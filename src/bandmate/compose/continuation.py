@@ -357,28 +357,27 @@ def _extend(score, melody_notes, new_notes, new_chords, offset_480: int, cut_tic
     return score.replace(tracks=tuple(tracks), chords=tuple(chords))
 
 
-def _fades(track: Track, start: int, length: int, slack: int) -> bool:
-    """Whether expression (CC11) fades out over the bar from `start`: the bar ends 20 or more
-    under where it began and under the part's level, and the bar before did not end so low (a
-    swell that falls back in every bar). A swell played by hand is a little off in time and
-    level from bar to bar, so a fade is told apart rather than a shape matched exactly."""
+def _expression_recurs(track: Track, start: int, length: int, slack: int) -> bool:
+    """Whether expression (CC11) plays one shape bar after bar up to the bar from `start`: the
+    bar begins and ends within 10 of where each of the two bars before it began and ended (a
+    swell in every bar, played by hand a little off in time and level). Only such a shape is
+    played again in new bars; a fade-out, a fade-in or a riser into the next section is not (it
+    pulsed, or swelled, in every new bar), and they take the part's level instead."""
 
     def level(tick: int) -> int | None:
-        # the level a bar begins at: the change within `slack` after its line (a hand's
-        # reset comes a tick or three late), else the one in force
         values = [c.value for c in track.controls if c.number == 11 and c.onset_ticks <= tick]
         return values[-1] if values else None
 
     def bar(at: int) -> tuple[int | None, int | None]:
+        # where a bar begins: the change within `slack` after its line (a hand's reset comes a
+        # tick or three late), else the level in force
         return level(at + slack), level(at + length - 1)
 
-    began, ended = bar(start)
-    if began is None or ended is None:
+    shapes = [bar(start - k * length) for k in range(3)]
+    if start < 2 * length or any(None in shape for shape in shapes):
         return False
-    part_level = next((c.value for c in controls_at_rest(track, start) if c.number == 11), 127)
-    before = bar(start - length)
-    recurs = before[1] is not None and abs(before[1] - ended) <= 10
-    return ended <= began - 20 and ended <= part_level - 20 and not recurs
+    (began, ended), *before = shapes
+    return all(abs(b - began) <= 10 and abs(e - ended) <= 10 for b, e in before)
 
 
 def _restarted_controls(track: Track, start: int, *more: Control) -> tuple[Control, ...]:
@@ -440,12 +439,12 @@ def _continue_other_parts(out: Score, original: Score, start: int, bars: int) ->
         added = []
         # the bar's pedalling and expression are repeated with its notes, which they hold and
         # shape (a pad's swell in every bar); its volume is the part's level, a fade-out's not,
-        # and so is a fade on expression (it pulsed in every new bar)
-        fading = _fades(track, pattern_start, bar_ticks, early)
+        # and so is an expression that is no shape recurring bar after bar
+        recurs = _expression_recurs(track, pattern_start, bar_ticks, early)
         pedalling = [
             c
             for c in controls_window(track, pattern_start, pattern_end)
-            if c.number in _REPEATED and (c.number != 11 or not fading)
+            if c.number in _REPEATED and (c.number != 11 or recurs)
         ]
         pedals = []
         old_chord = _chord_at(out.chords, pattern_start)

@@ -51,9 +51,13 @@ _STAFF_WORDS = frozenset({
 })  # fmt: skip
 
 
-#: staff words that also name an instrument or its part ("Synth Bass", "Organ Pedal"): a staff
-#: word only where the other name has one too
-_ALSO_INSTRUMENTS = frozenset({"bass", "treble", "pedal", "pedals"})
+#: the staff words that alone in one of two names still tell a staff: a hand named with its
+#: side, an abbreviation for one, or the word staff
+_HAND_ABBREVIATIONS = frozenset({"rh", "lh", "md", "mg"})
+_HANDS = frozenset({"hand", "hands", "mano", "main"})
+_SIDES = frozenset({"right", "left", "rechts", "links", "rechte", "linke", "droite", "gauche",
+                    "derecha", "izquierda", "destra", "sinistra"})  # fmt: skip
+_STAVES = frozenset({"staff", "stave"})
 
 
 def _name_words(name: str) -> list[str]:
@@ -71,7 +75,7 @@ def _name_words(name: str) -> list[str]:
 
 def staff_names(a: str, b: str) -> bool:
     """Whether two part names are those of two staves of one instrument: the same name, or
-    names that differ only in staff words, with one in each, or in one a word that names a hand
+    names that differ only in staff words, with one in each, or in one words that name a hand
     or a staff (see `staves_of_one_instrument`); two unnamed parts are two parts."""
     words_a, words_b = _name_words(a), _name_words(b)
     if words_a and words_a == words_b:
@@ -81,9 +85,15 @@ def staff_names(a: str, b: str) -> bool:
     staff_a, staff_b = set(words_a) & _STAFF_WORDS, set(words_b) & _STAFF_WORDS
     if plain_a != plain_b or not (staff_a or staff_b):
         return False
-    # in one name only, a staff word must name a hand or a staff: "Piano"/"Piano LH" are
-    # staves, "Synth"/"Synth Bass" and "Guitar"/"Bass Guitar" two parts
-    return bool(staff_a and staff_b) or not (staff_a | staff_b) & _ALSO_INSTRUMENTS
+    if staff_a and staff_b:
+        return True
+    # in one name only, the words must name a hand ("LH", "Left Hand", "m.g.") or a staff:
+    # "Piano"/"Piano LH" are staves; "Synth"/"Synth Bass", "Guitar"/"Guitar Left",
+    # "Claps"/"Hand Claps" and "Vocal"/"Main Vocal" are two parts
+    extra = staff_a | staff_b
+    return bool(
+        extra & _HAND_ABBREVIATIONS or (extra & _HANDS and extra & _SIDES) or extra & _STAVES
+    )
 
 
 def staves_of_one_instrument(a: Track, b: Track) -> bool:
