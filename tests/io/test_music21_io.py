@@ -835,3 +835,32 @@ def test_a_pedal_held_through_rests_after_the_notes_keeps_holding(tmp_path):
     back = read_score(tmp_path / "p.musicxml")
     bar = 4 * back.ticks_per_beat
     assert back.tracks[0].pedal_spans() == [(0, bar), (bar, 2 * bar)]
+
+
+def test_a_pedal_lifted_in_the_middle_of_a_tied_chord_is_read_back_lifted_there(tmp_path):
+    # a chord held 6 beats over the bar line, the pedal lifted at beat 4: the reader took the
+    # mark to the tied chord's end, two beats late
+    track = Track(
+        "Piano",
+        0,
+        notes=notes((0, 6, 48), (0, 6, 55), (2, 1, 72), (6, 2, 67)),
+        controls=(Control(0, 64, 127), Control(4 * 480, 64, 0)),
+    )
+    write_score(make_score(track), tmp_path / "p.musicxml")
+    back = read_score(tmp_path / "p.musicxml")
+    assert back.tracks[0].pedal_spans() == [(0, 4 * back.ticks_per_beat)]
+
+
+def test_a_pedal_held_over_an_empty_bar_after_a_bar_of_two_voices_holds_it(tmp_path):
+    # the notes' bar is written in two voices, the empty bar after it in one: the mark did not
+    # run on over the empty bar's rest, and the bar the pedal lets ring went silent
+    track = Track(
+        "Piano",
+        0,
+        notes=notes((0, 4, 36), (0, 1, 72), (1, 1, 74), (2, 2, 76), (8, 4, 60)),
+        controls=(Control(0, 64, 127), Control(8 * 480, 64, 0), Control(8 * 480, 64, 127)),
+    )
+    write_score(make_score(track), tmp_path / "p.musicxml")
+    back = read_score(tmp_path / "p.musicxml")
+    bar = 4 * back.ticks_per_beat
+    assert back.tracks[0].pedal_spans()[0] == (0, 2 * bar)

@@ -537,14 +537,7 @@ def _with_pedalling(parts, flats, tracks: tuple[Track, ...], ticks) -> tuple[Tra
                 continue
         return None
 
-    # each part's notes (a tied chain joined) by onset: where the last note under a mark ends
-    ends: list[dict[int, int]] = []
-    for track in tracks:
-        by_onset: dict[int, int] = {}
-        for n in track.notes:
-            by_onset[n.onset_ticks] = max(by_onset.get(n.onset_ticks, 0), n.end_ticks)
-        ends.append(by_onset)
-    onsets = [sorted(by_onset) for by_onset in ends]
+    onsets = [sorted({n.onset_ticks for n in track.notes}) for track in tracks]
     spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for mark in marks.values():
         first, last = mark.getFirst(), mark.getLast()
@@ -552,11 +545,9 @@ def _with_pedalling(parts, flats, tracks: tuple[Track, ...], ticks) -> tuple[Tra
         if start is None or end is None:
             continue  # a mark on notes that are not in the score (repeats written out)
         down, (k, struck) = start[1], end
-        # the whole note, to the end of its ties (a tied chord's first piece lifted a beat
-        # early), or a rest the pedal holds on through
+        # to the end of the piece the mark ends on: a note, a tie's piece (where a writer ends
+        # a mark lifted in the middle of a tied chord) or a rest the pedal holds on through
         up = struck + ticks(last.duration.quarterLength)
-        if not last.isRest:
-            up = ends[k].get(struck, up)
         following = onsets[k][bisect.bisect_right(onsets[k], struck) :]
         if following and up <= following[0] <= up + ticks(1):
             up = following[0]

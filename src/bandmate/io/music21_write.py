@@ -339,11 +339,12 @@ def _mark_pedalling(part, track: Track) -> None:
     if not spans:
         return
     struck = []  # (tick, the note or chord struck there)
+    pieces = []  # (tick, every note or chord written, a tied piece too)
     for element in part.recurse().notes:
-        if element.tie is not None and element.tie.type in ("stop", "continue"):
-            continue  # a tied piece is not struck
         tick = round(element.getOffsetInHierarchy(part) * NOTATION_TICKS_PER_BEAT)
-        struck.append((tick, element))
+        pieces.append((tick, element))
+        if element.tie is None or element.tie.type not in ("stop", "continue"):
+            struck.append((tick, element))  # a tied piece is not struck
     struck.sort(key=lambda e: e[0])
     ticks = [t for t, _ in struck]
     rests = [
@@ -361,29 +362,35 @@ def _mark_pedalling(part, track: Track) -> None:
         # the mark ends on the last note of the voice it starts in: a start in voice 2 and a
         # stop in voice 1 of one bar came out stop first, and a reader dropped the mark
         voice = _voice_of(held[0])
-        last = next(e for e in reversed(held) if _voice_of(e) == voice)
-        # held on through rests after it, the mark ends on the last of them: ended on its last
-        # note, an arpeggio held to the bar's end by the pedal came back held for half of it
-        start = round(last.getOffsetInHierarchy(part) * NOTATION_TICKS_PER_BEAT)
+        # it ends on the last piece of that voice written before the release, a tie's piece
+        # too (a pedal lifted in the middle of a tied chord is read back lifted there) ...
+        start, last = max(
+            ((t, e) for t, e in pieces if down <= t < up and _voice_of(e) == voice),
+            key=lambda te: te[0],
+        )
+        # ... or, held on through rests after it, on the last of them: ended on its last note,
+        # an arpeggio held to the bar's end by the pedal came back held for half of it
+        last_struck = ticks[bisect.bisect_left(ticks, up) - 1]
         later = [
             (tick, r)
             for tick, r in rests
             if _voice_of(r) == voice
             and tick > start
+            and tick >= last_struck  # after every note of the mark, in any voice
             and tick + round(r.quarterLength * NOTATION_TICKS_PER_BEAT) <= up
-            and not any(start < t < tick for t in ticks)
         ]
         if later:
             last = max(later, key=lambda e: e[0])[1]
         part.insert(0, expressions.PedalMark(held[0], last))
 
 
-def _voice_of(element) -> str | None:
-    """The id of the voice `element` is in, None when it is in the measure itself."""
+def _voice_of(element) -> str:
+    """The id of the voice `element` is in, "1" when it is in the measure itself (a bar of one
+    voice goes on the voice that the bars with voices write first)."""
     from music21 import stream
 
     site = element.activeSite
-    return site.id if isinstance(site, stream.Voice) else None
+    return str(site.id) if isinstance(site, stream.Voice) else "1"
 
 
 def _instrument(track: Track, part_id: str, channel: int):
