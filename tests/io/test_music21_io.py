@@ -809,58 +809,44 @@ def test_a_pedal_changed_over_a_held_note_stays_changed(tmp_path):
     assert back.tracks[0].pedal_spans() == [(0, half), (half, 2 * half)]
 
 
+def pedal_through_musicxml(tmp_path, spec, pedal) -> list[tuple[float, float]]:
+    """The sustain pedal's spans, in beats, of a piano playing `spec` ((onset, length, pitch)
+    in beats) with `pedal` ((beat, value) changes), written as MusicXML and read back."""
+    controls = tuple(Control(round(beat * 480), 64, value) for beat, value in pedal)
+    write_score(
+        make_score(Track("Piano", 0, notes=notes(*spec), controls=controls)),
+        tmp_path / "p.musicxml",
+    )
+    back = read_score(tmp_path / "p.musicxml")
+    beat = back.ticks_per_beat
+    return [(down / beat, up / beat) for down, up in back.tracks[0].pedal_spans()]
+
+
 def test_a_pedal_mark_ending_on_a_tied_chord_holds_it_to_its_end(tmp_path):
     # the mark's last chord is tied over the bar line: the pedal was lifted at the bar line,
     # where the chord's first piece ends, not where the chord does
-    track = Track(
-        "Piano",
-        0,
-        notes=notes((0, 2, 60), (2, 4, 64), (2, 4, 67)),
-        controls=(Control(0, 64, 127), Control(6 * 480, 64, 0)),
-    )
-    write_score(make_score(track), tmp_path / "p.musicxml")
-    back = read_score(tmp_path / "p.musicxml")
-    assert back.tracks[0].pedal_spans() == [(0, 6 * back.ticks_per_beat)]
+    spec = [(0, 2, 60), (2, 4, 64), (2, 4, 67)]
+    assert pedal_through_musicxml(tmp_path, spec, [(0, 127), (6, 0)]) == [(0, 6)]
 
 
 def test_a_pedal_held_through_rests_after_the_notes_keeps_holding(tmp_path):
     # an arpeggio over half a bar, then rests, the pedal held to the bar's end: the mark ended
     # on the last note and the arpeggio came back held for half the bar
-    arpeggio = [
-        (bar * 4 + k / 4, 0.25, (48, 55, 60, 64)[k % 4]) for bar in range(2) for k in range(8)
-    ]
-    pedal = [Control(bar * 1920 + d, 64, v) for bar in range(2) for d, v in ((10, 127), (1910, 0))]
-    track = Track("Piano", 0, notes=notes(*arpeggio), controls=tuple(pedal))
-    write_score(make_score(track), tmp_path / "p.musicxml")
-    back = read_score(tmp_path / "p.musicxml")
-    bar = 4 * back.ticks_per_beat
-    assert back.tracks[0].pedal_spans() == [(0, bar), (bar, 2 * bar)]
+    spec = [(bar * 4 + k / 4, 0.25, (48, 55, 60, 64)[k % 4]) for bar in range(2) for k in range(8)]
+    pedal = [(bar * 4 + t, v) for bar in range(2) for t, v in ((0.02, 127), (3.98, 0))]
+    assert pedal_through_musicxml(tmp_path, spec, pedal) == [(0, 4), (4, 8)]
 
 
 def test_a_pedal_lifted_in_the_middle_of_a_tied_chord_is_read_back_lifted_there(tmp_path):
     # a chord held 6 beats over the bar line, the pedal lifted at beat 4: the reader took the
     # mark to the tied chord's end, two beats late
-    track = Track(
-        "Piano",
-        0,
-        notes=notes((0, 6, 48), (0, 6, 55), (2, 1, 72), (6, 2, 67)),
-        controls=(Control(0, 64, 127), Control(4 * 480, 64, 0)),
-    )
-    write_score(make_score(track), tmp_path / "p.musicxml")
-    back = read_score(tmp_path / "p.musicxml")
-    assert back.tracks[0].pedal_spans() == [(0, 4 * back.ticks_per_beat)]
+    spec = [(0, 6, 48), (0, 6, 55), (2, 1, 72), (6, 2, 67)]
+    assert pedal_through_musicxml(tmp_path, spec, [(0, 127), (4, 0)]) == [(0, 4)]
 
 
 def test_a_pedal_held_over_an_empty_bar_after_a_bar_of_two_voices_holds_it(tmp_path):
     # the notes' bar is written in two voices, the empty bar after it in one: the mark did not
     # run on over the empty bar's rest, and the bar the pedal lets ring went silent
-    track = Track(
-        "Piano",
-        0,
-        notes=notes((0, 4, 36), (0, 1, 72), (1, 1, 74), (2, 2, 76), (8, 4, 60)),
-        controls=(Control(0, 64, 127), Control(8 * 480, 64, 0), Control(8 * 480, 64, 127)),
-    )
-    write_score(make_score(track), tmp_path / "p.musicxml")
-    back = read_score(tmp_path / "p.musicxml")
-    bar = 4 * back.ticks_per_beat
-    assert back.tracks[0].pedal_spans()[0] == (0, 2 * bar)
+    spec = [(0, 4, 36), (0, 1, 72), (1, 1, 74), (2, 2, 76), (8, 4, 60)]
+    pedal = [(0, 127), (8, 0), (8, 127)]
+    assert pedal_through_musicxml(tmp_path, spec, pedal)[0] == (0, 8)
