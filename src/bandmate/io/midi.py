@@ -698,3 +698,63 @@ def _to_delta(events: list, end_ticks: int = 0) -> mido.MidiTrack:
 def _mido_key(key: Key) -> str:
     table = _MINOR_BY_SHARPS if key.mode in _MINOR_MODES else _MAJOR_BY_SHARPS
     return table[key.sharps + 7]
+
+
+# --- what a Score leaves out -------------------------------------------------------------
+_PEDALS = {
+    64: "the sustain pedal (CC64)",
+    66: "the sostenuto pedal (CC66)",
+    67: "the soft pedal (CC67)",
+}
+#: what `controllers_left_out` names that a Score cannot hold (`score.model.Control`): a part
+#: plays its program from the General MIDI bank, and aftertouch per key is not kept
+_NOT_KEPT = ("bank select (CC0/CC32)", "aftertouch per key")
+
+
+def controllers_left_out(path, *, kept: bool) -> list[str]:
+    """What the MIDI file at `path` plays with that is lost where it goes: with `kept`, into a
+    Score (which holds the pedals, bends, volume, pan and the other controllers, but not bank
+    selects or aftertouch per key); without, into MusicXML, which holds the sustain pedal (as
+    pedal marks) and no other controller. [] for a file that is not MIDI, or does not use them.
+
+    A DAW's or a keyboard's file written to MusicXML lost its pedal, its bends and its mix
+    without a word.
+    """
+    try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"MThd":
+                return []
+        midi = mido.MidiFile(path)
+    except Exception:  # the score was read already; a file mido will not parse gets no warning
+        return []
+    # a controller at the value a GM synth starts at (pan 64, expression 127), or one volume on
+    # every channel, changes nothing when it is left out
+    found: dict[str, None] = {}
+    volumes = set()
+    for track in midi.tracks:
+        for msg in track:
+            kind = msg.type
+            if kind == "pitchwheel" and msg.pitch:
+                found["pitch bends"] = None
+            elif kind == "aftertouch" and msg.value:
+                found["aftertouch"] = None
+            elif kind == "polytouch" and msg.value:
+                found["aftertouch per key"] = None
+            elif kind != "control_change":
+                continue
+            elif msg.control in _PEDALS and msg.value >= 64:
+                found[_PEDALS[msg.control]] = None
+            elif msg.control == 7:
+                volumes.add(msg.value)
+            elif msg.control == 11 and msg.value < 127:
+                found["expression (CC11)"] = None
+            elif msg.control == 10 and msg.value != 64:
+                found["pan (CC10)"] = None
+            elif msg.control == 1 and msg.value:
+                found["modulation (CC1)"] = None
+            elif msg.control in (0, 32) and msg.value and msg.channel != DRUM_CHANNEL:
+                found["bank select (CC0/CC32)"] = None
+    if len(volumes) > 1:  # one level everywhere changes no balance
+        found["volume changes (CC7)"] = None
+    # MusicXML holds the sustain pedal as pedal marks, and no other controller
+    return [k for k in found if k in _NOT_KEPT or (not kept and k != _PEDALS[64])]
