@@ -34,6 +34,11 @@ def quoted(text: str, limit: int = 40) -> str:
     return repr(text)
 
 
+def counted(n: int, noun: str) -> str:
+    """`n` and `noun` for a message, plural but for one: "1 piece", "2 pieces", "1,024 tokens"."""
+    return f"{n:,} {noun}{'s' * (n != 1)}"
+
+
 class ChordSymbolError(UserError):
     """A chord symbol that bandmate cannot read."""
 

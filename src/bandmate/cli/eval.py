@@ -33,7 +33,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import torch
 
-    from bandmate.errors import UserError
+    from bandmate.errors import UserError, counted
     from bandmate.models import load
 
     if args.threads < 1:
@@ -49,11 +49,6 @@ def run(args) -> int:
     what = "chorale" if model.task.name == "chorale" else "piece"
     print(
         f"{args.split}: {nll:.4f} nats/token "
-        f"({_count(pieces, what)}, {_count(tokens, 'token')}, model {model.path})"
+        f"({counted(pieces, what)}, {counted(tokens, 'token')}, model {model.path})"
     )
     return 0
-
-
-def _count(n: int, noun: str) -> str:
-    """`n` and `noun`, plural but for one: "1 piece", "2 pieces", "1,024 tokens"."""
-    return f"{n:,} {noun}{'s' * (n != 1)}"

@@ -101,10 +101,12 @@ def run(args) -> int:
 
 def format_report(report: dict) -> str:
     """The report as plain-text tables."""
+    from bandmate.errors import counted
+
     gen, ref = report["generated"], report["reference"]
     lines = [
-        f"Generated: {_pieces(gen['pieces'])} ({gen['source']}); "
-        f"reference: {_pieces(ref['pieces'])} ({ref['source']}).",
+        f"Generated: {counted(gen['pieces'], 'piece')} ({gen['source']}); "
+        f"reference: {counted(ref['pieces'], 'piece')} ({ref['source']}).",
         "",
         _table(
             ("FEATURE", "OVERLAP", "KL"),
@@ -128,10 +130,6 @@ def format_report(report: dict) -> str:
             _side_by_side("PART-WRITING", HARMONY_ROWS, harmony["generated"], harmony["reference"]),
         ]
     return "\n".join(lines)
-
-
-def _pieces(count: int) -> str:
-    return f"{count} {'piece' if count == 1 else 'pieces'}"
 
 
 def _side_by_side(title: str, rows, generated: dict, reference: dict | None) -> str:
