@@ -342,9 +342,11 @@ def score_from_music21(stream, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> 
     def ticks(quarter_length) -> int:
         return round(Fraction(quarter_length) * ticks_per_beat)
 
-    tracks = _staves_named(parts, [_track_from_part(p, i, ticks) for i, p in enumerate(parts)])
+    tracks = [_track_from_part(p, i, ticks) for i, p in enumerate(parts)]
+    staves = _grand_staves(parts, tracks)
+    tracks = _staves_named(tracks, staves)
     flats = [p.flatten() for p in parts]
-    tracks = _with_pedalling(parts, flats, tracks, ticks)
+    tracks = _with_pedalling(parts, flats, tracks, ticks, staves)
     score = Score(
         tracks=tracks,
         ticks_per_beat=ticks_per_beat,
@@ -458,39 +460,43 @@ def _has_transposition(part) -> bool:
     return bool(inst and inst.transposition and not part.atSoundingPitch)
 
 
-def _staves_named(parts, tracks: list[Track]) -> tuple[Track, ...]:
-    """`tracks` with the staves of one instrument told apart by name: a piano's grand staff
-    (music21's PartStaffs) was two tracks both called "Piano", in `info`, the piano roll's key
-    and a score written back; now "Piano (upper staff)" and "Piano (lower staff)", or
-    "(staff 3)" and so on for more."""
+def _grand_staves(parts, tracks: list[Track]) -> list[list[int]]:
+    """The indexes of the parts, grouped by instrument: the PartStaffs of one instrument side by
+    side under one name (a piano's grand staff) in one group, every other part alone."""
     from music21 import stream as m21stream
 
-    out = list(tracks)
-    group: list[int] = []
-
-    def name_group() -> None:
-        if len(group) > 1:
-            for number, i in enumerate(group, 1):
-                which = (
-                    ("upper staff" if number == 1 else "lower staff")
-                    if len(group) == 2
-                    else f"staff {number}"
-                )
-                out[i] = replace(out[i], name=f"{out[i].name} ({which})")
-        group.clear()
-
+    groups: list[list[int]] = []
     for i, part in enumerate(parts):
-        same = (
-            isinstance(part, m21stream.PartStaff)
-            and group
-            and out[group[-1]].name == out[i].name
-            and isinstance(parts[group[-1]], m21stream.PartStaff)
-        )
-        if not same:
-            name_group()
-        if isinstance(part, m21stream.PartStaff):
-            group.append(i)
-    name_group()
+        staff = isinstance(part, m21stream.PartStaff)
+        last = groups[-1][-1] if groups else None
+        if (
+            staff
+            and last is not None
+            and isinstance(parts[last], m21stream.PartStaff)
+            and tracks[last].name == tracks[i].name
+        ):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def _staves_named(tracks: list[Track], groups: list[list[int]]) -> tuple[Track, ...]:
+    """`tracks` with the staves of one instrument (`_grand_staves`) told apart by name: a
+    piano's grand staff (music21's PartStaffs) was two tracks both called "Piano", in `info`,
+    the piano roll's key and a score written back; now "Piano (upper staff)" and "Piano (lower
+    staff)", or "(staff 3)" and so on for more."""
+    out = list(tracks)
+    for group in groups:
+        if len(group) < 2:
+            continue
+        for number, i in enumerate(group, 1):
+            which = (
+                ("upper staff" if number == 1 else "lower staff")
+                if len(group) == 2
+                else f"staff {number}"
+            )
+            out[i] = replace(out[i], name=f"{out[i].name} ({which})")
     return tuple(out)
 
 
@@ -508,14 +514,17 @@ def _track_from_part(part, index: int, ticks) -> Track:
     return Track(name, max(0, min(127, program)), is_drum, role, tuple(notes))
 
 
-def _with_pedalling(parts, flats, tracks: tuple[Track, ...], ticks) -> tuple[Track, ...]:
+def _with_pedalling(
+    parts, flats, tracks: tuple[Track, ...], ticks, staves: list[list[int]]
+) -> tuple[Track, ...]:
     """`tracks` with the parts' pedal marks ("Ped. ... *") as the sustain pedal's changes:
     pressed where the first note under a mark is struck, let go where the last one ends or, when
     the part's next note comes within a beat of that, there (a pedal is lifted at the next
     chord: the 16ths of a pedalled arpeggio ring on to it), and no later than the next mark
     begins (a pedal changed every half bar over held notes was read as one mark a bar). The
-    pedal is the instrument's: on a grand staff, whose marks music21 keeps with the upper staff
-    while they mark notes of the lower one, every staff takes it."""
+    pedal is the instrument's: on a grand staff (`staves`, from `_grand_staves`), whose marks
+    music21 keeps with the upper staff while they mark notes of the lower one, every staff
+    takes it."""
     from music21 import expressions
 
     marks = {}
@@ -552,7 +561,7 @@ def _with_pedalling(parts, flats, tracks: tuple[Track, ...], ticks) -> tuple[Tra
         if following and up <= following[0] <= up + ticks(1):
             up = following[0]
         if up > down:
-            for staff in _staff_group(parts, tracks, start[0]):
+            for staff in next(g for g in staves if start[0] in g):
                 spans[staff].append((down, up))
     out = list(tracks)
     for k, found in spans.items():
@@ -565,29 +574,6 @@ def _with_pedalling(parts, flats, tracks: tuple[Track, ...], ticks) -> tuple[Tra
                 controls += [Control(down, SUSTAIN_PEDAL, 127), Control(up, SUSTAIN_PEDAL, 0)]
         out[k] = replace(out[k], controls=(*out[k].controls, *controls))
     return tuple(out)
-
-
-def _staff_group(parts, tracks, k: int) -> list[int]:
-    """The indexes of the staves of part `k`'s instrument: `k` and the PartStaffs beside it of
-    the same instrument (a grand staff), or `k` alone."""
-    from music21 import stream as m21stream
-
-    if not isinstance(parts[k], m21stream.PartStaff):
-        return [k]
-
-    def same(j: int) -> bool:
-        return (
-            0 <= j < len(parts)
-            and isinstance(parts[j], m21stream.PartStaff)
-            and parts[j].partName == parts[k].partName
-        )
-
-    low, high = k, k
-    while same(low - 1):
-        low -= 1
-    while same(high + 1):
-        high += 1
-    return list(range(low, high + 1))
 
 
 def _joined_notes(flat, ticks) -> list[Note]:
