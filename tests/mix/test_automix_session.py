@@ -80,7 +80,8 @@ def test_a_part_named_by_a_bare_mix_word_that_sums_nothing_is_mixed_and_said(rng
 
 @pytest.mark.parametrize("name", ["Cued.wav", "Bounced.wav", "Maina.wav", "Mixb.wav"])
 def test_a_mix_word_with_a_letter_run_on_is_a_part(rng, name):
-    _, report = automix([*session(rng), (name, sum_of(session(rng)))])
+    # (a part's sound: one that sums the others is left out whatever its name, test_automix_bus)
+    _, report = automix([*session(rng), (name, chords(rng, 330.0))])
     assert [s.name for s in report.stems][2] == name
 
 

@@ -37,9 +37,14 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    the session (`MONITOR_NAME`: "Cue Mix", "HP Mix 2", "Talkback", "Rough Mix", "Print",
    "Mix"): a sum of the other tracks, mixed in it doubled every part it held (a "Cue Mix" was
    balanced as a drum part). Both rules read the whole track name, so a part's print ("Bass
-   Print") or a part on a bus ("Mix Bus Perc") is mixed. "Main" alone (`MONITOR_BARE_NAME`), a
-   master bus's name but as often the lead vocal's in a "Vocals" folder, is mixed, and the
-   notes say how to leave it out (roles.py says why the sound is not asked).
+   Print") or a part on a bus ("Mix Bus Perc") is mixed. A stem whose name says no part ("Main",
+   the song's title, "Audio 12") and whose sound is the sum of the other stems
+   (`_mixes_by_sound`: their level envelopes in octave bands alike at 0.9 or more, its bands'
+   balance the sum's within 12 dB, and no stem's removal bringing the sum closer) is a master
+   bus or a bounce of the mix, and is left out with a note as the others are; a room mic or
+   a bass amp, which follow some stems but not all, are mixed. "Main" alone
+   (`MONITOR_BARE_NAME`), a master bus's name but as often the lead vocal's in a "Vocals"
+   folder, is otherwise mixed, and the notes say how to leave it out.
 3. **level**: each stem to the working level (-23 LUFS), so that the compressors' thresholds
    mean the same for every stem whatever gain it came in at. A silent stem (no block above
    BS.1770's -70 LUFS gate) is kept silent and named in the report. A stem that holds a steady

@@ -173,11 +173,11 @@ MONITOR_NAME = re.compile(
     r")(?:[ _-]?\d+|[ _-][a-d])?"
 )
 # the one `MONITOR_NAME` that names a part as often as a mix: "Main", a master bus as some DAWs
-# name it, and the lead vocal in a "Vocals" folder. A stem so named is mixed, and the notes say
-# how to leave it out. Checking by its sound whether the other stems sum to it failed on real
-# prints: 16 samples of a limiter's latency, a high-pass or a reverb left a true sum 55-71%
-# explained, and a "Reference" (a commercial song) never is; "Master", "Print", "Bounce",
-# "Rough", "Reference" and the rest name mixes far more often, and are left out by name
+# name it, and the lead vocal in a "Vocals" folder. A stem so named is left out only where its
+# sound is the sum of the other stems (`session_layout._mixes_by_sound`, which asks any stem
+# whose name says no part), else mixed with a note saying how to leave it out. "Master",
+# "Print", "Bounce", "Rough", "Reference" and the rest name mixes far more often, and are left
+# out by name: a "Reference" (a commercial song) never sums the stems
 MONITOR_BARE_NAME = re.compile(r"mains?(?:[ _-]?\d+|[ _-][a-d])?")
 # an effects return, read from the track's name: one named for its effect or as a return
 # anywhere in it ("Verb Return", "Reverb Bus", "Delay Slap", "Vox Verb", "Rtn 2"), or an aux bus

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -166,26 +167,30 @@ _LEFT_OUT = (
 )
 
 
-def _unconfirmed_mixes(found, notes) -> list[str]:
-    """Of the stems `found` as mixes by name, those named by a word that names a part as often
-    (`MONITOR_BARE_NAME`: "Main"), a note in `notes` for each: they are mixed as parts."""
-    out = [name for name in found if MONITOR_BARE_NAME.fullmatch(track_name(name))]
-    for name in out:
-        notes.append(
-            f"{name} is named as a master bus may be, but as often names a part (the lead "
-            "vocal); it was mixed as a part. If it is a mix of the session, leave it out of "
-            "the stems."
-        )
-    return out
+def _mix_candidates(named, asked) -> list[tuple[str, ...]]:
+    """The stems of `named` whose sound `_mixes_by_sound` asks: those whose name says no part
+    ("Main", "Audio 12", the song's title; `role_from_name`) and that no role or level was
+    given for by name (`asked`), a track's two sides ("Song.L", "Song.R") as one."""
+    units: dict[tuple[str, bool], list[str]] = {}
+    for name, _ in named:
+        if role_from_name(name) is not None or (stem_aliases(name) | {track_name(name)}) & asked:
+            continue
+        side = stereo_side(name)
+        units.setdefault((track_name(name), True) if side else (name, False), []).append(name)
+    return [tuple(unit) for unit in units.values()]
 
 
 def _without_guides(named, given_roles, config, notes):
     """(`named` and its names without the stems that are no part of the song: click tracks
-    (`CLICK_NAME`) and cue, talkback or reference mixes (`MONITOR_NAME`)), a note per kind naming
-    what was left out. A stem a user gives a role or a level by its own name is kept: asked for,
-    it is mixed as any other. Raises `UserError` when every stem is left out."""
+    (`CLICK_NAME`), cue, talkback or reference mixes (`MONITOR_NAME`), and a stem whose sound is
+    the sum of the others (`_mixes_by_sound`: a master bus, whatever its name)), a note per kind
+    naming what was left out. "Main" (`MONITOR_BARE_NAME`), a master bus's name as often as the
+    lead vocal's, is left out only by its sound, and a note says it was mixed otherwise. A stem
+    a user gives a role or a level by its own name is kept: asked for, it is mixed as any
+    other. Raises `UserError` when every stem is left out."""
     asked = {key.strip().lower() for key in (*given_roles, *config.levels)}
     left_out = []  # per kind: (its stems, what it is, why it is left out, how to mix it)
+    bare = []  # stems named "Main"
     for pattern, kind, why, ask in _LEFT_OUT:
         found = [
             name
@@ -194,14 +199,12 @@ def _without_guides(named, given_roles, config, notes):
             and not ((stem_aliases(name) | {track_name(name)}) & asked)
         ]
         if pattern is MONITOR_NAME:
-            kept = _unconfirmed_mixes(found, notes)
-            found = [name for name in found if name not in kept]
+            bare = [name for name in found if MONITOR_BARE_NAME.fullmatch(track_name(name))]
+            found = [name for name in found if name not in bare]
         if found:
             left_out.append((found, kind, why, ask.format(found[0])))
-    if not left_out:
-        return named, [name for name, _ in named]
     out = {name for found, *_ in left_out for name in found}
-    if len(out) == len(named):
+    if out and len(out) == len(named):
         listed = ", ".join(name for name, _ in named)
         kinds = " or ".join(kind for _, kind, _, _ in left_out)
         mixes = any(MONITOR_NAME.fullmatch(track_name(name)) for name in out)
@@ -210,13 +213,149 @@ def _without_guides(named, given_roles, config, notes):
             f"a role or a level ({left_out[0][3]})"
             + ("; to master a finished mix, use bandmate master." if mixes else ".")
         )
+    rest = [(name, audio) for name, audio in named if name not in out]
+    summed = _mixes_by_sound(rest, _mix_candidates(rest, asked))
+    for name in summed:
+        notes.append(
+            f"Left out {name}: its sound is the sum of the other stems (their level envelopes "
+            f"alike at {summed[name]:.2f}), as a master bus or a bounce of the mix is, and mixed "
+            f"in it doubles every part; to mix it, give it a role or a level "
+            f"(--level '{name}=-10')."
+        )
+    for name in bare:
+        if name not in summed:
+            notes.append(
+                f"{name} is named as a master bus may be, but as often names a part (the lead "
+                "vocal), and its sound is not the sum of the other stems; it was mixed as a "
+                "part. If it is a mix of the session, leave it out of the stems."
+            )
     for found, kind, why, ask in left_out:
         notes.append(
             f"Left out {', '.join(found)}: {kind} {why}, and is not mixed; to mix it, give it a "
             f"role or a level ({ask})."
         )
+    out |= set(summed)
+    if not out:
+        return named, [name for name, _ in named]
     named[:] = [(name, audio) for name, audio in named if name not in out]  # (let go)
     return named, [name for name, _ in named]
+
+
+# a stem whose sound is the sum of the others' is a mix of the session, whatever its name (a
+# master bus bounced as "Main", "Mix" or the song's title, an unnamed "Audio 12"): mixed in, it
+# doubles every part. The sum of the others is compared with it as level envelopes in octave
+# bands (`_band_envelopes`), not sample by sample: a print's limiter latency (64 samples), a
+# high-pass or the master's EQ leave a true sum 55-71% explained sample by sample, and move a
+# band's envelope hardly at all. A part that only follows others (a room or overhead mic beside
+# the close mics, a bass amp beside its DI) is told from a mix three ways: its envelopes follow
+# the sum less closely (`BUS_CORRELATION`), its bands stand to the sum's far apart from one
+# another (`BUS_BALANCE_DB`: an overhead holds the kick 15-20 dB under the hats, where a mix
+# holds what the close mics do), and the sum without one of the stems follows it better
+# (`BUS_CONTAINS`: a room mic holds no bass, a bass amp no keys). Only a stem whose name says no
+# part is asked: "Room", "OH" or "Bass Amp" are parts by name.
+BUS_CORRELATION = 0.9  # the mean over the bands of the envelopes' correlation
+BUS_BALANCE_DB = 12.0  # the widest spread of the bands' levels against the sum's
+BUS_CONTAINS = 0.002  # how much better the sum without a stem may follow it
+BUS_PART_SHARE = 0.02  # two stems at least hold this share of the sum's energy each
+BUS_SEGMENTS, BUS_SEGMENT_SECONDS = 8, 3.0  # the stretches read, evenly spaced over the song
+BUS_BANDS_HZ = (44.0, 88.0, 177.0, 355.0, 710.0, 1420.0, 2840.0, 5680.0, 11360.0)  # octaves
+
+
+def _band_envelopes(x: np.ndarray, rate: int) -> np.ndarray:
+    """The amplitude (bands, frames) of mono `x` in each octave of `BUS_BANDS_HZ`, per 20 ms
+    hop of a 40 ms Hann window."""
+    hop = max(1, rate // 50)
+    ticks = len(x) // hop - 1
+    if ticks < 1:
+        return np.zeros((len(BUS_BANDS_HZ) - 1, 0))
+    frames = np.lib.stride_tricks.sliding_window_view(x, 2 * hop)[::hop][:ticks]
+    power = np.abs(np.fft.rfft(frames * np.hanning(2 * hop), axis=1)) ** 2
+    freqs = np.fft.rfftfreq(2 * hop, 1 / rate)
+    band = np.searchsorted(BUS_BANDS_HZ, freqs, side="right") - 1
+    inside = (band >= 0) & (band < len(BUS_BANDS_HZ) - 1)
+    out = np.zeros((len(BUS_BANDS_HZ) - 1, ticks))
+    np.add.at(out, band[inside], power[:, inside].T)
+    return np.sqrt(out)
+
+
+def _follows(candidate: np.ndarray, total: np.ndarray) -> tuple[float, float]:
+    """(the mean over the bands of how `candidate`'s envelopes (`_band_envelopes`) correlate
+    with `total`'s, the spread in dB of the bands' levels against the sum's), over the bands
+    within 30 dB of the sum's loudest and the frames within 40 dB of its loudest; (0, inf)
+    where there is nothing to compare."""
+    frame_power = (total**2).sum(axis=0)
+    frames = frame_power >= 1e-4 * frame_power.max(initial=0.0)
+    if frames.sum() < 3:
+        return 0.0, math.inf
+    c, s = candidate[:, frames], total[:, frames]
+    band_power = (s**2).sum(axis=1)
+    bands = [b for b in range(len(s)) if band_power[b] >= 1e-3 * band_power.max()]
+    correlations, levels = [], []
+    for b in bands:
+        cb, sb = c[b] - c[b].mean(), s[b] - s[b].mean()
+        power = math.sqrt(float(cb @ cb) * float(sb @ sb))
+        correlations.append(float(cb @ sb) / power if power > 0 else 0.0)
+        mine = float((c[b] ** 2).sum())
+        levels.append(10 * math.log10(mine / band_power[b]) if mine > 0 else -math.inf)
+    if not bands:
+        return 0.0, math.inf
+    return float(np.mean(correlations)), max(levels) - min(levels)
+
+
+def _stretches(audio, rate: int, starts_s, seconds: float) -> np.ndarray:
+    """`audio`'s mono signal over each stretch (`starts_s`, `seconds` long) at `rate`, joined;
+    silent past its end, resampled where it is at another rate."""
+    from scipy.signal import resample_poly
+
+    x = audio.samples
+    own = audio.sample_rate
+    length = round(seconds * own)
+    out = []
+    for start in starts_s:
+        at = round(float(start) * own)
+        piece = np.zeros(length)
+        held = x[:, at : at + length].mean(axis=0, dtype=np.float64)
+        piece[: len(held)] = np.nan_to_num(held)  # (NaN is refused later, by `_conform`)
+        if own != rate:
+            g = math.gcd(own, rate)
+            piece = resample_poly(piece, rate // g, own // g)
+        out.append(piece[: round(seconds * rate)])
+    return np.concatenate(out)
+
+
+def _mixes_by_sound(named, candidates) -> dict[str, float]:
+    """Of the `candidates` (stem names, or the names of a track's two sides as one), those
+    whose sound is the sum of the other stems in `named` (see `BUS_CORRELATION`), with how
+    closely its envelopes follow the sum's."""
+    if not candidates or len(named) < 3:  # a mix of one other stem is its copy (`_copies`)
+        return {}
+    audios = dict(named)
+    rate = Counter(a.sample_rate for a in audios.values()).most_common(1)[0][0]
+    longest = max(a.samples.shape[1] / a.sample_rate for a in audios.values())
+    seconds = min(BUS_SEGMENT_SECONDS, longest)
+    if seconds <= 0:
+        return {}
+    count = max(1, min(BUS_SEGMENTS, int(longest // seconds)))
+    starts = np.linspace(0.0, longest - seconds, count)
+    mono = {n: _stretches(a, rate, starts, seconds) for n, a in audios.items()}
+    found = {}
+    for unit in candidates:
+        others = [n for n in audios if n not in unit and np.any(mono[n])]
+        this = sum(mono[n] for n in unit)
+        total = sum(mono[n] for n in others) if others else 0.0
+        energy = float(np.dot(total, total)) if others else 0.0
+        held = [n for n in others if float(np.dot(mono[n], mono[n])) >= BUS_PART_SHARE * energy]
+        if len(held) < 2 or not np.any(this):
+            continue
+        envelope = _band_envelopes(this, rate)
+        alike, spread = _follows(envelope, _band_envelopes(total, rate))
+        if alike < BUS_CORRELATION or spread > BUS_BALANCE_DB:
+            continue
+        without = (_follows(envelope, _band_envelopes(total - mono[n], rate))[0] for n in others)
+        if all(w <= alike + BUS_CONTAINS for w in without):
+            for n in unit:
+                found[n] = alike
+    return found
 
 
 def _lone_sides(names: Sequence[str], silent: Sequence[bool] | None = None) -> list[int]:

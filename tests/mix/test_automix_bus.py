@@ -1,0 +1,150 @@
+"""Automix on a DAW export that holds the master bus beside the stems ("Main.wav", the song's
+title, an unnamed "Audio 5.wav"): left out by its sound, where its name does not say it; and
+parts that only follow others (overheads and a room mic beside the close mics, a bass amp beside
+its DI) are mixed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.signal import butter, fftconvolve, sosfilt
+
+from bandmate.io.audio import Audio, read_audio, write_audio
+from bandmate.mix.automix import AutomixConfig, automix_files
+
+RATE = 44_100
+SECONDS = 6.0
+
+
+def _t() -> np.ndarray:
+    return np.arange(int(SECONDS * RATE)) / RATE
+
+
+def _filtered(x, cutoff_hz, kind):
+    return sosfilt(butter(4, cutoff_hz, kind, fs=RATE, output="sos"), x)
+
+
+def kit(rng) -> dict[str, np.ndarray]:
+    """A kit's close mics: a kick on the beat, a snare on 2 and 4, eighth-note hats, and a crash
+    each bar that only the overheads and the room hear."""
+    t = _t()
+    kick = 0.5 * np.sin(2 * np.pi * 55 * t * (1 + 0.5 * np.exp(-(t % 0.5) * 30)))
+    kick *= np.exp(-(t % 0.5) * 12)
+    snare = 0.2 * rng.standard_normal(len(t)) * np.exp(-((t - 0.25) % 0.5) * 20) * (t % 1 >= 0.5)
+    hats = 0.1 * _filtered(rng.standard_normal(len(t)), 7000, "hp") * np.exp(-(t % 0.25) * 40)
+    crash = 0.08 * _filtered(rng.standard_normal(len(t)), 4000, "hp") * np.exp(-(t % 2.0) * 1.5)
+    return {"kick": kick, "snare": snare, "hats": hats, "crash": crash}
+
+
+def band(rng) -> dict[str, np.ndarray]:
+    """A band's parts, mono: drums (one stem), a bass DI, keys and a lead line."""
+    t = _t()
+    pieces = kit(rng)
+    pulse = 0.6 + 0.4 * np.sign(np.sin(2 * np.pi * 2 * t))
+    return {
+        "drums": sum(pieces.values()),
+        "bass": 0.3 * np.sin(2 * np.pi * 55 * t + 0.3 * np.sin(2 * np.pi * 0.5 * t)) * pulse,
+        "keys": 0.1
+        * sum(np.sin(2 * np.pi * 262 * r * t) for r in (1, 1.26, 1.5))
+        * np.exp(-(t % 0.5) * 4),
+        "lead": 0.2
+        * np.sin(2 * np.pi * 440 * t * (1 + 0.01 * np.sin(2 * np.pi * 5 * t)))
+        * (0.5 + 0.5 * np.sin(2 * np.pi * 0.7 * t) ** 2),
+    }
+
+
+def master_bus(x: np.ndarray) -> np.ndarray:
+    """The sum as a master chain prints it: a 30 Hz high-pass, a soft limiter, 64 samples late."""
+    x = np.tanh(2 * _filtered(x, 30, "hp")) / 2
+    return np.roll(x, 64)
+
+
+def write(folder, stems: dict[str, np.ndarray]):
+    folder.mkdir()
+    for name, x in stems.items():
+        write_audio(Audio(np.asarray(x, np.float32), RATE), folder / name)
+    return folder
+
+
+def mixed(folder, out, **config):
+    report = automix_files([folder], out, config=AutomixConfig(**config))
+    return report, read_audio(out).samples
+
+
+def named_band(rng) -> dict[str, np.ndarray]:
+    parts = band(rng)
+    return {f"{k + 1:02d}-{name.title()}.wav": x for k, (name, x) in enumerate(parts.items())}
+
+
+@pytest.mark.parametrize("bus", ["Main.wav", "Summer Nights.wav", "Audio 5.wav"])
+def test_a_master_bus_whatever_its_name_is_left_out_and_said(rng, tmp_path, bus):
+    # a master bus bounced beside the stems ("Main", the song's title, an unnamed track) was
+    # mixed in as one more part: every part in it twice
+    stems = named_band(rng)
+    alone, alone_mix = mixed(write(tmp_path / "stems", stems), tmp_path / "alone.wav")
+    stems[bus] = master_bus(sum(stems.values()))
+    report, mix = mixed(write(tmp_path / "export", stems), tmp_path / "mix.wav")
+    assert [s.name for s in report.stems] == [s.name for s in alone.stems]
+    (note,) = [n for n in report.notes if n.startswith(f"Left out {bus}:")]
+    assert "sum of the other stems" in note and f"--level '{bus}=-10'" in note
+    np.testing.assert_array_equal(mix, alone_mix)
+
+
+def test_a_master_bus_split_into_two_sides_is_left_out(rng, tmp_path):
+    stems = named_band(rng)
+    bus = master_bus(sum(stems.values()))
+    stems["Song Bounce v2.L.wav"] = bus
+    stems["Song Bounce v2.R.wav"] = 0.9 * bus
+    report, _ = mixed(write(tmp_path / "export", stems), tmp_path / "mix.wav")
+    assert len(report.stems) == 4
+    assert sum(n.startswith("Left out Song Bounce v2.") for n in report.notes) == 2
+
+
+def test_a_master_bus_given_a_level_is_mixed(rng, tmp_path):
+    stems = named_band(rng)
+    stems["Main.wav"] = master_bus(sum(stems.values()))
+    report, _ = mixed(write(tmp_path / "export", stems), tmp_path / "mix.wav", levels={"Main": -10})
+    assert [s.name for s in report.stems][-1] == "Main.wav"
+    assert not any("sum of the other stems" in n for n in report.notes)
+
+
+def room(x: np.ndarray, rng) -> np.ndarray:
+    """`x` in a room: 0.9 s of decaying noise as its response."""
+    n = int(0.9 * RATE)
+    response = rng.standard_normal(n) * np.exp(-np.arange(n) / RATE * 7)
+    return 0.5 * fftconvolve(x, response / np.sqrt((response**2).sum()))[: len(x)]
+
+
+def late(x: np.ndarray, seconds: float) -> np.ndarray:
+    out = np.zeros_like(x)
+    shift = int(seconds * RATE)
+    out[shift:] = x[:-shift]
+    return out
+
+
+def test_unnamed_overheads_and_room_beside_the_close_mics_are_mixed(rng, tmp_path):
+    # an unnamed kit ("Audio 1" ... "Audio 5"): the overheads and the room hear every piece,
+    # but neither is the sum of the others
+    pieces = kit(rng)
+    overheads = late(0.05 * pieces["kick"] + 0.5 * pieces["snare"] + 0.8 * pieces["hats"], 0.003)
+    stems = [
+        pieces["kick"],
+        pieces["snare"],
+        pieces["hats"],
+        overheads + pieces["crash"],
+        room(sum(pieces.values()), rng),
+    ]
+    folder = write(tmp_path / "kit", {f"Audio {k + 1}.wav": x for k, x in enumerate(stems)})
+    report, _ = mixed(folder, tmp_path / "mix.wav")
+    assert len(report.stems) == 5
+    assert not any("sum of the other stems" in n for n in report.notes)
+
+
+def test_an_unnamed_bass_amp_beside_its_di_is_mixed(rng, tmp_path):
+    # the amp follows its DI closely, and the DI the amp: neither is a mix of the session
+    parts = band(rng)
+    amp = 0.3 * np.tanh(3 * _filtered(parts["bass"], 800, "lp"))
+    stems = {"Audio 1.wav": parts["bass"], "Audio 2.wav": amp, "Audio 3.wav": parts["keys"]}
+    report, _ = mixed(write(tmp_path / "export", stems), tmp_path / "mix.wav")
+    assert len(report.stems) == 3
+    assert not any("sum of the other stems" in n for n in report.notes)
