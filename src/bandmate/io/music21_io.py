@@ -357,12 +357,40 @@ def score_from_music21(stream, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> 
         sections=_sections(flats, ticks),
         title=_title(stream),
     )
-    # the measures' own end: a closing bar of rests (`| C D E F | z4 |`) holds the piece past
-    # the bar of its last note, which the notes alone do not tell
-    written = max(ticks(f.highestTime) for f in flats)
-    if written > score.written_bars_end:
-        score = score.replace(written_end_ticks=written)
-    return score
+    return _with_written_end(score, max(ticks(f.highestTime) for f in flats))
+
+
+def _with_written_end(score: Score, measures_end: int) -> Score:
+    """`score` ending where its written music ends, given where its measures end.
+
+    The measures' end tells what the notes alone do not: a closing bar of rests
+    (`| C D E F | z4 |`) is part of the piece, and `continue` writes after it. But a score begun
+    from a notation program's template keeps the template's measures: 8 bars written in a
+    32-bar template leave 24 bars of whole-measure rests in every part, which the composer
+    never wrote, and `continue` wrote after them, 24 bars of silence into the piece. So bars
+    past the last one that holds something, a note or a chord symbol (a lead sheet's chords
+    over rests are music to play), are taken as written as a MIDI file's end of track is
+    (`io.midi`): up to `CLOSING_REST_BARS` of them close the piece, more are a template's and
+    none count. A meter, key or tempo change, or a rehearsal mark, in those bars governs no
+    note and does not make them written; rests inside the last bar that holds a note are that
+    bar's (`| G z3 |`). A piece with nothing in it at all keeps all of its measures, as written.
+    """
+    from bandmate.io.midi import CLOSING_REST_BARS
+
+    grid = score.bar_grid
+    content_end = score.written_bars_end
+    if score.chords:
+        chords_end = grid.bar_start(grid.bar_at(score.chords[-1].onset_ticks) + 1)
+        if chords_end > content_end:
+            score = score.replace(written_end_ticks=chords_end)
+            content_end = chords_end
+    if measures_end <= content_end:
+        return score
+    if content_end and grid.bar_at(measures_end - 1) - grid.bar_at(content_end - 1) > (
+        CLOSING_REST_BARS
+    ):
+        return score
+    return score.replace(written_end_ticks=measures_end)
 
 
 # --- files -------------------------------------------------------------------------------------
