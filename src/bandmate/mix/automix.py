@@ -100,7 +100,11 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    balance; a left/right pair hard to its sides); mono stems become stereo. One side of a pair
    without the other ("Keys L" alone: a file lost on the way) is a mono part on the side its
    name gives, at its role's spread, not hard there (the part would sound from one side alone),
-   the others filling the other side; the notes say so and ask for the missing side. An
+   the others filling the other side; the notes say so and ask for the missing side. A
+   track's two sides read as two parts (`_split_pairs`: roles that differ, a bass DI left and
+   a guitar right) are each balanced and filtered as their own part but kept hard to their
+   sides, as the track had them, and the notes say so: panned by role, two centred roles both
+   went to the centre, and a stereo part misread as two collapsed to mono, unsaid. An
    effects return or effects track (`RETURN_NAME`, `FX_NAME`: "Verb Return", "Vox Verb",
    "Delay", "Aux 1", "FX"; not a part named "Aux" and an instrument, "Aux Perc") stays in the
    centre, its stereo as the session made it, whatever role it is read as (a reverb read as a
@@ -178,6 +182,8 @@ from bandmate.mix.session_layout import (
     _pair_content_roles,
     _pair_roles,
     _returns_as_sent,
+    _split_pair_notes,
+    _split_pairs,
     _without_guides,
 )
 from bandmate.mix.stems_gain import _balance, _finish, _given_levels, _masking_cuts, _pans
@@ -428,7 +434,11 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     named_sides = [
         0 if k in paired else (stereo_side(n) or ("", hints[k]))[1] for k, n in enumerate(names)
     ]
-    pans = pair_pans(pairs, _pans(roles, silent, levels, table, parts, centred, named_sides))
+    # a track's two sides read as two parts keep the track's image (`_split_pairs`)
+    split = _split_pairs(names, silent, pairs)
+    pans = _pans(roles, silent, levels, table, parts, centred, named_sides)
+    pans = pair_pans([*pairs, *split], pans)
+    notes.extend(_split_pair_notes(names, roles, split))
     notes.extend(_lone_side_notes(names, roles, pans, silent, lone))
     notes.extend(_one_channel_notes(names, live_sides, pans))
     total = _OrderedSum((2, frames))  # each stem added in at its place: they all start at 0

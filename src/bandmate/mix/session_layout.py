@@ -14,6 +14,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -389,6 +390,40 @@ def _lone_side_notes(names, roles, pans, silent, lone: Sequence[int]) -> list[st
             + f"; it was mixed as a mono {roles[k]} part {place}, not hard {this}, where the "
             f"part would sound from one side alone. If the {other} side was left out, "
             + ("export it again." if there else "add it.")
+        )
+    return out
+
+
+def _split_pairs(names, silent, pairs) -> list[tuple[int, int]]:
+    """(left, right) stem indices of each track's two sides ("Audio 1_01.L", ".R"), both
+    sounding, that are not one of `pairs` (the pairs of one role): read as two parts (a bass
+    DI left, a guitar right, `_pair_content_roles`), or given two roles. Each is balanced and
+    filtered as its own part, but kept hard to its side, as the track had it: panned by role,
+    two centred roles (a drum loop left, a bass right) both went to the centre and a stereo
+    part read as two collapsed to mono, without a word."""
+    paired = {k for pair in pairs for k in pair}
+    return [
+        (left, right)
+        for left, right in stereo_pairs(names, [None] * len(names))
+        if left not in paired and right not in paired and not (silent[left] or silent[right])
+    ]
+
+
+def _split_pair_notes(names, roles, split) -> list[str]:
+    """A note for each of `split` (`_split_pairs`), saying where its sides went and how to have
+    them mixed as one part."""
+    out = []
+    for left, right in split:
+        track = track_name(names[left])
+        stem = Path(names[left]).stem
+        at = stem.lower().find(track)
+        shown = stem[at : at + len(track)] if at >= 0 else track
+        out.append(
+            f"{names[left]} and {names[right]} are the two sides of one track but sound as "
+            f"two parts ({roles[left]} and {roles[right]}); each was balanced as its own part "
+            f"and kept hard to its side, as the track had them. If they are one part, give the "
+            f"track one role (--role '{shown}={roles[left]}'); if two mono parts, export them "
+            "as two tracks to have each placed by its role."
         )
     return out
 
