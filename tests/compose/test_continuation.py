@@ -11,6 +11,8 @@ from bandmate.score import ChordEvent, Control, KeyChange, Role, Score, Track
 from bandmate.score.model import PITCH_BEND
 from bandmate.theory import parse_chord
 from bandmate.theory.keys import Key
+from bandmate.tokens.base import EOS
+from bandmate.tokens.melody import MelodyTokenizer
 from tests.builders import bass, drums, make_score, notes
 
 TUNE = [(i, 1, (60, 62, 64, 65, 67, 65, 64, 62)[i % 8]) for i in range(14)]  # 3.5 bars of 4/4
@@ -558,3 +560,83 @@ def test_expression_that_is_no_recurring_shape_is_not_repeated(untrained_melody_
     settings = MelodySettings(style=None, seed=1)
     out, _ = continue_piece(band_piece(pad), 2, settings=settings, model=untrained_melody_model)
     assert len(expression_after(out, "Pad", bars * 1920)) == 1  # one level for the new bars
+
+
+def held_over_tune(meter: tuple[int, int], charted: bool = True) -> tuple[Score, int]:
+    """(four bars of eighths in `meter` whose last note, two beats before the end, is tied a
+    beat over the final bar line, with a chord a bar or none; the tick where that note ends)."""
+    from bandmate.score import TimeSignature
+
+    beats = 4 * meter[0] // meter[1]  # quarter notes in a bar
+    line = (67, 69, 71, 72, 74, 72, 71, 69)
+    tune = [(i / 2, 0.5, line[i % 8]) for i in range(2 * (4 * beats - 2))]
+    tune.append((4 * beats - 2, 3, 67))
+    chords = ("G", "C", "D7", "G")
+    events = tuple(ChordEvent(480 * beats * i, parse_chord(c)) for i, c in enumerate(chords))
+    events = events if charted else ()
+    score = make_score(Track("Lead", 73, role=Role.MELODY, notes=notes(*tune)), chords=events)
+    return score.replace(time_signatures=(TimeSignature(0, *meter),)), (4 * beats + 1) * 480
+
+
+@pytest.mark.parametrize(
+    ("meter", "charted"), [((4, 4), True), ((3, 4), True), ((6, 8), True), ((4, 4), False)]
+)
+def test_the_bar_after_a_held_last_note_has_its_chord_and_a_melody_as_full_as_the_next(
+    meter, charted
+):
+    # the tune's last note tied a beat over its final bar line: the guide forbade every
+    # position under it, the downbeat too, so the first new bar never had a chord (0 of 30
+    # seeds in each meter), and the shipped model, kept from the chord it writes on every
+    # downbeat, wrote about half as many notes per beat there as in the bars after it, and
+    # none at all in some. A tune without chords has one labelled for the held note's tail
+    # there too: the model's own is written in its place, not beside it
+    original, held_end = held_over_tune(meter, charted)
+    bar = original.bar_grid.bar_start(4) - original.bar_grid.bar_start(3)
+    first, second = 4 * bar, 5 * bar
+    counts = {"first": 0, "second": 0}
+    for seed in range(3):
+        out, _ = continue_piece(original, 3, settings=MelodySettings(style=None, seed=seed))
+        new = out.track("Lead").notes[len(original.track("Lead").notes) :]
+        # the held note rings to its end: nothing struck under it, the melody comes back after
+        assert all(n.onset_ticks >= held_end for n in new), [n.onset_ticks / 480 for n in new]
+        assert any(n.onset_ticks < second for n in new), "the first new bar has no new note"
+        # a chord symbol starts on the first new downbeat, under the held note, and only one
+        assert [c.onset_ticks for c in out.chords].count(first) == 1, out.chords[-4:]
+        counts["first"] += sum(n.onset_ticks < second for n in new)
+        counts["second"] += sum(second <= n.onset_ticks < second + bar for n in new)
+    # per beat of the bar left after the hold, about as many notes as the bar after it
+    per_beat_first = counts["first"] / (first + bar - held_end)
+    per_beat_second = counts["second"] / bar
+    assert per_beat_first >= 0.75 * per_beat_second, counts
+
+
+def test_the_guide_lets_a_chord_but_no_note_start_under_a_held_note():
+    # the prompt's last note holds 12 steps (a quarter) into a bar of 6/8: the guide forbade
+    # the downbeat itself, so a chart's chord there could not be written (no token left to
+    # choose) and the model could not write its own; and it let the bar end on the held
+    # note's tail, a bar of rest heard as the tune stopping
+    from bandmate.compose.leadsheet import LeadSheetGuide, PlannedBar
+
+    tok = MelodyTokenizer()
+    name = tok.token_id
+    bar = [name("METER_6_8"), name("BAR")]
+    chart = [PlannedBar(bar, (6, 8), 36, chords=[(0, [name("CHORD_C_maj")])])]
+    prompt = [0]
+    guide = LeadSheetGuide(tok, chart, len(prompt), held_steps=12)
+    tokens = [*prompt, *bar]
+    assert guide.mask(len(tokens), tokens)[name("POS_0")]
+    tokens += [name("POS_0"), name("CHORD_C_maj")]
+    allowed = guide.mask(len(tokens), tokens)
+    assert not allowed[name("PITCH_60")] and not allowed[name("POS_6")]
+    assert allowed[name("POS_12")] and not allowed[EOS]  # a note comes before the end
+    free = [PlannedBar(bar, (6, 8), 36)]
+    guide = LeadSheetGuide(tok, free, len(prompt), fixed_chords=False, held_steps=12)
+    tokens = [*prompt, *bar]
+    allowed = guide.mask(len(tokens), tokens)
+    assert allowed[name("POS_0")] and not allowed[name("POS_6")] and allowed[name("POS_12")]
+    tokens.append(name("POS_0"))
+    allowed = guide.mask(len(tokens), tokens)
+    assert allowed[name("CHORD_G_maj")] and not allowed[name("PITCH_67")]
+    tokens += [name("CHORD_G_maj"), name("POS_12"), name("PITCH_67")]
+    tokens.append(name("DUR_6"))
+    assert guide.mask(len(tokens), tokens)[EOS]  # a note has sounded: the bar may end

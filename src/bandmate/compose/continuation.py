@@ -6,7 +6,8 @@ finds most likely for it (each STYLE prefix is scored on the tune; the best wins
 writes the `bars` bars after the input's last bar as written (`written_end`), chords included:
 it learnt to write a chord at every bar. Everything the input holds is kept unchanged, a rest
 that closes its last bar included; a last note held over that bar's line rings on into the
-first new bar, and the new melody starts when it ends. The new notes join the melody's track.
+first new bar, under the chord the model writes on its downbeat, and the new melody starts
+when it ends. The new notes join the melody's track.
 Other parts continue the way an arranger keyboard plays a style: each repeats its last bar
 (the last it starts notes in, not a closing tie), moved to each new chord (by the root, with
 chord tones snapped to the new chord's nearest tones); drums repeat their last bar as it is.
@@ -339,11 +340,16 @@ def _extend(score, melody_notes, new_notes, new_chords, offset_480: int, cut_tic
         if at(n.onset_ticks) >= cut_ticks
     ]
     chords = list(score.chords or _labelled(score, melody_notes))
-    chords += [
+    new = [
         ChordEvent(at(c.onset_ticks), c.symbol)
         for c in new_chords
         if at(c.onset_ticks) >= cut_ticks or not chords
     ]
+    # the model's chord on the first new downbeat, under a last note held over the line, takes
+    # the place of the one labelled for that note's tail: both were kept, two chords at a tick
+    ticks = {c.onset_ticks for c in new}
+    chords = [c for c in chords if c.onset_ticks < cut_ticks or c.onset_ticks not in ticks]
+    chords = sorted([*chords, *new], key=lambda c: c.onset_ticks)
     source = _melody_source(score, melody_notes)
     tracks = []
     for track in score.tracks:

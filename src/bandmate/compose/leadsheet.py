@@ -7,8 +7,9 @@ position, only what keeps the piece on its plan:
 
 - **bars**: the piece has exactly the planned bars, each in its meter; a bar ends (the next
   `[METER] BAR`, or `<eos>` after the last bar) only when the model chooses to end it, never
-  before a note has sounded in it (struck there or held over from the bar before), and
-  positions only move forward inside it;
+  before a note has sounded in it (struck there or held over from the bar before; a prompt's
+  note held over counts only when it fills the bar), and positions only move forward inside
+  it;
 - **chords** (`chords=`, per bar the (position, chord tokens) of a chart): each is written where
   it starts, as the chart has it; a position may not jump past a chord that has not been
   written, and the model never writes a chord of its own. Without a chart (continuing a tune)
@@ -95,8 +96,9 @@ class LeadSheetGuide:
         writes its own). prompt_length: how many tokens precede the first planned bar (`<bos>`,
         style, key, maybe a tune to continue). held_steps: steps from the first planned bar's
         start during which a note of the prompt still sounds (a tune's last note held over its
-        final bar line): no new note starts under it, and a bar it sounds in may end without
-        another.
+        final bar line): no new note starts under it, but a chord may (the chart's, or the
+        model's own on a strong beat: a chord symbol on the downbeat under a tied note), and a
+        bar it leaves room in has a note of its own after it.
     """
 
     def __init__(
@@ -138,7 +140,7 @@ class LeadSheetGuide:
         self._after = "boundary"  # boundary | pos | chord | bass | pitch
         self._chord_tones: set[int] = set()
         self._steps_before_bar = 0  # steps from the first planned bar to this bar's start
-        self._sounding_until = held_steps  # where the last note written ends, in the same steps
+        self._sounding_until = 0  # where the last note written ends, in the same steps
         self._held_until = held_steps  # where the prompt's last note ends, in the same steps
         self._sounded = False  # whether a note sounds anywhere in the bar being written
         self.bar_token_starts: list[int] = []  # where each planned bar's opening begins
@@ -159,7 +161,8 @@ class LeadSheetGuide:
             left = self._total_steps - self._steps_before_bar - self._position
             allowed[(self._kind == "dur") & (self._dur <= max(left, 1))] = True
         elif self._after == "pos":
-            allowed[self._pitch >= 0] = True
+            if not self._under_hold(self._position):
+                allowed[self._pitch >= 0] = True
             if not self.fixed_chords:
                 allowed[self._kind == "chord"] = True
         else:  # between events: a later position, or the bar's end once its chords are written
@@ -168,7 +171,9 @@ class LeadSheetGuide:
             first = max(self._position + 1, self._held_until - self._steps_before_bar)
             for k in range(first, last + 1):
                 allowed[self._pos_ids[k]] = True
-            if self._after in ("chord", "bass"):
+            for k in self._chord_positions_under_hold(last):
+                allowed[self._pos_ids[k]] = True
+            if self._after in ("chord", "bass") and not self._under_hold(self._position):
                 allowed[self._pitch >= 0] = True  # the note under the chord
             if self._after == "chord" and not self.fixed_chords:
                 allowed[self._kind == "bass"] = True
@@ -278,9 +283,31 @@ class LeadSheetGuide:
         """Move to the next planned bar, whose opening begins at token index `at`."""
         self._steps_before_bar += self._bar_length()
         self._bar += 1
-        self._sounded = self._sounding_until > self._steps_before_bar  # a note held over
+        # a note the model held over sounds in the bar; the prompt's last note does not count:
+        # a bar that rang with its tail and then rested was heard as the tune stalling (13 of
+        # 72 first new bars, 12 seeds of 6 tunes, once a chord could start under the note).
+        # Held through the bar, it leaves no room, and the bar may end (`mask`)
+        self._sounded = self._sounding_until > self._steps_before_bar
         self.bar_token_starts.append(at)
         self._opening_left = list(self.bars[self._bar].opening) if not self.finished else []
+
+    def _under_hold(self, position: int) -> bool:
+        """Whether `position` of the bar being written is under the prompt's held note."""
+        return self._steps_before_bar + position < self._held_until
+
+    def _chord_positions_under_hold(self, last: int) -> list[int]:
+        """Positions after the last one written, up to `last`, where a chord may start under
+        the prompt's held note, though no note may: the chart's next chord where it is, or
+        (writing its own chords) a strong beat, where chords change: the downbeat, and the
+        middle of a duple bar. Forbidden, the first bar lost the chord the model writes on
+        every downbeat, and with it half the notes it writes after it."""
+        held = self._held_until - self._steps_before_bar
+        first = self._position + 1
+        if self.fixed_chords:
+            pending = self._pending_chord_position()
+            return [pending] if pending is not None and first <= pending < held else []
+        strong = strong_positions(self._meter(), self._bar_length())
+        return sorted(k for k in strong if first <= k < held and k <= last)
 
     def _bar_length(self) -> int:
         return 0 if self._bar < 0 else self.bars[self._bar].length_steps
