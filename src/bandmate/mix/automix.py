@@ -39,8 +39,9 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    balanced as a drum part). Both rules read the whole track name, so a part's print ("Bass
    Print") or a part on a bus ("Mix Bus Perc") is mixed. A stem whose name says no part ("Main",
    the song's title, "Audio 12") and whose sound is the sum of the other stems
-   (`_mixes_by_sound`: their level envelopes in octave bands alike at 0.9 or more, its bands'
-   balance the sum's within 12 dB, and no stem's removal bringing the sum closer) is a master
+   (`_mixes_by_sound`: its levels in octave bands follow the sum's within 2.5 dB once the
+   master's EQ and compression are taken out, its bands' balance the sum's within 12 dB, and
+   no stem's removal bringing the sum closer) is a master
    bus or a bounce of the mix, and is left out with a note as the others are; a room mic or
    a bass amp, which follow some stems but not all, are mixed. "Main" alone
    (`MONITOR_BARE_NAME`), a master bus's name but as often the lead vocal's in a "Vocals"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -218,9 +219,9 @@ def _without_guides(named, given_roles, config, notes):
     summed = _mixes_by_sound(rest, _mix_candidates(rest, asked))
     for name in summed:
         notes.append(
-            f"Left out {name}: its sound is the sum of the other stems (their level envelopes "
-            f"alike at {summed[name]:.2f}), as a master bus or a bounce of the mix is, and mixed "
-            f"in it doubles every part; to mix it, give it a role or a level "
+            f"Left out {name}: its sound is the sum of the other stems (its levels follow theirs "
+            f"within {summed[name]:.1f} dB), as a master bus or a bounce of the mix does, and "
+            f"mixed in it doubles every part; to mix it, give it a role or a level "
             f"(--level '{name}=-10')."
         )
     for name in bare:
@@ -244,21 +245,24 @@ def _without_guides(named, given_roles, config, notes):
 
 # a stem whose sound is the sum of the others' is a mix of the session, whatever its name (a
 # master bus bounced as "Main", "Mix" or the song's title, an unnamed "Audio 12"): mixed in, it
-# doubles every part. The sum of the others is compared with it as level envelopes in octave
-# bands (`_band_envelopes`), not sample by sample: a print's limiter latency (64 samples), a
-# high-pass or the master's EQ leave a true sum 55-71% explained sample by sample, and move a
-# band's envelope hardly at all. A part that only follows others (a room or overhead mic beside
-# the close mics, a bass amp beside its DI) is told from a mix three ways: its envelopes follow
-# the sum less closely (`BUS_CORRELATION`), its bands stand to the sum's far apart from one
-# another (`BUS_BALANCE_DB`: an overhead holds the kick 15-20 dB under the hats, where a mix
-# holds what the close mics do), and the sum without one of the stems follows it better
-# (`BUS_CONTAINS`: a room mic holds no bass, a bass amp no keys). Only a stem whose name says no
-# part is asked: "Room", "OH" or "Bass Amp" are parts by name.
-BUS_CORRELATION = 0.9  # the mean over the bands of the envelopes' correlation
+# doubles every part. It is compared with the sum of the others as levels (dB) in octave bands
+# per 20 ms (`_band_envelopes`), not sample by sample: a print's limiter latency (64 samples) or
+# a high-pass left a true sum 55-71% explained sample by sample. What the master's chain does is
+# taken out first: its EQ moves each band by a steady amount, and its compressor and limiter
+# move every band together, frame by frame; what is left (`_unlike_db`, the RMS in dB) is 0.8-1.4
+# dB for a sum through a 4:1 compressor and a limiter 6-24 dB into it, where a plain correlation
+# of the envelopes fell to 0.81. A part that only follows others is told from a mix three ways:
+# what is left is larger (`BUS_UNLIKE_DB`: 5.3 dB for a room mic beside the close mics, 3.9 for
+# a bass DI beside its amp and keys, 6.7 for the overheads), its bands stand to the sum's far
+# apart (`BUS_BALANCE_DB`: an overhead holds the kick 15-20 dB under the hats), and the sum
+# without one of the stems is closer to it (`BUS_CONTAINS_DB`: a room mic holds no bass, a bass
+# amp no keys). Only a stem whose name says no part is asked: "Room", "OH" or "Bass Amp" are
+# parts by name.
+BUS_UNLIKE_DB = 2.5  # the most a mix's levels differ from the sum's, its chain taken out
 BUS_BALANCE_DB = 12.0  # the widest spread of the bands' levels against the sum's
-BUS_CONTAINS = 0.002  # how much better the sum without a stem may follow it
+BUS_CONTAINS_DB = 0.1  # the least the sum without one stem must differ the more
 BUS_PART_SHARE = 0.02  # two stems at least hold this share of the sum's energy each
-BUS_SEGMENTS, BUS_SEGMENT_SECONDS = 8, 3.0  # the stretches read, evenly spaced over the song
+BUS_SEGMENTS, BUS_SEGMENT_SECONDS = 6, 2.0  # the stretches read, evenly spaced over the song
 BUS_BANDS_HZ = (44.0, 88.0, 177.0, 355.0, 710.0, 1420.0, 2840.0, 5680.0, 11360.0)  # octaves
 
 
@@ -269,38 +273,42 @@ def _band_envelopes(x: np.ndarray, rate: int) -> np.ndarray:
     ticks = len(x) // hop - 1
     if ticks < 1:
         return np.zeros((len(BUS_BANDS_HZ) - 1, 0))
-    frames = np.lib.stride_tricks.sliding_window_view(x, 2 * hop)[::hop][:ticks]
-    power = np.abs(np.fft.rfft(frames * np.hanning(2 * hop), axis=1)) ** 2
-    freqs = np.fft.rfftfreq(2 * hop, 1 / rate)
-    band = np.searchsorted(BUS_BANDS_HZ, freqs, side="right") - 1
-    inside = (band >= 0) & (band < len(BUS_BANDS_HZ) - 1)
-    out = np.zeros((len(BUS_BANDS_HZ) - 1, ticks))
-    np.add.at(out, band[inside], power[:, inside].T)
-    return np.sqrt(out)
+    frames = np.lib.stride_tricks.sliding_window_view(x.astype(np.float32), 2 * hop)[::hop]
+    size = 1 << (2 * hop - 1).bit_length()  # a power of two: the FFT is the cost
+    spectrum = np.fft.rfft(frames[:ticks] * np.hanning(2 * hop).astype(np.float32), n=size)
+    power = spectrum.real**2 + spectrum.imag**2
+    band = np.searchsorted(BUS_BANDS_HZ, np.fft.rfftfreq(size, 1 / rate), side="right") - 1
+    into = (band[:, None] == np.arange(len(BUS_BANDS_HZ) - 1)).astype(np.float32)
+    return np.sqrt(power @ into).T.astype(np.float64)
 
 
-def _follows(candidate: np.ndarray, total: np.ndarray) -> tuple[float, float]:
-    """(the mean over the bands of how `candidate`'s envelopes (`_band_envelopes`) correlate
-    with `total`'s, the spread in dB of the bands' levels against the sum's), over the bands
-    within 30 dB of the sum's loudest and the frames within 40 dB of its loudest; (0, inf)
-    where there is nothing to compare."""
+def _unlike_db(candidate: np.ndarray, total: np.ndarray) -> tuple[float, float]:
+    """(how far `candidate`'s band levels (`_band_envelopes`) differ from `total`'s once a
+    steady gain per band and a gain per frame common to the bands are taken out: the RMS in dB
+    of what is left; the spread in dB of the bands' levels against the sum's), over the bands
+    within 30 dB of the sum's loudest, the frames within 40 dB of its loudest, and in each band
+    the frames within 30 dB of the sum's loudest there (each difference held within ±40 dB,
+    so that a silence does not count for more); (inf, inf) where there is nothing to compare."""
     frame_power = (total**2).sum(axis=0)
     frames = frame_power >= 1e-4 * frame_power.max(initial=0.0)
-    if frames.sum() < 3:
-        return 0.0, math.inf
-    c, s = candidate[:, frames], total[:, frames]
-    band_power = (s**2).sum(axis=1)
-    bands = [b for b in range(len(s)) if band_power[b] >= 1e-3 * band_power.max()]
-    correlations, levels = [], []
-    for b in bands:
-        cb, sb = c[b] - c[b].mean(), s[b] - s[b].mean()
-        power = math.sqrt(float(cb @ cb) * float(sb @ sb))
-        correlations.append(float(cb @ sb) / power if power > 0 else 0.0)
-        mine = float((c[b] ** 2).sum())
-        levels.append(10 * math.log10(mine / band_power[b]) if mine > 0 else -math.inf)
-    if not bands:
-        return 0.0, math.inf
-    return float(np.mean(correlations)), max(levels) - min(levels)
+    band_power = (total[:, frames] ** 2).sum(axis=1)
+    bands = band_power >= 1e-3 * band_power.max(initial=0.0)
+    if frames.sum() < 3 or not bands.any():
+        return math.inf, math.inf
+    c, s = candidate[bands][:, frames], total[bands][:, frames]
+    mine = (c**2).sum(axis=1)
+    if not np.all(mine > 0):
+        return math.inf, math.inf
+    levels = 10 * np.log10(mine / band_power[bands])
+    s_db = 20 * np.log10(np.maximum(s, 1e-12))
+    heard = s_db >= s_db.max(axis=1, keepdims=True) - 30
+    left = np.where(heard, np.clip(20 * np.log10(np.maximum(c, 1e-12)) - s_db, -40, 40), np.nan)
+    with warnings.catch_warnings():  # (a frame no band hears is all NaN)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for _ in range(3):  # the two gains, each found with the other taken out
+            left -= np.nan_to_num(np.nanmean(left, axis=0, keepdims=True))
+            left -= np.nan_to_num(np.nanmean(left, axis=1, keepdims=True))
+    return float(np.sqrt(np.nanmean(left**2))), float(levels.max() - levels.min())
 
 
 def _stretches(audio, rate: int, starts_s, seconds: float) -> np.ndarray:
@@ -326,8 +334,8 @@ def _stretches(audio, rate: int, starts_s, seconds: float) -> np.ndarray:
 
 def _mixes_by_sound(named, candidates) -> dict[str, float]:
     """Of the `candidates` (stem names, or the names of a track's two sides as one), those
-    whose sound is the sum of the other stems in `named` (see `BUS_CORRELATION`), with how
-    closely its envelopes follow the sum's."""
+    whose sound is the sum of the other stems in `named` (see `BUS_UNLIKE_DB`), with how far
+    its levels differ from the sum's (`_unlike_db`)."""
     if not candidates or len(named) < 3:  # a mix of one other stem is its copy (`_copies`)
         return {}
     audios = dict(named)
@@ -339,23 +347,25 @@ def _mixes_by_sound(named, candidates) -> dict[str, float]:
     count = max(1, min(BUS_SEGMENTS, int(longest // seconds)))
     starts = np.linspace(0.0, longest - seconds, count)
     mono = {n: _stretches(a, rate, starts, seconds) for n, a in audios.items()}
+    energies = {n: float(np.dot(x, x)) for n, x in mono.items()}
+    everything = sum(mono.values())
     found = {}
     for unit in candidates:
-        others = [n for n in audios if n not in unit and np.any(mono[n])]
+        others = [n for n in audios if n not in unit and energies[n] > 0]
         this = sum(mono[n] for n in unit)
-        total = sum(mono[n] for n in others) if others else 0.0
-        energy = float(np.dot(total, total)) if others else 0.0
-        held = [n for n in others if float(np.dot(mono[n], mono[n])) >= BUS_PART_SHARE * energy]
+        total = everything - this
+        energy = float(np.dot(total, total))
+        held = [n for n in others if energies[n] >= BUS_PART_SHARE * energy]
         if len(held) < 2 or not np.any(this):
             continue
         envelope = _band_envelopes(this, rate)
-        alike, spread = _follows(envelope, _band_envelopes(total, rate))
-        if alike < BUS_CORRELATION or spread > BUS_BALANCE_DB:
+        unlike, spread = _unlike_db(envelope, _band_envelopes(total, rate))
+        if unlike > BUS_UNLIKE_DB or spread > BUS_BALANCE_DB:
             continue
-        without = (_follows(envelope, _band_envelopes(total - mono[n], rate))[0] for n in others)
-        if all(w <= alike + BUS_CONTAINS for w in without):
+        without = (_unlike_db(envelope, _band_envelopes(total - mono[n], rate))[0] for n in held)
+        if all(w >= unlike + BUS_CONTAINS_DB for w in without):
             for n in unit:
-                found[n] = alike
+                found[n] = unlike
     return found
 
 
