@@ -204,3 +204,19 @@ def test_a_copy_of_a_piano_pieces_right_hand_is_flagged_against_the_users_collec
 
 def enumerate_beats(pitches):
     return [(b, 1, p) for b, p in enumerate(pitches)]
+
+
+def test_a_tune_and_a_stray_note_far_after_it_are_learnt_as_two_short_pieces(tmp_path):
+    # 100,000 empty bars between a tune and a stray note became one piece of 300,000 tokens,
+    # which took minutes and gigabytes to evaluate
+    folder = folder_of_tunes(tmp_path, 11)
+    stray = tune(0).notes + notes((4 * 100_004, 1, 72))
+    write_midi(make_score(Track("Tune", 73, role=Role.MELODY, notes=stray)), folder / "stray.mid")
+    Ledger().add_folder(folder, "mine", "CC0")
+    task = make_task("melody")
+    task.check_data(["mine"], commercial_only=False)
+    pieces = [p for split in ("train", "valid", "test") for p in task.pieces(split)]
+    assert len(pieces) == 13
+    assert max(len(p) for p in pieces) < 200
+    learnt = [[n.pitch for n in task.tokenizer.decode(p).track("Melody").notes] for p in pieces]
+    assert [72] in learnt

@@ -115,3 +115,49 @@ def test_a_closing_bar_of_rests_follows_slicing_rescaling_and_merging():
     assert slice_ticks(score, 0, 2 * 480).written_end_ticks == 2 * 480
     assert slice_ticks(score, 8 * 480, 12 * 480).written_end_ticks is None
     assert merge(make_score(piano((0, 1, 60))), score).written_end_ticks == 8 * 480
+
+
+def test_a_file_that_falls_silent_for_eight_bars_is_cut_into_its_pieces_on_their_beats():
+    # a tune, then nothing for 100,000 bars, then a stray note on beat 3 (a DAW's marker note):
+    # learnt as one piece it was 300,000 tokens of empty bars
+    from bandmate.score.transform import split_at_silences
+
+    gap_bars = 100_000
+    later = 4 * (2 + gap_bars)
+    score = make_score(piano((0, 1, 60), (1, 1, 62), (4, 4, 64)), bass((later + 2, 1, 36)))
+    first, second = split_at_silences(score)
+    assert [(n.onset_ticks, n.pitch) for n in first.tracks[0].notes] == [
+        (0, 60),
+        (480, 62),
+        (1920, 64),
+    ]
+    assert first.end_ticks == 2 * 4 * 480 and not first.tracks[1].notes
+    assert [(n.onset_ticks, n.pitch) for n in second.tracks[1].notes] == [(2 * 480, 36)]
+    assert second.time_signatures == score.time_signatures and second.tempos == score.tempos
+
+
+def test_rests_a_band_plays_through_do_not_cut_a_piece():
+    from bandmate.score.model import ChordEvent
+    from bandmate.score.transform import split_at_silences
+    from bandmate.theory.chords import parse_chord
+
+    # seven silent bars, a note held over eight, nine with a chord symbol amid them: one piece
+    seven = make_score(piano((0, 1, 60), (4 * 8, 1, 62)))
+    held = make_score(piano((0, 4 * 9, 60), (4 * 10, 1, 62)))
+    charted = make_score(
+        piano((0, 1, 60), (4 * 10, 1, 62)), chords=(ChordEvent(4 * 5 * 480, parse_chord("G7")),)
+    )
+    for score in (seven, held, charted):
+        assert split_at_silences(score) == [score]
+    # eight silent bars cut, and so does a silence of eight bars before the first note
+    assert len(split_at_silences(make_score(piano((0, 1, 60), (4 * 9, 1, 62))))) == 2
+    (late,) = split_at_silences(make_score(piano((4 * 8 + 1, 1, 60))))
+    assert [n.onset_ticks for n in late.tracks[0].notes] == [480]
+
+
+def test_a_tune_in_short_bars_is_not_cut_at_a_phrases_rests():
+    # an Essen folk song in 1/16 bars rests for nine of them in a phrase: half a bar of 4/4
+    from bandmate.score.transform import split_at_silences
+
+    score = make_score(piano((0, 0.25, 60), (2.5, 0.25, 62)), meter=(1, 16))
+    assert split_at_silences(score) == [score]

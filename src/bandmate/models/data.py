@@ -33,11 +33,13 @@ from bandmate.corpus.ledger import SPLITS, Ledger, LedgerEntry, describe
 from bandmate.errors import InputFileError, UserError
 from bandmate.io.files import atomic_path
 from bandmate.score.model import Score
+from bandmate.score.transform import split_at_silences
 
 #: Raise when the way a piece becomes tokens changes (the labeller, a task's preparation).
-PREPARE_VERSION = 5  # 2: the melody is the first track with notes; 3: a piano's highest staff;
+PREPARE_VERSION = 6  # 2: the melody is the first track with notes; 3: a piano's highest staff;
 # 4: a bare tune's chords are labelled from that staff too (`theory.harmony.melody_notes`);
-# 5: parts named apart by a number ("Track 1"/"Track 2") are no staves
+# 5: parts named apart by a number ("Track 1"/"Track 2") are no staves; 6: a file is cut into
+# pieces where it falls silent for 8 bars of 4/4 or more (`score.transform.split_at_silences`)
 #: Raise when the cache file gains a field; a file of an older format is rebuilt, never misread.
 CACHE_FORMAT = 2
 
@@ -126,7 +128,7 @@ def _encode(entries: Sequence[LedgerEntry], prepare: Prepare, ledger: Ledger) ->
             continue
         first_miss: LeftOut | None = None
         learnt = False
-        for score in scores:
+        for score in (piece for read in scores for piece in split_at_silences(read)):
             try:
                 tokens = prepare(score, entry)
             except (ValueError, UserError) as e:  # a meter or a part with no token
