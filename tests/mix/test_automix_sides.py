@@ -50,32 +50,87 @@ def mix_folder(tmp_path, stems: dict[str, Audio], **config):
     return report, read_audio(tmp_path / "mix.wav").samples
 
 
+def guitar(rng) -> np.ndarray:
+    """A strummed guitar (read as keys by its sound) on the dotted eighths, across the bass."""
+    t = _t()
+    strings = sum(np.sin(2 * np.pi * f * t) for f in (330, 415, 494, 659, 831))
+    return 0.05 * (strings + 0.05 * rng.standard_normal(len(t))) * np.exp(-((t + 0.1) % 0.375) * 6)
+
+
+def low_end_left_over_right_db(mix) -> float:
+    """How many dB the 50-60 Hz band (the bass) is louder on the left than on the right."""
+    spectrum = np.abs(np.fft.rfft(mix, axis=1)) ** 2
+    low = spectrum[:, 50 * int(SECONDS) : 60 * int(SECONDS)].sum(axis=1)
+    return float(10 * np.log10(low[0] / low[1]))
+
+
 @pytest.mark.parametrize(
     "names", [("Audio 1.L.wav", "Audio 1.R.wav"), ("Track 3_L.wav", "Track 3_R.wav")]
 )
-def test_an_unnamed_tracks_sides_read_as_two_parts_keep_their_sides_and_are_said(
+def test_an_unnamed_tracks_sides_read_as_two_parts_are_each_placed_by_role_and_said(
     rng, tmp_path, names
 ):
-    # a drum loop on an unnamed track's left side and a bass on its right read as two parts,
-    # drums and bass, both centred roles: both went to the centre, the track's image collapsed
-    # to mono, and nothing said so
+    # a bass DI on an unnamed track's left side and a guitar on its right read as two parts:
+    # the bass, a centred role, stays in the centre (kept hard left, its low end was 19 dB
+    # louder there), and the guitar keeps its side, as the track had it
     left, right = names
     stems = {
-        left: Audio(loop(rng).astype(np.float32), RATE),
-        right: Audio(bass_line().astype(np.float32), RATE),
+        left: Audio(bass_line().astype(np.float32), RATE),
+        right: Audio(guitar(rng).astype(np.float32), RATE),
+        "Drums.wav": Audio(loop(rng).astype(np.float32), RATE),
+    }
+    report, mix = mix_folder(tmp_path, stems)
+    by_name = {s.name: s for s in report.stems}
+    assert by_name[left].role == "bass" and by_name[right].role != "bass"
+    assert (by_name[left].pan, by_name[right].pan) == (0.0, 1.0)
+    assert by_name[left].highpass_hz is None  # still balanced and filtered as the bass it is
+    (note,) = [n for n in report.notes if n.startswith(f"{left} and {right} are one track's")]
+    assert "the bass in the centre" in note and "hard right" in note
+    assert abs(low_end_left_over_right_db(mix)) < 1.0
+
+
+def test_an_unnamed_tracks_sides_of_two_centred_parts_are_both_centred(rng, tmp_path):
+    stems = {
+        "Audio 1.L.wav": Audio(loop(rng).astype(np.float32), RATE),
+        "Audio 1.R.wav": Audio(bass_line().astype(np.float32), RATE),
+        "Keys.wav": Audio(chords().astype(np.float32), RATE),
+    }
+    report, mix = mix_folder(tmp_path, stems)
+    left, right, _ = report.stems
+    assert (left.role, right.role, left.pan, right.pan) == ("drums", "bass", 0.0, 0.0)
+    assert abs(low_end_left_over_right_db(mix)) < 1.0
+
+
+@pytest.mark.parametrize("noise", ["hiss", "hum"])
+def test_a_mono_bass_recorded_into_a_stereo_track_beside_noise_is_a_centred_mono_part(
+    rng, tmp_path, noise
+):
+    # one side of the track holds the bass, the other only its input's hiss (-60 dBFS) or a
+    # mains hum: read as two parts (bass and pad), the bass went hard left and the hiss was
+    # raised 24 dB as a pad
+    t = _t()
+    hiss = (
+        0.001 * rng.standard_normal(len(t))
+        if noise == "hiss"
+        else 0.003 * np.sin(2 * np.pi * 60 * t)
+    )
+    stems = {
+        "Audio 1.L.wav": Audio(bass_line().astype(np.float32), RATE),
+        "Audio 1.R.wav": Audio(hiss.astype(np.float32), RATE),
+        "Drums.wav": Audio(loop(rng).astype(np.float32), RATE),
         "Keys.wav": Audio(chords().astype(np.float32), RATE),
     }
     report, mix = mix_folder(tmp_path, stems)
     by_name = {s.name: s for s in report.stems}
-    assert (by_name[left].role, by_name[right].role) == ("drums", "bass")
-    assert (by_name[left].pan, by_name[right].pan) == (-1.0, 1.0)
-    assert by_name[right].highpass_hz is None  # still balanced and filtered as the bass it is
-    (note,) = [n for n in report.notes if n.startswith(f"{left} and {right} are the two sides")]
-    assert "(drums and bass)" in note and "hard to its side" in note
-    # the bass (55 Hz) sounds from the right: its band is far louder there than on the left
-    spectrum = np.abs(np.fft.rfft(mix, axis=1))
-    low = spectrum[:, 50 * int(SECONDS) : 60 * int(SECONDS)].sum(axis=1)
-    assert low[1] > 10 * low[0]
+    bass, noise = by_name["Audio 1.L.wav"], by_name["Audio 1.R.wav"]
+    assert bass.role == "bass" and bass.pan == 0.0
+    assert abs(low_end_left_over_right_db(mix)) < 1.0
+    # the hiss keeps its distance under the bass
+    gap = bass.loudness_before_lufs - noise.loudness_before_lufs
+    assert bass.loudness_after_lufs - noise.loudness_after_lufs >= gap - 1.0
+    (note,) = [n for n in report.notes if "Audio 1.R.wav" in n]
+    assert "mono bass part in the centre" in note
+    assert not any("are one track's two sides" in n for n in report.notes)
 
 
 def test_a_tracks_sides_given_one_role_as_the_note_says_are_one_part(rng, tmp_path):

@@ -101,11 +101,13 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    balance; a left/right pair hard to its sides); mono stems become stereo. One side of a pair
    without the other ("Keys L" alone: a file lost on the way) is a mono part on the side its
    name gives, at its role's spread, not hard there (the part would sound from one side alone),
-   the others filling the other side; the notes say so and ask for the missing side. A
-   track's two sides read as two parts (`_split_pairs`: roles that differ, a bass DI left and
-   a guitar right) are each balanced and filtered as their own part but kept hard to their
-   sides, as the track had them, and the notes say so: panned by role, two centred roles both
-   went to the centre, and a stereo part misread as two collapsed to mono, unsaid. An
+   the others filling the other side; the notes say so and ask for the missing side. A side
+   30 dB or more under its other side (`_faint_sides`: a mono source recorded into a stereo
+   track, its other input's hiss) counts as silent here: the source is a mono part, and the
+   noise goes in as far under it as it came. A track's two sides read as two parts
+   (`_split_pairs`: roles that differ, a bass DI left and a guitar right) are each balanced
+   and filtered as their own part; a centred role stays in the centre and a spread role is
+   kept hard to its side, as the track had it (`_split_pans`), and the notes say so. An
    effects return or effects track (`RETURN_NAME`, `FX_NAME`: "Verb Return", "Vox Verb",
    "Delay", "Aux 1", "FX"; not a part named "Aux" and an instrument, "Aux Perc") stays in the
    centre, its stereo as the session made it, whatever role it is read as (a reverb read as a
@@ -175,6 +177,8 @@ from bandmate.mix.session_layout import (
     _cancel_step,
     _cancelling_pairs,
     _copies,
+    _faint_levels,
+    _faint_sides,
     _lone_side_notes,
     _lone_sides,
     _match_levels,
@@ -185,6 +189,7 @@ from bandmate.mix.session_layout import (
     _returns_as_sent,
     _split_pair_notes,
     _split_pairs,
+    _split_pans,
     _without_guides,
 )
 from bandmate.mix.stems_gain import _balance, _finish, _given_levels, _masking_cuts, _pans
@@ -365,6 +370,11 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     prepared = _each(prepare, range(len(signals)), progress=lambda done, _: progress(done, steps))
     before = [p.before for p in prepared]
     silent = [b is None for b in before]
+    # a side of a pair far under its other side (`_faint_sides`: noise) is no part: not balanced
+    # with it, and the other side is a mono part, as beside a silent side
+    faint = _faint_sides(names, before)
+    elements = {label: [k for k in g if k not in faint] for label, g in elements.items()}
+    unheard = [s or k in faint for k, s in enumerate(silent)]
     for name, p in zip(names, prepared, strict=True):
         if p.floor is not None and p.before is not None:
             notes.append(
@@ -390,6 +400,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     # a return given as two sides is moved as a return; one that is part of a part is the part's
     with_parts = {k for g in elements.values() if not all(returns[j] for j in g) for k in g}
     levels = _returns_as_sent(levels, before, returns, names, level_given, with_parts)
+    levels = _faint_levels(levels, faint, level_given, names)
     notes.extend(_ambiguous_return_notes(names, returns, silent, level_given, with_parts))
     highpass = [p.highpass_hz for p in prepared]
     quiet = [None if p.floor is None else p.floor.quiet for p in prepared]
@@ -420,11 +431,11 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     # cuts, compression, balance (the loudest predicted stem sits at the working level), pan
     top = max((v for v in levels if v is not None), default=0.0)
     # (hard to their sides: not one place between them), but for a pair with a side silent
-    pairs = [p for p in stereo_pairs(names, roles) if not (silent[p[0]] or silent[p[1]])]
+    pairs = [p for p in stereo_pairs(names, roles) if not (unheard[p[0]] or unheard[p[1]])]
     parts = [g for g in elements.values() if tuple(g) not in pairs]
     # a stem named as one side but in no pair (its other side missing or silent, or read as
     # another role) goes to the side its name gives
-    lone = _lone_sides(names, silent)
+    lone = _lone_sides(names, unheard)
     paired = {k for pair in pairs for k in pair}
     # as does a stereo stem whose one channel held it all (`_one_channel`), toward that side;
     # but where every such stem held the same side (a session recorded into input 1 of stereo
@@ -435,12 +446,14 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     named_sides = [
         0 if k in paired else (stereo_side(n) or ("", hints[k]))[1] for k, n in enumerate(names)
     ]
-    # a track's two sides read as two parts keep the track's image (`_split_pairs`)
-    split = _split_pairs(names, silent, pairs)
-    pans = _pans(roles, silent, levels, table, parts, centred, named_sides)
-    pans = pair_pans([*pairs, *split], pans)
-    notes.extend(_split_pair_notes(names, roles, split))
-    notes.extend(_lone_side_notes(names, roles, pans, silent, lone))
+    # a track's two sides read as two parts: a spread role keeps its side (`_split_pans`)
+    split = _split_pairs(names, unheard, pairs)
+    pans = pair_pans(pairs, _pans(roles, unheard, levels, table, parts, centred, named_sides))
+    pans = _split_pans(split, pans, roles, table)
+    for k in faint:  # the noise stays where the track had it
+        pans[k] = float(stereo_side(names[k])[1])
+    notes.extend(_split_pair_notes(names, roles, pans, split))
+    notes.extend(_lone_side_notes(names, roles, pans, unheard, lone, faint))
     notes.extend(_one_channel_notes(names, live_sides, pans))
     total = _OrderedSum((2, frames))  # each stem added in at its place: they all start at 0
     step = _cancel_step(frames)

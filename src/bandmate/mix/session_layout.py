@@ -369,10 +369,44 @@ def _mixes_by_sound(named, candidates) -> dict[str, float]:
     return found
 
 
+# a side of a pair this far or more under its other side (integrated loudness) is no part: a
+# mono source recorded into a stereo track, its other input's hiss or hum (37 dB under a bass
+# for hiss at -60 dBFS), or the other side's bleed. As the track played, it was not heard; read
+# as a part, it was raised 24-30 dB as a pad and the source beside it hard to one side. Two
+# parts on one track's sides, each gain-staged for itself, sit well within it
+FAINT_SIDE_DB = 30.0
+
+
+def _faint_sides(names: Sequence[str], before: Sequence[float | None]) -> dict[int, tuple]:
+    """{the index of each side of a pair `FAINT_SIDE_DB` or more under its other side (`before`,
+    LUFS; None for a silent stem): (the index of that other side, how many dB under it)}."""
+    out = {}
+    for left, right in stereo_pairs(names, [None] * len(names)):
+        a, b = before[left], before[right]
+        if a is None or b is None:
+            continue
+        if a - b >= FAINT_SIDE_DB:
+            out[right] = (left, a - b)
+        elif b - a >= FAINT_SIDE_DB:
+            out[left] = (right, b - a)
+    return out
+
+
+def _faint_levels(levels, faint, level_given, names) -> list[float | None]:
+    """`levels` with each faint side (`_faint_sides`) kept as far under its other side as the
+    track had it, but for one given a level."""
+    out = list(levels)
+    for k, (other, gap) in faint.items():
+        if names[k] not in level_given and out[other] is not None:
+            out[k] = out[other] - gap
+    return out
+
+
 def _lone_sides(names: Sequence[str], silent: Sequence[bool] | None = None) -> list[int]:
     """Per stem, -1 or 1 for a stem named as one side of a pair ("Keys L", "Gtr_01.R") whose
-    other side is not among `names`, or is `silent` (an empty file), else 0: half of a stereo
-    part, its other file lost on the way (an export left unfinished, a file not copied)."""
+    other side is not among `names`, or is `silent` (an empty file, or only noise far under it,
+    `_faint_sides`), else 0: half of a stereo part, its other file lost on the way (an export
+    left unfinished, a file not copied), or a mono part recorded into a stereo track."""
     silent = silent or [False] * len(names)
     found = [stereo_side(n) for n in names]
     sounding = {side for side, quiet in zip(found, silent, strict=True) if side and not quiet}
@@ -382,10 +416,14 @@ def _lone_sides(names: Sequence[str], silent: Sequence[bool] | None = None) -> l
     ]
 
 
-def _lone_side_notes(names, roles, pans, silent, lone: Sequence[int]) -> list[str]:
+def _lone_side_notes(names, roles, pans, silent, lone: Sequence[int], faint=None) -> list[str]:
     """A note for each sounding stem that is one side of a pair without the other (`lone`,
     `_lone_sides`), saying where it was put: hard to its side, the part would sound from that
-    side alone, so it is mixed as a mono part (`_pans`: on its side, at its role's spread)."""
+    side alone, so it is mixed as a mono part (`_pans`: on its side, at its role's spread).
+    `faint` (`_faint_sides`, with each side's loudness gap in dB) names the other sides that
+    hold only noise far under theirs."""
+    faint = faint or {}
+    under = {other: (k, gap) for k, (other, gap) in faint.items()}
     out = []
     found = [stereo_side(n) for n in names]
     for k, side in enumerate(lone):
@@ -393,6 +431,14 @@ def _lone_side_notes(names, roles, pans, silent, lone: Sequence[int]) -> list[st
             continue
         this, other = ("left", "right") if side < 0 else ("right", "left")
         place = "in the centre" if pans[k] == 0 else f"to the {this} ({pans[k]:+.2f})"
+        if k in under:
+            quiet, gap = under[k]
+            out.append(
+                f"{names[k]}'s {other} side, {names[quiet]}, is {gap:.0f} dB under it (noise "
+                f"or bleed, no part), so {names[k]} was mixed as a mono {roles[k]} part {place}, "
+                f"not hard {this}, and {names[quiet]} goes in as far under it as it came."
+            )
+            continue
         there = (found[k][0], -side) in found
         out.append(
             f"{names[k]} is the {this} side of a pair whose {other} side "
@@ -408,9 +454,8 @@ def _split_pairs(names, silent, pairs) -> list[tuple[int, int]]:
     """(left, right) stem indices of each track's two sides ("Audio 1_01.L", ".R"), both
     sounding, that are not one of `pairs` (the pairs of one role): read as two parts (a bass
     DI left, a guitar right, `_pair_content_roles`), or given two roles. Each is balanced and
-    filtered as its own part, but kept hard to its side, as the track had it: panned by role,
-    two centred roles (a drum loop left, a bass right) both went to the centre and a stereo
-    part read as two collapsed to mono, without a word."""
+    filtered as its own part (`_split_pans`: placed as its role is, but a spread role kept hard
+    to its side)."""
     paired = {k for pair in pairs for k in pair}
     return [
         (left, right)
@@ -419,7 +464,21 @@ def _split_pairs(names, silent, pairs) -> list[tuple[int, int]]:
     ]
 
 
-def _split_pair_notes(names, roles, split) -> list[str]:
+def _split_pans(split, pans, roles, table) -> list[float]:
+    """`pans` with each side of `split` (`_split_pairs`) whose role is spread (`table`'s pan
+    above 0: guitar, keys, pad) hard to its side, as the track had it; one of a centred role
+    (bass, drums, lead, vocal) stays where its role puts it, the centre. Panned by role alone,
+    a drum loop left and keys right lost the track's image; kept hard, a bass DI recorded
+    beside a guitar sounded from one side, its low end 19 dB louder there."""
+    out = list(pans)
+    for left, right in split:
+        for k, side in ((left, -1.0), (right, 1.0)):
+            if table[roles[k]].pan:
+                out[k] = side
+    return out
+
+
+def _split_pair_notes(names, roles, pans, split) -> list[str]:
     """A note for each of `split` (`_split_pairs`), saying where its sides went and how to have
     them mixed as one part."""
     out = []
@@ -428,12 +487,15 @@ def _split_pair_notes(names, roles, split) -> list[str]:
         stem = Path(names[left]).stem
         at = stem.lower().find(track)
         shown = stem[at : at + len(track)] if at >= 0 else track
+        places = [
+            f"the {roles[k]} "
+            + ("in the centre" if pans[k] == 0 else f"hard {'left' if pans[k] < 0 else 'right'}")
+            for k in (left, right)
+        ]
         out.append(
-            f"{names[left]} and {names[right]} are the two sides of one track but sound as "
-            f"two parts ({roles[left]} and {roles[right]}); each was balanced as its own part "
-            f"and kept hard to its side, as the track had them. If they are one part, give the "
-            f"track one role (--role '{shown}={roles[left]}'); if two mono parts, export them "
-            "as two tracks to have each placed by its role."
+            f"{names[left]} and {names[right]} are one track's two sides but sound as two "
+            f"parts, each balanced and placed as its own ({places[0]}, {places[1]}); if they "
+            f"are one part, give the track one role (--role '{shown}={roles[left]}')."
         )
     return out
 
