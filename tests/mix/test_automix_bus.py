@@ -167,3 +167,52 @@ def test_an_unnamed_bass_amp_beside_its_di_is_mixed(rng, tmp_path):
     report, _ = mixed(write(tmp_path / "export", stems), tmp_path / "mix.wav")
     assert len(report.stems) == 3
     assert not any("sum of the other stems" in n for n in report.notes)
+
+
+def piano_hands() -> tuple[np.ndarray, np.ndarray]:
+    """A piano's two spot mics: the low notes (read as bass by their sound) and the high."""
+    t = _t()
+
+    def notes(freqs, period_s, phase_s, decay):
+        at = t - phase_s
+        which = (at // period_s).astype(int) % len(freqs)
+        tones = [sum(np.sin(2 * np.pi * f * h * t) / h for h in (1, 2, 3, 4)) for f in freqs]
+        return np.exp(-(at % period_s) * decay) * np.choose(which, tones)
+
+    low = 0.3 * notes([65, 73, 82, 98], 0.5, 0.0, 4)
+    high = 0.15 * notes([523, 587, 659, 784, 880], 0.25, 0.125, 8)
+    return low, high
+
+
+def test_a_pianos_room_mic_beside_its_spot_mics_is_mixed(rng, tmp_path):
+    # the room mic hears both spots, a little late and in a room: its levels follow their sum
+    # as a bounce of the mix would (1.7 dB), and it was left out
+    low, high = piano_hands()
+    ambience = late(low + high, 0.004)
+    stems = {
+        "Audio 1.wav": low,
+        "Audio 2.wav": high,
+        "Audio 3.wav": ambience + 0.3 * room(ambience, rng),
+    }
+    report, _ = mixed(write(tmp_path / "piano", stems), tmp_path / "mix.wav")
+    assert len(report.stems) == 3
+    assert not any("sum of the other stems" in n for n in report.notes)
+
+
+def test_a_drum_exports_parallel_compression_bus_is_mixed(rng, tmp_path):
+    # a drums-only export: the close mics and a parallel-compressed "Smash" of them, which a
+    # producer blends in; it followed their sum, and was left out as a master bus
+    from pedalboard import Compressor, Pedalboard
+
+    pieces = kit(rng)
+    close = pieces["kick"] + pieces["snare"] + pieces["hats"]
+    smash = Pedalboard([Compressor(threshold_db=-30, ratio=10, attack_ms=1, release_ms=80)])
+    stems = {
+        "Kick.wav": pieces["kick"],
+        "Snare.wav": pieces["snare"],
+        "Hats.wav": pieces["hats"],
+        "Smash.wav": 2 * smash(np.float32(close)[None], RATE)[0],
+    }
+    report, _ = mixed(write(tmp_path / "drums", stems), tmp_path / "mix.wav")
+    assert "Smash.wav" in [s.name for s in report.stems]
+    assert not any("sum of the other stems" in n for n in report.notes)

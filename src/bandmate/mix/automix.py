@@ -40,10 +40,12 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    Print") or a part on a bus ("Mix Bus Perc") is mixed. A stem whose name says no part ("Main",
    the song's title, "Audio 12") and whose sound is the sum of the other stems
    (`_mixes_by_sound`: its levels in octave bands follow the sum's within 2.5 dB once the
-   master's EQ and compression are taken out, its bands' balance the sum's within 12 dB, and
-   no stem's removal bringing the sum closer) is a master
-   bus or a bounce of the mix, and is left out with a note as the others are; a room mic or
-   a bass amp, which follow some stems but not all, are mixed. "Main" alone
+   master's EQ and compression are taken out, its bands' balance the sum's within 12 dB, no
+   stem's removal bringing the sum closer, and the stems it holds of two roles or more) is a
+   master bus or a bounce of the mix, and is left out with a note as the others are; a room
+   mic or a bass amp, which follow some stems but not all, are mixed, and so is a stem that
+   follows the others in a session of one instrument (a piano's room mic beside its spots, a
+   kit's parallel-compressed "Smash" bus), where it is far more often a part. "Main" alone
    (`MONITOR_BARE_NAME`), a master bus's name but as often the lead vocal's in a "Vocals"
    folder, is otherwise mixed, and the notes say how to leave it out.
 3. **level**: each stem to the working level (-23 LUFS), so that the compressors' thresholds

@@ -216,7 +216,7 @@ def _without_guides(named, given_roles, config, notes):
             + ("; to master a finished mix, use bandmate master." if mixes else ".")
         )
     rest = [(name, audio) for name, audio in named if name not in out]
-    summed = _mixes_by_sound(rest, _mix_candidates(rest, asked))
+    summed = _mixes_by_sound(rest, _mix_candidates(rest, asked), given_roles)
     for name in summed:
         notes.append(
             f"Left out {name}: its sound is the sum of the other stems (its levels follow theirs "
@@ -332,10 +332,26 @@ def _stretches(audio, rate: int, starts_s, seconds: float) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _mixes_by_sound(named, candidates) -> dict[str, float]:
+def _bus_role(name: str, audio, given_roles) -> str:
+    """The role `_mixes_by_sound` counts a stem it must find in a mix as: given, by its name, or
+    by its sound, where a bass counts as keys (a piano's low notes, spot-miked, read as bass)."""
+    role = given_roles.get(name) or role_from_name(name)
+    if role is None:
+        role = detect_role_from_content(audio.samples, audio.sample_rate)
+        role = "keys" if role == "bass" else role
+    return role
+
+
+def _mixes_by_sound(named, candidates, given_roles=None) -> dict[str, float]:
     """Of the `candidates` (stem names, or the names of a track's two sides as one), those
     whose sound is the sum of the other stems in `named` (see `BUS_UNLIKE_DB`), with how far
-    its levels differ from the sum's (`_unlike_db`)."""
+    its levels differ from the sum's (`_unlike_db`). The stems it must hold span two roles
+    (`given_roles`, else `_bus_role`): in a session of one instrument (a piano's spot mics and
+    its room mic, a kit's close mics and a parallel-compressed "Smash" bus) a stem that
+    follows the others is far more often a mic or a bus of that instrument, a part, than a
+    mix of the session."""
+    given_roles = given_roles or {}
+    roles: dict[str, str] = {}
     if not candidates or len(named) < 3:  # a mix of one other stem is its copy (`_copies`)
         return {}
     audios = dict(named)
@@ -363,7 +379,12 @@ def _mixes_by_sound(named, candidates) -> dict[str, float]:
         if unlike > BUS_UNLIKE_DB or spread > BUS_BALANCE_DB:
             continue
         without = (_unlike_db(envelope, _band_envelopes(total - mono[n], rate))[0] for n in held)
-        if all(w >= unlike + BUS_CONTAINS_DB for w in without):
+        if not all(w >= unlike + BUS_CONTAINS_DB for w in without):
+            continue
+        for n in held:
+            if n not in roles:
+                roles[n] = _bus_role(n, audios[n], given_roles)
+        if len({roles[n] for n in held}) > 1:
             for n in unit:
                 found[n] = unlike
     return found
