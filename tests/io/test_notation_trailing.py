@@ -139,7 +139,11 @@ def test_a_meter_or_key_change_in_the_templates_bars_does_not_make_them_written(
     )
     music = [quarters(b, 5) for b in range(8)] + [WHOLE_REST] * 4 + [change]
     music += ['<note><rest measure="yes"/><duration>3</duration></note>'] * 19
-    assert written_end(read(tmp_path, music)) == 8 * BAR
+    score = read(tmp_path, music)
+    assert written_end(score) == 8 * BAR
+    # and they go with the bars: kept, `continue` wrote its 4/4 bars across the 3/4 ones
+    assert [(t.numerator, t.denominator) for t in score.time_signatures] == [(4, 4)]
+    assert [k.onset_ticks for k in score.keys] == [0]
 
 
 def test_a_score_of_rests_alone_keeps_all_its_measures(tmp_path):

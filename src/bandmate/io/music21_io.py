@@ -372,8 +372,9 @@ def _with_written_end(score: Score, measures_end: int) -> Score:
     over rests are music to play), are taken as written as a MIDI file's end of track is
     (`io.midi`): up to `CLOSING_REST_BARS` of them close the piece, more are a template's and
     none count. A meter, key or tempo change, or a rehearsal mark, in those bars governs no
-    note and does not make them written; rests inside the last bar that holds a note are that
-    bar's (`| G z3 |`). A piece with nothing in it at all keeps all of its measures, as written.
+    note and does not make them written (and goes with them); rests inside the last bar that
+    holds a note are that bar's (`| G z3 |`). A piece with nothing in it at all keeps all of
+    its measures, as written.
     """
     from bandmate.io.midi import CLOSING_REST_BARS
 
@@ -389,8 +390,24 @@ def _with_written_end(score: Score, measures_end: int) -> Score:
     if content_end and grid.bar_at(measures_end - 1) - grid.bar_at(content_end - 1) > (
         CLOSING_REST_BARS
     ):
-        return score
+        return _without_changes_from(score, content_end)
     return score.replace(written_end_ticks=measures_end)
+
+
+def _without_changes_from(score: Score, end: int) -> Score:
+    """`score` without the meter, key and tempo changes and the rehearsal marks at or after
+    `end`, where the template's bars it no longer has began: kept, `continue` wrote its new
+    4/4 bars across a 3/4 set in them, under their key signature."""
+
+    def before(events):
+        return tuple(e for e in events if e.onset_ticks < end or e.onset_ticks == 0)
+
+    return score.replace(
+        time_signatures=before(score.time_signatures),
+        keys=before(score.keys),
+        tempos=before(score.tempos),
+        sections=before(score.sections),
+    )
 
 
 # --- files -------------------------------------------------------------------------------------
