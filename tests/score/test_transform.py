@@ -161,3 +161,20 @@ def test_a_tune_in_short_bars_is_not_cut_at_a_phrases_rests():
 
     score = make_score(piano((0, 0.25, 60), (2.5, 0.25, 62)), meter=(1, 16))
     assert split_at_silences(score) == [score]
+
+
+def test_a_piece_after_a_silence_keeps_the_chords_after_its_last_note():
+    # a lead sheet's last section of chords over rests, after 10 silent bars: the cut ended the
+    # last piece at the last note, before its chords, and slicing refused the window
+    from bandmate.score.model import ChordEvent
+    from bandmate.score.transform import split_at_silences
+    from bandmate.theory.chords import parse_chord
+
+    bar = 4 * 480
+    chords = tuple(ChordEvent(b * bar, parse_chord("F" if b % 2 else "C")) for b in (0, 14, 15))
+    first, second = split_at_silences(make_score(piano((0, 4, 60)), chords=chords))
+    assert [c.onset_ticks for c in first.chords] == [0]
+    assert [(c.onset_ticks, str(c.symbol)) for c in second.chords] == [(0, "C"), (bar, "F")]
+    # a written end far past the last note is a silence too: the piece ends at its bar line
+    (alone,) = split_at_silences(make_score(piano((0, 4, 60))).replace(written_end_ticks=100 * bar))
+    assert alone.written_bars_end == bar

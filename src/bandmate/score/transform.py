@@ -171,9 +171,10 @@ SILENT_BEATS_SPLIT = 32
 def split_at_silences(score: Score, beats: int = SILENT_BEATS_SPLIT) -> list[Score]:
     """The pieces of music in `score`, cut where whole bars lasting `beats` quarter notes or more
     pass with no note sounding in any part and no chord starting: each piece from the bar its
-    first note is in (the first from the start, unless it begins with such a silence) to the bar
-    line after its last note (the last to the score's end), moved to start at 0
-    (`slice_ticks`). A score with no such silence comes back as it is, alone in the list.
+    first note or chord is in (the first from the start, unless it begins with such a silence)
+    to the bar line after its last (the last to the score's end, unless it ends with such a
+    silence), moved to start at 0 (`slice_ticks`). A score with no such silence comes back as
+    it is, alone in the list.
 
     For learning and evaluating, where a file of one tune and a stray note 100,000 bars later (a
     DAW's marker note, a part left at the end of a project) became one piece of 300,000 tokens of
@@ -187,20 +188,26 @@ def split_at_silences(score: Score, beats: int = SILENT_BEATS_SPLIT) -> list[Sco
     if not spans:
         return [score]
     silence = beats * score.ticks_per_beat
+
+    def line_after(ticks: int) -> int:
+        return grid.bar_start(grid.bar_at(ticks - 1) + 1)
+
     first_bar_line = grid.bar_start(grid.bar_at(spans[0][0]))
     starts = [first_bar_line if first_bar_line >= silence else 0]
-    ends = []  # each piece runs to the bar line after its last sound, the last to the score's end
+    ends = []  # each piece runs to the bar line after its last sound
     sounding_until = spans[0][1]
     for onset, end in spans[1:]:
-        end_line = grid.bar_start(grid.bar_at(sounding_until - 1) + 1)
         start_line = grid.bar_start(grid.bar_at(onset))
-        if start_line - end_line >= silence:
-            ends.append(end_line)
+        if start_line - line_after(sounding_until) >= silence:
+            ends.append(line_after(sounding_until))
             starts.append(start_line)
         sounding_until = max(sounding_until, end)
-    if starts == [0]:
+    # the last to the score's written end (a closing bar of rests), unless that is a silence
+    last, written = line_after(sounding_until), max(score.end_ticks, score.written_end_ticks or 0)
+    trailing_silence = written - last >= silence
+    if starts == [0] and not trailing_silence:
         return [score]
-    ends.append(score.end_ticks)
+    ends.append(last if trailing_silence else max(written, last))
     return [slice_ticks(score, start, end) for start, end in zip(starts, ends, strict=True)]
 
 
