@@ -158,3 +158,21 @@ def test_abc_rest_bars_after_the_tune_follow_the_same_rule(tmp_path):
     assert written_end(read_abc(path)) == 4 * BAR
     path.write_text("X:1\nM:4/4\nL:1/4\nK:C\nC D E F | G A B c | z4 | z4 | z4 | z4 | z4 |]\n")
     assert written_end(read_abc(path)) == 2 * BAR
+
+
+METRONOME_60 = (
+    '<direction placement="above"><direction-type><metronome><beat-unit>quarter</beat-unit>'
+    '<per-minute>60</per-minute></metronome></direction-type><sound tempo="60"/></direction>'
+)
+
+
+def test_a_first_tempo_mark_at_bar_nine_leaves_the_bars_before_it_at_120(tmp_path):
+    # "Slower, 60" at bar 9 of a score with no mark before it set the whole piece at 60
+    music = [quarters(b, 5) for b in range(12)]
+    music[8] = METRONOME_60 + music[8]
+    score = read(tmp_path, music)
+    assert [(t.onset_ticks, round(t.tempo_bpm)) for t in score.tempos] == [(0, 120), (8 * BAR, 60)]
+    # a mark on the first bar is the piece's tempo from the start
+    music = [quarters(b, 5) for b in range(12)]
+    music[0] = METRONOME_60 + music[0]
+    assert [round(t.tempo_bpm) for t in read(tmp_path, music).tempos] == [60]

@@ -43,6 +43,7 @@ from xml.etree import ElementTree
 from bandmate.errors import ChordSymbolError, InputFileError
 from bandmate.io import musicxml_data
 from bandmate.io.files import check_inputs, user_text
+from bandmate.io.midi import DEFAULT_US_PER_BEAT
 from bandmate.io.music21_write import (
     KIND_BY_QUALITY,
     musicxml_bytes,
@@ -347,17 +348,30 @@ def score_from_music21(stream, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> 
     tracks = _staves_named(tracks, staves)
     flats = [p.flatten() for p in parts]
     tracks = _with_pedalling(parts, flats, tracks, ticks, staves)
+    meters = _time_signatures(parts[0], flats[0], ticks)
     score = Score(
         tracks=tracks,
         ticks_per_beat=ticks_per_beat,
-        tempos=_tempos(flats, ticks),
-        time_signatures=_time_signatures(parts[0], flats[0], ticks),
+        tempos=_opening_tempo(
+            _tempos(flats, ticks), Score(ticks_per_beat=ticks_per_beat, time_signatures=meters)
+        ),
+        time_signatures=meters,
         keys=_keys(flats[0], ticks),
         chords=_chords(flats, ticks),
         sections=_sections(flats, ticks),
         title=_title(stream),
     )
     return _with_written_end(score, max(ticks(f.highestTime) for f in flats))
+
+
+def _opening_tempo(tempos: tuple[TempoChange, ...], bars: Score) -> tuple[TempoChange, ...]:
+    """`tempos` from 120 BPM, as notation programs play a score, until the first mark when that
+    comes after the first full bar (`bars` holds the meters): a "Slower, ♩ = 60" at bar 9 set
+    the whole piece at 60, since a Score takes its first tempo from the start. A mark on the
+    first bar, or on the bar after a pickup, is the piece's tempo from the start."""
+    if not tempos or min(t.onset_ticks for t in tempos) < bars.bar_grid.bar_start(2):
+        return tempos
+    return (TempoChange(0, DEFAULT_US_PER_BEAT), *tempos)
 
 
 def _with_written_end(score: Score, measures_end: int) -> Score:
