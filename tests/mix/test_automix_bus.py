@@ -216,3 +216,26 @@ def test_a_drum_exports_parallel_compression_bus_is_mixed(rng, tmp_path):
     report, _ = mixed(write(tmp_path / "drums", stems), tmp_path / "mix.wav")
     assert "Smash.wav" in [s.name for s in report.stems]
     assert not any("sum of the other stems" in n for n in report.notes)
+
+
+@pytest.mark.parametrize("late_ms", [5.0, 20.0])
+def test_a_master_bus_printed_late_through_a_look_ahead_limiter_is_left_out(rng, tmp_path, late_ms):
+    # a look-ahead limiter prints the bus 5 ms late or more: its 20 ms band levels moved 2.9 dB
+    # from the sum's, past the 2.5 dB a mix is read within, and it was mixed in
+    stems = named_band(rng)
+    stems["Audio 5.wav"] = late(master_bus(sum(stems.values())), late_ms / 1000)
+    report, _ = mixed(write(tmp_path / "export", stems), tmp_path / "mix.wav")
+    assert "Audio 5.wav" not in [s.name for s in report.stems]
+    assert any(n.startswith("Left out Audio 5.wav: its sound is the sum") for n in report.notes)
+
+
+def test_a_one_shot_effect_that_is_a_slice_of_the_mix_is_mixed(rng, tmp_path):
+    # an unnamed effect that sounds for the song's last second, as the mix does there (a
+    # stutter or a tape stop printed from it): silent elsewhere, those frames read as a match
+    stems = named_band(rng)
+    shot = np.zeros(int(SECONDS * RATE))
+    shot[-RATE:] = sum(stems.values())[-RATE:]
+    stems["Audio 5.wav"] = shot
+    report, _ = mixed(write(tmp_path / "export", stems), tmp_path / "mix.wav")
+    assert "Audio 5.wav" in [s.name for s in report.stems]
+    assert not any("sum of the other stems" in n for n in report.notes)

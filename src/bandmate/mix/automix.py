@@ -40,7 +40,8 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    Print") or a part on a bus ("Mix Bus Perc") is mixed. A stem whose name says no part ("Main",
    the song's title, "Audio 12") and whose sound is the sum of the other stems
    (`_mixes_by_sound`: its levels in octave bands follow the sum's within 2.5 dB once the
-   master's EQ and compression are taken out, its bands' balance the sum's within 12 dB, no
+   master's EQ and compression and its lag (a look-ahead limiter's, up to 50 ms) are taken out,
+   where it sounds and sounding wherever the sum does, its bands' balance the sum's within 12 dB, no
    stem's removal bringing the sum closer, and the stems it holds of two roles or more) is a
    master bus or a bounce of the mix, and is left out with a note as the others are; a room
    mic or a bass amp, which follow some stems but not all, are mixed, and so is a stem that
