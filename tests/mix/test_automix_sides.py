@@ -86,6 +86,7 @@ def test_an_unnamed_tracks_sides_read_as_two_parts_are_each_placed_by_role_and_s
     assert by_name[left].highpass_hz is None  # still balanced and filtered as the bass it is
     (note,) = [n for n in report.notes if n.startswith(f"{left} and {right} are one track's")]
     assert "the bass in the centre" in note and "hard right" in note
+    assert note.count(". ") == 0  # one sentence
     assert abs(low_end_left_over_right_db(mix)) < 1.0
 
 

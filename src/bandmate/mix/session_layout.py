@@ -217,12 +217,17 @@ def _without_guides(named, given_roles, config, notes):
         )
     rest = [(name, audio) for name, audio in named if name not in out]
     summed = _mixes_by_sound(rest, _mix_candidates(rest, asked), given_roles)
+    tracks: dict[str, list[str]] = {}  # a track's two sides, one note
     for name in summed:
+        tracks.setdefault(track_name(name) if stereo_side(name) else name, []).append(name)
+    for found in tracks.values():
+        its, it = ("its", "it") if len(found) == 1 else ("their", "them")
+        asks = " ".join(f"--level '{name}=-10'" for name in found)
         notes.append(
-            f"Left out {name}: its sound is the sum of the other stems (its levels follow theirs "
-            f"within {summed[name]:.1f} dB), as a master bus or a bounce of the mix does, and "
-            f"mixed in it doubles every part; to mix it, give it a role or a level "
-            f"(--level '{name}=-10')."
+            f"Left out {' and '.join(found)}: {its} sound is the sum of the other stems ({its} "
+            f"levels follow theirs within {summed[found[0]]:.1f} dB), as a master bus or a bounce "
+            f"of the mix does, and mixed in {it} doubles every part; to mix {it}, give "
+            f"{'it a role or a level' if len(found) == 1 else 'each a level'} ({asks})."
         )
     for name in bare:
         if name not in summed:
