@@ -242,3 +242,14 @@ def test_a_one_shot_effect_that_is_a_slice_of_the_mix_is_mixed(rng, tmp_path):
     report, _ = mixed(write(tmp_path / "export", stems), tmp_path / "mix.wav")
     assert "Audio 5.wav" in [s.name for s in report.stems]
     assert not any("sum of the other stems" in n for n in report.notes)
+
+
+def test_two_bounces_of_the_mix_are_both_left_out(rng, tmp_path):
+    # each bounce is in the other's sum, so neither held every stem alone and both were mixed in
+    stems = named_band(rng)
+    bus = master_bus(sum(stems.values()))
+    stems["Summer Nights.wav"] = bus
+    stems["Summer Nights v2.wav"] = 0.8 * np.tanh(1.5 * bus)
+    report, _ = mixed(write(tmp_path / "export", stems), tmp_path / "mix.wav")
+    assert len(report.stems) == 4
+    assert sum(n.startswith("Left out Summer Nights") for n in report.notes) == 2

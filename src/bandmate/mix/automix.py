@@ -46,7 +46,9 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    master bus or a bounce of the mix, and is left out with a note as the others are; a room
    mic or a bass amp, which follow some stems but not all, are mixed, and so is a stem that
    follows the others in a session of one instrument (a piano's room mic beside its spots, a
-   kit's parallel-compressed "Smash" bus), where it is far more often a part. "Main" alone
+   kit's parallel-compressed "Smash" bus), where it is far more often a part. Two bounces of
+   the mix each hold the other's parts: where none is found, the one closest to the sum is
+   set aside and the rest asked again. "Main" alone
    (`MONITOR_BARE_NAME`), a master bus's name but as often the lead vocal's in a "Vocals"
    folder, is otherwise mixed, and the notes say how to leave it out.
 3. **level**: each stem to the working level (-23 LUFS), so that the compressors' thresholds

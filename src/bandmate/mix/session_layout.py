@@ -410,7 +410,7 @@ def _mixes_by_sound(named, candidates, given_roles=None) -> dict[str, float]:
     mono = {n: _stretches(a, rate, starts, seconds) for n, a in audios.items()}
     energies = {n: float(np.dot(x, x)) for n, x in mono.items()}
     everything = sum(mono.values())
-    found = {}
+    found, near = {}, []  # near: (unlike, unit) for those that follow the sum but one stem more
     for unit in candidates:
         others = [n for n in audios if n not in unit and energies[n] > 0]
         this = sum(mono[n] for n in unit)
@@ -425,6 +425,7 @@ def _mixes_by_sound(named, candidates, given_roles=None) -> dict[str, float]:
             continue
         without = (_unlike_db(envelope, _band_envelopes(total - mono[n], rate))[0] for n in held)
         if not all(w >= unlike + BUS_CONTAINS_DB for w in without):
+            near.append((unlike, unit))
             continue
         for n in held:
             if n not in roles:
@@ -432,6 +433,14 @@ def _mixes_by_sound(named, candidates, given_roles=None) -> dict[str, float]:
         if len({roles[n] for n in held}) > 1:
             for n in unit:
                 found[n] = unlike
+    if near and not found:  # two bounces of the mix: each is in the other's sum, asked without it
+        best = min(near)[1]
+        rest = [(n, a) for n, a in named if n not in best]
+        found = _mixes_by_sound(rest, [u for u in candidates if u != best], given_roles)
+        if found:
+            found |= _mixes_by_sound(
+                [(n, a) for n, a in named if n not in found], [best], given_roles
+            )
     return found
 
 
