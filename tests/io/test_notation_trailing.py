@@ -176,3 +176,7 @@ def test_a_first_tempo_mark_at_bar_nine_leaves_the_bars_before_it_at_120(tmp_pat
     music = [quarters(b, 5) for b in range(12)]
     music[0] = METRONOME_60 + music[0]
     assert [round(t.tempo_bpm) for t in read(tmp_path, music).tempos] == [60]
+    # on bar 2 it is a change: bar 1 plays at 120, as a MIDI file's first bar would
+    music = [quarters(b, 5) for b in range(12)]
+    music[1] = METRONOME_60 + music[1]
+    assert [round(t.tempo_bpm) for t in read(tmp_path, music).tempos] == [120, 60]
