@@ -178,3 +178,11 @@ def test_a_piece_after_a_silence_keeps_the_chords_after_its_last_note():
     # a written end far past the last note is a silence too: the piece ends at its bar line
     (alone,) = split_at_silences(make_score(piano((0, 4, 60))).replace(written_end_ticks=100 * bar))
     assert alone.written_bars_end == bar
+
+
+def test_a_closing_silence_is_counted_in_whole_bars_as_the_others_are():
+    # 32 beats to a written end off the bar line, in 3/4: ten whole bars, 30 beats, no silence
+    from bandmate.score.transform import split_at_silences
+
+    score = make_score(piano((0, 3, 60)), meter=(3, 4)).replace(written_end_ticks=35 * 480)
+    assert split_at_silences(score)[0] is score

@@ -204,7 +204,7 @@ def split_at_silences(score: Score, beats: int = SILENT_BEATS_SPLIT) -> list[Sco
         sounding_until = max(sounding_until, end)
     # the last to the score's written end (a closing bar of rests), unless that is a silence
     last, written = line_after(sounding_until), max(score.end_ticks, score.written_end_ticks or 0)
-    trailing_silence = written - last >= silence
+    trailing_silence = grid.bar_start(grid.bar_at(written)) - last >= silence  # in whole bars
     if starts == [0] and not trailing_silence:
         return [score]
     ends.append(last if trailing_silence else max(written, last))
