@@ -65,6 +65,7 @@ from bandmate.score.model import (
     Track,
     infer_role,
 )
+from bandmate.score.transform import without_changes_from
 from bandmate.theory.chords import parse_chord
 from bandmate.theory.keys import MODES, Key
 
@@ -407,24 +408,8 @@ def _with_written_end(score: Score, measures_end: int) -> Score:
     if content_end and grid.bar_at(measures_end - 1) - grid.bar_at(content_end - 1) > (
         CLOSING_REST_BARS
     ):
-        return _without_changes_from(score, content_end)
+        return without_changes_from(score, content_end)
     return score.replace(written_end_ticks=measures_end)
-
-
-def _without_changes_from(score: Score, end: int) -> Score:
-    """`score` without the meter, key and tempo changes and the rehearsal marks at or after
-    `end`, where the template's bars it no longer has began: kept, `continue` wrote its new
-    4/4 bars across a 3/4 set in them, under their key signature."""
-
-    def before(events):
-        return tuple(e for e in events if e.onset_ticks < end or e.onset_ticks == 0)
-
-    return score.replace(
-        time_signatures=before(score.time_signatures),
-        keys=before(score.keys),
-        tempos=before(score.tempos),
-        sections=before(score.sections),
-    )
 
 
 # --- files -------------------------------------------------------------------------------------

@@ -211,6 +211,23 @@ def split_at_silences(score: Score, beats: int = SILENT_BEATS_SPLIT) -> list[Sco
     return [slice_ticks(score, start, end) for start, end in zip(starts, ends, strict=True)]
 
 
+def without_changes_from(score: Score, end: int) -> Score:
+    """`score` without the meter, key and tempo changes and the rehearsal marks at or after
+    `end` (those at tick 0 stay), where a file's music has ended: a notation template's empty
+    bars (`io.music21_io`). Kept, they govern no note of the file but every note written after
+    it: `continue` wrote its 4/4 bars across a 3/4 set there, under its key signature."""
+
+    def before(events):
+        return tuple(e for e in events if e.onset_ticks < end or e.onset_ticks == 0)
+
+    return score.replace(
+        time_signatures=before(score.time_signatures),
+        keys=before(score.keys),
+        tempos=before(score.tempos),
+        sections=before(score.sections),
+    )
+
+
 def slice_bars(score: Score, start_bar: int, end_bar: int) -> Score:
     """Bars `start_bar` up to (not including) `end_bar`, counted from 0, moved to start at 0."""
     if not 0 <= start_bar < end_bar:
