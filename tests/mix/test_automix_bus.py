@@ -253,3 +253,15 @@ def test_two_bounces_of_the_mix_are_both_left_out(rng, tmp_path):
     report, _ = mixed(write(tmp_path / "export", stems), tmp_path / "mix.wav")
     assert len(report.stems) == 4
     assert sum(n.startswith("Left out Summer Nights") for n in report.notes) == 2
+
+
+def test_a_master_bus_printed_with_a_fade_out_the_stems_lack_is_left_out(rng, tmp_path):
+    # a bounce that fades out, 40 dB a second from 3.6 s of 6 (a producer's export): the
+    # fade's tail, 40 dB under the bus's loudest from 4.6 s, is silence to the check, 17% of the
+    # frames it reads, and the bus (more than 10% silent) was mixed in, every part twice
+    stems = named_band(rng)
+    t = _t()
+    fade = 10 ** (-40 * np.maximum(t - 3.6, 0.0) / 20)
+    stems["Summer Nights.wav"] = master_bus(sum(stems.values())) * fade
+    report, _ = mixed(write(tmp_path / "export", stems), tmp_path / "mix.wav")
+    assert "Summer Nights.wav" not in [s.name for s in report.stems]
