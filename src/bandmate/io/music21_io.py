@@ -43,7 +43,7 @@ from xml.etree import ElementTree
 from bandmate.errors import ChordSymbolError, InputFileError
 from bandmate.io import musicxml_data
 from bandmate.io.files import check_inputs, user_text
-from bandmate.io.midi import DEFAULT_US_PER_BEAT
+from bandmate.io.midi import CLOSING_REST_BARS, DEFAULT_US_PER_BEAT
 from bandmate.io.music21_write import (
     KIND_BY_QUALITY,
     musicxml_bytes,
@@ -394,8 +394,6 @@ def _with_written_end(score: Score, measures_end: int) -> Score:
     holds a note are that bar's (`| G z3 |`). A piece with nothing in it at all keeps all of
     its measures, as written.
     """
-    from bandmate.io.midi import CLOSING_REST_BARS
-
     grid = score.bar_grid
     content_end = score.written_bars_end
     if score.chords:
