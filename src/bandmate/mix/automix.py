@@ -377,8 +377,8 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     silent = [b is None for b in before]
     # a side of a pair far under its other side (`_faint_sides`: noise) is no part: not balanced
     # with it, and the other side is a mono part, as beside a silent side
-    asked = {key.strip().lower() for key in (*given_roles, *config.levels)}
-    faint = _faint_sides(names, before, [p.features for p in prepared], asked)
+    asked = {key.strip().lower() for key in (*config.roles, *config.levels)}  # as the user wrote
+    faint = _faint_sides(names, before, asked)
     elements = {label: [k for k in g if k not in faint] for label, g in elements.items()}
     unheard = [s or k in faint for k, s in enumerate(silent)]
     for name, p in zip(names, prepared, strict=True):

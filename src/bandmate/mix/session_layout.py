@@ -446,41 +446,31 @@ def _mixes_by_sound(named, candidates, given_roles=None) -> dict[str, float]:
     return found
 
 
-# a side of a pair this far or more under its other side (integrated loudness), and steady
-# (`FAINT_SIDE_ONSETS_PER_S`, `FAINT_SIDE_RANGE_LU`), is no part: a mono source recorded into a
-# stereo track, its other input's hiss or hum (37 dB under a bass for hiss at -60 dBFS), or the
-# other side's bleed. As the track played, it was not heard; read as a part, it was raised
-# 24-30 dB as a pad and the source beside it hard to one side. Two parts on one track's sides,
-# each gain-staged for itself, sit well within it; a quiet part far under its other side is
-# struck (a shaker) or moves (a pad's swells), and stays a part
+# a side of a pair this far or more under its other side (integrated loudness) is no part: a
+# mono source recorded into a stereo track, its other input's hiss or hum (37 dB under a bass
+# for hiss at -60 dBFS), or the other side's bleed. As the track played, it was not heard; read
+# as a part, it was raised 24-33 dB and the source beside it hard to one side. Two parts on one
+# track's sides, each gain-staged for itself, sit well within it. A quiet part so far under its
+# other side (a shaker 31 dB under a drum loop) is taken for noise too, and the note says how to
+# mix it as a part: telling it by its sound failed, since bleed is struck and swells with its
+# source, and hum comes and goes
 FAINT_SIDE_DB = 30.0
-FAINT_SIDE_ONSETS_PER_S = 0.5  # as a noise floor between a stem's parts (`_noise_only`)
-FAINT_SIDE_RANGE_LU = 3.0
 
 
-def _faint_sides(names, before, features, asked=frozenset()) -> dict[int, tuple]:
+def _faint_sides(names, before, asked=frozenset()) -> dict[int, tuple]:
     """{the index of each side of a pair `FAINT_SIDE_DB` or more under its other side (`before`,
-    LUFS; None for a silent stem) and steady, without onsets or swells (its `features`,
-    `stem_features`): (the index of that other side, how many dB under it)}. A side given a
-    role or a level by name (`asked`, lower case) is a part, as asked."""
-
-    def steady(k: int) -> bool:
-        f = features[k]
-        return (
-            names[k].lower() not in asked
-            and not (stem_aliases(names[k]) | {track_name(names[k])}) & asked
-            and f.get("onsets_per_s", math.inf) < FAINT_SIDE_ONSETS_PER_S
-            and f.get("lra_lu", 0.0) < FAINT_SIDE_RANGE_LU
-        )
-
+    LUFS; None for a silent stem): (the index of that other side, how many dB under it)}. A side
+    given a role or a level by its own name (`asked`, lower case: "Audio 1.R") is a part, as
+    asked; one given by the track's name ("Audio 1", as the note on a track read as two parts
+    says) is not asked for alone."""
     out = {}
     for left, right in stereo_pairs(names, [None] * len(names)):
         a, b = before[left], before[right]
         if a is None or b is None:
             continue
-        if a - b >= FAINT_SIDE_DB and steady(right):
+        if a - b >= FAINT_SIDE_DB and not (stem_aliases(names[right]) & asked):
             out[right] = (left, a - b)
-        elif b - a >= FAINT_SIDE_DB and steady(left):
+        elif b - a >= FAINT_SIDE_DB and not (stem_aliases(names[left]) & asked):
             out[left] = (right, b - a)
     return out
 
@@ -527,8 +517,8 @@ def _lone_side_notes(names, roles, pans, silent, lone: Sequence[int], faint=None
         if k in under:
             quiet, gap = under[k]
             out.append(
-                f"{names[k]}'s {other} side, {names[quiet]}, is {gap:.0f} dB under it and "
-                f"steady (noise or bleed, no part), so {names[k]} was mixed as a mono "
+                f"{names[k]}'s {other} side, {names[quiet]}, is {gap:.0f} dB under it (noise "
+                f"or bleed, no part), so {names[k]} was mixed as a mono "
                 f"{roles[k]} part {place}, not hard {this}, and {names[quiet]} goes in as far "
                 f"under it as it came; to mix it as a part, give it a role (--role "
                 f"'{Path(names[quiet]).stem}=pad')."
