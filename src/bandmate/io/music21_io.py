@@ -370,8 +370,7 @@ def _opening_tempo(tempos: tuple[TempoChange, ...], bars: Score) -> tuple[TempoC
     comes after the first full bar (`bars` holds the meters): a "Slower, ♩ = 60" at bar 9 set
     the whole piece at 60, since a Score takes its first tempo from the start. A mark on the
     first bar, or on the bar after a pickup, is the piece's tempo from the start."""
-    grid, first = bars.bar_grid, bars.time_signatures[0]
-    full_bar = first.numerator * bars.ticks_per_beat * 4 // first.denominator
+    grid, full_bar = bars.bar_grid, bars.time_signatures[0].bar_ticks(bars.ticks_per_beat)
     opening_end = grid.bar_start(2 if grid.bar_start(1) < full_bar else 1)
     if not tempos or min(t.onset_ticks for t in tempos) < opening_end:
         return tempos
