@@ -800,30 +800,19 @@ def test_a_reset_block_after_the_first_notes_keeps_them():
     ]
 
 
-@pytest.mark.parametrize(("lead", "low"), [("Guitar", "Bass Guitar"), ("Synth", "Synth Bass")])
-def test_a_bass_named_after_the_lead_does_not_take_its_bend(lead, low):
-    # "bass" tells a piano's lower staff from its upper one, but "Synth"/"Synth Bass" are two
-    # parts: on one channel without program changes the bass played the synth's bends
-    bend = mido.Message("pitchwheel", pitch=8191)
-    named = [
-        [mido.MetaMessage("track_name", name=lead), *part(0, None, 64, bend)],
-        [mido.MetaMessage("track_name", name=low), *part(0, None, 40)],
-    ]
-    score = midi_from_bytes(midi_file_bytes(*named))
-    assert score.track(low).controls == ()
-
-
 @pytest.mark.parametrize(
-    ("first", "second"),
-    [("Vocal", "Main Vocal"), ("Guitar", "Guitar Left"), ("Claps", "Hand Claps"),
-     ("Strings", "Strings Lower")],
+    ("first", "second", "low"),
+    [("Guitar", "Bass Guitar", 40), ("Synth", "Synth Bass", 40), ("Vocal", "Main Vocal", 52),
+     ("Guitar", "Guitar Left", 52), ("Claps", "Hand Claps", 52), ("Strings", "Strings Lower", 52)],
 )  # fmt: skip
-def test_a_track_whose_name_adds_a_side_or_hand_does_not_take_anothers_bend(first, second):
+def test_a_part_whose_name_only_adds_a_staff_word_does_not_take_anothers_bend(first, second, low):
+    # "bass" tells a piano's lower staff from its upper one, but "Synth"/"Synth Bass" are two
+    # parts: on one channel without program changes the bass played the synth's bends; and
     # "Main", "Left", "Hand" or "Lower" alone in one name are no staff of the other's part
     bend = mido.Message("pitchwheel", pitch=8191)
     named = [
         [mido.MetaMessage("track_name", name=first), *part(0, None, 64, bend)],
-        [mido.MetaMessage("track_name", name=second), *part(0, None, 52)],
+        [mido.MetaMessage("track_name", name=second), *part(0, None, low)],
     ]
     score = midi_from_bytes(midi_file_bytes(*named))
     assert score.track(second).controls == ()
