@@ -7,6 +7,7 @@ track; this module picks it, so that every reader picks the same one.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from bandmate.score.model import Role, Score, Track
 
@@ -25,13 +26,28 @@ def melody_track(score: Score) -> Track | None:
     reads by their top notes). Parts that only look alike are not staves: "Track 1"/"Track 2",
     "Guitar 1"/"Guitar 2" or "Flute"/"Flute 2" on one program are as often a low lead under
     chords, a pad or an octave double as a piano's two hands, so the first is kept, as is the
-    first of two parts on different programs (a flute and oboe duet, a bass before a lead)."""
+    first of two parts on different programs (a flute and oboe duet, a bass before a lead).
+
+    The voices of a choir are read from the highest: when the first candidate and those that
+    follow it are named as voice parts (`choir_voice`: "Bass", "Tenor", "Alto", "Soprano";
+    "Choir B" ... "Choir S"; "S.", "A."; Bass/Tenor/Alt/Sopran, Basso/Tenore/Contralto/Soprano,
+    Basse/Ténor/Alto/Soprano) and sung on one program or each on a choir or voice program
+    (52-54), the tune is the soprano's -- the highest voice named, the first of "Soprano
+    1"/"Soprano 2" -- whatever their order. A file written bass first had its bass line learnt,
+    checked for copying and labelled with chords as the tune. The names must all be a voice's:
+    a "Bass" (guitar) before a "Lead", a "Vocal" and "Backing Vocals", an "Alto Sax" or a "Tenor
+    Sax" are parts of a band, and the first is kept as before; so is a bass on its own program
+    (32-39) before an "Alto" on another. Voices of one name ("Soprano"/"Soprano") are left to
+    the staff rule."""
     pitched = [t for t in score.tracks if not t.is_drum and t.notes]
     melodies = [t for t in pitched if t.role == Role.MELODY]
     candidates = melodies or pitched
     if not candidates:
         return None
     first = candidates[0]
+    choir = _choir(candidates)
+    if len({voice for _, voice in choir}) > 1:
+        return max(choir, key=lambda voice: voice[1])[0]  # max keeps the first of equals
     staves = [first]
     for track in candidates[1:]:
         if not staves_of_one_instrument(first, track):
@@ -114,3 +130,55 @@ def staves_of_one_instrument(a: Track, b: Track) -> bool:
 def _median_pitch(track: Track) -> int:
     pitches = sorted(n.pitch for n in track.notes)
     return pitches[len(pitches) // 2]
+
+
+# The voice parts of a choir, by how high they sing, under the names a notation program or a
+# choir's MIDI file gives them in English, German, Italian and French, abbreviated or not (a
+# letter alone, "S." or "Choir S", is one too); accents are taken off first ("Ténor").
+_VOICE_RANKS = {
+    **dict.fromkeys(("soprano", "sopran", "sopr", "sop", "s", "canto", "cantus", "discantus",
+                     "superius", "dessus"), 6),
+    "mezzo": 5, "mezzosoprano": 5,
+    **dict.fromkeys(("alto", "alt", "contralto", "a", "altus", "countertenor", "contratenor"), 4),
+    **dict.fromkeys(("tenor", "tenore", "ten", "t", "taille"), 3),
+    **dict.fromkeys(("baritone", "bariton", "baritono"), 2),
+    **dict.fromkeys(("bass", "basso", "basse", "bassus", "b"), 1),
+}  # fmt: skip
+#: words a voice part's name may hold besides its voice: the choir's, a solo's, and a number
+_CHOIR_WORDS = frozenset({
+    "choir", "chorus", "chor", "coro", "choeur", "voice", "voices", "voix", "voce",
+    "voci", "stimme", "vocal", "vocals", "satb", "solo", "soli", "tutti", "i", "ii", "iii", "iv",
+})  # fmt: skip
+_NUMERALS = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_VOICE_PROGRAMS = range(52, 55)  # choir aahs, voice oohs, synth voice
+
+
+def choir_voice(name: str) -> tuple[int, int] | None:
+    """(how high the voice sings, minus its number) when a track's name is that of a choir's
+    voice part, else None: "Soprano" (6, -1), "Soprano 2" (6, -2), "Choir B" and "Basso" (1,
+    -1), "Soprano/Alto" (6, -1), the highest voice named. A name with any other word is no
+    voice part: "Bass Guitar", "Alto Sax", "Lead Vocal", "Backing Vocals"."""
+    plain = unicodedata.normalize("NFKD", name.lower().replace("œ", "oe"))
+    words = re.findall(r"[a-z]+|[0-9]+", plain.encode("ascii", "ignore").decode())
+    if any(w not in _VOICE_RANKS and w not in _CHOIR_WORDS and not w.isdigit() for w in words):
+        return None
+    ranks = [_VOICE_RANKS[w] for w in words if w in _VOICE_RANKS]
+    numbers = [
+        int(w) if w.isdigit() else _NUMERALS[w] for w in words if w.isdigit() or w in _NUMERALS
+    ]
+    return (max(ranks), -(numbers[0] if numbers else 1)) if ranks else None
+
+
+def _choir(candidates: list[Track]) -> list[tuple[Track, tuple[int, int]]]:
+    """The first candidate and those that follow it while they are voices of one choir (see
+    `melody_track`), each with its `choir_voice`; empty when the first is no voice part."""
+    voices = []
+    for track in candidates:
+        voice = choir_voice(track.name)
+        if voice is None:
+            break
+        voices.append((track, voice))
+    programs = {track.program for track, _ in voices}
+    if len(programs) > 1 and not programs <= set(_VOICE_PROGRAMS):
+        return []
+    return voices
