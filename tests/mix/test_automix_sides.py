@@ -9,7 +9,7 @@ import pytest
 from scipy.signal import resample_poly
 
 from bandmate.io.audio import Audio, read_audio, write_audio
-from bandmate.mix.automix import AutomixConfig, automix_files
+from bandmate.mix.automix import AutomixConfig, automix_files, stem_rows
 
 RATE = 44_100
 SECONDS = 4.0
@@ -102,18 +102,22 @@ def test_an_unnamed_tracks_sides_of_two_centred_parts_are_both_centred(rng, tmp_
     assert abs(low_end_left_over_right_db(mix)) < 1.0
 
 
-@pytest.mark.parametrize("noise", ["hiss", "hum"])
+@pytest.mark.parametrize(
+    ("noise", "amplitude"), [("hiss", 0.001), ("hiss", 0.00316), ("hum", 0.003), ("hum", 0.01)]
+)
 def test_a_mono_bass_recorded_into_a_stereo_track_beside_noise_is_a_centred_mono_part(
-    rng, tmp_path, noise
+    rng, tmp_path, noise, amplitude
 ):
     # one side of the track holds the bass, the other only its input's hiss (-60 dBFS) or a
     # mains hum: read as two parts (bass and pad), the bass went hard left and the hiss was
-    # raised 24 dB as a pad
+    # raised 24 dB as a pad. Hiss at -50 dBFS, 26.5 dB under the bass (under the 30 dB that
+    # makes a side noise by its level alone), and a hum 26 dB under it were raised 16.5 and 24
+    # dB as parts: their sound says they are noise
     t = _t()
     hiss = (
-        0.001 * rng.standard_normal(len(t))
+        amplitude * rng.standard_normal(len(t))
         if noise == "hiss"
-        else 0.003 * np.sin(2 * np.pi * 60 * t)
+        else amplitude * np.sin(2 * np.pi * 60 * t)
     )
     stems = {
         "Audio 1.L.wav": Audio(bass_line().astype(np.float32), RATE),
@@ -132,6 +136,10 @@ def test_a_mono_bass_recorded_into_a_stereo_track_beside_noise_is_a_centred_mono
     (note,) = [n for n in report.notes if "Audio 1.R.wav" in n]
     assert "mono bass part in the centre" in note
     assert not any("are one track's two sides" in n for n in report.notes)
+    # the report says what it is, not the part it was read as
+    assert noise.role == "noise"
+    (row,) = [r for r in stem_rows(report) if r[0] == "Audio 1.R.wav"]
+    assert row[1].startswith("noise")
 
 
 def test_a_faint_side_given_a_role_by_its_own_name_is_a_part_and_by_the_tracks_is_noise(

@@ -109,7 +109,18 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    the others filling the other side; the notes say so and ask for the missing side. A side
    30 dB or more under its other side (`_faint_sides`: a mono source recorded into a stereo
    track, its other input's hiss) counts as silent here: the source is a mono part, and the
-   noise goes in as far under it as it came. A track's two sides read as two parts
+   noise goes in as far under it as it came. So does a side whose sound is nothing but noise
+   (`roles.noise_kind`: steady over the whole stem, without onsets, and flat hiss or mains hum)
+   at a floor's level (-35 LUFS or under, 20 dB or more under the loudest stem): hiss at -50
+   dBFS, 26.5 dB under a bass on the track's other side, was raised 16.5 dB as a pad. A whole
+   stem of such noise (an armed, unused track's hiss; a ground loop's hum) is moved by the
+   median gain of the parts, so that it stays as far under them as it came, unfiltered, where
+   balanced as a part it went up 20-30 dB; it is kept rather than left out, since what the test
+   takes for noise may be a quiet bed a producer put there (room tone, rain). The report names
+   each such stem's role "noise", the notes say so, and a role or a level given by the stem's
+   own name has it mixed as a part. Held pads and organ drones (partials, not flat), a sub
+   sine (neither), shakers and brushes (struck: onsets, and their 25 ms levels flutter) and a
+   loud noise bed (no floor) are parts. A track's two sides read as two parts
    (`_split_pairs`: roles that differ, a bass DI left and a guitar right) are each balanced
    and filtered as their own part; a centred role stays in the centre and a spread role is
    kept hard to its side, as the track had it (`_split_pans`), and the notes say so. An
@@ -131,11 +142,12 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    `ceiling_dbtp` (-3 dBTP), in which case the true peak sits on the ceiling. That leaves a
    mastering stage room to EQ, compress and limit.
 
-The report gives, per stem, its role and how it was found, its loudness before and in the mix
-(after everything but the bus compressor), the net gain, the pan, the filters, and what was
-resampled, padded or silent. Its notes name two stems that cancel each other out in the sum (a
-polarity-inverted copy, a snare's bottom mic not flipped; `_cancelling_pairs`): balance cannot
-mend that, and the stems' levels in the table would not say it.
+The report gives, per stem, its role ("noise" for a stem taken for noise) and how it was
+found, its loudness before and in the mix (after everything but the bus compressor), the net
+gain, the pan, the filters, and what was resampled, padded or silent. Its notes name two stems
+that cancel each other out in the sum (a polarity-inverted copy, a snare's bottom mic not
+flipped; `_cancelling_pairs`): balance cannot mend that, and the stems' levels in the table
+would not say it.
 
 The stages live beside this module: 1, 3 and 4 in `mix.stems_prepare`, 5 to 8 in
 `mix.stems_gain`, what the stems' names and signals say of the session (click tracks, copies,
@@ -174,6 +186,7 @@ from bandmate.mix.roles import (
     RETURN_NAME,
     detect_role_from_content,
     load_roles,
+    noise_kind,
     role_from_name,
 )
 from bandmate.mix.session_files import _check_mix_outside_stems, stem_names, stem_paths
@@ -188,6 +201,7 @@ from bandmate.mix.session_layout import (
     _lone_sides,
     _match_levels,
     _members,
+    _noise_notes,
     _one_channel_notes,
     _pair_content_roles,
     _pair_roles,
@@ -261,7 +275,7 @@ class StemReport:
     """What automix did to one stem. Loudness in LUFS (None for a silent stem), gain in dB."""
 
     name: str
-    role: str
+    role: str  # one of `balance.ROLES`, or "noise" for a stem taken for noise (`_faint_sides`)
     role_from: str  # "name", "content" or "given"
     level_from: str  # "model" or "given": where its level under the loudest element came from
     loudness_before_lufs: float | None
@@ -364,21 +378,30 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
 
     # each stem's measures and features, the working gain and the high-pass; then the levels
     # from the balance model, which reads some features against the whole song
+    kinds: list[str | None] = [None] * len(signals)  # each stem's `noise_kind`
+
     def prepare(k: int) -> _Prepared:
         x = signals[k]
         if k not in in_elements:
             signals[k] = None  # the prepared stem replaces it
-        return _prepare(x, rate, frames, table[roles[k]], config.working_lufs)
+        kinds[k] = noise_kind(x, rate)
+        settings = table[roles[k]]
+        if kinds[k]:  # noise goes in as it came: a hum's fundamental filtered out by its
+            settings = replace(settings, highpass_hz=None)  # role, the gain raised the rest
+        return _prepare(x, rate, frames, settings, config.working_lufs)
 
     steps = 2 * len(signals)
     progress(0, steps)
     prepared = _each(prepare, range(len(signals)), progress=lambda done, _: progress(done, steps))
     before = [p.before for p in prepared]
     silent = [b is None for b in before]
-    # a side of a pair far under its other side (`_faint_sides`: noise) is no part: not balanced
-    # with it, and the other side is a mono part, as beside a silent side
+    # a side of a pair far under its other side, or a stem of nothing but a floor of hiss or
+    # hum (`_faint_sides`: noise) is no part: not balanced with the parts, nor counted in the
+    # song the balance model reads them against, and a side's other side is a mono part, as
+    # beside a silent side
     asked = {key.strip().lower() for key in (*config.roles, *config.levels)}  # as the user wrote
-    faint = _faint_sides(names, before, asked)
+    faint = _faint_sides(names, before, asked, kinds)
+    notes.extend(_noise_notes(names, faint, before))
     elements = {label: [k for k in g if k not in faint] for label, g in elements.items()}
     unheard = [s or k in faint for k, s in enumerate(silent)]
     for name, p in zip(names, prepared, strict=True):
@@ -394,9 +417,9 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
         if len(named) == 1:
             given_levels[label] = given_levels.pop(named[0])
     sides = pair_pans(stereo_pairs(names, roles), [0.0] * len(names))  # a pair hard to its sides
-    levels, element_levels = _balance(
-        roles, signals, prepared, elements, sides, rate, frames, config
-    )
+    heard = [replace(p, features={}) if k in faint else p for k, p in enumerate(prepared)]
+    levels, element_levels = _balance(roles, signals, heard, elements, sides, rate, frames, config)
+    del heard
     levels = _given_levels(names, levels, elements, element_levels, given_levels)
     level_given = {n for key in given_levels for n in _members(key, names, elements)}
     returns = [bool(RETURN_NAME.search(track_name(n))) for n in names]
@@ -406,7 +429,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     # a return given as two sides is moved as a return; one that is part of a part is the part's
     with_parts = {k for g in elements.values() if not all(returns[j] for j in g) for k in g}
     levels = _returns_as_sent(levels, before, returns, names, level_given, with_parts)
-    levels = _faint_levels(levels, faint, level_given, names)
+    levels = _faint_levels(levels, faint, level_given, names, before)
     notes.extend(_ambiguous_return_notes(names, returns, silent, level_given, with_parts))
     highpass = [p.highpass_hz for p in prepared]
     quiet = [None if p.floor is None else p.floor.quiet for p in prepared]
@@ -456,8 +479,8 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     split = _split_pairs(names, unheard, pairs)
     pans = pair_pans(pairs, _pans(roles, unheard, levels, table, parts, centred, named_sides))
     pans = _split_pans(split, pans, roles, table)
-    for k in faint:  # the noise stays where the track had it
-        pans[k] = float(stereo_side(names[k])[1])
+    for k in faint:  # the noise stays where the track had it: a side to its side
+        pans[k] = float((stereo_side(names[k]) or ("", 0))[1])
     notes.extend(_split_pair_notes(names, roles, pans, split))
     notes.extend(_lone_side_notes(names, roles, pans, unheard, lone, faint))
     notes.extend(_one_channel_notes(names, live_sides, pans))
@@ -526,7 +549,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
         reports.append(
             StemReport(
                 name=name,
-                role=roles[k],
+                role="noise" if k in faint else roles[k],
                 role_from=role_from[k],
                 level_from="given" if name in level_given else "model",
                 loudness_before_lufs=_round(before[k]),

@@ -194,3 +194,112 @@ FX_NAME = re.compile(r"(?<![a-z])s?fx(?![a-z])")
 
 # what makes a vocal a double in roles.toml ("Vox Dbl", "Lead Vocal Doubled")
 DOUBLE_WORD = re.compile(r"dbl|double", re.IGNORECASE)
+
+
+# A stem (or one side of a track) that holds nothing but noise: the hiss of a track armed and
+# left unused, or the hum a ground loop put on an input. Read by its sound as a part, it was
+# raised to its role's level: hiss at -50 dBFS beside a bass, 26.5 dB under it, went up 13.5-16.5
+# dB.
+# It is told from a part by three things together, each of which some part has too:
+# - steady over the whole stem: its 400 ms levels within `NOISE_STEADY_RANGE_DB` (5th to 95th
+#   percentile), at most `NOISE_MAX_ONSETS` onsets (`onset_rate_per_s`: where a region of hiss
+#   starts after silence, or a punch-in), and, for hiss, its 25 ms levels (of its first
+#   difference, which the hiss's highs carry) within `NOISE_FLUTTER_DB` (standard deviation):
+#   a shaker loop or a brushed snare, as flat and as steady at 400 ms, flutter with every
+#   stroke (2-14 dB), where white or pink hiss moves 0.2-0.3 dB;
+# - hiss (its spectrum flat within octaves, `stems_prepare._octave_flatness`, as a held pad's
+#   or an organ drone's partials are not) or hum (`NOISE_HUM_SHARE` of its energy within
+#   `_mains_tolerance_hz` of the harmonics of 50 or 60 Hz, as no note's partials are: G1, 49 Hz,
+#   the nearest, is 1 Hz off at its fundamental and further at each partial above; a pure sine
+#   held at 50 or 60 Hz is hum to this test, and only its level tells it);
+# - quiet, a floor rather than a sound (checked in `session_layout._faint_sides`, which has the
+#   others' loudness): a white-noise or wind bed used as sound design sits among the parts.
+NOISE_STEADY_RANGE_DB = 2.0
+NOISE_MAX_ONSETS = 2  # a shaker strikes 10 times a second, brushes 4
+NOISE_FLUTTER_DB = 1.5
+NOISE_HISS_FLATNESS = 0.5
+NOISE_HISS_HIGH_SHARE = 0.3  # hiss holds this share of its energy above 250 Hz (pink 0.6)
+NOISE_HUM_SHARE = 0.8
+NOISE_MIN_SECONDS = 2.0  # shorter, a stem's steadiness says nothing
+NOISE_SAMPLE_SECONDS = 8.0  # the spectrum, onsets and 25 ms levels are read from this much
+MAINS_HZ = (50.0, 60.0)
+
+
+def noise_kind(samples: np.ndarray, sample_rate: int) -> str | None:
+    """The noise a stem (channels, frames) holds and nothing else: "hiss" (steady broadband
+    noise) or "hum" (steady mains hum), see `NOISE_STEADY_RANGE_DB`; else None. Its level is
+    not read here: a gain does not move the answer. Digital silence (a take shorter than the
+    song, a region that starts late) is left out of the steadiness."""
+    from bandmate.mix.stems_prepare import _octave_flatness  # (it imports the balance model)
+
+    # float32, and the finer tests on a sample: the stems are read side by side on threads
+    mono = samples[0] if len(samples) == 1 else samples.mean(axis=0, dtype=np.float32)
+    if len(mono) < NOISE_MIN_SECONDS * sample_rate or not np.any(mono):
+        return None
+    levels = _frame_levels_db(mono, round(0.4 * sample_rate))
+    if len(levels) < 3:
+        return None
+    low, high = np.percentile(levels, [5, 95])
+    if high - low > NOISE_STEADY_RANGE_DB:
+        return None
+    middle = len(mono) // 2
+    half = round(NOISE_SAMPLE_SECONDS * sample_rate / 2)
+    sample = mono[max(0, middle - half) : middle + half]
+    seconds = len(sample) / sample_rate
+    if onset_rate_per_s(sample[None], sample_rate) * seconds > NOISE_MAX_ONSETS + 0.5:
+        return None
+    if _mains_share(sample, sample_rate) >= NOISE_HUM_SHARE:
+        return "hum"
+    flutter = _frame_levels_db(np.diff(sample), round(0.025 * sample_rate))
+    if len(flutter) < 2 or float(np.std(flutter)) > NOISE_FLUTTER_DB:
+        return None  # (none: a constant, whose difference is silence)
+    if _high_share(sample, sample_rate) < NOISE_HISS_HIGH_SHARE:
+        return None  # a held sub sine: its octaves above 250 Hz hold only its rounding noise
+    if _octave_flatness(sample[None], sample_rate) >= NOISE_HISS_FLATNESS:
+        return "hiss"
+    return None
+
+
+def _frame_levels_db(mono: np.ndarray, hop: int) -> np.ndarray:
+    """The level (dB) of each whole `hop`-frame stretch of `mono` that is not digital silence."""
+    ticks = len(mono) // hop
+    frames = mono[: ticks * hop].reshape(ticks, hop)
+    energy = np.einsum("ij,ij->i", frames, frames) / hop
+    return 10 * np.log10(energy[energy > 0])
+
+
+def _mains_tolerance_hz(freqs: np.ndarray) -> np.ndarray:
+    """How far from a harmonic of the mains a bin may lie and count as hum: one bin (0.5 Hz,
+    where the window spreads a steady tone) and 0.4% of the frequency for the mains' drift
+    (0.2 Hz at 50 Hz; at most 2 Hz), which moves each harmonic by its number."""
+    return 0.5 + np.minimum(0.004 * freqs, 2.0)
+
+
+def _high_share(mono: np.ndarray, sample_rate: int) -> float:
+    """The share of `mono`'s energy above 250 Hz, where `_octave_flatness` reads."""
+    freqs, power = welch(mono, sample_rate)
+    total = float(power.sum())
+    return float(power[freqs >= 250.0].sum()) / total if total > 0 else 0.0
+
+
+def _mains_share(mono: np.ndarray, sample_rate: int) -> float:
+    """The largest share, for 50 or 60 Hz mains, of `mono`'s energy within
+    `_mains_tolerance_hz` of that frequency's harmonics: from the periodograms of its 2 s
+    stretches (0.5 Hz bins), one at a time."""
+    segment = min(len(mono), 2 * sample_rate)
+    window = np.hanning(segment)
+    power = np.zeros(segment // 2 + 1)
+    for start in range(0, len(mono) - segment + 1, segment):
+        spectrum = np.fft.rfft(mono[start : start + segment] * window)
+        power += spectrum.real**2 + spectrum.imag**2
+    power[0] = 0.0  # (an offset is no hum)
+    total = float(power.sum())
+    if not total > 0:
+        return 0.0
+    freqs = np.fft.rfftfreq(segment, 1 / sample_rate)
+    shares = []
+    for mains in MAINS_HZ:
+        harmonic = np.maximum(np.round(freqs / mains), 1.0) * mains
+        near = np.abs(freqs - harmonic) <= _mains_tolerance_hz(freqs)
+        shares.append(float(power[near].sum()) / total)
+    return max(shares)

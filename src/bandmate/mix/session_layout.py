@@ -5,7 +5,9 @@ for both together (`_pair_content_roles`), a level given by a
 stem's or a part's name (`_match_levels`, `_members`), the stems that hold one part twice
 (`_copies`) or cancel each other out (`_cancelling_pairs`), and an effects return kept at its
 place against the stems sent to it (`_returns_as_sent`; said where its name names a part too,
-`_ambiguous_return_notes`). `mix.automix` documents how each is used.
+`_ambiguous_return_notes`), and the stems and track sides that hold only noise, kept as far
+under the parts as they came (`_faint_sides`, `_faint_levels`). `mix.automix` documents how
+each is used.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -456,33 +459,113 @@ def _mixes_by_sound(named, candidates, given_roles=None) -> dict[str, float]:
 # source, and hum comes and goes
 FAINT_SIDE_DB = 30.0
 
+# a stem or side whose sound is nothing but noise (`roles.noise_kind`: steady hiss or mains hum)
+# is no part when it is a floor: at most `NOISE_MAX_LUFS` and `NOISE_UNDER_DB` or more under the
+# loudest stem. Hiss at -50 dBFS reads about -47 LUFS, 26.5 dB under a bass on the track's other
+# side; a white-noise or wind bed used as sound design sits among the parts, 10-15 dB under the
+# loudest at most, and is mixed as one. What the sound test cannot tell from a floor (a quiet
+# rain or room-tone bed) goes in as it came, which is where its producer put it, and the note
+# says how to mix it as a part
+NOISE_MAX_LUFS = -35.0
+NOISE_UNDER_DB = 20.0
 
-def _faint_sides(names, before, asked=frozenset()) -> dict[int, tuple]:
-    """{the index of each side of a pair `FAINT_SIDE_DB` or more under its other side (`before`,
-    LUFS; None for a silent stem): (the index of that other side, how many dB under it)}. A side
-    given a role or a level by its own name (`asked`, lower case: "Audio 1.R") is a part, as
-    asked; one given by the track's name ("Audio 1", as the note on a track read as two parts
-    says) is not asked for alone."""
+
+class _Faint(NamedTuple):
+    """A stem or side taken for noise (`_faint_sides`): the stem whose level it is kept under
+    (its track's other side) or None (the others' median gain, `_faint_levels`), how many dB
+    under that side it came (None without one), and its sound (`roles.noise_kind`: "hiss",
+    "hum"; None where only its level says so)."""
+
+    other: int | None
+    gap_db: float | None
+    kind: str | None
+
+
+def _faint_sides(names, before, asked=frozenset(), kinds=None) -> dict[int, _Faint]:
+    """{the index of each stem taken for noise: `_Faint`}: each side of a pair `FAINT_SIDE_DB`
+    or more under its other side (`before`, LUFS; None for a silent stem), and each stem or
+    side whose sound is noise (`kinds`, per stem, `roles.noise_kind`) at a floor's level
+    (`NOISE_MAX_LUFS`, `NOISE_UNDER_DB`). A stem given a role or a level by its own name
+    (`asked`, lower case: "Audio 1.R") is a part, as asked; a side given one by the track's
+    name ("Audio 1", as the note on a track read as two parts says) is not asked for alone.
+
+    Why a noise stem is mixed as it came rather than left out: what the sound test takes for
+    noise may be a quiet bed a producer meant (room tone, rain), and a side's hiss is in the
+    track as it was heard; kept at its recorded distance under the parts, a floor stays a floor
+    and a bed stays where it was put, and the note says how to have either raised."""
+    kinds = kinds or [None] * len(names)
     out = {}
-    for left, right in stereo_pairs(names, [None] * len(names)):
+
+    def own(k: int) -> bool:
+        return bool(stem_aliases(names[k]) & asked)
+
+    pairs = stereo_pairs(names, [None] * len(names))
+    for left, right in pairs:
         a, b = before[left], before[right]
         if a is None or b is None:
             continue
-        if a - b >= FAINT_SIDE_DB and not (stem_aliases(names[right]) & asked):
-            out[right] = (left, a - b)
-        elif b - a >= FAINT_SIDE_DB and not (stem_aliases(names[left]) & asked):
-            out[left] = (right, b - a)
+        if a - b >= FAINT_SIDE_DB and not own(right):
+            out[right] = _Faint(left, a - b, kinds[right])
+        elif b - a >= FAINT_SIDE_DB and not own(left):
+            out[left] = _Faint(right, b - a, kinds[left])
+    heard = [b for b in before if b is not None]
+    loudest = max(heard, default=None)
+    floors = [
+        k
+        for k, kind in enumerate(kinds)
+        if kind
+        and k not in out
+        and before[k] is not None
+        and before[k] <= NOISE_MAX_LUFS
+        and loudest - before[k] >= NOISE_UNDER_DB
+        and not own(k)
+    ]
+    partner = {a: b for pair in pairs for a, b in (pair, pair[::-1])}
+    for k in floors:
+        other = partner.get(k)
+        if other is None or before[other] is None or other in floors or other in out:
+            out[k] = _Faint(None, None, kinds[k])
+        else:
+            out[k] = _Faint(other, before[other] - before[k], kinds[k])
     return out
 
 
-def _faint_levels(levels, faint, level_given, names) -> list[float | None]:
-    """`levels` with each faint side (`_faint_sides`) kept as far under its other side as the
-    track had it, but for one given a level."""
+def _faint_levels(levels, faint, level_given, names, before) -> list[float | None]:
+    """`levels` with each stem taken for noise (`_faint_sides`) kept as far under its track's
+    other side as the track had it, or, without one, moved by the median net gain (level less
+    loudness `before`) of the stems that are parts: where it came against them. One given a
+    level keeps it."""
     out = list(levels)
-    for k, (other, gap) in faint.items():
-        if names[k] not in level_given and out[other] is not None:
-            out[k] = out[other] - gap
+    moved = [
+        levels[k] - before[k]
+        for k in range(len(levels))
+        if k not in faint and levels[k] is not None and before[k] is not None
+    ]
+    median = float(np.median(moved)) if moved else 0.0
+    for k, noise in faint.items():
+        if names[k] in level_given:
+            continue
+        if noise.other is None:
+            out[k] = before[k] + median
+        elif out[noise.other] is not None:
+            out[k] = out[noise.other] - noise.gap_db
     return out
+
+
+def _noise_notes(names, faint, before) -> list[str]:
+    """A note for each stem taken for noise by its sound with no track side to stand under
+    (`_faint_sides`: an unused track's hiss, a hum), saying what it was taken for, where it
+    went and how to have it mixed as a part."""
+    loudest = max((b for b in before if b is not None), default=0.0)
+    return [
+        f"{names[k]} holds nothing but steady {noise.kind} ({before[k]:.0f} LUFS, "
+        f"{loudest - before[k]:.0f} dB under the loudest stem), a noise floor and no part, so "
+        f"it goes into the mix as far under the others as it came rather than raised as a "
+        f"part; to mix it as a part, give it a role or a level (--role "
+        f"'{Path(names[k]).stem}=pad')."
+        for k, noise in faint.items()
+        if noise.other is None
+    ]
 
 
 def _lone_sides(names: Sequence[str], silent: Sequence[bool] | None = None) -> list[int]:
@@ -506,7 +589,7 @@ def _lone_side_notes(names, roles, pans, silent, lone: Sequence[int], faint=None
     `faint` (`_faint_sides`, with each side's loudness gap in dB) names the other sides that
     hold only noise far under theirs."""
     faint = faint or {}
-    under = {other: (k, gap) for k, (other, gap) in faint.items()}
+    under = {n.other: (k, n) for k, n in faint.items() if n.other is not None}
     out = []
     found = [stereo_side(n) for n in names]
     for k, side in enumerate(lone):
@@ -515,10 +598,10 @@ def _lone_side_notes(names, roles, pans, silent, lone: Sequence[int], faint=None
         this, other = ("left", "right") if side < 0 else ("right", "left")
         place = "in the centre" if pans[k] == 0 else f"to the {this} ({pans[k]:+.2f})"
         if k in under:
-            quiet, gap = under[k]
+            quiet, noise = under[k]
             out.append(
-                f"{names[k]}'s {other} side, {names[quiet]}, is {gap:.0f} dB under it (noise "
-                f"or bleed, no part), so {names[k]} was mixed as a mono "
+                f"{names[k]}'s {other} side, {names[quiet]}, is {noise.gap_db:.0f} dB under it "
+                f"({noise.kind or 'noise or bleed'}, no part), so {names[k]} was mixed as a mono "
                 f"{roles[k]} part {place}, not hard {this}, and {names[quiet]} goes in as far "
                 f"under it as it came; to mix it as a part, give it a role (--role "
                 f"'{Path(names[quiet]).stem}=pad')."

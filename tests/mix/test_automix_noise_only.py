@@ -1,0 +1,167 @@
+"""automix on a stem, or one side of a track, that holds nothing but noise: the hiss of a track
+armed and left unused, a ground loop's hum. Read by its sound as a part, it was raised to its
+role's level, a blast of hiss in the mix; it stays where it came, under the parts. And the
+parts that share something with noise (held, steady, broadband, low and pure, or quiet) stay
+parts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from bandmate.io.audio import Audio
+from bandmate.mix.automix import AutomixConfig, automix, stem_rows
+from bandmate.render import render_stems
+from tests.builders import drums, make_score, piano
+
+RATE = 44_100
+SECONDS = 6.0
+
+
+def _t() -> np.ndarray:
+    return np.arange(round(SECONDS * RATE)) / RATE
+
+
+def _band(rng) -> dict[str, Audio]:
+    """A drum loop, a bass line and keys, each at about -20 dBFS RMS."""
+    t = _t()
+    loop = 0.3 * rng.standard_normal(len(t)) * np.exp(-(t % 0.25) * 30)
+    bass = 0.3 * np.sin(2 * np.pi * 55 * t) * (0.6 + 0.4 * np.sign(np.sin(2 * np.pi * 2 * t)))
+    keys = sum(0.1 * np.sin(2 * np.pi * 262 * r * t) for r in (1.0, 1.26, 1.5))
+    keys = keys * np.exp(-(t % 0.5) * 4)
+    return {
+        name: Audio(x[None].astype(np.float32), RATE)
+        for name, x in (("Drums.wav", loop), ("Bass.wav", bass), ("Keys.wav", keys))
+    }
+
+
+def _at_dbfs(x: np.ndarray, rms_dbfs: float) -> Audio:
+    """`x` (frames) or (channels, frames) as float32 `Audio` at `rms_dbfs` RMS."""
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    x = x * 10 ** (rms_dbfs / 20) / np.sqrt(np.mean(x**2))
+    return Audio(x.astype(np.float32), RATE)
+
+
+def _hiss(rng) -> np.ndarray:
+    return rng.standard_normal((2, len(_t())))
+
+
+def _hum() -> np.ndarray:
+    """A ground loop's hum: 50 Hz and its harmonics, mono."""
+    t = _t()
+    return sum(np.sin(2 * np.pi * 50 * h * t) / h**1.5 for h in range(1, 12))
+
+
+def _raised_over_band_db(report, name: str) -> float:
+    """How many dB more gain the stem `name` got than the median of the band's stems: 0 where
+    it stays as far under them as it came."""
+    gains = {s.name: s.gain_db for s in report.stems}
+    return gains[name] - float(np.median([g for n, g in gains.items() if n != name]))
+
+
+@pytest.mark.parametrize(
+    ("name", "noise", "dbfs"),
+    [
+        ("Audio 4.wav", "hiss", -55.0),
+        ("Gtr 2.wav", "hiss", -60.0),
+        ("Audio 4.wav", "hum", -48.0),
+        ("Audio 4.wav", "late hiss", -55.0),
+    ],
+)
+def test_a_stem_of_nothing_but_hiss_or_hum_stays_as_far_under_the_parts_as_it_came(
+    rng, name, noise, dbfs
+):
+    # an armed, unused track's hiss read as a pad (or, named "Gtr 2", as a guitar) was raised
+    # to its role's level, 20-30 dB over where it came
+    x = _hum() if noise == "hum" else _hiss(rng)
+    if noise == "late hiss":  # its region starts 1 s in, after digital silence
+        x[..., :RATE] = 0.0
+        noise = "hiss"
+    stem = _at_dbfs(x, dbfs)
+    _, report = automix({**_band(rng), name: stem})
+    assert abs(_raised_over_band_db(report, name)) < 0.5
+    assert {s.name: s.role for s in report.stems}[name] == "noise"
+    (note,) = [n for n in report.notes if n.startswith(name)]
+    assert f"nothing but steady {noise}" in note and "--role" in note
+    assert note.count(". ") == 0  # one sentence
+    (row,) = [r for r in stem_rows(report) if r[0] == name]
+    assert row[1].startswith("noise")
+    assert report.to_dict()["stems"][-1]["role"] == "noise"
+
+
+def test_a_noise_stem_given_a_role_by_its_name_is_mixed_as_that_part(rng):
+    name = "Audio 4.wav"
+    stems = {**_band(rng), name: _at_dbfs(_hiss(rng), -55.0)}
+    _, report = automix(stems, config=AutomixConfig(roles={name: "pad"}))
+    assert _raised_over_band_db(report, name) > 10.0  # raised toward a pad's level, as asked
+    assert {s.name: s.role for s in report.stems}[name] == "pad"
+    assert not any("nothing but steady" in n for n in report.notes)
+
+
+def _rendered(track, seconds: float = SECONDS) -> np.ndarray:
+    """`track` rendered by FluidSynth, cut to `seconds`."""
+    (audio,) = render_stems(make_score(track, tempo_bpm=90), sample_rate=RATE)
+    return audio.samples[:, : round(seconds * RATE)]
+
+
+def _held(program: int, *pitches: int):
+    """A track of `pitches` held together for 12 beats (8 s at 90 BPM), GM `program`."""
+    return replace(piano(*[(0, 12, p) for p in pitches]), program=program)
+
+
+def _synthesized(rng, kind: str) -> np.ndarray:
+    t = _t()
+    if kind == "pad":  # a chord held through the stem, each voice with a slow vibrato
+        return sum(
+            np.sin(2 * np.pi * f * t + 0.3 * np.sin(2 * np.pi * 5 * t)) for f in (220, 277, 330)
+        )
+    if kind == "sub":  # a held sub-bass sine, near the mains and its own partials none
+        return np.sin(2 * np.pi * 49.0 * t)
+    if kind == "shaker":  # sixteenths at 100 BPM, soft, no silence between them
+        return rng.standard_normal(len(t)) * (0.4 + np.exp(-(t % 0.15) * 40))
+    if kind == "brushes":  # a swish on every beat and a tap on 2 and 4, over a held swirl
+        swish = 0.6 + 0.4 * np.sin(np.pi * t / 0.6) ** 2
+        tap = np.exp(-((t - 0.6) % 1.2) * 50)
+        return rng.standard_normal(len(t)) * (swish + tap)
+    raise ValueError(kind)
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        "pad",
+        "sub",
+        "shaker",
+        "brushes",
+        "organ drone",
+        "string pad",
+        "brush kit",
+        "piano",
+    ],
+)
+def test_a_quiet_steady_part_is_not_taken_for_noise(rng, part):
+    # each shares something with hiss or hum (held and steady, broadband, low and pure) and
+    # comes 25-30 dB under the band, as a floor does: its sound tells it from noise
+    rendered = {
+        "organ drone": lambda: _rendered(_held(19, 31, 43)),  # church organ, G1 and G2
+        "string pad": lambda: _rendered(_held(48, 55, 60, 64)),
+        "brush kit": lambda: _rendered(
+            replace(drums(*[(b / 2, 0.5, 38) for b in range(18)]), program=40)
+        ),
+        "piano": lambda: _rendered(piano(*[(b, 1, 60 + b % 5) for b in range(9)])),
+    }
+    x = rendered[part]() if part in rendered else _synthesized(rng, part)
+    name = "Audio 4.wav"
+    _, report = automix({**_band(rng), name: _at_dbfs(x, -48.0)})
+    assert {s.name: s.role for s in report.stems}[name] != "noise"
+    assert not any("nothing but steady" in n for n in report.notes)
+
+
+def test_a_loud_white_noise_bed_is_a_part(rng):
+    # a wind or noise bed used as sound design: steady, flat hiss, but among the parts' level
+    name = "Audio 4.wav"
+    _, report = automix({**_band(rng), name: _at_dbfs(_hiss(rng), -30.0)})
+    assert {s.name: s.role for s in report.stems}[name] != "noise"
+    assert not any("nothing but steady" in n for n in report.notes)
