@@ -883,3 +883,28 @@ def test_a_short_bar_that_nothing_completes_stays_short(tmp_path):
     path = tmp_path / "tune.abc"
     path.write_text("X:1\nM:4/4\nL:1/4\nK:C\nG | C D E F | G A B | c d e f | g4 |]\n")
     assert abc_bar_beats(path) == [1, 4, 3, 4, 4]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "G |: ABcd efga | bagf edcB :|\n",  # one plain bar line
+        "G |: ABcd efga :: bagf edcB :|\n",  # none: only repeat signs
+    ],
+    ids=["one plain bar line", "none"],
+)
+def test_abc_tune_with_fewer_than_two_plain_bar_lines_keeps_its_bars(tmp_path, body):
+    # music21 made no bars of such a tune: the repeats were not played and the pickup was lost
+    path = tmp_path / "short.abc"
+    path.write_text("X:1\nT:Short\nM:4/4\nL:1/8\nK:G\n" + body)
+    score = read_abc(path)
+    pitches = [n.pitch for n in score.tracks[0].notes]
+    strain = [69, 71, 72, 74, 76, 78, 79, 81, 83, 81, 79, 78, 76, 74, 72, 71]
+    if "::" in body:  # two strains, each repeated
+        strain = strain[:8] * 2 + strain[8:] * 2
+    else:
+        strain = strain * 2
+    assert pitches == [67, *strain]
+    # an eighth's pickup, then 4/4 bars
+    assert score.time_signatures == (TimeSignature(0, 4, 4), TimeSignature(240, 4, 4))
+    assert score.bar_grid.bar_count(score.end_ticks) == 5

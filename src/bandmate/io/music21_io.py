@@ -211,8 +211,9 @@ def read_abc(path: str | os.PathLike) -> Score:
     """Read an ABC file into a Score; a file of several tunes gives its first tune.
 
     Key, meter and unit-length changes inside the tune (`[K:F]`, `[M:3/4]`) are read, which
-    music21 alone does not do (`io.abc_fields`). Only the first tune is parsed, so a tune book
-    with a broken tune further on still gives its first.
+    music21 alone does not do (`io.abc_fields`). So are the bars of a tune with fewer than two
+    plain bar lines (`io.abc_text`). Only the first tune is parsed, so a tune book with a
+    broken tune further on still gives its first.
     """
     header, tunes = _abc_tunes(path)
     return _score_of(_parse_abc(header + (tunes[0] if tunes else ""), path), path)
@@ -272,8 +273,10 @@ def _parse_abc(text: str, path: str | os.PathLike):
     from music21 import converter
 
     from bandmate.io.abc_fields import fields_on_own_lines, place_body_fields, without_annotations
+    from bandmate.io.abc_text import with_bar_lines_seen
 
     text = without_annotations(text) or text
+    text = with_bar_lines_seen(text) or text
     rewritten = fields_on_own_lines(text)
     if rewritten is not None:
         try:
