@@ -908,3 +908,28 @@ def test_abc_tune_with_fewer_than_two_plain_bar_lines_keeps_its_bars(tmp_path, b
     # an eighth's pickup, then 4/4 bars
     assert score.time_signatures == (TimeSignature(0, 4, 4), TimeSignature(240, 4, 4))
     assert score.bar_grid.bar_count(score.end_ticks) == 5
+
+
+@pytest.mark.parametrize(
+    ("body", "change"),
+    [
+        ("CDEF | GA [M:3/4] Bc | def | gab |]\n", 8),  # in the middle of a bar
+        ("CDEF | GABc [M:3/4] | def | gab |]\n", 8),  # after the bar's last note
+        ("|: CDEF | GABc [M:3/4] :| def | gab |]\n", 16),  # before a repeat sign
+    ],
+    ids=["mid-bar", "before the bar line", "before a repeat sign"],
+)
+def test_abc_meter_change_inside_a_bar_starts_at_the_next_bar_line(tmp_path, body, change):
+    # the 3/4 was dropped (mid-bar), or the bar was cut in two with a 1/4 bar (before `|`)
+    path = tmp_path / "meter.abc"
+    path.write_text("X:1\nT:Meter\nM:4/4\nL:1/4\nK:C\n" + body)
+    score = read_abc(path)
+    beat, meters = 480, score.time_signatures
+    # (the repeat played again restates its 4/4)
+    changes = [m for m, b in zip(meters, (None, *meters[:-1]), strict=True) if str(m) != str(b)]
+    assert [(m.onset_ticks // beat, str(m)) for m in changes] == [(0, "4/4"), (change, "3/4")]
+    assert [n.pitch for n in score.tracks[0].notes][-14:] == [
+        60, 62, 64, 65, 67, 69, 71, 72, 74, 76, 77, 79, 81, 83]  # fmt: skip
+    assert [n.onset_ticks // beat for n in score.tracks[0].notes][-6:] == [
+        change + i for i in range(6)]  # fmt: skip
+    assert score.bar_grid.bar_count(score.end_ticks) == change // 4 + 2

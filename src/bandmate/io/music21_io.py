@@ -212,8 +212,9 @@ def read_abc(path: str | os.PathLike) -> Score:
 
     Key, meter and unit-length changes inside the tune (`[K:F]`, `[M:3/4]`) are read, which
     music21 alone does not do (`io.abc_fields`). So are the bars of a tune with fewer than two
-    plain bar lines (`io.abc_text`). Only the first tune is parsed, so a tune book with a
-    broken tune further on still gives its first.
+    plain bar lines and a meter change written inside a bar (from the next bar line on,
+    `io.abc_text`). Only the first tune is parsed, so a tune book with a broken tune further
+    on still gives its first.
     """
     header, tunes = _abc_tunes(path)
     return _score_of(_parse_abc(header + (tunes[0] if tunes else ""), path), path)
@@ -273,9 +274,10 @@ def _parse_abc(text: str, path: str | os.PathLike):
     from music21 import converter
 
     from bandmate.io.abc_fields import fields_on_own_lines, place_body_fields, without_annotations
-    from bandmate.io.abc_text import with_bar_lines_seen
+    from bandmate.io.abc_text import with_bar_lines_seen, with_meter_changes_at_bar_lines
 
     text = without_annotations(text) or text
+    text = with_meter_changes_at_bar_lines(text) or text
     text = with_bar_lines_seen(text) or text
     rewritten = fields_on_own_lines(text)
     if rewritten is not None:
