@@ -933,3 +933,15 @@ def test_abc_meter_change_inside_a_bar_starts_at_the_next_bar_line(tmp_path, bod
     assert [n.onset_ticks // beat for n in score.tracks[0].notes][-6:] == [
         change + i for i in range(6)]  # fmt: skip
     assert score.bar_grid.bar_count(score.end_ticks) == change // 4 + 2
+
+
+@pytest.mark.parametrize("meter_line", ["M:none\n", ""], ids=["M:none", "no M: field"])
+def test_abc_tune_in_free_metre_keeps_its_written_bars(tmp_path, meter_line):
+    # bars of 3 and 4 eighths were read as 4/4 bars that cut across the written ones
+    path = tmp_path / "free.abc"
+    path.write_text(f"X:1\nT:Free\n{meter_line}L:1/8\nK:D\nDEF | GABc | dcB | A4 |]\n")
+    score = read_abc(path)
+    assert [(m.onset_ticks, str(m)) for m in score.time_signatures] == [
+        (0, "3/8"), (720, "2/4"), (1680, "3/8"), (2400, "2/4")]  # fmt: skip
+    assert score.bar_grid.bar_count(score.end_ticks) == 4
+    assert [n.pitch for n in score.tracks[0].notes] == [62, 64, 66, 67, 69, 71, 73, 74, 73, 71, 69]

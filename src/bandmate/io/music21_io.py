@@ -212,9 +212,9 @@ def read_abc(path: str | os.PathLike) -> Score:
 
     Key, meter and unit-length changes inside the tune (`[K:F]`, `[M:3/4]`) are read, which
     music21 alone does not do (`io.abc_fields`). So are the bars of a tune with fewer than two
-    plain bar lines and a meter change written inside a bar (from the next bar line on,
-    `io.abc_text`). Only the first tune is parsed, so a tune book with a broken tune further
-    on still gives its first.
+    plain bar lines, a meter change written inside a bar (from the next bar line on,
+    `io.abc_text`) and the bars of a tune in free metre (`_with_free_bars`). Only the first
+    tune is parsed, so a tune book with a broken tune further on still gives its first.
     """
     header, tunes = _abc_tunes(path)
     return _score_of(_parse_abc(header + (tunes[0] if tunes else ""), path), path)
@@ -284,14 +284,65 @@ def _parse_abc(text: str, path: str | os.PathLike):
         try:
             stream = converter.parseData(rewritten, format="abc")
             place_body_fields(stream, rewritten)
-            return stream
+            return _with_free_bars(stream)
         except Exception:  # a step past music21 failed: read the tune as music21 alone does
             pass
     try:
-        return converter.parseData(text, format="abc")
+        return _with_free_bars(converter.parseData(text, format="abc"))
     except Exception as e:  # music21 raises many kinds; all mean a bad file
         problem = _first_line(e)
         raise InputFileError(f"{str(path)!r} is not a readable ABC file ({problem}).") from None
+
+
+def _with_free_bars(stream):
+    """`stream` (an ABC tune or book, as music21 parsed it) with each bar of a tune in free
+    metre given a meter of its own written length, in place.
+
+    ABC says a tune without an M: field, or with `M:none`, is in free metre: its bar lines
+    stand where the music's phrases end, and bars differ in length (`DEF | GABc | dcB |`).
+    music21 gives such a tune no meter, and it was read in 4/4 bars that cut across the
+    written ones, its pickup lost. A Score holds bars only through its meter map, so each
+    bar is read as a bar of its own length, as a short bar of a metered tune is: in quarters
+    when it is a whole number of them (2/4, 4/4), else in eighths (3/8), sixteenths or finer,
+    the meter restated only where the length changes. Bars of a metered tune after an M:
+    field in the body keep their meter; a tune music21 made no bars of (no bar lines) stays in
+    4/4, as nothing says where its bars are.
+    """
+    from music21 import meter
+    from music21 import stream as m21stream
+
+    scores = list(stream.scores) if isinstance(stream, m21stream.Opus) else [stream]
+    for score in scores:
+        for part in list(score.parts) if isinstance(score, m21stream.Score) else []:
+            measures = list(part.getElementsByClass("Measure"))
+            if len(measures) < 2:
+                continue
+            outside = part.getElementsByClass(meter.TimeSignature)  # one before the measures
+            metered_from = min((part.elementOffset(t) for t in outside), default=float("inf"))
+            previous = None
+            for measure in measures:
+                if (
+                    measure.offset >= metered_from - 1e-9
+                    or measure.getElementsByClass(meter.TimeSignature).first() is not None
+                ):
+                    break  # a meter is written: the bars are metered from here on
+                ratio = _written_length_ratio(Fraction(measure.duration.quarterLength))
+                if ratio is not None and ratio != previous:
+                    measure.timeSignature = meter.TimeSignature(ratio)
+                previous = ratio or previous
+    return stream
+
+
+def _written_length_ratio(quarters: Fraction) -> str | None:
+    """A meter of `quarters` quarter notes: "3/4", "3/8"; None for no length or a length no
+    note value up to a 64th divides."""
+    if quarters <= 0:
+        return None
+    for denominator in (4, 8, 16, 32, 64):
+        count = quarters * denominator / 4
+        if count.denominator == 1:
+            return f"{count.numerator}/{denominator}"
+    return None
 
 
 def _score_of(stream, path) -> Score:
