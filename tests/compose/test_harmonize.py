@@ -13,6 +13,7 @@ from bandmate.score import KeyChange, Role, Track
 from bandmate.score.model import infer_role
 from bandmate.theory import Key
 from tests.builders import make_score, notes, piano
+from tests.score.test_parts import ALTO, BASS, SOPRANO, TENOR, voice
 
 # "Old Hundredth"-like: G major, half and quarter notes, 4 bars
 HYMN = [
@@ -448,3 +449,16 @@ def test_a_slow_tune_under_a_pad_and_a_short_motif_are_the_melody():
                   notes=notes((0, 1, 72), (1, 1, 74), (2, 2, 76)))  # fmt: skip
     below = piano(*[(b, 1, (48, 52, 55, 52)[b]) for b in range(4)], name="Track 2")
     assert melody_line(make_score(below, motif))[0] == motif.notes
+
+
+@pytest.mark.parametrize(
+    ("names", "program"),
+    [(("Choir B", "Choir T", "Choir A", "Choir S"), 52), (("Bass", "Tenor", "Alt", "Sopran"), 52)],
+)
+def test_a_choir_written_bass_first_is_harmonized_from_its_soprano(names, program):
+    # the choir parts are MELODY parts by their names; the first of them is the bass (or the
+    # alto), which was taken for the tune, so the chorale was harmonized over its bass line
+    lines = (BASS, TENOR, ALTO, SOPRANO)
+    score = make_score(*[voice(n, line, program) for n, line in zip(names, lines, strict=True)])
+    melody, _ = melody_line(score)
+    assert [n.pitch for n in melody] == SOPRANO
