@@ -13,6 +13,7 @@ import pytest
 
 from bandmate.io.audio import Audio
 from bandmate.mix.automix import AutomixConfig, automix, stem_rows
+from bandmate.mix.roles import load_roles
 from bandmate.render import render_stems
 from tests.builders import drums, make_score, piano
 
@@ -159,9 +160,18 @@ def test_a_quiet_steady_part_is_not_taken_for_noise(rng, part):
     assert not any("nothing but steady" in n for n in report.notes)
 
 
-def test_a_loud_white_noise_bed_is_a_part(rng):
-    # a wind or noise bed used as sound design: steady, flat hiss, but among the parts' level
-    name = "Audio 4.wav"
-    _, report = automix({**_band(rng), name: _at_dbfs(_hiss(rng), -30.0)})
-    assert {s.name: s.role for s in report.stems}[name] != "noise"
+@pytest.mark.parametrize(
+    ("name", "noise", "role"), [("Audio 4.wav", "hiss", None), ("Gtr DI.wav", "hum", "guitar")]
+)
+def test_a_loud_white_noise_bed_is_a_part(rng, name, noise, role):
+    # a wind or noise bed used as sound design: steady, flat hiss, but among the parts' level;
+    # or a hum at a part's level: a part, with its role's high-pass (it was left unfiltered,
+    # +9 dB under 100 Hz for a pink bed, +6 dB at 50 Hz for a hum mixed as guitar)
+    x = _hum() if noise == "hum" else _hiss(rng)
+    _, report = automix({**_band(rng), name: _at_dbfs(x, -30.0)})
+    (stem,) = [s for s in report.stems if s.name == name]
+    assert stem.role != "noise"
+    assert role is None or stem.role == role
+    assert stem.highpass_hz == load_roles()[stem.role].highpass_hz
+    assert stem.highpass_hz is not None and stem.highpass_hz >= 80.0
     assert not any("nothing but steady" in n for n in report.notes)

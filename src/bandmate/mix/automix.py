@@ -379,6 +379,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     # each stem's measures and features, the working gain and the high-pass; then the levels
     # from the balance model, which reads some features against the whole song
     kinds: list[str | None] = [None] * len(signals)  # each stem's `noise_kind`
+    noise_inputs: dict[int, np.ndarray] = {}  # the stems `noise_kind` heard as noise, as given
 
     def prepare(k: int) -> _Prepared:
         x = signals[k]
@@ -386,8 +387,9 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
             signals[k] = None  # the prepared stem replaces it
         kinds[k] = noise_kind(x, rate)
         settings = table[roles[k]]
-        if kinds[k]:  # noise goes in as it came: a hum's fundamental filtered out by its
-            settings = replace(settings, highpass_hz=None)  # role, the gain raised the rest
+        if kinds[k]:  # noise goes in as it came, unfiltered (a hum's fundamental filtered out
+            noise_inputs[k] = x  # by its role, the gain raised the rest), if its level says
+            settings = replace(settings, highpass_hz=None)  # it is noise; see below
         return _prepare(x, rate, frames, settings, config.working_lufs)
 
     steps = 2 * len(signals)
@@ -401,6 +403,10 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     # beside a silent side
     asked = {key.strip().lower() for key in (*config.roles, *config.levels)}  # as the user wrote
     faint = _faint_sides(names, before, asked, kinds)
+    for k, x in noise_inputs.items():  # noise by its sound but a part by its level (a loud
+        if k not in faint:  # noise bed, a hum at a part's level): its role's high-pass
+            prepared[k] = _prepare(x, rate, frames, table[roles[k]], config.working_lufs)
+    noise_inputs.clear()
     notes.extend(_noise_notes(names, faint, before))
     elements = {label: [k for k in g if k not in faint] for label, g in elements.items()}
     unheard = [s or k in faint for k, s in enumerate(silent)]
