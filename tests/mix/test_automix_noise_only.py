@@ -13,7 +13,7 @@ import pytest
 
 from bandmate.io.audio import Audio
 from bandmate.mix.automix import AutomixConfig, automix, stem_rows
-from bandmate.mix.roles import load_roles
+from bandmate.mix.roles import load_roles, noise_kind, role_from_name
 from bandmate.render import render_stems
 from tests.builders import drums, make_score, piano
 
@@ -175,3 +175,68 @@ def test_a_loud_white_noise_bed_is_a_part(rng, name, noise, role):
     assert stem.highpass_hz == load_roles()[stem.role].highpass_hz
     assert stem.highpass_hz is not None and stem.highpass_hz >= 80.0
     assert not any("nothing but steady" in n for n in report.notes)
+
+
+# F4, E5, F5, E6: each partial of a held note lies within a hair of a harmonic of 50 or 60 Hz
+# (F4 349.2 Hz, 7 x 49.9), and a held choir "ooh" or ocarina on one was taken for hum
+HELD_ON_THE_MAINS_COMB = {"F4": 65, "E5": 76, "F5": 77, "E6": 88}
+
+
+@pytest.mark.parametrize("voice", ["sine", "voice oohs", "ocarina"])
+@pytest.mark.parametrize("note", sorted(HELD_ON_THE_MAINS_COMB))
+def test_a_held_note_on_the_mains_comb_is_no_hum(voice, note):
+    pitch = HELD_ON_THE_MAINS_COMB[note]
+    if voice == "sine":
+        x = np.sin(2 * np.pi * 440.0 * 2 ** ((pitch - 69) / 12) * _t())[None]
+    else:
+        x = _rendered(_held({"voice oohs": 53, "ocarina": 79}[voice], pitch))
+    assert noise_kind(x.astype(np.float32), RATE) is None
+
+
+@pytest.mark.parametrize("hum", ["50 Hz", "60 Hz", "50.3 Hz", "buzz", "clipped"])
+def test_mains_hum_and_buzz_are_hum(hum):
+    t = _t()
+    x = {
+        "50 Hz": _hum(),
+        "60 Hz": sum(np.sin(2 * np.pi * 60 * h * t) / h**1.5 for h in range(1, 12)),
+        "50.3 Hz": sum(np.sin(2 * np.pi * 50.3 * h * t) / h**1.5 for h in range(1, 12)),
+        "buzz": sum(np.sin(2 * np.pi * 50 * h * t) / h for h in range(1, 40)),
+        "clipped": np.clip(5 * np.sin(2 * np.pi * 60 * t), -1, 1),
+    }[hum]
+    assert noise_kind(np.asarray(x, np.float32)[None], RATE) == "hum"
+
+
+def test_a_quiet_held_ooh_on_f4_is_raised_as_a_part(rng):
+    # a held choir "ooh" on F4 at -42 dBFS was called noise and left 15 dB too quiet
+    name = "Oohs.wav"
+    x = _rendered(_held(53, HELD_ON_THE_MAINS_COMB["F4"]))
+    _, report = automix({**_band(rng), name: _at_dbfs(x, -42.0)})
+    assert {s.name: s.role for s in report.stems}[name] != "noise"
+    assert _raised_over_band_db(report, name) > 8.0
+    assert not any("nothing but steady" in n for n in report.notes)
+
+
+def test_noise_kept_under_the_meters_gate_shows_its_gain(rng):
+    # a hot band moves an unused track's hiss under the meter's -70 LUFS gate: its row read
+    # "silent" with gain "-" (JSON gain_db null) though it is in the mix
+    name = "Audio 4.wav"
+    band = {k: replace(v, samples=v.samples * np.float32(4)) for k, v in _band(rng).items()}
+    _, report = automix({**band, name: _at_dbfs(_hiss(rng), -66.0)})
+    (row,) = [r for r in stem_rows(report) if r[0] == name]
+    assert row[1].startswith("noise") and row[2] != "-" and row[5] != "silent"
+    (stem,) = [s for s in report.to_dict()["stems"] if s["name"] == name]
+    assert stem["gain_db"] is not None and stem["loudness_after_lufs"] < -70.0
+    assert abs(_raised_over_band_db(report, name)) < 0.5
+
+
+@pytest.mark.parametrize("name", ["Drums Room.wav", "Gtr 2.wav"])
+def test_noise_on_a_named_stem_is_said_heard_and_suggests_the_names_role(rng, name):
+    # the note said --role '<stem>=pad' whatever the name, and the table's bare "noise" read
+    # as if the name had said noise
+    named = role_from_name(name, load_roles())
+    _, report = automix({**_band(rng), name: _at_dbfs(_hiss(rng), -55.0)})
+    (row,) = [r for r in stem_rows(report) if r[0] == name]
+    assert row[1] == "noise (content)"
+    assert report.to_dict()["stems"][-1]["role_from"] == "content"
+    (note,) = [n for n in report.notes if n.startswith(name)]
+    assert named not in (None, "pad") and f"'{name[:-4]}={named}'" in note

@@ -117,10 +117,17 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    median gain of the parts, so that it stays as far under them as it came, unfiltered, where
    balanced as a part it went up 20-30 dB; it is kept rather than left out, since what the test
    takes for noise may be a quiet bed a producer put there (room tone, rain). The report names
-   each such stem's role "noise", the notes say so, and a role or a level given by the stem's
-   own name has it mixed as a part. Held pads and organ drones (partials, not flat), a sub
-   sine (neither), shakers and brushes (struck: onsets, and their 25 ms levels flutter) and a
-   loud noise bed (no floor) are parts. A track's two sides read as two parts
+   each such stem's role "noise", found by its content whatever its name says, the notes say so
+   and how to mix it as a part (the role its name gives, else a pad), and a role or a level
+   given for the stem (--role, --level) has it mixed as a part. Only noise goes in unfiltered: a
+   stem heard as noise but a part by its level keeps its role's high-pass. Held pads and organ
+   drones (partials, not flat), held notes whose partials all sit on the mains' harmonics (F4,
+   7 x 50 Hz; none on the first four, where hum has its weight), a sub sine off the mains (49
+   Hz; one held at 50 or 60 Hz is hum to the test, and only its level tells it), shakers and
+   brushes (struck: onsets, and their 25 ms levels flutter) and a loud noise bed (no floor) are
+   parts; a floor of rumble (brown noise, its highs too weak to read as hiss) is not told from
+   a bass and is raised as one. A noise stem put under the meter's -70 LUFS gate is read 40 dB
+   up (`UNDER_THE_GATE_DB`), so that its row gives its level. A track's two sides read as two parts
    (`_split_pairs`: roles that differ, a bass DI left and a guitar right) are each balanced
    and filtered as their own part; a centred role stays in the centre and a spread role is
    kept hard to its side, as the track had it (`_split_pans`), and the notes say so. An
@@ -142,11 +149,11 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    `ceiling_dbtp` (-3 dBTP), in which case the true peak sits on the ceiling. That leaves a
    mastering stage room to EQ, compress and limit.
 
-The report gives, per stem, its role ("noise" for a stem taken for noise) and how it was
-found, its loudness before and in the mix (after everything but the bus compressor), the net
-gain, the pan, the filters, and what was resampled, padded or silent. Its notes name two stems
-that cancel each other out in the sum (a polarity-inverted copy, a snare's bottom mic not
-flipped; `_cancelling_pairs`): balance cannot mend that, and the stems' levels in the table
+The report gives, per stem, its role ("noise", by content, for a stem taken for noise) and how
+it was found, its loudness before and in the mix (after everything but the bus compressor),
+the net gain, the pan, the filters, and what was resampled, padded or silent. Its notes name
+two stems that cancel each other out in the sum (a polarity-inverted copy, a snare's bottom mic
+not flipped; `_cancelling_pairs`): balance cannot mend that, and the stems' levels in the table
 would not say it.
 
 The stages live beside this module: 1, 3 and 4 in `mix.stems_prepare`, 5 to 8 in
@@ -407,7 +414,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
         if k not in faint:  # noise bed, a hum at a part's level): its role's high-pass
             prepared[k] = _prepare(x, rate, frames, table[roles[k]], config.working_lufs)
     noise_inputs.clear()
-    notes.extend(_noise_notes(names, faint, before))
+    notes.extend(_noise_notes(names, faint, before, roles, role_from))
     elements = {label: [k for k in g if k not in faint] for label, g in elements.items()}
     unheard = [s or k in faint for k, s in enumerate(silent)]
     for name, p in zip(names, prepared, strict=True):
@@ -512,6 +519,9 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
         row[:, : kept.shape[1]] = kept
         rows[k] = row.ravel()
         sounding[k] = bool(np.any(y))
+        if after is None and k in faint and sounding[k]:  # noise put under the meter's -70
+            after = _lufs(y * np.float32(UNDER_THE_GATE), rate)  # LUFS gate is in the mix
+            after = None if after is None else after - UNDER_THE_GATE_DB  # all the same
         total.add(k, y)
         return after
 
@@ -556,7 +566,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
             StemReport(
                 name=name,
                 role="noise" if k in faint else roles[k],
-                role_from=role_from[k],
+                role_from="content" if k in faint else role_from[k],  # heard as noise
                 level_from="given" if name in level_given else "model",
                 loudness_before_lufs=_round(before[k]),
                 loudness_after_lufs=_round(after),
@@ -606,6 +616,12 @@ class _OrderedSum:
                 x = self._early.pop(self._next)
                 self.total[:, : x.shape[1]] += x
                 self._next += 1
+
+
+# a stem taken for noise, kept as far under the parts as it came, may land under the meter's
+# -70 LUFS gate: its loudness in the report is read this many dB up, where the gate passes it
+UNDER_THE_GATE_DB = 40.0
+UNDER_THE_GATE = 10 ** (UNDER_THE_GATE_DB / 20)
 
 
 def _each(fn, *columns, progress=None) -> list:

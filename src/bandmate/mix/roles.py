@@ -209,9 +209,12 @@ DOUBLE_WORD = re.compile(r"dbl|double", re.IGNORECASE)
 #   stroke (2-14 dB), where white or pink hiss moves 0.2-0.3 dB;
 # - hiss (its spectrum flat within octaves, `stems_prepare._octave_flatness`, as a held pad's
 #   or an organ drone's partials are not) or hum (`NOISE_HUM_SHARE` of its energy within
-#   `_mains_tolerance_hz` of the harmonics of 50 or 60 Hz, as no note's partials are: G1, 49 Hz,
-#   the nearest, is 1 Hz off at its fundamental and further at each partial above; a pure sine
-#   held at 50 or 60 Hz is hum to this test, and only its level tells it);
+#   `_mains_tolerance_hz` of the harmonics of 50 or 60 Hz, and `NOISE_HUM_LOW_SHARE` of it
+#   within the first `NOISE_HUM_LOW_HARMONICS` of them, where a ground loop's hum or buzz has its
+#   weight: a held note's partials can all sit on that comb, F4 349.2 Hz by 7 x 50, E5 659.3 Hz
+#   by 11 x 60, F5 and E6 too, and a held choir "ooh", ocarina or recorder on them was taken for
+#   hum, but no note's fundamental sits on 50-240 Hz's harmonics, G1 49 Hz, the nearest, 1 Hz
+#   off; a pure sine held at 50 or 60 Hz is hum to this test, and only its level tells it);
 # - quiet, a floor rather than a sound (checked in `session_layout._faint_sides`, which has the
 #   others' loudness): a white-noise or wind bed used as sound design sits among the parts.
 NOISE_STEADY_RANGE_DB = 2.0
@@ -220,6 +223,8 @@ NOISE_FLUTTER_DB = 1.5
 NOISE_HISS_FLATNESS = 0.5
 NOISE_HISS_HIGH_SHARE = 0.3  # hiss holds this share of its energy above 250 Hz (pink 0.6)
 NOISE_HUM_SHARE = 0.8
+NOISE_HUM_LOW_SHARE = 0.3  # hum 1/h^1.5: 0.98; buzz 1/h to 40: 0.88; held notes: 0
+NOISE_HUM_LOW_HARMONICS = 4
 NOISE_MIN_SECONDS = 2.0  # shorter, a stem's steadiness says nothing
 NOISE_SAMPLE_SECONDS = 8.0  # the spectrum, onsets and 25 ms levels are read from this much
 MAINS_HZ = (50.0, 60.0)
@@ -248,7 +253,10 @@ def noise_kind(samples: np.ndarray, sample_rate: int) -> str | None:
     seconds = len(sample) / sample_rate
     if onset_rate_per_s(sample[None], sample_rate) * seconds > NOISE_MAX_ONSETS + 0.5:
         return None
-    if _mains_share(sample, sample_rate) >= NOISE_HUM_SHARE:
+    if any(
+        comb >= NOISE_HUM_SHARE and low >= NOISE_HUM_LOW_SHARE
+        for comb, low in _mains_shares(sample, sample_rate)
+    ):
         return "hum"
     flutter = _frame_levels_db(np.diff(sample), round(0.025 * sample_rate))
     if len(flutter) < 2 or float(np.std(flutter)) > NOISE_FLUTTER_DB:
@@ -282,10 +290,10 @@ def _high_share(mono: np.ndarray, sample_rate: int) -> float:
     return float(power[freqs >= 250.0].sum()) / total if total > 0 else 0.0
 
 
-def _mains_share(mono: np.ndarray, sample_rate: int) -> float:
-    """The largest share, for 50 or 60 Hz mains, of `mono`'s energy within
-    `_mains_tolerance_hz` of that frequency's harmonics: from the periodograms of its 2 s
-    stretches (0.5 Hz bins), one at a time."""
+def _mains_shares(mono: np.ndarray, sample_rate: int) -> list[tuple[float, float]]:
+    """For 50 and 60 Hz mains, the shares of `mono`'s energy within `_mains_tolerance_hz` of
+    that frequency's harmonics, and of its first `NOISE_HUM_LOW_HARMONICS`: from the
+    periodograms of its 2 s stretches (0.5 Hz bins), one at a time."""
     segment = min(len(mono), 2 * sample_rate)
     window = np.hanning(segment)
     power = np.zeros(segment // 2 + 1)
@@ -295,11 +303,12 @@ def _mains_share(mono: np.ndarray, sample_rate: int) -> float:
     power[0] = 0.0  # (an offset is no hum)
     total = float(power.sum())
     if not total > 0:
-        return 0.0
+        return [(0.0, 0.0)]
     freqs = np.fft.rfftfreq(segment, 1 / sample_rate)
     shares = []
     for mains in MAINS_HZ:
-        harmonic = np.maximum(np.round(freqs / mains), 1.0) * mains
-        near = np.abs(freqs - harmonic) <= _mains_tolerance_hz(freqs)
-        shares.append(float(power[near].sum()) / total)
-    return max(shares)
+        number = np.maximum(np.round(freqs / mains), 1.0)
+        near = np.abs(freqs - number * mains) <= _mains_tolerance_hz(freqs)
+        low = near & (number <= NOISE_HUM_LOW_HARMONICS)
+        shares.append((float(power[near].sum()) / total, float(power[low].sum()) / total))
+    return shares
