@@ -92,6 +92,8 @@ _SECTION_WORDS = {
     "intro", "verse", "chorus", "pre-chorus", "prechorus", "bridge", "outro", "solo", "coda",
     "interlude", "refrain", "break", "ending", "tag", "vamp", "hook",
 }  # fmt: skip
+#: an ABC tune's `M:none` field: free metre, bars of their written lengths (`_with_free_bars`)
+_FREE_METRE_RE = re.compile(r"^[ \t]*M:[ \t]*none[ \t]*(%.*)?$", re.I | re.M)
 _FILE_NAME_RE = re.compile(r"\.(mxl|xml|musicxml|abc|krn|mid|midi|mei|rntxt|capx)$", re.I)
 # music21's chord kinds (MusicXML `kind`) -> bandmate's quality tokens, for symbols whose written
 # text bandmate cannot read.
@@ -212,9 +214,9 @@ def read_abc(path: str | os.PathLike) -> Score:
 
     Key, meter and unit-length changes inside the tune (`[K:F]`, `[M:3/4]`) are read, which
     music21 alone does not do (`io.abc_fields`). So are the bars of a tune with fewer than two
-    plain bar lines, a meter change written inside a bar (from the next bar line on,
-    `io.abc_text`) and the bars of a tune in free metre (`_with_free_bars`). Only the first
-    tune is parsed, so a tune book with a broken tune further on still gives its first.
+    plain bar lines (`io.abc_text`) and the bars of a tune in free metre, `M:none`
+    (`_with_free_bars`). Only the first tune is parsed, so a tune book with a broken tune
+    further on still gives its first.
     """
     header, tunes = _abc_tunes(path)
     return _score_of(_parse_abc(header + (tunes[0] if tunes else ""), path), path)
@@ -274,21 +276,22 @@ def _parse_abc(text: str, path: str | os.PathLike):
     from music21 import converter
 
     from bandmate.io.abc_fields import fields_on_own_lines, place_body_fields, without_annotations
-    from bandmate.io.abc_text import with_bar_lines_seen, with_meter_changes_at_bar_lines
+    from bandmate.io.abc_text import with_bar_lines_seen
 
     text = without_annotations(text) or text
-    text = with_meter_changes_at_bar_lines(text) or text
     text = with_bar_lines_seen(text) or text
+    free = _FREE_METRE_RE.search(text) is not None
     rewritten = fields_on_own_lines(text)
     if rewritten is not None:
         try:
             stream = converter.parseData(rewritten, format="abc")
             place_body_fields(stream, rewritten)
-            return _with_free_bars(stream)
+            return _with_free_bars(stream) if free else stream
         except Exception:  # a step past music21 failed: read the tune as music21 alone does
             pass
     try:
-        return _with_free_bars(converter.parseData(text, format="abc"))
+        stream = converter.parseData(text, format="abc")
+        return _with_free_bars(stream) if free else stream
     except Exception as e:  # music21 raises many kinds; all mean a bad file
         problem = _first_line(e)
         raise InputFileError(f"{str(path)!r} is not a readable ABC file ({problem}).") from None
@@ -298,8 +301,8 @@ def _with_free_bars(stream):
     """`stream` (an ABC tune or book, as music21 parsed it) with each bar of a tune in free
     metre given a meter of its own written length, in place.
 
-    ABC says a tune without an M: field, or with `M:none`, is in free metre: its bar lines
-    stand where the music's phrases end, and bars differ in length (`DEF | GABc | dcB |`).
+    A tune with `M:none` is in free metre: its bar lines stand where the music's phrases
+    end, and bars differ in length (`DEF | GABc | dcB |`).
     music21 gives such a tune no meter, and it was read in 4/4 bars that cut across the
     written ones, its pickup lost. A Score holds bars only through its meter map, so each
     bar is read as a bar of its own length, as a short bar of a metered tune is: in quarters
@@ -307,6 +310,11 @@ def _with_free_bars(stream):
     the meter restated only where the length changes. Bars of a metered tune after an M:
     field in the body keep their meter; a tune music21 made no bars of (no bar lines) stays in
     4/4, as nothing says where its bars are.
+
+    Only `M:none` says so here. ABC reads a tune with no M: field as free metre too, but a
+    hand-written tune that leaves M: out most often means common time: read in free bars, its
+    pickup and short closing bar became meters of their own, and `continue` went on in the
+    closing bar's 7/8. It is read in 4/4, as music21 reads it.
     """
     from music21 import meter
     from music21 import stream as m21stream
