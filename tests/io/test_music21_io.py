@@ -856,35 +856,6 @@ def test_a_pedal_held_over_an_empty_bar_after_a_bar_of_two_voices_holds_it(tmp_p
     assert pedal_through_musicxml(tmp_path, spec, pedal)[0] == (0, 8)
 
 
-def abc_bar_beats(path) -> list[float]:
-    """The length of each bar of the ABC tune at `path` as read, in beats (quarter notes)."""
-    score = read_abc(path)
-    grid = score.bar_grid
-    count = grid.bar_count(score.written_bars_end)
-    return [(grid.bar_start(b + 1) - grid.bar_start(b)) / 480 for b in range(count)]
-
-
-def test_a_repeated_strain_with_a_pickup_has_no_extra_bar_at_the_repeat(tmp_path):
-    # played twice, the strain's short last bar and the pickup played again were two bars, a
-    # one-beat bar among the 4/4 bars: `info` counted 10 bars for pickup + 8 bars
-    path = tmp_path / "tune.abc"
-    path.write_text("X:1\nM:4/4\nL:1/4\nK:C\nG | C D E F | G A B c | d e f g | c3 :|\n")
-    assert abc_bar_beats(path) == [1] + [4] * 8
-    # a jig: its eighth's pickup again after a first ending, which divides the bar once more
-    path.write_text("X:1\nM:6/8\nL:1/8\nK:G\nD|G2A B2c|d2B G [1A:|[2 G2|]\n")
-    assert abc_bar_beats(path) == [0.5] + [3] * 4
-    # a second strain with a pickup of its own, after the first's double bar line
-    path.write_text("X:1\nM:6/8\nL:1/8\nK:G\nD|G2A B2c|d2B G2 || D|G2A B2c|d3 d3|]\n")
-    assert abc_bar_beats(path) == [0.5] + [3] * 4
-
-
-def test_a_short_bar_that_nothing_completes_stays_short(tmp_path):
-    # the opening pickup, and a bar written a beat short among full ones, keep their length
-    path = tmp_path / "tune.abc"
-    path.write_text("X:1\nM:4/4\nL:1/4\nK:C\nG | C D E F | G A B | c d e f | g4 |]\n")
-    assert abc_bar_beats(path) == [1, 4, 3, 4, 4]
-
-
 @pytest.mark.parametrize(
     "body",
     [

@@ -842,64 +842,22 @@ def _tempos(flats, ticks) -> tuple[TempoChange, ...]:
 
 
 def _time_signatures(part, flat, ticks) -> tuple[TimeSignature, ...]:
-    """The meter map, with the meter repeated where a short bar (a pickup) ends.
-
-    Short bars in a row that make one bar of their meter together are one bar: the end of a
-    strain and the pickup played again (or the next strain's pickup), which a repeat sign or a
-    strain's double bar line divides in the notation, a first ending's bracket dividing it once
-    more (`G2G [1 G2 :|` and the pickup `c`: 1 1/2, 1 and 1/2 beats of a 6/8 bar). A jig with
-    an eighth's pickup and `:|` was read with a bar of 2 1/2 beats and one of half a beat at
-    each repeat, and a 4/4 tune with a one-beat pickup got a one-beat bar there: `info`
-    counted a bar more for each repeat, and the bars after it were numbered one too many. The
-    pickup at the start stays a bar of its own, as in a MusicXML or MIDI file, and so does a
-    short bar that no short bar after it completes (a bar cut short before a meter change).
-    """
+    """The meter map, with the meter repeated where a short bar (a pickup) ends."""
     from music21 import meter
 
     out: dict[int, TimeSignature] = {}
     measures = list(part.getElementsByClass("Measure"))
-
-    def meter_of(m):
-        return m.timeSignature or m.getContextByClass(meter.TimeSignature)
-
-    def shortfall(m) -> float:
-        """How much of a bar of its meter measure `m` lacks, in quarter lengths (0 if none)."""
-        ts = meter_of(m)
-        lack = 0 if ts is None else ts.barDuration.quarterLength - m.duration.quarterLength
-        return lack if lack > 1e-6 else 0
-
-    def ratio(m) -> str | None:
-        return getattr(meter_of(m), "ratioString", None)
-
-    lacks = [shortfall(m) for m in measures]
-    joined: set[int] = set()  # where a piece of a bar begins: no bar line, nor the meter restated
-    i = 0
-    while i < len(measures) - 1:
-        if not lacks[i]:
-            i += 1
+    for m, following in itertools.pairwise(measures):
+        ts = m.timeSignature or m.getContextByClass(meter.TimeSignature)
+        if ts is None:
             continue
-        last = i  # the last measure of the bar that begins with short measure i
-        if i > 0:  # (the opening pickup is a bar of its own)
-            total, j = measures[i].duration.quarterLength, i
-            bar = total + lacks[i]
-            while (
-                total < bar - 1e-6
-                and j + 1 < len(measures)
-                and lacks[j + 1]
-                and ratio(measures[j + 1]) == ratio(measures[i])
-            ):
-                j += 1
-                total += measures[j].duration.quarterLength
-            if j > i and abs(total - bar) < 1e-6:
-                last = j
-                joined.update(ticks(measures[k].offset) for k in range(i + 1, j + 1))
-        if last + 1 < len(measures):
-            ts, tick = meter_of(measures[i]), ticks(measures[last + 1].offset)
-            out[tick] = TimeSignature(tick, ts.numerator, ts.denominator)
-        i = last + 1
+        if m.duration.quarterLength < ts.barDuration.quarterLength - 1e-6:
+            out[ticks(following.offset)] = TimeSignature(
+                ticks(following.offset), ts.numerator, ts.denominator
+            )
     for ts in flat.getElementsByClass(meter.TimeSignature):
-        tick = ticks(flat.elementOffset(ts))
-        if ts.denominator in (1, 2, 4, 8, 16, 32, 64) and tick not in joined:
+        if ts.denominator in (1, 2, 4, 8, 16, 32, 64):
+            tick = ticks(flat.elementOffset(ts))
             out[tick] = TimeSignature(tick, ts.numerator, ts.denominator)
     return tuple(out[t] for t in sorted(out))
 

@@ -36,11 +36,10 @@ from bandmate.score.model import Score
 from bandmate.score.transform import split_at_silences
 
 #: Raise when the way a piece becomes tokens changes (the labeller, a task's preparation).
-PREPARE_VERSION = 7  # 2: the melody is the first track with notes; 3: a piano's highest staff;
+PREPARE_VERSION = 6  # 2: the melody is the first track with notes; 3: a piano's highest staff;
 # 4: a bare tune's chords are labelled from that staff too (`theory.harmony.melody_notes`);
 # 5: parts named apart by a number ("Track 1"/"Track 2") are no staves; 6: a file is cut into
-# pieces where it falls silent for 8 bars of 4/4 or more (`score.transform.split_at_silences`);
-# 7: an ABC strain's short last bar and the pickup played again are one bar (`io.music21_io`)
+# pieces where it falls silent for 8 bars of 4/4 or more (`score.transform.split_at_silences`)
 #: Raise when the cache file gains a field; a file of an older format is rebuilt, never misread.
 CACHE_FORMAT = 2
 
