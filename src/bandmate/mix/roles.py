@@ -21,6 +21,7 @@ import scipy.ndimage
 
 from bandmate.mix.balance import onset_rate_per_s, welch
 from bandmate.mix.elements import AUDIO_SUFFIXES
+from bandmate.mix.stems_prepare import NOISE_FLOOR_FLATNESS, octave_flatness
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ DOUBLE_WORD = re.compile(r"dbl|double", re.IGNORECASE)
 #   difference, which the hiss's highs carry) within `NOISE_FLUTTER_DB` (standard deviation):
 #   a shaker loop or a brushed snare, as flat and as steady at 400 ms, flutter with every
 #   stroke (2-14 dB), where white or pink hiss moves 0.2-0.3 dB;
-# - hiss (its spectrum flat within octaves, `stems_prepare._octave_flatness`, as a held pad's
+# - hiss (its spectrum flat within octaves, `stems_prepare.octave_flatness`, as a held pad's
 #   or an organ drone's partials are not) or hum (`NOISE_HUM_SHARE` of its energy within
 #   `_mains_tolerance_hz` of the harmonics of 50 or 60 Hz, and `NOISE_HUM_LOW_SHARE` of it
 #   within the first `NOISE_HUM_LOW_HARMONICS` of them, where a ground loop's hum or buzz has its
@@ -220,7 +221,7 @@ DOUBLE_WORD = re.compile(r"dbl|double", re.IGNORECASE)
 NOISE_STEADY_RANGE_DB = 2.0
 NOISE_MAX_ONSETS = 2  # a shaker strikes 10 times a second, brushes 4
 NOISE_FLUTTER_DB = 1.5
-NOISE_HISS_FLATNESS = 0.5
+NOISE_HISS_FLATNESS = NOISE_FLOOR_FLATNESS  # as flat as the noise floor under a part
 NOISE_HISS_HIGH_SHARE = 0.3  # hiss holds this share of its energy above 250 Hz (pink 0.6)
 NOISE_HUM_SHARE = 0.8
 NOISE_HUM_LOW_SHARE = 0.3  # hum 1/h^1.5: 0.98; buzz 1/h to 40: 0.88; held notes: 0
@@ -235,8 +236,6 @@ def noise_kind(samples: np.ndarray, sample_rate: int) -> str | None:
     noise) or "hum" (steady mains hum), see `NOISE_STEADY_RANGE_DB`; else None. Its level is
     not read here: a gain does not move the answer. Digital silence (a take shorter than the
     song, a region that starts late) is left out of the steadiness."""
-    from bandmate.mix.stems_prepare import _octave_flatness  # (it imports the balance model)
-
     # float32, and the finer tests on a sample: the stems are read side by side on threads
     mono = samples[0] if len(samples) == 1 else samples.mean(axis=0, dtype=np.float32)
     if len(mono) < NOISE_MIN_SECONDS * sample_rate or not np.any(mono):
@@ -263,7 +262,7 @@ def noise_kind(samples: np.ndarray, sample_rate: int) -> str | None:
         return None  # (none: a constant, whose difference is silence)
     if _high_share(sample, sample_rate) < NOISE_HISS_HIGH_SHARE:
         return None  # a held sub sine: its octaves above 250 Hz hold only its rounding noise
-    if _octave_flatness(sample[None], sample_rate) >= NOISE_HISS_FLATNESS:
+    if octave_flatness(sample[None], sample_rate) >= NOISE_HISS_FLATNESS:
         return "hiss"
     return None
 
@@ -284,7 +283,7 @@ def _mains_tolerance_hz(freqs: np.ndarray) -> np.ndarray:
 
 
 def _high_share(mono: np.ndarray, sample_rate: int) -> float:
-    """The share of `mono`'s energy above 250 Hz, where `_octave_flatness` reads."""
+    """The share of `mono`'s energy above 250 Hz, where `octave_flatness` reads."""
     freqs, power = welch(mono, sample_rate)
     total = float(power.sum())
     return float(power[freqs >= 250.0].sum()) / total if total > 0 else 0.0
