@@ -44,16 +44,14 @@ def with_bar_lines_seen(text: str) -> str | None:
     notes = [
         i for i, t in enumerate(tokens) if isinstance(t, abcFormat.ABCNote | abcFormat.ABCChord)
     ]
-    bars = [t for i, t in enumerate(tokens) if isinstance(t, abcFormat.ABCBar)]
-    dividing = [
-        t for i, t in enumerate(tokens)
-        if isinstance(t, abcFormat.ABCBar) and notes and (i < notes[-1] or t.isRepeat())
-    ]  # fmt: skip
-    if not notes or not dividing:
+    if not notes:
+        return None
+    bars = [(i, t) for i, t in enumerate(tokens) if isinstance(t, abcFormat.ABCBar)]
+    if not any(i < notes[-1] or t.isRepeat() for i, t in bars):  # none divides or repeats
         return None
     lines = text.split("\n")
     start = _body_start(lines)
     if start is None:
         return None
-    missing = 2 - sum(1 for t in bars if t.isRegular())
+    missing = 2 - sum(1 for _, t in bars if t.isRegular())
     return "\n".join([*lines[:start], " ".join("|" * missing), *lines[start:]])
