@@ -94,3 +94,48 @@ def test_parts_that_only_share_a_voices_word_are_read_as_before(tmp_path, parts,
     score = make_score(*[voice(*part) for part in parts])
     assert tune_of(score) == tune
     assert tune_of(read_back(score, tmp_path)) == tune
+
+
+# --- a held part before the tune ----------------------------------------------------------------
+TUNE = [(i / 2, 0.5, p) for i, p in enumerate([72, 74, 76, 77, 79, 77, 76, 74] * 4)]
+HELD_CHORDS = [(bar, 4, p) for bar in range(0, 16, 4) for p in (60, 64, 67)]
+
+
+def part(name: str, program: int, spec) -> Track:
+    return Track(name, program, role=infer_role(name, program, False), notes=notes(*spec))
+
+
+@pytest.mark.parametrize(
+    ("pad", "lead"),
+    [(("Track 1", 0), ("Track 2", 0)), (("Strings", 48), ("Piano", 0)),
+     (("Choir", 52), ("Flute", 73)), (("Organ", 19), ("Guitar", 25))],
+)  # fmt: skip
+def test_a_pad_of_held_chords_before_the_tune_is_passed_over(tmp_path, pad, lead):
+    # a DAW's export that starts with its pad had the pad's held chords learnt as the tune
+    score = make_score(part(*pad, HELD_CHORDS), part(*lead, TUNE))
+    assert tune_of(score) == [p for _, _, p in TUNE]
+    assert tune_of(read_back(score, tmp_path)) == [p for _, _, p in TUNE]
+
+
+def test_a_slow_tune_and_a_held_part_before_a_few_notes_are_kept():
+    # a tune in half notes over an arpeggio in eighths holds no note for 3/4 of a bar
+    slow = [(2 * i, 2, p) for i, p in enumerate([67, 69, 71, 72, 71, 69, 67, 65])]
+    arpeggio = [(i / 2, 0.5, p) for i, p in enumerate([48, 55, 60, 55] * 8)]
+    score = make_score(part("Track 1", 0, slow), part("Track 2", 0, arpeggio))
+    assert tune_of(score) == [p for _, _, p in slow]
+    # a folk tune in quarters written in 1/4 bars fills its bars and is no pad
+    quarters = [(i, 1, p) for i, p in enumerate([67, 69, 71, 72, 71, 69, 67, 65] * 2)]
+    score = make_score(part("Track 1", 0, quarters), part("Track 2", 0, arpeggio), meter=(1, 4))
+    assert tune_of(score) == [p for _, _, p in quarters]
+    # a held part before a stray of three notes (an effect, a fill): the held part
+    stray = [(15, 0.5, 84), (15.5, 0.5, 86), (16, 0.5, 88)]
+    held_line = [(bar, 4, p) for bar, p in zip(range(0, 16, 4), (64, 65, 67, 65), strict=True)]
+    score = make_score(part("Track 1", 0, held_line), part("Track 2", 0, stray))
+    assert tune_of(score) == [64, 65, 67, 65]
+    # a piano whose right hand holds chords over a busy left hand: the right hand, as before
+    left = [(i / 2, 0.5, p) for i, p in enumerate([36, 43, 48, 43] * 8)]
+    score = make_score(part("Piano RH", 0, HELD_CHORDS), part("Piano LH", 0, left))
+    assert tune_of(score) == [p for _, _, p in sorted(HELD_CHORDS)]
+    # a pad, then a bass line in eighths: no tune after the pad, which is kept
+    score = make_score(part("Strings", 48, HELD_CHORDS), part("Bass", 33, left))
+    assert tune_of(score) == [p for _, _, p in sorted(HELD_CHORDS)]

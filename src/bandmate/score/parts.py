@@ -38,22 +38,59 @@ def melody_track(score: Score) -> Track | None:
     a "Bass" (guitar) before a "Lead", a "Vocal" and "Backing Vocals", an "Alto Sax" or a "Tenor
     Sax" are parts of a band, and the first is kept as before; so is a bass on its own program
     (32-39) before an "Alto" on another. Voices of one name ("Soprano"/"Soprano") are left to
-    the staff rule."""
+    the staff rule.
+
+    A part that holds its notes (at the median, for 3/4 of a bar and a dotted half or more: a
+    pad's or organ's chords in whole notes, a drone) is passed over for the next part that does
+    not, strikes as many notes or more and is no bass part: a DAW's export often starts with
+    its pad ("Strings", a choir's "aahs", a "Track 1" of held chords), and the pad's chords were
+    learnt as the tune over the lead that follows. `compose.harmonize` already takes held notes
+    for no tune. A tune in half notes over an arpeggio holds no note so long and is kept, as is
+    a folk tune in quarters written in 1/4 bars; what is lost is a tune held in whole notes over
+    a busier line (a cantus firmus under its counterpoint), which is far rarer. A piano whose
+    right hand holds chords over a busy left hand is one part, its right hand kept; a held part
+    is kept over a stray of a few notes after it, or a bass."""
     pitched = [t for t in score.tracks if not t.is_drum and t.notes]
     melodies = [t for t in pitched if t.role == Role.MELODY]
     candidates = melodies or pitched
     if not candidates:
         return None
-    first = candidates[0]
     choir = _choir(candidates)
     if len({voice for _, voice in choir}) > 1:
         return max(choir, key=lambda voice: voice[1])[0]  # max keeps the first of equals
-    staves = [first]
-    for track in candidates[1:]:
-        if not staves_of_one_instrument(first, track):
-            break
-        staves.append(track)
-    return max(staves, key=_median_pitch)  # the first of equals: max keeps the earliest
+    tune, end = _part(candidates, 0)
+    if _held(tune, score):
+        while end < len(candidates):
+            line, end = _part(candidates, end)
+            if line.role != Role.BASS and not _held(line, score) and _onsets(line) >= _onsets(tune):
+                return line
+    return tune
+
+
+def _part(candidates: list[Track], start: int) -> tuple[Track, int]:
+    """(the tune's staff of the part that starts at `candidates[start]`: the highest of it and
+    the staves of its instrument that follow it, the index of the next part)."""
+    first, end = candidates[start], start + 1
+    while end < len(candidates) and staves_of_one_instrument(first, candidates[end]):
+        end += 1
+    return max(candidates[start:end], key=_median_pitch), end  # max keeps the first of equals
+
+
+def _held(track: Track, score: Score) -> bool:
+    """Whether a part holds its notes as a pad does: at the median, for 3/4 of a bar or more and
+    a dotted half or more (a tune in 1/4 or 2/4 bars fills its short bars)."""
+    grid, beat = score.bar_grid, score.ticks_per_beat
+
+    def held_for(note) -> float:
+        bar = grid.meter_at(note.onset_ticks).bar_ticks(beat)
+        return note.duration_ticks / max(3 * bar / 4, 3 * beat)
+
+    lengths = sorted(held_for(n) for n in track.notes)
+    return lengths[len(lengths) // 2] >= 1
+
+
+def _onsets(track: Track) -> int:
+    return len({n.onset_ticks for n in track.notes})
 
 
 # Words a notation program adds to an instrument's name to tell its staves apart ("Piano RH",
