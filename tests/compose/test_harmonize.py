@@ -13,7 +13,7 @@ from bandmate.score import KeyChange, Role, Track
 from bandmate.score.model import infer_role
 from bandmate.theory import Key
 from tests.builders import make_score, notes, piano
-from tests.score.test_parts import ALTO, BASS, HELD_CHORDS, SOPRANO, TENOR, TUNE, part, voice
+from tests.score.test_parts import ALTO, BASS, SOPRANO, TENOR, part, voice
 
 # "Old Hundredth"-like: G major, half and quarter notes, 4 bars
 HYMN = [
@@ -464,9 +464,12 @@ def test_a_choir_written_bass_first_is_harmonized_from_its_soprano(names, progra
     assert [n.pitch for n in melody] == SOPRANO
 
 
-def test_a_tune_after_a_choirs_held_chords_is_harmonized():
-    # both are MELODY parts by their programs; the first, the choir's whole-note chords, was
-    # taken for the tune, and its top voice was harmonized in place of the flute's line
-    score = make_score(part("Choir", 52, HELD_CHORDS), part("Flute", 73, TUNE))
-    melody, warning = melody_line(score)
-    assert [n.pitch for n in melody] == [p for _, _, p in TUNE] and warning is None
+def test_a_lead_before_its_harmony_of_the_same_name_is_the_melody():
+    # a DAW track duplicated for a harmony a third above keeps its name: read as two staves of
+    # one instrument, the higher, the harmony, was harmonized in place of the lead
+    lead = [60, 62, 64, 65, 67, 65, 64, 62] * 2
+    tracks = [
+        part("Vocal", 53, [(i, 1, p + shift) for i, p in enumerate(lead)]) for shift in (0, 4)
+    ]
+    melody, warning = melody_line(make_score(*tracks))
+    assert [n.pitch for n in melody] == lead and warning is None

@@ -139,3 +139,12 @@ def test_a_slow_tune_and_a_held_part_before_a_few_notes_are_kept():
     # a pad, then a bass line in eighths: no tune after the pad, which is kept
     score = make_score(part("Strings", 48, HELD_CHORDS), part("Bass", 33, left))
     assert tune_of(score) == [p for _, _, p in sorted(HELD_CHORDS)]
+
+
+def test_a_busy_line_an_octave_or_more_under_a_held_tune_is_its_bass():
+    # a violin's whole notes over a cello's quarters (both MELODY by program): the cello was
+    # taken for the tune, as a lead after a pad is
+    held = [(4 * i, 4, p) for i, p in enumerate([74, 77, 76, 74, 79, 77, 81, 79])]
+    cello = [(i, 1, p) for i, p in enumerate([50, 53, 57, 53] * 8)]
+    score = make_score(part("Violin", 40, held), part("Cello", 42, cello))
+    assert tune_of(score) == [p for _, _, p in held]

@@ -52,7 +52,7 @@ import numpy as np
 from bandmate.errors import EmptyScoreError, UserError
 from bandmate.progress import ProgressCallback, no_progress
 from bandmate.score.model import DEFAULT_TICKS_PER_BEAT, Note, Role, Score, Track
-from bandmate.score.parts import melody_track, staves_of_one_instrument
+from bandmate.score.parts import choir_tune, staves_of_one_instrument
 from bandmate.score.transform import rescale
 from bandmate.theory.keys import Key
 
@@ -86,9 +86,10 @@ def melody_line(score: Score) -> tuple[tuple[Note, ...], str | None]:
     check_has_tune(score)
     pitched = [t for t in score.tracks if not t.is_drum and t.notes]
     legato_ticks = score.ticks_per_beat // 4
-    # of several MELODY tracks, the one `melody_track` reads the tune from (a choir written bass
-    # first is sung by its soprano, a piano's staves by the right hand), as training did
-    melody = melody_track(score) if any(t.role == Role.MELODY for t in pitched) else None
+    # the first MELODY track (a lead before its harmony of the same name), but a choir written
+    # bass first is sung by its soprano, as `melody_track` reads it for training
+    melodies = [t for t in pitched if t.role == Role.MELODY]
+    melody = choir_tune(melodies) or next(iter(melodies), None)
     if melody is None and len(pitched) == 1:
         melody = pitched[0]
     if melody is not None and not _overlaps(melody.notes, legato_ticks):

@@ -42,29 +42,43 @@ def melody_track(score: Score) -> Track | None:
 
     A part that holds its notes (at the median, for 3/4 of a bar and a dotted half or more: a
     pad's or organ's chords in whole notes, a drone) is passed over for the next part that does
-    not, strikes as many notes or more and is no bass part: a DAW's export often starts with
-    its pad ("Strings", a choir's "aahs", a "Track 1" of held chords), and the pad's chords were
-    learnt as the tune over the lead that follows. `compose.harmonize` already takes held notes
-    for no tune. A tune in half notes over an arpeggio holds no note so long and is kept, as is
-    a folk tune in quarters written in 1/4 bars; what is lost is a tune held in whole notes over
-    a busier line (a cantus firmus under its counterpoint), which is far rarer. A piano whose
-    right hand holds chords over a busy left hand is one part, its right hand kept; a held part
-    is kept over a stray of a few notes after it, or a bass."""
+    not, strikes as many notes or more, is no bass part and sits no more than an octave under it
+    (a cello's quarters under a violin's whole notes are its bass): a DAW's export often starts
+    with its pad ("Strings", a choir's "aahs", a "Track 1" of held chords), and the pad's chords
+    were learnt as the tune over the lead that follows (`compose.harmonize` takes held notes for
+    no tune where no part is named as the melody). A tune in half notes over an arpeggio holds
+    no note so long and is kept, as is a folk tune in quarters written in 1/4 bars; what is lost
+    is a tune held in whole notes over a busier line (a cantus firmus under its counterpoint),
+    which is far rarer. A piano whose right hand holds chords over a busy left hand is one part,
+    its right hand kept; a held part is kept over a stray of a few notes after it, or a bass."""
     pitched = [t for t in score.tracks if not t.is_drum and t.notes]
     melodies = [t for t in pitched if t.role == Role.MELODY]
     candidates = melodies or pitched
     if not candidates:
         return None
-    choir = _choir(candidates)
-    if len({voice for _, voice in choir}) > 1:
-        return max(choir, key=lambda voice: voice[1])[0]  # max keeps the first of equals
+    if (soprano := choir_tune(candidates)) is not None:
+        return soprano
     tune, end = _part(candidates, 0)
     if _held(tune, score):
         while end < len(candidates):
             line, end = _part(candidates, end)
-            if line.role != Role.BASS and not _held(line, score) and _onsets(line) >= _onsets(tune):
+            if (
+                line.role != Role.BASS
+                and not _held(line, score)
+                and _onsets(line) >= _onsets(tune)
+                and _median_pitch(line) >= _median_pitch(tune) - 12
+            ):
                 return line
     return tune
+
+
+def choir_tune(tracks: list[Track]) -> Track | None:
+    """The highest voice of the choir that `tracks` begin with (see `melody_track`), or None
+    when they begin with no two voices of one choir."""
+    choir = _choir(tracks)
+    if len({voice for _, voice in choir}) < 2:
+        return None
+    return max(choir, key=lambda voice: voice[1])[0]  # max keeps the first of equals
 
 
 def _part(candidates: list[Track], start: int) -> tuple[Track, int]:
