@@ -12,6 +12,12 @@ So `read_abc` gives music21 the tune with each inline field on a line of its own
 body field's time signature, key signature and tempo into the measure it starts, as music21
 numbers its measures. A field in the middle of a bar (`| AB [K:C] cd |`), which music21 makes
 a bar line of, stays where it stands and the bar stays whole.
+
+The bar lines music21 does not see are here too (`with_bar_lines_seen`): music21 makes measures
+only of a tune with at least two plain bar lines (`|`, or a first or second ending's `[1`); a
+tune with fewer (`G |: ABcd efga | bagf edcB :|`, a short tune or a tune of one repeated strain)
+became one stream of notes, its repeats not played out and its pickup lost. The tune gets plain
+bar lines before its first note, which start no bar (nothing comes before them).
 """
 
 from __future__ import annotations
@@ -193,3 +199,34 @@ def _join(part, first, second) -> None:
     if second.rightBarline is not None:
         first.rightBarline = second.rightBarline
     part.remove(second)
+
+
+def with_bar_lines_seen(text: str) -> str | None:
+    """`text` with plain bar lines before its first note where music21 would make no measures
+    of a tune that has bar lines; None when it makes measures already (or the tune has no bar
+    line that divides or repeats its notes: nothing to make bars of), or the tune has voices
+    (each voice is a part of its own)."""
+    from music21 import abcFormat
+
+    handler = abcFormat.ABCHandler()
+    try:
+        handler.process(text)
+        if handler.definesMeasures() or len(handler.splitByVoice()) > 1:
+            return None
+    except Exception:  # music21 cannot read the tune: it says so when it parses it
+        return None
+    tokens = handler.tokens
+    notes = [
+        i for i, t in enumerate(tokens) if isinstance(t, abcFormat.ABCNote | abcFormat.ABCChord)
+    ]
+    if not notes:
+        return None
+    bars = [(i, t) for i, t in enumerate(tokens) if isinstance(t, abcFormat.ABCBar)]
+    if not any(i < notes[-1] or t.isRepeat() for i, t in bars):  # none divides or repeats
+        return None
+    start = next((i for i, (*_, in_body) in enumerate(_placed_lines(text)) if in_body), None)
+    if start is None:
+        return None
+    lines = text.splitlines(keepends=True)
+    missing = 2 - sum(1 for _, t in bars if t.isRegular())
+    return "".join([*lines[:start], " ".join("|" * missing) + "\n", *lines[start:]])

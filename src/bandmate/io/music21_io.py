@@ -92,7 +92,7 @@ _SECTION_WORDS = {
     "intro", "verse", "chorus", "pre-chorus", "prechorus", "bridge", "outro", "solo", "coda",
     "interlude", "refrain", "break", "ending", "tag", "vamp", "hook",
 }  # fmt: skip
-#: an ABC tune's `M:none` field: free metre, bars of their written lengths (`_with_free_bars`)
+#: an ABC tune's `M:none` field: free metre, bars of their written lengths (`_meter_free_bars`)
 _FREE_METRE_RE = re.compile(r"^[ \t]*M:[ \t]*none[ \t]*(%.*)?$", re.I | re.M)
 _FILE_NAME_RE = re.compile(r"\.(mxl|xml|musicxml|abc|krn|mid|midi|mei|rntxt|capx)$", re.I)
 # music21's chord kinds (MusicXML `kind`) -> bandmate's quality tokens, for symbols whose written
@@ -214,8 +214,8 @@ def read_abc(path: str | os.PathLike) -> Score:
 
     Key, meter and unit-length changes inside the tune (`[K:F]`, `[M:3/4]`) are read, which
     music21 alone does not do (`io.abc_fields`). So are the bars of a tune with fewer than two
-    plain bar lines (`io.abc_text`) and the bars of a tune in free metre, `M:none`
-    (`_with_free_bars`). Only the first tune is parsed, so a tune book with a broken tune
+    plain bar lines (`io.abc_fields`) and the bars of a tune in free metre, `M:none`
+    (`_meter_free_bars`). Only the first tune is parsed, so a tune book with a broken tune
     further on still gives its first.
     """
     header, tunes = _abc_tunes(path)
@@ -275,8 +275,12 @@ def _parse_abc(text: str, path: str | os.PathLike):
     """music21's stream of ABC `text` (from the file at `path`), its inline fields placed."""
     from music21 import converter
 
-    from bandmate.io.abc_fields import fields_on_own_lines, place_body_fields, without_annotations
-    from bandmate.io.abc_text import with_bar_lines_seen
+    from bandmate.io.abc_fields import (
+        fields_on_own_lines,
+        place_body_fields,
+        with_bar_lines_seen,
+        without_annotations,
+    )
 
     text = without_annotations(text) or text
     text = with_bar_lines_seen(text) or text
@@ -286,30 +290,29 @@ def _parse_abc(text: str, path: str | os.PathLike):
         try:
             stream = converter.parseData(rewritten, format="abc")
             place_body_fields(stream, rewritten)
-            return _with_free_bars(stream) if free else stream
+            return _meter_free_bars(stream) if free else stream
         except Exception:  # a step past music21 failed: read the tune as music21 alone does
             pass
     try:
         stream = converter.parseData(text, format="abc")
-        return _with_free_bars(stream) if free else stream
+        return _meter_free_bars(stream) if free else stream
     except Exception as e:  # music21 raises many kinds; all mean a bad file
         problem = _first_line(e)
         raise InputFileError(f"{str(path)!r} is not a readable ABC file ({problem}).") from None
 
 
-def _with_free_bars(stream):
-    """`stream` (an ABC tune or book, as music21 parsed it) with each bar of a tune in free
-    metre given a meter of its own written length, in place.
+def _meter_free_bars(stream):
+    """Give each bar of a tune in free metre in `stream` (an ABC tune or book, as music21
+    parsed it) a meter of its own written length, in place; return `stream`.
 
-    A tune with `M:none` is in free metre: its bar lines stand where the music's phrases
-    end, and bars differ in length (`DEF | GABc | dcB |`).
-    music21 gives such a tune no meter, and it was read in 4/4 bars that cut across the
-    written ones, its pickup lost. A Score holds bars only through its meter map, so each
-    bar is read as a bar of its own length, as a short bar of a metered tune is: in quarters
-    when it is a whole number of them (2/4, 4/4), else in eighths (3/8), sixteenths or finer,
-    the meter restated only where the length changes. Bars of a metered tune after an M:
-    field in the body keep their meter; a tune music21 made no bars of (no bar lines) stays in
-    4/4, as nothing says where its bars are.
+    A tune with `M:none` is in free metre: its bar lines stand where the music's phrases end,
+    and bars differ in length (`DEF | GABc | dcB |`). music21 gives such a tune no meter, and it
+    was read in 4/4 bars that cut across the written ones, its pickup lost. A Score holds bars
+    only through its meter map, so each bar is read as a bar of its own length, as a short bar
+    of a metered tune is: in quarters when it is a whole number of them (2/4, 4/4), else in
+    eighths (3/8), sixteenths or finer, the meter restated only where the length changes. Bars
+    of a metered tune after an M: field in the body keep their meter; a tune music21 made no
+    bars of (no bar lines) stays in 4/4, as nothing says where its bars are.
 
     Only `M:none` says so here. ABC reads a tune with no M: field as free metre too, but a
     hand-written tune that leaves M: out most often means common time: read in free bars, its
