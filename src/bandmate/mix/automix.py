@@ -519,9 +519,9 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
         row[:, : kept.shape[1]] = kept
         rows[k] = row.ravel()
         sounding[k] = bool(np.any(y))
-        if after is None and k in faint and sounding[k]:  # noise put under the meter's -70
-            after = _lufs(y * np.float32(UNDER_THE_GATE), rate)  # LUFS gate is in the mix
-            after = None if after is None else after - UNDER_THE_GATE_DB  # all the same
+        if after is None and k in faint and sounding[k]:  # noise under the meter's gate
+            after = _lufs(y * np.float32(UNDER_THE_GATE), rate)  # is in the mix all the same
+            after = None if after is None else after - UNDER_THE_GATE_DB
         total.add(k, y)
         return after
 

@@ -291,19 +291,13 @@ def _high_share(mono: np.ndarray, sample_rate: int) -> float:
 
 def _mains_shares(mono: np.ndarray, sample_rate: int) -> list[tuple[float, float]]:
     """For 50 and 60 Hz mains, the shares of `mono`'s energy within `_mains_tolerance_hz` of
-    that frequency's harmonics, and of its first `NOISE_HUM_LOW_HARMONICS`: from the
-    periodograms of its 2 s stretches (0.5 Hz bins), one at a time."""
-    segment = min(len(mono), 2 * sample_rate)
-    window = np.hanning(segment)
-    power = np.zeros(segment // 2 + 1)
-    for start in range(0, len(mono) - segment + 1, segment):
-        spectrum = np.fft.rfft(mono[start : start + segment] * window)
-        power += spectrum.real**2 + spectrum.imag**2
+    that frequency's harmonics, and of its first `NOISE_HUM_LOW_HARMONICS`: from its Welch
+    spectrum in 2 s segments (0.5 Hz bins)."""
+    freqs, power = welch(mono, sample_rate, segment=2 * sample_rate)
     power[0] = 0.0  # (an offset is no hum)
     total = float(power.sum())
     if not total > 0:
         return [(0.0, 0.0)]
-    freqs = np.fft.rfftfreq(segment, 1 / sample_rate)
     shares = []
     for mains in MAINS_HZ:
         number = np.maximum(np.round(freqs / mains), 1.0)

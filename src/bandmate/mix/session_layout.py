@@ -552,15 +552,14 @@ def _faint_levels(levels, faint, level_given, names, before) -> list[float | Non
     return out
 
 
-def _noise_notes(names, faint, before, roles=None, role_from=None) -> list[str]:
+def _noise_notes(names, faint, before, roles, role_from) -> list[str]:
     """A note for each stem taken for noise by its sound with no track side to stand under
     (`_faint_sides`: an unused track's hiss, a hum), saying what it was taken for, where it
     went and how to have it mixed as a part: as the role its name gives ("Drums Room"), if
     it gives one (`role_from`, per stem: "name"), else as a pad."""
     loudest = max((b for b in before if b is not None), default=0.0)
     named = [
-        roles[k] if roles and role_from and role_from[k] == "name" else "pad"
-        for k in range(len(names))
+        role if source == "name" else "pad" for role, source in zip(roles, role_from, strict=True)
     ]
     return [
         f"{names[k]} holds nothing but steady {noise.kind} ({before[k]:.0f} LUFS, "
