@@ -110,24 +110,26 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    30 dB or more under its other side (`_faint_sides`: a mono source recorded into a stereo
    track, its other input's hiss) counts as silent here: the source is a mono part, and the
    noise goes in as far under it as it came. So does a side whose sound is nothing but noise
-   (`roles.noise_kind`: steady over the whole stem, without onsets, and flat hiss or mains hum)
-   at a floor's level (-35 LUFS or under, 20 dB or more under the loudest stem): hiss at -50
-   dBFS, 26.5 dB under a bass on the track's other side, was raised 16.5 dB as a pad. A whole
-   stem of such noise (an armed, unused track's hiss; a ground loop's hum) is moved by the
-   median gain of the parts, so that it stays as far under them as it came, unfiltered, where
-   balanced as a part it went up 20-30 dB; it is kept rather than left out, since what the test
-   takes for noise may be a quiet bed a producer put there (room tone, rain). The report names
-   each such stem's role "noise", found by its content whatever its name says, the notes say so
-   and how to mix it as a part (the role its name gives, else a pad), and a role or a level
-   given for the stem (--role, --level) has it mixed as a part. Only noise goes in unfiltered: a
-   stem heard as noise but a part by its level keeps its role's high-pass. Held pads and organ
-   drones (partials, not flat), held notes whose partials all sit on the mains' harmonics (F4,
-   7 x 50 Hz; none on the first four, where hum has its weight), a sub sine off the mains (49
-   Hz; one held at 50 or 60 Hz is hum to the test, and only its level tells it), shakers and
-   brushes (struck: onsets, and their 25 ms levels flutter) and a loud noise bed (no floor) are
-   parts; a floor of rumble (brown noise, its highs too weak to read as hiss) is not told from
-   a bass and is raised as one. A noise stem put under the meter's -70 LUFS gate is read 40 dB
-   up (`UNDER_THE_GATE_DB`), so that its row gives its level. A track's two sides read as two parts
+   (`roles.noise_kind`: steady over the whole stem, without onsets: flat hiss or rumble, mains
+   hum, or hum over hiss) at a floor's level (-35 LUFS or under, 20 dB or more under the
+   loudest stem): hiss at -50 dBFS, 26.5 dB under a bass on the track's other side, was
+   raised 16.5 dB as a pad. A whole stem of such noise (an armed, unused track's hiss; a
+   ground loop's hum) is moved by the median gain of the parts, so that it stays as far under
+   them as it came, unfiltered, where balanced as a part it went up 20-30 dB; it is kept
+   rather than left out, since what the test takes for noise may be a quiet bed a producer put
+   there (room tone, rain). The report names each such stem's role "noise", found by its
+   content whatever its name says, the notes say so and how to mix it as a part (the role its
+   name gives, else a pad), and a role or a level given for the stem (--role, --level) has it
+   mixed as a part. Only noise goes in unfiltered: a stem heard as noise but a part by its
+   level keeps its role's high-pass. Held pads and organ drones (partials, not flat), held
+   notes whose partials all sit on the mains' harmonics (F4, 7 x 50 Hz; none on the first
+   four, where hum has its weight), a sub sine off the mains (49 Hz; one held at 50 or 60 Hz is
+   hum to the test, and only its level tells it), shakers, brushes and a kick over its hiss
+   (struck: onsets, their 25 ms levels flutter, their samples no Gaussian noise's) and a loud
+   noise bed (no floor) are parts; a rumble (brown noise over 30-60 Hz) is noise, but brown
+   noise without a high-pass, which wanders like no recording, is not. A noise stem put under
+   the meter's -70 LUFS gate is read 40 dB up (`UNDER_THE_GATE_DB`), so that its row gives its
+   level. A track's two sides read as two parts
    (`_split_pairs`: roles that differ, a bass DI left and a guitar right) are each balanced
    and filtered as their own part; a centred role stays in the centre and a spread role is
    kept hard to its side, as the track had it (`_split_pans`), and the notes say so. An

@@ -21,7 +21,7 @@ import scipy.ndimage
 
 from bandmate.mix.balance import onset_rate_per_s, welch
 from bandmate.mix.elements import AUDIO_SUFFIXES
-from bandmate.mix.stems_prepare import NOISE_FLOOR_FLATNESS, octave_flatness
+from bandmate.mix.stems_prepare import NOISE_FLOOR_FLATNESS, spectrum_flatness
 
 
 @dataclass(frozen=True)
@@ -207,25 +207,37 @@ DOUBLE_WORD = re.compile(r"dbl|double", re.IGNORECASE)
 #   starts after silence, or a punch-in), and, for hiss, its 25 ms levels (of its first
 #   difference, which the hiss's highs carry) within `NOISE_FLUTTER_DB` (standard deviation):
 #   a shaker loop or a brushed snare, as flat and as steady at 400 ms, flutter with every
-#   stroke (2-14 dB), where white or pink hiss moves 0.2-0.3 dB;
-# - hiss (its spectrum flat within octaves, `stems_prepare.octave_flatness`, as a held pad's
-#   or an organ drone's partials are not) or hum (`NOISE_HUM_SHARE` of its energy within
-#   `_mains_tolerance_hz` of the harmonics of 50 or 60 Hz, and `NOISE_HUM_LOW_SHARE` of it
-#   within the first `NOISE_HUM_LOW_HARMONICS` of them, where a ground loop's hum or buzz has its
-#   weight: a held note's partials can all sit on that comb, F4 349.2 Hz by 7 x 50, E5 659.3 Hz
-#   by 11 x 60, F5 and E6 too, and a held choir "ooh", ocarina or recorder on them was taken for
-#   hum, but no note's fundamental sits on 50-240 Hz's harmonics, G1 49 Hz, the nearest, 1 Hz
-#   off; a pure sine held at 50 or 60 Hz is hum to this test, and only its level tells it);
+#   stroke (2-14 dB), where white or pink hiss moves 0.2-0.3 dB. A noise under 100 Hz or so (a
+#   rumble) reads unsteady at 400 ms and jumps at 10 ms for its own randomness, a few cycles a
+#   frame; it is steady through its first difference, which whitens it, where it is read once
+#   its samples are a Gaussian noise's (`NOISE_GAUSSIAN_KURTOSIS`), as a struck part's are not
+#   (a kick's thumps sink under its hiss floor there);
+# - hiss (its spectrum flat within octaves from 31 Hz, `stems_prepare.spectrum_flatness`, as a
+#   held pad's, an organ drone's or a sub's partials are not; white, pink or a brown rumble)
+#   or hum (`_without_hum`: the peaks over the spectrum's floor on the harmonics of 50 or 60
+#   Hz, with their weight on the first few, where a ground loop's hum or buzz has it: a held
+#   note's partials can all sit on that comb, F4 349.2 Hz by 7 x 50, E5 659.3 Hz by 11 x 60,
+#   F5 and E6 too, and a held choir "ooh", ocarina or recorder on them was taken for hum, but
+#   no note's fundamental sits on 50-240 Hz's harmonics, G1 49 Hz, the nearest, 1 Hz off; a
+#   pure sine held on 50 or 60 Hz is hum to this test, and only its level tells it), or hum
+#   over hiss, flat once the hum's bins are put down to the floor beside them: hiss 3-5 dB
+#   under a hum was mixed as a part and raised 29 dB, and a rumble (brown noise over 40 Hz) was
+#   taken for a bass;
 # - quiet, a floor rather than a sound (checked in `session_layout._faint_sides`, which has the
 #   others' loudness): a white-noise or wind bed used as sound design sits among the parts.
 NOISE_STEADY_RANGE_DB = 2.0
 NOISE_MAX_ONSETS = 2  # a shaker strikes 10 times a second, brushes 4
 NOISE_FLUTTER_DB = 1.5
+NOISE_GAUSSIAN_KURTOSIS = (2.4, 3.6)  # Gaussian noise 3; a kick pattern 20, a bass line 4.5
 NOISE_HISS_FLATNESS = NOISE_FLOOR_FLATNESS  # as flat as the noise floor under a part
-NOISE_HISS_HIGH_SHARE = 0.3  # hiss holds this share of its energy above 250 Hz (pink 0.6)
+NOISE_LOWEST_HZ = 31.25  # the flatness is read in octaves from here (a sub's octave included)
+NOISE_RUMBLE_HZ = 250.0  # noise with `NOISE_RUMBLE_SHARE` of its energy under this is rumble
+NOISE_RUMBLE_SHARE = 0.5  # (pink 0.4, brown 0.9)
 NOISE_HUM_SHARE = 0.8
 NOISE_HUM_LOW_SHARE = 0.3  # hum 1/h^1.5: 0.98; buzz 1/h to 40: 0.88; held notes: 0
 NOISE_HUM_LOW_HARMONICS = 4
+NOISE_PEAK_OVER_FLOOR = 4.0  # a bin this many times its floor is a peak (hiss's bins: never)
+NOISE_FLOOR_SPAN_HZ = 20.0
 NOISE_MIN_SECONDS = 2.0  # shorter, a stem's steadiness says nothing
 NOISE_SAMPLE_SECONDS = 8.0  # the spectrum, onsets and 25 ms levels are read from this much
 MAINS_HZ = (50.0, 60.0)
@@ -233,38 +245,63 @@ MAINS_HZ = (50.0, 60.0)
 
 def noise_kind(samples: np.ndarray, sample_rate: int) -> str | None:
     """The noise a stem (channels, frames) holds and nothing else: "hiss" (steady broadband
-    noise) or "hum" (steady mains hum), see `NOISE_STEADY_RANGE_DB`; else None. Its level is
-    not read here: a gain does not move the answer. Digital silence (a take shorter than the
-    song, a region that starts late) is left out of the steadiness."""
+    noise), "rumble" (the same, most of it under 250 Hz), "hum" (steady mains hum), or hum
+    over either ("hum and hiss"), see `NOISE_STEADY_RANGE_DB`; else None. Its level is not read
+    here: a gain does not move the answer. Digital silence (a take shorter than the song, a
+    region that starts late) is left out of the steadiness."""
     # float32, and the finer tests on a sample: the stems are read side by side on threads
     mono = samples[0] if len(samples) == 1 else samples.mean(axis=0, dtype=np.float32)
     if len(mono) < NOISE_MIN_SECONDS * sample_rate or not np.any(mono):
         return None
-    levels = _frame_levels_db(mono, round(0.4 * sample_rate))
-    if len(levels) < 3:
-        return None
-    low, high = np.percentile(levels, [5, 95])
-    if high - low > NOISE_STEADY_RANGE_DB:
-        return None
     middle = len(mono) // 2
     half = round(NOISE_SAMPLE_SECONDS * sample_rate / 2)
     sample = mono[max(0, middle - half) : middle + half]
-    seconds = len(sample) / sample_rate
-    if onset_rate_per_s(sample[None], sample_rate) * seconds > NOISE_MAX_ONSETS + 0.5:
-        return None
-    if any(
-        comb >= NOISE_HUM_SHARE and low >= NOISE_HUM_LOW_SHARE
-        for comb, low in _mains_shares(sample, sample_rate)
+    if not (
+        _steady(mono, sample, sample_rate)
+        or (_gaussian(sample) and _steady(np.diff(mono), np.diff(sample), sample_rate))
     ):
+        return None
+    freqs, power = welch(sample, sample_rate, segment=2 * sample_rate)  # 0.5 Hz bins
+    power[0] = 0.0  # (an offset is no noise)
+    total = float(power.sum())
+    if not total > 0:
+        return None
+    rest = _without_hum(freqs, power)
+    hum = rest is not None
+    if hum and float(rest.sum()) <= (1 - NOISE_HUM_SHARE) * total:
         return "hum"
+    rest = power if rest is None else rest
     flutter = _frame_levels_db(np.diff(sample), round(0.025 * sample_rate))
     if len(flutter) < 2 or float(np.std(flutter)) > NOISE_FLUTTER_DB:
         return None  # (none: a constant, whose difference is silence)
-    if _high_share(sample, sample_rate) < NOISE_HISS_HIGH_SHARE:
-        return None  # a held sub sine: its octaves above 250 Hz hold only its rounding noise
-    if octave_flatness(sample[None], sample_rate) >= NOISE_HISS_FLATNESS:
-        return "hiss"
-    return None
+    if spectrum_flatness(freqs, rest, NOISE_LOWEST_HZ, sample_rate) < NOISE_HISS_FLATNESS:
+        return None  # partials: a held note or chord, a sub sine
+    low_share = float(rest[freqs < NOISE_RUMBLE_HZ].sum()) / float(rest.sum())
+    kind = "rumble" if low_share >= NOISE_RUMBLE_SHARE else "hiss"
+    return f"hum and {kind}" if hum else kind
+
+
+def _steady(mono: np.ndarray, sample: np.ndarray, sample_rate: int) -> bool:
+    """Whether `mono`'s 400 ms levels stay within `NOISE_STEADY_RANGE_DB` (5th to 95th
+    percentile) and `sample` (a stretch of it) holds `NOISE_MAX_ONSETS` onsets or fewer."""
+    levels = _frame_levels_db(mono, round(0.4 * sample_rate))
+    if len(levels) < 3:
+        return False
+    low, high = np.percentile(levels, [5, 95])
+    if high - low > NOISE_STEADY_RANGE_DB:
+        return False
+    onsets = onset_rate_per_s(sample[None], sample_rate) * len(sample) / sample_rate
+    return onsets <= NOISE_MAX_ONSETS + 0.5
+
+
+def _gaussian(sample: np.ndarray) -> bool:
+    """Whether `sample`'s kurtosis is a Gaussian noise's, within `NOISE_GAUSSIAN_KURTOSIS`."""
+    x = sample.astype(np.float64) - float(np.mean(sample))
+    power = float(np.mean(x**2))
+    if not power > 0:
+        return False
+    low, high = NOISE_GAUSSIAN_KURTOSIS
+    return low <= float(np.mean(x**4)) / power**2 <= high
 
 
 def _frame_levels_db(mono: np.ndarray, hop: int) -> np.ndarray:
@@ -282,26 +319,28 @@ def _mains_tolerance_hz(freqs: np.ndarray) -> np.ndarray:
     return 0.5 + np.minimum(0.004 * freqs, 2.0)
 
 
-def _high_share(mono: np.ndarray, sample_rate: int) -> float:
-    """The share of `mono`'s energy above 250 Hz, where `octave_flatness` reads."""
-    freqs, power = welch(mono, sample_rate)
-    total = float(power.sum())
-    return float(power[freqs >= 250.0].sum()) / total if total > 0 else 0.0
+def _without_hum(freqs: np.ndarray, power: np.ndarray) -> np.ndarray | None:
+    """`power` (a Welch spectrum at `freqs`, 0.5 Hz bins) with the bins of a mains hum on it put
+    down to the spectrum's floor beside them; None where it holds no hum.
 
-
-def _mains_shares(mono: np.ndarray, sample_rate: int) -> list[tuple[float, float]]:
-    """For 50 and 60 Hz mains, the shares of `mono`'s energy within `_mains_tolerance_hz` of
-    that frequency's harmonics, and of its first `NOISE_HUM_LOW_HARMONICS`: from its Welch
-    spectrum in 2 s segments (0.5 Hz bins)."""
-    freqs, power = welch(mono, sample_rate, segment=2 * sample_rate)
-    power[0] = 0.0  # (an offset is no hum)
-    total = float(power.sum())
+    Hum is read from the peaks over the floor (`NOISE_PEAK_OVER_FLOOR` times the running median
+    over `NOISE_FLOOR_SPAN_HZ`), so that hiss under it does not hide it: `NOISE_HUM_SHARE` of
+    their energy within `_mains_tolerance_hz` of the harmonics of 50 or 60 Hz and
+    `NOISE_HUM_LOW_SHARE` within the first `NOISE_HUM_LOW_HARMONICS`."""
+    span = round(NOISE_FLOOR_SPAN_HZ / (freqs[1] - freqs[0])) | 1
+    floor = scipy.ndimage.median_filter(power, size=span, mode="nearest")
+    peaks = np.maximum(power - NOISE_PEAK_OVER_FLOOR * floor, 0.0)
+    peaks[freqs < MAINS_HZ[0] / 2] = 0.0  # (the drift of an offset, a rumble's depths)
+    total = float(peaks.sum())
     if not total > 0:
-        return [(0.0, 0.0)]
-    shares = []
+        return None
     for mains in MAINS_HZ:
         number = np.maximum(np.round(freqs / mains), 1.0)
         near = np.abs(freqs - number * mains) <= _mains_tolerance_hz(freqs)
         low = near & (number <= NOISE_HUM_LOW_HARMONICS)
-        shares.append((float(power[near].sum()) / total, float(power[low].sum()) / total))
-    return shares
+        if float(peaks[near].sum()) < NOISE_HUM_SHARE * total:
+            continue
+        if float(peaks[low].sum()) < NOISE_HUM_LOW_SHARE * total:
+            continue
+        return np.where(near, np.minimum(power, floor), power)
+    return None

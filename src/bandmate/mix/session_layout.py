@@ -459,7 +459,7 @@ def _mixes_by_sound(named, candidates, given_roles=None) -> dict[str, float]:
 # source, and hum comes and goes
 FAINT_SIDE_DB = 30.0
 
-# a stem or side whose sound is nothing but noise (`roles.noise_kind`: steady hiss or mains hum)
+# a stem or side whose sound is nothing but noise (`roles.noise_kind`: steady hiss, rumble, hum)
 # is no part when it is a floor: at most `NOISE_MAX_LUFS` and `NOISE_UNDER_DB` or more under the
 # loudest stem. Hiss at -50 dBFS reads about -47 LUFS, 26.5 dB under a bass on the track's other
 # side; a white-noise or wind bed used as sound design sits among the parts, 10-15 dB under the
@@ -474,7 +474,7 @@ class _Faint(NamedTuple):
     """A stem or side taken for noise (`_faint_sides`): the stem whose level it is kept under
     (its track's other side) or None (the others' median gain, `_faint_levels`), how many dB
     under that side it came (None without one), and its sound (`roles.noise_kind`: "hiss",
-    "hum"; None where only its level says so)."""
+    "rumble", "hum", "hum and hiss"...; None where only its level says so)."""
 
     other: int | None
     gap_db: float | None

@@ -168,10 +168,18 @@ def octave_flatness(x: np.ndarray, rate: int) -> float:
     averaged weighted by the octaves' energy: near 1 for hiss (white, pink or brown: any slope
     is nearly flat within an octave), near 0 where partials hold the energy. 0 for a signal too
     short or silent."""
-    freqs, power = welch(x.mean(axis=0, dtype=np.float64), rate)
+    return spectrum_flatness(*welch(x.mean(axis=0, dtype=np.float64), rate), 250.0, rate)
+
+
+def spectrum_flatness(freqs: np.ndarray, power: np.ndarray, lowest_hz: float, rate: int) -> float:
+    """`octave_flatness` of a spectrum (`power` at `freqs`) over the octaves from `lowest_hz` up
+    to 8 kHz (those under 0.45 times the rate); an octave of fewer than 4 bins, or with a silent
+    one, is left out."""
     flatness, energy = [], []
-    for low in (250.0, 500.0, 1000.0, 2000.0, 4000.0):
+    low = lowest_hz
+    while low < 8000.0:
         band = power[(freqs >= low) & (freqs < min(2 * low, 0.45 * rate))]
+        low *= 2
         if len(band) < 4 or not np.all(band > 0):
             continue
         flatness.append(float(np.exp(np.mean(np.log(band))) / np.mean(band)))
