@@ -142,6 +142,22 @@ def test_a_mono_bass_recorded_into_a_stereo_track_beside_noise_is_a_centred_mono
     assert row[1].startswith("noise")
 
 
+@pytest.mark.parametrize(("track", "role"), [("Gtr 2", "guitar"), ("Audio 1", "pad")])
+def test_the_note_on_a_noise_side_suggests_the_role_its_name_gives(rng, tmp_path, track, role):
+    # the note said --role '<side>=pad' whatever the track was named, where the note on a stem
+    # of noise suggests the role its name gives
+    t = _t()
+    stems = {
+        f"{track}.L.wav": Audio(chords().astype(np.float32), RATE),
+        f"{track}.R.wav": Audio((0.001 * rng.standard_normal(len(t))).astype(np.float32), RATE),
+        "Drums.wav": Audio(loop(rng).astype(np.float32), RATE),
+        "Bass.wav": Audio(bass_line().astype(np.float32), RATE),
+    }
+    report, _ = mix_folder(tmp_path, stems)
+    (note,) = [n for n in report.notes if n.startswith(f"{track}.L.wav's right side")]
+    assert f"--role '{track}.R={role}'" in note
+
+
 def test_a_faint_side_given_a_role_by_its_own_name_is_a_part_and_by_the_tracks_is_noise(
     rng, tmp_path
 ):

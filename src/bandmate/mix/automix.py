@@ -497,7 +497,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     for k in faint:  # the noise stays where the track had it: a side to its side
         pans[k] = float((stereo_side(names[k]) or ("", 0))[1])
     notes.extend(_split_pair_notes(names, roles, pans, split))
-    notes.extend(_lone_side_notes(names, roles, pans, unheard, lone, faint))
+    notes.extend(_lone_side_notes(names, roles, role_from, pans, unheard, lone, faint))
     notes.extend(_one_channel_notes(names, live_sides, pans))
     total = _OrderedSum((2, frames))  # each stem added in at its place: they all start at 0
     step = _cancel_step(frames)

@@ -558,9 +558,7 @@ def _noise_notes(names, faint, before, roles, role_from) -> list[str]:
     went and how to have it mixed as a part: as the role its name gives ("Drums Room"), if
     it gives one (`role_from`, per stem: "name"), else as a pad."""
     loudest = max((b for b in before if b is not None), default=0.0)
-    named = [
-        role if source == "name" else "pad" for role, source in zip(roles, role_from, strict=True)
-    ]
+    named = _roles_to_suggest(roles, role_from)
     return [
         f"{names[k]} holds nothing but steady {noise.kind} ({before[k]:.0f} LUFS, "
         f"{loudest - before[k]:.0f} dB under the loudest stem), a noise floor and no part, so "
@@ -569,6 +567,14 @@ def _noise_notes(names, faint, before, roles, role_from) -> list[str]:
         f"'{Path(names[k]).stem}={named[k]}')."
         for k, noise in faint.items()
         if noise.other is None
+    ]
+
+
+def _roles_to_suggest(roles, role_from) -> list[str]:
+    """Per stem, the role a note on noise suggests for mixing it as a part: the role its name
+    gives (`role_from`: "name"; "Gtr 2.R" a guitar), else a pad."""
+    return [
+        role if source == "name" else "pad" for role, source in zip(roles, role_from, strict=True)
     ]
 
 
@@ -586,13 +592,16 @@ def _lone_sides(names: Sequence[str], silent: Sequence[bool] | None = None) -> l
     ]
 
 
-def _lone_side_notes(names, roles, pans, silent, lone: Sequence[int], faint=None) -> list[str]:
+def _lone_side_notes(
+    names, roles, role_from, pans, silent, lone: Sequence[int], faint
+) -> list[str]:
     """A note for each sounding stem that is one side of a pair without the other (`lone`,
     `_lone_sides`), saying where it was put: hard to its side, the part would sound from that
     side alone, so it is mixed as a mono part (`_pans`: on its side, at its role's spread).
     `faint` (`_faint_sides`, with each side's loudness gap in dB) names the other sides that
-    hold only noise far under theirs."""
-    faint = faint or {}
+    hold only noise far under theirs, and how to mix one as a part (`_roles_to_suggest`, from
+    `role_from`, per stem)."""
+    suggest = _roles_to_suggest(roles, role_from)
     under = {n.other: (k, n) for k, n in faint.items() if n.other is not None}
     out = []
     found = [stereo_side(n) for n in names]
@@ -608,7 +617,7 @@ def _lone_side_notes(names, roles, pans, silent, lone: Sequence[int], faint=None
                 f"({noise.kind or 'noise or bleed'}, no part), so {names[k]} was mixed as a mono "
                 f"{roles[k]} part {place}, not hard {this}, and {names[quiet]} goes in as far "
                 f"under it as it came; to mix it as a part, give it a role (--role "
-                f"'{Path(names[quiet]).stem}=pad')."
+                f"'{Path(names[quiet]).stem}={suggest[quiet]}')."
             )
             continue
         there = (found[k][0], -side) in found
