@@ -229,14 +229,16 @@ NOISE_STEADY_RANGE_DB = 2.0
 NOISE_MAX_ONSETS = 2  # a shaker strikes 10 times a second, brushes 4
 NOISE_FLUTTER_DB = 1.5
 NOISE_GAUSSIAN_KURTOSIS = (2.4, 3.6)  # Gaussian noise 3; a kick pattern 20, a bass line 4.5
+NOISE_KURTOSIS_STEP = 7  # (a 5-minute stem's kurtosis in 0.1 s)
 NOISE_HISS_FLATNESS = NOISE_FLOOR_FLATNESS  # as flat as the noise floor under a part
 NOISE_LOWEST_HZ = 31.25  # the flatness is read in octaves from here (a sub's octave included)
 NOISE_RUMBLE_HZ = 250.0  # noise with `NOISE_RUMBLE_SHARE` of its energy under this is rumble
 NOISE_RUMBLE_SHARE = 0.5  # (pink 0.4, brown 0.9)
-NOISE_HUM_SHARE = 0.8
-NOISE_HUM_LOW_SHARE = 0.3  # hum 1/h^1.5: 0.98; buzz 1/h to 40: 0.88; held notes: 0
+NOISE_HUM_SHARE = 0.8  # of the spectrum's peaks, on the mains harmonics
+NOISE_HUM_LOW_SHARE = 0.3  # of them, on the first four: hum 1/h^1.5 0.98, buzz 1/h to 40 0.88
+NOISE_HUM_ALONE_SHARE = 0.2  # hum with no more than this share of the energy left without it
 NOISE_HUM_LOW_HARMONICS = 4
-NOISE_PEAK_OVER_FLOOR = 4.0  # a bin this many times its floor is a peak (hiss's bins: never)
+NOISE_PEAK_OVER_FLOOR = 4.0  # a bin this many times its floor is a peak (hiss's bins: hardly ever)
 NOISE_FLOOR_SPAN_HZ = 20.0
 NOISE_MIN_SECONDS = 2.0  # shorter, a stem's steadiness says nothing
 NOISE_SAMPLE_SECONDS = 8.0  # the spectrum, onsets and 25 ms levels are read from this much
@@ -246,19 +248,22 @@ MAINS_HZ = (50.0, 60.0)
 def noise_kind(samples: np.ndarray, sample_rate: int) -> str | None:
     """The noise a stem (channels, frames) holds and nothing else: "hiss" (steady broadband
     noise), "rumble" (the same, most of it under 250 Hz), "hum" (steady mains hum), or hum
-    over either ("hum and hiss"), see `NOISE_STEADY_RANGE_DB`; else None. Its level is not read
-    here: a gain does not move the answer. Digital silence (a take shorter than the song, a
-    region that starts late) is left out of the steadiness."""
+    over either ("hum and hiss", "hum and rumble"), see `NOISE_STEADY_RANGE_DB`; else None.
+    Its level is not read here: a gain does not move the answer. Digital silence (a take
+    shorter than the song, a region that starts late) is left out: the stem is read from its
+    first sound to its last, and silence between is left out of the steadiness."""
     # float32, and the finer tests on a sample: the stems are read side by side on threads
     mono = samples[0] if len(samples) == 1 else samples.mean(axis=0, dtype=np.float32)
-    if len(mono) < NOISE_MIN_SECONDS * sample_rate or not np.any(mono):
+    heard = mono != 0
+    mono = mono[int(np.argmax(heard)) : len(mono) - int(np.argmax(heard[::-1]))]
+    if len(mono) < NOISE_MIN_SECONDS * sample_rate or not heard.any():
         return None
     middle = len(mono) // 2
     half = round(NOISE_SAMPLE_SECONDS * sample_rate / 2)
     sample = mono[max(0, middle - half) : middle + half]
     if not (
         _steady(mono, sample, sample_rate)
-        or (_gaussian(sample) and _steady(np.diff(mono), np.diff(sample), sample_rate))
+        or (_gaussian(mono) and _steady(np.diff(mono), np.diff(sample), sample_rate))
     ):
         return None
     freqs, power = welch(sample, sample_rate, segment=2 * sample_rate)  # 0.5 Hz bins
@@ -268,7 +273,7 @@ def noise_kind(samples: np.ndarray, sample_rate: int) -> str | None:
         return None
     rest = _without_hum(freqs, power)
     hum = rest is not None
-    if hum and float(rest.sum()) <= (1 - NOISE_HUM_SHARE) * total:
+    if hum and float(rest.sum()) <= NOISE_HUM_ALONE_SHARE * total:
         return "hum"
     rest = power if rest is None else rest
     flutter = _frame_levels_db(np.diff(sample), round(0.025 * sample_rate))
@@ -276,7 +281,8 @@ def noise_kind(samples: np.ndarray, sample_rate: int) -> str | None:
         return None  # (none: a constant, whose difference is silence)
     if spectrum_flatness(freqs, rest, NOISE_LOWEST_HZ, sample_rate) < NOISE_HISS_FLATNESS:
         return None  # partials: a held note or chord, a sub sine
-    low_share = float(rest[freqs < NOISE_RUMBLE_HZ].sum()) / float(rest.sum())
+    read = freqs >= NOISE_LOWEST_HZ  # (under it, nothing a rumble is named for)
+    low_share = float(rest[read & (freqs < NOISE_RUMBLE_HZ)].sum()) / float(rest[read].sum())
     kind = "rumble" if low_share >= NOISE_RUMBLE_SHARE else "hiss"
     return f"hum and {kind}" if hum else kind
 
@@ -294,9 +300,16 @@ def _steady(mono: np.ndarray, sample: np.ndarray, sample_rate: int) -> bool:
     return onsets <= NOISE_MAX_ONSETS + 0.5
 
 
-def _gaussian(sample: np.ndarray) -> bool:
-    """Whether `sample`'s kurtosis is a Gaussian noise's, within `NOISE_GAUSSIAN_KURTOSIS`."""
-    x = sample.astype(np.float64) - float(np.mean(sample))
+def _gaussian(mono: np.ndarray) -> bool:
+    """Whether the kurtosis of `mono`'s samples (every `NOISE_KURTOSIS_STEP`th, digital silence
+    left out) is a Gaussian noise's, within `NOISE_GAUSSIAN_KURTOSIS`: read over the whole stem,
+    as its steadiness is, since a part that rests through the middle of a song over its hiss
+    floor is Gaussian there."""
+    x = mono[::NOISE_KURTOSIS_STEP].astype(np.float64)
+    x = x[x != 0]
+    if len(x) < 2:
+        return False
+    x -= float(np.mean(x))
     power = float(np.mean(x**2))
     if not power > 0:
         return False
