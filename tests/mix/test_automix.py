@@ -91,6 +91,25 @@ def test_balance_hits_the_model_levels():
     np.testing.assert_allclose(got, want, atol=0.5)
 
 
+@pytest.mark.parametrize("level", [-6.0, -10.0, -3.0])
+def test_a_level_given_is_the_level_in_the_mix(pop_stems, level):
+    # `--level drums=-6` put each stem given it 6 dB under the model's loudest element, which
+    # could be that stem itself: turned down, the next loudest led the mix, and the table read
+    # -5.6 (given) for a bossa nova's drums. Each stem given a level under 0 is that far under
+    # the loudest stem of the mix, whichever the model would have led with
+    for name, _ in pop_stems:
+        _, report = automix(pop_stems, config=AutomixConfig(levels={name: level}))
+        after = relative([s.loudness_after_lufs for s in report.stems])
+        (k,) = [k for k, s in enumerate(report.stems) if s.level_from == "given"]
+        assert after[k] == pytest.approx(level, abs=0.15), name
+    # two given: both where asked, the loudest of the others at 0
+    drums, bass = pop_stems[0][0], pop_stems[1][0]
+    _, report = automix(pop_stems, config=AutomixConfig(levels={drums: -3.0, bass: -4.0}))
+    after = relative([s.loudness_after_lufs for s in report.stems])
+    assert after[:2] == pytest.approx([-3.0, -4.0], abs=0.15)
+    assert max(after[2:]) == 0.0
+
+
 def test_features_ignore_gain(pop_stems):
     """The balance model's features, and so its levels, do not move with a stem's gain."""
     _, drums = pop_stems[0]

@@ -34,9 +34,10 @@ def add_parser(sub) -> None:
         type=_assignment(float),
         metavar="STEM=DB",
         help="set a stem's level in dB under the loudest element (0 for the loudest, -6 for 6 dB "
-        "under it) instead of the balance model's; the model's stems keep theirs, its loudest at "
-        "0; STEM may name a part made of several stems: drums for a kit given as its pieces, keys "
-        "for 'Keys L' and 'Keys R'; repeat for more stems",
+        "under it) instead of the balance model's; the other stems keep the model's balance, "
+        "the loudest of them at 0 unless a stem is given 0; STEM may name a part made of several "
+        "stems: drums for a kit given as its pieces, keys for 'Keys L' and 'Keys R'; repeat for "
+        "more stems",
     )
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.set_defaults(run=run)

@@ -90,9 +90,11 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
    accordion, where every other style has them on top, and a steady cross-stick pattern looks
    like any other drum part. The vocal is not fitted (no
    backing track has one) and sits with the loudest role. A level given for a stem by name
-   (`AutomixConfig.levels`, `bandmate mix --level`) takes the place of the model's, on the
-   model's scale with the loudest it predicts at 0: gain at the input is undone, so this is how
-   a user sets a part back, and how `bandmate backing` keeps its style's authored balance.
+   (`AutomixConfig.levels`, `bandmate mix --level`) takes the place of the model's, in dB
+   under the loudest element of the mix (`stems_gain._given_levels`: under the loudest of the
+   stems not given one, or, for a level of 0 or levels for every part, on the model's scale):
+   gain at the input is undone, so this is how a user sets a part back, and how `bandmate
+   backing` keeps its style's authored balance.
    Stems that make one part between them, a kit given as its pieces (kick, snare,
    overheads...), a part as two mono sides ("Keys L", "Keys R") or one recorded two ways
    ("Bass DI", "Bass Amp": they add in phase, each set as the whole bass came out 6 dB over),
@@ -435,9 +437,10 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     heard = [replace(p, features={}) if k in faint else p for k, p in enumerate(prepared)]
     levels, element_levels = _balance(roles, signals, heard, elements, sides, rate, frames, config)
     del heard
-    levels = _given_levels(names, levels, elements, element_levels, given_levels)
-    level_given = {n for key in given_levels for n in _members(key, names, elements)}
     returns = [bool(RETURN_NAME.search(track_name(n))) for n in names]
+    parts = [k for k in range(len(names)) if k not in faint and not returns[k]]
+    levels = _given_levels(names, levels, elements, element_levels, given_levels, parts)
+    level_given = {n for key in given_levels for n in _members(key, names, elements)}
     centred = [
         r or bool(FX_NAME.search(track_name(n))) for r, n in zip(returns, names, strict=True)
     ]

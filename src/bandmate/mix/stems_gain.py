@@ -88,21 +88,37 @@ def _balance(roles, signals, prepared, elements, pans, rate: int, frames: int, c
     return out, element_levels
 
 
-def _given_levels(names, levels, elements, element_levels, given: Mapping[str, float]):
-    """The balance model's `levels` on the scale of the given levels, the loudest element it
-    predicts at 0 (a part balanced as one, `element_levels`, is as loud as its stems' sum), with
-    those `given` by a stem's name or an element's in place of its own: an element's stems move
-    together, their sum at its level. A silent stem stays None, and the other stems keep the
-    levels the model gave them, whatever is given."""
+def _given_levels(names, levels, elements, element_levels, given: Mapping[str, float], parts):
+    """The balance model's `levels` with those `given` by a stem's name or an element's in
+    place of its own: an element's stems move together, their sum at its level. A silent stem
+    stays None, and the other stems keep the levels the model gave them, whatever is given.
+
+    A given level is dB under the loudest element of the mix, as the report's table shows it:
+    when every level given is under 0, the loudest is one of the others, and the given levels
+    are set under the loudest of those the model balances (`parts`, indices: the stems that
+    are parts, not noise or an effects return, which are set apart). `--level drums=-6` put
+    the drums 6 dB under the model's loudest element, the drums themselves, and the table read
+    -5.6 once the bass, 0.4 dB under them, was the loudest. A level of 0 or over, or levels
+    given for every part, are on the model's scale (its loudest element at 0), as the styles'
+    mix levels are (`bandmate backing` gives them all)."""
     if not given:
         return levels
     top = max([v for v in levels if v is not None] + list(element_levels.values()), default=0.0)
     out = [None if v is None else v - top for v in levels]
     by_name = {n: k for k, n in enumerate(names)}
+    moved = {by_name[key] for key in given if key in by_name}
+    moved |= {k for key in given if key not in by_name for k in elements[key]}
+    others = []  # the levels of the elements not given, as loud as their stems' sum
+    for label, group in elements.items():
+        if moved.isdisjoint(group) and any(k in parts for k in group):
+            others += [element_levels[label] - top] if label in element_levels else []
+    summed = {k for label in element_levels for k in elements[label]}
+    others += [out[k] for k in parts if k not in moved | summed and out[k] is not None]
+    under = max(others) if others and max(given.values()) < 0 else 0.0
     for key, level in given.items():
         if key in by_name:
             k = by_name[key]
-            out[k] = None if out[k] is None else level
+            out[k] = None if out[k] is None else level + under
             continue
         # an element: its stems keep their places within it, their sum at the level (the
         # loudest at it where they have no sum: all but one silent, or cancelling out)
@@ -111,7 +127,7 @@ def _given_levels(names, levels, elements, element_levels, given: Mapping[str, f
             continue
         now = element_levels[key] - top if key in element_levels else max(out[k] for k in live)
         for k in live:
-            out[k] += level - now
+            out[k] += level + under - now
     return out
 
 
