@@ -71,3 +71,30 @@ def test_stems_beside_an_empty_stems_folder_are_mixed(tmp_path):
     (tmp_path / "song" / "stems").mkdir()
     report = automix_files([tmp_path / "song"], tmp_path / "mix.wav")
     assert [s.name for s in report.stems] == ["bass.wav", "keys.wav"]
+
+
+@pytest.mark.parametrize("suffix", [".bwf", ".w64", ".rf64", ".aifc", ".wave"])
+def test_a_folders_stems_under_the_other_names_of_wav_and_aiff_are_mixed(tmp_path, suffix):
+    # a broadcast WAV, Wave64 or RF64 file (what a DAW writes over 4 GB) or an AIFF-C was passed
+    # over without a word: the mix held the drums alone
+    folder = tmp_path / "export"
+    write_tone(folder / "Drums.wav", 110.0)
+    kind = {".w64": "W64", ".rf64": "RF64", ".aifc": "AIFF"}.get(suffix, "WAV")
+    x = 0.2 * np.sin(2 * np.pi * 440.0 * np.arange(RATE) / RATE)
+    sf.write(folder / f"Keys{suffix}", np.stack([x, x]).T, RATE, format=kind, subtype="PCM_24")
+    report = automix_files([folder], tmp_path / "mix.wav")
+    assert [s.name for s in report.stems] == ["Drums.wav", f"Keys{suffix}"]
+    assert not any(n.startswith("Left out") for n in report.notes)
+
+
+def test_a_link_to_a_missing_file_and_a_folder_named_like_a_stem_are_left_out(tmp_path):
+    # a link whose file was moved stopped the mix with a traceback, and a folder named
+    # "old.wav" with "is not a file"
+    folder = tmp_path / "export"
+    write_tone(folder / "Drums.wav", 110.0)
+    write_tone(folder / "old.wav" / "Keys.wav", 440.0)
+    (folder / "Gtr.wav").symlink_to(tmp_path / "moved" / "Gtr.wav")
+    report = automix_files([folder], tmp_path / "mix.wav")
+    assert [s.name for s in report.stems] == ["Drums.wav"]
+    (note,) = [n for n in report.notes if n.startswith("Left out")]
+    assert "Gtr.wav (a link to a missing file)" in note and "old.wav/" in note

@@ -57,8 +57,10 @@ _TAKEN = re.compile(
 )
 
 
-# the stem files automix reads (Logic and Pro Tools export AIFF): "Keys L.aif" is a left side
-AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff")
+# the stem files automix reads (Logic and Pro Tools export AIFF): "Keys L.aif" is a left side;
+# and the other names of WAV and AIFF files that libsndfile reads (broadcast WAV, Wave64 and
+# RF64, which DAWs write for files over 4 GB, AIFF-C), which a folder's scan passed over
+AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".aifc", ".bwf", ".wave", ".w64", ".rf64")
 
 
 def _stem_name(name: str) -> str:

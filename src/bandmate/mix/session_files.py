@@ -11,21 +11,22 @@ from pathlib import Path
 
 from bandmate.mix.elements import AUDIO_SUFFIXES
 
-OTHER_AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".ogg", ".opus", ".wma", ".caf")
+OTHER_AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".ogg", ".opus", ".wma", ".caf", ".wv", ".ape")
 
 
 def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -> list[Path]:
     """The stem files named by `inputs`: files as given, folders as their WAV, FLAC and AIFF
-    files (an AIFF stem was left out of the mix without a word).
+    files, by any of their names (`elements.AUDIO_SUFFIXES`: an AIFF stem, and later a ".bwf"
+    or ".w64" one, was left out of the mix without a word).
 
     A folder is read as `bandmate backing` writes one: its `stems/` subfolder when that holds
     stems, else the folder itself; files sorted by name. Hidden files are passed over: macOS
     leaves a "._name.wav" of metadata beside every file it copies to a USB stick or a network
     drive, and a half-written output of bandmate's is a hidden file too. The names of the audio
-    files a folder holds in other formats (MP3, AAC, ...), and of its subfolders that hold stems
-    (a "Drums" folder of kick and snare), are added to `skipped`, so that the report can say
-    they were left out. Raises `InputFileError` when nothing is found, or when one file is given
-    twice (it would be mixed twice as loud).
+    files a folder holds in other formats (MP3, AAC, ...), of its links to files that are gone,
+    and of its subfolders that hold stems (a "Drums" folder of kick and snare), are added to
+    `skipped`, so that the report can say they were left out. Raises `InputFileError` when
+    nothing is found, or when one file is given twice (it would be mixed twice as loud).
     """
     import os
 
@@ -37,8 +38,12 @@ def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -
         if item.is_dir():
             folder = _stem_folder(item)
             files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
-            found = [p for p in files if p.suffix.lower() in AUDIO_SUFFIXES]
+            audio = [p for p in files if p.suffix.lower() in AUDIO_SUFFIXES]
+            found = [p for p in audio if p.is_file()]
             others = [p.name for p in files if p.suffix.lower() in OTHER_AUDIO_SUFFIXES]
+            # a link to a file that is gone (a session's audio moved) is no stem to mix, and
+            # a folder named like one ("old.wav") is a folder
+            others += [f"{p.name} (a link to a missing file)" for p in audio if not p.exists()]
             if not found:
                 raise InputFileError(_no_stems_message(item, files))
             others += [
