@@ -98,6 +98,22 @@ def test_no_overwrite_without_force(capsys, stems_dir, tmp_path):
     assert mix(capsys, stems_dir, "-o", out, "--force").returncode == 0
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("--role", "drums", ("'drums' names no stem", "--role 'Take 3=vocal'")),
+        ("--level", "drums=loud", ("'loud' for 'drums' is not a level in dB", "'drums=-6'")),
+    ],
+)
+def test_a_role_or_level_not_written_stem_value_says_how_to(
+    capsys, stems_dir, tmp_path, option, value, words
+):
+    # argparse said "invalid STEM=VALUE value: 'drums'", not what was missing
+    result = mix(capsys, stems_dir, "-o", tmp_path / "mix.wav", option, value)
+    assert_user_error(result, *words)
+    assert not (tmp_path / "mix.wav").exists()
+
+
 def test_three_channels_refused(capsys, tmp_path):
     sf.write(tmp_path / "surround.wav", np.zeros((RATE, 3), np.float32), RATE)
     result = mix(capsys, tmp_path / "surround.wav", "-o", tmp_path / "out.wav")

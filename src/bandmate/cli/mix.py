@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -21,7 +23,7 @@ def add_parser(sub) -> None:
         "--role",
         action="append",
         default=[],
-        type=_assignment(str),
+        type=_assignment("a role", "--role 'Take 3=vocal'"),
         metavar="STEM=ROLE",
         help="give a stem's role when its name or sound misleads (drums, bass, keys, guitar, "
         "pad, lead or vocal; a vocal is never guessed from the sound); STEM is its file name, "
@@ -31,7 +33,7 @@ def add_parser(sub) -> None:
         "--level",
         action="append",
         default=[],
-        type=_assignment(float),
+        type=_assignment("a level in dB", "--level 'drums=-6'", float),
         metavar="STEM=DB",
         help="set a stem's level in dB under the loudest element (0 for the loudest, -6 for 6 dB "
         "under it) instead of the balance model's; the other stems keep the model's balance, "
@@ -43,17 +45,24 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _assignment(convert):
-    """An argparse type for STEM=VALUE: (stem, converted value); argparse reports a ValueError
-    as an invalid value."""
+def _assignment(what: str, example: str, convert=str):
+    """An argparse type for STEM=VALUE: (stem, converted value). A value without a stem, or one
+    `convert` refuses, is said with the form it takes (`what`, `example`): argparse's own
+    "invalid STEM=VALUE value: 'drums'" did not say what was missing."""
 
     def parse(text: str):
         stem, equals, value = text.rpartition("=")
         if not equals or not stem.strip():
-            raise ValueError(text)
-        return stem, convert(value.strip())
+            raise argparse.ArgumentTypeError(
+                f"{text!r} names no stem; give the stem, '=' and {what}, as in {example}"
+            )
+        try:
+            return stem, convert(value.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{value.strip()!r} for {stem!r} is not {what}; give it as in {example}"
+            ) from None
 
-    parse.__name__ = "STEM=VALUE"  # argparse names the type in its message
     return parse
 
 
