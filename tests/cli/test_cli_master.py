@@ -48,7 +48,7 @@ def test_table_master_picture_and_json(capsys, tmp_path, mix_file):
     }
     assert re.search(r"integrated\s+-24\.0 LUFS\s+-16\.0 LUFS\s+-16\.0 LUFS", rows["integrated"])
     assert re.search(r"-1\.[5-9] dBTP\s+<= -1\.5 dBTP", rows["true peak"]), rows
-    assert f"wrote {out}" in result.stdout
+    assert f"wrote {out}, {png}, {report}" in result.stdout  # (the chart and JSON were not said)
     data, rate = sf.read(str(out), always_2d=True)
     loudness = measure_loudness(Audio(data.T, rate))
     assert loudness.integrated_lufs == pytest.approx(-16.0, abs=0.2)

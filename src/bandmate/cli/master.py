@@ -96,5 +96,6 @@ def run(args) -> int:
         print("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=True)).rstrip())
     for line in stage_lines(report) + list(report.notes):
         print(line)
-    print(f"wrote {display_name(args.output)}")
+    written = [args.output, args.report, args.json]  # (the charts and JSON too: said nowhere)
+    print("wrote " + ", ".join(display_name(path) for path in written if path))
     return 0

@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
         "--role",
         action="append",
         default=[],
-        type=_assignment("a role", "--role 'Take 3=vocal'"),
+        type=_assignment("--role", "a role", "vocal"),
         metavar="STEM=ROLE",
         help="give a stem's role when its name or sound misleads (drums, bass, keys, guitar, "
         "pad, lead or vocal; a vocal is never guessed from the sound); STEM is its file name, "
@@ -33,7 +33,7 @@ def add_parser(sub) -> None:
         "--level",
         action="append",
         default=[],
-        type=_assignment("a level in dB", "--level 'drums=-6'", float),
+        type=_assignment("--level", "a level in dB", "-6", float),
         metavar="STEM=DB",
         help="set a stem's level in dB under the loudest element (0 for the loudest, -6 for 6 dB "
         "under it) instead of the balance model's; the other stems keep the model's balance, "
@@ -45,22 +45,25 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _assignment(what: str, example: str, convert=str):
+def _assignment(option: str, what: str, sample: str, convert=str):
     """An argparse type for STEM=VALUE: (stem, converted value). A value without a stem, or one
-    `convert` refuses, is said with the form it takes (`what`, `example`): argparse's own
-    "invalid STEM=VALUE value: 'drums'" did not say what was missing."""
+    `convert` refuses, is said with the form it takes (`what`, and an example of `option` with
+    the `sample` value): argparse's own "invalid STEM=VALUE value: 'drums'" did not say what
+    was missing."""
 
     def parse(text: str):
         stem, equals, value = text.rpartition("=")
         if not equals or not stem.strip():
             raise argparse.ArgumentTypeError(
-                f"{text!r} names no stem; give the stem, '=' and {what}, as in {example}"
+                f"{text!r} names no stem; give the stem, '=' and {what}, as in "
+                f"{option} 'Take 3={sample}'"
             )
         try:
             return stem, convert(value.strip())
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{value.strip()!r} for {stem!r} is not {what}; give it as in {example}"
+                f"{value.strip()!r} for {stem!r} is not {what}; give it as in "
+                f"{option} '{stem}={sample}'"
             ) from None
 
     return parse
@@ -100,7 +103,8 @@ def run(args) -> int:
         print("mix: silent")
     else:
         print(f"mix: {report.mix_lufs} LUFS, true peak {report.mix_true_peak_dbtp} dBTP")
-    print(f"wrote {display_name(args.output)}")
+    written = [args.output, args.report, args.json]  # (the charts and JSON too: said nowhere)
+    print("wrote " + ", ".join(display_name(path) for path in written if path))
     return 0
 
 
