@@ -85,7 +85,8 @@ def test_verify_bad_input_is_one_line(capsys, tmp_path):
     assert_user_error(bandmate(capsys, "verify", tmp_path / "gone.wav"), "does not exist")
     text = tmp_path / "notes.wav"
     text.write_text("not audio")
-    assert_user_error(bandmate(capsys, "verify", text), "not a readable WAV file")
+    # it said what was wrong and not what to do
+    assert_user_error(bandmate(capsys, "verify", text), "not a readable WAV file", "copied whole")
 
 
 def test_installed_command(signed):

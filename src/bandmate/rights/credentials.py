@@ -364,8 +364,10 @@ def _check_audio(path: str | os.PathLike) -> None:
     try:
         sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError):
-        raise InputFileError(
-            f"{str(path)!r} is not a readable {Path(path).suffix[1:].upper()} file."
+        kind = Path(path).suffix[1:].upper()
+        raise InputFileError(  # (it said what was wrong, not what to do)
+            f"{str(path)!r} is not a readable {kind} file; check that it is the {kind} file "
+            "that was written and that it was copied whole."
         ) from None
 
 
