@@ -3,6 +3,8 @@ loudness panel that lines up with the audio."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -56,6 +58,17 @@ def test_a_picture_named_as_another_kind_of_file_is_refused(tmp_path, master_rep
     with pytest.raises(OutputError, match=r"\.png, \.pdf, \.svg or \.jpg"):
         write_automix_png(mix_report, tmp_path / name)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_stems_named_in_emoji_and_chinese_are_charted_without_warnings(tmp_path):
+    # matplotlib warned four times on stderr, a glyph missing from its font each, under a mix
+    # that had gone well
+    report = automix({"🥁 drums.wav": tone(1.0), "贝斯.wav": tone(1.0)})[1]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        write_automix_png(report, tmp_path / "levels.png")
+    assert not [w for w in caught if "Glyph" in str(w.message)]
+    assert (tmp_path / "levels.png").read_bytes().startswith(MAGIC[".png"])
 
 
 def test_short_term_loudness_rises_where_the_music_starts():

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -70,7 +71,10 @@ def check_report_outputs(audio, picture=None, json_path=None) -> list:
 def save_figure(figure, path: str | os.PathLike, dpi: int = DPI) -> None:
     """Write a matplotlib Figure atomically in the format `path`'s suffix names."""
     fmt = check_figure_path(path)
-    with write_errors(path), atomic_path(path) as tmp:
+    with write_errors(path), atomic_path(path) as tmp, warnings.catch_warnings():
+        # a stem named in emoji or Chinese is drawn in boxes where the font has no glyph, as
+        # any chart would; matplotlib's four warnings a name on stderr read as a failure
+        warnings.filterwarnings("ignore", "Glyph .* missing from", UserWarning)
         figure.savefig(tmp, format=fmt, dpi=dpi)
 
 
