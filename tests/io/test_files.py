@@ -1,9 +1,17 @@
 """Safe outputs: a refused output is one sentence, found before any work."""
 
+import os
+import stat
+import subprocess
+
+import numpy as np
 import pytest
 
+from bandmate.cli import main
 from bandmate.errors import OutputError
-from bandmate.io.files import atomic_path, check_outputs
+from bandmate.io.audio import Audio, write_audio
+from bandmate.io.files import atomic_path, check_outputs, write_text_atomic
+from tests.builders import assert_user_error
 
 
 def test_a_folder_where_the_output_should_go_is_refused_even_with_force(tmp_path):
@@ -56,3 +64,80 @@ def test_two_outputs_on_one_path_are_refused(tmp_path):
     with pytest.raises(OutputError, match="same file"):
         check_outputs([tmp_path / "s.mid", tmp_path / "x" / ".." / "s.mid"])
     check_outputs([tmp_path / "s.mid", tmp_path / "s.json"])
+
+
+def bandmate(capsys, *args) -> subprocess.CompletedProcess:
+    code = main([*map(str, args)])
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+
+@pytest.fixture
+def mix_file(tmp_path, rng):
+    path = tmp_path / "mix.wav"
+    t = np.arange(2 * 44_100) / 44_100
+    tone = 0.2 * np.sin(2 * np.pi * 220 * t + rng.uniform(0, 2 * np.pi, size=(2, 1)))
+    write_audio(Audio(tone * (1 + 0.5 * np.sin(2 * np.pi * 0.7 * t)), 44_100), path)
+    return path
+
+
+@pytest.mark.parametrize("option", ["-o", "--json", "--report"])
+def test_a_named_pipe_is_never_replaced_by_an_output_even_with_force(
+    capsys, tmp_path, mix_file, option
+):
+    # `master ... --json fifo --force` moved the JSON into the pipe's place: a reader waiting on
+    # it never got a byte, and the pipe was gone
+    pipe = tmp_path / ("pipe.wav" if option == "-o" else "pipe")
+    os.mkfifo(pipe)
+    out = tmp_path / "master.wav"
+    outputs = ["-o", pipe] if option == "-o" else ["-o", out, option, pipe]
+    for force in ([], ["--force"]):  # without --force too: "use --force" would be wrong advice
+        result = bandmate(capsys, "master", mix_file, *outputs, *force)
+        assert_user_error(result, f"'{pipe}' is a named pipe", "even with --force")
+        assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("option", ["--json", "--report"])
+def test_a_link_to_a_device_is_never_replaced_by_an_output_even_with_force(
+    capsys, tmp_path, mix_file, option
+):
+    # as root (CI, Docker) `--json /dev/stdout --force` would have put a file in place of the
+    # link /dev/stdout: a link to /dev/null stands for it here
+    link = tmp_path / "null"
+    link.symlink_to(os.devnull)
+    result = bandmate(capsys, "master", mix_file, "-o", tmp_path / "m.wav", option, link, "--force")
+    assert_user_error(result, "is a link to a device", "even with --force")
+    assert os.readlink(link) == os.devnull
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert not (tmp_path / "m.wav").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="mknod needs root")
+@pytest.mark.parametrize("option", ["-o", "--json", "--report"])
+def test_a_device_is_never_replaced_by_an_output_even_with_force(
+    capsys, tmp_path, mix_file, option
+):
+    # `mknod mynull c 1 3; master ... --json mynull --force` left a 9 kB regular file in place of
+    # the device; as root `--json /dev/null --force` would have replaced /dev/null
+    device = tmp_path / ("null.wav" if option == "-o" else "null")
+    os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    out = tmp_path / "master.wav"
+    outputs = ["-o", device] if option == "-o" else ["-o", out, option, device]
+    result = bandmate(capsys, "master", mix_file, *outputs, "--force")
+    assert_user_error(result, f"'{device}' is a device", "even with --force")
+    assert stat.S_ISCHR(os.lstat(device).st_mode)
+    assert not out.exists()
+
+
+def test_an_output_that_is_a_link_to_a_file_is_replaced_with_force_not_written_through(tmp_path):
+    # the decision check_outputs documents: the link goes, the file it pointed to stays as it was
+    target, link = tmp_path / "take1.json", tmp_path / "latest.json"
+    target.write_text("take 1")
+    link.symlink_to(target)
+    with pytest.raises(OutputError, match="already exists; use --force"):
+        check_outputs([link])
+    check_outputs([link], force=True)
+    write_text_atomic(link, "take 2")
+    assert not link.is_symlink() and link.read_text() == "take 2"
+    assert target.read_text() == "take 1"

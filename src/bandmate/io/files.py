@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -76,6 +77,13 @@ def check_outputs(
     parent's, a folder the user may not write in or enter, and an output that exists when
     `force` is not set. Without it each failed after the work, with a traceback or with the first
     output lost.
+
+    An output that exists and is not a regular file (a device such as /dev/null, a named pipe, a
+    socket), or a link to one (/dev/stdout), is refused even with `force`: the output is moved
+    into place, so it would take the device's place (as root, /dev/null's) rather than be
+    written into it. An output that is a link to a regular file is, with `force`, replaced by
+    the output: the link goes, the file it pointed to is left as it was; nothing is ever written
+    through a link.
     """
     inputs = [Path(p) for p in inputs]
     seen: dict[Path, str] = {}
@@ -99,6 +107,7 @@ def check_outputs(
         seen[key] = name
         if out.is_dir():
             raise OutputError(f"Output {name} is a folder; give the path of a file.")
+        _refuse_special(out, name)
         if out.exists() and not force:
             raise OutputError(
                 f"Output {name} already exists; use --force to overwrite it or choose another path."
@@ -109,6 +118,35 @@ def check_outputs(
                 "--force to replace the link with the file, or choose another path."
             )
         check_output_folder(out.parent)
+
+
+def _special_kind(path: Path) -> str | None:
+    """What `path` is ("a device", "a link to a named pipe"), where it exists and is neither a
+    regular file nor a folder (nor a link to one); else None."""
+    try:
+        mode = path.stat().st_mode  # through a link: /dev/stdout is one to a terminal or pipe
+    except OSError:  # missing, a link to nothing, or hidden
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    elif stat.S_ISFIFO(mode):
+        kind = "a named pipe (FIFO)"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    else:
+        kind = "a special file"
+    return f"a link to {kind}" if path.is_symlink() else kind
+
+
+def _refuse_special(path: Path, name: str) -> None:
+    special = _special_kind(path)
+    if special:
+        raise OutputError(
+            f"Output {name} is {special}, not a regular file, which bandmate never replaces, "
+            "even with --force; choose another path."
+        )
 
 
 def nearest_existing(path: str | os.PathLike) -> Path | None:
@@ -161,8 +199,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
     The temporary file keeps `path`'s suffix so that libraries that choose a format by the
     file name (soundfile, matplotlib) do the right thing. Missing parent folders are created.
+    A `path` that is a device, a named pipe or a socket is refused, as `check_outputs` does
+    before the work, for a writer whose outputs were not checked: moved into place, the file
+    would take the device's place.
     """
     target = Path(path)
+    _refuse_special(target, repr(str(target)))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(
