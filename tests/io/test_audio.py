@@ -1,15 +1,20 @@
 """WAV/FLAC read-write round trips and refusals."""
 
 import os
+import re
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.io.wavfile
 import soundfile as sf
 
+from bandmate.cli import main
 from bandmate.errors import AudioFormatError, InputFileError, OutputError
 from bandmate.io.audio import Audio, check_output_paths, check_writable, read_audio, write_audio
+from tests.builders import assert_user_error, sha256
+from tests.mix.test_master import music
 
 
 def sine(rng, channels=2, rate=44100, seconds=0.5, amplitude=0.5):
@@ -93,6 +98,62 @@ def test_nan_samples_are_refused(tmp_path):
     sf.write(path, data, 44100, subtype="FLOAT")
     with pytest.raises(AudioFormatError, match="NaN"):
         read_audio(path)
+
+
+def bandmate(capsys, *args) -> subprocess.CompletedProcess:
+    code = main([*map(str, args)])
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+
+def float_music(rng, path, seconds: float, peak_dbfs: float = -3.0, spikes=()) -> Path:
+    """A float WAV of music peaking at `peak_dbfs`, with `spikes`: (second, channel, value)."""
+    data = music(rng, seconds=seconds).samples.T.copy()
+    data *= 10 ** (peak_dbfs / 20) / np.max(np.abs(data))
+    for second, channel, value in spikes:
+        data[round(second * 44_100), channel] = value
+    sf.write(path, data, 44_100, subtype="FLOAT")
+    return path
+
+
+@pytest.mark.parametrize("command", ["analyze", "master", "mix"])
+def test_a_sample_far_over_full_scale_is_refused_saying_what_was_found(
+    capsys, tmp_path, rng, command
+):
+    # one sample of 1e30 (a plugin that blew up) passed the NaN check: analyze printed
+    # "integrated 563.7 LUFS, true peak 600.0 dBTP", master refused it as silent, mix turned
+    # the stem down 599.9 dB without a word
+    broken = float_music(rng, tmp_path / "bounce.wav", 10.0, spikes=[(5000 / 44_100, 0, 1e30)])
+    digest = sha256(broken)
+    out = tmp_path / "out.wav"
+    args = {
+        "analyze": [broken],
+        "master": [broken, "-o", out],
+        "mix": [float_music(rng, tmp_path / "bass.wav", 10.0), broken, "-o", out],
+    }[command]
+    result = bandmate(capsys, command, *args)
+    assert_user_error(result, "bounce.wav' holds a sample at +600 dBFS (at 0.11 s)", "export it")
+    assert "LUFS" not in result.stdout
+    assert sha256(broken) == digest
+    assert not out.exists()
+
+
+def test_samples_over_the_bound_are_counted_through_the_whole_file(capsys, tmp_path, rng):
+    # analyze reads 10 s at a time: the spikes at 2 s and 15 s lie in different blocks
+    spikes = [(2.0, 0, 5000.0), (2.0, 1, -5000.0), (15.0, 1, 2000.0)]
+    broken = float_music(rng, tmp_path / "bounce.wav", 20.0, spikes=spikes)
+    assert_user_error(
+        bandmate(capsys, "analyze", broken), "3 samples up to +74 dBFS (the first at 2.00 s)"
+    )
+
+
+@pytest.mark.parametrize("peak_dbfs", [24.0, 50.0])
+def test_a_hot_float_bounce_over_full_scale_is_read(capsys, tmp_path, rng, peak_dbfs):
+    # float audio goes over 0 dBFS and is right to: only samples past +60 dBFS are refused
+    hot = float_music(rng, tmp_path / "hot.wav", 3.0, peak_dbfs=peak_dbfs)
+    result = bandmate(capsys, "analyze", hot)
+    assert result.returncode == 0, result.stderr
+    assert re.search(rf"sample peak\s+{peak_dbfs:.1f} dBFS", result.stdout), result.stdout
 
 
 def test_unknown_output_format(tmp_path, rng):

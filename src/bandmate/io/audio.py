@@ -30,6 +30,13 @@ SUPPORTED_SAMPLE_RATES = (22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000
 MAX_CHANNELS = 2
 SUBTYPES = {"PCM_16": "16-bit", "PCM_24": "24-bit", "FLOAT": "32-bit float"}
 FORMATS = {".wav": "WAV", ".flac": "FLAC"}
+# The loudest sample a file may hold: +60 dBFS. Float audio goes over full scale and is right to
+# (a float bounce of a hot mix peaks at +6 to +24 dBFS; a bus summing such tracks goes a little
+# further), so the bound lies far above that, where no mix however hot reaches: a sample past it
+# is a plugin or an export that blew up (1e30, +600 dBFS), which dwarfs the music: analyze read
+# 563.7 LUFS, master refused the file for silence, mix turned the stem down 600 dB. PCM files
+# cannot pass 0 dBFS and never meet it.
+MAX_SAMPLE = 1000.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,7 +149,8 @@ def read_blocks(
 ) -> Iterator[np.ndarray]:
     """The file's samples as float32 blocks (channels, frames) of `block_seconds`, so a long file
     is read in bounded memory. Raises InputFileError for a corrupt or truncated file and
-    AudioFormatError for NaN or infinite samples ("... it cannot be {purpose}")."""
+    AudioFormatError for NaN or infinite samples or samples over `MAX_SAMPLE` ("... it cannot be
+    {purpose}")."""
     info = audio_info(path)
     name, frames = repr(str(path)), 0
     promised, unsized = _header_seconds(path, info.samplerate)
@@ -160,17 +168,55 @@ def read_blocks(
     try:
         with sf.SoundFile(os.fsencode(path)) as f:
             step = max(1, int(block_seconds * info.samplerate))
-            for block in f.blocks(blocksize=step, dtype="float32", always_2d=True):
-                if not np.all(np.isfinite(block)):
-                    raise AudioFormatError(
-                        f"{name} holds NaN or infinite samples; it cannot be {purpose}."
-                    )
+            blocks = f.blocks(blocksize=step, dtype="float32", always_2d=True)
+            for block in blocks:
+                # two reductions, no array as large as the block: NaN carries through max and
+                # min and fails both comparisons, infinity fails the bound
+                if block.size and not (block.max() <= MAX_SAMPLE and block.min() >= -MAX_SAMPLE):
+                    raise _unusable(name, purpose, block, blocks, frames, info.samplerate)
                 frames += len(block)
                 yield np.ascontiguousarray(block.T)
     except (sf.LibsndfileError, RuntimeError) as e:
         raise InputFileError(f"{name} is corrupt and could not be read ({_reason(e)}).") from None
     if info.frames and frames < info.frames:
         raise InputFileError(f"{name} is truncated: it holds fewer samples than it says.")
+
+
+def _unusable(
+    name: str,
+    purpose: str,
+    block: np.ndarray,
+    rest: Iterable[np.ndarray],
+    start_frame: int,
+    sample_rate: int,
+) -> AudioFormatError:
+    """The error for `block` (frames, channels), `start_frame` frames into the file, which holds
+    NaN, infinity or a sample over `MAX_SAMPLE`. The samples over it are counted through the
+    `rest` of the file too (read on to its end), so that the message says how many there are,
+    how loud the loudest is and where the first is."""
+    nonfinite = AudioFormatError(f"{name} holds NaN or infinite samples; it cannot be {purpose}.")
+    if not np.isfinite(block).all():
+        return nonfinite
+    over = np.abs(block) > MAX_SAMPLE
+    first_seconds = (start_frame + int(np.flatnonzero(over.any(axis=1))[0])) / sample_rate
+    count, loudest = int(np.count_nonzero(over)), float(np.abs(block[over]).max())
+    for later in rest:
+        over = np.abs(later) > MAX_SAMPLE  # infinity is over, NaN is not (and is missed)
+        if over.any():
+            count += int(np.count_nonzero(over))
+            loudest = max(loudest, float(np.abs(later[over]).max()))
+    if not math.isfinite(loudest):
+        return nonfinite
+    level = f"{20 * math.log10(loudest):+.0f} dBFS"
+    found = (
+        f"a sample at {level} (at {first_seconds:.2f} s)"
+        if count == 1
+        else f"{count:,} samples up to {level} (the first at {first_seconds:.2f} s)"
+    )
+    return AudioFormatError(
+        f"{name} holds {found}, far over anything real audio reaches (+60 dBFS): a plugin or "
+        f"the export blew up, so it cannot be {purpose}; export it again."
+    )
 
 
 def read_audio(path: str | os.PathLike) -> Audio:
