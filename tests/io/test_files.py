@@ -2,16 +2,15 @@
 
 import os
 import stat
-import subprocess
 
 import numpy as np
 import pytest
 
-from bandmate.cli import main
 from bandmate.errors import OutputError
 from bandmate.io.audio import Audio, write_audio
 from bandmate.io.files import atomic_path, check_outputs, write_text_atomic
 from tests.builders import assert_user_error
+from tests.cli.test_cli_master import bandmate
 
 
 def test_a_folder_where_the_output_should_go_is_refused_even_with_force(tmp_path):
@@ -64,12 +63,6 @@ def test_two_outputs_on_one_path_are_refused(tmp_path):
     with pytest.raises(OutputError, match="same file"):
         check_outputs([tmp_path / "s.mid", tmp_path / "x" / ".." / "s.mid"])
     check_outputs([tmp_path / "s.mid", tmp_path / "s.json"])
-
-
-def bandmate(capsys, *args) -> subprocess.CompletedProcess:
-    code = main([*map(str, args)])
-    out = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, out.out, out.err)
 
 
 @pytest.fixture
