@@ -279,8 +279,9 @@ def test_a_level_for_a_kit_given_as_its_pieces(capsys, stems_dir, tmp_path, rng)
         (("--level", "bass=-3", "--level", "01-bass=-2"), ("given twice", "01-bass.wav")),
         (("--level", "bass=3"), ("under the loudest",)),
         # argparse said "invalid STEM=VALUE value: 'bass=loud'", not what was wrong
-        (("--level", "bass=loud"), ("'loud' for 'bass' is not a level in dB", "'bass=-6'")),
-        (("--role", "drums"), ("'drums' names no stem", "--role 'Take 3=vocal'")),
+        (("--level", "bass=loud"), ("'loud' for 'bass' is not a level in dB", "--level bass=-6")),
+        (("--role", "drums"), ("'drums' gives no role", "--role drums=vocal")),
+        (("--level", "=-6"), ("'=-6' names no stem", "--level 'Take 3=-6'")),
         (("--role", "bass=tuba"), ("'tuba'", "unknown")),
     ],
 )

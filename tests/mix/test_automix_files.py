@@ -98,3 +98,14 @@ def test_a_link_to_a_missing_file_and_a_folder_named_like_a_stem_are_left_out(tm
     assert [s.name for s in report.stems] == ["Drums.wav"]
     (note,) = [n for n in report.notes if n.startswith("Left out")]
     assert "Gtr.wav (a link to a missing file)" in note and "old.wav/" in note
+
+
+def test_a_stems_subfolder_holding_only_a_folder_named_like_a_stem_is_passed_over(tmp_path):
+    # "stems/take1.wav" being a folder, the stems folder was taken for the stems, and the
+    # folder refused as holding none
+    folder = tmp_path / "export"
+    write_tone(folder / "Drums.wav", 110.0)
+    write_tone(folder / "Bass.wav", 55.0)
+    (folder / "stems" / "take1.wav").mkdir(parents=True)
+    report = automix_files([folder], tmp_path / "mix.wav")
+    assert [s.name for s in report.stems] == ["Bass.wav", "Drums.wav"]

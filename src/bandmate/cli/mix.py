@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 
 
 def add_parser(sub) -> None:
@@ -53,17 +54,22 @@ def _assignment(option: str, what: str, sample: str, convert=str):
 
     def parse(text: str):
         stem, equals, value = text.rpartition("=")
-        if not equals or not stem.strip():
+        if not equals:  # "--level bass": a stem and no value
+            raise argparse.ArgumentTypeError(
+                f"{text!r} gives no {what.removeprefix('a ')}; write it as {option} "
+                f"{shlex.quote(f'{text}={sample}')}"
+            )
+        if not stem.strip():
             raise argparse.ArgumentTypeError(
                 f"{text!r} names no stem; give the stem, '=' and {what}, as in "
-                f"{option} 'Take 3={sample}'"
+                f"{option} {shlex.quote(f'Take 3={sample}')}"
             )
         try:
             return stem, convert(value.strip())
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f"{value.strip()!r} for {stem!r} is not {what}; give it as in "
-                f"{option} '{stem}={sample}'"
+                f"{option} {shlex.quote(f'{stem}={sample}')}"
             ) from None
 
     return parse

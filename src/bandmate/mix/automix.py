@@ -701,7 +701,8 @@ def automix_files(
             notes=(
                 *report.notes,
                 f"Left out {names}: bandmate mixes the WAV, FLAC and AIFF stems of the folder "
-                "it is given; give subfolders too, and convert other formats to WAV.",
+                "it is given; give subfolders too, convert other formats to WAV, and copy in "
+                "the file a link to a missing file stood for.",
             ),
         )
     return report

@@ -125,6 +125,6 @@ def stem_names(paths: Sequence[Path]) -> list[str]:
 
 def _holds_stems(folder: Path) -> bool:
     try:
-        return any(p.suffix.lower() in AUDIO_SUFFIXES for p in folder.iterdir())
+        return any(p.suffix.lower() in AUDIO_SUFFIXES and p.is_file() for p in folder.iterdir())
     except OSError:  # a folder we may not list holds nothing we can mix
         return False

@@ -93,10 +93,12 @@ def _given_levels(names, levels, elements, element_levels, given: Mapping[str, f
     place of its own: an element's stems move together, their sum at its level. A silent stem
     stays None, and the other stems keep the levels the model gave them, whatever is given.
 
-    A given level is dB under the loudest element of the mix, as the report's table shows it:
-    when every level given is under 0, the loudest is one of the others, and the given levels
-    are set under the loudest of those the model balances (`parts`, indices: the stems that
-    are parts, not noise or an effects return, which are set apart). `--level drums=-6` put
+    A given level is dB under the loudest element of the mix, as the report's table shows it
+    (an element counts as its stems' sum, where the table reads each stem against the loudest
+    single stem: beside a kit in pieces the two differ, a known gap): when every level given
+    is under 0, the loudest is one of the others, and the given levels are set under the
+    loudest of those the model balances (`parts`, indices: the stems that are parts, not noise
+    or an effects return, which are set apart). `--level drums=-6` put
     the drums 6 dB under the model's loudest element, the drums themselves, and the table read
     -5.6 once the bass, 0.4 dB under them, was the loudest. A level of 0 or over, or levels
     given for every part, are on the model's scale (its loudest element at 0), as the styles'
