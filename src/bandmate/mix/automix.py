@@ -438,7 +438,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     levels, element_levels = _balance(roles, signals, heard, elements, sides, rate, frames, config)
     del heard
     returns = [bool(RETURN_NAME.search(track_name(n))) for n in names]
-    parts = [k for k in range(len(names)) if k not in faint and not returns[k]]
+    parts = {k for k in range(len(names)) if k not in faint and not returns[k]}
     levels = _given_levels(names, levels, elements, element_levels, given_levels, parts)
     level_given = {n for key in given_levels for n in _members(key, names, elements)}
     centred = [

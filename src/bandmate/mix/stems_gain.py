@@ -98,11 +98,11 @@ def _given_levels(names, levels, elements, element_levels, given: Mapping[str, f
     single stem: beside a kit in pieces the two differ, a known gap): when every level given
     is under 0, the loudest is one of the others, and the given levels are set under the
     loudest of those the model balances (`parts`, indices: the stems that are parts, not noise
-    or an effects return, which are set apart). `--level drums=-6` put
-    the drums 6 dB under the model's loudest element, the drums themselves, and the table read
-    -5.6 once the bass, 0.4 dB under them, was the loudest. A level of 0 or over, or levels
-    given for every part, are on the model's scale (its loudest element at 0), as the styles'
-    mix levels are (`bandmate backing` gives them all)."""
+    or an effects return, which are set apart). `--level drums=-6` put the drums 6 dB under
+    the model's loudest element, the drums themselves, and the table read -5.6 once the bass,
+    0.4 dB under them, was the loudest. A level of 0, or levels given for every part, are on
+    the model's scale (its loudest element at 0), as the styles' mix levels are (`bandmate
+    backing` gives them all)."""
     if not given:
         return levels
     top = max([v for v in levels if v is not None] + list(element_levels.values()), default=0.0)

@@ -106,7 +106,7 @@ NOISE_FLOOR_STEADY_DB = 0.5  # the floor's level changes by at most this much fr
 
 NOISE_FLOOR_SHARE = 0.05  # and makes up at least this share of the stem's steps
 
-NOISE_FLOOR_FLATNESS = 0.5  # its spectrum at least this flat within octaves (`octave_flatness`)
+NOISE_FLOOR_FLATNESS = 0.5  # its spectrum at least this flat within octaves (`_octave_flatness`)
 
 NOISE_FLOOR_SAMPLE_SECONDS = 20.0  # the floor's spectrum is read from this much of it at most
 
@@ -118,7 +118,7 @@ def _noise_only(x: np.ndarray, rate: int, momentary_lufs: np.ndarray) -> _NoiseF
     momentary loudness series (`Loudness.momentary_lufs`); None for a stem with no steady floor
     of noise under its part.
 
-    The floor must be noise: its spectrum flat within each octave (`octave_flatness`), where a
+    The floor must be noise: its spectrum flat within each octave (`_octave_flatness`), where a
     soft passage of a part (a strummed guitar under its loud chorus, as steady at 100 ms steps)
     is made of partials, and without onsets, where a part's steady soft stretch that is noise
     too (hi-hats alone in an intro, a shaker) is struck. A step is noise only when every 400 ms
@@ -149,7 +149,7 @@ def _noise_only(x: np.ndarray, rate: int, momentary_lufs: np.ndarray) -> _NoiseF
     starts = np.flatnonzero(at_floor & np.isfinite(levels))
     starts = starts[: round(NOISE_FLOOR_SAMPLE_SECONDS / SERIES_STEP_SECONDS)]
     floor_audio = np.concatenate([x[:, i * step : (i + 1) * step] for i in starts], axis=1)
-    if octave_flatness(floor_audio, rate) < NOISE_FLOOR_FLATNESS:
+    if _octave_flatness(floor_audio, rate) < NOISE_FLOOR_FLATNESS:
         return None
     if onset_rate_per_s(floor_audio, rate) >= NOISE_FLOOR_ONSETS_PER_S:
         return None
@@ -162,7 +162,7 @@ def _noise_only(x: np.ndarray, rate: int, momentary_lufs: np.ndarray) -> _NoiseF
     return _NoiseFloor(~heard_over, floor, float(seconds))
 
 
-def octave_flatness(x: np.ndarray, rate: int) -> float:
+def _octave_flatness(x: np.ndarray, rate: int) -> float:
     """The spectral flatness (geometric over arithmetic mean of the Welch spectrum's bins) of
     `x`'s mono sum in each octave from 250 Hz to 8 kHz (those under 0.45 times the rate),
     averaged weighted by the octaves' energy: near 1 for hiss (white, pink or brown: any slope
@@ -172,7 +172,7 @@ def octave_flatness(x: np.ndarray, rate: int) -> float:
 
 
 def spectrum_flatness(freqs: np.ndarray, power: np.ndarray, lowest_hz: float, rate: int) -> float:
-    """`octave_flatness` of a spectrum (`power` at `freqs`) over the octaves from `lowest_hz` up
+    """`_octave_flatness` of a spectrum (`power` at `freqs`) over the octaves from `lowest_hz` up
     to 8 kHz (those under 0.45 times the rate); an octave of fewer than 4 bins, or with a silent
     one, is left out."""
     flatness, energy = [], []
