@@ -117,7 +117,7 @@ def test_not_audio_and_empty_folder(capsys, tmp_path):
     (tmp_path / "notes.wav").write_text("not audio")
     assert_user_error(mix(capsys, tmp_path / "notes.wav", "-o", tmp_path / "o.wav"), "audio")
     (tmp_path / "empty").mkdir()
-    assert_user_error(mix(capsys, tmp_path / "empty", "-o", tmp_path / "o.wav"), "no .wav")
+    assert_user_error(mix(capsys, tmp_path / "empty", "-o", tmp_path / "o.wav"), "no WAV, FLAC")
 
 
 def test_outputs_that_cannot_be_written_are_refused_before_the_work(capsys, stems_dir, tmp_path):
@@ -195,11 +195,11 @@ def test_aiff_stems_are_mixed_and_other_formats_named(capsys, stems_dir, tmp_pat
     folder = stems_dir / "stems"
     sf.write(folder / "04-lead.aiff", tone(880, -20).samples.T, RATE, subtype="PCM_24")
     sf.write(folder / "05-organ.aif", tone(220, -20).samples.T, RATE, format="AIFF")
-    (folder / "06-vocal.mp3").write_bytes(b"ID3 not read")
+    (folder / "06-vocal.m4a").write_bytes(b"....ftypM4A not read")
     result = mix(capsys, stems_dir, "-o", tmp_path / "mix.wav")
     assert result.returncode == 0, result.stderr
     assert "04-lead.aiff  lead" in result.stdout and "05-organ.aif" in result.stdout
-    assert "Left out 06-vocal.mp3" in result.stdout
+    assert "Left out 06-vocal.m4a" in result.stdout
 
 
 def test_a_subfolder_of_stems_is_named_as_left_out(capsys, tmp_path):

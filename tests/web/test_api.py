@@ -218,6 +218,21 @@ def test_a_reference_track_given_as_mp3_or_ogg_is_matched(studio):
     assert upload(studio, "fake.mp3", wav_bytes()).status_code == 415
 
 
+def test_stems_given_as_mp3_are_mixed_and_said_to_be_lossy(studio):
+    # the mixer took WAV and FLAC stems only, while `bandmate mix` mixed an MP3 named to it
+    stems = [
+        upload(studio, "bass.wav", tone_wav(80)).json()["id"],
+        upload(studio, "keys.mp3", mp3_bytes()).json()["id"],
+    ]
+    job = studio.post("/api/jobs", json={"kind": "mix", "stems": stems}, headers=CSRF)
+    assert job.status_code == 201, job.text
+    job = wait_for(studio, job.json()["id"])
+    assert job["status"] == "done", job
+    report = studio.get(f"/api/jobs/{job['id']}/files/mix.json").json()
+    assert [s["role"] for s in report["stems"]] == ["bass", "keys"]
+    assert any(n.startswith("02-keys.mp3 is lossy") for n in report["notes"]), report["notes"]
+
+
 ABC_TUNE = b"""X:1
 T:Twinkle
 M:4/4
@@ -257,8 +272,12 @@ def test_a_truncated_stem_is_named_as_uploaded(studio):
             midi_bytes,
             "'tune.mid' is a midi file; this needs wav, flac, mp3 or ogg.",
         ),
-        # stems are mixed from lossless files, as `bandmate mix` takes a folder's
-        ("mix", "drums.mp3", mp3_bytes, "'drums.mp3' is an mp3 file; this needs wav or flac."),
+        (
+            "mix",
+            "drums.mid",
+            midi_bytes,
+            "'drums.mid' is a midi file; this needs wav, flac, mp3 or ogg.",
+        ),
         (
             "harmonize",
             "a.wav",

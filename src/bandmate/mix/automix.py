@@ -183,6 +183,7 @@ from bandmate.errors import UserError
 from bandmate.io.audio import Audio
 from bandmate.mix.balance import ROLES
 from bandmate.mix.elements import (
+    LOSSY_SUFFIXES,
     match_stems,
     named_elements,
     pair_pans,
@@ -694,15 +695,28 @@ def automix_files(
     stems = [(name, read_audio(p)) for name, p in zip(names, paths, strict=True)]
     mix, report = _automix(stems, config, progress)  # it lets each stem go when done with it
     write_audio(mix, output)
+    lossy = [n for n, p in zip(names, paths, strict=True) if p.suffix.lower() in LOSSY_SUFFIXES]
+    if lossy:
+        listed = ", ".join(display_name(name) for name in lossy)
+        one = len(lossy) == 1
+        report = replace(
+            report,
+            notes=(
+                *report.notes,
+                f"{listed} {'is' if one else 'are'} lossy (MP3 or Ogg) and went into the mix as "
+                f"{'it decodes' if one else 'they decode'}; a WAV or FLAC export would keep "
+                "what the encoder left out.",
+            ),
+        )
     if skipped:
         names = ", ".join(display_name(name) for name in skipped)
         report = replace(
             report,
             notes=(
                 *report.notes,
-                f"Left out {names}: bandmate mixes the WAV, FLAC and AIFF stems of the folder "
-                "it is given; give subfolders too, convert other formats to WAV, and copy in "
-                "the file a link to a missing file stood for.",
+                f"Left out {names}: bandmate mixes the WAV, FLAC, AIFF, MP3 and Ogg stems of "
+                "the folder it is given; give subfolders too, convert other formats (AAC, WMA) "
+                "to WAV, and copy in the file a link to a missing file stood for.",
             ),
         )
     return report

@@ -58,9 +58,16 @@ _TAKEN = re.compile(
 
 
 # the stem files automix reads (Logic and Pro Tools export AIFF): "Keys L.aif" is a left side;
-# and the other names of WAV and AIFF files that libsndfile reads (broadcast WAV, Wave64 and
-# RF64, which DAWs write for files over 4 GB, AIFF-C), which a folder's scan passed over
-AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".aifc", ".bwf", ".wave", ".w64", ".rf64")
+# the other names of WAV and AIFF files that libsndfile reads (broadcast WAV, Wave64 and RF64,
+# which DAWs write for files over 4 GB, AIFF-C), which a folder's scan passed over; Core Audio
+# files; and the lossy files libsndfile decodes (MP3, Ogg Vorbis and Opus), which it decodes
+# gapless: a click in an MP3 or Ogg export lands within a sample of the WAV's, so lossy stems
+# mix in time with lossless ones (a folder's were left out, while the same files named were mixed)
+LOSSY_SUFFIXES = (".mp3", ".ogg", ".oga", ".opus")
+AUDIO_SUFFIXES = (
+    ".wav", ".flac", ".aif", ".aiff", ".aifc", ".bwf", ".wave", ".w64", ".rf64", ".caf",
+    *LOSSY_SUFFIXES,
+)  # fmt: skip
 
 
 def _stem_name(name: str) -> str:

@@ -9,21 +9,23 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from bandmate.mix.elements import AUDIO_SUFFIXES
+from bandmate.mix.elements import AUDIO_SUFFIXES, LOSSY_SUFFIXES
 
-OTHER_AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".ogg", ".opus", ".wma", ".caf", ".wv", ".ape")
+# audio that libsndfile does not read: a folder's are named as left out
+OTHER_AUDIO_SUFFIXES = (".m4a", ".aac", ".mp4", ".wma", ".wv", ".ape", ".alac")
 
 
 def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -> list[Path]:
-    """The stem files named by `inputs`: files as given, folders as their WAV, FLAC and AIFF
-    files, by any of their names (`elements.AUDIO_SUFFIXES`: an AIFF stem, and later a ".bwf"
-    or ".w64" one, was left out of the mix without a word).
+    """The stem files named by `inputs`: files as given, folders as their audio files that
+    libsndfile reads, by any of their names (`elements.AUDIO_SUFFIXES`: WAV, FLAC, AIFF, CAF,
+    MP3 and Ogg; an AIFF stem, and later a ".bwf" or ".w64" one, was left out of the mix
+    without a word).
 
     A folder is read as `bandmate backing` writes one: its `stems/` subfolder when that holds
     stems, else the folder itself; files sorted by name. Hidden files are passed over: macOS
     leaves a "._name.wav" of metadata beside every file it copies to a USB stick or a network
     drive, and a half-written output of bandmate's is a hidden file too. The names of the audio
-    files a folder holds in other formats (MP3, AAC, ...), of its links to files that are gone,
+    files a folder holds in other formats (AAC, WMA, ...), of its links to files that are gone,
     and of its subfolders that hold stems (a "Drums" folder of kick and snare), are added to
     `skipped`, so that the report can say they were left out. Raises `InputFileError` when
     nothing is found, or when one file is given twice (it would be mixed twice as loud).
@@ -41,6 +43,13 @@ def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -
             audio = [p for p in files if p.suffix.lower() in AUDIO_SUFFIXES]
             found = [p for p in audio if p.is_file()]
             others = [p.name for p in files if p.suffix.lower() in OTHER_AUDIO_SUFFIXES]
+            # an MP3 or Ogg beside a lossless file of its name is that stem exported twice
+            # (a DAW's bounce dialog writes both): mixed, the part went in twice
+            lossy = [p for p in found if p.suffix.lower() in LOSSY_SUFFIXES]
+            lossless = {p.stem.lower() for p in found if p not in lossy}
+            twice = [p for p in lossy if p.stem.lower() in lossless]
+            found = [p for p in found if p not in twice]
+            others += [f"{p.name} (a lossy copy of a stem beside it)" for p in twice]
             # a link to a file that is gone (a session's audio moved) is no stem to mix, and
             # a folder named like one ("old.wav") is a folder
             others += [f"{p.name} (a link to a missing file)" for p in audio if not p.exists()]
@@ -84,8 +93,8 @@ def _no_stems_message(folder: Path, files: Sequence[Path]) -> str:
             f"give them instead (bandmate mix {command} -o mix.wav)."
         )
     return (
-        f"Folder {str(folder)!r} holds no .wav, .flac or .aiff stems; give a folder of stems "
-        "(MP3 or AAC stems converted to WAV)."
+        f"Folder {str(folder)!r} holds no WAV, FLAC, AIFF, MP3 or Ogg stems; give a folder of "
+        "stems (AAC or WMA stems converted to WAV)."
     )
 
 

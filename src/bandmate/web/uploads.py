@@ -42,7 +42,7 @@ TYPES = {
     "ogg": ((".ogg", ".oga"), ".ogg"),  # Vorbis or Opus
 }
 AUDIO_TYPES = ("wav", "flac", "mp3", "ogg")  # a mix to master and its reference, as `master` reads
-STEM_TYPES = ("wav", "flac")  # stems, as `bandmate mix` takes a folder's: lossless
+STEM_TYPES = AUDIO_TYPES  # stems, as `bandmate mix` takes a folder's
 SCORE_TYPES = ("midi", "musicxml", "mxl", "abc")  # as `bandmate harmonize` and `continue` read
 # an ABC tune's header: its reference number or its key (the one field every tune has)
 _ABC_FIELD = re.compile(rb"^[XK]:", re.MULTILINE)
