@@ -375,6 +375,18 @@ def test_nan_refused():
         automix({"bass": Audio(x, RATE)})
 
 
+def test_a_blown_up_stem_handed_in_as_an_array_is_refused_as_a_file_of_it_is():
+    # the Python API checked for NaN only: a sample at +600 dBFS (a plugin that blew up) was
+    # balanced 600 dB down and its part silently lost
+    x = tone(110)
+    x[0, RATE // 2] = 1e30
+    drums = Audio(tone(3000), RATE)
+    with pytest.raises(
+        AudioFormatError, match=r"'bass' holds a sample at \+600 dBFS \(at 0\.50 s\)"
+    ):
+        automix({"drums": drums, "bass": Audio(x, RATE)})
+
+
 def test_three_channels_refused():
     with pytest.raises(AudioFormatError, match="3 channels"):
         automix({"bass": Audio(np.zeros((3, RATE), np.float32), RATE)})

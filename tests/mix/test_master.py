@@ -306,6 +306,9 @@ def test_nan_audio_is_refused(rng):
     samples[0, 100] = np.nan
     with pytest.raises(AudioFormatError, match="NaN"):
         master(Audio(samples, 44_100))
+    samples[0, 100] = -1e5  # blown up: a file of it is refused, and so is the array
+    with pytest.raises(AudioFormatError, match=r"holds a sample at \+100 dBFS .*export it again"):
+        master(Audio(samples, 44_100))
 
 
 @pytest.mark.parametrize(

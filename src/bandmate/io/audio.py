@@ -89,15 +89,19 @@ class Audio:
         )
 
 
-def all_finite(samples: np.ndarray) -> bool:
-    """Whether `samples` holds no NaN or infinity.
+def check_usable(audio: Audio, name: str, purpose: str) -> None:
+    """Refuse audio handed in as an array (read from a file, `read_blocks` checks it) that holds
+    NaN, infinity or a sample over `MAX_SAMPLE`, as a file holding them is refused: "{name} holds
+    ...; it cannot be {purpose}"."""
+    if not _within_bounds(audio.samples):
+        raise _unusable(name, purpose, audio.samples.T, (), 0, audio.sample_rate)
 
-    One float64 sum (NaN and infinity carry through it; finite audio cannot overflow it) instead
-    of a boolean array as large as the audio; only a sum that overflows is checked element-wise.
-    """
-    if math.isfinite(float(np.sum(samples, dtype=np.float64))):
-        return True
-    return bool(np.isfinite(samples).all())
+
+def _within_bounds(samples: np.ndarray) -> bool:
+    """Whether `samples` holds no NaN, infinity or sample over `MAX_SAMPLE`: two reductions, no
+    array as large as the samples (NaN carries through max and min and fails both comparisons,
+    infinity fails the bound)."""
+    return not samples.size or bool(samples.max() <= MAX_SAMPLE and samples.min() >= -MAX_SAMPLE)
 
 
 def check_sample_rate(sample_rate: int, name: str | None = None) -> None:
@@ -170,9 +174,7 @@ def read_blocks(
             step = max(1, int(block_seconds * info.samplerate))
             blocks = f.blocks(blocksize=step, dtype="float32", always_2d=True)
             for block in blocks:
-                # two reductions, no array as large as the block: NaN carries through max and
-                # min and fails both comparisons, infinity fails the bound
-                if block.size and not (block.max() <= MAX_SAMPLE and block.min() >= -MAX_SAMPLE):
+                if not _within_bounds(block):
                     raise _unusable(name, purpose, block, blocks, frames, info.samplerate)
                 frames += len(block)
                 yield np.ascontiguousarray(block.T)

@@ -4,12 +4,12 @@
 role table in `bandmate/data/mixing/roles.toml` and the balance model in `balance.toml` beside it:
 
 1. **conform**: every stem to one sample rate (the most common one among the stems that hold any
-   sound, so an empty export does not vote; on a tie the highest),
-   resampled with `scipy.signal.resample_poly`, and to one length (the longest; shorter stems
-   silent after their end, as every stage reads them, though each is held at its own length and
-   added into the mix at its place, `_conform`). NaN or infinite samples are refused
-   (`AudioFormatError`); more than two channels are refused by `Audio` itself, and stems all
-   shorter than BS.1770's 0.4 s block (`UserError`): none of them has a loudness to balance. A
+   sound, so an empty export does not vote; on a tie the highest), resampled with
+   `scipy.signal.resample_poly`, and to one length (the longest; shorter stems silent after their
+   end, as every stage reads them, though each is held at its own length and added into the mix at
+   its place, `_conform`). NaN, infinite or blown-up samples (over +60 dBFS) are refused
+   (`AudioFormatError`); more than two channels are refused by `Audio` itself, and stems all shorter
+   than BS.1770's 0.4 s block (`UserError`): none of them has a loudness to balance. A
    stem whose DC offset dwarfs the rest of its signal has the offset removed (`_dominant_dc`);
    others are left exactly as they come. A stereo stem with one channel silent (30 dB under
    the other: a mono part exported as stereo, `_one_channel`) is mixed as that mono channel,
@@ -326,8 +326,8 @@ def automix(
 
     `stems` maps a name (a file name such as "03-bass.wav" or a track name) to its audio, mono or
     stereo. The inputs are not changed. Raises `UserError` for no stems or stems all under 0.4 s,
-    `AudioFormatError` for NaN or infinite samples. `progress(done, total)` is called as each
-    stem is prepared and as each is finished (total: twice the stems).
+    `AudioFormatError` for NaN, infinite or blown-up samples (over +60 dBFS). `progress(done,
+    total)` is called as each stem is prepared and as each is finished (total: twice the stems).
     """
     named = list(stems.items()) if isinstance(stems, Mapping) else list(stems)
     return _automix(named, config, progress)

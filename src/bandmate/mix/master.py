@@ -63,11 +63,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bandmate.errors import AudioFormatError, UserError
+from bandmate.errors import UserError
 from bandmate.io.audio import (
     Audio,
-    all_finite,
     audio_info,
+    check_usable,
     check_writable,
     read_blocks,
     write_errors,
@@ -201,16 +201,15 @@ def master(
 ) -> tuple[Audio, MasterReport]:
     """Master `audio` (mono or stereo, any supported rate): returns (master, report).
 
-    The keyword settings that are given override those of `config` (by default
-    `MasterConfig()`: -14 LUFS, -1 dBTP, intensity 1, the balanced curve). Raises `UserError`
-    for silent or too short audio and `AudioFormatError` for NaN or infinite samples; `audio` is
+    The keyword settings that are given override those of `config` (by default `MasterConfig()`: -14
+    LUFS, -1 dBTP, intensity 1, the balanced curve). Raises `UserError` for silent or too short
+    audio and `AudioFormatError` for NaN, infinite or blown-up samples (over +60 dBFS); `audio` is
     not changed.
     """
     config = _configure(config, target_lufs, ceiling_dbtp, intensity, genre_curve)
     if reference is None:
         curve_shares_db(config.curve)  # an unknown curve is refused before any work
-    if not all_finite(audio.samples):
-        raise AudioFormatError("The audio holds NaN or infinite samples; it cannot be mastered.")
+    check_usable(audio, "The audio", "mastered")
     rate, channels, frames = audio.sample_rate, audio.channels, audio.frames
     step = int(BLOCK_SECONDS * rate)
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.signal
 
-from bandmate.errors import AudioFormatError
-from bandmate.io.audio import Audio, all_finite
+from bandmate.io.audio import Audio, check_usable
 from bandmate.mix.balance import onset_rate_per_s, stem_features, stem_spectrum, welch
 from bandmate.mix.dynamics import DC_HIGHPASS_HZ, DcBlocker
 from bandmate.mix.meter import (
@@ -215,10 +214,7 @@ def _conform(audios: list[Audio], notes: list[str], names: list[str]):
     10-minute stems. A signal may be its input's own array: no later stage changes an array in
     place."""
     for name, a in zip(names, audios, strict=True):
-        if not all_finite(a.samples):
-            raise AudioFormatError(
-                f"Stem {name!r} holds NaN or infinite samples; it cannot be mixed."
-            )
+        check_usable(a, f"Stem {name!r}", "mixed")
     # the session's rate is the most stems' rate, of the stems that hold any sound: an empty or
     # silent file's rate (a 0-sample 48 kHz export) had the only real stem resampled
     sounding = [a for a in audios if a.samples.shape[1] and np.any(a.samples)]

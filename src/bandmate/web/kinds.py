@@ -92,9 +92,9 @@ class MasterParams(Params):
 
 
 class MixParams(Params):
-    """As `bandmate mix`: `stems` are uploaded WAV, FLAC, MP3 or Ogg files, named as the roles they play;
-    `roles` and `levels` (as its --role and --level) are keyed by those uploads' ids, a level in
-    dB under the loudest element (0 for the loudest) in place of the balance model's."""
+    """As `bandmate mix`: `stems` are uploaded WAV, FLAC, MP3 or Ogg files, named as the roles they
+    play; `roles` and `levels` (as its --role and --level) are keyed by those uploads' ids, a level
+    in dB under the loudest element (0 for the loudest) in place of the balance model's."""
 
     kind: Literal["mix"]
     stems: list[UploadId] = Field(min_length=1, max_length=32)
