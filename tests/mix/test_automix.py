@@ -284,6 +284,24 @@ def test_a_stem_that_is_mostly_dc_offset_does_not_hold_the_mix_down(rng):
     assert any("vocal" in note and "DC offset of 0.02" in note for note in report.notes)
 
 
+def test_a_stem_whose_lone_click_holds_the_mix_down_is_named(pop_stems):
+    # a vocal track holding nothing but a click reads -39 LUFS (BS.1770 measures 0.4 s at a
+    # time), was balanced as the lead, and its peak, 36 dB over that, held the whole mix 10 dB
+    # under its target; nothing said why
+    rate = pop_stems[0][1].sample_rate
+    click = np.zeros((1, pop_stems[0][1].frames), np.float32)
+    click[0, click.shape[1] // 2] = 0.5
+    _, report = automix([*pop_stems, ("vocal.wav", Audio(click, rate))])
+    assert report.mix_lufs < -27
+    (note,) = [n for n in report.notes if n.startswith("The mix sits")]
+    assert "under its -20 LUFS target: the peaks of vocal.wav, 36 dB over its loudness" in note
+    assert "tame them" in note
+    # a mix the ceiling holds a little under its target is no such case
+    _, report = automix(pop_stems)
+    assert report.mix_lufs > -23
+    assert not any(n.startswith("The mix sits") for n in report.notes)
+
+
 def test_an_ordinary_offset_is_left_alone():
     # a SoundFont's pad sits up to 10% of its peak off centre, as the balance model was fitted
     pad = tone(330) + np.float32(0.01)

@@ -151,7 +151,10 @@ role table in `bandmate/data/mixing/roles.toml` and the balance model in `balanc
 9. **sum**, 10. **bus**: a gentle bus compressor (ratio 1.5), 11. **headroom**: one gain so that
    the mix's integrated loudness is `target_lufs` (-20) unless its true peak would then pass
    `ceiling_dbtp` (-3 dBTP), in which case the true peak sits on the ceiling. That leaves a
-   mastering stage room to EQ, compress and limit.
+   mastering stage room to EQ, compress and limit. Where one stem's peaks alone hold the mix
+   more than 6 dB under its target (a track of a lone click or a few sparse hits reads quiet,
+   is balanced as loud as its role, and its peaks tower over the rest), the notes name it and
+   say to tame them (`_peak_notes`); the audio is left as balanced.
 
 The report gives, per stem, its role ("noise", by content, for a stem taken for noise) and how
 it was found, its loudness before and in the mix (after everything but the bus compressor),
@@ -507,6 +510,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
     step = _cancel_step(frames)
     rows: list[np.ndarray | None] = [None] * len(signals)  # for `_cancelling_pairs`
     sounding = [False] * len(signals)
+    peaks = [0.0] * len(signals)  # each stem's sample peak in the mix, before the headroom gain
 
     def finish(k: int) -> float | None:
         x, signals[k] = signals[k], None
@@ -525,6 +529,7 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
         row[:, : kept.shape[1]] = kept
         rows[k] = row.ravel()
         sounding[k] = bool(np.any(y))
+        peaks[k] = float(max(y.max(), -y.min())) if y.size else 0.0
         if after is None and k in faint and sounding[k]:  # noise under the meter's gate
             after = _lufs(y * np.float32(UNDER_THE_GATE), rate)  # is in the mix all the same
             after = None if after is None else after - UNDER_THE_GATE_DB
@@ -550,6 +555,10 @@ def _automix(named: list[tuple[str, Audio]], config: AutomixConfig, progress: Pr
         0.0 if bus_out is None else min(config.target_lufs - bus_out, config.ceiling_dbtp - peak)
     )
     mix = mix * _gain(scale_db)
+    if bus_out is not None:
+        notes.extend(
+            _peak_notes(names, peaks, afters, config, config.target_lufs - bus_out, scale_db)
+        )
     # loudness and true peak move exactly with the gain: the finished mix is not measured again
     mix_lufs = None
     if bus_meter is not None:
@@ -623,6 +632,33 @@ class _OrderedSum:
                 self.total[:, : x.shape[1]] += x
                 self._next += 1
 
+
+def _peak_notes(names, peaks, afters, config, wanted_db: float, scale_db: float) -> list[str]:
+    """A note naming the stem whose peaks alone set the mix's level, when the ceiling held the
+    mix more than `PEAK_BOUND_DB` under its target (`wanted_db`: the headroom gain the target
+    asked for; `scale_db`: the one given). A stem of a click or a few sparse hits reads quiet
+    (BS.1770 measures 0.4 s at a time) and is balanced as loud as its role, its peaks far over
+    everything else: the mix came out 10 dB under its target, and nothing said why."""
+    if wanted_db - scale_db <= PEAK_BOUND_DB:
+        return []
+    k = max(range(len(peaks)), key=peaks.__getitem__)
+    if not peaks[k] or afters[k] is None:
+        return []
+    peak_db = 20 * math.log10(peaks[k])
+    if peak_db + scale_db < config.ceiling_dbtp - PEAK_NEAR_DB:  # many stems' peaks together
+        return []
+    return [
+        f"The mix sits {wanted_db - scale_db:.1f} dB under its {config.target_lufs:g} LUFS "
+        f"target: the peaks of {names[k]}, {peak_db - afters[k]:.0f} dB over its loudness, reach "
+        f"the {config.ceiling_dbtp:g} dBTP ceiling on their own; tame them (a limiter, or clip "
+        "gain on the loudest hits) or give it a lower --level, and mix again."
+    ]
+
+
+# the ceiling holding the mix this far under its target is worth a note, when one stem's peaks
+# come within `PEAK_NEAR_DB` of the ceiling on their own; not less: funk's snappy kit (23 dB
+# over its loudness) holds its backing track 4.7 dB under, which mastering's limiter takes in
+PEAK_BOUND_DB, PEAK_NEAR_DB = 6.0, 1.5
 
 # a stem taken for noise, kept as far under the parts as it came, may land under the meter's
 # -70 LUFS gate: its loudness in the report is read this many dB up, where the gate passes it
