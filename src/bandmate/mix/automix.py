@@ -719,7 +719,8 @@ def automix_files(
     from bandmate.io.files import check_outputs
 
     skipped: list[str] = []
-    paths = stem_paths(inputs, skipped)
+    copies: list[tuple[Path, Path]] = []
+    paths = stem_paths(inputs, skipped, copies)
     names = stem_names(paths)
     given_roles = match_stems(_pair_roles(config.roles, names), names, "The role")
     table = load_roles()
@@ -731,31 +732,28 @@ def automix_files(
     stems = [(name, read_audio(p)) for name, p in zip(names, paths, strict=True)]
     mix, report = _automix(stems, config, progress)  # it lets each stem go when done with it
     write_audio(mix, output)
+    notes = []
     lossy = [n for n, p in zip(names, paths, strict=True) if p.suffix.lower() in LOSSY_SUFFIXES]
     if lossy:
-        listed = ", ".join(display_name(name) for name in lossy)
         one = len(lossy) == 1
-        report = replace(
-            report,
-            notes=(
-                *report.notes,
-                f"{listed} {'is' if one else 'are'} lossy (MP3 or Ogg) and went into the mix as "
-                f"{'it decodes' if one else 'they decode'}; a WAV or FLAC export would keep "
-                "what the encoder left out.",
-            ),
+        notes.append(
+            f"{', '.join(lossy)} {'is' if one else 'are'} lossy (MP3 or Ogg) and went into the "
+            f"mix as {'it decodes' if one else 'they decode'}; a WAV or FLAC export would keep "
+            "what the encoder left out."
         )
+    notes += [
+        f"Left out {display_name(copy.name)}, a lossy copy of {display_name(kept.name)} beside "
+        "it (the stem bounced twice); to mix it as well, give it by name."
+        for copy, kept in copies
+    ]
     if skipped:
-        names = ", ".join(display_name(name) for name in skipped)
-        report = replace(
-            report,
-            notes=(
-                *report.notes,
-                f"Left out {names}: bandmate mixes the WAV, FLAC, AIFF, MP3 and Ogg stems of "
-                "the folder it is given; give subfolders too, convert other formats (AAC, WMA) "
-                "to WAV, and copy in the file a link to a missing file stood for.",
-            ),
+        notes.append(
+            f"Left out {', '.join(display_name(name) for name in skipped)}: bandmate mixes the "
+            "WAV, FLAC, AIFF, MP3 and Ogg stems of the folder it is given; give subfolders "
+            "too, convert other formats (AAC, WMA) to WAV, and copy in the file a link to a "
+            "missing file stood for."
         )
-    return report
+    return replace(report, notes=(*report.notes, *notes))
 
 
 def write_automix_png(report: AutomixReport, path: str | Path) -> None:

@@ -15,7 +15,11 @@ from bandmate.mix.elements import AUDIO_SUFFIXES, LOSSY_SUFFIXES
 OTHER_AUDIO_SUFFIXES = (".m4a", ".aac", ".mp4", ".wma", ".wv", ".ape", ".alac")
 
 
-def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -> list[Path]:
+def stem_paths(
+    inputs: Sequence[str | Path],
+    skipped: list[str] | None = None,
+    copies: list[tuple[Path, Path]] | None = None,
+) -> list[Path]:
     """The stem files named by `inputs`: files as given, folders as their audio files that
     libsndfile reads, by any of their names (`elements.AUDIO_SUFFIXES`: WAV, FLAC, AIFF, CAF,
     MP3 and Ogg; an AIFF stem, and later a ".bwf" or ".w64" one, was left out of the mix
@@ -27,7 +31,9 @@ def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -
     drive, and a half-written output of bandmate's is a hidden file too. The names of the audio
     files a folder holds in other formats (AAC, WMA, ...), of its links to files that are gone,
     and of its subfolders that hold stems (a "Drums" folder of kick and snare), are added to
-    `skipped`, so that the report can say they were left out. Raises `InputFileError` when
+    `skipped`, so that the report can say they were left out. An MP3 or Ogg file beside a
+    lossless file of its name is that stem bounced twice (a DAW's bounce dialog writes both):
+    it is left out, and (it, the lossless file) added to `copies`. Raises `InputFileError` when
     nothing is found, or when one file is given twice (it would be mixed twice as loud).
     """
     import os
@@ -43,13 +49,13 @@ def stem_paths(inputs: Sequence[str | Path], skipped: list[str] | None = None) -
             audio = [p for p in files if p.suffix.lower() in AUDIO_SUFFIXES]
             found = [p for p in audio if p.is_file()]
             others = [p.name for p in files if p.suffix.lower() in OTHER_AUDIO_SUFFIXES]
-            # an MP3 or Ogg beside a lossless file of its name is that stem exported twice
-            # (a DAW's bounce dialog writes both): mixed, the part went in twice
+            # a lossy copy of a lossless stem: mixed, the part went in twice
             lossy = [p for p in found if p.suffix.lower() in LOSSY_SUFFIXES]
-            lossless = {p.stem.lower() for p in found if p not in lossy}
-            twice = [p for p in lossy if p.stem.lower() in lossless]
-            found = [p for p in found if p not in twice]
-            others += [f"{p.name} (a lossy copy of a stem beside it)" for p in twice]
+            lossless = {p.stem.lower(): p for p in found if p not in lossy}
+            twice = [(p, lossless[p.stem.lower()]) for p in lossy if p.stem.lower() in lossless]
+            found = [p for p in found if p not in dict(twice)]
+            if copies is not None:
+                copies.extend(twice)
             # a link to a file that is gone (a session's audio moved) is no stem to mix, and
             # a folder named like one ("old.wav") is a folder
             others += [f"{p.name} (a link to a missing file)" for p in audio if not p.exists()]
