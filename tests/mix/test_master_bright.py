@@ -87,3 +87,28 @@ def test_a_dark_master_at_the_highest_rates(rng, rate):
     assert out.sample_rate == rate
     assert abs(report.loudness_error_lu) <= 0.1
     assert report.after.loudness.true_peak_dbtp <= -1.0
+
+
+def test_a_heavily_limited_master_stays_under_the_ceiling_by_an_ideal_reading():
+    # a funk backing track, its top octave at -17 dB (under the setting), mastered to -9 LUFS:
+    # the limiter takes 9-10 LU, and its fast gain changes put content up there that the 4x
+    # meter reads low: -0.90 dBTP by ideal interpolation (ffmpeg's ebur128 -0.84), the report
+    # saying -1.15
+    from bandmate.arrange.backing import backing
+    from bandmate.arrange.style import load_style
+    from bandmate.jobs.backing import balance_stems
+    from bandmate.mix.automix import automix
+    from bandmate.render import render_stems, stem_filenames
+
+    style = load_style("funk")
+    score = backing("| C | Am | F | G7 |", style=style, seed=0)
+    levels = [style.part(t.name).level_db for t in score.tracks]
+    stems, _ = balance_stems(render_stems(score), levels)
+    mix, _ = automix(list(zip(stem_filenames([t.name for t in score.tracks]), stems, strict=True)))
+    assert analyze(mix).top_octave_max_share_db < MasterConfig().fine_peak_share_db
+    out, report = master(mix, target_lufs=-9.0, ceiling_dbtp=-1.0)
+    assert report.limiter_loss_lu > 5
+    peak = band_limited_peak_dbtp(out.samples)
+    assert peak <= -1.0 + 0.05
+    assert report.after.loudness.true_peak_dbtp == pytest.approx(peak, abs=0.15)
+    assert report.after.loudness.true_peak_dbtp <= -1.0

@@ -53,6 +53,9 @@ class MasterConfig:
     # finer interpolator: the meter's 4x reads 17-20 kHz content low
     # (`mix.meter.fine_true_peak_branches`, `mix.master_limit._fine_peak_meter`)
     fine_peak_share_db: float = -15.0
+    # and where the limiter takes at least this much loudness (a loud master), the master's true
+    # peak is read by it: its fast gain changes put content up there that the mix did not hold
+    fine_peak_limiting_lu: float = 2.0
     # the low band's own gain ahead of the limiter (`mix.dynamics.LowBandLimiter`): where the
     # low band's peaks would make the limiter duck everything, it takes them down alone, by at
     # most `low_band_max_db`; None or 0: no low band stage
