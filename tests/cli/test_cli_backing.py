@@ -95,6 +95,25 @@ def test_backing_mix_keeps_the_styles_balance(tmp_path):
         assert level == pytest.approx(part.level_db, abs=0.5), part.name
 
 
+def test_a_master_target_out_of_reach_is_said_as_bandmate_master_says_it(tmp_path):
+    # funk mastered to -7 LUFS lands at -9.4 (the limiter may take 10 LU at most); the job
+    # printed "wrote 10 files", and its manifest held no word of it
+    out = tmp_path / "song"
+    args = ("| C | Am | F | G7 |", "--style", "funk", "--no-intro", "--no-ending")
+    result = run_cli("backing", *args, "--target-lufs", "-7", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "The target -7 LUFS could not be reached under the -1 dBTP ceiling" in result.stdout
+    master = json.loads((out / "manifest.json").read_text())["master"]
+    assert master["reached_target"] is False and master["loudness_lufs"] < -8
+    assert any(note.startswith("The target -7 LUFS could not") for note in master["notes"])
+    # on the streaming target there is nothing to say
+    result = run_cli("backing", *args, "-o", out, "--force")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"wrote 10 files to {out}"]
+    master = json.loads((out / "manifest.json").read_text())["master"]
+    assert master["reached_target"] is True and master["notes"] == []
+
+
 def test_backing_refuses_to_overwrite(tmp_path):
     out = tmp_path / "song"
     assert run_cli("backing", CHART, "--style", "rock", "--midi-only", "-o", out).returncode == 0

@@ -8,9 +8,10 @@ def add_parser(sub) -> None:
         "backing",
         help="make a backing track from a chord chart",
         description="Arrange a chord chart for a band in a style and write song.mid, "
-        "song.musicxml, stems/NN-part.wav (the parts as played), mix.wav (the stems automixed, "
-        "as `bandmate mix` does), master.wav (the mix mastered, as `bandmate master` does) and "
-        "manifest.json to OUTDIR.",
+        "song.musicxml, stems/NN-part.wav (the parts as played), mix.wav (the stems automixed at "
+        "the style's levels, as `bandmate mix` does given them with --level; manifest.json lists "
+        "them), master.wav (the mix mastered, as `bandmate master` does) and manifest.json to "
+        "OUTDIR.",
     )
     p.add_argument("chart", help="chart text such as '| C | Am | F | G7 |', or a file holding it")
     p.add_argument(
@@ -39,6 +40,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    import json
+
     from bandmate.io.files import check_inputs
     from bandmate.jobs.backing import BackingRequest, make_backing
     from bandmate.progress import progress_bar
@@ -62,5 +65,8 @@ def run(args) -> int:
     )
     with progress_bar("Rendering") as progress:
         paths = make_backing(request, args.out, force=args.force, progress=progress)
+    if request.audio:  # what `bandmate master` would say of the master (a target out of reach)
+        for note in json.loads(paths["manifest"].read_text())["master"]["notes"]:
+            print(note)
     print(f"wrote {len(paths)} files to {args.out}")
     return 0

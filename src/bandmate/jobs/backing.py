@@ -296,6 +296,9 @@ def _write_audio(score, style, paths, request: BackingRequest, publisher, progre
             "true_peak_dbtp": _round(after.loudness.true_peak_dbtp),
             "target_lufs": request.target_lufs,
             "ceiling_dbtp": request.ceiling_dbtp,
+            # as `bandmate master` says them: a target out of reach under the ceiling, above all
+            "reached_target": master_report.reached,
+            "notes": list(master_report.notes),
         },
     }
 
