@@ -1,6 +1,11 @@
 """`bandmate backing`, `loop` and `styles` from the command line."""
 
 import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import soundfile as sf
@@ -112,6 +117,47 @@ def test_a_master_target_out_of_reach_is_said_as_bandmate_master_says_it(tmp_pat
     assert result.stdout.splitlines() == [f"wrote 10 files to {out}"]
     master = json.loads((out / "manifest.json").read_text())["master"]
     assert master["reached_target"] is True and master["notes"] == []
+
+
+def test_a_killed_backing_job_stops_as_ctrl_c_stops_it(tmp_path):
+    # SIGTERM (`kill`, a service manager) killed the command on the spot: the files it had
+    # written stayed, and its MusicXML writer, a forked child, wrote on and put song.musicxml
+    # into the folder seconds later, after the user had deleted it
+    chart = tmp_path / "chart.txt"
+    chart.write_text(" ".join(["| C | Am | F | G7 |"] * 16))
+    out = tmp_path / "song"
+    command = [sys.executable, "-m", "bandmate.cli", "backing", str(chart), "--style", "rock",
+               "--choruses", "2", "-o", str(out)]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
+        try:
+            deadline = time.monotonic() + 120
+            while not (out / "song.mid").exists() and time.monotonic() < deadline:
+                assert p.poll() is None, p.communicate()
+                time.sleep(0.05)
+            time.sleep(0.5)  # the MusicXML writer is at work beside the render
+            children = Path(f"/proc/{p.pid}/task/{p.pid}/children").read_text().split()
+            assert children, "the MusicXML writer runs in a child process"
+            p.send_signal(signal.SIGTERM)
+            _, stderr = p.communicate(timeout=60)
+        finally:
+            p.kill()
+    assert p.returncode == 128 + signal.SIGTERM, stderr
+    assert stderr.strip().splitlines()[-1] == "bandmate: terminated"
+    assert list(out.iterdir()) == []  # what it had written is removed, as after Ctrl-C
+    deadline = time.monotonic() + 3
+    while any(map(running, children)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(running, children))
+    assert list(out.iterdir()) == []
+
+
+def running(pid: str) -> bool:
+    """Whether process `pid` is running (a zombie, ended but not yet reaped, is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_backing_refuses_to_overwrite(tmp_path):

@@ -10,9 +10,11 @@ A `UserError` (a mistake the user can fix) becomes one line on stderr and exit c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import importlib
 import os
+import signal
 import sys
 
 from bandmate import __version__
@@ -82,12 +84,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        code = args.run(args) or 0
+        with _terminated_as_interrupted():
+            code = args.run(args) or 0
         sys.stdout.flush()  # here, so that a reader that went away is caught below
         return code
     except UserError as e:
         print(f"bandmate {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("bandmate: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("bandmate: interrupted", file=sys.stderr)
         return 130
@@ -102,6 +108,34 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"bandmate {args.command}: error: {sentence}", file=sys.stderr)
         return 2
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a service manager, a CI's timeout), raised where the command is, so that
+    it stops as Ctrl-C stops it: the job's half-made outputs removed, its helpers ended. Left
+    to the default action, the process died on the spot: a killed `bandmate backing` left the
+    files it had written, and its MusicXML writer (a forked child) went on and wrote
+    song.musicxml into the folder after the user had deleted it."""
+
+
+@contextlib.contextmanager
+def _terminated_as_interrupted():
+    """Within it, SIGTERM raises `Terminated` (in the main thread, where signals are handled;
+    the live session sets its own handler while it plays, and puts this one back)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _os_error_sentence(e: OSError) -> str | None:

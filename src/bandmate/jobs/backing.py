@@ -325,18 +325,32 @@ def _beside(side: ThreadPoolExecutor, fn, *args):
     if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
         return side.submit(fn, *args)
     child = multiprocessing.get_context("fork").Process(
-        target=_quietly, args=(fn, *args), daemon=True
+        target=_quietly, args=(os.getpid(), fn, *args), daemon=True
     )
     child.start()
     return _Child(child)
 
 
-def _quietly(fn, *args) -> None:
-    """`fn(*args)` in the child, which leaves Ctrl-C to the command (it is ended with it)."""
+def _quietly(parent: int, fn, *args) -> None:
+    """`fn(*args)` in the child of the command (process `parent`), which leaves Ctrl-C to the
+    command (it is ended with it). On Linux it is also ended when the command dies however it
+    dies (SIGKILL, the out-of-memory killer), rather than writing on into a folder the user may
+    since have deleted."""
     import signal
+    import sys
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command's handler (`cli.Terminated`)
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the command died before that was set
+            os._exit(1)
     fn(*args)
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal the child gets when its parent dies
 
 
 @dataclass
