@@ -49,14 +49,18 @@ def test_a_folder_of_mp3_and_ogg_stems_mixes_as_the_same_files_named_do(capsys, 
         ("keys.ogg", 440, -18, "OGG"),
         ("drums.wav", 3000, -14, "WAV"),
         ("drums.mp3", 3000, -14, "MP3"),
+        ("Click.mp3", 1000, -20, "MP3"),  # left out as a click track: no lossy stem of the mix
     ):
         sf.write(song / name, tone(freq, level, seconds=3).samples.T, RATE, format=fmt)
+    # an encoding libsndfile does not read (Apple Loops are AAC in CAF) is left out, not fatal
+    (song / "loop.caf").write_bytes(b"caff\x00\x01\x00\x00desc" + bytes(64))
     by_folder, by_name = tmp_path / "folder.wav", tmp_path / "named.wav"
     result = mix(capsys, song, "-o", by_folder)
     assert result.returncode == 0, result.stderr
     assert "bass.mp3" in result.stdout and "keys.ogg" in result.stdout
     assert "Left out drums.mp3, a lossy copy of drums.wav beside it" in result.stdout
-    assert "bass.mp3, keys.ogg are lossy" in result.stdout
+    assert "\nbass.mp3, keys.ogg are lossy" in result.stdout
+    assert "Left out loop.caf (an encoding bandmate does not read)" in result.stdout
     named = mix(capsys, song / "bass.mp3", song / "drums.wav", song / "keys.ogg", "-o", by_name)
     assert named.returncode == 0, named.stderr
     assert np.array_equal(read_audio(by_folder).samples, read_audio(by_name).samples)

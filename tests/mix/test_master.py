@@ -161,6 +161,19 @@ def test_reference_matching_moves_the_spectrum_toward_the_reference(rng):
     assert after < before / 1.5, (before, after)  # the EQ moves a band 6 dB at most
     assert report.target_source == "the reference"
     assert_on_target(mastered)
+    assert not any("test tone" in note for note in report.notes)
+
+
+@pytest.mark.parametrize("freq_hz", [60.0, 1000.0])
+def test_a_test_tone_as_the_reference_is_said_to_be_no_song(rng, freq_hz):
+    # a sine as the reference pushed nine bands of the mix 6 dB down and one up, and nothing
+    # said why
+    t = np.arange(4 * 44_100) / 44_100
+    tone = np.tile(0.3 * np.sin(2 * np.pi * freq_hz * t), (2, 1)).astype(np.float32)
+    _, report = master(music(rng), reference=Audio(tone, 44_100))
+    (note,) = [n for n in report.notes if n.startswith("The reference holds")]
+    assert f"in the octave around {1000 if freq_hz == 1000 else 63:g} Hz, as a test tone" in note
+    assert "give a finished song as the reference" in note
 
 
 def test_target_curve_matching_moves_toward_the_curve(rng):
@@ -309,6 +322,10 @@ def test_nan_audio_is_refused(rng):
     samples[0, 100] = -1e5  # blown up: a file of it is refused, and so is the array
     with pytest.raises(AudioFormatError, match=r"holds a sample at \+100 dBFS .*export it again"):
         master(Audio(samples, 44_100))
+    # and so is a reference: one sample at 1e30 moved the EQ's 8 kHz band from +1.1 to -6.8 dB
+    good = music(rng, seconds=2.0)
+    with pytest.raises(AudioFormatError, match=r"^The reference holds a sample at \+100 dBFS"):
+        master(good, reference=Audio(samples, 44_100))
 
 
 @pytest.mark.parametrize(

@@ -35,8 +35,8 @@ def add_parser(sub) -> None:
         "--intensity",
         type=float,
         default=1.0,
-        help="0 to 1: how far EQ and compression act (0: DC removal, loudness and limiting only; "
-        "default 1)",
+        help="0 to 1: how far EQ and compression act (0: no EQ or compression; DC removal, the "
+        "low band's own limiter, loudness and limiting act at any intensity; default 1)",
     )
     p.add_argument(
         "--subtype", choices=sorted(SUBTYPES), help="sample format of the output: 16, 24 or float"

@@ -16,7 +16,9 @@ def add_parser(sub) -> None:
         "each other, light compression, pan by role, gentle bus compression, and headroom for "
         "mastering (about -20 LUFS, true peak at most -3 dBTP).",
     )
-    p.add_argument("stems", nargs="+", help="a folder of stems, or stem files (WAV, FLAC or AIFF)")
+    p.add_argument(
+        "stems", nargs="+", help="a folder of stems, or stem files (WAV, FLAC, AIFF, MP3 or Ogg)"
+    )
     p.add_argument("-o", "--output", required=True, help="the mix to write (.wav or .flac)")
     p.add_argument("--report", metavar="PNG", help="write a chart of the levels before and after")
     p.add_argument("--json", metavar="JSON", help="write what was done to each stem as JSON")

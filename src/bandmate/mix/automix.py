@@ -638,27 +638,39 @@ def _peak_notes(names, peaks, afters, config, wanted_db: float, scale_db: float)
     mix more than `PEAK_BOUND_DB` under its target (`wanted_db`: the headroom gain the target
     asked for; `scale_db`: the one given). A stem of a click or a few sparse hits reads quiet
     (BS.1770 measures 0.4 s at a time) and is balanced as loud as its role, its peaks far over
-    everything else: the mix came out 10 dB under its target, and nothing said why."""
+    everything else: the mix came out 10 dB under its target, and nothing said why. Only a stem
+    whose peaks stand `PEAK_APART_DB` further over its loudness than the other stems' do (their
+    median) is named: a kit alone, or every part at a target louder than the ceiling lets a mix
+    be without a limiter, is no stem's fault."""
     if wanted_db - scale_db <= PEAK_BOUND_DB:
         return []
-    k = max(range(len(peaks)), key=peaks.__getitem__)
-    if not peaks[k] or afters[k] is None:
+    plr = {
+        k: 20 * math.log10(peak) - after
+        for k, (peak, after) in enumerate(zip(peaks, afters, strict=True))
+        if peak and after is not None
+    }
+    if len(plr) < 2:
         return []
-    peak_db = 20 * math.log10(peaks[k])
-    if peak_db + scale_db < config.ceiling_dbtp - PEAK_NEAR_DB:  # many stems' peaks together
+    k = max(plr, key=lambda j: peaks[j])
+    others = float(np.median([v for j, v in plr.items() if j != k]))
+    if 20 * math.log10(peaks[k]) + scale_db < config.ceiling_dbtp - PEAK_NEAR_DB:
+        return []  # many stems' peaks together
+    if plr[k] - others < PEAK_APART_DB:
         return []
     return [
         f"The mix sits {wanted_db - scale_db:.1f} dB under its {config.target_lufs:g} LUFS "
-        f"target: the peaks of {names[k]}, {peak_db - afters[k]:.0f} dB over its loudness, reach "
-        f"the {config.ceiling_dbtp:g} dBTP ceiling on their own; tame them (a limiter, or clip "
-        "gain on the loudest hits) or give it a lower --level, and mix again."
+        f"target: the peaks of {names[k]}, {plr[k]:.0f} dB over its loudness ({others:.0f} dB "
+        f"for the other stems), reach the {config.ceiling_dbtp:g} dBTP ceiling on their own; "
+        "tame them (a limiter, or clip gain on the loudest hits) or give it a lower level "
+        "(--level), and mix again."
     ]
 
 
 # the ceiling holding the mix this far under its target is worth a note, when one stem's peaks
-# come within `PEAK_NEAR_DB` of the ceiling on their own; not less: funk's snappy kit (23 dB
-# over its loudness) holds its backing track 4.7 dB under, which mastering's limiter takes in
-PEAK_BOUND_DB, PEAK_NEAR_DB = 6.0, 1.5
+# come within `PEAK_NEAR_DB` of the ceiling on their own and stand `PEAK_APART_DB` further over
+# its loudness than the other stems' do; not less: funk's snappy kit (23 dB over its loudness,
+# its band's about 15) holds its backing track 4.7 dB under, which mastering's limiter takes in
+PEAK_BOUND_DB, PEAK_NEAR_DB, PEAK_APART_DB = 6.0, 1.5, 10.0
 
 # a stem taken for noise, kept as far under the parts as it came, may land under the meter's
 # -70 LUFS gate: its loudness in the report is read this many dB up, where the gate passes it
@@ -733,7 +745,12 @@ def automix_files(
     mix, report = _automix(stems, config, progress)  # it lets each stem go when done with it
     write_audio(mix, output)
     notes = []
-    lossy = [n for n, p in zip(names, paths, strict=True) if p.suffix.lower() in LOSSY_SUFFIXES]
+    mixed = {s.name for s in report.stems}  # not those left out (a click, a rough mix)
+    lossy = [
+        n
+        for n, p in zip(names, paths, strict=True)
+        if p.suffix.lower() in LOSSY_SUFFIXES and n in mixed
+    ]
     if lossy:
         one = len(lossy) == 1
         notes.append(

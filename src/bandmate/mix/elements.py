@@ -61,8 +61,10 @@ _TAKEN = re.compile(
 # the other names of WAV and AIFF files that libsndfile reads (broadcast WAV, Wave64 and RF64,
 # which DAWs write for files over 4 GB, AIFF-C), which a folder's scan passed over; Core Audio
 # files; and the lossy files libsndfile decodes (MP3, Ogg Vorbis and Opus), which it decodes
-# gapless: a click in an MP3 or Ogg export lands within a sample of the WAV's, so lossy stems
-# mix in time with lossless ones (a folder's were left out, while the same files named were mixed)
+# gapless: a click in an Ogg export, or an MP3 with the LAME header encoders write by default,
+# lands within a sample of the WAV's, so lossy stems mix in time with lossless ones (an MP3
+# written without it, `ffmpeg -write_xing 0`, lands 1105 samples late, as any player plays it).
+# A folder's were left out, while the same files named were mixed.
 LOSSY_SUFFIXES = (".mp3", ".ogg", ".oga", ".opus")
 AUDIO_SUFFIXES = (
     ".wav", ".flac", ".aif", ".aiff", ".aifc", ".bwf", ".wave", ".w64", ".rf64", ".caf",

@@ -210,6 +210,8 @@ def master(
     if reference is None:
         curve_shares_db(config.curve)  # an unknown curve is refused before any work
     check_usable(audio, "The audio", "mastered")
+    if reference is not None:
+        check_usable(reference, "The reference", "matched")
     rate, channels, frames = audio.sample_rate, audio.channels, audio.frames
     step = int(BLOCK_SECONDS * rate)
 
@@ -448,6 +450,7 @@ def _report(config, before, after, ref, plan, threshold, trim, subtype) -> Maste
             f"played in mono, as a phone or a club's PA plays it, {how}, and the master keeps "
             "that; flip the polarity of one channel, or of the track that is flipped in the mix."
         )
+    notes.extend(_one_octave_reference_notes(ref))
     per_100ms = int(0.1 * before.loudness.sample_rate) // plan.hop
     return MasterReport(
         config=config,
@@ -475,6 +478,28 @@ def _report(config, before, after, ref, plan, threshold, trim, subtype) -> Maste
 
 
 # --- files -------------------------------------------------------------------------------------
+def _one_octave_reference_notes(ref: Analysis | None) -> list[str]:
+    """A note for a reference that holds nearly all its energy in one octave band: a test tone
+    or a sine, which the EQ cannot match a song to. Matched, it pushed nine bands of a mix 6 dB
+    down and one up, all but the band distance unchanged, and nothing said why."""
+    if ref is None:
+        return []
+    bands = [(c, s) for c, s in ref.octave_bands_db if s is not None]
+    center, share = max(bands, key=lambda band: band[1], default=(0.0, -math.inf))
+    if share < ONE_OCTAVE_SHARE_DB:
+        return []
+    return [
+        f"The reference holds {10 ** (share / 10):.0%} of its energy in the octave around "
+        f"{center:g} Hz, as a test tone does: no mix can be matched to it, and the EQ went as "
+        "far as its limits allow; give a finished song as the reference."
+    ]
+
+
+# a reference with this share of its energy in one octave band (80%) is no song (a song's
+# largest band, its bass's or its kick's, held a fifth to a half in 14 backing tracks' mixes)
+ONE_OCTAVE_SHARE_DB = -1.0
+
+
 def _write_blocks(blocks, path, sample_rate: int, channels: int, subtype: str) -> None:
     """Write blocks of float audio as `subtype` into `path` (the caller's temporary file: see
     `master_file`), replacing what is there; 16-bit gets TPDF dither of one LSB each way."""

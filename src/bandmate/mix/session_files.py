@@ -49,6 +49,11 @@ def stem_paths(
             audio = [p for p in files if p.suffix.lower() in AUDIO_SUFFIXES]
             found = [p for p in audio if p.is_file()]
             others = [p.name for p in files if p.suffix.lower() in OTHER_AUDIO_SUFFIXES]
+            # a Core Audio or Ogg file, or an MP3, may hold an encoding libsndfile does not
+            # decode (Apple Loops are AAC in CAF): named, it is refused; in a folder, left out
+            undecoded = [p for p in found if p.suffix.lower() in MAYBE_SUFFIXES and not _decodes(p)]
+            found = [p for p in found if p not in undecoded]
+            others += [f"{p.name} (an encoding bandmate does not read)" for p in undecoded]
             # a lossy copy of a lossless stem: mixed, the part went in twice
             lossy = [p for p in found if p.suffix.lower() in LOSSY_SUFFIXES]
             lossless = {p.stem.lower(): p for p in found if p not in lossy}
@@ -136,6 +141,23 @@ def stem_names(paths: Sequence[Path]) -> list[str]:
 
     counts = Counter(p.name for p in paths)
     return [display_name(p.name if counts[p.name] == 1 else p) for p in paths]
+
+
+# the stem files whose suffix does not say how they are encoded
+MAYBE_SUFFIXES = (*LOSSY_SUFFIXES, ".caf")
+
+
+def _decodes(path: Path) -> bool:
+    """Whether libsndfile reads the encoding of the file at `path`."""
+    import os
+
+    import soundfile as sf
+
+    try:
+        sf.info(os.fsencode(path))
+    except (sf.LibsndfileError, RuntimeError):
+        return False
+    return True
 
 
 def _holds_stems(folder: Path) -> bool:

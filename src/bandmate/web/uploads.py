@@ -39,7 +39,7 @@ TYPES = {
     "mxl": ((".mxl",), ".mxl"),  # compressed MusicXML, as MuseScore and Finale export it
     "abc": ((".abc",), ".abc"),
     "mp3": ((".mp3",), ".mp3"),
-    "ogg": ((".ogg", ".oga"), ".ogg"),  # Vorbis or Opus
+    "ogg": ((".ogg", ".oga", ".opus"), ".ogg"),  # Vorbis or Opus
 }
 AUDIO_TYPES = ("wav", "flac", "mp3", "ogg")  # a mix to master and its reference, as `master` reads
 STEM_TYPES = AUDIO_TYPES  # stems, as `bandmate mix` takes a folder's
