@@ -201,10 +201,10 @@ def master(
 ) -> tuple[Audio, MasterReport]:
     """Master `audio` (mono or stereo, any supported rate): returns (master, report).
 
-    The keyword settings that are given override those of `config` (by default `MasterConfig()`: -14
-    LUFS, -1 dBTP, intensity 1, the balanced curve). Raises `UserError` for silent or too short
-    audio and `AudioFormatError` for NaN, infinite or blown-up samples (over +60 dBFS); `audio` is
-    not changed.
+    The keyword settings that are given override those of `config` (by default
+    `MasterConfig()`: -14 LUFS, -1 dBTP, intensity 1, the balanced curve). Raises `UserError`
+    for silent or too short audio and `AudioFormatError` for NaN, infinite or blown-up samples
+    (over +60 dBFS) in `audio` or `reference`; `audio` is not changed.
     """
     config = _configure(config, target_lufs, ceiling_dbtp, intensity, genre_curve)
     if reference is None:

@@ -13,6 +13,8 @@ from bandmate.mix.elements import AUDIO_SUFFIXES, LOSSY_SUFFIXES
 
 # audio that libsndfile does not read: a folder's are named as left out
 OTHER_AUDIO_SUFFIXES = (".m4a", ".aac", ".mp4", ".wma", ".wv", ".ape", ".alac")
+# the stem files whose suffix does not say how they are encoded
+MAYBE_SUFFIXES = (*LOSSY_SUFFIXES, ".caf")
 
 
 def stem_paths(
@@ -141,10 +143,6 @@ def stem_names(paths: Sequence[Path]) -> list[str]:
 
     counts = Counter(p.name for p in paths)
     return [display_name(p.name if counts[p.name] == 1 else p) for p in paths]
-
-
-# the stem files whose suffix does not say how they are encoded
-MAYBE_SUFFIXES = (*LOSSY_SUFFIXES, ".caf")
 
 
 def _decodes(path: Path) -> bool:
